@@ -26,15 +26,14 @@ Exit 1 on WRONG, CRASH or LENIENT. Run by hand.
 from __future__ import annotations
 
 import argparse
-import ast
-import multiprocessing
 import signal
 import sys
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from fuzzkit import central_columns, close_scaled as close, numpy_function, spawned_pool, split_program as _split
 
 N = 4
 
@@ -364,12 +363,6 @@ def points(seed, i):
 
 
 # ---------------------------------------------------------------------------------------------- references
-def _split(code):
-    tree = ast.parse(code)
-    return (compile(ast.Module(body=tree.body[:-1], type_ignores=[]), "<program>", "exec"),
-            compile(ast.Expression(tree.body[-1].value), "<program>", "eval"))
-
-
 def torch_reference(code, inputs, scalar):
     import torch
     torch.set_default_dtype(torch.float64)
@@ -436,15 +429,7 @@ def jax_reference(code, inputs, scalar):
 
 def _central(fn, inputs, h):
     """d fn / d (x, w) by central differences: shape fn's size × 8."""
-    cols = []
-    for k in ("x", "w"):
-        for i in range(N):
-            up, down = dict(inputs), dict(inputs)
-            e = np.zeros(N)
-            e[i] = h
-            up[k], down[k] = inputs[k] + e, inputs[k] - e
-            cols.append((np.asarray(fn(up)).ravel() - np.asarray(fn(down)).ravel()) / (2 * h))
-    return np.stack(cols, -1)
+    return central_columns(fn, inputs, h, ("x", "w"))
 
 
 def _central_reference(f, inputs, scalar, value):
@@ -460,13 +445,7 @@ def _blocks(H):
 
 
 def numpy_reference(code, inputs, scalar):
-    body, last = _split(code)
-
-    def f(values):
-        scope = {k: np.array(v) for k, v in values.items()}
-        exec(body, scope)  # noqa: S102
-        return np.asarray(eval(last, scope), dtype=float)  # noqa: S307
-
+    f = numpy_function(code)
     return _central_reference(f, inputs, scalar, f(inputs))
 
 
@@ -519,14 +498,6 @@ def _answers(api, p, at, v, hessian=True):
     return out
 
 
-def close(a, b, rtol):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape:
-        return False
-    scale = max(1.0, float(np.nanmax(np.abs(b)))) if b.size else 1.0
-    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * scale, equal_nan=True))
-
-
 def compare(mine, ref, v, lib):
     """The first disagreement of jac's answers at one point with the reference's, or ''."""
     rtol = 1e-5 if ref.get("central") else 1e-9
@@ -573,7 +544,7 @@ def main():
     todo = [(p, seed, i) for seed in args.seeds for i, p in enumerate(programs(seed, args.count, libs))]
     counts: dict = {}
     stage_counts: dict = {}
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with spawned_pool() as pool:
         futures = {}
         for p, seed, i in todo:
             if p.lib == "jax":

@@ -1,6 +1,8 @@
 """What the differential fuzzes (torch_fuzz.py, numpy_fuzz.py) share: drawn expressions with their shapes, the
 grammar's skeleton (leaves, depth, broadcasting operands), the comparison of answers, a timeout, shrinking a
-program while it keeps its status, and the run over worker processes with its summary.
+program while it keeps its status, and the run over worker processes with its summary; and what those that run a
+whole program by the library share (combo33_fuzz.py, snippets33_probe.py): the program split into its statements
+and its last expression, NumPy's run of it, central differences, the scaled comparison, a spawned worker for JAX.
 
 A fuzz supplies a ``Grammar`` subclass (``const``, ``int_leaf``, ``bool_leaf``, ``k_f``, ``k_i``, ``k_b``,
 ``program``) and a ``worker(args) -> dict``; each library's own vocabulary stays in its own script.
@@ -305,3 +307,74 @@ def summary(refused, counts, label: str, start: float, keys=("AGREE", "WRONG", "
     for message, c in refused.most_common(12):
         print(f"  {c:4d}  {message}")
     print(f"\n{label} ({time.monotonic() - start:.0f} s): " + ", ".join(f"{k} {counts[k]}" for k in keys))
+
+
+# --- programs run by the libraries themselves (combo33_fuzz.py, snippets33_probe.py) ----------------------------
+
+def split_program(code: str, filename: str = "<program>") -> tuple:
+    """A program's statements and its last line (an expression) compiled apart: ``exec`` the one, ``eval`` the
+    other in the same scope."""
+    tree = ast.parse(code)
+    return (compile(ast.Module(body=tree.body[:-1], type_ignores=[]), filename, "exec"),
+            compile(ast.Expression(tree.body[-1].value), filename, "eval"))
+
+
+def numpy_function(code: str, filename: str = "<program>"):
+    """``values -> the program's value``, run by NumPy / SciPy themselves (each input as a fresh array)."""
+    body, last = split_program(code, filename)
+
+    def f(values):
+        scope = {k: np.array(v) for k, v in values.items()}
+        exec(body, scope)  # noqa: S102
+        return np.asarray(eval(last, scope), dtype=float)  # noqa: S307
+    return f
+
+
+def central_columns(fn, inputs: dict, h: float, names) -> np.ndarray:
+    """d fn / d inputs by central differences: one column per element of each input ``names`` lists (in that
+    order, each one's elements in C order), shape (fn's size, their count)."""
+    cols = []
+    for k in names:
+        v = inputs[k]
+        for i in np.ndindex(np.shape(v)):
+            up, down = dict(inputs), dict(inputs)
+            e = np.zeros(np.shape(v))
+            e[i] = h
+            up[k], down[k] = v + e, v - e
+            cols.append((np.asarray(fn(up)).ravel() - np.asarray(fn(down)).ravel()) / (2 * h))
+    return np.stack(cols, -1)
+
+
+def close_scaled(a, b, rtol: float) -> bool:
+    """``a`` is ``b`` to ``rtol``, relative to ``b``'s largest magnitude (at least 1); NaN where both are."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        return False
+    scale = max(1.0, float(np.nanmax(np.abs(b)))) if b.size else 1.0
+    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * scale, equal_nan=True))
+
+
+def spawned_pool():
+    """One worker process started afresh (JAX's references: JAX must not be imported in a forked process)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+class NamedLines:
+    """A drawn program in Python's syntax (pyflow32_fuzz.py, pyflow33_fuzz.py): its lines so far and its fresh
+    names (``fresh('a')``: a1, then a2, ... whatever the prefix); the kinds of names bound are the subclass's."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.lines: list[str] = []
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    @staticmethod
+    def add(names: list, name: str) -> None:
+        if name not in names:
+            names.append(name)

@@ -29,24 +29,20 @@ import warnings
 
 import numpy as np
 
+from fuzzkit import NamedLines
+
 N = 4  # every array of a program has shape (N,)
 
 
-class Program:
+class Program(NamedLines):
     """One random program: its lines, and the names it has bound so far by kind."""
 
     def __init__(self, rng: random.Random):
-        self.rng = rng
-        self.lines: list[str] = []
+        super().__init__(rng)
         self.arrays = ["x", "y"]  # names holding a float array of shape (N,)
         self.ints: list[str] = []  # names holding a Python int
         self.lists: list[str] = []  # names holding a list of arrays (at least two items, never shrunk)
         self.funcs: list[str] = []  # names of functions of one array (a second parameter defaulted)
-        self.count = 0
-
-    def fresh(self, prefix: str) -> str:
-        self.count += 1
-        return f"{prefix}{self.count}"
 
     # --- expressions ---------------------------------------------------------------------
 
@@ -340,11 +336,6 @@ class Program:
             name = self.fresh("a")
             put(f"{indent}{name} = {self.expr(0, loop)}")
             self.add(self.arrays, name)
-
-    @staticmethod
-    def add(names: list, name: str) -> None:
-        if name not in names:
-            names.append(name)
 
 
 def draw(rng: random.Random) -> str:

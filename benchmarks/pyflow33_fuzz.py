@@ -44,27 +44,23 @@ import warnings
 import numpy as np
 import torch
 
+from fuzzkit import NamedLines
+
 N = 4  # every array of a program has shape (N,)
 MODES = ("value", "jacobian", "vjp", "jvp", "hessian", "derivative", "check", "json", "float32", "reuse", "compile", "batch",
          "suite", "cli")
 TREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class Program:
+class Program(NamedLines):
     """One random program in PyTorch's syntax: its lines, and the names bound so far by kind."""
 
     def __init__(self, rng: random.Random):
-        self.rng = rng
-        self.lines: list[str] = []
+        super().__init__(rng)
         self.arrays = ["x", "y"]  # names holding a float tensor of shape (N,)
         self.scalars: list[str] = []  # names holding a 0-d tensor an input reaches
         self.ints: list[str] = []  # Python ints (some read off the values)
         self.funcs: list[str] = []  # functions of one array
-        self.count = 0
-
-    def fresh(self, prefix: str) -> str:
-        self.count += 1
-        return f"{prefix}{self.count}"
 
     def const(self) -> str:
         return self.rng.choice(["0.5", "2.0", "1.5", "-0.25", "0.8", "0.1", "-1.0"])
@@ -283,11 +279,6 @@ class Program:
             self.add(self.arrays, a)
         else:
             self.assign(indent, self.expr())
-
-    @staticmethod
-    def add(names: list, name: str) -> None:
-        if name not in names:
-            names.append(name)
 
 
 def draw(rng: random.Random) -> str:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import ast
-import multiprocessing
 import sys
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
+from fuzzkit import central_columns, close_scaled as close, numpy_function, spawned_pool, split_program
 
 rng = np.random.default_rng(3333)
 
@@ -806,9 +806,7 @@ np.polyval(coef, 0.5)
 
 # ---------------------------------------------------------------------------------------------- references
 def _split(code):
-    tree = ast.parse(code)
-    return (compile(ast.Module(body=tree.body[:-1], type_ignores=[]), "<snippet>", "exec"),
-            compile(ast.Expression(tree.body[-1].value), "<snippet>", "eval"))
+    return split_program(code, "<snippet>")
 
 
 def torch_reference(code, inputs, declared):
@@ -868,26 +866,14 @@ def jax_reference(code, inputs):
 
 
 def numpy_reference(code, inputs, h=1e-6):
-    body, last = _split(code)
-
-    def f(values):
-        scope = {k: np.array(v) for k, v in values.items()}
-        exec(body, scope)  # noqa: S102
-        return np.asarray(eval(last, scope), dtype=float)  # noqa: S307
-
+    f = numpy_function(code, "<snippet>")
     y = f(inputs)
-    jac = {}
-    for k, v in inputs.items():
-        if v.dtype.kind != "f":
-            continue
-        J = np.zeros(y.shape + v.shape)
-        for i in np.ndindex(v.shape):
-            up, down = dict(inputs), dict(inputs)
-            e = np.zeros(v.shape)
-            e[i] = h
-            up[k], down[k] = v + e, v - e
-            J[(...,) + i] = (f(up) - f(down)) / (2 * h)
-        jac[k] = J
+    floats = [k for k, v in inputs.items() if v.dtype.kind == "f"]
+    columns, at, jac = central_columns(f, inputs, h, floats) if floats else None, 0, {}
+    for k in floats:
+        size = inputs[k].size
+        jac[k] = columns[:, at:at + size].reshape(y.shape + inputs[k].shape)
+        at += size
     return y, jac
 
 
@@ -904,14 +890,6 @@ def run_jac(snippet):
         return "REFUSED", str(e).splitlines()[0][:300], None, None
     except Exception:  # noqa: BLE001 - the probe's point
         return "CRASH", traceback.format_exc(limit=-3).strip().splitlines()[-1][:300], None, None
-
-
-def close(a, b, rtol):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape:
-        return False
-    scale = max(1.0, float(np.nanmax(np.abs(b)))) if b.size else 1.0
-    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * scale, equal_nan=True))
 
 
 def classify(snippet, mine, theirs):
@@ -945,7 +923,7 @@ def main():
     theirs = {}
     jax_snippets = [s for s in chosen if s.lib == "jax" and mine[s.name][0] == "ok"]
     if jax_snippets:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with spawned_pool() as pool:
             futures = {s.name: pool.submit(jax_reference, s.code, s.inputs) for s in jax_snippets}
             theirs = {k: f.result() for k, f in futures.items()}
     for s in chosen:

@@ -21,7 +21,7 @@ from .attention import JAX_NN_ATTENTION
 from .specials28 import SPECIALS28
 from .scipynames import SCIPY_NAMES
 from .specials29 import JAX_SCIPY29, SCIPY29
-from .scipylinalg import JAX_LINALG, SCIPY_LINALG, _cho_solve_as, _solve_triangular_as
+from .scipylinalg import JAX_LINALG, JAX_REFUSED, REFUSED, SCIPY_LINALG, _cho_solve_as, _solve_triangular_as
 from .specials30 import SCIPY30
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
@@ -424,3 +424,11 @@ LIBRARY_NAMES = {
     "jax.scipy.linalg": JAX_LINALG,
     "scipy.linalg": SCIPY_LINALG,
 }
+# Of LIBRARY_NAMES, those jac refuses when called, each saying why: a message names them apart from those it reads
+LIBRARY_REFUSED = {"scipy.linalg": frozenset(REFUSED), "jax.scipy.linalg": frozenset(JAX_REFUSED)}
+# What to write a name of a library with when jac lacks it, besides what jac reads of that library: its own kin
+# (parser.library_message); a library without an entry gets its root's (torch's, NumPy's, jnp's functions).
+# A module that adds a library to LIBRARY_NAMES may add its ending here (lang/distributions.py).
+_LINALG = "solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm"
+LIBRARY_ENDINGS = {"jax.scipy.linalg": f"jnp.linalg's functions ({_LINALG})",
+                   "scipy.linalg": f"np.linalg's functions ({_LINALG})"}

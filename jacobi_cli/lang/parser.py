@@ -32,7 +32,7 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
-from .jaxnames import LAX_HINTS, LIBRARY_NAMES
+from .jaxnames import LAX_HINTS, LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
 from . import laxnames
 from . import laxmore
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
@@ -61,6 +61,7 @@ from . import pylists
 from . import distributions  # Normal(loc, scale).log_prob(x): a distribution's methods and properties
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
+from .memo import ValueMemo  # value_of's values, trimmed past max_bytes
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
@@ -99,13 +100,14 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                                 "Cauchy, HalfNormal, Dirichlet, Binomial, Geometric, Gumbel, Chi2, Weibull, "
                                 "Independent and kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
-               "ma": "", "stats": " (of its distributions jac reads norm, multivariate_normal, expon, laplace, "
-                              "logistic, uniform, bernoulli, poisson, binom, geom, gamma, beta, t, cauchy, chi2 and "
-                              "dirichlet: write another's density's "
-                              "formula with scipy.special or jax.scipy.special: gammaln, xlogy, log_ndtr)",
-               "linalg": " (jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
-                         "solve_triangular(L, b) is jnp.linalg.solve(L, b))", "signal": "",
+               "ma": "", "stats": " (of its distributions jac reads {stats}: write another's density's formula "
+                              "with {special}: gammaln, xlogy, log_ndtr)",
+               "linalg": " ({linalg} has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
+                         "solve_triangular(L, b) is {linalg}.solve(L, b))", "signal": "",
                "testing": "", "utils": "", "jit": ""}
+# _SUBMODULES' words for the library of the module refused: jax.scipy.stats's densities are written with jnp's
+_KIN = {"jax": {"special": "jax.scipy.special", "linalg": "jnp.linalg"},
+        "torch": {"special": "torch.special", "linalg": "torch.linalg"}}
 # The first names of jac's modules that are not modules themselves (jax of jax.nn, scipy of scipy.special)
 _ROOTS = frozenset(m.split(".")[0] for m in MODULES) - MODULES
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
@@ -734,9 +736,7 @@ class _Lowering:
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
-        self.computed: dict = {}  # node id -> its value at the given input values (value_of), once computed
-        self.computed_bytes: dict = {}  # node id -> bytes of those of them an op computed, oldest first
-        self.computed_total = 0  # their sum, which value_of keeps within the builder's max_bytes
+        self.computed = ValueMemo()  # node id -> its value at the given inputs (value_of), within max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
         self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
@@ -4678,7 +4678,8 @@ class _Lowering:
                               "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
         if position not in self.b.by_value and not free:  # where it reads them (a loop's test: one place each pass)
             self.b.by_value += (position,)
-        found, held = self.computed, self.computed_bytes
+        memo = self.computed
+        found = memo.values
         nodes = self.b.nodes
         needed, pending = set(), [t.id]  # the nodes t needs not computed yet (no walk of the others)
         while pending:
@@ -4691,21 +4692,26 @@ class _Lowering:
             for a in nodes[i].args:
                 uses[a] = uses.get(a, 0) + 1
         cap = self.b.max_bytes or DEFAULT_MAX_BYTES
-        with np.errstate(all="ignore"):
-            for i in sorted(needed):  # ids are in topological order: arguments first
-                n = nodes[i]
-                if n.op == "input":
-                    found[i] = np.asarray(self.values[n.name], dtype=self.b.dtype)
-                elif n.op == "const":
-                    found[i] = n.value
-                else:
-                    found[i] = value = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
-                    held[i] = getattr(value, "nbytes", 0)
-                    self.computed_total += held[i]
-                for a in n.args:
-                    uses[a] -= 1
-                if self.computed_total > cap:
-                    self._forget(uses, t.id, cap, position)
+        try:
+            with np.errstate(all="ignore"):
+                for i in sorted(needed):  # ids are in topological order: arguments first
+                    n = nodes[i]
+                    if n.op == "input":
+                        found[i] = np.asarray(self.values[n.name], dtype=self.b.dtype)
+                    elif n.op == "const":
+                        found[i] = n.value
+                    else:
+                        memo.add(i, OPS[n.op].impl(*[found[a] for a in n.args], **n.params))
+                    for a in n.args:
+                        uses[a] -= 1
+                        if not uses[a]:
+                            memo.released(a)
+                    if memo.total > cap and not memo.trim(uses, t.id, cap):
+                        raise JacLimitError(f"the values read at the given inputs here (a test of them, a mask) need "
+                                            f"more than {cap:,} bytes at once, over the limit per array; use smaller "
+                                            f"inputs, or raise the budget with --max-memory", position)
+        finally:
+            memo.end_walk()
         return found[t.id]
 
     def of_inputs(self, t: Tracer) -> bool:
@@ -4729,24 +4735,6 @@ class _Lowering:
                 known[i] = False
             pending.pop()
         return known[t.id]
-
-    def _forget(self, uses: dict, keep: int, cap: int, position: int) -> None:
-        """Drop the oldest values :meth:`value_of` computed that the rest of its walk does not read, until they
-        hold at most ``cap`` bytes: a ``while`` loop of the values (a Python one, JAX's or PyTorch's) reads each
-        step's carry once, so its memo would otherwise keep every step (1,600 steps of a 1000 x 1000 carry held 13
-        GB); a value dropped and asked again is computed again from its arguments. Values the walk still needs
-        that pass ``cap`` together are refused."""
-        held = self.computed_bytes
-        for i in list(held):
-            if self.computed_total <= cap:
-                return
-            if i != keep and uses.get(i, 0) <= 0:
-                self.computed_total -= held.pop(i)
-                del self.computed[i]
-        if self.computed_total > cap:
-            raise JacLimitError(f"the values read at the given inputs here (a test of them, a mask) need more "
-                                f"than {cap:,} bytes at once, over the limit per array; use smaller inputs, or "
-                                f"raise the budget with --max-memory", position)
 
     def lookup(self, kind: str, fname: str, module: str | None, position: int):
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own
@@ -4816,33 +4804,42 @@ _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.
 _LIBRARY_HINTS = {
     ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "
                           "(PyTorch's F.normalize, x / its norm, is another function)",
+    ("jax.scipy", "psi"): "jax.scipy.special has no psi (SciPy's other name of digamma): write "
+                          "jax.scipy.special.digamma(x)",
 }
+# A library's own functions, when jac lacks one of it: what else to write it with (LIBRARY_ENDINGS first)
+_ROOT_ENDINGS = {"torch": "torch's functions", "jax": "jnp's functions", "scipy": "NumPy's functions"}
+_STATS_ENDINGS = {"jax": "jnp's and jax.scipy.special's functions (gammaln, xlogy, log_ndtr)",
+                  "scipy": "NumPy's and scipy.special's functions (gammaln, xlogy, log_ndtr)"}
+_LISTED = 40  # a library with more names than this is named by their count, and the few nearest the one written
 
 
-def _library_message(module: str, fname: str, lib: str) -> str:
-    """``module.fname`` of a library whose names jac lists (jax.nn, scipy.special, jax.lax): what to write."""
+def _library_message(module: str, fname: str, lib: str, ending: str | None = None) -> str:
+    """``module.fname`` of a library whose names jac lists (jax.nn, scipy.special, jax.lax): what jac reads of
+    that library (the names, or for a long list their count and the nearest ones), those of them it refuses, and
+    ``ending``, what else to write it with: the library's own kin (LIBRARY_ENDINGS, else its root's: NumPy's
+    functions for SciPy, torch's for PyTorch, jnp's for JAX)."""
     if lib == "jax.lax" and fname in LAX_HINTS:
         return f"'{module}.{fname}' is not supported by jac: {LAX_HINTS[fname]}"
     if (lib, fname) in _LIBRARY_HINTS:
         return f"'{module}.{fname}' is not supported by jac: {_LIBRARY_HINTS[(lib, fname)]}"
-    have = sorted(LIBRARY_NAMES.get(lib, ())) or sorted(n for (library, n) in LIBRARY_FUNCTIONS if library == lib)
-    have = [n for n in have if n not in _library_refused(lib)]  # scipy.linalg.sqrtm is refused, not read
-    tail = ": jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm" \
-        if lib == "jax.scipy.linalg" else ""
-    close = [c for c in difflib.get_close_matches(fname, have, n=1, cutoff=0.6) if _edits(fname, c) <= 2]
+    if ending is None:
+        root = lib.split(".")[0]
+        ending = LIBRARY_ENDINGS.get(lib) or (_STATS_ENDINGS[root] if ".stats." in lib else _ROOT_ENDINGS[root])
+    have = LIBRARY_NAMES.get(lib) or {n for (library, n) in LIBRARY_FUNCTIONS if library == lib}
+    refused = LIBRARY_REFUSED.get(lib, frozenset())
+    read = sorted(set(have) - refused)
+    close = [c for c in difflib.get_close_matches(fname, read, n=1, cutoff=0.6) if _edits(fname, c) <= 2]
     typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(_LIBRARY_TITLES[lib], fname) \
         else ""  # Normla
-    return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads "
-            f"{', '.join(have)}); write it with those or with {_own_functions(lib)}{tail}")
-
-
-def _own_functions(lib: str) -> str:
-    """The functions a user of ``lib`` would write a missing one with: the library's own world's."""
-    if lib.startswith("torch"):
-        return "torch's functions"
-    if lib.startswith("scipy"):
-        return "scipy.special's or NumPy's functions"
-    return "jnp's functions"
+    if len(read) <= _LISTED:
+        what = ", ".join(read) + (f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
+    else:
+        near = difflib.get_close_matches(fname, read, n=3, cutoff=0.6)
+        what = f"{len(read)} functions, listed in docs/expressions.md" + (
+            f"; the nearest to '{fname}': {', '.join(near)}" if near else "")
+    return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads {what}); "
+            f"write it with those or with {ending}")
 
 
 def _not_in_library(path: str, fname: str) -> bool:
@@ -4871,13 +4868,6 @@ def _not_in_library(path: str, fname: str) -> bool:
             continue
         return re.search(rf"(?<![\w.]){re.escape(fname)}\b", text) is None
     return False
-
-
-def _library_refused(lib: str):
-    """The names of ``lib`` that jac lists only to refuse them saying why (scipy.linalg's sqrtm, lu)."""
-    from . import scipylinalg
-
-    return {"scipy.linalg": scipylinalg.REFUSED, "jax.scipy.linalg": scipylinalg.JAX_REFUSED}.get(lib, ())
 
 
 def _is_jit(decorator: ast.AST) -> bool:
@@ -4999,13 +4989,14 @@ def _foreign(module: ast.Module, scope: dict, source, imported: dict = {}) -> No
         if not isinstance(base, ast.Name) or base.id in scope:
             continue
         parts = [base.id] + [a.attr for a in reversed(chain)]
-        for k, attribute in enumerate(chain):  # each attribute's path, parts[:length], outermost first
-            _foreign_path(parts, len(parts) - k, attribute, source)
+        for k in range(len(chain)):  # each attribute's path, parts[:length], outermost first
+            _foreign_path(parts, len(parts) - k, chain, source)
 
 
-def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None:
-    """Refuse the attribute ``node``, the path ``parts[:length]`` (``jax.random.normal``), when it is of a library
-    jac does not read, saying what to write. O(1) unless it refuses: the path's text is made only for the message."""
+def _foreign_path(parts: list, length: int, chain: list, source) -> None:
+    """Refuse the path ``parts[:length]`` (``jax.random.normal``; ``chain``: the attributes of ``parts``, outermost
+    first) when it is of a library jac does not read, saying what to write, the caret under the last name of the
+    path it names. O(1) unless it refuses: the path's text is made only for the message."""
     root, last = parts[0], parts[length - 1]
     second = parts[1] if length > 1 else None
     if last in vmapping.LAST_NAMES and vmapping.spelling_of(_joined(parts, length)) is not None:
@@ -5013,34 +5004,44 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     if length <= 3 and last in LAX_HINTS and last not in laxnames.COLLECTIVES and (
             length == 2 and root == "lax" or length == 3 and root == "jax"
             and second == "lax"):  # before its arguments: lax.map(f, x); a collective inside a vmap is read
-        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
+        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}",
+                            _name_at(chain, length, source))
     if root == "optax":
         formula = _OPTAX.get(last)
         if formula is not None:  # its formula, once (the general text's example is l2_loss's)
             raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: write the loss itself with jnp "
-                                f"and jax.nn: optax.{last}(...) is {formula}", source.at(node))
-        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", source.at(node))
+                                f"and jax.nn: optax.{last}(...) is {formula}", _name_at(chain, length, source))
+        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", _name_at(chain, length, source))
     if root in _FOREIGN and root not in ("linen",):
-        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", source.at(node))
+        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", _name_at(chain, length, source))
     if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
         if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
             return
+        read = sorted(s for s in trees.SPELLINGS if s.startswith("jax."))  # not torch.func's functional_call
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
-                            f"{', '.join(sorted(trees.SPELLINGS))}", source.at(node))
+                            f"{', '.join(read)}", _name_at(chain, min(len(parts), 3), source))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
         if second in _AUTODIFF_NAMES:  # jax.hvp
-            raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}", source.at(node))
+            raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}",
+                                _name_at(chain, 2, source))
         why = _JAX_ELSEWHERE.get(second)
         if why is not None:
             raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in (
                 "jit", "checkpoint", "remat", "device_put", "debug", "config") else
-                f"'jax.{second}' is not supported by jac: {why}", source.at(node))
+                f"'jax.{second}' is not supported by jac: {why}", _name_at(chain, 2, source))
     if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg") \
             and not (parts[2] == "stats" and len(parts) > 3 and parts[3] in distributions.STATS):  # (.distributions)
         raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
-                            f"{_SUBMODULES.get(parts[2], '')}", source.at(node))
+                            f"{_submodule_hint('jax.scipy', parts[2])}", _name_at(chain, 3, source))
+
+
+def _name_at(chain: list, length: int, source) -> int:
+    """The offset of the last name of the path of ``length`` names whose attributes are ``chain`` (outermost first):
+    where the caret goes under ``jax.random`` in ``jax.random.normal(key)``."""
+    attribute = chain[len(chain) + 1 - length]
+    return source.end(attribute) - len(attribute.attr)
 
 
 def _joined(parts: list, length: int) -> str:
@@ -5057,7 +5058,15 @@ def _module_message(path: str, name: str) -> str:
                 f"itself, without packed sequences (pack_padded_sequence, pad_packed_sequence); for sequences of "
                 f"different lengths run each alone on its own steps, rnn(x[i:i + 1, :n_i]) with batch_first=True, whose "
                 f"h_n is the packed run's; clip_grad_norm_ and the other training helpers change no derivative")
-    return f"the module '{path}' is not supported by jac{_SUBMODULES.get(name, '')}"
+    return f"the module '{path}' is not supported by jac{_submodule_hint(path, name)}"
+
+
+def _submodule_hint(path: str, name: str) -> str:
+    """What ``_SUBMODULES`` says of the module ``path`` (last name ``name``), in the words of its own library."""
+    kin = _KIN.get(path.split(".")[0], {"special": "scipy.special", "linalg": "np.linalg"})
+    *first, last = distributions.STATS
+    stats = f"{', '.join(first)} and {last}"
+    return _SUBMODULES.get(name, "").format(stats=stats, **kin)
 
 
 def unknown_message(what: str, name: str, tail: str = "") -> str:

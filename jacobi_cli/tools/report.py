@@ -164,13 +164,13 @@ def _header(command: str, expr: str, graph, wrt) -> dict:
 
 def by_value_warning(positions: tuple) -> dict:
     """The ``"warnings"`` entry (kind ``by_value``) of a graph built at the given values: the expression reads them
-    (an if / while test, a mask, a loop's condition, an integer), so the result holds for them only."""
+    (an if / while test, a mask, a loop's condition, an integer), so the result holds for them only. One line of at
+    most 160 characters; ``"position"`` (the caret) is the first place it reads them."""
     more = len(positions) - 1
-    elsewhere = f"; and at {more} more place{'s' if more > 1 else ''}" if more else ""
+    elsewhere = f" and at {more} more place{'s' if more > 1 else ''}" if more else ""
     return {"kind": "by_value", "in": "value", "op": "input", "position": positions[0],
-            "message": f"the result holds at these values only: the expression reads them here (a test, a mask or an "
-                       f"integer taken from them{elsewhere}), as PyTorch's eager mode does, and other values may take "
-                       f"another branch or select other elements (jac shape, jac diff and compile cannot take it)"}
+            "message": f"the result holds at these values only: the expression reads them here{elsewhere}; other "
+                       f"values may take another branch or select other elements"}
 
 
 _NAME = itemgetter(5)  # Node.name, without the NamedTuple property
