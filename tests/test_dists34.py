@@ -163,8 +163,8 @@ def test_rsample_of_gamma_no_longer_says_loc_plus_scale():
 
 
 @pytest.mark.parametrize("module, ending", [("torch.distributions", "torch's functions"),
-                                            ("scipy.stats.norm", "scipy.special's or NumPy's functions"),
-                                            ("jax.scipy.stats.norm", "jnp's functions"),
+                                            ("scipy.stats.norm", "NumPy's and scipy.special's functions"),
+                                            ("jax.scipy.stats.norm", "jnp's and jax.scipy.special's functions"),
                                             ("jax.nn", "jnp's functions")])
 def test_not_supported_message_names_the_librarys_own_functions(module, ending):
     with pytest.raises(JacError, match=re.escape(ending)):

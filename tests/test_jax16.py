@@ -286,8 +286,8 @@ REFUSED = [
     ("import flax.linen as nn\nnn.Dense(3)(x)", ["x:3"], "flax", "x @ W + b", "jax.nn.relu"),
     ("flax.linen.gelu(x)", ["x:3"], "flax", "jax.nn.gelu"),
     # norm and multivariate_normal are read since session 33 (h33d-dists); the other distributions are not
-    ("jax.scipy.stats.cauchy.logpdf(x)", ["x:3"], "jax.scipy.stats", "norm, multivariate_normal", "gammaln"),
-    ("scipy.stats.cauchy.cdf(x)", ["x:3"], "scipy.stats", "norm, multivariate_normal", "log_ndtr"),
+    ("jax.scipy.stats.pareto.logpdf(x)", ["x:3"], "jax.scipy.stats", "norm, multivariate_normal", "gammaln"),
+    ("scipy.stats.pareto.cdf(x)", ["x:3"], "scipy.stats", "norm, multivariate_normal", "log_ndtr"),
     ("jax.scipy.linalg.schur(L)", ["L:3x3"], "jax.scipy.linalg", "block_diag", "jnp.linalg's functions (solve"),
     ("jax.scipy.linalg.cho_factor(L)", ["L:3x3"], "jnp.linalg.cholesky(a)", "(L, True)"),
     ("jax.scipy.linalg.cholesky(L)", ["L:3x3"], "jnp.linalg.cholesky(a).mT"),
