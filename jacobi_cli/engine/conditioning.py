@@ -14,12 +14,12 @@ loses no more than eps. The cotangent c that reaches the op is found by one reve
 ``--v`` given, else a seeded random one, which reads every row of a Jacobian), and only for ops whose values
 alone put the estimate past the threshold, so a well-conditioned input costs one scan of the watched nodes.
 
->>> from jacobi_cli import api
+>>> from jacobi_cli.tools import api
 >>> import numpy as np
 >>> A = np.diag([1.0, 1.0 + 1e-12, 2.0])
 >>> problem = api.prepare("np.linalg.eigvalsh(A)", {"A": A})
 >>> [round(np.log10(w.relative_error)) for w in estimates(problem, [("∂y/∂A", "A")])]
-[-3]
+[-4]
 """
 
 from __future__ import annotations
