@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from . import api
-from ..engine import autodiff, batching, finite, memory, planner
+from ..engine import autodiff, batching, conditioning, finite, memory, planner
 from ..engine.jacobian import Jacobian
 from ..lang.bindings import drawn_names, parse_bindings
 from ..errors import JacError, JacLimitError, JacShapeError, JacUsageError, JacValueError
@@ -262,6 +262,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     of = report["output"]["name"]
     report["jacobian"] = {name: jacobian_block(j, layout, of, values, budget) for name, j in jacobians.items()}
     _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
+    _conditioning(report, problem, None, lambda o, p: [("value", None)] + [(f"∂{of}/∂{n}", n) for n in jacobians])
     _unused(report, problem.graph)
     formulas = None
     if symbolic:
@@ -384,6 +385,7 @@ def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: 
              "file": {"path": out, "bytes": written.nbytes}}
     report["jacobian"] = {name: block}
     _warn(report, found)
+    _conditioning(report, problem, None, lambda o, p: [("value", None), (f"∂{of}/∂{name}", name)])
     return EvalResult(report, {}, plan, budget, None, streamed=out)
 
 
@@ -455,6 +457,8 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
         _warn(report, finite.value_warnings(problem.graph, problem.values)
               + [finite.given_warning(f"{name}.grad", g, "--v", cot) for name, g in grads.items()
                  if not finite.all_finite(g)])
+    _conditioning(report, problem, None, lambda o, p: [("value", None)] + [(f"{n}.grad", n) for n in grads],
+                  {None: cot} if finite.all_finite(cot) else None)
     return _shown(drawn, Result(report))
 
 
@@ -473,6 +477,7 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     report["tangent"] = {name: {"shape": list(t.shape), "value": t} for name, t in checked.items()}
     report["jvp"] = {"shape": list(out.shape), "value": out}
     _warn(report, finite.jvp_warnings(problem, checked, out))
+    _conditioning(report, problem, None, lambda o, p: [("value", None), ("jvp", tuple(checked))])
     return _shown(drawn, Result(report))
 
 
@@ -498,6 +503,8 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     report["hessian"] = {f"{a},{b}": _hessian_block(h, y_shape, problem.env[a].shape, problem.env[b].shape, a, b,
                                                     report["output"]["name"]) for (a, b), h in blocks.items()}
     _warn(report, finite.hessian_warnings(problem, blocks, report["output"]["name"]))
+    _conditioning(report, problem, None, lambda o, p: [("value", None), (f"∂²{report['output']['name']}", "*")],
+                  order=2)
     return _shown(drawn, HessianResult(report, plan))
 
 
@@ -528,6 +535,21 @@ def _warn(report: dict, found: list) -> None:
     there is one, so a clean report keeps exactly the contract's keys."""
     if found:
         report.setdefault("warnings", []).extend(w.as_dict() for w in found)
+
+
+def _conditioning(report: dict, problem, batch, results, probes=None, order: int = 1) -> None:
+    """``"warnings"`` of kind ``conditioning`` (:mod:`jacobi_cli.engine.conditioning`): per output, the results
+    ``results(o, p)`` gives (``[(where, input name or None for the value or "*" for every input)]``) whose
+    estimated relative error passes √eps, weighed by what the output reads (``probes``: its cotangent by output,
+    the ``--v`` given; else a seeded random one). Not per example of a ``--batch`` (the examples' values are not
+    kept): a batch is not scanned."""
+    if batch:
+        return
+    found = []
+    for o, p in api.output_problems(problem):
+        probe = None if probes is None else probes.get(o)
+        found += conditioning.estimates(p, results(o, p), probe, order)
+    _warn(report, found[:conditioning.MAX_WARNINGS])
 
 
 def _unused(report: dict, graph) -> None:
@@ -1347,6 +1369,8 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
         for (o, p), js in zip(units, first.values()):
             found += finite.warnings(p, [(f"∂{_out_name(o, p.graph)}/∂{n}", n, j) for n, j in js.items()])
         _warn(report, found[:finite.MAX_WARNINGS])
+        _conditioning(report, problem, None, lambda o, p: [("value", None)] + [(f"∂{_out_name(o, p.graph)}/∂{n}", n)
+                                                                              for n in problem.wrt])
     _unused(report, problem.graph)
     return result
 
@@ -1400,6 +1424,8 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     _warn_values(report, problem, batch, split, stack,
                  lambda b: [(f"{n}.grad", n, stack[("grad", n)] if b is None else stack[("grad", n)][b], None)
                             for n in problem.wrt])
+    _conditioning(report, problem, batch, lambda o, p: [("value", None)] + [(f"{n}.grad", n) for n in problem.wrt],
+                  {o: c for o, c in cot.items() if finite.all_finite(c)})
     return Result(report)
 
 
@@ -1467,6 +1493,8 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
                  lambda b: [("jvp" if o is None else f"jvp of {o}", None,
                              stack[("jvp", o)] if b is None else stack[("jvp", o)][b],
                              {n: t[b] if per else t for n, (t, per) in given.items()}) for o in ids])
+    _conditioning(report, problem, batch, lambda o, p: [("value", None), ("jvp" if o is None else f"jvp of {o}",
+                                                                           tuple(given))])
     return Result(report)
 
 
@@ -1494,6 +1522,8 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianRes
                  lambda b: [(f"∂²{_out_name(o, p.graph)}/∂{a}∂{c}", c,
                              stack[(o, (a, c))] if b is None else stack[(o, (a, c))][b], None)
                             for o, p in units for a in problem.wrt for c in problem.wrt])
+    _conditioning(report, problem, batch, lambda o, p: [("value", None), (f"∂²{_out_name(o, p.graph)}", "*")],
+                  order=2)
     return HessianResult(report, plan)
 
 
@@ -1542,6 +1572,9 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
                                                   {o: stack[(o, "d")][b] for o, _ in units}))
     else:
         _warn(report, _order_warnings(problem, name, order, {o: stack[(o, "d")] for o, _ in units}))
+    power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
+    _conditioning(report, problem, found_batch,
+                  lambda o, p: [("value", None), (f"∂{power}{_out_name(o, p.graph)}/∂{name}{power}", name)], order=order)
     return _shown(drawn, DerivativeResult(report, plan))
 
 

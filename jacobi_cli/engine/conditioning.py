@@ -1,0 +1,339 @@
+"""Where a result holds fewer right digits than it prints: ill-conditioned linear algebra.
+
+jac refuses the derivative of eigenvalues or singular values that repeat (``ops.REPEATED``), but just past that
+cutoff it answers, and the answer is only as good as floating point makes it: the eigenvectors LAPACK returns
+are rotated within a near-repeated pair by about eps·max|λ| / gap, so a derivative that reads the pair apart
+(vᵢvᵢᵀ) holds an error of that size relative to itself; and a solve, an inverse or a determinant of a matrix of
+condition number κ (2-norm) loses about κ·eps relative. This module estimates those errors after the fact from
+the values the evaluation already has, and reports the ones past :func:`threshold` as ``"warnings"`` of kind
+``conditioning`` (the report functions call it; the API's repeated calls and kernels never pay it).
+
+What the output reads decides, as for the refusal: the error of the gradient V diag(c) Vᵀ from a rotation θ of
+the pair (i, j) is (cᵢ − cⱼ)·θ, so the trace (c the same) is exact however near the values are, and Σλ² (c = 2λ)
+loses no more than eps. The cotangent c that reaches the op is found by one reverse pass (``probe``: the
+``--v`` given, else a seeded random one, which reads every row of a Jacobian), and only for ops whose values
+alone put the estimate past the threshold, so a well-conditioned input costs one scan of the watched nodes.
+
+>>> from jacobi_cli.tools import api
+>>> import numpy as np
+>>> A = np.diag([1.0, 1.0 + 1e-12, 2.0])
+>>> problem = api.prepare("np.linalg.eigvalsh(A)", {"A": A})
+>>> [round(np.log10(w.relative_error)) for w in estimates(problem, [("∂y/∂A", "A")])]
+[-4]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir.ops import REPEATED
+
+# Ops whose derivatives are 1/gap-sensitive, by what their values are: eigenvalues / singular values (only their
+# derivatives lose digits: the values themselves are accurate to eps·max|λ|), and eigenvectors / singular vectors
+# (their values too).
+SPECTRAL_VALUES = {"eigvalsh": "eigenvalues", "svdvals": "singular values"}
+SPECTRAL_VECTORS = {"eigh_vectors": "eigenvectors", "svd_u": "singular vectors", "svd_vh": "singular vectors"}
+# Ops whose value and derivatives lose cond(A)·eps relative, A their first argument (lstsq and pinv are solves
+# with R of A's QR, whose condition number is A's; lu_solve and cho_solve are triangular solves).
+LINEAR = {"solve": "solve", "inv": "inv", "det": "det", "logabsdet": "slogdet / logdet"}
+# Past this many multiply-adds (n³ per matrix, summed over a stack) the condition number is not computed and no
+# warning is given: a bounded cost at report time (np.linalg.cond's SVD of a 1000 × 1000 matrix takes ~0.3 s).
+COND_WORK = 2e9
+# Past this many pairs (n² per matrix, summed) only neighbouring values are compared.
+PAIRS = 4_000_000
+MAX_WARNINGS = 5
+
+
+def threshold(dtype) -> float:
+    """√eps of ``dtype``: past it more than half the digits may be wrong (1.5e-8 for float64, about where
+    NumPy's 8 printed digits start to change; 3.5e-4 for float32). Below it no warning is given."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """A result whose estimated relative error passes :func:`threshold`: ``where`` the result (``"value"``,
+    ``"∂y/∂A"``, ``"A.grad"``, ``"jvp"``, ``"∂²y"``), ``op`` the op that loses the digits, ``position`` its column."""
+
+    where: str
+    op: str
+    position: int | None
+    message: str
+    relative_error: float
+    results: tuple = ()  # every result it reaches, ``where`` first
+    kind: str = "conditioning"
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "in": self.where, "op": self.op, "position": self.position,
+                "message": self.message, "relative_error": float(f"{self.relative_error:.3g}"),
+                "results": list(self.results or (self.where,))}
+
+
+@dataclass
+class _Found:
+    """A watched node whose values alone put the estimate past the threshold."""
+
+    node: object
+    raw: float  # the estimate whatever the output reads of it
+    text: str  # why, for the message: "eigenvalues 0 and 1 of eigvalsh are 2.9e-14 apart ..."
+    formula: str  # "eps·max|λ|/gap"
+    pairs: tuple = ()  # (i, j, sensitivity, sign): sensitivity eps·scale/gap of each pair past the threshold
+    read: float | None = None  # the estimate weighted by what the output reads (None: not probed)
+
+
+def estimates(problem, results, probe=None, order: int = 1) -> list:
+    """The ``conditioning`` warnings of ``problem`` (one output's) for ``results``: ``[(where, input name)]``,
+    the name ``None`` for the value, ``"*"`` for a result of every input, or a tuple of names (a jvp's tangents). ``probe``: the output's
+    cotangent to weigh what it reads (None: a seeded random one). ``order`` 2 and more: second derivatives,
+    whose divided differences lose digits whatever the output reads (not weighed)."""
+    graph, values = problem.graph, problem.values
+    cut = threshold(graph.dtype)
+    found = _scan(graph, values, cut)
+    if not found:
+        return []
+    if any(f.pairs for f in found):
+        _weigh(graph, values, found, probe)
+    out = []
+    for f in found:
+        node = f.node
+        spectral = node.op in SPECTRAL_VALUES or node.op in SPECTRAL_VECTORS
+        weighed = f.raw if (order > 1 or not spectral or f.read is None) else f.read
+        reached, hit = None, {}
+        for where, name in results:
+            if name is None:
+                if node.op in SPECTRAL_VALUES:
+                    continue  # the values are accurate to eps·max|λ|: their derivatives are what loses digits
+                est = f.raw if f.read is None or node.op in LINEAR else f.read
+            else:
+                reached = _inputs_of(graph, node.id) if reached is None else reached
+                if not (reached and (name == "*" or (reached & ({name} if isinstance(name, str) else set(name))))):
+                    continue
+                est = weighed
+            if est > cut:
+                hit.setdefault(where, est)
+        if hit:
+            out.append(_warning(list(hit), f, min(max(hit.values()), 1.0), order))
+    return out
+
+
+def _warning(wheres: list, f: _Found, est: float, order: int) -> Conditioning:
+    """One warning per op: ``in`` the first result it reaches, the message naming them all."""
+    node = f.node
+    what = ("value" if wheres == ["value"] else "value and its derivative" if len(wheres) == 2 and "value" in wheres
+            else "value and its derivatives" if "value" in wheres else "derivative" if len(wheres) == 1 else
+            "derivatives")
+    alike = ""
+    if node.op in SPECTRAL_VALUES and order == 1:
+        alike = ("; a function that treats them alike (their sum, Σλ²) is accurate" if node.op == "eigvalsh" else
+                 "; a function that treats them alike (their sum) is accurate")
+    named = wheres[0] if len(wheres) == 1 else ", ".join(wheres[:-1]) + " and " + wheres[-1]
+    text = (f"{named}: {f.text}: th{'is' if len(wheres) == 1 else 'e'} {what} may be off by about {_short(est)} "
+            f"relative ({f.formula}){alike}; it is the best floating point gives here, and PyTorch's and JAX's are "
+            f"as far off")
+    return Conditioning(wheres[0], node.op, node.position, text, est, tuple(wheres))
+
+
+def _short(x: float) -> str:
+    """``7e-3``: one digit, the exponent without its zeros."""
+    mantissa, exponent = f"{x:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+# --- the scan: estimates from the values alone -------------------------------------------------------------
+
+def _scan(graph, values, cut: float) -> list:
+    needed = graph.needed()
+    found = []
+    for node in graph.nodes:
+        if not needed[node.id] or (node.op not in SPECTRAL_VALUES and node.op not in SPECTRAL_VECTORS
+                                   and node.op not in LINEAR):
+            continue
+        with np.errstate(all="ignore"):
+            f = _linear(node, values) if node.op in LINEAR else _spectral(graph, node, values, cut)
+        if f is not None and f.raw > cut:
+            found.append(f)
+    return found
+
+
+def _linear(node, values) -> _Found | None:
+    a = np.asarray(values[node.args[0]])
+    if a.ndim < 2 or a.shape[-1] == 0 or a.dtype.kind not in "f" or not np.all(np.isfinite(a)):
+        return None  # NaN and inf are finite.py's
+    n = a.shape[-1]
+    if a.size * n > COND_WORK:
+        return None
+    kappa = float(np.max(np.linalg.cond(a.reshape((-1, n, n)))))
+    if not np.isfinite(kappa):
+        kappa = np.inf
+    eps = float(np.finfo(a.dtype).eps)
+    name = LINEAR[node.op]
+    who = node.params.get("who") if node.op == "solve" else None
+    word = who.split(":")[0].split(" ")[0] if isinstance(who, str) and who.strip() else "solve"
+    if word not in ("solve", name):  # lstsq and pinv solve with R of A's QR, whose condition number is A's
+        text = f"the matrix {word} solves with is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
+    else:
+        text = f"the matrix of {name} is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
+    return _Found(node, kappa * eps, text, "cond·eps")
+
+
+def _spectral(graph, node, values, cut: float) -> _Found | None:
+    a = np.asarray(values[node.args[0]])
+    if a.ndim < 2 or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
+        return None
+    m, n = a.shape[-2:]
+    eig = node.op in ("eigvalsh", "eigh_vectors")
+    w = _spectrum(graph, node, values, a, eig)
+    if w is None or w.shape[-1] < 1:
+        return None
+    w = w.reshape((-1, w.shape[-1]))
+    k = w.shape[-1]
+    eps = float(np.finfo(a.dtype).eps)
+    size = n if eig else max(m, n)
+    scale = np.max(np.abs(w), axis=-1, keepdims=True, initial=0.0)
+    scale = np.where(scale > 0, scale, np.finfo(a.dtype).tiny)
+    floor = REPEATED * size * eps * scale  # tied: refused, or read alike (then exact); not counted here
+    pairs = []  # (i, j, sensitivity per matrix (B,), sign): sign -1 compares c_i - c_j, +1 c_i + c_j, 0 c_i alone
+    neighbours = w.shape[0] * k * k > PAIRS
+    for i in range(k):
+        for j in range(i + 1, min(k, i + 2) if neighbours else k):
+            gap = np.abs(w[:, i] - w[:, j])
+            pairs.append((i, j, np.where(gap > floor[:, 0], eps * scale[:, 0] / np.maximum(gap, floor[:, 0]), 0.0),
+                          -1))
+    if not eig:  # σᵢ + σⱼ (the pair ±σ of [[0, A], [Aᵀ, 0]]), and σᵢ itself of a tall or wide matrix
+        zero = size * eps * scale[:, 0]  # at or below: svd_zero's refusal, not counted here
+        for i in range(k):
+            if m != n:
+                s = w[:, i]
+                pairs.append((i, i, np.where(s > zero, eps * scale[:, 0] / np.maximum(s, zero), 0.0), 0))
+            for j in range(i + 1, min(k, i + 2) if neighbours else k):
+                s = w[:, i] + w[:, j]
+                ok = (w[:, i] > zero) & (w[:, j] > zero)
+                pairs.append((i, j, np.where(ok, eps * scale[:, 0] / np.maximum(s, zero), 0.0), 1))
+    pairs = [(i, j, sens, sign) for i, j, sens, sign in pairs if np.max(sens) > cut]
+    if not pairs:
+        return None
+    i, j, sens, sign = max(pairs, key=lambda p: float(np.max(p[2])))
+    raw = float(np.max(sens))
+    b = int(np.argmax(sens))
+    sym = "λ" if eig else "σ"
+    values_word = "eigenvalues" if eig else "singular values"
+    of = f" of matrix {b} of the stack" if w.shape[0] > 1 else ""
+    if sign == -1:
+        gap = abs(float(w[b, i] - w[b, j]))
+        text = (f"{values_word} {i} and {j}{of} of {_title(node.op)} are {gap:.2g} apart ({gap / float(scale[b, 0]):.2g} "
+                f"relative to max|{sym}|)")
+        formula = f"eps·max|{sym}|/gap"
+    elif sign == 0:
+        text = (f"singular value {i}{of} of {_title(node.op)} is {float(w[b, i]):.2g} ({float(w[b, i] / scale[b, 0]):.2g} "
+                f"relative to σmax), near zero")
+        formula = "eps·σmax/σᵢ"
+    else:
+        total = float(w[b, i] + w[b, j])
+        text = (f"singular values {i} and {j}{of} of {_title(node.op)} sum to {total:.2g} ({total / float(scale[b, 0]):.2g} "
+                f"relative to σmax), near zero")
+        formula = "eps·σmax/(σᵢ + σⱼ)"
+    return _Found(node, raw, text, formula, tuple(pairs))
+
+
+def _title(op: str) -> str:
+    return {"eigvalsh": "eigvalsh", "eigh_vectors": "eigh's eigenvectors", "svdvals": "svd / svdvals",
+            "svd_u": "svd's U", "svd_vh": "svd's Vh"}[op]
+
+
+def _spectrum(graph, node, values, a, eig: bool):
+    """The eigenvalues (ascending) or singular values (descending) of the op's matrix: a sibling node's (eigh
+    makes eigvalsh and eigh_vectors of one matrix), else computed."""
+    want = "eigvalsh" if eig else "svdvals"
+    if node.op == want:
+        return np.asarray(values[node.id])
+    for other in graph.nodes:
+        if other.op == want and other.args == node.args and other.params.get("uplo") == node.params.get("uplo"):
+            return np.asarray(values[other.id])
+    if eig:
+        return np.linalg.eigvalsh((a + np.swapaxes(a, -1, -2)) / 2)
+    return np.linalg.svd(a, compute_uv=False)
+
+
+# --- what the output reads: one reverse pass to the watched nodes ---------------------------------------------
+
+def _weigh(graph, values, found: list, probe) -> None:
+    """Set ``read``, the estimate weighted by the cotangent reaching each spectral node (see the module's text);
+    left None where no pass reaches it (no input it depends on requires grad) or the pass is refused."""
+    ids = {f.node.id for f in found if f.pairs and graph.nodes[f.node.id].requires_grad}
+    if not ids:
+        return
+    from ..errors import JacError
+    from ..ir.reverse import pullback
+
+    shape = tuple(graph.output_shape)
+    if probe is None:
+        probe = np.random.default_rng(0).standard_normal(shape)
+    seed = np.asarray(probe, dtype=graph.dtype).reshape((1,) + shape)
+    kept = {}
+
+    def keep(nid, g):
+        if nid in ids:
+            kept[nid] = np.asarray(g.to_dense() if hasattr(g, "to_dense") else g)[0]
+
+    flags = [node.requires_grad for node in graph.nodes]
+    try:
+        with np.errstate(all="ignore"):
+            pullback(graph.nodes, values, {graph.output: seed}, flags, keep, stop=min(ids))
+    except JacError:
+        return
+    for f in found:
+        if f.node.id not in ids:
+            continue
+        c = kept.get(f.node.id)
+        if c is None:  # the pass never reached it: no derivative passes through it (pinv's rank check reads σ)
+            f.read = 0.0
+        elif np.all(np.isfinite(c)):
+            f.read = _read(f, c, values)
+
+
+def _read(f: _Found, c, values) -> float:
+    """The estimate weighted by the cotangent ``c`` of the node's value: per pair, |cᵢ − cⱼ| (or |cᵢ + cⱼ|,
+    |cᵢ|) over max|c| for values; for vectors X (V, U or Vhᵀ), M = Xᵀ c and |Mᵢⱼ − Mⱼᵢ| over max|M|."""
+    node = f.node
+    if node.op in SPECTRAL_VALUES:
+        d = c.reshape((-1, c.shape[-1]))
+    else:
+        x = np.asarray(values[node.id])
+        g = c
+        if node.op == "svd_vh":
+            x, g = np.swapaxes(x, -1, -2), np.swapaxes(g, -1, -2)
+        m = np.swapaxes(x, -1, -2) @ g
+        d = m.reshape((-1,) + m.shape[-2:])
+    top = np.max(np.abs(d), axis=tuple(range(1, d.ndim)), initial=0.0)
+    top = np.where(top > 0, top, 1.0)
+    worst = 0.0
+    for i, j, sens, sign in f.pairs:
+        if node.op in SPECTRAL_VALUES:
+            part = np.abs(d[:, i] - d[:, j]) if sign == -1 else (np.abs(d[:, i] + d[:, j]) if sign == 1 else
+                                                                  np.abs(d[:, i]))
+        elif sign == 0:
+            part = np.ones(d.shape[0])  # a tall or wide matrix's vector turned out of the others' span: unweighed
+        else:
+            part = np.abs(d[:, i, j] - d[:, j, i]) if sign == -1 else np.abs(d[:, i, j] + d[:, j, i])
+        worst = max(worst, float(np.max(part / top * sens)))
+    return worst
+
+
+def _inputs_of(graph, nid: int) -> set:
+    """The inputs requiring grad that node ``nid`` depends on (through nodes that carry a derivative)."""
+    nodes = graph.nodes
+    seen, stack, names = {nid}, [nid], set()
+    while stack:
+        node = nodes[stack.pop()]
+        if not node.requires_grad:
+            continue
+        if node.op == "input":
+            names.add(node.name)
+            continue
+        for a in node.args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return names
