@@ -1904,6 +1904,11 @@ class _Lowering:
             if target in self.nested_names and pylists.buildable(stmt.value) \
                     and (target in self.row_names or pylists.nested(stmt.value)):  # R = [[None] * S for _ in range(T)]
                 value = pylists.build(self, stmt.value)  # then R[t][s] = v: Python's lists, each row one object
+                if isinstance(value, Items) and any(isinstance(m, (Module, Sequential, Instance)) for m in value):
+                    value = self.literal(list(value), self.source.at(stmt.value))  # layers = [nn.Linear(3, 3)]
+                    self.scope[target] = value  # then layers.append(nn.ReLU()): a list of modules (Listed)
+                    self.sequence_names.discard(target)
+                    return value
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 self.sequence_names.add(target)
