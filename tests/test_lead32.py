@@ -120,7 +120,7 @@ def test_a_models_forward_may_return_early():
 @pytest.mark.parametrize("text,words", [
     ("def f(v, k=0):\n    if k:\n        return v\nf(x)", ["f() reached its end without a 'return'", "None"]),
     ("def f(v):\n    if v.shape[0] > 1:\n        return\n    return v\nf(x)", ["'return' without a value"]),
-    ("def f(v):\n    v = v * 2\nf(x)", ["must return a value"]),
+    ("def f(v):\n    v = v * 2\nf(x)", ["value is None"]),  # Python's None (h34b-lists: such a call runs)
     ("def f(v):\n    return f(v) * 2\nf(x)", ["f() calls itself in every call"]),
     ("def f(v, k):\n    if k == 0:\n        return v\n    return f(v, k + 1)\nf(x, 1)", ["more than 32 deep"]),
     ("def f(v):\n    if v[0] > v:\n        return v\n    return -v\nf(x)", ["the truth value of an array of 2"]),

@@ -171,7 +171,7 @@ REFUSED = [
     ("v = x * 2\ndef f(a):\n    t = sum([v for v in a])\n    v[0] = 1.0\n    return t\nf(x)", ["x:3"],
      "not the function's own"),  # a comprehension's v is its own: the write is into the outer v
     ("def f(a, k=0):\n    if k:\n        return a\nf(x)", ["x:3"], "without a 'return'", "Python returns None"),
-    ("def f(a):\n    a = a * 2\nf(x)", ["x:3"], "must return a value"),
+    ("def f(a):\n    a = a * 2\nf(x)", ["x:3"], "value is None"),
     ("f = lambda t: t\nf(x, x)", ["x:3"], "takes 1 positional argument but 2 were given"),
     ("with torch.no_grad():\n    x[0] = 1\nx", ["x:3"], "inside 'with torch.no_grad()'"),
     ("x.requires_grad_(False)\nx.sum()", ["x:3"], "'.requires_grad_()' is not needed"),

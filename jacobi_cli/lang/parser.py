@@ -733,6 +733,12 @@ class _Lowering:
             self.scope[name] = builder.input(name, shape)
         self.input_names = frozenset(inputs)
         self.calling = ()  # the functions of the text being called, outermost first (a recursion's depth)
+        # per call open, outermost first: (does the caller's Python run it, so that its arguments are the caller's
+        # very objects; the names local to the caller, None at the text's top level) (:meth:`follows`)
+        self.sharing = ()
+        # id(list or dict) -> (it, what it became): the lists and dicts a call changed in place, whose caller's
+        # names are rebound to what they became when the call returns (:meth:`resolved`)
+        self.replaced: dict = {}
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
@@ -881,7 +887,7 @@ class _Lowering:
     def run(self, stmt: ast.stmt, where: str | None = None):
         """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
         if type(stmt) is ast.Return and self.returning:  # inside a block of a function returning there
-            raise _Return(self.expression(stmt.value), stmt.value)
+            raise _Return(None if stmt.value is None else self.expression(stmt.value), stmt.value)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
             _check_import(stmt, self.source)
             return
@@ -917,6 +923,10 @@ class _Lowering:
         self.backward(stmt)
         if self.appended(stmt):
             return
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
+                and isinstance(self.scope.get(stmt.value.func.id), Function):  # fill(R, i, j, v): called for what it
+            self.expression(stmt.value)  # changes in place (its caller's lists, changed_by_call); its value dropped
+            return
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                 and not _autodiff_call(stmt.value) \
                 and not (isinstance(stmt.value, ast.Call) and _inplace_call(stmt.value)):  # F.relu(y, inplace=True)
@@ -940,7 +950,8 @@ class _Lowering:
             if self.locals is None or self.locals[0] != where or written is None:  # __init__, a no_grad block
                 raise JacParseError(f"writing into an array {where} (y += v, y[i] = v, y.add_(v)) is not supported: "
                                     "write y = y + v", self.source.at(stmt))
-            if written not in self.locals[1]:  # a name of the text outside: the write would change it there
+            if written not in self.locals[1] and not self.python_container(written):  # an array of the text
+                # outside: the write would change it there (a list or dict: the caller sees it, changed_by_call)
                 raise JacParseError(f"writing into '{written}' {where}: '{written}' is not the function's own (a "
                                     "parameter or a name it assigns), and the write would change it outside too, "
                                     f"which jac's values cannot follow; assign a copy first ({written} = "
@@ -1576,16 +1587,15 @@ class _Lowering:
         inside = _returns(body[:-1] if isinstance(last, ast.Return) else body)
         if isinstance(last, ast.Return) and last.value is not None and not inside:
             return Function(node.name, node, defaults, body[:-1], last.value)  # the common form, read at once
-        if not inside and not isinstance(last, ast.Return):
-            raise JacParseError(f"the function {node.name}() must return a value ('return VALUE'): jac writes a call "
-                                "out as the function's statements and its value as what they return",
-                                self.source.at(last))
+        if not inside and not isinstance(last, ast.Return):  # def fill(R, i, v): R[i] = v; Python returns None
+            return Function(node.name, node, defaults, body, None)
+        valued = [stmt for stmt in _returns(body) if stmt.value is not None]
         bare = [stmt for stmt in _returns(body) if stmt.value is None]
-        if bare:
-            raise JacParseError(f"'return' without a value in {node.name}(): Python returns None there, which jac "
-                                "has no array for", self.source.at(bare[0]))
+        if bare and valued:
+            raise JacParseError(f"'return' without a value in {node.name}(), which returns a value elsewhere: Python "
+                                "returns None there, which jac has no array for", self.source.at(bare[0]))
         fn = Function(node.name, node, defaults, body, None)  # returns inside its blocks: each run ends the call
-        fn.early = True
+        fn.early = bool(valued) or "none"  # "none": its returns are bare, as its end: it returns None
         return fn
 
     def closed(self, fn: Function) -> Function:
@@ -1595,11 +1605,14 @@ class _Lowering:
             fn.closure = self.frame
         return fn
 
-    def call_function(self, fn: Function, args: list, kwargs: dict, position: int, sequences=((), ())):
+    def call_function(self, fn: Function, args: list, kwargs: dict, position: int, sequences=((), ()),
+                      direct: bool = False, passed: dict | None = None):
         """``f(x, y)`` of a function of the text: its statements lowered with its parameters bound to the
         arguments, in a scope of its own (the names it assigns are gone after the call), as Python runs it;
         ``sequences``, the parameters given a Python sequence and a tuple (``f(x, x.shape)``: ``s + (1,)`` in it
-        is a tuple's +)."""
+        is a tuple's +). ``direct``: the text calls it itself (not a transform tracing it), so that a list or dict
+        it changes in place is the caller's very object, whose names see the change when the call returns
+        (:meth:`follows`, :meth:`resolved`); ``passed``, the caller's name each parameter was given as (``f(l)``)."""
         if fn in self.calling and (not fn.early or self.calling.count(fn) >= _MAX_RECURSION):
             depth = f"more than {_MAX_RECURSION} deep" if fn.early else "in every call"
             raise JacValueError(f"{fn.name}() calls itself {depth}: jac writes each call "
@@ -1617,14 +1630,26 @@ class _Lowering:
                                     f"{'{}' if kind == 'dict' else '[]'} if {name} is None else {name})", position)
         saved = self.scope, self.sequence_names, self.tuple_names, dict(self.memory.tokens), self.frame
         closure = fn.closure.values
+        for name, value in list(closure.items()):  # a list it closes over, changed since by a call: Python's cell
+            if self.resolved(value) is not value:  # holds the one list
+                closure[name] = self.resolved(value)
         self.scope = {**self.scope, **closure, **bound}  # the enclosing call's names, if fn was defined in one
-        self.scope.update(_shadowed(saved[0], {**closure, **bound}, fn.name, self.memory.tokens))
+        hidden = _shadowed(saved[0], {**closure, **bound}, fn.name, self.memory.tokens)
+        self.scope.update(hidden)
+        self.sharing = self.sharing + ((direct, self.locals[1] if self.locals is not None else None, frozenset(hidden),
+                                        frozenset(closure), {}, passed or {}),)
         given = {*fn.positional[:len(args)], *kwargs}
         sequences = [[*marked, *(n for n in defaulted if n not in given)] for marked, defaulted in zip(
             sequences, fn.defaulted)]
         self.sequence_names = (self.sequence_names - set(closure) | fn.closure.sequences) - set(bound) \
             | set(sequences[0])
         self.tuple_names = (self.tuple_names - set(closure) | fn.closure.tuples) - set(bound) | set(sequences[1])
+        for key in hidden:  # 'R outside f()' is Python's list (or tuple) the caller's R is
+            base = key.split(" outside ")[0]
+            if base in saved[1]:
+                self.sequence_names.add(key)
+            if base in saved[2]:
+                self.tuple_names.add(key)
         for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
                 self.memory.bind(name, value, False)
@@ -1640,7 +1665,7 @@ class _Lowering:
             except _Return as done:  # a 'return' inside a block ran: the call ends there, as in Python
                 self.returned = done.node
                 return done.value
-            if fn.early:
+            if fn.early is True:
                 raise JacValueError(f"{fn.name}() reached its end without a 'return' on this call: Python returns "
                                     "None there, which jac has no array for", position)
             return None if fn.result is None else self.expression(fn.result)  # None: setup_context (lang/custom.py)
@@ -1650,9 +1675,101 @@ class _Lowering:
             frame.values.update((n, self.scope[n]) for n in names)
             frame.sequences.update(n for n in names if n in self.sequence_names)
             frame.tuples.update(n for n in names if n in self.tuple_names)
+            ended, ended_tokens, pending = self.scope, self.memory.tokens, self.sharing[-1][4]
             self.scope, self.sequence_names, self.tuple_names, self.memory.tokens, self.frame = saved
             self.calling = self.calling[:-1]
+            self.sharing = self.sharing[:-1]
             self.locals = outer
+            self.changed_by_call(ended, ended_tokens, {k.split(" outside ")[0]: k for k in hidden})
+            self.numbers_written(pending, ended_tokens)
+
+    def python_container(self, name: str) -> bool:
+        """Does ``name`` hold a Python list (of lists, of arrays, of numbers held as one 1-d array) or a dict, whose
+        change inside a function its callers see (:meth:`follows`)?"""
+        value = self.scope.get(name)
+        if type(value) is Dict or type(value) is Items and value.display == "list":
+            return True
+        return type(value) is Tracer and value.ndim == 1 and name in self.sequence_names \
+            and name not in self.tuple_names
+
+    def changed_by_call(self, ended: dict, ended_tokens: dict, hidden: dict) -> None:
+        """The call just returned: each of the caller's names holding a list or dict the call changed in place
+        (``fill(R, i, j, v)`` writing ``R[i][j]``, ``push(out, v)`` appending) rebound to what it became, as
+        every name holding Python's one object sees the change; ``hidden``, the caller's names the call's
+        parameters hid (:func:`_shadowed`), by name."""
+        if not self.replaced:
+            return
+        for name, value in list(self.scope.items()):
+            new = self.resolved(value)
+            if new is value:
+                continue
+            self.scope[name] = new
+            tokens = self.memory.tokens.get(name, frozenset()) | ended_tokens.get(hidden.get(name), frozenset())
+            if isinstance(new, Items):
+                tokens = tokens.union(*(self.memory._base(p) for p in new if type(p) is Tracer))
+            self.memory.tokens[name] = tokens
+            if isinstance(new, Items) and new.display == "list":
+                self.sequence_names.add(name)
+
+    def numbers_written(self, pending: dict, ended_tokens: dict) -> None:
+        """The call just returned: the caller's names of Python's lists of numbers (jac holds each as one array) the
+        call wrote into (``def f(l): l[0] = v``, :meth:`shared_numbers`), by name, ``pending``: each rebound to the
+        written list, and passed on to the call's own caller where it is not the caller's own name either."""
+        for holder, value in pending.items():
+            name = holder.split(" outside ")[0] if holder in self.hidden_keys(holder) else holder
+            self.scope[name] = value
+            self.memory.tokens[name] = ended_tokens.get(holder, self.memory.tokens.get(name, frozenset()))
+            if self.sharing and (self.locals is None or name not in self.locals[1]):
+                self.sharing[-1][4][name] = value
+
+    def hidden_keys(self, holder: str) -> frozenset:
+        """``holder`` if it is a name under which a call kept its caller's name (``R outside f()``) that is not in
+        the scope now (the call that made it has returned)."""
+        return frozenset((holder,)) if " outside " in holder and holder not in self.scope else frozenset()
+
+    def resolved(self, value):
+        """``value`` as it is now: a list or dict a call changed in place is what it became (:attr:`replaced`),
+        and a list holding one, at any depth, holds what it became."""
+        if not self.replaced:
+            return value
+        memo = {}
+
+        def now(item):
+            seen = 0
+            while id(item) in self.replaced and seen <= len(self.replaced):
+                item, seen = self.replaced[id(item)][1], seen + 1
+            if type(item) is not Items or not any(isinstance(i, _HOLDERS) for i in item):
+                return item
+            if id(item) in memo:
+                return memo[id(item)]
+            parts = [now(i) if isinstance(i, _HOLDERS) else i for i in item]
+            out = item
+            if any(a is not b for a, b in zip(parts, item)):
+                out = Items(parts)
+                out.display, out.fields = item.display, item.fields
+            memo[id(item)] = out
+            return out
+        return now(value)
+
+    def changed(self, old, new) -> None:
+        """The list or dict ``old`` changed in place into ``new`` inside a call of a function of the text: kept,
+        so that the caller's names holding ``old`` hold ``new`` when the call returns (:meth:`changed_by_call`)."""
+        if self.calling and old is not new and old is not None:
+            self.replaced[id(old)] = (old, new)
+
+    def follows(self, name: str) -> bool:
+        """May the function being called change a list or dict the name ``name`` of a caller (or a closure) holds,
+        as Python does? Yes where each call from here out to the one whose caller has the name is one the text
+        makes itself; no where one of them is a transform's trace (``jax.grad(f)``, ``jax.vmap(f)``,
+        ``torch.func.grad(f)``): JAX and torch.func pass the function lists of their own."""
+        for direct, caller_names, hidden, *_ in reversed(self.sharing):
+            if not direct:
+                return False
+            if name in hidden:  # 'R outside g()': the caller's R, which may be its caller's in turn
+                name = name.split(" outside ")[0]
+            if caller_names is None or name in caller_names:
+                return True
+        return True
 
     def no_grad(self, stmt: ast.With):
         """``with torch.no_grad(): ...``: the statements run, and each name they assign is detached (a
@@ -1719,6 +1836,9 @@ class _Lowering:
             return self.field_outputs([(n, lambda n=n: value.part(n)) for n in value.names], position)
         if isinstance(value, bool):  # x=True as np.array(True) and [True, False] read it: 1.0 in --dtype
             value = boolean(self.b, self.b.const(float(value), position))
+        if value is None:  # f(x) of a def without 'return VALUE', a name bound to one (_ = fill(R, v))
+            raise JacValueError("the last statement's value is None (a function without 'return VALUE' returns "
+                                "None in Python), not an array: end the text with the array to compute", position)
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", position)
         self.refuse_empty(value, "the last statement", position)
@@ -1945,6 +2065,13 @@ class _Lowering:
             if value is None and custom.in_backward(self):  # gx = None in a backward: no gradient (lang/custom.py)
                 self.scope[target] = None
                 return value
+            if value is None and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
+                    and isinstance(self.scope.get(stmt.value.func.id), Function):  # _ = fill(R, i, v): Python's None
+                self.scope[target] = None
+                self.memory.tokens.pop(target, None)
+                self.sequence_names.discard(target)
+                self.tuple_names.discard(target)
+                return value
             if type(value) is bool and not isinstance(stmt.value, ast.Constant):  # s = flags[0]: Python's bool,
                 self.scope[target] = value  # as a loop or a, b = ... binds it (s = True is refused as before)
                 self.memory.tokens.pop(target, None)
@@ -1981,6 +2108,8 @@ class _Lowering:
             combined = ast.copy_location(ast.BinOp(left=read, op=stmt.op, right=stmt.value), stmt)
             ast.fix_missing_locations(combined)
             found = self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=combined), stmt))
+            if listed:
+                self.changed(current, self.scope[name])
             for held in holders[1:]:  # a list's += and *= change it in place: b = a sees it (a tuple's make anew)
                 self.scope[held] = self.scope[name]
                 if name in self.sequence_names:
@@ -2062,6 +2191,7 @@ class _Lowering:
             value = pylists.build(self, call.args[0])  # R.append([0.0] * m), then R[i][j] = v: a list of its own
         else:
             value = self.expression(call.args[0])
+            self.held_sequence(call.args[0], value)
         if isinstance(current, Listed) or empty and isinstance(value, (Module, Sequential, Instance, Listed)):
             return self.appended_module(call, name, current, value, position)  # layers.append(nn.Linear(3, 3))
         if call.func.attr == "extend":
@@ -2139,6 +2269,15 @@ class _Lowering:
         if kind == "list":  # R = [row, ...] then row[0] = v: R rebuilt around the new row (swap_inside)
             outside += [n for n in inside if self.locals is not None and n not in self.locals[1]]
             inside = [n for n in inside if not _lists_only(self.scope[n], current)]
+        traced = [n for n in outside if not self.follows(n)]  # the caller's names see the change as the call returns
+        if traced and not inside:
+            shown = traced[0].split(" outside ")[0]
+            raise JacValueError(f"{what} changes the {kind} '{name}' in place inside a function that a transform "
+                                f"traces (jax.grad, jax.vmap, jax.jit, torch.func), and '{shown}' outside it holds "
+                                f"that {kind} too: JAX and torch.func pass the function {kind}s of their own (a {kind} "
+                                "it closes over would hold their tracers), which jac does not follow; make the "
+                                f"{kind} inside the function, or return it and assign it", position)
+        outside = []
         if outside or inside:
             where = f"'{(inside or outside)[0]}'"
             raise JacValueError(f"{what} changes the {kind} '{name}' in place, which {where} holds too (Python's "
@@ -2152,6 +2291,7 @@ class _Lowering:
         one list changed; the rebuilt lists keep which of their inner lists are one object (:meth:`same_list`
         has refused a dict or a caller's name holding it)."""
         memo = {id(old): new}
+        self.changed(old, new)
 
         def swapped(value):
             if id(value) in memo:
@@ -2161,6 +2301,7 @@ class _Lowering:
             out = Items([swapped(item) for item in value])
             out.display, out.fields = value.display, value.fields
             memo[id(value)] = out
+            self.changed(value, out)
             return out
         for name, value in list(self.scope.items()):
             if value is not new and type(value) is Items and _holds(value, old):
@@ -2272,7 +2413,15 @@ class _Lowering:
             for part in (rebound, rebound.targets[0], rebound.value, rebound.value.left):
                 ast.copy_location(part, target)
             return self.statement(rebound)
-        self.memory.check(name, what, position)
+        shared = self.shared_numbers(name, y, target)
+        if shared is None and self.locals is not None and name not in self.locals[1] and self.calling:
+            raise JacValueError(f"{what}: '{name}' is not the function's own (a parameter or a name it assigns), and "
+                                "the write would change it outside too, which jac follows only for a Python list or "
+                                "dict the function is called on directly (not through a closure of numbers, nor "
+                                f"under a transform): assign a copy first ({name} = {name}.copy()) or return the new "
+                                "value", position)
+        if shared is None:
+            self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
                                 "(use += -= *= /= **= @= %= //=)",
@@ -2295,7 +2444,55 @@ class _Lowering:
                                     "refuse one that does not fit", position)
         else:
             new = self.write_at(y, target, value, op, what, position)
-        return self.rebind(name, new)
+        found = self.rebind(name, new)
+        for holder in shared or ():  # def f(l): l[0] = v of the caller's list of numbers: its one list
+            self.scope[holder] = self.scope[name]
+            self.memory.tokens[holder] = self.memory.tokens[name]
+        if shared is not None:  # the caller's names rebound when the call returns (numbers_written)
+            local = self.locals[1] if self.locals is not None else frozenset()
+            for holder in [name, *shared]:
+                if holder not in local:
+                    self.sharing[-1][4][holder] = self.scope[name]
+        return found
+
+    def shared_numbers(self, name: str, y: Tracer, target) -> list:
+        """``l[i] = v`` inside a function, ``l`` a Python list of numbers (jac holds it as one 1-d array) that a
+        caller's (or a closure's) name holds too, the very object (``def f(l): l[0] = v`` called as ``f(l)``):
+        those names, which see the write as Python's one list, where each is one the call may change
+        (:meth:`follows`), or [] for a list of the caller's the function writes by its name (``l[1] += v``); None
+        otherwise (a list of the call's own, an array's write: NumPy's aliasing, checked by ``Memory.check``)."""
+        if not self.calling or not isinstance(target, ast.Subscript) or type(y) is not Tracer or y.ndim != 1 \
+                or name not in self.sequence_names or name in self.tuple_names:
+            return None
+        tokens = self.memory.tokens.get(name, frozenset())
+        if not tokens or any(isinstance(t, tuple) for t in tokens):
+            return None
+        others = [n for n, t in self.memory.tokens.items() if n != name and t & tokens]
+        local = self.locals[1] if self.locals is not None else frozenset()
+        if not others and name in local or any(self.scope.get(n) is not y or n not in self.sequence_names
+                                               or n in self.tuple_names or n not in self.passed_as(name)
+                                               for n in others) \
+                or any(isinstance(v, _HOLDERS) and _holds(v, y) for v in self.scope.values()):
+            return None
+        closure = self.sharing[-1][3] if self.sharing else frozenset()
+        if any(n not in local and (not self.follows(n) or n in closure) for n in [name, *others]):
+            return None
+        return others
+
+    def passed_as(self, name: str) -> set:
+        """The names of the callers that were given, call by call outwards, as the parameter ``name`` (``g(l)``
+        calling ``f(m)`` with its ``m``: ``m`` and ``l``), under the names the calls keep them by (``m outside f()``):
+        the one Python list a write into ``name`` changes. A name holding the same array otherwise (``t = list(l)``:
+        jac's one node) is not among them."""
+        found = set()
+        for _, _, _, _, _, passed in reversed(self.sharing):
+            given = passed.get(name)
+            if given is None:
+                break
+            found.add(given)
+            name = given
+        keys = [k for level in self.sharing for k in level[2]]
+        return found | {k for k in keys if k.split(" outside ")[0] in found}
 
     def inner_list(self, node: ast.Subscript, what: str, position: int) -> tuple:
         """The list that ``node`` (``R[i]``, ``R[i][j]``: constant integer indices into Python's nested lists)
@@ -2385,6 +2582,19 @@ class _Lowering:
             self.memory.holds(holder, added, fresh=fresh)
         self.swap_inside(current, new, added, fresh)
 
+    def extended_inner(self, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
+        """``R[i] += [v]`` of Python's nested lists: the inner list extended in place (``list.__iadd__``), as
+        ``R[i].extend([v])``, seen by every name and list holding it; ``R[i] *= n`` refused, saying what to write."""
+        if type(op) is not ast.Add:
+            raise JacValueError(f"{what}: {ast.unparse(target)} is a list, which '{_BINOP_TEXT.get(type(op), '')}=' "
+                                f"changes in place; jac extends an inner list with += [...] or extend([...])", position)
+        call = ast.Call(func=ast.Attribute(value=target, attr="extend", ctx=ast.Load()), args=[value_node],
+                        keywords=[])
+        ast.fix_missing_locations(ast.copy_location(call, target))
+        call.func.value = target
+        self.nested_append(call, position)
+        return self.scope.get(target.value.id) if isinstance(target.value, ast.Name) else None
+
     def nested_append(self, call: ast.Call, position: int) -> bool:
         """``R[i].append(v)`` / ``R[i].extend([...])`` of Python's nested lists (:meth:`nested_write`)."""
         what = f"{ast.unparse(call.func)}(...)"
@@ -2393,6 +2603,9 @@ class _Lowering:
             raise JacValueError(f"{what}: jac changes an inner list with append(v), extend([...]) or item writes "
                                 f"({ast.unparse(call.func.value)}[0] = v)", position)
         value = self.expression(call.args[0])
+        if call.func.attr == "extend" and type(value) is Tracer and value.ndim == 1 \
+                and self.python_kind(call.args[0], value) == "list":  # [x[1], x[2]]: Python's numbers, one array here
+            value = self.rows(value, value.shape[0], position)
         if call.func.attr == "extend" and not isinstance(value, Items):
             raise JacValueError(f"{what}: extend takes a list of arrays or numbers here ([a, b])", position)
         added = list(value) if call.func.attr == "extend" else [value]
@@ -2409,6 +2622,8 @@ class _Lowering:
         if not -len(current) <= i < len(current):
             raise JacValueError(f"{what}: list assignment index {i} out of range for the {len(current)} items of "
                                 f"'{name}'", self.source.at(target.slice))
+        if op is not None and type(current[i]) is Items and current[i].display == "list":
+            return self.extended_inner(target, value_node, op, what, position)
         value = self.expression(value_node)
         holders = self.same_list(name, current, what, position)
         if op is not None:
@@ -2475,6 +2690,7 @@ class _Lowering:
                                 position)
         for holder in self.same_list(name, current, what, position):
             self.scope[holder] = new
+        self.changed(current, new)
         if type(current) is Items:  # W = [R]; del R[0]: W holds the shorter list too
             self.swap_inside(current, new)
 
@@ -2517,6 +2733,7 @@ class _Lowering:
             self.item_check(current.get(key, position), holders, what, position)
             value = self.arithmetic(_BINOPS[type(op)], current.get(key, position), value, position)
         new = current.with_item(key, value, position)
+        self.changed(current, new)
         for holder in holders:  # e = d: Python's one dict, written
             self.scope[holder] = new
             # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
@@ -2781,6 +2998,9 @@ class _Lowering:
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
         targets = stmt.targets[0].elts
+        if any(isinstance(t, ast.Subscript) for t in targets) \
+                and all(isinstance(t, (ast.Name, ast.Subscript)) for t in targets):
+            return self.assign_each(stmt, targets)
         if not all(isinstance(t, ast.Name) or _nested_names(t) or _starred_name(t) for t in targets):
             raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
         shown = stmt.value.elts if isinstance(stmt.value, (ast.Tuple, ast.List)) else ()
@@ -2788,6 +3008,41 @@ class _Lowering:
                 and not any(isinstance(e, ast.Starred) for e in shown):
             return self.bind_shown(targets, shown)
         return self.bind_parts(stmt, targets, self.expression(stmt.value))
+
+    def assign_each(self, stmt: ast.Assign, targets: list):
+        """``R[0][0], R[0][1] = a, b`` (and ``l[i], l[j] = l[j], l[i]``): every value on the right made first, then
+        each target assigned in turn, left to right, as Python assigns a tuple of targets."""
+        shown = stmt.value.elts if isinstance(stmt.value, (ast.Tuple, ast.List)) else None
+        position = self.source.at(stmt.targets[0])
+        if shown is None or any(isinstance(e, ast.Starred) for e in shown):
+            raise JacParseError("a tuple of targets with an item among them is assigned from a tuple written out "
+                                "(R[0][0], R[0][1] = a, b): write one assignment per item", position)
+        if len(shown) != len(targets):
+            raise JacValueError(f"{len(targets)} targets and {len(shown)} values: Python's ValueError (too "
+                                f"{'many' if len(shown) > len(targets) else 'few'} values to unpack)", position)
+        temps = []
+        for k, node in enumerate(shown):
+            value = pylists.build(self, node) if pylists.buildable(node) and pylists.nested(node) \
+                else self.expression(node)
+            temp = f"item {k} of the right side"  # a name the text cannot write
+            self.scope[temp] = value
+            if isinstance(value, (Tracer, Items)):
+                self.memory.bind(temp, value, _is_copy(node))
+            kind = self.python_kind(node, value)
+            (self.sequence_names.add if kind in ("tuple", "list", "range") else self.sequence_names.discard)(temp)
+            (self.tuple_names.add if kind == "tuple" else self.tuple_names.discard)(temp)
+            temps.append(temp)
+        try:
+            for target, temp in zip(targets, temps):
+                read = ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), target)
+                self.statement(ast.copy_location(ast.Assign(targets=[target], value=read), stmt))
+        finally:
+            for temp in temps:
+                self.scope.pop(temp, None)
+                self.memory.tokens.pop(temp, None)
+                self.sequence_names.discard(temp)
+                self.tuple_names.discard(temp)
+        return None
 
     def bind_shown(self, targets: list, shown: list):
         """``a, b = e1, e2``: each name bound to its own value, every value made first (``a, b = b, a`` swaps),
@@ -2893,6 +3148,8 @@ class _Lowering:
             return [node.args[0]]  # isinstance(m, nn.Linear): the class is read off the text (instance_test)
         if kind is ast.Call and _dict_of_zip(node) and "dict" not in self.scope:  # dict(zip(k, v)): tree_call's
             return [k.value for k in node.keywords]
+        if kind is ast.Call and _copy_call(node) and "copy" not in self.scope:  # copy.deepcopy(R): its argument
+            return list(node.args)
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
             # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
@@ -3063,6 +3320,9 @@ class _Lowering:
                 if id(node.value) in self.tuples:
                     self.tuples.add(id(node))
             found = self.subscript(node, kids)
+            if type(kids[0]) is Items and type(found) is Tracer and found.id in self.held_rows \
+                    and type(kids[1]) is not slice:  # cand[0] of cand.append(b + [k]): Python's list still
+                self.mark(node, self.held_rows[found.id])
             if type(kids[0]) is Dict and id(kids[0]) in self.dict_kinds and self.dict_kinds[id(kids[0])][0] is kids[0] \
                     and type(found) is Tracer and len(kids) == 2:  # d = {'k': x.shape}: d['k'] is the tuple
                 what = self.dict_kinds[id(kids[0])][1].get(trees.key_of(self.b, kids[1], position))
@@ -3673,6 +3933,16 @@ class _Lowering:
             self.ranges.add(row.id)
         return row
 
+    def held_sequence(self, node: ast.expr, value) -> None:
+        """``value`` (at ``node``), put into a list of the text (``out.append(b + [k])``), remembered as the Python
+        sequence it is, where it is one array (:attr:`held_rows`): ``out[0] + [1]`` and ``for b in out: b + [1]``
+        concatenate it, as Python does, instead of adding arrays."""
+        kind = self.python_kind(node, value)
+        if type(value) is Tracer and kind in ("tuple", "list", "range"):
+            self.held_rows[value.id] = kind
+            if kind == "range":
+                self.ranges.add(value.id)
+
     def python_kind(self, node: ast.expr, value) -> str | None:
         """What Python's own value ``value`` (at ``node``) is: "tuple", "list" or "range" (a sequence the syntax
         or the value shows), "bool" (True, False), None for anything else (a number, an array)."""
@@ -3783,7 +4053,8 @@ class _Lowering:
         if marked and (fn.varargs or fn.varkw):  # f(x, x.shape) into *args: a tuple of arrays holds no tuple
             raise JacValueError(f"{fn.name}(): '{ast.unparse(marked[0])}' is a Python sequence, and jac collects "
                                 f"arrays and numbers into *args and **kwargs: name a parameter for it", position)
-        found = self.call_function(fn, args, kwargs, position, marks)
+        passed = {p: a.id for p, a in given if type(a) is ast.Name}
+        found = self.call_function(fn, args, kwargs, position, marks, direct=True, passed=passed)
         result = self.returned if fn.early else fn.result
         if result is not None and id(result) in self.sequences:
             self.sequences.add(id(node))
@@ -3897,12 +4168,37 @@ class _Lowering:
         return value  # of a value computed from the inputs: it requires grad already, and PyTorch leaves it so
 
     def call(self, node: ast.Call, kids: list):
+        if _copy_call(node) and "copy" not in self.scope:
+            return self.copied(node, kids)
         found = self.lowered_call(node, kids)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
             if kind != "method" and type(argument) is Tracer:
                 self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node))
+        return found
+
+    def copied(self, node: ast.Call, kids: list):
+        """``copy.copy(v)`` / ``copy.deepcopy(v)`` (and a list's ``R.copy()``): a new list holding the very items
+        (a shallow copy: ``S[0]`` is ``R[0]``), or new lists all the way down (a deep copy, keeping which of its inner
+        lists are one object, as deepcopy's memo does); a dict's copy a new dict; an array's a new one."""
+        deep = isinstance(node.func, ast.Attribute) and node.func.attr == "deepcopy"
+        if len(kids) != 1 or node.keywords:
+            raise JacValueError(f"{ast.unparse(node.func)}() takes one argument here", self.source.at(node))
+        value, memo = kids[0], {}
+
+        def copy(item, top):
+            if type(item) is Items and (top or deep):
+                if id(item) not in memo:
+                    memo[id(item)] = out = Items([copy(i, False) for i in item])
+                    out.display, out.fields = item.display, item.fields
+                return memo[id(item)]
+            if type(item) is Dict and (top or deep):
+                return Dict([(k, copy(v, False)) for k, v in item.items()])
+            return item
+        found = copy(value, True)
+        if id(node.args[0]) in self.sequences and type(found) is not Dict:
+            self.mark(node, "tuple" if id(node.args[0]) in self.tuples else "list")
         return found
 
     def library_call(self, node: ast.Call) -> bool:
@@ -4048,10 +4344,16 @@ class _Lowering:
         if kind == "function" and module is None and fname in _PYTHON_ITERATING and args and node.args \
                 and type(node.func) is ast.Name and fname not in self.scope:
             args = [self.python_iterated(node.args[0], args[0], fname, position), *args[1:]]
+            if fname in ("min", "max") and len(args) == 1 and not kwargs and type(args[0]) is Items:
+                args = self.compared_items(args[0], fname, position)  # min(l) of numbers is min(l[0], l[1], ...)
         if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
             lower = self.lookup("function", fname, "torch", position)  # x.max(dim=1): NumPy's methods have no dim=
         else:
             lower = self.lookup(kind, fname, module, position)
+        if kind == "method" and fname == "copy" and type(args[0]) is Items and args[0].display == "list" \
+                and len(args) == 1 and not kwargs:  # R.copy() of Python's list: a new list of the very items
+            self.mark(node, "list")
+            return trees.written(Items(list(args[0])), "list")
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
@@ -4089,6 +4391,17 @@ class _Lowering:
                                 f"{' (0 + [...] raises TypeError)' if fname == 'sum' else ''}; for the numbers write "
                                 f"np.{fname}(np.array(...))", position)
         return FUNCTIONS["list"](self.b, [value], {}, position)
+
+    def compared_items(self, items: Items, fname: str, position: int) -> list:
+        """``min(l)`` / ``max(l)`` of a list or tuple of numbers: its items, compared as ``min(a, b, ...)`` compares
+        them (Python's first least or greatest); an empty one, or one holding arrays, refused as Python raises."""
+        if not len(items):
+            raise JacValueError(f"{fname}() arg is an empty sequence (Python's ValueError)", position)
+        if any(isinstance(i, (Items, Dict)) or type(i) is Tracer and i.ndim != 0 or i is None for i in items):
+            raise JacValueError(f"{fname}() needs numbers here, not a list or tuple of arrays: Python compares them "
+                                f"whole (an array's truth is ambiguous, ValueError); for the numbers write "
+                                f"np.{fname}(np.array(...))", position)
+        return list(items)
 
     def custom_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, position: int):
         """``F.apply(x)`` of a ``torch.autograd.Function`` and ``jax.custom_vjp(f)`` (:mod:`.custom`); None for any
@@ -5148,6 +5461,8 @@ def _check_import(stmt, source: Source) -> None:
             continue
         if path == "functools" and bound is None:  # @functools.partial(jax.vmap, ...) (.decorators)
             continue
+        if path == "copy" and bound is None:  # copy.copy(R), copy.deepcopy(R) of Python's lists (_Lowering.copied)
+            continue
         if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
             continue
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
@@ -5482,13 +5797,19 @@ def _is_copy(node: ast.expr) -> bool:
     if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))):
         return False
     name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-    if name in ("clone", "copy"):
+    if name in ("clone", "copy", "deepcopy"):
         return True
     told = any(k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value is True)
                for k in node.keywords)
     owner = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
     return not told and (name == "astype" and owner not in MODULES or (owner, name) in (
         ("np", "array"), ("numpy", "array"), ("torch", "tensor")))
+
+
+def _copy_call(node: ast.expr) -> bool:
+    """``copy.copy(v)`` / ``copy.deepcopy(v)`` of Python's ``copy`` module."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+        and node.func.value.id == "copy" and node.func.attr in ("copy", "deepcopy")
 
 
 def _list_copy(node: ast.expr, lists) -> bool:
@@ -5876,10 +6197,17 @@ def _nested_written(module: ast.Module) -> tuple:
             node = node.value
         return node.id if isinstance(node, ast.Name) else None
     written, aliases, held, changed = set(), [], [], set()
+    defs = {node.name: [a.arg for a in node.args.posonlyargs + node.args.args]
+            for node in ast.walk(module) if isinstance(node, ast.FunctionDef)}
     for node in ast.walk(module):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
             if isinstance(node, ast.AugAssign) else []
+        targets = [e for t in targets for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
         written.update(root(t) for t in targets if isinstance(t, ast.Subscript))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in defs:
+            # fill(R, i, v) of def fill(T, i, v): T[i][j] = v: R is the list T writes into
+            aliases.extend((p, root(a)) for p, a in zip(defs[node.func.id], node.args) if root(a) is not None)
+            aliases.extend((k.arg, root(k.value)) for k in node.keywords if k.arg and root(k.value) is not None)
         if isinstance(node, ast.Delete):  # del R[0], del R[i][j]
             written.update(root(t) for t in node.targets if isinstance(t, ast.Subscript))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
@@ -5890,8 +6218,15 @@ def _nested_written(module: ast.Module) -> tuple:
                 and isinstance(node.value.func, ast.Name) and node.value.func.id == "list" else node.value
             if isinstance(value, (ast.Subscript, ast.Name)):  # row = R[0], S = R, S = R[:], S = list(R)
                 aliases.append((node.targets[0].id, root(value)))
+            elif isinstance(value, ast.Call) and (_copy_call(value) or isinstance(value.func, ast.Attribute)
+                                                  and value.func.attr == "copy" and not value.args):
+                aliases.append((node.targets[0].id, root(value.args[0] if value.args else value.func.value)))
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
             aliases.append((node.target.id, root(node.iter)))
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Tuple) and len(node.target.elts) == 2 \
+                and isinstance(node.target.elts[1], ast.Name) and isinstance(node.iter, ast.Call) \
+                and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "enumerate" and node.iter.args:
+            aliases.append((node.target.elts[1].id, root(node.iter.args[0])))  # for i, row in enumerate(R)
         held.extend(_held_names(node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
                 and node.func.attr in _LIST_CHANGES + pylists.ORDERING:  # terms = [a]; terms.append(b): a list

@@ -563,6 +563,13 @@ class Memory:
                                 f"requires grad, NumPy would change '{inputs[0]}' too; write into a copy: "
                                 f"{name} = {inputs[0]}.clone()", position)
         others = sorted(n for n, t in self.tokens.items() if n != name and t & tokens)
+        outside = [n for n in others if " outside " in n]
+        if outside:  # def f(y): y[0] = v called as f(y): the caller's array (parser._shadowed)
+            base, where = outside[0].split(" outside ")
+            raise JacValueError(f"{what}: '{name}' is the array its caller holds as '{base}' (outside {where}): NumPy "
+                                "and PyTorch write into the caller's array itself, which jac's values do not follow "
+                                "(a Python list's items are followed, where no other name holds the list); write into "
+                                f"a copy ({name} = {name}.clone() or .copy()) and return it", position)
         if others:
             raise JacValueError(f"{what}: '{name}' shares its memory with '{others[0]}' (an alias, or a view such as "
                                 f"{name}[1:], {name}.T, {name}.reshape(...)): NumPy and PyTorch would change "

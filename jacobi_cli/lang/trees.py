@@ -276,7 +276,7 @@ def method(lowering, d: Dict, name: str, args: list, kwargs: dict, position: int
             return Items(d.values())
         if name == "items":
             return Listed((_key_value(k), v) for k, v in d.items())
-        return d
+        return Dict(d.items(), position)  # a new dict: a write into d is not seen through it (Python's copy)
     if name == "get" and 1 <= len(args) <= 2 and not kwargs:
         key = key_of(lowering.b, args[0], position)
         return d.get(key, position) if key in d else (args[1] if len(args) == 2 else None)
