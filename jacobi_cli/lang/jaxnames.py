@@ -423,4 +423,6 @@ LIBRARY_NAMES = {
     | JAX_SCIPY29,
     "jax.scipy.linalg": JAX_LINALG,
     "scipy.linalg": SCIPY_LINALG,
+    "scipy.integrate": frozenset({"trapezoid", "cumulative_trapezoid"}),  # session 34b: lang/functions.py
+    "jax.scipy.integrate": frozenset({"trapezoid"}),
 }
