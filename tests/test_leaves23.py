@@ -291,8 +291,9 @@ def test_model_parameters_and_train():
      ["has no forward"]),
     ("class A(nn.Module):\n    n = 3\n    def forward(self, x):\n        return x\nA()(x).sum()", JacParseError,
      ["n = 3 is not one"]),
-    ("class A(nn.Module):\n    def forward(self, x):\n        return x\ndef f(x):\n    return A()(x)\nf(x).sum()",
-     JacValueError, ["makes a module", "top level"]),
+    ("class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 3)\n"
+     "    def forward(self, x):\n        return self.fc(x)\ndef f(x):\n    return A()(x)\nf(x).sum()",
+     JacValueError, ["makes a module", "top level"]),  # one without parameters is a function (tests/test_snippets34)
     (MODEL + "model.fc3(x).sum()", JacNameError, ["no method 'fc3'"]),
     ("class A(nn.Module):\n    def forward(self, x):\n        return self.w * x\nm = A()\nm(x).sum()", JacNameError,
      ["no attribute 'w' set in its __init__"]),

@@ -73,6 +73,8 @@ CASES = [
     ("np.gradient(A, 0.5, axis=1)", {"A": A}, lambda A: torch.gradient(A, spacing=0.5, dim=1)[0]),
     ("np.gradient(x, edge_order=2)", {"x": x5}, lambda x: torch.gradient(x, edge_order=2)[0]),
     ("np.gradient(A, 2.0, 0.5)[0]", {"A": A}, lambda A: torch.gradient(A, spacing=[2.0, 0.5])[0]),
+    ("np.gradient(x, [0.0, 1.0, 3.0, 4.0, 6.0], edge_order=2)", {"x": x5},
+     lambda x: torch.gradient(x, spacing=(torch.tensor([0.0, 1.0, 3.0, 4.0, 6.0], dtype=x.dtype),), edge_order=2)[0]),
     ("torch.gradient(A, spacing=[0.5, 2.0], edge_order=2)[1]", {"A": A},
      lambda A: torch.gradient(A, spacing=[0.5, 2.0], edge_order=2)[1]),
     ("torch.gradient(T, dim=2)[0]", {"T": T}, lambda T: torch.gradient(T, dim=2)[0]),
@@ -296,7 +298,7 @@ REFUSED = [
     ("torch.cumulative_trapezoid(A, a)", "length of y's axis"),
     ("torch.cartesian_prod(A, a)", "1-d"),
     ("torch.tril_indices(-1, 3)", ">= 0"),
-    ("np.gradient(x, [0, 1, 3, 4, 6])", "coordinate arrays"),
+    ("np.gradient(x, [0, 1, 3])", "as long as axis"),  # coordinates as long as the axis are read (snippets34)
     ("np.gradient(x[:2], edge_order=2)", "at least 3 elements"),
     ("np.gradient(x, edge_order=3)", "edge_order must be 1 or 2"),
     ("np.gradient(A, 1.0, 2.0, 3.0)", "3 spacings for 2 axes"),

@@ -7808,6 +7808,33 @@ def _cumulative_trapezoid(b, args, kwargs, position):
     return b.apply("cumsum", terms, axis=axis, position=position)
 
 
+# scipy.integrate and jax.scipy.integrate (session 34b): the trapezoidal rule under SciPy's and JAX's names, the
+# same (y, x=None, dx=1.0, axis=-1) as NumPy's; their other integrators (simpson, quad, odeint) are not read
+for _root in ("scipy.integrate", "jax.scipy.integrate"):
+    MODULES.add(_root)
+    LIBRARIES[_root] = _root
+    variant(_root, "trapezoid")(_trapezoid)
+
+
+@variant("scipy.integrate", "cumulative_trapezoid")
+def _scipy_cumulative_trapezoid(b, args, kwargs, position):
+    """scipy.integrate.cumulative_trapezoid(y, x=None, dx=1.0, axis=-1, initial=None): the running sums, with
+    ``initial=0`` a 0 first (as long as y); SciPy raises for any other ``initial``."""
+    a = arguments("cumulative_trapezoid", args, kwargs,
+                  {"y": REQUIRED, "x": None, "dx": None, "axis": -1, "initial": None}, position)
+    initial = None if a["initial"] is None else static(b, a["initial"], "initial", position)
+    if initial is not None and initial != 0:
+        raise JacValueError(f"cumulative_trapezoid(): `initial` must be `None` or `0` (SciPy raises), got "
+                            f"{initial!r}", position)
+    dx = a["dx"] if a["x"] is None else None  # SciPy's x wins over dx
+    sums = _cumulative_trapezoid(b, [a["y"]], {"x": a["x"], "dx": dx, "axis": a["axis"]}, position)
+    if initial is None:
+        return sums
+    axis = _one_axis(b, a["axis"], sums, position, "cumulative_trapezoid")
+    zero = b.const(np.zeros(tuple(1 if i == axis else d for i, d in enumerate(sums.shape)), dtype=b.dtype), position)
+    return _concat(b, [zero, sums], axis, "cumulative_trapezoid", position)
+
+
 @function("cartesian_prod")
 def _cartesian_prod(b, args, kwargs, position):
     """torch.cartesian_prod(a, b, ...): every combination of the vectors' elements, one per row."""
@@ -7920,8 +7947,8 @@ def _imag(b, args, kwargs, position):
 @function("gradient")
 def _gradient(b, args, kwargs, position, library="numpy"):
     """np.gradient(f, spacing, axis=None, edge_order=1): central differences inside, one-sided (first or
-    second order) at the ends, as NumPy; several axes give a tuple. A number per axis as the spacing;
-    coordinate arrays are refused."""
+    second order) at the ends, as NumPy; several axes give a tuple. A number per axis as the spacing, or
+    constant coordinates (:func:`_gradient_at`); coordinates computed from the inputs are refused."""
     edge = static_int(b, kwargs.get("edge_order", 1), "edge_order", position)
     if edge not in (1, 2):
         raise JacValueError(f"gradient(): edge_order must be 1 or 2, got {edge}", position)
@@ -7932,8 +7959,8 @@ def _gradient(b, args, kwargs, position, library="numpy"):
         if isinstance(spacing, Items):
             spacing = list(spacing)
         else:  # spacing=[0.5, 2.0]: PyTorch's list of numbers, one per dim
-            values = static(b, spacing, "spacing", position)
-            spacing = [float(v) for v in values] if type(values) is tuple else [spacing]
+            values = static(b, spacing, "spacing", position)  # (torch.tensor(t),): coordinates, one per dim
+            spacing = [v if np.ndim(v) else float(v) for v in values] if type(values) is tuple else [spacing]
     else:
         a = arguments("gradient", args[:1], {k: v for k, v in kwargs.items() if k == "axis"},
                       {"f": REQUIRED, "axis": None}, position)
@@ -7950,10 +7977,14 @@ def _gradient(b, args, kwargs, position, library="numpy"):
     steps = []
     for h in spacing:
         if isinstance(h, Tracer) and b.nodes[h.id].op == "const" and np.ndim(b.nodes[h.id].value) > 0:
-            raise JacValueError("gradient(): coordinate arrays (non-uniform spacing) are not supported by jac; "
-                                "give the spacing as a number", position)
-        steps.append(_number(b, h, "gradient spacing", position))
-    parts = [_gradient_along(b, f, axis, h, edge, position) for axis, h in zip(axes, steps)]
+            h = b.nodes[h.id].value
+        elif isinstance(h, Tracer) and h.ndim > 0:
+            raise JacValueError("gradient(): coordinates computed from the inputs are not supported by jac (their "
+                                "derivative is not read); give them as constants or the spacing as a number",
+                                position)
+        steps.append(np.asarray(h, dtype=np.float64) if np.ndim(h) else _number(b, h, "gradient spacing", position))
+    parts = [(_gradient_at(b, f, axis, h, edge, position) if np.ndim(h) else
+              _gradient_along(b, f, axis, h, edge, position)) for axis, h in zip(axes, steps)]
     return parts[0] if len(parts) == 1 and library != "torch" else Items(parts)
 
 
@@ -7988,6 +8019,45 @@ def _gradient_along(b, f, axis, h, edge, position) -> Tracer:
         first = combination([(-1.5 / h, slice(0, 1)), (2.0 / h, slice(1, 2)), (-0.5 / h, slice(2, 3))])
         last = combination([(0.5 / h, slice(n - 3, n - 2)), (-2.0 / h, slice(n - 2, n - 1)),
                             (1.5 / h, slice(n - 1, n))])
+    return _concat(b, [first, inner, last], axis, "gradient", position)
+
+
+def _gradient_at(b, f, axis, x, edge, position) -> Tracer:
+    """np.gradient / torch.gradient along ``axis`` with constant coordinates ``x`` (session 34b): NumPy's
+    second-order differences of uneven steps inside, one-sided (first or second order) at the ends."""
+    n = _concrete(f, "gradient", position)[axis]
+    if x.ndim != 1 or x.shape[0] != n:
+        raise JacShapeError(f"gradient(): coordinates of shape {fmt(x.shape)} must be a vector as long as axis "
+                            f"{axis}, {n}", position)
+    if n < edge + 1:
+        raise JacShapeError(f"gradient needs at least {edge + 1} elements along axis {axis} for edge_order={edge}, "
+                            f"got {n}", position)
+    dx = np.diff(x)
+    along = tuple(-1 if i == axis else 1 for i in range(f.ndim))
+
+    def combination(terms):
+        out = None
+        for weight, part in terms:
+            w = np.asarray(weight, dtype=np.float64)
+            w = b.const(w.reshape(along).astype(b.dtype), position) if w.ndim else float(w)
+            term = b.apply("mul", _line(b, f, axis, part, position), w, position=position)
+            out = term if out is None else b.apply("add", out, term, position=position)
+        return out
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # repeated coordinates: inf / NaN, as NumPy's
+        d1, d2 = dx[:-1], dx[1:]
+        inner = combination([(-d2 / (d1 * (d1 + d2)), slice(None, -2)), ((d2 - d1) / (d1 * d2), slice(1, -1)),
+                             (d1 / (d2 * (d1 + d2)), slice(2, None))])
+        if edge == 1:
+            first = combination([(-1 / dx[0], slice(0, 1)), (1 / dx[0], slice(1, 2))])
+            last = combination([(-1 / dx[-1], slice(n - 2, n - 1)), (1 / dx[-1], slice(n - 1, n))])
+        else:
+            h1, h2 = dx[0], dx[1]
+            first = combination([(-(2 * h1 + h2) / (h1 * (h1 + h2)), slice(0, 1)), ((h1 + h2) / (h1 * h2), slice(1, 2)),
+                                 (-h1 / (h2 * (h1 + h2)), slice(2, 3))])
+            h1, h2 = dx[-2], dx[-1]
+            last = combination([(h2 / (h1 * (h1 + h2)), slice(n - 3, n - 2)), (-(h1 + h2) / (h1 * h2),
+                                slice(n - 2, n - 1)), ((2 * h2 + h1) / (h2 * (h1 + h2)), slice(n - 1, n))])
     return _concat(b, [first, inner, last], axis, "gradient", position)
 
 

@@ -423,6 +423,8 @@ LIBRARY_NAMES = {
     | JAX_SCIPY29,
     "jax.scipy.linalg": JAX_LINALG,
     "scipy.linalg": SCIPY_LINALG,
+    "scipy.integrate": frozenset({"trapezoid", "cumulative_trapezoid"}),  # session 34b: lang/functions.py
+    "jax.scipy.integrate": frozenset({"trapezoid"}),
 }
 # Of LIBRARY_NAMES, those jac refuses when called, each saying why: a message names them apart from those it reads
 LIBRARY_REFUSED = {"scipy.linalg": frozenset(REFUSED), "jax.scipy.linalg": frozenset(JAX_REFUSED)}

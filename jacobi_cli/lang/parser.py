@@ -12,6 +12,7 @@ language knows becomes a builder call; anything else is a parse error at its col
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import itertools
 import keyword
@@ -504,9 +505,47 @@ def _ast_tree(source: Source) -> ast.Module:
     except (RecursionError, MemoryError):
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
                             "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
+    if "_(" in source.body:
+        _split_in_place_chains(module)
     if "import" not in source.body:
         return module
     return imports.follow(module, lambda stmt: _accepted_import(stmt, source))
+
+
+def _split_in_place_chains(module: ast.Module) -> None:
+    """``h.mul_(2.0).add_(b)`` as a statement: each of PyTorch's in-place methods returns its tensor itself, so the
+    chain is the statements ``h.mul_(2.0)`` then ``h.add_(b)``, in that order, each read as one (session 34b)."""
+    for node in ast.walk(module):
+        for field in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, field, None)
+            if not isinstance(stmts, list) or not any(isinstance(t, ast.Expr) and _in_place_chain(t.value)
+                                                      for t in stmts):
+                continue
+            split = []
+            for stmt in stmts:
+                calls = _in_place_chain(stmt.value) if isinstance(stmt, ast.Expr) else None
+                if not calls:
+                    split.append(stmt)
+                    continue
+                base = calls[-1].func.value
+                for call in reversed(calls):
+                    func = ast.copy_location(ast.Attribute(value=copy.deepcopy(base), attr=call.func.attr,
+                                                           ctx=ast.Load()), call.func)
+                    split.append(ast.copy_location(ast.Expr(value=ast.copy_location(
+                        ast.Call(func=func, args=call.args, keywords=call.keywords), call)), stmt))
+            setattr(node, field, split)
+    ast.fix_missing_locations(module)
+
+
+def _in_place_chain(node: ast.expr):
+    """The calls of a chain of two or more in-place methods on a name or an index of one (outermost first), or
+    None."""
+    calls = []
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_") \
+            and not node.func.attr.startswith("_"):
+        calls.append(node)
+        node = node.func.value
+    return calls if len(calls) > 1 and _in_place_method(calls[-1]) else None
 
 
 def _accepted_import(stmt, source: Source) -> bool:
@@ -4287,7 +4326,11 @@ class _Lowering:
         found = self.module_call(node, kind, fname, kids, made, position)
         if found is not None:
             return found
-        if isinstance(called, ModelClass):
+        if isinstance(called, ModelClass):  # ContrastiveLoss()(a, b): a module without parameters is a function
+            held = len(self.declared or ())
+            made = self.instance(called, node, fname)
+            if len(self.declared or ()) == held:
+                return made
             raise JacValueError(f"{fname}(...) makes a module: jac makes one where the text's top level assigns it, "
                                 f"model = {fname}(...), and its layers' parameters are inputs", position)
         if kind == "method" and kids and isinstance(kids[0], Instance) or isinstance(called, Instance):
@@ -5116,7 +5159,8 @@ def ambiguous_message(fname: str, kind: str) -> str:
 
 
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
-                   "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg", **distributions.TITLES}
+                   "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg", "scipy.integrate": "scipy.integrate",
+                   "jax.scipy.integrate": "jax.scipy.integrate", **distributions.TITLES}
 
 
 _LIBRARY_HINTS = {
@@ -5349,7 +5393,7 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
             raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in (
                 "jit", "checkpoint", "remat", "device_put", "debug", "config") else
                 f"'jax.{second}' is not supported by jac: {why}", _name_at(chain, 2, source))
-    if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg") \
+    if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg", "integrate") \
             and not (parts[2] == "stats" and len(parts) > 3 and parts[3] in distributions.STATS):  # (.distributions)
         raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
                             f"{_submodule_hint('jax.scipy', parts[2])}", _name_at(chain, 3, source))

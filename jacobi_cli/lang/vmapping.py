@@ -578,7 +578,7 @@ def _scan(lowering, given: dict, position: int):
         if key not in given:
             raise JacValueError(f"{spelling}() needs {key}", position)
     fn = _function(lowering, given["f"], spelling, position)
-    carry = lowering.expression(given["init"])
+    carry = _initial(lowering, given["init"])
     xs = lowering.expression(given["xs"]) if "xs" in given else None
     length = _static_int(lowering, given["length"], spelling, "length") if "length" in given else None
     reverse = bool(_literal(given["reverse"], spelling, "reverse")) if "reverse" in given else False
@@ -626,7 +626,7 @@ def _fori_loop(lowering, given: dict, position: int):
     fn = _function(lowering, given["body_fun"], spelling, position)
     if "unroll" in given:
         _literal(given["unroll"], spelling, "unroll")
-    value = lowering.expression(given["init_val"])
+    value = _initial(lowering, given["init_val"])
     written(lowering, max(hi - lo, 0), spelling, position)
     for i in range(lo, hi):
         index = whiles.traced_constant(lowering, lowering.number(i, position), position)  # a tracer in JAX
@@ -772,10 +772,24 @@ def _no_numbers(lowering, fn, out, part, spelling: str, position: int) -> None:
                             f"(jnp.array(r.shape))", position)
 
 
+def _initial(lowering, node: ast.expr):
+    """A loop's first carry: one written as a tuple or list display is a pytree of its elements, as JAX reads it
+    (``(0.0, 1.0)`` two leaves, where jac's expression of it is one array of two numbers), so a body returning
+    ``(m, P)`` keeps the carry's structure."""
+    if isinstance(node, (ast.Tuple, ast.List)) and node.elts and not any(isinstance(e, ast.Starred)
+                                                                        for e in node.elts):
+        out = Items(_initial(lowering, e) for e in node.elts)
+        out.display = "tuple" if isinstance(node, ast.Tuple) else "list"
+        return out
+    return lowering.expression(node)
+
+
 def _same_structure(before, after, what: str, position: int) -> None:
     """JAX's rule for a carry and for branches: the same tuple structure and shapes."""
     if isinstance(before, (tuple, list)) or isinstance(after, (tuple, list)):
-        if not (isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after)):
+        kinds = {getattr(v, "display", None) for v in (before, after)}
+        if not (isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after)
+                and not kinds >= {"tuple", "list"}):  # JAX's pytrees: a list is no tuple
             raise JacValueError(f"{what} changes its structure (a tuple of the same length each time), which "
                                 f"{_library(what)} refuses", position)
         for p, q in zip(before, after):

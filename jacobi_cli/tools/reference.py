@@ -139,7 +139,8 @@ names on this page are known.
   other methods) and made there (`net = Net(3, 4)`, `Net(...).double()`) runs its `__init__`: each `self.NAME =
   ...` an attribute (a layer, its parameters inputs named `net.NAME.weight`; `nn.Parameter(...)` an input
   `net.NAME`; another class of the text; a number), and `net(x)` writes `forward` out with `self` bound
-  (`self.fc1(x)`, `self.helper(x)`). Elsewhere such a module, and those with
+  (`self.fc1(x)`, `self.helper(x)`). One without parameters may be made anywhere, as a function
+  (`ContrastiveLoss(margin=2.0)(a, b, y)`). Elsewhere a module with parameters, and those with
   other parameters (`nn.Transformer`, `nn.EmbeddingBag`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`).
 - Containers of modules, at the top level or as `self.NAME` in `__init__`: `nn.Sequential(...)` (or of an
@@ -499,7 +500,8 @@ def _lookup_order(library: str) -> str:
     """Where ``parser.lookup`` goes when a library's table lacks a name."""
     from ..lang.functions import FALLBACK
 
-    if library in ("jax.lax", "jax.scipy.linalg", "scipy.linalg", "torch.nn", "numpy.random") or library.startswith(
+    if library in ("jax.lax", "jax.scipy.linalg", "scipy.linalg", "torch.nn", "numpy.random", "scipy.integrate",
+                   "jax.scipy.integrate") or library.startswith(
             ("torch.distributions", "jax.scipy.stats", "scipy.stats")):
         return "only these names: no other table"
     if library == "torch.aten":
