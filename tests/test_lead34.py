@@ -53,3 +53,19 @@ def test_batch_refusal_points_at_where_the_values_are_read():
         api.jacobian("if x.sum() > 0:\n    y = x * 2\nelse:\n    y = -x\ny", {"x": np.array([[1.0, 2.0], [-3.0, 1.0]])},
                      batch=["x"])
     assert "cannot take --batch" in found.value.message and found.value.position == 3
+
+
+def test_a_list_of_modules_built_by_appends_stays_a_list_of_modules():
+    text = ("import torch.nn as nn\nlayers = []\nlayers.append(nn.Linear(2, 2))\nlayers.append(nn.Tanh())\n"
+            "m = nn.Sequential(*layers)\nm(x).sum()")
+    f = api.compile(text, {"x": ":3x2"})  # refused after the list-of-lists reading: 'a container takes modules'
+    d = f.declared
+    x = np.arange(6.0).reshape(3, 2) / 5
+    assert f.value({"x": x}) == pytest.approx(np.tanh(x @ d["m.0.weight"].T + d["m.0.bias"]).sum(), rel=1e-14)
+
+
+def test_a_list_of_index_arrays_is_pytorchs_tuple_of_indices():
+    S = np.arange(9.0).reshape(3, 3)
+    rows, cols = np.tril_indices(3)
+    found = api.evaluate("import torch\nS[list(torch.tril_indices(3, 3))] * 2", {"S": S})
+    np.testing.assert_array_equal(found, S[rows, cols] * 2)

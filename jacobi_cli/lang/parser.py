@@ -2231,7 +2231,8 @@ class _Lowering:
         else:
             value = self.expression(call.args[0])
             self.held_sequence(call.args[0], value)
-        if isinstance(current, Listed) or empty and isinstance(value, (Module, Sequential, Instance, Listed)):
+        if isinstance(current, Listed) or (empty or type(current) is Items and not current) \
+                and isinstance(value, (Module, Sequential, Instance, Listed)):  # layers = [] held as Python's list
             return self.appended_module(call, name, current, value, position)  # layers.append(nn.Linear(3, 3))
         if call.func.attr == "extend":
             if not isinstance(value, Items):
@@ -4675,8 +4676,10 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
-        if len(parts) == 1 and type(parts[0]) is Items and parts[0].display == "list":  # x[R[0]] of Python's list
+        if len(parts) == 1 and type(parts[0]) is Items and parts[0].display == "list" \
+                and not any(isinstance(p, Tracer) and p.ndim for p in parts[0]):  # x[R[0]] of Python's numbers
             parts = [pylists.index_array(self, parts[0], position)]  # NumPy's index array, not a tuple of indices
+        # (a list of arrays, S[list(torch.tril_indices(3, 3))], stays PyTorch's tuple of indices, as below)
         if len(parts) == 1 and isinstance(parts[0], Items):  # x[tuple(idx)], x[np.triu_indices(3)]: x[idx[0], idx[1]]
             parts = list(parts[0])
         item = pair_item(self.b, value, parts, position)
