@@ -512,6 +512,8 @@ def _log_prob(b, d: Distribution, x, position):
         out = _simple_log_prob(b, d, x, position)
     elif d.cls in MORE:
         return log_prob34(b, d, x, position)
+    elif d.cls in MORE_B:
+        return log_prob34b(b, d, x, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.log_prob is not read by jac", position)
     out = out if zero is None else b.apply("sub", out, zero, position=position)
@@ -569,6 +571,8 @@ def _entropy(b, d: Distribution, position):
         out = _simple_entropy(b, d, position)
     elif d.cls in MORE:
         return entropy34(b, d, position)
+    elif d.cls in MORE_B:
+        return entropy34b(b, d, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.entropy is not read by jac", position)
     return _checked(b, d, out, position)
@@ -578,6 +582,8 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
     name = "icdf" if inverse else "cdf"
     if d.cls in MORE:
         return cdf34(b, d, x, position, inverse)
+    if d.cls in MORE_B:
+        return cdf34b(b, d, x, position, inverse)
     if d.cls in ("Exponential", "Uniform"):
         out = _simple_cdf(b, d, x, position, inverse)
         if d.validate and not inverse:
@@ -585,9 +591,7 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
                 d.cls, _SUPPORTS[d.cls]).replace(".log_prob", ".cdf"), position), position=position)
         return _checked(b, d, out, position)
     if d.cls == "Gamma" and not inverse:
-        raise JacValueError("torch.distributions.Gamma.cdf (gammainc, which PyTorch does not differentiate by the "
-                            "concentration) is not read by jac (it reads Normal's, Exponential's and Uniform's)",
-                            position)
+        return gamma_cdf(b, d, x, position)
     if d.cls != "Normal":
         raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError (jac reads "
                             f"Normal's, Exponential's and Uniform's)", position)
@@ -630,6 +634,8 @@ def _moment(b, d: Distribution, name: str, position):
         out = _simple_moment(b, d, name, position)
     elif d.cls in MORE:
         return moment34(b, d, name, position)
+    elif d.cls in MORE_B:
+        return moment34b(b, d, name, position)
     elif d.cls == "Categorical":  # PyTorch: nan-filled of the batch shape
         out = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
     else:
@@ -1015,6 +1021,10 @@ REPARAMETERISED = {
     "Cauchy": "loc + scale * tan(pi * (u - 0.5)) with u uniform on (0, 1)",
     "Gumbel": "loc - scale * log(-log(u)) with u uniform on (0, 1)",
     "Weibull": "scale * e ** (1 / concentration) with e a standard exponential draw",
+    "Pareto": "scale * exp(e / alpha) with e a standard exponential draw",
+    "Kumaraswamy": "(1 - u ** (1 / concentration0)) ** (1 / concentration1) with u uniform on [0, 1)",
+    "LowRankMultivariateNormal": "loc + cov_factor @ eps_w + sqrt(cov_diag) * eps_d with eps_w, eps_d standard "
+                                 "normal draws",
 }
 # the classes PyTorch reparameterises through a gamma draw: its derivative by the concentration is implicit
 IMPLICIT = {
@@ -1061,8 +1071,8 @@ def _checks(b, cls: str, names_values, position):
     return _both(b, out, position)
 
 
-def _maker(cls: str):
-    spec, _ = _TORCH[cls]
+def _maker(cls: str, spec=None):
+    spec = spec or _TORCH[cls][0]
 
     def make(b, args, kwargs, position):
         a = arguments(cls, args, kwargs, {**{n: default for n, default, _ in spec}, "validate_args": None},
@@ -1382,9 +1392,10 @@ def cdf34(b, d: Distribution, x, position, inverse: bool):
     name = "icdf" if inverse else "cdf"
     if cls in ("StudentT", "Dirichlet", "Binomial", "Geometric") or (cls == "Chi2" and inverse):
         raise JacValueError(f"torch.distributions.{cls}.{name}: PyTorch raises NotImplementedError", position)
-    if cls in ("Gumbel", "Weibull", "Chi2"):
-        raise JacValueError(f"torch.distributions.{cls}.{name} is not read by jac (of the session-34 classes it "
-                            f"reads LogNormal's, Cauchy's and HalfNormal's)", position)
+    if cls in ("Gumbel", "Weibull"):
+        return transformed_cdf(b, d, x, position, inverse)
+    if cls == "Chi2":
+        return gamma_cdf(b, d, x, position)
     zero = None
     if cls == "LogNormal":  # Normal's of log(value), whose check is Normal's
         if inverse:
@@ -1722,6 +1733,393 @@ def _dirichlet_stats(root: str, name: str):
 for _root in ("jax.scipy.stats", "scipy.stats"):
     for _name in ("logpdf", "pdf"):
         variant(f"{_root}.dirichlet", _name)(_dirichlet_stats(_root, _name))
+
+
+# --- session 34b: mixtures, one-hot, low-rank normals, Kumaraswamy, Pareto, VonMises -------------------------------
+# `MixtureSameFamily(Categorical, component)` over any class above with a batch axis of the components (log_prob:
+# logsumexp of log_softmax(mixture logits) plus the component's log_prob of the value unsqueezed; mean, variance,
+# cdf), `OneHotCategorical` (its Categorical's, the value read by its argmax), `LowRankMultivariateNormal` (one
+# distribution, by PyTorch's capacitance matrix), `Kumaraswamy` and `Pareto` (TransformedDistributions: log_prob
+# through their transforms inverted, as PyTorch), `VonMises` (PyTorch's polynomial approximation of log I0 and log
+# I1, not the Bessel functions: its values). `MORE_B`, dispatched from `_log_prob` / `_entropy` / `_cdf` / `_moment`.
+
+MORE_B = ("MixtureSameFamily", "OneHotCategorical", "LowRankMultivariateNormal", "Kumaraswamy", "Pareto", "VonMises")
+for _cls, _spec in (("Kumaraswamy", (("concentration1", REQUIRED, _POSITIVE), ("concentration0", REQUIRED, _POSITIVE))),
+                    ("Pareto", (("scale", REQUIRED, _POSITIVE), ("alpha", REQUIRED, _POSITIVE))),
+                    ("VonMises", (("loc", REQUIRED, _REAL), ("concentration", REQUIRED, _POSITIVE)))):
+    variant(TORCH, _cls)(_maker(_cls, _spec))
+
+
+@variant(TORCH, "MixtureSameFamily")
+def _mixture(b, args, kwargs, position):
+    """torch.distributions.MixtureSameFamily(mixture_distribution, component_distribution): a Categorical of K
+    weights and a distribution whose last batch axis holds the K components."""
+    a = arguments("MixtureSameFamily", args, kwargs, {"mixture_distribution": REQUIRED,
+                                                     "component_distribution": REQUIRED, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    mix, comp = a["mixture_distribution"], a["component_distribution"]
+    if not isinstance(mix, Distribution) or mix.cls != "Categorical":
+        raise JacValueError("torch.distributions.MixtureSameFamily: PyTorch raises: The Mixture distribution needs to "
+                            "be an instance of torch.distributions.Categorical", position)
+    if not isinstance(comp, Distribution):
+        raise JacValueError("torch.distributions.MixtureSameFamily: PyTorch raises: The Component distribution needs "
+                            "to be an instance of torch.distributions.Distribution", position)
+    if not comp.batch:
+        raise JacValueError(f"torch.distributions.MixtureSameFamily: the component distribution {comp.cls} has no "
+                            f"batch axis to hold the components (PyTorch raises){_MVN_HINT if comp.cls in _ONE else ''}",
+                            position)
+    mdbs, cdbs = mix.batch, comp.batch[:-1]
+    if any(m != 1 and c != 1 and m != c for m, c in zip(reversed(mdbs), reversed(cdbs))):
+        raise JacValueError(f"torch.distributions.MixtureSameFamily: PyTorch raises: `mixture_distribution."
+                            f"batch_shape` ({fmt(mdbs)}) is not compatible with `component_distribution.batch_shape`"
+                            f"({fmt(cdbs)})", position)
+    km, kc = mix.logits.shape[-1], comp.batch[-1]
+    if km != kc:
+        raise JacValueError(f"torch.distributions.MixtureSameFamily: PyTorch raises: `mixture_distribution component` "
+                            f"({km}) does not equal `component_distribution.batch_shape[-1]` ({kc})", position)
+    return Distribution("MixtureSameFamily", {}, cdbs, comp.event, None, validate, base=(mix, comp))
+
+
+_ONE = ("MultivariateNormal", "LowRankMultivariateNormal")
+_MVN_HINT = (": jac reads one MultivariateNormal (no batch of them); for diagonal covariances write "
+             "Independent(Normal(loc, scale), 1) with loc, scale of shape (K, n)")
+
+
+@variant(TORCH, "OneHotCategorical")
+def _one_hot_categorical(b, args, kwargs, position):
+    """torch.distributions.OneHotCategorical(probs=None, logits=None): its Categorical, made as PyTorch makes it
+    (with the default checks, whatever validate_args says), the event axis the categories'."""
+    a = arguments("OneHotCategorical", args, kwargs, {"probs": None, "logits": None, "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    cat = _categorical(b, [], {k: a[k] for k in ("probs", "logits") if a[k] is not None}, position)
+    k = cat.logits.shape[-1]
+    return Distribution("OneHotCategorical", dict(cat.params), cat.batch, (k,), cat.zero, validate, base=cat)
+
+
+@variant(TORCH, "LowRankMultivariateNormal")
+def _low_rank_mvn(b, args, kwargs, position):
+    """torch.distributions.LowRankMultivariateNormal(loc, cov_factor, cov_diag): covariance W Wᵀ + diag(D), its
+    capacitance matrix's Cholesky factor cholesky(I + Wᵀ D⁻¹ W) as PyTorch computes it."""
+    cls = "LowRankMultivariateNormal"
+    a = arguments(cls, args, kwargs, {"loc": REQUIRED, "cov_factor": REQUIRED, "cov_diag": REQUIRED,
+                                      "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    loc, w, diag = (tensor(b, a[k], cls, position) for k in ("loc", "cov_factor", "cov_diag"))
+    if loc.ndim < 1:
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: loc must be at least one-dimensional.",
+                            position)
+    n = loc.shape[-1]
+    if w.ndim < 2 or w.shape[-2] != n or diag.shape[-1:] != (n,):
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: cov_factor must be a batch of matrices with "
+                            f"shape {n} x m and cov_diag a batch of vectors with shape ({n},) (got "
+                            f"{fmt(w.shape)}, {fmt(diag.shape)})", position)
+    if loc.ndim != 1 or w.ndim != 2 or diag.ndim != 1:
+        raise JacValueError(f"torch.distributions.{cls}: jac reads one distribution (loc (n,), cov_factor (n, m), "
+                            f"cov_diag (n,)); got {fmt(loc.shape)}, {fmt(w.shape)}, {fmt(diag.shape)}", position)
+    op, fn = _ops(b, position)
+    zero = None
+    if validate:
+        zero = _both(b, [
+            _check(b, op("ne", loc, loc), _param_message(cls, "loc", "IndependentConstraint(Real(), 1)"), position),
+            _check(b, op("ne", w, w), _param_message(cls, "cov_factor", "IndependentConstraint(Real(), 2)"), position),
+            _check(b, _not(b, op("gt", diag, 0.0), position), _param_message(
+                cls, "cov_diag", "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)"), position)], position)
+    m = w.shape[-1]
+    wt_dinv = op("div", matrix_transpose(b, w, position, "transpose"), b.apply("reshape", diag, shape=(1, n),
+                                                                               position=position))
+    cap = op("add", fn("matmul", wt_dinv, w), b.const(np.eye(m, dtype=b.dtype), position))
+    cap_tril = _fn(b, "cholesky", cap, position=position, library="torch.linalg")
+    return Distribution(cls, {"loc": loc, "cov_factor": w, "cov_diag": diag, "_wt_dinv": wt_dinv,
+                              "_capacitance_tril": cap_tril}, (), (n,), zero, validate)
+
+
+def _lowrank_logdet(b, d: Distribution, position):
+    """2 Σ log diag(capacitance_tril) + Σ log D."""
+    op, fn = _ops(b, position)
+    return op("add", op("mul", 2.0, fn("sum", op("log", fn("diagonal", d._capacitance_tril)), -1)),
+              fn("sum", op("log", d.cov_diag), -1))
+
+
+def _eval_poly(b, y, coef, position):
+    op, _ = _ops(b, position)
+    out = coef[-1]
+    for c in reversed(coef[:-1]):
+        out = op("add", c, op("mul", y, out))
+    return out
+
+
+# PyTorch's von_mises.py coefficients (Abramowitz and Stegun 9.8.1-9.8.4)
+_I0_SMALL = (1.0, 3.5156229, 3.0899424, 1.2067492, 0.2659732, 0.360768e-1, 0.45813e-2)
+_I0_LARGE = (0.39894228, 0.1328592e-1, 0.225319e-2, -0.157565e-2, 0.916281e-2, -0.2057706e-1, 0.2635537e-1,
+             -0.1647633e-1, 0.392377e-2)
+_I1_SMALL = (0.5, 0.87890594, 0.51498869, 0.15084934, 0.2658733e-1, 0.301532e-2, 0.32411e-3)
+_I1_LARGE = (0.39894228, -0.3988024e-1, -0.362018e-2, 0.163801e-2, -0.1031555e-1, 0.2282967e-1, -0.2895312e-1,
+             0.1787654e-1, -0.420059e-2)
+
+
+def _log_bessel(b, x, order: int, position):
+    """PyTorch's _log_modified_bessel_fn: log I_order(x) for x > 0 by its polynomials (relative error ~1e-7 of the
+    true Bessel function; PyTorch's values, and its derivatives are the polynomials')."""
+    op, fn = _ops(b, position)
+    y = op("div", x, 3.75)
+    small = _eval_poly(b, op("mul", y, y), _I1_SMALL if order else _I0_SMALL, position)
+    if order:
+        small = op("mul", fn("abs", x), small)
+    small = op("log", small)
+    large = _eval_poly(b, op("div", 3.75, x), _I1_LARGE if order else _I0_LARGE, position)
+    large = op("add", op("sub", x, op("mul", 0.5, op("log", x))), op("log", large))
+    return op("where", op("lt", x, 3.75), small, large)
+
+
+def _unsqueezed(b, x, axis: int, position):
+    """``x.unsqueeze(axis)`` for a negative axis."""
+    k = x.ndim + axis + 1
+    return b.apply("reshape", x, shape=x.shape[:k] + (1,) + x.shape[k:], position=position)
+
+
+def log_prob34b(b, d: Distribution, x, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "MixtureSameFamily":
+        mix, comp = d.base
+        if x.ndim < len(d.event):
+            raise JacValueError(f"MixtureSameFamily.log_prob: PyTorch raises: the value must have at least "
+                                f"{len(d.event)} dimensions, got {fmt(x.shape)}", position)
+        lp = _log_prob(b, comp, _unsqueezed(b, x, -1 - len(d.event), position), position)
+        out = fn("logsumexp", op("add", lp, fn("log_softmax", mix.logits, -1)), -1)
+        return _checked(b, mix, out, position)
+    zero = None
+    if cls == "OneHotCategorical":
+        k = d.event[0]
+        if not x.ndim or x.shape[-1] != k:
+            raise JacValueError(f"OneHotCategorical.log_prob: PyTorch raises: the value's last axis must be the "
+                                f"event's, {k}; got shape {fmt(x.shape)}", position)
+        if d.validate:  # OneHot(): every entry 0 or 1 and the sum over the last axis 1
+            bad = op("add", fn("sum", op("mul", op("ne", x, 0.0), op("ne", x, 1.0)), -1),
+                     op("ne", fn("sum", x, -1), 1.0))
+            zero = _check(b, op("gt", bad, 0.0), _support_message(cls, "OneHot()"), position)
+        index = fn("detach", b.apply("argmax", x, axis=x.ndim - 1, position=position))
+        picked = op("eq", _unsqueezed(b, index, -1, position), b.const(np.arange(k, dtype=b.dtype), position))
+        out = fn("sum", op("where", picked, d.logits, 0.0), -1)
+    elif cls == "LowRankMultivariateNormal":
+        n = d.event[0]
+        if not x.ndim or x.shape[-1] != n:
+            raise JacValueError(f"LowRankMultivariateNormal.log_prob: the value's last axis must be the event's, {n}; "
+                                f"got shape {fmt(x.shape)}", position)
+        if d.validate:
+            zero = _check(b, op("ne", x, x), _support_message(cls, "IndependentConstraint(Real(), 1)"), position)
+        diff = op("sub", x, d.loc)
+        wt_dinv_x = fn("matmul", diff, matrix_transpose(b, d._wt_dinv, position, "transpose"))
+        term1 = fn("sum", op("div", op("pow", diff, 2.0), d.cov_diag), -1)
+        maha = op("sub", term1, _mahalanobis(b, d._capacitance_tril, wt_dinv_x, position))
+        out = op("mul", -0.5, op("add", op("add", n * math.log(2 * math.pi), _lowrank_logdet(b, d, position)), maha))
+    elif cls == "Pareto":  # transforms inverted: x1 = y / scale (log|scale|), x0 = log(x1) (x0); Exponential(alpha)
+        if d.validate:
+            zero = _check(b, _not(b, op("ge", x, d.scale), position),
+                          _support_message(cls, "GreaterThanEq(lower_bound=scale)"), position)
+        x1 = op("div", op("sub", x, 0.0), d.scale)
+        out = op("neg", fn("broadcast_to", op("log", fn("abs", d.scale)), x1.shape))
+        x0 = op("log", x1)
+        out = op("add", op("sub", out, x0), op("sub", op("log", d.alpha), op("mul", d.alpha, x0)))
+    elif cls == "Kumaraswamy":  # PowerTransform(1 / c1), AffineTransform(1, -1), PowerTransform(1 / c0) inverted
+        if d.validate:
+            inside = op("mul", op("ge", x, 0.0), op("le", x, 1.0))
+            zero = _check(b, _not(b, inside, position), _support_message(cls, _UNIT), position)
+        e1, e0 = op("reciprocal", d.concentration1), op("reciprocal", d.concentration0)
+        x2 = op("pow", x, op("div", 1.0, e1))
+        out = op("neg", op("log", fn("abs", op("div", op("mul", e1, x), x2))))
+        x1 = op("div", op("sub", x2, 1.0), -1.0)
+        x0 = op("pow", x1, op("div", 1.0, e0))
+        out = op("sub", out, op("log", fn("abs", op("div", op("mul", e0, x1), x0))))
+        out = op("add", out, op("log", op("mul", op("le", 0.0, x0), op("gt", 1.0, x0))))  # Uniform(0, 1)
+    else:  # VonMises: concentration * cos(value - loc) - log(2 pi) - log I0(concentration)
+        if d.validate:
+            zero = _check(b, op("ne", x, x), _support_message(cls, _REAL), position)
+        out = op("mul", d.concentration, op("cos", op("sub", x, d.loc)))
+        out = op("sub", op("sub", out, math.log(2 * math.pi)), _log_bessel(b, d.concentration, 0, position))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def entropy34b(b, d: Distribution, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "OneHotCategorical":
+        return _checked(b, d, _entropy(b, d.base, position), position)
+    if cls == "LowRankMultivariateNormal":  # 0.5 * (n * (1 + log(2 pi)) + log_det)
+        out = op("mul", 0.5, op("add", d.event[0] * (1.0 + math.log(2 * math.pi)), _lowrank_logdet(b, d, position)))
+    elif cls == "Pareto":  # log(scale / alpha) + (1 + 1 / alpha)
+        out = op("add", op("log", op("div", d.scale, d.alpha)), op("add", 1.0, op("reciprocal", d.alpha)))
+    elif cls == "Kumaraswamy":  # t0 + t1 * H0 - log(c1) - log(c0)
+        t1 = op("sub", 1.0, op("reciprocal", d.concentration1))
+        t0 = op("sub", 1.0, op("reciprocal", d.concentration0))
+        h0 = op("add", fn("digamma", op("add", d.concentration0, 1.0)), EULER)
+        out = op("sub", op("sub", op("add", t0, op("mul", t1, h0)), op("log", d.concentration1)),
+                 op("log", d.concentration0))
+    else:
+        raise JacValueError(f"torch.distributions.{cls}.entropy: PyTorch raises NotImplementedError", position)
+    return _checked(b, d, out, position)
+
+
+def _kumaraswamy_moment(b, c1, c0, n: float, position):
+    """PyTorch's _moments: c0 * exp(lgamma(1 + n / c1) + lgamma(c0) - lgamma(1 + n / c1 + c0))."""
+    op, fn = _ops(b, position)
+    arg1 = op("add", 1.0, op("div", n, c1))
+    log_value = op("sub", op("add", fn("lgamma", arg1), fn("lgamma", c0)), fn("lgamma", op("add", arg1, c0)))
+    return op("mul", c0, op("exp", log_value))
+
+
+def moment34b(b, d: Distribution, name: str, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "MixtureSameFamily":
+        mix, comp = d.base
+        ev = len(d.event)
+        probs = mix.probs  # PyTorch's _pad_mixture_dimensions
+        pad = 0 if len(mix.batch) == 1 else len(d.batch) - len(mix.batch)
+        probs = b.apply("reshape", probs, shape=probs.shape[:-1] + (1,) * pad + probs.shape[-1:] + (1,) * ev,
+                        position=position)
+        mean = fn("sum", op("mul", probs, _moment(b, comp, "mean", position)), -1 - ev)
+        if name == "mean":
+            return _checked(b, mix, mean, position)
+        cond_var = fn("sum", op("mul", probs, _moment(b, comp, "variance", position)), -1 - ev)
+        spread = op("pow", op("sub", _moment(b, comp, "mean", position), _unsqueezed(b, mean, -1 - ev, position)),
+                    2.0)
+        var = op("add", cond_var, fn("sum", op("mul", probs, spread), -1 - ev))
+        return _checked(b, mix, var if name == "variance" else op("sqrt", var), position)
+    if cls == "OneHotCategorical":  # probs, probs * (1 - probs)
+        var = op("mul", d.probs, op("sub", 1.0, d.probs))
+        mean = d.probs
+    elif cls == "LowRankMultivariateNormal":  # W.pow(2).sum(-1) + D
+        mean = d.loc
+        var = op("add", fn("sum", op("pow", d.cov_factor, 2.0), -1), d.cov_diag)
+    elif cls == "Pareto":
+        a = fn("clamp", d.alpha, 1.0)
+        mean = op("div", op("mul", a, d.scale), op("sub", a, 1.0))
+        a = fn("clamp", d.alpha, 2.0)
+        var = op("div", op("mul", op("pow", d.scale, 2.0), a), op("mul", op("pow", op("sub", a, 1.0), 2.0),
+                                                                   op("sub", a, 2.0)))
+    elif cls == "Kumaraswamy":
+        mean = _kumaraswamy_moment(b, d.concentration1, d.concentration0, 1.0, position)
+        var = op("sub", _kumaraswamy_moment(b, d.concentration1, d.concentration0, 2.0, position),
+                 op("pow", mean, 2.0))
+    else:  # VonMises: loc; 1 - exp(log I1 - log I0)
+        mean = d.loc
+        var = op("sub", 1.0, op("exp", op("sub", _log_bessel(b, d.concentration, 1, position),
+                                                _log_bessel(b, d.concentration, 0, position))))
+    out = mean if name == "mean" else var if name == "variance" else op("sqrt", var)
+    return _checked(b, d, out, position)
+
+
+def cdf34b(b, d: Distribution, x, position, inverse: bool):
+    op, fn = _ops(b, position)
+    name = "icdf" if inverse else "cdf"
+    if d.cls == "MixtureSameFamily" and not inverse:  # sum(component cdf of the value unsqueezed * probs, -1)
+        mix, comp = d.base
+        out = fn("sum", op("mul", _cdf(b, comp, _unsqueezed(b, x, -1 - len(d.event), position), position, False),
+                           mix.probs), -1)
+        return _checked(b, mix, out, position)
+    if d.cls in ("Pareto", "Kumaraswamy"):
+        return transformed_cdf(b, d, x, position, inverse)
+    raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError", position)
+
+
+# TransformedDistribution's cdf / icdf (Gumbel, Weibull, Pareto, Kumaraswamy): the value through the transforms
+# inverted, the base's cdf (its support checked, as PyTorch checks the base's only), then PyTorch's
+# _monotonize_cdf (sign * (value - 0.5) + 0.5 where a transform's sign is a tensor); icdf the other way round.
+# A transform: ("exp",), ("log",) (ExpTransform().inv), ("affine", loc, scale), ("power", exponent); the scale a
+# Python number or a tracer, as PyTorch holds it (its sign an int or a tensor).
+
+def _transforms(b, d: Distribution, position):
+    """``d``'s base ((kind, params...)) and transforms, as its PyTorch constructor makes them."""
+    op, _ = _ops(b, position)
+
+    def full(value):
+        return _fn(b, "broadcast_to", b.const(np.asarray(value, dtype=b.dtype), position), d.batch,
+                   position=position)
+    if d.cls == "Gumbel":
+        finfo = np.finfo(b.dtype)
+        return (("uniform", full(finfo.tiny), full(1 - finfo.eps)),
+                [("log",), ("affine", 0.0, op("neg", full(1.0))), ("log",), ("affine", d.loc, op("neg", d.scale))])
+    if d.cls == "Weibull":
+        return ("exponential", full(1.0)), [("power", op("reciprocal", d.concentration)), ("affine", 0.0, d.scale)]
+    if d.cls == "Pareto":
+        return ("exponential", d.alpha), [("exp",), ("affine", 0.0, d.scale)]
+    return (("uniform", full(0.0), full(1.0)),  # Kumaraswamy
+            [("power", op("reciprocal", d.concentration0)), ("affine", 1.0, -1.0),
+             ("power", op("reciprocal", d.concentration1))])
+
+
+def _transform(b, t, x, position, inverse: bool):
+    op, _ = _ops(b, position)
+    kind = t[0]
+    if kind in ("exp", "log"):
+        return op("exp" if (kind == "exp") != inverse else "log", x)
+    if kind == "affine":  # loc + scale * x; (y - loc) / scale
+        return op("div", op("sub", x, t[1]), t[2]) if inverse else op("add", t[1], op("mul", t[2], x))
+    return op("pow", x, op("div", 1.0, t[1]) if inverse else t[1])  # power
+
+
+def _monotonized(b, transforms, value, position):
+    op, _ = _ops(b, position)
+    sign = 1
+    for t in transforms:
+        s = t[2] if t[0] == "affine" else t[1] if t[0] == "power" else 1
+        if isinstance(s, Tracer):
+            s = op("sign", s)
+        elif t[0] == "affine":
+            s = 1 if s > 0 else -1 if s < 0 else 0
+        sign = op("mul", sign, s) if isinstance(sign, Tracer) or isinstance(s, Tracer) else sign * s
+    if not isinstance(sign, Tracer) and sign == 1:
+        return value
+    return op("add", op("mul", sign, op("sub", value, 0.5)), 0.5)
+
+
+def transformed_cdf(b, d: Distribution, x, position, inverse: bool):
+    op, fn = _ops(b, position)
+    (kind, *params), transforms = _transforms(b, d, position)
+    if inverse:
+        p = _monotonized(b, transforms, x, position)
+        if kind == "uniform":  # value * (high - low) + low
+            value = op("add", op("mul", p, op("sub", params[1], params[0])), params[0])
+        else:  # -log1p(-value) / rate
+            value = op("div", op("neg", op("log1p", op("neg", p))), params[0])
+        for t in transforms:
+            value = _transform(b, t, value, position, False)
+        return _checked(b, d, value, position)
+    value = x
+    for t in reversed(transforms):
+        value = _transform(b, t, value, position, True)
+    zero = None
+    if kind == "uniform":
+        low, high = params
+        if d.validate:  # the base Uniform's support, [low, high]
+            inside = op("mul", op("le", low, value), op("le", value, high))
+            zero = _check(b, _not(b, inside, position), _support_message("Uniform", "Interval(lower_bound=low, "
+                          "upper_bound=high)").replace(".log_prob", ".cdf") + f" (the value through {d.cls}'s "
+                          f"transforms inverted)", position)
+        out = fn("clamp", op("div", op("sub", value, low), op("sub", high, low)), 0.0, 1.0)
+    else:
+        if d.validate:
+            zero = _check(b, _not(b, op("ge", value, 0.0), position), _support_message(
+                "Exponential", "GreaterThanEq(lower_bound=0.0)").replace(".log_prob", ".cdf")
+                + f" (the value through {d.cls}'s transforms inverted)", position)
+        out = op("sub", 1.0, op("exp", op("mul", op("neg", params[0]), value)))
+    out = _monotonized(b, transforms, out, position)
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def gamma_cdf(b, d: Distribution, x, position):
+    """Gamma's and Chi2's cdf: gammainc(concentration, rate * value), the value checked (>= 0); its derivative by
+    the concentration refused, as PyTorch's gammainc has none."""
+    op, fn = _ops(b, position)
+    out = _fn(b, "gammainc", d.concentration, op("mul", d.rate, x), position=position, library="torch.special")
+    if d.validate:
+        out = op("sub", out, _check(b, _not(b, op("ge", x, 0.0), position), _support_message(
+            d.cls, "GreaterThanEq(lower_bound=0.0)").replace(".log_prob", ".cdf"), position))
+    return _checked(b, d, out, position)
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)

@@ -1,0 +1,191 @@
+"""Session 34b's distributions (lang/distributions.py, its session-34b section): ``torch.distributions``'
+MixtureSameFamily (of Normal, Independent(Normal) and the other classes with a batch axis of components),
+OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, VonMises; the TransformedDistributions' cdf /
+icdf (Gumbel, Weibull, Pareto, Kumaraswamy) and Gamma's / Chi2's cdf; kl_divergence of the pairs PyTorch registers.
+Values against PyTorch's in float64, Jacobians against central differences and PyTorch's autograd (parameters as
+inputs too), JVPs and Hessians; PyTorch's validate_args refusals with its words."""
+
+import re
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from jacobi_cli.tools.numeric import central_jacobian
+from test_dists33 import _central, _torch_value
+
+TORCH = ("import torch\nfrom torch.distributions import MixtureSameFamily, Categorical, Normal, Independent, "
+         "OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, VonMises, Gumbel, Weibull, Gamma, Chi2, "
+         "LogNormal, HalfNormal, Laplace, Bernoulli, Geometric, Binomial, Dirichlet, Exponential, Beta, Uniform, "
+         "Poisson, Cauchy, MultivariateNormal, kl_divergence\n")
+L = np.array([0.3, -0.2, 1.1])
+M2 = np.array([[0.5, -1.0], [0.3, 0.2], [-0.4, 1.5]])
+S2 = np.array([[1.3, 0.6], [2.0, 0.8], [0.5, 1.1]])
+A, C = np.array([1.5, 0.7, 2.5]), np.array([2.0, 0.9, 3.1])
+X, U, M = np.array([0.3, 0.8, 0.05]), np.array([0.2, 0.7, 0.45]), np.array([0.5, -1.0, 0.3])
+D3 = np.array([0.5, 1.2, 0.9])
+P3 = np.array([0.2, 0.5, 0.3])
+
+TORCH_TEXTS = [
+    ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).log_prob(x)",
+     {"l": L, "m": M2[:, 0], "s": S2[:, 0], "x": np.array([[0.1], [-0.7], [2.0], [0.4]])}),
+    ("MixtureSameFamily(Categorical(logits=l), Independent(Normal(m, s), 1)).log_prob(x)",
+     {"l": L, "m": M2, "s": S2, "x": np.array([[0.1, -0.7], [2.0, 0.4]])}),
+    ("MixtureSameFamily(Categorical(probs=p), Independent(Normal(m, s), 1)).mean",
+     {"p": P3, "m": M2, "s": S2}),
+    ("MixtureSameFamily(Categorical(logits=l), Independent(Normal(m, s), 1)).variance", {"l": L, "m": M2, "s": S2}),
+    ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).stddev", {"l": L, "m": M2[:, 0], "s": S2[:, 0]}),
+    ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).cdf(x)",
+     {"l": L, "m": M2[:, 0], "s": S2[:, 0], "x": np.array([[0.1], [-0.7]])}),
+    ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).log_prob(x)",  # a batch of two mixtures
+     {"l": np.array([[0.3, -0.2, 1.1], [0.0, 0.5, -0.5]]), "m": M2.T, "s": S2.T, "x": np.array([0.1, -0.7])}),
+    ("MixtureSameFamily(Categorical(logits=l), Gamma(a, c)).log_prob(x)", {"l": L, "a": A, "c": C, "x": X + 0.2}),
+    ("OneHotCategorical(logits=l).log_prob(torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]))", {"l": L}),
+    ("OneHotCategorical(probs=p).entropy() + OneHotCategorical(probs=p).mean + OneHotCategorical(probs=p).variance",
+     {"p": P3}),
+    ("LowRankMultivariateNormal(m, w, d).log_prob(x)",
+     {"m": L, "w": M2, "d": D3, "x": np.array([[0.1, -0.7, 0.4], [2.0, 0.4, -1.0]])}),
+    ("LowRankMultivariateNormal(m, w, d).entropy()", {"m": L, "w": M2, "d": D3}),
+    ("LowRankMultivariateNormal(m, w, d).variance + LowRankMultivariateNormal(m, w, d).mean",
+     {"m": L, "w": M2, "d": D3}),
+    ("Kumaraswamy(a, c).log_prob(x)", {"a": A, "c": C, "x": X}),
+    ("Kumaraswamy(a, c).entropy() + Kumaraswamy(a, c).mean + Kumaraswamy(a, c).variance", {"a": A, "c": C}),
+    ("Kumaraswamy(a, c).cdf(x) + Kumaraswamy(a, c).icdf(u)", {"a": A, "c": C, "x": X, "u": U}),
+    ("Pareto(s, a).log_prob(x) + Pareto(s, a).entropy()", {"s": A, "a": C, "x": np.array([1.6, 0.8, 7.0])}),
+    ("Pareto(s, a).mean + Pareto(s, a).variance", {"s": A, "a": C + 1.5}),
+    ("Pareto(s, a).cdf(x) + Pareto(s, a).icdf(u)", {"s": A, "a": C, "x": np.array([1.6, 0.8, 7.0]), "u": U}),
+    ("VonMises(m, k).log_prob(x)", {"m": M, "k": np.array([0.5, 3.7, 8.0]), "x": np.array([0.4, -2.0, 1.0])}),
+    ("VonMises(m, k).variance + VonMises(m, k).mean", {"m": M, "k": np.array([0.5, 3.7, 8.0])}),
+    ("Gumbel(m, s).cdf(x) + Gumbel(m, s).icdf(u)", {"m": M, "s": A, "x": X, "u": U}),
+    ("Weibull(s, c).cdf(x) + Weibull(s, c).icdf(u)", {"s": A, "c": C, "x": X, "u": U}),
+    ("Gamma(a, r).cdf(x) + Chi2(a).cdf(x)", {"a": A, "r": C, "x": X}),
+]
+# gammainc has no derivative by its first argument (PyTorch raises, jac refuses): by r and x only
+NOT_BY = {"Gamma(a, r).cdf(x) + Chi2(a).cdf(x)": ("a",)}
+
+
+def _wrt(code, values):
+    return [k for k in values if k not in NOT_BY.get(code, ())]
+
+
+@pytest.mark.parametrize("code, values", TORCH_TEXTS, ids=[c[:60] for c, _ in TORCH_TEXTS])
+def test_values_are_pytorchs_and_jacobians_the_slopes(code, values):
+    theirs = _torch_value(code, values)
+    np.testing.assert_allclose(api.evaluate(TORCH + code, values), theirs, rtol=1e-13, atol=1e-14)
+    wrt = _wrt(code, values)
+    jac = api.jacobian(TORCH + code, values, wrt=wrt)
+    for name in wrt:
+        if name == "p" and ("Categorical(probs" in code):  # a step leaves the simplex, where PyTorch raises
+            continue
+        np.testing.assert_allclose(jac[name], _central(TORCH + code, values, name), rtol=1e-6, atol=1e-6,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("code, values", TORCH_TEXTS, ids=[c[:60] for c, _ in TORCH_TEXTS])
+def test_torch_gradients_are_pytorchs(code, values):
+    from test_parity_dists33b import _torch_vjp
+    wrt = _wrt(code, values)
+    v = np.random.default_rng(342).standard_normal(np.shape(api.evaluate(TORCH + code, values)))
+    theirs = _torch_vjp(code, {k: values[k] for k in wrt}, v) if len(wrt) == len(values) else None
+    if theirs is None:
+        pytest.skip("PyTorch's gammainc has no derivative by a")
+    ours = api.vjp(TORCH + code, values, v=v)
+    rtol = 1e-8 if "Kumaraswamy(a, c).entropy" in code else 1e-11  # PyTorch's trigamma, about 1e-9 relative
+    for name in values:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=rtol, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("code, values", TORCH_TEXTS[::4], ids=[c[:60] for c, _ in TORCH_TEXTS[::4]])
+def test_forward_mode_and_hessians(code, values):
+    """jvp = J·t; the Hessian of the sum against central differences of the gradient."""
+    text = TORCH + code
+    wrt = _wrt(code, values)
+    rng = np.random.default_rng(34)
+    tangents = {k: rng.standard_normal(np.shape(values[k])) for k in wrt}
+    jac = api.jacobian(text, values, wrt=wrt)
+    out_shape = np.shape(api.evaluate(text, values))
+    expected = sum(np.tensordot(jac[k], tangents[k], axes=np.ndim(values[k])) for k in wrt)
+    np.testing.assert_allclose(api.jvp(text, values, tangents), expected.reshape(out_shape), rtol=1e-12,
+                               atol=1e-12)
+    total = text + ".sum()"
+    hess = api.hessian(total, values, wrt=wrt)
+    for a in wrt:
+        for b in wrt:
+            if "probs=p" in code and "p" in (a, b):
+                continue
+            grad_a = lambda v, b=b, a=a: api.jacobian(total, {**values, b: v}, wrt=[a])[a]  # noqa: E731
+            np.testing.assert_allclose(hess[(a, b)], central_jacobian(grad_a, values[b]), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{a}, {b}")
+
+
+EDGES = [
+    ("Kumaraswamy(a, c).log_prob(x) + Kumaraswamy(a, c).cdf(x)", {"a": A, "c": C, "x": np.array([0.0, 1.0, 1e-9])}),
+    ("Pareto(s, a).log_prob(x) + Pareto(s, a).cdf(x)", {"s": A, "a": C, "x": A}),
+    ("Pareto(s, a).mean + Pareto(s, a).variance", {"s": A, "a": np.array([0.5, 1.5, 2.0])}),
+    ("VonMises(m, k).log_prob(x) + VonMises(m, k).variance", {"m": M, "k": np.array([3.75, 1e-3, 40.0]), "x": X}),
+    ("OneHotCategorical(probs=torch.tensor([0.5, 0.0, 0.5])).log_prob(x)", {"x": np.array([[0.0, 1.0, 0.0]])}),
+    ("Gumbel(m, s).cdf(x)", {"m": M, "s": A, "x": np.array([-3.0, 20.0, -1.0])}),
+]
+
+
+@pytest.mark.parametrize("code, values", EDGES, ids=[c[:60] for c, _ in EDGES])
+def test_values_at_the_edges_are_pytorchs(code, values):
+    np.testing.assert_allclose(api.evaluate(TORCH + code, values), _torch_value(code, values), rtol=1e-13)
+
+
+REFUSED = [
+    ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).log_prob(x)",
+     {"l": L, "m": M, "s": -A, "x": X[:, None]}, "expected parameter scale"),
+    ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).log_prob(x)",
+     {"l": L, "m": M, "s": A, "x": np.array([[np.nan]])}, "Real()) of the distribution Normal"),
+    ("MixtureSameFamily(Categorical(logits=l[:2]), Normal(m, s)).mean", {"l": L, "m": M, "s": A}, "does not equal"),
+    ("MixtureSameFamily(Normal(m, s), Normal(m, s)).mean", {"m": M, "s": A}, "instance of torch.distributions.Cat"),
+    ("OneHotCategorical(logits=l).log_prob(x)", {"l": L, "x": np.array([0.0, 1.0, 1.0])}, "OneHot()"),
+    ("OneHotCategorical(probs=p).entropy()", {"p": np.array([0.5, -0.2, 0.7])}, "parameter probs"),
+    ("LowRankMultivariateNormal(m, w, d).log_prob(x)", {"m": L, "w": M2, "d": np.array([0.5, -1e3, 0.9]), "x": L},
+     "expected parameter cov_diag"),
+    ("Kumaraswamy(a, c).log_prob(x)", {"a": A, "c": C, "x": X + 0.5}, "Interval(lower_bound=0.0, upper_bound=1.0)"),
+    ("Kumaraswamy(a, c).mean", {"a": -A, "c": C}, "expected parameter concentration1"),
+    ("Pareto(s, a).log_prob(x)", {"s": A, "a": C, "x": A - 0.1}, "GreaterThanEq(lower_bound=scale)"),
+    ("Pareto(s, a).entropy()", {"s": A, "a": -C}, "expected parameter alpha"),
+    ("VonMises(m, k).log_prob(x)", {"m": M, "k": -A, "x": X}, "expected parameter concentration"),
+    ("Gumbel(m, s).cdf(x)", {"m": M, "s": A, "x": np.array([0.3, 80.0, 0.2])}, "of the distribution Uniform"),
+    ("Weibull(s, c).cdf(x)", {"s": A, "c": C, "x": -X}, "of the distribution Exponential"),
+    ("Gamma(a, r).cdf(x)", {"a": A, "r": C, "x": -X}, "of the distribution Gamma"),
+    ("VonMises(m, k).cdf(x)", {"m": M, "k": A, "x": X}, "NotImplementedError"),
+    ("VonMises(m, k).entropy()", {"m": M, "k": A}, "NotImplementedError"),
+    ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).entropy()", {"l": L, "m": M, "s": A},
+     "NotImplementedError"),
+    ("MixtureSameFamily(Categorical(logits=l), MultivariateNormal(m, torch.eye(3))).mean", {"l": L, "m": M},
+     "Independent(Normal(loc, scale), 1)"),
+]
+
+
+@pytest.mark.parametrize("code, values, words", REFUSED, ids=[c[:50] for c, _, _ in REFUSED])
+def test_refused_as_pytorch_raises(code, values, words):
+    with pytest.raises(JacError, match=re.escape(words)):
+        api.evaluate(TORCH + code, values)
+    if "NotImplementedError" in words:
+        pytest.importorskip("torch")
+        with pytest.raises(NotImplementedError):
+            _torch_value(code, values)
+        return
+    if "Independent(" in words:
+        return
+    pytest.importorskip("torch")
+    with pytest.raises(ValueError):  # PyTorch raises too
+        _torch_value(code, values)
+
+
+def test_gamma_cdf_by_the_concentration_is_refused_as_pytorch_raises():
+    with pytest.raises(JacError, match="not supported"):
+        api.jacobian(TORCH + "Gamma(a, r).cdf(x)", {"a": A, "r": C, "x": X}, wrt=["a"])
+
+
+@pytest.mark.parametrize("dist, words", [("Pareto(c, c)", "exp(e / alpha)"), ("Kumaraswamy(c, c)", "u ** (1 / "),
+                                         ("VonMises(c, c)", "NotImplementedError"),
+                                         ("OneHotCategorical(probs=c)", "NotImplementedError")])
+def test_rsample_says_what_applies_to_the_class(dist, words):
+    with pytest.raises(JacError, match=re.escape(words)):
+        api.evaluate(TORCH + dist + ".rsample()", {"c": C})
