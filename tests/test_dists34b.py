@@ -189,3 +189,97 @@ def test_gamma_cdf_by_the_concentration_is_refused_as_pytorch_raises():
 def test_rsample_says_what_applies_to_the_class(dist, words):
     with pytest.raises(JacError, match=re.escape(words)):
         api.evaluate(TORCH + dist + ".rsample()", {"c": C})
+
+
+# --- kl_divergence: every pair of these classes, against PyTorch's value and autograd ------------------------------
+KL_MAKE = {
+    "Normal": "Normal({m}, {s})", "Laplace": "Laplace({m}, {s})", "Gumbel": "Gumbel({m}, {s})",
+    "Cauchy": "Cauchy({m}, {s})", "LogNormal": "LogNormal({m}, {s})", "HalfNormal": "HalfNormal({s})",
+    "Exponential": "Exponential({s})", "Gamma": "Gamma({a}, {s})", "Chi2": "Chi2({a})", "Beta": "Beta({a}, {c})",
+    "Uniform": "Uniform({u}, {u} + {a})", "Pareto": "Pareto({s}, {c})", "Bernoulli": "Bernoulli(probs={u})",
+    "Poisson": "Poisson({a})", "Geometric": "Geometric(probs={u})", "Binomial": "Binomial(5, probs={u})",
+    "Dirichlet": "Dirichlet({a}.reshape(1, 3) + {c}.reshape(3, 1))", "OneHotCategorical": "OneHotCategorical(logits={m})",
+    "Independent": "Independent(Normal({m}, {s}), 1)",
+    "LowRankMultivariateNormal": "LowRankMultivariateNormal({m}, torch.stack([{a}, {c}], -1), {s})",
+}
+KL_VALUES = {"a1": A, "c1": C, "m1": M, "s1": np.array([1.3, 0.6, 2.0]), "u1": U, "a2": C[::-1].copy(), "c2": A + 0.5,
+             "m2": M[::-1].copy(), "s2": np.array([1.34, 0.78, 1.9]), "u2": U * 0.5}
+# PyTorch's registered pairs jac reads among these (the others PyTorch raises NotImplementedError for, and jac refuses)
+KL_SAME = ("Normal", "Laplace", "Gumbel", "Cauchy", "LogNormal", "HalfNormal", "Exponential", "Gamma", "Chi2", "Beta",
+           "Uniform", "Pareto", "Bernoulli", "Poisson", "Geometric", "Binomial", "Dirichlet", "OneHotCategorical",
+           "Independent", "LowRankMultivariateNormal")
+KL_MIXED = [("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Gumbel", "Normal"),
+            ("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
+            ("Exponential", "Gamma"), ("Exponential", "Gumbel"), ("Exponential", "Normal"), ("Gamma", "Exponential"),
+            ("Gamma", "Gumbel"), ("Gamma", "Normal"), ("Pareto", "Exponential"), ("Pareto", "Gamma"),
+            ("Pareto", "Normal"), ("Uniform", "Beta"), ("Uniform", "Exponential"), ("Uniform", "Gamma"),
+            ("Uniform", "Gumbel"), ("Uniform", "Normal"), ("Uniform", "Pareto"), ("Bernoulli", "Poisson"),
+            ("Chi2", "Gamma"), ("Gamma", "Chi2"), ("Chi2", "Normal"), ("Chi2", "Exponential"), ("Normal", "Gamma"),
+            ("Gumbel", "Beta"), ("Poisson", "Bernoulli"), ("Laplace", "Uniform")]
+KL_PAIRS = [(c, c) for c in KL_SAME] + KL_MIXED
+
+
+def _kl_text(p, q):
+    def make(cls, k):
+        return KL_MAKE[cls].format(**{x: x + k for x in "acmsu"})
+    return f"kl_divergence({make(p, '1')}, {make(q, '2')})"
+
+
+def _kl_inputs(code):
+    return {k: v for k, v in KL_VALUES.items() if re.search(rf"\b{k}\b", code)}
+
+
+@pytest.mark.parametrize("p, q", KL_PAIRS, ids=[f"{p}-{q}" for p, q in KL_PAIRS])
+def test_kl_values_and_gradients_are_pytorchs(p, q):
+    from test_parity_dists33b import _torch_vjp
+    code = _kl_text(p, q)
+    values = _kl_inputs(code)
+    ours = api.evaluate(TORCH + code, values)
+    theirs = _torch_value(code, values)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
+    assert np.shape(ours) == np.shape(theirs)
+    if not np.isfinite(theirs).all():
+        return
+    v = np.random.default_rng(343).standard_normal(np.shape(ours))
+    mine = api.vjp(TORCH + code, values, v=v)
+    torch_grads = _torch_vjp(code, values, v)
+    digamma = any(c in (p, q) for c in ("Gamma", "Chi2", "Beta", "Dirichlet"))  # PyTorch's trigamma, ~1e-9
+    for name in values:
+        np.testing.assert_allclose(mine[name], torch_grads[name], rtol=1e-8 if digamma else 1e-11,
+                                   atol=1e-9 if digamma else 1e-12,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("p, q", [("Normal", "Exponential"), ("Gumbel", "Laplace"), ("Cauchy", "Normal"),
+                                  ("Bernoulli", "Binomial"), ("Dirichlet", "Normal")])
+def test_kl_pairs_pytorch_does_not_register_are_refused(p, q):
+    code = _kl_text(p, q)
+    values = _kl_inputs(code)
+    if (p, q) == ("Normal", "Exponential"):  # registered as inf
+        assert np.isinf(api.evaluate(TORCH + code, values)).all()
+        return
+    with pytest.raises(JacError, match="PyTorch raises NotImplementedError"):
+        api.evaluate(TORCH + code, values)
+    pytest.importorskip("torch")
+    with pytest.raises(NotImplementedError):
+        _torch_value(code, values)
+
+
+def test_kl_binomial_with_more_trials_in_q_is_refused_as_pytorch_raises():
+    code = "kl_divergence(Binomial(n, probs=u), Binomial(5, probs=u * 0.5))"
+    values = {"n": np.array([5.0, 4.0, 6.0]), "u": U}
+    with pytest.raises(JacError, match="q.total_count > p.total_count"):
+        api.evaluate(TORCH + code, values)
+    values["n"] = np.array([5.0, 7.0, 6.0])  # more in p: inf there, as PyTorch
+    np.testing.assert_allclose(api.evaluate(TORCH + code, values), _torch_value(code, values), rtol=1e-13)
+
+
+@pytest.mark.parametrize("p, q", KL_PAIRS[::3], ids=[f"{p}-{q}" for p, q in KL_PAIRS[::3]])
+def test_kl_jacobians_are_the_slopes(p, q):
+    code = TORCH + _kl_text(p, q)
+    values = _kl_inputs(code)
+    if not np.isfinite(api.evaluate(code, values)).all():
+        return
+    jac = api.jacobian(code, values)
+    for name in values:
+        np.testing.assert_allclose(jac[name], _central(code, values, name), rtol=1e-6, atol=1e-7, err_msg=name)

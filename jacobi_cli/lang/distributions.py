@@ -679,33 +679,20 @@ def attribute(b, d: Distribution, name: str, position):
 
 @variant(TORCH, "kl_divergence")
 def _kl_divergence(b, args, kwargs, position):
-    """torch.distributions.kl_divergence(p, q) of Normal–Normal, Categorical–Categorical, MVN–MVN and the pairs of
-    one class of ``_KL_PAIRS``, as torch.distributions.kl writes them."""
+    """torch.distributions.kl_divergence(p, q) of the pairs torch.distributions.kl registers that jac reads
+    (``KL_READ``), as it writes them."""
     a = arguments("kl_divergence", args, kwargs, {"p": REQUIRED, "q": REQUIRED}, position)
     p, q = a["p"], a["q"]
     if not isinstance(p, Distribution) or not isinstance(q, Distribution):
         raise JacValueError("torch.distributions.kl_divergence takes two distributions", position)
     if p.cls != q.cls or p.cls not in ("Normal", "Categorical", "MultivariateNormal") + _KL_PAIRS:
-        raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac (it reads "
-                            f"Normal–Normal, Categorical–Categorical, MultivariateNormal–MultivariateNormal and "
-                            f"{', '.join(f'{c}–{c}' for c in _KL_PAIRS)})", position)
-    if p.cls in _KL_PAIRS:
+        out = kl34b(b, p, q, position)
+    elif p.cls in _KL_PAIRS:
         out = _simple_kl(b, p, q, position)
-    elif p.cls == "Normal":  # 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
-        ratio = b.apply("pow", b.apply("div", p.scale, q.scale, position=position), 2.0, position=position)
-        t1 = b.apply("pow", b.apply("div", b.apply("sub", p.loc, q.loc, position=position), q.scale,
-                                    position=position), 2.0, position=position)
-        inner = b.apply("sub", b.apply("sub", b.apply("add", ratio, t1, position=position), 1.0, position=position),
-                        b.apply("log", ratio, position=position), position=position)
-        out = b.apply("mul", 0.5, inner, position=position)
-    elif p.cls == "Categorical":  # p.probs * (p.logits - q.logits); inf where q.probs == 0, 0 where p.probs == 0
-        if p.logits.shape[-1] != q.logits.shape[-1]:
-            raise JacValueError("kl_divergence(Categorical, Categorical): the two have different numbers of events",
-                                position)
-        t = b.apply("mul", p.probs, b.apply("sub", p.logits, q.logits, position=position), position=position)
-        t = b.apply("where", b.apply("eq", q.probs, 0.0, position=position), math.inf, t, position=position)
-        t = b.apply("where", b.apply("eq", p.probs, 0.0, position=position), 0.0, t, position=position)
-        out = _fn(b, "sum", t, -1, position=position)
+    elif p.cls == "Normal":
+        out = _kl_normal(b, p.loc, p.scale, q.loc, q.scale, position)
+    elif p.cls == "Categorical":
+        out = _kl_categorical(b, p, q, position)
     else:
         if p.loc.shape != q.loc.shape:
             raise JacValueError("KL-divergence between two Multivariate Normals with different event shapes "
@@ -724,6 +711,24 @@ def _kl_divergence(b, args, kwargs, position):
             "sub", b.apply("add", term2, term3, position=position), float(n), position=position), position=position),
             position=position)
     return _checked(b, q, _checked(b, p, out, position), position)
+
+
+def _kl_normal(b, ploc, pscale, qloc, qscale, position):
+    """_kl_normal_normal: 0.5 * (var_ratio + t1 - 1 - var_ratio.log())."""
+    op, _ = _ops(b, position)
+    ratio = op("pow", op("div", pscale, qscale), 2.0)
+    t1 = op("pow", op("div", op("sub", ploc, qloc), qscale), 2.0)
+    return op("mul", 0.5, op("sub", op("sub", op("add", ratio, t1), 1.0), op("log", ratio)))
+
+
+def _kl_categorical(b, p: Distribution, q: Distribution, position):
+    """p.probs * (p.logits - q.logits) summed; inf where q.probs == 0, 0 where p.probs == 0."""
+    op, fn = _ops(b, position)
+    if p.logits.shape[-1] != q.logits.shape[-1]:
+        raise JacValueError(f"kl_divergence({p.cls}, {q.cls}): the two have different numbers of events", position)
+    t = op("mul", p.probs, op("sub", p.logits, q.logits))
+    t = op("where", op("eq", q.probs, 0.0), math.inf, t)
+    return fn("sum", op("where", op("eq", p.probs, 0.0), 0.0, t), -1)
 
 
 _KL_PAIRS = ("Exponential", "Gamma", "Beta", "Poisson", "Uniform")
@@ -746,7 +751,7 @@ def _simple_kl(b, p: Distribution, q: Distribution, position):
     if p.cls == "Uniform":  # log((q.high - q.low) / (p.high - p.low)), inf where q's support does not cover p's
         out = op("log", op("div", op("sub", q.high, q.low), op("sub", p.high, p.low)))
         return op("where", op("add", op("gt", q.low, p.low), op("lt", q.high, p.high)), math.inf, out)
-    if p.cls == "Gamma":
+    if p.cls in ("Gamma", "Chi2"):
         pc, qc = p.concentration, q.concentration
         t1 = op("mul", qc, op("log", op("div", p.rate, q.rate)))
         t2 = op("sub", fn("lgamma", qc), fn("lgamma", pc))
@@ -2120,6 +2125,303 @@ def gamma_cdf(b, d: Distribution, x, position):
         out = op("sub", out, _check(b, _not(b, op("ge", x, 0.0), position), _support_message(
             d.cls, "GreaterThanEq(lower_bound=0.0)").replace(".log_prob", ".cdf"), position))
     return _checked(b, d, out, position)
+
+
+# --- kl_divergence of the other pairs torch.distributions.kl registers (session 34b) ---------------------------------
+# each formula as kl.py writes it; `result[mask] = inf` a where. PyTorch looks a pair up by the classes' MRO: Chi2 is
+# its Gamma, HalfNormal's and LogNormal's pairs are their base Normals' (_kl_halfnormal_halfnormal,
+# _kl_transformed_transformed with equal transforms).
+
+# the pairs whose divergence PyTorch gives as inf (q's support does not cover p's), by p's parameter of that shape
+_KL_INFINITE = {("Normal", q): "loc" for q in ("Beta", "Exponential", "Gamma", "Pareto", "Uniform")}
+_KL_INFINITE.update({("Laplace", q): "loc" for q in ("Beta", "Exponential", "Gamma", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Gumbel", q): "loc" for q in ("Beta", "Exponential", "Gamma", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Exponential", q): "rate" for q in ("Beta", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Gamma", q): "concentration" for q in ("Beta", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Pareto", q): "scale" for q in ("Beta", "Uniform")})
+_KL_INFINITE.update({("Beta", "Pareto"): "concentration1", ("Poisson", "Bernoulli"): "rate",
+                     ("Poisson", "Binomial"): "rate"})
+_KL_SAME = ("Bernoulli", "Binomial", "Cauchy", "Dirichlet", "Geometric", "Gumbel", "HalfNormal", "Independent",
+            "Laplace", "LogNormal", "OneHotCategorical", "Pareto", "LowRankMultivariateNormal")
+_KL_MIXED = (("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Gumbel", "Normal"),
+             ("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
+             ("Exponential", "Gamma"), ("Exponential", "Gumbel"), ("Exponential", "Normal"), ("Gamma", "Exponential"),
+             ("Gamma", "Gumbel"), ("Gamma", "Normal"), ("Pareto", "Exponential"), ("Pareto", "Gamma"),
+             ("Pareto", "Normal"), ("Uniform", "Beta"), ("Uniform", "Exponential"), ("Uniform", "Gamma"),
+             ("Uniform", "Gumbel"), ("Uniform", "Normal"), ("Uniform", "Pareto"), ("Bernoulli", "Poisson"))
+KL_READ = ("Normal, Categorical, MultivariateNormal, Exponential, Gamma (Chi2), Beta, Poisson, Uniform, "
+           + ", ".join(_KL_SAME) + " with their own class; " + ", ".join(f"{p}–{q}" for p, q in _KL_MIXED)
+           + " and the pairs PyTorch gives as inf (Normal–Gamma, …)")
+
+
+def kl34b(b, p: Distribution, q: Distribution, position):
+    pc, qc = ("Gamma" if d.cls == "Chi2" else d.cls for d in (p, q))
+    if pc == qc and pc in ("Gamma",) + _KL_PAIRS:
+        return _simple_kl(b, p, q, position)
+    if (pc, qc) in _KL_INFINITE:
+        shape = p.params[_KL_INFINITE[(pc, qc)]].shape
+        return b.const(np.full(shape, np.inf, dtype=b.dtype), position)
+    if pc == qc and pc in _KL_SAME:
+        return _kl_same(b, p, q, position)
+    if (pc, qc) in _KL_MIXED:
+        return _kl_mixed(b, pc, qc, p, q, position)
+    raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac ("
+                        f"{'PyTorch raises NotImplementedError' if (pc, qc) not in _KL_PAIRS_ELSEWHERE else 'PyTorch registers it, jac does not read it'}"
+                        f"); jac reads {KL_READ}", position)
+
+
+# pairs PyTorch registers that jac does not read (ContinuousBernoulli's, LowRank–MVN, the transformed ones whose
+# transforms must be equal: Weibull, Kumaraswamy)
+_KL_PAIRS_ELSEWHERE = (("LowRankMultivariateNormal", "MultivariateNormal"),
+                       ("MultivariateNormal", "LowRankMultivariateNormal"), ("Weibull", "Weibull"),
+                       ("Kumaraswamy", "Kumaraswamy"))
+
+
+def _x_log_x(b, t, position):
+    op, _ = _ops(b, position)
+    return op("mul", t, op("log", t))
+
+
+def _kl_same(b, p: Distribution, q: Distribution, position):
+    op, fn = _ops(b, position)
+    cls = p.cls
+    if cls == "LogNormal":  # its base Normals' (the transforms, ExpTransform, equal)
+        return _kl_normal(b, p.loc, p.scale, q.loc, q.scale, position)
+    if cls == "HalfNormal":  # Normal(0, scale)'s
+        return _kl_normal(b, 0.0, p.scale, 0.0, q.scale, position)
+    if cls == "OneHotCategorical":
+        return _kl_categorical(b, p, q, position)
+    if cls == "Independent":
+        (pb, pk), (qb, qk) = p.base, q.base
+        if pk != qk:
+            raise JacValueError("torch.distributions.kl_divergence(Independent, Independent): PyTorch raises "
+                                "NotImplementedError (the reinterpreted_batch_ndims differ)", position)
+        out = _kl_divergence(b, [pb, qb], {}, position)
+        return fn("sum", out, tuple(range(-pk, 0))) if pk else out
+    if cls == "Bernoulli":
+        def softplus(x):
+            return _fn(b, "softplus", x, position=position, library="torch")
+        t1 = op("mul", p.probs, op("sub", softplus(op("neg", q.logits)), softplus(op("neg", p.logits))))
+        t1 = op("where", op("eq", p.probs, 0.0), 0.0, op("where", op("eq", q.probs, 0.0), math.inf, t1))
+        t2 = op("mul", op("sub", 1.0, p.probs), op("sub", softplus(q.logits), softplus(p.logits)))
+        t2 = op("where", op("eq", p.probs, 1.0), 0.0, op("where", op("eq", q.probs, 1.0), math.inf, t2))
+        return op("add", t1, t2)
+    if cls == "Binomial":
+        n, m = p.total_count, q.total_count
+        refuse = _check(b, op("lt", n, m), "torch.distributions.kl_divergence(Binomial, Binomial): PyTorch raises "
+                        "NotImplementedError: KL between Binomials where q.total_count > p.total_count is not "
+                        "implemented", position)
+        kl = op("mul", n, op("sub", op("add", op("mul", p.probs, op("sub", p.logits, q.logits)),
+                                       op("log1p", op("neg", p.probs))), op("log1p", op("neg", q.probs))))
+        return op("sub", op("where", op("gt", n, m), math.inf, kl), refuse)
+    if cls == "Cauchy":  # log((ps + qs)^2 + (pl - ql)^2) - log(4 ps qs)
+        t1 = op("log", op("add", op("pow", op("add", p.scale, q.scale), 2.0), op("pow", op("sub", p.loc, q.loc), 2.0)))
+        return op("sub", t1, op("log", op("mul", op("mul", 4.0, p.scale), q.scale)))
+    if cls == "Dirichlet":
+        pcn, qcn = p.concentration, q.concentration
+        sum_p, sum_q = fn("sum", pcn, -1), fn("sum", qcn, -1)
+        t1 = op("sub", fn("lgamma", sum_p), fn("lgamma", sum_q))
+        t2 = fn("sum", op("sub", fn("lgamma", pcn), fn("lgamma", qcn)), -1)
+        t4 = op("sub", fn("digamma", pcn), _unsqueezed(b, fn("digamma", sum_p), -1, position))
+        return op("add", op("sub", t1, t2), fn("sum", op("mul", op("sub", pcn, qcn), t4), -1))
+    if cls == "Geometric":  # -p.entropy() - log1p(-q.probs) / p.probs - q.logits
+        return op("sub", op("sub", op("neg", _entropy(b, p, position)), op("div", op("log1p", op("neg", q.probs)),
+                                                                              p.probs)), q.logits)
+    if cls == "Gumbel":
+        ct1, ct2, ct3 = op("div", p.scale, q.scale), op("div", q.loc, q.scale), op("div", p.loc, q.scale)
+        t1 = op("add", op("sub", op("neg", op("log", ct1)), ct2), ct3)
+        t3 = op("exp", op("sub", op("add", ct2, fn("lgamma", op("add", 1.0, ct1))), ct3))
+        return op("sub", op("add", op("add", t1, op("mul", ct1, EULER)), t3), 1 + EULER)
+    if cls == "Laplace":
+        ratio = op("div", p.scale, q.scale)
+        diff = fn("abs", op("sub", p.loc, q.loc))
+        out = op("add", op("neg", op("log", ratio)), op("div", diff, q.scale))
+        return op("sub", op("add", out, op("mul", ratio, op("exp", op("div", op("neg", diff), p.scale)))), 1.0)
+    if cls == "Pareto":
+        ratio, alpha_ratio = op("div", p.scale, q.scale), op("div", q.alpha, p.alpha)
+        out = op("add", op("mul", q.alpha, op("log", ratio)), op("neg", op("log", alpha_ratio)))
+        out = op("sub", op("add", out, alpha_ratio), 1.0)
+        return op("where", op("lt", p.scale, q.scale), math.inf, out)
+    return _kl_lowrank(b, p, q, position)
+
+
+def _kl_lowrank(b, p: Distribution, q: Distribution, position):
+    """_kl_lowrankmultivariatenormal_lowrankmultivariatenormal: 0.5 (term1 + term2 + term3 - n)."""
+    op, fn = _ops(b, position)
+    if p.event != q.event:
+        raise JacValueError("KL-divergence between two Low Rank Multivariate Normals with different event shapes "
+                            "cannot be computed (PyTorch raises)", position)
+    n = p.event[0]
+    term1 = op("sub", _lowrank_logdet(b, q, position), _lowrank_logdet(b, p, position))
+    diff = op("sub", q.loc, p.loc)
+    term3 = op("sub", fn("sum", op("div", op("pow", diff, 2.0), q.cov_diag), -1),
+               _mahalanobis(b, q._capacitance_tril, fn("matmul", q._wt_dinv, diff), position))
+    a = _fn(b, "solve_triangular", q._capacitance_tril, q._wt_dinv, upper=False, position=position,
+            library="torch.linalg")
+
+    def trace_xxt(x):
+        return fn("sum", op("pow", x, 2.0))
+    term21 = fn("sum", op("div", p.cov_diag, q.cov_diag), -1)
+    term22 = trace_xxt(op("mul", p.cov_factor, _unsqueezed(b, fn("rsqrt", q.cov_diag), -1, position)))
+    term23 = trace_xxt(op("mul", a, b.apply("reshape", op("sqrt", p.cov_diag), shape=(1, n), position=position)))
+    term24 = trace_xxt(fn("matmul", a, p.cov_factor))
+    term2 = op("sub", op("sub", op("add", term21, term22), term23), term24)
+    return op("mul", 0.5, op("sub", op("add", op("add", term1, term2), term3), float(n)))
+
+
+def _kl_mixed(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
+    op, fn = _ops(b, position)
+
+    def lg(x):
+        return fn("lgamma", x)
+    pair = (pc, qc)
+    if pair == ("Normal", "Laplace"):
+        loc_diff, ratio = op("sub", p.loc, q.loc), op("div", p.scale, q.scale)
+        lds = op("div", loc_diff, p.scale)
+        t2 = op("mul", op("mul", math.sqrt(2 / math.pi), p.scale), op("exp", op("mul", -0.5, op("pow", lds, 2.0))))
+        t3 = op("mul", loc_diff, fn("erf", op("mul", math.sqrt(0.5), lds)))
+        return op("sub", op("add", op("neg", op("log", ratio)), op("div", op("add", t2, t3), q.scale)),
+                  0.5 * (1 + math.log(0.5 * math.pi)))
+    if pair == ("Laplace", "Normal"):
+        var = op("pow", q.scale, 2.0)
+        ratio = op("div", op("pow", p.scale, 2.0), var)
+        t1 = op("mul", 0.5, op("log", op("div", op("mul", 2.0, ratio), math.pi)))
+        inner = op("add", op("sub", op("mul", 0.5, op("pow", p.loc, 2.0)), op("mul", p.loc, q.loc)),
+                   op("mul", 0.5, op("pow", q.loc, 2.0)))
+        return op("sub", op("add", op("add", op("neg", t1), ratio), op("div", inner, var)), 1.0)
+    if pair == ("Normal", "Gumbel"):
+        msr, vsr = op("div", p.loc, q.scale), op("pow", op("div", p.scale, q.scale), 2.0)
+        lsr = op("div", q.loc, q.scale)
+        t1 = op("mul", op("log", vsr), 0.5)
+        t3 = op("exp", op("add", op("add", op("neg", msr), op("mul", 0.5, vsr)), lsr))
+        return op("sub", op("add", op("add", op("neg", t1), op("sub", msr, lsr)), t3), 0.5 * (1 + math.log(2 * math.pi)))
+    if pair == ("Gumbel", "Normal"):
+        ratio = op("div", p.scale, q.scale)
+        t1 = op("log", op("div", ratio, math.sqrt(2 * math.pi)))
+        t2 = op("div", op("pow", op("mul", op("mul", math.pi, ratio), 0.5), 2.0), 3.0)
+        t3 = op("mul", op("pow", op("div", op("sub", op("add", p.loc, op("mul", p.scale, EULER)), q.loc), q.scale),
+                          2.0), 0.5)
+        return op("sub", op("add", op("add", op("neg", t1), t2), t3), EULER + 1)
+    if pc == "Beta":
+        c1, c0 = p.concentration1, p.concentration0
+        neg_h = op("neg", _entropy(b, p, position))
+        if qc == "Exponential":
+            return op("add", op("sub", neg_h, op("log", q.rate)), op("mul", q.rate, op("div", c1, op("add", c1, c0))))
+        if qc == "Gamma":
+            t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
+            t3 = op("mul", op("sub", q.concentration, 1.0), op("sub", fn("digamma", c1), fn("digamma", op("add", c1, c0))))
+            t4 = op("div", op("mul", q.rate, c1), op("add", c1, c0))
+            return op("add", op("sub", op("add", neg_h, t2), t3), t4)
+        if qc == "Normal":
+            e = op("div", c1, op("add", c1, c0))
+            var = op("pow", q.scale, 2.0)
+            t2 = op("mul", 0.5, op("log", op("mul", op("mul", var, 2.0), math.pi)))
+            t3 = op("mul", op("add", op("div", op("mul", e, op("sub", 1.0, e)), op("add", op("add", c1, c0), 1.0)),
+                              op("pow", e, 2.0)), 0.5)
+            inner = op("add", op("sub", t3, op("mul", q.loc, e)), op("mul", op("pow", q.loc, 2.0), 0.5))
+            return op("add", op("add", neg_h, t2), op("div", inner, var))
+        out = op("add", neg_h, op("log", op("sub", q.high, q.low)))  # Uniform
+        return op("where", op("add", op("gt", q.low, 0.0), op("lt", q.high, 1.0)), math.inf, out)
+    if pc == "Exponential":
+        if qc == "Gamma":
+            ratio = op("div", q.rate, p.rate)
+            out = op("add", op("mul", op("neg", q.concentration), op("log", ratio)), ratio)
+            out = op("add", op("add", out, lg(q.concentration)), op("mul", q.concentration, EULER))
+            return op("sub", out, 1 + EULER)
+        if qc == "Gumbel":
+            prod, lsr = op("mul", p.rate, q.scale), op("div", q.loc, q.scale)
+            t1 = op("sub", op("log", prod), 1.0)
+            t2 = op("div", op("mul", op("exp", lsr), prod), op("add", prod, 1.0))
+            return op("add", op("add", op("sub", t1, lsr), t2), op("reciprocal", prod))
+        var, rate_sqr = op("pow", q.scale, 2.0), op("pow", p.rate, 2.0)  # Normal
+        t1 = op("mul", 0.5, op("log", op("mul", op("mul", op("mul", rate_sqr, var), 2.0), math.pi)))
+        inner = op("add", op("sub", op("reciprocal", rate_sqr), op("div", q.loc, p.rate)),
+                   op("mul", op("pow", q.loc, 2.0), 0.5))
+        return op("add", op("sub", t1, 1.0), op("div", inner, var))
+    if pc == "Gamma":
+        c = p.concentration
+        if qc == "Exponential":
+            return op("add", op("sub", op("neg", _entropy(b, p, position)), op("log", q.rate)),
+                      op("div", op("mul", q.rate, c), p.rate))
+        if qc == "Gumbel":
+            prod, lsr = op("mul", p.rate, q.scale), op("div", q.loc, q.scale)
+            t1 = op("sub", op("sub", op("mul", op("sub", c, 1.0), fn("digamma", c)), lg(c)), c)
+            t2 = op("add", op("log", prod), op("div", c, prod))
+            t3 = op("sub", op("mul", op("exp", lsr), op("pow", op("add", 1.0, op("reciprocal", prod)), op("neg", c))),
+                    lsr)
+            return op("add", op("add", t1, t2), t3)
+        var, beta_sqr = op("pow", q.scale, 2.0), op("pow", p.rate, 2.0)  # Normal
+        t1 = op("sub", op("sub", op("mul", 0.5, op("log", op("mul", op("mul", op("mul", beta_sqr, var), 2.0),
+                                                                   math.pi))), c), lg(c))
+        t2 = op("div", op("mul", 0.5, op("add", op("pow", c, 2.0), c)), beta_sqr)
+        t3 = op("div", op("mul", q.loc, c), p.rate)
+        t4 = op("mul", 0.5, op("pow", q.loc, 2.0))
+        return op("add", op("add", t1, op("mul", op("sub", c, 1.0), fn("digamma", c))),
+                  op("div", op("add", op("sub", t2, t3), t4), var))
+    if pc == "Pareto":
+        alpha, scale = p.alpha, p.scale
+        if qc == "Exponential":
+            prod = op("mul", scale, q.rate)
+            out = op("sub", op("log", op("div", alpha, prod)), op("reciprocal", alpha))
+            out = op("sub", op("add", out, op("div", op("mul", alpha, prod), op("sub", alpha, 1.0))), 1.0)
+            return op("where", op("le", alpha, 1.0), math.inf, out)
+        if qc == "Gamma":
+            common = op("add", op("log", scale), op("reciprocal", alpha))
+            t1 = op("sub", op("log", alpha), common)
+            t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
+            t3 = op("mul", op("sub", 1.0, q.concentration), common)
+            t4 = op("div", op("mul", op("mul", q.rate, alpha), scale), op("sub", alpha, 1.0))
+            out = op("sub", op("add", op("add", op("add", t1, t2), t3), t4), 1.0)
+            return op("where", op("le", alpha, 1.0), math.inf, out)
+        var = op("mul", 2.0, op("pow", q.scale, 2.0))  # Normal
+        common = op("div", scale, op("sub", alpha, 1.0))
+        t1 = op("log", op("div", op("mul", op("mul", math.sqrt(2 * math.pi), q.scale), alpha), scale))
+        t3 = op("div", op("mul", alpha, op("pow", common, 2.0)), op("sub", alpha, 2.0))
+        t4 = op("pow", op("sub", op("mul", alpha, common), q.loc), 2.0)
+        out = op("sub", op("add", op("sub", t1, op("reciprocal", alpha)), op("div", op("add", t3, t4), var)), 1.0)
+        return op("where", op("le", alpha, 2.0), math.inf, out)
+    if pc == "Uniform":
+        high, low = p.high, p.low
+        width = op("sub", high, low)
+        if qc == "Beta":
+            t1 = op("log", width)
+            t2 = op("div", op("mul", op("sub", q.concentration1, 1.0), op("sub", op("sub", _x_log_x(b, high, position),
+                                                                                 _x_log_x(b, low, position)), width)),
+                    width)
+            t3 = op("div", op("mul", op("sub", q.concentration0, 1.0), op("add", op("sub", _x_log_x(
+                b, op("sub", 1.0, high), position), _x_log_x(b, op("sub", 1.0, low), position)), width)), width)
+            t4 = op("sub", op("add", lg(q.concentration1), lg(q.concentration0)),
+                    lg(op("add", q.concentration1, q.concentration0)))
+            out = op("sub", op("sub", op("add", t3, t4), t1), t2)
+            return op("where", op("add", op("gt", high, 1.0), op("lt", low, 0.0)), math.inf, out)
+        if qc == "Exponential":
+            out = op("sub", op("div", op("mul", q.rate, op("add", high, low)), 2.0), op("log", op("mul", width, q.rate)))
+            return op("where", op("lt", low, 0.0), math.inf, out)
+        if qc == "Gamma":
+            t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
+            t3 = op("div", op("mul", op("sub", 1.0, q.concentration), op("sub", op("sub", _x_log_x(b, high, position),
+                                                                                   _x_log_x(b, low, position)), width)),
+                    width)
+            t4 = op("div", op("mul", q.rate, op("add", high, low)), 2.0)
+            out = op("add", op("add", op("add", op("neg", op("log", width)), t2), t3), t4)
+            return op("where", op("lt", low, 0.0), math.inf, out)
+        if qc == "Gumbel":
+            common = op("div", q.scale, width)
+            hd, ld = op("div", op("sub", high, q.loc), q.scale), op("div", op("sub", low, q.loc), q.scale)
+            t1 = op("add", op("log", common), op("mul", 0.5, op("add", hd, ld)))
+            t2 = op("mul", common, op("sub", op("exp", op("neg", hd)), op("exp", op("neg", ld))))
+            return op("sub", t1, t2)
+        if qc == "Normal":
+            t1 = op("log", op("div", op("mul", math.sqrt(math.pi * 2), q.scale), width))
+            t2 = op("div", op("pow", width, 2.0), 12.0)
+            t3 = op("pow", op("div", op("sub", op("add", high, low), op("mul", 2.0, q.loc)), 2.0), 2.0)
+            return op("add", t1, op("div", op("mul", 0.5, op("add", t2, t3)), op("pow", q.scale, 2.0)))
+        t1 = op("log", op("mul", op("mul", q.alpha, op("pow", q.scale, q.alpha)), width))  # Pareto
+        t2 = op("div", op("sub", op("sub", _x_log_x(b, high, position), _x_log_x(b, low, position)), width), width)
+        out = op("sub", op("mul", t2, op("add", q.alpha, 1.0)), t1)
+        return op("where", op("lt", low, q.scale), math.inf, out)
+    # Bernoulli–Poisson: -p.entropy() - (p.probs * q.rate.log() - q.rate)
+    return op("sub", op("neg", _entropy(b, p, position)), op("sub", op("mul", p.probs, op("log", q.rate)), q.rate))
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
