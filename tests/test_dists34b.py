@@ -18,7 +18,8 @@ from test_dists33 import _central, _torch_value
 TORCH = ("import torch\nfrom torch.distributions import MixtureSameFamily, Categorical, Normal, Independent, "
          "OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, VonMises, Gumbel, Weibull, Gamma, Chi2, "
          "LogNormal, HalfNormal, Laplace, Bernoulli, Geometric, Binomial, Dirichlet, Exponential, Beta, Uniform, "
-         "Poisson, Cauchy, MultivariateNormal, kl_divergence\n")
+         "Poisson, Cauchy, MultivariateNormal, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, "
+         "kl_divergence\n")
 L = np.array([0.3, -0.2, 1.1])
 M2 = np.array([[0.5, -1.0], [0.3, 0.2], [-0.4, 1.5]])
 S2 = np.array([[1.3, 0.6], [2.0, 0.8], [0.5, 1.1]])
@@ -26,6 +27,9 @@ A, C = np.array([1.5, 0.7, 2.5]), np.array([2.0, 0.9, 3.1])
 X, U, M = np.array([0.3, 0.8, 0.05]), np.array([0.2, 0.7, 0.45]), np.array([0.5, -1.0, 0.3])
 D3 = np.array([0.5, 1.2, 0.9])
 P3 = np.array([0.2, 0.5, 0.3])
+# ContinuousBernoulli's probs on both sides of its Taylor region (0.499, 0.501] and inside it
+CB_P, CB_X = np.array([0.2, 0.4995, 0.7, 0.5, 0.01]), np.array([0.3, 0.8, 0.05, 0.5, 0.999])
+CB_M = np.array([0.5, -1.0, 0.3, 0.0, 2.0])
 
 TORCH_TEXTS = [
     ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).log_prob(x)",
@@ -60,6 +64,17 @@ TORCH_TEXTS = [
     ("Gumbel(m, s).cdf(x) + Gumbel(m, s).icdf(u)", {"m": M, "s": A, "x": X, "u": U}),
     ("Weibull(s, c).cdf(x) + Weibull(s, c).icdf(u)", {"s": A, "c": C, "x": X, "u": U}),
     ("Gamma(a, r).cdf(x) + Chi2(a).cdf(x)", {"a": A, "r": C, "x": X}),
+    ("ContinuousBernoulli(probs=p).log_prob(x)", {"p": CB_P, "x": CB_X}),
+    ("ContinuousBernoulli(logits=m).log_prob(x)", {"m": CB_M, "x": CB_X}),
+    ("ContinuousBernoulli(probs=p).entropy() + ContinuousBernoulli(probs=p).mean + ContinuousBernoulli(probs=p)"
+     ".variance + ContinuousBernoulli(probs=p).stddev", {"p": CB_P}),
+    ("ContinuousBernoulli(probs=p).cdf(x) + ContinuousBernoulli(probs=p).icdf(x)", {"p": CB_P, "x": CB_X}),
+    ("RelaxedBernoulli(t, probs=p).log_prob(x)", {"t": np.array(0.7), "p": CB_P, "x": CB_X * 0.95}),
+    ("RelaxedBernoulli(t, logits=m).log_prob(x)", {"t": np.array([0.7, 1.2, 0.3, 2.0, 0.5]), "m": CB_M, "x": CB_X}),
+    ("RelaxedOneHotCategorical(t, logits=m).log_prob(x)",
+     {"t": np.array(0.7), "m": CB_M, "x": np.array([0.1, 0.2, 0.3, 0.15, 0.25])}),
+    ("RelaxedOneHotCategorical(t, probs=p / p.sum()).log_prob(x)",
+     {"t": np.array(1.3), "p": CB_P, "x": np.array([[0.1, 0.2, 0.3, 0.15, 0.25], [0.05, 0.05, 0.3, 0.3, 0.3]])}),
 ]
 # gammainc has no derivative by its first argument (PyTorch raises, jac refuses): by r and x only
 NOT_BY = {"Gamma(a, r).cdf(x) + Chi2(a).cdf(x)": ("a",)}
@@ -76,8 +91,8 @@ def test_values_are_pytorchs_and_jacobians_the_slopes(code, values):
     wrt = _wrt(code, values)
     jac = api.jacobian(TORCH + code, values, wrt=wrt)
     for name in wrt:
-        if name == "p" and ("Categorical(probs" in code):  # a step leaves the simplex, where PyTorch raises
-            continue
+        if name == "p" and "Categorical(probs" in code or name == "x" and "RelaxedOneHot" in code:
+            continue  # a step leaves the simplex, where PyTorch raises: its autograd below
         np.testing.assert_allclose(jac[name], _central(TORCH + code, values, name), rtol=1e-6, atol=1e-6,
                                    err_msg=name)
 
@@ -159,6 +174,14 @@ REFUSED = [
      "NotImplementedError"),
     ("MixtureSameFamily(Categorical(logits=l), MultivariateNormal(m, torch.eye(3))).mean", {"l": L, "m": M},
      "Independent(Normal(loc, scale), 1)"),
+    ("ContinuousBernoulli(probs=p, validate_args=True).mean", {"p": CB_P + 0.5}, "The parameter probs has invalid"),
+    ("ContinuousBernoulli(probs=p).log_prob(x)", {"p": CB_P, "x": CB_X + 0.1}, "of the distribution Continuous"),
+    ("RelaxedBernoulli(t, probs=p).log_prob(x)", {"t": np.array(0.5), "p": CB_P, "x": CB_X - 0.1},
+     "of the distribution RelaxedBernoulli"),
+    ("RelaxedBernoulli(t, probs=p).log_prob(x)", {"t": np.array(0.5), "p": CB_P + 0.5, "x": CB_X},
+     "expected parameter probs"),
+    ("RelaxedOneHotCategorical(t, logits=m).log_prob(x)", {"t": np.array(0.5), "m": M, "x": np.array([0.2, 0.3, 0.6])},
+     "Simplex()) of the distribution RelaxedOneHotCategorical"),
 ]
 
 
@@ -201,13 +224,14 @@ KL_MAKE = {
     "Dirichlet": "Dirichlet({a}.reshape(1, 3) + {c}.reshape(3, 1))", "OneHotCategorical": "OneHotCategorical(logits={m})",
     "Independent": "Independent(Normal({m}, {s}), 1)",
     "LowRankMultivariateNormal": "LowRankMultivariateNormal({m}, torch.stack([{a}, {c}], -1), {s})",
+    "ContinuousBernoulli": "ContinuousBernoulli(probs={u})",
 }
 KL_VALUES = {"a1": A, "c1": C, "m1": M, "s1": np.array([1.3, 0.6, 2.0]), "u1": U, "a2": C[::-1].copy(), "c2": A + 0.5,
              "m2": M[::-1].copy(), "s2": np.array([1.34, 0.78, 1.9]), "u2": U * 0.5}
 # PyTorch's registered pairs jac reads among these (the others PyTorch raises NotImplementedError for, and jac refuses)
 KL_SAME = ("Normal", "Laplace", "Gumbel", "Cauchy", "LogNormal", "HalfNormal", "Exponential", "Gamma", "Chi2", "Beta",
            "Uniform", "Pareto", "Bernoulli", "Poisson", "Geometric", "Binomial", "Dirichlet", "OneHotCategorical",
-           "Independent", "LowRankMultivariateNormal")
+           "Independent", "LowRankMultivariateNormal", "ContinuousBernoulli")
 KL_MIXED = [("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Gumbel", "Normal"),
             ("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
             ("Exponential", "Gamma"), ("Exponential", "Gumbel"), ("Exponential", "Normal"), ("Gamma", "Exponential"),
@@ -215,7 +239,10 @@ KL_MIXED = [("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"), 
             ("Pareto", "Normal"), ("Uniform", "Beta"), ("Uniform", "Exponential"), ("Uniform", "Gamma"),
             ("Uniform", "Gumbel"), ("Uniform", "Normal"), ("Uniform", "Pareto"), ("Bernoulli", "Poisson"),
             ("Chi2", "Gamma"), ("Gamma", "Chi2"), ("Chi2", "Normal"), ("Chi2", "Exponential"), ("Normal", "Gamma"),
-            ("Gumbel", "Beta"), ("Poisson", "Bernoulli"), ("Laplace", "Uniform")]
+            ("Gumbel", "Beta"), ("Poisson", "Bernoulli"), ("Laplace", "Uniform"),
+            ("ContinuousBernoulli", "Exponential"), ("ContinuousBernoulli", "Normal"), ("ContinuousBernoulli", "Uniform"),
+            ("Beta", "ContinuousBernoulli"), ("Uniform", "ContinuousBernoulli"), ("Normal", "ContinuousBernoulli"),
+            ("ContinuousBernoulli", "Pareto")]
 KL_PAIRS = [(c, c) for c in KL_SAME] + KL_MIXED
 
 
@@ -283,3 +310,20 @@ def test_kl_jacobians_are_the_slopes(p, q):
     jac = api.jacobian(code, values)
     for name in values:
         np.testing.assert_allclose(jac[name], _central(code, values, name), rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("code", ["kl_divergence(ContinuousBernoulli(probs=p), Uniform(lo - 1.0, hi + 1.0))",
+                                  "kl_divergence(Uniform(lo, hi), ContinuousBernoulli(probs=p))",
+                                  "kl_divergence(ContinuousBernoulli(probs=p), ContinuousBernoulli(probs=p * 0.5 + 0.3))"])
+def test_kl_continuous_bernoulli_inside_the_supports(code):
+    """The finite branches of the Uniform pairs (the probe's Uniforms cross [0, 1], where PyTorch gives inf)."""
+    from test_parity_dists33b import _torch_vjp
+    values = {"p": CB_P, "lo": np.array([0.1, 0.2, 0.3, 0.05, 0.4]), "hi": np.array([0.5, 0.9, 0.35, 0.6, 0.8])}
+    values = {k: v for k, v in values.items() if re.search(rf"\b{k}\b", code)}
+    ours = api.evaluate(TORCH + code, values)
+    np.testing.assert_allclose(ours, _torch_value(code, values), rtol=1e-12)
+    assert np.isfinite(ours).all()
+    v = np.random.default_rng(5).standard_normal(ours.shape)
+    mine, theirs = api.vjp(TORCH + code, values, v=v), _torch_vjp(code, values, v)
+    for name in values:
+        np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-10, atol=1e-12, err_msg=name)

@@ -514,6 +514,8 @@ def _log_prob(b, d: Distribution, x, position):
         return log_prob34(b, d, x, position)
     elif d.cls in MORE_B:
         return log_prob34b(b, d, x, position)
+    elif d.cls in MORE_C:
+        return relaxed_or_cb(b, d, "log_prob", x, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.log_prob is not read by jac", position)
     out = out if zero is None else b.apply("sub", out, zero, position=position)
@@ -573,6 +575,8 @@ def _entropy(b, d: Distribution, position):
         return entropy34(b, d, position)
     elif d.cls in MORE_B:
         return entropy34b(b, d, position)
+    elif d.cls in MORE_C:
+        return relaxed_or_cb(b, d, "entropy", None, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.entropy is not read by jac", position)
     return _checked(b, d, out, position)
@@ -584,6 +588,8 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
         return cdf34(b, d, x, position, inverse)
     if d.cls in MORE_B:
         return cdf34b(b, d, x, position, inverse)
+    if d.cls in MORE_C:
+        return relaxed_or_cb(b, d, name, x, position)
     if d.cls in ("Exponential", "Uniform"):
         out = _simple_cdf(b, d, x, position, inverse)
         if d.validate and not inverse:
@@ -636,6 +642,8 @@ def _moment(b, d: Distribution, name: str, position):
         return moment34(b, d, name, position)
     elif d.cls in MORE_B:
         return moment34b(b, d, name, position)
+    elif d.cls in MORE_C:
+        return relaxed_or_cb(b, d, name, None, position)
     elif d.cls == "Categorical":  # PyTorch: nan-filled of the batch shape
         out = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
     else:
@@ -1027,6 +1035,10 @@ REPARAMETERISED = {
     "Gumbel": "loc - scale * log(-log(u)) with u uniform on (0, 1)",
     "Weibull": "scale * e ** (1 / concentration) with e a standard exponential draw",
     "Pareto": "scale * exp(e / alpha) with e a standard exponential draw",
+    "ContinuousBernoulli": "its icdf(u) with u uniform on [0, 1)",
+    "RelaxedBernoulli": "sigmoid((logits + log(u) - log1p(-u)) / temperature) with u uniform on (0, 1)",
+    "RelaxedOneHotCategorical": "softmax((logits - log(-log(u))) / temperature, -1) with u uniform on (0, 1) (Gumbel "
+                                "noise)",
     "Kumaraswamy": "(1 - u ** (1 / concentration0)) ** (1 / concentration1) with u uniform on [0, 1)",
     "LowRankMultivariateNormal": "loc + cov_factor @ eps_w + sqrt(cov_diag) * eps_d with eps_w, eps_d standard "
                                  "normal draws",
@@ -2140,15 +2152,20 @@ _KL_INFINITE.update({("Exponential", q): "rate" for q in ("Beta", "Pareto", "Uni
 _KL_INFINITE.update({("Gamma", q): "concentration" for q in ("Beta", "Pareto", "Uniform")})
 _KL_INFINITE.update({("Pareto", q): "scale" for q in ("Beta", "Uniform")})
 _KL_INFINITE.update({("Beta", "Pareto"): "concentration1", ("Poisson", "Bernoulli"): "rate",
-                     ("Poisson", "Binomial"): "rate"})
+                     ("Poisson", "Binomial"): "rate", ("ContinuousBernoulli", "Pareto"): "probs"})
+_KL_INFINITE.update({(p, "ContinuousBernoulli"): param for p, param in (
+    ("Exponential", "rate"), ("Gamma", "concentration"), ("Gumbel", "loc"), ("Laplace", "loc"), ("Normal", "loc"),
+    ("Pareto", "scale"))})
 _KL_SAME = ("Bernoulli", "Binomial", "Cauchy", "Dirichlet", "Geometric", "Gumbel", "HalfNormal", "Independent",
-            "Laplace", "LogNormal", "OneHotCategorical", "Pareto", "LowRankMultivariateNormal")
+            "Laplace", "LogNormal", "OneHotCategorical", "Pareto", "LowRankMultivariateNormal", "ContinuousBernoulli")
 _KL_MIXED = (("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Gumbel", "Normal"),
              ("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
              ("Exponential", "Gamma"), ("Exponential", "Gumbel"), ("Exponential", "Normal"), ("Gamma", "Exponential"),
              ("Gamma", "Gumbel"), ("Gamma", "Normal"), ("Pareto", "Exponential"), ("Pareto", "Gamma"),
              ("Pareto", "Normal"), ("Uniform", "Beta"), ("Uniform", "Exponential"), ("Uniform", "Gamma"),
-             ("Uniform", "Gumbel"), ("Uniform", "Normal"), ("Uniform", "Pareto"), ("Bernoulli", "Poisson"))
+             ("Uniform", "Gumbel"), ("Uniform", "Normal"), ("Uniform", "Pareto"), ("Bernoulli", "Poisson"),
+             ("ContinuousBernoulli", "Exponential"), ("ContinuousBernoulli", "Normal"),
+             ("ContinuousBernoulli", "Uniform"), ("Beta", "ContinuousBernoulli"), ("Uniform", "ContinuousBernoulli"))
 KL_READ = ("Normal, Categorical, MultivariateNormal, Exponential, Gamma (Chi2), Beta, Poisson, Uniform, "
            + ", ".join(_KL_SAME) + " with their own class; " + ", ".join(f"{p}–{q}" for p, q in _KL_MIXED)
            + " and the pairs PyTorch gives as inf (Normal–Gamma, …)")
@@ -2170,7 +2187,7 @@ def kl34b(b, p: Distribution, q: Distribution, position):
                         f"); jac reads {KL_READ}", position)
 
 
-# pairs PyTorch registers that jac does not read (ContinuousBernoulli's, LowRank–MVN, the transformed ones whose
+# pairs PyTorch registers that jac does not read (LowRank–MVN, the transformed ones whose
 # transforms must be equal: Weibull, Kumaraswamy)
 _KL_PAIRS_ELSEWHERE = (("LowRankMultivariateNormal", "MultivariateNormal"),
                        ("MultivariateNormal", "LowRankMultivariateNormal"), ("Weibull", "Weibull"),
@@ -2191,6 +2208,11 @@ def _kl_same(b, p: Distribution, q: Distribution, position):
         return _kl_normal(b, 0.0, p.scale, 0.0, q.scale, position)
     if cls == "OneHotCategorical":
         return _kl_categorical(b, p, q, position)
+    if cls == "ContinuousBernoulli":
+        t1 = op("mul", _cb_mean(b, p, position), op("sub", p.logits, q.logits))
+        t2 = op("add", _cb_log_norm(b, p, position), op("log1p", op("neg", p.probs)))
+        t3 = op("sub", op("neg", _cb_log_norm(b, q, position)), op("log1p", op("neg", q.probs)))
+        return op("add", op("add", t1, t2), t3)
     if cls == "Independent":
         (pb, pk), (qb, qk) = p.base, q.base
         if pk != qk:
@@ -2275,6 +2297,8 @@ def _kl_mixed(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
     def lg(x):
         return fn("lgamma", x)
     pair = (pc, qc)
+    if "ContinuousBernoulli" in pair:
+        return _kl_continuous_bernoulli(b, pc, qc, p, q, position)
     if pair == ("Normal", "Laplace"):
         loc_diff, ratio = op("sub", p.loc, q.loc), op("div", p.scale, q.scale)
         lds = op("div", loc_diff, p.scale)
@@ -2422,6 +2446,215 @@ def _kl_mixed(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
         return op("where", op("lt", low, q.scale), math.inf, out)
     # Bernoulli–Poisson: -p.entropy() - (p.probs * q.rate.log() - q.rate)
     return op("sub", op("neg", _entropy(b, p, position)), op("sub", op("mul", p.probs, op("log", q.rate)), q.rate))
+
+
+def _kl_continuous_bernoulli(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
+    """kl.py's pairs of a ContinuousBernoulli with Exponential, Normal, Uniform, Beta."""
+    op, _ = _ops(b, position)
+    neg_h = op("neg", _entropy(b, p, position))
+    if pc == "ContinuousBernoulli":
+        mean = _cb_mean(b, p, position)
+        if qc == "Exponential":  # -p.entropy() - log(q.rate) + q.rate * p.mean
+            return op("add", op("sub", neg_h, op("log", q.rate)), op("mul", q.rate, mean))
+        if qc == "Normal":
+            t2 = op("add", op("mul", 0.5, op("add", math.log(2.0 * math.pi), op("pow", op("div", q.loc, q.scale), 2.0))),
+                    op("log", q.scale))
+            t3 = op("div", op("sub", op("add", _moment(b, p, "variance", position), op("pow", mean, 2.0)),
+                              op("mul", op("mul", 2.0, q.loc), mean)), op("mul", 2.0, op("pow", q.scale, 2.0)))
+            return op("add", op("add", neg_h, t2), t3)
+        out = op("add", neg_h, op("log", op("sub", q.high, q.low)))  # Uniform: inf where low >= 0 or high <= 1
+        return op("where", op("add", op("ge", q.low, 0.0), op("le", q.high, 1.0)), math.inf, out)
+    # Beta / Uniform against a ContinuousBernoulli: -p.entropy() - p.mean * q.logits - log1p(-q.probs) - log_norm
+    out = op("sub", op("sub", op("sub", neg_h, op("mul", _moment(b, p, "mean", position), q.logits)),
+                       op("log1p", op("neg", q.probs))), _cb_log_norm(b, q, position))
+    if pc == "Beta":
+        return out
+    return op("where", op("add", op("ge", p.high, 1.0), op("le", p.low, 0.0)), math.inf, out)
+
+
+# --- ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical (session 34b) -----------------------------------
+
+_CB_LIMS = (0.499, 0.501)
+
+
+@variant(TORCH, "ContinuousBernoulli")
+def _continuous_bernoulli(b, args, kwargs, position):
+    """torch.distributions.ContinuousBernoulli(probs=None, logits=None, lims=(0.499, 0.501)): probs clamped to
+    [eps, 1 - eps] as PyTorch holds them (checked against [0, 1] before only where validate_args is given, as
+    PyTorch), its Taylor expansions inside lims."""
+    cls = "ContinuousBernoulli"
+    a = arguments(cls, args, kwargs, {"probs": None, "logits": None, "lims": None, "validate_args": None}, position)
+    given = static(b, a["validate_args"], "validate_args", position)
+    validate = _validate(b, a, position)
+    if a["lims"] is not None and tuple(static(b, a["lims"], "lims", position)) != _CB_LIMS:
+        raise JacValueError(f"torch.distributions.{cls}: jac reads the default lims {_CB_LIMS}", position)
+    probs, logits, which = _binary_logits(b, a, cls, position, validate)
+    op, fn = _ops(b, position)
+    checks = []
+    if which == "probs":
+        if given is not None:  # PyTorch: "The parameter probs has invalid values", whatever validate_args is
+            inside = op("mul", op("ge", probs, 0.0), op("le", probs, 1.0))
+            checks.append(_check(b, _not(b, inside, position), f"torch.distributions.{cls}: PyTorch raises: The "
+                                 "parameter probs has invalid values", position))
+        probs = _clamped(b, probs, position)
+        if validate:
+            checks.append(_check(b, op("ne", probs, probs), _param_message(cls, "probs", _UNIT), position))
+        logits = _from_probs(b, probs, position)
+    else:
+        if validate:
+            checks.append(_check(b, op("ne", logits, logits), _param_message(cls, "logits", _REAL), position))
+        probs = _clamped(b, op("sigmoid", logits), position)
+    return Distribution(cls, {"probs": probs, "logits": logits}, probs.shape, (), _both(b, checks, position), validate)
+
+
+def _cb_parts(b, d: Distribution, position):
+    """(outside the unstable region, the cut probs)."""
+    op, _ = _ops(b, position)
+    outside = op("add", op("le", d.probs, _CB_LIMS[0]), op("gt", d.probs, _CB_LIMS[1]))
+    return outside, op("where", outside, d.probs, _CB_LIMS[0])
+
+
+def _cb_log_norm(b, d: Distribution, position):
+    op, _ = _ops(b, position)
+    outside, cut = _cb_parts(b, d, position)
+    below = op("where", op("le", cut, 0.5), cut, 0.0)
+    above = op("where", op("ge", cut, 0.5), cut, 1.0)
+    log_norm = op("sub", op("log", _fn(b, "abs", op("sub", op("log1p", op("neg", cut)), op("log", cut)),
+                                        position=position)),
+                  op("where", op("le", cut, 0.5), op("log1p", op("mul", -2.0, below)),
+                     op("log", op("sub", op("mul", 2.0, above), 1.0))))
+    x = op("pow", op("sub", d.probs, 0.5), 2.0)
+    taylor = op("add", math.log(2.0), op("mul", op("add", 4.0 / 3.0, op("mul", 104.0 / 45.0, x)), x))
+    return op("where", outside, log_norm, taylor)
+
+
+def _cb_mean(b, d: Distribution, position):
+    op, _ = _ops(b, position)
+    outside, cut = _cb_parts(b, d, position)
+    mus = op("add", op("div", cut, op("sub", op("mul", 2.0, cut), 1.0)),
+             op("div", 1.0, op("sub", op("log1p", op("neg", cut)), op("log", cut))))
+    x = op("sub", d.probs, 0.5)
+    taylor = op("add", 0.5, op("mul", op("add", 1.0 / 3.0, op("mul", 16.0 / 45.0, op("pow", x, 2.0))), x))
+    return op("where", outside, mus, taylor)
+
+
+def relaxed_or_cb(b, d: Distribution, name: str, x, position):
+    """log_prob / entropy / mean / variance / cdf / icdf of ContinuousBernoulli, log_prob of the relaxed ones."""
+    op, fn = _ops(b, position)
+    cls = d.cls
+    zero = None
+    if cls == "ContinuousBernoulli":
+        outside, cut = _cb_parts(b, d, position)
+        if name in ("log_prob", "cdf") and d.validate:
+            inside = op("mul", op("ge", x, 0.0), op("le", x, 1.0))
+            zero = _check(b, _not(b, inside, position), _support_message(cls, _UNIT).replace(
+                ".log_prob", f".{name}"), position)
+        if name == "log_prob":
+            logits, x = _broadcast_all(b, [d.logits, x], f"{cls}.log_prob", position)
+            out = op("add", op("neg", fn("binary_cross_entropy_with_logits", logits, x, reduction="none")),
+                     _cb_log_norm(b, d, position))
+        elif name == "cdf":
+            cdfs = op("div", op("sub", op("add", op("mul", op("pow", cut, x), op("pow", op("sub", 1.0, cut),
+                                                                                   op("sub", 1.0, x))), cut), 1.0),
+                      op("sub", op("mul", 2.0, cut), 1.0))
+            out = op("where", op("le", x, 0.0), 0.0, op("where", op("ge", x, 1.0), 1.0,
+                                                         op("where", outside, cdfs, x)))
+        elif name == "icdf":
+            num = op("sub", op("log1p", op("add", op("neg", cut), op("mul", x, op("sub", op("mul", 2.0, cut), 1.0)))),
+                     op("log1p", op("neg", cut)))
+            out = op("where", outside, op("div", num, op("sub", op("log", cut), op("log1p", op("neg", cut)))), x)
+        elif name == "entropy":
+            lp0, lp1 = op("log1p", op("neg", d.probs)), op("log", d.probs)
+            out = op("sub", op("sub", op("mul", _cb_mean(b, d, position), op("sub", lp0, lp1)),
+                               _cb_log_norm(b, d, position)), lp0)
+        elif name == "mean":
+            out = _cb_mean(b, d, position)
+        else:  # variance, stddev
+            var = op("add", op("div", op("mul", cut, op("sub", cut, 1.0)), op("pow", op("sub", 1.0, op("mul", 2.0, cut)),
+                                                                                2.0)),
+                     op("div", 1.0, op("pow", op("sub", op("log1p", op("neg", cut)), op("log", cut)), 2.0)))
+            xx = op("pow", op("sub", d.probs, 0.5), 2.0)
+            taylor = op("sub", 1.0 / 12.0, op("mul", op("sub", 1.0 / 15.0, op("mul", 128.0 / 945.0, xx)), xx))
+            out = op("where", outside, var, taylor)
+            out = out if name == "variance" else op("sqrt", out)
+    elif name != "log_prob":
+        raise JacValueError(f"torch.distributions.{cls}.{name} is not read by jac (it reads {cls}'s log_prob)",
+                            position)
+    elif cls == "RelaxedBernoulli":  # SigmoidTransform inverted, then LogitRelaxedBernoulli's log_prob
+        if d.validate:
+            inside = op("mul", op("ge", x, 0.0), op("le", x, 1.0))
+            zero = _check(b, _not(b, inside, position), _support_message(cls, _UNIT), position)
+        finfo = np.finfo(b.dtype)
+        y = fn("clamp", x, float(finfo.tiny), float(1.0 - finfo.eps))
+        t = op("sub", op("log", y), op("log1p", op("neg", y)))
+
+        def softplus(v):
+            return _fn(b, "softplus", v, position=position, library="torch")
+        out = op("sub", 0.0, op("sub", op("neg", softplus(op("neg", t))), softplus(t)))
+        logits, t = _broadcast_all(b, [d.logits, t], f"{cls}.log_prob", position)
+        diff = op("sub", logits, op("mul", t, d.temperature))
+        out = op("add", out, op("sub", op("add", op("log", d.temperature), diff),
+                                op("mul", 2.0, op("log1p", op("exp", diff)))))
+    else:  # RelaxedOneHotCategorical: ExpTransform inverted (log |det| summed over the event), ExpRelaxedCategorical
+        k = d.event[0]
+        if not x.ndim or x.shape[-1] != k:
+            raise JacValueError(f"{cls}.log_prob: the value's last axis must be the event's, {k}; got shape "
+                                f"{fmt(x.shape)}", position)
+        if d.validate:
+            mask, _ = _outside34(b, Distribution("Dirichlet", {}, (), ()), x, position)
+            zero = _check(b, mask, _support_message(cls, "Simplex()"), position)
+        t = op("log", x)
+        out = op("sub", 0.0, fn("sum", t, -1))
+        logits, t = _broadcast_all(b, [d.logits, t], f"{cls}.log_prob", position)
+        temp = d.temperature
+        log_scale = op("sub", fn("lgamma", fn("broadcast_to", b.const(np.asarray(float(k), dtype=b.dtype), position),
+                                              temp.shape)), op("mul", op("log", temp), float(-(k - 1))))
+        score = op("sub", logits, op("mul", t, _unsqueezed(b, temp, -1, position) if temp.ndim else temp))
+        score = fn("sum", op("sub", score, fn("logsumexp", score, -1, keepdims=True)), -1)
+        out = op("add", out, op("add", score, log_scale))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+@variant(TORCH, "RelaxedBernoulli")
+def _relaxed_bernoulli(b, args, kwargs, position):
+    """torch.distributions.RelaxedBernoulli(temperature, probs=None, logits=None): log_prob through its
+    SigmoidTransform and LogitRelaxedBernoulli's, as PyTorch."""
+    cls = "RelaxedBernoulli"
+    a = arguments(cls, args, kwargs, {"temperature": REQUIRED, "probs": None, "logits": None, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    temp = tensor(b, b.lift(a["temperature"]) if not isinstance(a["temperature"], Tracer) else a["temperature"], cls,
+                  position)
+    probs, logits, which = _binary_logits(b, a, cls, position, validate)
+    op, _ = _ops(b, position)
+    checks = []  # the base LogitRelaxedBernoulli's, made with the default checks
+    if which == "probs":
+        checks.append(_unit_check(b, cls, probs, position))
+        logits = _from_probs(b, probs, position)
+    else:
+        checks.append(_check(b, op("ne", logits, logits), _param_message(cls, "logits", _REAL), position))
+        probs = op("sigmoid", logits)
+    return Distribution(cls, {"temperature": temp, "probs": probs, "logits": logits}, logits.shape, (),
+                        _both(b, checks, position), validate)
+
+
+@variant(TORCH, "RelaxedOneHotCategorical")
+def _relaxed_one_hot(b, args, kwargs, position):
+    """torch.distributions.RelaxedOneHotCategorical(temperature, probs=None, logits=None): log_prob through its
+    ExpTransform and ExpRelaxedCategorical's, the Categorical made as PyTorch makes it."""
+    cls = "RelaxedOneHotCategorical"
+    a = arguments(cls, args, kwargs, {"temperature": REQUIRED, "probs": None, "logits": None, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    temp = tensor(b, b.lift(a["temperature"]) if not isinstance(a["temperature"], Tracer) else a["temperature"], cls,
+                  position)
+    cat = _categorical(b, [], {k: a[k] for k in ("probs", "logits") if a[k] is not None}, position)
+    return Distribution(cls, {"temperature": temp, **cat.params}, cat.batch, (cat.logits.shape[-1],), cat.zero,
+                        validate)
+
+
+MORE_C = ("ContinuousBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical")
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
