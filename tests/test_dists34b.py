@@ -327,3 +327,95 @@ def test_kl_continuous_bernoulli_inside_the_supports(code):
     mine, theirs = api.vjp(TORCH + code, values, v=v), _torch_vjp(code, values, v)
     for name in values:
         np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+# --- scipy.stats / jax.scipy.stats: tails, inverses, discrete cdfs, nbinom, betabinom ---------------------------------
+from jacobi_cli.lang.distributions import JAX_TAIL, SCIPY_TAIL  # noqa: E402
+from test_jax16 import jax_process  # noqa: E402, F401 - the fixture is used by name
+
+ST_SHAPES = {"expon": (), "logistic": (), "uniform": (), "gamma": ("a",), "beta": ("a", "b"), "chi2": ("df",),
+             "cauchy": (), "bernoulli": ("p",), "poisson": ("mu",), "binom": ("n", "p"), "geom": ("p",),
+             "nbinom": ("n", "p"), "betabinom": ("n", "a", "b")}
+ST_DISCRETE = ("bernoulli", "poisson", "binom", "geom", "nbinom", "betabinom")
+ST_GOOD = {"a": [2.5, 0.7, 1.4, 1.0], "b": [1.5, 3.0, 0.8, 2.0], "df": [3.5, 1.5, 7.0, 2.0],
+           "p": [0.3, 0.8, 0.55, 0.1], "mu": [2.5, 0.7, 4.0, 1.0], "n": [5.0, 3.0, 8.0, 1.0]}
+ST_BAD = {"a": [2.5, -0.7, 1.4, 1.0], "b": [1.5, 3.0, 0.0, 2.0], "df": [3.5, -1.5, 7.0, 2.0],
+          "p": [0.3, 1.8, 0.0, 0.1], "mu": [2.5, -0.7, 4.0, 1.0], "n": [5.0, 3.5, 8.0, -1.0]}
+PMFS = {"nbinom": ("logpmf", "pmf"), "betabinom": ("logpmf", "pmf")}
+SCIPY_NEW = [(d, n) for table in (SCIPY_TAIL, PMFS) for d, ns in table.items() for n in ns]
+JAX_NEW = [(d, n) for table in (JAX_TAIL, PMFS) for d, ns in table.items() for n in ns]
+
+
+def _st_first(dist, name):
+    return "k" if dist in ST_DISCRETE else "q" if name in ("ppf", "isf") else "x"
+
+
+def _st_text(root, dist, name):
+    args = [_st_first(dist, name), *ST_SHAPES[dist], "loc"] + ([] if dist in ST_DISCRETE else ["s"])
+    return f"import jax\nimport scipy.stats\n{root}.{dist}.{name}({', '.join(args)})"
+
+
+def _st_cases(dist, name):
+    """Interior values first, then edges: outside the support and at its ends, q = 0 and 1, NaN, infinities, a
+    scale <= 0, invalid shapes."""
+    first, shapes = _st_first(dist, name), ST_SHAPES[dist]
+    good = {k: np.array(ST_GOOD[k]) for k in shapes}
+    if first == "k":
+        inner = {"k": np.array([1.0, 2.0, 3.0, 1.0]), "loc": np.zeros(4)}
+        edges = [{"k": np.array([-1.0, 1.5, 9.0, np.nan]), "loc": np.zeros(4)},
+                 {"k": np.array([-np.inf, np.inf, 0.0, 1.0]), "loc": np.array([0.0, 0.0, 0.0, 0.5])}]
+    else:
+        point = np.array([0.2, 0.5, 0.9, 0.05]) if first == "q" else np.array([0.45, 0.9, 0.2, 0.35])
+        inner = {first: point, "loc": np.array([0.1, -0.2, 0.05, 0.0]), "s": np.array([0.8, 1.5, 0.6, 1.1])}
+        ends = [0.0, 1.0, 1.5, np.nan] if first == "q" else [-2.0, 0.0, 1.0, np.nan]
+        edges = [{first: np.array(ends), "loc": np.zeros(4), "s": np.ones(4)},
+                 {first: np.array([0.0, 1.0, 0.5, 0.5]) if first == "q" else np.array([3.0, 0.5, 0.5, 0.5]),
+                  "loc": np.zeros(4), "s": np.array([1.0, 1.0, -1.0, 0.0])}]
+    cases = [{**inner, **good}] + [{**e, **good} for e in edges]
+    if shapes:
+        cases.append({**inner, **{k: np.array(ST_BAD[k]) for k in shapes}})
+    return cases
+
+
+def _st_wrt(dist, name, values):
+    """The inputs to differentiate by: not the point of a discrete distribution, n, loc of a discrete one, nor the
+    shapes of gammainc / betainc / chdtr (no derivative by them in SciPy, refused by jac)."""
+    skip = {"n", _st_first(dist, name) if dist in ST_DISCRETE else "", "loc" if dist in ST_DISCRETE else ""}
+    if dist in ("gamma", "beta", "chi2"):
+        skip |= set(ST_SHAPES[dist])
+    return [k for k in values if k not in skip]
+
+
+@pytest.mark.parametrize("dist, name", SCIPY_NEW)
+def test_scipy_tails_are_scipys_and_their_slopes(dist, name):
+    import scipy.stats
+    code = _st_text("scipy.stats", dist, name)
+    args = [_st_first(dist, name), *ST_SHAPES[dist], "loc"] + ([] if dist in ST_DISCRETE else ["s"])
+    for i, values in enumerate(_st_cases(dist, name)):
+        theirs = getattr(getattr(scipy.stats, dist), name)(*[values[k] for k in args])
+        np.testing.assert_allclose(api.evaluate(code, values), theirs, rtol=1e-12, atol=1e-300, err_msg=str(i))
+    values = _st_cases(dist, name)[0]
+    wrt = _st_wrt(dist, name, values)
+    jac = api.jacobian(code, values, wrt=wrt)
+    for key in wrt:
+        np.testing.assert_allclose(jac[key], _central(code, values, key), rtol=1e-6, atol=1e-7, err_msg=key)
+
+
+def test_scipy_tail_by_a_shape_of_gammainc_is_refused():
+    with pytest.raises(JacError, match="not supported"):
+        api.jacobian(_st_text("scipy.stats", "gamma", "sf"), _st_cases("gamma", "sf")[0], wrt=["a"])
+
+
+@pytest.mark.parametrize("dist, name", JAX_NEW)
+def test_jax_tails_are_jaxs(jax_process, dist, name):
+    from test_dists34 import _jax_run
+    code = _st_text("jax.scipy.stats", dist, name)
+    for i, values in enumerate(_st_cases(dist, name)):
+        wrt = _st_wrt(dist, name, values) if i == 0 else []
+        theirs = jax_process.submit(_jax_run, code, values, wrt).result()
+        np.testing.assert_allclose(api.evaluate(code, values), theirs["value"], rtol=1e-12, atol=1e-300,
+                                   err_msg=str(i))
+        if wrt:
+            ours = api.jacobian(code, values, wrt=wrt)
+            for key in wrt:
+                np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-10, atol=1e-12, err_msg=key)

@@ -36,7 +36,8 @@ MODULES.add(TORCH)
 LIBRARIES[TORCH] = TORCH
 # the distributions of jax.scipy.stats / scipy.stats read
 STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform", "bernoulli", "poisson", "binom", "geom",
-         "gamma", "beta", "t", "cauchy", "chi2", "dirichlet")  # the last ten: session 34
+         "gamma", "beta", "t", "cauchy", "chi2", "dirichlet",  # these ten: session 34
+         "nbinom", "betabinom")  # session 34b
 for _root in ("jax.scipy.stats", "scipy.stats"):
     LIBRARIES[_root] = _root  # import scipy.stats as st: followed to scipy.stats.norm (lang/imports.py)
     for _dist in STATS:
@@ -1444,8 +1445,9 @@ def cdf34(b, d: Distribution, x, position, inverse: bool):
 
 # each distribution's shape parameters (before loc, scale), whether it is discrete, and the methods of each library
 _SHAPES = {"bernoulli": ("p",), "poisson": ("mu",), "binom": ("n", "p"), "geom": ("p",), "gamma": ("a",),
-           "beta": ("a", "b"), "t": ("df",), "cauchy": (), "chi2": ("df",)}
-DISCRETE = ("bernoulli", "poisson", "binom", "geom")
+           "beta": ("a", "b"), "t": ("df",), "cauchy": (), "chi2": ("df",), "nbinom": ("n", "p"),
+           "betabinom": ("n", "a", "b"), "expon": (), "logistic": (), "uniform": ()}
+DISCRETE = ("bernoulli", "poisson", "binom", "geom", "nbinom", "betabinom")
 SCIPY_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, **{d: ("logpdf", "pdf", "cdf") for d in
                                                                  ("gamma", "beta", "t", "cauchy", "chi2")}}
 JAX_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, "bernoulli": ("logpmf", "pmf", "cdf", "ppf"),
@@ -1454,6 +1456,13 @@ JAX_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, "bernoulli": ("logpmf
                "cauchy": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"),
                "chi2": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")}
 MORE_STATS = tuple(_SHAPES) + ("dirichlet",)
+# session 34b: the tails and inverses both libraries have (SciPy's for the names JAX has too), the discrete cdfs
+SCIPY_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf", "isf"), "uniform": ("ppf",),
+              **{d: ("sf", "logcdf", "logsf") for d in ("gamma", "beta", "chi2")},
+              "cauchy": ("sf", "logcdf", "logsf", "ppf", "isf"),
+              **{d: ("cdf", "sf", "logcdf") for d in ("bernoulli", "poisson", "binom", "geom")}}
+JAX_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf", "isf"), "uniform": ("ppf",),
+            "poisson": ("cdf",)}
 _LOG_PI = float(np.log(np.pi))
 
 
@@ -1469,6 +1478,12 @@ def _scipy_argcheck(b, dist: str, s: dict, position):
         return op("mul", op("le", s["p"], 1.0), op("gt", s["p"], 0.0))
     if dist == "poisson":
         return op("ge", s["mu"], 0.0)
+    if dist == "nbinom":  # n > 0, 0 < p <= 1
+        return op("mul", op("gt", s["n"], 0.0), op("mul", op("gt", s["p"], 0.0), op("le", s["p"], 1.0)))
+    if dist == "betabinom":  # n >= 0 and integral, a > 0, b > 0
+        n = s["n"]
+        ok = op("mul", op("ge", n, 0.0), op("eq", n, op("floor", n)))
+        return op("mul", ok, op("mul", op("gt", s["a"], 0.0), op("gt", s["b"], 0.0)))
     ok = None
     for v in s.values():  # the continuous shapes: each > 0
         ok = op("gt", v, 0.0) if ok is None else op("mul", ok, op("gt", v, 0.0))
@@ -1494,6 +1509,19 @@ def _scipy_formula(b, dist: str, name: str, y, s: dict, position):
         return op("add", sp("xlog1py", op("sub", y, 1.0), op("neg", s["p"])), op("log", s["p"]))
     if dist == "poisson":
         out = op("sub", op("sub", sp("xlogy", y, s["mu"]), sp("gammaln", op("add", y, 1.0))), s["mu"])
+        return out if name == "logpmf" else op("exp", out)
+    if dist == "nbinom":  # gamln(n + x) - gamln(x + 1) - gamln(n) + n log(p) + xlog1py(x, -p); _pmf: exp of it
+        n, pp = s["n"], s["p"]
+        out = op("sub", op("sub", sp("gammaln", op("add", n, y)), sp("gammaln", op("add", y, 1.0))), sp("gammaln", n))
+        out = op("add", op("add", out, op("mul", n, op("log", pp))), sp("xlog1py", y, op("neg", pp)))
+        return out if name == "logpmf" else op("exp", out)
+    if dist == "betabinom":  # -log(n + 1) - betaln(n - k + 1, k + 1) + betaln(k + a, n - k + b) - betaln(a, b)
+        n, a, bb = s["n"], s["a"], s["b"]
+        k = op("floor", y)
+        out = op("sub", op("neg", op("log", op("add", n, 1.0))), sp("betaln", op("add", op("sub", n, k), 1.0),
+                                                                   op("add", k, 1.0)))
+        out = op("sub", op("add", out, sp("betaln", op("add", k, a), op("add", op("sub", n, k), bb))),
+                 sp("betaln", a, bb))
         return out if name == "logpmf" else op("exp", out)
     if name == "cdf":
         if dist == "gamma":
@@ -1538,7 +1566,8 @@ def _scipy_formula(b, dist: str, name: str, y, s: dict, position):
 
 _SCIPY_SUPPORTS = {"gamma": (0.0, math.inf), "chi2": (0.0, math.inf), "beta": (0.0, 1.0), "t": (-math.inf, math.inf),
                    "cauchy": (-math.inf, math.inf), "bernoulli": (0.0, 1.0), "poisson": (0.0, math.inf),
-                   "geom": (1.0, math.inf)}
+                   "geom": (1.0, math.inf), "nbinom": (0.0, math.inf), "betabinom": (0.0, None),
+                   "expon": (0.0, math.inf), "logistic": (-math.inf, math.inf), "uniform": (0.0, 1.0)}
 
 
 def _scipy_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
@@ -1546,11 +1575,13 @@ def _scipy_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
     _argcheck fails (or scale <= 0) or the point is NaN, the formula inside the support, −inf / 0 (cdf: 0 below, 1
     above) outside."""
     op, _ = _ops(b, position)
+    if name in ("sf", "logcdf", "logsf", "ppf", "isf") or name == "cdf" and dist in DISCRETE:
+        return scipy_tail(b, dist, name, x, s, loc, scale, position)
     ok = _scipy_argcheck(b, dist, s, position)
     if dist in DISCRETE:
         y = op("sub", x, loc)
         lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
-        top = s["n"] if dist == "binom" else hi
+        top = s["n"] if dist in ("binom", "betabinom") else hi
         inside = op("mul", op("mul", op("ge", y, lo), op("le", y, top)), op("eq", op("floor", y), y))
     else:
         ok = op("mul", ok, op("gt", scale, 0.0))
@@ -1578,6 +1609,8 @@ def _jax_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
         return _fn(b, fname, *args, position=position, library="jax.scipy")
     if name in ("pdf", "pmf"):
         return op("exp", _jax_more(b, dist, "log" + name, x, s, loc, scale, position))
+    if dist in ("expon", "logistic", "uniform", "nbinom", "betabinom") or (dist, name) == ("poisson", "cdf"):
+        return jax_tail(b, dist, name, x, s, loc, scale, position)
     if name in ("logcdf", "logsf"):
         return op("log", _jax_more(b, dist, name[3:], x, s, loc, scale, position))
     if dist == "bernoulli":
@@ -1693,7 +1726,8 @@ def _stats34(root: str, dist: str, name: str):
     return lower
 
 
-for _root, _methods in (("jax.scipy.stats", JAX_METHODS), ("scipy.stats", SCIPY_METHODS)):
+for _root, _methods in (("jax.scipy.stats", JAX_METHODS), ("scipy.stats", SCIPY_METHODS),
+                        ("jax.scipy.stats", JAX_TAIL), ("scipy.stats", SCIPY_TAIL)):
     for _dist, _names in _methods.items():
         for _name in _names:
             variant(f"{_root}.{_dist}", _name)(_stats34(_root, _dist, _name))
@@ -2655,6 +2689,173 @@ def _relaxed_one_hot(b, args, kwargs, position):
 
 
 MORE_C = ("ContinuousBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical")
+
+
+# --- scipy.stats / jax.scipy.stats: tails, inverses and the discrete cdfs (session 34b) -----------------------------
+# SciPy's rv_continuous.sf / logsf / logcdf / ppf / isf and rv_discrete.cdf / sf / logcdf around its `_sf` ... of
+# the standard distribution (the default `_logcdf` log(_cdf), `_logsf` log(_sf)), with its placement of NaN (argcheck,
+# scale <= 0, a NaN point), the edge values (1 / 0 at the support's ends, the support's bounds for q = 0, 1) and the
+# formula inside; the formula is given a point inside the support where it is not chosen (its derivative there 0).
+
+_INNER = {(0.0, math.inf): 1.0, (0.0, 1.0): 0.5, (-math.inf, math.inf): 0.0}
+
+
+def _scipy_standard_tail(b, dist: str, name: str, y, s: dict, position):
+    """SciPy's ``_sf`` / ``_logsf`` / ``_logcdf`` / ``_ppf`` / ``_isf`` / ``_cdf`` of the standard distribution."""
+    op, fn = _ops(b, position)
+
+    def sp(fname, *args):
+        return _fn(b, fname, *args, position=position, library="scipy")
+    if name == "logsf" and dist == "expon":
+        return op("neg", y)
+    if name in ("logcdf", "logsf"):  # the default: log of _cdf / _sf (logistic: log_expit)
+        return op("log", _scipy_standard_tail(b, dist, name[3:], y, s, position))
+    if dist == "expon":  # _cdf -expm1(-x), _sf exp(-x), _ppf -log1p(-q)
+        return op("neg", op("expm1", op("neg", y))) if name == "cdf" else op("exp", op("neg", y)) if name == "sf" \
+            else op("neg", op("log1p", op("neg", y)))
+    if dist == "logistic":  # _sf expit(-x), _ppf logit(q), _isf -logit(q)
+        if name == "sf":
+            return sp("expit", op("neg", y))
+        return sp("logit", y) if name == "ppf" else op("neg", sp("logit", y))
+    if dist == "uniform":  # _ppf(q) = q
+        return y
+    if dist == "cauchy":  # _sf arctan2(1, x) / pi; _cdf arctan2(1, -x) / pi; boost's quantiles
+        if name in ("sf", "cdf"):
+            return op("div", fn("arctan2", 1.0, y if name == "sf" else op("neg", y), library="numpy"), math.pi)
+        return _cauchy_quantile(b, y, name == "isf", position)
+    if dist == "gamma":
+        return sp("gammaincc" if name == "sf" else "gammainc", s["a"], y)
+    if dist == "beta":
+        return sp("betaincc" if name == "sf" else "betainc", s["a"], s["b"], y)
+    if dist == "chi2":
+        return sp("chdtrc" if name == "sf" else "chdtr", s["df"], y)
+    k = op("floor", y)  # the discrete ones
+    if dist in ("bernoulli", "binom"):
+        return sp("bdtrc" if name == "sf" else "bdtr", k, s["n"] if dist == "binom" else 1.0, s["p"])
+    if dist == "poisson":
+        return sp("pdtrc" if name == "sf" else "pdtr", k, s["mu"])
+    log1mp = op("log1p", op("neg", s["p"]))  # geom: -expm1(log1p(-p) k); exp(k log1p(-p))
+    return op("exp", op("mul", k, log1mp)) if name == "sf" else op("neg", op("expm1", op("mul", log1mp, k)))
+
+
+def _cauchy_quantile(b, q, upper: bool, position):
+    """Boost's cauchy quantile as SciPy calls it (_cauchy_ppf / _cauchy_isf with loc 0, scale 1): the smaller tail
+    P = min(q, 1 - q) read as -1 / tan(pi P), the sign by the side (0 at 1/2)."""
+    op, _ = _ops(b, position)
+    p = op("sub", 1.0, q) if upper else q
+    small = op("le", p, 0.5)
+    tail = op("where", small, p, op("sub", 1.0, p))
+    out = op("div", -1.0, op("tan", op("mul", math.pi, tail)))
+    out = op("where", small, out, op("neg", out))
+    return op("where", op("eq", p, 0.5), op("mul", op("sub", p, 0.5), math.pi), out)  # 0 there, its slope pi
+
+
+def scipy_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
+    op, _ = _ops(b, position)
+    ok = _scipy_argcheck(b, dist, s, position)
+    lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
+    if dist in DISCRETE:
+        return _scipy_discrete_tail(b, dist, name, op("sub", x, loc), s, ok, position)
+    inner = _INNER[(lo, hi)]
+    if name in ("ppf", "isf"):
+        q = x
+        cond0 = op("mul", op("mul", ok, op("gt", scale, 0.0)), op("eq", loc, loc))
+        cond = op("mul", cond0, op("mul", op("gt", q, 0.0), op("lt", q, 1.0)))
+        safe = op("where", cond, q, 0.5)
+        out = op("add", op("mul", _scipy_standard_tail(b, dist, name, safe, _safe_shapes(b, s, cond, position),
+                                                       position), scale), loc)
+        lower = op("add", op("mul", lo, scale), loc) if lo > -math.inf else -math.inf
+        upper = op("add", op("mul", hi, scale), loc) if hi < math.inf else math.inf
+        first, last = (lower, upper) if name == "ppf" else (upper, lower)
+        edges = op("where", op("mul", cond0, op("eq", q, 0.0)), first,
+                   op("where", op("mul", cond0, op("eq", q, 1.0)), last, math.nan))
+        return op("where", cond, out, edges)
+    y = op("div", op("sub", x, loc), scale)
+    cond0 = op("mul", ok, op("gt", scale, 0.0))
+    open_support = op("mul", op("gt", y, lo), op("lt", y, hi))
+    cond = op("mul", cond0, op("mul", open_support, op("gt", scale, 0.0)))
+    safe = op("where", cond, y, inner)
+    out = _scipy_standard_tail(b, dist, name, safe, _safe_shapes(b, s, cond, position), position)
+    if name == "logcdf":
+        edge, default = op("mul", cond0, op("ge", y, hi)), -math.inf
+    else:
+        edge, default = op("mul", cond0, op("le", y, lo)), 0.0 if name == "sf" else -math.inf
+    out = op("where", cond, out, op("where", edge, 1.0 if name == "sf" else 0.0, default))
+    return op("where", op("add", _not(b, cond0, position), op("ne", y, y)), math.nan, out)
+
+
+def _safe_shapes(b, s: dict, cond, position):
+    """The shape parameters where ``cond`` holds, 1 elsewhere (the formula's value there is not chosen)."""
+    return {k: b.apply("where", cond, v, 1.0, position=position) if k not in ("n",) else v for k, v in s.items()}
+
+
+def _scipy_discrete_tail(b, dist: str, name: str, k, s: dict, ok, position):
+    """rv_discrete.cdf / sf / logcdf of k - loc."""
+    op, fn = _ops(b, position)
+    lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
+    hi = s["n"] if dist == "binom" else hi
+    inside = op("mul", op("ge", k, lo), op("lt", k, hi))
+    finite = op("eq", fn("abs", k), fn("abs", k)) if name == "logcdf" else op("lt", fn("abs", k), math.inf)
+    cond = op("mul", op("mul", ok, inside), finite)
+    safe = op("where", cond, k, float(lo))
+    shapes = {key: (op("where", cond, v, 0.5) if key == "p" else op("where", cond, v, 1.0) if key == "mu" else v)
+              for key, v in s.items()}
+    value = _scipy_standard_tail(b, dist, "cdf" if name == "logcdf" else name, safe, shapes, position)
+    if name == "logcdf":
+        value = op("log", value)
+    else:
+        value = fn("clip", value, 0.0, 1.0, library="numpy")
+    bad = op("add", _not(b, ok, position), op("ne", k, k))
+    if name == "cdf":
+        out = op("where", bad, math.nan, op("where", op("ge", k, hi), 1.0, 0.0))
+    elif name == "sf":
+        out = op("where", op("mul", ok, op("lt", k, lo)), 1.0, op("where", bad, math.nan, 0.0))
+    else:  # logcdf: NaN placed first, then 0 from the support's end on, whatever the argcheck said (SciPy's order)
+        out = op("where", op("ge", k, hi), 0.0, op("where", bad, math.nan, -math.inf))
+    return op("where", cond, value, out)
+
+
+def jax_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
+    """JAX's expon / logistic / uniform tails and ppf, poisson.cdf, nbinom and betabinom as its source writes them."""
+    op, fn = _ops(b, position)
+
+    def js(fname, *args):
+        return _fn(b, fname, *args, position=position, library="jax.scipy")
+
+    def outside(q):
+        return op("add", op("ne", q, q), op("add", op("lt", q, 0.0), op("gt", q, 1.0)))
+    if dist == "expon":
+        if name == "ppf":  # where(isnan(q) | q < 0 | q > 1, nan, loc - scale * log1p(-q))
+            return op("where", outside(x), math.nan, op("sub", loc, op("mul", scale, op("log1p", op("neg", x)))))
+        logsf = op("where", op("lt", x, loc), 0.0, op("div", op("sub", loc, x), scale))
+        if name == "logsf":
+            return logsf
+        return op("exp", logsf) if name == "sf" else op("log1p", op("neg", op("exp", logsf)))  # logcdf
+    if dist == "logistic":
+        if name == "sf":
+            return js("expit", op("neg", op("div", op("sub", x, loc), scale)))
+        t = js("logit", x)
+        return op("add", op("mul", t if name == "ppf" else op("neg", t), scale), loc)
+    if dist == "uniform":  # ppf
+        return op("where", outside(x), math.nan, op("add", loc, op("mul", scale, x)))
+    if dist == "poisson":  # cdf: gammaincc(floor(1 + x), mu), 0 below 0
+        k = op("sub", x, loc)
+        return op("where", op("lt", k, 0.0), 0.0, js("gammaincc", op("floor", op("add", 1.0, k)), s["mu"]))
+    if dist == "nbinom":
+        n, p = s["n"], s["p"]
+        y = op("sub", x, loc)
+        comb = op("sub", op("sub", js("gammaln", op("add", y, n)), js("gammaln", n)), js("gammaln", op("add", y, 1.0)))
+        out = op("add", comb, op("add", js("xlogy", n, p), js("xlogy", y, op("sub", 1.0, p))))
+        return op("where", op("lt", x, loc), -math.inf, out)
+    n, a, bb = s["n"], s["a"], s["b"]  # betabinom
+    y = op("sub", op("floor", x), loc)
+    combiln = op("neg", op("add", op("log1p", n), js("betaln", op("add", op("sub", n, y), 1.0), op("add", y, 1.0))))
+    out = op("add", combiln, op("sub", js("betaln", op("add", y, a), op("add", op("sub", n, y), bb)), js("betaln", a, bb)))
+    out = op("where", op("mul", op("eq", y, 0.0), op("eq", n, 0.0)), 0.0, out)
+    bad_y = op("add", op("add", op("lt", y, op("neg", loc)), op("gt", y, n)), op("le", op("add", y, a), 0.0))
+    out = op("where", bad_y, -math.inf, out)
+    bad = op("add", op("add", op("lt", n, 0.0), op("le", a, 0.0)), op("le", bb, 0.0))
+    return op("where", bad, math.nan, out)
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)

@@ -97,11 +97,13 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
                                 "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, LogNormal, StudentT, "
                                 "Cauchy, HalfNormal, Dirichlet, Binomial, Geometric, Gumbel, Chi2, Weibull, "
+                                "MixtureSameFamily, OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, "
+                                "VonMises, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, "
                                 "Independent and kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
                "ma": "", "stats": " (of its distributions jac reads norm, multivariate_normal, expon, laplace, "
-                              "logistic, uniform, bernoulli, poisson, binom, geom, gamma, beta, t, cauchy, chi2 and "
-                              "dirichlet: write another's density's "
+                              "logistic, uniform, bernoulli, poisson, binom, geom, gamma, beta, t, cauchy, chi2, "
+                              "dirichlet, nbinom and betabinom: write another's density's "
                               "formula with scipy.special or jax.scipy.special: gammaln, xlogy, log_ndtr)",
                "linalg": " (jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
                          "solve_triangular(L, b) is jnp.linalg.solve(L, b))", "signal": "",
