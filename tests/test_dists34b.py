@@ -30,6 +30,12 @@ P3 = np.array([0.2, 0.5, 0.3])
 # ContinuousBernoulli's probs on both sides of its Taylor region (0.499, 0.501] and inside it
 CB_P, CB_X = np.array([0.2, 0.4995, 0.7, 0.5, 0.01]), np.array([0.3, 0.8, 0.05, 0.5, 0.999])
 CB_M = np.array([0.5, -1.0, 0.3, 0.0, 2.0])
+# a batch of three 2 x 2 covariances (a mixture's full-covariance components); one made indefinite
+_F = np.random.default_rng(3).standard_normal((3, 2, 2))
+MVN_COV = _F @ np.swapaxes(_F, -1, -2) + np.eye(2)
+MVN_TRIL, MVN_M = np.linalg.cholesky(MVN_COV), np.random.default_rng(4).standard_normal((3, 2))
+MVN_X = np.random.default_rng(5).standard_normal((4, 2))
+MVN_BAD = MVN_COV * np.array([1.0, -1.0, 1.0])[:, None, None]
 
 TORCH_TEXTS = [
     ("MixtureSameFamily(Categorical(logits=l), Normal(m, s)).log_prob(x)",
@@ -64,6 +70,15 @@ TORCH_TEXTS = [
     ("Gumbel(m, s).cdf(x) + Gumbel(m, s).icdf(u)", {"m": M, "s": A, "x": X, "u": U}),
     ("Weibull(s, c).cdf(x) + Weibull(s, c).icdf(u)", {"s": A, "c": C, "x": X, "u": U}),
     ("Gamma(a, r).cdf(x) + Chi2(a).cdf(x)", {"a": A, "r": C, "x": X}),
+    ("MixtureSameFamily(Categorical(logits=l), MultivariateNormal(m, covariance_matrix=c)).log_prob(x)",
+     {"l": L, "m": MVN_M, "c": MVN_COV, "x": MVN_X}),
+    ("MixtureSameFamily(Categorical(logits=l), MultivariateNormal(m, scale_tril=t)).mean", {"l": L, "m": MVN_M,
+                                                                                          "t": MVN_TRIL}),
+    ("MixtureSameFamily(Categorical(logits=l), MultivariateNormal(m, scale_tril=t)).variance",
+     {"l": L, "m": MVN_M, "t": MVN_TRIL}),
+    ("MultivariateNormal(m, precision_matrix=c).log_prob(x[:, None, :])", {"m": MVN_M, "c": MVN_COV, "x": MVN_X}),
+    ("MultivariateNormal(m[0], covariance_matrix=c).entropy() + MultivariateNormal(m, scale_tril=t[0]).variance"
+     ".sum(-1)", {"m": MVN_M, "c": MVN_COV, "t": MVN_TRIL}),
     ("ContinuousBernoulli(probs=p).log_prob(x)", {"p": CB_P, "x": CB_X}),
     ("ContinuousBernoulli(logits=m).log_prob(x)", {"m": CB_M, "x": CB_X}),
     ("ContinuousBernoulli(probs=p).entropy() + ContinuousBernoulli(probs=p).mean + ContinuousBernoulli(probs=p)"
@@ -84,6 +99,12 @@ def _wrt(code, values):
     return [k for k in values if k not in NOT_BY.get(code, ())]
 
 
+def _off_the_support(code, name):
+    """Whether a central difference by ``name`` steps where PyTorch raises (off a simplex, off a lower triangle)."""
+    return name == "p" and "Categorical(probs" in code or name == "x" and "RelaxedOneHot" in code \
+        or name == "t" and "scale_tril=t" in code
+
+
 @pytest.mark.parametrize("code, values", TORCH_TEXTS, ids=[c[:60] for c, _ in TORCH_TEXTS])
 def test_values_are_pytorchs_and_jacobians_the_slopes(code, values):
     theirs = _torch_value(code, values)
@@ -91,8 +112,8 @@ def test_values_are_pytorchs_and_jacobians_the_slopes(code, values):
     wrt = _wrt(code, values)
     jac = api.jacobian(TORCH + code, values, wrt=wrt)
     for name in wrt:
-        if name == "p" and "Categorical(probs" in code or name == "x" and "RelaxedOneHot" in code:
-            continue  # a step leaves the simplex, where PyTorch raises: its autograd below
+        if _off_the_support(code, name):
+            continue  # a step leaves the simplex or the lower triangle, where PyTorch raises: its autograd below
         np.testing.assert_allclose(jac[name], _central(TORCH + code, values, name), rtol=1e-6, atol=1e-6,
                                    err_msg=name)
 
@@ -127,7 +148,7 @@ def test_forward_mode_and_hessians(code, values):
     hess = api.hessian(total, values, wrt=wrt)
     for a in wrt:
         for b in wrt:
-            if "probs=p" in code and "p" in (a, b):
+            if "probs=p" in code and "p" in (a, b) or _off_the_support(code, b):
                 continue
             grad_a = lambda v, b=b, a=a: api.jacobian(total, {**values, b: v}, wrt=[a])[a]  # noqa: E731
             np.testing.assert_allclose(hess[(a, b)], central_jacobian(grad_a, values[b]), rtol=1e-5, atol=1e-6,
@@ -174,6 +195,9 @@ REFUSED = [
      "NotImplementedError"),
     ("MixtureSameFamily(Categorical(logits=l), MultivariateNormal(m, torch.eye(3))).mean", {"l": L, "m": M},
      "Independent(Normal(loc, scale), 1)"),
+    ("MultivariateNormal(m, covariance_matrix=c).log_prob(x[:, None, :])", {"m": MVN_M, "c": MVN_BAD, "x": MVN_X},
+     "expected parameter covariance_matrix"),
+    ("MultivariateNormal(m, scale_tril=t).entropy()", {"m": MVN_M, "t": -MVN_TRIL}, "expected parameter scale_tril"),
     ("ContinuousBernoulli(probs=p, validate_args=True).mean", {"p": CB_P + 0.5}, "The parameter probs has invalid"),
     ("ContinuousBernoulli(probs=p).log_prob(x)", {"p": CB_P, "x": CB_X + 0.1}, "of the distribution Continuous"),
     ("RelaxedBernoulli(t, probs=p).log_prob(x)", {"t": np.array(0.5), "p": CB_P, "x": CB_X - 0.1},

@@ -231,15 +231,23 @@ def _multivariate_normal(b, args, kwargs, position):
         raise JacValueError("torch.distributions.MultivariateNormal: PyTorch raises: Exactly one of "
                             "covariance_matrix or precision_matrix or scale_tril may be specified.", position)
     loc = tensor(b, a["loc"], "MultivariateNormal", position)
-    if loc.ndim != 1:
-        raise JacValueError(f"torch.distributions.MultivariateNormal: jac reads a loc of one vector (shape (n,)), "
-                            f"got {fmt(loc.shape)}; batches of distributions are not read here", position)
+    if loc.ndim < 1:
+        raise JacValueError("torch.distributions.MultivariateNormal: PyTorch raises: loc must be at least "
+                            "one-dimensional.", position)
     kind = given[0]
     m = tensor(b, a[kind], "MultivariateNormal", position)
-    n = loc.shape[0]
-    if m.shape != (n, n):
+    n = loc.shape[-1]
+    if m.ndim < 2 or m.shape[-2:] != (n, n):
         raise JacValueError(f"torch.distributions.MultivariateNormal: {kind} has shape {fmt(m.shape)}, loc "
-                            f"{fmt(loc.shape)}: jac reads one ({n}, {n}) matrix", position)
+                            f"{fmt(loc.shape)}: PyTorch raises ({kind} must be at least two-dimensional, with "
+                            f"optional leading batch dimensions, of ({n}, {n}) matrices)", position)
+    try:  # the batch: loc's and the matrix's broadcast; loc expanded to it, the factor kept unbroadcast (PyTorch)
+        batch = broadcast(loc.shape[:-1], m.shape[:-2])
+    except Exception:  # noqa: BLE001 - the shapes' own error, said as PyTorch's
+        raise JacValueError(f"torch.distributions.MultivariateNormal: PyTorch raises: Incompatible batch shapes: "
+                            f"loc {fmt(loc.shape)}, {kind} {fmt(m.shape)}", position) from None
+    if loc.shape != batch + (n,):
+        loc = _fn(b, "broadcast_to", loc, batch + (n,), position=position)
     checks = []
     if validate:
         checks.append(_check(b, b.apply("ne", loc, loc, position=position),
@@ -250,7 +258,7 @@ def _multivariate_normal(b, args, kwargs, position):
         if validate:  # LowerCholesky(): lower triangular with a positive diagonal
             upper = b.apply("ne", b.apply("sub", m, _fn(b, "tril", m, position=position), position=position), 0.0,
                             position=position)
-            diag = _fn(b, "diagonal", m, position=position)
+            diag = _fn(b, "diagonal", m, dim1=-2, dim2=-1, position=position)
             bad = b.apply("add", _fn(b, "sum", upper, position=position),
                           _fn(b, "sum", _not(b, b.apply("gt", diag, 0.0, position=position), position),
                               position=position), position=position)
@@ -268,7 +276,7 @@ def _multivariate_normal(b, args, kwargs, position):
             l_inv = matrix_transpose(b, _fn(b, "flip", lf, (-2, -1), position=position), position, "transpose")
             eye = b.const(np.eye(n, dtype=b.dtype), position)
             tril = _fn(b, "solve_triangular", l_inv, eye, upper=False, position=position, library="torch.linalg")
-    return Distribution("MultivariateNormal", {"loc": loc, "scale_tril": tril}, (), (n,),
+    return Distribution("MultivariateNormal", {"loc": loc, "scale_tril": tril}, batch, (n,),
                         _both(b, checks, position), validate)
 
 
@@ -524,8 +532,12 @@ def _log_prob(b, d: Distribution, x, position):
 
 
 def _mahalanobis(b, tril, diff, position):
-    """Σ (L⁻¹ diff)² over the event axis, for diff of shape (..., n)."""
+    """Σ (L⁻¹ diff)² over the event axis, for diff of shape (..., n) (a batch of factors: each solve broadcast)."""
     n = tril.shape[-1]
+    if tril.ndim > 2:
+        column = b.apply("reshape", diff, shape=diff.shape + (1,), position=position)
+        solved = _fn(b, "solve_triangular", tril, column, upper=False, position=position, library="torch.linalg")
+        return _fn(b, "sum", b.apply("pow", solved, 2.0, position=position), (-2, -1), position=position)
     rows = b.apply("reshape", diff, shape=(math.prod(diff.shape[:-1]), n), position=position) \
         if diff.ndim != 2 else diff
     solved = _fn(b, "solve_triangular", tril, matrix_transpose(b, rows, position, "transpose"), upper=False,
@@ -535,13 +547,14 @@ def _mahalanobis(b, tril, diff, position):
 
 
 def _mvn_log_prob(b, loc, tril, x, position):
-    if not x.ndim or x.shape[-1] != loc.shape[0]:
+    if not x.ndim or x.shape[-1] != loc.shape[-1]:
         raise JacValueError(f"MultivariateNormal.log_prob: the value's last axis must be the event's, "
-                            f"{loc.shape[0]}; got shape {fmt(x.shape)}", position)
-    n = loc.shape[0]
+                            f"{loc.shape[-1]}; got shape {fmt(x.shape)}", position)
+    n = loc.shape[-1]
     diff = b.apply("sub", x, loc, position=position)
     m = _mahalanobis(b, tril, diff, position)
-    half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", tril, position=position), position=position), -1,
+    half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", tril, dim1=-2, dim2=-1, position=position),
+                                         position=position), -1,
                        position=position)
     return b.apply("sub", b.apply("mul", -0.5, b.apply("add", n * math.log(2 * math.pi), m, position=position),
                                   position=position), half_log_det, position=position)
@@ -566,10 +579,13 @@ def _entropy(b, d: Distribution, position):
         out = b.apply("neg", _fn(b, "sum", b.apply("mul", logits, d.probs, position=position), -1,
                                  position=position), position=position)
     elif d.cls == "MultivariateNormal":
-        n = d.loc.shape[0]
-        half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", d.scale_tril, position=position),
+        n = d.loc.shape[-1]
+        half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", d.scale_tril, dim1=-2, dim2=-1,
+                                                        position=position),
                                              position=position), -1, position=position)
         out = b.apply("add", 0.5 * n * (1.0 + math.log(2 * math.pi)), half_log_det, position=position)
+        if out.shape != d.batch:
+            out = _fn(b, "broadcast_to", out, d.batch, position=position)
     elif d.cls in _PARAMS:
         out = _simple_entropy(b, d, position)
     elif d.cls in MORE:
@@ -634,8 +650,10 @@ def _moment(b, d: Distribution, name: str, position):
         p = d.probs
         var = b.apply("mul", p, b.apply("sub", 1.0, p, position=position), position=position)
         out = p if name == "mean" else var if name == "variance" else b.apply("sqrt", var, position=position)
-    elif d.cls == "MultivariateNormal":
+    elif d.cls == "MultivariateNormal":  # the factor's rows' squares summed, expanded to batch + event
         var = _fn(b, "sum", b.apply("pow", d.scale_tril, 2.0, position=position), -1, position=position)
+        if var.shape != d.loc.shape:
+            var = _fn(b, "broadcast_to", var, d.loc.shape, position=position)
         out = d.loc if name == "mean" else var if name == "variance" else b.apply("sqrt", var, position=position)
     elif d.cls in _PARAMS:
         out = _simple_moment(b, d, name, position)
@@ -703,9 +721,12 @@ def _kl_divergence(b, args, kwargs, position):
     elif p.cls == "Categorical":
         out = _kl_categorical(b, p, q, position)
     else:
-        if p.loc.shape != q.loc.shape:
+        if p.event != q.event:
             raise JacValueError("KL-divergence between two Multivariate Normals with different event shapes "
                                 "cannot be computed (PyTorch raises)", position)
+        if p.batch or q.batch or p.scale_tril.ndim > 2 or q.scale_tril.ndim > 2:
+            raise JacValueError("kl_divergence(MultivariateNormal, MultivariateNormal): jac reads the divergence of "
+                                "two single distributions, not of batches of them", position)
         n = p.loc.shape[0]
 
         def half_log_det(d):
@@ -1832,9 +1853,9 @@ def _mixture(b, args, kwargs, position):
     return Distribution("MixtureSameFamily", {}, cdbs, comp.event, None, validate, base=(mix, comp))
 
 
-_ONE = ("MultivariateNormal", "LowRankMultivariateNormal")
-_MVN_HINT = (": jac reads one MultivariateNormal (no batch of them); for diagonal covariances write "
-             "Independent(Normal(loc, scale), 1) with loc, scale of shape (K, n)")
+_ONE = ("MultivariateNormal",)
+_MVN_HINT = (": give it K components, MultivariateNormal(loc of shape (K, n), covariance_matrix of shape (K, n, "
+             "n)), or for diagonal covariances Independent(Normal(loc, scale), 1) with loc, scale of shape (K, n)")
 
 
 @variant(TORCH, "OneHotCategorical")
