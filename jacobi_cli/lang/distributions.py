@@ -2879,6 +2879,37 @@ def jax_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
     return op("where", bad, math.nan, out)
 
 
+def _jax_poisson_entropy(b, args, kwargs, position):
+    """jax.scipy.stats.poisson.entropy(mu, loc=0): JAX's sums of entr(pmf(k)) over k < ceil(mu + 20) (mu < 10, 35
+    terms) or k < ceil(mu + 10 sqrt(mu) + 20) (mu < 100, 250 terms), its asymptotic 0.5 log(2 pi e mu) - 1 / (12 mu)
+    beyond, 0 at mu = 0; each branch computed, the one JAX selects chosen."""
+    spelling = "jax.scipy.stats.poisson.entropy"
+    op, fn = _ops(b, position)
+    a = arguments(spelling, args, kwargs, {"mu": REQUIRED, "loc": 0.0}, position)
+    mu, loc = (tensor(b, b.lift(a[k]) if not isinstance(a[k], Tracer) else a[k], spelling, position)
+               for k in ("mu", "loc"))
+    shape = broadcast(mu.shape, loc.shape)
+    flat = b.apply("reshape", mu, shape=(1, max(1, math.prod(mu.shape))), position=position)
+
+    def summed(terms: int, upper):
+        k = b.const(np.arange(terms, dtype=b.dtype).reshape(terms, 1), position)
+        logpmf = op("sub", op("sub", _fn(b, "xlogy", k, flat, position=position, library="jax.scipy"),
+                              _fn(b, "gammaln", op("add", k, 1.0), position=position, library="jax.scipy")), flat)
+        probs = op("where", op("lt", k, fn("ceil", upper)), op("exp", logpmf), 0.0)
+        return fn("sum", _fn(b, "entr", probs, position=position, library="jax.scipy"), 0)
+    small = summed(35, op("add", flat, 20.0))
+    medium = summed(250, op("add", op("add", flat, op("mul", 10.0, op("sqrt", flat))), 20.0))
+    v = b.apply("reshape", flat, shape=(flat.shape[1],), position=position)
+    large = op("sub", op("mul", 0.5, op("log", op("mul", 2 * math.pi * math.e, v))), op("div", 1.0, op("mul", 12.0, v)))
+    out = op("where", op("eq", v, 0.0), 0.0, op("where", op("lt", v, 10.0), small,
+                                                  op("where", op("lt", v, 100.0), medium, large)))
+    out = b.apply("reshape", out, shape=mu.shape, position=position)
+    return out if out.shape == shape else fn("broadcast_to", out, shape)
+
+
+variant("jax.scipy.stats.poisson", "entropy")(_jax_poisson_entropy)
+
+
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
 TITLES = {TORCH: TORCH, **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats")
                            for dist in STATS}}
