@@ -245,7 +245,8 @@ KL_MAKE = {
     "Exponential": "Exponential({s})", "Gamma": "Gamma({a}, {s})", "Chi2": "Chi2({a})", "Beta": "Beta({a}, {c})",
     "Uniform": "Uniform({u}, {u} + {a})", "Pareto": "Pareto({s}, {c})", "Bernoulli": "Bernoulli(probs={u})",
     "Poisson": "Poisson({a})", "Geometric": "Geometric(probs={u})", "Binomial": "Binomial(5, probs={u})",
-    "Dirichlet": "Dirichlet({a}.reshape(1, 3) + {c}.reshape(3, 1))", "OneHotCategorical": "OneHotCategorical(logits={m})",
+    "Dirichlet": "Dirichlet({a}.reshape(1, 3) + {c}.reshape(3, 1))",
+    "OneHotCategorical": "OneHotCategorical(logits={m})",
     "Independent": "Independent(Normal({m}, {s}), 1)",
     "LowRankMultivariateNormal": "LowRankMultivariateNormal({m}, torch.stack([{a}, {c}], -1), {s})",
     "ContinuousBernoulli": "ContinuousBernoulli(probs={u})",
@@ -264,7 +265,8 @@ KL_MIXED = [("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"), 
             ("Uniform", "Gumbel"), ("Uniform", "Normal"), ("Uniform", "Pareto"), ("Bernoulli", "Poisson"),
             ("Chi2", "Gamma"), ("Gamma", "Chi2"), ("Chi2", "Normal"), ("Chi2", "Exponential"), ("Normal", "Gamma"),
             ("Gumbel", "Beta"), ("Poisson", "Bernoulli"), ("Laplace", "Uniform"),
-            ("ContinuousBernoulli", "Exponential"), ("ContinuousBernoulli", "Normal"), ("ContinuousBernoulli", "Uniform"),
+            ("ContinuousBernoulli", "Exponential"), ("ContinuousBernoulli", "Normal"),
+            ("ContinuousBernoulli", "Uniform"),
             ("Beta", "ContinuousBernoulli"), ("Uniform", "ContinuousBernoulli"), ("Normal", "ContinuousBernoulli"),
             ("ContinuousBernoulli", "Pareto")]
 KL_PAIRS = [(c, c) for c in KL_SAME] + KL_MIXED
@@ -338,7 +340,8 @@ def test_kl_jacobians_are_the_slopes(p, q):
 
 @pytest.mark.parametrize("code", ["kl_divergence(ContinuousBernoulli(probs=p), Uniform(lo - 1.0, hi + 1.0))",
                                   "kl_divergence(Uniform(lo, hi), ContinuousBernoulli(probs=p))",
-                                  "kl_divergence(ContinuousBernoulli(probs=p), ContinuousBernoulli(probs=p * 0.5 + 0.3))"])
+                                  "kl_divergence(ContinuousBernoulli(probs=p), "
+                                  "ContinuousBernoulli(probs=p * 0.5 + 0.3))"])
 def test_kl_continuous_bernoulli_inside_the_supports(code):
     """The finite branches of the Uniform pairs (the probe's Uniforms cross [0, 1], where PyTorch gives inf)."""
     from test_parity_dists33b import _torch_vjp

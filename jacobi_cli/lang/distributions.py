@@ -35,8 +35,8 @@ TORCH = "torch.distributions"
 MODULES.add(TORCH)
 LIBRARIES[TORCH] = TORCH
 # the distributions of jax.scipy.stats / scipy.stats read
-STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform", "bernoulli", "poisson", "binom", "geom",
-         "gamma", "beta", "t", "cauchy", "chi2", "dirichlet",  # these ten: session 34
+STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform", "bernoulli", "poisson", "binom",
+         "geom", "gamma", "beta", "t", "cauchy", "chi2", "dirichlet",  # these ten: session 34
          "nbinom", "betabinom")  # session 34b
 for _root in ("jax.scipy.stats", "scipy.stats"):
     LIBRARIES[_root] = _root  # import scipy.stats as st: followed to scipy.stats.norm (lang/imports.py)
@@ -1839,7 +1839,8 @@ def _mixture(b, args, kwargs, position):
                             "to be an instance of torch.distributions.Distribution", position)
     if not comp.batch:
         raise JacValueError(f"torch.distributions.MixtureSameFamily: the component distribution {comp.cls} has no "
-                            f"batch axis to hold the components (PyTorch raises){_MVN_HINT if comp.cls in _ONE else ''}",
+                            f"batch axis to hold the components (PyTorch raises)"
+                            f"{_MVN_HINT if comp.cls in _ONE else ''}",
                             position)
     mdbs, cdbs = mix.batch, comp.batch[:-1]
     if any(m != 1 and c != 1 and m != c for m, c in zip(reversed(mdbs), reversed(cdbs))):
@@ -2237,9 +2238,10 @@ def kl34b(b, p: Distribution, q: Distribution, position):
         return _kl_same(b, p, q, position)
     if (pc, qc) in _KL_MIXED:
         return _kl_mixed(b, pc, qc, p, q, position)
-    raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac ("
-                        f"{'PyTorch raises NotImplementedError' if (pc, qc) not in _KL_PAIRS_ELSEWHERE else 'PyTorch registers it, jac does not read it'}"
-                        f"); jac reads {KL_READ}", position)
+    why = "PyTorch registers it, jac does not read it" if (pc, qc) in _KL_PAIRS_ELSEWHERE else \
+        "PyTorch raises NotImplementedError"
+    raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac ({why}); jac reads "
+                        f"{KL_READ}", position)
 
 
 # pairs PyTorch registers that jac does not read (LowRank–MVN, the transformed ones whose
@@ -2373,7 +2375,8 @@ def _kl_mixed(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
         lsr = op("div", q.loc, q.scale)
         t1 = op("mul", op("log", vsr), 0.5)
         t3 = op("exp", op("add", op("add", op("neg", msr), op("mul", 0.5, vsr)), lsr))
-        return op("sub", op("add", op("add", op("neg", t1), op("sub", msr, lsr)), t3), 0.5 * (1 + math.log(2 * math.pi)))
+        out = op("add", op("add", op("neg", t1), op("sub", msr, lsr)), t3)
+        return op("sub", out, 0.5 * (1 + math.log(2 * math.pi)))
     if pair == ("Gumbel", "Normal"):
         ratio = op("div", p.scale, q.scale)
         t1 = op("log", op("div", ratio, math.sqrt(2 * math.pi)))
@@ -2388,7 +2391,8 @@ def _kl_mixed(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
             return op("add", op("sub", neg_h, op("log", q.rate)), op("mul", q.rate, op("div", c1, op("add", c1, c0))))
         if qc == "Gamma":
             t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
-            t3 = op("mul", op("sub", q.concentration, 1.0), op("sub", fn("digamma", c1), fn("digamma", op("add", c1, c0))))
+            t3 = op("mul", op("sub", q.concentration, 1.0),
+                    op("sub", fn("digamma", c1), fn("digamma", op("add", c1, c0))))
             t4 = op("div", op("mul", q.rate, c1), op("add", c1, c0))
             return op("add", op("sub", op("add", neg_h, t2), t3), t4)
         if qc == "Normal":
@@ -2474,7 +2478,8 @@ def _kl_mixed(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
             out = op("sub", op("sub", op("add", t3, t4), t1), t2)
             return op("where", op("add", op("gt", high, 1.0), op("lt", low, 0.0)), math.inf, out)
         if qc == "Exponential":
-            out = op("sub", op("div", op("mul", q.rate, op("add", high, low)), 2.0), op("log", op("mul", width, q.rate)))
+            out = op("sub", op("div", op("mul", q.rate, op("add", high, low)), 2.0),
+                     op("log", op("mul", width, q.rate)))
             return op("where", op("lt", low, 0.0), math.inf, out)
         if qc == "Gamma":
             t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
@@ -2512,7 +2517,8 @@ def _kl_continuous_bernoulli(b, pc: str, qc: str, p: Distribution, q: Distributi
         if qc == "Exponential":  # -p.entropy() - log(q.rate) + q.rate * p.mean
             return op("add", op("sub", neg_h, op("log", q.rate)), op("mul", q.rate, mean))
         if qc == "Normal":
-            t2 = op("add", op("mul", 0.5, op("add", math.log(2.0 * math.pi), op("pow", op("div", q.loc, q.scale), 2.0))),
+            t2 = op("add", op("mul", 0.5, op("add", math.log(2.0 * math.pi),
+                                             op("pow", op("div", q.loc, q.scale), 2.0))),
                     op("log", q.scale))
             t3 = op("div", op("sub", op("add", _moment(b, p, "variance", position), op("pow", mean, 2.0)),
                               op("mul", op("mul", 2.0, q.loc), mean)), op("mul", 2.0, op("pow", q.scale, 2.0)))
@@ -2625,8 +2631,8 @@ def relaxed_or_cb(b, d: Distribution, name: str, x, position):
         elif name == "mean":
             out = _cb_mean(b, d, position)
         else:  # variance, stddev
-            var = op("add", op("div", op("mul", cut, op("sub", cut, 1.0)), op("pow", op("sub", 1.0, op("mul", 2.0, cut)),
-                                                                                2.0)),
+            denominator = op("pow", op("sub", 1.0, op("mul", 2.0, cut)), 2.0)
+            var = op("add", op("div", op("mul", cut, op("sub", cut, 1.0)), denominator),
                      op("div", 1.0, op("pow", op("sub", op("log1p", op("neg", cut)), op("log", cut)), 2.0)))
             xx = op("pow", op("sub", d.probs, 0.5), 2.0)
             taylor = op("sub", 1.0 / 12.0, op("mul", op("sub", 1.0 / 15.0, op("mul", 128.0 / 945.0, xx)), xx))
@@ -2871,7 +2877,8 @@ def jax_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
     n, a, bb = s["n"], s["a"], s["b"]  # betabinom
     y = op("sub", op("floor", x), loc)
     combiln = op("neg", op("add", op("log1p", n), js("betaln", op("add", op("sub", n, y), 1.0), op("add", y, 1.0))))
-    out = op("add", combiln, op("sub", js("betaln", op("add", y, a), op("add", op("sub", n, y), bb)), js("betaln", a, bb)))
+    out = op("add", combiln, op("sub", js("betaln", op("add", y, a), op("add", op("sub", n, y), bb)),
+                                js("betaln", a, bb)))
     out = op("where", op("mul", op("eq", y, 0.0), op("eq", n, 0.0)), 0.0, out)
     bad_y = op("add", op("add", op("lt", y, op("neg", loc)), op("gt", y, n)), op("le", op("add", y, a), 0.0))
     out = op("where", bad_y, -math.inf, out)
