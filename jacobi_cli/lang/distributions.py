@@ -35,8 +35,9 @@ TORCH = "torch.distributions"
 MODULES.add(TORCH)
 LIBRARIES[TORCH] = TORCH
 # the distributions of jax.scipy.stats / scipy.stats read
-STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform", "bernoulli", "poisson", "binom", "geom",
-         "gamma", "beta", "t", "cauchy", "chi2", "dirichlet")  # the last ten: session 34
+STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform", "bernoulli", "poisson", "binom",
+         "geom", "gamma", "beta", "t", "cauchy", "chi2", "dirichlet",  # these ten: session 34
+         "nbinom", "betabinom")  # session 34b
 for _root in ("jax.scipy.stats", "scipy.stats"):
     LIBRARIES[_root] = _root  # import scipy.stats as st: followed to scipy.stats.norm (lang/imports.py)
     for _dist in STATS:
@@ -230,15 +231,23 @@ def _multivariate_normal(b, args, kwargs, position):
         raise JacValueError("torch.distributions.MultivariateNormal: PyTorch raises: Exactly one of "
                             "covariance_matrix or precision_matrix or scale_tril may be specified.", position)
     loc = tensor(b, a["loc"], "MultivariateNormal", position)
-    if loc.ndim != 1:
-        raise JacValueError(f"torch.distributions.MultivariateNormal: jac reads a loc of one vector (shape (n,)), "
-                            f"got {fmt(loc.shape)}; batches of distributions are not read here", position)
+    if loc.ndim < 1:
+        raise JacValueError("torch.distributions.MultivariateNormal: PyTorch raises: loc must be at least "
+                            "one-dimensional.", position)
     kind = given[0]
     m = tensor(b, a[kind], "MultivariateNormal", position)
-    n = loc.shape[0]
-    if m.shape != (n, n):
+    n = loc.shape[-1]
+    if m.ndim < 2 or m.shape[-2:] != (n, n):
         raise JacValueError(f"torch.distributions.MultivariateNormal: {kind} has shape {fmt(m.shape)}, loc "
-                            f"{fmt(loc.shape)}: jac reads one ({n}, {n}) matrix", position)
+                            f"{fmt(loc.shape)}: PyTorch raises ({kind} must be at least two-dimensional, with "
+                            f"optional leading batch dimensions, of ({n}, {n}) matrices)", position)
+    try:  # the batch: loc's and the matrix's broadcast; loc expanded to it, the factor kept unbroadcast (PyTorch)
+        batch = broadcast(loc.shape[:-1], m.shape[:-2])
+    except Exception:  # noqa: BLE001 - the shapes' own error, said as PyTorch's
+        raise JacValueError(f"torch.distributions.MultivariateNormal: PyTorch raises: Incompatible batch shapes: "
+                            f"loc {fmt(loc.shape)}, {kind} {fmt(m.shape)}", position) from None
+    if loc.shape != batch + (n,):
+        loc = _fn(b, "broadcast_to", loc, batch + (n,), position=position)
     checks = []
     if validate:
         checks.append(_check(b, b.apply("ne", loc, loc, position=position),
@@ -249,7 +258,7 @@ def _multivariate_normal(b, args, kwargs, position):
         if validate:  # LowerCholesky(): lower triangular with a positive diagonal
             upper = b.apply("ne", b.apply("sub", m, _fn(b, "tril", m, position=position), position=position), 0.0,
                             position=position)
-            diag = _fn(b, "diagonal", m, position=position)
+            diag = _fn(b, "diagonal", m, dim1=-2, dim2=-1, position=position)
             bad = b.apply("add", _fn(b, "sum", upper, position=position),
                           _fn(b, "sum", _not(b, b.apply("gt", diag, 0.0, position=position), position),
                               position=position), position=position)
@@ -267,7 +276,7 @@ def _multivariate_normal(b, args, kwargs, position):
             l_inv = matrix_transpose(b, _fn(b, "flip", lf, (-2, -1), position=position), position, "transpose")
             eye = b.const(np.eye(n, dtype=b.dtype), position)
             tril = _fn(b, "solve_triangular", l_inv, eye, upper=False, position=position, library="torch.linalg")
-    return Distribution("MultivariateNormal", {"loc": loc, "scale_tril": tril}, (), (n,),
+    return Distribution("MultivariateNormal", {"loc": loc, "scale_tril": tril}, batch, (n,),
                         _both(b, checks, position), validate)
 
 
@@ -512,6 +521,10 @@ def _log_prob(b, d: Distribution, x, position):
         out = _simple_log_prob(b, d, x, position)
     elif d.cls in MORE:
         return log_prob34(b, d, x, position)
+    elif d.cls in MORE_B:
+        return log_prob34b(b, d, x, position)
+    elif d.cls in MORE_C:
+        return relaxed_or_cb(b, d, "log_prob", x, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.log_prob is not read by jac", position)
     out = out if zero is None else b.apply("sub", out, zero, position=position)
@@ -519,8 +532,12 @@ def _log_prob(b, d: Distribution, x, position):
 
 
 def _mahalanobis(b, tril, diff, position):
-    """Σ (L⁻¹ diff)² over the event axis, for diff of shape (..., n)."""
+    """Σ (L⁻¹ diff)² over the event axis, for diff of shape (..., n) (a batch of factors: each solve broadcast)."""
     n = tril.shape[-1]
+    if tril.ndim > 2:
+        column = b.apply("reshape", diff, shape=diff.shape + (1,), position=position)
+        solved = _fn(b, "solve_triangular", tril, column, upper=False, position=position, library="torch.linalg")
+        return _fn(b, "sum", b.apply("pow", solved, 2.0, position=position), (-2, -1), position=position)
     rows = b.apply("reshape", diff, shape=(math.prod(diff.shape[:-1]), n), position=position) \
         if diff.ndim != 2 else diff
     solved = _fn(b, "solve_triangular", tril, matrix_transpose(b, rows, position, "transpose"), upper=False,
@@ -530,13 +547,14 @@ def _mahalanobis(b, tril, diff, position):
 
 
 def _mvn_log_prob(b, loc, tril, x, position):
-    if not x.ndim or x.shape[-1] != loc.shape[0]:
+    if not x.ndim or x.shape[-1] != loc.shape[-1]:
         raise JacValueError(f"MultivariateNormal.log_prob: the value's last axis must be the event's, "
-                            f"{loc.shape[0]}; got shape {fmt(x.shape)}", position)
-    n = loc.shape[0]
+                            f"{loc.shape[-1]}; got shape {fmt(x.shape)}", position)
+    n = loc.shape[-1]
     diff = b.apply("sub", x, loc, position=position)
     m = _mahalanobis(b, tril, diff, position)
-    half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", tril, position=position), position=position), -1,
+    half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", tril, dim1=-2, dim2=-1, position=position),
+                                         position=position), -1,
                        position=position)
     return b.apply("sub", b.apply("mul", -0.5, b.apply("add", n * math.log(2 * math.pi), m, position=position),
                                   position=position), half_log_det, position=position)
@@ -561,14 +579,21 @@ def _entropy(b, d: Distribution, position):
         out = b.apply("neg", _fn(b, "sum", b.apply("mul", logits, d.probs, position=position), -1,
                                  position=position), position=position)
     elif d.cls == "MultivariateNormal":
-        n = d.loc.shape[0]
-        half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", d.scale_tril, position=position),
+        n = d.loc.shape[-1]
+        half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", d.scale_tril, dim1=-2, dim2=-1,
+                                                        position=position),
                                              position=position), -1, position=position)
         out = b.apply("add", 0.5 * n * (1.0 + math.log(2 * math.pi)), half_log_det, position=position)
+        if out.shape != d.batch:
+            out = _fn(b, "broadcast_to", out, d.batch, position=position)
     elif d.cls in _PARAMS:
         out = _simple_entropy(b, d, position)
     elif d.cls in MORE:
         return entropy34(b, d, position)
+    elif d.cls in MORE_B:
+        return entropy34b(b, d, position)
+    elif d.cls in MORE_C:
+        return relaxed_or_cb(b, d, "entropy", None, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.entropy is not read by jac", position)
     return _checked(b, d, out, position)
@@ -578,6 +603,10 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
     name = "icdf" if inverse else "cdf"
     if d.cls in MORE:
         return cdf34(b, d, x, position, inverse)
+    if d.cls in MORE_B:
+        return cdf34b(b, d, x, position, inverse)
+    if d.cls in MORE_C:
+        return relaxed_or_cb(b, d, name, x, position)
     if d.cls in ("Exponential", "Uniform"):
         out = _simple_cdf(b, d, x, position, inverse)
         if d.validate and not inverse:
@@ -585,9 +614,7 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
                 d.cls, _SUPPORTS[d.cls]).replace(".log_prob", ".cdf"), position), position=position)
         return _checked(b, d, out, position)
     if d.cls == "Gamma" and not inverse:
-        raise JacValueError("torch.distributions.Gamma.cdf (gammainc, which PyTorch does not differentiate by the "
-                            "concentration) is not read by jac (it reads Normal's, Exponential's and Uniform's)",
-                            position)
+        return gamma_cdf(b, d, x, position)
     if d.cls != "Normal":
         raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError (jac reads "
                             f"Normal's, Exponential's and Uniform's)", position)
@@ -623,13 +650,19 @@ def _moment(b, d: Distribution, name: str, position):
         p = d.probs
         var = b.apply("mul", p, b.apply("sub", 1.0, p, position=position), position=position)
         out = p if name == "mean" else var if name == "variance" else b.apply("sqrt", var, position=position)
-    elif d.cls == "MultivariateNormal":
+    elif d.cls == "MultivariateNormal":  # the factor's rows' squares summed, expanded to batch + event
         var = _fn(b, "sum", b.apply("pow", d.scale_tril, 2.0, position=position), -1, position=position)
+        if var.shape != d.loc.shape:
+            var = _fn(b, "broadcast_to", var, d.loc.shape, position=position)
         out = d.loc if name == "mean" else var if name == "variance" else b.apply("sqrt", var, position=position)
     elif d.cls in _PARAMS:
         out = _simple_moment(b, d, name, position)
     elif d.cls in MORE:
         return moment34(b, d, name, position)
+    elif d.cls in MORE_B:
+        return moment34b(b, d, name, position)
+    elif d.cls in MORE_C:
+        return relaxed_or_cb(b, d, name, None, position)
     elif d.cls == "Categorical":  # PyTorch: nan-filled of the batch shape
         out = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
     else:
@@ -673,37 +706,27 @@ def attribute(b, d: Distribution, name: str, position):
 
 @variant(TORCH, "kl_divergence")
 def _kl_divergence(b, args, kwargs, position):
-    """torch.distributions.kl_divergence(p, q) of Normal–Normal, Categorical–Categorical, MVN–MVN and the pairs of
-    one class of ``_KL_PAIRS``, as torch.distributions.kl writes them."""
+    """torch.distributions.kl_divergence(p, q) of the pairs torch.distributions.kl registers that jac reads
+    (``KL_READ``), as it writes them."""
     a = arguments("kl_divergence", args, kwargs, {"p": REQUIRED, "q": REQUIRED}, position)
     p, q = a["p"], a["q"]
     if not isinstance(p, Distribution) or not isinstance(q, Distribution):
         raise JacValueError("torch.distributions.kl_divergence takes two distributions", position)
     if p.cls != q.cls or p.cls not in ("Normal", "Categorical", "MultivariateNormal") + _KL_PAIRS:
-        raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac (it reads "
-                            f"Normal–Normal, Categorical–Categorical, MultivariateNormal–MultivariateNormal and "
-                            f"{', '.join(f'{c}–{c}' for c in _KL_PAIRS)})", position)
-    if p.cls in _KL_PAIRS:
+        out = kl34b(b, p, q, position)
+    elif p.cls in _KL_PAIRS:
         out = _simple_kl(b, p, q, position)
-    elif p.cls == "Normal":  # 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
-        ratio = b.apply("pow", b.apply("div", p.scale, q.scale, position=position), 2.0, position=position)
-        t1 = b.apply("pow", b.apply("div", b.apply("sub", p.loc, q.loc, position=position), q.scale,
-                                    position=position), 2.0, position=position)
-        inner = b.apply("sub", b.apply("sub", b.apply("add", ratio, t1, position=position), 1.0, position=position),
-                        b.apply("log", ratio, position=position), position=position)
-        out = b.apply("mul", 0.5, inner, position=position)
-    elif p.cls == "Categorical":  # p.probs * (p.logits - q.logits); inf where q.probs == 0, 0 where p.probs == 0
-        if p.logits.shape[-1] != q.logits.shape[-1]:
-            raise JacValueError("kl_divergence(Categorical, Categorical): the two have different numbers of events",
-                                position)
-        t = b.apply("mul", p.probs, b.apply("sub", p.logits, q.logits, position=position), position=position)
-        t = b.apply("where", b.apply("eq", q.probs, 0.0, position=position), math.inf, t, position=position)
-        t = b.apply("where", b.apply("eq", p.probs, 0.0, position=position), 0.0, t, position=position)
-        out = _fn(b, "sum", t, -1, position=position)
+    elif p.cls == "Normal":
+        out = _kl_normal(b, p.loc, p.scale, q.loc, q.scale, position)
+    elif p.cls == "Categorical":
+        out = _kl_categorical(b, p, q, position)
     else:
-        if p.loc.shape != q.loc.shape:
+        if p.event != q.event:
             raise JacValueError("KL-divergence between two Multivariate Normals with different event shapes "
                                 "cannot be computed (PyTorch raises)", position)
+        if p.batch or q.batch or p.scale_tril.ndim > 2 or q.scale_tril.ndim > 2:
+            raise JacValueError("kl_divergence(MultivariateNormal, MultivariateNormal): jac reads the divergence of "
+                                "two single distributions, not of batches of them", position)
         n = p.loc.shape[0]
 
         def half_log_det(d):
@@ -718,6 +741,24 @@ def _kl_divergence(b, args, kwargs, position):
             "sub", b.apply("add", term2, term3, position=position), float(n), position=position), position=position),
             position=position)
     return _checked(b, q, _checked(b, p, out, position), position)
+
+
+def _kl_normal(b, ploc, pscale, qloc, qscale, position):
+    """_kl_normal_normal: 0.5 * (var_ratio + t1 - 1 - var_ratio.log())."""
+    op, _ = _ops(b, position)
+    ratio = op("pow", op("div", pscale, qscale), 2.0)
+    t1 = op("pow", op("div", op("sub", ploc, qloc), qscale), 2.0)
+    return op("mul", 0.5, op("sub", op("sub", op("add", ratio, t1), 1.0), op("log", ratio)))
+
+
+def _kl_categorical(b, p: Distribution, q: Distribution, position):
+    """p.probs * (p.logits - q.logits) summed; inf where q.probs == 0, 0 where p.probs == 0."""
+    op, fn = _ops(b, position)
+    if p.logits.shape[-1] != q.logits.shape[-1]:
+        raise JacValueError(f"kl_divergence({p.cls}, {q.cls}): the two have different numbers of events", position)
+    t = op("mul", p.probs, op("sub", p.logits, q.logits))
+    t = op("where", op("eq", q.probs, 0.0), math.inf, t)
+    return fn("sum", op("where", op("eq", p.probs, 0.0), 0.0, t), -1)
 
 
 _KL_PAIRS = ("Exponential", "Gamma", "Beta", "Poisson", "Uniform")
@@ -740,7 +781,7 @@ def _simple_kl(b, p: Distribution, q: Distribution, position):
     if p.cls == "Uniform":  # log((q.high - q.low) / (p.high - p.low)), inf where q's support does not cover p's
         out = op("log", op("div", op("sub", q.high, q.low), op("sub", p.high, p.low)))
         return op("where", op("add", op("gt", q.low, p.low), op("lt", q.high, p.high)), math.inf, out)
-    if p.cls == "Gamma":
+    if p.cls in ("Gamma", "Chi2"):
         pc, qc = p.concentration, q.concentration
         t1 = op("mul", qc, op("log", op("div", p.rate, q.rate)))
         t2 = op("sub", fn("lgamma", qc), fn("lgamma", pc))
@@ -1015,6 +1056,14 @@ REPARAMETERISED = {
     "Cauchy": "loc + scale * tan(pi * (u - 0.5)) with u uniform on (0, 1)",
     "Gumbel": "loc - scale * log(-log(u)) with u uniform on (0, 1)",
     "Weibull": "scale * e ** (1 / concentration) with e a standard exponential draw",
+    "Pareto": "scale * exp(e / alpha) with e a standard exponential draw",
+    "ContinuousBernoulli": "its icdf(u) with u uniform on [0, 1)",
+    "RelaxedBernoulli": "sigmoid((logits + log(u) - log1p(-u)) / temperature) with u uniform on (0, 1)",
+    "RelaxedOneHotCategorical": "softmax((logits - log(-log(u))) / temperature, -1) with u uniform on (0, 1) (Gumbel "
+                                "noise)",
+    "Kumaraswamy": "(1 - u ** (1 / concentration0)) ** (1 / concentration1) with u uniform on [0, 1)",
+    "LowRankMultivariateNormal": "loc + cov_factor @ eps_w + sqrt(cov_diag) * eps_d with eps_w, eps_d standard "
+                                 "normal draws",
 }
 # the classes PyTorch reparameterises through a gamma draw: its derivative by the concentration is implicit
 IMPLICIT = {
@@ -1061,8 +1110,8 @@ def _checks(b, cls: str, names_values, position):
     return _both(b, out, position)
 
 
-def _maker(cls: str):
-    spec, _ = _TORCH[cls]
+def _maker(cls: str, spec=None):
+    spec = spec or _TORCH[cls][0]
 
     def make(b, args, kwargs, position):
         a = arguments(cls, args, kwargs, {**{n: default for n, default, _ in spec}, "validate_args": None},
@@ -1382,9 +1431,10 @@ def cdf34(b, d: Distribution, x, position, inverse: bool):
     name = "icdf" if inverse else "cdf"
     if cls in ("StudentT", "Dirichlet", "Binomial", "Geometric") or (cls == "Chi2" and inverse):
         raise JacValueError(f"torch.distributions.{cls}.{name}: PyTorch raises NotImplementedError", position)
-    if cls in ("Gumbel", "Weibull", "Chi2"):
-        raise JacValueError(f"torch.distributions.{cls}.{name} is not read by jac (of the session-34 classes it "
-                            f"reads LogNormal's, Cauchy's and HalfNormal's)", position)
+    if cls in ("Gumbel", "Weibull"):
+        return transformed_cdf(b, d, x, position, inverse)
+    if cls == "Chi2":
+        return gamma_cdf(b, d, x, position)
     zero = None
     if cls == "LogNormal":  # Normal's of log(value), whose check is Normal's
         if inverse:
@@ -1416,8 +1466,9 @@ def cdf34(b, d: Distribution, x, position, inverse: bool):
 
 # each distribution's shape parameters (before loc, scale), whether it is discrete, and the methods of each library
 _SHAPES = {"bernoulli": ("p",), "poisson": ("mu",), "binom": ("n", "p"), "geom": ("p",), "gamma": ("a",),
-           "beta": ("a", "b"), "t": ("df",), "cauchy": (), "chi2": ("df",)}
-DISCRETE = ("bernoulli", "poisson", "binom", "geom")
+           "beta": ("a", "b"), "t": ("df",), "cauchy": (), "chi2": ("df",), "nbinom": ("n", "p"),
+           "betabinom": ("n", "a", "b"), "expon": (), "logistic": (), "uniform": ()}
+DISCRETE = ("bernoulli", "poisson", "binom", "geom", "nbinom", "betabinom")
 SCIPY_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, **{d: ("logpdf", "pdf", "cdf") for d in
                                                                  ("gamma", "beta", "t", "cauchy", "chi2")}}
 JAX_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, "bernoulli": ("logpmf", "pmf", "cdf", "ppf"),
@@ -1426,6 +1477,13 @@ JAX_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, "bernoulli": ("logpmf
                "cauchy": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"),
                "chi2": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")}
 MORE_STATS = tuple(_SHAPES) + ("dirichlet",)
+# session 34b: the tails and inverses both libraries have (SciPy's for the names JAX has too), the discrete cdfs
+SCIPY_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf", "isf"), "uniform": ("ppf",),
+              **{d: ("sf", "logcdf", "logsf") for d in ("gamma", "beta", "chi2")},
+              "cauchy": ("sf", "logcdf", "logsf", "ppf", "isf"),
+              **{d: ("cdf", "sf", "logcdf") for d in ("bernoulli", "poisson", "binom", "geom")}}
+JAX_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf", "isf"), "uniform": ("ppf",),
+            "poisson": ("cdf",)}
 _LOG_PI = float(np.log(np.pi))
 
 
@@ -1441,6 +1499,12 @@ def _scipy_argcheck(b, dist: str, s: dict, position):
         return op("mul", op("le", s["p"], 1.0), op("gt", s["p"], 0.0))
     if dist == "poisson":
         return op("ge", s["mu"], 0.0)
+    if dist == "nbinom":  # n > 0, 0 < p <= 1
+        return op("mul", op("gt", s["n"], 0.0), op("mul", op("gt", s["p"], 0.0), op("le", s["p"], 1.0)))
+    if dist == "betabinom":  # n >= 0 and integral, a > 0, b > 0
+        n = s["n"]
+        ok = op("mul", op("ge", n, 0.0), op("eq", n, op("floor", n)))
+        return op("mul", ok, op("mul", op("gt", s["a"], 0.0), op("gt", s["b"], 0.0)))
     ok = None
     for v in s.values():  # the continuous shapes: each > 0
         ok = op("gt", v, 0.0) if ok is None else op("mul", ok, op("gt", v, 0.0))
@@ -1466,6 +1530,19 @@ def _scipy_formula(b, dist: str, name: str, y, s: dict, position):
         return op("add", sp("xlog1py", op("sub", y, 1.0), op("neg", s["p"])), op("log", s["p"]))
     if dist == "poisson":
         out = op("sub", op("sub", sp("xlogy", y, s["mu"]), sp("gammaln", op("add", y, 1.0))), s["mu"])
+        return out if name == "logpmf" else op("exp", out)
+    if dist == "nbinom":  # gamln(n + x) - gamln(x + 1) - gamln(n) + n log(p) + xlog1py(x, -p); _pmf: exp of it
+        n, pp = s["n"], s["p"]
+        out = op("sub", op("sub", sp("gammaln", op("add", n, y)), sp("gammaln", op("add", y, 1.0))), sp("gammaln", n))
+        out = op("add", op("add", out, op("mul", n, op("log", pp))), sp("xlog1py", y, op("neg", pp)))
+        return out if name == "logpmf" else op("exp", out)
+    if dist == "betabinom":  # -log(n + 1) - betaln(n - k + 1, k + 1) + betaln(k + a, n - k + b) - betaln(a, b)
+        n, a, bb = s["n"], s["a"], s["b"]
+        k = op("floor", y)
+        out = op("sub", op("neg", op("log", op("add", n, 1.0))), sp("betaln", op("add", op("sub", n, k), 1.0),
+                                                                   op("add", k, 1.0)))
+        out = op("sub", op("add", out, sp("betaln", op("add", k, a), op("add", op("sub", n, k), bb))),
+                 sp("betaln", a, bb))
         return out if name == "logpmf" else op("exp", out)
     if name == "cdf":
         if dist == "gamma":
@@ -1510,7 +1587,8 @@ def _scipy_formula(b, dist: str, name: str, y, s: dict, position):
 
 _SCIPY_SUPPORTS = {"gamma": (0.0, math.inf), "chi2": (0.0, math.inf), "beta": (0.0, 1.0), "t": (-math.inf, math.inf),
                    "cauchy": (-math.inf, math.inf), "bernoulli": (0.0, 1.0), "poisson": (0.0, math.inf),
-                   "geom": (1.0, math.inf)}
+                   "geom": (1.0, math.inf), "nbinom": (0.0, math.inf), "betabinom": (0.0, None),
+                   "expon": (0.0, math.inf), "logistic": (-math.inf, math.inf), "uniform": (0.0, 1.0)}
 
 
 def _scipy_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
@@ -1518,11 +1596,13 @@ def _scipy_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
     _argcheck fails (or scale <= 0) or the point is NaN, the formula inside the support, −inf / 0 (cdf: 0 below, 1
     above) outside."""
     op, _ = _ops(b, position)
+    if name in ("sf", "logcdf", "logsf", "ppf", "isf") or name == "cdf" and dist in DISCRETE:
+        return scipy_tail(b, dist, name, x, s, loc, scale, position)
     ok = _scipy_argcheck(b, dist, s, position)
     if dist in DISCRETE:
         y = op("sub", x, loc)
         lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
-        top = s["n"] if dist == "binom" else hi
+        top = s["n"] if dist in ("binom", "betabinom") else hi
         inside = op("mul", op("mul", op("ge", y, lo), op("le", y, top)), op("eq", op("floor", y), y))
     else:
         ok = op("mul", ok, op("gt", scale, 0.0))
@@ -1550,6 +1630,8 @@ def _jax_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
         return _fn(b, fname, *args, position=position, library="jax.scipy")
     if name in ("pdf", "pmf"):
         return op("exp", _jax_more(b, dist, "log" + name, x, s, loc, scale, position))
+    if dist in ("expon", "logistic", "uniform", "nbinom", "betabinom") or (dist, name) == ("poisson", "cdf"):
+        return jax_tail(b, dist, name, x, s, loc, scale, position)
     if name in ("logcdf", "logsf"):
         return op("log", _jax_more(b, dist, name[3:], x, s, loc, scale, position))
     if dist == "bernoulli":
@@ -1665,7 +1747,8 @@ def _stats34(root: str, dist: str, name: str):
     return lower
 
 
-for _root, _methods in (("jax.scipy.stats", JAX_METHODS), ("scipy.stats", SCIPY_METHODS)):
+for _root, _methods in (("jax.scipy.stats", JAX_METHODS), ("scipy.stats", SCIPY_METHODS),
+                        ("jax.scipy.stats", JAX_TAIL), ("scipy.stats", SCIPY_TAIL)):
     for _dist, _names in _methods.items():
         for _name in _names:
             variant(f"{_root}.{_dist}", _name)(_stats34(_root, _dist, _name))
@@ -1722,6 +1805,1116 @@ def _dirichlet_stats(root: str, name: str):
 for _root in ("jax.scipy.stats", "scipy.stats"):
     for _name in ("logpdf", "pdf"):
         variant(f"{_root}.dirichlet", _name)(_dirichlet_stats(_root, _name))
+
+
+# --- session 34b: mixtures, one-hot, low-rank normals, Kumaraswamy, Pareto, VonMises -------------------------------
+# `MixtureSameFamily(Categorical, component)` over any class above with a batch axis of the components (log_prob:
+# logsumexp of log_softmax(mixture logits) plus the component's log_prob of the value unsqueezed; mean, variance,
+# cdf), `OneHotCategorical` (its Categorical's, the value read by its argmax), `LowRankMultivariateNormal` (one
+# distribution, by PyTorch's capacitance matrix), `Kumaraswamy` and `Pareto` (TransformedDistributions: log_prob
+# through their transforms inverted, as PyTorch), `VonMises` (PyTorch's polynomial approximation of log I0 and log
+# I1, not the Bessel functions: its values). `MORE_B`, dispatched from `_log_prob` / `_entropy` / `_cdf` / `_moment`.
+
+MORE_B = ("MixtureSameFamily", "OneHotCategorical", "LowRankMultivariateNormal", "Kumaraswamy", "Pareto", "VonMises")
+for _cls, _spec in (("Kumaraswamy", (("concentration1", REQUIRED, _POSITIVE), ("concentration0", REQUIRED, _POSITIVE))),
+                    ("Pareto", (("scale", REQUIRED, _POSITIVE), ("alpha", REQUIRED, _POSITIVE))),
+                    ("VonMises", (("loc", REQUIRED, _REAL), ("concentration", REQUIRED, _POSITIVE)))):
+    variant(TORCH, _cls)(_maker(_cls, _spec))
+
+
+@variant(TORCH, "MixtureSameFamily")
+def _mixture(b, args, kwargs, position):
+    """torch.distributions.MixtureSameFamily(mixture_distribution, component_distribution): a Categorical of K
+    weights and a distribution whose last batch axis holds the K components."""
+    a = arguments("MixtureSameFamily", args, kwargs, {"mixture_distribution": REQUIRED,
+                                                     "component_distribution": REQUIRED, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    mix, comp = a["mixture_distribution"], a["component_distribution"]
+    if not isinstance(mix, Distribution) or mix.cls != "Categorical":
+        raise JacValueError("torch.distributions.MixtureSameFamily: PyTorch raises: The Mixture distribution needs to "
+                            "be an instance of torch.distributions.Categorical", position)
+    if not isinstance(comp, Distribution):
+        raise JacValueError("torch.distributions.MixtureSameFamily: PyTorch raises: The Component distribution needs "
+                            "to be an instance of torch.distributions.Distribution", position)
+    if not comp.batch:
+        raise JacValueError(f"torch.distributions.MixtureSameFamily: the component distribution {comp.cls} has no "
+                            f"batch axis to hold the components (PyTorch raises)"
+                            f"{_MVN_HINT if comp.cls in _ONE else ''}",
+                            position)
+    mdbs, cdbs = mix.batch, comp.batch[:-1]
+    if any(m != 1 and c != 1 and m != c for m, c in zip(reversed(mdbs), reversed(cdbs))):
+        raise JacValueError(f"torch.distributions.MixtureSameFamily: PyTorch raises: `mixture_distribution."
+                            f"batch_shape` ({fmt(mdbs)}) is not compatible with `component_distribution.batch_shape`"
+                            f"({fmt(cdbs)})", position)
+    km, kc = mix.logits.shape[-1], comp.batch[-1]
+    if km != kc:
+        raise JacValueError(f"torch.distributions.MixtureSameFamily: PyTorch raises: `mixture_distribution component` "
+                            f"({km}) does not equal `component_distribution.batch_shape[-1]` ({kc})", position)
+    return Distribution("MixtureSameFamily", {}, cdbs, comp.event, None, validate, base=(mix, comp))
+
+
+_ONE = ("MultivariateNormal",)
+_MVN_HINT = (": give it K components, MultivariateNormal(loc of shape (K, n), covariance_matrix of shape (K, n, "
+             "n)), or for diagonal covariances Independent(Normal(loc, scale), 1) with loc, scale of shape (K, n)")
+
+
+@variant(TORCH, "OneHotCategorical")
+def _one_hot_categorical(b, args, kwargs, position):
+    """torch.distributions.OneHotCategorical(probs=None, logits=None): its Categorical, made as PyTorch makes it
+    (with the default checks, whatever validate_args says), the event axis the categories'."""
+    a = arguments("OneHotCategorical", args, kwargs, {"probs": None, "logits": None, "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    cat = _categorical(b, [], {k: a[k] for k in ("probs", "logits") if a[k] is not None}, position)
+    k = cat.logits.shape[-1]
+    return Distribution("OneHotCategorical", dict(cat.params), cat.batch, (k,), cat.zero, validate, base=cat)
+
+
+@variant(TORCH, "LowRankMultivariateNormal")
+def _low_rank_mvn(b, args, kwargs, position):
+    """torch.distributions.LowRankMultivariateNormal(loc, cov_factor, cov_diag): covariance W Wᵀ + diag(D), its
+    capacitance matrix's Cholesky factor cholesky(I + Wᵀ D⁻¹ W) as PyTorch computes it."""
+    cls = "LowRankMultivariateNormal"
+    a = arguments(cls, args, kwargs, {"loc": REQUIRED, "cov_factor": REQUIRED, "cov_diag": REQUIRED,
+                                      "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    loc, w, diag = (tensor(b, a[k], cls, position) for k in ("loc", "cov_factor", "cov_diag"))
+    if loc.ndim < 1:
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: loc must be at least one-dimensional.",
+                            position)
+    n = loc.shape[-1]
+    if w.ndim < 2 or w.shape[-2] != n or diag.shape[-1:] != (n,):
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: cov_factor must be a batch of matrices with "
+                            f"shape {n} x m and cov_diag a batch of vectors with shape ({n},) (got "
+                            f"{fmt(w.shape)}, {fmt(diag.shape)})", position)
+    if loc.ndim != 1 or w.ndim != 2 or diag.ndim != 1:
+        raise JacValueError(f"torch.distributions.{cls}: jac reads one distribution (loc (n,), cov_factor (n, m), "
+                            f"cov_diag (n,)); got {fmt(loc.shape)}, {fmt(w.shape)}, {fmt(diag.shape)}", position)
+    op, fn = _ops(b, position)
+    zero = None
+    if validate:
+        zero = _both(b, [
+            _check(b, op("ne", loc, loc), _param_message(cls, "loc", "IndependentConstraint(Real(), 1)"), position),
+            _check(b, op("ne", w, w), _param_message(cls, "cov_factor", "IndependentConstraint(Real(), 2)"), position),
+            _check(b, _not(b, op("gt", diag, 0.0), position), _param_message(
+                cls, "cov_diag", "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)"), position)], position)
+    m = w.shape[-1]
+    wt_dinv = op("div", matrix_transpose(b, w, position, "transpose"), b.apply("reshape", diag, shape=(1, n),
+                                                                               position=position))
+    cap = op("add", fn("matmul", wt_dinv, w), b.const(np.eye(m, dtype=b.dtype), position))
+    cap_tril = _fn(b, "cholesky", cap, position=position, library="torch.linalg")
+    return Distribution(cls, {"loc": loc, "cov_factor": w, "cov_diag": diag, "_wt_dinv": wt_dinv,
+                              "_capacitance_tril": cap_tril}, (), (n,), zero, validate)
+
+
+def _lowrank_logdet(b, d: Distribution, position):
+    """2 Σ log diag(capacitance_tril) + Σ log D."""
+    op, fn = _ops(b, position)
+    return op("add", op("mul", 2.0, fn("sum", op("log", fn("diagonal", d._capacitance_tril)), -1)),
+              fn("sum", op("log", d.cov_diag), -1))
+
+
+def _eval_poly(b, y, coef, position):
+    op, _ = _ops(b, position)
+    out = coef[-1]
+    for c in reversed(coef[:-1]):
+        out = op("add", c, op("mul", y, out))
+    return out
+
+
+# PyTorch's von_mises.py coefficients (Abramowitz and Stegun 9.8.1-9.8.4)
+_I0_SMALL = (1.0, 3.5156229, 3.0899424, 1.2067492, 0.2659732, 0.360768e-1, 0.45813e-2)
+_I0_LARGE = (0.39894228, 0.1328592e-1, 0.225319e-2, -0.157565e-2, 0.916281e-2, -0.2057706e-1, 0.2635537e-1,
+             -0.1647633e-1, 0.392377e-2)
+_I1_SMALL = (0.5, 0.87890594, 0.51498869, 0.15084934, 0.2658733e-1, 0.301532e-2, 0.32411e-3)
+_I1_LARGE = (0.39894228, -0.3988024e-1, -0.362018e-2, 0.163801e-2, -0.1031555e-1, 0.2282967e-1, -0.2895312e-1,
+             0.1787654e-1, -0.420059e-2)
+
+
+def _log_bessel(b, x, order: int, position):
+    """PyTorch's _log_modified_bessel_fn: log I_order(x) for x > 0 by its polynomials (relative error ~1e-7 of the
+    true Bessel function; PyTorch's values, and its derivatives are the polynomials')."""
+    op, fn = _ops(b, position)
+    y = op("div", x, 3.75)
+    small = _eval_poly(b, op("mul", y, y), _I1_SMALL if order else _I0_SMALL, position)
+    if order:
+        small = op("mul", fn("abs", x), small)
+    small = op("log", small)
+    large = _eval_poly(b, op("div", 3.75, x), _I1_LARGE if order else _I0_LARGE, position)
+    large = op("add", op("sub", x, op("mul", 0.5, op("log", x))), op("log", large))
+    return op("where", op("lt", x, 3.75), small, large)
+
+
+def _unsqueezed(b, x, axis: int, position):
+    """``x.unsqueeze(axis)`` for a negative axis."""
+    k = x.ndim + axis + 1
+    return b.apply("reshape", x, shape=x.shape[:k] + (1,) + x.shape[k:], position=position)
+
+
+def log_prob34b(b, d: Distribution, x, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "MixtureSameFamily":
+        mix, comp = d.base
+        if x.ndim < len(d.event):
+            raise JacValueError(f"MixtureSameFamily.log_prob: PyTorch raises: the value must have at least "
+                                f"{len(d.event)} dimensions, got {fmt(x.shape)}", position)
+        lp = _log_prob(b, comp, _unsqueezed(b, x, -1 - len(d.event), position), position)
+        out = fn("logsumexp", op("add", lp, fn("log_softmax", mix.logits, -1)), -1)
+        return _checked(b, mix, out, position)
+    zero = None
+    if cls == "OneHotCategorical":
+        k = d.event[0]
+        if not x.ndim or x.shape[-1] != k:
+            raise JacValueError(f"OneHotCategorical.log_prob: PyTorch raises: the value's last axis must be the "
+                                f"event's, {k}; got shape {fmt(x.shape)}", position)
+        if d.validate:  # OneHot(): every entry 0 or 1 and the sum over the last axis 1
+            bad = op("add", fn("sum", op("mul", op("ne", x, 0.0), op("ne", x, 1.0)), -1),
+                     op("ne", fn("sum", x, -1), 1.0))
+            zero = _check(b, op("gt", bad, 0.0), _support_message(cls, "OneHot()"), position)
+        index = fn("detach", b.apply("argmax", x, axis=x.ndim - 1, position=position))
+        picked = op("eq", _unsqueezed(b, index, -1, position), b.const(np.arange(k, dtype=b.dtype), position))
+        out = fn("sum", op("where", picked, d.logits, 0.0), -1)
+    elif cls == "LowRankMultivariateNormal":
+        n = d.event[0]
+        if not x.ndim or x.shape[-1] != n:
+            raise JacValueError(f"LowRankMultivariateNormal.log_prob: the value's last axis must be the event's, {n}; "
+                                f"got shape {fmt(x.shape)}", position)
+        if d.validate:
+            zero = _check(b, op("ne", x, x), _support_message(cls, "IndependentConstraint(Real(), 1)"), position)
+        diff = op("sub", x, d.loc)
+        wt_dinv_x = fn("matmul", diff, matrix_transpose(b, d._wt_dinv, position, "transpose"))
+        term1 = fn("sum", op("div", op("pow", diff, 2.0), d.cov_diag), -1)
+        maha = op("sub", term1, _mahalanobis(b, d._capacitance_tril, wt_dinv_x, position))
+        out = op("mul", -0.5, op("add", op("add", n * math.log(2 * math.pi), _lowrank_logdet(b, d, position)), maha))
+    elif cls == "Pareto":  # transforms inverted: x1 = y / scale (log|scale|), x0 = log(x1) (x0); Exponential(alpha)
+        if d.validate:
+            zero = _check(b, _not(b, op("ge", x, d.scale), position),
+                          _support_message(cls, "GreaterThanEq(lower_bound=scale)"), position)
+        x1 = op("div", op("sub", x, 0.0), d.scale)
+        out = op("neg", fn("broadcast_to", op("log", fn("abs", d.scale)), x1.shape))
+        x0 = op("log", x1)
+        out = op("add", op("sub", out, x0), op("sub", op("log", d.alpha), op("mul", d.alpha, x0)))
+    elif cls == "Kumaraswamy":  # PowerTransform(1 / c1), AffineTransform(1, -1), PowerTransform(1 / c0) inverted
+        if d.validate:
+            inside = op("mul", op("ge", x, 0.0), op("le", x, 1.0))
+            zero = _check(b, _not(b, inside, position), _support_message(cls, _UNIT), position)
+        e1, e0 = op("reciprocal", d.concentration1), op("reciprocal", d.concentration0)
+        x2 = op("pow", x, op("div", 1.0, e1))
+        out = op("neg", op("log", fn("abs", op("div", op("mul", e1, x), x2))))
+        x1 = op("div", op("sub", x2, 1.0), -1.0)
+        x0 = op("pow", x1, op("div", 1.0, e0))
+        out = op("sub", out, op("log", fn("abs", op("div", op("mul", e0, x1), x0))))
+        out = op("add", out, op("log", op("mul", op("le", 0.0, x0), op("gt", 1.0, x0))))  # Uniform(0, 1)
+    else:  # VonMises: concentration * cos(value - loc) - log(2 pi) - log I0(concentration)
+        if d.validate:
+            zero = _check(b, op("ne", x, x), _support_message(cls, _REAL), position)
+        out = op("mul", d.concentration, op("cos", op("sub", x, d.loc)))
+        out = op("sub", op("sub", out, math.log(2 * math.pi)), _log_bessel(b, d.concentration, 0, position))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def entropy34b(b, d: Distribution, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "OneHotCategorical":
+        return _checked(b, d, _entropy(b, d.base, position), position)
+    if cls == "LowRankMultivariateNormal":  # 0.5 * (n * (1 + log(2 pi)) + log_det)
+        out = op("mul", 0.5, op("add", d.event[0] * (1.0 + math.log(2 * math.pi)), _lowrank_logdet(b, d, position)))
+    elif cls == "Pareto":  # log(scale / alpha) + (1 + 1 / alpha)
+        out = op("add", op("log", op("div", d.scale, d.alpha)), op("add", 1.0, op("reciprocal", d.alpha)))
+    elif cls == "Kumaraswamy":  # t0 + t1 * H0 - log(c1) - log(c0)
+        t1 = op("sub", 1.0, op("reciprocal", d.concentration1))
+        t0 = op("sub", 1.0, op("reciprocal", d.concentration0))
+        h0 = op("add", fn("digamma", op("add", d.concentration0, 1.0)), EULER)
+        out = op("sub", op("sub", op("add", t0, op("mul", t1, h0)), op("log", d.concentration1)),
+                 op("log", d.concentration0))
+    else:
+        raise JacValueError(f"torch.distributions.{cls}.entropy: PyTorch raises NotImplementedError", position)
+    return _checked(b, d, out, position)
+
+
+def _kumaraswamy_moment(b, c1, c0, n: float, position):
+    """PyTorch's _moments: c0 * exp(lgamma(1 + n / c1) + lgamma(c0) - lgamma(1 + n / c1 + c0))."""
+    op, fn = _ops(b, position)
+    arg1 = op("add", 1.0, op("div", n, c1))
+    log_value = op("sub", op("add", fn("lgamma", arg1), fn("lgamma", c0)), fn("lgamma", op("add", arg1, c0)))
+    return op("mul", c0, op("exp", log_value))
+
+
+def moment34b(b, d: Distribution, name: str, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "MixtureSameFamily":
+        mix, comp = d.base
+        ev = len(d.event)
+        probs = mix.probs  # PyTorch's _pad_mixture_dimensions
+        pad = 0 if len(mix.batch) == 1 else len(d.batch) - len(mix.batch)
+        probs = b.apply("reshape", probs, shape=probs.shape[:-1] + (1,) * pad + probs.shape[-1:] + (1,) * ev,
+                        position=position)
+        mean = fn("sum", op("mul", probs, _moment(b, comp, "mean", position)), -1 - ev)
+        if name == "mean":
+            return _checked(b, mix, mean, position)
+        cond_var = fn("sum", op("mul", probs, _moment(b, comp, "variance", position)), -1 - ev)
+        spread = op("pow", op("sub", _moment(b, comp, "mean", position), _unsqueezed(b, mean, -1 - ev, position)),
+                    2.0)
+        var = op("add", cond_var, fn("sum", op("mul", probs, spread), -1 - ev))
+        return _checked(b, mix, var if name == "variance" else op("sqrt", var), position)
+    if cls == "OneHotCategorical":  # probs, probs * (1 - probs)
+        var = op("mul", d.probs, op("sub", 1.0, d.probs))
+        mean = d.probs
+    elif cls == "LowRankMultivariateNormal":  # W.pow(2).sum(-1) + D
+        mean = d.loc
+        var = op("add", fn("sum", op("pow", d.cov_factor, 2.0), -1), d.cov_diag)
+    elif cls == "Pareto":
+        a = fn("clamp", d.alpha, 1.0)
+        mean = op("div", op("mul", a, d.scale), op("sub", a, 1.0))
+        a = fn("clamp", d.alpha, 2.0)
+        var = op("div", op("mul", op("pow", d.scale, 2.0), a), op("mul", op("pow", op("sub", a, 1.0), 2.0),
+                                                                   op("sub", a, 2.0)))
+    elif cls == "Kumaraswamy":
+        mean = _kumaraswamy_moment(b, d.concentration1, d.concentration0, 1.0, position)
+        var = op("sub", _kumaraswamy_moment(b, d.concentration1, d.concentration0, 2.0, position),
+                 op("pow", mean, 2.0))
+    else:  # VonMises: loc; 1 - exp(log I1 - log I0)
+        mean = d.loc
+        var = op("sub", 1.0, op("exp", op("sub", _log_bessel(b, d.concentration, 1, position),
+                                                _log_bessel(b, d.concentration, 0, position))))
+    out = mean if name == "mean" else var if name == "variance" else op("sqrt", var)
+    return _checked(b, d, out, position)
+
+
+def cdf34b(b, d: Distribution, x, position, inverse: bool):
+    op, fn = _ops(b, position)
+    name = "icdf" if inverse else "cdf"
+    if d.cls == "MixtureSameFamily" and not inverse:  # sum(component cdf of the value unsqueezed * probs, -1)
+        mix, comp = d.base
+        out = fn("sum", op("mul", _cdf(b, comp, _unsqueezed(b, x, -1 - len(d.event), position), position, False),
+                           mix.probs), -1)
+        return _checked(b, mix, out, position)
+    if d.cls in ("Pareto", "Kumaraswamy"):
+        return transformed_cdf(b, d, x, position, inverse)
+    raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError", position)
+
+
+# TransformedDistribution's cdf / icdf (Gumbel, Weibull, Pareto, Kumaraswamy): the value through the transforms
+# inverted, the base's cdf (its support checked, as PyTorch checks the base's only), then PyTorch's
+# _monotonize_cdf (sign * (value - 0.5) + 0.5 where a transform's sign is a tensor); icdf the other way round.
+# A transform: ("exp",), ("log",) (ExpTransform().inv), ("affine", loc, scale), ("power", exponent); the scale a
+# Python number or a tracer, as PyTorch holds it (its sign an int or a tensor).
+
+def _transforms(b, d: Distribution, position):
+    """``d``'s base ((kind, params...)) and transforms, as its PyTorch constructor makes them."""
+    op, _ = _ops(b, position)
+
+    def full(value):
+        return _fn(b, "broadcast_to", b.const(np.asarray(value, dtype=b.dtype), position), d.batch,
+                   position=position)
+    if d.cls == "Gumbel":
+        finfo = np.finfo(b.dtype)
+        return (("uniform", full(finfo.tiny), full(1 - finfo.eps)),
+                [("log",), ("affine", 0.0, op("neg", full(1.0))), ("log",), ("affine", d.loc, op("neg", d.scale))])
+    if d.cls == "Weibull":
+        return ("exponential", full(1.0)), [("power", op("reciprocal", d.concentration)), ("affine", 0.0, d.scale)]
+    if d.cls == "Pareto":
+        return ("exponential", d.alpha), [("exp",), ("affine", 0.0, d.scale)]
+    return (("uniform", full(0.0), full(1.0)),  # Kumaraswamy
+            [("power", op("reciprocal", d.concentration0)), ("affine", 1.0, -1.0),
+             ("power", op("reciprocal", d.concentration1))])
+
+
+def _transform(b, t, x, position, inverse: bool):
+    op, _ = _ops(b, position)
+    kind = t[0]
+    if kind in ("exp", "log"):
+        return op("exp" if (kind == "exp") != inverse else "log", x)
+    if kind == "affine":  # loc + scale * x; (y - loc) / scale
+        return op("div", op("sub", x, t[1]), t[2]) if inverse else op("add", t[1], op("mul", t[2], x))
+    return op("pow", x, op("div", 1.0, t[1]) if inverse else t[1])  # power
+
+
+def _monotonized(b, transforms, value, position):
+    op, _ = _ops(b, position)
+    sign = 1
+    for t in transforms:
+        s = t[2] if t[0] == "affine" else t[1] if t[0] == "power" else 1
+        if isinstance(s, Tracer):
+            s = op("sign", s)
+        elif t[0] == "affine":
+            s = 1 if s > 0 else -1 if s < 0 else 0
+        sign = op("mul", sign, s) if isinstance(sign, Tracer) or isinstance(s, Tracer) else sign * s
+    if not isinstance(sign, Tracer) and sign == 1:
+        return value
+    return op("add", op("mul", sign, op("sub", value, 0.5)), 0.5)
+
+
+def transformed_cdf(b, d: Distribution, x, position, inverse: bool):
+    op, fn = _ops(b, position)
+    (kind, *params), transforms = _transforms(b, d, position)
+    if inverse:
+        p = _monotonized(b, transforms, x, position)
+        if kind == "uniform":  # value * (high - low) + low
+            value = op("add", op("mul", p, op("sub", params[1], params[0])), params[0])
+        else:  # -log1p(-value) / rate
+            value = op("div", op("neg", op("log1p", op("neg", p))), params[0])
+        for t in transforms:
+            value = _transform(b, t, value, position, False)
+        return _checked(b, d, value, position)
+    value = x
+    for t in reversed(transforms):
+        value = _transform(b, t, value, position, True)
+    zero = None
+    if kind == "uniform":
+        low, high = params
+        if d.validate:  # the base Uniform's support, [low, high]
+            inside = op("mul", op("le", low, value), op("le", value, high))
+            zero = _check(b, _not(b, inside, position), _support_message("Uniform", "Interval(lower_bound=low, "
+                          "upper_bound=high)").replace(".log_prob", ".cdf") + f" (the value through {d.cls}'s "
+                          f"transforms inverted)", position)
+        out = fn("clamp", op("div", op("sub", value, low), op("sub", high, low)), 0.0, 1.0)
+    else:
+        if d.validate:
+            zero = _check(b, _not(b, op("ge", value, 0.0), position), _support_message(
+                "Exponential", "GreaterThanEq(lower_bound=0.0)").replace(".log_prob", ".cdf")
+                + f" (the value through {d.cls}'s transforms inverted)", position)
+        out = op("sub", 1.0, op("exp", op("mul", op("neg", params[0]), value)))
+    out = _monotonized(b, transforms, out, position)
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def gamma_cdf(b, d: Distribution, x, position):
+    """Gamma's and Chi2's cdf: gammainc(concentration, rate * value), the value checked (>= 0); its derivative by
+    the concentration refused, as PyTorch's gammainc has none."""
+    op, fn = _ops(b, position)
+    out = _fn(b, "gammainc", d.concentration, op("mul", d.rate, x), position=position, library="torch.special")
+    if d.validate:
+        out = op("sub", out, _check(b, _not(b, op("ge", x, 0.0), position), _support_message(
+            d.cls, "GreaterThanEq(lower_bound=0.0)").replace(".log_prob", ".cdf"), position))
+    return _checked(b, d, out, position)
+
+
+# --- kl_divergence of the other pairs torch.distributions.kl registers (session 34b) ---------------------------------
+# each formula as kl.py writes it; `result[mask] = inf` a where. PyTorch looks a pair up by the classes' MRO: Chi2 is
+# its Gamma, HalfNormal's and LogNormal's pairs are their base Normals' (_kl_halfnormal_halfnormal,
+# _kl_transformed_transformed with equal transforms).
+
+# the pairs whose divergence PyTorch gives as inf (q's support does not cover p's), by p's parameter of that shape
+_KL_INFINITE = {("Normal", q): "loc" for q in ("Beta", "Exponential", "Gamma", "Pareto", "Uniform")}
+_KL_INFINITE.update({("Laplace", q): "loc" for q in ("Beta", "Exponential", "Gamma", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Gumbel", q): "loc" for q in ("Beta", "Exponential", "Gamma", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Exponential", q): "rate" for q in ("Beta", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Gamma", q): "concentration" for q in ("Beta", "Pareto", "Uniform")})
+_KL_INFINITE.update({("Pareto", q): "scale" for q in ("Beta", "Uniform")})
+_KL_INFINITE.update({("Beta", "Pareto"): "concentration1", ("Poisson", "Bernoulli"): "rate",
+                     ("Poisson", "Binomial"): "rate", ("ContinuousBernoulli", "Pareto"): "probs"})
+_KL_INFINITE.update({(p, "ContinuousBernoulli"): param for p, param in (
+    ("Exponential", "rate"), ("Gamma", "concentration"), ("Gumbel", "loc"), ("Laplace", "loc"), ("Normal", "loc"),
+    ("Pareto", "scale"))})
+_KL_SAME = ("Bernoulli", "Binomial", "Cauchy", "Dirichlet", "Geometric", "Gumbel", "HalfNormal", "Independent",
+            "Laplace", "LogNormal", "OneHotCategorical", "Pareto", "LowRankMultivariateNormal", "ContinuousBernoulli")
+_KL_MIXED = (("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Gumbel", "Normal"),
+             ("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
+             ("Exponential", "Gamma"), ("Exponential", "Gumbel"), ("Exponential", "Normal"), ("Gamma", "Exponential"),
+             ("Gamma", "Gumbel"), ("Gamma", "Normal"), ("Pareto", "Exponential"), ("Pareto", "Gamma"),
+             ("Pareto", "Normal"), ("Uniform", "Beta"), ("Uniform", "Exponential"), ("Uniform", "Gamma"),
+             ("Uniform", "Gumbel"), ("Uniform", "Normal"), ("Uniform", "Pareto"), ("Bernoulli", "Poisson"),
+             ("ContinuousBernoulli", "Exponential"), ("ContinuousBernoulli", "Normal"),
+             ("ContinuousBernoulli", "Uniform"), ("Beta", "ContinuousBernoulli"), ("Uniform", "ContinuousBernoulli"))
+KL_READ = ("Normal, Categorical, MultivariateNormal, Exponential, Gamma (Chi2), Beta, Poisson, Uniform, "
+           + ", ".join(_KL_SAME) + " with their own class; " + ", ".join(f"{p}–{q}" for p, q in _KL_MIXED)
+           + " and the pairs PyTorch gives as inf (Normal–Gamma, …)")
+
+
+def kl34b(b, p: Distribution, q: Distribution, position):
+    pc, qc = ("Gamma" if d.cls == "Chi2" else d.cls for d in (p, q))
+    if pc == qc and pc in ("Gamma",) + _KL_PAIRS:
+        return _simple_kl(b, p, q, position)
+    if (pc, qc) in _KL_INFINITE:
+        shape = p.params[_KL_INFINITE[(pc, qc)]].shape
+        return b.const(np.full(shape, np.inf, dtype=b.dtype), position)
+    if pc == qc and pc in _KL_SAME:
+        return _kl_same(b, p, q, position)
+    if (pc, qc) in _KL_MIXED:
+        return _kl_mixed(b, pc, qc, p, q, position)
+    why = "PyTorch registers it, jac does not read it" if (pc, qc) in _KL_PAIRS_ELSEWHERE else \
+        "PyTorch raises NotImplementedError"
+    raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac ({why}); jac reads "
+                        f"{KL_READ}", position)
+
+
+# pairs PyTorch registers that jac does not read (LowRank–MVN, the transformed ones whose
+# transforms must be equal: Weibull, Kumaraswamy)
+_KL_PAIRS_ELSEWHERE = (("LowRankMultivariateNormal", "MultivariateNormal"),
+                       ("MultivariateNormal", "LowRankMultivariateNormal"), ("Weibull", "Weibull"),
+                       ("Kumaraswamy", "Kumaraswamy"))
+
+
+def _x_log_x(b, t, position):
+    op, _ = _ops(b, position)
+    return op("mul", t, op("log", t))
+
+
+def _kl_same(b, p: Distribution, q: Distribution, position):
+    op, fn = _ops(b, position)
+    cls = p.cls
+    if cls == "LogNormal":  # its base Normals' (the transforms, ExpTransform, equal)
+        return _kl_normal(b, p.loc, p.scale, q.loc, q.scale, position)
+    if cls == "HalfNormal":  # Normal(0, scale)'s
+        return _kl_normal(b, 0.0, p.scale, 0.0, q.scale, position)
+    if cls == "OneHotCategorical":
+        return _kl_categorical(b, p, q, position)
+    if cls == "ContinuousBernoulli":
+        t1 = op("mul", _cb_mean(b, p, position), op("sub", p.logits, q.logits))
+        t2 = op("add", _cb_log_norm(b, p, position), op("log1p", op("neg", p.probs)))
+        t3 = op("sub", op("neg", _cb_log_norm(b, q, position)), op("log1p", op("neg", q.probs)))
+        return op("add", op("add", t1, t2), t3)
+    if cls == "Independent":
+        (pb, pk), (qb, qk) = p.base, q.base
+        if pk != qk:
+            raise JacValueError("torch.distributions.kl_divergence(Independent, Independent): PyTorch raises "
+                                "NotImplementedError (the reinterpreted_batch_ndims differ)", position)
+        out = _kl_divergence(b, [pb, qb], {}, position)
+        return fn("sum", out, tuple(range(-pk, 0))) if pk else out
+    if cls == "Bernoulli":
+        def softplus(x):
+            return _fn(b, "softplus", x, position=position, library="torch")
+        t1 = op("mul", p.probs, op("sub", softplus(op("neg", q.logits)), softplus(op("neg", p.logits))))
+        t1 = op("where", op("eq", p.probs, 0.0), 0.0, op("where", op("eq", q.probs, 0.0), math.inf, t1))
+        t2 = op("mul", op("sub", 1.0, p.probs), op("sub", softplus(q.logits), softplus(p.logits)))
+        t2 = op("where", op("eq", p.probs, 1.0), 0.0, op("where", op("eq", q.probs, 1.0), math.inf, t2))
+        return op("add", t1, t2)
+    if cls == "Binomial":
+        n, m = p.total_count, q.total_count
+        refuse = _check(b, op("lt", n, m), "torch.distributions.kl_divergence(Binomial, Binomial): PyTorch raises "
+                        "NotImplementedError: KL between Binomials where q.total_count > p.total_count is not "
+                        "implemented", position)
+        kl = op("mul", n, op("sub", op("add", op("mul", p.probs, op("sub", p.logits, q.logits)),
+                                       op("log1p", op("neg", p.probs))), op("log1p", op("neg", q.probs))))
+        return op("sub", op("where", op("gt", n, m), math.inf, kl), refuse)
+    if cls == "Cauchy":  # log((ps + qs)^2 + (pl - ql)^2) - log(4 ps qs)
+        t1 = op("log", op("add", op("pow", op("add", p.scale, q.scale), 2.0), op("pow", op("sub", p.loc, q.loc), 2.0)))
+        return op("sub", t1, op("log", op("mul", op("mul", 4.0, p.scale), q.scale)))
+    if cls == "Dirichlet":
+        pcn, qcn = p.concentration, q.concentration
+        sum_p, sum_q = fn("sum", pcn, -1), fn("sum", qcn, -1)
+        t1 = op("sub", fn("lgamma", sum_p), fn("lgamma", sum_q))
+        t2 = fn("sum", op("sub", fn("lgamma", pcn), fn("lgamma", qcn)), -1)
+        t4 = op("sub", fn("digamma", pcn), _unsqueezed(b, fn("digamma", sum_p), -1, position))
+        return op("add", op("sub", t1, t2), fn("sum", op("mul", op("sub", pcn, qcn), t4), -1))
+    if cls == "Geometric":  # -p.entropy() - log1p(-q.probs) / p.probs - q.logits
+        return op("sub", op("sub", op("neg", _entropy(b, p, position)), op("div", op("log1p", op("neg", q.probs)),
+                                                                              p.probs)), q.logits)
+    if cls == "Gumbel":
+        ct1, ct2, ct3 = op("div", p.scale, q.scale), op("div", q.loc, q.scale), op("div", p.loc, q.scale)
+        t1 = op("add", op("sub", op("neg", op("log", ct1)), ct2), ct3)
+        t3 = op("exp", op("sub", op("add", ct2, fn("lgamma", op("add", 1.0, ct1))), ct3))
+        return op("sub", op("add", op("add", t1, op("mul", ct1, EULER)), t3), 1 + EULER)
+    if cls == "Laplace":
+        ratio = op("div", p.scale, q.scale)
+        diff = fn("abs", op("sub", p.loc, q.loc))
+        out = op("add", op("neg", op("log", ratio)), op("div", diff, q.scale))
+        return op("sub", op("add", out, op("mul", ratio, op("exp", op("div", op("neg", diff), p.scale)))), 1.0)
+    if cls == "Pareto":
+        ratio, alpha_ratio = op("div", p.scale, q.scale), op("div", q.alpha, p.alpha)
+        out = op("add", op("mul", q.alpha, op("log", ratio)), op("neg", op("log", alpha_ratio)))
+        out = op("sub", op("add", out, alpha_ratio), 1.0)
+        return op("where", op("lt", p.scale, q.scale), math.inf, out)
+    return _kl_lowrank(b, p, q, position)
+
+
+def _kl_lowrank(b, p: Distribution, q: Distribution, position):
+    """_kl_lowrankmultivariatenormal_lowrankmultivariatenormal: 0.5 (term1 + term2 + term3 - n)."""
+    op, fn = _ops(b, position)
+    if p.event != q.event:
+        raise JacValueError("KL-divergence between two Low Rank Multivariate Normals with different event shapes "
+                            "cannot be computed (PyTorch raises)", position)
+    n = p.event[0]
+    term1 = op("sub", _lowrank_logdet(b, q, position), _lowrank_logdet(b, p, position))
+    diff = op("sub", q.loc, p.loc)
+    term3 = op("sub", fn("sum", op("div", op("pow", diff, 2.0), q.cov_diag), -1),
+               _mahalanobis(b, q._capacitance_tril, fn("matmul", q._wt_dinv, diff), position))
+    a = _fn(b, "solve_triangular", q._capacitance_tril, q._wt_dinv, upper=False, position=position,
+            library="torch.linalg")
+
+    def trace_xxt(x):
+        return fn("sum", op("pow", x, 2.0))
+    term21 = fn("sum", op("div", p.cov_diag, q.cov_diag), -1)
+    term22 = trace_xxt(op("mul", p.cov_factor, _unsqueezed(b, fn("rsqrt", q.cov_diag), -1, position)))
+    term23 = trace_xxt(op("mul", a, b.apply("reshape", op("sqrt", p.cov_diag), shape=(1, n), position=position)))
+    term24 = trace_xxt(fn("matmul", a, p.cov_factor))
+    term2 = op("sub", op("sub", op("add", term21, term22), term23), term24)
+    return op("mul", 0.5, op("sub", op("add", op("add", term1, term2), term3), float(n)))
+
+
+def _kl_mixed(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
+    op, fn = _ops(b, position)
+
+    def lg(x):
+        return fn("lgamma", x)
+    pair = (pc, qc)
+    if "ContinuousBernoulli" in pair:
+        return _kl_continuous_bernoulli(b, pc, qc, p, q, position)
+    if pair == ("Normal", "Laplace"):
+        loc_diff, ratio = op("sub", p.loc, q.loc), op("div", p.scale, q.scale)
+        lds = op("div", loc_diff, p.scale)
+        t2 = op("mul", op("mul", math.sqrt(2 / math.pi), p.scale), op("exp", op("mul", -0.5, op("pow", lds, 2.0))))
+        t3 = op("mul", loc_diff, fn("erf", op("mul", math.sqrt(0.5), lds)))
+        return op("sub", op("add", op("neg", op("log", ratio)), op("div", op("add", t2, t3), q.scale)),
+                  0.5 * (1 + math.log(0.5 * math.pi)))
+    if pair == ("Laplace", "Normal"):
+        var = op("pow", q.scale, 2.0)
+        ratio = op("div", op("pow", p.scale, 2.0), var)
+        t1 = op("mul", 0.5, op("log", op("div", op("mul", 2.0, ratio), math.pi)))
+        inner = op("add", op("sub", op("mul", 0.5, op("pow", p.loc, 2.0)), op("mul", p.loc, q.loc)),
+                   op("mul", 0.5, op("pow", q.loc, 2.0)))
+        return op("sub", op("add", op("add", op("neg", t1), ratio), op("div", inner, var)), 1.0)
+    if pair == ("Normal", "Gumbel"):
+        msr, vsr = op("div", p.loc, q.scale), op("pow", op("div", p.scale, q.scale), 2.0)
+        lsr = op("div", q.loc, q.scale)
+        t1 = op("mul", op("log", vsr), 0.5)
+        t3 = op("exp", op("add", op("add", op("neg", msr), op("mul", 0.5, vsr)), lsr))
+        out = op("add", op("add", op("neg", t1), op("sub", msr, lsr)), t3)
+        return op("sub", out, 0.5 * (1 + math.log(2 * math.pi)))
+    if pair == ("Gumbel", "Normal"):
+        ratio = op("div", p.scale, q.scale)
+        t1 = op("log", op("div", ratio, math.sqrt(2 * math.pi)))
+        t2 = op("div", op("pow", op("mul", op("mul", math.pi, ratio), 0.5), 2.0), 3.0)
+        t3 = op("mul", op("pow", op("div", op("sub", op("add", p.loc, op("mul", p.scale, EULER)), q.loc), q.scale),
+                          2.0), 0.5)
+        return op("sub", op("add", op("add", op("neg", t1), t2), t3), EULER + 1)
+    if pc == "Beta":
+        c1, c0 = p.concentration1, p.concentration0
+        neg_h = op("neg", _entropy(b, p, position))
+        if qc == "Exponential":
+            return op("add", op("sub", neg_h, op("log", q.rate)), op("mul", q.rate, op("div", c1, op("add", c1, c0))))
+        if qc == "Gamma":
+            t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
+            t3 = op("mul", op("sub", q.concentration, 1.0),
+                    op("sub", fn("digamma", c1), fn("digamma", op("add", c1, c0))))
+            t4 = op("div", op("mul", q.rate, c1), op("add", c1, c0))
+            return op("add", op("sub", op("add", neg_h, t2), t3), t4)
+        if qc == "Normal":
+            e = op("div", c1, op("add", c1, c0))
+            var = op("pow", q.scale, 2.0)
+            t2 = op("mul", 0.5, op("log", op("mul", op("mul", var, 2.0), math.pi)))
+            t3 = op("mul", op("add", op("div", op("mul", e, op("sub", 1.0, e)), op("add", op("add", c1, c0), 1.0)),
+                              op("pow", e, 2.0)), 0.5)
+            inner = op("add", op("sub", t3, op("mul", q.loc, e)), op("mul", op("pow", q.loc, 2.0), 0.5))
+            return op("add", op("add", neg_h, t2), op("div", inner, var))
+        out = op("add", neg_h, op("log", op("sub", q.high, q.low)))  # Uniform
+        return op("where", op("add", op("gt", q.low, 0.0), op("lt", q.high, 1.0)), math.inf, out)
+    if pc == "Exponential":
+        if qc == "Gamma":
+            ratio = op("div", q.rate, p.rate)
+            out = op("add", op("mul", op("neg", q.concentration), op("log", ratio)), ratio)
+            out = op("add", op("add", out, lg(q.concentration)), op("mul", q.concentration, EULER))
+            return op("sub", out, 1 + EULER)
+        if qc == "Gumbel":
+            prod, lsr = op("mul", p.rate, q.scale), op("div", q.loc, q.scale)
+            t1 = op("sub", op("log", prod), 1.0)
+            t2 = op("div", op("mul", op("exp", lsr), prod), op("add", prod, 1.0))
+            return op("add", op("add", op("sub", t1, lsr), t2), op("reciprocal", prod))
+        var, rate_sqr = op("pow", q.scale, 2.0), op("pow", p.rate, 2.0)  # Normal
+        t1 = op("mul", 0.5, op("log", op("mul", op("mul", op("mul", rate_sqr, var), 2.0), math.pi)))
+        inner = op("add", op("sub", op("reciprocal", rate_sqr), op("div", q.loc, p.rate)),
+                   op("mul", op("pow", q.loc, 2.0), 0.5))
+        return op("add", op("sub", t1, 1.0), op("div", inner, var))
+    if pc == "Gamma":
+        c = p.concentration
+        if qc == "Exponential":
+            return op("add", op("sub", op("neg", _entropy(b, p, position)), op("log", q.rate)),
+                      op("div", op("mul", q.rate, c), p.rate))
+        if qc == "Gumbel":
+            prod, lsr = op("mul", p.rate, q.scale), op("div", q.loc, q.scale)
+            t1 = op("sub", op("sub", op("mul", op("sub", c, 1.0), fn("digamma", c)), lg(c)), c)
+            t2 = op("add", op("log", prod), op("div", c, prod))
+            t3 = op("sub", op("mul", op("exp", lsr), op("pow", op("add", 1.0, op("reciprocal", prod)), op("neg", c))),
+                    lsr)
+            return op("add", op("add", t1, t2), t3)
+        var, beta_sqr = op("pow", q.scale, 2.0), op("pow", p.rate, 2.0)  # Normal
+        t1 = op("sub", op("sub", op("mul", 0.5, op("log", op("mul", op("mul", op("mul", beta_sqr, var), 2.0),
+                                                                   math.pi))), c), lg(c))
+        t2 = op("div", op("mul", 0.5, op("add", op("pow", c, 2.0), c)), beta_sqr)
+        t3 = op("div", op("mul", q.loc, c), p.rate)
+        t4 = op("mul", 0.5, op("pow", q.loc, 2.0))
+        return op("add", op("add", t1, op("mul", op("sub", c, 1.0), fn("digamma", c))),
+                  op("div", op("add", op("sub", t2, t3), t4), var))
+    if pc == "Pareto":
+        alpha, scale = p.alpha, p.scale
+        if qc == "Exponential":
+            prod = op("mul", scale, q.rate)
+            out = op("sub", op("log", op("div", alpha, prod)), op("reciprocal", alpha))
+            out = op("sub", op("add", out, op("div", op("mul", alpha, prod), op("sub", alpha, 1.0))), 1.0)
+            return op("where", op("le", alpha, 1.0), math.inf, out)
+        if qc == "Gamma":
+            common = op("add", op("log", scale), op("reciprocal", alpha))
+            t1 = op("sub", op("log", alpha), common)
+            t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
+            t3 = op("mul", op("sub", 1.0, q.concentration), common)
+            t4 = op("div", op("mul", op("mul", q.rate, alpha), scale), op("sub", alpha, 1.0))
+            out = op("sub", op("add", op("add", op("add", t1, t2), t3), t4), 1.0)
+            return op("where", op("le", alpha, 1.0), math.inf, out)
+        var = op("mul", 2.0, op("pow", q.scale, 2.0))  # Normal
+        common = op("div", scale, op("sub", alpha, 1.0))
+        t1 = op("log", op("div", op("mul", op("mul", math.sqrt(2 * math.pi), q.scale), alpha), scale))
+        t3 = op("div", op("mul", alpha, op("pow", common, 2.0)), op("sub", alpha, 2.0))
+        t4 = op("pow", op("sub", op("mul", alpha, common), q.loc), 2.0)
+        out = op("sub", op("add", op("sub", t1, op("reciprocal", alpha)), op("div", op("add", t3, t4), var)), 1.0)
+        return op("where", op("le", alpha, 2.0), math.inf, out)
+    if pc == "Uniform":
+        high, low = p.high, p.low
+        width = op("sub", high, low)
+        if qc == "Beta":
+            t1 = op("log", width)
+            t2 = op("div", op("mul", op("sub", q.concentration1, 1.0), op("sub", op("sub", _x_log_x(b, high, position),
+                                                                                 _x_log_x(b, low, position)), width)),
+                    width)
+            t3 = op("div", op("mul", op("sub", q.concentration0, 1.0), op("add", op("sub", _x_log_x(
+                b, op("sub", 1.0, high), position), _x_log_x(b, op("sub", 1.0, low), position)), width)), width)
+            t4 = op("sub", op("add", lg(q.concentration1), lg(q.concentration0)),
+                    lg(op("add", q.concentration1, q.concentration0)))
+            out = op("sub", op("sub", op("add", t3, t4), t1), t2)
+            return op("where", op("add", op("gt", high, 1.0), op("lt", low, 0.0)), math.inf, out)
+        if qc == "Exponential":
+            out = op("sub", op("div", op("mul", q.rate, op("add", high, low)), 2.0),
+                     op("log", op("mul", width, q.rate)))
+            return op("where", op("lt", low, 0.0), math.inf, out)
+        if qc == "Gamma":
+            t2 = op("sub", lg(q.concentration), op("mul", q.concentration, op("log", q.rate)))
+            t3 = op("div", op("mul", op("sub", 1.0, q.concentration), op("sub", op("sub", _x_log_x(b, high, position),
+                                                                                   _x_log_x(b, low, position)), width)),
+                    width)
+            t4 = op("div", op("mul", q.rate, op("add", high, low)), 2.0)
+            out = op("add", op("add", op("add", op("neg", op("log", width)), t2), t3), t4)
+            return op("where", op("lt", low, 0.0), math.inf, out)
+        if qc == "Gumbel":
+            common = op("div", q.scale, width)
+            hd, ld = op("div", op("sub", high, q.loc), q.scale), op("div", op("sub", low, q.loc), q.scale)
+            t1 = op("add", op("log", common), op("mul", 0.5, op("add", hd, ld)))
+            t2 = op("mul", common, op("sub", op("exp", op("neg", hd)), op("exp", op("neg", ld))))
+            return op("sub", t1, t2)
+        if qc == "Normal":
+            t1 = op("log", op("div", op("mul", math.sqrt(math.pi * 2), q.scale), width))
+            t2 = op("div", op("pow", width, 2.0), 12.0)
+            t3 = op("pow", op("div", op("sub", op("add", high, low), op("mul", 2.0, q.loc)), 2.0), 2.0)
+            return op("add", t1, op("div", op("mul", 0.5, op("add", t2, t3)), op("pow", q.scale, 2.0)))
+        t1 = op("log", op("mul", op("mul", q.alpha, op("pow", q.scale, q.alpha)), width))  # Pareto
+        t2 = op("div", op("sub", op("sub", _x_log_x(b, high, position), _x_log_x(b, low, position)), width), width)
+        out = op("sub", op("mul", t2, op("add", q.alpha, 1.0)), t1)
+        return op("where", op("lt", low, q.scale), math.inf, out)
+    # Bernoulli–Poisson: -p.entropy() - (p.probs * q.rate.log() - q.rate)
+    return op("sub", op("neg", _entropy(b, p, position)), op("sub", op("mul", p.probs, op("log", q.rate)), q.rate))
+
+
+def _kl_continuous_bernoulli(b, pc: str, qc: str, p: Distribution, q: Distribution, position):
+    """kl.py's pairs of a ContinuousBernoulli with Exponential, Normal, Uniform, Beta."""
+    op, _ = _ops(b, position)
+    neg_h = op("neg", _entropy(b, p, position))
+    if pc == "ContinuousBernoulli":
+        mean = _cb_mean(b, p, position)
+        if qc == "Exponential":  # -p.entropy() - log(q.rate) + q.rate * p.mean
+            return op("add", op("sub", neg_h, op("log", q.rate)), op("mul", q.rate, mean))
+        if qc == "Normal":
+            t2 = op("add", op("mul", 0.5, op("add", math.log(2.0 * math.pi),
+                                             op("pow", op("div", q.loc, q.scale), 2.0))),
+                    op("log", q.scale))
+            t3 = op("div", op("sub", op("add", _moment(b, p, "variance", position), op("pow", mean, 2.0)),
+                              op("mul", op("mul", 2.0, q.loc), mean)), op("mul", 2.0, op("pow", q.scale, 2.0)))
+            return op("add", op("add", neg_h, t2), t3)
+        out = op("add", neg_h, op("log", op("sub", q.high, q.low)))  # Uniform: inf where low >= 0 or high <= 1
+        return op("where", op("add", op("ge", q.low, 0.0), op("le", q.high, 1.0)), math.inf, out)
+    # Beta / Uniform against a ContinuousBernoulli: -p.entropy() - p.mean * q.logits - log1p(-q.probs) - log_norm
+    out = op("sub", op("sub", op("sub", neg_h, op("mul", _moment(b, p, "mean", position), q.logits)),
+                       op("log1p", op("neg", q.probs))), _cb_log_norm(b, q, position))
+    if pc == "Beta":
+        return out
+    return op("where", op("add", op("ge", p.high, 1.0), op("le", p.low, 0.0)), math.inf, out)
+
+
+# --- ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical (session 34b) -----------------------------------
+
+_CB_LIMS = (0.499, 0.501)
+
+
+@variant(TORCH, "ContinuousBernoulli")
+def _continuous_bernoulli(b, args, kwargs, position):
+    """torch.distributions.ContinuousBernoulli(probs=None, logits=None, lims=(0.499, 0.501)): probs clamped to
+    [eps, 1 - eps] as PyTorch holds them (checked against [0, 1] before only where validate_args is given, as
+    PyTorch), its Taylor expansions inside lims."""
+    cls = "ContinuousBernoulli"
+    a = arguments(cls, args, kwargs, {"probs": None, "logits": None, "lims": None, "validate_args": None}, position)
+    given = static(b, a["validate_args"], "validate_args", position)
+    validate = _validate(b, a, position)
+    if a["lims"] is not None and tuple(static(b, a["lims"], "lims", position)) != _CB_LIMS:
+        raise JacValueError(f"torch.distributions.{cls}: jac reads the default lims {_CB_LIMS}", position)
+    probs, logits, which = _binary_logits(b, a, cls, position, validate)
+    op, fn = _ops(b, position)
+    checks = []
+    if which == "probs":
+        if given is not None:  # PyTorch: "The parameter probs has invalid values", whatever validate_args is
+            inside = op("mul", op("ge", probs, 0.0), op("le", probs, 1.0))
+            checks.append(_check(b, _not(b, inside, position), f"torch.distributions.{cls}: PyTorch raises: The "
+                                 "parameter probs has invalid values", position))
+        probs = _clamped(b, probs, position)
+        if validate:
+            checks.append(_check(b, op("ne", probs, probs), _param_message(cls, "probs", _UNIT), position))
+        logits = _from_probs(b, probs, position)
+    else:
+        if validate:
+            checks.append(_check(b, op("ne", logits, logits), _param_message(cls, "logits", _REAL), position))
+        probs = _clamped(b, op("sigmoid", logits), position)
+    return Distribution(cls, {"probs": probs, "logits": logits}, probs.shape, (), _both(b, checks, position), validate)
+
+
+def _cb_parts(b, d: Distribution, position):
+    """(outside the unstable region, the cut probs)."""
+    op, _ = _ops(b, position)
+    outside = op("add", op("le", d.probs, _CB_LIMS[0]), op("gt", d.probs, _CB_LIMS[1]))
+    return outside, op("where", outside, d.probs, _CB_LIMS[0])
+
+
+def _cb_log_norm(b, d: Distribution, position):
+    op, _ = _ops(b, position)
+    outside, cut = _cb_parts(b, d, position)
+    below = op("where", op("le", cut, 0.5), cut, 0.0)
+    above = op("where", op("ge", cut, 0.5), cut, 1.0)
+    log_norm = op("sub", op("log", _fn(b, "abs", op("sub", op("log1p", op("neg", cut)), op("log", cut)),
+                                        position=position)),
+                  op("where", op("le", cut, 0.5), op("log1p", op("mul", -2.0, below)),
+                     op("log", op("sub", op("mul", 2.0, above), 1.0))))
+    x = op("pow", op("sub", d.probs, 0.5), 2.0)
+    taylor = op("add", math.log(2.0), op("mul", op("add", 4.0 / 3.0, op("mul", 104.0 / 45.0, x)), x))
+    return op("where", outside, log_norm, taylor)
+
+
+def _cb_mean(b, d: Distribution, position):
+    op, _ = _ops(b, position)
+    outside, cut = _cb_parts(b, d, position)
+    mus = op("add", op("div", cut, op("sub", op("mul", 2.0, cut), 1.0)),
+             op("div", 1.0, op("sub", op("log1p", op("neg", cut)), op("log", cut))))
+    x = op("sub", d.probs, 0.5)
+    taylor = op("add", 0.5, op("mul", op("add", 1.0 / 3.0, op("mul", 16.0 / 45.0, op("pow", x, 2.0))), x))
+    return op("where", outside, mus, taylor)
+
+
+def relaxed_or_cb(b, d: Distribution, name: str, x, position):
+    """log_prob / entropy / mean / variance / cdf / icdf of ContinuousBernoulli, log_prob of the relaxed ones."""
+    op, fn = _ops(b, position)
+    cls = d.cls
+    zero = None
+    if cls == "ContinuousBernoulli":
+        outside, cut = _cb_parts(b, d, position)
+        if name in ("log_prob", "cdf") and d.validate:
+            inside = op("mul", op("ge", x, 0.0), op("le", x, 1.0))
+            zero = _check(b, _not(b, inside, position), _support_message(cls, _UNIT).replace(
+                ".log_prob", f".{name}"), position)
+        if name == "log_prob":
+            logits, x = _broadcast_all(b, [d.logits, x], f"{cls}.log_prob", position)
+            out = op("add", op("neg", fn("binary_cross_entropy_with_logits", logits, x, reduction="none")),
+                     _cb_log_norm(b, d, position))
+        elif name == "cdf":
+            cdfs = op("div", op("sub", op("add", op("mul", op("pow", cut, x), op("pow", op("sub", 1.0, cut),
+                                                                                   op("sub", 1.0, x))), cut), 1.0),
+                      op("sub", op("mul", 2.0, cut), 1.0))
+            out = op("where", op("le", x, 0.0), 0.0, op("where", op("ge", x, 1.0), 1.0,
+                                                         op("where", outside, cdfs, x)))
+        elif name == "icdf":
+            num = op("sub", op("log1p", op("add", op("neg", cut), op("mul", x, op("sub", op("mul", 2.0, cut), 1.0)))),
+                     op("log1p", op("neg", cut)))
+            out = op("where", outside, op("div", num, op("sub", op("log", cut), op("log1p", op("neg", cut)))), x)
+        elif name == "entropy":
+            lp0, lp1 = op("log1p", op("neg", d.probs)), op("log", d.probs)
+            out = op("sub", op("sub", op("mul", _cb_mean(b, d, position), op("sub", lp0, lp1)),
+                               _cb_log_norm(b, d, position)), lp0)
+        elif name == "mean":
+            out = _cb_mean(b, d, position)
+        else:  # variance, stddev
+            denominator = op("pow", op("sub", 1.0, op("mul", 2.0, cut)), 2.0)
+            var = op("add", op("div", op("mul", cut, op("sub", cut, 1.0)), denominator),
+                     op("div", 1.0, op("pow", op("sub", op("log1p", op("neg", cut)), op("log", cut)), 2.0)))
+            xx = op("pow", op("sub", d.probs, 0.5), 2.0)
+            taylor = op("sub", 1.0 / 12.0, op("mul", op("sub", 1.0 / 15.0, op("mul", 128.0 / 945.0, xx)), xx))
+            out = op("where", outside, var, taylor)
+            out = out if name == "variance" else op("sqrt", out)
+    elif name != "log_prob":
+        raise JacValueError(f"torch.distributions.{cls}.{name} is not read by jac (it reads {cls}'s log_prob)",
+                            position)
+    elif cls == "RelaxedBernoulli":  # SigmoidTransform inverted, then LogitRelaxedBernoulli's log_prob
+        if d.validate:
+            inside = op("mul", op("ge", x, 0.0), op("le", x, 1.0))
+            zero = _check(b, _not(b, inside, position), _support_message(cls, _UNIT), position)
+        finfo = np.finfo(b.dtype)
+        y = fn("clamp", x, float(finfo.tiny), float(1.0 - finfo.eps))
+        t = op("sub", op("log", y), op("log1p", op("neg", y)))
+
+        def softplus(v):
+            return _fn(b, "softplus", v, position=position, library="torch")
+        out = op("sub", 0.0, op("sub", op("neg", softplus(op("neg", t))), softplus(t)))
+        logits, t = _broadcast_all(b, [d.logits, t], f"{cls}.log_prob", position)
+        diff = op("sub", logits, op("mul", t, d.temperature))
+        out = op("add", out, op("sub", op("add", op("log", d.temperature), diff),
+                                op("mul", 2.0, op("log1p", op("exp", diff)))))
+    else:  # RelaxedOneHotCategorical: ExpTransform inverted (log |det| summed over the event), ExpRelaxedCategorical
+        k = d.event[0]
+        if not x.ndim or x.shape[-1] != k:
+            raise JacValueError(f"{cls}.log_prob: the value's last axis must be the event's, {k}; got shape "
+                                f"{fmt(x.shape)}", position)
+        if d.validate:
+            mask, _ = _outside34(b, Distribution("Dirichlet", {}, (), ()), x, position)
+            zero = _check(b, mask, _support_message(cls, "Simplex()"), position)
+        t = op("log", x)
+        out = op("sub", 0.0, fn("sum", t, -1))
+        logits, t = _broadcast_all(b, [d.logits, t], f"{cls}.log_prob", position)
+        temp = d.temperature
+        log_scale = op("sub", fn("lgamma", fn("broadcast_to", b.const(np.asarray(float(k), dtype=b.dtype), position),
+                                              temp.shape)), op("mul", op("log", temp), float(-(k - 1))))
+        score = op("sub", logits, op("mul", t, _unsqueezed(b, temp, -1, position) if temp.ndim else temp))
+        score = fn("sum", op("sub", score, fn("logsumexp", score, -1, keepdims=True)), -1)
+        out = op("add", out, op("add", score, log_scale))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+@variant(TORCH, "RelaxedBernoulli")
+def _relaxed_bernoulli(b, args, kwargs, position):
+    """torch.distributions.RelaxedBernoulli(temperature, probs=None, logits=None): log_prob through its
+    SigmoidTransform and LogitRelaxedBernoulli's, as PyTorch."""
+    cls = "RelaxedBernoulli"
+    a = arguments(cls, args, kwargs, {"temperature": REQUIRED, "probs": None, "logits": None, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    temp = tensor(b, b.lift(a["temperature"]) if not isinstance(a["temperature"], Tracer) else a["temperature"], cls,
+                  position)
+    probs, logits, which = _binary_logits(b, a, cls, position, validate)
+    op, _ = _ops(b, position)
+    checks = []  # the base LogitRelaxedBernoulli's, made with the default checks
+    if which == "probs":
+        checks.append(_unit_check(b, cls, probs, position))
+        logits = _from_probs(b, probs, position)
+    else:
+        checks.append(_check(b, op("ne", logits, logits), _param_message(cls, "logits", _REAL), position))
+        probs = op("sigmoid", logits)
+    return Distribution(cls, {"temperature": temp, "probs": probs, "logits": logits}, logits.shape, (),
+                        _both(b, checks, position), validate)
+
+
+@variant(TORCH, "RelaxedOneHotCategorical")
+def _relaxed_one_hot(b, args, kwargs, position):
+    """torch.distributions.RelaxedOneHotCategorical(temperature, probs=None, logits=None): log_prob through its
+    ExpTransform and ExpRelaxedCategorical's, the Categorical made as PyTorch makes it."""
+    cls = "RelaxedOneHotCategorical"
+    a = arguments(cls, args, kwargs, {"temperature": REQUIRED, "probs": None, "logits": None, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    temp = tensor(b, b.lift(a["temperature"]) if not isinstance(a["temperature"], Tracer) else a["temperature"], cls,
+                  position)
+    cat = _categorical(b, [], {k: a[k] for k in ("probs", "logits") if a[k] is not None}, position)
+    return Distribution(cls, {"temperature": temp, **cat.params}, cat.batch, (cat.logits.shape[-1],), cat.zero,
+                        validate)
+
+
+MORE_C = ("ContinuousBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical")
+
+
+# --- scipy.stats / jax.scipy.stats: tails, inverses and the discrete cdfs (session 34b) -----------------------------
+# SciPy's rv_continuous.sf / logsf / logcdf / ppf / isf and rv_discrete.cdf / sf / logcdf around its `_sf` ... of
+# the standard distribution (the default `_logcdf` log(_cdf), `_logsf` log(_sf)), with its placement of NaN (argcheck,
+# scale <= 0, a NaN point), the edge values (1 / 0 at the support's ends, the support's bounds for q = 0, 1) and the
+# formula inside; the formula is given a point inside the support where it is not chosen (its derivative there 0).
+
+_INNER = {(0.0, math.inf): 1.0, (0.0, 1.0): 0.5, (-math.inf, math.inf): 0.0}
+
+
+def _scipy_standard_tail(b, dist: str, name: str, y, s: dict, position):
+    """SciPy's ``_sf`` / ``_logsf`` / ``_logcdf`` / ``_ppf`` / ``_isf`` / ``_cdf`` of the standard distribution."""
+    op, fn = _ops(b, position)
+
+    def sp(fname, *args):
+        return _fn(b, fname, *args, position=position, library="scipy")
+    if name == "logsf" and dist == "expon":
+        return op("neg", y)
+    if name in ("logcdf", "logsf"):  # the default: log of _cdf / _sf (logistic: log_expit)
+        return op("log", _scipy_standard_tail(b, dist, name[3:], y, s, position))
+    if dist == "expon":  # _cdf -expm1(-x), _sf exp(-x), _ppf -log1p(-q)
+        return op("neg", op("expm1", op("neg", y))) if name == "cdf" else op("exp", op("neg", y)) if name == "sf" \
+            else op("neg", op("log1p", op("neg", y)))
+    if dist == "logistic":  # _sf expit(-x), _ppf logit(q), _isf -logit(q)
+        if name == "sf":
+            return sp("expit", op("neg", y))
+        return sp("logit", y) if name == "ppf" else op("neg", sp("logit", y))
+    if dist == "uniform":  # _ppf(q) = q
+        return y
+    if dist == "cauchy":  # _sf arctan2(1, x) / pi; _cdf arctan2(1, -x) / pi; boost's quantiles
+        if name in ("sf", "cdf"):
+            return op("div", fn("arctan2", 1.0, y if name == "sf" else op("neg", y), library="numpy"), math.pi)
+        return _cauchy_quantile(b, y, name == "isf", position)
+    if dist == "gamma":
+        return sp("gammaincc" if name == "sf" else "gammainc", s["a"], y)
+    if dist == "beta":
+        return sp("betaincc" if name == "sf" else "betainc", s["a"], s["b"], y)
+    if dist == "chi2":
+        return sp("chdtrc" if name == "sf" else "chdtr", s["df"], y)
+    k = op("floor", y)  # the discrete ones
+    if dist in ("bernoulli", "binom"):
+        return sp("bdtrc" if name == "sf" else "bdtr", k, s["n"] if dist == "binom" else 1.0, s["p"])
+    if dist == "poisson":
+        return sp("pdtrc" if name == "sf" else "pdtr", k, s["mu"])
+    log1mp = op("log1p", op("neg", s["p"]))  # geom: -expm1(log1p(-p) k); exp(k log1p(-p))
+    return op("exp", op("mul", k, log1mp)) if name == "sf" else op("neg", op("expm1", op("mul", log1mp, k)))
+
+
+def _cauchy_quantile(b, q, upper: bool, position):
+    """Boost's cauchy quantile as SciPy calls it (_cauchy_ppf / _cauchy_isf with loc 0, scale 1): the smaller tail
+    P = min(q, 1 - q) read as -1 / tan(pi P), the sign by the side (0 at 1/2)."""
+    op, _ = _ops(b, position)
+    p = op("sub", 1.0, q) if upper else q
+    small = op("le", p, 0.5)
+    tail = op("where", small, p, op("sub", 1.0, p))
+    out = op("div", -1.0, op("tan", op("mul", math.pi, tail)))
+    out = op("where", small, out, op("neg", out))
+    return op("where", op("eq", p, 0.5), op("mul", op("sub", p, 0.5), math.pi), out)  # 0 there, its slope pi
+
+
+def scipy_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
+    op, _ = _ops(b, position)
+    ok = _scipy_argcheck(b, dist, s, position)
+    lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
+    if dist in DISCRETE:
+        return _scipy_discrete_tail(b, dist, name, op("sub", x, loc), s, ok, position)
+    inner = _INNER[(lo, hi)]
+    if name in ("ppf", "isf"):
+        q = x
+        cond0 = op("mul", op("mul", ok, op("gt", scale, 0.0)), op("eq", loc, loc))
+        cond = op("mul", cond0, op("mul", op("gt", q, 0.0), op("lt", q, 1.0)))
+        safe = op("where", cond, q, 0.5)
+        out = op("add", op("mul", _scipy_standard_tail(b, dist, name, safe, _safe_shapes(b, s, cond, position),
+                                                       position), scale), loc)
+        lower = op("add", op("mul", lo, scale), loc) if lo > -math.inf else -math.inf
+        upper = op("add", op("mul", hi, scale), loc) if hi < math.inf else math.inf
+        first, last = (lower, upper) if name == "ppf" else (upper, lower)
+        edges = op("where", op("mul", cond0, op("eq", q, 0.0)), first,
+                   op("where", op("mul", cond0, op("eq", q, 1.0)), last, math.nan))
+        return op("where", cond, out, edges)
+    y = op("div", op("sub", x, loc), scale)
+    cond0 = op("mul", ok, op("gt", scale, 0.0))
+    open_support = op("mul", op("gt", y, lo), op("lt", y, hi))
+    cond = op("mul", cond0, op("mul", open_support, op("gt", scale, 0.0)))
+    safe = op("where", cond, y, inner)
+    out = _scipy_standard_tail(b, dist, name, safe, _safe_shapes(b, s, cond, position), position)
+    if name == "logcdf":
+        edge, default = op("mul", cond0, op("ge", y, hi)), -math.inf
+    else:
+        edge, default = op("mul", cond0, op("le", y, lo)), 0.0 if name == "sf" else -math.inf
+    out = op("where", cond, out, op("where", edge, 1.0 if name == "sf" else 0.0, default))
+    return op("where", op("add", _not(b, cond0, position), op("ne", y, y)), math.nan, out)
+
+
+def _safe_shapes(b, s: dict, cond, position):
+    """The shape parameters where ``cond`` holds, 1 elsewhere (the formula's value there is not chosen)."""
+    return {k: b.apply("where", cond, v, 1.0, position=position) if k not in ("n",) else v for k, v in s.items()}
+
+
+def _scipy_discrete_tail(b, dist: str, name: str, k, s: dict, ok, position):
+    """rv_discrete.cdf / sf / logcdf of k - loc."""
+    op, fn = _ops(b, position)
+    lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
+    hi = s["n"] if dist == "binom" else hi
+    inside = op("mul", op("ge", k, lo), op("lt", k, hi))
+    finite = op("eq", fn("abs", k), fn("abs", k)) if name == "logcdf" else op("lt", fn("abs", k), math.inf)
+    cond = op("mul", op("mul", ok, inside), finite)
+    safe = op("where", cond, k, float(lo))
+    shapes = {key: (op("where", cond, v, 0.5) if key == "p" else op("where", cond, v, 1.0) if key == "mu" else v)
+              for key, v in s.items()}
+    value = _scipy_standard_tail(b, dist, "cdf" if name == "logcdf" else name, safe, shapes, position)
+    if name == "logcdf":
+        value = op("log", value)
+    else:
+        value = fn("clip", value, 0.0, 1.0, library="numpy")
+    bad = op("add", _not(b, ok, position), op("ne", k, k))
+    if name == "cdf":
+        out = op("where", bad, math.nan, op("where", op("ge", k, hi), 1.0, 0.0))
+    elif name == "sf":
+        out = op("where", op("mul", ok, op("lt", k, lo)), 1.0, op("where", bad, math.nan, 0.0))
+    else:  # logcdf: NaN placed first, then 0 from the support's end on, whatever the argcheck said (SciPy's order)
+        out = op("where", op("ge", k, hi), 0.0, op("where", bad, math.nan, -math.inf))
+    return op("where", cond, value, out)
+
+
+def jax_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
+    """JAX's expon / logistic / uniform tails and ppf, poisson.cdf, nbinom and betabinom as its source writes them."""
+    op, fn = _ops(b, position)
+
+    def js(fname, *args):
+        return _fn(b, fname, *args, position=position, library="jax.scipy")
+
+    def outside(q):
+        return op("add", op("ne", q, q), op("add", op("lt", q, 0.0), op("gt", q, 1.0)))
+    if dist == "expon":
+        if name == "ppf":  # where(isnan(q) | q < 0 | q > 1, nan, loc - scale * log1p(-q))
+            return op("where", outside(x), math.nan, op("sub", loc, op("mul", scale, op("log1p", op("neg", x)))))
+        logsf = op("where", op("lt", x, loc), 0.0, op("div", op("sub", loc, x), scale))
+        if name == "logsf":
+            return logsf
+        return op("exp", logsf) if name == "sf" else op("log1p", op("neg", op("exp", logsf)))  # logcdf
+    if dist == "logistic":
+        if name == "sf":
+            return js("expit", op("neg", op("div", op("sub", x, loc), scale)))
+        t = js("logit", x)
+        return op("add", op("mul", t if name == "ppf" else op("neg", t), scale), loc)
+    if dist == "uniform":  # ppf
+        return op("where", outside(x), math.nan, op("add", loc, op("mul", scale, x)))
+    if dist == "poisson":  # cdf: gammaincc(floor(1 + x), mu), 0 below 0
+        k = op("sub", x, loc)
+        return op("where", op("lt", k, 0.0), 0.0, js("gammaincc", op("floor", op("add", 1.0, k)), s["mu"]))
+    if dist == "nbinom":
+        n, p = s["n"], s["p"]
+        y = op("sub", x, loc)
+        comb = op("sub", op("sub", js("gammaln", op("add", y, n)), js("gammaln", n)), js("gammaln", op("add", y, 1.0)))
+        out = op("add", comb, op("add", js("xlogy", n, p), js("xlogy", y, op("sub", 1.0, p))))
+        return op("where", op("lt", x, loc), -math.inf, out)
+    n, a, bb = s["n"], s["a"], s["b"]  # betabinom
+    y = op("sub", op("floor", x), loc)
+    combiln = op("neg", op("add", op("log1p", n), js("betaln", op("add", op("sub", n, y), 1.0), op("add", y, 1.0))))
+    out = op("add", combiln, op("sub", js("betaln", op("add", y, a), op("add", op("sub", n, y), bb)),
+                                js("betaln", a, bb)))
+    out = op("where", op("mul", op("eq", y, 0.0), op("eq", n, 0.0)), 0.0, out)
+    bad_y = op("add", op("add", op("lt", y, op("neg", loc)), op("gt", y, n)), op("le", op("add", y, a), 0.0))
+    out = op("where", bad_y, -math.inf, out)
+    bad = op("add", op("add", op("lt", n, 0.0), op("le", a, 0.0)), op("le", bb, 0.0))
+    return op("where", bad, math.nan, out)
+
+
+def _jax_poisson_entropy(b, args, kwargs, position):
+    """jax.scipy.stats.poisson.entropy(mu, loc=0): JAX's sums of entr(pmf(k)) over k < ceil(mu + 20) (mu < 10, 35
+    terms) or k < ceil(mu + 10 sqrt(mu) + 20) (mu < 100, 250 terms), its asymptotic 0.5 log(2 pi e mu) - 1 / (12 mu)
+    beyond, 0 at mu = 0; each branch computed, the one JAX selects chosen."""
+    spelling = "jax.scipy.stats.poisson.entropy"
+    op, fn = _ops(b, position)
+    a = arguments(spelling, args, kwargs, {"mu": REQUIRED, "loc": 0.0}, position)
+    mu, loc = (tensor(b, b.lift(a[k]) if not isinstance(a[k], Tracer) else a[k], spelling, position)
+               for k in ("mu", "loc"))
+    shape = broadcast(mu.shape, loc.shape)
+    flat = b.apply("reshape", mu, shape=(1, max(1, math.prod(mu.shape))), position=position)
+
+    def summed(terms: int, upper):
+        k = b.const(np.arange(terms, dtype=b.dtype).reshape(terms, 1), position)
+        logpmf = op("sub", op("sub", _fn(b, "xlogy", k, flat, position=position, library="jax.scipy"),
+                              _fn(b, "gammaln", op("add", k, 1.0), position=position, library="jax.scipy")), flat)
+        probs = op("where", op("lt", k, fn("ceil", upper)), op("exp", logpmf), 0.0)
+        return fn("sum", _fn(b, "entr", probs, position=position, library="jax.scipy"), 0)
+    small = summed(35, op("add", flat, 20.0))
+    medium = summed(250, op("add", op("add", flat, op("mul", 10.0, op("sqrt", flat))), 20.0))
+    v = b.apply("reshape", flat, shape=(flat.shape[1],), position=position)
+    large = op("sub", op("mul", 0.5, op("log", op("mul", 2 * math.pi * math.e, v))), op("div", 1.0, op("mul", 12.0, v)))
+    out = op("where", op("eq", v, 0.0), 0.0, op("where", op("lt", v, 10.0), small,
+                                                  op("where", op("lt", v, 100.0), medium, large)))
+    out = b.apply("reshape", out, shape=mu.shape, position=position)
+    return out if out.shape == shape else fn("broadcast_to", out, shape)
+
+
+variant("jax.scipy.stats.poisson", "entropy")(_jax_poisson_entropy)
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)

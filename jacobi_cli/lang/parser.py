@@ -99,6 +99,8 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
                                 "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, LogNormal, StudentT, "
                                 "Cauchy, HalfNormal, Dirichlet, Binomial, Geometric, Gumbel, Chi2, Weibull, "
+                                "MixtureSameFamily, OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, "
+                                "VonMises, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, "
                                 "Independent and kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
                "ma": "", "stats": " (of its distributions jac reads {stats}: write another's density's formula "
