@@ -36,6 +36,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
 from .jaxnames import LAX_HINTS, LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
 from . import laxnames
 from . import laxmore
+from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynomial (their titles)
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
@@ -5160,7 +5161,8 @@ def ambiguous_message(fname: str, kind: str) -> str:
 
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
                    "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg", "scipy.integrate": "scipy.integrate",
-                   "jax.scipy.integrate": "jax.scipy.integrate", **distributions.TITLES}
+                   "jax.scipy.integrate": "jax.scipy.integrate", **distributions.TITLES,
+                   **names34.TITLES}
 
 
 _LIBRARY_HINTS = {
