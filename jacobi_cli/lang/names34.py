@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..errors import JacShapeError
+from ..errors import JacNameError, JacShapeError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, Items, JacValueError, Static, arguments, \
@@ -297,3 +297,13 @@ def _polyval(b, args, kwargs, position):
 
 LIBRARY_NAMES.update({library: frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == library)
                       for library in TITLES})
+
+
+@variant("numpy", "trapz")
+def _trapz_removed(b, args, kwargs, position):
+    """np.trapz: refused as the NumPy jac runs (2.4) and JAX (0.10) refuse it, naming np.trapezoid (the same rule)."""
+    written = b.call or "np.trapz"
+    module = "jax.numpy" if written.startswith(("jnp.", "jax.")) else "numpy"
+    raise JacNameError(f"{written}: module '{module}' has no attribute 'trapz' (NumPy removed it in 2.4, deprecated "
+                       f"since 2.0; JAX removed jnp.trapz too): write {written[:-len('trapz')]}trapezoid(y, x=None, "
+                       f"dx=1.0, axis=-1), the same trapezoidal rule", position)
