@@ -11,8 +11,11 @@ imported), each read as its library computes it and lowered onto jac's functions
   NumPy's own call on the element numbers, so the axis order is NumPy's; NumPy's result is a read-only view, and the
   parser refuses a write into it as NumPy raises (``parser._read_only``).
 - ``numpy.polynomial``'s Gauss rules ``legendre.leggauss``, ``hermite.hermgauss``, ``laguerre.laggauss``,
-  ``hermite_e.hermegauss`` of a constant degree: NumPy's own nodes and weights, constants of the graph; and
-  ``numpy.polynomial.polynomial.polyval(x, c, tensor=True)``, NumPy's Horner loop (coefficients lowest first).
+  ``hermite_e.hermegauss``, ``chebyshev.chebgauss`` of a constant degree: NumPy's own nodes and weights, constants
+  of the graph; and
+  ``numpy.polynomial.polynomial.polyval(x, c, tensor=True)``, NumPy's Horner loop (coefficients lowest first);
+  ``np.polynomial.Polynomial(c)`` (an object) refused, naming polyval.
+- ``np.trapz`` / ``jnp.trapz``: refused as NumPy 2.4 and JAX 0.10 have no such name, naming ``trapezoid``.
 """
 
 from __future__ import annotations
@@ -25,18 +28,20 @@ from ..errors import JacNameError, JacShapeError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, Items, JacValueError, Static, arguments, \
-    static, static_ints, tensor, variant, _concat, _concrete, _vector_norm
-from .jaxnames import LIBRARY_NAMES
+    static, static_ints, tensor, variant, _checked, _concat, _concrete, _vector_norm
+from .jaxnames import LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
 
 DISTANCE = "scipy.spatial.distance"
 STRIDE_TRICKS = "numpy.lib.stride_tricks"
 POLYNOMIAL = "numpy.polynomial"
-_GAUSS = {"legendre": "leggauss", "hermite": "hermgauss", "laguerre": "laggauss", "hermite_e": "hermegauss"}
+_GAUSS = {"legendre": "leggauss", "hermite": "hermgauss", "laguerre": "laggauss", "hermite_e": "hermegauss",
+          "chebyshev": "chebgauss"}
 # the library of each module path written (np. and numpy. alike), as functions.LIBRARIES holds them
 _PATHS = {DISTANCE: DISTANCE, "np.lib.stride_tricks": STRIDE_TRICKS, STRIDE_TRICKS: STRIDE_TRICKS}
 for _sub in (*_GAUSS, "polynomial"):
     for _root in ("np", "numpy"):
         _PATHS[f"{_root}.polynomial.{_sub}"] = f"{POLYNOMIAL}.{_sub}"
+_PATHS.update({"np.polynomial": POLYNOMIAL, POLYNOMIAL: POLYNOMIAL})  # its Polynomial: refused, naming polyval
 MODULES.update(_PATHS)
 LIBRARIES.update(_PATHS)
 # each library's title in messages (parser._LIBRARY_TITLES)
@@ -127,6 +132,7 @@ def _pdist(b, args, kwargs, position):
     if m < 2:  # SciPy: an empty vector
         return b.const(np.zeros((0,), dtype=b.dtype), position)
     first, second = np.triu_indices(m, 1)
+    _checked(b, (len(first), x.shape[1]), fname, position)
     u, v = (b.apply("getitem", x, index=(rows,), position=position) for rows in (first, second))
     return _distances(b, u, v, metric, p, position)
 
@@ -143,6 +149,7 @@ def _cdist(b, args, kwargs, position):
     if xa.shape[1] != xb.shape[1]:
         raise JacShapeError(f"{fname}: XA and XB must have the same number of columns (i.e. feature dimension), "
                             f"got {fmt(xa.shape)} and {fmt(xb.shape)}", position)
+    _checked(b, (xa.shape[0], xb.shape[0], xa.shape[1]), fname, position)
     u = b.apply("reshape", xa, shape=(xa.shape[0], 1, xa.shape[1]), position=position)
     v = b.apply("reshape", xb, shape=(1,) + tuple(xb.shape), position=position)
     return _distances(b, u, v, metric, p, position)
@@ -239,6 +246,7 @@ def _sliding_window_view(b, args, kwargs, position):
         at = np.lib.stride_tricks.sliding_window_view(numbers, window, axis=axis)
     except (ValueError, TypeError, np.exceptions.AxisError) as err:  # NumPy's own refusals, its words
         raise JacValueError(f"{fname}: NumPy raises: {err}", position) from None
+    _checked(b, at.shape, fname, position)
     flat = b.apply("reshape", x, shape=(numbers.size,), position=position)
     if at.size == 0:
         return b.const(np.zeros(at.shape, dtype=b.dtype), position)
@@ -264,6 +272,14 @@ def _gauss(module: str, name: str):
                       b.const(np.asarray(weights).astype(b.dtype), position)])
     lower.__doc__ = (f"{fname}(deg): the Gauss quadrature rule's nodes and weights, NumPy's own values, constants")
     return lower
+
+
+@variant(POLYNOMIAL, "Polynomial")
+def _polynomial_class(b, args, kwargs, position):
+    """np.polynomial.Polynomial(c): refused (a polynomial object), naming polyval."""
+    raise JacValueError("np.polynomial.Polynomial(c) makes a polynomial object, which jac does not read: write its "
+                        "value at x as np.polynomial.polynomial.polyval(x, c) (the coefficients lowest first)",
+                        position)
 
 
 for _module, _name in _GAUSS.items():
@@ -297,6 +313,11 @@ def _polyval(b, args, kwargs, position):
 
 LIBRARY_NAMES.update({library: frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == library)
                       for library in TITLES})
+LIBRARY_REFUSED[POLYNOMIAL] = frozenset({"Polynomial"})
+_ENDINGS = {STRIDE_TRICKS: " (PyTorch's windows: x.unfold(dim, size, step))",
+            POLYNOMIAL: " (a power series: np.polynomial.polynomial.polyval, np.polyval)"}
+LIBRARY_ENDINGS.update({library: "NumPy's functions" + _ENDINGS.get(library, _ENDINGS[POLYNOMIAL] if library.startswith(
+    POLYNOMIAL) else "") for library in TITLES})
 
 
 @variant("numpy", "trapz")

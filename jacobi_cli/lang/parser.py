@@ -5200,7 +5200,8 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
     typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(_LIBRARY_TITLES[lib], fname) \
         else ""  # Normla
     if len(read) <= _LISTED:
-        what = ", ".join(read) + (f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
+        what = (", ".join(read) or "no function of it") + (
+            f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
     else:
         near = difflib.get_close_matches(fname, read, n=3, cutoff=0.6)
         what = f"{len(read)} functions, listed in docs/expressions.md" + (
