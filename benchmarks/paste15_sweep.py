@@ -338,7 +338,6 @@ NUMPY = [
     S("np.percentile(x, 90)", "numpy", x=X5),
     S("np.linalg.matrix_power(A, 3)", "numpy", A=A33),
     S("np.kron(x, y)", "numpy", x=X3, y=Y3),
-    S("np.trapz(y, x)", "numpy", ref="np.trapezoid(y, x)", x=np.sort(X5), y=n(5)),
     S("np.trapezoid(y, x)", "numpy", x=np.sort(X5), y=n(5)),
 ]
 

@@ -690,7 +690,7 @@ KNOWN = {  # snippet -> why its class is not a defect (each checked by hand, 202
                     "derivative (central differences agree)",
     "np.linalg.eigh(S)[0]": "NumPy reads the lower triangle; jac the symmetric part, as PyTorch (documented)",
     "np.flatnonzero(x) * 1.0": "central differences change the output's length; the value is NumPy's",
-    "np.trapz(x, dx=0.5)": "NumPy 2 removed np.trapz; jac keeps the old name",
+    "np.trapz(x, dx=0.5)": "NumPy 2.4 removed np.trapz; jac refuses it as NumPy 2.4 and JAX 0.10 do, naming np.trapezoid (session 34)",
     "torch.special.zeta(x, q)": "refused by x: PyTorch has no derivative there either",
     "x.chunk(3, dim=1)[2]": "chunk of 4 into 3 gives 2 pieces in PyTorch too (an IndexError there)",
     "np.interp(x, xp, fp)": "knots bound as an input are refused (documented)",

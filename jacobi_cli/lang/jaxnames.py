@@ -425,7 +425,7 @@ LIBRARY_NAMES = {
     "scipy.linalg": SCIPY_LINALG,
     "scipy.integrate": frozenset({"trapezoid", "cumulative_trapezoid"}),  # session 34b: lang/functions.py
     "jax.scipy.integrate": frozenset({"trapezoid"}),
-}
+}  # lang/names34.py adds scipy.spatial.distance, numpy.lib.stride_tricks and numpy.polynomial's modules
 # Of LIBRARY_NAMES, those jac refuses when called, each saying why: a message names them apart from those it reads
 LIBRARY_REFUSED = {"scipy.linalg": frozenset(REFUSED), "jax.scipy.linalg": frozenset(JAX_REFUSED)}
 # What to write a name of a library with when jac lacks it, besides what jac reads of that library: its own kin

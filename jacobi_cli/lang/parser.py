@@ -36,6 +36,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
 from .jaxnames import LAX_HINTS, LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
 from . import laxnames
 from . import laxmore
+from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynomial (their titles)
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
@@ -2125,6 +2126,9 @@ class _Lowering:
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
+            made = None if fresh else _read_only(stmt.value, self.memory.read_only)
+            if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it
+                self.memory.read_only[target] = made
             if not fresh and self.memory.tokens.get(root) and type(value) is Tracer \
                     and not any(isinstance(t, tuple) for t in self.memory.tokens[root]):
                 # v = y[:2] of y = x.clone(): y's buffers alone (clone returns x's node, which the walk reached)
@@ -5165,7 +5169,8 @@ def ambiguous_message(fname: str, kind: str) -> str:
 
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
                    "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg", "scipy.integrate": "scipy.integrate",
-                   "jax.scipy.integrate": "jax.scipy.integrate", **distributions.TITLES}
+                   "jax.scipy.integrate": "jax.scipy.integrate", **distributions.TITLES,
+                   **names34.TITLES}
 
 
 _LIBRARY_HINTS = {
@@ -5200,7 +5205,8 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
     typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(_LIBRARY_TITLES[lib], fname) \
         else ""  # Normla
     if len(read) <= _LISTED:
-        what = ", ".join(read) + (f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
+        what = (", ".join(read) or "no function of it") + (
+            f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
     else:
         near = difflib.get_close_matches(fname, read, n=3, cutoff=0.6)
         what = f"{len(read)} functions, listed in docs/expressions.md" + (
@@ -5789,7 +5795,32 @@ _VIEW_CALLS = frozenset({
     "reshape", "view", "view_as", "transpose", "permute", "t", "ravel", "flatten", "unflatten", "squeeze",
     "unsqueeze", "expand", "expand_as", "broadcast_to", "narrow", "select", "diagonal", "swapaxes", "swapdims",
     "movedim", "moveaxis", "rollaxis", "adjoint", "unfold", "as_strided", "detach",
-    "atleast_1d", "atleast_2d", "atleast_3d", "expand_dims", "matrix_transpose"})
+    "atleast_1d", "atleast_2d", "atleast_3d", "expand_dims", "matrix_transpose", "sliding_window_view"})
+
+
+_READ_ONLY_CALLS = frozenset({"sliding_window_view"})  # NumPy's views that refuse a write (lang/names34.py)
+
+
+def _read_only(node: ast.expr, read_only: dict):
+    """The call a read-only view is made by (``sliding_window_view(x, 3)``), where ``node`` is one or a view of one
+    (``w[0]``, ``w.T``, ``w.reshape(...)`` of a read-only ``w``), else None."""
+    while True:
+        if isinstance(node, ast.Subscript) or isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in _READ_ONLY_CALLS:
+            return f"{node.func.attr}(...)"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _VIEW_CALLS:
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id in MODULES or isinstance(owner, ast.Attribute) \
+                    and ast.unparse(owner) in MODULES:
+                if not node.args:
+                    return None
+                node = node.args[0]
+            else:
+                node = owner
+        else:
+            return read_only.get(node.id) if isinstance(node, ast.Name) else None
 
 
 def _view_root(node: ast.expr):

@@ -488,6 +488,7 @@ class Memory:
         self.b = b
         self.tokens: dict = {}
         self.by_node: dict = {}
+        self.read_only: dict = {}  # name -> the call whose read-only view it is (NumPy's sliding_window_view)
         for name, t in inputs.items():
             self.input(name, t)
 
@@ -500,6 +501,7 @@ class Memory:
         """``name = value``; ``fresh``: the expression is a copy (``x.clone()``, ``np.copy(x)``); ``alias``: the
         expression is that name (``v = a``): its buffers exactly (a copy's node is its argument's, whose buffers
         include the input's: ``a = x.clone(); v = a`` is no view of ``x``)."""
+        self.read_only.pop(name, None)
         if isinstance(value, Items):
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
@@ -550,6 +552,10 @@ class Memory:
     def check(self, name: str, what: str, position) -> None:
         """Refuse a write into ``name`` (``what``: the statement, ``y[0] = ...``) that the
         libraries would not make on a fresh array of its own."""
+        if name in self.read_only:  # w = sliding_window_view(x, 3): NumPy's view is read-only
+            raise JacValueError(f"{what}: '{name}' is a read-only view ({self.read_only[name]}): NumPy raises "
+                                "ValueError: assignment destination is read-only; write into a copy: "
+                                f"{name} = {name}.copy()", position)
         tokens = self.tokens.get(name, frozenset())
         inputs = sorted(t[1] for t in tokens if isinstance(t, tuple))
         if name in inputs:

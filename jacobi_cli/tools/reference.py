@@ -501,8 +501,8 @@ def _lookup_order(library: str) -> str:
     from ..lang.functions import FALLBACK
 
     if library in ("jax.lax", "jax.scipy.linalg", "scipy.linalg", "torch.nn", "numpy.random", "scipy.integrate",
-                   "jax.scipy.integrate") or library.startswith(
-            ("torch.distributions", "jax.scipy.stats", "scipy.stats")):
+                   "jax.scipy.integrate", "scipy.spatial.distance", "numpy.lib.stride_tricks") or library.startswith(
+            ("torch.distributions", "jax.scipy.stats", "scipy.stats", "numpy.polynomial.")):
         return "only these names: no other table"
     if library == "torch.aten":
         return "looked up first, then `torch`'s table, then the shared table"
