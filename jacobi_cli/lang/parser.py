@@ -56,6 +56,7 @@ from . import trees
 from . import imports
 from .trees import Dict, TreeDef
 from . import decorators
+from . import plain
 from . import inference
 from . import pasted
 from . import pylists
@@ -942,6 +943,8 @@ class _Lowering:
             raise JacNameError(_PRINT, self.source.at(stmt))
         if self.module_statement(stmt):  # layers.append(nn.Linear(3, 3)), model.eval()
             return
+        if "." in self.source.body and plain.statement(self, stmt):  # self.t = self.t + 1, kf.step(z) (lang/plain.py)
+            return
         on = _call_on_name(stmt)
         if on is not None and type(self.scope.get(on[0])) is Dict:  # d.update(...): refused saying why (.trees)
             trees.refuse_statement(on[1], self.source.at(stmt))
@@ -1395,7 +1398,7 @@ class _Lowering:
         if not (isinstance(stmt, ast.ClassDef) and len(stmt.bases) == 1 and not stmt.keywords
                 and isinstance(stmt.bases[0], ast.Attribute) and stmt.bases[0].attr == "Module"
                 and LIBRARIES.get(self.module_path(stmt.bases[0].value)) == "torch.nn"):
-            return False
+            return plain.declare(self, stmt)  # class Kalman:, class Base(object), @dataclass (lang/plain.py)
         if stmt.decorator_list:
             raise JacParseError(f"a decorator on class {stmt.name} is not followed", self.source.at(stmt))
         methods = {}
@@ -1437,10 +1440,12 @@ class _Lowering:
         if cls in self.making:
             raise JacValueError(f"{cls.name}.__init__ makes a {cls.name} again: a model that holds itself has no "
                                 f"end", position)
-        made = Instance(cls, prefix, self)
-        init = cls.methods.get("__init__")
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if isinstance(cls, PlainClass):  # a plain class of the text (lang/plain.py)
+            return plain.make(self, cls, args, kwargs, prefix, position)
+        made = Instance(cls, prefix, self)
+        init = cls.methods.get("__init__")
         if init is None:
             if args or kwargs:
                 raise JacValueError(f"{cls.name}() takes no arguments (it has no __init__)", position)
@@ -1480,6 +1485,8 @@ class _Lowering:
 
     def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
         """``net(x)`` (``forward``) or ``self.helper(x)`` of an instance: the method written out, ``self`` bound."""
+        if isinstance(made.cls, PlainClass):
+            return plain.call(self, made, method, args, kwargs, position)
         if method not in made.cls.methods or method == "__init__":
             raise JacNameError(f"{made.cls.name} has no method '{method}' jac can call", position)
         return self.call_function(made.cls.function(self, method), [made] + list(args), kwargs, position)
@@ -1491,7 +1498,9 @@ class _Lowering:
             if isinstance(value, (Module, Sequential)):
                 return self.call_module(value, args, kwargs, position)
             if isinstance(value, Instance):
-                return self.call_method(value, "forward", args, kwargs, position)
+                return self.call_method(value, value.cls.entry, args, kwargs, position)
+            if isinstance(made.cls, PlainClass) and not isinstance(value, (Tracer, Items, Dict, Static)):
+                return self.call_value(value, args, kwargs, position)  # self.f = f: a function it holds
             raise JacValueError(f"self.{name} of {made.cls.name} is not a module: it cannot be called", position)
         return self.call_method(made, name, args, kwargs, position)
 
@@ -4131,7 +4140,8 @@ class _Lowering:
         args = rest[: len(rest) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
         if kind == "method" and isinstance(owner, (Instance, Module, Sequential)) and fname in _MODULE_METHODS \
-                and not (isinstance(owner, Instance) and fname in owner.cls.methods):
+                and not (isinstance(owner, Instance) and (fname in owner.cls.methods
+                                                          or isinstance(owner.cls, PlainClass))):
             return self.module_method(owner, fname, args, kwargs, position)
         if kind == "method" and isinstance(owner, Sequential) and fname in owner.names:  # model.fc1(x)
             return self.call_module(owner.named(fname), args, kwargs, position)
@@ -4172,7 +4182,7 @@ class _Lowering:
     def call_module(self, module, args: list, kwargs: dict, position: int):
         """A module, a container or an instance of a model class called on ``args``."""
         if isinstance(module, Instance):
-            return self.call_method(module, "forward", args, kwargs, position)
+            return self.call_method(module, module.cls.entry, args, kwargs, position)
         if isinstance(module, Recurrent) and module.kwargs.get("mode") == "LSTM":
             args, kwargs = self.lstm_state(args, kwargs, position)
         if type(module) is Sequential and len(args) == 1 and not kwargs:  # each module as called alone: in place too
@@ -4321,6 +4331,16 @@ class _Lowering:
             args = kids[1: len(kids) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
             return distributions.method(self.b, kids[0], fname, args, kwargs, position)
+        if kind == "function" and fname == "super" and type(node.func) is ast.Name and "super" not in self.scope:
+            return plain.Super(None, None)  # super(): its method called next (plain.super_call)
+        if kind == "method" and kids and isinstance(kids[0], (plain.Super, PlainClass)):  # super().__init__(...),
+            if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):  # Kalman.make()
+                raise JacParseError("'*' and '**' unpacking in a call of a method are not supported", position)
+            if isinstance(kids[0], plain.Super):
+                return plain.super_call(self, node, kids, fname, position)
+            args = kids[1: len(kids) - len(node.keywords)]
+            kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
+            return plain.call(self, kids[0], fname, args, kwargs, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
         found = self.module_call(node, kind, fname, kids, made, position)
@@ -4548,6 +4568,9 @@ class _Lowering:
         buffer = value.buffer(self.b, node.attr, position) if isinstance(value, Module) else None
         if buffer is not None:  # bn.running_mean
             return buffer
+        if isinstance(value, (PlainClass, plain.Super)) or isinstance(value, Instance) \
+                and isinstance(value.cls, PlainClass):  # kf.F, self.t, Kalman.DIM, a @property (lang/plain.py)
+            return plain.attribute(self, value, node.attr, position)
         if isinstance(value, (Module, Sequential, Instance)) and node.attr == "training" \
                 and not (isinstance(value, Instance) and "training" in value.attributes):  # if self.training:
             return value.training
@@ -5511,6 +5534,8 @@ def _check_import(stmt, source: Source) -> None:
             continue
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
+        if path in ("dataclasses", "dataclasses.dataclass", "dataclasses.field") and bound in (None, path.split(".")[-1]):
+            continue  # @dataclass on a plain class of the text (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
                 continue
@@ -5541,7 +5566,7 @@ def _check_import(stmt, source: Source) -> None:
 _STATEMENT_WORDS = {
     ast.For: "'for' loops", ast.AsyncFor: "'for' loops", ast.While: "'while' loops", ast.If: "'if' statements",
     ast.FunctionDef: "function definitions ('def')", ast.AsyncFunctionDef: "function definitions ('def')",
-    ast.ClassDef: "class definitions ('class'), but for a subclass of nn.Module at the text's top level", ast.Import: "'import' statements",
+    ast.ClassDef: "class definitions ('class'), but at the text's top level (plain classes, @dataclass, nn.Module)", ast.Import: "'import' statements",
     ast.ImportFrom: "'from ... import' statements", ast.Return: "'return' statements", ast.Delete: "'del' statements",
     ast.Pass: "'pass' statements", ast.Break: "'break' statements", ast.Continue: "'continue' statements",
     ast.With: "'with' statements", ast.AsyncWith: "'with' statements", ast.Try: "'try' statements",
@@ -6018,6 +6043,8 @@ def _ordered_dict(node: ast.expr) -> bool:
 class ModelClass:
     """``class NAME(nn.Module)`` of the text: its methods' ``def`` nodes, written out at each call."""
 
+    entry = "forward"  # what calling an instance runs
+
     def __init__(self, name: str, methods: dict):
         self.name, self.methods = name, methods
         self.functions: dict = {}  # method -> Function, defined once (defaults lowered once, as Python does)
@@ -6027,6 +6054,22 @@ class ModelClass:
         is found by :meth:`_Lowering.call_function`)."""
         if method not in self.functions:
             self.functions[method] = lowering.define(self.methods[method], returns=method != "__init__")
+        return self.functions[method]
+
+
+class PlainClass(ModelClass):
+    """A plain class of the text (no base, ``object``, another plain class, ``@dataclass``): its methods' ``def``
+    nodes (a base's too), how each is called (``kinds``: method, static, class, property), the class that defines
+    each (``owners``, for ``super()``), its class attributes (``constants``) and dataclass ``fields`` (lang/plain.py)."""
+
+    entry = "__call__"  # what calling an instance runs
+    base = None
+    dataclass = frozen = False
+
+    def function(self, lowering, method: str) -> Function:
+        if method not in self.functions:
+            self.functions[method] = lowering.define(self.methods[method],
+                                                     returns=method not in ("__init__", "__post_init__"))
         return self.functions[method]
 
 
@@ -6041,7 +6084,7 @@ class Instance:
 
     def call(self, b, args: list, kwargs: dict, position: int):
         """The instance called (its ``forward``), held in a container (``nn.Sequential(Block(3), ...)``)."""
-        return self.lowering.call_method(self, "forward", args, kwargs, position)
+        return self.lowering.call_method(self, self.cls.entry, args, kwargs, position)
 
     def children(self) -> list:
         """Its modules, in the order ``__init__`` set them."""
