@@ -190,6 +190,8 @@ SMALL = {  # each with x = [0.3, -1.2, 2.0]
     "linked": "class Node:\n    def __init__(self, v, nxt):\n        self.v, self.nxt = v, nxt\n"
               "class End:\n    def __init__(self, v):\n        self.v = v\nn = Node(x, Node(2 * x, End(x ** 2)))\n"
               "n.v + n.nxt.v * n.nxt.nxt.v",
+    "bound_method": "class A:\n    def __init__(self, k):\n        self.k = k\n    def f(self, v):\n"
+                    "        return self.k * v\ndef twice(g, v):\n    return g(g(v))\na = A(x)\nh = a.f\nh(x) + twice(a.f, x)",
     "object_base_ann": "class B(object):\n    scale: float = 3.0\n    def __init__(self, w):\n        self.w = w\n"
                        "B(x).w * B.scale",
 }
@@ -278,7 +280,7 @@ REFUSED = {
     "field": "from dataclasses import dataclass, field\n@dataclass\nclass P:\n    a: float = field(default=1.0)\nx",
     "list_attribute": "class A:\n    def __init__(self):\n        self.h = []\na = A()\nx",
     "no_attribute": "class A:\n    pass\na = A()\na.w * x",
-    "method_value": "class A:\n    def f(self, v):\n        return v\na = A()\ng = a.f\ng(x)",
+    "unbound_method": "class A:\n    def f(self, v):\n        return v\ng = A.f\nx",
     "property_write": "class A:\n    @property\n    def p(self):\n        return 1.0\n    def set(self):\n        self.p = 2.0\n"
                       "a = A()\na.set()\nx",
     "alias_write": "v = x * 1.0\nclass A:\n    def __init__(self, x):\n        self.h = x\na = A(v)\nv[0] = 5.0\na.h",

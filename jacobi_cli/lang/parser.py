@@ -2100,7 +2100,7 @@ class _Lowering:
                 if type(value) is Dict:  # a = params['W'] then reaches the buffer the dict holds (.scatter.Memory)
                     self.memory.bind(target, Items(_held_arrays(value)), False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed, plain.BoundMethod,
                                                           derivatives.Transform, Linear)) \
                     or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
@@ -4114,6 +4114,8 @@ class _Lowering:
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
         if isinstance(fn, Function):
             return self.call_function(fn, args, kwargs, position)
+        if isinstance(fn, plain.BoundMethod):  # f = kf.predict, rk4(osc.rhs, s, h) (lang/plain.py)
+            return plain.call(self, fn.made, fn.name, args, kwargs, position)
         if isinstance(fn, (Module, Sequential, Instance)):
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
@@ -4362,7 +4364,7 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)) \
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
                 or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):

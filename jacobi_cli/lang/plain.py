@@ -44,6 +44,14 @@ class Super:
         self.owner, self.bound = owner, bound
 
 
+class BoundMethod:
+    """``kf.predict`` (or ``Cls.make``, a static or class method) read without a call: called later as the method
+    (``f = kf.predict; f(x, P)``, ``rk4(osc.rhs, s, h)``)."""
+
+    def __init__(self, made, name: str):
+        self.made, self.name = made, name
+
+
 def _decorator_name(node: ast.expr) -> str:
     return ast.unparse(node.func if isinstance(node, ast.Call) else node)
 
@@ -262,8 +270,10 @@ def attribute(lowering, value, name: str, position: int):
     if name in cls.constants:
         return cls.constants[name]
     if name in cls.methods:
-        raise JacValueError(f"{cls.name}.{name} is a method: call it ({'self' if value is not cls else cls.name}."
-                            f"{name}(...)); jac does not hold a method as a value", position)
+        if value is cls and cls.kinds.get(name) == "method":
+            raise JacValueError(f"{cls.name}.{name} is a method of its instances: call it on one (obj.{name}(...))",
+                                position)
+        return BoundMethod(value, name)
     raise JacNameError(f"'{cls.name}' object has no attribute '{name}' (set in __init__ as self.{name} = ..., a "
                        "class attribute, or a @property)", position)
 
