@@ -306,3 +306,26 @@ def test_cli_refusal_exits_2_at_the_place():
     run = subprocess.run([sys.executable, "-m", "jacobi_cli", "eval", text, "x=1"], capture_output=True, text=True)
     assert run.returncode == 2
     assert "V.__add__" in run.stderr and "Traceback" not in run.stderr and "def __add__" in run.stderr
+
+
+JAX_COUNTER = ("import jax\nimport jax.numpy as jnp\nclass M:\n    def __init__(self):\n        self.n = 0\n"
+               "    def f(self, v):\n        self.n = self.n + 1\n        return jnp.sin(v) * 2\nm = M()\n")
+
+
+@pytest.mark.parametrize("use", [
+    "y = jax.vmap(lambda v: m.f(v))(X)\ny.sum() * m.n",  # JAX traces once (n = 1); written out per row, n was 3
+    "def body(c, v):\n    return c + m.f(v).sum(), c\nc, _ = jax.lax.scan(body, 0.0, X)\nc * m.n",
+    "s = jax.lax.fori_loop(0, 3, lambda i, c: c + m.f(c), X[0])\ns.sum() * m.n",
+    "g = jax.grad(lambda v: m.f(v).sum())(X[0])\ng * m.n",
+])
+def test_state_written_inside_a_transform_is_refused(use):
+    with pytest.raises(JacError, match="inside a function a transform calls"):
+        api.evaluate(JAX_COUNTER + use, {"X": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]})
+
+
+def test_instance_made_inside_a_transform_is_its_own():
+    text = ("import jax\nimport jax.numpy as jnp\nclass Acc:\n    def __init__(self, v):\n        self.v = v\n"
+            "    def add(self, w):\n        self.v = self.v + w\ndef f(v):\n    a = Acc(v)\n    a.add(jnp.sin(v))\n"
+            "    return a.v\njax.vmap(f)(X)")
+    X = np.array([[0.1, 0.2], [0.3, 0.4]])
+    assert np.allclose(api.evaluate(text, {"X": X}), X + np.sin(X), atol=1e-14)

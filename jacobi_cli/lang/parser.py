@@ -57,6 +57,7 @@ from . import imports
 from .trees import Dict, TreeDef
 from . import decorators
 from . import plain
+from .plain import PlainClass
 from . import inference
 from . import pasted
 from . import pylists
@@ -1263,7 +1264,7 @@ class _Lowering:
         if isinstance(node, ast.Call) and self.holds_layer(node):
             return self.made_layer(node, name)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and isinstance(self.scope.get(node.func.id), ModelClass):
+                and isinstance(self.scope.get(node.func.id), (ModelClass, PlainClass)):
             return self.instance(self.scope[node.func.id], node, name)
         value = self.expression(node)
         if not isinstance(value, (Module, Sequential, Instance)):
@@ -1423,7 +1424,7 @@ class _Lowering:
             return False
         name, call = found
         call, then = _made_then(call)  # Net().to(device).double(): lang/devices.py
-        if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), ModelClass)):
+        if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), (ModelClass, PlainClass))):
             return False
         self.unbound(name, f"{name} = {call.func.id}(...) makes its parameters inputs", self.source.at(stmt))
         self.scope[name] = self.instance(self.scope[call.func.id], call, name)
@@ -1443,7 +1444,7 @@ class _Lowering:
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
         if isinstance(cls, PlainClass):  # a plain class of the text (lang/plain.py)
-            return plain.make(self, cls, args, kwargs, prefix, position)
+            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position)
         made = Instance(cls, prefix, self)
         init = cls.methods.get("__init__")
         if init is None:
@@ -1479,7 +1480,7 @@ class _Lowering:
             value, drawn = self.leaf_value(name, leaf[1], leaf[2])
             return self.new_input(name, value, self.source.at(stmt), drawn)
         if isinstance(value, ast.Call) and (self.holds_layer(value) or isinstance(value.func, ast.Name)
-                                            and isinstance(self.scope.get(value.func.id), ModelClass)):
+                                            and isinstance(self.scope.get(value.func.id), (ModelClass, PlainClass))):
             return self.module_value(value, name)
         return self.expression(value)
 
@@ -4040,7 +4041,7 @@ class _Lowering:
         ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
         return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
-            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
+            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
@@ -4169,14 +4170,15 @@ class _Lowering:
         for node in classes.elts if isinstance(classes, ast.Tuple) else [classes]:
             if isinstance(node, ast.Attribute) and LIBRARIES.get(self.module_path(node.value)) == "torch.nn":
                 found.append(node.attr)
-            elif isinstance(node, ast.Name) and isinstance(self.scope.get(node.id), ModelClass):
+            elif isinstance(node, ast.Name) and isinstance(self.scope.get(node.id), (ModelClass, PlainClass)):
                 found.append(self.scope[node.id])
             else:
                 raise JacValueError(f"isinstance(..., {ast.unparse(node)}): jac reads isinstance of a module with a "
                                     f"class of torch.nn (nn.Linear, nn.Module) or a model class of the text",
                                     self.source.at(node))
         if isinstance(value, Instance):
-            return any(of is value.cls or of == "Module" for of in found)
+            return any(of in plain.lineage(value.cls) or of == "Module" and not isinstance(value.cls, PlainClass)
+                       for of in found)
         if isinstance(value, (Module, Sequential)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
@@ -4348,7 +4350,7 @@ class _Lowering:
         found = self.module_call(node, kind, fname, kids, made, position)
         if found is not None:
             return found
-        if isinstance(called, ModelClass):  # ContrastiveLoss()(a, b): a module without parameters is a function
+        if isinstance(called, (ModelClass, PlainClass)):  # ContrastiveLoss()(a, b): a module without parameters is a function
             held = len(self.declared or ())
             made = self.instance(called, node, fname)
             if len(self.declared or ()) == held:
@@ -6056,22 +6058,6 @@ class ModelClass:
         is found by :meth:`_Lowering.call_function`)."""
         if method not in self.functions:
             self.functions[method] = lowering.define(self.methods[method], returns=method != "__init__")
-        return self.functions[method]
-
-
-class PlainClass(ModelClass):
-    """A plain class of the text (no base, ``object``, another plain class, ``@dataclass``): its methods' ``def``
-    nodes (a base's too), how each is called (``kinds``: method, static, class, property), the class that defines
-    each (``owners``, for ``super()``), its class attributes (``constants``) and dataclass ``fields`` (lang/plain.py)."""
-
-    entry = "__call__"  # what calling an instance runs
-    base = None
-    dataclass = frozen = False
-
-    def function(self, lowering, method: str) -> Function:
-        if method not in self.functions:
-            self.functions[method] = lowering.define(self.methods[method],
-                                                     returns=method not in ("__init__", "__post_init__"))
         return self.functions[method]
 
 

@@ -44,6 +44,36 @@ class Super:
         self.owner, self.bound = owner, bound
 
 
+class PlainClass:
+    """A plain class of the text: its methods' ``def`` nodes (a base's too), how each is called (``kinds``: method,
+    static, class, property), the class that defines each (``owners``, for ``super()``), its class attributes
+    (``constants``) and dataclass ``fields``; written out at each call, as the parser's ``ModelClass``."""
+
+    entry = "__call__"  # what calling an instance runs
+
+    def __init__(self, name: str, methods: dict):
+        self.name, self.methods = name, methods
+        self.functions: dict = {}  # method -> the parser's Function, defined once (defaults lowered once)
+        self.base, self.dataclass, self.frozen = None, False, False
+        self.kinds, self.owners, self.constants, self.fields = {}, {}, {}, []
+
+    def function(self, lowering, method: str):
+        """The method as a Function of ``lowering`` (one object per method and class)."""
+        if method not in self.functions:
+            self.functions[method] = lowering.define(self.methods[method],
+                                                     returns=method not in ("__init__", "__post_init__"))
+        return self.functions[method]
+
+
+def lineage(cls) -> list:
+    """``cls`` and its bases, nearest first (``isinstance(obj, Base)``)."""
+    out = []
+    while cls is not None:
+        out.append(cls)
+        cls = getattr(cls, "base", None)
+    return out
+
+
 class BoundMethod:
     """``kf.predict`` (or ``Cls.make``, a static or class method) read without a call: called later as the method
     (``f = kf.predict; f(x, P)``, ``rk4(osc.rhs, s, h)``)."""
@@ -60,8 +90,6 @@ def declare(lowering, stmt: ast.stmt) -> bool:
     """``class NAME:`` / ``class NAME(object):`` / ``class NAME(Base):`` (Base a plain class of the text) /
     ``@dataclass class NAME:`` at the text's top level: a :class:`PlainClass` bound to NAME. False for a class
     with another base (nn.Module and torch.autograd.Function are read before; the rest is refused as before)."""
-    from .parser import PlainClass
-
     if not isinstance(stmt, ast.ClassDef):
         return False
     position = lowering.source.at(stmt)
@@ -179,12 +207,11 @@ def field(lowering, cls, item: ast.AnnAssign, at: int) -> None:
     cls.fields = [(n, d) for n, d in cls.fields if n != name] + [(name, default)]
 
 
-def make(lowering, cls, args: list, kwargs: dict, prefix: str, position: int):
-    """``cls(*args, **kwargs)``: a new instance, its ``__init__`` run (a dataclass's made of its fields, then its
-    ``__post_init__``)."""
-    from .parser import Instance
-
-    made = Instance(cls, prefix, lowering)
+def make(lowering, made, args: list, kwargs: dict, position: int):
+    """``cls(*args, **kwargs)`` of ``made``, the parser's new ``Instance`` of a :class:`PlainClass`: its
+    ``__init__`` run (a dataclass's made of its fields, then its ``__post_init__``)."""
+    cls = made.cls
+    made.depth = len(lowering.sharing)  # the calls it was made inside (a transform's: its own)
     if cls.dataclass and "__init__" not in cls.methods:
         names = [n for n, _ in cls.fields]
         if len(args) > len(names):
@@ -215,8 +242,6 @@ def make(lowering, cls, args: list, kwargs: dict, prefix: str, position: int):
 def call(lowering, made, name: str, args: list, kwargs: dict, position: int, owner=None, initial: bool = False):
     """``made.name(*args)``: a method of the instance (or, ``made`` a class, a static or class method), its body
     written out with ``self`` / ``cls`` bound; ``owner``: the class whose definition to run (``super()``'s)."""
-    from .parser import PlainClass
-
     cls = made if isinstance(made, PlainClass) else made.cls
     owner = owner or cls
     if name not in owner.methods:
@@ -238,6 +263,8 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
     saved = getattr(lowering, "plain_owners", ())
     lowering.plain_owners = saved + ((defining, made),)
     initial_saved = getattr(lowering, "plain_making", ())
+    frames = getattr(lowering, "plain_frames", frozenset())
+    lowering.plain_frames = frames | {len(lowering.sharing)}  # the call's frame: a method's, no transform's
     if initial:
         lowering.plain_making = initial_saved + (made,)
     try:
@@ -245,7 +272,17 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
     finally:
         lowering.plain_owners = saved
         lowering.plain_making = initial_saved
+        lowering.plain_frames = frames
         held(lowering)
+
+
+def _in_transform(lowering, made) -> bool:
+    """Is a call of a transform (jax.vmap, lax.scan, jax.grad, a callback of the library) running, entered after
+    ``made`` was made? jac writes such a function out once per element or per step where the library traces it
+    once, so a write into the instance would happen a different number of times (and JAX's would leak a tracer)."""
+    frames = getattr(lowering, "plain_frames", frozenset())
+    return any(not frame[0] and i not in frames for i, frame in enumerate(lowering.sharing)
+               if i >= getattr(made, "depth", 0))
 
 
 def held(lowering) -> None:
@@ -258,8 +295,6 @@ def held(lowering) -> None:
 
 def attribute(lowering, value, name: str, position: int):
     """``inst.NAME`` (an attribute, a property run, a class attribute) or ``Cls.NAME`` (a class attribute)."""
-    from .parser import PlainClass
-
     if isinstance(value, Super):
         raise JacParseError(f"super().{name}: jac reads super().METHOD(...) calls", position)
     cls = value if isinstance(value, PlainClass) else value.cls
@@ -282,24 +317,29 @@ def _property(lowering, made, name: str, position: int):
     """``inst.NAME`` of a ``@property``: its body run with ``self`` bound."""
     owner = made.cls.owners[name]
     fn = owner.function(lowering, name)
-    saved = getattr(lowering, "plain_owners", ())
+    saved, frames = getattr(lowering, "plain_owners", ()), getattr(lowering, "plain_frames", frozenset())
     lowering.plain_owners = saved + ((owner, made),)
+    lowering.plain_frames = frames | {len(lowering.sharing)}
     try:
         return lowering.call_function(fn, [made], {}, position)
     finally:
         lowering.plain_owners = saved
+        lowering.plain_frames = frames
 
 
 def set_attribute(lowering, made, name: str, value, position: int, initial: bool = False) -> None:
     """``made.NAME = value``: the one object changed, so every name holding it sees the new value."""
-    from .parser import PlainClass
-
     if isinstance(made, PlainClass):
         raise JacValueError(f"{made.name}.{name} = ...: a class attribute changed at run time is not followed "
                             f"(every instance would see it); keep it on the instance (self.{name} = ...)", position)
     if made.cls.frozen and not initial and made not in getattr(lowering, "plain_making", ()):
         raise JacValueError(f"cannot assign to field '{name}' (Python's FrozenInstanceError: {made.cls.name} is a "
                             "frozen dataclass)", position)
+    if _in_transform(lowering, made):
+        raise JacValueError(f"self.{name} = ... inside a function a transform calls (jax.vmap, lax.scan, jax.grad, "
+                            f"...): the library traces it once, jac writes it out per element or step, so the "
+                            f"{made.cls.name} instance would change a different number of times; return the new value "
+                            f"from the function and assign it outside", position)
     if made.cls.kinds.get(name) == "property":
         raise JacValueError(f"{made.cls.name}.{name} is a property without a setter (Python's AttributeError)",
                             position)
@@ -324,16 +364,13 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
 
 
 def plain_instance(value) -> bool:
-    from .parser import PlainClass, Instance
-
-    return isinstance(value, Instance) and isinstance(value.cls, PlainClass)
+    """Is ``value`` the parser's ``Instance`` of a plain class?"""
+    return isinstance(getattr(value, "cls", None), PlainClass) and hasattr(value, "attributes")
 
 
 def owner_of(lowering, node: ast.expr):
     """The plain instance (or class, or ``super()``) an attribute chain written ``node`` reaches without running
     anything (``self``, ``kf``, ``self.inner``), else None."""
-    from .parser import PlainClass
-
     if isinstance(node, ast.Name):
         value = lowering.scope.get(node.id)
     elif isinstance(node, ast.Attribute):
@@ -463,7 +500,7 @@ def super_call(lowering, node: ast.Call, kids: list, fname: str, position: int):
     args = kids[1: len(kids) - len(node.keywords)]
     kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
     if fname == "__init__" and "__init__" not in defining.base.methods and defining.base.dataclass:
-        fresh = make(lowering, defining.base, args, kwargs, made.prefix, position)
+        fresh = make(lowering, type(made)(defining.base, made.prefix, lowering), args, kwargs, position)
         for key, value in fresh.attributes.items():
             set_attribute(lowering, made, key, value, position, initial=True)
         return None
