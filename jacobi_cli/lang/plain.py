@@ -17,6 +17,7 @@ import ast
 from ..errors import JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
 from .functions import Items
+from .trees import Dict
 
 _DATACLASS = ("dataclass", "dataclasses.dataclass")
 _DATACLASS_KEYWORDS = ("frozen", "eq", "repr", "order", "unsafe_hash", "init", "kw_only", "slots")
@@ -343,9 +344,11 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     if made.cls.kinds.get(name) == "property":
         raise JacValueError(f"{made.cls.name}.{name} is a property without a setter (Python's AttributeError)",
                             position)
-    if isinstance(value, Items) and value.display == "list":
-        raise JacValueError(f"self.{name} = a list: a list held by an instance (changed in place through any "
-                            "name) is not followed; hold an array (np.array / torch.stack) or a tuple", position)
+    if isinstance(value, Items) and value.display == "list" or type(value) is Dict:
+        kind = "dict" if type(value) is Dict else "list"
+        raise JacValueError(f"self.{name} = a {kind}: a {kind} held by an instance (changed in place through any "
+                            "name, the instance seeing it) is not followed; hold arrays as attributes of their own, "
+                            "or a tuple", position)
     made.attributes[name] = value
     if getattr(lowering, "plain_held", None) is None:
         lowering.plain_held, lowering.plain_keys = {}, {}
@@ -419,11 +422,13 @@ def statement(lowering, stmt: ast.stmt) -> bool:
         return False
     if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
         return True
-    if isinstance(stmt.value, (ast.List, ast.ListComp)) or isinstance(stmt.value, ast.Call) \
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "list":
-        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a list: a list held by an instance (changed in place "
-                            "through any name) is not followed; hold an array (np.array / torch.stack) or a tuple",
-                            lowering.source.at(stmt.value))
+    if isinstance(stmt.value, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in ("list", "dict"):
+        kind = "list" if isinstance(stmt.value, (ast.List, ast.ListComp)) or isinstance(stmt.value, ast.Call) \
+            and stmt.value.func.id == "list" else "dict"
+        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a {kind}: a {kind} held by an instance (changed in "
+                            "place through any name, the instance seeing it) is not followed; hold arrays as "
+                            "attributes of their own, or a tuple", lowering.source.at(stmt.value))
     targets = _targets(stmt)
     if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and isinstance(stmt.value, ast.Tuple) \
             and len(stmt.value.elts) == len(targets[0].elts) \
