@@ -192,6 +192,12 @@ SMALL = {  # each with x = [0.3, -1.2, 2.0]
               "n.v + n.nxt.v * n.nxt.nxt.v",
     "bound_method": "class A:\n    def __init__(self, k):\n        self.k = k\n    def f(self, v):\n"
                     "        return self.k * v\ndef twice(g, v):\n    return g(g(v))\na = A(x)\nh = a.f\nh(x) + twice(a.f, x)",
+    "copies": "import copy\nclass In:\n    def __init__(self, v):\n        self.v = v\nclass A:\n    def __init__(self, v):\n"
+              "        self.v, self.inner = v, In(v)\n    def bump(self):\n        self.v = self.v * 2\n"
+              "        self.inner.v = self.inner.v * 3\na = A(x)\nb = copy.copy(a)\nc = copy.deepcopy(a)\nb.bump()\n"
+              "c.bump()\na.v + 10 * a.inner.v + 100 * b.inner.v + 1000 * c.inner.v",  # a copy is no alias (was)
+    "tuple_of_instances": "class A:\n    def __init__(self, v):\n        self.v = v\n    def bump(self):\n"
+                          "        self.v = self.v * 2\nt = (A(x), A(2 * x))\nt[0].bump()\nt[0].v + t[1].v",
     "object_base_ann": "class B(object):\n    scale: float = 3.0\n    def __init__(self, w):\n        self.w = w\n"
                        "B(x).w * B.scale",
 }

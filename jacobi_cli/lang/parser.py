@@ -4239,6 +4239,8 @@ class _Lowering:
         if len(kids) != 1 or node.keywords:
             raise JacValueError(f"{ast.unparse(node.func)}() takes one argument here", self.source.at(node))
         value, memo = kids[0], {}
+        if plain.plain_instance(value):  # copy.copy(kf): a new object of its attributes (lang/plain.py)
+            return plain.copied(self, value, deep, self.source.at(node))
 
         def copy(item, top):
             if type(item) is Items and (top or deep):

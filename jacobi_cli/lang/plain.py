@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 
-from ..errors import JacNameError, JacParseError, JacValueError
+from ..errors import JacError, JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
 from .functions import Items
 from .trees import Dict
@@ -371,6 +371,21 @@ def plain_instance(value) -> bool:
     return isinstance(getattr(value, "cls", None), PlainClass) and hasattr(value, "attributes")
 
 
+def copied(lowering, made, deep: bool, position: int, memo: dict | None = None):
+    """``copy.copy(obj)`` (a new instance holding the same attribute values) or ``copy.deepcopy(obj)`` (the
+    instances it holds copied too, each once)."""
+    memo = {} if memo is None else memo
+    if id(made) in memo:
+        return memo[id(made)]
+    out = memo[id(made)] = type(made)(made.cls, made.prefix, lowering)
+    out.depth = len(lowering.sharing)
+    for key, value in made.attributes.items():
+        if deep and plain_instance(value):
+            value = copied(lowering, value, True, position, memo)
+        set_attribute(lowering, out, key, value, position, initial=True)
+    return out
+
+
 def owner_of(lowering, node: ast.expr):
     """The plain instance (or class, or ``super()``) an attribute chain written ``node`` reaches without running
     anything (``self``, ``kf``, ``self.inner``), else None."""
@@ -382,6 +397,17 @@ def owner_of(lowering, node: ast.expr):
             else None
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
         return Super(None, None)
+    elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+            and isinstance(node.value, (ast.Name, ast.Attribute, ast.Subscript)):  # t[0].bump(): read, no effect
+        base = node.value
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        if not isinstance(base, ast.Name) or base.id not in lowering.scope:
+            return None
+        try:
+            value = lowering.expression(node)
+        except JacError:
+            return None
     else:
         return None
     return value if plain_instance(value) or isinstance(value, PlainClass) else None
