@@ -335,3 +335,12 @@ def test_instance_made_inside_a_transform_is_its_own():
             "    return a.v\njax.vmap(f)(X)")
     X = np.array([[0.1, 0.2], [0.3, 0.4]])
     assert np.allclose(api.evaluate(text, {"X": X}), X + np.sin(X), atol=1e-14)
+
+
+@pytest.mark.parametrize("case", ["kalman", "stateful", "inherit"])
+def test_hessians_are_differences_of_the_jacobian(case):
+    text, env = CASES[case]
+    name = next(iter(env))
+    H = api.hessian(text, env)[(name, name)]
+    numeric = central_jacobian(lambda v: api.jacobian(text, {**env, name: v})[name], np.array(env[name], dtype=float))
+    assert np.allclose(H, numeric.reshape(H.shape), atol=1e-5)
