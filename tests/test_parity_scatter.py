@@ -244,7 +244,8 @@ def test_edge_values_bit_for_bit(expr, fn, dtype):
     ("for i in x: pass", "not a 'for' loop; end the text with the result the loop computes"),
     ("if x: x\nx", "the truth value of an array of 5 elements is ambiguous"),
     ("while x: x\nx", "the truth value of an array of 5 elements is ambiguous"),
-    ("class C: pass\nx", "not class definitions ('class')"),  # def f(x): ... is read (paste15)
+    ("def f():\n    class C: pass\n    return x\nf()", "not class definitions ('class')"),  # def f(x): ... is
+    # read (paste15), and a class at the top level (classes34)
     ("import numpy as torch; x", "an import cannot rename a module"),
     ("y = x * 2; a = y[0] = x[0]; a", "not chained assignments"),
     ("torch.scatter(x, 0, torch.tensor([1, 1]), x)", "writes element [1] more than once"),

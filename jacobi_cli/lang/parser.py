@@ -57,6 +57,8 @@ from . import trees
 from . import imports
 from .trees import Dict, TreeDef
 from . import decorators
+from . import plain
+from .plain import PlainClass
 from . import inference
 from . import pasted
 from . import pylists
@@ -945,6 +947,8 @@ class _Lowering:
             raise JacNameError(_PRINT, self.source.at(stmt))
         if self.module_statement(stmt):  # layers.append(nn.Linear(3, 3)), model.eval()
             return
+        if "." in self.source.body and plain.statement(self, stmt):  # self.t = self.t + 1, kf.step(z) (lang/plain.py)
+            return
         on = _call_on_name(stmt)
         if on is not None and type(self.scope.get(on[0])) is Dict:  # d.update(...): refused saying why (.trees)
             trees.refuse_statement(on[1], self.source.at(stmt))
@@ -1263,7 +1267,7 @@ class _Lowering:
         if isinstance(node, ast.Call) and self.holds_layer(node):
             return self.made_layer(node, name)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and isinstance(self.scope.get(node.func.id), ModelClass):
+                and isinstance(self.scope.get(node.func.id), (ModelClass, PlainClass)):
             return self.instance(self.scope[node.func.id], node, name)
         value = self.expression(node)
         if not isinstance(value, (Module, Sequential, Instance)):
@@ -1398,7 +1402,7 @@ class _Lowering:
         if not (isinstance(stmt, ast.ClassDef) and len(stmt.bases) == 1 and not stmt.keywords
                 and isinstance(stmt.bases[0], ast.Attribute) and stmt.bases[0].attr == "Module"
                 and LIBRARIES.get(self.module_path(stmt.bases[0].value)) == "torch.nn"):
-            return False
+            return plain.declare(self, stmt)  # class Kalman:, class Base(object), @dataclass (lang/plain.py)
         if stmt.decorator_list:
             raise JacParseError(f"a decorator on class {stmt.name} is not followed", self.source.at(stmt))
         methods = {}
@@ -1423,7 +1427,7 @@ class _Lowering:
             return False
         name, call = found
         call, then = _made_then(call)  # Net().to(device).double(): lang/devices.py
-        if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), ModelClass)):
+        if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), (ModelClass, PlainClass))):
             return False
         self.unbound(name, f"{name} = {call.func.id}(...) makes its parameters inputs", self.source.at(stmt))
         self.scope[name] = self.instance(self.scope[call.func.id], call, name)
@@ -1440,10 +1444,12 @@ class _Lowering:
         if cls in self.making:
             raise JacValueError(f"{cls.name}.__init__ makes a {cls.name} again: a model that holds itself has no "
                                 f"end", position)
-        made = Instance(cls, prefix, self)
-        init = cls.methods.get("__init__")
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if isinstance(cls, PlainClass):  # a plain class of the text (lang/plain.py)
+            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position)
+        made = Instance(cls, prefix, self)
+        init = cls.methods.get("__init__")
         if init is None:
             if args or kwargs:
                 raise JacValueError(f"{cls.name}() takes no arguments (it has no __init__)", position)
@@ -1477,12 +1483,14 @@ class _Lowering:
             value, drawn = self.leaf_value(name, leaf[1], leaf[2])
             return self.new_input(name, value, self.source.at(stmt), drawn)
         if isinstance(value, ast.Call) and (self.holds_layer(value) or isinstance(value.func, ast.Name)
-                                            and isinstance(self.scope.get(value.func.id), ModelClass)):
+                                            and isinstance(self.scope.get(value.func.id), (ModelClass, PlainClass))):
             return self.module_value(value, name)
         return self.expression(value)
 
     def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
         """``net(x)`` (``forward``) or ``self.helper(x)`` of an instance: the method written out, ``self`` bound."""
+        if isinstance(made.cls, PlainClass):
+            return plain.call(self, made, method, args, kwargs, position)
         if method not in made.cls.methods or method == "__init__":
             raise JacNameError(f"{made.cls.name} has no method '{method}' jac can call", position)
         return self.call_function(made.cls.function(self, method), [made] + list(args), kwargs, position)
@@ -1494,7 +1502,9 @@ class _Lowering:
             if isinstance(value, (Module, Sequential)):
                 return self.call_module(value, args, kwargs, position)
             if isinstance(value, Instance):
-                return self.call_method(value, "forward", args, kwargs, position)
+                return self.call_method(value, value.cls.entry, args, kwargs, position)
+            if isinstance(made.cls, PlainClass) and not isinstance(value, (Tracer, Items, Dict, Static)):
+                return self.call_value(value, args, kwargs, position)  # self.f = f: a function it holds
             raise JacValueError(f"self.{name} of {made.cls.name} is not a module: it cannot be called", position)
         return self.call_method(made, name, args, kwargs, position)
 
@@ -2094,7 +2104,7 @@ class _Lowering:
                 if type(value) is Dict:  # a = params['W'] then reaches the buffer the dict holds (.scatter.Memory)
                     self.memory.bind(target, Items(_held_arrays(value)), False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed, plain.BoundMethod,
                                                           derivatives.Transform, Linear)) \
                     or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
@@ -4038,7 +4048,7 @@ class _Lowering:
         ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
         return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
-            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
+            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
@@ -4112,6 +4122,8 @@ class _Lowering:
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
         if isinstance(fn, Function):
             return self.call_function(fn, args, kwargs, position)
+        if isinstance(fn, plain.BoundMethod):  # f = kf.predict, rk4(osc.rhs, s, h) (lang/plain.py)
+            return plain.call(self, fn.made, fn.name, args, kwargs, position)
         if isinstance(fn, (Module, Sequential, Instance)):
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
@@ -4138,7 +4150,8 @@ class _Lowering:
         args = rest[: len(rest) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
         if kind == "method" and isinstance(owner, (Instance, Module, Sequential)) and fname in _MODULE_METHODS \
-                and not (isinstance(owner, Instance) and fname in owner.cls.methods):
+                and not (isinstance(owner, Instance) and (fname in owner.cls.methods
+                                                          or isinstance(owner.cls, PlainClass))):
             return self.module_method(owner, fname, args, kwargs, position)
         if kind == "method" and isinstance(owner, Sequential) and fname in owner.names:  # model.fc1(x)
             return self.call_module(owner.named(fname), args, kwargs, position)
@@ -4164,14 +4177,15 @@ class _Lowering:
         for node in classes.elts if isinstance(classes, ast.Tuple) else [classes]:
             if isinstance(node, ast.Attribute) and LIBRARIES.get(self.module_path(node.value)) == "torch.nn":
                 found.append(node.attr)
-            elif isinstance(node, ast.Name) and isinstance(self.scope.get(node.id), ModelClass):
+            elif isinstance(node, ast.Name) and isinstance(self.scope.get(node.id), (ModelClass, PlainClass)):
                 found.append(self.scope[node.id])
             else:
                 raise JacValueError(f"isinstance(..., {ast.unparse(node)}): jac reads isinstance of a module with a "
                                     f"class of torch.nn (nn.Linear, nn.Module) or a model class of the text",
                                     self.source.at(node))
         if isinstance(value, Instance):
-            return any(of is value.cls or of == "Module" for of in found)
+            return any(of in plain.lineage(value.cls) or of == "Module" and not isinstance(value.cls, PlainClass)
+                       for of in found)
         if isinstance(value, (Module, Sequential)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
@@ -4179,7 +4193,7 @@ class _Lowering:
     def call_module(self, module, args: list, kwargs: dict, position: int):
         """A module, a container or an instance of a model class called on ``args``."""
         if isinstance(module, Instance):
-            return self.call_method(module, "forward", args, kwargs, position)
+            return self.call_method(module, module.cls.entry, args, kwargs, position)
         if isinstance(module, Recurrent) and module.kwargs.get("mode") == "LSTM":
             args, kwargs = self.lstm_state(args, kwargs, position)
         if type(module) is Sequential and len(args) == 1 and not kwargs:  # each module as called alone: in place too
@@ -4232,6 +4246,8 @@ class _Lowering:
         if len(kids) != 1 or node.keywords:
             raise JacValueError(f"{ast.unparse(node.func)}() takes one argument here", self.source.at(node))
         value, memo = kids[0], {}
+        if plain.plain_instance(value):  # copy.copy(kf): a new object of its attributes (lang/plain.py)
+            return plain.copied(self, value, deep, self.source.at(node))
 
         def copy(item, top):
             if type(item) is Items and (top or deep):
@@ -4328,12 +4344,22 @@ class _Lowering:
             args = kids[1: len(kids) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
             return distributions.method(self.b, kids[0], fname, args, kwargs, position)
+        if kind == "function" and fname == "super" and type(node.func) is ast.Name and "super" not in self.scope:
+            return plain.Super(None, None)  # super(): its method called next (plain.super_call)
+        if kind == "method" and kids and isinstance(kids[0], (plain.Super, PlainClass)):  # super().__init__(...),
+            if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):  # Kalman.make()
+                raise JacParseError("'*' and '**' unpacking in a call of a method are not supported", position)
+            if isinstance(kids[0], plain.Super):
+                return plain.super_call(self, node, kids, fname, position)
+            args = kids[1: len(kids) - len(node.keywords)]
+            kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
+            return plain.call(self, kids[0], fname, args, kwargs, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
         found = self.module_call(node, kind, fname, kids, made, position)
         if found is not None:
             return found
-        if isinstance(called, ModelClass):  # ContrastiveLoss()(a, b): a module without parameters is a function
+        if isinstance(called, (ModelClass, PlainClass)):  # ContrastiveLoss()(a, b): a module without parameters is a function
             held = len(self.declared or ())
             made = self.instance(called, node, fname)
             if len(self.declared or ()) == held:
@@ -4349,7 +4375,7 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)) \
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
                 or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):
@@ -4555,6 +4581,9 @@ class _Lowering:
         buffer = value.buffer(self.b, node.attr, position) if isinstance(value, Module) else None
         if buffer is not None:  # bn.running_mean
             return buffer
+        if isinstance(value, (PlainClass, plain.Super)) or isinstance(value, Instance) \
+                and isinstance(value.cls, PlainClass):  # kf.F, self.t, Kalman.DIM, a @property (lang/plain.py)
+            return plain.attribute(self, value, node.attr, position)
         if isinstance(value, (Module, Sequential, Instance)) and node.attr == "training" \
                 and not (isinstance(value, Instance) and "training" in value.attributes):  # if self.training:
             return value.training
@@ -5522,6 +5551,8 @@ def _check_import(stmt, source: Source) -> None:
             continue
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
+        if path in ("dataclasses", "dataclasses.dataclass", "dataclasses.field") and bound in (None, path.split(".")[-1]):
+            continue  # @dataclass on a plain class of the text (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
                 continue
@@ -5552,7 +5583,7 @@ def _check_import(stmt, source: Source) -> None:
 _STATEMENT_WORDS = {
     ast.For: "'for' loops", ast.AsyncFor: "'for' loops", ast.While: "'while' loops", ast.If: "'if' statements",
     ast.FunctionDef: "function definitions ('def')", ast.AsyncFunctionDef: "function definitions ('def')",
-    ast.ClassDef: "class definitions ('class'), but for a subclass of nn.Module at the text's top level", ast.Import: "'import' statements",
+    ast.ClassDef: "class definitions ('class'), but at the text's top level (plain classes, @dataclass, nn.Module)", ast.Import: "'import' statements",
     ast.ImportFrom: "'from ... import' statements", ast.Return: "'return' statements", ast.Delete: "'del' statements",
     ast.Pass: "'pass' statements", ast.Break: "'break' statements", ast.Continue: "'continue' statements",
     ast.With: "'with' statements", ast.AsyncWith: "'with' statements", ast.Try: "'try' statements",
@@ -6054,6 +6085,8 @@ def _ordered_dict(node: ast.expr) -> bool:
 class ModelClass:
     """``class NAME(nn.Module)`` of the text: its methods' ``def`` nodes, written out at each call."""
 
+    entry = "forward"  # what calling an instance runs
+
     def __init__(self, name: str, methods: dict):
         self.name, self.methods = name, methods
         self.functions: dict = {}  # method -> Function, defined once (defaults lowered once, as Python does)
@@ -6077,7 +6110,7 @@ class Instance:
 
     def call(self, b, args: list, kwargs: dict, position: int):
         """The instance called (its ``forward``), held in a container (``nn.Sequential(Block(3), ...)``)."""
-        return self.lowering.call_method(self, "forward", args, kwargs, position)
+        return self.lowering.call_method(self, self.cls.entry, args, kwargs, position)
 
     def children(self) -> list:
         """Its modules, in the order ``__init__`` set them."""

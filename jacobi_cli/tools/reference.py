@@ -143,6 +143,17 @@ names on this page are known.
   (`ContrastiveLoss(margin=2.0)(a, b, y)`). Elsewhere a module with parameters, and those with
   other parameters (`nn.Transformer`, `nn.EmbeddingBag`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`).
+- Plain Python classes defined at the top level (`class Kalman:`, `class Base(object):`, a subclass of another
+  plain class of the text, `@dataclass`) are read as Python runs them: `kf = Kalman(F, H, Q, R)` runs `__init__`
+  (attributes: arrays, numbers, tuples, other instances), `kf.predict(x, P)` writes the method out with `self`
+  bound, and a method that (re)assigns `self.NAME` (`self.t = self.t + 1`, `self.state = ...`, `self.n += 1`)
+  changes the one object, which every name holding it sees; `__call__`, `@staticmethod`, `@classmethod`
+  (`cls(...)`), `@property`, class attributes (constants, `self.DIM` or `Kalman.DIM`), dataclass fields with
+  defaults and `__post_init__`, `super().__init__(...)` and `super().method(...)`. Refused where written: a
+  metaclass or class keyword, another base, `__getattr__` / `__setattr__` / descriptors, operator dunders
+  (`__add__`, `__matmul__`, ...: write a method), a class attribute assigned at run time, a list or dict held
+  by an instance or as a class attribute (hold an array or a tuple), `field(...)`, a frozen dataclass's field
+  assigned, `self.x += v` where the array is an input or shared with another name (write `self.x = self.x + v`).
 - Containers of modules, at the top level or as `self.NAME` in `__init__`: `nn.Sequential(...)` (or of an
   `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
   range(3)]`; `.append(m)`, `.extend([...])`, as an `nn.Sequential`'s; a list of modules made before, `layers = [];

@@ -1,0 +1,542 @@
+"""Plain Python classes of the text (no base, ``object``, another plain class of the text, or a ``@dataclass``):
+a Kalman filter's ``kf = Kalman(F, H, Q, R); kf.predict(x, P)``, a counter's ``self.t = self.t + 1``.
+
+An instance is the parser's :class:`~jacobi_cli.lang.parser.Instance` of a :class:`~jacobi_cli.lang.parser.PlainClass`:
+one Python object whose ``attributes`` every name holding it shares, so a method that (re)assigns ``self.NAME``
+changes what each later call and each other name sees, as Python's objects do. Methods are the text's functions
+written out at each call (``_Lowering.call_function``) with ``self`` (or ``cls``) bound; ``@staticmethod``,
+``@classmethod``, ``@property``, class attributes (constants), ``__call__``, ``@dataclass`` fields and
+``super()`` calls are read; what Python would resolve another way (a metaclass, ``__getattr__``, operator
+dunders, descriptors, a class attribute changed at run time) is refused where it is written.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..errors import JacError, JacNameError, JacParseError, JacValueError
+from ..ir.graph import Tracer
+from .functions import Items
+from .trees import Dict
+
+_DATACLASS = ("dataclass", "dataclasses.dataclass")
+_DATACLASS_KEYWORDS = ("frozen", "eq", "repr", "order", "unsafe_hash", "init", "kw_only", "slots")
+# methods Python never calls by itself in what jac reads (printing, comparing for ==): kept, never run
+_IGNORED = frozenset(("__repr__", "__str__", "__format__", "__hash__"))
+# what Python resolves another way than jac's plain reading: refused where written
+_REFUSED = {
+    "__getattr__": "attribute look-ups through __getattr__", "__getattribute__": "attribute look-ups through "
+    "__getattribute__", "__setattr__": "attribute writes through __setattr__", "__delattr__": "__delattr__",
+    "__get__": "descriptors (__get__)", "__set__": "descriptors (__set__)", "__set_name__": "descriptors",
+    "__new__": "__new__", "__init_subclass__": "__init_subclass__", "__class_getitem__": "__class_getitem__",
+    "__enter__": "'with' blocks", "__exit__": "'with' blocks", "__iter__": "iteration (__iter__)",
+    "__next__": "iteration", "__len__": "len() of an instance", "__getitem__": "indexing an instance",
+    "__setitem__": "writing into an instance", "__bool__": "truth of an instance", "__eq__": "==",
+    "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__ne__": "!=", "__contains__": "'in'",
+}
+_OPERATOR = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "and", "or",
+             "xor", "lshift", "rshift", "invert")
+
+
+class Super:
+    """``super()`` in a method of ``owner`` with ``self`` (or ``cls``) ``bound``: its base's methods."""
+
+    def __init__(self, owner, bound):
+        self.owner, self.bound = owner, bound
+
+
+class PlainClass:
+    """A plain class of the text: its methods' ``def`` nodes (a base's too), how each is called (``kinds``: method,
+    static, class, property), the class that defines each (``owners``, for ``super()``), its class attributes
+    (``constants``) and dataclass ``fields``; written out at each call, as the parser's ``ModelClass``."""
+
+    entry = "__call__"  # what calling an instance runs
+
+    def __init__(self, name: str, methods: dict):
+        self.name, self.methods = name, methods
+        self.functions: dict = {}  # method -> the parser's Function, defined once (defaults lowered once)
+        self.base, self.dataclass, self.frozen = None, False, False
+        self.kinds, self.owners, self.constants, self.fields = {}, {}, {}, []
+
+    def function(self, lowering, method: str):
+        """The method as a Function of ``lowering`` (one object per method and class)."""
+        if method not in self.functions:
+            self.functions[method] = lowering.define(self.methods[method],
+                                                     returns=method not in ("__init__", "__post_init__"))
+        return self.functions[method]
+
+
+def lineage(cls) -> list:
+    """``cls`` and its bases, nearest first (``isinstance(obj, Base)``)."""
+    out = []
+    while cls is not None:
+        out.append(cls)
+        cls = getattr(cls, "base", None)
+    return out
+
+
+class BoundMethod:
+    """``kf.predict`` (or ``Cls.make``, a static or class method) read without a call: called later as the method
+    (``f = kf.predict; f(x, P)``, ``rk4(osc.rhs, s, h)``)."""
+
+    def __init__(self, made, name: str):
+        self.made, self.name = made, name
+
+
+def _decorator_name(node: ast.expr) -> str:
+    return ast.unparse(node.func if isinstance(node, ast.Call) else node)
+
+
+def declare(lowering, stmt: ast.stmt) -> bool:
+    """``class NAME:`` / ``class NAME(object):`` / ``class NAME(Base):`` (Base a plain class of the text) /
+    ``@dataclass class NAME:`` at the text's top level: a :class:`PlainClass` bound to NAME. False for a class
+    with another base (nn.Module and torch.autograd.Function are read before; the rest is refused as before)."""
+    if not isinstance(stmt, ast.ClassDef):
+        return False
+    position = lowering.source.at(stmt)
+    if stmt.keywords:
+        raise JacParseError(f"class {stmt.name}({ast.unparse(stmt.keywords[0])}): a metaclass or class keyword is not "
+                            "followed; jac reads plain classes (class NAME:, class NAME(Base):) and nn.Module", position)
+    base = None
+    if len(stmt.bases) > 1:
+        raise JacParseError(f"class {stmt.name} has several bases: jac reads one base (a plain class of the text, "
+                            "object, or nn.Module)", position)
+    if stmt.bases:
+        written = stmt.bases[0]
+        if isinstance(written, ast.Name) and written.id == "object" and "object" not in lowering.scope:
+            pass
+        elif isinstance(written, ast.Name) and isinstance(lowering.scope.get(written.id), PlainClass):
+            base = lowering.scope[written.id]
+        else:
+            raise JacParseError(f"class {stmt.name}({ast.unparse(written)}): jac reads classes with no base, object, "
+                                "a plain class of the text, nn.Module or torch.autograd.Function", position)
+    dataclass, frozen = False, False
+    for deco in stmt.decorator_list:
+        if _decorator_name(deco) not in _DATACLASS:
+            raise JacParseError(f"the decorator @{ast.unparse(deco)} on class {stmt.name} is not followed (jac reads "
+                                "@dataclass)", lowering.source.at(deco))
+        dataclass = True
+        for k in deco.keywords if isinstance(deco, ast.Call) else ():
+            if k.arg not in _DATACLASS_KEYWORDS or not isinstance(k.value, ast.Constant):
+                raise JacParseError(f"@dataclass({ast.unparse(k)}) is not followed", lowering.source.at(deco))
+            if k.arg in ("init", "kw_only", "slots") and k.value.value not in (k.arg == "init", False) \
+                    and not (k.arg == "slots" and k.value.value is True):
+                raise JacParseError(f"@dataclass({ast.unparse(k)}) is not followed", lowering.source.at(deco))
+            frozen = frozen or k.arg == "frozen" and bool(k.value.value)
+    cls = PlainClass(stmt.name, dict(base.methods) if base else {})
+    cls.base, cls.dataclass, cls.frozen = base, dataclass or (base.dataclass if base else False), frozen
+    cls.kinds = dict(base.kinds) if base else {}
+    cls.owners = dict(base.owners) if base else {}
+    cls.constants = dict(base.constants) if base else {}
+    cls.fields = list(base.fields) if base else []
+    for item in stmt.body:
+        at = lowering.source.at(item)
+        if isinstance(item, ast.Pass) or isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
+            continue
+        if isinstance(item, ast.FunctionDef):
+            method(lowering, cls, item, at)
+            continue
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            if dataclass:
+                field(lowering, cls, item, at)
+            elif item.value is not None:
+                cls.constants[item.target.id] = constant(lowering, cls, item.value, item.target.id, at)
+            continue
+        if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+            cls.constants[item.targets[0].id] = constant(lowering, cls, item.value, item.targets[0].id, at)
+            continue
+        raise JacParseError(f"in class {stmt.name}, jac reads methods, class attributes (NAME = VALUE) and dataclass "
+                            f"fields: {ast.unparse(item).splitlines()[0]} is not one", at)
+    lowering.scope[stmt.name] = cls
+    return True
+
+
+def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
+    """A ``def`` in the class body: a method, ``@staticmethod``, ``@classmethod`` or ``@property``."""
+    name = item.name
+    dunder = name.startswith("__") and name.endswith("__")
+    if name in _REFUSED or dunder and (name[2:-2] in _OPERATOR or name[3:-2] in _OPERATOR and name[2] in "ri"):
+        what = _REFUSED.get(name, f"operator overloading ({name})")
+        raise JacParseError(f"{cls.name}.{name}: jac does not follow {what}; write the operation as a method "
+                            f"and call it (a.plus(b)), or a function of the text", at)
+    if len(item.decorator_list) > 1:
+        raise JacParseError(f"{cls.name}.{name}: one decorator at most (@staticmethod, @classmethod, @property)", at)
+    kind = "method"
+    if item.decorator_list:
+        kind = {"staticmethod": "static", "classmethod": "class", "property": "property",
+                "functools.cached_property": "property", "cached_property": "property"}.get(
+            ast.unparse(item.decorator_list[0]))
+        if kind is None:
+            raise JacParseError(f"{cls.name}.{name}: the decorator @{ast.unparse(item.decorator_list[0])} is not "
+                                "followed (jac reads @staticmethod, @classmethod, @property)", at)
+    if name in _IGNORED:
+        return
+    if kind != "static" and not (item.args.posonlyargs + item.args.args):
+        raise JacValueError(f"{cls.name}.{name}() takes no 'self': Python passes the instance (or the class) first; "
+                            "mark it @staticmethod", at)
+    cls.methods[name] = item
+    cls.kinds[name] = kind
+    cls.owners[name] = cls
+    cls.functions.pop(name, None)
+
+
+def constant(lowering, cls, value: ast.expr, name: str, at: int):
+    """A class attribute: evaluated once, when the class is made; a list or dict (shared by every instance,
+    changed in place through any) refused."""
+    if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp)):
+        raise JacValueError(f"{cls.name}.{name} is a list or dict shared by every instance (Python's class "
+                            f"attribute): set it in __init__ (self.{name} = ...) instead", at)
+    return lowering.expression(value)
+
+
+def field(lowering, cls, item: ast.AnnAssign, at: int) -> None:
+    """``NAME: TYPE`` or ``NAME: TYPE = DEFAULT`` of a ``@dataclass``: an ``__init__`` parameter."""
+    name = item.target.id
+    if "ClassVar" in ast.unparse(item.annotation):
+        if item.value is not None:
+            cls.constants[name] = constant(lowering, cls, item.value, name, at)
+        return
+    default = None
+    if item.value is not None:
+        if isinstance(item.value, ast.Call) and _decorator_name(item.value) in ("field", "dataclasses.field"):
+            raise JacParseError(f"{cls.name}.{name} = field(...) is not followed: write a default value, or set it "
+                                "in __post_init__", at)
+        default = constant(lowering, cls, item.value, name, at)
+    elif any(d is not None for _, d in cls.fields):
+        raise JacValueError(f"{cls.name}: non-default argument '{name}' follows default argument (Python's "
+                            "TypeError)", at)
+    cls.fields = [(n, d) for n, d in cls.fields if n != name] + [(name, default)]
+
+
+def make(lowering, made, args: list, kwargs: dict, position: int):
+    """``cls(*args, **kwargs)`` of ``made``, the parser's new ``Instance`` of a :class:`PlainClass`: its
+    ``__init__`` run (a dataclass's made of its fields, then its ``__post_init__``)."""
+    cls = made.cls
+    made.depth = len(lowering.sharing)  # the calls it was made inside (a transform's: its own)
+    if cls.dataclass and "__init__" not in cls.methods:
+        names = [n for n, _ in cls.fields]
+        if len(args) > len(names):
+            raise JacValueError(f"{cls.name}() takes {len(names)} positional arguments but {len(args)} were given",
+                                position)
+        given = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise JacValueError(f"{cls.name}() got an unexpected keyword argument '{key}'", position)
+            if key in given:
+                raise JacValueError(f"{cls.name}() got multiple values for argument '{key}'", position)
+            given[key] = value
+        for name, default in cls.fields:
+            if name not in given and default is None:
+                raise JacValueError(f"{cls.name}() missing required argument: '{name}'", position)
+            set_attribute(lowering, made, name, given.get(name, default), position, initial=True)
+        if "__post_init__" in cls.methods:
+            call(lowering, made, "__post_init__", [], {}, position, initial=True)
+        return made
+    if "__init__" not in cls.methods:
+        if args or kwargs:
+            raise JacValueError(f"{cls.name}() takes no arguments (it has no __init__)", position)
+        return made
+    call(lowering, made, "__init__", args, kwargs, position, initial=True)
+    return made
+
+
+def call(lowering, made, name: str, args: list, kwargs: dict, position: int, owner=None, initial: bool = False):
+    """``made.name(*args)``: a method of the instance (or, ``made`` a class, a static or class method), its body
+    written out with ``self`` / ``cls`` bound; ``owner``: the class whose definition to run (``super()``'s)."""
+    cls = made if isinstance(made, PlainClass) else made.cls
+    owner = owner or cls
+    if name not in owner.methods:
+        where = f"{owner.name}'s base" if owner is not cls else cls.name
+        if name == "__call__":
+            raise JacValueError(f"'{cls.name}' object is not callable (it has no __call__ method)", position)
+        raise JacNameError(f"{where} has no method '{name}' (jac reads the methods its class statement defines)",
+                           position)
+    kind = owner.kinds.get(name, "method")
+    if kind == "property":
+        raise JacValueError(f"{cls.name}.{name} is a property: read it without calling it", position)
+    if kind == "method" and made is cls:
+        if not args:
+            raise JacValueError(f"{cls.name}.{name}() needs an instance first (Python's TypeError)", position)
+        made, args = args[0], list(args[1:])
+    defining = owner.owners[name]
+    fn = defining.function(lowering, name)
+    first = [] if kind == "static" else [cls if kind == "class" else made]
+    saved = getattr(lowering, "plain_owners", ())
+    lowering.plain_owners = saved + ((defining, made),)
+    initial_saved = getattr(lowering, "plain_making", ())
+    frames = getattr(lowering, "plain_frames", frozenset())
+    lowering.plain_frames = frames | {len(lowering.sharing)}  # the call's frame: a method's, no transform's
+    if initial:
+        lowering.plain_making = initial_saved + (made,)
+    try:
+        return lowering.call_function(fn, first + list(args), kwargs, position)
+    finally:
+        lowering.plain_owners = saved
+        lowering.plain_making = initial_saved
+        lowering.plain_frames = frames
+        held(lowering)
+
+
+def _in_transform(lowering, made) -> bool:
+    """Is a call of a transform (jax.vmap, lax.scan, jax.grad, a callback of the library) running, entered after
+    ``made`` was made? jac writes such a function out once per element or per step where the library traces it
+    once, so a write into the instance would happen a different number of times (and JAX's would leak a tracer)."""
+    frames = getattr(lowering, "plain_frames", frozenset())
+    return any(not frame[0] and i not in frames for i, frame in enumerate(lowering.sharing)
+               if i >= getattr(made, "depth", 0))
+
+
+def held(lowering) -> None:
+    """The arrays the instances hold, as names of the memory again (a call's end forgets the names bound in it):
+    a later write into an array an instance holds (``x[0] = 5`` after ``self.x = x``) is refused as shared."""
+    for key, value in getattr(lowering, "plain_held", {}).items():
+        if key not in lowering.memory.tokens:
+            lowering.memory.bind(key, value, False)
+
+
+def attribute(lowering, value, name: str, position: int):
+    """``inst.NAME`` (an attribute, a property run, a class attribute) or ``Cls.NAME`` (a class attribute)."""
+    if isinstance(value, Super):
+        raise JacParseError(f"super().{name}: jac reads super().METHOD(...) calls", position)
+    cls = value if isinstance(value, PlainClass) else value.cls
+    if value is not cls and name in value.attributes:
+        return value.attributes[name]
+    if value is not cls and cls.kinds.get(name) == "property":
+        return _property(lowering, value, name, position)
+    if name in cls.constants:
+        return cls.constants[name]
+    if name in cls.methods:
+        if value is cls and cls.kinds.get(name) == "method":
+            raise JacValueError(f"{cls.name}.{name} is a method of its instances: call it on one (obj.{name}(...))",
+                                position)
+        return BoundMethod(value, name)
+    raise JacNameError(f"'{cls.name}' object has no attribute '{name}' (set in __init__ as self.{name} = ..., a "
+                       "class attribute, or a @property)", position)
+
+
+def _property(lowering, made, name: str, position: int):
+    """``inst.NAME`` of a ``@property``: its body run with ``self`` bound."""
+    owner = made.cls.owners[name]
+    fn = owner.function(lowering, name)
+    saved, frames = getattr(lowering, "plain_owners", ()), getattr(lowering, "plain_frames", frozenset())
+    lowering.plain_owners = saved + ((owner, made),)
+    lowering.plain_frames = frames | {len(lowering.sharing)}
+    try:
+        return lowering.call_function(fn, [made], {}, position)
+    finally:
+        lowering.plain_owners = saved
+        lowering.plain_frames = frames
+
+
+def set_attribute(lowering, made, name: str, value, position: int, initial: bool = False) -> None:
+    """``made.NAME = value``: the one object changed, so every name holding it sees the new value."""
+    if isinstance(made, PlainClass):
+        raise JacValueError(f"{made.name}.{name} = ...: a class attribute changed at run time is not followed "
+                            f"(every instance would see it); keep it on the instance (self.{name} = ...)", position)
+    if made.cls.frozen and not initial and made not in getattr(lowering, "plain_making", ()):
+        raise JacValueError(f"cannot assign to field '{name}' (Python's FrozenInstanceError: {made.cls.name} is a "
+                            "frozen dataclass)", position)
+    if _in_transform(lowering, made):
+        raise JacValueError(f"self.{name} = ... inside a function a transform calls (jax.vmap, lax.scan, jax.grad, "
+                            f"...): the library traces it once, jac writes it out per element or step, so the "
+                            f"{made.cls.name} instance would change a different number of times; return the new value "
+                            f"from the function and assign it outside", position)
+    if made.cls.kinds.get(name) == "property":
+        raise JacValueError(f"{made.cls.name}.{name} is a property without a setter (Python's AttributeError)",
+                            position)
+    if isinstance(value, Items) and value.display == "list" or type(value) is Dict:
+        kind = "dict" if type(value) is Dict else "list"
+        raise JacValueError(f"self.{name} = a {kind}: a {kind} held by an instance (changed in place through any "
+                            "name, the instance seeing it) is not followed; hold arrays as attributes of their own, "
+                            "or a tuple", position)
+    made.attributes[name] = value
+    if getattr(lowering, "plain_held", None) is None:
+        lowering.plain_held, lowering.plain_keys = {}, {}
+    if id(made) not in lowering.plain_keys:  # the name the instance was made as (kf), once per instance
+        taken = {k for k, _ in lowering.plain_keys.values()}
+        base = made.prefix if made.prefix and made.prefix.isidentifier() else made.cls.name
+        found = next(f"{base}{'' if k == 0 else f' ({k + 1})'}" for k in range(len(taken) + 1)
+                     if f"{base}{'' if k == 0 else f' ({k + 1})'}" not in taken)
+        lowering.plain_keys[id(made)] = (found, made)  # the instance kept: its id names no other
+    key = f"{lowering.plain_keys[id(made)][0]}.{name}"
+    lowering.plain_held.pop(key, None)
+    lowering.memory.tokens.pop(key, None)
+    if type(value) is Tracer:  # a write into the array it holds (x[0] = 5 after self.x = x) is refused as shared
+        lowering.plain_held[key] = value
+        lowering.memory.bind(key, value, False)
+
+
+def plain_instance(value) -> bool:
+    """Is ``value`` the parser's ``Instance`` of a plain class?"""
+    return isinstance(getattr(value, "cls", None), PlainClass) and hasattr(value, "attributes")
+
+
+def copied(lowering, made, deep: bool, position: int, memo: dict | None = None):
+    """``copy.copy(obj)`` (a new instance holding the same attribute values) or ``copy.deepcopy(obj)`` (the
+    instances it holds copied too, each once)."""
+    memo = {} if memo is None else memo
+    if id(made) in memo:
+        return memo[id(made)]
+    out = memo[id(made)] = type(made)(made.cls, made.prefix, lowering)
+    out.depth = len(lowering.sharing)
+    for key, value in made.attributes.items():
+        if deep and plain_instance(value):
+            value = copied(lowering, value, True, position, memo)
+        set_attribute(lowering, out, key, value, position, initial=True)
+    return out
+
+
+def owner_of(lowering, node: ast.expr):
+    """The plain instance (or class, or ``super()``) an attribute chain written ``node`` reaches without running
+    anything (``self``, ``kf``, ``self.inner``), else None."""
+    if isinstance(node, ast.Name):
+        value = lowering.scope.get(node.id)
+    elif isinstance(node, ast.Attribute):
+        base = owner_of(lowering, node.value)
+        value = base.attributes.get(node.attr) if base is not None and not isinstance(base, (PlainClass, Super)) \
+            else None
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+        return Super(None, None)
+    elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+            and isinstance(node.value, (ast.Name, ast.Attribute, ast.Subscript)):  # t[0].bump(): read, no effect
+        base = node.value
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        if not isinstance(base, ast.Name) or base.id not in lowering.scope:
+            return None
+        try:
+            value = lowering.expression(node)
+        except JacError:
+            return None
+    else:
+        return None
+    return value if plain_instance(value) or isinstance(value, PlainClass) else None
+
+
+def statement(lowering, stmt: ast.stmt) -> bool:
+    """An assignment to a plain instance's attribute (``self.t = self.t + 1``, ``self.F, self.H = F, H``,
+    ``self.t += 1``) or a method called for what it changes (``kf.step(z)``): done; False for any other."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
+            and owner_of(lowering, stmt.value.func.value) is not None:
+        lowering.expression(stmt.value)  # its value (None, most often) dropped, as Python drops it
+        return True
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Attribute) \
+            and owner_of(lowering, stmt.target.value) is not None:
+        position = lowering.source.at(stmt)
+        owner = lowering.expression(stmt.target.value)
+        current = attribute(lowering, owner, stmt.target.attr, position)
+        if type(current) is Tracer and (current.ndim > 0 or lowering.library_made.get(current.id) in ("array", "torch")):
+            # an array's += writes into it: exact as a new value only where no input, no other name and no other
+            # attribute holds its memory (scatter.Memory), as for a name's y += v
+            held(lowering)
+            key = next((k for k, v in getattr(lowering, "plain_held", {}).items() if v is current
+                        and k.endswith(f".{stmt.target.attr}")), None)
+            spelled = ast.unparse(stmt.target)
+            longhand = ast.unparse(ast.BinOp(left=stmt.target, op=stmt.op, right=ast.Name(id="v")))
+            if key is None:
+                raise JacValueError(f"{ast.unparse(stmt).split('=')[0].strip()}= v: the array {spelled} holds is "
+                                    f"changed in place, which jac does not follow here; write "
+                                    f"{spelled} = {longhand}", position)
+            lowering.memory.check(key, f"{ast.unparse(stmt).split('=')[0].strip()}= ... (in place)", position)
+        read = ast.copy_location(ast.Attribute(value=stmt.target.value, attr=stmt.target.attr, ctx=ast.Load()),
+                                 stmt.target)
+        combined = ast.fix_missing_locations(ast.copy_location(ast.BinOp(left=read, op=stmt.op, right=stmt.value),
+                                                               stmt))
+        set_attribute(lowering, owner, stmt.target.attr, lowering.expression(combined), position)
+        return True
+    if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and any(_reaches(lowering, t) for t in _targets(stmt))):
+        return False
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+        return True
+    if isinstance(stmt.value, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in ("list", "dict"):
+        kind = "list" if isinstance(stmt.value, (ast.List, ast.ListComp)) or isinstance(stmt.value, ast.Call) \
+            and stmt.value.func.id == "list" else "dict"
+        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a {kind}: a {kind} held by an instance (changed in "
+                            "place through any name, the instance seeing it) is not followed; hold arrays as "
+                            "attributes of their own, or a tuple", lowering.source.at(stmt.value))
+    targets = _targets(stmt)
+    if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and isinstance(stmt.value, ast.Tuple) \
+            and len(stmt.value.elts) == len(targets[0].elts) \
+            and not any(isinstance(e, ast.Starred) for e in stmt.value.elts + targets[0].elts):
+        values = [lowering.expression(e) for e in stmt.value.elts]  # self.v, self.nxt = v, nxt: each its own value
+        for target, value in zip(targets[0].elts, values):  # (an instance beside an array), all before any binding
+            bind(lowering, target, value, None, lowering.source.at(target))
+        return True
+    value = lowering.expression(stmt.value)
+    for target in targets:
+        bind(lowering, target, value, stmt.value, lowering.source.at(target))
+    return True
+
+
+def _targets(stmt) -> list:
+    return stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+
+
+def _reaches(lowering, target: ast.expr) -> bool:
+    if isinstance(target, ast.Attribute):
+        return owner_of(lowering, target.value) is not None
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return any(_reaches(lowering, t) for t in target.elts)
+    return False
+
+
+def bind(lowering, target: ast.expr, value, written: ast.expr | None, position: int) -> None:
+    """``target = value`` (value already computed, as Python computes the right side first)."""
+    if isinstance(target, ast.Attribute):
+        owner = lowering.expression(target.value)
+        if isinstance(owner, Super):
+            raise JacParseError("an assignment to super().NAME is not followed", position)
+        set_attribute(lowering, owner, target.attr, value, position)
+        return
+    if isinstance(target, (ast.Tuple, ast.List)):
+        if any(isinstance(t, ast.Starred) for t in target.elts):
+            raise JacParseError("a starred target beside an attribute (self.a, *rest = ...) is not followed", position)
+        if isinstance(value, Items):
+            parts = list(value)
+        elif type(value) is Tracer and value.ndim > 0:
+            parts = [lowering.b.apply("getitem", value, index=(k,), position=position) for k in range(value.shape[0])]
+        else:
+            raise JacValueError(f"cannot unpack a {type(value).__name__} into {ast.unparse(target)}", position)
+        if len(parts) != len(target.elts):
+            raise JacValueError(f"{ast.unparse(target)} = ...: {len(parts)} values to unpack into "
+                                f"{len(target.elts)} names (Python's ValueError)", position)
+        for t, part in zip(target.elts, parts):
+            bind(lowering, t, part, None, position)
+        return
+    if isinstance(target, ast.Name):
+        temp = f"plain value {id(value)}"
+        lowering.scope[temp] = value
+        try:
+            lowering.statement(ast.copy_location(ast.Assign(targets=[target], value=ast.copy_location(
+                ast.Name(id=temp, ctx=ast.Load()), target)), target))
+        finally:
+            lowering.scope.pop(temp, None)
+            lowering.memory.tokens.pop(temp, None)
+        return
+    raise JacParseError(f"{ast.unparse(target)} beside an attribute in one assignment is not followed: assign it on "
+                        "a line of its own", position)
+
+
+def super_call(lowering, node: ast.Call, kids: list, fname: str, position: int):
+    """``super().NAME(args)`` in a method: the base's NAME with the same ``self`` (or ``cls``)."""
+    stack = getattr(lowering, "plain_owners", ())
+    if not stack:
+        raise JacParseError("super() outside a method of a class of the text", position)
+    defining, made = stack[-1]
+    if defining.base is None:
+        if fname == "__init__":
+            return None  # object.__init__(): nothing
+        raise JacNameError(f"super().{fname}: {defining.name} has no base class with it", position)
+    args = kids[1: len(kids) - len(node.keywords)]
+    kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
+    if fname == "__init__" and "__init__" not in defining.base.methods and defining.base.dataclass:
+        fresh = make(lowering, type(made)(defining.base, made.prefix, lowering), args, kwargs, position)
+        for key, value in fresh.attributes.items():
+            set_attribute(lowering, made, key, value, position, initial=True)
+        return None
+    if fname == "__init__" and "__init__" not in defining.base.methods:
+        if args or kwargs:
+            raise JacValueError(f"{defining.base.name}.__init__() takes no arguments", position)
+        return None
+    return call(lowering, made, fname, args, kwargs, position, owner=defining.base, initial=fname == "__init__")
