@@ -12,17 +12,7 @@ from jacobi_cli.tools import api
 from jacobi_cli.tools.numeric import central_jacobian
 from torch_models import float64  # noqa: F401 - a fixture
 
-X = np.array([0.5, -1.5, 2.0])
-
-
-def _run(text: str, env: dict):
-    *body, last = text.split("\n")
-    exec("\n".join(body), env)  # noqa: S102 - the test's own text
-    return eval(last, env)  # noqa: S307
-
-
-def _python(text: str, x: np.ndarray):
-    return np.asarray(_run(text, {"np": np, "x": x.copy()}), dtype=float)
+from test_lists34 import X, _python, _run  # noqa: F401 - Python's answer to a text, as test_lists34 runs it
 
 
 HELPERS = [
