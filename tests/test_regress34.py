@@ -1,0 +1,38 @@
+"""Thirty-fourth session, the regression sweep (h34c-regress): cases the earlier probes and fuzzes of
+``benchmarks/`` answered (or refused) as RESULTS.md records, and that crashed or changed on main when rerun."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jacobi_cli.tools import api
+
+X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+# pyvalues31_probe: a Python int past a float's exact range (2 ** 62) taken out of a list by an index or a
+# comprehension was an AttributeError ('int' object has no attribute 'item') since 4b9fef4: the list's
+# constant is an object array holding Python's own ints, whose item is already an int.
+BIG = 2 ** 62
+BIG_INT_TEXTS = [
+    ("l = [2 ** 62]\ns = l[0]\nabs(s)", float(abs(BIG))),
+    ("l = [2 ** 62]\ns = l[0]\ns // 2", float(BIG // 2)),
+    ("l = [2 ** 62]\ns = l[0]\ns % 3", float(BIG % 3)),
+    ("s = [t for t in [2 ** 62]][0]\ns == -4", 0.0),
+    ("s = [t for t in [2 ** 62]][0]\ns < -3", 0.0),
+    ("s = [t for t in [2 ** 62]][0]\nfloat(s) * x[0, 0]", float(BIG)),
+]
+
+
+@pytest.mark.parametrize("text, want", BIG_INT_TEXTS)
+def test_big_python_int_out_of_a_list(text, want):
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), want)
+
+
+def test_big_python_int_out_of_a_list_keeps_its_derivative():
+    text = "s = [t for t in [2 ** 62]][0]\nx[0, 0] * (s % 3)"
+    assert BIG % 3 == 1
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), 1.0)
+    jac = np.asarray(api.jacobian(text, {"x": X})["x"])
+    want = np.zeros(X.shape)
+    want[0, 0] = 1.0
+    np.testing.assert_array_equal(jac.reshape(X.shape), want)
