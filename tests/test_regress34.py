@@ -39,13 +39,10 @@ def test_big_python_int_out_of_a_list_keeps_its_derivative():
     np.testing.assert_array_equal(jac.reshape(X.shape), want)
 
 
-# numpy_fuzz --seed 3402 (not fixed, pinned): a comparison of a float constant (np.zeros(4) > 0.3) folds to a
-# float 0 / 1, not NumPy's bool, so its sum is a float and an integer division of it by zero a silent NaN where
-# NumPy gives 0 with a warning (PyTorch raises); the same text of an input x refuses. Marking the builder's
-# folded comparisons bool (graph._fold_float) fixes these but breaks rules that lower to comparisons of
-# constants (torch.copysign(B, torch.tensor([-0.0, 0.0])): 'subtraction with a bool tensor'), so the fix
-# belongs where the parser lowers the text's own comparisons. Pre-existing (5d25982, session 31, gives NaN too).
-@pytest.mark.xfail(strict=True, reason="a constant mask's sum is a float: its integer division by zero is NaN")
+# numpy_fuzz --seed 3402: a comparison of float constants (np.zeros(4) > 0.3) folded to a constant the parser
+# marked boolean but the builder held as a float 0 / 1, so its sum was a float and an integer division of it by
+# zero a silent NaN where NumPy gives 0 with a warning (PyTorch raises); the same text of an input refused. Old
+# (5d25982, session 31, gave NaN too). The text's own comparison of constants is now a bool constant.
 @pytest.mark.parametrize("text", [
     "(np.zeros((4,)) > 0.3).sum(axis=0) // s.astype(int) + s",
     "(np.zeros((4,)) > 0.3).sum() // 0",
@@ -61,3 +58,9 @@ def test_sum_of_a_constant_mask_is_numpys_int():
     s = np.float64(2.5)
     assert api.evaluate(text, {"s": s}) == (np.arange(4.0) > 0.5).sum() // s.astype(int) + s
     np.testing.assert_array_equal(np.asarray(api.jacobian(text, {"s": s})["s"]), 1.0)
+
+
+def test_comparison_of_python_numbers_stays_pythons_bool():
+    # pyflow32 seed 11 program 1056: (3 > 2) + 1 is Python's int 2, rebound by k2 += 6, never written in place
+    text = "k1 = (3 > 2) + 1\nk2 = k1\nk2 += (4 + 2)\nk1 * x + k2"
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), 2 * X + 8)
