@@ -630,7 +630,9 @@ class Builder:
         if op.name == "getitem" and len(tracers) == 1 and isinstance(pyints.get(tracers[0].id), np.ndarray):
             exact = pyints[tracers[0].id][params["index"]]  # x.shape[0]: a Python int still, (2, 3)[::-1] a tuple
             out = self._fold_float(op, tracers, params, position)
-            pyints[out.id] = exact.item() if np.ndim(exact) == 0 else exact
+            # an object array holds Python's own ints (2 ** 62 past a float's exact range): already an int
+            scalar = isinstance(exact, (np.generic, np.ndarray)) and np.ndim(exact) == 0
+            pyints[out.id] = exact.item() if scalar else exact
             return out
         if tracers and all(type(pyints.get(t.id)) is int for t in tracers):
             try:

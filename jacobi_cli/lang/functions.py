@@ -859,6 +859,10 @@ def booleans(b: Builder) -> set:
 
 def boolean(b: Builder, t: Tracer) -> Tracer:
     booleans(b).add(t.id)
+    # np.zeros(4) > 0.3 folded: a bool array, so its sum is an int64 and that sum // 0 refused, as for an input's
+    # mask; a 0-d result is left as it was (3 > 2 of Python's numbers is Python's bool, (3 > 2) + 1 an int)
+    if b.typing and t.shape and t.id not in b.typed and b.nodes[t.id].op == "const":
+        b.typed[t.id] = (np.dtype(bool), b.library if b.library in ("torch", "numpy") else None)
     return t
 
 
