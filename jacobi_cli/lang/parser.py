@@ -5241,7 +5241,7 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
         what = f"{len(read)} functions, listed in docs/expressions.md" + (
             f"; the nearest to '{fname}': {', '.join(near)}" if near else "")
     return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads {what}); "
-            f"write it with those or with {ending}")
+            f"write it with {'those or with ' if read else ''}{ending}")
 
 
 def _not_in_library(path: str, fname: str) -> bool:
