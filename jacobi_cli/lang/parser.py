@@ -5178,7 +5178,15 @@ class _Lowering:
                                position)
         what = f"method '.{fname}()'" if kind == "method" else f"function '{module}.{fname}'" if module else \
             f"function '{fname}'"
-        raise JacNameError(unknown_message(what, fname), position)
+        raise JacNameError(unknown_message(what, fname, spelled=lambda close: self._spelled(kind, close, module)),
+                           position)
+
+    @staticmethod
+    def _spelled(kind: str, name: str, module: str | None) -> str:
+        """How a "did you mean" names ``name``, a function of the shared table, for a call written
+        ``module.fname``: ``'np.sin'`` (np.sinn; a module that got this far reads every name of the table, as
+        ``lookup`` shows), ``'.sum()'`` for a method (x.smu()), the bare name for a bare call."""
+        return f".{name}()" if kind == "method" else f"{module}.{name}" if module else name
 
 
 _CHAIN_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
@@ -5231,8 +5239,9 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
     refused = LIBRARY_REFUSED.get(lib, frozenset())
     read = sorted(set(have) - refused)
     close = [c for c in difflib.get_close_matches(fname, read, n=1, cutoff=0.6) if _edits(fname, c) <= 2]
-    typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(_LIBRARY_TITLES[lib], fname) \
-        else ""  # Normla
+    if close and _not_in_library(_LIBRARY_TITLES[lib], fname):  # Normla: no name of the library, a typo
+        return f"unknown function '{module}.{fname}' ({_LIBRARY_TITLES[lib]} has no such name); did you mean " \
+               f"'{module}.{close[0]}'?"
     if len(read) <= _LISTED:
         what = (", ".join(read) or "no function of it") + (
             f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
@@ -5240,7 +5249,7 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
         near = difflib.get_close_matches(fname, read, n=3, cutoff=0.6)
         what = f"{len(read)} functions, listed in docs/expressions.md" + (
             f"; the nearest to '{fname}': {', '.join(near)}" if near else "")
-    return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads {what}); "
+    return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads {what}); "
             f"write it with {'those or with ' if read else ''}{ending}")
 
 
@@ -5471,11 +5480,11 @@ def _submodule_hint(path: str, name: str) -> str:
     return _SUBMODULES.get(name, "").format(stats=stats, **kin)
 
 
-def unknown_message(what: str, name: str, tail: str = "") -> str:
+def unknown_message(what: str, name: str, tail: str = "", spelled=None) -> str:
     """``what`` (``"function 'torch.einsum'"``) is unknown: "not supported by jac" for a name of
     PyTorch or NumPy, never with a "did you mean" another function (einsum is not a misspelt
     sum); a suggestion only for a name of neither library that is a letter or two from one
-    jac knows (a typo: sofmax)."""
+    jac knows (a typo: sofmax), named as ``spelled`` says (``np.sinn``: 'np.sin')."""
     from .vocabulary import LIBRARY_NAMES
 
     if name in _AUTODIFF_NAMES:
@@ -5492,20 +5501,30 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
         return f"{what[7:]} is not needed: jac computes on the CPU with NumPy (x.cpu() and x.to('cpu') are accepted)"
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
-    close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
-             if _edits(name, c) <= max(1, len(name) // 4)]
+    close = _nearest(name, FUNCTIONS, max(1, len(name) // 4))
     if close:
-        return f"unknown {what}; did you mean '{close[0]}'?"
+        return f"unknown {what}; did you mean '{spelled(close[0]) if spelled else close[0]}'?"
     return f"unknown {what}{' ' + tail if tail else ''}"
 
 
+def _nearest(name: str, names, most: int) -> list[str]:
+    """The names at most ``most`` edits from ``name``, nearest first (then the most alike, then A-Z)."""
+    found = [(_edits(name, c), c) for c in names if abs(len(c) - len(name)) <= most]
+    return [c for _, _, c in sorted((d, -difflib.SequenceMatcher(None, name, c).ratio(), c)
+                                    for d, c in found if d <= most)]
+
+
 def _edits(a: str, b: str) -> int:
-    """Levenshtein distance (short names only)."""
-    row = list(range(len(b) + 1))
+    """Edits from ``a`` to ``b`` (short names only): insertions, deletions, substitutions and swaps of two
+    neighbours (``nrom`` is one from ``norm``, as people mistype), each counted once."""
+    before, row = None, list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
+        now = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+            now[j] = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                now[j] = min(now[j], before[j - 2] + 1)
+        before, row = row, now
     return row[-1]
 
 
