@@ -43,7 +43,10 @@ LINEAR = {"solve": "solve", "inv": "inv", "det": "det", "logabsdet": "slogdet / 
 # (two triangular solves with L) to cond·eps; QR's Q and R, and their derivatives (solves with R), lose
 # cond'·eps, cond' = ‖A‖·max‖R⁻¹[:, j]‖ over the columns j that set Q (all but the last of a square or wide A,
 # whose last column of Q is fixed by the others: a square matrix singular only in its last column loses nothing).
-FACTORS = {"cholesky": "cholesky", "qr_q": "qr", "qr_r": "qr"}
+# R's value loses less: the error of Q's column j moves R's rows below j, so cond'·eps times their size relative to R's.
+# expm (scaling and squaring) loses about ‖A‖·eps, value and derivative (the condition number of exp at a normal
+# matrix: a skew-symmetric A of norm 3e8 gives 1.6e-7, though diag(-1e9, -1) coupled gives 5e-11: an upper estimate).
+FACTORS = {"cholesky": "cholesky", "qr_q": "qr", "qr_r": "qr", "matrix_exp": "expm"}
 # Past this many multiply-adds (n³ per matrix, summed over a stack) the condition number is not computed and no
 # warning is given: a bounded cost at report time (np.linalg.cond's SVD of a 1000 × 1000 matrix takes ~0.3 s).
 COND_WORK = 2e9
@@ -176,12 +179,56 @@ def _scan(graph, values, cut: float) -> list:
         with np.errstate(all="ignore"):
             f = (_linear(node, values) if node.op in LINEAR else _factor(graph, node, values) if node.op in FACTORS
                  else _spectral(graph, node, values, cut))
-        if f is not None and (f.raw > cut or f.small is not None or (f.value or 0.0) > cut):
+        if f is not None:
             found.append(f)
+    _chained(graph, found)
+    found = [f for f in found if f.raw > cut or f.small is not None or (f.value or 0.0) > cut]
     # lstsq and pinv solve with R of A's QR: the solve's warning says it; their Q and R are not warned of again
     solved = {graph.nodes[f.node.args[0]].args for f in found if f.node.op == "solve"
               and graph.nodes[f.node.args[0]].op == "qr_r"}
     return [f for f in found if not (f.node.op in ("qr_q", "qr_r") and f.node.args in solved)]
+
+
+def _chained(graph, found: list) -> None:
+    """scipy's cho_solve solves with L, then with Lᵀ: the second result loses cond(L)² = cond(A) times eps, each
+    solve alone cond(L)·eps. A solve whose right-hand side is a solve (through reshapes and transposes), both
+    matrices made from one Cholesky factor, is given the product."""
+    by_id = {f.node.id: f for f in found if f.node.op == "solve"}
+    unit = float(np.finfo(graph.dtype).eps)
+    for f in list(by_id.values()):
+        g = by_id.get(_through_views(graph, f.node.args[1]))
+        if g is None or g.per is None or f.per is None:
+            continue
+        roots = _factors_of(graph, f.node.args[0])
+        if not roots or roots != _factors_of(graph, g.node.args[0]):
+            continue
+        kf, kg = float(np.max(f.per)) / unit, float(np.max(g.per)) / unit
+        f.per = f.per * g.per / unit
+        f.raw = float(np.max(f.per))
+        f.text = (f"the two triangular factors of a Cholesky factorization it solves with are ill-conditioned "
+                  f"(condition numbers {kg:.2g} and {kf:.2g} in the 2-norm, multiplied: {kg * kf:.2g})")
+
+
+def _through_views(graph, nid: int) -> int:
+    node = graph.nodes[nid]
+    while node.op in ("reshape", "transpose", "getitem", "scatter") and node.args:
+        node = graph.nodes[node.args[0]]
+    return node.id
+
+
+def _factors_of(graph, nid: int, limit: int = 24) -> frozenset:
+    """The cholesky nodes that node ``nid`` is made from (a bounded walk back through the factor's views)."""
+    seen, stack, out = {nid}, [nid], set()
+    while stack and len(seen) < limit:
+        node = graph.nodes[stack.pop()]
+        if node.op == "cholesky":
+            out.add(node.id)
+            continue
+        for a in node.args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return frozenset(out)
 
 
 def _linear(node, values) -> _Found | None:
@@ -216,6 +263,11 @@ def _factor(graph, node, values) -> _Found | None:
         return None
     eps = float(np.finfo(a.dtype).eps)
     stack = a.reshape((-1, m, n))
+    if node.op == "matrix_exp":
+        per = np.nan_to_num(np.linalg.norm(stack, 2, axis=(-2, -1)), nan=np.inf)
+        norm = float(np.max(per))
+        text = f"the matrix of expm has a large norm ({norm:.2g} in the 2-norm: scaling and squaring)"
+        return _Found(node, norm * eps, text, "‖A‖·eps", per=per * eps)
     if node.op == "cholesky":
         per = np.nan_to_num(np.asarray(np.linalg.cond((stack + np.swapaxes(stack, -1, -2)) / 2), dtype=float),
                             nan=np.inf)
@@ -232,12 +284,20 @@ def _factor(graph, node, values) -> _Found | None:
         rinv = np.linalg.inv(r)
     except np.linalg.LinAlgError:  # one R singular (qr's derivative refuses it on its own): each alone
         rinv = np.stack([_inv_or_inf(x) for x in r])
-    per = np.nan_to_num(np.linalg.norm(stack, 2, axis=(-2, -1)) * np.max(np.linalg.norm(rinv[:, :, :cols], axis=-2),
-                                                                      axis=-1), nan=np.inf)
+    norm = np.linalg.norm(stack, 2, axis=(-2, -1))
+    cols_inv = np.linalg.norm(rinv[:, :, :cols], axis=-2)  # ‖R⁻¹[:, j]‖, (stack, cols)
+    per = np.nan_to_num(norm * np.max(cols_inv, axis=-1), nan=np.inf)
     kappa = float(np.max(per))
     text = (f"the first columns of the matrix of qr are nearly dependent (‖A‖·‖R⁻¹‖ over the columns that set Q: "
             f"{kappa:.2g})")
-    return _Found(node, kappa * eps, text, "cond·eps", per=per * eps)
+    value = None
+    if node.op == "qr_r":  # Q's column j, off by eps·‖A‖·‖R⁻¹[:, j]‖, moves the rows of R below j
+        rows = np.sum(r ** 2, axis=-1)
+        below = np.sqrt(np.maximum(np.cumsum(rows[:, ::-1], axis=-1)[:, ::-1] - rows, 0.0))[:, :cols]
+        top = np.max(np.abs(r), axis=(-2, -1))
+        moved = np.max(cols_inv * below, axis=-1) * norm / np.where(top > 0, top, 1.0)
+        value = float(np.max(np.nan_to_num(moved, nan=np.inf))) * eps
+    return _Found(node, kappa * eps, text, "cond·eps", value=value, per=per * eps)
 
 
 def _inv_or_inf(r):
