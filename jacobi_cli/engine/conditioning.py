@@ -170,15 +170,19 @@ def watched(op: str) -> bool:
     return op in SPECTRAL_VALUES or op in SPECTRAL_VECTORS or op in LINEAR or op in FACTORS
 
 
-def _scan(graph, values, cut: float) -> list:
+def _scan(graph, values, cut: float, fast: bool = False) -> list:
+    """The watched nodes' estimates (``fast``: a batch's first look, where an upper bound of a condition number
+    that stays below √(cut/eps) stands for it: an inverse costs a quarter of an SVD; the examples past it are
+    weighed exactly afterwards)."""
     needed = graph.needed()
+    bound = float(np.sqrt(cut / np.finfo(graph.dtype).eps)) if fast else None
     found = []
     for node in graph.nodes:
         if not needed[node.id] or not watched(node.op):
             continue
         with np.errstate(all="ignore"):
-            f = (_linear(node, values) if node.op in LINEAR else _factor(graph, node, values) if node.op in FACTORS
-                 else _spectral(graph, node, values, cut))
+            f = (_linear(node, values, bound) if node.op in LINEAR else _factor(graph, node, values, bound)
+                 if node.op in FACTORS else _spectral(graph, node, values, cut))
         if f is not None:
             found.append(f)
     _chained(graph, found)
@@ -231,14 +235,36 @@ def _factors_of(graph, nid: int, limit: int = 24) -> frozenset:
     return frozenset(out)
 
 
-def _linear(node, values) -> _Found | None:
+def _cond(stack, bound=None):
+    """cond₂ of each matrix of ``stack`` (NaN: inf); with ``bound``, ‖A‖_F·‖A⁻¹‖_F (at least cond₂) where that is
+    at most ``bound``, cond₂ only past it."""
+    if bound is not None:
+        try:
+            upper = np.linalg.norm(stack, axis=(-2, -1)) * np.linalg.norm(np.linalg.inv(stack), axis=(-2, -1))
+        except np.linalg.LinAlgError:
+            upper = None
+        if upper is not None:
+            exact = ~(upper <= bound)
+            out = np.asarray(upper, dtype=float).copy()
+            if exact.any():
+                out[exact] = np.linalg.cond(stack[exact])
+            return np.nan_to_num(out, nan=np.inf)
+    return np.nan_to_num(np.asarray(np.linalg.cond(stack), dtype=float), nan=np.inf)
+
+
+def _norm2(stack, bound=None):
+    """‖A‖₂ of each matrix; with ``bound`` set (a batch's first look), ‖A‖_F, at least as large."""
+    return np.linalg.norm(stack, "fro" if bound is not None else 2, axis=(-2, -1))
+
+
+def _linear(node, values, bound=None) -> _Found | None:
     a = np.asarray(values[node.args[0]])
     if a.ndim < 2 or a.shape[-1] == 0 or a.dtype.kind not in "f" or not np.all(np.isfinite(a)):
         return None  # NaN and inf are finite.py's
     n = a.shape[-1]
     if a.size * n > COND_WORK:
         return None
-    per = np.asarray(np.linalg.cond(a.reshape((-1, n, n))), dtype=float)
+    per = _cond(a.reshape((-1, n, n)), bound)
     kappa = float(np.max(per))
     if not np.isfinite(kappa):
         kappa = np.inf
@@ -250,10 +276,10 @@ def _linear(node, values) -> _Found | None:
         text = f"the matrix {word} solves with is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
     else:
         text = f"the matrix of {name} is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
-    return _Found(node, kappa * eps, text, "cond·eps", per=np.nan_to_num(per, nan=np.inf) * eps)
+    return _Found(node, kappa * eps, text, "cond·eps", per=per * eps)
 
 
-def _factor(graph, node, values) -> _Found | None:
+def _factor(graph, node, values, bound=None) -> _Found | None:
     """cholesky: cond(A)·eps for the derivatives, √cond·eps for the factor; qr: cond'·eps (see ``FACTORS``)."""
     a = np.asarray(values[node.args[0]])
     if a.ndim < 2 or 0 in a.shape[-2:] or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
@@ -264,13 +290,12 @@ def _factor(graph, node, values) -> _Found | None:
     eps = float(np.finfo(a.dtype).eps)
     stack = a.reshape((-1, m, n))
     if node.op == "matrix_exp":
-        per = np.nan_to_num(np.linalg.norm(stack, 2, axis=(-2, -1)), nan=np.inf)
+        per = np.nan_to_num(_norm2(stack, bound), nan=np.inf)
         norm = float(np.max(per))
         text = f"the matrix of expm has a large norm ({norm:.2g} in the 2-norm: scaling and squaring)"
         return _Found(node, norm * eps, text, "‖A‖·eps", per=per * eps)
     if node.op == "cholesky":
-        per = np.nan_to_num(np.asarray(np.linalg.cond((stack + np.swapaxes(stack, -1, -2)) / 2), dtype=float),
-                            nan=np.inf)
+        per = _cond((stack + np.swapaxes(stack, -1, -2)) / 2, bound)
         kappa = float(np.max(per))
         text = f"the matrix of cholesky is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
         return _Found(node, kappa * eps, text, "cond·eps", value=float(np.sqrt(kappa)) * eps, per=per * eps)
@@ -284,7 +309,7 @@ def _factor(graph, node, values) -> _Found | None:
         rinv = np.linalg.inv(r)
     except np.linalg.LinAlgError:  # one R singular (qr's derivative refuses it on its own): each alone
         rinv = np.stack([_inv_or_inf(x) for x in r])
-    norm = np.linalg.norm(stack, 2, axis=(-2, -1))
+    norm = _norm2(stack, bound)
     cols_inv = np.linalg.norm(rinv[:, :, :cols], axis=-2)  # ‖R⁻¹[:, j]‖, (stack, cols)
     per = np.nan_to_num(norm * np.max(cols_inv, axis=-1), nan=np.inf)
     kappa = float(np.max(per))
@@ -545,7 +570,7 @@ class Watch:
         for i in self.ids:
             values[i] = np.stack([np.asarray(v) for v in self.kept[i]])
         out = set()
-        for f in _scan(self.graph, values, threshold(self.graph.dtype)):
+        for f in _scan(self.graph, values, threshold(self.graph.dtype), fast=True):
             if f.per is not None:
                 per = np.asarray(f.per, dtype=float).reshape((size, -1))
                 out.update(int(b) for b in np.flatnonzero(np.max(per, axis=1) > threshold(self.graph.dtype)))
