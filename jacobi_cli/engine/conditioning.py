@@ -423,7 +423,8 @@ def _spectrum(graph, node, values, a, eig: bool):
     if node.op == want:
         return np.asarray(values[node.id])
     for other in graph.nodes:
-        if other.op == want and other.args == node.args and other.params.get("uplo") == node.params.get("uplo"):
+        if other.op == want and other.args == node.args and other.params.get("uplo") == node.params.get("uplo") \
+                and values[other.id] is not None:
             return np.asarray(values[other.id])
     if eig:
         return np.linalg.eigvalsh((a + np.swapaxes(a, -1, -2)) / 2)
@@ -567,8 +568,9 @@ class Watch:
             return []
         size = len(self.kept[self.ids[0]])
         values = [None] * len(self.graph.nodes)
-        for i in self.ids:
-            values[i] = np.stack([np.asarray(v) for v in self.kept[i]])
+        for i in self.ids:  # a value not computed (a sibling no output needs) is left out
+            kept = self.kept[i]
+            values[i] = None if any(v is None for v in kept) else np.stack([np.asarray(v) for v in kept])
         out = set()
         for f in _scan(self.graph, values, threshold(self.graph.dtype), fast=True):
             if f.per is not None:
