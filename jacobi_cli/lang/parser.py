@@ -4387,6 +4387,11 @@ class _Lowering:
                 args = self.unpacked(args)
             elif isinstance(called, Function):
                 return self.call_text_function(node, called, args, kwargs, position)
+            elif isinstance(called, vmapping.Staged):  # jax.jit(f, static_argnums=1)(x, [1, 2]): a list is refused
+                written = [*zip(range(len(args)), node.args), *((k.arg, k.value) for k in node.keywords)]
+                kinds = {key: self.python_kind(a, v) or "value"  # np.array((1., 2.)): no tuple
+                         for (key, a), v in zip(written, [*args, *kwargs.values()])}
+                return vmapping.whiles.call_staged(self, called, args, kwargs, position, kinds)
             return self.call_value(called, args, kwargs, position)  # f(x), nn.ReLU()(x), jax.grad(f)(x)
         if kind == "other":
             if made and isinstance(called, (Tracer, Items)):  # f(x)(3) of a function returning an array

@@ -118,12 +118,14 @@ def traced(lowering, fn, args: list, spelling: str, position: int, kwargs: dict 
 STAGING = frozenset({"jax.jit", "jax.checkpoint", "jax.remat"})
 
 
-def call_staged(lowering, m, args: list, kwargs: dict, position: int):
+def call_staged(lowering, m, args: list, kwargs: dict, position: int, kinds: dict | None = None):
     """``jax.jit(f, static_argnums=, static_argnames=)(*args, **kwargs)`` (a :class:`.vmapping.Staged` ``m``): f
     called as JAX traces it, every operation inside staged (:data:`STAGED`), so a Python read of a value computed
     inside is refused; the arguments marked static (by position or name, each read as the other through f's
     signature, as JAX does) are concrete: a test of one is read, and one that is an array is refused, as JAX
-    raises (it hashes them). A value computed before the call and closed over is concrete too."""
+    raises (it hashes them; ``kinds``: argument (position or name) -> what Python's value is, "tuple", "list",
+    "range", as the parser reads the call's syntax). A value computed before the call and closed over is concrete
+    too."""
     positional = list(getattr(m.fn, "positional", ()))  # a function of the text's parameters, by position
     count = len(positional) if positional else len(args)
     nums = {k + count if k < 0 else k for k in m.static_argnums}
@@ -134,7 +136,7 @@ def call_staged(lowering, m, args: list, kwargs: dict, position: int):
                             f"positional arguments (JAX raises ValueError)", position)
     for key, value in [*((k, a) for k, a in enumerate(args)), *kwargs.items()]:
         static = key in nums if type(key) is int else key in names
-        if static and not _hashable(lowering, value):
+        if static and not _hashable(lowering, value, (kinds or {}).get(key)):
             raise JacValueError(f"{m.spelling}: the argument {key if type(key) is str else f'at position {key}'} is "
                                 f"marked static and is an array or a list: JAX raises (ValueError: Non-hashable "
                                 f"static arguments are not supported); pass it traced, or a number or tuple as "
@@ -149,14 +151,23 @@ def call_staged(lowering, m, args: list, kwargs: dict, position: int):
     return traced(lowering, m.fn, args, m.spelling, position, kwargs)
 
 
-def _hashable(lowering, value) -> bool:
+def _hashable(lowering, value, kind: str | None = None) -> bool:
     """Whether JAX can hash a static argument: a Python number, string, None or a tuple of them, a function, not
-    an array or a list."""
+    an array or a list (``kind``: what Python's value is, as the parser's ``python_kind`` reads the argument's
+    syntax: "tuple", "list", "range", "value" for none of them, or None: not known, the display read)."""
     if isinstance(value, Tracer):
         node = lowering.b.nodes[value.id]
         # a Python number or tuple of numbers the text wrote (the parser makes such a tuple one constant; a
-        # constant array a library made holds its library, an array of the inputs is no constant)
-        return node.op == "const" and lowering.b.typed.get(value.id, (None, None))[1] is None
+        # constant array a library made holds its library, an array of the inputs is no constant); a constant of
+        # one dimension or more is hashable only as a tuple (or range): a list (JAX: <class 'list'>) and an array
+        # NumPy or jnp made (np.array((1., 2.))) are not
+        if node.op != "const" or lowering.b.typed.get(value.id, (None, None))[1] is not None:
+            return False
+        shown = lowering.displays.get(value.id)
+        kind = kind or getattr(shown, "display", None)
+        if not value.ndim or kind not in ("tuple", "range"):
+            return not value.ndim
+        return shown is None or all(_hashable(lowering, v) for v in shown)  # ([1., 2.], [3., 4.]) is not
     if isinstance(value, (Items, list)):
         return False
     if isinstance(value, tuple):
