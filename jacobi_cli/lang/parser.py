@@ -4401,6 +4401,12 @@ class _Lowering:
             if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
                 raise JacParseError("only named functions can be called; jac has no module objects such as "
                                     "torch.nn.Softmax(dim=0): write the function, F.softmax(x, dim=0)", position)
+            staged = _staged_stage(node.func)
+            if staged is not None:  # jax.jit(f).lower(x).compile()(x): the caret under lower
+                spelling = vmapping.spelling_of(_dotted(staged.value.func))
+                raise JacNameError(f"'{spelling}(f).{staged.attr}(...)': jac reads {spelling}(f)(x), the function "
+                                   f"called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}): "
+                                   f"call it, {spelling}(f)(x)", self.source.end(staged) - len(staged.attr))
             if isinstance(node.func, ast.Call):  # jax.grad(f)(x), torch.func.vmap(f)(x): a transform of a function
                 _, inner = self.callee(node.func.func)
                 text = ast.unparse(node.func.func)
@@ -4419,6 +4425,11 @@ class _Lowering:
             args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
+        if kind == "method" and isinstance(args[0], vmapping.Staged):  # jax.jit(f).lower(x): JAX's stages
+            raise JacNameError(f"'{args[0].spelling}(f).{fname}(...)': jac reads {args[0].spelling}(f)(x), the "
+                               f"function called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}"
+                               f"){'' if fname in _AOT else f', nor any other method of it'}: call it, "
+                               f"{args[0].spelling}(f)(x)", position)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
@@ -5332,7 +5343,22 @@ _JAX_ELSEWHERE = {
     "config": "jac computes in float64 (--dtype float32 for single precision): drop jax.config",
     "ops": "jax.ops.segment_sum(v, idx, num_segments=n) is jnp.zeros(n).at[idx].add(v)",
     "block_until_ready": "jac's values are ready: drop it",
+    "eval_shape": "it gives ShapeDtypeStructs, not values: jac shape prints the output's shape (jac shape 'f(x)' "
+                  "x:3), and jac reads the function's call itself, f(x)",
 }
+# JAX's ahead-of-time API of a jitted function (jax/_src/stages.py): jac reads jax.jit(f)(x), the call, not its stages
+_AOT = ("lower", "compile", "trace", "eval_shape")
+
+
+def _staged_stage(node: ast.expr) -> ast.Attribute | None:
+    """In ``jax.jit(f).lower(x).compile()``, the attribute ``.lower`` of the call of a staging wrapper
+    (``vmapping.whiles.STAGING``) that the chain of calls and attributes ``node`` reaches, or None."""
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr in _AOT and isinstance(node.value, ast.Call) \
+                and vmapping.spelling_of(_dotted(node.value.func)) in vmapping.whiles.STAGING:
+            return node
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return None
 
 
 def _transform_call(node: ast.Call) -> str | None:
