@@ -243,14 +243,17 @@ READS = {"test": ("an if / while test, or bool()", "TracerBoolConversionError"),
          "float": ("float() / .tolist()", "ConcretizationTypeError"),
          "array": ("np.asarray / np.array of it", "TracerArrayConversionError"),
          "index": ("range() of it, or a Python list or tuple indexed by it", "TracerIntegerConversionError"),
-         "slice": ("a slice bound x[:n]", "IndexError: Slice entries must be static integers")}
+         "slice": ("a slice bound x[:n]", "IndexError: Slice entries must be static integers"),
+         "shape": ("a size of a shape, jnp.ones(n) or x.reshape(n, -1)",
+                   "TypeError: Shapes must be 1D sequences of concrete values of integer type")}
 _HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the values",
           "int": "compute it outside, or pass it as a static argument (static_argnums)",
           "mask": "write jnp.where(mask, x, 0), or jnp.nonzero(mask, size=n) for the positions",
           "float": "keep it an array (jnp.asarray), or compute it outside",
           "array": "write jnp.asarray / jnp.array, which JAX traces",
           "index": "pass it as a static argument (static_argnums), or index an array (jnp.array(l)[i])",
-          "slice": "pass it as a static argument (static_argnums), or write jax.lax.dynamic_slice(x, (i,), (size,))"}
+          "slice": "pass it as a static argument (static_argnums), or write jax.lax.dynamic_slice(x, (i,), (size,))",
+          "shape": "pass it as a static argument (static_argnums): a shape is known when JAX traces"}
 # the reads a derivative transform of JAX raises at too (ConcretizationTypeError, TracerArrayConversionError), of a
 # value carrying a tangent: float() and .tolist() of a float array, np.asarray / np.array (int(), .item(), bool()
 # and a test read the concrete value under jax.grad; checked in JAX 0.10)
