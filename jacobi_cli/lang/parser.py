@@ -40,7 +40,7 @@ from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynom
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, reads_as, run_time_int
+from .functions import INPLACE_AT, reads_as, record_read, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -4438,6 +4438,8 @@ class _Lowering:
             args = [self.python_iterated(node.args[0], args[0], fname, position), *args[1:]]
             if fname in ("min", "max") and len(args) == 1 and not kwargs and type(args[0]) is Items:
                 args = self.compared_items(args[0], fname, position)  # min(l) of numbers is min(l[0], l[1], ...)
+        if kind == "function" and module is not None:  # np.sin(v) of a JAX tracer: TracerArrayConversionError
+            vmapping.whiles.numpy_reads(self, module, fname, args, kwargs, position)
         if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
             lower = self.lookup("function", fname, "torch", position)  # x.max(dim=1): NumPy's methods have no dim=
         else:
@@ -4727,6 +4729,10 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if len(parts) == 1 and type(parts[0]) is Tracer and self.python_kind(node.value, value) is not None:
+            # [1., 2., 3.][i] of Python's numbers (one constant array to jac) by an array: Python calls i.__index__,
+            # of a JAX tracer TracerIntegerConversionError (jit, vmap, a loop's body)
+            record_read(self.b, parts[0], position, "index")
         if len(parts) == 1 and type(parts[0]) is Items and parts[0].display == "list" \
                 and not any(isinstance(p, Tracer) and p.ndim for p in parts[0]):  # x[R[0]] of Python's numbers
             parts = [pylists.index_array(self, parts[0], position)]  # NumPy's index array, not a tuple of indices

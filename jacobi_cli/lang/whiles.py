@@ -21,7 +21,7 @@ from ..errors import JacError, JacLimitError, JacValueError
 from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
-from .functions import DYNAMIC, Items, Static
+from .functions import DYNAMIC, Items, Static, record_read
 
 SPELLING = "jax.lax.while_loop"
 PARAMETERS = ("cond_fun", "body_fun", "init_val")
@@ -244,6 +244,8 @@ READS = {"test": ("an if / while test, or bool()", "TracerBoolConversionError"),
          "array": ("np.asarray / np.array of it", "TracerArrayConversionError"),
          "index": ("range() of it, or a Python list or tuple indexed by it", "TracerIntegerConversionError"),
          "slice": ("a slice bound x[:n]", "IndexError: Slice entries must be static integers"),
+         "numpy": ("NumPy's own function of it (np.sin(v), np.float64(v)), which makes a NumPy array of it",
+                   "TracerArrayConversionError"),
          "shape": ("a size of a shape, jnp.ones(n) or x.reshape(n, -1)",
                    "TypeError: Shapes must be 1D sequences of concrete values of integer type")}
 _HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the values",
@@ -253,11 +255,36 @@ _HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the 
           "array": "write jnp.asarray / jnp.array, which JAX traces",
           "index": "pass it as a static argument (static_argnums), or index an array (jnp.array(l)[i])",
           "slice": "pass it as a static argument (static_argnums), or write jax.lax.dynamic_slice(x, (i,), (size,))",
-          "shape": "pass it as a static argument (static_argnums): a shape is known when JAX traces"}
+          "shape": "pass it as a static argument (static_argnums): a shape is known when JAX traces",
+          "numpy": "write jax.numpy's function (jnp.sin), which JAX traces"}
 # the reads a derivative transform of JAX raises at too (ConcretizationTypeError, TracerArrayConversionError), of a
 # value carrying a tangent: float() and .tolist() of a float array, np.asarray / np.array (int(), .item(), bool()
 # and a test read the concrete value under jax.grad; checked in JAX 0.10)
-TANGENT_READS = frozenset({"float", "array"})
+TANGENT_READS = frozenset({"float", "array", "numpy"})
+# NumPy's functions that call their first argument's own method when it is no NumPy array (numpy/_core/fromnumeric.py's
+# _wrapfunc / _wrapreduction, np.flip's indexing, np.moveaxis's transpose): of a JAX tracer they give JAX's method's
+# traced result, where NumPy's other functions make a NumPy array of it (__array__: TracerArrayConversionError). Found
+# by running each under jax.jit, jax.grad and jax.vmap (JAX 0.10, NumPy 2.4; tests/test_jaxtrace35.py runs them
+# again); np.clip, np.take, np.sort, np.ravel, np.diagonal, np.trace and np.ptp are not among them
+NUMPY_DISPATCHED = frozenset({"reshape", "repeat", "swapaxes", "transpose", "permute_dims", "argmax", "argmin",
+                              "searchsorted", "squeeze", "nonzero", "shape", "ndim", "size", "sum", "prod", "any",
+                              "all", "max", "amax", "min", "amin", "mean", "std", "var", "cumsum", "cumprod", "round",
+                              "around", "flip", "moveaxis", "real", "imag"})
+NUMPY_MODULES = frozenset({"np", "numpy", "np.linalg", "numpy.linalg"})
+
+
+def numpy_reads(lowering, module: str | None, fname: str, args: list, kwargs: dict, position: int) -> None:
+    """Record NumPy's own function (``module``, not jnp's) of an array the text computes as a read of its values
+    (the parser's ``value_tests``, kind "numpy"): of a JAX tracer (under jit, vmap, a loop's body, or carrying a
+    derivative under jax.grad) NumPy makes a NumPy array of it, and JAX raises (TracerArrayConversionError). The
+    function of :data:`NUMPY_DISPATCHED` of an array is JAX's own array method, its arguments passed on: no read."""
+    if module not in NUMPY_MODULES or fname in NUMPY_DISPATCHED and module in ("np", "numpy") and args \
+            and isinstance(args[0], Tracer):
+        return
+    for value in (*args, *kwargs.values()):
+        for t in _tracers(value):
+            record_read(lowering.b, t, position, "numpy")
+
 def traced_constant(lowering, value, position: int):
     """``value`` as JAX traces it though jac knows it (a Python number or list passed to a jitted function without
     static_argnums, fori_loop's index): each constant array in a node of its own that is not folded
