@@ -148,8 +148,9 @@ def reads_as(b, kind: str = DYNAMIC):
 def record_read(b, x, position, kind: str) -> None:
     """Record a Python read of ``x``'s value (``kind``: lang/whiles.py's READS) where ``x`` is no constant: a trace
     of JAX (jit, vmap, a loop's body; float() and np.asarray under its derivatives too) raises there."""
-    if b.lowering is not None and isinstance(x, Tracer) and b.nodes[x.id].op != "const":
-        b.lowering.value_tests.append((x.id, position, kind))
+    if b.lowering is not None and isinstance(x, Tracer) and (b.nodes[x.id].op != "const"
+                                                             or x.id in getattr(b.lowering, "jax_made", ())):
+        b.lowering.value_tests.append((x.id, position, kind))  # a JAX array made inside jax.jit is a tracer there
 
 
 def run_time_int(b, value, what: str, position) -> int | None:
@@ -1904,8 +1905,7 @@ def _item(b, args, kwargs, position):
     x = tensor(b, arguments("item", args, kwargs, {"x": REQUIRED}, position)["x"], "item", position)
     if not is_concrete(x.shape) or _numel(x, position) != 1:
         raise JacValueError(f"item() needs an array of one element, got shape {fmt(x.shape)}", position)
-    if b.lowering is not None and b.nodes[x.id].op != "const":  # a Python number of the values: jax.jit raises
-        b.lowering.value_tests.append((x.id, position, "int"))  # (ConcretizationTypeError; lang/whiles.py)
+    record_read(b, x, position, "int")  # a Python number of the values: jax.jit raises (ConcretizationTypeError)
     return b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
 
 

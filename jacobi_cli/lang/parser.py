@@ -788,6 +788,9 @@ class _Lowering:
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
         self.computed = ValueMemo()  # node id -> its value at the given inputs (value_of), within max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
+        # constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made inside
+        # jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and refused there
+        self.jax_made: set = set()
         self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
@@ -3177,7 +3180,10 @@ class _Lowering:
                         if id(kids.node) in self.tuples:
                             self.tuples.add(id(node))
                     continue
-                found = lower(node, [results.pop(id(k)) for k in kids])
+                values = [results.pop(id(k)) for k in kids]
+                found = lower(node, values)
+                if type(found) is Tracer and (self.jax_made or type(node) is ast.Call):
+                    self.jax_array(node, found, values)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -3192,6 +3198,18 @@ class _Lowering:
             for k in reversed(kids):
                 push((k, None))
         return results[id(root)]
+
+    def jax_array(self, node: ast.AST, found: Tracer, values: list) -> None:
+        """Mark ``found``, the constant ``node`` made, as a JAX array (:attr:`jax_made`) where JAX's function made it
+        (``jnp.ones(3)``, ``jax.nn.relu(c)``) or an op of a JAX array (``c[0]``, ``c * 2``, ``c.sum()``); NumPy's own
+        function of one (``np.sin(c)``) makes a NumPy array."""
+        if self.b.nodes[found.id].op != "const" or found.id in self.jax_made:
+            return
+        module = self.module_path(node.func.value) if type(node) is ast.Call and type(node.func) is ast.Attribute \
+            else None
+        if module is not None and module.startswith(("jnp", "jax")) or module is None and any(
+                type(v) is Tracer and v.id in self.jax_made for v in values):
+            self.jax_made.add(found.id)
 
     def children(self, node: ast.AST) -> list:
         kind = type(node)
@@ -4902,6 +4920,8 @@ class _Lowering:
         if node is None:
             raise JacValueError(f"the test of {what} must be a number or a comparison", position)
         held = node.value
+        if node.op == "const" and value.id in self.jax_made:  # if jnp.ones(3)[0] > 0: a tracer under jax.jit
+            self.value_tests.append((value.id, position, "test"))
         if node.op != "const":  # a test of the inputs' values: taken at the given values, as PyTorch runs it
             self.value_tests.append((value.id, position, "test"))  # jax.jit / vmap of the function refuse it (.whiles)
             count = math.prod(value.shape) if all(type(d) is int for d in value.shape) else None  # x:n: a size's name
