@@ -122,8 +122,8 @@ def call_staged(lowering, m, args: list, kwargs: dict, position: int, kinds: dic
     """``jax.jit(f, static_argnums=, static_argnames=)(*args, **kwargs)`` (a :class:`.vmapping.Staged` ``m``): f
     called as JAX traces it, every operation inside staged (:data:`STAGED`), so a Python read of a value computed
     inside is refused; the arguments marked static (by position or name, each read as the other through f's
-    signature, as JAX does) are concrete: a test of one is read, and one that is an array is refused, as JAX
-    raises (it hashes them; ``kinds``: argument (position or name) -> what Python's value is, "tuple", "list",
+    signature, as JAX does) are concrete: a test of one is read, and under jax.jit one that is a list or an array is
+    refused, as JAX raises (it hashes them; jax.checkpoint and remat do not; ``kinds``: argument (position or name) -> what Python's value is, "tuple", "list",
     "range", as the parser reads the call's syntax). A value computed before the call and closed over is concrete
     too."""
     positional = list(getattr(m.fn, "positional", ()))  # a function of the text's parameters, by position
@@ -136,7 +136,8 @@ def call_staged(lowering, m, args: list, kwargs: dict, position: int, kinds: dic
                             f"positional arguments (JAX raises ValueError)", position)
     for key, value in [*((k, a) for k, a in enumerate(args)), *kwargs.items()]:
         static = key in nums if type(key) is int else key in names
-        if static and not _hashable(lowering, value, (kinds or {}).get(key)):
+        if static and m.spelling == "jax.jit" and not _hashable(lowering, value, (kinds or {}).get(key)):
+            # (jax.checkpoint / remat do not hash their static arguments: a list or array is read, as JAX 0.10 does)
             raise JacValueError(f"{m.spelling}: the argument {key if type(key) is str else f'at position {key}'} is "
                                 f"marked static and is an array or a list: JAX raises (ValueError: Non-hashable "
                                 f"static arguments are not supported); pass it traced, or a number or tuple as "
