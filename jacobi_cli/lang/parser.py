@@ -40,7 +40,7 @@ from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynom
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, reads_as, run_time_int
+from .functions import INPLACE_AT, reads_as, record_read, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -788,6 +788,9 @@ class _Lowering:
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
         self.computed = ValueMemo()  # node id -> its value at the given inputs (value_of), within max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
+        # constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made inside
+        # jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and refused there
+        self.jax_made: set = set()
         self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
@@ -3177,7 +3180,10 @@ class _Lowering:
                         if id(kids.node) in self.tuples:
                             self.tuples.add(id(node))
                     continue
-                found = lower(node, [results.pop(id(k)) for k in kids])
+                values = [results.pop(id(k)) for k in kids]
+                found = lower(node, values)
+                if type(found) is Tracer and (self.jax_made or type(node) is ast.Call):
+                    self.jax_array(node, found, values)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -3192,6 +3198,18 @@ class _Lowering:
             for k in reversed(kids):
                 push((k, None))
         return results[id(root)]
+
+    def jax_array(self, node: ast.AST, found: Tracer, values: list) -> None:
+        """Mark ``found``, the constant ``node`` made, as a JAX array (:attr:`jax_made`) where JAX's function made it
+        (``jnp.ones(3)``, ``jax.nn.relu(c)``) or an op of a JAX array (``c[0]``, ``c * 2``, ``c.sum()``); NumPy's own
+        function of one (``np.sin(c)``) makes a NumPy array."""
+        if self.b.nodes[found.id].op != "const" or found.id in self.jax_made:
+            return
+        module = self.module_path(node.func.value) if type(node) is ast.Call and type(node.func) is ast.Attribute \
+            else None
+        if module is not None and module.startswith(("jnp", "jax")) or module is None and any(
+                type(v) is Tracer and v.id in self.jax_made for v in values):
+            self.jax_made.add(found.id)
 
     def children(self, node: ast.AST) -> list:
         kind = type(node)
@@ -4387,6 +4405,11 @@ class _Lowering:
                 args = self.unpacked(args)
             elif isinstance(called, Function):
                 return self.call_text_function(node, called, args, kwargs, position)
+            elif isinstance(called, vmapping.Staged):  # jax.jit(f, static_argnums=1)(x, [1, 2]): a list is refused
+                written = [*zip(range(len(args)), node.args), *((k.arg, k.value) for k in node.keywords)]
+                kinds = {key: self.python_kind(a, v) or "value"  # np.array((1., 2.)): no tuple
+                         for (key, a), v in zip(written, [*args, *kwargs.values()])}
+                return vmapping.whiles.call_staged(self, called, args, kwargs, position, kinds)
             return self.call_value(called, args, kwargs, position)  # f(x), nn.ReLU()(x), jax.grad(f)(x)
         if kind == "other":
             if made and isinstance(called, (Tracer, Items)):  # f(x)(3) of a function returning an array
@@ -4396,6 +4419,12 @@ class _Lowering:
             if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
                 raise JacParseError("only named functions can be called; jac has no module objects such as "
                                     "torch.nn.Softmax(dim=0): write the function, F.softmax(x, dim=0)", position)
+            staged = _staged_stage(node.func)
+            if staged is not None:  # jax.jit(f).lower(x).compile()(x): the caret under lower
+                spelling = vmapping.spelling_of(_dotted(staged.value.func))
+                raise JacNameError(f"'{spelling}(f).{staged.attr}(...)': jac reads {spelling}(f)(x), the function "
+                                   f"called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}): "
+                                   f"call it, {spelling}(f)(x)", self.source.end(staged) - len(staged.attr))
             if isinstance(node.func, ast.Call):  # jax.grad(f)(x), torch.func.vmap(f)(x): a transform of a function
                 _, inner = self.callee(node.func.func)
                 text = ast.unparse(node.func.func)
@@ -4414,6 +4443,11 @@ class _Lowering:
             args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
+        if kind == "method" and isinstance(args[0], vmapping.Staged):  # jax.jit(f).lower(x): JAX's stages
+            raise JacNameError(f"'{args[0].spelling}(f).{fname}(...)': jac reads {args[0].spelling}(f)(x), the "
+                               f"function called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}"
+                               f"){'' if fname in _AOT else f', nor any other method of it'}: call it, "
+                               f"{args[0].spelling}(f)(x)", position)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
@@ -4422,6 +4456,8 @@ class _Lowering:
             args = [self.python_iterated(node.args[0], args[0], fname, position), *args[1:]]
             if fname in ("min", "max") and len(args) == 1 and not kwargs and type(args[0]) is Items:
                 args = self.compared_items(args[0], fname, position)  # min(l) of numbers is min(l[0], l[1], ...)
+        if kind == "function" and module is not None:  # np.sin(v) of a JAX tracer: TracerArrayConversionError
+            vmapping.whiles.numpy_reads(self, module, fname, args, kwargs, position)
         if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
             lower = self.lookup("function", fname, "torch", position)  # x.max(dim=1): NumPy's methods have no dim=
         else:
@@ -4711,6 +4747,10 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if len(parts) == 1 and type(parts[0]) is Tracer and self.python_kind(node.value, value) is not None:
+            # [1., 2., 3.][i] of Python's numbers (one constant array to jac) by an array: Python calls i.__index__,
+            # of a JAX tracer TracerIntegerConversionError (jit, vmap, a loop's body)
+            record_read(self.b, parts[0], position, "index")
         if len(parts) == 1 and type(parts[0]) is Items and parts[0].display == "list" \
                 and not any(isinstance(p, Tracer) and p.ndim for p in parts[0]):  # x[R[0]] of Python's numbers
             parts = [pylists.index_array(self, parts[0], position)]  # NumPy's index array, not a tuple of indices
@@ -4880,6 +4920,8 @@ class _Lowering:
         if node is None:
             raise JacValueError(f"the test of {what} must be a number or a comparison", position)
         held = node.value
+        if node.op == "const" and value.id in self.jax_made:  # if jnp.ones(3)[0] > 0: a tracer under jax.jit
+            self.value_tests.append((value.id, position, "test"))
         if node.op != "const":  # a test of the inputs' values: taken at the given values, as PyTorch runs it
             self.value_tests.append((value.id, position, "test"))  # jax.jit / vmap of the function refuse it (.whiles)
             count = math.prod(value.shape) if all(type(d) is int for d in value.shape) else None  # x:n: a size's name
@@ -5336,7 +5378,22 @@ _JAX_ELSEWHERE = {
     "config": "jac computes in float64 (--dtype float32 for single precision): drop jax.config",
     "ops": "jax.ops.segment_sum(v, idx, num_segments=n) is jnp.zeros(n).at[idx].add(v)",
     "block_until_ready": "jac's values are ready: drop it",
+    "eval_shape": "it gives ShapeDtypeStructs, not values: jac shape prints the output's shape (jac shape 'f(x)' "
+                  "x:3), and jac reads the function's call itself, f(x)",
 }
+# JAX's ahead-of-time API of a jitted function (jax/_src/stages.py): jac reads jax.jit(f)(x), the call, not its stages
+_AOT = ("lower", "compile", "trace", "eval_shape")
+
+
+def _staged_stage(node: ast.expr) -> ast.Attribute | None:
+    """In ``jax.jit(f).lower(x).compile()``, the attribute ``.lower`` of the call of a staging wrapper
+    (``vmapping.whiles.STAGING``) that the chain of calls and attributes ``node`` reaches, or None."""
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr in _AOT and isinstance(node.value, ast.Call) \
+                and vmapping.spelling_of(_dotted(node.value.func)) in vmapping.whiles.STAGING:
+            return node
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return None
 
 
 def _transform_call(node: ast.Call) -> str | None:
