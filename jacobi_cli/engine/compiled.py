@@ -107,7 +107,9 @@ class Compiled:
         self.declared, self.made = made.values, made
         if self.declared:
             self.shapes.update((name, value.shape) for name, value in self.declared.items())
-        self._built_for = values if self.graph.by_value else None
+        # a graph of by_value holds for the values it was built at: the bindings' and those the text makes
+        # (x = torch.randn(3, requires_grad=True); while x.norm() < 1000: ...), which a call never passes
+        self._built_for = {**(values or {}), **self.declared} if self.graph.by_value else None
         self._several = self.graph.several
         self._lock = threading.Lock()
         self._memo: dict = {}  # graphs per wrt, plans, traced gradients: immutable values

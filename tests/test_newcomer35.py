@@ -1,0 +1,78 @@
+"""Session 35 (h35-newcomer): what a newcomer following README.md and docs/ tripped on, each fixed and checked here
+against PyTorch (skipped without it), NumPy or central differences. The table of what was tried is in
+benchmarks/RESULTS.md ("a newcomer's hour, after this session's changes")."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import numpy as np
+import pytest
+
+from jacobi_cli.cli import entry
+from jacobi_cli.tools import api
+
+
+def run(*args: str) -> tuple:
+    """(exit code, stdout, stderr) of ``jac ARGS`` run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = entry.main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_error(*args: str) -> str:
+    """The one message of a refused ``jac ARGS`` (exit 2, no traceback)."""
+    code, _, err = run(*args)
+    assert code == 2 and err.count("jac: error") == 1 and "Traceback" not in err, (code, err)
+    return err
+
+
+# -- the autograd tutorial's while loop: a tensor the text makes, a loop reading its values --------------------------
+
+TUTORIAL_WHILE = """import torch
+x = torch.randn(3, requires_grad=True)
+y = x * 2
+while y.data.norm() < 1000:
+    y = y * 2
+v = torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float)
+y.backward(v)
+print(x.grad)
+"""
+
+
+def test_the_tutorials_while_loop_on_a_tensor_the_text_makes_doubles_until_the_norm_passes_1000():
+    """It was an internal error (KeyError 'x'): the values a by_value graph was built at left out the inputs the
+    text makes, and bind compared every input with them."""
+    code, out, err = run("vjp", TUTORIAL_WHILE, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    y, grad, v = (np.array(a) for a in (report["output"]["value"], report["vjp"]["x"]["value"], [0.1, 1.0, 0.0001]))
+    factor = grad / v  # x.grad = v * 2**k, k the doublings, and y = 2**k * x
+    assert np.allclose(factor, factor[0]) and np.log2(factor[0]) == round(np.log2(factor[0]))
+    assert np.linalg.norm(y) >= 1000 > np.linalg.norm(y) / 2
+    assert [w["kind"] for w in report["warnings"]] == ["by_value"]
+    code, out, _ = run("eval", TUTORIAL_WHILE, "--json")
+    assert code == 0 and np.allclose(np.diag(json.loads(out)["jacobian"]["x"]["value"]), factor)
+
+
+@pytest.mark.parametrize("start", [[0.5, -1.0, 2.0], [30.0, 40.0, 0.0]])
+def test_the_tutorials_while_loop_with_the_tensor_written_out_against_pytorch(start):
+    torch = pytest.importorskip("torch")
+    text = TUTORIAL_WHILE.replace("torch.randn(3, requires_grad=True)", f"torch.tensor({start}, requires_grad=True)")
+    code, out, err = run("vjp", text, "--json")
+    assert code == 0, err
+    x = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    y = x * 2
+    while y.data.norm() < 1000:
+        y = y * 2
+    y.backward(torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float64))
+    report = json.loads(out)
+    np.testing.assert_allclose(report["vjp"]["x"]["value"], x.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(report["output"]["value"], y.detach().numpy(), rtol=1e-15)
+
+
+def test_a_by_value_graph_of_a_made_input_through_the_api():
+    text = "x = torch.tensor([3.0, 4.0], requires_grad=True)\ny = x\nwhile y.sum() < 50:\n    y = y * 3\ny.sum()"
+    np.testing.assert_allclose(api.jacobian(text, {})["x"], [9.0, 9.0])
