@@ -76,3 +76,38 @@ def test_the_tutorials_while_loop_with_the_tensor_written_out_against_pytorch(st
 def test_a_by_value_graph_of_a_made_input_through_the_api():
     text = "x = torch.tensor([3.0, 4.0], requires_grad=True)\ny = x\nwhile y.sum() < 50:\n    y = y * 3\ny.sum()"
     np.testing.assert_allclose(api.jacobian(text, {})["x"], [9.0, 9.0])
+
+
+# -- words on the command line that are no binding ---------------------------------------------------------------------
+
+def test_a_file_name_the_shell_put_for_an_unquoted_star_says_to_quote_the_expression(tmp_path, monkeypatch):
+    """``jac eval 2 * x x=3`` in a folder holding files: the shell replaces * by their names."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("")
+    err = one_error("eval", "2", "notes.txt", "x", "x=3")
+    assert "'notes.txt' is not a binding" in err and "quote the expression" in err
+
+
+def test_the_expression_written_after_a_binding_says_the_expression_comes_first():
+    err = one_error("eval", "x=2", "x**2")
+    assert "'x**2' is not a binding" in err and "the expression comes first" in err
+
+
+def test_a_word_that_is_neither_keeps_the_plain_message(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    err = one_error("eval", "x", "x=1", "y")
+    assert "'y' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE\n" in err
+
+
+# -- jvp without a tangent, or with one that names no input ------------------------------------------------------------
+
+def test_jvp_without_a_tangent_names_the_tangents_to_write():
+    err = one_error("jvp", "x * y", "x=[1, 2]", "y=[3, 4]")
+    assert "--tangent x=VALUE or --tangent y=VALUE" in err
+
+
+def test_a_tangent_without_a_name_is_shown_with_each_name_and_quoted():
+    err = one_error("jvp", "sin(x)", "x:2", "--tangent", "[1, 0]")
+    assert "write --tangent x=\"[1, 0]\"" in err
+    code, out, _ = run("jvp", "sin(x)", "x=[0, 1]", "--tangent", "x=[1, 0]", "--json")
+    assert code == 0 and json.loads(out)["jvp"]["value"] == [1.0, 0.0]

@@ -156,16 +156,31 @@ def jvp_command(
         for item in tangent or []:
             name, sep, value = item.partition("=")
             if not sep or not name.strip():
-                raise JacUsageError(f"--tangent '{item}' must be NAME=VALUE")
+                raise JacUsageError(f"--tangent '{item}' must be NAME=VALUE, the input it moves first"
+                                    f"{_tangent_hint(bindings, item if not sep else value)}")
             if name.strip() in tangents:  # as a binding or --v given twice: never one silently replacing the other
                 raise JacUsageError(f"--tangent {name.strip()} is given twice")
             tangents[name.strip()] = value
         if not tangents:
-            raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
+            raise JacUsageError("jvp needs at least one --tangent NAME=VALUE (t of J·t: the direction an input moves in)"
+                                f"{_tangent_hint(bindings, 'VALUE')}")
         return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed, batch=batch,
                           max_memory=max_memory)
 
     _run(as_json, build, "jvp", strict)
+
+
+def _tangent_hint(bindings, value: str) -> str:
+    """``: write --tangent x=VALUE`` for the names the command line binds (NAME=VALUE, NAME:SHAPE), for a jvp's
+    refusal of a missing or unnamed tangent; nothing when it binds none (the text makes its inputs)."""
+    names = [b[:min(i for i in (b.find("="), b.find(":")) if i >= 0)] for b in bindings or []
+             if isinstance(b, str) and ("=" in b or ":" in b)]
+    names = [n for n in names if n.isidentifier()]
+    if not names:
+        return ""
+    value = f'"{value}"' if " " in value else value
+    shown = " or ".join(f"--tangent {n}={value}" for n in names[:3])
+    return f": write {shown}" + (" (one per input that moves; 'ones' is a tangent of ones)" if len(names) > 1 else "")
 
 
 @app.command("hessian", epilog="Example:  jac hessian \"x @ A @ x\" x=\"[1, 2]\" A=\"[[1, 2], [3, 4]]\" --wrt x")

@@ -210,12 +210,29 @@ def _split(item: str):
         if item.startswith("-"):  # jac eval x x:3 -k: an option that does not exist, read as a binding
             raise JacUsageError(f"'{item}' is neither an option of this command (see its --help) nor a binding "
                                 "(NAME=VALUE, NAME=@FILE or NAME:SHAPE)")
-        raise JacUsageError(f"'{item}' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE")
+        raise JacUsageError(f"'{item}' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE{_not_a_binding(item)}")
     name = item[:cut].strip()
     if not _NAME.match(name):
         raise JacNameError(f"'{name}' in '{item}' is not a valid input name (ASCII letters, digits and _, not "
                            "beginning with a digit)")
     return name, item[cut], item[cut + 1:]
+
+
+_EXPRESSION_LIKE = re.compile(r"[*+/@()\[\]]|\*\*|^-|\.\w+\(")
+
+
+def _not_a_binding(item: str) -> str:
+    """What a word that is no binding most likely is, for its message: a file name the shell put there (an unquoted
+    ``*`` of the expression, ``jac eval 2 * x x=3``, expanded to the files it matches), or the expression itself
+    written after a binding (``jac eval x=2 "x**2"``)."""
+    import os
+
+    if os.path.lexists(item) and not _EXPRESSION_LIKE.search(item):
+        return (f" ('{item}' is a file here: the shell expands an unquoted * in the expression into the file names "
+                "it matches; quote the expression, jac eval \"2 * x\" x=3)")
+    if _EXPRESSION_LIKE.search(item):
+        return " (the expression comes first, then the bindings: jac COMMAND EXPR [BINDING ...])"
+    return ""
 
 
 def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str | None = None) -> np.ndarray:
