@@ -111,3 +111,10 @@ def test_a_tangent_without_a_name_is_shown_with_each_name_and_quoted():
     assert "write --tangent x=\"[1, 0]\"" in err
     code, out, _ = run("jvp", "sin(x)", "x=[0, 1]", "--tangent", "x=[1, 0]", "--json")
     assert code == 0 and json.loads(out)["jvp"]["value"] == [1.0, 0.0]
+
+
+def test_requires_grad_in_a_bindings_value_says_the_binding_is_an_input_already():
+    err = one_error("eval", "sum(w)", "w=torch.tensor([1., 2.], requires_grad=True)")
+    assert "a binding's value is an input already" in err and "drop requires_grad=True" in err
+    err = one_error("eval", "sum(torch.tensor([1., 2.], requires_grad=True) * x)", "x=1")
+    assert "those the text assigns at its top level" in err  # in the text: the message that says where inputs are made

@@ -1470,6 +1470,9 @@ def _value_options(b, kwargs: dict, fname, position):
     if device not in (None, "cpu"):
         raise JacValueError(f"{fname}(): device={device!r}: jac computes on the CPU with NumPy", position)
     if static(b, options.get("requires_grad"), "requires_grad", position):
+        if getattr(b, "binding", False):  # x="torch.tensor([1., 2.], requires_grad=True)" on the command line
+            raise JacValueError(f"{fname}(requires_grad=True): a binding's value is an input already, differentiated "
+                                "unless --wrt leaves it out: drop requires_grad=True from it", position)
         raise JacValueError(f"{fname}(requires_grad=True): jac differentiates with respect to its inputs: those "
                             "bound on the command line (NAME=VALUE; --wrt chooses among them) and those the text "
                             "assigns at its top level, x = torch.tensor([1., 2.], requires_grad=True); here, inside "
