@@ -118,3 +118,40 @@ def test_requires_grad_in_a_bindings_value_says_the_binding_is_an_input_already(
     assert "a binding's value is an input already" in err and "drop requires_grad=True" in err
     err = one_error("eval", "sum(torch.tensor([1., 2.], requires_grad=True) * x)", "x=1")
     assert "those the text assigns at its top level" in err  # in the text: the message that says where inputs are made
+
+
+# -- y.retain_grad(), PyTorch's tutorial on non-leaf gradients -----------------------------------------------------------
+
+RETAIN = """import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = x * 2
+y.retain_grad()
+z = (y ** 2).sum()
+z.backward()
+print(y.grad)
+print(x.grad)
+"""
+
+
+def test_retain_grad_of_a_computed_array_is_read_as_nothing_and_the_grads_are_pytorchs():
+    """It was refused as ".retain_grad() is not needed ... jacrev(torch.sin)(x)", a message about something else."""
+    torch = pytest.importorskip("torch")
+    code, out, err = run("vjp", RETAIN, "--json")
+    assert code == 0, err
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    (y ** 2).sum().backward()
+    assert json.loads(out)["vjp"]["x"]["value"] == x.grad.tolist()
+    code, out, _ = run("graph", RETAIN, "--backward", "--json")
+    nodes = {n["name"]: n for n in json.loads(out)["nodes"] if n["name"]}
+    assert code == 0 and nodes["y"]["grad"] == y.grad.tolist()
+
+
+@pytest.mark.parametrize("made", ["3", "torch.ones(2)", "torch.ones(2) * 2"])
+def test_retain_grad_of_a_constant_is_refused_as_pytorch_refuses_it(made):
+    err = one_error("eval", f"import torch\nf = {made}\nf.retain_grad()\nx * 2", "x=1")
+    assert "can't retain_grad on Tensor that has requires_grad=False" in err and "f.retain_grad()\n  ^" in err
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="can't retain_grad"):
+        torch.as_tensor(eval(made, {"torch": torch})).retain_grad()

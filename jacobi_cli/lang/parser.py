@@ -938,8 +938,8 @@ class _Lowering:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
             _check_import(stmt, self.source)
             return
-        if _no_effect(stmt) or self.marks_input(stmt):  # a docstring, 'pass', 'x: Tensor', x.requires_grad_()
-            return
+        if _no_effect(stmt) or self.marks_input(stmt) or self.retains_grad(stmt):  # a docstring, 'pass', 'x: Tensor',
+            return  # x.requires_grad_(), y.retain_grad()
         if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
             return
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
@@ -1590,6 +1590,22 @@ class _Lowering:
         owner = _marked(stmt)
         value = self.scope.get(owner) if owner is not None else None
         return type(value) is Tracer and self.b.nodes[value.id].op == "input" and self.b.nodes[value.id].name == owner
+
+    def retains_grad(self, stmt: ast.stmt) -> bool:
+        """``y.retain_grad()`` of an array the text computes (PyTorch's tutorial on non-leaf gradients): it only has
+        PyTorch keep ``y.grad`` after backward, no value changes (``jac graph --backward`` shows every node's)."""
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "retain_grad"
+                and not call.args and not call.keywords and isinstance(call.func.value, ast.Name)):
+            return False
+        name, value = call.func.value.id, self.scope.get(call.func.value.id)
+        if type(value) is not Tracer:
+            return False
+        if self.b.nodes[value.id].op == "const":
+            raise JacValueError(f"{name}.retain_grad(): no input reaches {name}, a constant: PyTorch refuses it too "
+                                "(\"can't retain_grad on Tensor that has requires_grad=False\"): delete the line",
+                                self.source.at(stmt))
+        return True
 
     def declare_marked(self, stmt: ast.stmt) -> bool:
         """``x.requires_grad_()`` (or ``x.requires_grad = True``, ``x = x.requires_grad_()``) at the text's top level
