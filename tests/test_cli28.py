@@ -89,7 +89,8 @@ def test_the_limit_counts_every_output_and_spares_a_model_under_it():
 @pytest.mark.parametrize("value,shown", [
     ("[1e-9, -1e-12]", "[ 1.e-09 -1.e-12]"),  # printed [ 0. -0.]: a zero that is not one
     ("[3e-7, 0.0]", "[3.e-07 0.e+00]"),  # printed [0. 0.]
-    ("[1e-9, -1.0]", "[ 0. -1.]"),  # beside a larger element, below the 6 decimals the array is read at
+    ("[1e-9, -1.0]", "[ 1.e-09 -1.e+00]"),  # beside a larger element too (session 35: it printed [ 0. -1.])
+    ("[1e-17, -1.0]", "[ 0. -1.]"),  # within 1000·eps of the largest: rounding noise, as an eigh's, prints as 0
     ("[5e-7, 0.0]", "[5.e-07 0.e+00]"),  # rounds to 0 at 6 decimals too
     ("[6e-7, 0.0]", "[0.000001 0.      ]"),
 ])

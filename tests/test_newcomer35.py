@@ -155,3 +155,18 @@ def test_retain_grad_of_a_constant_is_refused_as_pytorch_refuses_it(made):
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match="can't retain_grad"):
         torch.as_tensor(eval(made, {"torch": torch})).retain_grad()
+
+
+# -- a nonzero printed as 0 beside a larger element ------------------------------------------------------------------
+
+def test_a_small_nonzero_derivative_beside_a_large_one_is_not_printed_as_zero():
+    """d(x**3)/dx at [1, 1e-4] is [3, 3e-08]: it printed [[3. 0.] [0. 0.]], a zero derivative that is not one;
+    NumPy and PyTorch print it in scientific notation, and so does jac now."""
+    code, out, _ = run("eval", "x**3", "x=[1, 1e-4]")
+    assert code == 0 and "[[3.e+00 0.e+00]\n   [0.e+00 3.e-08]]" in out
+    assert np.array2string(np.array([3.0, 3e-8])) == "[3.e+00 3.e-08]"
+
+
+def test_rounding_noise_beside_a_larger_element_still_prints_as_zero():
+    code, out, _ = run("eval", "x * 1", "x=[1e-17, 1.0]")
+    assert code == 0 and "[0. 1.]" in out

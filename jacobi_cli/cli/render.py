@@ -215,20 +215,23 @@ def format_array(a, width: int = 100) -> str:
         a = a + 0.0  # -0.0 prints as 0: the sign of a zero derivative is noise to a reader
     if a.ndim == 0:
         return _scalar(a.item())
-    with np.printoptions(precision=6, suppress=not _all_round_to_zero(a), floatmode="maxprec", linewidth=width,
+    with np.printoptions(precision=6, suppress=not _hides_a_nonzero(a), floatmode="maxprec", linewidth=width,
                          threshold=10**9):
         return np.array2string(a, separator=" ")
 
 
-def _all_round_to_zero(a: np.ndarray) -> bool:
-    """Whether ``a`` has a nonzero finite element and every finite one rounds to 0 at 6 decimals: fixed-point
-    printing would show [1e-09 -1e-12] as [0. -0.], a derivative of zero that is not one, so such an array is
-    printed in NumPy's scientific notation. (Beside a larger element, 1e-09 still prints as 0.: it is below the
-    6 decimals the array is shown at.)"""
+def _hides_a_nonzero(a: np.ndarray) -> bool:
+    """Whether fixed-point printing at 6 decimals would show a nonzero finite element of ``a`` as 0 where it is more
+    than rounding noise: [1e-09 -1e-12] as [0. -0.], and [3. 3e-08] as [3. 0.], a derivative of zero that is not one.
+    Such an array is printed in NumPy's scientific notation ([3.e+00 3.e-08]), as NumPy and PyTorch print it. An
+    element within 1000·eps of the largest (1e-16 beside 1: an eigendecomposition's rounding) still prints as 0."""
     if a.dtype.kind != "f" or a.size == 0:
         return False
-    largest = np.abs(a[np.isfinite(a)]).max(initial=0.0)
-    return largest > 0.0 and round(float(largest), 6) == 0.0
+    magnitudes = np.abs(a[np.isfinite(a)])
+    hidden = magnitudes[(magnitudes > 0.0) & (np.round(magnitudes, 6) == 0.0)]
+    if hidden.size == 0:
+        return False
+    return bool(hidden.max() > magnitudes.max() * 1e3 * np.finfo(a.dtype).eps)
 
 
 def _scalar(v) -> str:
