@@ -170,3 +170,17 @@ def test_a_small_nonzero_derivative_beside_a_large_one_is_not_printed_as_zero():
 def test_rounding_noise_beside_a_larger_element_still_prints_as_zero():
     code, out, _ = run("eval", "x * 1", "x=[1e-17, 1.0]")
     assert code == 0 and "[0. 1.]" in out
+
+
+# -- a shape error of dot, mm, mv names the function written -------------------------------------------------------------
+
+@pytest.mark.parametrize("expression, bindings, name", [
+    ("2 * torch.dot(x, y)", ("x=arange(4.0)", "y=[3.0, 1.0, 2.0]"), "dot"),
+    ("np.dot(A, x)", ("A:2x2", "x:3"), "dot"),
+    ("torch.mv(A, x)", ("A:2x2", "x:3"), "mv"),
+    ("torch.mm(A, B)", ("A:2x2", "B:3x2"), "mm"),
+])
+def test_a_shape_error_of_a_product_names_the_function_written(expression, bindings, name):
+    err = one_error("eval", expression, *bindings)
+    assert err.startswith(f"jac: error (shape): {name}: shapes ") and "do not line up" in err
+    assert one_error("eval", "A @ x", "A:3x4", "x:3").startswith("jac: error (shape): matmul: shapes (3, 4) and (3,)")

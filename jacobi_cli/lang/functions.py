@@ -433,6 +433,17 @@ def _need_ndim(fname, x, ndims, position, which="argument"):
         raise JacShapeError(f"{fname} needs a {want} {which}, got shape {fmt(x.shape)}", position)
 
 
+def _product(b, fname: str, x, y, position):
+    """``matmul`` of ``x`` and ``y`` for the function called ``fname`` (dot, mm, mv, ...), whose name its shape error
+    says: ``torch.dot(x, y)`` of sizes 4 and 3 said "matmul: shapes (4,) and (3,) do not line up"."""
+    try:
+        return b.apply("matmul", x, y, position=position)
+    except JacShapeError as err:
+        if fname != "matmul" and err.message.startswith("matmul"):
+            err.reword(fname + err.message[len("matmul"):])
+        raise
+
+
 @function("matmul")
 def _matmul(b, args, kwargs, position):
     x, y = _two("matmul", b, args, kwargs, position)
@@ -457,7 +468,7 @@ def _dot(b, args, kwargs, position):
         k, left, right = string.ascii_letters[-1], letters[:x.ndim - 1], letters[x.ndim - 1:x.ndim - 1 + y.ndim - 1]
         theirs = right[:-1] + k + right[-1:] if y.ndim > 1 else k
         return einsum_of(b, f"{left}{k},{theirs}->{left}{right}", [x, y], position)
-    return b.apply("matmul", x, y, position=position)
+    return _product(b, "dot", x, y, position)
 
 
 def _matrix_product(fname, x_ndim, y_ndim):
@@ -467,7 +478,7 @@ def _matrix_product(fname, x_ndim, y_ndim):
         _need_ndim(fname, x, (x_ndim,), position, "first argument")
         _need_ndim(fname, y, (y_ndim,), position, "second argument")
         one_dtype(b, fname, (x, y), position)
-        return b.apply("matmul", x, y, position=position)
+        return _product(b, fname, x, y, position)
     return lower
 
 
