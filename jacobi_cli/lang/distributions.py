@@ -1484,6 +1484,8 @@ SCIPY_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf
               **{d: ("cdf", "sf", "logcdf") for d in ("bernoulli", "poisson", "binom", "geom")}}
 JAX_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf", "isf"), "uniform": ("ppf",),
             "poisson": ("cdf",)}
+# session 35: the discrete quantiles (JAX has bernoulli.ppf alone: JAX_METHODS)
+SCIPY_QUANTILE = {d: ("ppf", "isf") for d in DISCRETE}
 _LOG_PI = float(np.log(np.pi))
 
 
@@ -1748,7 +1750,7 @@ def _stats34(root: str, dist: str, name: str):
 
 
 for _root, _methods in (("jax.scipy.stats", JAX_METHODS), ("scipy.stats", SCIPY_METHODS),
-                        ("jax.scipy.stats", JAX_TAIL), ("scipy.stats", SCIPY_TAIL)):
+                        ("jax.scipy.stats", JAX_TAIL), ("scipy.stats", SCIPY_TAIL), ("scipy.stats", SCIPY_QUANTILE)):
     for _dist, _names in _methods.items():
         for _name in _names:
             variant(f"{_root}.{_dist}", _name)(_stats34(_root, _dist, _name))
@@ -2782,6 +2784,8 @@ def scipy_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
     ok = _scipy_argcheck(b, dist, s, position)
     lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
     if dist in DISCRETE:
+        if name in ("ppf", "isf"):
+            return _scipy_discrete_quantile(b, dist, name, x, s, loc, ok, position)
         return _scipy_discrete_tail(b, dist, name, op("sub", x, loc), s, ok, position)
     inner = _INNER[(lo, hi)]
     if name in ("ppf", "isf"):
@@ -2840,6 +2844,31 @@ def _scipy_discrete_tail(b, dist: str, name: str, k, s: dict, ok, position):
     else:  # logcdf: NaN placed first, then 0 from the support's end on, whatever the argcheck said (SciPy's order)
         out = op("where", op("ge", k, hi), 0.0, op("where", bad, math.nan, -math.inf))
     return op("where", cond, value, out)
+
+
+# the value each shape parameter is given where rv_discrete does not call _ppf / _isf (a valid one; not chosen)
+_SAFE_SHAPE = {"p": 0.5, "mu": 1.0, "n": 1.0, "a": 1.0, "b": 1.0}
+
+
+def _scipy_discrete_quantile(b, dist: str, name: str, q, s: dict, loc, ok, position):
+    """rv_discrete.ppf / isf (session 35): NaN where the argcheck fails, loc is NaN or q is outside [0, 1]; at q = 0
+    (isf: 1) the support's start less one, a - 1 + loc, and at q = 1 (isf: 0) its end, b + loc (both only where the
+    argcheck holds); SciPy's own ``_ppf`` / ``_isf`` (the op ``discrete_quantile``) plus loc for 0 < q < 1. A count:
+    its derivative by q and by the shapes is 0 (by loc 1; at the end of binom's and betabinom's support, n + loc,
+    by n 1)."""
+    op, _ = _ops(b, position)
+    lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
+    hi = s["n"] if dist in ("binom", "betabinom") else hi
+    cond0 = op("mul", ok, op("eq", loc, loc))
+    cond = op("mul", cond0, op("mul", op("gt", q, 0.0), op("lt", q, 1.0)))
+    safe = [op("where", cond, v, _SAFE_SHAPE[k]) for k, v in s.items()]
+    inner = b.apply("discrete_quantile", op("where", cond, q, 0.5), *safe, dist=dist, upper=name == "isf",
+                    position=position)
+    first, last = op("add", lo - 1.0, loc), op("add", hi, loc)
+    start, end = (0.0, 1.0) if name == "ppf" else (1.0, 0.0)
+    edges = op("where", op("mul", cond0, op("eq", q, start)), first,
+               op("where", op("mul", cond0, op("eq", q, end)), last, math.nan))
+    return op("where", cond, op("add", inner, loc), edges)
 
 
 def jax_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
