@@ -219,7 +219,7 @@ def sweep_c(counts):
 
 
 # --- D ---------------------------------------------------------------------------------------------------------
-HEAD = "import torch\nfrom torch.distributions import *\nfrom torch.distributions.transforms import *\n"
+HEAD = "import torch\nfrom torch.distributions import {}\n"
 MAKE = {
     "Bernoulli": "Bernoulli(probs=u)", "Beta": "Beta(a, c)", "Binomial": "Binomial(5, probs=u)",
     "Binomial(total_count tensor)": "Binomial(torch.tensor([3.0, 5.0, 7.0]), probs=u)",
@@ -240,10 +240,10 @@ MAKE = {
     "RelaxedOneHotCategorical": "RelaxedOneHotCategorical(torch.tensor(0.5), logits=m)", "StudentT": "StudentT(a, m, s)",
     "Poisson": "Poisson(a)", "Uniform": "Uniform(m, m + s)", "VonMises": "VonMises(m, a)", "Weibull": "Weibull(s, a)",
     "Wishart": "Wishart(torch.tensor(4.0), scale_tril=torch.diag(s))",
-    "TransformedDistribution(exp)": "TransformedDistribution(Normal(m, s), [ExpTransform()])",
-    "TransformedDistribution(affine)": "TransformedDistribution(Normal(m, s), [AffineTransform(1.0, 2.0)])",
-    "TransformedDistribution(sigmoid)": "TransformedDistribution(Normal(m, s), [SigmoidTransform()])",
-    "TransformedDistribution(tanh)": "TransformedDistribution(Normal(m, s), [TanhTransform()])",
+    "TransformedDistribution(exp)": "TransformedDistribution(Normal(m, s), [torch.distributions.transforms.ExpTransform()])",
+    "TransformedDistribution(affine)": "TransformedDistribution(Normal(m, s), [torch.distributions.transforms.AffineTransform(1.0, 2.0)])",
+    "TransformedDistribution(sigmoid)": "TransformedDistribution(Normal(m, s), [torch.distributions.transforms.SigmoidTransform()])",
+    "TransformedDistribution(tanh)": "TransformedDistribution(Normal(m, s), [torch.distributions.transforms.TanhTransform()])",
 }
 VALS = {"a": np.array([1.5, 0.7, 2.5]), "c": np.array([2.0, 0.9, 3.1]), "m": np.array([0.5, -1.0, 0.3]),
         "s": np.array([1.3, 0.6, 2.0]), "u": np.array([0.2, 0.7, 0.45])}
@@ -262,6 +262,8 @@ def _torch_eval(text, values, x=None):
 
 def sweep_d(counts, refused):
     import torch
+    import torch.distributions as dists
+    head = HEAD.format(", ".join(c for c in dists.__all__ if c[0].isupper() and "Transform" not in c))
     for cls, ctor in MAKE.items():
         torch.manual_seed(0)
         try:
@@ -279,7 +281,7 @@ def sweep_d(counts, refused):
             except Exception:  # noqa: BLE001 - PyTorch raises (NotImplementedError): jac must refuse too
                 theirs = None
             try:
-                ours = api.evaluate(HEAD + text, values)
+                ours = api.evaluate(head + text, values)
             except Exception as err:  # noqa: BLE001
                 if theirs is None:
                     counts["BOTH-REFUSE"] += 1
@@ -298,7 +300,7 @@ def sweep_d(counts, refused):
             if not good:
                 print("D WRONG", cls, m, np.asarray(ours).ravel()[:4], theirs.ravel()[:4])
         try:
-            api.evaluate(HEAD + f"({ctor}).rsample()", values)
+            api.evaluate(head + f"({ctor}).rsample()", values)
             counts["WRONG"] += 1
             print("D WRONG rsample answered", cls)
         except Exception:  # noqa: BLE001

@@ -631,9 +631,11 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
         return _checked(b, d, out, position)
     if d.cls == "Gamma" and not inverse:
         return gamma_cdf(b, d, x, position)
+    if d.cls == "Laplace":
+        return _laplace_cdf(b, d, x, position, inverse)
     if d.cls != "Normal":
         raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError (jac reads "
-                            f"Normal's, Exponential's and Uniform's)", position)
+                            f"Normal's, Laplace's, Exponential's and Uniform's)", position)
     loc, scale = d.loc, d.scale
     if inverse:  # loc + scale * erfinv(2 * value - 1) * sqrt(2); PyTorch checks nothing
         t = _fn(b, "erfinv", b.apply("sub", b.apply("mul", 2.0, x, position=position), 1.0, position=position),
@@ -650,6 +652,77 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
             out = b.apply("sub", out, _check(b, b.apply("ne", x, x, position=position),
                                              _support_message("Normal", "Real()").replace(".log_prob", ".cdf"),
                                              position), position=position)
+    return _checked(b, d, out, position)
+
+
+def _laplace_cdf(b, d: Distribution, x, position, inverse: bool):
+    """Laplace's cdf, 0.5 - 0.5 sign(value - loc) expm1(-|value - loc| / scale) (the value checked, Real()), and
+    icdf, loc - scale sign(value - 0.5) log1p(-2 |value - 0.5|) (nothing checked), as PyTorch writes them
+    (session 35)."""
+    op, fn = _ops(b, position)
+    if inverse:
+        term = op("sub", x, 0.5)
+        out = op("sub", d.loc, op("mul", op("mul", d.scale, op("sign", term)),
+                                  op("log1p", op("mul", -2.0, fn("abs", term)))))
+        return _checked(b, d, out, position)
+    diff = op("sub", x, d.loc)
+    out = op("sub", 0.5, op("mul", op("mul", 0.5, op("sign", diff)),
+                            op("expm1", op("div", op("neg", fn("abs", diff)), d.scale))))
+    if d.validate:
+        out = op("sub", out, _check(b, op("ne", x, x), _support_message("Laplace", "Real()").replace(
+            ".log_prob", ".cdf"), position))
+    return _checked(b, d, out, position)
+
+
+# --- mode (session 35): PyTorch's Distribution.mode of the classes whose mode is a formula of the parameters --------
+_MODE_LOC = ("Normal", "Laplace", "Cauchy", "StudentT", "Gumbel", "VonMises", "MultivariateNormal",
+             "LowRankMultivariateNormal")
+_MODE_ZERO = {"HalfNormal": "scale", "Exponential": "rate", "Geometric": "probs"}
+MODE_READ = _MODE_LOC + tuple(_MODE_ZERO) + ("LogNormal", "Gamma", "Chi2", "Weibull", "Pareto", "Poisson", "Binomial",
+                                             "Bernoulli", "Uniform", "Categorical", "OneHotCategorical", "Independent")
+
+
+def mode(b, d: Distribution, position):
+    """``d.mode`` as PyTorch computes it: loc; zeros; LogNormal exp(loc - scale²); Gamma (Chi2) clamp((c - 1) /
+    rate, 0); Weibull scale ((k - 1) / k)^(1 / k); Pareto scale; Poisson floor(rate); Binomial floor((n + 1) p)
+    clamped to n; Bernoulli 1 where p >= 0.5, NaN at 0.5; Uniform NaN; Categorical argmax(probs) (OneHot: its one-hot
+    row); Independent its base's. A count or an argmax carries no derivative."""
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "Independent":
+        return mode(b, d.base[0], position)
+    if cls not in MODE_READ:
+        raise JacValueError(f"torch.distributions.{cls}.mode is not read by jac (jac reads the mode of "
+                            f"{', '.join(MODE_READ)})", position)
+    if cls in _MODE_LOC:
+        out = d.loc
+    elif cls in _MODE_ZERO:
+        out = op("mul", d.params[_MODE_ZERO[cls]], 0.0)
+    elif cls == "LogNormal":
+        out = op("exp", op("sub", d.loc, op("pow", d.scale, 2.0)))
+    elif cls in ("Gamma", "Chi2"):
+        out = fn("clamp", op("div", op("sub", d.concentration, 1.0), d.rate), 0.0)
+    elif cls == "Weibull":
+        k = d.concentration
+        out = op("mul", d.scale, op("pow", op("div", op("sub", k, 1.0), k), op("reciprocal", k)))
+    elif cls == "Pareto":
+        out = d.scale
+    elif cls == "Poisson":
+        out = op("floor", d.rate)
+    elif cls == "Binomial":
+        n = d.total_count
+        out = fn("minimum", op("floor", op("mul", op("add", n, 1.0), d.probs)), op("add", op("mul", d.probs, 0.0), n))
+    elif cls == "Bernoulli":
+        out = op("where", op("eq", d.probs, 0.5), math.nan, op("ge", d.probs, 0.5))
+    elif cls == "Uniform":
+        out = op("mul", math.nan, d.high)
+    else:  # Categorical, OneHotCategorical: the argmax of probs
+        index = fn("detach", b.apply("argmax", d.probs, axis=d.probs.ndim - 1, position=position))
+        if cls == "Categorical":
+            out = index
+        else:
+            k = d.probs.shape[-1]
+            out = op("eq", _unsqueezed(b, index, -1, position), b.const(np.arange(k, dtype=b.dtype), position))
     return _checked(b, d, out, position)
 
 
@@ -710,6 +783,8 @@ def attribute(b, d: Distribution, name: str, position):
     """``d.mean`` / ``d.variance`` / ``d.stddev`` and the parameters PyTorch holds (``d.loc``, ``d.probs``)."""
     if name in PROPERTIES:
         return _moment(b, d, name, position)
+    if name == "mode":
+        return mode(b, d, position)
     if d.cls == "LowRankMultivariateNormal" and name in LOWRANK_MATRICES:
         return _checked(b, d, _lowrank_matrix(b, d, name, position), position)
     if name in d.params:
@@ -718,7 +793,7 @@ def attribute(b, d: Distribution, name: str, position):
         return b.const(np.asarray(d.batch if name == "batch_shape" else d.event, dtype=b.dtype), position)
     extra = LOWRANK_MATRICES if d.cls == "LowRankMultivariateNormal" else ()
     raise JacValueError(f"torch.distributions.{d.cls} has no attribute '{name}' jac reads (jac reads "
-                        f"{', '.join(PROPERTIES + extra + tuple(d.params))})", position)
+                        f"{', '.join(PROPERTIES + ('mode',) + extra + tuple(d.params))})", position)
 
 
 # --- kl_divergence ------------------------------------------------------------------------------------------------
