@@ -658,16 +658,20 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
 def _laplace_cdf(b, d: Distribution, x, position, inverse: bool):
     """Laplace's cdf, 0.5 - 0.5 sign(value - loc) expm1(-|value - loc| / scale) (the value checked, Real()), and
     icdf, loc - scale sign(value - 0.5) log1p(-2 |value - 0.5|) (nothing checked), as PyTorch writes them
-    (session 35)."""
+    (session 35). Where sign's argument is 0 (value = loc; value = 1/2) the value is PyTorch's, 1/2 and loc, and the
+    slope the function's own, the density 1 / (2 scale) and its inverse 2 scale: PyTorch's autograd gives 0 there
+    (sign's derivative, and abs' at 0), a "no dependence" the smooth cdf does not have."""
     op, fn = _ops(b, position)
     if inverse:
         term = op("sub", x, 0.5)
         out = op("sub", d.loc, op("mul", op("mul", d.scale, op("sign", term)),
                                   op("log1p", op("mul", -2.0, fn("abs", term)))))
-        return _checked(b, d, out, position)
+        at = op("add", d.loc, op("mul", op("mul", 2.0, d.scale), term))
+        return _checked(b, d, op("where", op("eq", term, 0.0), at, out), position)
     diff = op("sub", x, d.loc)
     out = op("sub", 0.5, op("mul", op("mul", 0.5, op("sign", diff)),
                             op("expm1", op("div", op("neg", fn("abs", diff)), d.scale))))
+    out = op("where", op("eq", diff, 0.0), op("add", 0.5, op("div", diff, op("mul", 2.0, d.scale))), out)
     if d.validate:
         out = op("sub", out, _check(b, op("ne", x, x), _support_message("Laplace", "Real()").replace(
             ".log_prob", ".cdf"), position))
