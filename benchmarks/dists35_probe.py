@@ -16,6 +16,8 @@ C. Invalid parameters of scipy.stats / jax.scipy.stats (scale < 0, p > 1, a < 0,
 D. Every public class of torch.distributions with a typical construction: log_prob, cdf, icdf, entropy, mean, mode,
    variance, stddev against PyTorch (validate_args default); rsample must be refused. Counts per outcome, and the
    list of what jac refuses where PyTorch answers.
+KL. Every pair of torch.distributions.kl._KL_REGISTRY whose classes D builds, against PyTorch (the second
+   distribution's parameters changed); a pair with a class D does not build is counted REFUSED and listed.
 """
 import sys
 import warnings
@@ -307,12 +309,55 @@ def sweep_d(counts, refused):
             counts["BOTH-REFUSE"] += 1
 
 
+def sweep_kl(counts, refused):
+    """Every pair of torch.distributions.kl._KL_REGISTRY whose classes MAKE builds (parameters of the second one
+    shifted), against PyTorch."""
+    import torch
+    import torch.distributions as dists
+    head = HEAD.format(", ".join([c for c in dists.__all__ if c[0].isupper() and "Transform" not in c]
+                                 + ["kl_divergence"]))
+    second = {k: v * 0.8 + 0.3 if k != "m" else v[::-1].copy() for k, v in VALS.items()}
+    values = {**VALS, **{k + "2": v for k, v in second.items()}}
+    for pc, qc in sorted(torch.distributions.kl._KL_REGISTRY, key=lambda t: (t[0].__name__, t[1].__name__)):
+        p, q = MAKE.get(pc.__name__), MAKE.get(qc.__name__)
+        if p is None or q is None:
+            counts["BOTH-REFUSE" if "Distribution" in (pc.__name__, qc.__name__) else "REFUSED"] += 1
+            if "Distribution" not in (pc.__name__, qc.__name__):
+                refused.append(f"kl {pc.__name__}-{qc.__name__}: no construction in the probe (not read)")
+            continue
+        for k in "acmsu":
+            q = q.replace(f"{k},", f"{k}2,").replace(f"{k})", f"{k}2)").replace(f"{k} ", f"{k}2 ")
+        text = f"kl_divergence({p}, {q})"
+        try:
+            theirs = _torch_eval(text, values).detach().numpy()
+        except Exception:  # noqa: BLE001
+            theirs = None
+        try:
+            ours = api.evaluate(head + text, values)
+        except Exception as err:  # noqa: BLE001
+            if theirs is None:
+                counts["BOTH-REFUSE"] += 1
+            else:
+                counts["REFUSED"] += 1
+                refused.append(f"kl {pc.__name__}-{qc.__name__}: {str(err).splitlines()[0][:100]}")
+            continue
+        if theirs is None:
+            counts["WRONG"] += 1
+            print("KL WRONG answers where PyTorch raises", text)
+            continue
+        good = np.shape(ours) == theirs.shape and np.allclose(ours, theirs, rtol=1e-10, atol=1e-12, equal_nan=True)
+        counts["AGREE" if good else "WRONG"] += 1
+        if not good:
+            print("KL WRONG", text, ours, theirs)
+
+
 def main(parts):
     total = 0
     for part in parts:
         counts = {"AGREE": 0, "REFUSED": 0, "WRONG": 0, "BOTH-REFUSE": 0, "DIFF": 0}
         refused = []
-        {"A": sweep_a, "B": sweep_b, "C": sweep_c}.get(part, lambda c: sweep_d(c, refused))(counts)
+        {"A": sweep_a, "B": sweep_b, "C": sweep_c, "KL": lambda c: sweep_kl(c, refused)}.get(
+            part, lambda c: sweep_d(c, refused))(counts)
         for line in refused:
             print("D refused:", line)
         print(part, counts)
@@ -321,4 +366,4 @@ def main(parts):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["A", "B", "C", "D"]))
+    sys.exit(main(sys.argv[1:] or ["A", "B", "C", "D", "KL"]))
