@@ -106,6 +106,7 @@ def test_tensor_questions_of_a_real_tensor():
 
 REFUSED = [
     ("torch.manual_seed(0)", "random state"),
+    ("torch.Generator()", "random state"),
     ("torch.normal(x, 1.0)", "random numbers"),
     ("torch.bernoulli(x)", "random numbers"),
     ("torch.randperm(4)", "random numbers"),

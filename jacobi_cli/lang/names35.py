@@ -60,7 +60,7 @@ _TORCH = {
     **{n: _RANDOM for n in ("bernoulli", "binomial", "multinomial", "normal", "poisson", "randint", "randint_like",
                             "randperm", "native_dropout", "feature_dropout")},
     **{n: _STATE for n in ("manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
-                           "thread_safe_generator")},
+                           "thread_safe_generator", "Generator")},
     **{n: _CONFIG for n in ("are_deterministic_algorithms_enabled", "get_default_dtype", "set_default_dtype",
                             "set_default_tensor_type", "get_deterministic_debug_mode", "set_deterministic_debug_mode",
                             "get_float32_matmul_precision", "set_float32_matmul_precision", "set_flush_denormal",
