@@ -17,7 +17,10 @@ BAD = [
     (["eval", "", "x=1"], "parse", 0, ["empty"]),
     (["eval", "x < 2 < 3", "x=[1, 2]"], "parse", 0, ["chained comparison"]),  # of a scalar: Python's (32)
     (["eval", "~x", "x=1"], "value", 0, ["logical not of a boolean"]),
-    (["eval", "torch.hash_tensor(x)", "x=1"], "name", 6, ["'torch.hash_tensor' is not supported by jac"]),
+    (["eval", "np.nditer(x)", "x=1"], "name", 3, ["'np.nditer' is not supported by jac"]),
+    # a name refused since session 35 says why: PyTorch's random state, which jac has none of
+    (["eval", "torch.manual_seed(0)", "x=1"], "name", 6, ["torch.manual_seed: it reads or sets PyTorch's random "
+                                                            "state", "--seed"]),
     (["eval", "import os; x", "x=1"], "parse", 0, ["import os", "jac has no module 'os'", "numpy as np"]),
     (["eval", "import torch", "x=1"], "parse", 0, ["the last statement is the output", "not an import"]),
     # pasted code's print(loss) was "unknown function 'print'; did you mean 'rint'?", or in the middle "never used"
