@@ -69,7 +69,7 @@ from .memo import ValueMemo  # value_of's values, trimmed past max_bytes
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
-from ..ir import dtypes
+from ..ir import dtypes, saved
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.ops import OPS, index_shape
 from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
@@ -724,6 +724,7 @@ class _Lowering:
     imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
     max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
+    saving = False  # a PyTorch text with writes in place: savers registered (ir/saved.py, _Lowering.saved_by)
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
@@ -815,6 +816,10 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
+        # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
+        # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it
+        writes = _writes_in_place(module) if self.dialect in ("torch", None) else False
+        self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source, self.imported)
@@ -2437,6 +2442,50 @@ class _Lowering:
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
 
+    def checked_write(self, name: str, what: str, position: int) -> None:
+        """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own
+        (:meth:`~jacobi_cli.lang.scatter.Memory.check`); in a PyTorch text, the savers of its buffer remembered
+        (ir/saved.py: refused if backward reads them)."""
+        self.memory.check(name, what, position)
+        if self.saving and self.b.savers:
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
+
+    def saved_by(self, node: ast.expr, values: list, found: Tracer) -> None:
+        """Register ``found`` as a saver (ir/saved.py) where the text spells the op itself: an operator, a torch or
+        F function, or a method, of exactly these operands (no keyword), and it requires grad."""
+        made = self.b.nodes[found.id]
+        if not made.requires_grad:
+            return
+        if type(node) is ast.BinOp:
+            spelling, operands = _SAVING_OPERATORS.get(type(node.op)), [node.left, node.right]
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and not node.keywords:
+            root = node.func.value
+            module = type(root) is ast.Name and root.id in ("torch", "F") and root.id not in self.scope
+            method = not module and self.callee(node.func)[0] == "method"
+            spelling = node.func.attr if module or method else None
+            operands = ([root] if method else []) + list(node.args)
+        else:
+            return
+        if saved.rule(spelling, made.op) is None or len(made.args) != len(values) or len(operands) != len(values) \
+                or (made.op == "div" and (type(values[0]) is not Tracer or self.b.nodes[made.args[0]].op
+                                          == "const" and not values[0].shape)):  # 2 / h: PyTorch's reciprocal(h) * 2
+            return
+        nodes = self.b.nodes
+        if not all(a == v.id if type(v) is Tracer else nodes[a].op == "const" for a, v in zip(made.args, values)):
+            return
+        kept = saved.saved_ids(nodes, found.id)
+        results = self.memory._base(found) if found.id in kept else frozenset()
+        arguments = frozenset().union(*(self.buffers(e, v) for a, e, v in zip(made.args, operands, values)
+                                        if a in kept and type(v) is Tracer))
+        saved.register(self.b, found.id, results, arguments)
+
+    def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
+        """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
+        ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
+        if type(expr) is ast.Name and expr.id in self.memory.tokens:
+            return self.memory.tokens[expr.id]
+        return self.memory._base(value)
+
     def rebind(self, name: str, new: Tracer) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`)."""
         self.scope[name] = self.b.name(new, name)
@@ -2477,7 +2526,7 @@ class _Lowering:
                                 f"under a transform): assign a copy first ({name} = {name}.copy()) or return the new "
                                 "value", position)
         if shared is None:
-            self.memory.check(name, what, position)
+            self.checked_write(name, what, position)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
                                 "(use += -= *= /= **= @= %= //=)",
@@ -2814,7 +2863,7 @@ class _Lowering:
             except JacNameError:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
@@ -2835,6 +2884,9 @@ class _Lowering:
             raise JacValueError(f"{what}: it takes {takes}", position)
         else:
             new = lower(self.b, [y] + args, kwargs, position)
+            if self.saving and type(new) is Tracer and not args and not kwargs and self.b.nodes[new.id].requires_grad \
+                    and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
+                saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
@@ -2890,7 +2942,7 @@ class _Lowering:
         if len(call.args) != 3 or call.keywords:
             raise JacParseError(f"np.{ufunc}.at takes three arguments here: (a, indices, b)", position)
         y = self.target(name, call.args[0], what, position)
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         index = call.args[1]
         parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else \
             self.index_tuple(index, [self.expression(index)])  # np.add.at(y, idx, v) with idx = (rows, cols)
@@ -2913,7 +2965,7 @@ class _Lowering:
         name = call.args[0].id
         what = f"np.{fname}({name}, ...)"
         y = self.target(name, call.args[0], what, position)
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         rest = [self.expression(a) for a in call.args[1:]]
@@ -3177,7 +3229,10 @@ class _Lowering:
                         if id(kids.node) in self.tuples:
                             self.tuples.add(id(node))
                     continue
-                found = lower(node, [results.pop(id(k)) for k in kids])
+                values = [results.pop(id(k)) for k in kids]
+                found = lower(node, values)
+                if self.saving and type(found) is Tracer:
+                    self.saved_by(node, values, found)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -4280,7 +4335,7 @@ class _Lowering:
         if not names:
             return
         if len(names) == 1 and self.scope.get(names[0]) is argument:
-            self.memory.check(names[0], what, position)
+            self.checked_write(names[0], what, position)
             self.rebind(names[0], result)
             return
         shown = ", ".join(f"'{n}'" for n in names[:3])
@@ -6479,6 +6534,25 @@ def _pair_output(what: str, pair: Pair) -> str:
     pick = ", ".join(f".{n} or [{i}]" if named else f"[{i}] for the {n}" for i, n in enumerate(parts))
     return (f"{what} is the pair ({', '.join(parts)}) that {pair.fname} returns, a tuple in PyTorch: pick one part "
             f"({pick}), or name both as outputs (a, b = ...; a, b)")
+
+
+# the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
+_SAVING_OPERATORS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+
+
+def _writes_in_place(module: ast.Module):
+    """Does the text write into an array? "torch" for one of PyTorch's in-place methods (``y.add_(1)``,
+    PyTorch's alone), True for another write (``y += v``, ``y[i] = v``, ``inplace=True``), else False."""
+    found = False
+    for node in ast.walk(module):
+        if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_") \
+                and not node.func.attr.startswith("_"):
+            return "torch"
+        if type(node) is ast.AugAssign or (type(node) is ast.Assign and any(
+                type(t) is ast.Subscript for t in node.targets)) or (type(node) is ast.Call and any(
+                k.arg == "inplace" for k in node.keywords)):
+            found = True
+    return found
 
 
 def _dialect(module: ast.Module, scope: dict) -> tuple:
