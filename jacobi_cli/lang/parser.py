@@ -2887,11 +2887,32 @@ class _Lowering:
             if self.saving and type(new) is Tracer and not args and not kwargs and self.b.nodes[new.id].requires_grad \
                     and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
                 saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
+        if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+            new = self.kept_dtype(name, y, new, args, what, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def kept_dtype(self, name: str, y: Tracer, new: Tracer, args: list, what: str, position: int) -> Tracer:
+        """``y.NAME_(...)``'s result ``new`` written into ``y``'s dtype, as PyTorch's in-place methods keep it: an
+        integer or bool ``y`` takes an integer result (a bool one a bool), and PyTorch raises for any other ("result
+        type Float can't be cast to the desired output type Long"); a float ``y`` takes any."""
+        kind = dtypes.kind_of(self.b, y.id)
+        if kind is None:
+            return new
+        got = dtypes.kind_of(self.b, new.id)
+        if got is not None and (got[0].kind == "b" or kind[0].kind != "b"):
+            return written_value(self.b, y, new, "whole", what, position) if kind[0].kind != "b" else new
+        result = "Long" if got is not None else "Double" if self.b.dtype is np.float64 and any(
+            type(a) is Tracer and a.id not in self.b.typed and self.b.nodes[a.id].op != "const" for a in args) \
+            else "Float"
+        target = _TORCH_DTYPE_NAMES.get(kind[0].name, kind[0].name)
+        raise JacValueError(f"{what}: PyTorch raises \"result type {result} can't be cast to the desired output type "
+                            f"{target}\": an in-place method keeps '{name}''s dtype ({kind[0].name}); write "
+                            f"{name} = {name}.double() first, or {name} = {name}{what[len(name):].replace('_(', '(', 1)}",
+                            position)
 
     def in_place_at(self, call: ast.Call):
         """``y[1:3].mul_(2)``: PyTorch's in-place method on a view of ``y`` (basic indexing: slices, integers,
@@ -6536,6 +6557,8 @@ def _pair_output(what: str, pair: Pair) -> str:
             f"({pick}), or name both as outputs (a, b = ...; a, b)")
 
 
+# PyTorch's names of the integer and bool dtypes, as its messages write them
+_TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 # the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
 _SAVING_OPERATORS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 
