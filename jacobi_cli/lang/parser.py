@@ -3611,8 +3611,15 @@ class _Lowering:
         if isinstance(node.op, ast.Invert) and type(self.python_int_or_bool(operand)) in (int, bool):  # ~5: -6, ~True: -2
             return self.int_bits(node, [operand], position)
         if isinstance(node.op, ast.USub):
+            if self.dialect == "torch" and not self.jax_reading:  # -(x > 0): PyTorch's Negation ... not supported
+                dtypes.torch_operator(self.b, "neg", [operand], position)
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
+            if not self.jax_reading and is_boolean(self.b, operand):
+                raise JacValueError("+ of a boolean array: PyTorch raises \"The `+` operator, on a bool tensor is not "
+                                    "supported.\" and NumPy \"ufunc 'positive' did not contain a loop with signature "
+                                    "matching types\" (JAX alone takes it); write the mask itself, or x.float()",
+                                    position)
             return operand
         if isinstance(node.op, ast.Invert):
             if not is_boolean(self.b, operand):
@@ -5082,6 +5089,8 @@ class _Lowering:
     def arithmetic(self, op: str, left, right, position: int):
         """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or); ``@``
         of a float and an integer or bool array as PyTorch or NumPy reads it (functions.one_dtype)."""
+        if self.dialect == "torch" and not self.jax_reading and op in _TORCH_BOOL_OPERATORS:  # (x > 0) - (x < 0)
+            dtypes.torch_operator(self.b, op, [left, right], position)
         if op == "matmul":
             one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
         if op == "remainder" and self.remainder_of_dividend:
@@ -6557,6 +6566,8 @@ def _pair_output(what: str, pair: Pair) -> str:
             f"({pick}), or name both as outputs (a, b = ...; a, b)")
 
 
+# the operators PyTorch refuses for a bool tensor (dtypes.torch_operator)
+_TORCH_BOOL_OPERATORS = frozenset(("sub", "pow", "floor_divide", "remainder"))
 # PyTorch's names of the integer and bool dtypes, as its messages write them
 _TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 # the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
