@@ -2511,8 +2511,14 @@ class _Lowering:
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
             return self.list_write(name, target, value_node, op, what, position)
         y = self.target(name, named, what, position)
-        if isinstance(target, ast.Name) and type(op) in _BINOPS and self.b.nodes[y.id].op == "const" \
-                and not isinstance(self.b.nodes[y.id].value, np.ndarray):  # s = 0; s += x: Python's number rebinds
+        if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
+            # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
+            raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
+                                "assignment. Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] "
+                                f"method\"; write {name} = {name}.at[...].set(v) (or .add, .multiply)", position)
+        if isinstance(target, ast.Name) and type(op) in _BINOPS and (self.jax_reading or self.b.nodes[y.id].op ==
+                                                                      "const" and not isinstance(
+                    self.b.nodes[y.id].value, np.ndarray)):  # s = 0; s += x: Python's number rebinds, as JAX's arrays
             rebound = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
                                  value=ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=op, right=value_node))
             for part in (rebound, rebound.targets[0], rebound.value, rebound.value.left):
