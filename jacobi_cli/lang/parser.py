@@ -40,7 +40,7 @@ from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynom
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, reads_as, run_time_int
+from .functions import INPLACE_AT, check_view, reads_as, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -2442,6 +2442,11 @@ class _Lowering:
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
 
+    def is_input(self, name: str) -> bool:
+        """Does ``name`` hold an input itself (a fresh, contiguous tensor of its own)?"""
+        value = self.scope.get(name)
+        return type(value) is Tracer and self.b.nodes[value.id].op == "input"
+
     def checked_write(self, name: str, what: str, position: int) -> None:
         """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own
         (:meth:`~jacobi_cli.lang.scatter.Memory.check`); in a PyTorch text, the savers of its buffer remembered
@@ -4320,6 +4325,9 @@ class _Lowering:
         if _copy_call(node) and "copy" not in self.scope:
             return self.copied(node, kids)
         found = self.lowered_call(node, kids)
+        if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
+                and type(kids[0]) is Tracer and _view_chain_of_input(node.func.value, self.is_input):
+            check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
@@ -6570,6 +6578,28 @@ def _pair_output(what: str, pair: Pair) -> str:
     pick = ", ".join(f".{n} or [{i}]" if named else f"[{i}] for the {n}" for i, n in enumerate(parts))
     return (f"{what} is the pair ({', '.join(parts)}) that {pair.fname} returns, a tuple in PyTorch: pick one part "
             f"({pick}), or name both as outputs (a, b = ...; a, b)")
+
+
+# PyTorch's views written on an input (_view_chain_of_input): each keeps the input's memory, strides as NumPy's
+_VIEW_METHODS = frozenset(("t", "transpose", "permute", "expand", "expand_as", "unsqueeze", "view", "swapaxes",
+                           "swapdims", "movedim", "narrow", "squeeze"))
+
+
+def _view_chain_of_input(expr: ast.expr, is_input) -> bool:
+    """Is ``expr`` an input read through views only (``A.T``, ``A[:, :2]``, ``x.expand(2, 3)``, ``A.permute(1, 0)``),
+    whose strides jac's graph then follows exactly (``A.T.contiguous()`` is a copy, which the graph does not show)?"""
+    while True:
+        if type(expr) is ast.Name:
+            return is_input(expr.id)
+        if type(expr) is ast.Attribute and expr.attr in ("T", "mT"):
+            expr = expr.value
+        elif type(expr) is ast.Subscript and all(type(p) in (ast.Slice, ast.Constant) for p in (
+                expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+            expr = expr.value
+        elif type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _VIEW_METHODS:
+            expr = expr.func.value
+        else:
+            return False
 
 
 # the operators PyTorch refuses for a bool tensor (dtypes.torch_operator)
