@@ -252,3 +252,55 @@ def test_parity_jax_raises_for_an_item_write():
     y = jnp.exp(jnp.asarray(P))
     with pytest.raises(TypeError, match="immutable"):
         y[0] = 0.0
+
+
+# --- shapes and strides PyTorch refuses ----------------------------------------------------------------------------
+
+VIEWS = ["A.T.view(-1)", "A[:, :2].view(-1)", "A.permute(1, 0).view(9)", "A[::2].view(-1)", "A.mT.view(-1)",
+         "A.T.view(3, 3)", "A[:, 0].view(-1)", "A.unsqueeze(0).view(-1)", "A.T.contiguous().view(-1)",
+         "A.view(9)[::2].view(5)", "A.T.reshape(-1)", "A.t().view(3, 1, 3)", "A.T.view(3, 3, 1)"]
+
+
+@pytest.mark.parametrize("text", VIEWS)
+def test_parity_view_of_a_strided_input(text):
+    torch = pytest.importorskip("torch")
+    scope = {"torch": torch, "A": torch.tensor(A, dtype=torch.float64)}
+    try:
+        want = eval(text, scope).numpy()  # noqa: S307
+    except RuntimeError as err:
+        assert "view size is not compatible" in str(err)
+        with pytest.raises(Exception, match="view size is not compatible with input tensor's size and stride"):
+            api.evaluate(text, {"A": A})
+        return
+    assert np.array_equal(api.evaluate(text, {"A": A}), want)
+
+
+def test_view_refusal_is_a_shape_error_under_view():
+    from jacobi_cli.errors import JacShapeError
+    with pytest.raises(JacShapeError) as err:
+        api.evaluate("x.expand(2, 3).view(-1)", {"x": P})
+    assert "x.expand(2, 3).view(-1)"[err.value.position:].startswith("view")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("torch.dot(A, A)", "1D tensors expected, but got 2D and 2D tensors"),
+    ("torch.dot(p, y[:2])", "inconsistent tensor size, expected tensor [3] and src [2]"),
+    ("torch.addmm(A, A, A.long())", "PyTorch refuses a product of a float tensor and an int64 tensor"),
+    ("F.linear(p, A.long())", "PyTorch refuses a product of a float tensor and an int64 tensor"),
+])
+def test_torch_products_refused_as_pytorch_refuses_them(text, words):
+    from jacobi_cli.errors import JacError
+    with pytest.raises(JacError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        api.evaluate(text, bound(text))
+
+
+@pytest.mark.parametrize("text", ["torch.dot(p, y)", "p.dot(y) + torch.sum(p)", "F.linear(p, A)", "np.dot(A, A)",
+                                  "dot(A, A)"])
+def test_products_the_libraries_take_are_answered(text):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+    library = np if "torch" not in text and "F." not in text else torch
+    scope = {"torch": torch, "F": F, "np": np, "dot": np.dot,
+             **{k: (torch.tensor(v) if library is torch else v) for k, v in bound(text).items()}}
+    want = np.asarray(eval(text, scope))  # noqa: S307
+    assert np.allclose(api.evaluate(text, bound(text)), want)
