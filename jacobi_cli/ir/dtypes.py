@@ -253,7 +253,7 @@ def torch_operator(builder, name: str, operands: list, position) -> None:
     flags = [is_bool(o) for o in operands]
     if not any(flags[i] and hasattr(o, "id") for i, o in enumerate(operands)):
         return
-    values = [np.zeros(1, bool) if f else np.zeros(1) for f in flags]
+    values = [o if type(o) is bool else np.zeros(1, bool) if f else np.zeros(1) for o, f in zip(operands, flags)]
     _torch_refusals(name, values, OPS[name].title, position)
 
 
