@@ -818,7 +818,8 @@ class _Lowering:
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
         # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
         # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it
-        writes = _writes_in_place(module) if self.dialect in ("torch", None) else False
+        writes = _writes_in_place(module) if self.dialect in ("torch", None) and (
+            "=" in self.source.body or "_(" in self.source.body) else False  # the walk only where a write may be
         self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
