@@ -40,7 +40,7 @@ from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynom
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, reads_as, record_read, run_time_int
+from .functions import INPLACE_AT, check_view, reads_as, record_read, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -69,7 +69,7 @@ from .memo import ValueMemo  # value_of's values, trimmed past max_bytes
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
-from ..ir import dtypes
+from ..ir import dtypes, saved
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.ops import OPS, index_shape
 from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
@@ -724,6 +724,7 @@ class _Lowering:
     imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
     max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
+    saving = False  # a PyTorch text with writes in place: savers registered (ir/saved.py, _Lowering.saved_by)
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
@@ -818,6 +819,11 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
+        # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
+        # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it
+        writes = _writes_in_place(module) if self.dialect in ("torch", None) and (
+            "=" in self.source.body or "_(" in self.source.body) else False  # the walk only where a write may be
+        self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source, self.imported)
@@ -2440,6 +2446,55 @@ class _Lowering:
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
 
+    def is_input(self, name: str) -> bool:
+        """Does ``name`` hold an input itself (a fresh, contiguous tensor of its own)?"""
+        value = self.scope.get(name)
+        return type(value) is Tracer and self.b.nodes[value.id].op == "input"
+
+    def checked_write(self, name: str, what: str, position: int) -> None:
+        """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own
+        (:meth:`~jacobi_cli.lang.scatter.Memory.check`); in a PyTorch text, the savers of its buffer remembered
+        (ir/saved.py: refused if backward reads them)."""
+        self.memory.check(name, what, position)
+        if self.saving and self.b.savers:
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
+
+    def saved_by(self, node: ast.expr, values: list, found: Tracer) -> None:
+        """Register ``found`` as a saver (ir/saved.py) where the text spells the op itself: an operator, a torch or
+        F function, or a method, of exactly these operands (no keyword), and it requires grad."""
+        made = self.b.nodes[found.id]
+        if not made.requires_grad:
+            return
+        if type(node) is ast.BinOp:
+            spelling, operands = _SAVING_OPERATORS.get(type(node.op)), [node.left, node.right]
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and not node.keywords:
+            root = node.func.value
+            module = type(root) is ast.Name and root.id in ("torch", "F") and root.id not in self.scope
+            method = not module and self.callee(node.func)[0] == "method"
+            spelling = node.func.attr if module or method else None
+            operands = ([root] if method else []) + list(node.args)
+        else:
+            return
+        if saved.rule(spelling, made.op) is None or len(made.args) != len(values) or len(operands) != len(values) \
+                or (made.op == "div" and (type(values[0]) is not Tracer or self.b.nodes[made.args[0]].op
+                                          == "const" and not values[0].shape)):  # 2 / h: PyTorch's reciprocal(h) * 2
+            return
+        nodes = self.b.nodes
+        if not all(a == v.id if type(v) is Tracer else nodes[a].op == "const" for a, v in zip(made.args, values)):
+            return
+        kept = saved.saved_ids(nodes, found.id)
+        results = self.memory._base(found) if found.id in kept else frozenset()
+        arguments = frozenset().union(*(self.buffers(e, v) for a, e, v in zip(made.args, operands, values)
+                                        if a in kept and type(v) is Tracer))
+        saved.register(self.b, found.id, results, arguments)
+
+    def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
+        """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
+        ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
+        if type(expr) is ast.Name and expr.id in self.memory.tokens:
+            return self.memory.tokens[expr.id]
+        return self.memory._base(value)
+
     def rebind(self, name: str, new: Tracer) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`)."""
         self.scope[name] = self.b.name(new, name)
@@ -2465,8 +2520,14 @@ class _Lowering:
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
             return self.list_write(name, target, value_node, op, what, position)
         y = self.target(name, named, what, position)
-        if isinstance(target, ast.Name) and type(op) in _BINOPS and self.b.nodes[y.id].op == "const" \
-                and not isinstance(self.b.nodes[y.id].value, np.ndarray):  # s = 0; s += x: Python's number rebinds
+        if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
+            # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
+            raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
+                                "assignment. Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] "
+                                f"method\"; write {name} = {name}.at[...].set(v) (or .add, .multiply)", position)
+        if isinstance(target, ast.Name) and type(op) in _BINOPS and (self.jax_reading or self.b.nodes[y.id].op ==
+                                                                      "const" and not isinstance(
+                    self.b.nodes[y.id].value, np.ndarray)):  # s = 0; s += x: Python's number rebinds, as JAX's arrays
             rebound = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
                                  value=ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=op, right=value_node))
             for part in (rebound, rebound.targets[0], rebound.value, rebound.value.left):
@@ -2480,7 +2541,7 @@ class _Lowering:
                                 f"under a transform): assign a copy first ({name} = {name}.copy()) or return the new "
                                 "value", position)
         if shared is None:
-            self.memory.check(name, what, position)
+            self.checked_write(name, what, position)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
                                 "(use += -= *= /= **= @= %= //=)",
@@ -2817,7 +2878,7 @@ class _Lowering:
             except JacNameError:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
@@ -2838,11 +2899,35 @@ class _Lowering:
             raise JacValueError(f"{what}: it takes {takes}", position)
         else:
             new = lower(self.b, [y] + args, kwargs, position)
+            if self.saving and type(new) is Tracer and not args and not kwargs and self.b.nodes[new.id].requires_grad \
+                    and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
+                saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
+        if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+            new = self.kept_dtype(name, y, new, args, what, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def kept_dtype(self, name: str, y: Tracer, new: Tracer, args: list, what: str, position: int) -> Tracer:
+        """``y.NAME_(...)``'s result ``new`` written into ``y``'s dtype, as PyTorch's in-place methods keep it: an
+        integer or bool ``y`` takes an integer result (a bool one a bool), and PyTorch raises for any other ("result
+        type Float can't be cast to the desired output type Long"); a float ``y`` takes any."""
+        kind = dtypes.kind_of(self.b, y.id)
+        if kind is None:
+            return new
+        got = dtypes.kind_of(self.b, new.id)
+        if got is not None and (got[0].kind == "b" or kind[0].kind != "b"):
+            return written_value(self.b, y, new, "whole", what, position) if kind[0].kind != "b" else new
+        result = "Long" if got is not None else "Double" if self.b.dtype is np.float64 and any(
+            type(a) is Tracer and a.id not in self.b.typed and self.b.nodes[a.id].op != "const" for a in args) \
+            else "Float"
+        target = _TORCH_DTYPE_NAMES.get(kind[0].name, kind[0].name)
+        raise JacValueError(f"{what}: PyTorch raises \"result type {result} can't be cast to the desired output type "
+                            f"{target}\": an in-place method keeps '{name}''s dtype ({kind[0].name}); write "
+                            f"{name} = {name}.double() first, or {name} = {name}{what[len(name):].replace('_(', '(', 1)}",
+                            position)
 
     def in_place_at(self, call: ast.Call):
         """``y[1:3].mul_(2)``: PyTorch's in-place method on a view of ``y`` (basic indexing: slices, integers,
@@ -2893,7 +2978,7 @@ class _Lowering:
         if len(call.args) != 3 or call.keywords:
             raise JacParseError(f"np.{ufunc}.at takes three arguments here: (a, indices, b)", position)
         y = self.target(name, call.args[0], what, position)
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         index = call.args[1]
         parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else \
             self.index_tuple(index, [self.expression(index)])  # np.add.at(y, idx, v) with idx = (rows, cols)
@@ -2916,7 +3001,7 @@ class _Lowering:
         name = call.args[0].id
         what = f"np.{fname}({name}, ...)"
         y = self.target(name, call.args[0], what, position)
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         rest = [self.expression(a) for a in call.args[1:]]
@@ -3184,6 +3269,8 @@ class _Lowering:
                 found = lower(node, values)
                 if type(found) is Tracer and (self.jax_made or type(node) is ast.Call):
                     self.jax_array(node, found, values)
+                if self.saving and type(found) is Tracer:
+                    self.saved_by(node, values, found)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -3553,8 +3640,15 @@ class _Lowering:
         if isinstance(node.op, ast.Invert) and type(self.python_int_or_bool(operand)) in (int, bool):  # ~5: -6, ~True: -2
             return self.int_bits(node, [operand], position)
         if isinstance(node.op, ast.USub):
+            if self.dialect == "torch" and not self.jax_reading:  # -(x > 0): PyTorch's Negation ... not supported
+                dtypes.torch_operator(self.b, "neg", [operand], position)
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
+            if not self.jax_reading and is_boolean(self.b, operand):
+                raise JacValueError("+ of a boolean array: PyTorch raises \"The `+` operator, on a bool tensor is not "
+                                    "supported.\" and NumPy \"ufunc 'positive' did not contain a loop with signature "
+                                    "matching types\" (JAX alone takes it); write the mask itself, or x.float()",
+                                    position)
             return operand
         if isinstance(node.op, ast.Invert):
             if not is_boolean(self.b, operand):
@@ -4249,6 +4343,9 @@ class _Lowering:
         if _copy_call(node) and "copy" not in self.scope:
             return self.copied(node, kids)
         found = self.lowered_call(node, kids)
+        if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
+                and type(kids[0]) is Tracer and _view_chain_of_input(node.func.value, self.is_input):
+            check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
@@ -4298,7 +4395,7 @@ class _Lowering:
         if not names:
             return
         if len(names) == 1 and self.scope.get(names[0]) is argument:
-            self.memory.check(names[0], what, position)
+            self.checked_write(names[0], what, position)
             self.rebind(names[0], result)
             return
         shown = ", ".join(f"'{n}'" for n in names[:3])
@@ -5048,6 +5145,8 @@ class _Lowering:
     def arithmetic(self, op: str, left, right, position: int):
         """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or); ``@``
         of a float and an integer or bool array as PyTorch or NumPy reads it (functions.one_dtype)."""
+        if self.dialect == "torch" and not self.jax_reading and op in _TORCH_BOOL_OPERATORS:  # (x > 0) - (x < 0)
+            dtypes.torch_operator(self.b, op, [left, right], position)
         if op == "matmul":
             one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
         if op == "remainder" and self.remainder_of_dividend:
@@ -6555,6 +6654,51 @@ def _pair_output(what: str, pair: Pair) -> str:
     pick = ", ".join(f".{n} or [{i}]" if named else f"[{i}] for the {n}" for i, n in enumerate(parts))
     return (f"{what} is the pair ({', '.join(parts)}) that {pair.fname} returns, a tuple in PyTorch: pick one part "
             f"({pick}), or name both as outputs (a, b = ...; a, b)")
+
+
+# PyTorch's views written on an input (_view_chain_of_input): each keeps the input's memory, strides as NumPy's
+_VIEW_METHODS = frozenset(("t", "transpose", "permute", "expand", "expand_as", "unsqueeze", "view", "swapaxes",
+                           "swapdims", "movedim", "narrow", "squeeze"))
+
+
+def _view_chain_of_input(expr: ast.expr, is_input) -> bool:
+    """Is ``expr`` an input read through views only (``A.T``, ``A[:, :2]``, ``x.expand(2, 3)``, ``A.permute(1, 0)``),
+    whose strides jac's graph then follows exactly (``A.T.contiguous()`` is a copy, which the graph does not show)?"""
+    while True:
+        if type(expr) is ast.Name:
+            return is_input(expr.id)
+        if type(expr) is ast.Attribute and expr.attr in ("T", "mT"):
+            expr = expr.value
+        elif type(expr) is ast.Subscript and all(type(p) in (ast.Slice, ast.Constant) for p in (
+                expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+            expr = expr.value
+        elif type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _VIEW_METHODS:
+            expr = expr.func.value
+        else:
+            return False
+
+
+# the operators PyTorch refuses for a bool tensor (dtypes.torch_operator)
+_TORCH_BOOL_OPERATORS = frozenset(("sub", "pow", "floor_divide", "remainder"))
+# PyTorch's names of the integer and bool dtypes, as its messages write them
+_TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+# the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
+_SAVING_OPERATORS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+
+
+def _writes_in_place(module: ast.Module):
+    """Does the text write into an array? "torch" for one of PyTorch's in-place methods (``y.add_(1)``,
+    PyTorch's alone), True for another write (``y += v``, ``y[i] = v``, ``inplace=True``), else False."""
+    found = False
+    for node in ast.walk(module):
+        if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_") \
+                and not node.func.attr.startswith("_"):
+            return "torch"
+        if type(node) is ast.AugAssign or (type(node) is ast.Assign and any(
+                type(t) is ast.Subscript for t in node.targets)) or (type(node) is ast.Call and any(
+                k.arg == "inplace" for k in node.keywords)):
+            found = True
+    return found
 
 
 def _dialect(module: ast.Module, scope: dict) -> tuple:

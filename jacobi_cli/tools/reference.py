@@ -294,8 +294,19 @@ names on this page are known.
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
-  (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
-  would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
+  (zero through the overwritten elements). In a PyTorch text (one naming torch alone, or calling an in-place
+  method), a write into a tensor an op saved for its backward pass, where that op is on the output's
+  backward path, is refused with PyTorch's "one of the variables needed for gradient computation has been
+  modified by an inplace operation" (`h = torch.exp(x); h.add_(1)`, `w = y * y; y[0] = 0`), for the ops whose
+  saved tensors jac knows: exp, exp2, expm1, tanh, sigmoid, sqrt, rsqrt, relu, reciprocal and tan keep their
+  result; sin, cos, log, log1p, log2, log10, abs, square, atan, sinh, cosh, asinh and erf their argument; `*`,
+  `@`, mul, matmul, mm, mv and dot each operand where the other requires grad; `/` and div the divisor, and
+  the dividend too where the divisor requires grad (`2 / h` is PyTorch's reciprocal: none); `**` and pow
+  with a number exponent the base. Elsewhere (other ops: prod, norm, clamp, maximum, ...; a text naming no
+  library) jac answers the derivative even where PyTorch's backward pass would refuse. An in-place method's
+  result keeps the tensor's dtype (`y.add_(0.5)` of an integer `y` is refused, as PyTorch raises). In a JAX
+  text (naming jax/jnp alone) an array is immutable: `y[idx] = v` is refused with JAX's words (write
+  `y = y.at[idx].set(v)`), and `y += v` rebinds `y`, an input too.
 - Derivatives written in the text are read as the values they compute, which jac differentiates in turn:
   `jax.grad`, `jax.value_and_grad`, `jax.jacrev`, `jax.jacfwd`, `jax.jacobian`, `jax.hessian` (`argnums`,
   `has_aux`, nested), `torch.func.grad`, `grad_and_value`, `jacrev`, `jacfwd`, `hessian`,
