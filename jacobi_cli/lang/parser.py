@@ -1447,7 +1447,10 @@ class _Lowering:
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
         if isinstance(cls, PlainClass):  # a plain class of the text (lang/plain.py)
-            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position)
+            kinds = ([self.python_kind(a, v) for a, v in zip(call.args, args)],
+                     {k.arg: self.python_kind(k.value, kwargs[k.arg]) for k in call.keywords})
+            self.plain_call = (call, args)  # Poly([1.0, 2.0]): which arguments are Python sequences
+            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position, kinds)
         made = Instance(cls, prefix, self)
         init = cls.methods.get("__init__")
         if init is None:
@@ -2348,6 +2351,8 @@ class _Lowering:
         has refused a dict or a caller's name holding it)."""
         memo = {id(old): new}
         self.changed(old, new)
+        if getattr(self, "plain_keys", None):  # self.history of an instance holding it (lang/plain.py)
+            plain.swapped(self, old, new)
 
         def swapped(value):
             if id(value) in memo:
@@ -3369,7 +3374,11 @@ class _Lowering:
             if node.attr == "shape" and kids:
                 self.sequences.add(id(node))
                 self.tuples.add(id(node))
-            return self.attribute(node, kids)
+            found = self.attribute(node, kids)
+            kind = plain.python_kind(self, kids[0], node.attr) if kids and type(found) is Tracer else None
+            if kind is not None:  # self.shape = x.shape: self.shape + (1,) a tuple's + (lang/plain.py)
+                self.mark(node, kind)
+            return found
         if isinstance(node, ast.Subscript):
             if id(node.value) in self.sequences and isinstance(node.slice, ast.Slice):
                 self.sequences.add(id(node))  # x.shape[:-1]: still a tuple
@@ -4353,6 +4362,7 @@ class _Lowering:
                 return plain.super_call(self, node, kids, fname, position)
             args = kids[1: len(kids) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
+            self.plain_call = (node, args)  # Kalman.make([1.0, 2.0]): which arguments are Python sequences
             return plain.call(self, kids[0], fname, args, kwargs, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
@@ -4372,6 +4382,7 @@ class _Lowering:
             rest = kids[1:] if kind == "method" else kids
             args = rest[: len(rest) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
+            self.plain_call = (node, args)  # kf.update(x, [1.0, 2.0]): which arguments are Python sequences
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)

@@ -57,6 +57,7 @@ class PlainClass:
         self.functions: dict = {}  # method -> the parser's Function, defined once (defaults lowered once)
         self.base, self.dataclass, self.frozen = None, False, False
         self.kinds, self.owners, self.constants, self.fields = {}, {}, {}, []
+        self.constant_kinds: dict = {}  # class attribute -> the Python sequence (tuple) its array is
 
     def function(self, lowering, method: str):
         """The method as a Function of ``lowering`` (one object per method and class)."""
@@ -128,6 +129,7 @@ def declare(lowering, stmt: ast.stmt) -> bool:
     cls.kinds = dict(base.kinds) if base else {}
     cls.owners = dict(base.owners) if base else {}
     cls.constants = dict(base.constants) if base else {}
+    cls.constant_kinds = dict(base.constant_kinds) if base else {}
     cls.fields = list(base.fields) if base else []
     for item in stmt.body:
         at = lowering.source.at(item)
@@ -186,7 +188,13 @@ def constant(lowering, cls, value: ast.expr, name: str, at: int):
     if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp)):
         raise JacValueError(f"{cls.name}.{name} is a list or dict shared by every instance (Python's class "
                             f"attribute): set it in __init__ (self.{name} = ...) instead", at)
-    return lowering.expression(value)
+    out = lowering.expression(value)
+    kind = lowering.python_kind(value, out)
+    if type(out) is Tracer and kind is not None:  # DIMS = (2, 3): DIMS + (4,) is a tuple's +
+        cls.constant_kinds[name] = kind
+    else:
+        cls.constant_kinds.pop(name, None)
+    return out
 
 
 def field(lowering, cls, item: ast.AnnAssign, at: int) -> None:
@@ -208,9 +216,10 @@ def field(lowering, cls, item: ast.AnnAssign, at: int) -> None:
     cls.fields = [(n, d) for n, d in cls.fields if n != name] + [(name, default)]
 
 
-def make(lowering, made, args: list, kwargs: dict, position: int):
+def make(lowering, made, args: list, kwargs: dict, position: int, kinds: tuple = ((), {})):
     """``cls(*args, **kwargs)`` of ``made``, the parser's new ``Instance`` of a :class:`PlainClass`: its
-    ``__init__`` run (a dataclass's made of its fields, then its ``__post_init__``)."""
+    ``__init__`` run (a dataclass's made of its fields, then its ``__post_init__``); ``kinds``: the Python sequence
+    each argument is where jac holds it as one array (a dataclass's field keeps it)."""
     cls = made.cls
     made.depth = len(lowering.sharing)  # the calls it was made inside (a transform's: its own)
     if cls.dataclass and "__init__" not in cls.methods:
@@ -219,6 +228,7 @@ def make(lowering, made, args: list, kwargs: dict, position: int):
             raise JacValueError(f"{cls.name}() takes {len(names)} positional arguments but {len(args)} were given",
                                 position)
         given = dict(zip(names, args))
+        given_kinds = {**dict(zip(names, kinds[0])), **kinds[1]}
         for key, value in kwargs.items():
             if key not in names:
                 raise JacValueError(f"{cls.name}() got an unexpected keyword argument '{key}'", position)
@@ -228,7 +238,8 @@ def make(lowering, made, args: list, kwargs: dict, position: int):
         for name, default in cls.fields:
             if name not in given and default is None:
                 raise JacValueError(f"{cls.name}() missing required argument: '{name}'", position)
-            set_attribute(lowering, made, name, given.get(name, default), position, initial=True)
+            kind = given_kinds.get(name) if name in given else cls.constant_kinds.get(name)
+            set_attribute(lowering, made, name, given.get(name, default), position, initial=True, kind=kind)
         if "__post_init__" in cls.methods:
             call(lowering, made, "__post_init__", [], {}, position, initial=True)
         return made
@@ -251,13 +262,18 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
             raise JacValueError(f"'{cls.name}' object is not callable (it has no __call__ method)", position)
         raise JacNameError(f"{where} has no method '{name}' (jac reads the methods its class statement defines)",
                            position)
+    node, given = getattr(lowering, "plain_call", None) or (None, None)
+    lowering.plain_call = None
+    if given is not args:  # called another way than as written (a transform's, a container's): no marks
+        node = None
     kind = owner.kinds.get(name, "method")
     if kind == "property":
         raise JacValueError(f"{cls.name}.{name} is a property: read it without calling it", position)
+    skipped = 0
     if kind == "method" and made is cls:
         if not args:
             raise JacValueError(f"{cls.name}.{name}() needs an instance first (Python's TypeError)", position)
-        made, args = args[0], list(args[1:])
+        made, args, skipped = args[0], list(args[1:]), 1
     defining = owner.owners[name]
     fn = defining.function(lowering, name)
     first = [] if kind == "static" else [cls if kind == "class" else made]
@@ -268,8 +284,19 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
     lowering.plain_frames = frames | {len(lowering.sharing)}  # the call's frame: a method's, no transform's
     if initial:
         lowering.plain_making = initial_saved + (made,)
+    marks, passed = ((), ()), None
+    if node is not None:  # as the parser's call_text_function: f(x, x.shape) keeps s + (1,) a tuple's +
+        params = fn.positional[len(first):]
+        pairs = [*zip(params, node.args[skipped:]), *((k.arg, k.value) for k in node.keywords)]
+        marks = ([n for n, a in pairs if id(a) in lowering.sequences], [n for n, a in pairs if id(a) in lowering.tuples])
+        passed = {p: a.id for p, a in pairs if type(a) is ast.Name}
     try:
-        return lowering.call_function(fn, first + list(args), kwargs, position)
+        found = lowering.call_function(fn, first + list(args), kwargs, position, marks, direct=node is not None,
+                                       passed=passed)
+        result = lowering.returned if fn.early else fn.result
+        if node is not None and result is not None and id(result) in lowering.sequences:
+            lowering.mark(node, "tuple" if id(result) in lowering.tuples else "list")  # obj.dims() + (1,)
+        return found
     finally:
         lowering.plain_owners = saved
         lowering.plain_making = initial_saved
@@ -328,8 +355,9 @@ def _property(lowering, made, name: str, position: int):
         lowering.plain_frames = frames
 
 
-def set_attribute(lowering, made, name: str, value, position: int, initial: bool = False) -> None:
-    """``made.NAME = value``: the one object changed, so every name holding it sees the new value."""
+def set_attribute(lowering, made, name: str, value, position: int, initial: bool = False, kind=None) -> None:
+    """``made.NAME = value``: the one object changed, so every name holding it sees the new value; ``kind``: the
+    Python sequence the value is where jac holds it as one array (``lowering.python_kind``: "tuple", "list")."""
     if isinstance(made, PlainClass):
         raise JacValueError(f"{made.name}.{name} = ...: a class attribute changed at run time is not followed "
                             f"(every instance would see it); keep it on the instance (self.{name} = ...)", position)
@@ -344,12 +372,17 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     if made.cls.kinds.get(name) == "property":
         raise JacValueError(f"{made.cls.name}.{name} is a property without a setter (Python's AttributeError)",
                             position)
-    if isinstance(value, Items) and value.display == "list" or type(value) is Dict:
-        kind = "dict" if type(value) is Dict else "list"
-        raise JacValueError(f"self.{name} = a {kind}: a {kind} held by an instance (changed in place through any "
-                            "name, the instance seeing it) is not followed; hold arrays as attributes of their own, "
+    if type(value) is Dict:
+        raise JacValueError(f"self.{name} = a dict: a dict held by an instance (changed in place through any name, "
+                            "the instance seeing it) is not followed; hold arrays as attributes of their own, a list "
                             "or a tuple", position)
     made.attributes[name] = value
+    kinds = _kinds(lowering)
+    if type(value) is Tracer and kind is not None:  # self.shape = x.shape, self.c = [1.0, 2.0]: self.c + [3.0]
+        # is Python's concatenation, as for a name holding it
+        kinds[(id(made), name)] = kind
+    else:
+        kinds.pop((id(made), name), None)
     if getattr(lowering, "plain_held", None) is None:
         lowering.plain_held, lowering.plain_keys = {}, {}
     if id(made) not in lowering.plain_keys:  # the name the instance was made as (kf), once per instance
@@ -361,8 +394,8 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     key = f"{lowering.plain_keys[id(made)][0]}.{name}"
     lowering.plain_held.pop(key, None)
     lowering.memory.tokens.pop(key, None)
-    if type(value) is Tracer:  # a write into the array it holds (x[0] = 5 after self.x = x) is refused as shared
-        lowering.plain_held[key] = value
+    if type(value) is Tracer or type(value) is Items:  # a write into an array it holds (x[0] = 5 after
+        lowering.plain_held[key] = value  # self.x = x, or after self.history.append(x)) is refused as shared
         lowering.memory.bind(key, value, False)
 
 
@@ -420,6 +453,10 @@ def statement(lowering, stmt: ast.stmt) -> bool:
             and owner_of(lowering, stmt.value.func.value) is not None:
         lowering.expression(stmt.value)  # its value (None, most often) dropped, as Python drops it
         return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
+            and plain_instance(lowering.scope.get(stmt.value.func.id)):  # rnn(xs) called for what it records
+        lowering.expression(stmt.value)
+        return True
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Attribute) \
             and owner_of(lowering, stmt.target.value) is not None:
         position = lowering.source.at(stmt)
@@ -444,29 +481,157 @@ def statement(lowering, stmt: ast.stmt) -> bool:
                                                                stmt))
         set_attribute(lowering, owner, stmt.target.attr, lowering.expression(combined), position)
         return True
+    if held_list_statement(lowering, stmt):  # self.history.append(v), self.hs[0] = v (a list an instance holds)
+        return True
     if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and any(_reaches(lowering, t) for t in _targets(stmt))):
         return False
     if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
         return True
-    if isinstance(stmt.value, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in ("list", "dict"):
-        kind = "list" if isinstance(stmt.value, (ast.List, ast.ListComp)) or isinstance(stmt.value, ast.Call) \
-            and stmt.value.func.id == "list" else "dict"
-        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a {kind}: a {kind} held by an instance (changed in "
+    if isinstance(stmt.value, (ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "dict":
+        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a dict: a dict held by an instance (changed in "
                             "place through any name, the instance seeing it) is not followed; hold arrays as "
-                            "attributes of their own, or a tuple", lowering.source.at(stmt.value))
+                            "attributes of their own, a list or a tuple", lowering.source.at(stmt.value))
     targets = _targets(stmt)
     if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and isinstance(stmt.value, ast.Tuple) \
             and len(stmt.value.elts) == len(targets[0].elts) \
             and not any(isinstance(e, ast.Starred) for e in stmt.value.elts + targets[0].elts):
-        values = [lowering.expression(e) for e in stmt.value.elts]  # self.v, self.nxt = v, nxt: each its own value
-        for target, value in zip(targets[0].elts, values):  # (an instance beside an array), all before any binding
-            bind(lowering, target, value, None, lowering.source.at(target))
+        values = [_value(lowering, e) for e in stmt.value.elts]  # self.v, self.nxt = v, nxt: each its own value
+        for target, e, value in zip(targets[0].elts, stmt.value.elts, values):  # (an instance beside an array), all
+            bind(lowering, target, value, e, lowering.source.at(target))  # before any binding
         return True
-    value = lowering.expression(stmt.value)
+    value = _value(lowering, stmt.value)
     for target in targets:
         bind(lowering, target, value, stmt.value, lowering.source.at(target))
     return True
+
+
+def _value(lowering, node: ast.expr):
+    """The right side of ``self.NAME = node``: an empty list (``[]``, ``list()``) Python's list of no items, which
+    ``self.NAME.append(v)`` fills; else the expression's value."""
+    if isinstance(node, ast.List) and not node.elts or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id == "list" and not node.args and not node.keywords and "list" not in lowering.scope:
+        return _empty_list()
+    return lowering.expression(node)
+
+
+def _empty_list() -> Items:
+    out = Items(())
+    out.display = "list"
+    return out
+
+
+def _kinds(lowering) -> dict:
+    """(id of an instance, attribute) -> the Python sequence its array is (tuple, list, range), for this parse."""
+    if getattr(lowering, "plain_kinds", None) is None:
+        lowering.plain_kinds = {}
+    return lowering.plain_kinds
+
+
+def python_kind(lowering, value, name: str):
+    """The Python sequence (tuple, list, range) ``value.NAME`` (an instance's or a class's attribute) is where jac holds
+    it as one array, else None."""
+    if isinstance(value, PlainClass):
+        return value.constant_kinds.get(name)
+    if plain_instance(value) and name in value.attributes:
+        return _kinds(lowering).get((id(value), name))
+    if plain_instance(value) and value.cls.kinds.get(name) == "property":  # just read: its return's
+        fn = value.cls.owners[name].function(lowering, name)
+        result = lowering.returned if fn.early else fn.result
+        if result is not None and id(result) in lowering.sequences:
+            return "tuple" if id(result) in lowering.tuples else "list"
+    return None
+
+
+_LIST_METHODS = ("append", "extend", "insert", "pop", "clear", "reverse", "sort", "remove")
+
+
+def _held_list(lowering, node: ast.expr):
+    """``node`` is ``OWNER.NAME`` of a plain instance holding Python's list (``self.history``): (instance, NAME)."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    owner = owner_of(lowering, node.value)
+    if owner is None or isinstance(owner, (PlainClass, Super)):
+        return None
+    value = owner.attributes.get(node.attr)
+    empty = type(value) is Tracer and value.shape == (0,) and python_kind(lowering, owner, node.attr) == "list"
+    return (owner, node.attr) if type(value) is Items and value.display == "list" or empty else None
+
+
+def held_list_statement(lowering, stmt: ast.stmt) -> bool:
+    """``self.history.append(v)`` (``extend``, ``insert``, ``pop``, ``clear``, ``reverse``, ``v = self.hs.pop()``)
+    and ``self.hs[i] = v`` of a list an instance holds: the statement run on a name bound to that list (the parser's
+    own list changes, which change the one list every name holding it sees, :func:`swapped` the instances'
+    attributes), the attribute then the changed list."""
+    call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _LIST_METHODS:
+        found, spot = _held_list(lowering, call.func.value), call.func
+    elif isinstance(stmt, (ast.Assign, ast.AugAssign)) and len(_targets(stmt)) == 1 \
+            and isinstance(_targets(stmt)[0], ast.Subscript):
+        found, spot = _held_list(lowering, _targets(stmt)[0].value), _targets(stmt)[0]
+    else:
+        return False
+    if found is None:
+        owner = owner_of(lowering, spot.value.value) if isinstance(spot.value, ast.Attribute) else None
+        if owner is not None and not isinstance(owner, (PlainClass, Super)) \
+                and python_kind(lowering, owner, spot.value.attr) == "list":
+            raise JacValueError(f"{ast.unparse(spot)}: the list of numbers {ast.unparse(spot.value)} is held as one "
+                                f"array, which jac does not change in place; assign it anew ({ast.unparse(spot.value)}"
+                                f" = {ast.unparse(spot.value)} + [v])", lowering.source.at(spot))
+        return False
+    made, name = found
+    spelled = ast.unparse(spot.value)  # self.history: a name no identifier can be
+    current = made.attributes[name]
+    renamed = ast.fix_missing_locations(_renamed(stmt, spot, spelled))
+    lowering.scope[spelled] = current
+    lowering.sequence_names.add(spelled)
+    saved = lowering.locals
+    if saved is not None:  # a name of the method's own (the instance is seen through swapped, not as a caller's)
+        lowering.locals = (saved[0], saved[1] | {spelled})
+    try:
+        lowering.run(renamed)
+        new = lowering.scope[spelled]
+    finally:
+        lowering.locals = saved
+        lowering.scope.pop(spelled, None)
+        lowering.memory.tokens.pop(spelled, None)
+        lowering.sequence_names.discard(spelled)
+        held(lowering)  # the instances' arrays and lists as names of the memory again (o.h may be spelled so)
+    if made.attributes.get(name) is not new:  # a change the parser made without swapping (none known): kept
+        set_attribute(lowering, made, name, new, lowering.source.at(stmt))
+    return True
+
+
+def _renamed(stmt: ast.stmt, spot: ast.expr, spelled: str) -> ast.stmt:
+    """``stmt`` with ``spot.value`` (``self.history``) read as the name ``spelled``, at the same place."""
+    import copy
+
+    out = copy.copy(stmt)
+    name = ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()), spot.value)
+    inner = copy.copy(spot)
+    inner.value = name
+    if isinstance(stmt, ast.AugAssign) or isinstance(stmt, ast.Assign) and spot is stmt.targets[0]:
+        out.targets = [inner] if isinstance(stmt, ast.Assign) else None
+        if isinstance(stmt, ast.AugAssign):
+            out.target = inner
+        return out
+    call = copy.copy(stmt.value)
+    call.func = inner
+    out.value = call
+    return out
+
+
+def swapped(lowering, old, new) -> None:
+    """Python's list ``old`` changed in place into ``new`` (the parser's ``swap_inside``): each instance attribute
+    holding it holds ``new``, as the one object changed; one holding it inside a tuple or another list, refused."""
+    for _, made in list(getattr(lowering, "plain_keys", {}).values()):
+        for name, value in list(made.attributes.items()):
+            if value is old:
+                set_attribute(lowering, made, name, new, None, initial=True)
+            elif type(value) is Items and _holds_inside(value, old):
+                raise JacValueError(f"a list that {made.cls.name}.{name} holds inside a tuple or list is changed in "
+                                    f"place, which jac does not follow there; hold the list as an attribute of its "
+                                    "own", None)
 
 
 def _targets(stmt) -> list:
@@ -487,7 +652,8 @@ def bind(lowering, target: ast.expr, value, written: ast.expr | None, position: 
         owner = lowering.expression(target.value)
         if isinstance(owner, Super):
             raise JacParseError("an assignment to super().NAME is not followed", position)
-        set_attribute(lowering, owner, target.attr, value, position)
+        kind = lowering.python_kind(written, value) if written is not None else None
+        set_attribute(lowering, owner, target.attr, value, position, kind=kind)
         return
     if isinstance(target, (ast.Tuple, ast.List)):
         if any(isinstance(t, ast.Starred) for t in target.elts):
@@ -540,3 +706,14 @@ def super_call(lowering, node: ast.Call, kids: list, fname: str, position: int):
             raise JacValueError(f"{defining.base.name}.__init__() takes no arguments", position)
         return None
     return call(lowering, made, fname, args, kwargs, position, owner=defining.base, initial=fname == "__init__")
+
+
+def _holds_inside(container: Items, value) -> bool:
+    """Does the tuple or list ``container`` hold ``value``, at any depth?"""
+    pending = [container]
+    while pending:
+        item = pending.pop()
+        if any(part is value for part in item):
+            return True
+        pending.extend(part for part in item if type(part) is Items)
+    return False
