@@ -3294,6 +3294,9 @@ class _Lowering:
                 elif type(found) is Tracer:
                     self.ranges.add(found.id)
             return found
+        if kind is ast.BinOp and (type(kids[0]) is Instance or type(kids[1]) is Instance) \
+                and (plain.plain_instance(kids[0]) or plain.plain_instance(kids[1])):  # dual * 3: __mul__ (.plain)
+            return plain.binary(self, node, kids, self.operator_position(node))
         if kind is ast.BinOp and (type(kids[0]) is Dict or type(kids[1]) is Dict):  # d + 1: no array (.trees)
             trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
@@ -3341,6 +3344,8 @@ class _Lowering:
                                     "and & | ^ ~ on booleans)", self.operator_position(node))
             return self.arithmetic(op, kids[0], kids[1], self.operator_position(node))
         if isinstance(node, ast.UnaryOp):
+            if plain.plain_instance(kids[0]) and not isinstance(node.op, ast.Not):  # -dual: __neg__ (lang/plain.py)
+                return plain.unary(self, node, kids[0], position)
             return self.unary(node, kids[0], position)
         if isinstance(node, ast.Compare):
             return self.compare(node, kids)
@@ -4062,7 +4067,8 @@ class _Lowering:
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
-            or isinstance(func.func, ast.Call) and self.made_callable(func.func))  # outer(a)(b)(x)
+            or isinstance(func.func, ast.Call) and self.made_callable(func.func)  # outer(a)(b)(x)
+            or plain.makes_callable(self, func))  # getattr(act, 'tanh')(x), p.deriv()(2.0) (lang/plain.py)
 
     def tree_spelling(self, func: ast.AST) -> str | None:
         """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
@@ -4239,6 +4245,9 @@ class _Lowering:
     def call(self, node: ast.Call, kids: list):
         if _copy_call(node) and "copy" not in self.scope:
             return self.copied(node, kids)
+        if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
+                plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
+            return plain.builtin(self, node, kids)
         found = self.lowered_call(node, kids)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
@@ -4663,6 +4672,11 @@ class _Lowering:
         return int(v)
 
     def subscript(self, node: ast.Subscript, kids: list):
+        if plain.plain_instance(kids[0]):  # series[i]: __getitem__ (lang/plain.py)
+            if len(kids) != 2:
+                raise JacParseError("obj[i, j] of an instance: jac passes one index to __getitem__; write obj[(i, j)]",
+                                    self.source.at(node))
+            return plain.getitem(self, kids[0], kids[1], self.source.at(node))
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else (node.slice,)
         for item, part in zip(items, kids[1:] if not any(isinstance(i, ast.Starred) for i in items) else ()):

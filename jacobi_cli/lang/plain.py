@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from ..errors import JacError, JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
 from .functions import Items
@@ -30,12 +32,16 @@ _REFUSED = {
     "__get__": "descriptors (__get__)", "__set__": "descriptors (__set__)", "__set_name__": "descriptors",
     "__new__": "__new__", "__init_subclass__": "__init_subclass__", "__class_getitem__": "__class_getitem__",
     "__enter__": "'with' blocks", "__exit__": "'with' blocks", "__iter__": "iteration (__iter__)",
-    "__next__": "iteration", "__len__": "len() of an instance", "__getitem__": "indexing an instance",
-    "__setitem__": "writing into an instance", "__bool__": "truth of an instance", "__eq__": "==",
+    "__next__": "iteration", "__setitem__": "writing into an instance", "__delitem__": "del of an item",
+    "__bool__": "truth of an instance", "__eq__": "==",
     "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__ne__": "!=", "__contains__": "'in'",
 }
-_OPERATOR = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "and", "or",
-             "xor", "lshift", "rshift", "invert")
+# Python's binary operators and the methods that implement them (a + b: a.__add__(b), else b.__radd__(a))
+_BINARY = {ast.Add: ("add", "+"), ast.Sub: ("sub", "-"), ast.Mult: ("mul", "*"), ast.MatMult: ("matmul", "@"),
+           ast.Div: ("truediv", "/"), ast.FloorDiv: ("floordiv", "//"), ast.Mod: ("mod", "%"), ast.Pow: ("pow", "**"),
+           ast.BitAnd: ("and", "&"), ast.BitOr: ("or", "|"), ast.BitXor: ("xor", "^"), ast.LShift: ("lshift", "<<"),
+           ast.RShift: ("rshift", ">>")}
+_UNARY = {ast.USub: ("__neg__", "-"), ast.UAdd: ("__pos__", "+"), ast.Invert: ("__invert__", "~")}
 
 
 class Super:
@@ -156,11 +162,9 @@ def declare(lowering, stmt: ast.stmt) -> bool:
 def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
     """A ``def`` in the class body: a method, ``@staticmethod``, ``@classmethod`` or ``@property``."""
     name = item.name
-    dunder = name.startswith("__") and name.endswith("__")
-    if name in _REFUSED or dunder and (name[2:-2] in _OPERATOR or name[3:-2] in _OPERATOR and name[2] in "ri"):
-        what = _REFUSED.get(name, f"operator overloading ({name})")
-        raise JacParseError(f"{cls.name}.{name}: jac does not follow {what}; write the operation as a method "
-                            f"and call it (a.plus(b)), or a function of the text", at)
+    if name in _REFUSED:
+        raise JacParseError(f"{cls.name}.{name}: jac does not follow {_REFUSED[name]}; write the operation as a "
+                            f"method and call it (a.plus(b)), or a function of the text", at)
     if len(item.decorator_list) > 1:
         raise JacParseError(f"{cls.name}.{name}: one decorator at most (@staticmethod, @classmethod, @property)", at)
     kind = "method"
@@ -259,7 +263,8 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
     if name not in owner.methods:
         where = f"{owner.name}'s base" if owner is not cls else cls.name
         if name == "__call__":
-            raise JacValueError(f"'{cls.name}' object is not callable (it has no __call__ method)", position)
+            raise JacValueError(f"TypeError: '{cls.name}' object is not callable (it has no __call__ method), as "
+                                "Python raises", position)
         raise JacNameError(f"{where} has no method '{name}' (jac reads the methods its class statement defines)",
                            position)
     node, given = getattr(lowering, "plain_call", None) or (None, None)
@@ -337,8 +342,8 @@ def attribute(lowering, value, name: str, position: int):
             raise JacValueError(f"{cls.name}.{name} is a method of its instances: call it on one (obj.{name}(...))",
                                 position)
         return BoundMethod(value, name)
-    raise JacNameError(f"'{cls.name}' object has no attribute '{name}' (set in __init__ as self.{name} = ..., a "
-                       "class attribute, or a @property)", position)
+    raise JacNameError(f"AttributeError: '{cls.name}' object has no attribute '{name}', as Python raises (set it in "
+                       f"__init__ as self.{name} = ..., or make it a class attribute or a @property)", position)
 
 
 def _property(lowering, made, name: str, position: int):
@@ -453,8 +458,11 @@ def statement(lowering, stmt: ast.stmt) -> bool:
             and owner_of(lowering, stmt.value.func.value) is not None:
         lowering.expression(stmt.value)  # its value (None, most often) dropped, as Python drops it
         return True
+    if isinstance(stmt, ast.AugAssign) and augmented(lowering, stmt):  # d += e of a Dual: __iadd__ or __add__
+        return True
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
-            and plain_instance(lowering.scope.get(stmt.value.func.id)):  # rnn(xs) called for what it records
+            and (plain_instance(lowering.scope.get(stmt.value.func.id)) or stmt.value.func.id == "setattr"
+                 and "setattr" not in lowering.scope):  # rnn(xs) called for what it records, setattr(obj, k, v)
         lowering.expression(stmt.value)
         return True
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Attribute) \
@@ -717,3 +725,178 @@ def _holds_inside(container: Items, value) -> bool:
             return True
         pending.extend(part for part in item if type(part) is Items)
     return False
+
+
+# --- operators, len(), abs(), obj[i], getattr / setattr / hasattr: Python's protocols on a plain instance ---------------
+
+def _type_name(lowering, value) -> str:
+    """Python's name of ``value``'s type, as its TypeError says it."""
+    if plain_instance(value):
+        return value.cls.name
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return type(value).__name__
+    if type(value) is Tracer:
+        if _python_number(lowering, value):
+            return "int" if lowering.b.pyints.get(value.id) is not None or isinstance(
+                lowering.b.nodes[value.id].value, int) else "float"
+        return {"torch": "Tensor", "jax": "Array"}.get(lowering.library_made.get(value.id), "numpy.ndarray")
+    return type(value).__name__
+
+
+def _python_number(lowering, value) -> bool:
+    """Is ``value`` a Python int or float of the text (3, 0.5), whose operators give way to an instance's reflected
+    method (int.__mul__(dual) is NotImplemented: Python calls dual.__rmul__(3))?"""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    if type(value) is not Tracer or lowering.library_made.get(value.id) is not None:
+        return False
+    node = lowering.b.nodes[value.id]
+    return node.op == "const" and not isinstance(node.value, np.ndarray)
+
+
+def binary(lowering, node: ast.BinOp, kids: list, position: int):
+    """``a OP b`` where one side is a plain instance: ``a.__op__(b)``, else ``b.__rop__(a)``, as Python resolves it
+    (the reflected method first where b's class is a subclass of a's that overrides it)."""
+    name, symbol = _BINARY[type(node.op)]
+    left, right = kids
+    lcls = left.cls if plain_instance(left) else None
+    if lcls is None or f"__{name}__" not in lcls.methods:  # Python asks the left operand first: an array's own
+        value = left if lcls is None else right  # operator (NumPy's, PyTorch's) would see the instance
+        if not plain_instance(value) and not _python_number(lowering, value):
+            other = right if value is left else left
+            raise JacValueError(f"{_type_name(lowering, left)} {symbol} {_type_name(lowering, right)}: an array beside "
+                                f"a {other.cls.name} instance is read differently by NumPy (an array of objects, "
+                                f"calling the method per element) and PyTorch (the {other.cls.name}'s method on the "
+                                f"whole tensor), so jac does not guess; call the method yourself "
+                                f"({other.cls.name}.__{name}__ / __r{name}__)", position)
+    rcls = right.cls if plain_instance(right) else None
+    forward, reflected = f"__{name}__", f"__r{name}__"
+    if rcls is not None and lcls is not None and rcls is not lcls and lcls in lineage(rcls) \
+            and reflected in rcls.methods and rcls.owners[reflected] is rcls:
+        raise JacValueError(f"{lcls.name} {symbol} {rcls.name}: Python tries the subclass's {reflected} first; jac "
+                            "does not follow that order: call the method yourself", position)
+    if lcls is not None and forward in lcls.methods:
+        return call(lowering, left, forward, [right], {}, position)
+    if rcls is not None and (rcls is not lcls) and reflected in rcls.methods:
+        return call(lowering, right, reflected, [left], {}, position)
+    raise JacValueError(f"TypeError: unsupported operand type(s) for {symbol}: '{_type_name(lowering, left)}' and "
+                        f"'{_type_name(lowering, right)}', as Python raises (the class defines no {forward}"
+                        f"{'' if rcls is None else f' / {reflected}'})", position)
+
+
+def augmented(lowering, stmt: ast.AugAssign) -> bool:
+    """``d += e`` of a name holding a plain instance (or a number the right side's instance meets): its
+    ``__iadd__`` where the class has one, else ``d = d + e`` (Python's fallback); False for any other."""
+    if not isinstance(stmt.target, ast.Name) or type(stmt.op) not in _BINARY:
+        return False
+    current = lowering.scope.get(stmt.target.id)
+    if not plain_instance(current) and not plain_instance(_peek(lowering, stmt.value)):
+        return False
+    position = lowering.source.at(stmt)
+    name, _ = _BINARY[type(stmt.op)]
+    if plain_instance(current) and f"__i{name}__" in current.cls.methods:
+        value = call(lowering, current, f"__i{name}__", [lowering.expression(stmt.value)], {}, position)
+    else:
+        value = binary(lowering, ast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value),
+                       [current, lowering.expression(stmt.value)], position)
+    bind(lowering, stmt.target, value, None, position)
+    return True
+
+
+def _peek(lowering, node: ast.expr):
+    """The value a name written ``node`` holds, without running anything (None for another expression)."""
+    return lowering.scope.get(node.id) if isinstance(node, ast.Name) else None
+
+
+def unary(lowering, node: ast.UnaryOp, operand, position: int):
+    """``-d``, ``+d``, ``~d`` of a plain instance: its ``__neg__`` / ``__pos__`` / ``__invert__``."""
+    method, symbol = _UNARY[type(node.op)]
+    if method not in operand.cls.methods:
+        raise JacValueError(f"TypeError: bad operand type for unary {symbol}: '{operand.cls.name}', as Python raises "
+                            f"(the class defines no {method})", position)
+    return call(lowering, operand, method, [], {}, position)
+
+
+def getitem(lowering, made, index, position: int):
+    """``obj[i]`` of a plain instance: its ``__getitem__(i)``."""
+    if "__getitem__" not in made.cls.methods:
+        raise JacValueError(f"TypeError: '{made.cls.name}' object is not subscriptable, as Python raises (the class "
+                            "defines no __getitem__)", position)
+    return call(lowering, made, "__getitem__", [index], {}, position)
+
+
+BUILTINS = ("len", "abs", "getattr", "setattr", "hasattr")
+
+
+def builtin(lowering, node: ast.Call, kids: list):
+    """``len(obj)``, ``abs(obj)``, ``getattr(obj, 'name'[, default])``, ``setattr(obj, 'name', v)``,
+    ``hasattr(obj, 'name')`` of a plain instance (or class): as Python runs them; None for any other call."""
+    if type(node.func) is not ast.Name or node.func.id not in BUILTINS or node.func.id in lowering.scope \
+            or not kids or not (plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):
+        return None
+    fname, position = node.func.id, lowering.source.at(node)
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        raise JacParseError(f"{fname}() takes its arguments by position", position)
+    made = kids[0]
+    if fname in ("len", "abs"):
+        if len(kids) != 1 or isinstance(made, PlainClass):
+            raise JacValueError(f"{fname}() takes one instance here", position)
+        method = f"__{fname}__"
+        if method not in made.cls.methods:
+            said = f"object of type '{made.cls.name}' has no len()" if fname == "len" else \
+                f"bad operand type for abs(): '{made.cls.name}'"
+            raise JacValueError(f"TypeError: {said}, as Python raises (the class defines no {method})", position)
+        found = call(lowering, made, method, [], {}, position)
+        if fname == "len":
+            return _length(lowering, found, made.cls.name, position)
+        return found
+    takes = {"getattr": (2, 3), "setattr": (3, 3), "hasattr": (2, 2)}[fname]
+    if not takes[0] <= len(kids) <= takes[1]:
+        raise JacValueError(f"TypeError: {fname} expected {takes[1]} arguments, got {len(kids)}", position)
+    from .functions import static
+
+    name = static(lowering.b, kids[1], f"{fname}()'s attribute name", position)
+    if not isinstance(name, str):
+        raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+    if fname == "setattr":
+        set_attribute(lowering, made, name, kids[2], position)
+        return None
+    if fname == "hasattr":  # Python's hasattr runs a property, and is False where it raises AttributeError
+        cls = made if isinstance(made, PlainClass) else made.cls
+        if cls.kinds.get(name) == "property" and not isinstance(made, PlainClass):
+            attribute(lowering, made, name, position)
+            return True
+        return name in cls.constants or name in cls.methods or not isinstance(made, PlainClass) \
+            and name in made.attributes
+    try:
+        found = attribute(lowering, made, name, position)
+    except JacNameError:
+        if fname == "hasattr":
+            return False
+        if len(kids) == 3:
+            return kids[2]
+        raise
+    return True if fname == "hasattr" else found
+
+
+def _length(lowering, found, cls_name: str, position: int):
+    """``__len__``'s result as Python's len() takes it: a non-negative int."""
+    value = lowering.python_int_or_bool(found) if type(found) is Tracer else found
+    if type(value) is not int:
+        shown = "float" if type(found) is Tracer else type(found).__name__
+        raise JacValueError(f"TypeError: '{shown}' object cannot be interpreted as an integer ({cls_name}.__len__ "
+                            "returned it), as Python raises", position)
+    if value < 0:
+        raise JacValueError(f"ValueError: __len__() should return >= 0 ({cls_name}.__len__ returned {value}), as "
+                            "Python raises", position)
+    return lowering.number(value, position)
+
+
+def makes_callable(lowering, func: ast.Call) -> bool:
+    """Is ``func`` (a call, itself called) ``getattr(obj, ...)`` or a method of a plain instance or class
+    (``p.deriv()``), whose result may be called in turn (``getattr(act, 'tanh')(x)``, ``p.deriv()(2.0)``)?"""
+    if isinstance(func.func, ast.Name):
+        return func.func.id == "getattr" and "getattr" not in lowering.scope
+    return isinstance(func.func, ast.Attribute) and owner_of(lowering, func.func.value) is not None
