@@ -3211,6 +3211,9 @@ class _Lowering:
             return [k.value for k in node.keywords]
         if kind is ast.Call and _copy_call(node) and "copy" not in self.scope:  # copy.deepcopy(R): its argument
             return list(node.args)
+        if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
+                and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
+            return node.args + [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
             # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
@@ -4201,6 +4204,8 @@ class _Lowering:
         if isinstance(value, Instance):
             return any(of in plain.lineage(value.cls) or of == "Module" and not isinstance(value.cls, PlainClass)
                        for of in found)
+        if type(value) is Items and value.record is not None:  # a NamedTuple's instance (lang/plain.py)
+            return any(of in plain.lineage(value.record) for of in found)
         if isinstance(value, (Module, Sequential)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
@@ -4248,6 +4253,9 @@ class _Lowering:
         if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
                 plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
             return plain.builtin(self, node, kids)
+        path = plain.spelling(self, node.func) if "import" in self.source.body else None
+        if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
+            return plain.special_call(self, node, kids, path, self.source.at(node))
         found = self.lowered_call(node, kids)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
@@ -4434,6 +4442,8 @@ class _Lowering:
             args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
+        if kind == "method" and type(args[0]) is Items and args[0].record is not None:  # s._replace(x=v), s.f()
+            return plain.record_method(self, args[0], fname, list(args[1:]), kwargs, position, node)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
@@ -4593,6 +4603,8 @@ class _Lowering:
         if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
             return gathers.mode_member(node.attr, position)
         if isinstance(value, Items):
+            if value.record is not None:  # s.x, s.energy, s.step of a NamedTuple's instance (lang/plain.py)
+                return plain.record_attribute(self, value, node.attr, position)
             return value.field(node.attr, position)
         if isinstance(value, distributions.Distribution):  # dist.mean, dist.stddev (.distributions)
             return distributions.attribute(self.b, value, node.attr, position)
@@ -5578,6 +5590,8 @@ def _check_import(stmt, source: Source) -> None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path in ("dataclasses", "dataclasses.dataclass", "dataclasses.field") and bound in (None, path.split(".")[-1]):
             continue  # @dataclass on a plain class of the text (lang/plain.py)
+        if path in plain.TYPING or path in ("typing", "dataclasses", "collections"):  # NamedTuple, Optional for
+            continue  # annotations, namedtuple, dataclasses.replace (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
                 continue

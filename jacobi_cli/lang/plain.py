@@ -62,6 +62,7 @@ class PlainClass:
         self.name, self.methods = name, methods
         self.functions: dict = {}  # method -> the parser's Function, defined once (defaults lowered once)
         self.base, self.dataclass, self.frozen = None, False, False
+        self.record = False  # a NamedTuple / namedtuple class: its instances are tuples (Items with record set)
         self.kinds, self.owners, self.constants, self.fields = {}, {}, {}, []
         self.constant_kinds: dict = {}  # class attribute -> the Python sequence (tuple) its array is
 
@@ -114,6 +115,8 @@ def declare(lowering, stmt: ast.stmt) -> bool:
             pass
         elif isinstance(written, ast.Name) and isinstance(lowering.scope.get(written.id), PlainClass):
             base = lowering.scope[written.id]
+        elif spelling(lowering, written) == "typing.NamedTuple":
+            return declare_record(lowering, stmt, position)
         else:
             raise JacParseError(f"class {stmt.name}({ast.unparse(written)}): jac reads classes with no base, object, "
                                 "a plain class of the text, nn.Module or torch.autograd.Function", position)
@@ -226,6 +229,12 @@ def make(lowering, made, args: list, kwargs: dict, position: int, kinds: tuple =
     each argument is where jac holds it as one array (a dataclass's field keeps it)."""
     cls = made.cls
     made.depth = len(lowering.sharing)  # the calls it was made inside (a transform's: its own)
+    if cls.record:
+        names = [n for n, _ in cls.fields]
+        given_kinds = {**dict(zip(names, kinds[0])), **kinds[1]}
+        _no_sequences(cls, {n: given_kinds.get(n) if n in given_kinds else cls.constant_kinds.get(n) for n in names},
+                       position)
+        return record(cls, _fields_given(cls, args, kwargs, position))
     if cls.dataclass and "__init__" not in cls.methods:
         names = [n for n, _ in cls.fields]
         if len(args) > len(names):
@@ -258,7 +267,9 @@ def make(lowering, made, args: list, kwargs: dict, position: int, kinds: tuple =
 def call(lowering, made, name: str, args: list, kwargs: dict, position: int, owner=None, initial: bool = False):
     """``made.name(*args)``: a method of the instance (or, ``made`` a class, a static or class method), its body
     written out with ``self`` / ``cls`` bound; ``owner``: the class whose definition to run (``super()``'s)."""
-    cls = made if isinstance(made, PlainClass) else made.cls
+    if type(made) is Items and name == "_replace":  # f = s._replace; f(x=v): refused
+        return record_method(lowering, made, name, args, kwargs, position)
+    cls = made if isinstance(made, PlainClass) else class_of(made)
     owner = owner or cls
     if name not in owner.methods:
         where = f"{owner.name}'s base" if owner is not cls else cls.name
@@ -348,7 +359,7 @@ def attribute(lowering, value, name: str, position: int):
 
 def _property(lowering, made, name: str, position: int):
     """``inst.NAME`` of a ``@property``: its body run with ``self`` bound."""
-    owner = made.cls.owners[name]
+    owner = class_of(made).owners[name]
     fn = owner.function(lowering, name)
     saved, frames = getattr(lowering, "plain_owners", ()), getattr(lowering, "plain_frames", frozenset())
     lowering.plain_owners = saved + ((owner, made),)
@@ -491,6 +502,20 @@ def statement(lowering, stmt: ast.stmt) -> bool:
         return True
     if held_list_statement(lowering, stmt):  # self.history.append(v), self.hs[0] = v (a list an instance holds)
         return True
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+            and isinstance(stmt.value, ast.Call) and spelling(lowering, stmt.value.func) == "collections.namedtuple":
+        call_node = stmt.value  # S = namedtuple('S', 'x v'): the class, bound to S
+        kids = [lowering.expression(a) for a in call_node.args + [k.value for k in call_node.keywords]]
+        lowering.scope[stmt.targets[0].id] = namedtuple(lowering, call_node, kids, stmt.targets[0].id,
+                                                        lowering.source.at(call_node))
+        return True
+    for target in _targets(stmt) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) else ():
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                and is_record(lowering.scope.get(target.value.id)):
+            raise JacValueError(f"AttributeError: can't set attribute '{target.attr}' of a "
+                                f"{lowering.scope[target.value.id].record.name} (a NamedTuple), as Python raises; "
+                                f"make a new one: {target.value.id} = {target.value.id}._replace({target.attr}=...)",
+                                lowering.source.at(target))
     if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and any(_reaches(lowering, t) for t in _targets(stmt))):
         return False
     if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
@@ -900,3 +925,227 @@ def makes_callable(lowering, func: ast.Call) -> bool:
     if isinstance(func.func, ast.Name):
         return func.func.id == "getattr" and "getattr" not in lowering.scope
     return isinstance(func.func, ast.Attribute) and owner_of(lowering, func.func.value) is not None
+
+
+
+# --- NamedTuple classes, collections.namedtuple, _replace, dataclasses.replace ----------------------------------------
+
+_SPELLINGS = {"typing.NamedTuple": "typing.NamedTuple", "collections.namedtuple": "collections.namedtuple",
+              "dataclasses.replace": "dataclasses.replace"}
+_MODULES = ("typing", "collections", "dataclasses")
+SPELLED = ("NamedTuple", "namedtuple", "replace")  # the last names spelling() reads
+# names of typing that pasted code imports for its annotations, which jac does not read
+TYPING = ("typing.NamedTuple", "typing.Optional", "typing.Any", "typing.Tuple", "typing.List", "typing.Dict",
+          "typing.Union", "typing.Callable", "typing.Sequence", "typing.ClassVar", "collections.namedtuple",
+          "dataclasses.replace")
+
+
+def _imports(lowering) -> dict:
+    """The text's ``from typing import NamedTuple`` / ``import collections as c``...: name -> path, read once."""
+    found = getattr(lowering, "plain_imports", None)
+    if found is None:
+        found = {}
+        if "import" in lowering.source.body:
+            for node in ast.walk(ast.parse(lowering.source.body)):
+                if isinstance(node, ast.ImportFrom) and node.module in _MODULES and not node.level:
+                    found.update((a.asname or a.name, f"{node.module}.{a.name}") for a in node.names)
+                elif isinstance(node, ast.Import):
+                    found.update((a.asname or a.name, a.name) for a in node.names if a.name in _MODULES)
+        lowering.plain_imports = found
+    return found
+
+
+def spelling(lowering, func: ast.expr):
+    """``NamedTuple`` / ``typing.NamedTuple`` / ``namedtuple`` / ``collections.namedtuple`` / ``replace`` /
+    ``dataclasses.replace`` as the text imported it: its full spelling, else None."""
+    if isinstance(func, ast.Name):
+        path = _imports(lowering).get(func.id) if func.id not in lowering.scope else None
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in lowering.scope:
+        root = _imports(lowering).get(func.value.id)
+        path = f"{root}.{func.attr}" if root in _MODULES else None
+    else:
+        return None
+    return _SPELLINGS.get(path)
+
+
+def class_of(made):
+    """The class of a plain instance, or of a NamedTuple's instance (an Items with its ``record``)."""
+    return made.record if type(made) is Items else made.cls
+
+
+def is_record(value) -> bool:
+    """Is ``value`` an instance of a NamedTuple class of the text?"""
+    return type(value) is Items and value.record is not None
+
+
+def record(cls, values: list) -> Items:
+    """A NamedTuple's instance: a tuple of its fields' values, named."""
+    out = Items.named(values, tuple(n for n, _ in cls.fields))
+    out.display, out.record = "tuple", cls
+    return out
+
+
+def _fields_given(cls, args: list, kwargs: dict, position: int) -> list:
+    """The values of ``cls``'s fields for ``cls(*args, **kwargs)``, defaults filled, as Python binds them."""
+    names = [n for n, _ in cls.fields]
+    if len(args) > len(names):
+        raise JacValueError(f"TypeError: {cls.name}() takes {len(names)} positional arguments but {len(args)} were "
+                            "given, as Python raises", position)
+    given = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise JacValueError(f"TypeError: {cls.name}() got an unexpected keyword argument '{key}', as Python "
+                                "raises", position)
+        if key in given:
+            raise JacValueError(f"TypeError: {cls.name}() got multiple values for argument '{key}', as Python raises",
+                                position)
+        given[key] = value
+    missing = [n for n, d in cls.fields if n not in given and d is None]
+    if missing:
+        raise JacValueError(f"TypeError: {cls.name}() missing required argument: '{missing[0]}', as Python raises",
+                            position)
+    return [given.get(n, d) for n, d in cls.fields]
+
+
+def _no_sequences(cls, kinds: dict, position: int) -> None:
+    """Refuse a NamedTuple field given a Python tuple or list of numbers, which jac holds as one array and a
+    field read would not keep as Python's sequence (s.dims + (1,) would add where Python concatenates)."""
+    for name, kind in kinds.items():
+        if kind is not None:
+            raise JacValueError(f"{cls.name}.{name} given a Python {kind} of numbers: jac holds it as one array, "
+                                f"which a NamedTuple's field does not keep as Python's {kind}; give np.array(...) or "
+                                "keep it outside the tuple", position)
+
+
+def declare_record(lowering, stmt: ast.ClassDef, position: int) -> bool:
+    """``class State(NamedTuple): x: T; v: T = DEFAULT`` (and methods, properties, class attributes): a class whose
+    instances are tuples with named fields, made once and never changed."""
+    cls = PlainClass(stmt.name, {})
+    cls.record = True
+    if stmt.decorator_list:
+        raise JacParseError(f"a decorator on the NamedTuple class {stmt.name} is not followed", position)
+    for item in stmt.body:
+        at = lowering.source.at(item)
+        if isinstance(item, ast.Pass) or isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
+            continue
+        if isinstance(item, ast.FunctionDef):
+            if item.name in ("__init__", "__new__"):
+                raise JacValueError(f"AttributeError: Cannot overwrite NamedTuple attribute {item.name}, as Python "
+                                    "raises", at)
+            method(lowering, cls, item, at)
+            continue
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            field(lowering, cls, item, at)
+            continue
+        if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+            cls.constants[item.targets[0].id] = constant(lowering, cls, item.value, item.targets[0].id, at)
+            continue
+        raise JacParseError(f"in the NamedTuple class {stmt.name}, jac reads fields (NAME: TYPE = DEFAULT), class "
+                            f"attributes and methods: {ast.unparse(item).splitlines()[0]} is not one", at)
+    lowering.scope[stmt.name] = cls
+    return True
+
+
+def namedtuple(lowering, node: ast.Call, kids: list, name: str, position: int) -> PlainClass:
+    """``collections.namedtuple('S', 'x v')`` (or ``['x', 'v']``, ``defaults=(...)``): the class."""
+    from .functions import static
+
+    if len(node.args) != 2 or any(k.arg not in ("defaults", "rename", "module") for k in node.keywords):
+        raise JacParseError("namedtuple(typename, field_names, defaults=...) is read with those arguments", position)
+    title = static(lowering.b, kids[0], "namedtuple()'s typename", position)
+    written = node.args[1]
+    if isinstance(written, ast.Constant) and isinstance(written.value, str):
+        names = written.value.replace(",", " ").split()
+    elif isinstance(written, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                            for e in written.elts):
+        names = [e.value for e in written.elts]
+    else:
+        raise JacParseError("namedtuple()'s field names are read from a string ('x v') or a list of strings",
+                            lowering.source.at(written))
+    if not isinstance(title, str) or not all(n.isidentifier() and not n.startswith("_") for n in names) \
+            or len(set(names)) != len(names):
+        raise JacValueError(f"ValueError: namedtuple field names must be distinct identifiers not starting with an "
+                            f"underscore ({names}), as Python raises", position)
+    defaults = []
+    for k, value in zip(node.keywords, kids[2:]):
+        if k.arg == "defaults":
+            defaults = list(value) if isinstance(value, Items) else _sequence_items(lowering, value, k.value, position)
+        elif k.arg == "rename" and static(lowering.b, value, "rename", position):
+            raise JacParseError("namedtuple(..., rename=True) is not followed", position)
+    if len(defaults) > len(names):
+        raise JacValueError("TypeError: Got more default values than field names, as Python raises", position)
+    cls = PlainClass(title, {})
+    cls.record = True
+    cls.fields = [(n, None) for n in names[:len(names) - len(defaults)]] + list(zip(names[len(names) - len(defaults):],
+                                                                                  defaults))
+    return cls
+
+
+def _sequence_items(lowering, value, node: ast.expr, position: int) -> list:
+    """The items of a tuple or list of numbers jac holds as one array (``defaults=(0.0, 1.0)``)."""
+    if type(value) is Tracer and value.ndim == 1 and isinstance(node, (ast.Tuple, ast.List)):
+        return [lowering.b.apply("getitem", value, index=(k,), position=position) for k in range(value.shape[0])]
+    raise JacParseError("namedtuple()'s defaults are read from a tuple or list written in the call", position)
+
+
+def record_attribute(lowering, made: Items, name: str, position: int):
+    """``s.NAME`` of a NamedTuple's instance: a field, a property, a class attribute or a method."""
+    cls = made.record
+    if name in made.fields:
+        return made.field(name, position)
+    if cls.kinds.get(name) == "property":
+        return _property(lowering, made, name, position)
+    if name in cls.constants:
+        return cls.constants[name]
+    if name in cls.methods or name == "_replace":
+        return BoundMethod(made, name)
+    raise JacNameError(f"AttributeError: '{cls.name}' object has no attribute '{name}', as Python raises", position)
+
+
+def record_method(lowering, made: Items, name: str, args: list, kwargs: dict, position: int, node=None):
+    """``s.NAME(...)`` of a NamedTuple's instance: ``_replace(field=value)`` (a new tuple), or a method; ``node``
+    the call as written (which arguments are Python sequences), None where it is called through a name."""
+    if name != "_replace":
+        return call(lowering, made, name, args, kwargs, position)
+    if node is None:
+        raise JacParseError(f"{made.record.name}._replace read as a value and called later is not followed: call "
+                            "s._replace(field=value) where it is written", position)
+    _no_sequences(made.record, {k.arg: lowering.python_kind(k.value, kwargs[k.arg]) for k in node.keywords
+                                if k.arg in kwargs}, position)
+    if args:
+        raise JacValueError(f"TypeError: {made.record.name}._replace() takes 1 positional argument but "
+                            f"{len(args) + 1} were given, as Python raises", position)
+    unknown = [k for k in kwargs if k not in made.fields]
+    if unknown:
+        raise JacValueError(f"ValueError: Got unexpected field names: {unknown!r}, as Python raises", position)
+    return record(made.record, [kwargs.get(n, v) for n, v in zip(made.fields, made)])
+
+
+def special_call(lowering, node: ast.Call, kids: list, path: str, position: int):
+    """``dataclasses.replace(obj, **changes)`` (a new instance: the class called again with the fields, changed,
+    so ``__post_init__`` runs again, as Python's does) or ``collections.namedtuple(...)`` (a class)."""
+    if path == "collections.namedtuple":
+        raise JacParseError("collections.namedtuple(...) makes a class: assign it to a name of its own "
+                            "(S = namedtuple('S', 'x v'))", position)
+    if path == "typing.NamedTuple":
+        raise JacParseError("typing.NamedTuple('S', [...]) is not read: write the class form (class S(NamedTuple): "
+                            "x: float)", position)
+    args = kids[: len(kids) - len(node.keywords)]
+    kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+    if any(k.arg is None for k in node.keywords) or len(args) != 1:
+        raise JacValueError("TypeError: replace() takes the instance by position and the changes by keyword (replace("
+                            "obj, field=value)), as Python's dataclasses.replace", position)
+    made = args[0]
+    if not plain_instance(made) or not made.cls.dataclass:
+        raise JacValueError("TypeError: replace() should be called on dataclass instances, as Python raises",
+                            position)
+    names = [n for n, _ in made.cls.fields]
+    unknown = [k for k in kwargs if k not in names]
+    if unknown:
+        raise JacValueError(f"TypeError: {made.cls.name}.__init__() got an unexpected keyword argument "
+                            f"'{unknown[0]}', as Python raises", position)
+    given = {n: kwargs[n] if n in kwargs else attribute(lowering, made, n, position) for n in names}
+    written = {k.arg: lowering.python_kind(k.value, kwargs[k.arg]) for k in node.keywords}
+    kinds = {n: written[n] if n in kwargs else python_kind(lowering, made, n) for n in names}
+    fresh = type(made)(made.cls, made.prefix, lowering)
+    return make(lowering, fresh, [], given, position, ((), kinds))
