@@ -3347,7 +3347,7 @@ class _Lowering:
                                     "and & | ^ ~ on booleans)", self.operator_position(node))
             return self.arithmetic(op, kids[0], kids[1], self.operator_position(node))
         if isinstance(node, ast.UnaryOp):
-            if plain.plain_instance(kids[0]) and not isinstance(node.op, ast.Not):  # -dual: __neg__ (lang/plain.py)
+            if type(kids[0]) is Instance and plain.plain_instance(kids[0]) and not isinstance(node.op, ast.Not):  # -dual
                 return plain.unary(self, node, kids[0], position)
             return self.unary(node, kids[0], position)
         if isinstance(node, ast.Compare):
@@ -3383,7 +3383,8 @@ class _Lowering:
                 self.sequences.add(id(node))
                 self.tuples.add(id(node))
             found = self.attribute(node, kids)
-            kind = plain.python_kind(self, kids[0], node.attr) if kids and type(found) is Tracer else None
+            kind = plain.python_kind(self, kids[0], node.attr) if kids and type(found) is Tracer and (
+                type(kids[0]) is Instance or type(kids[0]) is PlainClass) else None
             if kind is not None:  # self.shape = x.shape: self.shape + (1,) a tuple's + (lang/plain.py)
                 self.mark(node, kind)
             return found
@@ -4684,7 +4685,7 @@ class _Lowering:
         return int(v)
 
     def subscript(self, node: ast.Subscript, kids: list):
-        if plain.plain_instance(kids[0]):  # series[i]: __getitem__ (lang/plain.py)
+        if type(kids[0]) is Instance and plain.plain_instance(kids[0]):  # series[i]: __getitem__ (lang/plain.py)
             if len(kids) != 2:
                 raise JacParseError("obj[i, j] of an instance: jac passes one index to __getitem__; write obj[(i, j)]",
                                     self.source.at(node))
