@@ -591,6 +591,29 @@ class Config:
 c = Config(a=x, b=2.0)
 c.a * c.b
 """, X3),
+    # --- Python sequences an instance or class holds (a tuple, a list of numbers: jac holds each as one array) -------
+    "seq_numbers_list_plus": (NP + """
+class Poly:
+    def __init__(self, c):
+        self.c = c
+    def padded(self):
+        return Poly(self.c + [0.0])
+p = Poly([1.0, 2.0]).padded()
+np.array(p.c) * x[0]
+""", X3),
+    "seq_tuple_attr": (NP + "class O:\n    def __init__(self, s):\n        self.s = s\no = O((2, 3))\n"
+                            "np.ones(o.s + (1,)).sum() * x", X3),
+    "seq_class_tuple_const": (NP + "class C:\n    dims = (2, 3)\nnp.zeros(C.dims + (1,)).size * x", X3),
+    "seq_dataclass_tuple_field": (NP + "from dataclasses import dataclass\n@dataclass\nclass D:\n    s: tuple = (2, 2)\n"
+                                       "np.ones(D().s + (3,)).sum() * x", X3),
+    "seq_method_tuple_arg": (NP + "class P:\n    def f(self, s):\n        return s + (1,)\n"
+                                  "np.ones(P().f((2, 2))).sum() * x", X3),
+    "seq_method_returns_tuple": (NP + "class P:\n    def __init__(self):\n        self.s = (2, 2)\n    def dims(self):\n"
+                                      "        return self.s\nnp.ones(P().dims() + (3,)).sum() * x", X3),
+    "seq_property_tuple": (NP + "class P:\n    @property\n    def dims(self):\n        return (2, 2)\n"
+                                "np.ones(P().dims + (3,)).sum() * x", X3),
+    "seq_method_list_arg": (NP + "class P:\n    def f(self, c):\n        return c + [3.0]\n"
+                                 "np.array(P().f([1.0, 2.0])) * x[1]", X3),
     # --- what Python itself raises: jac must refuse with Python's exception name ---------------------------------------
     "raise_frozen_write": (NP + """
 from dataclasses import dataclass
