@@ -83,6 +83,17 @@ SHARED = {
                     "o.h[1] += x\no.h[0] + o.h[1]",
     "extend_reverse": "class O:\n    def __init__(self):\n        self.h = []\no = O()\no.h.extend([x, 2 * x])\n"
                       "o.h.reverse()\no.h[0] - o.h[1]",
+    "deepcopy_makes_new_lists": "import copy\nclass O:\n    def __init__(self):\n        self.h = [x]\no = O()\n"
+                                "o2 = copy.deepcopy(o)\no2.h.append(2 * x)\nlen(o.h) * x + sum(o2.h)",
+    "copy_shares_the_list": "import copy\nclass O:\n    def __init__(self):\n        self.h = [x]\no = O()\n"
+                            "o2 = copy.copy(o)\no2.h.append(2 * x)\nlen(o.h) * x + sum(o2.h)",
+    "plus_equals_extends_in_place": "class O:\n    def __init__(self):\n        self.h = [x]\n    def add(self, v):\n"
+                                    "        self.h += [v]\no = O()\nh = o.h\no.add(x)\no.h += [np.sin(x)]\n"
+                                    "len(h) * x + sum(o.h)",
+    "plus_makes_a_new_list": "class O:\n    def __init__(self):\n        self.h = [x]\no = O()\nh = o.h\n"
+                             "o.h = o.h + [2 * x]\nlen(h) * x + sum(o.h)",
+    "tuple_plus_equals": "class O:\n    def __init__(self):\n        self.s = (2, 3)\no = O()\no.s += (1,)\n"
+                         "np.ones(o.s).sum() * x",
     "clear_seen_by_alias": "class O:\n    def __init__(self):\n        self.h = [x]\n    def reset(self):\n"
                            "        self.h.clear()\no = O()\nh = o.h\no.reset()\nlen(h) + x",
 }
@@ -135,6 +146,12 @@ REFUSED = {
                                          "r = S(x)._replace\nr(a=2 * x).a",
     "namedtuple_init": "from typing import NamedTuple\nclass S(NamedTuple):\n    a: float\n    def __init__(self):\n"
                        "        pass\nx",
+    "mutable_default_of_init_changed": "class O:\n    def __init__(self, h=[]):\n        self.h = h\n"
+                                       "    def add(self, v):\n        self.h.append(v)\na = O()\na.add(x)\nb = O()\n"
+                                       "len(b.h) * x",
+    "mutable_default_returned_changed": "def f(h=[]):\n    return h\nl = f()\nl.append(x)\nlen(f()) * x",
+    "numbers_list_times_equals": "class P:\n    def __init__(self):\n        self.c = [1.0]\np = P()\np.c *= 2\n"
+                                 "len(p.c) * x",
     "in_place_setitem": "class A:\n    def __setitem__(self, i, v):\n        pass\nx",
 }
 

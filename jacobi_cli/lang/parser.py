@@ -1625,6 +1625,9 @@ class _Lowering:
             a.kwonlyargs, a.kw_defaults) if d is not None)]  # def f(v, s=(2, 3)): s a tuple where not given
         fn.defaulted = ([n for n, d in written if id(d) in self.sequences], [n for n, d in written
                                                                              if id(d) in self.tuples])
+        if any(type(v) is Items and v.display == "list" or type(v) is Dict or type(v) is Tracer and v.shape == (0,)
+               for v in defaults.values()):  # def f(h=[]): Python's one list, which a change anywhere changes
+            self.mutable_defaults = getattr(self, "mutable_defaults", ()) + (fn,)
         return fn
 
     def function(self, node, defaults: dict, returns: bool) -> Function:
@@ -2351,6 +2354,10 @@ class _Lowering:
         has refused a dict or a caller's name holding it)."""
         memo = {id(old): new}
         self.changed(old, new)
+        for fn in getattr(self, "mutable_defaults", ()):  # l = f(); l.append(x): f's default changed (call_function)
+            for name, value in fn.defaults.items():
+                if value is old and name not in fn.changed:
+                    fn.changed = {**fn.changed, name: "a change through a name holding it list"}
         if getattr(self, "plain_keys", None):  # self.history of an instance holding it (lang/plain.py)
             plain.swapped(self, old, new)
 
@@ -3383,7 +3390,7 @@ class _Lowering:
                 self.sequences.add(id(node))
                 self.tuples.add(id(node))
             found = self.attribute(node, kids)
-            kind = plain.python_kind(self, kids[0], node.attr) if kids and type(found) is Tracer and (
+            kind = plain.python_kind(self, kids[0], node.attr) if kids and type(found) in (Tracer, Items) and (
                 type(kids[0]) is Instance or type(kids[0]) is PlainClass) else None
             if kind is not None:  # self.shape = x.shape: self.shape + (1,) a tuple's + (lang/plain.py)
                 self.mark(node, kind)

@@ -429,9 +429,27 @@ def copied(lowering, made, deep: bool, position: int, memo: dict | None = None):
     out = memo[id(made)] = type(made)(made.cls, made.prefix, lowering)
     out.depth = len(lowering.sharing)
     for key, value in made.attributes.items():
+        kind = python_kind(lowering, made, key)
         if deep and plain_instance(value):
             value = copied(lowering, value, True, position, memo)
-        set_attribute(lowering, out, key, value, position, initial=True)
+        elif deep and type(value) is Items:  # deepcopy makes new lists (and tuples holding them)
+            value = _deep_items(lowering, value, position, memo)
+        elif deep and type(value) is Tracer and kind == "list" and value.shape == (0,):
+            value = _empty_list()  # an empty list given to __init__: a new one
+        set_attribute(lowering, out, key, value, position, initial=True, kind=kind)
+    return out
+
+
+def _deep_items(lowering, value: Items, position: int, memo: dict) -> Items:
+    """``copy.deepcopy`` of a list or tuple an instance holds: new lists (one per list, shared ones once), the
+    instances in it copied."""
+    if id(value) in memo:
+        return memo[id(value)]
+    parts = [copied(lowering, p, True, position, memo) if plain_instance(p) else
+             _deep_items(lowering, p, position, memo) if type(p) is Items else p for p in value]
+    out = Items(parts)
+    out.display, out.fields, out.record = value.display, value.fields, value.record
+    memo[id(value)] = out
     return out
 
 
@@ -480,6 +498,15 @@ def statement(lowering, stmt: ast.stmt) -> bool:
             and owner_of(lowering, stmt.target.value) is not None:
         position = lowering.source.at(stmt)
         owner = lowering.expression(stmt.target.value)
+        kind = python_kind(lowering, owner, stmt.target.attr)
+        if kind == "list":  # Python's list += extends the one list in place (every name holding it sees it)
+            if not isinstance(stmt.op, ast.Add) or _held_list(lowering, stmt.target) is None:
+                raise JacValueError(f"{ast.unparse(stmt).split('=')[0].strip()}= ...: a list an instance holds "
+                                    "changed in place this way is not followed; write "
+                                    f"{ast.unparse(stmt.target)}.extend(...) for +=, or assign a new list", position)
+            extend = ast.Expr(value=ast.Call(func=ast.Attribute(value=stmt.target, attr="extend", ctx=ast.Load()),
+                                             args=[stmt.value], keywords=[]))
+            return held_list_statement(lowering, ast.fix_missing_locations(ast.copy_location(extend, stmt)))
         current = attribute(lowering, owner, stmt.target.attr, position)
         if type(current) is Tracer and (current.ndim > 0 or lowering.library_made.get(current.id) in ("array", "torch")):
             # an array's += writes into it: exact as a new value only where no input, no other name and no other
@@ -567,6 +594,9 @@ def python_kind(lowering, value, name: str):
     if isinstance(value, PlainClass):
         return value.constant_kinds.get(name)
     if plain_instance(value) and name in value.attributes:
+        held = value.attributes[name]
+        if type(held) is Items and held.display in ("list", "tuple"):  # self.h + [v]: Python's concatenation
+            return held.display
         return _kinds(lowering).get((id(value), name))
     if plain_instance(value) and value.cls.kinds.get(name) == "property":  # just read: its return's
         fn = value.cls.owners[name].function(lowering, name)
