@@ -326,6 +326,38 @@ class Q:
         return self
 (abs(Q(x)) ** 2).v + (+Q(x)).v
 """, X3),
+    "dual_isinstance_number": (NP + """
+class Dual:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+    def __mul__(self, o):
+        if isinstance(o, (int, float)):
+            return Dual(self.a * o, self.b * o)
+        return Dual(self.a * o.a, self.a * o.b + self.b * o.a)
+    __rmul__ = __mul__
+    def __add__(self, o):
+        if isinstance(o, Dual):
+            return Dual(self.a + o.a, self.b + o.b)
+        return Dual(self.a + o, self.b)
+    __radd__ = __add__
+def f(z):
+    return 2 * z * z + 3.5 * z + 1
+f(Dual(x, np.ones(3))).b
+""", X3),
+    "poly_product_called": (NP + """
+class Poly:
+    def __init__(self, c):
+        self.c = c
+    def __mul__(self, o):
+        out = np.zeros(len(self.c) + len(o.c) - 1)
+        for i in range(len(self.c)):
+            for j in range(len(o.c)):
+                out[i + j] = out[i + j] + self.c[i] * o.c[j]
+        return Poly(out)
+    def __call__(self, t):
+        return sum(self.c[k] * t ** k for k in range(len(self.c)))
+(Poly(x) * Poly(np.array([1.0, -1.0])))(0.7)
+""", X3),
     # --- property / static / class methods / class attributes ---------------------------------------------------
     "pendulum_props": (NP + """
 class Pendulum:

@@ -304,3 +304,20 @@ def test_cli_refusal_names_pythons_exception_at_the_place():
     lines = run.stderr.splitlines()
     caret = next(i for i, line in enumerate(lines) if line.strip() == "^")
     assert lines[caret - 1][lines[caret].index("^"):].startswith("y")
+
+
+def test_isinstance_of_pythons_numbers_and_sequences():
+    # a Python sequence jac holds as one array was no tuple or list for isinstance (a silent False before)
+    for text in ("l = [1.0, 2.0]\nisinstance(l, list) * x", "s = x.shape\nisinstance(s, tuple) * x",
+                 "def f(v):\n    return isinstance(v, tuple)\nf((1.0, 2.0)) * x",
+                 "isinstance(x, (tuple, list)) * x", "l = [1.0, 2.0]\nisinstance(l, tuple) * x",
+                 "class P:\n    pass\n(isinstance(P(), (int, float)) + isinstance(3, int) + isinstance(3, float)"
+                 " + isinstance(2.5, float) + isinstance(x, float) + isinstance(True, int)) * x"):
+        _agrees(text)
+    with pytest.raises(JacError, match="NumPy's scalar"):
+        api.evaluate(NP + "isinstance(np.sum(x), float) * x", X)
+
+
+def test_a_method_aliased_in_the_class_body():
+    _agrees("class A:\n    def __init__(self, v):\n        self.v = v\n    def __mul__(self, k):\n"
+            "        return A(self.v * k)\n    __rmul__ = __mul__\n    scale = __mul__\n(3 * A(x)).v + A(x).scale(2.0).v")

@@ -4070,16 +4070,17 @@ class _Lowering:
 
     def made_callable(self, func: ast.AST) -> bool:
         """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``, and
-        ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
-        return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
+        ``Net()(x)`` of a class of the text (refused: a model is made at the top level); ``getattr(a, 'f')(x)``,
+        ``p.deriv()(t)``, ``(p * q)(t)`` of a plain class (lang/plain.py)."""
+        return isinstance(func, (ast.Lambda, ast.Subscript)) or plain.makes_callable(self, func) \
+            or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
-            or isinstance(func.func, ast.Call) and self.made_callable(func.func)  # outer(a)(b)(x)
-            or plain.makes_callable(self, func))  # getattr(act, 'tanh')(x), p.deriv()(2.0) (lang/plain.py)
+            or isinstance(func.func, ast.Call) and self.made_callable(func.func))  # outer(a)(b)(x)
 
     def tree_spelling(self, func: ast.AST) -> str | None:
         """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
@@ -4361,6 +4362,9 @@ class _Lowering:
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords \
                 and trees.builtin_classes(node.args[1]) is not None:  # isinstance(n, tuple): is_leaf's (.trees)
+            held = self.python_kind(node.args[0], kids[0]) if type(kids[0]) is Tracer else None
+            if held in ("tuple", "list", "range"):  # l = [1.0, 2.0] (one array): Python's list (was False)
+                return held in trees.builtin_classes(node.args[1])
             return trees.instance_of(kids[0], trees.builtin_classes(node.args[1]), position)
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
@@ -4371,6 +4375,9 @@ class _Lowering:
             return self.fresh_leaf(node, kids[0], position)
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
+            found = plain.instance_test(self, kids[0], node.args[0], node.args[1], position)
+            if found is not None:  # isinstance(o, (int, float)) in a Dual's __mul__ (lang/plain.py)
+                return found
             return self.instance_test(kids[0], node.args[1])
         if kind == "method" and kids and isinstance(kids[0], distributions.Distribution):  # d.log_prob(x)
             if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):

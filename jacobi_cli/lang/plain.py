@@ -153,6 +153,8 @@ def declare(lowering, stmt: ast.stmt) -> bool:
             elif item.value is not None:
                 cls.constants[item.target.id] = constant(lowering, cls, item.value, item.target.id, at)
             continue
+        if _alias(cls, item, at):  # __rmul__ = __mul__: the one function under two names
+            continue
         if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
             cls.constants[item.targets[0].id] = constant(lowering, cls, item.value, item.targets[0].id, at)
             continue
@@ -187,6 +189,22 @@ def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
     cls.kinds[name] = kind
     cls.owners[name] = cls
     cls.functions.pop(name, None)
+
+
+def _alias(cls, item: ast.stmt, at: int) -> bool:
+    """``NAME = METHOD`` in a class body, METHOD a method defined above it (``__rmul__ = __mul__``): NAME is the
+    same function."""
+    if not (isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name)
+            and isinstance(item.value, ast.Name) and item.value.id in cls.methods):
+        return False
+    name, source = item.targets[0].id, item.value.id
+    if name in _REFUSED:
+        raise JacParseError(f"{cls.name}.{name}: jac does not follow {_REFUSED[name]}", at)
+    cls.methods[name] = cls.methods[source]
+    cls.kinds[name] = cls.kinds.get(source, "method")
+    cls.owners[name] = cls
+    cls.functions.pop(name, None)
+    return True
 
 
 def constant(lowering, cls, value: ast.expr, name: str, at: int):
@@ -949,9 +967,13 @@ def _length(lowering, found, cls_name: str, position: int):
     return lowering.number(value, position)
 
 
-def makes_callable(lowering, func: ast.Call) -> bool:
+def makes_callable(lowering, func: ast.expr) -> bool:
     """Is ``func`` (a call, itself called) ``getattr(obj, ...)`` or a method of a plain instance or class
     (``p.deriv()``), whose result may be called in turn (``getattr(act, 'tanh')(x)``, ``p.deriv()(2.0)``)?"""
+    if isinstance(func, (ast.BinOp, ast.UnaryOp)):  # (p * q)(0.5) of a class with __mul__ and __call__
+        return any(isinstance(v, PlainClass) and "__call__" in v.methods for v in lowering.scope.values())
+    if not isinstance(func, ast.Call):
+        return False
     if isinstance(func.func, ast.Name):
         return func.func.id == "getattr" and "getattr" not in lowering.scope
     return isinstance(func.func, ast.Attribute) and owner_of(lowering, func.func.value) is not None
@@ -975,7 +997,8 @@ def _imports(lowering) -> dict:
     found = getattr(lowering, "plain_imports", None)
     if found is None:
         found = {}
-        if "import" in lowering.source.body:
+        body = lowering.source.body
+        if "import" in body and any(m in body for m in _MODULES):  # parsed again only where they are imported
             for node in ast.walk(ast.parse(lowering.source.body)):
                 if isinstance(node, ast.ImportFrom) and node.module in _MODULES and not node.level:
                     found.update((a.asname or a.name, f"{node.module}.{a.name}") for a in node.names)
@@ -1179,3 +1202,45 @@ def special_call(lowering, node: ast.Call, kids: list, path: str, position: int)
     kinds = {n: written[n] if n in kwargs else python_kind(lowering, made, n) for n in names}
     fresh = type(made)(made.cls, made.prefix, lowering)
     return make(lowering, fresh, [], given, position, ((), kinds))
+
+
+_NUMBERS = ("int", "float", "bool", "complex")
+
+
+def instance_test(lowering, value, written: ast.expr, classes: ast.expr, position: int):
+    """``isinstance(value, (int, float))`` (Python's number classes, beside the text's plain classes and tuple /
+    list / dict), as Python answers it: a Python number of the text by its type, an array or an instance no number,
+    an instance by its class's lineage; a 0-d array computed from the inputs is refused for ``float`` (NumPy's
+    scalar is a float, PyTorch's tensor is not). None where the classes are others (the parser's own test)."""
+    from .trees import instance_of
+
+    nodes = classes.elts if isinstance(classes, ast.Tuple) else [classes]
+    names = [n.id if isinstance(n, ast.Name) and n.id not in lowering.scope and n.id in _NUMBERS + ("tuple", "list",
+             "dict") else lowering.scope.get(n.id) if isinstance(n, ast.Name) else None for n in nodes]
+    if not any(isinstance(n, str) and n in _NUMBERS for n in names) \
+            or not all(isinstance(n, str) or isinstance(n, PlainClass) for n in names):
+        return None
+    plain_classes = [n for n in names if isinstance(n, PlainClass)]
+    builtins = frozenset(n for n in names if isinstance(n, str))
+    if plain_instance(value) or is_record(value):
+        return any(c in lineage(class_of(value)) for c in plain_classes) or is_record(value) and "tuple" in builtins
+    if isinstance(value, (PlainClass, BoundMethod, Super)):
+        return False
+    kind = lowering.python_kind(written, value)
+    if type(value) is bool or kind == "bool":
+        return bool(builtins & {"bool", "int"})
+    if kind in ("tuple", "list", "range"):
+        return kind in builtins
+    if type(value) is not Tracer:
+        sequences = builtins & {"tuple", "list", "dict"}
+        return bool(sequences) and instance_of(value, sequences, position)
+    if value.ndim:
+        return False  # an array is no Python number (nor a tuple or list)
+    if _python_number(lowering, value):
+        exact = lowering.python_int_or_bool(value)
+        return bool(builtins & ({"int"} if type(exact) is int else {"float"}))
+    if "float" in builtins or "complex" in builtins:
+        raise JacValueError("isinstance(..., float) of a 0-d array computed from the inputs: NumPy's scalar "
+                            "(np.float64) is a float, PyTorch's and JAX's 0-d arrays are not, so jac does not guess; "
+                            "test isinstance(v, Dual) (the class of the text) instead", position)
+    return False  # NumPy's integer scalars and the libraries' 0-d arrays are no int or bool
