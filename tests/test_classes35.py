@@ -321,3 +321,14 @@ def test_isinstance_of_pythons_numbers_and_sequences():
 def test_a_method_aliased_in_the_class_body():
     _agrees("class A:\n    def __init__(self, v):\n        self.v = v\n    def __mul__(self, k):\n"
             "        return A(self.v * k)\n    __rmul__ = __mul__\n    scale = __mul__\n(3 * A(x)).v + A(x).scale(2.0).v")
+
+
+def test_jac_diff_of_a_namedtuple_text_finds_its_free_symbol():
+    from jacobi_cli.tools.symbolic import free_names
+
+    text = probe.CASES["namedtuple_state_loop"][0]
+    # the import's NamedTuple and the class's field x were taken for jac diff's symbols (x then missing)
+    assert free_names(text, set()) == ["x"]
+    run = subprocess.run([sys.executable, "-m", "jacobi_cli", "diff", text, "--wrt", "x"], capture_output=True,
+                         text=True)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
