@@ -18,7 +18,10 @@ def _message(text: str, **values) -> str:
 
 def test_a_misspelt_scipy_linalg_name_is_answered_with_the_one_meant():
     message = _message("scipy.linalg.cho_slove(x, x)")
-    assert "did you mean 'scipy.linalg.cho_solve'?" in message
+    assert "unknown function 'scipy.linalg.cho_slove' (scipy.linalg has no such name); did you mean " \
+           "'scipy.linalg.cho_solve'?" in message
+    assert "jac reads" not in message  # a typo is answered with the one meant, not a list besides
+    message = _message("scipy.linalg.foo(x, x)")  # no name near: the list of what jac reads
     reads = message.split("jac reads ", 1)[1].split(")", 1)[0].split("; it refuses", 1)[0].split(", ")
     assert "cho_solve" in reads and "lstsq" in reads
     assert not {"sqrtm", "logm", "lu", "eig", "eigvals", "kron", "cdf2rdf"} & set(reads)  # refused, not read

@@ -74,7 +74,7 @@ BAD = [
     # an unbound input named like a function (t for a target, psi, angle) said only "call it, as in t(x)"
     (["eval", "F.cross_entropy(x, t)", "x:2x3"], "name", 19, ["'t' is a function", "t=VALUE", "t:SHAPE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
-    (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean 'sin'"]),
+    (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean '.sin()'"]),
     (["eval", "__import__('os').system('true')"], "name", 0, ["__import__"]),
     (["eval", "x.__class__", "x=1"], "name", 2, ["__class__"]),
     (["eval", "x", "x=1", "--wrt", "q"], "name", None, ["--wrt q", "x"]),

@@ -1982,6 +1982,13 @@ def _eigvalsh_vjp(g, w, a, uplo="L"):
 REPEATED = 8
 
 
+def repeated_floor(size: int, eps: float, scale):
+    """The cutoff at or below which two eigenvalues (or singular values) of a ``size``-sized matrix whose largest
+    magnitude is ``scale`` are one repeated value: REPEATED·size·eps·max|λ| (the refusal's, eig_gaps' and
+    engine/conditioning's, which warns only past it)."""
+    return REPEATED * size * eps * scale
+
+
 def _tied(w, size: int, nonzero: bool = False):
     """``tied[..., i]``: the sorted ``w[..., i]`` and ``w[..., i + 1]`` are one repeated value (``nonzero``: and
     above the singular values' zero cutoff size·eps·max|w|, which svd_zero refuses on its own)."""
@@ -1989,7 +1996,7 @@ def _tied(w, size: int, nonzero: bool = False):
     eps = np.finfo(w.dtype if w.dtype.kind == "f" else np.float64).eps
     scale = np.max(np.abs(w), axis=-1, keepdims=True, initial=0.0) if w.shape[-1] else np.zeros(w.shape[:-1] + (1,))
     with np.errstate(invalid="ignore"):
-        tied = np.abs(np.diff(w, axis=-1)) <= REPEATED * size * eps * scale
+        tied = np.abs(np.diff(w, axis=-1)) <= repeated_floor(size, eps, scale)
         if nonzero:
             tied &= np.abs(w[..., 1:]) > size * eps * scale
     return tied
@@ -2086,7 +2093,7 @@ def _gaps_impl(w, who="eigh"):
     d = w[..., None, :] - w[..., :, None]
     n = w.shape[-1]
     off = ~np.eye(n, dtype=bool)
-    tiny = REPEATED * n * np.finfo(w.dtype).eps * max(float(np.max(np.abs(w), initial=0.0)), np.finfo(w.dtype).tiny)
+    tiny = repeated_floor(n, np.finfo(w.dtype).eps, max(float(np.max(np.abs(w), initial=0.0)), np.finfo(w.dtype).tiny))
     if np.any(np.abs(d[..., off]) <= tiny):
         raise JacValueError(_REPEATED[who])
     with np.errstate(all="ignore"):

@@ -148,8 +148,9 @@ def reads_as(b, kind: str = DYNAMIC):
 def record_read(b, x, position, kind: str) -> None:
     """Record a Python read of ``x``'s value (``kind``: lang/whiles.py's READS) where ``x`` is no constant: a trace
     of JAX (jit, vmap, a loop's body; float() and np.asarray under its derivatives too) raises there."""
-    if b.lowering is not None and isinstance(x, Tracer) and b.nodes[x.id].op != "const":
-        b.lowering.value_tests.append((x.id, position, kind))
+    if b.lowering is not None and isinstance(x, Tracer) and (b.nodes[x.id].op != "const"
+                                                             or x.id in getattr(b.lowering, "jax_made", ())):
+        b.lowering.value_tests.append((x.id, position, kind))  # a JAX array made inside jax.jit is a tracer there
 
 
 def run_time_int(b, value, what: str, position) -> int | None:
@@ -183,11 +184,27 @@ def static_int(b, value, what, position) -> int:
 
 
 def static_ints(b, value, what, position) -> tuple:
+    if isinstance(value, Items) and all(isinstance(e, Tracer) and not e.ndim for e in value):  # (n, 3), n of the
+        return tuple(static_int(b, e, what, position) for e in value)  # inputs' values: each read, as int(n)
     v = static(b, value, what, position)
     items = v if isinstance(v, tuple) else (v,)
     if not all(_is_integer(i) for i in items):
         raise JacValueError(f"{what} must be integers, got {v!r}", position)
     return tuple(int(i) for i in items)
+
+
+def shape_ints(b, value, what, position) -> tuple:
+    """:func:`static_ints` of a shape's sizes (``jnp.ones(n)``, ``x.reshape(n, -1)``, ``jnp.eye(n)``): a traced size
+    there is JAX's TypeError (Shapes must be 1D sequences of concrete values of integer type), lang/whiles.py's
+    "shape" read, not the ConcretizationTypeError of other integers."""
+    with reads_as(b, "shape"):
+        return static_ints(b, value, what, position)
+
+
+def shape_int(b, value, what, position) -> int:
+    """:func:`static_int` of one size of a shape (``jnp.eye(n)``), as :func:`shape_ints` reads it."""
+    with reads_as(b, "shape"):
+        return static_int(b, value, what, position)
 
 
 def tensor(b: Builder, value, fname, position) -> Tracer:
@@ -521,7 +538,7 @@ def _reshape(b, args, kwargs, position):
     if any(isinstance(p, Static) and isinstance(p.value, DType) for p in parts):
         raise JacValueError(f"{b.call or 'view'}: a dtype reinterprets the elements' bytes, which jac does not do "
                             "(it computes in --dtype); write .to(dtype) or .astype(dtype) for a conversion", position)
-    shape = resolve_shape(x, tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position)), position)
+    shape = resolve_shape(x, tuple(i for p in parts for i in shape_ints(b, p, "reshape sizes", position)), position)
     if order == "F":  # column-major: the reversed axes reshaped to the reversed shape, reversed back
         flipped = b.apply("reshape", transpose_all(b, x, position), shape=shape[::-1], position=position)
         return transpose_all(b, flipped, position)
@@ -560,7 +577,7 @@ def resolve_shape(x: Tracer, shape: tuple, position) -> tuple:
 
 def _shape_args(b, args, kwargs, fname, position) -> tuple:
     parts = list(args) + ([kwargs.pop("shape")] if "shape" in kwargs else [])
-    shape = tuple(i for p in parts for i in static_ints(b, p, f"{fname} sizes", position))
+    shape = tuple(i for p in parts for i in shape_ints(b, p, f"{fname} sizes", position))
     if any(d < 0 for d in shape):
         raise JacValueError(f"{fname}(): negative size in {shape}", position)
     return shape
@@ -587,7 +604,7 @@ FUNCTIONS["zeros"] = _filled("zeros", 0.0)
 @function("full")
 def _full(b, args, kwargs, position):
     a = arguments("full", args, kwargs, {"shape": REQUIRED, "fill_value": REQUIRED}, position)
-    shape = _checked(b, static_ints(b, a["shape"], "full shape", position), "full", position)
+    shape = _checked(b, shape_ints(b, a["shape"], "full shape", position), "full", position)
     value = static(b, a["fill_value"], "full value", position)
     if not isinstance(value, (int, float)):
         raise JacValueError("full(): the fill value must be a number", position)
@@ -604,8 +621,8 @@ def _full(b, args, kwargs, position):
 @function("eye")
 def _eye(b, args, kwargs, position):
     a = arguments("eye", args, kwargs, {"N": REQUIRED, "M": None, "k": 0}, position)  # k: NumPy's diagonal offset
-    n = static_int(b, a["N"], "eye size", position)
-    m = n if a["M"] is None else static_int(b, a["M"], "eye size", position)
+    n = shape_int(b, a["N"], "eye size", position)
+    m = n if a["M"] is None else shape_int(b, a["M"], "eye size", position)
     _checked(b, (n, m), "eye", position)
     return b.const(np.eye(n, m, k=static_int(b, a["k"], "eye k", position), dtype=b.dtype), position)
 
@@ -1642,8 +1659,8 @@ variant("numpy", "geomspace")(_spaced("geomspace"))
 def _tri(b, args, kwargs, position):
     """np.tri(N, M=None, k=0): ones at and below the k-th diagonal, a constant."""
     a = arguments("tri", args, kwargs, {"N": REQUIRED, "M": None, "k": 0}, position)
-    n = static_int(b, a["N"], "tri size", position)
-    m = n if a["M"] is None else static_int(b, a["M"], "tri size", position)
+    n = shape_int(b, a["N"], "tri size", position)
+    m = n if a["M"] is None else shape_int(b, a["M"], "tri size", position)
     _checked(b, (n, m), "tri", position)
     return b.const(np.tri(n, m, k=static_int(b, a["k"], "tri k", position), dtype=b.dtype), position)
 
@@ -1888,8 +1905,7 @@ def _item(b, args, kwargs, position):
     x = tensor(b, arguments("item", args, kwargs, {"x": REQUIRED}, position)["x"], "item", position)
     if not is_concrete(x.shape) or _numel(x, position) != 1:
         raise JacValueError(f"item() needs an array of one element, got shape {fmt(x.shape)}", position)
-    if b.lowering is not None and b.nodes[x.id].op != "const":  # a Python number of the values: jax.jit raises
-        b.lowering.value_tests.append((x.id, position, "int"))  # (ConcretizationTypeError; lang/whiles.py)
+    record_read(b, x, position, "int")  # a Python number of the values: jax.jit raises (ConcretizationTypeError)
     return b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
 
 
@@ -2701,7 +2717,7 @@ def _unsqueeze(b, args, kwargs, position):
 def _broadcast_to(b, args, kwargs, position):
     a = arguments("broadcast_to", args, kwargs, {"x": REQUIRED, "shape": REQUIRED}, position)
     x = tensor(b, a["x"], "broadcast_to", position)
-    shape = static_ints(b, a["shape"], "broadcast_to shape", position)
+    shape = shape_ints(b, a["shape"], "broadcast_to shape", position)
     lead = len(shape) - x.ndim
     if any(n < 0 for n in shape):  # PyTorch's -1: the size of x's own axis there, as expand reads it
         if lead < 0 or any(n < 0 and (n != -1 or i < lead) for i, n in enumerate(shape)):

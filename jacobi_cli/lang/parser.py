@@ -40,7 +40,7 @@ from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynom
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, reads_as, run_time_int
+from .functions import INPLACE_AT, reads_as, record_read, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -788,6 +788,9 @@ class _Lowering:
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
         self.computed = ValueMemo()  # node id -> its value at the given inputs (value_of), within max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
+        # constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made inside
+        # jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and refused there
+        self.jax_made: set = set()
         self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
@@ -3189,7 +3192,10 @@ class _Lowering:
                         if id(kids.node) in self.tuples:
                             self.tuples.add(id(node))
                     continue
-                found = lower(node, [results.pop(id(k)) for k in kids])
+                values = [results.pop(id(k)) for k in kids]
+                found = lower(node, values)
+                if type(found) is Tracer and (self.jax_made or type(node) is ast.Call):
+                    self.jax_array(node, found, values)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -3204,6 +3210,18 @@ class _Lowering:
             for k in reversed(kids):
                 push((k, None))
         return results[id(root)]
+
+    def jax_array(self, node: ast.AST, found: Tracer, values: list) -> None:
+        """Mark ``found``, the constant ``node`` made, as a JAX array (:attr:`jax_made`) where JAX's function made it
+        (``jnp.ones(3)``, ``jax.nn.relu(c)``) or an op of a JAX array (``c[0]``, ``c * 2``, ``c.sum()``); NumPy's own
+        function of one (``np.sin(c)``) makes a NumPy array."""
+        if self.b.nodes[found.id].op != "const" or found.id in self.jax_made:
+            return
+        module = self.module_path(node.func.value) if type(node) is ast.Call and type(node.func) is ast.Attribute \
+            else None
+        if module is not None and module.startswith(("jnp", "jax")) or module is None and any(
+                type(v) is Tracer and v.id in self.jax_made for v in values):
+            self.jax_made.add(found.id)
 
     def children(self, node: ast.AST) -> list:
         kind = type(node)
@@ -4430,6 +4448,11 @@ class _Lowering:
                 args = self.unpacked(args)
             elif isinstance(called, Function):
                 return self.call_text_function(node, called, args, kwargs, position)
+            elif isinstance(called, vmapping.Staged):  # jax.jit(f, static_argnums=1)(x, [1, 2]): a list is refused
+                written = [*zip(range(len(args)), node.args), *((k.arg, k.value) for k in node.keywords)]
+                kinds = {key: self.python_kind(a, v) or "value"  # np.array((1., 2.)): no tuple
+                         for (key, a), v in zip(written, [*args, *kwargs.values()])}
+                return vmapping.whiles.call_staged(self, called, args, kwargs, position, kinds)
             return self.call_value(called, args, kwargs, position)  # f(x), nn.ReLU()(x), jax.grad(f)(x)
         if kind == "other":
             if made and isinstance(called, (Tracer, Items)):  # f(x)(3) of a function returning an array
@@ -4439,6 +4462,12 @@ class _Lowering:
             if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
                 raise JacParseError("only named functions can be called; jac has no module objects such as "
                                     "torch.nn.Softmax(dim=0): write the function, F.softmax(x, dim=0)", position)
+            staged = _staged_stage(node.func)
+            if staged is not None:  # jax.jit(f).lower(x).compile()(x): the caret under lower
+                spelling = vmapping.spelling_of(_dotted(staged.value.func))
+                raise JacNameError(f"'{spelling}(f).{staged.attr}(...)': jac reads {spelling}(f)(x), the function "
+                                   f"called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}): "
+                                   f"call it, {spelling}(f)(x)", self.source.end(staged) - len(staged.attr))
             if isinstance(node.func, ast.Call):  # jax.grad(f)(x), torch.func.vmap(f)(x): a transform of a function
                 _, inner = self.callee(node.func.func)
                 text = ast.unparse(node.func.func)
@@ -4457,6 +4486,11 @@ class _Lowering:
             args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
+        if kind == "method" and isinstance(args[0], vmapping.Staged):  # jax.jit(f).lower(x): JAX's stages
+            raise JacNameError(f"'{args[0].spelling}(f).{fname}(...)': jac reads {args[0].spelling}(f)(x), the "
+                               f"function called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}"
+                               f"){'' if fname in _AOT else f', nor any other method of it'}: call it, "
+                               f"{args[0].spelling}(f)(x)", position)
         if kind == "method" and type(args[0]) is Items and args[0].record is not None:  # s._replace(x=v), s.f()
             return plain.record_method(self, args[0], fname, list(args[1:]), kwargs, position, node)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
@@ -4467,6 +4501,8 @@ class _Lowering:
             args = [self.python_iterated(node.args[0], args[0], fname, position), *args[1:]]
             if fname in ("min", "max") and len(args) == 1 and not kwargs and type(args[0]) is Items:
                 args = self.compared_items(args[0], fname, position)  # min(l) of numbers is min(l[0], l[1], ...)
+        if kind == "function" and module is not None:  # np.sin(v) of a JAX tracer: TracerArrayConversionError
+            vmapping.whiles.numpy_reads(self, module, fname, args, kwargs, position)
         if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
             lower = self.lookup("function", fname, "torch", position)  # x.max(dim=1): NumPy's methods have no dim=
         else:
@@ -4763,6 +4799,10 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if len(parts) == 1 and type(parts[0]) is Tracer and self.python_kind(node.value, value) is not None:
+            # [1., 2., 3.][i] of Python's numbers (one constant array to jac) by an array: Python calls i.__index__,
+            # of a JAX tracer TracerIntegerConversionError (jit, vmap, a loop's body)
+            record_read(self.b, parts[0], position, "index")
         if len(parts) == 1 and type(parts[0]) is Items and parts[0].display == "list" \
                 and not any(isinstance(p, Tracer) and p.ndim for p in parts[0]):  # x[R[0]] of Python's numbers
             parts = [pylists.index_array(self, parts[0], position)]  # NumPy's index array, not a tuple of indices
@@ -4932,6 +4972,8 @@ class _Lowering:
         if node is None:
             raise JacValueError(f"the test of {what} must be a number or a comparison", position)
         held = node.value
+        if node.op == "const" and value.id in self.jax_made:  # if jnp.ones(3)[0] > 0: a tracer under jax.jit
+            self.value_tests.append((value.id, position, "test"))
         if node.op != "const":  # a test of the inputs' values: taken at the given values, as PyTorch runs it
             self.value_tests.append((value.id, position, "test"))  # jax.jit / vmap of the function refuse it (.whiles)
             count = math.prod(value.shape) if all(type(d) is int for d in value.shape) else None  # x:n: a size's name
@@ -5230,7 +5272,15 @@ class _Lowering:
                                position)
         what = f"method '.{fname}()'" if kind == "method" else f"function '{module}.{fname}'" if module else \
             f"function '{fname}'"
-        raise JacNameError(unknown_message(what, fname), position)
+        raise JacNameError(unknown_message(what, fname, spelled=lambda close: self._spelled(kind, close, module)),
+                           position)
+
+    @staticmethod
+    def _spelled(kind: str, name: str, module: str | None) -> str:
+        """How a "did you mean" names ``name``, a function of the shared table, for a call written
+        ``module.fname``: ``'np.sin'`` (np.sinn; a module that got this far reads every name of the table, as
+        ``lookup`` shows), ``'.sum()'`` for a method (x.smu()), the bare name for a bare call."""
+        return f".{name}()" if kind == "method" else f"{module}.{name}" if module else name
 
 
 _CHAIN_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
@@ -5283,8 +5333,9 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
     refused = LIBRARY_REFUSED.get(lib, frozenset())
     read = sorted(set(have) - refused)
     close = [c for c in difflib.get_close_matches(fname, read, n=1, cutoff=0.6) if _edits(fname, c) <= 2]
-    typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(_LIBRARY_TITLES[lib], fname) \
-        else ""  # Normla
+    if close and _not_in_library(_LIBRARY_TITLES[lib], fname):  # Normla: no name of the library, a typo
+        return f"unknown function '{module}.{fname}' ({_LIBRARY_TITLES[lib]} has no such name); did you mean " \
+               f"'{module}.{close[0]}'?"
     if len(read) <= _LISTED:
         what = (", ".join(read) or "no function of it") + (
             f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
@@ -5292,7 +5343,7 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
         near = difflib.get_close_matches(fname, read, n=3, cutoff=0.6)
         what = f"{len(read)} functions, listed in docs/expressions.md" + (
             f"; the nearest to '{fname}': {', '.join(near)}" if near else "")
-    return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads {what}); "
+    return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads {what}); "
             f"write it with {'those or with ' if read else ''}{ending}")
 
 
@@ -5379,7 +5430,22 @@ _JAX_ELSEWHERE = {
     "config": "jac computes in float64 (--dtype float32 for single precision): drop jax.config",
     "ops": "jax.ops.segment_sum(v, idx, num_segments=n) is jnp.zeros(n).at[idx].add(v)",
     "block_until_ready": "jac's values are ready: drop it",
+    "eval_shape": "it gives ShapeDtypeStructs, not values: jac shape prints the output's shape (jac shape 'f(x)' "
+                  "x:3), and jac reads the function's call itself, f(x)",
 }
+# JAX's ahead-of-time API of a jitted function (jax/_src/stages.py): jac reads jax.jit(f)(x), the call, not its stages
+_AOT = ("lower", "compile", "trace", "eval_shape")
+
+
+def _staged_stage(node: ast.expr) -> ast.Attribute | None:
+    """In ``jax.jit(f).lower(x).compile()``, the attribute ``.lower`` of the call of a staging wrapper
+    (``vmapping.whiles.STAGING``) that the chain of calls and attributes ``node`` reaches, or None."""
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr in _AOT and isinstance(node.value, ast.Call) \
+                and vmapping.spelling_of(_dotted(node.value.func)) in vmapping.whiles.STAGING:
+            return node
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return None
 
 
 def _transform_call(node: ast.Call) -> str | None:
@@ -5523,11 +5589,11 @@ def _submodule_hint(path: str, name: str) -> str:
     return _SUBMODULES.get(name, "").format(stats=stats, **kin)
 
 
-def unknown_message(what: str, name: str, tail: str = "") -> str:
+def unknown_message(what: str, name: str, tail: str = "", spelled=None) -> str:
     """``what`` (``"function 'torch.einsum'"``) is unknown: "not supported by jac" for a name of
     PyTorch or NumPy, never with a "did you mean" another function (einsum is not a misspelt
     sum); a suggestion only for a name of neither library that is a letter or two from one
-    jac knows (a typo: sofmax)."""
+    jac knows (a typo: sofmax), named as ``spelled`` says (``np.sinn``: 'np.sin')."""
     from .vocabulary import LIBRARY_NAMES
 
     if name in _AUTODIFF_NAMES:
@@ -5544,20 +5610,30 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
         return f"{what[7:]} is not needed: jac computes on the CPU with NumPy (x.cpu() and x.to('cpu') are accepted)"
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
-    close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
-             if _edits(name, c) <= max(1, len(name) // 4)]
+    close = _nearest(name, FUNCTIONS, max(1, len(name) // 4))
     if close:
-        return f"unknown {what}; did you mean '{close[0]}'?"
+        return f"unknown {what}; did you mean '{spelled(close[0]) if spelled else close[0]}'?"
     return f"unknown {what}{' ' + tail if tail else ''}"
 
 
+def _nearest(name: str, names, most: int) -> list[str]:
+    """The names at most ``most`` edits from ``name``, nearest first (then the most alike, then A-Z)."""
+    found = [(_edits(name, c), c) for c in names if abs(len(c) - len(name)) <= most]
+    return [c for _, _, c in sorted((d, -difflib.SequenceMatcher(None, name, c).ratio(), c)
+                                    for d, c in found if d <= most)]
+
+
 def _edits(a: str, b: str) -> int:
-    """Levenshtein distance (short names only)."""
-    row = list(range(len(b) + 1))
+    """Edits from ``a`` to ``b`` (short names only): insertions, deletions, substitutions and swaps of two
+    neighbours (``nrom`` is one from ``norm``, as people mistype), each counted once."""
+    before, row = None, list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
+        now = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+            now[j] = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                now[j] = min(now[j], before[j - 2] + 1)
+        before, row = row, now
     return row[-1]
 
 

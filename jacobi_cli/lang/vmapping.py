@@ -346,7 +346,10 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
         for i in range(count):
             for k, path, t, along in leaves:
                 index = (slice(None),) * (along % t.ndim) + (i,)
-                slices[path] = b.apply("getitem", t, index=index, position=position)
+                # a constant mapped is traced too (JAX's BatchTracer, PyTorch's BatchedTensor): not folded, so a
+                # Python read of it is recorded and refused as the libraries raise there
+                slices[path] = whiles.traced_constant(lowering, b.apply("getitem", t, index=index, position=position),
+                                                      position)
             called = [_rebuilt(arg, along, (k,), slices) for k, (arg, along) in enumerate(zip(args, axes))]
             start, tests = len(b.nodes), len(lowering.value_tests)
             if axis is None:
@@ -604,6 +607,8 @@ def _scan(lowering, given: dict, position: int):
     for i in (reversed(range(count)) if reverse else range(count)):
         x = _rebuilt(xs, 0, (0,), {p: b.apply("getitem", t, index=(i,), position=position)
                                    for _, p, t, _ in leaves}) if xs is not None else None
+        # the carry and the slices of xs are tracers in JAX though they be constants (jnp.arange(3.0) as xs)
+        carry, x = whiles.traced_constant(lowering, carry, position), whiles.traced_constant(lowering, x, position)
         out = whiles.traced(lowering, fn, [carry, x], spelling, position)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise JacValueError(f"{spelling}: the function returns a pair (carry, y)", position)
@@ -630,6 +635,7 @@ def _fori_loop(lowering, given: dict, position: int):
     written(lowering, max(hi - lo, 0), spelling, position)
     for i in range(lo, hi):
         index = whiles.traced_constant(lowering, lowering.number(i, position), position)  # a tracer in JAX
+        value = whiles.traced_constant(lowering, value, position)  # so is the loop's value, a constant's too
         out = whiles.traced(lowering, fn, [index, value], spelling, position)
         _same_structure(value, out, f"{spelling}: the loop's value", position)
         value = out

@@ -21,7 +21,7 @@ from ..errors import JacError, JacLimitError, JacValueError
 from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
-from .functions import DYNAMIC, Items, Static
+from .functions import DYNAMIC, Items, Static, record_read
 
 SPELLING = "jax.lax.while_loop"
 PARAMETERS = ("cond_fun", "body_fun", "init_val")
@@ -118,12 +118,14 @@ def traced(lowering, fn, args: list, spelling: str, position: int, kwargs: dict 
 STAGING = frozenset({"jax.jit", "jax.checkpoint", "jax.remat"})
 
 
-def call_staged(lowering, m, args: list, kwargs: dict, position: int):
+def call_staged(lowering, m, args: list, kwargs: dict, position: int, kinds: dict | None = None):
     """``jax.jit(f, static_argnums=, static_argnames=)(*args, **kwargs)`` (a :class:`.vmapping.Staged` ``m``): f
     called as JAX traces it, every operation inside staged (:data:`STAGED`), so a Python read of a value computed
     inside is refused; the arguments marked static (by position or name, each read as the other through f's
-    signature, as JAX does) are concrete: a test of one is read, and one that is an array is refused, as JAX
-    raises (it hashes them). A value computed before the call and closed over is concrete too."""
+    signature, as JAX does) are concrete: a test of one is read, and under jax.jit one that is a list or an array is
+    refused, as JAX raises (it hashes them; jax.checkpoint and remat do not; ``kinds``: argument (position or name) -> what Python's value is, "tuple", "list",
+    "range", as the parser reads the call's syntax). A value computed before the call and closed over is concrete
+    too."""
     positional = list(getattr(m.fn, "positional", ()))  # a function of the text's parameters, by position
     count = len(positional) if positional else len(args)
     nums = {k + count if k < 0 else k for k in m.static_argnums}
@@ -134,7 +136,8 @@ def call_staged(lowering, m, args: list, kwargs: dict, position: int):
                             f"positional arguments (JAX raises ValueError)", position)
     for key, value in [*((k, a) for k, a in enumerate(args)), *kwargs.items()]:
         static = key in nums if type(key) is int else key in names
-        if static and not _hashable(lowering, value):
+        if static and m.spelling == "jax.jit" and not _hashable(lowering, value, (kinds or {}).get(key)):
+            # (jax.checkpoint / remat do not hash their static arguments: a list or array is read, as JAX 0.10 does)
             raise JacValueError(f"{m.spelling}: the argument {key if type(key) is str else f'at position {key}'} is "
                                 f"marked static and is an array or a list: JAX raises (ValueError: Non-hashable "
                                 f"static arguments are not supported); pass it traced, or a number or tuple as "
@@ -149,14 +152,23 @@ def call_staged(lowering, m, args: list, kwargs: dict, position: int):
     return traced(lowering, m.fn, args, m.spelling, position, kwargs)
 
 
-def _hashable(lowering, value) -> bool:
+def _hashable(lowering, value, kind: str | None = None) -> bool:
     """Whether JAX can hash a static argument: a Python number, string, None or a tuple of them, a function, not
-    an array or a list."""
+    an array or a list (``kind``: what Python's value is, as the parser's ``python_kind`` reads the argument's
+    syntax: "tuple", "list", "range", "value" for none of them, or None: not known, the display read)."""
     if isinstance(value, Tracer):
         node = lowering.b.nodes[value.id]
         # a Python number or tuple of numbers the text wrote (the parser makes such a tuple one constant; a
-        # constant array a library made holds its library, an array of the inputs is no constant)
-        return node.op == "const" and lowering.b.typed.get(value.id, (None, None))[1] is None
+        # constant array a library made holds its library, an array of the inputs is no constant); a constant of
+        # one dimension or more is hashable only as a tuple (or range): a list (JAX: <class 'list'>) and an array
+        # NumPy or jnp made (np.array((1., 2.))) are not
+        if node.op != "const" or lowering.b.typed.get(value.id, (None, None))[1] is not None:
+            return False
+        shown = lowering.displays.get(value.id)
+        kind = kind or getattr(shown, "display", None)
+        if not value.ndim or kind not in ("tuple", "range"):
+            return not value.ndim
+        return shown is None or all(_hashable(lowering, v) for v in shown)  # ([1., 2.], [3., 4.]) is not
     if isinstance(value, (Items, list)):
         return False
     if isinstance(value, tuple):
@@ -232,18 +244,48 @@ READS = {"test": ("an if / while test, or bool()", "TracerBoolConversionError"),
          "float": ("float() / .tolist()", "ConcretizationTypeError"),
          "array": ("np.asarray / np.array of it", "TracerArrayConversionError"),
          "index": ("range() of it, or a Python list or tuple indexed by it", "TracerIntegerConversionError"),
-         "slice": ("a slice bound x[:n]", "IndexError: Slice entries must be static integers")}
+         "slice": ("a slice bound x[:n]", "IndexError: Slice entries must be static integers"),
+         "numpy": ("NumPy's own function of it (np.sin(v), np.float64(v)), which makes a NumPy array of it",
+                   "TracerArrayConversionError"),
+         "shape": ("a size of a shape, jnp.ones(n) or x.reshape(n, -1)",
+                   "TypeError: Shapes must be 1D sequences of concrete values of integer type")}
 _HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the values",
           "int": "compute it outside, or pass it as a static argument (static_argnums)",
           "mask": "write jnp.where(mask, x, 0), or jnp.nonzero(mask, size=n) for the positions",
           "float": "keep it an array (jnp.asarray), or compute it outside",
           "array": "write jnp.asarray / jnp.array, which JAX traces",
           "index": "pass it as a static argument (static_argnums), or index an array (jnp.array(l)[i])",
-          "slice": "pass it as a static argument (static_argnums), or write jax.lax.dynamic_slice(x, (i,), (size,))"}
+          "slice": "pass it as a static argument (static_argnums), or write jax.lax.dynamic_slice(x, (i,), (size,))",
+          "shape": "pass it as a static argument (static_argnums): a shape is known when JAX traces",
+          "numpy": "write jax.numpy's function (jnp.sin), which JAX traces"}
 # the reads a derivative transform of JAX raises at too (ConcretizationTypeError, TracerArrayConversionError), of a
 # value carrying a tangent: float() and .tolist() of a float array, np.asarray / np.array (int(), .item(), bool()
 # and a test read the concrete value under jax.grad; checked in JAX 0.10)
-TANGENT_READS = frozenset({"float", "array"})
+TANGENT_READS = frozenset({"float", "array", "numpy"})
+# NumPy's functions that call their first argument's own method when it is no NumPy array (numpy/_core/fromnumeric.py's
+# _wrapfunc / _wrapreduction, np.flip's indexing, np.moveaxis's transpose): of a JAX tracer they give JAX's method's
+# traced result, where NumPy's other functions make a NumPy array of it (__array__: TracerArrayConversionError). Found
+# by running each under jax.jit, jax.grad and jax.vmap (JAX 0.10, NumPy 2.4; tests/test_jaxtrace35.py runs them
+# again); np.clip, np.take, np.sort, np.ravel, np.diagonal, np.trace and np.ptp are not among them
+NUMPY_DISPATCHED = frozenset({"reshape", "repeat", "swapaxes", "transpose", "permute_dims", "argmax", "argmin",
+                              "searchsorted", "squeeze", "nonzero", "shape", "ndim", "size", "sum", "prod", "any",
+                              "all", "max", "amax", "min", "amin", "mean", "std", "var", "cumsum", "cumprod", "round",
+                              "around", "flip", "moveaxis", "real", "imag"})
+NUMPY_MODULES = frozenset({"np", "numpy", "np.linalg", "numpy.linalg"})
+
+
+def numpy_reads(lowering, module: str | None, fname: str, args: list, kwargs: dict, position: int) -> None:
+    """Record NumPy's own function (``module``, not jnp's) of an array the text computes as a read of its values
+    (the parser's ``value_tests``, kind "numpy"): of a JAX tracer (under jit, vmap, a loop's body, or carrying a
+    derivative under jax.grad) NumPy makes a NumPy array of it, and JAX raises (TracerArrayConversionError). The
+    function of :data:`NUMPY_DISPATCHED` of an array is JAX's own array method, its arguments passed on: no read."""
+    if module not in NUMPY_MODULES or fname in NUMPY_DISPATCHED and module in ("np", "numpy") and args \
+            and isinstance(args[0], Tracer):
+        return
+    for value in (*args, *kwargs.values()):
+        for t in _tracers(value):
+            record_read(lowering.b, t, position, "numpy")
+
 def traced_constant(lowering, value, position: int):
     """``value`` as JAX traces it though jac knows it (a Python number or list passed to a jitted function without
     static_argnums, fori_loop's index): each constant array in a node of its own that is not folded

@@ -335,7 +335,10 @@ names on this page are known.
   values, so a Python read of a value computed inside (`if` / `while`, `int()`, `.item()`, `x[mask]`, `nonzero`
   without `size=`) is refused as JAX raises, and an argument marked `static_argnums=` / `static_argnames=` is read;
   one not marked is a tracer, a Python number too (`range(n)`, `x[:n]` refused; `v * n`, `v[n]` read), and so is
-  `fori_loop`'s index; `float()` / `np.asarray` of a value `jax.grad` differentiates is refused, as JAX raises.
+  `fori_loop`'s index; `float()` / `np.asarray` of a value `jax.grad` differentiates is refused, as JAX raises, and
+  so is NumPy's own function of it (`np.sin(v)`; not `np.sum`, `np.mean`, `np.reshape`..., which call JAX's own
+  method); a list or array marked static under `jax.jit` is refused (JAX hashes it), and `jax.jit(f).lower(x)`,
+  JAX's ahead-of-time API, is refused: jac reads `jax.jit(f)(x)`.
 - No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
   read into a value, the rest of `torch.autograd` and `torch.func` are refused saying what to
   write instead (`loss.backward()` inside a function: delete the line and end with `loss`; `jac vjp --v V` for

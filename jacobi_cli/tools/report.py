@@ -537,19 +537,35 @@ def _warn(report: dict, found: list) -> None:
         report.setdefault("warnings", []).extend(w.as_dict() for w in found)
 
 
-def _conditioning(report: dict, problem, batch, results, probes=None, order: int = 1) -> None:
+def _conditioning(report: dict, problem, batch, results, probes=None, order: int = 1, watch=None,
+                  split=None) -> None:
     """``"warnings"`` of kind ``conditioning`` (:mod:`jacobi_cli.engine.conditioning`): per output, the results
     ``results(o, p)`` gives (``[(where, input name or None for the value or "*" for every input)]``) whose
     estimated relative error passes √eps, weighed by what the output reads (``probes``: its cotangent by output,
-    the ``--v`` given; else a seeded random one). Not per example of a ``--batch`` (the examples' values are not
-    kept): a batch is not scanned."""
+    the ``--v`` given, with the batch axis under ``--batch``; else a seeded random one). Under ``--batch``,
+    ``watch`` (a :class:`conditioning.Watch` the examples filled) finds the examples whose values alone pass, and
+    only those are computed again and weighed, one warning per op naming them."""
     if batch:
+        if watch:
+            _batch_conditioning(report, problem, batch, split, watch, results, probes, order)
         return
     found = []
     for o, p in api.output_problems(problem):
         probe = None if probes is None else probes.get(o)
         found += conditioning.estimates(p, results(o, p), probe, order)
     _warn(report, found[:conditioning.MAX_WARNINGS])
+
+
+def _batch_conditioning(report: dict, problem, batch, split, watch, results, probes, order: int) -> None:
+    found = {}
+    for b in watch.flagged():
+        example = api.example(problem, batch, split, b)
+        for o, p in api.output_problems(example):
+            probe = None if probes is None or o not in probes else np.asarray(probes[o])[b]
+            found.setdefault(b, []).extend(conditioning.estimates(p, results(o, p), probe, order))
+    warned = conditioning.in_examples(found, batch.size)[:conditioning.MAX_WARNINGS]
+    if warned:
+        report.setdefault("warnings", []).extend(warned)
 
 
 def _unused(report: dict, graph) -> None:
@@ -1265,11 +1281,14 @@ def _general(problem, batch) -> bool:
     return batch is not None or problem.graph.several
 
 
-def _examples(problem, batch, split):
-    """Each example's problem, in order (only ``problem`` without a batch)."""
-    yield problem
-    for b in range(1, batch.size if batch else 1):
-        yield api.example(problem, batch, split, b)
+def _examples(problem, batch, split, watch=None):
+    """Each example's problem, in order (only ``problem`` without a batch); ``watch`` (a
+    :class:`conditioning.Watch`) keeps what each gives the watched nodes."""
+    for b in range(batch.size if batch else 1):
+        example = problem if b == 0 else api.example(problem, batch, split, b)
+        if watch:
+            watch.add(example.values)
+        yield example
 
 
 def _out_name(name, graph) -> str:
@@ -1328,7 +1347,8 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
     plans = {o: api.plan_of(p, mode, budget) for o, p in units}
     plan = _batch_plan(plans, batch, budget, problem, units, on_plan)
     stack, first, kernels = batching.Stacked(batch.size if batch else None), {}, {}
-    for b, example in enumerate(_examples(problem, batch, split)):
+    watch = conditioning.Watch(problem.graph) if batch else None
+    for b, example in enumerate(_examples(problem, batch, split, watch)):
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
             fast = kernels.get(o)
@@ -1364,6 +1384,9 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
             return found
 
         _batch_warnings(report, list(stack.arrays.values()), batch, warn_example)
+        _conditioning(report, problem, batch, lambda o, p: [("value", None)] + [(f"∂{_out_name(o, p.graph)}/∂{n}", n)
+                                                                               for n in problem.wrt],
+                      watch=watch, split=split)
     else:
         found = []
         for (o, p), js in zip(units, first.values()):
@@ -1398,7 +1421,8 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch,
                                 output_name(problem.graph))
     stack, fast = batching.Stacked(batch.size if batch else None), None
-    for b, example in enumerate(_examples(problem, batch, split)):
+    watch = conditioning.Watch(problem.graph) if batch else None
+    for b, example in enumerate(_examples(problem, batch, split, watch)):
         seeds = {}
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
@@ -1425,7 +1449,7 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
                  lambda b: [(f"{n}.grad", n, stack[("grad", n)] if b is None else stack[("grad", n)][b], None)
                             for n in problem.wrt])
     _conditioning(report, problem, batch, lambda o, p: [("value", None)] + [(f"{n}.grad", n) for n in problem.wrt],
-                  {o: c for o, c in cot.items() if finite.all_finite(c)})
+                  {o: c for o, c in cot.items() if finite.all_finite(c)}, watch=watch, split=split)
     return Result(report)
 
 
@@ -1474,7 +1498,8 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
     given = api.batch_tangents(problem, tangents, batch) if batch else \
         {n: (t, False) for n, t in api.tangents_of(problem, tangents).items()}
     stack = batching.Stacked(batch.size if batch else None)
-    for b, example in enumerate(_examples(problem, batch, split)):
+    watch = conditioning.Watch(problem.graph) if batch else None
+    for b, example in enumerate(_examples(problem, batch, split, watch)):
         t_b = api.tangents_of(example, {n: t[b] if per else t for n, (t, per) in given.items()})
         if t_b:
             found = autodiff.jvp(example.graph, example.values, {n: t[None] for n, t in t_b.items()},
@@ -1494,7 +1519,8 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
                              stack[("jvp", o)] if b is None else stack[("jvp", o)][b],
                              {n: t[b] if per else t for n, (t, per) in given.items()}) for o in ids])
     _conditioning(report, problem, batch, lambda o, p: [("value", None), ("jvp" if o is None else f"jvp of {o}",
-                                                                           tuple(given))])
+                                                                           tuple(given))],
+                  watch=watch, split=split)
     return Result(report)
 
 
@@ -1503,7 +1529,8 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianRes
     plans = {o: api.hessian_plan_of(p, budget) for o, p in units}
     plan = _batch_plan(plans, batch, budget, problem, units, on_plan)
     stack = batching.Stacked(batch.size if batch else None)
-    for b, example in enumerate(_examples(problem, batch, split)):
+    watch = conditioning.Watch(problem.graph) if batch else None
+    for b, example in enumerate(_examples(problem, batch, split, watch)):
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
             for pair, h in api.hessians(p, plans[o]).items():
@@ -1523,7 +1550,7 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianRes
                              stack[(o, (a, c))] if b is None else stack[(o, (a, c))][b], None)
                             for o, p in units for a in problem.wrt for c in problem.wrt])
     _conditioning(report, problem, batch, lambda o, p: [("value", None), (f"∂²{_out_name(o, p.graph)}", "*")],
-                  order=2)
+                  order=2, watch=watch, split=split)
     return HessianResult(report, plan)
 
 
@@ -1551,7 +1578,8 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
     plan = _batch_plan(plans, found_batch, budget, problem, units, on_plan)
     stack = batching.Stacked(found_batch.size if found_batch else None)
-    for b, example in enumerate(_examples(problem, found_batch, split)):
+    watch = conditioning.Watch(problem.graph) if found_batch else None
+    for b, example in enumerate(_examples(problem, found_batch, split, watch)):
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
             stack.put((o, "d"), b, higher.run(plans[o], p.env))
@@ -1574,7 +1602,8 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
         _warn(report, _order_warnings(problem, name, order, {o: stack[(o, "d")] for o, _ in units}))
     power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
     _conditioning(report, problem, found_batch,
-                  lambda o, p: [("value", None), (f"∂{power}{_out_name(o, p.graph)}/∂{name}{power}", name)], order=order)
+                  lambda o, p: [("value", None), (f"∂{power}{_out_name(o, p.graph)}/∂{name}{power}", name)], order=order,
+                  watch=watch, split=split)
     return _shown(drawn, DerivativeResult(report, plan))
 
 
