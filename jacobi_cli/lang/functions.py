@@ -2286,6 +2286,7 @@ class Items(tuple):
 
     fields: tuple = ()
     display: str | None = None  # "tuple" or "list": how the text wrote it, for isinstance (lang/trees.py)
+    record = None  # the NamedTuple class of the text this is an instance of (lang/plain.py), else None
 
     @classmethod
     def named(cls, items, fields: tuple) -> "Items":

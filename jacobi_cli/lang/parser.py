@@ -1456,7 +1456,10 @@ class _Lowering:
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
         if isinstance(cls, PlainClass):  # a plain class of the text (lang/plain.py)
-            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position)
+            kinds = ([self.python_kind(a, v) for a, v in zip(call.args, args)],
+                     {k.arg: self.python_kind(k.value, kwargs[k.arg]) for k in call.keywords})
+            self.plain_call = (call, args)  # Poly([1.0, 2.0]): which arguments are Python sequences
+            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position, kinds)
         made = Instance(cls, prefix, self)
         init = cls.methods.get("__init__")
         if init is None:
@@ -1631,6 +1634,9 @@ class _Lowering:
             a.kwonlyargs, a.kw_defaults) if d is not None)]  # def f(v, s=(2, 3)): s a tuple where not given
         fn.defaulted = ([n for n, d in written if id(d) in self.sequences], [n for n, d in written
                                                                              if id(d) in self.tuples])
+        if any(type(v) is Items and v.display == "list" or type(v) is Dict or type(v) is Tracer and v.shape == (0,)
+               for v in defaults.values()):  # def f(h=[]): Python's one list, which a change anywhere changes
+            self.mutable_defaults = getattr(self, "mutable_defaults", ()) + (fn,)
         return fn
 
     def function(self, node, defaults: dict, returns: bool) -> Function:
@@ -2357,6 +2363,12 @@ class _Lowering:
         has refused a dict or a caller's name holding it)."""
         memo = {id(old): new}
         self.changed(old, new)
+        for fn in getattr(self, "mutable_defaults", ()):  # l = f(); l.append(x): f's default changed (call_function)
+            for name, value in fn.defaults.items():
+                if value is old and name not in fn.changed:
+                    fn.changed = {**fn.changed, name: "a change through a name holding it list"}
+        if getattr(self, "plain_keys", None):  # self.history of an instance holding it (lang/plain.py)
+            plain.swapped(self, old, new)
 
         def swapped(value):
             if id(value) in memo:
@@ -3311,6 +3323,9 @@ class _Lowering:
             return [k.value for k in node.keywords]
         if kind is ast.Call and _copy_call(node) and "copy" not in self.scope:  # copy.deepcopy(R): its argument
             return list(node.args)
+        if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
+                and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
+            return node.args + [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
             # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
@@ -3394,6 +3409,9 @@ class _Lowering:
                 elif type(found) is Tracer:
                     self.ranges.add(found.id)
             return found
+        if kind is ast.BinOp and (type(kids[0]) is Instance or type(kids[1]) is Instance) \
+                and (plain.plain_instance(kids[0]) or plain.plain_instance(kids[1])):  # dual * 3: __mul__ (.plain)
+            return plain.binary(self, node, kids, self.operator_position(node))
         if kind is ast.BinOp and (type(kids[0]) is Dict or type(kids[1]) is Dict):  # d + 1: no array (.trees)
             trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
@@ -3441,6 +3459,8 @@ class _Lowering:
                                     "and & | ^ ~ on booleans)", self.operator_position(node))
             return self.arithmetic(op, kids[0], kids[1], self.operator_position(node))
         if isinstance(node, ast.UnaryOp):
+            if type(kids[0]) is Instance and plain.plain_instance(kids[0]) and not isinstance(node.op, ast.Not):  # -dual
+                return plain.unary(self, node, kids[0], position)
             return self.unary(node, kids[0], position)
         if isinstance(node, ast.Compare):
             return self.compare(node, kids)
@@ -3474,7 +3494,12 @@ class _Lowering:
             if node.attr == "shape" and kids:
                 self.sequences.add(id(node))
                 self.tuples.add(id(node))
-            return self.attribute(node, kids)
+            found = self.attribute(node, kids)
+            kind = plain.python_kind(self, kids[0], node.attr) if kids and type(found) in (Tracer, Items) and (
+                type(kids[0]) is Instance or type(kids[0]) is PlainClass) else None
+            if kind is not None:  # self.shape = x.shape: self.shape + (1,) a tuple's + (lang/plain.py)
+                self.mark(node, kind)
+            return found
         if isinstance(node, ast.Subscript):
             if id(node.value) in self.sequences and isinstance(node.slice, ast.Slice):
                 self.sequences.add(id(node))  # x.shape[:-1]: still a tuple
@@ -4157,8 +4182,10 @@ class _Lowering:
 
     def made_callable(self, func: ast.AST) -> bool:
         """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``, and
-        ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
-        return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
+        ``Net()(x)`` of a class of the text (refused: a model is made at the top level); ``getattr(a, 'f')(x)``,
+        ``p.deriv()(t)``, ``(p * q)(t)`` of a plain class (lang/plain.py)."""
+        return isinstance(func, (ast.Lambda, ast.Subscript)) or plain.makes_callable(self, func) \
+            or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
@@ -4298,6 +4325,8 @@ class _Lowering:
         if isinstance(value, Instance):
             return any(of in plain.lineage(value.cls) or of == "Module" and not isinstance(value.cls, PlainClass)
                        for of in found)
+        if type(value) is Items and value.record is not None:  # a NamedTuple's instance (lang/plain.py)
+            return any(of in plain.lineage(value.record) for of in found)
         if isinstance(value, (Module, Sequential)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
@@ -4342,6 +4371,12 @@ class _Lowering:
     def call(self, node: ast.Call, kids: list):
         if _copy_call(node) and "copy" not in self.scope:
             return self.copied(node, kids)
+        if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
+                plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
+            return plain.builtin(self, node, kids)
+        path = plain.spelling(self, node.func) if "import" in self.source.body else None
+        if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
+            return plain.special_call(self, node, kids, path, self.source.at(node))
         found = self.lowered_call(node, kids)
         if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
                 and type(kids[0]) is Tracer and _view_chain_of_input(node.func.value, self.is_input):
@@ -4442,6 +4477,9 @@ class _Lowering:
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords \
                 and trees.builtin_classes(node.args[1]) is not None:  # isinstance(n, tuple): is_leaf's (.trees)
+            held = self.python_kind(node.args[0], kids[0]) if type(kids[0]) is Tracer else None
+            if held in ("tuple", "list", "range"):  # l = [1.0, 2.0] (one array): Python's list (was False)
+                return held in trees.builtin_classes(node.args[1])
             return trees.instance_of(kids[0], trees.builtin_classes(node.args[1]), position)
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
@@ -4452,6 +4490,9 @@ class _Lowering:
             return self.fresh_leaf(node, kids[0], position)
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
+            found = plain.instance_test(self, kids[0], node.args[0], node.args[1], position)
+            if found is not None:  # isinstance(o, (int, float)) in a Dual's __mul__ (lang/plain.py)
+                return found
             return self.instance_test(kids[0], node.args[1])
         if kind == "method" and kids and isinstance(kids[0], distributions.Distribution):  # d.log_prob(x)
             if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
@@ -4468,6 +4509,7 @@ class _Lowering:
                 return plain.super_call(self, node, kids, fname, position)
             args = kids[1: len(kids) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
+            self.plain_call = (node, args)  # Kalman.make([1.0, 2.0]): which arguments are Python sequences
             return plain.call(self, kids[0], fname, args, kwargs, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
@@ -4487,6 +4529,7 @@ class _Lowering:
             rest = kids[1:] if kind == "method" else kids
             args = rest[: len(rest) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
+            self.plain_call = (node, args)  # kf.update(x, [1.0, 2.0]): which arguments are Python sequences
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
@@ -4545,6 +4588,8 @@ class _Lowering:
                                f"function called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}"
                                f"){'' if fname in _AOT else f', nor any other method of it'}: call it, "
                                f"{args[0].spelling}(f)(x)", position)
+        if kind == "method" and type(args[0]) is Items and args[0].record is not None:  # s._replace(x=v), s.f()
+            return plain.record_method(self, args[0], fname, list(args[1:]), kwargs, position, node)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
@@ -4706,6 +4751,8 @@ class _Lowering:
         if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
             return gathers.mode_member(node.attr, position)
         if isinstance(value, Items):
+            if value.record is not None:  # s.x, s.energy, s.step of a NamedTuple's instance (lang/plain.py)
+                return plain.record_attribute(self, value, node.attr, position)
             return value.field(node.attr, position)
         if isinstance(value, distributions.Distribution):  # dist.mean, dist.stddev (.distributions)
             return distributions.attribute(self.b, value, node.attr, position)
@@ -4785,6 +4832,11 @@ class _Lowering:
         return int(v)
 
     def subscript(self, node: ast.Subscript, kids: list):
+        if type(kids[0]) is Instance and plain.plain_instance(kids[0]):  # series[i]: __getitem__ (lang/plain.py)
+            if len(kids) != 2:
+                raise JacParseError("obj[i, j] of an instance: jac passes one index to __getitem__; write obj[(i, j)]",
+                                    self.source.at(node))
+            return plain.getitem(self, kids[0], kids[1], self.source.at(node))
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else (node.slice,)
         for item, part in zip(items, kids[1:] if not any(isinstance(i, ast.Starred) for i in items) else ()):
@@ -5728,6 +5780,8 @@ def _check_import(stmt, source: Source) -> None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path in ("dataclasses", "dataclasses.dataclass", "dataclasses.field") and bound in (None, path.split(".")[-1]):
             continue  # @dataclass on a plain class of the text (lang/plain.py)
+        if path in plain.TYPING or path in ("typing", "dataclasses", "collections"):  # NamedTuple, Optional for
+            continue  # annotations, namedtuple, dataclasses.replace (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
                 continue
