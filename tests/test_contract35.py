@@ -111,13 +111,14 @@ def test_an_error_in_an_options_value_has_no_position_in_the_expression(args, of
     assert error["position"] is None and error["value"] == {"of": of, "text": text, "position": column}, error
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("expr, kind, column", [
-    ("sin(x) * w +", "parse", 12), ("sin(q) * w", "name", 4), ("x @ ones(4)", "shape", 2),
-    ("y = sin(x) * w\nz = y @ ones(4)\nz", "shape", 6)])
+EXPRESSION_ERRORS = [("sin(x) * w +", "parse", 12), ("sin(q) * w", "name", 4), ("x @ ones(4)", "shape", 2),
+                     ("y = sin(x) * w\nz = y @ ones(4)\nz", "shape", 6)]
+
+
+@pytest.mark.parametrize("command, expr, kind, column", [
+    (c, *e) for c in COMMANDS for e in EXPRESSION_ERRORS
+    if not (c == "diff" and e[1] == "name")])  # jac diff reads a name nothing binds as a scalar symbol (symbolic.md)
 def test_an_error_in_the_expression_has_its_position_there_and_no_value_key(command, expr, kind, column):
-    if command == "diff" and kind == "name":
-        pytest.skip("jac diff reads a name nothing binds as a scalar symbol (docs/symbolic.md)")
     error = refused(command, expr, "x:3", "w:3", *NEEDS.get(command, []), kind=kind)
     line = expr[:error["position"]].count("\n")
     assert "value" not in error and error["position"] - (expr.rfind("\n", 0, error["position"]) + 1) == column
@@ -445,3 +446,40 @@ def test_a_closed_pipe_is_141_in_the_commands_contract16_left_out(args):
         proc.stdout.close()  # the reader is gone before jac writes a byte
         proc.wait(timeout=120)
         assert proc.returncode == 141 and proc.stderr.read() == b"", (args, extra)
+
+
+# -- the contract's list of functions, bare and as torch. / np. / numpy. ---------------------------------------
+
+X, Y, A, B = [0.5, 0.25], [0.2, 0.6], [[2.0, 1.0], [0.5, 3.0]], [[1.0, -1.0], [2.0, 0.5]]
+REFERENCE = {  # NumPy's value of each function the contract lists, at X, Y, A, B
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "relu": lambda x: np.maximum(x, 0), "softplus": lambda x: np.log1p(
+        np.exp(x)), "pow": lambda x: x ** 2, "maximum": lambda x, y: np.maximum(x, y),
+    "minimum": lambda x, y: np.minimum(x, y), "clip": lambda x: np.clip(x, 0.3, 0.4), "norm": np.linalg.norm,
+    "logsumexp": lambda x: np.log(np.exp(x).sum()), "softmax": lambda x: np.exp(x) / np.exp(x).sum(),
+    "mm": np.matmul, "mv": np.matmul, "det": np.linalg.det, "inv": np.linalg.inv, "reshape": lambda a: np.reshape(
+        a, (4, 1)),
+}
+ELEMENTWISE = "exp log log1p sqrt abs sin cos tan tanh sinh cosh arcsin arccos arctan sigmoid relu softplus square"
+LISTED = ([(f, "x", [X]) for f in ELEMENTWISE.split()]
+          + [("pow", "x, 2", [X]), ("maximum", "x, y", [X, Y]), ("minimum", "x, y", [X, Y]), ("clip", "x, 0.3, 0.4", [X])]
+          + [(f, "x", [X]) for f in "sum mean prod max min norm logsumexp softmax".split()]
+          + [("dot", "x, y", [X, Y]), ("mm", "A, B", [A, B]), ("mv", "A, x", [A, X]), ("matmul", "A, B", [A, B]),
+             ("outer", "x, y", [X, Y]), ("trace", "A", [A]), ("det", "A", [A]), ("inv", "A", [A]),
+             ("reshape", "A, (4, 1)", [A])])
+
+
+@pytest.mark.parametrize("prefix", ["", "torch.", "np.", "numpy."])
+def test_every_function_the_contract_lists_is_read_bare_and_with_each_prefix(prefix):
+    """Each name of the contract's list, bare and with each prefix, gives NumPy's value and a Jacobian."""
+    for name, args, values in LISTED:
+        names = [a.strip() for a in args.split(",")][:len(values)]
+        obj = ok("eval", f"{prefix}{name}({args})", *[f"{n}={v}" for n, v in zip(names, values)])
+        want = REFERENCE.get(name, getattr(np, name, None))(*map(np.array, values))
+        assert np.allclose(obj["output"]["value"], want, rtol=1e-13, atol=0), (prefix, name)
+        assert set(obj["jacobian"]) == set(names), name
+    assert ok("eval", f"{prefix}transpose(A{', 0, 1' if prefix == 'torch.' else ''})", f"A={A}")["output"][
+        "value"] == np.transpose(A).tolist()
+    for constant, value in (("pi", np.pi), ("e", np.e)):
+        assert ok("eval", f"x * {prefix}{constant}", "x=1.0")["output"]["value"] == value
+    assert ok("eval", f"x + {prefix}eye(3)", "x=1.0")["output"]["value"] == (np.eye(3) + 1).tolist()
+    assert ok("eval", f"x * {prefix}ones(4)", "x=2.0")["jacobian"]["x"]["value"] == [1.0] * 4  # a constant
