@@ -1106,8 +1106,15 @@ def free_names(text: str, known) -> list:
     from ..lang.parser import _syntax_tree
 
     tree = _syntax_tree(text)
+    fields = {id(t) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for item in c.body  # class State:
+              for t in (item.targets if isinstance(item, ast.Assign) else [getattr(item, "target", None)])}  # x: T
     assigned = {n.id for n in ast.walk(tree)  # a, b = ...; y += ...: every name a statement stores
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in fields}
+    for n in ast.walk(tree):  # from typing import NamedTuple, class State(NamedTuple), def f: bound, not free
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            assigned.update((a.asname or a.name).split(".")[0] for a in n.names)
+        elif isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            assigned.add(n.name)
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     roots = {m.split(".")[0] for m in MODULES}
     found = {}
