@@ -184,3 +184,11 @@ def test_a_shape_error_of_a_product_names_the_function_written(expression, bindi
     err = one_error("eval", expression, *bindings)
     assert err.startswith(f"jac: error (shape): {name}: shapes ") and "do not line up" in err
     assert one_error("eval", "A @ x", "A:3x4", "x:3").startswith("jac: error (shape): matmul: shapes (3, 4) and (3,)")
+
+
+def test_a_write_into_an_arrays_data_speaks_of_that_array_not_of_a_layer():
+    text = "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x * 2\ny.data.mul_(3)\n(y * y).sum()"
+    err = one_error("eval", text)
+    assert "y.data.mul_(...) changes y's values behind autograd's back" in err and "y.data.mul_(3)\n  ^" in err
+    err = one_error("eval", "import torch.nn as nn\nfc = nn.Linear(2, 1)\nfc.weight.data.fill_(1.0)\nfc(x).sum()", "x:2")
+    assert "writes into fc.weight.data in place" in err

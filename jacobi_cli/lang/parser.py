@@ -5994,6 +5994,11 @@ def _in_place_hint(node: ast.expr):
         return f"{owner}.{name}(w, ...) writes new values into w in place, which jac does not read: {_OWN_PARAMETERS}"
     if name.endswith("_") and not name.startswith("_") and isinstance(node.func.value, ast.Attribute) \
             and owner.split(".")[0] not in MODULES:  # fc.weight.data.fill_(1.0), fc.bias.zero_()
+        base = owner[:-len(".data")]
+        if owner.endswith(".data") and base.isidentifier():  # y.data.mul_(3): any array's values behind autograd
+            return (f"{owner}.{name}(...) changes {base}'s values behind autograd's back (its gradient stays that of "
+                    f"the old values), which jac does not read: compute the values meant as an array of their own "
+                    f"({base}_new = ...), or for a layer's parameter: {_OWN_PARAMETERS}")
         return f"{owner}.{name}(...) writes into {owner} in place, which jac does not read: {_OWN_PARAMETERS}"
     return None
 
