@@ -3699,6 +3699,8 @@ class _Lowering:
             return Items(items)  # (loss, {'h': h}), [x, (None,)], [params, grads]: a pytree (.trees)
         if items and all(isinstance(item, Static) and isinstance(item.value, str) for item in items):
             return Listed(items)  # ['W', 'b']: dict(zip(keys, values))'s keys (.trees)
+        if items and all(isinstance(item, distributions.Distribution) for item in items):
+            return Listed(items)  # [ExpTransform(), AffineTransform(0.0, 2.0)]: a TransformedDistribution's transforms
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
             if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
                 return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them
