@@ -3503,6 +3503,8 @@ def _transformed_distribution(b, args, kwargs, position):
     base, ts = a["base_distribution"], a["transforms"]
     if not isinstance(base, Distribution) or isinstance(base, Transform):
         raise JacValueError(f"torch.distributions.{cls} takes a distribution first", position)
+    if isinstance(ts, Tracer) and ts.shape == (0,):  # [], no transform: the base
+        ts = ()
     ts = (ts,) if isinstance(ts, Transform) else tuple(ts) if isinstance(ts, tuple) else None
     if ts is None or not all(isinstance(t, Transform) for t in ts):
         raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: transforms must be a Transform or a list of "
