@@ -3,8 +3,8 @@ only jac's API), so it runs on an older checkout for the "before" column. Run:
 PYTHONPATH=. /work/venv/bin/python benchmarks/dists35b_probe.py [V J R KL ...]
 
 V. Values: NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, GeneralizedPareto, Multinomial, LogisticNormal,
-   TransformedDistribution with Exp / Affine / Sigmoid / Tanh / Power / Softplus / Compose transforms and their
-   .inv, Binomial's entropy, Independent of the new classes: log_prob, cdf, icdf, entropy, mean, mode, variance,
+   OneHotCategoricalStraightThrough, TransformedDistribution with Exp / Affine / Sigmoid / Tanh / Power / Softplus /
+   Compose transforms and their .inv, Binomial's entropy, Independent of the new classes: log_prob, cdf, icdf, entropy, mean, mode, variance,
    stddev against PyTorch (validate_args its default), with scalar, vector and broadcast (2, 3) x (3,) parameters.
    Where PyTorch raises, jac must refuse (BOTH-REFUSE); where jac refuses and PyTorch answers: REFUSED.
 J. Jacobians of each differentiable result by every parameter and the value: jac's against
@@ -24,7 +24,7 @@ from jacobi_cli.tools import api
 warnings.simplefilter("ignore")
 HEAD = ("import torch\nfrom torch.distributions import NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, "
         "GeneralizedPareto, Multinomial, LogisticNormal, TransformedDistribution, Normal, Gamma, Binomial, "
-        "Independent, LogNormal, HalfNormal, Cauchy, kl_divergence\n"
+        "Independent, LogNormal, HalfNormal, OneHotCategoricalStraightThrough, OneHotCategorical, Cauchy, kl_divergence\n"
         "from torch.distributions.transforms import ExpTransform, AffineTransform, SigmoidTransform, TanhTransform, "
         "PowerTransform, SoftplusTransform, ComposeTransform\n")
 ALL = ("log_prob(x)", "cdf(x)", "icdf(p)", "entropy()", "mean", "mode", "variance", "stddev")
@@ -46,6 +46,7 @@ CASES = [
     ("Multinomial logits", "Multinomial(3, logits=m)", ALL, None, ("m",)),
     ("LogisticNormal", "LogisticNormal(m, s)", ALL, None, ("m", "s")),
     ("Binomial", "Binomial(5, probs=u)", ("entropy()",), None, ("u",)),
+    ("OneHotCategoricalStraightThrough", "OneHotCategoricalStraightThrough(logits=m)", ALL, None, ("m",)),
     ("Binomial logits", "Binomial(torch.tensor(4.0), logits=m)", ("entropy()",), None, ("m",)),
     ("TD exp", "TransformedDistribution(Normal(m, s), [ExpTransform()])", ALL, None, ("m", "s")),
     ("TD one exp", "TransformedDistribution(Normal(m, s), ExpTransform())", ALL, None, ("m", "s")),
@@ -68,10 +69,11 @@ CASES = [
     ("Independent TD", "Independent(TransformedDistribution(Normal(m, s), [TanhTransform()]), 1)", ALL, None,
      ("m", "s")),
 ]
-DISCRETE = ("NegativeBinomial", "Multinomial", "Binomial")
+DISCRETE = ("NegativeBinomial", "Multinomial", "Binomial", "OneHotCategorical")
 KL = [
     ("kl_divergence(InverseGamma(a, s), InverseGamma(c, d))", ("a", "s", "c", "d")),
     ("kl_divergence(HalfCauchy(s), HalfCauchy(c))", ("s", "c")),
+    ("kl_divergence(OneHotCategoricalStraightThrough(logits=m), OneHotCategorical(logits=a))", ("m", "a")),
     ("kl_divergence(LogisticNormal(m, s), LogisticNormal(a, c))", ("m", "s", "a", "c")),
     ("kl_divergence(TransformedDistribution(Normal(m, s), [ExpTransform(), AffineTransform(1.0, 2.0)]), "
      "TransformedDistribution(Normal(a, c), [ExpTransform(), AffineTransform(1.0, 2.0)]))", ("m", "s", "a", "c")),

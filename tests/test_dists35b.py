@@ -14,7 +14,7 @@ from test_dists33 import _central
 
 HEAD = ("import torch\nfrom torch.distributions import NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, "
         "GeneralizedPareto, Multinomial, LogisticNormal, TransformedDistribution, Normal, Gamma, Binomial, "
-        "Independent, LogNormal, HalfNormal, kl_divergence\n"
+        "Independent, LogNormal, HalfNormal, OneHotCategoricalStraightThrough, OneHotCategorical, kl_divergence\n"
         "from torch.distributions.transforms import ExpTransform, AffineTransform, SigmoidTransform, TanhTransform, "
         "PowerTransform, SoftplusTransform, ComposeTransform\n")
 V = {"a": np.array([1.5, 0.7, 2.5]), "c": np.array([2.0, 0.9, 3.1]), "m": np.array([0.5, -1.0, 0.3]),
@@ -50,6 +50,10 @@ CASES = [
     ("LogisticNormal(m2, s).log_prob(y)", {"m2": np.array([[0.5, -1.0, 0.3], [0.1, 0.2, -0.3]]),
                                           "y": np.array([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.4, 0.1]])}, ("m2", "s")),
     ("Binomial(5, probs=u).entropy()", {}, ("u",)),
+    ("OneHotCategoricalStraightThrough(logits=m).log_prob(k)", {"k": np.array([0.0, 1.0, 0.0])}, ("m",)),
+    ("OneHotCategoricalStraightThrough(probs=u).entropy() + OneHotCategoricalStraightThrough(probs=u).variance.sum()",
+     {}, ("u",)),
+    ("kl_divergence(OneHotCategoricalStraightThrough(logits=m), OneHotCategorical(logits=a))", {}, ("m", "a")),
     ("Binomial(torch.tensor([4.0, 4.0, 4.0]), logits=m).entropy()", {}, ("m",)),
     ("TransformedDistribution(Normal(m, s), [ExpTransform()]).log_prob(x)", {"x": POS}, ("m", "s", "x")),
     ("TransformedDistribution(Normal(m, s), ExpTransform()).icdf(p)", {}, ("m", "s", "p")),
@@ -169,6 +173,7 @@ REFUSED = [  # PyTorch raises at these values or for these methods: jac refuses
     ("TransformedDistribution(Normal(m, s), [ExpTransform()]).mean", {}, "NotImplementedError"),
     ("TransformedDistribution(Normal(m, s), [AffineTransform(0.0, 0.0)]).log_prob(x)", {}, "math.log"),
     ("TransformedDistribution(Normal(m, s), [ExpTransform()]).rsample()", {}, "its base Normal.s draw"),
+    ("OneHotCategoricalStraightThrough(logits=m).rsample()", {}, "probs - probs.detach"),
     ("Binomial(n, probs=u).entropy()", {"n": np.array([3.0, 3.0, 3.0])}, "constant"),
     ("Binomial(torch.tensor([3.0, 4.0, 3.0]), probs=u).entropy()", {}, "Inhomogeneous"),
     ("kl_divergence(TransformedDistribution(Normal(m, s), [SigmoidTransform()]), TransformedDistribution(Normal(a, "
@@ -185,7 +190,7 @@ def test_what_pytorch_refuses_is_refused(text, extra, words):
     values = {**V, "x": np.array([1.0, 2.0, 1.0]), **extra}
     with pytest.raises(JacError, match=words):
         api.evaluate(HEAD + text, values)
-    if words not in ("constant", "its base Normal.s draw") and pytest.importorskip("torch"):
+    if words not in ("constant", "its base Normal.s draw", "probs - probs.detach") and pytest.importorskip("torch"):
         with pytest.raises(Exception):  # noqa: B017, PT011 - PyTorch's own ValueError / NotImplementedError
             _torch_eval(text, values)
 

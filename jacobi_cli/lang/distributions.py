@@ -1196,6 +1196,10 @@ def rsample_message(d: Distribution, name: str) -> str:
     """Why ``d.rsample()`` / ``d.sample()`` is refused, and what to write instead for ``d``'s class."""
     cls = d.base[0].cls if d.cls == "Independent" else d.cls
     head = f"torch.distributions.{d.cls}.{name}(): "
+    if isinstance(d, StraightThrough) and name == "rsample":
+        return ("torch.distributions.OneHotCategoricalStraightThrough.rsample(): PyTorch draws the one-hot sample with "
+                "its own generator, whose numbers jac cannot match: with the draw s an input (a one-hot array) write "
+                "its straight-through estimator, s + (probs - probs.detach()), probs the distribution's")
     if cls == "TransformedDistribution" and name == "rsample":  # its base's draw through the transforms
         base = d.base[0] if d.cls == "TransformedDistribution" else d.base[0].base[0]
         inner = rsample_message(base, name).split(": ", 1)[1]
@@ -1973,6 +1977,19 @@ def _mixture(b, args, kwargs, position):
         raise JacValueError(f"torch.distributions.MixtureSameFamily: PyTorch raises: `mixture_distribution component` "
                             f"({km}) does not equal `component_distribution.batch_shape[-1]` ({kc})", position)
     return Distribution("MixtureSameFamily", {}, cdbs, comp.event, None, validate, base=(mix, comp))
+
+
+class StraightThrough(Distribution):
+    """torch.distributions.OneHotCategoricalStraightThrough: a OneHotCategorical (its methods, checks and KL pairs,
+    as PyTorch's subclass inherits them) whose rsample PyTorch writes as draw + (probs - probs.detach())."""
+
+
+@variant(TORCH, "OneHotCategoricalStraightThrough")
+def _one_hot_straight_through(b, args, kwargs, position):
+    """torch.distributions.OneHotCategoricalStraightThrough(probs=None, logits=None): OneHotCategorical's methods;
+    its rsample refused, saying the straight-through formula to write with the draw an input."""
+    d = _one_hot_categorical(b, args, kwargs, position)
+    return StraightThrough(d.cls, d.params, d.batch, d.event, d.zero, d.validate, base=d.base)
 
 
 _ONE = ("MultivariateNormal",)

@@ -105,9 +105,9 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                                 "MixtureSameFamily, OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, "
                                 "VonMises, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, "
                                 "NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, GeneralizedPareto, "
-                                "Multinomial, LogisticNormal, TransformedDistribution (with the element-wise "
-                                "transforms of torch.distributions.transforms), Independent and kl_divergence: write "
-                                "another's density)",
+                                "Multinomial, LogisticNormal, OneHotCategoricalStraightThrough, TransformedDistribution "
+                                "(with the element-wise transforms of torch.distributions.transforms), Independent and "
+                                "kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
                "ma": "", "stats": " (of its distributions jac reads {stats}: write another's density's formula "
                               "with {special}: gammaln, xlogy, log_ndtr)",
