@@ -4,8 +4,9 @@ PYTHONPATH=. /work/venv/bin/python benchmarks/dists35b_probe.py [V J R KL ...]
 
 V. Values: NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, GeneralizedPareto, Multinomial, LogisticNormal,
    OneHotCategoricalStraightThrough, TransformedDistribution with Exp / Affine / Sigmoid / Tanh / Power / Softplus /
-   Compose transforms and their .inv, Binomial's entropy, Independent of the new classes: log_prob, cdf, icdf, entropy, mean, mode, variance,
-   stddev against PyTorch (validate_args its default), with scalar, vector and broadcast (2, 3) x (3,) parameters.
+   Compose transforms and their .inv, Binomial's entropy, Independent of the new classes: log_prob, cdf, icdf,
+   entropy, mean, mode, variance, stddev against PyTorch (validate_args its default), with vector parameters (3,)
+   and a batch (2, 3) of them.
    Where PyTorch raises, jac must refuse (BOTH-REFUSE); where jac refuses and PyTorch answers: REFUSED.
 J. Jacobians of each differentiable result by every parameter and the value: jac's against
    torch.autograd.functional.jacobian (rtol 1e-8) and against central differences (rtol 1e-5).
@@ -24,7 +25,8 @@ from jacobi_cli.tools import api
 warnings.simplefilter("ignore")
 HEAD = ("import torch\nfrom torch.distributions import NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, "
         "GeneralizedPareto, Multinomial, LogisticNormal, TransformedDistribution, Normal, Gamma, Binomial, "
-        "Independent, LogNormal, HalfNormal, OneHotCategoricalStraightThrough, OneHotCategorical, Cauchy, kl_divergence\n"
+        "Independent, LogNormal, HalfNormal, OneHotCategoricalStraightThrough, OneHotCategorical, Cauchy, "
+        "kl_divergence\n"
         "from torch.distributions.transforms import ExpTransform, AffineTransform, SigmoidTransform, TanhTransform, "
         "PowerTransform, SoftplusTransform, ComposeTransform\n")
 ALL = ("log_prob(x)", "cdf(x)", "icdf(p)", "entropy()", "mean", "mode", "variance", "stddev")
@@ -205,7 +207,8 @@ def sweep(counts, refused, jacobians, shapes):
                 print("V WRONG", name, m, np.asarray(ours).ravel()[:6], theirs.ravel()[:6])
                 continue
             if jacobians and m not in ("mode",):
-                keys = list(wrt) + (["x"] if "(x)" in m and not name.startswith(DISCRETE + ("LogisticNormal",)) else []) + \
+                continuous = not name.startswith(DISCRETE + ("LogisticNormal",))
+                keys = list(wrt) + (["x"] if "(x)" in m and continuous else []) + \
                     (["p"] if "(p)" in m else [])
                 _jacobian(counts, name, text, values, keys)
 

@@ -3943,7 +3943,7 @@ def binomial_entropy(b, d: Distribution, position):
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
-TITLES = {TORCH: TORCH, TRANSFORMS: TRANSFORMS, **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats")
-                           for dist in STATS}}
+TITLES = {TORCH: TORCH, TRANSFORMS: TRANSFORMS,
+          **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats") for dist in STATS}}
 for _library in TITLES:
     LIBRARY_NAMES[_library] = frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == _library)
