@@ -321,7 +321,7 @@ def _independent(b, args, kwargs, position):
                                                "validate_args": None}, position)
     _validate(b, a, position)
     base = a["base_distribution"]
-    if not isinstance(base, Distribution):
+    if not isinstance(base, Distribution) or isinstance(base, Transform):
         raise JacValueError("torch.distributions.Independent takes a distribution first", position)
     k = static(b, a["reinterpreted_batch_ndims"], "reinterpreted_batch_ndims", position)
     if isinstance(k, float) and k.is_integer():
@@ -3579,6 +3579,8 @@ def _transformed_cdf(b, d: Distribution, x, position, inverse: bool):
         return value
     for t in reversed(ts):
         x = _t_call(b, t, x, position, inverse=True)
+    if d.validate and not base.validate:  # PyTorch checks the base's support whenever the transformed one validates
+        base = Distribution(base.cls, base.params, base.batch, base.event, base.zero, True, base.base)
     return _monotonize(b, ts, _cdf(b, base, x, position, False), position)
 
 
