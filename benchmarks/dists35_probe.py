@@ -265,7 +265,7 @@ def _torch_eval(text, values, x=None):
 def sweep_d(counts, refused):
     import torch
     import torch.distributions as dists
-    head = HEAD.format(", ".join(c for c in dists.__all__ if c[0].isupper() and "Transform" not in c))
+    head = HEAD.format(", ".join(c for c in dists.__all__ if c[0].isupper() and not c.endswith("Transform")))
     for cls, ctor in MAKE.items():
         torch.manual_seed(0)
         try:
@@ -314,7 +314,7 @@ def sweep_kl(counts, refused):
     shifted), against PyTorch."""
     import torch
     import torch.distributions as dists
-    head = HEAD.format(", ".join([c for c in dists.__all__ if c[0].isupper() and "Transform" not in c]
+    head = HEAD.format(", ".join([c for c in dists.__all__ if c[0].isupper() and not c.endswith("Transform")]
                                  + ["kl_divergence"]))
     second = {k: v * 0.8 + 0.3 if k != "m" else v[::-1].copy() for k, v in VALS.items()}
     values = {**VALS, **{k + "2": v for k, v in second.items()}}

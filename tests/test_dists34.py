@@ -125,7 +125,7 @@ REFUSED = [
     ("Weibull(s, c).log_prob(x)", {"s": S, "c": -C3, "x": X}, "expected parameter concentration"),
     ("Weibull(s, c).log_prob(x)", {"s": S, "c": C3, "x": X * 0.0}, "GreaterThan(lower_bound=0.0)) of the"),
     ("StudentT(df).cdf(x)", {"df": DF, "x": X}, "NotImplementedError"),
-    ("Binomial(10, probs=u).entropy()", {"u": U}, "enumerated support"),
+    ("Binomial(n, probs=u).entropy()", {"n": np.array([10.0, 10.0, 10.0]), "u": U}, "0..total_count is enumerated"),
     ("Chi2(df).icdf(x)", {"df": DF, "x": U}, "NotImplementedError"),
 ]
 

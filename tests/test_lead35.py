@@ -59,3 +59,29 @@ def test_a_name_of_the_library_that_jac_does_not_read_is_still_not_supported_wit
     message = _message("scipy.special.ellipj(x, x)")
     assert message.startswith("'scipy.special.ellipj' is not supported by jac (of scipy.special, jac reads")
     assert "did you mean" not in message
+
+
+@pytest.mark.parametrize("command", ["eval", "vjp", "jvp", "hessian", "derivative", "shape", "graph", "diff", "check"])
+@pytest.mark.parametrize("binding", ["x=2", "x:3", "x:3x4", "x=[1, 2]", "x = -1.5e3"])
+def test_a_binding_where_the_expression_goes_is_refused_saying_the_expression_comes_first(command, binding):
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    extra = ["--tangent", "y=1"] if command == "jvp" else []  # jvp asks for its tangent first
+    result = CliRunner().invoke(app, [command, binding, "y=1", "--json", *extra])
+    assert result.exit_code == 2, result.output
+    error = __import__("json").loads(result.stdout)["error"]
+    assert error["kind"] == "usage" and error["position"] is None
+    assert error["message"] == (f"no expression given: '{binding}' is a binding of x; the expression comes first, "
+                                f"then the bindings: jac {command} EXPR {binding}")
+
+
+@pytest.mark.parametrize("text", ["y = x ** 2", "y=x*2", "x == 2", "x=2; x * 3", "x"])
+def test_a_text_that_reads_a_name_or_goes_on_is_an_expression_as_before(text):
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    result = CliRunner().invoke(app, ["eval", text, "x=1", "--json"])
+    assert result.exit_code == 0, result.output

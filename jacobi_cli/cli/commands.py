@@ -18,13 +18,27 @@ from ..errors import JacError, JacIOError, JacLimitError, JacUsageError, JacValu
 MAX_EXPRESSION_FILE = 10 * 2**20
 
 
-def read_expression(expr: str) -> str:
+def read_expression(expr: str, command: str = "eval") -> str:
     """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input). An expression indented
     as a whole (``jac eval "  x + 1"``, the lines of a quoted block in a script) is read as the
     parser reads it (``lang.parser.Source``: its common indent removed, as Python's ``eval`` and
     ``textwrap.dedent`` do, instead of "unexpected indent"), so the report holds it as given
-    and an error's column counts in what the user typed."""
+    and an error's column counts in what the user typed. A binding given where the expression goes
+    (``jac eval x=2``, ``jac eval x:3``: the expression forgotten) is refused saying so."""
+    _not_a_binding(expr, command)
     return _read_expression(expr)
+
+
+def _not_a_binding(expr: str, command: str) -> None:
+    """Refuse an EXPR that is a binding: ``x:3`` (an annotated assignment, never a text jac reads) or ``x=2`` /
+    ``x=[1, 2]`` (an assignment of numbers, whose report would be that constant with nothing to differentiate;
+    ``y = x ** 2``, which reads a name, is a text as before)."""
+    import re
+
+    found = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*(?::\s*[\w,() ]+|=(?!=)[-+0-9.eE\[\](),\s]+)", expr)
+    if found and not re.fullmatch(r"\s*\w+\s*=\s*", expr):
+        raise JacUsageError(f"no expression given: '{expr.strip()}' is a binding of {found[1]}; the expression comes "
+                            f"first, then the bindings: jac {command} EXPR {expr.strip()}")
 
 
 def _read_expression(expr: str) -> str:
@@ -209,7 +223,7 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
                                 "write the DOT to a file with --out FILE.dot")
         if max_nodes < 1:
             raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
-        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v, max_memory,
+        report = graph_report(read_expression(expr, "graph"), bindings or [], wrt, dtype, seed, backward, v, max_memory,
                               batch)
         if out:
             from ..lang.fileio import write_bytes

@@ -321,7 +321,7 @@ def _independent(b, args, kwargs, position):
                                                "validate_args": None}, position)
     _validate(b, a, position)
     base = a["base_distribution"]
-    if not isinstance(base, Distribution):
+    if not isinstance(base, Distribution) or isinstance(base, Transform):
         raise JacValueError("torch.distributions.Independent takes a distribution first", position)
     k = static(b, a["reinterpreted_batch_ndims"], "reinterpreted_batch_ndims", position)
     if isinstance(k, float) and k.is_integer():
@@ -541,6 +541,8 @@ def _log_prob(b, d: Distribution, x, position):
         return log_prob34b(b, d, x, position)
     elif d.cls in MORE_C:
         return relaxed_or_cb(b, d, "log_prob", x, position)
+    elif d.cls in MORE_D:
+        return log_prob35b(b, d, x, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.log_prob is not read by jac", position)
     out = out if zero is None else b.apply("sub", out, zero, position=position)
@@ -610,6 +612,8 @@ def _entropy(b, d: Distribution, position):
         return entropy34b(b, d, position)
     elif d.cls in MORE_C:
         return relaxed_or_cb(b, d, "entropy", None, position)
+    elif d.cls in MORE_D:
+        return entropy35b(b, d, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.entropy is not read by jac", position)
     return _checked(b, d, out, position)
@@ -623,6 +627,8 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
         return cdf34b(b, d, x, position, inverse)
     if d.cls in MORE_C:
         return relaxed_or_cb(b, d, name, x, position)
+    if d.cls in MORE_D:
+        return cdf35b(b, d, x, position, inverse)
     if d.cls in ("Exponential", "Uniform"):
         out = _simple_cdf(b, d, x, position, inverse)
         if d.validate and not inverse:
@@ -695,6 +701,8 @@ def mode(b, d: Distribution, position):
     cls = d.cls
     if cls == "Independent":
         return mode(b, d.base[0], position)
+    if cls in MORE_D:
+        return mode35b(b, d, position)
     if cls not in MODE_READ:
         raise JacValueError(f"torch.distributions.{cls}.mode is not read by jac (jac reads the mode of "
                             f"{', '.join(MODE_READ)})", position)
@@ -756,6 +764,8 @@ def _moment(b, d: Distribution, name: str, position):
         return moment34b(b, d, name, position)
     elif d.cls in MORE_C:
         return relaxed_or_cb(b, d, name, None, position)
+    elif d.cls in MORE_D:
+        return moment35b(b, d, name, position)
     elif d.cls == "Categorical":  # PyTorch: nan-filled of the batch shape
         out = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
     else:
@@ -769,6 +779,8 @@ PROPERTIES = ("mean", "variance", "stddev")
 
 def method(b, d: Distribution, name: str, args: list, kwargs: dict, position):
     """``d.NAME(...)`` of a distribution of the text (the parser's ``lowered_call``)."""
+    if isinstance(d, Transform):
+        return transform_method(b, d, name, args, kwargs, position)
     fname = f"{d.cls}.{name}"
     if name in ("rsample", "sample"):
         raise JacValueError(rsample_message(d, name), position)
@@ -785,6 +797,8 @@ def method(b, d: Distribution, name: str, args: list, kwargs: dict, position):
 
 def attribute(b, d: Distribution, name: str, position):
     """``d.mean`` / ``d.variance`` / ``d.stddev`` and the parameters PyTorch holds (``d.loc``, ``d.probs``)."""
+    if isinstance(d, Transform):
+        return transform_attribute(b, d, name, position)
     if name in PROPERTIES:
         return _moment(b, d, name, position)
     if name == "mode":
@@ -1182,6 +1196,15 @@ def rsample_message(d: Distribution, name: str) -> str:
     """Why ``d.rsample()`` / ``d.sample()`` is refused, and what to write instead for ``d``'s class."""
     cls = d.base[0].cls if d.cls == "Independent" else d.cls
     head = f"torch.distributions.{d.cls}.{name}(): "
+    if isinstance(d, StraightThrough) and name == "rsample":
+        return ("torch.distributions.OneHotCategoricalStraightThrough.rsample(): PyTorch draws the one-hot sample with "
+                "its own generator, whose numbers jac cannot match: with the draw s an input (a one-hot array) write "
+                "its straight-through estimator, s + (probs - probs.detach()), probs the distribution's")
+    if cls == "TransformedDistribution" and name == "rsample":  # its base's draw through the transforms
+        base = d.base[0] if d.cls == "TransformedDistribution" else d.base[0].base[0]
+        inner = rsample_message(base, name).split(": ", 1)[1]
+        return (head + f"it is its base {base.cls}'s draw through the transforms, applied as written; {inner} "
+                "(then the transforms, as functions of it)")
     if name == "sample":
         return (head + "PyTorch draws with its own generator, whose numbers jac cannot match, and a sample has no "
                 "derivative (it is drawn without grad): bind the draw as an input")
@@ -1471,10 +1494,8 @@ def entropy34(b, d: Distribution, position):
         out = op("sub", out, fn("sum", op("mul", op("sub", c, 1.0), fn("digamma", c)), -1))
     elif cls == "Geometric":
         out = op("div", fn("binary_cross_entropy_with_logits", d.logits, d.probs, reduction="none"), d.probs)
-    else:
-        raise JacValueError("torch.distributions.Binomial.entropy (a sum over the enumerated support 0..total_count) "
-                            "is not read by jac: write the sum of -exp(lp) * lp over k = 0..n with lp = "
-                            "log_prob(k)", position)
+    else:  # Binomial (session 35b)
+        out = binomial_entropy(b, d, position)
     return _checked(b, d, out, position)
 
 
@@ -1958,6 +1979,19 @@ def _mixture(b, args, kwargs, position):
     return Distribution("MixtureSameFamily", {}, cdbs, comp.event, None, validate, base=(mix, comp))
 
 
+class StraightThrough(Distribution):
+    """torch.distributions.OneHotCategoricalStraightThrough: a OneHotCategorical (its methods, checks and KL pairs,
+    as PyTorch's subclass inherits them) whose rsample PyTorch writes as draw + (probs - probs.detach())."""
+
+
+@variant(TORCH, "OneHotCategoricalStraightThrough")
+def _one_hot_straight_through(b, args, kwargs, position):
+    """torch.distributions.OneHotCategoricalStraightThrough(probs=None, logits=None): OneHotCategorical's methods;
+    its rsample refused, saying the straight-through formula to write with the draw an input."""
+    d = _one_hot_categorical(b, args, kwargs, position)
+    return StraightThrough(d.cls, d.params, d.batch, d.event, d.zero, d.validate, base=d.base)
+
+
 _ONE = ("MultivariateNormal",)
 _MVN_HINT = (": give it K components, MultivariateNormal(loc of shape (K, n), covariance_matrix of shape (K, n, "
              "n)), or for diagonal covariances Independent(Normal(loc, scale), 1) with loc, scale of shape (K, n)")
@@ -2389,6 +2423,8 @@ KL_READ = ("Normal, Categorical, MultivariateNormal, Exponential, Gamma (Chi2), 
 
 def kl34b(b, p: Distribution, q: Distribution, position):
     pc, qc = ("Gamma" if d.cls == "Chi2" else d.cls for d in (p, q))
+    if pc in _TD_NEW or qc in _TD_NEW:
+        return _kl_transformed(b, p, q, position)
     if pc == qc and pc in ("Gamma",) + _KL_PAIRS:
         return _simple_kl(b, p, q, position)
     if (pc, qc) in _KL_INFINITE:
@@ -3150,8 +3186,766 @@ def _jax_poisson_entropy(b, args, kwargs, position):
 variant("jax.scipy.stats.poisson", "entropy")(_jax_poisson_entropy)
 
 
+# --- session 35b: NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, GeneralizedPareto, Multinomial,
+# LogisticNormal, TransformedDistribution with the element-wise transforms of torch.distributions.transforms, and the
+# KL pair PyTorch registers for TransformedDistributions (equal transforms: the bases' divergence). `MORE_D`,
+# dispatched from `_log_prob` / `_entropy` / `_cdf` / `_moment` / `mode`; each method as the class writes it, the
+# methods it lacks refused as PyTorch raises NotImplementedError.
+
+MORE_D = ("NegativeBinomial", "HalfCauchy", "InverseGamma", "FisherSnedecor", "GeneralizedPareto", "Multinomial",
+          "LogisticNormal", "TransformedDistribution")
+TRANSFORMS = "torch.distributions.transforms"
+MODULES.add(TRANSFORMS)
+LIBRARIES[TRANSFORMS] = TRANSFORMS
+for _cls, _spec in (("HalfCauchy", (("scale", REQUIRED, _POSITIVE),)),
+                    ("InverseGamma", (("concentration", REQUIRED, _POSITIVE), ("rate", REQUIRED, _POSITIVE))),
+                    ("GeneralizedPareto", (("loc", REQUIRED, _REAL), ("scale", REQUIRED, _POSITIVE),
+                                           ("concentration", REQUIRED, _REAL)))):
+    variant(TORCH, _cls)(_maker(_cls, _spec))
+REPARAMETERISED.update({
+    "HalfCauchy": "abs(scale * tan(pi * (u - 0.5))) with u uniform on (0, 1)",
+    "GeneralizedPareto": "its icdf(u) with u uniform on [0, 1)",
+    "LogisticNormal": "the stick-breaking of loc + scale * eps with eps a standard normal draw",
+})
+IMPLICIT.update({
+    "InverseGamma": "rate / g with g a Gamma(concentration, 1) draw, the concentration a constant",
+    "FisherSnedecor": "(g1 / df1) / (g2 / df2) with g1, g2 Chi2(df1), Chi2(df2) draws, df1 and df2 constants",
+})
+
+
+def _given(b, value, cls: str, position):
+    return tensor(b, b.lift(value) if not isinstance(value, Tracer) else value, cls, position)
+
+
+@variant(TORCH, "NegativeBinomial")
+def _negative_binomial(b, args, kwargs, position):
+    """torch.distributions.NegativeBinomial(total_count, probs=None, logits=None): total_count >= 0 broadcast with
+    probs in [0, 1) or logits; log_prob by logsigmoid, as PyTorch."""
+    cls = "NegativeBinomial"
+    a = arguments(cls, args, kwargs, {"total_count": REQUIRED, "probs": None, "logits": None, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    probs, logits, which = _binary_logits(b, a, cls, position, validate)
+    n, param = _broadcast_all(b, [_given(b, a["total_count"], cls, position), probs if which == "probs" else logits],
+                              f"torch.distributions.{cls}", position)
+    op, _ = _ops(b, position)
+    checks = []
+    if validate:
+        checks.append(_check(b, _not(b, op("ge", n, 0.0), position),
+                             _param_message(cls, "total_count", _NONNEGATIVE), position))
+        if which == "probs":
+            inside = op("mul", op("ge", param, 0.0), op("lt", param, 1.0))
+            checks.append(_check(b, _not(b, inside, position), _param_message(
+                cls, "probs", "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)"), position))
+        else:
+            checks.append(_check(b, op("ne", param, param), _param_message(cls, "logits", _REAL), position))
+    if which == "probs":
+        probs, logits = param, _from_probs(b, param, position)
+    else:
+        logits, probs = param, op("sigmoid", param)
+    return Distribution(cls, {"total_count": n, "probs": probs, "logits": logits}, n.shape, (),
+                        _both(b, checks, position), validate)
+
+
+@variant(TORCH, "FisherSnedecor")
+def _fisher_snedecor(b, args, kwargs, position):
+    """torch.distributions.FisherSnedecor(df1, df2): its two Gammas made with PyTorch's default checks (so df1, df2 >
+    0 are checked whatever validate_args says, in Gamma's words), then its own."""
+    cls = "FisherSnedecor"
+    a = arguments(cls, args, kwargs, {"df1": REQUIRED, "df2": REQUIRED, "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    df1, df2 = _broadcast_all(b, [_given(b, a[k], cls, position) for k in ("df1", "df2")],
+                              f"torch.distributions.{cls}", position)
+    op, _ = _ops(b, position)
+    checks = [_check(b, _not(b, op("gt", v, 0.0), position), _param_message("Gamma", "concentration", _POSITIVE)
+                     + f" (the Gamma that FisherSnedecor makes of {k})", position) for k, v in (("df1", df1),
+                                                                                              ("df2", df2))]
+    return Distribution(cls, {"df1": df1, "df2": df2}, df1.shape, (), _both(b, checks, position), validate)
+
+
+@variant(TORCH, "Multinomial")
+def _multinomial(b, args, kwargs, position):
+    """torch.distributions.Multinomial(total_count=1, probs=None, logits=None): total_count a Python int (PyTorch
+    raises NotImplementedError otherwise), its Categorical and Binomial made with the default checks."""
+    cls = "Multinomial"
+    a = arguments(cls, args, kwargs, {"total_count": 1, "probs": None, "logits": None, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    n = a["total_count"]
+    n = n if isinstance(n, int) else b.pyints.get(n.id) if isinstance(n, Tracer) else None
+    if type(n) is not int:
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises NotImplementedError: inhomogeneous "
+                            f"total_count is not supported (total_count must be a Python int)", position)
+    cat = _categorical(b, [], {k: a[k] for k in ("probs", "logits") if a[k] is not None}, position)
+    return Distribution(cls, {"total_count": n, **cat.params}, cat.batch, (cat.logits.shape[-1],), cat.zero,
+                        validate, base=cat)
+
+
+@variant(TORCH, "LogisticNormal")
+def _logistic_normal(b, args, kwargs, position):
+    """torch.distributions.LogisticNormal(loc, scale): Normal(loc, scale) (batch (1,) if it has none) reinterpreted
+    as one event by Independent, through StickBreakingTransform: the event one longer than loc's last axis."""
+    cls = "LogisticNormal"
+    a = arguments(cls, args, kwargs, {"loc": REQUIRED, "scale": REQUIRED, "validate_args": None}, position)
+    validate_given = a["validate_args"]
+    normal = _normal_like("Normal", {})(b, [a["loc"], a["scale"]], {"validate_args": validate_given}, position)
+    validate = normal.validate
+    if not normal.batch:
+        loc, scale = (_fn(b, "broadcast_to", v, (1,), position=position) for v in (normal.loc, normal.scale))
+        normal = Distribution("Normal", {"loc": loc, "scale": scale}, (1,), (), normal.zero, validate)
+    base = Distribution("Independent", {}, normal.batch[:-1], normal.batch[-1:], None, validate, base=(normal, 1))
+    k = normal.batch[-1]
+    return Distribution(cls, {"loc": normal.loc, "scale": normal.scale}, normal.batch[:-1], (k + 1,), normal.zero,
+                        validate, base=base)
+
+
+# --- transforms: the element-wise ones of torch.distributions.transforms, composed and inverted ------------------
+
+class Transform(Distribution):
+    """A transform of ``torch.distributions.transforms`` the text holds (held by the parser as a distribution is):
+    ``kind`` one of ``_TRANSFORM_KINDS``' values or ``"compose"`` (its ``parts``), ``inverted`` for ``.inv``;
+    ``params`` its loc, scale or exponent, a Python float where the text gives a number (PyTorch's sign is then an
+    int) or a tracer."""
+
+    def __init__(self, cls: str, kind: str, params: dict, parts: tuple = (), inverted: bool = False):
+        super().__init__(cls, params, (), ())
+        self.kind, self.parts, self.inverted = kind, parts, inverted
+
+    def __repr__(self) -> str:
+        return f"{self.cls}{'.inv' if self.inverted else ''}"
+
+
+_TRANSFORM_KINDS = {"ExpTransform": "exp", "SigmoidTransform": "sigmoid", "TanhTransform": "tanh",
+                    "AbsTransform": "abs", "SoftplusTransform": "softplus", "AffineTransform": "affine",
+                    "PowerTransform": "power", "ComposeTransform": "compose"}
+# each kind's domain and codomain, PyTorch's constraint (the TransformedDistribution's support is its last codomain)
+_DOMAINS = {"exp": (_REAL, _POSITIVE), "sigmoid": (_REAL, _UNIT), "tanh": (_REAL, "Interval(lower_bound=-1.0, "
+            "upper_bound=1.0)"), "abs": (_REAL, _POSITIVE), "softplus": (_REAL, _POSITIVE), "affine": (_REAL, _REAL),
+            "power": (_POSITIVE, _POSITIVE)}
+TRANSFORMS_READ = tuple(_TRANSFORM_KINDS)
+
+
+def _number_or_tracer(b, v, what: str, position):
+    """A 0-d constant as a Python float (PyTorch's Number: its sign an int), any other value as a tracer."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    t = _given(b, v, what, position)
+    node = b.nodes[t.id]
+    return float(node.value) if node.op == "const" and not t.ndim else t
+
+
+def _transform_maker(cls: str):
+    kind = _TRANSFORM_KINDS[cls]
+    spec = {"affine": {"loc": REQUIRED, "scale": REQUIRED, "event_dim": 0, "cache_size": 0},
+            "power": {"exponent": REQUIRED, "cache_size": 0}, "compose": {"parts": REQUIRED, "cache_size": 0}}.get(
+        kind, {"cache_size": 0})
+
+    def make(b, args, kwargs, position):
+        a = arguments(cls, args, kwargs, dict(spec), position)
+        a.pop("cache_size")
+        if kind == "compose":
+            parts = a["parts"]
+            parts = tuple(parts) if isinstance(parts, tuple) else (parts,) if isinstance(parts, Transform) else None
+            if parts is None or not all(isinstance(p, Transform) for p in parts):
+                raise JacValueError("torch.distributions.transforms.ComposeTransform takes a list of transforms",
+                                    position)
+            return Transform(cls, kind, {}, parts)
+        if kind == "affine":
+            if static(b, a.pop("event_dim"), "event_dim", position) not in (0, None):
+                raise JacValueError("torch.distributions.transforms.AffineTransform: jac reads event_dim=0 (an "
+                                    "element-wise affine map)", position)
+            return Transform(cls, kind, {k: _number_or_tracer(b, a[k], cls, position) for k in ("loc", "scale")})
+        if kind == "power":  # PyTorch broadcasts the exponent to a tensor: its sign a tensor
+            return Transform(cls, kind, {"exponent": _given(b, a["exponent"], cls, position)})
+        return Transform(cls, kind, {})
+    make.__doc__ = (f"torch.distributions.transforms.{cls}: its call, inverse and log_abs_det_jacobian as PyTorch "
+                    f"writes them, for TransformedDistribution")
+    return make
+
+
+for _cls in _TRANSFORM_KINDS:
+    for _library in (TORCH, TRANSFORMS):
+        variant(_library, _cls)(_transform_maker(_cls))
+
+
+def inverted(t: Transform) -> Transform:
+    """``t.inv``: a compose's is the compose of its parts' inverses in reverse order, as PyTorch's."""
+    if t.kind == "compose":
+        return Transform(t.cls, "compose", {}, tuple(inverted(p) for p in reversed(t.parts)))
+    return Transform(t.cls, t.kind, t.params, (), not t.inverted)
+
+
+def _t_call(b, t: Transform, x, position, inverse: bool = False):
+    """``t(x)`` (``inverse``: ``t.inv(x)``)."""
+    op, fn = _ops(b, position)
+    if t.kind == "compose":
+        for p in (reversed(t.parts) if inverse else t.parts):
+            x = _t_call(b, p, x, position, inverse)
+        return x
+    kind, backward = t.kind, inverse != t.inverted
+    finfo = np.finfo(b.dtype)
+    if kind == "exp":
+        return op("log" if backward else "exp", x)
+    if kind == "affine":
+        return op("div", op("sub", x, t.loc), t.scale) if backward else op("add", t.loc, op("mul", t.scale, x))
+    if kind == "power":
+        return op("pow", x, op("div", 1.0, t.exponent) if backward else t.exponent)
+    if kind == "sigmoid":
+        if backward:
+            y = fn("clamp", x, float(finfo.tiny), float(1.0 - finfo.eps))
+            return op("sub", op("log", y), op("log1p", op("neg", y)))
+        return fn("clamp", op("sigmoid", x), float(finfo.tiny), float(1.0 - finfo.eps))
+    if kind == "tanh":
+        return fn("atanh", x) if backward else op("tanh", x)
+    if kind == "softplus":  # (-y).expm1().neg().log() + y
+        return op("add", op("log", op("neg", op("expm1", op("neg", x)))), x) if backward else _softplus(b, x, position)
+    if backward:  # abs: AbsTransform's _inverse is the identity
+        return x
+    return fn("abs", x)
+
+
+def _softplus(b, x, position):
+    return _fn(b, "softplus", x, position=position, library="torch")
+
+
+def _t_ladj(b, t: Transform, x, y, position):
+    """``t.log_abs_det_jacobian(x, y)``; an inverse's is minus its transform's at (y, x)."""
+    op, fn = _ops(b, position)
+    if t.kind == "compose":
+        if not t.parts:
+            return op("mul", x, 0.0)
+        xs = [x]
+        for p in t.parts[:-1]:
+            xs.append(_t_call(b, p, xs[-1], position))
+        xs.append(y)
+        out = None
+        for p, a, c in zip(t.parts, xs[:-1], xs[1:]):
+            term = _t_ladj(b, p, a, c, position)
+            out = term if out is None else op("add", out, term)
+        return out
+    if t.inverted:
+        return op("neg", _t_ladj(b, inverted(t), y, x, position))
+    kind = t.kind
+    if kind == "exp":
+        return x
+    if kind == "affine":
+        scale = t.scale
+        if isinstance(scale, float):  # torch.full_like(x, math.log(abs(scale))): Python's log raises at 0
+            if scale == 0:
+                raise JacValueError("AffineTransform.log_abs_det_jacobian: PyTorch raises (math.log(abs(scale)) of "
+                                    "the number 0: a math domain error)", position)
+            return _fn(b, "full_like", x, math.log(abs(scale)), position=position)
+        out = op("log", fn("abs", scale))
+        return _expanded_to(b, out, broadcast(out.shape, x.shape), position)
+    if kind == "power":
+        return op("log", fn("abs", op("div", op("mul", t.exponent, y), x)))
+    if kind == "sigmoid":
+        return op("sub", op("neg", _softplus(b, op("neg", x), position)), _softplus(b, x, position))
+    if kind == "tanh":  # 2 (log 2 - x - softplus(-2x))
+        return op("mul", 2.0, op("sub", op("sub", math.log(2.0), x), _softplus(b, op("mul", -2.0, x), position)))
+    if kind == "softplus":
+        return op("neg", _softplus(b, op("neg", x), position))
+    raise JacValueError("torch.distributions.transforms.AbsTransform.log_abs_det_jacobian: PyTorch raises "
+                        "NotImplementedError (AbsTransform is not bijective)", position)
+
+
+def _t_sign(b, t: Transform, position):
+    """PyTorch's ``t.sign``: an int, or a tensor where the scale or exponent is one."""
+    if t.kind == "compose":
+        sign = 1
+        for p in t.parts:
+            s = _t_sign(b, p, position)
+            sign = b.apply("mul", sign, s, position=position) if isinstance(s, Tracer) or isinstance(sign, Tracer) \
+                else sign * s
+        return sign
+    if t.kind == "abs":
+        raise JacValueError("torch.distributions.transforms.AbsTransform.sign: PyTorch raises NotImplementedError",
+                            position)
+    s = t.scale if t.kind == "affine" else t.exponent if t.kind == "power" else 1
+    if isinstance(s, Tracer):
+        return b.apply("sign", s, position=position)
+    return 1 if s > 0 else -1 if s < 0 else 0
+
+
+def _t_codomain(t: Transform) -> str:
+    if t.kind == "compose":
+        return _t_codomain(t.parts[-1]) if t.parts else _REAL
+    return _DOMAINS[t.kind][0 if t.inverted else 1]
+
+
+def _t_outside(b, constraint: str, x, position):
+    """The mask of values outside a transform's codomain (NaN outside)."""
+    op, _ = _ops(b, position)
+    if constraint == _REAL:
+        return op("ne", x, x)
+    if constraint == _POSITIVE:
+        return _not(b, op("gt", x, 0.0), position)
+    low = 0.0 if constraint == _UNIT else -1.0
+    return _not(b, op("mul", op("ge", x, low), op("le", x, 1.0)), position)
+
+
+def transform_attribute(b, t: Transform, name: str, position):
+    if name == "inv":
+        return inverted(t)
+    if name == "sign":
+        s = _t_sign(b, t, position)
+        return s if isinstance(s, Tracer) else b.const(np.asarray(float(s), dtype=b.dtype), position)
+    if name in t.params:
+        v = t.params[name]
+        return v if isinstance(v, Tracer) else b.const(np.asarray(v, dtype=b.dtype), position)
+    raise JacValueError(f"torch.distributions.transforms.{t.cls} has no attribute '{name}' jac reads (jac reads inv, "
+                        f"sign{''.join(', ' + k for k in t.params)})", position)
+
+
+def transform_method(b, t: Transform, name: str, args: list, kwargs: dict, position):
+    """``t.log_abs_det_jacobian(x, y)``; ``t(x)`` is not read (a TransformedDistribution's transforms are)."""
+    fname = f"{t.cls}.{name}"
+    if name == "log_abs_det_jacobian":
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        return _t_ladj(b, t, tensor(b, a["x"], fname, position), tensor(b, a["y"], fname, position), position)
+    raise JacValueError(f"torch.distributions.transforms.{t.cls} has no method '.{name}()' jac reads (jac reads "
+                        f"log_abs_det_jacobian, and the attributes inv and sign; a transform's call: write the "
+                        f"function itself)", position)
+
+
+@variant(TORCH, "TransformedDistribution")
+def _transformed_distribution(b, args, kwargs, position):
+    """torch.distributions.TransformedDistribution(base_distribution, transforms): the element-wise transforms of
+    torch.distributions.transforms (Exp, Affine, Sigmoid, Tanh, Power, Softplus, Abs, Compose, their ``.inv``);
+    log_prob, cdf and icdf through them as PyTorch."""
+    cls = "TransformedDistribution"
+    a = arguments(cls, args, kwargs, {"base_distribution": REQUIRED, "transforms": REQUIRED, "validate_args": None},
+                  position)
+    validate = _validate(b, a, position)
+    base, ts = a["base_distribution"], a["transforms"]
+    if not isinstance(base, Distribution) or isinstance(base, Transform):
+        raise JacValueError(f"torch.distributions.{cls} takes a distribution first", position)
+    if isinstance(ts, Tracer) and ts.shape == (0,):  # [], no transform: the base
+        ts = ()
+    ts = (ts,) if isinstance(ts, Transform) else tuple(ts) if isinstance(ts, tuple) else None
+    if ts is None or not all(isinstance(t, Transform) for t in ts):
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: transforms must be a Transform or a list of "
+                            f"Transforms", position)
+    shape = base.batch + base.event
+    for t in _flat(ts):  # forward_shape: the base expanded by the transforms' parameters
+        for v in t.params.values():
+            if isinstance(v, Tracer):
+                shape = broadcast(shape, v.shape)
+    cut = len(shape) - len(base.event)
+    return Distribution(cls, {}, shape[:cut], shape[cut:], None, validate, base=(base, ts))
+
+
+def _flat(ts):
+    for t in ts:
+        if t.kind == "compose":
+            yield from _flat(t.parts)
+        else:
+            yield t
+
+
+def _transformed_log_prob(b, d: Distribution, x, position):
+    op, fn = _ops(b, position)
+    base, ts = d.base
+    zero = None
+    if d.validate and ts:
+        support = _t_codomain(ts[-1])
+        zero = _check(b, _t_outside(b, support, x, position), _support_message(d.cls, support), position)
+    k = len(d.event)
+    out, y = 0.0, x
+    for t in reversed(ts):
+        inner = _t_call(b, t, y, position, inverse=True)
+        ladj = _t_ladj(b, t, inner, y, position)
+        out = op("sub", out, fn("sum", ladj, tuple(range(-k, 0))) if k else ladj)
+        y = inner
+    lp = _log_prob(b, base, y, position)
+    out = op("add", out, lp) if ts else lp
+    return out if zero is None else op("sub", out, zero)
+
+
+def _monotonize(b, ts, value, position):
+    sign = _t_sign(b, Transform("ComposeTransform", "compose", {}, tuple(ts)), position)
+    if not isinstance(sign, Tracer) and sign == 1:
+        return value
+    op, _ = _ops(b, position)
+    return op("add", op("mul", sign, op("sub", value, 0.5)), 0.5)
+
+
+def _transformed_cdf(b, d: Distribution, x, position, inverse: bool):
+    base, ts = d.base
+    if inverse:
+        value = _cdf(b, base, _monotonize(b, ts, x, position), position, True)
+        for t in ts:
+            value = _t_call(b, t, value, position)
+        return value
+    for t in reversed(ts):
+        x = _t_call(b, t, x, position, inverse=True)
+    if d.validate and not base.validate:  # PyTorch checks the base's support whenever the transformed one validates
+        base = Distribution(base.cls, base.params, base.batch, base.event, base.zero, True, base.base)
+    return _monotonize(b, ts, _cdf(b, base, x, position, False), position)
+
+
+# --- their methods ------------------------------------------------------------------------------------------------
+
+def _cauchy_base(b, d: Distribution, position):
+    """HalfCauchy's base, Cauchy(0, scale) (unchecked, as PyTorch makes it)."""
+    op, _ = _ops(b, position)
+    return Distribution("Cauchy", {"loc": op("mul", d.scale, 0.0), "scale": d.scale}, d.batch, (), None, False)
+
+
+def _gamma_base(d: Distribution):
+    return Distribution("Gamma", {"concentration": d.concentration, "rate": d.rate}, d.batch, (), None, d.validate)
+
+
+def _stick_breaking_inverse(b, y, position):
+    """StickBreakingTransform._inverse: log(y[:-1]) - log(clamp(1 - cumsum(y[:-1]), tiny)) + log(offset)."""
+    op, fn = _ops(b, position)
+    k = y.shape[-1] - 1
+    crop = fn("narrow", y, -1, 0, k)
+    offset = b.const(np.arange(k, 0, -1, dtype=b.dtype), position)
+    sf = fn("clamp", op("sub", 1.0, fn("cumsum", crop, -1)), float(np.finfo(b.dtype).tiny))
+    return op("add", op("sub", op("log", crop), op("log", sf)), op("log", offset)), crop
+
+
+def log_prob35b(b, d: Distribution, x, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "TransformedDistribution":
+        return _transformed_log_prob(b, d, x, position)
+    zero = None
+    if cls == "LogisticNormal":
+        k1 = d.event[0]
+        if not x.ndim or x.shape[-1] != k1:
+            raise JacValueError(f"LogisticNormal.log_prob: PyTorch raises: the value's last axis must be the "
+                                f"event's, {k1}; got shape {fmt(x.shape)}", position)
+        if d.validate:
+            mask, _ = _outside34(b, Distribution("Dirichlet", {}, (), ()), x, position)
+            zero = _check(b, mask, _support_message(cls, "Simplex()"), position)
+        inner, crop = _stick_breaking_inverse(b, x, position)
+        offset = b.const(np.log(np.arange(k1 - 1, 0, -1, dtype=b.dtype)), position)
+        shifted = op("sub", inner, offset)  # log_abs_det_jacobian(x, y): (-x + logsigmoid(x) + log y[:-1]).sum(-1)
+        ladj = fn("sum", op("add", op("add", op("neg", shifted), fn("logsigmoid", shifted)), op("log", crop)), -1)
+        out = op("add", op("sub", 0.0, ladj), _log_prob(b, d.base, inner, position))
+        return out if zero is None else op("sub", out, zero)
+    if cls == "Multinomial":
+        k = d.event[0]
+        if not x.ndim or x.shape[-1] != k:
+            raise JacValueError(f"Multinomial.log_prob: PyTorch raises: the value's last axis must be the event's, "
+                                f"{k}; got shape {fmt(x.shape)}", position)
+        if d.validate:  # PyTorch's multinomial(n): every count >= 0 and their sum <= n
+            bad = op("add", fn("sum", _not(b, op("ge", x, 0.0), position), -1),
+                     _not(b, op("le", fn("sum", x, -1), float(d.total_count)), position))
+            zero = _check(b, op("gt", bad, 0.0), _support_message(cls, f"Multinomial(upper_bound="
+                                                                        f"{d.total_count})"), position)
+        logits, x = _broadcast_all(b, [d.logits, x], "Multinomial.log_prob", position)
+        logits = op("where", op("mul", op("eq", x, 0.0), op("eq", logits, -math.inf)), 0.0, logits)
+        out = op("sub", fn("lgamma", op("add", fn("sum", x, -1), 1.0)), fn("sum", fn("lgamma", op("add", x, 1.0)), -1))
+        out = op("add", out, fn("sum", op("mul", logits, x), -1))
+        out = out if zero is None else op("sub", out, zero)
+        return _checked(b, d, out, position)
+    if d.validate:
+        if cls == "NegativeBinomial":
+            inside, support = op("mul", op("eq", op("sub", x, op("floor", x)), 0.0), op("ge", x, 0.0)), \
+                "IntegerGreaterThan(lower_bound=0)"
+        elif cls == "HalfCauchy":
+            inside, support = op("ge", x, 0.0), _NONNEGATIVE
+        elif cls == "GeneralizedPareto":
+            inside, support = _gpd_inside(b, d, x, position), "Interval(lower_bound=loc, upper_bound=upper)"
+        else:  # InverseGamma, FisherSnedecor
+            inside, support = op("gt", x, 0.0), _POSITIVE
+        zero = _check(b, _not(b, inside, position), _support_message(cls, support), position)
+    if cls == "NegativeBinomial":
+        n, logits = d.total_count, d.logits
+        out = op("add", op("mul", n, fn("logsigmoid", op("neg", logits))), op("mul", x, fn("logsigmoid", logits)))
+        norm = op("add", op("add", op("neg", fn("lgamma", op("add", n, x))), fn("lgamma", op("add", 1.0, x))),
+                  fn("lgamma", n))
+        out = op("sub", out, op("where", op("eq", op("add", n, x), 0.0), 0.0, norm))
+    elif cls == "HalfCauchy":  # Cauchy(0, scale).log_prob + log 2, -inf below 0
+        base = _cauchy_base(b, d, position)
+        out = op("sub", op("sub", -math.log(math.pi), op("log", base.scale)),
+                 op("log1p", op("pow", op("div", op("sub", x, base.loc), base.scale), 2.0)))
+        out = op("where", op("ge", x, 0.0), op("add", out, math.log(2)), -math.inf)
+    elif cls == "InverseGamma":  # PowerTransform(-1) inverted: x = y ** -1, log|(-1) y / x|; Gamma's log_prob
+        inner = op("pow", x, -1.0)
+        ladj = op("log", fn("abs", op("div", op("mul", -1.0, x), inner)))
+        out = op("add", op("sub", 0.0, ladj), _log_prob(b, _gamma_base(d), inner, position))
+    elif cls == "FisherSnedecor":
+        ct1, ct2, ct3 = op("mul", d.df1, 0.5), op("mul", d.df2, 0.5), op("div", d.df1, d.df2)
+        t1 = op("sub", op("sub", fn("lgamma", op("add", ct1, ct2)), fn("lgamma", ct1)), fn("lgamma", ct2))
+        t2 = op("add", op("mul", ct1, op("log", ct3)), op("mul", op("sub", ct1, 1.0), op("log", x)))
+        t3 = op("mul", op("add", ct1, ct2), op("log1p", op("mul", ct3, x)))
+        out = op("sub", op("add", t1, t2), t3)
+    else:  # GeneralizedPareto
+        z, eq_zero, safe = _gpd_parts(b, d, x, position)
+        y = op("add", op("div", 1.0, safe), 1.0)  # 1 / safe + ones_like(z)
+        y = _expanded_to(b, y, broadcast(y.shape, z.shape), position)
+        nonzero = op("where", op("eq", y, 0.0), y, op("mul", y, op("log1p", op("mul", safe, z))))
+        z2 = op("pow", z, 2.0)  # (1 / c + 1) log1p(c z) = z + c (z - z²/2) + c² (z³/3 - z²/2) + O(c³)
+        at_zero = _slope_only(b, op("add", z, 0.0), d.concentration, [op("sub", z, op("mul", 0.5, z2)), op(
+            "sub", op("div", op("mul", z2, z), 3.0), op("mul", 0.5, z2))], position)
+        out = op("sub", op("neg", op("log", d.scale)), op("where", eq_zero, at_zero, nonzero))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def _gpd_parts(b, d: Distribution, x, position):
+    """z = (x - loc) / scale; concentration isclose to 0 (PyTorch's rtol 1e-5, atol 1e-8 against 0: |c| <= 1e-8);
+    the concentration with 1 there."""
+    op, fn = _ops(b, position)
+    z = op("div", op("sub", x, d.loc), d.scale) if x is not None else None
+    eq_zero = op("le", fn("abs", d.concentration), 1e-8)
+    return z, eq_zero, op("where", eq_zero, 1.0, d.concentration)
+
+
+def _slope_only(b, value, c, coefficients, position):
+    """``value`` (PyTorch's branch at concentration c ≈ 0, which drops c) plus the series Σ coefficients[k] c^(k+1)
+    minus itself detached: the same value, bit for bit, and the derivatives of the function (to the second order in
+    c) where PyTorch's autograd gives 0 by the concentration, a "no dependence" the function does not have."""
+    op, fn = _ops(b, position)
+    series, power = None, c
+    for k, coefficient in enumerate(coefficients):
+        term = op("mul", coefficient, power)
+        series = term if series is None else op("add", series, term)
+        power = op("mul", power, c)
+    return op("add", value, op("sub", series, fn("detach", series)))
+
+
+def _gpd_inside(b, d: Distribution, x, position):
+    """PyTorch's support interval(loc, loc - scale / concentration where concentration < 0, else inf)."""
+    op, _ = _ops(b, position)
+    upper = op("where", op("lt", d.concentration, 0.0), op("sub", d.loc, op("div", d.scale, d.concentration)),
+               math.inf)
+    return op("mul", op("le", d.loc, x), op("le", x, upper))
+
+
+def entropy35b(b, d: Distribution, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "HalfCauchy":  # Cauchy(0, scale).entropy() - log 2
+        out = op("sub", op("add", math.log(4 * math.pi), op("log", d.scale)), math.log(2))
+    elif cls == "InverseGamma":  # c + log(rate) + lgamma(c) - (1 + c) digamma(c)
+        c = d.concentration
+        out = op("add", op("add", c, op("log", d.rate)), fn("lgamma", c))
+        out = op("sub", out, op("mul", op("add", 1.0, c), fn("digamma", c)))
+    elif cls == "GeneralizedPareto":  # log(scale) + concentration + 1, broadcast to the batch
+        out = _expanded_to(b, op("add", op("add", op("log", d.scale), d.concentration), 1.0), d.batch, position)
+    elif cls == "Multinomial":
+        return _multinomial_entropy(b, d, position)
+    else:
+        raise JacValueError(f"torch.distributions.{cls}.entropy: PyTorch raises NotImplementedError", position)
+    return _checked(b, d, out, position)
+
+
+def _multinomial_entropy(b, d: Distribution, position):
+    """n H(categorical) - lgamma(n + 1) + Σ_{k=1..n} Binomial(n, probs).prob(k) lgamma(k + 1), summed over the
+    categories, as PyTorch's."""
+    op, fn = _ops(b, position)
+    n = d.total_count
+    term1 = op("sub", op("mul", float(n), _entropy(b, d.base, position)), math.lgamma(n + 1.0))
+    binomial = _binomial(b, [float(n)], {"probs": d.probs}, position)
+    support = b.const(np.arange(1, n + 1, dtype=b.dtype).reshape((n,) + (1,) * len(d.probs.shape)), position)
+    probs = op("exp", log_prob34(b, binomial, support, position))
+    term2 = fn("sum", op("mul", probs, fn("lgamma", op("add", support, 1.0))), (0, -1))
+    return _checked(b, d, op("add", term1, term2), position)
+
+
+def moment35b(b, d: Distribution, name: str, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "NegativeBinomial":  # n exp(logits), mean / sigmoid(-logits)
+        mean = op("mul", d.total_count, op("exp", d.logits))
+        var = op("div", mean, op("sigmoid", op("neg", d.logits)))
+    elif cls == "HalfCauchy":  # inf, the base Cauchy's inf variance
+        inf = b.const(np.full(d.batch, np.inf, dtype=b.dtype), position)
+        return _checked(b, d, inf, position)
+    elif cls == "InverseGamma":
+        c = d.concentration
+        mean = op("where", op("gt", c, 1.0), op("div", d.rate, op("sub", c, 1.0)), math.inf)
+        var = op("div", op("pow", d.rate, 2.0), op("mul", op("pow", op("sub", c, 1.0), 2.0), op("sub", c, 2.0)))
+        var = op("where", op("gt", c, 2.0), var, math.inf)
+    elif cls == "FisherSnedecor":  # df2 NaN where <= 2 (mean), <= 4 (variance)
+        df2 = op("where", op("le", d.df2, 2.0), math.nan, d.df2)
+        mean = op("div", df2, op("sub", df2, 2.0))
+        df2 = op("where", op("le", d.df2, 4.0), math.nan, d.df2)
+        var = op("div", op("mul", op("mul", 2.0, op("pow", df2, 2.0)), op("sub", op("add", d.df1, df2), 2.0)),
+                 op("mul", op("mul", d.df1, op("pow", op("sub", df2, 2.0), 2.0)), op("sub", df2, 4.0)))
+    elif cls == "GeneralizedPareto":
+        c = d.concentration
+        valid = op("lt", c, 1.0)
+        mean = op("where", valid, op("add", d.loc, op("div", d.scale, op("sub", 1.0, op("where", valid, c, 0.5)))),
+                  math.nan)
+        valid = op("lt", c, 0.5)
+        safe = op("where", valid, c, 0.25)
+        var = op("div", op("pow", d.scale, 2.0), op("mul", op("pow", op("sub", 1.0, safe), 2.0),
+                                                    op("sub", 1.0, op("mul", 2.0, safe))))
+        var = op("where", valid, var, math.nan)
+    elif cls == "Multinomial":  # probs n, n probs (1 - probs)
+        mean = op("mul", d.probs, float(d.total_count))
+        var = op("mul", op("mul", float(d.total_count), d.probs), op("sub", 1.0, d.probs))
+    else:
+        raise JacValueError(f"torch.distributions.{cls}.{name}: PyTorch raises NotImplementedError", position)
+    out = mean if name == "mean" else var if name == "variance" else op("sqrt", var)
+    return _checked(b, d, out, position)
+
+
+def mode35b(b, d: Distribution, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "NegativeBinomial":  # floor((n - 1) exp(logits)), clamped at 0: a count
+        out = fn("clamp", op("floor", op("mul", op("sub", d.total_count, 1.0), op("exp", d.logits))), 0.0)
+    elif cls == "HalfCauchy":
+        out = op("mul", d.scale, 0.0)
+    elif cls == "InverseGamma":
+        out = op("div", d.rate, op("add", d.concentration, 1.0))
+    elif cls == "FisherSnedecor":
+        out = op("div", op("mul", op("div", op("sub", d.df1, 2.0), d.df1), d.df2), op("add", d.df2, 2.0))
+        out = op("where", op("le", d.df1, 2.0), math.nan, out)
+    elif cls == "GeneralizedPareto":
+        out = d.loc
+    else:
+        raise JacValueError(f"torch.distributions.{cls}.mode: PyTorch raises NotImplementedError", position)
+    return _checked(b, d, out, position)
+
+
+def cdf35b(b, d: Distribution, x, position, inverse: bool):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    name = "icdf" if inverse else "cdf"
+    if cls == "TransformedDistribution":
+        return _transformed_cdf(b, d, x, position, inverse)
+    if cls == "HalfCauchy":
+        if inverse:  # Cauchy's icdf of (prob + 1) / 2
+            p = op("div", op("add", x, 1.0), 2.0)
+            return _checked(b, d, op("add", op("mul", op("tan", op("mul", math.pi, op("sub", p, 0.5))), d.scale),
+                                     op("mul", d.scale, 0.0)), position)
+        base = _cauchy_base(b, d, position)
+        out = op("sub", op("mul", 2.0, op("add", op("div", fn("atan", op("div", op("sub", x, base.loc), base.scale)),
+                                                           math.pi), 0.5)), 1.0)
+        if d.validate:
+            out = op("sub", out, _check(b, _not(b, op("ge", x, 0.0), position), _support_message(
+                cls, _NONNEGATIVE).replace(".log_prob", ".cdf"), position))
+        return _checked(b, d, out, position)
+    if cls == "InverseGamma" and not inverse:  # the value through PowerTransform(-1) inverted, Gamma's cdf, flipped
+        out = gamma_cdf(b, _gamma_base(d), op("pow", x, -1.0), position)
+        out = op("add", op("mul", -1.0, op("sub", out, 0.5)), 0.5)  # the exponent's sign, a tensor: -1
+        return _checked(b, d, out, position)
+    if cls == "GeneralizedPareto":
+        _, eq_zero, safe = _gpd_parts(b, d, None, position)
+        if inverse:
+            logu = op("log1p", op("neg", x))
+            nonzero = op("add", d.loc, op("mul", op("div", d.scale, safe), op("expm1", op("mul", op("neg", safe),
+                                                                                           logu))))
+            l2 = op("pow", logu, 2.0)  # expm1(-c L) / c = -L + c L²/2 - c² L³/6 + O(c³)
+            at_zero = _slope_only(b, op("sub", d.loc, op("mul", d.scale, logu)), d.concentration, [
+                op("mul", d.scale, op("mul", 0.5, l2)), op("mul", d.scale, op("div", op("mul", l2, logu), -6.0))],
+                position)
+            return _checked(b, d, op("where", eq_zero, at_zero, nonzero), position)
+        z = op("div", op("sub", x, d.loc), d.scale)
+        z2 = op("pow", z, 2.0)  # -log1p(c z) / c = -z + c z²/2 - c² z³/3 + O(c³)
+        at_zero = _slope_only(b, op("neg", z), d.concentration, [op("mul", 0.5, z2), op("div", op("mul", z2, z), -3.0)],
+                              position)
+        logsf = op("where", eq_zero, at_zero, op("div", op("neg", op("log1p", op("mul", safe, z))), safe))
+        out = op("exp", op("log1p", op("neg", op("exp", logsf))))
+        if d.validate:
+            out = op("sub", out, _check(b, _not(b, _gpd_inside(b, d, x, position), position), _support_message(
+                cls, "Interval(lower_bound=loc, upper_bound=upper)").replace(".log_prob", ".cdf"), position))
+        return _checked(b, d, out, position)
+    raise JacValueError(f"torch.distributions.{cls}.{name}: PyTorch raises NotImplementedError", position)
+
+
+# --- kl_divergence of TransformedDistributions (PyTorch's _kl_transformed_transformed) -----------------------------
+# PyTorch looks the pair up by the classes' MRO: two TransformedDistributions (LogNormal, HalfNormal, HalfCauchy,
+# InverseGamma, LogisticNormal among them) have the divergence of their bases where their transforms are equal (the
+# lists compared part by part, an AffineTransform's or PowerTransform's parameters by value) and their event shapes
+# are; NotImplementedError otherwise.
+
+_TD_VIEWED = ("TransformedDistribution", "HalfCauchy", "InverseGamma", "LogisticNormal", "LogNormal", "HalfNormal")
+_TD_NEW = ("TransformedDistribution", "HalfCauchy", "InverseGamma", "LogisticNormal")
+_TD_OTHER = ("Gumbel", "Weibull", "Pareto", "Kumaraswamy", "RelaxedBernoulli", "RelaxedOneHotCategorical")
+
+
+def _transformed_view(b, d: Distribution, position):
+    """(base, transforms) of a TransformedDistribution jac holds as one, as PyTorch's constructor makes them."""
+    op, _ = _ops(b, position)
+    if d.cls == "TransformedDistribution":
+        return d.base
+    if d.cls == "LogisticNormal":
+        return d.base, (Transform("StickBreakingTransform", "stickbreaking", {}),)
+    if d.cls == "InverseGamma":
+        return _gamma_base(d), (Transform("PowerTransform", "power", {"exponent": -1.0}),)
+    if d.cls == "LogNormal":
+        return Distribution("Normal", {"loc": d.loc, "scale": d.scale}, d.batch, (), None, d.validate), \
+            (Transform("ExpTransform", "exp", {}),)
+    loc = op("mul", d.scale, 0.0)
+    base = Distribution("Cauchy" if d.cls == "HalfCauchy" else "Normal", {"loc": loc, "scale": d.scale}, d.batch, (),
+                        None, d.validate)
+    return base, (Transform("AbsTransform", "abs", {}),)
+
+
+def _transforms_differ(b, ps, qs, position):
+    """None where the lists differ whatever the values, else the masks (maybe none) where a parameter differs."""
+    if len(ps) != len(qs):
+        return None
+    masks = []
+    for p, q in zip(ps, qs):
+        if p.kind != q.kind or p.inverted != q.inverted:
+            return None
+        if p.kind == "compose":
+            inner = _transforms_differ(b, p.parts, q.parts, position)
+            if inner is None:
+                return None
+            masks += inner
+        for k in p.params:
+            u, v = p.params[k], q.params[k]
+            if isinstance(u, Tracer) or isinstance(v, Tracer):
+                masks.append(b.apply("ne", u, v, position=position))
+            elif u != v:
+                return None
+    return masks
+
+
+def _kl_transformed(b, p: Distribution, q: Distribution, position):
+    name = f"torch.distributions.kl_divergence({p.cls}, {q.cls})"
+    if p.cls not in _TD_VIEWED or q.cls not in _TD_VIEWED:
+        other = q.cls if p.cls in _TD_VIEWED else p.cls
+        if other in _TD_OTHER and "TransformedDistribution" in (p.cls, q.cls):
+            raise JacValueError(f"{name} is not read by jac (PyTorch compares {other}'s own transforms with the "
+                                f"given ones)", position)
+        raise JacValueError(f"{name}: PyTorch raises NotImplementedError (no KL is registered for the pair; two "
+                            f"TransformedDistributions need equal transforms)", position)
+    (pb, pts), (qb, qts) = _transformed_view(b, p, position), _transformed_view(b, q, position)
+    masks = _transforms_differ(b, pts, qts, position)
+    if masks is None or p.event != q.event:
+        why = "the transforms differ" if masks is None else "the event shapes differ"
+        raise JacValueError(f"{name}: PyTorch raises NotImplementedError ({why})", position)
+    out = _kl_divergence(b, [pb, qb], {}, position)
+    for mask in masks:
+        out = b.apply("sub", out, _check(b, mask, f"{name}: PyTorch raises NotImplementedError (the transforms' "
+                                         f"parameters differ)", position), position=position)
+    return out
+
+
+def binomial_entropy(b, d: Distribution, position):
+    """Binomial's entropy as PyTorch's: -Σ exp(lp) lp over its enumerated support 0..n, lp its log_prob, where
+    total_count is one constant n (PyTorch raises NotImplementedError for an inhomogeneous one; jac needs the count
+    at build time, as PyTorch's int(total_count.max()))."""
+    op, fn = _ops(b, position)
+    node = b.nodes[d.total_count.id]
+    if node.op != "const":
+        raise JacValueError("torch.distributions.Binomial.entropy: jac reads it where total_count is a constant (the "
+                            "support 0..total_count is enumerated; PyTorch's int(total_count.max()) reads the value)",
+                            position)
+    counts = np.asarray(node.value)
+    n = int(counts.max()) if counts.size else 0
+    if counts.size and counts.min() != n:
+        raise JacValueError("torch.distributions.Binomial.entropy: PyTorch raises NotImplementedError: Inhomogeneous "
+                            "total count not supported by `entropy`.", position)
+    support = b.const(np.arange(n + 1, dtype=b.dtype).reshape((n + 1,) + (1,) * len(d.batch)), position)
+    lp = log_prob34(b, d, support, position)
+    return op("neg", fn("sum", op("mul", op("exp", lp), lp), 0))
+
+
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
-TITLES = {TORCH: TORCH, **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats")
-                           for dist in STATS}}
+TITLES = {TORCH: TORCH, TRANSFORMS: TRANSFORMS,
+          **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats") for dist in STATS}}
 for _library in TITLES:
     LIBRARY_NAMES[_library] = frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == _library)

@@ -4447,6 +4447,8 @@ def _inner(b, args, kwargs, position):
     x, y = _two("inner", b, args, kwargs, position)
     if x.ndim == 0 or y.ndim == 0:
         return b.apply("mul", x, y, position=position)
+    if x.shape[-1] != y.shape[-1]:  # both libraries raise: the contracted axes do not broadcast (einsum's would)
+        raise JacShapeError(f"inner: the last axes of {fmt(x.shape)} and {fmt(y.shape)} differ", position)
     one_dtype(b, "inner", (x, y), position)
     lx, ly = _LETTERS[:x.ndim], _LETTERS[x.ndim:x.ndim + y.ndim - 1] + _LETTERS[x.ndim - 1]
     return einsum_of(b, f"{lx},{ly}->{lx[:-1]}{ly[:-1]}", [x, y], position)
@@ -4462,6 +4464,25 @@ def _vecdot(b, args, kwargs, position):
         raise JacShapeError("vecdot needs vectors, got scalars", position)
     return b.apply("sum", prod, axes=(_axis(b, a["axis"], prod.ndim, "vecdot", position),), keepdims=False,
                    position=position)
+
+
+@variant("numpy", "vecdot")
+def _numpy_vecdot(b, args, kwargs, position):
+    """np.vecdot(x, y, axis=-1): NumPy's gufunc, whose contracted axes must be equal (no broadcasting of them, no
+    0-d operand); the other axes broadcast."""
+    a = arguments("vecdot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axis": -1}, position)
+    x, y = tensor(b, a["x"], "vecdot", position), tensor(b, a["y"], "vecdot", position)
+    if x.ndim == 0 or y.ndim == 0:
+        raise JacShapeError(f"vecdot needs arrays of at least one dimension, got shapes {fmt(x.shape)} and "
+                            f"{fmt(y.shape)} (NumPy refuses a 0-d operand)", position)
+    axis = static_int(b, a["axis"], "axis", position)
+    if not -min(x.ndim, y.ndim) <= axis < min(x.ndim, y.ndim):
+        raise JacShapeError(f"vecdot: axis {axis} is out of range for shapes {fmt(x.shape)} and {fmt(y.shape)}",
+                            position)
+    if x.shape[axis] != y.shape[axis]:
+        raise JacShapeError(f"vecdot: the contracted axes of {fmt(x.shape)} and {fmt(y.shape)} (axis {axis}) "
+                            "differ; NumPy does not broadcast them", position)
+    return _vecdot(b, args, kwargs, position)
 
 
 @function("block_diag")
@@ -7224,6 +7245,11 @@ def _conv(nd: int):
             x = _reshape_to(b, x, (1,) + tuple(x.shape), position)
         groups = static_int(b, a["groups"], "groups", position)
         channels, out_channels, kernel = x.shape[1], w.shape[0], tuple(_concrete(w, fname, position)[2:])
+        if 0 in _concrete(w, fname, position):  # PyTorch raises for no output channel or a kernel size 0, and
+            # gives (N, 0, L) for no input channel, where the sum over none is zeros (N, out, L): no answer to match
+            raise JacShapeError(f"{fname}: the weight {fmt(w.shape)} has an empty axis (PyTorch refuses a kernel of "
+                                "size 0 and no output channels, and has no consistent answer for no input channels)",
+                                position)
         if groups < 1 or out_channels % groups or channels != w.shape[1] * groups:
             raise JacValueError(f"{fname}(): groups={groups} must divide the weight's {out_channels} output "
                                 f"channels, and the input's {channels} channels must be groups × the weight's "

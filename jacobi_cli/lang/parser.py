@@ -104,7 +104,10 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                                 "Cauchy, HalfNormal, Dirichlet, Binomial, Geometric, Gumbel, Chi2, Weibull, "
                                 "MixtureSameFamily, OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, "
                                 "VonMises, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, "
-                                "Independent and kl_divergence: write another's density)",
+                                "NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, GeneralizedPareto, "
+                                "Multinomial, LogisticNormal, OneHotCategoricalStraightThrough, TransformedDistribution "
+                                "(with the element-wise transforms of torch.distributions.transforms), Independent and "
+                                "kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
                "ma": "", "stats": " (of its distributions jac reads {stats}: write another's density's formula "
                               "with {special}: gammaln, xlogy, log_ndtr)",
@@ -3715,6 +3718,8 @@ class _Lowering:
             return Items(items)  # (loss, {'h': h}), [x, (None,)], [params, grads]: a pytree (.trees)
         if items and all(isinstance(item, Static) and isinstance(item.value, str) for item in items):
             return Listed(items)  # ['W', 'b']: dict(zip(keys, values))'s keys (.trees)
+        if items and all(isinstance(item, distributions.Distribution) for item in items):
+            return Listed(items)  # [ExpTransform(), AffineTransform(0.0, 2.0)]: a TransformedDistribution's transforms
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
             if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
                 return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them
