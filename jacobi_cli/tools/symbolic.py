@@ -876,6 +876,48 @@ def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) ->
     return as_array(values[graph.output].expr), out
 
 
+BRANCH_NOTE = ("the formula of the branch these values take: the text reads the inputs' values (an if / while "
+               "test, a mask, a selection, an integer), and other values may take another branch or select other "
+               "elements, with another formula")
+AT_VALUES_NOTE = ("the formula does not hold at these values (a tie, a kink or a singularity): the numbers above are "
+                  "jac's automatic derivative (PyTorch's choice where the function is not differentiable)")
+VALUE_NOTE = "the formula does not give the value above at these values (a singularity: SymPy's 0/0 or inf - inf)"
+
+
+def formula_notes(graph, point: dict, numbers: dict, formulas: dict) -> dict:
+    """``jac eval --symbolic``'s word beside each formula (``{key: note}``; "" for the output): a formula holds
+    at the values where it gives the numbers printed above it (``numbers``: the value and each Jacobian, in the
+    layout of ``formulas``); where it does not (a tie of ``max``, a kink, a removable singularity, SymPy's 0/0),
+    it says so, as ``jac diff --at`` does. A graph built at the values (``graph.by_value``) has the formula of
+    the branch those values take, and each formula says that too: it is no formula of the function elsewhere."""
+    sp = _sp()
+    leaves = {name: component_symbols(name, np.shape(point[name])) for name in graph.inputs if name in point}
+    notes = {}
+    for key, formula in formulas.items():
+        if formula is None or isinstance(formula, str):
+            continue
+        why = [BRANCH_NOTE] if graph.by_value else []
+        entries = np.asarray(sp.Array(formula).tolist() if isinstance(formula, sp.NDimArray) else formula,
+                             dtype=object)
+        if not _holds(evaluate_components(entries, leaves, point), numbers[key]):
+            why.append(AT_VALUES_NOTE if key else VALUE_NOTE)
+        if why:
+            notes[key] = "; ".join(why)
+    return notes
+
+
+def _holds(got: np.ndarray, numbers) -> bool:
+    """The formula's numbers are the printed ones (to AT_RTOL of their largest), NaN where they are NaN."""
+    numbers = np.asarray(numbers, dtype=np.float64)
+    if got.size != numbers.size:
+        return False
+    got = got.reshape(numbers.shape)
+    finite = np.isfinite(numbers)
+    scale = float(np.max(np.abs(numbers[finite]), initial=1.0))
+    with np.errstate(invalid="ignore"):
+        return bool(np.allclose(got, numbers, rtol=AT_RTOL, atol=AT_RTOL * scale, equal_nan=True))
+
+
 def simplify(e):
     """SymPy's ``simplify`` for entries small enough for it to be quick."""
     sp = _sp()
@@ -1100,7 +1142,10 @@ def free_names(text: str, known) -> list:
 
     Found on Python's syntax tree (walked with a stack of its own: no recursion); calls,
     functions, constants, module names and the parameters of a lambda or function inside it
-    (``lambda p: p * x``: p) are not free.
+    (``lambda p: p * x``: p) are not free, nor are the names the text defines (``def f``,
+    ``class C``, ``import scipy.linalg as sla``, ``from dataclasses import dataclass``), decorators
+    (``@staticmethod``, ``@dataclass``) and annotations (``pos: np.ndarray``), which the parser reads
+    as syntax: ``jax.grad(f)(x)`` of a ``def f`` has one input, x.
     """
     from ..lang.functions import CONSTANTS, FUNCTIONS, MODULES
     from ..lang.parser import _syntax_tree
@@ -1108,12 +1153,27 @@ def free_names(text: str, known) -> list:
     tree = _syntax_tree(text)
     assigned = {n.id for n in ast.walk(tree)  # a, b = ...; y += ...: every name a statement stores
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    syntax = set()  # ids of decorators and annotations, never values of the inputs
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            assigned.add(n.name)
+            syntax.update(id(d) for d in n.decorator_list)
+            syntax.add(id(getattr(n, "returns", None)))
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            assigned.update((a.asname or a.name).split(".")[0] for a in n.names)
+        elif isinstance(n, ast.AnnAssign):
+            syntax.add(id(n.annotation))
+        elif isinstance(n, ast.arg):
+            syntax.add(id(n.annotation))
+    syntax.discard(id(None))
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     roots = {m.split(".")[0] for m in MODULES}
     found = {}
     pending = [(tree, frozenset())]  # a node and the parameters of the lambdas and functions around it
     while pending:
         n, params = pending.pop()
+        if id(n) in syntax:
+            continue
         if isinstance(n, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):  # lambda t: t**2 binds t in its body
             a = n.args
             params = params | {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
