@@ -797,10 +797,28 @@ def _refuse_nan(entries, what: str) -> None:
     """A formula holding SymPy's ``nan`` (``oo - oo``: ``x + inf - inf``, whose derivative SymPy then gives as 0)
     is no formula of the function: refused, never printed."""
     sp = _sp()
-    if any(isinstance(e, sp.Basic) and e.has(sp.nan) for e in entries):
+    if any(_holds_nan(sp, e) for e in entries):
         raise NoTranslation(f"SymPy's formula of {what} is undefined (NaN: an infinite constant meets another, "
                             "as inf - inf), so jac cannot differentiate it symbolically (jac eval differentiates "
                             "it numerically)")
+
+
+def _holds_nan(sp, e) -> bool:
+    """``e`` holds SymPy's ``nan`` other than as the whole value of a branch of a ``Piecewise``: a NaN the
+    function gives on purpose where its parameters are out of range (``scipy.stats.norm.logpdf`` at a scale
+    <= 0, ``where(s <= 0, nan, ...)``) is its value there, and its derivative there 0, as jac eval's."""
+    if not isinstance(e, sp.Basic):
+        return False
+    pending = [e]
+    while pending:
+        n = pending.pop()
+        if n is sp.nan:
+            return True
+        if isinstance(n, sp.Piecewise):
+            pending.extend(part for ex, cond in n.args for part in ((cond,) if ex is sp.nan else (ex, cond)))
+        else:
+            pending.extend(n.args)
+    return False
 
 
 def _jacobian_flat(ys: list, xs: list) -> np.ndarray:
