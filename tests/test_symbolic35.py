@@ -237,3 +237,22 @@ def test_the_check_has_no_derivative_in_the_formula():
     (y, formulas) = symbolic.eval_formulas(graph, ["r", "x"])
     r, x = sp.Symbol("r", real=True), sp.Symbol("x", real=True)
     assert sp.simplify(sp.sympify(y) - (sp.log(r) - r * x)) == 0
+
+
+def test_float32_rounding_is_no_tie():
+    """--dtype float32's numbers differ from the formula's float64 value by rounding: no note for that."""
+    result = report.eval_report("sin(x) * exp(x) / (1 + x ** 2)", {"x": "[0.3, 1.7, 2.9]"}, dtype="float32",
+                                symbolic=True, timeout=None)
+    assert "note" not in result.data["jacobian"]["x"] and "note" not in result.data["output"]
+    result = report.eval_report("torch.max(x)", {"x": "[1.0, 1.0, 1.0]"}, dtype="float32", symbolic=True,
+                                timeout=None)
+    assert "does not hold" in result.data["jacobian"]["x"]["note"]
+
+
+def test_the_numerator_layout_is_checked_in_its_own_layout():
+    result = report.eval_report("A @ x", {"A": "[[1, 2], [3, 4], [5, 6]]", "x": "[1, 2]"}, layout="numerator",
+                                symbolic=True, timeout=None)
+    assert all("note" not in block for block in result.data["jacobian"].values())
+    result = report.eval_report("x * x.max()", {"x": "[2.0, 2.0, 2.0]"}, layout="numerator", symbolic=True,
+                                timeout=None)
+    assert "does not hold" in result.data["jacobian"]["x"]["note"]

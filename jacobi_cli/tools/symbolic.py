@@ -910,6 +910,8 @@ def formula_notes(graph, point: dict, numbers: dict, formulas: dict) -> dict:
     the branch those values take, and each formula says that too: it is no formula of the function elsewhere."""
     sp = _sp()
     leaves = {name: component_symbols(name, np.shape(point[name])) for name in graph.inputs if name in point}
+    # the numbers are jac eval's in --dtype: float32's rounding is no tie (a tie or a kink moves them by O(1))
+    rtol = max(AT_RTOL, math.sqrt(np.finfo(np.dtype(graph.dtype)).eps))
     notes = {}
     for key, formula in formulas.items():
         if formula is None or isinstance(formula, str):
@@ -917,15 +919,15 @@ def formula_notes(graph, point: dict, numbers: dict, formulas: dict) -> dict:
         why = [BRANCH_NOTE] if graph.by_value else []
         entries = np.asarray(sp.Array(formula).tolist() if isinstance(formula, sp.NDimArray) else formula,
                              dtype=object)
-        if not _holds(evaluate_components(entries, leaves, point), numbers[key]):
+        if not _holds(evaluate_components(entries, leaves, point), numbers[key], rtol):
             why.append(AT_VALUES_NOTE if key else VALUE_NOTE)
         if why:
             notes[key] = "; ".join(why)
     return notes
 
 
-def _holds(got: np.ndarray, numbers) -> bool:
-    """The formula's numbers are the printed ones (to AT_RTOL of their largest), NaN where they are NaN."""
+def _holds(got: np.ndarray, numbers, rtol: float) -> bool:
+    """The formula's numbers are the printed ones (to ``rtol`` of their largest), NaN where they are NaN."""
     numbers = np.asarray(numbers, dtype=np.float64)
     if got.size != numbers.size:
         return False
@@ -933,7 +935,7 @@ def _holds(got: np.ndarray, numbers) -> bool:
     finite = np.isfinite(numbers)
     scale = float(np.max(np.abs(numbers[finite]), initial=1.0))
     with np.errstate(invalid="ignore"):
-        return bool(np.allclose(got, numbers, rtol=AT_RTOL, atol=AT_RTOL * scale, equal_nan=True))
+        return bool(np.allclose(got, numbers, rtol=rtol, atol=rtol * scale, equal_nan=True))
 
 
 def simplify(e):
