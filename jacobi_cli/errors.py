@@ -19,6 +19,7 @@ class JacError(Exception):
         self.message = message
         self.position = position
         self.source = source
+        self.value_of = None  # set by in_value: position and source are a value's (x=VALUE, --v VALUE)
 
     def __reduce__(self):  # pickled whole (a symbolic child process hands its errors back)
         return _restore, (type(self), self.message, dict(self.__dict__))
@@ -28,6 +29,14 @@ class JacError(Exception):
         knows does (``f"{path}: {err.message}"``); position and source stay."""
         self.message = message
         self.args = (message,)
+        return self
+
+    def in_value(self, of: str) -> "JacError":
+        """Say that ``position`` and ``source`` are those of a value given on the command line, not of the
+        expression (``of``: the binding's name ``x``, or the option, ``--v``, ``--tangent x``): the caret goes
+        under the value, and ``--json``'s ``"position"``, an offset into the expression, is null."""
+        if self.value_of is None:
+            self.value_of = of
         return self
 
     def with_source(self, source: str) -> "JacError":
@@ -40,6 +49,7 @@ class JacError(Exception):
 def _restore(cls, message: str, state: dict) -> JacError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
+    error.value_of = None  # a state pickled before the attribute existed has none
     error.__dict__.update(state)
     return error
 

@@ -10,21 +10,26 @@ from jacobi_cli.cli.app import app, main
 
 runner = CliRunner()
 
-# (arguments, error kind, position or None, words the message must contain)
+# (arguments, error kind, position or None, words the message must contain); ("value", N): the column is N of a
+# value given on the command line (x=VALUE, --v, --tangent), so the JSON's "position" (into the expression) is null
+# and "value" holds it
 BAD = [
     (["eval", "x +* 2", "x=1"], "parse", 3, ["invalid syntax"]),
     (["eval", "(x", "x=1"], "parse", 0, ["never closed"]),
     (["eval", "", "x=1"], "parse", 0, ["empty"]),
     (["eval", "x < 2 < 3", "x=[1, 2]"], "parse", 0, ["chained comparison"]),  # of a scalar: Python's (32)
     (["eval", "~x", "x=1"], "value", 0, ["logical not of a boolean"]),
-    (["eval", "torch.hash_tensor(x)", "x=1"], "name", 6, ["'torch.hash_tensor' is not supported by jac"]),
+    (["eval", "np.nditer(x)", "x=1"], "name", 3, ["'np.nditer' is not supported by jac"]),
+    # a name refused since session 35 says why: PyTorch's random state, which jac has none of
+    (["eval", "torch.manual_seed(0)", "x=1"], "name", 6, ["torch.manual_seed: it reads or sets PyTorch's random "
+                                                            "state", "--seed"]),
     (["eval", "import os; x", "x=1"], "parse", 0, ["import os", "jac has no module 'os'", "numpy as np"]),
     (["eval", "import torch", "x=1"], "parse", 0, ["the last statement is the output", "not an import"]),
     # pasted code's print(loss) was "unknown function 'print'; did you mean 'rint'?", or in the middle "never used"
     (["eval", "y = x * 2; print(y)", "x=1"], "name", 11, ["print() is not needed", "rather than print(loss)"]),
     (["eval", "y = x * 2; print(y); y", "x=1"], "name", 11, ["print() is not needed"]),
     (["eval", "y = x; x * 2; y * 3", "x=1"], "parse", 7, ["never used", "a, b", "a = ..."]),  # a dead statement
-    (["eval", "x", "x=1;2"], "parse", 0, ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
+    (["eval", "x", "x=1;2"], "parse", ("value", 0), ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
     (["eval", "x << 2", "x=1"], "parse", 2, ["<<"]),
     # PyTorch's implicit softmax dim of a 3-d tensor is 0, not the last axis: jac took the last silently
     (["eval", "F.softmax(T)", "T:2x3x4"], "value", 2, ["needs dim=", "not the last axis"]),
@@ -92,8 +97,8 @@ BAD = [
     (["jvp", "x", "x=[1, 2]", "--tangent", "x=[1]"], "shape", None, ["tangent", "(1,)"]),
     (["jvp", "x * y", "x=2", "y=3", "--tangent", "y=1", "--wrt", "x"], "name", None,
      ["--tangent y", "held constant", "--wrt y"]),
-    (["eval", "x", "x=[[1, 2], [3]]"], "value", 0, ["rectangular"]),
-    (["eval", "x", "x=[1, y]"], "name", 4, ["unknown name 'y'"]),
+    (["eval", "x", "x=[[1, 2], [3]]"], "value", ("value", 0), ["rectangular"]),
+    (["eval", "x", "x=[1, y]"], "name", ("value", 4), ["unknown name 'y'"]),
     (["eval", "x[x]", "x=[0.5, 1]"], "value", 2, ["must hold integers"]),  # integers bound are read (paste15)
     # an input where a constant is needed says it is an input and what to write
     (["eval", "W[t]", "W:5x2", "t=[1.5, 0, 3]"], "value", 2, ["must hold integers"]),  # t=[1, 0, 3] is read
@@ -112,11 +117,11 @@ BAD = [
     (["jvp", "x * 2", "x=1"], "usage", None, ["--tangent"]),
     (["eval", "x", "x=1", "x=2"], "usage", None, ["twice"]),
     # an option's value names the option, not "the value of 'x'" (the binding x is another thing)
-    (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1,"], "parse", 0, ["in --tangent x:", "never closed"]),
-    (["vjp", "sin(x)", "x=[1, 2]", "--v", "[1,"], "parse", 0, ["in --v:", "never closed"]),
+    (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1,"], "parse", ("value", 0), ["in --tangent x:", "never closed"]),
+    (["vjp", "sin(x)", "x=[1, 2]", "--v", "[1,"], "parse", ("value", 0), ["in --v:", "never closed"]),
     # a value cannot name anything: the hint to bind the name was wrong advice there
-    (["eval", "x", "x=[1, foo]"], "name", 4, ["unknown name 'foo'", "a value is a constant"]),
-    (["vjp", "x", "x=[1, 2]", "--v", "x"], "name", 0, ["in --v", "a value is a constant"]),
+    (["eval", "x", "x=[1, foo]"], "name", ("value", 4), ["unknown name 'foo'", "a value is a constant"]),
+    (["vjp", "x", "x=[1, 2]", "--v", "x"], "name", ("value", 0), ["in --v", "a value is a constant"]),
     # a second tangent for the same input silently replaced the first
     (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1, 0]", "--tangent", "x=[0, 1]"], "usage", None,
      ["--tangent x", "twice"]),
@@ -133,8 +138,11 @@ def test_bad_input_is_exit_2_with_one_clear_message(args, kind, position, words)
     assert result.exit_code == 2, result.output
     error = json.loads(result.stdout)["error"]
     assert error["kind"] == kind, error
-    if position is not None:
-        assert error["position"] == position, error
+    if isinstance(position, tuple):
+        assert error["position"] is None and error["value"]["position"] == position[1], error
+        assert error["value"]["text"] in result.stderr, result.stderr  # the caret's line
+    elif position is not None:
+        assert error["position"] == position and "value" not in error, error
     for word in words:
         assert word in error["message"], error
     assert "Traceback" not in result.stderr

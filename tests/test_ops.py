@@ -415,3 +415,7 @@ FIXED["counts3"] = np.array([0.0, 2.0, 4.0])
 FIXED["trials3"] = np.array([3.0, 5.0, 6.0])
 for name in ["bdtr", "bdtrc", "nbdtr", "nbdtrc"]:
     CASES[name] = [(("counts3", "trials3", (2, 3)), {})]
+
+# --- session 35: the quantile of SciPy's discrete distributions (a count: no derivative), drawn in (0.2, 0.8)
+NONDIFF.add("discrete_quantile")
+FLAG_CASES["discrete_quantile"] = [(((2, 3), (3,)), {}), (((2, 3), (3,), (3,)), {"dist": "binom", "upper": True})]

@@ -209,7 +209,10 @@ def test_parity_jax_scan_and_trapezoid():
 
 
 # --- a chain of in-place methods as a statement
-INPLACE = "import torch\nh = x * 1.0\nh.relu_()\nh.mul_(2.0).add_(b)\n"
+INPLACE = "import torch\nh = x * 1.0\nh.clamp_(min=0.0)\nh.mul_(2.0).add_(b)\n"
+# with h.relu_() first, PyTorch's backward raises (relu_ saved its result, which mul_ changes): jac refuses it since
+# session 35 (ir/saved.py; tests/test_raises35.py)
+RELU_FIRST = "import torch\nh = x * 1.0\nh.relu_()\nh.mul_(2.0).add_(b)\nh.sum()"
 
 
 def test_in_place_chain_is_each_method_in_turn():
@@ -219,6 +222,12 @@ def test_in_place_chain_is_each_method_in_turn():
     assert np.allclose(api.jacobian(INPLACE + "h.sum()", env)["x"], 2.0 * (env["x"] > 0), rtol=1e-15)
     text = "import torch\ndef f(x):\n    h = x * 1.0\n    h[0].mul_(3.0).add_(b).clamp_(min=0.5)\n    return h\nf(x)"
     assert np.allclose(api.evaluate(text, env), [[3.1, 0.5], [0.5, 3.0]], rtol=1e-15)
+
+
+def test_in_place_chain_after_relu_is_refused_as_pytorch_backward_raises():
+    env = {"x": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array([0.1, 0.2])}
+    with pytest.raises(JacValueError, match="modified by an inplace operation"):
+        api.jacobian(RELU_FIRST, env)
 
 
 def test_in_place_chain_on_an_input_still_refused():
@@ -231,7 +240,7 @@ def test_parity_torch_in_place_chain():
     x = torch.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=torch.float64, requires_grad=True)
     b = torch.tensor([0.1, 0.2], dtype=torch.float64, requires_grad=True)
     h = x * 1.0
-    h.mul_(2.0).add_(b).clamp_(min=0.5)  # (relu_ before mul_ is jac's INPLACE: PyTorch's backward raises there)
+    h.mul_(2.0).add_(b).clamp_(min=0.5)  # (relu_ before mul_: PyTorch's backward raises there, and jac refuses)
     gx, gb = torch.autograd.grad((h ** 2).sum(), [x, b])
     env = {"x": x.detach().numpy(), "b": b.detach().numpy()}
     J = api.jacobian("import torch\nh = x * 1.0\nh.mul_(2.0).add_(b).clamp_(min=0.5)\n(h ** 2).sum()", env)

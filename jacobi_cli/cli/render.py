@@ -200,7 +200,10 @@ def _record_tail(op: str, name, shape: tuple, requires_grad) -> str:
 def error_json(err) -> str:
     import json
 
-    body = {"kind": err.kind, "message": err.message, "position": err.position}
+    of = getattr(err, "value_of", None)
+    body = {"kind": err.kind, "message": err.message, "position": None if of else err.position}
+    if of and err.position is not None:  # the column is in a value (x=VALUE, --v VALUE): the expression has none
+        body["value"] = {"of": of, "text": err.source, "position": err.position}
     for extra in ("case", "key"):  # a suite error (jac run) names the case and the key
         if getattr(err, extra, None) is not None:
             body[extra] = getattr(err, extra)

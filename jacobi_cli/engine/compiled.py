@@ -706,9 +706,10 @@ def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.n
     return j.to_array(layout)
 
 
-def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
+def cotangent(problem: Problem, v=None, name: str = "y", option: str = "--v") -> np.ndarray:
     """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required.
-    ``name`` is what the messages call the output (``z`` in ``jac vjp "x * y"``)."""
+    ``name`` is what the messages call the output (``z`` in ``jac vjp "x * y"``), ``option`` where a text ``v``
+    came from (``--v a`` for one of several outputs)."""
     y_shape = tuple(problem.graph.output_shape)
     dtype = problem.graph.dtype
     if type(v) is np.ndarray and v.dtype.type is dtype and v.shape == y_shape:  # what the lines below give back
@@ -722,7 +723,7 @@ def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
     if isinstance(v, str) and v.strip() == "ones":
         return np.ones(y_shape, dtype=dtype)
     if isinstance(v, str):
-        v = option_value("--v", v, dtype, y_shape)
+        v = option_value(option, v, dtype, y_shape)
     v = np.asarray(v, dtype=dtype)
     if v.shape != y_shape:
         if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:

@@ -222,7 +222,39 @@ def _torch_refusals(name: str, values: list, where: str, position, call: str | N
                             "(and var, std) of floating tensors only; jac refuses it (convert first: x.float() or "
                             "x.double())", position)
     if why:
-        raise JacValueError(f"{where}: PyTorch does not support {why}; jac refuses it", position)
+        words = _TORCH_WORDS.get((name, all(bools))) or _TORCH_WORDS.get((name, None))
+        said = f" (\"{words}\")" if words and name != "mean" else ""
+        raise JacValueError(f"{where}: PyTorch does not support {why}{said}; jac refuses it", position)
+
+
+# PyTorch's own words for what _torch_refusals refuses: (op, every operand a bool) -> the message
+_TORCH_WORDS = {
+    ("sub", True): "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                   "`logical_xor()` operator instead.",
+    ("sub", False): "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+                    "a mask, use the `~` or `logical_not()` operator instead.",
+    ("neg", None): "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+                   "use the `~` or `logical_not()` operator instead.",
+    ("abs", None): "\"abs_cpu\" not implemented for 'Bool'", ("pow", None): "\"pow\" not implemented for 'Bool'",
+    ("floor_divide", None): "\"div_floor_cpu\" not implemented for 'Bool'",
+    ("remainder", None): "\"remainder_cpu\" not implemented for 'Bool'",
+    ("fmod", None): "\"fmod_cpu\" not implemented for 'Bool'"}
+
+
+def torch_operator(builder, name: str, operands: list, position) -> None:
+    """An operator written in a PyTorch text (``a - b``, ``-a``, ``a ** b``) of a bool tensor: refused where PyTorch
+    raises (``(x > 0) - (x < 0)``, ``x - (x > 0)``, ``-(x > 0)``), whatever the other operand, where NumPy's reading
+    (which answers some) would otherwise decide."""
+    def is_bool(o) -> bool:
+        if type(o) is bool:
+            return True
+        kind = kind_of(builder, o.id) if hasattr(o, "id") else None
+        return kind is not None and kind[0].kind == "b"
+    flags = [is_bool(o) for o in operands]
+    if not any(flags[i] and hasattr(o, "id") for i, o in enumerate(operands)):
+        return
+    values = [o if type(o) is bool else np.zeros(1, bool) if f else np.zeros(1) for o, f in zip(operands, flags)]
+    _torch_refusals(name, values, OPS[name].title, position)
 
 
 def _integers(values) -> bool:
@@ -387,7 +419,7 @@ def _inferred(builder, node, kinds, position):
     values = [_stand_in(builder, i, k, op.elementwise) for i, k in zip(node.args, kinds)]
     library = library_of(builder, node.args)
     where = op.title
-    if library == "torch":
+    if library == "torch" or (op.name == "pow" and builder.library == "torch"):  # torch.pow(m1, m2) of masks
         _torch_refusals(op.name, values, where, position, builder.call)
     if op.name in _ARITHMETIC:
         promoted = _promoted(values, library, where, position)

@@ -344,6 +344,10 @@ class Builder:
     wrt = None
     library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
     call = None  # that call's name as written (torch.var, .var()): a refusal of an op inside it names it
+    # PyTorch's saved tensors (ir/saved.py): the nodes a PyTorch-spelled text made that keep tensors for backward
+    # (node id -> the ids kept), and the writes in place that changed one: made per builder when first needed
+    savers = None
+    stale = ()
 
     def __init__(self, source: str = "", dtype=np.float64, fold: bool = True, seed: int = 0,
                  max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False):
@@ -726,6 +730,9 @@ class Builder:
                 output = outputs[0][1]
             else:
                 output = sign_checked(self, [self.lift(output)])[0]
+        if self.stale:  # a tensor PyTorch saved for backward, changed in place before it (ir/saved.py)
+            from .saved import check
+            check(self, [self.lift(t).id for _, t in outputs] if outputs else [self.lift(output).id])
         named = self._named(outputs) if outputs else ()
         nodes = tuple(self.nodes)
         return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,

@@ -4116,6 +4116,27 @@ def _lexsort_impl(*keys):
 defop("lexsort", _held_index(_lexsort_impl), lambda *shapes: (shapes[0][0],), nondiff=True)
 
 
+# --- session 35: the quantiles of SciPy's discrete distributions (scipy.stats.<dist>.ppf / isf, lang/distributions.py
+# writes rv_discrete's wrapping around this op): a count, piecewise constant in q and in the shape parameters, so no
+# derivative flows (as floor and ceil)
+def _discrete_quantile_impl(q, *shapes, dist="poisson", upper=False):
+    """``scipy.stats.<dist>._ppf(q, *shapes)`` (``upper``: ``_isf``), SciPy's own computation of the standard
+    distribution's quantile (boost's for binom, nbinom, bernoulli; ceil of pdtrik and a step back for poisson; the
+    closed form for geom; rv_discrete's bisection for betabinom), in the arguments' float dtype."""
+    from scipy import stats
+
+    kind = np.result_type(q, *shapes)
+    arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in (q, *shapes)])
+    generator = getattr(stats, dist)
+    with np.errstate(all="ignore"):
+        out = np.asarray((generator._isf if upper else generator._ppf)(*arrays), dtype=np.float64)
+    return out.astype(kind if kind.kind == "f" else np.float64, copy=False)
+
+
+defop("discrete_quantile", _discrete_quantile_impl, lambda *s, **_: broadcast(*s), nondiff=True, elementwise=True,
+      domain=(0.2, 0.8), label="a discrete distribution's quantile (SciPy's _ppf / _isf)")
+
+
 # --- custom (session 27): a derivative rule written in the text (torch.autograd.Function, jax.custom_vjp);
 # --- its rules apply the user's backward, a sub-graph held in the ``rule`` parameter (ir/custom.py) -----------
 

@@ -29,4 +29,5 @@ from . import names30  # noqa: E402,F401  (registers JAX's set functions with si
 from . import specials30  # noqa: E402,F401  (registers scipy.special's Gauss quadrature rules, session 30)
 from . import distributions  # noqa: E402,F401  (registers torch.distributions and jax.scipy / scipy.stats, session 33)
 from . import names34  # noqa: E402,F401  (registers scipy.spatial.distance, sliding_window_view, np.polynomial's Gauss rules)
+from . import names35  # noqa: E402,F401  (registers session 35's names: torch.as_strided, x.compress, refusals saying why)
 from . import pymath  # noqa: E402,F401  (registers Python's math module: its own answers of known numbers)

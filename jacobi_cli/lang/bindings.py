@@ -237,7 +237,7 @@ def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str |
         value = parse_value(text, dtype=dtype, seed=seed, max_bytes=max_bytes)
     except JacError as err:
         err.reword(f"in {option or f'the value of {name!r}'}: {err.message}")
-        raise
+        raise err.with_source(text).in_value(option or name)
     return value
 
 

@@ -104,6 +104,22 @@ def _not(b, mask, position):
     return b.apply("eq", mask, 0.0, position=position)
 
 
+def nan_derivative(b, out, inputs, position):
+    """``out`` with a NaN derivative by each of ``inputs`` wherever its value is NaN (session 35). SciPy's stats
+    functions give NaN where their argcheck fails (scale <= 0, p > 1, ...) or q is outside [0, 1]: the function is
+    undefined there, so its derivative is too; the ``where`` that places the NaN would otherwise pass a 0, read as
+    "no dependence". Written so that the derivative elsewhere is untouched: the NaN factor is 0 where the value is
+    a number, and each input enters only where it is NaN."""
+    op, _ = _ops(b, position)
+    undefined = op("ne", out, out)
+    total = None
+    for v in inputs:
+        part = op("where", undefined, v, 0.0)
+        total = part if total is None else op("add", total, part)
+    poison = op("mul", op("where", undefined, math.nan, 0.0), total)
+    return op("where", undefined, poison, out)
+
+
 def _broadcast_all(b, values: list, fname: str, position) -> list:
     try:
         shape = broadcast(*[v.shape for v in values])
@@ -615,9 +631,11 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
         return _checked(b, d, out, position)
     if d.cls == "Gamma" and not inverse:
         return gamma_cdf(b, d, x, position)
+    if d.cls == "Laplace":
+        return _laplace_cdf(b, d, x, position, inverse)
     if d.cls != "Normal":
         raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError (jac reads "
-                            f"Normal's, Exponential's and Uniform's)", position)
+                            f"Normal's, Laplace's, Exponential's and Uniform's)", position)
     loc, scale = d.loc, d.scale
     if inverse:  # loc + scale * erfinv(2 * value - 1) * sqrt(2); PyTorch checks nothing
         t = _fn(b, "erfinv", b.apply("sub", b.apply("mul", 2.0, x, position=position), 1.0, position=position),
@@ -634,6 +652,81 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
             out = b.apply("sub", out, _check(b, b.apply("ne", x, x, position=position),
                                              _support_message("Normal", "Real()").replace(".log_prob", ".cdf"),
                                              position), position=position)
+    return _checked(b, d, out, position)
+
+
+def _laplace_cdf(b, d: Distribution, x, position, inverse: bool):
+    """Laplace's cdf, 0.5 - 0.5 sign(value - loc) expm1(-|value - loc| / scale) (the value checked, Real()), and
+    icdf, loc - scale sign(value - 0.5) log1p(-2 |value - 0.5|) (nothing checked), as PyTorch writes them
+    (session 35). Where sign's argument is 0 (value = loc; value = 1/2) the value is PyTorch's, 1/2 and loc, and the
+    slope the function's own, the density 1 / (2 scale) and its inverse 2 scale: PyTorch's autograd gives 0 there
+    (sign's derivative, and abs' at 0), a "no dependence" the smooth cdf does not have."""
+    op, fn = _ops(b, position)
+    if inverse:
+        term = op("sub", x, 0.5)
+        out = op("sub", d.loc, op("mul", op("mul", d.scale, op("sign", term)),
+                                  op("log1p", op("mul", -2.0, fn("abs", term)))))
+        at = op("add", d.loc, op("mul", op("mul", 2.0, d.scale), term))
+        return _checked(b, d, op("where", op("eq", term, 0.0), at, out), position)
+    diff = op("sub", x, d.loc)
+    out = op("sub", 0.5, op("mul", op("mul", 0.5, op("sign", diff)),
+                            op("expm1", op("div", op("neg", fn("abs", diff)), d.scale))))
+    out = op("where", op("eq", diff, 0.0), op("add", 0.5, op("div", diff, op("mul", 2.0, d.scale))), out)
+    if d.validate:
+        out = op("sub", out, _check(b, op("ne", x, x), _support_message("Laplace", "Real()").replace(
+            ".log_prob", ".cdf"), position))
+    return _checked(b, d, out, position)
+
+
+# --- mode (session 35): PyTorch's Distribution.mode of the classes whose mode is a formula of the parameters --------
+_MODE_LOC = ("Normal", "Laplace", "Cauchy", "StudentT", "Gumbel", "VonMises", "MultivariateNormal",
+             "LowRankMultivariateNormal")
+_MODE_ZERO = {"HalfNormal": "scale", "Exponential": "rate", "Geometric": "probs"}
+MODE_READ = _MODE_LOC + tuple(_MODE_ZERO) + ("LogNormal", "Gamma", "Chi2", "Weibull", "Pareto", "Poisson", "Binomial",
+                                             "Bernoulli", "Uniform", "Categorical", "OneHotCategorical", "Independent")
+
+
+def mode(b, d: Distribution, position):
+    """``d.mode`` as PyTorch computes it: loc; zeros; LogNormal exp(loc - scale²); Gamma (Chi2) clamp((c - 1) /
+    rate, 0); Weibull scale ((k - 1) / k)^(1 / k); Pareto scale; Poisson floor(rate); Binomial floor((n + 1) p)
+    clamped to n; Bernoulli 1 where p >= 0.5, NaN at 0.5; Uniform NaN; Categorical argmax(probs) (OneHot: its one-hot
+    row); Independent its base's. A count or an argmax carries no derivative."""
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "Independent":
+        return mode(b, d.base[0], position)
+    if cls not in MODE_READ:
+        raise JacValueError(f"torch.distributions.{cls}.mode is not read by jac (jac reads the mode of "
+                            f"{', '.join(MODE_READ)})", position)
+    if cls in _MODE_LOC:
+        out = d.loc
+    elif cls in _MODE_ZERO:
+        out = op("mul", d.params[_MODE_ZERO[cls]], 0.0)
+    elif cls == "LogNormal":
+        out = op("exp", op("sub", d.loc, op("pow", d.scale, 2.0)))
+    elif cls in ("Gamma", "Chi2"):
+        out = fn("clamp", op("div", op("sub", d.concentration, 1.0), d.rate), 0.0)
+    elif cls == "Weibull":
+        k = d.concentration
+        out = op("mul", d.scale, op("pow", op("div", op("sub", k, 1.0), k), op("reciprocal", k)))
+    elif cls == "Pareto":
+        out = d.scale
+    elif cls == "Poisson":
+        out = op("floor", d.rate)
+    elif cls == "Binomial":
+        n = d.total_count
+        out = fn("minimum", op("floor", op("mul", op("add", n, 1.0), d.probs)), op("add", op("mul", d.probs, 0.0), n))
+    elif cls == "Bernoulli":
+        out = op("where", op("eq", d.probs, 0.5), math.nan, op("ge", d.probs, 0.5))
+    elif cls == "Uniform":
+        out = op("mul", math.nan, d.high)
+    else:  # Categorical, OneHotCategorical: the argmax of probs
+        index = fn("detach", b.apply("argmax", d.probs, axis=d.probs.ndim - 1, position=position))
+        if cls == "Categorical":
+            out = index
+        else:
+            k = d.probs.shape[-1]
+            out = op("eq", _unsqueezed(b, index, -1, position), b.const(np.arange(k, dtype=b.dtype), position))
     return _checked(b, d, out, position)
 
 
@@ -694,12 +787,17 @@ def attribute(b, d: Distribution, name: str, position):
     """``d.mean`` / ``d.variance`` / ``d.stddev`` and the parameters PyTorch holds (``d.loc``, ``d.probs``)."""
     if name in PROPERTIES:
         return _moment(b, d, name, position)
+    if name == "mode":
+        return mode(b, d, position)
+    if d.cls == "LowRankMultivariateNormal" and name in LOWRANK_MATRICES:
+        return _checked(b, d, _lowrank_matrix(b, d, name, position), position)
     if name in d.params:
         return _checked(b, d, d.params[name], position)
     if name in ("batch_shape", "event_shape"):
         return b.const(np.asarray(d.batch if name == "batch_shape" else d.event, dtype=b.dtype), position)
+    extra = LOWRANK_MATRICES if d.cls == "LowRankMultivariateNormal" else ()
     raise JacValueError(f"torch.distributions.{d.cls} has no attribute '{name}' jac reads (jac reads "
-                        f"{', '.join(PROPERTIES + tuple(d.params))})", position)
+                        f"{', '.join(PROPERTIES + ('mode',) + extra + tuple(d.params))})", position)
 
 
 # --- kl_divergence ------------------------------------------------------------------------------------------------
@@ -809,10 +907,10 @@ def _norm(root: str, name: str):
         a = arguments(spelling, args, kwargs, {first: REQUIRED, "loc": 0.0, "scale": 1.0}, position)
         x, loc, scale = (tensor(b, b.lift(a[k]) if not isinstance(a[k], Tracer) else a[k], spelling, position)
                          for k in (first, "loc", "scale"))
-        if not jax:
-            _broadcast_all(b, [x, loc, scale], spelling, position)
-        out = (_jax_norm if jax else _scipy_norm)(b, name, x, loc, scale, position)
-        return out
+        if jax:
+            return _jax_norm(b, name, x, loc, scale, position)
+        _broadcast_all(b, [x, loc, scale], spelling, position)
+        return nan_derivative(b, _scipy_norm(b, name, x, loc, scale, position), (x, loc, scale), position)
     lower.__doc__ = f"{spelling}({first}, loc=0, scale=1): {'JAX' if jax else 'SciPy'}'s formula"
     return lower
 
@@ -1008,7 +1106,9 @@ def _stats(root: str, dist: str, name: str):
         x, loc, scale = (tensor(b, b.lift(a[k]) if not isinstance(a[k], Tracer) else a[k], spelling, position)
                          for k in ("x", "loc", "scale"))
         x, loc, scale = _broadcast_all(b, [x, loc, scale], spelling, position)
-        return (_jax_stats if jax else _scipy_stats)(b, dist, name, x, loc, scale, position)
+        if jax:
+            return _jax_stats(b, dist, name, x, loc, scale, position)
+        return nan_derivative(b, _scipy_stats(b, dist, name, x, loc, scale, position), (x, loc, scale), position)
     lower.__doc__ = f"{spelling}(x, loc=0, scale=1): {'JAX' if jax else 'SciPy'}'s formula"
     return lower
 
@@ -1484,6 +1584,8 @@ SCIPY_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf
               **{d: ("cdf", "sf", "logcdf") for d in ("bernoulli", "poisson", "binom", "geom")}}
 JAX_TAIL = {"expon": ("sf", "logcdf", "logsf", "ppf"), "logistic": ("sf", "ppf", "isf"), "uniform": ("ppf",),
             "poisson": ("cdf",)}
+# session 35: the discrete quantiles (JAX has bernoulli.ppf alone: JAX_METHODS)
+SCIPY_QUANTILE = {d: ("ppf", "isf") for d in DISCRETE}
 _LOG_PI = float(np.log(np.pi))
 
 
@@ -1741,14 +1843,16 @@ def _stats34(root: str, dist: str, name: str):
         s = {k: v[k] for k in shapes}
         loc = v.get("loc", b.const(np.zeros((), dtype=b.dtype), position))
         scale = v.get("scale")
-        return (_jax_more if jax else _scipy_more)(b, dist, name, v[first], s, loc, scale, position)
+        if jax:
+            return _jax_more(b, dist, name, v[first], s, loc, scale, position)
+        return nan_derivative(b, _scipy_more(b, dist, name, v[first], s, loc, scale, position), values, position)
     lower.__doc__ = (f"{spelling}({', '.join(spec)}): {'JAX' if jax else 'SciPy'}'s formula"
                      + ("" if jax else ", NaN where SciPy's argcheck fails"))
     return lower
 
 
 for _root, _methods in (("jax.scipy.stats", JAX_METHODS), ("scipy.stats", SCIPY_METHODS),
-                        ("jax.scipy.stats", JAX_TAIL), ("scipy.stats", SCIPY_TAIL)):
+                        ("jax.scipy.stats", JAX_TAIL), ("scipy.stats", SCIPY_TAIL), ("scipy.stats", SCIPY_QUANTILE)):
     for _dist, _names in _methods.items():
         for _name in _names:
             variant(f"{_root}.{_dist}", _name)(_stats34(_root, _dist, _name))
@@ -1887,9 +1991,12 @@ def _low_rank_mvn(b, args, kwargs, position):
         raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: cov_factor must be a batch of matrices with "
                             f"shape {n} x m and cov_diag a batch of vectors with shape ({n},) (got "
                             f"{fmt(w.shape)}, {fmt(diag.shape)})", position)
-    if loc.ndim != 1 or w.ndim != 2 or diag.ndim != 1:
-        raise JacValueError(f"torch.distributions.{cls}: jac reads one distribution (loc (n,), cov_factor (n, m), "
-                            f"cov_diag (n,)); got {fmt(loc.shape)}, {fmt(w.shape)}, {fmt(diag.shape)}", position)
+    try:  # the batch: the three broadcast (loc and cov_diag unsqueezed), PyTorch's broadcast_tensors
+        batch = broadcast(loc.shape[:-1], w.shape[:-2], diag.shape[:-1])
+    except Exception:  # noqa: BLE001 - the shapes' own error, said as PyTorch's
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises: Incompatible batch shapes: loc "
+                            f"{fmt(loc.shape)}, cov_factor {fmt(w.shape)}, cov_diag {fmt(diag.shape)}",
+                            position) from None
     op, fn = _ops(b, position)
     zero = None
     if validate:
@@ -1899,19 +2006,72 @@ def _low_rank_mvn(b, args, kwargs, position):
             _check(b, _not(b, op("gt", diag, 0.0), position), _param_message(
                 cls, "cov_diag", "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)"), position)], position)
     m = w.shape[-1]
-    wt_dinv = op("div", matrix_transpose(b, w, position, "transpose"), b.apply("reshape", diag, shape=(1, n),
-                                                                               position=position))
+    wt_dinv = _lowrank_wt_dinv(b, w, diag, position)
     cap = op("add", fn("matmul", wt_dinv, w), b.const(np.eye(m, dtype=b.dtype), position))
     cap_tril = _fn(b, "cholesky", cap, position=position, library="torch.linalg")
-    return Distribution(cls, {"loc": loc, "cov_factor": w, "cov_diag": diag, "_wt_dinv": wt_dinv,
-                              "_capacitance_tril": cap_tril}, (), (n,), zero, validate)
+
+    def expanded(t, shape):
+        return t if t.shape == shape else fn("broadcast_to", t, shape)
+    params = {"loc": expanded(loc, batch + (n,)), "cov_factor": expanded(w, batch + (n, m)),
+              "cov_diag": expanded(diag, batch + (n,)), "_unbroadcasted_cov_factor": w,
+              "_unbroadcasted_cov_diag": diag, "_wt_dinv": wt_dinv, "_capacitance_tril": cap_tril}
+    return Distribution(cls, params, batch, (n,), zero, validate)
+
+
+LOWRANK_MATRICES = ("covariance_matrix", "precision_matrix", "scale_tril")
+
+
+def _lowrank_matrix(b, d: Distribution, name: str, position):
+    """LowRankMultivariateNormal's lazy properties (session 35), expanded to batch + (n, n): covariance W Wᵀ +
+    diag(D); precision by Woodbury's identity, diag(1 / D) - AᵀA with A = L⁻¹ Wᵀ D⁻¹; scale_tril the covariance's
+    Cholesky factor."""
+    op, fn = _ops(b, position)
+    w, diag, n = d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d.event[0]
+    if name == "precision_matrix":
+        a = _fn(b, "solve_triangular", d._capacitance_tril, d._wt_dinv, upper=False, position=position,
+                library="torch.linalg")
+        out = op("sub", fn("diag_embed", op("div", 1.0, diag)), fn("matmul", matrix_transpose(b, a, position), a))
+    else:
+        out = op("add", fn("matmul", w, matrix_transpose(b, w, position)), fn("diag_embed", diag))
+        if name == "scale_tril":
+            out = _fn(b, "cholesky", out, position=position, library="torch.linalg")
+    return _expanded_to(b, out, d.batch + (n, n), position)
+
+
+def _lowrank_wt_dinv(b, w, diag, position):
+    """Wᵀ D⁻¹ of the unbroadcast factors: ``W.mT / D.unsqueeze(-2)``."""
+    return b.apply("div", matrix_transpose(b, w, position, "transpose"), _unsqueezed(b, diag, -2, position),
+                   position=position)
 
 
 def _lowrank_logdet(b, d: Distribution, position):
-    """2 Σ log diag(capacitance_tril) + Σ log D."""
+    """PyTorch's _batch_lowrank_logdet: 2 Σ log diag(capacitance_tril) + Σ log D (D unbroadcast)."""
     op, fn = _ops(b, position)
-    return op("add", op("mul", 2.0, fn("sum", op("log", fn("diagonal", d._capacitance_tril)), -1)),
-              fn("sum", op("log", d.cov_diag), -1))
+    return op("add", op("mul", 2.0, fn("sum", op("log", fn("diagonal", d._capacitance_tril, dim1=-2, dim2=-1)), -1)),
+              fn("sum", op("log", d._unbroadcasted_cov_diag), -1))
+
+
+def _lowrank_mahalanobis(b, d: Distribution, diff, position):
+    """PyTorch's _batch_lowrank_mahalanobis(W, D, diff, capacitance_tril): Σ diff² / D - |L⁻¹ Wᵀ D⁻¹ diff|²."""
+    op, fn = _ops(b, position)
+    wt_dinv_x = _batch_mv(b, d._wt_dinv, diff, position)
+    term1 = fn("sum", op("div", op("pow", diff, 2.0), d._unbroadcasted_cov_diag), -1)
+    return op("sub", term1, _mahalanobis(b, d._capacitance_tril, wt_dinv_x, position))
+
+
+def _batch_mv(b, mat, vec, position):
+    """PyTorch's _batch_mv: ``matmul(mat, vec.unsqueeze(-1)).squeeze(-1)``, batches broadcast."""
+    out = _fn(b, "matmul", mat, _unsqueezed(b, vec, -1, position), position=position)
+    return b.apply("reshape", out, shape=out.shape[:-1], position=position)
+
+
+def _trace_xxt(b, x, position):
+    """PyTorch's _batch_trace_XXT: the sum of squares over the last two axes."""
+    return _fn(b, "sum", b.apply("pow", x, 2.0, position=position), (-2, -1), position=position)
+
+
+def _expanded_to(b, t, shape, position):
+    return t if t.shape == tuple(shape) else _fn(b, "broadcast_to", t, tuple(shape), position=position)
 
 
 def _eval_poly(b, y, coef, position):
@@ -1982,10 +2142,7 @@ def log_prob34b(b, d: Distribution, x, position):
                                 f"got shape {fmt(x.shape)}", position)
         if d.validate:
             zero = _check(b, op("ne", x, x), _support_message(cls, "IndependentConstraint(Real(), 1)"), position)
-        diff = op("sub", x, d.loc)
-        wt_dinv_x = fn("matmul", diff, matrix_transpose(b, d._wt_dinv, position, "transpose"))
-        term1 = fn("sum", op("div", op("pow", diff, 2.0), d.cov_diag), -1)
-        maha = op("sub", term1, _mahalanobis(b, d._capacitance_tril, wt_dinv_x, position))
+        maha = _lowrank_mahalanobis(b, d, op("sub", x, d.loc), position)
         out = op("mul", -0.5, op("add", op("add", n * math.log(2 * math.pi), _lowrank_logdet(b, d, position)), maha))
     elif cls == "Pareto":  # transforms inverted: x1 = y / scale (log|scale|), x0 = log(x1) (x0); Exponential(alpha)
         if d.validate:
@@ -2022,6 +2179,7 @@ def entropy34b(b, d: Distribution, position):
         return _checked(b, d, _entropy(b, d.base, position), position)
     if cls == "LowRankMultivariateNormal":  # 0.5 * (n * (1 + log(2 pi)) + log_det)
         out = op("mul", 0.5, op("add", d.event[0] * (1.0 + math.log(2 * math.pi)), _lowrank_logdet(b, d, position)))
+        out = _expanded_to(b, out, d.batch, position)
     elif cls == "Pareto":  # log(scale / alpha) + (1 + 1 / alpha)
         out = op("add", op("log", op("div", d.scale, d.alpha)), op("add", 1.0, op("reciprocal", d.alpha)))
     elif cls == "Kumaraswamy":  # t0 + t1 * H0 - log(c1) - log(c0)
@@ -2066,7 +2224,8 @@ def moment34b(b, d: Distribution, name: str, position):
         mean = d.probs
     elif cls == "LowRankMultivariateNormal":  # W.pow(2).sum(-1) + D
         mean = d.loc
-        var = op("add", fn("sum", op("pow", d.cov_factor, 2.0), -1), d.cov_diag)
+        var = op("add", fn("sum", op("pow", d._unbroadcasted_cov_factor, 2.0), -1), d._unbroadcasted_cov_diag)
+        var = _expanded_to(b, var, d.batch + d.event, position)
     elif cls == "Pareto":
         a = fn("clamp", d.alpha, 1.0)
         mean = op("div", op("mul", a, d.scale), op("sub", a, 1.0))
@@ -2224,6 +2383,7 @@ _KL_MIXED = (("Normal", "Laplace"), ("Laplace", "Normal"), ("Normal", "Gumbel"),
              ("ContinuousBernoulli", "Uniform"), ("Beta", "ContinuousBernoulli"), ("Uniform", "ContinuousBernoulli"))
 KL_READ = ("Normal, Categorical, MultivariateNormal, Exponential, Gamma (Chi2), Beta, Poisson, Uniform, "
            + ", ".join(_KL_SAME) + " with their own class; " + ", ".join(f"{p}–{q}" for p, q in _KL_MIXED)
+           + ", MultivariateNormal–LowRankMultivariateNormal, LowRankMultivariateNormal–MultivariateNormal"
            + " and the pairs PyTorch gives as inf (Normal–Gamma, …)")
 
 
@@ -2238,17 +2398,19 @@ def kl34b(b, p: Distribution, q: Distribution, position):
         return _kl_same(b, p, q, position)
     if (pc, qc) in _KL_MIXED:
         return _kl_mixed(b, pc, qc, p, q, position)
+    if (pc, qc) == ("MultivariateNormal", "LowRankMultivariateNormal"):
+        return _kl_mvn_lowrank(b, p, q, position)
+    if (pc, qc) == ("LowRankMultivariateNormal", "MultivariateNormal"):
+        return _kl_lowrank_mvn(b, p, q, position)
     why = "PyTorch registers it, jac does not read it" if (pc, qc) in _KL_PAIRS_ELSEWHERE else \
         "PyTorch raises NotImplementedError"
     raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac ({why}); jac reads "
                         f"{KL_READ}", position)
 
 
-# pairs PyTorch registers that jac does not read (LowRank–MVN, the transformed ones whose
-# transforms must be equal: Weibull, Kumaraswamy)
-_KL_PAIRS_ELSEWHERE = (("LowRankMultivariateNormal", "MultivariateNormal"),
-                       ("MultivariateNormal", "LowRankMultivariateNormal"), ("Weibull", "Weibull"),
-                       ("Kumaraswamy", "Kumaraswamy"))
+# pairs PyTorch registers that jac does not read (the transformed ones whose transforms must be equal: Weibull,
+# Kumaraswamy)
+_KL_PAIRS_ELSEWHERE = (("Weibull", "Weibull"), ("Kumaraswamy", "Kumaraswamy"))
 
 
 def _x_log_x(b, t, position):
@@ -2325,26 +2487,70 @@ def _kl_same(b, p: Distribution, q: Distribution, position):
 
 
 def _kl_lowrank(b, p: Distribution, q: Distribution, position):
-    """_kl_lowrankmultivariatenormal_lowrankmultivariatenormal: 0.5 (term1 + term2 + term3 - n)."""
+    """_kl_lowrankmultivariatenormal_lowrankmultivariatenormal: 0.5 (term1 + term2 + term3 - n), batches broadcast
+    (session 35); inv(qcov) pcov = [inv(qD) - AᵀA] (pD + pW pWᵀ), A = L_q⁻¹ qWᵀ qD⁻¹."""
     op, fn = _ops(b, position)
-    if p.event != q.event:
-        raise JacValueError("KL-divergence between two Low Rank Multivariate Normals with different event shapes "
-                            "cannot be computed (PyTorch raises)", position)
-    n = p.event[0]
+    _same_event(p, q, "Low Rank Multivariate Normals", position)
     term1 = op("sub", _lowrank_logdet(b, q, position), _lowrank_logdet(b, p, position))
-    diff = op("sub", q.loc, p.loc)
-    term3 = op("sub", fn("sum", op("div", op("pow", diff, 2.0), q.cov_diag), -1),
-               _mahalanobis(b, q._capacitance_tril, fn("matmul", q._wt_dinv, diff), position))
+    term3 = _lowrank_mahalanobis(b, q, op("sub", q.loc, p.loc), position)
     a = _fn(b, "solve_triangular", q._capacitance_tril, q._wt_dinv, upper=False, position=position,
             library="torch.linalg")
-
-    def trace_xxt(x):
-        return fn("sum", op("pow", x, 2.0))
-    term21 = fn("sum", op("div", p.cov_diag, q.cov_diag), -1)
-    term22 = trace_xxt(op("mul", p.cov_factor, _unsqueezed(b, fn("rsqrt", q.cov_diag), -1, position)))
-    term23 = trace_xxt(op("mul", a, b.apply("reshape", op("sqrt", p.cov_diag), shape=(1, n), position=position)))
-    term24 = trace_xxt(fn("matmul", a, p.cov_factor))
+    pw, pd, qd = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    term21 = fn("sum", op("div", pd, qd), -1)
+    term22 = _trace_xxt(b, op("mul", pw, _unsqueezed(b, fn("rsqrt", qd), -1, position)), position)
+    term23 = _trace_xxt(b, op("mul", a, _unsqueezed(b, op("sqrt", pd), -2, position)), position)
+    term24 = _trace_xxt(b, fn("matmul", a, pw), position)
     term2 = op("sub", op("sub", op("add", term21, term22), term23), term24)
+    return op("mul", 0.5, op("sub", op("add", op("add", term1, term2), term3), float(p.event[0])))
+
+
+def _same_event(p: Distribution, q: Distribution, what: str, position):
+    if p.event != q.event:
+        raise JacValueError(f"KL-divergence between two {what} with different event shapes cannot be computed "
+                            f"(PyTorch raises)", position)
+
+
+def _tril_logdet(b, tril, position):
+    """2 Σ log diag(L): the log-determinant of L Lᵀ."""
+    op, fn = _ops(b, position)
+    return op("mul", 2.0, fn("sum", op("log", fn("diagonal", tril, dim1=-2, dim2=-1)), -1))
+
+
+def _kl_mvn_lowrank(b, p: Distribution, q: Distribution, position):
+    """_kl_multivariatenormal_lowrankmultivariatenormal: inv(qcov) pcov = [inv(qD) - AᵀA] L_p L_pᵀ (session 35)."""
+    op, fn = _ops(b, position)
+    _same_event(p, q, "Multivariate Normals", position)
+    term1 = op("sub", _lowrank_logdet(b, q, position), _tril_logdet(b, p.scale_tril, position))
+    term3 = _lowrank_mahalanobis(b, q, op("sub", q.loc, p.loc), position)
+    a = _fn(b, "solve_triangular", q._capacitance_tril, q._wt_dinv, upper=False, position=position,
+            library="torch.linalg")
+    qd = q._unbroadcasted_cov_diag
+    term21 = _trace_xxt(b, op("mul", p.scale_tril, _unsqueezed(b, fn("rsqrt", qd), -1, position)), position)
+    term22 = _trace_xxt(b, fn("matmul", a, p.scale_tril), position)
+    return op("mul", 0.5, op("sub", op("add", op("add", term1, op("sub", term21, term22)), term3),
+                             float(p.event[0])))
+
+
+def _kl_lowrank_mvn(b, p: Distribution, q: Distribution, position):
+    """_kl_lowrankmultivariatenormal_multivariatenormal: inv(qcov) pcov = inv(L_q L_qᵀ) (pW pWᵀ + pD), the factors
+    expanded to the batch of q's scale_tril and p's cov_factor, as PyTorch does (session 35)."""
+    op, fn = _ops(b, position)
+    _same_event(p, q, "Multivariate Normals", position)
+    n, tril, pw, pd = p.event[0], q.scale_tril, p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag
+    term1 = op("sub", _tril_logdet(b, tril, position), _lowrank_logdet(b, p, position))
+    term3 = _mahalanobis(b, tril, op("sub", q.loc, p.loc), position)
+    combined = broadcast(tril.shape[:-2], pw.shape[:-2])
+    if broadcast(combined, pd.shape[:-1]) != combined:
+        raise JacValueError(f"kl_divergence(LowRankMultivariateNormal, MultivariateNormal): PyTorch raises (it "
+                            f"expands cov_diag of batch {fmt(pd.shape[:-1])} to the batch {fmt(combined)} of "
+                            f"q's scale_tril and p's cov_factor)", position)
+    q_tril = _expanded_to(b, tril, combined + (n, n), position)
+    p_w = _expanded_to(b, pw, combined + (n, pw.shape[-1]), position)
+    p_d = _expanded_to(b, fn("diag_embed", op("sqrt", pd)), combined + (n, n), position)
+
+    def solved(x):
+        return _fn(b, "solve_triangular", q_tril, x, upper=False, position=position, library="torch.linalg")
+    term2 = op("add", _trace_xxt(b, solved(p_w), position), _trace_xxt(b, solved(p_d), position))
     return op("mul", 0.5, op("sub", op("add", op("add", term1, term2), term3), float(n)))
 
 
@@ -2782,6 +2988,8 @@ def scipy_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):
     ok = _scipy_argcheck(b, dist, s, position)
     lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
     if dist in DISCRETE:
+        if name in ("ppf", "isf"):
+            return _scipy_discrete_quantile(b, dist, name, x, s, loc, ok, position)
         return _scipy_discrete_tail(b, dist, name, op("sub", x, loc), s, ok, position)
     inner = _INNER[(lo, hi)]
     if name in ("ppf", "isf"):
@@ -2840,6 +3048,31 @@ def _scipy_discrete_tail(b, dist: str, name: str, k, s: dict, ok, position):
     else:  # logcdf: NaN placed first, then 0 from the support's end on, whatever the argcheck said (SciPy's order)
         out = op("where", op("ge", k, hi), 0.0, op("where", bad, math.nan, -math.inf))
     return op("where", cond, value, out)
+
+
+# the value each shape parameter is given where rv_discrete does not call _ppf / _isf (a valid one; not chosen)
+_SAFE_SHAPE = {"p": 0.5, "mu": 1.0, "n": 1.0, "a": 1.0, "b": 1.0}
+
+
+def _scipy_discrete_quantile(b, dist: str, name: str, q, s: dict, loc, ok, position):
+    """rv_discrete.ppf / isf (session 35): NaN where the argcheck fails, loc is NaN or q is outside [0, 1]; at q = 0
+    (isf: 1) the support's start less one, a - 1 + loc, and at q = 1 (isf: 0) its end, b + loc (both only where the
+    argcheck holds); SciPy's own ``_ppf`` / ``_isf`` (the op ``discrete_quantile``) plus loc for 0 < q < 1. A count:
+    its derivative by q and by the shapes is 0 (by loc 1; at the end of binom's and betabinom's support, n + loc,
+    by n 1)."""
+    op, _ = _ops(b, position)
+    lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
+    hi = s["n"] if dist in ("binom", "betabinom") else hi
+    cond0 = op("mul", ok, op("eq", loc, loc))
+    cond = op("mul", cond0, op("mul", op("gt", q, 0.0), op("lt", q, 1.0)))
+    safe = [op("where", cond, v, _SAFE_SHAPE[k]) for k, v in s.items()]
+    inner = b.apply("discrete_quantile", op("where", cond, q, 0.5), *safe, dist=dist, upper=name == "isf",
+                    position=position)
+    first, last = op("add", lo - 1.0, loc), op("add", hi, loc)
+    start, end = (0.0, 1.0) if name == "ppf" else (1.0, 0.0)
+    edges = op("where", op("mul", cond0, op("eq", q, start)), first,
+               op("where", op("mul", cond0, op("eq", q, end)), last, math.nan))
+    return op("where", cond, op("add", inner, loc), edges)
 
 
 def jax_tail(b, dist: str, name: str, x, s: dict, loc, scale, position):

@@ -440,6 +440,20 @@ def _matmul(b, args, kwargs, position):
     return b.apply("matmul", x, y, position=position)
 
 
+def _torch_dot(b, args, kwargs, position):
+    """PyTorch's dot: of two 1-d tensors of one length (NumPy's reads matrices and scalars too)."""
+    x, y = _two("dot", b, args, kwargs, position)
+    if x.ndim != 1 or y.ndim != 1:
+        raise JacShapeError(f"dot: PyTorch raises \"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors\" "
+                            "(torch.dot takes vectors; write x @ y or torch.matmul for matrices)", position)
+    if x.shape[0] != y.shape[0]:
+        raise JacShapeError(f"dot: PyTorch raises \"inconsistent tensor size, expected tensor [{x.shape[0]}] and src "
+                            f"[{y.shape[0]}] to have the same number of elements, but got {x.shape[0]} and "
+                            f"{y.shape[0]} elements respectively\"", position)
+    one_dtype(b, "dot", (x, y), position)
+    return b.apply("matmul", x, y, position=position)
+
+
 @function("dot")
 def _dot(b, args, kwargs, position):
     # NumPy's dot: a product for scalars, matmul for vectors and matrices, a sum over x's last axis and y's
@@ -543,6 +557,60 @@ def _reshape(b, args, kwargs, position):
         flipped = b.apply("reshape", transpose_all(b, x, position), shape=shape[::-1], position=position)
         return transpose_all(b, flipped, position)
     return b.apply("reshape", x, shape=shape, position=position)
+
+
+_STRIDED = frozenset(("transpose", "broadcast_to", "detach", "reshape"))  # PyTorch's views, strides as NumPy's
+
+
+def check_view(b, x: Tracer, shape: tuple, position) -> None:
+    """Refuse PyTorch's ``x.view(shape)`` where its memory cannot be read so (:func:`_viewable`)."""
+    if not _viewable(b, x, shape):
+        raise JacShapeError(f"view: PyTorch raises \"view size is not compatible with input tensor's size and stride "
+                            "(at least one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                            f"instead.\": this tensor of shape {fmt(x.shape)} is a transposed, sliced or expanded view "
+                            f"whose memory {fmt(shape)} cannot be read off without a copy; write .reshape(...) or "
+                            ".contiguous().view(...)", position)
+
+
+def _viewable(b, x: Tracer, shape: tuple) -> bool:
+    """Can PyTorch's ``x.view(shape)`` read ``x``'s memory as it is? ``x`` is replayed from its first node that is
+    no view (a fresh, contiguous tensor) through the views since (transposes, basic indices, expand, reshapes that
+    need no copy: NumPy's strides are PyTorch's for these), on a stand-in of 1-byte elements, and NumPy's reshape
+    without a copy (the same rule as PyTorch's view) says. A stand-in past 2**24 elements is not made: answered."""
+    chain, i = [], x.id
+    while True:
+        node = b.nodes[i]
+        if node.op in _STRIDED or (node.op == "getitem" and _basic_index(node.params.get("index"))):
+            chain.append(node)
+            i = node.args[0]
+        else:
+            break
+    base = b.nodes[i].shape
+    if not chain or not is_concrete(base) or math.prod(base) > 2**24:
+        return True
+    a = np.empty(base, np.int8)
+    for node in reversed(chain):
+        if node.op == "transpose":
+            a = a.transpose(node.params["axes"])
+        elif node.op == "broadcast_to":
+            a = np.broadcast_to(a, node.params["shape"])
+        elif node.op == "getitem":
+            a = a[node.params["index"]]
+        elif node.op == "reshape":
+            try:
+                a = a.reshape(node.params["shape"], copy=False)
+            except ValueError:  # PyTorch's reshape copies here: a fresh tensor from this node on
+                a = np.empty(node.params["shape"], np.int8)
+    try:
+        a.reshape(shape, copy=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _basic_index(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
 def _memory_order(b, value, fname, position) -> str:
@@ -2218,6 +2286,7 @@ class Items(tuple):
 
     fields: tuple = ()
     display: str | None = None  # "tuple" or "list": how the text wrote it, for isinstance (lang/trees.py)
+    record = None  # the NamedTuple class of the text this is an instance of (lang/plain.py), else None
 
     @classmethod
     def named(cls, items, fields: tuple) -> "Items":
@@ -2320,6 +2389,9 @@ def matrix_transpose(b: Builder, x: Tracer, position, fname=".mT") -> Tracer:
 
 def _axes_args(b, rest, fname, position) -> tuple:
     return tuple(i for r in rest for i in static_ints(b, r, f"{fname} axes", position))
+
+
+variant("torch", "dot")(_torch_dot)
 
 
 @variant("torch", "transpose")
@@ -3487,6 +3559,7 @@ def _add_product(fname, ndims):
         x, y = tensor(b, a["x"], fname, position), tensor(b, a["y"], fname, position)
         _need_ndim(fname, x, (ndims[0],), position, "first factor")
         _need_ndim(fname, y, (ndims[1],), position, "second factor")
+        one_dtype(b, fname, (x, y), position)
         beta, alpha = (static(b, a[k], k, position) for k in ("beta", "alpha"))
         if not all(isinstance(v, (int, float)) for v in (beta, alpha)):
             raise JacValueError(f"{fname}: beta and alpha must be numbers", position)
@@ -6526,6 +6599,7 @@ def _linear(b, args, kwargs, position):
     """F.linear(x, W, b=None): x Wᵀ + b, W of shape (out, in), or (in,) for one output."""
     a = arguments("linear", args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None}, position)
     x, w = tensor(b, a["x"], "linear", position), tensor(b, a["weight"], "linear", position)
+    one_dtype(b, "linear", (x, w), position)
     if w.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
         raise JacShapeError(f"linear: weight must be (out, in) or (in,) with in = the input's last size, got input "
                             f"{fmt(x.shape)} and weight {fmt(w.shape)}", position)

@@ -40,7 +40,7 @@ from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynom
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, reads_as, record_read, run_time_int
+from .functions import INPLACE_AT, check_view, reads_as, record_read, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -69,7 +69,7 @@ from .memo import ValueMemo  # value_of's values, trimmed past max_bytes
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
-from ..ir import dtypes
+from ..ir import dtypes, saved
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.ops import OPS, index_shape
 from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
@@ -724,6 +724,7 @@ class _Lowering:
     imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
     max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
+    saving = False  # a PyTorch text with writes in place: savers registered (ir/saved.py, _Lowering.saved_by)
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
@@ -818,6 +819,11 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
+        # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
+        # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it
+        writes = _writes_in_place(module) if self.dialect in ("torch", None) and (
+            "=" in self.source.body or "_(" in self.source.body) else False  # the walk only where a write may be
+        self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source, self.imported)
@@ -1450,7 +1456,10 @@ class _Lowering:
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
         if isinstance(cls, PlainClass):  # a plain class of the text (lang/plain.py)
-            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position)
+            kinds = ([self.python_kind(a, v) for a, v in zip(call.args, args)],
+                     {k.arg: self.python_kind(k.value, kwargs[k.arg]) for k in call.keywords})
+            self.plain_call = (call, args)  # Poly([1.0, 2.0]): which arguments are Python sequences
+            return plain.make(self, Instance(cls, prefix, self), args, kwargs, position, kinds)
         made = Instance(cls, prefix, self)
         init = cls.methods.get("__init__")
         if init is None:
@@ -1625,6 +1634,9 @@ class _Lowering:
             a.kwonlyargs, a.kw_defaults) if d is not None)]  # def f(v, s=(2, 3)): s a tuple where not given
         fn.defaulted = ([n for n, d in written if id(d) in self.sequences], [n for n, d in written
                                                                              if id(d) in self.tuples])
+        if any(type(v) is Items and v.display == "list" or type(v) is Dict or type(v) is Tracer and v.shape == (0,)
+               for v in defaults.values()):  # def f(h=[]): Python's one list, which a change anywhere changes
+            self.mutable_defaults = getattr(self, "mutable_defaults", ()) + (fn,)
         return fn
 
     def function(self, node, defaults: dict, returns: bool) -> Function:
@@ -2351,6 +2363,12 @@ class _Lowering:
         has refused a dict or a caller's name holding it)."""
         memo = {id(old): new}
         self.changed(old, new)
+        for fn in getattr(self, "mutable_defaults", ()):  # l = f(); l.append(x): f's default changed (call_function)
+            for name, value in fn.defaults.items():
+                if value is old and name not in fn.changed:
+                    fn.changed = {**fn.changed, name: "a change through a name holding it list"}
+        if getattr(self, "plain_keys", None):  # self.history of an instance holding it (lang/plain.py)
+            plain.swapped(self, old, new)
 
         def swapped(value):
             if id(value) in memo:
@@ -2440,6 +2458,55 @@ class _Lowering:
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
 
+    def is_input(self, name: str) -> bool:
+        """Does ``name`` hold an input itself (a fresh, contiguous tensor of its own)?"""
+        value = self.scope.get(name)
+        return type(value) is Tracer and self.b.nodes[value.id].op == "input"
+
+    def checked_write(self, name: str, what: str, position: int) -> None:
+        """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own
+        (:meth:`~jacobi_cli.lang.scatter.Memory.check`); in a PyTorch text, the savers of its buffer remembered
+        (ir/saved.py: refused if backward reads them)."""
+        self.memory.check(name, what, position)
+        if self.saving and self.b.savers:
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
+
+    def saved_by(self, node: ast.expr, values: list, found: Tracer) -> None:
+        """Register ``found`` as a saver (ir/saved.py) where the text spells the op itself: an operator, a torch or
+        F function, or a method, of exactly these operands (no keyword), and it requires grad."""
+        made = self.b.nodes[found.id]
+        if not made.requires_grad:
+            return
+        if type(node) is ast.BinOp:
+            spelling, operands = _SAVING_OPERATORS.get(type(node.op)), [node.left, node.right]
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and not node.keywords:
+            root = node.func.value
+            module = type(root) is ast.Name and root.id in ("torch", "F") and root.id not in self.scope
+            method = not module and self.callee(node.func)[0] == "method"
+            spelling = node.func.attr if module or method else None
+            operands = ([root] if method else []) + list(node.args)
+        else:
+            return
+        if saved.rule(spelling, made.op) is None or len(made.args) != len(values) or len(operands) != len(values) \
+                or (made.op == "div" and (type(values[0]) is not Tracer or self.b.nodes[made.args[0]].op
+                                          == "const" and not values[0].shape)):  # 2 / h: PyTorch's reciprocal(h) * 2
+            return
+        nodes = self.b.nodes
+        if not all(a == v.id if type(v) is Tracer else nodes[a].op == "const" for a, v in zip(made.args, values)):
+            return
+        kept = saved.saved_ids(nodes, found.id)
+        results = self.memory._base(found) if found.id in kept else frozenset()
+        arguments = frozenset().union(*(self.buffers(e, v) for a, e, v in zip(made.args, operands, values)
+                                        if a in kept and type(v) is Tracer))
+        saved.register(self.b, found.id, results, arguments)
+
+    def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
+        """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
+        ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
+        if type(expr) is ast.Name and expr.id in self.memory.tokens:
+            return self.memory.tokens[expr.id]
+        return self.memory._base(value)
+
     def rebind(self, name: str, new: Tracer) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`)."""
         self.scope[name] = self.b.name(new, name)
@@ -2465,8 +2532,14 @@ class _Lowering:
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
             return self.list_write(name, target, value_node, op, what, position)
         y = self.target(name, named, what, position)
-        if isinstance(target, ast.Name) and type(op) in _BINOPS and self.b.nodes[y.id].op == "const" \
-                and not isinstance(self.b.nodes[y.id].value, np.ndarray):  # s = 0; s += x: Python's number rebinds
+        if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
+            # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
+            raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
+                                "assignment. Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] "
+                                f"method\"; write {name} = {name}.at[...].set(v) (or .add, .multiply)", position)
+        if isinstance(target, ast.Name) and type(op) in _BINOPS and (self.jax_reading or self.b.nodes[y.id].op ==
+                                                                      "const" and not isinstance(
+                    self.b.nodes[y.id].value, np.ndarray)):  # s = 0; s += x: Python's number rebinds, as JAX's arrays
             rebound = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
                                  value=ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=op, right=value_node))
             for part in (rebound, rebound.targets[0], rebound.value, rebound.value.left):
@@ -2480,7 +2553,7 @@ class _Lowering:
                                 f"under a transform): assign a copy first ({name} = {name}.copy()) or return the new "
                                 "value", position)
         if shared is None:
-            self.memory.check(name, what, position)
+            self.checked_write(name, what, position)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
                                 "(use += -= *= /= **= @= %= //=)",
@@ -2817,7 +2890,7 @@ class _Lowering:
             except JacNameError:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
@@ -2838,11 +2911,35 @@ class _Lowering:
             raise JacValueError(f"{what}: it takes {takes}", position)
         else:
             new = lower(self.b, [y] + args, kwargs, position)
+            if self.saving and type(new) is Tracer and not args and not kwargs and self.b.nodes[new.id].requires_grad \
+                    and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
+                saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
+        if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+            new = self.kept_dtype(name, y, new, args, what, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def kept_dtype(self, name: str, y: Tracer, new: Tracer, args: list, what: str, position: int) -> Tracer:
+        """``y.NAME_(...)``'s result ``new`` written into ``y``'s dtype, as PyTorch's in-place methods keep it: an
+        integer or bool ``y`` takes an integer result (a bool one a bool), and PyTorch raises for any other ("result
+        type Float can't be cast to the desired output type Long"); a float ``y`` takes any."""
+        kind = dtypes.kind_of(self.b, y.id)
+        if kind is None:
+            return new
+        got = dtypes.kind_of(self.b, new.id)
+        if got is not None and (got[0].kind == "b" or kind[0].kind != "b"):
+            return written_value(self.b, y, new, "whole", what, position) if kind[0].kind != "b" else new
+        result = "Long" if got is not None else "Double" if self.b.dtype is np.float64 and any(
+            type(a) is Tracer and a.id not in self.b.typed and self.b.nodes[a.id].op != "const" for a in args) \
+            else "Float"
+        target = _TORCH_DTYPE_NAMES.get(kind[0].name, kind[0].name)
+        raise JacValueError(f"{what}: PyTorch raises \"result type {result} can't be cast to the desired output type "
+                            f"{target}\": an in-place method keeps '{name}''s dtype ({kind[0].name}); write "
+                            f"{name} = {name}.double() first, or {name} = {name}{what[len(name):].replace('_(', '(', 1)}",
+                            position)
 
     def in_place_at(self, call: ast.Call):
         """``y[1:3].mul_(2)``: PyTorch's in-place method on a view of ``y`` (basic indexing: slices, integers,
@@ -2893,7 +2990,7 @@ class _Lowering:
         if len(call.args) != 3 or call.keywords:
             raise JacParseError(f"np.{ufunc}.at takes three arguments here: (a, indices, b)", position)
         y = self.target(name, call.args[0], what, position)
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         index = call.args[1]
         parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else \
             self.index_tuple(index, [self.expression(index)])  # np.add.at(y, idx, v) with idx = (rows, cols)
@@ -2916,7 +3013,7 @@ class _Lowering:
         name = call.args[0].id
         what = f"np.{fname}({name}, ...)"
         y = self.target(name, call.args[0], what, position)
-        self.memory.check(name, what, position)
+        self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         rest = [self.expression(a) for a in call.args[1:]]
@@ -3184,6 +3281,8 @@ class _Lowering:
                 found = lower(node, values)
                 if type(found) is Tracer and (self.jax_made or type(node) is ast.Call):
                     self.jax_array(node, found, values)
+                if self.saving and type(found) is Tracer:
+                    self.saved_by(node, values, found)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -3224,6 +3323,9 @@ class _Lowering:
             return [k.value for k in node.keywords]
         if kind is ast.Call and _copy_call(node) and "copy" not in self.scope:  # copy.deepcopy(R): its argument
             return list(node.args)
+        if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
+                and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
+            return node.args + [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
             # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
@@ -3307,6 +3409,9 @@ class _Lowering:
                 elif type(found) is Tracer:
                     self.ranges.add(found.id)
             return found
+        if kind is ast.BinOp and (type(kids[0]) is Instance or type(kids[1]) is Instance) \
+                and (plain.plain_instance(kids[0]) or plain.plain_instance(kids[1])):  # dual * 3: __mul__ (.plain)
+            return plain.binary(self, node, kids, self.operator_position(node))
         if kind is ast.BinOp and (type(kids[0]) is Dict or type(kids[1]) is Dict):  # d + 1: no array (.trees)
             trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
@@ -3354,6 +3459,8 @@ class _Lowering:
                                     "and & | ^ ~ on booleans)", self.operator_position(node))
             return self.arithmetic(op, kids[0], kids[1], self.operator_position(node))
         if isinstance(node, ast.UnaryOp):
+            if type(kids[0]) is Instance and plain.plain_instance(kids[0]) and not isinstance(node.op, ast.Not):  # -dual
+                return plain.unary(self, node, kids[0], position)
             return self.unary(node, kids[0], position)
         if isinstance(node, ast.Compare):
             return self.compare(node, kids)
@@ -3387,7 +3494,12 @@ class _Lowering:
             if node.attr == "shape" and kids:
                 self.sequences.add(id(node))
                 self.tuples.add(id(node))
-            return self.attribute(node, kids)
+            found = self.attribute(node, kids)
+            kind = plain.python_kind(self, kids[0], node.attr) if kids and type(found) in (Tracer, Items) and (
+                type(kids[0]) is Instance or type(kids[0]) is PlainClass) else None
+            if kind is not None:  # self.shape = x.shape: self.shape + (1,) a tuple's + (lang/plain.py)
+                self.mark(node, kind)
+            return found
         if isinstance(node, ast.Subscript):
             if id(node.value) in self.sequences and isinstance(node.slice, ast.Slice):
                 self.sequences.add(id(node))  # x.shape[:-1]: still a tuple
@@ -3553,8 +3665,15 @@ class _Lowering:
         if isinstance(node.op, ast.Invert) and type(self.python_int_or_bool(operand)) in (int, bool):  # ~5: -6, ~True: -2
             return self.int_bits(node, [operand], position)
         if isinstance(node.op, ast.USub):
+            if self.dialect == "torch" and not self.jax_reading:  # -(x > 0): PyTorch's Negation ... not supported
+                dtypes.torch_operator(self.b, "neg", [operand], position)
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
+            if not self.jax_reading and is_boolean(self.b, operand):
+                raise JacValueError("+ of a boolean array: PyTorch raises \"The `+` operator, on a bool tensor is not "
+                                    "supported.\" and NumPy \"ufunc 'positive' did not contain a loop with signature "
+                                    "matching types\" (JAX alone takes it); write the mask itself, or x.float()",
+                                    position)
             return operand
         if isinstance(node.op, ast.Invert):
             if not is_boolean(self.b, operand):
@@ -4063,8 +4182,10 @@ class _Lowering:
 
     def made_callable(self, func: ast.AST) -> bool:
         """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``, and
-        ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
-        return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
+        ``Net()(x)`` of a class of the text (refused: a model is made at the top level); ``getattr(a, 'f')(x)``,
+        ``p.deriv()(t)``, ``(p * q)(t)`` of a plain class (lang/plain.py)."""
+        return isinstance(func, (ast.Lambda, ast.Subscript)) or plain.makes_callable(self, func) \
+            or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
@@ -4204,6 +4325,8 @@ class _Lowering:
         if isinstance(value, Instance):
             return any(of in plain.lineage(value.cls) or of == "Module" and not isinstance(value.cls, PlainClass)
                        for of in found)
+        if type(value) is Items and value.record is not None:  # a NamedTuple's instance (lang/plain.py)
+            return any(of in plain.lineage(value.record) for of in found)
         if isinstance(value, (Module, Sequential)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
@@ -4248,7 +4371,16 @@ class _Lowering:
     def call(self, node: ast.Call, kids: list):
         if _copy_call(node) and "copy" not in self.scope:
             return self.copied(node, kids)
+        if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
+                plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
+            return plain.builtin(self, node, kids)
+        path = plain.spelling(self, node.func) if "import" in self.source.body else None
+        if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
+            return plain.special_call(self, node, kids, path, self.source.at(node))
         found = self.lowered_call(node, kids)
+        if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
+                and type(kids[0]) is Tracer and _view_chain_of_input(node.func.value, self.is_input):
+            check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
@@ -4298,7 +4430,7 @@ class _Lowering:
         if not names:
             return
         if len(names) == 1 and self.scope.get(names[0]) is argument:
-            self.memory.check(names[0], what, position)
+            self.checked_write(names[0], what, position)
             self.rebind(names[0], result)
             return
         shown = ", ".join(f"'{n}'" for n in names[:3])
@@ -4345,6 +4477,9 @@ class _Lowering:
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords \
                 and trees.builtin_classes(node.args[1]) is not None:  # isinstance(n, tuple): is_leaf's (.trees)
+            held = self.python_kind(node.args[0], kids[0]) if type(kids[0]) is Tracer else None
+            if held in ("tuple", "list", "range"):  # l = [1.0, 2.0] (one array): Python's list (was False)
+                return held in trees.builtin_classes(node.args[1])
             return trees.instance_of(kids[0], trees.builtin_classes(node.args[1]), position)
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
@@ -4355,6 +4490,9 @@ class _Lowering:
             return self.fresh_leaf(node, kids[0], position)
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
+            found = plain.instance_test(self, kids[0], node.args[0], node.args[1], position)
+            if found is not None:  # isinstance(o, (int, float)) in a Dual's __mul__ (lang/plain.py)
+                return found
             return self.instance_test(kids[0], node.args[1])
         if kind == "method" and kids and isinstance(kids[0], distributions.Distribution):  # d.log_prob(x)
             if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
@@ -4371,6 +4509,7 @@ class _Lowering:
                 return plain.super_call(self, node, kids, fname, position)
             args = kids[1: len(kids) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
+            self.plain_call = (node, args)  # Kalman.make([1.0, 2.0]): which arguments are Python sequences
             return plain.call(self, kids[0], fname, args, kwargs, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
@@ -4390,6 +4529,7 @@ class _Lowering:
             rest = kids[1:] if kind == "method" else kids
             args = rest[: len(rest) - len(node.keywords)]
             kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
+            self.plain_call = (node, args)  # kf.update(x, [1.0, 2.0]): which arguments are Python sequences
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
@@ -4448,6 +4588,8 @@ class _Lowering:
                                f"function called, and not JAX's ahead-of-time API ({', '.join('.' + n for n in _AOT)}"
                                f"){'' if fname in _AOT else f', nor any other method of it'}: call it, "
                                f"{args[0].spelling}(f)(x)", position)
+        if kind == "method" and type(args[0]) is Items and args[0].record is not None:  # s._replace(x=v), s.f()
+            return plain.record_method(self, args[0], fname, list(args[1:]), kwargs, position, node)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
@@ -4609,6 +4751,8 @@ class _Lowering:
         if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
             return gathers.mode_member(node.attr, position)
         if isinstance(value, Items):
+            if value.record is not None:  # s.x, s.energy, s.step of a NamedTuple's instance (lang/plain.py)
+                return plain.record_attribute(self, value, node.attr, position)
             return value.field(node.attr, position)
         if isinstance(value, distributions.Distribution):  # dist.mean, dist.stddev (.distributions)
             return distributions.attribute(self.b, value, node.attr, position)
@@ -4688,6 +4832,11 @@ class _Lowering:
         return int(v)
 
     def subscript(self, node: ast.Subscript, kids: list):
+        if type(kids[0]) is Instance and plain.plain_instance(kids[0]):  # series[i]: __getitem__ (lang/plain.py)
+            if len(kids) != 2:
+                raise JacParseError("obj[i, j] of an instance: jac passes one index to __getitem__; write obj[(i, j)]",
+                                    self.source.at(node))
+            return plain.getitem(self, kids[0], kids[1], self.source.at(node))
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else (node.slice,)
         for item, part in zip(items, kids[1:] if not any(isinstance(i, ast.Starred) for i in items) else ()):
@@ -5048,6 +5197,8 @@ class _Lowering:
     def arithmetic(self, op: str, left, right, position: int):
         """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or); ``@``
         of a float and an integer or bool array as PyTorch or NumPy reads it (functions.one_dtype)."""
+        if self.dialect == "torch" and not self.jax_reading and op in _TORCH_BOOL_OPERATORS:  # (x > 0) - (x < 0)
+            dtypes.torch_operator(self.b, op, [left, right], position)
         if op == "matmul":
             one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
         if op == "remainder" and self.remainder_of_dividend:
@@ -5629,6 +5780,8 @@ def _check_import(stmt, source: Source) -> None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path in ("dataclasses", "dataclasses.dataclass", "dataclasses.field") and bound in (None, path.split(".")[-1]):
             continue  # @dataclass on a plain class of the text (lang/plain.py)
+        if path in plain.TYPING or path in ("typing", "dataclasses", "collections"):  # NamedTuple, Optional for
+            continue  # annotations, namedtuple, dataclasses.replace (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
                 continue
@@ -6555,6 +6708,51 @@ def _pair_output(what: str, pair: Pair) -> str:
     pick = ", ".join(f".{n} or [{i}]" if named else f"[{i}] for the {n}" for i, n in enumerate(parts))
     return (f"{what} is the pair ({', '.join(parts)}) that {pair.fname} returns, a tuple in PyTorch: pick one part "
             f"({pick}), or name both as outputs (a, b = ...; a, b)")
+
+
+# PyTorch's views written on an input (_view_chain_of_input): each keeps the input's memory, strides as NumPy's
+_VIEW_METHODS = frozenset(("t", "transpose", "permute", "expand", "expand_as", "unsqueeze", "view", "swapaxes",
+                           "swapdims", "movedim", "narrow", "squeeze"))
+
+
+def _view_chain_of_input(expr: ast.expr, is_input) -> bool:
+    """Is ``expr`` an input read through views only (``A.T``, ``A[:, :2]``, ``x.expand(2, 3)``, ``A.permute(1, 0)``),
+    whose strides jac's graph then follows exactly (``A.T.contiguous()`` is a copy, which the graph does not show)?"""
+    while True:
+        if type(expr) is ast.Name:
+            return is_input(expr.id)
+        if type(expr) is ast.Attribute and expr.attr in ("T", "mT"):
+            expr = expr.value
+        elif type(expr) is ast.Subscript and all(type(p) in (ast.Slice, ast.Constant) for p in (
+                expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+            expr = expr.value
+        elif type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _VIEW_METHODS:
+            expr = expr.func.value
+        else:
+            return False
+
+
+# the operators PyTorch refuses for a bool tensor (dtypes.torch_operator)
+_TORCH_BOOL_OPERATORS = frozenset(("sub", "pow", "floor_divide", "remainder"))
+# PyTorch's names of the integer and bool dtypes, as its messages write them
+_TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+# the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
+_SAVING_OPERATORS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+
+
+def _writes_in_place(module: ast.Module):
+    """Does the text write into an array? "torch" for one of PyTorch's in-place methods (``y.add_(1)``,
+    PyTorch's alone), True for another write (``y += v``, ``y[i] = v``, ``inplace=True``), else False."""
+    found = False
+    for node in ast.walk(module):
+        if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_") \
+                and not node.func.attr.startswith("_"):
+            return "torch"
+        if type(node) is ast.AugAssign or (type(node) is ast.Assign and any(
+                type(t) is ast.Subscript for t in node.targets)) or (type(node) is ast.Call and any(
+                k.arg == "inplace" for k in node.keywords)):
+            found = True
+    return found
 
 
 def _dialect(module: ast.Module, scope: dict) -> tuple:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from ..errors import JacError, JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
 from .functions import Items
@@ -30,12 +32,16 @@ _REFUSED = {
     "__get__": "descriptors (__get__)", "__set__": "descriptors (__set__)", "__set_name__": "descriptors",
     "__new__": "__new__", "__init_subclass__": "__init_subclass__", "__class_getitem__": "__class_getitem__",
     "__enter__": "'with' blocks", "__exit__": "'with' blocks", "__iter__": "iteration (__iter__)",
-    "__next__": "iteration", "__len__": "len() of an instance", "__getitem__": "indexing an instance",
-    "__setitem__": "writing into an instance", "__bool__": "truth of an instance", "__eq__": "==",
+    "__next__": "iteration", "__setitem__": "writing into an instance", "__delitem__": "del of an item",
+    "__bool__": "truth of an instance", "__eq__": "==",
     "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__ne__": "!=", "__contains__": "'in'",
 }
-_OPERATOR = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "and", "or",
-             "xor", "lshift", "rshift", "invert")
+# Python's binary operators and the methods that implement them (a + b: a.__add__(b), else b.__radd__(a))
+_BINARY = {ast.Add: ("add", "+"), ast.Sub: ("sub", "-"), ast.Mult: ("mul", "*"), ast.MatMult: ("matmul", "@"),
+           ast.Div: ("truediv", "/"), ast.FloorDiv: ("floordiv", "//"), ast.Mod: ("mod", "%"), ast.Pow: ("pow", "**"),
+           ast.BitAnd: ("and", "&"), ast.BitOr: ("or", "|"), ast.BitXor: ("xor", "^"), ast.LShift: ("lshift", "<<"),
+           ast.RShift: ("rshift", ">>")}
+_UNARY = {ast.USub: ("__neg__", "-"), ast.UAdd: ("__pos__", "+"), ast.Invert: ("__invert__", "~")}
 
 
 class Super:
@@ -56,7 +62,9 @@ class PlainClass:
         self.name, self.methods = name, methods
         self.functions: dict = {}  # method -> the parser's Function, defined once (defaults lowered once)
         self.base, self.dataclass, self.frozen = None, False, False
+        self.record = False  # a NamedTuple / namedtuple class: its instances are tuples (Items with record set)
         self.kinds, self.owners, self.constants, self.fields = {}, {}, {}, []
+        self.constant_kinds: dict = {}  # class attribute -> the Python sequence (tuple) its array is
 
     def function(self, lowering, method: str):
         """The method as a Function of ``lowering`` (one object per method and class)."""
@@ -107,6 +115,8 @@ def declare(lowering, stmt: ast.stmt) -> bool:
             pass
         elif isinstance(written, ast.Name) and isinstance(lowering.scope.get(written.id), PlainClass):
             base = lowering.scope[written.id]
+        elif spelling(lowering, written) == "typing.NamedTuple":
+            return declare_record(lowering, stmt, position)
         else:
             raise JacParseError(f"class {stmt.name}({ast.unparse(written)}): jac reads classes with no base, object, "
                                 "a plain class of the text, nn.Module or torch.autograd.Function", position)
@@ -128,6 +138,7 @@ def declare(lowering, stmt: ast.stmt) -> bool:
     cls.kinds = dict(base.kinds) if base else {}
     cls.owners = dict(base.owners) if base else {}
     cls.constants = dict(base.constants) if base else {}
+    cls.constant_kinds = dict(base.constant_kinds) if base else {}
     cls.fields = list(base.fields) if base else []
     for item in stmt.body:
         at = lowering.source.at(item)
@@ -142,6 +153,8 @@ def declare(lowering, stmt: ast.stmt) -> bool:
             elif item.value is not None:
                 cls.constants[item.target.id] = constant(lowering, cls, item.value, item.target.id, at)
             continue
+        if _alias(cls, item, at):  # __rmul__ = __mul__: the one function under two names
+            continue
         if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
             cls.constants[item.targets[0].id] = constant(lowering, cls, item.value, item.targets[0].id, at)
             continue
@@ -154,11 +167,9 @@ def declare(lowering, stmt: ast.stmt) -> bool:
 def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
     """A ``def`` in the class body: a method, ``@staticmethod``, ``@classmethod`` or ``@property``."""
     name = item.name
-    dunder = name.startswith("__") and name.endswith("__")
-    if name in _REFUSED or dunder and (name[2:-2] in _OPERATOR or name[3:-2] in _OPERATOR and name[2] in "ri"):
-        what = _REFUSED.get(name, f"operator overloading ({name})")
-        raise JacParseError(f"{cls.name}.{name}: jac does not follow {what}; write the operation as a method "
-                            f"and call it (a.plus(b)), or a function of the text", at)
+    if name in _REFUSED:
+        raise JacParseError(f"{cls.name}.{name}: jac does not follow {_REFUSED[name]}; write the operation as a "
+                            f"method and call it (a.plus(b)), or a function of the text", at)
     if len(item.decorator_list) > 1:
         raise JacParseError(f"{cls.name}.{name}: one decorator at most (@staticmethod, @classmethod, @property)", at)
     kind = "method"
@@ -180,13 +191,35 @@ def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
     cls.functions.pop(name, None)
 
 
+def _alias(cls, item: ast.stmt, at: int) -> bool:
+    """``NAME = METHOD`` in a class body, METHOD a method defined above it (``__rmul__ = __mul__``): NAME is the
+    same function."""
+    if not (isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name)
+            and isinstance(item.value, ast.Name) and item.value.id in cls.methods):
+        return False
+    name, source = item.targets[0].id, item.value.id
+    if name in _REFUSED:
+        raise JacParseError(f"{cls.name}.{name}: jac does not follow {_REFUSED[name]}", at)
+    cls.methods[name] = cls.methods[source]
+    cls.kinds[name] = cls.kinds.get(source, "method")
+    cls.owners[name] = cls
+    cls.functions.pop(name, None)
+    return True
+
+
 def constant(lowering, cls, value: ast.expr, name: str, at: int):
     """A class attribute: evaluated once, when the class is made; a list or dict (shared by every instance,
     changed in place through any) refused."""
     if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp)):
         raise JacValueError(f"{cls.name}.{name} is a list or dict shared by every instance (Python's class "
                             f"attribute): set it in __init__ (self.{name} = ...) instead", at)
-    return lowering.expression(value)
+    out = lowering.expression(value)
+    kind = lowering.python_kind(value, out)
+    if type(out) is Tracer and kind is not None:  # DIMS = (2, 3): DIMS + (4,) is a tuple's +
+        cls.constant_kinds[name] = kind
+    else:
+        cls.constant_kinds.pop(name, None)
+    return out
 
 
 def field(lowering, cls, item: ast.AnnAssign, at: int) -> None:
@@ -208,17 +241,25 @@ def field(lowering, cls, item: ast.AnnAssign, at: int) -> None:
     cls.fields = [(n, d) for n, d in cls.fields if n != name] + [(name, default)]
 
 
-def make(lowering, made, args: list, kwargs: dict, position: int):
+def make(lowering, made, args: list, kwargs: dict, position: int, kinds: tuple = ((), {})):
     """``cls(*args, **kwargs)`` of ``made``, the parser's new ``Instance`` of a :class:`PlainClass`: its
-    ``__init__`` run (a dataclass's made of its fields, then its ``__post_init__``)."""
+    ``__init__`` run (a dataclass's made of its fields, then its ``__post_init__``); ``kinds``: the Python sequence
+    each argument is where jac holds it as one array (a dataclass's field keeps it)."""
     cls = made.cls
     made.depth = len(lowering.sharing)  # the calls it was made inside (a transform's: its own)
+    if cls.record:
+        names = [n for n, _ in cls.fields]
+        given_kinds = {**dict(zip(names, kinds[0])), **kinds[1]}
+        _no_sequences(cls, {n: given_kinds.get(n) if n in given_kinds else cls.constant_kinds.get(n) for n in names},
+                       position)
+        return record(cls, _fields_given(cls, args, kwargs, position))
     if cls.dataclass and "__init__" not in cls.methods:
         names = [n for n, _ in cls.fields]
         if len(args) > len(names):
             raise JacValueError(f"{cls.name}() takes {len(names)} positional arguments but {len(args)} were given",
                                 position)
         given = dict(zip(names, args))
+        given_kinds = {**dict(zip(names, kinds[0])), **kinds[1]}
         for key, value in kwargs.items():
             if key not in names:
                 raise JacValueError(f"{cls.name}() got an unexpected keyword argument '{key}'", position)
@@ -228,7 +269,8 @@ def make(lowering, made, args: list, kwargs: dict, position: int):
         for name, default in cls.fields:
             if name not in given and default is None:
                 raise JacValueError(f"{cls.name}() missing required argument: '{name}'", position)
-            set_attribute(lowering, made, name, given.get(name, default), position, initial=True)
+            kind = given_kinds.get(name) if name in given else cls.constant_kinds.get(name)
+            set_attribute(lowering, made, name, given.get(name, default), position, initial=True, kind=kind)
         if "__post_init__" in cls.methods:
             call(lowering, made, "__post_init__", [], {}, position, initial=True)
         return made
@@ -243,21 +285,29 @@ def make(lowering, made, args: list, kwargs: dict, position: int):
 def call(lowering, made, name: str, args: list, kwargs: dict, position: int, owner=None, initial: bool = False):
     """``made.name(*args)``: a method of the instance (or, ``made`` a class, a static or class method), its body
     written out with ``self`` / ``cls`` bound; ``owner``: the class whose definition to run (``super()``'s)."""
-    cls = made if isinstance(made, PlainClass) else made.cls
+    if type(made) is Items and name == "_replace":  # f = s._replace; f(x=v): refused
+        return record_method(lowering, made, name, args, kwargs, position)
+    cls = made if isinstance(made, PlainClass) else class_of(made)
     owner = owner or cls
     if name not in owner.methods:
         where = f"{owner.name}'s base" if owner is not cls else cls.name
         if name == "__call__":
-            raise JacValueError(f"'{cls.name}' object is not callable (it has no __call__ method)", position)
+            raise JacValueError(f"TypeError: '{cls.name}' object is not callable (it has no __call__ method), as "
+                                "Python raises", position)
         raise JacNameError(f"{where} has no method '{name}' (jac reads the methods its class statement defines)",
                            position)
+    node, given = getattr(lowering, "plain_call", None) or (None, None)
+    lowering.plain_call = None
+    if given is not args:  # called another way than as written (a transform's, a container's): no marks
+        node = None
     kind = owner.kinds.get(name, "method")
     if kind == "property":
         raise JacValueError(f"{cls.name}.{name} is a property: read it without calling it", position)
+    skipped = 0
     if kind == "method" and made is cls:
         if not args:
             raise JacValueError(f"{cls.name}.{name}() needs an instance first (Python's TypeError)", position)
-        made, args = args[0], list(args[1:])
+        made, args, skipped = args[0], list(args[1:]), 1
     defining = owner.owners[name]
     fn = defining.function(lowering, name)
     first = [] if kind == "static" else [cls if kind == "class" else made]
@@ -268,8 +318,19 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
     lowering.plain_frames = frames | {len(lowering.sharing)}  # the call's frame: a method's, no transform's
     if initial:
         lowering.plain_making = initial_saved + (made,)
+    marks, passed = ((), ()), None
+    if node is not None:  # as the parser's call_text_function: f(x, x.shape) keeps s + (1,) a tuple's +
+        params = fn.positional[len(first):]
+        pairs = [*zip(params, node.args[skipped:]), *((k.arg, k.value) for k in node.keywords)]
+        marks = ([n for n, a in pairs if id(a) in lowering.sequences], [n for n, a in pairs if id(a) in lowering.tuples])
+        passed = {p: a.id for p, a in pairs if type(a) is ast.Name}
     try:
-        return lowering.call_function(fn, first + list(args), kwargs, position)
+        found = lowering.call_function(fn, first + list(args), kwargs, position, marks, direct=node is not None,
+                                       passed=passed)
+        result = lowering.returned if fn.early else fn.result
+        if node is not None and result is not None and id(result) in lowering.sequences:
+            lowering.mark(node, "tuple" if id(result) in lowering.tuples else "list")  # obj.dims() + (1,)
+        return found
     finally:
         lowering.plain_owners = saved
         lowering.plain_making = initial_saved
@@ -310,13 +371,13 @@ def attribute(lowering, value, name: str, position: int):
             raise JacValueError(f"{cls.name}.{name} is a method of its instances: call it on one (obj.{name}(...))",
                                 position)
         return BoundMethod(value, name)
-    raise JacNameError(f"'{cls.name}' object has no attribute '{name}' (set in __init__ as self.{name} = ..., a "
-                       "class attribute, or a @property)", position)
+    raise JacNameError(f"AttributeError: '{cls.name}' object has no attribute '{name}', as Python raises (set it in "
+                       f"__init__ as self.{name} = ..., or make it a class attribute or a @property)", position)
 
 
 def _property(lowering, made, name: str, position: int):
     """``inst.NAME`` of a ``@property``: its body run with ``self`` bound."""
-    owner = made.cls.owners[name]
+    owner = class_of(made).owners[name]
     fn = owner.function(lowering, name)
     saved, frames = getattr(lowering, "plain_owners", ()), getattr(lowering, "plain_frames", frozenset())
     lowering.plain_owners = saved + ((owner, made),)
@@ -328,8 +389,9 @@ def _property(lowering, made, name: str, position: int):
         lowering.plain_frames = frames
 
 
-def set_attribute(lowering, made, name: str, value, position: int, initial: bool = False) -> None:
-    """``made.NAME = value``: the one object changed, so every name holding it sees the new value."""
+def set_attribute(lowering, made, name: str, value, position: int, initial: bool = False, kind=None) -> None:
+    """``made.NAME = value``: the one object changed, so every name holding it sees the new value; ``kind``: the
+    Python sequence the value is where jac holds it as one array (``lowering.python_kind``: "tuple", "list")."""
     if isinstance(made, PlainClass):
         raise JacValueError(f"{made.name}.{name} = ...: a class attribute changed at run time is not followed "
                             f"(every instance would see it); keep it on the instance (self.{name} = ...)", position)
@@ -344,12 +406,17 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     if made.cls.kinds.get(name) == "property":
         raise JacValueError(f"{made.cls.name}.{name} is a property without a setter (Python's AttributeError)",
                             position)
-    if isinstance(value, Items) and value.display == "list" or type(value) is Dict:
-        kind = "dict" if type(value) is Dict else "list"
-        raise JacValueError(f"self.{name} = a {kind}: a {kind} held by an instance (changed in place through any "
-                            "name, the instance seeing it) is not followed; hold arrays as attributes of their own, "
+    if type(value) is Dict:
+        raise JacValueError(f"self.{name} = a dict: a dict held by an instance (changed in place through any name, "
+                            "the instance seeing it) is not followed; hold arrays as attributes of their own, a list "
                             "or a tuple", position)
     made.attributes[name] = value
+    kinds = _kinds(lowering)
+    if type(value) is Tracer and kind is not None:  # self.shape = x.shape, self.c = [1.0, 2.0]: self.c + [3.0]
+        # is Python's concatenation, as for a name holding it
+        kinds[(id(made), name)] = kind
+    else:
+        kinds.pop((id(made), name), None)
     if getattr(lowering, "plain_held", None) is None:
         lowering.plain_held, lowering.plain_keys = {}, {}
     if id(made) not in lowering.plain_keys:  # the name the instance was made as (kf), once per instance
@@ -361,8 +428,8 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     key = f"{lowering.plain_keys[id(made)][0]}.{name}"
     lowering.plain_held.pop(key, None)
     lowering.memory.tokens.pop(key, None)
-    if type(value) is Tracer:  # a write into the array it holds (x[0] = 5 after self.x = x) is refused as shared
-        lowering.plain_held[key] = value
+    if type(value) is Tracer or type(value) is Items:  # a write into an array it holds (x[0] = 5 after
+        lowering.plain_held[key] = value  # self.x = x, or after self.history.append(x)) is refused as shared
         lowering.memory.bind(key, value, False)
 
 
@@ -380,9 +447,27 @@ def copied(lowering, made, deep: bool, position: int, memo: dict | None = None):
     out = memo[id(made)] = type(made)(made.cls, made.prefix, lowering)
     out.depth = len(lowering.sharing)
     for key, value in made.attributes.items():
+        kind = python_kind(lowering, made, key)
         if deep and plain_instance(value):
             value = copied(lowering, value, True, position, memo)
-        set_attribute(lowering, out, key, value, position, initial=True)
+        elif deep and type(value) is Items:  # deepcopy makes new lists (and tuples holding them)
+            value = _deep_items(lowering, value, position, memo)
+        elif deep and type(value) is Tracer and kind == "list" and value.shape == (0,):
+            value = _empty_list()  # an empty list given to __init__: a new one
+        set_attribute(lowering, out, key, value, position, initial=True, kind=kind)
+    return out
+
+
+def _deep_items(lowering, value: Items, position: int, memo: dict) -> Items:
+    """``copy.deepcopy`` of a list or tuple an instance holds: new lists (one per list, shared ones once), the
+    instances in it copied."""
+    if id(value) in memo:
+        return memo[id(value)]
+    parts = [copied(lowering, p, True, position, memo) if plain_instance(p) else
+             _deep_items(lowering, p, position, memo) if type(p) is Items else p for p in value]
+    out = Items(parts)
+    out.display, out.fields, out.record = value.display, value.fields, value.record
+    memo[id(value)] = out
     return out
 
 
@@ -420,10 +505,26 @@ def statement(lowering, stmt: ast.stmt) -> bool:
             and owner_of(lowering, stmt.value.func.value) is not None:
         lowering.expression(stmt.value)  # its value (None, most often) dropped, as Python drops it
         return True
+    if isinstance(stmt, ast.AugAssign) and augmented(lowering, stmt):  # d += e of a Dual: __iadd__ or __add__
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
+            and (plain_instance(lowering.scope.get(stmt.value.func.id)) or stmt.value.func.id == "setattr"
+                 and "setattr" not in lowering.scope):  # rnn(xs) called for what it records, setattr(obj, k, v)
+        lowering.expression(stmt.value)
+        return True
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Attribute) \
             and owner_of(lowering, stmt.target.value) is not None:
         position = lowering.source.at(stmt)
         owner = lowering.expression(stmt.target.value)
+        kind = python_kind(lowering, owner, stmt.target.attr)
+        if kind == "list":  # Python's list += extends the one list in place (every name holding it sees it)
+            if not isinstance(stmt.op, ast.Add) or _held_list(lowering, stmt.target) is None:
+                raise JacValueError(f"{ast.unparse(stmt).split('=')[0].strip()}= ...: a list an instance holds "
+                                    "changed in place this way is not followed; write "
+                                    f"{ast.unparse(stmt.target)}.extend(...) for +=, or assign a new list", position)
+            extend = ast.Expr(value=ast.Call(func=ast.Attribute(value=stmt.target, attr="extend", ctx=ast.Load()),
+                                             args=[stmt.value], keywords=[]))
+            return held_list_statement(lowering, ast.fix_missing_locations(ast.copy_location(extend, stmt)))
         current = attribute(lowering, owner, stmt.target.attr, position)
         if type(current) is Tracer and (current.ndim > 0 or lowering.library_made.get(current.id) in ("array", "torch")):
             # an array's += writes into it: exact as a new value only where no input, no other name and no other
@@ -444,29 +545,174 @@ def statement(lowering, stmt: ast.stmt) -> bool:
                                                                stmt))
         set_attribute(lowering, owner, stmt.target.attr, lowering.expression(combined), position)
         return True
+    if held_list_statement(lowering, stmt):  # self.history.append(v), self.hs[0] = v (a list an instance holds)
+        return True
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+            and isinstance(stmt.value, ast.Call) and spelling(lowering, stmt.value.func) == "collections.namedtuple":
+        call_node = stmt.value  # S = namedtuple('S', 'x v'): the class, bound to S
+        kids = [lowering.expression(a) for a in call_node.args + [k.value for k in call_node.keywords]]
+        lowering.scope[stmt.targets[0].id] = namedtuple(lowering, call_node, kids, stmt.targets[0].id,
+                                                        lowering.source.at(call_node))
+        return True
+    for target in _targets(stmt) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) else ():
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                and is_record(lowering.scope.get(target.value.id)):
+            raise JacValueError(f"AttributeError: can't set attribute '{target.attr}' of a "
+                                f"{lowering.scope[target.value.id].record.name} (a NamedTuple), as Python raises; "
+                                f"make a new one: {target.value.id} = {target.value.id}._replace({target.attr}=...)",
+                                lowering.source.at(target))
     if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and any(_reaches(lowering, t) for t in _targets(stmt))):
         return False
     if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
         return True
-    if isinstance(stmt.value, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in ("list", "dict"):
-        kind = "list" if isinstance(stmt.value, (ast.List, ast.ListComp)) or isinstance(stmt.value, ast.Call) \
-            and stmt.value.func.id == "list" else "dict"
-        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a {kind}: a {kind} held by an instance (changed in "
+    if isinstance(stmt.value, (ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "dict":
+        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a dict: a dict held by an instance (changed in "
                             "place through any name, the instance seeing it) is not followed; hold arrays as "
-                            "attributes of their own, or a tuple", lowering.source.at(stmt.value))
+                            "attributes of their own, a list or a tuple", lowering.source.at(stmt.value))
     targets = _targets(stmt)
     if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and isinstance(stmt.value, ast.Tuple) \
             and len(stmt.value.elts) == len(targets[0].elts) \
             and not any(isinstance(e, ast.Starred) for e in stmt.value.elts + targets[0].elts):
-        values = [lowering.expression(e) for e in stmt.value.elts]  # self.v, self.nxt = v, nxt: each its own value
-        for target, value in zip(targets[0].elts, values):  # (an instance beside an array), all before any binding
-            bind(lowering, target, value, None, lowering.source.at(target))
+        values = [_value(lowering, e) for e in stmt.value.elts]  # self.v, self.nxt = v, nxt: each its own value
+        for target, e, value in zip(targets[0].elts, stmt.value.elts, values):  # (an instance beside an array), all
+            bind(lowering, target, value, e, lowering.source.at(target))  # before any binding
         return True
-    value = lowering.expression(stmt.value)
+    value = _value(lowering, stmt.value)
     for target in targets:
         bind(lowering, target, value, stmt.value, lowering.source.at(target))
     return True
+
+
+def _value(lowering, node: ast.expr):
+    """The right side of ``self.NAME = node``: an empty list (``[]``, ``list()``) Python's list of no items, which
+    ``self.NAME.append(v)`` fills; else the expression's value."""
+    if isinstance(node, ast.List) and not node.elts or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id == "list" and not node.args and not node.keywords and "list" not in lowering.scope:
+        return _empty_list()
+    return lowering.expression(node)
+
+
+def _empty_list() -> Items:
+    out = Items(())
+    out.display = "list"
+    return out
+
+
+def _kinds(lowering) -> dict:
+    """(id of an instance, attribute) -> the Python sequence its array is (tuple, list, range), for this parse."""
+    if getattr(lowering, "plain_kinds", None) is None:
+        lowering.plain_kinds = {}
+    return lowering.plain_kinds
+
+
+def python_kind(lowering, value, name: str):
+    """The Python sequence (tuple, list, range) ``value.NAME`` (an instance's or a class's attribute) is where jac holds
+    it as one array, else None."""
+    if isinstance(value, PlainClass):
+        return value.constant_kinds.get(name)
+    if plain_instance(value) and name in value.attributes:
+        held = value.attributes[name]
+        if type(held) is Items and held.display in ("list", "tuple"):  # self.h + [v]: Python's concatenation
+            return held.display
+        return _kinds(lowering).get((id(value), name))
+    if plain_instance(value) and value.cls.kinds.get(name) == "property":  # just read: its return's
+        fn = value.cls.owners[name].function(lowering, name)
+        result = lowering.returned if fn.early else fn.result
+        if result is not None and id(result) in lowering.sequences:
+            return "tuple" if id(result) in lowering.tuples else "list"
+    return None
+
+
+_LIST_METHODS = ("append", "extend", "insert", "pop", "clear", "reverse", "sort", "remove")
+
+
+def _held_list(lowering, node: ast.expr):
+    """``node`` is ``OWNER.NAME`` of a plain instance holding Python's list (``self.history``): (instance, NAME)."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    owner = owner_of(lowering, node.value)
+    if owner is None or isinstance(owner, (PlainClass, Super)):
+        return None
+    value = owner.attributes.get(node.attr)
+    empty = type(value) is Tracer and value.shape == (0,) and python_kind(lowering, owner, node.attr) == "list"
+    return (owner, node.attr) if type(value) is Items and value.display == "list" or empty else None
+
+
+def held_list_statement(lowering, stmt: ast.stmt) -> bool:
+    """``self.history.append(v)`` (``extend``, ``insert``, ``pop``, ``clear``, ``reverse``, ``v = self.hs.pop()``)
+    and ``self.hs[i] = v`` of a list an instance holds: the statement run on a name bound to that list (the parser's
+    own list changes, which change the one list every name holding it sees, :func:`swapped` the instances'
+    attributes), the attribute then the changed list."""
+    call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _LIST_METHODS:
+        found, spot = _held_list(lowering, call.func.value), call.func
+    elif isinstance(stmt, (ast.Assign, ast.AugAssign)) and len(_targets(stmt)) == 1 \
+            and isinstance(_targets(stmt)[0], ast.Subscript):
+        found, spot = _held_list(lowering, _targets(stmt)[0].value), _targets(stmt)[0]
+    else:
+        return False
+    if found is None:
+        owner = owner_of(lowering, spot.value.value) if isinstance(spot.value, ast.Attribute) else None
+        if owner is not None and not isinstance(owner, (PlainClass, Super)) \
+                and python_kind(lowering, owner, spot.value.attr) == "list":
+            raise JacValueError(f"{ast.unparse(spot)}: the list of numbers {ast.unparse(spot.value)} is held as one "
+                                f"array, which jac does not change in place; assign it anew ({ast.unparse(spot.value)}"
+                                f" = {ast.unparse(spot.value)} + [v])", lowering.source.at(spot))
+        return False
+    made, name = found
+    spelled = ast.unparse(spot.value)  # self.history: a name no identifier can be
+    current = made.attributes[name]
+    renamed = ast.fix_missing_locations(_renamed(stmt, spot, spelled))
+    lowering.scope[spelled] = current
+    lowering.sequence_names.add(spelled)
+    saved = lowering.locals
+    if saved is not None:  # a name of the method's own (the instance is seen through swapped, not as a caller's)
+        lowering.locals = (saved[0], saved[1] | {spelled})
+    try:
+        lowering.run(renamed)
+        new = lowering.scope[spelled]
+    finally:
+        lowering.locals = saved
+        lowering.scope.pop(spelled, None)
+        lowering.memory.tokens.pop(spelled, None)
+        lowering.sequence_names.discard(spelled)
+        held(lowering)  # the instances' arrays and lists as names of the memory again (o.h may be spelled so)
+    if made.attributes.get(name) is not new:  # a change the parser made without swapping (none known): kept
+        set_attribute(lowering, made, name, new, lowering.source.at(stmt))
+    return True
+
+
+def _renamed(stmt: ast.stmt, spot: ast.expr, spelled: str) -> ast.stmt:
+    """``stmt`` with ``spot.value`` (``self.history``) read as the name ``spelled``, at the same place."""
+    import copy
+
+    out = copy.copy(stmt)
+    name = ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()), spot.value)
+    inner = copy.copy(spot)
+    inner.value = name
+    if isinstance(stmt, ast.AugAssign) or isinstance(stmt, ast.Assign) and spot is stmt.targets[0]:
+        out.targets = [inner] if isinstance(stmt, ast.Assign) else None
+        if isinstance(stmt, ast.AugAssign):
+            out.target = inner
+        return out
+    call = copy.copy(stmt.value)
+    call.func = inner
+    out.value = call
+    return out
+
+
+def swapped(lowering, old, new) -> None:
+    """Python's list ``old`` changed in place into ``new`` (the parser's ``swap_inside``): each instance attribute
+    holding it holds ``new``, as the one object changed; one holding it inside a tuple or another list, refused."""
+    for _, made in list(getattr(lowering, "plain_keys", {}).values()):
+        for name, value in list(made.attributes.items()):
+            if value is old:
+                set_attribute(lowering, made, name, new, None, initial=True)
+            elif type(value) is Items and _holds_inside(value, old):
+                raise JacValueError(f"a list that {made.cls.name}.{name} holds inside a tuple or list is changed in "
+                                    f"place, which jac does not follow there; hold the list as an attribute of its "
+                                    "own", None)
 
 
 def _targets(stmt) -> list:
@@ -487,7 +733,8 @@ def bind(lowering, target: ast.expr, value, written: ast.expr | None, position: 
         owner = lowering.expression(target.value)
         if isinstance(owner, Super):
             raise JacParseError("an assignment to super().NAME is not followed", position)
-        set_attribute(lowering, owner, target.attr, value, position)
+        kind = lowering.python_kind(written, value) if written is not None else None
+        set_attribute(lowering, owner, target.attr, value, position, kind=kind)
         return
     if isinstance(target, (ast.Tuple, ast.List)):
         if any(isinstance(t, ast.Starred) for t in target.elts):
@@ -540,3 +787,460 @@ def super_call(lowering, node: ast.Call, kids: list, fname: str, position: int):
             raise JacValueError(f"{defining.base.name}.__init__() takes no arguments", position)
         return None
     return call(lowering, made, fname, args, kwargs, position, owner=defining.base, initial=fname == "__init__")
+
+
+def _holds_inside(container: Items, value) -> bool:
+    """Does the tuple or list ``container`` hold ``value``, at any depth?"""
+    pending = [container]
+    while pending:
+        item = pending.pop()
+        if any(part is value for part in item):
+            return True
+        pending.extend(part for part in item if type(part) is Items)
+    return False
+
+
+# --- operators, len(), abs(), obj[i], getattr / setattr / hasattr: Python's protocols on a plain instance ---------------
+
+def _type_name(lowering, value) -> str:
+    """Python's name of ``value``'s type, as its TypeError says it."""
+    if plain_instance(value):
+        return value.cls.name
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return type(value).__name__
+    if type(value) is Tracer:
+        if _python_number(lowering, value):
+            return "int" if lowering.b.pyints.get(value.id) is not None or isinstance(
+                lowering.b.nodes[value.id].value, int) else "float"
+        return {"torch": "Tensor", "jax": "Array"}.get(lowering.library_made.get(value.id), "numpy.ndarray")
+    return type(value).__name__
+
+
+def _python_number(lowering, value) -> bool:
+    """Is ``value`` a Python int or float of the text (3, 0.5), whose operators give way to an instance's reflected
+    method (int.__mul__(dual) is NotImplemented: Python calls dual.__rmul__(3))?"""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    if type(value) is not Tracer or lowering.library_made.get(value.id) is not None:
+        return False
+    node = lowering.b.nodes[value.id]
+    return node.op == "const" and not isinstance(node.value, np.ndarray)
+
+
+def binary(lowering, node: ast.BinOp, kids: list, position: int):
+    """``a OP b`` where one side is a plain instance: ``a.__op__(b)``, else ``b.__rop__(a)``, as Python resolves it
+    (the reflected method first where b's class is a subclass of a's that overrides it)."""
+    name, symbol = _BINARY[type(node.op)]
+    left, right = kids
+    lcls = left.cls if plain_instance(left) else None
+    if lcls is None or f"__{name}__" not in lcls.methods:  # Python asks the left operand first: an array's own
+        value = left if lcls is None else right  # operator (NumPy's, PyTorch's) would see the instance
+        if not plain_instance(value) and not _python_number(lowering, value):
+            other = right if value is left else left
+            raise JacValueError(f"{_type_name(lowering, left)} {symbol} {_type_name(lowering, right)}: an array beside "
+                                f"a {other.cls.name} instance is read differently by NumPy (an array of objects, "
+                                f"calling the method per element) and PyTorch (the {other.cls.name}'s method on the "
+                                f"whole tensor), so jac does not guess; call the method yourself "
+                                f"({other.cls.name}.__{name}__ / __r{name}__)", position)
+    rcls = right.cls if plain_instance(right) else None
+    forward, reflected = f"__{name}__", f"__r{name}__"
+    if rcls is not None and lcls is not None and rcls is not lcls and lcls in lineage(rcls) \
+            and reflected in rcls.methods and rcls.owners[reflected] is rcls:
+        raise JacValueError(f"{lcls.name} {symbol} {rcls.name}: Python tries the subclass's {reflected} first; jac "
+                            "does not follow that order: call the method yourself", position)
+    if lcls is not None and forward in lcls.methods:
+        return call(lowering, left, forward, [right], {}, position)
+    if rcls is not None and (rcls is not lcls) and reflected in rcls.methods:
+        return call(lowering, right, reflected, [left], {}, position)
+    raise JacValueError(f"TypeError: unsupported operand type(s) for {symbol}: '{_type_name(lowering, left)}' and "
+                        f"'{_type_name(lowering, right)}', as Python raises (the class defines no {forward}"
+                        f"{'' if rcls is None else f' / {reflected}'})", position)
+
+
+def augmented(lowering, stmt: ast.AugAssign) -> bool:
+    """``d += e`` of a name holding a plain instance (or a number the right side's instance meets): its
+    ``__iadd__`` where the class has one, else ``d = d + e`` (Python's fallback); False for any other."""
+    if not isinstance(stmt.target, ast.Name) or type(stmt.op) not in _BINARY:
+        return False
+    current = lowering.scope.get(stmt.target.id)
+    if not plain_instance(current) and not plain_instance(_peek(lowering, stmt.value)):
+        return False
+    position = lowering.source.at(stmt)
+    name, _ = _BINARY[type(stmt.op)]
+    if plain_instance(current) and f"__i{name}__" in current.cls.methods:
+        value = call(lowering, current, f"__i{name}__", [lowering.expression(stmt.value)], {}, position)
+    else:
+        value = binary(lowering, ast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value),
+                       [current, lowering.expression(stmt.value)], position)
+    bind(lowering, stmt.target, value, None, position)
+    return True
+
+
+def _peek(lowering, node: ast.expr):
+    """The value a name written ``node`` holds, without running anything (None for another expression)."""
+    return lowering.scope.get(node.id) if isinstance(node, ast.Name) else None
+
+
+def unary(lowering, node: ast.UnaryOp, operand, position: int):
+    """``-d``, ``+d``, ``~d`` of a plain instance: its ``__neg__`` / ``__pos__`` / ``__invert__``."""
+    method, symbol = _UNARY[type(node.op)]
+    if method not in operand.cls.methods:
+        raise JacValueError(f"TypeError: bad operand type for unary {symbol}: '{operand.cls.name}', as Python raises "
+                            f"(the class defines no {method})", position)
+    return call(lowering, operand, method, [], {}, position)
+
+
+def getitem(lowering, made, index, position: int):
+    """``obj[i]`` of a plain instance: its ``__getitem__(i)``."""
+    if "__getitem__" not in made.cls.methods:
+        raise JacValueError(f"TypeError: '{made.cls.name}' object is not subscriptable, as Python raises (the class "
+                            "defines no __getitem__)", position)
+    return call(lowering, made, "__getitem__", [index], {}, position)
+
+
+BUILTINS = ("len", "abs", "getattr", "setattr", "hasattr")
+
+
+def builtin(lowering, node: ast.Call, kids: list):
+    """``len(obj)``, ``abs(obj)``, ``getattr(obj, 'name'[, default])``, ``setattr(obj, 'name', v)``,
+    ``hasattr(obj, 'name')`` of a plain instance (or class): as Python runs them; None for any other call."""
+    if type(node.func) is not ast.Name or node.func.id not in BUILTINS or node.func.id in lowering.scope \
+            or not kids or not (plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):
+        return None
+    fname, position = node.func.id, lowering.source.at(node)
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        raise JacParseError(f"{fname}() takes its arguments by position", position)
+    made = kids[0]
+    if fname in ("len", "abs"):
+        if len(kids) != 1 or isinstance(made, PlainClass):
+            raise JacValueError(f"{fname}() takes one instance here", position)
+        method = f"__{fname}__"
+        if method not in made.cls.methods:
+            said = f"object of type '{made.cls.name}' has no len()" if fname == "len" else \
+                f"bad operand type for abs(): '{made.cls.name}'"
+            raise JacValueError(f"TypeError: {said}, as Python raises (the class defines no {method})", position)
+        found = call(lowering, made, method, [], {}, position)
+        if fname == "len":
+            return _length(lowering, found, made.cls.name, position)
+        return found
+    takes = {"getattr": (2, 3), "setattr": (3, 3), "hasattr": (2, 2)}[fname]
+    if not takes[0] <= len(kids) <= takes[1]:
+        raise JacValueError(f"TypeError: {fname} expected {takes[1]} arguments, got {len(kids)}", position)
+    from .functions import static
+
+    name = static(lowering.b, kids[1], f"{fname}()'s attribute name", position)
+    if not isinstance(name, str):
+        raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+    if fname == "setattr":
+        set_attribute(lowering, made, name, kids[2], position)
+        return None
+    if fname == "hasattr":  # Python's hasattr runs a property, and is False where it raises AttributeError
+        cls = made if isinstance(made, PlainClass) else made.cls
+        if cls.kinds.get(name) == "property" and not isinstance(made, PlainClass):
+            attribute(lowering, made, name, position)
+            return True
+        return name in cls.constants or name in cls.methods or not isinstance(made, PlainClass) \
+            and name in made.attributes
+    try:
+        found = attribute(lowering, made, name, position)
+    except JacNameError:
+        if fname == "hasattr":
+            return False
+        if len(kids) == 3:
+            return kids[2]
+        raise
+    return True if fname == "hasattr" else found
+
+
+def _length(lowering, found, cls_name: str, position: int):
+    """``__len__``'s result as Python's len() takes it: a non-negative int."""
+    value = lowering.python_int_or_bool(found) if type(found) is Tracer else found
+    if type(value) is not int:
+        shown = "float" if type(found) is Tracer else type(found).__name__
+        raise JacValueError(f"TypeError: '{shown}' object cannot be interpreted as an integer ({cls_name}.__len__ "
+                            "returned it), as Python raises", position)
+    if value < 0:
+        raise JacValueError(f"ValueError: __len__() should return >= 0 ({cls_name}.__len__ returned {value}), as "
+                            "Python raises", position)
+    return lowering.number(value, position)
+
+
+def makes_callable(lowering, func: ast.expr) -> bool:
+    """Is ``func`` (a call, itself called) ``getattr(obj, ...)`` or a method of a plain instance or class
+    (``p.deriv()``), whose result may be called in turn (``getattr(act, 'tanh')(x)``, ``p.deriv()(2.0)``)?"""
+    if isinstance(func, (ast.BinOp, ast.UnaryOp)):  # (p * q)(0.5) of a class with __mul__ and __call__
+        return any(isinstance(v, PlainClass) and "__call__" in v.methods for v in lowering.scope.values())
+    if not isinstance(func, ast.Call):
+        return False
+    if isinstance(func.func, ast.Name):
+        return func.func.id == "getattr" and "getattr" not in lowering.scope
+    return isinstance(func.func, ast.Attribute) and owner_of(lowering, func.func.value) is not None
+
+
+
+# --- NamedTuple classes, collections.namedtuple, _replace, dataclasses.replace ----------------------------------------
+
+_SPELLINGS = {"typing.NamedTuple": "typing.NamedTuple", "collections.namedtuple": "collections.namedtuple",
+              "dataclasses.replace": "dataclasses.replace"}
+_MODULES = ("typing", "collections", "dataclasses")
+SPELLED = ("NamedTuple", "namedtuple", "replace")  # the last names spelling() reads
+# names of typing that pasted code imports for its annotations, which jac does not read
+TYPING = ("typing.NamedTuple", "typing.Optional", "typing.Any", "typing.Tuple", "typing.List", "typing.Dict",
+          "typing.Union", "typing.Callable", "typing.Sequence", "typing.ClassVar", "collections.namedtuple",
+          "dataclasses.replace")
+
+
+def _imports(lowering) -> dict:
+    """The text's ``from typing import NamedTuple`` / ``import collections as c``...: name -> path, read once."""
+    found = getattr(lowering, "plain_imports", None)
+    if found is None:
+        found = {}
+        body = lowering.source.body
+        if "import" in body and any(m in body for m in _MODULES):  # parsed again only where they are imported
+            for node in ast.walk(ast.parse(lowering.source.body)):
+                if isinstance(node, ast.ImportFrom) and node.module in _MODULES and not node.level:
+                    found.update((a.asname or a.name, f"{node.module}.{a.name}") for a in node.names)
+                elif isinstance(node, ast.Import):
+                    found.update((a.asname or a.name, a.name) for a in node.names if a.name in _MODULES)
+        lowering.plain_imports = found
+    return found
+
+
+def spelling(lowering, func: ast.expr):
+    """``NamedTuple`` / ``typing.NamedTuple`` / ``namedtuple`` / ``collections.namedtuple`` / ``replace`` /
+    ``dataclasses.replace`` as the text imported it: its full spelling, else None."""
+    if isinstance(func, ast.Name):
+        path = _imports(lowering).get(func.id) if func.id not in lowering.scope else None
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in lowering.scope:
+        root = _imports(lowering).get(func.value.id)
+        path = f"{root}.{func.attr}" if root in _MODULES else None
+    else:
+        return None
+    return _SPELLINGS.get(path)
+
+
+def class_of(made):
+    """The class of a plain instance, or of a NamedTuple's instance (an Items with its ``record``)."""
+    return made.record if type(made) is Items else made.cls
+
+
+def is_record(value) -> bool:
+    """Is ``value`` an instance of a NamedTuple class of the text?"""
+    return type(value) is Items and value.record is not None
+
+
+def record(cls, values: list) -> Items:
+    """A NamedTuple's instance: a tuple of its fields' values, named."""
+    out = Items.named(values, tuple(n for n, _ in cls.fields))
+    out.display, out.record = "tuple", cls
+    return out
+
+
+def _fields_given(cls, args: list, kwargs: dict, position: int) -> list:
+    """The values of ``cls``'s fields for ``cls(*args, **kwargs)``, defaults filled, as Python binds them."""
+    names = [n for n, _ in cls.fields]
+    if len(args) > len(names):
+        raise JacValueError(f"TypeError: {cls.name}() takes {len(names)} positional arguments but {len(args)} were "
+                            "given, as Python raises", position)
+    given = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise JacValueError(f"TypeError: {cls.name}() got an unexpected keyword argument '{key}', as Python "
+                                "raises", position)
+        if key in given:
+            raise JacValueError(f"TypeError: {cls.name}() got multiple values for argument '{key}', as Python raises",
+                                position)
+        given[key] = value
+    missing = [n for n, d in cls.fields if n not in given and d is None]
+    if missing:
+        raise JacValueError(f"TypeError: {cls.name}() missing required argument: '{missing[0]}', as Python raises",
+                            position)
+    return [given.get(n, d) for n, d in cls.fields]
+
+
+def _no_sequences(cls, kinds: dict, position: int) -> None:
+    """Refuse a NamedTuple field given a Python tuple or list of numbers, which jac holds as one array and a
+    field read would not keep as Python's sequence (s.dims + (1,) would add where Python concatenates)."""
+    for name, kind in kinds.items():
+        if kind is not None:
+            raise JacValueError(f"{cls.name}.{name} given a Python {kind} of numbers: jac holds it as one array, "
+                                f"which a NamedTuple's field does not keep as Python's {kind}; give np.array(...) or "
+                                "keep it outside the tuple", position)
+
+
+def declare_record(lowering, stmt: ast.ClassDef, position: int) -> bool:
+    """``class State(NamedTuple): x: T; v: T = DEFAULT`` (and methods, properties, class attributes): a class whose
+    instances are tuples with named fields, made once and never changed."""
+    cls = PlainClass(stmt.name, {})
+    cls.record = True
+    if stmt.decorator_list:
+        raise JacParseError(f"a decorator on the NamedTuple class {stmt.name} is not followed", position)
+    for item in stmt.body:
+        at = lowering.source.at(item)
+        if isinstance(item, ast.Pass) or isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
+            continue
+        if isinstance(item, ast.FunctionDef):
+            if item.name in ("__init__", "__new__"):
+                raise JacValueError(f"AttributeError: Cannot overwrite NamedTuple attribute {item.name}, as Python "
+                                    "raises", at)
+            method(lowering, cls, item, at)
+            continue
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            field(lowering, cls, item, at)
+            continue
+        if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+            cls.constants[item.targets[0].id] = constant(lowering, cls, item.value, item.targets[0].id, at)
+            continue
+        raise JacParseError(f"in the NamedTuple class {stmt.name}, jac reads fields (NAME: TYPE = DEFAULT), class "
+                            f"attributes and methods: {ast.unparse(item).splitlines()[0]} is not one", at)
+    lowering.scope[stmt.name] = cls
+    return True
+
+
+def namedtuple(lowering, node: ast.Call, kids: list, name: str, position: int) -> PlainClass:
+    """``collections.namedtuple('S', 'x v')`` (or ``['x', 'v']``, ``defaults=(...)``): the class."""
+    from .functions import static
+
+    if len(node.args) != 2 or any(k.arg not in ("defaults", "rename", "module") for k in node.keywords):
+        raise JacParseError("namedtuple(typename, field_names, defaults=...) is read with those arguments", position)
+    title = static(lowering.b, kids[0], "namedtuple()'s typename", position)
+    written = node.args[1]
+    if isinstance(written, ast.Constant) and isinstance(written.value, str):
+        names = written.value.replace(",", " ").split()
+    elif isinstance(written, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                            for e in written.elts):
+        names = [e.value for e in written.elts]
+    else:
+        raise JacParseError("namedtuple()'s field names are read from a string ('x v') or a list of strings",
+                            lowering.source.at(written))
+    if not isinstance(title, str) or not all(n.isidentifier() and not n.startswith("_") for n in names) \
+            or len(set(names)) != len(names):
+        raise JacValueError(f"ValueError: namedtuple field names must be distinct identifiers not starting with an "
+                            f"underscore ({names}), as Python raises", position)
+    defaults = []
+    for k, value in zip(node.keywords, kids[2:]):
+        if k.arg == "defaults":
+            defaults = list(value) if isinstance(value, Items) else _sequence_items(lowering, value, k.value, position)
+        elif k.arg == "rename" and static(lowering.b, value, "rename", position):
+            raise JacParseError("namedtuple(..., rename=True) is not followed", position)
+    if len(defaults) > len(names):
+        raise JacValueError("TypeError: Got more default values than field names, as Python raises", position)
+    cls = PlainClass(title, {})
+    cls.record = True
+    cls.fields = [(n, None) for n in names[:len(names) - len(defaults)]] + list(zip(names[len(names) - len(defaults):],
+                                                                                  defaults))
+    return cls
+
+
+def _sequence_items(lowering, value, node: ast.expr, position: int) -> list:
+    """The items of a tuple or list of numbers jac holds as one array (``defaults=(0.0, 1.0)``)."""
+    if type(value) is Tracer and value.ndim == 1 and isinstance(node, (ast.Tuple, ast.List)):
+        return [lowering.b.apply("getitem", value, index=(k,), position=position) for k in range(value.shape[0])]
+    raise JacParseError("namedtuple()'s defaults are read from a tuple or list written in the call", position)
+
+
+def record_attribute(lowering, made: Items, name: str, position: int):
+    """``s.NAME`` of a NamedTuple's instance: a field, a property, a class attribute or a method."""
+    cls = made.record
+    if name in made.fields:
+        return made.field(name, position)
+    if cls.kinds.get(name) == "property":
+        return _property(lowering, made, name, position)
+    if name in cls.constants:
+        return cls.constants[name]
+    if name in cls.methods or name == "_replace":
+        return BoundMethod(made, name)
+    raise JacNameError(f"AttributeError: '{cls.name}' object has no attribute '{name}', as Python raises", position)
+
+
+def record_method(lowering, made: Items, name: str, args: list, kwargs: dict, position: int, node=None):
+    """``s.NAME(...)`` of a NamedTuple's instance: ``_replace(field=value)`` (a new tuple), or a method; ``node``
+    the call as written (which arguments are Python sequences), None where it is called through a name."""
+    if name != "_replace":
+        return call(lowering, made, name, args, kwargs, position)
+    if node is None:
+        raise JacParseError(f"{made.record.name}._replace read as a value and called later is not followed: call "
+                            "s._replace(field=value) where it is written", position)
+    _no_sequences(made.record, {k.arg: lowering.python_kind(k.value, kwargs[k.arg]) for k in node.keywords
+                                if k.arg in kwargs}, position)
+    if args:
+        raise JacValueError(f"TypeError: {made.record.name}._replace() takes 1 positional argument but "
+                            f"{len(args) + 1} were given, as Python raises", position)
+    unknown = [k for k in kwargs if k not in made.fields]
+    if unknown:
+        raise JacValueError(f"ValueError: Got unexpected field names: {unknown!r}, as Python raises", position)
+    return record(made.record, [kwargs.get(n, v) for n, v in zip(made.fields, made)])
+
+
+def special_call(lowering, node: ast.Call, kids: list, path: str, position: int):
+    """``dataclasses.replace(obj, **changes)`` (a new instance: the class called again with the fields, changed,
+    so ``__post_init__`` runs again, as Python's does) or ``collections.namedtuple(...)`` (a class)."""
+    if path == "collections.namedtuple":
+        raise JacParseError("collections.namedtuple(...) makes a class: assign it to a name of its own "
+                            "(S = namedtuple('S', 'x v'))", position)
+    if path == "typing.NamedTuple":
+        raise JacParseError("typing.NamedTuple('S', [...]) is not read: write the class form (class S(NamedTuple): "
+                            "x: float)", position)
+    args = kids[: len(kids) - len(node.keywords)]
+    kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+    if any(k.arg is None for k in node.keywords) or len(args) != 1:
+        raise JacValueError("TypeError: replace() takes the instance by position and the changes by keyword (replace("
+                            "obj, field=value)), as Python's dataclasses.replace", position)
+    made = args[0]
+    if not plain_instance(made) or not made.cls.dataclass:
+        raise JacValueError("TypeError: replace() should be called on dataclass instances, as Python raises",
+                            position)
+    names = [n for n, _ in made.cls.fields]
+    unknown = [k for k in kwargs if k not in names]
+    if unknown:
+        raise JacValueError(f"TypeError: {made.cls.name}.__init__() got an unexpected keyword argument "
+                            f"'{unknown[0]}', as Python raises", position)
+    given = {n: kwargs[n] if n in kwargs else attribute(lowering, made, n, position) for n in names}
+    written = {k.arg: lowering.python_kind(k.value, kwargs[k.arg]) for k in node.keywords}
+    kinds = {n: written[n] if n in kwargs else python_kind(lowering, made, n) for n in names}
+    fresh = type(made)(made.cls, made.prefix, lowering)
+    return make(lowering, fresh, [], given, position, ((), kinds))
+
+
+_NUMBERS = ("int", "float", "bool", "complex")
+
+
+def instance_test(lowering, value, written: ast.expr, classes: ast.expr, position: int):
+    """``isinstance(value, (int, float))`` (Python's number classes, beside the text's plain classes and tuple /
+    list / dict), as Python answers it: a Python number of the text by its type, an array or an instance no number,
+    an instance by its class's lineage; a 0-d array computed from the inputs is refused for ``float`` (NumPy's
+    scalar is a float, PyTorch's tensor is not). None where the classes are others (the parser's own test)."""
+    from .trees import instance_of
+
+    nodes = classes.elts if isinstance(classes, ast.Tuple) else [classes]
+    names = [n.id if isinstance(n, ast.Name) and n.id not in lowering.scope and n.id in _NUMBERS + ("tuple", "list",
+             "dict") else lowering.scope.get(n.id) if isinstance(n, ast.Name) else None for n in nodes]
+    if not any(isinstance(n, str) and n in _NUMBERS for n in names) \
+            or not all(isinstance(n, str) or isinstance(n, PlainClass) for n in names):
+        return None
+    plain_classes = [n for n in names if isinstance(n, PlainClass)]
+    builtins = frozenset(n for n in names if isinstance(n, str))
+    if plain_instance(value) or is_record(value):
+        return any(c in lineage(class_of(value)) for c in plain_classes) or is_record(value) and "tuple" in builtins
+    if isinstance(value, (PlainClass, BoundMethod, Super)):
+        return False
+    kind = lowering.python_kind(written, value)
+    if type(value) is bool or kind == "bool":
+        return bool(builtins & {"bool", "int"})
+    if kind in ("tuple", "list", "range"):
+        return kind in builtins
+    if type(value) is not Tracer:
+        sequences = builtins & {"tuple", "list", "dict"}
+        return bool(sequences) and instance_of(value, sequences, position)
+    if value.ndim:
+        return False  # an array is no Python number (nor a tuple or list)
+    if _python_number(lowering, value):
+        exact = lowering.python_int_or_bool(value)
+        return bool(builtins & ({"int"} if type(exact) is int else {"float"}))
+    if "float" in builtins or "complex" in builtins:
+        raise JacValueError("isinstance(..., float) of a 0-d array computed from the inputs: NumPy's scalar "
+                            "(np.float64) is a float, PyTorch's and JAX's 0-d arrays are not, so jac does not guess; "
+                            "test isinstance(v, Dual) (the class of the text) instead", position)
+    return False  # NumPy's integer scalars and the libraries' 0-d arrays are no int or bool

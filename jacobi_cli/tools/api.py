@@ -485,7 +485,7 @@ def output_cotangents(units: list, v, batch=None, name: str = "y") -> dict:
 
 def _one_cotangent(problem: Problem, v, batch, what: str = "v", name: str = "y") -> np.ndarray:
     if batch is None:
-        return cotangent(problem, v, name)
+        return cotangent(problem, v, name, "--v" if what == "v" else what)
     from ..engine.batching import per_example
 
     y_shape = tuple(problem.graph.output_shape)

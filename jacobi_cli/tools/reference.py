@@ -149,11 +149,25 @@ names on this page are known.
   bound, and a method that (re)assigns `self.NAME` (`self.t = self.t + 1`, `self.state = ...`, `self.n += 1`)
   changes the one object, which every name holding it sees; `__call__`, `@staticmethod`, `@classmethod`
   (`cls(...)`), `@property`, class attributes (constants, `self.DIM` or `Kalman.DIM`), dataclass fields with
-  defaults and `__post_init__`, `super().__init__(...)` and `super().method(...)`. Refused where written: a
-  metaclass or class keyword, another base, `__getattr__` / `__setattr__` / descriptors, operator dunders
-  (`__add__`, `__matmul__`, ...: write a method), a class attribute assigned at run time, a list or dict held
-  by an instance or as a class attribute (hold an array or a tuple), `field(...)`, a frozen dataclass's field
-  assigned, `self.x += v` where the array is an input or shared with another name (write `self.x = self.x + v`).
+  defaults and `__post_init__`, `super().__init__(...)` and `super().method(...)`. Lists held by an instance
+  (`self.history = []`, then `self.history.append(x)`, `.extend`, `.pop`, `self.hs[i] = v`, `sum(self.history)`,
+  `torch.stack(self.history)`) are Python's one list, changed for every attribute and name holding it; a tuple or
+  list of numbers an instance or class holds stays Python's sequence (`self.c + [0.0]` concatenates). Operators
+  are resolved as Python resolves them: `a + b` calls `a.__add__(b)`, else `b.__radd__(a)` (so `3 * dual` is
+  `dual.__rmul__(3)`), with `__sub__ __mul__ __matmul__ __truediv__ __floordiv__ __mod__ __pow__` and their
+  reflections, `__neg__ __pos__ __invert__`, `abs()` (`__abs__`), `len()` (`__len__`), `obj[i]` (`__getitem__`),
+  `d += e` (`__iadd__`, else `__add__`); `getattr(obj, 'name'[, default])`, `setattr(obj, 'name', v)` and
+  `hasattr(obj, 'name')`; `class State(NamedTuple):` (or `typing.NamedTuple`) and `collections.namedtuple('S',
+  'x v', defaults=...)`: tuples with named fields (indexed, unpacked, iterated, `len`, methods and properties),
+  `s._replace(x=...)` a new one; `dataclasses.replace(obj, x=...)` calls the class again (`__post_init__` runs
+  again). Where Python raises (an attribute never set, a frozen field or a NamedTuple's field assigned, an
+  instance without `__call__` called, an operator the class does not define), jac refuses with Python's exception
+  name and words. Refused where written: a metaclass or class keyword, another base, `__getattr__` /
+  `__setattr__` / descriptors, `__iter__`, comparisons (`__eq__`, `__lt__`, ...), `__setitem__`, an array on the
+  left of an instance's operator (`np_array + dual`: NumPy makes an array of objects, PyTorch calls `__radd__`),
+  a class attribute assigned at run time, a dict held by an instance or a list as a class attribute,
+  `field(...)`, a NamedTuple field given a Python tuple or list of numbers, `self.x += v` where the array is an
+  input or shared with another name (write `self.x = self.x + v`).
 - Containers of modules, at the top level or as `self.NAME` in `__init__`: `nn.Sequential(...)` (or of an
   `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
   range(3)]`; `.append(m)`, `.extend([...])`, as an `nn.Sequential`'s; a list of modules made before, `layers = [];
@@ -294,8 +308,19 @@ names on this page are known.
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
-  (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
-  would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
+  (zero through the overwritten elements). In a PyTorch text (one naming torch alone, or calling an in-place
+  method), a write into a tensor an op saved for its backward pass, where that op is on the output's
+  backward path, is refused with PyTorch's "one of the variables needed for gradient computation has been
+  modified by an inplace operation" (`h = torch.exp(x); h.add_(1)`, `w = y * y; y[0] = 0`), for the ops whose
+  saved tensors jac knows: exp, exp2, expm1, tanh, sigmoid, sqrt, rsqrt, relu, reciprocal and tan keep their
+  result; sin, cos, log, log1p, log2, log10, abs, square, atan, sinh, cosh, asinh and erf their argument; `*`,
+  `@`, mul, matmul, mm, mv and dot each operand where the other requires grad; `/` and div the divisor, and
+  the dividend too where the divisor requires grad (`2 / h` is PyTorch's reciprocal: none); `**` and pow
+  with a number exponent the base. Elsewhere (other ops: prod, norm, clamp, maximum, ...; a text naming no
+  library) jac answers the derivative even where PyTorch's backward pass would refuse. An in-place method's
+  result keeps the tensor's dtype (`y.add_(0.5)` of an integer `y` is refused, as PyTorch raises). In a JAX
+  text (naming jax/jnp alone) an array is immutable: `y[idx] = v` is refused with JAX's words (write
+  `y = y.at[idx].set(v)`), and `y += v` rebinds `y`, an input too.
 - Derivatives written in the text are read as the values they compute, which jac differentiates in turn:
   `jax.grad`, `jax.value_and_grad`, `jax.jacrev`, `jax.jacfwd`, `jax.jacobian`, `jax.hessian` (`argnums`,
   `has_aux`, nested), `torch.func.grad`, `grad_and_value`, `jacrev`, `jacfwd`, `hessian`,

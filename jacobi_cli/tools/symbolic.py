@@ -1171,16 +1171,18 @@ def free_names(text: str, known) -> list:
     from ..lang.parser import _syntax_tree
 
     tree = _syntax_tree(text)
+    fields = {id(t) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for item in c.body  # class State:
+              for t in (item.targets if isinstance(item, ast.Assign) else [getattr(item, "target", None)])}  # x: T
     assigned = {n.id for n in ast.walk(tree)  # a, b = ...; y += ...: every name a statement stores
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in fields}
     syntax = set()  # ids of decorators and annotations, never values of the inputs
-    for n in ast.walk(tree):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    for n in ast.walk(tree):  # from typing import NamedTuple, class State(NamedTuple), def f: bound, not free
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            assigned.update((a.asname or a.name).split(".")[0] for a in n.names)
+        elif isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             assigned.add(n.name)
             syntax.update(id(d) for d in n.decorator_list)
             syntax.add(id(getattr(n, "returns", None)))
-        elif isinstance(n, (ast.Import, ast.ImportFrom)):
-            assigned.update((a.asname or a.name).split(".")[0] for a in n.names)
         elif isinstance(n, ast.AnnAssign):
             syntax.add(id(n.annotation))
         elif isinstance(n, ast.arg):
