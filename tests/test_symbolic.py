@@ -32,12 +32,15 @@ NO_SYMPY |= {"frexp_mantissa", "frexp_exponent",  # the exponent is floor(log2|x
             "argpartition", "lexsort"}  # NumPy's introselect order and lexsort's ties depend on the values
 NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "take_shared", "put_along", "one_hot",
              "clamp_excess"}
-# finite_range is a check (0 or refused) on values, with no derivative
-NO_SYMPY.add("finite_range")
 NO_SYMPY |= {"custom", "custom_once"}  # a derivative rule written in the text: its derivative is no formula's
 # integer is a check of integers computed from inputs (refused or exact), with no derivative; as a bool (the result
 # of a bool matmul, the or of its ands) it is 1 where its argument is nonzero, and has a translation
 MASK_CASES["integer"] = [(((3,),), {"dtype": "bool"}), (((2, 3),), {"dtype": "bool", "what": "a bool"})]
+# discrete_quantile (scipy.stats' discrete ppf / isf, h35-dists) is a step function of q computed by SciPy's own
+# quantile routines: no SymPy function is it, and its derivative is 0 where it exists
+NO_SYMPY.add("discrete_quantile")
+# finite_range is a check (0 or refused) on values, with no derivative: its formula is its value, 0 (session 35)
+MASK_CASES["finite_range"] = [(((), ()), {"message": "[{lo}, {hi}]"}), (((2, 3), (3,)), {"message": "[{lo}, {hi}]"})]
 # --- PART shapes-linalg
 NO_SYMPY |= {
     "eigvalsh", "eigh_vectors",  # eigenvalues are roots of the characteristic polynomial: no closed form past 4×4

@@ -425,6 +425,8 @@ class Renderer:
     def eval_output(self, report: dict) -> None:
         self.output(report)
         if report["output"].get("expr"):
+            if report["output"].get("note"):
+                self.line(f"  note: {report['output']['note']}", "yellow")
             self.line("  formula:", "dim")
             self.formula(report.formulas["output"], report["output"]["latex"], indent="    ")
         y_shape = tuple(report["output"]["shape"])
@@ -480,6 +482,8 @@ class Renderer:
         if block["expr"] is None:
             self.line(f"  {block['note']}", "dim")
             return
+        if block.get("note"):
+            self.line(f"  note: {block['note']}", "yellow")
         self.line("  formula:", "dim")
         self.formula(formula, block["latex"], indent="    ")
 

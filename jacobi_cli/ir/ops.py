@@ -3243,7 +3243,10 @@ def _finite_range_impl(lo, hi, message):
     return np.zeros(np.broadcast_shapes(lo.shape, hi.shape), dtype=_dtype_of(lo, hi))
 
 
-defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True, elementwise=True)
+# its SymPy formula is its value, 0: where it is not 0 it refuses, in jac eval and at jac diff's --at alike, so a
+# formula holds on the values the check admits, as log(x)'s on x > 0 (a distribution's support and parameters)
+defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True, elementwise=True,
+      sympy=lambda S, a, b, message: S.elementwise(lambda u, v: S.sp.Integer(0), a, b))
 
 
 def _integer_impl(v, *bound, dtype, cast=False, what="the result"):

@@ -268,33 +268,43 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     if symbolic:
         from . import bounded
 
-        y, per_input, texts = bounded.call(lambda: _formulas(problem, layout), timeout, "--symbolic",
-                                           "leave --symbolic out for the numbers alone")
-        formulas = _add_formulas(report, y, per_input, texts)
+        y, per_input, texts, notes = bounded.call(lambda: _formulas(problem, layout, jacobians), timeout,
+                                                  "--symbolic", "leave --symbolic out for the numbers alone")
+        formulas = _add_formulas(report, y, per_input, texts, notes)
     return _shown(drawn, EvalResult(report, jacobians, plan, budget, formulas))
 
 
-def _formulas(problem, layout: str) -> tuple:
-    """The SymPy formulas of the output and of each (small) Jacobian, with their text and LaTeX."""
+def _formulas(problem, layout: str, jacobians: dict) -> tuple:
+    """The SymPy formulas of the output and of each (small) Jacobian, with their text and LaTeX, and the
+    notes of those that do not hold beyond or at these values (:func:`symbolic.formula_notes`)."""
     from . import symbolic
 
     y, formulas = symbolic.eval_formulas(problem.graph, problem.wrt, layout)
     texts = {name: (symbolic.text(f), symbolic.latex(f)) for name, f in [("", y), *formulas.items()]
              if f is not None and not isinstance(f, str)}
-    return y, formulas, texts
+    shown = {"": y, **{name: f for name, f in formulas.items() if not isinstance(f, str)}}
+    numbers = {name: jacobians[name].to_array(layout) for name in shown if name}
+    numbers[""] = problem.output
+    notes = symbolic.formula_notes(problem.graph, problem.env, numbers, shown)
+    return y, formulas, texts, notes
 
 
-def _add_formulas(report: dict, y, formulas: dict, texts: dict) -> dict:
+def _add_formulas(report: dict, y, formulas: dict, texts: dict, notes: dict) -> dict:
     """``--symbolic``: the formula of the output and of each (small) Jacobian beside the
-    numbers; returns the SymPy expressions."""
+    numbers, with a note where it holds for the branch these values take only, or not at
+    these values; returns the SymPy expressions."""
     if y is not None:
         report["output"].update(expr=texts[""][0], latex=texts[""][1])
+        if "" in notes:
+            report["output"]["note"] = notes[""]
     for name, f in formulas.items():
         block = report["jacobian"][name]
         if isinstance(f, str):
             block.update(expr=None, latex=None, note=f"no formula: {f}")
         else:
             block.update(expr=texts[name][0], latex=texts[name][1])
+            if name in notes:
+                block["note"] = notes[name]
     return {"output": y, **formulas}
 
 

@@ -797,10 +797,28 @@ def _refuse_nan(entries, what: str) -> None:
     """A formula holding SymPy's ``nan`` (``oo - oo``: ``x + inf - inf``, whose derivative SymPy then gives as 0)
     is no formula of the function: refused, never printed."""
     sp = _sp()
-    if any(isinstance(e, sp.Basic) and e.has(sp.nan) for e in entries):
+    if any(_holds_nan(sp, e) for e in entries):
         raise NoTranslation(f"SymPy's formula of {what} is undefined (NaN: an infinite constant meets another, "
                             "as inf - inf), so jac cannot differentiate it symbolically (jac eval differentiates "
                             "it numerically)")
+
+
+def _holds_nan(sp, e) -> bool:
+    """``e`` holds SymPy's ``nan`` other than as the whole value of a branch of a ``Piecewise``: a NaN the
+    function gives on purpose where its parameters are out of range (``scipy.stats.norm.logpdf`` at a scale
+    <= 0, ``where(s <= 0, nan, ...)``) is its value there, and its derivative there 0, as jac eval's."""
+    if not isinstance(e, sp.Basic):
+        return False
+    pending = [e]
+    while pending:
+        n = pending.pop()
+        if n is sp.nan:
+            return True
+        if isinstance(n, sp.Piecewise):
+            pending.extend(part for ex, cond in n.args for part in ((cond,) if ex is sp.nan else (ex, cond)))
+        else:
+            pending.extend(n.args)
+    return False
 
 
 def _jacobian_flat(ys: list, xs: list) -> np.ndarray:
@@ -874,6 +892,50 @@ def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) ->
             arr = np.expand_dims(arr, expand) if expand is not None else arr
         out[name] = as_array(arr)
     return as_array(values[graph.output].expr), out
+
+
+BRANCH_NOTE = ("the formula of the branch these values take: the text reads the inputs' values (an if / while "
+               "test, a mask, a selection, an integer), and other values may take another branch or select other "
+               "elements, with another formula")
+AT_VALUES_NOTE = ("the formula does not hold at these values (a tie, a kink or a singularity): the numbers above are "
+                  "jac's automatic derivative (PyTorch's choice where the function is not differentiable)")
+VALUE_NOTE = "the formula does not give the value above at these values (a singularity: SymPy's 0/0 or inf - inf)"
+
+
+def formula_notes(graph, point: dict, numbers: dict, formulas: dict) -> dict:
+    """``jac eval --symbolic``'s word beside each formula (``{key: note}``; "" for the output): a formula holds
+    at the values where it gives the numbers printed above it (``numbers``: the value and each Jacobian, in the
+    layout of ``formulas``); where it does not (a tie of ``max``, a kink, a removable singularity, SymPy's 0/0),
+    it says so, as ``jac diff --at`` does. A graph built at the values (``graph.by_value``) has the formula of
+    the branch those values take, and each formula says that too: it is no formula of the function elsewhere."""
+    sp = _sp()
+    leaves = {name: component_symbols(name, np.shape(point[name])) for name in graph.inputs if name in point}
+    # the numbers are jac eval's in --dtype: float32's rounding is no tie (a tie or a kink moves them by O(1))
+    rtol = max(AT_RTOL, math.sqrt(np.finfo(np.dtype(graph.dtype)).eps))
+    notes = {}
+    for key, formula in formulas.items():
+        if formula is None or isinstance(formula, str):
+            continue
+        why = [BRANCH_NOTE] if graph.by_value else []
+        entries = np.asarray(sp.Array(formula).tolist() if isinstance(formula, sp.NDimArray) else formula,
+                             dtype=object)
+        if not _holds(evaluate_components(entries, leaves, point), numbers[key], rtol):
+            why.append(AT_VALUES_NOTE if key else VALUE_NOTE)
+        if why:
+            notes[key] = "; ".join(why)
+    return notes
+
+
+def _holds(got: np.ndarray, numbers, rtol: float) -> bool:
+    """The formula's numbers are the printed ones (to ``rtol`` of their largest), NaN where they are NaN."""
+    numbers = np.asarray(numbers, dtype=np.float64)
+    if got.size != numbers.size:
+        return False
+    got = got.reshape(numbers.shape)
+    finite = np.isfinite(numbers)
+    scale = float(np.max(np.abs(numbers[finite]), initial=1.0))
+    with np.errstate(invalid="ignore"):
+        return bool(np.allclose(got, numbers, rtol=rtol, atol=rtol * scale, equal_nan=True))
 
 
 def simplify(e):
@@ -1100,7 +1162,10 @@ def free_names(text: str, known) -> list:
 
     Found on Python's syntax tree (walked with a stack of its own: no recursion); calls,
     functions, constants, module names and the parameters of a lambda or function inside it
-    (``lambda p: p * x``: p) are not free.
+    (``lambda p: p * x``: p) are not free, nor are the names the text defines (``def f``,
+    ``class C``, ``import scipy.linalg as sla``, ``from dataclasses import dataclass``), decorators
+    (``@staticmethod``, ``@dataclass``) and annotations (``pos: np.ndarray``), which the parser reads
+    as syntax: ``jax.grad(f)(x)`` of a ``def f`` has one input, x.
     """
     from ..lang.functions import CONSTANTS, FUNCTIONS, MODULES
     from ..lang.parser import _syntax_tree
@@ -1110,17 +1175,27 @@ def free_names(text: str, known) -> list:
               for t in (item.targets if isinstance(item, ast.Assign) else [getattr(item, "target", None)])}  # x: T
     assigned = {n.id for n in ast.walk(tree)  # a, b = ...; y += ...: every name a statement stores
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in fields}
+    syntax = set()  # ids of decorators and annotations, never values of the inputs
     for n in ast.walk(tree):  # from typing import NamedTuple, class State(NamedTuple), def f: bound, not free
         if isinstance(n, (ast.Import, ast.ImportFrom)):
             assigned.update((a.asname or a.name).split(".")[0] for a in n.names)
         elif isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             assigned.add(n.name)
+            syntax.update(id(d) for d in n.decorator_list)
+            syntax.add(id(getattr(n, "returns", None)))
+        elif isinstance(n, ast.AnnAssign):
+            syntax.add(id(n.annotation))
+        elif isinstance(n, ast.arg):
+            syntax.add(id(n.annotation))
+    syntax.discard(id(None))
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     roots = {m.split(".")[0] for m in MODULES}
     found = {}
     pending = [(tree, frozenset())]  # a node and the parameters of the lambdas and functions around it
     while pending:
         n, params = pending.pop()
+        if id(n) in syntax:
+            continue
         if isinstance(n, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):  # lambda t: t**2 binds t in its body
             a = n.args
             params = params | {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
