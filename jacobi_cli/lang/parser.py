@@ -3301,8 +3301,9 @@ class _Lowering:
     def jax_array(self, node: ast.AST, found: Tracer, values: list) -> None:
         """Mark ``found``, the constant ``node`` made, as a JAX array (:attr:`jax_made`) where JAX's function made it
         (``jnp.ones(3)``, ``jax.nn.relu(c)``) or an op of a JAX array (``c[0]``, ``c * 2``, ``c.sum()``); NumPy's own
-        function of one (``np.sin(c)``) makes a NumPy array."""
-        if self.b.nodes[found.id].op != "const" or found.id in self.jax_made:
+        function of one (``np.sin(c)``) makes a NumPy array. Its shape is no JAX array: ``c.shape``, ``c.ndim``,
+        ``c.size``, ``len(c)``, ``jnp.shape(c)`` are Python ints even under jax.jit (``if c.shape[0] > 2:`` traces)."""
+        if self.b.nodes[found.id].op != "const" or found.id in self.jax_made or _static_of_array(node, values):
             return
         module = self.module_path(node.func.value) if type(node) is ast.Call and type(node.func) is ast.Attribute \
             else None
@@ -5532,6 +5533,23 @@ _JAX_ELSEWHERE = {
     "eval_shape": "it gives ShapeDtypeStructs, not values: jac shape prints the output's shape (jac shape 'f(x)' "
                   "x:3), and jac reads the function's call itself, f(x)",
 }
+# what an array's shape gives, a Python int or tuple under jax.jit too: never a JAX array (_Lowering.jax_array)
+_STATIC_ATTRIBUTES = frozenset(("shape", "ndim", "size", "itemsize", "nbytes"))
+_STATIC_FUNCTIONS = frozenset(("shape", "ndim", "size"))
+
+
+def _static_of_array(node: ast.AST, values: list) -> bool:
+    """Is ``node`` (lowered from ``values``) an array's shape, rank or size (``c.shape``, ``c.ndim``, ``len(c)``,
+    ``jnp.shape(c)``)?"""
+    if type(node) is ast.Attribute:  # c.shape of an array, not an instance's attribute named size (self.size)
+        return node.attr in _STATIC_ATTRIBUTES and len(values) == 1 and type(values[0]) is Tracer
+    if type(node) is not ast.Call:
+        return False
+    func = node.func
+    return type(func) is ast.Name and func.id == "len" or type(func) is ast.Attribute and func.attr in \
+        _STATIC_FUNCTIONS
+
+
 # JAX's ahead-of-time API of a jitted function (jax/_src/stages.py): jac reads jax.jit(f)(x), the call, not its stages
 _AOT = ("lower", "compile", "trace", "eval_shape")
 
