@@ -10,7 +10,7 @@ against JAX itself in a process of its own (skipped without jax)."""
 import numpy as np
 import pytest
 
-from jacobi_cli.errors import JacValueError
+from jacobi_cli.errors import JacError, JacValueError
 from jacobi_cli.tools import api
 from jacobi_cli.tools.numeric import central_jacobian
 from test_jax16 import jax_process  # noqa: F401 - the fixture is used by name
@@ -66,3 +66,29 @@ def test_jax_answers_what_the_table_says(jax_process, text, value):
 @pytest.mark.parametrize("text", STILL_REFUSED, ids=[t[:50] for t in STILL_REFUSED])
 def test_jax_raises_at_the_refused_ones(jax_process, text):
     assert jax_process.submit(_jax_verdict, HEAD + text, X).result()[0] == "error"
+
+
+# h35-vocab's "did you mean" counts one edit for a short name, so Python's own builtins read as typos of jac's
+# functions: map(f, x) got "did you mean 'max'?", str "'std'", set "'det'", iter "'item'", id "'i0'" (session 34 said
+# "unknown function 'map'"). A builtin is no typo: no suggestion, and map / filter name the comprehension jac reads.
+BUILTINS = {"map": "comprehension, [f(v) for v in x]", "filter": "comprehension, [v for v in x if", "str": None,
+            "set": None, "iter": None, "id": None, "bin": None, "dir": None, "vars": None, "exit": None}
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_a_python_builtin_jac_lacks_is_no_typo(name):
+    with pytest.raises(JacError) as err:
+        api.evaluate(f"{name}(x)", {"x": X})
+    assert str(err.value).startswith(f"unknown function '{name}'") and "did you mean" not in str(err.value)
+    if BUILTINS[name]:
+        assert f"Python's builtin {name} is not read" in str(err.value) and BUILTINS[name] in str(err.value)
+
+
+def test_a_typo_still_gets_its_suggestion():
+    for typo, meant in (("sofmax", "softmax"), ("mx", "max"), ("nrom", "norm")):
+        with pytest.raises(JacError, match=f"did you mean '{meant}'"):
+            api.evaluate(f"{typo}(x)", {"x": X})
+
+
+def test_map_through_a_comprehension_is_read():
+    assert api.evaluate("sum([sin(v) for v in x])", {"x": X}) == pytest.approx(np.sin(X).sum(), rel=1e-15)

@@ -5727,10 +5727,23 @@ def unknown_message(what: str, name: str, tail: str = "", spelled=None) -> str:
         return f"{what[7:]} is not needed: jac computes on the CPU with NumPy (x.cpu() and x.to('cpu') are accepted)"
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
+    if what == f"function '{name}'" and _python_builtin(name):  # map(f, x) is no typo of max, nor str of std
+        return f"unknown {what}{_BUILTIN_HINTS.get(name, '')}"
     close = _nearest(name, FUNCTIONS, max(1, len(name) // 4))
     if close:
         return f"unknown {what}; did you mean '{spelled(close[0]) if spelled else close[0]}'?"
     return f"unknown {what}{' ' + tail if tail else ''}"
+
+
+_BUILTIN_HINTS = {"map": " (Python's builtin map is not read): write a comprehension, [f(v) for v in x]",
+                  "filter": " (Python's builtin filter is not read): write a comprehension, [v for v in x if ...]"}
+
+
+def _python_builtin(name: str) -> bool:
+    """Is ``name`` one of Python's own builtins (``map``, ``iter``, ``str``), which no "did you mean" should take
+    for a misspelt function (``map`` is a letter from ``max``)?"""
+    import builtins
+    return not name.startswith("_") and callable(getattr(builtins, name, None))
 
 
 def _nearest(name: str, names, most: int) -> list[str]:
