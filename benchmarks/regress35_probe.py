@@ -1,6 +1,6 @@
 """Session 35's regression probe (h35-regress): texts the libraries answer next to each refusal session 35 added
 (a tensor PyTorch saved for backward changed in place, bool operators in PyTorch texts, JAX arrays made inside
-jax.jit and read by Python, a shape of one), and texts where the library raises, run by the library itself and by
+jax.jit and read by Python, a shape of one, x.view of a strided input), and texts where the library raises, run by the library itself and by
 the jac of the checkout TREE:
 
     /work/venv/bin/python benchmarks/regress35_probe.py TREE [-v]
@@ -262,7 +262,18 @@ JAX_SHAPES.append(("fori len", J + "def body(i, c):\n    a = jnp.ones(3)\n    re
 
 BOOLS = ['m % 2','m ** 2','m // 2','2 ** m','x ** m','m ** x','x - m','m - 1','1 - m','m - m','-m','m % m','m // m','m ** m','2.0 ** m','m ** 2.0','m.pow(2)','torch.pow(m,2)','m * 2 - 1','(m*2) - 1','m.sum() - 1','torch.remainder(m, 2)','m % 2.0','x % m', 'm + m', 'm*m', 'm / m', 'm / 2','torch.fmod(m,2)','torch.floor_divide(m,2)', 'x * m - 1', '(x > 0).float() - (x < 0).float()', 'True - m.sum()', 'm.sum() ** 2', 'x ** 2 % m.sum()', 'torch.sign(x) - (x > 5)*1', 'x - 1 * m', '(x > 0).to(x.dtype) - 0.5', '(x > 0).double() ** m', 'x ** (x>0)', 'm.int() - 1', '(m & (x < 5)) * x - x', 'x[m] - 1', 'torch.where(m, x, -x) - m.double()']
 
+A = {"A": [[1., 2., 3., 4.], [5., 6., 7., 8.], [9., 10., 11., 12.]]}
+V = ["A.view(-1)", "A.T.contiguous().view(-1)", "A[:, 0].view(-1)", "A[:, 0].view(3, 1)", "A[:, 0].view(1, 3)",
+     "A[:, :2].view(-1)", "A[:1].view(-1)", "A[1:].view(-1)", "A.view(4, 3)", "A.T.view(4, 3)", "A.T.reshape(-1)",
+     "A.t().reshape(12)", "A.unsqueeze(0).view(3, 4)", "A.permute(1, 0).view(12)", "A[::2].view(-1)", "A[:, 1:3].view(3, 2)",
+     "A.expand(2, 3, 4).view(-1)", "A.T.T.view(-1)", "A.view(2, 6).T.view(-1)", "A[:, None].view(3, 4)", "A[0].view(2, 2)",
+     "A.transpose(0, 1).contiguous().view(2, 6)", "A.flatten().view(3, 4)", "A.narrow(1, 0, 2).view(-1)", "A.narrow(0, 0, 2).view(-1)",
+     "A.view(3, 2, 2).transpose(1, 2).view(3, 4)", "(A * 2).T.view(-1)", "A.mT.view(-1)", "A[:, 0:4].view(-1)", "A.squeeze().view(-1)",
+     "A.T[0].view(3)", "A.view(-1)[::2].view(2, 3)", "A.view(12)[:6].view(2, 3)"]
+TORCH_VIEWS = [(v, T + "y = " + v + "\n(y * torch.arange(y.numel(), dtype=torch.float64).reshape(y.shape)).sum()", A) for v in V]
+
 run_bools("torch bool operators", BOOLS)
 run("torch writes in place", TORCH_INPLACE, "torch")
+run("torch views", TORCH_VIEWS, "torch")
 run("jax near the trace refusals", JAX_NEAR, "jax")
 run("jax shapes of arrays made inside", JAX_SHAPES, "jax")
