@@ -818,11 +818,13 @@ class _Lowering:
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
-        self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
         # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
-        # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it
-        writes = _writes_in_place(module) if self.dialect in ("torch", None) and (
-            "=" in self.source.body or "_(" in self.source.body) else False  # the walk only where a write may be
+        # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it; the writes are
+        # looked for in _dialect's walk (a walk of their own cost a cold call of a PyTorch text 5 %), where one may be
+        self.dialect, self.remainder_of_dividend, self.jax_reading, writes = _dialect(
+            module, self.scope, "=" in self.source.body or "_(" in self.source.body)
+        if self.dialect not in ("torch", None):
+            writes = False
         self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
@@ -6771,29 +6773,30 @@ _TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8":
 _SAVING_OPERATORS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 
 
-def _writes_in_place(module: ast.Module):
-    """Does the text write into an array? "torch" for one of PyTorch's in-place methods (``y.add_(1)``,
-    PyTorch's alone), True for another write (``y += v``, ``y[i] = v``, ``inplace=True``), else False."""
-    found = False
-    for node in ast.walk(module):
-        if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_") \
-                and not node.func.attr.startswith("_"):
+_WRITE_NODES = frozenset((ast.Call, ast.AugAssign, ast.Assign))  # the nodes _write_in_place reads
+
+
+def _write_in_place(node: ast.AST):
+    """Is ``node`` a write into an array? "torch" for one of PyTorch's in-place methods (``y.add_(1)``, PyTorch's
+    alone), True for another write (``y += v``, ``y[i] = v``, ``inplace=True``), else False."""
+    kind = type(node)
+    if kind is ast.Call:
+        if type(node.func) is ast.Attribute and node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
             return "torch"
-        if type(node) is ast.AugAssign or (type(node) is ast.Assign and any(
-                type(t) is ast.Subscript for t in node.targets)) or (type(node) is ast.Call and any(
-                k.arg == "inplace" for k in node.keywords)):
-            found = True
-    return found
+        return any(k.arg == "inplace" for k in node.keywords)
+    return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
 
 
-def _dialect(module: ast.Module, scope: dict) -> tuple:
+def _dialect(module: ast.Module, scope: dict, writes: bool = False) -> tuple:
     """The one library a text's calls and imports name (``torch.`` / ``F.`` / ``nn.``, or ``np.`` / ``jnp.`` /
     ``scipy.``), or None when it names both or neither: a method that the two libraries read differently
     (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it. Second: whether
     the libraries named are PyTorch and JAX alone, whose ``%`` gives a zero remainder the dividend's sign
     (functions.remainder_of_dividend), where NumPy's and Python's give it the divisor's. Third: whether they
-    are JAX alone, whose operators ``*``, ``//`` and ``**`` JAX computes otherwise (_JAX_OPERATORS)."""
+    are JAX alone, whose operators ``*``, ``//`` and ``**`` JAX computes otherwise (_JAX_OPERATORS). Fourth, where
+    ``writes`` asks: whether the text writes into an array (:func:`_write_in_place`: "torch", True or False)."""
     roots = set()
+    written = False
     for node in ast.walk(module):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
             roots.add(node.value.id)
@@ -6801,7 +6804,9 @@ def _dialect(module: ast.Module, scope: dict) -> tuple:
             for alias in node.names:
                 path = node.module if isinstance(node, ast.ImportFrom) else alias.name
                 roots.add((path or "").split(".")[0])
+        elif writes and type(node) in _WRITE_NODES and written != "torch":
+            written = _write_in_place(node) or written
     found = {_DIALECTS[root] for root in roots if root in _DIALECTS}
     libraries = roots & _LIBRARY_ROOTS
     return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN, \
-        bool(libraries) and libraries <= _JAX
+        bool(libraries) and libraries <= _JAX, written
