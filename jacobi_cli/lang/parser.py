@@ -821,11 +821,13 @@ class _Lowering:
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
-        self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
         # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
-        # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it
-        writes = _writes_in_place(module) if self.dialect in ("torch", None) and (
-            "=" in self.source.body or "_(" in self.source.body) else False  # the walk only where a write may be
+        # (ir/saved.py), so a write into a saved tensor is refused as PyTorch's backward refuses it; the writes are
+        # looked for in _dialect's walk (a walk of their own cost a cold call of a PyTorch text 5 %), where one may be
+        self.dialect, self.remainder_of_dividend, self.jax_reading, writes = _dialect(
+            module, self.scope, "=" in self.source.body or "_(" in self.source.body)
+        if self.dialect not in ("torch", None):
+            writes = False
         self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
@@ -3320,8 +3322,9 @@ class _Lowering:
     def jax_array(self, node: ast.AST, found: Tracer, values: list) -> None:
         """Mark ``found``, the constant ``node`` made, as a JAX array (:attr:`jax_made`) where JAX's function made it
         (``jnp.ones(3)``, ``jax.nn.relu(c)``) or an op of a JAX array (``c[0]``, ``c * 2``, ``c.sum()``); NumPy's own
-        function of one (``np.sin(c)``) makes a NumPy array."""
-        if self.b.nodes[found.id].op != "const" or found.id in self.jax_made:
+        function of one (``np.sin(c)``) makes a NumPy array. Its shape is no JAX array: ``c.shape``, ``c.ndim``,
+        ``c.size``, ``len(c)``, ``jnp.shape(c)`` are Python ints even under jax.jit (``if c.shape[0] > 2:`` traces)."""
+        if self.b.nodes[found.id].op != "const" or found.id in self.jax_made or _static_of_array(node, values):
             return
         module = self.module_path(node.func.value) if type(node) is ast.Call and type(node.func) is ast.Attribute \
             else None
@@ -5553,6 +5556,23 @@ _JAX_ELSEWHERE = {
     "eval_shape": "it gives ShapeDtypeStructs, not values: jac shape prints the output's shape (jac shape 'f(x)' "
                   "x:3), and jac reads the function's call itself, f(x)",
 }
+# what an array's shape gives, a Python int or tuple under jax.jit too: never a JAX array (_Lowering.jax_array)
+_STATIC_ATTRIBUTES = frozenset(("shape", "ndim", "size", "itemsize", "nbytes"))
+_STATIC_FUNCTIONS = frozenset(("shape", "ndim", "size"))
+
+
+def _static_of_array(node: ast.AST, values: list) -> bool:
+    """Is ``node`` (lowered from ``values``) an array's shape, rank or size (``c.shape``, ``c.ndim``, ``len(c)``,
+    ``jnp.shape(c)``)?"""
+    if type(node) is ast.Attribute:  # c.shape of an array, not an instance's attribute named size (self.size)
+        return node.attr in _STATIC_ATTRIBUTES and len(values) == 1 and type(values[0]) is Tracer
+    if type(node) is not ast.Call:
+        return False
+    func = node.func
+    return type(func) is ast.Name and func.id == "len" or type(func) is ast.Attribute and func.attr in \
+        _STATIC_FUNCTIONS
+
+
 # JAX's ahead-of-time API of a jitted function (jax/_src/stages.py): jac reads jax.jit(f)(x), the call, not its stages
 _AOT = ("lower", "compile", "trace", "eval_shape")
 
@@ -5730,10 +5750,23 @@ def unknown_message(what: str, name: str, tail: str = "", spelled=None) -> str:
         return f"{what[7:]} is not needed: jac computes on the CPU with NumPy (x.cpu() and x.to('cpu') are accepted)"
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
+    if what == f"function '{name}'" and _python_builtin(name):  # map(f, x) is no typo of max, nor str of std
+        return f"unknown {what}{_BUILTIN_HINTS.get(name, '')}"
     close = _nearest(name, FUNCTIONS, max(1, len(name) // 4))
     if close:
         return f"unknown {what}; did you mean '{spelled(close[0]) if spelled else close[0]}'?"
     return f"unknown {what}{' ' + tail if tail else ''}"
+
+
+_BUILTIN_HINTS = {"map": " (Python's builtin map is not read): write a comprehension, [f(v) for v in x]",
+                  "filter": " (Python's builtin filter is not read): write a comprehension, [v for v in x if ...]"}
+
+
+def _python_builtin(name: str) -> bool:
+    """Is ``name`` one of Python's own builtins (``map``, ``iter``, ``str``), which no "did you mean" should take
+    for a misspelt function (``map`` is a letter from ``max``)?"""
+    import builtins
+    return not name.startswith("_") and callable(getattr(builtins, name, None))
 
 
 def _nearest(name: str, names, most: int) -> list[str]:
@@ -6766,29 +6799,30 @@ _TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8":
 _SAVING_OPERATORS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 
 
-def _writes_in_place(module: ast.Module):
-    """Does the text write into an array? "torch" for one of PyTorch's in-place methods (``y.add_(1)``,
-    PyTorch's alone), True for another write (``y += v``, ``y[i] = v``, ``inplace=True``), else False."""
-    found = False
-    for node in ast.walk(module):
-        if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_") \
-                and not node.func.attr.startswith("_"):
+_WRITE_NODES = frozenset((ast.Call, ast.AugAssign, ast.Assign))  # the nodes _write_in_place reads
+
+
+def _write_in_place(node: ast.AST):
+    """Is ``node`` a write into an array? "torch" for one of PyTorch's in-place methods (``y.add_(1)``, PyTorch's
+    alone), True for another write (``y += v``, ``y[i] = v``, ``inplace=True``), else False."""
+    kind = type(node)
+    if kind is ast.Call:
+        if type(node.func) is ast.Attribute and node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
             return "torch"
-        if type(node) is ast.AugAssign or (type(node) is ast.Assign and any(
-                type(t) is ast.Subscript for t in node.targets)) or (type(node) is ast.Call and any(
-                k.arg == "inplace" for k in node.keywords)):
-            found = True
-    return found
+        return any(k.arg == "inplace" for k in node.keywords)
+    return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
 
 
-def _dialect(module: ast.Module, scope: dict) -> tuple:
+def _dialect(module: ast.Module, scope: dict, writes: bool = False) -> tuple:
     """The one library a text's calls and imports name (``torch.`` / ``F.`` / ``nn.``, or ``np.`` / ``jnp.`` /
     ``scipy.``), or None when it names both or neither: a method that the two libraries read differently
     (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it. Second: whether
     the libraries named are PyTorch and JAX alone, whose ``%`` gives a zero remainder the dividend's sign
     (functions.remainder_of_dividend), where NumPy's and Python's give it the divisor's. Third: whether they
-    are JAX alone, whose operators ``*``, ``//`` and ``**`` JAX computes otherwise (_JAX_OPERATORS)."""
+    are JAX alone, whose operators ``*``, ``//`` and ``**`` JAX computes otherwise (_JAX_OPERATORS). Fourth, where
+    ``writes`` asks: whether the text writes into an array (:func:`_write_in_place`: "torch", True or False)."""
     roots = set()
+    written = False
     for node in ast.walk(module):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
             roots.add(node.value.id)
@@ -6796,7 +6830,9 @@ def _dialect(module: ast.Module, scope: dict) -> tuple:
             for alias in node.names:
                 path = node.module if isinstance(node, ast.ImportFrom) else alias.name
                 roots.add((path or "").split(".")[0])
+        elif writes and type(node) in _WRITE_NODES and written != "torch":
+            written = _write_in_place(node) or written
     found = {_DIALECTS[root] for root in roots if root in _DIALECTS}
     libraries = roots & _LIBRARY_ROOTS
     return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN, \
-        bool(libraries) and libraries <= _JAX
+        bool(libraries) and libraries <= _JAX, written
