@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
 from jacobi_cli.tools import api
-from jacobi_cli.errors import JacError
+from jacobi_cli.errors import JacError, JacValueError
+from jacobi_cli.ir.ops import finite_steps
 
 rng = np.random.default_rng(2122)
 
@@ -108,9 +109,15 @@ def test_a_symmetric_matrix_up_to_rounding_or_a_finite_difference_step_is_read()
     rng2 = np.random.default_rng(4)
     B = rng2.uniform(-1, 1, (4, 4))
     S = B @ B.T + 4 * np.eye(4)
-    S[1, 0] += 1e-3  # a central difference's step, or rounding: within the tolerance, its symmetric part
-    L = api.evaluate("torch.linalg.cholesky(S)", {"S": S})
+    S[1, 0] += 1e-3  # a central difference's step: within finite differences, its symmetric part
+    with finite_steps():
+        L = api.evaluate("torch.linalg.cholesky(S)", {"S": S})
     np.testing.assert_allclose(L @ L.T, (S + S.T) / 2, rtol=1e-12)
+    # outside them only rounding is read: PyTorch reads the lower triangle, another value (session 35)
+    with pytest.raises(JacValueError, match="not symmetric"):
+        api.evaluate("torch.linalg.cholesky(S)", {"S": S})
+    S[1, 0] = S[0, 1] + 1e-14  # rounding
+    np.testing.assert_allclose(api.evaluate("torch.linalg.cholesky(S)", {"S": S}), np.linalg.cholesky(S), rtol=1e-12)
     assert api.evaluate("torch.linalg.cholesky(B @ B.T + 4 * torch.eye(4))", {"B": B}).shape == (4, 4)
 
 

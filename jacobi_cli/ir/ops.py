@@ -19,6 +19,8 @@ traced into a graph and differentiated again: ``hessian = jacfwd(grad)``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace as _replace
 from math import isfinite as _isfinite
 from types import MappingProxyType
@@ -1886,9 +1888,33 @@ def _phi(n: int, dtype):
 
 
 # How far from symmetric a matrix given to cholesky or eigh may be, relative to its largest element: past it the
-# readings differ visibly (NumPy and PyTorch read the lower triangle, JAX and jac the symmetric part), so it is
-# refused; within it, the steps of central differences (Richardson's 2.4e-3 relative included) and rounding.
+# readings differ (NumPy and PyTorch read the lower triangle, JAX and jac the symmetric part: values apart by about
+# the asymmetry), so it is refused. Outside jac's finite differences only rounding and the small steps of central
+# differences written by hand are let through (``rounding_asymmetry``, per dtype: readings apart by at most about
+# that); while tools/numeric steps one element at a time (``finite_steps``), its larger steps too (Richardson's
+# 2.4e-3 relative included): ASYMMETRY.
 ASYMMETRY = 1e-2
+_FINITE_STEPS: ContextVar[bool] = ContextVar("jac_finite_steps", default=False)
+
+
+def rounding_asymmetry(dtype) -> float:
+    """The asymmetry read outside jac's finite differences, relative to a matrix's largest element: what rounding
+    leaves in a symmetric matrix computed as products and sums (``A @ A.T + s I``, a Riccati or Kalman recursion),
+    and a hand-written central difference's step of one element (1e-6 ... 1e-5): 1e-5 in float64, 1.2e-3 in
+    float32. The libraries' readings then differ by at most about that much (session 35: 1e-2 was read before,
+    a value 0.7 % apart from PyTorch's)."""
+    return max(1e-5, 1e4 * float(np.finfo(dtype).eps))
+
+
+@contextmanager
+def finite_steps():
+    """Within it, the evaluations are finite differences' (steps of one element of an input): a matrix given to
+    cholesky or eigh may be as far from symmetric as :data:`ASYMMETRY`."""
+    token = _FINITE_STEPS.set(True)
+    try:
+        yield
+    finally:
+        _FINITE_STEPS.reset(token)
 
 
 def _symmetric_part(a, who: str):
@@ -1899,11 +1925,12 @@ def _symmetric_part(a, who: str):
     if a.size:
         with np.errstate(invalid="ignore"):
             gap, scale = np.max(np.abs(a - t)), np.max(np.abs(a))
-        if gap > ASYMMETRY * scale:  # False for NaN: a matrix of NaN gives NaN, as the libraries do
+        bound = ASYMMETRY if _FINITE_STEPS.get() else rounding_asymmetry(a.dtype if a.dtype.kind == "f" else float)
+        if gap > bound * scale:  # False for NaN: a matrix of NaN gives NaN, as the libraries do
             raise JacValueError(f"{who}: the matrix is not symmetric (its largest |A - Aᵀ| is {gap:.3g}, its largest "
                                 f"element {scale:.3g}); NumPy and PyTorch read its lower triangle, JAX its symmetric "
-                                "part, and the derivatives assume a symmetric matrix: pass the symmetric matrix you "
-                                "mean, such as (A + A.T) / 2 or A @ A.T")
+                                "part (values apart by about that much), and the derivatives assume a symmetric "
+                                "matrix: pass the symmetric matrix you mean, such as (A + A.T) / 2 or A @ A.T")
     return (a + t) / 2
 
 

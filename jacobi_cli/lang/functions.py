@@ -3774,10 +3774,20 @@ def _solve_triangular(b, args, kwargs, position):
 @function("cholesky")
 def _cholesky(b, args, kwargs, position):
     a = arguments("cholesky", args, kwargs, {"x": REQUIRED, "upper": False}, position)
-    x = tensor(b, a["x"], "cholesky", position)
-    _square(x, "cholesky", position)
+    x = _jax_symmetrized(b, tensor(b, a["x"], "cholesky", position), "cholesky", position)
     low = b.apply("cholesky", x, position=position)
     return matrix_transpose(b, low, position) if static(b, a["upper"], "upper", position) else low
+
+
+def _jax_symmetrized(b, x, fname, position):
+    """A square ``x`` as cholesky and eigh read it: JAX's symmetrize their input, (x + xᵀ) / 2 (exactly symmetric,
+    its derivative their symmetrized one), whatever its asymmetry; NumPy's and PyTorch's read one triangle, which
+    jac's symmetric part equals only to rounding (the op refuses a matrix farther from symmetric)."""
+    _square(x, fname, position)
+    if not jax_spelled(b):
+        return x
+    return b.apply("mul", b.apply("add", x, matrix_transpose(b, x, position, fname), position=position), 0.5,
+                   position=position)
 
 
 def _uplo(b, a, fname, position) -> str:
@@ -3794,8 +3804,7 @@ def _uplo(b, a, fname, position) -> str:
 def _eigh_parts(b, args, kwargs, position) -> tuple:
     """(x, eigenvalues, eigenvectors) of eigh(x, UPLO='L')."""
     a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
-    x = tensor(b, a["x"], "eigh", position)
-    _square(x, "eigh", position)
+    x = _jax_symmetrized(b, tensor(b, a["x"], "eigh", position), "eigh", position)
     uplo = _uplo(b, a, "eigh", position)
     return x, b.apply("eigvalsh", x, uplo=uplo, position=position), \
         b.apply("eigh_vectors", x, uplo=uplo, position=position)
@@ -3823,8 +3832,7 @@ def _eigvalsh(b, args, kwargs, position):
     (each alone, at most 8·n·eps·max|λ| apart) refused in every mode, a function treating them alike (their sum,
     Σλ², a simple one alone) kept: docs/vocabulary-shapes-linalg.md."""
     a = arguments("eigvalsh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
-    x = tensor(b, a["x"], "eigvalsh", position)
-    _square(x, "eigvalsh", position)
+    x = _jax_symmetrized(b, tensor(b, a["x"], "eigvalsh", position), "eigvalsh", position)
     return b.apply("eigvalsh", x, uplo=_uplo(b, a, "eigvalsh", position), position=position)
 
 

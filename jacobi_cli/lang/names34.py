@@ -28,7 +28,7 @@ from ..errors import JacNameError, JacShapeError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, Items, JacValueError, Static, arguments, \
-    static, static_ints, tensor, variant, _checked, _concat, _concrete, _vector_norm
+    static, static_ints, tensor, variant, FUNCTIONS, _checked, _concat, _concrete, _vector_norm
 from .jaxnames import LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
 
 DISTANCE = "scipy.spatial.distance"
@@ -37,7 +37,9 @@ POLYNOMIAL = "numpy.polynomial"
 _GAUSS = {"legendre": "leggauss", "hermite": "hermgauss", "laguerre": "laggauss", "hermite_e": "hermegauss",
           "chebyshev": "chebgauss"}
 # the library of each module path written (np. and numpy. alike), as functions.LIBRARIES holds them
-_PATHS = {DISTANCE: DISTANCE, "np.lib.stride_tricks": STRIDE_TRICKS, STRIDE_TRICKS: STRIDE_TRICKS}
+SIGNAL, JAX_SIGNAL = "scipy.signal", "jax.scipy.signal"
+_PATHS = {DISTANCE: DISTANCE, "np.lib.stride_tricks": STRIDE_TRICKS, STRIDE_TRICKS: STRIDE_TRICKS,
+          SIGNAL: SIGNAL, JAX_SIGNAL: JAX_SIGNAL}
 for _sub in (*_GAUSS, "polynomial"):
     for _root in ("np", "numpy"):
         _PATHS[f"{_root}.polynomial.{_sub}"] = f"{POLYNOMIAL}.{_sub}"
@@ -311,10 +313,46 @@ def _polyval(b, args, kwargs, position):
     return out
 
 
+def _signal(kind: str):
+    """scipy.signal's and jax.scipy.signal's ``kind`` (convolve or correlate), session 35."""
+    def lower(b, args, kwargs, position):
+        a = arguments(kind, args, kwargs, {"in1": REQUIRED, "in2": REQUIRED, "mode": Static("full"),
+                                           "method": Static("auto")}, position)
+        x, v = tensor(b, a["in1"], kind, position), tensor(b, a["in2"], kind, position)
+        mode = static(b, a["mode"], "mode", position)
+        if static(b, a["method"], "method", position) not in ("auto", "direct", "fft"):
+            raise JacValueError(f"{kind}(): method must be 'auto', 'direct' or 'fft'", position)
+        if mode not in ("full", "same", "valid"):
+            raise JacValueError(f"{kind}(): mode must be 'full', 'same' or 'valid', got {mode!r}", position)
+        if x.ndim != 1 or v.ndim != 1:
+            raise JacShapeError(f"{kind}: jac reads two vectors (1-D), got shapes {fmt(x.shape)} and "
+                                f"{fmt(v.shape)}", position)
+        if kind == "correlate":
+            v = b.apply("getitem", v, index=(slice(None, None, -1),), position=position)
+        if mode != "same":
+            return FUNCTIONS["convolve"](b, [x, v], {"mode": mode}, position)
+        full = FUNCTIONS["convolve"](b, [x, v], {}, position)
+        n, m = _concrete(x, kind, position)[0], _concrete(v, kind, position)[0]
+        start = (m - 1) // 2  # SciPy's _centered: the middle n of the n + m - 1
+        return b.apply("getitem", full, index=(slice(start, start + n),), position=position)
+    lower.__name__ = f"_signal_{kind}"
+    lower.__doc__ = (f"scipy.signal.{kind}(in1, in2, mode='full', method='auto') of two vectors: np.convolve's sums"
+                     f"{' of in2 reversed' if kind == 'correlate' else ''}; 'same' as long as in1, centred on the "
+                     "full result as SciPy's and JAX's (np.convolve's keeps the longer's length); any method. Arrays "
+                     "of other ranks are refused.")
+    return lower
+
+
+for _library in (SIGNAL, JAX_SIGNAL):
+    for _kind in ("convolve", "correlate"):
+        variant(_library, _kind)(_signal(_kind))
+
+
 LIBRARY_NAMES.update({library: frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == library)
                       for library in TITLES})
 LIBRARY_REFUSED[POLYNOMIAL] = frozenset({"Polynomial"})
 _ENDINGS = {STRIDE_TRICKS: " (PyTorch's windows: x.unfold(dim, size, step))",
+            SIGNAL: " (a filter as a loop or np.convolve)", JAX_SIGNAL: " (a filter as a loop or jnp.convolve)",
             POLYNOMIAL: " (a power series: np.polynomial.polynomial.polyval, np.polyval)"}
 LIBRARY_ENDINGS.update({library: "NumPy's functions" + _ENDINGS.get(library, _ENDINGS[POLYNOMIAL] if library.startswith(
     POLYNOMIAL) else "") for library in TITLES})

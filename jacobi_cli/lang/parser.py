@@ -5691,7 +5691,7 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
             raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in (
                 "jit", "checkpoint", "remat", "device_put", "debug", "config") else
                 f"'jax.{second}' is not supported by jac: {why}", _name_at(chain, 2, source))
-    if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg", "integrate") \
+    if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg", "integrate", "signal") \
             and not (parts[2] == "stats" and len(parts) > 3 and parts[3] in distributions.STATS):  # (.distributions)
         raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
                             f"{_submodule_hint('jax.scipy', parts[2])}", _name_at(chain, 3, source))

@@ -9,11 +9,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ir.ops import finite_steps
+
 METHODS = ("central", "richardson")
 LIMIT_STEPS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
 KINK_SHRINK = 16  # the one-sided slopes are compared at h and at h / KINK_SHRINK
 REFINE = 4  # a second look at a suspect estimate shrinks the step by REFINE, up to MAX_REFINE times
 MAX_REFINE = 16
+
+
+def _stepping(f):
+    """``f`` evaluated as finite differences' (:func:`jacobi_cli.ir.ops.finite_steps`): a step of one element
+    of a symmetric matrix leaves it a little asymmetric, which cholesky and eigh then read."""
+    def stepped(x):
+        with finite_steps():
+            return f(x)
+    return stepped
 
 
 def _eps(x: np.ndarray) -> float:
@@ -63,6 +74,7 @@ def differences(f, x: np.ndarray, method: str = "central", kinks: bool = True, c
     the elements ``start..stop`` of ``x`` (flat, C order); the arrays then have shape
     ``f(x).shape + (stop - start,)`` (``step`` keeps ``x``'s shape). ``y0``: ``f(x)``, when known.
     """
+    f = _stepping(f)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     x = np.asarray(x)
@@ -151,6 +163,7 @@ class Refined:
 
 def refined(f, x: np.ndarray, index: tuple, step: float) -> Refined:
     """:class:`Refined` estimates of ``df/dx[index]``, starting from ``step``."""
+    f = _stepping(f)
     x = np.asarray(x)
     floor = 64 * _eps(x) * max(1.0, float(np.abs(x[tuple(index)])))  # below it, x ± h barely moves
     estimates, roundings = [], []
@@ -177,6 +190,7 @@ def kink_persists(f, x: np.ndarray, index: tuple, step: float) -> np.ndarray:
     thousand times below ``step``? At a kink the jump stays; a smooth ``f`` that only varies
     on a scale finer than ``step`` (``sin(x)`` at ``x = 1e6``, ``step`` 6) shows a jump at
     ``step`` that shrinks with it."""
+    f = _stepping(f)
     x = np.asarray(x)
     floor = 64 * _eps(x) * max(1.0, float(np.abs(x[tuple(index)])))
     with np.errstate(all="ignore"):
@@ -186,6 +200,7 @@ def kink_persists(f, x: np.ndarray, index: tuple, step: float) -> np.ndarray:
 def limit_table(f, x: float, steps=LIMIT_STEPS) -> list:
     """``[(h, (f(x+h) - f(x)) / h), ...]``: the difference quotient as ``h`` shrinks,
     for a scalar function of a scalar (the limit that defines the derivative)."""
+    f = _stepping(f)
     x = np.asarray(x)
     with np.errstate(all="ignore"):
         y0 = np.asarray(f(x))
