@@ -72,7 +72,7 @@ def test_a_long_list_is_counted_with_the_names_nearest_the_one_written():
 @pytest.mark.parametrize("expression, name", [
     ("jax.random.normal(k, (3,)) * A", "random"), ("jax.tree_util.tree_all(A)", "tree_all"),
     ("optax.adam(1e-3) * A", "adam"), ("flax.linen.gelu(A)", "gelu"), ("jax.hvp(f, A)", "hvp"),
-    ("jax.scipy.signal.foo(A)", "signal"), ("jax.scipy.stats.pareto.logpdf(A)", "stats"),
+    ("jax.scipy.optimize.foo(A)", "optimize"), ("jax.scipy.stats.pareto.logpdf(A)", "stats"),
     ("y = 1.0\nz = jax.random.normal(k, (3,))\nA * z", "random")])
 def test_a_path_refused_before_its_arguments_points_at_the_name_it_refuses(expression, name):
     message, position = refusal(expression, "A:3", "k=[0, 0]")

@@ -354,8 +354,9 @@ LIBRARY_REFUSED[POLYNOMIAL] = frozenset({"Polynomial"})
 _ENDINGS = {STRIDE_TRICKS: " (PyTorch's windows: x.unfold(dim, size, step))",
             SIGNAL: " (a filter as a loop or np.convolve)", JAX_SIGNAL: " (a filter as a loop or jnp.convolve)",
             POLYNOMIAL: " (a power series: np.polynomial.polynomial.polyval, np.polyval)"}
-LIBRARY_ENDINGS.update({library: "NumPy's functions" + _ENDINGS.get(library, _ENDINGS[POLYNOMIAL] if library.startswith(
-    POLYNOMIAL) else "") for library in TITLES})
+LIBRARY_ENDINGS.update({library: ("jnp's functions" if library.startswith("jax.") else "NumPy's functions") +
+                        _ENDINGS.get(library, _ENDINGS[POLYNOMIAL] if library.startswith(POLYNOMIAL) else "")
+                        for library in TITLES})
 
 
 @variant("numpy", "trapz")
