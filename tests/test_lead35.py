@@ -85,3 +85,15 @@ def test_a_text_that_reads_a_name_or_goes_on_is_an_expression_as_before(text):
 
     result = CliRunner().invoke(app, ["eval", text, "x=1", "--json"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_swap_of_two_letters_in_a_library_name_is_a_typo_too():
+    assert _message("scipy.special.gmama(x)").endswith("did you mean 'scipy.special.gamma'?")
+
+
+def test_the_distributions_read_are_counted_as_classes_and_functions():
+    pytest.importorskip("torch")  # whether the name is PyTorch's is read in its installed source
+    message = _message("torch.distributions.Nromal(0.0, 1.0).log_prob(x)")
+    assert message.endswith("did you mean 'torch.distributions.Normal'?")
+    message = _message("torch.distributions.LKJCholesky(3, 1.0).log_prob(x)")
+    assert "jac reads" in message and "classes and functions, listed in docs/expressions.md" in message

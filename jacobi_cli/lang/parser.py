@@ -5455,7 +5455,7 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
     have = LIBRARY_NAMES.get(lib) or {n for (library, n) in LIBRARY_FUNCTIONS if library == lib}
     refused = LIBRARY_REFUSED.get(lib, frozenset())
     read = sorted(set(have) - refused)
-    close = [c for c in difflib.get_close_matches(fname, read, n=1, cutoff=0.6) if _edits(fname, c) <= 2]
+    close = _nearest(fname, read, 2)  # Normla, Nromal: a letter or two, a swap of two one
     if close and _not_in_library(_LIBRARY_TITLES[lib], fname):  # Normla: no name of the library, a typo
         return f"unknown function '{module}.{fname}' ({_LIBRARY_TITLES[lib]} has no such name); did you mean " \
                f"'{module}.{close[0]}'?"
@@ -5464,7 +5464,8 @@ def _library_message(module: str, fname: str, lib: str, ending: str | None = Non
             f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
     else:
         near = difflib.get_close_matches(fname, read, n=3, cutoff=0.6)
-        what = f"{len(read)} functions, listed in docs/expressions.md" + (
+        noun = "classes and functions" if lib == "torch.distributions" else "functions"
+        what = f"{len(read)} {noun}, listed in docs/expressions.md" + (
             f"; the nearest to '{fname}': {', '.join(near)}" if near else "")
     return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads {what}); "
             f"write it with {'those or with ' if read else ''}{ending}")
