@@ -6124,23 +6124,10 @@ _READ_ONLY_CALLS = frozenset({"sliding_window_view"})  # NumPy's views that refu
 def _read_only(node: ast.expr, read_only: dict):
     """The call a read-only view is made by (``sliding_window_view(x, 3)``), where ``node`` is one or a view of one
     (``w[0]``, ``w.T``, ``w.reshape(...)`` of a read-only ``w``), else None."""
-    while True:
-        if isinstance(node, ast.Subscript) or isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
-            node = node.value
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in _READ_ONLY_CALLS:
-            return f"{node.func.attr}(...)"
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _VIEW_CALLS:
-            owner = node.func.value
-            if isinstance(owner, ast.Name) and owner.id in MODULES or isinstance(owner, ast.Attribute) \
-                    and ast.unparse(owner) in MODULES:
-                if not node.args:
-                    return None
-                node = node.args[0]
-            else:
-                node = owner
-        else:
-            return read_only.get(node.id) if isinstance(node, ast.Name) else None
+    base = _view_base(node, _READ_ONLY_CALLS)
+    if isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute) and base.func.attr in _READ_ONLY_CALLS:
+        return f"{base.func.attr}(...)"
+    return read_only.get(base.id) if isinstance(base, ast.Name) else None
 
 
 def _view_root(node: ast.expr):
@@ -6148,9 +6135,20 @@ def _view_root(node: ast.expr):
     ``torch.transpose(y, 0, 1)``; None for anything else."""
     if not isinstance(node, (ast.Subscript, ast.Attribute, ast.Call)):
         return None
+    base = _view_base(node)
+    return base.id if isinstance(base, ast.Name) else None
+
+
+def _view_base(node: ast.expr, stop=frozenset()):
+    """What a chain of views written in the text is taken of: ``y`` of ``y[0].T``, ``y.reshape(2, 2)``,
+    ``torch.transpose(y, 0, 1)``; the call where a view function of ``stop`` is called (``sliding_window_view(x,
+    3)`` of ``sliding_window_view(x, 3)[0]``, for the read-only views); None for a module's view function called
+    without arguments."""
     while True:
         if isinstance(node, ast.Subscript) or isinstance(node, ast.Attribute) and node.attr in ("T", "mT", "H", "mH"):
             node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in stop:
+            return node
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _VIEW_CALLS:
             owner = node.func.value  # y.reshape(...), or torch.reshape(y, ...) / np.transpose(y) of a module
             if isinstance(owner, ast.Name) and owner.id in MODULES or isinstance(owner, ast.Attribute) \
@@ -6161,7 +6159,7 @@ def _view_root(node: ast.expr):
             else:
                 node = owner
         else:
-            return node.id if isinstance(node, ast.Name) else None
+            return node
 
 
 def _lists_only(container, value) -> bool:
