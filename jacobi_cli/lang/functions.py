@@ -619,6 +619,38 @@ def _viewable(b, x: Tracer, shape: tuple) -> bool:
     return True
 
 
+def computed_contiguous(b, x: Tracer) -> bool:
+    """Is the first node of ``x``'s chain of views (:func:`_viewable` replays from it as a fresh, contiguous tensor)
+    one PyTorch makes contiguous? An input; a product of operands of at most two dimensions, or of a batch by a
+    matrix (PyTorch's matmul folds the batch into mm; a matrix by a batch it computes transposed, with strides of
+    its own); an element-wise op whose operands all have its shape (or none) and are such nodes themselves (PyTorch
+    gives its result its operands' layout). Anything else is not known: the view is answered, as before."""
+    i = x.id
+    while b.nodes[i].op in _STRIDED or b.nodes[i].op == "getitem" and _basic_index(b.nodes[i].params.get("index")):
+        i = b.nodes[i].args[0]
+    from ..ir.ops import OPS
+    pending, seen = [i], set()
+    while pending:
+        node = b.nodes[pending.pop()]
+        if node.id in seen or node.op == "input":
+            continue
+        seen.add(node.id)
+        if len(seen) > 256:
+            return False
+        shapes = [b.nodes[a].shape for a in node.args]
+        if node.op == "matmul" and len(shapes) == 2 and len(shapes[1]) <= 2:
+            continue
+        if node.op == "const" or not OPS[node.op].elementwise:
+            return False
+        for a, shape in zip(node.args, shapes):
+            if shape == ():
+                continue
+            if tuple(shape) != tuple(node.shape):
+                return False
+            pending.append(a)
+    return True
+
+
 def _basic_index(index) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
