@@ -40,7 +40,7 @@ from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynom
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, check_view, computed_contiguous, reads_as, record_read, run_time_int
+from .functions import INPLACE_AT, check_view, reads_as, record_read, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -2170,9 +2170,10 @@ class _Lowering:
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
+            dtype = self.float_dtype(stmt.value) if self.float_names is not None else None  # read before rebinding
             self.scope[target] = self.b.name(value, target)
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
-                self.float_names[target] = (self.float_dtype(stmt.value), self.scope, self.scope[target])
+                self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
@@ -2579,6 +2580,15 @@ class _Lowering:
                 if method not in _SAME_DTYPE_METHODS:
                     return None
                 expr = expr.func.value
+                continue
+            if kind is ast.BinOp and type(expr.op) in _SCALAR_KEEPS and _python_number(expr.right):
+                expr = expr.left  # x.float() * 2: a Python number keeps the tensor's dtype
+                continue
+            if kind is ast.BinOp and type(expr.op) in _SCALAR_KEEPS and _python_number(expr.left):
+                expr = expr.right
+                continue
+            if kind is ast.UnaryOp and type(expr.op) in (ast.USub, ast.UAdd):
+                expr = expr.operand
                 continue
             if kind is not ast.Name or expr.id in self.assigned_otherwise:
                 return None
@@ -4493,7 +4503,7 @@ class _Lowering:
             self.product_of_one_float(node)
         if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
                 and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
-                    self.source.body) is None and computed_contiguous(self.b, kids[0])):  # (A @ B).T.view(-1)
+                    self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
             check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
@@ -6922,6 +6932,16 @@ _ONE_FLOAT = frozenset(("mm", "matmul", "mv", "dot", "vdot", "bmm", "inner", "te
 # methods whose result PyTorch holds in their tensor's dtype: views and copies
 _SAME_DTYPE_METHODS = frozenset(("t", "reshape", "view", "transpose", "permute", "unsqueeze", "squeeze", "contiguous",
                                  "clone", "flatten", "expand", "movedim", "swapaxes", "detach"))
+
+
+_SCALAR_KEEPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
+def _python_number(node: ast.expr) -> bool:
+    """A number literal (PyTorch's operators keep a tensor's float dtype beside one), signed or not."""
+    if type(node) is ast.UnaryOp and type(node.op) in (ast.USub, ast.UAdd):
+        node = node.operand
+    return type(node) is ast.Constant and type(node.value) in (int, float)
 
 
 def _assigned_otherwise(module: ast.Module) -> frozenset:
