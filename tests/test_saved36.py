@@ -184,12 +184,14 @@ MIXED = ["torch.mm(A, B.float())", "torch.mm(A.float(), B)", "A @ y.float()", "y
          "torch.inner(p, y.float())", "torch.einsum('ij,j->i', A, y.float())", "torch.tensordot(A, B.float(), 1)",
          "A.mm(B.to(dtype=torch.float32))", "A.T.float() @ y", "A.float().T @ y", "h = y.float(); A @ h",
          "h = y.float(); h = h.clone(); A @ h", "torch.linalg.multi_dot([A, B.float()])",
-         "torch.cross(p, y.float(), dim=0)", "torch.mm(A.float(), B.float().double())"]
+         "torch.cross(p, y.float(), dim=0)", "torch.mm(A.float(), B.float().double())",
+         "torch.lerp(p, y.float(), 0.5)", "x = y.float() * 2; torch.mv(A, x)", "A @ (-y.float())"]
 SAME = ["torch.mm(A.float(), B.float())", "A.double() @ y", "torch.mm(A, B.double())", "y.float() * A",
         "torch.maximum(p, y.float())", "torch.outer(p, y.float())", "torch.kron(p, y.float())",
         "torch.cat([p, y.float()])", "h = y.float(); h = y * 2; A @ h", "y, p = y.float(), p.float(); torch.dot(y, p)",
         "def f(y):\n    return torch.dot(y, p.float())\nf(y.float())", "torch.mm(A.float().double(), B)",
-        "torch.where(p > 1, p, y.float())"]
+        "torch.where(p > 1, p, y.float())", "torch.lerp(p, y, 0.5)", "torch.addcmul(p, p, y.float())",
+        "torch.mm(A, torch.ones(3, 3, dtype=torch.float64))"]
 
 
 @pytest.mark.parametrize("text", MIXED)

@@ -2557,7 +2557,8 @@ class _Lowering:
             raise JacValueError(f"{what}: PyTorch's products take operands of one dtype (its RuntimeError \"expected "
                                 f"m1 and m2 to have the same dtype\"): '{e2}' is {d2} and '{e1}' {d1} (bound inputs "
                                 f"are --dtype, {np.dtype(self.b.dtype).name}); convert one (.double(), .float(), "
-                                ".to(other.dtype)); element-wise ops promote, products do not", position)
+                                ".to(other.dtype)), or run with --dtype float32 where the inputs are float32 tensors; "
+                                "element-wise ops promote, products do not", position)
 
     def float_dtype(self, expr: ast.expr) -> str | None:
         """The float dtype PyTorch holds ``expr`` in, where the text shows it: a conversion (``.float()``,
@@ -6925,10 +6926,11 @@ _CONVERTS = re.compile(r"\.(float|double|to|type)\(")
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
                  "torch.double": "float64"}
 # PyTorch's products, which refuse operands of two float dtypes ("expected m1 and m2 to have the same dtype"; outer,
-# ger, kron and addr promote, as element-wise ops do)
+# ger, kron and addr promote, as element-wise ops do), and the few other calls that refuse them (lerp,
+# binary_cross_entropy, heaviside), each checked against PyTorch (tests/test_saved36.py)
 _ONE_FLOAT = frozenset(("mm", "matmul", "mv", "dot", "vdot", "bmm", "inner", "tensordot", "cross", "cdist", "addmm",
                         "addmv", "baddbmm", "linear", "einsum", "solve", "multi_dot", "chain_matmul", "vecdot",
-                        "bilinear"))
+                        "bilinear", "lerp", "binary_cross_entropy", "heaviside"))
 # methods whose result PyTorch holds in their tensor's dtype: views and copies
 _SAME_DTYPE_METHODS = frozenset(("t", "reshape", "view", "transpose", "permute", "unsqueeze", "squeeze", "contiguous",
                                  "clone", "flatten", "expand", "movedim", "swapaxes", "detach"))
