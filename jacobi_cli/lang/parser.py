@@ -728,6 +728,8 @@ class _Lowering:
     max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     saving = False  # a PyTorch text with writes in place: savers registered (ir/saved.py, _Lowering.saved_by)
+    float_names = None  # a text converting floats (x.float()): name -> (dtype, scope, value) (_Lowering.float_dtype)
+    assigned_otherwise = frozenset()  # names bound other than by NAME = value (_assigned_otherwise)
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
