@@ -238,3 +238,24 @@ def test_a_view_pytorch_cannot_take_of_a_computed_tensor_is_refused(text):
 def test_views_pytorch_takes_of_computed_tensors_are_answered(text):
     assert refused(text) is None
     assert not torch_raises(text)
+
+
+@pytest.mark.parametrize("text, at, kind", [
+    ("h = x.clone(); g = F.softplus(h); h.add_(1); g.sum()", "add_", "value"),
+    ("torch.mm(A, A.float())", "torch.mm", "value"),
+    ("A.float() @ x", "@", "value"),
+    ("(A @ A).T.view(-1)", "view", "shape"),
+])
+def test_the_refusals_exit_2_with_one_json_error_at_their_column(text, at, kind):
+    import contextlib
+    import io
+    import json
+
+    from jacobi_cli.cli import entry
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = entry.main(["eval", text, "x=[1, 2, 3]", "A=[[1, 2, 0], [0, 1, 2], [2, 0, 1]]", "--json"])
+    error = json.loads(out.getvalue())["error"]
+    assert code == 2 and error["kind"] == kind
+    assert text[error["position"]:].startswith(at), (text, error["position"])
+    assert "Traceback" not in err.getvalue()
