@@ -30,6 +30,39 @@ SAVES = {**{name: name for name in RESULT | _INPUT - {"arctan"}}, "atan": "arcta
          "matmul": "matmul", "mm": "matmul", "mv": "matmul", "dot": "matmul", "pow": "pow"}
 MESSAGE = "one of the variables needed for gradient computation has been modified by an inplace operation"
 
+# Session 36: the spellings whose lowering is no single op of the same name (a composite, extra arguments,
+# keywords), read off the call: spelling (a torch / F / torch.linalg / torch.special function, or a method) ->
+# what PyTorch keeps, each checked against PyTorch by tests/test_saved36.py:
+#   "result": its result; "input": its first operand; "both": its first operand and its result;
+#   "operands": every tensor operand, whenever the call requires grad (a clamp's tensor bounds too);
+#   "operands+result": every tensor operand and the result; "own+result": each operand that requires grad itself,
+#   and the result; "first+result": the first operand and the result where the first requires grad; "pow": every
+#   tensor operand, the result too where the exponent requires grad; "crossed": each of two operands where the other
+#   requires grad (a product; "crossed12": the second and third operands, addmm's matrices, addcmul's factors).
+# kron keeps its operands as "crossed" without PyTorch's version check: its backward reads what a later write left
+# (a gradient other than the text's, silently), which jac refuses too (UNCHECKED).
+KEPT = {
+    **dict.fromkeys(("softmax", "log_softmax", "softmin", "inverse", "inv"), "result"),
+    **dict.fromkeys(("softplus", "gelu", "leaky_relu", "elu", "silu", "mish", "selu", "hardtanh", "relu6",
+                     "logsigmoid", "softsign", "hardswish", "erfc", "lgamma", "digamma", "sinc", "asin", "arcsin",
+                     "acos", "arccos", "atanh", "arctanh", "acosh", "arccosh", "erfinv", "logit", "nan_to_num", "i0",
+                     "entr", "normalize", "nanmean", "nansum", "var", "logdet", "layer_norm", "float_power",
+                     "clamp_min", "clamp_max"), "input"),
+    **dict.fromkeys(("prod", "amax", "amin", "norm", "vector_norm", "matrix_norm", "logsumexp", "cumprod",
+                     "logcumsumexp", "std", "det", "erfcx", "log_ndtr", "i1"), "both"),
+    **dict.fromkeys(("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "xlogy", "xlog1py", "logaddexp",
+                     "logaddexp2", "mse_loss", "smooth_l1_loss", "huber_loss", "clamp", "clip"), "operands"),
+    **dict.fromkeys(("dist", "cdist"), "operands+result"),
+    "hypot": "own+result", "copysign": "first+result", "pow": "pow",
+    **dict.fromkeys(("outer", "ger", "inner", "vdot", "tensordot", "cross", "bmm", "linear", "einsum", "kron"),
+                    "crossed"),
+    **dict.fromkeys(("addcmul", "addmm", "addmv", "baddbmm"), "crossed12"),
+}
+UNCHECKED = frozenset(("kron",))
+# max and min: of one tensor (h.max()) a reduction keeping its operand and result; of two (torch.max(h, y)) as
+# maximum; with a dim (torch.max(h, 0)) a (values, indices) pair, which keeps only the indices
+_EXTREMES = ("max", "min", "median")
+
 
 def rule(spelling: str | None, op: str) -> str | None:
     """The op ``spelling`` names, if it is ``op`` (the node the text's call made) and one of :data:`SAVES`."""
@@ -56,21 +89,52 @@ def saved_ids(nodes, i: int) -> tuple:
     return ()
 
 
-def register(b, i: int, results: frozenset, arguments: frozenset) -> None:
+def kept_by_call(spelling: str, operands: list, grads: list, keywords: bool):
+    """What the call ``spelling(*operands)`` (:data:`KEPT`; ``operands`` its tensors and numbers as the text passes
+    them, the method's owner first, ``grads[k]`` whether operand k requires grad, ``keywords``: some were passed by
+    keyword) keeps: ``(result, positions)``, or None where jac does not know (it is then answered, as before)."""
+    kind = KEPT.get(spelling)
+    if spelling in _EXTREMES:
+        kind = "both" if len(operands) == 1 else "operands" if spelling != "median" and len(operands) == 2 \
+            and not keywords and grads[1] is not None else None
+    tensors = [k for k, g in enumerate(grads) if g is not None]
+    if kind is None or not tensors or tensors[0] != 0 and spelling not in ("einsum", "pow"):
+        return None
+    if kind == "result":
+        return True, ()
+    if kind in ("input", "both"):
+        return kind == "both", (0,)
+    if kind in ("operands", "operands+result"):
+        return kind == "operands+result", tuple(tensors)
+    if kind == "own+result":
+        return True, tuple(k for k in tensors if grads[k])
+    if kind == "first+result":
+        return (True, (0,)) if grads[0] else None
+    if kind == "pow":
+        return len(grads) == 2 and bool(grads[1]), tuple(tensors)
+    pair = tensors if spelling == "einsum" else [k for k in tensors if k in (1, 2)] if kind == "crossed12" \
+        else tensors[:2]
+    if len(pair) != 2 or spelling == "einsum" and (len(operands) != 3 or keywords):
+        return None  # a product of two tensors, positionally (einsum: its equation and two operands)
+    a, b = pair
+    return False, tuple(k for k, other in ((a, b), (b, a)) if grads[other])
+
+
+def register(b, i: int, results: frozenset, arguments: frozenset, spelling: str | None = None) -> None:
     """Node ``i`` (which the text spelled as one of :data:`SAVES`, and which requires grad) keeps the buffers
     ``results`` (its result's, where it saves it) and ``arguments`` (those of the operands it saves: the tokens
     of ``lang.scatter.Memory``, so a copy that shares the node, ``h2 = h.clone()``, is a buffer of its own)."""
     if b.savers is None:
         b.savers, b.stale = {}, []
-    b.savers[i] = (results, arguments)
+    b.savers[i] = (results, arguments, spelling)
 
 
 def overwritten(b, written: frozenset, name: str, what: str, position) -> None:
     """A write in place into the buffers ``written`` (the name ``name``'s, a view's base's too): the savers that
     kept one of them are remembered, with the write, for :func:`check`."""
-    for saver, (results, arguments) in (b.savers or {}).items():
+    for saver, (results, arguments, spelling) in (b.savers or {}).items():
         if written & results or written & arguments:
-            b.stale.append((saver, name, what, position, b.nodes[saver].op, bool(written & results)))
+            b.stale.append((saver, name, what, position, spelling or b.nodes[saver].op, bool(written & results)))
 
 
 def check(b, outputs: list) -> None:
@@ -96,6 +160,12 @@ def check(b, outputs: list) -> None:
 def _refuse(entry) -> None:
     saver, name, what, position, op, result = entry
     kept = "its result" if result else "its argument"
+    if op in UNCHECKED:
+        raise JacValueError(f"{what}: PyTorch's {op} keeps '{name}' ({kept}) for its derivative without checking that "
+                            "it is unchanged: its backward pass would read the values this write leaves and give "
+                            "another gradient than the text's, silently; jac refuses it. Write into a copy "
+                            f"({name} = {name}.clone() before the write) or bind a new name ({name}2 = {name} + ...)",
+                            position)
     raise JacValueError(f"{what}: PyTorch's backward pass raises here (\"{MESSAGE}\"): {op} saved '{name}' "
                         f"({kept}) for its derivative, and this write changes it before backward; write into a copy "
                         f"({name} = {name}.clone() before the write) or bind a new name ({name}2 = {name} + ...)",

@@ -584,39 +584,84 @@ def check_view(b, x: Tracer, shape: tuple, position) -> None:
 
 
 def _viewable(b, x: Tracer, shape: tuple) -> bool:
-    """Can PyTorch's ``x.view(shape)`` read ``x``'s memory as it is? ``x`` is replayed from its first node that is
-    no view (a fresh, contiguous tensor) through the views since (transposes, basic indices, expand, reshapes that
-    need no copy: NumPy's strides are PyTorch's for these), on a stand-in of 1-byte elements, and NumPy's reshape
-    without a copy (the same rule as PyTorch's view) says. A stand-in past 2**24 elements is not made: answered."""
-    chain, i = [], x.id
-    while True:
-        node = b.nodes[i]
-        if node.op in _STRIDED or (node.op == "getitem" and _basic_index(node.params.get("index"))):
-            chain.append(node)
-            i = node.args[0]
-        else:
-            break
-    base = b.nodes[i].shape
-    if not chain or not is_concrete(base) or math.prod(base) > 2**24:
+    """Can PyTorch's ``x.view(shape)`` read ``x``'s memory as it is? ``x``'s strides are replayed on a stand-in of
+    1-byte elements (:func:`_stand_in`) and NumPy's reshape without a copy (the same rule as PyTorch's view) says.
+    Where jac does not know PyTorch's strides (a node of no known layout, past 2**24 elements): answered."""
+    a = _stand_in(b, x.id)
+    if a is None:
         return True
-    a = np.empty(base, np.int8)
-    for node in reversed(chain):
-        if node.op == "transpose":
-            a = a.transpose(node.params["axes"])
-        elif node.op == "broadcast_to":
-            a = np.broadcast_to(a, node.params["shape"])
-        elif node.op == "getitem":
-            a = a[node.params["index"]]
-        elif node.op == "reshape":
-            try:
-                a = a.reshape(node.params["shape"], copy=False)
-            except ValueError:  # PyTorch's reshape copies here: a fresh tensor from this node on
-                a = np.empty(node.params["shape"], np.int8)
     try:
         a.reshape(shape, copy=False)
     except ValueError:
         return False
     return True
+
+
+def _stand_in(b, i: int):
+    """A stand-in of 1-byte elements with the strides PyTorch gives node ``i``'s result, or None where jac does
+    not know them. An input is fresh and contiguous; the views (transposes, basic indices, expand, reshapes that
+    need no copy, detach: NumPy's strides are PyTorch's for these) act on their argument's stand-in; a product
+    whose second operand has at most two dimensions is fresh (PyTorch computes a matrix by a batch transposed); an
+    element-wise op whose operands (those not 0-d) have its shape and one dense layout gives its result that
+    layout (PyTorch's TensorIterator), a fresh one where all are 0-d. Nothing else is known."""
+    from ..ir.ops import OPS
+    pending, needed = [i], set()
+    while pending:
+        k = pending.pop()
+        if k in needed:
+            continue
+        needed.add(k)
+        if len(needed) > 256:
+            return None
+        node = b.nodes[k]
+        op = OPS.get(node.op)
+        if op is not None and (op.elementwise or node.op == "matmul"):
+            pending.extend(j for j in node.args if b.nodes[j].shape != ())
+        elif node.op in _STRIDED or node.op == "getitem":
+            pending.append(node.args[0])
+    made = {}
+    for k in sorted(needed):
+        node = b.nodes[k]
+        shape = node.shape
+        if not is_concrete(shape) or math.prod(shape) > 2**24:
+            return None
+        arg = made.get(node.args[0]) if node.args else None
+        if node.op == "input":
+            a = np.empty(shape, np.int8)
+        elif node.op == "transpose" and arg is not None:
+            a = arg.transpose(node.params["axes"])
+        elif node.op == "broadcast_to" and arg is not None:
+            a = np.broadcast_to(arg, node.params["shape"])
+        elif node.op == "detach" and arg is not None:
+            a = arg
+        elif node.op == "getitem" and arg is not None and _basic_index(node.params.get("index")):
+            a = arg[node.params["index"]]
+        elif node.op == "reshape" and arg is not None:
+            try:
+                a = arg.reshape(node.params["shape"], copy=False)
+            except ValueError:  # PyTorch's reshape copies here: a fresh tensor from this node on
+                a = np.empty(node.params["shape"], np.int8)
+        elif node.op == "matmul" and len(node.args) == 2 and len(b.nodes[node.args[1]].shape) <= 2:
+            a = np.empty(shape, np.int8)
+        elif node.op in OPS and OPS[node.op].elementwise:
+            a = _elementwise_layout([made.get(j) for j in node.args if b.nodes[j].shape != ()], shape)
+        else:
+            a = None
+        if a is None:
+            return None
+        made[k] = a
+    return made[i]
+
+
+def _elementwise_layout(operands: list, shape: tuple):
+    """The stand-in of an element-wise result whose operands (not 0-d) are ``operands``: their one dense layout."""
+    if not operands:
+        return np.empty(shape, np.int8)
+    first = operands[0]
+    if any(a is None or a.shape != tuple(shape) or a.strides != first.strides for a in operands):
+        return None
+    span = sum((n - 1) * abs(s) for n, s in zip(first.shape, first.strides)) + 1 if first.size else 0
+    return np.empty_like(first) if span == first.size else None
 
 
 def _basic_index(index) -> bool:

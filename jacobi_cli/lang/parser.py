@@ -728,6 +728,8 @@ class _Lowering:
     max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     saving = False  # a PyTorch text with writes in place: savers registered (ir/saved.py, _Lowering.saved_by)
+    float_names = None  # a text converting floats (x.float()): name -> (dtype, scope, value) (_Lowering.float_dtype)
+    assigned_otherwise = frozenset()  # names bound other than by NAME = value (_assigned_otherwise)
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
@@ -829,6 +831,10 @@ class _Lowering:
         if self.dialect not in ("torch", None):
             writes = False
         self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
+        # a PyTorch conversion (x.float(), x.to(torch.float64)) in the text: its products are checked for one float
+        # dtype (_Lowering.one_float), with the names each plain assignment gave a dtype (float_names)
+        self.float_names = {} if _CONVERTS.search(self.source.body) is not None else None
+        self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source, self.imported)
@@ -2166,7 +2172,10 @@ class _Lowering:
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
+            dtype = self.float_dtype(stmt.value) if self.float_names is not None else None  # read before rebinding
             self.scope[target] = self.b.name(value, target)
+            if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
+                self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
@@ -2500,14 +2509,19 @@ class _Lowering:
             return
         if type(node) is ast.BinOp:
             spelling, operands = _SAVING_OPERATORS.get(type(node.op)), [node.left, node.right]
-        elif type(node) is ast.Call and type(node.func) is ast.Attribute and not node.keywords:
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute:
             root = node.func.value
-            module = type(root) is ast.Name and root.id in ("torch", "F") and root.id not in self.scope
+            module = _torch_module(root) and _root_name(root) not in self.scope
             method = not module and self.callee(node.func)[0] == "method"
             spelling = node.func.attr if module or method else None
             operands = ([root] if method else []) + list(node.args)
+            if node.keywords or module and type(root) is not ast.Name:  # torch.linalg.norm(h), F.elu(h, 0.5)
+                return self.kept_by_call(spelling, operands + [k.value for k in node.keywords], values, found,
+                                         node.keywords)
         else:
             return
+        if saved.rule(spelling, made.op) is None:
+            return self.kept_by_call(spelling, operands, values, found, ())
         if saved.rule(spelling, made.op) is None or len(made.args) != len(values) or len(operands) != len(values) \
                 or (made.op == "div" and (type(values[0]) is not Tracer or self.b.nodes[made.args[0]].op
                                           == "const" and not values[0].shape)):  # 2 / h: PyTorch's reciprocal(h) * 2
@@ -2520,6 +2534,90 @@ class _Lowering:
         arguments = frozenset().union(*(self.buffers(e, v) for a, e, v in zip(made.args, operands, values)
                                         if a in kept and type(v) is Tracer))
         saved.register(self.b, found.id, results, arguments)
+
+    def product_of_one_float(self, node: ast.Call) -> None:
+        """``torch.mm(A, B.float())``, ``A.mm(B.float())``: PyTorch's products (:data:`_ONE_FLOAT`) refuse operands of
+        two float dtypes, where its element-wise ops promote; checked where the text shows each operand's dtype."""
+        root = node.func.value
+        module = _torch_module(root) and _root_name(root) not in self.scope
+        if not module and self.callee(node.func)[0] != "method":
+            return
+        operands = ([] if module else [root]) + [e for a in node.args + [k.value for k in node.keywords]
+                                                 for e in (a.elts if type(a) in (ast.List, ast.Tuple) else (a,))]
+        name = f"{_dotted(root)}.{node.func.attr}" if module else f".{node.func.attr}()"
+        self.one_float(name, operands, self.source.at(node))
+
+    def one_float(self, what: str, operands: list, position: int) -> None:
+        """Refuse the product ``what`` of ``operands`` where two of them are held in different float dtypes."""
+        dtypes = {}
+        for e in operands:
+            dtype = self.float_dtype(e)
+            if dtype is not None:
+                dtypes.setdefault(dtype, ast.get_source_segment(self.source.body, e) or "an operand")
+        if len(dtypes) > 1:
+            (d1, e1), (d2, e2) = sorted(dtypes.items())[:2]
+            raise JacValueError(f"{what}: PyTorch's products take operands of one dtype (its RuntimeError \"expected "
+                                f"m1 and m2 to have the same dtype\"): '{e2}' is {d2} and '{e1}' {d1} (bound inputs "
+                                f"are --dtype, {np.dtype(self.b.dtype).name}); convert one (.double(), .float(), "
+                                ".to(other.dtype)), or run with --dtype float32 where the inputs are float32 tensors; "
+                                "element-wise ops promote, products do not", position)
+
+    def float_dtype(self, expr: ast.expr) -> str | None:
+        """The float dtype PyTorch holds ``expr`` in, where the text shows it: a conversion (``.float()``,
+        ``.double()``, ``.to(torch.float32)``, ``.type(torch.float64)``), through views and copies of one, a name a
+        plain assignment bound to one, or a bound input (--dtype) named where no other binding of its name could
+        hide a conversion (jac computes a conversion as the identity: the node does not say). None: not known."""
+        while True:
+            kind = type(expr)
+            if kind is ast.Subscript or kind is ast.Attribute and expr.attr in ("T", "mT"):
+                expr = expr.value
+                continue
+            if kind is ast.Call and type(expr.func) is ast.Attribute and self.callee(expr.func)[0] == "method":
+                method = expr.func.attr
+                if method in ("float", "double") and not expr.args and not expr.keywords:
+                    return "float32" if method == "float" else "float64"
+                if method in ("to", "type"):
+                    written = expr.args[:1] + [k.value for k in expr.keywords if k.arg == "dtype"]
+                    spelled = _dotted(written[0]) if len(written) == 1 else None
+                    return _TORCH_FLOATS.get(spelled) if "torch" not in self.scope else None
+                if method not in _SAME_DTYPE_METHODS:
+                    return None
+                expr = expr.func.value
+                continue
+            if kind is ast.BinOp and type(expr.op) in _SCALAR_KEEPS and _python_number(expr.right):
+                expr = expr.left  # x.float() * 2: a Python number keeps the tensor's dtype
+                continue
+            if kind is ast.BinOp and type(expr.op) in _SCALAR_KEEPS and _python_number(expr.left):
+                expr = expr.right
+                continue
+            if kind is ast.UnaryOp and type(expr.op) in (ast.USub, ast.UAdd):
+                expr = expr.operand
+                continue
+            if kind is not ast.Name or expr.id in self.assigned_otherwise:
+                return None
+            value = self.scope.get(expr.id)
+            tag = self.float_names.get(expr.id)
+            if tag is not None:
+                return tag[0] if tag[1] is self.scope and tag[2] is value else None
+            if type(value) is Tracer and self.frame is None and self.b.nodes[value.id].op == "input" \
+                    and expr.id not in (self.leaves or {}) and self.b.nodes[value.id].name == expr.id:
+                return np.dtype(self.b.dtype).name
+            return None
+
+    def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords) -> None:
+        """Register ``found`` as a saver of the tensors a call of :data:`saved.KEPT` keeps (ir/saved.py: PyTorch's
+        ``derivatives.yaml``, checked against PyTorch), whatever nodes its lowering made; not with ``inplace=``."""
+        if spelling not in saved.KEPT and spelling not in ("max", "min", "median") or len(operands) != len(values) \
+                or any(k.arg == "inplace" for k in keywords):
+            return
+        nodes = self.b.nodes
+        grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
+        kept = saved.kept_by_call(spelling, operands, grads, bool(keywords))
+        if kept is None:
+            return
+        results = self.memory._base(found) if kept[0] else frozenset()
+        arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept[1]))
+        saved.register(self.b, found.id, results, arguments, spelling)
 
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
@@ -3438,6 +3536,8 @@ class _Lowering:
             trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items) and not self.sequences:
+            if self.float_names is not None and type(node.op) is ast.MatMult:  # x.float() @ A
+                self.one_float("@", [node.left, node.right], self.operator_position(node))
             found = self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
             return self.library_scalar(found, kids) if self.library_made else found
         position = self.source.at(node)
@@ -4402,8 +4502,11 @@ class _Lowering:
         if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
             return plain.special_call(self, node, kids, path, self.source.at(node))
         found = self.lowered_call(node, kids)
+        if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
+            self.product_of_one_float(node)
         if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
-                and type(kids[0]) is Tracer and _view_chain_of_input(node.func.value, self.is_input):
+                and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
+                    self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
             check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
@@ -6795,6 +6898,71 @@ _TORCH_BOOL_OPERATORS = frozenset(("sub", "pow", "floor_divide", "remainder"))
 # PyTorch's names of the integer and bool dtypes, as its messages write them
 _TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 # the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
+_TORCH_MODULES = frozenset(("torch", "F", "torch.linalg", "torch.special", "torch.nn.functional", "nn.functional"))
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``torch.linalg`` for the attribute chain spelling it; None for anything but names and attributes."""
+    parts = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id] + parts[::-1]) if type(node) is ast.Name else None
+
+
+def _torch_module(node: ast.expr) -> bool:
+    """Does ``node`` spell one of PyTorch's function modules (``torch``, ``F``, ``torch.linalg``, ...)?"""
+    return _dotted(node) in _TORCH_MODULES
+
+
+def _root_name(node: ast.expr) -> str:
+    while type(node) is ast.Attribute:
+        node = node.value
+    return node.id
+
+
+# the spellings of a contiguous copy that jac lowers as the identity (the node keeps its argument's strides), in
+# whose presence a view of a computed tensor is not checked (computed_contiguous reads the nodes)
+_COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
+_CONVERTS = re.compile(r"\.(float|double|to|type)\(")
+_TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
+                 "torch.double": "float64"}
+# PyTorch's products, which refuse operands of two float dtypes ("expected m1 and m2 to have the same dtype"; outer,
+# ger, kron and addr promote, as element-wise ops do), and the few other calls that refuse them (lerp,
+# binary_cross_entropy, heaviside), each checked against PyTorch (tests/test_saved36.py)
+_ONE_FLOAT = frozenset(("mm", "matmul", "mv", "dot", "vdot", "bmm", "inner", "tensordot", "cross", "cdist", "addmm",
+                        "addmv", "baddbmm", "linear", "einsum", "solve", "multi_dot", "chain_matmul", "vecdot",
+                        "bilinear", "lerp", "binary_cross_entropy", "heaviside"))
+# methods whose result PyTorch holds in their tensor's dtype: views and copies
+_SAME_DTYPE_METHODS = frozenset(("t", "reshape", "view", "transpose", "permute", "unsqueeze", "squeeze", "contiguous",
+                                 "clone", "flatten", "expand", "movedim", "swapaxes", "detach"))
+
+
+_SCALAR_KEEPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
+def _python_number(node: ast.expr) -> bool:
+    """A number literal (PyTorch's operators keep a tensor's float dtype beside one), signed or not."""
+    if type(node) is ast.UnaryOp and type(node.op) in (ast.USub, ast.UAdd):
+        node = node.operand
+    return type(node) is ast.Constant and type(node.value) in (int, float)
+
+
+def _assigned_otherwise(module: ast.Module) -> frozenset:
+    """The names the text binds other than by a plain ``NAME = value`` (a loop, unpacking, ``+=``, a parameter, a
+    comprehension, ``with ... as``): a conversion could reach them unseen (_Lowering.float_dtype)."""
+    plain, found = set(), set()
+    for node in ast.walk(module):
+        if type(node) is ast.Assign and all(type(t) is ast.Name for t in node.targets):
+            plain.update(id(t) for t in node.targets)
+        elif type(node) is ast.arg:
+            found.add(node.arg)
+    for node in ast.walk(module):
+        if type(node) is ast.Name and type(node.ctx) is not ast.Load and id(node) not in plain:
+            found.add(node.id)
+    return frozenset(found)
+
+
 _SAVING_OPERATORS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 
 

@@ -316,8 +316,25 @@ names on this page are known.
   result; sin, cos, log, log1p, log2, log10, abs, square, atan, sinh, cosh, asinh and erf their argument; `*`,
   `@`, mul, matmul, mm, mv and dot each operand where the other requires grad; `/` and div the divisor, and
   the dividend too where the divisor requires grad (`2 / h` is PyTorch's reciprocal: none); `**` and pow
-  with a number exponent the base. Elsewhere (other ops: prod, norm, clamp, maximum, ...; a text naming no
-  library) jac answers the derivative even where PyTorch's backward pass would refuse. An in-place method's
+  the base and a tensor exponent, the result too where the exponent requires grad (`2 ** h` too). Since
+  session 36 also (read off the call as spelled, `torch.`, `F.`, `torch.linalg.`, `torch.special.` or a
+  method): softmax, log_softmax, softmin, inverse and linalg.inv keep their result; softplus, gelu, leaky_relu,
+  elu, silu, mish, selu, hardtanh, relu6, logsigmoid, softsign, hardswish, erfc, lgamma, digamma, sinc, asin,
+  acos, atanh, acosh, erfinv, logit, nan_to_num, i0, special.entr, normalize, nanmean, nansum, var, logdet,
+  layer_norm (its input), float_power, clamp_min and clamp_max their argument; prod, amax, amin, max and min of
+  one tensor, median, norm, vector_norm, matrix_norm, logsumexp, cumprod, logcumsumexp, std, det, special.erfcx,
+  special.log_ndtr and special.i1 their argument and result; maximum, minimum (and max, min of two tensors),
+  fmax, fmin, atan2, xlogy, special.xlog1py, logaddexp, logaddexp2, mse_loss, smooth_l1_loss, huber_loss, clamp
+  and clip every tensor operand (a clamp's tensor bounds too); dist and cdist their operands and result; hypot
+  each operand that requires grad, and its result; copysign its first operand and result where that requires
+  grad; outer, ger, inner, vdot, tensordot, cross, bmm, linear (input and weight) and einsum of two operands each
+  operand where the other requires grad, and addmm, addmv, baddbmm and addcmul their two factors so. kron keeps
+  its operands so without PyTorch's check, whose backward then reads the changed values and gives another
+  gradient, silently: jac refuses that write too. Each is checked against PyTorch by `tests/test_saved36.py`.
+  Elsewhere (other ops: cummax, a call with `inplace=True`, ...; a text naming no library) jac answers the
+  derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
+  mean, cumsum, where, sign, lerp with a number weight, sort's values, max along a dim, which keeps its indices)
+  are answered, as PyTorch's backward runs them. An in-place method's
   result keeps the tensor's dtype (`y.add_(0.5)` of an integer `y` is refused, as PyTorch raises). In a JAX
   text (naming jax/jnp alone) an array is immutable: `y[idx] = v` is refused with JAX's words (write
   `y = y.at[idx].set(v)`), and `y += v` rebinds `y`, an input too.
