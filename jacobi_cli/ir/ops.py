@@ -4364,6 +4364,150 @@ defop("custom_once", lambda x, rule: x, lambda s, rule: s, (_custom.once_rule,),
       view="always", label="a custom rule's backward", elementwise=True)
 
 
+# --- session 36: the rest of scipy.special's real functions (lang/specials36.py lowers the spellings): SciPy's own
+# values; derivatives by x from the functions' differential equations, by parameters refused where no closed form
+# exists ----------------------------------------------------------------------------------------------------------
+
+def _over_x(x, f, at_zero):
+    """f(x) / x with its limit ``at_zero`` at x = 0 (f(0) = 0 there)."""
+    zero = P.eq(x, 0.0)
+    xs = P.where(zero, 1.0, x)
+    return P.where(zero, at_zero, P.div(f(xs), xs))
+
+
+# Kelvin functions: ber + i bei and ker + i kei solve w'' + w'/x - i w = 0 (DLMF 10.61), so ber'' = -bei - ber'/x,
+# bei'' = ber - bei'/x, and the same of ker, kei; at x = 0 ber'' = 0 and bei'' = 1/2 (ber' ≈ -x³/16, bei' ≈ x/2), and
+# kei'' = +inf (kei' ≈ -x log(x) / 2). ber, bei are even, ber', bei' odd; ker, kei are NaN for x < 0 (SciPy's).
+unary("ber", _special_nary("ber"), lambda x, ans: P.berp(x), spellings=(), domain=(-3.0, 3.0))
+unary("bei", _special_nary("bei"), lambda x, ans: P.beip(x), spellings=(), domain=(-3.0, 3.0))
+unary("berp", _special_nary("berp"), lambda x, ans: P.sub(P.neg(P.bei(x)), _over_x(x, P.berp, 0.0)),
+      spellings=(), domain=(-3.0, 3.0))
+unary("beip", _special_nary("beip"), lambda x, ans: P.sub(P.ber(x), _over_x(x, P.beip, 0.5)),
+      spellings=(), domain=(-3.0, 3.0))
+unary("ker", _special_nary("ker"), lambda x, ans: P.kerp(x), spellings=(), domain=(0.5, 3.0))
+unary("kei", _special_nary("kei"), lambda x, ans: P.keip(x), spellings=(), domain=(0.5, 3.0))
+unary("kerp", _special_nary("kerp"), lambda x, ans: P.sub(P.neg(P.kei(x)), P.div(ans, x)), spellings=(),
+      domain=(0.5, 3.0))
+unary("keip", _special_nary("keip"), lambda x, ans: P.where(P.eq(x, 0.0), np.inf, P.sub(P.ker(x), P.div(ans, x))),
+      spellings=(), domain=(0.5, 3.0))
+
+# scipy.special.airy's four fields (SciPy's Ai, Ai', Bi, Bi': Ai'' = x Ai, Bi'' = x Bi; jac's airy_ai is PyTorch's
+# approximation) and airye's, scaled by e^ζ (Ai) and e^-|Re ζ| (Bi), ζ = 2/3 x^{3/2}: for x > 0
+# eAi' = eAi' + √x eAi, eBi' = eBi' - √x eBi (and their primes likewise, with x times the function); for x < 0 the
+# scale of Bi is 1 (SciPy's eAi is NaN there)
+for _i, _name in enumerate(("airy_sp_ai", "airy_sp_aip", "airy_sp_bi", "airy_sp_bip")):
+    unary(_name, _special_nary("airy", _i), (
+        lambda x, ans: P.airy_sp_aip(x), lambda x, ans: P.mul(x, P.airy_sp_ai(x)),
+        lambda x, ans: P.airy_sp_bip(x), lambda x, ans: P.mul(x, P.airy_sp_bi(x)))[_i], spellings=(),
+        domain=(-3.0, 3.0), sympy=(lambda f: _sympy_elementwise(lambda sp, v: getattr(sp, f)(v)))(
+            ("airyai", "airyaiprime", "airybi", "airybiprime")[_i]))
+
+
+def _root_of_positive(x):  # √max(x, 0), its derivative 0 for x <= 0 (no √ of 0 met: its slope there is inf)
+    positive = P.gt(x, 0.0)
+    return P.where(positive, P.sqrt(P.where(positive, x, 1.0)), 0.0)
+
+
+unary("airye_ai", _special_nary("airye", 0), lambda x, ans: P.add(P.airye_aip(x), P.mul(_root_of_positive(x), ans)),
+      spellings=(), domain=(0.5, 3.0))
+unary("airye_aip", _special_nary("airye", 1),
+      lambda x, ans: P.add(P.mul(x, P.airye_ai(x)), P.mul(_root_of_positive(x), ans)), spellings=(), domain=(0.5, 3.0))
+unary("airye_bi", _special_nary("airye", 2), lambda x, ans: P.sub(P.airye_bip(x), P.mul(_root_of_positive(x), ans)),
+      spellings=(), domain=(0.5, 3.0))
+unary("airye_bip", _special_nary("airye", 3),
+      lambda x, ans: P.sub(P.mul(x, P.airye_bi(x)), P.mul(_root_of_positive(x), ans)), spellings=(), domain=(0.5, 3.0))
+
+# integrals of Bessel and Struve functions: their integrands (∫₀ˣ J0, ∫₀ˣ Y0, ∫₀ˣ I0, ∫₀ˣ K0, ∫₀ˣ (1 - J0(t))/t,
+# ∫ₓ^∞ Y0(t)/t, ∫₀ˣ (I0(t) - 1)/t, ∫ₓ^∞ K0(t)/t, ∫₀ˣ H0, ∫ₓ^∞ H0(t)/t, ∫₀ˣ L0), the lower limit's with a minus
+unary("itj0y0_j", _special_nary("itj0y0", 0), lambda x, ans: P.j0(x), spellings=(), domain=(-3.0, 3.0))
+unary("itj0y0_y", _special_nary("itj0y0", 1), lambda x, ans: P.y0(x), spellings=(), domain=(0.5, 3.0))
+unary("iti0k0_i", _special_nary("iti0k0", 0), lambda x, ans: P.i0(x), spellings=(), domain=(-3.0, 3.0))
+unary("iti0k0_k", _special_nary("iti0k0", 1), lambda x, ans: P.k0(x), spellings=(), domain=(0.5, 3.0))
+unary("it2j0y0_j", _special_nary("it2j0y0", 0), lambda x, ans: _over_x(x, lambda t: P.sub(1.0, P.j0(t)), 0.0),
+      spellings=(), domain=(-3.0, 3.0))
+unary("it2j0y0_y", _special_nary("it2j0y0", 1), lambda x, ans: P.neg(P.div(P.y0(x), x)), spellings=(),
+      domain=(0.5, 3.0))
+unary("it2i0k0_i", _special_nary("it2i0k0", 0), lambda x, ans: _over_x(x, lambda t: P.sub(P.i0(t), 1.0), 0.0),
+      spellings=(), domain=(-3.0, 3.0))
+unary("it2i0k0_k", _special_nary("it2i0k0", 1), lambda x, ans: P.neg(P.div(P.k0(x), x)), spellings=(),
+      domain=(0.5, 3.0))
+unary("itstruve0", _special_nary("itstruve0"), lambda x, ans: P.struve(0.0, x), spellings=(), domain=(-3.0, 3.0))
+unary("it2struve0", _special_nary("it2struve0"),
+      lambda x, ans: P.neg(_over_x(x, lambda t: P.struve(0.0, t), float(2 / np.pi))), spellings=(), domain=(-3.0, 3.0))
+unary("itmodstruve0", _special_nary("itmodstruve0"), lambda x, ans: P.modstruve(0.0, x), spellings=(),
+      domain=(-3.0, 3.0))
+
+
+# Jacobi's elliptic functions sn, cn, dn and the amplitude φ = am(u|m) (SciPy's ellipj, 0 <= m <= 1): by u
+# sn' = cn dn, cn' = -sn dn, dn' = -m sn cn, φ' = dn; by m through ∂φ/∂m = sn cn / (2(1 - m)) - (E(φ|m) - (1 - m)u)
+# dn / (2m(1 - m)) (its limit -(u - sin u cos u)/4 at m = 0; at m = 1 the quotient is 0/0, NaN): sn_m = cn φ_m,
+# cn_m = -sn φ_m, dn_m = -(sn² + 2m sn cn φ_m) / (2 dn)
+def _am_dm(u, m):
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    sn, cn, dn, ph = (P.ellipj_sn(u, safe), P.ellipj_cn(u, safe), P.ellipj_dn(u, safe), P.ellipj_ph(u, safe))
+    general = P.sub(P.div(P.mul(sn, cn), P.mul(2.0, P.sub(1.0, safe))),
+                    P.div(P.mul(P.sub(P.ellipeinc(ph, safe), P.mul(P.sub(1.0, safe), u)), dn),
+                          P.mul(P.mul(2.0, safe), P.sub(1.0, safe))))
+    return P.where(zero, P.mul(-0.25, P.sub(u, P.mul(P.sin(u), P.cos(u)))), general)
+
+
+def _ellipj_dm(field):
+    def rule(ans, u, m):
+        dph = _am_dm(u, m)
+        if field == "ph":
+            return dph
+        sn, cn = P.ellipj_sn(u, m), P.ellipj_cn(u, m)
+        if field == "sn":
+            return P.mul(cn, dph)
+        if field == "cn":
+            return P.neg(P.mul(sn, dph))
+        return P.neg(P.div(P.add(P.square(sn), P.mul(P.mul(2.0, m), P.mul(P.mul(sn, cn), dph))), P.mul(2.0, ans)))
+    return rule
+
+
+_ELLIPJ_DU = {"sn": lambda u, m: P.mul(P.ellipj_cn(u, m), P.ellipj_dn(u, m)),
+              "cn": lambda u, m: P.neg(P.mul(P.ellipj_sn(u, m), P.ellipj_dn(u, m))),
+              "dn": lambda u, m: P.neg(P.mul(m, P.mul(P.ellipj_sn(u, m), P.ellipj_cn(u, m)))),
+              "ph": lambda u, m: P.ellipj_dn(u, m)}
+for _i, _field in enumerate(("sn", "cn", "dn", "ph")):
+    binary("ellipj_" + _field, _special_nary("ellipj", _i), (lambda f: lambda ans, u, m: _ELLIPJ_DU[f](u, m))(_field),
+           _ellipj_dm(_field), domain=(0.2, 0.8), spellings=())
+
+
+# Wright's generalized Bessel function Φ(a, b; x) = Σ x^k / (k! Γ(ak + b)) (a, b >= 0, x >= 0, SciPy's): ∂x Φ(a, b;
+# x) = Φ(a, a + b; x), and of its log Φ(a, a + b; x) / Φ(a, b; x); by a or b no closed form (refused)
+_WRIGHT_WHY = ("the derivative of scipy.special.{f} by a or b is not supported (a series in Γ(ak + b) with no closed "
+               "form, and SciPy has none): make a and b constants or leave them out of --wrt")
+_nary("wright_bessel", _special_nary("wright_bessel"),
+      (refused(_WRIGHT_WHY.format(f="wright_bessel")), refused(_WRIGHT_WHY.format(f="wright_bessel")),
+       lambda ans, a, b, x: P.wright_bessel(a, P.add(a, b), x)), domain=(0.3, 2.0))
+_nary("log_wright_bessel", _special_nary("log_wright_bessel"),
+      (refused(_WRIGHT_WHY.format(f="log_wright_bessel")), refused(_WRIGHT_WHY.format(f="log_wright_bessel")),
+       lambda ans, a, b, x: P.exp(P.sub(P.log_wright_bessel(a, P.add(a, b), x), ans))), domain=(0.3, 2.0))
+
+
+# the arithmetic-geometric mean of a, b > 0 (SciPy's agm; -agm(-a, -b) of two negatives, NaN of mixed signs):
+# M(a, b) = a f(b/a), f(t) = π / (2K(1 - t²)), f'(t) = π (E - t² K) / (2 (1 - t²) t K²) (K, E at m = 1 - t²; 1/2 at
+# t = 1), so ∂M/∂b = f'(t) and ∂M/∂a = f(t) - t f'(t) (M is homogeneous of degree 1); both even in the signs of a, b
+def _agm_slope(a, b):
+    """f'(b/a) of |a|, |b|; where |a| == |b| (m = 0, the quotient 0/0) its series 1/2 + m/16 + 5m²/128 + 61m³/2048
+    in m, so that its own derivatives there are the series' (NaN where a or b is 0 or of mixed signs)."""
+    t = P.div(P.abs(b), P.abs(a))
+    m = P.sub(1.0, P.square(t))
+    same = P.eq(m, 0.0)
+    ms = P.where(same, 0.5, m)
+    k = P.ellipk(ms)
+    general = P.div(P.mul(float(np.pi), P.sub(P.ellipe(ms), P.mul(P.square(t), k))),
+                    P.mul(P.mul(2.0, ms), P.mul(t, P.square(k))))
+    return P.where(same, _series(P.where(same, m, 0.0), [0.5, 1 / 16, 5 / 128, 61 / 2048]), general)
+
+
+binary("agm", _special_nary("agm"),
+       lambda ans, a, b: P.sub(P.div(ans, a), P.mul(P.div(b, a), _agm_slope(a, b))),
+       lambda ans, a, b: _agm_slope(a, b), domain=(0.5, 3.0), spellings=())
+
+
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
 # float32 cannot hold, NaN or a value out of range, the checks of ir/refusals.py) or LAPACK's (a singular or NaN
 # matrix, repeated eigenvalues). The interpreter evaluates every node before it differentiates, so it refuses
