@@ -113,3 +113,173 @@ def test_second_derivatives_are_central_differences_of_the_gradient(text, bindin
         numeric = central_jacobian(lambda u, name=name: api.jacobian(text, {**bindings, name: u}, wrt=[name])[name],
                                    bindings[name])
         np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-7, err_msg=f"{text} by {name}")
+
+
+def test_voigt_profile_is_scipys_and_differentiates_by_its_three_arguments():
+    x, s, g = (u.ravel() for u in np.meshgrid([-3.0, -0.0, 0.4, 7.0], [0.0, 0.3, 1.0, 4.0], [0.0, 0.5, 2.0]))
+    _same(api.evaluate("scipy.special.voigt_profile(x, s, g)", {"x": x, "s": s, "g": g}), special.voigt_profile(x, s, g))
+    b = {"x": np.array([-1.0, 0.3, 2.0, 0.0]), "s": np.array([0.5, 1.0, 2.0, 0.7]), "g": np.array([0.2, 0.0, 1.5, 3.0])}
+    text = "scipy.special.voigt_profile(x, s, g)"
+    jacobians = api.jacobian(text, b)
+    for k in b:
+        numeric = central_jacobian(lambda u, k=k: special.voigt_profile(*(u if n == k else b[n] for n in "xsg")),
+                                   b[k])
+        np.testing.assert_allclose(jacobians[k], numeric, rtol=1e-6, atol=1e-9, err_msg=k)
+    for k in b:
+        hessian = api.hessian(f"({text}).sum()", b, wrt=[k])[(k, k)]
+        numeric = central_jacobian(lambda u, k=k: api.jacobian(text, {**b, k: u}, wrt=[k])[k].sum(axis=0), b[k])
+        np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-7, err_msg=k)
+
+
+def test_voigt_profile_at_sigma_zero_is_the_lorentzians_and_says_nan_by_sigma():
+    b = {"x": np.array([0.5]), "s": np.array([0.0]), "g": np.array([0.7])}
+    j = api.jacobian("scipy.special.voigt_profile(x, s, g)", b)
+    x, g = 0.5, 0.7
+    assert j["x"][0, 0] == pytest.approx(-2 * g * x / (np.pi * (x * x + g * g) ** 2), rel=1e-12)
+    assert j["g"][0, 0] == pytest.approx((x * x - g * g) / (np.pi * (x * x + g * g) ** 2), rel=1e-12)
+    assert np.isnan(j["s"][0, 0])  # SciPy's value is inf at σ = -1e-9: no derivative there, never a silent 0
+
+
+@pytest.mark.parametrize("text,x,expected", [
+    ("scipy.special.berp(x)", 0.0, 0.0),  # -bei(0) - lim berp(x)/x
+    ("scipy.special.beip(x)", 0.0, 0.5),  # ber(0) - lim beip(x)/x = 1 - 1/2
+    ("scipy.special.keip(x)", 0.0, np.inf),
+    ("scipy.special.it2j0y0(x)[0]", 0.0, 0.0),
+    ("scipy.special.it2i0k0(x)[0]", 0.0, 0.0),
+    ("scipy.special.it2struve0(x)", 0.0, -2 / np.pi),  # -H0(x)/x, H0(x) ≈ 2x/π
+    ("scipy.special.itstruve0(x)", 0.0, 0.0),
+    ("scipy.special.agm(x, 2.0)", 2.0, 0.5),
+    ("scipy.special.agm(2.0, x)", 2.0, 0.5),
+    ("scipy.special.ellipj(0.7, x)[3]", 0.0, -(0.7 - np.sin(0.7) * np.cos(0.7)) / 4),  # ∂am/∂m at m = 0
+])
+def test_derivatives_at_the_removable_points_are_their_limits(text, x, expected):
+    ours = api.jacobian(text, {"x": np.array([x])})["x"][0, 0]
+    if np.isfinite(expected):
+        assert ours == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    else:
+        assert ours == expected
+
+
+def test_the_limits_agree_with_differences_of_scipy_beside_them():
+    h = 1e-5
+    for f, at, text in ((lambda t: special.berp(t), 0.0, "scipy.special.berp(x)"),
+                        (lambda t: special.beip(t), 0.0, "scipy.special.beip(x)"),
+                        (lambda t: special.it2struve0(t), 0.0, "scipy.special.it2struve0(x)"),
+                        (lambda t: special.agm(t, 2.0), 2.0, "scipy.special.agm(x, 2.0)"),
+                        (lambda t: special.ellipj(0.7, t)[3], 1e-5, "scipy.special.ellipj(0.7, x)[3]")):
+        numeric = (f(at + h) - f(at - h)) / (2 * h)
+        ours = api.jacobian(text, {"x": np.array([at])})["x"][0, 0]
+        assert ours == pytest.approx(numeric, rel=1e-6, abs=1e-9), text
+
+
+def test_the_second_derivative_of_agm_where_a_equals_b_is_the_series():
+    """∂²M/∂a² at a = b: a constant 1/2 there would give 0 (jac's first try did); the series in m gives f''(1)/a = -1/(8a) (M = a f(b/a), f'(t) = g(1 - t²), g(m) = 1/2 + m/16 + ...)."""
+    for a in (0.5, 2.0, 3.0):
+        h = api.hessian("scipy.special.agm(a, b)", {"a": np.array(a), "b": np.array(a)})
+        numeric = central_jacobian(lambda u: api.jacobian("scipy.special.agm(a, b)", {"a": u, "b": np.array(a)},
+                                                          wrt=["a"])["a"], np.array(a))
+        assert h[("a", "a")] == pytest.approx(float(numeric), rel=1e-5)
+        assert h[("a", "a")] == pytest.approx(-1 / (8 * a), rel=1e-9)
+
+
+def test_ellipj_by_u_is_scipys_own_derivative_relations():
+    u, m = np.array([-1.3, 0.4, 2.0, 7.0]), np.array([0.0, 0.5, 0.8, 1.0])
+    sn, cn, dn, ph = special.ellipj(u, m)
+    j = api.jacobian("scipy.special.ellipj(u, m)[0]", {"u": u, "m": m}, wrt=["u"])["u"]
+    np.testing.assert_allclose(np.diag(j), cn * dn, rtol=1e-14)
+    j = api.jacobian("scipy.special.ellipj(u, m)[3]", {"u": u, "m": m}, wrt=["u"])["u"]
+    np.testing.assert_allclose(np.diag(j), dn, rtol=1e-14)
+
+
+def test_ellipj_by_m_at_one_is_nan_not_zero():
+    j = api.jacobian("scipy.special.ellipj(u, m)[0]", {"u": np.array([0.7]), "m": np.array([1.0])}, wrt=["m"])["m"]
+    assert np.isnan(j[0, 0])  # the formula is 0/0 there and m > 1 is NaN in SciPy: no two-sided derivative
+
+
+@pytest.mark.parametrize("text,wrt", [("scipy.special.wright_bessel(v, 1.0, x)", "v"),
+                                      ("scipy.special.wright_bessel(1.0, v, x)", "v"),
+                                      ("scipy.special.log_wright_bessel(v, 1.0, x)", "v")])
+def test_derivatives_by_wrights_parameters_are_refused(text, wrt):
+    bindings = {"v": np.array([1.5, 2.5]), "x": np.array([0.3, 0.6])}
+    with pytest.raises(JacError, match="by a or b is not supported"):
+        api.jacobian(text, bindings, wrt=[wrt])
+    assert np.all(np.isfinite(api.jacobian(text, bindings, wrt=["x"])["x"]))
+
+
+@pytest.mark.parametrize("text,theirs", [
+    ("scipy.special.jn_zeros(2, 5)", lambda: special.jn_zeros(2, 5)),
+    ("scipy.special.jnp_zeros(1, 4)", lambda: special.jnp_zeros(1, 4)),
+    ("scipy.special.yn_zeros(0, 3)", lambda: special.yn_zeros(0, 3)),
+    ("scipy.special.ai_zeros(3)[1]", lambda: special.ai_zeros(3)[1]),
+    ("scipy.special.bi_zeros(3)[3]", lambda: special.bi_zeros(3)[3]),
+    ("scipy.special.y0_zeros(3)[0]", lambda: special.y0_zeros(3)[0].real),
+    ("scipy.special.jnjnp_zeros(5)[1]", lambda: special.jnjnp_zeros(5)[1]),
+    ("scipy.special.kelvin_zeros(2)[7]", lambda: special.kelvin_zeros(2)[7]),
+    ("scipy.special.ber_zeros(4)", lambda: special.ber_zeros(4)),
+    ("scipy.special.bernoulli(6)", lambda: special.bernoulli(6)),
+    ("scipy.special.euler(6)", lambda: special.euler(6)),
+    ("scipy.special.factorial2(7)", lambda: special.factorial2(7)),
+    ("scipy.special.factorialk(7, 3)", lambda: special.factorialk(7, 3)),
+    ("scipy.special.stirling2(6, 3)", lambda: special.stirling2(6, 3)),
+])
+def test_tables_are_scipys_own_numbers_as_constants(text, theirs):
+    _same(api.evaluate(text + " * x", {"x": np.array(1.0)}), theirs())
+    j = api.jacobian(text + " * x", {"x": np.array(1.0)})["x"]
+    _same(j.reshape(np.shape(theirs())), theirs())  # the constant times 1: no derivative but by x
+
+
+@pytest.mark.parametrize("text,words", [
+    ("scipy.special.jn_zeros(2, x)", "nt must be a constant"),
+    ("scipy.special.bernoulli(x)", "n must be a constant"),
+    ("scipy.special.factorial2(7, exact=True)", "exact=True"),
+    ("scipy.special.y0_zeros(3, complex=True)", "complex=True"),
+    ("scipy.special.jn_zeros(2, 100000)", "more than jac computes"),
+    ("scipy.special.jn_zeros(2, -1)", "SciPy raises"),
+    ("scipy.special.kelvin(x)", "complex"),
+    ("scipy.special.mathieu_a(2, x)", "no closed form"),
+    ("scipy.special.legendre(3)", "eval_legendre"),
+    ("scipy.special.elliprf(x, x, x)", "Carlson"),
+    ("scipy.special.nrdtrimn(x, 1.0, 2.0)", "x - std \\* ndtri\\(p\\)"),
+    ("scipy.special.seterr(all='ignore')", "error-reporting"),
+])
+def test_what_jac_does_not_compute_is_refused_saying_what(text, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(text, {"x": np.array(2.0)})
+
+
+def test_every_public_name_of_the_three_modules_is_read_or_refused_saying_why():
+    """benchmarks/special36_probe.py's classification: no name of scipy.special, torch.special or jax.scipy.special
+    is refused with only "not supported by jac"."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "special36_probe.py"
+    spec = importlib.util.spec_from_file_location("special36_probe", path)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    for module in ("scipy.special",):
+        mod = importlib.import_module(module)
+        kinds = {name: probe.outcome(module, name)[0] for name in probe.public(mod)}
+        assert [n for n, k in kinds.items() if k in ("bare", "crash")] == []
+
+
+def test_float32_keeps_its_dtype():
+    x = np.array([0.5, 2.0])
+    ours = api.evaluate("scipy.special.ber(x) + scipy.special.airy(x)[0] + scipy.special.agm(x, 1.0)", {"x": x},
+                        dtype="float32")
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, special.ber(x) + special.airy(x)[0] + special.agm(x, 1.0), rtol=1e-6)
+
+
+def test_the_cli_reads_a_pair_unpacked():
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    out = CliRunner().invoke(app, ["eval", "ij0, iy0 = scipy.special.itj0y0(x); ij0", "x=1.5", "--json"])
+    assert out.exit_code == 0, out.output
+    import json
+
+    data = json.loads(out.output)
+    assert data["output"]["value"] == pytest.approx(special.itj0y0(1.5)[0], rel=1e-15)
+    assert data["jacobian"]["x"]["value"] == pytest.approx(special.j0(1.5), rel=1e-15)

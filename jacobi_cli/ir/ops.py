@@ -4508,6 +4508,58 @@ binary("agm", _special_nary("agm"),
        lambda ans, a, b: _agm_slope(a, b), domain=(0.5, 3.0), spellings=())
 
 
+# the Faddeeva function w(z) = e^{-z²} erfc(-iz) at z = x + iy, its real and imaginary parts u, v (SciPy's wofz): w' =
+# -2z w + 2i/√π, so by Cauchy-Riemann ∂u/∂x = ∂v/∂y = -2(xu - yv), ∂v/∂x = -∂u/∂y = 2/√π - 2(xv + yu); jac reads it
+# only inside voigt_profile (the Voigt profile, real): V(x; σ, γ) = u(X, Y) / (σ√(2π)), X = x/(σ√2), Y = γ/(σ√2)
+def _faddeeva_impl(part):
+    def impl(x, y):
+        from scipy import special
+
+        x, y = np.asarray(x), np.asarray(y)
+        kind = np.result_type(x, y)
+        with np.errstate(all="ignore"):
+            w = special.wofz(x.astype(np.float64) + 1j * y.astype(np.float64))
+        return np.asarray(w.imag if part else w.real).astype(kind if kind.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+def _faddeeva_du(x, y, u, v):  # (∂u/∂x, ∂u/∂y)
+    return (P.mul(-2.0, P.sub(P.mul(x, u), P.mul(y, v))),
+            P.sub(P.mul(2.0, P.add(P.mul(x, v), P.mul(y, u))), _TWO_OVER_SQRT_PI))
+
+
+binary("faddeeva_re", _faddeeva_impl(0), lambda ans, x, y: _faddeeva_du(x, y, ans, P.faddeeva_im(x, y))[0],
+       lambda ans, x, y: _faddeeva_du(x, y, ans, P.faddeeva_im(x, y))[1], spellings=())
+binary("faddeeva_im", _faddeeva_impl(1),
+       lambda ans, x, y: P.neg(_faddeeva_du(x, y, P.faddeeva_re(x, y), ans)[1]),
+       lambda ans, x, y: _faddeeva_du(x, y, P.faddeeva_re(x, y), ans)[0], spellings=())
+
+
+def _voigt_partials(x, sigma, gamma):
+    """(∂V/∂x, ∂V/∂σ, ∂V/∂γ) for σ != 0 from u's partials; at σ = 0 (the Lorentzian γ / (π(x² + γ²))) the
+    Lorentzian's by x and γ, and NaN by σ: SciPy's V has no two-sided derivative there (its value at σ = -1e-9 is
+    inf; from the right the slope is 0)."""
+    zero = P.eq(sigma, 0.0)
+    s = P.where(zero, 1.0, sigma)
+    scale = P.mul(float(np.sqrt(2.0)), s)
+    big_x, big_y = P.div(x, scale), P.div(gamma, scale)
+    u = P.faddeeva_re(big_x, big_y)
+    ux, uy = _faddeeva_du(big_x, big_y, u, P.faddeeva_im(big_x, big_y))
+    norm = P.div(_INV_SQRT_2PI, s)  # 1 / (σ√(2π))
+    dx = P.div(P.mul(norm, ux), scale)
+    dgamma = P.div(P.mul(norm, uy), scale)
+    dsigma = P.sub(P.neg(P.div(P.mul(norm, u), s)), P.div(P.mul(norm, P.add(P.mul(ux, big_x), P.mul(uy, big_y))), s))
+    r2 = P.add(P.square(x), P.square(gamma))
+    lorentz_dx = P.div(P.mul(-2.0 / np.pi, P.mul(gamma, x)), P.square(r2))
+    lorentz_dgamma = P.div(P.mul(1.0 / np.pi, P.sub(P.square(x), P.square(gamma))), P.square(r2))
+    return (P.where(zero, lorentz_dx, dx), P.where(zero, np.nan, dsigma), P.where(zero, lorentz_dgamma, dgamma))
+
+
+_nary("voigt_profile", _special_nary("voigt_profile"),
+      tuple((lambda i: lambda ans, x, sigma, gamma: _voigt_partials(x, sigma, gamma)[i])(i) for i in range(3)),
+      domain=(0.3, 2.0))
+
+
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
 # float32 cannot hold, NaN or a value out of range, the checks of ir/refusals.py) or LAPACK's (a singular or NaN
 # matrix, repeated eigenvalues). The interpreter evaluates every node before it differentiates, so it refuses

@@ -41,7 +41,8 @@ def _fields(fname, ops, names, fields):
 
 READ = {"ber": ("x",), "bei": ("x",), "ker": ("x",), "kei": ("x",), "berp": ("x",), "beip": ("x",),
         "kerp": ("x",), "keip": ("x",), "itstruve0": ("x",), "it2struve0": ("x",), "itmodstruve0": ("x",),
-        "wright_bessel": ("a", "b", "x"), "log_wright_bessel": ("a", "b", "x"), "agm": ("a", "b")}
+        "wright_bessel": ("a", "b", "x"), "log_wright_bessel": ("a", "b", "x"), "agm": ("a", "b"),
+        "voigt_profile": ("x", "sigma", "gamma")}
 FIELDS = {"airy": (("airy_sp_ai", "airy_sp_aip", "airy_sp_bi", "airy_sp_bip"), ("z",), ("Ai", "Aip", "Bi", "Bip")),
           "airye": (("airye_ai", "airye_aip", "airye_bi", "airye_bip"), ("z",), ("eAi", "eAip", "eBi", "eBip")),
           "itj0y0": (("itj0y0_j", "itj0y0_y"), ("x",), ("ij0", "iy0")),
@@ -68,6 +69,7 @@ CONSTANTS = {**{n: {"nt": REQUIRED} for n in (
              "factorial2": {"n": REQUIRED, "exact": False, "extend": "zero"},
              "factorialk": {"n": REQUIRED, "k": REQUIRED, "exact": False, "extend": "zero"},
              "stirling2": {"N": REQUIRED, "K": REQUIRED, "exact": False}}
+_INTEGERS = frozenset({"nt", "n", "N", "K", "k"})
 MAX_COUNT = 10_000  # zeros or numbers asked for: SciPy's work grows with the count
 
 
@@ -84,7 +86,9 @@ def _constant_of(fname):
                 raise JacValueError(f"scipy.special.{fname}: {key} must be a constant: the result is a table of "
                                     f"numbers with no derivative by {key} (an integer count or order), not an "
                                     "expression of the inputs", position)
-            values[key] = static(b, value, key, position)
+            v = static(b, value, key, position)
+            # a count or order written 7 is the float 7.0 of --dtype here: SciPy's own integer, as the text wrote it
+            values[key] = int(v) if key in _INTEGERS and isinstance(v, float) and v.is_integer() else v
         for key in ("nt", "n", "N", "K", "k"):
             v = values.get(key)
             if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) > MAX_COUNT:
