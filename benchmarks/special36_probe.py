@@ -127,6 +127,19 @@ def _cases():
             ("scipy.special.voigt_profile(x, 0.8, 0.3)", lambda x: s.voigt_profile(x, 0.8, 0.3), SMOOTH),
             ("scipy.special.voigt_profile(0.4, x, 0.3)", lambda x: s.voigt_profile(0.4, x, 0.3), POSITIVE),
             ("scipy.special.voigt_profile(0.4, 0.8, x)", lambda x: s.voigt_profile(0.4, 0.8, x), POSITIVE)]
+    unit = np.array([0.05, 0.2, 0.5, 0.7, 0.95])
+    out += [("scipy.special.gdtrix(1.5, 2.5, x)", lambda x: s.gdtrix(1.5, 2.5, x), unit),
+            ("scipy.special.gdtrix(x, 2.5, 0.3)", lambda x: s.gdtrix(x, 2.5, 0.3), POSITIVE),
+            ("scipy.special.gdtria(x, 2.5, 1.5)", lambda x: s.gdtria(x, 2.5, 1.5), unit),
+            ("scipy.special.gdtria(0.3, 2.5, x)", lambda x: s.gdtria(0.3, 2.5, x), POSITIVE),
+            ("scipy.special.fdtri(3.0, 7.0, x)", lambda x: s.fdtri(3.0, 7.0, x), unit),
+            ("scipy.special.pdtri(2.0, x)", lambda x: s.pdtri(2.0, x), unit),
+            ("scipy.special.bdtri(2.0, 7.0, x)", lambda x: s.bdtri(2.0, 7.0, x), unit),
+            ("scipy.special.nbdtri(2.0, 7.0, x)", lambda x: s.nbdtri(2.0, 7.0, x), unit),
+            ("scipy.special.nrdtrimn(x, 1.5, 0.5)", lambda x: s.nrdtrimn(x, 1.5, 0.5), unit),
+            ("scipy.special.nrdtrisd(0.5, x, 2.0)", lambda x: s.nrdtrisd(0.5, x, 2.0), unit[3:]),
+            ("scipy.special.tklmbda(x, 0.3)", lambda x: s.tklmbda(x, 0.3), SMOOTH[:5] / 2),
+            ("scipy.special.tklmbda(x, -0.4)", lambda x: s.tklmbda(x, -0.4), SMOOTH)]
     return out
 
 

@@ -424,7 +424,12 @@ for name in ["ber", "bei", "ker", "kei", "berp", "beip", "kerp", "keip", "airy_s
 for name in ["ellipj_sn", "ellipj_cn", "ellipj_dn", "ellipj_ph", "agm"]:
     CASES[name] = [((2, 3), (3,))]
 CASES["faddeeva_re"] = CASES["faddeeva_im"] = [((2, 3), (3,))]
-for name in ["wright_bessel", "log_wright_bessel", "voigt_profile"]:
+CASES["pdtri"] = [(("counts3", (2, 3)), {})]
+CASES["tklmbda"] = [((2, 3), (3,))]
+for name in ["bdtri", "nbdtri"]:
+    CASES[name] = [(("counts3", "trials3", (2, 3)), {})]
+for name in ["wright_bessel", "log_wright_bessel", "voigt_profile", "gdtrix", "gdtria", "fdtri", "nrdtrimn",
+             "nrdtrisd"]:
     CASES[name] = [((3,), (3,), (2, 3))]
 
 # --- session 35: the quantile of SciPy's discrete distributions (a count: no derivative), drawn in (0.2, 0.8)

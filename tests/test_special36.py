@@ -239,7 +239,8 @@ def test_tables_are_scipys_own_numbers_as_constants(text, theirs):
     ("scipy.special.mathieu_a(2, x)", "no closed form"),
     ("scipy.special.legendre(3)", "eval_legendre"),
     ("scipy.special.elliprf(x, x, x)", "Carlson"),
-    ("scipy.special.nrdtrimn(x, 1.0, 2.0)", "x - std \\* ndtri\\(p\\)"),
+    ("scipy.special.chndtr(x, 2.0, 1.0)", "non-central"),
+    ("scipy.special.btdtria(x, 2.0, 0.5)", "no closed form"),
     ("scipy.special.seterr(all='ignore')", "error-reporting"),
 ])
 def test_what_jac_does_not_compute_is_refused_saying_what(text, words):
@@ -283,3 +284,49 @@ def test_the_cli_reads_a_pair_unpacked():
     data = json.loads(out.output)
     assert data["output"]["value"] == pytest.approx(special.itj0y0(1.5)[0], rel=1e-15)
     assert data["jacobian"]["x"]["value"] == pytest.approx(special.j0(1.5), rel=1e-15)
+
+
+INVERSES = [  # (text, bindings, the arguments differentiated, the ones refused)
+    ("scipy.special.gdtrix(a, b, p)", {"a": [0.5, 2.0, 1.0], "b": [1.5, 3.0, 0.7], "p": [0.2, 0.7, 0.95]}, "ap", "b"),
+    ("scipy.special.gdtria(p, b, x)", {"p": [0.2, 0.7, 0.95], "b": [1.5, 3.0, 0.7], "x": [0.5, 2.0, 1.0]}, "px", "b"),
+    ("scipy.special.fdtri(a, b, p)", {"a": [2.0, 5.0, 1.5], "b": [3.0, 7.0, 30.0], "p": [0.2, 0.7, 0.99]}, "p", "ab"),
+    ("scipy.special.pdtri(k, y)", {"k": [0.0, 3.0, 10.0], "y": [0.2, 0.7, 0.5]}, "y", "k"),
+    ("scipy.special.bdtri(k, n, y)", {"k": [1.0, 3.0, 0.0], "n": [5.0, 6.0, 4.0], "y": [0.2, 0.7, 0.5]}, "y", "kn"),
+    ("scipy.special.nbdtri(k, n, y)", {"k": [1.0, 3.0, 0.0], "n": [5.0, 6.0, 4.0], "y": [0.2, 0.7, 0.5]}, "y", "kn"),
+    ("scipy.special.nrdtrimn(p, s, x)", {"p": [0.2, 0.7, 0.5], "s": [0.5, 2.0, 1.0], "x": [1.0, -1.0, 0.0]}, "psx", ""),
+    ("scipy.special.nrdtrisd(m, p, x)", {"m": [0.0, 1.0, -2.0], "p": [0.2, 0.7, 0.9], "x": [-1.0, 3.0, 0.0]}, "mpx",
+     ""),
+    ("scipy.special.tklmbda(x, l)", {"x": [-0.5, 0.3, 2.0, -3.0, 0.1, 5.0], "l": [0.5, 0.0, -0.5, 1.5, 0.14, 0.0]},
+     "x", "l"),
+]
+
+
+@pytest.mark.parametrize("text,bindings,wrt,refused", INVERSES, ids=[t for t, *_ in INVERSES])
+def test_inverses_of_distribution_functions_are_scipys_and_differentiate(text, bindings, wrt, refused):
+    bindings = {k: np.array(v) for k, v in bindings.items()}
+    name = text.split(".")[2].split("(")[0]
+    args = [bindings[k.strip()] for k in text.split("(")[1].rstrip(")").split(",")]
+    _same(api.evaluate(text, bindings), getattr(special, name)(*args), name)
+    jacobians = api.jacobian(text, bindings, wrt=list(wrt))
+    for k in wrt:
+        numeric = central_jacobian(lambda u, k=k: api.evaluate(text, {**bindings, k: u}), bindings[k])
+        np.testing.assert_allclose(jacobians[k], numeric, rtol=1e-6, atol=1e-8, err_msg=f"{text} by {k}")
+        hessian = api.hessian(f"({text}).sum()", bindings, wrt=[k])[(k, k)]
+        numeric = central_jacobian(lambda u, k=k: api.jacobian(text, {**bindings, k: u}, wrt=[k])[k].sum(axis=0),
+                                   bindings[k])
+        np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-7, err_msg=f"{text} by {k}, twice")
+    for k in refused:
+        with pytest.raises(JacError, match="is not supported"):
+            api.jacobian(text, bindings, wrt=[k])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # SciPy's own, of a non-integer count
+@pytest.mark.parametrize("name,count", [("gdtrix", 3), ("gdtria", 3), ("fdtri", 3), ("pdtri", 2), ("bdtri", 3),
+                                        ("nbdtri", 3), ("nrdtrimn", 3), ("nrdtrisd", 3), ("tklmbda", 2)])
+def test_the_inverses_are_scipys_at_the_edges(name, count):
+    grid = np.array([-1.0, -0.0, 0.0, 1e-300, 0.3, 1.0, 4.0, np.inf, np.nan])
+    args = [g.ravel() for g in np.meshgrid(*([grid] * count))]
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, name)(*args)
+    names = "abc"[:count]
+    _same(api.evaluate(f"scipy.special.{name}({', '.join(names)})", dict(zip(names, args))), theirs, name)

@@ -4560,6 +4560,56 @@ _nary("voigt_profile", _special_nary("voigt_profile"),
       domain=(0.3, 2.0))
 
 
+# inverses of distribution functions, by the probability (1 / the forward function's partial at the answer) and by
+# the continuous variables: gdtrix(a, b, p) = gammaincinv(b, p) / a, gdtria(p, b, x) = gammaincinv(b, p) / x, fdtri,
+# pdtri (m of pdtr(k, m) = y), bdtri / nbdtri (p of bdtr / nbdtr(k, n, p) = y), nrdtrimn(p, std, x) = x - std z and
+# nrdtrisd(mn, p, x) = (x - mn) / z (z = ndtri(p)), Tukey's lambda cdf tklmbda(x, λ) = F, its quantile Q(F) = (F^λ -
+# (1 - F)^λ) / λ, so F' = 1 / (F^(λ-1) + (1 - F)^(λ-1)), 0 where F is 0 or 1 (outside the support of λ > 0); the
+# shape parameters and integer counts refused (no closed form)
+def _gamma_rate_density(a, b, x):  # ∂gdtr(a, b, x)/∂a = x (ax)^(b-1) e^(-ax) / Γ(b)
+    return P.mul(x, P.exp(P.sub(P.sub(P.xlogy(P.sub(b, 1.0), P.mul(a, x)), P.mul(a, x)), P.lgamma(b))))
+
+
+_nary("gdtrix", _special_nary("gdtrix"), (
+    lambda ans, a, b, p: P.neg(P.div(ans, a)), _dist_why("gdtrix", "the shape b"),
+    lambda ans, a, b, p: P.div(1.0, _gdtr_dx(1.0)(None, a, b, ans))), domain=(0.3, 0.8))
+_nary("gdtria", _special_nary("gdtria"), (
+    lambda ans, p, b, x: P.div(1.0, _gamma_rate_density(ans, b, x)), _dist_why("gdtria", "the shape b"),
+    lambda ans, p, b, x: P.neg(P.div(ans, x))), domain=(0.3, 0.8))
+_nary("fdtri", _special_nary("fdtri"), (_dist_why("fdtri", "the degrees of freedom"),) * 2 + (
+    lambda ans, n, d, p: P.div(1.0, _f_density(n, d, ans)),), domain=(0.3, 0.8))
+binary("pdtri", _special_nary("pdtri"), _dist_why("pdtri", "k (an integer count)"),
+       lambda ans, k, y: P.div(1.0, _pdtr_dm(-1.0)(None, k, ans)), domain=(0.3, 0.8), spellings=())
+_nary("bdtri", _special_nary("bdtri"), (_dist_why("bdtri", "k or n (integer counts)"),) * 2 + (
+    lambda ans, k, n, y: P.div(1.0, _binomial_dp(False)(ans, k, n, ans)),), domain=(0.3, 0.8))
+_nary("nbdtri", _special_nary("nbdtri"), (_dist_why("nbdtri", "k or n (integer counts)"),) * 2 + (
+    lambda ans, k, n, y: P.div(1.0, _negative_binomial_dp(1.0)(ans, k, n, ans)),), domain=(0.3, 0.8))
+
+
+def _inverse_normal_density(p):  # dz/dp = √(2π) e^(z²/2), z = ndtri(p)
+    return P.mul(float(np.sqrt(2 * np.pi)), P.exp(P.mul(0.5, P.square(P.ndtri(p)))))
+
+
+_nary("nrdtrimn", _special_nary("nrdtrimn"), (
+    lambda ans, p, std, x: P.neg(P.mul(std, _inverse_normal_density(p))),
+    lambda ans, p, std, x: P.neg(P.ndtri(p)), lambda ans, p, std, x: P.add(P.mul(0.0, P.isnan(ans)), 1.0)), domain=(0.3, 0.8))
+_nary("nrdtrisd", _special_nary("nrdtrisd"), (
+    lambda ans, mn, p, x: P.neg(P.div(1.0, P.ndtri(p))),
+    lambda ans, mn, p, x: P.neg(P.mul(P.div(ans, P.ndtri(p)), _inverse_normal_density(p))),
+    lambda ans, mn, p, x: P.div(1.0, P.ndtri(p))), domain=(0.6, 0.9))
+
+
+def _tklmbda_dx(ans, x, lmbda):
+    edge = P.add(P.eq(ans, 0.0), P.eq(ans, 1.0))
+    f = P.where(edge, 0.5, ans)
+    power = P.sub(lmbda, 1.0)
+    return P.where(edge, 0.0, P.div(1.0, P.add(P.pow(f, power), P.pow(P.sub(1.0, f), power))))
+
+
+binary("tklmbda", _special_nary("tklmbda"), _tklmbda_dx, _dist_why("tklmbda", "lambda"), domain=(-1.0, 1.0),
+       spellings=())
+
+
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
 # float32 cannot hold, NaN or a value out of range, the checks of ir/refusals.py) or LAPACK's (a singular or NaN
 # matrix, repeated eigenvalues). The interpreter evaluates every node before it differentiates, so it refuses

@@ -4,7 +4,9 @@ whose values are SciPy's own (:mod:`jacobi_cli.ir.ops`, "session 36"):
 - read: the Kelvin functions ``ber bei ker kei berp beip kerp keip``; ``airy`` and ``airye`` (SciPy's four real
   fields, unpacked ``ai, aip, bi, bip = airy(x)``); the integrals ``itj0y0 iti0k0 it2j0y0 it2i0k0`` (pairs)
   ``itstruve0 it2struve0 itmodstruve0``; ``ellipj`` (``sn, cn, dn, ph``, by u and m); ``wright_bessel`` and
-  ``log_wright_bessel`` (by x; by a and b refused: no closed form); ``agm``;
+  ``log_wright_bessel`` (by x; by a and b refused: no closed form); ``agm``; ``voigt_profile``; the inverses of
+  distribution functions by the probability and the continuous variables (``gdtrix gdtria fdtri pdtri bdtri nbdtri
+  nrdtrimn nrdtrisd``) and Tukey's ``tklmbda`` by x (shape parameters and counts refused);
 - read as constants (SciPy's own call at parse time; every argument must be a constant, the result has no
   derivative): the tables of zeros of real functions (``jn_zeros``, ``ai_zeros``, ``ber_zeros``, ...), the numbers
   ``bernoulli euler factorial2 factorialk stirling2``;
@@ -42,7 +44,9 @@ def _fields(fname, ops, names, fields):
 READ = {"ber": ("x",), "bei": ("x",), "ker": ("x",), "kei": ("x",), "berp": ("x",), "beip": ("x",),
         "kerp": ("x",), "keip": ("x",), "itstruve0": ("x",), "it2struve0": ("x",), "itmodstruve0": ("x",),
         "wright_bessel": ("a", "b", "x"), "log_wright_bessel": ("a", "b", "x"), "agm": ("a", "b"),
-        "voigt_profile": ("x", "sigma", "gamma")}
+        "voigt_profile": ("x", "sigma", "gamma"), "gdtrix": ("a", "b", "p"), "gdtria": ("p", "b", "x"),
+        "fdtri": ("dfn", "dfd", "p"), "pdtri": ("k", "y"), "bdtri": ("k", "n", "y"), "nbdtri": ("k", "n", "y"),
+        "nrdtrimn": ("p", "std", "x"), "nrdtrisd": ("mn", "p", "x"), "tklmbda": ("x", "lmbda")}
 FIELDS = {"airy": (("airy_sp_ai", "airy_sp_aip", "airy_sp_bi", "airy_sp_bip"), ("z",), ("Ai", "Aip", "Bi", "Bip")),
           "airye": (("airye_ai", "airye_aip", "airye_bi", "airye_bip"), ("z",), ("eAi", "eAip", "eBi", "eBip")),
           "itj0y0": (("itj0y0_j", "itj0y0_y"), ("x",), ("ij0", "iy0")),
@@ -177,24 +181,13 @@ REASONS = {
     **{n: "an inverse of a distribution function solved for a shape parameter (degrees of freedom, a count, a "
           "non-centrality): " + _no_form("its arguments") + " (the implicit derivative needs the distribution "
           "function's derivative by that parameter)" for n in (
-        "bdtrik", "bdtrin", "btdtria", "btdtrib", "chdtriv", "chndtridf", "chndtrinc", "fdtridfd", "gdtrib", "nbdtrik", "nbdtrin", "ncfdtridfd", "ncfdtridfn", "ncfdtrinc", "nctdtridf", "nctdtrinc", "pdtrik",
-        "stdtridf")},
-    **{n: "the gamma distribution's function solved for the rate a or for x: " + _no_form("the shape b")
-          + "; not read yet by p (write it with scipy.special.gammaincinv(b, p), which jac reads: x = "
-          "gammaincinv(b, p) / a)" for n in ("gdtria", "gdtrix")},
-    "nrdtrimn": "the normal distribution solved for its mean: not read; write it with scipy.special.ndtri, which jac "
-                "reads: mean = x - std * ndtri(p)",
-    "nrdtrisd": "the normal distribution solved for its standard deviation: not read; write it with "
-                "scipy.special.ndtri, which jac reads: std = (x - mean) / ndtri(p)",
-    **{n: "an inverse of a discrete distribution function (a function of an integer count k): " + _no_form("k")
-          + "; not read yet by y" for n in ("bdtri", "nbdtri", "pdtri")},
-    "fdtri": "the F distribution's quantile: " + _no_form("the degrees of freedom") + "; not read yet by p",
+        "bdtrik", "bdtrin", "btdtria", "btdtrib", "chdtriv", "chndtridf", "chndtrinc", "fdtridfd", "gdtrib",
+        "nbdtrik", "nbdtrin", "ncfdtridfd", "ncfdtridfn", "ncfdtrinc", "nctdtridf", "nctdtrinc", "pdtrik", "stdtridf")},
     **{n: "a non-central distribution function: its density, the derivative by x, is not among scipy.special's "
           "functions, and " + _no_form("the non-centrality") for n in (
         "chndtr", "chndtrix", "ncfdtr", "ncfdtri", "nctdtr", "nctdtrit")},
     **{n: "a Kolmogorov-Smirnov distribution function: its density is no public scipy.special function, and "
           + _no_form("n") + "; not read yet" for n in ("kolmogorov", "kolmogi", "smirnov", "smirnovi")},
-    "tklmbda": "Tukey's lambda distribution function: " + _no_form("lambda") + "; not read yet by x",
     **{n: "the integrals of Airy functions (four results at once) or of modified Fresnel integrals (complex): not "
           "read yet" for n in ("itairy", "modfresnelm", "modfresnelp")},
     "besselpoly": "the integral of x^λ J_v(2ax) over [0, 1]: " + _no_form("λ, a and v") + "; not read yet",
