@@ -139,7 +139,12 @@ def _cases():
             ("scipy.special.nrdtrimn(x, 1.5, 0.5)", lambda x: s.nrdtrimn(x, 1.5, 0.5), unit),
             ("scipy.special.nrdtrisd(0.5, x, 2.0)", lambda x: s.nrdtrisd(0.5, x, 2.0), unit[3:]),
             ("scipy.special.tklmbda(x, 0.3)", lambda x: s.tklmbda(x, 0.3), SMOOTH[:5] / 2),
-            ("scipy.special.tklmbda(x, -0.4)", lambda x: s.tklmbda(x, -0.4), SMOOTH)]
+            ("scipy.special.tklmbda(x, -0.4)", lambda x: s.tklmbda(x, -0.4), SMOOTH),
+            ("scipy.special.lpmv(1.0, 2.5, x)", lambda x: s.lpmv(1.0, 2.5, x), np.array([-0.9, -0.3, 0.2, 0.6, 0.8]))]
+    for n in ("pbdv", "pbvv", "pbwa"):
+        for i in range(2):
+            out.append((f"scipy.special.{n}(1.3, x)[{i}]", (lambda n, i: lambda x: getattr(s, n)(1.3, x)[i])(n, i),
+                        SMOOTH[:6]))
     return out
 
 

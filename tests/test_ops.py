@@ -424,6 +424,9 @@ for name in ["ber", "bei", "ker", "kei", "berp", "beip", "kerp", "keip", "airy_s
 for name in ["ellipj_sn", "ellipj_cn", "ellipj_dn", "ellipj_ph", "agm"]:
     CASES[name] = [((2, 3), (3,))]
 CASES["faddeeva_re"] = CASES["faddeeva_im"] = [((2, 3), (3,))]
+for name in ["pbdv_value", "pbdv_slope", "pbvv_value", "pbvv_slope", "pbwa_value", "pbwa_slope"]:
+    CASES[name] = [((3,), (2, 3))]
+CASES["lpmv"] = [(("orders3", (3,), (2, 3)), {})]
 CASES["pdtri"] = [(("counts3", (2, 3)), {})]
 CASES["tklmbda"] = [((2, 3), (3,))]
 for name in ["bdtri", "nbdtri"]:

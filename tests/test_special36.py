@@ -330,3 +330,43 @@ def test_the_inverses_are_scipys_at_the_edges(name, count):
         theirs = getattr(special, name)(*args)
     names = "abc"[:count]
     _same(api.evaluate(f"scipy.special.{name}({', '.join(names)})", dict(zip(names, args))), theirs, name)
+
+
+@pytest.mark.parametrize("name", ["pbdv", "pbvv", "pbwa"])
+def test_parabolic_cylinder_pairs_are_scipys_and_their_slope_is_the_derivative(name):
+    v, x = (g.ravel() for g in np.meshgrid([-1.5, 0.0, 0.5, 2.0, 4.9], X))
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, name)(v, x)
+    for i in range(2):
+        _same(api.evaluate(f"scipy.special.{name}(v, x)[{i}]", {"v": v, "x": x}), theirs[i], f"{name}[{i}]")
+    v, x = np.array([0.5, 1.3, 2.0, -0.7]), np.array([0.7, -1.2, 2.5, 0.1])
+    j = api.jacobian(f"scipy.special.{name}(v, x)[0]", {"v": v, "x": x}, wrt=["x"])["x"]
+    np.testing.assert_array_equal(np.diag(j), getattr(special, name)(v, x)[1])  # SciPy's own derivative
+    text = f"scipy.special.{name}(v, x)[1]"
+    j = api.jacobian(text, {"v": v, "x": x}, wrt=["x"])["x"]
+    numeric = central_jacobian(lambda u: getattr(special, name)(v, u)[1], x)
+    np.testing.assert_allclose(j, numeric, rtol=1e-6, atol=1e-8)
+    hessian = api.hessian(f"({text}).sum()", {"v": v, "x": x}, wrt=["x"])[("x", "x")]
+    numeric = central_jacobian(lambda u: api.jacobian(text, {"v": v, "x": u}, wrt=["x"])["x"].sum(axis=0), x)
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-7)
+    with pytest.raises(JacError, match="by its order is not supported"):
+        api.jacobian(text, {"v": v, "x": x}, wrt=["v"])
+
+
+def test_lpmv_is_scipys_and_differentiates_by_x():
+    m, v, x = (g.ravel() for g in np.meshgrid([0.0, 1.0, 2.0, 3.0], [-1.5, 0.0, 0.5, 2.0, 3.0], UNIT))
+    with np.errstate(all="ignore"):
+        theirs = special.lpmv(m, v, x)
+    _same(api.evaluate("scipy.special.lpmv(m, v, x)", {"m": m, "v": v, "x": x}), theirs)
+    m, v, x = np.array([0.0, 1.0, 2.0, 1.0]), np.array([2.5, 2.5, 3.0, 1.0]), np.array([0.3, -0.6, 0.5, 0.9])
+    text = "scipy.special.lpmv(m, v, x)"
+    j = api.jacobian(text, {"m": m, "v": v, "x": x}, wrt=["x"])["x"]
+    np.testing.assert_allclose(j, central_jacobian(lambda u: special.lpmv(m, v, u), x), rtol=1e-6, atol=1e-8)
+    hessian = api.hessian(f"({text}).sum()", {"m": m, "v": v, "x": x}, wrt=["x"])[("x", "x")]
+    numeric = central_jacobian(lambda u: api.jacobian(text, {"m": m, "v": v, "x": u}, wrt=["x"])["x"].sum(axis=0), x)
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-7)
+    for k in ("m", "v"):
+        with pytest.raises(JacError, match="by the order m or the degree v is not supported"):
+            api.jacobian(text, {"m": m, "v": v, "x": x}, wrt=[k])
+    # at x = ±1 the formula is 0/0: NaN, never a number it is not (P_2'(1) is 3)
+    assert np.isnan(api.jacobian(text, {"m": np.array(0.0), "v": np.array(2.0), "x": np.array(1.0)}, wrt=["x"])["x"])

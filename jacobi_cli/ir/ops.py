@@ -4610,6 +4610,37 @@ binary("tklmbda", _special_nary("tklmbda"), _tklmbda_dx, _dist_why("tklmbda", "l
        spellings=())
 
 
+# parabolic cylinder functions (SciPy's pairs: the value and its derivative by x): D_v and V_v solve y'' = (x²/4 - v -
+# 1/2) y, W(a, x) solves y'' = (a - x²/4) y (DLMF 12.2, 12.14); the order refused
+_PB_WHY = ("the derivative of scipy.special.{f} by its order is not supported (no closed form; SciPy has none): make "
+           "it a constant or leave it out of --wrt")
+for _name, _coefficient in (("pbdv", lambda v, x: P.sub(P.mul(0.25, P.square(x)), P.add(v, 0.5))),
+                            ("pbvv", lambda v, x: P.sub(P.mul(0.25, P.square(x)), P.add(v, 0.5))),
+                            ("pbwa", lambda v, x: P.sub(v, P.mul(0.25, P.square(x))))):
+    binary(_name + "_value", _special_nary(_name, 0), refused(_PB_WHY.format(f=_name)),
+           (lambda name: lambda ans, v, x: getattr(P, name + "_slope")(v, x))(_name), domain=(0.3, 2.0), spellings=())
+    binary(_name + "_slope", _special_nary(_name, 1), refused(_PB_WHY.format(f=_name)),
+           (lambda name, c: lambda ans, v, x: P.mul(c(v, x), getattr(P, name + "_value")(v, x)))(_name, _coefficient),
+           domain=(0.3, 2.0), spellings=())
+
+
+# the associated Legendre function P_v^m(x) (SciPy's lpmv, |x| <= 1): (x² - 1) P' = v x P - (v + m) P_{v-1}^m
+# (DLMF 14.10.5); at x = ±1 the quotient is 0/0 or infinite: NaN there, not a value; by m and v refused
+_LPMV_WHY = ("the derivative of scipy.special.lpmv by the order m or the degree v is not supported (no closed form; "
+             "SciPy has none): make them constants or leave them out of --wrt")
+
+
+def _lpmv_dx(ans, m, v, x):
+    end = P.eq(P.abs(x), 1.0)
+    xs = P.where(end, 0.5, x)
+    general = P.div(P.sub(P.mul(P.mul(v, xs), ans), P.mul(P.add(v, m), P.lpmv(m, P.sub(v, 1.0), xs))),
+                    P.sub(P.square(xs), 1.0))
+    return P.where(end, np.nan, general)
+
+
+_nary("lpmv", _special_nary("lpmv"), (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), domain=(-0.8, 0.8))
+
+
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
 # float32 cannot hold, NaN or a value out of range, the checks of ir/refusals.py) or LAPACK's (a singular or NaN
 # matrix, repeated eigenvalues). The interpreter evaluates every node before it differentiates, so it refuses

@@ -6,7 +6,8 @@ whose values are SciPy's own (:mod:`jacobi_cli.ir.ops`, "session 36"):
   ``itstruve0 it2struve0 itmodstruve0``; ``ellipj`` (``sn, cn, dn, ph``, by u and m); ``wright_bessel`` and
   ``log_wright_bessel`` (by x; by a and b refused: no closed form); ``agm``; ``voigt_profile``; the inverses of
   distribution functions by the probability and the continuous variables (``gdtrix gdtria fdtri pdtri bdtri nbdtri
-  nrdtrimn nrdtrisd``) and Tukey's ``tklmbda`` by x (shape parameters and counts refused);
+  nrdtrimn nrdtrisd``) and Tukey's ``tklmbda`` by x (shape parameters and counts refused); the parabolic cylinder
+  functions ``pbdv pbvv pbwa`` (pairs: the value and its derivative) and ``lpmv`` by x;
 - read as constants (SciPy's own call at parse time; every argument must be a constant, the result has no
   derivative): the tables of zeros of real functions (``jn_zeros``, ``ai_zeros``, ``ber_zeros``, ...), the numbers
   ``bernoulli euler factorial2 factorialk stirling2``;
@@ -46,13 +47,17 @@ READ = {"ber": ("x",), "bei": ("x",), "ker": ("x",), "kei": ("x",), "berp": ("x"
         "wright_bessel": ("a", "b", "x"), "log_wright_bessel": ("a", "b", "x"), "agm": ("a", "b"),
         "voigt_profile": ("x", "sigma", "gamma"), "gdtrix": ("a", "b", "p"), "gdtria": ("p", "b", "x"),
         "fdtri": ("dfn", "dfd", "p"), "pdtri": ("k", "y"), "bdtri": ("k", "n", "y"), "nbdtri": ("k", "n", "y"),
-        "nrdtrimn": ("p", "std", "x"), "nrdtrisd": ("mn", "p", "x"), "tklmbda": ("x", "lmbda")}
+        "nrdtrimn": ("p", "std", "x"), "nrdtrisd": ("mn", "p", "x"), "tklmbda": ("x", "lmbda"),
+        "lpmv": ("m", "v", "x")}
 FIELDS = {"airy": (("airy_sp_ai", "airy_sp_aip", "airy_sp_bi", "airy_sp_bip"), ("z",), ("Ai", "Aip", "Bi", "Bip")),
           "airye": (("airye_ai", "airye_aip", "airye_bi", "airye_bip"), ("z",), ("eAi", "eAip", "eBi", "eBip")),
           "itj0y0": (("itj0y0_j", "itj0y0_y"), ("x",), ("ij0", "iy0")),
           "iti0k0": (("iti0k0_i", "iti0k0_k"), ("x",), ("ii0", "ik0")),
           "it2j0y0": (("it2j0y0_j", "it2j0y0_y"), ("x",), ("ij0", "iy0")),
           "it2i0k0": (("it2i0k0_i", "it2i0k0_k"), ("x",), ("ii0", "ik0")),
+          "pbdv": (("pbdv_value", "pbdv_slope"), ("v", "x"), ("d", "dp")),
+          "pbvv": (("pbvv_value", "pbvv_slope"), ("v", "x"), ("v", "vp")),
+          "pbwa": (("pbwa_value", "pbwa_slope"), ("a", "x"), ("w", "wp")),
           "ellipj": (("ellipj_sn", "ellipj_cn", "ellipj_dn", "ellipj_ph"), ("u", "m"), ("sn", "cn", "dn", "ph"))}
 for _name, _names in READ.items():
     variant("scipy", _name)(_one(_name, _name, _names))
@@ -166,15 +171,13 @@ REASONS = {
     **{n: "a Jacobi / Gegenbauer polynomial of a real order and parameters: " + _no_form("the order and "
           "parameters") + "; not read yet by x either (write the polynomial of an integer order with eval_legendre "
           "or eval_chebyt)" for n in ("eval_jacobi", "eval_sh_jacobi", "eval_gegenbauer")},
-    **{n: "associated Legendre functions of all orders at once (SciPy's arrays by m and n): not read; write the "
-          "function of one order with scipy.special.eval_legendre, or " + _no_form("the order") for n in (
+    **{n: "Legendre functions in SciPy's stacked forms (the value and its diff_n derivatives on a new axis, or "
+          "tables over the orders and degrees): not read; write scipy.special.lpmv(m, v, x) or eval_legendre(n, x), "
+          "which jac reads and differentiates by x" for n in (
         "assoc_legendre_p", "assoc_legendre_p_all", "legendre_p", "legendre_p_all", "sph_legendre_p",
         "sph_legendre_p_all", "lqmn", "lqn")},
-    "lpmv": "the associated Legendre function of a real degree: " + _no_form("the degree v") + "; by x not read yet",
     "assoc_laguerre": "the generalized Laguerre polynomial: write scipy.special.eval_genlaguerre(n, k, x), the same "
                       "function, which jac reads",
-    **{n: "the parabolic cylinder functions (the value and its derivative together): " + _no_form("the order v")
-          + "; not read yet by x" for n in ("pbdv", "pbvv", "pbwa")},
     **{n: _SEQUENCE.format(instead=i) for n, i in (("pbdv_seq", "pbdv(v, x)"), ("pbvv_seq", "pbvv(v, x)"),
                                                   ("pbdn_seq", "pbdv(n, x)"), ("riccati_jn", "spherical_jn(n, x)"),
                                                   ("riccati_yn", "spherical_yn(n, x)"), ("lmbda", "jv(v, x)"))},
