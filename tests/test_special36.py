@@ -370,3 +370,18 @@ def test_lpmv_is_scipys_and_differentiates_by_x():
             api.jacobian(text, {"m": m, "v": v, "x": x}, wrt=[k])
     # at x = ±1 the formula is 0/0: NaN, never a number it is not (P_2'(1) is 3)
     assert np.isnan(api.jacobian(text, {"m": np.array(0.0), "v": np.array(2.0), "x": np.array(1.0)}, wrt=["x"])["x"])
+
+
+REPEATED = [(t, b, _wrt(t, b)) for t, b in SMOOTH] + [(t, b, list(w)) for t, b, w, _ in INVERSES]
+
+
+@pytest.mark.parametrize("text,bindings,wrt", REPEATED, ids=[t for t, *_ in REPEATED])
+def test_a_repeated_call_equals_the_first_bit_for_bit(text, bindings, wrt):
+    """The second call runs the compiled plan (kernels where they apply): the interpreter's answer, bit for bit."""
+    import jacobi_cli
+
+    bindings = {k: np.array(v) for k, v in bindings.items()}
+    first = jacobi_cli.jacobian(text, bindings, wrt=wrt)
+    again = jacobi_cli.jacobian(text, bindings, wrt=wrt)
+    for k in wrt:
+        np.testing.assert_array_equal(first[k], again[k])
