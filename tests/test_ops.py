@@ -416,6 +416,25 @@ FIXED["trials3"] = np.array([3.0, 5.0, 6.0])
 for name in ["bdtr", "bdtrc", "nbdtr", "nbdtrc"]:
     CASES[name] = [(("counts3", "trials3", (2, 3)), {})]
 
+# --- session 36: the rest of scipy.special (lang/specials36.py)
+for name in ["ber", "bei", "ker", "kei", "berp", "beip", "kerp", "keip", "airy_sp_ai", "airy_sp_aip", "airy_sp_bi",
+             "airy_sp_bip", "airye_ai", "airye_aip", "airye_bi", "airye_bip", "itj0y0_j", "itj0y0_y", "iti0k0_i",
+             "iti0k0_k", "it2j0y0_j", "it2j0y0_y", "it2i0k0_i", "it2i0k0_k", "itstruve0", "it2struve0", "itmodstruve0"]:
+    CASES[name] = [(((2, 3),), {})]
+for name in ["ellipj_sn", "ellipj_cn", "ellipj_dn", "ellipj_ph", "agm"]:
+    CASES[name] = [((2, 3), (3,))]
+CASES["faddeeva_re"] = CASES["faddeeva_im"] = [((2, 3), (3,))]
+for name in ["pbdv_value", "pbdv_slope", "pbvv_value", "pbvv_slope", "pbwa_value", "pbwa_slope"]:
+    CASES[name] = [((3,), (2, 3))]
+CASES["lpmv"] = [(("orders3", (3,), (2, 3)), {})]
+CASES["pdtri"] = [(("counts3", (2, 3)), {})]
+CASES["tklmbda"] = [((2, 3), (3,))]
+for name in ["bdtri", "nbdtri"]:
+    CASES[name] = [(("counts3", "trials3", (2, 3)), {})]
+for name in ["wright_bessel", "log_wright_bessel", "voigt_profile", "gdtrix", "gdtria", "fdtri", "nrdtrimn",
+             "nrdtrisd"]:
+    CASES[name] = [((3,), (3,), (2, 3))]
+
 # --- session 35: the quantile of SciPy's discrete distributions (a count: no derivative), drawn in (0.2, 0.8)
 NONDIFF.add("discrete_quantile")
 FLAG_CASES["discrete_quantile"] = [(((2, 3), (3,)), {}), (((2, 3), (3,), (3,)), {"dist": "binom", "upper": True})]

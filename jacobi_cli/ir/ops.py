@@ -4364,6 +4364,283 @@ defop("custom_once", lambda x, rule: x, lambda s, rule: s, (_custom.once_rule,),
       view="always", label="a custom rule's backward", elementwise=True)
 
 
+# --- session 36: the rest of scipy.special's real functions (lang/specials36.py lowers the spellings): SciPy's own
+# values; derivatives by x from the functions' differential equations, by parameters refused where no closed form
+# exists ----------------------------------------------------------------------------------------------------------
+
+def _over_x(x, f, at_zero):
+    """f(x) / x with its limit ``at_zero`` at x = 0 (f(0) = 0 there)."""
+    zero = P.eq(x, 0.0)
+    xs = P.where(zero, 1.0, x)
+    return P.where(zero, at_zero, P.div(f(xs), xs))
+
+
+# Kelvin functions: ber + i bei and ker + i kei solve w'' + w'/x - i w = 0 (DLMF 10.61), so ber'' = -bei - ber'/x,
+# bei'' = ber - bei'/x, and the same of ker, kei; at x = 0 ber'' = 0 and bei'' = 1/2 (ber' ≈ -x³/16, bei' ≈ x/2), and
+# kei'' = +inf (kei' ≈ -x log(x) / 2). ber, bei are even, ber', bei' odd; ker, kei are NaN for x < 0 (SciPy's).
+unary("ber", _special_nary("ber"), lambda x, ans: P.berp(x), spellings=(), domain=(-3.0, 3.0))
+unary("bei", _special_nary("bei"), lambda x, ans: P.beip(x), spellings=(), domain=(-3.0, 3.0))
+unary("berp", _special_nary("berp"), lambda x, ans: P.sub(P.neg(P.bei(x)), _over_x(x, P.berp, 0.0)),
+      spellings=(), domain=(-3.0, 3.0))
+unary("beip", _special_nary("beip"), lambda x, ans: P.sub(P.ber(x), _over_x(x, P.beip, 0.5)),
+      spellings=(), domain=(-3.0, 3.0))
+unary("ker", _special_nary("ker"), lambda x, ans: P.kerp(x), spellings=(), domain=(0.5, 3.0))
+unary("kei", _special_nary("kei"), lambda x, ans: P.keip(x), spellings=(), domain=(0.5, 3.0))
+unary("kerp", _special_nary("kerp"), lambda x, ans: P.sub(P.neg(P.kei(x)), P.div(ans, x)), spellings=(),
+      domain=(0.5, 3.0))
+unary("keip", _special_nary("keip"), lambda x, ans: P.where(P.eq(x, 0.0), np.inf, P.sub(P.ker(x), P.div(ans, x))),
+      spellings=(), domain=(0.5, 3.0))
+
+# scipy.special.airy's four fields (SciPy's Ai, Ai', Bi, Bi': Ai'' = x Ai, Bi'' = x Bi; jac's airy_ai is PyTorch's
+# approximation) and airye's, scaled by e^ζ (Ai) and e^-|Re ζ| (Bi), ζ = 2/3 x^{3/2}: for x > 0
+# eAi' = eAi' + √x eAi, eBi' = eBi' - √x eBi (and their primes likewise, with x times the function); for x < 0 the
+# scale of Bi is 1 (SciPy's eAi is NaN there)
+for _i, _name in enumerate(("airy_sp_ai", "airy_sp_aip", "airy_sp_bi", "airy_sp_bip")):
+    unary(_name, _special_nary("airy", _i), (
+        lambda x, ans: P.airy_sp_aip(x), lambda x, ans: P.mul(x, P.airy_sp_ai(x)),
+        lambda x, ans: P.airy_sp_bip(x), lambda x, ans: P.mul(x, P.airy_sp_bi(x)))[_i], spellings=(),
+        domain=(-3.0, 3.0), sympy=(lambda f: _sympy_elementwise(lambda sp, v: getattr(sp, f)(v)))(
+            ("airyai", "airyaiprime", "airybi", "airybiprime")[_i]))
+
+
+def _root_of_positive(x):  # √max(x, 0), its derivative 0 for x <= 0 (no √ of 0 met: its slope there is inf)
+    positive = P.gt(x, 0.0)
+    return P.where(positive, P.sqrt(P.where(positive, x, 1.0)), 0.0)
+
+
+unary("airye_ai", _special_nary("airye", 0), lambda x, ans: P.add(P.airye_aip(x), P.mul(_root_of_positive(x), ans)),
+      spellings=(), domain=(0.5, 3.0))
+unary("airye_aip", _special_nary("airye", 1),
+      lambda x, ans: P.add(P.mul(x, P.airye_ai(x)), P.mul(_root_of_positive(x), ans)), spellings=(), domain=(0.5, 3.0))
+unary("airye_bi", _special_nary("airye", 2), lambda x, ans: P.sub(P.airye_bip(x), P.mul(_root_of_positive(x), ans)),
+      spellings=(), domain=(0.5, 3.0))
+unary("airye_bip", _special_nary("airye", 3),
+      lambda x, ans: P.sub(P.mul(x, P.airye_bi(x)), P.mul(_root_of_positive(x), ans)), spellings=(), domain=(0.5, 3.0))
+
+# integrals of Bessel and Struve functions: their integrands (∫₀ˣ J0, ∫₀ˣ Y0, ∫₀ˣ I0, ∫₀ˣ K0, ∫₀ˣ (1 - J0(t))/t,
+# ∫ₓ^∞ Y0(t)/t, ∫₀ˣ (I0(t) - 1)/t, ∫ₓ^∞ K0(t)/t, ∫₀ˣ H0, ∫ₓ^∞ H0(t)/t, ∫₀ˣ L0), the lower limit's with a minus
+unary("itj0y0_j", _special_nary("itj0y0", 0), lambda x, ans: P.j0(x), spellings=(), domain=(-3.0, 3.0))
+unary("itj0y0_y", _special_nary("itj0y0", 1), lambda x, ans: P.y0(x), spellings=(), domain=(0.5, 3.0))
+unary("iti0k0_i", _special_nary("iti0k0", 0), lambda x, ans: P.i0(x), spellings=(), domain=(-3.0, 3.0))
+unary("iti0k0_k", _special_nary("iti0k0", 1), lambda x, ans: P.k0(x), spellings=(), domain=(0.5, 3.0))
+unary("it2j0y0_j", _special_nary("it2j0y0", 0), lambda x, ans: _over_x(x, lambda t: P.sub(1.0, P.j0(t)), 0.0),
+      spellings=(), domain=(-3.0, 3.0))
+unary("it2j0y0_y", _special_nary("it2j0y0", 1), lambda x, ans: P.neg(P.div(P.y0(x), x)), spellings=(),
+      domain=(0.5, 3.0))
+unary("it2i0k0_i", _special_nary("it2i0k0", 0), lambda x, ans: _over_x(x, lambda t: P.sub(P.i0(t), 1.0), 0.0),
+      spellings=(), domain=(-3.0, 3.0))
+unary("it2i0k0_k", _special_nary("it2i0k0", 1), lambda x, ans: P.neg(P.div(P.k0(x), x)), spellings=(),
+      domain=(0.5, 3.0))
+unary("itstruve0", _special_nary("itstruve0"), lambda x, ans: P.struve(0.0, x), spellings=(), domain=(-3.0, 3.0))
+unary("it2struve0", _special_nary("it2struve0"),
+      lambda x, ans: P.neg(_over_x(x, lambda t: P.struve(0.0, t), float(2 / np.pi))), spellings=(), domain=(-3.0, 3.0))
+unary("itmodstruve0", _special_nary("itmodstruve0"), lambda x, ans: P.modstruve(0.0, x), spellings=(),
+      domain=(-3.0, 3.0))
+
+
+# Jacobi's elliptic functions sn, cn, dn and the amplitude φ = am(u|m) (SciPy's ellipj, 0 <= m <= 1): by u
+# sn' = cn dn, cn' = -sn dn, dn' = -m sn cn, φ' = dn; by m through ∂φ/∂m = sn cn / (2(1 - m)) - (E(φ|m) - (1 - m)u)
+# dn / (2m(1 - m)) (its limit -(u - sin u cos u)/4 at m = 0; at m = 1 the quotient is 0/0, NaN): sn_m = cn φ_m,
+# cn_m = -sn φ_m, dn_m = -(sn² + 2m sn cn φ_m) / (2 dn)
+def _am_dm(u, m):
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    sn, cn, dn, ph = (P.ellipj_sn(u, safe), P.ellipj_cn(u, safe), P.ellipj_dn(u, safe), P.ellipj_ph(u, safe))
+    general = P.sub(P.div(P.mul(sn, cn), P.mul(2.0, P.sub(1.0, safe))),
+                    P.div(P.mul(P.sub(P.ellipeinc(ph, safe), P.mul(P.sub(1.0, safe), u)), dn),
+                          P.mul(P.mul(2.0, safe), P.sub(1.0, safe))))
+    return P.where(zero, P.mul(-0.25, P.sub(u, P.mul(P.sin(u), P.cos(u)))), general)
+
+
+def _ellipj_dm(field):
+    def rule(ans, u, m):
+        dph = _am_dm(u, m)
+        if field == "ph":
+            return dph
+        sn, cn = P.ellipj_sn(u, m), P.ellipj_cn(u, m)
+        if field == "sn":
+            return P.mul(cn, dph)
+        if field == "cn":
+            return P.neg(P.mul(sn, dph))
+        return P.neg(P.div(P.add(P.square(sn), P.mul(P.mul(2.0, m), P.mul(P.mul(sn, cn), dph))), P.mul(2.0, ans)))
+    return rule
+
+
+_ELLIPJ_DU = {"sn": lambda u, m: P.mul(P.ellipj_cn(u, m), P.ellipj_dn(u, m)),
+              "cn": lambda u, m: P.neg(P.mul(P.ellipj_sn(u, m), P.ellipj_dn(u, m))),
+              "dn": lambda u, m: P.neg(P.mul(m, P.mul(P.ellipj_sn(u, m), P.ellipj_cn(u, m)))),
+              "ph": lambda u, m: P.ellipj_dn(u, m)}
+for _i, _field in enumerate(("sn", "cn", "dn", "ph")):
+    binary("ellipj_" + _field, _special_nary("ellipj", _i), (lambda f: lambda ans, u, m: _ELLIPJ_DU[f](u, m))(_field),
+           _ellipj_dm(_field), domain=(0.2, 0.8), spellings=())
+
+
+# Wright's generalized Bessel function Φ(a, b; x) = Σ x^k / (k! Γ(ak + b)) (a, b >= 0, x >= 0, SciPy's): ∂x Φ(a, b;
+# x) = Φ(a, a + b; x), and of its log Φ(a, a + b; x) / Φ(a, b; x); by a or b no closed form (refused)
+_WRIGHT_WHY = ("the derivative of scipy.special.{f} by a or b is not supported (a series in Γ(ak + b) with no closed "
+               "form, and SciPy has none): make a and b constants or leave them out of --wrt")
+_nary("wright_bessel", _special_nary("wright_bessel"),
+      (refused(_WRIGHT_WHY.format(f="wright_bessel")), refused(_WRIGHT_WHY.format(f="wright_bessel")),
+       lambda ans, a, b, x: P.wright_bessel(a, P.add(a, b), x)), domain=(0.3, 2.0))
+_nary("log_wright_bessel", _special_nary("log_wright_bessel"),
+      (refused(_WRIGHT_WHY.format(f="log_wright_bessel")), refused(_WRIGHT_WHY.format(f="log_wright_bessel")),
+       lambda ans, a, b, x: P.exp(P.sub(P.log_wright_bessel(a, P.add(a, b), x), ans))), domain=(0.3, 2.0))
+
+
+# the arithmetic-geometric mean of a, b > 0 (SciPy's agm; -agm(-a, -b) of two negatives, NaN of mixed signs):
+# M(a, b) = a f(b/a), f(t) = π / (2K(1 - t²)), f'(t) = π (E - t² K) / (2 (1 - t²) t K²) (K, E at m = 1 - t²; 1/2 at
+# t = 1), so ∂M/∂b = f'(t) and ∂M/∂a = f(t) - t f'(t) (M is homogeneous of degree 1); both even in the signs of a, b
+def _agm_slope(a, b):
+    """f'(b/a) of |a|, |b|; where |a| == |b| (m = 0, the quotient 0/0) its series 1/2 + m/16 + 5m²/128 + 61m³/2048
+    in m, so that its own derivatives there are the series' (NaN where a or b is 0 or of mixed signs)."""
+    t = P.div(P.abs(b), P.abs(a))
+    m = P.sub(1.0, P.square(t))
+    same = P.eq(m, 0.0)
+    ms = P.where(same, 0.5, m)
+    k = P.ellipk(ms)
+    general = P.div(P.mul(float(np.pi), P.sub(P.ellipe(ms), P.mul(P.square(t), k))),
+                    P.mul(P.mul(2.0, ms), P.mul(t, P.square(k))))
+    return P.where(same, _series(P.where(same, m, 0.0), [0.5, 1 / 16, 5 / 128, 61 / 2048]), general)
+
+
+binary("agm", _special_nary("agm"),
+       lambda ans, a, b: P.sub(P.div(ans, a), P.mul(P.div(b, a), _agm_slope(a, b))),
+       lambda ans, a, b: _agm_slope(a, b), domain=(0.5, 3.0), spellings=())
+
+
+# the Faddeeva function w(z) = e^{-z²} erfc(-iz) at z = x + iy, its real and imaginary parts u, v (SciPy's wofz): w' =
+# -2z w + 2i/√π, so by Cauchy-Riemann ∂u/∂x = ∂v/∂y = -2(xu - yv), ∂v/∂x = -∂u/∂y = 2/√π - 2(xv + yu); jac reads it
+# only inside voigt_profile (the Voigt profile, real): V(x; σ, γ) = u(X, Y) / (σ√(2π)), X = x/(σ√2), Y = γ/(σ√2)
+def _faddeeva_impl(part):
+    def impl(x, y):
+        from scipy import special
+
+        x, y = np.asarray(x), np.asarray(y)
+        kind = np.result_type(x, y)
+        with np.errstate(all="ignore"):
+            w = special.wofz(x.astype(np.float64) + 1j * y.astype(np.float64))
+        return np.asarray(w.imag if part else w.real).astype(kind if kind.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+def _faddeeva_du(x, y, u, v):  # (∂u/∂x, ∂u/∂y)
+    return (P.mul(-2.0, P.sub(P.mul(x, u), P.mul(y, v))),
+            P.sub(P.mul(2.0, P.add(P.mul(x, v), P.mul(y, u))), _TWO_OVER_SQRT_PI))
+
+
+binary("faddeeva_re", _faddeeva_impl(0), lambda ans, x, y: _faddeeva_du(x, y, ans, P.faddeeva_im(x, y))[0],
+       lambda ans, x, y: _faddeeva_du(x, y, ans, P.faddeeva_im(x, y))[1], spellings=())
+binary("faddeeva_im", _faddeeva_impl(1),
+       lambda ans, x, y: P.neg(_faddeeva_du(x, y, P.faddeeva_re(x, y), ans)[1]),
+       lambda ans, x, y: _faddeeva_du(x, y, P.faddeeva_re(x, y), ans)[0], spellings=())
+
+
+def _voigt_partials(x, sigma, gamma):
+    """(∂V/∂x, ∂V/∂σ, ∂V/∂γ) for σ != 0 from u's partials; at σ = 0 (the Lorentzian γ / (π(x² + γ²))) the
+    Lorentzian's by x and γ, and NaN by σ: SciPy's V has no two-sided derivative there (its value at σ = -1e-9 is
+    inf; from the right the slope is 0)."""
+    zero = P.eq(sigma, 0.0)
+    s = P.where(zero, 1.0, sigma)
+    scale = P.mul(float(np.sqrt(2.0)), s)
+    big_x, big_y = P.div(x, scale), P.div(gamma, scale)
+    u = P.faddeeva_re(big_x, big_y)
+    ux, uy = _faddeeva_du(big_x, big_y, u, P.faddeeva_im(big_x, big_y))
+    norm = P.div(_INV_SQRT_2PI, s)  # 1 / (σ√(2π))
+    dx = P.div(P.mul(norm, ux), scale)
+    dgamma = P.div(P.mul(norm, uy), scale)
+    dsigma = P.sub(P.neg(P.div(P.mul(norm, u), s)), P.div(P.mul(norm, P.add(P.mul(ux, big_x), P.mul(uy, big_y))), s))
+    r2 = P.add(P.square(x), P.square(gamma))
+    lorentz_dx = P.div(P.mul(-2.0 / np.pi, P.mul(gamma, x)), P.square(r2))
+    lorentz_dgamma = P.div(P.mul(1.0 / np.pi, P.sub(P.square(x), P.square(gamma))), P.square(r2))
+    return (P.where(zero, lorentz_dx, dx), P.where(zero, np.nan, dsigma), P.where(zero, lorentz_dgamma, dgamma))
+
+
+_nary("voigt_profile", _special_nary("voigt_profile"),
+      tuple((lambda i: lambda ans, x, sigma, gamma: _voigt_partials(x, sigma, gamma)[i])(i) for i in range(3)),
+      domain=(0.3, 2.0))
+
+
+# inverses of distribution functions, by the probability (1 / the forward function's partial at the answer) and by
+# the continuous variables: gdtrix(a, b, p) = gammaincinv(b, p) / a, gdtria(p, b, x) = gammaincinv(b, p) / x, fdtri,
+# pdtri (m of pdtr(k, m) = y), bdtri / nbdtri (p of bdtr / nbdtr(k, n, p) = y), nrdtrimn(p, std, x) = x - std z and
+# nrdtrisd(mn, p, x) = (x - mn) / z (z = ndtri(p)), Tukey's lambda cdf tklmbda(x, λ) = F, its quantile Q(F) = (F^λ -
+# (1 - F)^λ) / λ, so F' = 1 / (F^(λ-1) + (1 - F)^(λ-1)), 0 where F is 0 or 1 (outside the support of λ > 0); the
+# shape parameters and integer counts refused (no closed form)
+def _gamma_rate_density(a, b, x):  # ∂gdtr(a, b, x)/∂a = x (ax)^(b-1) e^(-ax) / Γ(b)
+    return P.mul(x, P.exp(P.sub(P.sub(P.xlogy(P.sub(b, 1.0), P.mul(a, x)), P.mul(a, x)), P.lgamma(b))))
+
+
+_nary("gdtrix", _special_nary("gdtrix"), (
+    lambda ans, a, b, p: P.neg(P.div(ans, a)), _dist_why("gdtrix", "the shape b"),
+    lambda ans, a, b, p: P.div(1.0, _gdtr_dx(1.0)(None, a, b, ans))), domain=(0.3, 0.8))
+_nary("gdtria", _special_nary("gdtria"), (
+    lambda ans, p, b, x: P.div(1.0, _gamma_rate_density(ans, b, x)), _dist_why("gdtria", "the shape b"),
+    lambda ans, p, b, x: P.neg(P.div(ans, x))), domain=(0.3, 0.8))
+_nary("fdtri", _special_nary("fdtri"), (_dist_why("fdtri", "the degrees of freedom"),) * 2 + (
+    lambda ans, n, d, p: P.div(1.0, _f_density(n, d, ans)),), domain=(0.3, 0.8))
+binary("pdtri", _special_nary("pdtri"), _dist_why("pdtri", "k (an integer count)"),
+       lambda ans, k, y: P.div(1.0, _pdtr_dm(-1.0)(None, k, ans)), domain=(0.3, 0.8), spellings=())
+_nary("bdtri", _special_nary("bdtri"), (_dist_why("bdtri", "k or n (integer counts)"),) * 2 + (
+    lambda ans, k, n, y: P.div(1.0, _binomial_dp(False)(ans, k, n, ans)),), domain=(0.3, 0.8))
+_nary("nbdtri", _special_nary("nbdtri"), (_dist_why("nbdtri", "k or n (integer counts)"),) * 2 + (
+    lambda ans, k, n, y: P.div(1.0, _negative_binomial_dp(1.0)(ans, k, n, ans)),), domain=(0.3, 0.8))
+
+
+def _inverse_normal_density(p):  # dz/dp = √(2π) e^(z²/2), z = ndtri(p)
+    return P.mul(float(np.sqrt(2 * np.pi)), P.exp(P.mul(0.5, P.square(P.ndtri(p)))))
+
+
+_nary("nrdtrimn", _special_nary("nrdtrimn"), (
+    lambda ans, p, std, x: P.neg(P.mul(std, _inverse_normal_density(p))),
+    lambda ans, p, std, x: P.neg(P.ndtri(p)), lambda ans, p, std, x: P.add(P.mul(0.0, P.isnan(ans)), 1.0)), domain=(0.3, 0.8))
+_nary("nrdtrisd", _special_nary("nrdtrisd"), (
+    lambda ans, mn, p, x: P.neg(P.div(1.0, P.ndtri(p))),
+    lambda ans, mn, p, x: P.neg(P.mul(P.div(ans, P.ndtri(p)), _inverse_normal_density(p))),
+    lambda ans, mn, p, x: P.div(1.0, P.ndtri(p))), domain=(0.6, 0.9))
+
+
+def _tklmbda_dx(ans, x, lmbda):
+    edge = P.add(P.eq(ans, 0.0), P.eq(ans, 1.0))
+    f = P.where(edge, 0.5, ans)
+    power = P.sub(lmbda, 1.0)
+    return P.where(edge, 0.0, P.div(1.0, P.add(P.pow(f, power), P.pow(P.sub(1.0, f), power))))
+
+
+binary("tklmbda", _special_nary("tklmbda"), _tklmbda_dx, _dist_why("tklmbda", "lambda"), domain=(-1.0, 1.0),
+       spellings=())
+
+
+# parabolic cylinder functions (SciPy's pairs: the value and its derivative by x): D_v and V_v solve y'' = (x²/4 - v -
+# 1/2) y, W(a, x) solves y'' = (a - x²/4) y (DLMF 12.2, 12.14); the order refused
+_PB_WHY = ("the derivative of scipy.special.{f} by its order is not supported (no closed form; SciPy has none): make "
+           "it a constant or leave it out of --wrt")
+for _name, _coefficient in (("pbdv", lambda v, x: P.sub(P.mul(0.25, P.square(x)), P.add(v, 0.5))),
+                            ("pbvv", lambda v, x: P.sub(P.mul(0.25, P.square(x)), P.add(v, 0.5))),
+                            ("pbwa", lambda v, x: P.sub(v, P.mul(0.25, P.square(x))))):
+    binary(_name + "_value", _special_nary(_name, 0), refused(_PB_WHY.format(f=_name)),
+           (lambda name: lambda ans, v, x: getattr(P, name + "_slope")(v, x))(_name), domain=(0.3, 2.0), spellings=())
+    binary(_name + "_slope", _special_nary(_name, 1), refused(_PB_WHY.format(f=_name)),
+           (lambda name, c: lambda ans, v, x: P.mul(c(v, x), getattr(P, name + "_value")(v, x)))(_name, _coefficient),
+           domain=(0.3, 2.0), spellings=())
+
+
+# the associated Legendre function P_v^m(x) (SciPy's lpmv, |x| <= 1): (x² - 1) P' = v x P - (v + m) P_{v-1}^m
+# (DLMF 14.10.5); at x = ±1 the quotient is 0/0 or infinite: NaN there, not a value; by m and v refused
+_LPMV_WHY = ("the derivative of scipy.special.lpmv by the order m or the degree v is not supported (no closed form; "
+             "SciPy has none): make them constants or leave them out of --wrt")
+
+
+def _lpmv_dx(ans, m, v, x):
+    end = P.eq(P.abs(x), 1.0)
+    xs = P.where(end, 0.5, x)
+    general = P.div(P.sub(P.mul(P.mul(v, xs), ans), P.mul(P.add(v, m), P.lpmv(m, P.sub(v, 1.0), xs))),
+                    P.sub(P.square(xs), 1.0))
+    return P.where(end, np.nan, general)
+
+
+_nary("lpmv", _special_nary("lpmv"), (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), domain=(-0.8, 0.8))
+
+
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
 # float32 cannot hold, NaN or a value out of range, the checks of ir/refusals.py) or LAPACK's (a singular or NaN
 # matrix, repeated eigenvalues). The interpreter evaluates every node before it differentiates, so it refuses

@@ -27,6 +27,7 @@ from . import gathers  # noqa: E402,F401  (registers jax.lax.gather and the scat
 from . import names29  # noqa: E402,F401  (registers the last pasted names, session 29: lax.cummax, np.require)
 from . import names30  # noqa: E402,F401  (registers JAX's set functions with size=, session 30)
 from . import specials30  # noqa: E402,F401  (registers scipy.special's Gauss quadrature rules, session 30)
+from . import specials36  # noqa: E402,F401  (registers the rest of scipy.special, session 36: kelvin, airy, ellipj)
 from . import distributions  # noqa: E402,F401  (registers torch.distributions and jax.scipy / scipy.stats, session 33)
 from . import names34  # noqa: E402,F401  (registers scipy.spatial.distance, sliding_window_view, np.polynomial's Gauss rules)
 from . import names35  # noqa: E402,F401  (registers session 35's names: torch.as_strided, x.compress, refusals saying why)
