@@ -4065,8 +4065,10 @@ def _wishart(b, args, kwargs, position):
         tril = _fn(b, "cholesky", m, position=position, library="torch.linalg")
     else:
         tril = _precision_tril(b, m, position)
-    return Distribution("Wishart", {"df": df, "scale_tril": tril}, batch, (p, p), _both(b, checks, position),
-                        validate)
+    params = {"df": df, "scale_tril": tril}
+    if kind != "scale_tril":  # PyTorch keeps the matrix given as that property (its entries, not L Lᵀ's)
+        params[kind] = m
+    return Distribution("Wishart", params, batch, (p, p), _both(b, checks, position), validate)
 
 
 def _lower_cholesky_check(b, m, message: str, position):
@@ -4095,10 +4097,13 @@ def _wishart_parts(b, d: Distribution, position):
 
 
 def _wishart_matrix(b, d: Distribution, name: str, position):
-    """scale_tril, covariance_matrix (L Lᵀ), precision_matrix (cholesky_solve(I, L)), expanded to batch + event."""
+    """scale_tril, covariance_matrix (L Lᵀ), precision_matrix (cholesky_solve(I, L)), expanded to batch + event; the
+    matrix given to the constructor as itself, as PyTorch."""
     op, fn = _ops(b, position)
     tril = d.scale_tril
-    if name == "covariance_matrix":
+    if name in d.params:
+        out = d.params[name]
+    elif name == "covariance_matrix":
         out = op("matmul", tril, matrix_transpose(b, tril, position, "transpose"))
     elif name == "precision_matrix":
         out = fn("cholesky_solve", b.const(np.eye(d.event[-1], dtype=b.dtype), position), tril)
