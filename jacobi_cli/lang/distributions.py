@@ -712,8 +712,8 @@ def mode(b, d: Distribution, position):
     if cls in MODE_36:
         return mode36(b, d, position)
     if cls not in MODE_READ:
-        raise JacValueError(f"torch.distributions.{cls}.mode is not read by jac (jac reads the mode of "
-                            f"{', '.join(MODE_READ)})", position)
+        raise JacValueError(f"torch.distributions.{cls}.mode: PyTorch raises NotImplementedError ({cls} does not "
+                            f"implement mode; jac reads the mode of {', '.join(MODE_READ)})", position)
     if cls in _MODE_LOC:
         out = d.loc
     elif cls in _MODE_ZERO:
