@@ -241,3 +241,25 @@ def test_generalized_pareto_at_zero_keeps_pytorchs_infinities_and_refuses_beyond
 def test_the_refusal_of_an_unread_class_counts_classes_and_functions():
     with pytest.raises(JacError, match=r"jac reads \d+ classes and functions"):
         api.evaluate("import torch\ntorch.distributions.LKJCorr(2, 1.0).mean", {})
+
+
+def test_the_submodule_spellings_are_pytorchs_own_and_read_as_the_package_names():
+    """from torch.distributions.multivariate_normal import MultivariateNormal (and torch.distributions.normal.Normal)
+    read as torch.distributions.MultivariateNormal; each submodule has only its own names."""
+    import importlib
+
+    pytest.importorskip("torch")
+    from jacobi_cli.lang.distributions import SUBMODULES
+    for name, sub in SUBMODULES.items():
+        module = importlib.import_module(f"torch.distributions.{sub}")
+        assert getattr(module, name) is getattr(importlib.import_module("torch.distributions"), name), name
+    values = {"x": np.array([0.3, -0.2]), "m": np.array(0.5)}
+    plain = api.evaluate("import torch\ntorch.distributions.MultivariateNormal(m * torch.ones(2), torch.eye(2))"
+                         ".log_prob(x)", values)
+    for text in ("from torch.distributions.multivariate_normal import MultivariateNormal\nMultivariateNormal(m * "
+                 "torch.ones(2), torch.eye(2)).log_prob(x)",
+                 "torch.distributions.multivariate_normal.MultivariateNormal(m * torch.ones(2), torch.eye(2))"
+                 ".log_prob(x)"):
+        assert api.evaluate("import torch\n" + text, values) == plain
+    with pytest.raises(JacError, match="of torch.distributions.normal, jac reads Normal"):
+        api.evaluate("import torch\ntorch.distributions.normal.Gamma(m, 1.0).mean", values)

@@ -4051,6 +4051,8 @@ def _wishart(b, args, kwargs, position):
     except Exception:  # noqa: BLE001 - the shapes' own error, said as PyTorch's
         raise JacValueError(f"{_WISHART}: PyTorch raises: df of shape {fmt(df.shape)} and {kind} of shape "
                             f"{fmt(m.shape)} have batch shapes that do not broadcast", position) from None
+    node = b.nodes[df.id]
+    number = node.op == "const" and not isinstance(node.value, np.ndarray)  # Wishart(3.5, ...): a Python number
     df = _expanded_to(b, df, batch, position)
     op, fn = _ops(b, position)
     checks = [_check(b, _not(b, op("gt", df, float(p - 1)), position), _df_message(df, p), position)]
@@ -4068,7 +4070,9 @@ def _wishart(b, args, kwargs, position):
     params = {"df": df, "scale_tril": tril}
     if kind != "scale_tril":  # PyTorch keeps the matrix given as that property (its entries, not L Lᵀ's)
         params[kind] = m
-    return Distribution("Wishart", params, batch, (p, p), _both(b, checks, position), validate)
+    d = Distribution("Wishart", params, batch, (p, p), _both(b, checks, position), validate)
+    d.number_df = number and bool(batch)
+    return d
 
 
 def _lower_cholesky_check(b, m, message: str, position):
@@ -4155,6 +4159,10 @@ def _wishart_entropy(b, d: Distribution, position):
 def _wishart_moment(b, d: Distribution, name: str, position):
     """mean ν Σ; variance ν (Σ² + diag(Σ) diag(Σ)ᵀ); stddev its root; mode (ν - p - 1) Σ, NaN where ν ≤ p + 1."""
     op, fn = _ops(b, position)
+    if d.number_df:
+        raise JacValueError(f"torch.distributions.Wishart.{name}: PyTorch raises RuntimeError: df given as a number "
+                            f"stays 0-d beside a batch {fmt(d.batch)} of matrices, and its df.view(batch_shape + (1, "
+                            f"1)) fails; give df as a tensor (torch.full({d.batch}, df)), as PyTorch needs", position)
     cov = _wishart_matrix(b, d, "covariance_matrix", position)
     nu = _batch_matrix(b, d.df, d, position)
     if name == "mean":
@@ -4276,8 +4284,31 @@ def mode36(b, d: Distribution, position):
     return _checked(b, d, out, position)
 
 
+# the submodule of torch.distributions that defines each name jac reads, as code imports it (from
+# torch.distributions.multivariate_normal import MultivariateNormal; torch.distributions.normal.Normal(...)): each
+# submodule a library of its own names only (tests/test_dists36.py checks each against PyTorch's modules)
+SUBMODULES = {"Bernoulli": "bernoulli", "Beta": "beta", "Binomial": "binomial", "Categorical": "categorical",
+              "Cauchy": "cauchy", "Chi2": "chi2", "ContinuousBernoulli": "continuous_bernoulli", "Dirichlet": "dirichlet",
+              "Exponential": "exponential", "FisherSnedecor": "fishersnedecor", "Gamma": "gamma",
+              "GeneralizedPareto": "generalized_pareto", "Geometric": "geometric", "Gumbel": "gumbel",
+              "HalfCauchy": "half_cauchy", "HalfNormal": "half_normal", "Independent": "independent",
+              "InverseGamma": "inverse_gamma", "Kumaraswamy": "kumaraswamy", "LKJCholesky": "lkj_cholesky",
+              "Laplace": "laplace", "LogNormal": "log_normal", "LogisticNormal": "logistic_normal",
+              "LowRankMultivariateNormal": "lowrank_multivariate_normal", "MixtureSameFamily": "mixture_same_family",
+              "Multinomial": "multinomial", "MultivariateNormal": "multivariate_normal",
+              "NegativeBinomial": "negative_binomial", "Normal": "normal", "OneHotCategorical": "one_hot_categorical",
+              "OneHotCategoricalStraightThrough": "one_hot_categorical", "Pareto": "pareto", "Poisson": "poisson",
+              "RelaxedBernoulli": "relaxed_bernoulli", "RelaxedOneHotCategorical": "relaxed_categorical",
+              "StudentT": "studentT", "TransformedDistribution": "transformed_distribution", "Uniform": "uniform",
+              "VonMises": "von_mises", "Weibull": "weibull", "Wishart": "wishart", "kl_divergence": "kl"}
+for _name, _sub in SUBMODULES.items():
+    _path = f"{TORCH}.{_sub}"
+    MODULES.add(_path)
+    LIBRARIES[_path] = _path
+    variant(_path, _name)(LIBRARY_FUNCTIONS[(TORCH, _name)])
+
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
-TITLES = {TORCH: TORCH, TRANSFORMS: TRANSFORMS,
+TITLES = {TORCH: TORCH, TRANSFORMS: TRANSFORMS, **{f"{TORCH}.{sub}": f"{TORCH}.{sub}" for sub in SUBMODULES.values()},
           **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats") for dist in STATS}}
 for _library in TITLES:
     LIBRARY_NAMES[_library] = frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == _library)
