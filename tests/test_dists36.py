@@ -263,3 +263,14 @@ def test_the_submodule_spellings_are_pytorchs_own_and_read_as_the_package_names(
         assert api.evaluate("import torch\n" + text, values) == plain
     with pytest.raises(JacError, match="of torch.distributions.normal, jac reads Normal"):
         api.evaluate("import torch\ntorch.distributions.normal.Gamma(m, 1.0).mean", values)
+
+
+def test_weibull_mode_is_nan_where_the_concentration_is_below_1_not_pytorchs_wrong_numbers():
+    """PyTorch 2.13: scale ((k - 1) / k) ** (1 / k) for every k: NaN below 1 but where 1 / k is an integer, 2.0 at
+    k = 0.5, 162 at 0.25, -2048 (outside the support) at 0.2 (pytorch/pytorch#198186). jac: NaN below 1."""
+    values = {"s": np.array([2.0, 2.0, 2.0, 2.0, 2.0]), "k": np.array([0.7, 0.5, 0.25, 0.2, 1.5])}
+    ours = api.evaluate("import torch\ntorch.distributions.Weibull(s, k).mode", values)
+    assert np.isnan(ours[:4]).all()
+    np.testing.assert_allclose(ours[4], 2.0 * (1 / 3) ** (1 / 1.5), rtol=1e-15)
+    theirs = _torch_eval("Weibull(s, k).mode", values).numpy()
+    np.testing.assert_allclose(theirs[1:4], [2.0, 162.0, -2048.0])  # drop the pin once PyTorch's is fixed

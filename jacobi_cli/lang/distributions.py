@@ -722,9 +722,10 @@ def mode(b, d: Distribution, position):
         out = op("exp", op("sub", d.loc, op("pow", d.scale, 2.0)))
     elif cls in ("Gamma", "Chi2"):
         out = fn("clamp", op("div", op("sub", d.concentration, 1.0), d.rate), 0.0)
-    elif cls == "Weibull":
-        k = d.concentration
+    elif cls == "Weibull":  # NaN where k < 1 (PyTorch's pow of a negative base: NaN, or where 1 / k is an integer
+        k = d.concentration  # a finite wrong number, 2.0 at k = 0.5, -2048 at 0.2: pytorch/pytorch#198186)
         out = op("mul", d.scale, op("pow", op("div", op("sub", k, 1.0), k), op("reciprocal", k)))
+        out = op("where", op("lt", k, 1.0), math.nan, out)
     elif cls == "Pareto":
         out = d.scale
     elif cls == "Poisson":
