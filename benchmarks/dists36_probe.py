@@ -17,6 +17,7 @@ G. GeneralizedPareto where |concentration| <= 1e-8: the K-th derivative by the c
 N. The names: dir(torch.distributions), torch.distributions.transforms' and constraints' public names, each read or
    refused by jac.
 """
+import inspect
 import math
 import sys
 import warnings
@@ -189,6 +190,16 @@ def section_g():
     print("G:", counts)
 
 
+def _reads(spelling: str) -> bool:
+    """A call: a name jac reads fails on its arguments (or answers), one it does not is refused by name."""
+    try:
+        api.evaluate(f"import torch\n{spelling}(x)", {"x": 1.0})
+        return True
+    except Exception as err:  # noqa: BLE001
+        return not any(w in str(err) for w in ("is not supported by jac", "unknown function", "no such name",
+                                               "not a known constant", "has no module"))
+
+
 def section_n():
     import torch.distributions as dists
     import torch.distributions.constraints as constraints
@@ -198,14 +209,12 @@ def section_n():
                           ("torch.distributions.constraints", constraints.__all__)):
         read, refused = [], []
         for name in sorted(n for n in names if not n.startswith("_")):
-            try:  # a call: a name jac reads fails on its arguments, one it does not is refused by name
-                api.evaluate(f"import torch\n{module}.{name}(x)", {"x": 1.0})
-                read.append(name)
-            except Exception as err:  # noqa: BLE001
-                text = str(err)
-                unread = any(w in text for w in ("is not supported by jac", "unknown function", "no such name",
-                                                 "not a known constant"))
-                (refused if unread else read).append(name)
+            inner = getattr(dists, name, None) if module == "torch.distributions" else None
+            if inspect.ismodule(inner) and name not in ("transforms", "constraints"):  # a submodule: its classes
+                spelled = [f"{module}.{name}.{n}" for n in getattr(inner, "__all__", ())]
+                (read if spelled and all(_reads(s) for s in spelled) else refused).append(name)
+            else:
+                (read if _reads(f"{module}.{name}") else refused).append(name)
         counts[module] = (len(read), len(refused))
         print(f"  {module}: read {len(read)}, refused {len(refused)}: {', '.join(refused)}")
     print("N:", counts)
