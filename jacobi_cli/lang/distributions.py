@@ -543,6 +543,8 @@ def _log_prob(b, d: Distribution, x, position):
         return relaxed_or_cb(b, d, "log_prob", x, position)
     elif d.cls in MORE_D:
         return log_prob35b(b, d, x, position)
+    elif d.cls in MORE_E:
+        return log_prob36(b, d, x, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.log_prob is not read by jac", position)
     out = out if zero is None else b.apply("sub", out, zero, position=position)
@@ -614,6 +616,8 @@ def _entropy(b, d: Distribution, position):
         return relaxed_or_cb(b, d, "entropy", None, position)
     elif d.cls in MORE_D:
         return entropy35b(b, d, position)
+    elif d.cls in MORE_E:
+        return entropy36(b, d, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.entropy is not read by jac", position)
     return _checked(b, d, out, position)
@@ -689,7 +693,9 @@ _MODE_LOC = ("Normal", "Laplace", "Cauchy", "StudentT", "Gumbel", "VonMises", "M
              "LowRankMultivariateNormal")
 _MODE_ZERO = {"HalfNormal": "scale", "Exponential": "rate", "Geometric": "probs"}
 MODE_READ = _MODE_LOC + tuple(_MODE_ZERO) + ("LogNormal", "Gamma", "Chi2", "Weibull", "Pareto", "Poisson", "Binomial",
-                                             "Bernoulli", "Uniform", "Categorical", "OneHotCategorical", "Independent")
+                                             "Bernoulli", "Uniform", "Categorical", "OneHotCategorical", "Independent",
+                                             "Beta", "Dirichlet", "Wishart")
+MODE_36 = ("Beta", "Dirichlet", "Wishart", "Kumaraswamy", "LKJCholesky")
 
 
 def mode(b, d: Distribution, position):
@@ -703,9 +709,11 @@ def mode(b, d: Distribution, position):
         return mode(b, d.base[0], position)
     if cls in MORE_D:
         return mode35b(b, d, position)
+    if cls in MODE_36:
+        return mode36(b, d, position)
     if cls not in MODE_READ:
-        raise JacValueError(f"torch.distributions.{cls}.mode is not read by jac (jac reads the mode of "
-                            f"{', '.join(MODE_READ)})", position)
+        raise JacValueError(f"torch.distributions.{cls}.mode: PyTorch raises NotImplementedError ({cls} does not "
+                            f"implement mode; jac reads the mode of {', '.join(MODE_READ)})", position)
     if cls in _MODE_LOC:
         out = d.loc
     elif cls in _MODE_ZERO:
@@ -714,9 +722,10 @@ def mode(b, d: Distribution, position):
         out = op("exp", op("sub", d.loc, op("pow", d.scale, 2.0)))
     elif cls in ("Gamma", "Chi2"):
         out = fn("clamp", op("div", op("sub", d.concentration, 1.0), d.rate), 0.0)
-    elif cls == "Weibull":
-        k = d.concentration
+    elif cls == "Weibull":  # NaN where k < 1 (PyTorch's pow of a negative base: NaN, or where 1 / k is an integer
+        k = d.concentration  # a finite wrong number, 2.0 at k = 0.5, -2048 at 0.2: pytorch/pytorch#198186)
         out = op("mul", d.scale, op("pow", op("div", op("sub", k, 1.0), k), op("reciprocal", k)))
+        out = op("where", op("lt", k, 1.0), math.nan, out)
     elif cls == "Pareto":
         out = d.scale
     elif cls == "Poisson":
@@ -766,6 +775,8 @@ def _moment(b, d: Distribution, name: str, position):
         return relaxed_or_cb(b, d, name, None, position)
     elif d.cls in MORE_D:
         return moment35b(b, d, name, position)
+    elif d.cls in MORE_E:
+        return moment36(b, d, name, position)
     elif d.cls == "Categorical":  # PyTorch: nan-filled of the batch shape
         out = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
     else:
@@ -805,13 +816,15 @@ def attribute(b, d: Distribution, name: str, position):
         return mode(b, d, position)
     if d.cls == "LowRankMultivariateNormal" and name in LOWRANK_MATRICES:
         return _checked(b, d, _lowrank_matrix(b, d, name, position), position)
+    if d.cls == "Wishart" and name in LOWRANK_MATRICES:
+        return _checked(b, d, _wishart_matrix(b, d, name, position), position)
     if name in d.params:
         return _checked(b, d, d.params[name], position)
     if name in ("batch_shape", "event_shape"):
         return b.const(np.asarray(d.batch if name == "batch_shape" else d.event, dtype=b.dtype), position)
-    extra = LOWRANK_MATRICES if d.cls == "LowRankMultivariateNormal" else ()
+    extra = LOWRANK_MATRICES if d.cls in ("LowRankMultivariateNormal", "Wishart") else ()
     raise JacValueError(f"torch.distributions.{d.cls} has no attribute '{name}' jac reads (jac reads "
-                        f"{', '.join(PROPERTIES + ('mode',) + extra + tuple(d.params))})", position)
+                        f"{', '.join(dict.fromkeys(PROPERTIES + ('mode',) + extra + tuple(d.params)))})", position)
 
 
 # --- kl_divergence ------------------------------------------------------------------------------------------------
@@ -2439,7 +2452,7 @@ def kl34b(b, p: Distribution, q: Distribution, position):
     if (pc, qc) == ("LowRankMultivariateNormal", "MultivariateNormal"):
         return _kl_lowrank_mvn(b, p, q, position)
     why = "PyTorch registers it, jac does not read it" if (pc, qc) in _KL_PAIRS_ELSEWHERE else \
-        "PyTorch raises NotImplementedError"
+        _KL_WISHART if (pc, qc) == ("Wishart", "Wishart") else "PyTorch raises NotImplementedError"
     raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac ({why}); jac reads "
                         f"{KL_READ}", position)
 
@@ -2447,6 +2460,12 @@ def kl34b(b, p: Distribution, q: Distribution, position):
 # pairs PyTorch registers that jac does not read (the transformed ones whose transforms must be equal: Weibull,
 # Kumaraswamy)
 _KL_PAIRS_ELSEWHERE = (("Weibull", "Weibull"), ("Kumaraswamy", "Kumaraswamy"))
+# PyTorch's Wishart–Wishart is its exponential-family Bregman divergence (_kl_expfamily_expfamily): computed by
+# autograd of p's natural parameters detached, so its derivative by p's parameters is none, and with a batch it sums
+# the df term's product over the batch axes (a batch of two gives values that are neither pair's, one negative)
+_KL_WISHART = ("PyTorch computes it as an exponential family's Bregman divergence, by autograd of p's natural "
+               "parameters detached: it has no derivative by p's parameters, and with a batch it sums the df term over "
+               "the batch axes, giving values that are neither pair's; jac reads neither")
 
 
 def _x_log_x(b, t, position):
@@ -3679,9 +3698,9 @@ def log_prob35b(b, d: Distribution, x, position):
         y = op("add", op("div", 1.0, safe), 1.0)  # 1 / safe + ones_like(z)
         y = _expanded_to(b, y, broadcast(y.shape, z.shape), position)
         nonzero = op("where", op("eq", y, 0.0), y, op("mul", y, op("log1p", op("mul", safe, z))))
-        z2 = op("pow", z, 2.0)  # (1 / c + 1) log1p(c z) = z + c (z - z²/2) + c² (z³/3 - z²/2) + O(c³)
-        at_zero = _slope_only(b, op("add", z, 0.0), d.concentration, [op("sub", z, op("mul", 0.5, z2)), op(
-            "sub", op("div", op("mul", z2, z), 3.0), op("mul", 0.5, z2))], position)
+        # (1 / c + 1) log1p(c z) = (z - w) S(w), w = -c z, S(w) = -log1p(-w) / w = Σ w^(k-1) / k
+        zs, w, series = _gpd_series(b, d, z, eq_zero, "log_prob", position)
+        at_zero = _slope_of(b, op("add", z, 0.0), op("sub", op("mul", op("sub", zs, w), series), zs), position)
         out = op("sub", op("neg", op("log", d.scale)), op("where", eq_zero, at_zero, nonzero))
     out = out if zero is None else op("sub", out, zero)
     return _checked(b, d, out, position)
@@ -3696,17 +3715,53 @@ def _gpd_parts(b, d: Distribution, x, position):
     return z, eq_zero, op("where", eq_zero, 1.0, d.concentration)
 
 
-def _slope_only(b, value, c, coefficients, position):
-    """``value`` (PyTorch's branch at concentration c ≈ 0, which drops c) plus the series Σ coefficients[k] c^(k+1)
-    minus itself detached: the same value, bit for bit, and the derivatives of the function (to the second order in
-    c) where PyTorch's autograd gives 0 by the concentration, a "no dependence" the function does not have."""
+# PyTorch's GeneralizedPareto drops the concentration c where |c| <= 1e-8 (its limit c = 0): jac keeps that value and
+# gives the function's derivatives by c there, from power series in w = -c z (z = (value - loc) / scale) or v = -c L
+# (L = log1p(-p)) whose derivatives are the function's to every order jac computes (engine.higher.MAX_ORDER, 32;
+# tests/test_dists36.py holds the two together): S(w) = -log1p(-w) / w to w^47, accurate for the 32nd derivative
+# where |w| <= 1e-2 (refused beyond: the value is then over 1e6 scales from loc), E(v) = expm1(v) / v to v^39
+# (|v| < 1e-5 wherever L is finite).
+_GPD_TERMS = {"log": 48, "exp": 40}
+GPD_ORDERS = 32  # the order of derivative by the concentration the series above are exact to
+_GPD_REACH = 1e-2
+
+
+def _power_series(b, t, coefficients, position):
+    """Σ coefficients[k] t^k as one power of t by the exponents 0..n-1 and one weighted sum: its derivatives of every
+    order are again one power and one sum (a Horner chain's would grow with the terms), and the power's rule holds
+    at t = 0 (0^0 = 1, exponent 0's derivative 0)."""
     op, fn = _ops(b, position)
-    series, power = None, c
-    for k, coefficient in enumerate(coefficients):
-        term = op("mul", coefficient, power)
-        series = term if series is None else op("add", series, term)
-        power = op("mul", power, c)
-    return op("add", value, op("sub", series, fn("detach", series)))
+    n = len(coefficients)
+    powers = op("pow", _unsqueezed(b, t, -1, position), b.const(np.arange(n, dtype=b.dtype), position))
+    return fn("sum", op("mul", powers, b.const(np.asarray(coefficients, dtype=b.dtype), position)), -1)
+
+
+def _gpd_series(b, d: Distribution, z, eq_zero, method: str, position):
+    """(z held finite, w, S(w)): the concentration enters only where |c| <= 1e-8 (0 elsewhere: no large w whose
+    derivative could meet a 0 cotangent as NaN), z only where finite (PyTorch's value there is ±inf, kept); refused
+    where |w| passes the series' reach."""
+    op, fn = _ops(b, position)
+    c = op("where", eq_zero, d.concentration, 0.0)
+    zs = op("where", op("eq", fn("abs", z), math.inf), 0.0, z)
+    w = op("neg", op("mul", c, zs))
+    far = op("gt", fn("abs", w), _GPD_REACH)
+    zero = _check(b, far, f"torch.distributions.GeneralizedPareto.{method}: where |concentration| <= 1e-8 PyTorch "
+                          f"takes the limit concentration = 0, and jac gives the function's derivatives by the "
+                          f"concentration from its series in concentration * (value - loc) / scale, exact to the "
+                          f"{GPD_ORDERS}nd order where that is at most {_GPD_REACH} in size; here it is larger (|value - "
+                          f"loc| > {_GPD_REACH} * scale / |concentration|, over {_GPD_REACH / 1e-8:.0e} scales): jac "
+                          f"refuses rather than give derivatives the series does not hold", position)
+    k = np.arange(1, _GPD_TERMS["log"] + 1, dtype=np.float64)
+    series = op("sub", _power_series(b, w, [float(v) for v in 1.0 / k], position), zero)
+    return zs, w, series
+
+
+def _slope_of(b, value, part, position):
+    """``value`` (PyTorch's branch at c ≈ 0, which drops c) plus ``part`` minus itself detached: the same value, bit
+    for bit, and the derivatives of ``value + part`` (the function's, where ``part`` is its series beyond the value)
+    where PyTorch's autograd gives 0 by the concentration, a "no dependence" the function does not have."""
+    op, fn = _ops(b, position)
+    return op("add", value, op("sub", part, fn("detach", part)))
 
 
 def _gpd_inside(b, d: Distribution, x, position):
@@ -3834,15 +3889,18 @@ def cdf35b(b, d: Distribution, x, position, inverse: bool):
             logu = op("log1p", op("neg", x))
             nonzero = op("add", d.loc, op("mul", op("div", d.scale, safe), op("expm1", op("mul", op("neg", safe),
                                                                                            logu))))
-            l2 = op("pow", logu, 2.0)  # expm1(-c L) / c = -L + c L²/2 - c² L³/6 + O(c³)
-            at_zero = _slope_only(b, op("sub", d.loc, op("mul", d.scale, logu)), d.concentration, [
-                op("mul", d.scale, op("mul", 0.5, l2)), op("mul", d.scale, op("div", op("mul", l2, logu), -6.0))],
-                position)
+            # expm1(-c L) / c = -L E(v), v = -c L, E(v) = expm1(v) / v = Σ v^(k-1) / k!
+            c = op("where", eq_zero, d.concentration, 0.0)
+            ls = op("where", op("eq", fn("abs", logu), math.inf), 0.0, logu)
+            k = np.arange(1, _GPD_TERMS["exp"] + 1)
+            series = _power_series(b, op("neg", op("mul", c, ls)), [1.0 / math.factorial(int(j)) for j in k],
+                                   position)
+            part = op("mul", op("mul", d.scale, op("neg", ls)), op("sub", series, 1.0))
+            at_zero = _slope_of(b, op("sub", d.loc, op("mul", d.scale, logu)), part, position)
             return _checked(b, d, op("where", eq_zero, at_zero, nonzero), position)
         z = op("div", op("sub", x, d.loc), d.scale)
-        z2 = op("pow", z, 2.0)  # -log1p(c z) / c = -z + c z²/2 - c² z³/3 + O(c³)
-        at_zero = _slope_only(b, op("neg", z), d.concentration, [op("mul", 0.5, z2), op("div", op("mul", z2, z), -3.0)],
-                              position)
+        zs, _, series = _gpd_series(b, d, z, eq_zero, "cdf", position)  # -log1p(c z) / c = -z S(w)
+        at_zero = _slope_of(b, op("neg", z), op("mul", op("neg", zs), op("sub", series, 1.0)), position)
         logsf = op("where", eq_zero, at_zero, op("div", op("neg", op("log1p", op("mul", safe, z))), safe))
         out = op("exp", op("log1p", op("neg", op("exp", logsf))))
         if d.validate:
@@ -3944,8 +4002,314 @@ def binomial_entropy(b, d: Distribution, position):
     return op("neg", fn("sum", op("mul", op("exp", lp), lp), 0))
 
 
+
+# --- session 36: Wishart, LKJCholesky, and the modes of Beta, Dirichlet, Kumaraswamy -----------------------------
+# Wishart(df, covariance_matrix= | precision_matrix= | scale_tril=): its factor as MultivariateNormal's (cholesky of
+# the covariance, PyTorch's _precision_to_scale_tril of the precision), df > p - 1 checked whatever validate_args
+# says (PyTorch's constructor raises ValueError there), the matrix's constraint and the value's PositiveDefinite()
+# under validate_args; log_prob, entropy, mean, variance, stddev, mode as wishart.py writes them. LKJCholesky(dim,
+# concentration): log_prob only (PyTorch's other methods raise NotImplementedError); the Beta it makes checks the
+# concentration > 0 with Dirichlet's words whatever validate_args says.
+
+MORE_E = ("Wishart", "LKJCholesky")
+IMPLICIT.update({
+    "Wishart": "scale_tril @ A @ A.mT @ scale_tril.mT with A lower triangular (Bartlett): the square roots of "
+               "Chi2(df - i) draws on its diagonal, standard normal draws below it, df a constant",
+})
+_PD = "PositiveDefinite()"
+_WISHART = "torch.distributions.Wishart"
+
+
+def _df_message(df, p: int) -> str:
+    return (f"{_WISHART}: PyTorch raises ValueError (whatever validate_args says): Value of df expected to be "
+            f"greater than ndim - 1 = {p - 1}.")
+
+
+@variant(TORCH, "Wishart")
+def _wishart(b, args, kwargs, position):
+    """torch.distributions.Wishart(df, covariance_matrix= | precision_matrix= | scale_tril=): p × p matrices, df >
+    p - 1 (checked whatever validate_args says, as PyTorch's constructor); log_prob, entropy, mean, variance, mode
+    as PyTorch writes them."""
+    a = arguments("Wishart", args, kwargs, {"df": REQUIRED, "covariance_matrix": None, "precision_matrix": None,
+                                            "scale_tril": None, "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    given = [k for k in ("covariance_matrix", "precision_matrix", "scale_tril") if a[k] is not None]
+    if len(given) != 1:
+        raise JacValueError(f"{_WISHART}: PyTorch raises: Exactly one of covariance_matrix or precision_matrix or "
+                            "scale_tril may be specified.", position)
+    kind = given[0]
+    m = _given(b, a[kind], "Wishart", position)
+    if m.ndim < 2:
+        raise JacValueError(f"{_WISHART}: PyTorch raises ValueError: scale_tril must be at least two-dimensional, "
+                            f"with optional leading batch dimensions (got {kind} of shape {fmt(m.shape)})", position)
+    p = m.shape[-1]
+    if m.shape[-2] != p:
+        raise JacValueError(f"{_WISHART}: {kind} of shape {fmt(m.shape)} is not square: PyTorch raises (its "
+                            f"constraint, or its cholesky, fails)", position)
+    df = _given(b, a["df"], "Wishart", position)
+    try:
+        batch = broadcast(m.shape[:-2], df.shape)
+    except Exception:  # noqa: BLE001 - the shapes' own error, said as PyTorch's
+        raise JacValueError(f"{_WISHART}: PyTorch raises: df of shape {fmt(df.shape)} and {kind} of shape "
+                            f"{fmt(m.shape)} have batch shapes that do not broadcast", position) from None
+    node = b.nodes[df.id]
+    number = node.op == "const" and not isinstance(node.value, np.ndarray)  # Wishart(3.5, ...): a Python number
+    df = _expanded_to(b, df, batch, position)
+    op, fn = _ops(b, position)
+    checks = [_check(b, _not(b, op("gt", df, float(p - 1)), position), _df_message(df, p), position)]
+    if validate:
+        if kind == "scale_tril":
+            checks.append(_lower_cholesky_check(b, m, _param_message("Wishart", kind, "LowerCholesky()"), position))
+        else:
+            checks.append(_positive_definite(b, m, _param_message("Wishart", kind, _PD), position))
+    if kind == "scale_tril":
+        tril = m
+    elif kind == "covariance_matrix":
+        tril = _fn(b, "cholesky", m, position=position, library="torch.linalg")
+    else:
+        tril = _precision_tril(b, m, position)
+    params = {"df": df, "scale_tril": tril}
+    if kind != "scale_tril":  # PyTorch keeps the matrix given as that property (its entries, not L Lᵀ's)
+        params[kind] = m
+    d = Distribution("Wishart", params, batch, (p, p), _both(b, checks, position), validate)
+    d.number_df = number and bool(batch)
+    return d
+
+
+def _lower_cholesky_check(b, m, message: str, position):
+    """PyTorch's LowerCholesky(): lower triangular with a positive diagonal, per matrix."""
+    op, fn = _ops(b, position)
+    upper = op("ne", op("sub", m, fn("tril", m)), 0.0)
+    diag = fn("diagonal", m, dim1=-2, dim2=-1)
+    bad = op("add", fn("sum", upper), fn("sum", _not(b, op("gt", diag, 0.0), position)))
+    return _check(b, op("gt", bad, 0.0), message, position)
+
+
+def _precision_tril(b, m, position):
+    """PyTorch's _precision_to_scale_tril: the flipped cholesky of the flipped precision, inverted by a solve."""
+    flipped = _fn(b, "flip", m, (-2, -1), position=position)
+    lf = _fn(b, "cholesky", flipped, position=position, library="torch.linalg")
+    l_inv = matrix_transpose(b, _fn(b, "flip", lf, (-2, -1), position=position), position, "transpose")
+    eye = b.const(np.eye(m.shape[-1], dtype=b.dtype), position)
+    return _fn(b, "solve_triangular", l_inv, eye, upper=False, position=position, library="torch.linalg")
+
+
+def _wishart_parts(b, d: Distribution, position):
+    """p, Σ log diag(L) (the factor's batch), and ν (the batch's)."""
+    op, fn = _ops(b, position)
+    logdiag = fn("sum", op("log", fn("diagonal", d.scale_tril, dim1=-2, dim2=-1)), -1)
+    return d.event[-1], logdiag, d.df
+
+
+def _wishart_matrix(b, d: Distribution, name: str, position):
+    """scale_tril, covariance_matrix (L Lᵀ), precision_matrix (cholesky_solve(I, L)), expanded to batch + event; the
+    matrix given to the constructor as itself, as PyTorch."""
+    op, fn = _ops(b, position)
+    tril = d.scale_tril
+    if name in d.params:
+        out = d.params[name]
+    elif name == "covariance_matrix":
+        out = op("matmul", tril, matrix_transpose(b, tril, position, "transpose"))
+    elif name == "precision_matrix":
+        out = fn("cholesky_solve", b.const(np.eye(d.event[-1], dtype=b.dtype), position), tril)
+    else:
+        out = tril
+    return _expanded_to(b, out, d.batch + d.event, position)
+
+
+def _batch_matrix(b, t, d: Distribution, position):
+    """A batch-shaped ``t`` viewed as (*batch, 1, 1)."""
+    return b.apply("reshape", t, shape=d.batch + (1, 1), position=position)
+
+
+def _wishart_log_prob(b, d: Distribution, x, position):
+    op, fn = _ops(b, position)
+    p, logdiag, nu = _wishart_parts(b, d, position)
+    if x.ndim < 2 or x.shape[-2:] != (p, p):
+        raise JacValueError(f"Wishart.log_prob: PyTorch raises ValueError: the value's last two axes must be the "
+                            f"event's, {fmt((p, p))}; got shape {fmt(x.shape)}", position)
+    try:
+        broadcast(x.shape[:-2], d.batch)
+    except Exception:  # noqa: BLE001 - the shapes' own error, said as PyTorch's
+        raise JacValueError(f"Wishart.log_prob: PyTorch raises ValueError: the value's batch {fmt(x.shape[:-2])} "
+                            f"does not broadcast with the distribution's {fmt(d.batch)}", position) from None
+    zero = _positive_definite(b, x, _support_message("Wishart", _PD), position) if d.validate else None
+    out = op("sub", op("mul", op("neg", nu), op("add", p * math.log(2) / 2, logdiag)),
+             b.apply("mvlgamma", op("div", nu, 2.0), p=p, position=position))
+    out = op("add", out, op("mul", op("div", op("sub", nu, float(p + 1)), 2.0), b.apply("logabsdet", x,
+                                                                                       position=position)))
+    solved = fn("cholesky_solve", x, d.scale_tril)
+    out = op("sub", out, op("div", fn("sum", fn("diagonal", solved, dim1=-2, dim2=-1), -1), 2.0))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def _wishart_entropy(b, d: Distribution, position):
+    op, fn = _ops(b, position)
+    p, logdiag, nu = _wishart_parts(b, d, position)
+    half = op("div", nu, 2.0)
+    mvdigamma = fn("sum", fn("digamma", op("sub", _unsqueezed(b, half, -1, position),
+                                             b.const(np.arange(p, dtype=b.dtype) / 2, position))), -1)
+    out = op("add", op("mul", float(p + 1), op("add", p * math.log(2) / 2, logdiag)),
+             b.apply("mvlgamma", half, p=p, position=position))
+    out = op("sub", out, op("mul", op("div", op("sub", nu, float(p + 1)), 2.0), mvdigamma))
+    out = _expanded_to(b, op("add", out, op("div", op("mul", nu, float(p)), 2.0)), d.batch, position)
+    return _checked(b, d, out, position)
+
+
+def _wishart_moment(b, d: Distribution, name: str, position):
+    """mean ν Σ; variance ν (Σ² + diag(Σ) diag(Σ)ᵀ); stddev its root; mode (ν - p - 1) Σ, NaN where ν ≤ p + 1."""
+    op, fn = _ops(b, position)
+    if d.number_df:
+        raise JacValueError(f"torch.distributions.Wishart.{name}: PyTorch raises RuntimeError: df given as a number "
+                            f"stays 0-d beside a batch {fmt(d.batch)} of matrices, and its df.view(batch_shape + (1, "
+                            f"1)) fails; give df as a tensor (torch.full({d.batch}, df)), as PyTorch needs", position)
+    cov = _wishart_matrix(b, d, "covariance_matrix", position)
+    nu = _batch_matrix(b, d.df, d, position)
+    if name == "mean":
+        out = op("mul", nu, cov)
+    elif name == "mode":
+        factor = op("sub", nu, float(d.event[-1] + 1))
+        out = op("mul", op("where", op("le", factor, 0.0), math.nan, factor), cov)
+    else:
+        diag = fn("diagonal", cov, dim1=-2, dim2=-1)
+        outer = op("mul", _unsqueezed(b, diag, -1, position), _unsqueezed(b, diag, -2, position))
+        out = op("mul", nu, op("add", op("pow", cov, 2.0), outer))
+        out = op("sqrt", out) if name == "stddev" else out
+    return _checked(b, d, out, position)
+
+
+@variant(TORCH, "LKJCholesky")
+def _lkj_cholesky(b, args, kwargs, position):
+    """torch.distributions.LKJCholesky(dim, concentration=1.0): Cholesky factors of dim × dim correlation matrices;
+    log_prob as PyTorch writes it; the concentration > 0 checked whatever validate_args says (the Beta PyTorch
+    makes checks it, in Dirichlet's words)."""
+    cls = "LKJCholesky"
+    a = arguments(cls, args, kwargs, {"dim": REQUIRED, "concentration": 1.0, "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    dim = static(b, a["dim"], "dim", position)
+    if isinstance(dim, float) and dim.is_integer():
+        dim = int(dim)
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2:
+        raise JacValueError(f"torch.distributions.{cls}: PyTorch raises ValueError: Expected dim to be an integer "
+                            f"greater than or equal to 2. Found dim={dim!r}.", position)
+    c = _given(b, a["concentration"], cls, position)
+    op, _ = _ops(b, position)
+    zero = _check(b, _not(b, op("gt", c, 0.0), position), _param_message("Dirichlet", "concentration", (
+        "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)")) + " (the Beta that LKJCholesky makes of the "
+        "concentration checks it whatever validate_args says)", position)
+    return Distribution(cls, {"concentration": c}, c.shape, (dim, dim), zero, validate)
+
+
+def _corr_cholesky_outside(b, x, position):
+    """PyTorch's CorrCholesky(): lower triangular, a positive diagonal, each row of unit norm (to eps · dim · 10)."""
+    op, fn = _ops(b, position)
+    tol = float(np.finfo(b.dtype).eps) * x.shape[-1] * 10
+    rows = fn("detach", fn("sqrt", fn("sum", op("pow", x, 2.0), -1)))
+    upper = op("ne", op("sub", x, fn("tril", x)), 0.0)
+    bad = op("add", fn("sum", upper, (-2, -1)), fn("sum", _not(b, op("gt", fn("diagonal", x, dim1=-2, dim2=-1),
+                                                                     0.0), position), -1))
+    bad = op("add", bad, fn("sum", _not(b, op("le", fn("abs", op("sub", rows, 1.0)), tol), position), -1))
+    return op("gt", bad, 0.0)
+
+
+def _lkj_log_prob(b, d: Distribution, x, position):
+    op, fn = _ops(b, position)
+    dim = d.event[-1]
+    if x.ndim < 2 or x.shape[-2:] != (dim, dim):
+        raise JacValueError(f"LKJCholesky.log_prob: PyTorch raises ValueError: the value's last two axes must be "
+                            f"the event's, {fmt((dim, dim))}; got shape {fmt(x.shape)}", position)
+    zero = _check(b, _corr_cholesky_outside(b, x, position), _support_message("LKJCholesky", "CorrCholesky()"),
+                  position) if d.validate else None
+    c = d.concentration
+    diag = fn("narrow", fn("diagonal", x, dim1=-1, dim2=-2), -1, 1, dim - 1)
+    order = op("add", op("mul", 2.0, _unsqueezed(b, op("sub", c, 1.0), -1, position)),
+               b.const(dim - np.arange(2, dim + 1, dtype=b.dtype), position))
+    out = fn("sum", op("mul", order, op("log", diag)), -1)
+    dm1 = dim - 1
+    alpha = op("add", c, 0.5 * dm1)
+    normalize = op("add", 0.5 * dm1 * math.log(math.pi), b.apply("mvlgamma", op("sub", alpha, 0.5), p=dm1,
+                                                                 position=position))
+    out = op("sub", out, op("sub", normalize, op("mul", fn("lgamma", alpha), float(dm1))))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def log_prob36(b, d: Distribution, x, position):
+    return _wishart_log_prob(b, d, x, position) if d.cls == "Wishart" else _lkj_log_prob(b, d, x, position)
+
+
+def entropy36(b, d: Distribution, position):
+    if d.cls == "Wishart":
+        return _wishart_entropy(b, d, position)
+    raise JacValueError(f"torch.distributions.{d.cls}.entropy: PyTorch raises NotImplementedError", position)
+
+
+def moment36(b, d: Distribution, name: str, position):
+    if d.cls == "Wishart":
+        return _wishart_moment(b, d, name, position)
+    raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError", position)
+
+
+_KUMARASWAMY_MODE = (
+    "torch.distributions.Kumaraswamy.mode is refused: PyTorch 2.13's is NaN at every parameter (it computes "
+    "log1p(-concentration0) / concentration0 - log1p(-concentration0 * concentration1), which is no mode: "
+    "pytorch/pytorch#173912), and jac will not give a NaN that is no answer nor a number PyTorch does not give; the "
+    "mode is ((a - 1) / (a * b - 1)) ** (1 / a) for a = concentration1 >= 1, b = concentration0 >= 1, not both 1: "
+    "write that")
+
+
+def mode36(b, d: Distribution, position):
+    """Beta's and Dirichlet's mode as PyTorch's Dirichlet.mode: clamp(c - 1, 0) normalised over the event, NaN where
+    that is 0 / 0, and the first category's one-hot where every concentration is below 1 (PyTorch's argmax of a
+    row of NaNs); Beta's is its first element. Wishart's (ν - p - 1) Σ. Kumaraswamy's refused (PyTorch's is NaN)."""
+    op, fn = _ops(b, position)
+    cls = d.cls
+    if cls == "Wishart":
+        return _wishart_moment(b, d, "mode", position)
+    if cls == "Kumaraswamy":
+        raise JacValueError(_KUMARASWAMY_MODE, position)
+    if cls == "Beta":
+        c1m1, c0m1 = (fn("clamp", op("sub", c, 1.0), 0.0) for c in (d.concentration1, d.concentration0))
+        below = op("mul", op("lt", d.concentration1, 1.0), op("lt", d.concentration0, 1.0))
+        out = op("where", below, 1.0, op("div", c1m1, op("add", c1m1, c0m1)))
+    elif cls == "Dirichlet":
+        c = d.concentration
+        cm1 = fn("clamp", op("sub", c, 1.0), 0.0)
+        out = op("div", cm1, fn("sum", cm1, -1, keepdims=True))
+        below = fn("all", op("lt", c, 1.0), -1, keepdims=True)
+        first = b.const((np.arange(c.shape[-1]) == 0).astype(b.dtype), position)
+        out = op("where", below, first, out)
+    else:
+        raise JacValueError(f"torch.distributions.{cls}.mode: PyTorch raises NotImplementedError", position)
+    return _checked(b, d, out, position)
+
+
+# the submodule of torch.distributions that defines each name jac reads, as code imports it (from
+# torch.distributions.multivariate_normal import MultivariateNormal; torch.distributions.normal.Normal(...)): each
+# submodule a library of its own names only (tests/test_dists36.py checks each against PyTorch's modules)
+SUBMODULES = {"Bernoulli": "bernoulli", "Beta": "beta", "Binomial": "binomial", "Categorical": "categorical",
+              "Cauchy": "cauchy", "Chi2": "chi2", "ContinuousBernoulli": "continuous_bernoulli", "Dirichlet": "dirichlet",
+              "Exponential": "exponential", "FisherSnedecor": "fishersnedecor", "Gamma": "gamma",
+              "GeneralizedPareto": "generalized_pareto", "Geometric": "geometric", "Gumbel": "gumbel",
+              "HalfCauchy": "half_cauchy", "HalfNormal": "half_normal", "Independent": "independent",
+              "InverseGamma": "inverse_gamma", "Kumaraswamy": "kumaraswamy", "LKJCholesky": "lkj_cholesky",
+              "Laplace": "laplace", "LogNormal": "log_normal", "LogisticNormal": "logistic_normal",
+              "LowRankMultivariateNormal": "lowrank_multivariate_normal", "MixtureSameFamily": "mixture_same_family",
+              "Multinomial": "multinomial", "MultivariateNormal": "multivariate_normal",
+              "NegativeBinomial": "negative_binomial", "Normal": "normal", "OneHotCategorical": "one_hot_categorical",
+              "OneHotCategoricalStraightThrough": "one_hot_categorical", "Pareto": "pareto", "Poisson": "poisson",
+              "RelaxedBernoulli": "relaxed_bernoulli", "RelaxedOneHotCategorical": "relaxed_categorical",
+              "StudentT": "studentT", "TransformedDistribution": "transformed_distribution", "Uniform": "uniform",
+              "VonMises": "von_mises", "Weibull": "weibull", "Wishart": "wishart", "kl_divergence": "kl"}
+for _name, _sub in SUBMODULES.items():
+    _path = f"{TORCH}.{_sub}"
+    MODULES.add(_path)
+    LIBRARIES[_path] = _path
+    variant(_path, _name)(LIBRARY_FUNCTIONS[(TORCH, _name)])
+
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
-TITLES = {TORCH: TORCH, TRANSFORMS: TRANSFORMS,
+TITLES = {TORCH: TORCH, TRANSFORMS: TRANSFORMS, **{f"{TORCH}.{sub}": f"{TORCH}.{sub}" for sub in SUBMODULES.values()},
           **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats") for dist in STATS}}
 for _library in TITLES:
     LIBRARY_NAMES[_library] = frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == _library)

@@ -105,7 +105,8 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                                 "MixtureSameFamily, OneHotCategorical, LowRankMultivariateNormal, Kumaraswamy, Pareto, "
                                 "VonMises, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, "
                                 "NegativeBinomial, HalfCauchy, InverseGamma, FisherSnedecor, GeneralizedPareto, "
-                                "Multinomial, LogisticNormal, OneHotCategoricalStraightThrough, TransformedDistribution "
+                                "Multinomial, LogisticNormal, OneHotCategoricalStraightThrough, Wishart, LKJCholesky, "
+                                "TransformedDistribution "
                                 "(with the element-wise transforms of torch.distributions.transforms), Independent and "
                                 "kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
