@@ -790,7 +790,6 @@ class _Lowering:
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
-        self.computed = ValueMemo()  # node id -> its value at the given inputs (value_of), within max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
         # constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made inside
         # jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and refused there
@@ -802,6 +801,12 @@ class _Lowering:
     def source(self) -> Source:
         """The columns of the builder's text."""
         return Source(self.b.source)
+
+    @cached_property
+    def computed(self) -> ValueMemo:
+        """Node id -> its value at the given inputs (value_of), within max_bytes: made when first asked (a
+        short text's lowering, most texts', never reads a value; a ValueMemo is ~3.7 k instructions)."""
+        return ValueMemo()
 
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
