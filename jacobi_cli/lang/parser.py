@@ -791,9 +791,6 @@ class _Lowering:
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
-        # constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made inside
-        # jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and refused there
-        self.jax_made: set = set()
         self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
@@ -801,6 +798,13 @@ class _Lowering:
     def source(self) -> Source:
         """The columns of the builder's text."""
         return Source(self.b.source)
+
+    @cached_property
+    def jax_made(self) -> set:
+        """The constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made
+        inside jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and
+        refused there. Made when first asked (a short text's lowering never asks: a set() is ~1 k instructions)."""
+        return set()
 
     @cached_property
     def computed(self) -> ValueMemo:
