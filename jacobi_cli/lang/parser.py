@@ -793,11 +793,7 @@ class _Lowering:
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
-        self.computed = ValueMemo()  # node id -> its value at the given inputs (value_of), within max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
-        # constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made inside
-        # jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and refused there
-        self.jax_made: set = set()
         self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
@@ -805,6 +801,19 @@ class _Lowering:
     def source(self) -> Source:
         """The columns of the builder's text."""
         return Source(self.b.source)
+
+    @cached_property
+    def jax_made(self) -> set:
+        """The constants that are JAX arrays (jnp.ones(3), and what JAX's ops make of them, c[0], c.sum()): made
+        inside jax.jit or a loop's body, JAX traces them, so a Python read of one is recorded (value_tests) and
+        refused there. Made when first asked (a short text's lowering never asks: a set() is ~1 k instructions)."""
+        return set()
+
+    @cached_property
+    def computed(self) -> ValueMemo:
+        """Node id -> its value at the given inputs (value_of), within max_bytes: made when first asked (a
+        short text's lowering, most texts', never reads a value; a ValueMemo is ~3.7 k instructions)."""
+        return ValueMemo()
 
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
