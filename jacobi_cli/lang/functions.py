@@ -3199,8 +3199,8 @@ def _kept_axis(b, node):
     axis (``a.argmax(1).unsqueeze(1)``, ``np.argmax(a, axis=1)[:, None]``, ``torch.max(a, 1).indices.unsqueeze(1)``:
     reshapes and axis insertions keep the order, so the values are ``keepdims=True``'s), else ``node``."""
     inner = node
-    while inner.op == "reshape" or inner.op == "getitem" and all(i is None or i == slice(None)
-                                                                  for i in inner.params["index"]):
+    while inner.op == "reshape" or inner.op == "getitem" and all(
+            i is None or isinstance(i, slice) and i == slice(None) for i in inner.params["index"]):
         inner = b.nodes[inner.args[0]]
     axis = inner.params.get("axis") if inner.op in ("argmax", "argmin") and inner is not node else None
     if axis is None:

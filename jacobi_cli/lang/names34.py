@@ -16,6 +16,10 @@ imported), each read as its library computes it and lowered onto jac's functions
   ``numpy.polynomial.polynomial.polyval(x, c, tensor=True)``, NumPy's Horner loop (coefficients lowest first);
   ``np.polynomial.Polynomial(c)`` (an object) refused, naming polyval.
 - ``np.trapz`` / ``jnp.trapz``: refused as NumPy 2.4 and JAX 0.10 have no such name, naming ``trapezoid``.
+- ``scipy.signal`` / ``jax.scipy.signal``: ``convolve`` / ``correlate`` of two vectors (session 35) or two
+  matrices, ``convolve2d`` / ``correlate2d``, ``fftconvolve`` (and SciPy's ``oaconvolve``), session 36: each
+  mode's slice of the full sums as SciPy and JAX take it (correlate2d's 'same' starts at m // 2, the others'
+  at (m - 1) // 2), refused where each library raises.
 """
 
 from __future__ import annotations
@@ -314,7 +318,7 @@ def _polyval(b, args, kwargs, position):
     return out
 
 
-def _signal(kind: str, library: str = SIGNAL):
+def _signal(kind: str, library: str = SIGNAL, covering: str | None = None):
     """scipy.signal's and jax.scipy.signal's ``kind`` (convolve or correlate), session 35."""
     def lower(b, args, kwargs, position):
         a = arguments(kind, args, kwargs, {"in1": REQUIRED, "in2": REQUIRED, "mode": Static("full"),
@@ -326,7 +330,7 @@ def _signal(kind: str, library: str = SIGNAL):
         if mode not in ("full", "same", "valid"):
             raise JacValueError(f"{kind}(): mode must be 'full', 'same' or 'valid', got {mode!r}", position)
         if x.ndim == 2 and v.ndim == 2:  # an image and a kernel (session 36)
-            return _signal_2d(b, x, v, mode, kind, "centred", library, position)
+            return _signal_2d(b, x, v, mode, kind, "centred", library, covering, position)
         if x.ndim != 1 or v.ndim != 1:
             raise JacShapeError(f"{kind}: jac reads two vectors (1-D) or two matrices (2-D), got shapes "
                                 f"{fmt(x.shape)} and {fmt(v.shape)}", position)
@@ -361,15 +365,19 @@ def _full_2d(b, x, v, fname, position) -> Tracer:
     return einsum_of(b, "abkl,kl->ab", [windows, flipped], position)
 
 
-def _signal_2d(b, x, v, mode, kind, centring, library, position) -> Tracer:
+def _signal_2d(b, x, v, mode, kind, centring, library, covering, position) -> Tracer:
     """``kind`` (convolve, correlate, convolve2d or correlate2d) of two matrices, with ``mode``: the full result
     sliced. 'same' keeps x's shape, starting at (m − 1) // 2 along each axis (``centring`` "centred": SciPy's
     ``_centered``, and convolve2d's) or at m // 2 ("shifted": correlate2d's; SciPy's C code and JAX agree on each);
-    'valid' where one array covers the other, which SciPy swaps to the larger, as the full result allows (JAX
-    refuses arrays neither of which covers the other in every mode)."""
+    'valid' where one array covers the other, which SciPy swaps to the larger, as the full result allows.
+    ``covering`` says where arrays neither of which covers the other are refused, as each function raises: "valid"
+    (SciPy's convolve, convolve2d; JAX's fftconvolve), "always" (JAX's convolve, convolve2d), "valid-ones" (SciPy's
+    fftconvolve, which broadcasts an axis of size 1 instead of checking it)."""
+    covering = covering or ("always" if library == JAX_SIGNAL else "valid")
     n, m = _concrete(x, kind, position), _concrete(v, kind, position)
-    larger = all(p >= q for p, q in zip(n, m)) or all(p <= q for p, q in zip(n, m))
-    if not larger and (mode == "valid" or library == JAX_SIGNAL):
+    pairs = [(p, q) for p, q in zip(n, m) if covering != "valid-ones" or 1 not in (p, q)]
+    larger = all(p >= q for p, q in pairs) or all(p <= q for p, q in pairs)
+    if not larger and (mode == "valid" or covering == "always"):
         raise JacShapeError(f"{library}.{kind}: one input must be at least as large as the other in every dimension "
                             f"(shapes {fmt(n)} and {fmt(m)}), as {'JAX' if library == JAX_SIGNAL else 'SciPy'} "
                             f"requires{' in valid mode' if library == SIGNAL else ''}", position)
@@ -407,7 +415,8 @@ def _signal2d(kind: str, library: str):
         if x.ndim != 2 or v.ndim != 2:
             raise JacShapeError(f"{name} inputs must both be 2-D arrays, got shapes {fmt(x.shape)} and "
                                 f"{fmt(v.shape)}", position)
-        return _signal_2d(b, x, v, mode, name, "centred" if kind == "convolve" else "shifted", library, position)
+        return _signal_2d(b, x, v, mode, name, "centred" if kind == "convolve" else "shifted", library, None,
+                          position)
     lower.__name__ = f"_signal_{name}"
     lower.__doc__ = (f"scipy.signal.{name}(in1, in2, mode='full', boundary='fill', fillvalue=0) of two matrices, as "
                      f"SciPy and jax.scipy.signal compute it ('same' as long as in1, "
@@ -418,7 +427,7 @@ def _signal2d(kind: str, library: str):
 
 def _signal_fft(name: str, library: str):
     """scipy.signal's ``fftconvolve`` / ``oaconvolve`` (and jax.scipy.signal's fftconvolve), session 36."""
-    convolve = _signal("convolve", library)
+    convolve = _signal("convolve", library, "valid-ones" if library == SIGNAL else "valid")
 
     def lower(b, args, kwargs, position):
         a = arguments(name, args, kwargs, {"in1": REQUIRED, "in2": REQUIRED, "mode": Static("full"),
