@@ -177,3 +177,16 @@ def test_gather_refuses_an_argmax_that_does_not_cover_the_other_axes(index):
     take_along would not; such an index stays refused."""
     with pytest.raises(JacValueError, match="index must be a constant array of integers"):
         api.evaluate(f"import torch\nq.gather(1, {index})", {"q": Q_NEXT, "p": Q_ONLINE})
+
+
+def test_not_of_a_boolean_input_says_it_is_held_as_floats():
+    """A key-padding mask bound as booleans is an input of --dtype floats: ~mask is refused saying so and what to
+    write; mask == 0 gives PyTorch's answer of ~mask."""
+    text = "import torch\n(s.masked_fill({}, -1e9)).softmax(-1)"
+    s, mask = rng.standard_normal((2, 4)), np.array([[True, True, False, False], [True, True, True, False]])
+    with pytest.raises(JacValueError, match="mask is an input, held as --dtype floats .* write mask == 0"):
+        api.evaluate(text.format("~mask"), {"s": s, "mask": mask})
+    expected = np.where(mask, s, -1e9)
+    expected = np.exp(expected - expected.max(-1, keepdims=True))
+    got = api.evaluate(text.format("mask == 0"), {"s": s, "mask": mask})
+    assert np.allclose(got, expected / expected.sum(-1, keepdims=True), rtol=1e-14)
