@@ -3186,6 +3186,11 @@ def _gather(b, args, kwargs, position):
     x = _with_axis(tensor(b, a["x"], "gather", position), "gather", position)
     shape = _concrete(x, "gather", position)
     axis = _axis(b, a["axis"], x.ndim, "gather", position)
+    found = _found_index(b, a["index"], shape, axis)
+    if found is not None and all(i == s for d, (i, s) in enumerate(zip(found.shape, shape)) if d != axis):
+        # q.gather(1, q_next.argmax(1, keepdim=True)): indices found at evaluation, always in range; gather does
+        # not broadcast, so the other axes must match (a smaller index would take a corner)
+        return b.apply("take_along", x, found, axis=axis, position=position)
     index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim)
     if any(i > s for d, (i, s) in enumerate(zip(index.shape, shape)) if d != axis):
         raise JacShapeError(f"gather: index of shape {fmt(index.shape)} is larger than the input {fmt(shape)} "
@@ -3221,7 +3226,7 @@ def _found_index(b, index, shape, axis):
     np.take_along_axis(A, np.argsort(A, axis=1), axis=1) was refused). Otherwise None."""
     if not isinstance(index, Tracer) or isinstance(index, Items):
         return None
-    node = b.nodes[index.id]
+    node = _kept_axis(b, b.nodes[index.id])
     if node.op not in ("argsort", "argpartition", "argmax", "argmin") or index.ndim != len(shape):
         return None
     along = node.params.get("axis")
@@ -3232,6 +3237,22 @@ def _found_index(b, index, shape, axis):
     if any(d != axis and i != n and i != 1 for d, (i, n) in enumerate(zip(index.shape, shape))):
         return None
     return index
+
+
+def _kept_axis(b, node):
+    """The argmax / argmin node whose values ``node`` holds in the same order with the reduced axis as a size-1
+    axis (``a.argmax(1).unsqueeze(1)``, ``np.argmax(a, axis=1)[:, None]``, ``torch.max(a, 1).indices.unsqueeze(1)``:
+    reshapes and axis insertions keep the order, so the values are ``keepdims=True``'s), else ``node``."""
+    inner = node
+    while inner.op == "reshape" or inner.op == "getitem" and all(
+            i is None or isinstance(i, slice) and i == slice(None) for i in inner.params["index"]):
+        inner = b.nodes[inner.args[0]]
+    axis = inner.params.get("axis") if inner.op in ("argmax", "argmin") and inner is not node else None
+    if axis is None:
+        return node
+    source = b.nodes[inner.args[0]].shape
+    kept = tuple(source[:axis]) + (1,) + tuple(source[axis + 1:])
+    return inner if tuple(node.shape) == kept else node
 
 
 def _pad_widths(b, value, ndim, torch_order, position) -> list:

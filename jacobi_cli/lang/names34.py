@@ -16,6 +16,10 @@ imported), each read as its library computes it and lowered onto jac's functions
   ``numpy.polynomial.polynomial.polyval(x, c, tensor=True)``, NumPy's Horner loop (coefficients lowest first);
   ``np.polynomial.Polynomial(c)`` (an object) refused, naming polyval.
 - ``np.trapz`` / ``jnp.trapz``: refused as NumPy 2.4 and JAX 0.10 have no such name, naming ``trapezoid``.
+- ``scipy.signal`` / ``jax.scipy.signal``: ``convolve`` / ``correlate`` of two vectors (session 35) or two
+  matrices, ``convolve2d`` / ``correlate2d``, ``fftconvolve`` (and SciPy's ``oaconvolve``), session 36: each
+  mode's slice of the full sums as SciPy and JAX take it (correlate2d's 'same' starts at m // 2, the others'
+  at (m - 1) // 2), refused where each library raises.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from ..errors import JacNameError, JacShapeError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, Items, JacValueError, Static, arguments, \
-    static, static_ints, tensor, variant, FUNCTIONS, _checked, _concat, _concrete, _vector_norm
+    static, static_ints, tensor, variant, FUNCTIONS, _checked, _concat, _concrete, _vector_norm, \
+    _padded, einsum_of
 from .jaxnames import LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
 
 DISTANCE = "scipy.spatial.distance"
@@ -313,7 +318,7 @@ def _polyval(b, args, kwargs, position):
     return out
 
 
-def _signal(kind: str):
+def _signal(kind: str, library: str = SIGNAL, covering: str | None = None):
     """scipy.signal's and jax.scipy.signal's ``kind`` (convolve or correlate), session 35."""
     def lower(b, args, kwargs, position):
         a = arguments(kind, args, kwargs, {"in1": REQUIRED, "in2": REQUIRED, "mode": Static("full"),
@@ -324,9 +329,11 @@ def _signal(kind: str):
             raise JacValueError(f"{kind}(): method must be 'auto', 'direct' or 'fft'", position)
         if mode not in ("full", "same", "valid"):
             raise JacValueError(f"{kind}(): mode must be 'full', 'same' or 'valid', got {mode!r}", position)
+        if x.ndim == 2 and v.ndim == 2:  # an image and a kernel (session 36)
+            return _signal_2d(b, x, v, mode, kind, "centred", library, covering, position)
         if x.ndim != 1 or v.ndim != 1:
-            raise JacShapeError(f"{kind}: jac reads two vectors (1-D), got shapes {fmt(x.shape)} and "
-                                f"{fmt(v.shape)}", position)
+            raise JacShapeError(f"{kind}: jac reads two vectors (1-D) or two matrices (2-D), got shapes "
+                                f"{fmt(x.shape)} and {fmt(v.shape)}", position)
         if kind == "correlate":
             v = b.apply("getitem", v, index=(slice(None, None, -1),), position=position)
         if mode != "same":
@@ -338,14 +345,109 @@ def _signal(kind: str):
     lower.__name__ = f"_signal_{kind}"
     lower.__doc__ = (f"scipy.signal.{kind}(in1, in2, mode='full', method='auto') of two vectors: np.convolve's sums"
                      f"{' of in2 reversed' if kind == 'correlate' else ''}; 'same' as long as in1, centred on the "
-                     "full result as SciPy's and JAX's (np.convolve's keeps the longer's length); any method. Arrays "
-                     "of other ranks are refused.")
+                     "full result as SciPy's and JAX's (np.convolve's keeps the longer's length); any method. Two "
+                     f"matrices as {kind}2d; arrays of other ranks are refused.")
+    return lower
+
+
+def _full_2d(b, x, v, fname, position) -> Tracer:
+    """The full 2-D convolution Σₖₗ x[k, l] v[i − k, j − l] of two matrices, shape (n₁ + m₁ − 1, n₂ + m₂ − 1): x
+    padded with zeros by v's size − 1 on each side, each window gathered, contracted with v reversed on both axes."""
+    (n1, n2), (m1, m2) = _concrete(x, fname, position), _concrete(v, fname, position)
+    if 0 in (n1, n2, m1, m2):
+        raise JacValueError(f"{fname}(): neither array may be empty", position)
+    b.check_size(((n1 + m1 - 1) * (n2 + m2 - 1), m1 * m2), f"{fname}'s windows", position)
+    padded = _padded(b, x, [(m1 - 1, m1 - 1), (m2 - 1, m2 - 1)], position)
+    rows = np.arange(n1 + m1 - 1)[:, None] + np.arange(m1)[None, :]  # window i covers rows i .. i + m1 - 1
+    cols = np.arange(n2 + m2 - 1)[:, None] + np.arange(m2)[None, :]
+    windows = b.apply("getitem", padded, index=(rows[:, None, :, None], cols[None, :, None, :]), position=position)
+    flipped = b.apply("getitem", v, index=(slice(None, None, -1), slice(None, None, -1)), position=position)
+    return einsum_of(b, "abkl,kl->ab", [windows, flipped], position)
+
+
+def _signal_2d(b, x, v, mode, kind, centring, library, covering, position) -> Tracer:
+    """``kind`` (convolve, correlate, convolve2d or correlate2d) of two matrices, with ``mode``: the full result
+    sliced. 'same' keeps x's shape, starting at (m − 1) // 2 along each axis (``centring`` "centred": SciPy's
+    ``_centered``, and convolve2d's) or at m // 2 ("shifted": correlate2d's; SciPy's C code and JAX agree on each);
+    'valid' where one array covers the other, which SciPy swaps to the larger, as the full result allows.
+    ``covering`` says where arrays neither of which covers the other are refused, as each function raises: "valid"
+    (SciPy's convolve, convolve2d; JAX's fftconvolve), "always" (JAX's convolve, convolve2d), "valid-ones" (SciPy's
+    fftconvolve, which broadcasts an axis of size 1 instead of checking it)."""
+    covering = covering or ("always" if library == JAX_SIGNAL else "valid")
+    n, m = _concrete(x, kind, position), _concrete(v, kind, position)
+    pairs = [(p, q) for p, q in zip(n, m) if covering != "valid-ones" or 1 not in (p, q)]
+    larger = all(p >= q for p, q in pairs) or all(p <= q for p, q in pairs)
+    if not larger and (mode == "valid" or covering == "always"):
+        raise JacShapeError(f"{library}.{kind}: one input must be at least as large as the other in every dimension "
+                            f"(shapes {fmt(n)} and {fmt(m)}), as {'JAX' if library == JAX_SIGNAL else 'SciPy'} "
+                            f"requires{' in valid mode' if library == SIGNAL else ''}", position)
+    if kind.startswith("correlate"):
+        v = b.apply("getitem", v, index=(slice(None, None, -1), slice(None, None, -1)), position=position)
+    full = _full_2d(b, x, v, kind, position)
+    if mode == "full":
+        return full
+    if mode == "same":
+        starts = [(q - 1) // 2 if centring == "centred" else q // 2 for q in m]
+        counts = n
+    else:
+        starts = [min(p, q) - 1 for p, q in zip(n, m)]
+        counts = [abs(p - q) + 1 for p, q in zip(n, m)]
+    return b.apply("getitem", full, index=tuple(slice(s, s + c) for s, c in zip(starts, counts)), position=position)
+
+
+def _signal2d(kind: str, library: str):
+    """scipy.signal's and jax.scipy.signal's ``kind``2d (convolve or correlate) of two matrices, session 36."""
+    name = kind + "2d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(name, args, kwargs, {"in1": REQUIRED, "in2": REQUIRED, "mode": Static("full"),
+                                           "boundary": Static("fill"), "fillvalue": Static(0),
+                                           "precision": Static(None)}, position)
+        x, v = tensor(b, a["in1"], name, position), tensor(b, a["in2"], name, position)
+        mode = static(b, a["mode"], "mode", position)
+        boundary, fill = static(b, a["boundary"], "boundary", position), static(b, a["fillvalue"], "fillvalue", position)
+        if mode not in ("full", "same", "valid"):
+            raise JacValueError(f"{name}(): mode must be 'full', 'same' or 'valid', got {mode!r}", position)
+        if boundary not in ("fill", "pad") or not isinstance(fill, (int, float)) or fill != 0:
+            raise JacValueError(f"{name}(): jac reads boundary='fill' with fillvalue=0 (zeros outside in1), got "
+                                f"boundary={boundary!r}, fillvalue={fill!r}; pad in1 yourself (np.pad) for another "
+                                "boundary", position)
+        if x.ndim != 2 or v.ndim != 2:
+            raise JacShapeError(f"{name} inputs must both be 2-D arrays, got shapes {fmt(x.shape)} and "
+                                f"{fmt(v.shape)}", position)
+        return _signal_2d(b, x, v, mode, name, "centred" if kind == "convolve" else "shifted", library, None,
+                          position)
+    lower.__name__ = f"_signal_{name}"
+    lower.__doc__ = (f"scipy.signal.{name}(in1, in2, mode='full', boundary='fill', fillvalue=0) of two matrices, as "
+                     f"SciPy and jax.scipy.signal compute it ('same' as long as in1, "
+                     f"{'starting at m // 2, as SciPy' if kind == 'correlate' else 'centred as SciPy'}); other "
+                     "boundaries and fill values are refused.")
+    return lower
+
+
+def _signal_fft(name: str, library: str):
+    """scipy.signal's ``fftconvolve`` / ``oaconvolve`` (and jax.scipy.signal's fftconvolve), session 36."""
+    convolve = _signal("convolve", library, "valid-ones" if library == SIGNAL else "valid")
+
+    def lower(b, args, kwargs, position):
+        a = arguments(name, args, kwargs, {"in1": REQUIRED, "in2": REQUIRED, "mode": Static("full"),
+                                           "axes": Static(None)}, position)
+        if static(b, a["axes"], "axes", position) is not None:
+            raise JacValueError(f"{name}(): jac reads axes=None (every axis of both arrays), as convolve", position)
+        return convolve(b, [a["in1"], a["in2"]], {"mode": a["mode"]}, position)
+    lower.__name__ = f"_signal_{name}"
+    lower.__doc__ = (f"scipy.signal.{name}(in1, in2, mode='full', axes=None): convolve's sums of two vectors or two "
+                     "matrices (SciPy computes them by FFT, which rounds differently in the last digits); axes must "
+                     "be None.")
     return lower
 
 
 for _library in (SIGNAL, JAX_SIGNAL):
     for _kind in ("convolve", "correlate"):
-        variant(_library, _kind)(_signal(_kind))
+        variant(_library, _kind)(_signal(_kind, _library))
+        variant(_library, _kind + "2d")(_signal2d(_kind, _library))
+    variant(_library, "fftconvolve")(_signal_fft("fftconvolve", _library))
+variant(SIGNAL, "oaconvolve")(_signal_fft("oaconvolve", SIGNAL))
 
 
 LIBRARY_NAMES.update({library: frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == library)

@@ -3809,8 +3809,13 @@ class _Lowering:
             return operand
         if isinstance(node.op, ast.Invert):
             if not is_boolean(self.b, operand):
+                bound = isinstance(operand, Tracer) and self.b.nodes[operand.id].op == "input" \
+                    and isinstance(node.operand, ast.Name)
                 raise JacValueError("~ is the logical not of a boolean (a comparison such as x > 0); jac's numbers are "
-                                    "floats, which have no bitwise not", position)
+                                    "floats, which have no bitwise not" +
+                                    (f"; {node.operand.id} is an input, held as --dtype floats even when bound to "
+                                     f"booleans (0.0 and 1.0): write {node.operand.id} == 0 for its not" if bound
+                                     else ""), position)
             return logical("not", self.b, [operand], position)
         if isinstance(node.op, ast.Not):
             try:  # Python's not of a value known without the inputs' values (not x.ndim == 2): a bool
