@@ -3227,11 +3227,11 @@ class _Lowering:
         a loop's ``for s in [True]``), no array of them all is made."""
         values = [self.expression(e) for e in shown]
         for target, node, value in zip(targets, shown, values):
-            if not isinstance(value, (Tracer, Items, bool)):
+            if not isinstance(value, (Tracer, Items, bool)) and not plain.plain_instance(value):  # a, b = P(x), P(y)
                 raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
         for target, node, value in zip(targets, shown, values):
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
-            if not isinstance(value, bool):
+            if not isinstance(value, bool) and not plain.plain_instance(value):
                 self.memory.bind(target.id, value, False)
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
@@ -4104,9 +4104,14 @@ class _Lowering:
                 raise JacLimitError(f"{what} over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
                                     "write the expression with whole arrays", position)
             return [self.number(i, position) for i in numbers]
-        value = self.expression(node)
+        return self.items_in(self.expression(node), node, what, position)
+
+    def items_in(self, value, node: ast.expr, what: str, position: int) -> list:
+        """The items of ``value`` (written ``node``) as :meth:`items_of` iterates them."""
         if isinstance(value, (Items, Listed)):
             return list(value)
+        if plain.plain_instance(value) or type(value) is plain.Iterator:  # for p in params: __iter__ (lang/plain.py)
+            return plain.iterated(self, value, position)
         if isinstance(value, ModuleDict):  # a dict's iteration: its keys
             return [Static(name) for name in value.names]
         if type(value) is Dict:  # for k in params: its keys, in insertion order (.trees)
@@ -4398,6 +4403,9 @@ class _Lowering:
         if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
                 plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
             return plain.builtin(self, node, kids)
+        if type(node.func) is ast.Name and node.func.id in plain.ITERATING and node.func.id not in self.scope \
+                and plain.iterating(node, kids):  # sorted(cands), sum(duals), iter(self.items) (lang/plain.py)
+            return plain.builtin_iterating(self, node, kids)
         path = plain.spelling(self, node.func) if "import" in self.source.body else None
         if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
             return plain.special_call(self, node, kids, path, self.source.at(node))
@@ -5140,6 +5148,8 @@ class _Lowering:
         position = self.source.at(node)
         if len(node.ops) > 1:
             return self.chained(node, kids, position)
+        if plain.compares(kids):  # a < b of instances: __lt__ (or b.__gt__), a == b, obj in ... (lang/plain.py)
+            return plain.compare(self, node, kids)
         if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found
@@ -6334,8 +6344,9 @@ class Function:
     def collected(self, values: list, what: str, position: int) -> Items:
         """The arguments ``*args`` or ``**kwargs`` collects: arrays (numbers among them), as a tuple."""
         for value in values:
-            if type(value) is not Tracer:
-                raise JacValueError(f"{self.name}(): jac collects arrays and numbers into {what}; a "
+            if type(value) is not Tracer and not (plain.plain_instance(value) and not what.startswith("**")):
+                raise JacValueError(f"{self.name}(): jac collects arrays and numbers (and instances, into *args) into "
+                                    f"{what}; a "
                                     f"{'tuple or list' if isinstance(value, Items) else type(value).__name__} among "
                                     "them: name a parameter for it", position)
         out = Items(values)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import JacError, JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
-from .functions import Items
+from .functions import Items, Static
 from .trees import Dict
 
 _DATACLASS = ("dataclass", "dataclasses.dataclass")
@@ -31,10 +31,9 @@ _REFUSED = {
     "__getattribute__", "__setattr__": "attribute writes through __setattr__", "__delattr__": "__delattr__",
     "__get__": "descriptors (__get__)", "__set__": "descriptors (__set__)", "__set_name__": "descriptors",
     "__new__": "__new__", "__init_subclass__": "__init_subclass__", "__class_getitem__": "__class_getitem__",
-    "__enter__": "'with' blocks", "__exit__": "'with' blocks", "__iter__": "iteration (__iter__)",
-    "__next__": "iteration", "__setitem__": "writing into an instance", "__delitem__": "del of an item",
-    "__bool__": "truth of an instance", "__eq__": "==",
-    "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__ne__": "!=", "__contains__": "'in'",
+    "__enter__": "'with' blocks", "__exit__": "'with' blocks", "__next__": "an iterator class (__next__): "
+    "write __iter__ as return iter(self.items)", "__setitem__": "writing into an instance", "__delitem__":
+    "del of an item", "__bool__": "truth of an instance",
 }
 # Python's binary operators and the methods that implement them (a + b: a.__add__(b), else b.__radd__(a))
 _BINARY = {ast.Add: ("add", "+"), ast.Sub: ("sub", "-"), ast.Mult: ("mul", "*"), ast.MatMult: ("matmul", "@"),
@@ -65,6 +64,7 @@ class PlainClass:
         self.record = False  # a NamedTuple / namedtuple class: its instances are tuples (Items with record set)
         self.kinds, self.owners, self.constants, self.fields = {}, {}, {}, []
         self.constant_kinds: dict = {}  # class attribute -> the Python sequence (tuple) its array is
+        self.generated: dict = {}  # comparison @dataclass wrote (eq, order) -> the fields it compares
 
     def function(self, lowering, method: str):
         """The method as a Function of ``lowering`` (one object per method and class)."""
@@ -120,7 +120,7 @@ def declare(lowering, stmt: ast.stmt) -> bool:
         else:
             raise JacParseError(f"class {stmt.name}({ast.unparse(written)}): jac reads classes with no base, object, "
                                 "a plain class of the text, nn.Module or torch.autograd.Function", position)
-    dataclass, frozen = False, False
+    dataclass, frozen, flags = False, False, {"eq": True, "order": False}
     for deco in stmt.decorator_list:
         if _decorator_name(deco) not in _DATACLASS:
             raise JacParseError(f"the decorator @{ast.unparse(deco)} on class {stmt.name} is not followed (jac reads "
@@ -133,6 +133,8 @@ def declare(lowering, stmt: ast.stmt) -> bool:
                     and not (k.arg == "slots" and k.value.value is True):
                 raise JacParseError(f"@dataclass({ast.unparse(k)}) is not followed", lowering.source.at(deco))
             frozen = frozen or k.arg == "frozen" and bool(k.value.value)
+            if k.arg in flags:
+                flags[k.arg] = bool(k.value.value)
     cls = PlainClass(stmt.name, dict(base.methods) if base else {})
     cls.base, cls.dataclass, cls.frozen = base, dataclass or (base.dataclass if base else False), frozen
     cls.kinds = dict(base.kinds) if base else {}
@@ -140,6 +142,7 @@ def declare(lowering, stmt: ast.stmt) -> bool:
     cls.constants = dict(base.constants) if base else {}
     cls.constant_kinds = dict(base.constant_kinds) if base else {}
     cls.fields = list(base.fields) if base else []
+    cls.generated = dict(base.generated) if base else {}
     for item in stmt.body:
         at = lowering.source.at(item)
         if isinstance(item, ast.Pass) or isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
@@ -160,8 +163,28 @@ def declare(lowering, stmt: ast.stmt) -> bool:
             continue
         raise JacParseError(f"in class {stmt.name}, jac reads methods, class attributes (NAME = VALUE) and dataclass "
                             f"fields: {ast.unparse(item).splitlines()[0]} is not one", at)
+    if dataclass:
+        _generated(cls, flags, position)
     lowering.scope[stmt.name] = cls
     return True
+
+
+def _generated(cls, flags: dict, position: int) -> None:
+    """The comparisons ``@dataclass`` writes into the class (``eq=True`` by default: ``__eq__``; ``order=True``:
+    ``__lt__`` ... ``__ge__``), each comparing the tuples of the fields when both sides are of the one class; an
+    ``__eq__`` the class body defines is kept, an order method it defines is Python's TypeError."""
+    names = tuple(n for n, _ in cls.fields)
+    own = {n for n, owner in cls.owners.items() if owner is cls}
+    if flags["eq"] and "__eq__" not in own:
+        cls.methods.pop("__eq__", None)
+        cls.generated["__eq__"] = names
+    if flags["order"]:
+        for name in _ORDER_METHODS:
+            if name in own:
+                raise JacValueError(f"TypeError: Cannot overwrite attribute {name} in class {cls.name}. Consider using "
+                                    "functools.total_ordering, as Python raises", position)
+            cls.methods.pop(name, None)
+            cls.generated[name] = names
 
 
 def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
@@ -185,10 +208,14 @@ def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
     if kind != "static" and not (item.args.posonlyargs + item.args.args):
         raise JacValueError(f"{cls.name}.{name}() takes no 'self': Python passes the instance (or the class) first; "
                             "mark it @staticmethod", at)
+    if name == "__iter__" and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(item)):
+        raise JacParseError(f"{cls.name}.__iter__ is a generator (yield): jac does not run generators; write "
+                            "return iter(self.items) (a list the instance holds)", at)
     cls.methods[name] = item
     cls.kinds[name] = kind
     cls.owners[name] = cls
     cls.functions.pop(name, None)
+    cls.generated.pop(name, None)
 
 
 def _alias(cls, item: ast.stmt, at: int) -> bool:
@@ -204,6 +231,7 @@ def _alias(cls, item: ast.stmt, at: int) -> bool:
     cls.kinds[name] = cls.kinds.get(source, "method")
     cls.owners[name] = cls
     cls.functions.pop(name, None)
+    cls.generated.pop(name, None)
     return True
 
 
@@ -898,6 +926,273 @@ def getitem(lowering, made, index, position: int):
         raise JacValueError(f"TypeError: '{made.cls.name}' object is not subscriptable, as Python raises (the class "
                             "defines no __getitem__)", position)
     return call(lowering, made, "__getitem__", [index], {}, position)
+
+
+# --- comparisons, sorted / min / max, sum, iteration, 'in': Python's protocols on plain instances ------------------------
+
+_ORDER_METHODS = ("__lt__", "__le__", "__gt__", "__ge__")
+# Python's rich comparisons: the method, its reflection (a < b is b.__gt__(a) where a's gives way), the operator
+_COMPARE = {ast.Lt: ("__lt__", "__gt__", "<"), ast.LtE: ("__le__", "__ge__", "<="), ast.Gt: ("__gt__", "__lt__", ">"),
+            ast.GtE: ("__ge__", "__le__", ">="), ast.Eq: ("__eq__", "__eq__", "=="),
+            ast.NotEq: ("__ne__", "__ne__", "!=")}
+_MISSING = object()  # a comparison method the class does not have, or Python's NotImplemented
+
+
+def compares(kids: list) -> bool:
+    """Does the comparison of ``kids`` meet a plain instance (a side, or an item of a list searched by 'in')?"""
+    return any(plain_instance(k) or isinstance(k, tuple) and any(plain_instance(i) for i in k) for k in kids)
+
+
+def compare(lowering, node: ast.Compare, kids: list):
+    """``a OP b`` (one comparison) where a side is a plain instance, as Python resolves it: ``is`` by identity,
+    ``in`` by ``__contains__``, the others by :func:`rich`."""
+    op, (left, right) = type(node.ops[0]), kids
+    if op in (ast.Is, ast.IsNot):
+        return (left is right) == (op is ast.Is)
+    if op in (ast.In, ast.NotIn):
+        found = contains(lowering, right, left, node)
+        return found if op is ast.In else not found
+    return rich(lowering, op, left, right, node)
+
+
+def rich(lowering, op: type, left, right, test: ast.AST):
+    """Python's rich comparison ``left OP right`` (``test``: where it is written): the right side's reflected method
+    first where its class is a subclass of the left's that defines it, then ``left.__op__(right)``, then
+    ``right.__reflected__(left)``; ``==`` / ``!=`` fall back to identity; else Python's TypeError. Of two values
+    neither of which is an instance, the parser's own comparison."""
+    if not (plain_instance(left) or plain_instance(right)):
+        pair = [ast.copy_location(ast.Name(id="_", ctx=ast.Load()), test) for _ in range(2)]
+        return lowering.compare(ast.copy_location(ast.Compare(left=pair[0], ops=[op()], comparators=[pair[1]]), test),
+                                [left, right])
+    forward, reflected, symbol = _COMPARE[op]
+    position = lowering.source.at(test)
+    for side in (left, right):
+        if not plain_instance(side) and not _python_number(lowering, side) and type(side) not in (bool, Static) \
+                and side is not None:
+            other = right if side is left else left
+            raise JacValueError(f"{_type_name(lowering, left)} {symbol} {_type_name(lowering, right)}: an array beside a "
+                                f"{other.cls.name} instance is compared differently by NumPy (element by element, an "
+                                f"array of objects) and PyTorch, so jac does not guess; compare a number the instance "
+                                "holds", position)
+    lcls = left.cls if plain_instance(left) else None
+    rcls = right.cls if plain_instance(right) else None
+    if lcls is not None and rcls is not None and rcls is not lcls and lcls in lineage(rcls) \
+            and (rcls.owners.get(reflected) is rcls or rcls.generated.get(reflected) is not None
+                 and reflected not in lcls.generated):
+        found = _compared(lowering, right, reflected, left, test)
+        if found is not _MISSING:
+            return found
+    for made, name, other in ((left, forward, right), (right, reflected, left)):
+        if plain_instance(made):
+            found = _compared(lowering, made, name, other, test)
+            if found is not _MISSING:
+                return found
+    if op in (ast.Eq, ast.NotEq):
+        return (left is right) == (op is ast.Eq)
+    raise JacValueError(f"TypeError: '{symbol}' not supported between instances of '{_type_name(lowering, left)}' and "
+                        f"'{_type_name(lowering, right)}', as Python raises (the class defines no {forward}"
+                        f"{'' if forward == reflected else f' / {reflected}'})", position)
+
+
+def _compared(lowering, made, name: str, other, test: ast.AST):
+    """``made.NAME(other)`` for a comparison: the class's method, the one ``@dataclass`` wrote, object's ``__ne__``
+    (not ``__eq__``) or ``__eq__`` (identity); :data:`_MISSING` where Python's answer is NotImplemented."""
+    cls, position = made.cls, lowering.source.at(test)
+    if name in cls.methods:
+        return call(lowering, made, name, [other], {}, position)
+    if name in cls.generated:  # (self.a, self.b) < (other.a, other.b), of one class only
+        if not plain_instance(other) or other.cls is not cls:
+            return _MISSING
+        return _fields_compared(lowering, name, made, other, cls.generated[name], test)
+    if name == "__ne__":  # object.__ne__: the truth of __eq__, inverted
+        found = _compared(lowering, made, "__eq__", other, test)
+        return found if found is _MISSING else not _truth(lowering, test, found, "'!='")
+    if name == "__eq__":  # object.__eq__: identity, else NotImplemented
+        return True if made is other else _MISSING
+    return _MISSING
+
+
+def _fields_compared(lowering, name: str, made, other, fields: tuple, test: ast.AST):
+    """A dataclass's comparison: its fields' tuples compared as Python compares tuples (the first pair not equal
+    decides, by its own comparison)."""
+    op = next(k for k, v in _COMPARE.items() if v[0] == name)
+    position = lowering.source.at(test)
+    for field_name in fields:
+        a, b = attribute(lowering, made, field_name, position), attribute(lowering, other, field_name, position)
+        if not equal(lowering, a, b, test):
+            return op is ast.NotEq if op in (ast.Eq, ast.NotEq) else rich(lowering, op, a, b, test)
+    return op in (ast.Eq, ast.LtE, ast.GtE)
+
+
+def equal(lowering, a, b, test: ast.AST) -> bool:
+    """Python's ``PyObject_RichCompareBool(a, b, ==)``: True for one object, else the truth of ``a == b``."""
+    return a is b or _truth(lowering, test, rich(lowering, ast.Eq, a, b, test), "'=='")
+
+
+def contains(lowering, container, item, test: ast.AST) -> bool:
+    """``item in container``: a plain instance's ``__contains__`` (its truth), or a list or tuple's items compared
+    with ``==`` (identity first), as Python searches them."""
+    position = lowering.source.at(test)
+    if isinstance(container, tuple):  # a list or tuple (of modules or instances: the parser's Listed)
+        return any(equal(lowering, part, item, test) for part in container)
+    if not plain_instance(container):
+        raise JacValueError(f"'in' of a {_type_name(lowering, container)} and a {item.cls.name} instance is not "
+                            "followed: search a list of instances, or a class with __contains__", position)
+    cls = container.cls
+    if "__contains__" in cls.methods:
+        return _truth(lowering, test, call(lowering, container, "__contains__", [item], {}, position), "'in'")
+    if "__iter__" in cls.methods or "__getitem__" in cls.methods:
+        raise JacValueError(f"'in' of a {cls.name} without __contains__ (Python iterates it, comparing each item with "
+                            "==) is not followed: define __contains__", position)
+    raise JacValueError(f"TypeError: argument of type '{cls.name}' is not iterable, as Python raises (the class "
+                        "defines no __contains__ / __iter__)", position)
+
+
+def _truth(lowering, test: ast.AST, value, what: str) -> bool:
+    """Python's truth of a comparison's result, read where ``test`` is written (a node of its own: the written one may
+    be a list's, whose truth is its length)."""
+    return lowering.truth(ast.copy_location(ast.Constant(value=None), test), value, what)
+
+
+class _Key:
+    """An item (or its key) of ``sorted`` / ``min`` / ``max`` as Python's own algorithm compares it: its ``<`` and
+    ``>`` the text's comparison, taken at its truth (so the order of the calls, stability and ties are Python's)."""
+
+    __slots__ = ("value", "lowering", "test", "what")
+
+    def __init__(self, value, lowering, test, what):
+        self.value, self.lowering, self.test, self.what = value, lowering, test, what
+
+    def __lt__(self, other):
+        return _truth(self.lowering, self.test, rich(self.lowering, ast.Lt, self.value, other.value, self.test), self.what)
+
+    def __gt__(self, other):
+        return _truth(self.lowering, self.test, rich(self.lowering, ast.Gt, self.value, other.value, self.test), self.what)
+
+
+class Iterator:
+    """``iter(seq)`` in the text: the items it gives, read once where the text iterates it (a for loop, list(),
+    sum(), sorted(); an instance's ``__iter__`` returning it)."""
+
+    def __init__(self, items: list):
+        self.items = items
+
+    def taken(self) -> list:
+        found, self.items = self.items, []  # an iterator gives its items once
+        return found
+
+
+def iterated(lowering, value, position: int) -> list:
+    """The items ``for v in value`` gives, ``value`` a plain instance (its ``__iter__``) or an iterator."""
+    if type(value) is Iterator:
+        return value.taken()
+    cls = value.cls
+    if "__iter__" in cls.methods:
+        found = call(lowering, value, "__iter__", [], {}, position)
+        if type(found) is Iterator:
+            return found.taken()
+        shown = found.display or "tuple" if type(found) is Items else _type_name(lowering, found)
+        raise JacValueError(f"TypeError: iter() returned non-iterator of type '{shown}', as Python raises "
+                            f"({cls.name}.__iter__ must return an iterator: return iter(self.items))", position)
+    if "__getitem__" in cls.methods:
+        raise JacValueError(f"iterating a {cls.name} through __getitem__ (Python calls obj[0], obj[1], ... until "
+                            "IndexError) is not followed: define __iter__ (return iter(self.items)), or loop over "
+                            "range(len(obj))", position)
+    raise JacValueError(f"TypeError: '{cls.name}' object is not iterable, as Python raises (the class defines no "
+                        "__iter__)", position)
+
+
+ITERATING = ("iter", "list", "tuple", "sorted", "min", "max", "sum")
+
+
+def iterating(node: ast.Call, kids: list) -> bool:
+    """Is ``node`` (``iter``, ``list``, ``sorted``, ``min``, ``max``, ``sum``, bare) one of Python's builtins given a
+    plain instance, an iterator, or a list of instances (``sorted(cands)``, ``sum(duals)``, ``iter(self.items)``)?"""
+    fname, args = node.func.id, kids[:len(node.args)]
+    if fname == "iter" or not args:
+        return fname == "iter"
+    if plain_instance(args[0]) or type(args[0]) is Iterator:
+        return True
+    many = args if fname in ("min", "max") and len(args) > 1 else args[0] if isinstance(args[0], tuple) else ()
+    return fname not in ("list", "tuple") and any(plain_instance(i) for i in many)
+
+
+def builtin_iterating(lowering, node: ast.Call, kids: list):
+    """``iter(seq)``, ``list(obj)``, ``tuple(obj)``, ``sorted(...)``, ``min(...)``, ``max(...)``, ``sum(...)`` of
+    plain instances (see :func:`iterating`), as Python runs them."""
+    fname, position = node.func.id, lowering.source.at(node)
+    if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+        raise JacParseError(f"'*' and '**' unpacking in {fname}() of instances are not followed", position)
+    args = kids[:len(node.args)]
+    kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(node.args):])}
+    if fname == "iter":
+        if len(args) != 1 or kwargs:
+            raise JacValueError("iter() is read with one argument (iter(callable, sentinel) is not followed)", position)
+        return Iterator(lowering.items_in(args[0], node.args[0], "iter()", position))
+    if fname in ("list", "tuple"):
+        if len(args) != 1 or kwargs:
+            raise JacValueError(f"TypeError: {fname}() takes one iterable here", position)
+        out = Items(lowering.items_in(args[0], node.args[0], f"{fname}()", position))
+        out.display = fname
+        return out
+    if fname == "sum":
+        return _summed(lowering, node, args, kwargs, position)
+    return ordered(lowering, node, fname, args, kwargs, position)
+
+
+def _items(lowering, value, written: ast.expr, what: str, position: int) -> list:
+    return list(value) if isinstance(value, tuple) else lowering.items_in(value, written, what, position)
+
+
+def _summed(lowering, node: ast.Call, args: list, kwargs: dict, position: int):
+    """``sum(items, start=0)``: ``start + item`` for each item in turn, as Python adds them (``0 + d`` is
+    ``d.__radd__(0)``)."""
+    if not 1 <= len(args) <= 2 or set(kwargs) - {"start"} or len(args) == 2 and kwargs:
+        raise JacValueError("TypeError: sum() takes an iterable and start (sum(items, start)), as Python", position)
+    total = args[1] if len(args) == 2 else kwargs.get("start", lowering.number(0, position))
+    add = ast.copy_location(ast.BinOp(left=node, op=ast.Add(), right=node), node)
+    for item in _items(lowering, args[0], node.args[0], "sum()", position):
+        if plain_instance(total) or plain_instance(item):
+            total = binary(lowering, add, [total, item], position)
+        else:
+            total = lowering.arithmetic("add", total, item, position)
+    return total
+
+
+def ordered(lowering, node: ast.Call, fname: str, args: list, kwargs: dict, position: int):
+    """``sorted(items, key=None, reverse=False)``, ``min`` / ``max`` (of one iterable or several arguments,
+    ``key=``, ``default=``) where the items are plain instances: Python's own algorithm run on the items, each
+    comparison the text's (:class:`_Key`), so the order, the ties and the errors are Python's."""
+    from .functions import static
+
+    allowed = ("key", "reverse") if fname == "sorted" else ("key", "default")
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        raise JacValueError(f"TypeError: {fname}() got an unexpected keyword argument '{unknown[0]}', as Python raises",
+                            position)
+    if fname == "sorted" and len(args) != 1:
+        raise JacValueError(f"TypeError: sorted expected 1 argument, got {len(args)}, as Python raises", position)
+    if len(args) > 1 and "default" in kwargs:
+        raise JacValueError(f"TypeError: Cannot specify a default for {fname}() with multiple positional arguments, "
+                            "as Python raises", position)
+    items = list(args) if len(args) > 1 else _items(lowering, args[0], node.args[0], f"{fname}()", position)
+    given = kwargs.get("key")
+
+    def key(i):  # called by Python's own sorted / min / max, when and as often as they call a key
+        return _Key(items[i] if given is None else lowering.call_value(given, [items[i]], {}, position), lowering, node,
+                    f"{fname}()")
+    if fname == "sorted":
+        backwards = static(lowering.b, kwargs["reverse"], "reverse", position) if "reverse" in kwargs else False
+        order = sorted(range(len(items)), key=key, reverse=bool(backwards))
+        out = Items([items[i] for i in order])
+        out.display = "list"
+        return out
+    if not items:
+        if "default" in kwargs:
+            return kwargs["default"]
+        raise JacValueError(f"ValueError: {fname}() iterable argument is empty, as Python raises", position)
+    pick = (min if fname == "min" else max)(range(len(items)), key=key)
+    return items[pick]
 
 
 BUILTINS = ("len", "abs", "getattr", "setattr", "hasattr")
