@@ -2887,6 +2887,8 @@ class _Lowering:
             value = self.arithmetic(_BINOPS[type(op)], current.get(key, position), value, position)
         new = current.with_item(key, value, position)
         self.changed(current, new)
+        if getattr(self, "plain_keys", None):  # self.params of an instance holding it (lang/plain.py)
+            plain.swapped(self, current, new)
         for holder in holders:  # e = d: Python's one dict, written
             self.scope[holder] = new
             # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
@@ -4738,6 +4740,9 @@ class _Lowering:
                               for k in (sorted(keys) if fname == "sorted" else keys))
         if kind == "method" and type(kids[0]) is Dict:
             return trees.method(self, kids[0], fname, args[1:], kwargs, position)
+        if kind == "method" and (plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)) \
+                or type(node.func) is ast.Name and isinstance(self.scope.get(fname), PlainClass):
+            return None  # opt.step(grads), View(d): a plain class's method or constructor takes a dict (lang/plain.py)
         if type(node.func) is ast.Name and self.is_callable(self.scope.get(fname)) or \
                 kind == "other" and self.made_callable(node.func):
             return None  # f(params): a function of the text takes a dict

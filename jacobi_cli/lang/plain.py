@@ -380,13 +380,13 @@ def held(lowering) -> None:
     a later write into an array an instance holds (``x[0] = 5`` after ``self.x = x``) is refused as shared."""
     for key, value in getattr(lowering, "plain_held", {}).items():
         if key not in lowering.memory.tokens:
-            lowering.memory.bind(key, value, False)
+            _bind(lowering, key, value)
 
 
 def attribute(lowering, value, name: str, position: int):
     """``inst.NAME`` (an attribute, a property run, a class attribute) or ``Cls.NAME`` (a class attribute)."""
     if isinstance(value, Super):
-        raise JacParseError(f"super().{name}: jac reads super().METHOD(...) calls", position)
+        return _super_attribute(lowering, name, position)
     cls = value if isinstance(value, PlainClass) else value.cls
     if value is not cls and name in value.attributes:
         return value.attributes[name]
@@ -403,9 +403,23 @@ def attribute(lowering, value, name: str, position: int):
                        f"__init__ as self.{name} = ..., or make it a class attribute or a @property)", position)
 
 
-def _property(lowering, made, name: str, position: int):
-    """``inst.NAME`` of a ``@property``: its body run with ``self`` bound."""
-    owner = class_of(made).owners[name]
+def _super_attribute(lowering, name: str, position: int):
+    """``super().NAME`` read without a call in a method: the base's property run with the same ``self``, or its class
+    attribute."""
+    stack = getattr(lowering, "plain_owners", ())
+    base = stack[-1][0].base if stack else None
+    if base is not None and base.kinds.get(name) == "property":
+        return _property(lowering, stack[-1][1], name, position, base.owners[name])
+    if base is not None and name in base.constants and name not in base.methods:
+        return base.constants[name]
+    raise JacParseError(f"super().{name}: jac reads super().METHOD(...) calls, and a base's property or class attribute "
+                        "read through super()", position)
+
+
+def _property(lowering, made, name: str, position: int, owner=None):
+    """``inst.NAME`` of a ``@property``: its body run with ``self`` bound (``owner``: the class whose definition runs,
+    ``super()``'s)."""
+    owner = owner or class_of(made).owners[name]
     fn = owner.function(lowering, name)
     saved, frames = getattr(lowering, "plain_owners", ()), getattr(lowering, "plain_frames", frozenset())
     lowering.plain_owners = saved + ((owner, made),)
@@ -434,10 +448,6 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     if made.cls.kinds.get(name) == "property":
         raise JacValueError(f"{made.cls.name}.{name} is a property without a setter (Python's AttributeError)",
                             position)
-    if type(value) is Dict:
-        raise JacValueError(f"self.{name} = a dict: a dict held by an instance (changed in place through any name, "
-                            "the instance seeing it) is not followed; hold arrays as attributes of their own, a list "
-                            "or a tuple", position)
     made.attributes[name] = value
     kinds = _kinds(lowering)
     if type(value) is Tracer and kind is not None:  # self.shape = x.shape, self.c = [1.0, 2.0]: self.c + [3.0]
@@ -456,9 +466,26 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     key = f"{lowering.plain_keys[id(made)][0]}.{name}"
     lowering.plain_held.pop(key, None)
     lowering.memory.tokens.pop(key, None)
-    if type(value) is Tracer or type(value) is Items:  # a write into an array it holds (x[0] = 5 after
-        lowering.plain_held[key] = value  # self.x = x, or after self.history.append(x)) is refused as shared
+    if type(value) in (Tracer, Items, Dict):  # a write into an array it holds (x[0] = 5 after self.x = x,
+        lowering.plain_held[key] = value  # after self.history.append(x), or self.params = {'w': x}) is refused as
+        _bind(lowering, key, value)  # shared
+
+
+def _bind(lowering, key: str, value) -> None:
+    """The memory's name ``key`` (``kf.params``) for the arrays ``value`` holds (a dict's at any depth)."""
+    if type(value) is not Dict:
         lowering.memory.bind(key, value, False)
+        return
+    arrays, pending = [], [value]
+    while pending:
+        item = pending.pop()
+        if type(item) is Tracer:
+            arrays.append(item)
+        elif type(item) is Dict:
+            pending.extend(item.values())
+        elif type(item) is Items:
+            pending.extend(item)
+    lowering.memory.tokens[key] = frozenset().union(*(lowering.memory._base(a) for a in arrays))
 
 
 def plain_instance(value) -> bool:
@@ -593,11 +620,6 @@ def statement(lowering, stmt: ast.stmt) -> bool:
         return False
     if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
         return True
-    if isinstance(stmt.value, (ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "dict":
-        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a dict: a dict held by an instance (changed in "
-                            "place through any name, the instance seeing it) is not followed; hold arrays as "
-                            "attributes of their own, a list or a tuple", lowering.source.at(stmt.value))
     targets = _targets(stmt)
     if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and isinstance(stmt.value, ast.Tuple) \
             and len(stmt.value.elts) == len(targets[0].elts) \
@@ -667,6 +689,16 @@ def _held_list(lowering, node: ast.expr):
     return (owner, node.attr) if type(value) is Items and value.display == "list" or empty else None
 
 
+def _held_dict(lowering, node: ast.expr):
+    """``node`` is ``OWNER.NAME`` of a plain instance holding a dict (``self.params``): (instance, NAME)."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    owner = owner_of(lowering, node.value)
+    if owner is None or isinstance(owner, (PlainClass, Super)):
+        return None
+    return (owner, node.attr) if type(owner.attributes.get(node.attr)) is Dict else None
+
+
 def held_list_statement(lowering, stmt: ast.stmt) -> bool:
     """``self.history.append(v)`` (``extend``, ``insert``, ``pop``, ``clear``, ``reverse``, ``v = self.hs.pop()``)
     and ``self.hs[i] = v`` of a list an instance holds: the statement run on a name bound to that list (the parser's
@@ -676,8 +708,9 @@ def held_list_statement(lowering, stmt: ast.stmt) -> bool:
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _LIST_METHODS:
         found, spot = _held_list(lowering, call.func.value), call.func
     elif isinstance(stmt, (ast.Assign, ast.AugAssign)) and len(_targets(stmt)) == 1 \
-            and isinstance(_targets(stmt)[0], ast.Subscript):
-        found, spot = _held_list(lowering, _targets(stmt)[0].value), _targets(stmt)[0]
+            and isinstance(_targets(stmt)[0], ast.Subscript):  # self.hs[0] = v, self.params['w'] = v
+        spot = _targets(stmt)[0]
+        found = _held_list(lowering, spot.value) or _held_dict(lowering, spot.value)
     else:
         return False
     if found is None:
@@ -692,8 +725,13 @@ def held_list_statement(lowering, stmt: ast.stmt) -> bool:
     spelled = ast.unparse(spot.value)  # self.history: a name no identifier can be
     current = made.attributes[name]
     renamed = ast.fix_missing_locations(_renamed(stmt, spot, spelled))
+    key = f"{lowering.plain_keys[id(made)][0]}.{name}" if id(made) in getattr(lowering, "plain_keys", {}) else None
+    tokens = lowering.memory.tokens.pop(key, None)  # the instance's own name of the container: one of its holders,
+    if tokens is not None:  # written through spelled (held() names it again after)
+        lowering.memory.tokens[spelled] = tokens
     lowering.scope[spelled] = current
-    lowering.sequence_names.add(spelled)
+    if type(current) is not Dict:
+        lowering.sequence_names.add(spelled)
     saved = lowering.locals
     if saved is not None:  # a name of the method's own (the instance is seen through swapped, not as a caller's)
         lowering.locals = (saved[0], saved[1] | {spelled})
@@ -737,9 +775,10 @@ def swapped(lowering, old, new) -> None:
         for name, value in list(made.attributes.items()):
             if value is old:
                 set_attribute(lowering, made, name, new, None, initial=True)
-            elif type(value) is Items and _holds_inside(value, old):
-                raise JacValueError(f"a list that {made.cls.name}.{name} holds inside a tuple or list is changed in "
-                                    f"place, which jac does not follow there; hold the list as an attribute of its "
+            elif type(value) in (Items, Dict) and _holds_inside(value, old):
+                kind = "dict" if type(old) is Dict else "list"
+                raise JacValueError(f"a {kind} that {made.cls.name}.{name} holds inside a tuple, list or dict is changed "
+                                    f"in place, which jac does not follow there; hold the {kind} as an attribute of its "
                                     "own", None)
 
 
@@ -817,14 +856,15 @@ def super_call(lowering, node: ast.Call, kids: list, fname: str, position: int):
     return call(lowering, made, fname, args, kwargs, position, owner=defining.base, initial=fname == "__init__")
 
 
-def _holds_inside(container: Items, value) -> bool:
-    """Does the tuple or list ``container`` hold ``value``, at any depth?"""
+def _holds_inside(container, value) -> bool:
+    """Does the tuple, list or dict ``container`` hold ``value``, at any depth?"""
     pending = [container]
     while pending:
         item = pending.pop()
-        if any(part is value for part in item):
+        parts = item.values() if type(item) is Dict else item
+        if any(part is value for part in parts):
             return True
-        pending.extend(part for part in item if type(part) is Items)
+        pending.extend(part for part in parts if type(part) in (Items, Dict))
     return False
 
 
