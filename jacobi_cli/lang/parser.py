@@ -2945,6 +2945,34 @@ class _Lowering:
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
 
+    def in_place_temporary(self, node: ast.Call, kids: list):
+        """``(v / c).sqrt().add_(eps)``: PyTorch's in-place method on a temporary, the result of a call or an operator
+        (``kids``: it and the arguments, computed), written as :meth:`in_place` writes a name: refused where the
+        temporary is a view of a name (the write would change it) or where an op saved it for backward (PyTorch's
+        backward raises)."""
+        spelled = f"({ast.unparse(node.func.value)})"  # a name the text cannot write
+        values = {spelled: kids[0]}
+        args = []
+        for k, written in enumerate([*node.args, *(w.value for w in node.keywords)]):
+            values[f"argument {k} of {spelled}.{node.func.attr}"] = kids[1 + k]
+            args.append(ast.copy_location(ast.Name(id=f"argument {k} of {spelled}.{node.func.attr}", ctx=ast.Load()),
+                                          written))
+        func = ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()),
+                                                                       node.func.value),
+                                               attr=node.func.attr, ctx=ast.Load()), node.func)
+        call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
+            ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
+        for name, value in values.items():
+            self.scope[name] = value
+            if isinstance(value, (Tracer, Items)):
+                self.memory.bind(name, value, False)
+        try:
+            return self.in_place(call)
+        finally:
+            for name in values:
+                self.scope.pop(name, None)
+                self.memory.tokens.pop(name, None)
+
     def kept_dtype(self, name: str, y: Tracer, new: Tracer, args: list, what: str, position: int) -> Tracer:
         """``y.NAME_(...)``'s result ``new`` written into ``y``'s dtype, as PyTorch's in-place methods keep it: an
         integer or bool ``y`` takes an integer result (a bool one a bool), and PyTorch raises for any other ("result
@@ -4624,6 +4652,9 @@ class _Lowering:
                                f"{args[0].spelling}(f)(x)", position)
         if kind == "method" and type(args[0]) is Items and args[0].record is not None:  # s._replace(x=v), s.f()
             return plain.record_method(self, args[0], fname, list(args[1:]), kwargs, position, node)
+        if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS \
+                and type(node.func.value) in (ast.Call, ast.BinOp, ast.UnaryOp):  # (v / c).sqrt().add_(eps)
+            return self.in_place_temporary(node, kids)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)

@@ -505,7 +505,7 @@ def copied(lowering, made, deep: bool, position: int, memo: dict | None = None):
         kind = python_kind(lowering, made, key)
         if deep and plain_instance(value):
             value = copied(lowering, value, True, position, memo)
-        elif deep and type(value) is Items:  # deepcopy makes new lists (and tuples holding them)
+        elif deep and type(value) in (Items, Dict):  # deepcopy makes new lists and dicts (and tuples holding them)
             value = _deep_items(lowering, value, position, memo)
         elif deep and type(value) is Tracer and kind == "list" and value.shape == (0,):
             value = _empty_list()  # an empty list given to __init__: a new one
@@ -518,8 +518,13 @@ def _deep_items(lowering, value: Items, position: int, memo: dict) -> Items:
     instances in it copied."""
     if id(value) in memo:
         return memo[id(value)]
+    if type(value) is Dict:  # self.params = {...}: a new dict of the values copied
+        out = memo[id(value)] = Dict([(k, copied(lowering, v, True, position, memo) if plain_instance(v) else
+                                      _deep_items(lowering, v, position, memo) if type(v) in (Items, Dict) else v)
+                                     for k, v in value.items()], position)
+        return out
     parts = [copied(lowering, p, True, position, memo) if plain_instance(p) else
-             _deep_items(lowering, p, position, memo) if type(p) is Items else p for p in value]
+             _deep_items(lowering, p, position, memo) if type(p) in (Items, Dict) else p for p in value]
     out = Items(parts)
     out.display, out.fields, out.record = value.display, value.fields, value.record
     memo[id(value)] = out
@@ -674,6 +679,7 @@ def python_kind(lowering, value, name: str):
     return None
 
 
+_DICT_METHODS = ("update", "setdefault", "clear", "popitem")  # a dict's changes in place (pop: a list's too)
 _LIST_METHODS = ("append", "extend", "insert", "pop", "clear", "reverse", "sort", "remove")
 
 
@@ -705,6 +711,10 @@ def held_list_statement(lowering, stmt: ast.stmt) -> bool:
     own list changes, which change the one list every name holding it sees, :func:`swapped` the instances'
     attributes), the attribute then the changed list."""
     call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _DICT_METHODS \
+            and _held_dict(lowering, call.func.value) is not None:  # self.params.update(...): as for a name's
+        from .trees import refuse_statement
+        refuse_statement(call.func.attr, lowering.source.at(call))
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _LIST_METHODS:
         found, spot = _held_list(lowering, call.func.value), call.func
     elif isinstance(stmt, (ast.Assign, ast.AugAssign)) and len(_targets(stmt)) == 1 \
