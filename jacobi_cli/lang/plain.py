@@ -6,8 +6,10 @@ one Python object whose ``attributes`` every name holding it shares, so a method
 changes what each later call and each other name sees, as Python's objects do. Methods are the text's functions
 written out at each call (``_Lowering.call_function``) with ``self`` (or ``cls``) bound; ``@staticmethod``,
 ``@classmethod``, ``@property``, class attributes (constants), ``__call__``, ``@dataclass`` fields and
-``super()`` calls are read; what Python would resolve another way (a metaclass, ``__getattr__``, operator
-dunders, descriptors, a class attribute changed at run time) is refused where it is written.
+``super()`` calls are read; operators, comparisons (``sorted`` / ``min`` / ``max`` of instances run by Python's own
+algorithm on the text's comparisons), ``sum``, iteration (``__iter__`` returning ``iter(...)``), ``in``, lists and
+dicts an instance holds are Python's; what Python would resolve another way (a metaclass, ``__getattr__``,
+descriptors, a generator ``__iter__``, a class attribute changed at run time) is refused where it is written.
 """
 
 from __future__ import annotations
