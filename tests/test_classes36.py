@@ -105,6 +105,8 @@ EXACT = {
                                 "if A(1) < B(2):\n    y = 2 * y\ny",
     "eq_without_eq_is_identity": "class A:\n    pass\na = A()\nb = a\ny = x\nif a == 3:\n    y = 2 * y\n"
                                  "if a != A():\n    y = y + 1\nif a == b:\n    y = y * 3\ny",
+    "instance_left_of_an_array": "class A:\n    def __lt__(self, o):\n        return np.sum(o) > 0\ny = x\n"
+                                 "if A() < x:\n    y = 2 * x\ny",  # A.__lt__(x) first: Python's order
     "ne_inverts_eq": "class K:\n    def __init__(self, n):\n        self.n = n\n    def __eq__(self, o):\n"
                      "        return self.n == o.n\ny = x\nif K(1) != K(2):\n    y = y + 1\nif K(1) != K(1):\n"
                      "    y = y * 5\ny",
@@ -181,6 +183,7 @@ REFUSED = {
                           "    def __lt__(self, o):\n        return True\nx", "TypeError: Cannot overwrite attribute __lt__"),
     "array_left_of_comparison": ("class A:\n    def __gt__(self, o):\n        return True\ny = x\nif x < A():\n"
                                  "    y = 2 * x\ny", "does not guess"),
+    "eq_of_an_array_without_eq": ("class A:\n    pass\ny = x\nif A() == x:\n    y = 2 * x\ny", "does not guess"),
     "dataclass_eq_of_arrays": ("from dataclasses import dataclass\n@dataclass\nclass P:\n    w: np.ndarray\n"
                                "y = x\nif P(x) == P(x * 1.0):\n    y = 2 * x\ny", "ambiguous"),
     "min_of_an_instance_with_nothing_in_it": ("class A:\n    def __iter__(self):\n        return iter([])\nmin(A())",

@@ -1017,15 +1017,8 @@ def rich(lowering, op: type, left, right, test: ast.AST):
         return lowering.compare(ast.copy_location(ast.Compare(left=pair[0], ops=[op()], comparators=[pair[1]]), test),
                                 [left, right])
     forward, reflected, symbol = _COMPARE[op]
-    position = lowering.source.at(test)
-    for side in (left, right):
-        if not plain_instance(side) and not _python_number(lowering, side) and type(side) not in (bool, Static) \
-                and side is not None:
-            other = right if side is left else left
-            raise JacValueError(f"{_type_name(lowering, left)} {symbol} {_type_name(lowering, right)}: an array beside a "
-                                f"{other.cls.name} instance is compared differently by NumPy (element by element, an "
-                                f"array of objects) and PyTorch, so jac does not guess; compare a number the instance "
-                                "holds", position)
+    if _array_like(lowering, left):  # Python asks the array first: NumPy's and PyTorch's own comparison
+        _beside_array(lowering, left, right, symbol, test)
     lcls = left.cls if plain_instance(left) else None
     rcls = right.cls if plain_instance(right) else None
     if lcls is not None and rcls is not None and rcls is not lcls and lcls in lineage(rcls) \
@@ -1039,11 +1032,28 @@ def rich(lowering, op: type, left, right, test: ast.AST):
             found = _compared(lowering, made, name, other, test)
             if found is not _MISSING:
                 return found
+        elif _array_like(lowering, made):  # inst == arr without __eq__: the array's own == (element by element)
+            _beside_array(lowering, left, right, symbol, test)
     if op in (ast.Eq, ast.NotEq):
         return (left is right) == (op is ast.Eq)
     raise JacValueError(f"TypeError: '{symbol}' not supported between instances of '{_type_name(lowering, left)}' and "
                         f"'{_type_name(lowering, right)}', as Python raises (the class defines no {forward}"
-                        f"{'' if forward == reflected else f' / {reflected}'})", position)
+                        f"{'' if forward == reflected else f' / {reflected}'})", lowering.source.at(test))
+
+
+def _array_like(lowering, value) -> bool:
+    """Is ``value`` neither a plain instance nor one of Python's numbers, bools, strings or None (an array, a list)?"""
+    return not plain_instance(value) and not _python_number(lowering, value) and type(value) not in (bool, Static) \
+        and value is not None
+
+
+def _beside_array(lowering, left, right, symbol: str, test: ast.AST):
+    """Refuse a comparison Python would hand to an array's own operator, with an instance on the other side."""
+    other = left if plain_instance(left) else right
+    raise JacValueError(f"{_type_name(lowering, left)} {symbol} {_type_name(lowering, right)}: an array beside a "
+                        f"{other.cls.name} instance is compared by the array's own operator, differently by NumPy "
+                        "(element by element, an array of objects) and PyTorch, so jac does not guess; compare a "
+                        "number the instance holds, or define the method on the class", lowering.source.at(test))
 
 
 def _compared(lowering, made, name: str, other, test: ast.AST):
