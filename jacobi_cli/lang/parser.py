@@ -2995,6 +2995,8 @@ class _Lowering:
             value = self.arithmetic(_BINOPS[type(op)], current.get(key, position), value, position)
         new = current.with_item(key, value, position)
         self.changed(current, new)
+        if getattr(self, "plain_keys", None):  # self.params of an instance holding it (lang/plain.py)
+            plain.swapped(self, current, new)
         for holder in holders:  # e = d: Python's one dict, written
             self.scope[holder] = new
             # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
@@ -3050,6 +3052,34 @@ class _Lowering:
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def in_place_temporary(self, node: ast.Call, kids: list):
+        """``(v / c).sqrt().add_(eps)``: PyTorch's in-place method on a temporary, the result of a call or an operator
+        (``kids``: it and the arguments, computed), written as :meth:`in_place` writes a name: refused where the
+        temporary is a view of a name (the write would change it) or where an op saved it for backward (PyTorch's
+        backward raises)."""
+        spelled = f"({ast.unparse(node.func.value)})"  # a name the text cannot write
+        values = {spelled: kids[0]}
+        args = []
+        for k, written in enumerate([*node.args, *(w.value for w in node.keywords)]):
+            values[f"argument {k} of {spelled}.{node.func.attr}"] = kids[1 + k]
+            args.append(ast.copy_location(ast.Name(id=f"argument {k} of {spelled}.{node.func.attr}", ctx=ast.Load()),
+                                          written))
+        func = ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()),
+                                                                       node.func.value),
+                                               attr=node.func.attr, ctx=ast.Load()), node.func)
+        call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
+            ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
+        for name, value in values.items():
+            self.scope[name] = value
+            if isinstance(value, (Tracer, Items)):
+                self.memory.bind(name, value, False)
+        try:
+            return self.in_place(call)
+        finally:
+            for name in values:
+                self.scope.pop(name, None)
+                self.memory.tokens.pop(name, None)
 
     def kept_dtype(self, name: str, y: Tracer, new: Tracer, args: list, what: str, position: int) -> Tracer:
         """``y.NAME_(...)``'s result ``new`` written into ``y``'s dtype, as PyTorch's in-place methods keep it: an
@@ -3335,11 +3365,11 @@ class _Lowering:
         a loop's ``for s in [True]``), no array of them all is made."""
         values = [self.expression(e) for e in shown]
         for target, node, value in zip(targets, shown, values):
-            if not isinstance(value, (Tracer, Items, bool)):
+            if not isinstance(value, (Tracer, Items, bool)) and not plain.plain_instance(value):  # a, b = P(x), P(y)
                 raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
         for target, node, value in zip(targets, shown, values):
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
-            if not isinstance(value, bool):
+            if not isinstance(value, bool) and not plain.plain_instance(value):
                 self.memory.bind(target.id, value, False)
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
@@ -4219,9 +4249,14 @@ class _Lowering:
                 raise JacLimitError(f"{what} over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
                                     "write the expression with whole arrays", position)
             return [self.number(i, position) for i in numbers]
-        value = self.expression(node)
+        return self.items_in(self.expression(node), node, what, position)
+
+    def items_in(self, value, node: ast.expr, what: str, position: int) -> list:
+        """The items of ``value`` (written ``node``) as :meth:`items_of` iterates them."""
         if isinstance(value, (Items, Listed)):
             return list(value)
+        if plain.plain_instance(value) or type(value) is plain.Iterator:  # for p in params: __iter__ (lang/plain.py)
+            return plain.iterated(self, value, position)
         if isinstance(value, ModuleDict):  # a dict's iteration: its keys
             return [Static(name) for name in value.names]
         if type(value) is Dict:  # for k in params: its keys, in insertion order (.trees)
@@ -4513,6 +4548,9 @@ class _Lowering:
         if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
                 plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
             return plain.builtin(self, node, kids)
+        if type(node.func) is ast.Name and node.func.id in plain.ITERATING and node.func.id not in self.scope \
+                and plain.iterating(node, kids):  # sorted(cands), sum(duals), iter(self.items) (lang/plain.py)
+            return plain.builtin_iterating(self, node, kids)
         path = plain.spelling(self, node.func) if "import" in self.source.body else None
         if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
             return plain.special_call(self, node, kids, path, self.source.at(node))
@@ -4732,6 +4770,9 @@ class _Lowering:
                                f"{args[0].spelling}(f)(x)", position)
         if kind == "method" and type(args[0]) is Items and args[0].record is not None:  # s._replace(x=v), s.f()
             return plain.record_method(self, args[0], fname, list(args[1:]), kwargs, position, node)
+        if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS \
+                and type(node.func.value) in (ast.Call, ast.BinOp, ast.UnaryOp):  # (v / c).sqrt().add_(eps)
+            return self.in_place_temporary(node, kids)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
@@ -4848,6 +4889,9 @@ class _Lowering:
                               for k in (sorted(keys) if fname == "sorted" else keys))
         if kind == "method" and type(kids[0]) is Dict:
             return trees.method(self, kids[0], fname, args[1:], kwargs, position)
+        if kind == "method" and (plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)) \
+                or type(node.func) is ast.Name and isinstance(self.scope.get(fname), PlainClass):
+            return None  # opt.step(grads), View(d): a plain class's method or constructor takes a dict (lang/plain.py)
         if type(node.func) is ast.Name and self.is_callable(self.scope.get(fname)) or \
                 kind == "other" and self.made_callable(node.func):
             return None  # f(params): a function of the text takes a dict
@@ -5258,6 +5302,8 @@ class _Lowering:
         position = self.source.at(node)
         if len(node.ops) > 1:
             return self.chained(node, kids, position)
+        if plain.compares(kids):  # a < b of instances: __lt__ (or b.__gt__), a == b, obj in ... (lang/plain.py)
+            return plain.compare(self, node, kids)
         if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found
@@ -6452,8 +6498,9 @@ class Function:
     def collected(self, values: list, what: str, position: int) -> Items:
         """The arguments ``*args`` or ``**kwargs`` collects: arrays (numbers among them), as a tuple."""
         for value in values:
-            if type(value) is not Tracer:
-                raise JacValueError(f"{self.name}(): jac collects arrays and numbers into {what}; a "
+            if type(value) is not Tracer and not (plain.plain_instance(value) and not what.startswith("**")):
+                raise JacValueError(f"{self.name}(): jac collects arrays and numbers (and instances, into *args) into "
+                                    f"{what}; a "
                                     f"{'tuple or list' if isinstance(value, Items) else type(value).__name__} among "
                                     "them: name a parameter for it", position)
         out = Items(values)

@@ -61,7 +61,8 @@ class Dict:
     def get(self, key, position: int):
         if key not in self._map:
             known = ", ".join(repr(k) for k in list(self._map)[:8]) + (", ..." if len(self._map) > 8 else "")
-            raise JacValueError(f"the dict has no key {key!r} (its keys: {known or 'none'})", position)
+            raise JacValueError(f"KeyError: {key!r}, as Python raises: the dict has no key {key!r} (its keys: "
+                                f"{known or 'none'})", position)
         return self._map[key]
 
     def without(self, key, position: int) -> "Dict":
