@@ -3070,10 +3070,11 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
+        copy = _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, False)
+                self.memory.bind(name, value, copy and name == spelled)
         try:
             return self.in_place(call)
         finally:
