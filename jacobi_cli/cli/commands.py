@@ -99,7 +99,7 @@ def _decoded(data: bytes, what: str) -> str:
     except UnicodeDecodeError as err:
         raise JacIOError(f"{what} is not UTF-8 text (byte {err.start}: 0x{data[err.start]:02x})") from None
     if not text or text.isspace():  # the parser's "the expression is empty" would not say where it was read
-        raise JacParseError(f"{what} is empty: it holds no expression")
+        raise JacParseError(f"{what} is empty: it holds no expression", 0)  # position 0, as the parser's
     return text
 
 
