@@ -171,10 +171,8 @@ def make_scratch(d: str, outside: str) -> None:
     w("deep_json.json", "[" * 100_000 + "1" + "]" * 100_000)
     w("long_line.csv", ",".join(["1"] * 2_000_000) + "\n")
     # folders, links, FIFOs, permissions
-    os.makedirs(os.path.join(d, "adir.npy"), exist_ok=True)
-    os.makedirs(os.path.join(d, "adir.json"), exist_ok=True)
-    os.makedirs(os.path.join(d, "adir.toml"), exist_ok=True)
-    os.makedirs(os.path.join(d, "adir.py"), exist_ok=True)
+    for suffix in (".npy", ".json", ".csv", ".txt", ".py", ".toml", ".npz", ".png", ".dot", ".xml"):
+        os.makedirs(os.path.join(d, "adir" + suffix), exist_ok=True)
     os.makedirs(os.path.join(d, "ro"), exist_ok=True)
     w("ro/existing.npy", b"old contents in a read-only folder")
     os.chmod(os.path.join(d, "ro"), 0o555)
