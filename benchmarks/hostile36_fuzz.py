@@ -16,6 +16,7 @@ folder of hostile files, with a timeout (20 s), and is classified:
 - FILE-PARTIAL: a new file left behind by a failed run (a temporary file, a half-written output);
 - MESSAGE-UNCLEAR: exit 2 without exactly one ``jac: error`` line, or without the file's name in it;
 - MEMORY: a peak resident size over 3 GB (the machine's budget is half the available memory);
+- OVER-BUDGET: a peak resident size over the ``--max-memory`` given plus 400 MB (the interpreter and its modules);
 - CODE-RAN: the canary a hostile pickle or expression tries to create appeared.
 
 Input routes: the expression (``@file`` and ``-`` for standard input), a binding ``x=@file``, ``--v @file``,
@@ -46,6 +47,7 @@ PY = sys.executable
 OK_CODES = {0, 1, 2, 130, 141}
 SLOW_SECONDS = 10.0
 MEMORY_LIMIT_KB = 3 * 1024 * 1024
+BASELINE_BYTES = 400 * 2**20  # the interpreter, NumPy and jac's modules, and the runner's pages the fork copied
 NOCAPS = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
 GOOD_SUITE = """[[case]]
 name = "dot"
@@ -529,6 +531,9 @@ def classify(case: Case, rc, stdout, stderr, elapsed, peak, before, after, d) ->
             found.append("SLOW")
     if peak > MEMORY_LIMIT_KB:
         found.append("MEMORY")
+    budget = _given_budget(case.argv)
+    if budget is not None and peak * 1024 > budget + BASELINE_BYTES:
+        found.append("OVER-BUDGET")
     targets = {os.path.normpath(t) for t in case.targets} | {"PWNED"}
     for rel, state in before.items():
         if rel in targets:
@@ -540,6 +545,18 @@ def classify(case: Case, rc, stdout, stderr, elapsed, peak, before, after, d) ->
     if rc != 0 and new:
         found.append("FILE-PARTIAL")
     return found or ["OK"]
+
+
+def _given_budget(argv: list) -> int | None:
+    """The bytes of a ``--max-memory NUMBER[K|M|G]`` in ``argv``, else None."""
+    if "--max-memory" not in argv[:-1]:
+        return None
+    text = argv[argv.index("--max-memory") + 1]
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    try:
+        return int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(text)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _is_written_target(case: Case, rel: str) -> bool:
