@@ -379,6 +379,10 @@ def time_memory_cases() -> list:
             cases.append(Case(f"{command} {expr[:40]} {' '.join(binds)[:40]}",
                               [command, "-" if long else expr, *binds], e, stdin=expr.encode() if long else None,
                               timeout=90 if "x:100000000" in binds else None))
+    for argv in (["check", "x.sum()", "x:2000000"], ["check", "sin(x).sum()", "x:100000x3", "--batch", "x"],
+                 ["check", "x.sum()", "x:200000", "--method", "richardson"],
+                 ["check", "a = sin(x); b = x.sum(); a, b", "x:100000"], ["check", "x * 2", "x:500"]):
+        cases.append(Case(" ".join(argv), argv, "ok" if argv[-1] == "x:500" else "refuse"))
     for expr in ("x" + "+x" * 3_500_000,):
         cases.append(Case("eval 10 MB via stdin", ["eval", "-", "x=1"], "refuse", stdin=expr.encode()))
     return cases
