@@ -424,7 +424,7 @@ def output_cases() -> list:
                                                       "--max-memory", "1M"], "any", targets=("existing.npy",)))
     cases.append(Case("eval --out, file size limit", ["eval", "x * 2", "x:300", "--out", "existing.npy"],
                       "refuse", names="existing.npy", env={"PRLIMIT_FSIZE": "4096"}))
-    cases.append(Case("eval --out, streamed, file size limit", ["eval", "x * 2", "x:3000", "--out", "existing.npy",
+    cases.append(Case("eval --out, streamed, file size limit", ["eval", "x * x.sum()", "x:3000", "--out", "existing.npy",
                                                                 "--max-memory", "20M"],
                       "refuse", names="existing.npy", env={"PRLIMIT_FSIZE": "65536"}))
     return cases
@@ -435,9 +435,9 @@ def full_disk_cases(full: str) -> list:
     cases = []
     for label, argv in (
         ("eval --out .npy", ["eval", "x * 2", "x:300", "--out", f"{full}/j.npy"]),
-        ("eval --out .npz", ["eval", "x * 2", "x:300", "--out", f"{full}/j.npz"]),
+        ("eval --out .npz", ["eval", "x * x.sum()", "x:300", "--out", f"{full}/j.npz"]),
         ("eval --out .json", ["eval", "x * 2", "x:300", "--out", f"{full}/j.json"]),
-        ("eval --out streamed", ["eval", "x * 2", "x:3000", "--out", f"{full}/j.npy", "--max-memory", "20M"]),
+        ("eval --out streamed", ["eval", "x * x.sum()", "x:3000", "--out", f"{full}/j.npy", "--max-memory", "20M"]),
         ("eval --plot", ["eval", "x * 2", "x:60", "--plot", f"{full}/j.png"]),
         ("graph --out", ["graph", "x" + "+x" * 3000, "x=1", "--out", f"{full}/g.dot"]),
         ("run --junit", ["run", "big_suite.toml", "--junit", f"{full}/r.xml"]),

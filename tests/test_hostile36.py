@@ -118,3 +118,51 @@ def test_crlf_and_a_utf8_bom_are_read(tmp_path, monkeypatch):
     result = runner.invoke(app, ["eval", "@f.py", "x=0", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["jacobian"]["x"]["value"] == 2.0
+
+
+# --- an output option onto the file a standard stream goes to ------------------------------------------------
+
+SUITE = """[[case]]
+name = "dot"
+expr = "2 * torch.dot(x, y)"
+bindings = { x = "arange(4.0)", y = [3.0, 1.0, 2.0, 5.0] }
+value = 40
+"""
+
+
+def _jac(args, cwd, stdout):
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    return subprocess.run([sys.executable, "-m", "jacobi_cli", *args], cwd=cwd, stdout=stdout,
+                          stderr=subprocess.PIPE, env=env, timeout=120)
+
+
+def test_junit_onto_dev_stdout_redirected_to_a_file_is_refused(tmp_path):
+    """``jac run s.toml --junit /dev/stdout > out.txt`` replaced out.txt with the XML, and the report went to the
+    replaced (deleted) file; with standard output an unlinked file, it made a file named '#INODE (deleted)'
+    beside where it had been."""
+    (tmp_path / "s.toml").write_text(SUITE)
+    with open(tmp_path / "out.txt", "wb") as out:
+        done = _jac(["run", "s.toml", "--junit", "/dev/stdout"], tmp_path, out)
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith("jac: error (usage): --junit /dev/stdout: that is the file standard "
+                                           "output goes to")
+    assert (tmp_path / "out.txt").read_bytes() == b""
+    (tmp_path / "gone").mkdir()
+    with open(tmp_path / "gone" / "out.txt", "wb") as out:
+        (tmp_path / "gone" / "out.txt").unlink()
+        done = _jac(["run", "s.toml", "--junit", "/dev/stdout"], tmp_path, out)
+    assert done.returncode == 2 and list((tmp_path / "gone").iterdir()) == []
+
+
+def test_out_onto_the_file_standard_output_goes_to_is_refused(tmp_path):
+    with open(tmp_path / "j.npy", "wb") as out:
+        done = _jac(["eval", "x * 2", "x=1", "--out", "j.npy"], tmp_path, out)
+    assert done.returncode == 2 and b"that is the file standard output goes to" in done.stderr
+    with open(tmp_path / "report.txt", "wb") as out:  # another file is written as before
+        done = _jac(["eval", "x * 2", "x=1", "--out", "j.npy"], tmp_path, out)
+    assert done.returncode == 0 and (tmp_path / "j.npy").stat().st_size > 0

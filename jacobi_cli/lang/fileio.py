@@ -153,6 +153,30 @@ def check_output(path: str | None, option: str, reads=()) -> None:
         if _same_file(target, read):
             raise JacUsageError(f"{option} {path}: that is the file {what} is read from, which writing "
                                 f"{option} would replace; give {option} another file name")
+    stream = _standard_stream(path)
+    if stream:  # /dev/stdout onto a file, or --out j.npy > j.npy: the report would go to the replaced file
+        raise JacUsageError(f"{option} {path}: that is the file {stream}, which writing {option} would "
+                            f"replace (or make anew where it was deleted); give {option} another file name")
+
+
+def _standard_stream(path: str) -> str:
+    """Which standard stream of this process ``path`` is the file of ("standard output goes to"), or "".
+    The kernel follows ``/dev/stdout`` → ``/proc/self/fd/1`` to the open file itself, which ``realpath``
+    cannot (a deleted file's link reads ``/tmp/#123 (deleted)``), so the two are compared by device and inode."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return ""
+    if not stat.S_ISREG(info.st_mode):
+        return ""
+    for fd, what in ((1, "standard output goes to"), (2, "standard error goes to"), (0, "standard input reads")):
+        try:
+            mine = os.fstat(fd)
+        except OSError:  # closed
+            continue
+        if (mine.st_dev, mine.st_ino) == (info.st_dev, info.st_ino):
+            return what
+    return ""
 
 
 def _temporary_made_beside(target: str, path: str) -> None:
