@@ -166,3 +166,20 @@ def test_out_onto_the_file_standard_output_goes_to_is_refused(tmp_path):
     with open(tmp_path / "report.txt", "wb") as out:  # another file is written as before
         done = _jac(["eval", "x * 2", "x=1", "--out", "j.npy"], tmp_path, out)
     assert done.returncode == 0 and (tmp_path / "j.npy").stat().st_size > 0
+
+
+def test_a_streamed_out_past_the_file_size_limit_is_exit_2_and_keeps_the_old_file(tmp_path):
+    """The stream sizes its file at once; past ``ulimit -f`` that ftruncate raised EFBIG unwrapped: exit 70."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "J.npy").write_bytes(b"old")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(["prlimit", "--fsize=65536", sys.executable, "-m", "jacobi_cli", "eval", "x * x.sum()",
+                           "x:3000", "--out", "J.npy", "--max-memory", "20M"], cwd=tmp_path, capture_output=True,
+                          env=dict(os.environ, PYTHONPATH=root), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode() == ("jac: error (io): cannot write 'J.npy': the file would pass the file size limit "
+                                    "(ulimit -f)\n")
+    assert (tmp_path / "J.npy").read_bytes() == b"old" and sorted(os.listdir(tmp_path)) == ["J.npy"]

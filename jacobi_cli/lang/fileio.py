@@ -369,6 +369,8 @@ def _os_error(what: str, path: str, error: OSError) -> JacIOError:
     reason = reasons.get(type(error)) or error.strerror or str(error)
     if error.errno == errno.ENXIO:
         reason = "it is a FIFO (or device) that nothing reads"
+    if error.errno == errno.EFBIG:
+        reason = "the file would pass the file size limit (ulimit -f)"
     if error.errno == errno.ELOOP:  # loop.json -> loop.json
         reason = "its symbolic links form a loop (too many levels of symbolic links)"
     short = re.fullmatch(r"(\d+) requested and (\d+) written", reason) if error.errno is None else None
@@ -1158,7 +1160,10 @@ class NpyStream:
                 npy_format.write_array_header_1_0(header, fields)
             self.start = header.tell()
             self._write(header.getvalue(), 0)
-            os.ftruncate(self.fd, self.start + self.rows * self.row_bytes)
+            try:  # past a file size limit (ulimit -f): EFBIG here, before any block is computed
+                os.ftruncate(self.fd, self.start + self.rows * self.row_bytes)
+            except OSError as error:
+                raise _os_error("cannot write", path, error) from None
         except BaseException:
             self.abort()
             raise
