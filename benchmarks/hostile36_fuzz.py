@@ -328,6 +328,8 @@ def time_memory_cases() -> list:
     for expr, binds, expect in (
         ("x ** 10**9", ["x=[1,2,3]"], "any"), ("x ** 10**100", ["x=[1.0,0.5]"], "any"),
         ("sum(x)", ["x:100000000"], "any"), ("x.sum()", ["x:100000000", "--max-memory", "100M"], "refuse"),
+        ("sum(x)", ["x:20000000", "--max-memory", "300M"], "refuse"),
+        ("sum(x)", ["x:100000000", "--max-memory", "1G"], "refuse"),
         ("x.sum()", ["x:4294967296x4294967296"], "refuse"), ("x.sum()", ["x:3037000500x3037000500"], "refuse"),
         ("x.sum()", ["x:" + "x".join(["65536"] * 5)], "refuse"),
         ("np.ones((10**6,10**6)).sum() + x", ["x=1"], "refuse"), ("torch.ones(10**6, 10**6).sum() + x", ["x=1"], "refuse"),
