@@ -4606,6 +4606,8 @@ class _Lowering:
         if any(type(a) is _Unpacked for a in args):  # x.view(*x.shape[:-1], 2, -1), torch.zeros(*shape)
             args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
+            if type(args[0]) is Ufunc:  # np.add.reduce(v) of a JAX tracer: TracerArrayConversionError (jnp's: traced)
+                vmapping.whiles.numpy_reads(self, args[0].module, fname, args[1:], kwargs, position, "ufunc")
             return args[0].call(self.b, fname, args[1:], kwargs, position)
         if kind == "method" and isinstance(args[0], vmapping.Staged):  # jax.jit(f).lower(x): JAX's stages
             raise JacNameError(f"'{args[0].spelling}(f).{fname}(...)': jac reads {args[0].spelling}(f)(x), the "
