@@ -738,6 +738,9 @@ class _Lowering:
     sequence_names: set = frozenset()
     tuples: set = frozenset()
     tuple_names: set = frozenset()
+    # the syntax nodes (id) of a library's function given as a value where jac calls it: the function of
+    # jax.tree_util.tree_map(jnp.zeros_like, params) and tree_reduce(jnp.add, tree) (.trees); a new set per addition
+    library_arguments: frozenset = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     # the constants a display or comprehension of Python's own values made one array ([x.shape], [(0, 1), (1, 2)],
     # [range(2)], [0, True], [t for t in ...]) -> per item, (what it is: "tuple", "list", "range", "bool" or None,
@@ -3367,6 +3370,8 @@ class _Lowering:
             if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
                 return []
             if self.tree_spelling(node.func) is not None:  # jax.tree_util.tree_map(f, a, b): its arguments (.trees)
+                if node.args and type(node.args[0]) is ast.Attribute:  # tree_map(jnp.zeros_like, params)
+                    self.library_arguments = {*self.library_arguments, id(node.args[0])}
                 return list(node.args) + [k.value for k in node.keywords]
             if custom.spelling(self, node.func) is not None:  # jax.custom_vjp(f): its arguments (lang/custom.py)
                 return list(node.args) + [k.value for k in node.keywords]
@@ -4261,6 +4266,10 @@ class _Lowering:
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
                                   vmapping.Mapped, decorators.GradMode)) or isinstance(value, custom.CALLABLE)
 
+    def is_callable_value(self, value) -> bool:
+        """A function :meth:`call_value` calls: the text's, or a library's given as a value (``jnp.zeros_like``)."""
+        return self.is_callable(value) or type(value) is derivatives.LibraryFunction
+
     def call_text_function(self, node: ast.Call, fn: Function, args: list, kwargs: dict, position: int):
         """``f(x, x.shape)`` of a function of the text: the parameters given a Python sequence or tuple stay one
         inside, and a call returning one is one (``f(s) + (1,)`` a tuple's +), as Python's values are."""
@@ -4300,6 +4309,7 @@ class _Lowering:
         if isinstance(fn, custom.CALLABLE):  # F.apply, a jax.custom_vjp function (lang/custom.py)
             return custom.call(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
+        vmapping.whiles.numpy_reads(self, fn.module, fn.name, args, kwargs, position)  # np.sin of a tracer: JAX raises
         return lower(self.b, args, kwargs, position)
 
     def module_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, made: bool, position: int):
@@ -4759,6 +4769,9 @@ class _Lowering:
             if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
                 module = node.value.id
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
+            if id(node) in self.library_arguments and (
+                    node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None):
+                return derivatives.LibraryFunction(module, node.attr)  # tree_map(jnp.zeros_like, params) (.trees)
             if node.attr in UFUNCS and LIBRARIES.get(module) == "numpy":  # np.add.outer(a, b): waits for its method
                 return Ufunc(module, node.attr)
             if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant

@@ -370,8 +370,9 @@ def tree_map(lowering, spelling: str, fn, trees: list, is_leaf, position: int):
         found, its = flatten(other, f"{spelling}'s tree {k}", position, is_leaf, folded=lowering.folded)
         same_structure([tree, its], spelling, position)
         columns.append(found)
-    if not lowering.is_callable(fn):
-        raise JacValueError(f"{spelling}(f, tree, ...) takes a function first (a lambda or def of the text)", position)
+    if not lowering.is_callable_value(fn):
+        raise JacValueError(f"{spelling}(f, tree, ...) takes a function first (a lambda or def of the text, or a "
+                            f"library's function: jnp.zeros_like)", position)
     return unflatten(tree, [lowering.call_value(fn, list(row), {}, position) for row in zip(*columns)])
 
 
