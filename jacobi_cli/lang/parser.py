@@ -2145,7 +2145,7 @@ class _Lowering:
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed, plain.BoundMethod,
                                                           derivatives.Transform, Linear)) \
-                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
+                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction, plain.Partial, trees.Unravel)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
                     or isinstance(value, distributions.Distribution):  # model.to(device), jax.vmap(f), @torch.no_grad()
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
@@ -3351,6 +3351,10 @@ class _Lowering:
         if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
                 and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
             return node.args + [k.value for k in node.keywords]
+        if kind is ast.Call and self.partial_call(node):  # partial(f, params): a library's function as a value
+            if type(node.args[0]) is ast.Attribute:
+                self.library_arguments = {*self.library_arguments, id(node.args[0])}
+            return list(node.args) + [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
             # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
@@ -4218,6 +4222,7 @@ class _Lowering:
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
+            or self.partial_call(func)  # functools.partial(f, a)(b)
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
@@ -4264,7 +4269,14 @@ class _Lowering:
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
-                                  vmapping.Mapped, decorators.GradMode)) or isinstance(value, custom.CALLABLE)
+                                  vmapping.Mapped, decorators.GradMode, trees.Unravel, plain.Partial)) \
+            or isinstance(value, custom.CALLABLE)
+
+    def partial_call(self, node: ast.Call) -> bool:
+        """``partial(f, ...)`` / ``functools.partial(f, ...)`` called as a value (not a decorator's)."""
+        path = _dotted(node.func)
+        return bool(node.args) and (path == "partial" and "partial" not in self.scope
+                                    or path == "functools.partial" and "functools" not in self.scope)
 
     def is_callable_value(self, value) -> bool:
         """A function :meth:`call_value` calls: the text's, or a library's given as a value (``jnp.zeros_like``)."""
@@ -4294,13 +4306,15 @@ class _Lowering:
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
         if isinstance(fn, Function):
             return self.call_function(fn, args, kwargs, position)
+        if isinstance(fn, plain.Partial):  # partial(f, params)(x): f(params, x)
+            return self.call_value(fn.fn, [*fn.args, *args], {**fn.kwargs, **kwargs}, position)
         if isinstance(fn, plain.BoundMethod):  # f = kf.predict, rk4(osc.rhs, s, h) (lang/plain.py)
             return plain.call(self, fn.made, fn.name, args, kwargs, position)
         if isinstance(fn, (Module, Sequential, Instance)):
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
             return derivatives.call_transform(self, fn, args, kwargs, position)
-        if isinstance(fn, Linear):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py)
+        if isinstance(fn, (Linear, trees.Unravel)):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py); unravel
             return fn.call(self, args, kwargs, position)
         if isinstance(fn, vmapping.Mapped):
             return vmapping.call_mapped(self, fn, args, kwargs, position)
@@ -4518,6 +4532,14 @@ class _Lowering:
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
             return found
+        if self.partial_call(node):  # functools.partial(f, *args, **kwargs): called later with the rest
+            if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+                raise JacParseError("'*' and '**' unpacking in functools.partial are not supported", position)
+            args = kids[: len(kids) - len(node.keywords)]
+            if not self.is_callable_value(args[0]):
+                raise JacValueError("functools.partial(f, ...) takes a function first: a def or lambda of the text, "
+                                    "a module, or a library's function (jnp.sin)", position)
+            return plain.Partial(args[0], args[1:], {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
         if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
             return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -4567,7 +4589,8 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod)) \
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod,
+                               trees.Unravel, plain.Partial)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
                 or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):
@@ -4716,6 +4739,13 @@ class _Lowering:
         """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,
         ``d.keys()``, ``len(d)``; a dict given to any other function refused. None for any other call."""
         spelling = self.tree_spelling(node.func)
+        if kind == "function" and fname == "stop_gradient" and len(kids) == 1 and not node.keywords \
+                and isinstance(kids[0], (Dict, Items)) and type(node.func) is ast.Attribute \
+                and LIBRARIES.get(self.module_path(node.func.value)) == "jax.lax":  # of a pytree: of each leaf, as JAX
+            lower = self.lookup("function", fname, self.module_path(node.func.value), position)
+            leaves, tree = trees.flatten(trees.unfolded(self, kids[0]), f"{ast.unparse(node.func)}'s tree", position,
+                                         folded=self.folded)
+            return trees.unflatten(tree, [lower(self.b, [leaf], {}, position) for leaf in leaves])
         keys = kind == "function" and fname in ("list", "tuple", "sorted") and len(kids) == 1 \
             and type(kids[0]) is Listed and all(isinstance(k, Static) for k in kids[0])  # list(d.keys())
         if spelling is None and not any(type(k) is Dict for k in kids) and not keys and not (
@@ -4783,6 +4813,8 @@ class _Lowering:
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
+        if type(value) is TreeDef and node.attr == "num_leaves":  # jax.tree_util.tree_structure(p).num_leaves
+            return self.number(value.num_leaves, position)
         if isinstance(value, custom.VALUES):  # ctx.saved_tensors, F.apply (lang/custom.py)
             return custom.attribute(self, value, node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
@@ -5854,6 +5886,8 @@ def _check_import(stmt, source: Source) -> None:
             continue  # annotations, namedtuple, dataclasses.replace (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
+                continue
+            if path == "jax.flatten_util" and bound is None:  # jax.flatten_util.ravel_pytree(params) (.trees)
                 continue
             if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
                                                      or path in derivatives.SPELLINGS or path in trees.SPELLINGS):
