@@ -5722,10 +5722,15 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", _name_at(chain, length, source))
     if root in _FOREIGN and root not in ("linen",):
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", _name_at(chain, length, source))
+    if root == "jax" and second == "flatten_util" and len(parts) > 2:  # jax.flatten_util.ravel_pytree (.trees)
+        if _joined(parts, 3) in trees.SPELLINGS:
+            return
+        raise JacParseError(f"'{_joined(parts, 3)}' is not supported by jac: of jax.flatten_util it reads "
+                            f"ravel_pytree", _name_at(chain, 3, source))
     if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
         if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
             return
-        read = sorted(s for s in trees.SPELLINGS if s.startswith("jax."))  # not torch.func's functional_call
+        read = sorted(s for s in trees.SPELLINGS if s.startswith(("jax.tree.", "jax.tree_util.")))  # not ravel_pytree
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
                             f"{', '.join(read)}", _name_at(chain, min(len(parts), 3), source))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
