@@ -371,6 +371,58 @@ CASES = [
     ("np.sin outside on x", "np.sin(x)"),
     ("numpy as onp + np is jnp", "import numpy as onp\nimport jax.numpy as np\nnp.sin(x) * onp.ones(3)"),
     ("grad np is jnp", "import jax.numpy as np\njax.grad(lambda v: np.sum(np.sin(v)))(x)"),
+    # 9. more of the same families (added after the first fixes)
+    ("ravel_pytree in grad", P + "from jax.flatten_util import ravel_pytree\nflat, unravel = ravel_pytree(params)\ndef loss(f):\n    p = unravel(f)\n    return jnp.sum(jnp.tanh(p['W'].T @ p['b']) ** 2)\njax.grad(loss)(flat)"),
+    ("ravel_pytree of grad", P + "from jax.flatten_util import ravel_pytree\ng = jax.grad(lambda p: jnp.sum(p['W'] ** 3) + jnp.sum(p['b'] ** 2))(params)\nravel_pytree(g)[0]"),
+    ("ravel_pytree hessian", "from jax.flatten_util import ravel_pytree\nflat, unravel = ravel_pytree({'a': x[:2], 'b': x[2]})\njax.hessian(lambda f: jnp.sum(unravel(f)['a'] ** 2) * unravel(f)['b'] ** 2)(flat)[0]"),
+    ("ravel_pytree newton step", "from jax.flatten_util import ravel_pytree\nflat, unravel = ravel_pytree([x[:2], x[2]])\ndef loss(f):\n    a, b = unravel(f)\n    return jnp.sum(a ** 4) + b ** 4 + jnp.sum(a) * b\nH = jax.hessian(loss)(flat)\ng = jax.grad(loss)(flat)\nflat - jnp.linalg.solve(H, g)"),
+    ("unravel wrong length", "from jax.flatten_util import ravel_pytree\nflat, unravel = ravel_pytree([x, x])\nunravel(jnp.ones(5))[0]"),
+    ("partial vmap in_axes", MLP + "jax.vmap(partial(mlp, params), in_axes=0)(jnp.stack([x, -x]))"),
+    ("partial grad", "def f(a, b, c):\n    return jnp.sum(a * b * c)\njax.grad(partial(f, c=2.0))(x, x ** 2)"),
+    ("partial positional then keyword", "def f(a, b, scale=1.0):\n    return a * b * scale\ng = partial(f, x, scale=3.0)\ng(x ** 2)"),
+    ("partial of jnp in tree_map", P + "jax.tree_util.tree_map(partial(jnp.clip, min=-1.0, max=1.0), params)['b']"),
+    ("functools.partial", "import functools\nfunctools.partial(jnp.power, x)(3.0)"),
+    ("stop_gradient tree jac", "a, b = jax.lax.stop_gradient((x, x * 2.0))\na * b + x"),
+    ("stop_gradient list in loss", P + "def loss(p):\n    target = jax.lax.stop_gradient(p)\n    return jnp.sum((p['b'] - 2.0 * target['b']) ** 2)\njax.grad(loss)(params)['b']"),
+    ("tree_map jnp.zeros_like grad", P + "def loss(p):\n    z = jax.tree_util.tree_map(jnp.zeros_like, p)\n    return jnp.sum(p['b'] + z['b']) ** 2\njax.grad(loss)(params)['b']"),
+    ("tree_map np.zeros_like grad", P + "def loss(p):\n    z = jax.tree_util.tree_map(np.zeros_like, p)\n    return jnp.sum(p['b'] + z['b']) ** 2\njax.grad(loss)(params)['b']"),
+    ("tree_map np.sin jit", P + "jax.jit(lambda p: jax.tree_util.tree_map(np.sin, p))(params)['b']"),
+    ("tree_map jnp.sin jit", P + "jax.jit(lambda p: jax.tree_util.tree_map(jnp.sin, p))(params)['b']"),
+    ("tree.map lax.mul", P + "jax.tree.map(lax.mul, params, params)['W']"),
+    ("tree.reduce jnp.maximum", "jax.tree.reduce(jnp.maximum, [x, -x, x * 0.5])"),
+    ("vmap np.sin value", f"jax.vmap(np.sin)({S})"),
+    ("grad np.sin value", "jax.grad(lambda s: np.sin(s))(x[0]) * x"),
+    ("adam scan", P + "def loss(p):\n    return jnp.sum(jnp.sin(p['W'])) + jnp.sum(p['b'] ** 2)\ndef step(state, _):\n    p, m, v = state\n    g = jax.grad(loss)(p)\n    m = jax.tree.map(lambda m, g: 0.9 * m + 0.1 * g, m, g)\n    v = jax.tree.map(lambda v, g: 0.99 * v + 0.01 * g * g, v, g)\n    p = jax.tree.map(lambda p, m, v: p - 0.01 * m / (jnp.sqrt(v) + 1e-8), p, m, v)\n    return (p, m, v), loss(p)\nz = jax.tree.map(jnp.zeros_like, params)\n(p, m, v), losses = lax.scan(step, (params, z, z), None, length=3)\np['b']"),
+    ("scan dict xs", "def step(c, xs):\n    return c + xs['a'] * xs['b'], c\nc, ys = lax.scan(step, 0.0, {'a': x, 'b': x ** 2})\nys * c"),
+    ("cond dict operand", "lax.cond(x[0] > 0, lambda d: d['a'] * 2.0, lambda d: d['a'] - 1.0, {'a': x})"),
+    ("vmap dict params in_axes None", P + f"jax.vmap(lambda p, v: p['W'].T @ v + jnp.sum(p['b']), in_axes=(None, 0))(params, {S})"),
+    ("value_and_grad dict", P + "l, g = jax.value_and_grad(lambda p: jnp.sum(p['W'] ** 2) * jnp.sum(p['b']))(params)\ng['W'] * l"),
+    ("jacrev list", "jax.jacrev(lambda p: p[0] * p[1])([x, x ** 2])[1]"),
+    ("one_hot num_classes", "jax.nn.one_hot(jnp.array([2, 0]), num_classes=3) @ x"),
+    ("take_along_axis -1", f"jnp.take_along_axis({S}, jnp.argsort({S}, axis=-1), axis=-1)"),
+    ("interp left right", "jnp.interp(x, jnp.array([0.0, 1.0, 2.0]), jnp.array([0.0, 1.0, 4.0]), left=-1.0, right=9.0)"),
+    ("searchsorted right", "x * jnp.searchsorted(jnp.array([0.0, 1.0, 2.0]), 1.0, side='right')"),
+    ("piecewise scalar", "jnp.piecewise(x, [x < 0], [lambda v: v ** 3, lambda v: jnp.sin(v)])"),
+    ("fori dict carry int", "out = lax.fori_loop(0, 3, lambda i, c: {'v': c['v'] * 1.1 + i, 'n': c['n'] + 1}, {'v': x, 'n': 0})\nout['v'] * out['n']"),
+    ("associative_scan linear recurrence", "a = jnp.array([0.5, 0.9, 0.8])\ndef comb(l, r):\n    return (l[0] * r[0], l[1] * r[0] + r[1])\nlax.associative_scan(comb, (a, x))[1]"),
+    ("associative_scan axis", f"lax.associative_scan(jnp.add, {S}, axis=1)"),
+    ("lax.map pytree", "lax.map(lambda d: d['a'] * d['b'], {'a': jnp.stack([x, x]), 'b': jnp.stack([x, 2.0 * x])})"),
+    ("checkpoint static_argnums", "jax.checkpoint(lambda v, n: v[:n] ** 2, static_argnums=(1,))(x, 2)"),
+    ("custom_vjp pytree", "@jax.custom_vjp\ndef f(d):\n    return d['a'] * d['b']\ndef fwd(d):\n    return f(d), d\ndef bwd(d, g):\n    return ({'a': g * d['b'], 'b': g * d['a']},)\nf.defvjp(fwd, bwd)\nf({'a': x, 'b': x ** 2})"),
+    ("custom_jvp nondiff_argnums", "@partial(jax.custom_jvp, nondiff_argnums=(1,))\ndef f(v, n):\n    return v ** n\n@f.defjvp\ndef f_jvp(n, primals, tangents):\n    v, = primals\n    t, = tangents\n    return v ** n, n * v ** (n - 1) * t\nf(x, 3)"),
+    ("jit where one arg", "jax.jit(lambda v: v * jnp.where(v > 0)[0].shape[0])(x)"),
+    ("jit nonzero size", "jax.jit(lambda v: v[jnp.nonzero(v > 0, size=2)[0]])(x)"),
+    ("grad np.add.reduceat", "jax.grad(lambda v: jnp.sum(np.add.reduceat(v, [0, 1])))(x)"),
+    ("jit np.multiply.reduce", "jax.jit(lambda v: v * np.multiply.reduce(v))(x)"),
+    ("jit jnp.multiply.reduce", "jax.jit(lambda v: v * jnp.multiply.reduce(v))(x)"),
+    ("np.multiply.outer of jnp const", "np.multiply.outer(jnp.ones(2), jnp.ones(3)) @ x"),
+    ("grad scipy.linalg.det", "import scipy.linalg\njax.grad(lambda v: scipy.linalg.det(jnp.diag(v)))(x)"),
+    ("vmap scipy.stats.norm.pdf", f"import scipy.stats\njax.vmap(lambda v: scipy.stats.norm.pdf(v))({S})"),
+    ("jit scipy.special.softmax", "import scipy.special\njax.jit(lambda v: scipy.special.softmax(v))(x)"),
+    ("grad jax.scipy.stats.norm.logpdf", "import jax.scipy.stats\njax.grad(lambda v: jnp.sum(jax.scipy.stats.norm.logpdf(v)))(x)"),
+    ("scipy.special on const then grad", "import scipy.special\nc = scipy.special.gammaln(np.array([1.5, 2.5, 3.5]))\njax.grad(lambda v: jnp.sum(v * c))(x)"),
+    ("jnp.clip a_min in jit", "jax.jit(lambda v: jnp.clip(v, a_min=0.0))(x)"),
+    ("np.clip a_min outside", "np.clip(x, a_min=0.0, a_max=2.0)"),
 ]
 
 
@@ -378,7 +430,7 @@ CASES = [
 # spellings too (docs/expressions.md, tests/test_kinks.py) where JAX's differ; at a NaN of an element-wise op's
 # partial jac's Jacobian is the exact diagonal one, where JAX's reverse pass multiplies 0 by NaN off the diagonal:
 # both documented conventions, counted apart (their off-kink twins are compared as any case)
-CONVENTIONS = {"nn.hard_tanh", "nn.sparse_sigmoid", "nan_to_num nan="}
+CONVENTIONS = {"nn.hard_tanh", "nn.sparse_sigmoid", "nan_to_num nan=", "partial of jnp in tree_map"}
 
 
 def _last(text: str):
