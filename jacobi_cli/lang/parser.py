@@ -741,6 +741,9 @@ class _Lowering:
     sequence_names: set = frozenset()
     tuples: set = frozenset()
     tuple_names: set = frozenset()
+    # the syntax nodes (id) of a library's function given as a value where jac calls it: the function of
+    # jax.tree_util.tree_map(jnp.zeros_like, params) and tree_reduce(jnp.add, tree) (.trees); a new set per addition
+    library_arguments: frozenset = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     # the constants a display or comprehension of Python's own values made one array ([x.shape], [(0, 1), (1, 2)],
     # [range(2)], [0, True], [t for t in ...]) -> per item, (what it is: "tuple", "list", "range", "bool" or None,
@@ -2158,7 +2161,7 @@ class _Lowering:
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed, plain.BoundMethod,
                                                           derivatives.Transform, Linear)) \
-                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
+                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction, plain.Partial, trees.Unravel)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
                     or isinstance(value, distributions.Distribution):  # model.to(device), jax.vmap(f), @torch.no_grad()
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
@@ -3487,6 +3490,10 @@ class _Lowering:
         if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
                 and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
             return node.args + [k.value for k in node.keywords]
+        if kind is ast.Call and self.partial_call(node):  # partial(f, params): a library's function as a value
+            if type(node.args[0]) is ast.Attribute:
+                self.library_arguments = {*self.library_arguments, id(node.args[0])}
+            return list(node.args) + [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
             # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
@@ -3506,6 +3513,8 @@ class _Lowering:
             if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
                 return []
             if self.tree_spelling(node.func) is not None:  # jax.tree_util.tree_map(f, a, b): its arguments (.trees)
+                if node.args and type(node.args[0]) is ast.Attribute:  # tree_map(jnp.zeros_like, params)
+                    self.library_arguments = {*self.library_arguments, id(node.args[0])}
                 return list(node.args) + [k.value for k in node.keywords]
             if custom.spelling(self, node.func) is not None:  # jax.custom_vjp(f): its arguments (lang/custom.py)
                 return list(node.args) + [k.value for k in node.keywords]
@@ -4364,6 +4373,7 @@ class _Lowering:
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
+            or self.partial_call(func)  # functools.partial(f, a)(b)
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
@@ -4410,7 +4420,18 @@ class _Lowering:
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
-                                  vmapping.Mapped, decorators.GradMode)) or isinstance(value, custom.CALLABLE)
+                                  vmapping.Mapped, decorators.GradMode, trees.Unravel, plain.Partial)) \
+            or isinstance(value, custom.CALLABLE)
+
+    def partial_call(self, node: ast.Call) -> bool:
+        """``partial(f, ...)`` / ``functools.partial(f, ...)`` called as a value (not a decorator's)."""
+        path = _dotted(node.func)
+        return bool(node.args) and (path == "partial" and "partial" not in self.scope
+                                    or path == "functools.partial" and "functools" not in self.scope)
+
+    def is_callable_value(self, value) -> bool:
+        """A function :meth:`call_value` calls: the text's, or a library's given as a value (``jnp.zeros_like``)."""
+        return self.is_callable(value) or type(value) is derivatives.LibraryFunction
 
     def call_text_function(self, node: ast.Call, fn: Function, args: list, kwargs: dict, position: int):
         """``f(x, x.shape)`` of a function of the text: the parameters given a Python sequence or tuple stay one
@@ -4436,13 +4457,15 @@ class _Lowering:
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
         if isinstance(fn, Function):
             return self.call_function(fn, args, kwargs, position)
+        if isinstance(fn, plain.Partial):  # partial(f, params)(x): f(params, x)
+            return self.call_value(fn.fn, [*fn.args, *args], {**fn.kwargs, **kwargs}, position)
         if isinstance(fn, plain.BoundMethod):  # f = kf.predict, rk4(osc.rhs, s, h) (lang/plain.py)
             return plain.call(self, fn.made, fn.name, args, kwargs, position)
         if isinstance(fn, (Module, Sequential, Instance)):
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
             return derivatives.call_transform(self, fn, args, kwargs, position)
-        if isinstance(fn, Linear):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py)
+        if isinstance(fn, (Linear, trees.Unravel)):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py); unravel
             return fn.call(self, args, kwargs, position)
         if isinstance(fn, vmapping.Mapped):
             return vmapping.call_mapped(self, fn, args, kwargs, position)
@@ -4451,6 +4474,7 @@ class _Lowering:
         if isinstance(fn, custom.CALLABLE):  # F.apply, a jax.custom_vjp function (lang/custom.py)
             return custom.call(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
+        vmapping.whiles.numpy_reads(self, fn.module, fn.name, args, kwargs, position)  # np.sin of a tracer: JAX raises
         return lower(self.b, args, kwargs, position)
 
     def module_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, made: bool, position: int):
@@ -4667,6 +4691,14 @@ class _Lowering:
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
             return found
+        if self.partial_call(node):  # functools.partial(f, *args, **kwargs): called later with the rest
+            if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+                raise JacParseError("'*' and '**' unpacking in functools.partial are not supported", position)
+            args = kids[: len(kids) - len(node.keywords)]
+            if not self.is_callable_value(args[0]):
+                raise JacValueError("functools.partial(f, ...) takes a function first: a def or lambda of the text, "
+                                    "a module, or a library's function (jnp.sin)", position)
+            return plain.Partial(args[0], args[1:], {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
         if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
             return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -4716,7 +4748,8 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod)) \
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod,
+                               trees.Unravel, plain.Partial)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
                 or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):
@@ -4765,6 +4798,8 @@ class _Lowering:
         if any(type(a) is _Unpacked for a in args):  # x.view(*x.shape[:-1], 2, -1), torch.zeros(*shape)
             args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
+            if type(args[0]) is Ufunc:  # np.add.reduce(v) of a JAX tracer: TracerArrayConversionError (jnp's: traced)
+                vmapping.whiles.numpy_reads(self, args[0].module, fname, args[1:], kwargs, position, "ufunc")
             return args[0].call(self.b, fname, args[1:], kwargs, position)
         if kind == "method" and isinstance(args[0], vmapping.Staged):  # jax.jit(f).lower(x): JAX's stages
             raise JacNameError(f"'{args[0].spelling}(f).{fname}(...)': jac reads {args[0].spelling}(f)(x), the "
@@ -4866,6 +4901,13 @@ class _Lowering:
         """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,
         ``d.keys()``, ``len(d)``; a dict given to any other function refused. None for any other call."""
         spelling = self.tree_spelling(node.func)
+        if kind == "function" and fname == "stop_gradient" and len(kids) == 1 and not node.keywords \
+                and isinstance(kids[0], (Dict, Items)) and type(node.func) is ast.Attribute \
+                and LIBRARIES.get(self.module_path(node.func.value)) == "jax.lax":  # of a pytree: of each leaf, as JAX
+            lower = self.lookup("function", fname, self.module_path(node.func.value), position)
+            leaves, tree = trees.flatten(trees.unfolded(self, kids[0]), f"{ast.unparse(node.func)}'s tree", position,
+                                         folded=self.folded)
+            return trees.unflatten(tree, [lower(self.b, [leaf], {}, position) for leaf in leaves])
         keys = kind == "function" and fname in ("list", "tuple", "sorted") and len(kids) == 1 \
             and type(kids[0]) is Listed and all(isinstance(k, Static) for k in kids[0])  # list(d.keys())
         if spelling is None and not any(type(k) is Dict for k in kids) and not keys and not (
@@ -4922,6 +4964,9 @@ class _Lowering:
             if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
                 module = node.value.id
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
+            if id(node) in self.library_arguments and (
+                    node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None):
+                return derivatives.LibraryFunction(module, node.attr)  # tree_map(jnp.zeros_like, params) (.trees)
             if node.attr in UFUNCS and LIBRARIES.get(module) == "numpy":  # np.add.outer(a, b): waits for its method
                 return Ufunc(module, node.attr)
             if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant
@@ -4933,6 +4978,8 @@ class _Lowering:
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
+        if type(value) is TreeDef and node.attr == "num_leaves":  # jax.tree_util.tree_structure(p).num_leaves
+            return self.number(value.num_leaves, position)
         if isinstance(value, custom.VALUES):  # ctx.saved_tensors, F.apply (lang/custom.py)
             return custom.attribute(self, value, node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
@@ -5842,10 +5889,15 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", _name_at(chain, length, source))
     if root in _FOREIGN and root not in ("linen",):
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", _name_at(chain, length, source))
+    if root == "jax" and second == "flatten_util" and len(parts) > 2:  # jax.flatten_util.ravel_pytree (.trees)
+        if _joined(parts, 3) in trees.SPELLINGS:
+            return
+        raise JacParseError(f"'{_joined(parts, 3)}' is not supported by jac: of jax.flatten_util it reads "
+                            f"ravel_pytree", _name_at(chain, 3, source))
     if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
         if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
             return
-        read = sorted(s for s in trees.SPELLINGS if s.startswith("jax."))  # not torch.func's functional_call
+        read = sorted(s for s in trees.SPELLINGS if s.startswith(("jax.tree.", "jax.tree_util.")))  # not ravel_pytree
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
                             f"{', '.join(read)}", _name_at(chain, min(len(parts), 3), source))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
@@ -6006,6 +6058,8 @@ def _check_import(stmt, source: Source) -> None:
             continue  # annotations, namedtuple, dataclasses.replace (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
+                continue
+            if path == "jax.flatten_util" and bound is None:  # jax.flatten_util.ravel_pytree(params) (.trees)
                 continue
             if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
                                                      or path in derivatives.SPELLINGS or path in trees.SPELLINGS):

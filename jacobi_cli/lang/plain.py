@@ -93,6 +93,15 @@ class BoundMethod:
         self.made, self.name = made, name
 
 
+class Partial:
+    """``functools.partial(f, *args, **kwargs)`` as a value (``tree_map(partial(scale, c=3.0), params)``,
+    ``jax.vmap(partial(mlp, params))``): ``f`` called later with these arguments first and the keywords merged, the
+    later ones winning, as Python's."""
+
+    def __init__(self, fn, args: list, kwargs: dict):
+        self.fn, self.args, self.kwargs = fn, list(args), dict(kwargs)
+
+
 def _decorator_name(node: ast.expr) -> str:
     return ast.unparse(node.func if isinstance(node, ast.Call) else node)
 
