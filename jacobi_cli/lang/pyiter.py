@@ -35,6 +35,9 @@ _ITERATORS = ("product", "combinations", "combinations_with_replacement", "permu
               "count", "cycle")
 ITERATORS = frozenset({f"itertools.{name}" for name in _ITERATORS} | {"zip", "enumerate", "map"})
 _VARIADIC = frozenset({"zip", "map", "itertools.product", "itertools.chain", "itertools.zip_longest"})
+_SNAPSHOT = frozenset({"itertools.product", "itertools.combinations", "itertools.combinations_with_replacement",
+                       "itertools.permutations"})  # take their items when made: read anywhere after, once
+_CALLING = frozenset({"map", "itertools.starmap", "itertools.accumulate"})  # call a function as they are read
 ENDLESS = frozenset({"itertools.count", "itertools.cycle"})  # and repeat without times: only inside zip/map/islice
 _BINARY = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "truediv": ast.Div, "floordiv": ast.FloorDiv,
            "mod": ast.Mod, "pow": ast.Pow, "matmul": ast.MatMult, "and_": ast.BitAnd, "or_": ast.BitOr,
@@ -158,6 +161,8 @@ def refuse_reused(module: ast.Module, source) -> None:
         if path.split(".")[0] in bound:
             continue
         _one_pass(node, path, parents, loads, source)
+        if path in _CALLING:
+            _refuse_late_calls(module, node, path, parents, source)
 
 
 def _rebound(module: ast.Module) -> set:
@@ -186,15 +191,119 @@ def _one_pass(node: ast.Call, path: str, parents: dict, loads: dict, source) -> 
     if where == "assigned":
         name = parent.targets[0].id
         used = loads.get(name, [])
-        if len(used) == 1 and _reader(used[0], parents) == "read" and _loops(used[0], parents) == _loops(
-                parent, parents):
-            return
-        raise JacValueError(f"'{name}' holds an iterator ({_short(node)}): Python reads it once, a second pass "
-                            f"finding it empty; jac reads it once, in the loop it was made in: write {name} = "
-                            f"list({_short(node)}) to read it again", source.at(used[1] if len(used) > 1 else node))
+        if len(used) > 1 or used and _loops(used[0], parents) != _loops(parent, parents):
+            raise JacValueError(f"'{name}' holds an iterator ({_short(node)}): Python reads it once, a second pass "
+                                f"finding it empty; jac reads it once, in the loop it was made in: write {name} = "
+                                f"list({_short(node)}) to read it again", source.at(used[-1]))
+        if used and _reader(used[0], parents) != "read":
+            raise JacValueError(f"'{name}' holds an iterator ({_short(node)}): Python reads it in a loop or a call "
+                                f"such as list(...) or sum(...), and it has no len() or [i] (TypeError); write "
+                                f"{name} = list({_short(node)}) for a list", source.at(used[0]))
+        if used and path not in _SNAPSHOT and not _next_statement(parent, used[0], parents):
+            raise JacValueError(f"'{name}' holds an iterator ({_short(node)}), which Python runs only as it is "
+                                f"read, seeing what the statements between change; jac reads it where it is made: "
+                                f"read it in the next statement, or write {name} = list({_short(node)})",
+                                source.at(used[0]))
+        return
     raise JacValueError(f"{_short(node)} is an iterator: Python reads it once, in a loop or a call such as "
                         f"list(...) or sum(...), and it has no len() or [i] (TypeError); write list({_short(node)}) "
                         f"for a list", source.at(node))
+
+
+def _next_statement(assign: ast.Assign, use: ast.AST, parents: dict) -> bool:
+    """Is ``use`` inside the statement right after ``assign``, in the same block?"""
+    statement = use
+    while statement is not None and not isinstance(statement, ast.stmt):
+        statement = parents.get(id(statement))
+    while statement is not None and parents.get(id(statement)) is not parents.get(id(assign)):
+        statement = parents.get(id(statement))
+    block = parents.get(id(assign))
+    for field in ("body", "orelse", "finalbody"):
+        stmts = getattr(block, field, None) or []
+        if assign in stmts and statement in stmts:
+            return stmts.index(statement) == stmts.index(assign) + 1
+    return False
+
+
+def _refuse_late_calls(module: ast.Module, node: ast.Call, path: str, parents: dict, source) -> None:
+    """``for v in map(f, xs): body``: Python calls ``f`` item by item between the body's runs, so a name the
+    body changes that ``f`` reads would be read as changed; jac calls it before the loop, so such a loop is
+    refused (``f`` a lambda or a ``def`` of the text reading a name the body assigns or changes)."""
+    loop, child, at = None, node, parents.get(id(node))
+    while at is not None and not isinstance(at, ast.stmt):  # up to the statement holding the call
+        child, at = at, parents.get(id(at))
+    if isinstance(at, ast.Assign) and isinstance(at.value, ast.Call) and len(at.targets) == 1 \
+            and type(at.targets[0]) is ast.Name:  # m = map(f, xs); for v in m: ... (the next statement)
+        block = parents.get(id(at))
+        stmts = next((getattr(block, f) for f in ("body", "orelse", "finalbody")
+                      if at in (getattr(block, f, None) or [])), [])
+        following = stmts[stmts.index(at) + 1] if at in stmts and stmts.index(at) + 1 < len(stmts) else None
+        if isinstance(following, ast.For) and type(following.iter) is ast.Name \
+                and following.iter.id == at.targets[0].id:
+            loop = following
+    elif isinstance(at, ast.For) and _within(node, at.iter, parents):
+        loop = at
+    if loop is None:
+        return
+    function = node.args[0] if path != "itertools.accumulate" else (
+        node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "func"), None))
+    if function is None:
+        return
+    read = _reads(module, function)
+    changed = _changes(loop.body)
+    both = sorted(read & changed)
+    if both:
+        raise JacValueError(f"{_short(node)} calls {ast.unparse(function)} item by item as the loop runs, and it "
+                            f"reads '{both[0]}', which the loop's body changes: jac calls it before the loop; "
+                            f"write the call in the loop's body", source.at(function))
+
+
+def _within(node: ast.AST, outer: ast.AST, parents: dict) -> bool:
+    while node is not None:
+        if node is outer:
+            return True
+        node = parents.get(id(node))
+    return False
+
+
+def _reads(module: ast.Module, function: ast.AST) -> set:
+    """The names a function argument reads: its own, and those of the text's functions it names (transitively)."""
+    defined = {}
+    for node in ast.walk(module):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined.setdefault(node.name, []).append(node)
+        elif type(node) is ast.Assign and type(node.value) is ast.Lambda:
+            for target in node.targets:
+                if type(target) is ast.Name:
+                    defined.setdefault(target.id, []).append(node.value)
+    out, pending, seen = set(), [function], set()
+    while pending:
+        tree = pending.pop()
+        for node in ast.walk(tree):
+            if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id not in seen:
+                seen.add(node.id)
+                out.add(node.id)
+                pending.extend(defined.get(node.id, ()))
+    return out
+
+
+def _changes(body: list) -> set:
+    """The names a loop's body assigns, or may change in place (written into, a method called on, passed)."""
+    out = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if type(node) is ast.Name and type(node.ctx) is not ast.Load:
+                out.add(node.id)
+            elif isinstance(node, (ast.Subscript, ast.Attribute)) and type(node.ctx) is not ast.Load \
+                    or type(node) is ast.Call and type(node.func) is ast.Attribute:
+                root = node.func.value if type(node) is ast.Call else node.value
+                while isinstance(root, (ast.Subscript, ast.Attribute)):
+                    root = root.value
+                if type(root) is ast.Name:
+                    out.add(root.id)
+            if type(node) is ast.Call:
+                out.update(a.id for a in node.args if type(a) is ast.Name)
+    return out
 
 
 def _short(node: ast.Call) -> str:
@@ -644,6 +753,9 @@ def call(lowering, spelling: str, node: ast.Call):
         if not node.args:
             raise JacValueError("partial() takes at least one argument, the function (Python's TypeError)", position)
         fn = callee(lowering, node.args[0])
+        given = [*node.args[1:], *(k.value for k in node.keywords)]
+        for a in given:
+            _refuse_held_list(lowering, a)
         return Partial(fn, [lowering.expression(a) for a in node.args[1:]],
                        {k.arg: lowering.expression(k.value) for k in node.keywords})
     if spelling == "operator.itemgetter":
@@ -663,6 +775,19 @@ def value(lowering, spelling: str, node: ast.expr):
     if spelling in OPERATORS:
         return Operator(spelling)
     raise JacValueError(f"{spelling} is not read by jac as a value (jac reads {READ})", lowering.source.at(node))
+
+
+def _refuse_held_list(lowering, node: ast.expr) -> None:
+    """``partial(f, l)`` of a list or dict the text names: Python's partial holds that very object, so a later
+    ``l.append(v)`` reaches the call; jac holds its items as they are now, so such an argument is refused."""
+    if type(node) is not ast.Name:
+        return
+    value = lowering.scope.get(node.id)
+    if type(value) is Items and value.display == "list" or type(value) is trees.Dict or node.id in \
+            lowering.sequence_names and node.id not in lowering.tuple_names:
+        raise JacValueError(f"partial(...) of the list or dict '{node.id}': Python's partial holds that very "
+                            f"object, which later changes to it reach, and jac holds its items as they are now: "
+                            f"pass tuple({node.id}), or the items themselves", lowering.source.at(node))
 
 
 def _reduce(lowering, node: ast.Call, position: int):
