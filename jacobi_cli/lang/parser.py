@@ -57,6 +57,7 @@ from . import trees
 from . import imports
 from .trees import Dict, TreeDef
 from . import decorators
+from . import pyiter
 from . import plain
 from .plain import PlainClass
 from . import inference
@@ -518,6 +519,8 @@ def _ast_tree(source: Source) -> ast.Module:
         _split_in_place_chains(module)
     if "import" not in source.body:
         return module
+    if _PYITER_MODULES.search(source.body) is not None:  # from itertools import combinations (lang/pyiter.py)
+        module = pyiter.spelled(module)
     return imports.follow(module, lambda stmt: _accepted_import(stmt, source))
 
 
@@ -771,6 +774,7 @@ class _Lowering:
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
     grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
+    pyiter_read = False  # the text may name lang/pyiter.py's spellings (set by program)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, made: Made | None = None):
@@ -828,6 +832,8 @@ class _Lowering:
         # "numpy" (its scalars, np.float64(2)), "torch", "jax"; a Python tuple meets each as that library's type
         self.library_made = {}
         self.iterators = set()  # ids of reversed(s)'s results: an iterator, with no + or * (Python's TypeError)
+        # itertools, functools, operator, zip / enumerate / map as values, math.prod (lang/pyiter.py) may be read
+        self.pyiter_read = _PYITER_WORDS.search(self.source.body) is not None
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.nested_names, self.row_names = _nested_written(module) if "[" in self.source.body else (frozenset(),) * 2
@@ -854,6 +860,8 @@ class _Lowering:
         decorators.refuse_custom_rules(module, self.source)  # jax.custom_jvp, torch.autograd.Function: refused
         if "break" in self.source.body or "continue" in self.source.body:
             _refuse_loose_jump(module, self.source)
+        if self.pyiter_read:  # an iterator read once, where Python reads it once (lang/pyiter.py)
+            pyiter.refuse_reused(module, self.source)
         body = self.before_backward(module.body)
         for stmt in body[:-1]:
             if not self.declare(stmt):
@@ -2163,8 +2171,8 @@ class _Lowering:
                                                           derivatives.Transform, Linear)) \
                     or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction, plain.Partial, trees.Unravel)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
-                    or isinstance(value, distributions.Distribution):  # model.to(device), jax.vmap(f), @torch.no_grad()
-                self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
+                    or isinstance(value, distributions.Distribution) or isinstance(value, pyiter.CALLABLE):
+                self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(); g = partial(f, reg=0.1)
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str, *gathers.NAMED)):
                 self.scope[target] = value  # device = torch.device('cpu'), dtype = torch.float64: read at .to()
@@ -3489,6 +3497,9 @@ class _Lowering:
         if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
                 and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
             return node.args + [k.value for k in node.keywords]
+        if self.pyiter_read and kind in (ast.Call, ast.Attribute) and pyiter.spelling_of(
+                node.func if kind is ast.Call else node, self.scope) is not None:
+            return []  # itertools.combinations(range(n), 2), operator.add: read off the text (lang/pyiter.py)
         if kind is ast.Call and self.partial_call(node):  # partial(f, params): a library's function as a value
             if type(node.args[0]) is ast.Attribute:
                 self.library_arguments = {*self.library_arguments, id(node.args[0])}
@@ -3549,6 +3560,10 @@ class _Lowering:
                 if node.id in self.tuple_names:
                     self.tuples.add(id(node))
             return self.name(node.id, self.source.at(node))
+        if self.pyiter_read and kind in (ast.Call, ast.Attribute):
+            spelling = pyiter.spelling_of(node.func if kind is ast.Call else node, self.scope)
+            if spelling is not None:  # lang/pyiter.py
+                return pyiter.call(self, spelling, node) if kind is ast.Call else pyiter.value(self, spelling, node)
         if kind is ast.Call:
             if self.sequences and _python_sequence_call(node) == "reordered" and id(node.args[0]) in self.sequences:
                 self.sequences.add(id(node))  # reversed(range(x.ndim)), sorted(x.shape): a sequence still
@@ -4242,14 +4257,10 @@ class _Lowering:
         vector's numbers: ``range(n)``), ``zip``'s tuples, ``enumerate``'s (index, item) pairs. ``what``
         names the statement in the errors (a comprehension, or a for loop)."""
         position = self.source.at(node)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("zip", "enumerate") \
-                and node.func.id not in self.scope and not node.keywords:
-            parts = [self.items_of(a, what) for a in node.args]
-            if node.func.id == "enumerate":
-                if len(parts) != 1:
-                    raise JacValueError("enumerate() takes one sequence here", position)
-                return [(self.number(i, position), v) for i, v in enumerate(parts[0])]
-            return list(zip(*parts))
+        if self.pyiter_read and type(node) is ast.Call:  # zip, enumerate, map, itertools' (lang/pyiter.py)
+            spelling = pyiter.spelling_of(node.func, self.scope)
+            if spelling in pyiter.ITERATORS:
+                return pyiter.items(self, spelling, node, what)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" \
                 and "range" not in self.scope and not node.keywords \
                 and not any(isinstance(a, ast.Starred) for a in node.args):  # counted before anything is made
@@ -4282,7 +4293,30 @@ class _Lowering:
         if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
             return [self.number(int(v), position) for v in numbers]
         rows = self.rows(value, value.shape[0], position)
-        return list(self.held_items(value, rows) if id(node) in self.sequences else rows)  # for s in [x.shape]
+        held = node is None or id(node) in self.sequences  # for s in [x.shape]
+        return list(self.held_items(value, rows) if held else rows)
+
+    def listed(self, found: list, node: ast.Call, position: int):
+        """An iterator's items (lang/pyiter.py) as the value a list comprehension of them is: numbers and tuples of
+        numbers one constant array remembering them (:attr:`held`), anything else a list of them."""
+        if not found:
+            return trees.written(Items([]), "list")
+        values, held = [], []
+        for item in found:
+            if type(item) is Items and item.display == "tuple" and item and all(
+                    type(v) is Tracer and v.ndim == 0 and self.b.nodes[v.id].op == "const" for v in item):
+                item = self.literal(list(item), position)
+                held.append(("tuple", None))
+            else:
+                held.append((None, None))
+            values.append(item)
+        if all(type(v) is Tracer and self.b.nodes[v.id].op == "const" for v in values) \
+                and len({v.shape for v in values}) == 1:
+            out = self.literal(values, position)
+            self.hold(out, held)
+            self.mark(node, "list")
+            return out
+        return trees.written(Items(values), "list")
 
     def held_items(self, value: Tracer, rows: Items) -> Items:
         """``rows`` of ``value``, each a Python sequence where ``value`` holds them (``for s in [x.shape]``)."""
@@ -4376,7 +4410,8 @@ class _Lowering:
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
-            or isinstance(func.func, ast.Call) and self.made_callable(func.func))  # outer(a)(b)(x)
+            or isinstance(func.func, ast.Call) and self.made_callable(func.func)  # outer(a)(b)(x)
+            or self.pyiter_read and pyiter.spelling_of(func.func, self.scope) in pyiter.MADE)  # partial(f, 2)(x)
 
     def tree_spelling(self, func: ast.AST) -> str | None:
         """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
@@ -4420,7 +4455,7 @@ class _Lowering:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
                                   vmapping.Mapped, decorators.GradMode, trees.Unravel, plain.Partial)) \
-            or isinstance(value, custom.CALLABLE)
+            or isinstance(value, custom.CALLABLE) or isinstance(value, pyiter.CALLABLE)
 
     def partial_call(self, node: ast.Call) -> bool:
         """``partial(f, ...)`` / ``functools.partial(f, ...)`` called as a value (not a decorator's)."""
@@ -4472,6 +4507,8 @@ class _Lowering:
             return decorators.call_grad_mode(self, fn, args, kwargs, position)
         if isinstance(fn, custom.CALLABLE):  # F.apply, a jax.custom_vjp function (lang/custom.py)
             return custom.call(self, fn, args, kwargs, position)
+        if isinstance(fn, pyiter.CALLABLE):  # partial(f, ...), operator.mul, itemgetter(0) (lang/pyiter.py)
+            return pyiter.invoke(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         vmapping.whiles.numpy_reads(self, fn.module, fn.name, args, kwargs, position)  # np.sin of a tracer: JAX raises
         return lower(self.b, args, kwargs, position)
@@ -4748,7 +4785,8 @@ class _Lowering:
         if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod,
                                trees.Unravel, plain.Partial)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
-                or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
+                or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE) \
+                or isinstance(called, pyiter.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def, partial(f, 2)
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -6043,6 +6081,13 @@ def _check_import(stmt, source: Source) -> None:
             continue
         if path == "functools" and bound is None:  # @functools.partial(jax.vmap, ...) (.decorators)
             continue
+        if pyiter.accepted_import(stmt, bound, path):  # import itertools, import operator (lang/pyiter.py)
+            continue
+        if isinstance(stmt, ast.ImportFrom) and stmt.module in pyiter.MODULES:
+            raise JacParseError(f"{written}: " + (f"jac reads {path}(...) written so, or imported where the text "
+                                                  f"binds '{bound}' nowhere else (import {stmt.module})"
+                                                  if path in pyiter.SPELLINGS else
+                                                  f"jac has no '{path}' (it reads {pyiter.READ})"), position)
         if path == "copy" and bound is None:  # copy.copy(R), copy.deepcopy(R) of Python's lists (_Lowering.copied)
             continue
         if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
@@ -6076,7 +6121,8 @@ def _check_import(stmt, source: Source) -> None:
                                     position)
             why = _module_message(path, name) if name in _SUBMODULES else f"jac has no module '{path}'"
             raise JacParseError(f"{written}: {why} (the imports jac reads: torch, numpy as np, "
-                                f"torch.nn.functional as F, math, scipy.special, jax.numpy as jnp)", position)
+                                f"torch.nn.functional as F, math, scipy.special, jax.numpy as jnp, itertools, "
+                                f"functools, operator)", position)
         usual = _IMPORT_USUAL.get(path, path)
         raise JacParseError(f"{written}: jac reads {path} as '{usual}' only, so the expression must call it so "
                             f"({usual}.NAME(...)); an import cannot rename a module", position)
@@ -7041,6 +7087,8 @@ def _root_name(node: ast.expr) -> str:
 # whose presence a view of a computed tensor is not checked (computed_contiguous reads the nodes)
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(")
+_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
+_PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
                  "torch.double": "float64"}
 # PyTorch's products, which refuse operands of two float dtypes ("expected m1 and m2 to have the same dtype"; outer,
