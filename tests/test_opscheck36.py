@@ -1,0 +1,160 @@
+"""Session 36: no test is parametrized over a table before the file has finished writing it.
+
+``@pytest.mark.parametrize("name,case", list(_cases()))`` takes its list where the decorator stands, when the
+module is imported; tests/test_ops.py's sessions 28-36 appended 127 ops to ``CASES`` below its tests, and those
+were never checked against central differences (its tests are now parametrized in ``pytest_generate_tests``).
+This reads every test file's syntax tree for the same pattern: a decorator's parametrize list built from a
+module-level table (followed through the module's functions and variables) that a later top-level statement
+writes into (``T[k] = ...``, ``T.update/append/extend/add/insert/setdefault(...)``, ``T |= ...``, ``T += ...``)
+or binds anew (``T = {**T, ...}``).
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+TESTS = pathlib.Path(__file__).parent
+WRITES = {"update", "append", "extend", "add", "insert", "setdefault"}
+TABLES = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+
+
+def _is_table(value) -> bool:
+    return isinstance(value, TABLES) or (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                                         and value.func.id in ("dict", "list", "set"))
+
+
+def _definitions(tree) -> tuple[dict, set]:
+    """Module-level name -> the nodes that define it (function bodies, assigned values); the names of tables."""
+    defs, tables = {}, set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef):
+            defs.setdefault(stmt.name, []).append(stmt)
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    defs.setdefault(target.id, []).append(stmt.value)
+                    if _is_table(stmt.value):
+                        tables.add(target.id)
+    return defs, tables
+
+
+def _reads(node, defs) -> set:
+    """The names ``node`` reads, through the module-level functions and variables it reads (no recursion)."""
+    seen, todo, names = set(), [node], set()
+    while todo:
+        for sub in ast.walk(todo.pop()):
+            if isinstance(sub, ast.Name):
+                names.add(sub.id)
+                if sub.id in defs and sub.id not in seen:
+                    seen.add(sub.id)
+                    todo.extend(defs[sub.id])
+    return names
+
+
+def _statement_writes(stmt):
+    """(table name, line) of each write into a name by a top-level statement (loops' bodies included, function
+    and lambda bodies not: they run later, if ever)."""
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    yield target.value.id, node.lineno
+                elif isinstance(target, ast.Name):  # bound anew: CASES = {**CASES, ...}
+                    yield target.id, node.lineno
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            yield node.target.id, node.lineno
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITES
+              and isinstance(node.func.value, ast.Name)):
+            yield node.func.value.id, node.lineno
+
+
+def late_tables(source: str) -> list[str]:
+    """``"test_x (line L): T written at line M"`` for each parametrize decorator reading a table written below it."""
+    tree = ast.parse(source)
+    defs, tables = _definitions(tree)
+    writes = [w for stmt in tree.body if not isinstance(stmt, (ast.FunctionDef, ast.ClassDef))
+              for w in _statement_writes(stmt)]
+    found = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.ClassDef)):
+            continue
+        for dec in fn.decorator_list:
+            if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
+                    and dec.func.attr == "parametrize"):
+                continue
+            read = set().union(*(_reads(a, defs) for a in dec.args[1:] + [k.value for k in dec.keywords]))
+            late = sorted({(name, line) for name, line in writes if name in read & tables and line > dec.lineno})
+            found += [f"{fn.name} (line {dec.lineno}): {name} written at line {line}" for name, line in late[:1]]
+    return found
+
+
+BUGGY = '''
+import pytest
+CASES = {"a": [1]}
+def _cases():
+    for name, cases in CASES.items():
+        yield from cases
+SECOND = [c for c in _cases()]
+@pytest.mark.parametrize("case", list(_cases()))
+def test_one(case): pass
+@pytest.mark.parametrize("case", SECOND)
+def test_two(case): pass
+NAMES = ["x"]
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_three(name): pass
+for n in ["b", "c"]:
+    CASES[n] = [2]
+NAMES.append("y")
+SECOND = SECOND + [3]
+'''
+
+FINE = '''
+import pytest
+CASES = {"a": [1]}
+CASES["b"] = [2]
+NAMES = ["x"]
+@pytest.mark.parametrize("case", list(CASES))
+def test_one(case): pass
+def pytest_generate_tests(metafunc):
+    metafunc.parametrize("name", NAMES)
+NAMES.append("y")
+torch = object()
+@pytest.mark.parametrize("f", [lambda x: torch.add(x, 1)])
+def test_two(f): pass
+LATER = [lambda x: torch.add(x, 2)]
+'''
+
+
+def test_the_check_finds_the_pattern_through_functions_and_variables():
+    assert late_tables(BUGGY) == ["test_one (line 8): CASES written at line 16",
+                                  "test_two (line 10): CASES written at line 16",
+                                  "test_three (line 13): NAMES written at line 17"]
+    assert "SECOND" not in "".join(late_tables(BUGGY))  # a list comprehension: found through CASES
+    assert late_tables(BUGGY.replace("SECOND = [c for c in _cases()]", "SECOND = [1]"))[1] == \
+        "test_two (line 10): SECOND written at line 18"
+    assert late_tables(FINE) == []
+
+
+def test_no_test_is_parametrized_over_a_table_written_below_it():
+    files = sorted(TESTS.glob("**/*.py"))
+    assert len(files) > 100
+    found = [f"{path.relative_to(TESTS)}: {line}" for path in files
+             for line in late_tables(path.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_the_old_test_ops_would_have_been_found():
+    """tests/test_ops.py as it was (its decorators put back above the tables it extends) is flagged."""
+    source = (TESTS / "test_ops.py").read_text(encoding="utf-8")
+    head = "def test_first_order_against_central_differences(name, case):"
+    assert source.count(head) == 1
+    assert late_tables(source) == []
+    old = source.replace(head, '@pytest.mark.parametrize("name,case", list(_cases()))\n' + head)
+    assert [line.split(":")[0] for line in late_tables(old)] == [
+        "test_first_order_against_central_differences (line %d)" % (old[:old.index(head)].count("\n"))]
