@@ -3,8 +3,9 @@
     PYTHONPATH=. /work/venv/bin/python benchmarks/opscheck36_probe.py [-k SUBSTRING] [--seeds N] [--verbose]
 
 Each case of ``tests/test_ops.py``'s ``CASES`` (all of them: the file's tables as they end) is drawn ``--seeds``
-times (default 12) in two regions: the op's ``domain`` (as the tests draw) and ``wide``, the domain widened by
-its length on each side (the named arguments, "orders3", "square", ..., stay as the tests fix them). At each
+times (default 12) in three regions: the op's ``domain`` (as the tests draw), ``wide``, the domain widened by
+its length on each side, and ``grid``: round numbers -3 ... 3 (kinks, zeros, ties; the named arguments,
+"orders3", "square", ..., stay as the tests fix them in every region). At each
 draw, for each argument whose derivative jac gives: jac's reverse and forward Jacobians against Richardson's
 extrapolated central differences (error O(h⁶)); an element counts where the function is smooth there (finite
 estimate, no kink in the one-sided slopes, Richardson and plain central differences within 1e-6 of each other).
@@ -16,7 +17,8 @@ jac: the silent wrong answer), ``nonfinite`` (jac gives NaN or inf where the est
 listed), ``skipped`` (not smooth there, or the value is not finite). For each argument whose derivative jac
 refuses, the request must raise jac's error (``refused`` counts those; ``REFUSAL-SILENT`` an answer instead).
 ``known``: a difference listed in ``KNOWN`` with its reason; ``point-refused``: jac refuses the draw itself (outside
-where the op is defined, said in jac's error), ``value-nonfinite``: the value there is NaN or inf.
+where the op is defined, said in jac's error), ``value-nonfinite``: draws where some value is NaN or inf (the first
+derivatives still compared where the estimate is finite; the second derivatives not).
 Prints every case with a WRONG, nonfinite or REFUSAL-SILENT element and the tally.
 """
 
@@ -58,9 +60,20 @@ class Wide:
         self.name, self.domain = op.name, (lo - (hi - lo), hi + (hi - lo))
 
 
+GRID = np.array([-3.0, -2.0, -1.5, -1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0])
+REGIONS = ("domain", "wide", "grid")
+
+
 def _arrays(op, shapes, seed, region):
+    """The arguments of one draw: ``grid`` puts round numbers (kinks, zeros, ties) at the drawn positions, each
+    argument shifted along the grid by its own amount so that the draws pair them differently."""
     rng = np.random.default_rng(seed)
-    return [np.asarray(T._draw(op if region == "domain" else Wide(op), s, rng), dtype=np.float64) for s in shapes]
+    arrays = [np.asarray(T._draw(op if region == "domain" else Wide(op), s, rng), dtype=np.float64) for s in shapes]
+    if region == "grid":
+        for i, s in enumerate(shapes):
+            if isinstance(s, tuple):
+                arrays[i] = GRID[(seed * (2 * i + 1) + 5 * i + np.arange(arrays[i].size)) % len(GRID)].reshape(s)
+    return arrays
 
 
 def _smooth_estimate(f, x):
@@ -92,9 +105,8 @@ def _first_order(tally, bad, name, k, shapes, params, seed, region):
     arrays = _arrays(op, shapes, seed, region)
     with np.errstate(all="ignore"):
         value = np.asarray(op.impl(*arrays, **params), dtype=np.float64)
-    if not np.all(np.isfinite(value)):
+    if not np.all(np.isfinite(value)):  # still checked where the estimate is finite
         tally["value-nonfinite"] += 1
-        return
     graph, env = T._graph(name, arrays, params)
     for i in range(len(arrays)):
         if shapes[i] in ("mask",) or not (i < len(op.vjp) and op.vjp[i] is not None):
@@ -183,7 +195,7 @@ def main(argv=None) -> int:
             shapes, params = T._normalize(case)
             bad = bad_cases[f"{name}-{k}"]
             for seed in range(args.seeds):
-                for region in ("domain", "wide"):
+                for region in REGIONS:
                     _run(first, crashes, f"{name}-{k} {region} seed {seed}", _first_order,
                          first, bad, name, k, shapes, params, seed, region)
                     if seed < 3 and name != "prod_except":  # prod_except: reached through prod's rules
@@ -196,7 +208,7 @@ def main(argv=None) -> int:
                 print("   ", line)
     for line in crashes:
         print("CRASH", line)
-    print(f"cases: {sum(len(c) for n, c in T.CASES.items() if args.k in n)}, seeds {args.seeds} x (domain, wide)")
+    print(f"cases: {sum(len(c) for n, c in T.CASES.items() if args.k in n)}, seeds {args.seeds} x {REGIONS}")
     print("first order (elements):", dict(sorted(first.items())))
     print("second order (elements):", dict(sorted(second.items())))
     print("crashes:", len(crashes))

@@ -472,6 +472,9 @@ FLAG_CASES.update({"frexp_exponent": [(((2, 3),), {})], "argpartition": [(((2, 3
 # --- session 28: SciPy's gamma family (scipy.special.gamma, rgamma, beta, betaln, binom, poch)
 for name in ["gamma", "rgamma"]:
     CASES[name] = [(((2, 3),), {})]
+# 1/Γ at Γ's poles 0, -1, -2, -3 (its zeros, where its rule takes the reflection formula's branch) and beside them
+FIXED["gamma_poles"] = np.array([[0.0, -1.0, -2.0], [-3.0, 0.5, -4.5]])
+CASES["rgamma"].append((("gamma_poles",), {}))
 for name in ["beta", "betaln", "binom", "poch"]:
     CASES[name] = [((2, 3), (3,))]
 for name in ["ellipk", "ellipe", "ellipkm1"]:

@@ -3467,11 +3467,15 @@ def _non_positive_integer(x):
 
 
 def _rgamma_deriv(x, ans):
-    """(1/Γ)' = -ψ(x) / Γ(x) away from the poles; at x = -n (n = 0, 1, ...), where 1/Γ is 0 and ψ infinite, its
-    limit (-1)^n n! (Γ(x) ≈ (-1)^n / (n! (x + n)) there): cos(πx) Γ(1 - x)."""
+    """(1/Γ)' = -ψ(x) / Γ(x) away from the poles; at x = -n (n = 0, 1, ...), where 1/Γ is 0 and ψ infinite, the
+    reflection 1/Γ(x) = sin(πx) Γ(1 - x) / π differentiated: Γ(1 - x) (cos(πx) - sin(πx) ψ(1 - x) / π), whose value
+    there is (-1)^n n!. The sine's term is 0 at the pole but its slope is not: without it the second derivative
+    there was half of -2 (-1)^n n! ψ(n + 1). sin(πx), cos(πx) as sindg(180x), cosdg(180x): exact at the integers."""
     pole = _non_positive_integer(x)
-    safe = P.where(pole, 0.5, x)
-    return P.where(pole, P.mul(P.cos(P.mul(np.pi, x)), P.gamma(P.sub(1.0, x))), P.neg(P.mul(ans, P.digamma(safe))))
+    safe, at = P.where(pole, 0.5, x), P.where(pole, x, 0.0)
+    turns, gamma_reflected = P.mul(180.0, at), P.gamma(P.sub(1.0, at))
+    slope = P.sub(P.cosdg(turns), P.mul(P.sindg(turns), P.div(P.digamma(P.sub(1.0, at)), np.pi)))
+    return P.where(pole, P.mul(gamma_reflected, slope), P.neg(P.mul(ans, P.digamma(safe))))
 
 
 unary("gamma", _special("gamma"), lambda x, ans: P.mul(ans, P.digamma(x)), domain=(0.5, 3.0), spellings=(),
