@@ -178,3 +178,30 @@ def test_the_derivatives_of_rgamma_at_gammas_poles_are_mpmaths():
             assert abs(got - want) <= 1e-12 * max(1.0, abs(want)), (x, order, got, want)
     assert float(api.derivative("scipy.special.rgamma(x)", {"x": 0.0}, 1)) == 1.0  # (-1)^n n!, to the bit
     assert float(api.derivative("scipy.special.rgamma(x)", {"x": -3.0}, 1)) == -6.0
+
+
+def test_lpmv_beyond_where_scipys_series_holds_is_refused():
+    """scipy.special.lpmv at a degree that is not an integer, past x = 2.5: SciPy's series loses its digits (1e-3 at
+    x = 3, -1.9e27 at x = 5 where P is 1.378) and jac answered those numbers, with a derivative (0.0878 at v = 0.25,
+    x = 3) that was neither theirs (0.0315) nor the function's (0.0879). Refused there, through the CLI with exit 2;
+    up to 2.5, and at integer degrees (polynomials), values and derivatives are mpmath's."""
+    mpmath = pytest.importorskip("mpmath")
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    text = "scipy.special.lpmv(m, v, x)"
+    for m, v, x in ((0.0, 0.25, 3.0), (0.0, 0.5, 5.0), (0.0, -1.5, 2.6)):
+        with pytest.raises(JacError, match="beyond x = 2.5"):
+            api.evaluate(text, {"m": m, "v": v, "x": x})
+    result = CliRunner().invoke(app, ["eval", "scipy.special.lpmv(0, 0.25, x)", "x=5"])
+    assert result.exit_code == 2 and "beyond x = 2.5" in result.output and "Traceback" not in result.output
+    for m, v, x in ((0.0, 0.25, 2.5), (0.0, 0.5, 1.5), (0.0, 3.0, 5.0), (0.0, 2.0, 40.0), (1.0, 0.5, 0.3)):
+        kind = 3 if x > 1 else 2
+        want = float(mpmath.re(mpmath.legenp(v, m, x, type=kind)))
+        slope = float(mpmath.re(mpmath.diff(lambda t: mpmath.legenp(v, m, t, type=kind), x)))
+        assert float(api.evaluate(text, {"m": m, "v": v, "x": x})) == pytest.approx(want, rel=1e-13)
+        got = float(api.jacobian(text, {"m": m, "v": v, "x": x}, wrt=["x"])["x"])
+        assert got == pytest.approx(slope, rel=1e-12), (m, v, x)

@@ -4642,7 +4642,24 @@ def _lpmv_dx(ans, m, v, x):
     return P.where(end, np.nan, general)
 
 
-_nary("lpmv", _special_nary("lpmv"), (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), domain=(-0.8, 0.8))
+def _lpmv_impl(m, v, x):
+    """SciPy's lpmv, refused beyond x = 2.5 at a degree that is not an integer: SciPy documents |x| <= 1, and past
+    it answers from a series that loses digits from x ≈ 2.6 and every one past 3 (lpmv(0, 0.25, 5) = -1.9e27 where
+    P is 1.378, mpmath's legenp of type 3); up to 2.5 it is within 1e-14 of mpmath for degrees -7.5 ... 200.25.
+    An integer degree is a polynomial there, exact; SciPy's NaN (m ≠ 0 past 1, x < -1) stays NaN."""
+    out = _special_nary("lpmv")(m, v, x)
+    with np.errstate(invalid="ignore"):
+        _, degree, at = np.broadcast_arrays(np.asarray(m), np.asarray(v), np.asarray(x))
+        lost = (at > 2.5) & (degree != np.round(degree)) & np.isfinite(out)
+    if np.any(lost):
+        first = tuple(np.argwhere(lost)[0])
+        raise JacValueError(f"scipy.special.lpmv(m, v, x) at v = {float(degree[first]):g}, x = {float(at[first]):g}: "
+                            "beyond x = 2.5 SciPy's series for a degree that is not an integer loses its digits "
+                            "(SciPy documents |x| <= 1; lpmv(0, 0.25, 5) gives -1.9e27 for 1.378), so jac refuses it")
+    return out
+
+
+_nary("lpmv", _lpmv_impl, (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), domain=(-0.8, 0.8))
 
 
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
@@ -4653,7 +4670,7 @@ _nary("lpmv", _special_nary("lpmv"), (refused(_LPMV_WHY), refused(_LPMV_WHY), _l
 # impl raises is listed (tests/test_lead31.py reads the impls' sources).
 for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartition", "argquantile", "argsort", "bce",
               "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
-              "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lu", "matrix_exp",
+              "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp",
               "mvlgamma", "one_hot", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
               "spectral_check", "svd_vh", "svd_zero_check", "svdvals"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
