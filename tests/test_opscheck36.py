@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import pathlib
 
+import numpy as np
 import pytest
 
 TESTS = pathlib.Path(__file__).parent
@@ -205,3 +206,59 @@ def test_lpmv_beyond_where_scipys_series_holds_is_refused():
         assert float(api.evaluate(text, {"m": m, "v": v, "x": x})) == pytest.approx(want, rel=1e-13)
         got = float(api.jacobian(text, {"m": m, "v": v, "x": x}, wrt=["x"])["x"])
         assert got == pytest.approx(slope, rel=1e-12), (m, v, x)
+
+
+def test_fdtri_by_p_where_the_answer_is_huge_is_mpmaths():
+    """fdtri's slope is 1 / the F density at its answer; that density went through the beta density at
+    w = nx / (d + nx), whose 1 - w is rounding where nx ≫ d: 8.57e16 for mpmath's 4.68e16 here."""
+    mpmath = pytest.importorskip("mpmath")
+    from scipy import special
+
+    from jacobi_cli.tools import api
+
+    n, d, p = 0.54891679, 0.02188913, 0.35348969
+    x = special.fdtri(n, d, p)  # 3.3e14
+
+    def cdf(t):
+        return mpmath.betainc(n / 2, d / 2, 0, n * t / (n * t + d), regularized=True)
+    with mpmath.workdps(40):
+        want = float(1 / mpmath.diff(cdf, mpmath.findroot(lambda t: cdf(t) - p, x)))
+    got = float(api.jacobian("scipy.special.fdtri(n, d, p)", {"n": n, "d": d, "p": p}, wrt=["p"])["p"])
+    assert got == pytest.approx(want, rel=1e-9)
+    from scipy import stats
+
+    for t in (0.3, 2.0, 1e8):  # fdtr's slope, the density itself, as SciPy's
+        got = float(api.jacobian("scipy.special.fdtr(n, d, x)", {"n": 3.0, "d": 2.5, "x": t}, wrt=["x"])["x"])
+        assert got == pytest.approx(stats.f.pdf(t, 3.0, 2.5), rel=1e-12)
+
+
+@pytest.mark.parametrize("text,bindings", [
+    ("scipy.special.chdtr(v, x)", {"v": 2.0, "x": -1.0}), ("scipy.special.chdtrc(v, x)", {"v": 2.0, "x": -1.0}),
+    ("scipy.special.gdtr(a, b, x)", {"a": 1.0, "b": 1.0, "x": -1.0}),
+    ("scipy.special.gdtrc(a, b, x)", {"a": 1.0, "b": 1.0, "x": -1.0}),
+    ("scipy.special.fdtr(n, d, x)", {"n": 2.0, "d": 2.5, "x": -1.0}),
+    ("scipy.special.fdtrc(n, d, x)", {"n": 2.0, "d": 2.5, "x": -1.0}),
+    ("scipy.special.betainc(a, b, x)", {"a": 1.0, "b": 2.0, "x": -0.5}),
+    ("scipy.special.betaincc(a, b, x)", {"a": 1.0, "b": 2.0, "x": -0.5}),
+])
+def test_no_finite_slope_where_the_value_is_nan(text, bindings):
+    """SciPy's NaN outside the support (x < 0) came with the density formula's number as its derivative (37.4 for
+    fdtr(2, 2.5, -1), 3 for betainc(1, 2, -0.5), where JAX's gradient is NaN): now NaN, as the value."""
+    from jacobi_cli.tools import api
+
+    wrt = list(bindings)[-1]
+    assert np.isnan(api.evaluate(text, bindings))
+    assert np.isnan(api.jacobian(text, bindings, wrt=[wrt])[wrt])
+
+
+def test_scipy_stats_cdfs_are_flat_outside_their_support():
+    """rv_continuous.cdf's 0 below and 1 above the support has slope 0; the formula's slope at the point outside
+    (NaN there) leaked through the choice as 0·NaN (gamma.cdf(-1, 2), chi2.cdf(-1, 3), beta.cdf(1.5, 2, 2))."""
+    from jacobi_cli.tools import api
+
+    for text, x in (("scipy.stats.chi2.cdf(x, 3.0)", -1.0), ("scipy.stats.gamma.cdf(x, 2.0)", -1.0),
+                    ("scipy.stats.beta.cdf(x, 2.0, 2.0)", 1.5), ("scipy.stats.beta.cdf(x, 1.0, 2.0)", -0.5),
+                    ("scipy.stats.gamma.cdf(x, 2.0, loc=1.0, scale=2.0)", 0.5)):
+        assert float(api.jacobian(text, {"x": x})["x"]) == 0.0, text
+    assert float(api.jacobian("scipy.stats.chi2.cdf(x, 3.0)", {"x": 1.5})["x"]) == pytest.approx(0.2307994842081829)
+    assert np.isnan(api.jacobian("scipy.stats.gamma.cdf(x, 2.0)", {"x": np.nan})["x"])

@@ -3720,14 +3720,20 @@ _AB_WHY = ("the derivative of scipy.special.{f} by a or b is not supported (SciP
            "--wrt")
 _A_WHY = ("the derivative of scipy.special.{f} by a is not supported (SciPy has none, nor PyTorch): make a a constant "
           "or leave it out of --wrt")
+def _undefined_where_nan(ans, d):
+    """``d``, NaN where the value is NaN (outside the support, x < 0: SciPy's NaN): the density's formula there gave a
+    number (betainc(1, 2, x) at x = -0.5: 3, where JAX's gradient is NaN)."""
+    return P.where(P.isnan(ans), np.nan, d)
+
+
 # regularized incomplete beta I_x(a, b) and its complement and inverses: d/dx = ± the beta density; the inverses'
-# derivative by y is ± 1 / the density at their value
+# derivative by y is ± 1 / the density at their value; NaN where the value is
 for _name, _sign, _inverse in (("betainc", 1.0, False), ("betaincc", -1.0, False), ("betaincinv", 1.0, True),
                                ("betainccinv", -1.0, True)):
     _nary(_name, _special_nary(_name), (
         refused(_AB_WHY.format(f=_name)), refused(_AB_WHY.format(f=_name)),
-        (lambda sign, inverse: lambda ans, a, b, x: P.mul(sign, P.exp(
-            P.neg(_beta_log_density(a, b, ans)) if inverse else _beta_log_density(a, b, x))))(_sign, _inverse)),
+        (lambda sign, inverse: lambda ans, a, b, x: _undefined_where_nan(ans, P.mul(sign, P.exp(
+            P.neg(_beta_log_density(a, b, ans)) if inverse else _beta_log_density(a, b, x)))))(_sign, _inverse)),
         domain=(0.2, 0.8), sympy=None if _inverse else (lambda sign: _sympy_elementwise(
             lambda sp, a, b, x: sp.betainc_regularized(a, b, 0, x) if sign > 0 else
             1 - sp.betainc_regularized(a, b, 0, x)))(_sign))
@@ -3903,10 +3909,13 @@ def _pdtr_dm(sign):  # pdtr(k, m) = gammaincc(⌊k⌋ + 1, m): ∓ m^⌊k⌋ e^-
 
 
 def _f_density(n, d, x):
-    """F(n, d)'s density at x: the beta density at w = nx / (d + nx) times dw/dx = nd / (d + nx)²."""
-    s = P.add(d, P.mul(n, x))
-    w = P.div(P.mul(n, x), s)
-    return P.mul(P.exp(_beta_log_density(P.mul(0.5, n), P.mul(0.5, d), w)), P.div(P.mul(n, d), P.square(s)))
+    """F(n, d)'s density at x, n^a d^b x^(a-1) / (B(a, b) (d + nx)^(a+b)) with a = n/2, b = d/2, in logs. Not as the
+    beta density at w = nx / (d + nx): where nx ≫ d, 1 - w is rounding (fdtri(0.549, 0.0219, 0.353) = 3.3e14 had the
+    slope 8.6e16 for mpmath's 4.7e16)."""
+    a, b = P.mul(0.5, n), P.mul(0.5, d)
+    scale = P.add(P.mul(a, P.log(n)), P.mul(b, P.log(d)))
+    spread = P.add(P.betaln(a, b), P.mul(P.add(a, b), P.log(P.add(d, P.mul(n, x)))))
+    return P.exp(P.sub(P.add(scale, P.xlogy(P.sub(a, 1.0), x)), spread))
 
 
 def _dist_why(f, what):
@@ -3919,23 +3928,24 @@ binary("stdtr", _special_nary("stdtr"), _dist_why("stdtr", "the degrees of freed
 binary("stdtrit", _special_nary("stdtrit"), _dist_why("stdtrit", "the degrees of freedom"),
        lambda ans, df, p: P.exp(P.neg(_student_log_density(df, ans))), domain=(0.2, 0.8), spellings=())
 binary("chdtr", _special_nary("chdtr"), _dist_why("chdtr", "the degrees of freedom"),
-       lambda ans, v, x: P.exp(_chi2_log_density(v, x)), domain=(1.5, 3.0), spellings=())
+       lambda ans, v, x: _undefined_where_nan(ans, P.exp(_chi2_log_density(v, x))), domain=(1.5, 3.0), spellings=())
 binary("chdtrc", _special_nary("chdtrc"), _dist_why("chdtrc", "the degrees of freedom"),
-       lambda ans, v, x: P.neg(P.exp(_chi2_log_density(v, x))), domain=(1.5, 3.0), spellings=())
+       lambda ans, v, x: _undefined_where_nan(ans, P.neg(P.exp(_chi2_log_density(v, x)))), domain=(1.5, 3.0),
+       spellings=())
 binary("chdtri", _special_nary("chdtri"), _dist_why("chdtri", "the degrees of freedom"),
        lambda ans, v, p: P.neg(P.exp(P.neg(_chi2_log_density(v, ans)))), domain=(0.2, 0.8), spellings=())
-_nary("gdtr", _special_nary("gdtr"), (_dist_why("gdtr", "a or b"), _dist_why("gdtr", "a or b"), _gdtr_dx(1.0)),
-      domain=(0.5, 2.0))
-_nary("gdtrc", _special_nary("gdtrc"), (_dist_why("gdtrc", "a or b"), _dist_why("gdtrc", "a or b"), _gdtr_dx(-1.0)),
-      domain=(0.5, 2.0))
+for _name, _sign in (("gdtr", 1.0), ("gdtrc", -1.0)):
+    _nary(_name, _special_nary(_name), (_dist_why(_name, "a or b"), _dist_why(_name, "a or b"),
+                                        (lambda dx: lambda ans, a, b, x: _undefined_where_nan(ans, dx(ans, a, b, x)))(
+                                            _gdtr_dx(_sign))), domain=(0.5, 2.0))
 binary("pdtr", _special_nary("pdtr"), _dist_why("pdtr", "k (an integer count)"), _pdtr_dm(-1.0), domain=(1.2, 3.0),
        spellings=())
 binary("pdtrc", _special_nary("pdtrc"), _dist_why("pdtrc", "k (an integer count)"), _pdtr_dm(1.0), domain=(1.2, 3.0),
        spellings=())
 _nary("fdtr", _special_nary("fdtr"), (_dist_why("fdtr", "the degrees of freedom"),) * 2 + (
-    lambda ans, n, d, x: _f_density(n, d, x),), domain=(1.5, 3.0))
+    lambda ans, n, d, x: _undefined_where_nan(ans, _f_density(n, d, x)),), domain=(1.5, 3.0))
 _nary("fdtrc", _special_nary("fdtrc"), (_dist_why("fdtrc", "the degrees of freedom"),) * 2 + (
-    lambda ans, n, d, x: P.neg(_f_density(n, d, x)),), domain=(1.5, 3.0))
+    lambda ans, n, d, x: _undefined_where_nan(ans, P.neg(_f_density(n, d, x))),), domain=(1.5, 3.0))
 
 
 # the binomial and negative binomial distribution functions by p (k and n are truncated to integers, as SciPy does):
