@@ -126,7 +126,7 @@ NUMPY = [
     "np.fft.irfft(np.fft.rfft(x), n=8)",
     "np.fft.irfft2(np.fft.rfft2(A) * np.fft.rfft2(B), s=A.shape)",
     "np.fft.rfftn(T, axes=(0, 1)).imag",
-    "np.fft.fftn(T, s=(2, 2, 2)).real",
+    "np.fft.fftn(T, s=(2, 2, 2), axes=(0, 1, 2)).real",
     "np.abs(np.fft.ifftn(T))",
     "np.fft.hfft(np.fft.ifft(x)[:5])",
     "np.fft.ihfft(x).real",

@@ -576,6 +576,8 @@ def _complex_function(p, node, kids, fname, method, position):
     if fname in SHAPE_READS and args and type(args[0]) is Complex and not holds(args[1:]) \
             and not holds(kwargs.values()):  # X.size(-1), len(X): its real part's
         return p.call(node, [args[0].re if k is args[0] else k for k in kids])
+    if fname == "where" and len(args) == 3 and not kwargs and type(args[0]) is not Complex:  # a mask of a spectrum
+        return _where(p, node, kids, args, position)
     if fname in PARTWISE:
         if holds(args[1:]) or holds(kwargs.values()) or type(args[0] if args else None) is not Complex:
             refuse(f"an argument of {fname}() other than the array", position)
@@ -585,6 +587,18 @@ def _complex_function(p, node, kids, fname, method, position):
     if lowering is None:
         refuse(f"an argument of {ast.unparse(node.func)}()", position)
     return lowering(b, args, kwargs, position)
+
+
+def _where(p, node, kids, args, position) -> Complex:
+    """``where(mask, a, b)`` with a complex a or b: the library's where of the real parts, then of the imaginary
+    parts (a real operand's is 0)."""
+    zero = p.b.const(0.0, position)
+
+    def part(z, name):
+        if type(z) is Complex:
+            return getattr(z, name)
+        return z if name == "re" or z is args[0] else zero
+    return Complex(*(p.call(node, [part(k, name) for k in kids]) for name in ("re", "im")))
 
 
 def _unary(fname, rule, extra=None):
