@@ -3344,11 +3344,13 @@ class _Lowering:
         a loop's ``for s in [True]``), no array of them all is made."""
         values = [self.expression(e) for e in shown]
         for target, node, value in zip(targets, shown, values):
-            if not isinstance(value, (Tracer, Items, bool)):
+            if not isinstance(value, (Tracer, Items, bool, Complex)):
                 raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
         for target, node, value in zip(targets, shown, values):
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
-            if not isinstance(value, bool):
+            if type(value) is Complex:  # X, Y = torch.fft.rfft(x), torch.fft.rfft(y): no buffer jac writes into
+                self.memory.tokens.pop(target.id, None)
+            elif not isinstance(value, bool):
                 self.memory.bind(target.id, value, False)
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
