@@ -110,6 +110,11 @@ TORCH = [
     "(y - torch.fft.fft(x)).abs()",
     "(y * torch.fft.fft(x)).imag",
     "torch.view_as_real(torch.fft.fft2(A)).sum(-1)",
+    "X = torch.fft.rfft(x)\nX[4:] = 0\ntorch.fft.irfft(X, n=8)",
+    "X = torch.fft.rfft(x)\nX *= H\ntorch.fft.irfft(X, n=8)",
+    "X, Y = torch.fft.rfft(x), torch.fft.rfft(y)\ntorch.fft.irfft(X * Y.conj(), n=8)",
+    "torch.where(x > 0, torch.fft.fft(x), 0).imag",
+    "torch.where(x > 0, 1.0, torch.fft.fft(y)).real",
 ]
 NUMPY = [
     "np.abs(np.fft.rfft(x))",
@@ -142,6 +147,14 @@ NUMPY = [
     "np.real(np.exp(1j * x))",
     "np.abs(np.fft.fft(x)).max()",
     "np.square(np.abs(np.fft.rfft(x))).sum()",
+    "X = np.fft.rfft(x)\nX[3:] = 0\nnp.fft.irfft(X, n=len(x))",
+    "X = np.fft.rfft(x)\nX[np.fft.rfftfreq(len(x)) > 0.25] = 0\nnp.fft.irfft(X, n=len(x))",
+    "X = np.fft.rfft(x)\nX *= np.fft.rfft(y)\nnp.fft.irfft(X, n=8)",
+    "X = np.fft.rfft(x)\nX[1] = 1 + 2j\nX.imag + X.real",
+    "X = np.fft.fft(x)\nX[1:4] = X[1:4] * 0.5\nnp.real(np.fft.ifft(X))",
+    "def lowpass(v):\n    X = np.fft.rfft(v)\n    X[3:] = 0\n    return np.fft.irfft(X, n=len(v))\nlowpass(x) + lowpass(y)",
+    "mag = np.abs(np.fft.rfft(x))\nfreqs = np.fft.rfftfreq(len(x), d=1 / fs)\nnp.sum(freqs * mag) / np.sum(mag)",
+    "np.fft.fftfreq(8, d=fs) * x",
 ]
 JAX = [
     "jnp.abs(jnp.fft.fft(x)) ** 2",
@@ -157,7 +170,7 @@ JAX = [
     "jnp.abs(jnp.fft.fftshift(jnp.fft.fft(x)))",
     "jnp.fft.hfft(jnp.fft.rfft(x))",
 ]
-SHAPES = {"x": (8,), "y": (8,), "a": (5,), "b": (5,), "H": (5,), "A": (4, 6), "B": (4, 6), "T": (2, 3, 4)}
+SHAPES = {"x": (8,), "y": (8,), "a": (5,), "b": (5,), "H": (5,), "A": (4, 6), "B": (4, 6), "T": (2, 3, 4), "fs": ()}
 ZERO = ["torch.fft.rfft(x).abs().sum()", "torch.fft.rfft(x).angle().sum()", "(torch.fft.rfft(x).abs() ** 2).sum()",
         "torch.fft.fft(x).abs()", "torch.fft.rfft(x).abs().pow(3).sum()"]
 

@@ -434,12 +434,18 @@ def _frequencies(fname: str, half: bool):
         kwargs = {k: v for k, v in kwargs.items() if k not in ("dtype", "device", "requires_grad", "layout")}
         a = arguments(fname, args, kwargs, {"n": REQUIRED, "d": 1.0}, position)
         n = static_int(b, a["n"], "n", position)
-        d = static(b, a["d"], "d", position)
-        if n < 1 or n > 10 ** 7 or isinstance(d, (bool, str, tuple)) or d is None:
-            raise JacValueError(f"{fname}(n, d): n must be a positive integer and d a number", position)
-        return b.const(np.fft.rfftfreq(n, d) if half else np.fft.fftfreq(n, d), position)
+        if n < 1 or n > 10 ** 7:
+            raise JacValueError(f"{fname}(n, d): n must be a positive integer (up to 10**7), not {n}", position)
+        d = a["d"]
+        if isinstance(d, (Static, Items, bool)) or d is None or isinstance(d, Tracer) and d.ndim:
+            raise JacValueError(f"{fname}(n, d): d must be a number (the sample spacing)", position)
+        k = np.arange(n // 2 + 1) if half else np.concatenate([np.arange((n - 1) // 2 + 1), np.arange(-(n // 2), 0)])
+        spacing = d if isinstance(d, Tracer) else b.const(float(d), position)
+        scale = b.apply("div", b.const(1.0, position), b.apply("mul", b.const(float(n), position), spacing,
+                                                                position=position), position=position)
+        return b.apply("mul", b.const(k.astype(float), position), scale, position=position)
     lower.__doc__ = (f"{fname}(n, d=1.0): the {'non-negative ' * half}sample frequencies of an "
-                     f"{'r' * half}fft of n points, a constant")
+                     f"{'r' * half}fft of n points, k / (n d) as NumPy computes them (d may be an input)")
     return lower
 
 
@@ -653,3 +659,66 @@ def refuse_output(value, what: str, position) -> None:
     if type(value) is Complex:
         raise JacValueError(f"{what} is complex (a Fourier transform's result), and jac's outputs are real: end with "
                             f"its .real, .imag, abs() (torch.abs, np.abs) or torch.view_as_real(...)", position)
+
+
+# -- writes into a complex value ----------------------------------------------------------------------------------
+
+def write(p, name: str, target: ast.expr, value_node: ast.expr, op, what: str, position):
+    """``X[idx] = v`` (``X[4:] = 0``, ``X[mask] = 0``: a spectrum's bins set) and ``X op= v`` of a complex ``X`` that
+    no other name shares memory with (an alias, a view: ``Y = X[1:]``, ``r = X.real``; NumPy and PyTorch would
+    change those too): ``X`` rebound to the written value, each part written by the parser's own write (its
+    index rules), the value's imaginary part 0 where it is real. Refused where another name could see the change."""
+    z = p.scope[name]
+    _check_unshared(p, name, z, what, position)
+    if isinstance(target, ast.Name):  # X *= H: the product, rebound (no other name holds X's memory)
+        if type(op) not in _BINARY:
+            refuse(f"the value of '{what}'", position)
+        p.scope[name] = binary(p.b, _BINARY[type(op)], z, p.expression(value_node), position)
+        return None
+    if op is not None:
+        raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result); jac writes its elements "
+                            f"with = only: write {name}[...] = {name}[...] * v", position)
+    value = p.expression(value_node)
+    re, im = parts(p.b, value, position) if not isinstance(value, bool) else refuse("the value written", position)
+    written, temp = [], f"{name} (the value written)"  # a name the text cannot write
+    try:
+        for part, v in ((z.re, re), (z.im, im if im is not None else p.b.const(0.0, position))):
+            p.scope[name], p.scope[temp] = part, v  # the part under the name, so the write's messages name it
+            p.memory.bind(name, part, True)
+            stmt = ast.Assign(targets=[ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()), slice=target.slice,
+                                                     ctx=ast.Store())],
+                              value=ast.Name(id=temp, ctx=ast.Load()))
+            for made in (stmt, stmt.targets[0], stmt.targets[0].value, stmt.value):
+                ast.copy_location(made, target)
+            p.statement(stmt)
+            written.append(p.scope[name])
+    finally:
+        p.scope.pop(temp, None)
+        p.memory.tokens.pop(name, None)
+        p.scope[name] = z
+    p.scope[name] = Complex(*written)
+    return None
+
+
+def _check_unshared(p, name: str, z: Complex, what: str, position) -> None:
+    """Refuse a write into the complex ``name`` where another name may share its memory (NumPy and PyTorch would
+    change that one too) or where it is not a name of the function being called (a parameter: the caller's)."""
+    if p.locals is not None and (name not in p.locals[1] or p.calling and name in _parameters(p.calling[-1])):
+        raise JacValueError(f"{what}: '{name}' is complex and not made inside this function (a parameter or a name "
+                            f"outside it): NumPy and PyTorch would change the caller's array too; write a new value "
+                            f"({name} = {name} * mask)", position)
+    bases = p.memory._base(z.re) | p.memory._base(z.im)
+    for other, value in p.scope.items():
+        if other == name:
+            continue
+        held = (value.re, value.im) if type(value) is Complex else (value,) if type(value) is Tracer else ()
+        if held and (any(p.memory._base(t) & bases for t in held)
+                     or type(value) is Tracer and p.memory.tokens.get(other, frozenset()) & bases):
+            raise JacValueError(f"{what}: '{name}' is complex and '{other}' shares its memory (an alias, a view or "
+                                f"its .real / .imag): NumPy and PyTorch would change '{other}' too, which jac does "
+                                f"not follow; write a new value ({name} = {name} * mask) or copy it first "
+                                f"({name} = {name}.copy())", position)
+
+
+def _parameters(fn) -> set:
+    return set(fn.positional) | set(fn.keyword_only) | {fn.varargs, fn.varkw} - {None}

@@ -2669,7 +2669,10 @@ class _Lowering:
                 self.scope[name].display == "list" or self.scope[name].display is None and name in self.sequence_names
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
             return self.list_write(name, target, value_node, op, what, position)
-        y = self.target(name, named, what, position)
+        y = self.scope.get(name)
+        if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
+            return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
+        y = y if type(y) is Complex else self.target(name, named, what, position)
         if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
             # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
             raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
