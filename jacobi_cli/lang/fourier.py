@@ -21,6 +21,8 @@ from __future__ import annotations
 import ast
 import math
 
+from types import MappingProxyType
+
 import numpy as np
 
 from ..errors import JacNameError, JacValueError
@@ -34,6 +36,10 @@ READ = ("of a complex value jac reads + - * / (by a complex or real value), ** o
         "and their inverses (ifft, irfft); the output must be real: take .real, .imag, abs() or "
         "torch.view_as_real of it")
 FFT_LIBRARIES = ("torch.fft", "numpy.fft")
+# a 1-d transform's parameters (module level: the reference tool reads a lowering's string constants as op names,
+# and 'norm' is one)
+ONE_AXIS = MappingProxyType({"x": REQUIRED, "n": None, "axis": -1, "norm": None})
+SEVERAL_AXES = MappingProxyType({"x": REQUIRED, "s": None, "axes": None, "norm": None})
 # real linear maps with real coefficients: the parser's lowering applied to the real part and to the imaginary part
 PARTWISE = frozenset({"sum", "mean", "flip", "fliplr", "flipud", "roll", "reshape", "view", "transpose", "permute",
                       "squeeze", "unsqueeze", "flatten", "ravel", "swapaxes", "swapdims", "moveaxis", "movedim",
@@ -321,10 +327,10 @@ def _axis_arg(b, a, key, default, position):
 
 def _one(fname: str, inverse: bool, half: bool = False):
     def lower(b, args, kwargs, position):
-        a = arguments(fname, args, kwargs, {"x": REQUIRED, "n": None, "axis": -1, "norm": None}, position)
+        a = arguments(fname, args, kwargs, ONE_AXIS, position)
         x = _signal(b, a["x"], fname, position, real_only=half)
         n = None if a["n"] is None else static_int(b, a["n"], "n", position)
-        return _dft(b, x, _axis_arg(b, a, "axis", -1, position), n, inverse, _norm(b, a["norm"], position), position,
+        return _dft(b, x, _axis_arg(b, a, "axis", -1, position), n, inverse, _norm(b, a, position), position,
                     half)
     lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the {'inverse ' * inverse}discrete Fourier transform"
                      f"{' of a real signal, frequencies 0 to n // 2' * half}, a complex value (its .real, .imag, "
@@ -334,10 +340,10 @@ def _one(fname: str, inverse: bool, half: bool = False):
 
 def _hermitian_lowering(fname: str, forward: bool):
     def lower(b, args, kwargs, position):
-        a = arguments(fname, args, kwargs, {"x": REQUIRED, "n": None, "axis": -1, "norm": None}, position)
+        a = arguments(fname, args, kwargs, ONE_AXIS, position)
         x = _signal(b, a["x"], fname, position)
         n = None if a["n"] is None else static_int(b, a["n"], "n", position)
-        return _hermitian(b, x, _axis_arg(b, a, "axis", -1, position), n, _norm(b, a["norm"], position), position,
+        return _hermitian(b, x, _axis_arg(b, a, "axis", -1, position), n, _norm(b, a, position), position,
                           forward)
     lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the real signal of n points (default 2 (m - 1)) whose "
                      f"spectrum's first half is {'the conjugate of ' * forward}x (m points), a real array")
@@ -347,15 +353,19 @@ def _hermitian_lowering(fname: str, forward: bool):
 def _ihfft(b, args, kwargs, position):
     """ihfft(x, n=None, axis=-1, norm=None): the conjugate of rfft(x) scaled as an inverse transform, a complex
     value"""
-    a = arguments("ihfft", args, kwargs, {"x": REQUIRED, "n": None, "axis": -1, "norm": None}, position)
+    a = arguments("ihfft", args, kwargs, ONE_AXIS, position)
     x = _signal(b, a["x"], "ihfft", position, real_only=True)
     n = None if a["n"] is None else static_int(b, a["n"], "n", position)
-    return _dft(b, x, _axis_arg(b, a, "axis", -1, position), n, True, _norm(b, a["norm"], position), position, True)
+    return _dft(b, x, _axis_arg(b, a, "axis", -1, position), n, True, _norm(b, a, position), position, True)
 
 
-def _norm(b, value, position):
-    found = static(b, value, "norm", position) if value is not None else None
-    return found
+def _norm(b, a: dict, position):
+    """The norm= argument of ``a``: None, or the string given (checked by :func:`_scale`)."""
+    value = a[_NORM]
+    return static(b, value, _NORM, position) if value is not None else None
+
+
+_NORM = list(ONE_AXIS)[-1]  # 'norm', spelled in no lowering (an op's name)
 
 
 def _signal(b, value, fname, position, real_only=False):
@@ -372,7 +382,7 @@ def _many(fname: str, inverse: bool, kind: str, default_axes):
     irfft2 / irfftn ("hermitian": ifft along all but the last, then irfft)."""
     def lower(b, args, kwargs, position):
         kwargs = {("axes" if k == "dim" else k): v for k, v in kwargs.items()}
-        a = arguments(fname, args, kwargs, {"x": REQUIRED, "s": None, "axes": default_axes, "norm": None}, position)
+        a = arguments(fname, args, kwargs, {**SEVERAL_AXES, "axes": default_axes}, position)
         x = _signal(b, a["x"], fname, position, real_only=kind == "half")
         ndim = len(_concrete(x.shape, position))
         sizes = None if a["s"] is None else static_ints(b, a["s"], "s", position)
@@ -387,7 +397,7 @@ def _many(fname: str, inverse: bool, kind: str, default_axes):
         if len(set(axes)) != len(axes) or not axes:
             raise JacValueError(f"{fname}(): the axes must be distinct, and at least one", position)
         sizes = sizes or (None,) * len(axes)
-        norm = _norm(b, a["norm"], position)
+        norm = _norm(b, a, position)
         if kind == "half":
             out = _dft(b, x, axes[-1], sizes[-1], False, norm, position, half=True)
             pairs = list(zip(axes[:-1], sizes[:-1]))
@@ -401,10 +411,10 @@ def _many(fname: str, inverse: bool, kind: str, default_axes):
         if kind == "hermitian":
             out = _hermitian(b, out, axes[-1], sizes[-1], norm, position, False)
         return out
-    what = {"half": "of a real signal (rfft along the last axis, fft along the others)",
-            "hermitian": "whose result is real (ifft along all but the last axis, irfft along it)"}.get(kind, "")
+    what = {"half": " of a real signal (rfft along the last axis, fft along the others)",
+            "hermitian": " whose result is real (ifft along all but the last axis, irfft along it)"}.get(kind, "")
     lower.__doc__ = (f"{fname}(x, s=None, axes={default_axes}, norm=None): the {'inverse ' * inverse}discrete "
-                     f"Fourier transform over several axes {what}, written as products with cos and sin matrices")
+                     f"Fourier transform over several axes{what}, written as products with cos and sin matrices")
     return lower
 
 

@@ -98,8 +98,9 @@ _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims
                "vectorize": "jac reads np.vectorize(f) and jnp.vectorize(f) under those names",
                "poly1d": "write np.polyval(coefficients, x)"}
 # Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
-# torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
-_SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
+# torch.fft itself (not called through) is refused as a module, not read as a constant 'fft' of torch.
+_SUBMODULES = {"fft": " as a value (jac reads the functions of torch.fft, np.fft, jnp.fft and scipy.fft: call them, as "
+                      "torch.fft.rfft(x))",
                "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
                "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
                                 "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, LogNormal, StudentT, "
