@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import JacNameError, JacValueError
 from ..ir.graph import Tracer
+from ..ir.shapes import broadcast
 from .functions import FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, static_ints, tensor, variant
 
 MAX_LENGTH = 4096  # a transform axis longer than this is refused: its cos / sin matrices are length² numbers
@@ -81,7 +82,7 @@ def refuse(what: str, position) -> None:
 def make(b, re, im, position) -> Complex:
     """The pair (re, im), both broadcast to their common shape."""
     if tuple(re.shape) != tuple(im.shape):
-        shape = np.broadcast_shapes(tuple(re.shape), tuple(im.shape))
+        shape = broadcast(tuple(re.shape), tuple(im.shape))
         re, im = (t if tuple(t.shape) == shape else b.apply("broadcast_to", t, shape=shape, position=position)
                   for t in (re, im))
     return Complex(re, im)
@@ -242,11 +243,17 @@ def _scale(norm, n: int, inverse: bool, position) -> float:
     return 1.0 / n if (norm == "backward") == inverse else 1.0
 
 
-def _along(b, t: Tracer, axis: int, matrix: np.ndarray, position) -> Tracer:
+def _matrix(b, values: np.ndarray, position) -> Tracer:
+    """A transform's constant matrix, its size checked before it is made."""
+    b.check_size(values.shape, "a transform's cos / sin matrix", position)
+    return b.const(values, position)
+
+
+def _along(b, t: Tracer, axis: int, matrix: Tracer, position) -> Tracer:
     """``t`` times ``matrix`` (length along ``axis`` × the result's length) along ``axis``."""
     last = t.ndim - 1
     moved = t if axis == last else FUNCTIONS["moveaxis"](b, [t, axis, -1], {}, position)
-    out = b.apply("matmul", moved, b.const(matrix, position), position=position)
+    out = b.apply("matmul", moved, matrix, position=position)
     return out if axis == last else FUNCTIONS["moveaxis"](b, [out, -1, axis], {}, position)
 
 
@@ -278,6 +285,7 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
     scale = _scale(norm, n, inverse, position)
     c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
     c[:used], s[:used] = cos * scale, (sin if inverse else -sin) * scale
+    c, s = _matrix(b, c, position), _matrix(b, s, position)
     out_re, out_im = _along(b, re, axis, c, position), _along(b, re, axis, s, position)
     if im is not None:
         out_re = b.apply("sub", out_re, _along(b, im, axis, s, position), position=position)
@@ -313,10 +321,11 @@ def _hermitian(b, value, axis: int, n, norm, position, forward: bool) -> Tracer:
     cos, sin = _unit(n, (k[:, None] * np.arange(n)[None, :]) % n)
     weight = np.where((k == 0) | (2 * k == n), 1.0, 2.0)[:, None] * _scale(norm, n, not forward, position)
     c, s = np.zeros((length, n)), np.zeros((length, n))
-    c[:used], s[:used] = cos * weight, -sin * weight
-    out = _along(b, re, axis, c, position)
+    c[:used], s[:used] = cos * weight, sin * weight
+    out = _along(b, re, axis, _matrix(b, c, position), position)
     if im is not None:
-        out = b.apply("add" if forward else "sub", out, _along(b, im, axis, -s, position), position=position)
+        out = b.apply("add" if forward else "sub", out, _along(b, im, axis, _matrix(b, s, position), position),
+                      position=position)
     return _exact(b, (re,) if im is None else (re, im), out, "hfft" if forward else "irfft", axis, n, norm, "re",
                   position)
 
