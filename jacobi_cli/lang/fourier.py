@@ -53,10 +53,12 @@ SHAPE_READS = frozenset({"size", "dim", "numel", "len", "shape", "ndim"})
 class Complex:
     """A complex array of the text: its real and imaginary parts, two real graph values of one shape."""
 
-    __slots__ = ("re", "im")
+    __slots__ = ("re", "im", "exact")
 
-    def __init__(self, re: Tracer, im: Tracer):
-        self.re, self.im = re, im
+    def __init__(self, re: Tracer, im: Tracer, exact=None):
+        # exact: None, or a constant mask (broadcast to the shape) of the elements whose imaginary part every
+        # library makes +0 (rfft's bins 0 and n / 2): angle reads π there for a negative real part
+        self.re, self.im, self.exact = re, im, exact
 
     @property
     def shape(self) -> tuple:
@@ -195,11 +197,38 @@ def modulus(b, z: Complex, position) -> Tracer:
 
 def angle(b, z: Complex, position) -> Tracer:
     """arg z = atan2(im, re); its derivative 0 where z = 0, as PyTorch's (atan2's own is NaN there); the value there
-    atan2's (0 or ±π by the zeros' signs, as NumPy and PyTorch give)."""
+    atan2's (0 or ±π by the zeros' signs, as NumPy and PyTorch give). Refused at evaluation on the negative real
+    axis, within rounding (:func:`_on_the_cut`), but where every library makes the imaginary part +0."""
     zero = _at_zero(b, z, position)
     safe = b.apply("where", zero, b.const(1.0, position), z.re, position=position)
     at_zero = b.apply("detach", b.apply("atan2", z.im, z.re, position=position), position=position)
-    return b.apply("where", zero, at_zero, b.apply("atan2", z.im, safe, position=position), position=position)
+    found = b.apply("where", zero, at_zero, b.apply("atan2", z.im, safe, position=position), position=position)
+    return b.apply("sub", found, _on_the_cut(b, z, position), position=position)
+
+
+# angle's value jumps by 2π across the negative real axis: where the imaginary part is within this many units of
+# rounding of the real part's size (or a zero whose sign the libraries' FFTs set differently), it is π or -π by
+# their roundings (PyTorch's ifft of a real signal has -0 at bins 0 and n / 2 where NumPy has +0, or 1.7e-17)
+CUT_ROUNDINGS = 2 ** 14
+_CUT = ("angle: a value lies on the negative real axis up to rounding (its imaginary part is 0 or within "
+        "rounding of it), where the phase is π or -π by the sign of that zero or rounding error, which PyTorch's, "
+        "NumPy's and JAX's transforms make differently; jac refuses rather than pick one (the derivative is the same "
+        "on both sides: abs() and .real / .imag are read there)")
+
+
+def _on_the_cut(b, z: Complex, position) -> Tracer:
+    """0, refused at evaluation (``finite_range``) where z is a negative real number up to rounding."""
+    zero = b.const(0.0, position)
+    tol = b.const(float(CUT_ROUNDINGS * np.finfo(b.dtype).eps), position)
+    negative = b.apply("lt", z.re, zero, position=position)
+    near = b.apply("le", b.apply("abs", z.im, position=position),
+                   b.apply("mul", b.apply("abs", z.re, position=position), tol, position=position), position=position)
+    flag = b.apply("mul", negative, near, position=position)
+    if z.exact is not None:
+        flag = b.apply("mul", flag, b.const(1.0 - z.exact, position), position=position)
+    lo = b.apply("where", b.apply("ne", flag, zero, position=position), z.re * b.const(np.nan, position), zero,
+                 position=position)
+    return b.apply("finite_range", lo, zero, message=_CUT, position=position)
 
 
 def _at_zero(b, z: Complex, position) -> Tracer:
@@ -292,8 +321,14 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
         out_im = b.apply("add", out_im, _along(b, im, axis, c, position), position=position)
     kind = ("ihfft" if inverse else "rfft") if half else "ifft" if inverse else "fft"
     signal = (re,) if im is None or half else (re, im)
+    exact = None
+    if kind == "rfft" or kind == "fft" and im is None:  # a real signal's bin 0 (rfft's n / 2 too): +0 in every
+        exact = np.zeros((len(k),) + (1,) * (re.ndim - 1 - axis))  # library (NumPy's fft leaves a rounding
+        exact[0] = 1.0  # error at n / 2, PyTorch's ifft -0 at both)
+        if n % 2 == 0 and kind == "rfft":
+            exact[n // 2] = 1.0
     return Complex(*(_exact(b, signal, made, kind, axis, n, norm, part, position)
-                     for made, part in ((out_re, "re"), (out_im, "im"))))
+                     for made, part in ((out_re, "re"), (out_im, "im"))), exact)
 
 
 def _exact(b, signal: tuple, product: Tracer, kind: str, axis: int, n: int, norm, part: str, position) -> Tracer:
