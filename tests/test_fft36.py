@@ -158,7 +158,7 @@ def test_angle_on_the_negative_real_axis_is_refused_where_the_libraries_differ()
     for text in ("torch.fft.ifft(x).angle()", "torch.fft.fft(x).angle()", "torch.fft.fft(torch.fft.fft(x).real).angle()"):
         with pytest.raises(JacError, match="negative real axis"):
             evaluate(text, {"x": x})
-    for text in ("torch.fft.rfft(x).angle()", "torch.fft.fft(x)[:4].angle()", "torch.fft.rfft(x[:7]).angle()"):
+    for text in ("torch.fft.rfft(x).angle()", "torch.fft.fft(x[:7]).angle()", "torch.fft.rfft(x[:7]).angle()"):
         want = run(text, {"torch": torch, "x": torch.tensor(x)}).numpy()
         got = evaluate(text, {"x": x})
         np.testing.assert_allclose(got, want, rtol=1e-14)
