@@ -217,10 +217,11 @@ _CUT = ("angle: a value lies on the negative real axis up to rounding (its imagi
 
 
 def _on_the_cut(b, z: Complex, position) -> Tracer:
-    """0, refused at evaluation (``finite_range``) where z is a negative real number up to rounding."""
+    """0, refused at evaluation (``finite_range``) where z is a negative real number up to rounding, or 0 with a
+    negative zero real part (π there, 0 for +0: the libraries' products make those signs differently)."""
     zero = b.const(0.0, position)
     tol = b.const(float(CUT_ROUNDINGS * np.finfo(b.dtype).eps), position)
-    negative = b.apply("lt", z.re, zero, position=position)
+    negative = b.apply("signbit", z.re, position=position)  # -0 too: angle(-0 + 0j) is π, angle(+0 + 0j) 0
     near = b.apply("le", b.apply("abs", z.im, position=position),
                    b.apply("mul", b.apply("abs", z.re, position=position), tol, position=position), position=position)
     flag = b.apply("mul", negative, near, position=position)
