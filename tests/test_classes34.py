@@ -283,7 +283,8 @@ REFUSED = {
     "frozen": "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass P:\n    a: float\np = P(1.0)\np.a = 2.0\nx",
     "unknown_base": "class A(Exception):\n    pass\nx",
     "field": "from dataclasses import dataclass, field\n@dataclass\nclass P:\n    a: float = field(default=1.0)\nx",
-    "dict_attribute": "class A:\n    def __init__(self):\n        self.h = {}\na = A()\nx",
+    "dict_attribute_updated": "class A:\n    def __init__(self):\n        self.h = {}\na = A()\na.h.update({'w': x})\n"
+                              "a.h['w']",  # a dict an instance holds is read (session 36); update() is refused as for names
     "no_attribute": "class A:\n    pass\na = A()\na.w * x",
     "unbound_method": "class A:\n    def f(self, v):\n        return v\ng = A.f\nx",
     "property_write": "class A:\n    @property\n    def p(self):\n        return 1.0\n    def set(self):\n        self.p = 2.0\n"

@@ -128,7 +128,8 @@ REFUSED = {
                                     "o.h.append(y)\ny[0] = 5.0\no.h[0]",
     "list_inside_a_tuple_attribute": "class O:\n    def __init__(self, l):\n        self.t = (l, 1)\nl = [x]\no = O(l)\n"
                                      "l.append(x)\nlen(o.t[0]) * x",
-    "dict_attribute": "class O:\n    def __init__(self):\n        self.d = {}\no = O()\nx",
+    "dict_inside_a_list_attribute": "class O:\n    def __init__(self, d):\n        self.l = [d]\nd = {'w': x}\n"
+                                    "o = O(d)\nd['w'] = 2 * x\no.l[0]['w']",  # Python's o.l[0] is d, changed
     "numbers_list_appended": "class P:\n    def __init__(self):\n        self.c = [1.0, 2.0]\np = P()\np.c.append(3.0)\n"
                              "len(p.c) * x",
     "numbers_list_written": "class P:\n    def __init__(self):\n        self.c = [1.0, 2.0]\np = P()\np.c[0] = 4.0\n"

@@ -13,7 +13,7 @@ import gc
 import sys
 from typing import Callable
 
-from ..errors import JacError, JacIOError, JacLimitError, JacUsageError, JacValueError
+from ..errors import JacError, JacIOError, JacLimitError, JacParseError, JacUsageError, JacValueError
 
 MAX_EXPRESSION_FILE = 10 * 2**20
 
@@ -92,10 +92,15 @@ def files_read(expr: str, bindings=(), options=()) -> list:
 def _decoded(data: bytes, what: str) -> str:
     if len(data) > MAX_EXPRESSION_FILE:
         raise JacLimitError(f"{what} is larger than {MAX_EXPRESSION_FILE:,} bytes")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Windows' "Unicode": a UTF-16 byte-order mark
+        raise JacIOError(f"{what} is UTF-16 text (it begins with UTF-16's byte-order mark); save it as UTF-8")
     try:  # "utf-8-sig": a byte-order mark (Notepad writes one) is dropped, as Python drops it from a script
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise JacIOError(f"{what} is not UTF-8 text (byte {err.start}: 0x{data[err.start]:02x})") from None
+    if not text or text.isspace():  # the parser's "the expression is empty" would not say where it was read
+        raise JacParseError(f"{what} is empty: it holds no expression", 0)  # position 0, as the parser's
+    return text
 
 
 def fail(err: JacError, as_json: bool) -> int:

@@ -387,6 +387,7 @@ def _call_vjp(lowering, fn: CustomVJP, args: list, kwargs: dict, position: int):
     residuals = _tracers([res, [args[i] for i in sorted(nondiff)]])  # nondiff arrays reach bwd as residuals
     kinds = [("arg", r) for r in residuals]
     diff = [i for i in range(len(args)) if i not in nondiff]
+    _refuse_tree_arguments(lowering, fn.name, "vjp", args, diff, position)
     primals = [i for i in diff if type(args[i]) is Tracer]
     several = isinstance(value, (Items, tuple))
 
@@ -421,6 +422,7 @@ def _call_jvp(lowering, fn: CustomJVP, args: list, kwargs: dict, position: int):
         return value
     outputs = _outputs(value, fn.name, position)
     diff = [i for i in range(len(args)) if i not in nondiff]
+    _refuse_tree_arguments(lowering, fn.name, "jvp", args, diff, position)
     if fn.jvps is not None and len(fn.jvps) != len(diff):
         raise JacValueError(f"{fn.name}.defjvps(...) gives {len(fn.jvps)} functions for {len(diff)} differentiated "
                             f"arguments: JAX requires one per argument (None for one that adds nothing)", position)
@@ -464,6 +466,18 @@ def _call_jvp(lowering, fn: CustomJVP, args: list, kwargs: dict, position: int):
 
     return _custom_nodes(lowering, fn.name, "jax", [args[i] for i in primals], outputs, kinds, rule, True, set(),
                          position, value, kind="jvp")
+
+
+def _refuse_tree_arguments(lowering, name: str, kind: str, args: list, diff: list, position: int) -> None:
+    """Refuse a differentiated argument of a ``jax.custom_vjp`` / ``custom_jvp`` function that is a pytree holding
+    arrays computed from the inputs (a dict, tuple or list of them): jac's rule takes arrays, and such an argument
+    would carry no derivative (its derivative was silently 0 before session 36); one of constants carries none."""
+    for i in diff:
+        if type(args[i]) is not Tracer and any(lowering.b.nodes[t.id].op != "const" for t in _tracers([args[i]])):
+            raise JacValueError(f"{name}(): argument {i} is a pytree (a dict, tuple or list of arrays); jac reads a "
+                                f"jax.custom_{kind} function of arrays only: pass the arrays as arguments of their own "
+                                f"(f(d['a'], d['b'])), or mark the argument in nondiff_argnums if no derivative flows "
+                                f"through it", position)
 
 
 def _added(lowering, a, b, position):

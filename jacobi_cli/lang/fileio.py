@@ -153,6 +153,30 @@ def check_output(path: str | None, option: str, reads=()) -> None:
         if _same_file(target, read):
             raise JacUsageError(f"{option} {path}: that is the file {what} is read from, which writing "
                                 f"{option} would replace; give {option} another file name")
+    stream = _standard_stream(path)
+    if stream:  # /dev/stdout onto a file, or --out j.npy > j.npy: the report would go to the replaced file
+        raise JacUsageError(f"{option} {path}: that is the file {stream}, which writing {option} would "
+                            f"replace (or make anew where it was deleted); give {option} another file name")
+
+
+def _standard_stream(path: str) -> str:
+    """Which standard stream of this process ``path`` is the file of ("standard output goes to"), or "".
+    The kernel follows ``/dev/stdout`` → ``/proc/self/fd/1`` to the open file itself, which ``realpath``
+    cannot (a deleted file's link reads ``/tmp/#123 (deleted)``), so the two are compared by device and inode."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return ""
+    if not stat.S_ISREG(info.st_mode):
+        return ""
+    for fd, what in ((1, "standard output goes to"), (2, "standard error goes to"), (0, "standard input reads")):
+        try:
+            mine = os.fstat(fd)
+        except OSError:  # closed
+            continue
+        if (mine.st_dev, mine.st_ino) == (info.st_dev, info.st_ino):
+            return what
+    return ""
 
 
 def _temporary_made_beside(target: str, path: str) -> None:
@@ -345,6 +369,8 @@ def _os_error(what: str, path: str, error: OSError) -> JacIOError:
     reason = reasons.get(type(error)) or error.strerror or str(error)
     if error.errno == errno.ENXIO:
         reason = "it is a FIFO (or device) that nothing reads"
+    if error.errno == errno.EFBIG:
+        reason = "the file would pass the file size limit (ulimit -f)"
     if error.errno == errno.ELOOP:  # loop.json -> loop.json
         reason = "its symbolic links form a loop (too many levels of symbolic links)"
     short = re.fullmatch(r"(\d+) requested and (\d+) written", reason) if error.errno is None else None
@@ -1134,7 +1160,10 @@ class NpyStream:
                 npy_format.write_array_header_1_0(header, fields)
             self.start = header.tell()
             self._write(header.getvalue(), 0)
-            os.ftruncate(self.fd, self.start + self.rows * self.row_bytes)
+            try:  # past a file size limit (ulimit -f): EFBIG here, before any block is computed
+                os.ftruncate(self.fd, self.start + self.rows * self.row_bytes)
+            except OSError as error:
+                raise _os_error("cannot write", path, error) from None
         except BaseException:
             self.abort()
             raise

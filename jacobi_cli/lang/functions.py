@@ -336,6 +336,11 @@ for _op in OPS.values():  # the element-wise ops by the names users call them (t
 
 @function("clip", "clamp")
 def _clip(b, args, kwargs, position):
+    if jax_spelled(b) and {"a_min", "a_max", "a", "arr", "x", "input"} & set(kwargs):  # JAX 0.10: clip(arr, /, min, max)
+        word = sorted({"a_min", "a_max", "a", "arr", "x", "input"} & set(kwargs))[0]
+        raise JacValueError(f"{b.call}() takes no keyword argument {word!r}: JAX raises there (TypeError: its "
+                            f"signature is clip(arr, /, min=None, max=None); a_min= and a_max= were removed); write "
+                            f"{b.call}(x, min=..., max=...)", position)
     a = arguments("clip", args, kwargs, {"x": REQUIRED, "min": None, "max": None}, position)
     if a["min"] is None and a["max"] is None:
         raise JacValueError("clip() needs a lower or an upper bound", position)

@@ -745,6 +745,9 @@ class _Lowering:
     sequence_names: set = frozenset()
     tuples: set = frozenset()
     tuple_names: set = frozenset()
+    # the syntax nodes (id) of a library's function given as a value where jac calls it: the function of
+    # jax.tree_util.tree_map(jnp.zeros_like, params) and tree_reduce(jnp.add, tree) (.trees); a new set per addition
+    library_arguments: frozenset = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     # the constants a display or comprehension of Python's own values made one array ([x.shape], [(0, 1), (1, 2)],
     # [range(2)], [0, True], [t for t in ...]) -> per item, (what it is: "tuple", "list", "range", "bool" or None,
@@ -2164,7 +2167,7 @@ class _Lowering:
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed, plain.BoundMethod,
                                                           derivatives.Transform, Linear)) \
-                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
+                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction, plain.Partial, trees.Unravel)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
                     or isinstance(value, distributions.Distribution) or type(value) is Complex:  # model.to(device),
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(); X = torch.fft.rfft(x)
@@ -3008,6 +3011,8 @@ class _Lowering:
             value = self.arithmetic(_BINOPS[type(op)], current.get(key, position), value, position)
         new = current.with_item(key, value, position)
         self.changed(current, new)
+        if getattr(self, "plain_keys", None):  # self.params of an instance holding it (lang/plain.py)
+            plain.swapped(self, current, new)
         for holder in holders:  # e = d: Python's one dict, written
             self.scope[holder] = new
             # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
@@ -3063,6 +3068,34 @@ class _Lowering:
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def in_place_temporary(self, node: ast.Call, kids: list):
+        """``(v / c).sqrt().add_(eps)``: PyTorch's in-place method on a temporary, the result of a call or an operator
+        (``kids``: it and the arguments, computed), written as :meth:`in_place` writes a name: refused where the
+        temporary is a view of a name (the write would change it) or where an op saved it for backward (PyTorch's
+        backward raises)."""
+        spelled = f"({ast.unparse(node.func.value)})"  # a name the text cannot write
+        values = {spelled: kids[0]}
+        args = []
+        for k, written in enumerate([*node.args, *(w.value for w in node.keywords)]):
+            values[f"argument {k} of {spelled}.{node.func.attr}"] = kids[1 + k]
+            args.append(ast.copy_location(ast.Name(id=f"argument {k} of {spelled}.{node.func.attr}", ctx=ast.Load()),
+                                          written))
+        func = ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()),
+                                                                       node.func.value),
+                                               attr=node.func.attr, ctx=ast.Load()), node.func)
+        call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
+            ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
+        for name, value in values.items():
+            self.scope[name] = value
+            if isinstance(value, (Tracer, Items)):
+                self.memory.bind(name, value, False)
+        try:
+            return self.in_place(call)
+        finally:
+            for name in values:
+                self.scope.pop(name, None)
+                self.memory.tokens.pop(name, None)
 
     def kept_dtype(self, name: str, y: Tracer, new: Tracer, args: list, what: str, position: int) -> Tracer:
         """``y.NAME_(...)``'s result ``new`` written into ``y``'s dtype, as PyTorch's in-place methods keep it: an
@@ -3348,13 +3381,14 @@ class _Lowering:
         a loop's ``for s in [True]``), no array of them all is made."""
         values = [self.expression(e) for e in shown]
         for target, node, value in zip(targets, shown, values):
-            if not isinstance(value, (Tracer, Items, bool, Complex)):
-                raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
+            if not isinstance(value, (Tracer, Items, bool, Complex)) and not plain.plain_instance(value):  # a, b =
+                raise JacValueError(f"'{target.id}' must be assigned an array expression",  # P(x), P(y)
+                                    self.source.at(node))
         for target, node, value in zip(targets, shown, values):
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
             if type(value) is Complex:  # X, Y = torch.fft.rfft(x), torch.fft.rfft(y): no buffer jac writes into
                 self.memory.tokens.pop(target.id, None)
-            elif not isinstance(value, bool):
+            elif not isinstance(value, bool) and not plain.plain_instance(value):
                 self.memory.bind(target.id, value, False)
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
@@ -3471,6 +3505,10 @@ class _Lowering:
         if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
                 and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
             return node.args + [k.value for k in node.keywords]
+        if kind is ast.Call and self.partial_call(node):  # partial(f, params): a library's function as a value
+            if type(node.args[0]) is ast.Attribute:
+                self.library_arguments = {*self.library_arguments, id(node.args[0])}
+            return list(node.args) + [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
             # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
@@ -3490,6 +3528,8 @@ class _Lowering:
             if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
                 return []
             if self.tree_spelling(node.func) is not None:  # jax.tree_util.tree_map(f, a, b): its arguments (.trees)
+                if node.args and type(node.args[0]) is ast.Attribute:  # tree_map(jnp.zeros_like, params)
+                    self.library_arguments = {*self.library_arguments, id(node.args[0])}
                 return list(node.args) + [k.value for k in node.keywords]
             if custom.spelling(self, node.func) is not None:  # jax.custom_vjp(f): its arguments (lang/custom.py)
                 return list(node.args) + [k.value for k in node.keywords]
@@ -4243,9 +4283,14 @@ class _Lowering:
                 raise JacLimitError(f"{what} over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
                                     "write the expression with whole arrays", position)
             return [self.number(i, position) for i in numbers]
-        value = self.expression(node)
+        return self.items_in(self.expression(node), node, what, position)
+
+    def items_in(self, value, node: ast.expr, what: str, position: int) -> list:
+        """The items of ``value`` (written ``node``) as :meth:`items_of` iterates them."""
         if isinstance(value, (Items, Listed)):
             return list(value)
+        if plain.plain_instance(value) or type(value) is plain.Iterator:  # for p in params: __iter__ (lang/plain.py)
+            return plain.iterated(self, value, position)
         if isinstance(value, ModuleDict):  # a dict's iteration: its keys
             return [Static(name) for name in value.names]
         if type(value) is Dict:  # for k in params: its keys, in insertion order (.trees)
@@ -4352,6 +4397,7 @@ class _Lowering:
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), (ModelClass, PlainClass))
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
+            or self.partial_call(func)  # functools.partial(f, a)(b)
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
@@ -4398,7 +4444,18 @@ class _Lowering:
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
-                                  vmapping.Mapped, decorators.GradMode)) or isinstance(value, custom.CALLABLE)
+                                  vmapping.Mapped, decorators.GradMode, trees.Unravel, plain.Partial)) \
+            or isinstance(value, custom.CALLABLE)
+
+    def partial_call(self, node: ast.Call) -> bool:
+        """``partial(f, ...)`` / ``functools.partial(f, ...)`` called as a value (not a decorator's)."""
+        path = _dotted(node.func)
+        return bool(node.args) and (path == "partial" and "partial" not in self.scope
+                                    or path == "functools.partial" and "functools" not in self.scope)
+
+    def is_callable_value(self, value) -> bool:
+        """A function :meth:`call_value` calls: the text's, or a library's given as a value (``jnp.zeros_like``)."""
+        return self.is_callable(value) or type(value) is derivatives.LibraryFunction
 
     def call_text_function(self, node: ast.Call, fn: Function, args: list, kwargs: dict, position: int):
         """``f(x, x.shape)`` of a function of the text: the parameters given a Python sequence or tuple stay one
@@ -4424,13 +4481,15 @@ class _Lowering:
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
         if isinstance(fn, Function):
             return self.call_function(fn, args, kwargs, position)
+        if isinstance(fn, plain.Partial):  # partial(f, params)(x): f(params, x)
+            return self.call_value(fn.fn, [*fn.args, *args], {**fn.kwargs, **kwargs}, position)
         if isinstance(fn, plain.BoundMethod):  # f = kf.predict, rk4(osc.rhs, s, h) (lang/plain.py)
             return plain.call(self, fn.made, fn.name, args, kwargs, position)
         if isinstance(fn, (Module, Sequential, Instance)):
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
             return derivatives.call_transform(self, fn, args, kwargs, position)
-        if isinstance(fn, Linear):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py)
+        if isinstance(fn, (Linear, trees.Unravel)):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py); unravel
             return fn.call(self, args, kwargs, position)
         if isinstance(fn, vmapping.Mapped):
             return vmapping.call_mapped(self, fn, args, kwargs, position)
@@ -4439,6 +4498,7 @@ class _Lowering:
         if isinstance(fn, custom.CALLABLE):  # F.apply, a jax.custom_vjp function (lang/custom.py)
             return custom.call(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
+        vmapping.whiles.numpy_reads(self, fn.module, fn.name, args, kwargs, position)  # np.sin of a tracer: JAX raises
         return lower(self.b, args, kwargs, position)
 
     def module_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, made: bool, position: int):
@@ -4537,6 +4597,9 @@ class _Lowering:
         if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
                 plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
             return plain.builtin(self, node, kids)
+        if type(node.func) is ast.Name and node.func.id in plain.ITERATING and node.func.id not in self.scope \
+                and plain.iterating(node, kids):  # sorted(cands), sum(duals), iter(self.items) (lang/plain.py)
+            return plain.builtin_iterating(self, node, kids)
         path = plain.spelling(self, node.func) if "import" in self.source.body else None
         if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
             return plain.special_call(self, node, kids, path, self.source.at(node))
@@ -4650,6 +4713,14 @@ class _Lowering:
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
             return found
+        if self.partial_call(node):  # functools.partial(f, *args, **kwargs): called later with the rest
+            if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+                raise JacParseError("'*' and '**' unpacking in functools.partial are not supported", position)
+            args = kids[: len(kids) - len(node.keywords)]
+            if not self.is_callable_value(args[0]):
+                raise JacValueError("functools.partial(f, ...) takes a function first: a def or lambda of the text, "
+                                    "a module, or a library's function (jnp.sin)", position)
+            return plain.Partial(args[0], args[1:], {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
         if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
             return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -4699,7 +4770,8 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod)) \
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod,
+                               trees.Unravel, plain.Partial)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
                 or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):
@@ -4748,6 +4820,8 @@ class _Lowering:
         if any(type(a) is _Unpacked for a in args):  # x.view(*x.shape[:-1], 2, -1), torch.zeros(*shape)
             args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
+            if type(args[0]) is Ufunc:  # np.add.reduce(v) of a JAX tracer: TracerArrayConversionError (jnp's: traced)
+                vmapping.whiles.numpy_reads(self, args[0].module, fname, args[1:], kwargs, position, "ufunc")
             return args[0].call(self.b, fname, args[1:], kwargs, position)
         if kind == "method" and isinstance(args[0], vmapping.Staged):  # jax.jit(f).lower(x): JAX's stages
             raise JacNameError(f"'{args[0].spelling}(f).{fname}(...)': jac reads {args[0].spelling}(f)(x), the "
@@ -4756,6 +4830,9 @@ class _Lowering:
                                f"{args[0].spelling}(f)(x)", position)
         if kind == "method" and type(args[0]) is Items and args[0].record is not None:  # s._replace(x=v), s.f()
             return plain.record_method(self, args[0], fname, list(args[1:]), kwargs, position, node)
+        if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS \
+                and type(node.func.value) in (ast.Call, ast.BinOp, ast.UnaryOp):  # (v / c).sqrt().add_(eps)
+            return self.in_place_temporary(node, kids)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
@@ -4846,6 +4923,13 @@ class _Lowering:
         """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,
         ``d.keys()``, ``len(d)``; a dict given to any other function refused. None for any other call."""
         spelling = self.tree_spelling(node.func)
+        if kind == "function" and fname == "stop_gradient" and len(kids) == 1 and not node.keywords \
+                and isinstance(kids[0], (Dict, Items)) and type(node.func) is ast.Attribute \
+                and LIBRARIES.get(self.module_path(node.func.value)) == "jax.lax":  # of a pytree: of each leaf, as JAX
+            lower = self.lookup("function", fname, self.module_path(node.func.value), position)
+            leaves, tree = trees.flatten(trees.unfolded(self, kids[0]), f"{ast.unparse(node.func)}'s tree", position,
+                                         folded=self.folded)
+            return trees.unflatten(tree, [lower(self.b, [leaf], {}, position) for leaf in leaves])
         keys = kind == "function" and fname in ("list", "tuple", "sorted") and len(kids) == 1 \
             and type(kids[0]) is Listed and all(isinstance(k, Static) for k in kids[0])  # list(d.keys())
         if spelling is None and not any(type(k) is Dict for k in kids) and not keys and not (
@@ -4872,6 +4956,9 @@ class _Lowering:
                               for k in (sorted(keys) if fname == "sorted" else keys))
         if kind == "method" and type(kids[0]) is Dict:
             return trees.method(self, kids[0], fname, args[1:], kwargs, position)
+        if kind == "method" and (plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)) \
+                or type(node.func) is ast.Name and isinstance(self.scope.get(fname), PlainClass):
+            return None  # opt.step(grads), View(d): a plain class's method or constructor takes a dict (lang/plain.py)
         if type(node.func) is ast.Name and self.is_callable(self.scope.get(fname)) or \
                 kind == "other" and self.made_callable(node.func):
             return None  # f(params): a function of the text takes a dict
@@ -4899,6 +4986,9 @@ class _Lowering:
             if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
                 module = node.value.id
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
+            if id(node) in self.library_arguments and (
+                    node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None):
+                return derivatives.LibraryFunction(module, node.attr)  # tree_map(jnp.zeros_like, params) (.trees)
             if node.attr in UFUNCS and LIBRARIES.get(module) == "numpy":  # np.add.outer(a, b): waits for its method
                 return Ufunc(module, node.attr)
             if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant
@@ -4910,6 +5000,8 @@ class _Lowering:
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
+        if type(value) is TreeDef and node.attr == "num_leaves":  # jax.tree_util.tree_structure(p).num_leaves
+            return self.number(value.num_leaves, position)
         if isinstance(value, custom.VALUES):  # ctx.saved_tensors, F.apply (lang/custom.py)
             return custom.attribute(self, value, node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
@@ -5282,6 +5374,8 @@ class _Lowering:
         position = self.source.at(node)
         if len(node.ops) > 1:
             return self.chained(node, kids, position)
+        if plain.compares(kids):  # a < b of instances: __lt__ (or b.__gt__), a == b, obj in ... (lang/plain.py)
+            return plain.compare(self, node, kids)
         if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found
@@ -5817,10 +5911,15 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", _name_at(chain, length, source))
     if root in _FOREIGN and root not in ("linen",):
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", _name_at(chain, length, source))
+    if root == "jax" and second == "flatten_util" and len(parts) > 2:  # jax.flatten_util.ravel_pytree (.trees)
+        if _joined(parts, 3) in trees.SPELLINGS:
+            return
+        raise JacParseError(f"'{_joined(parts, 3)}' is not supported by jac: of jax.flatten_util it reads "
+                            f"ravel_pytree", _name_at(chain, 3, source))
     if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
         if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
             return
-        read = sorted(s for s in trees.SPELLINGS if s.startswith("jax."))  # not torch.func's functional_call
+        read = sorted(s for s in trees.SPELLINGS if s.startswith(("jax.tree.", "jax.tree_util.")))  # not ravel_pytree
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
                             f"{', '.join(read)}", _name_at(chain, min(len(parts), 3), source))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
@@ -5981,6 +6080,8 @@ def _check_import(stmt, source: Source) -> None:
             continue  # annotations, namedtuple, dataclasses.replace (lang/plain.py)
         if path not in LIBRARIES and path not in _ROOTS:
             if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
+                continue
+            if path == "jax.flatten_util" and bound is None:  # jax.flatten_util.ravel_pytree(params) (.trees)
                 continue
             if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
                                                      or path in derivatives.SPELLINGS or path in trees.SPELLINGS):
@@ -6476,8 +6577,9 @@ class Function:
     def collected(self, values: list, what: str, position: int) -> Items:
         """The arguments ``*args`` or ``**kwargs`` collects: arrays (numbers among them), as a tuple."""
         for value in values:
-            if type(value) is not Tracer:
-                raise JacValueError(f"{self.name}(): jac collects arrays and numbers into {what}; a "
+            if type(value) is not Tracer and not (plain.plain_instance(value) and not what.startswith("**")):
+                raise JacValueError(f"{self.name}(): jac collects arrays and numbers (and instances, into *args) into "
+                                    f"{what}; a "
                                     f"{'tuple or list' if isinstance(value, Items) else type(value).__name__} among "
                                     "them: name a parameter for it", position)
         out = Items(values)

@@ -6,8 +6,10 @@ one Python object whose ``attributes`` every name holding it shares, so a method
 changes what each later call and each other name sees, as Python's objects do. Methods are the text's functions
 written out at each call (``_Lowering.call_function``) with ``self`` (or ``cls``) bound; ``@staticmethod``,
 ``@classmethod``, ``@property``, class attributes (constants), ``__call__``, ``@dataclass`` fields and
-``super()`` calls are read; what Python would resolve another way (a metaclass, ``__getattr__``, operator
-dunders, descriptors, a class attribute changed at run time) is refused where it is written.
+``super()`` calls are read; operators, comparisons (``sorted`` / ``min`` / ``max`` of instances run by Python's own
+algorithm on the text's comparisons), ``sum``, iteration (``__iter__`` returning ``iter(...)``), ``in``, lists and
+dicts an instance holds are Python's; what Python would resolve another way (a metaclass, ``__getattr__``,
+descriptors, a generator ``__iter__``, a class attribute changed at run time) is refused where it is written.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 
 from ..errors import JacError, JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
-from .functions import Items
+from .functions import Items, Static
 from .trees import Dict
 
 _DATACLASS = ("dataclass", "dataclasses.dataclass")
@@ -31,10 +33,9 @@ _REFUSED = {
     "__getattribute__", "__setattr__": "attribute writes through __setattr__", "__delattr__": "__delattr__",
     "__get__": "descriptors (__get__)", "__set__": "descriptors (__set__)", "__set_name__": "descriptors",
     "__new__": "__new__", "__init_subclass__": "__init_subclass__", "__class_getitem__": "__class_getitem__",
-    "__enter__": "'with' blocks", "__exit__": "'with' blocks", "__iter__": "iteration (__iter__)",
-    "__next__": "iteration", "__setitem__": "writing into an instance", "__delitem__": "del of an item",
-    "__bool__": "truth of an instance", "__eq__": "==",
-    "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__ne__": "!=", "__contains__": "'in'",
+    "__enter__": "'with' blocks", "__exit__": "'with' blocks", "__next__": "an iterator class (__next__): "
+    "write __iter__ as return iter(self.items)", "__setitem__": "writing into an instance", "__delitem__":
+    "del of an item", "__bool__": "truth of an instance",
 }
 # Python's binary operators and the methods that implement them (a + b: a.__add__(b), else b.__radd__(a))
 _BINARY = {ast.Add: ("add", "+"), ast.Sub: ("sub", "-"), ast.Mult: ("mul", "*"), ast.MatMult: ("matmul", "@"),
@@ -65,6 +66,7 @@ class PlainClass:
         self.record = False  # a NamedTuple / namedtuple class: its instances are tuples (Items with record set)
         self.kinds, self.owners, self.constants, self.fields = {}, {}, {}, []
         self.constant_kinds: dict = {}  # class attribute -> the Python sequence (tuple) its array is
+        self.generated: dict = {}  # comparison @dataclass wrote (eq, order) -> the fields it compares
 
     def function(self, lowering, method: str):
         """The method as a Function of ``lowering`` (one object per method and class)."""
@@ -89,6 +91,15 @@ class BoundMethod:
 
     def __init__(self, made, name: str):
         self.made, self.name = made, name
+
+
+class Partial:
+    """``functools.partial(f, *args, **kwargs)`` as a value (``tree_map(partial(scale, c=3.0), params)``,
+    ``jax.vmap(partial(mlp, params))``): ``f`` called later with these arguments first and the keywords merged, the
+    later ones winning, as Python's."""
+
+    def __init__(self, fn, args: list, kwargs: dict):
+        self.fn, self.args, self.kwargs = fn, list(args), dict(kwargs)
 
 
 def _decorator_name(node: ast.expr) -> str:
@@ -120,7 +131,7 @@ def declare(lowering, stmt: ast.stmt) -> bool:
         else:
             raise JacParseError(f"class {stmt.name}({ast.unparse(written)}): jac reads classes with no base, object, "
                                 "a plain class of the text, nn.Module or torch.autograd.Function", position)
-    dataclass, frozen = False, False
+    dataclass, frozen, flags = False, False, {"eq": True, "order": False}
     for deco in stmt.decorator_list:
         if _decorator_name(deco) not in _DATACLASS:
             raise JacParseError(f"the decorator @{ast.unparse(deco)} on class {stmt.name} is not followed (jac reads "
@@ -133,6 +144,8 @@ def declare(lowering, stmt: ast.stmt) -> bool:
                     and not (k.arg == "slots" and k.value.value is True):
                 raise JacParseError(f"@dataclass({ast.unparse(k)}) is not followed", lowering.source.at(deco))
             frozen = frozen or k.arg == "frozen" and bool(k.value.value)
+            if k.arg in flags:
+                flags[k.arg] = bool(k.value.value)
     cls = PlainClass(stmt.name, dict(base.methods) if base else {})
     cls.base, cls.dataclass, cls.frozen = base, dataclass or (base.dataclass if base else False), frozen
     cls.kinds = dict(base.kinds) if base else {}
@@ -140,6 +153,7 @@ def declare(lowering, stmt: ast.stmt) -> bool:
     cls.constants = dict(base.constants) if base else {}
     cls.constant_kinds = dict(base.constant_kinds) if base else {}
     cls.fields = list(base.fields) if base else []
+    cls.generated = dict(base.generated) if base else {}
     for item in stmt.body:
         at = lowering.source.at(item)
         if isinstance(item, ast.Pass) or isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
@@ -160,8 +174,28 @@ def declare(lowering, stmt: ast.stmt) -> bool:
             continue
         raise JacParseError(f"in class {stmt.name}, jac reads methods, class attributes (NAME = VALUE) and dataclass "
                             f"fields: {ast.unparse(item).splitlines()[0]} is not one", at)
+    if dataclass:
+        _generated(cls, flags, position)
     lowering.scope[stmt.name] = cls
     return True
+
+
+def _generated(cls, flags: dict, position: int) -> None:
+    """The comparisons ``@dataclass`` writes into the class (``eq=True`` by default: ``__eq__``; ``order=True``:
+    ``__lt__`` ... ``__ge__``), each comparing the tuples of the fields when both sides are of the one class; an
+    ``__eq__`` the class body defines is kept, an order method it defines is Python's TypeError."""
+    names = tuple(n for n, _ in cls.fields)
+    own = {n for n, owner in cls.owners.items() if owner is cls}
+    if flags["eq"] and "__eq__" not in own:
+        cls.methods.pop("__eq__", None)
+        cls.generated["__eq__"] = names
+    if flags["order"]:
+        for name in _ORDER_METHODS:
+            if name in own:
+                raise JacValueError(f"TypeError: Cannot overwrite attribute {name} in class {cls.name}. Consider using "
+                                    "functools.total_ordering, as Python raises", position)
+            cls.methods.pop(name, None)
+            cls.generated[name] = names
 
 
 def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
@@ -185,10 +219,14 @@ def method(lowering, cls, item: ast.FunctionDef, at: int) -> None:
     if kind != "static" and not (item.args.posonlyargs + item.args.args):
         raise JacValueError(f"{cls.name}.{name}() takes no 'self': Python passes the instance (or the class) first; "
                             "mark it @staticmethod", at)
+    if name == "__iter__" and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(item)):
+        raise JacParseError(f"{cls.name}.__iter__ is a generator (yield): jac does not run generators; write "
+                            "return iter(self.items) (a list the instance holds)", at)
     cls.methods[name] = item
     cls.kinds[name] = kind
     cls.owners[name] = cls
     cls.functions.pop(name, None)
+    cls.generated.pop(name, None)
 
 
 def _alias(cls, item: ast.stmt, at: int) -> bool:
@@ -204,6 +242,7 @@ def _alias(cls, item: ast.stmt, at: int) -> bool:
     cls.kinds[name] = cls.kinds.get(source, "method")
     cls.owners[name] = cls
     cls.functions.pop(name, None)
+    cls.generated.pop(name, None)
     return True
 
 
@@ -352,13 +391,13 @@ def held(lowering) -> None:
     a later write into an array an instance holds (``x[0] = 5`` after ``self.x = x``) is refused as shared."""
     for key, value in getattr(lowering, "plain_held", {}).items():
         if key not in lowering.memory.tokens:
-            lowering.memory.bind(key, value, False)
+            _bind(lowering, key, value)
 
 
 def attribute(lowering, value, name: str, position: int):
     """``inst.NAME`` (an attribute, a property run, a class attribute) or ``Cls.NAME`` (a class attribute)."""
     if isinstance(value, Super):
-        raise JacParseError(f"super().{name}: jac reads super().METHOD(...) calls", position)
+        return _super_attribute(lowering, name, position)
     cls = value if isinstance(value, PlainClass) else value.cls
     if value is not cls and name in value.attributes:
         return value.attributes[name]
@@ -375,9 +414,23 @@ def attribute(lowering, value, name: str, position: int):
                        f"__init__ as self.{name} = ..., or make it a class attribute or a @property)", position)
 
 
-def _property(lowering, made, name: str, position: int):
-    """``inst.NAME`` of a ``@property``: its body run with ``self`` bound."""
-    owner = class_of(made).owners[name]
+def _super_attribute(lowering, name: str, position: int):
+    """``super().NAME`` read without a call in a method: the base's property run with the same ``self``, or its class
+    attribute."""
+    stack = getattr(lowering, "plain_owners", ())
+    base = stack[-1][0].base if stack else None
+    if base is not None and base.kinds.get(name) == "property":
+        return _property(lowering, stack[-1][1], name, position, base.owners[name])
+    if base is not None and name in base.constants and name not in base.methods:
+        return base.constants[name]
+    raise JacParseError(f"super().{name}: jac reads super().METHOD(...) calls, and a base's property or class attribute "
+                        "read through super()", position)
+
+
+def _property(lowering, made, name: str, position: int, owner=None):
+    """``inst.NAME`` of a ``@property``: its body run with ``self`` bound (``owner``: the class whose definition runs,
+    ``super()``'s)."""
+    owner = owner or class_of(made).owners[name]
     fn = owner.function(lowering, name)
     saved, frames = getattr(lowering, "plain_owners", ()), getattr(lowering, "plain_frames", frozenset())
     lowering.plain_owners = saved + ((owner, made),)
@@ -406,10 +459,6 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     if made.cls.kinds.get(name) == "property":
         raise JacValueError(f"{made.cls.name}.{name} is a property without a setter (Python's AttributeError)",
                             position)
-    if type(value) is Dict:
-        raise JacValueError(f"self.{name} = a dict: a dict held by an instance (changed in place through any name, "
-                            "the instance seeing it) is not followed; hold arrays as attributes of their own, a list "
-                            "or a tuple", position)
     made.attributes[name] = value
     kinds = _kinds(lowering)
     if type(value) is Tracer and kind is not None:  # self.shape = x.shape, self.c = [1.0, 2.0]: self.c + [3.0]
@@ -428,9 +477,26 @@ def set_attribute(lowering, made, name: str, value, position: int, initial: bool
     key = f"{lowering.plain_keys[id(made)][0]}.{name}"
     lowering.plain_held.pop(key, None)
     lowering.memory.tokens.pop(key, None)
-    if type(value) is Tracer or type(value) is Items:  # a write into an array it holds (x[0] = 5 after
-        lowering.plain_held[key] = value  # self.x = x, or after self.history.append(x)) is refused as shared
+    if type(value) in (Tracer, Items, Dict):  # a write into an array it holds (x[0] = 5 after self.x = x,
+        lowering.plain_held[key] = value  # after self.history.append(x), or self.params = {'w': x}) is refused as
+        _bind(lowering, key, value)  # shared
+
+
+def _bind(lowering, key: str, value) -> None:
+    """The memory's name ``key`` (``kf.params``) for the arrays ``value`` holds (a dict's at any depth)."""
+    if type(value) is not Dict:
         lowering.memory.bind(key, value, False)
+        return
+    arrays, pending = [], [value]
+    while pending:
+        item = pending.pop()
+        if type(item) is Tracer:
+            arrays.append(item)
+        elif type(item) is Dict:
+            pending.extend(item.values())
+        elif type(item) is Items:
+            pending.extend(item)
+    lowering.memory.tokens[key] = frozenset().union(*(lowering.memory._base(a) for a in arrays))
 
 
 def plain_instance(value) -> bool:
@@ -450,7 +516,7 @@ def copied(lowering, made, deep: bool, position: int, memo: dict | None = None):
         kind = python_kind(lowering, made, key)
         if deep and plain_instance(value):
             value = copied(lowering, value, True, position, memo)
-        elif deep and type(value) is Items:  # deepcopy makes new lists (and tuples holding them)
+        elif deep and type(value) in (Items, Dict):  # deepcopy makes new lists and dicts (and tuples holding them)
             value = _deep_items(lowering, value, position, memo)
         elif deep and type(value) is Tracer and kind == "list" and value.shape == (0,):
             value = _empty_list()  # an empty list given to __init__: a new one
@@ -463,8 +529,13 @@ def _deep_items(lowering, value: Items, position: int, memo: dict) -> Items:
     instances in it copied."""
     if id(value) in memo:
         return memo[id(value)]
+    if type(value) is Dict:  # self.params = {...}: a new dict of the values copied
+        out = memo[id(value)] = Dict([(k, copied(lowering, v, True, position, memo) if plain_instance(v) else
+                                      _deep_items(lowering, v, position, memo) if type(v) in (Items, Dict) else v)
+                                     for k, v in value.items()], position)
+        return out
     parts = [copied(lowering, p, True, position, memo) if plain_instance(p) else
-             _deep_items(lowering, p, position, memo) if type(p) is Items else p for p in value]
+             _deep_items(lowering, p, position, memo) if type(p) in (Items, Dict) else p for p in value]
     out = Items(parts)
     out.display, out.fields, out.record = value.display, value.fields, value.record
     memo[id(value)] = out
@@ -565,11 +636,6 @@ def statement(lowering, stmt: ast.stmt) -> bool:
         return False
     if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
         return True
-    if isinstance(stmt.value, (ast.Dict, ast.DictComp)) or isinstance(stmt.value, ast.Call) \
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "dict":
-        raise JacValueError(f"{ast.unparse(_targets(stmt)[0])} = a dict: a dict held by an instance (changed in "
-                            "place through any name, the instance seeing it) is not followed; hold arrays as "
-                            "attributes of their own, a list or a tuple", lowering.source.at(stmt.value))
     targets = _targets(stmt)
     if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and isinstance(stmt.value, ast.Tuple) \
             and len(stmt.value.elts) == len(targets[0].elts) \
@@ -624,6 +690,7 @@ def python_kind(lowering, value, name: str):
     return None
 
 
+_DICT_METHODS = ("update", "setdefault", "clear", "popitem")  # a dict's changes in place (pop: a list's too)
 _LIST_METHODS = ("append", "extend", "insert", "pop", "clear", "reverse", "sort", "remove")
 
 
@@ -639,17 +706,32 @@ def _held_list(lowering, node: ast.expr):
     return (owner, node.attr) if type(value) is Items and value.display == "list" or empty else None
 
 
+def _held_dict(lowering, node: ast.expr):
+    """``node`` is ``OWNER.NAME`` of a plain instance holding a dict (``self.params``): (instance, NAME)."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    owner = owner_of(lowering, node.value)
+    if owner is None or isinstance(owner, (PlainClass, Super)):
+        return None
+    return (owner, node.attr) if type(owner.attributes.get(node.attr)) is Dict else None
+
+
 def held_list_statement(lowering, stmt: ast.stmt) -> bool:
     """``self.history.append(v)`` (``extend``, ``insert``, ``pop``, ``clear``, ``reverse``, ``v = self.hs.pop()``)
     and ``self.hs[i] = v`` of a list an instance holds: the statement run on a name bound to that list (the parser's
     own list changes, which change the one list every name holding it sees, :func:`swapped` the instances'
     attributes), the attribute then the changed list."""
     call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _DICT_METHODS \
+            and _held_dict(lowering, call.func.value) is not None:  # self.params.update(...): as for a name's
+        from .trees import refuse_statement
+        refuse_statement(call.func.attr, lowering.source.at(call))
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _LIST_METHODS:
         found, spot = _held_list(lowering, call.func.value), call.func
     elif isinstance(stmt, (ast.Assign, ast.AugAssign)) and len(_targets(stmt)) == 1 \
-            and isinstance(_targets(stmt)[0], ast.Subscript):
-        found, spot = _held_list(lowering, _targets(stmt)[0].value), _targets(stmt)[0]
+            and isinstance(_targets(stmt)[0], ast.Subscript):  # self.hs[0] = v, self.params['w'] = v
+        spot = _targets(stmt)[0]
+        found = _held_list(lowering, spot.value) or _held_dict(lowering, spot.value)
     else:
         return False
     if found is None:
@@ -664,8 +746,13 @@ def held_list_statement(lowering, stmt: ast.stmt) -> bool:
     spelled = ast.unparse(spot.value)  # self.history: a name no identifier can be
     current = made.attributes[name]
     renamed = ast.fix_missing_locations(_renamed(stmt, spot, spelled))
+    key = f"{lowering.plain_keys[id(made)][0]}.{name}" if id(made) in getattr(lowering, "plain_keys", {}) else None
+    tokens = lowering.memory.tokens.pop(key, None)  # the instance's own name of the container: one of its holders,
+    if tokens is not None:  # written through spelled (held() names it again after)
+        lowering.memory.tokens[spelled] = tokens
     lowering.scope[spelled] = current
-    lowering.sequence_names.add(spelled)
+    if type(current) is not Dict:
+        lowering.sequence_names.add(spelled)
     saved = lowering.locals
     if saved is not None:  # a name of the method's own (the instance is seen through swapped, not as a caller's)
         lowering.locals = (saved[0], saved[1] | {spelled})
@@ -709,9 +796,10 @@ def swapped(lowering, old, new) -> None:
         for name, value in list(made.attributes.items()):
             if value is old:
                 set_attribute(lowering, made, name, new, None, initial=True)
-            elif type(value) is Items and _holds_inside(value, old):
-                raise JacValueError(f"a list that {made.cls.name}.{name} holds inside a tuple or list is changed in "
-                                    f"place, which jac does not follow there; hold the list as an attribute of its "
+            elif type(value) in (Items, Dict) and _holds_inside(value, old):
+                kind = "dict" if type(old) is Dict else "list"
+                raise JacValueError(f"a {kind} that {made.cls.name}.{name} holds inside a tuple, list or dict is changed "
+                                    f"in place, which jac does not follow there; hold the {kind} as an attribute of its "
                                     "own", None)
 
 
@@ -789,14 +877,15 @@ def super_call(lowering, node: ast.Call, kids: list, fname: str, position: int):
     return call(lowering, made, fname, args, kwargs, position, owner=defining.base, initial=fname == "__init__")
 
 
-def _holds_inside(container: Items, value) -> bool:
-    """Does the tuple or list ``container`` hold ``value``, at any depth?"""
+def _holds_inside(container, value) -> bool:
+    """Does the tuple, list or dict ``container`` hold ``value``, at any depth?"""
     pending = [container]
     while pending:
         item = pending.pop()
-        if any(part is value for part in item):
+        parts = item.values() if type(item) is Dict else item
+        if any(part is value for part in parts):
             return True
-        pending.extend(part for part in item if type(part) is Items)
+        pending.extend(part for part in parts if type(part) in (Items, Dict))
     return False
 
 
@@ -898,6 +987,283 @@ def getitem(lowering, made, index, position: int):
         raise JacValueError(f"TypeError: '{made.cls.name}' object is not subscriptable, as Python raises (the class "
                             "defines no __getitem__)", position)
     return call(lowering, made, "__getitem__", [index], {}, position)
+
+
+# --- comparisons, sorted / min / max, sum, iteration, 'in': Python's protocols on plain instances ------------------------
+
+_ORDER_METHODS = ("__lt__", "__le__", "__gt__", "__ge__")
+# Python's rich comparisons: the method, its reflection (a < b is b.__gt__(a) where a's gives way), the operator
+_COMPARE = {ast.Lt: ("__lt__", "__gt__", "<"), ast.LtE: ("__le__", "__ge__", "<="), ast.Gt: ("__gt__", "__lt__", ">"),
+            ast.GtE: ("__ge__", "__le__", ">="), ast.Eq: ("__eq__", "__eq__", "=="),
+            ast.NotEq: ("__ne__", "__ne__", "!=")}
+_MISSING = object()  # a comparison method the class does not have, or Python's NotImplemented
+
+
+def compares(kids: list) -> bool:
+    """Does the comparison of ``kids`` meet a plain instance (a side, or an item of a list searched by 'in')?"""
+    return any(plain_instance(k) or isinstance(k, tuple) and any(plain_instance(i) for i in k) for k in kids)
+
+
+def compare(lowering, node: ast.Compare, kids: list):
+    """``a OP b`` (one comparison) where a side is a plain instance, as Python resolves it: ``is`` by identity,
+    ``in`` by ``__contains__``, the others by :func:`rich`."""
+    op, (left, right) = type(node.ops[0]), kids
+    if op in (ast.Is, ast.IsNot):
+        return (left is right) == (op is ast.Is)
+    if op in (ast.In, ast.NotIn):
+        found = contains(lowering, right, left, node)
+        return found if op is ast.In else not found
+    return rich(lowering, op, left, right, node)
+
+
+def rich(lowering, op: type, left, right, test: ast.AST):
+    """Python's rich comparison ``left OP right`` (``test``: where it is written): the right side's reflected method
+    first where its class is a subclass of the left's that defines it, then ``left.__op__(right)``, then
+    ``right.__reflected__(left)``; ``==`` / ``!=`` fall back to identity; else Python's TypeError. Of two values
+    neither of which is an instance, the parser's own comparison."""
+    if not (plain_instance(left) or plain_instance(right)):
+        pair = [ast.copy_location(ast.Name(id="_", ctx=ast.Load()), test) for _ in range(2)]
+        return lowering.compare(ast.copy_location(ast.Compare(left=pair[0], ops=[op()], comparators=[pair[1]]), test),
+                                [left, right])
+    forward, reflected, symbol = _COMPARE[op]
+    if _array_like(lowering, left):  # Python asks the array first: NumPy's and PyTorch's own comparison
+        _beside_array(lowering, left, right, symbol, test)
+    lcls = left.cls if plain_instance(left) else None
+    rcls = right.cls if plain_instance(right) else None
+    if lcls is not None and rcls is not None and rcls is not lcls and lcls in lineage(rcls) \
+            and (rcls.owners.get(reflected) is rcls or rcls.generated.get(reflected) is not None
+                 and reflected not in lcls.generated):
+        found = _compared(lowering, right, reflected, left, test)
+        if found is not _MISSING:
+            return found
+    for made, name, other in ((left, forward, right), (right, reflected, left)):
+        if plain_instance(made):
+            found = _compared(lowering, made, name, other, test)
+            if found is not _MISSING:
+                return found
+        elif _array_like(lowering, made):  # inst == arr without __eq__: the array's own == (element by element)
+            _beside_array(lowering, left, right, symbol, test)
+    if op in (ast.Eq, ast.NotEq):
+        return (left is right) == (op is ast.Eq)
+    raise JacValueError(f"TypeError: '{symbol}' not supported between instances of '{_type_name(lowering, left)}' and "
+                        f"'{_type_name(lowering, right)}', as Python raises (the class defines no {forward}"
+                        f"{'' if forward == reflected else f' / {reflected}'})", lowering.source.at(test))
+
+
+def _array_like(lowering, value) -> bool:
+    """Is ``value`` neither a plain instance nor one of Python's numbers, bools, strings or None (an array, a list)?"""
+    return not plain_instance(value) and not _python_number(lowering, value) and type(value) not in (bool, Static) \
+        and value is not None
+
+
+def _beside_array(lowering, left, right, symbol: str, test: ast.AST):
+    """Refuse a comparison Python would hand to an array's own operator, with an instance on the other side."""
+    other = left if plain_instance(left) else right
+    raise JacValueError(f"{_type_name(lowering, left)} {symbol} {_type_name(lowering, right)}: an array beside a "
+                        f"{other.cls.name} instance is compared by the array's own operator, differently by NumPy "
+                        "(element by element, an array of objects) and PyTorch, so jac does not guess; compare a "
+                        "number the instance holds, or define the method on the class", lowering.source.at(test))
+
+
+def _compared(lowering, made, name: str, other, test: ast.AST):
+    """``made.NAME(other)`` for a comparison: the class's method, the one ``@dataclass`` wrote, object's ``__ne__``
+    (not ``__eq__``) or ``__eq__`` (identity); :data:`_MISSING` where Python's answer is NotImplemented."""
+    cls, position = made.cls, lowering.source.at(test)
+    if name in cls.methods:
+        return call(lowering, made, name, [other], {}, position)
+    if name in cls.generated:  # (self.a, self.b) < (other.a, other.b), of one class only
+        if not plain_instance(other) or other.cls is not cls:
+            return _MISSING
+        return _fields_compared(lowering, name, made, other, cls.generated[name], test)
+    if name == "__ne__":  # object.__ne__: the truth of __eq__, inverted
+        found = _compared(lowering, made, "__eq__", other, test)
+        return found if found is _MISSING else not _truth(lowering, test, found, "'!='")
+    if name == "__eq__":  # object.__eq__: identity, else NotImplemented
+        return True if made is other else _MISSING
+    return _MISSING
+
+
+def _fields_compared(lowering, name: str, made, other, fields: tuple, test: ast.AST):
+    """A dataclass's comparison: its fields' tuples compared as Python compares tuples (the first pair not equal
+    decides, by its own comparison)."""
+    op = next(k for k, v in _COMPARE.items() if v[0] == name)
+    position = lowering.source.at(test)
+    for field_name in fields:
+        a, b = attribute(lowering, made, field_name, position), attribute(lowering, other, field_name, position)
+        if not equal(lowering, a, b, test):
+            return op is ast.NotEq if op in (ast.Eq, ast.NotEq) else rich(lowering, op, a, b, test)
+    return op in (ast.Eq, ast.LtE, ast.GtE)
+
+
+def equal(lowering, a, b, test: ast.AST) -> bool:
+    """Python's ``PyObject_RichCompareBool(a, b, ==)``: True for one object, else the truth of ``a == b``."""
+    return a is b or _truth(lowering, test, rich(lowering, ast.Eq, a, b, test), "'=='")
+
+
+def contains(lowering, container, item, test: ast.AST) -> bool:
+    """``item in container``: a plain instance's ``__contains__`` (its truth), or a list or tuple's items compared
+    with ``==`` (identity first), as Python searches them."""
+    position = lowering.source.at(test)
+    if isinstance(container, tuple):  # a list or tuple (of modules or instances: the parser's Listed)
+        return any(equal(lowering, part, item, test) for part in container)
+    if not plain_instance(container):
+        raise JacValueError(f"'in' of a {_type_name(lowering, container)} and a {item.cls.name} instance is not "
+                            "followed: search a list of instances, or a class with __contains__", position)
+    cls = container.cls
+    if "__contains__" in cls.methods:
+        return _truth(lowering, test, call(lowering, container, "__contains__", [item], {}, position), "'in'")
+    if "__iter__" in cls.methods or "__getitem__" in cls.methods:
+        raise JacValueError(f"'in' of a {cls.name} without __contains__ (Python iterates it, comparing each item with "
+                            "==) is not followed: define __contains__", position)
+    raise JacValueError(f"TypeError: argument of type '{cls.name}' is not iterable, as Python raises (the class "
+                        "defines no __contains__ / __iter__)", position)
+
+
+def _truth(lowering, test: ast.AST, value, what: str) -> bool:
+    """Python's truth of a comparison's result, read where ``test`` is written (a node of its own: the written one may
+    be a list's, whose truth is its length)."""
+    return lowering.truth(ast.copy_location(ast.Constant(value=None), test), value, what)
+
+
+class _Key:
+    """An item (or its key) of ``sorted`` / ``min`` / ``max`` as Python's own algorithm compares it: its ``<`` and
+    ``>`` the text's comparison, taken at its truth (so the order of the calls, stability and ties are Python's)."""
+
+    __slots__ = ("value", "lowering", "test", "what")
+
+    def __init__(self, value, lowering, test, what):
+        self.value, self.lowering, self.test, self.what = value, lowering, test, what
+
+    def __lt__(self, other):
+        return _truth(self.lowering, self.test, rich(self.lowering, ast.Lt, self.value, other.value, self.test), self.what)
+
+    def __gt__(self, other):
+        return _truth(self.lowering, self.test, rich(self.lowering, ast.Gt, self.value, other.value, self.test), self.what)
+
+
+class Iterator:
+    """``iter(seq)`` in the text: the items it gives, read once where the text iterates it (a for loop, list(),
+    sum(), sorted(); an instance's ``__iter__`` returning it)."""
+
+    def __init__(self, items: list):
+        self.items = items
+
+    def taken(self) -> list:
+        found, self.items = self.items, []  # an iterator gives its items once
+        return found
+
+
+def iterated(lowering, value, position: int) -> list:
+    """The items ``for v in value`` gives, ``value`` a plain instance (its ``__iter__``) or an iterator."""
+    if type(value) is Iterator:
+        return value.taken()
+    cls = value.cls
+    if "__iter__" in cls.methods:
+        found = call(lowering, value, "__iter__", [], {}, position)
+        if type(found) is Iterator:
+            return found.taken()
+        shown = found.display or "tuple" if type(found) is Items else _type_name(lowering, found)
+        raise JacValueError(f"TypeError: iter() returned non-iterator of type '{shown}', as Python raises "
+                            f"({cls.name}.__iter__ must return an iterator: return iter(self.items))", position)
+    if "__getitem__" in cls.methods:
+        raise JacValueError(f"iterating a {cls.name} through __getitem__ (Python calls obj[0], obj[1], ... until "
+                            "IndexError) is not followed: define __iter__ (return iter(self.items)), or loop over "
+                            "range(len(obj))", position)
+    raise JacValueError(f"TypeError: '{cls.name}' object is not iterable, as Python raises (the class defines no "
+                        "__iter__)", position)
+
+
+ITERATING = ("iter", "list", "tuple", "sorted", "min", "max", "sum")
+
+
+def iterating(node: ast.Call, kids: list) -> bool:
+    """Is ``node`` (``iter``, ``list``, ``sorted``, ``min``, ``max``, ``sum``, bare) one of Python's builtins given a
+    plain instance, an iterator, or a list of instances (``sorted(cands)``, ``sum(duals)``, ``iter(self.items)``)?"""
+    fname, args = node.func.id, kids[:len(node.args)]
+    if fname == "iter" or not args:
+        return fname == "iter"
+    if plain_instance(args[0]) or type(args[0]) is Iterator:
+        return True
+    many = args if fname in ("min", "max") and len(args) > 1 else args[0] if isinstance(args[0], tuple) else ()
+    return fname not in ("list", "tuple") and any(plain_instance(i) for i in many)
+
+
+def builtin_iterating(lowering, node: ast.Call, kids: list):
+    """``iter(seq)``, ``list(obj)``, ``tuple(obj)``, ``sorted(...)``, ``min(...)``, ``max(...)``, ``sum(...)`` of
+    plain instances (see :func:`iterating`), as Python runs them."""
+    fname, position = node.func.id, lowering.source.at(node)
+    if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+        raise JacParseError(f"'*' and '**' unpacking in {fname}() of instances are not followed", position)
+    args = kids[:len(node.args)]
+    kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(node.args):])}
+    if fname == "iter":
+        if len(args) != 1 or kwargs:
+            raise JacValueError("iter() is read with one argument (iter(callable, sentinel) is not followed)", position)
+        return Iterator(lowering.items_in(args[0], node.args[0], "iter()", position))
+    if fname in ("list", "tuple"):
+        if len(args) != 1 or kwargs:
+            raise JacValueError(f"TypeError: {fname}() takes one iterable here", position)
+        out = Items(lowering.items_in(args[0], node.args[0], f"{fname}()", position))
+        out.display = fname
+        return out
+    if fname == "sum":
+        return _summed(lowering, node, args, kwargs, position)
+    return ordered(lowering, node, fname, args, kwargs, position)
+
+
+def _items(lowering, value, written: ast.expr, what: str, position: int) -> list:
+    return list(value) if isinstance(value, tuple) else lowering.items_in(value, written, what, position)
+
+
+def _summed(lowering, node: ast.Call, args: list, kwargs: dict, position: int):
+    """``sum(items, start=0)``: ``start + item`` for each item in turn, as Python adds them (``0 + d`` is
+    ``d.__radd__(0)``)."""
+    if not 1 <= len(args) <= 2 or set(kwargs) - {"start"} or len(args) == 2 and kwargs:
+        raise JacValueError("TypeError: sum() takes an iterable and start (sum(items, start)), as Python", position)
+    total = args[1] if len(args) == 2 else kwargs.get("start", lowering.number(0, position))
+    add = ast.copy_location(ast.BinOp(left=node, op=ast.Add(), right=node), node)
+    for item in _items(lowering, args[0], node.args[0], "sum()", position):
+        if plain_instance(total) or plain_instance(item):
+            total = binary(lowering, add, [total, item], position)
+        else:
+            total = lowering.arithmetic("add", total, item, position)
+    return total
+
+
+def ordered(lowering, node: ast.Call, fname: str, args: list, kwargs: dict, position: int):
+    """``sorted(items, key=None, reverse=False)``, ``min`` / ``max`` (of one iterable or several arguments,
+    ``key=``, ``default=``) where the items are plain instances: Python's own algorithm run on the items, each
+    comparison the text's (:class:`_Key`), so the order, the ties and the errors are Python's."""
+    from .functions import static
+
+    allowed = ("key", "reverse") if fname == "sorted" else ("key", "default")
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        raise JacValueError(f"TypeError: {fname}() got an unexpected keyword argument '{unknown[0]}', as Python raises",
+                            position)
+    if fname == "sorted" and len(args) != 1:
+        raise JacValueError(f"TypeError: sorted expected 1 argument, got {len(args)}, as Python raises", position)
+    if len(args) > 1 and "default" in kwargs:
+        raise JacValueError(f"TypeError: Cannot specify a default for {fname}() with multiple positional arguments, "
+                            "as Python raises", position)
+    items = list(args) if len(args) > 1 else _items(lowering, args[0], node.args[0], f"{fname}()", position)
+    given = kwargs.get("key")
+
+    def key(i):  # called by Python's own sorted / min / max, when and as often as they call a key
+        return _Key(items[i] if given is None else lowering.call_value(given, [items[i]], {}, position), lowering, node,
+                    f"{fname}()")
+    if fname == "sorted":
+        backwards = static(lowering.b, kwargs["reverse"], "reverse", position) if "reverse" in kwargs else False
+        order = sorted(range(len(items)), key=key, reverse=bool(backwards))
+        out = Items([items[i] for i in order])
+        out.display = "list"
+        return out
+    if not items:
+        if "default" in kwargs:
+            return kwargs["default"]
+        raise JacValueError(f"ValueError: {fname}() iterable argument is empty, as Python raises", position)
+    pick = (min if fname == "min" else max)(range(len(items)), key=key)
+    return items[pick]
 
 
 BUILTINS = ("len", "abs", "getattr", "setattr", "hasattr")

@@ -16,9 +16,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..errors import JacLimitError, JacValueError
+from ..errors import JacLimitError, JacShapeError, JacValueError
+from ..ir import dtypes
 from ..ir.graph import Tracer
-from .functions import Items, Static
+from ..ir.shapes import fmt
+from .functions import FUNCTIONS, Items, Static, tensor
 from .modules import Listed
 
 MAX_DEPTH = 64  # a pytree nested deeper is refused (flatten and unflatten recurse once per level)
@@ -61,7 +63,8 @@ class Dict:
     def get(self, key, position: int):
         if key not in self._map:
             known = ", ".join(repr(k) for k in list(self._map)[:8]) + (", ..." if len(self._map) > 8 else "")
-            raise JacValueError(f"the dict has no key {key!r} (its keys: {known or 'none'})", position)
+            raise JacValueError(f"KeyError: {key!r}, as Python raises: the dict has no key {key!r} (its keys: "
+                                f"{known or 'none'})", position)
         return self._map[key]
 
     def without(self, key, position: int) -> "Dict":
@@ -311,6 +314,7 @@ SPELLINGS = {**{f"jax.tree_util.tree_{n}": n for n in ("map", "leaves", "flatten
                                                         "reduce", "transpose")},
              **{f"jax.tree.{n}": n for n in ("map", "leaves", "flatten", "unflatten", "structure", "reduce",
                                              "transpose")}}
+SPELLINGS["jax.flatten_util.ravel_pytree"] = "ravel"
 SPELLINGS["torch.func.functional_call"] = "functional_call"
 SPELLINGS["torch.nn.utils.stateless.functional_call"] = "functional_call"
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
@@ -327,7 +331,8 @@ def lower(lowering, spelling: str, args: list, kwargs: dict, position: int):
         raise JacValueError(f"{spelling}() has no argument {sorted(extra)[0]!r} jac reads", position)
     is_leaf = _predicate(lowering, kwargs.get("is_leaf"), spelling, position)
     args = [unfolded(lowering, a) for a in args]  # p = [jnp.ones(3), jnp.zeros(3)]: two leaves, as JAX's
-    need = {"map": 2, "leaves": 1, "flatten": 1, "unflatten": 2, "structure": 1, "reduce": 2, "transpose": 3}[what]
+    need = {"map": 2, "leaves": 1, "flatten": 1, "unflatten": 2, "structure": 1, "reduce": 2, "transpose": 3,
+            "ravel": 1}[what]
     if len(args) < need or what != "map" and len(args) > need + (what == "reduce"):
         raise JacValueError(f"{spelling}() takes {need} positional arguments"
                             f"{' (the function, then the trees)' if what == 'map' else ''}", position)
@@ -344,7 +349,58 @@ def lower(lowering, spelling: str, args: list, kwargs: dict, position: int):
         return unflatten(tree, list(leaves))
     if what == "reduce":
         return tree_reduce(lowering, spelling, args, kwargs, is_leaf, position)
+    if what == "ravel":
+        return ravel(lowering, spelling, args[0], position)
     return transpose(spelling, args, position)
+
+
+def ravel(lowering, spelling: str, value, position: int) -> Items:
+    """``flat, unravel = jax.flatten_util.ravel_pytree(tree)``: the leaves (in :func:`flatten`'s order) raveled and
+    concatenated into one vector, and :class:`Unravel`, which cuts a vector of that length into the tree again."""
+    b = lowering.b
+    leaves, tree = flatten(value, f"{spelling}'s tree", position, folded=lowering.folded)
+    if not leaves:
+        raise JacValueError(f"{spelling}() of a tree without leaves: its vector is empty (JAX gives float32), "
+                            f"which jac has no use for", position)
+    arrays = [tensor(b, leaf, spelling, position) for leaf in leaves]
+    if any(dtypes.kind_of(b, a.id) is not None for a in arrays):  # unravel casts back: flat * 0.5 truncated
+        raise JacValueError(f"{spelling}() of a tree with an integer or boolean leaf: JAX's unravel casts that part "
+                            f"back to its dtype (a step flat - lr * g would be truncated there); keep such values "
+                            f"out of the tree, or make them float (x.astype(float))", position)
+    parts = [a if a.ndim == 1 else b.apply("reshape", a, shape=(_count(a.shape),), position=position) for a in arrays]
+    flat = FUNCTIONS["concatenate"](b, [Items(parts)], {}, position) if len(parts) > 1 else parts[0]
+    return Items([flat, Unravel(spelling, tree, [tuple(a.shape) for a in arrays])])
+
+
+class Unravel:
+    """``unravel`` of ``flat, unravel = ravel_pytree(tree)``: a vector of the flat length cut into the leaves'
+    shapes, in the tree's structure (the parser's ``call_value`` calls :meth:`call`)."""
+
+    def __init__(self, spelling: str, tree: TreeDef, shapes: list):
+        self.spelling, self.tree, self.shapes = spelling, tree, shapes
+
+    def call(self, lowering, args: list, kwargs: dict, position: int):
+        b, total = lowering.b, sum(_count(s) for s in self.shapes)
+        if len(args) != 1 or kwargs:
+            raise JacValueError(f"{self.spelling}'s unravel takes one vector of length {total}", position)
+        flat = tensor(b, args[0], "unravel", position)
+        if tuple(flat.shape) != (total,):
+            raise JacShapeError(f"{self.spelling}'s unravel expects an array of shape ({total},), got "
+                                f"{fmt(flat.shape)}: JAX raises there (ValueError)", position)
+        leaves, start = [], 0
+        for shape in self.shapes:
+            n = _count(shape)
+            part = b.apply("getitem", flat, index=(slice(start, start + n),), position=position)
+            leaves.append(part if len(shape) == 1 else b.apply("reshape", part, shape=shape, position=position))
+            start += n
+        return unflatten(self.tree, leaves)
+
+
+def _count(shape: tuple) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _predicate(lowering, fn, spelling: str, position: int):
@@ -370,8 +426,9 @@ def tree_map(lowering, spelling: str, fn, trees: list, is_leaf, position: int):
         found, its = flatten(other, f"{spelling}'s tree {k}", position, is_leaf, folded=lowering.folded)
         same_structure([tree, its], spelling, position)
         columns.append(found)
-    if not lowering.is_callable(fn):
-        raise JacValueError(f"{spelling}(f, tree, ...) takes a function first (a lambda or def of the text)", position)
+    if not lowering.is_callable_value(fn):
+        raise JacValueError(f"{spelling}(f, tree, ...) takes a function first (a lambda or def of the text, or a "
+                            f"library's function: jnp.zeros_like)", position)
     return unflatten(tree, [lowering.call_value(fn, list(row), {}, position) for row in zip(*columns)])
 
 

@@ -247,6 +247,10 @@ READS = {"test": ("an if / while test, or bool()", "TracerBoolConversionError"),
          "slice": ("a slice bound x[:n]", "IndexError: Slice entries must be static integers"),
          "numpy": ("NumPy's own function of it (np.sin(v), np.float64(v)), which makes a NumPy array of it",
                    "TracerArrayConversionError"),
+         "ufunc": ("a NumPy ufunc's method of it (np.add.reduce(v), np.multiply.outer(v, w)), which makes a NumPy "
+                   "array of it", "TracerArrayConversionError"),
+         "scipy": ("SciPy's function of it (scipy.special.erf(v), scipy.linalg.det(A)), which makes a NumPy array of it",
+                   "TracerArrayConversionError"),
          "shape": ("a size of a shape, jnp.ones(n) or x.reshape(n, -1)",
                    "TypeError: Shapes must be 1D sequences of concrete values of integer type")}
 _HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the values",
@@ -257,11 +261,13 @@ _HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the 
           "index": "pass it as a static argument (static_argnums), or index an array (jnp.array(l)[i])",
           "slice": "pass it as a static argument (static_argnums), or write jax.lax.dynamic_slice(x, (i,), (size,))",
           "shape": "pass it as a static argument (static_argnums): a shape is known when JAX traces",
-          "numpy": "write jax.numpy's function (jnp.sin), which JAX traces"}
+          "numpy": "write jax.numpy's function (jnp.sin), which JAX traces",
+          "ufunc": "write jax.numpy's ufunc (jnp.add.reduce, jnp.multiply.outer), which JAX traces",
+          "scipy": "write jax.scipy's function of the same name (jax.scipy.special.erf), which JAX traces"}
 # the reads a derivative transform of JAX raises at too (ConcretizationTypeError, TracerArrayConversionError), of a
 # value carrying a tangent: float() and .tolist() of a float array, np.asarray / np.array (int(), .item(), bool()
 # and a test read the concrete value under jax.grad; checked in JAX 0.10)
-TANGENT_READS = frozenset({"float", "array", "numpy"})
+TANGENT_READS = frozenset({"float", "array", "numpy", "ufunc", "scipy"})
 # NumPy's functions that call their first argument's own method when it is no NumPy array (numpy/_core/fromnumeric.py's
 # _wrapfunc / _wrapreduction, np.flip's indexing, np.moveaxis's transpose): of a JAX tracer they give JAX's method's
 # traced result, where NumPy's other functions make a NumPy array of it (__array__: TracerArrayConversionError). Found
@@ -274,17 +280,23 @@ NUMPY_DISPATCHED = frozenset({"reshape", "repeat", "swapaxes", "transpose", "per
 NUMPY_MODULES = frozenset({"np", "numpy", "np.linalg", "numpy.linalg"})
 
 
-def numpy_reads(lowering, module: str | None, fname: str, args: list, kwargs: dict, position: int) -> None:
-    """Record NumPy's own function (``module``, not jnp's) of an array the text computes as a read of its values
-    (the parser's ``value_tests``, kind "numpy"): of a JAX tracer (under jit, vmap, a loop's body, or carrying a
-    derivative under jax.grad) NumPy makes a NumPy array of it, and JAX raises (TracerArrayConversionError). The
-    function of :data:`NUMPY_DISPATCHED` of an array is JAX's own array method, its arguments passed on: no read."""
-    if module not in NUMPY_MODULES or fname in NUMPY_DISPATCHED and module in ("np", "numpy") and args \
-            and isinstance(args[0], Tracer):
+def numpy_reads(lowering, module: str | None, fname: str, args: list, kwargs: dict, position: int,
+                kind: str = "numpy") -> None:
+    """Record NumPy's own function (``module``, not jnp's), a NumPy ufunc's method (``kind`` "ufunc":
+    ``np.add.reduce``) or SciPy's function (``scipy.special.erf``, ``scipy.linalg.det``: SciPy's, not jax.scipy's) of
+    an array the text computes as a read of its values (the parser's ``value_tests``): of a JAX tracer (under jit,
+    vmap, a loop's body, or carrying a derivative under jax.grad) NumPy makes a NumPy array of it, and JAX raises
+    (TracerArrayConversionError; every one of scipy.special, scipy.linalg and scipy.stats tried in JAX 0.10 and
+    SciPy 1.16 raises, logsumexp and softmax included). The function of :data:`NUMPY_DISPATCHED` of an array is JAX's
+    own array method, its arguments passed on: no read."""
+    if module is not None and (module == "scipy" or module.startswith("scipy.")):
+        kind = "scipy"
+    elif module not in NUMPY_MODULES or kind == "numpy" and fname in NUMPY_DISPATCHED and module in ("np", "numpy") \
+            and args and isinstance(args[0], Tracer):
         return
     for value in (*args, *kwargs.values()):
         for t in _tracers(value):
-            record_read(lowering.b, t, position, "numpy")
+            record_read(lowering.b, t, position, kind)
 
 def traced_constant(lowering, value, position: int):
     """``value`` as JAX traces it though jac knows it (a Python number or list passed to a jitted function without

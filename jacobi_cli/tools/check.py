@@ -33,6 +33,13 @@ MAX_REFINED = 1000  # failing elements given a second look at a smaller step
 CHECK_ARRAYS = 28  # output-sized float64 arrays per checked column, measured (tests/test_check.py): forward and
 # reverse columns, the estimates (estimate, rounding, left, right, kink) and their arranged copies, the refined
 # copies, and the comparisons' temporaries
+# What a check may cost before it runs, in element operations (measured on 2 busy cores, session 36: about 4e8 a
+# second): n evaluations of the expression per element of an input of n elements make the work quadratic, so a
+# check of 2,000,000 elements (48 hours) is refused at once instead of running as if it had hung.
+MAX_CHECK_WORK = 4 * 10**10
+EVALUATIONS_PER_ELEMENT = {"central": 6, "richardson": 10}  # the estimate's and the one-sided slopes' (numeric.py)
+NODE_WORK = 5_000  # one node's evaluation, in element operations (NumPy's call and the interpreter's step)
+CHECK_CALL_WORK = 700_000  # one check's own work beside the differences: its plans, passes and comparisons
 
 
 def default_tolerances(dtype) -> tuple:
@@ -142,6 +149,33 @@ def check(problem, method: str = "central", rtol: float | None = None, atol: flo
         return {name: _check_input(problem, name, reverse[name], method, rtol, atol,
                                    plan_columns(problem, name, room, budget))
                 for name in problem.wrt}
+
+
+def refuse_long(problem, method: str, examples: int = 1, outputs: int = 1) -> None:
+    """Refuse, before any work, a check whose finite differences would run for many minutes: it evaluates the
+    expression EVALUATIONS_PER_ELEMENT times per element of each input checked (each on a shifted copy of the
+    input), once per example of a batch and output, each evaluation costing every node's
+    elements plus NODE_WORK, and compares CHECK_ARRAYS output-sized arrays per element."""
+    if method not in EVALUATIONS_PER_ELEMENT or not problem.wrt:
+        return
+    repeats = examples * outputs
+    nodes = [n for n in problem.graph.nodes if n.op != "const"]
+    per_evaluation = sum(math.prod(n.shape) for n in nodes) + NODE_WORK * len(nodes)
+    sizes = {name: int(problem.env[name].size) for name in problem.wrt}
+    evaluations = repeats * EVALUATIONS_PER_ELEMENT[method] * sum(sizes.values())
+    shifted = repeats * EVALUATIONS_PER_ELEMENT[method] * sum(n * n for n in sizes.values())  # x's copies
+    compared = repeats * CHECK_ARRAYS * math.prod(problem.graph.output_shape) * sum(sizes.values())
+    work = evaluations * per_evaluation + shifted + compared + repeats * CHECK_CALL_WORK
+    if work <= MAX_CHECK_WORK:
+        return
+    biggest = max(sizes, key=sizes.get)
+    each = "".join(f", for each of {n:,} {what}" for n, what in ((examples, "examples"), (outputs, "outputs")) if n > 1)
+    raise JacLimitError(
+        f"jac check would evaluate the expression {evaluations:,} times ({EVALUATIONS_PER_ELEMENT[method]} per "
+        f"element of the inputs checked{each}; '{biggest}' has {sizes[biggest]:,} elements), about {work:,} "
+        f"element operations, over the {MAX_CHECK_WORK:,} a check may take (about two minutes); nothing was "
+        f"computed. Check smaller inputs of the same ranks (the derivative rules do not depend on the sizes), fewer "
+        f"inputs (--wrt NAME) or fewer examples; jac eval computes the derivatives without the finite differences")
 
 
 def _reverse_plan(problem, budget: int, evaluation: int):

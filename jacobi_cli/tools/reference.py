@@ -156,16 +156,27 @@ names on this page are known.
   are resolved as Python resolves them: `a + b` calls `a.__add__(b)`, else `b.__radd__(a)` (so `3 * dual` is
   `dual.__rmul__(3)`), with `__sub__ __mul__ __matmul__ __truediv__ __floordiv__ __mod__ __pow__` and their
   reflections, `__neg__ __pos__ __invert__`, `abs()` (`__abs__`), `len()` (`__len__`), `obj[i]` (`__getitem__`),
-  `d += e` (`__iadd__`, else `__add__`); `getattr(obj, 'name'[, default])`, `setattr(obj, 'name', v)` and
+  `d += e` (`__iadd__`, else `__add__`), `sum(duals)` (`0 + d` is `d.__radd__(0)`); comparisons as Python
+  resolves them (`a < b` calls `a.__lt__(b)`, else `b.__gt__(a)`; `==` / `!=` by `__eq__` / `__ne__`, else
+  identity; a `@dataclass`'s `__eq__` and, with `order=True`, its `__lt__` ... compare the fields' tuples), in
+  `if a < b:`, `sorted(cands)` / `min` / `max` (with `key=`, `reverse=`, `default=`: Python's own sort run on the
+  text's comparisons, so ties and order are Python's), `x in obj` (`__contains__`, or a list of instances searched
+  with `==`); `for p in obj`, `list(obj)`, `sum(obj)`, `zip` / `enumerate` of an instance whose `__iter__` returns
+  `iter(self.items)`; dicts held by an instance (`self.params = {'w': W}`, `self.params['w'] @ x`,
+  `self.state['t'] += 1` in a method), Python's one dict for every name and instance holding it;
+  `super().PROPERTY`; `getattr(obj, 'name'[, default])`, `setattr(obj, 'name', v)` and
   `hasattr(obj, 'name')`; `class State(NamedTuple):` (or `typing.NamedTuple`) and `collections.namedtuple('S',
   'x v', defaults=...)`: tuples with named fields (indexed, unpacked, iterated, `len`, methods and properties),
   `s._replace(x=...)` a new one; `dataclasses.replace(obj, x=...)` calls the class again (`__post_init__` runs
   again). Where Python raises (an attribute never set, a frozen field or a NamedTuple's field assigned, an
-  instance without `__call__` called, an operator the class does not define), jac refuses with Python's exception
-  name and words. Refused where written: a metaclass or class keyword, another base, `__getattr__` /
-  `__setattr__` / descriptors, `__iter__`, comparisons (`__eq__`, `__lt__`, ...), `__setitem__`, an array on the
-  left of an instance's operator (`np_array + dual`: NumPy makes an array of objects, PyTorch calls `__radd__`),
-  a class attribute assigned at run time, a dict held by an instance or a list as a class attribute,
+  instance without `__call__` called, an operator or comparison the class does not define, an instance not
+  iterable, `__iter__` returning a list, a missing key), jac refuses with Python's exception name and words.
+  Refused where written: a metaclass or class keyword, another base, `__getattr__` / `__setattr__` / descriptors,
+  a generator `__iter__` (`yield`), `__next__`, iteration through `__getitem__` alone, `'in'` without
+  `__contains__`, `__setitem__`, an array on the left of an instance's operator or comparison (`np_array + dual`:
+  NumPy makes an array of objects, PyTorch calls `__radd__`), `self.params.update(...)`, a dict an instance holds
+  inside a list or dict changed in place,
+  a class attribute assigned at run time, a list or dict as a class attribute,
   `field(...)`, a NamedTuple field given a Python tuple or list of numbers, `self.x += v` where the array is an
   input or shared with another name (write `self.x = self.x + v`).
 - Containers of modules, at the top level or as `self.NAME` in `__init__`: `nn.Sequential(...)` (or of an
@@ -297,7 +308,8 @@ names on this page are known.
   device=x.device)` reads as written.
 - Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`), `y[idx] += v` and PyTorch's
   in-place methods as statements of their own (`y.add_(1)`, `y.clamp_(min=0)`, `y.index_add_(...)`,
-  `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`), where the
+  `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`) or on a temporary, the result of a call or
+  an operator (`(v / c).exp().add_(eps)`, as a fresh name's), where the
   result is what NumPy and PyTorch compute in place: `y` must be a name assigned in the expression to an
   array of its own (`y = x * 2`, `y = x.clone()`, `y = torch.zeros(3)`), which no other name can see. Refused,
   saying why: writing into an input or a view or alias of one (PyTorch's "a leaf Variable that requires grad

@@ -856,6 +856,8 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
+    check.refuse_long(problem, method, found.size if found else 1,
+                      len(problem.graph.outputs) if problem.graph.several else 1)
     if _general(problem, found):
         if limit:
             raise JacUsageError("--limit is for a scalar function of a scalar: one output, no batch")
