@@ -530,3 +530,10 @@ for name in ["wright_bessel", "log_wright_bessel", "voigt_profile", "gdtrix", "g
 # --- session 35: the quantile of SciPy's discrete distributions (a count: no derivative), drawn in (0.2, 0.8)
 NONDIFF.add("discrete_quantile")
 FLAG_CASES["discrete_quantile"] = [(((2, 3), (3,)), {}), (((2, 3), (3,), (3,)), {"dist": "binom", "upper": True})]
+
+# --- session 36: a Fourier transform's values as np.fft gives them (lang/fourier.py adds the derivative by products
+# --- with cos / sin matrices, tests/test_fft36.py); a real signal or its real and imaginary parts
+NONDIFF.add("dft")
+FLAG_CASES["dft"] = [(((2, 5),), {"kind": "rfft", "axis": 1, "n": 5, "norm": None, "part": "im"}),
+                     (((2, 5), (2, 5)), {"kind": "fft", "axis": 0, "n": 3, "norm": "ortho", "part": "re"}),
+                     (((2, 3), (2, 3)), {"kind": "irfft", "axis": 1, "n": 4, "norm": None, "part": "re"})]

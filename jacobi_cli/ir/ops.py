@@ -1775,6 +1775,37 @@ defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nond
 defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always", elementwise=True)
 
 
+# --- PART fourier: a transform's values as NumPy's np.fft gives them (session 36, lang/fourier.py). The op is never
+# --- differentiated: lang/fourier.py adds the derivative of the same map written as products with cos / sin matrices,
+# --- value - (stop(product) - product), so the value is NumPy's to the bit and the derivatives the products' rules'
+
+_DFT_HALF = ("rfft", "ihfft")  # the frequencies 0 .. n // 2 of n points
+
+
+def _dft_impl(re, *im, kind, axis, n, norm, part):
+    """``part`` ("re" or "im") of ``np.fft.<kind>(signal, n, axis, norm)``, in the arguments' float dtype (NumPy
+    computes a float32 signal in single precision, as jac's --dtype float32); the signal is ``re`` alone (a real
+    signal, as NumPy is given it) or ``re + i im``, its parts set as they are (1j * inf would make a NaN)."""
+    re = np.asarray(re)
+    signal = re
+    if im:
+        signal = np.empty(re.shape, np.result_type(re.dtype, np.complex64))
+        signal.real, signal.imag = re, im[0]
+    out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)
+    return np.asarray(out.real if part == "re" else out.imag, dtype=re.dtype if re.dtype.kind == "f" else np.float64)
+
+
+def _dft_shape(s, *t, kind, axis, n, norm, part):
+    if t and tuple(s) != tuple(t[0]):
+        raise JacShapeError(f"a transform's real and imaginary parts have the shapes {fmt(s)} and {fmt(t[0])}")
+    out = list(s)
+    out[axis] = n // 2 + 1 if kind in _DFT_HALF else n
+    return tuple(out)
+
+
+defop("dft", _dft_impl, _dft_shape, nondiff=True)
+
+
 # --- PART shapes-linalg: einsum, solve, and the matrix functions whose derivatives are the
 # --- identities of matrix calculus ------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ from . import laxnames
 from . import laxmore
 from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynomial (their titles)
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
+from . import fourier  # complex values: a Fourier transform's result as a pair of real values (session 36)
+from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT, check_view, reads_as, record_read, run_time_int
@@ -97,8 +99,9 @@ _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims
                "vectorize": "jac reads np.vectorize(f) and jnp.vectorize(f) under those names",
                "poly1d": "write np.polyval(coefficients, x)"}
 # Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
-# torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
-_SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
+# torch.fft itself (not called through) is refused as a module, not read as a constant 'fft' of torch.
+_SUBMODULES = {"fft": " as a value (jac reads the functions of torch.fft, np.fft, jnp.fft and scipy.fft: call them, as "
+                      "torch.fft.rfft(x))",
                "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
                "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
                                 "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, LogNormal, StudentT, "
@@ -726,6 +729,7 @@ class _Lowering:
 
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
+    complex_values = False  # a complex value (lang/fourier.py) was made: nodes are asked whether they meet one
     unrolled = 0  # statements written out by 'for' loops so far (each instance counts its own)
     while_loops = 0  # jax.lax.while_loop calls written out so far (.whiles): a reverse transform over one is refused
     imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
@@ -1954,6 +1958,7 @@ class _Lowering:
         if value is None:  # f(x) of a def without 'return VALUE', a name bound to one (_ = fill(R, v))
             raise JacValueError("the last statement's value is None (a function without 'return VALUE' returns "
                                 "None in Python), not an array: end the text with the array to compute", position)
+        fourier.refuse_output(value, "the last statement", position)
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", position)
         self.refuse_empty(value, "the last statement", position)
@@ -2080,6 +2085,7 @@ class _Lowering:
                 raise JacNameError(f"output {i} would be named '{name}', which is already a name of the expression; "
                                    f"assign it to a variable (out = ...) and list that", self.source.at(elt))
             seen[name] = i
+            fourier.refuse_output(value, f"output {i} ({name})", self.source.at(elt))
             self.refuse_empty(value, f"output {i} ({name})", self.source.at(elt))
             if isinstance(value, Pair) and value.reading == "torch":
                 raise JacValueError(_pair_output(f"output {i}", value), self.source.at(elt))
@@ -2171,8 +2177,9 @@ class _Lowering:
                                                           derivatives.Transform, Linear)) \
                     or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction, plain.Partial, trees.Unravel)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
-                    or isinstance(value, distributions.Distribution) or isinstance(value, pyiter.CALLABLE):
-                self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(); g = partial(f, reg=0.1)
+                    or isinstance(value, distributions.Distribution) or isinstance(value, pyiter.CALLABLE) \
+                    or type(value) is Complex:  # model.to(device), jax.vmap(f), @torch.no_grad()
+                self.scope[target] = value  # f = lambda x: ...; g = partial(f, reg=0.1); X = torch.fft.rfft(x)
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str, *gathers.NAMED)):
                 self.scope[target] = value  # device = torch.device('cpu'), dtype = torch.float64: read at .to()
@@ -2505,6 +2512,10 @@ class _Lowering:
     def target(self, name: str, node: ast.expr, what: str, position: int) -> Tracer:
         """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple."""
         y = self.name(name, self.source.at(node))
+        if type(y) is Complex:  # X *= H, X[0] = 0 of X = torch.fft.rfft(x)
+            raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result), which jac does not "
+                                f"change in place: write a new value ({name} = {name} * H; the index's part by "
+                                f"a mask, {name} = {name} * mask)", position)
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
@@ -2671,7 +2682,10 @@ class _Lowering:
                 self.scope[name].display == "list" or self.scope[name].display is None and name in self.sequence_names
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
             return self.list_write(name, target, value_node, op, what, position)
-        y = self.target(name, named, what, position)
+        y = self.scope.get(name)
+        if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
+            return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
+        y = y if type(y) is Complex else self.target(name, named, what, position)
         if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
             # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
             raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
@@ -3376,11 +3390,14 @@ class _Lowering:
         a loop's ``for s in [True]``), no array of them all is made."""
         values = [self.expression(e) for e in shown]
         for target, node, value in zip(targets, shown, values):
-            if not isinstance(value, (Tracer, Items, bool)) and not plain.plain_instance(value):  # a, b = P(x), P(y)
-                raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
+            if not isinstance(value, (Tracer, Items, bool, Complex)) and not plain.plain_instance(value):  # a, b =
+                raise JacValueError(f"'{target.id}' must be assigned an array expression",  # P(x), P(y)
+                                    self.source.at(node))
         for target, node, value in zip(targets, shown, values):
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
-            if not isinstance(value, bool) and not plain.plain_instance(value):
+            if type(value) is Complex:  # X, Y = torch.fft.rfft(x), torch.fft.rfft(y): no buffer jac writes into
+                self.memory.tokens.pop(target.id, None)
+            elif not isinstance(value, bool) and not plain.plain_instance(value):
                 self.memory.bind(target.id, value, False)
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
@@ -3554,6 +3571,10 @@ class _Lowering:
         if self.sequences:  # a function's body is lowered at each call: what its node was last time is gone
             self.sequences.discard(id(node))
             self.tuples.discard(id(node))
+        if self.complex_values and kids and fourier.holds(kids):  # X.abs(), X * H of X = torch.fft.rfft(x)
+            found = fourier.lower(self, node, kids)
+            if found is not fourier.ORDINARY:
+                return found
         if kind is ast.Name:
             if self.sequence_names and node.id in self.sequence_names:
                 self.sequences.add(id(node))
@@ -3582,6 +3603,8 @@ class _Lowering:
             found = self.call(node, kids)
             if type(found) is Tracer and found.ndim == 0:
                 found = self.library_value(node, kids, found)
+            elif type(found) is Complex:  # torch.fft.rfft(x): from here on nodes may meet a complex value
+                self.complex_values = True
             elif type(found) is Tracer and _python_sequence_call(node) == "reordered" and node.func.id == "reversed" \
                     and id(node) in self.sequences:
                 self.iterators.add(found.id)
@@ -3757,6 +3780,9 @@ class _Lowering:
             return self.number(value, position)
         if isinstance(value, str):
             return Static(value)
+        if isinstance(value, complex):  # 1j * x: a complex value (lang/fourier.py)
+            self.complex_values = True
+            return fourier.literal(self.b, value, position)
         raise JacParseError(f"{type(value).__name__} constants are not supported", position)
 
     def number(self, value, position: int):
