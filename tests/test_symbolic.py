@@ -63,12 +63,18 @@ NO_SYMPY |= {"hyperu", "ndtri_exp", "stdtr", "stdtrit", "chdtr", "chdtrc", "chdt
              "fdtr", "fdtrc", "bdtr", "bdtrc", "nbdtr", "nbdtrc"}
 
 
+# cases at points where the formula itself is 0·∞ (1/Γ at Γ's poles, -ψ(x)/Γ(x)): jac diff says so there and shows
+# jac's automatic derivative, which tests/test_ops.py checks against central differences at those points
+AT_SINGULARITIES = {"gamma_poles"}
+
+
 def _translated_cases():
     for name, op in OPS.items():
         if op.sympy is None:
             continue
         for k, case in enumerate(CASES.get(name, MASK_CASES.get(name, []))):
-            yield pytest.param(name, case, id=f"{name}-{k}")
+            if not AT_SINGULARITIES & {s for s in _normalize(case)[0] if isinstance(s, str)}:
+                yield pytest.param(name, case, id=f"{name}-{k}")
 
 # session 36: SymPy has no Kelvin functions, no integrals of Bessel or Struve functions, no Jacobi elliptic functions
 # of SciPy's amplitude, no Wright's Bessel function, no arithmetic-geometric mean, and no scaled Airy functions
@@ -78,6 +84,9 @@ NO_SYMPY |= {"ber", "bei", "ker", "kei", "berp", "beip", "kerp", "keip", "airye_
              "wright_bessel", "log_wright_bessel", "agm", "faddeeva_re", "faddeeva_im", "voigt_profile",
              "gdtrix", "gdtria", "fdtri", "pdtri", "bdtri", "nbdtri", "nrdtrimn", "nrdtrisd", "tklmbda",
              "pbdv_value", "pbdv_slope", "pbvv_value", "pbvv_slope", "pbwa_value", "pbwa_slope", "lpmv"}
+# session 36: a Fourier transform's values as np.fft computes them (rounding and all): lang/fourier.py differentiates the
+# same map as products with cos / sin matrices, which jac diff would need as the translation instead
+NO_SYMPY.add("dft")
 
 
 def test_every_op_has_a_translation_or_a_reason():

@@ -210,6 +210,24 @@ class JacobianBuilder:
         self.basis = self.n if mode == "forward" else self.m
         self.triplets: list = []
         self.dense = None
+        self.counted: list | None = []  # a dry run's pattern parts ``(col, start)``, until listed (see finish)
+
+    def _add_counted(self, part: SparseBatch, start: int) -> None:
+        """A dry run's pattern part, kept as its ``col`` (no entries listed yet: :meth:`finish` counts
+        them), charged to the ledger as :meth:`_add_sparse` charges the entries it lists."""
+        col = part.col
+        for k in range(col.shape[0]):
+            account(_count_nonzero(col[k] >= 0) * (2 * INDEX_BYTES + self.dtype.itemsize))
+        self.counted.append((col, start))
+
+    def _listed(self) -> None:
+        """The counted parts as the triplets :meth:`_add_sparse` lists (not charged again)."""
+        for col, start in self.counted or ():
+            for k in range(col.shape[0]):
+                flat = col[k].reshape(-1)
+                where = np.flatnonzero(flat >= 0)
+                self.triplets.append(self._oriented(where, flat[where], start) + (None,))
+        self.counted = None
 
     def add(self, part, start: int) -> None:
         if isinstance(part, SparseBatch):
@@ -223,6 +241,9 @@ class JacobianBuilder:
         return (where, cols + start) if self.mode == "forward" else (cols + start, where)
 
     def _add_sparse(self, part: SparseBatch, start: int) -> None:
+        if part.pattern and self.dense is None and self.counted is not None:  # a dry run's pattern: counted, not listed
+            self._add_counted(part, start)
+            return
         for _, where, cols, vals in part.entries():
             rows, columns = self._oriented(where, cols, start)
             if isinstance(self.dense, np.ndarray):
@@ -232,6 +253,7 @@ class JacobianBuilder:
                 account(rows.size * (2 * INDEX_BYTES + self.dtype.itemsize))
 
     def _add_dense(self, part: np.ndarray, start: int) -> None:
+        self._listed()
         batch = part.shape[0]
         flat = part.reshape(batch, self.m if self.mode == "forward" else self.n)  # not -1: 0 elements
         if start == 0 and batch == self.basis and not self.triplets:
@@ -248,21 +270,42 @@ class JacobianBuilder:
             self.dense[start:start + batch, :] += flat
 
     def _add_dense_shape(self, part: ShapeOnly, start: int) -> None:
+        self.counted = None  # the Jacobian is dense: its pattern is no longer read
         if self.dense is not None:
             return
         whole = start == 0 and part.shape[0] == self.basis
         self.dense = ShapeOnly((self.m, self.n), self.dtype, base=part if whole else None)
         self.triplets = []
 
+    def _counted_jacobian(self, col: np.ndarray, start: int) -> "Jacobian | None":
+        """:meth:`finish` of the one pattern part ``col`` without listing it: the distinct
+        (element, column) pairs counted chunk by chunk, which are the entries ``_coalesce`` keeps.
+        None when there are at most ``LEAN_ABOVE`` (a plan keeps such a pattern: list it)."""
+        nnz, diagonal = _distinct_pairs(col, start)
+        if nnz <= LEAN_ABOVE:
+            return None
+        if nnz >= self.m * self.n:  # every entry: dense, as finish() makes a full sparse pattern
+            return Jacobian(self.name, self.y_shape, self.x_shape, None, self.dtype)
+        structure = "diagonal" if diagonal and self.y_shape == self.x_shape else "sparse"
+        return CountedJacobian(self.name, self.y_shape, self.x_shape, nnz, structure, self.dtype)
+
     @staticmethod
     def _one_element(sparse) -> bool:
         """A one-element Jacobian (scalar by scalar) is a number, not a 1×1 diagonal."""
         return sparse.size == 1 and sparse.nnz == 1
 
-    def finish(self) -> Jacobian:
+    def finish(self, lean: bool = False) -> Jacobian:
+        """The Jacobian. ``lean``: a dry run's Jacobian of more than ``lean_above`` entries may be a
+        :class:`CountedJacobian` (its structure, nnz and bytes, counted from the one pattern part
+        without listing its entries: a dry run's memory stays below what it predicts)."""
         if self.dense is not None:
             array = None if isinstance(self.dense, ShapeOnly) else self.dense
             return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
+        if lean and self.counted and len(self.counted) == 1 and not self.triplets:
+            found = self._counted_jacobian(*self.counted[0])
+            if found is not None:
+                return found
+        self._listed()
         parts = self.triplets or [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, self.dtype))]
         rows, cols = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         vals = None if any(p[2] is None for p in parts) else np.concatenate([p[2] for p in parts])
@@ -271,3 +314,47 @@ class JacobianBuilder:
             array = None if vals is None else sparse.to_array()
             return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
         return sparse
+
+
+LEAN_ABOVE = 2**16  # a dry run lists a pattern of at most this many entries (a plan keeps it: planner.PATTERN_MAX)
+_CHUNK = 2**16  # elements per chunk when a pattern is counted
+_count_nonzero = np.count_nonzero
+
+
+class CountedJacobian(Jacobian):
+    """A dry run's structured Jacobian known by its counts: ``structure``, ``nnz`` and ``nbytes`` as the
+    :class:`SparseJacobian` of the same pattern has them, without its entries (``rows``, ``cols`` None)."""
+
+    rows = cols = values = None
+
+    def __init__(self, name: str, y_shape: tuple, x_shape: tuple, nnz: int, structure: str, dtype):
+        super().__init__(name, y_shape, x_shape, None, dtype)
+        self._nnz, self.structure = int(nnz), structure
+
+    @property
+    def nnz(self) -> int:
+        return self._nnz
+
+    @property
+    def nbytes(self) -> int:
+        return self._nnz * (2 * INDEX_BYTES + self.dtype.itemsize)
+
+
+def _distinct_pairs(col: np.ndarray, start: int) -> tuple:
+    """``(count, diagonal)`` of a pattern ``col`` ``(K, *s)`` of basis vectors from ``start``: the distinct
+    (element i, column c) pairs with c >= 0 (slot k counts where no slot before it holds c), and whether
+    every one has ``c + start == i``. Chunks of ``_CHUNK`` elements: a few bytes per element at a time."""
+    k = col.shape[0]
+    flat = col.reshape(k, -1)
+    total, diagonal = 0, True
+    for lo in range(0, flat.shape[1], _CHUNK):
+        block = flat[:, lo:lo + _CHUNK]
+        position = np.arange(lo - start, lo - start + block.shape[1], dtype=np.int64)
+        for j in range(k):
+            new = block[j] >= 0
+            for before in range(j):
+                new &= block[j] != block[before]
+            total += int(_count_nonzero(new))
+            if diagonal and not bool((block[j][new] == position[new]).all()):
+                diagonal = False
+    return total, diagonal

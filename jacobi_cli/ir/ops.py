@@ -1775,6 +1775,37 @@ defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nond
 defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always", elementwise=True)
 
 
+# --- PART fourier: a transform's values as NumPy's np.fft gives them (session 36, lang/fourier.py). The op is never
+# --- differentiated: lang/fourier.py adds the derivative of the same map written as products with cos / sin matrices,
+# --- value - (stop(product) - product), so the value is NumPy's to the bit and the derivatives the products' rules'
+
+_DFT_HALF = ("rfft", "ihfft")  # the frequencies 0 .. n // 2 of n points
+
+
+def _dft_impl(re, *im, kind, axis, n, norm, part):
+    """``part`` ("re" or "im") of ``np.fft.<kind>(signal, n, axis, norm)``, in the arguments' float dtype (NumPy
+    computes a float32 signal in single precision, as jac's --dtype float32); the signal is ``re`` alone (a real
+    signal, as NumPy is given it) or ``re + i im``, its parts set as they are (1j * inf would make a NaN)."""
+    re = np.asarray(re)
+    signal = re
+    if im:
+        signal = np.empty(re.shape, np.result_type(re.dtype, np.complex64))
+        signal.real, signal.imag = re, im[0]
+    out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)
+    return np.asarray(out.real if part == "re" else out.imag, dtype=re.dtype if re.dtype.kind == "f" else np.float64)
+
+
+def _dft_shape(s, *t, kind, axis, n, norm, part):
+    if t and tuple(s) != tuple(t[0]):
+        raise JacShapeError(f"a transform's real and imaginary parts have the shapes {fmt(s)} and {fmt(t[0])}")
+    out = list(s)
+    out[axis] = n // 2 + 1 if kind in _DFT_HALF else n
+    return tuple(out)
+
+
+defop("dft", _dft_impl, _dft_shape, nondiff=True)
+
+
 # --- PART shapes-linalg: einsum, solve, and the matrix functions whose derivatives are the
 # --- identities of matrix calculus ------------------------------------------------------------------
 
@@ -3467,11 +3498,15 @@ def _non_positive_integer(x):
 
 
 def _rgamma_deriv(x, ans):
-    """(1/Γ)' = -ψ(x) / Γ(x) away from the poles; at x = -n (n = 0, 1, ...), where 1/Γ is 0 and ψ infinite, its
-    limit (-1)^n n! (Γ(x) ≈ (-1)^n / (n! (x + n)) there): cos(πx) Γ(1 - x)."""
+    """(1/Γ)' = -ψ(x) / Γ(x) away from the poles; at x = -n (n = 0, 1, ...), where 1/Γ is 0 and ψ infinite, the
+    reflection 1/Γ(x) = sin(πx) Γ(1 - x) / π differentiated: Γ(1 - x) (cos(πx) - sin(πx) ψ(1 - x) / π), whose value
+    there is (-1)^n n!. The sine's term is 0 at the pole but its slope is not: without it the second derivative
+    there was half of -2 (-1)^n n! ψ(n + 1). sin(πx), cos(πx) as sindg(180x), cosdg(180x): exact at the integers."""
     pole = _non_positive_integer(x)
-    safe = P.where(pole, 0.5, x)
-    return P.where(pole, P.mul(P.cos(P.mul(np.pi, x)), P.gamma(P.sub(1.0, x))), P.neg(P.mul(ans, P.digamma(safe))))
+    safe, at = P.where(pole, 0.5, x), P.where(pole, x, 0.0)
+    turns, gamma_reflected = P.mul(180.0, at), P.gamma(P.sub(1.0, at))
+    slope = P.sub(P.cosdg(turns), P.mul(P.sindg(turns), P.div(P.digamma(P.sub(1.0, at)), np.pi)))
+    return P.where(pole, P.mul(gamma_reflected, slope), P.neg(P.mul(ans, P.digamma(safe))))
 
 
 unary("gamma", _special("gamma"), lambda x, ans: P.mul(ans, P.digamma(x)), domain=(0.5, 3.0), spellings=(),
@@ -3716,14 +3751,20 @@ _AB_WHY = ("the derivative of scipy.special.{f} by a or b is not supported (SciP
            "--wrt")
 _A_WHY = ("the derivative of scipy.special.{f} by a is not supported (SciPy has none, nor PyTorch): make a a constant "
           "or leave it out of --wrt")
+def _undefined_where_nan(ans, d):
+    """``d``, NaN where the value is NaN (outside the support, x < 0: SciPy's NaN): the density's formula there gave a
+    number (betainc(1, 2, x) at x = -0.5: 3, where JAX's gradient is NaN)."""
+    return P.where(P.isnan(ans), np.nan, d)
+
+
 # regularized incomplete beta I_x(a, b) and its complement and inverses: d/dx = ± the beta density; the inverses'
-# derivative by y is ± 1 / the density at their value
+# derivative by y is ± 1 / the density at their value; NaN where the value is
 for _name, _sign, _inverse in (("betainc", 1.0, False), ("betaincc", -1.0, False), ("betaincinv", 1.0, True),
                                ("betainccinv", -1.0, True)):
     _nary(_name, _special_nary(_name), (
         refused(_AB_WHY.format(f=_name)), refused(_AB_WHY.format(f=_name)),
-        (lambda sign, inverse: lambda ans, a, b, x: P.mul(sign, P.exp(
-            P.neg(_beta_log_density(a, b, ans)) if inverse else _beta_log_density(a, b, x))))(_sign, _inverse)),
+        (lambda sign, inverse: lambda ans, a, b, x: _undefined_where_nan(ans, P.mul(sign, P.exp(
+            P.neg(_beta_log_density(a, b, ans)) if inverse else _beta_log_density(a, b, x)))))(_sign, _inverse)),
         domain=(0.2, 0.8), sympy=None if _inverse else (lambda sign: _sympy_elementwise(
             lambda sp, a, b, x: sp.betainc_regularized(a, b, 0, x) if sign > 0 else
             1 - sp.betainc_regularized(a, b, 0, x)))(_sign))
@@ -3899,10 +3940,13 @@ def _pdtr_dm(sign):  # pdtr(k, m) = gammaincc(⌊k⌋ + 1, m): ∓ m^⌊k⌋ e^-
 
 
 def _f_density(n, d, x):
-    """F(n, d)'s density at x: the beta density at w = nx / (d + nx) times dw/dx = nd / (d + nx)²."""
-    s = P.add(d, P.mul(n, x))
-    w = P.div(P.mul(n, x), s)
-    return P.mul(P.exp(_beta_log_density(P.mul(0.5, n), P.mul(0.5, d), w)), P.div(P.mul(n, d), P.square(s)))
+    """F(n, d)'s density at x, n^a d^b x^(a-1) / (B(a, b) (d + nx)^(a+b)) with a = n/2, b = d/2, in logs. Not as the
+    beta density at w = nx / (d + nx): where nx ≫ d, 1 - w is rounding (fdtri(0.549, 0.0219, 0.353) = 3.3e14 had the
+    slope 8.6e16 for mpmath's 4.7e16)."""
+    a, b = P.mul(0.5, n), P.mul(0.5, d)
+    scale = P.add(P.mul(a, P.log(n)), P.mul(b, P.log(d)))
+    spread = P.add(P.betaln(a, b), P.mul(P.add(a, b), P.log(P.add(d, P.mul(n, x)))))
+    return P.exp(P.sub(P.add(scale, P.xlogy(P.sub(a, 1.0), x)), spread))
 
 
 def _dist_why(f, what):
@@ -3915,23 +3959,24 @@ binary("stdtr", _special_nary("stdtr"), _dist_why("stdtr", "the degrees of freed
 binary("stdtrit", _special_nary("stdtrit"), _dist_why("stdtrit", "the degrees of freedom"),
        lambda ans, df, p: P.exp(P.neg(_student_log_density(df, ans))), domain=(0.2, 0.8), spellings=())
 binary("chdtr", _special_nary("chdtr"), _dist_why("chdtr", "the degrees of freedom"),
-       lambda ans, v, x: P.exp(_chi2_log_density(v, x)), domain=(1.5, 3.0), spellings=())
+       lambda ans, v, x: _undefined_where_nan(ans, P.exp(_chi2_log_density(v, x))), domain=(1.5, 3.0), spellings=())
 binary("chdtrc", _special_nary("chdtrc"), _dist_why("chdtrc", "the degrees of freedom"),
-       lambda ans, v, x: P.neg(P.exp(_chi2_log_density(v, x))), domain=(1.5, 3.0), spellings=())
+       lambda ans, v, x: _undefined_where_nan(ans, P.neg(P.exp(_chi2_log_density(v, x)))), domain=(1.5, 3.0),
+       spellings=())
 binary("chdtri", _special_nary("chdtri"), _dist_why("chdtri", "the degrees of freedom"),
        lambda ans, v, p: P.neg(P.exp(P.neg(_chi2_log_density(v, ans)))), domain=(0.2, 0.8), spellings=())
-_nary("gdtr", _special_nary("gdtr"), (_dist_why("gdtr", "a or b"), _dist_why("gdtr", "a or b"), _gdtr_dx(1.0)),
-      domain=(0.5, 2.0))
-_nary("gdtrc", _special_nary("gdtrc"), (_dist_why("gdtrc", "a or b"), _dist_why("gdtrc", "a or b"), _gdtr_dx(-1.0)),
-      domain=(0.5, 2.0))
+for _name, _sign in (("gdtr", 1.0), ("gdtrc", -1.0)):
+    _nary(_name, _special_nary(_name), (_dist_why(_name, "a or b"), _dist_why(_name, "a or b"),
+                                        (lambda dx: lambda ans, a, b, x: _undefined_where_nan(ans, dx(ans, a, b, x)))(
+                                            _gdtr_dx(_sign))), domain=(0.5, 2.0))
 binary("pdtr", _special_nary("pdtr"), _dist_why("pdtr", "k (an integer count)"), _pdtr_dm(-1.0), domain=(1.2, 3.0),
        spellings=())
 binary("pdtrc", _special_nary("pdtrc"), _dist_why("pdtrc", "k (an integer count)"), _pdtr_dm(1.0), domain=(1.2, 3.0),
        spellings=())
 _nary("fdtr", _special_nary("fdtr"), (_dist_why("fdtr", "the degrees of freedom"),) * 2 + (
-    lambda ans, n, d, x: _f_density(n, d, x),), domain=(1.5, 3.0))
+    lambda ans, n, d, x: _undefined_where_nan(ans, _f_density(n, d, x)),), domain=(1.5, 3.0))
 _nary("fdtrc", _special_nary("fdtrc"), (_dist_why("fdtrc", "the degrees of freedom"),) * 2 + (
-    lambda ans, n, d, x: P.neg(_f_density(n, d, x)),), domain=(1.5, 3.0))
+    lambda ans, n, d, x: _undefined_where_nan(ans, P.neg(_f_density(n, d, x))),), domain=(1.5, 3.0))
 
 
 # the binomial and negative binomial distribution functions by p (k and n are truncated to integers, as SciPy does):
@@ -4638,7 +4683,24 @@ def _lpmv_dx(ans, m, v, x):
     return P.where(end, np.nan, general)
 
 
-_nary("lpmv", _special_nary("lpmv"), (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), domain=(-0.8, 0.8))
+def _lpmv_impl(m, v, x):
+    """SciPy's lpmv, refused beyond x = 2.5 at a degree that is not an integer: SciPy documents |x| <= 1, and past
+    it answers from a series that loses digits from x ≈ 2.6 and every one past 3 (lpmv(0, 0.25, 5) = -1.9e27 where
+    P is 1.378, mpmath's legenp of type 3); up to 2.5 it is within 1e-14 of mpmath for degrees -7.5 ... 200.25.
+    An integer degree is a polynomial there, exact; SciPy's NaN (m ≠ 0 past 1, x < -1) stays NaN."""
+    out = _special_nary("lpmv")(m, v, x)
+    with np.errstate(invalid="ignore"):
+        _, degree, at = np.broadcast_arrays(np.asarray(m), np.asarray(v), np.asarray(x))
+        lost = (at > 2.5) & (degree != np.round(degree)) & np.isfinite(out)
+    if np.any(lost):
+        first = tuple(np.argwhere(lost)[0])
+        raise JacValueError(f"scipy.special.lpmv(m, v, x) at v = {float(degree[first]):g}, x = {float(at[first]):g}: "
+                            "beyond x = 2.5 SciPy's series for a degree that is not an integer loses its digits "
+                            "(SciPy documents |x| <= 1; lpmv(0, 0.25, 5) gives -1.9e27 for 1.378), so jac refuses it")
+    return out
+
+
+_nary("lpmv", _lpmv_impl, (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), domain=(-0.8, 0.8))
 
 
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
@@ -4649,7 +4711,7 @@ _nary("lpmv", _special_nary("lpmv"), (refused(_LPMV_WHY), refused(_LPMV_WHY), _l
 # impl raises is listed (tests/test_lead31.py reads the impls' sources).
 for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartition", "argquantile", "argsort", "bce",
               "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
-              "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lu", "matrix_exp",
+              "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp",
               "mvlgamma", "one_hot", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
               "spectral_check", "svd_vh", "svd_zero_check", "svdvals"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)

@@ -430,6 +430,10 @@ def scatter_rule(a, index, shape):
     take separate slots (an index list that repeats an element gives it K = 2)."""
     if not isinstance(a, SparseBatch) or index[:1] != (slice(None),) or shape[0] != a.batch:
         return NotImplemented
+    if a.k == 1:
+        lean = _scatter_basic(a, index, shape)
+        if lean is not None:
+            return lean
     target = np.arange(_size(shape[1:])).reshape(shape[1:])[index[1:]]  # where each element of a lands
     where = np.broadcast_to(target, a.shape[1:]).reshape(1, -1).repeat(a.k, axis=0)
     col, valid = a.col.reshape(a.k, -1), a.col.reshape(a.k, -1) >= 0
@@ -446,6 +450,30 @@ def scatter_rule(a, index, shape):
         out_val[slot, pos] = a.val.reshape(a.k, -1)[valid]
     new = (k,) + tuple(shape[1:])
     return a.with_(out_col.reshape(new), None if a.pattern else out_val.reshape(new))
+
+
+def _scatter_basic(a, index: tuple, shape: tuple):
+    """:func:`scatter_rule` of a batch of one slot at a basic index (slices and integers, as ``x[1:-1]``'s
+    derivative scatters): its positions are distinct, so every slot :func:`_occurrence` gives is 0 and the
+    result is the slot written through the index into -1s (a -1 written is a -1 left) and its values into
+    zeros where every element is stored (else None: the general way, which leaves +0 where none is). No
+    index arrays: a slice of a long vector made ~10 arrays of its size, in a dry run's patterns too."""
+    for i in index[1:]:
+        if type(i) is not slice and type(i) is not int:
+            return None
+    inner = tuple(shape[1:])
+    out_col = np.full((1,) + inner, -1, dtype=np.intp)
+    into = out_col[0][index[1:] + (Ellipsis,)]  # a view, 0-d too
+    if into.shape != a.shape[1:]:
+        return None
+    out_val = None
+    if not a.pattern:
+        if not bool((a.col >= 0).all()):
+            return None
+        out_val = np.zeros(out_col.shape, dtype=a.dtype)
+        out_val[0][index[1:] + (Ellipsis,)] = a.val[0]
+    into[...] = a.col[0]
+    return a.with_(out_col, out_val)
 
 
 def _occurrence(pos: np.ndarray) -> np.ndarray:

@@ -31,4 +31,5 @@ from . import specials36  # noqa: E402,F401  (registers the rest of scipy.specia
 from . import distributions  # noqa: E402,F401  (registers torch.distributions and jax.scipy / scipy.stats, session 33)
 from . import names34  # noqa: E402,F401  (registers scipy.spatial.distance, sliding_window_view, np.polynomial's Gauss rules)
 from . import names35  # noqa: E402,F401  (registers session 35's names: torch.as_strided, x.compress, refusals saying why)
+from . import fourier  # noqa: E402,F401  (registers torch.fft / np.fft / jnp.fft and complex values, session 36)
 from . import pymath  # noqa: E402,F401  (registers Python's math module: its own answers of known numbers)

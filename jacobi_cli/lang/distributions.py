@@ -1748,7 +1748,10 @@ def _scipy_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
             inside = op("lt", y, hi) if lo == -math.inf else op("mul", op("gt", y, lo), op("lt", y, hi))
         else:
             inside = op("mul", op("ge", y, lo), op("le", y, hi))
-    out = _scipy_formula(b, dist, name, y, s, position)
+    at = y  # the cdf's formula at a point inside where its 0 or 1 is chosen: its slope there (NaN below 0) made 0·NaN
+    if name == "cdf" and dist not in DISCRETE:
+        at = op("where", inside, y, _INNER[(lo, hi)])
+    out = _scipy_formula(b, dist, name, at, s, position)
     if name == "cdf":
         out = op("where", inside, out, op("where", op("ge", y, hi), 1.0, 0.0))
     else:

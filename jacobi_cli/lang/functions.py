@@ -27,7 +27,7 @@ CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
            "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
            "jax.numpy.linalg", "jax.scipy.special", "jax.scipy.linalg", "jax.lax", "lax", "np.random", "numpy.random",
-           "scipy.linalg",
+           "scipy.linalg", "torch.fft", "np.fft", "numpy.fft", "jnp.fft", "jax.numpy.fft", "scipy.fft",
            "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
@@ -968,6 +968,8 @@ LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "to
              "jax.scipy.special": "jax.scipy", "jax.scipy.linalg": "jax.scipy.linalg", "jax.lax": "jax.lax",
              "scipy.linalg": "scipy.linalg",
              "lax": "jax.lax",
+             "torch.fft": "torch.fft", "np.fft": "numpy.fft", "numpy.fft": "numpy.fft", "jnp.fft": "numpy.fft",
+             "jax.numpy.fft": "numpy.fft", "scipy.fft": "numpy.fft",  # lang/fourier.py
              "nn": "torch.nn", "torch.nn": "torch.nn", "nn.functional": "torch"}  # nn.ReLU(): lang/modules.py
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy", "jax.scipy": "scipy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.

@@ -19,7 +19,8 @@ write instead.
   implementation, ``F.cross_entropy(F.linear(input, W, b), target, ...)``, for a 2-d weight);
   ``F.fractional_max_pool2d`` / ``3d`` with ``_random_samples=`` given (PyTorch's CPU kernel's regions; without
   the samples refused: PyTorch draws them).
-- Refused saying why (``REFUSED``): complex numbers and FFTs (jac is real-valued), matrices of ``np.matrix``
+- Refused saying why (``REFUSED``): complex numbers beyond those :mod:`.fourier` reads (a transform's result,
+  ``torch.complex``, ``torch.polar``), ``lax.fft``, matrices of ``np.matrix``
   (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, Householder forms,
   randomized / iterative eigen-solvers (``custom_root`` is read since session 30: :mod:`.implicit`).
 """
@@ -48,8 +49,8 @@ REFUSED = {
         ("imag", "there is no complex operand to take the imaginary part of (JAX raises TypeError for a real "
                  "one): a real array's imaginary part is jnp.zeros_like(x)"),
         ("conj", "there is no complex operand to conjugate: a real array is its own conjugate"),
-        ("fft", "no Fourier transform (its result is complex): write the transform as a matrix product with "
-                "cos and sin matrices of the frequencies"))},
+        ("fft", "lax.fft's complex operand cannot be made here: jac reads Fourier transforms of real signals as "
+                "jnp.fft.fft / rfft / ifft / irfft (their results held as pairs of real arrays)"))},
     ("jax.lax", "bitcast_convert_type"): "jac's arrays hold numbers, not bits, so it cannot reinterpret a float's bits "
                                          "as another dtype (nor make the complex dtypes it has not): write the "
                                          "computation on the numbers",
@@ -64,9 +65,6 @@ REFUSED = {
                               "itself and reads its optimize= (True, False, 'greedy', 'optimal'), which changes no "
                               "value: write np.einsum(subscripts, *operands, optimize=True)",
     **{("torch", n): _REAL.format(why) for n, why in (
-        ("complex", "no complex tensor can be made: keep the real and imaginary parts as two real tensors"),
-        ("polar", "no complex tensor can be made: its real and imaginary parts are abs * torch.cos(angle) and "
-                  "abs * torch.sin(angle)"),
         ("view_as_real", "there is no complex tensor to view (PyTorch raises for a real one); the real parts "
                          "are the tensor itself"),
         ("view_as_real_copy", "there is no complex tensor to view (PyTorch raises for a real one)"),

@@ -38,6 +38,8 @@ from . import laxnames
 from . import laxmore
 from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynomial (their titles)
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
+from . import fourier  # complex values: a Fourier transform's result as a pair of real values (session 36)
+from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
@@ -57,6 +59,7 @@ from . import trees
 from . import imports
 from .trees import Dict, TreeDef
 from . import decorators
+from . import pyiter
 from . import plain
 from .plain import PlainClass
 from . import inference
@@ -96,8 +99,9 @@ _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims
                "vectorize": "jac reads np.vectorize(f) and jnp.vectorize(f) under those names",
                "poly1d": "write np.polyval(coefficients, x)"}
 # Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
-# torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
-_SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
+# torch.fft itself (not called through) is refused as a module, not read as a constant 'fft' of torch.
+_SUBMODULES = {"fft": " as a value (jac reads the functions of torch.fft, np.fft, jnp.fft and scipy.fft: call them, as "
+                      "torch.fft.rfft(x))",
                "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
                "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
                                 "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, LogNormal, StudentT, "
@@ -518,6 +522,8 @@ def _ast_tree(source: Source) -> ast.Module:
         _split_in_place_chains(module)
     if "import" not in source.body:
         return module
+    if _PYITER_MODULES.search(source.body) is not None:  # from itertools import combinations (lang/pyiter.py)
+        module = pyiter.spelled(module)
     return imports.follow(module, lambda stmt: _accepted_import(stmt, source))
 
 
@@ -723,6 +729,7 @@ class _Lowering:
 
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
+    complex_values = False  # a complex value (lang/fourier.py) was made: nodes are asked whether they meet one
     unrolled = 0  # statements written out by 'for' loops so far (each instance counts its own)
     while_loops = 0  # jax.lax.while_loop calls written out so far (.whiles): a reverse transform over one is refused
     imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
@@ -771,6 +778,7 @@ class _Lowering:
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
     grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
+    pyiter_read = False  # the text may name lang/pyiter.py's spellings (set by program)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, made: Made | None = None):
@@ -828,6 +836,8 @@ class _Lowering:
         # "numpy" (its scalars, np.float64(2)), "torch", "jax"; a Python tuple meets each as that library's type
         self.library_made = {}
         self.iterators = set()  # ids of reversed(s)'s results: an iterator, with no + or * (Python's TypeError)
+        # itertools, functools, operator, zip / enumerate / map as values, math.prod (lang/pyiter.py) may be read
+        self.pyiter_read = _PYITER_WORDS.search(self.source.body) is not None
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.nested_names, self.row_names = _nested_written(module) if "[" in self.source.body else (frozenset(),) * 2
@@ -854,6 +864,8 @@ class _Lowering:
         decorators.refuse_custom_rules(module, self.source)  # jax.custom_jvp, torch.autograd.Function: refused
         if "break" in self.source.body or "continue" in self.source.body:
             _refuse_loose_jump(module, self.source)
+        if self.pyiter_read:  # an iterator read once, where Python reads it once (lang/pyiter.py)
+            pyiter.refuse_reused(module, self.source)
         body = self.before_backward(module.body)
         for stmt in body[:-1]:
             if not self.declare(stmt):
@@ -1946,6 +1958,7 @@ class _Lowering:
         if value is None:  # f(x) of a def without 'return VALUE', a name bound to one (_ = fill(R, v))
             raise JacValueError("the last statement's value is None (a function without 'return VALUE' returns "
                                 "None in Python), not an array: end the text with the array to compute", position)
+        fourier.refuse_output(value, "the last statement", position)
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", position)
         self.refuse_empty(value, "the last statement", position)
@@ -2072,6 +2085,7 @@ class _Lowering:
                 raise JacNameError(f"output {i} would be named '{name}', which is already a name of the expression; "
                                    f"assign it to a variable (out = ...) and list that", self.source.at(elt))
             seen[name] = i
+            fourier.refuse_output(value, f"output {i} ({name})", self.source.at(elt))
             self.refuse_empty(value, f"output {i} ({name})", self.source.at(elt))
             if isinstance(value, Pair) and value.reading == "torch":
                 raise JacValueError(_pair_output(f"output {i}", value), self.source.at(elt))
@@ -2163,8 +2177,9 @@ class _Lowering:
                                                           derivatives.Transform, Linear)) \
                     or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction, plain.Partial, trees.Unravel)) \
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
-                    or isinstance(value, distributions.Distribution):  # model.to(device), jax.vmap(f), @torch.no_grad()
-                self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
+                    or isinstance(value, distributions.Distribution) or isinstance(value, pyiter.CALLABLE) \
+                    or type(value) is Complex:  # model.to(device), jax.vmap(f), @torch.no_grad()
+                self.scope[target] = value  # f = lambda x: ...; g = partial(f, reg=0.1); X = torch.fft.rfft(x)
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str, *gathers.NAMED)):
                 self.scope[target] = value  # device = torch.device('cpu'), dtype = torch.float64: read at .to()
@@ -2497,6 +2512,10 @@ class _Lowering:
     def target(self, name: str, node: ast.expr, what: str, position: int) -> Tracer:
         """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple."""
         y = self.name(name, self.source.at(node))
+        if type(y) is Complex:  # X *= H, X[0] = 0 of X = torch.fft.rfft(x)
+            raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result), which jac does not "
+                                f"change in place: write a new value ({name} = {name} * H; the index's part by "
+                                f"a mask, {name} = {name} * mask)", position)
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
@@ -2663,7 +2682,10 @@ class _Lowering:
                 self.scope[name].display == "list" or self.scope[name].display is None and name in self.sequence_names
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
             return self.list_write(name, target, value_node, op, what, position)
-        y = self.target(name, named, what, position)
+        y = self.scope.get(name)
+        if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
+            return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
+        y = y if type(y) is Complex else self.target(name, named, what, position)
         if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
             # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
             raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
@@ -3369,11 +3391,14 @@ class _Lowering:
         a loop's ``for s in [True]``), no array of them all is made."""
         values = [self.expression(e) for e in shown]
         for target, node, value in zip(targets, shown, values):
-            if not isinstance(value, (Tracer, Items, bool)) and not plain.plain_instance(value):  # a, b = P(x), P(y)
-                raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
+            if not isinstance(value, (Tracer, Items, bool, Complex)) and not plain.plain_instance(value):  # a, b =
+                raise JacValueError(f"'{target.id}' must be assigned an array expression",  # P(x), P(y)
+                                    self.source.at(node))
         for target, node, value in zip(targets, shown, values):
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
-            if not isinstance(value, bool) and not plain.plain_instance(value):
+            if type(value) is Complex:  # X, Y = torch.fft.rfft(x), torch.fft.rfft(y): no buffer jac writes into
+                self.memory.tokens.pop(target.id, None)
+            elif not isinstance(value, bool) and not plain.plain_instance(value):
                 self.memory.bind(target.id, value, False)
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
@@ -3490,6 +3515,9 @@ class _Lowering:
         if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in plain.SPELLED \
                 and plain.spelling(self, node.func) is not None:  # dataclasses.replace(p, x=v): no module value
             return node.args + [k.value for k in node.keywords]
+        if self.pyiter_read and kind in (ast.Call, ast.Attribute) and pyiter.spelling_of(
+                node.func if kind is ast.Call else node, self.scope) is not None:
+            return []  # itertools.combinations(range(n), 2), operator.add: read off the text (lang/pyiter.py)
         if kind is ast.Call and self.partial_call(node):  # partial(f, params): a library's function as a value
             if type(node.args[0]) is ast.Attribute:
                 self.library_arguments = {*self.library_arguments, id(node.args[0])}
@@ -3544,12 +3572,20 @@ class _Lowering:
         if self.sequences:  # a function's body is lowered at each call: what its node was last time is gone
             self.sequences.discard(id(node))
             self.tuples.discard(id(node))
+        if self.complex_values and kids and fourier.holds(kids):  # X.abs(), X * H of X = torch.fft.rfft(x)
+            found = fourier.lower(self, node, kids)
+            if found is not fourier.ORDINARY:
+                return found
         if kind is ast.Name:
             if self.sequence_names and node.id in self.sequence_names:
                 self.sequences.add(id(node))
                 if node.id in self.tuple_names:
                     self.tuples.add(id(node))
             return self.name(node.id, self.source.at(node))
+        if self.pyiter_read and kind in (ast.Call, ast.Attribute):
+            spelling = pyiter.spelling_of(node.func if kind is ast.Call else node, self.scope)
+            if spelling is not None:  # lang/pyiter.py
+                return pyiter.call(self, spelling, node) if kind is ast.Call else pyiter.value(self, spelling, node)
         if kind is ast.Call:
             if self.sequences and _python_sequence_call(node) == "reordered" and id(node.args[0]) in self.sequences:
                 self.sequences.add(id(node))  # reversed(range(x.ndim)), sorted(x.shape): a sequence still
@@ -3568,6 +3604,8 @@ class _Lowering:
             found = self.call(node, kids)
             if type(found) is Tracer and found.ndim == 0:
                 found = self.library_value(node, kids, found)
+            elif type(found) is Complex:  # torch.fft.rfft(x): from here on nodes may meet a complex value
+                self.complex_values = True
             elif type(found) is Tracer and _python_sequence_call(node) == "reordered" and node.func.id == "reversed" \
                     and id(node) in self.sequences:
                 self.iterators.add(found.id)
@@ -3743,6 +3781,9 @@ class _Lowering:
             return self.number(value, position)
         if isinstance(value, str):
             return Static(value)
+        if isinstance(value, complex):  # 1j * x: a complex value (lang/fourier.py)
+            self.complex_values = True
+            return fourier.literal(self.b, value, position)
         raise JacParseError(f"{type(value).__name__} constants are not supported", position)
 
     def number(self, value, position: int):
@@ -4243,14 +4284,10 @@ class _Lowering:
         vector's numbers: ``range(n)``), ``zip``'s tuples, ``enumerate``'s (index, item) pairs. ``what``
         names the statement in the errors (a comprehension, or a for loop)."""
         position = self.source.at(node)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("zip", "enumerate") \
-                and node.func.id not in self.scope and not node.keywords:
-            parts = [self.items_of(a, what) for a in node.args]
-            if node.func.id == "enumerate":
-                if len(parts) != 1:
-                    raise JacValueError("enumerate() takes one sequence here", position)
-                return [(self.number(i, position), v) for i, v in enumerate(parts[0])]
-            return list(zip(*parts))
+        if self.pyiter_read and type(node) is ast.Call:  # zip, enumerate, map, itertools' (lang/pyiter.py)
+            spelling = pyiter.spelling_of(node.func, self.scope)
+            if spelling in pyiter.ITERATORS:
+                return pyiter.items(self, spelling, node, what)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" \
                 and "range" not in self.scope and not node.keywords \
                 and not any(isinstance(a, ast.Starred) for a in node.args):  # counted before anything is made
@@ -4283,7 +4320,30 @@ class _Lowering:
         if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
             return [self.number(int(v), position) for v in numbers]
         rows = self.rows(value, value.shape[0], position)
-        return list(self.held_items(value, rows) if id(node) in self.sequences else rows)  # for s in [x.shape]
+        held = node is None or id(node) in self.sequences  # for s in [x.shape]
+        return list(self.held_items(value, rows) if held else rows)
+
+    def listed(self, found: list, node: ast.Call, position: int):
+        """An iterator's items (lang/pyiter.py) as the value a list comprehension of them is: numbers and tuples of
+        numbers one constant array remembering them (:attr:`held`), anything else a list of them."""
+        if not found:
+            return trees.written(Items([]), "list")
+        values, held = [], []
+        for item in found:
+            if type(item) is Items and item.display == "tuple" and item and all(
+                    type(v) is Tracer and v.ndim == 0 and self.b.nodes[v.id].op == "const" for v in item):
+                item = self.literal(list(item), position)
+                held.append(("tuple", None))
+            else:
+                held.append((None, None))
+            values.append(item)
+        if all(type(v) is Tracer and self.b.nodes[v.id].op == "const" for v in values) \
+                and len({v.shape for v in values}) == 1:
+            out = self.literal(values, position)
+            self.hold(out, held)
+            self.mark(node, "list")
+            return out
+        return trees.written(Items(values), "list")
 
     def held_items(self, value: Tracer, rows: Items) -> Items:
         """``rows`` of ``value``, each a Python sequence where ``value`` holds them (``for s in [x.shape]``)."""
@@ -4377,7 +4437,8 @@ class _Lowering:
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
-            or isinstance(func.func, ast.Call) and self.made_callable(func.func))  # outer(a)(b)(x)
+            or isinstance(func.func, ast.Call) and self.made_callable(func.func)  # outer(a)(b)(x)
+            or self.pyiter_read and pyiter.spelling_of(func.func, self.scope) in pyiter.MADE)  # partial(f, 2)(x)
 
     def tree_spelling(self, func: ast.AST) -> str | None:
         """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
@@ -4421,7 +4482,7 @@ class _Lowering:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
                                   vmapping.Mapped, decorators.GradMode, trees.Unravel, plain.Partial)) \
-            or isinstance(value, custom.CALLABLE)
+            or isinstance(value, custom.CALLABLE) or isinstance(value, pyiter.CALLABLE)
 
     def partial_call(self, node: ast.Call) -> bool:
         """``partial(f, ...)`` / ``functools.partial(f, ...)`` called as a value (not a decorator's)."""
@@ -4473,6 +4534,8 @@ class _Lowering:
             return decorators.call_grad_mode(self, fn, args, kwargs, position)
         if isinstance(fn, custom.CALLABLE):  # F.apply, a jax.custom_vjp function (lang/custom.py)
             return custom.call(self, fn, args, kwargs, position)
+        if isinstance(fn, pyiter.CALLABLE):  # partial(f, ...), operator.mul, itemgetter(0) (lang/pyiter.py)
+            return pyiter.invoke(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         vmapping.whiles.numpy_reads(self, fn.module, fn.name, args, kwargs, position)  # np.sin of a tracer: JAX raises
         return lower(self.b, args, kwargs, position)
@@ -4751,7 +4814,8 @@ class _Lowering:
         if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear, plain.BoundMethod,
                                trees.Unravel, plain.Partial)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
-                or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
+                or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE) \
+                or isinstance(called, pyiter.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def, partial(f, 2)
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -6046,6 +6110,13 @@ def _check_import(stmt, source: Source) -> None:
             continue
         if path == "functools" and bound is None:  # @functools.partial(jax.vmap, ...) (.decorators)
             continue
+        if pyiter.accepted_import(stmt, bound, path):  # import itertools, import operator (lang/pyiter.py)
+            continue
+        if isinstance(stmt, ast.ImportFrom) and stmt.module in pyiter.MODULES:
+            raise JacParseError(f"{written}: " + (f"jac reads {path}(...) written so, or imported where the text "
+                                                  f"binds '{bound}' nowhere else (import {stmt.module})"
+                                                  if path in pyiter.SPELLINGS else
+                                                  f"jac has no '{path}' (it reads {pyiter.READ})"), position)
         if path == "copy" and bound is None:  # copy.copy(R), copy.deepcopy(R) of Python's lists (_Lowering.copied)
             continue
         if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
@@ -6079,7 +6150,8 @@ def _check_import(stmt, source: Source) -> None:
                                     position)
             why = _module_message(path, name) if name in _SUBMODULES else f"jac has no module '{path}'"
             raise JacParseError(f"{written}: {why} (the imports jac reads: torch, numpy as np, "
-                                f"torch.nn.functional as F, math, scipy.special, jax.numpy as jnp)", position)
+                                f"torch.nn.functional as F, math, scipy.special, jax.numpy as jnp, itertools, "
+                                f"functools, operator)", position)
         usual = _IMPORT_USUAL.get(path, path)
         raise JacParseError(f"{written}: jac reads {path} as '{usual}' only, so the expression must call it so "
                             f"({usual}.NAME(...)); an import cannot rename a module", position)
@@ -7048,6 +7120,8 @@ _LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
             **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(")
+_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
+_PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
                  "torch.double": "float64"}
 # PyTorch's products, which refuse operands of two float dtypes ("expected m1 and m2 to have the same dtype"; outer,

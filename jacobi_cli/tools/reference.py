@@ -232,8 +232,8 @@ names on this page are known.
   `dropout` > 0 between layers or in the attention (training mode: random), `is_causal=True` without a mask
   (PyTorch raises), and a mask of 0s and 1s that is not known to be boolean (`mask > 0` is).
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
-  array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
-  written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
+  array's rows, `range(n)`, `zip(...)`, `enumerate(...)` and `itertools`' iterators (below), with `if` tests
+  known without the values, are written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
   (`sum(w * v for w, v in zip(ws, vs))`, `sum([a, b])` is `a + b`, of constant arrays too: `sum([np.ones(2) *
   i for i in range(3)])` is `[3., 3.]`; `sum(x)` of an array is every element's sum, NumPy's), and Python's
   `max` / `min` / `any` / `all` of a list of arrays or of lists are refused, as Python compares them whole.
@@ -260,6 +260,26 @@ names on this page are known.
   `(0 < x) & (x < 3)`). Python's `int()` and `round()` of a number are Python's (`int(n / 2) ** -1` is a float;
   `round(2.675, 2)`, where Python's 2.67 and NumPy's scalars' 2.68 differ, is refused). Python's `reversed` and `sorted` take numbers known without the values
   (`x.permute(*reversed(range(x.ndim)))`, `sorted(x.shape)`); `reversed` a list of arrays too.
+- Python's `itertools`, `functools` and `operator` (`import itertools`, `from itertools import combinations as
+  comb`, `import functools`, `from operator import mul`): `product` (`repeat=`), `combinations`,
+  `combinations_with_replacement`, `permutations`, `chain`, `chain.from_iterable`, `islice`, `pairwise`, `repeat`,
+  `starmap`, `zip_longest` (`fillvalue=`), `accumulate` (a function, `initial=`), and `count` / `cycle` / a
+  `repeat` without times inside `zip`, `map` or `islice(..., stop)`, over what is known when the text is read
+  (ints, `range`, lists and tuples of arrays, an array's rows, a shape's entries), run by Python's own itertools,
+  so their order, lengths and empty results are Python's (`for i, j in combinations(range(len(P)), 2):` over a
+  Lennard-Jones energy, `np.array(list(combinations(range(n), 2)))` as an index, `I, J = zip(*pairs)`);
+  `functools.reduce(f, items[, initial])` (`reduce(np.matmul, mats)`, `reduce(operator.mul, x.shape, 1)`; of an
+  empty iterable without initial refused in Python's words) and `accumulate`, `map`, `starmap` call their function
+  item by item, as the text's own call would be written (a lambda, a `def`, `np.matmul`, `torch.mm`, `operator.add`,
+  a `partial`), building the graph step by step in Python's order; `functools.partial(f, *args, **kw)` (of a `def`,
+  a lambda, a library function, another partial); `operator.add sub mul truediv floordiv mod pow matmul neg pos
+  abs`, the comparisons, `getitem`, `itemgetter`; `zip` (`strict=`), `enumerate` (`start=`) and `map` as values
+  (`list(zip(a, b))`); `math.prod(items, start=1)` (of a matrix, the product of its rows, as Python). An iterator
+  is read once, where Python reads it once: a loop's or comprehension's iterable, a consumer's argument (`list`,
+  `tuple`, `sum`, `any`, `all`, `dict`, `reduce`, `math.prod`, another iterator), or a name assigned it and read
+  once in the same loop; `len(it)`, `it[0]`, a second pass (which Python finds empty), a lazy `map` / `zip` /
+  `chain` read after other statements, a `map` whose function reads a name the loop's body changes, and a
+  `partial` of a list the text may change later, are refused, as Python would answer otherwise.
 - PyTorch's leaves: a statement of the text's top level `x = CONSTRUCTOR(..., requires_grad=True)` (`torch.tensor`,
   `torch.randn`, `torch.zeros`, ... as a binding's value reads them; `x = torch.randn(3).requires_grad_()`,
   `w = (0.1 * torch.rand(3)).requires_grad_()`, `w = nn.Parameter(torch.randn(3, 4))`; or a constant's name marked

@@ -497,6 +497,8 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     (``--explain``); a plan that does not fit the budget is refused after that call. ``few_blocks``
     (the text output, which a person reads): the default ``wrt`` is refused past :data:`HESSIAN_BLOCKS`."""
     budget = memory.budget(max_memory)
+    if batch is None:
+        _blocks_before_draw(expr, bindings, wrt, dtype, seed, budget, few_blocks, on_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     if wrt is None and few_blocks:
         _few_enough_blocks(problem)
@@ -516,6 +518,46 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     _conditioning(report, problem, None, lambda o, p: [("value", None), (f"∂²{report['output']['name']}", "*")],
                   order=2)
     return _shown(drawn, HessianResult(report, plan))
+
+
+# Drawn inputs of at least this many bytes take long enough to draw (~0.1 s per 100 MB) that the Hessian's blocks
+# are checked from the shapes first, by a shapes-only parse: `jac hessian 'sum(x)' x:100000000` is refused at
+# once, not after 10 s of drawing and evaluating (session 36). Below it, the second parse would cost more.
+DRAWN_FIRST_CHECKED = 64 * 2**20
+
+
+def _blocks_before_draw(expr: str, bindings, wrt, dtype, seed, budget: int, few_blocks: bool, on_plan=None) -> None:
+    """Refuse, before any ``NAME:SHAPE`` input is drawn, a Hessian whose blocks and inputs alone pass
+    ``budget`` (``planner.hessian_plan`` from the shapes of a shapes-only parse, the inputs' bytes a lower
+    bound of the values the later check counts, so nothing it answers is refused here). Only when every
+    binding is drawn and they hold :data:`DRAWN_FIRST_CHECKED` bytes; anything unusual (a binding or
+    expression error, several outputs, a graph read off the values, a default --wrt the text output
+    refuses for its blocks' count) is left to the usual path, which says it in its own words. ``on_plan``
+    (``--explain``) is shown the refused plan first, as the usual path shows it."""
+    from ..lang.bindings import check_seed, resolve_dtype
+
+    if not isinstance(bindings, (list, tuple)) or not bindings or len(drawn_names(bindings)) != len(bindings):
+        return
+    try:
+        dtype = resolve_dtype(dtype)
+        limit = min(budget, DEFAULT_MAX_BYTES)
+        bound = parse_bindings(list(bindings), dtype, check_seed(seed), max_bytes=limit, symbolic=False)
+        itemsize = np.dtype(dtype).itemsize
+        if sum(math.prod(s) for s in bound.shapes.values()) * itemsize < DRAWN_FIRST_CHECKED:
+            return
+        graph = parse(expr, dict(bound.shapes), dtype, max_bytes=limit, shapes_only=True)
+        if graph.several or graph.by_value or (wrt is None and few_blocks and len(graph.inputs) ** 2 > HESSIAN_BLOCKS):
+            return
+        names = api.check_wrt(wrt, graph.inputs)
+    except Exception:  # noqa: BLE001 - the usual path below raises its own error for it
+        return
+    shapes = {n: tuple(graph.nodes[graph.inputs[n]].shape) for n in names}
+    inputs = sum(math.prod(graph.nodes[i].shape) for i in graph.inputs.values()) * itemsize
+    plan = planner.hessian_plan(shapes, dtype, inputs, budget, limit, tuple(graph.output_shape))
+    if plan.refusal:
+        if on_plan is not None:
+            on_plan(plan)
+        raise JacLimitError(plan.refusal)
 
 
 # Blocks of `jac hessian` printed as text without --wrt: past this, the default (every input, a model's parameters

@@ -1,0 +1,779 @@
+"""Fourier transforms of real signals (session 36), registered in ``functions``' table when ``lang`` is imported.
+
+jac has no complex dtype: a complex value of the text is a :class:`Complex`, a pair of real graph values (real part,
+imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.fft``, ``jnp.fft``, ``scipy.fft``),
+and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, a literal ``1j``. A transform is a real linear map of the
+pair, lowered as products with constant cos / sin matrices (``_dft``): exact in exact arithmetic, within rounding of
+NumPy's values, and differentiated by the existing ``matmul`` rules, so every order and mode holds. The sizes users
+paste are small; a transform axis is refused past ``MAX_LENGTH``.
+
+What jac reads of a complex value (the parser's ``lower`` sends every node with a Complex operand to :func:`lower`):
+``+ - * /`` with complex or real operands, ``**`` of a small integer, ``@``, unary ``-``; ``.real``, ``.imag``,
+``.shape``, ``.ndim``, ``.T``, ``.mT``; ``abs`` (its derivative at 0 is 0, PyTorch's and JAX's), ``angle`` (0 at
+0, PyTorch's), ``conj``, ``exp``, ``square``, ``view_as_real``; indexing and slicing; the inverse transforms; and
+``PARTWISE`` (sum, mean, reshape, flip, roll, ...: real linear maps with real coefficients, applied to each part by
+the parser's own lowering). Anything else that meets a complex value is refused naming this list, and so is a complex
+value as an output (jac's outputs are real).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+
+from types import MappingProxyType
+
+import numpy as np
+
+from ..errors import JacNameError, JacValueError
+from ..ir.graph import Tracer
+from ..ir.shapes import broadcast
+from .functions import FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, static_ints, tensor, variant
+
+MAX_LENGTH = 4096  # a transform axis longer than this is refused: its cos / sin matrices are length² numbers
+ORDINARY = object()  # :func:`lower`'s answer for a node the parser lowers as usual (a transform of a complex value)
+READ = ("of a complex value jac reads + - * / (by a complex or real value), ** of an integer, @, .real, .imag, "
+        "abs, angle, conj, exp, square, view_as_real, indexing, sum, mean, reshape, flip, roll, the fft functions "
+        "and their inverses (ifft, irfft); the output must be real: take .real, .imag, abs() or "
+        "torch.view_as_real of it")
+FFT_LIBRARIES = ("torch.fft", "numpy.fft")
+# a 1-d transform's parameters (module level: the reference tool reads a lowering's string constants as op names,
+# and 'norm' is one)
+ONE_AXIS = MappingProxyType({"x": REQUIRED, "n": None, "axis": -1, "norm": None})
+SEVERAL_AXES = MappingProxyType({"x": REQUIRED, "s": None, "axes": None, "norm": None})
+# real linear maps with real coefficients: the parser's lowering applied to the real part and to the imaginary part
+PARTWISE = frozenset({"sum", "mean", "flip", "fliplr", "flipud", "roll", "reshape", "view", "transpose", "permute",
+                      "squeeze", "unsqueeze", "flatten", "ravel", "swapaxes", "swapdims", "moveaxis", "movedim",
+                      "expand_dims", "clone", "detach", "contiguous", "copy", "narrow", "cumsum", "diff", "trace",
+                      "diagonal", "fftshift", "ifftshift", "resolve_neg", "squeeze_", "tile", "repeat",
+                      "broadcast_to", "expand"})
+SHAPE_READS = frozenset({"size", "dim", "numel", "len", "shape", "ndim"})
+
+
+class Complex:
+    """A complex array of the text: its real and imaginary parts, two real graph values of one shape."""
+
+    __slots__ = ("re", "im", "exact")
+
+    def __init__(self, re: Tracer, im: Tracer, exact=None):
+        # exact: None, or a constant mask (broadcast to the shape) of the elements whose imaginary part every
+        # library makes +0 (rfft's bins 0 and n / 2): angle reads π there for a negative real part
+        self.re, self.im, self.exact = re, im, exact
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.re.shape)
+
+    def __repr__(self) -> str:
+        return f"Complex({self.re!r}, {self.im!r})"
+
+
+def holds(kids) -> bool:
+    """Does a Complex value sit among ``kids``?"""
+    for k in kids:
+        if type(k) is Complex:
+            return True
+    return False
+
+
+def refuse(what: str, position) -> None:
+    raise JacValueError(f"{what} is complex (a Fourier transform's result), which jac does not read here: {READ}",
+                        position)
+
+
+def make(b, re, im, position) -> Complex:
+    """The pair (re, im), both broadcast to their common shape."""
+    if tuple(re.shape) != tuple(im.shape):
+        shape = broadcast(tuple(re.shape), tuple(im.shape))
+        re, im = (t if tuple(t.shape) == shape else b.apply("broadcast_to", t, shape=shape, position=position)
+                  for t in (re, im))
+    return Complex(re, im)
+
+
+def real(b, value, what: str, position) -> Tracer:
+    """A real operand: an array, or a Python number as a constant."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Tracer)):
+        raise JacValueError(f"{what}: a complex value meets {value!r} here; {READ}", position)
+    return value if isinstance(value, Tracer) else b.const(float(value), position)
+
+
+def parts(b, value, position) -> tuple:
+    """(re, im) of a complex value or of a real one (its imaginary part zeros: None, added by no op)."""
+    if type(value) is Complex:
+        return value.re, value.im
+    return real(b, value, "an operand", position), None
+
+
+def _zeros_like(b, t: Tracer, position) -> Tracer:
+    return b.const(np.zeros(_concrete(t.shape, position)), position)
+
+
+def _concrete(shape, position) -> tuple:
+    if any(not isinstance(s, int) for s in shape):
+        raise JacValueError("a Fourier transform needs the sizes of its axes (a symbolic size was given)", position)
+    return tuple(shape)
+
+
+# -- arithmetic ---------------------------------------------------------------------------------------------------
+
+def _plus(b, x, y, op, position):
+    if x is None:
+        return y if y is None or op == "add" else b.apply("neg", y, position=position)
+    return x if y is None else b.apply(op, x, y, position=position)
+
+
+def _times(b, x, y, position):
+    return None if x is None or y is None else b.apply("mul", x, y, position=position)
+
+
+def add(b, left, right, op, position) -> Complex:
+    (a, ai), (c, ci) = parts(b, left, position), parts(b, right, position)
+    re, im = b.apply(op, a, c, position=position), _plus(b, ai, ci, op, position)
+    return make(b, re, im if im is not None else _zeros_like(b, re, position), position)
+
+
+def multiply(b, left, right, position) -> Complex:
+    (a, ai), (c, ci) = parts(b, left, position), parts(b, right, position)
+    re = _plus(b, _times(b, a, c, position), _times(b, ai, ci, position), "sub", position)
+    im = _plus(b, _times(b, a, ci, position), _times(b, ai, c, position), "add", position)
+    return make(b, re, im, position)
+
+
+def divide(b, left, right, position) -> Complex:
+    (a, ai), (c, ci) = parts(b, left, position), parts(b, right, position)
+    if ci is None:  # by a real value: each part (the left one is complex)
+        return Complex(b.apply("div", a, c, position=position), b.apply("div", ai, c, position=position))
+    denominator = b.apply("add", b.apply("mul", c, c, position=position), b.apply("mul", ci, ci, position=position),
+                          position=position)
+    re = _plus(b, b.apply("mul", a, c, position=position), _times(b, ai, ci, position), "add", position)
+    im = _plus(b, _times(b, ai, c, position), b.apply("mul", a, ci, position=position), "sub", position)
+    return make(b, b.apply("div", re, denominator, position=position),
+                b.apply("div", im, denominator, position=position), position)
+
+
+def power(b, base, exponent, position) -> Complex:
+    """``z ** k`` of an integer constant k (0 < |k| <= 64): repeated products, as NumPy's small integer powers."""
+    if type(exponent) is Complex or type(base) is not Complex:
+        refuse("an exponent", position)
+    k = static(b, exponent, "the exponent of a complex value", position) if not isinstance(exponent, (int, float)) \
+        else exponent
+    if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)) or k != int(k) \
+            or not 0 < abs(int(k)) <= 64:
+        raise JacValueError(f"a complex value to the power {k!r}: jac reads integer powers 1 to 64 (and their "
+                            f"negatives) of a complex value; {READ}", position)
+    k = int(k)
+    result, square, n = None, base, abs(k)
+    while n:
+        if n & 1:
+            result = square if result is None else multiply(b, result, square, position)
+        n >>= 1
+        if n:
+            square = multiply(b, square, square, position)
+    return divide(b, 1.0, result, position) if k < 0 else result
+
+
+def matmul(b, left, right, position) -> Complex:
+    (a, ai), (c, ci) = parts(b, left, position), parts(b, right, position)
+    re = _plus(b, b.apply("matmul", a, c, position=position),
+               None if ai is None or ci is None else b.apply("matmul", ai, ci, position=position), "sub", position)
+    im = _plus(b, None if ci is None else b.apply("matmul", a, ci, position=position),
+               None if ai is None else b.apply("matmul", ai, c, position=position), "add", position)
+    return make(b, re, im, position)
+
+
+def conj(b, z: Complex, position) -> Complex:
+    return Complex(z.re, b.apply("neg", z.im, position=position))
+
+
+def modulus(b, z: Complex, position) -> Tracer:
+    """|z| = hypot(re, im), with the derivative 0 where z = 0 (PyTorch's and JAX's: sgn(0) = 0), to every order:
+    the derivative flows through hypot(1, 0) there, which the ``where`` masks out."""
+    zero = _at_zero(b, z, position)
+    one = b.const(1.0, position)
+    safe = b.apply("where", zero, one, z.re, position=position)
+    return b.apply("where", zero, b.const(0.0, position), b.apply("hypot", safe, z.im, position=position),
+                   position=position)
+
+
+def angle(b, z: Complex, position) -> Tracer:
+    """arg z = atan2(im, re); its derivative 0 where z = 0, as PyTorch's (atan2's own is NaN there); the value there
+    atan2's (0 or ±π by the zeros' signs, as NumPy and PyTorch give). Refused at evaluation on the negative real
+    axis, within rounding (:func:`_on_the_cut`), but where every library makes the imaginary part +0."""
+    zero = _at_zero(b, z, position)
+    safe = b.apply("where", zero, b.const(1.0, position), z.re, position=position)
+    at_zero = b.apply("detach", b.apply("atan2", z.im, z.re, position=position), position=position)
+    found = b.apply("where", zero, at_zero, b.apply("atan2", z.im, safe, position=position), position=position)
+    return b.apply("sub", found, _on_the_cut(b, z, position), position=position)
+
+
+# angle's value jumps by 2π across the negative real axis: where the imaginary part is within this many units of
+# rounding of the real part's size (or a zero whose sign the libraries' FFTs set differently), it is π or -π by
+# their roundings (PyTorch's ifft of a real signal has -0 at bins 0 and n / 2 where NumPy has +0, or 1.7e-17)
+CUT_ROUNDINGS = 2 ** 14
+_CUT = ("angle: a value lies on the negative real axis up to rounding (its imaginary part is 0 or within "
+        "rounding of it), where the phase is π or -π by the sign of that zero or rounding error, which PyTorch's, "
+        "NumPy's and JAX's transforms make differently; jac refuses rather than pick one (the derivative is the same "
+        "on both sides: abs() and .real / .imag are read there)")
+
+
+def _on_the_cut(b, z: Complex, position) -> Tracer:
+    """0, refused at evaluation (``finite_range``) where z is a negative real number up to rounding, or 0 with a
+    negative zero real part (π there, 0 for +0: the libraries' products make those signs differently)."""
+    zero = b.const(0.0, position)
+    tol = b.const(float(CUT_ROUNDINGS * np.finfo(b.dtype).eps), position)
+    negative = b.apply("signbit", z.re, position=position)  # -0 too: angle(-0 + 0j) is π, angle(+0 + 0j) 0
+    near = b.apply("le", b.apply("abs", z.im, position=position),
+                   b.apply("mul", b.apply("abs", z.re, position=position), tol, position=position), position=position)
+    flag = b.apply("mul", negative, near, position=position)
+    if z.exact is not None:
+        flag = b.apply("mul", flag, b.const(1.0 - z.exact, position), position=position)
+    lo = b.apply("where", b.apply("ne", flag, zero, position=position), z.re * b.const(np.nan, position), zero,
+                 position=position)
+    return b.apply("finite_range", lo, zero, message=_CUT, position=position)
+
+
+def _at_zero(b, z: Complex, position) -> Tracer:
+    from .functions import boolean
+    zero = b.const(0.0, position)
+    both = b.apply("mul", b.apply("eq", z.re, zero, position=position), b.apply("eq", z.im, zero, position=position),
+                   position=position)
+    return boolean(b, b.apply("ne", both, zero, position=position))
+
+
+def exp(b, z: Complex, position) -> Complex:
+    scale = b.apply("exp", z.re, position=position)
+    return Complex(b.apply("mul", scale, b.apply("cos", z.im, position=position), position=position),
+                   b.apply("mul", scale, b.apply("sin", z.im, position=position), position=position))
+
+
+def view_as_real(b, z: Complex, position) -> Tracer:
+    return FUNCTIONS["stack"](b, [Items([z.re, z.im])], {"axis": -1}, position)
+
+
+# -- the transforms -----------------------------------------------------------------------------------------------
+
+def _unit(n: int, r: np.ndarray) -> tuple:
+    """cos and sin of 2π r / n for integers 0 <= r < n, exact at the quarter turns (sin(π) is 0, not 1.2e-16)."""
+    angle = 2.0 * np.pi * r / n
+    cos, sin = np.cos(angle), np.sin(angle)
+    quarter = (4 * r) % n == 0
+    turns = (4 * r) // n
+    cos = np.where(quarter, np.array([1.0, 0.0, -1.0, 0.0])[turns % 4], cos)
+    sin = np.where(quarter, np.array([0.0, 1.0, 0.0, -1.0])[turns % 4], sin)
+    return cos, sin
+
+
+def _scale(norm, n: int, inverse: bool, position) -> float:
+    norm = "backward" if norm is None else norm
+    if norm not in ("backward", "ortho", "forward"):
+        raise JacValueError(f"norm={norm!r}: the Fourier transforms take norm='backward', 'ortho' or 'forward'",
+                            position)
+    if norm == "ortho":
+        return 1.0 / math.sqrt(n)
+    return 1.0 / n if (norm == "backward") == inverse else 1.0
+
+
+def _matrix(b, values: np.ndarray, position) -> Tracer:
+    """A transform's constant matrix, its size checked before it is made."""
+    b.check_size(values.shape, "a transform's cos / sin matrix", position)
+    return b.const(values, position)
+
+
+def _along(b, t: Tracer, axis: int, matrix: Tracer, position) -> Tracer:
+    """``t`` times ``matrix`` (length along ``axis`` × the result's length) along ``axis``."""
+    last = t.ndim - 1
+    moved = t if axis == last else FUNCTIONS["moveaxis"](b, [t, axis, -1], {}, position)
+    out = b.apply("matmul", moved, matrix, position=position)
+    return out if axis == last else FUNCTIONS["moveaxis"](b, [out, -1, axis], {}, position)
+
+
+def _length(value, axis: int, n, position) -> tuple:
+    shape = _concrete(value.shape, position)
+    if not shape:
+        raise JacValueError("a Fourier transform needs an array of at least one axis, not a 0-d value", position)
+    if not -len(shape) <= axis < len(shape):
+        raise JacValueError(f"axis {axis} is out of range for an array of {len(shape)} axes", position)
+    axis %= len(shape)
+    length = shape[axis]
+    n = length if n is None else n
+    if n < 1:
+        raise JacValueError(f"a Fourier transform of {n} points: the number of points must be at least 1", position)
+    if max(n, length) > MAX_LENGTH:
+        raise JacValueError(f"a Fourier transform of {max(n, length)} points: jac writes a transform as products "
+                            f"with cos and sin matrices, and reads up to {MAX_LENGTH} points along an axis", position)
+    return axis, length, n
+
+
+def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = False) -> Complex:
+    """The DFT (``inverse``: its inverse) of ``value`` along ``axis``, ``n`` points (the input cut or padded with
+    zeros to n); ``half``: only the frequencies 0 .. n // 2 (rfft)."""
+    re, im = parts(b, value, position)
+    axis, length, n = _length(re, axis, n, position)
+    used = min(length, n)
+    k = np.arange(n // 2 + 1 if half else n)
+    cos, sin = _unit(n, (np.arange(used)[:, None] * k[None, :]) % n)
+    scale = _scale(norm, n, inverse, position)
+    c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
+    c[:used], s[:used] = cos * scale, (sin if inverse else -sin) * scale
+    c, s = _matrix(b, c, position), _matrix(b, s, position)
+    out_re, out_im = _along(b, re, axis, c, position), _along(b, re, axis, s, position)
+    if im is not None:
+        out_re = b.apply("sub", out_re, _along(b, im, axis, s, position), position=position)
+        out_im = b.apply("add", out_im, _along(b, im, axis, c, position), position=position)
+    kind = ("ihfft" if inverse else "rfft") if half else "ifft" if inverse else "fft"
+    signal = (re,) if im is None or half else (re, im)
+    exact = None
+    if kind == "rfft" or kind == "fft" and im is None:  # a real signal's bin 0 (rfft's n / 2 too): +0 in every
+        exact = np.zeros((len(k),) + (1,) * (re.ndim - 1 - axis))  # library (NumPy's fft leaves a rounding
+        exact[0] = 1.0  # error at n / 2, PyTorch's ifft -0 at both)
+        if n % 2 == 0 and kind == "rfft":
+            exact[n // 2] = 1.0
+    return Complex(*(_exact(b, signal, made, kind, axis, n, norm, part, position)
+                     for made, part in ((out_re, "re"), (out_im, "im"))), exact)
+
+
+def _exact(b, signal: tuple, product: Tracer, kind: str, axis: int, n: int, norm, part: str, position) -> Tracer:
+    """NumPy's value of the transform (the ``dft`` op, never differentiated) with the derivative of ``product``,
+    the same map as products with cos / sin matrices: value - (stop(product) - product). stop(p) - p is +0 for
+    every finite p, so the value is NumPy's to the bit, its signed zeros included (angle reads them)."""
+    value = b.apply("dft", *signal, kind=kind, axis=axis, n=n, norm=norm, part=part, position=position)
+    zero = b.apply("sub", b.apply("detach", product, position=position), product, position=position)
+    return b.apply("sub", value, zero, position=position)
+
+
+def _hermitian(b, value, axis: int, n, norm, position, forward: bool) -> Tracer:
+    """irfft (``forward``: hfft, the same map of the conjugate with the forward scale) along ``axis``: the real
+    signal of ``n`` points (default 2 (m - 1)) whose spectrum's first half is ``value`` (m points, cut or padded
+    with zeros to n // 2 + 1); the imaginary parts at 0 and at n / 2 are not read, as NumPy and PyTorch."""
+    re, im = parts(b, value, position)
+    shape = _concrete(re.shape, position)
+    if not shape:
+        raise JacValueError("a Fourier transform needs an array of at least one axis, not a 0-d value", position)
+    m = shape[axis % len(shape)] if -len(shape) <= axis < len(shape) else 0
+    n = 2 * (m - 1) if n is None else n
+    axis, length, n = _length(re, axis, n, position)
+    used = min(length, n // 2 + 1)
+    k = np.arange(used)
+    cos, sin = _unit(n, (k[:, None] * np.arange(n)[None, :]) % n)
+    weight = np.where((k == 0) | (2 * k == n), 1.0, 2.0)[:, None] * _scale(norm, n, not forward, position)
+    c, s = np.zeros((length, n)), np.zeros((length, n))
+    c[:used], s[:used] = cos * weight, sin * weight
+    out = _along(b, re, axis, _matrix(b, c, position), position)
+    if im is not None:
+        out = b.apply("add" if forward else "sub", out, _along(b, im, axis, _matrix(b, s, position), position),
+                      position=position)
+    return _exact(b, (re,) if im is None else (re, im), out, "hfft" if forward else "irfft", axis, n, norm, "re",
+                  position)
+
+
+def _axis_arg(b, a, key, default, position):
+    return default if a[key] is None else static_int(b, a[key], key, position)
+
+
+def _one(fname: str, inverse: bool, half: bool = False):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, ONE_AXIS, position)
+        x = _signal(b, a["x"], fname, position, real_only=half)
+        n = None if a["n"] is None else static_int(b, a["n"], "n", position)
+        return _dft(b, x, _axis_arg(b, a, "axis", -1, position), n, inverse, _norm(b, a, position), position,
+                    half)
+    lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the {'inverse ' * inverse}discrete Fourier transform"
+                     f"{' of a real signal, frequencies 0 to n // 2' * half}, a complex value (its .real, .imag, "
+                     "abs() read it); written as products with cos and sin matrices")
+    return lower
+
+
+def _hermitian_lowering(fname: str, forward: bool):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, ONE_AXIS, position)
+        x = _signal(b, a["x"], fname, position)
+        n = None if a["n"] is None else static_int(b, a["n"], "n", position)
+        return _hermitian(b, x, _axis_arg(b, a, "axis", -1, position), n, _norm(b, a, position), position,
+                          forward)
+    lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the real signal of n points (default 2 (m - 1)) whose "
+                     f"spectrum's first half is {'the conjugate of ' * forward}x (m points), a real array")
+    return lower
+
+
+def _ihfft(b, args, kwargs, position):
+    """ihfft(x, n=None, axis=-1, norm=None): the conjugate of rfft(x) scaled as an inverse transform, a complex
+    value"""
+    a = arguments("ihfft", args, kwargs, ONE_AXIS, position)
+    x = _signal(b, a["x"], "ihfft", position, real_only=True)
+    n = None if a["n"] is None else static_int(b, a["n"], "n", position)
+    return _dft(b, x, _axis_arg(b, a, "axis", -1, position), n, True, _norm(b, a, position), position, True)
+
+
+def _norm(b, a: dict, position):
+    """The norm= argument of ``a``: None, or the string given (checked by :func:`_scale`)."""
+    value = a[_NORM]
+    return static(b, value, _NORM, position) if value is not None else None
+
+
+_NORM = list(ONE_AXIS)[-1]  # 'norm', spelled in no lowering (an op's name)
+
+
+def _signal(b, value, fname, position, real_only=False):
+    if type(value) is Complex:
+        if real_only:
+            raise JacValueError(f"{fname}() takes a real signal, and this one is complex (PyTorch and NumPy "
+                                "refuse it): take fft() of a complex value", position)
+        return value
+    return tensor(b, value, fname, position)
+
+
+def _many(fname: str, inverse: bool, kind: str, default_axes):
+    """fft2 / fftn and their inverses, rfft2 / rfftn (``kind`` "half": rfft along the last axis, then fft) and
+    irfft2 / irfftn ("hermitian": ifft along all but the last, then irfft)."""
+    def lower(b, args, kwargs, position):
+        kwargs = {("axes" if k == "dim" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {**SEVERAL_AXES, "axes": default_axes}, position)
+        x = _signal(b, a["x"], fname, position, real_only=kind == "half")
+        ndim = len(_concrete(x.shape, position))
+        sizes = None if a["s"] is None else static_ints(b, a["s"], "s", position)
+        if a["axes"] is None:
+            axes = tuple(range(ndim - (len(sizes) if sizes is not None else ndim), ndim))
+        else:
+            axes = static_ints(b, a["axes"], "axes", position)
+        axes = tuple(ax % ndim if -ndim <= ax < ndim else _out_of_range(ax, ndim, position) for ax in axes)
+        if sizes is not None and len(sizes) != len(axes):
+            raise JacValueError(f"{fname}(): s and axes must have the same length ({len(sizes)} and {len(axes)})",
+                                position)
+        if len(set(axes)) != len(axes) or not axes:
+            raise JacValueError(f"{fname}(): the axes must be distinct, and at least one", position)
+        sizes = sizes or (None,) * len(axes)
+        norm = _norm(b, a, position)
+        if kind == "half":
+            out = _dft(b, x, axes[-1], sizes[-1], False, norm, position, half=True)
+            pairs = list(zip(axes[:-1], sizes[:-1]))
+        elif kind == "hermitian":
+            pairs = list(zip(axes[:-1], sizes[:-1]))
+            out = x
+        else:
+            pairs, out = list(zip(axes, sizes)), x
+        for axis, size in reversed(pairs):
+            out = _dft(b, out, axis, size, inverse, norm, position)
+        if kind == "hermitian":
+            out = _hermitian(b, out, axes[-1], sizes[-1], norm, position, False)
+        return out
+    what = {"half": " of a real signal (rfft along the last axis, fft along the others)",
+            "hermitian": " whose result is real (ifft along all but the last axis, irfft along it)"}.get(kind, "")
+    lower.__doc__ = (f"{fname}(x, s=None, axes={default_axes}, norm=None): the {'inverse ' * inverse}discrete "
+                     f"Fourier transform over several axes{what}, written as products with cos and sin matrices")
+    return lower
+
+
+def _out_of_range(axis, ndim, position):
+    raise JacValueError(f"axis {axis} is out of range for an array of {ndim} axes", position)
+
+
+def _shift(fname: str, sign: int):
+    def lower(b, args, kwargs, position):
+        kwargs = {("axes" if k == "dim" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axes": None}, position)
+        x = a["x"]
+        if type(x) is Complex:
+            return Complex(*(lower(b, [p], {"axes": a["axes"]}, position) for p in (x.re, x.im)))
+        x = tensor(b, x, fname, position)
+        shape = _concrete(x.shape, position)
+        axes = tuple(range(len(shape))) if a["axes"] is None else static_ints(b, a["axes"], "axes", position)
+        shifts = tuple(sign * (shape[ax] // 2) for ax in axes)
+        return FUNCTIONS["roll"](b, [x, shifts, axes], {}, position) if axes else x
+    lower.__doc__ = (f"{fname}(x, axes=None): x rolled by {'-' * (sign < 0)}(n // 2) along each of the axes (all by "
+                     "default), for a real or a complex value")
+    return lower
+
+
+def _frequencies(fname: str, half: bool):
+    def lower(b, args, kwargs, position):
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("dtype", "device", "requires_grad", "layout")}
+        a = arguments(fname, args, kwargs, {"n": REQUIRED, "d": 1.0}, position)
+        n = static_int(b, a["n"], "n", position)
+        if n < 1 or n > 10 ** 7:
+            raise JacValueError(f"{fname}(n, d): n must be a positive integer (up to 10**7), not {n}", position)
+        d = a["d"]
+        if isinstance(d, (Static, Items, bool)) or d is None or isinstance(d, Tracer) and d.ndim:
+            raise JacValueError(f"{fname}(n, d): d must be a number (the sample spacing)", position)
+        k = np.arange(n // 2 + 1) if half else np.concatenate([np.arange((n - 1) // 2 + 1), np.arange(-(n // 2), 0)])
+        spacing = d if isinstance(d, Tracer) else b.const(float(d), position)
+        scale = b.apply("div", b.const(1.0, position), b.apply("mul", b.const(float(n), position), spacing,
+                                                                position=position), position=position)
+        return b.apply("mul", b.const(k.astype(float), position), scale, position=position)
+    lower.__doc__ = (f"{fname}(n, d=1.0): the {'non-negative ' * half}sample frequencies of an "
+                     f"{'r' * half}fft of n points, k / (n d) as NumPy computes them (d may be an input)")
+    return lower
+
+
+_TRANSFORMS = {
+    "fft": _one("fft", False), "ifft": _one("ifft", True), "rfft": _one("rfft", False, half=True),
+    "irfft": _hermitian_lowering("irfft", False), "hfft": _hermitian_lowering("hfft", True), "ihfft": _ihfft,
+    "fft2": _many("fft2", False, "full", (-2, -1)), "ifft2": _many("ifft2", True, "full", (-2, -1)),
+    "fftn": _many("fftn", False, "full", None), "ifftn": _many("ifftn", True, "full", None),
+    "rfft2": _many("rfft2", False, "half", (-2, -1)), "rfftn": _many("rfftn", False, "half", None),
+    "irfft2": _many("irfft2", True, "hermitian", (-2, -1)), "irfftn": _many("irfftn", True, "hermitian", None),
+    "fftshift": _shift("fftshift", 1), "ifftshift": _shift("ifftshift", -1),
+    "fftfreq": _frequencies("fftfreq", False), "rfftfreq": _frequencies("rfftfreq", True),
+}
+for _library in FFT_LIBRARIES:
+    for _name, _lowering in _TRANSFORMS.items():
+        variant(_library, _name)(_lowering)
+
+
+# -- making complex values ----------------------------------------------------------------------------------------
+
+@variant("torch", "complex")
+def _complex(b, args, kwargs, position):
+    """torch.complex(real, imag): the complex value of two real arrays (broadcast), which jac keeps as the pair"""
+    a = arguments("complex", args, kwargs, {"real": REQUIRED, "imag": REQUIRED}, position)
+    return make(b, tensor(b, a["real"], "complex", position), tensor(b, a["imag"], "complex", position), position)
+
+
+@variant("torch", "polar")
+def _polar(b, args, kwargs, position):
+    """torch.polar(abs, angle): abs * (cos(angle) + i sin(angle)), a complex value"""
+    a = arguments("polar", args, kwargs, {"abs": REQUIRED, "angle": REQUIRED}, position)
+    r, theta = tensor(b, a["abs"], "polar", position), tensor(b, a["angle"], "polar", position)
+    return make(b, b.apply("mul", r, b.apply("cos", theta, position=position), position=position),
+                b.apply("mul", r, b.apply("sin", theta, position=position), position=position), position)
+
+
+def literal(b, value: complex, position) -> Complex:
+    """A complex literal of the text (``1j``, ``2 + 3j`` is 2 + the literal 3j)."""
+    return Complex(b.const(float(value.real), position), b.const(float(value.imag), position))
+
+
+# -- the parser's nodes that meet a complex value ------------------------------------------------------------------
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+
+
+def lower(p, node: ast.AST, kids: list):
+    """The node ``node`` of the parser ``p`` whose operands ``kids`` hold a complex value: its value, or
+    :data:`ORDINARY` where the parser lowers it as usual (a transform, a function of the text); refused otherwise."""
+    b, position = p.b, p.source.at(node)
+    kind = type(node)
+    if kind is ast.BinOp:
+        op = _BINARY.get(type(node.op))
+        position = p.operator_position(node)
+        if op is None:
+            refuse(f"an operand of '{ast.unparse(node)[:40]}'", position)
+        return binary(b, op, kids[0], kids[1], position)
+    if kind is ast.UnaryOp and type(node.op) in (ast.USub, ast.UAdd):
+        z = kids[0]
+        return z if type(node.op) is ast.UAdd else Complex(b.apply("neg", z.re, position=position),
+                                                           b.apply("neg", z.im, position=position))
+    if kind is ast.Attribute:
+        return attribute(p, node, kids[0], position)
+    if kind is ast.Subscript:
+        if holds(kids[1:]):
+            refuse("an index", position)
+        z = kids[0]
+        return Complex(p.subscript(node, [z.re] + kids[1:]), p.subscript(node, [z.im] + kids[1:]))
+    if kind is ast.Call:
+        return call(p, node, kids, position)
+    if kind is ast.Compare:
+        refuse("an operand of a comparison (complex numbers are not ordered)", position)
+    if kind in (ast.Tuple, ast.List):
+        refuse("an element of a tuple or list", position)
+    refuse(f"an operand of '{ast.unparse(node)[:40]}'", position)
+
+
+def binary(b, op: str, left, right, position):
+    if op in ("add", "sub"):
+        return add(b, left, right, op, position)
+    if op == "mul":
+        return multiply(b, left, right, position)
+    if op == "div":
+        return divide(b, left, right, position)
+    if op == "pow":
+        return power(b, left, right, position)
+    return matmul(b, left, right, position)
+
+
+def attribute(p, node: ast.Attribute, z: Complex, position):
+    b, name = p.b, node.attr
+    if name == "real":
+        return z.re
+    if name == "imag":
+        return z.im
+    if name in ("T", "mT", "mH", "H"):
+        found = Complex(p.attribute(node, [z.re]), p.attribute(node, [z.im]))
+        return conj(b, found, position) if name in ("mH", "H") else found
+    if name in ("shape", "ndim", "size"):  # X.shape[-1], as of its real part
+        return p.attribute(node, [z.re])
+    refuse(f"the value whose .{name} is read", position)
+
+
+def _arguments(node: ast.Call, kids: list, method: bool, position) -> tuple:
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        refuse("an argument of a call with * or **", position)
+    rest = kids[1:] if method else kids
+    args = list(rest[:len(node.args)])
+    kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(node.args):])}
+    return ([kids[0]] + args if method else args), kwargs
+
+
+def call(p, node: ast.Call, kids: list, position):
+    kind, fname = p.callee(node.func)
+    if kind == "other" or kind == "function" and type(node.func) is ast.Name and fname in p.scope:
+        return ORDINARY  # a function of the text (def, lambda): its body reads the complex value
+    library = None
+    if kind == "function" and type(node.func) is ast.Attribute:
+        from .functions import LIBRARIES
+        library = LIBRARIES.get(p.module_path(node.func.value))
+        if library in FFT_LIBRARIES:
+            return ORDINARY
+    if kind == "function" and type(node.func) is ast.Name and fname in p.imported:
+        return ORDINARY if fname in _TRANSFORMS else _complex_function(p, node, kids, fname, False, position)
+    if library not in (None, "torch", "numpy", "torch.linalg", "np.linalg", "jax.lax") or library == "jax.lax" \
+            and fname not in ("real", "imag", "conj", "abs"):
+        refuse(f"an argument of {ast.unparse(node.func)}()", position)
+    return _complex_function(p, node, kids, fname, kind == "method", position)
+
+
+def _complex_function(p, node, kids, fname, method, position):
+    b = p.b
+    args, kwargs = _arguments(node, kids, method, position)
+    if fname in SHAPE_READS and args and type(args[0]) is Complex and not holds(args[1:]) \
+            and not holds(kwargs.values()):  # X.size(-1), len(X): its real part's
+        return p.call(node, [args[0].re if k is args[0] else k for k in kids])
+    if fname == "where" and len(args) == 3 and not kwargs and type(args[0]) is not Complex:  # a mask of a spectrum
+        return _where(p, node, kids, args, position)
+    if fname in PARTWISE:
+        if holds(args[1:]) or holds(kwargs.values()) or type(args[0] if args else None) is not Complex:
+            refuse(f"an argument of {fname}() other than the array", position)
+        z = args[0]
+        return Complex(*(p.call(node, [part if k is z else k for k in kids]) for part in (z.re, z.im)))
+    lowering = _FUNCTIONS.get(fname)
+    if lowering is None:
+        refuse(f"an argument of {ast.unparse(node.func)}()", position)
+    return lowering(b, args, kwargs, position)
+
+
+def _where(p, node, kids, args, position) -> Complex:
+    """``where(mask, a, b)`` with a complex a or b: the library's where of the real parts, then of the imaginary
+    parts (a real operand's is 0)."""
+    zero = p.b.const(0.0, position)
+
+    def part(z, name):
+        if type(z) is Complex:
+            return getattr(z, name)
+        return z if name == "re" or z is args[0] else zero
+    return Complex(*(p.call(node, [part(k, name) for k in kids]) for name in ("re", "im")))
+
+
+def _unary(fname, rule, extra=None):
+    def lower(b, args, kwargs, position):
+        params = {"x": REQUIRED, **(extra or {})}
+        a = arguments(fname, args, kwargs, params, position)
+        z = a["x"]
+        if type(z) is not Complex:
+            refuse(f"an argument of {fname}() other than the array", position)
+        return rule(b, z, a, position)
+    return lower
+
+
+def _angle_rule(b, z, a, position):
+    found = angle(b, z, position)
+    deg = static(b, a["deg"], "deg", position) if "deg" in a and a["deg"] is not None else False
+    return b.apply("mul", found, b.const(180.0 / np.pi, position), position=position) if deg else found
+
+
+def _binary_function(fname, op):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        return binary(b, op, a["x"], a["y"], position)
+    return lower
+
+
+_FUNCTIONS = {
+    **{n: _unary(n, lambda b, z, a, position: modulus(b, z, position)) for n in ("abs", "absolute")},
+    "real": _unary("real", lambda b, z, a, position: z.re),
+    "imag": _unary("imag", lambda b, z, a, position: z.im),
+    **{n: _unary(n, lambda b, z, a, position: conj(b, z, position))
+       for n in ("conj", "conjugate", "conj_physical", "resolve_conj")},
+    "angle": _unary("angle", _angle_rule, {"deg": None}),
+    "exp": _unary("exp", lambda b, z, a, position: exp(b, z, position)),
+    "square": _unary("square", lambda b, z, a, position: multiply(b, z, z, position)),
+    "view_as_real": _unary("view_as_real", lambda b, z, a, position: view_as_real(b, z, position)),
+    "neg": _unary("neg", lambda b, z, a, position: Complex(b.apply("neg", z.re, position=position),
+                                                           b.apply("neg", z.im, position=position))),
+    "negative": _unary("negative", lambda b, z, a, position: Complex(b.apply("neg", z.re, position=position),
+                                                                     b.apply("neg", z.im, position=position))),
+    **{n: _binary_function(n, "add") for n in ("add",)},
+    **{n: _binary_function(n, "sub") for n in ("sub", "subtract")},
+    **{n: _binary_function(n, "mul") for n in ("mul", "multiply")},
+    **{n: _binary_function(n, "div") for n in ("div", "divide", "true_divide")},
+    **{n: _binary_function(n, "pow") for n in ("pow", "power")},
+    **{n: _binary_function(n, "matmul") for n in ("matmul",)},
+}
+
+
+def refuse_output(value, what: str, position) -> None:
+    """A complex value as an output: refused (jac's outputs are real)."""
+    if type(value) is Complex:
+        raise JacValueError(f"{what} is complex (a Fourier transform's result), and jac's outputs are real: end with "
+                            f"its .real, .imag, abs() (torch.abs, np.abs) or torch.view_as_real(...)", position)
+
+
+# -- writes into a complex value ----------------------------------------------------------------------------------
+
+def write(p, name: str, target: ast.expr, value_node: ast.expr, op, what: str, position):
+    """``X[idx] = v`` (``X[4:] = 0``, ``X[mask] = 0``: a spectrum's bins set) and ``X op= v`` of a complex ``X`` that
+    no other name shares memory with (an alias, a view: ``Y = X[1:]``, ``r = X.real``; NumPy and PyTorch would
+    change those too): ``X`` rebound to the written value, each part written by the parser's own write (its
+    index rules), the value's imaginary part 0 where it is real. Refused where another name could see the change."""
+    z = p.scope[name]
+    _check_unshared(p, name, z, what, position)
+    if isinstance(target, ast.Name):  # X *= H: the product, rebound (no other name holds X's memory)
+        if type(op) not in _BINARY:
+            refuse(f"the value of '{what}'", position)
+        p.scope[name] = binary(p.b, _BINARY[type(op)], z, p.expression(value_node), position)
+        return None
+    if op is not None:
+        raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result); jac writes its elements "
+                            f"with = only: write {name}[...] = {name}[...] * v", position)
+    value = p.expression(value_node)
+    re, im = parts(p.b, value, position) if not isinstance(value, bool) else refuse("the value written", position)
+    written, temp = [], f"{name} (the value written)"  # a name the text cannot write
+    try:
+        for part, v in ((z.re, re), (z.im, im if im is not None else p.b.const(0.0, position))):
+            p.scope[name], p.scope[temp] = part, v  # the part under the name, so the write's messages name it
+            p.memory.bind(name, part, True)
+            stmt = ast.Assign(targets=[ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()), slice=target.slice,
+                                                     ctx=ast.Store())],
+                              value=ast.Name(id=temp, ctx=ast.Load()))
+            for made in (stmt, stmt.targets[0], stmt.targets[0].value, stmt.value):
+                ast.copy_location(made, target)
+            p.statement(stmt)
+            written.append(p.scope[name])
+    finally:
+        p.scope.pop(temp, None)
+        p.memory.tokens.pop(name, None)
+        p.scope[name] = z
+    p.scope[name] = Complex(*written)
+    return None
+
+
+def _check_unshared(p, name: str, z: Complex, what: str, position) -> None:
+    """Refuse a write into the complex ``name`` where another name may share its memory (NumPy and PyTorch would
+    change that one too) or where it is not a name of the function being called (a parameter: the caller's)."""
+    if p.locals is not None and (name not in p.locals[1] or p.calling and name in _parameters(p.calling[-1])):
+        raise JacValueError(f"{what}: '{name}' is complex and not made inside this function (a parameter or a name "
+                            f"outside it): NumPy and PyTorch would change the caller's array too; write a new value "
+                            f"({name} = {name} * mask)", position)
+    bases = p.memory._base(z.re) | p.memory._base(z.im)
+    for other, value in p.scope.items():
+        if other == name:
+            continue
+        held = (value.re, value.im) if type(value) is Complex else (value,) if type(value) is Tracer else ()
+        if held and (any(p.memory._base(t) & bases for t in held)
+                     or type(value) is Tracer and p.memory.tokens.get(other, frozenset()) & bases):
+            raise JacValueError(f"{what}: '{name}' is complex and '{other}' shares its memory (an alias, a view or "
+                                f"its .real / .imag): NumPy and PyTorch would change '{other}' too, which jac does "
+                                f"not follow; write a new value ({name} = {name} * mask) or copy it first "
+                                f"({name} = {name}.copy())", position)
+
+
+def _parameters(fn) -> set:
+    return set(fn.positional) | set(fn.keyword_only) | {fn.varargs, fn.varkw} - {None}
