@@ -348,6 +348,9 @@ class Builder:
     # (node id -> the ids kept), and the writes in place that changed one: made per builder when first needed
     savers = None
     stale = ()
+    # PyTorch's layouts the graph does not show (lang/functions._stand_in): node id -> "like" (a copy in the
+    # layout of its operand, clone's preserve_format) or "fresh" (a contiguous result); made when first needed
+    layouts = None
 
     def __init__(self, source: str = "", dtype=np.float64, fold: bool = True, seed: int = 0,
                  max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False):

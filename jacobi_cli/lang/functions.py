@@ -602,6 +602,15 @@ def _viewable(b, x: Tracer, shape: tuple) -> bool:
     return True
 
 
+def copied_layout(b, x: Tracer, kind: str) -> None:
+    """Node ``x`` is the result of a PyTorch call that copies (``kind``: "like" its operand's layout, as clone and
+    flip keep a dense one; "fresh": contiguous, as repeat, tile and masked_fill make it), where the graph shows a
+    view or nothing (clone is the identity): :func:`_stand_in` then replays that copy."""
+    if b.layouts is None:
+        b.layouts = {}
+    b.layouts[x.id] = kind
+
+
 def _stand_in(b, i: int):
     """A stand-in of 1-byte elements with the strides PyTorch gives node ``i``'s result, or None where jac does
     not know them. An input is fresh and contiguous; the views (transposes, basic indices, expand, reshapes that
@@ -652,10 +661,21 @@ def _stand_in(b, i: int):
             a = _elementwise_layout([made.get(j) for j in node.args if b.nodes[j].shape != ()], shape)
         else:
             a = None
+        if b.layouts is not None and k in b.layouts and a is not None:
+            a = _copied(a) if b.layouts[k] == "like" else np.empty(shape, np.int8)
         if a is None:
             return None
         made[k] = a
     return made[i]
+
+
+def _copied(a):
+    """PyTorch's copy of a tensor of layout ``a`` in its memory format (clone's preserve_format): its own strides
+    where it is dense, else a dense layout in the same order of strides; unknown (None) beside an expanded axis,
+    whose place in that order PyTorch and NumPy's empty_like choose differently."""
+    if any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):
+        return None
+    return np.empty_like(a)
 
 
 def _elementwise_layout(operands: list, shape: tuple):

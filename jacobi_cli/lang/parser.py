@@ -42,7 +42,7 @@ from . import fourier  # complex values: a Fourier transform's result as a pair 
 from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, check_view, reads_as, record_read, run_time_int
+from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -3095,10 +3095,11 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
+        copy = _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, False)
+                self.memory.bind(name, value, copy and name == spelled)
         try:
             return self.in_place(call)
         finally:
@@ -4644,6 +4645,8 @@ class _Lowering:
         found = self.lowered_call(node, kids)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
+        if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer:
+            copied_layout(self.b, found, _LAYOUTS[node.func.attr])  # x.clone(), A.repeat(2, 1)
         if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
                 and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
                     self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
@@ -7111,6 +7114,10 @@ def _root_name(node: ast.expr) -> str:
 
 # the spellings of a contiguous copy that jac lowers as the identity (the node keeps its argument's strides), in
 # whose presence a view of a computed tensor is not checked (computed_contiguous reads the nodes)
+# PyTorch's calls whose result jac's graph shows as a view or an element-wise op, where PyTorch copies: in the
+# operand's layout (clone and flip keep a dense one: preserve_format) or contiguous (repeat, tile, masked_fill)
+_LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
+            **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(")
 _PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
