@@ -1959,6 +1959,9 @@ class _Lowering:
             raise JacValueError("the last statement's value is None (a function without 'return VALUE' returns "
                                 "None in Python), not an array: end the text with the array to compute", position)
         fourier.refuse_output(value, "the last statement", position)
+        if type(value) is plain.Iterator:  # iter(x) as the text's output: Python's iterator object, no array
+            raise JacValueError("the last statement is an iterator, iter(...): Python reads it once, in a loop or a "
+                                "call such as list(...) or sum(...); end the text with the array to compute", position)
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", position)
         self.refuse_empty(value, "the last statement", position)
