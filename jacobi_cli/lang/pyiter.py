@@ -63,7 +63,7 @@ def spelled(module: ast.Module) -> ast.Module:
     itertools as it`` at the text's top level: each load of the bound name becomes the whole spelling
     (``itertools.combinations``) and the import ``import itertools``, where the text binds the name nowhere
     else; anything else is left to the parser's check of imports."""
-    from .imports import _bound_names
+    from .imports import _bound_names, _Spelled
     bound, targets = _bound_names(module), {}
     for stmt in module.body:
         for alias, path in _imports(stmt):
@@ -97,23 +97,6 @@ def _import_kept(stmt, targets: dict):
         return ast.copy_location(type(stmt)(**{**{f: getattr(stmt, f) for f in stmt._fields}, "names": kept}), stmt)
     names = [ast.alias(name=module)] if module else [ast.alias(name=a.name) for a in stmt.names]
     return ast.copy_location(ast.Import(names=names), stmt)
-
-
-class _Spelled(ast.NodeTransformer):
-    """Each load of a followed name → the attribute chain of its whole spelling, at the name's position."""
-
-    def __init__(self, targets: dict):
-        self.targets = targets
-
-    def visit_Name(self, node: ast.Name):
-        path = self.targets.get(node.id)
-        if path is None or not isinstance(node.ctx, ast.Load):
-            return node
-        parts = path.split(".")
-        chain = ast.copy_location(ast.Name(id=parts[0], ctx=ast.Load()), node)
-        for part in parts[1:]:
-            chain = ast.copy_location(ast.Attribute(value=chain, attr=part, ctx=ast.Load()), node)
-        return chain
 
 
 def accepted_import(stmt, bound: str | None, path: str) -> bool:
