@@ -25,6 +25,7 @@ import math
 from ..errors import JacLimitError, JacParseError, JacValueError
 from .functions import Items
 from . import trees
+from .plain import Partial  # functools.partial(f, ...) made here or by the parser: one kind of value
 
 MODULES = ("itertools", "functools", "operator")  # the modules whose imports are read (and math.prod)
 MAX_ITEMS = 10_000  # the parser's _MAX_UNROLLED: every item is written out
@@ -609,13 +610,6 @@ class ItemGetter:
 
     def __init__(self, keys: list):
         self.keys = keys
-
-
-class Partial:
-    """``functools.partial(f, *args, **keywords)``: ``f`` called with those first (the call's keywords win)."""
-
-    def __init__(self, fn, args: list, kwargs: dict):
-        self.fn, self.args, self.kwargs = fn, args, kwargs
 
 
 class Written:
