@@ -187,3 +187,37 @@ def test_a_hessian_that_fits_is_still_answered_with_drawn_inputs():
     assert result.exit_code == 0, result.output
     x = np.random.default_rng(0).standard_normal(3)
     assert np.allclose(np.diag(np.array(__import__("json").loads(result.output)["hessian"]["x,x"]["value"])), 6 * x)
+
+
+def test_a_slice_scatter_agrees_with_the_general_rule_exactly(monkeypatch):
+    """structured._scatter_basic (a batch of one slot at slices and integers) skips the general scatter's index
+    arrays: its columns and values must be the general rule's bit for bit (-0, inf, NaN, unstored -1 slots), on
+    random shapes and basic indexes."""
+    from jacobi_cli.ir import structured
+
+    rng = np.random.default_rng(36)
+    fast_used = 0
+    for _ in range(600):
+        shape = tuple(int(rng.integers(1, 5)) for _ in range(int(rng.integers(1, 4))))
+        index = tuple(int(rng.integers(-n, n)) if rng.random() < 0.3 else
+                      slice(rng.choice([int(rng.integers(-n - 1, n + 1)), None]),
+                            rng.choice([int(rng.integers(-n - 1, n + 1)), None]), int(rng.choice([1, 2, -1, -2, 3])))
+                      for n in shape)
+        sub = np.empty(shape)[index].shape
+        batch = int(rng.integers(1, 4))
+        col = rng.integers(-1, batch, size=(1,) + sub).astype(np.intp)
+        col = np.abs(col) if rng.random() < 0.5 else col
+        val = None if rng.random() < 0.3 else rng.choice([0.0, -0.0, 1.5, np.inf, np.nan, -2.0], size=(1,) + sub)
+        a = structured.SparseBatch(batch, col, val, np.float64)
+        at, full = (slice(None),) + index, (batch,) + shape
+        fast_used += structured._scatter_basic(a, at, full) is not None
+        fast = structured.scatter_rule(a, at, full)
+        with monkeypatch.context() as m:
+            m.setattr(structured, "_scatter_basic", lambda *args: None)
+            general = structured.scatter_rule(a, at, full)
+        np.testing.assert_array_equal(fast.col, general.col)
+        assert (fast.val is None) == (general.val is None)
+        if fast.val is not None:
+            np.testing.assert_array_equal(fast.val, general.val)
+            np.testing.assert_array_equal(np.signbit(fast.val), np.signbit(general.val))
+    assert fast_used > 400  # the fast path is the one taken for most of them
