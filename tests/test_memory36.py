@@ -85,7 +85,7 @@ def test_the_counted_jacobian_is_made_past_pattern_max_only():
             x_shape = problem.graph.nodes[problem.graph.inputs["x"]].shape
             builder = JacobianBuilder("x", problem.graph.output_shape, x_shape, "reverse", problem.graph.dtype)
             builder.add(autodiff.reverse_part(problem.graph, problem.values, 0, None)["x"], 0)
-            assert type(builder.finish(lean=True)) is kind
+            assert type(builder.finish(lean_above=planner.PATTERN_MAX)) is kind
 
 
 def test_plans_past_pattern_max_are_as_before():

@@ -277,12 +277,12 @@ class JacobianBuilder:
         self.dense = ShapeOnly((self.m, self.n), self.dtype, base=part if whole else None)
         self.triplets = []
 
-    def _counted_jacobian(self, col: np.ndarray, start: int) -> "Jacobian | None":
+    def _counted_jacobian(self, col: np.ndarray, start: int, lean_above: int) -> "Jacobian | None":
         """:meth:`finish` of the one pattern part ``col`` without listing it: the distinct
         (element, column) pairs counted chunk by chunk, which are the entries ``_coalesce`` keeps.
-        None when there are at most ``LEAN_ABOVE`` (a plan keeps such a pattern: list it)."""
+        None when there are at most ``lean_above`` (a plan keeps such a pattern: list it)."""
         nnz, diagonal = _distinct_pairs(col, start)
-        if nnz <= LEAN_ABOVE:
+        if nnz <= lean_above:
             return None
         if nnz >= self.m * self.n:  # every entry: dense, as finish() makes a full sparse pattern
             return Jacobian(self.name, self.y_shape, self.x_shape, None, self.dtype)
@@ -294,15 +294,15 @@ class JacobianBuilder:
         """A one-element Jacobian (scalar by scalar) is a number, not a 1×1 diagonal."""
         return sparse.size == 1 and sparse.nnz == 1
 
-    def finish(self, lean: bool = False) -> Jacobian:
-        """The Jacobian. ``lean``: a dry run's Jacobian of more than ``lean_above`` entries may be a
+    def finish(self, lean_above: int | None = None) -> Jacobian:
+        """The Jacobian. ``lean_above``: a dry run's Jacobian of more than that many entries may be a
         :class:`CountedJacobian` (its structure, nnz and bytes, counted from the one pattern part
         without listing its entries: a dry run's memory stays below what it predicts)."""
         if self.dense is not None:
             array = None if isinstance(self.dense, ShapeOnly) else self.dense
             return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
-        if lean and self.counted and len(self.counted) == 1 and not self.triplets:
-            found = self._counted_jacobian(*self.counted[0])
+        if lean_above is not None and self.counted and len(self.counted) == 1 and not self.triplets:
+            found = self._counted_jacobian(*self.counted[0], lean_above)
             if found is not None:
                 return found
         self._listed()
@@ -316,7 +316,6 @@ class JacobianBuilder:
         return sparse
 
 
-LEAN_ABOVE = 2**16  # a dry run lists a pattern of at most this many entries (a plan keeps it: planner.PATTERN_MAX)
 _CHUNK = 2**16  # elements per chunk when a pattern is counted
 _count_nonzero = np.count_nonzero
 

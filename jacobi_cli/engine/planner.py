@@ -233,7 +233,7 @@ def structural_zeros(graph: Graph, values: list, blocks: dict) -> dict:
 
 
 def _probe(builders: dict, ledger) -> Probe:
-    done = {name: b.finish(lean=True) for name, b in builders.items()}  # counted past PATTERN_MAX: not listed
+    done = {name: b.finish(lean_above=PATTERN_MAX) for name, b in builders.items()}  # counted past it: not listed
     structures = {n: j.structure for n, j in done.items()}
     patterns = {n: (j.rows, j.cols) if structures[n] != "dense" and j.nnz <= PATTERN_MAX else None
                 for n, j in done.items()}
