@@ -57,6 +57,7 @@ from .devices import Device, module_to
 from . import vmapping
 from . import trees
 from . import imports
+from . import copies
 from .trees import Dict, TreeDef
 from . import decorators
 from . import pyiter
@@ -2208,7 +2209,8 @@ class _Lowering:
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
-                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
+                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
+                or copies.fresh(self, stmt.value, value)  # torch.flip(y), y.T.contiguous(), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
@@ -2638,6 +2640,32 @@ class _Lowering:
                     and expr.id not in (self.leaves or {}) and self.b.nodes[value.id].name == expr.id:
                 return np.dtype(self.b.dtype).name
             return None
+
+    def saved_parts(self, node: ast.Call, values: list, found) -> None:
+        """Register each differentiable part of a PyTorch call of several results (:data:`saved.PARTS`: a (values,
+        indices) pair, ``eigh``'s, ``qr``'s, ``slogdet``'s tuple) as a saver of what that call keeps: its operand's
+        buffers and its kept parts', made here (a pair makes its parts when asked for: a write between the call and
+        that ask changes what PyTorch saved at the call)."""
+        if type(node.func) is not ast.Attribute or not values or type(values[0]) is not Tracer:
+            return
+        root = node.func.value
+        module = _torch_module(root) and _root_name(root) not in self.scope
+        if not (module and node.args or self.callee(node.func)[0] == "method") or node.func.attr not in saved.PARTS:
+            return
+        keeps_operand, kept = saved.PARTS[node.func.attr]
+        parts = []
+        for name in (found.names if isinstance(found, Pair) else range(len(found))):
+            try:
+                parts.append(found.part(name) if isinstance(found, Pair) else found[name])
+            except JacError:  # a part this call cannot make (refused when asked for, as before)
+                parts.append(None)
+        nodes = self.b.nodes
+        arguments = self.buffers(node.args[0] if module else root, values[0]) if keeps_operand else frozenset()
+        results = frozenset().union(*(self.memory._base(parts[k]) for k in kept
+                                      if k < len(parts) and isinstance(parts[k], Tracer)))
+        for part in parts:
+            if isinstance(part, Tracer) and nodes[part.id].requires_grad and (arguments or results):
+                saved.register(self.b, part.id, results, arguments, node.func.attr)
 
     def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords) -> None:
         """Register ``found`` as a saver of the tensors a call of :data:`saved.KEPT` keeps (ir/saved.py: PyTorch's
@@ -3099,6 +3127,8 @@ class _Lowering:
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
         copy = _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
+            copy = copies.fresh(self, node.func.value, values[spelled])
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
@@ -3371,7 +3401,7 @@ class _Lowering:
             temp = f"item {k} of the right side"  # a name the text cannot write
             self.scope[temp] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(temp, value, _is_copy(node))
+                self.memory.bind(temp, value, _is_copy(node) or type(value) is Tracer and copies.fresh(self, node, value))
             kind = self.python_kind(node, value)
             (self.sequence_names.add if kind in ("tuple", "list", "range") else self.sequence_names.discard)(temp)
             (self.tuple_names.add if kind == "tuple" else self.tuple_names.discard)(temp)
@@ -3401,8 +3431,9 @@ class _Lowering:
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
             if type(value) is Complex:  # X, Y = torch.fft.rfft(x), torch.fft.rfft(y): no buffer jac writes into
                 self.memory.tokens.pop(target.id, None)
-            elif not isinstance(value, bool) and not plain.plain_instance(value):
-                self.memory.bind(target.id, value, False)
+            elif not isinstance(value, bool) and not plain.plain_instance(value):  # a, b = y.clone(), y[1:]
+                self.memory.bind(target.id, value, type(value) is Tracer and (
+                    _is_copy(node) or _advanced(node, value, self.b) or copies.fresh(self, node, value)))
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
                                 (self.tuple_names, kind == "tuple")):
@@ -3474,6 +3505,8 @@ class _Lowering:
                     self.jax_array(node, found, values)
                 if self.saving and type(found) is Tracer:
                     self.saved_by(node, values, found)
+                elif self.saving and isinstance(found, (Pair, Items)) and type(node) is ast.Call:
+                    self.saved_parts(node, values, found)  # torch.cummax(h, 0), torch.linalg.eigh(h)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
