@@ -105,8 +105,20 @@ UNPACKED = ["v, i = u.max(0)", "v, i = torch.max(u, dim=1)", "v, i = u.sort()", 
             "v, i = torch.min(u, 0, keepdim=True)"]
 
 
+AFTER = ["p = u.max(0); u.add_(1.0); p.values", "p = torch.cummax(u, 0); u.add_(1.0); p.values",
+         "p = torch.cummax(u, 0); u.add_(1.0); p.indices * 1", "p = torch.sort(u, 1); p.indices.add_(1); p.values",
+         "v, i = u.max(0); i.add_(1); v * 1", "v, i = u.sort(0); i[0] = 0; v * 1", "v, i = u.topk(2); i.mul_(1); v",
+         "v, i = u.max(0); i.add_(1); i * 1", "m, s = torch.var_mean(u, 0); u.add_(1.0); s",
+         "s, m = torch.std_mean(u, 0); s.mul_(2); m", "s, m = torch.std_mean(u, 0); m.mul_(2); s",
+         "lo, hi = torch.aminmax(u); lo.mul_(2); hi", "U, S, Vh = torch.linalg.svd(u); S.mul_(2); U.sum() + Vh.sum()",
+         "U, S, Vh = torch.linalg.svd(u); u.add_(1.0); S", "U, S, V = torch.svd(u); V.mul_(2); S",
+         "Q, R = torch.linalg.qr(u); u.add_(1.0); Q", "L, Q = torch.linalg.eigh(u + u.T); u.add_(1.0); L",
+         "sg, la = torch.linalg.slogdet(u); la.mul_(2); sg * la", "sg, la = torch.linalg.slogdet(u); sg.mul_(2); la",
+         "g = u.max(0)[0].clone(); g.mul_(2); g", "g = torch.sort(u, 0)[0]; h = g[1:]; h.mul_(2); g * 1"]
+
+
 def pair_cases() -> list:
-    out = []
+    out = [f"{MATRIX}; {t}" for t in AFTER]
     for pair in PAIRS:
         out.append(f"{MATRIX}; g = {pair}; g * 1")
         out.append(f"{MATRIX}; g = {pair}; g.mul_(2); g * 1")
@@ -280,6 +292,41 @@ class Net(nn.Module):
     def forward(self, x):
         return torch.tanh(x * self.table['w'])
 """,
+    "parameter_order": """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ps = nn.ParameterDict({'w': nn.Parameter(torch.linspace(0.5, 1.5, 3, dtype=torch.float64)),
+                                    'b': nn.Parameter(torch.full((3,), 0.25, dtype=torch.float64))})
+        self.scale = nn.Parameter(torch.full((3,), 3.0, dtype=torch.float64))
+        self.pl = nn.ParameterList([nn.Parameter(torch.full((3,), 2.0, dtype=torch.float64) * (k + 1))
+                                    for k in range(2)])
+    def forward(self, x):
+        ps = list(self.parameters())
+        return x * ps[0] + ps[1] * ps[2] - ps[4] * len(ps) + sum(p.sum() for p in self.pl)
+""",
+    "parameter_dict_items": """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ps = nn.ParameterDict({'w': nn.Parameter(torch.linspace(0.5, 1.5, 3, dtype=torch.float64)),
+                                    'b': nn.Parameter(torch.full((3,), 0.25, dtype=torch.float64))})
+    def forward(self, x):
+        out = x
+        for k, p in self.ps.items():
+            out = torch.tanh(out * p)
+        return out + self.ps['b'] * len(self.ps)
+""",
+    "getattr_parameter_list": """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w0 = nn.Parameter(torch.linspace(0.5, 1.5, 3, dtype=torch.float64))
+        self.w1 = nn.Parameter(torch.full((3,), 0.25, dtype=torch.float64))
+    def forward(self, x):
+        ws = [getattr(self, f'w{i}') for i in range(2)]
+        return torch.tanh(x * ws[0] + ws[1])
+""",
 }
 MADE = {"cfg_nested": "Net({'act': 'tanh', 'scale': {'out': 2.0}})"}
 
@@ -316,6 +363,18 @@ def changed_source(text: str) -> bool:
     return all(isinstance(f, torch.Tensor) for f in found) and not torch.equal(found[0].float(), found[1].float())
 
 
+def float32_only(text: str) -> bool:
+    """A WRONG text converting to float32 (``.float()``, ``.to(torch.float32)``) whose values and Jacobians agree
+    to float32's rounding: jac computes a conversion as the identity (documented: the value stays in --dtype)."""
+    if not any(w in text for w in (".float()", "float32")):
+        return False
+    theirs, ours = r35.library("torch", text), r35.jac_run(text)
+    if theirs[0] != "ok" or ours[0] != "ok":
+        return False
+    close = lambda a, b: np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-6)  # noqa: E731
+    return close(theirs[1], ours[1]) and all(close(theirs[2][k], ours[2][k]) for k in theirs[2] if k in ours[2])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("-v", action="store_true", help="every text, not only those to look at")
@@ -323,7 +382,7 @@ def main() -> int:
     options = parser.parse_args()
     warnings.simplefilter("ignore")
     counts, parts = collections.Counter(), collections.defaultdict(collections.Counter)
-    documented = 0
+    documented = rounded = 0
     for part, made in [("copies", copy_cases()), ("pairs", pair_cases()), ("modules", module_cases())]:
         for text in made:
             if options.k not in text:
@@ -332,16 +391,20 @@ def main() -> int:
             view = status == "JAC-REFUSES-WHERE-LIB-ANSWERS" and "shares its memory" in ours \
                 and changed_source(text)
             documented += view
+            rounding = status == "WRONG" and float32_only(text)
+            rounded += rounding
             counts[status] += 1
             parts[part][status] += 1
-            if options.v or status not in ("AGREE", "REFUSED-AS-LIB") and not view:
+            if options.v or status not in ("AGREE", "REFUSED-AS-LIB") and not view and not rounding:
                 print(f"{status:30s} {text!r}\n{'':32s}jac: {ours}\n{'':32s}lib: {theirs}")
     for part, found in parts.items():
         print(f"  {part}: " + ", ".join(f"{k} {found[k]}" for k in r35.STATUSES if found[k]))
     print(f"\nviews37 probe, {sum(counts.values())} texts: " + ", ".join(f"{k} {counts[k]}" for k in r35.STATUSES))
     print(f"  of which JAC-REFUSES-WHERE-LIB-ANSWERS of a write PyTorch makes through a view or alias (documented): "
           f"{documented}")
-    return 1 if counts["JAC-ANSWERS-WHERE-LIB-RAISES"] or counts["WRONG"] or counts["CRASH"] else 0
+    print(f"  of which WRONG only by float32's rounding of .float() / .to(torch.float32) (documented: jac computes a "
+          f"conversion as the identity): {rounded}")
+    return 1 if counts["JAC-ANSWERS-WHERE-LIB-RAISES"] or counts["WRONG"] > rounded or counts["CRASH"] else 0
 
 
 if __name__ == "__main__":

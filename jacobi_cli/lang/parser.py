@@ -136,7 +136,7 @@ _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow:
 _UNSUPPORTED = {
     ast.Lambda: "lambda", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions", ast.GeneratorExp: "generators",
-    ast.JoinedStr: "f-strings", ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
+    ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
     ast.YieldFrom: "yield", ast.Starred: "'*' unpacking",
 }
 
@@ -778,6 +778,7 @@ class _Lowering:
     made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
+    constructing = None  # the model Instance whose __init__ runs (its attributes set in loops too: own_attribute)
     grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
     pyiter_read = False  # the text may name lang/pyiter.py's spellings (set by program)
 
@@ -980,6 +981,8 @@ class _Lowering:
             raise _Return(None if stmt.value is None else self.expression(stmt.value), stmt.value)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
             _check_import(stmt, self.source)
+            return
+        if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
             return
         if _no_effect(stmt) or self.marks_input(stmt) or self.retains_grad(stmt):  # a docstring, 'pass', 'x: Tensor',
             return  # x.requires_grad_(), y.retain_grad()
@@ -1508,24 +1511,77 @@ class _Lowering:
         saved = self.scope
         self.scope = {**self.scope, **bound}
         self.making = self.making | {cls}
+        constructing, self.constructing = self.constructing, made
         try:
             for stmt in fn.body:
                 if _super_init(stmt):
                     continue
-                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
-                        and self.scope.get(target.value.id) is made:
-                    made.attributes[target.attr] = self.attribute_value(stmt, f"{prefix}.{target.attr}")
-                    continue
-                self.run(stmt, f"inside {cls.name}.__init__()")
+                if not self.own_attribute(stmt):
+                    self.run(stmt, f"inside {cls.name}.__init__()")
         finally:
             self.scope = saved
             self.making = self.making - {cls}
+            self.constructing = constructing
         return made
+
+    def own_attribute(self, stmt: ast.stmt) -> bool:
+        """``self.NAME = VALUE`` or ``setattr(self, NAME, VALUE)`` in the ``__init__`` of the model being made (at its
+        top level, or in a loop or branch there: ``for i in range(2): setattr(self, f'act{i}', nn.Tanh())``): the
+        attribute set as PyTorch registers it (a layer, an ``nn.Parameter`` an input named ``net.NAME``). False for
+        any other statement."""
+        made = self.constructing
+        if made is None or type(stmt) not in (ast.Assign, ast.Expr):
+            return False
+        target = stmt.targets[0] if type(stmt) is ast.Assign and len(stmt.targets) == 1 else None
+        call = stmt.value if type(stmt) is ast.Expr else None
+        if type(target) is ast.Attribute and type(target.value) is ast.Name and self.scope.get(target.value.id) is made:
+            name, value = target.attr, stmt.value
+        elif type(call) is ast.Call and type(call.func) is ast.Name and call.func.id == "setattr" \
+                and "setattr" not in self.scope and len(call.args) == 3 and not call.keywords \
+                and type(call.args[0]) is ast.Name and self.scope.get(call.args[0].id) is made:
+            position = self.source.at(call)
+            name = static(self.b, self.expression(call.args[1]), "setattr()'s attribute name", position)
+            if not isinstance(name, str):
+                raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+            value = call.args[2]
+        else:
+            return False
+        assign = ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value), stmt)
+        made.attributes[name] = self.attribute_value(assign, f"{made.prefix}.{name}")
+        return True
+
+    def model_builtin(self, node: ast.Call, kids: list):
+        """``getattr(self, NAME[, default])`` and ``hasattr(self, NAME)`` of a model instance (``nn.Module``'s
+        subclass of the text): its attributes as ``__init__`` set them, ``training``, its methods (hasattr);
+        Python's AttributeError refused where no default is given."""
+        fname, position, made = node.func.id, self.source.at(node), kids[0]
+        if node.keywords or not (2 <= len(kids) <= (3 if fname == "getattr" else 2)):
+            raise JacValueError(f"{fname}() takes the instance, the attribute's name"
+                                f"{' and a default' if fname == 'getattr' else ''}, by position", position)
+        name = static(self.b, kids[1], f"{fname}()'s attribute name", position)
+        if not isinstance(name, str):
+            raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+        known = name in made.attributes or name == "training"
+        if fname == "hasattr":
+            return known or name in made.cls.methods
+        if name in made.attributes:
+            found = made.attributes[name]
+            return found.read() if type(found) is Parameters else found
+        if name == "training":
+            return made.training
+        if len(kids) == 3:
+            return kids[2]
+        if name in made.cls.methods:
+            raise JacValueError(f"getattr(self, '{name}') is the method {made.cls.name}.{name}: call it as "
+                                f"self.{name}(...)", position)
+        raise JacNameError(f"AttributeError: '{made.cls.name}' object has no attribute '{name}' (set in its "
+                           "__init__), as Python raises", position)
 
     def attribute_value(self, stmt: ast.Assign, name: str):
         """The value of ``self.NAME = VALUE`` in ``__init__``, ``name`` its full name (``net.fc1``)."""
         value = stmt.value
+        if type(value) is ast.Call and ast.unparse(value.func) in _PARAMETER_CONTAINERS:
+            return self.parameters_made(value, name)  # nn.ParameterDict({'w': nn.Parameter(...)})
         leaf = _declaring(ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value),
                                             stmt))
         if leaf is not None:  # self.w = nn.Parameter(torch.randn(3, 4))
@@ -1535,6 +1591,40 @@ class _Lowering:
                                             and isinstance(self.scope.get(value.func.id), (ModelClass, PlainClass))):
             return self.module_value(value, name)
         return self.expression(value)
+
+    def parameters_made(self, call: ast.Call, name: str) -> "Parameters":
+        """``nn.ParameterDict({'w': nn.Parameter(...), ...})`` or ``nn.ParameterList([nn.Parameter(...), ...])`` (a
+        list display or a comprehension) assigned to ``name`` (``net.ps``): each parameter an input named as PyTorch
+        names it (``net.ps.w``, ``net.ps.0``), its value made as ``nn.Parameter``'s."""
+        cls = ast.unparse(call.func).rsplit(".", 1)[-1]
+        position = self.source.at(call)
+        shown = "{'w': nn.Parameter(...), ...}" if cls == "ParameterDict" else "[nn.Parameter(...), ...]"
+        if call.keywords or len(call.args) > 1:
+            raise JacValueError(f"nn.{cls}(...) is read with one argument here, {shown}", position)
+        given = call.args[0] if call.args else None
+
+        def leaf(item: ast.expr, key) -> Tracer:
+            inner = _parameter_of(item)
+            if inner is None:
+                raise JacValueError(f"nn.{cls}: jac reads each item written nn.Parameter(...) here (an input named "
+                                    f"{name}.{key})", self.source.at(item))
+            data, drawn = self.leaf_value(f"{name}.{key}", inner, None)
+            return self.new_input(f"{name}.{key}", data, self.source.at(item), drawn)
+        if given is None:
+            pairs = []
+        elif cls == "ParameterDict" and type(given) is ast.Dict \
+                and all(type(k) is ast.Constant and type(k.value) is str for k in given.keys):
+            # a dict's keys sorted, as ParameterDict.update takes a plain dict (an OrderedDict keeps its order)
+            pairs = sorted((k.value, leaf(v, k.value)) for k, v in zip(given.keys, given.values))
+        elif cls == "ParameterList" and type(given) is ast.List:
+            pairs = [(str(k), leaf(v, k)) for k, v in enumerate(given.elts)]
+        elif cls == "ParameterList" and type(given) is ast.ListComp:
+            made = self.comprehension(given, position, element=lambda k: leaf(given.elt, k))
+            pairs = [(str(k), v) for k, v in enumerate(made)]
+        else:
+            raise JacValueError(f"nn.{cls}(...) is read with {shown} written out here (keys strings)",
+                                self.source.at(given))
+        return Parameters(cls, pairs, name)
 
     def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
         """``net(x)`` (``forward``) or ``self.helper(x)`` of an instance: the method written out, ``self`` bound."""
@@ -2114,6 +2204,8 @@ class _Lowering:
         return given
 
     def statement(self, stmt: ast.stmt, where: str | None = None):
+        if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
+            return None
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
@@ -3597,7 +3689,12 @@ class _Lowering:
         if isinstance(node, ast.Slice):
             return [p for p in (node.lower, node.upper, node.step) if p is not None]
         if kind is ast.Dict:  # {'W': W, **a}: the keys written, then the values (.trees)
+            functions = {id(v) for v in node.values if type(v) is ast.Attribute and self.module_path(v.value)}
+            if functions:  # {'a': torch.tanh}: a library's functions as values, called later (self.acts['a'](x))
+                self.library_arguments = {*self.library_arguments, *functions}
             return [k for k in node.keys if k is not None] + list(node.values)
+        if kind is ast.JoinedStr:  # f'act{i}': the values formatted
+            return [v.value for v in node.values if type(v) is ast.FormattedValue]
         return []
 
     def index_parts(self, index: ast.AST) -> list:
@@ -3800,6 +3897,8 @@ class _Lowering:
             return found
         if kind is ast.DictComp:
             return trees.comprehension(self, node, position)
+        if kind is ast.JoinedStr:
+            return self.fstring(node, kids, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -3821,6 +3920,31 @@ class _Lowering:
             self.complex_values = True
             return fourier.literal(self.b, value, position)
         raise JacParseError(f"{type(value).__name__} constants are not supported", position)
+
+    def fstring(self, node: ast.JoinedStr, kids: list, position: int) -> Static:
+        """``f'act{i}'``, ``f'{name}_{k}'``: Python's string, of values known as the text is read (a string, a Python
+        int such as a loop's ``range`` index, a number); a value of the inputs, a format spec or a conversion
+        other than ``!s`` is refused."""
+        values, parts = iter(kids), []
+        for part in node.values:
+            if type(part) is ast.Constant:
+                parts.append(part.value)
+                continue
+            if part.format_spec is not None or part.conversion not in (-1, ord("s")):
+                raise JacParseError("an f-string's format spec or !r / !a conversion is not read by jac (write "
+                                    "f'{v}')", self.source.at(part))
+            value = next(values)
+            if isinstance(value, Static) and isinstance(value.value, str) or type(value) in (str, int, bool):
+                parts.append(str(value.value if isinstance(value, Static) else value))
+                continue
+            if type(value) is Tracer and self.b.nodes[value.id].op == "const" and value.shape == ():
+                held = self.b.pyints.get(value.id)
+                parts.append(str(held if held is not None else float(self.b.nodes[value.id].value)))
+                continue
+            raise JacValueError("an f-string formats strings and numbers known as the text is read (a loop's index, "
+                                "a name bound to a string), not an array or a value of the inputs",
+                                self.source.at(part))
+        return Static("".join(parts))
 
     def number(self, value, position: int):
         # Numbers are floats, as every value becomes --dtype: 2**10000 overflows to inf
@@ -4625,7 +4749,7 @@ class _Lowering:
                        for of in found)
         if type(value) is Items and value.record is not None:  # a NamedTuple's instance (lang/plain.py)
             return any(of in plain.lineage(value.record) for of in found)
-        if isinstance(value, (Module, Sequential)):
+        if isinstance(value, (Module, Sequential, Parameters)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
 
@@ -4672,6 +4796,9 @@ class _Lowering:
         if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
                 plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
             return plain.builtin(self, node, kids)
+        if type(node.func) is ast.Name and node.func.id in ("getattr", "hasattr") and node.func.id not in self.scope \
+                and kids and type(kids[0]) is Instance and not isinstance(kids[0].cls, PlainClass):
+            return self.model_builtin(node, kids)  # getattr(self, f'layer{i}')
         if type(node.func) is ast.Name and node.func.id in plain.ITERATING and node.func.id not in self.scope \
                 and plain.iterating(node, kids):  # sorted(cands), sum(duals), iter(self.items) (lang/plain.py)
             return plain.builtin_iterating(self, node, kids)
@@ -5114,7 +5241,8 @@ class _Lowering:
             if node.attr not in value.attributes:
                 raise JacNameError(f"{value.cls.name} has no attribute '{node.attr}' set in its __init__ (jac reads "
                                    f"self.NAME = ... there)", position)
-            return value.attributes[node.attr]
+            found = value.attributes[node.attr]
+            return found.read() if type(found) is Parameters else found  # self.ps: the dict or list of them
         if node.attr == "at" and type(value) is Tracer:  # JAX's x.at[idx].set(v)
             return At(value)
         part = pair_attribute(value, node.attr, position)
@@ -6731,13 +6859,44 @@ class Instance:
 
     def children(self) -> list:
         """Its modules, in the order ``__init__`` set them."""
-        return [(k, v) for k, v in self.attributes.items() if isinstance(v, (Module, Sequential, Instance))]
+        return [(k, v) for k, v in self.attributes.items() if isinstance(v, (Module, Sequential, Instance, Parameters))]
 
     def own_parameters(self) -> list:
         """Its ``self.NAME = nn.Parameter(...)`` attributes, in the order ``__init__`` set them."""
         leaves = self.lowering.leaves or {}
         return [(k, v) for k, v in self.attributes.items()
                 if type(v) is Tracer and leaves.get(f"{self.prefix}.{k}") is v]
+
+
+class Parameters:
+    """``nn.ParameterDict`` / ``nn.ParameterList`` a model holds (session 37): a child module whose parameters are
+    ``attributes`` (key -> input; ``torch.func.functional_call`` swaps them there), read as the dict or list of
+    them, made at each read."""
+
+    training = True
+
+    def __init__(self, cls: str, pairs: list, prefix: str):
+        self.cls, self.attributes, self.prefix = cls, dict(pairs), prefix
+
+    def own_parameters(self) -> list:
+        return list(self.attributes.items())
+
+    def children(self) -> list:
+        return []
+
+    def read(self):
+        if self.cls == "ParameterDict":
+            return Dict(self.attributes.items())
+        return trees.written(list(self.attributes.values()), "list")
+
+
+def _parameter_of(node: ast.expr):
+    """``X`` of ``nn.Parameter(X)`` (``requires_grad=True`` allowed), else None."""
+    if type(node) is ast.Call and ast.unparse(node.func) in _PARAMETER and len(node.args) == 1 \
+            and all(k.arg == "requires_grad" and type(k.value) is ast.Constant and k.value.value is True
+                    for k in node.keywords):
+        return node.args[0]
+    return None
 
 
 def _dict_of_zip(node: ast.Call) -> bool:
@@ -6821,6 +6980,8 @@ def _no_effect(stmt: ast.stmt) -> bool:
 
 _PARAMETER = frozenset(("nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter",
                         "torch.nn.parameter.Parameter"))
+_PARAMETER_CONTAINERS = frozenset(("nn.ParameterDict", "torch.nn.ParameterDict", "nn.ParameterList",
+                                   "torch.nn.ParameterList"))
 
 
 def _declaring(stmt: ast.stmt):
