@@ -23,7 +23,7 @@ as "of which writes through a view (documented)".
 
     PYTHONPATH=. /work/venv/bin/python benchmarks/views37_probe.py [-v] [-k SUBSTRING]
 
-Prints one line per text not AGREE / REFUSED-AS-LIB (all with -v), then the counts. Run by hand (~1 minute).
+Prints one line per text not AGREE / REFUSED-AS-LIB (all with -v), then the counts. Run by hand (1-2 minutes).
 """
 from __future__ import annotations
 
