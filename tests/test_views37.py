@@ -348,3 +348,21 @@ def test_fstrings_format_values_known_as_the_text_is_read_as_python_does(text, e
 def test_fstrings_of_arrays_or_formats_are_refused(text, words):
     message = jac_run(text)
     assert isinstance(message, str) and words in message
+
+
+@pytest.mark.parametrize("expr", ["int(3.7)", "round(2.4)", "abs(-2)", "max(1, 2)", "len([1, 2])", "x.ndim",
+                                  "x.shape[0] // 2", "sum([1, 2])", "2 ** 3", "-3", "True + 1", "7 % 3",
+                                  "min(3, 4) * 2", "int(x.shape[0] / 2)", "3.0", "1e3", "2 * 1.5", "0.1 + 0.2", "1/3",
+                                  "10 ** 20", "float(2)", "x.shape[-1] - 1", "len(x)", "4 / 2", '"b" if True else "c"'])
+def test_an_fstring_is_pythons_string_or_refused_never_another(expr):
+    """jac holds a whole number as a float where Python may hold an int (``max(1, 2)`` is 2, ``float(2)`` 2.0):
+    those are refused; every other value formats as Python formats it."""
+    x = np.array(INPUTS["x"])
+    want = eval(f"f'{{{expr}}}'", {"x": x})  # noqa: S307 - the test's own expressions
+    text = f"d = {{{want!r}: 2.0}}\nx * d[f'{{{expr}}}']"
+    try:
+        found = api.evaluate(text, {"x": x})
+    except JacError as err:
+        assert "whole number" in err.message, err.message
+        return
+    assert np.allclose(found, 2 * x)

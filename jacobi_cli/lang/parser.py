@@ -3938,8 +3938,12 @@ class _Lowering:
                 parts.append(str(value.value if isinstance(value, Static) else value))
                 continue
             if type(value) is Tracer and self.b.nodes[value.id].op == "const" and value.shape == ():
-                held = self.b.pyints.get(value.id)
-                parts.append(str(held if held is not None else float(self.b.nodes[value.id].value)))
+                held, number = self.b.pyints.get(value.id), float(self.b.nodes[value.id].value)
+                if held is None and number.is_integer():  # max(1, 2), 7 % 3: Python's int or float? jac's
+                    raise JacValueError(f"an f-string of the whole number {number:g}, which jac holds as a float "  # 2.0
+                                        "where Python may hold the int (f'{n}' is '2' or '2.0'): write int(...) or "
+                                        "float(...) inside the braces", self.source.at(part))
+                parts.append(str(held if held is not None else number))
                 continue
             raise JacValueError("an f-string formats strings and numbers known as the text is read (a loop's index, "
                                 "a name bound to a string), not an array or a value of the inputs",

@@ -143,7 +143,8 @@ names on this page are known.
   (`for i in range(n): setattr(self, f'fc{i}', nn.Linear(d, d))`); `net(x)` writes `forward` out with `self`
   bound (`self.fc1(x)`, `self.helper(x)`, `getattr(self, f'fc{i}')(x)`, `getattr(self, 'scale', 1.0)`,
   `hasattr(self, 'w')`; an f-string formats strings and numbers known as the text is read, a loop's index, as
-  Python formats them, with no format spec). One without parameters may be made anywhere, as a function
+  Python formats them, with no format spec; a whole number jac holds as a float where Python may hold an int,
+  `f'{max(1, 2)}'`, is refused). One without parameters may be made anywhere, as a function
   (`ContrastiveLoss(margin=2.0)(a, b, y)`). Elsewhere a module with parameters, and those with
   other parameters (`nn.Transformer`, `nn.EmbeddingBag`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`).
