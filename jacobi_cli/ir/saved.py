@@ -47,7 +47,7 @@ KEPT = {
                      "logsigmoid", "softsign", "hardswish", "erfc", "lgamma", "digamma", "sinc", "asin", "arcsin",
                      "acos", "arccos", "atanh", "arctanh", "acosh", "arccosh", "erfinv", "logit", "nan_to_num", "i0",
                      "entr", "normalize", "nanmean", "nansum", "var", "logdet", "layer_norm", "float_power",
-                     "clamp_min", "clamp_max"), "input"),
+                     "clamp_min", "clamp_max", "masked_select", "take", "gather"), "input"),
     **dict.fromkeys(("prod", "amax", "amin", "norm", "vector_norm", "matrix_norm", "logsumexp", "cumprod",
                      "logcumsumexp", "std", "det", "erfcx", "log_ndtr", "i1"), "both"),
     **dict.fromkeys(("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "xlogy", "xlog1py", "logaddexp",
@@ -59,6 +59,17 @@ KEPT = {
     **dict.fromkeys(("addcmul", "addmm", "addmv", "baddbmm"), "crossed12"),
 }
 UNCHECKED = frozenset(("kron",))
+# Session 37: PyTorch's calls of several results (a (values, indices) pair, a named tuple): spelling -> (whether it
+# keeps its first operand, the positions of the results it keeps). One backward node computes every part, so a
+# write into a kept tensor makes backward raise through any differentiable part (torch.var_mean(h)[1] too); each
+# entry checked against PyTorch by tests/test_views37.py. The indices of max / sort / topk are kept (a write into
+# them raises), cummax and cummin keep their operand as well.
+PARTS = {
+    **dict.fromkeys(("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue"), (False, (1,))),
+    **dict.fromkeys(("cummax", "cummin"), (True, (1,))),
+    "var_mean": (True, ()), "std_mean": (True, (0,)), "aminmax": (True, (0, 1)), "slogdet": (True, (0,)),
+    "eigh": (False, (0, 1)), "qr": (False, (0, 1)), "svd": (False, (0, 1, 2)),
+}
 # max and min: of one tensor (h.max()) a reduction keeping its operand and result; of two (torch.max(h, y)) as
 # maximum; with a dim (torch.max(h, 0)) a (values, indices) pair, which keeps only the indices
 _EXTREMES = ("max", "min", "median")

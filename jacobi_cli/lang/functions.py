@@ -3020,6 +3020,8 @@ def _repeat(b, args, kwargs, position):
 @function("flip")
 def _flip(b, args, kwargs, position):
     kwargs = {("axis" if k == "dims" else k): v for k, v in kwargs.items()}
+    if b.call == ".flip()" and len(args) > 2 and not kwargs:  # PyTorch's x.flip(0, 1): the dims one by one
+        args = [args[0], Items(args[1:])]
     a = arguments("flip", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "flip", position)
     axes = range(x.ndim) if a["axis"] is None else \

@@ -57,6 +57,7 @@ from .devices import Device, module_to
 from . import vmapping
 from . import trees
 from . import imports
+from . import copies
 from .trees import Dict, TreeDef
 from . import decorators
 from . import pyiter
@@ -135,7 +136,7 @@ _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow:
 _UNSUPPORTED = {
     ast.Lambda: "lambda", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions", ast.GeneratorExp: "generators",
-    ast.JoinedStr: "f-strings", ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
+    ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
     ast.YieldFrom: "yield", ast.Starred: "'*' unpacking",
 }
 
@@ -777,6 +778,7 @@ class _Lowering:
     made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
+    constructing = None  # the model Instance whose __init__ runs (its attributes set in loops too: own_attribute)
     grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
     pyiter_read = False  # the text may name lang/pyiter.py's spellings (set by program)
 
@@ -979,6 +981,8 @@ class _Lowering:
             raise _Return(None if stmt.value is None else self.expression(stmt.value), stmt.value)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
             _check_import(stmt, self.source)
+            return
+        if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
             return
         if _no_effect(stmt) or self.marks_input(stmt) or self.retains_grad(stmt):  # a docstring, 'pass', 'x: Tensor',
             return  # x.requires_grad_(), y.retain_grad()
@@ -1507,24 +1511,77 @@ class _Lowering:
         saved = self.scope
         self.scope = {**self.scope, **bound}
         self.making = self.making | {cls}
+        constructing, self.constructing = self.constructing, made
         try:
             for stmt in fn.body:
                 if _super_init(stmt):
                     continue
-                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
-                        and self.scope.get(target.value.id) is made:
-                    made.attributes[target.attr] = self.attribute_value(stmt, f"{prefix}.{target.attr}")
-                    continue
-                self.run(stmt, f"inside {cls.name}.__init__()")
+                if not self.own_attribute(stmt):
+                    self.run(stmt, f"inside {cls.name}.__init__()")
         finally:
             self.scope = saved
             self.making = self.making - {cls}
+            self.constructing = constructing
         return made
+
+    def own_attribute(self, stmt: ast.stmt) -> bool:
+        """``self.NAME = VALUE`` or ``setattr(self, NAME, VALUE)`` in the ``__init__`` of the model being made (at its
+        top level, or in a loop or branch there: ``for i in range(2): setattr(self, f'act{i}', nn.Tanh())``): the
+        attribute set as PyTorch registers it (a layer, an ``nn.Parameter`` an input named ``net.NAME``). False for
+        any other statement."""
+        made = self.constructing
+        if made is None or type(stmt) not in (ast.Assign, ast.Expr):
+            return False
+        target = stmt.targets[0] if type(stmt) is ast.Assign and len(stmt.targets) == 1 else None
+        call = stmt.value if type(stmt) is ast.Expr else None
+        if type(target) is ast.Attribute and type(target.value) is ast.Name and self.scope.get(target.value.id) is made:
+            name, value = target.attr, stmt.value
+        elif type(call) is ast.Call and type(call.func) is ast.Name and call.func.id == "setattr" \
+                and "setattr" not in self.scope and len(call.args) == 3 and not call.keywords \
+                and type(call.args[0]) is ast.Name and self.scope.get(call.args[0].id) is made:
+            position = self.source.at(call)
+            name = static(self.b, self.expression(call.args[1]), "setattr()'s attribute name", position)
+            if not isinstance(name, str):
+                raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+            value = call.args[2]
+        else:
+            return False
+        assign = ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value), stmt)
+        made.attributes[name] = self.attribute_value(assign, f"{made.prefix}.{name}")
+        return True
+
+    def model_builtin(self, node: ast.Call, kids: list):
+        """``getattr(self, NAME[, default])`` and ``hasattr(self, NAME)`` of a model instance (``nn.Module``'s
+        subclass of the text): its attributes as ``__init__`` set them, ``training``, its methods (hasattr);
+        Python's AttributeError refused where no default is given."""
+        fname, position, made = node.func.id, self.source.at(node), kids[0]
+        if node.keywords or not (2 <= len(kids) <= (3 if fname == "getattr" else 2)):
+            raise JacValueError(f"{fname}() takes the instance, the attribute's name"
+                                f"{' and a default' if fname == 'getattr' else ''}, by position", position)
+        name = static(self.b, kids[1], f"{fname}()'s attribute name", position)
+        if not isinstance(name, str):
+            raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+        known = name in made.attributes or name == "training"
+        if fname == "hasattr":
+            return known or name in made.cls.methods
+        if name in made.attributes:
+            found = made.attributes[name]
+            return found.read() if type(found) is Parameters else found
+        if name == "training":
+            return made.training
+        if len(kids) == 3:
+            return kids[2]
+        if name in made.cls.methods:
+            raise JacValueError(f"getattr(self, '{name}') is the method {made.cls.name}.{name}: call it as "
+                                f"self.{name}(...)", position)
+        raise JacNameError(f"AttributeError: '{made.cls.name}' object has no attribute '{name}' (set in its "
+                           "__init__), as Python raises", position)
 
     def attribute_value(self, stmt: ast.Assign, name: str):
         """The value of ``self.NAME = VALUE`` in ``__init__``, ``name`` its full name (``net.fc1``)."""
         value = stmt.value
+        if type(value) is ast.Call and ast.unparse(value.func) in _PARAMETER_CONTAINERS:
+            return self.parameters_made(value, name)  # nn.ParameterDict({'w': nn.Parameter(...)})
         leaf = _declaring(ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value),
                                             stmt))
         if leaf is not None:  # self.w = nn.Parameter(torch.randn(3, 4))
@@ -1534,6 +1591,40 @@ class _Lowering:
                                             and isinstance(self.scope.get(value.func.id), (ModelClass, PlainClass))):
             return self.module_value(value, name)
         return self.expression(value)
+
+    def parameters_made(self, call: ast.Call, name: str) -> "Parameters":
+        """``nn.ParameterDict({'w': nn.Parameter(...), ...})`` or ``nn.ParameterList([nn.Parameter(...), ...])`` (a
+        list display or a comprehension) assigned to ``name`` (``net.ps``): each parameter an input named as PyTorch
+        names it (``net.ps.w``, ``net.ps.0``), its value made as ``nn.Parameter``'s."""
+        cls = ast.unparse(call.func).rsplit(".", 1)[-1]
+        position = self.source.at(call)
+        shown = "{'w': nn.Parameter(...), ...}" if cls == "ParameterDict" else "[nn.Parameter(...), ...]"
+        if call.keywords or len(call.args) > 1:
+            raise JacValueError(f"nn.{cls}(...) is read with one argument here, {shown}", position)
+        given = call.args[0] if call.args else None
+
+        def leaf(item: ast.expr, key) -> Tracer:
+            inner = _parameter_of(item)
+            if inner is None:
+                raise JacValueError(f"nn.{cls}: jac reads each item written nn.Parameter(...) here (an input named "
+                                    f"{name}.{key})", self.source.at(item))
+            data, drawn = self.leaf_value(f"{name}.{key}", inner, None)
+            return self.new_input(f"{name}.{key}", data, self.source.at(item), drawn)
+        if given is None:
+            pairs = []
+        elif cls == "ParameterDict" and type(given) is ast.Dict \
+                and all(type(k) is ast.Constant and type(k.value) is str for k in given.keys):
+            # a dict's keys sorted, as ParameterDict.update takes a plain dict (an OrderedDict keeps its order)
+            pairs = sorted((k.value, leaf(v, k.value)) for k, v in zip(given.keys, given.values))
+        elif cls == "ParameterList" and type(given) is ast.List:
+            pairs = [(str(k), leaf(v, k)) for k, v in enumerate(given.elts)]
+        elif cls == "ParameterList" and type(given) is ast.ListComp:
+            made = self.comprehension(given, position, element=lambda k: leaf(given.elt, k))
+            pairs = [(str(k), v) for k, v in enumerate(made)]
+        else:
+            raise JacValueError(f"nn.{cls}(...) is read with {shown} written out here (keys strings)",
+                                self.source.at(given))
+        return Parameters(cls, pairs, name)
 
     def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
         """``net(x)`` (``forward``) or ``self.helper(x)`` of an instance: the method written out, ``self`` bound."""
@@ -2113,6 +2204,8 @@ class _Lowering:
         return given
 
     def statement(self, stmt: ast.stmt, where: str | None = None):
+        if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
+            return None
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
@@ -2208,7 +2301,8 @@ class _Lowering:
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
-                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
+                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
+                or copies.fresh(self, stmt.value, value)  # torch.flip(y), y.T.contiguous(), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
@@ -2638,6 +2732,32 @@ class _Lowering:
                     and expr.id not in (self.leaves or {}) and self.b.nodes[value.id].name == expr.id:
                 return np.dtype(self.b.dtype).name
             return None
+
+    def saved_parts(self, node: ast.Call, values: list, found) -> None:
+        """Register each differentiable part of a PyTorch call of several results (:data:`saved.PARTS`: a (values,
+        indices) pair, ``eigh``'s, ``qr``'s, ``slogdet``'s tuple) as a saver of what that call keeps: its operand's
+        buffers and its kept parts', made here (a pair makes its parts when asked for: a write between the call and
+        that ask changes what PyTorch saved at the call)."""
+        if type(node.func) is not ast.Attribute or not values or type(values[0]) is not Tracer:
+            return
+        root = node.func.value
+        module = _torch_module(root) and _root_name(root) not in self.scope
+        if not (module and node.args or self.callee(node.func)[0] == "method") or node.func.attr not in saved.PARTS:
+            return
+        keeps_operand, kept = saved.PARTS[node.func.attr]
+        parts = []
+        for name in (found.names if isinstance(found, Pair) else range(len(found))):
+            try:
+                parts.append(found.part(name) if isinstance(found, Pair) else found[name])
+            except JacError:  # a part this call cannot make (refused when asked for, as before)
+                parts.append(None)
+        nodes = self.b.nodes
+        arguments = self.buffers(node.args[0] if module else root, values[0]) if keeps_operand else frozenset()
+        results = frozenset().union(*(self.memory._base(parts[k]) for k in kept
+                                      if k < len(parts) and isinstance(parts[k], Tracer)))
+        for part in parts:
+            if isinstance(part, Tracer) and nodes[part.id].requires_grad and (arguments or results):
+                saved.register(self.b, part.id, results, arguments, node.func.attr)
 
     def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords) -> None:
         """Register ``found`` as a saver of the tensors a call of :data:`saved.KEPT` keeps (ir/saved.py: PyTorch's
@@ -3099,6 +3219,8 @@ class _Lowering:
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
         copy = _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
+            copy = copies.fresh(self, node.func.value, values[spelled])
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
@@ -3371,7 +3493,7 @@ class _Lowering:
             temp = f"item {k} of the right side"  # a name the text cannot write
             self.scope[temp] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(temp, value, _is_copy(node))
+                self.memory.bind(temp, value, _is_copy(node) or type(value) is Tracer and copies.fresh(self, node, value))
             kind = self.python_kind(node, value)
             (self.sequence_names.add if kind in ("tuple", "list", "range") else self.sequence_names.discard)(temp)
             (self.tuple_names.add if kind == "tuple" else self.tuple_names.discard)(temp)
@@ -3401,8 +3523,9 @@ class _Lowering:
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
             if type(value) is Complex:  # X, Y = torch.fft.rfft(x), torch.fft.rfft(y): no buffer jac writes into
                 self.memory.tokens.pop(target.id, None)
-            elif not isinstance(value, bool) and not plain.plain_instance(value):
-                self.memory.bind(target.id, value, False)
+            elif not isinstance(value, bool) and not plain.plain_instance(value):  # a, b = y.clone(), y[1:]
+                self.memory.bind(target.id, value, type(value) is Tracer and (
+                    _is_copy(node) or _advanced(node, value, self.b) or copies.fresh(self, node, value)))
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
                                 (self.tuple_names, kind == "tuple")):
@@ -3474,6 +3597,8 @@ class _Lowering:
                     self.jax_array(node, found, values)
                 if self.saving and type(found) is Tracer:
                     self.saved_by(node, values, found)
+                elif self.saving and isinstance(found, (Pair, Items)) and type(node) is ast.Call:
+                    self.saved_parts(node, values, found)  # torch.cummax(h, 0), torch.linalg.eigh(h)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -3564,7 +3689,12 @@ class _Lowering:
         if isinstance(node, ast.Slice):
             return [p for p in (node.lower, node.upper, node.step) if p is not None]
         if kind is ast.Dict:  # {'W': W, **a}: the keys written, then the values (.trees)
+            functions = {id(v) for v in node.values if type(v) is ast.Attribute and self.module_path(v.value)}
+            if functions:  # {'a': torch.tanh}: a library's functions as values, called later (self.acts['a'](x))
+                self.library_arguments = {*self.library_arguments, *functions}
             return [k for k in node.keys if k is not None] + list(node.values)
+        if kind is ast.JoinedStr:  # f'act{i}': the values formatted
+            return [v.value for v in node.values if type(v) is ast.FormattedValue]
         return []
 
     def index_parts(self, index: ast.AST) -> list:
@@ -3767,6 +3897,8 @@ class _Lowering:
             return found
         if kind is ast.DictComp:
             return trees.comprehension(self, node, position)
+        if kind is ast.JoinedStr:
+            return self.fstring(node, kids, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -3788,6 +3920,35 @@ class _Lowering:
             self.complex_values = True
             return fourier.literal(self.b, value, position)
         raise JacParseError(f"{type(value).__name__} constants are not supported", position)
+
+    def fstring(self, node: ast.JoinedStr, kids: list, position: int) -> Static:
+        """``f'act{i}'``, ``f'{name}_{k}'``: Python's string, of values known as the text is read (a string, a Python
+        int such as a loop's ``range`` index, a number); a value of the inputs, a format spec or a conversion
+        other than ``!s`` is refused."""
+        values, parts = iter(kids), []
+        for part in node.values:
+            if type(part) is ast.Constant:
+                parts.append(part.value)
+                continue
+            if part.format_spec is not None or part.conversion not in (-1, ord("s")):
+                raise JacParseError("an f-string's format spec or !r / !a conversion is not read by jac (write "
+                                    "f'{v}')", self.source.at(part))
+            value = next(values)
+            if isinstance(value, Static) and isinstance(value.value, str) or type(value) in (str, int, bool):
+                parts.append(str(value.value if isinstance(value, Static) else value))
+                continue
+            if type(value) is Tracer and self.b.nodes[value.id].op == "const" and value.shape == ():
+                held, number = self.b.pyints.get(value.id), float(self.b.nodes[value.id].value)
+                if held is None and number.is_integer():  # max(1, 2), 7 % 3: Python's int or float? jac's
+                    raise JacValueError(f"an f-string of the whole number {number:g}, which jac holds as a float "  # 2.0
+                                        "where Python may hold the int (f'{n}' is '2' or '2.0'): write int(...) or "
+                                        "float(...) inside the braces", self.source.at(part))
+                parts.append(str(held if held is not None else number))
+                continue
+            raise JacValueError("an f-string formats strings and numbers known as the text is read (a loop's index, "
+                                "a name bound to a string), not an array or a value of the inputs",
+                                self.source.at(part))
+        return Static("".join(parts))
 
     def number(self, value, position: int):
         # Numbers are floats, as every value becomes --dtype: 2**10000 overflows to inf
@@ -4592,7 +4753,7 @@ class _Lowering:
                        for of in found)
         if type(value) is Items and value.record is not None:  # a NamedTuple's instance (lang/plain.py)
             return any(of in plain.lineage(value.record) for of in found)
-        if isinstance(value, (Module, Sequential)):
+        if isinstance(value, (Module, Sequential, Parameters)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
 
@@ -4639,6 +4800,9 @@ class _Lowering:
         if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
                 plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
             return plain.builtin(self, node, kids)
+        if type(node.func) is ast.Name and node.func.id in ("getattr", "hasattr") and node.func.id not in self.scope \
+                and kids and type(kids[0]) is Instance and not isinstance(kids[0].cls, PlainClass):
+            return self.model_builtin(node, kids)  # getattr(self, f'layer{i}')
         if type(node.func) is ast.Name and node.func.id in plain.ITERATING and node.func.id not in self.scope \
                 and plain.iterating(node, kids):  # sorted(cands), sum(duals), iter(self.items) (lang/plain.py)
             return plain.builtin_iterating(self, node, kids)
@@ -5081,7 +5245,8 @@ class _Lowering:
             if node.attr not in value.attributes:
                 raise JacNameError(f"{value.cls.name} has no attribute '{node.attr}' set in its __init__ (jac reads "
                                    f"self.NAME = ... there)", position)
-            return value.attributes[node.attr]
+            found = value.attributes[node.attr]
+            return found.read() if type(found) is Parameters else found  # self.ps: the dict or list of them
         if node.attr == "at" and type(value) is Tracer:  # JAX's x.at[idx].set(v)
             return At(value)
         part = pair_attribute(value, node.attr, position)
@@ -6698,13 +6863,44 @@ class Instance:
 
     def children(self) -> list:
         """Its modules, in the order ``__init__`` set them."""
-        return [(k, v) for k, v in self.attributes.items() if isinstance(v, (Module, Sequential, Instance))]
+        return [(k, v) for k, v in self.attributes.items() if isinstance(v, (Module, Sequential, Instance, Parameters))]
 
     def own_parameters(self) -> list:
         """Its ``self.NAME = nn.Parameter(...)`` attributes, in the order ``__init__`` set them."""
         leaves = self.lowering.leaves or {}
         return [(k, v) for k, v in self.attributes.items()
                 if type(v) is Tracer and leaves.get(f"{self.prefix}.{k}") is v]
+
+
+class Parameters:
+    """``nn.ParameterDict`` / ``nn.ParameterList`` a model holds (session 37): a child module whose parameters are
+    ``attributes`` (key -> input; ``torch.func.functional_call`` swaps them there), read as the dict or list of
+    them, made at each read."""
+
+    training = True
+
+    def __init__(self, cls: str, pairs: list, prefix: str):
+        self.cls, self.attributes, self.prefix = cls, dict(pairs), prefix
+
+    def own_parameters(self) -> list:
+        return list(self.attributes.items())
+
+    def children(self) -> list:
+        return []
+
+    def read(self):
+        if self.cls == "ParameterDict":
+            return Dict(self.attributes.items())
+        return trees.written(list(self.attributes.values()), "list")
+
+
+def _parameter_of(node: ast.expr):
+    """``X`` of ``nn.Parameter(X)`` (``requires_grad=True`` allowed), else None."""
+    if type(node) is ast.Call and ast.unparse(node.func) in _PARAMETER and len(node.args) == 1 \
+            and all(k.arg == "requires_grad" and type(k.value) is ast.Constant and k.value.value is True
+                    for k in node.keywords):
+        return node.args[0]
+    return None
 
 
 def _dict_of_zip(node: ast.Call) -> bool:
@@ -6788,6 +6984,8 @@ def _no_effect(stmt: ast.stmt) -> bool:
 
 _PARAMETER = frozenset(("nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter",
                         "torch.nn.parameter.Parameter"))
+_PARAMETER_CONTAINERS = frozenset(("nn.ParameterDict", "torch.nn.ParameterDict", "nn.ParameterList",
+                                   "torch.nn.ParameterList"))
 
 
 def _declaring(stmt: ast.stmt):

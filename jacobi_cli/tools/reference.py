@@ -138,8 +138,13 @@ names on this page are known.
   subclass of `nn.Module` defined at the top level (`class Net(nn.Module):` with `__init__` and `forward`, and
   other methods) and made there (`net = Net(3, 4)`, `Net(...).double()`) runs its `__init__`: each `self.NAME =
   ...` an attribute (a layer, its parameters inputs named `net.NAME.weight`; `nn.Parameter(...)` an input
-  `net.NAME`; another class of the text; a number), and `net(x)` writes `forward` out with `self` bound
-  (`self.fc1(x)`, `self.helper(x)`). One without parameters may be made anywhere, as a function
+  `net.NAME`; another class of the text; a number; a dict, of numbers, strings, modules or library functions,
+  `{'act': torch.tanh}`), `setattr(self, NAME, VALUE)` likewise, and either in a loop or branch of `__init__` too
+  (`for i in range(n): setattr(self, f'fc{i}', nn.Linear(d, d))`); `net(x)` writes `forward` out with `self`
+  bound (`self.fc1(x)`, `self.helper(x)`, `getattr(self, f'fc{i}')(x)`, `getattr(self, 'scale', 1.0)`,
+  `hasattr(self, 'w')`; an f-string formats strings and numbers known as the text is read, a loop's index, as
+  Python formats them, with no format spec; a whole number jac holds as a float where Python may hold an int,
+  `f'{max(1, 2)}'`, is refused). One without parameters may be made anywhere, as a function
   (`ContrastiveLoss(margin=2.0)(a, b, y)`). Elsewhere a module with parameters, and those with
   other parameters (`nn.Transformer`, `nn.EmbeddingBag`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`).
@@ -183,7 +188,10 @@ names on this page are known.
   `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
   range(3)]`; `.append(m)`, `.extend([...])`, as an `nn.Sequential`'s; a list of modules made before, `layers = [];
   layers.append(nn.Linear(3, 3))`, given whole or unpacked, `nn.Sequential(*layers)`, its modules named by the
-  container) and `nn.ModuleDict({'a': m, ...})`: indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's
+  container), `nn.ModuleDict({'a': m, ...})`, and `nn.ParameterDict({'w': nn.Parameter(...), ...})` /
+  `nn.ParameterList([nn.Parameter(...), ...])` (a list or a comprehension; its parameters inputs named
+  `net.ps.w`, `net.ps.0`, a plain dict's keys sorted as PyTorch's `update` sorts them; read as the dict or list
+  of them): indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's
   `heads['a']`, `model.fc1`), iterated (`for layer in layers:`; a ModuleDict gives its keys, `.items()`, `.keys()`,
   `.values()`), `len(model)`; their parameters named as PyTorch's `named_parameters()` names them
   (`layers.0.weight`, `heads.a.bias`). `model.parameters()` and `model.named_parameters()` list them in PyTorch's
@@ -336,7 +344,14 @@ names on this page are known.
   is being used in an in-place operation"; NumPy would change the input); writing into `y` while another name
   shares its memory (`z = y`, `z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`,
   `np.diagonal(y)`, a list holding it, `l = [y]`: both libraries would change `z` too; `np.array(y)`,
-  `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does); a result that does not fit `y` (`y += big`: both libraries refuse); an
+  `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does, and so do (session 37, each checked against
+  PyTorch: a write into the result leaves `y` as it was) `roll`, `tile`, `repeat`, `repeat_interleave`,
+  `index_select`, `masked_select`, `take`, `gather`, `kron`, `cat` / `stack` / `hstack` (of one tensor too),
+  `tril`, `triu`, `F.pad`, PyTorch's `flip` / `fliplr` / `flipud` / `rot90` / `diag` (NumPy's are views),
+  `.contiguous()` of a transposed or sliced tensor and `reshape` / `flatten` / `ravel` where no view has the
+  shape (`y.T.reshape(-1)`), `.float()` / `.to(torch.float32)` of a float64 tensor (`copy=True` always); while
+  `.contiguous()` of a contiguous tensor, `.double()` of a float64 one, dropout in eval mode or with `p=0` return
+  `y` itself, and a write through them is refused); a result that does not fit `y` (`y += big`: both libraries refuse); an
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
@@ -363,7 +378,12 @@ names on this page are known.
   operand where the other requires grad, and addmm, addmv, baddbmm and addcmul their two factors so. kron keeps
   its operands so without PyTorch's check, whose backward then reads the changed values and gives another
   gradient, silently: jac refuses that write too. Each is checked against PyTorch by `tests/test_saved36.py`.
-  Elsewhere (other ops: cummax, a call with `inplace=True`, ...; a text naming no library) jac answers the
+  Since session 37: masked_select, take and gather keep their argument; a call of several results keeps, for
+  every differentiable part it gives (`tests/test_views37.py`): max, min, sort, topk, median, nanmedian, mode and
+  kthvalue along a dim their indices (`v, i = h.max(0); i.add_(1)` refused); cummax and cummin their argument
+  and indices; var_mean its argument; std_mean its argument and std; aminmax its argument and both results;
+  linalg.slogdet its argument and sign; linalg.eigh, linalg.qr and linalg.svd their results.
+  Elsewhere (a call with `inplace=True`, ...; a text naming no library) jac answers the
   derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
   mean, cumsum, where, sign, lerp with a number weight, sort's values, max along a dim, which keeps its indices)
   are answered, as PyTorch's backward runs them. An in-place method's
