@@ -4773,7 +4773,8 @@ class _Lowering:
             if not self.is_callable_value(args[0]):
                 raise JacValueError("functools.partial(f, ...) takes a function first: a def or lambda of the text, "
                                     "a module, or a library's function (jnp.sin)", position)
-            return plain.Partial(args[0], args[1:], {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
+            return pyiter.partial_of(self, node, args[0], args[1:],  # the rule functools.partial's has (.pyiter)
+                                     {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
         if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
             return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -4897,7 +4898,7 @@ class _Lowering:
                 args = self.compared_items(args[0], fname, position)  # min(l) of numbers is min(l[0], l[1], ...)
         if kind == "function" and module is None and fname in pybuiltins.NAMES and self.python_libraries is not None \
                 and type(node.func) is ast.Name and fname not in self.scope:  # sum(A) of a program: Python's
-            found = pybuiltins.call(self, fname, args, kwargs, position)
+            found = pybuiltins.call(self, node, fname, args, kwargs, position)
             if found is not pybuiltins.PASS:
                 return found
         if kind == "function" and module is not None:  # np.sin(v) of a JAX tracer: TracerArrayConversionError
@@ -7137,7 +7138,7 @@ _LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
             **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(")
-_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
+_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|filter|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
 _PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
                  "torch.double": "float64"}

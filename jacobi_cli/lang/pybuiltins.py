@@ -18,8 +18,8 @@ from ..errors import JacLimitError, JacParseError, JacValueError
 from ..ir.graph import Tracer
 from .functions import FUNCTIONS, Items, arithmetic, boolean
 
-NAMES = frozenset({"sum", "max", "min", "any", "all", "round", "divmod", "float", "int", "bool"})
-KEYED = frozenset({"max", "min"})  # read off the syntax where a key= is given (its function is no value of jac's)
+NAMES = frozenset({"sum", "max", "min", "any", "all", "round", "divmod", "float", "int", "bool", "sorted"})
+KEYED = frozenset({"max", "min", "sorted"})  # read off the syntax where a key= is given (its function is no value of jac's)
 LIBRARIES = frozenset({"torch", "numpy", "jax"})
 _ROOTS = {"torch": "torch", "numpy": "numpy", "jax": "jax"}
 MAX_ITEMS = 10_000  # items compared one by one are written out (pyiter's bound)
@@ -45,12 +45,29 @@ def libraries(module: ast.Module) -> frozenset | None:
     return frozenset(roots) or LIBRARIES
 
 
-def call(lowering, fname: str, args: list, kwargs: dict, position: int):
+def call(lowering, node: ast.Call, fname: str, args: list, kwargs: dict, position: int):
     """Python's builtin ``fname`` of arrays in a program (:func:`libraries` not None), or :data:`PASS`."""
     found = lowering.python_libraries
     if found is None:
         return PASS
+    if fname == "sorted":
+        return _sorted(lowering, node, args, kwargs, position)
     return _RULES[fname](lowering, found, args, kwargs, position)
+
+
+def _sorted(lowering, node: ast.Call, args: list, kwargs: dict, position: int):
+    """``sorted(x)`` of an array: its items (elements, or rows) in Python's order, Python's own sort comparing
+    them with the text's ``<``, each comparison's truth taken as an ``if`` test's (at the given values, recorded;
+    of rows, ambiguous and refused), so ties keep their order and NaN lands where Python's sort leaves it."""
+    from . import plain
+    if len(args) != 1 or not _is_array(lowering, args[0]) or set(kwargs) - {"reverse"}:
+        return PASS
+    n = _rows(lowering, args[0], "sorted", position)
+    if n > MAX_ITEMS:
+        raise JacLimitError(f"sorted() of {n:,} items: jac writes each comparison out (at most {MAX_ITEMS:,}): write "
+                            "torch.sort / np.sort", position)
+    items = Items(FUNCTIONS["list"](lowering.b, [args[0]], {}, position))
+    return plain.ordered(lowering, node, "sorted", [items], kwargs, position)
 
 
 def _is_array(lowering, value) -> bool:
@@ -236,7 +253,8 @@ def keyed(lowering, node: ast.Call):
     fname, position = node.func.id, lowering.source.at(node)
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         raise JacParseError(f"'*' and '**' in {fname}(..., key=...) are not supported: write its arguments", position)
-    unknown = [k.arg for k in node.keywords if k.arg not in ("key", "default")]
+    unknown = [k.arg for k in node.keywords if k.arg not in (("key", "reverse") if fname == "sorted" else
+                                                             ("key", "default"))]
     if unknown:
         raise JacValueError(f"{fname}() got an unexpected keyword argument '{unknown[0]}' (Python's TypeError)",
                             position)
@@ -262,12 +280,45 @@ def keyed(lowering, node: ast.Call):
     if len(items) > MAX_ITEMS:
         raise JacLimitError(f"{fname}() of {len(items):,} items: jac writes each comparison out (at most "
                             f"{MAX_ITEMS:,})", position)
-    if not items:
+    if not items and fname != "sorted":
         if "default" in given:
             return lowering.expression(given["default"])
         raise JacValueError(f"{fname}() iterable argument is empty (Python's ValueError)", position)
+    kwargs = {k.arg: lowering.expression(k.value) for k in node.keywords if k.arg not in ("key", "default")}
+    if isinstance(fn, pyiter.CmpKey):
+        return _compared(lowering, fn, items, fname, kwargs, position)
+    if fname == "sorted" or not items:
+        return plain.ordered(lowering, node, fname, [Items(items)], {**kwargs, **({} if fn is None else {"key": fn})},
+                             position)
     keys = [item if fn is None else pyiter.invoke(lowering, fn, [item], {}, key_node) for item in items]
-    return _keyed_chain(lowering, items, keys, fname, position)
+    found = _keyed_chain(lowering, items, keys, fname, position)
+    if found is not None:
+        return found
+    return plain.ordered(lowering, node, fname, [Items(items)], {} if fn is None else {"key": fn}, position)
+
+
+def _compared(lowering, key, items: list, fname: str, kwargs: dict, position: int):
+    """``sorted`` / ``min`` / ``max`` with ``key=functools.cmp_to_key(f)``: Python's own algorithm over the items,
+    ``a < b`` being ``f(a, b) < 0`` and ``a > b`` being ``f(a, b) > 0``, each truth taken as an ``if`` test's."""
+    from . import plain, pyiter
+    from .functions import static
+
+    def order(op):
+        def compare(self, other):
+            found = pyiter.invoke(lowering, key.fn, [items[self.i], items[other.i]], {}, key.where)
+            return plain._truth(lowering, key.where, plain.rich(lowering, op, found, 0, key.where), "cmp_to_key's "
+                                "comparison")
+        return compare
+
+    wrapped = type("K", (), {"__init__": lambda self, i: setattr(self, "i", i), "__lt__": order(ast.Lt),
+                             "__gt__": order(ast.Gt)})
+    if fname == "sorted":
+        backwards = bool(static(lowering.b, kwargs["reverse"], "reverse", position)) if "reverse" in kwargs else False
+        chosen = sorted(range(len(items)), key=wrapped, reverse=backwards)
+        return pyiter.trees.written(Items([items[i] for i in chosen]), "list")
+    if not items:
+        raise JacValueError(f"{fname}() iterable argument is empty (Python's ValueError)", position)
+    return items[(min if fname == "min" else max)(range(len(items)), key=wrapped)]
 
 
 def _iterator(node: ast.expr) -> bool:
@@ -276,13 +327,12 @@ def _iterator(node: ast.expr) -> bool:
 
 
 def _keyed_chain(lowering, items: list, keys: list, fname: str, position: int):
+    """Python's ``max(items, key=f)`` where every key is a number and every item an array of one shape: the chain
+    of :func:`_chain` on the keys, each choice a ``where`` (right at any values); None otherwise."""
     b, op = lowering.b, "gt" if fname == "max" else "lt"
     keys = [lowering.number(k, position) if type(k) in (bool, int, float) else k for k in keys]
-    for k in keys:
-        if not (type(k) in (bool, int, float) or type(k) is Tracer and _row_size_all(k) == 1):
-            raise JacValueError(f"{fname}(..., key=...): the keys are compared with '{'>' if op == 'gt' else '<'}', "
-                                f"and a key here is {'an array of shape ' + str(tuple(k.shape)) if type(k) is Tracer else 'no number'}"
-                                f": {_AMBIGUOUS}", position)
+    if any(type(k) is not Tracer or _row_size_all(k) != 1 for k in keys):
+        return None  # tuples, arrays: Python's algorithm compares them (and refuses what it refuses)
     best, best_key = items[0], keys[0]
     for item, key in zip(items[1:], keys[1:]):
         larger = boolean(b, b.apply(op, key, best_key, position=position))
@@ -291,9 +341,7 @@ def _keyed_chain(lowering, items: list, keys: list, fname: str, position: int):
                 best, best_key = item, key
             continue
         if type(item) is not Tracer or type(best) is not Tracer or tuple(item.shape) != tuple(best.shape):
-            raise JacValueError(f"{fname}(..., key=...) chooses between items that are not arrays of one shape by "
-                                "their values: jac holds one array, so it cannot be either; compare arrays of one "
-                                "shape", position)
+            return None  # not one array either way: Python's algorithm, its tests taken at the given values
         best = b.apply("where", larger, item, best, position=position)
         best_key = b.apply("where", larger, key, best_key, position=position)
     return best
