@@ -82,6 +82,50 @@ TEMPLATES = [
     "sum(map(len, A)) * x",
     # iter / next
     "next(iter(A))", "next(iter(x)) * x", "r = iter(A)\nnext(r) * next(r)",
+    # sorted and max / min with key= of items
+    "sorted(x, key=lambda v: -v)[0]", "max([x, 2 * x], key=lambda v: v.sum())", "min(A, key=lambda r: r[1])",
+    "max(range(4), key=lambda i: -i) * x", "sorted([x[1], x[0], x[2]])[1]", "max(x, key=lambda v: v * v)",
+    "sorted(A, key=lambda r: r.sum())[0]", "max(x[:0], key=abs, default=x[1])",
+    # the rest of itertools, functools and operator (session 37)
+    "import itertools\nsum(itertools.takewhile(lambda v: v < 2, x))",
+    "import itertools\nsum(itertools.dropwhile(lambda v: v < 2, x))",
+    "import itertools\nsum(itertools.filterfalse(lambda v: v > 0, x))",
+    "import itertools\nsum(itertools.filterfalse(None, [x[0], 0.0, x[2]]))",
+    "sum(filter(lambda v: v > 0, x))", "sum(filter(None, [x[0], 0.0, x[2]]))",
+    "sum(r.sum() for r in filter(lambda r: r[0] > 0, A))",
+    "import itertools\nsum(itertools.compress(x, [1, 0, 1, 1]))",
+    "import itertools\nsum(itertools.compress(x, [True, False]))",
+    "import itertools\nsum(itertools.compress(x, x > 0))",
+    "import itertools\nsum(sum(g) * k for k, g in itertools.groupby(x, key=lambda v: int(v > 0)))",
+    "import itertools\n{m}.stack([sum(g) for k, g in itertools.groupby([x[0], x[0], x[1]])])",
+    "import itertools\nsum(len(list(g)) * x[k] for k, g in itertools.groupby([0, 0, 1, 2, 2, 2]))",
+    "import itertools\nt = 0.0\nfor k, g in itertools.groupby(range(6), key=lambda i: i // 2):\n    t = t + x[k] * sum(g)\nt",
+    "import itertools\ngs = list(itertools.groupby([1, 1, 2]))\nlen(gs) * x",
+    "import itertools\na, b = itertools.tee(x)\nsum(p * q for p, q in zip(a, b))",
+    "import itertools\na, b = itertools.tee(x)\nsum(a) + sum(a) * 0 + sum(b)",
+    "import itertools\na, b, c = itertools.tee(A, 3)\nsum(a) * sum(c)",
+    "import itertools\nsum(v * i for i, v in zip(itertools.count(1), x))",
+    "import itertools\nsum(itertools.islice(itertools.cycle(x), 6))",
+    "import itertools\nsum(a * b for a, b in zip(x, itertools.repeat(2.0)))",
+    "import itertools\nsum(itertools.starmap(lambda a, b: a * b, zip(x, y)))",
+    "import operator\nf = operator.attrgetter('T')\nf(A).sum(0)",
+    "import operator\nf = operator.methodcaller('sum', 0)\nf(A)",
+    "import operator\nsum(map(operator.methodcaller('sum'), A))",
+    "import operator\nf = operator.attrgetter('T', 'mT')\nf(A)[0][0]",
+    "import functools\n@functools.lru_cache(maxsize=None)\ndef f(n):\n    return x * n\nf(2) + f(3)",
+    "import functools\nw = x\n@functools.cache\ndef f(n):\n    return w * n\na = f(2)\nw = x * 10\na + f(2)",
+    "import functools\nw = x\n@functools.lru_cache(maxsize=1)\ndef f(n):\n    return w * n\na = f(2)\nw = x * 10\nb = f(3)\na + f(2)",
+    "import functools\n@functools.cache\ndef f(v):\n    return v * 2\nf(x)",
+    "from functools import lru_cache\n@lru_cache\ndef fib(n):\n    return x[0] if n < 2 else fib(n - 1) + fib(n - 2)\nfib(6)",
+    "import functools\nsorted(x, key=functools.cmp_to_key(lambda a, b: a - b))[1]",
+    "import functools\nsorted(range(4), key=functools.cmp_to_key(lambda i, j: j - i))[0] * x",
+    "import functools\nmax(x, key=functools.cmp_to_key(lambda a, b: b - a))",
+    # the parser's bare partial and functools.partial of a list the text changes
+    "from functools import partial\ndef f(a, l):\n    return a * l[0]\nl = [x[0]]\ng = partial(f, l=l)\nl[0] = x[1]\ng(x)",
+    "from functools import partial\ndef f(a, l):\n    return a * l[0]\nl = (x[0],)\ng = partial(f, l=l)\ng(x)",
+]
+BARE = [  # no import of functools: the parser's own partial (Python: NameError, jac's notation reads it)
+    "def f(a, l):\n    return a * l[0]\nl = [x[0]]\ng = partial(f, l=l)\nl[0] = x[1]\ng(x)",
 ]
 
 
@@ -90,6 +134,8 @@ def texts():
     for library, head in HEADS.items():
         for template in TEMPLATES:
             out.append((library, head + template.replace("{m}", MOD[library])))
+        for template in BARE:  # Python runs it with functools.partial bound, as a pasted snippet means it
+            out.append((library, head + template))
     return out
 
 
@@ -103,7 +149,8 @@ def convert(library, v):
 
 def python_value(library, text, values):
     *body, last = text.split("\n")
-    env = {"math": math, "itertools": itertools, "functools": functools, "operator": operator}
+    env = {"math": math, "itertools": itertools, "functools": functools, "operator": operator,
+           "partial": functools.partial}
     env.update({n: convert(library, v) for n, v in values.items()})
     exec("\n".join(body), env)
     got = eval(last, env)

@@ -60,7 +60,11 @@ def _sorted(lowering, node: ast.Call, args: list, kwargs: dict, position: int):
     them with the text's ``<``, each comparison's truth taken as an ``if`` test's (at the given values, recorded;
     of rows, ambiguous and refused), so ties keep their order and NaN lands where Python's sort leaves it."""
     from . import plain
-    if len(args) != 1 or not _is_array(lowering, args[0]) or set(kwargs) - {"reverse"}:
+    if len(args) != 1 or set(kwargs) - {"reverse"}:
+        return PASS
+    if type(args[0]) is Items and all(type(i) is Tracer for i in args[0]):  # sorted([a, b]): Python's algorithm
+        return plain.ordered(lowering, node, "sorted", [args[0]], kwargs, position)
+    if not _is_array(lowering, args[0]):
         return PASS
     n = _rows(lowering, args[0], "sorted", position)
     if n > MAX_ITEMS:
@@ -175,6 +179,9 @@ def _chain(lowering, items: list, fname: str, position: int):
 def _truth(lowering, found, args, kwargs, position, fname=None):
     """``any(x)`` / ``all(x)``: Python takes the truth of each item, so a matrix's rows raise unless they hold
     one element each; of a vector, the library's any / all."""
+    if len(args) == 1 and not kwargs and type(args[0]) is Items and all(
+            type(i) is Tracer and _row_size_all(i) == 1 or type(i) is bool for i in args[0]):
+        return _truths(lowering, list(args[0]), fname, position)  # any([a > 0, b > 0])
     if len(args) != 1 or not _is_array(lowering, args[0]):
         return PASS
     if kwargs:
@@ -186,6 +193,20 @@ def _truth(lowering, found, args, kwargs, position, fname=None):
         raise JacValueError(f"{fname}() of an array of {x.ndim} dimensions takes the truth of each row, and "
                             f"{_AMBIGUOUS}: for every element write x.{fname}()", position)
     return PASS
+
+
+def _truths(lowering, items: list, fname: str, position: int):
+    """``any([a, b, ...])`` / ``all`` of numbers: the or (and) of their truths; of no items, False (True)."""
+    from .functions import logical, truth
+    b = lowering.b
+    if not items:
+        return fname == "all"
+    found = [b.const(float(i), position) if type(i) is bool else i for i in items]
+    out = truth(b, b.apply("reshape", found[0], shape=(), position=position), position)
+    for item in found[1:]:
+        out = logical("or" if fname == "any" else "and", b,
+                      [out, b.apply("reshape", item, shape=(), position=position)], position)
+    return out
 
 
 def _round(lowering, found, args, kwargs, position):
