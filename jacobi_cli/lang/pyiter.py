@@ -864,9 +864,8 @@ def _hash_key(lowering, fn: Cached, value, position: int):
 def cached(lowering, decorator: ast.expr, value, position: int):
     """``@functools.cache`` / ``@functools.lru_cache`` / ``@lru_cache(maxsize=N)`` on a ``def``: a :class:`Cached`
     function; None for any other decorator."""
-    from .decorators import dotted
     call = decorator if isinstance(decorator, ast.Call) else None
-    path = dotted(call.func if call is not None else decorator)
+    path = ast.unparse(call.func if call is not None else decorator)  # functools.cache: spelled out (spelled)
     if path not in CACHES or path.split(".")[0] in lowering.scope:
         return None
     maxsize = 128
