@@ -82,14 +82,14 @@ def _const(lowering, value) -> bool:
     return lowering.b.nodes[value.id].op == "const"
 
 
-def _rows(lowering, x: Tracer, fname: str, position: int) -> int:
+def _rows(lowering, x: Tracer, fname: str, position: int, symbolic: bool = False) -> int:
     """The number of items Python's iteration of ``x`` gives (its first size), refused for a 0-d array (Python's
-    TypeError) and for a size not known as a number."""
+    TypeError) and for a size not known as a number (kept, a letter of ``jac shape``, where ``symbolic``)."""
     if x.ndim == 0:
         raise JacValueError(f"{fname}() of a 0-d array: Python iterates its argument, and a 0-d array or tensor has "
                             f"no items (TypeError: iteration over a 0-d array / tensor)", position)
     n = x.shape[0]
-    if type(n) is not int:
+    if type(n) is not int and not symbolic:
         raise JacValueError(f"{fname}() of an array of {n} rows: Python iterates the rows one by one, and jac needs "
                             "their number", position)
     return n
@@ -114,7 +114,7 @@ def _sum(lowering, found, args, kwargs, position):
         raise JacValueError(f"Python's builtin sum takes (iterable, start){f', not {extra}=' if extra else ''} "
                             "(TypeError): for a library's sum over an axis write torch.sum / np.sum", position)
     x = args[0]
-    n = _rows(lowering, x, "sum", position)
+    n = _rows(lowering, x, "sum", position, symbolic=True)
     start = args[1] if len(args) == 2 else kwargs.get("start")
     b = lowering.b
     if n == 0:  # Python's sum of no items: start (0, an int)
@@ -188,8 +188,8 @@ def _truth(lowering, found, args, kwargs, position, fname=None):
         raise JacValueError(f"Python's builtin {fname}() takes one iterable, no {next(iter(kwargs))}= (TypeError): "
                             f"for the library's write x.{fname}(...)", position)
     x = args[0]
-    n = _rows(lowering, x, fname, position)
-    if n > 0 and x.ndim > 1 and _row_size(x) != 1:
+    n = _rows(lowering, x, fname, position, symbolic=True)
+    if n != 0 and x.ndim > 1 and _row_size(x) != 1:
         raise JacValueError(f"{fname}() of an array of {x.ndim} dimensions takes the truth of each row, and "
                             f"{_AMBIGUOUS}: for every element write x.{fname}()", position)
     return PASS
