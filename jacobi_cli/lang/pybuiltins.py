@@ -64,8 +64,8 @@ def _sorted(lowering, node: ast.Call, args: list, kwargs: dict, position: int):
         return PASS
     if type(args[0]) is Items and all(type(i) is Tracer for i in args[0]):  # sorted([a, b]): Python's algorithm
         return plain.ordered(lowering, node, "sorted", [args[0]], kwargs, position)
-    if not _is_array(lowering, args[0]):
-        return PASS
+    if not _is_array(lowering, args[0]) or _const(lowering, args[0]) and args[0].ndim == 1:
+        return PASS  # numbers known without the values (sorted(range(3))): the bare spelling's constant
     n = _rows(lowering, args[0], "sorted", position)
     if n > MAX_ITEMS:
         raise JacLimitError(f"sorted() of {n:,} items: jac writes each comparison out (at most {MAX_ITEMS:,}): write "
