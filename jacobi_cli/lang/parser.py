@@ -61,6 +61,7 @@ from . import copies
 from .trees import Dict, TreeDef
 from . import decorators
 from . import pyiter
+from . import pybuiltins  # sum(A), max(x) of a program that imports a library: Python's builtins (session 37)
 from . import plain
 from .plain import PlainClass
 from . import inference
@@ -781,6 +782,9 @@ class _Lowering:
     constructing = None  # the model Instance whose __init__ runs (its attributes set in loops too: own_attribute)
     grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
     pyiter_read = False  # the text may name lang/pyiter.py's spellings (set by program)
+    # a text that imports a module is a Python program: its bare sum / max / any / round ... of arrays are Python's
+    # builtins (lang/pybuiltins.py); the array libraries it may hold, or None for jac's own notation
+    python_libraries = None
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, made: Made | None = None):
@@ -840,6 +844,7 @@ class _Lowering:
         self.iterators = set()  # ids of reversed(s)'s results: an iterator, with no + or * (Python's TypeError)
         # itertools, functools, operator, zip / enumerate / map as values, math.prod (lang/pyiter.py) may be read
         self.pyiter_read = _PYITER_WORDS.search(self.source.body) is not None
+        self.python_libraries = pybuiltins.libraries(module) if "import" in self.source.body else None
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.nested_names, self.row_names = _nested_written(module) if "[" in self.source.body else (frozenset(),) * 2
@@ -3646,6 +3651,8 @@ class _Lowering:
         if self.pyiter_read and kind in (ast.Call, ast.Attribute) and pyiter.spelling_of(
                 node.func if kind is ast.Call else node, self.scope) is not None:
             return []  # itertools.combinations(range(n), 2), operator.add: read off the text (lang/pyiter.py)
+        if kind is ast.Call and type(node.func) is ast.Name and node.keywords and pybuiltins.keyed_call(node, self.scope):
+            return []  # max(x, key=abs): the key is a function, read off the text (lang/pybuiltins.py)
         if kind is ast.Call and self.partial_call(node):  # partial(f, params): a library's function as a value
             if type(node.args[0]) is ast.Attribute:
                 self.library_arguments = {*self.library_arguments, id(node.args[0])}
@@ -3719,6 +3726,8 @@ class _Lowering:
             spelling = pyiter.spelling_of(node.func if kind is ast.Call else node, self.scope)
             if spelling is not None:  # lang/pyiter.py
                 return pyiter.call(self, spelling, node) if kind is ast.Call else pyiter.value(self, spelling, node)
+        if kind is ast.Call and not kids and node.keywords and pybuiltins.keyed_call(node, self.scope):
+            return pybuiltins.keyed(self, node)  # max(x, key=abs) (lang/pybuiltins.py)
         if kind is ast.Call:
             if self.sequences and _python_sequence_call(node) == "reordered" and id(node.args[0]) in self.sequences:
                 self.sequences.add(id(node))  # reversed(range(x.ndim)), sorted(x.shape): a sequence still
@@ -4928,7 +4937,8 @@ class _Lowering:
             if not self.is_callable_value(args[0]):
                 raise JacValueError("functools.partial(f, ...) takes a function first: a def or lambda of the text, "
                                     "a module, or a library's function (jnp.sin)", position)
-            return plain.Partial(args[0], args[1:], {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
+            return pyiter.partial_of(self, node, args[0], args[1:],  # the rule functools.partial's has (.pyiter)
+                                     {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
         if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
             return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -5050,6 +5060,11 @@ class _Lowering:
             args = [self.python_iterated(node.args[0], args[0], fname, position), *args[1:]]
             if fname in ("min", "max") and len(args) == 1 and not kwargs and type(args[0]) is Items:
                 args = self.compared_items(args[0], fname, position)  # min(l) of numbers is min(l[0], l[1], ...)
+        if kind == "function" and module is None and fname in pybuiltins.NAMES and self.python_libraries is not None \
+                and type(node.func) is ast.Name and fname not in self.scope:  # sum(A) of a program: Python's
+            found = pybuiltins.call(self, node, fname, args, kwargs, position)
+            if found is not pybuiltins.PASS:
+                return found
         if kind == "function" and module is not None:  # np.sin(v) of a JAX tracer: TracerArrayConversionError
             vmapping.whiles.numpy_reads(self, module, fname, args, kwargs, position)
         if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
@@ -7321,7 +7336,7 @@ _LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
             **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(")
-_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
+_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|filter|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
 _PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
                  "torch.double": "float64"}

@@ -243,8 +243,20 @@ names on this page are known.
   array's rows, `range(n)`, `zip(...)`, `enumerate(...)` and `itertools`' iterators (below), with `if` tests
   known without the values, are written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
   (`sum(w * v for w, v in zip(ws, vs))`, `sum([a, b])` is `a + b`, of constant arrays too: `sum([np.ones(2) *
-  i for i in range(3)])` is `[3., 3.]`; `sum(x)` of an array is every element's sum, NumPy's), and Python's
-  `max` / `min` / `any` / `all` of a list of arrays or of lists are refused, as Python compares them whole.
+  i for i in range(3)])` is `[3., 3.]`; in jac's own notation `sum(x)` of an array is every element's sum,
+  NumPy's), and Python's `max` / `min` / `any` / `all` of a list of arrays or of lists are refused, as Python
+  compares them whole.
+- In a text that imports a module (`import torch`, `import numpy as np`, `import itertools`...), a Python program,
+  the bare `sum`, `max`, `min`, `any`, `all`, `sorted`, `round`, `divmod`, `float`, `int` of an array are Python's
+  builtins, which iterate the array's first axis: `sum(A, start=0)` of a matrix is `start + A[0] + A[1] + ...`,
+  its column sums (`sum(x, 1)` is `1 + x[0] + ...`, no axis); `max(x)` / `min(x)` compare the elements one by one
+  (the first greatest: at a tie the derivative goes to it, as PyTorch's autograd through Python's `max`), with
+  `key=` (a lambda, `abs`, `sum`, `functools.cmp_to_key(f)`) and `default=`; `sorted(x)` (`key=`, `reverse=`) is
+  Python's own sort of the elements, each comparison taken at the given values as an `if` test's; `any([a > 0,
+  b > 0])` of numbers. Refused as Python raises: `max(A)`, `min(A)`, `any(A)`, `all(A)`, `sorted(A)` of a matrix
+  whose rows hold several elements (an array's truth is ambiguous), `sum` / `max` / `any` of a 0-d array,
+  `round(t)` and `divmod(t, d)` of a PyTorch tensor (no `__round__`, `__divmod__`), `round(a)` of a NumPy array
+  of some dimensions, and `float(a)` / `int(a)` of a one-element array of some dimensions under NumPy or JAX.
   A Python number accumulates as Python's (`s = 0` then `s += x * i`: the name rebinds to the array; so does a
   NumPy scalar's `+=`, while an array's is a write in place).
 - `for` loops over the same (`for i in range(3): y = y * x + i`, `for w, b in zip(ws, bs): h = torch.tanh(w * h
@@ -282,7 +294,14 @@ names on this page are known.
   a `partial`), building the graph step by step in Python's order; `functools.partial(f, *args, **kw)` (of a `def`,
   a lambda, a library function, another partial); `operator.add sub mul truediv floordiv mod pow matmul neg pos
   abs`, the comparisons, `getitem`, `itemgetter`; `zip` (`strict=`), `enumerate` (`start=`) and `map` as values
-  (`list(zip(a, b))`); `math.prod(items, start=1)` (of a matrix, the product of its rows, as Python). An iterator
+  (`list(zip(a, b))`); `math.prod(items, start=1)` (of a matrix, the product of its rows, as Python);
+  `filter`, `takewhile`, `dropwhile`, `filterfalse` and `compress`, whose predicates' (selectors') truth is taken
+  as an `if` test's (known without the values, or at the given values); `groupby(items, key)` read as `for k, g
+  in groupby(...)` with each group read once in the loop (Python empties it as the groupby advances); `tee(it,
+  n)`, n iterators each read once; `operator.attrgetter('T')` and `methodcaller('sum', 0)`; `@functools.cache`
+  and `@functools.lru_cache(maxsize=N)` on a `def`, which give a call with the arguments seen before (the same
+  tensor, the same Python number) the result given then, as Python's cache does (a NumPy or JAX array argument
+  is unhashable and refused, as in a text that writes into tensors). An iterator
   is read once, where Python reads it once: a loop's or comprehension's iterable, a consumer's argument (`list`,
   `tuple`, `sum`, `any`, `all`, `dict`, `reduce`, `math.prod`, another iterator), or a name assigned it and read
   once in the same loop; `len(it)`, `it[0]`, a second pass (which Python finds empty), a lazy `map` / `zip` /
