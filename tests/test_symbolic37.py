@@ -150,3 +150,29 @@ def test_simplify_entries_is_simplify_entry_by_entry():
     for got, want in zip(cached.ravel(), plain.ravel()):
         assert got == want or sp.simplify(got - want) == 0, (got, want)
     assert cached[0, 0].free_symbols == {a} and cached[0, 1].free_symbols == {b}
+
+
+def test_matrix_form_at_many_points_keeps_its_digits():
+    """At 31 points the derivative is a matrix form, diag((t -> ...).(x)), evaluated by NumPy: the sum in
+    i_2''(t) cancels at small t (0.13334012 for 0.13333905 at 0.01) and is recomputed by evalf there."""
+    points = np.geomspace(0.01, 50.0, 31)
+    data = _diff_json("scipy.special.spherical_in(2, x, derivative=True)", "--at", f"x={points.tolist()}")
+    entry = data["derivative"]["x"]
+    assert entry["form"] == "matrix" and "sinh" in entry["expr"]
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):  # i_2'' to 40 digits: the Bessel form differentiated by mpmath
+        want = [float(mpmath.diff(lambda x: mpmath.sqrt(mpmath.pi / (2 * x)) * mpmath.besseli(2.5, x),
+                                  mpmath.mpf(float(p)), 2)) for p in points]
+    np.testing.assert_allclose(np.diag(entry["value"]), want, rtol=1e-12)
+
+
+def test_recompute_only_where_a_sum_cancels():
+    from jacobi_cli.tools.indexform import vectorized
+
+    t = sp.Symbol("t", real=True)
+    f = vectorized(sp, (t,), (sp.exp(t) - 1 - t) / t ** 2)  # cancels at small t: 1/2 + t/6 + ...
+    got = f(np.array([1e-6, 1e-3, 1.0]))
+    np.testing.assert_allclose(got, [0.5 + 1e-6 / 6, float(sp.N((sp.exp(sp.Rational(1, 1000)) - 1 - sp.Rational(
+        1, 1000)) * 10 ** 6, 20)), np.e - 2], rtol=1e-12)
+    g = vectorized(sp, (t,), sp.sin(t) ** 2 + sp.cos(t) ** 2 - 1)  # 0 exactly: evalf cannot tell, the doubles stay
+    assert np.all(np.abs(g(np.linspace(0.1, 3, 5))) < 1e-15)
