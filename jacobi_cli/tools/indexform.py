@@ -636,8 +636,8 @@ def vectorized(sp, variables, body):
     by element (cheap for the arrays formulas are shown for). The index form's factors and
     ``symbolic.numeric`` (a matrix form's element-wise functions) both evaluate through it.
 
-    Where a sum in ``body`` cancels, that element is evaluated again by SymPy's ``evalf``, which raises its
-    precision as it needs (:func:`_recompute_cancelled`): i_2''(x) written in sinh / cosh lost 5 digits to
+    Where a sum in ``body`` cancels, that element is evaluated again at the precision it needs
+    (:func:`_recompute_cancelled`): i_2''(x) written in sinh / cosh lost 5 digits to
     doubles at x = 0.01 (0.13334012 for 0.13333905), and jac's check against autodiff, scaled by the array's
     largest entry (1e20 at x = 50), let it through."""
     fast = sp.lambdify(variables, body, modules="numpy")
@@ -659,13 +659,13 @@ def vectorized(sp, variables, body):
 
 
 CANCELLED = 1e4  # a sum whose largest term is this many times its value has lost 4 of its 16 digits
-RECOMPUTE_MAX = 4096  # elements recomputed by evalf (0.1 to 1 ms each) in one call; beyond, the doubles
+RECOMPUTE_MAX = 4096  # elements recomputed by mpmath (0.1 to 1 ms each) in one call; beyond, the doubles
 
 
 def _recompute_cancelled(sp, variables, body, arrays, out):
     """``out`` (``body`` at ``arrays`` in doubles, by NumPy) with each element where one of the body's sums
-    cancels (its largest term ``CANCELLED`` times its value or more) recomputed by SymPy's ``evalf`` at 17
-    digits; where evalf cannot tell the value from 0 or fails, the double stays. The sums' terms are
+    cancels (its largest term ``CANCELLED`` times its value or more) recomputed by mpmath at the precision it
+    needs (:func:`_precise`); where that does not settle (an exact 0), the double stays. The sums' terms are
     evaluated by NumPy in one more lambdify."""
     adds = [a for a in sp.preorder_traversal(body) if isinstance(a, sp.Add)] if isinstance(body, sp.Basic) else []
     if not adds or out.size == 0:
@@ -688,15 +688,36 @@ def _recompute_cancelled(sp, variables, body, arrays, out):
     if not len(where) or len(where) > RECOMPUTE_MAX:
         return out
     result = np.array(np.broadcast_to(out, shape), dtype=np.float64)
+    precise = _precise(sp, variables, body)
     for idx in map(tuple, where):
-        subs = {v: sp.Float(float(g[idx]), 17) for v, g in zip(variables, grids)}
-        try:
-            z = complex(body.evalf(17, subs=subs, strict=True))
-        except Exception:  # noqa: BLE001  (PrecisionExhausted at a 0, an evalf rule that fails: the double)
-            continue
-        if abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)):
-            result[idx] = z.real
+        z = precise(*[float(g[idx]) for g in grids])
+        if z is not None:
+            result[idx] = z
     return result
+
+
+def _precise(sp, variables, body):
+    """``body`` as a function of doubles evaluated by mpmath at 40, 80, ... 640 digits until two precisions in
+    a row agree to 1e-17: the value, or None where they never do (an exact 0 of cancelling terms, whose last
+    digits never settle) or the value is not real. mpmath through lambdify is 0.1 ms an element, where SymPy's
+    evalf of i_8'' took 15 ms."""
+    import mpmath
+
+    scalar = sp.lambdify(variables, body, modules="mpmath")
+
+    def value(*xs):
+        last = None
+        for dps in (40, 80, 160, 320, 640):
+            with mpmath.workdps(dps):
+                try:
+                    z = complex(scalar(*[mpmath.mpf(x) for x in xs]))
+                except Exception:  # noqa: BLE001  (0/0, a pole: the double stays)
+                    return None
+            if last is not None and abs(z - last) <= 1e-17 * abs(z) and z == z:
+                return z.real if abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) else None
+            last = z
+        return None
+    return value
 
 
 # --- one entry as a formula, and the whole derivative as numbers ---------------------------------
