@@ -2654,6 +2654,20 @@ class _Lowering:
         arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept[1]))
         saved.register(self.b, found.id, results, arguments, spelling)
 
+    def kept_by_itself(self, name: str, spelling: str, operands: list, values: list, new: Tracer, keywords: bool,
+                       what: str, position: int) -> None:
+        """PyTorch's in-place ``name.<spelling>_(...)`` / ``name op= v`` that keeps for its derivative an operand
+        sharing ``name``'s buffer, which this very write changes (ir/saved.py: ``in_place_kept``): registered as a
+        saver made stale, so backward reaching ``new`` is refused as PyTorch's raises."""
+        nodes = self.b.nodes
+        if not self.saving or not nodes[new.id].requires_grad or len(operands) != len(values):
+            return
+        grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
+        mine = self.memory.tokens.get(name, frozenset())
+        for k in saved.in_place_kept(spelling, operands, grads, keywords):
+            if type(values[k]) is Tracer and _viewed_name(operands[k]) == name:
+                return saved.changed_by_itself(self.b, new.id, mine, name, what, position, spelling)
+
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
         ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
@@ -2716,11 +2730,16 @@ class _Lowering:
                                 "(use += -= *= /= **= @= %= //=)",
                                 position)
         value = self.expression(value_node)
+        if shared is None and self.saving and self.b.savers:  # t *= t.sin(): the value's savers kept t's buffer
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if isinstance(value, Items):
             raise JacValueError(f"{what}: the value must be one array, not a list of arrays",
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
+            if type(op) in _IN_PLACE_SAVERS and isinstance(new, Tracer):  # t *= t: PyTorch's mul_ keeps t
+                self.kept_by_itself(name, _IN_PLACE_SAVERS[type(op)], [target, value_node], [y, value], new, False,
+                                    what, position)
             if y.id in self.b.typed or y.id in self.b.integral:  # y += v into integers keeps their dtype
                 new = written_value(self.b, y, new, "whole", what, position)
             elif is_boolean(self.b, y) and not is_boolean(self.b, new):  # m += 0.5 into booleans: both refuse
@@ -3054,6 +3073,8 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if self.saving and self.b.savers:  # t.mul_(t.sin()): the argument's savers kept t's buffer, now written
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
             new = self.b.const(np.zeros(tuple(y.shape)), position)
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
@@ -3074,6 +3095,8 @@ class _Lowering:
                     and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
                 saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
         if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+            self.kept_by_itself(name, method[:-1], [call.func.value] + list(call.args) + [k.value for k in call.keywords],
+                                [y] + args + list(kwargs.values()), new, bool(kwargs), what, position)
             new = self.kept_dtype(name, y, new, args, what, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
@@ -5199,6 +5222,12 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if (self.dialect == "torch" or self.saving) and not self.jax_reading \
+                and self.python_kind(node.value, value) is None \
+                and any(type(p) is slice and p.step is not None and p.step < 0 for p in parts):
+            raise JacValueError("step must be greater than zero: PyTorch's tensors take no negative step (its "
+                                "ValueError); write x.flip(dim) to reverse, or a NumPy text (np. calls) for NumPy's "
+                                "reading", position)
         if len(parts) == 1 and type(parts[0]) is Tracer and self.python_kind(node.value, value) is not None:
             # [1., 2., 3.][i] of Python's numbers (one constant array to jac) by an array: Python calls i.__index__,
             # of a JAX tracer TracerIntegerConversionError (jit, vmap, a loop's body)
@@ -7091,6 +7120,30 @@ def _view_chain_of_input(expr: ast.expr, is_input) -> bool:
 _TORCH_BOOL_OPERATORS = frozenset(("sub", "pow", "floor_divide", "remainder"))
 # PyTorch's names of the integer and bool dtypes, as its messages write them
 _TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+def _viewed_name(expr: ast.expr) -> str | None:
+    """The name whose buffer ``expr`` is in PyTorch for certain: the name itself, or views PyTorch makes of it
+    (``t.detach()``, ``t.T``, ``t.view(...)``, ``t[0]``, ``t[1:]``); None for anything else (a copy, or an op
+    whose result may be either: ``reshape``, an index array)."""
+    while True:
+        kind = type(expr)
+        if kind is ast.Name:
+            return expr.id
+        if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _TORCH_VIEWS:
+            expr = expr.func.value
+        elif kind is ast.Attribute and expr.attr in ("T", "mT", "data"):
+            expr = expr.value
+        elif kind is ast.Subscript and all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
+                                           and (i.value is None or i.value is Ellipsis or type(i.value) is int)
+                                           for i in (expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+            expr = expr.value
+        else:
+            return None
+
+
+_TORCH_VIEWS = frozenset(("detach", "view", "view_as", "t", "transpose", "permute", "unsqueeze", "squeeze", "expand",
+                          "expand_as", "narrow", "select", "swapaxes", "swapdims", "movedim", "diagonal", "unflatten"))
+# y op= v: the in-place op whose kept operands may share y's buffer (ir/saved.py: in_place_kept)
+_IN_PLACE_SAVERS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 # the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
 _TORCH_MODULES = frozenset(("torch", "F", "torch.linalg", "torch.special", "torch.nn.functional", "nn.functional"))
 
