@@ -585,8 +585,120 @@ class Program:
             return self.vars[name]
         raise Retry
 
+    def s_views(self):
+        """Containers of views and in-place methods on views that are not named: ``rows = list(t);
+        rows[0].mul_(2)``, ``t[0].add_(1)``, ``t[:, 1:].clamp_(min=0)``, ``d = {'a': t}``, ``torch.relu_(t)``."""
+        r = self.r
+        t = self.pick(lambda v: not v.leafy and len(v.shape) >= 1)
+        s = t.shape
+        c = r.randrange(6)
+        meth = r.choice(["mul_(2)", "add_(1)", "clamp_(min=0)", "zero_()", "sigmoid_()", "neg_()", "exp_()"])
+        if c == 0:
+            rows = self.fresh()
+            self.lines.append(r.choice([f"{rows} = list({t.name})", f"{rows} = [r for r in {t.name}]",
+                                        f"{rows} = list({t.name}.unbind(0))", f"{rows} = [{t.name} * 1, {t.name}]"]))
+            i = r.randrange(-s[0], s[0]) if "* 1" not in self.lines[-1] else r.randrange(2)
+            self.lines.append(f"{rows}[{i}].{meth}")
+            out = self.fresh()
+            self.lines.append(f"{out} = {rows}[{i}]")
+            self.vars[out] = Var(out, s if "* 1" in self.lines[-2] else s[1:])
+            self.written.append(t.name)
+            return self.vars[out]
+        if c == 1:
+            idx = r.choice([f"{r.randrange(-s[0], s[0])}", "1:", ":1", "..."] +
+                           ([":, 0", ":, -1:", "0, 1:"] if len(s) >= 2 and s[1] >= 2 else []))
+            self.lines.append(f"{t.name}[{idx}].{meth}")
+        elif c == 2:
+            self.lines.append(r.choice([f"torch.relu_({t.name})", f"F.relu_({t.name})", f"torch.sigmoid_({t.name})",
+                                        f"torch.clamp_({t.name}, min=-0.3)", f"F.hardtanh_({t.name})",
+                                        f"torch.exp_({t.name})"]))
+        elif c == 3:
+            d = self.fresh()
+            self.lines += [f"{d} = {{'a': {t.name}, 'b': {t.name} * 2}}", f"{d}['{r.choice('ab')}'] += 1"]
+            out = self.fresh()
+            self.lines.append(f"{out} = {d}['a'] + {d}['b']")
+            self.vars[out] = Var(out, s)
+            return self.vars[out]
+        elif c == 4:
+            self.lines.append(r.choice([f"{t.name}.view(-1)[0:1].{meth}", f"{t.name}.T.{meth}",
+                                        f"{t.name}.detach().{meth}", f"{t.name}.data.{meth}",
+                                        f"{t.name}.unsqueeze(0).{meth}", f"{t.name}.flatten().{meth}"]))
+        else:
+            self.lines += ["with torch.no_grad():", f"    {t.name}.{meth}"]
+        self.written.append(t.name)
+        return t
+
+    def s_func(self):
+        """A function of the text's own: a pure one, one that writes into its argument (the caller's tensor), one
+        with a default and a keyword, a closure over a drawn name."""
+        r = self.r
+        a = self.pick()
+        g = self.fresh().replace("t", "g")
+        c = r.randrange(4)
+        if c == 0:
+            body = [f"def {g}(v, k=2.0):", f"    return {r.choice(UNARY).format(a='v')} * k"]
+            call = f"{g}({a.name}, k={r.choice(['0.5', '3.0'])})" if r.random() < 0.5 else f"{g}({a.name})"
+        elif c == 1 and not a.leafy:
+            body = [f"def {g}(v):", f"    v.{r.choice(['mul_(2)', 'add_(1)', 'tanh_()'])}", "    return v"]
+            call = f"{g}({a.name})"
+            self.written.append(a.name)
+        elif c == 2:
+            other = self.pick()
+            body = [f"def {g}(v):", f"    return v * {other.name}.sum() + 1"]
+            call = f"{g}({a.name})"
+        else:
+            body = [f"def {g}(v):", "    if v.dim() > 1:", "        return v.sum(-1)", "    return v * 2"]
+            call = f"{g}({a.name})"
+            self.lines += body
+            return self.bind(call, a.shape[:-1] if len(a.shape) > 1 else a.shape)
+        self.lines += body
+        return self.bind(call, a.shape)
+
+    def s_select(self):
+        """sort / topk / gather / index_select / take_along_dim / F.pad / F.linear / dropout in eval."""
+        r = self.r
+        a = self.pick(lambda v: len(v.shape) >= 1)
+        d = self.dim(a)
+        n = a.shape[d]
+        c = r.randrange(8)
+        if c == 0:
+            return self.bind(r.choice([f"torch.sort({a.name}, dim={d}, stable=True).values",
+                                       f"{a.name}.sort(dim={d}, descending=True, stable=True)[0]"]), a.shape)
+        if c == 1:
+            k = r.randint(1, n)
+            new = list(a.shape)
+            new[d] = k
+            return self.bind(f"torch.topk({a.name}, {k}, dim={d}).values", new)
+        if c == 2:
+            k = r.randint(1, 3)
+            idx = [r.randrange(-n, n) for _ in range(k)]
+            new = list(a.shape)
+            new[d] = k
+            return self.bind(f"torch.index_select({a.name}, {d}, torch.tensor({[i % n for i in idx]}))", new)
+        if c == 3:
+            idx = np.random.default_rng(r.randrange(10 ** 6)).integers(0, n, a.shape).tolist()
+            return self.bind(r.choice([f"torch.gather({a.name}, {d}, torch.tensor({idx}))",
+                                       f"{a.name}.gather({d}, torch.tensor({idx}))",
+                                       f"torch.take_along_dim({a.name}, torch.tensor({idx}), dim={d})"]), a.shape)
+        if c == 4:
+            p = (r.randint(0, 2), r.randint(0, 2))
+            new = a.shape[:-1] + (a.shape[-1] + sum(p),)
+            return self.bind(f"F.pad({a.name}, {p}, value={r.choice(['0.0', '1.5'])})", new)
+        if c == 5:
+            k = a.shape[-1]
+            m = r.randint(1, 3)
+            W = np.round(np.random.default_rng(r.randrange(10 ** 6)).uniform(-1, 1, (m, k)), 2).tolist()
+            return self.bind(f"F.linear({a.name}, torch.tensor({W}))", a.shape[:-1] + (m,))
+        if c == 6:
+            return self.bind(f"F.dropout({a.name}, 0.5, training=False)", a.shape)
+        if n >= 2 and r.random() < 0.5:
+            return self.bind(f"torch.diff({a.name}, dim={d})",
+                             tuple(m - 1 if i == d % len(a.shape) else m for i, m in enumerate(a.shape)))
+        return self.bind(r.choice([f"torch.flip({a.name}, [{d}])", f"{a.name}.roll(-1, {d})"]), a.shape)
+
     STATEMENTS = [("s_unary", 3), ("s_binary", 4), ("s_reduce", 3), ("s_shape", 4), ("s_split", 2),
-                  ("s_index", 3), ("s_inplace", 5), ("s_linalg", 2), ("s_control", 2), ("s_stackcat", 1)]
+                  ("s_index", 3), ("s_inplace", 5), ("s_linalg", 2), ("s_control", 2), ("s_stackcat", 1),
+                  ("s_views", 2), ("s_func", 1), ("s_select", 2)]
 
     def draw(self):
         r = self.r

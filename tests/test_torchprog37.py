@@ -181,3 +181,24 @@ def test_the_fuzz_draws_and_runs_a_program_seeded():
     text, inputs = fuzz.draw(37000000)
     assert fuzz.draw(37000000)[0] == text  # seeded
     assert fuzz.classify(text, inputs)[0] in fuzz.STATUSES[:4]
+
+
+@pytest.mark.parametrize("text", ["t = x * 1\nrows = list(t)\nrows[0].mul_(2)\nt",
+                                  "t = x * 1\nrows = [r for r in t]\nrows[0].add_(1)\nrows[0].sum() + t.sum()",
+                                  "t = x * 1\nrows = list(t.unbind(0))\nrows[1].clamp_(min=0)\nt"])
+def test_an_in_place_method_on_a_list_item_that_is_a_view_is_refused(text):
+    """``rows = list(t); rows[0].mul_(2)`` writes into t (NumPy's views; PyTorch raises: "Output 0 of Unbind is a
+    view and is being modified inplace"), where jac replaced the list's item and left t as it was (its value and
+    Jacobian those of an unchanged t): refused now, as ``rows[0] *= 2`` was."""
+    values = {"x": [[0.3, 0.7], [-0.4, 0.5]]}
+    assert "is a view and is being modified inplace" in _torch_raises(text, values)
+    with pytest.raises(JacError, match="shares its memory"):
+        evaluate(text, values)
+
+
+def test_an_in_place_method_on_a_list_item_of_its_own_is_answered():
+    text = "rows = [x * 1, x * 2]\nrows[0].mul_(2)\nrows[0] + rows[1]"
+    values = {"x": [[0.3, 0.7], [-0.4, 0.5]]}
+    want_values, want = torch_reference(text, values)
+    np.testing.assert_allclose(evaluate(text, values), want_values[0], rtol=1e-12)
+    np.testing.assert_allclose(jacobian(text, values)["x"], want[0]["x"], rtol=1e-12)

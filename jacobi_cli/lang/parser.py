@@ -2681,9 +2681,11 @@ class _Lowering:
         self.memory.rebind(name, new)
         return new
 
-    def write(self, target, value_node: ast.expr, op):
+    def write(self, target, value_node: ast.expr, op, in_place: bool = False):
         """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
-        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`)."""
+        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`).
+        ``in_place``: ``y[i] = y[i].mul(2)`` stands for ``y[i].mul_(2)``, which writes into the array a list's or
+        dict's item holds (checked as ``y[i] *= 2`` is)."""
         position = self.source.at(target)
         named = target.value if isinstance(target, ast.Subscript) else target
         text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
@@ -2694,11 +2696,11 @@ class _Lowering:
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
         if type(self.scope.get(name)) is Dict:  # params['W'] = v: the name bound to a new dict (.trees)
-            return self.dict_write(name, target, value_node, op, what, position)
+            return self.dict_write(name, target, value_node, op, what, position, in_place)
         if type(self.scope.get(name)) is Items and isinstance(target, ast.Subscript) and (
                 self.scope[name].display == "list" or self.scope[name].display is None and name in self.sequence_names
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
-            return self.list_write(name, target, value_node, op, what, position)
+            return self.list_write(name, target, value_node, op, what, position, in_place)
         y = self.scope.get(name)
         if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
             return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
@@ -2921,7 +2923,8 @@ class _Lowering:
         self.changed_inner(current, new, direct, added, call.func.attr == "append" and _is_copy(call.args[0]))
         return True
 
-    def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
+    def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int,
+                   in_place: bool = False):
         """``outs[i] = v`` (and ``outs[i] += v``) of a list of arrays: the item replaced in the one list every name
         holding it sees (:meth:`same_list`); an index that is not one constant integer is refused."""
         current = self.scope[name]
@@ -2934,6 +2937,8 @@ class _Lowering:
             return self.extended_inner(target, value_node, op, what, position)
         value = self.expression(value_node)
         holders = self.same_list(name, current, what, position)
+        if in_place:  # rows = list(t); rows[0].mul_(2) writes into t: PyTorch raises, NumPy changes t
+            self.item_check(current[i], holders, what, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3027,7 +3032,8 @@ class _Lowering:
                                 f"which jac's values cannot follow; write the item anew ({what.split(' ')[0]} = "
                                 f"{what.split(' ')[0]} + ...)", position)
 
-    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int):
+    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int,
+                   in_place: bool = False):
         """``d['W'] = v`` (and ``d['W'] += v``) of a dict: ``d`` bound to a new dict, as the text is functional."""
         if not isinstance(target, ast.Subscript) or isinstance(target.slice, (ast.Slice, ast.Tuple)):
             raise JacValueError(f"{what}: a dict is written one key at a time (d['W'] = v)", position)
@@ -3035,6 +3041,8 @@ class _Lowering:
         value = self.expression(value_node)
         current = self.scope[name]
         holders = self.same_list(name, current, what, position)
+        if in_place:
+            self.item_check(current.get(key, position), holders, what, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3175,7 +3183,7 @@ class _Lowering:
                                    position) from None
             func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
             value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
-        return self.write(target, value, None)
+        return self.write(target, value, None, in_place=True)
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
