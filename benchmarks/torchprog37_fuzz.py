@@ -31,6 +31,7 @@ import copy
 import math
 import os
 import random
+import re
 import sys
 import time
 import warnings
@@ -41,7 +42,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fuzzkit import Timeout, broadcast, bucket, differ, run_workers, with_timeout  # noqa: E402
+from fuzzkit import Timeout, broadcast, differ, run_workers, with_timeout  # noqa: E402
 
 MAX = 36  # elements of any drawn value
 
@@ -975,6 +976,13 @@ def shrink(text: str, inputs: dict, status: tuple, budget: int = 250) -> str:
 
 # --- the run --------------------------------------------------------------------------------------------
 
+def reason(message: str) -> str:
+    """A refusal's message with the drawn names and numbers taken out, so that one reason counts once."""
+    text = re.sub(r"\b[tgd]\d+\b", "t", message)
+    text = re.sub(r"'[^']*'", "'..'", text)
+    return re.sub(r"[0-9]+", "N", text)[:110]
+
+
 STATUSES = ("AGREE", "BOTH-RAISE", "JAC-REFUSES", "JAC-ANSWERS-WHERE-TORCH-RAISES", "WRONG", "CRASH")
 
 
@@ -990,7 +998,7 @@ def worker(args) -> dict:
         status, detail = checked(text, inputs)
         counts[status] += 1
         if status == "JAC-REFUSES":
-            refused[bucket(detail)] += 1
+            refused[reason(detail)] += 1
         elif status == "JAC-ANSWERS-WHERE-TORCH-RAISES":
             terrors[detail[:90]] += 1
         if status in ("WRONG", "CRASH", "JAC-ANSWERS-WHERE-TORCH-RAISES"):

@@ -2681,11 +2681,11 @@ class _Lowering:
         self.memory.rebind(name, new)
         return new
 
-    def write(self, target, value_node: ast.expr, op, in_place: bool = False):
+    def write(self, target, value_node: ast.expr, op, in_place: str | None = None):
         """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
         where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`).
-        ``in_place``: ``y[i] = y[i].mul(2)`` stands for ``y[i].mul_(2)``, which writes into the array a list's or
-        dict's item holds (checked as ``y[i] *= 2`` is)."""
+        ``in_place``: ``y[i] = y[i].mul(2)`` stands for ``y[i].mul_(2)`` (the text, for messages), which writes into
+        the array a list's or dict's item holds (checked as ``y[i] *= 2`` is)."""
         position = self.source.at(target)
         named = target.value if isinstance(target, ast.Subscript) else target
         text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
@@ -2924,7 +2924,7 @@ class _Lowering:
         return True
 
     def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int,
-                   in_place: bool = False):
+                   in_place: str | None = None):
         """``outs[i] = v`` (and ``outs[i] += v``) of a list of arrays: the item replaced in the one list every name
         holding it sees (:meth:`same_list`); an index that is not one constant integer is refused."""
         current = self.scope[name]
@@ -2938,7 +2938,7 @@ class _Lowering:
         value = self.expression(value_node)
         holders = self.same_list(name, current, what, position)
         if in_place:  # rows = list(t); rows[0].mul_(2) writes into t: PyTorch raises, NumPy changes t
-            self.item_check(current[i], holders, what, position)
+            self.item_check(current[i], holders, in_place, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3027,13 +3027,14 @@ class _Lowering:
         others = sorted(n for n, t in self.memory.tokens.items() if n not in holders and t & tokens)
         if inputs or others:
             seen = f"the input '{inputs[0]}'" if inputs else f"'{others[0]}'"
+            item_text = what.split(" ")[0].split("].")[0] + ("]" if "]." in what.split(" ")[0] else "")
             raise JacValueError(f"{what}: the item is {seen} or shares its memory with it, and NumPy and PyTorch "
-                                f"add into that array itself (PyTorch refuses it for an input that requires grad), "
-                                f"which jac's values cannot follow; write the item anew ({what.split(' ')[0]} = "
-                                f"{what.split(' ')[0]} + ...)", position)
+                                f"write into that array itself (PyTorch refuses it for an input that requires grad), "
+                                f"which jac's values cannot follow; write the item anew ({item_text} = "
+                                f"{item_text} + ...)", position)
 
     def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int,
-                   in_place: bool = False):
+                   in_place: str | None = None):
         """``d['W'] = v`` (and ``d['W'] += v``) of a dict: ``d`` bound to a new dict, as the text is functional."""
         if not isinstance(target, ast.Subscript) or isinstance(target.slice, (ast.Slice, ast.Tuple)):
             raise JacValueError(f"{what}: a dict is written one key at a time (d['W'] = v)", position)
@@ -3042,7 +3043,7 @@ class _Lowering:
         current = self.scope[name]
         holders = self.same_list(name, current, what, position)
         if in_place:
-            self.item_check(current.get(key, position), holders, what, position)
+            self.item_check(current.get(key, position), holders, in_place, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3183,7 +3184,7 @@ class _Lowering:
                                    position) from None
             func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
             value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
-        return self.write(target, value, None, in_place=True)
+        return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
