@@ -131,6 +131,30 @@ def kept_by_call(spelling: str, operands: list, grads: list, keywords: bool):
     return False, tuple(k for k, other in ((a, b), (b, a)) if grads[other])
 
 
+def in_place_kept(spelling: str, operands: list, grads: list, keywords: bool) -> tuple:
+    """The operands (positions past 0, the written tensor) PyTorch's in-place ``y.<spelling>_(...)`` (``y *= v``:
+    ``mul``) keeps for its derivative: those the op itself keeps, but not y's old value, which autograd copies
+    before the write (``t.mul_(y)`` is answered). An operand sharing y's buffer (``t.mul_(t)``, ``t /= t``,
+    ``t.mul_(t.detach())``, ``t.addcmul_(t, y)``, ``t.pow_(t)``, ``t.clamp_(min=t)``) is changed by the very write:
+    PyTorch's backward raises (session 37, checked against PyTorch by tests/test_torchprog37.py)."""
+    op = SAVES.get(spelling)
+    if op in ("mul", "div", "pow") and len(grads) == 2:
+        g0, g1 = bool(grads[0]), bool(grads[1])
+        kept = {"mul": (1,) if g0 else (), "div": (1,) if g0 or g1 else (), "pow": (1,)}[op]
+    else:
+        found = kept_by_call(spelling, operands, grads, keywords) if spelling in KEPT else None
+        kept = () if found is None else found[1]
+    return tuple(k for k in kept if k != 0)
+
+
+def changed_by_itself(b, i: int, written: frozenset, name: str, what: str, position, spelling: str) -> None:
+    """Node ``i``, a write in place into ``name`` (``what``), keeps an operand sharing the buffers ``written`` it
+    changes (:func:`in_place_kept`): a saver made stale by its own write, refused by :func:`check` where backward
+    reaches it."""
+    register(b, i, frozenset(), written, spelling)
+    b.stale.append((i, name, what, position, spelling, False))
+
+
 def register(b, i: int, results: frozenset, arguments: frozenset, spelling: str | None = None) -> None:
     """Node ``i`` (which the text spelled as one of :data:`SAVES`, and which requires grad) keeps the buffers
     ``results`` (its result's, where it saves it) and ``arguments`` (those of the operands it saves: the tokens

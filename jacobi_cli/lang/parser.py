@@ -2779,6 +2779,20 @@ class _Lowering:
         arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept[1]))
         saved.register(self.b, found.id, results, arguments, spelling)
 
+    def kept_by_itself(self, name: str, spelling: str, operands: list, values: list, new: Tracer, keywords: bool,
+                       what: str, position: int) -> None:
+        """PyTorch's in-place ``name.<spelling>_(...)`` / ``name op= v`` that keeps for its derivative an operand
+        sharing ``name``'s buffer, which this very write changes (ir/saved.py: ``in_place_kept``): registered as a
+        saver made stale, so backward reaching ``new`` is refused as PyTorch's raises."""
+        nodes = self.b.nodes
+        if not self.saving or not nodes[new.id].requires_grad or len(operands) != len(values):
+            return
+        grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
+        mine = self.memory.tokens.get(name, frozenset())
+        for k in saved.in_place_kept(spelling, operands, grads, keywords):
+            if type(values[k]) is Tracer and _viewed_name(operands[k]) == name:
+                return saved.changed_by_itself(self.b, new.id, mine, name, what, position, spelling)
+
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
         ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
@@ -2792,9 +2806,11 @@ class _Lowering:
         self.memory.rebind(name, new)
         return new
 
-    def write(self, target, value_node: ast.expr, op):
+    def write(self, target, value_node: ast.expr, op, in_place: str | None = None):
         """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
-        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`)."""
+        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`).
+        ``in_place``: ``y[i] = y[i].mul(2)`` stands for ``y[i].mul_(2)`` (the text, for messages), which writes into
+        the array a list's or dict's item holds (checked as ``y[i] *= 2`` is)."""
         position = self.source.at(target)
         named = target.value if isinstance(target, ast.Subscript) else target
         text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
@@ -2805,11 +2821,11 @@ class _Lowering:
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
         if type(self.scope.get(name)) is Dict:  # params['W'] = v: the name bound to a new dict (.trees)
-            return self.dict_write(name, target, value_node, op, what, position)
+            return self.dict_write(name, target, value_node, op, what, position, in_place)
         if type(self.scope.get(name)) is Items and isinstance(target, ast.Subscript) and (
                 self.scope[name].display == "list" or self.scope[name].display is None and name in self.sequence_names
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
-            return self.list_write(name, target, value_node, op, what, position)
+            return self.list_write(name, target, value_node, op, what, position, in_place)
         y = self.scope.get(name)
         if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
             return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
@@ -2841,11 +2857,16 @@ class _Lowering:
                                 "(use += -= *= /= **= @= %= //=)",
                                 position)
         value = self.expression(value_node)
+        if shared is None and self.saving and self.b.savers:  # t *= t.sin(): the value's savers kept t's buffer
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if isinstance(value, Items):
             raise JacValueError(f"{what}: the value must be one array, not a list of arrays",
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
+            if type(op) in _IN_PLACE_SAVERS and isinstance(new, Tracer):  # t *= t: PyTorch's mul_ keeps t
+                self.kept_by_itself(name, _IN_PLACE_SAVERS[type(op)], [target, value_node], [y, value], new, False,
+                                    what, position)
             if y.id in self.b.typed or y.id in self.b.integral:  # y += v into integers keeps their dtype
                 new = written_value(self.b, y, new, "whole", what, position)
             elif is_boolean(self.b, y) and not is_boolean(self.b, new):  # m += 0.5 into booleans: both refuse
@@ -3027,7 +3048,8 @@ class _Lowering:
         self.changed_inner(current, new, direct, added, call.func.attr == "append" and _is_copy(call.args[0]))
         return True
 
-    def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
+    def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int,
+                   in_place: str | None = None):
         """``outs[i] = v`` (and ``outs[i] += v``) of a list of arrays: the item replaced in the one list every name
         holding it sees (:meth:`same_list`); an index that is not one constant integer is refused."""
         current = self.scope[name]
@@ -3040,6 +3062,8 @@ class _Lowering:
             return self.extended_inner(target, value_node, op, what, position)
         value = self.expression(value_node)
         holders = self.same_list(name, current, what, position)
+        if in_place:  # rows = list(t); rows[0].mul_(2) writes into t: PyTorch raises, NumPy changes t
+            self.item_check(current[i], holders, in_place, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3128,12 +3152,14 @@ class _Lowering:
         others = sorted(n for n, t in self.memory.tokens.items() if n not in holders and t & tokens)
         if inputs or others:
             seen = f"the input '{inputs[0]}'" if inputs else f"'{others[0]}'"
+            item_text = what.split(" ")[0].split("].")[0] + ("]" if "]." in what.split(" ")[0] else "")
             raise JacValueError(f"{what}: the item is {seen} or shares its memory with it, and NumPy and PyTorch "
-                                f"add into that array itself (PyTorch refuses it for an input that requires grad), "
-                                f"which jac's values cannot follow; write the item anew ({what.split(' ')[0]} = "
-                                f"{what.split(' ')[0]} + ...)", position)
+                                f"write into that array itself (PyTorch refuses it for an input that requires grad), "
+                                f"which jac's values cannot follow; write the item anew ({item_text} = "
+                                f"{item_text} + ...)", position)
 
-    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int):
+    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int,
+                   in_place: str | None = None):
         """``d['W'] = v`` (and ``d['W'] += v``) of a dict: ``d`` bound to a new dict, as the text is functional."""
         if not isinstance(target, ast.Subscript) or isinstance(target.slice, (ast.Slice, ast.Tuple)):
             raise JacValueError(f"{what}: a dict is written one key at a time (d['W'] = v)", position)
@@ -3141,6 +3167,8 @@ class _Lowering:
         value = self.expression(value_node)
         current = self.scope[name]
         holders = self.same_list(name, current, what, position)
+        if in_place:
+            self.item_check(current.get(key, position), holders, in_place, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3179,6 +3207,8 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if self.saving and self.b.savers:  # t.mul_(t.sin()): the argument's savers kept t's buffer, now written
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
             new = self.b.const(np.zeros(tuple(y.shape)), position)
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
@@ -3199,6 +3229,8 @@ class _Lowering:
                     and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
                 saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
         if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+            self.kept_by_itself(name, method[:-1], [call.func.value] + list(call.args) + [k.value for k in call.keywords],
+                                [y] + args + list(kwargs.values()), new, bool(kwargs), what, position)
             new = self.kept_dtype(name, y, new, args, what, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
@@ -3279,7 +3311,7 @@ class _Lowering:
                                    position) from None
             func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
             value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
-        return self.write(target, value, None)
+        return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
@@ -5379,6 +5411,12 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if (self.dialect == "torch" or self.saving) and not self.jax_reading \
+                and self.python_kind(node.value, value) is None \
+                and any(type(p) is slice and p.step is not None and p.step < 0 for p in parts):
+            raise JacValueError("step must be greater than zero: PyTorch's tensors take no negative step (its "
+                                "ValueError); write x.flip(dim) to reverse, or a NumPy text (np. calls) for NumPy's "
+                                "reading", position)
         if len(parts) == 1 and type(parts[0]) is Tracer and self.python_kind(node.value, value) is not None:
             # [1., 2., 3.][i] of Python's numbers (one constant array to jac) by an array: Python calls i.__index__,
             # of a JAX tracer TracerIntegerConversionError (jit, vmap, a loop's body)
@@ -7304,6 +7342,30 @@ def _view_chain_of_input(expr: ast.expr, is_input) -> bool:
 _TORCH_BOOL_OPERATORS = frozenset(("sub", "pow", "floor_divide", "remainder"))
 # PyTorch's names of the integer and bool dtypes, as its messages write them
 _TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+def _viewed_name(expr: ast.expr) -> str | None:
+    """The name whose buffer ``expr`` is in PyTorch for certain: the name itself, or views PyTorch makes of it
+    (``t.detach()``, ``t.T``, ``t.view(...)``, ``t[0]``, ``t[1:]``); None for anything else (a copy, or an op
+    whose result may be either: ``reshape``, an index array)."""
+    while True:
+        kind = type(expr)
+        if kind is ast.Name:
+            return expr.id
+        if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _TORCH_VIEWS:
+            expr = expr.func.value
+        elif kind is ast.Attribute and expr.attr in ("T", "mT", "data"):
+            expr = expr.value
+        elif kind is ast.Subscript and all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
+                                           and (i.value is None or i.value is Ellipsis or type(i.value) is int)
+                                           for i in (expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+            expr = expr.value
+        else:
+            return None
+
+
+_TORCH_VIEWS = frozenset(("detach", "view", "view_as", "t", "transpose", "permute", "unsqueeze", "squeeze", "expand",
+                          "expand_as", "narrow", "select", "swapaxes", "swapdims", "movedim", "diagonal", "unflatten"))
+# y op= v: the in-place op whose kept operands may share y's buffer (ir/saved.py: in_place_kept)
+_IN_PLACE_SAVERS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 # the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
 _TORCH_MODULES = frozenset(("torch", "F", "torch.linalg", "torch.special", "torch.nn.functional", "nn.functional"))
 

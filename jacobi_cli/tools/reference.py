@@ -50,7 +50,9 @@ names on this page are known.
 - NumPy's ufunc methods: `np.add.outer(x, y)` (any binary ufunc jac has), `np.add.reduce(A, axis=0)` (add,
   multiply, maximum, minimum, logical_and, logical_or, logaddexp; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
   multiply, maximum, minimum), `np.add.reduceat(x, [0, 4, 1])` (the ufuncs of reduce; constant indices).
-- Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`; an index
+- Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None` (a negative
+  step of a tensor in a PyTorch text, `torch.sin(x)[::-1]`, is PyTorch's ValueError "step must be greater than
+  zero": write `x.flip(0)`; a Python list's or tuple's `parts[::-1]` stays Python's); an index
   computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`. Integer
   indices bound as an input (`labels=[0, 3, 1]`), or shaped from one (`labels.unsqueeze(1)`, `labels.long()`),
   are read at their values, as PyTorch indexes with a long tensor: `logp[range(n), labels]`, `x.gather(1,
@@ -402,6 +404,10 @@ names on this page are known.
   kthvalue along a dim their indices (`v, i = h.max(0); i.add_(1)` refused); cummax and cummin their argument
   and indices; var_mean its argument; std_mean its argument and std; aminmax its argument and both results;
   linalg.slogdet its argument and sign; linalg.eigh, linalg.qr and linalg.svd their results.
+  Since session 37 also an in-place op that keeps an operand sharing the tensor it writes (`t.mul_(t)`,
+  `t *= t`, `t /= t`, `t **= t`, `t.mul_(t.detach())`, `t.addcmul_(t, y)`, `t.pow_(t)`, `t.clamp_(min=t)`;
+  `t.mul_(y)` and `t.mul_(t.clone())` are answered: autograd copies t's old value), and a write whose own
+  argument's op kept the tensor (`t.mul_(t.sin())`, `t[0] = t.sin()[1]`; `tests/test_torchprog37.py`).
   Elsewhere (a call with `inplace=True`, ...; a text naming no library) jac answers the
   derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
   mean, cumsum, where, sign, lerp with a number weight, sort's values, max along a dim, which keeps its indices)
