@@ -404,7 +404,7 @@ names on this page are known.
   kthvalue along a dim their indices (`v, i = h.max(0); i.add_(1)` refused); cummax and cummin their argument
   and indices; var_mean its argument; std_mean its argument and std; aminmax its argument and both results;
   linalg.slogdet its argument and sign; linalg.eigh, linalg.qr and linalg.svd their results.
-  Since session 37 also an in-place op that keeps an operand sharing the tensor it writes (`t.mul_(t)`,
+  Also since session 37: an in-place op that keeps an operand sharing the tensor it writes (`t.mul_(t)`,
   `t *= t`, `t /= t`, `t **= t`, `t.mul_(t.detach())`, `t.addcmul_(t, y)`, `t.pow_(t)`, `t.clamp_(min=t)`;
   `t.mul_(y)` and `t.mul_(t.clone())` are answered: autograd copies t's old value), and a write whose own
   argument's op kept the tensor (`t.mul_(t.sin())`, `t[0] = t.sin()[1]`; `tests/test_torchprog37.py`).
