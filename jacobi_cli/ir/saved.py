@@ -63,7 +63,7 @@ KEPT = {
                      "torch.instance_norm", "nll_loss", "cross_entropy", "binary_cross_entropy",
                      "binary_cross_entropy_with_logits", "prelu", "max_pool1d", "max_pool2d", "avg_pool1d",
                      "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d"), "named"),
-    **dict.fromkeys(("cummax", "cummin"), "input"),
+    **dict.fromkeys(("cummax", "cummin", "gather", "take_along_dim"), "input"),
     "pairwise_distance": "result", "cosine_similarity": "own",
 }
 UNCHECKED = frozenset(("kron",))
