@@ -171,7 +171,14 @@ def dtype_cases() -> list:
             out.append(f"torch.set_default_dtype(torch.float64); u = {_LEAF32}; " + op.format(a="u", c=c))
             out.append(f"u = {_LEAF32}; " + op.format(a="u", c=c))
             out.append(f"u = {_LEAF32}; " + op.format(a="u.double()", c=c))
+    for layer in ["nn.Linear(3, 2)", "nn.Linear(3, 2).double()", "nn.Linear(3, 2, dtype=torch.float64)",
+                  "nn.LayerNorm(3)", "nn.Bilinear(3, 3, 2)", "nn.ReLU()"]:
+        for a in ["x.double()", "u", "u.float()", "x", "x.float()"]:
+            call = f"fc({a}, {a})" if "Bilinear" in layer else f"fc({a})"
+            out.append(f"u = {_LEAF}; fc = {layer}; {call}.sum() * 0")
     out += ["torch.set_default_dtype(torch.float64); fc = nn.Linear(3, 2); fc(x.double()).sum() * 0",
+            f"u = {_LEAF}; fc = nn.Linear(3, 2); fc.double(); fc(u).sum() * 0",
+            f"u = {_LEAF}; fc = nn.Linear(3, 2); fc.to(torch.float64); fc(u).sum() * 0",
             "torch.set_default_dtype(torch.float64); torch.dot(x.float(), x.float())",
             "torch.set_default_dtype(torch.double); torch.dot(x.double(), torch.ones(3))"]
     return out

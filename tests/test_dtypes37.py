@@ -155,6 +155,31 @@ def test_a_bound_input_beside_a_constructor_is_answered_in_dtype(text):
     assert np.all(np.isfinite(value))
 
 
+LAYERS_REFUSED = [LEAF64 + "fc = nn.Linear(3, 2); fc(u).sum() * 0", "fc = nn.Linear(3, 2); fc(x.double()).sum() * 0",
+                  LEAF64 + "fc = nn.LayerNorm(3); fc(u).sum() * 0", LEAF64 + "fc = nn.Conv1d(1, 2, 2); fc(u[None, None]).sum() * 0",
+                  LEAF64 + "fc = nn.Linear(3, 2).double(); fc(u.float()).sum() * 0"]
+LAYERS_ANSWERED = [LEAF64 + "fc = nn.Linear(3, 2).double(); fc(u).sum() * 0",
+                   LEAF64 + "fc = nn.Linear(3, 2); fc.double(); fc(u).sum() * 0",
+                   LEAF64 + "fc = nn.Linear(3, 2); fc.to(torch.float64); fc(u).sum() * 0",
+                   LEAF64 + "fc = nn.Linear(3, 2, dtype=torch.float64); fc(u).sum() * 0",
+                   LEAF64 + "fc = nn.Linear(3, 2); fc(u.float()).sum() * 0", LEAF + "fc = nn.Linear(3, 2); fc(u).sum() * 0",
+                   "torch.set_default_dtype(torch.float64); " + LEAF64 + "fc = nn.Linear(3, 2); fc(u).sum() * 0",
+                   LEAF64 + "fc = nn.ReLU(); fc(u).sum() * 0"]
+
+
+@pytest.mark.parametrize("text", LAYERS_REFUSED)
+def test_a_layer_of_pytorchs_default_dtype_called_on_a_float64_the_text_makes_is_refused(text):
+    ours = jac_run(text)
+    assert isinstance(ours, str) and "parameters are float" in ours, (text, ours)
+    theirs = torch_run(text)
+    assert isinstance(theirs, str) and ("dtype" in theirs or "type (float)" in theirs), (text, theirs)
+
+
+@pytest.mark.parametrize("text", LAYERS_ANSWERED)
+def test_a_layer_converted_made_with_a_dtype_or_of_one_dtype_with_its_input_is_answered(text):
+    agrees(text)
+
+
 def test_set_default_dtype_float64_under_float32_is_refused_and_half_as_before():
     with pytest.raises(JacError, match="run with --dtype float64"):
         api.evaluate("torch.set_default_dtype(torch.float64); x @ torch.ones(3)", {"x": np.ones(3)}, dtype="float32")

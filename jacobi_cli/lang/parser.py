@@ -738,6 +738,7 @@ class _Lowering:
     saving = False  # a PyTorch text with writes in place: savers registered (ir/saved.py, _Lowering.saved_by)
     float_names = None  # a text converting floats (x.float()): name -> (dtype, scope, value) (_Lowering.float_dtype)
     default_float = "default"  # what PyTorch's constructors make: "default" (float32), or the text's set_default_dtype
+    converted = None  # the modules (id) whose dtype the text set (fc.double(), fc.to(torch.float64)) -> it, or None
     assigned_otherwise = frozenset()  # names bound other than by NAME = value (_assigned_otherwise)
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
@@ -1381,7 +1382,10 @@ class _Lowering:
         if method == "register_buffer" and isinstance(module, Instance):
             return self.register_buffer(module, args, kwargs, position)
         if method in ("to", "cpu", "cuda", "double", "float"):  # model.to(device): lang/devices.py
-            return module_to(self.b, module, method, args, kwargs, position)
+            found = module_to(self.b, module, method, args, kwargs, position)
+            if method != "cpu":  # its parameters' dtype is no longer PyTorch's default (_Lowering.layer_of_one_float)
+                self.converted = {**(self.converted or {}), id(module): _converted_to(method, args, kwargs)}
+            return found
         if method == "apply":  # model.apply(init_weights): an initialization that changes the parameters in place
             what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
             raise JacValueError(f"{what}.apply(fn) runs fn on each module, as an initialization (nn.init.*_) that "
@@ -2589,6 +2593,28 @@ class _Lowering:
                                                  for e in (a.elts if type(a) in (ast.List, ast.Tuple) else (a,))]
         name = f"{_dotted(root)}.{node.func.attr}" if module else f".{node.func.attr}()"
         self.one_float(name, operands, self.source.at(node))
+
+    def layer_of_one_float(self, node: ast.Call) -> None:
+        """``fc(u)`` of a layer made in the text (``fc = nn.Linear(3, 2)``: its parameters are PyTorch's default
+        dtype, float32, unless the text set it or converted the layer) and a ``u`` the text makes float64: PyTorch
+        raises ("expected m1 and m2 to have the same dtype"); jac computes layers in --dtype, and refuses there."""
+        module = self.scope.get(node.func.id)
+        if type(module) is not Module or not module.params:
+            return
+        converted = self.converted or {}
+        layer = converted.get(id(module)) if id(module) in converted else self.default_float
+        given = self.float_dtype(node.args[0])
+        if layer is None or given is None or given == "input" or _given_a_dtype(self.source.body):
+            return  # a bound input beside the layer: PyTorch's default dtype, as the layer's (a deliberate choice)
+        layer, given = ("float32" if d == "default" else d for d in (layer, given))
+        if layer == given:
+            return
+        shown = ast.get_source_segment(self.source.body, node.args[0]) or "its argument"
+        made = "PyTorch's default dtype" if id(module) not in converted else "as the text converted it"
+        raise JacValueError(f"{node.func.id}(...): nn.{module.cls}'s parameters are {layer} ({made}) and '{shown}' "
+                            f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
+                            f"the layer ({node.func.id}.double() / .float()) or the input, or write "
+                            "torch.set_default_dtype(torch.float64) before making the layer", self.source.at(node))
 
     def torch_copy(self, node: ast.expr) -> bool:
         """``F.embedding(i, W)``, ``torch.flip(h, [0])``, ``h.index_select(0, i)``, ``torch.gather(h, 0, i)``: PyTorch
@@ -4754,6 +4780,8 @@ class _Lowering:
         path = plain.spelling(self, node.func) if "import" in self.source.body else None
         if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
             return plain.special_call(self, node, kids, path, self.source.at(node))
+        if self.float_names is not None and type(node.func) is ast.Name and node.args:
+            self.layer_of_one_float(node)  # fc(u) of fc = nn.Linear(3, 2) and a float64 u
         found = self.lowered_call(node, kids)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
@@ -7267,6 +7295,25 @@ _MAKERS = {**dict.fromkeys(("ones", "zeros", "empty", "rand", "randn", "eye", "l
 _MAKERS_OF = frozenset(("torch", "nn", "torch.nn"))  # the modules spelling them (nn.Parameter)
 _CUMULATIVE = ("cummax", "cummin")  # the (values, indices) pairs whose call keeps its operand (saved.KEPT)
 _PROMOTING = frozenset(("outer", "ger", "kron", "cat", "concat", "concatenate", "stack", "hstack", "vstack"))
+
+
+def _converted_to(method: str, args: list, kwargs: dict) -> str | None:
+    """The float dtype ``module.double()`` / ``.float()`` / ``.to(torch.float64)`` gives a module's parameters (None:
+    not known, as for ``.to(device)``; the device then keeps the dtype, which jac does not follow)."""
+    if method in ("double", "float"):
+        return "float64" if method == "double" else "float32"
+    for value in list(args) + [kwargs.get("dtype")]:
+        dtype = getattr(value, "value", None)
+        if isinstance(dtype, DType) and dtype.name in ("float64", "double", "float32", "float"):
+            return "float64" if dtype.name in ("float64", "double") else "float32"
+    return None
+
+
+def _given_a_dtype(text: str) -> bool:
+    """Does the text make a layer with a ``dtype=`` (``nn.Linear(3, 2, dtype=torch.float64)``)? (Its dtype is not
+    kept on the module: such a text is not read for a layer's float32, _Lowering.layer_of_one_float.)"""
+    return any(type(n) is ast.Call and type(n.func) is ast.Attribute and _dotted(n.func.value) in ("nn", "torch.nn")
+               and any(k.arg == "dtype" for k in n.keywords) for n in ast.walk(ast.parse(text)))
 
 
 def _float_literals(data: ast.expr) -> bool:
