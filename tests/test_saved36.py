@@ -15,7 +15,9 @@ from jacobi_cli.tools import api
 
 INPUTS = {"p": [0.5, 1.5, 2.0], "y": [1.0, 2.0, -0.5], "q": [0.1, 0.3, 0.6], "r": [1.5, 2.0, 3.0],
           "A": [[1.0, 2.0, 0.5], [-1.0, 0.5, 3.0], [2.0, -0.5, 1.0]],
-          "B": [[0.5, -1.0, 2.0], [1.5, 0.5, -0.5], [1.0, 2.0, 0.25]]}
+          "B": [[0.5, -1.0, 2.0], [1.5, 0.5, -0.5], [1.0, 2.0, 0.25]],
+          "C": [[[0.5, -1.0, 2.0, 0.25], [1.0, 0.5, -0.5, 2.0], [-1.5, 0.75, 1.25, -0.25]]],  # (1, 3, 4)
+          "K": [[[0.5, -0.25], [0.75, 0.5], [1.0, 0.2]], [[0.25, 1.0], [0.5, -0.5], [-0.4, 0.6]]]}  # (2, 3, 2)
 PYTORCH_WORDS = "modified by an inplace operation"
 
 # spelling of ir/saved.KEPT -> (source of h, source of k or None, the call)
@@ -68,6 +70,32 @@ CALLS = {
     "einsum": ("A", "B", "torch.einsum('ij,jk->ik', h, k)"), "kron": ("p", "y", "torch.kron(h, k)"),
     "addcmul": ("p", "y", "torch.addcmul(y, h, k)"), "addmm": ("A", "B", "torch.addmm(A, h, k)"),
     "addmv": ("A", "y", "torch.addmv(y, h, k)"), "baddbmm": ("A", "B", "torch.baddbmm(A[None], h[None], k[None])"),
+    # session 37 (h37-dtypes): layers, losses, pools; tests/test_dtypes37.py writes into their third operands too
+    "conv1d": ("C", "K", "F.conv1d(h, k)"), "conv2d": ("C", "K", "F.conv2d(h[None], k[:, None])"),
+    "conv3d": ("C", "K", "F.conv3d(h[None, None], k[:, None, None])"),
+    "conv_transpose1d": ("C", "K", "F.conv_transpose1d(h, k.transpose(0, 1))"),
+    "conv_transpose2d": ("C", "K", "F.conv_transpose2d(h[None], k.transpose(0, 1)[None])"),
+    "conv_transpose3d": ("C", "K", "F.conv_transpose3d(h[None, None], k.transpose(0, 1)[None, None])"),
+    "batch_norm": ("A", "y", "F.batch_norm(h, None, None, k, None, training=True)"),
+    "torch.batch_norm": ("A", "y", "torch.batch_norm(h, k, None, None, None, True, 0.1, 1e-5, False)"),
+    "layer_norm": ("A", "y", "F.layer_norm(h, (3,), k)"), "group_norm": ("C", "y", "F.group_norm(h, 3, k)"),
+    "instance_norm": ("C", "y", "F.instance_norm(h, weight=k)"),
+    "torch.instance_norm": ("C", "y", "torch.instance_norm(h, k, None, None, None, True, 0.1, 1e-5, False)"),
+    "nll_loss": ("A", None, "F.nll_loss(h, torch.tensor([0, 2, 1]), q.detach())"),
+    "cross_entropy": ("A", None, "F.cross_entropy(h, torch.tensor([0, 2, 1]), weight=q.detach())"),
+    "binary_cross_entropy": ("q", None, "F.binary_cross_entropy(h, p.detach() / 3)"),
+    "binary_cross_entropy_with_logits": ("p", None, "F.binary_cross_entropy_with_logits(h, q.detach())"),
+    "prelu": ("A", "q", "F.prelu(h, k[:1])"), "max_pool1d": ("C", None, "F.max_pool1d(h, 2)"),
+    "max_pool2d": ("C", None, "F.max_pool2d(h[None], 2)"), "avg_pool1d": ("C", None, "F.avg_pool1d(h, 2)"),
+    "avg_pool2d": ("C", None, "F.avg_pool2d(h[None], 2)"),
+    "adaptive_avg_pool1d": ("C", None, "F.adaptive_avg_pool1d(h, 2)"),
+    "adaptive_avg_pool2d": ("C", None, "F.adaptive_avg_pool2d(h[None], 2)"),
+    "adaptive_max_pool1d": ("C", None, "F.adaptive_max_pool1d(h, 2)"),
+    "gather": ("p", None, "torch.gather(h, 0, torch.tensor([1, 1]))"),
+    "take_along_dim": ("A", None, "torch.take_along_dim(h, torch.tensor([[1], [0], [2]]), 1)"),
+    "cummax": ("p", None, "torch.cummax(h, 0).values"), "cummin": ("A", None, "torch.cummin(h, 1)[0]"),
+    "pairwise_distance": ("A", "B", "F.pairwise_distance(h, k)"), "cosine_similarity": ("A", "B",
+                                                                                      "F.cosine_similarity(h, k)"),
 }
 
 

@@ -110,7 +110,7 @@ REFUSED = [
     ("torch.normal(x, 1.0)", "random numbers"),
     ("torch.bernoulli(x)", "random numbers"),
     ("torch.randperm(4)", "random numbers"),
-    ("torch.set_default_dtype(torch.float64)", "configuration of PyTorch's process"),
+    ("torch.set_default_dtype(torch.float64)", "as a statement of its own only"),  # read so since session 37
     ("torch.set_num_threads(2)", "threads"),
     ("torch.save(x, 'a.pt')", "files"),
     ("torch.sparse_coo_tensor(x, x)", "dense and real"),

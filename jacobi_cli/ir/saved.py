@@ -46,7 +46,7 @@ KEPT = {
     **dict.fromkeys(("softplus", "gelu", "leaky_relu", "elu", "silu", "mish", "selu", "hardtanh", "relu6",
                      "logsigmoid", "softsign", "hardswish", "erfc", "lgamma", "digamma", "sinc", "asin", "arcsin",
                      "acos", "arccos", "atanh", "arctanh", "acosh", "arccosh", "erfinv", "logit", "nan_to_num", "i0",
-                     "entr", "normalize", "nanmean", "nansum", "var", "logdet", "layer_norm", "float_power",
+                     "entr", "normalize", "nanmean", "nansum", "var", "logdet", "float_power",
                      "clamp_min", "clamp_max", "masked_select", "take", "gather"), "input"),
     **dict.fromkeys(("prod", "amax", "amin", "norm", "vector_norm", "matrix_norm", "logsumexp", "cumprod",
                      "logcumsumexp", "std", "det", "erfcx", "log_ndtr", "i1"), "both"),
@@ -57,6 +57,14 @@ KEPT = {
     **dict.fromkeys(("outer", "ger", "inner", "vdot", "tensordot", "cross", "bmm", "linear", "einsum", "kron"),
                     "crossed"),
     **dict.fromkeys(("addcmul", "addmm", "addmv", "baddbmm"), "crossed12"),
+    # session 37 (tests/test_saved36.py, tests/test_dtypes37.py): layers, losses and pools, "named" (NAMED)
+    **dict.fromkeys(("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                     "batch_norm", "torch.batch_norm", "layer_norm", "group_norm", "instance_norm",
+                     "torch.instance_norm", "nll_loss", "cross_entropy", "binary_cross_entropy",
+                     "binary_cross_entropy_with_logits", "prelu", "max_pool1d", "max_pool2d", "avg_pool1d",
+                     "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d"), "named"),
+    **dict.fromkeys(("cummax", "cummin", "gather", "take_along_dim"), "input"),
+    "pairwise_distance": "result", "cosine_similarity": "own",
 }
 UNCHECKED = frozenset(("kron",))
 # Session 37: PyTorch's calls of several results (a (values, indices) pair, a named tuple): spelling -> (whether it
@@ -69,6 +77,29 @@ PARTS = {
     **dict.fromkeys(("cummax", "cummin"), (True, (1,))),
     "var_mean": (True, ()), "std_mean": (True, (0,)), "aminmax": (True, (0, 1)), "slogdet": (True, (0,)),
     "eigh": (False, (0, 1)), "qr": (False, (0, 1)), "svd": (False, (0, 1, 2)),
+}
+# "named" spellings: (their parameters in order, the ones PyTorch keeps whenever the call requires grad, whichever
+# of them requires grad: a convolution keeps its input and weight, never its bias; batch_norm its input and weight;
+# layer_norm its bias too; instance_norm its input alone; cross_entropy its weight alone, nll_loss its input and
+# weight). torch.batch_norm and torch.instance_norm take their weight and bias before the running statistics.
+_CONV = (("input", "weight", "bias"), ("input", "weight"))
+_POOL = (("input",), ("input",))
+NAMED = {
+    **dict.fromkeys(("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"), _CONV),
+    "batch_norm": (("input", "running_mean", "running_var", "weight", "bias"), ("input", "weight")),
+    "torch.batch_norm": (("input", "weight", "bias", "running_mean", "running_var"), ("input", "weight")),
+    "layer_norm": (("input", "normalized_shape", "weight", "bias"), ("input", "weight", "bias")),
+    "group_norm": (("input", "num_groups", "weight", "bias"), ("input", "weight")),
+    "instance_norm": (("input", "running_mean", "running_var", "weight", "bias"), ("input",)),
+    "torch.instance_norm": (("input", "weight", "bias", "running_mean", "running_var"), ("input",)),
+    "nll_loss": (("input", "target", "weight"), ("input", "weight")),
+    "cross_entropy": (("input", "target", "weight"), ("weight",)),
+    "binary_cross_entropy": (("input", "target", "weight"), ("input", "target", "weight")),
+    "binary_cross_entropy_with_logits": (("input", "target", "weight", "size_average", "reduce", "reduction",
+                                          "pos_weight"), ("input", "target", "weight", "pos_weight")),
+    "prelu": (("input", "weight"), ("input", "weight")),
+    **dict.fromkeys(("max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+                     "adaptive_avg_pool2d", "adaptive_max_pool1d"), _POOL),
 }
 # max and min: of one tensor (h.max()) a reduction keeping its operand and result; of two (torch.max(h, y)) as
 # maximum; with a dim (torch.max(h, 0)) a (values, indices) pair, which keeps only the indices
@@ -100,11 +131,16 @@ def saved_ids(nodes, i: int) -> tuple:
     return ()
 
 
-def kept_by_call(spelling: str, operands: list, grads: list, keywords: bool):
+def kept_by_call(spelling: str, operands: list, grads: list, keywords: tuple):
     """What the call ``spelling(*operands)`` (:data:`KEPT`; ``operands`` its tensors and numbers as the text passes
-    them, the method's owner first, ``grads[k]`` whether operand k requires grad, ``keywords``: some were passed by
-    keyword) keeps: ``(result, positions)``, or None where jac does not know (it is then answered, as before)."""
+    them, the method's owner first, ``grads[k]`` whether operand k requires grad, ``keywords``: the names of the last
+    ones, passed by keyword) keeps: ``(result, positions)``, or None where jac does not know (it is then answered,
+    as before)."""
     kind = KEPT.get(spelling)
+    if kind == "named":
+        parameters, kept = NAMED[spelling]
+        named = list(parameters[:len(operands) - len(keywords)]) + list(keywords)
+        return False, tuple(k for k, g in enumerate(grads) if g is not None and k < len(named) and named[k] in kept)
     if spelling in _EXTREMES:
         kind = "both" if len(operands) == 1 else "operands" if spelling != "median" and len(operands) == 2 \
             and not keywords and grads[1] is not None else None
@@ -117,8 +153,8 @@ def kept_by_call(spelling: str, operands: list, grads: list, keywords: bool):
         return kind == "both", (0,)
     if kind in ("operands", "operands+result"):
         return kind == "operands+result", tuple(tensors)
-    if kind == "own+result":
-        return True, tuple(k for k in tensors if grads[k])
+    if kind in ("own+result", "own"):
+        return kind == "own+result", tuple(k for k in tensors if grads[k])
     if kind == "first+result":
         return (True, (0,)) if grads[0] else None
     if kind == "pow":

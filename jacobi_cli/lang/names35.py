@@ -61,7 +61,10 @@ _TORCH = {
                             "randperm", "native_dropout", "feature_dropout")},
     **{n: _STATE for n in ("manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
                            "thread_safe_generator", "Generator")},
-    **{n: _CONFIG for n in ("are_deterministic_algorithms_enabled", "get_default_dtype", "set_default_dtype",
+    "set_default_dtype": ("it is read as a statement of its own only (torch.set_default_dtype(torch.float64): the "
+                          "dtype PyTorch's constructors make from that line on, float64 or float32; jac computes in "
+                          "--dtype), not as a value"),
+    **{n: _CONFIG for n in ("are_deterministic_algorithms_enabled", "get_default_dtype",
                             "set_default_tensor_type", "get_deterministic_debug_mode", "set_deterministic_debug_mode",
                             "get_float32_matmul_precision", "set_float32_matmul_precision", "set_flush_denormal",
                             "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "set_anomaly_enabled",

@@ -739,6 +739,8 @@ class _Lowering:
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     saving = False  # a PyTorch text with writes in place: savers registered (ir/saved.py, _Lowering.saved_by)
     float_names = None  # a text converting floats (x.float()): name -> (dtype, scope, value) (_Lowering.float_dtype)
+    default_float = "default"  # what PyTorch's constructors make: "default" (float32), or the text's set_default_dtype
+    converted = None  # the modules (id) whose dtype the text set (fc.double(), fc.to(torch.float64)) -> it, or None
     assigned_otherwise = frozenset()  # names bound other than by NAME = value (_assigned_otherwise)
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
@@ -1017,6 +1019,8 @@ class _Lowering:
                                     f"changes the parameters, and jac computes the gradients at the parameters as "
                                     f"made (what .grad holds after loss.backward(), before any step): end the "
                                     f"text with loss.backward()", at)
+        if self.default_dtype_set(stmt):  # torch.set_default_dtype(torch.float64): its constructors' dtype from here
+            return
         setting = _global_setting(stmt)
         if setting is not None:  # pasted code's torch.manual_seed(0): what jac has instead
             raise JacParseError(setting, self.source.at(stmt))
@@ -1029,7 +1033,8 @@ class _Lowering:
             return
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                 and not _autodiff_call(stmt.value) \
-                and not (isinstance(stmt.value, ast.Call) and _inplace_call(stmt.value)):  # F.relu(y, inplace=True)
+                and not (isinstance(stmt.value, ast.Call) and (_inplace_call(stmt.value)  # F.relu(y, inplace=True)
+                                                                or self.module_in_place(stmt.value))):
             # x.retain_grad() is refused as what it is, by its lowering
             out = next((k for k in stmt.value.keywords if k.arg == "out"), None) \
                 if isinstance(stmt.value, ast.Call) else None
@@ -1080,6 +1085,8 @@ class _Lowering:
         tracer = self.new_input(name, value, position, drawn)
         self.scope[name] = tracer
         self.memory.input(name, tracer)
+        if self.float_names is not None:  # u = torch.tensor([...], dtype=torch.float64, requires_grad=True)
+            self.float_names[name] = (self.float_dtype(found[1]), self.scope, tracer)
         return True
 
     def constant_syntax(self, node: ast.expr) -> bool:
@@ -1384,7 +1391,10 @@ class _Lowering:
         if method == "register_buffer" and isinstance(module, Instance):
             return self.register_buffer(module, args, kwargs, position)
         if method in ("to", "cpu", "cuda", "double", "float"):  # model.to(device): lang/devices.py
-            return module_to(self.b, module, method, args, kwargs, position)
+            found = module_to(self.b, module, method, args, kwargs, position)
+            if method != "cpu":  # its parameters' dtype is no longer PyTorch's default (_Lowering.layer_of_one_float)
+                self.converted = {**(self.converted or {}), id(module): _converted_to(method, args, kwargs)}
+            return found
         if method == "apply":  # model.apply(init_weights): an initialization that changes the parameters in place
             what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
             raise JacValueError(f"{what}.apply(fn) runs fn on each module, as an initialization (nn.init.*_) that "
@@ -2307,7 +2317,7 @@ class _Lowering:
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
-                or copies.fresh(self, stmt.value, value)  # torch.flip(y), y.T.contiguous(), y.float()
+                or copies.fresh(self, stmt.value, value) or self.torch_copy(stmt.value)  # torch.flip(y), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
@@ -2648,6 +2658,8 @@ class _Lowering:
             module = _torch_module(root) and _root_name(root) not in self.scope
             method = not module and self.callee(node.func)[0] == "method"
             spelling = node.func.attr if module or method else None
+            if module and spelling in ("batch_norm", "instance_norm") and _dotted(root) == "torch":
+                spelling = f"torch.{spelling}"  # its weight and bias before the running statistics (saved.NAMED)
             operands = ([root] if method else []) + list(node.args)
             if node.keywords or module and type(root) is not ast.Name:  # torch.linalg.norm(h), F.elu(h, 0.5)
                 return self.kept_by_call(spelling, operands + [k.value for k in node.keywords], values, found,
@@ -2681,13 +2693,91 @@ class _Lowering:
         name = f"{_dotted(root)}.{node.func.attr}" if module else f".{node.func.attr}()"
         self.one_float(name, operands, self.source.at(node))
 
+    def layer_of_one_float(self, node: ast.Call) -> None:
+        """``fc(u)`` of a layer made in the text (``fc = nn.Linear(3, 2)``: its parameters are PyTorch's default
+        dtype, float32, unless the text set it or converted the layer) and a ``u`` the text makes float64: PyTorch
+        raises ("expected m1 and m2 to have the same dtype"); jac computes layers in --dtype, and refuses there."""
+        module = self.scope.get(node.func.id)
+        if type(module) is not Module or not module.params:
+            return
+        converted = self.converted or {}
+        layer = converted.get(id(module)) if id(module) in converted else self.default_float
+        given = self.float_dtype(node.args[0])
+        if layer is None or given is None or given == "input" or _given_a_dtype(self.source.body):
+            return  # a bound input beside the layer: PyTorch's default dtype, as the layer's (a deliberate choice)
+        layer, given = ("float32" if d == "default" else d for d in (layer, given))
+        if layer == given:
+            return
+        shown = ast.get_source_segment(self.source.body, node.args[0]) or "its argument"
+        made = "PyTorch's default dtype" if id(module) not in converted else "as the text converted it"
+        raise JacValueError(f"{node.func.id}(...): nn.{module.cls}'s parameters are {layer} ({made}) and '{shown}' "
+                            f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
+                            f"the layer ({node.func.id}.double() / .float()) or the input, or write "
+                            "torch.set_default_dtype(torch.float64) before making the layer", self.source.at(node))
+
+    def torch_copy(self, node: ast.expr) -> bool:
+        """``F.embedding(i, W)``, ``torch.flip(h, [0])``, ``h.index_select(0, i)``, ``torch.gather(h, 0, i)``: PyTorch
+        returns a new tensor where jac's graph holds an index or a reversed slice of the argument (NumPy's
+        ``np.flip`` is a view: a module other than PyTorch's is not read here)."""
+        if type(node) is not ast.Call or type(node.func) is not ast.Attribute or node.func.attr not in _TORCH_COPIES:
+            return False
+        root = node.func.value
+        if _torch_module(root) and _root_name(root) not in self.scope:
+            return True
+        return self.dialect == "torch" and self.callee(node.func)[0] == "method"
+
+    def module_in_place(self, call: ast.Call) -> bool:
+        """``nn.ReLU(inplace=True)(h)`` or ``act(h)`` of ``act = nn.ReLU(inplace=True)``, as a statement: a call of a
+        module made with ``inplace=True``, which writes into its argument (:meth:`call_module`)."""
+        func = call.func
+        if type(func) is ast.Call:
+            return _inplace_call(func) and type(func.func) is ast.Attribute and _dotted(func.func.value) in (
+                "nn", "torch.nn") and _root_name(func.func.value) not in self.scope
+        if type(func) is not ast.Name:
+            return False
+        module = self.scope.get(func.id)
+        return type(module) is Module and module.kwargs.get("inplace") not in (None, False)
+
+    def default_dtype_set(self, stmt: ast.stmt) -> bool:
+        """``torch.set_default_dtype(torch.float64)`` (or ``torch.float32``) as a statement: PyTorch's constructors
+        (``torch.ones(3)``, ``torch.tensor([1.0])``) make that dtype from here on (:meth:`float_dtype`); jac computes
+        in --dtype as before. float64 under --dtype float32 is refused (PyTorch's constructors and layers would
+        compute in float64); other dtypes are left to :func:`_global_setting`."""
+        call = stmt.value if type(stmt) is ast.Expr else None
+        if type(call) is not ast.Call or type(call.func) is not ast.Attribute or call.func.attr != "set_default_dtype" \
+                or _dotted(call.func.value) != "torch" or "torch" in self.scope or len(call.args) != 1 \
+                or call.keywords:
+            return False
+        dtype = _TORCH_FLOATS.get(_dotted(call.args[0]))
+        if dtype is None:
+            return False
+        if dtype == "float64" and np.dtype(self.b.dtype) != np.float64:
+            raise JacValueError("torch.set_default_dtype(torch.float64) under --dtype float32: PyTorch's constructors "
+                                "and layers would compute in float64 beside float32 inputs; run with --dtype float64",
+                                self.source.at(stmt))
+        self.default_float = "float64" if dtype == "float64" else "default"
+        return True
+
     def one_float(self, what: str, operands: list, position: int) -> None:
-        """Refuse the product ``what`` of ``operands`` where two of them are held in different float dtypes."""
-        dtypes = {}
+        """Refuse the product ``what`` of ``operands`` where two of them are held in different float dtypes: two the
+        text shows (a bound input is --dtype), or a constructor's default float32 beside a float64 the text makes
+        (a bound input beside a constructor is not refused: it stands for a tensor of PyTorch's default dtype too,
+        computed in --dtype, as a layer's parameters are)."""
+        dtypes, made = {}, {}
         for e in operands:
             dtype = self.float_dtype(e)
+            shown = ast.get_source_segment(self.source.body, e) or "an operand"
             if dtype is not None:
-                dtypes.setdefault(dtype, ast.get_source_segment(self.source.body, e) or "an operand")
+                made.setdefault(dtype, shown)
+                dtypes.setdefault(np.dtype(self.b.dtype).name if dtype == "input" else dtype, shown)
+        dtypes.pop("default", None)
+        if "default" in made and "float64" in made:
+            raise JacValueError(f"{what}: PyTorch's products take operands of one dtype (its RuntimeError \"expected "
+                                f"m1 and m2 to have the same dtype\"): '{made['default']}' is float32 (PyTorch's "
+                                f"default dtype, which its constructors make) and '{made['float64']}' float64; give "
+                                "the constructor dtype=torch.float64 (or write .double()), or write "
+                                "torch.set_default_dtype(torch.float64) before it; element-wise ops promote, products "
+                                "do not", position)
         if len(dtypes) > 1:
             (d1, e1), (d2, e2) = sorted(dtypes.items())[:2]
             raise JacValueError(f"{what}: PyTorch's products take operands of one dtype (its RuntimeError \"expected "
@@ -2705,6 +2795,16 @@ class _Lowering:
             kind = type(expr)
             if kind is ast.Subscript or kind is ast.Attribute and expr.attr in ("T", "mT"):
                 expr = expr.value
+                continue
+            if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _PROMOTING \
+                    and _dotted(expr.func.value) == "torch" and "torch" not in self.scope and not expr.keywords:
+                return self.promoted_dtype(expr.args)  # torch.outer(u, u), torch.stack([c, c])
+            if kind is ast.Call and type(expr.func) is ast.Attribute and _dotted(expr.func.value) in _MAKERS_OF \
+                    and _root_name(expr.func.value) not in self.scope:
+                made = self.made_dtype(expr)  # torch.ones(3): PyTorch's default dtype
+                if made != "like":
+                    return made
+                expr = expr.args[0]  # torch.ones_like(x), nn.Parameter(t): x's dtype
                 continue
             if kind is ast.Call and type(expr.func) is ast.Attribute and self.callee(expr.func)[0] == "method":
                 method = expr.func.attr
@@ -2735,7 +2835,7 @@ class _Lowering:
                 return tag[0] if tag[1] is self.scope and tag[2] is value else None
             if type(value) is Tracer and self.frame is None and self.b.nodes[value.id].op == "input" \
                     and expr.id not in (self.leaves or {}) and self.b.nodes[value.id].name == expr.id:
-                return np.dtype(self.b.dtype).name
+                return "input"  # --dtype
             return None
 
     def saved_parts(self, node: ast.Call, values: list, found) -> None:
@@ -2764,6 +2864,38 @@ class _Lowering:
             if isinstance(part, Tracer) and nodes[part.id].requires_grad and (arguments or results):
                 saved.register(self.b, part.id, results, arguments, node.func.attr)
 
+    def promoted_dtype(self, args: list) -> str | None:
+        """The float dtype of ``torch.outer(a, b)`` / ``torch.kron`` / ``torch.cat([a, b])`` / ``torch.stack``
+        (operands of one dimension or more, which PyTorch promotes): float64 where one operand is, their one dtype
+        where they agree, else None."""
+        operands = [e for a in args for e in (a.elts if type(a) in (ast.List, ast.Tuple) else (a,))]
+        if type(args[0] if args else None) in (ast.List, ast.Tuple) and len(args) > 2 or not operands:
+            return None
+        dtypes = {self.float_dtype(e) for e in operands}
+        return "float64" if "float64" in dtypes else dtypes.pop() if len(dtypes) == 1 else None
+
+    def made_dtype(self, call: ast.Call) -> str | None:
+        """The float dtype of a PyTorch constructor's result (``torch.ones(3)``, ``torch.tensor([1.0, 2.0])``,
+        ``torch.arange(3.0)``): its ``dtype=``, or PyTorch's default (``"default"``: float32, or the text's
+        ``torch.set_default_dtype``) where its arguments make a float; ``"like"`` for ``torch.ones_like(x)`` and
+        ``nn.Parameter(t)`` (the first argument's); None where not known (an integer tensor, data from an array)."""
+        name = call.func.attr
+        written = [k.value for k in call.keywords if k.arg == "dtype"]
+        if written:
+            return _TORCH_FLOATS.get(_dotted(written[0]))
+        if _dotted(call.func.value) != "torch" and name != "Parameter" or name not in _MAKERS:
+            return None
+        kind = _MAKERS[name]
+        if kind == "like":
+            return "like" if len(call.args) >= 1 and type(call.args[0]) is not ast.Starred else None
+        if kind == "data":  # torch.tensor([1.0, 2.0]): a float literal among Python numbers
+            if len(call.args) != 1 or not _float_literals(call.args[0]):
+                return None
+        elif kind == "numbers":  # torch.arange(3.0), torch.full((3,), 2.0): a float among the numbers
+            if not any(type(a) is ast.Constant and type(a.value) is float for a in call.args):
+                return None
+        return self.default_float
+
     def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords) -> None:
         """Register ``found`` as a saver of the tensors a call of :data:`saved.KEPT` keeps (ir/saved.py: PyTorch's
         ``derivatives.yaml``, checked against PyTorch), whatever nodes its lowering made; not with ``inplace=``."""
@@ -2772,7 +2904,7 @@ class _Lowering:
             return
         nodes = self.b.nodes
         grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
-        kept = saved.kept_by_call(spelling, operands, grads, bool(keywords))
+        kept = saved.kept_by_call(spelling, operands, grads, tuple(k.arg for k in keywords))
         if kept is None:
             return
         results = self.memory._base(found) if kept[0] else frozenset()
@@ -3810,6 +3942,8 @@ class _Lowering:
                 if id(node.left) in self.tuples or id(node.right) in self.tuples:
                     self.tuples.add(id(node))
                 return found
+            if self.float_names is not None and type(node.op) is ast.MatMult:  # torch.tensor([1.0, 2.0]) @ x.double()
+                self.one_float("@", [node.left, node.right], self.operator_position(node))
         if isinstance(node, ast.Constant):
             return self.constant(node, position)
         if isinstance(node, (ast.BinOp, ast.UnaryOp)) and any(isinstance(k, Items) for k in kids):
@@ -4850,6 +4984,8 @@ class _Lowering:
         path = plain.spelling(self, node.func) if "import" in self.source.body else None
         if path is not None:  # dataclasses.replace(p, pos=...), collections.namedtuple(...) (lang/plain.py)
             return plain.special_call(self, node, kids, path, self.source.at(node))
+        if self.float_names is not None and type(node.func) is ast.Name and node.args:
+            self.layer_of_one_float(node)  # fc(u) of fc = nn.Linear(3, 2) and a float64 u
         found = self.lowered_call(node, kids)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
@@ -4903,6 +5039,8 @@ class _Lowering:
         """``result`` was written into ``argument``'s buffer, as PyTorch's ``inplace=True`` writes it: the name
         holding ``argument`` now holds ``result`` (refused, as a write into it is, where it is an input or another
         name shares it); nothing more where no name holds it (a temporary: ``F.relu(conv(x), inplace=True)``)."""
+        if result.id == argument.id and "ropout" in what:  # F.dropout(h, 0.0, inplace=True), training=False:
+            return  # PyTorch returns h as it is, writing nothing (no version change: what backward saved stays valid)
         tokens = self.memory._base(argument)
         names = [n for n, t in self.memory.tokens.items() if t & tokens]
         if not names:
@@ -7397,7 +7535,9 @@ def _root_name(node: ast.expr) -> str:
 _LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
             **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
-_CONVERTS = re.compile(r"\.(float|double|to|type)\(")
+# a float dtype the text shows (x.float(), dtype=torch.float64, set_default_dtype): _Lowering.float_dtype is read
+_TORCH_COPIES = frozenset(("embedding", "flip", "fliplr", "flipud", "index_select", "gather", "take_along_dim"))
+_CONVERTS = re.compile(r"\.(float|double|to|type)\(|float64|torch\.double|set_default_dtype")
 _PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|filter|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
 _PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
@@ -7407,13 +7547,62 @@ _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.fl
 # binary_cross_entropy, heaviside), each checked against PyTorch (tests/test_saved36.py)
 _ONE_FLOAT = frozenset(("mm", "matmul", "mv", "dot", "vdot", "bmm", "inner", "tensordot", "cross", "cdist", "addmm",
                         "addmv", "baddbmm", "linear", "einsum", "solve", "multi_dot", "chain_matmul", "vecdot",
-                        "bilinear", "lerp", "binary_cross_entropy", "heaviside"))
+                        "bilinear", "lerp", "binary_cross_entropy", "heaviside",
+                        # session 37 (tests/test_dtypes37.py): layers and losses that refuse a mix too
+                        "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                        "batch_norm", "layer_norm", "group_norm", "instance_norm", "prelu", "cross_entropy",
+                        "nll_loss"))
 # methods whose result PyTorch holds in their tensor's dtype: views and copies
 _SAME_DTYPE_METHODS = frozenset(("t", "reshape", "view", "transpose", "permute", "unsqueeze", "squeeze", "contiguous",
-                                 "clone", "flatten", "expand", "movedim", "swapaxes", "detach"))
+                                 "clone", "flatten", "expand", "movedim", "swapaxes", "detach", "requires_grad_",
+                                 "fill_", "zero_", "cpu"))
 
 
 _SCALAR_KEEPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+# PyTorch's constructors whose float result _Lowering.made_dtype reads: "float" (always PyTorch's default dtype unless
+# dtype= says), "data" (torch.tensor of Python numbers, a float among them), "numbers" (a float argument), "like"
+# (the first argument's dtype)
+_MAKERS = {**dict.fromkeys(("ones", "zeros", "empty", "rand", "randn", "eye", "linspace", "logspace"), "float"),
+           **dict.fromkeys(("tensor", "as_tensor"), "data"), **dict.fromkeys(("arange", "full"), "numbers"),
+           **dict.fromkeys(("ones_like", "zeros_like", "empty_like", "rand_like", "randn_like", "full_like",
+                            "Parameter"), "like")}
+_MAKERS_OF = frozenset(("torch", "nn", "torch.nn"))  # the modules spelling them (nn.Parameter)
+_PROMOTING = frozenset(("outer", "ger", "kron", "cat", "concat", "concatenate", "stack", "hstack", "vstack"))
+
+
+def _converted_to(method: str, args: list, kwargs: dict) -> str | None:
+    """The float dtype ``module.double()`` / ``.float()`` / ``.to(torch.float64)`` gives a module's parameters (None:
+    not known, as for ``.to(device)``; the device then keeps the dtype, which jac does not follow)."""
+    if method in ("double", "float"):
+        return "float64" if method == "double" else "float32"
+    for value in list(args) + [kwargs.get("dtype")]:
+        dtype = getattr(value, "value", None)
+        if isinstance(dtype, DType) and dtype.name in ("float64", "double", "float32", "float"):
+            return "float64" if dtype.name in ("float64", "double") else "float32"
+    return None
+
+
+def _given_a_dtype(text: str) -> bool:
+    """Does the text make a layer with a ``dtype=`` (``nn.Linear(3, 2, dtype=torch.float64)``)? (Its dtype is not
+    kept on the module: such a text is not read for a layer's float32, _Lowering.layer_of_one_float.)"""
+    return any(type(n) is ast.Call and type(n.func) is ast.Attribute and _dotted(n.func.value) in ("nn", "torch.nn")
+               and any(k.arg == "dtype" for k in n.keywords) for n in ast.walk(ast.parse(text)))
+
+
+def _float_literals(data: ast.expr) -> bool:
+    """Is ``data`` Python's numbers (a number, or nested list / tuple displays of them) with a float among them?"""
+    found, pending = False, [data]
+    while pending:
+        node = pending.pop()
+        if type(node) in (ast.List, ast.Tuple):
+            pending.extend(node.elts)
+            continue
+        if type(node) is ast.UnaryOp and type(node.op) in (ast.USub, ast.UAdd):
+            node = node.operand
+        if type(node) is not ast.Constant or type(node.value) not in (int, float):
+            return False
+        found = found or type(node.value) is float
+    return found
 
 
 def _python_number(node: ast.expr) -> bool:
@@ -7451,7 +7640,7 @@ def _write_in_place(node: ast.AST):
     if kind is ast.Call:
         if type(node.func) is ast.Attribute and node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
             return "torch"
-        return any(k.arg == "inplace" for k in node.keywords)
+        return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
     return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
 
 

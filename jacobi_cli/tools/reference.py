@@ -389,7 +389,7 @@ names on this page are known.
   method): softmax, log_softmax, softmin, inverse and linalg.inv keep their result; softplus, gelu, leaky_relu,
   elu, silu, mish, selu, hardtanh, relu6, logsigmoid, softsign, hardswish, erfc, lgamma, digamma, sinc, asin,
   acos, atanh, acosh, erfinv, logit, nan_to_num, i0, special.entr, normalize, nanmean, nansum, var, logdet,
-  layer_norm (its input), float_power, clamp_min and clamp_max their argument; prod, amax, amin, max and min of
+  float_power, clamp_min and clamp_max their argument; prod, amax, amin, max and min of
   one tensor, median, norm, vector_norm, matrix_norm, logsumexp, cumprod, logcumsumexp, std, det, special.erfcx,
   special.log_ndtr and special.i1 their argument and result; maximum, minimum (and max, min of two tensors),
   fmax, fmin, atan2, xlogy, special.xlog1py, logaddexp, logaddexp2, mse_loss, smooth_l1_loss, huber_loss, clamp
@@ -408,7 +408,21 @@ names on this page are known.
   `t *= t`, `t /= t`, `t **= t`, `t.mul_(t.detach())`, `t.addcmul_(t, y)`, `t.pow_(t)`, `t.clamp_(min=t)`;
   `t.mul_(y)` and `t.mul_(t.clone())` are answered: autograd copies t's old value), and a write whose own
   argument's op kept the tensor (`t.mul_(t.sin())`, `t[0] = t.sin()[1]`; `tests/test_torchprog37.py`).
-  Elsewhere (a call with `inplace=True`, ...; a text naming no library) jac answers the
+  Also since session 37, whenever the call requires grad, whichever
+  operand does: conv1d/2d/3d and conv_transpose1d/2d/3d keep their input and weight (never the bias);
+  F.batch_norm and torch.batch_norm (training and eval) their input and weight; layer_norm its input, weight and
+  bias; group_norm its input and weight; instance_norm its input alone; nll_loss its input and weight;
+  cross_entropy its weight alone; binary_cross_entropy and binary_cross_entropy_with_logits every tensor
+  operand (pos_weight too); prelu its input and weight; max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d,
+  adaptive_max_pool1d, cummax, cummin (`.values`, `[0]`, unpacked), gather and take_along_dim their input;
+  pairwise_distance its result; cosine_similarity each operand that requires grad. Each is checked against
+  PyTorch by `tests/test_saved36.py` and `tests/test_dtypes37.py`. `inplace=True` (`F.relu(h, inplace=True)`,
+  `F.relu(h, True)`, `nn.ReLU(inplace=True)(h)` as a statement or not) is such a write into `h`, refused where
+  it changes what an op saved (`h = torch.sigmoid(x); F.relu(h, inplace=True)`), into a leaf or a view of one;
+  `F.dropout(h, 0.0, inplace=True)` and `training=False` write nothing, as in PyTorch. `F.embedding`,
+  `torch.flip`, `index_select`, `gather` and `take_along_dim` return a copy in PyTorch (NumPy's `np.flip` is a
+  view), so a write into their argument or result is read.
+  Elsewhere (other ops; `F.relu_(h)`, which jac does not read; a text naming no library) jac answers the
   derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
   mean, cumsum, where, sign, lerp with a number weight, sort's values, max along a dim, which keeps its indices)
   are answered, as PyTorch's backward runs them. An in-place method's
