@@ -463,7 +463,9 @@ def _scatter_basic(a, index: tuple, shape: tuple):
             return None
     inner = tuple(shape[1:])
     out_col = np.full((1,) + inner, -1, dtype=np.intp)
-    into = out_col[(0,) + index[1:] + (Ellipsis,)]  # a view, 0-d too (out_col[0] of a 0-d inner is a copy)
+    # one index tuple with the slot's 0 in it: out_col[0] of a 0-d inner shape is a NumPy scalar, a copy, and
+    # writing through it left every -1 (x[()] of a 0-d x had a zero Jacobian; session 37)
+    into = out_col[(0,) + index[1:] + (Ellipsis,)]  # a view, 0-d too
     if into.shape != a.shape[1:]:
         return None
     out_val = None
