@@ -158,3 +158,12 @@ def test_fftshift_of_an_axis_out_of_range_is_refused():
     _error(["eval", "np.fft.fftshift(x, axes=10**9).sum()", X], "axis 1000000000 is out of range")
     x = np.array([0.5, -1.5, 2.0])
     assert _value("np.fft.ifftshift(x, axes=(-1,))[0]") == np.fft.ifftshift(x, axes=(-1,))[0]
+
+
+def test_signal_precision_is_refused_where_the_library_refuses_it():
+    _error(["eval", "import jax.scipy.signal\njax.scipy.signal.convolve2d(A, A, precision='bogus').sum()",
+            "A=ones((3,3))"], "JAX raises ValueError")
+    _error(["eval", "import scipy.signal\nscipy.signal.convolve2d(A, A, precision='highest').sum()", "A=ones((3,3))"],
+           "unexpected keyword argument 'precision'")
+    assert api.evaluate("import jax.scipy.signal\njax.scipy.signal.convolve2d(A, A, precision='highest').sum()",
+                        {"A": np.ones((3, 3))}) == 81.0
