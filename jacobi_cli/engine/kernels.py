@@ -715,8 +715,22 @@ class _Source:
             check = f"type({self.name[x]}) is _nd"
             if type(const.value) is not np.ndarray:  # a Python number: of the kernel's dtype only
                 check += f" and {self.name[x]}.dtype is _dt"
+                if self._spent(x, node):  # the result is x's dtype and shape: written over x, no new array
+                    args.append(f"out={self.name[x]}")
             return f"v{i} = f{i}({', '.join(args)}) if {check} else f{i}({', '.join(plain)})"
         return None
+
+    def _spent(self, x: int, node) -> bool:
+        """May ``node``'s line write its result over node ``x``'s array (``out=``)? Where x is a new array
+        of a ufunc's own (no view of anything: an element-wise op's result, held at its own shape) that
+        ``node`` alone reads and no output is: no other variable holds it, and nothing reads it after.
+        An element-wise ufunc writing over its operand of the same shape and dtype reads each element
+        before it writes it: the same bits as into a new array, one allocation fewer (~300 instructions
+        of a ~4,000-instruction call at n = 10)."""
+        made = self.nodes[x]
+        return (made.op not in ("const", "input") and _elementwise(made) and OPS[made.op].view is None
+                and x not in self.squeezed and x not in self.outputs and x not in self.fused
+                and [r.id for r in self.readers.get(x, ())] == [node.id] and self.name.get(x) == f"v{x}")
 
     def _held(self, i: int) -> tuple:
         return self.squeezed.get(i, tuple(self.nodes[i].shape))
@@ -953,6 +967,9 @@ def _assignment(node, nodes: list, args: list, namespace: dict) -> str:
     costs a microsecond more per call, and a small kernel is a few microseconds)."""
     method = OPS[node.op].method
     if method and not args[0].startswith("c"):
+        if method[0] == "transpose" and len(nodes[node.args[0]].shape) == 2 \
+                and tuple(node.params[method[1]]) == (1, 0):
+            return f"v{node.id} = {args[0]}.T"  # the same view, without the method call and its tuple
         namespace[f"k{node.id}"] = node.params[method[1]]
         return f"v{node.id} = {args[0]}.{method[0]}(k{node.id})"
     impl = OPS[node.op].impl

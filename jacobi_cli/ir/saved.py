@@ -47,7 +47,7 @@ KEPT = {
                      "logsigmoid", "softsign", "hardswish", "erfc", "lgamma", "digamma", "sinc", "asin", "arcsin",
                      "acos", "arccos", "atanh", "arctanh", "acosh", "arccosh", "erfinv", "logit", "nan_to_num", "i0",
                      "entr", "normalize", "nanmean", "nansum", "var", "logdet", "layer_norm", "float_power",
-                     "clamp_min", "clamp_max"), "input"),
+                     "clamp_min", "clamp_max", "masked_select", "take", "gather"), "input"),
     **dict.fromkeys(("prod", "amax", "amin", "norm", "vector_norm", "matrix_norm", "logsumexp", "cumprod",
                      "logcumsumexp", "std", "det", "erfcx", "log_ndtr", "i1"), "both"),
     **dict.fromkeys(("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "xlogy", "xlog1py", "logaddexp",
@@ -59,6 +59,17 @@ KEPT = {
     **dict.fromkeys(("addcmul", "addmm", "addmv", "baddbmm"), "crossed12"),
 }
 UNCHECKED = frozenset(("kron",))
+# Session 37: PyTorch's calls of several results (a (values, indices) pair, a named tuple): spelling -> (whether it
+# keeps its first operand, the positions of the results it keeps). One backward node computes every part, so a
+# write into a kept tensor makes backward raise through any differentiable part (torch.var_mean(h)[1] too); each
+# entry checked against PyTorch by tests/test_views37.py. The indices of max / sort / topk are kept (a write into
+# them raises), cummax and cummin keep their operand as well.
+PARTS = {
+    **dict.fromkeys(("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue"), (False, (1,))),
+    **dict.fromkeys(("cummax", "cummin"), (True, (1,))),
+    "var_mean": (True, ()), "std_mean": (True, (0,)), "aminmax": (True, (0, 1)), "slogdet": (True, (0,)),
+    "eigh": (False, (0, 1)), "qr": (False, (0, 1)), "svd": (False, (0, 1, 2)),
+}
 # max and min: of one tensor (h.max()) a reduction keeping its operand and result; of two (torch.max(h, y)) as
 # maximum; with a dim (torch.max(h, 0)) a (values, indices) pair, which keeps only the indices
 _EXTREMES = ("max", "min", "median")
@@ -118,6 +129,30 @@ def kept_by_call(spelling: str, operands: list, grads: list, keywords: bool):
         return None  # a product of two tensors, positionally (einsum: its equation and two operands)
     a, b = pair
     return False, tuple(k for k, other in ((a, b), (b, a)) if grads[other])
+
+
+def in_place_kept(spelling: str, operands: list, grads: list, keywords: bool) -> tuple:
+    """The operands (positions past 0, the written tensor) PyTorch's in-place ``y.<spelling>_(...)`` (``y *= v``:
+    ``mul``) keeps for its derivative: those the op itself keeps, but not y's old value, which autograd copies
+    before the write (``t.mul_(y)`` is answered). An operand sharing y's buffer (``t.mul_(t)``, ``t /= t``,
+    ``t.mul_(t.detach())``, ``t.addcmul_(t, y)``, ``t.pow_(t)``, ``t.clamp_(min=t)``) is changed by the very write:
+    PyTorch's backward raises (session 37, checked against PyTorch by tests/test_torchprog37.py)."""
+    op = SAVES.get(spelling)
+    if op in ("mul", "div", "pow") and len(grads) == 2:
+        g0, g1 = bool(grads[0]), bool(grads[1])
+        kept = {"mul": (1,) if g0 else (), "div": (1,) if g0 or g1 else (), "pow": (1,)}[op]
+    else:
+        found = kept_by_call(spelling, operands, grads, keywords) if spelling in KEPT else None
+        kept = () if found is None else found[1]
+    return tuple(k for k in kept if k != 0)
+
+
+def changed_by_itself(b, i: int, written: frozenset, name: str, what: str, position, spelling: str) -> None:
+    """Node ``i``, a write in place into ``name`` (``what``), keeps an operand sharing the buffers ``written`` it
+    changes (:func:`in_place_kept`): a saver made stale by its own write, refused by :func:`check` where backward
+    reaches it."""
+    register(b, i, frozenset(), written, spelling)
+    b.stale.append((i, name, what, position, spelling, False))
 
 
 def register(b, i: int, results: frozenset, arguments: frozenset, spelling: str | None = None) -> None:

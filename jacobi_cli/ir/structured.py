@@ -463,7 +463,7 @@ def _scatter_basic(a, index: tuple, shape: tuple):
             return None
     inner = tuple(shape[1:])
     out_col = np.full((1,) + inner, -1, dtype=np.intp)
-    into = out_col[0][index[1:] + (Ellipsis,)]  # a view, 0-d too
+    into = out_col[(0,) + index[1:] + (Ellipsis,)]  # a view, 0-d too (out_col[0] of a 0-d inner is a copy)
     if into.shape != a.shape[1:]:
         return None
     out_val = None
@@ -471,7 +471,7 @@ def _scatter_basic(a, index: tuple, shape: tuple):
         if not bool((a.col >= 0).all()):
             return None
         out_val = np.zeros(out_col.shape, dtype=a.dtype)
-        out_val[0][index[1:] + (Ellipsis,)] = a.val[0]
+        out_val[(0,) + index[1:] + (Ellipsis,)] = a.val[0]
     into[...] = a.col[0]
     return a.with_(out_col, out_val)
 

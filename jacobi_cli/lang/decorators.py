@@ -39,7 +39,8 @@ _GRAD_MODES = {"no_grad": False, "inference_mode": False, "enable_grad": True}
 _GRAD_ROOTS = ("torch.", "torch.autograd.", "torch.autograd.grad_mode.", "")
 READ = ("jac reads @jax.jit, @jax.vmap, @jax.grad and the other transforms of jax and torch.func (and "
         "functools.partial of them with keywords), @jax.checkpoint, @torch.compile, @torch.jit.script, "
-        "@torch.no_grad(), @torch.enable_grad(), @torch.inference_mode() and a function of the text")
+        "@torch.no_grad(), @torch.enable_grad(), @torch.inference_mode(), @functools.cache, "
+        "@functools.lru_cache(maxsize=N) and a function of the text")
 
 # hand-written derivative rules: each name, and what it is
 # (jax.custom_vjp / custom_jvp, f.defvjp / defjvp / defjvps, torch.autograd.Function and once_differentiable are
@@ -148,6 +149,10 @@ def _applied(lowering, decorator: ast.expr, name: str, value):
         return found
     if _same(lowering, decorator):
         return value
+    from . import pyiter
+    found = pyiter.cached(lowering, decorator, value, position)
+    if found is not None:  # @functools.cache, @lru_cache(maxsize=N): results kept as Python keeps them
+        return found
     func, keywords = decorator, []
     if isinstance(decorator, ast.Call) and dotted(decorator.func) in ("partial", "functools.partial"):
         if len(decorator.args) != 1 or any(k.arg is None for k in decorator.keywords):

@@ -2449,6 +2449,11 @@ def _reshape_to(b, x, shape, position) -> Tracer:
 def _swap(b, x, d0, d1, fname, position) -> Tracer:
     """PyTorch's ``transpose(x, dim0, dim1)``: two axes swapped."""
     d0, d1 = (_axis(b, d, x.ndim, fname, position) for d in (d0, d1))
+    if x.ndim == 0:  # PyTorch: dims 0 and -1 of a 0-d tensor, which stays as it is; NumPy has no axis there
+        if b.library == "numpy":
+            raise JacShapeError(f"{fname}: axis 0 is out of bounds for array of dimension 0 (NumPy's AxisError; "
+                                "PyTorch's transpose of a 0-d tensor is the tensor)", position)
+        return x
     perm = list(range(x.ndim))
     perm[d0], perm[d1] = perm[d1], perm[d0]
     return _permute(b, x, perm, position)
@@ -3020,6 +3025,8 @@ def _repeat(b, args, kwargs, position):
 @function("flip")
 def _flip(b, args, kwargs, position):
     kwargs = {("axis" if k == "dims" else k): v for k, v in kwargs.items()}
+    if b.call == ".flip()" and len(args) > 2 and not kwargs:  # PyTorch's x.flip(0, 1): the dims one by one
+        args = [args[0], Items(args[1:])]
     a = arguments("flip", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "flip", position)
     axes = range(x.ndim) if a["axis"] is None else \
@@ -3102,6 +3109,8 @@ def _narrow(b, args, kwargs, position):
     a = arguments("narrow", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "start": REQUIRED, "length": REQUIRED},
                   position)
     x = tensor(b, a["x"], "narrow", position)
+    if x.ndim == 0:
+        raise JacShapeError("narrow() cannot be applied to a 0-dim tensor (PyTorch's words)", position)
     axis = _axis(b, a["axis"], x.ndim, "narrow", position)
     n = _concrete(x, "narrow", position)[axis]
     start, length = (static_int(b, a[k], k, position) for k in ("start", "length"))

@@ -57,9 +57,11 @@ from .devices import Device, module_to
 from . import vmapping
 from . import trees
 from . import imports
+from . import copies
 from .trees import Dict, TreeDef
 from . import decorators
 from . import pyiter
+from . import pybuiltins  # sum(A), max(x) of a program that imports a library: Python's builtins (session 37)
 from . import plain
 from .plain import PlainClass
 from . import inference
@@ -135,7 +137,7 @@ _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow:
 _UNSUPPORTED = {
     ast.Lambda: "lambda", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions", ast.GeneratorExp: "generators",
-    ast.JoinedStr: "f-strings", ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
+    ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
     ast.YieldFrom: "yield", ast.Starred: "'*' unpacking",
 }
 
@@ -797,8 +799,12 @@ class _Lowering:
     made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
+    constructing = None  # the model Instance whose __init__ runs (its attributes set in loops too: own_attribute)
     grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
     pyiter_read = False  # the text may name lang/pyiter.py's spellings (set by program)
+    # a text that imports a module is a Python program: its bare sum / max / any / round ... of arrays are Python's
+    # builtins (lang/pybuiltins.py); the array libraries it may hold, or None for jac's own notation
+    python_libraries = None
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, made: Made | None = None):
@@ -858,6 +864,7 @@ class _Lowering:
         self.iterators = set()  # ids of reversed(s)'s results: an iterator, with no + or * (Python's TypeError)
         # itertools, functools, operator, zip / enumerate / map as values, math.prod (lang/pyiter.py) may be read
         self.pyiter_read = _PYITER_WORDS.search(self.source.body) is not None
+        self.python_libraries = pybuiltins.libraries(module) if "import" in self.source.body else None
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.nested_names, self.row_names = _nested_written(module) if "[" in self.source.body else (frozenset(),) * 2
@@ -999,6 +1006,8 @@ class _Lowering:
             raise _Return(None if stmt.value is None else self.expression(stmt.value), stmt.value)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
             _check_import(stmt, self.source)
+            return
+        if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
             return
         if _no_effect(stmt) or self.marks_input(stmt) or self.retains_grad(stmt):  # a docstring, 'pass', 'x: Tensor',
             return  # x.requires_grad_(), y.retain_grad()
@@ -1527,24 +1536,77 @@ class _Lowering:
         saved = self.scope
         self.scope = {**self.scope, **bound}
         self.making = self.making | {cls}
+        constructing, self.constructing = self.constructing, made
         try:
             for stmt in fn.body:
                 if _super_init(stmt):
                     continue
-                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
-                        and self.scope.get(target.value.id) is made:
-                    made.attributes[target.attr] = self.attribute_value(stmt, f"{prefix}.{target.attr}")
-                    continue
-                self.run(stmt, f"inside {cls.name}.__init__()")
+                if not self.own_attribute(stmt):
+                    self.run(stmt, f"inside {cls.name}.__init__()")
         finally:
             self.scope = saved
             self.making = self.making - {cls}
+            self.constructing = constructing
         return made
+
+    def own_attribute(self, stmt: ast.stmt) -> bool:
+        """``self.NAME = VALUE`` or ``setattr(self, NAME, VALUE)`` in the ``__init__`` of the model being made (at its
+        top level, or in a loop or branch there: ``for i in range(2): setattr(self, f'act{i}', nn.Tanh())``): the
+        attribute set as PyTorch registers it (a layer, an ``nn.Parameter`` an input named ``net.NAME``). False for
+        any other statement."""
+        made = self.constructing
+        if made is None or type(stmt) not in (ast.Assign, ast.Expr):
+            return False
+        target = stmt.targets[0] if type(stmt) is ast.Assign and len(stmt.targets) == 1 else None
+        call = stmt.value if type(stmt) is ast.Expr else None
+        if type(target) is ast.Attribute and type(target.value) is ast.Name and self.scope.get(target.value.id) is made:
+            name, value = target.attr, stmt.value
+        elif type(call) is ast.Call and type(call.func) is ast.Name and call.func.id == "setattr" \
+                and "setattr" not in self.scope and len(call.args) == 3 and not call.keywords \
+                and type(call.args[0]) is ast.Name and self.scope.get(call.args[0].id) is made:
+            position = self.source.at(call)
+            name = static(self.b, self.expression(call.args[1]), "setattr()'s attribute name", position)
+            if not isinstance(name, str):
+                raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+            value = call.args[2]
+        else:
+            return False
+        assign = ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value), stmt)
+        made.attributes[name] = self.attribute_value(assign, f"{made.prefix}.{name}")
+        return True
+
+    def model_builtin(self, node: ast.Call, kids: list):
+        """``getattr(self, NAME[, default])`` and ``hasattr(self, NAME)`` of a model instance (``nn.Module``'s
+        subclass of the text): its attributes as ``__init__`` set them, ``training``, its methods (hasattr);
+        Python's AttributeError refused where no default is given."""
+        fname, position, made = node.func.id, self.source.at(node), kids[0]
+        if node.keywords or not (2 <= len(kids) <= (3 if fname == "getattr" else 2)):
+            raise JacValueError(f"{fname}() takes the instance, the attribute's name"
+                                f"{' and a default' if fname == 'getattr' else ''}, by position", position)
+        name = static(self.b, kids[1], f"{fname}()'s attribute name", position)
+        if not isinstance(name, str):
+            raise JacValueError(f"TypeError: attribute name must be string, not '{type(name).__name__}'", position)
+        known = name in made.attributes or name == "training"
+        if fname == "hasattr":
+            return known or name in made.cls.methods
+        if name in made.attributes:
+            found = made.attributes[name]
+            return found.read() if type(found) is Parameters else found
+        if name == "training":
+            return made.training
+        if len(kids) == 3:
+            return kids[2]
+        if name in made.cls.methods:
+            raise JacValueError(f"getattr(self, '{name}') is the method {made.cls.name}.{name}: call it as "
+                                f"self.{name}(...)", position)
+        raise JacNameError(f"AttributeError: '{made.cls.name}' object has no attribute '{name}' (set in its "
+                           "__init__), as Python raises", position)
 
     def attribute_value(self, stmt: ast.Assign, name: str):
         """The value of ``self.NAME = VALUE`` in ``__init__``, ``name`` its full name (``net.fc1``)."""
         value = stmt.value
+        if type(value) is ast.Call and ast.unparse(value.func) in _PARAMETER_CONTAINERS:
+            return self.parameters_made(value, name)  # nn.ParameterDict({'w': nn.Parameter(...)})
         leaf = _declaring(ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value),
                                             stmt))
         if leaf is not None:  # self.w = nn.Parameter(torch.randn(3, 4))
@@ -1554,6 +1616,40 @@ class _Lowering:
                                             and isinstance(self.scope.get(value.func.id), (ModelClass, PlainClass))):
             return self.module_value(value, name)
         return self.expression(value)
+
+    def parameters_made(self, call: ast.Call, name: str) -> "Parameters":
+        """``nn.ParameterDict({'w': nn.Parameter(...), ...})`` or ``nn.ParameterList([nn.Parameter(...), ...])`` (a
+        list display or a comprehension) assigned to ``name`` (``net.ps``): each parameter an input named as PyTorch
+        names it (``net.ps.w``, ``net.ps.0``), its value made as ``nn.Parameter``'s."""
+        cls = ast.unparse(call.func).rsplit(".", 1)[-1]
+        position = self.source.at(call)
+        shown = "{'w': nn.Parameter(...), ...}" if cls == "ParameterDict" else "[nn.Parameter(...), ...]"
+        if call.keywords or len(call.args) > 1:
+            raise JacValueError(f"nn.{cls}(...) is read with one argument here, {shown}", position)
+        given = call.args[0] if call.args else None
+
+        def leaf(item: ast.expr, key) -> Tracer:
+            inner = _parameter_of(item)
+            if inner is None:
+                raise JacValueError(f"nn.{cls}: jac reads each item written nn.Parameter(...) here (an input named "
+                                    f"{name}.{key})", self.source.at(item))
+            data, drawn = self.leaf_value(f"{name}.{key}", inner, None)
+            return self.new_input(f"{name}.{key}", data, self.source.at(item), drawn)
+        if given is None:
+            pairs = []
+        elif cls == "ParameterDict" and type(given) is ast.Dict \
+                and all(type(k) is ast.Constant and type(k.value) is str for k in given.keys):
+            # a dict's keys sorted, as ParameterDict.update takes a plain dict (an OrderedDict keeps its order)
+            pairs = sorted((k.value, leaf(v, k.value)) for k, v in zip(given.keys, given.values))
+        elif cls == "ParameterList" and type(given) is ast.List:
+            pairs = [(str(k), leaf(v, k)) for k, v in enumerate(given.elts)]
+        elif cls == "ParameterList" and type(given) is ast.ListComp:
+            made = self.comprehension(given, position, element=lambda k: leaf(given.elt, k))
+            pairs = [(str(k), v) for k, v in enumerate(made)]
+        else:
+            raise JacValueError(f"nn.{cls}(...) is read with {shown} written out here (keys strings)",
+                                self.source.at(given))
+        return Parameters(cls, pairs, name)
 
     def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
         """``net(x)`` (``forward``) or ``self.helper(x)`` of an instance: the method written out, ``self`` bound."""
@@ -2133,6 +2229,8 @@ class _Lowering:
         return given
 
     def statement(self, stmt: ast.stmt, where: str | None = None):
+        if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
+            return None
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
@@ -2228,7 +2326,8 @@ class _Lowering:
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
-                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
+                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
+                or copies.fresh(self, stmt.value, value)  # torch.flip(y), y.T.contiguous(), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
@@ -2660,6 +2759,32 @@ class _Lowering:
                 return np.dtype(self.b.dtype).name
             return None
 
+    def saved_parts(self, node: ast.Call, values: list, found) -> None:
+        """Register each differentiable part of a PyTorch call of several results (:data:`saved.PARTS`: a (values,
+        indices) pair, ``eigh``'s, ``qr``'s, ``slogdet``'s tuple) as a saver of what that call keeps: its operand's
+        buffers and its kept parts', made here (a pair makes its parts when asked for: a write between the call and
+        that ask changes what PyTorch saved at the call)."""
+        if type(node.func) is not ast.Attribute or not values or type(values[0]) is not Tracer:
+            return
+        root = node.func.value
+        module = _torch_module(root) and _root_name(root) not in self.scope
+        if not (module and node.args or self.callee(node.func)[0] == "method") or node.func.attr not in saved.PARTS:
+            return
+        keeps_operand, kept = saved.PARTS[node.func.attr]
+        parts = []
+        for name in (found.names if isinstance(found, Pair) else range(len(found))):
+            try:
+                parts.append(found.part(name) if isinstance(found, Pair) else found[name])
+            except JacError:  # a part this call cannot make (refused when asked for, as before)
+                parts.append(None)
+        nodes = self.b.nodes
+        arguments = self.buffers(node.args[0] if module else root, values[0]) if keeps_operand else frozenset()
+        results = frozenset().union(*(self.memory._base(parts[k]) for k in kept
+                                      if k < len(parts) and isinstance(parts[k], Tracer)))
+        for part in parts:
+            if isinstance(part, Tracer) and nodes[part.id].requires_grad and (arguments or results):
+                saved.register(self.b, part.id, results, arguments, node.func.attr)
+
     def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords) -> None:
         """Register ``found`` as a saver of the tensors a call of :data:`saved.KEPT` keeps (ir/saved.py: PyTorch's
         ``derivatives.yaml``, checked against PyTorch), whatever nodes its lowering made; not with ``inplace=``."""
@@ -2675,6 +2800,20 @@ class _Lowering:
         arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept[1]))
         saved.register(self.b, found.id, results, arguments, spelling)
 
+    def kept_by_itself(self, name: str, spelling: str, operands: list, values: list, new: Tracer, keywords: bool,
+                       what: str, position: int) -> None:
+        """PyTorch's in-place ``name.<spelling>_(...)`` / ``name op= v`` that keeps for its derivative an operand
+        sharing ``name``'s buffer, which this very write changes (ir/saved.py: ``in_place_kept``): registered as a
+        saver made stale, so backward reaching ``new`` is refused as PyTorch's raises."""
+        nodes = self.b.nodes
+        if not self.saving or not nodes[new.id].requires_grad or len(operands) != len(values):
+            return
+        grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
+        mine = self.memory.tokens.get(name, frozenset())
+        for k in saved.in_place_kept(spelling, operands, grads, keywords):
+            if type(values[k]) is Tracer and _viewed_name(operands[k]) == name:
+                return saved.changed_by_itself(self.b, new.id, mine, name, what, position, spelling)
+
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
         ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
@@ -2688,9 +2827,11 @@ class _Lowering:
         self.memory.rebind(name, new)
         return new
 
-    def write(self, target, value_node: ast.expr, op):
+    def write(self, target, value_node: ast.expr, op, in_place: str | None = None):
         """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
-        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`)."""
+        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`).
+        ``in_place``: ``y[i] = y[i].mul(2)`` stands for ``y[i].mul_(2)`` (the text, for messages), which writes into
+        the array a list's or dict's item holds (checked as ``y[i] *= 2`` is)."""
         position = self.source.at(target)
         named = target.value if isinstance(target, ast.Subscript) else target
         text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
@@ -2701,11 +2842,11 @@ class _Lowering:
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
         if type(self.scope.get(name)) is Dict:  # params['W'] = v: the name bound to a new dict (.trees)
-            return self.dict_write(name, target, value_node, op, what, position)
+            return self.dict_write(name, target, value_node, op, what, position, in_place)
         if type(self.scope.get(name)) is Items and isinstance(target, ast.Subscript) and (
                 self.scope[name].display == "list" or self.scope[name].display is None and name in self.sequence_names
                 and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
-            return self.list_write(name, target, value_node, op, what, position)
+            return self.list_write(name, target, value_node, op, what, position, in_place)
         y = self.scope.get(name)
         if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
             return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
@@ -2737,11 +2878,16 @@ class _Lowering:
                                 "(use += -= *= /= **= @= %= //=)",
                                 position)
         value = self.expression(value_node)
+        if shared is None and self.saving and self.b.savers:  # t *= t.sin(): the value's savers kept t's buffer
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if isinstance(value, Items):
             raise JacValueError(f"{what}: the value must be one array, not a list of arrays",
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
+            if type(op) in _IN_PLACE_SAVERS and isinstance(new, Tracer):  # t *= t: PyTorch's mul_ keeps t
+                self.kept_by_itself(name, _IN_PLACE_SAVERS[type(op)], [target, value_node], [y, value], new, False,
+                                    what, position)
             if y.id in self.b.typed or y.id in self.b.integral:  # y += v into integers keeps their dtype
                 new = written_value(self.b, y, new, "whole", what, position)
             elif is_boolean(self.b, y) and not is_boolean(self.b, new):  # m += 0.5 into booleans: both refuse
@@ -2923,7 +3069,8 @@ class _Lowering:
         self.changed_inner(current, new, direct, added, call.func.attr == "append" and _is_copy(call.args[0]))
         return True
 
-    def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
+    def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int,
+                   in_place: str | None = None):
         """``outs[i] = v`` (and ``outs[i] += v``) of a list of arrays: the item replaced in the one list every name
         holding it sees (:meth:`same_list`); an index that is not one constant integer is refused."""
         current = self.scope[name]
@@ -2936,6 +3083,8 @@ class _Lowering:
             return self.extended_inner(target, value_node, op, what, position)
         value = self.expression(value_node)
         holders = self.same_list(name, current, what, position)
+        if in_place:  # rows = list(t); rows[0].mul_(2) writes into t: PyTorch raises, NumPy changes t
+            self.item_check(current[i], holders, in_place, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3024,12 +3173,14 @@ class _Lowering:
         others = sorted(n for n, t in self.memory.tokens.items() if n not in holders and t & tokens)
         if inputs or others:
             seen = f"the input '{inputs[0]}'" if inputs else f"'{others[0]}'"
+            item_text = what.split(" ")[0].split("].")[0] + ("]" if "]." in what.split(" ")[0] else "")
             raise JacValueError(f"{what}: the item is {seen} or shares its memory with it, and NumPy and PyTorch "
-                                f"add into that array itself (PyTorch refuses it for an input that requires grad), "
-                                f"which jac's values cannot follow; write the item anew ({what.split(' ')[0]} = "
-                                f"{what.split(' ')[0]} + ...)", position)
+                                f"write into that array itself (PyTorch refuses it for an input that requires grad), "
+                                f"which jac's values cannot follow; write the item anew ({item_text} = "
+                                f"{item_text} + ...)", position)
 
-    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int):
+    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int,
+                   in_place: str | None = None):
         """``d['W'] = v`` (and ``d['W'] += v``) of a dict: ``d`` bound to a new dict, as the text is functional."""
         if not isinstance(target, ast.Subscript) or isinstance(target.slice, (ast.Slice, ast.Tuple)):
             raise JacValueError(f"{what}: a dict is written one key at a time (d['W'] = v)", position)
@@ -3038,6 +3189,8 @@ class _Lowering:
         current = self.scope[name]
         _refuse_cycle(current, value, "dict", what, position)
         holders = self.same_list(name, current, what, position)
+        if in_place:
+            self.item_check(current.get(key, position), holders, in_place, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
@@ -3076,6 +3229,8 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if self.saving and self.b.savers:  # t.mul_(t.sin()): the argument's savers kept t's buffer, now written
+            saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
             new = self.b.const(np.zeros(tuple(y.shape)), position)
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
@@ -3096,6 +3251,8 @@ class _Lowering:
                     and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
                 saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
         if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+            self.kept_by_itself(name, method[:-1], [call.func.value] + list(call.args) + [k.value for k in call.keywords],
+                                [y] + args + list(kwargs.values()), new, bool(kwargs), what, position)
             new = self.kept_dtype(name, y, new, args, what, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
@@ -3121,6 +3278,8 @@ class _Lowering:
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
         copy = _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
+            copy = copies.fresh(self, node.func.value, values[spelled])
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
@@ -3174,7 +3333,7 @@ class _Lowering:
                                    position) from None
             func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
             value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
-        return self.write(target, value, None)
+        return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
@@ -3393,7 +3552,7 @@ class _Lowering:
             temp = f"item {k} of the right side"  # a name the text cannot write
             self.scope[temp] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(temp, value, _is_copy(node))
+                self.memory.bind(temp, value, _is_copy(node) or type(value) is Tracer and copies.fresh(self, node, value))
             kind = self.python_kind(node, value)
             (self.sequence_names.add if kind in ("tuple", "list", "range") else self.sequence_names.discard)(temp)
             (self.tuple_names.add if kind == "tuple" else self.tuple_names.discard)(temp)
@@ -3423,8 +3582,9 @@ class _Lowering:
             self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
             if type(value) is Complex:  # X, Y = torch.fft.rfft(x), torch.fft.rfft(y): no buffer jac writes into
                 self.memory.tokens.pop(target.id, None)
-            elif not isinstance(value, bool) and not plain.plain_instance(value):
-                self.memory.bind(target.id, value, False)
+            elif not isinstance(value, bool) and not plain.plain_instance(value):  # a, b = y.clone(), y[1:]
+                self.memory.bind(target.id, value, type(value) is Tracer and (
+                    _is_copy(node) or _advanced(node, value, self.b) or copies.fresh(self, node, value)))
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
                                 (self.tuple_names, kind == "tuple")):
@@ -3496,6 +3656,8 @@ class _Lowering:
                     self.jax_array(node, found, values)
                 if self.saving and type(found) is Tracer:
                     self.saved_by(node, values, found)
+                elif self.saving and isinstance(found, (Pair, Items)) and type(node) is ast.Call:
+                    self.saved_parts(node, values, found)  # torch.cummax(h, 0), torch.linalg.eigh(h)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -3543,6 +3705,8 @@ class _Lowering:
         if self.pyiter_read and kind in (ast.Call, ast.Attribute) and pyiter.spelling_of(
                 node.func if kind is ast.Call else node, self.scope) is not None:
             return []  # itertools.combinations(range(n), 2), operator.add: read off the text (lang/pyiter.py)
+        if kind is ast.Call and type(node.func) is ast.Name and node.keywords and pybuiltins.keyed_call(node, self.scope):
+            return []  # max(x, key=abs): the key is a function, read off the text (lang/pybuiltins.py)
         if kind is ast.Call and self.partial_call(node):  # partial(f, params): a library's function as a value
             if type(node.args[0]) is ast.Attribute:
                 self.library_arguments = {*self.library_arguments, id(node.args[0])}
@@ -3586,7 +3750,12 @@ class _Lowering:
         if isinstance(node, ast.Slice):
             return [p for p in (node.lower, node.upper, node.step) if p is not None]
         if kind is ast.Dict:  # {'W': W, **a}: the keys written, then the values (.trees)
+            functions = {id(v) for v in node.values if type(v) is ast.Attribute and self.module_path(v.value)}
+            if functions:  # {'a': torch.tanh}: a library's functions as values, called later (self.acts['a'](x))
+                self.library_arguments = {*self.library_arguments, *functions}
             return [k for k in node.keys if k is not None] + list(node.values)
+        if kind is ast.JoinedStr:  # f'act{i}': the values formatted
+            return [v.value for v in node.values if type(v) is ast.FormattedValue]
         return []
 
     def index_parts(self, index: ast.AST) -> list:
@@ -3611,6 +3780,8 @@ class _Lowering:
             spelling = pyiter.spelling_of(node.func if kind is ast.Call else node, self.scope)
             if spelling is not None:  # lang/pyiter.py
                 return pyiter.call(self, spelling, node) if kind is ast.Call else pyiter.value(self, spelling, node)
+        if kind is ast.Call and not kids and node.keywords and pybuiltins.keyed_call(node, self.scope):
+            return pybuiltins.keyed(self, node)  # max(x, key=abs) (lang/pybuiltins.py)
         if kind is ast.Call:
             if self.sequences and _python_sequence_call(node) == "reordered" and id(node.args[0]) in self.sequences:
                 self.sequences.add(id(node))  # reversed(range(x.ndim)), sorted(x.shape): a sequence still
@@ -3789,6 +3960,8 @@ class _Lowering:
             return found
         if kind is ast.DictComp:
             return trees.comprehension(self, node, position)
+        if kind is ast.JoinedStr:
+            return self.fstring(node, kids, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -3810,6 +3983,35 @@ class _Lowering:
             self.complex_values = True
             return fourier.literal(self.b, value, position)
         raise JacParseError(f"{type(value).__name__} constants are not supported", position)
+
+    def fstring(self, node: ast.JoinedStr, kids: list, position: int) -> Static:
+        """``f'act{i}'``, ``f'{name}_{k}'``: Python's string, of values known as the text is read (a string, a Python
+        int such as a loop's ``range`` index, a number); a value of the inputs, a format spec or a conversion
+        other than ``!s`` is refused."""
+        values, parts = iter(kids), []
+        for part in node.values:
+            if type(part) is ast.Constant:
+                parts.append(part.value)
+                continue
+            if part.format_spec is not None or part.conversion not in (-1, ord("s")):
+                raise JacParseError("an f-string's format spec or !r / !a conversion is not read by jac (write "
+                                    "f'{v}')", self.source.at(part))
+            value = next(values)
+            if isinstance(value, Static) and isinstance(value.value, str) or type(value) in (str, int, bool):
+                parts.append(str(value.value if isinstance(value, Static) else value))
+                continue
+            if type(value) is Tracer and self.b.nodes[value.id].op == "const" and value.shape == ():
+                held, number = self.b.pyints.get(value.id), float(self.b.nodes[value.id].value)
+                if held is None and number.is_integer():  # max(1, 2), 7 % 3: Python's int or float? jac's
+                    raise JacValueError(f"an f-string of the whole number {number:g}, which jac holds as a float "  # 2.0
+                                        "where Python may hold the int (f'{n}' is '2' or '2.0'): write int(...) or "
+                                        "float(...) inside the braces", self.source.at(part))
+                parts.append(str(held if held is not None else number))
+                continue
+            raise JacValueError("an f-string formats strings and numbers known as the text is read (a loop's index, "
+                                "a name bound to a string), not an array or a value of the inputs",
+                                self.source.at(part))
+        return Static("".join(parts))
 
     def number(self, value, position: int):
         # Numbers are floats, as every value becomes --dtype: 2**10000 overflows to inf
@@ -4617,7 +4819,7 @@ class _Lowering:
                        for of in found)
         if type(value) is Items and value.record is not None:  # a NamedTuple's instance (lang/plain.py)
             return any(of in plain.lineage(value.record) for of in found)
-        if isinstance(value, (Module, Sequential)):
+        if isinstance(value, (Module, Sequential, Parameters)):
             return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
         return False
 
@@ -4664,6 +4866,9 @@ class _Lowering:
         if type(node.func) is ast.Name and node.func.id in plain.BUILTINS and kids and (
                 plain.plain_instance(kids[0]) or isinstance(kids[0], PlainClass)):  # len(poly), getattr(obj, 'w')
             return plain.builtin(self, node, kids)
+        if type(node.func) is ast.Name and node.func.id in ("getattr", "hasattr") and node.func.id not in self.scope \
+                and kids and type(kids[0]) is Instance and not isinstance(kids[0].cls, PlainClass):
+            return self.model_builtin(node, kids)  # getattr(self, f'layer{i}')
         if type(node.func) is ast.Name and node.func.id in plain.ITERATING and node.func.id not in self.scope \
                 and plain.iterating(node, kids):  # sorted(cands), sum(duals), iter(self.items) (lang/plain.py)
             return plain.builtin_iterating(self, node, kids)
@@ -4789,7 +4994,8 @@ class _Lowering:
             if not self.is_callable_value(args[0]):
                 raise JacValueError("functools.partial(f, ...) takes a function first: a def or lambda of the text, "
                                     "a module, or a library's function (jnp.sin)", position)
-            return plain.Partial(args[0], args[1:], {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
+            return pyiter.partial_of(self, node, args[0], args[1:],  # the rule functools.partial's has (.pyiter)
+                                     {k.arg: v for k, v in zip(node.keywords, kids[len(args):])})
         if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
             return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -4911,6 +5117,11 @@ class _Lowering:
             args = [self.python_iterated(node.args[0], args[0], fname, position), *args[1:]]
             if fname in ("min", "max") and len(args) == 1 and not kwargs and type(args[0]) is Items:
                 args = self.compared_items(args[0], fname, position)  # min(l) of numbers is min(l[0], l[1], ...)
+        if kind == "function" and module is None and fname in pybuiltins.NAMES and self.python_libraries is not None \
+                and type(node.func) is ast.Name and fname not in self.scope:  # sum(A) of a program: Python's
+            found = pybuiltins.call(self, node, fname, args, kwargs, position)
+            if found is not pybuiltins.PASS:
+                return found
         if kind == "function" and module is not None:  # np.sin(v) of a JAX tracer: TracerArrayConversionError
             vmapping.whiles.numpy_reads(self, module, fname, args, kwargs, position)
         if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
@@ -5106,7 +5317,8 @@ class _Lowering:
             if node.attr not in value.attributes:
                 raise JacNameError(f"{value.cls.name} has no attribute '{node.attr}' set in its __init__ (jac reads "
                                    f"self.NAME = ... there)", position)
-            return value.attributes[node.attr]
+            found = value.attributes[node.attr]
+            return found.read() if type(found) is Parameters else found  # self.ps: the dict or list of them
         if node.attr == "at" and type(value) is Tracer:  # JAX's x.at[idx].set(v)
             return At(value)
         part = pair_attribute(value, node.attr, position)
@@ -5224,6 +5436,12 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if (self.dialect == "torch" or self.saving) and not self.jax_reading \
+                and self.python_kind(node.value, value) is None \
+                and any(type(p) is slice and p.step is not None and p.step < 0 for p in parts):
+            raise JacValueError("step must be greater than zero: PyTorch's tensors take no negative step (its "
+                                "ValueError); write x.flip(dim) to reverse, or a NumPy text (np. calls) for NumPy's "
+                                "reading", position)
         if len(parts) == 1 and type(parts[0]) is Tracer and self.python_kind(node.value, value) is not None:
             # [1., 2., 3.][i] of Python's numbers (one constant array to jac) by an array: Python calls i.__index__,
             # of a JAX tracer TracerIntegerConversionError (jit, vmap, a loop's body)
@@ -6723,13 +6941,44 @@ class Instance:
 
     def children(self) -> list:
         """Its modules, in the order ``__init__`` set them."""
-        return [(k, v) for k, v in self.attributes.items() if isinstance(v, (Module, Sequential, Instance))]
+        return [(k, v) for k, v in self.attributes.items() if isinstance(v, (Module, Sequential, Instance, Parameters))]
 
     def own_parameters(self) -> list:
         """Its ``self.NAME = nn.Parameter(...)`` attributes, in the order ``__init__`` set them."""
         leaves = self.lowering.leaves or {}
         return [(k, v) for k, v in self.attributes.items()
                 if type(v) is Tracer and leaves.get(f"{self.prefix}.{k}") is v]
+
+
+class Parameters:
+    """``nn.ParameterDict`` / ``nn.ParameterList`` a model holds (session 37): a child module whose parameters are
+    ``attributes`` (key -> input; ``torch.func.functional_call`` swaps them there), read as the dict or list of
+    them, made at each read."""
+
+    training = True
+
+    def __init__(self, cls: str, pairs: list, prefix: str):
+        self.cls, self.attributes, self.prefix = cls, dict(pairs), prefix
+
+    def own_parameters(self) -> list:
+        return list(self.attributes.items())
+
+    def children(self) -> list:
+        return []
+
+    def read(self):
+        if self.cls == "ParameterDict":
+            return Dict(self.attributes.items())
+        return trees.written(list(self.attributes.values()), "list")
+
+
+def _parameter_of(node: ast.expr):
+    """``X`` of ``nn.Parameter(X)`` (``requires_grad=True`` allowed), else None."""
+    if type(node) is ast.Call and ast.unparse(node.func) in _PARAMETER and len(node.args) == 1 \
+            and all(k.arg == "requires_grad" and type(k.value) is ast.Constant and k.value.value is True
+                    for k in node.keywords):
+        return node.args[0]
+    return None
 
 
 def _dict_of_zip(node: ast.Call) -> bool:
@@ -6813,6 +7062,8 @@ def _no_effect(stmt: ast.stmt) -> bool:
 
 _PARAMETER = frozenset(("nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter",
                         "torch.nn.parameter.Parameter"))
+_PARAMETER_CONTAINERS = frozenset(("nn.ParameterDict", "torch.nn.ParameterDict", "nn.ParameterList",
+                                   "torch.nn.ParameterList"))
 
 
 def _declaring(stmt: ast.stmt):
@@ -7116,6 +7367,30 @@ def _view_chain_of_input(expr: ast.expr, is_input) -> bool:
 _TORCH_BOOL_OPERATORS = frozenset(("sub", "pow", "floor_divide", "remainder"))
 # PyTorch's names of the integer and bool dtypes, as its messages write them
 _TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+def _viewed_name(expr: ast.expr) -> str | None:
+    """The name whose buffer ``expr`` is in PyTorch for certain: the name itself, or views PyTorch makes of it
+    (``t.detach()``, ``t.T``, ``t.view(...)``, ``t[0]``, ``t[1:]``); None for anything else (a copy, or an op
+    whose result may be either: ``reshape``, an index array)."""
+    while True:
+        kind = type(expr)
+        if kind is ast.Name:
+            return expr.id
+        if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _TORCH_VIEWS:
+            expr = expr.func.value
+        elif kind is ast.Attribute and expr.attr in ("T", "mT", "data"):
+            expr = expr.value
+        elif kind is ast.Subscript and all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
+                                           and (i.value is None or i.value is Ellipsis or type(i.value) is int)
+                                           for i in (expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+            expr = expr.value
+        else:
+            return None
+
+
+_TORCH_VIEWS = frozenset(("detach", "view", "view_as", "t", "transpose", "permute", "unsqueeze", "squeeze", "expand",
+                          "expand_as", "narrow", "select", "swapaxes", "swapdims", "movedim", "diagonal", "unflatten"))
+# y op= v: the in-place op whose kept operands may share y's buffer (ir/saved.py: in_place_kept)
+_IN_PLACE_SAVERS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 # the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
 _TORCH_MODULES = frozenset(("torch", "F", "torch.linalg", "torch.special", "torch.nn.functional", "nn.functional"))
 
@@ -7148,7 +7423,7 @@ _LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
             **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(")
-_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
+_PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|filter|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
 _PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
                  "torch.double": "float64"}

@@ -22,6 +22,8 @@ import functools
 import itertools
 import math
 
+import numpy as np
+
 from ..errors import JacLimitError, JacParseError, JacValueError
 from .functions import Items
 from . import trees
@@ -34,12 +36,14 @@ MAX_ELEMENTS = 10 * MAX_ITEMS  # the elements of an iterator's tuples, in all (p
 # itertools' iterators (run by Python's itertools itself), and the builtins read the same way where a value
 _ITERATORS = ("product", "combinations", "combinations_with_replacement", "permutations", "chain",
               "chain.from_iterable", "islice", "pairwise", "repeat", "starmap", "zip_longest", "accumulate",
-              "count", "cycle")
-ITERATORS = frozenset({f"itertools.{name}" for name in _ITERATORS} | {"zip", "enumerate", "map"})
+              "count", "cycle", "takewhile", "dropwhile", "filterfalse", "compress", "groupby")
+BARE = ("zip", "enumerate", "map", "filter")  # Python's builtins read here (where the text binds no such name)
+ITERATORS = frozenset({f"itertools.{name}" for name in _ITERATORS} | set(BARE))
 _VARIADIC = frozenset({"zip", "map", "itertools.product", "itertools.chain", "itertools.zip_longest"})
 _SNAPSHOT = frozenset({"itertools.product", "itertools.combinations", "itertools.combinations_with_replacement",
                        "itertools.permutations"})  # take their items when made: read anywhere after, once
-_CALLING = frozenset({"map", "itertools.starmap", "itertools.accumulate"})  # call a function as they are read
+_CALLING = frozenset({"map", "itertools.starmap", "itertools.accumulate", "filter", "itertools.takewhile",
+                      "itertools.dropwhile", "itertools.filterfalse", "itertools.groupby"})  # call one as read
 ENDLESS = frozenset({"itertools.count", "itertools.cycle"})  # and repeat without times: only inside zip/map/islice
 _BINARY = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "truediv": ast.Div, "floordiv": ast.FloorDiv,
            "mod": ast.Mod, "pow": ast.Pow, "matmul": ast.MatMult, "and_": ast.BitAnd, "or_": ast.BitOr,
@@ -47,13 +51,16 @@ _BINARY = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "truediv": ast.Div, 
 _COMPARE = {"lt": ast.Lt, "le": ast.LtE, "eq": ast.Eq, "ne": ast.NotEq, "ge": ast.GtE, "gt": ast.Gt}
 _UNARY = {"neg": ast.USub, "pos": ast.UAdd, "invert": ast.Invert, "inv": ast.Invert}
 OPERATORS = frozenset({f"operator.{name}" for name in (*_BINARY, *_COMPARE, *_UNARY, "abs", "getitem")})
-VALUES = frozenset({"functools.reduce", "functools.partial", "operator.itemgetter", "math.prod"})
+VALUES = frozenset({"functools.reduce", "functools.partial", "operator.itemgetter", "math.prod", "itertools.tee",
+                    "operator.attrgetter", "operator.methodcaller", "functools.cmp_to_key"})
+CACHES = frozenset({"functools.cache", "functools.lru_cache"})  # decorators: a function whose results are kept
 SPELLINGS = ITERATORS | OPERATORS | VALUES
 # the rest of the three modules, refused by name (with what jac reads) rather than as unknown names
 READ = ("itertools: product, combinations, combinations_with_replacement, permutations, chain, chain.from_iterable, "
-        "islice, pairwise, repeat, starmap, zip_longest, accumulate, count and cycle (inside zip, map or islice); "
-        "functools: reduce, partial; operator: add, sub, mul, truediv, floordiv, mod, pow, matmul, neg, pos, abs, "
-        "the comparisons, getitem, itemgetter")
+        "islice, pairwise, repeat, starmap, zip_longest, accumulate, takewhile, dropwhile, filterfalse, compress, "
+        "groupby, tee, count and cycle (inside zip, map or islice); functools: reduce, partial, cmp_to_key, and "
+        "@cache / @lru_cache; operator: add, sub, mul, truediv, floordiv, mod, pow, matmul, neg, pos, abs, "
+        "the comparisons, getitem, itemgetter, attrgetter, methodcaller")
 # what consumes an iterator in one pass (its argument may be one): Python's builtins and the spellings above
 _CONSUMERS = frozenset({"list", "tuple", "sum", "any", "all", "dict", "math.prod", "functools.reduce"}) | ITERATORS
 
@@ -110,7 +117,7 @@ def spelling_of(func: ast.AST, scope) -> str | None:
     """The spelling (``itertools.combinations``, ``zip``, ``operator.add``) a callee or value of the text is, where
     its root is no name the text binds; None otherwise."""
     if type(func) is ast.Name:
-        return func.id if func.id in ("zip", "enumerate", "map") and func.id not in scope else None
+        return func.id if func.id in BARE and func.id not in scope else None
     parts = []
     while type(func) is ast.Attribute:
         parts.append(func.attr)
@@ -119,7 +126,7 @@ def spelling_of(func: ast.AST, scope) -> str | None:
         return None
     path = ".".join([func.id, *reversed(parts)])
     if path in SPELLINGS or func.id in MODULES:
-        return path
+        return path if path not in CACHES else None  # @functools.cache: a decorator (cached)
     return None
 
 
@@ -146,6 +153,8 @@ def refuse_reused(module: ast.Module, source) -> None:
         if path.split(".")[0] in bound:
             continue
         _one_pass(node, path, parents, loads, source)
+        if path == "itertools.groupby":
+            _groups_read_once(node, parents, source)
         if path in _CALLING:
             _refuse_late_calls(module, node, path, parents, source)
 
@@ -193,6 +202,29 @@ def _one_pass(node: ast.Call, path: str, parents: dict, loads: dict, source) -> 
     raise JacValueError(f"{_short(node)} is an iterator: Python reads it once, in a loop or a call such as "
                         f"list(...) or sum(...), and it has no len() or [i] (TypeError); write list({_short(node)}) "
                         f"for a list", source.at(node))
+
+
+def _groups_read_once(node: ast.Call, parents: dict, source) -> None:
+    """``for key, group in itertools.groupby(...)``: each group is an iterator Python empties as the groupby
+    advances, so it is read once, in the loop or comprehension that made it (``list(group)``, ``sum(group)``);
+    anything else refused (jac holds each group's items)."""
+    loop = parents.get(id(node))
+    target = loop.target if isinstance(loop, (ast.For, ast.comprehension)) and loop.iter is node else None
+    if not (type(target) is ast.Tuple and len(target.elts) == 2 and all(type(e) is ast.Name for e in target.elts)):
+        raise JacValueError(f"{_short(node)}'s groups are iterators that Python empties as the groupby advances: "
+                            "read it as for key, group in groupby(...), each group once in the loop (list(group), "
+                            "sum(group))", source.at(node))
+    name = target.elts[1].id
+    owner = loop if isinstance(loop, ast.For) else parents.get(id(loop))
+    body = loop.body if isinstance(loop, ast.For) else [owner]
+    uses = [n for stmt in body for n in ast.walk(stmt) if type(n) is ast.Name and n.id == name
+            and type(n.ctx) is ast.Load]
+    for use in uses:
+        loops = _loops(use, parents)
+        if len(uses) > 1 or _reader(use, parents) != "read" or not loops or loops[0] != id(owner):
+            raise JacValueError(f"'{name}' is a group of {_short(node)}: an iterator Python reads once, and empties "
+                                f"as the groupby advances; read it once in the loop, list({name}) or sum({name}), "
+                                "or write g = list(group) first", source.at(use))
 
 
 def _next_statement(assign: ast.Assign, use: ast.AST, parents: dict) -> bool:
@@ -619,6 +651,68 @@ def _accumulate(lowering, node, what, position):
                                      initial=initial))
 
 
+def _truth(lowering, value, where: ast.AST, what: str) -> bool:
+    """Python's truth of a predicate's result, as the parser takes an ``if`` test's: known without the values, or a
+    test of the values taken at the given values and recorded (jax.jit / vmap and jac shape refuse it)."""
+    from .plain import _truth as truth
+    return truth(lowering, where, value, what)
+
+
+def _predicate(lowering, node, spelling, what):
+    """(function or None, its node, the items) of ``filter(f, s)`` / ``takewhile(f, s)`` and kin."""
+    short = spelling.split(".")[-1]
+    given = _given(node, short, ("function", "iterable"), least=2)
+    where = given["function"]
+    fn = None if _is_none(where) else callee(lowering, where)
+    return fn, where, _iterable(lowering, given["iterable"], what, endless=True)
+
+
+def _tested(lowering, fn, where, spelling):
+    """The predicate Python's itertools call: ``fn(item)`` written out and its truth taken (``None``: the item's)."""
+    what = f"{spelling}'s predicate"
+    return lambda item: _truth(lowering, item if fn is None else invoke(lowering, fn, [item], {}, where), where, what)
+
+
+def _filtering(spelling: str, run):
+    def rule(lowering, node, what, position):
+        fn, where, pool = _predicate(lowering, node, spelling, what)
+        if fn is None and spelling != "filter" and spelling != "itertools.filterfalse":
+            raise JacValueError(f"'NoneType' object is not callable: {spelling}(None, ...) (Python's TypeError)",
+                                position)
+        endless = isinstance(pool, _Endless)
+        found = run(_tested(lowering, fn, where, spelling), pool.make() if endless else pool)
+        return _Endless(lambda: found, spelling) if endless and spelling != "itertools.takewhile" else found
+    return rule
+
+
+def _compress(lowering, node, what, position):
+    given = _given(node, "compress", ("data", "selectors"), least=2)
+    data = _iterable(lowering, given["data"], what, endless=True)
+    selectors = _iterable(lowering, given["selectors"], what, endless=True)
+    if isinstance(data, _Endless) and isinstance(selectors, _Endless):
+        raise JacValueError("itertools.compress(...) of two endless iterators never ends", position)
+    data, selectors = (p.make() if isinstance(p, _Endless) else p for p in (data, selectors))
+    where = given["selectors"]
+    return itertools.compress(data, (_truth(lowering, v, where, "compress's selector") for v in selectors))
+
+
+def _groupby(lowering, node, what, position):
+    """``itertools.groupby(s, key=None)``: runs of equal keys (Python's ``==``, its truth taken as an ``if`` test's),
+    each ``(key, group)``; a group is read once, in the loop that made it (:func:`refuse_reused`)."""
+    given = _given(node, "groupby", ("iterable", "key"), least=1)
+    pool = _iterable(lowering, given["iterable"], what)
+    where = given.get("key", node)
+    fn = None if _is_none(given.get("key")) else callee(lowering, given["key"])
+    keys = [item if fn is None else invoke(lowering, fn, [item], {}, where) for item in pool]
+    out, eq = [], Operator("operator.eq")
+    for item, key in zip(pool, keys):
+        if out and _truth(lowering, invoke(lowering, eq, [out[-1][0], key], {}, where), where, "groupby's key"):
+            out[-1][1].append(item)
+        else:
+            out.append((key, [item]))
+    return [(key, trees.written(Items(group), "list")) for key, group in out]
+
+
 def _is_none(node) -> bool:
     return node is None or type(node) is ast.Constant and node.value is None
 
@@ -633,6 +727,11 @@ _ITERATOR_RULES = {
     "itertools.pairwise": _pairwise, "itertools.repeat": _repeat, "itertools.count": _count,
     "itertools.cycle": _cycle, "itertools.starmap": _starmap, "itertools.zip_longest": _zip_longest,
     "itertools.accumulate": _accumulate, "zip": _zip, "enumerate": _enumerate, "map": _map,
+    "filter": _filtering("filter", lambda test, pool: filter(test, pool)),
+    "itertools.filterfalse": _filtering("itertools.filterfalse", itertools.filterfalse),
+    "itertools.takewhile": _filtering("itertools.takewhile", itertools.takewhile),
+    "itertools.dropwhile": _filtering("itertools.dropwhile", itertools.dropwhile),
+    "itertools.compress": _compress, "itertools.groupby": _groupby,
 }
 
 
@@ -660,7 +759,38 @@ class Written:
         self.node = node
 
 
-CALLABLE = (Operator, ItemGetter, Partial, Written)
+class AttrGetter:
+    """``operator.attrgetter('a.b', ...)``: ``v.a.b``, or the tuple of such for several names."""
+
+    def __init__(self, paths: list):
+        self.paths = paths
+
+
+class MethodCaller:
+    """``operator.methodcaller('name', *args, **kwargs)``: ``v.name(*args, **kwargs)``."""
+
+    def __init__(self, name: str, args: list, kwargs: dict):
+        self.name, self.args, self.kwargs = name, args, kwargs
+
+
+class CmpKey:
+    """``functools.cmp_to_key(f)`` as a key of ``sorted`` / ``min`` / ``max``: items compared by ``f(a, b) < 0``
+    (``> 0``), as Python's wrapper compares them (lang/pybuiltins.py)."""
+
+    def __init__(self, fn, where: ast.AST):
+        self.fn, self.where = fn, where
+
+
+class Cached:
+    """A function under ``@functools.cache`` / ``@lru_cache(maxsize)``: a call with arguments it has seen (the same
+    tensor object, the same Python number) gives the value it gave then, as Python's cache does, even where a name
+    the function reads has changed since; least recently used results dropped past ``maxsize``."""
+
+    def __init__(self, fn, maxsize, spelling: str):
+        self.fn, self.maxsize, self.spelling, self.kept = fn, maxsize, spelling, {}
+
+
+CALLABLE = (Operator, ItemGetter, Partial, Written, AttrGetter, MethodCaller, Cached)
 MADE = frozenset({"functools.partial", "operator.itemgetter"})  # calls making a function: partial(f, 2)(x)
 
 
@@ -675,7 +805,7 @@ def callee(lowering, node: ast.expr):
             and spelling is None and lowering.module_path(node.value):
         return Written(node)
     value = lowering.expression(node)
-    if not (isinstance(value, CALLABLE) or lowering.is_callable(value)):
+    if not (isinstance(value, (*CALLABLE, CmpKey)) or lowering.is_callable(value)):
         raise JacValueError(f"'{ast.unparse(node)}' is no function (Python's TypeError: object is not callable)",
                             lowering.source.at(node))
     return value
@@ -703,11 +833,103 @@ def invoke(lowering, fn, args: list, kwargs: dict, at: ast.AST):
         found = [_written(lowering, lambda names: ast.Subscript(value=names[0], slice=names[1], ctx=ast.Load()),
                           [args[0], key], at) for key in fn.keys]
         return found[0] if len(found) == 1 else _tuple(tuple(found))
+    if isinstance(fn, AttrGetter):
+        if len(args) != 1 or kwargs:
+            raise JacValueError(f"attrgetter expected 1 argument, got {len(args)} (Python's TypeError)", position)
+        found = [_written(lowering, lambda names, p=path: _attributes(names[0], p), [args[0]], at) for path in fn.paths]
+        return found[0] if len(found) == 1 else _tuple(tuple(found))
+    if isinstance(fn, MethodCaller):
+        if len(args) != 1 or kwargs:
+            raise JacValueError(f"methodcaller expected 1 argument, got {len(args)} (Python's TypeError)", position)
+        order = [args[0], *fn.args, *fn.kwargs.values()]
+        count = len(fn.args)
+        return _written(lowering, lambda names: ast.Call(
+            func=ast.Attribute(value=names[0], attr=fn.name, ctx=ast.Load()), args=names[1:1 + count],
+            keywords=[ast.keyword(arg=k, value=n) for k, n in zip(fn.kwargs, names[1 + count:])]), order, at)
+    if isinstance(fn, Cached):
+        return _cached_call(lowering, fn, args, kwargs, position)
     if isinstance(fn, Written):
         order = [*args, *kwargs.values()]
         return _written(lowering, lambda names: ast.Call(func=fn.node, args=names[:len(args)], keywords=[
             ast.keyword(arg=k, value=n) for k, n in zip(kwargs, names[len(args):])]), order, at)
     return lowering.call_value(fn, list(args), dict(kwargs), position)
+
+
+def _attributes(value: ast.expr, path: str) -> ast.expr:
+    for name in path.split("."):
+        value = ast.Attribute(value=value, attr=name, ctx=ast.Load())
+    return value
+
+
+def _cached_call(lowering, fn: Cached, args: list, kwargs: dict, position: int):
+    """A call of a :class:`Cached` function: its result kept per the arguments' identity, as Python's cache keys
+    them; an argument Python cannot hash (NumPy's and JAX's arrays, a list, a dict) refused in Python's words."""
+    key = (tuple(_hash_key(lowering, fn, a, position) for a in args),
+           tuple((k, _hash_key(lowering, fn, v, position)) for k, v in kwargs.items()))
+    if key in fn.kept:
+        found = fn.kept.pop(key)
+        fn.kept[key] = found  # the most recently used
+        return found
+    found = lowering.call_value(fn.fn, list(args), dict(kwargs), position)
+    if fn.maxsize is None or fn.maxsize > 0:
+        fn.kept[key] = found
+        if fn.maxsize is not None and len(fn.kept) > fn.maxsize:
+            fn.kept.pop(next(iter(fn.kept)))
+    return found
+
+
+def _hash_key(lowering, fn: Cached, value, position: int):
+    """What Python's cache hashes ``value`` as: a Python number by its value, a tensor by its identity (the node),
+    a tuple by its items; NumPy's and JAX's arrays, lists and dicts are unhashable (TypeError)."""
+    from ..ir.graph import Tracer
+    if type(value) in (bool, int, float, str) or value is None:
+        return ("value", value)
+    if type(value) is Items and value.display != "list":
+        return ("tuple", tuple(_hash_key(lowering, fn, v, position) for v in value))
+    if type(value) is Tracer:
+        exact = lowering.b.pyints.get(value.id)
+        node = lowering.b.nodes[value.id]
+        if value.ndim == 0 and node.op == "const" and (exact is not None or value.id not in lowering.library_made):
+            return ("value", float(np.asarray(node.value)) if exact is None else int(exact))  # a Python number
+        libraries = lowering.python_libraries or frozenset()
+        if libraries - {"torch"} or not libraries:
+            raise JacValueError(f"{fn.spelling}: a NumPy or JAX array as an argument of a cached function is "
+                                "unhashable (Python's TypeError: unhashable type), and jac cannot tell which "
+                                "library made this one; a PyTorch tensor is kept by its identity", position)
+        return ("tensor", value.id)
+    raise JacValueError(f"{fn.spelling}: this argument of a cached function is unhashable (Python's TypeError: a "
+                        "list or dict); pass a tuple or numbers", position)
+
+
+def cached(lowering, decorator: ast.expr, value, position: int):
+    """``@functools.cache`` / ``@functools.lru_cache`` / ``@lru_cache(maxsize=N)`` on a ``def``: a :class:`Cached`
+    function; None for any other decorator."""
+    call = decorator if isinstance(decorator, ast.Call) else None
+    path = ast.unparse(call.func if call is not None else decorator)  # functools.cache: spelled out (spelled)
+    if path not in CACHES or path.split(".")[0] in lowering.scope:
+        return None
+    maxsize = 128
+    if call is not None:
+        if path == "functools.cache" or any(k.arg not in ("maxsize", "typed") for k in call.keywords) \
+                or len(call.args) > 2:
+            raise JacParseError(f"@{ast.unparse(decorator)}: jac reads @functools.cache and "
+                                "@functools.lru_cache(maxsize=N) (Python's arguments)", position)
+        given = dict(zip(("maxsize", "typed"), call.args)) | {k.arg: k.value for k in call.keywords}
+        if "typed" in given and not (type(given["typed"]) is ast.Constant and given["typed"].value is False):
+            raise JacParseError("@lru_cache(typed=True) keeps 2 and 2.0 apart: jac holds both as one float; "
+                                "write typed=False", position)
+        if "maxsize" in given:
+            size = given["maxsize"]
+            if not (type(size) is ast.Constant and (size.value is None or type(size.value) is int)):
+                raise JacParseError("@lru_cache(maxsize=N): jac reads N written as a number or None", position)
+            maxsize = None if size.value is None else max(size.value, 0)
+    elif path == "functools.cache":
+        maxsize = None
+    if lowering.saving:
+        raise JacValueError(f"@{ast.unparse(decorator)} in a text that writes into tensors: Python's cache keeps a "
+                            "result per tensor object, and a later write into it would leave the result stale, "
+                            "which jac does not follow; write the function without the cache", position)
+    return Cached(value, maxsize, f"@{path}")
 
 
 def _node_at(source, position: int) -> ast.AST:
@@ -769,12 +991,9 @@ def call(lowering, spelling: str, node: ast.Call):
     if spelling == "functools.partial":
         if not node.args:
             raise JacValueError("partial() takes at least one argument, the function (Python's TypeError)", position)
-        fn = callee(lowering, node.args[0])
-        given = [*node.args[1:], *(k.value for k in node.keywords)]
-        for a in given:
-            _refuse_held_list(lowering, a)
-        return Partial(fn, [lowering.expression(a) for a in node.args[1:]],
-                       {k.arg: lowering.expression(k.value) for k in node.keywords})
+        return partial_of(lowering, node, callee(lowering, node.args[0]),
+                          [lowering.expression(a) for a in node.args[1:]],
+                          {k.arg: lowering.expression(k.value) for k in node.keywords})
     if spelling == "operator.itemgetter":
         if not node.args or node.keywords:
             raise JacValueError("itemgetter expected at least 1 argument (Python's TypeError)", position)
@@ -782,6 +1001,23 @@ def call(lowering, spelling: str, node: ast.Call):
             raise JacLimitError(f"operator.itemgetter(...) of {len(node.args):,} keys: jac writes out up to "
                                 f"{MAX_ITEMS:,}; index with an array of them", position)
         return ItemGetter([lowering.expression(a) for a in node.args])
+    if spelling == "operator.attrgetter":
+        if not node.args or node.keywords or not all(type(a) is ast.Constant and type(a.value) is str
+                                                     for a in node.args):
+            raise JacValueError("attrgetter takes the attributes' names, written as strings ('a', 'b.c')", position)
+        return AttrGetter([a.value for a in node.args])
+    if spelling == "operator.methodcaller":
+        if not node.args or type(node.args[0]) is not ast.Constant or type(node.args[0].value) is not str:
+            raise JacValueError("methodcaller takes the method's name first, written as a string", position)
+        for a in [*node.args[1:], *(k.value for k in node.keywords)]:
+            _refuse_held_list(lowering, a)
+        return MethodCaller(node.args[0].value, [lowering.expression(a) for a in node.args[1:]],
+                            {k.arg: lowering.expression(k.value) for k in node.keywords})
+    if spelling == "functools.cmp_to_key":
+        given = _given(node, "cmp_to_key", ("mycmp",), least=1)
+        return CmpKey(callee(lowering, given["mycmp"]), given["mycmp"])
+    if spelling == "itertools.tee":
+        return _tee(lowering, node, position)
     if spelling == "math.prod":
         return _prod(lowering, node, position)
     if spelling in OPERATORS:
@@ -790,11 +1026,32 @@ def call(lowering, spelling: str, node: ast.Call):
     raise JacValueError(f"{spelling} is not read by jac (it reads {READ})", position)
 
 
+def _tee(lowering, node: ast.Call, position: int):
+    """``itertools.tee(s, n=2)``: n iterators over the items of ``s``, each read once (a second read is empty, as
+    Python's)."""
+    from .plain import Iterator
+    given = _given(node, "tee", ("iterable", "n"), least=1)
+    n = _int(lowering, given.get("n"), "tee's n") if "n" in given else 2
+    if n < 0:
+        raise JacValueError("n must be >= 0 (Python's ValueError)", position)
+    pool = _iterable(lowering, given["iterable"], "tee")
+    return _tuple(tuple(Iterator(list(pool)) for _ in range(n)))
+
+
 def value(lowering, spelling: str, node: ast.expr):
     """One of :data:`SPELLINGS` named without a call: an operator as a value (``f = operator.mul``)."""
     if spelling in OPERATORS:
         return Operator(spelling)
     raise JacValueError(f"{spelling} is not read by jac as a value (jac reads {READ})", lowering.source.at(node))
+
+
+def partial_of(lowering, node: ast.Call, fn, args: list, kwargs: dict) -> Partial:
+    """``partial(fn, *args, **kwargs)`` written ``node`` (``functools.partial`` read here, or the parser's bare
+    ``partial``): one kind of value, made by one rule, which refuses an argument that is a list or dict the text
+    names (:func:`_refuse_held_list`)."""
+    for a in [*node.args[1:], *(k.value for k in node.keywords)]:
+        _refuse_held_list(lowering, a)
+    return Partial(fn, list(args), dict(kwargs))
 
 
 def _refuse_held_list(lowering, node: ast.expr) -> None:

@@ -50,7 +50,9 @@ names on this page are known.
 - NumPy's ufunc methods: `np.add.outer(x, y)` (any binary ufunc jac has), `np.add.reduce(A, axis=0)` (add,
   multiply, maximum, minimum, logical_and, logical_or, logaddexp; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
   multiply, maximum, minimum), `np.add.reduceat(x, [0, 4, 1])` (the ufuncs of reduce; constant indices).
-- Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`; an index
+- Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None` (a negative
+  step of a tensor in a PyTorch text, `torch.sin(x)[::-1]`, is PyTorch's ValueError "step must be greater than
+  zero": write `x.flip(0)`; a Python list's or tuple's `parts[::-1]` stays Python's); an index
   computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`. Integer
   indices bound as an input (`labels=[0, 3, 1]`), or shaped from one (`labels.unsqueeze(1)`, `labels.long()`),
   are read at their values, as PyTorch indexes with a long tensor: `logp[range(n), labels]`, `x.gather(1,
@@ -138,8 +140,13 @@ names on this page are known.
   subclass of `nn.Module` defined at the top level (`class Net(nn.Module):` with `__init__` and `forward`, and
   other methods) and made there (`net = Net(3, 4)`, `Net(...).double()`) runs its `__init__`: each `self.NAME =
   ...` an attribute (a layer, its parameters inputs named `net.NAME.weight`; `nn.Parameter(...)` an input
-  `net.NAME`; another class of the text; a number), and `net(x)` writes `forward` out with `self` bound
-  (`self.fc1(x)`, `self.helper(x)`). One without parameters may be made anywhere, as a function
+  `net.NAME`; another class of the text; a number; a dict, of numbers, strings, modules or library functions,
+  `{'act': torch.tanh}`), `setattr(self, NAME, VALUE)` likewise, and either in a loop or branch of `__init__` too
+  (`for i in range(n): setattr(self, f'fc{i}', nn.Linear(d, d))`); `net(x)` writes `forward` out with `self`
+  bound (`self.fc1(x)`, `self.helper(x)`, `getattr(self, f'fc{i}')(x)`, `getattr(self, 'scale', 1.0)`,
+  `hasattr(self, 'w')`; an f-string formats strings and numbers known as the text is read, a loop's index, as
+  Python formats them, with no format spec; a whole number jac holds as a float where Python may hold an int,
+  `f'{max(1, 2)}'`, is refused). One without parameters may be made anywhere, as a function
   (`ContrastiveLoss(margin=2.0)(a, b, y)`). Elsewhere a module with parameters, and those with
   other parameters (`nn.Transformer`, `nn.EmbeddingBag`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`).
@@ -183,7 +190,10 @@ names on this page are known.
   `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
   range(3)]`; `.append(m)`, `.extend([...])`, as an `nn.Sequential`'s; a list of modules made before, `layers = [];
   layers.append(nn.Linear(3, 3))`, given whole or unpacked, `nn.Sequential(*layers)`, its modules named by the
-  container) and `nn.ModuleDict({'a': m, ...})`: indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's
+  container), `nn.ModuleDict({'a': m, ...})`, and `nn.ParameterDict({'w': nn.Parameter(...), ...})` /
+  `nn.ParameterList([nn.Parameter(...), ...])` (a list or a comprehension; its parameters inputs named
+  `net.ps.w`, `net.ps.0`, a plain dict's keys sorted as PyTorch's `update` sorts them; read as the dict or list
+  of them): indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's
   `heads['a']`, `model.fc1`), iterated (`for layer in layers:`; a ModuleDict gives its keys, `.items()`, `.keys()`,
   `.values()`), `len(model)`; their parameters named as PyTorch's `named_parameters()` names them
   (`layers.0.weight`, `heads.a.bias`). `model.parameters()` and `model.named_parameters()` list them in PyTorch's
@@ -235,8 +245,20 @@ names on this page are known.
   array's rows, `range(n)`, `zip(...)`, `enumerate(...)` and `itertools`' iterators (below), with `if` tests
   known without the values, are written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
   (`sum(w * v for w, v in zip(ws, vs))`, `sum([a, b])` is `a + b`, of constant arrays too: `sum([np.ones(2) *
-  i for i in range(3)])` is `[3., 3.]`; `sum(x)` of an array is every element's sum, NumPy's), and Python's
-  `max` / `min` / `any` / `all` of a list of arrays or of lists are refused, as Python compares them whole.
+  i for i in range(3)])` is `[3., 3.]`; in jac's own notation `sum(x)` of an array is every element's sum,
+  NumPy's), and Python's `max` / `min` / `any` / `all` of a list of arrays or of lists are refused, as Python
+  compares them whole.
+- In a text that imports a module (`import torch`, `import numpy as np`, `import itertools`...), a Python program,
+  the bare `sum`, `max`, `min`, `any`, `all`, `sorted`, `round`, `divmod`, `float`, `int` of an array are Python's
+  builtins, which iterate the array's first axis: `sum(A, start=0)` of a matrix is `start + A[0] + A[1] + ...`,
+  its column sums (`sum(x, 1)` is `1 + x[0] + ...`, no axis); `max(x)` / `min(x)` compare the elements one by one
+  (the first greatest: at a tie the derivative goes to it, as PyTorch's autograd through Python's `max`), with
+  `key=` (a lambda, `abs`, `sum`, `functools.cmp_to_key(f)`) and `default=`; `sorted(x)` (`key=`, `reverse=`) is
+  Python's own sort of the elements, each comparison taken at the given values as an `if` test's; `any([a > 0,
+  b > 0])` of numbers. Refused as Python raises: `max(A)`, `min(A)`, `any(A)`, `all(A)`, `sorted(A)` of a matrix
+  whose rows hold several elements (an array's truth is ambiguous), `sum` / `max` / `any` of a 0-d array,
+  `round(t)` and `divmod(t, d)` of a PyTorch tensor (no `__round__`, `__divmod__`), `round(a)` of a NumPy array
+  of some dimensions, and `float(a)` / `int(a)` of a one-element array of some dimensions under NumPy or JAX.
   A Python number accumulates as Python's (`s = 0` then `s += x * i`: the name rebinds to the array; so does a
   NumPy scalar's `+=`, while an array's is a write in place).
 - `for` loops over the same (`for i in range(3): y = y * x + i`, `for w, b in zip(ws, bs): h = torch.tanh(w * h
@@ -274,7 +296,14 @@ names on this page are known.
   a `partial`), building the graph step by step in Python's order; `functools.partial(f, *args, **kw)` (of a `def`,
   a lambda, a library function, another partial); `operator.add sub mul truediv floordiv mod pow matmul neg pos
   abs`, the comparisons, `getitem`, `itemgetter`; `zip` (`strict=`), `enumerate` (`start=`) and `map` as values
-  (`list(zip(a, b))`); `math.prod(items, start=1)` (of a matrix, the product of its rows, as Python). An iterator
+  (`list(zip(a, b))`); `math.prod(items, start=1)` (of a matrix, the product of its rows, as Python);
+  `filter`, `takewhile`, `dropwhile`, `filterfalse` and `compress`, whose predicates' (selectors') truth is taken
+  as an `if` test's (known without the values, or at the given values); `groupby(items, key)` read as `for k, g
+  in groupby(...)` with each group read once in the loop (Python empties it as the groupby advances); `tee(it,
+  n)`, n iterators each read once; `operator.attrgetter('T')` and `methodcaller('sum', 0)`; `@functools.cache`
+  and `@functools.lru_cache(maxsize=N)` on a `def`, which give a call with the arguments seen before (the same
+  tensor, the same Python number) the result given then, as Python's cache does (a NumPy or JAX array argument
+  is unhashable and refused, as in a text that writes into tensors). An iterator
   is read once, where Python reads it once: a loop's or comprehension's iterable, a consumer's argument (`list`,
   `tuple`, `sum`, `any`, `all`, `dict`, `reduce`, `math.prod`, another iterator), or a name assigned it and read
   once in the same loop; `len(it)`, `it[0]`, a second pass (which Python finds empty), a lazy `map` / `zip` /
@@ -336,7 +365,14 @@ names on this page are known.
   is being used in an in-place operation"; NumPy would change the input); writing into `y` while another name
   shares its memory (`z = y`, `z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`,
   `np.diagonal(y)`, a list holding it, `l = [y]`: both libraries would change `z` too; `np.array(y)`,
-  `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does); a result that does not fit `y` (`y += big`: both libraries refuse); an
+  `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does, and so do (session 37, each checked against
+  PyTorch: a write into the result leaves `y` as it was) `roll`, `tile`, `repeat`, `repeat_interleave`,
+  `index_select`, `masked_select`, `take`, `gather`, `kron`, `cat` / `stack` / `hstack` (of one tensor too),
+  `tril`, `triu`, `F.pad`, PyTorch's `flip` / `fliplr` / `flipud` / `rot90` / `diag` (NumPy's are views),
+  `.contiguous()` of a transposed or sliced tensor and `reshape` / `flatten` / `ravel` where no view has the
+  shape (`y.T.reshape(-1)`), `.float()` / `.to(torch.float32)` of a float64 tensor (`copy=True` always); while
+  `.contiguous()` of a contiguous tensor, `.double()` of a float64 one, dropout in eval mode or with `p=0` return
+  `y` itself, and a write through them is refused); a result that does not fit `y` (`y += big`: both libraries refuse); an
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
@@ -363,7 +399,16 @@ names on this page are known.
   operand where the other requires grad, and addmm, addmv, baddbmm and addcmul their two factors so. kron keeps
   its operands so without PyTorch's check, whose backward then reads the changed values and gives another
   gradient, silently: jac refuses that write too. Each is checked against PyTorch by `tests/test_saved36.py`.
-  Elsewhere (other ops: cummax, a call with `inplace=True`, ...; a text naming no library) jac answers the
+  Since session 37: masked_select, take and gather keep their argument; a call of several results keeps, for
+  every differentiable part it gives (`tests/test_views37.py`): max, min, sort, topk, median, nanmedian, mode and
+  kthvalue along a dim their indices (`v, i = h.max(0); i.add_(1)` refused); cummax and cummin their argument
+  and indices; var_mean its argument; std_mean its argument and std; aminmax its argument and both results;
+  linalg.slogdet its argument and sign; linalg.eigh, linalg.qr and linalg.svd their results.
+  Also since session 37: an in-place op that keeps an operand sharing the tensor it writes (`t.mul_(t)`,
+  `t *= t`, `t /= t`, `t **= t`, `t.mul_(t.detach())`, `t.addcmul_(t, y)`, `t.pow_(t)`, `t.clamp_(min=t)`;
+  `t.mul_(y)` and `t.mul_(t.clone())` are answered: autograd copies t's old value), and a write whose own
+  argument's op kept the tensor (`t.mul_(t.sin())`, `t[0] = t.sin()[1]`; `tests/test_torchprog37.py`).
+  Elsewhere (a call with `inplace=True`, ...; a text naming no library) jac answers the
   derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
   mean, cumsum, where, sign, lerp with a number weight, sort's values, max along a dim, which keeps its indices)
   are answered, as PyTorch's backward runs them. An in-place method's

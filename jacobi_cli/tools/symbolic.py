@@ -788,7 +788,7 @@ def jacobian_components(graph, names, values=None, leaves=None) -> dict:
         flat = _jacobian_flat(list(y.ravel()), list(np.asarray(x, dtype=object).ravel()))
         _refuse_nan(flat.ravel(), f"the derivative by {name}")
         if sum(1 for e in flat.ravel() if e != 0) <= SIMPLIFY_MAX_ENTRIES:
-            flat = objects(simplify, flat)
+            flat = simplify_entries(flat)
         out[name] = flat.reshape(y_shape + x_shape)
     return out
 
@@ -938,6 +938,27 @@ def _holds(got: np.ndarray, numbers, rtol: float) -> bool:
         return bool(np.allclose(got, numbers, rtol=rtol, atol=rtol * scale, equal_nan=True))
 
 
+def simplify_entries(flat: np.ndarray) -> np.ndarray:
+    """:func:`simplify` of each entry, once per formula up to the names of its symbols: the entries of
+    spherical_in(n, x) at n = [0, 1, 2] by x of 2 × 3 are three formulas, each twice (0.1 to 0.4 s a simplify).
+    Renaming the symbols (to ones of the same assumptions, in the same order) commutes with simplify."""
+    sp = _sp()
+    done = {}
+
+    def one(e):
+        if not isinstance(e, sp.Basic) or e.is_number:
+            return e
+        symbols = sorted(e.free_symbols, key=sp.default_sort_key)
+        if not all(type(s) is sp.Symbol for s in symbols):  # a MatrixSymbol, a Dummy: simplified as it is
+            return simplify(e)
+        canonical = {s: sp.Symbol(f"_simplify_{i}", **s.assumptions0) for i, s in enumerate(symbols)}
+        key = e.xreplace(canonical)
+        if key not in done:
+            done[key] = simplify(key)
+        return done[key].xreplace({c: s for s, c in canonical.items()})
+    return objects(one, flat)
+
+
 def simplify(e):
     """SymPy's ``simplify`` for entries small enough for it to be quick."""
     sp = _sp()
@@ -999,12 +1020,25 @@ def _matrix_or_scalar(d) -> bool:
 
 # --- numbers from formulas -----------------------------------------------------------------------
 
-def _to_float(v) -> float:
+def _to_float(v, subs=None) -> float:
+    """``v`` at ``subs`` ({symbol: number}) as a double. SymPy's ``evalf(subs=...)`` raises its working precision
+    where terms cancel; substituted first, the numbers were rounded to 17 digits before the cancellation:
+    i_8(x) = (1/x + ... + 2027025/x⁹) sinh x - (...) cosh x at x = 0.01 gave -32768 for 2.9e-24. Where evalf
+    cannot tell the value from 0 (a tie: max(x, 1/10) - x at x = 1/10 is 0, evalf's last try 2.6e-141), or fails,
+    the values are substituted first: SymPy's exact arithmetic gives the 0."""
     sp = _sp()
+    if isinstance(v, sp.Basic):
+        try:
+            return _real(complex(v.evalf(17, subs=subs, strict=True)))
+        except Exception:  # noqa: BLE001  (PrecisionExhausted, or an evalf rule that fails: the substituted value)
+            v = sp.N(v.xreplace(subs) if subs else v, 17)
     try:
-        z = complex(sp.N(v, 17)) if isinstance(v, sp.Basic) else complex(v)
+        return _real(complex(v))
     except (TypeError, ValueError):  # zoo, or a symbol left over
         return math.nan
+
+
+def _real(z: complex) -> float:
     return z.real if abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) else math.nan
 
 
@@ -1019,7 +1053,7 @@ def evaluate_components(arr: np.ndarray, leaves: dict, point: dict) -> np.ndarra
             # (x = 0.1 in maximum(x, 0.1)) stays a tie, where Float(0.1) - 1/10 is 5.6e-18 and picked a side
             n = number(v)
             subs[s] = n if isinstance(n, sp.Rational) else sp.Float(float(v), 17)
-    flat = [_to_float(sp.sympify(e).xreplace(subs)) if isinstance(e, sp.Basic) else float(e) for e in arr.ravel()]
+    flat = [_to_float(e, subs) if isinstance(e, sp.Basic) else float(e) for e in arr.ravel()]
     return np.array(flat, dtype=np.float64).reshape(arr.shape)
 
 
@@ -1695,7 +1729,7 @@ def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
         flat = np.array([[sp.diff(e, s) for s in symbols] for e in arr.ravel()], dtype=object)
         _refuse_nan(flat.ravel(), f"the derivative of order {order} by {name}")
         if sum(1 for e in flat.ravel() if e != 0) <= SIMPLIFY_MAX_ENTRIES:
-            flat = objects(simplify, flat)
+            flat = simplify_entries(flat)
         arr = flat.reshape(arr.shape + x_shape)
     shape = tuple(arr.shape)
     y_shape = shape[:len(shape) - order * len(x_shape)]

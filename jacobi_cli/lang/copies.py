@@ -1,0 +1,112 @@
+"""Which calls hand back a new buffer where jac's graph shows a view of their operand, or the operand's node itself
+(session 37, h37-views).
+
+``lang/scatter.Memory`` finds the buffers a name may share by walking the graph through the view ops; a call that
+copies but lowers onto a view op (``torch.flip`` and ``torch.roll`` onto an index, ``.contiguous()`` and
+``.float()`` onto the identity, ``torch.cat([u])`` onto ``u``'s node) then looked like a view, and a later write into
+its result was refused as a write through a view. :func:`fresh` reads the call as written and says where the
+library copies, each case checked against PyTorch (``tests/test_views37.py``); where it cannot be sure (a layout jac
+does not know, a dtype the text does not show) it says no, and the write stays refused.
+
+- :data:`ALWAYS`: copies in PyTorch and NumPy both (``roll``, ``tile``, ``repeat``, ``cat``, ``index_select``, ...);
+- :data:`TORCH_ONLY`: PyTorch copies, NumPy gives a view (``flip``, ``fliplr``, ``flipud``, ``rot90``, ``diag``): a
+  copy only as PyTorch's function or method;
+- ``.contiguous()``: a copy where the operand is not contiguous (its strides replayed, ``functions._stand_in``),
+  else the tensor itself; ``reshape`` / ``flatten`` / ``ravel``: a copy where no view has that shape;
+- ``.float()``, ``.double()``, ``.to(dtype)``, ``.type(dtype)``: a copy where the dtype changes (``copy=True``:
+  always); the tensor itself where it does not. Dropout in eval mode or with p=0 returns its input itself: no copy.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import numpy as np
+
+ALWAYS = frozenset(("roll", "repeat", "repeat_interleave", "tile", "index_select", "masked_select", "take",
+                    "take_along_dim", "take_along_axis", "gather", "kron", "cat", "concat", "concatenate",
+                    "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack", "tril", "triu", "pad"))
+TORCH_ONLY = frozenset(("flip", "fliplr", "flipud", "rot90", "diag"))
+_RESHAPES = frozenset(("reshape", "flatten", "ravel", "reshape_as"))
+# the float dtypes a conversion names, and every spelling of each a text may hold
+_TARGETS = {"float": "float32", "double": "float64"}
+_NAMED = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
+          "torch.double": "float64"}
+_SPELLINGS = {"float32": re.compile(r"\.float\(|float32|torch\.float\b(?!\d)|\bFloatTensor|\bsingle\b"),
+              "float64": re.compile(r"\.double\(|float64|torch\.double|\bDoubleTensor")}
+
+
+def fresh(lowering, node: ast.expr, value) -> bool:
+    """Is ``node`` (lowered to ``value``) a call whose result the library holds in a new buffer, though jac's graph
+    shows a view of its operand or the operand itself?"""
+    if type(node) is not ast.Call or type(node.func) not in (ast.Attribute, ast.Name):
+        return False
+    name = node.func.attr if type(node.func) is ast.Attribute else node.func.id
+    module = lowering.module_path(node.func.value) if type(node.func) is ast.Attribute else None
+    method = type(node.func) is ast.Attribute and module is None
+    torch = module is not None and (module.startswith("torch") or module in ("F", "nn", "nn.functional"))
+    numpy = module is not None and module.split(".")[0] in ("np", "numpy")
+    if not (method or torch or numpy):
+        return False
+    if name in ALWAYS:
+        return True
+    if name in TORCH_ONLY:
+        return method or torch
+    if name == "contiguous" and method:
+        return _not_contiguous(lowering.b, value.id)
+    if name in _RESHAPES and (method or torch or numpy):
+        return _reshape_copies(lowering.b, value.id)
+    if method and name in ("float", "double", "to", "type"):
+        return _converts(lowering, node, name)
+    return False
+
+
+def _not_contiguous(b, i: int) -> bool:
+    """Is node ``i``'s result, as PyTorch lays it out, not contiguous (so ``.contiguous()`` copies)? Unknown: no."""
+    from .functions import _stand_in
+    a = _stand_in(b, i)
+    return a is not None and not a.flags.c_contiguous
+
+
+def _reshape_copies(b, i: int) -> bool:
+    """Node ``i`` is a reshape that no view of its operand's memory can give (PyTorch's and NumPy's reshape copy
+    there). Unknown layouts, or a node that is no reshape: no."""
+    from .functions import _stand_in
+    node = b.nodes[i]
+    if node.op != "reshape" or not node.args:
+        return False
+    a = _stand_in(b, node.args[0])
+    if a is None:
+        return False
+    try:
+        a.reshape(node.params["shape"], copy=False)
+    except ValueError:
+        return True
+    return False
+
+
+def _converts(lowering, node: ast.Call, name: str) -> bool:
+    """``x.float()``, ``x.to(torch.float32)``: a copy where the dtype changes (or ``copy=True``). The dtype of ``x``
+    is the one the text shows (``_Lowering.float_dtype``), else --dtype where the text spells the target dtype
+    nowhere but here (no other conversion could have made ``x`` of it already)."""
+    if any(k.arg == "copy" and type(k.value) is ast.Constant and k.value.value is True for k in node.keywords):
+        return True
+    if name in _TARGETS:
+        if node.args or node.keywords:
+            return False
+        target = _TARGETS[name]
+    else:
+        written = node.args[:1] + [k.value for k in node.keywords if k.arg == "dtype"]
+        if len(written) != 1 or len(node.args) > 1 or any(k.arg not in ("dtype", "copy", "non_blocking")
+                                                          for k in node.keywords):
+            return False
+        path = ast.unparse(written[0])
+        target = _NAMED.get(path) if "torch" not in lowering.scope else None
+        if target is None:
+            return False
+    source = lowering.float_dtype(node.func.value) if lowering.float_names is not None else None
+    if source is not None:
+        return source != target
+    text = lowering.source.body
+    return np.dtype(lowering.b.dtype).name != target and len(_SPELLINGS[target].findall(text)) == 1
