@@ -4679,12 +4679,32 @@ binary("tklmbda", _special_nary("tklmbda"), _tklmbda_dx, _dist_why("tklmbda", "l
 # 1/2) y, W(a, x) solves y'' = (a - x²/4) y (DLMF 12.2, 12.14); the order refused
 _PB_WHY = ("the derivative of scipy.special.{f} by its order is not supported (no closed form; SciPy has none): make "
            "it a constant or leave it out of --wrt")
+MAX_ORDER = 10_000  # SciPy's lpmv, pbdv and pbvv loop (and pbdv allocates) once per unit of the order: 10**9 hangs
+
+
+def _order_bounded(name, impl, orders):
+    """``impl`` refusing an order (the arguments at ``orders``) past :data:`MAX_ORDER` in absolute value before
+    SciPy runs: its recurrences take a step per unit (lpmv(0, 1e9, x): a minute; pbdv(1e9, x): 8 GB, then
+    SciPy's MemoryError), and their values are NaN, 0 or inf long before."""
+    def bounded(*args):
+        for i in orders:
+            with np.errstate(invalid="ignore"):
+                far = np.abs(np.asarray(args[i])) > MAX_ORDER
+            if np.any(far):
+                given = float(np.asarray(args[i])[far].flat[0])
+                raise JacValueError(f"scipy.special.{name} at an order of {given:g}: jac computes orders up to "
+                                    f"{MAX_ORDER:,} (SciPy's recurrence takes a step per unit of the order)")
+        return impl(*args)
+    return bounded
+
+
 for _name, _coefficient in (("pbdv", lambda v, x: P.sub(P.mul(0.25, P.square(x)), P.add(v, 0.5))),
                             ("pbvv", lambda v, x: P.sub(P.mul(0.25, P.square(x)), P.add(v, 0.5))),
                             ("pbwa", lambda v, x: P.sub(v, P.mul(0.25, P.square(x))))):
-    binary(_name + "_value", _special_nary(_name, 0), refused(_PB_WHY.format(f=_name)),
+    _bounded = (lambda f, name: _order_bounded(name, f, (0,)) if name != "pbwa" else f)
+    binary(_name + "_value", _bounded(_special_nary(_name, 0), _name), refused(_PB_WHY.format(f=_name)),
            (lambda name: lambda ans, v, x: getattr(P, name + "_slope")(v, x))(_name), domain=(0.3, 2.0), spellings=())
-    binary(_name + "_slope", _special_nary(_name, 1), refused(_PB_WHY.format(f=_name)),
+    binary(_name + "_slope", _bounded(_special_nary(_name, 1), _name), refused(_PB_WHY.format(f=_name)),
            (lambda name, c: lambda ans, v, x: P.mul(c(v, x), getattr(P, name + "_value")(v, x)))(_name, _coefficient),
            domain=(0.3, 2.0), spellings=())
 
@@ -4708,7 +4728,7 @@ def _lpmv_impl(m, v, x):
     it answers from a series that loses digits from x ≈ 2.6 and every one past 3 (lpmv(0, 0.25, 5) = -1.9e27 where
     P is 1.378, mpmath's legenp of type 3); up to 2.5 it is within 1e-14 of mpmath for degrees -7.5 ... 200.25.
     An integer degree is a polynomial there, exact; SciPy's NaN (m ≠ 0 past 1, x < -1) stays NaN."""
-    out = _special_nary("lpmv")(m, v, x)
+    out = _order_bounded("lpmv", _special_nary("lpmv"), (0, 1))(m, v, x)
     with np.errstate(invalid="ignore"):
         _, degree, at = np.broadcast_arrays(np.asarray(m), np.asarray(v), np.asarray(x))
         lost = (at > 2.5) & (degree != np.round(degree)) & np.isfinite(out)
@@ -4732,7 +4752,7 @@ _nary("lpmv", _lpmv_impl, (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), do
 for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartition", "argquantile", "argsort", "bce",
               "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
               "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp",
-              "mvlgamma", "one_hot", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
+              "mvlgamma", "one_hot", "pbdv_slope", "pbdv_value", "pbvv_slope", "pbvv_value", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
               "spectral_check", "svd_vh", "svd_zero_check", "svdvals"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only

@@ -477,6 +477,9 @@ def _shift(fname: str, sign: int):
         x = tensor(b, x, fname, position)
         shape = _concrete(x.shape, position)
         axes = tuple(range(len(shape))) if a["axes"] is None else static_ints(b, a["axes"], "axes", position)
+        for ax in axes:  # np.fft.fftshift(x, axes=10**9): NumPy's AxisError, before shape[ax] is read
+            if not -len(shape) <= ax < len(shape):
+                _out_of_range(ax, len(shape), position)
         shifts = tuple(sign * (shape[ax] // 2) for ax in axes)
         return FUNCTIONS["roll"](b, [x, shifts, axes], {}, position) if axes else x
     lower.__doc__ = (f"{fname}(x, axes=None): x rolled by {'-' * (sign < 0)}(n // 2) along each of the axes (all by "

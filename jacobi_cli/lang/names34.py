@@ -395,6 +395,23 @@ def _signal_2d(b, x, v, mode, kind, centring, library, covering, position) -> Tr
     return b.apply("getitem", full, index=tuple(slice(s, s + c) for s, c in zip(starts, counts)), position=position)
 
 
+_PRECISIONS = ("highest", "float32", "high", "bfloat16_3x", "tensorfloat32", "default", "bfloat16", "fastest")
+
+
+def _signal_precision(b, given, name: str, library: str, position: int) -> None:
+    """``precision=``: SciPy's convolve2d has no such argument (its TypeError); JAX's raises ValueError for a
+    string that names no precision (``precision='bogus'`` was read as the default)."""
+    if isinstance(given, Static) and given.value is None:
+        return
+    if not library.startswith("jax"):
+        raise JacValueError(f"scipy.signal.{name}() got an unexpected keyword argument 'precision' (SciPy's "
+                            "TypeError; jax.scipy.signal's takes it)", position)
+    value = static(b, given, "precision", position)
+    if isinstance(value, str) and value not in _PRECISIONS:
+        raise JacValueError(f"jax.scipy.signal.{name}(): precision={value!r}: JAX raises ValueError (a precision is "
+                            f"None or one of {', '.join(repr(p) for p in _PRECISIONS)})", position)
+
+
 def _signal2d(kind: str, library: str):
     """scipy.signal's and jax.scipy.signal's ``kind``2d (convolve or correlate) of two matrices, session 36."""
     name = kind + "2d"
@@ -406,6 +423,7 @@ def _signal2d(kind: str, library: str):
         x, v = tensor(b, a["in1"], name, position), tensor(b, a["in2"], name, position)
         mode = static(b, a["mode"], "mode", position)
         boundary, fill = static(b, a["boundary"], "boundary", position), static(b, a["fillvalue"], "fillvalue", position)
+        _signal_precision(b, a["precision"], name, library, position)
         if mode not in ("full", "same", "valid"):
             raise JacValueError(f"{name}(): mode must be 'full', 'same' or 'valid', got {mode!r}", position)
         if boundary not in ("fill", "pad") or not isinstance(fill, (int, float)) or fill != 0:

@@ -529,6 +529,26 @@ def _ast_tree(source: Source) -> ast.Module:
     return imports.follow(module, lambda stmt: _accepted_import(stmt, source))
 
 
+def _value_kind(value) -> str:
+    """Python's type name of a value of the text, as its TypeError names it."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return type(value).__name__
+    if isinstance(value, Tracer):
+        return "Array"
+    return "tuple" if type(value) is Items and value.display != "list" else "list" if type(value) is Items else \
+        "dict" if type(value) is Dict else type(value).__name__
+
+
+def _refuse_cycle(current, value, kind: str, what: str, position: int) -> None:
+    """``d['self'] = d``, ``l.append(l)``: Python's container then holds itself (a cycle: ``len(d['self'])`` is 2,
+    ``tree_leaves(d)`` a RecursionError); jac's containers are values, so it would hold a copy of the one before
+    the write (``len(d['self'])`` 1). Refused."""
+    if value is current or type(value) in (Items, Dict) and plain.holds_inside(value, current):
+        raise JacValueError(f"{what} puts the {kind} into itself: Python's {kind} then holds itself, a cycle (JAX's "
+                            f"tree functions raise RecursionError on it), and jac's {kind}s are values that cannot "
+                            f"hold one; put a copy or another {kind} in it", position)
+
+
 def _split_in_place_chains(module: ast.Module) -> None:
     """``h.mul_(2.0).add_(b)`` as a statement: each of PyTorch's in-place methods returns its tensor itself, so the
     chain is the statements ``h.mul_(2.0)`` then ``h.add_(b)``, in that order, each read as one (session 34b)."""
@@ -2435,6 +2455,7 @@ class _Lowering:
         if isinstance(current, Listed) or (empty or type(current) is Items and not current) \
                 and isinstance(value, (Module, Sequential, Instance, Listed)):  # layers = [] held as Python's list
             return self.appended_module(call, name, current, value, position)  # layers.append(nn.Linear(3, 3))
+        _refuse_cycle(current, value, "list", f"{name}.{call.func.attr}(...)", position)
         if call.func.attr == "extend":
             if not isinstance(value, Items):
                 raise JacValueError(f"{name}.extend() takes a list of arrays here ([a, b])", position)
@@ -3298,6 +3319,7 @@ class _Lowering:
         key = trees.key_of(self.b, self.expression(target.slice), self.source.at(target.slice))
         value = self.expression(value_node)
         current = self.scope[name]
+        _refuse_cycle(current, value, "dict", what, position)
         holders = self.same_list(name, current, what, position)
         if in_place:
             self.item_check(current.get(key, position), holders, in_place, position)
@@ -4875,6 +4897,9 @@ class _Lowering:
             return custom.call(self, fn, args, kwargs, position)
         if isinstance(fn, pyiter.CALLABLE):  # partial(f, ...), operator.mul, itemgetter(0) (lang/pyiter.py)
             return pyiter.invoke(self, fn, args, kwargs, position)
+        if not isinstance(fn, derivatives.LibraryFunction):  # tree_reduce(None, tree), a number given as f
+            raise JacValueError(f"'{_value_kind(fn)}' object is not callable (Python's TypeError): a function is "
+                                "needed here", position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         vmapping.whiles.numpy_reads(self, fn.module, fn.name, args, kwargs, position)  # np.sin of a tracer: JAX raises
         return lower(self.b, args, kwargs, position)

@@ -15,6 +15,7 @@ descriptors, a generator ``__iter__``, a class attribute changed at run time) is
 from __future__ import annotations
 
 import ast
+import sys
 
 import numpy as np
 
@@ -96,9 +97,13 @@ class BoundMethod:
 class Partial:
     """``functools.partial(f, *args, **kwargs)`` as a value (``tree_map(partial(scale, c=3.0), params)``,
     ``jax.vmap(partial(mlp, params))``): ``f`` called later with these arguments first and the keywords merged, the
-    later ones winning, as Python's."""
+    later ones winning, as Python's. A partial of a partial is flattened as Python's ``partial.__new__`` flattens
+    it (the inner one's function, its arguments then these, its keywords updated by these), so calling a partial
+    of a partial 10,000 deep is one call, not a recursion as deep."""
 
     def __init__(self, fn, args: list, kwargs: dict):
+        if type(fn) is Partial:
+            fn, args, kwargs = fn.fn, [*fn.args, *args], {**fn.kwargs, **kwargs}
         self.fn, self.args, self.kwargs = fn, list(args), dict(kwargs)
 
 
@@ -796,7 +801,7 @@ def swapped(lowering, old, new) -> None:
         for name, value in list(made.attributes.items()):
             if value is old:
                 set_attribute(lowering, made, name, new, None, initial=True)
-            elif type(value) in (Items, Dict) and _holds_inside(value, old):
+            elif type(value) in (Items, Dict) and holds_inside(value, old):
                 kind = "dict" if type(old) is Dict else "list"
                 raise JacValueError(f"a {kind} that {made.cls.name}.{name} holds inside a tuple, list or dict is changed "
                                     f"in place, which jac does not follow there; hold the {kind} as an attribute of its "
@@ -877,7 +882,7 @@ def super_call(lowering, node: ast.Call, kids: list, fname: str, position: int):
     return call(lowering, made, fname, args, kwargs, position, owner=defining.base, initial=fname == "__init__")
 
 
-def _holds_inside(container, value) -> bool:
+def holds_inside(container, value) -> bool:
     """Does the tuple, list or dict ``container`` hold ``value``, at any depth?"""
     pending = [container]
     while pending:
@@ -1330,6 +1335,9 @@ def _length(lowering, found, cls_name: str, position: int):
     if value < 0:
         raise JacValueError(f"ValueError: __len__() should return >= 0 ({cls_name}.__len__ returned {value}), as "
                             "Python raises", position)
+    if value > sys.maxsize:  # len() past an index-sized integer is Python's OverflowError, never the number
+        raise JacValueError(f"OverflowError: cannot fit 'int' into an index-sized integer ({cls_name}.__len__ "
+                            f"returned {value:.3g}), as Python raises", position)
     return lowering.number(value, position)
 
 

@@ -31,6 +31,7 @@ from .plain import Partial  # functools.partial(f, ...) made here or by the pars
 
 MODULES = ("itertools", "functools", "operator")  # the modules whose imports are read (and math.prod)
 MAX_ITEMS = 10_000  # the parser's _MAX_UNROLLED: every item is written out
+MAX_ELEMENTS = 10 * MAX_ITEMS  # the elements of an iterator's tuples, in all (product(range(100), repeat=2): 20,000)
 
 # itertools' iterators (run by Python's itertools itself), and the builtins read the same way where a value
 _ITERATORS = ("product", "combinations", "combinations_with_replacement", "permutations", "chain",
@@ -363,16 +364,34 @@ def _loops(node: ast.AST, parents: dict) -> list:
 # --- iterators -----------------------------------------------------------------------------------------------------
 
 class _Endless:
-    """An endless iterator (``repeat(x)``, ``count()``, ``cycle(s)``), read only where something stops it."""
+    """An endless iterator (``repeat(x)``, ``count()``, ``cycle(s)``), read only where something stops it;
+    ``make(position)`` gives it, refusing past :data:`MAX_ELEMENTS` items read (:func:`_capped`)."""
 
     def __init__(self, make, spelling: str):
-        self.make, self.spelling = make, spelling
+        self._make, self.spelling = make, spelling
+
+    def make(self, position: int):
+        return _capped(self._make(), self.spelling, position)
+
+
+def _capped(found, spelling: str, position: int):
+    """``found``'s items, refused once more than :data:`MAX_ELEMENTS` are read: ``islice(count(), 10**9,
+    10**9 + 1)`` skips items one by one (jac makes a number of each: minutes, and gigabytes)."""
+    for read, item in enumerate(found):
+        if read == MAX_ELEMENTS:
+            raise JacLimitError(f"{spelling}(...) read past its first {MAX_ELEMENTS:,} items (to skip them, or "
+                                "to take them): jac reads an iterator item by item; write the expression with whole "
+                                "arrays", position)
+        yield item
 
 
 def items(lowering, spelling: str, node: ast.Call, what: str, endless: bool = False):
     """The items of ``node``, a call of an iterator ``spelling``, as Python's own iterator gives them (tuples as
     the text's tuples); an :class:`_Endless` where ``endless`` (zip, map and islice stop it)."""
     position = lowering.source.at(node)
+    if len(node.args) > MAX_ITEMS:  # chain(*10**5 lists) spelled out: each argument's items are read one by one
+        raise JacLimitError(f"{spelling}(...) of {len(node.args):,} arguments: jac writes out up to {MAX_ITEMS:,} "
+                            "items; write the expression with whole arrays", position)
     if any(k.arg is None for k in node.keywords) or spelling not in _VARIADIC and any(
             isinstance(a, ast.Starred) for a in node.args):
         raise JacParseError(f"'*' and '**' in {spelling}(...) are not supported here: write its arguments", position)
@@ -386,12 +405,30 @@ def items(lowering, spelling: str, node: ast.Call, what: str, endless: bool = Fa
 
 
 def _bounded(found, spelling: str, position: int) -> list:
-    """The first items of an iterator, refused past :data:`MAX_ITEMS` (each is written out)."""
-    out = list(itertools.islice(found, MAX_ITEMS + 1))
+    """The first items of an iterator, refused past :data:`MAX_ITEMS` (each is written out), or past
+    :data:`MAX_ELEMENTS` elements of its tuples in all (``permutations(range(10000))``: each item a tuple of
+    10,000), counted as they come, before the next is taken."""
+    out, elements = [], 0
+    for item in itertools.islice(found, MAX_ITEMS + 1):
+        out.append(item)
+        elements += len(item) if type(item) is tuple else 1
+        if elements > MAX_ELEMENTS:
+            raise JacLimitError(f"{spelling}(...) gives more than {MAX_ELEMENTS:,} elements in its tuples: jac "
+                                "writes each out; write the expression with whole arrays", position)
     if len(out) > MAX_ITEMS:
         raise JacLimitError(f"{spelling}(...) of more than {MAX_ITEMS:,} items: jac writes each out; write the "
                             "expression with whole arrays", position)
     return [_tuple(item) if type(item) is tuple else item for item in out]
+
+
+def _width(spelling: str, width: int, name: str, position: int) -> None:
+    """Refuse tuples of more than :data:`MAX_ITEMS` items before Python's itertools is called: it allocates
+    ``width`` slots first (``combinations(range(3), 10**9)``: 8 GB for an empty result; ``product(...,
+    repeat=10**18)``: a MemoryError)."""
+    if width > MAX_ITEMS:
+        raise JacLimitError(f"{spelling}(...) with this {name} makes tuples of {width:,} items, which Python's "
+                            f"itertools allocates before the first; jac writes out tuples of up to {MAX_ITEMS:,} "
+                            "items", position)
 
 
 def _tuple(item: tuple) -> Items:
@@ -463,6 +500,7 @@ def _python(call, position: int):
 def _product(lowering, node, what, position):
     parts = _parts(lowering, node.args, what)
     repeat = _int(lowering, _given_keyword(node, "product", ("repeat",)).get("repeat"), "repeat")
+    _width("itertools.product", len(parts) * max(1 if repeat is None else repeat, 1), "repeat", position)
     return _python(lambda: itertools.product(*parts, **({} if repeat is None else {"repeat": repeat})), position)
 
 
@@ -481,6 +519,8 @@ def _choose(fn, spelling, optional: bool):
         given = _given(node, spelling, ("iterable", "r"), least=1 if optional else 2)
         pool = _iterable(lowering, given["iterable"], what)
         r = _int(lowering, given.get("r"), "r", none=optional)
+        if r is not None:
+            _width(f"itertools.{spelling}", r, "r", position)
         return _python(lambda: fn(pool, r) if r is not None or not optional else fn(pool), position)
     return rule
 
@@ -507,7 +547,7 @@ def _islice(lowering, node, what, position):
         if (bounds[0] if len(bounds) == 1 else bounds[1]) is None:
             raise JacValueError(f"itertools.islice(..., None) of {source.spelling}(...) never ends: give it a stop",
                                 position)
-        source = source.make()
+        source = source.make(position)
     return _python(lambda: itertools.islice(source, *bounds), position)
 
 
@@ -556,7 +596,7 @@ def _zip(lowering, node, what, position):
     if strict and any(isinstance(p, _Endless) for p in parts):
         raise JacValueError("zip(..., strict=True) of an endless iterator: Python's ValueError (one is shorter)",
                             position)
-    parts = [p.make() if isinstance(p, _Endless) else p for p in parts]
+    parts = [p.make(position) if isinstance(p, _Endless) else p for p in parts]
     return _python(lambda: list(zip(*parts, strict=strict)), position)
 
 
@@ -586,7 +626,7 @@ def _map(lowering, node, what, position):
     parts = _parts(lowering, node.args[1:], what, endless=True)
     if all(isinstance(p, _Endless) for p in parts):
         raise JacValueError("map(...) of endless iterators only never ends", position)
-    parts = [p.make() if isinstance(p, _Endless) else p for p in parts]
+    parts = [p.make(position) if isinstance(p, _Endless) else p for p in parts]
     where = node.args[0]
     return [invoke(lowering, fn, list(args), {}, where) for args in _bounded(zip(*parts), "map", position)]
 
@@ -957,6 +997,9 @@ def call(lowering, spelling: str, node: ast.Call):
     if spelling == "operator.itemgetter":
         if not node.args or node.keywords:
             raise JacValueError("itemgetter expected at least 1 argument (Python's TypeError)", position)
+        if len(node.args) > MAX_ITEMS:  # each key is one item written out (v[k] per key)
+            raise JacLimitError(f"operator.itemgetter(...) of {len(node.args):,} keys: jac writes out up to "
+                                f"{MAX_ITEMS:,}; index with an array of them", position)
         return ItemGetter([lowering.expression(a) for a in node.args])
     if spelling == "operator.attrgetter":
         if not node.args or node.keywords or not all(type(a) is ast.Constant and type(a.value) is str

@@ -435,6 +435,9 @@ def tree_map(lowering, spelling: str, fn, trees: list, is_leaf, position: int):
 def tree_reduce(lowering, spelling: str, args: list, kwargs: dict, is_leaf, position: int):
     """``tree_reduce(f, tree[, initializer])``: Python's ``functools.reduce`` over the leaves."""
     fn, tree = args[0], args[1]
+    if not lowering.is_callable_value(fn):
+        raise JacValueError(f"{spelling}(f, tree) takes a function first (a lambda or def of the text, or a library's "
+                            f"function: jnp.add)", position)
     leaves, _ = flatten(tree, f"{spelling}'s tree", position, is_leaf, folded=lowering.folded)
     start = args[2] if len(args) > 2 else kwargs.get("initializer")
     has_start = len(args) > 2 or "initializer" in kwargs
@@ -542,17 +545,22 @@ def _set(owner, key: str, old, new) -> None:
         owner.attributes[key] = new
 
 
-def unfolded(lowering, value):
+def unfolded(lowering, value, depth: int = 0):
     """``value`` with each constant the parser folded from a list or tuple display (``[jnp.ones(3), jnp.zeros(3)]``,
     one (2, 3) array to jac) given back as the display's elements, nested: the pytree JAX and torch.func see (a
-    list of two leaves). Dicts and tuples are walked; an array made otherwise is one leaf, as it is."""
+    list of two leaves). Dicts and tuples are walked, up to :data:`MAX_DEPTH` levels as :func:`flatten` reads
+    them (a dict nested 3,000 deep was Python's RecursionError); an array made otherwise is one leaf, as it is."""
+    if depth > MAX_DEPTH:
+        raise JacLimitError(f"a pytree nested more than {MAX_DEPTH} levels deep: jac reads pytrees up to that", None)
     if isinstance(value, Tracer):
         elements = lowering.displays.get(value.id) if value.id in lowering.folded else None
-        return value if elements is None else written([unfolded(lowering, e) for e in elements], elements.display)
+        return value if elements is None else written([unfolded(lowering, e, depth + 1) for e in elements],
+                                                      elements.display)
     if isinstance(value, Items):
-        return written([unfolded(lowering, v) for v in value], value.display) if not value.fields else value
+        return written([unfolded(lowering, v, depth + 1) for v in value], value.display) if not value.fields \
+            else value
     if isinstance(value, Dict):
-        return Dict([(k, unfolded(lowering, v)) for k, v in value.items()])
+        return Dict([(k, unfolded(lowering, v, depth + 1)) for k, v in value.items()])
     return value
 
 
