@@ -46,7 +46,10 @@ LINEAR = {"solve": "solve", "inv": "inv", "det": "det", "logabsdet": "slogdet / 
 # R's value loses less: the error of Q's column j moves R's rows below j, so cond'·eps times their size relative to R's.
 # expm (scaling and squaring) loses about ‖A‖·eps, value and derivative (the condition number of exp at a normal
 # matrix: a skew-symmetric A of norm 3e8 gives 1.6e-7, though diag(-1e9, -1) coupled gives 5e-11: an upper estimate).
-FACTORS = {"cholesky": "cholesky", "qr_q": "qr", "qr_r": "qr", "matrix_exp": "expm"}
+# LU (session 37: scipy.linalg.lu, torch.linalg.lu, lu_factor): its derivative L⁻¹ Pᵀ dA U⁻¹ solves with U, whose
+# condition number is A's up to the pivoting's growth: cond(A)·eps; its values lose eps·‖A‖/|u_kk| where a pivot
+# u_kk before the last is small (the multipliers below it are quotients by it); a small last pivot moves nothing.
+FACTORS = {"cholesky": "cholesky", "qr_q": "qr", "qr_r": "qr", "matrix_exp": "expm", "lu": "lu"}
 # Past this many multiply-adds (n³ per matrix, summed over a stack) the condition number is not computed and no
 # warning is given: a bounded cost at report time (np.linalg.cond's SVD of a 1000 × 1000 matrix takes ~0.3 s).
 COND_WORK = 2e9
@@ -190,7 +193,17 @@ def _scan(graph, values, cut: float, fast: bool = False) -> list:
     # lstsq and pinv solve with R of A's QR: the solve's warning says it; their Q and R are not warned of again
     solved = {graph.nodes[f.node.args[0]].args for f in found if f.node.op == "solve"
               and graph.nodes[f.node.args[0]].op == "qr_r"}
-    return [f for f in found if not (f.node.op in ("qr_q", "qr_r") and f.node.args in solved)]
+    found = [f for f in found if not (f.node.op in ("qr_q", "qr_r") and f.node.args in solved)]
+    # L and U of one matrix (lu_factor's packed LU holds both): one warning, the first's
+    factored = set()
+    kept = []
+    for f in found:
+        if f.node.op == "lu":
+            if f.node.args in factored:
+                continue
+            factored.add(f.node.args)
+        kept.append(f)
+    return kept
 
 
 def _chained(graph, found: list) -> None:
@@ -299,6 +312,8 @@ def _factor(graph, node, values, bound=None) -> _Found | None:
         kappa = float(np.max(per))
         text = f"the matrix of cholesky is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
         return _Found(node, kappa * eps, text, "cond·eps", value=float(np.sqrt(kappa)) * eps, per=per * eps)
+    if node.op == "lu":
+        return _lu(node, stack, eps, bound)
     k = min(m, n)
     cols = k if m > n else k - 1  # the columns of R⁻¹ that set Q
     if cols < 1:
@@ -322,6 +337,24 @@ def _factor(graph, node, values, bound=None) -> _Found | None:
         top = np.max(np.abs(r), axis=(-2, -1))
         moved = np.max(cols_inv * below, axis=-1) * norm / np.where(top > 0, top, 1.0)
         value = float(np.max(np.nan_to_num(moved, nan=np.inf))) * eps
+    return _Found(node, kappa * eps, text, "cond·eps", value=value, per=per * eps)
+
+
+def _lu(node, stack, eps, bound=None) -> _Found:
+    """lu: cond(A)·eps for the derivatives; for L and U, eps·‖A‖ / min |u_kk| over the pivots before the last."""
+    from scipy.linalg import lu_factor
+
+    m, n = stack.shape[-2:]
+    per = _cond(stack, bound) if m == n else np.nan_to_num(np.linalg.cond(stack), nan=np.inf)
+    kappa = float(np.max(per))
+    norm = _norm2(stack, bound)
+    k = min(m, n)
+    value = 0.0
+    if k > 1:
+        pivots = np.abs(np.stack([np.diagonal(lu_factor(a, check_finite=False)[0])[:k - 1] for a in stack]))
+        smallest = np.min(pivots, axis=-1)
+        value = float(np.max(np.where(smallest > 0, norm / np.where(smallest > 0, smallest, 1.0), np.inf))) * eps
+    text = f"the matrix of lu is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
     return _Found(node, kappa * eps, text, "cond·eps", value=value, per=per * eps)
 
 
