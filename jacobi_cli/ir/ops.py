@@ -4746,13 +4746,13 @@ def _carlson_slope_impl(*args, fname, index):
     return np.asarray(slope).astype(kind if kind.kind == "f" else np.float64, copy=False)
 
 
-defop("carlson_slope", _carlson_slope_impl, lambda *s, fname, index: broadcast(*s),
-      tuple(refused(_CARLSON_TWICE.format(f="elliprd / elliprj")) for _ in range(4)),
-      tuple(refused(_CARLSON_TWICE.format(f="elliprd / elliprj")) for _ in range(4)),
-      domain=(0.3, 2.0), broadcasting=True, elementwise=True)
-for _name, _count in _CARLSON_ARGS.items():
+for _name, _arity in _CARLSON_ARGS.items():
+    _twice = refused(_CARLSON_TWICE.format(f=_name))
+    defop(_name + "_slope", (lambda f: lambda *args, index: _carlson_slope_impl(*args, fname=f, index=index))(_name),
+          lambda *s, index: broadcast(*s), (_twice,) * _arity, (_twice,) * _arity, domain=(0.3, 2.0),
+          broadcasting=True, elementwise=True)
     _nary(_name, _special_nary(_name), tuple(
-        (lambda i, f: lambda ans, *args: P.carlson_slope(*args, fname=f, index=i))(i, _name) for i in range(_count)),
+        (lambda i, f: lambda ans, *args: getattr(P, f + "_slope")(*args, index=i))(i, _name) for i in range(_arity)),
         domain=(0.3, 2.0))
 _nary("elliprf", _special_nary("elliprf"), (
     lambda ans, x, y, z: P.mul(P.elliprd(y, z, x), -1.0 / 6.0),
@@ -4888,8 +4888,8 @@ def _poly_op(fname, count):
           (why,) * (count - 1) + (jvp_x,), domain=(0.2, 0.8), broadcasting=True, elementwise=True)
 
 
-for _name, _count in (("eval_jacobi", 3), ("eval_sh_jacobi", 3), ("eval_gegenbauer", 2)):
-    _poly_op(_name, _count)
+for _name, _arity in (("eval_jacobi", 3), ("eval_sh_jacobi", 3), ("eval_gegenbauer", 2)):
+    _poly_op(_name, _arity)
 
 
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
@@ -4900,7 +4900,7 @@ for _name, _count in (("eval_jacobi", 3), ("eval_sh_jacobi", 3), ("eval_gegenbau
 # impl raises is listed (tests/test_lead31.py reads the impls' sources).
 for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartition", "argquantile", "argsort", "bce",
               "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
-              "hyp1f1", "carlson_slope", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp",
+              "hyp1f1", "elliprj_slope", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp",
               "mvlgamma", "one_hot", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
               "spectral_check", "svd_vh", "svd_zero_check", "svdvals"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
