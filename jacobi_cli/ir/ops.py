@@ -4711,7 +4711,8 @@ _nary("lpmv", _lpmv_impl, (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), do
 # from 19.18.4-5); those of R_D and R_J are R-functions R_{-5/2} that reduce to R_D's and R_F's only through
 # difference quotients ((R_D(x,y,z) - R_D(y,z,x)) / (2(z - x))), which lose every digit as two arguments meet. They are
 # computed instead by a complex step of SciPy's own complex R_D / R_J: Im f(x + ih) / h = f'(x) + O(h²) with no
-# subtraction, h = 2⁻⁶⁰|x| (exact to rounding; checked against mpmath in tests/test_special37.py). Their own
+# subtraction, h = 2⁻⁶⁰|x| (exact to rounding; checked against mpmath in tests/test_special37.py), except R_J's where
+# p nears x, y or z (SciPy's complex R_J subtracts there: mpmath's derivative for those elements, _rj_near_p). Their own
 # derivatives (third of R_F, second of R_D and R_J) are refused. R_J's derivative at p < 0 (Cauchy's principal value,
 # where the complex function is another branch) is refused; R_C's at y < 0 goes through R_C(x, y) = √(x/(x - y))
 # R_C(x - y, -y) (DLMF 19.2.20).
@@ -4741,9 +4742,39 @@ def _carlson_slope_impl(*args, fname, index):
         shifted = [w.astype(np.complex128) for w in wide]
         shifted[index] = shifted[index] + 1j * h
         slope = np.asarray(f(*shifted)).imag / h
+        if fname == "elliprj":
+            slope = _rj_near_p(wide, index, slope)
         slope = np.where(at == 0, -np.inf, np.where(np.isposinf(at), 0.0, slope))
         slope = np.where(np.isnan(value) | np.isnan(at), np.nan, np.where(np.isinf(value), np.nan, slope))
     return np.asarray(slope).astype(kind if kind.kind == "f" else np.float64, copy=False)
+
+
+RJ_NEAR = 1e-4  # p within this relative distance of x, y or z: SciPy's complex R_J loses eps/distance in its slope
+
+
+def _rj_near_p(wide, index, slope):
+    """R_J's slope where p nears x, y or z: SciPy's complex R_J subtracts there (its δ = (p - x)(p - y)(p - z) term):
+    the complex step loses about 5e-16 / the relative distance (2e-4 relative at 1e-12 apart, 300 at 0), so those
+    elements are mpmath's derivative at 30 digits instead (mpmath ships with SymPy)."""
+    x, y, z, p = wide
+    with np.errstate(invalid="ignore"):
+        near = np.zeros(np.shape(p), dtype=bool)
+        for w in (x, y, z):
+            near |= np.abs(p - w) <= RJ_NEAR * np.maximum(np.abs(p), np.abs(w))
+        near &= np.isfinite(slope)
+    if not near.any():
+        return slope
+    import mpmath
+
+    out = np.array(slope, dtype=np.float64)
+    with mpmath.workdps(30):
+        for at in np.ndindex(near.shape):
+            if not near[at]:
+                continue
+            args = [mpmath.mpf(float(a[at])) for a in wide]
+            orders = tuple(int(k == index) for k in range(4))
+            out[at] = float(mpmath.re(mpmath.diff(mpmath.elliprj, args, orders)))
+    return out
 
 
 for _name, _arity in _CARLSON_ARGS.items():
