@@ -25,8 +25,8 @@ _CARLSON_NOTES = {
     "elliprc": "R_F(x, y, y)'s derivatives (at y < 0, the principal value, through DLMF 19.2.20), to every order",
     "elliprg": "by z R_F/4 - z R_D(x, y, z)/12 (DLMF 19.18), to every order",
     "elliprd": "first derivatives by a complex step of SciPy's own function (exact to rounding); second refused",
-    "elliprj": "first derivatives by a complex step of SciPy's own function (exact to rounding; refused at p < 0, "
-               "the principal value); second refused"}
+    "elliprj": "first derivatives by a complex step of SciPy's own function (exact to rounding; mpmath's where p "
+               "nears x, y or z; refused at p < 0, the principal value); second refused"}
 
 
 def _carlson(fname, names):
