@@ -43,6 +43,9 @@ def _op_cases(skip=()):
 
 
 UNTRACEABLE = {"prod_except"}  # an internal op whose rules need values (only prod's second order uses them)
+# ops whose every argument's derivative is refused (session 37: R_D's and R_J's slopes, whose own derivatives jac
+# does not compute): no input to differentiate, no kernel to compare
+EVERY_ARGUMENT_REFUSED = {"elliprd_slope", "elliprj_slope"}
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
@@ -63,6 +66,9 @@ def test_every_op_compiles_to_the_interpreters_jacobian(name, case, mode):
 @pytest.mark.parametrize("name,case", list(_op_cases(UNTRACEABLE)))
 def test_every_op_compiles_to_the_interpreters_vjp_and_jvp(name, case):
     graph, env, wrt = _op_problem(name, case)
+    if not wrt:
+        assert name in EVERY_ARGUMENT_REFUSED
+        return
     values = autodiff.evaluate(graph, env)
     rng = np.random.default_rng(2)
     v = rng.standard_normal(graph.output_shape)

@@ -46,7 +46,11 @@ LINEAR = {"solve": "solve", "inv": "inv", "det": "det", "logabsdet": "slogdet / 
 # R's value loses less: the error of Q's column j moves R's rows below j, so cond'·eps times their size relative to R's.
 # expm (scaling and squaring) loses about ‖A‖·eps, value and derivative (the condition number of exp at a normal
 # matrix: a skew-symmetric A of norm 3e8 gives 1.6e-7, though diag(-1e9, -1) coupled gives 5e-11: an upper estimate).
-FACTORS = {"cholesky": "cholesky", "qr_q": "qr", "qr_r": "qr", "matrix_exp": "expm"}
+# LU (session 37: torch.linalg.lu, lu_factor, torch.lu): L, U and their derivatives (L⁻¹ Pᵀ dA U⁻¹, kept upper
+# times U or strictly lower) lose eps·‖A‖/|u_kk| where a pivot u_kk before the last is small (the multipliers below
+# it are quotients by it); a small last pivot (A singular only in its last direction) moves neither, whatever
+# cond(A) is: measured against a 40-digit LU in benchmarks/special37_probe.py, where cond·eps warned falsely.
+FACTORS = {"cholesky": "cholesky", "qr_q": "qr", "qr_r": "qr", "matrix_exp": "expm", "lu": "lu"}
 # Past this many multiply-adds (n³ per matrix, summed over a stack) the condition number is not computed and no
 # warning is given: a bounded cost at report time (np.linalg.cond's SVD of a 1000 × 1000 matrix takes ~0.3 s).
 COND_WORK = 2e9
@@ -190,7 +194,17 @@ def _scan(graph, values, cut: float, fast: bool = False) -> list:
     # lstsq and pinv solve with R of A's QR: the solve's warning says it; their Q and R are not warned of again
     solved = {graph.nodes[f.node.args[0]].args for f in found if f.node.op == "solve"
               and graph.nodes[f.node.args[0]].op == "qr_r"}
-    return [f for f in found if not (f.node.op in ("qr_q", "qr_r") and f.node.args in solved)]
+    found = [f for f in found if not (f.node.op in ("qr_q", "qr_r") and f.node.args in solved)]
+    # L and U of one matrix (lu_factor's packed LU holds both): one warning, the first's
+    factored = set()
+    kept = []
+    for f in found:
+        if f.node.op == "lu":
+            if f.node.args in factored:
+                continue
+            factored.add(f.node.args)
+        kept.append(f)
+    return kept
 
 
 def _chained(graph, found: list) -> None:
@@ -299,6 +313,8 @@ def _factor(graph, node, values, bound=None) -> _Found | None:
         kappa = float(np.max(per))
         text = f"the matrix of cholesky is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
         return _Found(node, kappa * eps, text, "cond·eps", value=float(np.sqrt(kappa)) * eps, per=per * eps)
+    if node.op == "lu":
+        return _lu(node, stack, eps, bound)
     k = min(m, n)
     cols = k if m > n else k - 1  # the columns of R⁻¹ that set Q
     if cols < 1:
@@ -323,6 +339,26 @@ def _factor(graph, node, values, bound=None) -> _Found | None:
         moved = np.max(cols_inv * below, axis=-1) * norm / np.where(top > 0, top, 1.0)
         value = float(np.max(np.nan_to_num(moved, nan=np.inf))) * eps
     return _Found(node, kappa * eps, text, "cond·eps", value=value, per=per * eps)
+
+
+def _lu(node, stack, eps, bound=None) -> _Found | None:
+    """lu: eps·‖A‖ / the smallest pivot |u_kk| that sets the factors (all but the last of a square or wide A),
+    for L, U and their derivatives alike (``FACTORS``)."""
+    from scipy.linalg import lu_factor
+
+    m, n = stack.shape[-2:]
+    k = min(m, n)
+    cols = k if m > n else k - 1  # a last pivot of a square or wide A divides nothing
+    if cols < 1:
+        return None
+    pivots = np.abs(np.stack([np.diagonal(lu_factor(a, check_finite=False)[0])[:cols] for a in stack]))
+    smallest = np.min(pivots, axis=-1)
+    norm = _norm2(stack, bound)
+    per = np.where(smallest > 0, norm / np.where(smallest > 0, smallest, 1.0), np.inf)
+    worst = float(np.max(per))
+    text = (f"a pivot of lu before the last is small (‖A‖ / |u_kk| = {worst:.2g}: the multipliers below it are "
+            "quotients by it)")
+    return _Found(node, worst * eps, text, "‖A‖·eps/|u_kk|", per=per * eps)
 
 
 def _inv_or_inf(r):

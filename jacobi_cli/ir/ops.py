@@ -4743,6 +4743,226 @@ def _lpmv_impl(m, v, x):
 _nary("lpmv", _lpmv_impl, (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), domain=(-0.8, 0.8))
 
 
+# --- session 37: Carlson's symmetric elliptic integrals, the periodic sinc, Jacobi and Gegenbauer polynomials by x
+# (lang/specials37.py lowers the spellings) ---------------------------------------------------------------------
+
+# R_F, R_D, R_J, R_G, R_C: SciPy's values. The first derivatives of R_F, R_C and R_G are other Carlson integrals (DLMF
+# 19.18.1: ∂R_F/∂z = -R_D(x, y, z)/6, and symmetric; R_C(x, y) = R_F(x, y, y); ∂R_G/∂z = R_F/4 - z R_D(x, y, z)/12,
+# from 19.18.4-5); those of R_D and R_J are R-functions R_{-5/2} that reduce to R_D's and R_F's only through
+# difference quotients ((R_D(x,y,z) - R_D(y,z,x)) / (2(z - x))), which lose every digit as two arguments meet. They are
+# computed instead by a complex step of SciPy's own complex R_D / R_J: Im f(x + ih) / h = f'(x) + O(h²) with no
+# subtraction, h = 2⁻⁶⁰|x| (exact to rounding; checked against mpmath in tests/test_special37.py), except R_J's where
+# p nears x, y or z (SciPy's complex R_J subtracts there: mpmath's derivative for those elements, _rj_near_p). Their own
+# derivatives (third of R_F, second of R_D and R_J) are refused. R_J's derivative at p < 0 (Cauchy's principal value,
+# where the complex function is another branch) is refused; R_C's at y < 0 goes through R_C(x, y) = √(x/(x - y))
+# R_C(x - y, -y) (DLMF 19.2.20).
+_CARLSON_ARGS = {"elliprd": 3, "elliprj": 4}
+_CARLSON_TWICE = ("the second derivative of scipy.special.{f} is not supported (jac computes its first derivatives by "
+                  "a complex step of SciPy's own function, whose derivative it does not have): ask for first "
+                  "derivatives (jac eval, vjp, jvp), or use elliprf / elliprc / elliprg, whose second derivatives "
+                  "jac computes")
+
+
+def _carlson_slope_impl(*args, fname, index):
+    """∂ scipy.special.<fname> / ∂ argument ``index`` by a complex step (see above): -inf where that argument is 0
+    and the value finite (the integrand's t^(-3/2) at t = 0), 0 where it is +inf, NaN where SciPy's value is NaN."""
+    from scipy import special
+
+    arrays = np.broadcast_arrays(*[np.asarray(a) for a in args])
+    kind = np.result_type(*arrays)
+    wide = [a.astype(np.float64) for a in arrays]
+    f = getattr(special, fname)
+    with np.errstate(all="ignore"):
+        value = f(*wide)
+        if fname == "elliprj" and np.any((wide[3] < 0) & np.isfinite(value)):
+            raise JacValueError("the derivative of scipy.special.elliprj(x, y, z, p) at p < 0 is not supported: the "
+                                "value there is Cauchy's principal value, whose derivative jac does not compute")
+        at = wide[index]
+        h = np.where(np.isfinite(at) & (at != 0), np.abs(at) * 2.0 ** -60, 1.0)
+        shifted = [w.astype(np.complex128) for w in wide]
+        shifted[index] = shifted[index] + 1j * h
+        slope = np.asarray(f(*shifted)).imag / h
+        if fname == "elliprj":
+            slope = _rj_near_p(wide, index, slope)
+        slope = np.where(at == 0, -np.inf, np.where(np.isposinf(at), 0.0, slope))
+        slope = np.where(np.isnan(value) | np.isnan(at), np.nan, np.where(np.isinf(value), np.nan, slope))
+    return np.asarray(slope).astype(kind if kind.kind == "f" else np.float64, copy=False)
+
+
+RJ_NEAR = 1e-4  # p within this relative distance of x, y or z: SciPy's complex R_J loses eps/distance in its slope
+
+
+def _rj_near_p(wide, index, slope):
+    """R_J's slope where p nears x, y or z: SciPy's complex R_J subtracts there (its δ = (p - x)(p - y)(p - z) term):
+    the complex step loses about 5e-16 / the relative distance (2e-4 relative at 1e-12 apart, 300 at 0), so those
+    elements are mpmath's derivative at 30 digits instead (mpmath ships with SymPy)."""
+    x, y, z, p = wide
+    with np.errstate(invalid="ignore"):
+        near = np.zeros(np.shape(p), dtype=bool)
+        for w in (x, y, z):
+            near |= np.abs(p - w) <= RJ_NEAR * np.maximum(np.abs(p), np.abs(w))
+        near &= np.isfinite(slope)
+    if not near.any():
+        return slope
+    import mpmath
+
+    out = np.array(slope, dtype=np.float64)
+    with mpmath.workdps(30):
+        for at in np.ndindex(near.shape):
+            if not near[at]:
+                continue
+            args = [mpmath.mpf(float(a[at])) for a in wide]
+            orders = tuple(int(k == index) for k in range(4))
+            out[at] = float(mpmath.re(mpmath.diff(mpmath.elliprj, args, orders)))
+    return out
+
+
+for _name, _arity in _CARLSON_ARGS.items():
+    _twice = refused(_CARLSON_TWICE.format(f=_name))
+    defop(_name + "_slope", (lambda f: lambda *args, index: _carlson_slope_impl(*args, fname=f, index=index))(_name),
+          lambda *s, index: broadcast(*s), (_twice,) * _arity, (_twice,) * _arity, domain=(0.3, 2.0),
+          broadcasting=True, elementwise=True)
+    _nary(_name, _special_nary(_name), tuple(
+        (lambda i, f: lambda ans, *args: getattr(P, f + "_slope")(*args, index=i))(i, _name) for i in range(_arity)),
+        domain=(0.3, 2.0))
+_nary("elliprf", _special_nary("elliprf"), (
+    lambda ans, x, y, z: P.mul(P.elliprd(y, z, x), -1.0 / 6.0),
+    lambda ans, x, y, z: P.mul(P.elliprd(z, x, y), -1.0 / 6.0),
+    lambda ans, x, y, z: P.mul(P.elliprd(x, y, z), -1.0 / 6.0)), domain=(0.3, 2.0))
+
+
+def _rc_partials(x, y):
+    """(∂R_C/∂x, ∂R_C/∂y) of y > 0: R_F(x, y, y)'s, -R_D(y, y, x)/6 and -R_D(x, y, y)/3."""
+    return P.mul(P.elliprd(y, y, x), -1.0 / 6.0), P.mul(P.elliprd(x, y, y), -1.0 / 3.0)
+
+
+def _rc_partial(i):
+    """R_C's partial by argument i; at y < 0 (principal value) through R_C(x, y) = s R_C(u, v), s = √(x/u), u = x - y,
+    v = -y: ∂x = s_x R_C(u, v) + s R_x(u, v), ∂y = s_y R_C(u, v) - s (R_x(u, v) + R_y(u, v)), s_x = -y/(2su²),
+    s_y = x/(2su²)."""
+    def rule(ans, x, y):
+        negative = P.lt(y, 0.0)
+        yp = P.where(negative, 1.0, y)
+        direct = _rc_partials(x, yp)[i]
+        u, v = P.where(negative, P.sub(x, y), 1.0), P.where(negative, P.neg(y), 1.0)
+        s = P.sqrt(P.div(x, u))
+        rx, ry = _rc_partials(u, v)
+        rc = P.elliprc(u, v)
+        two_s_u2 = P.mul(P.mul(2.0, s), P.square(u))
+        if i == 0:
+            moved = P.add(P.mul(P.div(P.neg(y), two_s_u2), rc), P.mul(s, rx))
+        else:
+            moved = P.sub(P.mul(P.div(x, two_s_u2), rc), P.mul(s, P.add(rx, ry)))
+        return P.where(negative, moved, direct)
+    return rule
+
+
+_nary("elliprc", _special_nary("elliprc"), (_rc_partial(0), _rc_partial(1)), domain=(0.3, 2.0))
+
+
+def _rg_partial(i):
+    """∂R_G/∂(argument i) = R_F/4 - w R_D(..., w)/12, w that argument (its limit R_F/4 at w = 0, where w R_D → 0)."""
+    def rule(ans, x, y, z):
+        args = [x, y, z]
+        w = args[i]
+        others = [a for k, a in enumerate(args) if k != i]
+        zero = P.eq(w, 0.0)
+        term = P.mul(P.where(zero, 0.0, w), P.elliprd(others[0], others[1], P.where(zero, 1.0, w)))
+        return P.sub(P.mul(P.elliprf(x, y, z), 0.25), P.div(term, 12.0))
+    return rule
+
+
+_nary("elliprg", _special_nary("elliprg"), tuple(_rg_partial(i) for i in range(3)), domain=(0.3, 2.0))
+
+
+# the periodic sinc D_n(x) = sin(nx/2) / (n sin(x/2)) of an integer n >= 1 (SciPy's diric, n a constant): the
+# Dirichlet kernel (1/n) Σ_j cos(c_j x), c_j = (n - 1 - 2j)/2, j = 0 ... n-1, so its k-th derivative is
+# (1/n) Σ_j c_j^k cos(c_j x + kπ/2): no quotient, no 0/0 at x = 2πm (where the quotient form loses every digit
+# near, as sin(x/2) → 0), every order. Pairs ±c_j are summed once (cos is even; the odd orders' sines odd).
+DIRIC_MAX = 100_000  # n: the sum has n/2 terms per element
+
+
+def _diric_slope_impl(x, n, order):
+    x = np.asarray(x)
+    kind = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    wide = x.astype(np.float64)
+    total = np.zeros(wide.shape)
+    with np.errstate(all="ignore"):
+        for j in range(n // 2):
+            c = (n - 1 - 2 * j) / 2.0
+            total += 2.0 * c ** order * np.cos(c * wide + order * np.pi / 2)
+        if n % 2 and order == 0:
+            total += 1.0
+        out = np.where(np.isfinite(wide), total / n, np.nan)
+    return out.astype(kind, copy=False)
+
+
+defop("diric_slope", _diric_slope_impl, lambda s, n, order: s,
+      (lambda g, ans, x, n, order: P.mul(g, P.diric_slope(x, n=n, order=order + 1)),),
+      (lambda t, ans, x, n, order: P.mul(t, P.diric_slope(x, n=n, order=order + 1)),),
+      domain=(-3.0, 3.0), elementwise=True)
+defop("diric", lambda x, n: _special_nary("diric")(x, np.asarray(n)), lambda s, n: s,
+      (lambda g, ans, x, n: P.mul(g, P.diric_slope(x, n=n, order=1)),),
+      (lambda t, ans, x, n: P.mul(t, P.diric_slope(x, n=n, order=1)),), domain=(-3.0, 3.0), elementwise=True)
+
+
+# Jacobi, shifted Jacobi and Gegenbauer polynomials of a constant degree n (SciPy's integer loop for an integer n,
+# its hypergeometric one otherwise), by x: d/dx P_n^(α,β)(x) = (n + α + β + 1)/2 P_{n-1}^(α+1,β+1)(x) (DLMF 18.9.15),
+# d/dx G_n^(p,q)(x) = n G_{n-1}^(p+2,q+1)(x) (G_n^(p,q)(x) = P_n^(p-q,q-1)(2x - 1) / binom(2n + p - 1, n)),
+# d/dx C_n^(α)(x) = 2α C_{n-1}^(α+1)(x) (18.9.19); each holds for a real n (the 2F1 form). By n, α, β, p, q refused.
+_POLY_WHY = ("the derivative of scipy.special.{f} by its parameters is not supported (no closed form; SciPy has "
+             "none): make them constants or leave them out of --wrt")
+
+
+def _degree(n):
+    return int(n) if float(n).is_integer() else float(n)
+
+
+def _poly_impl(fname):
+    def impl(*args, n):
+        from scipy import special
+
+        arrays = [np.asarray(a) for a in args]
+        kind = np.result_type(*arrays)
+        with np.errstate(all="ignore"):
+            out = np.asarray(getattr(special, fname)(_degree(n), *arrays))
+        return out.astype(kind if kind.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+def _poly_dx(fname):
+    def rule(ans, *args, n):
+        if n == 0:
+            return P.mul(ans, 0.0)
+        *params, x = args
+        if fname == "eval_jacobi":
+            alpha, beta = params
+            scale = P.mul(P.add(P.add(alpha, beta), n + 1.0), 0.5)
+            return P.mul(scale, P.eval_jacobi(P.add(alpha, 1.0), P.add(beta, 1.0), x, n=n - 1))
+        if fname == "eval_sh_jacobi":
+            p, q = params
+            return P.mul(float(n), P.eval_sh_jacobi(P.add(p, 2.0), P.add(q, 1.0), x, n=n - 1))
+        (alpha,) = params
+        return P.mul(P.mul(alpha, 2.0), P.eval_gegenbauer(P.add(alpha, 1.0), x, n=n - 1))
+    return rule
+
+
+def _poly_op(fname, count):
+    def vjp_x(g, ans, *args, n):
+        return unbroadcast(P.mul(g, _poly_dx(fname)(ans, *args, n=n)), shape_of(args[-1]))
+
+    def jvp_x(t, ans, *args, n):
+        return P.mul(lift(t, len(shape_of(ans))), _poly_dx(fname)(ans, *args, n=n))
+
+    why = refused(_POLY_WHY.format(f=fname))
+    defop(fname, _poly_impl(fname), lambda *s, n: broadcast(*s), (why,) * (count - 1) + (vjp_x,),
+          (why,) * (count - 1) + (jvp_x,), domain=(0.2, 0.8), broadcasting=True, elementwise=True)
+
+
+for _name, _arity in (("eval_jacobi", 3), ("eval_sh_jacobi", 3), ("eval_gegenbauer", 2)):
+    _poly_op(_name, _arity)
+
+
 # Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
 # float32 cannot hold, NaN or a value out of range, the checks of ir/refusals.py) or LAPACK's (a singular or NaN
 # matrix, repeated eigenvalues). The interpreter evaluates every node before it differentiates, so it refuses
@@ -4751,7 +4971,7 @@ _nary("lpmv", _lpmv_impl, (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), do
 # impl raises is listed (tests/test_lead31.py reads the impls' sources).
 for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartition", "argquantile", "argsort", "bce",
               "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
-              "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp",
+              "hyp1f1", "elliprd_slope", "elliprj_slope", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp",
               "mvlgamma", "one_hot", "pbdv_slope", "pbdv_value", "pbvv_slope", "pbvv_value", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
               "spectral_check", "svd_vh", "svd_zero_check", "svdvals"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)

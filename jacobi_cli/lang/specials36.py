@@ -156,9 +156,6 @@ REASONS = {
         "pro_ang1", "pro_ang1_cv", "pro_cv", "pro_cv_seq", "pro_rad1", "pro_rad1_cv", "pro_rad2", "pro_rad2_cv")},
     **{n: "the ellipsoidal harmonics: " + _no_form("h² and k²") for n in (
         "ellip_harm", "ellip_harm_2", "ellip_normal")},
-    **{n: "Carlson's symmetric elliptic integrals: their derivatives are other Carlson integrals (∂RF/∂x = "
-          "-RD(y, z, x)/6), which jac does not write yet; the Legendre forms ellipkinc, ellipeinc, ellipk, ellipe "
-          "are read" for n in ("elliprc", "elliprd", "elliprf", "elliprg", "elliprj")},
     "kelvin": "Kelvin's functions as four complex numbers (ber + i bei, ker + i kei and their derivatives): "
               + _COMPLEX + "; write scipy.special.ber, bei, ker, kei, berp, beip, kerp, keip, which jac reads",
     "sph_harm_y_all": "the spherical harmonics, " + _COMPLEX,
@@ -168,15 +165,10 @@ REASONS = {
         ("legendre", "eval_legendre(n, x)"), ("chebyt", "eval_chebyt(n, x)"), ("chebyu", "eval_chebyu(n, x)"),
         ("chebyc", "eval_chebyc(n, x)"), ("chebys", "eval_chebys(n, x)"), ("hermite", "eval_hermite(n, x)"),
         ("hermitenorm", "eval_hermitenorm(n, x)"), ("laguerre", "eval_laguerre(n, x)"),
-        ("genlaguerre", "eval_genlaguerre(n, alpha, x)"), ("jacobi", "eval_jacobi(n, alpha, beta, x), which jac "
-                                                                     "refuses too, saying why,"),
+        ("genlaguerre", "eval_genlaguerre(n, alpha, x)"), ("jacobi", "eval_jacobi(n, alpha, beta, x)"),
         ("sh_legendre", "eval_sh_legendre(n, x)"), ("sh_chebyt", "eval_sh_chebyt(n, x)"),
-        ("sh_chebyu", "eval_sh_chebyu(n, x)"), ("sh_jacobi", "eval_sh_jacobi(n, p, q, x), which jac refuses too, "
-                                                              "saying why,"),
-        ("gegenbauer", "eval_gegenbauer(n, alpha, x), which jac refuses too, saying why,"))},
-    **{n: "a Jacobi / Gegenbauer polynomial of a real order and parameters: " + _no_form("the order and "
-          "parameters") + "; not read yet by x either (write the polynomial of an integer order with eval_legendre "
-          "or eval_chebyt)" for n in ("eval_jacobi", "eval_sh_jacobi", "eval_gegenbauer")},
+        ("sh_chebyu", "eval_sh_chebyu(n, x)"), ("sh_jacobi", "eval_sh_jacobi(n, p, q, x)"),
+        ("gegenbauer", "eval_gegenbauer(n, alpha, x)"))},
     **{n: "Legendre functions in SciPy's stacked forms (the value and its diff_n derivatives on a new axis, or "
           "tables over the orders and degrees): not read; write scipy.special.lpmv(m, v, x) or eval_legendre(n, x), "
           "which jac reads and differentiates by x" for n in (
@@ -200,8 +192,6 @@ REASONS = {
     **{n: "the integrals of Airy functions (four results at once) or of modified Fresnel integrals (complex): not "
           "read yet" for n in ("itairy", "modfresnelm", "modfresnelp")},
     "besselpoly": "the integral of x^λ J_v(2ax) over [0, 1]: " + _no_form("λ, a and v") + "; not read yet",
-    "diric": "the periodic sinc (Dirichlet kernel) of an integer n: not read yet; write it with sin: "
-             "sin(n x / 2) / (n sin(x / 2))",
     "zetac": "Riemann's zeta minus 1: " + _no_form("x") + " (ζ'(x) is no scipy.special function); write "
              "scipy.special.zeta(x, q) for Hurwitz's, read by q",
     **{n: "SciPy's error-reporting settings, state of the process and no function of arrays: jac does not change "
