@@ -87,6 +87,7 @@ NO_SYMPY |= {"ber", "bei", "ker", "kei", "berp", "beip", "kerp", "keip", "airye_
 # session 36: a Fourier transform's values as np.fft computes them (rounding and all): lang/fourier.py differentiates the
 # same map as products with cos / sin matrices, which jac diff would need as the translation instead
 NO_SYMPY.add("dft")
+NO_SYMPY.add("fftmap")  # session 37: a transform's derivative past 4,096 points (jac diff refuses transforms)
 
 
 def test_every_op_has_a_translation_or_a_reason():

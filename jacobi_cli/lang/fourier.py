@@ -3,9 +3,10 @@
 jac has no complex dtype: a complex value of the text is a :class:`Complex`, a pair of real graph values (real part,
 imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.fft``, ``jnp.fft``, ``scipy.fft``),
 and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, a literal ``1j``. A transform is a real linear map of the
-pair, lowered as products with constant cos / sin matrices (``_dft``): exact in exact arithmetic, within rounding of
-NumPy's values, and differentiated by the existing ``matmul`` rules, so every order and mode holds. The sizes users
-paste are small; a transform axis is refused past ``MAX_LENGTH``.
+pair: its value is NumPy's (the ``dft`` op, never differentiated), its derivative that of the same map written as
+products with constant cos / sin matrices up to ``MATRIX_LENGTH`` points (``_products``: the ``matmul`` rules), and
+past it as ``fftmap`` ops, whose JVP is the same FFT of the tangent and VJP the adjoint FFT (session 37), so every
+order and mode holds at any length (the full Jacobian stays within the memory budget).
 
 What jac reads of a complex value (the parser's ``lower`` sends every node with a Complex operand to :func:`lower`):
 ``+ - * /`` with complex or real operands, ``**`` of a small integer, ``@``, unary ``-``; ``.real``, ``.imag``,
@@ -30,7 +31,9 @@ from ..ir.graph import Tracer
 from ..ir.shapes import broadcast
 from .functions import FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, static_ints, tensor, variant
 
-MAX_LENGTH = 4096  # a transform axis longer than this is refused: its cos / sin matrices are length² numbers
+MATRIX_LENGTH = 4096  # up to this many points along an axis, a transform's derivative is products with its cos / sin
+# matrices (length² numbers, session 36); past it, the fftmap op's FFTs (O(n log n), session 37): the same map, equal
+# within rounding (a few units in the last place of the largest element, tests/test_fft37.py)
 ORDINARY = object()  # :func:`lower`'s answer for a node the parser lowers as usual (a transform of a complex value)
 READ = ("of a complex value jac reads + - * / (by a complex or real value), ** of an integer, @, .real, .imag, "
         "abs, angle, conj, exp, square, view_as_real, indexing, sum, mean, reshape, flip, roll, the fft functions "
@@ -298,10 +301,17 @@ def _length(value, axis: int, n, position) -> tuple:
     n = length if n is None else n
     if n < 1:
         raise JacValueError(f"a Fourier transform of {n} points: the number of points must be at least 1", position)
-    if max(n, length) > MAX_LENGTH:
-        raise JacValueError(f"a Fourier transform of {max(n, length)} points: jac writes a transform as products "
-                            f"with cos and sin matrices, and reads up to {MAX_LENGTH} points along an axis", position)
     return axis, length, n
+
+
+def _fftmaps(b, re, im, kind: str, axis: int, length: int, n: int, norm, part: str, position) -> Tracer:
+    """``part`` of the transform of (re, im) as fftmap ops (differentiated by FFTs): the real part's map plus the
+    imaginary part's (its signal i im)."""
+    def one(t, imag):
+        return b.apply("fftmap", t, kind=kind, axis=axis, n=n, m=length, norm=norm, part=part, imag=imag,
+                       adjoint=False, position=position)
+    out = one(re, False)
+    return out if im is None else b.apply("add", out, one(im, True), position=position)
 
 
 def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = False) -> Complex:
@@ -309,18 +319,13 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
     zeros to n); ``half``: only the frequencies 0 .. n // 2 (rfft)."""
     re, im = parts(b, value, position)
     axis, length, n = _length(re, axis, n, position)
-    used = min(length, n)
     k = np.arange(n // 2 + 1 if half else n)
-    cos, sin = _unit(n, (np.arange(used)[:, None] * k[None, :]) % n)
     scale = _scale(norm, n, inverse, position)
-    c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
-    c[:used], s[:used] = cos * scale, (sin if inverse else -sin) * scale
-    c, s = _matrix(b, c, position), _matrix(b, s, position)
-    out_re, out_im = _along(b, re, axis, c, position), _along(b, re, axis, s, position)
-    if im is not None:
-        out_re = b.apply("sub", out_re, _along(b, im, axis, s, position), position=position)
-        out_im = b.apply("add", out_im, _along(b, im, axis, c, position), position=position)
     kind = ("ihfft" if inverse else "rfft") if half else "ifft" if inverse else "fft"
+    if max(n, length) > MATRIX_LENGTH:
+        out_re, out_im = (_fftmaps(b, re, im, kind, axis, length, n, norm, part, position) for part in ("re", "im"))
+    else:
+        out_re, out_im = _products(b, re, im, axis, length, n, k, scale, inverse, position)
     signal = (re,) if im is None or half else (re, im)
     exact = None
     if kind == "rfft" or kind == "fft" and im is None:  # a real signal's bin 0 (rfft's n / 2 too): +0 in every
@@ -330,6 +335,21 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
             exact[n // 2] = 1.0
     return Complex(*(_exact(b, signal, made, kind, axis, n, norm, part, position)
                      for made, part in ((out_re, "re"), (out_im, "im"))), exact)
+
+
+def _products(b, re, im, axis: int, length: int, n: int, k, scale: float, inverse: bool, position) -> tuple:
+    """The transform's (real part, imaginary part) as products with its cos / sin matrices (n and the length at most
+    MATRIX_LENGTH)."""
+    used = min(length, n)
+    cos, sin = _unit(n, (np.arange(used)[:, None] * k[None, :]) % n)
+    c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
+    c[:used], s[:used] = cos * scale, (sin if inverse else -sin) * scale
+    c, s = _matrix(b, c, position), _matrix(b, s, position)
+    out_re, out_im = _along(b, re, axis, c, position), _along(b, re, axis, s, position)
+    if im is not None:
+        out_re = b.apply("sub", out_re, _along(b, im, axis, s, position), position=position)
+        out_im = b.apply("add", out_im, _along(b, im, axis, c, position), position=position)
+    return out_re, out_im
 
 
 def _exact(b, signal: tuple, product: Tracer, kind: str, axis: int, n: int, norm, part: str, position) -> Tracer:
@@ -352,18 +372,23 @@ def _hermitian(b, value, axis: int, n, norm, position, forward: bool) -> Tracer:
     m = shape[axis % len(shape)] if -len(shape) <= axis < len(shape) else 0
     n = 2 * (m - 1) if n is None else n
     axis, length, n = _length(re, axis, n, position)
+    scale = _scale(norm, n, not forward, position)
+    kind = "hfft" if forward else "irfft"
+    if max(n, length) > MATRIX_LENGTH:
+        return _exact(b, (re,) if im is None else (re, im),
+                      _fftmaps(b, re, im, kind, axis, length, n, norm, "re", position), kind, axis, n, norm, "re",
+                      position)
     used = min(length, n // 2 + 1)
     k = np.arange(used)
     cos, sin = _unit(n, (k[:, None] * np.arange(n)[None, :]) % n)
-    weight = np.where((k == 0) | (2 * k == n), 1.0, 2.0)[:, None] * _scale(norm, n, not forward, position)
+    weight = np.where((k == 0) | (2 * k == n), 1.0, 2.0)[:, None] * scale
     c, s = np.zeros((length, n)), np.zeros((length, n))
     c[:used], s[:used] = cos * weight, sin * weight
     out = _along(b, re, axis, _matrix(b, c, position), position)
     if im is not None:
         out = b.apply("add" if forward else "sub", out, _along(b, im, axis, _matrix(b, s, position), position),
                       position=position)
-    return _exact(b, (re,) if im is None else (re, im), out, "hfft" if forward else "irfft", axis, n, norm, "re",
-                  position)
+    return _exact(b, (re,) if im is None else (re, im), out, kind, axis, n, norm, "re", position)
 
 
 def _axis_arg(b, a, key, default, position):
