@@ -29,7 +29,8 @@ import numpy as np
 from ..errors import JacNameError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import broadcast
-from .functions import FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, static_ints, tensor, variant
+from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, \
+    static_ints, tensor, variant
 
 MATRIX_LENGTH = 4096  # up to this many points along an axis, a transform's derivative is products with its cos / sin
 # matrices (length² numbers, session 36); past it, the fftmap op's FFTs (O(n log n), session 37): the same map, equal
@@ -71,10 +72,22 @@ class Complex:
         return f"Complex({self.re!r}, {self.im!r})"
 
 
+class ComplexList(tuple):
+    """A list or tuple written in the text that holds a complex value (``[1 + 2j, 3]``, ``(z, 1j)``): read only as
+    the data of an array constructor (:data:`CONSTRUCTORS`), which makes the pair of it (session 37)."""
+
+    __slots__ = ()
+
+
+CONSTRUCTORS = frozenset({"tensor", "as_tensor", "array", "asarray"})
+LIST_READ = ("a list or tuple of complex values is read only as the one argument of torch.tensor, torch.as_tensor, "
+             "np.array, np.asarray or jnp.array (no dtype= or other argument), which makes a complex array of it")
+
+
 def holds(kids) -> bool:
-    """Does a Complex value sit among ``kids``?"""
+    """Does a Complex value (or a list of them) sit among ``kids``?"""
     for k in kids:
-        if type(k) is Complex:
+        if type(k) is Complex or type(k) is ComplexList:
             return True
     return False
 
@@ -562,6 +575,35 @@ def _polar(b, args, kwargs, position):
                 b.apply("mul", r, b.apply("sin", theta, position=position), position=position), position)
 
 
+@variant("torch", "view_as_complex")
+def _view_as_complex(b, args, kwargs, position):
+    """torch.view_as_complex(x): the complex value whose real and imaginary parts are x[..., 0] and x[..., 1] (x's
+    last axis of length 2)"""
+    a = arguments("view_as_complex", args, kwargs, {"input": REQUIRED}, position)
+    x = tensor(b, a["input"], "view_as_complex", position)
+    shape = _concrete(x.shape, position)
+    if not shape or shape[-1] != 2:
+        raise JacValueError(f"view_as_complex: the last axis must have length 2 (the real and imaginary parts), "
+                            f"not a tensor of shape {shape} (PyTorch's error too)", position)
+    return Complex(*(FUNCTIONS["select"](b, [x, -1, i], {}, position) for i in (0, 1)))
+
+
+@variant("builtins", "complex")
+def _python_complex(b, args, kwargs, position):
+    """complex(real=0, imag=0): Python's complex number of two numbers (an array's one element is read as float()
+    reads it: a Python number, a constant, as PyTorch's carries no derivative)"""
+    a = arguments("complex", args, kwargs, {"real": 0.0, "imag": 0.0}, position)
+    found = []
+    for key in ("real", "imag"):
+        value = a[key]
+        if type(value) is Complex or isinstance(value, (Static, Items, bool)) or value is None:
+            raise JacValueError(f"complex(): its {key} part must be a real number or a one-element array "
+                                f"(jac does not read complex(string) or a complex argument)", position)
+        found.append(b.const(float(value), position) if isinstance(value, (int, float))
+                     else LIBRARY_FUNCTIONS[("builtins", "float")](b, [value], {}, position))
+    return Complex(*found)
+
+
 def literal(b, value: complex, position) -> Complex:
     """A complex literal of the text (``1j``, ``2 + 3j`` is 2 + the literal 3j)."""
     return Complex(b.const(float(value.real), position), b.const(float(value.imag), position))
@@ -577,6 +619,12 @@ def lower(p, node: ast.AST, kids: list):
     :data:`ORDINARY` where the parser lowers it as usual (a transform, a function of the text); refused otherwise."""
     b, position = p.b, p.source.at(node)
     kind = type(node)
+    if kind in (ast.Tuple, ast.List):
+        if any(type(e) is ast.Starred for e in node.elts):
+            refuse("an element of a list or tuple with *", position)
+        return ComplexList(kids)
+    if kind is not ast.Call and any(type(k) is ComplexList for k in kids):
+        raise JacValueError(f"{LIST_READ}; here one meets '{ast.unparse(node)[:40]}'", position)
     if kind is ast.BinOp:
         op = _BINARY.get(type(node.op))
         position = p.operator_position(node)
@@ -598,8 +646,6 @@ def lower(p, node: ast.AST, kids: list):
         return call(p, node, kids, position)
     if kind is ast.Compare:
         refuse("an operand of a comparison (complex numbers are not ordered)", position)
-    if kind in (ast.Tuple, ast.List):
-        refuse("an element of a tuple or list", position)
     refuse(f"an operand of '{ast.unparse(node)[:40]}'", position)
 
 
@@ -659,6 +705,10 @@ def call(p, node: ast.Call, kids: list, position):
 def _complex_function(p, node, kids, fname, method, position):
     b = p.b
     args, kwargs = _arguments(node, kids, method, position)
+    if any(type(k) is ComplexList for k in kids):
+        if fname not in CONSTRUCTORS or method or kwargs or len(args) != 1 or type(args[0]) is not ComplexList:
+            raise JacValueError(f"{LIST_READ}; here one is an argument of {ast.unparse(node.func)}()", position)
+        return _from_list(p, node, args[0], position)
     if fname in SHAPE_READS and args and type(args[0]) is Complex and not holds(args[1:]) \
             and not holds(kwargs.values()):  # X.size(-1), len(X): its real part's
         return p.call(node, [args[0].re if k is args[0] else k for k in kids])
@@ -673,6 +723,21 @@ def _complex_function(p, node, kids, fname, method, position):
     if lowering is None:
         refuse(f"an argument of {ast.unparse(node.func)}()", position)
     return lowering(b, args, kwargs, position)
+
+
+def _from_list(p, node: ast.Call, items: ComplexList, position) -> Complex:
+    """torch.tensor / np.array of a list holding complex values: the constructor's own lowering of the list of real
+    parts and of the list of imaginary parts (a real element's is 0: zeros of its shape)."""
+    def part(item, name):
+        if type(item) is ComplexList:
+            return Items(part(e, name) for e in item)
+        if type(item) is Complex:
+            return getattr(item, name)
+        if name == "re" or not isinstance(item, Tracer):
+            return item if name == "re" else 0.0 if isinstance(item, (int, float)) and not isinstance(item, bool) \
+                else real(p.b, item, "an element of the list", position)
+        return _zeros_like(p.b, item, position)
+    return make(p.b, *(p.call(node, [part(items, name)]) for name in ("re", "im")), position)
 
 
 def _where(p, node, kids, args, position) -> Complex:
@@ -735,7 +800,10 @@ _FUNCTIONS = {
 
 
 def refuse_output(value, what: str, position) -> None:
-    """A complex value as an output: refused (jac's outputs are real)."""
+    """A complex value (or a list holding one) as an output: refused (jac's outputs are real)."""
+    if type(value) is ComplexList:
+        raise JacValueError(f"{what} is a tuple or list holding a complex value, and jac's outputs are real: end with "
+                            f"each one's .real, .imag, abs() or torch.view_as_real(...)", position)
     if type(value) is Complex:
         raise JacValueError(f"{what} is complex (a Fourier transform's result), and jac's outputs are real: end with "
                             f"its .real, .imag, abs() (torch.abs, np.abs) or torch.view_as_real(...)", position)

@@ -68,8 +68,6 @@ REFUSED = {
         ("view_as_real", "there is no complex tensor to view (PyTorch raises for a real one); the real parts "
                          "are the tensor itself"),
         ("view_as_real_copy", "there is no complex tensor to view (PyTorch raises for a real one)"),
-        ("view_as_complex", "no complex tensor can be made: keep the real and imaginary parts as x[..., 0] and "
-                            "x[..., 1]"),
         ("view_as_complex_copy", "no complex tensor can be made: keep the real and imaginary parts as x[..., 0] "
                                  "and x[..., 1]"),
         ("stft", "no short-time Fourier transform (its result is complex)"),
