@@ -557,6 +557,79 @@ for _library in FFT_LIBRARIES:
         variant(_library, _name)(_lowering)
 
 
+# -- the short-time Fourier transform (session 37) -------------------------------------------------------------------
+
+STFT = MappingProxyType({"input": REQUIRED, "n_fft": REQUIRED, "hop_length": None, "win_length": None, "window": None,
+                         "center": True, "pad_mode": "reflect", "normalized": False, "onesided": None,
+                         "return_complex": None, "align_to_window": None})
+_PAD_MODES = ("reflect", "constant", "replicate", "circular")
+
+
+def _frame_positions(length: int, n_fft: int, hop: int, pad: int, mode: str, position) -> tuple:
+    """The element of the signal each frame position reads (frames, n_fft), and where it is not padding:
+    frame t reads the padded signal at t hop + j, padded by ``pad`` on each side as F.pad's ``mode``."""
+    if mode == "reflect" and pad >= length:
+        raise JacValueError(f"stft: reflect padding of {pad} needs a signal longer than {pad} points, not {length} "
+                            "(PyTorch's error too)", position)
+    frames = 1 + (length + 2 * pad - n_fft) // hop
+    if frames < 1:
+        raise JacValueError(f"stft: n_fft={n_fft} is longer than the {'padded ' * bool(pad)}signal "
+                            f"({length + 2 * pad} points)", position)
+    at = np.arange(frames)[:, None] * hop + np.arange(n_fft)[None, :] - pad
+    inside = (at >= 0) & (at < length)
+    if mode == "reflect":
+        at = np.abs(at)
+        at = np.where(at >= length, 2 * (length - 1) - at, at)
+    elif mode == "circular":
+        at = at % length
+    else:  # replicate reads the end elements, constant reads anything and weighs it 0
+        at = np.clip(at, 0, length - 1)
+    return at, inside
+
+
+@variant("torch", "stft")
+def _stft(b, args, kwargs, position):
+    """torch.stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect',
+    normalized=False, onesided=None, return_complex=True): the rfft of each frame (the signal padded, gathered into
+    frames, weighed by the window), shape (n_fft // 2 + 1, frames), a complex value"""
+    a = arguments("stft", args, kwargs, STFT, position)
+    x = tensor(b, a["input"], "stft", position)
+    shape = _concrete(x.shape, position)
+    flag = {k: static(b, a[k], k, position) if isinstance(a[k], Static) else a[k]
+            for k in ("center", "normalized", "onesided", "return_complex", "align_to_window", "pad_mode")}
+    if flag["return_complex"] is not True:
+        raise JacValueError("stft: jac reads torch.stft(..., return_complex=True) (PyTorch requires return_complex "
+                            "for a real signal, and return_complex=False is deprecated: take torch.view_as_real of "
+                            "the complex result)", position)
+    if len(shape) not in (1, 2) or flag["onesided"] is False or flag["align_to_window"] or \
+            flag["pad_mode"] not in _PAD_MODES:
+        raise JacValueError("stft: jac reads a real signal of 1 or 2 axes, onesided, pad_mode 'reflect', 'constant', "
+                            "'replicate' or 'circular', without align_to_window", position)
+    n_fft = static_int(b, a["n_fft"], "n_fft", position)
+    hop = n_fft // 4 if a["hop_length"] is None else static_int(b, a["hop_length"], "hop_length", position)
+    width = n_fft if a["win_length"] is None else static_int(b, a["win_length"], "win_length", position)
+    if n_fft < 1 or hop < 1 or not 0 < width <= n_fft:
+        raise JacValueError(f"stft: n_fft={n_fft}, hop_length={hop} and win_length={width} must be positive, "
+                            "win_length at most n_fft", position)
+    at, weight = _frame_positions(shape[-1], n_fft, hop, n_fft // 2 if flag["center"] else 0, flag["pad_mode"],
+                                  position)
+    frames = FUNCTIONS["index_select"](b, [x, -1, b.const(at.reshape(-1), position)], {}, position)
+    frames = FUNCTIONS["reshape"](b, [frames, shape[:-1] + at.shape], {}, position)
+    if flag["pad_mode"] == "constant":  # zeros where the padding is (where, not a product: 0 * inf is NaN)
+        frames = b.apply("where", b.const(weight, position), frames, b.const(0.0, position), position=position)
+    if a["window"] is not None:
+        window = tensor(b, a["window"], "stft", position)
+        if _concrete(window.shape, position) != (width,):
+            raise JacValueError(f"stft: the window has shape {window.shape}, not ({width},) (win_length)", position)
+        left = (n_fft - width) // 2
+        if width < n_fft:
+            window = FUNCTIONS["pad"](b, [window, (left, n_fft - width - left)], {}, position)
+        frames = b.apply("mul", frames, window, position=position)
+    out = _dft(b, frames, -1, n_fft, False, "ortho" if flag["normalized"] else None, position, half=True)
+    return Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (out.re, out.im)),
+                   out.exact[:, None])  # rfft's bins 0 and n / 2 along the frequency axis, now second to last
+
+
 # -- making complex values ----------------------------------------------------------------------------------------
 
 @variant("torch", "complex")
