@@ -639,11 +639,21 @@ def _complex(b, args, kwargs, position):
     return make(b, tensor(b, a["real"], "complex", position), tensor(b, a["imag"], "complex", position), position)
 
 
+_NEGATIVE_ABS = ("torch.polar: abs is negative here, where PyTorch leaves the result undefined (its derivative is "
+                 "not that of abs * cos(angle)); jac refuses rather than pick one: write torch.complex(r * cos(t), "
+                 "r * sin(t))")
+
+
 @variant("torch", "polar")
 def _polar(b, args, kwargs, position):
     """torch.polar(abs, angle): abs * (cos(angle) + i sin(angle)), a complex value"""
     a = arguments("polar", args, kwargs, {"abs": REQUIRED, "angle": REQUIRED}, position)
     r, theta = tensor(b, a["abs"], "polar", position), tensor(b, a["angle"], "polar", position)
+    zero = b.const(0.0, position)  # PyTorch: "undefined if abs is negative" (its derivative there is not r's cos θ)
+    lo = b.apply("where", b.apply("lt", r, zero, position=position), b.const(np.nan, position), zero,
+                 position=position)
+    r = b.apply("sub", r, b.apply("finite_range", lo, zero, message=_NEGATIVE_ABS, position=position),
+                position=position)
     return make(b, b.apply("mul", r, b.apply("cos", theta, position=position), position=position),
                 b.apply("mul", r, b.apply("sin", theta, position=position), position=position), position)
 
