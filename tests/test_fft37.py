@@ -86,7 +86,8 @@ def _torch_case(kind, norm):
         "hfft": (f"torch.fft.hfft(torch.fft.rfft(x) * (1 - 1j), n=9001{ns})",
                  lambda t: torch.fft.hfft(torch.fft.rfft(t) * (1 - 1j), n=9001, norm=norm)),
         "ihfft": (f"torch.fft.ihfft(x{ns}).imag", lambda t: torch.fft.ihfft(t, norm=norm).imag),
-        "fftn": (f"torch.fft.fftn(x.reshape(2, -1){ns}).real", lambda t: torch.fft.fftn(t.reshape(2, -1), norm=norm).real),
+        "fftn": (f"torch.fft.fftn(x.reshape(2, -1){ns}).real",
+                 lambda t: torch.fft.fftn(t.reshape(2, -1), norm=norm).real),
     }[kind]
 
 

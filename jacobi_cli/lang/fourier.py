@@ -1,9 +1,10 @@
 """Fourier transforms of real signals (session 36), registered in ``functions``' table when ``lang`` is imported.
 
 jac has no complex dtype: a complex value of the text is a :class:`Complex`, a pair of real graph values (real part,
-imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.fft``, ``jnp.fft``, ``scipy.fft``),
-and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, a literal ``1j``. A transform is a real linear map of the
-pair: its value is NumPy's (the ``dft`` op, never differentiated), its derivative that of the same map written as
+imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.fft``, ``jnp.fft``, ``scipy.fft``,
+``torch.stft``), and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, ``torch.view_as_complex``, Python's
+``complex(a, b)``, a list of complex values given to an array constructor (:class:`ComplexList`), a literal ``1j``.
+A transform is a real linear map of the pair: its value is NumPy's (the ``dft`` op, never differentiated), its derivative that of the same map written as
 products with constant cos / sin matrices up to ``MATRIX_LENGTH`` points (``_products``: the ``matmul`` rules), and
 past it as ``fftmap`` ops, whose JVP is the same FFT of the tangent and VJP the adjoint FFT (session 37), so every
 order and mode holds at any length (the full Jacobian stays within the memory budget).
@@ -417,7 +418,7 @@ def _one(fname: str, inverse: bool, half: bool = False):
                     half)
     lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the {'inverse ' * inverse}discrete Fourier transform"
                      f"{' of a real signal, frequencies 0 to n // 2' * half}, a complex value (its .real, .imag, "
-                     "abs() read it); written as products with cos and sin matrices")
+                     "abs() read it); differentiated as products with cos and sin matrices, or FFTs past 4,096 points")
     return lower
 
 
@@ -497,7 +498,7 @@ def _many(fname: str, inverse: bool, kind: str, default_axes):
     what = {"half": " of a real signal (rfft along the last axis, fft along the others)",
             "hermitian": " whose result is real (ifft along all but the last axis, irfft along it)"}.get(kind, "")
     lower.__doc__ = (f"{fname}(x, s=None, axes={default_axes}, norm=None): the {'inverse ' * inverse}discrete "
-                     f"Fourier transform over several axes{what}, written as products with cos and sin matrices")
+                     f"Fourier transform over several axes{what}")
     return lower
 
 
