@@ -186,7 +186,6 @@ REFUSED = [
     ("X = jnp.fft.rfft(x)\nX[0] = 0\nX.real", "value", "JAX arrays are immutable"),
     ("torch.fft.fft(x, norm='bogus').real", "value", "norm='backward', 'ortho' or 'forward'"),
     ("np.fft.rfft(x, n=0).real", "value", "at least 1"),
-    ("np.fft.rfft(x, n=5000).real", "value", "up to 4096 points"),
     ("np.fft.fft(np.sum(x)).real", "value", "0-d"),
     ("np.fft.rfft(x, axis=3).real", "value", "out of range"),
     ("np.fft.fft2(x).real", "value", "out of range"),

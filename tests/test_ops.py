@@ -565,3 +565,14 @@ NONDIFF.add("dft")
 FLAG_CASES["dft"] = [(((2, 5),), {"kind": "rfft", "axis": 1, "n": 5, "norm": None, "part": "im"}),
                      (((2, 5), (2, 5)), {"kind": "fft", "axis": 0, "n": 3, "norm": "ortho", "part": "re"}),
                      (((2, 3), (2, 3)), {"kind": "irfft", "axis": 1, "n": 4, "norm": None, "part": "re"})]
+
+# --- session 37: a transform's derivative past MATRIX_LENGTH points (lang/fourier.py): the real-linear map of one part
+# --- of the signal, and its adjoint (tests/test_fft37.py checks ⟨g, L x⟩ = ⟨Lᵀ g, x⟩ for every kind)
+CASES["fftmap"] = [(((2, 5),), {"kind": "rfft", "axis": 1, "n": 6, "m": 5, "norm": None, "part": "im", "imag": False,
+                                "adjoint": False}),
+                   (((3, 2),), {"kind": "fft", "axis": 0, "n": 3, "m": 3, "norm": "ortho", "part": "re", "imag": True,
+                                "adjoint": True}),
+                   (((2, 3),), {"kind": "irfft", "axis": 1, "n": 4, "m": 3, "norm": "forward", "part": "re",
+                                "imag": True, "adjoint": False}),
+                   (((2, 4),), {"kind": "hfft", "axis": 1, "n": 4, "m": 3, "norm": None, "part": "re", "imag": True,
+                                "adjoint": True})]

@@ -1806,6 +1806,80 @@ def _dft_shape(s, *t, kind, axis, n, norm, part):
 defop("dft", _dft_impl, _dft_shape, nondiff=True)
 
 
+# fftmap (session 37): the real-linear map x ↦ part(np.fft.<kind>(eps x)) of one real array x along ``axis``
+# (``imag``: eps = i, x is the signal's imaginary part; else eps = 1), m = x's length there, cut or padded to n; with
+# ``adjoint``, its transpose (g of the result's length ↦ m points). lang/fourier.py differentiates a transform past
+# MATRIX_LENGTH points by these instead of cos / sin matrices: the JVP is the same map of the tangent, the VJP the
+# adjoint, each one FFT, O(n log n). Its values are the derivative's only (the transform's value is dft's, NumPy's).
+_DFT_FULL = {"rfft": "fft", "ihfft": "ifft"}  # a half transform is the first n // 2 + 1 rows of this one
+
+
+def _fft_resize(a, axis, m):
+    """``a`` cut or padded with zeros to ``m`` points along ``axis``."""
+    have = a.shape[axis]
+    if have >= m:
+        return a[(slice(None),) * axis + (slice(0, m),)]
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (0, m - have)
+    return np.pad(a, pad)
+
+
+def _fft_scale(norm, n, inverse):
+    if norm == "ortho":
+        return 1.0 / np.sqrt(n)
+    return 1.0 / n if ((norm or "backward") == "backward") == inverse else 1.0
+
+
+def _fftmap_impl(x, kind, axis, n, m, norm, part, imag, adjoint):
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    if adjoint:
+        return np.asarray(_fftmap_adjoint(x, kind, axis, n, m, norm, part, imag), dtype=dtype)
+    signal = x
+    if imag:
+        signal = np.zeros(x.shape, np.result_type(x.dtype, np.complex64))
+        signal.imag = x
+    out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)
+    return np.asarray(out.imag if part == "im" else out.real, dtype=dtype)
+
+
+def _fftmap_adjoint(g, kind, axis, n, m, norm, part, imag):
+    """The transpose of the map: for F a (cut or padded) fft / ifft, symmetric, part(F(eps x)) is Re(c F x) with
+    c = eps, times -i for the imaginary part, so its transpose is Re(c F g) cut or padded to m; a half transform's
+    rows are the first of the full one's (g padded with zeros to n). irfft (hfft: of the conjugate, the forward
+    scale) is x_k ↦ s Σ_k w_k Re(eps x_k e^(2πikj/n)) (w_k 2, or 1 at 0 and n / 2): its transpose
+    s w_k Re(conj(eps) R_k) (hfft: Re(eps R_k)) with R = rfft(g) unscaled, for k < min(m, n // 2 + 1)."""
+    if kind in ("irfft", "hfft"):
+        spectrum = np.fft.rfft(g, n=n, axis=axis)
+        k = np.arange(spectrum.shape[axis]).reshape((-1,) + (1,) * (g.ndim - 1 - axis))
+        weight = np.where((k == 0) | (2 * k == n), 1.0, 2.0) * _fft_scale(norm, n, kind == "irfft")
+        # eps = i: irfft's Re(-i R) is Im(R), hfft's Re(i R) is -Im(R)
+        out = weight * ((spectrum.imag if kind == "irfft" else -spectrum.imag) if imag else spectrum.real)
+        return _fft_resize(out, axis, m)
+    c = (1j if imag else 1.0) * (-1j if part == "im" else 1.0)
+    full = getattr(np.fft, _DFT_FULL.get(kind, kind))(g, n=n, axis=axis, norm=norm)
+    return _fft_resize((c * full).real, axis, m)
+
+
+def _fftmap_shape(s, kind, axis, n, m, norm, part, imag, adjoint):
+    if s[axis] != (((n // 2 + 1) if kind in _DFT_HALF else n) if adjoint else m):
+        raise JacShapeError(f"fftmap: {s[axis]} points along axis {axis} for a map of {m} points to {n}")
+    out = list(s)
+    out[axis] = m if adjoint else n // 2 + 1 if kind in _DFT_HALF else n
+    return tuple(out)
+
+
+def _fftmap_vjp(g, ans, x, kind, axis, n, m, norm, part, imag, adjoint):
+    return P.fftmap(g, kind=kind, axis=axis + 1, n=n, m=m, norm=norm, part=part, imag=imag, adjoint=not adjoint)
+
+
+def _fftmap_jvp(t, ans, x, kind, axis, n, m, norm, part, imag, adjoint):
+    return P.fftmap(t, kind=kind, axis=axis + 1, n=n, m=m, norm=norm, part=part, imag=imag, adjoint=adjoint)
+
+
+defop("fftmap", _fftmap_impl, _fftmap_shape, (_fftmap_vjp,), (_fftmap_jvp,))
+
+
 # --- PART shapes-linalg: einsum, solve, and the matrix functions whose derivatives are the
 # --- identities of matrix calculus ------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
 """Fourier transforms of real signals (session 36), registered in ``functions``' table when ``lang`` is imported.
 
 jac has no complex dtype: a complex value of the text is a :class:`Complex`, a pair of real graph values (real part,
-imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.fft``, ``jnp.fft``, ``scipy.fft``),
-and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, a literal ``1j``. A transform is a real linear map of the
-pair, lowered as products with constant cos / sin matrices (``_dft``): exact in exact arithmetic, within rounding of
-NumPy's values, and differentiated by the existing ``matmul`` rules, so every order and mode holds. The sizes users
-paste are small; a transform axis is refused past ``MAX_LENGTH``.
+imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.fft``, ``jnp.fft``, ``scipy.fft``,
+``torch.stft``), and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, ``torch.view_as_complex``, Python's
+``complex(a, b)``, a list of complex values given to an array constructor (:class:`ComplexList`), a literal ``1j``.
+A transform is a real linear map of the pair: its value is NumPy's (the ``dft`` op, never differentiated), its derivative that of the same map written as
+products with constant cos / sin matrices up to ``MATRIX_LENGTH`` points (``_products``: the ``matmul`` rules), and
+past it as ``fftmap`` ops, whose JVP is the same FFT of the tangent and VJP the adjoint FFT (session 37), so every
+order and mode holds at any length (the full Jacobian stays within the memory budget).
 
 What jac reads of a complex value (the parser's ``lower`` sends every node with a Complex operand to :func:`lower`):
 ``+ - * /`` with complex or real operands, ``**`` of a small integer, ``@``, unary ``-``; ``.real``, ``.imag``,
@@ -28,9 +30,12 @@ import numpy as np
 from ..errors import JacNameError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import broadcast
-from .functions import FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, static_ints, tensor, variant
+from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, \
+    static_ints, tensor, variant
 
-MAX_LENGTH = 4096  # a transform axis longer than this is refused: its cos / sin matrices are length² numbers
+MATRIX_LENGTH = 4096  # up to this many points along an axis, a transform's derivative is products with its cos / sin
+# matrices (length² numbers, session 36); past it, the fftmap op's FFTs (O(n log n), session 37): the same map, equal
+# within rounding (a few units in the last place of the largest element, tests/test_fft37.py)
 ORDINARY = object()  # :func:`lower`'s answer for a node the parser lowers as usual (a transform of a complex value)
 READ = ("of a complex value jac reads + - * / (by a complex or real value), ** of an integer, @, .real, .imag, "
         "abs, angle, conj, exp, square, view_as_real, indexing, sum, mean, reshape, flip, roll, the fft functions "
@@ -68,10 +73,22 @@ class Complex:
         return f"Complex({self.re!r}, {self.im!r})"
 
 
+class ComplexList(tuple):
+    """A list or tuple written in the text that holds a complex value (``[1 + 2j, 3]``, ``(z, 1j)``): read only as
+    the data of an array constructor (:data:`CONSTRUCTORS`), which makes the pair of it (session 37)."""
+
+    __slots__ = ()
+
+
+CONSTRUCTORS = frozenset({"tensor", "as_tensor", "array", "asarray"})
+LIST_READ = ("a list or tuple of complex values is read only as the one argument of torch.tensor, torch.as_tensor, "
+             "np.array, np.asarray or jnp.array (no dtype= or other argument), which makes a complex array of it")
+
+
 def holds(kids) -> bool:
-    """Does a Complex value sit among ``kids``?"""
+    """Does a Complex value (or a list of them) sit among ``kids``?"""
     for k in kids:
-        if type(k) is Complex:
+        if type(k) is Complex or type(k) is ComplexList:
             return True
     return False
 
@@ -298,10 +315,17 @@ def _length(value, axis: int, n, position) -> tuple:
     n = length if n is None else n
     if n < 1:
         raise JacValueError(f"a Fourier transform of {n} points: the number of points must be at least 1", position)
-    if max(n, length) > MAX_LENGTH:
-        raise JacValueError(f"a Fourier transform of {max(n, length)} points: jac writes a transform as products "
-                            f"with cos and sin matrices, and reads up to {MAX_LENGTH} points along an axis", position)
     return axis, length, n
+
+
+def _fftmaps(b, re, im, kind: str, axis: int, length: int, n: int, norm, part: str, position) -> Tracer:
+    """``part`` of the transform of (re, im) as fftmap ops (differentiated by FFTs): the real part's map plus the
+    imaginary part's (its signal i im)."""
+    def one(t, imag):
+        return b.apply("fftmap", t, kind=kind, axis=axis, n=n, m=length, norm=norm, part=part, imag=imag,
+                       adjoint=False, position=position)
+    out = one(re, False)
+    return out if im is None else b.apply("add", out, one(im, True), position=position)
 
 
 def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = False) -> Complex:
@@ -309,18 +333,13 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
     zeros to n); ``half``: only the frequencies 0 .. n // 2 (rfft)."""
     re, im = parts(b, value, position)
     axis, length, n = _length(re, axis, n, position)
-    used = min(length, n)
     k = np.arange(n // 2 + 1 if half else n)
-    cos, sin = _unit(n, (np.arange(used)[:, None] * k[None, :]) % n)
     scale = _scale(norm, n, inverse, position)
-    c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
-    c[:used], s[:used] = cos * scale, (sin if inverse else -sin) * scale
-    c, s = _matrix(b, c, position), _matrix(b, s, position)
-    out_re, out_im = _along(b, re, axis, c, position), _along(b, re, axis, s, position)
-    if im is not None:
-        out_re = b.apply("sub", out_re, _along(b, im, axis, s, position), position=position)
-        out_im = b.apply("add", out_im, _along(b, im, axis, c, position), position=position)
     kind = ("ihfft" if inverse else "rfft") if half else "ifft" if inverse else "fft"
+    if max(n, length) > MATRIX_LENGTH:
+        out_re, out_im = (_fftmaps(b, re, im, kind, axis, length, n, norm, part, position) for part in ("re", "im"))
+    else:
+        out_re, out_im = _products(b, re, im, axis, length, n, k, scale, inverse, position)
     signal = (re,) if im is None or half else (re, im)
     exact = None
     if kind == "rfft" or kind == "fft" and im is None:  # a real signal's bin 0 (rfft's n / 2 too): +0 in every
@@ -330,6 +349,21 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
             exact[n // 2] = 1.0
     return Complex(*(_exact(b, signal, made, kind, axis, n, norm, part, position)
                      for made, part in ((out_re, "re"), (out_im, "im"))), exact)
+
+
+def _products(b, re, im, axis: int, length: int, n: int, k, scale: float, inverse: bool, position) -> tuple:
+    """The transform's (real part, imaginary part) as products with its cos / sin matrices (n and the length at most
+    MATRIX_LENGTH)."""
+    used = min(length, n)
+    cos, sin = _unit(n, (np.arange(used)[:, None] * k[None, :]) % n)
+    c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
+    c[:used], s[:used] = cos * scale, (sin if inverse else -sin) * scale
+    c, s = _matrix(b, c, position), _matrix(b, s, position)
+    out_re, out_im = _along(b, re, axis, c, position), _along(b, re, axis, s, position)
+    if im is not None:
+        out_re = b.apply("sub", out_re, _along(b, im, axis, s, position), position=position)
+        out_im = b.apply("add", out_im, _along(b, im, axis, c, position), position=position)
+    return out_re, out_im
 
 
 def _exact(b, signal: tuple, product: Tracer, kind: str, axis: int, n: int, norm, part: str, position) -> Tracer:
@@ -352,18 +386,23 @@ def _hermitian(b, value, axis: int, n, norm, position, forward: bool) -> Tracer:
     m = shape[axis % len(shape)] if -len(shape) <= axis < len(shape) else 0
     n = 2 * (m - 1) if n is None else n
     axis, length, n = _length(re, axis, n, position)
+    scale = _scale(norm, n, not forward, position)
+    kind = "hfft" if forward else "irfft"
+    if max(n, length) > MATRIX_LENGTH:
+        return _exact(b, (re,) if im is None else (re, im),
+                      _fftmaps(b, re, im, kind, axis, length, n, norm, "re", position), kind, axis, n, norm, "re",
+                      position)
     used = min(length, n // 2 + 1)
     k = np.arange(used)
     cos, sin = _unit(n, (k[:, None] * np.arange(n)[None, :]) % n)
-    weight = np.where((k == 0) | (2 * k == n), 1.0, 2.0)[:, None] * _scale(norm, n, not forward, position)
+    weight = np.where((k == 0) | (2 * k == n), 1.0, 2.0)[:, None] * scale
     c, s = np.zeros((length, n)), np.zeros((length, n))
     c[:used], s[:used] = cos * weight, sin * weight
     out = _along(b, re, axis, _matrix(b, c, position), position)
     if im is not None:
         out = b.apply("add" if forward else "sub", out, _along(b, im, axis, _matrix(b, s, position), position),
                       position=position)
-    return _exact(b, (re,) if im is None else (re, im), out, "hfft" if forward else "irfft", axis, n, norm, "re",
-                  position)
+    return _exact(b, (re,) if im is None else (re, im), out, kind, axis, n, norm, "re", position)
 
 
 def _axis_arg(b, a, key, default, position):
@@ -379,7 +418,7 @@ def _one(fname: str, inverse: bool, half: bool = False):
                     half)
     lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the {'inverse ' * inverse}discrete Fourier transform"
                      f"{' of a real signal, frequencies 0 to n // 2' * half}, a complex value (its .real, .imag, "
-                     "abs() read it); written as products with cos and sin matrices")
+                     "abs() read it); differentiated as products with cos and sin matrices, or FFTs past 4,096 points")
     return lower
 
 
@@ -459,7 +498,7 @@ def _many(fname: str, inverse: bool, kind: str, default_axes):
     what = {"half": " of a real signal (rfft along the last axis, fft along the others)",
             "hermitian": " whose result is real (ifft along all but the last axis, irfft along it)"}.get(kind, "")
     lower.__doc__ = (f"{fname}(x, s=None, axes={default_axes}, norm=None): the {'inverse ' * inverse}discrete "
-                     f"Fourier transform over several axes{what}, written as products with cos and sin matrices")
+                     f"Fourier transform over several axes{what}")
     return lower
 
 
@@ -522,6 +561,79 @@ for _library in FFT_LIBRARIES:
         variant(_library, _name)(_lowering)
 
 
+# -- the short-time Fourier transform (session 37) -------------------------------------------------------------------
+
+STFT = MappingProxyType({"input": REQUIRED, "n_fft": REQUIRED, "hop_length": None, "win_length": None, "window": None,
+                         "center": True, "pad_mode": "reflect", "normalized": False, "onesided": None,
+                         "return_complex": None, "align_to_window": None})
+_PAD_MODES = ("reflect", "constant", "replicate", "circular")
+
+
+def _frame_positions(length: int, n_fft: int, hop: int, pad: int, mode: str, position) -> tuple:
+    """The element of the signal each frame position reads (frames, n_fft), and where it is not padding:
+    frame t reads the padded signal at t hop + j, padded by ``pad`` on each side as F.pad's ``mode``."""
+    if mode == "reflect" and pad >= length:
+        raise JacValueError(f"stft: reflect padding of {pad} needs a signal longer than {pad} points, not {length} "
+                            "(PyTorch's error too)", position)
+    frames = 1 + (length + 2 * pad - n_fft) // hop
+    if frames < 1:
+        raise JacValueError(f"stft: n_fft={n_fft} is longer than the {'padded ' * bool(pad)}signal "
+                            f"({length + 2 * pad} points)", position)
+    at = np.arange(frames)[:, None] * hop + np.arange(n_fft)[None, :] - pad
+    inside = (at >= 0) & (at < length)
+    if mode == "reflect":
+        at = np.abs(at)
+        at = np.where(at >= length, 2 * (length - 1) - at, at)
+    elif mode == "circular":
+        at = at % length
+    else:  # replicate reads the end elements, constant reads anything and weighs it 0
+        at = np.clip(at, 0, length - 1)
+    return at, inside
+
+
+@variant("torch", "stft")
+def _stft(b, args, kwargs, position):
+    """torch.stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect',
+    normalized=False, onesided=None, return_complex=True): the rfft of each frame (the signal padded, gathered into
+    frames, weighed by the window), shape (n_fft // 2 + 1, frames), a complex value"""
+    a = arguments("stft", args, kwargs, STFT, position)
+    x = tensor(b, a["input"], "stft", position)
+    shape = _concrete(x.shape, position)
+    flag = {k: static(b, a[k], k, position) if isinstance(a[k], Static) else a[k]
+            for k in ("center", "normalized", "onesided", "return_complex", "align_to_window", "pad_mode")}
+    if flag["return_complex"] is not True:
+        raise JacValueError("stft: jac reads torch.stft(..., return_complex=True) (PyTorch requires return_complex "
+                            "for a real signal, and return_complex=False is deprecated: take torch.view_as_real of "
+                            "the complex result)", position)
+    if len(shape) not in (1, 2) or flag["onesided"] is False or flag["align_to_window"] or \
+            flag["pad_mode"] not in _PAD_MODES:
+        raise JacValueError("stft: jac reads a real signal of 1 or 2 axes, onesided, pad_mode 'reflect', 'constant', "
+                            "'replicate' or 'circular', without align_to_window", position)
+    n_fft = static_int(b, a["n_fft"], "n_fft", position)
+    hop = n_fft // 4 if a["hop_length"] is None else static_int(b, a["hop_length"], "hop_length", position)
+    width = n_fft if a["win_length"] is None else static_int(b, a["win_length"], "win_length", position)
+    if n_fft < 1 or hop < 1 or not 0 < width <= n_fft:
+        raise JacValueError(f"stft: n_fft={n_fft}, hop_length={hop} and win_length={width} must be positive, "
+                            "win_length at most n_fft", position)
+    at, weight = _frame_positions(shape[-1], n_fft, hop, n_fft // 2 if flag["center"] else 0, flag["pad_mode"],
+                                  position)
+    frames = FUNCTIONS["index_select"](b, [x, -1, b.const(at.reshape(-1), position)], {}, position)
+    frames = FUNCTIONS["reshape"](b, [frames, shape[:-1] + at.shape], {}, position)
+    if flag["pad_mode"] == "constant":  # zeros where the padding is (where, not a product: 0 * inf is NaN)
+        frames = b.apply("where", b.const(weight, position), frames, b.const(0.0, position), position=position)
+    if a["window"] is not None:
+        window = tensor(b, a["window"], "stft", position)
+        if _concrete(window.shape, position) != (width,):
+            raise JacValueError(f"stft: the window has shape {window.shape}, not ({width},) (win_length)", position)
+        left = (n_fft - width) // 2
+        if width < n_fft:
+            window = FUNCTIONS["pad"](b, [window, (left, n_fft - width - left)], {}, position)
+        frames = b.apply("mul", frames, window, position=position)
+    out = _dft(b, frames, -1, n_fft, False, "ortho" if flag["normalized"] else None, position, half=True)
+    return Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (out.re, out.im)),
+                   out.exact[:, None])  # rfft's bins 0 and n / 2 along the frequency axis, now second to last
+
+
 # -- making complex values ----------------------------------------------------------------------------------------
 
 @variant("torch", "complex")
@@ -531,13 +643,52 @@ def _complex(b, args, kwargs, position):
     return make(b, tensor(b, a["real"], "complex", position), tensor(b, a["imag"], "complex", position), position)
 
 
+_NEGATIVE_ABS = ("torch.polar: abs is negative here, where PyTorch leaves the result undefined (its derivative is "
+                 "not that of abs * cos(angle)); jac refuses rather than pick one: write torch.complex(r * cos(t), "
+                 "r * sin(t))")
+
+
 @variant("torch", "polar")
 def _polar(b, args, kwargs, position):
     """torch.polar(abs, angle): abs * (cos(angle) + i sin(angle)), a complex value"""
     a = arguments("polar", args, kwargs, {"abs": REQUIRED, "angle": REQUIRED}, position)
     r, theta = tensor(b, a["abs"], "polar", position), tensor(b, a["angle"], "polar", position)
+    zero = b.const(0.0, position)  # PyTorch: "undefined if abs is negative" (its derivative there is not r's cos θ)
+    lo = b.apply("where", b.apply("lt", r, zero, position=position), b.const(np.nan, position), zero,
+                 position=position)
+    r = b.apply("sub", r, b.apply("finite_range", lo, zero, message=_NEGATIVE_ABS, position=position),
+                position=position)
     return make(b, b.apply("mul", r, b.apply("cos", theta, position=position), position=position),
                 b.apply("mul", r, b.apply("sin", theta, position=position), position=position), position)
+
+
+@variant("torch", "view_as_complex")
+def _view_as_complex(b, args, kwargs, position):
+    """torch.view_as_complex(x): the complex value whose real and imaginary parts are x[..., 0] and x[..., 1] (x's
+    last axis of length 2)"""
+    a = arguments("view_as_complex", args, kwargs, {"input": REQUIRED}, position)
+    x = tensor(b, a["input"], "view_as_complex", position)
+    shape = _concrete(x.shape, position)
+    if not shape or shape[-1] != 2:
+        raise JacValueError(f"view_as_complex: the last axis must have length 2 (the real and imaginary parts), "
+                            f"not a tensor of shape {shape} (PyTorch's error too)", position)
+    return Complex(*(FUNCTIONS["select"](b, [x, -1, i], {}, position) for i in (0, 1)))
+
+
+@variant("builtins", "complex")
+def _python_complex(b, args, kwargs, position):
+    """complex(real=0, imag=0): Python's complex number of two numbers (an array's one element is read as float()
+    reads it: a Python number, a constant, as PyTorch's carries no derivative)"""
+    a = arguments("complex", args, kwargs, {"real": 0.0, "imag": 0.0}, position)
+    found = []
+    for key in ("real", "imag"):
+        value = a[key]
+        if type(value) is Complex or isinstance(value, (Static, Items, bool)) or value is None:
+            raise JacValueError(f"complex(): its {key} part must be a real number or a one-element array "
+                                f"(jac does not read complex(string) or a complex argument)", position)
+        found.append(b.const(float(value), position) if isinstance(value, (int, float))
+                     else LIBRARY_FUNCTIONS[("builtins", "float")](b, [value], {}, position))
+    return Complex(*found)
 
 
 def literal(b, value: complex, position) -> Complex:
@@ -555,6 +706,12 @@ def lower(p, node: ast.AST, kids: list):
     :data:`ORDINARY` where the parser lowers it as usual (a transform, a function of the text); refused otherwise."""
     b, position = p.b, p.source.at(node)
     kind = type(node)
+    if kind in (ast.Tuple, ast.List):
+        if any(type(e) is ast.Starred for e in node.elts):
+            refuse("an element of a list or tuple with *", position)
+        return ComplexList(kids)
+    if kind is not ast.Call and any(type(k) is ComplexList for k in kids):
+        raise JacValueError(f"{LIST_READ}; here one meets '{ast.unparse(node)[:40]}'", position)
     if kind is ast.BinOp:
         op = _BINARY.get(type(node.op))
         position = p.operator_position(node)
@@ -576,8 +733,6 @@ def lower(p, node: ast.AST, kids: list):
         return call(p, node, kids, position)
     if kind is ast.Compare:
         refuse("an operand of a comparison (complex numbers are not ordered)", position)
-    if kind in (ast.Tuple, ast.List):
-        refuse("an element of a tuple or list", position)
     refuse(f"an operand of '{ast.unparse(node)[:40]}'", position)
 
 
@@ -637,6 +792,10 @@ def call(p, node: ast.Call, kids: list, position):
 def _complex_function(p, node, kids, fname, method, position):
     b = p.b
     args, kwargs = _arguments(node, kids, method, position)
+    if any(type(k) is ComplexList for k in kids):
+        if fname not in CONSTRUCTORS or method or kwargs or len(args) != 1 or type(args[0]) is not ComplexList:
+            raise JacValueError(f"{LIST_READ}; here one is an argument of {ast.unparse(node.func)}()", position)
+        return _from_list(p, node, args[0], position)
     if fname in SHAPE_READS and args and type(args[0]) is Complex and not holds(args[1:]) \
             and not holds(kwargs.values()):  # X.size(-1), len(X): its real part's
         return p.call(node, [args[0].re if k is args[0] else k for k in kids])
@@ -651,6 +810,21 @@ def _complex_function(p, node, kids, fname, method, position):
     if lowering is None:
         refuse(f"an argument of {ast.unparse(node.func)}()", position)
     return lowering(b, args, kwargs, position)
+
+
+def _from_list(p, node: ast.Call, items: ComplexList, position) -> Complex:
+    """torch.tensor / np.array of a list holding complex values: the constructor's own lowering of the list of real
+    parts and of the list of imaginary parts (a real element's is 0: zeros of its shape)."""
+    def part(item, name):
+        if type(item) is ComplexList:
+            return Items(part(e, name) for e in item)
+        if type(item) is Complex:
+            return getattr(item, name)
+        if name == "re" or not isinstance(item, Tracer):
+            return item if name == "re" else 0.0 if isinstance(item, (int, float)) and not isinstance(item, bool) \
+                else real(p.b, item, "an element of the list", position)
+        return _zeros_like(p.b, item, position)
+    return make(p.b, *(p.call(node, [part(items, name)]) for name in ("re", "im")), position)
 
 
 def _where(p, node, kids, args, position) -> Complex:
@@ -713,7 +887,10 @@ _FUNCTIONS = {
 
 
 def refuse_output(value, what: str, position) -> None:
-    """A complex value as an output: refused (jac's outputs are real)."""
+    """A complex value (or a list holding one) as an output: refused (jac's outputs are real)."""
+    if type(value) is ComplexList:
+        raise JacValueError(f"{what} is a tuple or list holding a complex value, and jac's outputs are real: end with "
+                            f"each one's .real, .imag, abs() or torch.view_as_real(...)", position)
     if type(value) is Complex:
         raise JacValueError(f"{what} is complex (a Fourier transform's result), and jac's outputs are real: end with "
                             f"its .real, .imag, abs() (torch.abs, np.abs) or torch.view_as_real(...)", position)

@@ -68,11 +68,8 @@ REFUSED = {
         ("view_as_real", "there is no complex tensor to view (PyTorch raises for a real one); the real parts "
                          "are the tensor itself"),
         ("view_as_real_copy", "there is no complex tensor to view (PyTorch raises for a real one)"),
-        ("view_as_complex", "no complex tensor can be made: keep the real and imaginary parts as x[..., 0] and "
-                            "x[..., 1]"),
         ("view_as_complex_copy", "no complex tensor can be made: keep the real and imaginary parts as x[..., 0] "
                                  "and x[..., 1]"),
-        ("stft", "no short-time Fourier transform (its result is complex)"),
         ("istft", "no inverse short-time Fourier transform (its input is complex)"),
         ("imag", "there is no complex tensor to take the imaginary part of (PyTorch raises for a real one): a "
                  "real tensor's imaginary part is torch.zeros_like(x)"))},

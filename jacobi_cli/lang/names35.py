@@ -188,8 +188,8 @@ METHODS_REFUSED = {
     "partition": "NumPy's x.partition(k) reorders x in place and returns None: write x = np.partition(x, k)",
     "resize": "x.resize(shape) changes x's storage in place (NumPy's returns None, PyTorch's is deprecated): write "
               "the reshape or the padding meant (x.reshape(...), np.pad(x, ...))",
-    "stft": "jac's arrays are real and it has no complex dtype, so no short-time Fourier transform (its result is "
-            "complex)",
+    "stft": "jac reads the short-time Fourier transform as the function: write torch.stft(x, n_fft, ..., "
+            "return_complex=True)",
     "istft": "jac's arrays are real and it has no complex dtype, so no inverse short-time Fourier transform (its "
              "input is complex)",
 }
