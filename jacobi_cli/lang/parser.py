@@ -862,7 +862,8 @@ class _Lowering:
             module, self.scope, "=" in self.source.body or "_(" in self.source.body)
         if self.dialect not in ("torch", None):
             writes = False
-        self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
+        self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and (
+            self.dialect == "torch" or self.dialect is None and _torch_method_called(module)))  # t = x.exp(); t -= x
         # a PyTorch conversion (x.float(), x.to(torch.float64)) in the text: its products are checked for one float
         # dtype (_Lowering.one_float), with the names each plain assignment gave a dtype (float_names)
         self.float_names = {} if _CONVERTS.search(self.source.body) is not None else None
@@ -3328,7 +3329,12 @@ class _Lowering:
         lower = None
         if method in _AUTODIFF_NAMES:  # x.requires_grad_()
             raise JacNameError(unknown_message(f"method '.{method}()'", method), position)
-        if method not in ("zero_", "copy_", "fill_diagonal_"):  # an unknown one is "not supported" first
+        if method in ("resize_", "resize_as_", "as_strided_"):
+            raise JacValueError(f"{what}: " + ("PyTorch raises \"cannot resize variables that require grad\""
+                                               if self.b.nodes[y.id].requires_grad else "jac does not follow a "
+                                               "resize in place (its new elements are uninitialised memory)")
+                                + f"; write {name} = {name}.reshape(...)", position)
+        if method not in _WRITTEN_AS_IS:  # an unknown one is "not supported" first
             try:
                 lower = self.lookup("method", method[:-1], None, position)
             except JacNameError:
@@ -3343,6 +3349,8 @@ class _Lowering:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
             new = self.b.const(np.zeros(tuple(y.shape)), position)
+        elif method == "fill_" and len(args) == 1 and not kwargs:  # PyTorch's h.fill_(v): v a number or a 0-d tensor
+            new = self.filled(y, args[0], what, position)
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
             new = self.b.apply("broadcast_to", args[0], shape=tuple(y.shape), position=position) \
                 if tuple(args[0].shape) != tuple(y.shape) else args[0]
@@ -3353,22 +3361,38 @@ class _Lowering:
             new = fill_diagonal(self.b, y, self.b.const(float(fill), position), kwargs.get("wrap", False), what,
                                 position)
         elif lower is None:
-            takes = {"zero_": "no arguments", "copy_": "one array"}.get(method, "the fill value (and wrap=)")
+            takes = {"zero_": "no arguments", "copy_": "one array", "fill_": "one value"}.get(
+                method, "the fill value (and wrap=)")
             raise JacValueError(f"{what}: it takes {takes}", position)
         else:
             new = lower(self.b, [y] + args, kwargs, position)
             if self.saving and type(new) is Tracer and not args and not kwargs and self.b.nodes[new.id].requires_grad \
                     and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
                 saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
-        if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+        if isinstance(new, Tracer) and method not in _WRITTEN_AS_IS and method not in _SHAPE_IN_PLACE:
             self.kept_by_itself(name, method[:-1], [call.func.value] + list(call.args) + [k.value for k in call.keywords],
                                 [y] + args + list(kwargs.values()), new, bool(kwargs), what, position)
             new = self.kept_dtype(name, y, new, args, what, position)
+        if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor, its shape changed
+            return self.rebind(name, new)  # (a write for autograd's version counter: checked_write above)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def filled(self, y: Tracer, value, what: str, position: int) -> Tracer:
+        """``y.fill_(value)``: ``y``'s shape, every element ``value``, as PyTorch fills it (a number, or a 0-d tensor,
+        which the result is differentiable by)."""
+        if isinstance(value, Tracer):
+            if value.ndim:
+                raise JacValueError(f"{what}: PyTorch raises \"fill_ only supports 0-dimension value tensor but got "
+                                    f"tensor with {value.ndim} dimensions\"", position)
+            return self.b.apply("broadcast_to", value, shape=tuple(y.shape), position=position) if y.ndim else value
+        number = static(self.b, value, f"{what}: the fill value", position)
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise JacValueError(f"{what}: the fill value must be a number or a 0-d tensor, as PyTorch's", position)
+        return self.b.const(np.full(tuple(y.shape), float(number)), position)
 
     def in_place_temporary(self, node: ast.Call, kids: list):
         """``(v / c).sqrt().add_(eps)``: PyTorch's in-place method on a temporary, the result of a call or an operator
@@ -3426,7 +3450,9 @@ class _Lowering:
         array, a mask) PyTorch changes a copy and ``y`` stays as it was: refused, saying so."""
         target, method = call.func.value, call.func.attr
         position = self.source.end(call.func) - len(method)
-        if not all(_basic_index(p) for p in self.index_parts(target.slice)):
+        if type(target.value) is ast.Name and type(self.scope.get(target.value.id)) is Dict:
+            pass  # d['a'].mul_(2): the tensor the dict holds, written in place (dict_write, checked as d['a'] *= 2)
+        elif not all(_basic_index(p) for p in self.index_parts(target.slice)):
             raise JacValueError(f"{ast.unparse(target)}.{method}(...): an index that picks elements (a list, an "
                                 "array, a mask) makes a copy, which PyTorch changes in place while "
                                 f"'{target.value.id}' stays as it was; write {ast.unparse(target)} = ... to change it",
@@ -3434,6 +3460,12 @@ class _Lowering:
         if method == "zero_" and not call.args and not call.keywords:
             value = ast.copy_location(ast.Constant(value=0.0), call)
         elif method == "copy_" and len(call.args) == 1 and not call.keywords:
+            value = call.args[0]
+        elif method == "fill_" and len(call.args) == 1 and not call.keywords:  # y[0].fill_(v): PyTorch's fill
+            fill = self.expression(call.args[0])
+            if isinstance(fill, Tracer) and fill.ndim:
+                raise JacValueError(f"{ast.unparse(target)}.fill_(...): PyTorch raises \"fill_ only supports "
+                                    f"0-dimension value tensor but got tensor with {fill.ndim} dimensions\"", position)
             value = call.args[0]
         else:
             try:
@@ -6624,6 +6656,12 @@ def _python_sequence_call(node: ast.Call):
     return None
 
 
+# in-place methods jac writes without their out-of-place method: zero_, copy_, fill_ (PyTorch's: NumPy's x.fill
+# returns None) and fill_diagonal_; and those that change the tensor's shape, which the name is rebound to (h.t_())
+_WRITTEN_AS_IS = frozenset(("zero_", "copy_", "fill_", "fill_diagonal_"))
+_SHAPE_IN_PLACE = frozenset(("unsqueeze_", "squeeze_", "t_", "transpose_", "swapdims_", "swapaxes_"))
+
+
 def _in_place_method(node: ast.expr) -> bool:
     """``y.add_(1)``, ``y[1:3].mul_(2)``: a call of a method ending in one underscore on a name or on an index
     of a name."""
@@ -7642,6 +7680,15 @@ def _write_in_place(node: ast.AST):
             return "torch"
         return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
     return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
+
+
+def _torch_method_called(module: ast.Module) -> bool:
+    """Does the text call a method that PyTorch's Tensor alone has (:data:`~.saved.TORCH_METHODS`: ``x.exp()``,
+    ``h.sigmoid()``; NumPy's ndarray and JAX's Array raise AttributeError), on anything but a module? Such a text runs
+    in PyTorch alone, so its writes are checked as PyTorch's backward checks them (ir/saved.py)."""
+    return any(type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in saved.TORCH_METHODS
+               and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES)
+               for node in ast.walk(module))
 
 
 def _dialect(module: ast.Module, scope: dict, writes: bool = False) -> tuple:
