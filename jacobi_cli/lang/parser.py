@@ -996,6 +996,10 @@ class _Lowering:
             return  # x.requires_grad_(), y.retain_grad()
         if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
             return
+        if type(stmt) is ast.Expr and type(stmt.value) is ast.Call and "_(" in self.source.body:
+            spelled = self.in_place_function(stmt.value)
+            if spelled is not None:  # torch.relu_(h): h.relu_(); F.leaky_relu_(h, 0.2): F.leaky_relu(h, 0.2, inplace=True)
+                stmt = ast.copy_location(ast.Expr(value=spelled), stmt)
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -2726,6 +2730,31 @@ class _Lowering:
         if _torch_module(root) and _root_name(root) not in self.scope:
             return True
         return self.dialect == "torch" and self.callee(node.func)[0] == "method"
+
+    def in_place_function(self, call: ast.Call) -> ast.Call | None:
+        """``torch.NAME_(h, ...)`` / ``F.NAME_(h, ...)`` as a statement, PyTorch's in-place functions, spelled as
+        jac reads them: ``F.NAME(h, ..., inplace=True)`` where F's NAME takes inplace= (relu, elu, leaky_relu,
+        hardtanh, selu, celu, threshold, rrelu, dropout), else the method ``h.NAME_(...)`` (torch.sigmoid_(h),
+        torch.exp_(h)); None for any other call."""
+        func = call.func
+        if type(func) is not ast.Attribute or not func.attr.endswith("_") or func.attr.startswith("_") \
+                or not call.args or type(call.args[0]) not in (ast.Name, ast.Subscript) \
+                or _root_name(func.value) in self.scope:
+            return None
+        module, name = _dotted(func.value), func.attr[:-1]
+        if module not in ("torch", "F", "torch.nn.functional", "nn.functional") or module != "torch" \
+                and name not in INPLACE_AT or any(k.arg == "inplace" for k in call.keywords):
+            return None
+        if name in INPLACE_AT:
+            functional = ast.parse("torch.nn.functional", mode="eval").body
+            for node in ast.walk(functional):
+                ast.copy_location(node, func.value)
+            spelled = ast.copy_location(ast.Attribute(value=functional, attr=name, ctx=ast.Load()), func)
+            return ast.copy_location(ast.Call(func=spelled, args=call.args, keywords=[
+                *call.keywords, ast.keyword(arg="inplace", value=ast.copy_location(ast.Constant(value=True), func))]),
+                call)
+        method = ast.copy_location(ast.Attribute(value=call.args[0], attr=func.attr, ctx=ast.Load()), func)
+        return ast.copy_location(ast.Call(func=method, args=call.args[1:], keywords=call.keywords), call)
 
     def module_in_place(self, call: ast.Call) -> bool:
         """``nn.ReLU(inplace=True)(h)`` or ``act(h)`` of ``act = nn.ReLU(inplace=True)``, as a statement: a call of a
