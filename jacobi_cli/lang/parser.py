@@ -6055,6 +6055,12 @@ class _Lowering:
         reading first (``LIBRARY_FUNCTIONS[(library_of(...), NAME)]``, then its fallback:
         ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
         lib = library_of(module, kind == "method")
+        if lib == "method" and fname == "ptp" and self.dialect is not None and not self.jax_reading:
+            owner = "numpy.ndarray" if self.dialect == "numpy" else "Tensor"  # JAX's Array keeps .ptp()
+            why = "NumPy 2 removed the method ndarray.ptp" if self.dialect == "numpy" else "PyTorch has no ptp"
+            raise JacNameError(f"AttributeError: '{owner}' object has no attribute 'ptp' ({why}): write "
+                               + ("np.ptp(x, axis=...)" if self.dialect == "numpy" else "x.amax(dim) - x.amin(dim)"),
+                               position)
         if lib == "method" and self.dialect is not None \
                 and all((other, fname) in LIBRARY_FUNCTIONS for other in PER_LIBRARY):
             lib = self.dialect  # x.std() in a text that calls torch only: torch.std(x), as its author reads it
