@@ -2739,7 +2739,7 @@ class _Lowering:
         func = call.func
         if type(func) is not ast.Attribute or not func.attr.endswith("_") or func.attr.startswith("_") \
                 or not call.args or type(call.args[0]) not in (ast.Name, ast.Subscript) \
-                or _root_name(func.value) in self.scope:
+                or type(func.value) not in (ast.Name, ast.Attribute) or _root_name(func.value) in self.scope:
             return None
         module, name = _dotted(func.value), func.attr[:-1]
         if module not in ("torch", "F", "torch.nn.functional", "nn.functional") or module != "torch" \
@@ -3364,8 +3364,9 @@ class _Lowering:
                                                "resize in place (its new elements are uninitialised memory)")
                                 + f"; write {name} = {name}.reshape(...)", position)
         if method not in _WRITTEN_AS_IS:  # an unknown one is "not supported" first
-            try:
-                lower = self.lookup("method", method[:-1], None, position)
+            try:  # h.transpose_(0, 1): PyTorch's alone, so torch.transpose(h, 0, 1), never NumPy's permutation
+                lower = self.lookup("function", method[:-1], "torch", position) if method in _SHAPE_IN_PLACE \
+                    else self.lookup("method", method[:-1], None, position)
             except JacNameError:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
@@ -5008,7 +5009,8 @@ class _Lowering:
         if type(module) is Module and module.kwargs.get("inplace") not in (None, False) and args \
                 and type(args[0]) is Tracer and type(found) is Tracer \
                 and static(self.b, module.kwargs["inplace"], "inplace", position):  # nn.ReLU(inplace=True)(y)
-            self.changed_in_place(args[0], found, f"nn.{module.cls}(inplace=True)", position)
+            self.changed_in_place(args[0], found, f"nn.{module.cls}(inplace=True)", position,
+                                  module.cls.lower().replace("leakyrelu", "leaky_relu"))
         return found
 
     def lstm_state(self, args: list, kwargs: dict, position: int) -> tuple:
@@ -5060,7 +5062,7 @@ class _Lowering:
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
             if kind != "method" and type(argument) is Tracer:
-                self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node))
+                self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node), fname)
         return found
 
     def copied(self, node: ast.Call, kids: list):
@@ -5096,10 +5098,13 @@ class _Lowering:
             root = root.value
         return isinstance(root, ast.Name) and root.id not in self.scope
 
-    def changed_in_place(self, argument: Tracer, result: Tracer, what: str, position: int) -> None:
+    def changed_in_place(self, argument: Tracer, result: Tracer, what: str, position: int,
+                         fname: str | None = None) -> None:
         """``result`` was written into ``argument``'s buffer, as PyTorch's ``inplace=True`` writes it: the name
         holding ``argument`` now holds ``result`` (refused, as a write into it is, where it is an input or another
-        name shares it); nothing more where no name holds it (a temporary: ``F.relu(conv(x), inplace=True)``)."""
+        name shares it); nothing more where no name holds it (a temporary: ``F.relu(conv(x), inplace=True)``).
+        In a PyTorch text, the in-place forms of relu, leaky_relu, elu, selu, celu and rrelu (``fname``) keep the
+        written tensor for backward, so a later write into it is refused as PyTorch's backward raises."""
         if result.id == argument.id and "ropout" in what:  # F.dropout(h, 0.0, inplace=True), training=False:
             return  # PyTorch returns h as it is, writing nothing (no version change: what backward saved stays valid)
         tokens = self.memory._base(argument)
@@ -5109,6 +5114,8 @@ class _Lowering:
         if len(names) == 1 and self.scope.get(names[0]) is argument:
             self.checked_write(names[0], what, position)
             self.rebind(names[0], result)
+            if self.saving and fname in _IN_PLACE_KEEPS_RESULT and self.b.nodes[result.id].requires_grad:
+                saved.register(self.b, result.id, self.memory.tokens.get(names[0], frozenset()), frozenset(), fname)
             return
         shown = ", ".join(f"'{n}'" for n in names[:3])
         raise JacValueError(f"{what} writes into its argument, which {shown} hold{'s' * (len(names) == 1)} (the "
@@ -6693,6 +6700,10 @@ def _python_sequence_call(node: ast.Call):
 
 # in-place methods jac writes without their out-of-place method: zero_, copy_, fill_ (PyTorch's: NumPy's x.fill
 # returns None) and fill_diagonal_; and those that change the tensor's shape, which the name is rebound to (h.t_())
+# F.relu(h, inplace=True) / F.relu_(h) and these: PyTorch's backward reads the written tensor (checked against
+# PyTorch by tests/test_inplace37.py; hardtanh_, threshold_, silu, relu6, mish, hardswish, hardsigmoid keep nothing
+# a later write changes)
+_IN_PLACE_KEEPS_RESULT = frozenset(("relu", "leaky_relu", "elu", "selu", "celu", "rrelu"))
 _WRITTEN_AS_IS = frozenset(("zero_", "copy_", "fill_", "fill_diagonal_"))
 _SHAPE_IN_PLACE = frozenset(("unsqueeze_", "squeeze_", "t_", "transpose_", "swapdims_", "swapaxes_"))
 
