@@ -236,3 +236,24 @@ def test_ptp_method_is_refused_where_the_library_has_none():
     with pytest.raises(JacError, match="'Tensor' object has no attribute 'ptp'"):
         evaluate("t = torch.sin(x)\nt.ptp(1)", {"x": M})
     np.testing.assert_allclose(evaluate("np.ptp(x, axis=1)", {"x": M}), np.ptp(np.array(M), axis=1))
+
+
+# --- found by the fuzz after the fixes above ------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["t = torch.exp(x)\nt.fill_(1.5)\nt.sum()", "t = x.exp()\nt.zero_()\nt.sum()",
+                                  "t = torch.sigmoid(x)\nt.fill_(x[0])\nt",
+                                  "t = torch.sin(x) * 1\nt[...] *= t\nt", "t = torch.sin(x) * 1\nt[0:1] *= t[0:1]\nt",
+                                  "t = torch.sin(x) * 1\nt[1:] /= t[1:]\nt"])
+def test_a_write_pytorch_backward_still_runs_through_is_refused(text):
+    """fill_ and zero_ of a tensor that requires grad: PyTorch's backward runs its old history (with zeros) and
+    unpacks what exp saved; ``t[...] *= t``: the view's mul_ keeps ``t``, which it changes."""
+    assert "modified by an inplace operation" in torch_raises(text, {"x": X})
+    with pytest.raises(JacError, match="modified by an inplace operation"):
+        jacobian(text, {"x": X})
+
+
+@pytest.mark.parametrize("text", ["t = x * 2\nt.fill_(1.5)\nt", "t = x * 2\nt.zero_()\nt.sum() + x.sum()",
+                                  "t = torch.sin(x) * 1\nt[0:2] *= 2\nt", "t = torch.sin(x) * 1\nt[0:2] *= t[1:].clone()\nt",
+                                  "t = torch.sin(x) * 1\ny = x * 2\nt[0:2] *= y[1:]\nt"])
+def test_a_write_pytorch_answers_is_answered_with_its_zeros(text):
+    agrees(text, {"x": X})

@@ -3041,6 +3041,9 @@ class _Lowering:
                                     "refuse one that does not fit", position)
         else:
             new = self.write_at(y, target, value, op, what, position)
+            if type(op) in _IN_PLACE_SAVERS and isinstance(new, Tracer):  # t[...] *= t: the view's mul_ keeps t
+                self.kept_by_itself(name, _IN_PLACE_SAVERS[type(op)], [target, value_node], [y, value], new, False,
+                                    what, position)
         found = self.rebind(name, new)
         for holder in shared or ():  # def f(l): l[0] = v of the caller's list of numbers: its one list
             self.scope[holder] = self.scope[name]
@@ -3403,6 +3406,9 @@ class _Lowering:
             self.kept_by_itself(name, method[:-1], [call.func.value] + list(call.args) + [k.value for k in call.keywords],
                                 [y] + args + list(kwargs.values()), new, bool(kwargs), what, position)
             new = self.kept_dtype(name, y, new, args, what, position)
+        if method in ("zero_", "fill_") and self.saving and isinstance(new, Tracer) \
+                and self.b.nodes[y.id].requires_grad:  # h.fill_(1.5): PyTorch's backward still runs h's old history
+            new = self.b.apply("where", self.b.const(0.0, position), y, new, position=position)  # (zero through it)
         if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor, its shape changed
             return self.rebind(name, new)  # (a write for autograd's version counter: checked_write above)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
