@@ -241,7 +241,7 @@ def test_ptp_method_is_refused_where_the_library_has_none():
 # --- found by the fuzz after the fixes above ------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["t = torch.exp(x)\nt.fill_(1.5)\nt.sum()", "t = x.exp()\nt.zero_()\nt.sum()",
-                                  "t = torch.sigmoid(x)\nt.fill_(x[0])\nt",
+                                  "t = torch.sigmoid(x)\nt.fill_(x[0])\nt", "t = x.exp()\nt.copy_(x)\n(t * x).sum()",
                                   "t = torch.sin(x) * 1\nt[...] *= t\nt", "t = torch.sin(x) * 1\nt[0:1] *= t[0:1]\nt",
                                   "t = torch.sin(x) * 1\nt[1:] /= t[1:]\nt"])
 def test_a_write_pytorch_backward_still_runs_through_is_refused(text):
@@ -253,7 +253,8 @@ def test_a_write_pytorch_backward_still_runs_through_is_refused(text):
 
 
 @pytest.mark.parametrize("text", ["t = x * 2\nt.fill_(1.5)\nt", "t = x * 2\nt.zero_()\nt.sum() + x.sum()",
-                                  "t = torch.sin(x) * 1\nt[0:2] *= 2\nt", "t = torch.sin(x) * 1\nt[0:2] *= t[1:].clone()\nt",
+                                  "t = torch.sin(x) * 1\nt[0:2] *= 2\nt", "t = x * 2\nt.copy_(x.sin())\nt * x",
+                                  "t = x.sin()\nt.copy_(x[1])\nt", "t = torch.sin(x) * 1\nt[0:2] *= t[1:].clone()\nt",
                                   "t = torch.sin(x) * 1\ny = x * 2\nt[0:2] *= y[1:]\nt"])
 def test_a_write_pytorch_answers_is_answered_with_its_zeros(text):
     agrees(text, {"x": X})

@@ -3406,7 +3406,7 @@ class _Lowering:
             self.kept_by_itself(name, method[:-1], [call.func.value] + list(call.args) + [k.value for k in call.keywords],
                                 [y] + args + list(kwargs.values()), new, bool(kwargs), what, position)
             new = self.kept_dtype(name, y, new, args, what, position)
-        if method in ("zero_", "fill_") and self.saving and isinstance(new, Tracer) \
+        if method in ("zero_", "fill_", "copy_") and self.saving and isinstance(new, Tracer) \
                 and self.b.nodes[y.id].requires_grad:  # h.fill_(1.5): PyTorch's backward still runs h's old history
             new = self.b.apply("where", self.b.const(0.0, position), y, new, position=position)  # (zero through it)
         if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor, its shape changed
