@@ -426,7 +426,9 @@ names on this page are known.
   statements, `torch.relu_(h)`, `F.relu_(h)`, `F.leaky_relu_(h, 0.2)`, `F.elu_(h)`, `torch.selu_(h)` (read as
   `inplace=True`), `torch.sigmoid_(h)`, `torch.exp_(h)`, `torch.clamp_(h, 0, 1)` (read as the method
   `h.sigmoid_()`), are such writes; `h.fill_(v)` fills with a number or a 0-d tensor, as PyTorch's (not NumPy's
-  `x.fill`); `d['a'].mul_(2)` writes the tensor the dict holds (refused where another name or an input holds
+  `x.fill`), and like `h.zero_()` and `h.copy_(v)` keeps `h`'s history for these checks (`h = x.exp();
+  h.fill_(1.5); h.sum()` is refused: PyTorch's backward still runs exp's, with zeros); `t[...] *= t` is refused
+  as `t *= t` is; `d['a'].mul_(2)` writes the tensor the dict holds (refused where another name or an input holds
   it); the shape-changing methods `h.unsqueeze_(0)`, `h.squeeze_()`, `h.t_()`, `h.transpose_(0, 1)`,
   `h.swapdims_(0, 1)` rebind `h` to the reshaped tensor, a write for the checks above (`h = torch.exp(x);
   h.t_()` is refused, as PyTorch's backward raises) and refused on a leaf, a view of one, or where another
