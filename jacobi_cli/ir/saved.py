@@ -28,6 +28,20 @@ _INPUT = frozenset(("sin", "cos", "log", "log1p", "log2", "log10", "abs", "squar
 SAVES = {**{name: name for name in RESULT | _INPUT - {"arctan"}}, "atan": "arctan", "arctan": "arctan",
          "mul": "mul", "multiply": "mul", "div": "div", "divide": "div", "true_divide": "div",
          "matmul": "matmul", "mm": "matmul", "mv": "matmul", "dot": "matmul", "pow": "pow"}
+# Session 37: the spellings above that are methods of PyTorch's Tensor alone (NumPy's ndarray, JAX's Array and Python's
+# containers have none of them: x.exp() raises AttributeError there), so a text naming no library that calls one on
+# an array (t = x.exp(); t -= x) runs in PyTorch alone, and its writes get PyTorch's saved-tensor checks
+# (tests/test_inplace37.py recomputes this set from the three libraries)
+TORCH_METHODS = frozenset((
+    "abs", "acos", "acosh", "addcmul", "addmm", "addmv", "amax", "amin", "aminmax", "arccos", "arccosh", "arcsin",
+    "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "baddbmm", "bmm", "clamp", "clamp_max",
+    "clamp_min", "copysign", "cos", "cosh", "cross", "cummax", "cummin", "det", "digamma", "dist", "div", "divide",
+    "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "float_power", "fmax", "fmin", "gather", "ger", "hypot", "i0",
+    "inner", "inverse", "kron", "kthvalue", "lgamma", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp",
+    "logaddexp2", "logcumsumexp", "logdet", "logit", "logsumexp", "masked_select", "matmul", "maximum", "median",
+    "minimum", "mm", "mode", "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nansum", "norm", "outer",
+    "pow", "prelu", "qr", "reciprocal", "relu", "rsqrt", "sigmoid", "sin", "sinc", "sinh", "slogdet", "softmax", "sqrt",
+    "square", "svd", "take_along_dim", "tan", "tanh", "topk", "true_divide", "vdot", "xlogy"))
 MESSAGE = "one of the variables needed for gradient computation has been modified by an inplace operation"
 
 # Session 36: the spellings whose lowering is no single op of the same name (a composite, extra arguments,

@@ -5447,9 +5447,44 @@ def _median(library):
     return lower
 
 
+def _tuple_axis(lower, fname: str, at: int):
+    """NumPy's tuple axis of median / quantile / percentile and their nan forms (``np.median(x, axis=(0, 2))``, the
+    axis the ``at``-th argument or ``axis=``): the axes moved last and merged into one, reduced along it (with
+    ``keepdims``, ones put back where they were), which is NumPy's own way (``numpy.lib._function_base_impl._ureduce``
+    does the same). An int or no axis goes to ``lower`` as it is."""
+    def wrapped(b, args, kwargs, position):
+        given = kwargs.get("axis", args[at] if len(args) > at else None)
+        axes = static(b, given, "axis", position) if given is not None and not isinstance(given, int) else None
+        if not isinstance(axes, (tuple, list)) or not args:
+            return lower(b, args, kwargs, position)
+        x = tensor(b, args[0], fname, position)
+        try:
+            axes = tuple(normalize_axis(static_int(b, a, "axis", position), x.ndim, x.shape) for a in axes)
+        except JacShapeError as err:
+            raise JacShapeError(f"{fname}: {err.message}", position) from None
+        if len(set(axes)) != len(axes):
+            raise JacValueError(f"{fname}: NumPy raises \"repeated axis\" for axis={tuple(axes)}", position)
+        rest = tuple(k for k in range(x.ndim) if k not in axes)
+        merged = b.apply("transpose", x, axes=rest + axes, position=position) if rest + axes != tuple(range(x.ndim)) \
+            else x
+        merged = b.apply("reshape", merged, shape=tuple(x.shape[k] for k in rest) + (
+            _count(b, x, axes, position, fname),), position=position)
+        keepdims = bool(static(b, kwargs.get("keepdims", False), "keepdims", position))
+        rest_args = [merged, *args[1:at]]
+        out = lower(b, rest_args, {**{k: v for k, v in kwargs.items() if k not in ("axis", "keepdims")}, "axis": -1},
+                    position)
+        if not keepdims:
+            return out
+        kept = tuple(1 if k in axes else x.shape[k] for k in range(x.ndim))
+        return b.apply("reshape", out, shape=tuple(out.shape[:out.ndim - len(rest)]) + kept, position=position)
+    wrapped.__doc__ = lower.__doc__
+    return wrapped
+
+
 FUNCTIONS["median"] = _median(None)
 for _library in PER_LIBRARY:
-    variant(_library, "median")(_median(_library))
+    variant(_library, "median")(_tuple_axis(_median(_library), "median", 1) if _library == "numpy"
+                                else _median(_library))
 
 
 # --- norms ---
@@ -6247,6 +6282,8 @@ def _quantile(fname: str, scale: float):
 
 FUNCTIONS["quantile"] = _quantile("quantile", 1.0)
 FUNCTIONS["percentile"] = _quantile("percentile", 100.0)
+variant("numpy", "quantile")(_tuple_axis(_quantile("quantile", 1.0), "quantile", 2))  # np.quantile(x, q, axis=(0, 1))
+variant("numpy", "percentile")(_tuple_axis(_quantile("percentile", 100.0), "percentile", 2))
 
 
 # --- distances ---
@@ -9139,7 +9176,8 @@ def _nanmedian(library):
 FUNCTIONS["nanmedian"] = _nanmedian(None)
 FUNCTIONS["nanmedian"].__doc__ = _nanmedian.__doc__
 for _library in PER_LIBRARY:
-    variant(_library, "nanmedian")(_nanmedian(_library))
+    variant(_library, "nanmedian")(_tuple_axis(_nanmedian(_library), "nanmedian", 1) if _library == "numpy"
+                                   else _nanmedian(_library))
 
 
 def _python_sequence(fname):
@@ -9964,8 +10002,8 @@ def _nanquantile(fname: str, scale: float, library: str):
 
 variant("torch", "nanquantile")(_nanquantile("nanquantile", 1.0, "torch"))
 variant("method", "nanquantile")(_nanquantile("nanquantile", 1.0, "torch"))
-variant("numpy", "nanquantile")(_nanquantile("nanquantile", 1.0, "numpy"))
-variant("numpy", "nanpercentile")(_nanquantile("nanpercentile", 100.0, "numpy"))
+variant("numpy", "nanquantile")(_tuple_axis(_nanquantile("nanquantile", 1.0, "numpy"), "nanquantile", 2))
+variant("numpy", "nanpercentile")(_tuple_axis(_nanquantile("nanpercentile", 100.0, "numpy"), "nanpercentile", 2))
 
 
 def _mode(b, args, kwargs, position):

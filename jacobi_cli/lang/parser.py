@@ -882,7 +882,8 @@ class _Lowering:
             module, self.scope, "=" in self.source.body or "_(" in self.source.body)
         if self.dialect not in ("torch", None):
             writes = False
-        self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and self.dialect == "torch")
+        self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and (
+            self.dialect == "torch" or self.dialect is None and _torch_method_called(module)))  # t = x.exp(); t -= x
         # a PyTorch conversion (x.float(), x.to(torch.float64)) in the text: its products are checked for one float
         # dtype (_Lowering.one_float), with the names each plain assignment gave a dtype (float_names)
         self.float_names = {} if _CONVERTS.search(self.source.body) is not None else None
@@ -1015,6 +1016,10 @@ class _Lowering:
             return  # x.requires_grad_(), y.retain_grad()
         if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
             return
+        if type(stmt) is ast.Expr and type(stmt.value) is ast.Call and "_(" in self.source.body:
+            spelled = self.in_place_function(stmt.value)
+            if spelled is not None:  # torch.relu_(h): h.relu_(); F.leaky_relu_(h, 0.2): F.leaky_relu(h, 0.2, inplace=True)
+                stmt = ast.copy_location(ast.Expr(value=spelled), stmt)
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -2747,6 +2752,31 @@ class _Lowering:
             return True
         return self.dialect == "torch" and self.callee(node.func)[0] == "method"
 
+    def in_place_function(self, call: ast.Call) -> ast.Call | None:
+        """``torch.NAME_(h, ...)`` / ``F.NAME_(h, ...)`` as a statement, PyTorch's in-place functions, spelled as
+        jac reads them: ``F.NAME(h, ..., inplace=True)`` where F's NAME takes inplace= (relu, elu, leaky_relu,
+        hardtanh, selu, celu, threshold, rrelu, dropout), else the method ``h.NAME_(...)`` (torch.sigmoid_(h),
+        torch.exp_(h)); None for any other call."""
+        func = call.func
+        if type(func) is not ast.Attribute or not func.attr.endswith("_") or func.attr.startswith("_") \
+                or not call.args or type(call.args[0]) not in (ast.Name, ast.Subscript) \
+                or type(func.value) not in (ast.Name, ast.Attribute) or _root_name(func.value) in self.scope:
+            return None
+        module, name = _dotted(func.value), func.attr[:-1]
+        if module not in ("torch", "F", "torch.nn.functional", "nn.functional") or module != "torch" \
+                and name not in INPLACE_AT or any(k.arg == "inplace" for k in call.keywords):
+            return None
+        if name in INPLACE_AT:
+            functional = ast.parse("torch.nn.functional", mode="eval").body
+            for node in ast.walk(functional):
+                ast.copy_location(node, func.value)
+            spelled = ast.copy_location(ast.Attribute(value=functional, attr=name, ctx=ast.Load()), func)
+            return ast.copy_location(ast.Call(func=spelled, args=call.args, keywords=[
+                *call.keywords, ast.keyword(arg="inplace", value=ast.copy_location(ast.Constant(value=True), func))]),
+                call)
+        method = ast.copy_location(ast.Attribute(value=call.args[0], attr=func.attr, ctx=ast.Load()), func)
+        return ast.copy_location(ast.Call(func=method, args=call.args[1:], keywords=call.keywords), call)
+
     def module_in_place(self, call: ast.Call) -> bool:
         """``nn.ReLU(inplace=True)(h)`` or ``act(h)`` of ``act = nn.ReLU(inplace=True)``, as a statement: a call of a
         module made with ``inplace=True``, which writes into its argument (:meth:`call_module`)."""
@@ -3032,6 +3062,9 @@ class _Lowering:
                                     "refuse one that does not fit", position)
         else:
             new = self.write_at(y, target, value, op, what, position)
+            if type(op) in _IN_PLACE_SAVERS and isinstance(new, Tracer):  # t[...] *= t: the view's mul_ keeps t
+                self.kept_by_itself(name, _IN_PLACE_SAVERS[type(op)], [target, value_node], [y, value], new, False,
+                                    what, position)
         found = self.rebind(name, new)
         for holder in shared or ():  # def f(l): l[0] = v of the caller's list of numbers: its one list
             self.scope[holder] = self.scope[name]
@@ -3350,9 +3383,15 @@ class _Lowering:
         lower = None
         if method in _AUTODIFF_NAMES:  # x.requires_grad_()
             raise JacNameError(unknown_message(f"method '.{method}()'", method), position)
-        if method not in ("zero_", "copy_", "fill_diagonal_"):  # an unknown one is "not supported" first
-            try:
-                lower = self.lookup("method", method[:-1], None, position)
+        if method in ("resize_", "resize_as_", "as_strided_"):
+            raise JacValueError(f"{what}: " + ("PyTorch raises \"cannot resize variables that require grad\""
+                                               if self.b.nodes[y.id].requires_grad else "jac does not follow a "
+                                               "resize in place (its new elements are uninitialised memory)")
+                                + f"; write {name} = {name}.reshape(...)", position)
+        if method not in _WRITTEN_AS_IS:  # an unknown one is "not supported" first
+            try:  # h.transpose_(0, 1): PyTorch's alone, so torch.transpose(h, 0, 1), never NumPy's permutation
+                lower = self.lookup("function", method[:-1], "torch", position) if method in _SHAPE_IN_PLACE \
+                    else self.lookup("method", method[:-1], None, position)
             except JacNameError:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
@@ -3365,6 +3404,8 @@ class _Lowering:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
             new = self.b.const(np.zeros(tuple(y.shape)), position)
+        elif method == "fill_" and len(args) == 1 and not kwargs:  # PyTorch's h.fill_(v): v a number or a 0-d tensor
+            new = self.filled(y, args[0], what, position)
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
             new = self.b.apply("broadcast_to", args[0], shape=tuple(y.shape), position=position) \
                 if tuple(args[0].shape) != tuple(y.shape) else args[0]
@@ -3375,22 +3416,41 @@ class _Lowering:
             new = fill_diagonal(self.b, y, self.b.const(float(fill), position), kwargs.get("wrap", False), what,
                                 position)
         elif lower is None:
-            takes = {"zero_": "no arguments", "copy_": "one array"}.get(method, "the fill value (and wrap=)")
+            takes = {"zero_": "no arguments", "copy_": "one array", "fill_": "one value"}.get(
+                method, "the fill value (and wrap=)")
             raise JacValueError(f"{what}: it takes {takes}", position)
         else:
             new = lower(self.b, [y] + args, kwargs, position)
             if self.saving and type(new) is Tracer and not args and not kwargs and self.b.nodes[new.id].requires_grad \
                     and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
                 saved.register(self.b, new.id, self.memory.tokens.get(name, frozenset()), frozenset())
-        if isinstance(new, Tracer) and method not in ("zero_", "copy_", "fill_diagonal_"):
+        if isinstance(new, Tracer) and method not in _WRITTEN_AS_IS and method not in _SHAPE_IN_PLACE:
             self.kept_by_itself(name, method[:-1], [call.func.value] + list(call.args) + [k.value for k in call.keywords],
                                 [y] + args + list(kwargs.values()), new, bool(kwargs), what, position)
             new = self.kept_dtype(name, y, new, args, what, position)
+        if method in ("zero_", "fill_", "copy_") and self.saving and isinstance(new, Tracer) \
+                and self.b.nodes[y.id].requires_grad:  # h.fill_(1.5): PyTorch's backward still runs h's old history
+            new = self.b.apply("where", self.b.const(0.0, position), y, new, position=position)  # (zero through it)
+        if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor, its shape changed
+            return self.rebind(name, new)  # (a write for autograd's version counter: checked_write above)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def filled(self, y: Tracer, value, what: str, position: int) -> Tracer:
+        """``y.fill_(value)``: ``y``'s shape, every element ``value``, as PyTorch fills it (a number, or a 0-d tensor,
+        which the result is differentiable by)."""
+        if isinstance(value, Tracer):
+            if value.ndim:
+                raise JacValueError(f"{what}: PyTorch raises \"fill_ only supports 0-dimension value tensor but got "
+                                    f"tensor with {value.ndim} dimensions\"", position)
+            return self.b.apply("broadcast_to", value, shape=tuple(y.shape), position=position) if y.ndim else value
+        number = static(self.b, value, f"{what}: the fill value", position)
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise JacValueError(f"{what}: the fill value must be a number or a 0-d tensor, as PyTorch's", position)
+        return self.b.const(np.full(tuple(y.shape), float(number)), position)
 
     def in_place_temporary(self, node: ast.Call, kids: list):
         """``(v / c).sqrt().add_(eps)``: PyTorch's in-place method on a temporary, the result of a call or an operator
@@ -3448,7 +3508,9 @@ class _Lowering:
         array, a mask) PyTorch changes a copy and ``y`` stays as it was: refused, saying so."""
         target, method = call.func.value, call.func.attr
         position = self.source.end(call.func) - len(method)
-        if not all(_basic_index(p) for p in self.index_parts(target.slice)):
+        if type(target.value) is ast.Name and type(self.scope.get(target.value.id)) is Dict:
+            pass  # d['a'].mul_(2): the tensor the dict holds, written in place (dict_write, checked as d['a'] *= 2)
+        elif not all(_basic_index(p) for p in self.index_parts(target.slice)):
             raise JacValueError(f"{ast.unparse(target)}.{method}(...): an index that picks elements (a list, an "
                                 "array, a mask) makes a copy, which PyTorch changes in place while "
                                 f"'{target.value.id}' stays as it was; write {ast.unparse(target)} = ... to change it",
@@ -3456,6 +3518,12 @@ class _Lowering:
         if method == "zero_" and not call.args and not call.keywords:
             value = ast.copy_location(ast.Constant(value=0.0), call)
         elif method == "copy_" and len(call.args) == 1 and not call.keywords:
+            value = call.args[0]
+        elif method == "fill_" and len(call.args) == 1 and not call.keywords:  # y[0].fill_(v): PyTorch's fill
+            fill = self.expression(call.args[0])
+            if isinstance(fill, Tracer) and fill.ndim:
+                raise JacValueError(f"{ast.unparse(target)}.fill_(...): PyTorch raises \"fill_ only supports "
+                                    f"0-dimension value tensor but got tensor with {fill.ndim} dimensions\"", position)
             value = call.args[0]
         else:
             try:
@@ -4972,7 +5040,8 @@ class _Lowering:
         if type(module) is Module and module.kwargs.get("inplace") not in (None, False) and args \
                 and type(args[0]) is Tracer and type(found) is Tracer \
                 and static(self.b, module.kwargs["inplace"], "inplace", position):  # nn.ReLU(inplace=True)(y)
-            self.changed_in_place(args[0], found, f"nn.{module.cls}(inplace=True)", position)
+            self.changed_in_place(args[0], found, f"nn.{module.cls}(inplace=True)", position,
+                                  module.cls.lower().replace("leakyrelu", "leaky_relu"))
         return found
 
     def lstm_state(self, args: list, kwargs: dict, position: int) -> tuple:
@@ -5024,7 +5093,7 @@ class _Lowering:
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
             if kind != "method" and type(argument) is Tracer:
-                self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node))
+                self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node), fname)
         return found
 
     def copied(self, node: ast.Call, kids: list):
@@ -5060,10 +5129,13 @@ class _Lowering:
             root = root.value
         return isinstance(root, ast.Name) and root.id not in self.scope
 
-    def changed_in_place(self, argument: Tracer, result: Tracer, what: str, position: int) -> None:
+    def changed_in_place(self, argument: Tracer, result: Tracer, what: str, position: int,
+                         fname: str | None = None) -> None:
         """``result`` was written into ``argument``'s buffer, as PyTorch's ``inplace=True`` writes it: the name
         holding ``argument`` now holds ``result`` (refused, as a write into it is, where it is an input or another
-        name shares it); nothing more where no name holds it (a temporary: ``F.relu(conv(x), inplace=True)``)."""
+        name shares it); nothing more where no name holds it (a temporary: ``F.relu(conv(x), inplace=True)``).
+        In a PyTorch text, the in-place forms of relu, leaky_relu, elu, selu, celu and rrelu (``fname``) keep the
+        written tensor for backward, so a later write into it is refused as PyTorch's backward raises."""
         if result.id == argument.id and "ropout" in what:  # F.dropout(h, 0.0, inplace=True), training=False:
             return  # PyTorch returns h as it is, writing nothing (no version change: what backward saved stays valid)
         tokens = self.memory._base(argument)
@@ -5073,6 +5145,8 @@ class _Lowering:
         if len(names) == 1 and self.scope.get(names[0]) is argument:
             self.checked_write(names[0], what, position)
             self.rebind(names[0], result)
+            if self.saving and fname in _IN_PLACE_KEEPS_RESULT and self.b.nodes[result.id].requires_grad:
+                saved.register(self.b, result.id, self.memory.tokens.get(names[0], frozenset()), frozenset(), fname)
             return
         shown = ", ".join(f"'{n}'" for n in names[:3])
         raise JacValueError(f"{what} writes into its argument, which {shown} hold{'s' * (len(names) == 1)} (the "
@@ -6019,6 +6093,12 @@ class _Lowering:
         reading first (``LIBRARY_FUNCTIONS[(library_of(...), NAME)]``, then its fallback:
         ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
         lib = library_of(module, kind == "method")
+        if lib == "method" and fname == "ptp" and self.dialect is not None and not self.jax_reading:
+            owner = "numpy.ndarray" if self.dialect == "numpy" else "Tensor"  # JAX's Array keeps .ptp()
+            why = "NumPy 2 removed the method ndarray.ptp" if self.dialect == "numpy" else "PyTorch has no ptp"
+            raise JacNameError(f"AttributeError: '{owner}' object has no attribute 'ptp' ({why}): write "
+                               + ("np.ptp(x, axis=...)" if self.dialect == "numpy" else "x.amax(dim) - x.amin(dim)"),
+                               position)
         if lib == "method" and self.dialect is not None \
                 and all((other, fname) in LIBRARY_FUNCTIONS for other in PER_LIBRARY):
             lib = self.dialect  # x.std() in a text that calls torch only: torch.std(x), as its author reads it
@@ -6647,6 +6727,16 @@ def _python_sequence_call(node: ast.Call):
     if type(func) is ast.Attribute and func.attr == "size" and not node.args and not node.keywords:
         return "made"
     return None
+
+
+# in-place methods jac writes without their out-of-place method: zero_, copy_, fill_ (PyTorch's: NumPy's x.fill
+# returns None) and fill_diagonal_; and those that change the tensor's shape, which the name is rebound to (h.t_())
+# F.relu(h, inplace=True) / F.relu_(h) and these: PyTorch's backward reads the written tensor (checked against
+# PyTorch by tests/test_inplace37.py; hardtanh_, threshold_, silu, relu6, mish, hardswish, hardsigmoid keep nothing
+# a later write changes)
+_IN_PLACE_KEEPS_RESULT = frozenset(("relu", "leaky_relu", "elu", "selu", "celu", "rrelu"))
+_WRITTEN_AS_IS = frozenset(("zero_", "copy_", "fill_", "fill_diagonal_"))
+_SHAPE_IN_PLACE = frozenset(("unsqueeze_", "squeeze_", "t_", "transpose_", "swapdims_", "swapaxes_"))
 
 
 def _in_place_method(node: ast.expr) -> bool:
@@ -7667,6 +7757,15 @@ def _write_in_place(node: ast.AST):
             return "torch"
         return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
     return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
+
+
+def _torch_method_called(module: ast.Module) -> bool:
+    """Does the text call a method that PyTorch's Tensor alone has (:data:`~.saved.TORCH_METHODS`: ``x.exp()``,
+    ``h.sigmoid()``; NumPy's ndarray and JAX's Array raise AttributeError), on anything but a module? Such a text runs
+    in PyTorch alone, so its writes are checked as PyTorch's backward checks them (ir/saved.py)."""
+    return any(type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in saved.TORCH_METHODS
+               and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES)
+               for node in ast.walk(module))
 
 
 def _dialect(module: ast.Module, scope: dict, writes: bool = False) -> tuple:

@@ -422,8 +422,22 @@ names on this page are known.
   `F.dropout(h, 0.0, inplace=True)` and `training=False` write nothing, as in PyTorch. `F.embedding`,
   `torch.flip`, `index_select`, `gather` and `take_along_dim` return a copy in PyTorch (NumPy's `np.flip` is a
   view), so a write into their argument or result is read.
-  Elsewhere (other ops; `F.relu_(h)`, which jac does not read; a text naming no library) jac answers the
-  derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
+  Since session 37 too (`tests/test_inplace37.py`, each against PyTorch): PyTorch's in-place functions as
+  statements, `torch.relu_(h)`, `F.relu_(h)`, `F.leaky_relu_(h, 0.2)`, `F.elu_(h)`, `torch.selu_(h)` (read as
+  `inplace=True`), `torch.sigmoid_(h)`, `torch.exp_(h)`, `torch.clamp_(h, 0, 1)` (read as the method
+  `h.sigmoid_()`), are such writes; `h.fill_(v)` fills with a number or a 0-d tensor, as PyTorch's (not NumPy's
+  `x.fill`), and like `h.zero_()` and `h.copy_(v)` keeps `h`'s history for these checks (`h = x.exp();
+  h.fill_(1.5); h.sum()` is refused: PyTorch's backward still runs exp's, with zeros); `t[...] *= t` is refused
+  as `t *= t` is; `d['a'].mul_(2)` writes the tensor the dict holds (refused where another name or an input holds
+  it); the shape-changing methods `h.unsqueeze_(0)`, `h.squeeze_()`, `h.t_()`, `h.transpose_(0, 1)`,
+  `h.swapdims_(0, 1)` rebind `h` to the reshaped tensor, a write for the checks above (`h = torch.exp(x);
+  h.t_()` is refused, as PyTorch's backward raises) and refused on a leaf, a view of one, or where another
+  name holds `h` (PyTorch changes that name's shape too); `h.resize_(...)` is refused ("cannot resize variables
+  that require grad"). A text naming no library is a PyTorch text for these checks where it calls a method
+  that PyTorch's Tensor alone has (`t = x.exp(); t -= x`: NumPy's ndarray and JAX's Array have no `.exp()`,
+  so only PyTorch runs the text, and its backward raises); one spelled with bare functions and operators alone
+  (`t = exp(x); t -= x`) is read as NumPy runs it.
+  Elsewhere (other ops) jac answers the derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
   mean, cumsum, where, sign, lerp with a number weight, sort's values, max along a dim, which keeps its indices)
   are answered, as PyTorch's backward runs them. An in-place method's
   result keeps the tensor's dtype (`y.add_(0.5)` of an integer `y` is refused, as PyTorch raises). In a JAX
