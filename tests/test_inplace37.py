@@ -258,3 +258,29 @@ def test_a_write_pytorch_backward_still_runs_through_is_refused(text):
                                   "t = torch.sin(x) * 1\ny = x * 2\nt[0:2] *= y[1:]\nt"])
 def test_a_write_pytorch_answers_is_answered_with_its_zeros(text):
     agrees(text, {"x": X})
+
+
+# --- an in-place method on a view of a name: its receiver is what it writes ----------------------------------------
+# y[0].sin_() is lowered as y[0] = y[0].sin(): sin's saved argument is the receiver, whose old value PyTorch's
+# in-place op keeps itself; its other operands are saved as usual (y[0].mul_(y[1]): y[1] is changed by the write)
+
+VIEW_WRITES_ANSWERED = ["h[0].sin_()", "h[0].clamp_(min=0.5)", "h[0].pow_(2)", "h[0].abs_()", "h[0].exp_()",
+                        "h[0].mul_(w)", "h[0].add_(h[1])", "h[0].mul_(3.0).add_(w).clamp_(min=0.5)",
+                        "h[:, 1].tanh_()", "h[1].sigmoid_()"]
+VIEW_WRITES_REFUSED = ["h[0].mul_(h[1])", "h[0].mul_(h.sin()[1])", "h[0].clamp_(min=h[1])", "h[0].pow_(h[1])",
+                       "h[0].mul_(h[0])"]
+
+
+@pytest.mark.parametrize("write", VIEW_WRITES_ANSWERED)
+def test_an_in_place_method_on_a_view_answers_as_pytorch(write):
+    values = {"x": M[:1] + [[0.25, -0.75, 1.5]], "w": [0.3, 0.7, -0.2]}
+    agrees(f"import torch\nh = x * 1.0\n{write}\nh.sum() + (h * h).sum()", values)
+
+
+@pytest.mark.parametrize("write", VIEW_WRITES_REFUSED)
+def test_an_in_place_method_on_a_view_that_changes_what_it_keeps_is_refused_as_pytorch(write):
+    values = {"x": M[:1] + [[0.25, -0.75, 1.5]], "w": [0.3, 0.7, -0.2]}
+    text = f"import torch\nh = x * 1.0\n{write}\nh.sum()"
+    assert "modified by an inplace operation" in torch_raises(text, values)
+    with pytest.raises(JacError, match="modified by an inplace operation"):
+        jacobian(text, values)

@@ -240,7 +240,7 @@ MORE = [
      lambda A, B: F.cosine_embedding_loss(A, B, torch.tensor([1, -1, -1.0], dtype=torch.float64), margin=-0.5,
                                           reduction="sum")),
     ("F.triplet_margin_loss(A, B, 2 * A - B)", {"A": A, "B": B}, lambda A, B: F.triplet_margin_loss(A, B, 2 * A - B)),
-    ("F.triplet_margin_loss(A, B, B[::-1], margin=2, p=1, swap=True)", {"A": A, "B": B},
+    ("F.triplet_margin_loss(A, B, B.flip(0), margin=2, p=1, swap=True)", {"A": A, "B": B},
      lambda A, B: F.triplet_margin_loss(A, B, B.flip(0), margin=2, p=1, swap=True)),
     ("F.poisson_nll_loss(A, P)", {"A": A, "P": P}, lambda A, P: F.poisson_nll_loss(A, P)),
     ("F.poisson_nll_loss(P, 3 * Q, log_input=False, full=True, reduction='sum')", {"P": P, "Q": Q},

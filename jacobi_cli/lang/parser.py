@@ -887,6 +887,9 @@ class _Lowering:
         # a PyTorch conversion (x.float(), x.to(torch.float64)) in the text: its products are checked for one float
         # dtype (_Lowering.one_float), with the names each plain assignment gave a dtype (float_names)
         self.float_names = {} if _CONVERTS.search(self.source.body) is not None else None
+        # y[0].sin_(): the out-of-place call in_place_at writes back into y[0]; its receiver is the tensor PyTorch's
+        # in-place op writes, whose old value autograd keeps itself (its other operands are saved as usual)
+        self.in_place_value: ast.Call | None = None
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
@@ -2677,6 +2680,7 @@ class _Lowering:
         made = self.b.nodes[found.id]
         if not made.requires_grad:
             return
+        receiver = None
         if type(node) is ast.BinOp:
             spelling, operands = _SAVING_OPERATORS.get(type(node.op)), [node.left, node.right]
         elif type(node) is ast.Call and type(node.func) is ast.Attribute:
@@ -2687,13 +2691,15 @@ class _Lowering:
             if module and spelling in ("batch_norm", "instance_norm") and _dotted(root) == "torch":
                 spelling = f"torch.{spelling}"  # its weight and bias before the running statistics (saved.NAMED)
             operands = ([root] if method else []) + list(node.args)
+            if node is self.in_place_value and method:  # y[0].clamp_(min=0.5): y[0]'s old value is autograd's own
+                receiver = root
             if node.keywords or module and type(root) is not ast.Name:  # torch.linalg.norm(h), F.elu(h, 0.5)
                 return self.kept_by_call(spelling, operands + [k.value for k in node.keywords], values, found,
-                                         node.keywords)
+                                         node.keywords, receiver)
         else:
             return
         if saved.rule(spelling, made.op) is None:
-            return self.kept_by_call(spelling, operands, values, found, ())
+            return self.kept_by_call(spelling, operands, values, found, (), receiver)
         if saved.rule(spelling, made.op) is None or len(made.args) != len(values) or len(operands) != len(values) \
                 or (made.op == "div" and (type(values[0]) is not Tracer or self.b.nodes[made.args[0]].op
                                           == "const" and not values[0].shape)):  # 2 / h: PyTorch's reciprocal(h) * 2
@@ -2704,7 +2710,7 @@ class _Lowering:
         kept = saved.saved_ids(nodes, found.id)
         results = self.memory._base(found) if found.id in kept else frozenset()
         arguments = frozenset().union(*(self.buffers(e, v) for a, e, v in zip(made.args, operands, values)
-                                        if a in kept and type(v) is Tracer))
+                                        if a in kept and type(v) is Tracer and e is not receiver))
         saved.register(self.b, found.id, results, arguments)
 
     def product_of_one_float(self, node: ast.Call) -> None:
@@ -2947,9 +2953,10 @@ class _Lowering:
                 return None
         return self.default_float
 
-    def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords) -> None:
+    def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords, receiver=None) -> None:
         """Register ``found`` as a saver of the tensors a call of :data:`saved.KEPT` keeps (ir/saved.py: PyTorch's
-        ``derivatives.yaml``, checked against PyTorch), whatever nodes its lowering made; not with ``inplace=``."""
+        ``derivatives.yaml``, checked against PyTorch), whatever nodes its lowering made; not with ``inplace=``.
+        ``receiver``: the operand an in-place method writes (:meth:`in_place_at`), never counted as kept."""
         if spelling not in saved.KEPT and spelling not in ("max", "min", "median") or len(operands) != len(values) \
                 or any(k.arg == "inplace" for k in keywords):
             return
@@ -2959,7 +2966,8 @@ class _Lowering:
         if kept is None:
             return
         results = self.memory._base(found) if kept[0] else frozenset()
-        arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept[1]))
+        arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept[1]
+                                        if operands[k] is not receiver))
         saved.register(self.b, found.id, results, arguments, spelling)
 
     def kept_by_itself(self, name: str, spelling: str, operands: list, values: list, new: Tracer, keywords: bool,
@@ -3533,7 +3541,11 @@ class _Lowering:
                                    position) from None
             func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
             value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
-        return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+        outer, self.in_place_value = self.in_place_value, value
+        try:
+            return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+        finally:
+            self.in_place_value = outer
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
