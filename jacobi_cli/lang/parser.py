@@ -5661,6 +5661,7 @@ class _Lowering:
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
         if (self.dialect == "torch" or self.saving) and not self.jax_reading \
+                and (self.python_libraries is None or self.python_libraries <= _TORCH_ONLY) \
                 and self.python_kind(node.value, value) is None \
                 and any(type(p) is slice and p.step is not None and p.step < 0 for p in parts):
             raise JacValueError("step must be greater than zero: PyTorch's tensors take no negative step (its "
@@ -7667,6 +7668,7 @@ _TORCH_COPIES = frozenset(("embedding", "flip", "fliplr", "flipud", "index_selec
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(|float64|torch\.double|set_default_dtype")
 _PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|filter|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
 _PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
+_TORCH_ONLY = frozenset({"torch"})  # a text importing NumPy or JAX too may index their arrays (x[::-1])
 _TORCH_FLOATS = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
                  "torch.double": "float64"}
 # PyTorch's products, which refuse operands of two float dtypes ("expected m1 and m2 to have the same dtype"; outer,
