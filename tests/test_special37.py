@@ -337,3 +337,20 @@ def test_lu_is_warned_of_exactly_where_it_loses_digits():
         assert [w.results for w in found] == ([("value", "jvp")] if lost else [])
         if lost:
             assert found[0].relative_error >= max(errors)
+
+
+def test_rj_near_p_outside_mpmaths_range_is_refused_at_once():
+    """R_J's slope where p nears x, y or z is mpmath's (SciPy's loses its digits there); at subnormal arguments a
+    30-digit mpmath.diff ran for more than ten minutes (test_kernels16's values): refused there, and past
+    RJ_MPMATH_MAX elements, with what jac does; outside SciPy's domain the slope is NaN, as its value."""
+    from jacobi_cli.ir import ops
+
+    with pytest.raises(JacError, match="computed by mpmath"):
+        ops._carlson_slope_impl(*[np.array([v]) for v in (1e-300, 1e-310, 5e-324, 1e-300)], fname="elliprj", index=3)
+    with pytest.raises(JacError, match="at most"):
+        n = ops.RJ_MPMATH_MAX + 1
+        ops._carlson_slope_impl(np.full(n, 2.0), np.full(n, 3.0), np.full(n, 0.5), np.full(n, 0.5), fname="elliprj",
+                                index=0)
+    got = ops._carlson_slope_impl(*[np.array([v]) for v in (1e-300, 1e-310, -5e-324, 1e-300)], fname="elliprj",
+                                  index=3)
+    assert np.isnan(got).all()

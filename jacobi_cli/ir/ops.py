@@ -4864,6 +4864,9 @@ def _carlson_slope_impl(*args, fname, index):
 
 
 RJ_NEAR = 1e-4  # p within this relative distance of x, y or z: SciPy's complex R_J loses eps/distance in its slope
+# mpmath's derivative is taken for at most this many elements of a call, at arguments of magnitude within this range
+# (or 0): at subnormal ones (1e-310) a 30-digit mpmath.diff of elliprj ran for more than ten minutes; elsewhere refused
+RJ_MPMATH_MAX, RJ_MPMATH_RANGE = 1024, (1e-100, 1e100)
 
 
 def _rj_near_p(wide, index, slope):
@@ -4875,9 +4878,20 @@ def _rj_near_p(wide, index, slope):
         near = np.zeros(np.shape(p), dtype=bool)
         for w in (x, y, z):
             near |= np.abs(p - w) <= RJ_NEAR * np.maximum(np.abs(p), np.abs(w))
-        near &= np.isfinite(slope)
+        near &= np.isfinite(slope) & (p > 0)
+        for w in wide:
+            near &= np.isfinite(w) & (w >= 0)  # SciPy's domain (else its value is NaN, and so the slope)
+        lo, hi = RJ_MPMATH_RANGE
+        outside = np.zeros(near.shape, dtype=bool)
+        for w in wide:
+            outside |= (w != 0) & ((w < lo) | (w > hi))
     if not near.any():
         return slope
+    if (near & outside).any() or np.count_nonzero(near) > RJ_MPMATH_MAX:
+        raise JacValueError(f"the derivative of scipy.special.elliprj(x, y, z, p) where p is within {RJ_NEAR:g} "
+                            "(relative) of x, y or z is computed by mpmath, which jac does only for arguments of "
+                            f"magnitude {lo:g} to {hi:g} (or 0) and at most {RJ_MPMATH_MAX} such elements a call: "
+                            "SciPy's own slope there loses its digits")
     import mpmath
 
     out = np.array(slope, dtype=np.float64)
