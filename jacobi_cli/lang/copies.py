@@ -9,8 +9,8 @@ library copies, each case checked against PyTorch (``tests/test_views37.py``); w
 does not know, a dtype the text does not show) it says no, and the write stays refused.
 
 - :data:`ALWAYS`: copies in PyTorch and NumPy both (``roll``, ``tile``, ``repeat``, ``cat``, ``index_select``, ...);
-- :data:`TORCH_ONLY`: PyTorch copies, NumPy gives a view (``flip``, ``fliplr``, ``flipud``, ``rot90``, ``diag``): a
-  copy only as PyTorch's function or method;
+- :data:`TORCH_ONLY`: PyTorch copies, NumPy gives a view or has none (``flip``, ``fliplr``, ``flipud``, ``rot90``,
+  ``diag``, ``F.embedding``): a copy only as PyTorch's function or method;
 - ``.contiguous()``: a copy where the operand is not contiguous (its strides replayed, ``functions._stand_in``),
   else the tensor itself; ``reshape`` / ``flatten`` / ``ravel``: a copy where no view has that shape;
 - ``.float()``, ``.double()``, ``.to(dtype)``, ``.type(dtype)``: a copy where the dtype changes (``copy=True``:
@@ -27,7 +27,7 @@ import numpy as np
 ALWAYS = frozenset(("roll", "repeat", "repeat_interleave", "tile", "index_select", "masked_select", "take",
                     "take_along_dim", "take_along_axis", "gather", "kron", "cat", "concat", "concatenate",
                     "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack", "tril", "triu", "pad"))
-TORCH_ONLY = frozenset(("flip", "fliplr", "flipud", "rot90", "diag"))
+TORCH_ONLY = frozenset(("flip", "fliplr", "flipud", "rot90", "diag", "embedding"))
 _RESHAPES = frozenset(("reshape", "flatten", "ravel", "reshape_as"))
 # the float dtypes a conversion names, and every spelling of each a text may hold
 _TARGETS = {"float": "float32", "double": "float64"}

@@ -2345,7 +2345,7 @@ class _Lowering:
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
-                or copies.fresh(self, stmt.value, value) or self.torch_copy(stmt.value)  # torch.flip(y), y.float()
+                or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
@@ -2746,17 +2746,6 @@ class _Lowering:
                             f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
                             f"the layer ({node.func.id}.double() / .float()) or the input, or write "
                             "torch.set_default_dtype(torch.float64) before making the layer", self.source.at(node))
-
-    def torch_copy(self, node: ast.expr) -> bool:
-        """``F.embedding(i, W)``, ``torch.flip(h, [0])``, ``h.index_select(0, i)``, ``torch.gather(h, 0, i)``: PyTorch
-        returns a new tensor where jac's graph holds an index or a reversed slice of the argument (NumPy's
-        ``np.flip`` is a view: a module other than PyTorch's is not read here)."""
-        if type(node) is not ast.Call or type(node.func) is not ast.Attribute or node.func.attr not in _TORCH_COPIES:
-            return False
-        root = node.func.value
-        if _torch_module(root) and _root_name(root) not in self.scope:
-            return True
-        return self.dialect == "torch" and self.callee(node.func)[0] == "method"
 
     def in_place_function(self, call: ast.Call) -> ast.Call | None:
         """``torch.NAME_(h, ...)`` / ``F.NAME_(h, ...)`` as a statement, PyTorch's in-place functions, spelled as
@@ -7664,7 +7653,6 @@ _LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
             **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
 _COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 # a float dtype the text shows (x.float(), dtype=torch.float64, set_default_dtype): _Lowering.float_dtype is read
-_TORCH_COPIES = frozenset(("embedding", "flip", "fliplr", "flipud", "index_select", "gather", "take_along_dim"))
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(|float64|torch\.double|set_default_dtype")
 _PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|filter|itertools|functools|operator|prod)\b")  # lang/pyiter.py's
 _PYITER_MODULES = re.compile(r"\b(?:itertools|functools|operator|math)\b")
