@@ -56,6 +56,7 @@ def test_writing_over_a_spent_temporary_gives_the_bits_of_a_new_array(expr, dtyp
     x[:len(specials)] = specials
     A = (rng.standard_normal((n, n)) / 4).astype(dtype)
     problem = api.prepare(expr, {"x": x, "A": A} if "A" in expr else {"x": x}, ["x"], dtype=dtype)
+    monkeypatch.setattr(kernels, "OUT_MIN_BYTES", 0)  # written over at any size (n = 12 is below the limit)
     value, vjp, jacobian = _made(problem)
     monkeypatch.setattr(kernels._Source, "_spent", lambda self, x, node: False)  # every result a new array
     plain = _made(problem)
@@ -75,6 +76,7 @@ def test_writing_over_a_spent_temporary_gives_the_bits_of_a_new_array(expr, dtyp
 def test_a_temporary_is_written_over_only_by_its_last_and_only_reader(monkeypatch):
     x = np.linspace(-1, 1, 8)
     A = np.arange(64.0).reshape(8, 8) / 64
+    monkeypatch.setattr(kernels, "OUT_MIN_BYTES", 0)  # written over at any size (8 elements are below the limit)
     sources = "\n".join(_sources(monkeypatch, api.prepare("sum(tanh(A @ tanh(A @ x)))", {"x": x, "A": A}, ["x"])))
     assert "out=" in sources  # 1 - t * t of each tanh, over t * t
     assert ".transpose(" not in sources and ".T" in sources  # A.T, the view without the method call
@@ -85,3 +87,19 @@ def test_a_temporary_is_written_over_only_by_its_last_and_only_reader(monkeypatc
                 match = re.search(r"out=(v\d+)", line)
                 if match:  # never the variable of t (a multiply or an exp of x itself)
                     assert not re.search(rf"{match.group(1)} = f\d+\(v0(, v0)?\)", source), (expr, source)
+
+
+def test_only_arrays_of_at_least_out_min_bytes_are_written_over(monkeypatch):
+    """Below OUT_MIN_BYTES a new array is cheaper than out='s overlap check (NumPy's and glibc's caches):
+    the kernel makes one; from it on, the spent temporary is written over."""
+    expr = "sum(tanh(A @ tanh(A @ x)))"
+    per = kernels.OUT_MIN_BYTES // 8  # float64 elements of a vector of exactly OUT_MIN_BYTES
+    for n, written in ((8, False), (per - 1, False), (per, True)):
+        x = np.linspace(-1, 1, n)
+        A = np.eye(n) / 2
+        sources = "\n".join(_sources(monkeypatch, api.prepare(expr, {"x": x, "A": A}, ["x"])))
+        assert ("out=" in sources) == written, n
+        J = api.jacobian(expr, {"x": x, "A": A}, wrt=["x"])["x"]
+        t1 = np.tanh(x / 2)
+        t2 = np.tanh(t1 / 2)
+        np.testing.assert_allclose(J, (1 - t2 ** 2) / 2 * (1 - t1 ** 2) / 2, rtol=1e-14)

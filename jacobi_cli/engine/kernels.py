@@ -726,9 +726,14 @@ class _Source:
         ``node`` alone reads and no output is: no other variable holds it, and nothing reads it after.
         An element-wise ufunc writing over its operand of the same shape and dtype reads each element
         before it writes it: the same bits as into a new array, one allocation fewer (~300 instructions
-        of a ~4,000-instruction call at n = 10)."""
+        of a ~4,000-instruction call at n = 10)... but out= costs NumPy its overlap check, ~160-450
+        instructions more than a new array below NumPy's small-allocation cache and glibc's reused chunks
+        (E6's Jacobian kernel at n = 10: 880 more of 54,870); from ``OUT_MIN_BYTES`` on, a new array is a
+        fresh allocation (200,000 float64: 2.9 ms against 0.15 ms written over, on a loaded machine), so
+        only arrays at least that large are written over."""
         made = self.nodes[x]
-        return (made.op not in ("const", "input") and _elementwise(made) and OPS[made.op].view is None
+        return (size(made.shape) * np.dtype(self.dtype).itemsize >= OUT_MIN_BYTES
+                and made.op not in ("const", "input") and _elementwise(made) and OPS[made.op].view is None
                 and x not in self.squeezed and x not in self.outputs and x not in self.fused
                 and [r.id for r in self.readers.get(x, ())] == [node.id] and self.name.get(x) == f"v{x}")
 
@@ -927,6 +932,10 @@ class _Source:
 # taken only for an exact ndarray matrix (see _matrix_checks) and a vector a ufunc made, or an exact
 # ndarray input (see _vector_check).
 _DOT = getattr(np.dot, "_implementation", np.dot)
+
+# The bytes from which an element-wise line writes over its spent operand (see _Source._spent): below
+# them NumPy's and glibc's caches make a new array cheaper than out='s overlap check (equal at 8 KiB).
+OUT_MIN_BYTES = 8192
 
 
 _FULL_OPS = (np.add, np.subtract, np.multiply, np.true_divide)  # IEEE's correctly rounded operations
