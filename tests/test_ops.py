@@ -549,6 +549,10 @@ CASES["elliprj"] = [((3,), (3,), (3,), (2, 3))]
 CASES["elliprd_slope"] = [(((2, 3), (3,), (3,)), {"index": i}) for i in range(3)]
 CASES["elliprj_slope"] = [(((3,), (3,), (3,), (2, 3)), {"index": i}) for i in range(4)]
 # session 38: the derivatives of R_D and R_J of order two and more (a quadrature of their integrals, exact to rounding)
+# session 38: zeta's derivatives by x (Euler–Maclaurin), Riemann's zeta and zetac
+CASES["zeta_dx"] = [(((2, 3), (3,)), {"order": 1}), (((3,), (2, 3)), {"order": 2})]
+CASES["riemann_zeta"] = [((2, 3),)]
+CASES["zetac"] = [((2, 3),)]
 CASES["carlson_integral"] = [(((2, 3), (3,), (3,)), {"fname": "elliprd", "b": (1.5, 0.5, 2.5), "c": 0.75}),
                              (((3,), (3,), (3,), (2, 3)), {"fname": "elliprj", "b": (0.5, 1.5, 0.5, 2.0), "c": -1.5})]
 CASES["diric"] = [(((2, 3),), {"n": 5}), (((2, 3),), {"n": 4})]
