@@ -423,7 +423,7 @@ def _eval(fname, params):
         if fname not in ("eval_legendre", "eval_chebyt", "eval_chebyu"):  # SciPy: NaN at a NaN x, whatever n
             out = op("where", boolean(b, op("isnan", x)), np.nan, out)
         if fname == "eval_genlaguerre" and not isinstance(alpha, float):
-            out = op("mul", out, alpha_nan)  # NaN (and its derivatives NaN) at alpha <= -1, as SciPy's value
+            out = op("mul", out, alpha_nan)  # NaN at alpha <= -1, as SciPy's value (a constant there: derivative 0)
         return out
     lower.__doc__ = (f"scipy.special.{fname}({', '.join(params)}) of integer orders n (constants): SciPy's recurrence "
                      "written out, its derivative by x that of the ops")
