@@ -5,10 +5,11 @@ by each float argument, and the second derivatives of the special functions peop
 
 Run it with PYTHONPATH of an older checkout for the "before" column.
 
-1. For each public callable (special36_probe.public) and each count of arguments 1..4, the first of a few candidate
-   points (CANDIDATES) where the library itself gives a finite real float is the call's point; jac evaluates
-   ``MODULE.NAME(x0, x1, ...)`` there and at a second point (the non-integer arguments times 1.07), and takes its
-   Jacobian by each argument. Each (call, argument) is
+1. For each public callable (special36_probe.public) and each count of arguments 1..4, the candidate points
+   (CANDIDATES) where the library itself gives a finite real float; for each argument, jac evaluates
+   ``MODULE.NAME(...)`` with that argument the input x and the others written as numbers, at the point and at a
+   second one (the non-integer arguments times 1.07), and takes its derivative by x; the first candidate where jac
+   answers is the argument's outcome (else the first candidate's refusal). Each (call, argument) is
    - AGREE: jac's value equals the library's (relative 1e-8) and its derivative equals a central difference of the
      library's own function in float64 (five points at h and at h/2; the tolerance is 1e-6 relative plus ten times
      the two differences' disagreement, which measures the library's own accuracy there);
@@ -109,14 +110,16 @@ def library_slope(f, xs, i):
     return b, abs(a - b)
 
 
-def signature(f, count):
+def signatures(f, count):
+    """The candidate points (and their second points) where the library gives a finite real float."""
+    out = []
     for cand in CANDIDATES:
         xs = [float(v) for v in cand[:count]]
         if _lib(f, xs) is not None:
             second = [v if float(v).is_integer() else v * 1.07 for v in xs]
             if _lib(f, second) is not None:
-                return xs, second
-    return None
+                out.append((xs, second))
+    return out
 
 
 def jac_call(module, name, xs, i, value):
@@ -149,36 +152,47 @@ def guarded(call, seconds=20):
         signal.alarm(0)
 
 
-def classify(module, name, f, points):
-    """{argument index: (outcome, note)} of one call at its points."""
+def classify(module, name, f, candidates):
+    """{argument index: (outcome, note, point)} of one call: per argument, the first candidate point at which jac
+    answers (an integer order where the function wants one, a point inside the derivative's domain), else the first
+    candidate's refusal."""
     out = {}
-    count = len(points[0])
-    for i in range(count):
-        kind, note = "AGREE", ""
-        for xs in points:
-            got = guarded(lambda: jac_call(module, name, xs, i, True))
-            if got[0] != "ok":
-                kind, note = got[0].upper(), "value: " + got[1]
+    for i in range(len(candidates[0][0])):
+        for points in candidates:
+            kind, note = _classify_at(module, name, f, points, i)
+            out.setdefault(i, (kind, note, points[0]))
+            if kind != "REFUSED":
+                out[i] = (kind, note, points[0])
                 break
-            want = _lib(f, xs)
-            value = _real(got[1])
-            if value is None or abs(value - want) > 1e-8 * max(1.0, abs(want)):
-                kind, note = "WRONG", f"value at {xs}: jac {got[1]}, library {want}"
-                break
-            got = guarded(lambda: jac_call(module, name, xs, i, False))
-            if got[0] != "ok":
-                kind, note = got[0].upper(), got[1]
-                break
-            slope, noise = library_slope(f, xs, i)
-            d = _real(got[1])
-            if slope is None:
-                kind, note = "UNCHECKED", f"jac {d}, library differences not finite"
-                continue
-            if d is None or abs(d - slope) > 1e-6 * max(1.0, abs(slope)) + 10 * noise:
-                kind, note = "WRONG", f"d/dx{i} at {xs}: jac {d}, differences {slope:.12g} (+-{noise:.2g})"
-                break
-        out[i] = (kind, note)
     return out
+
+
+def _classify_at(module, name, f, points, i):
+    """(outcome, note) of argument i at one candidate's two points."""
+    kind, note = "AGREE", ""
+    for xs in points:
+        got = guarded(lambda: jac_call(module, name, xs, i, True))
+        if got[0] != "ok":
+            kind, note = got[0].upper(), "value: " + got[1]
+            break
+        want = _lib(f, xs)
+        value = _real(got[1])
+        if value is None or abs(value - want) > 1e-8 * max(1.0, abs(want)):
+            kind, note = "WRONG", f"value at {xs}: jac {got[1]}, library {want}"
+            break
+        got = guarded(lambda: jac_call(module, name, xs, i, False))
+        if got[0] != "ok":
+            kind, note = got[0].upper(), got[1]
+            break
+        slope, noise = library_slope(f, xs, i)
+        d = _real(got[1])
+        if slope is None:
+            kind, note = "UNCHECKED", f"jac {d}, library differences not finite"
+            continue
+        if d is None or abs(d - slope) > 1e-6 * max(1.0, abs(slope)) + 10 * noise:
+            kind, note = "WRONG", f"d/dx{i} at {xs}: jac {d}, differences {slope:.12g} (+-{noise:.2g})"
+            break
+    return kind, note
 
 
 def first(opts):
@@ -202,14 +216,14 @@ def first(opts):
                 continue
             f = library_function(label, name)
             for count in (1, 2, 3, 4):
-                found = signature(f, count)
-                if found is None:
+                found = signatures(f, count)
+                if not found:
                     continue
-                for i, (kind, note) in classify(label, name, f, found).items():
+                for i, (kind, note, point) in classify(label, name, f, found).items():
                     counts[kind] = counts.get(kind, 0) + 1
                     total[kind] = total.get(kind, 0) + 1
                     if kind not in ("AGREE",) and (opts.list or kind in ("WRONG", "CRASH", "UNCHECKED")):
-                        lines.append(f"  {kind} {label}.{name}/{count} by x{i} at {found[0]}: {note[:200]}")
+                        lines.append(f"  {kind} {label}.{name}/{count} by x{i} at {point}: {note[:200]}")
         print(f"1. {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print("1. total: " + ", ".join(f"{k} {v}" for k, v in sorted(total.items())))
     for line in lines:

@@ -1457,8 +1457,10 @@ def _igamma_dx(upper):
 
 for _upper, _name in ((False, "igamma"), (True, "igammac")):
     binary(_name, _igamma_impl(_upper),
-           refused(f"the derivative of {_name}(a, x) by a is not supported (PyTorch has none); make a a constant or "
-                   "leave it out of --wrt"), _igamma_dx(_upper), (0.5, 3.0),
+           refused(f"the derivative of {_name}(a, x) by a is not supported (gammainc{'c' if _upper else ''}: no "
+                   "closed form, a series in ψ(a + k); PyTorch and SciPy have none, JAX differentiates its own "
+                   "series, which jac does not): make a a constant or leave it out of --wrt"), _igamma_dx(_upper),
+           (0.5, 3.0),
            spellings=(_name, "gammaincc" if _upper else "gammainc"))
 
 
