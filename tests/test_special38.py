@@ -53,6 +53,14 @@ def test_the_quadrature_is_mpmaths_integral_to_rounding(b):
         assert abs(got[k] - exact) <= 3e-15 * abs(exact), (args[:, k], got[k], exact)
 
 
+def test_arguments_far_apart_are_summed_in_logarithms():
+    """s^(-Σb) past float64's range (arguments 1e-200 ... 1e-300 of the largest): mpmath's R_D there."""
+    points = [(1e-300, 0.0, 2.0), (1e-200, 1.0, 1e-250), (1e-310, 1.0, 2.0), (3.0, 1e-150, 1e100)]
+    got = carlson_quadrature([np.array(p) for p in zip(*points)], (0.5, 0.5, 1.5))
+    for g, p in zip(got, points):
+        assert 1.5 * g == pytest.approx(float(mpmath.elliprd(*p)), rel=1e-12), p
+
+
 def test_a_zero_argument_whose_integral_converges_is_read():
     got = carlson_quadrature([np.array([0.0]), np.array([1.3]), np.array([2.1])], (0.5, 0.5, 1.5))
     assert 1.5 * got[0] == pytest.approx(float(mpmath.elliprd(0, 1.3, 2.1)), rel=2e-15)
