@@ -92,6 +92,8 @@ NO_SYMPY.add("dft")
 # (jac reads a real n too) and would differentiate by the parameters, which jac refuses (no closed form)
 NO_SYMPY |= {"elliprf", "elliprc", "elliprd", "elliprj", "elliprg", "elliprd_slope", "elliprj_slope", "diric",
              "diric_slope", "eval_jacobi", "eval_sh_jacobi", "eval_gegenbauer"}
+NO_SYMPY.add("carlson_integral")  # session 38: R_D's and R_J's higher derivatives, a quadrature of their integrals
+NO_SYMPY |= {"zeta_dx", "riemann_zeta", "zetac"}  # session 38: SymPy's zeta(s, a) has no derivative by s
 NO_SYMPY.add("fftmap")  # session 37: a transform's derivative past 4,096 points (jac diff refuses transforms)
 
 

@@ -1457,8 +1457,10 @@ def _igamma_dx(upper):
 
 for _upper, _name in ((False, "igamma"), (True, "igammac")):
     binary(_name, _igamma_impl(_upper),
-           refused(f"the derivative of {_name}(a, x) by a is not supported (PyTorch has none); make a a constant or "
-                   "leave it out of --wrt"), _igamma_dx(_upper), (0.5, 3.0),
+           refused(f"the derivative of {_name}(a, x) by a is not supported (gammainc{'c' if _upper else ''}: no "
+                   "closed form, a series in ψ(a + k); PyTorch and SciPy have none, JAX differentiates its own "
+                   "series, which jac does not): make a a constant or leave it out of --wrt"), _igamma_dx(_upper),
+           (0.5, 3.0),
            spellings=(_name, "gammaincc" if _upper else "gammainc"))
 
 
@@ -1469,11 +1471,104 @@ def _zeta_impl(x, q):
     return np.asarray(special.zeta(x, q)).astype(np.result_type(x, q, np.float32), copy=False)
 
 
-# Hurwitz zeta(x, q) = Σ_k (k + q)^-x; d/dq = -x zeta(x + 1, q), as PyTorch's (which has no d/dx)
-binary("zeta", _zeta_impl,
-       refused("the derivative of zeta(x, q) by x is not supported (PyTorch has none); make x a constant or leave "
-               "it out of --wrt"),
+# Hurwitz zeta(x, q) = Σ_k (k + q)^-x; d/dq = -x zeta(x + 1, q), as PyTorch's; d/dx (PyTorch has none; JAX has one)
+# by zeta_dx below (session 38)
+binary("zeta", _zeta_impl, lambda ans, x, q: P.zeta_dx(x, q, order=1),
        lambda ans, x, q: P.mul(P.neg(x), P.zeta(P.add(x, 1.0), q)), (1.5, 3.0), spellings=("zeta",))
+
+# The x-derivatives of Hurwitz's zeta by Euler–Maclaurin summation, differentiated term by term (session 38):
+# ζ(s, q) = Σ_{k<N} (k+q)^-s + a^(1-s)/(s-1) + a^-s/2 + Σ_{j=1..M} B_2j/(2j)! (s)_(2j-1) a^(-s-2j+1) + R, a = N + q;
+# ∂ᵐ/∂sᵐ of each term in closed form (Leibniz: (-log a)ⁱ from the powers, i!/(s-1)^(i+1) and the rising factorial's
+# derivatives, a polynomial of positive coefficients), N = 10, M = 13: |R| < 1e-20 relative for s > 1, q > 0 (checked
+# against mpmath's zeta(s, q, m) in tests/test_special38.py). For s > 1 and q > 0 every term of the m-th derivative
+# has the sign (-1)^m but the small Bernoulli ones: no cancellation.
+ZETA_N, ZETA_BERNOULLI = 10, ((1, 6), (-1, 30), (1, 42), (-1, 30), (5, 66), (-691, 2730), (7, 6), (-3617, 510),
+                              (43867, 798), (-174611, 330), (854513, 138), (-236364091, 2730), (8553103, 6))
+_ZETA_AT_RIEMANN = ("the derivative of scipy.special.zeta(x) (Riemann's, q omitted) and zetac(x) at x < 1 is not "
+                    "supported: jac sums ζ'(x) by Euler–Maclaurin for x > 1 only (the analytic continuation below "
+                    "1 cancels every digit of that sum)")
+
+
+def _zeta_sum(s, q, m):
+    """∂ᵐζ(s, q)/∂sᵐ for arrays s > 1, q > 0 (float64), by the Euler–Maclaurin sum above."""
+    import math
+
+    total = np.zeros(np.shape(s))
+    for k in range(ZETA_N):
+        w = k + q
+        total += (-np.log(w)) ** m * w ** -s
+    a = ZETA_N + q
+    la = -np.log(a)
+    for i in range(m + 1):  # the integral's term a^(1-s)/(s-1)
+        total += math.comb(m, i) * la ** (m - i) * a ** (1.0 - s) * (-1.0) ** i * math.factorial(i) / (s - 1.0) ** (i + 1)
+    total += 0.5 * la ** m * a ** -s
+    for j, (num, den) in enumerate(ZETA_BERNOULLI, 1):
+        c = 2 * j - 1
+        poly = np.polynomial.polynomial.polyfromroots(-np.arange(c, dtype=float))  # (s)_c, positive coefficients
+        term = np.zeros(np.shape(s))
+        for i in range(min(m, c) + 1):
+            term += math.comb(m, i) * np.polynomial.polynomial.polyval(s, np.polynomial.polynomial.polyder(poly, i)) \
+                * la ** (m - i)
+        total += num / den / math.factorial(2 * j) * term * a ** (-s - c)
+    return total
+
+
+def _zeta_dx_impl(x, q, order, riemann=False):
+    """∂ᵒʳᵈᵉʳζ(x, q)/∂xᵒʳᵈᵉʳ: Euler–Maclaurin for x > 1, q > 0; 0 where x = +inf and q >= 1 or q = +inf (the value's
+    limit is constant there); NaN where SciPy's value is NaN or infinite (x <= 1, a pole of q); refused where q < 0
+    and the value is finite (an integer x: (k + q)^-x of a negative base, whose x-derivative is complex), and for
+    Riemann's (``riemann``) at x < 1."""
+    x, q = np.broadcast_arrays(np.asarray(x), np.asarray(q))
+    kind = np.result_type(x, q, np.float32)
+    xs, qs = x.astype(np.float64), q.astype(np.float64)
+    with np.errstate(all="ignore"):
+        if riemann and np.any(xs < 1):
+            raise JacValueError(_ZETA_AT_RIEMANN)
+        if np.any((qs < 0) & np.isfinite(_zeta_impl(xs, qs))):
+            raise JacValueError("the derivative of zeta(x, q) by x at q < 0 is not supported: (k + q)^-x of a "
+                                "negative base has a complex derivative by x")
+        ok = (xs > 1) & (qs > 0) & np.isfinite(xs) & np.isfinite(qs)
+        flat = ((np.isposinf(xs) & (qs >= 1)) | (np.isposinf(qs) & (xs > 1)))
+        out = np.where(flat, 0.0, np.nan)
+        if ok.any():
+            out[ok] = _zeta_sum(xs[ok], qs[ok], order)
+    return out.astype(kind, copy=False)
+
+
+def _zeta_dx_by_q(g, ans, x, q, order, riemann=False, reverse=True):
+    """∂/∂q of ∂ᵐζ/∂xᵐ = ∂ᵐ/∂xᵐ (-x ζ(x + 1, q)) = -x ζ⁽ᵐ⁾(x + 1, q) - m ζ⁽ᵐ⁻¹⁾(x + 1, q)."""
+    up = P.add(x, 1.0)
+    lower = P.zeta(up, q) if order == 1 else P.zeta_dx(up, q, order=order - 1)
+    d = P.sub(P.mul(P.neg(x), P.zeta_dx(up, q, order=order)), P.mul(float(order), lower))
+    return unbroadcast(P.mul(g, d), shape_of(q)) if reverse else P.mul(lift(g, len(shape_of(ans))), d)
+
+
+def _zeta_dx_by_x(g, ans, x, q, order, riemann=False, reverse=True):
+    d = P.zeta_dx(x, q, order=order + 1, riemann=riemann)
+    return unbroadcast(P.mul(g, d), shape_of(x)) if reverse else P.mul(lift(g, len(shape_of(ans))), d)
+
+
+defop("zeta_dx", _zeta_dx_impl, lambda sx, sq, order, riemann=False: broadcast(sx, sq),
+      (_zeta_dx_by_x, _zeta_dx_by_q),
+      (lambda t, ans, x, q, **p: _zeta_dx_by_x(t, ans, x, q, reverse=False, **p),
+       lambda t, ans, x, q, **p: _zeta_dx_by_q(t, ans, x, q, reverse=False, **p)),
+      domain=(1.5, 3.0), broadcasting=True, elementwise=True)
+
+
+def _riemann_impl(name):
+    def impl(x):
+        from scipy import special
+
+        x = np.asarray(x)
+        return np.asarray(getattr(special, name)(x)).astype(np.result_type(x, np.float32), copy=False)
+    return impl
+
+
+# scipy.special.zeta(x) (q omitted: Riemann's, defined for every x) and zetac(x) = ζ(x) - 1: SciPy's values; the
+# derivative ζ'(x) = zeta_dx(x, 1) for x > 1, refused below 1
+for _name, _scipy in (("riemann_zeta", "zeta"), ("zetac", "zetac")):
+    unary(_name, _riemann_impl(_scipy), lambda x, ans: P.zeta_dx(x, 1.0, order=1, riemann=True), domain=(1.5, 3.0),
+          spellings=())
 _NEXTAFTER_WHY = ("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose derivative 1 "
                   "almost everywhere is not the slope of a step function; use x itself")
 binary("nextafter", lambda x, y: np.nextafter(x, y), refused(_NEXTAFTER_WHY), refused(_NEXTAFTER_WHY), (-2.0, 2.0),
@@ -4827,14 +4922,134 @@ _nary("lpmv", _lpmv_impl, (refused(_LPMV_WHY), refused(_LPMV_WHY), _lpmv_dx), do
 # computed instead by a complex step of SciPy's own complex R_D / R_J: Im f(x + ih) / h = f'(x) + O(h²) with no
 # subtraction, h = 2⁻⁶⁰|x| (exact to rounding; checked against mpmath in tests/test_special37.py), except R_J's where
 # p nears x, y or z (SciPy's complex R_J subtracts there: mpmath's derivative for those elements, _rj_near_p). Their own
-# derivatives (third of R_F, second of R_D and R_J) are refused. R_J's derivative at p < 0 (Cauchy's principal value,
-# where the complex function is another branch) is refused; R_C's at y < 0 goes through R_C(x, y) = √(x/(x - y))
-# R_C(x - y, -y) (DLMF 19.2.20).
+# derivatives (second of R_D and R_J, third of R_F and R_G; session 38) are the integrals themselves with raised
+# exponents, carlson_integral below. R_J's derivative at p < 0 (Cauchy's principal value, where the complex function
+# is another branch) is refused; R_C's at y < 0 goes through R_C(x, y) = √(x/(x - y)) R_C(x - y, -y) (DLMF 19.2.20).
 _CARLSON_ARGS = {"elliprd": 3, "elliprj": 4}
-_CARLSON_TWICE = ("the second derivative of scipy.special.{f} is not supported (jac computes its first derivatives by "
-                  "a complex step of SciPy's own function, whose derivative it does not have): ask for first "
-                  "derivatives (jac eval, vjp, jvp), or use elliprf / elliprc / elliprg, whose second derivatives "
-                  "jac computes")
+# R_D = (3/2) ∫₀^∞ (t+x)^-½ (t+y)^-½ (t+z)^-3/2 dt and R_J = (3/2) ∫₀^∞ (t+x)^-½ (t+y)^-½ (t+z)^-½ (t+p)^-1 dt
+# (DLMF 19.16.5, 19.16.6): (exponents, factor)
+CARLSON_EXPONENTS = {"elliprd": ((0.5, 0.5, 1.5), 1.5), "elliprj": ((0.5, 0.5, 0.5, 1.0), 1.5)}
+CARLSON_STEP, CARLSON_TAIL, CARLSON_CHUNK = 0.25, 40.0, 512
+
+
+def carlson_quadrature(arrays, b):
+    """∫₀^∞ Π_i (t + a_i)^(-b_i) dt element-wise (every a_i >= 0 finite, some > 0; Σ b_i > 1), as float64.
+
+    The trapezoid rule in u = log t, after dividing every argument by the largest (the integral scales as
+    M^(1 - Σb)): the integrand e^u Π (e^u + s_i)^(-b_i) is analytic in the strip |Im u| < π (its singularities are at
+    u = log s_i ± iπ) and decays exponentially both ways (as e^(-(Σb - 1)u) above, e^((1 - Σ_{s_i = 0} b_i)u) below),
+    so the rule's error is about e^(-2π²/h) = e^(-79) at h = 1/4, and the ends are cut where the integrand is e^-40 of
+    its size. The nodes are multiples of 1/4 (exact in binary: nodes rounded off an even grid cost 1e-14). Where the
+    smallest argument is so far below the largest that s^(-Σb) leaves float64's range, the sum is taken in logarithms
+    (about 1e-13 relative). Checked against mpmath at 30 digits in tests/test_special38.py (within 3e-15 relative at
+    arguments 1e-3 ... 1e3; R_D's values 1e-300 apart). Chunks of CARLSON_CHUNK elements bound the temporaries."""
+    a = np.stack([np.asarray(x, dtype=np.float64).ravel() for x in arrays])
+    b = np.asarray(b, dtype=np.float64)[:, None]
+    total = float(b.sum())
+    out = np.empty(a.shape[1])
+    rate = 1.0 - np.where(a == 0, b, 0.0).sum(0)
+    with np.errstate(all="ignore"):
+        for start in range(0, a.shape[1], CARLSON_CHUNK):
+            part = slice(start, start + CARLSON_CHUNK)
+            big = a[:, part].max(0)
+            s = a[:, part] / big
+            smallest = np.where(s > 0, s, 1.0).min(0)
+            lo = np.log(smallest).min() - CARLSON_TAIL / rate[part].min()
+            hi = CARLSON_TAIL / (total - 1.0)
+            u = np.arange(int(np.floor(lo / CARLSON_STEP)), int(np.ceil(hi / CARLSON_STEP)) + 1) * CARLSON_STEP
+            # arguments so far apart that s^(-Σb) leaves float64's range: summed in logarithms (1e-13 relative)
+            wide = -np.log(smallest) * total > 600.0
+            got = _carlson_sum(u, s[:, ~wide], b, big[~wide], total) if not wide.all() else None
+            chunk = np.empty(s.shape[1])
+            if got is not None:
+                chunk[~wide] = got
+            if wide.any():
+                chunk[wide] = _carlson_log_sum(u, s[:, wide], b, big[wide], total)
+            out[part] = chunk
+    return out
+
+
+def _carlson_sum(u, s, b, big, total):
+    t = np.exp(u)[:, None]
+    f = np.repeat(t, s.shape[1], axis=1)  # nodes × elements: at most ~3,300 × 512 (arguments 1e-300 apart)
+    for si, bi in zip(s, b[:, 0]):
+        f *= (t + si) ** -bi
+    return big ** (1.0 - total) * CARLSON_STEP * f.sum(0)
+
+
+def _carlson_log_sum(u, s, b, big, total):
+    logf = np.repeat(u[:, None], s.shape[1], axis=1)
+    for si, bi in zip(s, b[:, 0]):
+        logf -= bi * np.logaddexp(u[:, None], np.log(si))
+    shift = logf.max(0)
+    return np.exp(shift + (1.0 - total) * np.log(big) + np.log(CARLSON_STEP * np.exp(logf - shift).sum(0)))
+
+
+def _carlson_integral_impl(*args, fname, b, c):
+    """c ∫₀^∞ Π (t + a_i)^(-b_i) dt: a derivative of R_D or R_J (``fname``) of order two or more. NaN where SciPy's
+    value is NaN (a negative argument, a NaN) or infinite (the integral of R_D / R_J's own exponents diverges: two
+    zero arguments); ±inf where only this one diverges (a zero argument whose raised exponent reaches 1); 0 where an
+    argument is +inf; R_J's at p < 0 (a principal value) refused, as its first derivatives."""
+    arrays = np.broadcast_arrays(*[np.asarray(x) for x in args])
+    kind = np.result_type(*arrays)
+    shape = arrays[0].shape
+    a = np.stack([x.astype(np.float64).ravel() for x in arrays])
+    base = np.asarray(CARLSON_EXPONENTS[fname][0])[:, None]
+    with np.errstate(all="ignore"):
+        if fname == "elliprj" and np.any((a[3] < 0) & np.isfinite(a).all(0) & (a[:3] >= 0).all(0)):
+            raise JacValueError("the derivative of scipy.special.elliprj(x, y, z, p) at p < 0 is not supported: the "
+                                "value there is Cauchy's principal value, whose derivative jac does not compute")
+        nan = np.isnan(a).any(0) | (a < 0).any(0) | (1.0 - np.where(a == 0, base, 0.0).sum(0) <= 0)
+        zero_inf = np.isposinf(a).any(0)
+        diverges = 1.0 - np.where(a == 0, np.asarray(b)[:, None], 0.0).sum(0) <= 0
+        todo = ~nan & ~zero_inf & ~diverges
+        out = np.where(nan, np.nan, np.where(zero_inf, 0.0, np.copysign(np.inf, c)))
+        if todo.any():
+            out[todo] = c * carlson_quadrature(list(a[:, todo]), b)
+    return out.reshape(shape).astype(kind if kind.kind == "f" else np.float64, copy=False)
+
+
+def _raised(b, i, j=None):
+    """The exponents b with b_i (and b_j) one higher: each derivative by argument i multiplies by -b_i and raises it."""
+    out = list(b)
+    for k in (i,) if j is None else (i, j):
+        out[k] += 1.0
+    return tuple(out)
+
+
+def _carlson_integral_rule(i, reverse):
+    def rule(g, ans, *args, fname, b, c):
+        d = P.carlson_integral(*args, fname=fname, b=_raised(b, i), c=-c * b[i])
+        if reverse:
+            return unbroadcast(P.mul(g, d), shape_of(args[i]))
+        return P.mul(lift(g, len(shape_of(ans))), d)
+    return rule
+
+
+defop("carlson_integral", _carlson_integral_impl, lambda *s, fname, b, c: broadcast(*s),
+      tuple(_carlson_integral_rule(i, True) for i in range(4)),
+      tuple(_carlson_integral_rule(i, False) for i in range(4)), domain=(0.3, 2.0), broadcasting=True,
+      elementwise=True)
+
+
+def _carlson_slope_rule(fname, i, j, reverse):
+    """∂_j of R_D's / R_J's slope by argument i: c b_i (b_j + [i = j]) ∫ Π (t + a_k)^(-b_k - [k = i] - [k = j])."""
+    b, c = CARLSON_EXPONENTS[fname]
+
+    def rule(g, ans, *args, index):
+        d = P.carlson_integral(*args, fname=fname, b=_raised(b, i, j), c=c * b[i] * (b[j] + (i == j)))
+        if reverse:
+            return unbroadcast(P.mul(g, d), shape_of(args[j]))
+        return P.mul(lift(g, len(shape_of(ans))), d)
+    return rule
+
+
+def _carlson_slope_rules(fname, arity, reverse):
+    """The rules of the slope op by each argument j, for whichever index the node holds."""
+    def by(j):
+        rules = [_carlson_slope_rule(fname, i, j, reverse) for i in range(arity)]
+        return lambda g, ans, *args, index: rules[index](g, ans, *args, index=index)
+    return tuple(by(j) for j in range(arity))
 
 
 def _carlson_slope_impl(*args, fname, index):
@@ -4906,10 +5121,9 @@ def _rj_near_p(wide, index, slope):
 
 
 for _name, _arity in _CARLSON_ARGS.items():
-    _twice = refused(_CARLSON_TWICE.format(f=_name))
     defop(_name + "_slope", (lambda f: lambda *args, index: _carlson_slope_impl(*args, fname=f, index=index))(_name),
-          lambda *s, index: broadcast(*s), (_twice,) * _arity, (_twice,) * _arity, domain=(0.3, 2.0),
-          broadcasting=True, elementwise=True)
+          lambda *s, index: broadcast(*s), _carlson_slope_rules(_name, _arity, True),
+          _carlson_slope_rules(_name, _arity, False), domain=(0.3, 2.0), broadcasting=True, elementwise=True)
     _nary(_name, _special_nary(_name), tuple(
         (lambda i, f: lambda ans, *args: getattr(P, f + "_slope")(*args, index=i))(i, _name) for i in range(_arity)),
         domain=(0.3, 2.0))

@@ -251,6 +251,41 @@ def _orders(b, value, fname, position) -> np.ndarray:
     return orders.astype(np.int64)
 
 
+def _laguerre_alpha(b, value, position):
+    """eval_genlaguerre's alpha: a float when it is one constant number (the recurrence's coefficients are then
+    numbers, as before session 38), else the node (an input, an expression of them, an array)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hasattr(value, "id") and b.nodes[value.id].op == "const" and np.ndim(b.nodes[value.id].value) == 0:
+        return float(b.nodes[value.id].value)
+    return tensor(b, value, "scipy.special.eval_genlaguerre", position)
+
+
+def _genlaguerre_of_alpha(op, x, alpha, top, ones, zeros):
+    """SciPy's recurrence for L_n^(alpha)(x) / binom(n + alpha, n) with alpha a node (session 38), the same operations
+    in the same order as for a number, so the values are the same bits; the derivative by alpha is the recurrence's
+    (a rational function of alpha: exact, and stable as the recurrence), times binom's (digamma). Elements where
+    alpha <= -1 (SciPy's NaN) run on alpha = 0 and are made NaN by the factor returned second."""
+    valid = op("gt", alpha, -1.0)
+    safe = op("where", valid, alpha, 0.0)
+    ps = [ones, op("add", op("add", op("neg", x), safe), 1.0)]  # (-x + alpha) + 1, C's order
+    if top >= 2:
+        d = op("div", op("neg", x), op("add", safe, 1.0))
+        p = op("add", d, 1.0)
+        for kk in range(top - 1):
+            k = kk + 1.0
+            kal1 = op("add", op("add", safe, k), 1.0)  # k + alpha + 1, as (k + alpha) + 1
+            d = op("add", op("mul", op("div", op("neg", x), kal1), p), op("mul", op("div", k, kal1), d))
+            p = op("add", p, d)
+            ps.append(p)
+
+    def each(n):
+        if n < 0:
+            return zeros
+        return ps[n] if n < 2 else op("mul", op("binom", op("add", safe, float(n)), float(n)), ps[n])
+    return each, op("where", valid, 1.0, np.nan)
+
+
 def _by_order(b, op, orders, x, each, position):
     """The polynomial of each element's order: ``each(n)`` (a node shaped as x) per distinct n, chosen by where."""
     shape = tuple(np.broadcast_shapes(orders.shape, tuple(x.shape)))
@@ -310,6 +345,11 @@ def _eval(fname, params):
         orders = _orders(b, a["n"], fname, position)
         x = tensor(b, a["x"], f"scipy.special.{fname}", position)
         op = _ops(b, position)
+        alpha = _laguerre_alpha(b, a["alpha"], position) if fname == "eval_genlaguerre" else None
+        if alpha is not None and not isinstance(alpha, float):  # alpha an array: x and alpha of their common shape
+            shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(alpha.shape)))
+            x, alpha = (v if tuple(v.shape) == shape else b.apply("broadcast_to", v, shape=shape, position=position)
+                        for v in (x, alpha))
         top = int(np.max(np.abs(orders))) if orders.size else 0
         b.check_nodes(4 * (top + 3) * (1 + (fname in ("eval_hermite", "eval_hermitenorm")) * len(set(
             orders.ravel().tolist()))), f"scipy.special.{fname} of order {top}", position)
@@ -342,8 +382,10 @@ def _eval(fname, params):
                 if n < 2:
                     return ps[n]
                 return op("where", small, _legendre_series(b, op, n, x, x2), ps[n])
+        elif fname in ("eval_laguerre", "eval_genlaguerre") and not isinstance(alpha, float) and alpha is not None:
+            each, alpha_nan = _genlaguerre_of_alpha(op, x, alpha, top, ones, zeros)
         elif fname in ("eval_laguerre", "eval_genlaguerre"):
-            alpha = 0.0 if fname == "eval_laguerre" else float(static(b, a["alpha"], "alpha", position))
+            alpha = 0.0 if fname == "eval_laguerre" else alpha
             if fname == "eval_genlaguerre" and not alpha > -1:
                 return nan  # SciPy: NaN for alpha <= -1
             from scipy import special
@@ -380,6 +422,8 @@ def _eval(fname, params):
         out = _by_order(b, op, orders, x, each, position)
         if fname not in ("eval_legendre", "eval_chebyt", "eval_chebyu"):  # SciPy: NaN at a NaN x, whatever n
             out = op("where", boolean(b, op("isnan", x)), np.nan, out)
+        if fname == "eval_genlaguerre" and not isinstance(alpha, float):
+            out = op("mul", out, alpha_nan)  # NaN at alpha <= -1, as SciPy's value (a constant there: derivative 0)
         return out
     lower.__doc__ = (f"scipy.special.{fname}({', '.join(params)}) of integer orders n (constants): SciPy's recurrence "
                      "written out, its derivative by x that of the ops")

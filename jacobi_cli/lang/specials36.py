@@ -192,8 +192,6 @@ REASONS = {
     **{n: "the integrals of Airy functions (four results at once) or of modified Fresnel integrals (complex): not "
           "read yet" for n in ("itairy", "modfresnelm", "modfresnelp")},
     "besselpoly": "the integral of x^λ J_v(2ax) over [0, 1]: " + _no_form("λ, a and v") + "; not read yet",
-    "zetac": "Riemann's zeta minus 1: " + _no_form("x") + " (ζ'(x) is no scipy.special function); write "
-             "scipy.special.zeta(x, q) for Hurwitz's, read by q",
     **{n: "SciPy's error-reporting settings, state of the process and no function of arrays: jac does not change "
           "them" for n in ("geterr", "seterr")},
     "test": "SciPy's own test runner, no function of arrays",

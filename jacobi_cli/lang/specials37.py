@@ -3,7 +3,8 @@ table when ``lang`` is imported; the ops are in :mod:`jacobi_cli.ir.ops`, "sessi
 
 - Carlson's symmetric elliptic integrals ``elliprf elliprc elliprd elliprj elliprg``: SciPy's values; R_F's, R_C's and
   R_G's derivatives are other Carlson integrals (DLMF 19.18), to every order jac computes; R_D's and R_J's first
-  derivatives by a complex step of SciPy's own function (exact to rounding), their second refused;
+  derivatives by a complex step of SciPy's own function (exact to rounding), their higher ones (session 38) their
+  integrals with raised exponents (the op ``carlson_integral``: a trapezoid rule in log t, exact to rounding);
 - ``diric(x, n)``, the periodic sinc of a constant integer n >= 1: SciPy's values, its derivatives of every order from
   the Dirichlet kernel's sum of cosines (no 0/0 at x = 2πk);
 - ``eval_jacobi(n, alpha, beta, x)``, ``eval_sh_jacobi(n, p, q, x)``, ``eval_gegenbauer(n, alpha, x)`` of a constant
@@ -24,9 +25,11 @@ _CARLSON_NOTES = {
     "elliprf": "by each argument -R_D/6 of the others (DLMF 19.18.1), to every order",
     "elliprc": "R_F(x, y, y)'s derivatives (at y < 0, the principal value, through DLMF 19.2.20), to every order",
     "elliprg": "by z R_F/4 - z R_D(x, y, z)/12 (DLMF 19.18), to every order",
-    "elliprd": "first derivatives by a complex step of SciPy's own function (exact to rounding); second refused",
+    "elliprd": "first derivatives by a complex step of SciPy's own function (exact to rounding); higher ones its "
+               "integral with raised exponents, to every order",
     "elliprj": "first derivatives by a complex step of SciPy's own function (exact to rounding; mpmath's where p "
-               "nears x, y or z; refused at p < 0, the principal value); second refused"}
+               "nears x, y or z; refused at p < 0, the principal value); higher ones its integral with raised "
+               "exponents, to every order"}
 
 
 def _carlson(fname, names):
