@@ -1791,8 +1791,9 @@ def _dft_impl(re, *im, kind, axis, n, norm, part):
     if im:
         signal = np.empty(re.shape, np.result_type(re.dtype, np.complex64))
         signal.real, signal.imag = re, im[0]
-    out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)
-    return np.asarray(out.real if part == "re" else out.imag, dtype=re.dtype if re.dtype.kind == "f" else np.float64)
+    out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)  # a contiguous copy of the part: a view would
+    # keep the complex array, twice the bytes counted for the value
+    return np.array(out.real if part == "re" else out.imag, dtype=re.dtype if re.dtype.kind == "f" else np.float64)
 
 
 def _dft_shape(s, *t, kind, axis, n, norm, part):
@@ -1830,17 +1831,33 @@ def _fft_scale(norm, n, inverse):
     return 1.0 / n if ((norm or "backward") == "backward") == inverse else 1.0
 
 
+FFTMAP_CHUNK_BYTES = 1 << 22  # the complex scratch of one np.fft call of fftmap: the rows of a batch go through in
+# chunks of about this many bytes, each written into the real result, so a full Jacobian's batch holds only the result
+# the planner counted (a part of a complex array held as a view would keep twice its bytes)
+
+
 def _fftmap_impl(x, kind, axis, n, m, norm, part, imag, adjoint):
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    out = np.empty(_fftmap_shape(x.shape, kind, axis, n, m, norm, part, imag, adjoint), dtype)
+    if axis == 0 or x.shape[0] <= 1:
+        out[...] = _fftmap_rows(x, kind, axis, n, m, norm, part, imag, adjoint)
+        return out
+    step = max(1, FFTMAP_CHUNK_BYTES // max(1, 16 * max(n, m) * (x[0].size // max(1, x.shape[axis]))))
+    for i in range(0, x.shape[0], step):
+        out[i:i + step] = _fftmap_rows(x[i:i + step], kind, axis, n, m, norm, part, imag, adjoint)
+    return out
+
+
+def _fftmap_rows(x, kind, axis, n, m, norm, part, imag, adjoint):
     if adjoint:
-        return np.asarray(_fftmap_adjoint(x, kind, axis, n, m, norm, part, imag), dtype=dtype)
+        return _fftmap_adjoint(x, kind, axis, n, m, norm, part, imag)
     signal = x
     if imag:
         signal = np.zeros(x.shape, np.result_type(x.dtype, np.complex64))
         signal.imag = x
     out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)
-    return np.asarray(out.imag if part == "im" else out.real, dtype=dtype)
+    return out.imag if part == "im" else out.real
 
 
 def _fftmap_adjoint(g, kind, axis, n, m, norm, part, imag):

@@ -5,9 +5,10 @@ imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.
 ``torch.stft``), and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, ``torch.view_as_complex``, Python's
 ``complex(a, b)``, a list of complex values given to an array constructor (:class:`ComplexList`), a literal ``1j``.
 A transform is a real linear map of the pair: its value is NumPy's (the ``dft`` op, never differentiated), its derivative that of the same map written as
-products with constant cos / sin matrices up to ``MATRIX_LENGTH`` points (``_products``: the ``matmul`` rules), and
-past it as ``fftmap`` ops, whose JVP is the same FFT of the tangent and VJP the adjoint FFT (session 37), so every
-order and mode holds at any length (the full Jacobian stays within the memory budget).
+products with constant cos / sin matrices while those hold at most ``MATRIX_BYTES`` (``_products``: the ``matmul``
+rules; a few points), and past it as ``fftmap`` ops, whose JVP is the same FFT of the tangent and VJP the adjoint FFT
+(session 37; the route chosen by cost since session 38), so every order and mode holds at any length (the full
+Jacobian stays within the memory budget).
 
 What jac reads of a complex value (the parser's ``lower`` sends every node with a Complex operand to :func:`lower`):
 ``+ - * /`` with complex or real operands, ``**`` of a small integer, ``@``, unary ``-``; ``.real``, ``.imag``,
@@ -33,9 +34,12 @@ from ..ir.shapes import broadcast
 from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, \
     static_ints, tensor, variant
 
-MATRIX_LENGTH = 4096  # up to this many points along an axis, a transform's derivative is products with its cos / sin
-# matrices (length² numbers, session 36); past it, the fftmap op's FFTs (O(n log n), session 37): the same map, equal
-# within rounding (a few units in the last place of the largest element, tests/test_fft37.py)
+MATRIX_BYTES = 65_536  # a transform's derivative is products with its cos / sin matrices (session 36) only while
+# the two hold at most this many bytes (a full transform of 64 points, rfft of 89); past it the fftmap op's FFTs
+# (O(n log n) time, O(n) bytes; session 37 used them only past 4,096 points, whose matrices held 268 MB). Chosen by
+# cost (session 38, benchmarks/fft38_bench.py): up to here a warm VJP is ~20 µs faster with the matrices and their
+# build ~0.1 ms slower; from 128 points on the build costs more than 50 warm calls gain, and the full Jacobian is 2x
+# (128) to 18x (1,024) slower. Both routes give the same map within a few units in the last place (tests/test_fft38).
 ORDINARY = object()  # :func:`lower`'s answer for a node the parser lowers as usual (a transform of a complex value)
 READ = ("of a complex value jac reads + - * / (by a complex or real value), ** of an integer, @, .real, .imag, "
         "abs, angle, conj, exp, square, view_as_real, indexing, sum, mean, reshape, flip, roll, the fft functions "
@@ -318,6 +322,12 @@ def _length(value, axis: int, n, position) -> tuple:
     return axis, length, n
 
 
+def _matrices_pay(rows: int, columns: int) -> bool:
+    """Is the cos / sin matrix pair of a transform (``rows`` points in, ``columns`` out) cheaper than the fftmap
+    ops? Only while it holds at most :data:`MATRIX_BYTES` bytes (float64: the bytes decide, not the dtype)."""
+    return 2 * rows * columns * 8 <= MATRIX_BYTES
+
+
 def _fftmaps(b, re, im, kind: str, axis: int, length: int, n: int, norm, part: str, position) -> Tracer:
     """``part`` of the transform of (re, im) as fftmap ops (differentiated by FFTs): the real part's map plus the
     imaginary part's (its signal i im)."""
@@ -336,7 +346,7 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
     k = np.arange(n // 2 + 1 if half else n)
     scale = _scale(norm, n, inverse, position)
     kind = ("ihfft" if inverse else "rfft") if half else "ifft" if inverse else "fft"
-    if max(n, length) > MATRIX_LENGTH:
+    if not _matrices_pay(length, len(k)):
         out_re, out_im = (_fftmaps(b, re, im, kind, axis, length, n, norm, part, position) for part in ("re", "im"))
     else:
         out_re, out_im = _products(b, re, im, axis, length, n, k, scale, inverse, position)
@@ -352,8 +362,8 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
 
 
 def _products(b, re, im, axis: int, length: int, n: int, k, scale: float, inverse: bool, position) -> tuple:
-    """The transform's (real part, imaginary part) as products with its cos / sin matrices (n and the length at most
-    MATRIX_LENGTH)."""
+    """The transform's (real part, imaginary part) as products with its cos / sin matrices (of at most
+    MATRIX_BYTES: :func:`_matrices_pay`)."""
     used = min(length, n)
     cos, sin = _unit(n, (np.arange(used)[:, None] * k[None, :]) % n)
     c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
@@ -388,7 +398,7 @@ def _hermitian(b, value, axis: int, n, norm, position, forward: bool) -> Tracer:
     axis, length, n = _length(re, axis, n, position)
     scale = _scale(norm, n, not forward, position)
     kind = "hfft" if forward else "irfft"
-    if max(n, length) > MATRIX_LENGTH:
+    if not _matrices_pay(length, n):
         return _exact(b, (re,) if im is None else (re, im),
                       _fftmaps(b, re, im, kind, axis, length, n, norm, "re", position), kind, axis, n, norm, "re",
                       position)
@@ -418,7 +428,7 @@ def _one(fname: str, inverse: bool, half: bool = False):
                     half)
     lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the {'inverse ' * inverse}discrete Fourier transform"
                      f"{' of a real signal, frequencies 0 to n // 2' * half}, a complex value (its .real, .imag, "
-                     "abs() read it); differentiated as products with cos and sin matrices, or FFTs past 4,096 points")
+                     "abs() read it); differentiated as products with cos and sin matrices, or FFTs past a few points")
     return lower
 
 

@@ -1,0 +1,121 @@
+"""Fourier transforms, session 38: the derivative's route chosen by cost (cos / sin matrices only while they hold at
+most fourier.MATRIX_BYTES, the fftmap op's FFTs past it), the two routes equal within a few units in the last place at
+the crossover, full Jacobians of long transforms within the memory budget; torch.istft and scipy.signal.stft / istft;
+jac diff of transforms (the DFT sums of a few points, refused past them saying what to use)."""
+
+import numpy as np
+import pytest
+
+import jacobi_cli
+from jacobi_cli.errors import JacLimitError
+from jacobi_cli.ir.ops import OPS
+from jacobi_cli.ir import ops as ops_module
+from jacobi_cli.lang import fourier
+
+EPS = np.finfo(float).eps
+
+
+def _ops_of(text, x):
+    graph = jacobi_cli.compile(text, {"x": x}).graph
+    return graph, {node.op for node in graph.nodes}
+
+
+def _constant_bytes(graph):
+    return sum(np.asarray(node.value).nbytes for node in graph.nodes if node.op == "const")
+
+
+@pytest.mark.parametrize("n,route", [(8, "matmul"), (64, "matmul"), (65, "fftmap"), (89, "matmul"), (90, "fftmap"),
+                                     (4096, "fftmap")])
+def test_the_route_is_the_cheaper_one(n, route):
+    """A full transform of 64 points keeps its matrices (64 KiB), of 65 the FFTs; rfft's matrices are half as wide
+    (89 points); 4,096 points hold no length² constant (session 37 held 268 MB there)."""
+    text = "torch.fft.rfft(x).abs()" if n in (89, 90) else "torch.fft.fft(x).abs()"
+    graph, found = _ops_of(text, np.linspace(-1, 1, n))
+    assert route in found and ({"matmul", "fftmap"} - {route}).isdisjoint(found)
+    assert _constant_bytes(graph) <= fourier.MATRIX_BYTES + 64 * n  # the matrices, and a few scalars and masks
+
+
+TEXTS = ["torch.fft.fft(x).real", "torch.fft.fft(x).imag", "torch.fft.rfft(x, norm='ortho').imag",
+         "torch.fft.ifft(x).real", "torch.fft.irfft(torch.fft.rfft(x) * 1j)", "torch.fft.hfft(torch.fft.rfft(x))",
+         "np.fft.ihfft(x, norm='forward').imag", "torch.fft.ifft(torch.fft.rfft(x), n=70).imag",
+         "torch.fft.fft(x * (1 + 2j), n=50).abs()"]
+
+
+def _both_routes(monkeypatch, fn, text):
+    monkeypatch.setattr(fourier, "MATRIX_BYTES", 10 ** 12)
+    matrix = fn(f"({text}) * 1")  # the compile cache keys by the text: one text per route
+    monkeypatch.setattr(fourier, "MATRIX_BYTES", 0)
+    return matrix, fn(f"({text}) * 1.0")
+
+
+@pytest.mark.parametrize("n", [2, 31, 63, 64, 65, 90, 91])
+@pytest.mark.parametrize("text", TEXTS)
+def test_both_routes_agree_to_a_few_ulps(text, n, monkeypatch):
+    """The same input through the matrices and through the FFTs: the value to the bit (NumPy's, either way), the
+    Jacobian within 8 units in the last place of its largest element (measured: at most 5.04)."""
+    x = {"x": np.random.default_rng(n).standard_normal(n)}
+    values = _both_routes(monkeypatch, lambda t: jacobi_cli.evaluate(t, x), text)
+    assert np.array_equal(*values)
+    matrix, fft = _both_routes(monkeypatch, lambda t: jacobi_cli.jacobian(t, x)["x"], text)
+    assert np.abs(matrix - fft).max() <= 8 * EPS * np.abs(matrix).max()
+
+
+@pytest.mark.parametrize("text", ["sum(torch.fft.rfft(x).abs() ** 2)", "sum(torch.fft.fft(x).real * x)"])
+def test_both_routes_give_the_same_hessian(text, monkeypatch):
+    x = {"x": np.random.default_rng(3).standard_normal(64)}
+    matrix, fft = _both_routes(monkeypatch, lambda t: jacobi_cli.hessian(t, x)[("x", "x")], text)
+    assert np.abs(matrix - fft).max() <= 64 * EPS * np.abs(matrix).max()
+
+
+def test_the_fft_route_is_at_least_as_close_to_the_exact_matrix(monkeypatch):
+    """∂ Im fft(x) / ∂x = -sin(2π jk / n), computed in long double: the FFTs' slopes are within 3 units of it, the
+    matrices' (np.sin of a rounded angle) within 6; PyTorch's are the FFTs' too."""
+    for n in (31, 90, 91):
+        x = {"x": np.random.default_rng(n).standard_normal(n)}
+        jk = (np.arange(n)[:, None] * np.arange(n)[None, :]) % n
+        exact = -np.sin(np.longdouble("6.28318530717958647692528676655900577") * jk / n)
+        matrix, fft = _both_routes(monkeypatch, lambda t: jacobi_cli.jacobian(t, x)["x"], "torch.fft.fft(x).imag")
+        errors = [float(np.abs(j - exact).max() / EPS) for j in (matrix, fft)]
+        assert errors[1] <= 3 and errors[0] <= 6 and errors[1] <= errors[0], (n, errors)
+
+
+def test_fftmap_writes_its_chunks_into_one_real_array(monkeypatch):
+    """The rows of a batch go through np.fft in chunks of FFTMAP_CHUNK_BYTES: the same numbers as in one call, in a
+    contiguous real array (no view of a complex one, which would hold twice the bytes the planner counted)."""
+    rng = np.random.default_rng(0)
+    op = OPS["fftmap"]
+    for kind, adjoint, m, n in [("rfft", False, 40, 40), ("fft", True, 40, 33), ("irfft", True, 21, 40),
+                                ("ihfft", False, 40, 50)]:
+        length = m if not adjoint else n // 2 + 1 if kind in ("rfft", "ihfft") else n
+        x = rng.standard_normal((37, length))
+        params = dict(kind=kind, axis=1, n=n, m=m, norm=None, part="im" if kind != "irfft" else "re", imag=False,
+                      adjoint=adjoint)
+        whole = op.impl(x, **params)
+        monkeypatch.setattr(ops_module, "FFTMAP_CHUNK_BYTES", 1000)
+        chunked = op.impl(x, **params)
+        monkeypatch.setattr(ops_module, "FFTMAP_CHUNK_BYTES", 1 << 22)
+        assert np.array_equal(whole, chunked) and chunked.flags.c_contiguous and chunked.base is None
+        assert chunked.dtype == np.float64
+
+
+def test_dft_values_own_their_bytes():
+    value = OPS["dft"].impl(np.arange(8.0), kind="rfft", axis=0, n=8, norm=None, part="im")
+    assert value.base is None and value.flags.c_contiguous and np.array_equal(value, np.fft.rfft(np.arange(8.0)).imag)
+
+
+def test_the_full_jacobian_of_a_long_transform_is_refused_before_it_is_made():
+    x = {"x": np.random.default_rng(0).standard_normal(65_536)}
+    with pytest.raises(JacLimitError, match="Jacobian"):
+        jacobi_cli.jacobian("torch.fft.rfft(x).real", x, max_memory="1G")
+    v = np.random.default_rng(1).standard_normal(32_769)
+    got = jacobi_cli.vjp("torch.fft.rfft(x).real", x, v=v, max_memory="64M")["x"]
+    want = np.fft.fft(np.r_[v, np.zeros(65_536 - 32_769)]).real  # Σ_k v_k cos(2π jk / n): the real part's transpose
+    assert np.abs(got - want).max() <= 1e-12 * np.abs(want).max()
+
+
+def test_a_3000_point_jacobian_now_fits_where_its_matrices_did_not():
+    """Session 37's route held 144 MB of matrices at 3,000 points besides the 72 MB Jacobian."""
+    x = {"x": np.random.default_rng(0).standard_normal(3000)}
+    J = jacobi_cli.jacobian("torch.fft.fft(x).real", x, max_memory="120M")["x"]
+    jk = (np.arange(3000)[:, None] * np.arange(3000)[None, :]) % 3000
+    assert np.abs(J - np.cos(2 * np.pi * jk / 3000)).max() <= 1e-12
