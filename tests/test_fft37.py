@@ -178,7 +178,6 @@ REFUSED = [  # (text, words in the message)
     ("torch.stft(x, 4).abs()", "return_complex=True"),
     ("torch.polar(x, x).real", "abs is negative"),
     ("torch.stft(x, 4, return_complex=False)", "return_complex=True"),
-    ("torch.stft(x, 4, onesided=False, return_complex=True).abs()", "onesided"),
     ("torch.stft(x, 4, pad_mode='bogus', return_complex=True).abs()", "pad_mode"),
     ("torch.stft(x, 16, return_complex=True).abs()", "reflect padding"),
     ("torch.stft(x, 4, win_length=3, window=torch.ones(4), return_complex=True).abs()", "win_length"),

@@ -119,3 +119,130 @@ def test_a_3000_point_jacobian_now_fits_where_its_matrices_did_not():
     J = jacobi_cli.jacobian("torch.fft.fft(x).real", x, max_memory="120M")["x"]
     jk = (np.arange(3000)[:, None] * np.arange(3000)[None, :]) % 3000
     assert np.abs(J - np.cos(2 * np.pi * jk / 3000)).max() <= 1e-12
+
+
+# -- torch.istft ------------------------------------------------------------------------------------------------------
+
+def _hann(n):
+    return f"torch.hann_window({n})"
+
+
+ISTFT = [  # (text of x, x's shape): istft of an stft (PyTorch's round trip) and of spectrograms made otherwise
+    (f"torch.istft(torch.stft(x, 8, hop_length=2, window={_hann(8)}, return_complex=True), 8, hop_length=2, "
+     f"window={_hann(8)})", (40,)),
+    ("torch.istft(torch.stft(x, 8, return_complex=True), 8)", (40,)),
+    (f"torch.istft(torch.stft(x, 16, hop_length=4, window={_hann(16)}, return_complex=True) * (x[0] + 1j), 16, "
+     f"hop_length=4, window={_hann(16)}, length=50)", (45,)),
+    ("torch.istft(torch.stft(x, 8, hop_length=3, win_length=6, window=torch.hamming_window(6), return_complex=True, "
+     "normalized=True), 8, hop_length=3, win_length=6, window=torch.hamming_window(6), normalized=True)", (2, 30)),
+    ("torch.istft(torch.stft(x, 8, hop_length=2, return_complex=True, center=False), 8, hop_length=2, center=False)",
+     (30,)),
+    ("torch.istft(torch.stft(x, 8, hop_length=2, return_complex=True, onesided=False), 8, hop_length=2, "
+     "onesided=False)", (30,)),
+    ("torch.istft(torch.stft(x, 8, hop_length=2, return_complex=True, onesided=False) * (1 + 1j), 8, hop_length=2, "
+     "return_complex=True).imag", (30,)),
+    ("torch.istft(torch.complex(x.reshape(5, 6), x.reshape(5, 6).flip(0)), 8, hop_length=2)", (30,)),
+    ("torch.istft(torch.complex(x.reshape(5, 6), x.reshape(5, 6) ** 2), 8, hop_length=2, window=torch.ones(8), "
+     "length=12, center=False)", (30,)),
+    ("torch.istft(torch.stft(x, 7, hop_length=2, return_complex=True), 7, hop_length=2, length=40)", (33,)),
+    ("torch.stft(x, 8, hop_length=2, return_complex=True, onesided=False).abs()", (30,)),
+]
+
+
+@pytest.mark.parametrize("text,shape", ISTFT, ids=[t[:60] for t, _ in ISTFT])
+def test_istft_is_pytorchs(text, shape):
+    """The value and the Jacobian against PyTorch's float64 autograd (1e-12 of the largest)."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(len(text)).standard_normal(shape)
+    source = text
+    for window in ("hann_window(8)", "hann_window(16)", "hamming_window(6)", "ones(8)"):
+        source = source.replace(window, window[:-1] + ", dtype=torch.float64)")
+
+    def f(t):
+        return eval(source, {"torch": torch}, {"x": t})  # noqa: S307 - the test's own texts
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's rectangular-window and padded-tail warnings
+        want = f(torch.tensor(x)).resolve_neg().numpy()
+        J = torch.autograd.functional.jacobian(f, torch.tensor(x)).numpy()
+    got, jac = jacobi_cli.evaluate(text, {"x": x}), jacobi_cli.jacobian(text, {"x": x})["x"]
+    assert got.shape == want.shape and np.abs(got - want).max() <= 1e-12 * np.abs(want).max()
+    assert np.abs(jac - J).max() <= 1e-12 * np.abs(J).max()
+
+
+def test_istft_inverts_stft_without_torch():
+    """istft(stft(x)) is x (a hann window at a quarter hop: the overlap-add is constant), and its Jacobian the
+    identity, against NumPy alone."""
+    x = np.random.default_rng(5).standard_normal(64)
+    text = ("torch.istft(torch.stft(x, 16, hop_length=4, window=torch.hann_window(16), return_complex=True), 16, "
+            "hop_length=4, window=torch.hann_window(16), length=64)")
+    assert np.abs(jacobi_cli.evaluate(text, {"x": x}) - x).max() <= 1e-14
+    assert np.abs(jacobi_cli.jacobian(text, {"x": x})["x"] - np.eye(64)).max() <= 1e-14
+
+
+def test_istft_gradients_against_central_differences():
+    x = np.random.default_rng(6).standard_normal(30)
+    text = "torch.istft(torch.complex(x.reshape(5, 6), torch.sin(x.reshape(5, 6))), 8, hop_length=3)"
+    J, h = jacobi_cli.jacobian(text, {"x": x})["x"], 1e-6
+    columns = [(jacobi_cli.evaluate(text, {"x": x + h * e}) - jacobi_cli.evaluate(text, {"x": x - h * e})) / (2 * h)
+               for e in np.eye(30)]
+    assert np.allclose(J, np.stack(columns, axis=-1), atol=1e-8)
+
+
+ISTFT_REFUSED = [
+    ("torch.istft(x.reshape(5, 6), 8)", "complex-valued input"),
+    ("torch.istft(torch.complex(x.reshape(5, 6), x.reshape(5, 6)), 10)", "needs 6 frequencies"),
+    ("torch.istft(torch.complex(x.reshape(5, 6), x.reshape(5, 6)), 8, return_complex=True).real", "onesided"),
+    # a hann window that starts at 0 leaves the first point unrecoverable without the centre padding (PyTorch raises)
+    ("torch.istft(torch.complex(x.reshape(5, 6), x.reshape(5, 6)), 8, hop_length=2, window=torch.hann_window(8), "
+     "center=False)", "overlap-add"),
+    ("torch.istft(torch.complex(x.reshape(5, 6), x.reshape(5, 6)), 8, win_length=9)", "win_length"),
+    ("x.istft(8)", "torch.istft(X, n_fft"),
+]
+
+
+@pytest.mark.parametrize("text,words", ISTFT_REFUSED, ids=[t for t, _ in ISTFT_REFUSED])
+def test_istft_refuses_what_pytorch_refuses(text, words):
+    from jacobi_cli.errors import JacError
+    with pytest.raises(JacError) as err:
+        jacobi_cli.evaluate(text, {"x": np.random.default_rng(0).standard_normal(30)})
+    assert words in str(err.value)
+
+
+# -- jac diff of transforms -------------------------------------------------------------------------------------------
+
+DIFF = ["torch.fft.rfft(x).imag", "torch.fft.fft(x, norm='ortho').real", "torch.fft.ifft(x, n=6).imag",
+        "torch.fft.irfft(torch.fft.rfft(x) * (1 + 2j), n=5)", "torch.fft.hfft(torch.fft.rfft(x), n=7)",
+        "np.fft.ihfft(x, norm='forward').imag", "sum(torch.fft.rfft(x).real ** 2)",
+        "torch.view_as_real(torch.fft.fft2(x.reshape(2, 4)))", "np.fft.fft(x * (1 - 1j)).real * x"]
+
+
+@pytest.mark.parametrize("n", [4, 5, 8])
+@pytest.mark.parametrize("text", DIFF)
+def test_jac_diff_of_a_transform_is_its_dft_sums(text, n, monkeypatch):
+    """The symbolic derivative (exact DFT sums) at a point equals autodiff's, through either route."""
+    pytest.importorskip("sympy")
+    if "reshape(2, 4)" in text and n != 8:
+        return
+    x = np.random.default_rng(n).standard_normal(n)
+    for matrix_bytes in (fourier.MATRIX_BYTES, 0):
+        monkeypatch.setattr(fourier, "MATRIX_BYTES", matrix_bytes)
+        found = jacobi_cli.diff(f"({text}) * 1" if matrix_bytes else text, {"x": f":{n}"}, at={"x": x})["x"]
+        want = jacobi_cli.jacobian(text, {"x": x})["x"]
+        assert found.form == "components"
+        assert np.allclose(np.asarray(found.value, dtype=float), want, rtol=1e-12, atol=1e-12)
+
+
+def test_jac_diff_writes_the_dft_matrix_exactly():
+    sp = pytest.importorskip("sympy")
+    d = jacobi_cli.diff("torch.fft.fft(x).imag", {"x": ":8"})["x"]
+    J = sp.Matrix(np.asarray(d.expr).tolist())
+    assert J[1, 1] == -sp.sqrt(2) / 2 and J[2, 1] == -1 and J[4, 1] == 0 and J[0, 3] == 0
+
+
+def test_jac_diff_refuses_a_long_transform_saying_what_to_use():
+    pytest.importorskip("sympy")
+    from jacobi_cli.errors import JacError
+    with pytest.raises(JacError) as err:
+        jacobi_cli.diff("torch.fft.rfft(x).imag", {"x": ":17"})
+    assert "up to 16 points" in str(err.value) and "jac vjp" in str(err.value)

@@ -84,15 +84,15 @@ NO_SYMPY |= {"ber", "bei", "ker", "kei", "berp", "beip", "kerp", "keip", "airye_
              "wright_bessel", "log_wright_bessel", "agm", "faddeeva_re", "faddeeva_im", "voigt_profile",
              "gdtrix", "gdtria", "fdtri", "pdtri", "bdtri", "nbdtri", "nrdtrimn", "nrdtrisd", "tklmbda",
              "pbdv_value", "pbdv_slope", "pbvv_value", "pbvv_slope", "pbwa_value", "pbwa_slope", "lpmv"}
-# session 36: a Fourier transform's values as np.fft computes them (rounding and all): lang/fourier.py differentiates the
-# same map as products with cos / sin matrices, which jac diff would need as the translation instead
+# session 36: a Fourier transform's values as np.fft computes them (rounding and all), never differentiated: jac diff
+# reads lang/fourier.py's value - (stop(p) - p) as one formula, the DFT sums (ir/ops.dft_formula; session 38), and fftmap
+# (p past a few points) has its own translation, the same sums
 NO_SYMPY.add("dft")
 # session 37: SymPy has no Carlson integrals (elliprd_slope / elliprj_slope: a complex step of SciPy's); diric's quotient
 # is 0/0 at x = 2πk, where SciPy's value is the limit; SymPy's jacobi / gegenbauer are polynomials of an integer degree
 # (jac reads a real n too) and would differentiate by the parameters, which jac refuses (no closed form)
 NO_SYMPY |= {"elliprf", "elliprc", "elliprd", "elliprj", "elliprg", "elliprd_slope", "elliprj_slope", "diric",
              "diric_slope", "eval_jacobi", "eval_sh_jacobi", "eval_gegenbauer"}
-NO_SYMPY.add("fftmap")  # session 37: a transform's derivative past 4,096 points (jac diff refuses transforms)
 
 
 def test_every_op_has_a_translation_or_a_reason():

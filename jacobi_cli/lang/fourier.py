@@ -615,9 +615,8 @@ def _stft(b, args, kwargs, position):
         raise JacValueError("stft: jac reads torch.stft(..., return_complex=True) (PyTorch requires return_complex "
                             "for a real signal, and return_complex=False is deprecated: take torch.view_as_real of "
                             "the complex result)", position)
-    if len(shape) not in (1, 2) or flag["onesided"] is False or flag["align_to_window"] or \
-            flag["pad_mode"] not in _PAD_MODES:
-        raise JacValueError("stft: jac reads a real signal of 1 or 2 axes, onesided, pad_mode 'reflect', 'constant', "
+    if len(shape) not in (1, 2) or flag["align_to_window"] or flag["pad_mode"] not in _PAD_MODES:
+        raise JacValueError("stft: jac reads a real signal of 1 or 2 axes, pad_mode 'reflect', 'constant', "
                             "'replicate' or 'circular', without align_to_window", position)
     n_fft = static_int(b, a["n_fft"], "n_fft", position)
     hop = n_fft // 4 if a["hop_length"] is None else static_int(b, a["hop_length"], "hop_length", position)
@@ -639,9 +638,117 @@ def _stft(b, args, kwargs, position):
         if width < n_fft:
             window = FUNCTIONS["pad"](b, [window, (left, n_fft - width - left)], {}, position)
         frames = b.apply("mul", frames, window, position=position)
-    out = _dft(b, frames, -1, n_fft, False, "ortho" if flag["normalized"] else None, position, half=True)
+    out = _dft(b, frames, -1, n_fft, False, "ortho" if flag["normalized"] else None, position,
+               half=flag["onesided"] is not False)  # onesided=False (session 38): every frequency, fft
     return Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (out.re, out.im)),
-                   out.exact[:, None])  # rfft's bins 0 and n / 2 along the frequency axis, now second to last
+                   out.exact[:, None])  # the bins every library makes +0 along the frequency axis, second to last
+
+
+ISTFT = MappingProxyType({"input": REQUIRED, "n_fft": REQUIRED, "hop_length": None, "win_length": None,
+                          "window": None, "center": True, "normalized": False, "onesided": None, "length": None,
+                          "return_complex": False})
+ENVELOPE_MIN = 1e-11  # PyTorch's istft refuses a window whose overlap-add falls below this where the signal is read
+_ENVELOPE = ("istft: the window's overlap-add (the sum of window² over the frames) is below 1e-11 at a point of the "
+             "signal, which cannot be recovered there (PyTorch's error: 'window overlap add min'); with center=False a "
+             "window that starts at 0 (hann) leaves the first point so: use center=True or a window without zeros")
+
+
+def _overlap_add(b, frames: Tracer, hop: int, position) -> Tracer:
+    """``frames`` (..., T, N) added at hops: y[p] = Σ_t frames[t, p - t·hop] over 0 <= p - t·hop < N, shape
+    (..., N + hop (T - 1)); as a constant gather of the R = ceil(N / hop) frames each point reads (zero where a
+    frame does not reach it), summed in the frames' order."""
+    *lead, count, width = _concrete(frames.shape, position)
+    total, reach = width + hop * (count - 1), -(-width // hop)
+    at = np.arange(total)[:, None]
+    t = at // hop - (reach - 1) + np.arange(reach)[None, :]  # the frames that may reach point p, oldest first
+    j = at - t * hop
+    valid = (t >= 0) & (t < count) & (j < width)
+    flat = FUNCTIONS["reshape"](b, [frames, tuple(lead) + (count * width,)], {}, position)
+    gathered = FUNCTIONS["index_select"](b, [flat, -1, b.const(np.where(valid, t * width + j, 0).reshape(-1),
+                                                                  position)], {}, position)
+    gathered = FUNCTIONS["reshape"](b, [gathered, tuple(lead) + (total, reach)], {}, position)
+    kept = b.apply("where", b.const(valid.astype(float), position), gathered, b.const(0.0, position),
+                   position=position)
+    return FUNCTIONS["sum"](b, [kept], {"axis": -1}, position)
+
+
+def _istft_flags(b, a, position) -> dict:
+    flag = {k: static(b, a[k], k, position) if isinstance(a[k], Static) else a[k]
+            for k in ("center", "normalized", "onesided", "return_complex")}
+    for k, v in flag.items():
+        if v is not None and not isinstance(v, bool):
+            raise JacValueError(f"istft: {k} must be True or False, not {v!r}", position)
+    return flag
+
+
+@variant("torch", "istft")
+def _istft(b, args, kwargs, position):
+    """torch.istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
+    onesided=None, length=None, return_complex=False): the inverse of torch.stft: irfft of each frame (ifft with
+    return_complex=True), weighed by the window, added at hops, divided by the window's overlap-add, the centre
+    padding cut off, a real signal (a complex one with return_complex=True)"""
+    a = arguments("istft", args, kwargs, ISTFT, position)
+    z = a["input"]
+    if type(z) is not Complex:
+        raise JacValueError("istft requires a complex-valued input tensor matching the output from stft with "
+                            "return_complex=True (PyTorch's error too)", position)
+    shape = _concrete(z.shape, position)
+    flag = _istft_flags(b, a, position)
+    n_fft = static_int(b, a["n_fft"], "n_fft", position)
+    hop = n_fft // 4 if a["hop_length"] is None else static_int(b, a["hop_length"], "hop_length", position)
+    width = n_fft if a["win_length"] is None else static_int(b, a["win_length"], "win_length", position)
+    if len(shape) not in (2, 3) or n_fft < 1 or hop < 1 or not 0 < width <= n_fft:
+        raise JacValueError(f"istft: a spectrogram of 2 or 3 axes (freq, frames), and n_fft={n_fft}, hop_length="
+                            f"{hop}, win_length={width} positive, win_length at most n_fft (input {shape})", position)
+    onesided = shape[-2] != n_fft if flag["onesided"] is None else flag["onesided"]
+    if shape[-2] != (n_fft // 2 + 1 if onesided else n_fft):
+        raise JacValueError(f"istft: {'one-sided' if onesided else 'two-sided'} n_fft={n_fft} needs "
+                            f"{n_fft // 2 + 1 if onesided else n_fft} frequencies, and the input has {shape[-2]} "
+                            "(PyTorch's error too)", position)
+    if flag["return_complex"] and onesided:
+        raise JacValueError("istft: cannot have onesided output if window or input is complex (return_complex=True "
+                            "needs onesided=False and a two-sided spectrogram; PyTorch's error too)", position)
+    spectrum = Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (z.re, z.im)))
+    norm = "ortho" if flag["normalized"] else None
+    if flag["return_complex"]:
+        frames = _dft(b, spectrum, -1, n_fft, True, norm, position)
+    else:
+        if not onesided:  # PyTorch reads the first half only
+            spectrum = Complex(*(FUNCTIONS["narrow"](b, [t, -1, 0, n_fft // 2 + 1], {}, position)
+                                 for t in (spectrum.re, spectrum.im)))
+        frames = _hermitian(b, spectrum, -1, n_fft, norm, position, False)
+    window = b.const(np.ones(width), position) if a["window"] is None else tensor(b, a["window"], "istft", position)
+    if _concrete(window.shape, position) != (width,):
+        raise JacValueError(f"istft: the window has shape {window.shape}, not ({width},) (win_length)", position)
+    if width < n_fft:
+        left = (n_fft - width) // 2
+        window = FUNCTIONS["pad"](b, [window, (left, n_fft - width - left)], {}, position)
+    count = shape[-1]
+    envelope = _overlap_add(b, b.apply("broadcast_to", b.apply("mul", window, window, position=position),
+                                       shape=(count, n_fft), position=position), hop, position)
+    expected = n_fft + hop * (count - 1)
+    start = n_fft // 2 if flag["center"] else 0
+    length = None if a["length"] is None else static_int(b, a["length"], "length", position)
+    end = start + length if length is not None else -(n_fft // 2) if flag["center"] else expected
+    cut = slice(*slice(start, end).indices(expected)[:2])
+    envelope = FUNCTIONS["narrow"](b, [envelope, 0, cut.start, max(0, cut.stop - cut.start)], {}, position)
+    small = b.apply("lt", b.apply("abs", envelope, position=position), b.const(ENVELOPE_MIN, position),
+                    position=position)
+    zero = b.const(0.0, position)
+    lo = b.apply("where", small, b.const(np.nan, position), zero, position=position)
+    envelope = b.apply("sub", envelope, b.apply("finite_range", lo, zero, message=_ENVELOPE, position=position),
+                       position=position)
+
+    def signal(part):
+        added = _overlap_add(b, b.apply("mul", part, window, position=position), hop, position)
+        added = FUNCTIONS["narrow"](b, [added, -1, cut.start, max(0, cut.stop - cut.start)], {}, position)
+        out = b.apply("div", added, envelope, position=position)
+        if length is not None and end > expected:  # PyTorch pads the tail with zeros (and warns)
+            out = LIBRARY_FUNCTIONS[("torch", "pad")](b, [out, (0, end - expected)], {}, position)  # the last axis
+        return out
+    if type(frames) is Complex:
+        return Complex(signal(frames.re), signal(frames.im))
+    return signal(frames)
 
 
 # -- making complex values ----------------------------------------------------------------------------------------
@@ -789,10 +896,10 @@ def call(p, node: ast.Call, kids: list, position):
     if kind == "function" and type(node.func) is ast.Attribute:
         from .functions import LIBRARIES
         library = LIBRARIES.get(p.module_path(node.func.value))
-        if library in FFT_LIBRARIES:
+        if library in FFT_LIBRARIES or library == "torch" and fname == "istft":
             return ORDINARY
     if kind == "function" and type(node.func) is ast.Name and fname in p.imported:
-        return ORDINARY if fname in _TRANSFORMS else _complex_function(p, node, kids, fname, False, position)
+        return ORDINARY if fname in _TRANSFORMS or fname == "istft" else _complex_function(p, node, kids, fname, False, position)
     if library not in (None, "torch", "numpy", "torch.linalg", "np.linalg", "jax.lax") or library == "jax.lax" \
             and fname not in ("real", "imag", "conj", "abs"):
         refuse(f"an argument of {ast.unparse(node.func)}()", position)
