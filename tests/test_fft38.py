@@ -246,3 +246,76 @@ def test_jac_diff_refuses_a_long_transform_saying_what_to_use():
     with pytest.raises(JacError) as err:
         jacobi_cli.diff("torch.fft.rfft(x).imag", {"x": ":17"})
     assert "up to 16 points" in str(err.value) and "jac vjp" in str(err.value)
+
+
+# -- scipy.signal.stft / istft ----------------------------------------------------------------------------------------
+
+SCIPY = [  # (text, SciPy's function of x, length of x)
+    ("f, t, Z = scipy.signal.stft(x, nperseg=16); abs(Z)",
+     lambda s, x: np.abs(s.stft(x, nperseg=16)[2]), 50),
+    ("f, t, Z = scipy.signal.stft(x, fs=100, nperseg=8, noverlap=6, window='hamming', scaling='psd'); Z.imag",
+     lambda s, x: s.stft(x, fs=100, nperseg=8, noverlap=6, window="hamming", scaling="psd")[2].imag, 37),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, nfft=12, boundary=None, padded=False, return_onesided=False); Z.real",
+     lambda s, x: s.stft(x, nperseg=8, nfft=12, boundary=None, padded=False, return_onesided=False)[2].real, 37),
+    ("scipy.signal.stft(x, nperseg=8)[1] + 0 * x[0]", lambda s, x: s.stft(x, nperseg=8)[1], 30),
+    ("scipy.signal.stft(x, fs=3.0, nperseg=8, return_onesided=False)[0] + 0 * x[0]",
+     lambda s, x: s.stft(x, fs=3.0, nperseg=8, return_onesided=False)[0], 30),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, window=np.arange(1.0, 9.0)); Z.real",
+     lambda s, x: s.stft(x, nperseg=8, window=np.arange(1.0, 9.0))[2].real, 30),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=16); t2, y = scipy.signal.istft(Z, nperseg=16); y",
+     lambda s, x: s.istft(s.stft(x, nperseg=16)[2], nperseg=16)[1], 50),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, noverlap=5, window='hamming'); "
+     "scipy.signal.istft(Z * (1 + 1j), nperseg=8, noverlap=5, window='hamming')[1]",
+     lambda s, x: s.istft(s.stft(x, nperseg=8, noverlap=5, window="hamming")[2] * (1 + 1j), nperseg=8, noverlap=5,
+                          window="hamming")[1], 41),
+    ("scipy.signal.istft(x.reshape(5, 6), nperseg=8, boundary=False)[1]",
+     lambda s, x: s.istft(x.reshape(5, 6), nperseg=8, boundary=False)[1], 30),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, return_onesided=False); "
+     "scipy.signal.istft(Z, nperseg=8, input_onesided=False)[1].real",
+     lambda s, x: s.istft(s.stft(x, nperseg=8, return_onesided=False)[2], nperseg=8, input_onesided=False)[1].real,
+     30),
+    ("f, t, Z = scipy.signal.stft(x.reshape(2, 20), nperseg=8, scaling='psd', fs=10.0); "
+     "scipy.signal.istft(Z, nperseg=8, scaling='psd', fs=10.0)[1]",
+     lambda s, x: s.istft(s.stft(x.reshape(2, 20), nperseg=8, scaling="psd", fs=10.0)[2], nperseg=8, scaling="psd",
+                          fs=10.0)[1], 40),
+    # the window's overlap-add is 0 at the first point: SciPy divides by 1 there (and warns NOLA fails)
+    ("scipy.signal.istft(x.reshape(5, 6), nperseg=8, noverlap=2, window='hann', boundary=False)[1]",
+     lambda s, x: s.istft(x.reshape(5, 6), nperseg=8, noverlap=2, window="hann", boundary=False)[1], 30),
+    ("scipy.signal.istft(x.reshape(5, 6), nperseg=8, noverlap=2, window='boxcar')[0] + 0 * x[0]",
+     lambda s, x: s.istft(x.reshape(5, 6), nperseg=8, noverlap=2, window="boxcar")[0], 30),
+]
+
+
+@pytest.mark.parametrize("text,f,n", SCIPY, ids=[t[:70] for t, _, _ in SCIPY])
+def test_scipy_signal_stft_and_istft_are_scipys(text, f, n):
+    """The value against SciPy's (1e-14 of the largest), the Jacobian against central differences of SciPy's."""
+    import warnings
+    signal = pytest.importorskip("scipy.signal")
+    x = np.random.default_rng(n).standard_normal(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NOLA
+        want = f(signal, x)
+        h = 1e-6
+        numeric = np.stack([(f(signal, x + h * e) - f(signal, x - h * e)) / (2 * h) for e in np.eye(n)], axis=-1)
+    got = jacobi_cli.evaluate(text, {"x": x})
+    assert got.shape == want.shape and np.abs(got - want).max() <= 1e-14 * max(np.abs(want).max(), 1.0)
+    assert np.abs(jacobi_cli.jacobian(text, {"x": x})["x"] - numeric).max() <= 1e-8
+
+
+SCIPY_REFUSED = [
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, detrend='constant'); Z.real", "detrend=False"),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, boundary='even'); Z.real", "boundary='zeros'"),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, noverlap=8); Z.real", "noverlap"),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8, window='bogus'); Z.real", "SciPy's error"),
+    ("f, t, Z = scipy.signal.stft(x, fs=x[0], nperseg=8); Z.real", "fs"),
+    ("f, t, Z = scipy.signal.stft(x, nperseg=8); Z", "outputs are real"),
+]
+
+
+@pytest.mark.parametrize("text,words", SCIPY_REFUSED, ids=[t for t, _ in SCIPY_REFUSED])
+def test_scipy_signal_refusals_say_what_is_read(text, words):
+    pytest.importorskip("scipy.signal")
+    from jacobi_cli.errors import JacError
+    with pytest.raises(JacError) as err:
+        jacobi_cli.evaluate(text, {"x": np.random.default_rng(0).standard_normal(30)})
+    assert words in str(err.value)

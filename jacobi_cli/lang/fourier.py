@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import JacNameError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import broadcast
+from .jaxnames import LIBRARY_NAMES
 from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, \
     static_ints, tensor, variant
 
@@ -46,6 +47,8 @@ READ = ("of a complex value jac reads + - * / (by a complex or real value), ** o
         "and their inverses (ifft, irfft); the output must be real: take .real, .imag, abs() or "
         "torch.view_as_real of it")
 FFT_LIBRARIES = ("torch.fft", "numpy.fft")
+READS_COMPLEX = frozenset({("torch", "istft"), ("scipy.signal", "istft")})  # functions of other libraries whose
+# argument is a complex value (session 38): lowered as usual, reading the Complex themselves
 # a 1-d transform's parameters (module level: the reference tool reads a lowering's string constants as op names,
 # and 'norm' is one)
 ONE_AXIS = MappingProxyType({"x": REQUIRED, "n": None, "axis": -1, "norm": None})
@@ -751,6 +754,167 @@ def _istft(b, args, kwargs, position):
     return signal(frames)
 
 
+# -- scipy.signal's stft and istft (session 38) -------------------------------------------------------------------------
+
+SIGNAL_STFT = MappingProxyType({"x": REQUIRED, "fs": 1.0, "window": Static("hann_periodic"), "nperseg": 256,
+                                "noverlap": None, "nfft": None, "detrend": False, "return_onesided": True,
+                                "boundary": Static("zeros"), "padded": True, "axis": -1, "scaling": Static("spectrum")})
+SIGNAL_ISTFT = MappingProxyType({"Zxx": REQUIRED, "fs": 1.0, "window": Static("hann_periodic"), "nperseg": None,
+                                 "noverlap": None, "nfft": None, "input_onesided": True, "boundary": True,
+                                 "time_axis": -1, "freq_axis": -2, "scaling": Static("spectrum")})
+NOLA = 1e-10  # scipy.signal.istft divides by the window's overlap-add only where it exceeds this (by 1 elsewhere)
+
+
+def _signal_window(b, window, nperseg, length, position) -> tuple:
+    """(window, nperseg) as SciPy's _triage_segments makes them: a name (or a (name, parameter) tuple) through
+    scipy.signal.get_window at nperseg points (at most the signal's length, as SciPy, which warns), or an array of
+    nperseg points (its length by default)."""
+    if isinstance(window, Static):
+        import scipy.signal
+        name = window.value
+        nperseg = 256 if nperseg is None else nperseg
+        nperseg = min(nperseg, length) if length is not None else nperseg
+        try:
+            values = scipy.signal.get_window(name, nperseg)
+        except (ValueError, TypeError) as err:
+            raise JacValueError(f"scipy.signal: window={name!r}: SciPy's error: {err}", position) from None
+        return b.const(np.asarray(values, dtype=float), position), nperseg
+    window = tensor(b, window, "scipy.signal", position)
+    shape = _concrete(window.shape, position)
+    if len(shape) != 1 or nperseg is not None and nperseg != shape[0]:
+        raise JacValueError(f"scipy.signal: the window must be 1-d and of nperseg points (shape {shape}, nperseg "
+                            f"{nperseg}; SciPy's error too)", position)
+    return window, shape[0]
+
+
+def _number(b, value, what, position) -> float:
+    value = static(b, value, what, position)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise JacValueError(f"scipy.signal: {what} must be a positive number (jac reads a constant), not {value!r}",
+                            position)
+    return float(value)
+
+
+def _flag(b, value, what, position):
+    return static(b, value, what, position) if isinstance(value, Static) else value
+
+
+@variant("scipy.signal", "stft")
+def _signal_stft(b, args, kwargs, position):
+    """scipy.signal.stft(x, fs=1.0, window='hann', nperseg=256, noverlap=None, nfft=None, detrend=False,
+    return_onesided=True, boundary='zeros', padded=True, axis=-1, scaling='spectrum'): (f, t, Zxx), the frames of the
+    zero-extended and zero-padded signal weighed by the window, rfft of each (fft two-sided), scaled by 1 / sum(win)
+    ('psd': 1 / sqrt(fs sum(win²))); f and t constants, Zxx (..., freqs, segments) a complex value"""
+    a = arguments("stft", args, kwargs, SIGNAL_STFT, position)
+    x = tensor(b, a["x"], "stft", position)
+    shape = _concrete(x.shape, position)
+    axis, detrend, boundary, scaling = (_flag(b, a[k], k, position) for k in ("axis", "detrend", "boundary",
+                                                                              "scaling"))
+    if not shape or axis not in (-1, len(shape) - 1) or detrend is not False or boundary not in ("zeros", None) \
+            or scaling not in ("spectrum", "psd"):
+        raise JacValueError("scipy.signal.stft: jac reads the last axis (axis=-1) of a signal, detrend=False, "
+                            "boundary='zeros' or None, scaling='spectrum' or 'psd'", position)
+    fs = _number(b, a["fs"], "fs", position)
+    nperseg = None if a["nperseg"] is None else static_int(b, a["nperseg"], "nperseg", position)
+    window, nperseg = _signal_window(b, a["window"], nperseg, shape[-1], position)
+    nfft = nperseg if a["nfft"] is None else static_int(b, a["nfft"], "nfft", position)
+    noverlap = nperseg // 2 if a["noverlap"] is None else static_int(b, a["noverlap"], "noverlap", position)
+    if nperseg < 1 or nfft < nperseg or not 0 <= noverlap < nperseg or nperseg > shape[-1]:
+        raise JacValueError(f"scipy.signal.stft: nperseg={nperseg} (at most the signal's {shape[-1]} points), nfft="
+                            f"{nfft} at least nperseg, noverlap={noverlap} below it (SciPy's errors too)", position)
+    step, pad = nperseg - noverlap, nperseg // 2 if boundary else 0
+    total = shape[-1] + 2 * pad
+    if _flag(b, a["padded"], "padded", position):
+        total += (-(total - nperseg) % step) % nperseg
+    at = np.arange(0, total - nperseg + 1, step)[:, None] + np.arange(nperseg)[None, :] - pad
+    inside = (at >= 0) & (at < shape[-1])
+    frames = FUNCTIONS["index_select"](b, [x, -1, b.const(np.clip(at, 0, shape[-1] - 1).reshape(-1), position)], {},
+                                       position)
+    frames = FUNCTIONS["reshape"](b, [frames, shape[:-1] + at.shape], {}, position)
+    frames = b.apply("where", b.const(inside.astype(float), position), frames, b.const(0.0, position),
+                     position=position)  # the zeros SciPy extends and pads with (where: 0 * inf is NaN)
+    frames = b.apply("mul", frames, window, position=position)
+    onesided = _flag(b, a["return_onesided"], "return_onesided", position)
+    out = _dft(b, frames, -1, nfft, False, None, position, half=bool(onesided))
+    total_window = FUNCTIONS["sum"](b, [b.apply("mul", window, window, position=position) if scaling == "psd"
+                                        else window], {}, position)
+    if scaling == "psd":
+        scale = b.apply("div", b.const(1.0, position), b.apply("mul", b.const(fs, position), total_window,
+                                                                position=position), position=position)
+    else:
+        scale = b.apply("div", b.const(1.0, position), b.apply("mul", total_window, total_window, position=position),
+                        position=position)
+    scale = b.apply("sqrt", scale, position=position)
+    Z = Complex(*(FUNCTIONS["swapaxes"](b, [b.apply("mul", t, scale, position=position), -1, -2], {}, position)
+                  for t in (out.re, out.im)))
+    import scipy.fft
+    freqs = (scipy.fft.rfftfreq if onesided else scipy.fft.fftfreq)(nfft, 1 / fs)
+    times = np.arange(nperseg / 2, total - nperseg / 2 + 1, step) / fs
+    if boundary is not None:
+        times = times - (nperseg / 2) / fs
+    return Items([b.const(np.asarray(freqs, dtype=float), position), b.const(times, position), Z])
+
+
+@variant("scipy.signal", "istft")
+def _signal_istft(b, args, kwargs, position):
+    """scipy.signal.istft(Zxx, fs=1.0, window='hann', nperseg=None, noverlap=None, nfft=None, input_onesided=True,
+    boundary=True, time_axis=-1, freq_axis=-2, scaling='spectrum'): (t, x), irfft (ifft two-sided) of each segment,
+    scaled back, weighed by the window and added at hops, divided by the window's overlap-add where it exceeds 1e-10
+    (by 1 elsewhere, as SciPy, which warns that NOLA fails), the boundary cut off"""
+    a = arguments("istft", args, kwargs, SIGNAL_ISTFT, position)
+    z = a["Zxx"]
+    if type(z) is not Complex:
+        z = Complex(tensor(b, z, "istft", position), None)
+    shape = _concrete(z.shape, position)
+    time_axis, freq_axis, scaling = (_flag(b, a[k], k, position) for k in ("time_axis", "freq_axis", "scaling"))
+    if len(shape) < 2 or (time_axis, freq_axis) not in ((-1, -2), (len(shape) - 1, len(shape) - 2)) \
+            or scaling not in ("spectrum", "psd"):
+        raise JacValueError("scipy.signal.istft: jac reads Zxx of at least 2 axes with time_axis=-1, freq_axis=-2 "
+                            "(stft's layout) and scaling='spectrum' or 'psd'", position)
+    onesided = _flag(b, a["input_onesided"], "input_onesided", position)
+    fs = _number(b, a["fs"], "fs", position)
+    default = 2 * (shape[-2] - 1) if onesided else shape[-2]
+    nperseg = default if a["nperseg"] is None else static_int(b, a["nperseg"], "nperseg", position)
+    window, nperseg = _signal_window(b, a["window"], nperseg, None, position)
+    nfft = nperseg if a["nfft"] is None else static_int(b, a["nfft"], "nfft", position)
+    noverlap = nperseg // 2 if a["noverlap"] is None else static_int(b, a["noverlap"], "noverlap", position)
+    if nperseg < 1 or nfft < nperseg or not 0 <= noverlap < nperseg:
+        raise JacValueError(f"scipy.signal.istft: nperseg={nperseg} positive, nfft={nfft} at least nperseg, "
+                            f"noverlap={noverlap} below it (SciPy's errors too)", position)
+    im = z.im if z.im is not None else _zeros_like(b, z.re, position)
+    spectrum = Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (z.re, im)))  # (..., T, F)
+    frames = _hermitian(b, spectrum, -1, nfft, None, position, False) if onesided else \
+        _dft(b, spectrum, -1, nfft, True, None, position)
+    scale = FUNCTIONS["sum"](b, [window], {}, position) if scaling == "spectrum" else b.apply(
+        "sqrt", b.apply("mul", b.const(fs, position), FUNCTIONS["sum"](b, [b.apply("mul", window, window,
+                                                                                      position=position)], {},
+                                                                        position), position=position),
+        position=position)
+    count = shape[-1]
+    step = nperseg - noverlap
+    envelope = _overlap_add(b, b.apply("broadcast_to", b.apply("mul", window, window, position=position),
+                                       shape=(count, nperseg), position=position), step, position)
+    total = nperseg + (count - 1) * step
+    cut = slice(*slice(nperseg // 2, -(nperseg // 2)).indices(total)[:2]) if _flag(b, a["boundary"], "boundary",
+                                                                                    position) else slice(0, total)
+    kept = max(0, cut.stop - cut.start)
+    envelope = FUNCTIONS["narrow"](b, [envelope, 0, cut.start, kept], {}, position)
+    envelope = b.apply("where", b.apply("gt", envelope, b.const(NOLA, position), position=position), envelope,
+                       b.const(1.0, position), position=position)
+
+    def signal(part):
+        part = FUNCTIONS["narrow"](b, [part, -1, 0, nperseg], {}, position)
+        part = b.apply("mul", b.apply("mul", part, scale, position=position), window, position=position)
+        added = FUNCTIONS["narrow"](b, [_overlap_add(b, part, step, position), -1, cut.start, kept], {}, position)
+        return b.apply("div", added, envelope, position=position)
+    x = Complex(signal(frames.re), signal(frames.im)) if type(frames) is Complex else signal(frames)
+    return Items([b.const(np.arange(kept) / fs, position), x])
+
+
+# scipy.signal's names jac reads, as names34 lists them (it may have been imported first)
+LIBRARY_NAMES["scipy.signal"] = LIBRARY_NAMES.get("scipy.signal", frozenset()) | {"stft", "istft"}
+
+
 # -- making complex values ----------------------------------------------------------------------------------------
 
 @variant("torch", "complex")
@@ -896,7 +1060,7 @@ def call(p, node: ast.Call, kids: list, position):
     if kind == "function" and type(node.func) is ast.Attribute:
         from .functions import LIBRARIES
         library = LIBRARIES.get(p.module_path(node.func.value))
-        if library in FFT_LIBRARIES or library == "torch" and fname == "istft":
+        if library in FFT_LIBRARIES or (library, fname) in READS_COMPLEX:
             return ORDINARY
     if kind == "function" and type(node.func) is ast.Name and fname in p.imported:
         return ORDINARY if fname in _TRANSFORMS or fname == "istft" else _complex_function(p, node, kids, fname, False, position)
