@@ -84,8 +84,9 @@ NO_SYMPY |= {"ber", "bei", "ker", "kei", "berp", "beip", "kerp", "keip", "airye_
              "wright_bessel", "log_wright_bessel", "agm", "faddeeva_re", "faddeeva_im", "voigt_profile",
              "gdtrix", "gdtria", "fdtri", "pdtri", "bdtri", "nbdtri", "nrdtrimn", "nrdtrisd", "tklmbda",
              "pbdv_value", "pbdv_slope", "pbvv_value", "pbvv_slope", "pbwa_value", "pbwa_slope", "lpmv"}
-# session 36: a Fourier transform's values as np.fft computes them (rounding and all): lang/fourier.py differentiates the
-# same map as products with cos / sin matrices, which jac diff would need as the translation instead
+# session 36: a Fourier transform's values as np.fft computes them (rounding and all), never differentiated: jac diff
+# reads lang/fourier.py's value - (stop(p) - p) as one formula, the DFT sums (ir/ops.dft_formula; session 38), and fftmap
+# (p past a few points) has its own translation, the same sums
 NO_SYMPY.add("dft")
 # session 37: SymPy has no Carlson integrals (elliprd_slope / elliprj_slope: a complex step of SciPy's); diric's quotient
 # is 0/0 at x = 2πk, where SciPy's value is the limit; SymPy's jacobi / gegenbauer are polynomials of an integer degree
@@ -94,7 +95,6 @@ NO_SYMPY |= {"elliprf", "elliprc", "elliprd", "elliprj", "elliprg", "elliprd_slo
              "diric_slope", "eval_jacobi", "eval_sh_jacobi", "eval_gegenbauer"}
 NO_SYMPY.add("carlson_integral")  # session 38: R_D's and R_J's higher derivatives, a quadrature of their integrals
 NO_SYMPY |= {"zeta_dx", "riemann_zeta", "zetac"}  # session 38: SymPy's zeta(s, a) has no derivative by s
-NO_SYMPY.add("fftmap")  # session 37: a transform's derivative past 4,096 points (jac diff refuses transforms)
 
 
 def test_every_op_has_a_translation_or_a_reason():

@@ -1886,8 +1886,9 @@ def _dft_impl(re, *im, kind, axis, n, norm, part):
     if im:
         signal = np.empty(re.shape, np.result_type(re.dtype, np.complex64))
         signal.real, signal.imag = re, im[0]
-    out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)
-    return np.asarray(out.real if part == "re" else out.imag, dtype=re.dtype if re.dtype.kind == "f" else np.float64)
+    out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)  # a contiguous copy of the part: a view would
+    # keep the complex array, twice the bytes counted for the value
+    return np.array(out.real if part == "re" else out.imag, dtype=re.dtype if re.dtype.kind == "f" else np.float64)
 
 
 def _dft_shape(s, *t, kind, axis, n, norm, part):
@@ -1925,17 +1926,33 @@ def _fft_scale(norm, n, inverse):
     return 1.0 / n if ((norm or "backward") == "backward") == inverse else 1.0
 
 
+FFTMAP_CHUNK_BYTES = 1 << 22  # the complex scratch of one np.fft call of fftmap: the rows of a batch go through in
+# chunks of about this many bytes, each written into the real result, so a full Jacobian's batch holds only the result
+# the planner counted (a part of a complex array held as a view would keep twice its bytes)
+
+
 def _fftmap_impl(x, kind, axis, n, m, norm, part, imag, adjoint):
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    out = np.empty(_fftmap_shape(x.shape, kind, axis, n, m, norm, part, imag, adjoint), dtype)
+    if axis == 0 or x.shape[0] <= 1:
+        out[...] = _fftmap_rows(x, kind, axis, n, m, norm, part, imag, adjoint)
+        return out
+    step = max(1, FFTMAP_CHUNK_BYTES // max(1, 16 * max(n, m) * (x[0].size // max(1, x.shape[axis]))))
+    for i in range(0, x.shape[0], step):
+        out[i:i + step] = _fftmap_rows(x[i:i + step], kind, axis, n, m, norm, part, imag, adjoint)
+    return out
+
+
+def _fftmap_rows(x, kind, axis, n, m, norm, part, imag, adjoint):
     if adjoint:
-        return np.asarray(_fftmap_adjoint(x, kind, axis, n, m, norm, part, imag), dtype=dtype)
+        return _fftmap_adjoint(x, kind, axis, n, m, norm, part, imag)
     signal = x
     if imag:
         signal = np.zeros(x.shape, np.result_type(x.dtype, np.complex64))
         signal.imag = x
     out = getattr(np.fft, kind)(signal, n=n, axis=axis, norm=norm)
-    return np.asarray(out.imag if part == "im" else out.real, dtype=dtype)
+    return out.imag if part == "im" else out.real
 
 
 def _fftmap_adjoint(g, kind, axis, n, m, norm, part, imag):
@@ -1972,7 +1989,71 @@ def _fftmap_jvp(t, ans, x, kind, axis, n, m, norm, part, imag, adjoint):
     return P.fftmap(t, kind=kind, axis=axis + 1, n=n, m=m, norm=norm, part=part, imag=imag, adjoint=adjoint)
 
 
-defop("fftmap", _fftmap_impl, _fftmap_shape, (_fftmap_vjp,), (_fftmap_jvp,))
+# jac diff (session 38): a transform written as its DFT sums, exact (cos(2π jk / n) as SymPy evaluates it: sqrt(2)/2 at
+# n = 8), for up to SYMBOLIC_POINTS points along the axis (each element a sum of n terms); the dft op keeps no
+# translation of its own (it is never differentiated: tools/symbolic.py reads lang/fourier.py's value - (stop(p) - p)
+# as one formula, dft_formula of the signal)
+SYMBOLIC_POINTS = 16
+_HERMITIAN = ("irfft", "hfft")
+
+
+def _fourier_matrices(sp, kind, n, m, norm):
+    """(C, S), exact object arrays of m rows: out = (re + i im) @ (C + i S) for fft / ifft / rfft / ihfft, and the
+    real out = re @ C + im @ S for irfft / hfft (rows past the bins or points read are 0, as the cut)."""
+    if max(n, m) > SYMBOLIC_POINTS:
+        raise JacLimitError(f"jac diff writes a Fourier transform as its DFT sums (n terms per element, n² in all) up "
+                            f"to {SYMBOLIC_POINTS} points along the axis, and this one has {max(n, m)}: the transform "
+                            "is linear, its Jacobian the DFT matrix itself (∂X[k]/∂x[j] = e^(-2πi jk/n)); jac eval, "
+                            "jac vjp and jac jvp give the derivative's numbers at any length")
+    inverse = kind in ("ifft", "ihfft", "irfft")
+    if norm == "ortho":
+        scale = 1 / sp.sqrt(n)
+    else:  # as _fft_scale: 1 / n on the side the norm names
+        scale = sp.Rational(1, n) if ((norm or "backward") == "backward") == inverse else sp.Integer(1)
+    hermitian = kind in _HERMITIAN
+    columns = n if hermitian else n // 2 + 1 if kind in _DFT_HALF else n
+    used = min(m, n // 2 + 1 if hermitian else n)
+    C, S = np.full((m, columns), sp.Integer(0), dtype=object), np.full((m, columns), sp.Integer(0), dtype=object)
+    sign = (-1 if kind == "irfft" else 1) if hermitian else (1 if inverse else -1)
+    for j in range(used):
+        weight = 2 if hermitian and 0 < j and 2 * j != n else 1
+        for k in range(columns):
+            angle = 2 * sp.pi * sp.Rational((j * k) % n, n)
+            C[j, k], S[j, k] = scale * weight * sp.cos(angle), sign * scale * weight * sp.sin(angle)
+    return C, S
+
+
+def _along_axis(x: np.ndarray, axis: int, matrix: np.ndarray) -> np.ndarray:
+    """``x`` times ``matrix`` along ``axis`` (object arrays: SymPy's sums)."""
+    return np.moveaxis(np.matmul(np.moveaxis(x, axis, -1), matrix), -1, axis)
+
+
+def dft_formula(S, *signal, kind, axis, n, norm, part):
+    """The ``dft`` op's value as SymPy's DFT sums of the signal's components (real part, and imaginary part)."""
+    re = S.explicit(lambda a: a, signal[0])
+    m = re.shape[axis]
+    C, Si = _fourier_matrices(S.sp, kind, n, m, norm)
+    im = signal[1].expr if len(signal) > 1 else None
+    if kind in _HERMITIAN:
+        out = _along_axis(re, axis, C)
+        return out if im is None else out + _along_axis(im, axis, Si)
+    out = _along_axis(re, axis, C if part == "re" else Si)
+    if im is None:
+        return out
+    return out - _along_axis(im, axis, Si) if part == "re" else out + _along_axis(im, axis, C)
+
+
+def _fftmap_sympy(S, x, kind, axis, n, m, norm, part, imag, adjoint):
+    """part(kind(eps x)) (eps = i with ``imag``) as DFT sums; ``adjoint``: the same matrix transposed."""
+    C, Si = _fourier_matrices(S.sp, kind, n, m, norm)
+    if kind in _HERMITIAN:
+        matrix = Si if imag else C
+    else:  # (i x)(C + i S) = -x S + i x C
+        matrix = (-Si if imag else C) if part == "re" else (C if imag else Si)
+    return _along_axis(S.explicit(lambda a: a, x), axis, matrix.T if adjoint else matrix)
+
+
+defop("fftmap", _fftmap_impl, _fftmap_shape, (_fftmap_vjp,), (_fftmap_jvp,), sympy=_fftmap_sympy)
 
 
 # --- PART shapes-linalg: einsum, solve, and the matrix functions whose derivatives are the

@@ -5,9 +5,10 @@ imaginary part) of one shape. Only the transforms make one (``torch.fft``, ``np.
 ``torch.stft``), and ``torch.complex(re, im)``, ``torch.polar(r, theta)``, ``torch.view_as_complex``, Python's
 ``complex(a, b)``, a list of complex values given to an array constructor (:class:`ComplexList`), a literal ``1j``.
 A transform is a real linear map of the pair: its value is NumPy's (the ``dft`` op, never differentiated), its derivative that of the same map written as
-products with constant cos / sin matrices up to ``MATRIX_LENGTH`` points (``_products``: the ``matmul`` rules), and
-past it as ``fftmap`` ops, whose JVP is the same FFT of the tangent and VJP the adjoint FFT (session 37), so every
-order and mode holds at any length (the full Jacobian stays within the memory budget).
+products with constant cos / sin matrices while those hold at most ``MATRIX_BYTES`` (``_products``: the ``matmul``
+rules; a few points), and past it as ``fftmap`` ops, whose JVP is the same FFT of the tangent and VJP the adjoint FFT
+(session 37; the route chosen by cost since session 38), so every order and mode holds at any length (the full
+Jacobian stays within the memory budget).
 
 What jac reads of a complex value (the parser's ``lower`` sends every node with a Complex operand to :func:`lower`):
 ``+ - * /`` with complex or real operands, ``**`` of a small integer, ``@``, unary ``-``; ``.real``, ``.imag``,
@@ -30,18 +31,24 @@ import numpy as np
 from ..errors import JacNameError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import broadcast
+from .jaxnames import LIBRARY_NAMES
 from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, Static, arguments, static, static_int, \
     static_ints, tensor, variant
 
-MATRIX_LENGTH = 4096  # up to this many points along an axis, a transform's derivative is products with its cos / sin
-# matrices (length² numbers, session 36); past it, the fftmap op's FFTs (O(n log n), session 37): the same map, equal
-# within rounding (a few units in the last place of the largest element, tests/test_fft37.py)
+MATRIX_BYTES = 65_536  # a transform's derivative is products with its cos / sin matrices (session 36) only while
+# the two hold at most this many bytes (a full transform of 64 points, rfft of 89); past it the fftmap op's FFTs
+# (O(n log n) time, O(n) bytes; session 37 used them only past 4,096 points, whose matrices held 268 MB). Chosen by
+# cost (session 38, benchmarks/fft38_bench.py): up to here a warm VJP is ~20 µs faster with the matrices and their
+# build ~0.1 ms slower; from 128 points on the build costs more than 50 warm calls gain, and the full Jacobian is 2x
+# (128) to 18x (1,024) slower. Both routes give the same map within a few units in the last place (tests/test_fft38).
 ORDINARY = object()  # :func:`lower`'s answer for a node the parser lowers as usual (a transform of a complex value)
 READ = ("of a complex value jac reads + - * / (by a complex or real value), ** of an integer, @, .real, .imag, "
         "abs, angle, conj, exp, square, view_as_real, indexing, sum, mean, reshape, flip, roll, the fft functions "
         "and their inverses (ifft, irfft); the output must be real: take .real, .imag, abs() or "
         "torch.view_as_real of it")
 FFT_LIBRARIES = ("torch.fft", "numpy.fft")
+READS_COMPLEX = frozenset({("torch", "istft"), ("scipy.signal", "istft")})  # functions of other libraries whose
+# argument is a complex value (session 38): lowered as usual, reading the Complex themselves
 # a 1-d transform's parameters (module level: the reference tool reads a lowering's string constants as op names,
 # and 'norm' is one)
 ONE_AXIS = MappingProxyType({"x": REQUIRED, "n": None, "axis": -1, "norm": None})
@@ -318,6 +325,12 @@ def _length(value, axis: int, n, position) -> tuple:
     return axis, length, n
 
 
+def _matrices_pay(rows: int, columns: int) -> bool:
+    """Is the cos / sin matrix pair of a transform (``rows`` points in, ``columns`` out) cheaper than the fftmap
+    ops? Only while it holds at most :data:`MATRIX_BYTES` bytes (float64: the bytes decide, not the dtype)."""
+    return 2 * rows * columns * 8 <= MATRIX_BYTES
+
+
 def _fftmaps(b, re, im, kind: str, axis: int, length: int, n: int, norm, part: str, position) -> Tracer:
     """``part`` of the transform of (re, im) as fftmap ops (differentiated by FFTs): the real part's map plus the
     imaginary part's (its signal i im)."""
@@ -336,7 +349,7 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
     k = np.arange(n // 2 + 1 if half else n)
     scale = _scale(norm, n, inverse, position)
     kind = ("ihfft" if inverse else "rfft") if half else "ifft" if inverse else "fft"
-    if max(n, length) > MATRIX_LENGTH:
+    if not _matrices_pay(length, len(k)):
         out_re, out_im = (_fftmaps(b, re, im, kind, axis, length, n, norm, part, position) for part in ("re", "im"))
     else:
         out_re, out_im = _products(b, re, im, axis, length, n, k, scale, inverse, position)
@@ -352,8 +365,8 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
 
 
 def _products(b, re, im, axis: int, length: int, n: int, k, scale: float, inverse: bool, position) -> tuple:
-    """The transform's (real part, imaginary part) as products with its cos / sin matrices (n and the length at most
-    MATRIX_LENGTH)."""
+    """The transform's (real part, imaginary part) as products with its cos / sin matrices (of at most
+    MATRIX_BYTES: :func:`_matrices_pay`)."""
     used = min(length, n)
     cos, sin = _unit(n, (np.arange(used)[:, None] * k[None, :]) % n)
     c, s = np.zeros((length, len(k))), np.zeros((length, len(k)))
@@ -388,7 +401,7 @@ def _hermitian(b, value, axis: int, n, norm, position, forward: bool) -> Tracer:
     axis, length, n = _length(re, axis, n, position)
     scale = _scale(norm, n, not forward, position)
     kind = "hfft" if forward else "irfft"
-    if max(n, length) > MATRIX_LENGTH:
+    if not _matrices_pay(length, n):
         return _exact(b, (re,) if im is None else (re, im),
                       _fftmaps(b, re, im, kind, axis, length, n, norm, "re", position), kind, axis, n, norm, "re",
                       position)
@@ -418,7 +431,7 @@ def _one(fname: str, inverse: bool, half: bool = False):
                     half)
     lower.__doc__ = (f"{fname}(x, n=None, axis=-1, norm=None): the {'inverse ' * inverse}discrete Fourier transform"
                      f"{' of a real signal, frequencies 0 to n // 2' * half}, a complex value (its .real, .imag, "
-                     "abs() read it); differentiated as products with cos and sin matrices, or FFTs past 4,096 points")
+                     "abs() read it); differentiated as products with cos and sin matrices, or FFTs past a few points")
     return lower
 
 
@@ -605,9 +618,8 @@ def _stft(b, args, kwargs, position):
         raise JacValueError("stft: jac reads torch.stft(..., return_complex=True) (PyTorch requires return_complex "
                             "for a real signal, and return_complex=False is deprecated: take torch.view_as_real of "
                             "the complex result)", position)
-    if len(shape) not in (1, 2) or flag["onesided"] is False or flag["align_to_window"] or \
-            flag["pad_mode"] not in _PAD_MODES:
-        raise JacValueError("stft: jac reads a real signal of 1 or 2 axes, onesided, pad_mode 'reflect', 'constant', "
+    if len(shape) not in (1, 2) or flag["align_to_window"] or flag["pad_mode"] not in _PAD_MODES:
+        raise JacValueError("stft: jac reads a real signal of 1 or 2 axes, pad_mode 'reflect', 'constant', "
                             "'replicate' or 'circular', without align_to_window", position)
     n_fft = static_int(b, a["n_fft"], "n_fft", position)
     hop = n_fft // 4 if a["hop_length"] is None else static_int(b, a["hop_length"], "hop_length", position)
@@ -629,9 +641,278 @@ def _stft(b, args, kwargs, position):
         if width < n_fft:
             window = FUNCTIONS["pad"](b, [window, (left, n_fft - width - left)], {}, position)
         frames = b.apply("mul", frames, window, position=position)
-    out = _dft(b, frames, -1, n_fft, False, "ortho" if flag["normalized"] else None, position, half=True)
+    out = _dft(b, frames, -1, n_fft, False, "ortho" if flag["normalized"] else None, position,
+               half=flag["onesided"] is not False)  # onesided=False (session 38): every frequency, fft
     return Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (out.re, out.im)),
-                   out.exact[:, None])  # rfft's bins 0 and n / 2 along the frequency axis, now second to last
+                   out.exact[:, None])  # the bins every library makes +0 along the frequency axis, second to last
+
+
+ISTFT = MappingProxyType({"input": REQUIRED, "n_fft": REQUIRED, "hop_length": None, "win_length": None,
+                          "window": None, "center": True, "normalized": False, "onesided": None, "length": None,
+                          "return_complex": False})
+ENVELOPE_MIN = 1e-11  # PyTorch's istft refuses a window whose overlap-add falls below this where the signal is read
+_ENVELOPE = ("istft: the window's overlap-add (the sum of window² over the frames) is below 1e-11 at a point of the "
+             "signal, which cannot be recovered there (PyTorch's error: 'window overlap add min'); with center=False a "
+             "window that starts at 0 (hann) leaves the first point so: use center=True or a window without zeros")
+
+
+def _overlap_add(b, frames: Tracer, hop: int, position) -> Tracer:
+    """``frames`` (..., T, N) added at hops: y[p] = Σ_t frames[t, p - t·hop] over 0 <= p - t·hop < N, shape
+    (..., N + hop (T - 1)); as a constant gather of the R = ceil(N / hop) frames each point reads (zero where a
+    frame does not reach it), summed in the frames' order."""
+    *lead, count, width = _concrete(frames.shape, position)
+    total, reach = width + hop * (count - 1), -(-width // hop)
+    at = np.arange(total)[:, None]
+    t = at // hop - (reach - 1) + np.arange(reach)[None, :]  # the frames that may reach point p, oldest first
+    j = at - t * hop
+    valid = (t >= 0) & (t < count) & (j < width)
+    flat = FUNCTIONS["reshape"](b, [frames, tuple(lead) + (count * width,)], {}, position)
+    gathered = FUNCTIONS["index_select"](b, [flat, -1, b.const(np.where(valid, t * width + j, 0).reshape(-1),
+                                                                  position)], {}, position)
+    gathered = FUNCTIONS["reshape"](b, [gathered, tuple(lead) + (total, reach)], {}, position)
+    kept = b.apply("where", b.const(valid.astype(float), position), gathered, b.const(0.0, position),
+                   position=position)
+    return FUNCTIONS["sum"](b, [kept], {"axis": -1}, position)
+
+
+def _istft_flags(b, a, position) -> dict:
+    flag = {k: static(b, a[k], k, position) if isinstance(a[k], Static) else a[k]
+            for k in ("center", "normalized", "onesided", "return_complex")}
+    for k, v in flag.items():
+        if v is not None and not isinstance(v, bool):
+            raise JacValueError(f"istft: {k} must be True or False, not {v!r}", position)
+    return flag
+
+
+@variant("torch", "istft")
+def _istft(b, args, kwargs, position):
+    """torch.istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
+    onesided=None, length=None, return_complex=False): the inverse of torch.stft: irfft of each frame (ifft with
+    return_complex=True), weighed by the window, added at hops, divided by the window's overlap-add, the centre
+    padding cut off, a real signal (a complex one with return_complex=True)"""
+    a = arguments("istft", args, kwargs, ISTFT, position)
+    z = a["input"]
+    if type(z) is not Complex:
+        raise JacValueError("istft requires a complex-valued input tensor matching the output from stft with "
+                            "return_complex=True (PyTorch's error too)", position)
+    shape = _concrete(z.shape, position)
+    flag = _istft_flags(b, a, position)
+    n_fft = static_int(b, a["n_fft"], "n_fft", position)
+    hop = n_fft // 4 if a["hop_length"] is None else static_int(b, a["hop_length"], "hop_length", position)
+    width = n_fft if a["win_length"] is None else static_int(b, a["win_length"], "win_length", position)
+    if len(shape) not in (2, 3) or n_fft < 1 or hop < 1 or not 0 < width <= n_fft:
+        raise JacValueError(f"istft: a spectrogram of 2 or 3 axes (freq, frames), and n_fft={n_fft}, hop_length="
+                            f"{hop}, win_length={width} positive, win_length at most n_fft (input {shape})", position)
+    onesided = shape[-2] != n_fft if flag["onesided"] is None else flag["onesided"]
+    if shape[-2] != (n_fft // 2 + 1 if onesided else n_fft):
+        raise JacValueError(f"istft: {'one-sided' if onesided else 'two-sided'} n_fft={n_fft} needs "
+                            f"{n_fft // 2 + 1 if onesided else n_fft} frequencies, and the input has {shape[-2]} "
+                            "(PyTorch's error too)", position)
+    if flag["return_complex"] and onesided:
+        raise JacValueError("istft: cannot have onesided output if window or input is complex (return_complex=True "
+                            "needs onesided=False and a two-sided spectrogram; PyTorch's error too)", position)
+    spectrum = Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (z.re, z.im)))
+    norm = "ortho" if flag["normalized"] else None
+    if flag["return_complex"]:
+        frames = _dft(b, spectrum, -1, n_fft, True, norm, position)
+    else:
+        if not onesided:  # PyTorch reads the first half only
+            spectrum = Complex(*(FUNCTIONS["narrow"](b, [t, -1, 0, n_fft // 2 + 1], {}, position)
+                                 for t in (spectrum.re, spectrum.im)))
+        frames = _hermitian(b, spectrum, -1, n_fft, norm, position, False)
+    window = b.const(np.ones(width), position) if a["window"] is None else tensor(b, a["window"], "istft", position)
+    if _concrete(window.shape, position) != (width,):
+        raise JacValueError(f"istft: the window has shape {window.shape}, not ({width},) (win_length)", position)
+    if width < n_fft:
+        left = (n_fft - width) // 2
+        window = FUNCTIONS["pad"](b, [window, (left, n_fft - width - left)], {}, position)
+    count = shape[-1]
+    envelope = _overlap_add(b, b.apply("broadcast_to", b.apply("mul", window, window, position=position),
+                                       shape=(count, n_fft), position=position), hop, position)
+    expected = n_fft + hop * (count - 1)
+    start = n_fft // 2 if flag["center"] else 0
+    length = None if a["length"] is None else static_int(b, a["length"], "length", position)
+    end = start + length if length is not None else -(n_fft // 2) if flag["center"] else expected
+    cut = slice(*slice(start, end).indices(expected)[:2])
+    envelope = FUNCTIONS["narrow"](b, [envelope, 0, cut.start, max(0, cut.stop - cut.start)], {}, position)
+    small = b.apply("lt", b.apply("abs", envelope, position=position), b.const(ENVELOPE_MIN, position),
+                    position=position)
+    zero = b.const(0.0, position)
+    lo = b.apply("where", small, b.const(np.nan, position), zero, position=position)
+    envelope = b.apply("sub", envelope, b.apply("finite_range", lo, zero, message=_ENVELOPE, position=position),
+                       position=position)
+
+    def signal(part):
+        added = _overlap_add(b, b.apply("mul", part, window, position=position), hop, position)
+        added = FUNCTIONS["narrow"](b, [added, -1, cut.start, max(0, cut.stop - cut.start)], {}, position)
+        out = b.apply("div", added, envelope, position=position)
+        if length is not None and end > expected:  # PyTorch pads the tail with zeros (and warns)
+            out = LIBRARY_FUNCTIONS[("torch", "pad")](b, [out, (0, end - expected)], {}, position)  # the last axis
+        return out
+    if type(frames) is Complex:
+        return Complex(signal(frames.re), signal(frames.im))
+    return signal(frames)
+
+
+# -- scipy.signal's stft and istft (session 38) -------------------------------------------------------------------------
+
+SIGNAL_STFT = MappingProxyType({"x": REQUIRED, "fs": 1.0, "window": Static("hann_periodic"), "nperseg": 256,
+                                "noverlap": None, "nfft": None, "detrend": False, "return_onesided": True,
+                                "boundary": Static("zeros"), "padded": True, "axis": -1, "scaling": Static("spectrum")})
+SIGNAL_ISTFT = MappingProxyType({"Zxx": REQUIRED, "fs": 1.0, "window": Static("hann_periodic"), "nperseg": None,
+                                 "noverlap": None, "nfft": None, "input_onesided": True, "boundary": True,
+                                 "time_axis": -1, "freq_axis": -2, "scaling": Static("spectrum")})
+NOLA = 1e-10  # scipy.signal.istft divides by the window's overlap-add only where it exceeds this (by 1 elsewhere)
+
+
+def _signal_window(b, window, nperseg, length, position) -> tuple:
+    """(window, nperseg) as SciPy's _triage_segments makes them: a name (or a (name, parameter) tuple) through
+    scipy.signal.get_window at nperseg points (at most the signal's length, as SciPy, which warns), or an array of
+    nperseg points (its length by default)."""
+    if isinstance(window, Static):
+        import scipy.signal
+        name = window.value
+        nperseg = 256 if nperseg is None else nperseg
+        nperseg = min(nperseg, length) if length is not None else nperseg
+        try:
+            values = scipy.signal.get_window(name, nperseg)
+        except (ValueError, TypeError) as err:
+            raise JacValueError(f"scipy.signal: window={name!r}: SciPy's error: {err}", position) from None
+        return b.const(np.asarray(values, dtype=float), position), nperseg
+    window = tensor(b, window, "scipy.signal", position)
+    shape = _concrete(window.shape, position)
+    if len(shape) != 1 or nperseg is not None and nperseg != shape[0]:
+        raise JacValueError(f"scipy.signal: the window must be 1-d and of nperseg points (shape {shape}, nperseg "
+                            f"{nperseg}; SciPy's error too)", position)
+    return window, shape[0]
+
+
+def _number(b, value, what, position) -> float:
+    value = static(b, value, what, position)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise JacValueError(f"scipy.signal: {what} must be a positive number (jac reads a constant), not {value!r}",
+                            position)
+    return float(value)
+
+
+def _flag(b, value, what, position):
+    return static(b, value, what, position) if isinstance(value, Static) else value
+
+
+@variant("scipy.signal", "stft")
+def _signal_stft(b, args, kwargs, position):
+    """scipy.signal.stft(x, fs=1.0, window='hann', nperseg=256, noverlap=None, nfft=None, detrend=False,
+    return_onesided=True, boundary='zeros', padded=True, axis=-1, scaling='spectrum'): (f, t, Zxx), the frames of the
+    zero-extended and zero-padded signal weighed by the window, rfft of each (fft two-sided), scaled by 1 / sum(win)
+    ('psd': 1 / sqrt(fs sum(win²))); f and t constants, Zxx (..., freqs, segments) a complex value"""
+    a = arguments("stft", args, kwargs, SIGNAL_STFT, position)
+    x = tensor(b, a["x"], "stft", position)
+    shape = _concrete(x.shape, position)
+    axis, detrend, boundary, scaling = (_flag(b, a[k], k, position) for k in ("axis", "detrend", "boundary",
+                                                                              "scaling"))
+    if not shape or axis not in (-1, len(shape) - 1) or detrend is not False or boundary not in ("zeros", None) \
+            or scaling not in ("spectrum", "psd"):
+        raise JacValueError("scipy.signal.stft: jac reads the last axis (axis=-1) of a signal, detrend=False, "
+                            "boundary='zeros' or None, scaling='spectrum' or 'psd'", position)
+    fs = _number(b, a["fs"], "fs", position)
+    nperseg = None if a["nperseg"] is None else static_int(b, a["nperseg"], "nperseg", position)
+    window, nperseg = _signal_window(b, a["window"], nperseg, shape[-1], position)
+    nfft = nperseg if a["nfft"] is None else static_int(b, a["nfft"], "nfft", position)
+    noverlap = nperseg // 2 if a["noverlap"] is None else static_int(b, a["noverlap"], "noverlap", position)
+    if nperseg < 1 or nfft < nperseg or not 0 <= noverlap < nperseg or nperseg > shape[-1]:
+        raise JacValueError(f"scipy.signal.stft: nperseg={nperseg} (at most the signal's {shape[-1]} points), nfft="
+                            f"{nfft} at least nperseg, noverlap={noverlap} below it (SciPy's errors too)", position)
+    step, pad = nperseg - noverlap, nperseg // 2 if boundary else 0
+    total = shape[-1] + 2 * pad
+    if _flag(b, a["padded"], "padded", position):
+        total += (-(total - nperseg) % step) % nperseg
+    at = np.arange(0, total - nperseg + 1, step)[:, None] + np.arange(nperseg)[None, :] - pad
+    inside = (at >= 0) & (at < shape[-1])
+    frames = FUNCTIONS["index_select"](b, [x, -1, b.const(np.clip(at, 0, shape[-1] - 1).reshape(-1), position)], {},
+                                       position)
+    frames = FUNCTIONS["reshape"](b, [frames, shape[:-1] + at.shape], {}, position)
+    frames = b.apply("where", b.const(inside.astype(float), position), frames, b.const(0.0, position),
+                     position=position)  # the zeros SciPy extends and pads with (where: 0 * inf is NaN)
+    frames = b.apply("mul", frames, window, position=position)
+    onesided = _flag(b, a["return_onesided"], "return_onesided", position)
+    out = _dft(b, frames, -1, nfft, False, None, position, half=bool(onesided))
+    total_window = FUNCTIONS["sum"](b, [b.apply("mul", window, window, position=position) if scaling == "psd"
+                                        else window], {}, position)
+    if scaling == "psd":
+        scale = b.apply("div", b.const(1.0, position), b.apply("mul", b.const(fs, position), total_window,
+                                                                position=position), position=position)
+    else:
+        scale = b.apply("div", b.const(1.0, position), b.apply("mul", total_window, total_window, position=position),
+                        position=position)
+    scale = b.apply("sqrt", scale, position=position)
+    Z = Complex(*(FUNCTIONS["swapaxes"](b, [b.apply("mul", t, scale, position=position), -1, -2], {}, position)
+                  for t in (out.re, out.im)))
+    import scipy.fft
+    freqs = (scipy.fft.rfftfreq if onesided else scipy.fft.fftfreq)(nfft, 1 / fs)
+    times = np.arange(nperseg / 2, total - nperseg / 2 + 1, step) / fs
+    if boundary is not None:
+        times = times - (nperseg / 2) / fs
+    return Items([b.const(np.asarray(freqs, dtype=float), position), b.const(times, position), Z])
+
+
+@variant("scipy.signal", "istft")
+def _signal_istft(b, args, kwargs, position):
+    """scipy.signal.istft(Zxx, fs=1.0, window='hann', nperseg=None, noverlap=None, nfft=None, input_onesided=True,
+    boundary=True, time_axis=-1, freq_axis=-2, scaling='spectrum'): (t, x), irfft (ifft two-sided) of each segment,
+    scaled back, weighed by the window and added at hops, divided by the window's overlap-add where it exceeds 1e-10
+    (by 1 elsewhere, as SciPy, which warns that NOLA fails), the boundary cut off"""
+    a = arguments("istft", args, kwargs, SIGNAL_ISTFT, position)
+    z = a["Zxx"]
+    if type(z) is not Complex:
+        z = Complex(tensor(b, z, "istft", position), None)
+    shape = _concrete(z.shape, position)
+    time_axis, freq_axis, scaling = (_flag(b, a[k], k, position) for k in ("time_axis", "freq_axis", "scaling"))
+    if len(shape) < 2 or (time_axis, freq_axis) not in ((-1, -2), (len(shape) - 1, len(shape) - 2)) \
+            or scaling not in ("spectrum", "psd"):
+        raise JacValueError("scipy.signal.istft: jac reads Zxx of at least 2 axes with time_axis=-1, freq_axis=-2 "
+                            "(stft's layout) and scaling='spectrum' or 'psd'", position)
+    onesided = _flag(b, a["input_onesided"], "input_onesided", position)
+    fs = _number(b, a["fs"], "fs", position)
+    default = 2 * (shape[-2] - 1) if onesided else shape[-2]
+    nperseg = default if a["nperseg"] is None else static_int(b, a["nperseg"], "nperseg", position)
+    window, nperseg = _signal_window(b, a["window"], nperseg, None, position)
+    nfft = nperseg if a["nfft"] is None else static_int(b, a["nfft"], "nfft", position)
+    noverlap = nperseg // 2 if a["noverlap"] is None else static_int(b, a["noverlap"], "noverlap", position)
+    if nperseg < 1 or nfft < nperseg or not 0 <= noverlap < nperseg:
+        raise JacValueError(f"scipy.signal.istft: nperseg={nperseg} positive, nfft={nfft} at least nperseg, "
+                            f"noverlap={noverlap} below it (SciPy's errors too)", position)
+    im = z.im if z.im is not None else _zeros_like(b, z.re, position)
+    spectrum = Complex(*(FUNCTIONS["swapaxes"](b, [t, -1, -2], {}, position) for t in (z.re, im)))  # (..., T, F)
+    frames = _hermitian(b, spectrum, -1, nfft, None, position, False) if onesided else \
+        _dft(b, spectrum, -1, nfft, True, None, position)
+    scale = FUNCTIONS["sum"](b, [window], {}, position) if scaling == "spectrum" else b.apply(
+        "sqrt", b.apply("mul", b.const(fs, position), FUNCTIONS["sum"](b, [b.apply("mul", window, window,
+                                                                                      position=position)], {},
+                                                                        position), position=position),
+        position=position)
+    count = shape[-1]
+    step = nperseg - noverlap
+    envelope = _overlap_add(b, b.apply("broadcast_to", b.apply("mul", window, window, position=position),
+                                       shape=(count, nperseg), position=position), step, position)
+    total = nperseg + (count - 1) * step
+    cut = slice(*slice(nperseg // 2, -(nperseg // 2)).indices(total)[:2]) if _flag(b, a["boundary"], "boundary",
+                                                                                    position) else slice(0, total)
+    kept = max(0, cut.stop - cut.start)
+    envelope = FUNCTIONS["narrow"](b, [envelope, 0, cut.start, kept], {}, position)
+    envelope = b.apply("where", b.apply("gt", envelope, b.const(NOLA, position), position=position), envelope,
+                       b.const(1.0, position), position=position)
+
+    def signal(part):
+        part = FUNCTIONS["narrow"](b, [part, -1, 0, nperseg], {}, position)
+        part = b.apply("mul", b.apply("mul", part, scale, position=position), window, position=position)
+        added = FUNCTIONS["narrow"](b, [_overlap_add(b, part, step, position), -1, cut.start, kept], {}, position)
+        return b.apply("div", added, envelope, position=position)
+    x = Complex(signal(frames.re), signal(frames.im)) if type(frames) is Complex else signal(frames)
+    return Items([b.const(np.arange(kept) / fs, position), x])
+
+
+# scipy.signal's names jac reads, as names34 lists them (it may have been imported first)
+LIBRARY_NAMES["scipy.signal"] = LIBRARY_NAMES.get("scipy.signal", frozenset()) | {"stft", "istft"}
 
 
 # -- making complex values ----------------------------------------------------------------------------------------
@@ -779,10 +1060,10 @@ def call(p, node: ast.Call, kids: list, position):
     if kind == "function" and type(node.func) is ast.Attribute:
         from .functions import LIBRARIES
         library = LIBRARIES.get(p.module_path(node.func.value))
-        if library in FFT_LIBRARIES:
+        if library in FFT_LIBRARIES or (library, fname) in READS_COMPLEX:
             return ORDINARY
     if kind == "function" and type(node.func) is ast.Name and fname in p.imported:
-        return ORDINARY if fname in _TRANSFORMS else _complex_function(p, node, kids, fname, False, position)
+        return ORDINARY if fname in _TRANSFORMS or fname == "istft" else _complex_function(p, node, kids, fname, False, position)
     if library not in (None, "torch", "numpy", "torch.linalg", "np.linalg", "jax.lax") or library == "jax.lax" \
             and fname not in ("real", "imag", "conj", "abs"):
         refuse(f"an argument of {ast.unparse(node.func)}()", position)

@@ -70,7 +70,6 @@ REFUSED = {
         ("view_as_real_copy", "there is no complex tensor to view (PyTorch raises for a real one)"),
         ("view_as_complex_copy", "no complex tensor can be made: keep the real and imaginary parts as x[..., 0] "
                                  "and x[..., 1]"),
-        ("istft", "no inverse short-time Fourier transform (its input is complex)"),
         ("imag", "there is no complex tensor to take the imaginary part of (PyTorch raises for a real one): a "
                  "real tensor's imaginary part is torch.zeros_like(x)"))},
     **{("torch", n): "it is a product of float8 (or mixed-precision) matrices with scales, on GPUs; jac computes "

@@ -190,8 +190,8 @@ METHODS_REFUSED = {
               "the reshape or the padding meant (x.reshape(...), np.pad(x, ...))",
     "stft": "jac reads the short-time Fourier transform as the function: write torch.stft(x, n_fft, ..., "
             "return_complex=True)",
-    "istft": "jac's arrays are real and it has no complex dtype, so no inverse short-time Fourier transform (its "
-             "input is complex)",
+    "istft": "jac reads the inverse short-time Fourier transform as the function: write torch.istft(X, n_fft, "
+             "...) of the complex spectrogram X",
 }
 
 

@@ -4001,8 +4001,8 @@ class _Lowering:
             found = self.call(node, kids)
             if type(found) is Tracer and found.ndim == 0:
                 found = self.library_value(node, kids, found)
-            elif type(found) is Complex:  # torch.fft.rfft(x): from here on nodes may meet a complex value
-                self.complex_values = True
+            elif type(found) is Complex or type(found) is Items and fourier.holds(found):  # torch.fft.rfft(x),
+                self.complex_values = True  # scipy.signal.stft's (f, t, Zxx): from here on nodes may meet one
             elif type(found) is Tracer and _python_sequence_call(node) == "reordered" and node.func.id == "reversed" \
                     and id(node) in self.sequences:
                 self.iterators.add(found.id)

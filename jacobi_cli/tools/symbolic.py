@@ -617,7 +617,7 @@ def translate(graph, as_components: bool) -> tuple:
     """
     import sys
 
-    from ..ir.ops import OPS
+    from ..ir.ops import OPS, dft_formula
 
     S = sys.modules[__name__]
     need = graph.needed()
@@ -626,10 +626,24 @@ def translate(graph, as_components: bool) -> tuple:
         raise NoTranslation(f"{custom.params['rule'].label} is a derivative rule written in the text: its derivative "
                             "is its backward's, not a formula's, so jac has no symbolic form of it (jac eval prints "
                             "the rule's derivative)", custom.position)
+    transforms = _transforms(graph.nodes)
+    if transforms:
+        need = _needed_through(graph, transforms)
     values: list = [None] * len(graph.nodes)
     leaves = {}
     for node in graph.nodes:
         if not need[node.id]:
+            continue
+        if node.id in transforms:  # a Fourier transform: its DFT sums (value and derivative alike)
+            dft = transforms[node.id]
+            try:
+                expr = dft_formula(S, *[values[a] for a in dft.args], **dft.params)
+            except JacError as err:
+                err.position = node.position if err.position is None else err.position
+                raise
+            except NoMatrixForm:
+                raise NoMatrixForm(f"the Fourier transform{_column(node)} is written in components only") from None
+            values[node.id] = Value(_normalize(expr, tuple(node.shape), as_components), tuple(node.shape))
             continue
         if as_components and _size(node.shape) > MAX_COMPONENT_ELEMENTS:
             raise JacLimitError(f"{node.op} makes {_size(node.shape):,} elements, more than the "
@@ -659,6 +673,33 @@ def translate(graph, as_components: bool) -> tuple:
             # SymPy's matrix expressions refuse some combinations outright: no matrix form then
             raise NoMatrixForm(f"{node.op}{_column(node)}: SymPy cannot build it ({type(err).__name__})") from None
     return values, leaves
+
+
+def _transforms(nodes) -> dict:
+    """lang/fourier.py's transforms, value - (stop(p) - p): NumPy's value (the nondiff ``dft``) with the derivative
+    of p, the same map (session 38): each such ``sub`` node's id → its ``dft`` node, read as the DFT sums of the
+    dft's signal (:func:`~jacobi_cli.ir.ops.dft_formula`), so neither the stop-gradient nor p is translated."""
+    found = {}
+    for node in nodes:
+        if node.op != "sub":
+            continue
+        value, zero = nodes[node.args[0]], nodes[node.args[1]]
+        if value.op == "dft" and zero.op == "sub" and nodes[zero.args[0]].op == "detach" \
+                and nodes[zero.args[0]].args[0] == zero.args[1]:
+            found[node.id] = value
+    return found
+
+
+def _needed_through(graph, transforms: dict) -> list:
+    """``graph.needed()`` with each transform's node reading its dft's signal only."""
+    flags = [False] * len(graph.nodes)
+    for o in graph.output_ids():
+        flags[o] = True
+    for node in reversed(graph.nodes):
+        if flags[node.id]:
+            for a in (transforms[node.id].args if node.id in transforms else node.args):
+                flags[a] = True
+    return flags
 
 
 SELECTIONS = ("argsort", "argmax", "argmin", "argmedian", "argcum", "take_along", "put_along")
@@ -1765,13 +1806,16 @@ def _matrix_derivatives(text, graph, shapes, names, at_point, fixed) -> Result:
         values, leaves, reason = None, {}, str(err)
         result = Result(graph, None, {}, names, point)
     fallback = _Fallback(text, shapes, fixed, point, graph, names)
-    for name in names:
+    transform = bool(_transforms(graph.nodes))  # a Fourier transform's DFT sums are components only: an index form
+    for name in names:  # would name its value and its stop-gradient as constants (y = v₁ - v₂ + Cᵀx)
         try:
             if reason is not None:
                 raise NoMatrixForm(reason)
             result.derivatives[name] = _matrix_result(check, values, leaves, name, point, fixed)
         except NoMatrixForm as err:
             try:
+                if transform:
+                    raise NoMatrixForm(str(err))
                 result.derivatives[name] = _index_result(text, graph, shapes, name, at_point, fixed, check)
             except (RecursionError, MemoryError, NoValueAtPoint):
                 raise
