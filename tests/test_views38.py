@@ -1,0 +1,98 @@
+"""PyTorch in-place writes and views, session 38 (h38-views): the last false refusals of session 37's probes and the
+answers given where PyTorch raises. Every text is run by PyTorch itself (float64 leaves, its value and the Jacobian by
+every input, row by row) and by jac; they agree, or both refuse (jac with PyTorch's words). Parity tests skip without
+torch; benchmarks/views37_probe.py, raises37_probe.py and torchprog37_fuzz.py are the wider probes."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.ir import saved
+from jacobi_cli.tools import api
+
+INPUTS = {"x": [0.5, -1.5, 2.0], "y": [1.0, 2.0, -0.5], "p": [0.5, 1.5, 2.0],
+          "A": [[1.0, 2.0, 0.5], [-1.0, 0.5, 3.0], [2.0, -0.5, 1.0]],
+          "w": [0.5, 2.0, 1.0], "T": [[0.5, -1.0, 2.0], [1.5, 0.5, -0.5]]}
+PYTORCH_WORDS = "modified by an inplace operation"
+
+
+def names(text: str) -> list:
+    found = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+    return [k for k in INPUTS if k in found]
+
+
+def jac_run(text: str):
+    """jac's (value, Jacobians) of ``text``, or its refusal's message."""
+    bindings = {k: np.array(INPUTS[k]) for k in names(text)}
+    try:
+        return np.asarray(api.evaluate(text, bindings)), api.jacobian(text, bindings)
+    except JacError as err:
+        return err.message
+
+
+def torch_run(text: str):
+    """PyTorch's (value, Jacobians) of ``text`` (float64 leaves), or its exception's words."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+    tree = ast.parse(text)
+    body = compile(ast.Module(body=tree.body[:-1], type_ignores=[]), "<text>", "exec")
+    last = compile(ast.Expression(tree.body[-1].value), "<text>", "eval")
+    leaves = {k: torch.tensor(INPUTS[k], dtype=torch.float64, requires_grad=True) for k in names(text)}
+    scope = {"torch": torch, "F": F, "nn": torch.nn, **leaves}
+    default = torch.get_default_dtype()
+    try:
+        torch.manual_seed(0)
+        exec(body, scope)  # noqa: S102 - the test's own texts
+        out = eval(last, scope)  # noqa: S307
+        flat = out.reshape(-1)
+        rows = {k: np.zeros((flat.numel(), v.numel())) for k, v in leaves.items()}
+        if out.requires_grad:
+            for i in range(flat.numel()):
+                grads = torch.autograd.grad(flat[i], list(leaves.values()), retain_graph=True, allow_unused=True)
+                for k, g in zip(leaves, grads):
+                    if g is not None:
+                        rows[k][i] = g.reshape(-1).double().numpy()
+    except (RuntimeError, TypeError) as err:
+        return str(err)
+    finally:
+        torch.set_default_dtype(default)
+    return out.detach().double().numpy(), {k: r.reshape(tuple(out.shape) + tuple(leaves[k].shape))
+                                           for k, r in rows.items()}
+
+
+def agree(ours, theirs, rtol=1e-12) -> bool:
+    (value, jac), (lib_value, lib_jac) = ours, theirs
+    return value.shape == lib_value.shape and np.allclose(value, lib_value, rtol=rtol, atol=1e-12, equal_nan=True) \
+        and all(np.allclose(np.asarray(jac[k]), lib_jac[k], rtol=rtol, atol=1e-12) for k in lib_jac)
+
+
+def same_as_pytorch(text: str, words: str | None = None):
+    """jac answers ``text`` as PyTorch does, or both refuse (jac with ``words``, PyTorch's, where given)."""
+    theirs, ours = torch_run(text), jac_run(text)
+    if isinstance(theirs, str):
+        assert isinstance(ours, str), (text, theirs)
+        if words is not None:
+            assert words in theirs and words in ours, (text, theirs, ours)
+    else:
+        assert not isinstance(ours, str), (text, ours)
+        assert agree(ours, theirs), (text, ours, theirs)
+    return theirs, ours
+
+
+# --- cummax / cummin: their dead KEPT entry gone, session 36's checks kept against saved.PARTS --------------------
+
+CUM = {"cummax": ("p", "torch.cummax(h, 0).values"), "cummin": ("A", "torch.cummin(h, 1)[0]")}
+
+
+def test_cummax_and_cummin_are_read_by_the_parts_table_alone():
+    assert set(CUM) <= set(saved.PARTS) and not set(CUM) & set(saved.KEPT)
+
+
+@pytest.mark.parametrize("spelling", sorted(CUM))
+@pytest.mark.parametrize("write", ["h.add_(1); g", "g.mul_(2); g", "h.mul_(2); g.sum() + h.sum()", "g.add_(1); h"])
+def test_parity_a_write_after_cummax_or_cummin_as_session_36_checked_it(spelling, write):
+    source, call = CUM[spelling]
+    theirs, ours = same_as_pytorch(f"h = {source}.clone(); g = {call}; {write}", PYTORCH_WORDS)
