@@ -96,3 +96,47 @@ def test_cummax_and_cummin_are_read_by_the_parts_table_alone():
 def test_parity_a_write_after_cummax_or_cummin_as_session_36_checked_it(spelling, write):
     source, call = CUM[spelling]
     theirs, ours = same_as_pytorch(f"h = {source}.clone(); g = {call}; {write}", PYTORCH_WORDS)
+
+
+# --- a loss's weight that requires grad: PyTorch's kernels have no derivative by it -------------------------------
+
+LOSS_WEIGHTS = [
+    ("F.nll_loss(T, torch.tensor([0, 2]), weight=w)", "nll_loss_forward"),
+    ("F.nll_loss(T, torch.tensor([0, 2]), w)", "nll_loss_forward"),
+    ("F.nll_loss(T.unsqueeze(-1), torch.tensor([[0], [2]]), weight=w)", "nll_loss2d_forward"),
+    ("F.cross_entropy(T, torch.tensor([0, 2]), weight=w)", "nll_loss_forward"),
+    ("F.cross_entropy(T, torch.tensor([0, 2]), weight=w * 2, label_smoothing=0.1)", "nll_loss_forward"),
+    ("nn.CrossEntropyLoss(weight=w)(T, torch.tensor([0, 2]))", "nll_loss_forward"),
+    ("nn.NLLLoss(weight=w)(T, torch.tensor([1, 2]))", "nll_loss_forward"),
+    ("F.binary_cross_entropy(torch.sigmoid(T), torch.ones(2, 3, dtype=torch.float64), weight=w)",
+     "binary_cross_entropy"),
+    ("F.binary_cross_entropy_with_logits(T, torch.ones(2, 3, dtype=torch.float64), weight=w)",
+     "binary_cross_entropy_with_logits"),
+    ("F.binary_cross_entropy_with_logits(T, torch.ones(2, 3, dtype=torch.float64), pos_weight=w)",
+     "binary_cross_entropy_with_logits"),
+    ("F.multi_margin_loss(T, torch.tensor([0, 2]), weight=w)", "multi_margin_loss"),
+]
+
+
+@pytest.mark.parametrize("text, kernel", LOSS_WEIGHTS)
+def test_parity_a_loss_weight_that_requires_grad_is_refused_with_pytorchs_words(text, kernel):
+    theirs, ours = same_as_pytorch(text, "is not differentiable with respect to argument")
+    assert f"'{kernel}'" in theirs and f"'{kernel}'" in ours
+
+
+@pytest.mark.parametrize("text", [
+    "F.cross_entropy(T, torch.tensor([0, 2]), weight=w.detach())",
+    "F.nll_loss(T, torch.tensor([0, 2]), weight=w.detach() * 2)",
+    "F.cross_entropy(T, torch.softmax(T.detach(), 1), weight=w)",  # probabilities: a composite, w differentiable
+    "F.binary_cross_entropy_with_logits(T, torch.ones(2, 3, dtype=torch.float64), pos_weight=w.detach())",
+    "F.multilabel_soft_margin_loss(T, torch.ones(2, 3, dtype=torch.float64), weight=w)",
+])
+def test_parity_a_weight_without_grad_or_of_a_composite_loss_is_answered(text):
+    theirs, _ = same_as_pytorch(text)
+    assert not isinstance(theirs, str)
+
+
+def test_a_weight_left_out_of_wrt_is_a_constant_and_answered():
+    got = api.jacobian("import torch; import torch.nn.functional as F; F.cross_entropy(T, torch.tensor([0, 2]), "
+                       "weight=w)", {"T": np.array(INPUTS["T"]), "w": np.array(INPUTS["w"])}, wrt=["T"])
+    assert set(got) == {"T"}
