@@ -140,3 +140,15 @@ def test_a_weight_left_out_of_wrt_is_a_constant_and_answered():
     got = api.jacobian("import torch; import torch.nn.functional as F; F.cross_entropy(T, torch.tensor([0, 2]), "
                        "weight=w)", {"T": np.array(INPUTS["T"]), "w": np.array(INPUTS["w"])}, wrt=["T"])
     assert set(got) == {"T"}
+
+
+# --- a refusal quotes the write as the text wrote it ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text, quoted", [
+    ("h = A * 2; h[0].mul_(h[1]); h", "h[0].mul_(...)"),
+    ("h = torch.exp(A); h[0].add_(1); h", "h[0].add_(...)"),
+    ("h = torch.exp(A); h[0:2].clamp_(min=0.5); h", "h[0:2].clamp_(...)"),
+])
+def test_parity_a_refused_in_place_method_on_a_view_is_quoted_as_written(text, quoted):
+    _, ours = same_as_pytorch(text, PYTORCH_WORDS)
+    assert ours.startswith(quoted + ":") and " = ...:" not in ours

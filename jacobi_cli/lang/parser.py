@@ -2994,7 +2994,7 @@ class _Lowering:
         position = self.source.at(target)
         named = target.value if isinstance(target, ast.Subscript) else target
         text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
-        what = f"{ast.unparse(target)} {text} ..."
+        what = in_place or f"{ast.unparse(target)} {text} ..."  # h[0].mul_(...) quoted as written, not h[0] = ...
         if isinstance(named, ast.Subscript) and isinstance(target, ast.Subscript):  # R[i][j] = v of lists
             return self.nested_write(target, value_node, op, what, position)
         if not isinstance(named, ast.Name):
