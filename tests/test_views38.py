@@ -66,7 +66,7 @@ def torch_run(text: str):
 def agree(ours, theirs, rtol=1e-12) -> bool:
     (value, jac), (lib_value, lib_jac) = ours, theirs
     return value.shape == lib_value.shape and np.allclose(value, lib_value, rtol=rtol, atol=1e-12, equal_nan=True) \
-        and all(np.allclose(np.asarray(jac[k]), lib_jac[k], rtol=rtol, atol=1e-12) for k in lib_jac)
+        and all(np.allclose(np.asarray(jac[k]), lib_jac[k], rtol=rtol, atol=1e-12, equal_nan=True) for k in lib_jac)
 
 
 def same_as_pytorch(text: str, words: str | None = None):
@@ -152,3 +152,21 @@ def test_a_weight_left_out_of_wrt_is_a_constant_and_answered():
 def test_parity_a_refused_in_place_method_on_a_view_is_quoted_as_written(text, quoted):
     _, ours = same_as_pytorch(text, PYTORCH_WORDS)
     assert ours.startswith(quoted + ":") and " = ...:" not in ours
+
+
+# --- dropout with p=1 in training: every element dropped, x * 0 as PyTorch computes it ------------------------------
+
+@pytest.mark.parametrize("text", [
+    "F.dropout(A, p=1.0)", "F.dropout(A, 1.0, True)", "F.dropout(A, p=1, training=True) + A",
+    "nn.Dropout(p=1.0)(A)", "F.dropout1d(A, p=1.0)", "F.alpha_dropout(A, 1.0, True)",
+    "F.dropout(torch.log(A), p=1.0)",  # x * 0: NaN where x is NaN, as PyTorch computes it
+    "h = A * 2; F.dropout(h, 1.0, inplace=True); h + A",  # written into h
+    "h = torch.sin(A); g = F.dropout(h, p=1.0); g.add_(1.0); torch.cat([g.reshape(-1), h.reshape(-1)])",
+])
+def test_parity_dropout_with_p_one_in_training_is_zeros_with_derivative_zero(text):
+    theirs, _ = same_as_pytorch(text)
+    assert not isinstance(theirs, str)
+
+
+def test_dropout_with_p_between_zero_and_one_in_training_stays_refused_as_random():
+    assert "is random" in jac_run("F.dropout(A, p=0.5)")

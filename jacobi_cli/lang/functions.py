@@ -7026,11 +7026,14 @@ def _dropout(fname, training_default):
             raise JacValueError(f"{fname}(): the dropout probability p must be between 0 and 1, got {p!r}", position)
         if p == 0 or not _flag(b, a["training"], "training", fname, position):
             return x
+        if p == 1:  # every element dropped, as PyTorch computes it: x * 0 (NaN at an infinite x; derivative 0)
+            return b.apply("mul", x, b.const(0.0, position), position=position)
         raise JacValueError(f"F.{fname}(x, p={p:g}, training=True) is random: each call keeps other elements, so it "
                             "has no one Jacobian. Write training=False (evaluation: the identity) or p=0, or bind "
                             f"a 0/1 mask m and write x * m / (1 - p)", position)
     lower.__doc__ = (f"F.{fname}: the identity when training=False (the default: {training_default}) or p=0; "
-                     "random otherwise, which jac refuses")
+                     "x * 0 when training with p=1 (PyTorch's: NaN at an infinite x, derivative 0); random otherwise, "
+                     "which jac refuses")
     return lower
 
 
