@@ -170,3 +170,55 @@ def test_parity_dropout_with_p_one_in_training_is_zeros_with_derivative_zero(tex
 
 def test_dropout_with_p_between_zero_and_one_in_training_stays_refused_as_random():
     assert "is random" in jac_run("F.dropout(A, p=0.5)")
+
+
+# --- a write whose operand views the tensor it writes: PyTorch's overlap check, form by form -----------------------
+
+OVERLAP_WORDS = "some elements of the input tensor and the written-to tensor refer to a single memory location"
+V, M = "import torch; t = x * 2; ", "import torch; t = A * 2; "
+OVERLAPPING = [V + f + "; t" for f in (
+    "t[0:2] += t[1:]", "t[1:] += t[:2]", "t[0:2] = t[1:]", "t[1:] = t[:2]", "t[0:2] *= t[1:]", "t[0:2] -= t[1:]",
+    "t[0:2] /= t[1:]", "t[0:2].add_(t[1:])", "t[0:2].copy_(t[1:])", "t[0:2].mul_(t[1:])", "t[0:2] += t[0]",
+    "t.add_(t[0])", "t += t[0]", "t[[0, 1]] = t[1:]", "t[0:2].addcmul_(t[1:], x[:2])", "t[0:2].clamp_(min=t[1:])",
+    "t[0:2].lerp_(t[1:], 0.5)", "t[0:2].pow_(t[1:])", "t[0:2] = t[1:].detach()", "t[0:2] += t.detach()[1:]",
+    "t[0:2] += t.unsqueeze(0)[0, 1:]", "t[0:2] += t.view(3)[1:]")] + [M + f + "; t" for f in (
+    "t[...] = t.T", "t += t.T", "t.add_(t.T)", "t.mul_(t.T)", "t[:2] += t[1:]", "t.copy_(t.T)", "t.add_(t[0])")]
+NOT_OVERLAPPING = [V + f + "; t" for f in (
+    "t += t", "t[0:2] += t[0:2]", "t[0] += t[1]", "t[1:] += t[0]", "t[:2] = t[2]", "t[:2] = t[1]",
+    "t[:] = t.flip(0)", "t[0:2] += t[1:] * 1", "t[[0, 1]] += t[1:]", "t[t > 3] = t[:1]", "t[:2] = t[1:] + 0",
+    "t[0:2].masked_fill_(t[1:] > 3, 0.0)", "t[0:2] += t[1:].clone()")] + [M + f + "; t" for f in (
+    "t[:, 0] += t[:, 1]", "t[0] += t[:, 0]", "t[0] = t[:, 0]", "t[0].add_(t[1])", "t.sub_(t.mean(0))",
+    "t[0:2] += t.flip(0)[1:]", "t += t.T.clone()")]
+
+
+def pytorch_words(text: str, words: str) -> None:
+    """PyTorch raises ``words``; jac refuses with them too."""
+    theirs, ours = torch_run(text), jac_run(text)
+    assert isinstance(theirs, str) and words in theirs, (text, theirs)
+    assert isinstance(ours, str) and words in ours, (text, ours)
+
+
+@pytest.mark.parametrize("text", OVERLAPPING)
+def test_parity_an_operand_overlapping_the_written_view_is_refused_with_pytorchs_words(text):
+    pytorch_words(text.replace("x * 2", "y * 2"), OVERLAP_WORDS)
+
+
+@pytest.mark.parametrize("text", NOT_OVERLAPPING)
+def test_parity_an_operand_read_where_it_is_written_or_a_copy_is_answered(text):
+    theirs, _ = same_as_pytorch(text.replace("x * 2", "y * 2"))
+    assert not isinstance(theirs, str)
+
+
+@pytest.mark.parametrize("text", [M + "t[1:, 1:] += t[:2, :2]; t", M + "t.add_(t[:, :1]); t"])
+def test_parity_an_overlap_pytorch_does_not_check_is_refused_where_its_loop_order_shows(text):
+    """Views that are not dense: PyTorch's check gives up and its kernel reads elements it already wrote, so its
+    answer is not the text's read-then-write (nor the same under another loop order): jac refuses."""
+    fresh = text.replace("t[:2, :2]", "t[:2, :2].clone()").replace("t[:, :1])", "t[:, :1].clone())")
+    assert not agree(torch_run(fresh), torch_run(text))  # PyTorch's loop read what it wrote
+    message = jac_run(text)
+    assert isinstance(message, str) and "depends on the order its loop writes" in message
+
+
+def test_a_numpy_text_reads_an_overlapping_operand_first_as_numpy_does():
+    got = api.evaluate("import numpy as np; t = x * 2; t[0:2] += t[1:]; t", {"x": np.array([1.0, 2.0, 3.0])})
+    assert np.array_equal(np.asarray(got), [6.0, 10.0, 6.0])

@@ -58,6 +58,7 @@ from . import vmapping
 from . import trees
 from . import imports
 from . import copies
+from . import overlap
 from .trees import Dict, TreeDef
 from . import decorators
 from . import pyiter
@@ -3037,6 +3038,8 @@ class _Lowering:
                                 "(use += -= *= /= **= @= %= //=)",
                                 position)
         value = self.expression(value_node)
+        if type(y) is Tracer and self.torch_writes():  # t[0:2] += t[1:]: PyTorch's overlap check (lang/overlap.py)
+            self.overlapping(y, target, value, op, in_place, what, position)
         if shared is None and self.saving and self.b.savers:  # t *= t.sin(): the value's savers kept t's buffer
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if isinstance(value, Items):
@@ -3072,6 +3075,43 @@ class _Lowering:
                 if holder not in local:
                     self.sharing[-1][4][holder] = self.scope[name]
         return found
+
+    def torch_writes(self) -> bool:
+        """Does the text's write follow PyTorch's (a PyTorch text, NumPy's ufuncs buffer an overlap)?"""
+        return (self.dialect == "torch" or self.saving) and not self.jax_reading
+
+    def overlapping(self, y: Tracer, target, value, op, in_place, what: str, position: int) -> None:
+        """PyTorch's check of a write in place whose operand views the tensor written (lang/overlap.py):
+        ``t[0:2] += t[1:]``, ``t[0:2] = t[1:]``, ``t[0:2].add_(t[1:])``, ``t += t.T``."""
+        call = self.in_place_value if in_place is not None else None
+        if type(call) is ast.Call:  # t[0:2].add_(t[1:]): the method's tensor arguments, views lowered again
+            operands = [self.expression(a) for a in [*call.args, *(k.value for k in call.keywords)] if _view_like(a)]
+        else:
+            operands = [value]
+        if isinstance(target, ast.Name):
+            written = y.id
+        elif all(_basic_index(p) for p in self.index_parts(target.slice)):
+            read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), target)
+            written = self.expression(read)
+            written = written.id if type(written) is Tracer else -1
+        elif op is None:
+            written = None  # t[[0, 1]] = v: index_put_ (t[mask] = v of one element: masked_fill_, reads v once)
+        else:
+            return  # t[[0, 1]] += v: a copy gathered, added to, put back
+        for operand in operands:
+            if type(operand) is not Tracer or written == -1:
+                continue
+            fill = op is None and call is None and (operand.ndim == 0 or written is None
+                                                    and math.prod(operand.shape) == 1 and self.one_mask(target))
+            overlap.check(self.b, y.id, written, operand.id, fill, what, position)
+
+    def one_mask(self, target: ast.Subscript) -> bool:
+        """``t[t > 3]``: one boolean mask as the index."""
+        parts = self.index_parts(target.slice)
+        if len(parts) != 1:
+            return False
+        found = self.expression(parts[0])
+        return type(found) is Tracer and is_boolean(self.b, found)
 
     def shared_numbers(self, name: str, y: Tracer, target) -> list:
         """``l[i] = v`` inside a function, ``l`` a Python list of numbers (jac holds it as one 1-d array) that a
@@ -3397,6 +3437,10 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if type(y) is Tracer and self.torch_writes() and method not in _SHAPE_IN_PLACE:  # t.add_(t.T): PyTorch's
+            for operand in [*args, *kwargs.values()]:  # overlap check (lang/overlap.py)
+                if type(operand) is Tracer:
+                    overlap.check(self.b, y.id, y.id, operand.id, False, what, position)
         if self.saving and self.b.savers:  # t.mul_(t.sin()): the argument's savers kept t's buffer, now written
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
@@ -6751,6 +6795,27 @@ def _in_place_method(node: ast.expr) -> bool:
     if isinstance(owner, ast.Subscript):
         owner = owner.value
     return isinstance(owner, ast.Name) and owner.id not in MODULES
+
+
+def _view_like(node: ast.expr) -> bool:
+    """A name, or views of it (basic indices, ``.T``, ``.mT``, view methods), which lowering again adds no effect."""
+    while True:
+        if type(node) is ast.Name:
+            return True
+        if type(node) is ast.Subscript and all(_basic_index(p) for p in (
+                node.slice.elts if type(node.slice) is ast.Tuple else [node.slice])):
+            node = node.value
+        elif type(node) is ast.Attribute and node.attr in ("T", "mT"):
+            node = node.value
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEW_METHODS \
+                and all(type(a) is ast.Constant or type(a) is ast.UnaryOp for a in node.args) and not node.keywords:
+            node = node.func.value
+        else:
+            return False
+
+
+_VIEW_METHODS = frozenset(("view", "reshape", "transpose", "t", "permute", "unsqueeze", "squeeze", "detach", "expand",
+                           "flatten", "swapaxes", "swapdims", "movedim", "narrow", "select", "view_as", "expand_as"))
 
 
 def _basic_index(node: ast.expr) -> bool:
