@@ -2353,9 +2353,11 @@ class _Lowering:
             made = None if fresh else _read_only(stmt.value, self.memory.read_only)
             if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it
                 self.memory.read_only[target] = made
-            if not fresh and self.memory.tokens.get(root) and type(value) is Tracer \
-                    and not any(isinstance(t, tuple) for t in self.memory.tokens[root]):
-                # v = y[:2] of y = x.clone(): y's buffers alone (clone returns x's node, which the walk reached)
+            if not fresh and self.memory.tokens.get(root) and type(value) is Tracer and (
+                    not any(isinstance(t, tuple) for t in self.memory.tokens[root])
+                    or self.memory.tokens[root] == frozenset((("input", root),))):
+                # v = y[:2] of y = x.clone(): y's buffers alone (clone returns x's node, which the walk reached);
+                # k = x[1:] of the input x after g = x.clone(): x's, not the copy g's too (session 38)
                 self.memory.tokens[target] = self.memory.tokens[root]
             held = [n for n in _displayed_names(stmt.value) if n in self.memory.tokens]
             if held:  # l = [a, b]: Python's list holds a and b themselves, so a write into a changes l[0]
