@@ -1061,7 +1061,7 @@ class _Lowering:
             self.expression(stmt.value)  # changes in place (its caller's lists, changed_by_call); its value dropped
             return
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
-                and not _autodiff_call(stmt.value) \
+                and not _autodiff_call(stmt.value) and not _view_in_place(stmt.value) \
                 and not (isinstance(stmt.value, ast.Call) and (_inplace_call(stmt.value)  # F.relu(y, inplace=True)
                                                                 or self.module_in_place(stmt.value))):
             # x.retain_grad() is refused as what it is, by its lowering
@@ -2250,6 +2250,8 @@ class _Lowering:
     def statement(self, stmt: ast.stmt, where: str | None = None):
         if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
             return None
+        if isinstance(stmt, ast.Expr) and _view_in_place(stmt.value):  # t.unsqueeze(0).exp_(): through a view
+            return self.view_in_place(stmt.value)
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
@@ -3482,6 +3484,51 @@ class _Lowering:
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
 
+    def view_in_place(self, call: ast.Call):
+        """``t.unsqueeze(0).exp_()``, ``t[0].unsqueeze(0).mul_(2)``, ``t.view(-1)[0:1].add_(1)``: PyTorch's in-place
+        method on a view of the name ``t`` (views of one tensor: basic indices, ``.T``, view methods) writes into ``t``:
+        the method computed on the view as :meth:`in_place_temporary` computes it, and each of its elements put back at
+        the element of ``t`` it views (lang/overlap.py replays the strides). Checked as a write into ``t``."""
+        owner, method = call.func.value, call.func.attr
+        position = self.source.end(call.func) - len(method)
+        what = f"{ast.unparse(owner)}.{method}(...)"
+        name = _view_base(owner).id
+        y = self.target(name, _view_base(owner), what, position)
+        if _detached(owner):
+            raise JacValueError(f"{what}: a write through .detach() changes the values of '{name}' but not their "
+                                "history (PyTorch's gradient stays that of the old values), which jac does not follow: "
+                                f"write {name} = ... (or {name}.{method}(...) itself)", position)
+        view = self.expression(owner)
+        if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
+            return None
+        self.checked_write(name, what, position)
+        ids = overlap.identities(self.b, y.id) if type(view) is Tracer else None
+        path = overlap.chain(self.b, view.id, y.id) if ids is not None else None
+        viewed = overlap.viewed(ids, path) if path is not None else None
+        if viewed is None:
+            raise JacValueError(f"{what}: jac does not know which elements of '{name}' this view reaches (a reshape "
+                                f"PyTorch may copy, a layout jac does not replay): write {name}[...] = ... or name "
+                                "the view's value", position)
+        if len(np.unique(viewed)) != viewed.size:  # t.expand(2, 3).add_(1)
+            raise JacValueError(f"{what}: PyTorch raises \"unsupported operation: more than one element of the "
+                                "written-to tensor refers to a single memory location. Please clone() the tensor "
+                                "before performing the operation.\"", position)
+        kids = [view] + [self.expression(a) for a in [*call.args, *(k.value for k in call.keywords)]]
+        for operand in kids[1:]:  # t.unsqueeze(0).add_(t[1:]): PyTorch's overlap check
+            if type(operand) is Tracer:
+                overlap.check(self.b, y.id, view.id, operand.id, False, what, position)
+        new = self.in_place_temporary(call, kids, fresh=True)
+        mine = self.memory.tokens.get(name, frozenset())
+        if self.b.savers and new.id in self.b.savers:  # exp_ keeps its result: the view, a part of t's buffer
+            results, arguments, spelling = self.b.savers[new.id]
+            self.b.savers[new.id] = (results | mine if results else results, arguments, spelling)
+        if method not in _WRITTEN_AS_IS:  # t.unsqueeze(0).mul_(t): mul_ keeps t, which this write changes
+            self.kept_by_itself(name, method[:-1], [owner, *call.args, *(k.value for k in call.keywords)], kids, new,
+                                bool(call.keywords), what, position)
+        where = np.empty(int(ids.max()) + 1, np.intp)
+        where[ids.reshape(-1)] = np.arange(ids.size)
+        return self.rebind(name, put_values(self.b, y, where[viewed], new, False, what, position))
+
     def filled(self, y: Tracer, value, what: str, position: int) -> Tracer:
         """``y.fill_(value)``: ``y``'s shape, every element ``value``, as PyTorch fills it (a number, or a 0-d tensor,
         which the result is differentiable by)."""
@@ -3495,7 +3542,7 @@ class _Lowering:
             raise JacValueError(f"{what}: the fill value must be a number or a 0-d tensor, as PyTorch's", position)
         return self.b.const(np.full(tuple(y.shape), float(number)), position)
 
-    def in_place_temporary(self, node: ast.Call, kids: list):
+    def in_place_temporary(self, node: ast.Call, kids: list, fresh: bool = False):
         """``(v / c).sqrt().add_(eps)``: PyTorch's in-place method on a temporary, the result of a call or an operator
         (``kids``: it and the arguments, computed), written as :meth:`in_place` writes a name: refused where the
         temporary is a view of a name (the write would change it) or where an op saved it for backward (PyTorch's
@@ -3512,7 +3559,8 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
-        copy = _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        copy = fresh or _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        # (fresh: view_in_place puts the result back into the viewed name itself)
         if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
             copy = copies.fresh(self, node.func.value, values[spelled])
         for name, value in values.items():
@@ -6799,6 +6847,25 @@ def _in_place_method(node: ast.expr) -> bool:
     return isinstance(owner, ast.Name) and owner.id not in MODULES
 
 
+def _view_in_place(node: ast.expr) -> bool:
+    """``t.unsqueeze(0).exp_()``, ``t[0].unsqueeze(0).mul_(2)``, ``t.view(-1)[0:1].add_(1)``, ``t.T.add_(1)``: an
+    in-place method on views of a name that are more than one basic index of it (those are :meth:`in_place_at`'s)."""
+    if not (type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_")
+            and not node.func.attr.startswith("_")):
+        return False
+    owner = node.func.value
+    if type(owner) is ast.Name or type(owner) is ast.Subscript and type(owner.value) is ast.Name:
+        return False
+    base = _view_base(owner) if _view_like(owner) else None
+    return type(base) is ast.Name and base.id not in MODULES
+
+
+def _detached(node: ast.expr) -> bool:
+    """A chain of views through ``.detach()`` (a write there changes the values, not the history: jac refuses it)."""
+    return any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "detach"
+               for n in ast.walk(node))
+
+
 def _view_like(node: ast.expr) -> bool:
     """A name, or views of it (basic indices, ``.T``, ``.mT``, view methods), which lowering again adds no effect."""
     while True:
@@ -6809,15 +6876,16 @@ def _view_like(node: ast.expr) -> bool:
             node = node.value
         elif type(node) is ast.Attribute and node.attr in ("T", "mT"):
             node = node.value
-        elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEW_METHODS \
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEWING_METHODS \
                 and all(type(a) is ast.Constant or type(a) is ast.UnaryOp for a in node.args) and not node.keywords:
             node = node.func.value
         else:
             return False
 
 
-_VIEW_METHODS = frozenset(("view", "reshape", "transpose", "t", "permute", "unsqueeze", "squeeze", "detach", "expand",
-                           "flatten", "swapaxes", "swapdims", "movedim", "narrow", "select", "view_as", "expand_as"))
+_VIEWING_METHODS = frozenset(("view", "reshape", "transpose", "t", "permute", "unsqueeze", "squeeze", "detach",
+                              "expand", "flatten", "unflatten", "swapaxes", "swapdims", "movedim", "narrow", "select",
+                              "diagonal"))
 
 
 def _basic_index(node: ast.expr) -> bool:
