@@ -296,3 +296,43 @@ def test_a_write_through_detach_is_refused_saying_why():
 def test_a_view_of_unknown_elements_is_refused_saying_why():
     message = jac_run(MAT + "t.T.reshape(9).add_(1); t")  # PyTorch copies there: t stays as it was
     assert isinstance(message, str) and "which elements" in message
+
+
+# --- Python aliases (u = t): one tensor, two names; a shape method or a write changes both ------------------------
+
+@pytest.mark.parametrize("text", ["import torch; " + f for f in (
+    "t = y * 2; u = t; u.unsqueeze_(0); t * u", "t = y * 2; u = t[:]; u.unsqueeze_(0); t.sum() + u[0, 1]",
+    "t = y * 2; u = t.view(3); u.unsqueeze_(0); t + u", "t = A * 2; u = t; v = u; v.t_(); t + u * v",
+    "t = A * 2; u = t; u.transpose_(0, 1); u.mul_(2); t", "t = A * 2; u = t.T; t.t_(); t + u",
+    "t = y * 2; u = t; u.unsqueeze_(0); u.mul_(2); t", "t = y * 2; u = t; t = t + 1; u.unsqueeze_(0); t + u",
+    "t = A * 2; u = t; u.squeeze_(); u.t_(); t", "t = y * 2; u = t; u.mul_(2); t + u", "t = y * 2; u = t; u[0] = 5.0; t",
+    "t = y * 2; u = t; u += 1; t * u", "t = y * 2; u = t; t.exp_(); u", "t = y * 2; u = t; u.unsqueeze(0).mul_(2); t")])
+def test_parity_a_python_alias_sees_the_shape_change_and_the_write(text):
+    theirs, _ = same_as_pytorch(text)
+    assert not isinstance(theirs, str)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("import torch; t = torch.exp(y); u = t; u.unsqueeze_(0); t", PYTORCH_WORDS),
+    ("import torch; t = torch.exp(y); u = t; u.add_(1); t", PYTORCH_WORDS),
+    ("import torch; t = y * 2; u = t; t.mul_(t); u", PYTORCH_WORDS),
+    ("import torch; u = y; u.unsqueeze_(0); u", "leaf"),
+])
+def test_parity_an_alias_is_checked_as_the_tensor_itself(text, words):
+    theirs, ours = torch_run(text), jac_run(text)
+    assert isinstance(theirs, str) and isinstance(ours, str) and words in theirs and words in ours, (theirs, ours)
+
+
+@pytest.mark.parametrize("text", [
+    "import torch; t = y * 2; l = [t]; t.unsqueeze_(0); l[0]",  # a list holds the object: jac does not follow it
+    "import torch; t = y * 2; u = t; v = u[1:]; u.mul_(2); t",  # a view of it: a write through a view
+    "import torch; t = A * 2; u = t.T; t.t_(); t.mul_(2); t + u",
+])
+def test_a_write_a_container_or_a_view_would_see_stays_refused(text):
+    assert "shares its memory" in jac_run(text)
+    assert not isinstance(torch_run(text), str)
+
+
+def test_a_numpy_alias_sees_the_write_too():
+    got = api.evaluate("import numpy as np; t = x * 2; u = t; u[0] = 5.0; t + u", {"x": np.array([1.0, 2.0, 3.0])})
+    assert np.array_equal(np.asarray(got), [10.0, 8.0, 12.0])

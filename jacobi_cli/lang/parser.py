@@ -2672,10 +2672,11 @@ class _Lowering:
         return type(value) is Tracer and self.b.nodes[value.id].op == "input"
 
     def checked_write(self, name: str, what: str, position: int) -> None:
-        """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own
-        (:meth:`~jacobi_cli.lang.scatter.Memory.check`); in a PyTorch text, the savers of its buffer remembered
-        (ir/saved.py: refused if backward reads them)."""
-        self.memory.check(name, what, position)
+        """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own, or of
+        Python aliases alone (``u = t``: :meth:`rebind` rebinds them too) (:meth:`~jacobi_cli.lang.scatter.Memory.check`);
+        in a PyTorch text, the savers of its buffer remembered (ir/saved.py: refused if backward reads them)."""
+        aliases = self.same_object(name, self.scope.get(name))
+        self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
 
@@ -2986,10 +2987,18 @@ class _Lowering:
         return self.memory._base(value)
 
     def rebind(self, name: str, new: Tracer) -> Tracer:
-        """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`)."""
+        """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`), and the names bound
+        to the very same object (``u = t``: Python's aliases, which see the write too)."""
+        old = self.scope.get(name)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
+        for alias in self.same_object(name, old):
+            self.scope[alias] = self.scope[name]
         return new
+
+    def same_object(self, name: str, value) -> list:
+        """The other names holding the object ``name`` holds (``u = t``), bound to ``value`` still."""
+        return [n for n in self.memory.aliases(name) if value is not None and self.scope.get(n) is value]
 
     def write(self, target, value_node: ast.expr, op, in_place: str | None = None):
         """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
@@ -3436,7 +3445,15 @@ class _Lowering:
             except JacNameError:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
-        self.checked_write(name, what, position)
+        if method in _SHAPE_IN_PLACE:  # u = t; u.unsqueeze_(0): t's shape too (one object); a view v = t[:] keeps its
+            aliases = self.same_object(name, y)
+            arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
+                               and (n not in self.memory.aliases(name) or n in aliases))
+            self.memory.check(name, what, position, arrays)
+            if self.saving and self.b.savers:
+                saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
+        else:
+            self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
@@ -3476,8 +3493,8 @@ class _Lowering:
         if method in ("zero_", "fill_", "copy_") and self.saving and isinstance(new, Tracer) \
                 and self.b.nodes[y.id].requires_grad:  # h.fill_(1.5): PyTorch's backward still runs h's old history
             new = self.b.apply("where", self.b.const(0.0, position), y, new, position=position)  # (zero through it)
-        if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor, its shape changed
-            return self.rebind(name, new)  # (a write for autograd's version counter: checked_write above)
+        if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor (and its aliases'),
+            return self.rebind(name, new)  # its shape changed (a write for autograd's version counter: checked above)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
