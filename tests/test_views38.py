@@ -336,3 +336,25 @@ def test_a_write_a_container_or_a_view_would_see_stays_refused(text):
 def test_a_numpy_alias_sees_the_write_too():
     got = api.evaluate("import numpy as np; t = x * 2; u = t; u[0] = 5.0; t + u", {"x": np.array([1.0, 2.0, 3.0])})
     assert np.array_equal(np.asarray(got), [10.0, 8.0, 12.0])
+
+
+# --- a layer's dtype= is kept: a float32 input to a float64 layer (or back) is PyTorch's error ---------------------
+
+@pytest.mark.parametrize("text, refused", [
+    ("fc = nn.Linear(3, 2, dtype=torch.float64); fc(y.float()).sum()", True),
+    ("fc = nn.Linear(3, 2, dtype=torch.float32); fc(y.double()).sum()", True),
+    ("fc = nn.Conv1d(1, 1, 2, dtype=torch.float64); fc(y.float()[None, None]).sum()", True),
+    ("fc = nn.Linear(3, 2, dtype=torch.float64); fc.double(); fc(y.float()).sum()", True),
+    ("fc = nn.Linear(3, 2, dtype=torch.float64); fc(y.double()).sum()", False),
+    ("fc = nn.Linear(3, 2, dtype=torch.float64); fc(y).sum()", False),
+    ("fc = nn.Linear(3, 2, dtype=torch.float64); fc.float(); fc(y.float()).sum() * 0", False),
+])
+def test_parity_a_layer_made_with_a_dtype_computes_in_it(text, refused):
+    torch = pytest.importorskip("torch")
+    theirs = torch_run(text)
+    assert isinstance(theirs, str) == refused, theirs
+    ours = jac_run("import torch; import torch.nn as nn; " + text)
+    if refused:
+        assert isinstance(ours, str) and "same dtype" in ours and "same" in theirs, ours
+    else:
+        assert not isinstance(ours, str) or "--dtype float32" in ours, ours  # fc.float(): jac's own refusal

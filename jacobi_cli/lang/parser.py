@@ -1247,6 +1247,9 @@ class _Lowering:
             return self.new_input(f"{prefix}.{suffix}", value, position, drawn)
         made = (recurrent if cls in RECURRENT else layer)(self.b, cls, args, kwargs, position, make)
         made.prefix = prefix
+        written = kwargs.get("dtype")  # nn.Linear(3, 2, dtype=torch.float64): its parameters' dtype (session 38)
+        dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
+        made.written_dtype = dtype if dtype in ("float32", "float64") else None
         return made
 
     def container(self, cls: str, call: ast.Call, prefix: str, position: int):
@@ -2739,15 +2742,17 @@ class _Lowering:
         if type(module) is not Module or not module.params:
             return
         converted = self.converted or {}
-        layer = converted.get(id(module)) if id(module) in converted else self.default_float
+        own = _layer_dtype(module)  # nn.Linear(3, 2, dtype=torch.float64): its parameters' (session 38)
+        layer = converted.get(id(module)) if id(module) in converted else own or self.default_float
         given = self.float_dtype(node.args[0])
-        if layer is None or given is None or given == "input" or _given_a_dtype(self.source.body):
+        if layer is None or given is None or given == "input" or own is None and _given_a_dtype(self.source.body):
             return  # a bound input beside the layer: PyTorch's default dtype, as the layer's (a deliberate choice)
         layer, given = ("float32" if d == "default" else d for d in (layer, given))
         if layer == given:
             return
         shown = ast.get_source_segment(self.source.body, node.args[0]) or "its argument"
-        made = "PyTorch's default dtype" if id(module) not in converted else "as the text converted it"
+        made = "as the text converted it" if id(module) in converted else "as its dtype= says" if own \
+            else "PyTorch's default dtype"
         raise JacValueError(f"{node.func.id}(...): nn.{module.cls}'s parameters are {layer} ({made}) and '{shown}' "
                             f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
                             f"the layer ({node.func.id}.double() / .float()) or the input, or write "
@@ -7849,6 +7854,11 @@ def _converted_to(method: str, args: list, kwargs: dict) -> str | None:
         if isinstance(dtype, DType) and dtype.name in ("float64", "double", "float32", "float"):
             return "float64" if dtype.name in ("float64", "double") else "float32"
     return None
+
+
+def _layer_dtype(module) -> str | None:
+    """The float dtype a layer's ``dtype=`` gives its parameters (``nn.Linear(3, 2, dtype=torch.float64)``), or None."""
+    return getattr(module, "written_dtype", None)
 
 
 def _given_a_dtype(text: str) -> bool:
