@@ -358,3 +358,19 @@ def test_parity_a_layer_made_with_a_dtype_computes_in_it(text, refused):
         assert isinstance(ours, str) and "same dtype" in ours and "same" in theirs, ours
     else:
         assert not isinstance(ours, str) or "--dtype float32" in ours, ours  # fc.float(): jac's own refusal
+
+
+# --- .half() / .bfloat16(): refused, and the refusal says why no answer would be exact -----------------------------
+
+def test_parity_a_derivative_through_half_depends_on_pytorchs_mode_so_half_stays_refused():
+    torch = pytest.importorskip("torch")
+    from torch.func import jacfwd, jacrev
+
+    def f(x):
+        return x.half().double() * 3.3
+
+    x = torch.tensor([1.1, 2.7], dtype=torch.float64)
+    assert not torch.equal(jacrev(f)(x), jacfwd(f)(x))  # 3.3008 (the gradient rounded) against 3.3
+    for text in ("import torch; y.half().double() * 3.3", "import torch; y.bfloat16().double()"):
+        message = jac_run(text)
+        assert isinstance(message, str) and "jacrev" in message and "jacfwd" in message
