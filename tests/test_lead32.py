@@ -136,14 +136,22 @@ def test_a_recursion_to_its_limit_is_written_out():
 
 
 @pytest.mark.parametrize("text,name,other", [
-    ("a = x.copy()\nv = a\nv[1] = 0.5\na", "v", "'a'"),  # was: 'v' is the input 'x' (a copy's node is x's)
-    ("a = x * 2\nb = a.copy()\nc = b\nc[0] = 5.0\na + c", "c", "'b'"),  # was: shares its memory with 'a'
+    ("a = x.copy()\nv = a\nw = a[:2]\nv[1] = 0.5\na", "v", "'w'"),  # was: 'v' is the input 'x' (a copy's node is x's)
+    ("a = x * 2\nb = a.copy()\nc = b\nw = b[1:]\nc[0] = 5.0\na + c", "c", "'w'"),  # was: shares its memory with 'a'
 ])
 def test_a_write_through_an_alias_of_a_copy_names_the_copy(text, name, other):
     with pytest.raises(JacError) as found:
         api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
     message = found.value.message
     assert message.startswith(f"{name}[") and f"shares its memory with {other}" in message, message
+
+
+@pytest.mark.parametrize("text, want", [
+    ("a = x.copy()\nv = a\nv[1] = 0.5\na", [1.0, 0.5, 3.0]),  # one array, two names (session 38: both rebound)
+    ("a = x * 2\nb = a.copy()\nc = b\nc[0] = 5.0\na + b", [7.0, 8.0, 12.0]),
+])
+def test_a_write_through_a_python_alias_changes_every_name_of_the_array_as_numpy(text, want):
+    np.testing.assert_array_equal(api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}), want)
 
 
 PYTHON_STATE = [

@@ -93,7 +93,6 @@ CALLS = {
     "adaptive_max_pool1d": ("C", None, "F.adaptive_max_pool1d(h, 2)"),
     "gather": ("p", None, "torch.gather(h, 0, torch.tensor([1, 1]))"),
     "take_along_dim": ("A", None, "torch.take_along_dim(h, torch.tensor([[1], [0], [2]]), 1)"),
-    "cummax": ("p", None, "torch.cummax(h, 0).values"), "cummin": ("A", None, "torch.cummin(h, 1)[0]"),
     "pairwise_distance": ("A", "B", "F.pairwise_distance(h, k)"), "cosine_similarity": ("A", "B",
                                                                                       "F.cosine_similarity(h, k)"),
 }

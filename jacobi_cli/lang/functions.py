@@ -5730,6 +5730,16 @@ def _weighted(b, loss, weight, fname, position):
     return loss if weight is None else b.apply("mul", loss, tensor(b, weight, fname, position), position=position)
 
 
+def _fixed_weight(b, weight, kernel: str, argument: str, position) -> None:
+    """PyTorch's loss kernels (``nll_loss_forward``, ``binary_cross_entropy``, ``multi_margin_loss``, ...) have no
+    derivative by their class or element weights: a ``weight=`` (``pos_weight=``) that requires grad makes the call
+    raise, though the mathematics has one (session 38; tests/test_views38.py)."""
+    if type(weight) is Tracer and b.nodes[weight.id].requires_grad:
+        raise JacValueError(f"PyTorch raises \"The function '{kernel}' is not differentiable with respect to argument "
+                            f"'{argument}'. This input cannot have requires_grad True.\": pass {argument}= a tensor "
+                            f"that does not require grad ({argument}.detach())", position)
+
+
 def _pointwise_loss(fname, pointwise, extra: dict):
     def lower(b, args, kwargs, position):
         a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "reduction": Static("mean"), **extra},
@@ -5806,6 +5816,7 @@ def _bce(b, args, kwargs, position):
                    position)
     x, t = tensor(b, a["x"], fname, position), tensor(b, a["target"], fname, position)
     _same_shape(fname, x, t, position)
+    _fixed_weight(b, a["weight"], fname, "weight", position)
     loss = _weighted(b, _folded_at(position, lambda: b.apply("bce", x, t, position=position)), a["weight"], fname,
                      position)
     return _reduced_loss(b, loss, _reduction_of(b, a["reduction"], fname, position), position)
@@ -5819,6 +5830,8 @@ def _bce_logits(b, args, kwargs, position):
                                          "pos_weight": None}, position)
     x, t = tensor(b, a["x"], fname, position), tensor(b, a["target"], fname, position)
     _same_shape(fname, x, t, position)
+    _fixed_weight(b, a["weight"], fname, "weight", position)
+    _fixed_weight(b, a["pos_weight"], fname, "pos_weight", position)
     on = b.apply("mul", t, b.apply("softplus", b.apply("neg", x, position=position), position=position),
                  position=position)
     if a["pos_weight"] is not None:
@@ -5860,6 +5873,7 @@ def _class_weight(b, weight, x: Tracer, axis: int, fname, position) -> Tracer:
 
 
 def _nll(b, logp, t, weight, ignore_index, reduction, label_smoothing, fname, position):
+    _fixed_weight(b, weight, "nll_loss_forward" if logp.ndim <= 2 else "nll_loss2d_forward", "weight", position)
     axis, hot, hot_w, weight = _class_targets(b, logp, t, weight, ignore_index, fname, position)
     # the target's log-probability selected, not multiplied by the one-hot: 0 · (-inf) is NaN, and a class
     # masked with a -inf logit (or log-probability) is common; PyTorch picks it out
@@ -7012,11 +7026,14 @@ def _dropout(fname, training_default):
             raise JacValueError(f"{fname}(): the dropout probability p must be between 0 and 1, got {p!r}", position)
         if p == 0 or not _flag(b, a["training"], "training", fname, position):
             return x
+        if p == 1:  # every element dropped, as PyTorch computes it: x * 0 (NaN at an infinite x; derivative 0)
+            return b.apply("mul", x, b.const(0.0, position), position=position)
         raise JacValueError(f"F.{fname}(x, p={p:g}, training=True) is random: each call keeps other elements, so it "
                             "has no one Jacobian. Write training=False (evaluation: the identity) or p=0, or bind "
                             f"a 0/1 mask m and write x * m / (1 - p)", position)
     lower.__doc__ = (f"F.{fname}: the identity when training=False (the default: {training_default}) or p=0; "
-                     "random otherwise, which jac refuses")
+                     "x * 0 when training with p=1 (PyTorch's: NaN at an infinite x, derivative 0); random otherwise, "
+                     "which jac refuses")
     return lower
 
 
@@ -8606,6 +8623,7 @@ def _multi_margin_loss(b, args, kwargs, position):
         raise JacValueError(f"{fname}(): p must be 1 or 2 (as PyTorch), got {p!r}", position)
     margin = _number(b, a["margin"], "margin", position)
     reduction = _reduction_of(b, a["reduction"], fname, position)
+    _fixed_weight(b, a["weight"], fname, "weight", position)
     axis, hot, _, weight = _class_targets(b, x, t, a["weight"], None, fname, position)
     mine = b.apply("ne", hot, 0.0, position=position)
     own = b.apply("sum", b.apply("where", mine, x, 0.0, position=position), axes=(axis,), keepdims=True,

@@ -521,7 +521,8 @@ CALLS = {
 # the identity, or RReLU's leaky ReLU of the mean slope); the norms' and PReLU's parameters; what eval mode reads
 def _random(fname: str):
     def run(b, module, args, kwargs, position):
-        """nn.Dropout and its kin: random in training mode (refused); the identity in eval mode (nn.RReLU a leaky ReLU).
+        """nn.Dropout and its kin: random in training mode (refused; x * 0 with p=1); the identity in eval mode (nn.RReLU
+        a leaky ReLU).
 
         RReLU in eval mode is F.rrelu(x, lower, upper, training=False), a leaky ReLU of slope (lower + upper) / 2."""
         x = module.array(b, args, kwargs, position)
@@ -529,6 +530,8 @@ def _random(fname: str):
         if p is not None and not 0 <= p <= 1:
             raise JacValueError(f"nn.{module.cls}(): dropout probability has to be between 0 and 1, but got {p}",
                                 position)
+        if module.training and p == 1:  # every element dropped: x * 0, as F.dropout(x, p=1) (functions._dropout)
+            return b.apply("mul", x, b.const(0.0, position), position=position)
         if module.training and p != 0:  # p=0 keeps every element, scaled by 1: the identity in both modes
             raise JacValueError(f"nn.{module.cls}(...) in training mode (a module just made trains) is random at each "
                                 f"call (no one Jacobian); in eval mode, model.eval(), it is "

@@ -58,6 +58,7 @@ from . import vmapping
 from . import trees
 from . import imports
 from . import copies
+from . import overlap
 from .trees import Dict, TreeDef
 from . import decorators
 from . import pyiter
@@ -1060,7 +1061,7 @@ class _Lowering:
             self.expression(stmt.value)  # changes in place (its caller's lists, changed_by_call); its value dropped
             return
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
-                and not _autodiff_call(stmt.value) \
+                and not _autodiff_call(stmt.value) and not _view_in_place(stmt.value) \
                 and not (isinstance(stmt.value, ast.Call) and (_inplace_call(stmt.value)  # F.relu(y, inplace=True)
                                                                 or self.module_in_place(stmt.value))):
             # x.retain_grad() is refused as what it is, by its lowering
@@ -1246,6 +1247,9 @@ class _Lowering:
             return self.new_input(f"{prefix}.{suffix}", value, position, drawn)
         made = (recurrent if cls in RECURRENT else layer)(self.b, cls, args, kwargs, position, make)
         made.prefix = prefix
+        written = kwargs.get("dtype")  # nn.Linear(3, 2, dtype=torch.float64): its parameters' dtype (session 38)
+        dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
+        made.written_dtype = dtype if dtype in ("float32", "float64") else None
         return made
 
     def container(self, cls: str, call: ast.Call, prefix: str, position: int):
@@ -2249,6 +2253,8 @@ class _Lowering:
     def statement(self, stmt: ast.stmt, where: str | None = None):
         if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
             return None
+        if isinstance(stmt, ast.Expr) and _view_in_place(stmt.value):  # t.unsqueeze(0).exp_(): through a view
+            return self.view_in_place(stmt.value)
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
@@ -2352,9 +2358,11 @@ class _Lowering:
             made = None if fresh else _read_only(stmt.value, self.memory.read_only)
             if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it
                 self.memory.read_only[target] = made
-            if not fresh and self.memory.tokens.get(root) and type(value) is Tracer \
-                    and not any(isinstance(t, tuple) for t in self.memory.tokens[root]):
-                # v = y[:2] of y = x.clone(): y's buffers alone (clone returns x's node, which the walk reached)
+            if not fresh and self.memory.tokens.get(root) and type(value) is Tracer and (
+                    not any(isinstance(t, tuple) for t in self.memory.tokens[root])
+                    or self.memory.tokens[root] == frozenset((("input", root),))):
+                # v = y[:2] of y = x.clone(): y's buffers alone (clone returns x's node, which the walk reached);
+                # k = x[1:] of the input x after g = x.clone(): x's, not the copy g's too (session 38)
                 self.memory.tokens[target] = self.memory.tokens[root]
             held = [n for n in _displayed_names(stmt.value) if n in self.memory.tokens]
             if held:  # l = [a, b]: Python's list holds a and b themselves, so a write into a changes l[0]
@@ -2667,10 +2675,11 @@ class _Lowering:
         return type(value) is Tracer and self.b.nodes[value.id].op == "input"
 
     def checked_write(self, name: str, what: str, position: int) -> None:
-        """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own
-        (:meth:`~jacobi_cli.lang.scatter.Memory.check`); in a PyTorch text, the savers of its buffer remembered
-        (ir/saved.py: refused if backward reads them)."""
-        self.memory.check(name, what, position)
+        """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own, or of
+        Python aliases alone (``u = t``: :meth:`rebind` rebinds them too) (:meth:`~jacobi_cli.lang.scatter.Memory.check`);
+        in a PyTorch text, the savers of its buffer remembered (ir/saved.py: refused if backward reads them)."""
+        aliases = self.same_object(name, self.scope.get(name))
+        self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
 
@@ -2733,15 +2742,17 @@ class _Lowering:
         if type(module) is not Module or not module.params:
             return
         converted = self.converted or {}
-        layer = converted.get(id(module)) if id(module) in converted else self.default_float
+        own = _layer_dtype(module)  # nn.Linear(3, 2, dtype=torch.float64): its parameters' (session 38)
+        layer = converted.get(id(module)) if id(module) in converted else own or self.default_float
         given = self.float_dtype(node.args[0])
-        if layer is None or given is None or given == "input" or _given_a_dtype(self.source.body):
+        if layer is None or given is None or given == "input" or own is None and _given_a_dtype(self.source.body):
             return  # a bound input beside the layer: PyTorch's default dtype, as the layer's (a deliberate choice)
         layer, given = ("float32" if d == "default" else d for d in (layer, given))
         if layer == given:
             return
         shown = ast.get_source_segment(self.source.body, node.args[0]) or "its argument"
-        made = "PyTorch's default dtype" if id(module) not in converted else "as the text converted it"
+        made = "as the text converted it" if id(module) in converted else "as its dtype= says" if own \
+            else "PyTorch's default dtype"
         raise JacValueError(f"{node.func.id}(...): nn.{module.cls}'s parameters are {layer} ({made}) and '{shown}' "
                             f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
                             f"the layer ({node.func.id}.double() / .float()) or the input, or write "
@@ -2981,10 +2992,18 @@ class _Lowering:
         return self.memory._base(value)
 
     def rebind(self, name: str, new: Tracer) -> Tracer:
-        """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`)."""
+        """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`), and the names bound
+        to the very same object (``u = t``: Python's aliases, which see the write too)."""
+        old = self.scope.get(name)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
+        for alias in self.same_object(name, old):
+            self.scope[alias] = self.scope[name]
         return new
+
+    def same_object(self, name: str, value) -> list:
+        """The other names holding the object ``name`` holds (``u = t``), bound to ``value`` still."""
+        return [n for n in self.memory.aliases(name) if value is not None and self.scope.get(n) is value]
 
     def write(self, target, value_node: ast.expr, op, in_place: str | None = None):
         """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
@@ -2994,7 +3013,7 @@ class _Lowering:
         position = self.source.at(target)
         named = target.value if isinstance(target, ast.Subscript) else target
         text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
-        what = f"{ast.unparse(target)} {text} ..."
+        what = in_place or f"{ast.unparse(target)} {text} ..."  # h[0].mul_(...) quoted as written, not h[0] = ...
         if isinstance(named, ast.Subscript) and isinstance(target, ast.Subscript):  # R[i][j] = v of lists
             return self.nested_write(target, value_node, op, what, position)
         if not isinstance(named, ast.Name):
@@ -3037,6 +3056,8 @@ class _Lowering:
                                 "(use += -= *= /= **= @= %= //=)",
                                 position)
         value = self.expression(value_node)
+        if type(y) is Tracer and self.torch_writes():  # t[0:2] += t[1:]: PyTorch's overlap check (lang/overlap.py)
+            self.overlapping(y, target, value, op, in_place, what, position)
         if shared is None and self.saving and self.b.savers:  # t *= t.sin(): the value's savers kept t's buffer
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if isinstance(value, Items):
@@ -3072,6 +3093,43 @@ class _Lowering:
                 if holder not in local:
                     self.sharing[-1][4][holder] = self.scope[name]
         return found
+
+    def torch_writes(self) -> bool:
+        """Does the text's write follow PyTorch's (a PyTorch text, NumPy's ufuncs buffer an overlap)?"""
+        return (self.dialect == "torch" or self.saving) and not self.jax_reading
+
+    def overlapping(self, y: Tracer, target, value, op, in_place, what: str, position: int) -> None:
+        """PyTorch's check of a write in place whose operand views the tensor written (lang/overlap.py):
+        ``t[0:2] += t[1:]``, ``t[0:2] = t[1:]``, ``t[0:2].add_(t[1:])``, ``t += t.T``."""
+        call = self.in_place_value if in_place is not None else None
+        if type(call) is ast.Call:  # t[0:2].add_(t[1:]): the method's tensor arguments, views lowered again
+            operands = [self.expression(a) for a in [*call.args, *(k.value for k in call.keywords)] if _view_like(a)]
+        else:
+            operands = [value]
+        if isinstance(target, ast.Name):
+            written = y.id
+        elif all(_basic_index(p) for p in self.index_parts(target.slice)):
+            read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), target)
+            written = self.expression(read)
+            written = written.id if type(written) is Tracer else -1
+        elif op is None:
+            written = None  # t[[0, 1]] = v: index_put_ (t[mask] = v of one element: masked_fill_, reads v once)
+        else:
+            return  # t[[0, 1]] += v: a copy gathered, added to, put back
+        for operand in operands:
+            if type(operand) is not Tracer or written == -1:
+                continue
+            fill = op is None and call is None and (operand.ndim == 0 or written is None
+                                                    and math.prod(operand.shape) == 1 and self.one_mask(target))
+            overlap.check(self.b, y.id, written, operand.id, fill, what, position)
+
+    def one_mask(self, target: ast.Subscript) -> bool:
+        """``t[t > 3]``: one boolean mask as the index."""
+        parts = self.index_parts(target.slice)
+        if len(parts) != 1:
+            return False
+        found = self.expression(parts[0])
+        return type(found) is Tracer and is_boolean(self.b, found)
 
     def shared_numbers(self, name: str, y: Tracer, target) -> list:
         """``l[i] = v`` inside a function, ``l`` a Python list of numbers (jac holds it as one 1-d array) that a
@@ -3392,11 +3450,23 @@ class _Lowering:
             except JacNameError:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
-        self.checked_write(name, what, position)
+        if method in _SHAPE_IN_PLACE:  # u = t; u.unsqueeze_(0): t's shape too (one object); a view v = t[:] keeps its
+            aliases = self.same_object(name, y)
+            arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
+                               and (n not in self.memory.aliases(name) or n in aliases))
+            self.memory.check(name, what, position, arrays)
+            if self.saving and self.b.savers:
+                saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
+        else:
+            self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if type(y) is Tracer and self.torch_writes() and method not in _SHAPE_IN_PLACE:  # t.add_(t.T): PyTorch's
+            for operand in [*args, *kwargs.values()]:  # overlap check (lang/overlap.py)
+                if type(operand) is Tracer:
+                    overlap.check(self.b, y.id, y.id, operand.id, False, what, position)
         if self.saving and self.b.savers:  # t.mul_(t.sin()): the argument's savers kept t's buffer, now written
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
@@ -3428,13 +3498,58 @@ class _Lowering:
         if method in ("zero_", "fill_", "copy_") and self.saving and isinstance(new, Tracer) \
                 and self.b.nodes[y.id].requires_grad:  # h.fill_(1.5): PyTorch's backward still runs h's old history
             new = self.b.apply("where", self.b.const(0.0, position), y, new, position=position)  # (zero through it)
-        if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor, its shape changed
-            return self.rebind(name, new)  # (a write for autograd's version counter: checked_write above)
+        if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor (and its aliases'),
+            return self.rebind(name, new)  # its shape changed (a write for autograd's version counter: checked above)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def view_in_place(self, call: ast.Call):
+        """``t.unsqueeze(0).exp_()``, ``t[0].unsqueeze(0).mul_(2)``, ``t.view(-1)[0:1].add_(1)``: PyTorch's in-place
+        method on a view of the name ``t`` (views of one tensor: basic indices, ``.T``, view methods) writes into ``t``:
+        the method computed on the view as :meth:`in_place_temporary` computes it, and each of its elements put back at
+        the element of ``t`` it views (lang/overlap.py replays the strides). Checked as a write into ``t``."""
+        owner, method = call.func.value, call.func.attr
+        position = self.source.end(call.func) - len(method)
+        what = f"{ast.unparse(owner)}.{method}(...)"
+        name = _view_base(owner).id
+        y = self.target(name, _view_base(owner), what, position)
+        if _detached(owner):
+            raise JacValueError(f"{what}: a write through .detach() changes the values of '{name}' but not their "
+                                "history (PyTorch's gradient stays that of the old values), which jac does not follow: "
+                                f"write {name} = ... (or {name}.{method}(...) itself)", position)
+        view = self.expression(owner)
+        if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
+            return None
+        self.checked_write(name, what, position)
+        ids = overlap.identities(self.b, y.id) if type(view) is Tracer else None
+        path = overlap.chain(self.b, view.id, y.id) if ids is not None else None
+        viewed = overlap.viewed(ids, path) if path is not None else None
+        if viewed is None:
+            raise JacValueError(f"{what}: jac does not know which elements of '{name}' this view reaches (a reshape "
+                                f"PyTorch may copy, a layout jac does not replay): write {name}[...] = ... or name "
+                                "the view's value", position)
+        if len(np.unique(viewed)) != viewed.size:  # t.expand(2, 3).add_(1)
+            raise JacValueError(f"{what}: PyTorch raises \"unsupported operation: more than one element of the "
+                                "written-to tensor refers to a single memory location. Please clone() the tensor "
+                                "before performing the operation.\"", position)
+        kids = [view] + [self.expression(a) for a in [*call.args, *(k.value for k in call.keywords)]]
+        for operand in kids[1:]:  # t.unsqueeze(0).add_(t[1:]): PyTorch's overlap check
+            if type(operand) is Tracer:
+                overlap.check(self.b, y.id, view.id, operand.id, False, what, position)
+        new = self.in_place_temporary(call, kids, fresh=True)
+        mine = self.memory.tokens.get(name, frozenset())
+        if self.b.savers and new.id in self.b.savers:  # exp_ keeps its result: the view, a part of t's buffer
+            results, arguments, spelling = self.b.savers[new.id]
+            self.b.savers[new.id] = (results | mine if results else results, arguments, spelling)
+        if method not in _WRITTEN_AS_IS:  # t.unsqueeze(0).mul_(t): mul_ keeps t, which this write changes
+            self.kept_by_itself(name, method[:-1], [owner, *call.args, *(k.value for k in call.keywords)], kids, new,
+                                bool(call.keywords), what, position)
+        where = np.empty(int(ids.max()) + 1, np.intp)
+        where[ids.reshape(-1)] = np.arange(ids.size)
+        return self.rebind(name, put_values(self.b, y, where[viewed], new, False, what, position))
 
     def filled(self, y: Tracer, value, what: str, position: int) -> Tracer:
         """``y.fill_(value)``: ``y``'s shape, every element ``value``, as PyTorch fills it (a number, or a 0-d tensor,
@@ -3449,7 +3564,7 @@ class _Lowering:
             raise JacValueError(f"{what}: the fill value must be a number or a 0-d tensor, as PyTorch's", position)
         return self.b.const(np.full(tuple(y.shape), float(number)), position)
 
-    def in_place_temporary(self, node: ast.Call, kids: list):
+    def in_place_temporary(self, node: ast.Call, kids: list, fresh: bool = False):
         """``(v / c).sqrt().add_(eps)``: PyTorch's in-place method on a temporary, the result of a call or an operator
         (``kids``: it and the arguments, computed), written as :meth:`in_place` writes a name: refused where the
         temporary is a view of a name (the write would change it) or where an op saved it for backward (PyTorch's
@@ -3466,7 +3581,8 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
-        copy = _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        copy = fresh or _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        # (fresh: view_in_place puts the result back into the viewed name itself)
         if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
             copy = copies.fresh(self, node.func.value, values[spelled])
         for name, value in values.items():
@@ -6753,6 +6869,47 @@ def _in_place_method(node: ast.expr) -> bool:
     return isinstance(owner, ast.Name) and owner.id not in MODULES
 
 
+def _view_in_place(node: ast.expr) -> bool:
+    """``t.unsqueeze(0).exp_()``, ``t[0].unsqueeze(0).mul_(2)``, ``t.view(-1)[0:1].add_(1)``, ``t.T.add_(1)``: an
+    in-place method on views of a name that are more than one basic index of it (those are :meth:`in_place_at`'s)."""
+    if not (type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_")
+            and not node.func.attr.startswith("_")):
+        return False
+    owner = node.func.value
+    if type(owner) is ast.Name or type(owner) is ast.Subscript and type(owner.value) is ast.Name:
+        return False
+    base = _view_base(owner) if _view_like(owner) else None
+    return type(base) is ast.Name and base.id not in MODULES
+
+
+def _detached(node: ast.expr) -> bool:
+    """A chain of views through ``.detach()`` (a write there changes the values, not the history: jac refuses it)."""
+    return any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "detach"
+               for n in ast.walk(node))
+
+
+def _view_like(node: ast.expr) -> bool:
+    """A name, or views of it (basic indices, ``.T``, ``.mT``, view methods), which lowering again adds no effect."""
+    while True:
+        if type(node) is ast.Name:
+            return True
+        if type(node) is ast.Subscript and all(_basic_index(p) for p in (
+                node.slice.elts if type(node.slice) is ast.Tuple else [node.slice])):
+            node = node.value
+        elif type(node) is ast.Attribute and node.attr in ("T", "mT"):
+            node = node.value
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEWING_METHODS \
+                and all(type(a) is ast.Constant or type(a) is ast.UnaryOp for a in node.args) and not node.keywords:
+            node = node.func.value
+        else:
+            return False
+
+
+_VIEWING_METHODS = frozenset(("view", "reshape", "transpose", "t", "permute", "unsqueeze", "squeeze", "detach",
+                              "expand", "flatten", "unflatten", "swapaxes", "swapdims", "movedim", "narrow", "select",
+                              "diagonal"))
+
+
 def _basic_index(node: ast.expr) -> bool:
     """An index part that makes a view: a slice, an integer, None or ``...`` written out."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -7697,6 +7854,11 @@ def _converted_to(method: str, args: list, kwargs: dict) -> str | None:
         if isinstance(dtype, DType) and dtype.name in ("float64", "double", "float32", "float"):
             return "float64" if dtype.name in ("float64", "double") else "float32"
     return None
+
+
+def _layer_dtype(module) -> str | None:
+    """The float dtype a layer's ``dtype=`` gives its parameters (``nn.Linear(3, 2, dtype=torch.float64)``), or None."""
+    return getattr(module, "written_dtype", None)
 
 
 def _given_a_dtype(text: str) -> bool:

@@ -489,6 +489,7 @@ class Memory:
         self.tokens: dict = {}
         self.by_node: dict = {}
         self.read_only: dict = {}  # name -> the call whose read-only view it is (NumPy's sliding_window_view)
+        self.objects: dict = {}  # name -> the name first bound to the Python object it holds (v = a: a's)
         for name, t in inputs.items():
             self.input(name, t)
 
@@ -502,6 +503,7 @@ class Memory:
         expression is that name (``v = a``): its buffers exactly (a copy's node is its argument's, whose buffers
         include the input's: ``a = x.clone(); v = a`` is no view of ``x``)."""
         self.read_only.pop(name, None)
+        self.objects[name] = self.objects.get(alias, alias) if alias is not None else name
         if isinstance(value, Items):
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
@@ -549,9 +551,16 @@ class Memory:
             return tokens
         return self.by_node[i]
 
-    def check(self, name: str, what: str, position) -> None:
+    def aliases(self, name: str) -> list:
+        """The other names bound to the very object ``name`` holds (``u = t``: a Python alias, not a view)."""
+        mine = self.objects.get(name, name)
+        return [n for n, o in self.objects.items() if o == mine and n != name and self.tokens.get(n) == self.tokens.get(name)]
+
+    def check(self, name: str, what: str, position, shape_only: frozenset | None = None) -> None:
         """Refuse a write into ``name`` (``what``: the statement, ``y[0] = ...``) that the
-        libraries would not make on a fresh array of its own."""
+        libraries would not make on a fresh array of its own. ``shape_only``: ``name.unsqueeze_(0)``, which changes
+        the shape of the object ``name`` holds and no element: the other names holding arrays (views, ``shape_only``'s
+        aliases, which the caller rebinds) are unchanged; a container holding it is not."""
         if name in self.read_only:  # w = sliding_window_view(x, 3): NumPy's view is read-only
             raise JacValueError(f"{what}: '{name}' is a read-only view ({self.read_only[name]}): NumPy raises "
                                 "ValueError: assignment destination is read-only; write into a copy: "
@@ -568,7 +577,8 @@ class Memory:
                                 "reshape or transpose shares its memory): PyTorch refuses to write into a leaf that "
                                 f"requires grad, NumPy would change '{inputs[0]}' too; write into a copy: "
                                 f"{name} = {inputs[0]}.clone()", position)
-        others = sorted(n for n, t in self.tokens.items() if n != name and t & tokens)
+        others = sorted(n for n, t in self.tokens.items() if n != name and t & tokens
+                        and (shape_only is None or n not in shape_only))
         outside = [n for n in others if " outside " in n]
         if outside:  # def f(y): y[0] = v called as f(y): the caller's array (parser._shadowed)
             base, where = outside[0].split(" outside ")

@@ -358,12 +358,20 @@ names on this page are known.
 - Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`), `y[idx] += v` and PyTorch's
   in-place methods as statements of their own (`y.add_(1)`, `y.clamp_(min=0)`, `y.index_add_(...)`,
   `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`) or on a temporary, the result of a call or
-  an operator (`(v / c).exp().add_(eps)`, as a fresh name's), where the
+  an operator (`(v / c).exp().add_(eps)`, as a fresh name's), or (since session 38) on views of a name
+  (`y.unsqueeze(0).exp_()`, `y[0].unsqueeze(0).mul_(2)`, `y.view(-1)[0:1].mul_(2)`, `y.T.add_(1)`: computed on
+  the view and put back at the elements of `y` it views, checked as a write into `y`), where the
   result is what NumPy and PyTorch compute in place: `y` must be a name assigned in the expression to an
-  array of its own (`y = x * 2`, `y = x.clone()`, `y = torch.zeros(3)`), which no other name can see. Refused,
+  array of its own (`y = x * 2`, `y = x.clone()`, `y = torch.zeros(3)`), which no other name can see but its
+  Python aliases (`z = y`: one array, two names; a write or an in-place shape method through either changes both,
+  since session 38). Refused,
   saying why: writing into an input or a view or alias of one (PyTorch's "a leaf Variable that requires grad
-  is being used in an in-place operation"; NumPy would change the input); writing into `y` while another name
-  shares its memory (`z = y`, `z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`,
+  is being used in an in-place operation"; NumPy would change the input); in a PyTorch text, an operand that
+  views the tensor written at other positions (`y[0:2] += y[1:]`, `y.add_(y.T)`, `y[[0, 1]] = y[1:]`: PyTorch's
+  "some elements of the input tensor and the written-to tensor refer to a single memory location" where both
+  views are dense, jac's own words where they are not and PyTorch's answer depends on its loop's order; `y += y`
+  and `y[0] += y[:, 0]` read each element where it is written, and are answered); writing into `y` while another
+  name shares its memory (`z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`,
   `np.diagonal(y)`, a list holding it, `l = [y]`: both libraries would change `z` too; `np.array(y)`,
   `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does, and so do (session 37, each checked against
   PyTorch: a write into the result leaves `y` as it was) `roll`, `tile`, `repeat`, `repeat_interleave`,
@@ -371,7 +379,8 @@ names on this page are known.
   `tril`, `triu`, `F.pad`, PyTorch's `flip` / `fliplr` / `flipud` / `rot90` / `diag` (NumPy's are views),
   `.contiguous()` of a transposed or sliced tensor and `reshape` / `flatten` / `ravel` where no view has the
   shape (`y.T.reshape(-1)`), `.float()` / `.to(torch.float32)` of a float64 tensor (`copy=True` always); while
-  `.contiguous()` of a contiguous tensor, `.double()` of a float64 one, dropout in eval mode or with `p=0` return
+  `.contiguous()` of a contiguous tensor, `.double()` of a float64 one, dropout in eval mode or with `p=0` (with
+  `p=1` in training it is `y * 0`, a new tensor) return
   `y` itself, and a write through them is refused); a result that does not fit `y` (`y += big`: both libraries refuse); an
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given

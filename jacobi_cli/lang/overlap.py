@@ -1,0 +1,152 @@
+"""A write in place whose operand is a view of the very tensor it writes (session 38, h38-views).
+
+``t[0:2] += t[1:]`` reads elements the same write changes. PyTorch's TensorIterator (``copy_``, ``add_``, ``mul_``,
+``index_put_``, ...) checks the written-to tensor against each input (``assert_no_partial_overlap``): where both are
+non-overlapping and dense and their memory ranges meet without being the same tensor, it raises "unsupported
+operation: some elements of the input tensor and the written-to tensor refer to a single memory location"; where
+either is not dense (a column ``t[:, 0]``, ``t[1:, 1:]``) the check gives up ("too hard") and the kernel runs, reading
+elements its own loop may have written already: the result depends on the order it visits them. jac computes every
+write as if its operands were read first, so it answers only where that order cannot matter (each shared element read
+at the very position it is written: ``t += t``, ``t[0] += t[:, 0]``), refuses with PyTorch's words where PyTorch
+raises, and refuses with its own where PyTorch's answer would depend on its loop. ``tests/test_views38.py`` checks
+each form against PyTorch.
+
+The element identities come from the strides PyTorch gives the written tensor (``functions._stand_in``), replayed
+through the view ops of jac's graph (transpose, basic index, expand, detach, a reshape that needs no copy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import JacValueError
+
+MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+           "memory location. Please clone() the tensor before performing the operation.")
+_VIEWS = frozenset(("transpose", "broadcast_to", "detach", "getitem", "reshape"))
+
+
+def chain(b, i: int, base: int) -> list | None:
+    """The view nodes from ``base`` (exclusive) to node ``i`` (inclusive), in the order they apply, or None where
+    ``i`` is no view of ``base``'s tensor (a copy, an op) or ``base`` itself ([])."""
+    from .functions import _basic_index
+    nodes = []
+    copied = b.layouts or {}  # torch.flip(t) lowered onto a reversed index, t.clone() onto t's node: copies
+    while i != base:
+        node = b.nodes[i]
+        if node.op not in _VIEWS or not node.args or i in copied or node.op == "getitem" and not _basic_index(
+                node.params.get("index")):
+            return None
+        nodes.append(node)
+        i = node.args[0]
+    return nodes[::-1]
+
+
+def identities(b, base: int):
+    """Each element of node ``base``'s tensor as its offset in its buffer, laid out with the strides PyTorch gives it
+    (an int64 array viewing a buffer of offsets), or None where those strides are not known."""
+    from .functions import _stand_in
+    stand_in = _stand_in(b, base)
+    if stand_in is None or stand_in.size == 0:
+        return None
+    if any(s < 0 for s in stand_in.strides):
+        return None
+    extent = 1 + sum((n - 1) * s for n, s in zip(stand_in.shape, stand_in.strides))
+    return np.lib.stride_tricks.as_strided(np.arange(extent, dtype=np.int64), stand_in.shape,
+                                           tuple(8 * s for s in stand_in.strides))
+
+
+def viewed(ids, nodes: list):
+    """``ids`` through the view nodes ``nodes`` (None where a reshape copies: a tensor of its own in PyTorch)."""
+    for node in nodes:
+        if node.op == "transpose":
+            ids = ids.transpose(node.params["axes"])
+        elif node.op == "broadcast_to":
+            ids = np.broadcast_to(ids, node.params["shape"])
+        elif node.op == "getitem":
+            ids = ids[node.params["index"]]
+        elif node.op == "reshape":
+            try:
+                ids = ids.reshape(node.params["shape"], copy=False)
+            except ValueError:
+                return None
+    return ids
+
+
+def dense(ids) -> bool:
+    """PyTorch's ``is_non_overlapping_and_dense``: its elements fill a block of memory, each once."""
+    dims = sorted((s // 8, n) for n, s in zip(ids.shape, ids.strides) if n != 1)
+    expected = 1
+    for stride, size in dims:
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def order_matters(written, read) -> bool:
+    """Does some position read (``read`` broadcast to ``written``'s shape) an element the write changes at another
+    position?"""
+    try:
+        read = np.broadcast_to(read, written.shape)
+    except ValueError:
+        return False
+    flat_written, flat_read = written.reshape(-1), read.reshape(-1)
+    where = np.full(int(max(flat_written.max(), flat_read.max())) + 1, -1, np.int64)
+    where[flat_written] = np.arange(flat_written.size)
+    found = where[flat_read]
+    return bool(np.any((found >= 0) & (found != np.arange(flat_read.size))))
+
+
+def _partial(a, b) -> bool:
+    """PyTorch's ``get_overlap_status(a, b) == PARTIAL`` for two dense tensors of one buffer."""
+    low_a, high_a, low_b, high_b = a.min(), a.max(), b.min(), b.max()
+    if high_a < low_b or high_b < low_a:
+        return False
+    return not (low_a == low_b and high_a == high_b and _strides(a) == _strides(b))
+
+
+def _strides(a) -> tuple:
+    """PyTorch's strides of the view ``a`` (in elements; a dimension of size 1 has the stride PyTorch gives it, the
+    product of the sizes after it, where NumPy's may differ)."""
+    out, inner = [], 1
+    for n, s in zip(a.shape[::-1], a.strides[::-1]):
+        out.append(inner if n == 1 else s // 8)
+        inner = (s // 8) * n if n != 1 else inner
+    return tuple(out[::-1])
+
+
+def check(b, base: int, target: int | None, operand: int, fill: bool, what: str, position) -> None:
+    """Refuse the write ``what`` into node ``base``'s tensor (the view ``target`` of it, or its element-picking index
+    where ``target`` is None: ``index_put_``) whose operand, node ``operand``, reads that tensor's memory, where
+    PyTorch raises or where its result would depend on its loop's order. ``fill``: a plain ``=`` of a 0-d operand
+    (PyTorch's ``fill_``, which reads the value once)."""
+    path = chain(b, operand, base)
+    if path is None or fill:
+        return
+    ids = identities(b, base)
+    if ids is None:
+        if path or target is not None and chain(b, target, base):
+            _refuse(what, position, None)
+        return
+    read = viewed(ids, path)
+    if read is None or read.size == 0:
+        return
+    if target is None:  # t[[0, 1]] = t[1:]: index_put_ checks the whole tensor against its values
+        _refuse(what, position, dense(ids) and dense(read) and _partial(ids, read))
+    target_path = chain(b, target, base)
+    written = viewed(ids, target_path) if target_path is not None else None
+    if written is None or written.size == 0:
+        return
+    raises = dense(written) and dense(read) and _partial(written, read)  # whatever the order: t.unsqueeze(0).mul_(t)
+    if raises or order_matters(written, read):
+        _refuse(what, position, raises)
+
+
+def _refuse(what: str, position, raises) -> None:
+    if raises:
+        raise JacValueError(f"{what}: PyTorch raises \"{MESSAGE}\"", position)
+    raise JacValueError(f"{what}: the operand reads elements this write changes at other positions; PyTorch does not "
+                        "check that here (a view that is not dense) and its result depends on the order its loop "
+                        "writes them, which jac does not follow: write into a copy of the operand (.clone())",
+                        position)
