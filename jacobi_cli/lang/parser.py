@@ -185,6 +185,7 @@ class Source:
     characters removed from each line, so offsets still count in the text as given."""
 
     margins = None  # per line, the characters body lacks (None: body is text)
+    ends = None  # line index -> the UTF-8 byte end of each of its characters (characters), made when first asked
 
     def __init__(self, text: str):
         self.text = self.body = text
@@ -208,12 +209,22 @@ class Source:
             return min(col_byte, self.width)
         lineno = max(1, min(lineno, len(self.lines)))
         line, margin = self.lines[lineno - 1], self.margins[lineno - 1] if self.margins else 0
-        line = line[margin:]  # ast's columns count in body's line
-        if self.ascii[lineno - 1]:  # bytes are characters: no re-encoding of long lines
-            col = min(col_byte, len(line))
+        if self.ascii[lineno - 1]:  # bytes are characters: ast's columns count in body's line, past the margin
+            col = min(col_byte, len(line) - margin)  # no copy of the line: a long one is asked once per node
         else:
-            col = len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="ignore"))
+            col = self.characters(lineno - 1, margin, col_byte)
         return self.starts[lineno - 1] + margin + col
+
+    def characters(self, index: int, margin: int, col_byte: int) -> int:
+        """The characters of line ``index`` (past ``margin``) whole within its first ``col_byte`` UTF-8 bytes: a
+        search in the line's character ends, made once per line (re-encoding a long line per node was quadratic)."""
+        if self.ends is None:
+            self.ends = {}
+        ends = self.ends.get(index)
+        if ends is None:
+            codes = np.frombuffer(self.lines[index][margin:].encode("utf-32-le"), dtype=np.uint32)
+            ends = self.ends[index] = np.cumsum(1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000))
+        return int(np.searchsorted(ends, col_byte, side="right"))
 
     def at(self, node: ast.AST) -> int:
         if self.one_line:  # offset's common case, inline: every node of the walk asks
@@ -298,6 +309,10 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         return _program(_Lowering(builder, source, inputs, values, constant, made), _ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
+    except RecursionError:  # a nesting no limit of its own caught: refused, never an internal error
+        raise JacLimitError("the expression nests too deeply for jac's reading of it (calls inside calls, lists inside "
+                            "lists, ...; see docs/robustness.md): write it with less nesting", None).with_source(text) \
+            from None
 
 
 def _new_builder(text: str, dtype, seed: int, max_bytes: int, shapes_only: bool, constant: bool,
@@ -521,6 +536,7 @@ def _ast_tree(source: Source) -> ast.Module:
     except (RecursionError, MemoryError):
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
                             "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
+    _count_statements(module, source)
     if "_(" in source.body:
         _split_in_place_chains(module)
     if "import" not in source.body:
@@ -548,6 +564,33 @@ def _refuse_cycle(current, value, kind: str, what: str, position: int) -> None:
         raise JacValueError(f"{what} puts the {kind} into itself: Python's {kind} then holds itself, a cycle (JAX's "
                             f"tree functions raise RecursionError on it), and jac's {kind}s are values that cannot "
                             f"hold one; put a copy or another {kind} in it", position)
+
+
+MAX_STATEMENTS = 10_000  # statements of a text, those inside def, class, for, if, with and try included
+
+
+def _count_statements(module: ast.Module, source: Source) -> None:
+    """Refuse a text of more than :data:`MAX_STATEMENTS` statements, counted before any is lowered: each is
+    lowered on its own at a cost of its own (tens of microseconds, more with calls), so that 30,000 took ~10 s. A
+    walk of the statements' bodies alone (no expression is visited): ~10 ms for a text of 1,000,000 characters."""
+    pending, count = list(module.body), 0
+    while pending:
+        stmt = pending.pop()
+        count += 1
+        if count > MAX_STATEMENTS:
+            total = count + len(pending) + sum(len(getattr(s, f, None) or ()) for s in pending for f in _BODIES)
+            raise JacLimitError(f"the text has more than {MAX_STATEMENTS:,} statements (about {total:,} or more), "
+                                f"the most jac reads (each is lowered on its own; {MAX_STATEMENTS:,} take a few "
+                                "seconds); write the repeated work as a loop or with whole arrays, or put long lists "
+                                "of numbers in a file (NAME=@data.npy)", source.at(stmt) if hasattr(stmt, "lineno")
+                                else None)
+        for field in _BODIES:
+            inner = getattr(stmt, field, None)
+            if inner:
+                pending.extend(inner)
+
+
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # the fields of a statement that hold statements
 
 
 def _split_in_place_chains(module: ast.Module) -> None:
@@ -728,7 +771,28 @@ class _Branch:
         self.node = node
 
 
+class _Tail:
+    """``items[start:]`` without the copy, as the operands of a ``BoolOp`` still to lower (:meth:`_Lowering.bool_op`)."""
+
+    __slots__ = ("items", "start")
+
+    def __init__(self, items, start: int):
+        if type(items) is _Tail:
+            items, start = items.items, items.start + start
+        self.items, self.start = items, start
+
+    def __len__(self) -> int:
+        return len(self.items) - self.start
+
+    def __getitem__(self, k: int):
+        return self.items[self.start + k]
+
+    def __iter__(self):
+        return itertools.islice(self.items, self.start, None)
+
+
 _MAX_RECURSION = 32  # calls of one function of the text inside itself (each written out)
+_MAX_CALL_DEPTH = 100  # calls of the text's functions inside each other (each written out inside its caller's)
 # Python's builtins that iterate their argument (Lowering.python_iterated): a list of arrays is its items
 _PYTHON_ITERATING = frozenset(("sum", "max", "min", "any", "all"))
 
@@ -1870,6 +1934,10 @@ class _Lowering:
         is a tuple's +). ``direct``: the text calls it itself (not a transform tracing it), so that a list or dict
         it changes in place is the caller's very object, whose names see the change when the call returns
         (:meth:`follows`, :meth:`resolved`); ``passed``, the caller's name each parameter was given as (``f(l)``)."""
+        if len(self.calling) >= _MAX_CALL_DEPTH:  # f0 calls f1 calls f2 ...: each call is lowered inside its caller's
+            raise JacLimitError(f"{fn.name}() is called inside {_MAX_CALL_DEPTH} calls of the text's functions: jac writes "
+                                f"each call out, inside its caller's, up to {_MAX_CALL_DEPTH} deep (Python's own "
+                                "limit is about 1,000); write the expression with fewer nested calls", position)
         if fn in self.calling and (not fn.early or self.calling.count(fn) >= _MAX_RECURSION):
             depth = f"more than {_MAX_RECURSION} deep" if fn.early else "in every call"
             raise JacValueError(f"{fn.name}() calls itself {depth}: jac writes each call "
@@ -2543,10 +2611,11 @@ class _Lowering:
             fn.changed = {**fn.changed, changed[0]: f"{what} {kind}"}
         holders = [name] + [n for n, v in self.scope.items() if n != name and v is current]
         outside = [n for n in holders if self.locals is not None and n not in self.locals[1]]
-        inside = [n for n, v in self.scope.items() if n not in holders and _holds(v, current)]
+        memo = {}  # one scan of the scope: each list looked into once (_holds)
+        inside = [n for n, v in self.scope.items() if n not in holders and _holds(v, current, memo)]
         if kind == "list":  # R = [row, ...] then row[0] = v: R rebuilt around the new row (swap_inside)
             outside += [n for n in inside if self.locals is not None and n not in self.locals[1]]
-            inside = [n for n in inside if not _lists_only(self.scope[n], current)]
+            inside = [n for n in inside if not _lists_only(self.scope[n], current, memo)]
         traced = [n for n in outside if not self.follows(n)]  # the caller's names see the change as the call returns
         if traced and not inside:
             shown = traced[0].split(" outside ")[0]
@@ -2577,10 +2646,12 @@ class _Lowering:
         if getattr(self, "plain_keys", None):  # self.history of an instance holding it (lang/plain.py)
             plain.swapped(self, old, new)
 
+        holding = {}  # one scan of the scope: each list looked into once (_holds)
+
         def swapped(value):
             if id(value) in memo:
                 return memo[id(value)]
-            if type(value) is not Items or not _holds(value, old):
+            if type(value) is not Items or not _holds(value, old, holding):
                 return value
             out = Items([swapped(item) for item in value])
             out.display, out.fields = value.display, value.fields
@@ -2588,7 +2659,7 @@ class _Lowering:
             self.changed(value, out)
             return out
         for name, value in list(self.scope.items()):
-            if value is not new and type(value) is Items and _holds(value, old):
+            if value is not new and type(value) is Items and _holds(value, old, holding):
                 self.scope[name] = swapped(value)
                 if added:
                     self.memory.holds(name, [a for a in added if isinstance(a, Tracer)], fresh=fresh)
@@ -3145,10 +3216,11 @@ class _Lowering:
             return None
         others = [n for n, t in self.memory.tokens.items() if n != name and t & tokens]
         local = self.locals[1] if self.locals is not None else frozenset()
+        memo = {}  # one scan of the scope: each list looked into once (_holds)
         if not others and name in local or any(self.scope.get(n) is not y or n not in self.sequence_names
                                                or n in self.tuple_names or n not in self.passed_as(name)
                                                for n in others) \
-                or any(isinstance(v, _HOLDERS) and _holds(v, y) for v in self.scope.values()):
+                or any(isinstance(v, _HOLDERS) and _holds(v, y, memo) for v in self.scope.values()):
             return None
         closure = self.sharing[-1][3] if self.sharing else frozenset()
         if any(n not in local and (not self.follows(n) or n in closure) for n in [name, *others]):
@@ -3215,8 +3287,9 @@ class _Lowering:
         direct = [n for n, v in self.scope.items() if v is current]
         if direct:
             self.same_list(direct[0], current, what, position)
-        held = [n for n, v in self.scope.items() if v is not current and _holds(v, current)
-                and not _lists_only(v, current)]
+        memo = {}  # one scan of the scope: each list looked into once (_holds)
+        held = [n for n, v in self.scope.items() if v is not current and _holds(v, current, memo)
+                and not _lists_only(v, current, memo)]
         if held:  # d = {'a': R[0]}: a dict holds the inner list, which jac does not rebuild
             raise JacValueError(f"{what} changes the list {ast.unparse(node)} in place, which '{held[0]}' holds too "
                                 "(Python's lists are shared, jac's are values it rebinds by name): build the list "
@@ -5927,7 +6000,7 @@ class _Lowering:
                                 "parentheses: (x > 0) & (x < 1))", position) from None
         if true == isinstance(node.op, ast.Or):  # a true operand of or, a false one of and: Python stops here
             return first
-        rest = node.values[1:]
+        rest = _Tail(node.values, 1)  # no copy of the rest: a chain of n operands would copy n²/2 of them
         return _Branch(rest[0] if len(rest) == 1 else ast.copy_location(ast.BoolOp(op=node.op, values=rest), rest[0]))
 
     def truth(self, test: ast.expr, value, what: str = "'a if test else b'") -> bool:
@@ -7020,19 +7093,34 @@ def _shadowed(caller: dict, bound: dict, fname: str, tokens: dict) -> dict:
     return hidden
 
 
-def _holds(container, value) -> bool:
+def _holds(container, value, memo: dict | None = None) -> bool:
     """Does a list, tuple or dict of the text hold ``value`` itself, at any depth? (Looked for at each change of a
     list, in every other list of the scope: the passes over the items run in C, a loop that fills two long lists
-    would otherwise spend its time here.)"""
-    if type(container) is Dict:
-        container = container.values()
-    elif not isinstance(container, (Items, Listed)):
-        return False
-    if any(map(operator.is_, container, itertools.repeat(value))):
-        return True
-    if not any(map(isinstance, container, itertools.repeat(_HOLDERS))):
-        return False
-    return any(_holds(item, value) for item in container if isinstance(item, _HOLDERS))
+    would otherwise spend its time here.) A walk with a stack of its own (a list nested 10,000 deep is no
+    recursion); ``memo`` (id of a container -> its answer for this ``value``), shared by the calls of one scan of the
+    scope, looks into each container once: ``a1 = [a0]; a2 = [a1]; ...`` costs the scan n, not n²/2."""
+    memo = {} if memo is None else memo
+    stack, visiting = [container], set()
+    while stack:
+        current = stack[-1]
+        if id(current) in memo:
+            stack.pop()
+            continue
+        items = current.values() if type(current) is Dict else current if isinstance(current, (Items, Listed)) \
+            else None
+        if items is None or any(map(operator.is_, items, itertools.repeat(value))):
+            memo[id(current)] = items is not None
+            stack.pop()
+            continue
+        pending = [item for item in items if isinstance(item, _HOLDERS) and id(item) not in memo
+                   and id(item) not in visiting]
+        if pending and id(current) not in visiting:
+            visiting.add(id(current))
+            stack.extend(pending)
+            continue
+        memo[id(current)] = any(memo.get(id(item), False) for item in items if isinstance(item, _HOLDERS))
+        stack.pop()
+    return memo[id(container)]
 
 
 # the methods and functions whose result may be a view of their first array (PyTorch's view ops, NumPy's
@@ -7088,13 +7176,31 @@ def _view_base(node: ast.expr, stop=frozenset()):
             return node
 
 
-def _lists_only(container, value) -> bool:
+def _lists_only(container, value, memo: dict | None = None) -> bool:
     """Is ``value`` held in ``container`` through lists and tuples alone (no dict, no list of modules), so that
-    :meth:`_Lowering.swap_inside` can rebuild it?"""
-    if type(container) is not Items:
-        return False
-    return all(item is value or _lists_only(item, value) for item in container
-               if item is value or isinstance(item, _HOLDERS) and _holds(item, value))
+    :meth:`_Lowering.swap_inside` can rebuild it? A walk with a stack of its own, as :func:`_holds`, whose ``memo``
+    it shares (its own answers are kept beside, under ``("only", id)``)."""
+    memo = {} if memo is None else memo
+    stack = [container]
+    while stack:
+        current = stack[-1]
+        if ("only", id(current)) in memo:
+            stack.pop()
+            continue
+        if type(current) is not Items:
+            memo["only", id(current)] = False
+            stack.pop()
+            continue
+        inner = [item for item in current if item is not value and isinstance(item, _HOLDERS)
+                 and _holds(item, value, memo)]
+        pending = [item for item in inner if ("only", id(item)) not in memo]
+        if pending and ("seen", id(current)) not in memo:
+            memo["seen", id(current)] = True
+            stack.extend(pending)
+            continue
+        memo["only", id(current)] = all(memo.get(("only", id(item)), False) for item in inner)
+        stack.pop()
+    return memo["only", id(container)]
 
 
 def _displayed_names(node: ast.expr) -> list:
@@ -7592,11 +7698,20 @@ def _nested_written(module: ast.Module) -> tuple:
                 and node.func.attr in _LIST_CHANGES + pylists.ORDERING:  # terms = [a]; terms.append(b): a list
             changed.add(node.func.value.id)
     nested = written | {r for a, r in aliases if a in written}
-    while True:  # R = [a, b] with a[0] = v, or R[0][1] = v: R and a are lists of each other's (pylists.build)
-        more = {c for c, e, both in held if both and e in nested} | {e for c, e, _ in held if c in nested}
-        if more <= nested:
-            return frozenset(nested) - {None}, frozenset(e for c, e, both in held if both and c in nested) | changed
-        nested |= more
+    # R = [a, b] with a[0] = v, or R[0][1] = v: R and a are lists of each other's (pylists.build): what a search
+    # from the written names reaches, a container to what it holds, a name held as an item to its container
+    reaches = {}
+    for container, item, both in held:
+        reaches.setdefault(container, []).append(item)
+        if both:
+            reaches.setdefault(item, []).append(container)
+    pending = list(nested)
+    while pending:
+        for name in reaches.get(pending.pop(), ()):
+            if name not in nested:
+                nested.add(name)
+                pending.append(name)
+    return frozenset(nested) - {None}, frozenset(e for c, e, both in held if both and c in nested) | changed
 
 
 def _held_names(node: ast.AST) -> list:
