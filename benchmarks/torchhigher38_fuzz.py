@@ -519,9 +519,10 @@ def jac_results(text: str, inputs: dict, vs: list, tangents: dict, want: dict) -
 
     out = {"declared": {}}
     if "nn." in text:  # the layers' parameters jac draws (a text whose shapes depend on values has none here)
-        try:
-            out["declared"] = dict(api.compile(text, inputs).declared or {})
-        except Exception:  # noqa: BLE001 - NeedsValues (x[x > 0]); the calls below say what jac says
+        try:  # compiled for these values where the shapes depend on them (x[x > 0]), as api.evaluate compiles
+            found = api._compiled(text, inputs, np.float64, 0, api.DEFAULT_MAX_BYTES)[0]
+            out["declared"] = dict(found.declared or {})
+        except Exception:  # noqa: BLE001 - the calls below say what jac says
             pass
     value = api.evaluate(text, inputs)
     several = isinstance(value, tuple)
@@ -622,7 +623,10 @@ def cli_check(text: str, inputs: dict, vs: list, tangents: dict, jac_out: dict) 
     """(status, detail): ``jac eval/vjp/jvp --json`` run in this process give the API's numbers."""
     from jacobi_cli.cli import entry
 
-    def arr(value):
+    def arr(value, shape=None):
+        if shape is not None:  # an empty array's nested lists do not say its shape; "shape" does
+            return arr(value).reshape(shape)
+
         def one(v):
             if isinstance(v, list):
                 return [one(e) for e in v]
@@ -650,12 +654,12 @@ def cli_check(text: str, inputs: dict, vs: list, tangents: dict, jac_out: dict) 
     if code != 0 or obj is None:
         return "WRONG", f"cli eval exit {code} where the API answers"
     if several:
-        outs = [arr(o["value"]) for o in obj["outputs"]]
-        jacs = {k: {n: arr(b["value"]) for n, b in obj["jacobians"][o["name"]].items()}
+        outs = [arr(o["value"], o["shape"]) for o in obj["outputs"]]
+        jacs = {k: {n: arr(b["value"], b["shape"]) for n, b in obj["jacobians"][o["name"]].items()}
                 for k, o in enumerate(obj["outputs"])}
     else:
-        outs = [arr(obj["output"]["value"])]
-        jacs = {0: {n: arr(b["value"]) for n, b in obj["jacobian"].items()}}
+        outs = [arr(obj["output"]["value"], obj["output"]["shape"])]
+        jacs = {0: {n: arr(b["value"], b["shape"]) for n, b in obj["jacobian"].items()}}
     for o, t in zip(outs, jac_out["value"]):
         if differ(o, t, None, "float64", rtol=1e-12):
             return "WRONG", "cli value differs from the API's"
@@ -673,14 +677,15 @@ def cli_check(text: str, inputs: dict, vs: list, tangents: dict, jac_out: dict) 
         if code != 0 or obj is None:
             return "WRONG", f"cli vjp exit {code} where the API answers"
         for n, b in obj["vjp"].items():
-            if differ(arr(b["value"]), jac_out["vjp"][n], None, "float64", derivative=True, rtol=1e-12):
+            if differ(arr(b["value"], b["shape"]), jac_out["vjp"][n], None, "float64", derivative=True, rtol=1e-12):
                 return "WRONG", f"cli vjp {n} differs from the API's"
     if tangents and not isinstance(jac_out.get("jvp"), Exception):
         targs = [a for n, t in tangents.items() for a in ("--tangent", f"{n}={txt(t)}")]
         code, obj = run(["jvp", text, *binds, *targs, "--json"])
         if code != 0 or obj is None:
             return "WRONG", f"cli jvp exit {code} where the API answers"
-        got = [arr(b["value"]) for b in obj["jvps"].values()] if several else [arr(obj["jvp"]["value"])]
+        got = [arr(b["value"], b["shape"]) for b in obj["jvps"].values()] if several else \
+            [arr(obj["jvp"]["value"], obj["jvp"]["shape"])]
         ours = jac_out["jvp"]
         ours = list(ours.values()) if isinstance(ours, dict) else [ours]
         for a, b in zip(got, ours):
@@ -692,7 +697,7 @@ def cli_check(text: str, inputs: dict, vs: list, tangents: dict, jac_out: dict) 
             return "WRONG", f"cli hessian exit {code} where the API answers"
         for key, b in obj["hessian"].items():
             a, c = key.split(",")
-            if differ(arr(b["value"]), jac_out["hessian"][0][(a, c)], None, "float64", derivative=True, rtol=1e-12):
+            if differ(arr(b["value"], b["shape"]), jac_out["hessian"][0][(a, c)], None, "float64", derivative=True, rtol=1e-12):
                 return "WRONG", f"cli hessian {key} differs from the API's"
     for order in (2, 3):
         ours = jac_out.get(f"order{order}")
@@ -702,7 +707,8 @@ def cli_check(text: str, inputs: dict, vs: list, tangents: dict, jac_out: dict) 
         code, obj = run(["derivative", text, *binds, "--order", order, "--wrt", first, "--json"])
         if code != 0 or obj is None:
             return "WRONG", f"cli derivative --order {order} exit {code} where the API answers"
-        if differ(arr(obj["derivative"][first]["value"]), ours, None, "float64", derivative=True, rtol=1e-12):
+        d = obj["derivative"][first]
+        if differ(arr(d["value"], d["shape"]), ours, None, "float64", derivative=True, rtol=1e-12):
             return "WRONG", f"cli derivative --order {order} differs from the API's"
     return "AGREE", ""
 
