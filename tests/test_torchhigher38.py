@@ -33,6 +33,10 @@ RAISES = [
     ("m1 = nn.GELU()", "t1 = x * 2\nt2 = m1(t1)\nt1.mul_(2.0)\nloss = t2.sum()", (2, 3)),
     ("m1 = nn.LayerNorm(3)", "t1 = x * 2\nt2 = m1(t1)\nt1.mul_(2.0)\nloss = t2.sum()", (2, 3)),
     ("m1 = nn.MultiheadAttention(2, 1)", "t1 = x * 2\nt2, w = m1(t1, t1, t1)\nt1.mul_(2.0)\nloss = w.sum()", (3, 2)),
+    ("m1 = nn.MSELoss()", "t1 = x * 2\nt2 = m1(t1, x)\nt1.mul_(2.0)\nloss = t2.sum()", (2, 3)),
+    ("m1 = nn.HuberLoss()", "t1 = x * 2\nt2 = m1(t1, x)\nt1.mul_(2.0)\nloss = t2.sum()", (2, 3)),
+    ("m1 = nn.NLLLoss()", "t1 = x * 2\nt2 = m1(t1, torch.tensor([0, 2]))\nt1.mul_(2.0)\nloss = t2.sum()", (2, 3)),
+    ("m1 = nn.Softmax(dim=1)", "t1 = x * 2\nt2 = m1(t1)\nt2.mul_(2.0)\nloss = t2.sum()", (2, 3)),
 ]
 # PyTorch answers: the write comes before the call, or changes what the layer does not keep
 ANSWERS = [
@@ -42,6 +46,11 @@ ANSWERS = [
     ("m1 = nn.GELU()", "t1 = x * 2\nt2 = m1(t1)\nt2.mul_(2.0)\nloss = t2.sum()", (2, 3)),
     ("m1 = nn.Embedding(4, 2)", "t1 = x * 2\nt2 = m1(torch.tensor([1, 2]))\nt1.mul_(2.0)\nloss = (t2 + t1).sum()",
      (2, 2)),
+    ("m1 = nn.MSELoss()", "t1 = x * 2\nt2 = m1(t1, x)\nt2.mul_(2.0)\nloss = t2.sum()", (2, 3)),
+    ("m1 = nn.CrossEntropyLoss()", "t1 = x * 2\nt2 = m1(t1, torch.tensor([0, 2]))\nt1.mul_(2.0)\nloss = t2.sum()",
+     (2, 3)),
+    ("m1 = nn.Softmax(dim=1)", "t1 = x * 2\nt2 = m1(t1)\nt1.mul_(2.0)\nloss = t2.sum()", (2, 3)),
+    ("m1 = nn.ZeroPad1d(1)", "t1 = x * 2\nt2 = m1(t1)\nt1.mul_(2.0)\nloss = t2.sum()", (2, 3)),
 ]
 
 

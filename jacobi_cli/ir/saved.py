@@ -132,7 +132,9 @@ def layer_keeps(cls: str, fname: str | None, kwargs: dict, recurrent, layers, no
     if fname is None or kwargs.get("inplace") not in (None, False):
         return False, False
     kept = "result" if fname in RESULT else "input" if fname in _INPUT else KEPT.get(fname)
-    return kept in ("input", "both"), kept in ("result", "both")
+    if kept == "named":  # nn.NLLLoss keeps its input, nn.CrossEntropyLoss its weight alone
+        return "input" in NAMED[fname][1], False
+    return kept in ("input", "both", "operands", "operands+result"), kept in ("result", "both", "operands+result")
 
 
 def rule(spelling: str | None, op: str) -> str | None:
