@@ -121,6 +121,23 @@ NAMED = {
 _EXTREMES = ("max", "min", "median")
 
 
+def layer_keeps(cls: str, fname: str | None, kwargs: dict, recurrent, layers, norms) -> tuple:
+    """Session 38: ``(keeps its input, keeps its result)`` for a call of the module ``nn.<cls>`` (``fname``: the
+    function a parameter-free module calls, ``kwargs`` its constructor's). A layer with parameters (``layers``: Linear,
+    the convolutions, Bilinear; ``recurrent``: the RNN cells and layers, MultiheadAttention, all of which multiply
+    their tensor arguments by a weight that requires grad) and a norm (``norms``: its input, :data:`NAMED`) keep
+    their arguments; an activation keeps what its function keeps (:data:`RESULT`, :data:`KEPT`); an embedding, a
+    dropout, a pad or a module jac does not know here keeps nothing it can tell (answered, as before)."""
+    if cls in layers or cls in recurrent or cls in norms:
+        return cls != "Embedding", False
+    if fname is None or kwargs.get("inplace") not in (None, False):
+        return False, False
+    kept = "result" if fname in RESULT else "input" if fname in _INPUT else KEPT.get(fname)
+    if kept == "named":  # nn.NLLLoss keeps its input, nn.CrossEntropyLoss its weight alone
+        return "input" in NAMED[fname][1], False
+    return kept in ("input", "both", "operands", "operands+result"), kept in ("result", "both", "operands+result")
+
+
 def rule(spelling: str | None, op: str) -> str | None:
     """The op ``spelling`` names, if it is ``op`` (the node the text's call made) and one of :data:`SAVES`."""
     return op if spelling is not None and SAVES.get(spelling) == op else None

@@ -1135,6 +1135,10 @@ class _Lowering:
                 raise JacParseError(f"out= writes the result into an array, which jac does not read: assign it "
                                     f"instead ({ast.unparse(out.value)} = {ast.unparse(stmt.value.func)}(...) without "
                                     "out=)", self.source.at(out))
+            viewed = _view_written(stmt.value)
+            if viewed is not None and type(self.scope.get(viewed[1])) is Tracer:  # x.view(-1)[0].neg_(), x.T.abs_()
+                raise JacValueError(_VIEW_WRITTEN.format(view=viewed[0], method=stmt.value.func.attr, name=viewed[1]),
+                                    self.source.at(stmt))
             hint = _in_place_hint(stmt.value)
             if hint is not None:  # y.sort(), y.fill(0), np.put(y, ...): NumPy's writes jac does not read
                 raise JacParseError(hint, self.source.at(stmt))
@@ -2761,6 +2765,9 @@ class _Lowering:
         if not made.requires_grad:
             return
         receiver = None
+        if type(node) is ast.Call and type(node.func) is ast.Name \
+                and isinstance(self.scope.get(node.func.id), (Module, Sequential)):
+            return self.kept_by_layer(self.scope[node.func.id], node, values, found)
         if type(node) is ast.BinOp:
             spelling, operands = _SAVING_OPERATORS.get(type(node.op)), [node.left, node.right]
         elif type(node) is ast.Call and type(node.func) is ast.Attribute:
@@ -2971,6 +2978,13 @@ class _Lowering:
         indices) pair, ``eigh``'s, ``qr``'s, ``slogdet``'s tuple) as a saver of what that call keeps: its operand's
         buffers and its kept parts', made here (a pair makes its parts when asked for: a write between the call and
         that ask changes what PyTorch saved at the call)."""
+        if type(node.func) is ast.Name and isinstance(found, Items) \
+                and isinstance(self.scope.get(node.func.id), (Module, Sequential)):  # h, c = cell(x): each part
+            for k in range(len(found)):
+                part = found[k]
+                if type(part) is Tracer and self.b.nodes[part.id].requires_grad:
+                    self.kept_by_layer(self.scope[node.func.id], node, values, part)
+            return
         if type(node.func) is not ast.Attribute or not values or type(values[0]) is not Tracer:
             return
         root = node.func.value
@@ -3040,6 +3054,26 @@ class _Lowering:
         arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept[1]
                                         if operands[k] is not receiver))
         saved.register(self.b, found.id, results, arguments, spelling)
+
+    def kept_by_layer(self, module, node: ast.Call, values: list, found: Tracer) -> None:
+        """Session 38: a layer called by its name (``fc(h)``, ``model(h)``) registered as a saver of what PyTorch
+        keeps for its derivative (:func:`saved.layer_keeps`): its tensor arguments where its first module keeps its
+        input (a layer with parameters multiplies it by a weight, a norm keeps it), its result where its last module
+        keeps its result (``nn.ReLU()``); a later write into either makes PyTorch's backward raise."""
+        first, last = module, module
+        while isinstance(first, Sequential) and first.modules:
+            first = first.modules[0]
+        while isinstance(last, Sequential) and last.modules:
+            last = last.modules[-1]
+        if not isinstance(first, Module) or not isinstance(last, Module):
+            return
+        keeps_input = saved.layer_keeps(first.cls, first.fname, first.kwargs, RECURRENT, LAYERS, NORMS)[0]
+        keeps_result = saved.layer_keeps(last.cls, last.fname, last.kwargs, RECURRENT, LAYERS, NORMS)[1]
+        arguments = frozenset().union(*(self.buffers(e, v) for e, v in zip(node.args, values)
+                                        if type(v) is Tracer)) if keeps_input else frozenset()
+        results = self.memory._base(found) if keeps_result else frozenset()
+        if arguments or results:
+            saved.register(self.b, found.id, results, arguments, f"nn.{module.cls}")  # nn.Sequential: its layers
 
     def kept_by_itself(self, name: str, spelling: str, operands: list, values: list, new: Tracer, keywords: bool,
                        what: str, position: int) -> None:
@@ -7039,6 +7073,44 @@ def _in_place_hint(node: ast.expr):
                     f"({base}_new = ...), or for a layer's parameter: {_OWN_PARAMETERS}")
         return f"{owner}.{name}(...) writes into {owner} in place, which jac does not read: {_OWN_PARAMETERS}"
     return None
+
+
+# Session 38: the steps that make a view of their operand in PyTorch (and NumPy where it has them), so that an in-place
+# method called on the chain (x.view(-1)[0:1].neg_(), x.detach().exp_(), x.T.abs_()) writes into the name's buffer
+_VIEW_ATTRIBUTES = frozenset(("T", "mT", "H", "mH"))
+_VIEWING_METHODS = frozenset(("view", "view_as", "reshape", "detach", "flatten", "ravel", "squeeze", "unsqueeze",
+                           "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "expand", "expand_as",
+                           "diagonal", "select", "unflatten", "movedim", "moveaxis", "as_strided", "unfold"))
+_VIEW_WRITTEN = ("{view}.{method}(...) writes in place into {view}, a view of '{name}' made in this statement: NumPy and "
+                 "PyTorch change '{name}' too, which jac's values cannot follow; compute the new values as an array of "
+                 "their own ({name}_new = ...), or write into a copy ({name} = {name}.clone() first, then the write "
+                 "into its elements: {name}[...] = ...)")
+
+
+def _view_written(node: ast.expr):
+    """``(the receiver's text, the name it views)`` for an in-place method (``NAME_``) called on a chain of view
+    steps (``_VIEW_ATTRIBUTES``, ``_VIEWING_METHODS``, basic indices) of a name with at least one step beyond an index
+    of the name itself (``y[0].add_(1)`` is a write jac reads), else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_")
+            and not node.func.attr.startswith("_")):
+        return None
+    receiver = owner = node.func.value
+    steps = 0
+    while not isinstance(owner, ast.Name):
+        if isinstance(owner, ast.Attribute) and owner.attr in _VIEW_ATTRIBUTES:
+            owner = owner.value
+        elif isinstance(owner, ast.Call) and isinstance(owner.func, ast.Attribute) \
+                and owner.func.attr in _VIEWING_METHODS:
+            owner = owner.func.value
+        elif isinstance(owner, ast.Subscript) and all(
+                _basic_index(e) for e in (owner.slice.elts if isinstance(owner.slice, ast.Tuple) else [owner.slice])):
+            owner = owner.value
+        else:
+            return None
+        steps += 1
+    if owner.id in MODULES or steps < 2 and isinstance(receiver, ast.Subscript):
+        return None
+    return ast.unparse(receiver), owner.id
 
 
 _OWN_PARAMETERS = ("jac makes a layer's parameters as PyTorch's constructors draw them (--seed) and does not change "
