@@ -20,7 +20,9 @@ evaluators. Each case runs in a forked child (``bounded.call``) stopped after ``
 - CRASH: any other exception; TIMEOUT: stopped; SKIP: no finite point in 10 draws.
 
 ``--at``'s own check is counted too: ``at_masked`` are cases where the formula's value differs from autodiff's per
-entry but the old check (one tolerance scaled by the largest entry) let it through.
+entry but the old check (one tolerance scaled by the largest entry) let it through; and for each text case whose
+formula agrees, the old and the new check (:func:`jacobi_cli.tools.symbolic.agrees_at`) are run on the formula as
+it is (a note there is a false alarm) and with its smallest nonzero entry made 1 % wrong (a note there catches it).
 
     (ulimit -v 6000000; PYTHONPATH=. /work/venv/bin/python benchmarks/symcheck38_fuzz.py [--seeds 2] [--random 300])
 """
@@ -247,15 +249,41 @@ class Composer:
 INPUT_SHAPES = {"s": (), "x": (3,), "y": (3,), "A": (3, 3)}
 
 
-def draw_point(rng, names):
+def draw_point(rng, names, scaled=False):
+    """Uniform in (-1.5, 1.5) (A shifted by 2.5 I); ``scaled``: each entry also times 10^U(-3, 2), so that the
+    Jacobian's entries differ by orders of magnitude (where one tolerance scaled by the largest was loose)."""
     point = {}
     for n in names:
         v = rng.uniform(-1.5, 1.5, INPUT_SHAPES[n])
+        if scaled:
+            v = v * 10.0 ** rng.uniform(-3, 2, INPUT_SHAPES[n])
         point[n] = v + 2.5 * np.eye(3) if n == "A" else v
     return point
 
 
-def text_case(text, seed):
+def injected(raw, automatic, at_perturbed) -> tuple:
+    """``--at``'s check, old and new, on this case: ``(old false alarm, new false alarm, old catches, new catches)``
+    where the false alarms are of the formula as it is and the catches of the formula with its smallest nonzero
+    entry made 1 % wrong (a wrong small entry; None where the derivative has no two distinct magnitudes)."""
+    from jacobi_cli.tools import symbolic
+
+    eps = float(np.finfo(np.float64).eps)
+    auto = np.asarray(automatic, dtype=np.float64)
+    raw = np.asarray(raw, dtype=np.float64).reshape(auto.shape)
+    false_old = not old_close(raw, auto)
+    false_new = not symbolic.agrees_at(raw, auto, symbolic.AT_RTOL, eps, at_perturbed)
+    sizes = np.abs(auto[np.isfinite(auto)])
+    nonzero = sizes[sizes > 0]
+    if nonzero.size == 0 or nonzero.min() == nonzero.max():
+        return false_old, false_new, None, None
+    wrong = raw.copy()
+    k = np.unravel_index(np.argmin(np.where(np.isfinite(auto) & (auto != 0), np.abs(auto), np.inf)), auto.shape)
+    wrong[k] *= 1.01
+    return (false_old, false_new, not old_close(wrong, auto),
+            not symbolic.agrees_at(wrong, auto, symbolic.AT_RTOL, eps, at_perturbed))
+
+
+def text_case(text, seed, scaled=False):
     import re
 
     from jacobi_cli.tools import api
@@ -265,7 +293,7 @@ def text_case(text, seed):
     names = [n for n in INPUT_SHAPES if re.search(rf"\b{n}\b", text)]
     rng = np.random.default_rng(seed)
     for _ in range(10):
-        point = draw_point(rng, names)
+        point = draw_point(rng, names, scaled)
         y = np.asarray(api.evaluate(text, point))
         if np.all(np.isfinite(y)):
             break
@@ -289,7 +317,10 @@ def text_case(text, seed):
         if d.form == "components" and verdict[0] == "AGREE":
             verdict = judge(sympy_components(d.expr, point), automatic[n], central)
             verdict = (verdict[0], ("SymPy into mpmath: " + verdict[1]) if verdict[1] else "")
-        out.append((n, d.form, *verdict, masked))
+        check = None
+        if raw is not None and np.size(raw) == np.size(automatic[n]) and verdict[0] == "AGREE":
+            check = injected(raw, automatic[n], lambda n=n: api.jacobian(text, symbolic.perturbed(point))[n])
+        out.append((n, d.form, *verdict, masked, check))
     return out
 
 
@@ -303,7 +334,9 @@ def text_cases(count, seed):
         if text in seen:
             continue
         seen.add(text)
-        yield f"text {text}", (lambda text=text, k=len(seen): text_case(text, 1000 + k))
+        scaled = len(seen) % 2 == 0
+        yield f"text {text}{' (scaled point)' if scaled else ''}", (
+            lambda text=text, k=len(seen), scaled=scaled: text_case(text, 1000 + k, scaled))
 
 
 # --- kinks: the documented convention, symbolic as numeric ----------------------------------------
@@ -337,7 +370,20 @@ KINKS = [  # (text, point): at the kink itself
 ]
 
 
-def kink_case(text, point):
+KINKS_MATRIX = [  # the same with symbolic sizes (x:n, A:nxn), --at the kink: matrix or index forms where there are
+    ("sum(abs(x))", {"x": [0.0, 1.0, -2.0]}),
+    ("sum(relu(A @ x))", {"A": [[1.0, -1.0], [2.0, 0.5]], "x": [1.0, 1.0]}),
+    ("max(x)", {"x": [2.0, 2.0, 1.0]}),
+    ("sum(clip(x, -0.5, 0.5))", {"x": [-0.5, 0.5, 0.0]}),
+    ("sum(maximum(x, y))", {"x": [1.0, 2.0], "y": [1.0, 3.0]}),
+    ("norm(x)", {"x": [0.0, 0.0]}),
+    ("sum(sign(x) * x)", {"x": [0.0, 1.0]}),
+    ("relu(x)", {"x": [0.0, 1.0, -2.0]}),
+    ("abs(A @ x)", {"A": [[1.0, -1.0], [2.0, 0.5]], "x": [1.0, 1.0]}),
+]
+
+
+def kink_case(text, point, symbolic_sizes=False):
     """The formula's value at the kink (no note: it holds there) against jac eval's, the documented choice."""
     from jacobi_cli.tools import api
     from jacobi_cli.tools import symbolic
@@ -346,8 +392,13 @@ def kink_case(text, point):
     automatic = api.jacobian(text, point)
     recorded = Recorded(symbolic)
     symbolic._check_at_point = recorded
+    values = [f"{n}={np.asarray(v).tolist()!r}" for n, v in point.items()]
     try:
-        result = symbolic.differentiate(text, [f"{n}={np.asarray(v).tolist()!r}" for n, v in point.items()])
+        if symbolic_sizes:
+            result = symbolic.differentiate(text, [f"{n}:{'nxn' if np.ndim(v) == 2 else 'n'}" for n, v in point.items()],
+                                            at=values)
+        else:
+            result = symbolic.differentiate(text, values)
     finally:
         symbolic._check_at_point = recorded.original
     out = []
@@ -370,6 +421,8 @@ def kink_case(text, point):
 def kink_cases():
     for text, point in KINKS:
         yield f"kink {text} at {point}", (lambda text=text, point=point: kink_case(text, point))
+    for text, point in KINKS_MATRIX:
+        yield f"kink {text} (sizes n) at {point}", (lambda text=text, point=point: kink_case(text, point, True))
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -416,16 +469,27 @@ def main(argv=None) -> int:
         parts.append(("kinks", kink_cases()))
     start = time.perf_counter()
     for part, cases in parts:
-        counts, masked = collections.Counter(), 0
+        counts, masked, checks = collections.Counter(), 0, collections.Counter()
         for label, fn in cases:
-            for name, form, verdict, detail, was_masked in run(label, fn, args.limit):
+            for name, form, verdict, detail, was_masked, *check in run(label, fn, args.limit):
                 counts[verdict] += 1
                 masked += bool(was_masked)
+                if check and check[0] is not None:
+                    false_old, false_new, caught_old, caught_new = check[0]
+                    checks.update(cases=1, false_old=false_old, false_new=false_new)
+                    if false_new:
+                        print(f"FALSE    {label} by {name}: the new --at check notes a right formula", flush=True)
+                    if caught_old is not None:
+                        checks.update(injected=1, caught_old=caught_old, caught_new=caught_new)
                 if verdict not in ("AGREE", "REFUSED", "SKIP") or args.verbose or (detail and part == "kinks"):
                     print(f"{verdict:8} {label} by {name} [{form}] {detail}", flush=True)
         summary = " ".join(f"{k}={counts[k]}" for k in ("AGREE", "WRONG", "REFUSED", "CRASH", "TIMEOUT", "NUMERIC",
                                                         "SKIP"))
         print(f"== {part}: {summary} at_masked={masked} ({time.perf_counter() - start:.0f} s)", flush=True)
+        if checks:
+            print(f"== --at check on {checks['cases']} right formulas: false alarms old {checks['false_old']} / new "
+                  f"{checks['false_new']}; a smallest entry made 1 % wrong in {checks['injected']}: caught by the old "
+                  f"rule {checks['caught_old']}, by the new {checks['caught_new']}", flush=True)
     return 0
 
 

@@ -1545,14 +1545,13 @@ def condition(numbers: np.ndarray, at_perturbed) -> float:
 
 def agrees_at(got, numbers, rtol: float, eps: float, at_perturbed, reference=None) -> bool:
     """Whether a formula's values ``got`` are ``numbers`` (autodiff's, or the ones printed) entry by entry: each to
-    ``rtol`` of its own size, plus a floor of ``AT_FLOOR_ULPS`` × ``eps`` × the largest entry, widened by the
-    :func:`condition` of the evaluation (``at_perturbed()``: ``reference``, default ``numbers``, at
-    :func:`perturbed` inputs), measured only where the tight floor does not hold, and never past the old floor,
-    ``rtol`` × the largest entry, which a condition that cannot be measured falls back to."""
+    ``rtol`` of its own size, plus a floor of ``AT_FLOOR_ULPS`` × ``eps`` × the evaluation's scale (the largest
+    entry, and at least 1: a pass whose entries are all small still rounds its intermediates, 1 - tanh²(15) to
+    1e-16 absolute), widened by the :func:`condition` of the evaluation (``at_perturbed()``: ``reference``, default
+    ``numbers``, at :func:`perturbed` inputs), measured only where the tight floor does not hold, and never past
+    the floor before session 38, ``rtol`` × that scale, which a condition that cannot be measured falls back to."""
     numbers = np.asarray(numbers, dtype=np.float64)
-    scale = _scale(numbers)
-    if scale == 0.0:  # a zero derivative has no scale of its own: rtol absolute, as before session 38
-        return bool(entries_agree(got, numbers, rtol, rtol).all())
+    scale = max(_scale(numbers), 1.0)
     close = entries_agree(got, numbers, rtol, AT_FLOOR_ULPS * eps * scale)
     if close.all():
         return True
