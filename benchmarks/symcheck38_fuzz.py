@@ -470,7 +470,9 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     for part, cases in parts:
         counts, masked, checks = collections.Counter(), 0, collections.Counter()
-        for label, fn in cases:
+        for number, (label, fn) in enumerate(cases, 1):
+            if number % 20 == 0:
+                print(f"-- {part}: {number} cases, {dict(counts)} ({time.perf_counter() - start:.0f} s)", flush=True)
             for name, form, verdict, detail, was_masked, *check in run(label, fn, args.limit):
                 counts[verdict] += 1
                 masked += bool(was_masked)
