@@ -952,7 +952,8 @@ def formula_notes(graph, point: dict, numbers: dict, formulas: dict) -> dict:
     sp = _sp()
     leaves = {name: component_symbols(name, np.shape(point[name])) for name in graph.inputs if name in point}
     # the numbers are jac eval's in --dtype: float32's rounding is no tie (a tie or a kink moves them by O(1))
-    rtol = max(AT_RTOL, math.sqrt(np.finfo(np.dtype(graph.dtype)).eps))
+    eps = float(np.finfo(np.dtype(graph.dtype)).eps)
+    rtol = max(AT_RTOL, math.sqrt(eps))
     notes = {}
     for key, formula in formulas.items():
         if formula is None or isinstance(formula, str):
@@ -960,23 +961,19 @@ def formula_notes(graph, point: dict, numbers: dict, formulas: dict) -> dict:
         why = [BRANCH_NOTE] if graph.by_value else []
         entries = np.asarray(sp.Array(formula).tolist() if isinstance(formula, sp.NDimArray) else formula,
                              dtype=object)
-        if not _holds(evaluate_components(entries, leaves, point), numbers[key], rtol):
+        moved = functools.partial(evaluate_components, entries, leaves, perturbed(point))
+        if not _holds(evaluate_components(entries, leaves, point), numbers[key], rtol, eps, moved):
             why.append(AT_VALUES_NOTE if key else VALUE_NOTE)
         if why:
             notes[key] = "; ".join(why)
     return notes
 
 
-def _holds(got: np.ndarray, numbers, rtol: float) -> bool:
-    """The formula's numbers are the printed ones (to ``rtol`` of their largest), NaN where they are NaN."""
-    numbers = np.asarray(numbers, dtype=np.float64)
-    if got.size != numbers.size:
-        return False
-    got = got.reshape(numbers.shape)
-    finite = np.isfinite(numbers)
-    scale = float(np.max(np.abs(numbers[finite]), initial=1.0))
-    with np.errstate(invalid="ignore"):
-        return bool(np.allclose(got, numbers, rtol=rtol, atol=rtol * scale, equal_nan=True))
+def _holds(got: np.ndarray, numbers, rtol: float, eps: float = float(np.finfo(np.float64).eps),
+           at_perturbed=None) -> bool:
+    """The formula's numbers are the printed ones entry by entry (:func:`agrees_at`; the condition measured on
+    the formula itself, ``at_perturbed``), NaN where they are NaN."""
+    return agrees_at(got, numbers, rtol, eps, at_perturbed, reference=got)
 
 
 def simplify_entries(flat: np.ndarray) -> np.ndarray:
@@ -1533,11 +1530,84 @@ def _same_nodes(concrete, graph) -> bool:
 
 
 AT_RTOL = 1e-7  # a formula evaluated with NumPy against autodiff at the same point: rounding only
+# the absolute floor of each entry's tolerance, in units of eps × the Jacobian's largest entry × the evaluation's
+# condition: a small entry is held to its own size, not to the largest one's (a wrong 1e-3 beside 1e6 was let through)
+AT_FLOOR_ULPS = 1024.0
+AT_STEP = 2.0 ** -26  # the relative step of the inputs that measures the condition (about sqrt(eps))
+
+
+def entries_agree(got, numbers, rtol: float, floor: float) -> np.ndarray:
+    """Per entry: ``got`` is ``numbers`` to ``rtol`` of the entry's own size, plus ``floor`` (absolute); NaN where
+    NaN. A boolean array of ``numbers``' shape (all False where the sizes differ)."""
+    numbers = np.asarray(numbers, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    if got.size != numbers.size:
+        return np.zeros(numbers.shape, dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.isclose(got.reshape(numbers.shape), numbers, rtol=rtol, atol=floor, equal_nan=True)
+
+
+def _scale(numbers: np.ndarray) -> float:
+    finite = np.isfinite(numbers)
+    return float(np.max(np.abs(numbers[finite]), initial=0.0))
+
+
+def perturbed(point: dict) -> dict:
+    """``point`` with every value moved by the relative step ``AT_STEP``, signs alternating (a zero stays: it is
+    exact, as rounding leaves it)."""
+    out = {}
+    for name, value in point.items():
+        value = np.asarray(value, dtype=np.float64)
+        signs = np.where(np.arange(value.size) % 2 == 0, 1.0, -1.0).reshape(value.shape)
+        out[name] = value * (1.0 + AT_STEP * signs)
+    return out
+
+
+def condition(numbers: np.ndarray, at_perturbed) -> float:
+    """How much the derivative moves, relative to its largest entry, per relative change of the inputs:
+    ``max|J(x(1 ± h)) - J(x)| / (h · max|J|)`` (``numbers``: J(x); ``at_perturbed()``: J at :func:`perturbed`
+    inputs, None where there is none; at least 1, inf where it cannot be measured). Rounding the inputs to eps
+    moves the entries by about eps × this × the scale, and so does evaluating them."""
+    scale = _scale(numbers)
+    if scale == 0.0:
+        return 1.0
+    if at_perturbed is None:
+        return math.inf
+    try:
+        moved = np.asarray(at_perturbed(), dtype=np.float64)
+    except (JacError, ArithmeticError, ValueError, TypeError):
+        return math.inf
+    if moved.size != numbers.size:
+        return math.inf
+    change = np.abs(moved.reshape(numbers.shape) - numbers)
+    change = change[np.isfinite(change)]
+    return max(1.0, float(np.max(change, initial=0.0)) / (AT_STEP * scale))
+
+
+def agrees_at(got, numbers, rtol: float, eps: float, at_perturbed, reference=None) -> bool:
+    """Whether a formula's values ``got`` are ``numbers`` (autodiff's, or the ones printed) entry by entry: each to
+    ``rtol`` of its own size, plus a floor of ``AT_FLOOR_ULPS`` × ``eps`` × the evaluation's scale (the largest
+    entry, and at least 1: a pass whose entries are all small still rounds its intermediates, 1 - tanh²(15) to
+    1e-16 absolute), widened by the :func:`condition` of the evaluation (``at_perturbed()``: ``reference``, default
+    ``numbers``, at :func:`perturbed` inputs), measured only where the tight floor does not hold, and never past
+    the floor before session 38, ``rtol`` × that scale, which a condition that cannot be measured falls back to."""
+    numbers = np.asarray(numbers, dtype=np.float64)
+    scale = max(_scale(numbers), 1.0)
+    close = entries_agree(got, numbers, rtol, AT_FLOOR_ULPS * eps * scale)
+    if close.all():
+        return True
+    if np.size(got) != numbers.size:
+        return False
+    kappa = condition(numbers if reference is None else np.asarray(reference, dtype=np.float64).reshape(
+        numbers.shape), at_perturbed)
+    floor = rtol * scale if math.isinf(kappa) else min(rtol * scale, AT_FLOOR_ULPS * eps * scale * kappa)
+    return bool(entries_agree(got, numbers, rtol, floor).all())
 
 
 def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, values: list | None = None,
                     budget: int | None = None) -> None:
-    """The formula's value at ``--at`` against jac's own derivative there (``jac eval``'s).
+    """The formula's value at ``--at`` against jac's own derivative there (``jac eval``'s), entry by entry
+    (:func:`agrees_at`: a wrong small entry beside a large one is caught).
 
     A formula holds where the function is differentiable; at a tie of ``max``, a kink of ``abs``
     or a removable singularity it may not give what autodiff gives (``θ(x[i] - max(others))``
@@ -1554,9 +1624,14 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, va
     shown = np.asarray(d.value, dtype=np.float64)
     if numeric.size == shown.size:  # else the formula's value cannot be the derivative: autodiff's is shown
         numeric = numeric.reshape(shown.shape)
-        finite = np.isfinite(numeric)
-        scale = float(np.max(np.abs(numeric[finite]), initial=1.0))
-        if np.allclose(shown, numeric, rtol=AT_RTOL, atol=AT_RTOL * scale, equal_nan=True):
+
+        def moved():
+            value, why = _automatic_at(graph, name, perturbed(point), order, None, budget)
+            if why:
+                raise ValueError(why)
+            return value
+
+        if agrees_at(shown, numeric, AT_RTOL, float(np.finfo(np.float64).eps), moved):
             return
     d.value = numeric
     why = ("the formula does not hold at this point (a tie, a kink or a singularity): the value below is jac's "
