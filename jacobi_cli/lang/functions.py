@@ -1515,9 +1515,22 @@ variant("method", "nan_to_num")(_torch_nan_to_num)
 
 # --- values as PyTorch and NumPy users write them
 
+NARROW_FLOATS = frozenset(("float16", "half", "bfloat16"))  # narrower than float32: a cast to them rounds values
+
+
+def narrow_float(name: str, library: str | None) -> str:
+    """Why a cast to (or ``dtype=``) a float narrower than float32 is refused: jac computes in --dtype."""
+    lib = {"torch": "PyTorch's", "numpy": "NumPy's"}.get(library or "", "the library's")
+    name = "half (float16)" if name == "half" else name
+    return (f"{name}: jac computes in float64 or float32 (--dtype), so the rounding to {name} (about 3 decimal "
+            f"digits) would be lost and the numbers would differ from {lib}: drop the cast (or dtype=) to compute in "
+            "--dtype, or cast to float32 and run with --dtype float32")
+
+
 def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
-    """``x`` converted as ``dtype=`` asks: floats stay in --dtype (jac computes in one
-    dtype), integers truncate toward 0 (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
+    """``x`` converted as ``dtype=`` asks: float32 and float64 stay in --dtype (jac computes in one
+    dtype), float16 and bfloat16 are refused (their rounding would be lost), integers truncate toward 0
+    (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
     if dtype is None:
         return x
     if isinstance(dtype, str) and dtype in DTYPES:  # dtype='float32', as NumPy takes it
@@ -1526,6 +1539,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         raise JacValueError(f"dtype must be a dtype such as torch.float32 or np.float64, got {dtype!r}", position)
     if dtype.kind == "c":
         raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
+    if dtype.name in NARROW_FLOATS:  # even a mask's exact 0s and 1s: NumPy computes mask16 * 0.1 in float16
+        raise JacValueError(narrow_float(dtype.name, dtype.library or b.library), position)
     if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
         return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
