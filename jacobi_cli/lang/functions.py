@@ -1515,9 +1515,22 @@ variant("method", "nan_to_num")(_torch_nan_to_num)
 
 # --- values as PyTorch and NumPy users write them
 
+NARROW_FLOATS = frozenset(("float16", "half", "bfloat16"))  # narrower than float32: a cast to them rounds values
+
+
+def narrow_float(name: str, library: str | None) -> str:
+    """Why a cast to (or ``dtype=``) a float narrower than float32 is refused: jac computes in --dtype."""
+    lib = {"torch": "PyTorch's", "numpy": "NumPy's"}.get(library or "", "the library's")
+    name = "half (float16)" if name == "half" else name
+    return (f"{name}: jac computes in float64 or float32 (--dtype), so the rounding to {name} (about 3 decimal "
+            f"digits) would be lost and the numbers would differ from {lib}: drop the cast (or dtype=) to compute in "
+            "--dtype, or cast to float32 and run with --dtype float32")
+
+
 def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
-    """``x`` converted as ``dtype=`` asks: floats stay in --dtype (jac computes in one
-    dtype), integers truncate toward 0 (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
+    """``x`` converted as ``dtype=`` asks: float32 and float64 stay in --dtype (jac computes in one
+    dtype), float16 and bfloat16 are refused (their rounding would be lost), integers truncate toward 0
+    (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
     if dtype is None:
         return x
     if isinstance(dtype, str) and dtype in DTYPES:  # dtype='float32', as NumPy takes it
@@ -1526,6 +1539,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         raise JacValueError(f"dtype must be a dtype such as torch.float32 or np.float64, got {dtype!r}", position)
     if dtype.kind == "c":
         raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
+    if dtype.name in NARROW_FLOATS:  # even a mask's exact 0s and 1s: NumPy computes mask16 * 0.1 in float16
+        raise JacValueError(narrow_float(dtype.name, dtype.library or b.library), position)
     if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
         return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
@@ -3318,10 +3333,17 @@ def _pad_widths(b, value, ndim, torch_order, position) -> list:
 def _pad(torch_order):
     def lower(b, args, kwargs, position):
         kwargs = {{"pad_width": "pad", "constant_values": "value"}.get(k, k): v for k, v in kwargs.items()}
-        a = arguments("pad", args, kwargs, {"x": REQUIRED, "pad": REQUIRED, "mode": "constant", "value": 0.0},
-                      position)
+        extra = {} if torch_order else {"end_values": 0.0, "stat_length": None}  # np.pad's, for its own modes
+        a = arguments("pad", args, kwargs, {"x": REQUIRED, "pad": REQUIRED, "mode": "constant", "value": 0.0,
+                                            **extra}, position)
         x = tensor(b, a["x"], "pad", position)
         mode = static(b, a["mode"], "mode", position)
+        if not torch_order and mode in NUMPY_STAT_PADS:
+            return _pad_by_statistic(b, x, a, mode, position)
+        if not torch_order and (static(b, a["end_values"], "end_values", position) != 0.0
+                                or static(b, a["stat_length"], "stat_length", position) is not None):
+            raise JacValueError(f"np.pad: end_values= belongs to mode='linear_ramp' and stat_length= to 'maximum', "
+                                f"'minimum', 'mean' and 'median', not to mode={mode!r}", position)
         if mode != "constant":
             if static(b, a["value"], "value", position) not in (0, None):
                 raise JacValueError(f"pad: mode={mode!r} takes no value (it repeats the input's elements)", position)
@@ -3366,6 +3388,58 @@ variant("torch", "pad")(_pad(True))
 # (i counted from the first element): edge / replicate, wrap / circular, reflect (the edge not
 # repeated) and symmetric (repeated), periodic for widths past the axis' length, as np.pad.
 PAD_MODES = {"torch": ("reflect", "replicate", "circular"), "numpy": ("edge", "reflect", "symmetric", "wrap")}
+
+
+NUMPY_STAT_PADS = ("maximum", "minimum", "mean", "median", "linear_ramp")
+
+
+def _pad_by_statistic(b, x: Tracer, a: dict, mode: str, position) -> Tracer:
+    """np.pad's maximum / minimum / mean / median (the statistic of the whole axis, repeated) and linear_ramp
+    (from the edge element to ``end_values``), axis by axis as NumPy pads them: a later axis' statistic and ramp
+    read the earlier axes' padding too."""
+    if static(b, a["stat_length"], "stat_length", position) is not None:
+        raise JacValueError(f"np.pad: stat_length= is not supported by jac (mode={mode!r} over the whole axis only)",
+                            position)
+    if static(b, a["value"], "value", position) not in (0, None):
+        raise JacValueError(f"np.pad: mode={mode!r} takes no constant_values", position)
+    if dtypes.kind_of(b, x.id) is not None:  # NumPy rounds a mean, median or ramp into the integer dtype
+        raise JacValueError(f"np.pad: mode={mode!r} of an integer or boolean array is not supported by jac (NumPy "
+                            "rounds the padding into its dtype): pad x.astype(float)", position)
+    shape = _concrete(x, "pad", position)
+    widths = _pad_widths(b, a["pad"], x.ndim, False, position)
+    ends = static(b, a["end_values"], "end_values", position)
+    try:
+        ends = np.broadcast_to(np.asarray(ends, dtype=float), (x.ndim, 2))
+    except (TypeError, ValueError):
+        raise JacValueError(f"np.pad: end_values={ends!r} must be a number or a (before, after) pair per axis",
+                            position) from None
+    reduce = library_function("numpy", {"maximum": "max", "minimum": "min"}.get(mode, mode))
+    for axis, ((lo, hi), n) in enumerate(zip(widths, shape)):
+        if lo < 0 or hi < 0 or ((lo or hi) and n == 0):
+            raise JacValueError(f"np.pad: mode={mode!r} cannot pad axis {axis} of length {n} by ({lo}, {hi})", position)
+        if not (lo or hi):
+            continue
+        before = (slice(None),) * axis
+        if mode == "linear_ramp":  # before: end + (edge - end) * i / lo; after: edge + (end - edge) * (j + 1) / hi
+            parts = [_ramp(b, _take(b, x, before + (np.zeros(lo, dtype=int),), position), ends[axis, 0],
+                           np.arange(lo) / max(lo, 1), axis, position),
+                     x,
+                     _ramp(b, _take(b, x, before + (np.full(hi, n - 1),), position), ends[axis, 1],
+                           1.0 - np.arange(1, hi + 1) / max(hi, 1), axis, position)]
+        else:
+            stat = reduce(b, [x], {"axis": axis, "keepdims": True}, position)
+            parts = [_take(b, stat, before + (np.zeros(lo, dtype=int),), position), x,
+                     _take(b, stat, before + (np.zeros(hi, dtype=int),), position)]
+        x = _concat(b, [p for p in parts if p.shape[axis]], axis, "pad", position)
+    return x
+
+
+def _ramp(b, edge: Tracer, end: float, t: np.ndarray, axis: int, position) -> Tracer:
+    """``edge * t + end * (1 - t)`` with ``t`` along ``axis``: a linear_ramp's side (t = 1 at the edge)."""
+    shape = (1,) * axis + (len(t),) + (1,) * (edge.ndim - axis - 1)
+    scaled = b.apply("mul", edge, b.const(t.reshape(shape).astype(b.dtype), position), position=position)
+    return b.apply("add", scaled, b.const((end * (1.0 - t)).reshape(shape).astype(b.dtype), position),
+                   position=position)
 
 
 def _pad_positions(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
