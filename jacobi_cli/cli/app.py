@@ -254,7 +254,8 @@ def diff_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
     at: Annotated[Optional[list[str]], typer.Option("--at", help="NAME=VALUE: evaluate the derivatives there "
                                                     "(repeatable; every input needs a value).")] = None,
-    latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX.")] = False,
+    latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX alone (without it: "
+                                                                  "each derivative drawn, then its LaTeX).")] = False,
     order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative's formulas (K > 1 needs "
                                        "concrete sizes: x:3 or values).")] = 1,
     timeout: Timeout = None,
@@ -262,7 +263,7 @@ def diff_command(
     batch: BatchOpt = None,
     dtype: Dtype = "float64", seed: Seed = 0,
 ):
-    """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
+    """The symbolic derivative (SymPy): a formula per input, plain and LaTeX.
 
     Sizes may be letters (x:n, A:nxm): the derivative is then a matrix expression (A*x + A.T*x).
     At concrete sizes (x:3 or values) it is the Jacobian as formulas of the components x[0], x[1], ...

@@ -587,6 +587,14 @@ class Renderer:
         for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
             self.line(indent + text)
 
+    def latex_line(self, expr, latex: str, indent: str = "  ") -> None:
+        """The LaTeX of a formula drawn above, on one line (none for an array listed entry by entry:
+        its LaTeX is --json's "latex")."""
+        from ..tools.symbolic import drawn
+
+        if drawn(expr):
+            self.line(f"{indent}LaTeX: {latex}", "dim")
+
     def diff(self, report, latex: bool = False) -> None:
         self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
         if "outputs" not in report:
@@ -627,6 +635,8 @@ class Renderer:
             if block["form"] == "matrix" and not y_shape and x_shape:
                 self.line(f"  (the gradient, shaped like {name}; math_shape is its transpose)", "dim")
             self.formula(formulas[name], block["latex"], as_latex)
+            if not as_latex:  # the contract's "plain and LaTeX": both by default, --latex for LaTeX alone
+                self.latex_line(formulas[name], block["latex"])
             for line in block.get("where", ()):
                 self.line(f"  where {line}", "dim")
             if "value" in block:
