@@ -78,23 +78,32 @@ def test_a_write_a_layer_did_not_keep_is_answered_with_pytorchs_gradients(setup,
     assert_grads_are_pytorchs(setup, compute, {"x": _x(shape)})
 
 
-VIEW_WRITES = ["t1 = x * 1.0\nt1.view(-1)[0:1].neg_()\nt1.sum()", "t1 = x * 1.0\nt1.detach().exp_()\nt1.sum()",
-               "t1 = x * 1.0\nt1.T.neg_()\nt1.sum()", "t1 = x * 1.0\nt1.T[0].neg_()\nt1.sum()",
-               "t1 = x * 1.0\nt1[0][1:].neg_()\nt1.sum()", "t1 = x * 1.0\nt1.reshape(3, 2).mul_(2)\nt1.sum()"]
+VIEW_WRITES = ["t1 = x * 1.0\nt1.view(-1)[0:1].neg_()\nt1.sum()", "t1 = x * 1.0\nt1.T.neg_()\nt1.sum()",
+               "t1 = x * 1.0\nt1.T[0].neg_()\nt1.sum()", "t1 = x * 1.0\nt1[0][1:].neg_()\nt1.sum()",
+               "t1 = x * 1.0\nt1.reshape(3, 2).mul_(2)\nt1.sum()"]
 
 
 @pytest.mark.parametrize("text", VIEW_WRITES)
-def test_an_in_place_method_on_a_view_made_in_the_statement_is_refused_as_the_write_it_is(text):
-    """PyTorch's write changes t1 (the statement is no value left unused, as jac said before session 38)."""
+def test_an_in_place_method_on_a_view_made_in_the_statement_writes_into_the_tensor(text, float64):
+    """PyTorch's write changes t1 (the statement is no value left unused, as jac said before session 38);
+    h38-views reads it as the write it is: PyTorch's value and gradient."""
     torch = pytest.importorskip("torch")
     x = np.arange(6.0).reshape(2, 3) - 2.5
-    with pytest.raises(JacValueError, match="a view of 't1' made in this statement") as info:
-        api.evaluate(text, {"x": x})
-    assert "never used" not in str(info.value)
     lines = text.split("\n")
-    scope = {"torch": torch, "x": torch.tensor(x)}
+    scope = {"torch": torch, "x": torch.tensor(x, requires_grad=True)}
     exec("\n".join(lines[:-1]), scope)  # noqa: S102
-    assert not np.array_equal(scope["t1"].numpy(), x)  # the write reached t1
+    assert not np.array_equal(scope["t1"].detach().numpy(), x)  # the write reached t1
+    out = eval(lines[-1], scope)  # noqa: S307
+    out.backward()
+    np.testing.assert_allclose(api.evaluate("import torch\n" + text, {"x": x}), out.item(), rtol=1e-14)
+    np.testing.assert_allclose(api.jacobian("import torch\n" + text, {"x": x})["x"], scope["x"].grad.numpy(),
+                               rtol=1e-14)
+
+
+def test_a_write_through_detach_is_refused_as_the_write_it_is():
+    with pytest.raises(JacValueError, match="through .detach()") as info:
+        api.evaluate("t1 = x * 1.0\nt1.detach().exp_()\nt1.sum()", {"x": np.ones((2, 3))})
+    assert "never used" not in str(info.value)
 
 
 def test_a_view_write_exits_2_with_one_message_through_the_cli():
@@ -102,10 +111,11 @@ def test_a_view_write_exits_2_with_one_message_through_the_cli():
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = entry.main(["eval", "t1 = x * 1.0; t1.T.neg_(); t1.sum()", "x=[[1.0, 2.0], [3.0, 4.0]]", "--json"])
+        code = entry.main(["eval", "t1 = x * 1.0; t1.diagonal().mul_(2); t1.sum()", "x=[[1.0, 2.0], [3.0, 4.0]]",
+                           "--json"])
     assert code == 2
     found = json.loads(out.getvalue())["error"]
-    assert found["kind"] == "value" and "a view of 't1' made in this statement" in found["message"]
+    assert found["kind"] == "value" and "which elements of 't1' this view reaches" in found["message"]
     assert "Traceback" not in err.getvalue()
 
 
