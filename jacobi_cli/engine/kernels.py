@@ -614,6 +614,8 @@ class _Source:
         self.checked: set = set()  # the variables holding an input's layout check (see _input_check)
         self.layouts: dict = {}  # node id -> is its value C-contiguous at every call (_c_ordered)
         self.assumed = set() if assumed is None else assumed  # inputs taken for C-contiguous: checked per call
+        self.free: list = []  # (variable, length): spent 1-d temporaries a product may write into (_reusable)
+        self.overwritten: set = set()  # nodes whose array a later line wrote its result into (out=)
         for n in nodes:
             for a in n.args:
                 self.readers.setdefault(a, []).append(n)
@@ -648,6 +650,9 @@ class _Source:
             line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
         self.lines.append(self.indent + line)
         dead = sorted({a for a in reads if last[a] in ends and self.nodes[a].op not in ("const", "input")})
+        for a in [a for a in dead if self._reusable(a)]:  # kept for a product's out= (see _product)
+            self.free.append((self.name[a], self.nodes[a].shape[0]))
+            dead.remove(a)
         if dead:
             names = [self.name[a] for a in dead] + [self.unsqueezed[a] for a in dead if a in self.unsqueezed]
             self.lines.append(f"{self.indent}del {', '.join(names)}")
@@ -717,6 +722,7 @@ class _Source:
                 check += f" and {self.name[x]}.dtype is _dt"
                 if self._spent(x, node):  # the result is x's dtype and shape: written over x, no new array
                     args.append(f"out={self.name[x]}")
+                    self.overwritten.add(x)
             return f"v{i} = f{i}({', '.join(args)}) if {check} else f{i}({', '.join(plain)})"
         return None
 
@@ -875,7 +881,32 @@ class _Source:
         if source >= 0:  # an input vector: its layout, once a call
             checks.append(self._vector_check(source))
         checks.append(f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype")
-        return f"v{i} = _dot({', '.join(args)}) if {' and '.join(checks)} else {call}"
+        rows, columns = self.nodes[matrix].shape
+        length = rows if side == 1 else columns
+        spent = next((k for k, (_, n) in enumerate(self.free) if n == length), None)
+        if spent is None:
+            return f"v{i} = _dot({', '.join(args)}) if {' and '.join(checks)} else {call}"
+        out = self.free.pop(spent)[0]  # a dead temporary of the result's length: written into, then forgotten
+        dot = f"(_dot({', '.join(args)}, {out}) if {out}.dtype is {self.name[matrix]}.dtype else _dot({', '.join(args)}))"
+        return f"v{i} = {dot} if {' and '.join(checks)} else {call}\n{self.indent}del {out}"
+
+    # np.dot into an array it is given (its out) skips new_array_for_sum's new array: about 550 of a
+    # 4,600-instruction product at n = 10 (a ufunc's out= costs more than it saves below 8 KiB, see
+    # _spent; a product's does not). cblas_matrixproduct zeroes the array it writes (its own or the
+    # one given) before the same gemv call, so the bits are those of a new array whatever the spent
+    # temporary held (tests/test_kernels38.py plants NaNs and infinities in it). The temporary must
+    # be dead and nobody's memory but its own: a 1-d array a ufunc or a product made (new, C-contiguous,
+    # aligned), that no output, squeezed or fused value is, that no line wrote over (out=), and whose
+    # readers all made new arrays of their own (element-wise ufuncs, products), so no view or alias of
+    # it lives on; of the product's dtype, checked per call (else a new array, as before).
+
+    def _reusable(self, a: int) -> bool:
+        """May the product lines that follow write into node ``a``'s array once it is dead (see above)?"""
+        made = self.nodes[a]
+        if len(made.shape) != 1 or made.shape[0] < 2 or a in self.outputs or a in self.squeezed \
+                or a in self.unsqueezed or a in self.fused or a in self.overwritten or self.name.get(a) != f"v{a}":
+            return False
+        return all(_fresh(n) for n in [made, *self.readers.get(a, ())])  # no view of it made
 
     def _matrix_checks(self, m: int):
         """Checks that the 2-d matrix of node ``m`` is laid out for BLAS: an input (or its
