@@ -165,14 +165,19 @@ def _run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = F
         warnings = report.get("warnings") or []
         if strict:
             refuse_nonfinite(report)
+        from .render import Renderer, write_json
+
+        renderer = Renderer()
+        prepare = None if as_json else getattr(renderer, f"prepare_{draw}", None)
+        if prepare is not None:  # work of the drawing that may fail (jac diff's --timeout): before any output
+            prepare(report, **options)
     except JacError as err:
         return fail(err, as_json), None
-    from .render import Renderer, write_json
 
     if as_json:
         write_json(report, sys.stdout)
     else:
-        getattr(Renderer(), draw)(report, **options)
+        getattr(renderer, draw)(report, **options)
     sys.stdout.flush()
     stderr = Renderer(stderr=True)
     for warning in warnings:

@@ -308,6 +308,17 @@ def _plain_safe(text: str) -> bool:
     return all(ch >= " " or ch == "\n" for ch in text) and "\x7f" not in text
 
 
+def _drawing(expr, width: int) -> tuple:
+    """A formula as :meth:`Renderer.formula` prints it: ``("drawn", SymPy's pretty text at width)``, or for an
+    array too big to draw ``("listed", its nonzero entries' lines, how many are nonzero, how many entries)``."""
+    from ..tools.symbolic import drawn, listed, pretty
+
+    if not drawn(expr):
+        lines, nonzero = listed(expr)
+        return "listed", lines, nonzero, int(np.prod(expr.shape))
+    return "drawn", pretty(expr, width)
+
+
 class Renderer:
     """Draws reports: through rich for a terminal (or a ``console`` passed in), as the same
     plain text written directly otherwise. ``self.console`` is a rich Console, made on first use."""
@@ -317,6 +328,7 @@ class Renderer:
         self.stderr = stderr
         self.batched = False  # set by header: a --batch report, whose printed arrays carry the example first
         self.plain = console is None and plain_output(sys.stderr if stderr else sys.stdout)
+        self._drawings: dict = {}  # id of a SymPy formula -> its drawing, made within jac diff's --timeout
 
     @property
     def console(self):
@@ -573,19 +585,41 @@ class Renderer:
         if as_latex:
             self.line(indent + latex)
             return
-        from ..tools.symbolic import drawn, listed, pretty
-
-        if not drawn(expr):
-            lines, nonzero = listed(expr)
-            total = int(np.prod(expr.shape))
+        drawing = self._drawings.get(id(expr)) or _drawing(expr, max(self.console.width - len(indent), 40))
+        if drawing[0] == "listed":
+            _, lines, nonzero, total = drawing
             self.line(f"{indent}{total:,} entries, {nonzero:,} nonzero"
                       + (f", the first {len(lines):,} listed" if len(lines) < nonzero else "")
                       + " (entries not listed are 0; every entry: --json \"entries\")", "dim")
             for text in lines:
                 self.line(indent + label + text)
             return
-        for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
+        for text in drawing[1].splitlines():
             self.line(indent + text)
+
+    def prepare_diff(self, report, latex: bool = False) -> None:
+        """Draw the formulas of :meth:`diff` (SymPy's pretty printer, or the entry list of a big array)
+        before printing any, within what is left of ``jac diff``'s --timeout (``report.deadline``): the
+        contract's "symbolic work stops at --timeout" covers the drawing, which for a large formula takes
+        longer than the derivative itself ((inv(A) @ A) @ A at 3 x 3: 3.5 s after 1.9 s). One child
+        process for all of them (tools/bounded.py); none without a deadline or with --latex (the LaTeX
+        was made with the derivative). commands.run calls it where a JacLimitError is exit 2."""
+        from ..tools import bounded
+
+        if latex or report.deadline is None:
+            return
+        formulas = list(report.formulas.values()) if "outputs" not in report else \
+            [f for output, derivatives in report.by_output.values() for f in (output, *derivatives.values())]
+        if not formulas:
+            return
+        import time
+
+        width = max(self.console.width - 2, 40)  # formula()'s default indent
+        drawings = bounded.call(lambda: [_drawing(f, width) for f in formulas],
+                                max(report.deadline - time.monotonic(), 0.001),
+                                "the symbolic derivative with its drawing",
+                                "--latex or --json print the formulas without drawing them", limit=report.timeout)
+        self._drawings.update(zip(map(id, formulas), drawings))
 
     def latex_line(self, expr, latex: str, indent: str = "  ") -> None:
         """The LaTeX of a formula drawn above, on one line (none for an array listed entry by entry:

@@ -36,10 +36,11 @@ def parse_timeout(text) -> float | None:
     return None if seconds == 0 or seconds >= NO_LIMIT_PAST else seconds
 
 
-def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str = ""):
+def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str = "", limit: float | None = None):
     """``fn()``, computed in a child process that is killed after ``seconds`` (None: no
-    limit, run here). A timeout is a JacLimitError that names ``what``, the limit and
-    ``hint`` (how to get an answer anyway)."""
+    limit, run here). A timeout is a JacLimitError that names ``what``, the limit (``limit``,
+    the --timeout given, where ``seconds`` is what is left of it) and ``hint`` (how to get an
+    answer anyway)."""
     import multiprocessing
 
     if seconds is None or "fork" not in multiprocessing.get_all_start_methods():
@@ -51,7 +52,8 @@ def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str =
         _start(child)
         sender.close()
         if not receiver.poll(seconds):
-            raise JacLimitError(f"{what} took more than {seconds:g} s and was stopped (--timeout {seconds:g}); "
+            given = seconds if limit is None else limit
+            raise JacLimitError(f"{what} took more than {given:g} s and was stopped (--timeout {given:g}); "
                                 f"{hint + '; ' if hint else ''}or allow more time with --timeout SECONDS "
                                 f"(0: no limit)")
         ok, payload = receiver.recv()

@@ -92,6 +92,8 @@ class DerivativeResult(Result):
 class DiffResult(Result):
     formulas: dict = field(default_factory=dict)  # SymPy expressions, "output" and per input
     by_output: dict | None = None  # several outputs: output -> (its SymPy expression, {name: derivative})
+    deadline: float | None = None  # time.monotonic() at which --timeout ends: drawing the formulas stops there too
+    timeout: float | None = None  # the --timeout (seconds) that deadline ends
 
 
 @dataclass
@@ -698,9 +700,12 @@ def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout:
     (bindings, ``--at``, constants, the point's node values), checked before they are made.
     ``batch`` (vmap): the formulas of one example, the same for every example (shapes only).
     ``dtype``/``seed`` as every command's: the values are converted to ``dtype`` (then computed in float64)."""
+    import time
+
     from . import bounded
     from ..lang.bindings import check_seed, resolve_dtype
 
+    start = time.monotonic()
     budget = memory.budget(max_memory)  # a bad --max-memory is refused here, before any fork
     resolve_dtype(dtype), check_seed(seed)  # and a bad --dtype or --seed
     found = None
@@ -711,6 +716,8 @@ def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout:
                           "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
     if found is not None:
         report["batch"] = found.as_dict()
+    report.deadline = None if timeout is None else start + timeout  # the drawing's share (Renderer.prepare_diff)
+    report.timeout = timeout
     return report
 
 
