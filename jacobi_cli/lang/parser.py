@@ -7078,7 +7078,7 @@ def _in_place_hint(node: ast.expr):
 # Session 38: the steps that make a view of their operand in PyTorch (and NumPy where it has them), so that an in-place
 # method called on the chain (x.view(-1)[0:1].neg_(), x.detach().exp_(), x.T.abs_()) writes into the name's buffer
 _VIEW_ATTRIBUTES = frozenset(("T", "mT", "H", "mH"))
-_VIEWING_METHODS = frozenset(("view", "view_as", "reshape", "detach", "flatten", "ravel", "squeeze", "unsqueeze",
+_VIEW_STEP_METHODS = frozenset(("view", "view_as", "reshape", "detach", "flatten", "ravel", "squeeze", "unsqueeze",
                            "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "expand", "expand_as",
                            "diagonal", "select", "unflatten", "movedim", "moveaxis", "as_strided", "unfold"))
 _VIEW_WRITTEN = ("{view}.{method}(...) writes in place into {view}, a view of '{name}' made in this statement: NumPy and "
@@ -7089,7 +7089,7 @@ _VIEW_WRITTEN = ("{view}.{method}(...) writes in place into {view}, a view of '{
 
 def _view_written(node: ast.expr):
     """``(the receiver's text, the name it views)`` for an in-place method (``NAME_``) called on a chain of view
-    steps (``_VIEW_ATTRIBUTES``, ``_VIEWING_METHODS``, basic indices) of a name with at least one step beyond an index
+    steps (``_VIEW_ATTRIBUTES``, ``_VIEW_STEP_METHODS``, basic indices) of a name with at least one step beyond an index
     of the name itself (``y[0].add_(1)`` is a write jac reads), else None."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_")
             and not node.func.attr.startswith("_")):
@@ -7100,7 +7100,7 @@ def _view_written(node: ast.expr):
         if isinstance(owner, ast.Attribute) and owner.attr in _VIEW_ATTRIBUTES:
             owner = owner.value
         elif isinstance(owner, ast.Call) and isinstance(owner.func, ast.Attribute) \
-                and owner.func.attr in _VIEWING_METHODS:
+                and owner.func.attr in _VIEW_STEP_METHODS:
             owner = owner.func.value
         elif isinstance(owner, ast.Subscript) and all(
                 _basic_index(e) for e in (owner.slice.elts if isinstance(owner.slice, ast.Tuple) else [owner.slice])):
