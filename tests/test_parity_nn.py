@@ -370,7 +370,8 @@ MORE_REFUSED = [
     ("F.pad(A, (5, 0), mode='circular')", "at most 4"),
     ("F.pad(A, (-1, 0), mode='replicate')", "cannot pad"),
     ("F.pad(A, (1, 0), mode='edge')", "'reflect', 'replicate', 'circular'"),
-    ("np.pad(A, 1, mode='mean')", "not supported"),
+    ("np.pad(A, 1, mode='mean', stat_length=2)", "stat_length= is not supported"),  # mode='mean' read (session 38)
+    ("np.pad(A, 1, mode='symmetric_mean')", "'linear_ramp'"),  # the modes jac reads, statistics included
     ("F.pad(A, (1, 0), mode='reflect', value=2.0)", "takes no value"),
     ("np.pad(A, 1, mode='reflect', reflect_type='odd')", "reflect_type"),
     ("np.pad(A[:0], 1, mode='wrap')", "length 0"),

@@ -539,9 +539,9 @@ POOL = pool()
 # Not parity cases (each has a test of its own below): PyTorch raises, jac refuses, or they differ as documented
 ELSEWHERE = {
     "F.binary_cross_entropy_with_logits(F.linear(X, W1, b1), torch.ones(4, 6), pos_weight=g, reduction='none')":
-        "PyTorch does not differentiate pos_weight",
+        "PyTorch does not differentiate pos_weight: refused as PyTorch raises (session 38, test_views38)",
     "F.nll_loss(F.log_softmax(L, 1), torch.tensor([1, 0, 4, 2]), weight=Pr[0], reduction='none')":
-        "PyTorch does not differentiate weight",
+        "PyTorch does not differentiate weight: refused as PyTorch raises (session 38, test_views38)",
     "torch.linalg.cond(P, 'fro')": "PyTorch's backward raises (a variable modified in place)",
     "A.scatter(1, torch.tensor([[0, 2], [1, 3], [3, 0]]), B)": "PyTorch's backward raises (src larger than index)",
     "torch.clip(x, min=-0.5, max=y)": "PyTorch refuses a number and a tensor as bounds",

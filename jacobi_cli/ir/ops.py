@@ -5353,11 +5353,11 @@ for _name, _arity in (("eval_jacobi", 3), ("eval_sh_jacobi", 3), ("eval_gegenbau
 # node (a check subtracted from the value, an index the value alone uses) would answer instead. Every op whose
 # impl raises is listed (tests/test_lead31.py reads the impls' sources).
 for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartition", "argquantile", "argsort", "bce",
-              "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "elliprd_slope",
-              "elliprj_slope", "finite_range", "histc", "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1",
-              "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp", "mvlgamma", "one_hot", "pbdv_slope", "pbdv_value",
-              "pbvv_slope", "pbvv_value", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "spectral_check",
-              "svd_inv", "svd_u", "svd_vh", "svd_zero_check", "svdvals"):
+              "carlson_integral", "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh",
+              "elliprd_slope", "elliprj_slope", "fftmap", "finite_range", "histc", "hyp1f1", "integer", "inv",
+              "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp", "mvlgamma", "one_hot",
+              "pbdv_slope", "pbdv_value", "pbvv_slope", "pbvv_value", "pivot_matrix", "qr_q", "qr_r", "searchsorted",
+              "solve", "spectral_check", "svd_inv", "svd_u", "svd_vh", "svd_zero_check", "svdvals", "zeta_dx"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

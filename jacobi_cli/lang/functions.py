@@ -3463,8 +3463,9 @@ def _pad_by_index(b, x: Tracer, pad, mode, torch_order: bool, position) -> Trace
     library = "torch" if torch_order else "numpy"
     fname = "F.pad" if torch_order else "np.pad"
     if mode not in PAD_MODES[library]:
+        modes = PAD_MODES[library] + (() if torch_order else NUMPY_STAT_PADS)  # np.pad's statistics: _pad_by_statistic
         raise JacValueError(f"{fname}: mode={mode!r} is not supported by jac (only 'constant', "
-                            f"{', '.join(repr(m) for m in PAD_MODES[library])})", position)
+                            f"{', '.join(repr(m) for m in modes)})", position)
     shape = _concrete(x, "pad", position)
     widths = _pad_widths(b, pad, x.ndim, torch_order, position)
     if torch_order:

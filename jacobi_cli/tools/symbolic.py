@@ -1579,7 +1579,8 @@ def condition(numbers: np.ndarray, at_perturbed) -> float:
         return math.inf
     if moved.size != numbers.size:
         return math.inf
-    change = np.abs(moved.reshape(numbers.shape) - numbers)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where a derivative is infinite: not a change
+        change = np.abs(moved.reshape(numbers.shape) - numbers)
     change = change[np.isfinite(change)]
     return max(1.0, float(np.max(change, initial=0.0)) / (AT_STEP * scale))
 
