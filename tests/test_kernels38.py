@@ -72,3 +72,30 @@ def test_a_product_writes_only_into_a_dead_temporary_nobody_else_holds(monkeypat
         first = api.jacobian(expr, {"x": x, "A": A}, wrt=["x"])["x"]
         for _ in range(2):
             assert np.array_equal(api.jacobian(expr, {"x": x, "A": A}, wrt=["x"])["x"], first)
+
+
+def _alive_at_return(source: str) -> set:
+    """The variables a kernel's source assigns and never deletes before its return (its inputs and results too)."""
+    alive = set()
+    for line in source.splitlines():
+        line = line.strip()
+        if line.startswith("del "):
+            alive -= {n.strip() for n in line[4:].split(",")}
+        elif re.match(r"v\d+ = ", line):
+            alive.add(line.split(" = ")[0])
+        elif line.startswith("return"):
+            return alive - set(re.findall(r"v\d+", line))
+    return alive
+
+
+def test_spent_temporaries_are_kept_one_a_length_and_only_small_ones(monkeypatch):
+    """A kept temporary outlives its last reader: at most one per length, and none of OUT_MIN_BYTES // 16 elements or
+    more, so the kernel's peak stays the interpreter's (the planner's) give or take a few KiB."""
+    expr = "sum(A @ sin(sin(sin(sin(sin(A @ x))))))"  # four dead temporaries of one length before the second product
+    for n, kept in ((8, True), (kernels.OUT_MIN_BYTES // 16, False)):
+        x = np.linspace(-1, 1, n)
+        A = np.eye(n) / 2
+        for source in _sources(monkeypatch, api.prepare(expr, {"x": x, "A": A}, ["x"])):
+            inputs = set(re.findall(r"(v\d+) = env\[", source))
+            assert len(_alive_at_return(source) - inputs) <= (1 if kept else 0), source
+            assert bool(re.search(r"_dot\(v\d+, v\d+, v\d+\)", source)) == kept or "_dot(" not in source, source

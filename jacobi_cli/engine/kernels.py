@@ -651,8 +651,9 @@ class _Source:
         self.lines.append(self.indent + line)
         dead = sorted({a for a in reads if last[a] in ends and self.nodes[a].op not in ("const", "input")})
         for a in [a for a in dead if self._reusable(a)]:  # kept for a product's out= (see _product)
-            self.free.append((self.name[a], self.nodes[a].shape[0]))
-            dead.remove(a)
+            if all(n != self.nodes[a].shape[0] for _, n in self.free):  # one a length: the others deleted
+                self.free.append((self.name[a], self.nodes[a].shape[0]))
+                dead.remove(a)
         if dead:
             names = [self.name[a] for a in dead] + [self.unsqueezed[a] for a in dead if a in self.unsqueezed]
             self.lines.append(f"{self.indent}del {', '.join(names)}")
@@ -898,12 +899,15 @@ class _Source:
     # be dead and nobody's memory but its own: a 1-d array a ufunc or a product made (new, C-contiguous,
     # aligned), that no output, squeezed or fused value is, that no line wrote over (out=), and whose
     # readers all made new arrays of their own (element-wise ufuncs, products), so no view or alias of
-    # it lives on; of the product's dtype, checked per call (else a new array, as before).
+    # it lives on; of the product's dtype, checked per call (else a new array, as before). A kept
+    # temporary lives past its last reader, so only small ones are kept (below OUT_MIN_BYTES at 16 bytes
+    # an element), one per length: the kernel's peak stays within a few KiB of the interpreter's that
+    # the planner measured, however many lines there are and whether or not a product comes.
 
     def _reusable(self, a: int) -> bool:
         """May the product lines that follow write into node ``a``'s array once it is dead (see above)?"""
         made = self.nodes[a]
-        if len(made.shape) != 1 or made.shape[0] < 2 or a in self.outputs or a in self.squeezed \
+        if len(made.shape) != 1 or not 2 <= made.shape[0] < OUT_MIN_BYTES // 16 or a in self.outputs or a in self.squeezed \
                 or a in self.unsqueezed or a in self.fused or a in self.overwritten or self.name.get(a) != f"v{a}":
             return False
         return all(_fresh(n) for n in [made, *self.readers.get(a, ())])  # no view of it made
