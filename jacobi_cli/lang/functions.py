@@ -2142,15 +2142,24 @@ def _threshold(b, args, kwargs, position):
 
 
 def _torch_softplus(b, args, kwargs, position):
-    # F.softplus(x, beta=1, threshold=20): log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
+    """F.softplus(x, beta=1, threshold=20): log(1 + exp(beta x)) / beta, and x itself where beta x > threshold;
+    at beta x == threshold the first derivative is the smooth one and the second 0, as PyTorch's double backward
+    (it keeps the second derivative only where beta x < threshold)."""
     a = arguments("softplus", args, kwargs, {"x": REQUIRED, "beta": 1.0, "threshold": 20.0}, position)
     x = tensor(b, a["x"], "softplus", position)
     beta, threshold = (_number(b, a[k], f"softplus {k}", position) for k in ("beta", "threshold"))
     if beta == 0:
         raise JacValueError("softplus(): beta must not be 0", position)
-    bx = b.apply("mul", x, beta, position=position)
-    smooth = b.apply("div", b.apply("softplus", bx, position=position), beta, position=position)
-    return b.apply("where", b.apply("gt", bx, threshold, position=position), x, smooth, position=position)
+    op = lambda name, *xs: b.apply(name, *xs, position=position)  # noqa: E731
+    bx = op("mul", x, beta)
+    smooth = op("div", op("softplus", bx), beta)
+    if not isinstance(x, Tracer):
+        return op("where", op("gt", bx, threshold), x, smooth)
+    # at the tie: smooth's value (+ 0) and its first derivative by the same products ((g / beta) σ(bx) beta), with
+    # σ(bx) held constant, so nothing of second order
+    step = op("div", op("mul", op("mul", op("sub", x, op("detach", x)), beta), op("detach", op("sigmoid", bx))), beta)
+    tied = op("where", op("eq", bx, threshold), op("add", op("detach", smooth), step), smooth)
+    return op("where", op("gt", bx, threshold), x, tied)
 
 
 variant("torch", "softplus")(_torch_softplus)  # jax.nn.softplus and the bare name: no threshold
