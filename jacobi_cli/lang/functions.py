@@ -2155,10 +2155,13 @@ def _torch_softplus(b, args, kwargs, position):
     smooth = op("div", op("softplus", bx), beta)
     if not isinstance(x, Tracer):
         return op("where", op("gt", bx, threshold), x, smooth)
-    # at the tie: smooth's value (+ 0) and its first derivative by the same products ((g / beta) σ(bx) beta), with
-    # σ(bx) held constant, so nothing of second order
-    step = op("div", op("mul", op("mul", op("sub", x, op("detach", x)), beta), op("detach", op("sigmoid", bx))), beta)
-    tied = op("where", op("eq", bx, threshold), op("add", op("detach", smooth), step), smooth)
+    # at the tie bx == threshold: softplus(threshold) / beta + σ(threshold) (bx - threshold) / beta: the
+    # smooth branch's value there (+ 0: its bits) and its first derivative by the same products ((g / beta) σ beta),
+    # linear, so nothing of second order; constants of --dtype, so jac diff reads it too
+    at = np.asarray(threshold, dtype=b.dtype)
+    value, sigma = (OPS["softplus"].impl(at) / beta).item(), OPS["sigmoid"].impl(at).item()
+    step = op("div", op("mul", op("sub", bx, threshold), sigma), beta)
+    tied = op("where", op("eq", bx, threshold), op("add", value, step), smooth)
     return op("where", op("gt", bx, threshold), x, tied)
 
 

@@ -536,7 +536,13 @@ Where a function has a kink, `jac` makes PyTorch's choice (checked against PyTor
 passes the derivative to `x` where `lo <= x <= hi`; `norm'(0) = 0`; `x**y` has derivative 0 with respect to
 `x` where `y = 0`. Where PyTorch's dense reverse pass multiplies a 0 by an infinite partial off the diagonal
 of an element-wise op (`jacrev(torch.sqrt)` at `[0, 1]` has a NaN there), jac, which knows that Jacobian is
-diagonal, gives the exact 0. `elu`/`celu`/`selu` have second derivative 0 at 0, as PyTorch's double backward.
+diagonal, gives the exact 0. `elu`/`celu`/`selu` have second derivative 0 at 0, as PyTorch's double backward, and
+so has `F.softplus(x, beta, threshold)` where `beta x == threshold` (its first derivative there is the smooth one,
+`sigmoid(threshold)`). Where PyTorch's forward mode picks another subgradient than its own reverse mode
+(`torch.clamp(x, min=t)` at `x == t`: `backward` gives the derivative to `x`, `torch.func.jvp` to `t`; `torch.fmax`
+/ `fmin` at a tie), jac's JVP is its Jacobian times the tangent, the reverse mode's choice (`tests/test_kinks39.py`,
+`benchmarks/kinks39_fuzz.py`). PyTorch's `hardsigmoid` uses 1/6 rounded to float32 in its derivative, also in
+float64 (`F.hardsigmoid(3 * x)` has derivative 0.5000000149); jac's is 1/6 in `--dtype`.
 The `jnp.` and `jax.nn.` spellings make the same choices; the `jax.lax` primitives, which are JAX's alone, are
 differentiated by JAX's own rules: `lax.abs'(0) = 1`, `lax.max`/`lax.min` give no derivative where the result is
 NaN, `lax.clamp` gives none at a bound, and `lax.cummax`/`lax.cummin` refuse equal elements. Every mode (the
