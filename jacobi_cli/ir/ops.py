@@ -1455,13 +1455,37 @@ def _igamma_dx(upper):
     return rule
 
 
+# PyTorch's igamma / igammac (torch.special.gammainc, torch.igamma, x.igamma, and the bare names): by a refused in
+# PyTorch's words; SciPy's and JAX's spellings are the ops gammainc / gammaincc below, answered by a
 for _upper, _name in ((False, "igamma"), (True, "igammac")):
     binary(_name, _igamma_impl(_upper),
-           refused(f"the derivative of {_name}(a, x) by a is not supported (gammainc{'c' if _upper else ''}: no "
-                   "closed form, a series in ψ(a + k); PyTorch and SciPy have none, JAX differentiates its own "
-                   "series, which jac does not): make a a constant or leave it out of --wrt"), _igamma_dx(_upper),
+           refused(f"the derivative of {_name}(a, x) by a is not supported, as PyTorch has none (\"the derivative "
+                   f"for '{_name}: input' is not implemented\"): make a a constant or leave it out of --wrt "
+                   f"(jax.scipy.special.gammainc{'c' if _upper else ''} and scipy.special.gammainc{'c' if _upper else ''}"
+                   " are differentiated by a, as JAX does)"), _igamma_dx(_upper),
            (0.5, 3.0),
            spellings=(_name, "gammaincc" if _upper else "gammainc"))
+
+
+def _igamma_grad_a_impl(a, x):
+    from .incgamma import gammainc_da
+
+    a, x = np.asarray(a), np.asarray(x)
+    return gammainc_da(a, x).astype(np.result_type(a, x, np.float32), copy=False)
+
+
+# ∂P(a, x)/∂a (session 39: JAX's igamma_grad_a, ir/incgamma.py); by x: ∂/∂a (x^(a-1) e^-x / Γ(a)) = ∂P/∂x (log x - ψ(a));
+# by a again refused, as JAX refuses it (and any derivative of igamma_grad_a: jax.grad(jax.grad(f, 0), 1) too; jac's
+# mixed second derivative is the closed form, JAX's jax.grad(jax.grad(f, 1), 0))
+binary("igamma_grad_a", _igamma_grad_a_impl,
+       refused("the second derivative of gammainc(a, x) by a is not supported, as JAX has none (\"Differentiation "
+               "rule for 'igamma_grad_a' not implemented\"): jac differentiates gammainc by a once"),
+       lambda ans, a, x: P.mul(_igamma_dx(False)(ans, a, x), P.sub(P.log(x), P.digamma(a))), (0.5, 3.0), spellings=())
+# scipy.special.gammainc / gammaincc and jax.scipy.special's (and jax.lax.igamma / igammac): by a answered, ∓ ∂P/∂a
+binary("gammainc", _igamma_impl(False), lambda ans, a, x: P.igamma_grad_a(a, x), _igamma_dx(False), (0.5, 3.0),
+       spellings=())
+binary("gammaincc", _igamma_impl(True), lambda ans, a, x: P.neg(P.igamma_grad_a(a, x)), _igamma_dx(True),
+       (0.5, 3.0), spellings=())
 
 
 def _zeta_impl(x, q):
