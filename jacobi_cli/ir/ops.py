@@ -1593,6 +1593,16 @@ def _riemann_impl(name):
 for _name, _scipy in (("riemann_zeta", "zeta"), ("zetac", "zetac")):
     unary(_name, _riemann_impl(_scipy), lambda x, ans: P.zeta_dx(x, 1.0, order=1, riemann=True), domain=(1.5, 3.0),
           spellings=())
+def _no_derivative_rule(*args, why, **params):
+    raise JacValueError(why)
+
+
+# a value whose every derivative is refused (session 39: torch.histogram, whose result PyTorch marks as requiring grad
+# and whose backward raises): args (value, *sources), the sources being what the value was computed from (an input
+# reaching the value only through comparisons would otherwise carry a silent 0); the impl is the value
+_SOURCES = 4
+defop("no_derivative", lambda value, *sources, why: value, lambda s, *sources, why: s,
+      (_no_derivative_rule,) * (_SOURCES + 1), (_no_derivative_rule,) * (_SOURCES + 1), label="a value without a derivative")
 _NEXTAFTER_WHY = ("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose derivative 1 "
                   "almost everywhere is not the slope of a step function; use x itself")
 binary("nextafter", lambda x, y: np.nextafter(x, y), refused(_NEXTAFTER_WHY), refused(_NEXTAFTER_WHY), (-2.0, 2.0),
