@@ -586,3 +586,7 @@ CASES["fftmap"] = [(((2, 5),), {"kind": "rfft", "axis": 1, "n": 6, "m": 5, "norm
 # refused, as JAX's); the domain (0.5, 3) reaches both the series (x <= max(a, 1)) and the continued fraction
 CASES.update({"gammainc": [((2, 3), (3,))], "gammaincc": [((2, 3), (2, 3))], "igamma_grad_a": [((2, 3), (3,))]})
 SECOND_ORDER_REFUSED.update({"gammainc": "igamma_grad_a", "gammaincc": "igamma_grad_a"})  # by a twice, as JAX
+# session 39: a value whose every derivative is refused (torch.histogram's; as nextafter, no case: the refusal is
+# checked in tests/test_special39.py against PyTorch's own)
+REFUSED.add("no_derivative")
+NONDIFF.add("no_derivative")

@@ -4466,12 +4466,19 @@ def _reduce_where_shape(s, m, ufunc, axes, keepdims=False, initial=None):
     return reduce_shape(s, axes, keepdims)
 
 
+def _reduce_where_times(g, ans, a, mask, ufunc, axes, keepdims, initial):
+    """``g`` times the weight where the mask holds, an exact 0 where it does not, whatever ``g`` holds (session 39:
+    var(x, where=m) of a slice with one element, whose cotangent is inf: JAX's 0 at the masked-out elements)."""
+    return masked(g, mask, None if ufunc == "add" else _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims,
+                                                                           initial))
+
+
 defop("reduce_where", _reduce_where_impl, _reduce_where_shape,
       (lambda g, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
-          P.mul(expand_reduced(g, shape_of(a), axes, keepdims),
-                _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), None),
+          _reduce_where_times(expand_reduced(g, shape_of(a), axes, keepdims), ans, a, mask, ufunc, axes, keepdims,
+                              initial), None),
       (lambda t, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
-          P.sum(P.mul(t, _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), axes=shifted(axes),
+          P.sum(_reduce_where_times(t, ans, a, mask, ufunc, axes, keepdims, initial), axes=shifted(axes),
                 keepdims=keepdims), None),
       domain=(0.5, 1.5))
 

@@ -9545,9 +9545,10 @@ def _np_histogram(b, args, kwargs, position):
     return Items([_histogram_counts(b, x, edges, w, density, position), edges])
 
 
-def _histogram_counts(b, x, edges, w, density: bool, position) -> Tracer:
+def _histogram_counts(b, x, edges, w, density: bool, position, torch: bool = False) -> Tracer:
     """The count (or total weight) of the flat ``x`` in each bin edges[j] <= x < edges[j + 1] (the last closed), or
-    the density: NumPy's and PyTorch's assignment."""
+    the density: NumPy's and PyTorch's assignment; the density NumPy's counts / widths / total, or PyTorch's counts /
+    total / widths (``torch``)."""
     m = x.shape[0]
     n = edges.shape[0] - 1
     column = _reshape_to(b, x, (m, 1), position)
@@ -9562,8 +9563,10 @@ def _histogram_counts(b, x, edges, w, density: bool, position) -> Tracer:
     counts = b.apply("sum", inside, axes=(0,), position=position)
     if density:
         widths = b.apply("sub", upper, _take(b, edges, (slice(0, n),), position), position=position)
-        counts = b.apply("div", b.apply("div", counts, widths, position=position),
-                         b.apply("sum", counts, axes=(0,), position=position), position=position)
+        total = b.apply("sum", counts, axes=(0,), position=position)
+        if torch:
+            return b.apply("div", b.apply("div", counts, total, position=position), widths, position=position)
+        counts = b.apply("div", b.apply("div", counts, widths, position=position), total, position=position)
     return counts
 
 
@@ -9618,8 +9621,8 @@ _TORCH_HISTOGRAM_WHY = ("the derivative of torch.histogram is not supported, as 
 
 def _torch_histogram(b, args, kwargs, position):
     """torch.histogram(input, bins=100, *, range=None, weight=None, density=False) (and x.histogram(...)): (hist,
-    bin_edges), PyTorch's values: equal bins by PyTorch's linspace of the input's (or range's) min and max, or the
-    edges given; an element in bin j where edges[j] <= x < edges[j + 1], the last closed. Any derivative through it
+    bin_edges), PyTorch's values: equal bins by PyTorch's linspace of the input's (or range's) min and max (its scalar
+    formula: past 8 bins an edge may be an ulp from the one its vectorized loop gives), or the edges given; an element in bin j where edges[j] <= x < edges[j + 1], the last closed. Any derivative through it
     is refused, as PyTorch marks the result as requiring grad and its backward raises."""
     a = arguments("histogram", args, kwargs, {"x": REQUIRED, "bins": 100, "range": None, "weight": None,
                                               "density": False, "out": None}, position)
@@ -9647,7 +9650,7 @@ def _torch_histogram(b, args, kwargs, position):
                                 f"{fmt(w.shape)}", position)
     density = _flag(b, a["density"], "density", "histogram", position)
     sources = [v for v in (given, w) if v is not None]
-    hist, edges = _histogram_counts(b, x, edges, w, density, position), edges
+    hist = _histogram_counts(b, x, edges, w, density, position, torch=True)
     return Items.named([b.apply("no_derivative", v, *sources, why=_TORCH_HISTOGRAM_WHY, position=position)
                         for v in (hist, edges)], ("hist", "bin_edges"))
 
