@@ -590,3 +590,8 @@ SECOND_ORDER_REFUSED.update({"gammainc": "igamma_grad_a", "gammaincc": "igamma_g
 # checked in tests/test_special39.py against PyTorch's own)
 REFUSED.add("no_derivative")
 NONDIFF.add("no_derivative")
+# session 39: hyp1f1 by a and b (hyp1f1_slope, ir/kummer.py), whose own derivatives are refused
+REFUSED.add("hyp1f1_slope")
+NONDIFF.add("hyp1f1_slope")
+FLAG_CASES["hyp1f1_slope"] = [(((3,), (3,), (2, 3)), {"index": 0}), (((3,), (3,), (2, 3)), {"index": 1})]
+SECOND_ORDER_REFUSED["hyp1f1"] = "through its parameters is not supported"

@@ -4112,7 +4112,9 @@ binary("owens_t", _special_nary("owens_t"),
 # 2F1' = ab/c 2F1(a + 1, b + 1; c + 1; x)
 _HYP_WHY = ("the derivative of scipy.special.{f} by its parameters is not supported (SciPy has none; JAX "
             "differentiates its own series, which jac does not): make them constants or leave them out of --wrt")
-binary("hyp0f1", _special_nary("hyp0f1"), refused(_HYP_WHY.format(f="hyp0f1")),
+_HYP_NONE_WHY = ("the derivative of scipy.special.{f} by its parameters is not supported (SciPy, JAX and PyTorch have "
+                 "none: JAX 0.10 and PyTorch have no {f}): make them constants or leave them out of --wrt")
+binary("hyp0f1", _special_nary("hyp0f1"), refused(_HYP_NONE_WHY.format(f="hyp0f1")),
        lambda ans, v, x: P.div(P.hyp0f1(P.add(v, 1.0), x), v), domain=(0.5, 2.0), spellings=(),
        sympy=_sympy_elementwise(lambda sp, v, x: sp.hyper([], [v], x)))
 def _hyp1f1_impl(a, b, x):
@@ -4129,9 +4131,21 @@ def _hyp1f1_impl(a, b, x):
     return _special_nary("hyp1f1")(a, b, x)
 
 
-_nary("hyp1f1", _hyp1f1_impl, (refused(_HYP_WHY.format(f="hyp1f1")), refused(_HYP_WHY.format(f="hyp1f1")),
-                                           lambda ans, a, b, x: P.mul(P.div(a, b), P.hyp1f1(P.add(a, 1.0),
-                                                                                            P.add(b, 1.0), x))),
+def _hyp1f1_slope_impl(a, b, x, index):
+    from .kummer import hyp1f1_slope
+
+    return hyp1f1_slope(a, b, x, index).astype(np.result_type(a, b, x, np.float32), copy=False)
+
+
+_HYP1F1_SECOND = ("the second derivative of hyp1f1(a, b, x) through its parameters is not supported: jac sums the "
+                  "series of ∂M/∂a and ∂M/∂b once (session 39), not their derivatives")
+# ∂M/∂a, ∂M/∂b (session 39: JAX differentiates hyp1f1 by a and b; ir/kummer.py), every derivative of it refused
+defop("hyp1f1_slope", _hyp1f1_slope_impl, lambda sa, sb, sx, index: broadcast(broadcast(sa, sb), sx),
+      (refused(_HYP1F1_SECOND),) * 3, (refused(_HYP1F1_SECOND),) * 3, domain=(0.3, 0.9), broadcasting=True,
+      elementwise=True)
+_nary("hyp1f1", _hyp1f1_impl, (lambda ans, a, b, x: P.hyp1f1_slope(a, b, x, index=0),
+                               lambda ans, a, b, x: P.hyp1f1_slope(a, b, x, index=1),
+                               lambda ans, a, b, x: P.mul(P.div(a, b), P.hyp1f1(P.add(a, 1.0), P.add(b, 1.0), x))),
       domain=(0.3, 0.9), sympy=_sympy_elementwise(lambda sp, a, b, x: sp.hyper([a], [b], x)))
 _nary("hyp2f1", _special_nary("hyp2f1"), (refused(_HYP_WHY.format(f="hyp2f1")),) * 3 + (
     lambda ans, a, b, c, x: P.mul(P.div(P.mul(a, b), c), P.hyp2f1(P.add(a, 1.0), P.add(b, 1.0), P.add(c, 1.0), x)),),
@@ -4207,7 +4221,8 @@ binary("ellipkinc", _special_nary("ellipkinc"), lambda ans, phi, m: P.div(1.0, _
        domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_f(phi, m)))
 binary("ellipeinc", _special_nary("ellipeinc"), lambda ans, phi, m: _elliptic_root(phi, m), _ellipeinc_dm,
        domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_e(phi, m)))
-_nary("hyperu", _special_nary("hyperu"), (refused(_HYP_WHY.format(f="hyperu")), refused(_HYP_WHY.format(f="hyperu")),
+_nary("hyperu", _special_nary("hyperu"), (refused(_HYP_NONE_WHY.format(f="hyperu")),
+                                           refused(_HYP_NONE_WHY.format(f="hyperu")),
                                            lambda ans, a, b, x: P.neg(P.mul(a, P.hyperu(P.add(a, 1.0), P.add(b, 1.0),
                                                                                            x)))), domain=(0.5, 2.0))
 unary("wrightomega", _special_nary("wrightomega"), lambda x, ans: P.div(ans, P.add(1.0, ans)), spellings=(),
