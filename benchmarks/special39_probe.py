@@ -12,6 +12,8 @@ Run it with PYTHONPATH of an older checkout for the "before" column (refused row
    (1e-12) and its value against NumPy's (1e-15): AGREE / WRONG / REFUSED.
 3. torch.histogram (bins, range, weight, density, edges): values against PyTorch's (counts exact, edges 1e-15), the
    derivative refused where PyTorch's backward raises: AGREE / WRONG / REFUSED (the value refused).
+4. hyp1f1 by a and by b (jax.scipy.special spelling) at random points (a in -5 .. 10, b in 0.1 .. 12, x in -40 .. 40),
+   against mpmath at 40 digits (1e-12): AGREE / WRONG / REFUSED, for jac and for JAX's own jax.grad.
 """
 
 from __future__ import annotations
@@ -153,6 +155,37 @@ def histograms():
     print("3. torch.histogram: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
+def hyp1f1_by_parameters(n):
+    import mpmath
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    from jax.scipy.special import hyp1f1
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    mpmath.mp.dps = 40
+    rng = np.random.default_rng(11)
+    a, b, x = rng.uniform(-5, 10, n), rng.uniform(0.1, 12, n), rng.uniform(-40, 40, n)
+    counts = {"jac": {}, "jax": {}}
+    for index, name in enumerate("ab"):
+        theirs = np.asarray(jax.vmap(jax.grad(hyp1f1, index))(a, b, x))
+        for i in range(n):
+            exact = float(mpmath.diff(lambda t: mpmath.hyp1f1(t, b[i], x[i]) if index == 0 else
+                                      mpmath.hyp1f1(a[i], t, x[i]), (a[i], b[i])[index]))
+            try:
+                ours = float(api.jacobian("jax.scipy.special.hyp1f1(a, b, x)",
+                                          {"a": np.array(a[i]), "b": np.array(b[i]), "x": np.array(x[i])},
+                                          wrt=[name])[name])
+            except JacError:
+                ours = None
+            for who, got in (("jac", ours), ("jax", theirs[i])):
+                key = "REFUSED" if got is None else ("AGREE" if abs(got - exact) <= 1e-12 * abs(exact) else "WRONG")
+                counts[who][key] = counts[who].get(key, 0) + 1
+    for who in ("jac", "jax"):
+        print(f"4. hyp1f1 by a and b, {who}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts[who].items())))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=100, help="random points of each kind in part 1")
@@ -162,6 +195,7 @@ def main():
         gammainc_by_a(args.points)
         spreads()
         histograms()
+        hyp1f1_by_parameters(args.points)
 
 
 if __name__ == "__main__":
