@@ -582,3 +582,16 @@ CASES["fftmap"] = [(((2, 5),), {"kind": "rfft", "axis": 1, "n": 6, "m": 5, "norm
                                 "imag": True, "adjoint": False}),
                    (((2, 4),), {"kind": "hfft", "axis": 1, "n": 4, "m": 3, "norm": None, "part": "re", "imag": True,
                                 "adjoint": True})]
+# session 39: gammainc / gammaincc as SciPy and JAX spell them (by a: igamma_grad_a, whose own derivative by a is
+# refused, as JAX's); the domain (0.5, 3) reaches both the series (x <= max(a, 1)) and the continued fraction
+CASES.update({"gammainc": [((2, 3), (3,))], "gammaincc": [((2, 3), (2, 3))], "igamma_grad_a": [((2, 3), (3,))]})
+SECOND_ORDER_REFUSED.update({"gammainc": "igamma_grad_a", "gammaincc": "igamma_grad_a"})  # by a twice, as JAX
+# session 39: a value whose every derivative is refused (torch.histogram's; as nextafter, no case: the refusal is
+# checked in tests/test_special39.py against PyTorch's own)
+REFUSED.add("no_derivative")
+NONDIFF.add("no_derivative")
+# session 39: hyp1f1 by a and b (hyp1f1_slope, ir/kummer.py), whose own derivatives are refused
+REFUSED.add("hyp1f1_slope")
+NONDIFF.add("hyp1f1_slope")
+FLAG_CASES["hyp1f1_slope"] = [(((3,), (3,), (2, 3)), {"index": 0}), (((3,), (3,), (2, 3)), {"index": 1})]
+SECOND_ORDER_REFUSED["hyp1f1"] = "through its parameters is not supported"

@@ -95,11 +95,18 @@ NO_SYMPY |= {"elliprf", "elliprc", "elliprd", "elliprj", "elliprg", "elliprd_slo
              "diric_slope", "eval_jacobi", "eval_sh_jacobi", "eval_gegenbauer"}
 NO_SYMPY.add("carlson_integral")  # session 38: R_D's and R_J's higher derivatives, a quadrature of their integrals
 NO_SYMPY |= {"zeta_dx", "riemann_zeta", "zetac"}  # session 38: SymPy's zeta(s, a) has no derivative by s
+# session 39: SymPy's lowergamma(a, x) differentiates by a into a Meijer G function it evaluates slowly, or not at all
+NO_SYMPY |= {"gammainc", "gammaincc", "igamma_grad_a"}
+NO_SYMPY |= {"no_derivative", "hyp1f1_slope"}  # session 39: torch.histogram's values (every derivative refused); hyp1f1 by a, b
 
 
 def test_every_op_has_a_translation_or_a_reason():
     assert {name for name, op in OPS.items() if op.sympy is None} == NO_SYMPY
     assert set(MASK_CASES) | set(CASES) >= {name for name, op in OPS.items() if op.sympy is not None}
+
+
+# arguments SymPy differentiates only formally (an unevaluated Derivative, no number): session 39's hyp1f1 by a and b
+UNEVALUATED = {("hyp1f1", 0), ("hyp1f1", 1)}
 
 
 @pytest.mark.parametrize("name,case", list(_translated_cases()))
@@ -115,7 +122,8 @@ def test_symbolic_jacobian_agrees_with_autodiff(name, case, seed):
     tracers = [b.input(f"a{i}", a.shape) for i, a in enumerate(arrays)]
     graph = b.graph(b.apply(name, *tracers, **params))
     env = {f"a{i}": a for i, a in enumerate(arrays)}
-    names = [f"a{i}" for i, s in enumerate(shapes) if s != "mask" and _differentiable(op, i)]
+    names = [f"a{i}" for i, s in enumerate(shapes) if s != "mask" and _differentiable(op, i)
+             and (name, i) not in UNEVALUATED]
     graph = graph.with_wrt(names)
     numeric = autodiff.jacrev(graph, autodiff.evaluate(graph, env))
     values, leaves = symbolic.translate(graph, as_components=True)

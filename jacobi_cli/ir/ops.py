@@ -1455,13 +1455,37 @@ def _igamma_dx(upper):
     return rule
 
 
+# PyTorch's igamma / igammac (torch.special.gammainc, torch.igamma, x.igamma, and the bare names): by a refused in
+# PyTorch's words; SciPy's and JAX's spellings are the ops gammainc / gammaincc below, answered by a
 for _upper, _name in ((False, "igamma"), (True, "igammac")):
     binary(_name, _igamma_impl(_upper),
-           refused(f"the derivative of {_name}(a, x) by a is not supported (gammainc{'c' if _upper else ''}: no "
-                   "closed form, a series in ψ(a + k); PyTorch and SciPy have none, JAX differentiates its own "
-                   "series, which jac does not): make a a constant or leave it out of --wrt"), _igamma_dx(_upper),
+           refused(f"the derivative of {_name}(a, x) by a is not supported, as PyTorch has none (\"the derivative "
+                   f"for '{_name}: input' is not implemented\"): make a a constant or leave it out of --wrt "
+                   f"(jax.scipy.special.gammainc{'c' if _upper else ''} and scipy.special.gammainc{'c' if _upper else ''}"
+                   " are differentiated by a, as JAX does)"), _igamma_dx(_upper),
            (0.5, 3.0),
            spellings=(_name, "gammaincc" if _upper else "gammainc"))
+
+
+def _igamma_grad_a_impl(a, x):
+    from .incgamma import gammainc_da
+
+    a, x = np.asarray(a), np.asarray(x)
+    return gammainc_da(a, x).astype(np.result_type(a, x, np.float32), copy=False)
+
+
+# ∂P(a, x)/∂a (session 39: JAX's igamma_grad_a, ir/incgamma.py); by x: ∂/∂a (x^(a-1) e^-x / Γ(a)) = ∂P/∂x (log x - ψ(a));
+# by a again refused, as JAX refuses it (and any derivative of igamma_grad_a: jax.grad(jax.grad(f, 0), 1) too; jac's
+# mixed second derivative is the closed form, JAX's jax.grad(jax.grad(f, 1), 0))
+binary("igamma_grad_a", _igamma_grad_a_impl,
+       refused("the second derivative of gammainc(a, x) by a is not supported, as JAX has none (\"Differentiation "
+               "rule for 'igamma_grad_a' not implemented\"): jac differentiates gammainc by a once"),
+       lambda ans, a, x: P.mul(_igamma_dx(False)(ans, a, x), P.sub(P.log(x), P.digamma(a))), (0.5, 3.0), spellings=())
+# scipy.special.gammainc / gammaincc and jax.scipy.special's (and jax.lax.igamma / igammac): by a answered, ∓ ∂P/∂a
+binary("gammainc", _igamma_impl(False), lambda ans, a, x: P.igamma_grad_a(a, x), _igamma_dx(False), (0.5, 3.0),
+       spellings=())
+binary("gammaincc", _igamma_impl(True), lambda ans, a, x: P.neg(P.igamma_grad_a(a, x)), _igamma_dx(True),
+       (0.5, 3.0), spellings=())
 
 
 def _zeta_impl(x, q):
@@ -1569,6 +1593,16 @@ def _riemann_impl(name):
 for _name, _scipy in (("riemann_zeta", "zeta"), ("zetac", "zetac")):
     unary(_name, _riemann_impl(_scipy), lambda x, ans: P.zeta_dx(x, 1.0, order=1, riemann=True), domain=(1.5, 3.0),
           spellings=())
+def _no_derivative_rule(*args, why, **params):
+    raise JacValueError(why)
+
+
+# a value whose every derivative is refused (session 39: torch.histogram, whose result PyTorch marks as requiring grad
+# and whose backward raises): args (value, *sources), the sources being what the value was computed from (an input
+# reaching the value only through comparisons would otherwise carry a silent 0); the impl is the value
+_SOURCES = 4
+defop("no_derivative", lambda value, *sources, why: value, lambda s, *sources, why: s,
+      (_no_derivative_rule,) * (_SOURCES + 1), (_no_derivative_rule,) * (_SOURCES + 1), label="a value without a derivative")
 _NEXTAFTER_WHY = ("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose derivative 1 "
                   "almost everywhere is not the slope of a step function; use x itself")
 binary("nextafter", lambda x, y: np.nextafter(x, y), refused(_NEXTAFTER_WHY), refused(_NEXTAFTER_WHY), (-2.0, 2.0),
@@ -4078,7 +4112,9 @@ binary("owens_t", _special_nary("owens_t"),
 # 2F1' = ab/c 2F1(a + 1, b + 1; c + 1; x)
 _HYP_WHY = ("the derivative of scipy.special.{f} by its parameters is not supported (SciPy has none; JAX "
             "differentiates its own series, which jac does not): make them constants or leave them out of --wrt")
-binary("hyp0f1", _special_nary("hyp0f1"), refused(_HYP_WHY.format(f="hyp0f1")),
+_HYP_NONE_WHY = ("the derivative of scipy.special.{f} by its parameters is not supported (SciPy, JAX and PyTorch have "
+                 "none: JAX 0.10 and PyTorch have no {f}): make them constants or leave them out of --wrt")
+binary("hyp0f1", _special_nary("hyp0f1"), refused(_HYP_NONE_WHY.format(f="hyp0f1")),
        lambda ans, v, x: P.div(P.hyp0f1(P.add(v, 1.0), x), v), domain=(0.5, 2.0), spellings=(),
        sympy=_sympy_elementwise(lambda sp, v, x: sp.hyper([], [v], x)))
 def _hyp1f1_impl(a, b, x):
@@ -4095,9 +4131,21 @@ def _hyp1f1_impl(a, b, x):
     return _special_nary("hyp1f1")(a, b, x)
 
 
-_nary("hyp1f1", _hyp1f1_impl, (refused(_HYP_WHY.format(f="hyp1f1")), refused(_HYP_WHY.format(f="hyp1f1")),
-                                           lambda ans, a, b, x: P.mul(P.div(a, b), P.hyp1f1(P.add(a, 1.0),
-                                                                                            P.add(b, 1.0), x))),
+def _hyp1f1_slope_impl(a, b, x, index):
+    from .kummer import hyp1f1_slope
+
+    return hyp1f1_slope(a, b, x, index).astype(np.result_type(a, b, x, np.float32), copy=False)
+
+
+_HYP1F1_SECOND = ("the second derivative of hyp1f1(a, b, x) through its parameters is not supported: jac sums the "
+                  "series of ∂M/∂a and ∂M/∂b once (session 39), not their derivatives")
+# ∂M/∂a, ∂M/∂b (session 39: JAX differentiates hyp1f1 by a and b; ir/kummer.py), every derivative of it refused
+defop("hyp1f1_slope", _hyp1f1_slope_impl, lambda sa, sb, sx, index: broadcast(broadcast(sa, sb), sx),
+      (refused(_HYP1F1_SECOND),) * 3, (refused(_HYP1F1_SECOND),) * 3, domain=(0.3, 0.9), broadcasting=True,
+      elementwise=True)
+_nary("hyp1f1", _hyp1f1_impl, (lambda ans, a, b, x: P.hyp1f1_slope(a, b, x, index=0),
+                               lambda ans, a, b, x: P.hyp1f1_slope(a, b, x, index=1),
+                               lambda ans, a, b, x: P.mul(P.div(a, b), P.hyp1f1(P.add(a, 1.0), P.add(b, 1.0), x))),
       domain=(0.3, 0.9), sympy=_sympy_elementwise(lambda sp, a, b, x: sp.hyper([a], [b], x)))
 _nary("hyp2f1", _special_nary("hyp2f1"), (refused(_HYP_WHY.format(f="hyp2f1")),) * 3 + (
     lambda ans, a, b, c, x: P.mul(P.div(P.mul(a, b), c), P.hyp2f1(P.add(a, 1.0), P.add(b, 1.0), P.add(c, 1.0), x)),),
@@ -4173,7 +4221,8 @@ binary("ellipkinc", _special_nary("ellipkinc"), lambda ans, phi, m: P.div(1.0, _
        domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_f(phi, m)))
 binary("ellipeinc", _special_nary("ellipeinc"), lambda ans, phi, m: _elliptic_root(phi, m), _ellipeinc_dm,
        domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_e(phi, m)))
-_nary("hyperu", _special_nary("hyperu"), (refused(_HYP_WHY.format(f="hyperu")), refused(_HYP_WHY.format(f="hyperu")),
+_nary("hyperu", _special_nary("hyperu"), (refused(_HYP_NONE_WHY.format(f="hyperu")),
+                                           refused(_HYP_NONE_WHY.format(f="hyperu")),
                                            lambda ans, a, b, x: P.neg(P.mul(a, P.hyperu(P.add(a, 1.0), P.add(b, 1.0),
                                                                                            x)))), domain=(0.5, 2.0))
 unary("wrightomega", _special_nary("wrightomega"), lambda x, ans: P.div(ans, P.add(1.0, ans)), spellings=(),
@@ -4432,12 +4481,19 @@ def _reduce_where_shape(s, m, ufunc, axes, keepdims=False, initial=None):
     return reduce_shape(s, axes, keepdims)
 
 
+def _reduce_where_times(g, ans, a, mask, ufunc, axes, keepdims, initial):
+    """``g`` times the weight where the mask holds, an exact 0 where it does not, whatever ``g`` holds (session 39:
+    var(x, where=m) of a slice with one element, whose cotangent is inf: JAX's 0 at the masked-out elements)."""
+    return masked(g, mask, None if ufunc == "add" else _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims,
+                                                                           initial))
+
+
 defop("reduce_where", _reduce_where_impl, _reduce_where_shape,
       (lambda g, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
-          P.mul(expand_reduced(g, shape_of(a), axes, keepdims),
-                _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), None),
+          _reduce_where_times(expand_reduced(g, shape_of(a), axes, keepdims), ans, a, mask, ufunc, axes, keepdims,
+                              initial), None),
       (lambda t, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
-          P.sum(P.mul(t, _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), axes=shifted(axes),
+          P.sum(_reduce_where_times(t, ans, a, mask, ufunc, axes, keepdims, initial), axes=shifted(axes),
                 keepdims=keepdims), None),
       domain=(0.5, 1.5))
 

@@ -30,6 +30,7 @@ from . import specials30  # noqa: E402,F401  (registers scipy.special's Gauss qu
 from . import specials36  # noqa: E402,F401  (registers the rest of scipy.special, session 36: kelvin, airy, ellipj)
 from . import specials37  # noqa: E402,F401  (registers Carlson's elliptic integrals, diric, eval_jacobi: session 37)
 from . import specials38  # noqa: E402,F401  (registers zeta as SciPy and JAX spell it, zetac: session 38)
+from . import specials39  # noqa: E402,F401  (registers gammainc / gammaincc as SciPy and JAX spell them: session 39)
 from . import distributions  # noqa: E402,F401  (registers torch.distributions and jax.scipy / scipy.stats, session 33)
 from . import names34  # noqa: E402,F401  (registers scipy.spatial.distance, sliding_window_view, np.polynomial's Gauss rules)
 from . import names35  # noqa: E402,F401  (registers session 35's names: torch.as_strided, x.compress, refusals saying why)

@@ -5148,12 +5148,16 @@ def _var_std(fname: str):
     def make(library):
         def lower(b, args, kwargs, position):
             args, kwargs = _spread_positions(fname, library, args, kwargs, position)
-            a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": None, "correction": None,
-                                                "unbiased": None, "keepdims": False}, position)
+            params = {"x": REQUIRED, "axis": None, "ddof": None, "correction": None, "unbiased": None,
+                      "keepdims": False} | ({"where": None} if library in ("numpy", "method", None) else {})
+            a = arguments(fname, args, kwargs, params, position)
             x = tensor(b, a["x"], fname, position)
             axes = axes_of(b, a["axis"], x, position, fname)
             keepdims = bool(static(b, a["keepdims"], "keepdims", position))
             c = _correction(b, a, library, fname, position)
+            if a.get("where") is not None:
+                return _masked_spread(b, fname, x, _where_mask(b, a["where"], x, fname, position), axes, keepdims, c,
+                                      position)
             n = _count(b, x, axes, position, fname)
             d = b.apply("sub", x, b.apply("mean", x, axes=axes, keepdims=True, position=position), position=position)
             dof = float(max(n - c, 0))
@@ -5164,6 +5168,25 @@ def _var_std(fname: str):
             return b.apply("div", s, dof, position=position)
         return lower
     return make
+
+
+def _masked_spread(b, fname, x, mask, axes, keepdims, c, position):
+    """NumPy's var / std with where= (jnp's too): the masked mean (the masked sum over the mask's count), the
+    masked sum of squared deviations over max(count - ddof, 0); std its square root, as the norm of the masked
+    deviations (derivative 0 where they all vanish, as the unmasked std's)."""
+    def summed(v, keep):
+        return b.apply("reduce_where", v, mask, ufunc="add", axes=axes, keepdims=keep, initial=None,
+                       position=position)
+    count = b.apply("sum", mask, axes=axes, keepdims=True, position=position)
+    d = b.apply("sub", x, b.apply("div", summed(x, True), count, position=position), position=position)
+    if not keepdims:
+        count = b.apply("sum", mask, axes=axes, keepdims=False, position=position)
+    dof = b.apply("maximum", b.apply("sub", count, c, position=position), 0.0, position=position)
+    if fname == "std":
+        kept = b.apply("where", mask, d, 0.0, position=position)
+        r = b.apply("norm", kept, axes=axes, keepdims=keepdims, position=position)
+        return b.apply("div", r, b.apply("sqrt", dof, position=position), position=position)
+    return b.apply("div", summed(b.apply("mul", d, d, position=position), keepdims), dof, position=position)
 
 
 def _spread_positions(fname: str, library, args, kwargs, position) -> tuple:
@@ -9525,6 +9548,20 @@ def _np_histogram(b, args, kwargs, position):
             raise JacValueError(f"np.histogram: bins must be a positive integer or a list of edges, got {bins!r}",
                                 position)
         edges = _histogram_edges(b, x, int(bins), static(b, a["range"], "range", position), position)
+    w = None
+    if a["weights"] is not None:
+        w = tensor(b, a["weights"], "histogram", position)
+        if tuple(w.shape) != tuple(tensor(b, a["x"], "histogram", position).shape):
+            raise JacShapeError(f"np.histogram: weights must have the shape of a, got {fmt(w.shape)}", position)
+    density = a["density"] is not None and _flag(b, a["density"], "density", "histogram", position)
+    return Items([_histogram_counts(b, x, edges, w, density, position), edges])
+
+
+def _histogram_counts(b, x, edges, w, density: bool, position, torch: bool = False) -> Tracer:
+    """The count (or total weight) of the flat ``x`` in each bin edges[j] <= x < edges[j + 1] (the last closed), or
+    the density: NumPy's and PyTorch's assignment; the density NumPy's counts / widths / total, or PyTorch's counts /
+    total / widths (``torch``)."""
+    m = x.shape[0]
     n = edges.shape[0] - 1
     column = _reshape_to(b, x, (m, 1), position)
     lower = b.apply("ge", column, _take(b, edges, (slice(0, n),), position), position=position)
@@ -9533,30 +9570,33 @@ def _np_histogram(b, args, kwargs, position):
     below = b.apply("where", closed, b.apply("le", column, upper, position=position),
                     b.apply("lt", column, upper, position=position), position=position)
     inside = b.apply("mul", lower, below, position=position)
-    if a["weights"] is not None:
-        w = tensor(b, a["weights"], "histogram", position)
-        if tuple(w.shape) != tuple(tensor(b, a["x"], "histogram", position).shape):
-            raise JacShapeError(f"np.histogram: weights must have the shape of a, got {fmt(w.shape)}", position)
+    if w is not None:
         inside = b.apply("mul", inside, _reshape_to(b, w, (m, 1), position), position=position)
     counts = b.apply("sum", inside, axes=(0,), position=position)
-    if a["density"] is not None and _flag(b, a["density"], "density", "histogram", position):
+    if density:
         widths = b.apply("sub", upper, _take(b, edges, (slice(0, n),), position), position=position)
-        counts = b.apply("div", b.apply("div", counts, widths, position=position),
-                         b.apply("sum", counts, axes=(0,), position=position), position=position)
-    return Items([counts, edges])
+        total = b.apply("sum", counts, axes=(0,), position=position)
+        if torch:
+            return b.apply("div", b.apply("div", counts, total, position=position), widths, position=position)
+        counts = b.apply("div", b.apply("div", counts, widths, position=position), total, position=position)
+    return counts
 
 
 _HISTOGRAM_RANGE = ("np.histogram: the autodetected range of [{lo:g}, {hi:g}] is not finite (the data hold NaN or inf; "
                     "NumPy raises ValueError); give range=(min, max) or the bin edges, which leave NaN out of every bin")
 
 
-def _histogram_edges(b, x, n: int, span, position) -> Tracer:
-    """NumPy's equal bins: linspace(first, last, n + 1) as arange · step + first with the last set to last."""
+def _histogram_edges(b, x, n: int, span, position, torch: bool = False) -> Tracer:
+    """NumPy's equal bins: linspace(first, last, n + 1) as arange · step + first with the last set to last;
+    ``torch``: PyTorch's linspace (first + i · step in the first half, last - (n - i) · step in the second)."""
     if span is not None:
         if not (isinstance(span, tuple) and len(span) == 2 and all(math.isfinite(v) for v in span)):
-            raise JacValueError(f"np.histogram: range must be two finite numbers (min, max), got {span!r}", position)
+            raise JacValueError(f"{'torch' if torch else 'np'}.histogram: range must be two finite numbers (min, max), "
+                                f"got {span!r}", position)
         if span[0] > span[1]:
-            raise JacValueError("np.histogram: max must be larger than min in range", position)
+            raise JacValueError(f"torch.histogram: min should not exceed max, but got min {span[0]:g} max {span[1]:g} "
+                                "(PyTorch's message)" if torch else "np.histogram: max must be larger than min in range",
+                                position)
         lo, hi = (span[0] - 0.5, span[1] + 0.5) if span[0] == span[1] else span
         first, last = b.const(np.array(lo, dtype=b.dtype), position), b.const(np.array(hi, dtype=b.dtype), position)
     elif x.shape[0] == 0:
@@ -9568,18 +9608,63 @@ def _histogram_edges(b, x, n: int, span, position) -> Tracer:
         first = b.apply("where", same, b.apply("sub", first, 0.5, position=position), first, position=position)
         last = b.apply("where", same, b.apply("add", last, 0.5, position=position), last, position=position)
         # a range found from the data must be finite, as NumPy requires: 0 (subtracted: exact), or refused
-        zero = refusal(b, _HISTOGRAM_RANGE, finite=(first, last), position=position)
+        zero = refusal(b, _TORCH_RANGE if torch else _HISTOGRAM_RANGE, finite=(first, last), position=position)
         first, last = (b.apply("sub", v, zero, position=position) for v in (first, last))
     step = b.apply("div", b.apply("sub", last, first, position=position), float(n), position=position)
+    if torch:
+        i = np.arange(n + 1)
+        up = b.apply("add", b.apply("mul", b.const(i.astype(b.dtype), position), step, position=position), first,
+                     position=position)
+        down = b.apply("sub", last, b.apply("mul", b.const((n - i).astype(b.dtype), position), step,
+                                             position=position), position=position)
+        return b.apply("where", b.const(i < (n + 1) // 2, position), up, down, position=position)
     inner = b.apply("add", b.apply("mul", b.const(np.arange(n, dtype=b.dtype), position), step, position=position),
                     first, position=position)
     edges = _concat(b, [inner, _reshape_to(b, last, (1,), position)], 0, "histogram", position)
     return edges
 
 
+_TORCH_RANGE = ("torch.histogram: the range [{lo:g}, {hi:g}] found from the input is not finite (the data hold NaN or "
+                "inf; PyTorch raises 'range ... is not finite'); give range=(min, max) or the bin edges")
+_TORCH_HISTOGRAM_WHY = ("the derivative of torch.histogram is not supported, as PyTorch has none (\"derivative for "
+                        "aten::histogram is not implemented\"), by the input, the weight or the bins: differentiate "
+                        "without it, or detach what reaches it (x.detach()); np.histogram's counts have derivative 0")
+
+
 def _torch_histogram(b, args, kwargs, position):
-    raise JacNameError("'torch.histogram' is not supported by jac (PyTorch has no derivative for it, and its bins "
-                       "differ from NumPy's: 100 by default); np.histogram(x, bins) is", position)
+    """torch.histogram(input, bins=100, *, range=None, weight=None, density=False) (and x.histogram(...)): (hist,
+    bin_edges), PyTorch's values: equal bins by PyTorch's linspace of the input's (or range's) min and max (its scalar
+    formula: past 8 bins an edge may be an ulp from the one its vectorized loop gives), or the edges given; an element in bin j where edges[j] <= x < edges[j + 1], the last closed. Any derivative through it
+    is refused, as PyTorch marks the result as requiring grad and its backward raises."""
+    a = arguments("histogram", args, kwargs, {"x": REQUIRED, "bins": 100, "range": None, "weight": None,
+                                              "density": False, "out": None}, position)
+    if a["out"] is not None:
+        raise JacValueError("torch.histogram(..., out=...) writes into tensors, which jac does not do: use the result",
+                            position)
+    given = tensor(b, a["x"], "torch.histogram", position)
+    x = _reshape_to(b, given, (_numel(given, position),), position)
+    bins = static(b, a["bins"], "bins", position)
+    if isinstance(bins, tuple):
+        if len(bins) < 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bins) \
+                or any(p > q for p, q in zip(bins, bins[1:])):
+            raise JacValueError("torch.histogram: bins given as edges must be at least 2 finite numbers, increasing "
+                                "(PyTorch does not check, and counts nothing right past a decreasing edge)", position)
+        edges = b.const(np.array(bins, dtype=b.dtype), position)
+    else:
+        if not _is_integer(bins) or bins < 1:
+            raise JacValueError(f"torch.histogram(): bins must be > 0, but got {bins!r} (PyTorch's message)", position)
+        edges = _histogram_edges(b, x, int(bins), static(b, a["range"], "range", position), position, torch=True)
+    w = None
+    if a["weight"] is not None:
+        w = tensor(b, a["weight"], "torch.histogram", position)
+        if tuple(w.shape) != tuple(given.shape):
+            raise JacShapeError(f"torch.histogram: weight must have the shape of the input {fmt(given.shape)}, got "
+                                f"{fmt(w.shape)}", position)
+    density = _flag(b, a["density"], "density", "histogram", position)
+    sources = [v for v in (given, w) if v is not None]
+    hist = _histogram_counts(b, x, edges, w, density, position, torch=True)
+    return Items.named([b.apply("no_derivative", v, *sources, why=_TORCH_HISTOGRAM_WHY, position=position)
+                        for v in (hist, edges)], ("hist", "bin_edges"))
 
 
 variant("torch", "histogram")(_torch_histogram)  # else the bare spelling, NumPy's, would answer for it
@@ -10260,6 +10345,27 @@ _MASKED_UFUNC = {"sum": "add", "prod": "multiply", "mean": "add", "max": "maximu
                  "min": "minimum", "amin": "minimum"}
 
 
+def _where_mask(b, mask, x: Tracer, fname: str, position) -> Tracer:
+    """NumPy's ``where=`` of a reduction: a boolean mask (or 0/1 constants) broadcast to ``x``'s shape."""
+    if isinstance(mask, bool):
+        mask = b.const(float(mask), position)
+    mask = tensor(b, mask, fname, position)
+    if not is_boolean(b, mask) and not (b.nodes[mask.id].op == "const" and np.all(
+            np.isin(np.asarray(b.nodes[mask.id].value), (0, 1)))):
+        raise JacValueError(f"{fname}: where= must be a boolean mask (a comparison such as x > 0, or True/False "
+                            "values), as NumPy", position)
+    try:
+        full = np.broadcast_shapes(tuple(mask.shape), tuple(x.shape))
+    except ValueError:
+        full = None
+    if full != tuple(x.shape):
+        raise JacShapeError(f"{fname}: where= of shape {fmt(mask.shape)} does not broadcast to the array's shape "
+                            f"{fmt(x.shape)} (NumPy broadcasts the mask to the array, never the array)", position)
+    if tuple(mask.shape) != tuple(x.shape):
+        mask = b.apply("broadcast_to", mask, shape=tuple(x.shape), position=position)
+    return mask
+
+
 def _masked_reduction(fname: str, plain):
     """NumPy's ``where=`` and ``initial=`` of sum / prod / mean / max / min: the ufunc's reduce itself (op
     reduce_where), so values are NumPy's bit for bit; without them, ``plain`` (the lowering as it was)."""
@@ -10281,23 +10387,7 @@ def _masked_reduction(fname: str, plain):
             if not isinstance(initial, (int, float)) or isinstance(initial, bool):
                 raise JacValueError(f"{fname}: initial must be a number, got {initial!r}", position)
             initial = float(initial)
-        mask = a["where"]
-        if isinstance(mask, bool):
-            mask = b.const(float(mask), position)
-        mask = tensor(b, mask, fname, position)
-        if not is_boolean(b, mask) and not (b.nodes[mask.id].op == "const" and np.all(
-                np.isin(np.asarray(b.nodes[mask.id].value), (0, 1)))):
-            raise JacValueError(f"{fname}: where= must be a boolean mask (a comparison such as x > 0, or True/False "
-                                "values), as NumPy", position)
-        try:
-            full = np.broadcast_shapes(tuple(mask.shape), tuple(x.shape))
-        except ValueError:
-            full = None
-        if full != tuple(x.shape):
-            raise JacShapeError(f"{fname}: where= of shape {fmt(mask.shape)} does not broadcast to the array's shape "
-                                f"{fmt(x.shape)} (NumPy broadcasts the mask to the array, never the array)", position)
-        if tuple(mask.shape) != tuple(x.shape):
-            mask = b.apply("broadcast_to", mask, shape=tuple(x.shape), position=position)
+        mask = _where_mask(b, a["where"], x, fname, position)
         if ufunc in ("maximum", "minimum") and initial is None:
             raise JacValueError(f"{fname} with where= needs initial= (NumPy: 'reduction operation {ufunc!r} does not "
                                 "have an identity, so to use a where mask one has to specify initial')", position)
