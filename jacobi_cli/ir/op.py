@@ -29,6 +29,10 @@ class Op:
     - ``refuses``: its impl refuses the call at some values (a JacError: ties, NaN, an index past float32,
       a check of :mod:`~jacobi_cli.ir.refusals`; or LAPACK's error): a kernel computes it whether or not a result
       reads it, as the interpreter does (``engine/kernels.py``);
+    - ``scratch``: bytes its NumPy ``impl`` allocates while it runs beyond its result, as a multiple of
+      its arguments' elements times the itemsize (einsum's optimized path copies its operands, a strided
+      window view at its full size): a plan's dry run counts them (``structured._dry_dense``), so a
+      chunked pass stays within the budget (``benchmarks/memory39_probe.py`` measures them);
     - ``elementwise``: each element of the output is the op of the arguments' elements at its
       position (broadcast), with the same params: ``op(a)[i] == op(a[i])``. The symbolic forms
       read ``f'`` off the ``sympy`` translation of scalars for such an op (and only for one).
@@ -52,6 +56,7 @@ class Op:
     identity: tuple | None = None
     elementwise: bool = False
     refuses: bool = False
+    scratch: float = 0.0
 
     @property
     def title(self) -> str:
