@@ -66,6 +66,7 @@ class Probe:
     work: int
     peak: int
     patterns: dict  # name -> (rows, cols) of a small structured Jacobian, else None
+    pass_peak: int = 0  # the pass's own peak, before its parts join the Jacobians (see chunked_peak)
 
 
 @dataclass(frozen=True)
@@ -169,18 +170,22 @@ def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = N
     with structured.dry_run() as ledger:
         builders = autodiff._builders(graph, names, "reverse")
         parts = autodiff.reverse_part(graph, values, 0, batch)
+        own = ledger.peak
         for name in names:
             builders[name].add(parts.pop(name), 0)
         del parts
-        return _probe(builders, ledger)
+        return _probe(builders, ledger, own)
 
 
 def probe_forward(graph: Graph, values: list, name: str, batch: int | None = None) -> Probe:
     """Dry-run one forward pass of ``batch`` basis vectors of input ``name`` (default: all)."""
     with structured.dry_run() as ledger:
         builders = autodiff._builders(graph, [name], "forward")
-        builders[name].add(autodiff.forward_part(graph, values, name, 0, batch), 0)
-        return _probe(builders, ledger)
+        part = autodiff.forward_part(graph, values, name, 0, batch)
+        own = ledger.peak
+        builders[name].add(part, 0)
+        del part
+        return _probe(builders, ledger, own)
 
 
 def dependence(graph: Graph, values: list, names) -> dict:
@@ -232,13 +237,20 @@ def structural_zeros(graph: Graph, values: list, blocks: dict) -> dict:
     return out
 
 
-def _probe(builders: dict, ledger) -> Probe:
+def _probe(builders: dict, ledger, own: int = 0) -> Probe:
     done = {name: b.finish(lean_above=PATTERN_MAX) for name, b in builders.items()}  # counted past it: not listed
     structures = {n: j.structure for n, j in done.items()}
     patterns = {n: (j.rows, j.cols) if structures[n] != "dense" and j.nnz <= PATTERN_MAX else None
                 for n, j in done.items()}
     return Probe(structures, {n: j.nnz for n, j in done.items()},
-                 {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns)
+                 {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns, own)
+
+
+def chunked_peak(probe: Probe, held: int) -> int:
+    """The peak of one pass of a chunked plan: its dry run's, or the pass's own peak beside ``held``, the
+    Jacobians that earlier chunks have filled (a dense one is allocated whole by the first chunk,
+    ``JacobianBuilder._add_dense``; a sparse one's entries grow to its bytes), whichever is more."""
+    return max(probe.peak, probe.pass_peak + held)
 
 
 # --- making a plan ----------------------------------------------------------------------------------
@@ -378,6 +390,7 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
     for mode, names in order:
         first = inputs[names[0]]
         room = plan.budget - plan.values_bytes - done
+        held = 0 if plan.stream else sum(inputs[n].result_bytes for n in names)  # while later chunks run
         if plan.stream:
             probe = (lambda b, mode=mode: probe_stream(graph, values, names[0], mode, b))
             full = probe(first.basis)
@@ -386,10 +399,10 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
             known = (reverse or {}).get(names[0])  # the same dry run, made already, when it was of these inputs
             known = known if known is not None and set(known.structures) == set(names) else None
             full = known.peak if known is not None else probe_reverse(graph_r, values, names).peak
-            probe = (lambda b, graph_r=graph_r: probe_reverse(graph_r, values, names, b).peak)
+            probe = (lambda b, graph_r=graph_r, held=held: chunked_peak(probe_reverse(graph_r, values, names, b), held))
         else:
             full = forward[names[0]].peak
-            probe = (lambda b, names=names: probe_forward(graph, values, names[0], b).peak)
+            probe = (lambda b, names=names, held=held: chunked_peak(probe_forward(graph, values, names[0], b), held))
         batch, peak, refusal = chunk(probe, first.basis, full, room, plan.budget,
                                      f"for {', '.join(names)} in {mode} mode")
         if refusal:

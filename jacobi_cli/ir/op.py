@@ -29,6 +29,11 @@ class Op:
     - ``refuses``: its impl refuses the call at some values (a JacError: ties, NaN, an index past float32,
       a check of :mod:`~jacobi_cli.ir.refusals`; or LAPACK's error): a kernel computes it whether or not a result
       reads it, as the interpreter does (``engine/kernels.py``);
+    - ``scratch``: ``scratch(arg_bytes, out_bytes)``, the bytes its NumPy ``impl`` allocates while it runs
+      beyond its result, from the bytes of its arguments (as their shapes count them: a strided window view
+      at its full size) and of its result (einsum's optimized path copies its operands; fftmap's complex
+      chunks): a plan's dry run counts them (``structured._dry_dense``), so a chunked pass keeps its budget
+      (``benchmarks/memory39_probe.py`` measures them, ``tests/test_memory39.py`` checks the bounds);
     - ``elementwise``: each element of the output is the op of the arguments' elements at its
       position (broadcast), with the same params: ``op(a)[i] == op(a[i])``. The symbolic forms
       read ``f'`` off the ``sympy`` translation of scalars for such an op (and only for one).
@@ -52,6 +57,7 @@ class Op:
     identity: tuple | None = None
     elementwise: bool = False
     refuses: bool = False
+    scratch: Callable | None = None
 
     @property
     def title(self) -> str:

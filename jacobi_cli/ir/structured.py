@@ -264,7 +264,8 @@ def _dry_dense(op: Op, args: tuple, params: dict, dtype) -> ShapeOnly:
         itemsize = dtype.itemsize
         made_dense = sum(_size(a.shape) * itemsize for a in args if type(a) is SparseBatch)
         n = _size(shape)
-        ledger.transient(made_dense + n * itemsize)  # the inputs made dense, then the result
+        extra = 0 if op.scratch is None else op.scratch(sum(_size(s) for s in shapes) * itemsize, n * itemsize)
+        ledger.transient(made_dense + n * itemsize + extra)  # the inputs made dense, the result, the impl's own copies
         ledger.work += n * (shapes[0][-1] if op.name == "matmul" and shapes[0] else 1)
     return ShapeOnly(shape, dtype, base=view_of)
 
