@@ -34,12 +34,21 @@ def chain(b, i: int, base: int) -> list | None:
     copied = b.layouts or {}  # torch.flip(t) lowered onto a reversed index, t.clone() onto t's node: copies
     while i != base:
         node = b.nodes[i]
-        if node.op not in _VIEWS or not node.args or i in copied or node.op == "getitem" and not _basic_index(
-                node.params.get("index")):
+        if not is_view(node, copied.get(i), _basic_index):
             return None
         nodes.append(node)
         i = node.args[0]
     return nodes[::-1]
+
+
+def is_view(node, layout, basic) -> bool:
+    """Is ``node`` (``layout``: its entry in ``Builder.layouts``) a view op of its first argument that this module
+    replays: a transpose, expand, detach, basic index, reshape, or the index of a diagonal (``t.diagonal()``)?"""
+    if node.op not in _VIEWS or not node.args:
+        return False
+    if layout is not None:
+        return layout == "diagonal"
+    return node.op != "getitem" or basic(node.params.get("index"))
 
 
 def identities(b, base: int):
@@ -58,13 +67,16 @@ def identities(b, base: int):
 
 def viewed(ids, nodes: list):
     """``ids`` through the view nodes ``nodes`` (None where a reshape copies: a tensor of its own in PyTorch)."""
+    from .functions import _basic_index, diagonal_view
     for node in nodes:
         if node.op == "transpose":
             ids = ids.transpose(node.params["axes"])
         elif node.op == "broadcast_to":
             ids = np.broadcast_to(ids, node.params["shape"])
-        elif node.op == "getitem":
+        elif node.op == "getitem" and _basic_index(node.params["index"]):
             ids = ids[node.params["index"]]
+        elif node.op == "getitem":  # a diagonal (chain lets no other index through): its strides kept
+            ids = diagonal_view(ids, node.params["index"])
         elif node.op == "reshape":
             try:
                 ids = ids.reshape(node.params["shape"], copy=False)

@@ -498,17 +498,19 @@ class Memory:
         torch.ones(3, requires_grad=True)``)."""
         self.tokens[name] = self.by_node[t.id] = frozenset((("input", name),))
 
-    def bind(self, name: str, value, fresh: bool, alias: str | None = None) -> None:
+    def bind(self, name: str, value, fresh: bool, alias: str | None = None, viewing: str | None = None) -> None:
         """``name = value``; ``fresh``: the expression is a copy (``x.clone()``, ``np.copy(x)``); ``alias``: the
         expression is that name (``v = a``): its buffers exactly (a copy's node is its argument's, whose buffers
-        include the input's: ``a = x.clone(); v = a`` is no view of ``x``)."""
+        include the input's: ``a = x.clone(); v = a`` is no view of ``x``); ``viewing``: the expression is a chain of
+        views of that name (``v = a[0]``): its buffers exactly, likewise."""
         self.read_only.pop(name, None)
         self.objects[name] = self.objects.get(alias, alias) if alias is not None else name
         if isinstance(value, Items):
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
             return
-        tokens = frozenset((object(),)) if fresh else self.tokens[alias] if alias is not None else self._base(value)
+        tokens = frozenset((object(),)) if fresh else self.tokens[alias] if alias is not None \
+            else self.tokens[viewing] if viewing is not None else self._base(value)
         self.tokens[name] = tokens
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | tokens
 
@@ -560,7 +562,8 @@ class Memory:
         """Refuse a write into ``name`` (``what``: the statement, ``y[0] = ...``) that the
         libraries would not make on a fresh array of its own. ``shape_only``: ``name.unsqueeze_(0)``, which changes
         the shape of the object ``name`` holds and no element: the other names holding arrays (views, ``shape_only``'s
-        aliases, which the caller rebinds) are unchanged; a container holding it is not."""
+        aliases, which the caller rebinds) are unchanged; a container holding it is not. The parser passes the names
+        it rebinds itself the same way: Python's aliases, and the views of one buffer it follows (lang/views.py)."""
         if name in self.read_only:  # w = sliding_window_view(x, 3): NumPy's view is read-only
             raise JacValueError(f"{what}: '{name}' is a read-only view ({self.read_only[name]}): NumPy raises "
                                 "ValueError: assignment destination is read-only; write into a copy: "
