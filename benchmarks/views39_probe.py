@@ -62,7 +62,15 @@ INDEX_PUTS = ["t[[0, 1]] = t[[1, 0]]", "t[[0, 1]] = t[1:] * 1", "t[[1]] = t[0:1]
               "t.index_put_((torch.tensor([0, 2]),), t[1], accumulate=True)", "t[[0, 2]] -= t[1]",
               "t[t < 0] = t[t > 2][0]", "t.index_fill_(0, torch.tensor([0]), 1.5)", "t.index_add_(0, torch.tensor([0]), t[1:2])",
               "t.index_copy_(0, torch.tensor([0]), t[2:])", "t.masked_fill_(t > 1, 0.0)", "t.masked_scatter_(t > 1, t * 2)",
-              "t.scatter_(0, torch.tensor([[1, 0, 2]]), t[2:])", "t.put_(torch.tensor([0, 4]), t[2, :2])"]
+              "t.scatter_(0, torch.tensor([[1, 0, 2]]), t[2:])", "t.put_(torch.tensor([0, 4]), t[2, :2])",
+              "t.index_put_((torch.tensor([0, 1, 2]),), t)", "t.index_put_((torch.tensor([2, 1, 0]),), t, accumulate=True)",
+              "t.index_add_(0, torch.tensor([0, 1, 2]), t)", "t.index_copy_(0, torch.tensor([2, 1, 0]), t)",
+              "t.scatter_(0, torch.tensor([[1, 0, 2]]), t)", "t.masked_scatter_(t > 1, t)", "t[[0, 1, 2]] = t.T",
+              "t[1:, [0, 1]] = t[0, :2]", "t[[0, 1], 1:] = t[2, 1:]", "t[[0, 1], 1:] = t[1:, :2]",
+              "t[:, [0, 2]] = t[:, 1:2] * 1", "t[t > 1] = t[0, :2]", "t[t > 1] = t[0, 2]",
+              "t[torch.tensor([True, False, True])] = t[1]", "t[[0, 2], 0] = t[1, :2]", "t[[0, 2], 0] = t[:2, 1]",
+              "t[[0, 1]] = t[1:, [2, 1, 0]]", "t[1, [0, 2]] = t[0, :2]", "t[[0, 1], [1, 2]] = t[2, :2]",
+              "t[[0, 1], [1, 2]] = t[1, 1:]", "t.index_put_((torch.tensor([0]), torch.tensor([1])), t[1, 1])"]
 
 AUTOGRAD = ["x.add_(1); x * 1", "v = x[1:]; v.add_(1); x * 1", "v = x.detach(); v.add_(1); x * 1",
             "y = x.exp(); y.add_(1); y.sum()", "y = x.sigmoid(); z = y * 2; y.mul_(2); (z + y).sum()",

@@ -155,6 +155,64 @@ def check(b, base: int, target: int | None, operand: int, fill: bool, what: str,
         _refuse(what, position, raises)
 
 
+def check_index_put(b, base: int, self_view: int | None, picked: int | None, operand: int, what: str,
+                    position) -> None:
+    """PyTorch's checks of ``index_put_`` (``t[0, [0, 1]] = v``, ``t.index_put_(indices, v)``): the tensor it writes
+    is ``self_view`` (node ``base``'s tensor with the index's basic parts applied, its advanced ones left whole:
+    PyTorch's ``applySlicing``), and ``at::assert_no_overlap(self, value)`` raises where both are dense and share an
+    element (the same elements too, unlike a TensorIterator's check). Where either is not dense PyTorch's check gives
+    up: answered where no element the write changes (``picked``: the node reading them, ``t[0, [0, 1]]``; None where
+    unknown) is read at another position, else refused with jac's words."""
+    path = chain(b, operand, base)
+    if path is None:
+        return
+    ids = identities(b, base)
+    if ids is None:
+        _refuse(what, position, None)
+    read = viewed(ids, path)
+    if read is None or read.size == 0:
+        return
+    target = chain(b, self_view, base) if self_view is not None else None
+    written = viewed(ids, target) if target is not None else None
+    if written is None:
+        _refuse(what, position, None)
+    if not np.intersect1d(written, read).size:
+        return
+    if dense(written) and dense(read):
+        _refuse(what, position, True)
+    found = _picked(b, picked, base, ids) if picked is not None else None
+    if found is None or order_matters(found, read):
+        _refuse(what, position, False)
+
+
+def _picked(b, i: int, base: int, ids):
+    """``ids`` through the transposes and indices (any index of constants: ``t[[0, 1], 1:]``) from node ``base`` to
+    node ``i``, or None where another op is met."""
+    from .functions import _basic_index, diagonal_view
+    nodes = []
+    layouts = b.layouts or {}
+    while i != base:
+        node = b.nodes[i]
+        if node.op not in ("transpose", "getitem", "reshape") or not node.args or layouts.get(i, "diagonal") != \
+                "diagonal":
+            return None
+        nodes.append(node)
+        i = node.args[0]
+    for node in reversed(nodes):
+        if node.op == "transpose":
+            ids = ids.transpose(node.params["axes"])
+        elif node.op == "reshape":
+            ids = ids.reshape(node.params["shape"])
+        elif node.id in layouts:
+            ids = diagonal_view(ids, node.params["index"])
+        else:
+            try:
+                ids = ids[node.params["index"]]
+            except (IndexError, TypeError, ValueError):
+                return None
+    return ids
+
+
 def _refuse(what: str, position, raises) -> None:
     if raises:
         raise JacValueError(f"{what}: PyTorch raises \"{MESSAGE}\"", position)

@@ -3315,12 +3315,38 @@ class _Lowering:
             written = None  # t[[0, 1]] = v: index_put_ (t[mask] = v of one element: masked_fill_, reads v once)
         else:
             return  # t[[0, 1]] += v: a copy gathered, added to, put back
+        base = self.buffer_of(target, y)
         for operand in operands:
             if type(operand) is not Tracer or written == -1:
                 continue
             fill = op is None and call is None and (operand.ndim == 0 or written is None
                                                     and math.prod(operand.shape) == 1 and self.one_mask(target))
-            overlap.check(self.b, self.buffer_of(target, y), written, operand.id, fill, what, position)
+            if written is None and not fill:  # index_put_: its own check, of t with the basic parts applied
+                self_view, picked = self.index_put_self(target)
+                overlap.check_index_put(self.b, base, self_view, picked, operand.id, what, position)
+            else:
+                overlap.check(self.b, base, written, operand.id, fill, what, position)
+
+    def index_put_self(self, target: ast.Subscript) -> tuple:
+        """The nodes of the tensor PyTorch's ``t[idx] = v`` hands to ``index_put_`` (``t[0, [0, 1]]``: ``t[0]``, the
+        basic parts applied and each advanced one left whole, as ``applySlicing`` does) and of ``t[idx]`` itself (the
+        elements written); None for one jac cannot read."""
+        parts, kept = self.index_parts(target.slice), []
+        for part in parts:
+            found = None if _basic_index(part) else self.expression(part)
+            if found is None or type(found) is Tracer and found.ndim == 0 and not is_boolean(self.b, found):
+                kept.append(part)  # a slice, an integer, None, ... (or a name holding an integer)
+            else:  # a list or array of positions (one axis), a mask (as many axes as it has)
+                ndim = found.ndim if type(found) is Tracer and is_boolean(self.b, found) else 1
+                kept.extend(ast.copy_location(ast.Slice(), part) for _ in range(max(ndim, 1)))
+        index = ast.copy_location(ast.Tuple(elts=kept, ctx=ast.Load()), target.slice) if len(kept) != 1 else kept[0]
+        view = ast.copy_location(ast.Subscript(value=target.value, slice=index, ctx=ast.Load()), target)
+        read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), target)
+        try:
+            self_view, picked = self.expression(view), self.expression(read)
+        except JacError:
+            return None, None
+        return (self_view.id if type(self_view) is Tracer else None), (picked.id if type(picked) is Tracer else None)
 
     def one_mask(self, target: ast.Subscript) -> bool:
         """``t[t > 3]``: one boolean mask as the index."""
@@ -3667,7 +3693,11 @@ class _Lowering:
         if type(y) is Tracer and self.torch_writes() and method not in _SHAPE_IN_PLACE:  # t.add_(t.T): PyTorch's
             written = [*call.args, *(k.value for k in call.keywords)]  # overlap check (lang/overlap.py)
             for operand, spelled in zip([*args, *kwargs.values()], written):
-                if type(operand) is Tracer and not self.other_buffer(spelled, name):
+                if type(operand) is not Tracer or self.other_buffer(spelled, name):
+                    continue
+                if method in _NO_OVERLAP:  # t.index_put_(idx, t): PyTorch's assert_no_overlap, the same elements too
+                    overlap.check_index_put(self.b, self.buffer_of(name, y), y.id, None, operand.id, what, position)
+                else:
                     overlap.check(self.b, self.buffer_of(name, y), y.id, operand.id, False, what, position)
         if self.saving and self.b.savers:  # t.mul_(t.sin()): the argument's savers kept t's buffer, now written
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -8214,6 +8244,11 @@ def _torch_method_called(module: ast.Module) -> bool:
                and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES)
                for node in ast.walk(module))
 
+
+# PyTorch's in-place methods that check their source with at::assert_no_overlap (the very same elements refused too,
+# where a TensorIterator's check refuses a partial overlap only): t.index_put_((i,), t) raises
+_NO_OVERLAP = frozenset(("index_put_", "index_add_", "index_copy_", "scatter_", "scatter_add_", "scatter_reduce_",
+                         "put_"))
 
 # methods PyTorch's Tensor has and NumPy's ndarray lacks (tests/test_views39.py asks both): a text that writes in place
 # and calls one runs in PyTorch alone (JAX's arrays are not written in place), so its writes are checked as PyTorch's
