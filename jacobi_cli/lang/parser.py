@@ -957,6 +957,7 @@ class _Lowering:
         # y[0].sin_(): the out-of-place call in_place_at writes back into y[0]; its receiver is the tensor PyTorch's
         # in-place op writes, whose old value autograd keeps itself (its other operands are saved as usual)
         self.in_place_value: ast.Call | None = None
+        self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
@@ -2760,6 +2761,8 @@ class _Lowering:
         ``whole``: the write changes every element of ``name``, not a part, ``name[0] = v``);
         in a PyTorch text, the savers of its buffer remembered (ir/saved.py: refused if backward reads them)."""
         aliases = self.same_object(name, self.scope.get(name))
+        if self.torch_writes() and type(self.scope.get(name)) is Tracer:
+            views.check_multiple(self.b, self.scope[name].id, self.multi_views, what, position)
         found = self.view_family(name)
         if found is not None:  # d = t.diagonal(); d.mul_(2): t and d both see it
             views.check_written(found, name, what, position, whole)
@@ -3166,7 +3169,7 @@ class _Lowering:
         read-only, its integer index of every axis a scalar of its own)."""
         if self.jax_reading:
             return None
-        found = views.family(self.memory, self.scope, self.b, name)
+        found = views.family(self.memory, self.scope, self.b, name, self.multi_views)
         if found is None or self.torch_writes():
             return found
         return found if views.numpy_alike(self.b, found) else None
@@ -5435,6 +5438,9 @@ class _Lowering:
             self.product_of_one_float(node)
         if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer:
             copied_layout(self.b, found, _LAYOUTS[node.func.attr])  # x.clone(), A.repeat(2, 1)
+        if type(found) is Items and type(node.func) in (ast.Attribute, ast.Name) and (
+                node.func.attr if type(node.func) is ast.Attribute else node.func.id) in _MULTI_VIEWS:
+            self.multi_views.update(p.id for p in found if type(p) is Tracer)  # a, b = t.chunk(2) (lang/views.py)
         if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
                 and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
                     self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
@@ -8244,6 +8250,11 @@ def _torch_method_called(module: ast.Module) -> bool:
                and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES)
                for node in ast.walk(module))
 
+
+# PyTorch's functions returning several views (CreationMeta::MULTI_OUTPUT_NODE): none may be written in place, nor
+# read by autograd after a write of the tensor they view
+_MULTI_VIEWS = frozenset(("split", "chunk", "unbind", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes",
+                          "unsafe_split", "unsafe_chunk", "unflatten_dense_tensors"))
 
 # PyTorch's in-place methods that check their source with at::assert_no_overlap (the very same elements refused too,
 # where a TensorIterator's check refuses a partial overlap only): t.index_put_((i,), t) raises

@@ -490,6 +490,9 @@ class Memory:
         self.by_node: dict = {}
         self.read_only: dict = {}  # name -> the call whose read-only view it is (NumPy's sliding_window_view)
         self.objects: dict = {}  # name -> the name first bound to the Python object it holds (v = a: a's)
+        # names bound to a node another name held already, by no alias and no view written out (g = u.float(),
+        # u.contiguous(): jac's graph shows u's node, the library may copy): lang/views.py follows no write into them
+        self.second: set = set()
         for name, t in inputs.items():
             self.input(name, t)
 
@@ -509,6 +512,10 @@ class Memory:
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
             return
+        if fresh or alias is not None or viewing is not None or value.id not in self.by_node:
+            self.second.discard(name)
+        else:
+            self.second.add(name)
         tokens = frozenset((object(),)) if fresh else self.tokens[alias] if alias is not None \
             else self.tokens[viewing] if viewing is not None else self._base(value)
         self.tokens[name] = tokens
@@ -525,6 +532,7 @@ class Memory:
 
     def rebind(self, name: str, value: Tracer) -> None:
         """``name`` written in place: the same buffers, now holding ``value``."""
+        self.second.discard(name)
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | self.tokens[name]
 
     def _base(self, value: Tracer) -> frozenset:

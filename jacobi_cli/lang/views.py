@@ -8,8 +8,9 @@ what the library computes only where no other name sees that buffer; sessions 37
 that holds the whole buffer, and the offsets of the root's elements are known (``overlap.identities``);
 :func:`written` computes the root as the write leaves it (the written view's new elements put back at the offsets
 it views) and each name's new value: its chain of view ops replayed on that root. Where some name sharing the
-buffer is no such view (a list or dict holding it, an input, ``.detach()``, a layout jac does not replay), there is
-no family and ``Memory.check`` refuses the write as before.
+buffer is no such view (a list or dict holding it, an input, ``.detach()``, a layout jac does not replay, a call jac
+lowers onto its operand's node that the library may answer with a copy: ``g = u.float()``, ``Memory.second``), there
+is no family and ``Memory.check`` refuses the write as before.
 
 Only PyTorch texts (``_Lowering.torch_writes``) take this path. ``tests/test_views39.py`` and
 ``benchmarks/views39_probe.py`` check it against PyTorch.
@@ -47,7 +48,7 @@ def root_of(b, i: int) -> int:
     return i
 
 
-def family(memory, scope: dict, b, name: str) -> Family | None:
+def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | None:
     """The names sharing ``name``'s buffer, each a view jac replays from one root, or None where ``name`` is the only
     one, or where some name sharing it is not such a view (then the write is refused by ``Memory.check``)."""
     tokens = memory.tokens.get(name)
@@ -73,8 +74,29 @@ def family(memory, scope: dict, b, name: str) -> Family | None:
         path = overlap.chain(b, scope[n].id, root)
         if path is None or any(node.op == "detach" for node in path) or overlap.viewed(ids, path) is None:
             return None
+        if not path and n in memory.second:  # g = u.float(): u's node, maybe a copy of u's buffer in the library
+            return None
+        if any(node.id in multi for node in path):  # a, b = t.chunk(2): PyTorch's backward raises once t is written
+            return None
         paths[n] = path
     return Family(root, ids, paths)
+
+
+def check_multiple(b, i: int, multi, what: str, position) -> None:
+    """Refuse, with PyTorch's words, a write into a view (node ``i``) of one of the views a function of several made
+    (``multi``: ``a, b = t.chunk(2)``, ``t.unbind(0)``), which PyTorch forbids."""
+    if not multi:
+        return
+    from .functions import _basic_index
+    layouts = b.layouts or {}
+    while i not in multi:
+        if not overlap.is_view(b.nodes[i], layouts.get(i), _basic_index):
+            return
+        i = b.nodes[i].args[0]
+    raise JacValueError(f"{what}: PyTorch raises \"... is a view and is being modified inplace. This view is the "
+                        "output of a function that returns multiple views. Such functions do not allow the output "
+                        "views to be modified inplace.\" (split, chunk, unbind, iterating a tensor); write into a "
+                        ".clone() of the part", position)
 
 
 def numpy_alike(b, found: Family) -> bool:
