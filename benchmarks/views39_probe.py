@@ -118,7 +118,19 @@ def cases() -> list:
             "t = A * 1; d = t[0]; g = d.clone(); d.mul_(2); torch.cat([g, d])",
             "t = A * 1; v = t[1:]; v[0, 0] = 7.0; v[:, 1] *= 2; t", "t = A * 1; v = t[0]\nfor i in range(2):\n    v.mul_(2)\nt",
             "t = A * 1; v = t.diagonal(); w = v.unsqueeze(0); w.mul_(2); t",
-            "t = A * 1; v = t.diagonal(); v.mul_(2); v.add_(v); t"]
+            "t = A * 1; v = t.diagonal(); v.mul_(2); v.add_(v); t",
+            "t = torch.sin(A); a, b = t.chunk(2); t.add_(1); a * 1", "t = torch.sin(A); a, b = t.chunk(2); t.add_(1); t * 1",
+            "t = torch.sin(A); a, b = t.chunk(2); a.add_(1); t", "t = torch.sin(A); r = t.unbind(0)[0]; r.mul_(2); t",
+            "t = torch.sin(A); a, b = torch.split(t, 2); c = a[0]; c.mul_(2); t",
+            "t = torch.sin(A)\nfor r in t:\n    r.mul_(2)\nt", "t = torch.sin(A); rows = list(t); rows[0].mul_(2); t",
+            "t = torch.sin(A); g = t.float(); g.add_(1.0); torch.cat([g.reshape(-1), t.reshape(-1)])",
+            "t = torch.sin(A); g = t.double(); g.add_(1.0); torch.cat([g.reshape(-1), t.reshape(-1)])",
+            "t = torch.sin(A); g = t.contiguous(); g.add_(1.0); torch.cat([g.reshape(-1), t.reshape(-1)])",
+            "t = torch.sin(A); g = t.T.contiguous(); g.add_(1.0); torch.cat([g.reshape(-1), t.reshape(-1)])",
+            "t = torch.sin(A); g = t.to(torch.float64); g.add_(1.0); torch.cat([g.reshape(-1), t.reshape(-1)])",
+            "t = torch.sin(A); u = t.clone(); k = u[1:]; u.add_(1.0); torch.cat([k.reshape(-1), t.reshape(-1)])",
+            "t = torch.sin(A); u = t; v = u[1:]; u.mul_(2); torch.cat([t.reshape(-1), v.reshape(-1)])",
+            "t = A * 2; u = t.T; t.t_(); t.mul_(2); t + u", "t = A.clone(); y3 = t; y4 = t[1:]; t.t_(); y4.add_(1); y3"]
     return out
 
 

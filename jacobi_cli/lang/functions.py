@@ -615,7 +615,8 @@ def copied_layout(b, x: Tracer, kind: str) -> None:
     """Node ``x`` is the result of a PyTorch call that copies (``kind``: "like" its operand's layout, as clone and
     flip keep a dense one; "fresh": contiguous, as repeat, tile and masked_fill make it), where the graph shows a
     view or nothing (clone is the identity): :func:`_stand_in` then replays that copy. "diagonal": the other way
-    round, a view (``t.diagonal()``) the graph shows as an index that picks elements (:func:`diagonal_view`)."""
+    round, a view (``t.diagonal()``) the graph shows as an index that picks elements (:func:`diagonal_view`).
+    ``("buffer", j)``: a write in place's result, which keeps the layout of node j's tensor (lang/views.py)."""
     if b.layouts is None:
         b.layouts = {}
     b.layouts[x.id] = kind
@@ -639,7 +640,10 @@ def _stand_in(b, i: int):
             return None
         node = b.nodes[k]
         op = OPS.get(node.op)
-        if op is not None and (op.elementwise or node.op == "matmul"):
+        kind = b.layouts.get(k) if b.layouts else None
+        if type(kind) is tuple:  # ("buffer", j): a write in place's result, in the buffer of node j (lang/views.py)
+            pending.append(kind[1])
+        elif op is not None and (op.elementwise or node.op == "matmul"):
             pending.extend(j for j in node.args if b.nodes[j].shape != ())
         elif node.op in _STRIDED or node.op == "getitem":
             pending.append(node.args[0])
@@ -650,7 +654,10 @@ def _stand_in(b, i: int):
         if not is_concrete(shape) or math.prod(shape) > 2**24:
             return None
         arg = made.get(node.args[0]) if node.args else None
-        if node.op == "input":
+        kind = b.layouts.get(k) if b.layouts else None
+        if type(kind) is tuple:
+            a = made.get(kind[1])
+        elif node.op == "input":
             a = np.empty(shape, np.int8)
         elif node.op == "transpose" and arg is not None:
             a = arg.transpose(node.params["axes"])
@@ -673,7 +680,7 @@ def _stand_in(b, i: int):
             a = _elementwise_layout([made.get(j) for j in node.args if b.nodes[j].shape != ()], shape)
         else:
             a = None
-        if b.layouts is not None and b.layouts.get(k, "diagonal") != "diagonal" and a is not None:
+        if kind in ("like", "fresh") and a is not None:
             a = _copied(a) if b.layouts[k] == "like" else np.empty(shape, np.int8)
         if a is None:
             return None

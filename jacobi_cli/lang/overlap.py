@@ -26,15 +26,17 @@ MESSAGE = ("unsupported operation: some elements of the input tensor and the wri
 _VIEWS = frozenset(("transpose", "broadcast_to", "detach", "getitem", "reshape"))
 
 
-def chain(b, i: int, base: int) -> list | None:
+def chain(b, i: int, base: int, trusted=frozenset()) -> list | None:
     """The view nodes from ``base`` (exclusive) to node ``i`` (inclusive), in the order they apply, or None where
-    ``i`` is no view of ``base``'s tensor (a copy, an op) or ``base`` itself ([])."""
+    ``i`` is no view of ``base``'s tensor (a copy, an op) or ``base`` itself ([]). ``trusted``: nodes known to be views
+    whatever their layout says (a name's view, whose node a later ``clone`` marked: ``g = d.clone()``)."""
     from .functions import _basic_index
     nodes = []
     copied = b.layouts or {}  # torch.flip(t) lowered onto a reversed index, t.clone() onto t's node: copies
     while i != base:
         node = b.nodes[i]
-        if not is_view(node, copied.get(i), _basic_index):
+        layout = copied.get(i)
+        if not is_view(node, None if i in trusted and layout in ("like", "fresh") else layout, _basic_index):
             return None
         nodes.append(node)
         i = node.args[0]

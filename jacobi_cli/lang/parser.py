@@ -3118,6 +3118,8 @@ class _Lowering:
         found = self.view_family(name) if follow and type(new) is Tracer else None
         if found is not None:
             return self.rebind_views(name, old, found, new)
+        if follow and type(old) is Tracer and type(new) is Tracer and self.torch_writes():
+            self.same_buffer(new, old.id)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
         for alias in self.same_object(name, old):
@@ -3163,6 +3165,13 @@ class _Lowering:
             return None
         return base.id if overlap.chain(self.b, value.id, self.scope[base.id].id) is not None else None
 
+    def same_buffer(self, new: Tracer, old: int) -> None:
+        """``new``, a write in place's result made by this write (no name's node yet), is held in node ``old``'s buffer,
+        whose layout (strides) it keeps: ``functions._stand_in`` replays it, for the overlap checks of later writes."""
+        if new.id > old and new.id not in self.memory.by_node and self.b.nodes[new.id].op not in ("input", "const") \
+                and not (self.b.layouts and new.id in self.b.layouts):
+            copied_layout(self.b, new, ("buffer", old))
+
     def view_family(self, name: str):
         """The names viewing ``name``'s buffer that a write into it changes too (lang/views.py). In a text NumPy may
         run, only views both libraries make alike: basic indices and transposes (NumPy's diagonal and broadcast are
@@ -3178,6 +3187,7 @@ class _Lowering:
         """``new`` written into ``name``, a view of the buffer the names of ``found`` view: the buffer's root as the
         write leaves it, and every name bound to its view of that root (Python's aliases to one tracer)."""
         root, values = views.written(self.b, found, name, new, self.b.nodes[new.id].position)
+        self.same_buffer(root, found.root)
         tokens = self.memory.tokens[name]
         self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
         aliases = self.same_object(name, old)
@@ -3345,11 +3355,14 @@ class _Lowering:
         index = ast.copy_location(ast.Tuple(elts=kept, ctx=ast.Load()), target.slice) if len(kept) != 1 else kept[0]
         view = ast.copy_location(ast.Subscript(value=target.value, slice=index, ctx=ast.Load()), target)
         read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), target)
-        try:
-            self_view, picked = self.expression(view), self.expression(read)
-        except JacError:
-            return None, None
-        return (self_view.id if type(self_view) is Tracer else None), (picked.id if type(picked) is Tracer else None)
+        found = []
+        for expr in (view, read):  # t[mask]: read at the values only where jac may (else unknown: None)
+            try:
+                value = self.expression(expr)
+            except JacError:
+                value = None
+            found.append(value.id if type(value) is Tracer else None)
+        return tuple(found)
 
     def one_mask(self, target: ast.Subscript) -> bool:
         """``t[t > 3]``: one boolean mask as the index."""
@@ -7137,6 +7150,10 @@ def _view_like(node: ast.expr) -> bool:
             node = node.value
         elif type(node) is ast.Attribute and node.attr in ("T", "mT"):
             node = node.value
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEWING_METHODS \
+                and type(node.func.value) is ast.Name and node.func.value.id == "torch" and node.args \
+                and all(type(a) is ast.Constant or type(a) is ast.UnaryOp for a in node.args[1:]) and not node.keywords:
+            node = node.args[0]  # torch.diagonal(t), torch.narrow(t, 0, 1, 2)
         elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEWING_METHODS \
                 and all(type(a) is ast.Constant or type(a) is ast.UnaryOp for a in node.args) and not node.keywords:
             node = node.func.value

@@ -512,7 +512,9 @@ class Memory:
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
             return
-        if fresh or alias is not None or viewing is not None or value.id not in self.by_node:
+        held = self.by_node.get(value.id)
+        if fresh or alias is not None or viewing is not None or held is None \
+                or not any(t & held for n, t in self.tokens.items() if n != name):
             self.second.discard(name)
         else:
             self.second.add(name)

@@ -39,13 +39,17 @@ class Family:
     paths: dict
 
 
-def root_of(b, i: int) -> int:
-    """The node below node ``i``'s chain of view ops: the tensor whose buffer ``i`` views."""
+def root_of(b, i: int, trusted=frozenset()) -> int:
+    """The node below node ``i``'s chain of view ops: the tensor whose buffer ``i`` views (``trusted``: as
+    ``overlap.chain``'s)."""
     from .functions import _basic_index
     copied = b.layouts or {}
-    while overlap.is_view(b.nodes[i], copied.get(i), _basic_index):
+    while True:
+        layout = copied.get(i)
+        if not overlap.is_view(b.nodes[i], None if i in trusted and layout in ("like", "fresh") else layout,
+                               _basic_index):
+            return i
         i = b.nodes[i].args[0]
-    return i
 
 
 def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | None:
@@ -63,7 +67,8 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
     for n in members:
         if memory.tokens[n] != tokens or " outside " in n or type(scope.get(n)) is not Tracer:
             return None
-    root = root_of(b, value.id)
+    own = frozenset(scope[n].id for n in members)  # the names' own nodes: views, though a clone of one marks it
+    root = root_of(b, value.id, own)
     if not tokens <= memory.by_node.get(root, frozenset()):  # the root is no tensor of this buffer
         return None
     ids = overlap.identities(b, root)
@@ -71,7 +76,7 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
         return None
     paths = {}
     for n in members:
-        path = overlap.chain(b, scope[n].id, root)
+        path = overlap.chain(b, scope[n].id, root, own)
         if path is None or any(node.op == "detach" for node in path) or overlap.viewed(ids, path) is None:
             return None
         if not path and n in memory.second:  # g = u.float(): u's node, maybe a copy of u's buffer in the library
