@@ -490,9 +490,11 @@ class Memory:
         self.by_node: dict = {}
         self.read_only: dict = {}  # name -> the call whose read-only view it is (NumPy's sliding_window_view)
         self.objects: dict = {}  # name -> the name first bound to the Python object it holds (v = a: a's)
-        # names bound to a node another name held already, by no alias and no view written out (g = u.float(),
-        # u.contiguous(): jac's graph shows u's node, the library may copy): lang/views.py follows no write into them
-        self.second: set = set()
+        # names bound to a node another name was bound to, by no alias and no view written out (g = u.float(),
+        # u.contiguous(): jac's graph shows u's node, the library may copy): lang/views.py follows no write into them;
+        # bound_nodes: node id -> the name last bound (or rebound) to it
+        self.seconds: set = set()
+        self.bound_nodes: dict = {}
         for name, t in inputs.items():
             self.input(name, t)
 
@@ -512,12 +514,11 @@ class Memory:
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
             return
-        held = self.by_node.get(value.id)
-        if fresh or alias is not None or viewing is not None or held is None \
-                or not any(t & held for n, t in self.tokens.items() if n != name):
-            self.second.discard(name)
+        if fresh or alias is not None or viewing is not None or self.bound_nodes.get(value.id, name) == name:
+            self.seconds.discard(name)
         else:
-            self.second.add(name)
+            self.seconds.add(name)
+        self.bound_nodes[value.id] = name
         tokens = frozenset((object(),)) if fresh else self.tokens[alias] if alias is not None \
             else self.tokens[viewing] if viewing is not None else self._base(value)
         self.tokens[name] = tokens
@@ -534,7 +535,8 @@ class Memory:
 
     def rebind(self, name: str, value: Tracer) -> None:
         """``name`` written in place: the same buffers, now holding ``value``."""
-        self.second.discard(name)
+        self.seconds.discard(name)
+        self.bound_nodes[value.id] = name
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | self.tokens[name]
 
     def _base(self, value: Tracer) -> frozenset:
@@ -562,6 +564,11 @@ class Memory:
             self.by_node[i] = tokens = frozenset((object(),))
             return tokens
         return self.by_node[i]
+
+    def second(self, name: str) -> bool:
+        """Was ``name`` bound to a node another name was bound to, by no alias and no view written out (``g =
+        u.float()``)?"""
+        return name in self.seconds
 
     def aliases(self, name: str) -> list:
         """The other names bound to the very object ``name`` holds (``u = t``: a Python alias, not a view)."""

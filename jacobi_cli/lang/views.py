@@ -79,7 +79,7 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
         path = overlap.chain(b, scope[n].id, root, own)
         if path is None or any(node.op == "detach" for node in path) or overlap.viewed(ids, path) is None:
             return None
-        if not path and n in memory.second:  # g = u.float(): u's node, maybe a copy of u's buffer in the library
+        if not path and memory.second(n):  # g = u.float(): u's node, maybe a copy of u's buffer in the library
             return None
         if any(node.id in multi for node in path):  # a, b = t.chunk(2): PyTorch's backward raises once t is written
             return None
