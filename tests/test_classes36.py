@@ -164,8 +164,8 @@ def test_in_place_on_a_temporary_is_pytorchs():
     for text in ("(torch.sigmoid(x).mul_(2.0)).sum()", "x.exp().add_(1.0).sum()"):
         assert "modified by an inplace operation" in probe.backward_raises(TORCH + text, X)
         _refused(TORCH + text, "modified by an inplace operation")
-    # a view of a name: the write would change it too
-    _refused(TORCH + "y = x * 2\nz = y.view(3).add_(1.0)\nz + y", "shares its memory with 'y'")
+    # a view of a name: the write changes it too (refused until session 39: lang/views.py follows it)
+    _agrees(TORCH + "y = x * 2\nz = y.view(3).add_(1.0)\nz + y")
     # a name's in-place method inside an expression is still refused
     _refused(TORCH + "y = x * 2\n(y.add_(1.0) + y).sum()", "works only as a statement of its own")
 

@@ -289,9 +289,15 @@ def test_a_pytree_of_one_leaf_is_named_by_its_path_whatever_the_leaf(capsys, tex
     assert json.loads(capsys.readouterr().out)["output"]["name"] == name
 
 
+@pytest.mark.parametrize("text,want", [  # refused until session 39 (lang/views.py): PyTorch's values
+    ("y = x.clone()\nv = y[:2]\nv += 1\ny", [2.0, 3.0, 3.0]),
+    ("y = x.clone()\nv = y.T[:2]\nw = v[:1]\nw += 1\ny", [2.0, 2.0, 3.0]),
+])
+def test_a_write_through_a_view_of_a_copy_changes_the_copy(text, want):
+    np.testing.assert_array_equal(api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}), want)
+
+
 @pytest.mark.parametrize("text,says", [
-    ("y = x.clone()\nv = y[:2]\nv += 1\ny", "'v' shares its memory with 'y'"),  # was: "'v' is the input 'x'"
-    ("y = x.clone()\nv = y.T[:2]\nw = v[:1]\nw += 1\ny", "'w' shares its memory with 'v'"),
     ("y = x.clone()\nv = x[:2]\nv += 1\nx", "'v' is the input 'x' or a view of it"),
     ("y = x[:]\nv = y[:2]\nv += 1\ny", "'v' is the input 'x' or a view of it"),
 ])

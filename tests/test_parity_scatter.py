@@ -228,8 +228,8 @@ def test_edge_values_bit_for_bit(expr, fn, dtype):
     ("y = x; y[0] = 1; y", "'y' is the input 'x' or a view of it"),
     ("y = x.T; y += 1; y", "'y' is the input 'x' or a view of it"),
     ("y = x.detach(); y[0] = 1; y", "'y' is the input 'x' or a view of it"),
-    ("y = x * 2; z = y; w = z[1:]; y[0] = 1; z", "'y' shares its memory with 'w'"),  # (z = y alone: both rebound)
-    ("y = x * 2; z = y[1:]; y[0] = 1; z", "'y' shares its memory with 'z'"),
+    # y = x * 2; z = y; w = z[1:]; y[0] = 1; z and y = x * 2; z = y[1:]; y[0] = 1; z: refused until session 39, now
+    # answered as NumPy and PyTorch (tests/test_views39.py)
     ("y = x * 2; z = y.reshape(5, 1); z += 1; y", "'z' shares its memory with 'y'"),
     ("y = x * 2; z = y.view(5); z[0] = 1; y", "'z' shares its memory with 'y'"),
     ("y = torch.zeros(5); z = y[:2]; y[0] = x.sum(); z", "'y' shares its memory with 'z'"),
@@ -332,7 +332,7 @@ def test_in_place_method_parity(expr, inputs, fn):
 
 @pytest.mark.parametrize("expr, words", [
     ("x.add_(1); x", "'x' is an input, a leaf that requires grad"),
-    ("y = x * 2; z = y.T; y.mul_(2); z", "'y' shares its memory with 'z'"),
+    # y = x * 2; z = y.T; y.mul_(2); z: answered since session 39 (tests/test_views39.py)
     # y.unsqueeze_(0) rebinds y since session 37 (tests/test_inplace37.py); a resize is PyTorch's refusal
     ("y = x * 2; y.resize_(1, 5); y", "cannot resize variables that require grad"),
     ("y = x * 2; y.foo_(1); y", "'.foo_()' is not supported by jac"),
@@ -370,7 +370,7 @@ def test_put_along_axis_values_are_numpys():
     ("np.put_along_axis(A, [[0], [2]], 7.0, 1)", "'A' is an input"),
     ("np.put_along_axis(A * 1, [[0], [2]], 7.0, 1)", "returns None (NumPy): write it as a statement"),
     ("Y = A * 1; np.put_along_axis(Y, [[0, 0], [2, 2]], 1.0, 1); Y", "writes element [0, 0] more than once"),
-    ("Y = A * 1; Z = Y.T; np.put_along_axis(Y, [[0], [2]], 1.0, 1); Y", "'Y' shares its memory with 'Z'"),
+    # Y = A * 1; Z = Y.T; np.put_along_axis(Y, ...); Y: answered since session 39 (tests/test_views39.py)
 ])
 def test_put_along_axis_refusals(expr, words):
     with pytest.raises(JacError) as err:

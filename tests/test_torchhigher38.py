@@ -111,11 +111,11 @@ def test_a_view_write_exits_2_with_one_message_through_the_cli():
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = entry.main(["eval", "t1 = x * 1.0; t1.diagonal().mul_(2); t1.sum()", "x=[[1.0, 2.0], [3.0, 4.0]]",
-                           "--json"])
+        code = entry.main(["eval", "t1 = x * 1.0; t1.detach().mul_(2); t1.sum()", "x=[[1.0, 2.0], [3.0, 4.0]]",
+                           "--json"])  # t1.diagonal().mul_(2), refused until session 39, is answered (test_views39)
     assert code == 2
     found = json.loads(out.getvalue())["error"]
-    assert found["kind"] == "value" and "which elements of 't1' this view reaches" in found["message"]
+    assert found["kind"] == "value" and "a write through .detach()" in found["message"]
     assert "Traceback" not in err.getvalue()
 
 

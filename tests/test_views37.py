@@ -110,12 +110,22 @@ def test_parity_a_write_after_a_copy_is_answered_as_pytorch_answers_it(source, c
         assert agree(ours, theirs), text
 
 
+# session 39 (lang/views.py): a write through a view PyTorch makes, written out, is followed; a call jac lowers onto its
+# operand's node (which the library may answer with a copy or the tensor itself) stays refused
+FOLLOWED = {"u[1:]", "u.T", "torch.diagonal(u)", "u.view(9)", "u.reshape(3)", "u.flatten()", "u.reshape(9)",
+            "u.T.reshape(3, 3)", "u.reshape(3, 3)"}
+
+
 @pytest.mark.parametrize("source, call", VIEWS)
-def test_a_write_through_a_view_or_the_tensor_itself_is_still_refused(source, call):
+def test_a_write_through_a_view_is_answered_as_pytorch_or_refused(source, call):
     for write in WRITES:
         text = f"{source}; g = {call}; {write}; {READ}"
         ours = jac_run(text)
-        assert isinstance(ours, str) and "shares its memory" in ours, (text, ours)
+        if isinstance(ours, str):
+            assert call not in FOLLOWED and "shares its memory" in ours, (text, ours)
+        else:
+            assert call in FOLLOWED or call.endswith(".contiguous()"), (text, ours)
+            assert agree(ours, torch_run(text)), text
 
 
 def test_pytorchs_view_calls_change_the_source_so_the_refusals_above_are_pytorchs_behaviour():
@@ -145,7 +155,8 @@ def test_parity_conversions_and_tuples_of_copies_agree_to_float32s_rounding(text
 
 
 def test_a_float_conversion_to_the_dtype_jac_computes_in_is_the_tensor_itself():
-    """``.float()`` of a tensor already float32 returns it: under --dtype float32 a write through it is refused."""
+    """``.float()`` of a tensor already float32 returns it: under --dtype float32 a write through it is refused (jac
+    lowers it onto the operand's node, and does not know it is no copy: lang/views.py's ``Memory.second``)."""
     bindings = {"x": np.array(INPUTS["x"], dtype=np.float32)}
     with pytest.raises(JacError, match="shares its memory"):
         api.evaluate("u = torch.sin(x) * 2; g = u.float(); g.add_(1.0); g + u", bindings, dtype="float32")

@@ -602,10 +602,21 @@ def _viewable(b, x: Tracer, shape: tuple) -> bool:
     return True
 
 
+def diagonal_view(a, index: tuple):
+    """``a``'s diagonal that the index ``(..., rows, cols)`` of :func:`_diagonal` picks, as the strided view NumPy and
+    PyTorch make of it (``np.diagonal`` of the last two axes at the index's offset)."""
+    rows, cols = index[-2], index[-1]
+    if not len(rows):
+        return a[index]
+    return np.diagonal(a, int(cols[0]) - int(rows[0]), -2, -1)
+
+
 def copied_layout(b, x: Tracer, kind: str) -> None:
     """Node ``x`` is the result of a PyTorch call that copies (``kind``: "like" its operand's layout, as clone and
     flip keep a dense one; "fresh": contiguous, as repeat, tile and masked_fill make it), where the graph shows a
-    view or nothing (clone is the identity): :func:`_stand_in` then replays that copy."""
+    view or nothing (clone is the identity): :func:`_stand_in` then replays that copy. "diagonal": the other way
+    round, a view (``t.diagonal()``) the graph shows as an index that picks elements (:func:`diagonal_view`).
+    ``("buffer", j)``: a write in place's result, which keeps the layout of node j's tensor (lang/views.py)."""
     if b.layouts is None:
         b.layouts = {}
     b.layouts[x.id] = kind
@@ -629,7 +640,10 @@ def _stand_in(b, i: int):
             return None
         node = b.nodes[k]
         op = OPS.get(node.op)
-        if op is not None and (op.elementwise or node.op == "matmul"):
+        kind = b.layouts.get(k) if b.layouts else None
+        if type(kind) is tuple:  # ("buffer", j): a write in place's result, in the buffer of node j (lang/views.py)
+            pending.append(kind[1])
+        elif op is not None and (op.elementwise or node.op == "matmul"):
             pending.extend(j for j in node.args if b.nodes[j].shape != ())
         elif node.op in _STRIDED or node.op == "getitem":
             pending.append(node.args[0])
@@ -640,7 +654,10 @@ def _stand_in(b, i: int):
         if not is_concrete(shape) or math.prod(shape) > 2**24:
             return None
         arg = made.get(node.args[0]) if node.args else None
-        if node.op == "input":
+        kind = b.layouts.get(k) if b.layouts else None
+        if type(kind) is tuple:
+            a = made.get(kind[1])
+        elif node.op == "input":
             a = np.empty(shape, np.int8)
         elif node.op == "transpose" and arg is not None:
             a = arg.transpose(node.params["axes"])
@@ -650,6 +667,8 @@ def _stand_in(b, i: int):
             a = arg
         elif node.op == "getitem" and arg is not None and _basic_index(node.params.get("index")):
             a = arg[node.params["index"]]
+        elif node.op == "getitem" and arg is not None and b.layouts is not None and b.layouts.get(k) == "diagonal":
+            a = diagonal_view(arg, node.params["index"])
         elif node.op == "reshape" and arg is not None:
             try:
                 a = arg.reshape(node.params["shape"], copy=False)
@@ -661,7 +680,7 @@ def _stand_in(b, i: int):
             a = _elementwise_layout([made.get(j) for j in node.args if b.nodes[j].shape != ()], shape)
         else:
             a = None
-        if b.layouts is not None and k in b.layouts and a is not None:
+        if kind in ("like", "fresh") and a is not None:
             a = _copied(a) if b.layouts[k] == "like" else np.empty(shape, np.int8)
         if a is None:
             return None
@@ -3516,7 +3535,10 @@ def _diagonal(b, args, kwargs, position):
     x = _permute(b, x, [i for i in range(x.ndim) if i not in (d1, d2)] + [d1, d2], position)
     n, m = _concrete(x, "diagonal", position)[-2:]
     rows, cols = _diagonal_index(n, m, static_int(b, a["offset"], "offset", position))
-    return _take(b, x, (slice(None),) * (x.ndim - 2) + (rows, cols), position)
+    found = _take(b, x, (slice(None),) * (x.ndim - 2) + (rows, cols), position)
+    if type(found) is Tracer and b.nodes[found.id].op == "getitem":  # a view in both libraries, where x[rows, cols]
+        copied_layout(b, found, "diagonal")  # copies: lang/overlap.py replays it, lang/views.py writes through it
+    return found
 
 
 def _embed(b, x, k, position) -> Tracer:

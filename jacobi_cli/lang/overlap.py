@@ -26,20 +26,31 @@ MESSAGE = ("unsupported operation: some elements of the input tensor and the wri
 _VIEWS = frozenset(("transpose", "broadcast_to", "detach", "getitem", "reshape"))
 
 
-def chain(b, i: int, base: int) -> list | None:
+def chain(b, i: int, base: int, trusted=frozenset()) -> list | None:
     """The view nodes from ``base`` (exclusive) to node ``i`` (inclusive), in the order they apply, or None where
-    ``i`` is no view of ``base``'s tensor (a copy, an op) or ``base`` itself ([])."""
+    ``i`` is no view of ``base``'s tensor (a copy, an op) or ``base`` itself ([]). ``trusted``: nodes known to be views
+    whatever their layout says (a name's view, whose node a later ``clone`` marked: ``g = d.clone()``)."""
     from .functions import _basic_index
     nodes = []
     copied = b.layouts or {}  # torch.flip(t) lowered onto a reversed index, t.clone() onto t's node: copies
     while i != base:
         node = b.nodes[i]
-        if node.op not in _VIEWS or not node.args or i in copied or node.op == "getitem" and not _basic_index(
-                node.params.get("index")):
+        layout = copied.get(i)
+        if not is_view(node, None if i in trusted and layout in ("like", "fresh") else layout, _basic_index):
             return None
         nodes.append(node)
         i = node.args[0]
     return nodes[::-1]
+
+
+def is_view(node, layout, basic) -> bool:
+    """Is ``node`` (``layout``: its entry in ``Builder.layouts``) a view op of its first argument that this module
+    replays: a transpose, expand, detach, basic index, reshape, or the index of a diagonal (``t.diagonal()``)?"""
+    if node.op not in _VIEWS or not node.args:
+        return False
+    if layout is not None:
+        return layout == "diagonal"
+    return node.op != "getitem" or basic(node.params.get("index"))
 
 
 def identities(b, base: int):
@@ -58,13 +69,16 @@ def identities(b, base: int):
 
 def viewed(ids, nodes: list):
     """``ids`` through the view nodes ``nodes`` (None where a reshape copies: a tensor of its own in PyTorch)."""
+    from .functions import _basic_index, diagonal_view
     for node in nodes:
         if node.op == "transpose":
             ids = ids.transpose(node.params["axes"])
         elif node.op == "broadcast_to":
             ids = np.broadcast_to(ids, node.params["shape"])
-        elif node.op == "getitem":
+        elif node.op == "getitem" and _basic_index(node.params["index"]):
             ids = ids[node.params["index"]]
+        elif node.op == "getitem":  # a diagonal (chain lets no other index through): its strides kept
+            ids = diagonal_view(ids, node.params["index"])
         elif node.op == "reshape":
             try:
                 ids = ids.reshape(node.params["shape"], copy=False)
@@ -141,6 +155,64 @@ def check(b, base: int, target: int | None, operand: int, fill: bool, what: str,
     raises = dense(written) and dense(read) and _partial(written, read)  # whatever the order: t.unsqueeze(0).mul_(t)
     if raises or order_matters(written, read):
         _refuse(what, position, raises)
+
+
+def check_index_put(b, base: int, self_view: int | None, picked: int | None, operand: int, what: str,
+                    position) -> None:
+    """PyTorch's checks of ``index_put_`` (``t[0, [0, 1]] = v``, ``t.index_put_(indices, v)``): the tensor it writes
+    is ``self_view`` (node ``base``'s tensor with the index's basic parts applied, its advanced ones left whole:
+    PyTorch's ``applySlicing``), and ``at::assert_no_overlap(self, value)`` raises where both are dense and share an
+    element (the same elements too, unlike a TensorIterator's check). Where either is not dense PyTorch's check gives
+    up: answered where no element the write changes (``picked``: the node reading them, ``t[0, [0, 1]]``; None where
+    unknown) is read at another position, else refused with jac's words."""
+    path = chain(b, operand, base)
+    if path is None:
+        return
+    ids = identities(b, base)
+    if ids is None:
+        _refuse(what, position, None)
+    read = viewed(ids, path)
+    if read is None or read.size == 0:
+        return
+    target = chain(b, self_view, base) if self_view is not None else None
+    written = viewed(ids, target) if target is not None else None
+    if written is None:
+        _refuse(what, position, None)
+    if not np.intersect1d(written, read).size:
+        return
+    if dense(written) and dense(read):
+        _refuse(what, position, True)
+    found = _picked(b, picked, base, ids) if picked is not None else None
+    if found is None or order_matters(found, read):
+        _refuse(what, position, False)
+
+
+def _picked(b, i: int, base: int, ids):
+    """``ids`` through the transposes and indices (any index of constants: ``t[[0, 1], 1:]``) from node ``base`` to
+    node ``i``, or None where another op is met."""
+    from .functions import _basic_index, diagonal_view
+    nodes = []
+    layouts = b.layouts or {}
+    while i != base:
+        node = b.nodes[i]
+        if node.op not in ("transpose", "getitem", "reshape") or not node.args or layouts.get(i, "diagonal") != \
+                "diagonal":
+            return None
+        nodes.append(node)
+        i = node.args[0]
+    for node in reversed(nodes):
+        if node.op == "transpose":
+            ids = ids.transpose(node.params["axes"])
+        elif node.op == "reshape":
+            ids = ids.reshape(node.params["shape"])
+        elif node.id in layouts:
+            ids = diagonal_view(ids, node.params["index"])
+        else:
+            try:
+                ids = ids[node.params["index"]]
+            except (IndexError, TypeError, ValueError):
+                return None
+    return ids
 
 
 def _refuse(what: str, position, raises) -> None:

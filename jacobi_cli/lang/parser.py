@@ -59,6 +59,7 @@ from . import trees
 from . import imports
 from . import copies
 from . import overlap
+from . import views  # d = t.diagonal(); d.mul_(2): names viewing one buffer, each written through (session 39)
 from .trees import Dict, TreeDef
 from . import decorators
 from . import pyiter
@@ -948,13 +949,15 @@ class _Lowering:
         if self.dialect not in ("torch", None):
             writes = False
         self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and (
-            self.dialect == "torch" or self.dialect is None and _torch_method_called(module)))  # t = x.exp(); t -= x
+            self.dialect == "torch" or self.dialect is None and (_torch_method_called(module)  # t = x.exp(); t -= x
+                                                                 or _tensor_method_called(module))))  # A.clone()
         # a PyTorch conversion (x.float(), x.to(torch.float64)) in the text: its products are checked for one float
         # dtype (_Lowering.one_float), with the names each plain assignment gave a dtype (float_names)
         self.float_names = {} if _CONVERTS.search(self.source.body) is not None else None
         # y[0].sin_(): the out-of-place call in_place_at writes back into y[0]; its receiver is the tensor PyTorch's
         # in-place op writes, whose old value autograd keeps itself (its other operands are saved as usual)
         self.in_place_value: ast.Call | None = None
+        self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
@@ -1142,6 +1145,7 @@ class _Lowering:
             hint = _in_place_hint(stmt.value)
             if hint is not None:  # y.sort(), y.fill(0), np.put(y, ...): NumPy's writes jac does not read
                 raise JacParseError(hint, self.source.at(stmt))
+            self.written_copy(stmt.value)  # t.flip(0).add_(1): PyTorch writes into a copy no name holds
             # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
             raise JacParseError("this statement's value is never used: only the last statement is the result "
                                 "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
@@ -2425,7 +2429,8 @@ class _Lowering:
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
                 or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
-            self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
+            self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None,
+                             None if fresh or named is not None else self.viewed_name(stmt.value, value))
             root = _view_root(stmt.value)
             made = None if fresh else _read_only(stmt.value, self.memory.read_only)
             if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it
@@ -2749,11 +2754,19 @@ class _Lowering:
         value = self.scope.get(name)
         return type(value) is Tracer and self.b.nodes[value.id].op == "input"
 
-    def checked_write(self, name: str, what: str, position: int) -> None:
+    def checked_write(self, name: str, what: str, position: int, whole: bool = True) -> None:
         """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own, or of
-        Python aliases alone (``u = t``: :meth:`rebind` rebinds them too) (:meth:`~jacobi_cli.lang.scatter.Memory.check`);
+        Python aliases alone (``u = t``: :meth:`rebind` rebinds them too) (:meth:`~jacobi_cli.lang.scatter.Memory.check`),
+        or in a PyTorch text of views of one buffer that jac follows (lang/views.py: :meth:`rebind` rebinds them;
+        ``whole``: the write changes every element of ``name``, not a part, ``name[0] = v``);
         in a PyTorch text, the savers of its buffer remembered (ir/saved.py: refused if backward reads them)."""
         aliases = self.same_object(name, self.scope.get(name))
+        if self.torch_writes() and type(self.scope.get(name)) is Tracer:
+            views.check_multiple(self.b, self.scope[name].id, self.multi_views, what, position)
+        found = self.view_family(name)
+        if found is not None:  # d = t.diagonal(); d.mul_(2): t and d both see it
+            views.check_written(found, name, what, position, whole)
+            aliases = list(found.paths)
         self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -3096,15 +3109,95 @@ class _Lowering:
             return self.memory.tokens[expr.id]
         return self.memory._base(value)
 
-    def rebind(self, name: str, new: Tracer) -> Tracer:
+    def rebind(self, name: str, new: Tracer, follow: bool = True) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`), and the names bound
-        to the very same object (``u = t``: Python's aliases, which see the write too)."""
+        to the very same object (``u = t``: Python's aliases, which see the write too). In a PyTorch text, the names
+        viewing the buffer ``name`` views (``d = t.diagonal()``) see the write too (lang/views.py): ``follow=False``
+        for a write of the shape alone (``t.unsqueeze_(0)``), which changes no other name."""
         old = self.scope.get(name)
+        found = self.view_family(name) if follow and type(new) is Tracer else None
+        if found is not None:
+            return self.rebind_views(name, old, found, new)
+        if follow and type(old) is Tracer and type(new) is Tracer and self.torch_writes():
+            self.same_buffer(new, old.id)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
         for alias in self.same_object(name, old):
             self.scope[alias] = self.scope[name]
         return new
+
+    def other_buffer(self, expr: ast.expr, name: str | None) -> bool:
+        """Is ``expr`` written as a view of a name whose buffers ``name``'s do not share (``A[0]`` beside ``t =
+        A.clone()``, whose node is ``A``'s): no overlap, whatever the nodes of the graph say."""
+        base = _view_base(expr)
+        mine = self.memory.tokens.get(name) if name is not None else None
+        if type(base) is not ast.Name or base.id not in self.memory.tokens or not mine:
+            return False
+        return not (self.memory.tokens[base.id] & mine)
+
+    def written_copy(self, call: ast.expr) -> None:
+        """Refuse ``t.flip(0).add_(1)`` as a statement saying what it does: PyTorch's flip (clone, roll, contiguous of
+        a transpose, ... lang/copies.py) makes a new tensor, the in-place method writes into it, and no name holds it,
+        so nothing changes (PyTorch runs it; a text that means to change ``t`` has a slip jac will not hide)."""
+        if not (type(call) is ast.Call and type(call.func) is ast.Attribute and call.func.attr.endswith("_")
+                and not call.func.attr.startswith("_") and type(call.func.value) is ast.Call):
+            return
+        receiver = call.func.value
+        value = self.expression(receiver)
+        if type(value) is not Tracer or not (_is_copy(receiver) or copies.fresh(self, receiver, value)):
+            return
+        base = next((n.id for n in ast.walk(receiver) if type(n) is ast.Name and type(self.scope.get(n.id)) is Tracer),
+                    None)
+        text = ast.unparse(receiver)
+        kept = f"'{base}' stays as it was" if base is not None else "no name changes"
+        raise JacValueError(f"{text}.{call.func.attr}(...) as a statement changes nothing: {text} is a new tensor (a "
+                            f"copy, in PyTorch), the in-place method writes into it and no name holds it, so {kept} "
+                            f"(PyTorch runs it and drops the result); to use it, name it (u = {text}.{call.func.attr}"
+                            "(...))" + (f", or write into '{base}' itself ({base}[...] = ..., {base}.copy_(...))"
+                                        if base is not None else ""), self.source.at(call))
+
+    def viewed_name(self, expr: ast.expr, value: Tracer) -> str | None:
+        """The name whose tensor ``expr`` (lowered to ``value``) is a chain of views of, as written (``t`` of
+        ``t[0].T``), where jac's graph shows that chain: ``v = t[0]`` then shares ``t``'s buffers exactly, though
+        ``t``'s node is another name's too (``t = A.clone()``, lowered onto ``A``'s node)."""
+        base = _view_base(expr)
+        if type(base) is not ast.Name or base.id not in self.memory.tokens or type(self.scope.get(base.id)) is not Tracer:
+            return None
+        return base.id if overlap.chain(self.b, value.id, self.scope[base.id].id) is not None else None
+
+    def same_buffer(self, new: Tracer, old: int) -> None:
+        """``new``, a write in place's result made by this write (no name's node yet), is held in node ``old``'s buffer,
+        whose layout (strides) it keeps: ``functions._stand_in`` replays it, for the overlap checks of later writes."""
+        if new.id > old and new.id not in self.memory.by_node and self.b.nodes[new.id].op not in ("input", "const") \
+                and not (self.b.layouts and new.id in self.b.layouts):
+            copied_layout(self.b, new, ("buffer", old))
+
+    def view_family(self, name: str):
+        """The names viewing ``name``'s buffer that a write into it changes too (lang/views.py). In a text NumPy may
+        run, only views both libraries make alike: basic indices and transposes (NumPy's diagonal and broadcast are
+        read-only, its integer index of every axis a scalar of its own)."""
+        if self.jax_reading:
+            return None
+        found = views.family(self.memory, self.scope, self.b, name, self.multi_views)
+        if found is None or self.torch_writes():
+            return found
+        return found if views.numpy_alike(self.b, found) else None
+
+    def rebind_views(self, name: str, old, found, new: Tracer) -> Tracer:
+        """``new`` written into ``name``, a view of the buffer the names of ``found`` view: the buffer's root as the
+        write leaves it, and every name bound to its view of that root (Python's aliases to one tracer)."""
+        root, values = views.written(self.b, found, name, new, self.b.nodes[new.id].position)
+        self.same_buffer(root, found.root)
+        tokens = self.memory.tokens[name]
+        self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
+        aliases = self.same_object(name, old)
+        for n, value in values.items():
+            if n not in aliases:
+                self.scope[n] = self.b.name(value, n)
+                self.memory.rebind(n, value)
+        for alias in aliases:
+            self.scope[alias] = self.scope[name]
+        return self.scope[name]
 
     def same_object(self, name: str, value) -> list:
         """The other names holding the object ``name`` holds (``u = t``), bound to ``value`` still."""
@@ -3155,14 +3248,14 @@ class _Lowering:
                                 f"under a transform): assign a copy first ({name} = {name}.copy()) or return the new "
                                 "value", position)
         if shared is None:
-            self.checked_write(name, what, position)
+            self.checked_write(name, what, position, isinstance(target, ast.Name))
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
                                 "(use += -= *= /= **= @= %= //=)",
                                 position)
         value = self.expression(value_node)
         if type(y) is Tracer and self.torch_writes():  # t[0:2] += t[1:]: PyTorch's overlap check (lang/overlap.py)
-            self.overlapping(y, target, value, op, in_place, what, position)
+            self.overlapping(y, target, value, op, in_place, what, position, value_node)
         if shared is None and self.saving and self.b.savers:  # t *= t.sin(): the value's savers kept t's buffer
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if isinstance(value, Items):
@@ -3199,18 +3292,32 @@ class _Lowering:
                     self.sharing[-1][4][holder] = self.scope[name]
         return found
 
+    def buffer_of(self, target, y: Tracer) -> int:
+        """The node holding the whole buffer that the write into ``target`` (a name, or ``name[...]``; its value ``y``)
+        changes: for PyTorch's overlap checks (lang/overlap.py), the root of the views jac follows (lang/views.py)
+        where other names view it, else ``y`` itself."""
+        while isinstance(target, ast.Subscript):
+            target = target.value
+        name = target.id if isinstance(target, ast.Name) else target
+        found = self.view_family(name) if isinstance(name, str) else None
+        return found.root if found is not None else y.id
+
     def torch_writes(self) -> bool:
         """Does the text's write follow PyTorch's (a PyTorch text, NumPy's ufuncs buffer an overlap)?"""
         return (self.dialect == "torch" or self.saving) and not self.jax_reading
 
-    def overlapping(self, y: Tracer, target, value, op, in_place, what: str, position: int) -> None:
+    def overlapping(self, y: Tracer, target, value, op, in_place, what: str, position: int,
+                    value_node: ast.expr | None = None) -> None:
         """PyTorch's check of a write in place whose operand views the tensor written (lang/overlap.py):
         ``t[0:2] += t[1:]``, ``t[0:2] = t[1:]``, ``t[0:2].add_(t[1:])``, ``t += t.T``."""
         call = self.in_place_value if in_place is not None else None
+        name = _view_base(target)
+        name = name.id if type(name) is ast.Name else None
         if type(call) is ast.Call:  # t[0:2].add_(t[1:]): the method's tensor arguments, views lowered again
-            operands = [self.expression(a) for a in [*call.args, *(k.value for k in call.keywords)] if _view_like(a)]
+            operands = [self.expression(a) for a in [*call.args, *(k.value for k in call.keywords)] if _view_like(a)
+                        and not self.other_buffer(a, name)]
         else:
-            operands = [value]
+            operands = [value] if value_node is None or not self.other_buffer(value_node, name) else []
         if isinstance(target, ast.Name):
             written = y.id
         elif all(_basic_index(p) for p in self.index_parts(target.slice)):
@@ -3221,12 +3328,41 @@ class _Lowering:
             written = None  # t[[0, 1]] = v: index_put_ (t[mask] = v of one element: masked_fill_, reads v once)
         else:
             return  # t[[0, 1]] += v: a copy gathered, added to, put back
+        base = self.buffer_of(target, y)
         for operand in operands:
             if type(operand) is not Tracer or written == -1:
                 continue
             fill = op is None and call is None and (operand.ndim == 0 or written is None
                                                     and math.prod(operand.shape) == 1 and self.one_mask(target))
-            overlap.check(self.b, y.id, written, operand.id, fill, what, position)
+            if written is None and not fill:  # index_put_: its own check, of t with the basic parts applied
+                self_view, picked = self.index_put_self(target)
+                overlap.check_index_put(self.b, base, self_view, picked, operand.id, what, position)
+            else:
+                overlap.check(self.b, base, written, operand.id, fill, what, position)
+
+    def index_put_self(self, target: ast.Subscript) -> tuple:
+        """The nodes of the tensor PyTorch's ``t[idx] = v`` hands to ``index_put_`` (``t[0, [0, 1]]``: ``t[0]``, the
+        basic parts applied and each advanced one left whole, as ``applySlicing`` does) and of ``t[idx]`` itself (the
+        elements written); None for one jac cannot read."""
+        parts, kept = self.index_parts(target.slice), []
+        for part in parts:
+            found = None if _basic_index(part) else self.expression(part)
+            if found is None or type(found) is Tracer and found.ndim == 0 and not is_boolean(self.b, found):
+                kept.append(part)  # a slice, an integer, None, ... (or a name holding an integer)
+            else:  # a list or array of positions (one axis), a mask (as many axes as it has)
+                ndim = found.ndim if type(found) is Tracer and is_boolean(self.b, found) else 1
+                kept.extend(ast.copy_location(ast.Slice(), part) for _ in range(max(ndim, 1)))
+        index = ast.copy_location(ast.Tuple(elts=kept, ctx=ast.Load()), target.slice) if len(kept) != 1 else kept[0]
+        view = ast.copy_location(ast.Subscript(value=target.value, slice=index, ctx=ast.Load()), target)
+        read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), target)
+        found = []
+        for expr in (view, read):  # t[mask]: read at the values only where jac may (else unknown: None)
+            try:
+                value = self.expression(expr)
+            except JacError:
+                value = None
+            found.append(value.id if type(value) is Tracer else None)
+        return tuple(found)
 
     def one_mask(self, target: ast.Subscript) -> bool:
         """``t[t > 3]``: one boolean mask as the index."""
@@ -3571,9 +3707,14 @@ class _Lowering:
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
         if type(y) is Tracer and self.torch_writes() and method not in _SHAPE_IN_PLACE:  # t.add_(t.T): PyTorch's
-            for operand in [*args, *kwargs.values()]:  # overlap check (lang/overlap.py)
-                if type(operand) is Tracer:
-                    overlap.check(self.b, y.id, y.id, operand.id, False, what, position)
+            written = [*call.args, *(k.value for k in call.keywords)]  # overlap check (lang/overlap.py)
+            for operand, spelled in zip([*args, *kwargs.values()], written):
+                if type(operand) is not Tracer or self.other_buffer(spelled, name):
+                    continue
+                if method in _NO_OVERLAP:  # t.index_put_(idx, t): PyTorch's assert_no_overlap, the same elements too
+                    overlap.check_index_put(self.b, self.buffer_of(name, y), y.id, None, operand.id, what, position)
+                else:
+                    overlap.check(self.b, self.buffer_of(name, y), y.id, operand.id, False, what, position)
         if self.saving and self.b.savers:  # t.mul_(t.sin()): the argument's savers kept t's buffer, now written
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
         if method == "zero_" and not args and not kwargs:
@@ -3606,7 +3747,8 @@ class _Lowering:
                 and self.b.nodes[y.id].requires_grad:  # h.fill_(1.5): PyTorch's backward still runs h's old history
             new = self.b.apply("where", self.b.const(0.0, position), y, new, position=position)  # (zero through it)
         if isinstance(new, Tracer) and method in _SHAPE_IN_PLACE:  # h.unsqueeze_(0): h's tensor (and its aliases'),
-            return self.rebind(name, new)  # its shape changed (a write for autograd's version counter: checked above)
+            return self.rebind(name, new, follow=False)  # its shape changed (a write for autograd's version counter:
+            # checked above); its views' elements did not
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
@@ -3630,7 +3772,7 @@ class _Lowering:
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
             return None
-        self.checked_write(name, what, position)
+        self.checked_write(name, what, position, False)  # a part of it
         ids = overlap.identities(self.b, y.id) if type(view) is Tracer else None
         path = overlap.chain(self.b, view.id, y.id) if ids is not None else None
         viewed = overlap.viewed(ids, path) if path is not None else None
@@ -3643,9 +3785,9 @@ class _Lowering:
                                 "written-to tensor refers to a single memory location. Please clone() the tensor "
                                 "before performing the operation.\"", position)
         kids = [view] + [self.expression(a) for a in [*call.args, *(k.value for k in call.keywords)]]
-        for operand in kids[1:]:  # t.unsqueeze(0).add_(t[1:]): PyTorch's overlap check
-            if type(operand) is Tracer:
-                overlap.check(self.b, y.id, view.id, operand.id, False, what, position)
+        for operand, spelled in zip(kids[1:], [*call.args, *(k.value for k in call.keywords)]):  # t.unsqueeze(0)
+            if type(operand) is Tracer and not self.other_buffer(spelled, name):  # .add_(t[1:]): the overlap check
+                overlap.check(self.b, self.buffer_of(name, y), view.id, operand.id, False, what, position)
         new = self.in_place_temporary(call, kids, fresh=True)
         mine = self.memory.tokens.get(name, frozenset())
         if self.b.savers and new.id in self.b.savers:  # exp_ keeps its result: the view, a part of t's buffer
@@ -5309,6 +5451,9 @@ class _Lowering:
             self.product_of_one_float(node)
         if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer:
             copied_layout(self.b, found, _LAYOUTS[node.func.attr])  # x.clone(), A.repeat(2, 1)
+        if type(found) is Items and type(node.func) in (ast.Attribute, ast.Name) and (
+                node.func.attr if type(node.func) is ast.Attribute else node.func.id) in _MULTI_VIEWS:
+            self.multi_views.update(p.id for p in found if type(p) is Tracer)  # a, b = t.chunk(2) (lang/views.py)
         if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
                 and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
                     self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
@@ -7006,6 +7151,10 @@ def _view_like(node: ast.expr) -> bool:
         elif type(node) is ast.Attribute and node.attr in ("T", "mT"):
             node = node.value
         elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEWING_METHODS \
+                and type(node.func.value) is ast.Name and node.func.value.id == "torch" and node.args \
+                and all(type(a) is ast.Constant or type(a) is ast.UnaryOp for a in node.args[1:]) and not node.keywords:
+            node = node.args[0]  # torch.diagonal(t), torch.narrow(t, 0, 1, 2)
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEWING_METHODS \
                 and all(type(a) is ast.Constant or type(a) is ast.UnaryOp for a in node.args) and not node.keywords:
             node = node.func.value
         else:
@@ -8115,6 +8264,32 @@ def _torch_method_called(module: ast.Module) -> bool:
     ``h.sigmoid()``; NumPy's ndarray and JAX's Array raise AttributeError), on anything but a module? Such a text runs
     in PyTorch alone, so its writes are checked as PyTorch's backward checks them (ir/saved.py)."""
     return any(type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in saved.TORCH_METHODS
+               and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES)
+               for node in ast.walk(module))
+
+
+# PyTorch's functions returning several views (CreationMeta::MULTI_OUTPUT_NODE): none may be written in place, nor
+# read by autograd after a write of the tensor they view
+_MULTI_VIEWS = frozenset(("split", "chunk", "unbind", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes",
+                          "unsafe_split", "unsafe_chunk", "unflatten_dense_tensors"))
+
+# PyTorch's in-place methods that check their source with at::assert_no_overlap (the very same elements refused too,
+# where a TensorIterator's check refuses a partial overlap only): t.index_put_((i,), t) raises
+_NO_OVERLAP = frozenset(("index_put_", "index_add_", "index_copy_", "scatter_", "scatter_add_", "scatter_reduce_",
+                         "put_"))
+
+# methods PyTorch's Tensor has and NumPy's ndarray lacks (tests/test_views39.py asks both): a text that writes in place
+# and calls one runs in PyTorch alone (JAX's arrays are not written in place), so its writes are checked as PyTorch's
+# (overlaps, saved tensors: _Lowering.saving)
+TENSOR_ONLY_METHODS = frozenset(("clone", "narrow", "unsqueeze", "expand", "expand_as", "movedim", "permute", "select",
+                                 "t", "detach", "contiguous", "view_as", "unflatten", "index_put", "masked_fill",
+                                 "index_fill", "index_add", "index_copy", "masked_scatter", "numel", "dim"))
+
+
+def _tensor_method_called(module: ast.Module) -> bool:
+    """Does the text call a method of :data:`TENSOR_ONLY_METHODS` (or its in-place form) on anything but a module?"""
+    return any(type(node) is ast.Call and type(node.func) is ast.Attribute
+               and node.func.attr.rstrip("_") in TENSOR_ONLY_METHODS
                and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES)
                for node in ast.walk(module))
 

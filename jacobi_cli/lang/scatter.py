@@ -490,6 +490,11 @@ class Memory:
         self.by_node: dict = {}
         self.read_only: dict = {}  # name -> the call whose read-only view it is (NumPy's sliding_window_view)
         self.objects: dict = {}  # name -> the name first bound to the Python object it holds (v = a: a's)
+        # names bound to a node another name was bound to, by no alias and no view written out (g = u.float(),
+        # u.contiguous(): jac's graph shows u's node, the library may copy): lang/views.py follows no write into them;
+        # bound_nodes: node id -> the name last bound (or rebound) to it
+        self.seconds: set = set()
+        self.bound_nodes: dict = {}
         for name, t in inputs.items():
             self.input(name, t)
 
@@ -498,17 +503,24 @@ class Memory:
         torch.ones(3, requires_grad=True)``)."""
         self.tokens[name] = self.by_node[t.id] = frozenset((("input", name),))
 
-    def bind(self, name: str, value, fresh: bool, alias: str | None = None) -> None:
+    def bind(self, name: str, value, fresh: bool, alias: str | None = None, viewing: str | None = None) -> None:
         """``name = value``; ``fresh``: the expression is a copy (``x.clone()``, ``np.copy(x)``); ``alias``: the
         expression is that name (``v = a``): its buffers exactly (a copy's node is its argument's, whose buffers
-        include the input's: ``a = x.clone(); v = a`` is no view of ``x``)."""
+        include the input's: ``a = x.clone(); v = a`` is no view of ``x``); ``viewing``: the expression is a chain of
+        views of that name (``v = a[0]``): its buffers exactly, likewise."""
         self.read_only.pop(name, None)
         self.objects[name] = self.objects.get(alias, alias) if alias is not None else name
         if isinstance(value, Items):
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
             return
-        tokens = frozenset((object(),)) if fresh else self.tokens[alias] if alias is not None else self._base(value)
+        if fresh or alias is not None or viewing is not None or self.bound_nodes.get(value.id, name) == name:
+            self.seconds.discard(name)
+        else:
+            self.seconds.add(name)
+        self.bound_nodes[value.id] = name
+        tokens = frozenset((object(),)) if fresh else self.tokens[alias] if alias is not None \
+            else self.tokens[viewing] if viewing is not None else self._base(value)
         self.tokens[name] = tokens
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | tokens
 
@@ -523,6 +535,8 @@ class Memory:
 
     def rebind(self, name: str, value: Tracer) -> None:
         """``name`` written in place: the same buffers, now holding ``value``."""
+        self.seconds.discard(name)
+        self.bound_nodes[value.id] = name
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | self.tokens[name]
 
     def _base(self, value: Tracer) -> frozenset:
@@ -551,6 +565,11 @@ class Memory:
             return tokens
         return self.by_node[i]
 
+    def second(self, name: str) -> bool:
+        """Was ``name`` bound to a node another name was bound to, by no alias and no view written out (``g =
+        u.float()``)?"""
+        return name in self.seconds
+
     def aliases(self, name: str) -> list:
         """The other names bound to the very object ``name`` holds (``u = t``: a Python alias, not a view)."""
         mine = self.objects.get(name, name)
@@ -560,7 +579,8 @@ class Memory:
         """Refuse a write into ``name`` (``what``: the statement, ``y[0] = ...``) that the
         libraries would not make on a fresh array of its own. ``shape_only``: ``name.unsqueeze_(0)``, which changes
         the shape of the object ``name`` holds and no element: the other names holding arrays (views, ``shape_only``'s
-        aliases, which the caller rebinds) are unchanged; a container holding it is not."""
+        aliases, which the caller rebinds) are unchanged; a container holding it is not. The parser passes the names
+        it rebinds itself the same way: Python's aliases, and the views of one buffer it follows (lang/views.py)."""
         if name in self.read_only:  # w = sliding_window_view(x, 3): NumPy's view is read-only
             raise JacValueError(f"{what}: '{name}' is a read-only view ({self.read_only[name]}): NumPy raises "
                                 "ValueError: assignment destination is read-only; write into a copy: "

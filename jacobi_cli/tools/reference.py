@@ -371,8 +371,14 @@ names on this page are known.
   "some elements of the input tensor and the written-to tensor refer to a single memory location" where both
   views are dense, jac's own words where they are not and PyTorch's answer depends on its loop's order; `y += y`
   and `y[0] += y[:, 0]` read each element where it is written, and are answered); writing into `y` while another
-  name shares its memory (`z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`,
-  `np.diagonal(y)`, a list holding it, `l = [y]`: both libraries would change `z` too; `np.array(y)`,
+  name shares its memory in a way jac does not follow (`torch.split(y, 2)`, `y.chunk(2)`, `y.unbind(0)`, a
+  `.detach()`, `np.diagonal(y)`, a list holding it, `l = [y]`: both libraries would change it too; since session 39
+  a PyTorch text's named views by basic index, `.T`, `.view(...)`, a reshape that needs no copy, `.diagonal()`,
+  `.narrow`, `.select`, `.unsqueeze`, `.permute`, `.expand` are followed: `d = y.diagonal(); d.mul_(2)` changes
+  `y`, and every view of `y` taken before a write of `y` or of another view sees it, as in PyTorch; a write
+  into an expanded view is PyTorch's "more than one element of the written-to tensor" error, into a part of
+  split / chunk / unbind its "function that returns multiple views" error; a text naming no library follows
+  views by basic index and transpose only, which NumPy makes alike; `np.array(y)`,
   `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does, and so do (session 37, each checked against
   PyTorch: a write into the result leaves `y` as it was) `roll`, `tile`, `repeat`, `repeat_interleave`,
   `index_select`, `masked_select`, `take`, `gather`, `kron`, `cat` / `stack` / `hstack` (of one tensor too),

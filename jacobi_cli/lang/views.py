@@ -1,0 +1,166 @@
+"""Names that view one buffer (session 39, h39-views): a write through any of them is seen by all.
+
+In PyTorch ``d = t.diagonal(); d.mul_(2)`` doubles t's diagonal, and after ``v = t[0]; t.add_(1)`` v holds the new
+row: the names are views of one buffer. jac rebinds a written name to a new node (``lang/scatter.Memory``), which is
+what the library computes only where no other name sees that buffer; sessions 37-38 refused the rest. Here
+:func:`family` finds, for a write into a name, every name whose buffer it shares, where each is a chain of view ops
+(basic index, transpose, expand, a reshape that needs no copy, a diagonal: ``overlap.chain``) from one root node
+that holds the whole buffer, and the offsets of the root's elements are known (``overlap.identities``);
+:func:`written` computes the root as the write leaves it (the written view's new elements put back at the offsets
+it views) and each name's new value: its chain of view ops replayed on that root. Where some name sharing the
+buffer is no such view (a list or dict holding it, an input, ``.detach()``, a layout jac does not replay, a call jac
+lowers onto its operand's node that the library may answer with a copy: ``g = u.float()``, ``Memory.second``), there
+is no family and ``Memory.check`` refuses the write as before.
+
+Only PyTorch texts (``_Lowering.torch_writes``) take this path. ``tests/test_views39.py`` and
+``benchmarks/views39_probe.py`` check it against PyTorch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import JacValueError
+from ..ir.graph import Tracer
+from . import overlap
+
+MORE_THAN_ONE = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                 "location. Please clone() the tensor before performing the operation.")
+
+
+@dataclass(frozen=True)
+class Family:
+    """The names viewing one buffer: ``root``, the node holding all of it; ``ids``, each of its elements' offset;
+    ``paths``, each name's view nodes from the root to its value (``[]``: the root itself)."""
+    root: int
+    ids: np.ndarray
+    paths: dict
+
+
+def root_of(b, i: int, trusted=frozenset()) -> int:
+    """The node below node ``i``'s chain of view ops: the tensor whose buffer ``i`` views (``trusted``: as
+    ``overlap.chain``'s)."""
+    from .functions import _basic_index
+    copied = b.layouts or {}
+    while True:
+        layout = copied.get(i)
+        if not overlap.is_view(b.nodes[i], None if i in trusted and layout in ("like", "fresh") else layout,
+                               _basic_index):
+            return i
+        i = b.nodes[i].args[0]
+
+
+def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | None:
+    """The names sharing ``name``'s buffer, each a view jac replays from one root, or None where ``name`` is the only
+    one, or where some name sharing it is not such a view (then the write is refused by ``Memory.check``)."""
+    tokens = memory.tokens.get(name)
+    value = scope.get(name)
+    if not tokens or type(value) is not Tracer:
+        return None
+    if name in memory.read_only or any(type(t) is tuple for t in tokens):
+        return None
+    members = [n for n, t in memory.tokens.items() if t & tokens]
+    if len(members) < 2:
+        return None
+    for n in members:
+        if memory.tokens[n] != tokens or " outside " in n or type(scope.get(n)) is not Tracer:
+            return None
+    own = frozenset(scope[n].id for n in members)  # the names' own nodes: views, though a clone of one marks it
+    root = root_of(b, value.id, own)
+    if not tokens <= memory.by_node.get(root, frozenset()):  # the root is no tensor of this buffer
+        return None
+    ids = overlap.identities(b, root)
+    if ids is None:
+        return None
+    paths = {}
+    for n in members:
+        path = overlap.chain(b, scope[n].id, root, own)
+        if path is None or any(node.op == "detach" for node in path) or overlap.viewed(ids, path) is None:
+            return None
+        if not path and memory.second(n):  # g = u.float(): u's node, maybe a copy of u's buffer in the library
+            return None
+        if any(node.id in multi for node in path):  # a, b = t.chunk(2): PyTorch's backward raises once t is written
+            return None
+        paths[n] = path
+    return Family(root, ids, paths)
+
+
+def check_multiple(b, i: int, multi, what: str, position) -> None:
+    """Refuse, with PyTorch's words, a write into a view (node ``i``) of one of the views a function of several made
+    (``multi``: ``a, b = t.chunk(2)``, ``t.unbind(0)``), which PyTorch forbids."""
+    if not multi:
+        return
+    from .functions import _basic_index
+    layouts = b.layouts or {}
+    while i not in multi:
+        if not overlap.is_view(b.nodes[i], layouts.get(i), _basic_index):
+            return
+        i = b.nodes[i].args[0]
+    raise JacValueError(f"{what}: PyTorch raises \"... is a view and is being modified inplace. This view is the "
+                        "output of a function that returns multiple views. Such functions do not allow the output "
+                        "views to be modified inplace.\" (split, chunk, unbind, iterating a tensor); write into a "
+                        ".clone() of the part", position)
+
+
+def numpy_alike(b, found: Family) -> bool:
+    """Does NumPy hold these names as PyTorch does: views by basic indices and transposes alone, none of them 0-d
+    (NumPy's integer index of every axis is a scalar of its own; its diagonal and broadcast are read-only)?"""
+    from .functions import _basic_index
+    layouts = b.layouts or {}
+    for path in found.paths.values():
+        if path and not path[-1].shape:
+            return False
+        for node in path:
+            if node.op != "transpose" and (node.op != "getitem" or node.id in layouts
+                                           or not _basic_index(node.params.get("index"))):
+                return False
+    return True
+
+
+def check_written(found: Family, name: str, what: str, position, whole: bool = True) -> None:
+    """Refuse a write into ``name`` where two of its elements are one element of the buffer (``e = t[0].expand(3,
+    3)``): with PyTorch's words where the write changes all of it (``e.add_(1)``, ``whole``); with jac's where it
+    changes a part (``e[0] = 5``, which PyTorch makes where that part holds each element once)."""
+    viewed = overlap.viewed(found.ids, found.paths[name])
+    if len(np.unique(viewed)) == viewed.size:
+        return
+    if whole:
+        raise JacValueError(f"{what}: PyTorch raises \"{MORE_THAN_ONE}\"", position)
+    raise JacValueError(f"{what}: '{name}' is a broadcast view (expand), two of whose elements are one element of "
+                        "the tensor it views; jac does not follow a write into a part of it: write into that tensor "
+                        "itself", position)
+
+
+def written(b, found: Family, name: str, new, position) -> tuple:
+    """The root as the write of ``new`` into ``name`` leaves it, and each name's new value (name -> tracer): its
+    view ops replayed on that root."""
+    from .scatter import put_values
+    path = found.paths[name]
+    if not path:
+        root = new
+    else:
+        ids = found.ids
+        where = np.empty(int(ids.max()) + 1, np.intp)
+        where[ids.reshape(-1)] = np.arange(ids.size)
+        root = put_values(b, b.tracer_of(found.root), where[overlap.viewed(ids, path)], new, False,
+                          f"{name} = ...", position)
+    values, made = {}, {}
+    for n, nodes in found.paths.items():
+        key = tuple(node.id for node in nodes)  # one chain (an alias of a view, e = d) replayed once
+        if key not in made:
+            made[key] = replay(b, nodes, root, position)
+        values[n] = made[key]
+    return root, values
+
+
+def replay(b, nodes: list, root, position):
+    """The view ops ``nodes`` applied again, to ``root``."""
+    from .functions import copied_layout
+    x = root
+    for node in nodes:
+        x = b.apply(node.op, x, position=position, **node.params)
+        if b.layouts and b.layouts.get(node.id) == "diagonal" and b.nodes[x.id].op == "getitem":
+            copied_layout(b, x, "diagonal")
+    return x
