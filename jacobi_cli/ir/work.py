@@ -5,7 +5,7 @@ case's time limit can act: a LAPACK or BLAS call is one C call that no signal in
 grows faster than its arguments' and result's sizes (a product, a decomposition) is refused past
 ``MAX_FOLD_WORK`` before it runs: `inv(eye(10000))` was a minute of one uninterruptible call. The unit is a
 matrix product's multiply-add; each decomposition's factor is its time over a product's of the same size
-(``benchmarks/foldwork39_probe.py`` measures them: inv 2, eigh 10, svd 20, ...). Everything else a fold
+(``benchmarks/foldwork39_probe.py`` measures them on jac's own impls: inv 2, eigh 10, svd 20, ...). Everything else a fold
 computes is bounded by the sizes ``Builder.check_size`` already bounds.
 """
 
@@ -18,8 +18,9 @@ MAX_FOLD_WORK = 10**11
 
 # op name -> multiply-adds per m·n·min(m, n) of each matrix its first argument holds
 CUBIC = {
-    "inv": 2, "det": 1, "detsign": 1, "logabsdet": 1, "cofactor": 3, "cholesky": 1, "lu": 1, "lu_pivots": 1,
-    "eigvalsh": 4, "eigh_vectors": 10, "svdvals": 10, "svd_u": 20, "svd_vh": 20, "qr_q": 7, "qr_r": 7,
+    "inv": 2, "det": 1, "detsign": 1, "logabsdet": 1, "cofactor": 3, "cholesky": 2, "lu": 1, "lu_pivots": 1,
+    # jac's eigvalsh and svdvals are the full eigh and svd (ops._eigh, ops._svd): the vectors' cost too
+    "eigvalsh": 10, "eigh_vectors": 10, "svdvals": 20, "svd_u": 20, "svd_vh": 20, "qr_q": 7, "qr_r": 7,
 }
 
 
