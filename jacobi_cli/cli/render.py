@@ -69,7 +69,7 @@ def visible(text: str) -> str:
     return that would overwrite the line) are shown escaped, as Python writes them:
     ``visible("x\\x1b[31m")`` is ``'x\\\\x1b[31m'``."""
     text = printable(text)
-    if text.isprintable():
+    if text.isprintable() and (text.isascii() or _BIDI.isdisjoint(text)):
         return text
     return "".join(c if c.isprintable() or c in "\n\t" or not _control(c) else _escaped(c) for c in text)
 
@@ -82,8 +82,13 @@ def one_line(text: str) -> str:
     return text.replace("\n", "\\n").replace("\t", "\\t") if "\n" in text or "\t" in text else text
 
 
+# the marks and overrides of the bidirectional algorithm: printable to Python, but they reorder what a terminal shows
+# after them (a case name that shows its FAIL row backwards, "Trojan Source"), so they are shown escaped too
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _control(c: str) -> bool:
-    return ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
+    return ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" or c in _BIDI
 
 
 def _escaped(c: str) -> str:

@@ -23,6 +23,7 @@ from . import dtypes
 from .op import Proxy
 from .ops import _BLOCKS, OPS, adjacent_index, same_shape
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
+from .work import CUBIC, MAX_FOLD_WORK, RULES, fold_work, title_of
 
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
@@ -136,6 +137,8 @@ class Graph:
 
 
 _NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)  # read-only: OPS is, once imported
+_HEAVY = frozenset(CUBIC) | frozenset(RULES)  # the ops whose fold is checked by ir/work.py: read-only
+_ndarray = np.ndarray
 _new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
 
 
@@ -329,6 +332,8 @@ class Builder:
     seed = 0
     _rng = None
     draws = 0  # how many times the generator was asked for (rng): a value made meanwhile holds jac's draws
+    folded_work = 0  # the multiply-adds of the products and decompositions folded so far (ir/work.py)
+    constant_bytes = 0  # the bytes the constants made so far hold (_held)
     # the constants that hold jac's draws (rand, randn) or are folded from one: their values are not another
     # library's numbers (a leaf made of one says so)
     random = frozenset()
@@ -440,10 +445,27 @@ class Builder:
             flag = nodes[args[0]][7] or nodes[args[1]][7]
         else:
             flag = any(map(_FLAG, map(nodes.__getitem__, args)))  # no comprehension: nodes stays a local
+        if type(value) is _ndarray and value.base is None:  # a constant owning its memory: counted (a view is not)
+            self._held(value.nbytes, shape, position)
         nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         return tracer
+
+    def _held(self, nbytes: int, shape: Shape, position, made: bool = True) -> None:
+        """Count a constant of ``nbytes`` (``made``; else refuse, before it is made, one that would not fit):
+        every constant the text makes stays in the graph being built, the folds' intermediate ones too, so
+        their total is what reading the text holds, and it is bounded as the inputs are, by ``max_bytes``."""
+        total = self.constant_bytes + nbytes
+        if self.max_bytes is not None and total > self.max_bytes:
+            raise JacLimitError(f"the constants of the text would hold {total:,} bytes with this one (shape "
+                                f"{fmt(shape)}), over the limit of {self.max_bytes:,} bytes for them in total (the "
+                                "memory budget, --max-memory, up to 2 GiB); nothing more was computed. Every constant "
+                                "a text makes, each step of a computation on constants included, is kept while the "
+                                "text is read: use smaller constants, or make the large ones inputs (NAME=@file.npy "
+                                "or NAME:SHAPE)", position)
+        if made:
+            self.constant_bytes = total
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
         shape = tuple(shape)
@@ -620,6 +642,12 @@ class Builder:
         return out
 
     def _fold(self, op, tracers, params, position) -> Tracer:
+        if op.name in _HEAVY:
+            self._check_work(op, tracers, params, position)
+        if self.constant_bytes and op.view is None and self.max_bytes is not None:  # before it is computed
+            shape = op.shape(*[t.shape for t in tracers], **params)
+            if is_concrete(shape):
+                self._held(math.prod(shape) * self._itemsize, shape, position, made=False)
         folded = self._fold_typed(op, tracers, params, position) if self.typed or self.pyints else None
         if folded is None:
             folded = self._fold_float(op, tracers, params, position)
@@ -628,6 +656,22 @@ class Builder:
         if op.view is not None and tracers:
             self.folded_views[folded.id] = tracers[0].id
         return folded
+
+    def _check_work(self, op, tracers, params, position) -> None:
+        """Refuse a fold of constants that would bring the text's products and decompositions of constants
+        past ``work.MAX_FOLD_WORK`` multiply-adds, before it runs (``ir/work.py``)."""
+        values = [self.nodes[t.id].value for t in tracers]
+        work = fold_work(op.name, values, params, op.shape(*[t.shape for t in tracers], **params))
+        if self.folded_work + work > MAX_FOLD_WORK:
+            shapes = " and ".join(fmt(t.shape) for t in tracers)
+            before = f" (after {self.folded_work:,} in the constants before it)" if self.folded_work else ""
+            raise JacLimitError(f"{title_of(op)} of constants of shape {shapes} is about {work:,} multiply-adds"
+                                f"{before}, over the {MAX_FOLD_WORK:,} (about ten seconds) jac computes for the "
+                                "constants of a text; nothing was computed. Constants are computed while the text is "
+                                "read, by every command (jac shape too) and before --timeout can stop them: use "
+                                "smaller constants, or make the matrix an input (NAME=@file.npy or NAME:SHAPE), which "
+                                "only the commands that compute compute", position)
+        self.folded_work += work
 
     def _fold_typed(self, op, tracers, params, position):
         """The fold of integer constants (see ``ir/dtypes.py``), or None for the fold in --dtype."""

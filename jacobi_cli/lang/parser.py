@@ -7872,6 +7872,10 @@ def _written_name(stmt: ast.stmt) -> str | None:
     return target.id if isinstance(target, ast.Name) else None
 
 
+# the node kinds _nested_written reads (ast's classes are final in practice: no subclass reaches a parse)
+_WRITE_KINDS = frozenset((ast.Assign, ast.AugAssign, ast.Call, ast.Delete, ast.For))
+
+
 def _nested_written(module: ast.Module) -> tuple:
     """The names whose Python lists the text writes into below their first level, or item by item: the root
     ``R`` of ``R[i][j] = v``, ``R[i] = v``, ``R[i].append(v)``, and of ``row = R[i]`` / ``for row in R`` where
@@ -7887,6 +7891,8 @@ def _nested_written(module: ast.Module) -> tuple:
     defs = {node.name: [a.arg for a in node.args.posonlyargs + node.args.args]
             for node in ast.walk(module) if isinstance(node, ast.FunctionDef)}
     for node in ast.walk(module):
+        if type(node) not in _WRITE_KINDS:  # every test below is of one of these (a third of a long text's parse)
+            continue
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
             if isinstance(node, ast.AugAssign) else []
         targets = [e for t in targets for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]

@@ -1,0 +1,91 @@
+"""The arithmetic a fold of constants would do, estimated from the shapes before it runs (session 39).
+
+A constant is computed while the text is read, by every command (`jac shape` too) and before `--timeout` or a
+case's time limit can act: a LAPACK or BLAS call is one C call that no signal interrupts. So an op whose work
+grows faster than its arguments' and result's sizes (a product, a decomposition) is refused past
+``MAX_FOLD_WORK`` before it runs: `inv(eye(10000))` was a minute of one uninterruptible call. The unit is a
+matrix product's multiply-add; each decomposition's factor is its time over a product's of the same size
+(``benchmarks/foldwork39_probe.py`` measures them on jac's own impls: inv 2, eigh 10, svd 20, ...). Everything else a fold
+computes is bounded by the sizes ``Builder.check_size`` already bounds.
+"""
+
+from __future__ import annotations
+
+import math
+
+# about ten seconds of a product on one busy core of the machines jac is measured on (1.2e10 a second)
+MAX_FOLD_WORK = 10**11
+
+# op name -> multiply-adds per m·n·min(m, n) of each matrix its first argument holds
+CUBIC = {
+    "inv": 2, "det": 1, "detsign": 1, "logabsdet": 1, "cofactor": 3, "cholesky": 2, "lu": 1, "lu_pivots": 1,
+    # jac's eigvalsh and svdvals are the full eigh and svd (ops._eigh, ops._svd): the vectors' cost too
+    "eigvalsh": 10, "eigh_vectors": 10, "svdvals": 20, "svd_u": 20, "svd_vh": 20, "qr_q": 7, "qr_r": 7,
+}
+
+
+def _matrices(shape) -> int:
+    """m·n·min(m, n) per matrix, times the matrices in the batch axes of ``shape`` (..., m, n)."""
+    if len(shape) < 2:
+        return 0
+    m, n = shape[-2], shape[-1]
+    return math.prod(shape[:-2]) * m * n * min(m, n)
+
+
+def _matmul(shapes, out_shape, values, params) -> int:
+    return math.prod(out_shape) * shapes[0][-1] if shapes[0] else 0  # each result element: one row times a column
+
+
+def _einsum(shapes, out_shape, values, params) -> int:
+    """NumPy's loop over every letter's range (the naive order: what ``optimize=False`` runs, an upper bound
+    of an optimised one)."""
+    sizes = {}
+    for letters, shape in zip(params["spec"].split("->")[0].split(","), shapes):
+        sizes.update(zip(letters, shape))
+    return math.prod(sizes.values())
+
+
+def _solve(shapes, out_shape, values, params) -> int:
+    return 2 * _matrices(shapes[0]) + math.prod(out_shape) * shapes[0][-1]  # the factorisation, then each column
+
+
+def _matrix_exp(shapes, out_shape, values, params) -> int:
+    """24 products of the Taylor series, then one squaring per halving of the norm (``ops._expm``)."""
+    import numpy as np
+
+    a = np.asarray(values[0])
+    norm = float(np.max(np.sum(np.abs(a), axis=-2), initial=0.0)) if a.size else 0.0
+    squarings = max(0, int(np.ceil(np.log2(norm))) + 1) if 0 < norm < math.inf else 0
+    return (24 + squarings) * _matrices(shapes[0])
+
+
+# the function a user called, for the ops that are one part of it
+TITLES = {"svd_u": "svd", "svd_vh": "svd", "svdvals": "svdvals (or svd)", "qr_q": "qr", "qr_r": "qr",
+          "eigh_vectors": "eigh", "eigvalsh": "eigvalsh (or eigh)", "detsign": "slogdet", "logabsdet": "slogdet",
+          "lu_pivots": "lu", "cofactor": "det's cofactors"}
+
+RULES = {"matmul": _matmul, "einsum": _einsum, "solve": _solve, "matrix_exp": _matrix_exp}
+
+
+def fold_work(name: str, values, params: dict, out_shape) -> int:
+    """Multiply-adds the fold of op ``name`` over these constant values would do (0: bounded by the sizes)."""
+    factor = CUBIC.get(name)
+    if factor is not None:
+        return factor * _matrices(_shape(values[0]))
+    rule = RULES.get(name)
+    if rule is None:
+        return 0
+    return rule([_shape(v) for v in values], tuple(out_shape), values, params)
+
+
+def title_of(op) -> str:
+    return TITLES.get(op.name, op.title)
+
+
+def _shape(value) -> tuple:
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        import numpy as np
+
+        shape = np.shape(value)
+    return tuple(shape)
