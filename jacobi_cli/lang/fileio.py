@@ -143,7 +143,7 @@ def check_output(path: str | None, option: str, reads=()) -> None:
     if path is None:
         return
     if not path:
-        raise JacIOError(f"{option} '': the file name is empty; give a file name or leave {option} out")
+        raise JacUsageError(f"{option} '': the file name is empty; give a file name or leave {option} out")
     if path == "-":  # the usual spelling of standard output, which holds the report: never a file named -
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")
