@@ -271,6 +271,10 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
+        if sparse and not as_json:  # it was ignored: the text shows the structure anyway (as --v needs --backward)
+            raise JacUsageError("--sparse changes only --json's output (a diagonal or sparse Jacobian as \"coo\" "
+                                "entries): add --json; to keep one structured Jacobian sparse in a file, "
+                                "--out FILE.npz")
         if out is not None or plot is not None:  # fileio brings json and zipfile: only when writing
             from ..lang.fileio import check_output
 

@@ -704,7 +704,7 @@ def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.n
             f"∂y/∂{j.name} is {j.describe()} ({j.nnz:,} stored values), but as a dense array of shape "
             f"{fmt(j.shape)} it needs {j.dense_nbytes:,} bytes ({fmt_bytes(j.dense_nbytes)}), more than the "
             f"memory budget of {budget:,} bytes ({fmt_bytes(budget)}); nothing was allocated. Keep it sparse "
-            f"(--sparse with --json, --out FILE.npz) or raise --max-memory")
+            f"(--sparse with --json; --out FILE.npz for one Jacobian: --wrt {j.name}) or raise --max-memory")
     return j.to_array(layout)
 
 
