@@ -368,6 +368,11 @@ def check_wrt(wrt, inputs) -> list:
     if not wrt:
         return list(inputs)
     for name in wrt:
+        if not str(name).strip():  # a missing value, as --batch '' (usage), not a name that is not bound
+            raise JacUsageError(f"--wrt {name!r}: the name is empty; give an input's name "
+                                f"(inputs: {', '.join(inputs) or 'none'})")
+        if name not in inputs and name.strip() != name:  # the option's value is malformed (usage), as --batch's
+            raise JacUsageError(f"--wrt {name!r}: spaces around the name; write --wrt {name.strip()}")
         if name not in inputs:
             listed = ", ".join(inputs) or "none"
             parts = [p for p in re.split(r"[,\s]+", name) if p]

@@ -153,8 +153,11 @@ def check_output(path: str | None, option: str, reads=()) -> None:
     if path == "-":  # the usual spelling of standard output, which holds the report: never a file named -
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")
-    target = _writable_target(path)
-    _temporary_made_beside(target, path)
+    try:  # the file system's refusal (io), naming the option as every other refusal of its value does
+        target = _writable_target(path)
+        _temporary_made_beside(target, path)
+    except JacIOError as err:
+        raise err.reword(f"{option}: {err.message}") from None
     for what, read in reads:
         if _same_file(target, read):
             raise JacUsageError(f"{option} {path}: that is the file {what} is read from, which writing "

@@ -1170,7 +1170,7 @@ def parse_range(text: str) -> tuple:
 
     lo, sep, hi = text.partition(":")
     if not sep or not lo.strip() or not hi.strip():
-        raise JacUsageError(f"--range {text}: expected LO:HI, e.g. --range=-1:3")
+        raise JacUsageError(f"--range {text or repr(text)}: expected LO:HI, e.g. --range=-1:3")
     try:
         bounds = [float(np.reshape(parse_value(part), -1)[0]) for part in (lo, hi)]
     except (JacError, IndexError):
