@@ -795,7 +795,8 @@ def tangents_of(problem: Problem, tangents: dict) -> dict:
             t = np.ones(shape) if t.strip() == "ones" else option_value(f"--tangent {name}", t, g.dtype, shape)
         t = np.asarray(t, dtype=g.dtype)
         if t.shape != shape:
-            raise JacShapeError(f"the tangent for '{name}' has shape {fmt(t.shape)}, but '{name}' has shape {fmt(shape)}")
+            raise JacShapeError(f"--tangent {name}: the tangent has shape {fmt(t.shape)}, but '{name}' has shape "
+                                f"{fmt(shape)}; they must match, as jax.jvp's primals and tangents")
         out[name] = t
     return out
 
