@@ -97,7 +97,7 @@ BAD = {
 RANGE = {"--order": ["0", "-0", "33", str(2**63)], "--max-nodes": ["0", "-5"], "--jobs": ["-1"],
          "--rtol": ["inf", "1e309"], "--atol": ["inf", "1e309"], "--timeout": ["-1", "-inf"],
          "--shard": ["0/2", "3/2", "1/0"], "--range": ["3:1", "1:1", "nan:1", "0:inf"],
-         "--tangent": ["=1"], "--at": ["=1", "1x=2"], "--batch": ["x:a", "x:1.5", ":0"]}
+         "--tangent": ["=1"], "--at": ["=1"], "--batch": ["x:a", "x:1.5", ":0"]}
 # values that are well formed but do not fit the input they name: that input's kind (as --v of the wrong shape)
 MISFIT = {"--batch": [("x:5", "shape"), ("x:-9", "shape")], "--v": [("", "value")],
           "--tangent": [("x=", "value")], "--at": []}
@@ -106,7 +106,7 @@ SUFFIX = {("eval", "--out"): ["J.txt", "J"], ("eval", "--plot"): ["h.pdf"], ("gr
           ("plot", "--out"): ["p.jpg"]}
 # the kind of a value that names no input, or a VALUE read as a binding's
 NAMED = {"--wrt": [("zz", "name"), ("ü∂", "name"), ("-1", "name")], "--batch": [("zz", "name"), ("ü∂", "name"), ("-1", "name")],
-         "--tangent": [("zz=1", "name")], "--at": [("zz=1", "name")]}
+         "--tangent": [("zz=1", "name")], "--at": [("zz=1", "name"), ("1x=2", "name")]}  # as a binding 1x=2
 AS_VALUE = {"--v": [("[1,", "parse"), ("zz", "name"), ("[1, 2, 3]", "shape")],
             "--tangent": [("x=[1,", "parse"), ("x=zz", "name"), ("x=[1, 2, 3]", "shape")],
             "--at": [("x=[1,", "parse"), ("x=zz", "name")]}

@@ -1291,7 +1291,7 @@ def _parse_at(items, max_bytes: int, dtype=np.float64, seed: int = 0) -> dict:
         if not sep or not name or not rest.strip():
             raise JacUsageError(f"--at '{item}' must be NAME=VALUE")
         if not name.isidentifier():
-            raise JacUsageError(f"--at '{item}': '{name}' is not a name; --at takes NAME=VALUE")
+            raise JacNameError(f"--at '{item}': '{name}' is not a valid input name (as a binding's NAME=VALUE)")
         if name in point:
             raise JacUsageError(f"--at {name} is given twice")
         # read as a binding's value is, its errors naming --at x (they said "in the value of 'x'", the binding)
