@@ -142,7 +142,7 @@ def test_shape_and_diff_take_batch_and_the_shared_options_dtype_and_seed(command
     extra = ["--wrt", "x"] if command == "diff" else []
     out = ok(command, "sin(x) * w", "x:3x2", "w:2", "--batch", "x", "--dtype", "float32", "--seed", "7", *extra)
     assert out["batch"] == {"size": 3, "inputs": {"x": 0}} and out["inputs"]["x"]["shape"] == [2]
-    assert refused(command, "sin(x)", "x:2", "--dtype", "float16", *extra)["kind"] == "value"
+    assert refused(command, "sin(x)", "x:2", "--dtype", "float16", *extra)["kind"] == "usage"  # an option's bad value (session 39)
     assert refused(command, "sin(x)", "x:2", "--seed", "-1", *extra)["kind"] == "usage"
 
 
@@ -262,7 +262,8 @@ def test_a_failing_out_keeps_the_old_file(tmp_path, monkeypatch):
     (tmp_path / "dir.npy").mkdir()
     assert refused("eval", "sin(x)", "x=[1, 2]", "--out", tmp_path / "dir.npy")["kind"] == "io"  # a folder
     assert refused("eval", "sin(x)", "x=[1, 2]", "--out", tmp_path / "no" / "J.npy")["kind"] == "io"
-    assert refused("eval", "sin(x)", "x=[1, 2]", "--out", tmp_path / "J.txt")["kind"] == "io"
+    # a suffix --out does not write is the option's bad value, refused before any work, as --plot's (39)
+    assert refused("eval", "sin(x)", "x=[1, 2]", "--out", tmp_path / "J.txt")["kind"] == "usage"
     assert refused("eval", "log(x)", "x=[0, 1]", "--out", old, "--strict")["kind"] == "value"
     from numpy.lib import format as npy_format
 

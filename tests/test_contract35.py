@@ -104,7 +104,7 @@ def test_an_error_in_a_bindings_value_has_no_position_in_the_expression_and_says
     (["vjp", "a = sin(x); b = x.sum(); a, b", "x:3", "--v", "a=[1,, 2]"], "--v a", "[1,, 2]", 3),
     (["graph", "sin(x)", "x:3", "--backward", "--v", "[1, foo]"], "--v", "[1, foo]", 4),
     (["jvp", "sin(x)", "x:3", "--tangent", "x=[1,, 2]"], "--tangent x", "[1,, 2]", 3),
-    (["diff", "sin(x)", "x:3", "--at", "x=[1, 2"], "x", "[1, 2", 0),
+    (["diff", "sin(x)", "x:3", "--at", "x=[1, 2"], "--at x", "[1, 2", 0),  # the option, as --tangent x (39)
 ])
 def test_an_error_in_an_options_value_has_no_position_in_the_expression(args, of, text, column):
     error = refused(*args)

@@ -115,7 +115,7 @@ BAD = [
     (["eval", "(" * 300 + "x" + ")" * 300, "x=1"], "limit", None, ["nested parentheses"]),
     (["eval", "x", "x"], "usage", None, ["NAME=VALUE"]),
     (["eval", "x", "x=1", "--layout", "diagonal"], "usage", None, ["--layout"]),
-    (["eval", "x", "x=1", "--dtype", "float16"], "value", None, ["float16"]),
+    (["eval", "x", "x=1", "--dtype", "float16"], "usage", None, ["--dtype", "float16"]),  # as --layout
     (["jvp", "x * 2", "x=1"], "usage", None, ["--tangent"]),
     (["eval", "x", "x=1", "x=2"], "usage", None, ["twice"]),
     # an option's value names the option, not "the value of 'x'" (the binding x is another thing)

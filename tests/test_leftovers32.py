@@ -114,7 +114,7 @@ def test_what_python_refuses_is_refused_with_pythons_reason(text, why):
 
 def test_an_unknown_dtype_is_exit_2_naming_the_accepted_ones():
     code, out, err = _jac("eval", "x * 2", "x=1", "--dtype", "float16")
-    assert code == 2 and err.splitlines() == ["jac: error (value): --dtype must be float64 or float32, not 'float16'"]
+    assert code == 2 and err.splitlines() == ["jac: error (usage): --dtype must be float64 or float32, not 'float16'"]
 
 
 def test_a_long_double_file_is_refused_unless_float64_holds_it_exactly(tmp_path):

@@ -157,14 +157,14 @@ def test_the_new_file_keeps_the_permissions_of_the_old_one_and_a_symlink_stays(t
                                   ["plot", "x", "x=1", "--out", ""], ["eval", "x", "x=1", "--plot", ""]])
 def test_an_empty_output_name_is_an_error(args):
     error = error_of(invoke(args[:1] + ["--json"] + args[1:]))
-    assert error["kind"] == "io" and "empty" in error["message"]
+    assert error["kind"] == "usage" and "empty" in error["message"]  # the option's bad value, as --layout '' (39)
 
 
 def test_an_empty_junit_name_is_an_error(tmp_path):
     case = tmp_path / "s.toml"
     case.write_text('[[case]]\nname = "a"\nexpr = "x*2"\nbindings = {x = "1"}\nvalue = 2\n')
     error = error_of(invoke(["run", str(case), "--junit", "", "--json"]))
-    assert error["kind"] == "io" and "--junit" in error["message"]
+    assert error["kind"] == "usage" and "--junit" in error["message"]
 
 
 # --- 2. never hang --------------------------------------------------------------------------------

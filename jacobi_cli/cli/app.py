@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from . import commands
-from .completion import COMPLETE_VAR, SHELLS, conventions
+from .completion import CHOICES, COMPLETE_VAR, SHELLS, conventions
 from .commands import MAX_EXPRESSION_FILE, read_expression  # noqa: F401  (MAX_EXPRESSION_FILE: kept for importers)
 from ..errors import JacError, JacUsageError
 
@@ -514,7 +514,7 @@ def main(argv: list | None = None) -> int:
     try:
         code = group.main(args=args, prog_name="jac", standalone_mode=False)
     except UsageError as err:
-        _fail_usage(err, "--json" in args, group)
+        _fail_usage(err, "--json" in options, group, args)
         return 2
     except ClickException as err:
         err.show()
@@ -526,12 +526,43 @@ def main(argv: list | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
-def _fail_usage(err, as_json: bool, group=None) -> None:
+# what a value of each typer-parsed type must be, by pydantic's error type (typer's own words name neither
+# the value nor what to write: "Input should be a valid integer, unable to parse string as an integer")
+_PARSED = {"int_parsing": "an integer", "int_from_float": "an integer", "float_parsing": "a number"}
+
+
+def _option_message(err, args) -> str | None:
+    """jac's words for click's refusals of an option's value, naming the option as typed and the value
+    (``--seed must be an integer, not '1.5'``, ``--json takes no value, not '1'``), as jac's own checks
+    of a value out of range do; None for the others (click's message stands)."""
+    from typer._click.exceptions import BadOptionUsage, BadParameter
+
+    param, option = getattr(err, "param", None), getattr(err, "option_name", None)
+    if isinstance(err, BadParameter) and param is not None and getattr(param, "opts", None):
+        found = getattr(err.__cause__, "errors", lambda: [])()
+        what = _PARSED.get(found[0].get("type")) if found else None
+        if what is None:
+            return None
+        typed = [t.partition("=")[0] for t in args if t.partition("=")[0] in (*param.opts, *param.secondary_opts)]
+        return f"{typed[-1] if typed else param.opts[0]} must be {what}, not {found[0].get('input')!r}"
+    if isinstance(err, BadOptionUsage) and option:
+        given = [t.partition("=")[2] for t in args if t.startswith(option + "=")]
+        if "does not take a value" in err.format_message():
+            return f"{option} is a flag and takes no value" + (f", not {given[-1]!r}" if given else "") + \
+                f": write {option} alone"
+        if "requires an argument" in err.format_message():
+            choices = CHOICES.get(option)
+            return f"{option} needs a value" + (f": {' or '.join(choices)}" if choices and len(choices) > 1 else "")
+    return None
+
+
+def _fail_usage(err, as_json: bool, group=None, args=()) -> None:
     from typer._click.exceptions import MissingParameter, NoSuchOption
 
     commands = (group or typer.main.get_command(app)).commands
     names = list(commands)
-    message = err.format_message() or f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
+    message = _option_message(err, args) or err.format_message() or \
+        f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
     option = getattr(err, "option_name", None)
     takers = [name for name, command in commands.items()  # only for an unknown option: not --wrt without a value
               if any(option in getattr(p, "opts", ()) for p in command.params)] \
@@ -541,11 +572,13 @@ def _fail_usage(err, as_json: bool, group=None) -> None:
     elif option and isinstance(err, NoSuchOption) and option.lstrip("-") in commands:  # jac eval ... --vjp
         bare = option.lstrip("-")
         message += f"; {bare} is a command of its own: jac {bare} EXPR BINDINGS..."
-    elif "No such option: -" in message:
+    elif "No such option: -" in message and "Possible options" not in message:  # --wtr is a typo of --wrt
         message += "; an expression that begins with - and could be read as an option goes after --, " \
                    "as in jac eval -- \"-x\" x=1"
     ctx = getattr(err, "ctx", None)
-    path = ctx.command_path if ctx is not None and ctx.parent is not None else "jac"  # the command's own help
+    path = ctx.command_path if ctx is not None and ctx.parent is not None else \
+        f"jac {args[0]}" if args and args[0] in commands else "jac"  # the command's own help (click's
+    # BadOptionUsage, --json=1, comes without its context)
     if isinstance(err, MissingParameter) and ctx is not None:  # jac eval: say what the command line looks like
         message += " " + ctx.get_usage().strip().replace("{", "").replace("}", "")  # typer marks required ones {EXPR}
     usage = JacUsageError(message + f" (see {path} --help)")

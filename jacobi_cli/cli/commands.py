@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import sys
 from typing import Callable
 
@@ -247,6 +248,15 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
     return build, "graph", {"max_nodes": max_nodes}
 
 
+def _written_as(path: str | None, option: str, what: str, suffixes: tuple) -> None:
+    """Refuse, before any work, an output file name whose suffix the option does not write (a usage error,
+    as --plot's and jac graph's --out: the option's value is wrong, no file system said no)."""
+    if path is not None and os.path.splitext(path)[1].lower() not in suffixes:
+        found = f"'{os.path.splitext(path)[1]}'" if os.path.splitext(path)[1] else "a file without a suffix"
+        raise JacUsageError(f"{option} {path}: {what} to a {', '.join(suffixes[:-1])} or {suffixes[-1]} file, "
+                            f"not {found}")
+
+
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
@@ -261,12 +271,17 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
+        if sparse and not as_json:  # it was ignored: the text shows the structure anyway (as --v needs --backward)
+            raise JacUsageError("--sparse changes only --json's output (a diagonal or sparse Jacobian as \"coo\" "
+                                "entries): add --json; to keep one structured Jacobian sparse in a file, "
+                                "--out FILE.npz")
         if out is not None or plot is not None:  # fileio brings json and zipfile: only when writing
             from ..lang.fileio import check_output
 
             reads = files_read(expr, bindings)
             check_output(out, "--out", reads)
             check_output(plot, "--plot", reads)
+            _written_as(out, "--out", "the Jacobians are written", (".npy", ".npz", ".json"))
         if plot is not None:
             from ..tools.plot import check_path, require_matplotlib
             check_path(plot, "--plot")

@@ -266,7 +266,7 @@ def array_lines(a, label: str = "J", width: int = 100) -> list:
 SUMMARY_PIECE = 2**16  # elements summarised at a time: a summary never copies a large array
 
 
-def summary_lines(a, what: str = "it") -> list:
+def summary_lines(a, what: str = "it", saved: bool = False) -> list:
     a = np.asarray(a)
     flat = a.reshape(-1)  # a view when it can be; the pieces below are the only temporaries
     count, nnz, low, high, total = 0, 0, np.inf, -np.inf, 0.0
@@ -282,8 +282,11 @@ def summary_lines(a, what: str = "it") -> list:
     mean = np.asarray(total / count, dtype=a.dtype) if count else None
     stats = (f"min {format_array(low)}, max {format_array(high)}, mean |·| {format_array(mean)}") if count \
         else "no finite values"
-    return [f"{a.size:,} elements ({nnz:,} nonzero): {stats}",
-            f"too large to print; save {what} with --out FILE.npy (or .npz, .json), or use --json"]
+    # only jac eval's --out saves, and only the Jacobians: the hint named --out for values, Hessians and
+    # commands that have no --out (session 39)
+    hint = f"save {what} with --out FILE.npy (or .npz, .json), or use --json" if saved else \
+        "see every value with --json"
+    return [f"{a.size:,} elements ({nnz:,} nonzero): {stats}", f"too large to print; {hint}"]
 
 
 # --- human output ------------------------------------------------------------------------------
@@ -378,10 +381,11 @@ class Renderer:
             table.add_row(*row)
         self.console.print(table)
 
-    def value(self, a, label: str, indent: str = "  ", what: str = "it") -> None:
+    def value(self, a, label: str, indent: str = "  ", what: str = "it", saved: bool = False) -> None:
+        """An array, or its summary when large (``saved``: jac eval's --out can save it: a Jacobian)."""
         a = np.asarray(a)
         width = max(self.width - len(indent), 40)
-        lines = array_lines(a, label, width) if a.size <= MAX_PRINTED else summary_lines(a, what)
+        lines = array_lines(a, label, width) if a.size <= MAX_PRINTED else summary_lines(a, what, saved)
         for text in lines:
             self.line(indent + text)
 
@@ -458,12 +462,12 @@ class Renderer:
                       f"{fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             self.legend(block["legend"])
             if "value" in block:
-                self.value(block["value"], "J", what="the Jacobian")
+                self.value(block["value"], "J", what="the Jacobian", saved=True)
             elif "file" in block:
                 self.line(f"  streamed to {block['file']['path']} ({block['file']['bytes']:,} bytes): larger than the "
                           "memory budget, it was never whole in memory")
             else:
-                self.structured(jac, block["layout"])
+                self.structured(jac, block["layout"], alone=len(report["jacobian"]) == 1)
             if "expr" in block:
                 self.eval_formula(block, report.formulas[name])
             rows.append((name, x_shape, y_shape, y_shape + x_shape, tuple(block["math_shape"])))
@@ -472,10 +476,11 @@ class Renderer:
         else:
             self.shape_table(rows)
 
-    def structured(self, jac, layout: str) -> None:
-        """A diagonal, sparse or zero Jacobian: whole when small, else what it stores."""
+    def structured(self, jac, layout: str, alone: bool = True) -> None:
+        """A diagonal, sparse or zero Jacobian: whole when small, else what it stores. ``alone``: the only
+        Jacobian of the report (else ``--out FILE.npz`` keeps it sparse only with ``--wrt`` naming it)."""
         if jac.size <= MAX_PRINTED:
-            self.value(jac.to_array(layout), "J", what="the Jacobian")
+            self.value(jac.to_array(layout), "J", what="the Jacobian", saved=True)
         elif jac.structure == "zero":
             self.line(f"  all {jac.size:,} elements are 0: the output does not depend on {jac.name}")
         elif jac.structure == "diagonal" and jac.nnz <= MAX_PRINTED:
@@ -485,7 +490,8 @@ class Renderer:
             what = "on the diagonal" if jac.structure == "diagonal" else "stored"
             self.line(f"  {jac.nnz:,} values {what}, of {jac.size:,} elements (the rest is 0): "
                       + summary_lines(jac.values)[0].split(": ", 1)[1])
-            self.line("  save it with --out FILE.npz (a SciPy sparse matrix), or see its entries with --json --sparse")
+            wrt = "" if alone else f" --wrt {jac.name}"
+            self.line(f"  save it with --out FILE.npz{wrt} (a SciPy sparse matrix), or see its entries with --json --sparse")
 
     def plan(self, plan) -> None:
         """``--explain``: the plan, before it runs."""

@@ -46,14 +46,21 @@ class Batch:
         return err.reword(f"example {b} of the batch ({where}): {err.message}")
 
 
+def _shown(text) -> str:
+    """An option's value as a message shows it: quoted where it would not be seen (empty, spaces around)."""
+    text = str(text)
+    return repr(text) if not text or text != text.strip() else text
+
+
 def parse_specs(specs) -> dict:
     """``["x", "W:1"]`` -> ``{"x": 0, "W": 1}`` (``--batch NAME[:AXIS]``)."""
     axes: dict = {}
     for spec in specs or []:
         name, sep, axis = str(spec).partition(":")
-        name = name.strip()
-        if not name.isidentifier():
-            raise JacUsageError(f"--batch {spec}: expected NAME or NAME:AXIS, e.g. --batch x or --batch x:1")
+        # malformed (usage, as --wrt '' and --wrt ' x'); any other NAME that is not an input's is a name error
+        # (batch_of), as --wrt's: --batch ü∂ was usage where --wrt ü∂ is name
+        if not name or name != name.strip() or not sep and spec != spec.strip():
+            raise JacUsageError(f"--batch {_shown(spec)}: expected NAME or NAME:AXIS, e.g. --batch x or --batch x:1")
         try:
             value = int(axis) if sep else 0
         except ValueError:

@@ -704,7 +704,7 @@ def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.n
             f"∂y/∂{j.name} is {j.describe()} ({j.nnz:,} stored values), but as a dense array of shape "
             f"{fmt(j.shape)} it needs {j.dense_nbytes:,} bytes ({fmt_bytes(j.dense_nbytes)}), more than the "
             f"memory budget of {budget:,} bytes ({fmt_bytes(budget)}); nothing was allocated. Keep it sparse "
-            f"(--sparse with --json, --out FILE.npz) or raise --max-memory")
+            f"(--sparse with --json; --out FILE.npz for one Jacobian: --wrt {j.name}) or raise --max-memory")
     return j.to_array(layout)
 
 
@@ -795,7 +795,8 @@ def tangents_of(problem: Problem, tangents: dict) -> dict:
             t = np.ones(shape) if t.strip() == "ones" else option_value(f"--tangent {name}", t, g.dtype, shape)
         t = np.asarray(t, dtype=g.dtype)
         if t.shape != shape:
-            raise JacShapeError(f"the tangent for '{name}' has shape {fmt(t.shape)}, but '{name}' has shape {fmt(shape)}")
+            raise JacShapeError(f"--tangent {name}: the tangent has shape {fmt(t.shape)}, but '{name}' has shape "
+                                f"{fmt(shape)}; they must match, as jax.jvp's primals and tangents")
         out[name] = t
     return out
 

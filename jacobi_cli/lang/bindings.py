@@ -286,11 +286,22 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
 def resolve_dtype(dtype) -> type:
+    """``--dtype`` (the API's ``dtype=``): ``"float64"`` or ``"float32"``, or a NumPy spelling of one of
+    them (``np.float32``, ``np.dtype("float64")``). Anything else is refused as the option's bad value
+    (kind ``usage``, as every option's): jac computes and checks in those two only, and an integer or
+    half-precision dtype gave silently wrong numbers (``sin`` of 1.1 held in int32 is 0)."""
     if isinstance(dtype, str):
         if dtype not in DTYPES:
-            raise JacValueError(f"--dtype must be float64 or float32, not {dtype!r}")
+            raise JacUsageError(f"--dtype must be float64 or float32, not {dtype!r}")
         return DTYPES[dtype]
-    return np.dtype(dtype).type
+    try:
+        found = np.dtype(dtype).type
+    except TypeError:
+        found = None
+    if found is not np.float64 and found is not np.float32:
+        shown = np.dtype(found).name if found is not None else repr(dtype)
+        raise JacUsageError(f"--dtype must be float64 or float32, not {shown}")
+    return found
 
 
 def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> Bindings:
@@ -357,6 +368,11 @@ def check_wrt(wrt, inputs) -> list:
     if not wrt:
         return list(inputs)
     for name in wrt:
+        if not str(name).strip():  # a missing value, as --batch '' (usage), not a name that is not bound
+            raise JacUsageError(f"--wrt {name!r}: the name is empty; give an input's name "
+                                f"(inputs: {', '.join(inputs) or 'none'})")
+        if name not in inputs and name.strip() != name:  # the option's value is malformed (usage), as --batch's
+            raise JacUsageError(f"--wrt {name!r}: spaces around the name; write --wrt {name.strip()}")
         if name not in inputs:
             listed = ", ".join(inputs) or "none"
             parts = [p for p in re.split(r"[,\s]+", name) if p]

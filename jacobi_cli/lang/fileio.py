@@ -110,15 +110,21 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
         raise _os_error("cannot write", path, error) from None
 
 
-def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
+def save_sparse(path: str, rows, cols, values, shape: tuple, also=None) -> None:
     """Write a 2-d sparse matrix to a ``.npz`` file in SciPy's format (COO), without SciPy:
     ``scipy.sparse.load_npz(path)`` reads it back. ``rows[k], cols[k]`` hold ``values[k]``.
+    ``also``: more named arrays in the same file (``np.load(path)[name]``), which SciPy's reader skips;
+    a name of SciPy's members is refused.
     """
     if _suffix(path, WRITE_SUFFIXES, "writes") != ".npz":
         raise JacIOError(f"'{path}': a sparse matrix is written to a .npz file")
     arrays = {"format": np.array(b"coo"), "shape": np.array(shape, dtype=np.int64),
               "row": np.asarray(rows, dtype=np.int64), "col": np.asarray(cols, dtype=np.int64),
               "data": np.asarray(values)}
+    for name, value in (also or {}).items():
+        if name in arrays:
+            raise JacIOError(f"'{path}': '{name}' is a member of SciPy's sparse format, not a name for another array")
+        arrays[name] = value
     try:
         with atomic_writer(path) as fp:
             _write_npz(fp, arrays)
@@ -143,12 +149,15 @@ def check_output(path: str | None, option: str, reads=()) -> None:
     if path is None:
         return
     if not path:
-        raise JacIOError(f"{option} '': the file name is empty; give a file name or leave {option} out")
+        raise JacUsageError(f"{option} '': the file name is empty; give a file name or leave {option} out")
     if path == "-":  # the usual spelling of standard output, which holds the report: never a file named -
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")
-    target = _writable_target(path)
-    _temporary_made_beside(target, path)
+    try:  # the file system's refusal (io), naming the option as every other refusal of its value does
+        target = _writable_target(path)
+        _temporary_made_beside(target, path)
+    except JacIOError as err:
+        raise err.reword(f"{option}: {err.message}") from None
     for what, read in reads:
         if _same_file(target, read):
             raise JacUsageError(f"{option} {path}: that is the file {what} is read from, which writing "

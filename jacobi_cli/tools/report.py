@@ -310,18 +310,31 @@ def _add_formulas(report: dict, y, formulas: dict, texts: dict, notes: dict) -> 
     return {"output": y, **formulas}
 
 
+SPARSE_KEYS = ("format", "shape", "row", "col", "data")  # SciPy's COO members (scipy.sparse.save_npz)
+
+
 def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> str:
-    """``--out``: a ``.npz`` of one structured Jacobian is a SciPy sparse matrix (COO) of
-    dvec(y)/dvec(x); otherwise the dense arrays (``.npy``, ``.npz`` by name, ``.json``).
-    Returns what was written, in words (see :func:`save_arrays`)."""
+    """``--out``: the dense arrays by input name (``.npy``, ``.npz``, ``.json``), whatever the number of
+    inputs: ``np.load("J.npz")["x"]``. A ``.npz`` of one structured Jacobian is also a SciPy sparse matrix
+    (COO) of dvec(y)/dvec(x) (``scipy.sparse.load_npz``, which reads its own members only): its dense array
+    is left out only where it would pass the budget (a million-element diagonal) or where the input's name
+    is one of SciPy's members. Returns what was written, in words (see :func:`save_arrays`)."""
     from ..lang.fileio import save_sparse
 
     blocks = list(jacobians.values())
     if path.lower().endswith(".npz") and len(blocks) == 1 and blocks[0].structure != "dense":
-        rows, cols, values, shape = blocks[0].matrix()
-        save_sparse(path, rows, cols, values, shape)
-        return (f"the Jacobian by {next(iter(jacobians))} as a SciPy sparse matrix of dvec(y)/dvec(x), "
-                f"shape {fmt(tuple(shape))}, {len(values):,} stored entries")
+        (name, j), = jacobians.items()
+        rows, cols, values, shape = j.matrix()
+        over = budget is not None and j.dense_nbytes > budget
+        arrays = {} if over or name in SPARSE_KEYS else {name: api.dense(j, layout, budget)}
+        save_sparse(path, rows, cols, values, shape, also=arrays)
+        said = (f"the Jacobian by {name} as a SciPy sparse matrix of dvec(y)/dvec(x), shape {fmt(tuple(shape))}, "
+                f"{len(values):,} stored entries")
+        if arrays:
+            return f"{said}, and as the array {name}, shape {fmt(np.shape(arrays[name]))}, {layout} layout"
+        why = (f"its {j.dense_nbytes:,} bytes pass the memory budget" if over
+               else f"'{name}' is a member of SciPy's format")
+        return f"{said} only (no dense array {name}: {why})"
     return _saved(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()}, layout)
 
 
@@ -1157,7 +1170,7 @@ def parse_range(text: str) -> tuple:
 
     lo, sep, hi = text.partition(":")
     if not sep or not lo.strip() or not hi.strip():
-        raise JacUsageError(f"--range {text}: expected LO:HI, e.g. --range=-1:3")
+        raise JacUsageError(f"--range {text or repr(text)}: expected LO:HI, e.g. --range=-1:3")
     try:
         bounds = [float(np.reshape(parse_value(part), -1)[0]) for part in (lo, hi)]
     except (JacError, IndexError):

@@ -1282,18 +1282,21 @@ def free_names(text: str, known) -> list:
 
 
 def _parse_at(items, max_bytes: int, dtype=np.float64, seed: int = 0) -> dict:
-    from ..lang.bindings import parse_bindings
+    from ..lang.bindings import _value
 
     point = {}
     for item in items or []:
         name, sep, rest = item.partition("=")
-        if not sep or not name.strip() or not rest.strip():
+        name = name.strip()
+        if not sep or not name or not rest.strip():
             raise JacUsageError(f"--at '{item}' must be NAME=VALUE")
-        parsed = parse_bindings([f"{name.strip()}={rest}"], dtype, seed, max_bytes=max_bytes, symbolic=False)
-        for key, value in parsed.values.items():
-            if key in point:
-                raise JacUsageError(f"--at {key} is given twice")
-            point[key] = np.asarray(value, dtype=np.float64)  # --dtype's numbers, exactly (float32 widens)
+        if not name.isidentifier():
+            raise JacNameError(f"--at '{item}': '{name}' is not a valid input name (as a binding's NAME=VALUE)")
+        if name in point:
+            raise JacUsageError(f"--at {name} is given twice")
+        # read as a binding's value is, its errors naming --at x (they said "in the value of 'x'", the binding)
+        value = _value(name, rest, dtype, seed, max_bytes, f"--at {name}")
+        point[name] = np.asarray(value, dtype=np.float64)  # --dtype's numbers, exactly (float32 widens)
     return point
 
 
