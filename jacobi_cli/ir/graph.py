@@ -72,6 +72,9 @@ class Graph:
     # of the expression where they are read, in order (empty, false: a graph for any values)
     by_value: tuple = ()
     facts: "Facts | None" = None  # what Builder.graph or with_wrt counted of the nodes (see Facts); None: not counted
+    # casts of float values to the float width --dtype is not (x.float() under float64), which jac computes in
+    # --dtype: ((0-based column, the dtype named), ...), in order; the report warns of them (kind dtype)
+    recast: tuple = ()
 
     @property
     def several(self) -> bool:
@@ -120,7 +123,8 @@ class Graph:
         # the fields as they are but the nodes (dataclasses.replace, without its per-field introspection)
         # the elements and itemsize are the shapes' and the dtype's, which flags do not change
         facts = _facts(nodes, wrt, self.dtype) if facts is None else _new_node(Facts, (wrt, facts[1], facts[2]))
-        return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value, facts)
+        return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value, facts,
+                          self.recast)
 
     def with_output(self, output: int) -> "Graph":
         return dataclasses.replace(self, output=output, outputs=())
@@ -180,13 +184,13 @@ _FLAG = itemgetter(7)  # a Node's requires_grad
 
 
 def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: tuple,
-               facts: "Facts | None" = None) -> Graph:
-    """``Graph(nodes, inputs, output, source, dtype, outputs, by_value, facts)`` without the frozen
+               facts: "Facts | None" = None, recast: tuple = ()) -> Graph:
+    """``Graph(nodes, inputs, output, source, dtype, outputs, by_value, facts, recast)`` without the frozen
     dataclass's ``__init__`` (one ``object.__setattr__`` per field, ~13 k instructions): the
     same fields in the same ``__dict__``; Graph has no ``__post_init__`` (tests/test_cold.py)."""
     graph = _new_object(Graph)
     graph.__dict__.update(nodes=nodes, inputs=inputs, output=output, source=source, dtype=dtype, outputs=outputs,
-                          by_value=by_value, facts=facts)
+                          by_value=by_value, facts=facts, recast=recast)
     return graph
 
 
@@ -338,6 +342,7 @@ class Builder:
     # library's numbers (a leaf made of one says so)
     random = frozenset()
     by_value = ()  # where the parse read the input values (x[x > 0], an if of them): their columns, in order
+    recast = ()  # casts of float values to the other float width, computed in --dtype (Graph.recast)
     # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
     # function whose result's shape is read off a mask's values as x[mask]'s is (masked_select), and its
     # ``value_of(t, position, what)``, node t's values for the given inputs (the graph then holds for them only:
@@ -785,7 +790,7 @@ class Builder:
         nodes = tuple(self.nodes)
         return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
                           self.by_value, _facts(nodes, frozenset(self.inputs) if self.wrt is None else
-                                                self.wrt.intersection(self.inputs), self.dtype))
+                                                self.wrt.intersection(self.inputs), self.dtype), self.recast)
 
 
 def _result_named(op, shape: Shape) -> str:

@@ -1546,6 +1546,27 @@ def narrow_float(name: str, library: str | None) -> str:
             "--dtype, or cast to float32 and run with --dtype float32")
 
 
+FLOAT_BYTES = {"float32": 4, "float": 4, "single": 4, "float64": 8, "double": 8, "float_": 8}
+
+
+def note_recast(b: Builder, x: Tracer, name: str, position) -> None:
+    """Remember a cast of ``x`` to the float ``name`` where --dtype is the other width (``x.float()`` under
+    float64, ``x.double()`` under float32): jac computes it in --dtype, so the library's numbers differ in the last
+    digits of --dtype's precision (the report warns, kind ``dtype``). Nothing for a mask or integers made floats, nor
+    for a float32 constant that holds its values exactly (``torch.tensor([0.5], dtype=torch.float32)``)."""
+    width = FLOAT_BYTES.get(name)
+    if width is None or width == np.dtype(b.dtype).itemsize:
+        return
+    if x.id in b.typed or x.id in b.integral or is_boolean(b, x):
+        return
+    node = b.nodes[x.id]
+    if width == 4 and node.op == "const":  # a float32 constant beside float64 values: PyTorch and NumPy promote it
+        value = np.asarray(node.value)
+        if value.dtype.kind in "biu" or np.array_equal(value.astype(np.float32), value, equal_nan=True):
+            return
+    b.recast += ((position, "float32" if width == 4 else "float64"),)
+
+
 def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     """``x`` converted as ``dtype=`` asks: float32 and float64 stay in --dtype (jac computes in one
     dtype), float16 and bfloat16 are refused (their rounding would be lost), integers truncate toward 0
@@ -1567,6 +1588,7 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, library), library)
     if dtype.kind == "b":
         return truth(b, x, position)
+    note_recast(b, x, dtype.name, position)
     return as_numbers(b, x, position)
 
 
@@ -2053,8 +2075,15 @@ for _name in ("real", "conj", "conj_physical", "resolve_conj", "resolve_neg"):  
     FUNCTIONS[_name] = _identity(_name)
 for _name in ("clone", "copy", "contiguous", "cpu"):
     FUNCTIONS[_name] = _identity(_name)
-FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask becomes numbers (x.float(): _float_of)
-    b, _identity("double")(b, args, kwargs, position), position)
+def _double(b, args, kwargs, position):
+    """``x.double()``: ``x`` in --dtype (a cast to float64 under float32 remembered: :func:`note_recast`), a mask
+    made numbers (``x.float()``: :func:`_float_of`)."""
+    x = _identity("double")(b, args, kwargs, position)
+    note_recast(b, x, "float64", position)
+    return as_numbers(b, x, position)
+
+
+FUNCTIONS["double"] = _double
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
 FUNCTIONS["int"] = lambda b, args, kwargs, position: as_dtype(  # PyTorch's t.int(): int32
     b, _identity("int")(b, args, kwargs, position), DType("int32", "i", "torch"), position)
@@ -7921,7 +7950,9 @@ def _float_of(b, args, kwargs, position):
     a = arguments("float", args, kwargs, {"x": REQUIRED}, position)
     text = a["x"].value if isinstance(a["x"], Static) else None
     if not isinstance(text, str):
-        return as_numbers(b, _identity("float")(b, args, kwargs, position), position)
+        x = _identity("float")(b, args, kwargs, position)
+        note_recast(b, x, "float32", position)
+        return as_numbers(b, x, position)
     try:
         return b.const(float(text), position)
     except ValueError:

@@ -161,7 +161,24 @@ def _header(command: str, expr: str, graph, wrt) -> dict:
     report = {"jac_version": JSON_VERSION, "command": command, "expression": expr, "inputs": inputs}
     if graph.by_value:
         report["warnings"] = [by_value_warning(graph.by_value)]
+    if graph.recast and command != "shape":  # shapes do not depend on the precision
+        report.setdefault("warnings", []).append(recast_warning(graph.recast, graph.dtype))
     return report
+
+
+def recast_warning(casts: tuple, dtype) -> dict:
+    """The ``"warnings"`` entry (kind ``dtype``) of casts to the float width --dtype is not (``x.float()`` under
+    float64): jac computes them in --dtype (one dtype a graph), where the library rounds to float32 or computes
+    in float64, so its numbers differ from these in the last digits of float32's precision. ``"position"`` is the
+    first cast's column."""
+    (position, name), more = casts[0], len(casts) - 1
+    given = np.dtype(dtype).name
+    elsewhere = f" (and {more} more cast{'s' if more > 1 else ''})" if more else ""
+    other = "float64" if given == "float32" else "float32"
+    what = (f"rounds to {name} here" if name == "float32" else f"computes in {name} from here")
+    return {"kind": "dtype", "in": "value", "op": "cast", "position": position,
+            "message": f"this cast to {name}{elsewhere} is computed in {given} (--dtype): PyTorch or NumPy {what}, so "
+                       f"their numbers differ from these after about 7 digits; run with --dtype {other} for theirs"}
 
 
 def by_value_warning(positions: tuple) -> dict:
