@@ -5136,12 +5136,17 @@ def _var_std(fname: str):
     def make(library):
         def lower(b, args, kwargs, position):
             args, kwargs = _spread_positions(fname, library, args, kwargs, position)
-            a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": None, "correction": None,
-                                                "unbiased": None, "keepdims": False}, position)
+            params = {"x": REQUIRED, "axis": None, "ddof": None, "correction": None, "unbiased": None,
+                      "keepdims": False}
+            if library in ("numpy", "method"):
+                params["where"] = None
+            a = arguments(fname, args, kwargs, params, position)
             x = tensor(b, a["x"], fname, position)
             axes = axes_of(b, a["axis"], x, position, fname)
             keepdims = bool(static(b, a["keepdims"], "keepdims", position))
             c = _correction(b, a, library, fname, position)
+            if a.get("where") is not None:
+                return _masked_var(b, fname, x, a["where"], axes, keepdims, c, position)
             n = _count(b, x, axes, position, fname)
             d = b.apply("sub", x, b.apply("mean", x, axes=axes, keepdims=True, position=position), position=position)
             dof = float(max(n - c, 0))
@@ -5152,6 +5157,26 @@ def _var_std(fname: str):
             return b.apply("div", s, dof, position=position)
         return lower
     return make
+
+
+def _masked_var(b, fname: str, x: Tracer, where, axes: tuple, keepdims: bool, c: float, position) -> Tracer:
+    """NumPy's var / std with ``where=`` (JAX's the same): the masked mean (the masked sum over the mask's
+    count, NumPy's mean with where=), the masked sum of the squared deviations over max(count - ddof, 0); std
+    its square root, whose derivative is 0 where the deviations are all 0 (as jac's std without where=)."""
+    def masked_sum(v, keep):
+        return _masked_reduction("sum", FUNCTIONS["sum"])(b, [v], {"axis": axes, "keepdims": keep, "where": where},
+                                                           position)
+    mean = _masked_reduction("mean", FUNCTIONS["mean"])(b, [x], {"axis": axes, "keepdims": True, "where": where},
+                                                        position)
+    d = b.apply("sub", x, mean, position=position)
+    held = masked_sum(b.const(np.ones(x.shape, dtype=b.dtype), position), keepdims)
+    dof = b.apply("maximum", b.apply("sub", held, c, position=position), 0.0, position=position)
+    var = b.apply("div", masked_sum(b.apply("mul", d, d, position=position), keepdims), dof, position=position)
+    if fname == "var":
+        return var
+    zero = b.apply("eq", var, 0.0, position=position)
+    root = b.apply("sqrt", b.apply("where", zero, 1.0, var, position=position), position=position)
+    return b.apply("where", zero, var, root, position=position)
 
 
 def _spread_positions(fname: str, library, args, kwargs, position) -> tuple:
