@@ -698,6 +698,8 @@ def main() -> int:
     ap.add_argument("--print", action="store_true", help="print the programs drawn and stop")
     ap.add_argument("--only", default=None, help="print the programs of this outcome too")
     ap.add_argument("--jac-path", default=None)
+    ap.add_argument("--deadline", type=float, default=None, help="stop the workers after this many seconds; the "
+                    "programs left are NOT-RUN")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     seeds = [a.seed * 1_000_003 + k for k in range(a.n)]
@@ -719,9 +721,10 @@ def main() -> int:
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
                                       preexec_fn=_limited))
     rows, done = [], set()
+    end = start + (a.deadline or 60 * max(map(len, chunks)) + 120)
     for p, c in zip(procs, chunks):
         try:
-            out, _ = p.communicate(timeout=60 * len(c) + 120)
+            out, _ = p.communicate(timeout=max(1.0, end - time.monotonic()))
         except subprocess.TimeoutExpired:
             p.kill()
             out, _ = p.communicate()
@@ -732,7 +735,8 @@ def main() -> int:
                 done.add(row["seed"])
     for s in seeds:  # a worker that died (memory, a hang) loses the rest of its chunk
         if s not in done:
-            rows.append({"seed": s, "status": "CRASH", "detail": "the worker died", "note": []})
+            rows.append({"seed": s, "status": "NOT-RUN", "detail": "the worker died or --deadline passed",
+                         "note": []})
     counts, refusals = Counter(), Counter()
     for row in sorted(rows, key=lambda r: r["seed"]):
         counts[row["status"]] += 1
@@ -745,7 +749,7 @@ def main() -> int:
     print("top refusals:")
     for (st, msg), c in refusals.most_common(a.show):
         print(f"  {c:4d}  {st:11s} {msg}")
-    statuses = ("AGREE", "ROUNDING", "FLOAT32-CAST", "NO-REF", "BOTH-RAISE", "JAC-REFUSES", "JAC-ANSWERS-WHERE-LIB-RAISES", "WRONG", "CRASH")
+    statuses = ("AGREE", "ROUNDING", "FLOAT32-CAST", "NO-REF", "NOT-RUN", "BOTH-RAISE", "JAC-REFUSES", "JAC-ANSWERS-WHERE-LIB-RAISES", "WRONG", "CRASH")
     print(f"\n{len(seeds)} programs ({time.monotonic() - start:.0f} s): "
           + ", ".join(f"{s} {counts[s]}" for s in statuses))
     return 1 if counts["WRONG"] or counts["CRASH"] else 0
