@@ -173,10 +173,9 @@ def _jax_softmax(log: bool):
 
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "where": None}, position)
-        if a["where"] is not None:
-            raise JacValueError(f"jax.nn.{fname}(..., where=m) is not supported by jac: write jnp.where(m, x, "
-                                f"-jnp.inf) for x first (the masked entries then get 0)", position)
         x = tensor(b, a["x"], fname, position)
+        if a["where"] is not None:
+            return _masked_softmax(b, x, tensor(b, a["where"], fname, position), a["axis"], log, position)
         if x.ndim == 0:
             return b.apply("sub", x, x, position=position) if log else \
                 b.apply("add", b.apply("mul", x, 0.0, position=position), 1.0, position=position)
@@ -191,6 +190,38 @@ def _jax_softmax(log: bool):
     lower.__doc__ = (f"jax.nn.{fname}(x, axis=-1): over the last axis by default, over every element with "
                      f"axis=None, over several with a tuple")
     return lower
+
+
+def _masked_softmax(b, x, m, axis, log: bool, position):
+    """JAX's softmax / log_softmax with ``where=m``: over the elements m holds, 0 (softmax) or -inf (log_softmax)
+    elsewhere, and in a slice m holds nothing. As JAX computes it: shifted by the slice's detached maximum of the
+    elements held, exp, a sum of the elements held; the masked elements replaced by that maximum before exp (and
+    a slice holding nothing shifted by 0, its sum taken as 1), so no inf - inf or 0 / 0 reaches a derivative:
+    the masked elements' derivatives are 0, as JAX's where gives them."""
+    from .functions import truth
+    shape = broadcast(x.shape, m.shape)
+    if shape is None:
+        raise JacValueError(f"where= of shape {m.shape} does not broadcast with x of shape {x.shape}", position)
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+    x = b.apply("broadcast_to", x, shape=shape, position=position) if x.shape != shape else x
+    m = truth(b, m, position)
+    m = b.apply("broadcast_to", m, shape=shape, position=position) if m.shape != shape else m
+    axes = tuple(axes_of(b, axis, x, position, "log_softmax" if log else "softmax"))
+    if not shape:
+        axes = ()
+    held = b.apply("sum", _where(b, m, 1.0, 0.0, position), axes=axes, keepdims=True, position=position)
+    empty = b.apply("eq", held, 0.0, position=position)
+    top = b.apply("detach", b.apply("max", _where(b, m, x, -math.inf, position), axes=axes, keepdims=True,
+                                    position=position), position=position)
+    top = _where(b, empty, 0.0, top, position)
+    shifted = op("sub", _where(b, m, x, top, position), top)
+    total = b.apply("sum", _where(b, m, op("exp", shifted), 0.0, position), axes=axes, keepdims=True,
+                    position=position)
+    total = _where(b, empty, 1.0, total, position)
+    if log:
+        return _where(b, m, op("sub", shifted, op("log", total)), -math.inf, position)
+    return _where(b, m, op("div", _where(b, m, op("exp", shifted), 0.0, position), total), 0.0, position)
 
 
 variant("jax", "softmax")(_jax_softmax(False))
