@@ -337,10 +337,12 @@ def _product_vjp(partial, first: bool):
     return vjp
 
 
-def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw):
+def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, guarded=None, **kw):
     """An element-wise op with broadcasting; ``dx(ans, x, y)`` and ``dy`` are the partials, or a
     :func:`refused` rule for an argument jac does not differentiate (the rule itself, both modes).
-    ``masks``: a partial that is 0 is an exact 0, whatever the cotangent holds (:func:`masked`)."""
+    ``masks``: a partial that is 0 is an exact 0, whatever the cotangent holds (:func:`masked`).
+    ``guarded(g, ans, x, y)``: the product of a cotangent or tangent and the partial by x, written by the op
+    (PyTorch's ``xlogy(grad, y)``: a 0 cotangent gives 0 where the partial is infinite), in place of ``dx``."""
     def times(g, d):
         return masked(g, d, d) if masks else P.mul(g, d)
 
@@ -359,6 +361,13 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
 
     def jvp_y(t, ans, x, y):
         return times(lift(t, len(shape_of(ans))), dy(ans, x, y))
+
+    if guarded is not None:
+        def vjp_x(g, ans, x, y):
+            return unbroadcast(guarded(g, ans, x, y), shape_of(x))
+
+        def jvp_x(t, ans, x, y):
+            return guarded(lift(t, len(shape_of(ans))), ans, x, y)
 
     vjps = (dx if hasattr(dx, "refuses") else vjp_x, dy if hasattr(dy, "refuses") else vjp_y)
     jvps = (dx if hasattr(dx, "refuses") else jvp_x, dy if hasattr(dy, "refuses") else jvp_y)
@@ -1807,6 +1816,13 @@ def _xlogy_dx(ans, x, y):  # log(y), and 0 where x == 0 and y <= 0 (PyTorch's ma
     return P.where(masked, 0.0, P.log(P.where(masked, 1.0, y)))
 
 
+def _xlogy_times_dx(g, ans, x, y):
+    # PyTorch's xlogy(g, y).masked_fill((x == 0) & (y <= 0), 0), both modes: a 0 cotangent (or tangent) gives
+    # 0 where log y is -inf or NaN (y <= 0), not 0 · -inf = NaN (exp(xlogy(x, y)) at y = 0: PyTorch's 0).
+    # xlogy of a sparse batch keeps its pattern (structured.xlogy_rule), as g · log y does
+    return masked(P.xlogy(g, y), P.sub(1.0, P.mul(P.eq(x, 0.0), P.le(y, 0.0))))
+
+
 def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 at x = y = 0 (PyTorch gives 0/0 = NaN there)
     # x / y itself at x == 0 elsewhere (±0): a constant 0 there had no derivative by x, so the mixed second
     # derivative d²/dx dy = 1 / y was 0 at x == 0
@@ -1814,7 +1830,8 @@ def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 at x = y = 0 (PyTorch gives 0/
     return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, y)))
 
 
-binary("xlogy", _xlogy_impl, _xlogy_dx, _xlogy_dy, domain=(0.2, 2.0),
+binary("xlogy", _xlogy_impl, _xlogy_dx, _xlogy_dy, domain=(0.2, 2.0), guarded=_xlogy_times_dx,
+       structure=structured.xlogy_rule,
        sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0) & sp.Eq(y, 0)), (x * sp.log(y), True))),
        spellings=("xlogy",))
 # d/da = 1 / (1 + exp(b - a)) (PyTorch's form): 1 at a = inf > b and 1/2 at a tie of huge numbers, where
@@ -1888,12 +1905,17 @@ def _xlog1py_dx(ans, x, y):  # log1p(y), and 0 where x == 0 and y <= -1 (PyTorch
     return P.where(masked, 0.0, P.log1p(P.where(masked, 0.0, y)))
 
 
+def _xlog1py_times_dx(g, ans, x, y):  # PyTorch's xlog1py(g, y) masked where x == 0 and y <= -1, as xlogy's
+    return masked(P.xlog1py(g, y), P.sub(1.0, P.mul(P.eq(x, 0.0), P.le(y, -1.0))))
+
+
 def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 at x = 0, y = -1; x / (1 + y) itself at x == 0 elsewhere
     zero = P.mul(P.eq(x, 0.0), P.eq(y, -1.0))  # (its derivative by x, 1 / (1 + y), as _xlogy_dy's)
     return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, P.add(y, 1.0))))
 
 
-binary("xlog1py", _xlog1py_impl, _xlog1py_dx, _xlog1py_dy, domain=(0.2, 2.0),
+binary("xlog1py", _xlog1py_impl, _xlog1py_dx, _xlog1py_dy, domain=(0.2, 2.0), guarded=_xlog1py_times_dx,
+       structure=structured.xlog1py_rule,
        sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0) & sp.Eq(y, -1)),
                                                               (x * sp.log(1 + y), True))),
        spellings=("xlog1py",))
