@@ -329,22 +329,13 @@ def div_rule(a, b):
     return _scaled(a, b, np.true_divide)
 
 
-def _guarded(a, b, impl):
-    """xlogy / xlog1py of a sparse batch (first) and an unbatched array: element by element on the stored
-    values, so the pattern is kept (an entry not stored is 0, as in mul_rule, whatever y holds there)."""
+def guarded_rule(a, b, impl):
+    """xlogy / xlog1py (``impl``) of a sparse batch (first) and an unbatched array: element by element on the
+    stored values, so the pattern is kept (an entry not stored is 0, as in mul_rule, whatever y holds there).
+    The ops' blocks bind ``impl``."""
     if not isinstance(a, SparseBatch) or is_batch(b):
         return NotImplemented
     return _scaled(a, b, impl)
-
-
-def xlogy_rule(a, b):
-    from .ops import _xlogy_impl  # ops imports this module
-    return _guarded(a, b, _xlogy_impl)
-
-
-def xlog1py_rule(a, b):
-    from .ops import _xlog1py_impl
-    return _guarded(a, b, _xlog1py_impl)
 
 
 def neg_rule(a):
