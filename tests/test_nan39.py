@@ -131,3 +131,67 @@ def test_hessian_matches_pytorch_where_pytorch_has_numbers():
         lambda a, c: torch.sum(eval(text, {"torch": torch}, {"x": a, "y": c}) * wt), (xt, yt))
     ours = api.hessian(f"torch.sum(({text}) * w)", {"x": x, "y": y, "w": w}, wrt=["x"])[("x", "x")]
     np.testing.assert_allclose(ours, th[0][0].numpy(), rtol=1e-14)  # PyTorch: [[0, 0], [0, 10.86]]; jac had a NaN
+
+
+# --- log, log1p, log2, log10: the cotangent divided by x, as PyTorch's grad / x -------------------------------
+
+@pytest.mark.parametrize("fn", ["torch.log", "torch.log2", "torch.log10"])
+def test_a_zero_cotangent_at_a_subnormal_x_is_zero(fn):
+    # 1 / 5e-324 overflows: g · (1 / x) was 0 · inf = NaN above cumsum's diagonal; PyTorch's 0 / x is 0
+    y = np.array([2.0, 0.5, 3.0, 5e-324])
+    j = api.jacobian(f"torch.cumsum({fn}(y), 0)", {"y": y})["y"]
+    assert not np.isnan(j).any()
+    assert (np.triu(j, 1) == 0.0).all() and j[3, 3] == np.inf
+    jx = _torch_jacobians(f"torch.cumsum({fn}(y), 0) + 0 * x", [0.0] * 4, y.tolist())[1]
+    np.testing.assert_allclose(j, jx, rtol=1e-15)  # PyTorch's log10 rounds ln 10 otherwise: an ulp
+    np.testing.assert_array_equal(j == 0, jx == 0)
+
+
+def test_log1p_at_minus_one_plus_a_subnormal():
+    torch = pytest.importorskip("torch")
+    y = np.array([-1.0 + 2.0 ** -52, 0.5])  # 1 + y = 2^-52: fine; and the point of the rule, a 0 cotangent
+    j = api.jacobian("torch.cumsum(torch.log1p(y), 0)", {"y": y})["y"]
+    t = torch.autograd.functional.jacobian(lambda v: torch.cumsum(torch.log1p(v), 0), torch.tensor(y)).numpy()
+    np.testing.assert_array_equal(j, t)
+
+
+@pytest.mark.parametrize("text", ["torch.sum(torch.log(x) * w)", "torch.sum(torch.log2(x) * w)",
+                                  "torch.sum(torch.log10(x) * w)", "torch.sum(torch.log1p(x) * w)"])
+def test_log_family_against_central_differences_to_second_order(text):
+    x, w = np.array([0.3, 1.7, 2.9]), np.array([0.7, -1.3, 0.4])
+    g = api.jacobian(text, {"x": x, "w": w}, wrt=["x"])["x"]
+    h = api.hessian(text, {"x": x, "w": w}, wrt=["x"])[("x", "x")]
+    eps = 1e-6
+    num_g = np.array([(api.evaluate(text, {"x": x + eps * e, "w": w}) - api.evaluate(text, {"x": x - eps * e, "w": w}))
+                      / (2 * eps) for e in np.eye(3)])
+    np.testing.assert_allclose(g, num_g, rtol=1e-7)
+    num_h = np.array([(api.jacobian(text, {"x": x + eps * e, "w": w}, wrt=["x"])["x"] -
+                       api.jacobian(text, {"x": x - eps * e, "w": w}, wrt=["x"])["x"]) / (2 * eps) for e in np.eye(3)])
+    np.testing.assert_allclose(h, num_h, rtol=1e-6, atol=1e-8)
+    jv = api.jvp(text, {"x": x, "w": w}, {"x": np.array([1.0, -2.0, 0.5]), "w": np.zeros(3)})
+    assert jv == pytest.approx(g @ np.array([1.0, -2.0, 0.5]), rel=1e-14)
+
+
+# --- the infinity norm at a NaN: PyTorch's backward gives no element a derivative ------------------------------
+
+@pytest.mark.parametrize("order", ["float('inf')", "float('-inf')"])
+def test_infinity_norm_at_a_nan_has_pytorchs_zero_derivative(order):
+    text = f"torch.linalg.vector_norm(x, {order}) + 0 * y.sum()"
+    x, y = [0.5, -1.0, float("nan"), 2.0], [1.0, 1.0, 1.0, 1.0]
+    jx, _ = _torch_jacobians(text, x, y)
+    assert np.isnan(api.evaluate(text, {"x": x, "y": y}))
+    for mode in ("reverse", "forward"):
+        np.testing.assert_array_equal(api.jacobian(text, {"x": x, "y": y}, mode=mode, wrt=["x"])["x"], jx)
+    assert (jx == 0).all()
+
+
+@pytest.mark.parametrize("order", ["float('inf')", "float('-inf')", "1", "2"])
+def test_infinity_norm_without_nan_is_unchanged(order):
+    text = f"torch.linalg.vector_norm(x * y, {order})"
+    x, y = [0.5, -3.0, 1.5, 2.0], [1.0, 1.0, -2.0, 1.0]
+    jx, jy = _torch_jacobians(text, x, y)
+    ours = api.jacobian(text, {"x": x, "y": y})
+    np.testing.assert_allclose(ours["x"], jx, rtol=1e-15)
+    np.testing.assert_allclose(ours["y"], jy, rtol=1e-15)
+    assert api.evaluate(text, {"x": x, "y": y}) == pytest.approx(float(np.linalg.norm(np.multiply(x, y),
+                                                                                      float(eval(order)))), rel=1e-15)

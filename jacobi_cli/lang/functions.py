@@ -5661,7 +5661,13 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
     if order == 1:
         return b.apply("sum", absx, axes=axes, keepdims=keepdims, position=position)
     if order in (math.inf, -math.inf):
-        return b.apply("max" if order > 0 else "min", absx, axes=axes, keepdims=keepdims, position=position)
+        # PyTorch's backward gives the derivative to the elements equal to the norm or NaN, times sgn(x), 0 at a
+        # NaN: where a NaN makes the norm NaN, no element has a derivative (max's own rule made every one NaN)
+        nan = b.apply("isnan", absx, position=position)
+        clean = b.apply("where", nan, 0.0, absx, position=position)
+        m = b.apply("max" if order > 0 else "min", clean, axes=axes, keepdims=keepdims, position=position)
+        seen = b.apply("gt", b.apply("sum", nan, axes=axes, keepdims=keepdims, position=position), 0.0, position=position)
+        return b.apply("where", seen, math.nan, m, position=position)
     if order == 0:
         nonzero = b.apply("sub", 1.0, b.apply("eq", x, 0.0, position=position), position=position)
         return b.apply("sum", nonzero, axes=axes, keepdims=keepdims, position=position)
