@@ -195,3 +195,19 @@ def test_infinity_norm_without_nan_is_unchanged(order):
     np.testing.assert_allclose(ours["y"], jy, rtol=1e-15)
     assert api.evaluate(text, {"x": x, "y": y}) == pytest.approx(float(np.linalg.norm(np.multiply(x, y),
                                                                                       float(eval(order)))), rel=1e-15)
+
+
+# --- the nonfinite warning names what the Jacobian holds -----------------------------------------------------
+
+def test_a_diagonal_jacobians_warning_names_its_own_kinds_not_the_dense_pass():
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+    result = CliRunner().invoke(app, ["eval", "torch.cumsum(torch.log2(y), 0) * x", "x=[1.,2.,3.]",
+                                      "y=[0.,3.,5e-324]"])
+    assert result.exit_code == 0
+    err = result.stderr if hasattr(result, "stderr") else result.output
+    # the Jacobian by x is diag(-inf): the dense pass along e0 holds 0 · -inf = NaN off it, which the warning
+    # named ("is NaN and -inf")
+    assert "∂z/∂x: the derivative of mul at column 31 is -inf at mul(-inf, 1)" in err
+    assert "column 19 is inf at log2(0)" in err and "NaN" not in err

@@ -64,19 +64,21 @@ def value_warnings(graph, values: list) -> list:
     return []  # pragma: no cover - the output itself is such a node
 
 
-def derivative_warnings(graph, values: list, where: str, name: str, flat_column) -> list:
+def derivative_warnings(graph, values: list, where: str, name: str, flat_column, held=None) -> list:
     """Why a derivative with respect to input ``name`` holds NaN or infinities.
 
     ``flat_column`` is the element of ``name`` (a flat index) whose column of the Jacobian
-    holds the non-finite number; one forward pass along that basis vector is scanned.
+    holds the non-finite number; one forward pass along that basis vector is scanned. ``held``: that
+    column's values, when known: the warning names the kinds it holds (the dense pass also holds the
+    0 · inf = NaN of entries a structured Jacobian knows to be 0).
     """
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
     tangent = np.zeros((1, int(np.prod(x_shape, dtype=np.int64))), dtype=graph.dtype)
     tangent[0, flat_column] = 1
-    return tangent_warnings(graph, values, where, {name: tangent.reshape((1,) + x_shape)})
+    return tangent_warnings(graph, values, where, {name: tangent.reshape((1,) + x_shape)}, held)
 
 
-def tangent_warnings(graph, values: list, where: str, tangents: dict) -> list:
+def tangent_warnings(graph, values: list, where: str, tangents: dict, held=None) -> list:
     """The first node whose tangent is non-finite while its arguments' tangents are finite,
     in one forward pass with ``tangents`` (``{name: (1, *x.shape)}``)."""
     needed = graph.needed()
@@ -92,7 +94,7 @@ def tangent_warnings(graph, values: list, where: str, tangents: dict) -> list:
         reached.add(i)
         if all_finite(pushed[i]) or not all(all_finite(pushed[a]) for a in node.args if a in reached):
             continue
-        return [_culprit(where, node, values, np.asarray(pushed[i])[0], derivative=True)]
+        return [_culprit(where, node, values, _held_kinds(np.asarray(pushed[i])[0], held), derivative=True)]
     return [NonFinite(where, "", None, f"{where} holds {_kinds(None)}; every op's derivative was finite, "
                       "so they overflowed when multiplied or summed")]
 
@@ -108,7 +110,8 @@ def jacobian_warnings(graph, values: list, where: str, name: str, array) -> list
         return []
     x_size = int(np.prod(graph.nodes[graph.inputs[name]].shape, dtype=np.int64))
     columns = ~np.isfinite(a.reshape(-1, x_size)).all(axis=0)
-    found = derivative_warnings(graph, values, where, name, int(np.argmax(columns)))
+    column = int(np.argmax(columns))
+    found = derivative_warnings(graph, values, where, name, column, a.reshape(-1, x_size)[:, column])
     return [_with_kinds(w, a) for w in found]
 
 
@@ -141,8 +144,25 @@ def _structured_warnings(graph, values: list, where: str, name: str, jacobian) -
     bad = ~np.isfinite(stored)
     if not bad.any():
         return []
-    column = int(np.asarray(jacobian.cols)[np.argmax(bad)])
-    return [_with_kinds(w, stored) for w in derivative_warnings(graph, values, where, name, column)]
+    cols = np.asarray(jacobian.cols)
+    column = int(cols[np.argmax(bad)])
+    held = stored[cols == column] if cols.shape == stored.shape else None
+    return [_with_kinds(w, stored) for w in derivative_warnings(graph, values, where, name, column, held)]
+
+
+def _held_kinds(pushed, held):
+    """The pushed tangent with its non-finite entries of kinds ``held`` does not hold made finite (0): the
+    kinds the warning names are the Jacobian's, not a dense pass's 0 · inf = NaN."""
+    if held is None:
+        return pushed
+    held = np.asarray(held)
+    keep = np.zeros(pushed.shape, dtype=bool)
+    for test in (np.isnan, np.isposinf, np.isneginf):
+        if test(held).any():
+            keep |= test(pushed)
+    if not keep.any():
+        return pushed
+    return np.where(keep | np.isfinite(pushed), pushed, 0.0)
 
 
 # --- describing the culprit ---------------------------------------------------------------
