@@ -211,3 +211,24 @@ def test_a_diagonal_jacobians_warning_names_its_own_kinds_not_the_dense_pass():
     # named ("is NaN and -inf")
     assert "∂z/∂x: the derivative of mul at column 31 is -inf at mul(-inf, 1)" in err
     assert "column 19 is inf at log2(0)" in err and "NaN" not in err
+
+
+@pytest.mark.parametrize("text", ["jnp.linalg.norm(x, jnp.inf)", "np.linalg.norm(x, np.inf)"])
+def test_jax_and_numpy_infinity_norms_keep_jaxs_nan(text):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    x = np.array([0.5, -1.0, np.nan, 2.0])
+    theirs = np.asarray(jax.grad(lambda v: jnp.linalg.norm(v, jnp.inf))(x))
+    ours = api.jacobian(text, {"x": x})["x"]
+    assert np.isnan(theirs).all() and np.isnan(ours).all()
+
+
+@pytest.mark.parametrize("text", ["torch.linalg.norm(x, float('inf'))", "x.norm(float('inf'))",
+                                  "torch.norm(x, p=float('-inf'))", "torch.dist(x, 0 * x, float('inf'))"])
+def test_every_pytorch_spelling_of_the_infinity_norm(text):
+    torch = pytest.importorskip("torch")
+    x = np.array([0.5, -1.0, np.nan, 2.0])
+    t = torch.tensor(x, requires_grad=True)
+    eval(text, {"torch": torch}, {"x": t}).backward()
+    np.testing.assert_array_equal(api.jacobian(text, {"x": x})["x"], t.grad.numpy())

@@ -5650,9 +5650,10 @@ for _library in PER_LIBRARY:
 
 # --- norms ---
 
-def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> Tracer:
+def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, torch_nan: bool = False) -> Tracer:
     """(sum |x|^ord)^(1/ord) over ``axes``; ord inf / -inf: max / min |x|; ord 0: the count of
-    nonzeros (no derivative)."""
+    nonzeros (no derivative). ``torch_nan``: PyTorch's norm backward at a NaN (ord ±inf: no derivative), for
+    torch.norm / torch.linalg.vector_norm / torch.dist (its cdist, JAX's and NumPy's norms keep max's rule)."""
     if isinstance(order, bool) or not isinstance(order, (int, float)):
         raise JacValueError(f"vector norm: ord must be a number, got {order!r}", position)
     if order == 2:
@@ -5660,7 +5661,7 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
     absx = b.apply("abs", x, position=position)
     if order == 1:
         return b.apply("sum", absx, axes=axes, keepdims=keepdims, position=position)
-    if order in (math.inf, -math.inf):
+    if order in (math.inf, -math.inf) and torch_nan:
         # PyTorch's backward gives the derivative to the elements equal to the norm or NaN, times sgn(x), 0 at a
         # NaN: where a NaN makes the norm NaN, no element has a derivative (max's own rule made every one NaN)
         nan = b.apply("isnan", absx, position=position)
@@ -5668,6 +5669,8 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
         m = b.apply("max" if order > 0 else "min", clean, axes=axes, keepdims=keepdims, position=position)
         seen = b.apply("gt", b.apply("sum", nan, axes=axes, keepdims=keepdims, position=position), 0.0, position=position)
         return b.apply("where", seen, math.nan, m, position=position)
+    if order in (math.inf, -math.inf):
+        return b.apply("max" if order > 0 else "min", absx, axes=axes, keepdims=keepdims, position=position)
     if order == 0:
         nonzero = b.apply("sub", 1.0, b.apply("eq", x, 0.0, position=position), position=position)
         return b.apply("sum", nonzero, axes=axes, keepdims=keepdims, position=position)
@@ -5736,7 +5739,7 @@ def _norm_by(library):
             if library in ("numpy", "torch.linalg") and a["axis"] is None and x.ndim > 2:
                 raise JacShapeError(f"norm with ord={order!r} needs a vector or a matrix, or axis=, "
                                     f"got shape {fmt(x.shape)}", position)
-            return _vector_norm(b, x, order, axes, keepdims, position)
+            return _vector_norm(b, x, order, axes, keepdims, position, torch_nan=library in ("torch", "method", "torch.linalg"))
         if library is None and order not in (2, -2):
             raise _ambiguous(f"norm(A, {order:g}) of a matrix", "torch.norm is the vector norm of all elements",
                              "np.linalg.norm (and torch.linalg.norm) the matrix norm",
@@ -5756,7 +5759,7 @@ def _vector_norm_fn(b, args, kwargs, position):
     a = arguments("vector_norm", args, kwargs, {"x": REQUIRED, "ord": 2, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "vector_norm", position)
     return _vector_norm(b, x, static(b, a["ord"], "ord", position), axes_of(b, a["axis"], x, position, "vector_norm"),
-                        bool(static(b, a["keepdims"], "keepdims", position)), position)
+                        bool(static(b, a["keepdims"], "keepdims", position)), position, torch_nan=b.library == "torch")
 
 
 @function("matrix_norm")
@@ -5776,7 +5779,8 @@ def _matrix_norm_fn(b, args, kwargs, position):
 def _dist(b, args, kwargs, position):
     a = arguments("dist", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "ord": 2}, position)
     d = b.apply("sub", tensor(b, a["x"], "dist", position), tensor(b, a["y"], "dist", position), position=position)
-    return _vector_norm(b, d, static(b, a["ord"], "p", position), tuple(range(d.ndim)), False, position)
+    return _vector_norm(b, d, static(b, a["ord"], "p", position), tuple(range(d.ndim)), False, position,
+                        torch_nan=b.library == "torch")
 
 
 @function("normalize")

@@ -554,6 +554,14 @@ differentiated by JAX's own rules: `lax.abs'(0) = 1`, `lax.max`/`lax.min` give n
 NaN, `lax.clamp` gives none at a bound, and `lax.cummax`/`lax.cummin` refuse equal elements. Every mode (the
 Jacobian, VJPs, JVPs, `--batch`, Hessians, `--order`, the derivatives written in the text) gives the same answer
 at these points, or the same refusal (`benchmarks/modes31_probe.py`, `tests/test_modes31.py`).
+
+At 0, infinities, NaN and subnormals `jac` follows PyTorch's guarded formulas (`tests/test_nan39.py`,
+`benchmarks/nan39_fuzz.py`): `xlogy(x, y)` and `xlog1py` by `x` are PyTorch's `xlogy(g, y)` in both modes, so a 0
+cotangent gives 0 where `log y` is -inf (`exp(xlogy(x, abs(y)))` at `y = 0` has derivative 0 by `x`); `log`, `log1p`,
+`log2`, `log10` divide the cotangent by `x` as PyTorch does (`g / x`, not `g · (1 / x)`, which is 0 · inf = NaN at a
+subnormal `x`); PyTorch's infinity norm (`torch.linalg.vector_norm(x, inf)`, `-inf`, `torch.norm`, `torch.dist`) of a
+vector holding NaN is NaN with derivative 0, as its backward (JAX's and NumPy's spellings keep NaN, JAX's). Where a chain multiplies a 0 by an infinite partial (`nan_to_num(log(x))`, `logsumexp(log(relu(x)))`
+at `x = 0`) each mode gives PyTorch's answer for that mode, NaN in one and a number in the other where PyTorch's do.
 """
 
 
