@@ -75,7 +75,6 @@ _ndarray = np.ndarray
 _empty = np.empty
 _matmul = np.matmul
 _multiply = np.multiply
-_divide = np.true_divide
 
 
 def _prim(op: Op):
@@ -203,23 +202,10 @@ def same_shape(s):
     return s
 
 
-def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, keep=None, quotient=None, **kw):
+def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, keep=None, **kw):
     """An element-wise op whose derivative is ``deriv(x, ans)`` (x, ans unbatched); with ``keep(x, ans)``,
     a 0/1 mask, the derivative is an exact 0 where the mask is 0 (:func:`masked`; ``deriv`` None: the
-    mask is the derivative). With ``quotient(x, ans)`` the derivative is ``1 / quotient``, and a cotangent or
-    tangent is divided by it, as PyTorch's ``grad / x``: a 0 cotangent gives 0 where ``1 / x`` overflows (a
-    subnormal x), not 0 · inf = NaN."""
-    if quotient is not None:
-        def vjp_q(g, ans, x):
-            d = quotient(x, ans)
-            if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1:
-                return _divide(g, d[None])
-            return P.div(g, d)
-
-        def jvp_q(t, ans, x):
-            return P.div(t, quotient(x, ans))
-        return defop(name, impl, same_shape, (vjp_q,), (jvp_q,), domain=domain, sympy=sympy,
-                     spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
+    mask is the derivative)."""
     if keep is not None:
         def vjp(g, ans, x):
             return masked(g, keep(x, ans), None if deriv is None else deriv(x, ans))
@@ -283,9 +269,9 @@ _linear_unary("neg", np.negative, lambda g: P.neg(g), sympy=lambda S, x: S.neg(x
 
 unary("exp", np.exp, lambda x, ans: ans,
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v)))
-unary("log", np.log, None, quotient=lambda x, ans: x, domain=(0.2, 3.0),
+unary("log", np.log, lambda x, ans: P.div(1.0, x), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v)))
-unary("log1p", np.log1p, None, quotient=lambda x, ans: P.add(x, 1.0), domain=(-0.8, 3.0),
+unary("log1p", np.log1p, lambda x, ans: P.div(1.0, P.add(x, 1.0)), domain=(-0.8, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + v)))
 unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(v)))
@@ -1373,9 +1359,9 @@ unary("exp2", np.exp2, lambda x, ans: P.mul(ans, _LN2),
       sympy=_sympy_elementwise(lambda sp, v: 2**v))
 unary("expm1", np.expm1, lambda x, ans: P.exp(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) - 1))
-unary("log2", np.log2, None, quotient=lambda x, ans: P.mul(x, _LN2), domain=(0.2, 3.0),
+unary("log2", np.log2, lambda x, ans: P.div(1.0 / _LN2, x), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 2)))
-unary("log10", np.log10, None, quotient=lambda x, ans: P.mul(x, _LN10), domain=(0.2, 3.0),
+unary("log10", np.log10, lambda x, ans: P.div(1.0 / _LN10, x), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 10)))
 # rsqrt' = -ans³ / 2, PyTorch's (-ans / x / 2 was -inf at x = -0, where ans = -inf: PyTorch's is +inf)
 unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda x, ans: P.mul(-0.5, P.mul(P.mul(ans, ans), ans)), domain=(0.2, 3.0),
