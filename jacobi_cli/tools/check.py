@@ -333,7 +333,8 @@ def _confirmed_kinks(f, x, est, y_ndim, start) -> np.ndarray:
     for k in dict.fromkeys(int(w[y_ndim]) for w in np.argwhere(kink)[:MAX_REFINED]):
         x_index = _x_index(k, start, x.shape)
         at = (..., k)
-        kink[at] = kink[at] & numeric.kink_persists(f, x, x_index, est.step[x_index])
+        jump = np.abs(est.right[at] - est.left[at])
+        kink[at] = kink[at] & numeric.kink_persists(f, x, x_index, est.step[x_index], jump)
     return kink
 
 
