@@ -182,45 +182,61 @@ def mutated(op_name: str, mode: str, kind: str):
         object.__setattr__(op, mode, original)
 
 
-def differs(a: dict | None, b: dict | None) -> bool:
+def change(a: dict | None, b: dict | None) -> float:
+    """The largest change of an entry between two answers, relative to the largest entry (at least 1)."""
     if a is None or b is None:
-        return False
+        return 0.0
+    worst = 0.0
     for k in a:
         x, y = a[k], b[k]
+        if x.shape != y.shape:
+            return np.inf
         scale = max(1.0, float(np.nanmax(np.abs(x))) if x.size else 1.0)
-        if x.shape != y.shape or np.nanmax(np.abs(x - y), initial=0.0) > 1e-9 * scale:
-            return True
-    return False
+        worst = max(worst, float(np.nanmax(np.abs(x - y), initial=0.0)) / scale)
+    return worst
 
 
-def part1(rng, points: int, kinds) -> dict:
+def differs(a: dict | None, b: dict | None, dtype="float64") -> bool:
+    """Did the mutation change the answer beyond the dtype's rounding (what the check can see at all)?"""
+    return change(a, b) > (1e-9 if np.dtype(dtype) == np.float64 else 1e-4)
+
+
+def part1(rng, points: int, kinds, dtype: str = "float64", batched: bool = False, cases=CASES) -> dict:
+    """Every op of every case mutated in each mode and kind; ``dtype`` and ``batched`` (the first input
+    given a batch axis of 2 examples, ``--batch NAME``) as the check runs them."""
     counts = {"mutations": 0, "answer_changed": 0, "caught": 0, "missed": 0, "not_reached_check_fails": 0,
               "not_reached_check_passes": 0, "refused": 0, "baseline_fail": 0}
     missed = []
-    for expr, spec in CASES:
+    for expr, spec in cases:
         for _ in range(points):
-            values = draw(spec, rng)
-            ok, data = quiet_check(expr, values)
+            values = draw(spec, rng, np.dtype(dtype))
+            kw = {"dtype": dtype}
+            op_names = ops_of(expr, values)
+            if batched:
+                first = next(iter(values))
+                values[first] = np.stack([values[first], draw(spec, rng, np.dtype(dtype))[first]])
+                kw["batch"] = [first]
+            ok, data = quiet_check(expr, values, **kw)
             if ok is not True:
                 counts["baseline_fail"] += 1
                 missed.append(("baseline", expr, None, None, data if ok is None else "FAIL"))
                 continue
-            right = eval_jacobians(expr, values)
-            for op_name in ops_of(expr, values):
+            right = eval_jacobians(expr, values, **kw)
+            for op_name in op_names:
                 for mode in ("vjp", "jvp"):
                     for kind in kinds:
                         with mutated(op_name, mode, kind):
-                            wrong = eval_jacobians(expr, values)
-                            passed, _ = quiet_check(expr, values)
+                            wrong = eval_jacobians(expr, values, **kw)
+                            passed, _ = quiet_check(expr, values, **kw)
                         counts["mutations"] += 1
                         if passed is None:
                             counts["refused"] += 1
                             continue
-                        if differs(right, wrong):
+                        if differs(right, wrong, dtype):
                             counts["answer_changed"] += 1
                             if passed:
                                 counts["missed"] += 1
-                                missed.append(("missed", expr, op_name, mode, kind))
+                                missed.append(("missed", expr, op_name, mode, kind, f"change {change(right, wrong):.1e}"))
                             else:
                                 counts["caught"] += 1
                         elif passed:
@@ -307,6 +323,118 @@ def part2(rng, count: int) -> tuple:
     return counts, bad
 
 
+SUITE_CASES = [  # (jac's text, torch's function of the inputs, inputs)
+    ("sin(x) * x", lambda x: torch_mod().sin(x) * x, {"x": ((4,), -2, 2)}),
+    ("A @ x", lambda A, x: A @ x, {"A": ((3, 4), -1, 1), "x": ((4,), -1, 1)}),
+    ("torch.softmax(x, dim=0)", lambda x: torch_mod().softmax(x, dim=0), {"x": ((4,), -2, 2)}),
+    ("sum(x ** 3)", lambda x: (x ** 3).sum(), {"x": ((4,), -2, 2)}),
+    ("torch.linalg.inv(A)", lambda A: torch_mod().linalg.inv(A), {"A": ((3, 3), -1, 1)}),
+]
+
+
+def torch_mod():
+    import torch
+    return torch
+
+
+def toml_array(a) -> str:
+    import json
+    return json.dumps(np.asarray(a, dtype=np.float64).tolist())
+
+
+def truth(fn, values: dict) -> dict:
+    """PyTorch's value, Jacobian per input, vjp along ones and jvp along ones."""
+    torch = torch_mod()
+    names = list(values)
+    ts = [torch.tensor(values[n], dtype=torch.float64) for n in names]
+    y = fn(*ts)
+    jac = torch.autograd.functional.jacobian(fn, tuple(ts))
+    _, grads = torch.autograd.functional.vjp(fn, tuple(ts), torch.ones_like(y))
+    _, jvp = torch.autograd.functional.jvp(fn, tuple(ts), tuple(torch.ones_like(t) for t in ts))
+    return {"value": y.numpy(), "jacobian": {n: j.numpy() for n, j in zip(names, jac)},
+            "grad": {n: g.numpy() for n, g in zip(names, grads)}, "jvp": jvp.numpy()}
+
+
+def suite_text(expr, values, t, wrong=None, tolerance="", check=False) -> str:
+    """One case: the expectations ``t``; ``wrong`` names the one whose largest entry is moved by 1e-5 of it;
+    ``tolerance``: where rtol = 1e-4 is written (``expectation``, ``case``, ``defaults``) or nowhere."""
+    def expected(key, a):
+        a = np.array(a, dtype=np.float64, order="C")
+        if key == wrong:  # the largest entry moved by 1e-5 of it: beyond rtol = atol = 1e-7, within rtol = 1e-4
+            flat = a.reshape(-1)
+            i = int(np.argmax(np.abs(flat)))
+            flat[i] += 1e-5 * flat[i]
+        text = toml_array(a)
+        return f"{{ expected = {text}, rtol = 1e-4 }}" if tolerance == "expectation" and key == wrong else text
+    lines = ["[defaults]\nrtol = 1e-4"] if tolerance == "defaults" else []
+    binds = ", ".join(f"{n} = {toml_array(v)}" for n, v in values.items())
+    lines += ["[[case]]", 'name = "c"', f"expr = {expr!r}".replace("'", '"') if '"' not in expr else f"expr = '{expr}'",
+              f"bindings = {{ {binds} }}", f"value = {expected('value', t['value'])}"]
+    if tolerance == "case":
+        lines.append("rtol = 1e-4")
+    for n, j in t["jacobian"].items():
+        lines.append(f"jacobian.{n} = {expected('jacobian.' + n, j)}")
+    if check:
+        lines.append("check = true")
+    lines += ["[[case.vjp]]", 'v = "ones"'] + [f"grad.{n} = {expected('grad.' + n, g)}" for n, g in t["grad"].items()]
+    ones = ", ".join(f'{n} = "ones"' for n in values)
+    lines += ["[[case.jvp]]", f"tangent = {{ {ones} }}", f"expected = {expected('jvp', t['jvp'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def run_suite_text(text: str) -> tuple:
+    """``(exit code, failing keys)`` of ``jac run`` on the text, in this process."""
+    from jacobi_cli.tools import suite
+    api.clear_cache()
+    cases = suite.parse_suite(text).cases
+    results = suite.run_cases(cases, jobs=1)
+    return suite.exit_code(results), [o.key for r in results for o in r.failures]
+
+
+def part3(rng, points: int) -> tuple:
+    counts = {"right_pass": 0, "right_fail": 0, "wrong_fail": 0, "wrong_pass": 0, "tolerance_pass": 0,
+              "tolerance_fail": 0, "mutated_check_fail": 0, "mutated_check_pass": 0}
+    bad = []
+    for expr, fn, spec in SUITE_CASES:
+        for _ in range(points):
+            values = draw(spec, rng)
+            t = truth(fn, values)
+            code, keys = run_suite_text(suite_text(expr, values, t, check=True))
+            counts["right_pass" if code == 0 else "right_fail"] += 1
+            if code:
+                bad.append(("right failed", expr, keys))
+            wrongs = ["value", "jvp"] + [f"{k}.{n}" for k in ("jacobian", "grad") for n in values]
+            arrays = {"value": t["value"], "jvp": t["jvp"], **{f"jacobian.{n}": j for n, j in t["jacobian"].items()},
+                      **{f"grad.{n}": g for n, g in t["grad"].items()}}
+            for wrong in wrongs:
+                if np.max(np.abs(arrays[wrong])) < 1e-2:  # softmax's vjp along ones is 0: no entry to move
+                    continue
+                code, keys = run_suite_text(suite_text(expr, values, t, wrong=wrong))
+                named = any(wrong.split(".")[0] in k for k in keys)
+                counts["wrong_fail" if code == 1 and named else "wrong_pass"] += 1
+                if code != 1 or not named:
+                    bad.append(("wrong passed", expr, wrong, code, keys))
+                for where in ("expectation", "case", "defaults"):
+                    code, keys = run_suite_text(suite_text(expr, values, t, wrong=wrong, tolerance=where))
+                    counts["tolerance_pass" if code == 0 else "tolerance_fail"] += 1
+                    if code:
+                        bad.append(("rtol = 1e-4 did not pass", where, expr, wrong, keys))
+            first = OPS_OF_SUITE.get(expr)
+            if first:
+                with mutated(first, "vjp", "scale"):
+                    code, keys = run_suite_text(suite_text(expr, values, t, check=True).replace(
+                        "\n[[case.vjp]]", "\n[[case.vjp]]", 1))
+                caught = code == 1 and any(k.startswith("check") for k in keys)
+                counts["mutated_check_fail" if caught else "mutated_check_pass"] += 1
+                if not caught:
+                    bad.append(("mutated rule passed check = true", expr, first, keys))
+    return counts, bad
+
+
+OPS_OF_SUITE = {"sin(x) * x": "sin", "A @ x": "matmul", "torch.softmax(x, dim=0)": "softmax",
+                "sum(x ** 3)": "pow", "torch.linalg.inv(A)": "inv"}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -320,7 +448,21 @@ def main():
         counts, missed = part1(rng, 1 if args.quick else 3, kinds)
         print("part 1 (mutations):", counts)
         for m in missed:
-            print("  ", m)
+            if m[0] != "unreached" or m[4] != "transpose":  # a transpose of a result that is not square is none
+                print("  ", m)
+        print(f"  {time.time() - t0:.0f} s")
+        for label, kw in (("float32", {"dtype": "float32"}), ("batched", {"batched": True})):
+            counts, missed = part1(rng, 1, ("scale", "flip"), cases=CASES[::2] if args.quick else CASES, **kw)
+            print(f"part 1 {label} (mutations):", counts)
+            for m in missed:
+                if m[0] != "unreached":
+                    print("  ", m)
+            print(f"  {time.time() - t0:.0f} s")
+    if "3" in args.part:
+        counts, bad = part3(rng, 1 if args.quick else 3)
+        print("part 3 (jac run expectations):", counts)
+        for b in bad:
+            print("  ", b)
         print(f"  {time.time() - t0:.0f} s")
     if "2" in args.part:
         counts, bad = part2(rng, 10 if args.quick else 40)
