@@ -163,3 +163,28 @@ def test_a_suite_check_fails_a_wrong_rule():
     with mutated("sin", "vjp", scale):
         code, failures = _run(_suite(right))
     assert code == 1 and [f.key for f in failures] == ["jacobian.x", "check.x"]
+
+
+def test_a_rounding_sized_difference_of_the_modes_is_told_apart_from_rules_that_differ():
+    from jacobi_cli.cli import render
+
+    # A @ inv(A + A.T @ A) at condition 2e5: the modes differ by 1.2e-7 of the largest entry, as PyTorch's
+    # derivative differs from the exact one there; the check still fails, but says why in those words
+    data = checked("A @ inv(A + A.T @ A)", {"A": near_singular(3, 1e-5)})
+    info = data["inputs"]["A"]
+    assert not data["passed"] and not info["forward_vs_reverse"]["passed"]
+    assert 0 < info["max_abs_derivative"] < 2
+    (note,) = [n for n in render._check_notes("A", info, "y", dtype="float64") if "forward and reverse" in n]
+    assert "the size of rounding" in note and "--atol 1e-05" in note
+    assert checked("A @ inv(A + A.T @ A)", {"A": near_singular(3, 1e-5)}, atol=1e-5)["passed"]
+    with mutated("sin", "jvp", scale):  # rules that differ by 1% keep the words they had
+        info = checked("sum(sin(x) * x)", {"x": X})["inputs"]["x"]
+    (note,) = [n for n in render._check_notes("x", info, "y", dtype="float64") if "forward and reverse" in n]
+    assert "rules differ" in note
+
+
+def test_a_suite_check_names_a_rounding_sized_difference():
+    a = near_singular(3, 1e-5).tolist()
+    text = f"[[case]]\nname = 'c'\nexpr = 'A @ inv(A + A.T @ A)'\nbindings = {{ A = {a} }}\ncheck = true\n"
+    code, failures = _run(text)
+    assert code == 1 and "the size of rounding" in failures[0].message
