@@ -11,6 +11,9 @@ but valid matrices, float32, big outputs (chunked columns) and batches; a FAIL t
 
 Part 3, `jac run` suites: a right expectation passes, a wrong one fails with exit 1.
 
+Part 4, structure rules: each op's rule that keeps a structured batch structured, its values ×1.01, at sizes where
+the plans keep structure (forward mode included): where `jac eval`'s answer changed, `jac check` must FAIL.
+
     (ulimit -v 6000000; PYTHONPATH=. python benchmarks/checktrust39_probe.py [--quick] [--seed N])
 
 Prints counts per part and the cases that went wrong.
@@ -449,11 +452,58 @@ OPS_OF_SUITE = {"sin(x) * x": "sin", "A @ x": "matmul", "torch.softmax(x, dim=0)
                 "sum(x ** 3)": "pow", "torch.linalg.inv(A)": "inv"}
 
 
+STRUCTURED_CASES = [  # sizes where the plans keep structure (diagonal, sparse, forward mode)
+    ("exp(x) * sin(x)", {"x": ((400,), -1, 1)}),
+    ("x[1:] * x[:-1] - 2 * x[2:].sum()", {"x": ((300,), -1, 1)}),
+    ("A @ x", {"A": ((40, 40), -1, 1), "x": ((40,), -1, 1)}),
+    ("(A * B).sum(0) / (1 + A.mean(1)[:, None]).sum(0)", {"A": ((30, 30), 0, 1), "B": ((30, 30), -1, 1)}),
+    ("torch.softmax(A, dim=1)", {"A": ((30, 20), -1, 1)}),
+    ("where(x > 0, x, 2 * x).reshape(20, 20).T @ ones(20)", {"x": ((400,), -1, 1)}),
+    ("torch.sort(x).values * arange(300.0)", {"x": ((300,), -1, 1)}),
+    ("-x.reshape(15, 20).T + broadcast_to(y, (20, 15))", {"x": ((300,), -1, 1), "y": ((15,), -1, 1)}),
+]
+
+
+def part4(rng) -> tuple:
+    """Each op's structure rule (a structured batch kept structured) with its values ×1.01."""
+    from jacobi_cli.ir.structured import SparseBatch
+    counts = {"changed": 0, "caught": 0, "missed": 0, "unreached": 0}
+    missed = []
+    names = [n for n, o in OPS.items() if o.structure is not None]
+    for expr, spec in STRUCTURED_CASES:
+        values = draw(spec, rng)
+        right = eval_jacobians(expr, values)
+        for name in names:
+            op = OPS[name]
+            original = op.structure
+
+            def wrapped(*a, _original=original, **k):
+                out = _original(*a, **k)
+                if isinstance(out, SparseBatch) and out.val is not None:
+                    return out.with_(out.col, out.val * 1.01)
+                return out
+            object.__setattr__(op, "structure", wrapped)
+            try:
+                wrong = eval_jacobians(expr, values)
+                passed, _ = quiet_check(expr, values)
+            finally:
+                object.__setattr__(op, "structure", original)
+            if not differs(right, wrong):
+                counts["unreached"] += 1
+            elif passed:
+                counts["missed"] += 1
+                missed.append((expr, name))
+            else:
+                counts["caught"] += 1
+            counts["changed"] = counts["caught"] + counts["missed"]
+    return counts, missed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--part", default="123")
+    ap.add_argument("--part", default="1234")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
@@ -477,6 +527,12 @@ def main():
         print("part 3 (jac run expectations):", counts)
         for b in bad:
             print("  ", b)
+        print(f"  {time.time() - t0:.0f} s")
+    if "4" in args.part:
+        counts, missed = part4(rng)
+        print("part 4 (structure rules x1.01):", counts)
+        for m in missed:
+            print("  ", m)
         print(f"  {time.time() - t0:.0f} s")
     if "2" in args.part:
         counts, bad = part2(rng, 10 if args.quick else 40)
