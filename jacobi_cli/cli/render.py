@@ -9,6 +9,7 @@ console, a rich object from another command) goes through rich.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -727,7 +728,7 @@ class Renderer:
                           _short(info["max_rel_error"]), "agree" if modes["passed"] else
                           f"[red]differ ({_short(modes['max_abs_error'])})[/]",
                           "[green]PASS[/]" if info["passed"] else "[bold red]FAIL[/]")
-            notes.extend(_check_notes(name, info, y))
+            notes.extend(_check_notes(name, info, y, dtype=report.get("dtype")))
         if report["inputs"]:
             self.console.print(table)
         else:
@@ -968,7 +969,7 @@ def _output_where(named: str, blocks) -> list:
     return [defined[named]] + [line for name, line in defined.items() if name in read and name != named]
 
 
-def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
+def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES, dtype: str | None = None) -> list:
     """What a person needs to read the numbers of one input honestly."""
     notes = []
     kinks = list({(k["where"], tuple(k["input_index"])): k for k in reversed(info.get("kinks", []))}.values())
@@ -1005,9 +1006,25 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
                      f"and JAX's do, while finite differences follow it, so they differ by its part; that part is "
                      f"not in any library's gradient.")
     if info.get("forward_vs_reverse") and not info["forward_vs_reverse"]["passed"]:
-        notes.append(f"forward and reverse mode disagree (max abs error "
-                     f"{_short(info['forward_vs_reverse']['max_abs_error'])}): an op's JVP and VJP rules differ.")
+        notes.append(_modes_note(info, dtype))
     return notes
+
+
+def _modes_note(info: dict, dtype: str | None) -> str:
+    """Why forward and reverse mode differ: their rules, or (a difference the size of rounding, relative to the
+    largest entry) terms that cancel at an ill-conditioned point, which every library's derivative has there."""
+    from ..tools.check import rounding_sized
+
+    error, scale = info["forward_vs_reverse"]["max_abs_error"], info.get("max_abs_derivative") or 0.0
+    if not rounding_sized(error, scale, dtype or "float64"):
+        return f"forward and reverse mode disagree (max abs error {_short(error)}): an op's JVP and VJP rules differ."
+    worst = max(error, info.get("max_abs_error") or 0.0)
+    atol = 10.0 ** math.ceil(math.log10(worst)) if worst > 0 else 0.0
+    return (f"forward and reverse mode differ by {_short(error)}, {_short(error / scale)} of the largest entry "
+            f"({_short(scale)}): a difference the size of rounding, where terms that cancel are much larger than "
+            f"the result (an ill-conditioned point: a nearly singular matrix), which PyTorch's and JAX's "
+            f"derivatives have there too, while rules that differ usually differ by more. Finite differences cannot "
+            f"settle entries that small either: move the point, or if that accuracy is enough, --atol {atol:g}.")
 
 
 def _graph_label(node: dict, report) -> str:

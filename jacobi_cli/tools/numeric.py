@@ -14,6 +14,7 @@ from ..ir.ops import finite_steps
 METHODS = ("central", "richardson")
 LIMIT_STEPS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
 KINK_SHRINK = 16  # the one-sided slopes are compared at h and at h / KINK_SHRINK
+KINK_GROWTH = 4  # a jump that grew more than this from h to h / KINK_SHRINK is rounding noise (it grows 16x)
 REFINE = 4  # a second look at a suspect estimate shrinks the step by REFINE, up to MAX_REFINE times
 MAX_REFINE = 16
 
@@ -131,7 +132,11 @@ def _one_sided(f, x, idx, h, y0) -> dict:
 
     At a smooth point the jump ``right - left ≈ h f''`` shrinks with ``h``, by
     KINK_SHRINK from ``h`` to ``h / KINK_SHRINK``; at a kink it stays. A jump counts
-    only above the rounding noise ``eps (|f+| + 2|f0| + |f-|) / h``.
+    only above the rounding noise ``eps (|f+| + 2|f0| + |f-|) / h``, and only where it did not grow as the
+    step shrank: rounding noise grows like ``1 / h`` (sixteen times from ``h`` to ``h / KINK_SHRINK``), a kink's
+    jump stays. The noise bound assumes ``f`` good to a few ulps of ``|f|``; a value made by cancellation
+    (``det`` of a nearly singular matrix, 1e-6 from entries of 1) is off by ulps of what cancelled, and its
+    jump, growing with ``1 / h``, was taken for a kink (session 39).
     """
     jumps = []
     for step in (h, h / KINK_SHRINK):
@@ -140,7 +145,7 @@ def _one_sided(f, x, idx, h, y0) -> dict:
         noise = _eps(x) * (np.abs(f_up) + 2 * np.abs(y0) + np.abs(f_down)) / actual
         jumps.append((np.abs(right - left), noise))
     (big, _), (small, small_noise) = jumps
-    kink = (small > 0.5 * big) & (small > 4 * small_noise)
+    kink = (small > 0.5 * big) & (small > 4 * small_noise) & (small < KINK_GROWTH * big)
     return {"left": left, "right": right, "kink": kink}
 
 
@@ -148,9 +153,9 @@ def _one_sided(f, x, idx, h, y0) -> dict:
 class Refined:
     """A second look at one input element: central differences at steps ``h/4, h/16, ...``.
 
-    ``estimate`` is, per output element, the one whose change from the step before is
-    smallest, and ``error`` bounds its error: that change (which bounds the truncation
-    error, third derivative times h²/6) plus its rounding error. A smooth ``f`` whose scale
+    ``estimate`` is, per output element, the one whose changes from the step before and to the step
+    after are smallest, and ``error`` bounds its error: the larger of those changes (which bounds the
+    truncation error, third derivative times h²/6, and the rounding noise f really has) plus its rounding error. A smooth ``f`` whose scale
     is finer than the step scaled to ``|x|`` (``sin(x) * x**2`` at ``x = 1999``) converges
     as the step shrinks, sixteen times closer each time; at a kink within the step the
     estimates jump instead (``kink``): the step straddled it.
@@ -178,23 +183,32 @@ def refined(f, x: np.ndarray, index: tuple, step: float) -> Refined:
             return Refined(estimates[0], roundings[0], np.zeros(np.shape(estimates[0]), dtype=bool))
         e, r = np.stack(estimates), np.stack(roundings)
         change = np.abs(e[1:] - e[:-1])
-        error = np.where(np.isnan(change), np.inf, change + r[1:])
+        # An estimate's error is bounded by its change from the step before and to the step after: the least
+        # change alone picks two noisy estimates that agree by chance (inv of a matrix of condition 1e7: two
+        # agreeing to 1e-15 with an error of 1e-5, where f's own rounding is cond · eps, not eps).
+        # The last estimate has no step after it: it is taken only when it is the one there is.
+        after = np.concatenate([change[1:], change[-1:] if len(change) == 1 else np.full_like(change[-1:], np.inf)])
+        error = np.where(np.isnan(change) | np.isnan(after), np.inf, np.maximum(change, after) + r[1:])
         best = np.argmin(error, axis=0)[None]
         jumps = (change[1:] > 2 * change[:-1]) & (change[1:] > 4 * r[2:])
     return Refined(np.take_along_axis(e[1:], best, 0)[0], np.take_along_axis(error, best, 0)[0],
                    np.any(jumps, axis=0))
 
 
-def kink_persists(f, x: np.ndarray, index: tuple, step: float) -> np.ndarray:
+def kink_persists(f, x: np.ndarray, index: tuple, step: float, jump=None) -> np.ndarray:
     """Per output element: do the one-sided slopes at ``index`` still differ at steps a
     thousand times below ``step``? At a kink the jump stays; a smooth ``f`` that only varies
     on a scale finer than ``step`` (``sin(x)`` at ``x = 1e6``, ``step`` 6) shows a jump at
-    ``step`` that shrinks with it."""
+    ``step`` that shrinks with it. ``jump``: the jump found at ``step / KINK_SHRINK``; a kink's
+    stays as it is at the smaller steps, where rounding noise grows like ``1 / h`` (64 times)."""
     f = _stepping(f)
     x = np.asarray(x)
     floor = 64 * _eps(x) * max(1.0, float(np.abs(x[tuple(index)])))
     with np.errstate(all="ignore"):
-        return _one_sided(f, x, tuple(index), max(step / REFINE**5, floor), np.asarray(f(x)))["kink"]
+        found = _one_sided(f, x, tuple(index), max(step / REFINE**5, floor), np.asarray(f(x)))
+        if jump is None:
+            return found["kink"]
+        return found["kink"] & (np.abs(found["right"] - found["left"]) < KINK_GROWTH * np.asarray(jump))
 
 
 def limit_table(f, x: float, steps=LIMIT_STEPS) -> list:

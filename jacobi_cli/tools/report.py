@@ -1045,7 +1045,8 @@ def _check_entry(result) -> dict:
     return {"max_abs_error": result.max_abs_error, "max_rel_error": result.max_rel_error,
             "passed": result.passed, "reverse": side(result.reverse), "forward": side(result.forward),
             "forward_vs_reverse": side(result.modes), "kinks": result.kinks, "kink_count": result.kink_count,
-            "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic}
+            "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic,
+            "max_abs_derivative": result.scale}
 
 
 def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None,

@@ -1400,6 +1400,10 @@ def _check_outcome(key: str, result) -> Outcome:
              for what, c in (("reverse mode and finite differences", result.reverse),
                              ("forward mode and finite differences", result.forward),
                              ("forward and reverse mode", result.modes)) if not c.passed]
+    if result.rounding_sized:
+        parts.append(f"forward and reverse mode differ by {result.modes.max_abs_error / result.scale:.3g} of the "
+                     f"largest entry ({result.scale:.3g}): the size of rounding at an ill-conditioned point, which "
+                     "every library's derivative has there; loosen the check's atol if that accuracy is enough")
     for kink in result.kinks[:1]:
         parts.append(f"{result.name}{kink['input_index']} is at a kink (slope {_num(kink['left'])} from the left, "
                      f"{_num(kink['right'])} from the right): jac gives {_num(kink['automatic'])}, the "
