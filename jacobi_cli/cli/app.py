@@ -57,7 +57,23 @@ Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate w
                                                   "(repeatable; default: every bound input).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (its keys: docs/json.md; its schema: jac schema COMMAND).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
-Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
+class _NotWhole(ValueError):
+    """An integer option's value that is no integer (``--order 3.0``)."""
+
+
+def _whole(text) -> int:
+    """An integer option's value read as Python's ``int()`` and click's ``INT`` read it, and as the entry
+    point's fast path does: ``3``, `` 3``, ``1_0``; ``3.0`` and ``1e3`` are not integers (typer's own int
+    took ``--order 3.0`` as 3: one rule for every integer option)."""
+    if isinstance(text, int):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise _NotWhole(text) from None
+
+
+Seed = Annotated[int, typer.Option("--seed", parser=_whole, help="Seed for NAME:SHAPE and rand/randn values.")]
 MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% (default: half "
                                                  "the available memory). Bigger plans are chunked, or refused with "
                                                  "exit 2.")]
@@ -212,7 +228,7 @@ def hessian_command(
 def derivative_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
     dtype: Dtype = "float64", seed: Seed = 0,
-    order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative, shape "
+    order: Annotated[int, typer.Option("--order", parser=_whole, help="K >= 1: the K-th derivative, shape "
                                        "y.shape + x.shape * K.")] = 2,
     sparse: Annotated[bool, typer.Option("--sparse", help="For an element-wise output, give only the diagonal "
                                          "D[i, i, ..., i] (shaped like y) instead of the dense tensor.")] = False,
@@ -256,7 +272,7 @@ def diff_command(
                                                     "(repeatable; every input needs a value).")] = None,
     latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX alone (without it: "
                                                                   "each derivative drawn, then its LaTeX).")] = False,
-    order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative's formulas (K > 1 needs "
+    order: Annotated[int, typer.Option("--order", parser=_whole, help="K >= 1: the K-th derivative's formulas (K > 1 needs "
                                        "concrete sizes: x:3 or values).")] = 1,
     timeout: Timeout = None,
     max_memory: MaxMemory = None,
@@ -318,7 +334,7 @@ def graph_command(
                                                    "element); OUT=VALUE per output when there are several.")] = None,
     dot: Annotated[bool, typer.Option("--dot", help="Print Graphviz DOT instead of the tree.")] = False,
     out: Annotated[Optional[str], typer.Option("--out", help="Write the DOT to FILE.dot (implies --dot).")] = None,
-    max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "
+    max_nodes: Annotated[int, typer.Option("--max-nodes", parser=_whole, help="Nodes drawn in the tree; --json and --dot "
                                            "always hold them all.")] = 200,
     max_memory: MaxMemory = None,
     batch: BatchOpt = None,
@@ -376,7 +392,7 @@ def run_command(
                                                   metavar="PATTERN")] = None,
     shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: run every N-th case, starting with the "
                                                  "K-th (1-based), to split a suite across CI machines.", metavar="K/N")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", parser=_whole, help="Worker processes (0: one per core).")] = 0,
     junit: Annotated[Optional[str], typer.Option("--junit", help="Also write a JUnit XML report to FILE.",
                                                  metavar="FILE")] = None,
     as_json: Json = False,
@@ -541,6 +557,8 @@ def _option_message(err, args) -> str | None:
     if isinstance(err, BadParameter) and param is not None and getattr(param, "opts", None):
         found = getattr(err.__cause__, "errors", lambda: [])()
         what = _PARSED.get(found[0].get("type")) if found else None
+        if found and isinstance(found[0].get("ctx", {}).get("error"), _NotWhole):
+            what = "an integer"
         if what is None:
             return None
         typed = [t.partition("=")[0] for t in args if t.partition("=")[0] in (*param.opts, *param.secondary_opts)]
