@@ -303,9 +303,9 @@ def check_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     method: Annotated[str, typer.Option("--method", help="central (error O(h²)) or richardson "
                                         "(extrapolated, O(h⁶), as numdifftools).")] = "central",
-    rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance (default 1e-5; "
+    rtol: Annotated[Optional[str], typer.Option("--rtol", help="Relative tolerance (default 1e-5; "
                                                   "float32: 2e-3).", show_default=False)] = None,
-    atol: Annotated[Optional[float], typer.Option("--atol", help="Absolute tolerance (default 1e-8; "
+    atol: Annotated[Optional[str], typer.Option("--atol", help="Absolute tolerance (default 1e-8; "
                                                   "float32: 1e-4).", show_default=False)] = None,
     limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
@@ -574,6 +574,13 @@ def _option_message(err, args) -> str | None:
     return None
 
 
+def _other_case(option: str, args, commands) -> str | None:
+    """The command's option that ``option`` spells in other letter cases (``--WRT`` → ``--wrt``), or None."""
+    command = commands.get(args[0]) if args else None
+    opts = [o for p in getattr(command, "params", ()) for o in getattr(p, "opts", ())]
+    return next((o for o in opts if o.lower() == option.lower() and o != option), None)
+
+
 def _fail_usage(err, as_json: bool, group=None, args=()) -> None:
     from typer._click.exceptions import MissingParameter, NoSuchOption
 
@@ -590,9 +597,12 @@ def _fail_usage(err, as_json: bool, group=None, args=()) -> None:
     elif option and isinstance(err, NoSuchOption) and option.lstrip("-") in commands:  # jac eval ... --vjp
         bare = option.lstrip("-")
         message += f"; {bare} is a command of its own: jac {bare} EXPR BINDINGS..."
+    elif option and isinstance(err, NoSuchOption) and _other_case(option, args, commands):  # --WRT: click's
+        message += f"; did you mean {_other_case(option, args, commands)}? Options are lower case"  # difflib misses it
     elif "No such option: -" in message and "Possible options" not in message:  # --wtr is a typo of --wrt
-        message += "; an expression that begins with - and could be read as an option goes after --, " \
-                   "as in jac eval -- \"-x\" x=1"
+        message += "; a suite file whose name begins with - goes after --, as in jac run -- -suite.toml" \
+            if args and args[0] == "run" else "; an expression that begins with - and could be read as an " \
+            "option goes after --, as in jac eval -- \"-x\" x=1"
     ctx = getattr(err, "ctx", None)
     path = ctx.command_path if ctx is not None and ctx.parent is not None else \
         f"jac {args[0]}" if args and args[0] in commands else "jac"  # the command's own help (click's

@@ -58,7 +58,7 @@ def budget(max_memory=None) -> int:
         return default_budget()
     if isinstance(max_memory, (int, float, np.integer, np.floating)) and not isinstance(max_memory, bool):
         return _whole_bytes(float(max_memory) if isinstance(max_memory, (float, np.floating)) else int(max_memory),
-                            repr(max_memory))
+                            f"max_memory={max_memory!r}")  # a number: only a Python caller passes one
     text = str(max_memory).strip()
     if text.endswith("%"):
         return _percent(text)
@@ -79,7 +79,7 @@ def parse_size(text: str) -> int:
     if not math.isfinite(size):
         raise JacUsageError(f"--max-memory {text!r} is too large to be a size: give {FORMS}")
     if unit == 1:
-        return _whole_bytes(size, repr(text))
+        return _whole_bytes(size, f"--max-memory {text!r}")
     if size < 1:
         raise JacUsageError(f"--max-memory {text!r} is less than one byte: give {FORMS}")
     return int(size)
@@ -112,9 +112,9 @@ def _percent(text: str) -> int:
 def _whole_bytes(size, shown: str) -> int:
     """A number of bytes without a unit: whole and at least 1 (``1.5`` was read as 1 byte, ``0.5`` as none)."""
     if isinstance(size, float) and not (math.isfinite(size) and size.is_integer()):
-        raise JacUsageError(f"--max-memory {shown} is not a whole number of bytes: give {FORMS}")
+        raise JacUsageError(f"{shown} is not a whole number of bytes: give {FORMS}")
     if size < 1:
-        raise JacUsageError(f"--max-memory {shown}: the budget must be at least 1 byte: give {FORMS}")
+        raise JacUsageError(f"{shown}: the budget must be at least 1 byte: give {FORMS}")
     return int(size)
 
 

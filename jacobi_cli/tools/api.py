@@ -264,7 +264,7 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
     dtype = resolve_dtype(dtype)
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    found = batching.batch_of(bound.shapes, batching.parse_specs(batch))
+    found = batching.batch_of(bound.shapes, batching.parse_specs(batch), expr)
     if found.size == 0:
         raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
     split = found.split(bound.values)

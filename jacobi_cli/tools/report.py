@@ -697,7 +697,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None, dty
                            symbolic=True)
     shapes, found = dict(bound.shapes), None
     if batch:
-        found = _counted(batching.batch_of(shapes, batching.parse_specs(batch)))
+        found = _counted(batching.batch_of(shapes, batching.parse_specs(batch), expr))
         shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
                   for n, s in shapes.items()}
     graph = parse(expr, shapes, max_bytes=limit, shapes_only=True)
@@ -746,7 +746,7 @@ def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout:
     resolve_dtype(dtype), check_seed(seed)  # and a bad --dtype or --seed
     found = None
     if batch:
-        bindings, found = _one_example_shapes(bindings, at, batch, min(budget, DEFAULT_MAX_BYTES))
+        bindings, found = _one_example_shapes(bindings, at, batch, min(budget, DEFAULT_MAX_BYTES), expr)
     report = bounded.call(lambda: _diff_report(expr, bindings, wrt, at, order, budget, dtype, seed), timeout,
                           "the symbolic derivative",
                           "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
@@ -768,7 +768,7 @@ def _counted(found):
     return found
 
 
-def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
+def _one_example_shapes(bindings, at, batch, limit: int, expr: str | None = None) -> tuple:
     """``jac diff --batch``: ``({name: ":SHAPE"} of one example, Batch)``. The formulas are the
     same for every example, so only shapes are taken: values (a binding's or ``--at``) would
     ask for per-example numbers, which ``jac eval --batch`` gives."""
@@ -776,7 +776,7 @@ def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
     if bound.values or at:
         raise JacUsageError("jac diff --batch takes shapes (x:8x3), not values: its formulas are one example's, "
                             "the same for every example; per-example numbers come from jac eval --batch")
-    found = _counted(batching.batch_of(dict(bound.shapes), batching.parse_specs(batch)))
+    found = _counted(batching.batch_of(dict(bound.shapes), batching.parse_specs(batch), expr))
     shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
               for n, s in bound.shapes.items()}
     return {n: ":" + ("x".join(map(str, s)) if s else "()") for n, s in shapes.items()}, found
@@ -934,14 +934,15 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
                  rtol=None, atol=None, limit=False, batch=None, max_memory=None) -> CheckResult:
     """Automatic derivatives (reverse and forward) against finite differences."""
     _cli_options(dtype, seed)
+    rtol, atol = _tolerance("--rtol", rtol), _tolerance("--atol", atol)
     from . import check
 
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     drawn = _drawn(bindings, problem, found, split)
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
-    rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
-    atol = _tolerance("--atol", default_atol if atol is None else atol)
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
     check.refuse_long(problem, method, found.size if found else 1,
                       len(problem.graph.outputs) if problem.graph.several else 1)
     if _general(problem, found):
@@ -1034,11 +1035,18 @@ def _detached(graph, name: str) -> dict:
     return {"detached": found} if found else {}
 
 
-def _tolerance(option: str, value) -> float:
-    value = float(value)
-    if not (value >= 0 and np.isfinite(value)):
-        raise JacUsageError(f"{option} must be a finite number >= 0, not {value}")
-    return value
+def _tolerance(option: str, value) -> float | None:
+    """``--rtol`` / ``--atol`` as typed (or a number from Python), refused in the user's own words:
+    ``--rtol 1e309`` is "not '1e309'" (it was "not inf", a value nobody typed)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise JacUsageError(f"{option} must be a number, not {value!r}") from None
+    if not (number >= 0 and math.isfinite(number)):
+        raise JacUsageError(f"{option} must be a finite number >= 0, not {value!r}")
+    return number
 
 
 def _check_entry(result) -> dict:
