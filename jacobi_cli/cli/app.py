@@ -7,6 +7,7 @@ place that turns them into a message on stderr (and a JSON error object with
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import Annotated, Callable, Optional
@@ -57,8 +58,8 @@ Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate w
                                                   "(repeatable; default: every bound input).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (its keys: docs/json.md; its schema: jac schema COMMAND).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
-class _NotWhole(ValueError):
-    """An integer option's value that is no integer (``--order 3.0``)."""
+class _Refused(ValueError):
+    """An option's value the option cannot take; ``str()`` is what it must be (``an integer``)."""
 
 
 def _whole(text) -> int:
@@ -70,7 +71,20 @@ def _whole(text) -> int:
     try:
         return int(text)
     except ValueError:
-        raise _NotWhole(text) from None
+        raise _Refused("an integer") from None
+
+
+def _tolerance(text) -> float:
+    """``--rtol`` / ``--atol``: a finite number >= 0, refused as typed (``--rtol 1e309`` was "not inf")."""
+    if isinstance(text, float):
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        raise _Refused("a number") from None
+    if not (number >= 0 and math.isfinite(number)):
+        raise _Refused("a finite number >= 0")
+    return number
 
 
 Seed = Annotated[int, typer.Option("--seed", parser=_whole, help="Seed for NAME:SHAPE and rand/randn values.")]
@@ -303,9 +317,9 @@ def check_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     method: Annotated[str, typer.Option("--method", help="central (error O(h²)) or richardson "
                                         "(extrapolated, O(h⁶), as numdifftools).")] = "central",
-    rtol: Annotated[Optional[str], typer.Option("--rtol", help="Relative tolerance (default 1e-5; "
+    rtol: Annotated[Optional[float], typer.Option("--rtol", parser=_tolerance, help="Relative tolerance (default 1e-5; "
                                                   "float32: 2e-3).", show_default=False)] = None,
-    atol: Annotated[Optional[str], typer.Option("--atol", help="Absolute tolerance (default 1e-8; "
+    atol: Annotated[Optional[float], typer.Option("--atol", parser=_tolerance, help="Absolute tolerance (default 1e-8; "
                                                   "float32: 1e-4).", show_default=False)] = None,
     limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
@@ -557,8 +571,9 @@ def _option_message(err, args) -> str | None:
     if isinstance(err, BadParameter) and param is not None and getattr(param, "opts", None):
         found = getattr(err.__cause__, "errors", lambda: [])()
         what = _PARSED.get(found[0].get("type")) if found else None
-        if found and isinstance(found[0].get("ctx", {}).get("error"), _NotWhole):
-            what = "an integer"
+        refused = found[0].get("ctx", {}).get("error") if found else None
+        if isinstance(refused, _Refused):
+            what = str(refused)
         if what is None:
             return None
         typed = [t.partition("=")[0] for t in args if t.partition("=")[0] in (*param.opts, *param.secondary_opts)]
