@@ -225,7 +225,7 @@ def test_the_command_line_still_says_dtype_and_seed(here):
 def test_a_tolerance_is_refused_as_typed(here, option, value, why):
     """--rtol 1e309 said "not inf": a value nobody typed."""
     message = refused("check", f"{option}={value}", "--", "sin(x)", "x=1")
-    assert message == f"{option} must be {why}, not {value!r} (see jac check --help)"
+    assert message.startswith(f"{option} must be {why}, not {value!r}")
 
 
 @pytest.mark.parametrize("value, why", [(float("inf"), "not inf"), (-1.0, "not -1.0"), ("1e309", "not '1e309'")])
@@ -244,6 +244,7 @@ def test_a_tolerance_as_typed_is_the_tolerance_used(here):
 
 def test_a_bad_tolerance_is_refused_before_the_expression_is_read(here):
     assert refused("check", "--rtol", "abc", "sin(", "x=1").startswith("--rtol must be a number, not 'abc'")
+    assert refused("check", "--rtol", "1e309", "sin(", "x=1") == "--rtol must be a finite number >= 0, not '1e309'"
 
 
 # --- option names --------------------------------------------------------------------------------

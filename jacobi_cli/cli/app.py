@@ -7,7 +7,6 @@ place that turns them into a message on stderr (and a JSON error object with
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from typing import Annotated, Callable, Optional
@@ -74,17 +73,25 @@ def _whole(text) -> int:
         raise _Refused("an integer") from None
 
 
-def _tolerance(text) -> float:
-    """``--rtol`` / ``--atol``: a finite number >= 0, refused as typed (``--rtol 1e309`` was "not inf")."""
+class _AsTyped(float):
+    """A number option's value that keeps the text typed (``typed``), so that the library's refusal of its
+    range quotes it: ``--rtol 1e309`` is "not '1e309'", where the float alone said "not inf"."""
+
+    def __new__(cls, text: str):
+        number = super().__new__(cls, text)
+        number.typed = text
+        return number
+
+
+def _number(text) -> float:
+    """``--rtol`` / ``--atol``: a number as ``float()`` reads it, kept with its text (:class:`_AsTyped`); its
+    range is the library's to check (``report._tolerance``), with the --json error object either way."""
     if isinstance(text, float):
         return text
     try:
-        number = float(text)
+        return _AsTyped(text)
     except ValueError:
         raise _Refused("a number") from None
-    if not (number >= 0 and math.isfinite(number)):
-        raise _Refused("a finite number >= 0")
-    return number
 
 
 Seed = Annotated[int, typer.Option("--seed", parser=_whole, help="Seed for NAME:SHAPE and rand/randn values.")]
@@ -317,9 +324,9 @@ def check_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     method: Annotated[str, typer.Option("--method", help="central (error O(h²)) or richardson "
                                         "(extrapolated, O(h⁶), as numdifftools).")] = "central",
-    rtol: Annotated[Optional[float], typer.Option("--rtol", parser=_tolerance, help="Relative tolerance (default 1e-5; "
+    rtol: Annotated[Optional[float], typer.Option("--rtol", parser=_number, help="Relative tolerance (default 1e-5; "
                                                   "float32: 2e-3).", show_default=False)] = None,
-    atol: Annotated[Optional[float], typer.Option("--atol", parser=_tolerance, help="Absolute tolerance (default 1e-8; "
+    atol: Annotated[Optional[float], typer.Option("--atol", parser=_number, help="Absolute tolerance (default 1e-8; "
                                                   "float32: 1e-4).", show_default=False)] = None,
     limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,

@@ -1036,16 +1036,18 @@ def _detached(graph, name: str) -> dict:
 
 
 def _tolerance(option: str, value) -> float | None:
-    """``--rtol`` / ``--atol`` as typed (or a number from Python), refused in the user's own words:
-    ``--rtol 1e309`` is "not '1e309'" (it was "not inf", a value nobody typed)."""
+    """``--rtol`` / ``--atol`` (or a number from Python), refused in the user's own words: the command line's
+    value keeps its text (``typed``, ``app._AsTyped``), so ``--rtol 1e309`` is "not '1e309'" (it was "not inf",
+    a value nobody typed)."""
     if value is None:
         return None
+    shown = getattr(value, "typed", value)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise JacUsageError(f"{option} must be a number, not {value!r}") from None
+        raise JacUsageError(f"{option} must be a number, not {shown!r}") from None
     if not (number >= 0 and math.isfinite(number)):
-        raise JacUsageError(f"{option} must be a finite number >= 0, not {value!r}")
+        raise JacUsageError(f"{option} must be a finite number >= 0, not {shown!r}")
     return number
 
 
