@@ -98,6 +98,30 @@ class JacSuiteError(JacError):
         self.case, self.key, self.kind = case, key, kind
 
 
+def unknown_choice(option: str, value, choices, cls=JacUsageError, suggest: bool = True) -> JacError:
+    """The refusal of an option's value that is none of its ``choices`` (``--mode revers``), with the close
+    choice as argparse gives it since Python 3.12 (``difflib``, case and spaces aside):
+    ``--mode must be auto, forward or reverse, not 'revers'; did you mean 'reverse'?``. ``option`` is the
+    option as the caller spells it (``--dtype`` on the command line, ``dtype=`` in the Python API)."""
+    words = [str(c) for c in choices]
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    message = f"{option} must be {listed}, not {value!r}"
+    close = close_choice(value, words) if suggest else None
+    return cls(message + (f"; did you mean {close!r}?" if close else ""))
+
+
+def close_choice(value, words: list) -> str | None:
+    """The one of ``words`` that ``value`` was likely meant to be (``'FLOAT32'``, ``'flot32'`` → ``'float32'``), or None."""
+    if not isinstance(value, str):
+        return None
+    import difflib
+
+    typed = value.strip().lower()
+    exact = [w for w in words if w.lower() == typed]
+    found = exact or difflib.get_close_matches(typed, words, n=1)
+    return found[0] if found else None
+
+
 def too_large(what: str, count, dtype, limit: int, position: int | None = None,
               hint: str = "use smaller sizes (`jac shape` computes nothing and takes any size)") -> JacLimitError:
     """The refusal of an array over the memory limit, with its size in bytes and the way around it."""

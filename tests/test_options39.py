@@ -206,9 +206,9 @@ def test_too_large_to_print_names_out_only_where_out_saves_it(here):
 def test_the_api_refuses_a_dtype_jac_does_not_compute_in(dtype):
     """dtype=np.int32 gave evaluate("sin(x)", x=[1.1, 2.0]) = [0, 0] and a Jacobian of zeros; float16 computed
     in half precision, a dtype jac's checks and tolerances know nothing of."""
-    with pytest.raises(JacUsageError, match="--dtype must be float64 or float32"):
+    with pytest.raises(JacUsageError, match="dtype= must be float64 or float32"):
         jacobi_cli.evaluate("sin(x)", {"x": np.array([1.1, 2.0])}, dtype=dtype)
-    with pytest.raises(JacUsageError, match="--dtype must be float64 or float32"):
+    with pytest.raises(JacUsageError, match="dtype= must be float64 or float32"):
         jacobi_cli.jacobian("sin(x)", {"x": np.array([1.1, 2.0])}, dtype=dtype)
 
 

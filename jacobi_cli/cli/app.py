@@ -57,7 +57,44 @@ Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate w
                                                   "(repeatable; default: every bound input).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (its keys: docs/json.md; its schema: jac schema COMMAND).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
-Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
+class _Refused(ValueError):
+    """An option's value the option cannot take; ``str()`` is what it must be (``an integer``)."""
+
+
+def _whole(text) -> int:
+    """An integer option's value read as Python's ``int()`` and click's ``INT`` read it, and as the entry
+    point's fast path does: ``3``, `` 3``, ``1_0``; ``3.0`` and ``1e3`` are not integers (typer's own int
+    took ``--order 3.0`` as 3: one rule for every integer option)."""
+    if isinstance(text, int):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise _Refused("an integer") from None
+
+
+class _AsTyped(float):
+    """A number option's value that keeps the text typed (``typed``), so that the library's refusal of its
+    range quotes it: ``--rtol 1e309`` is "not '1e309'", where the float alone said "not inf"."""
+
+    def __new__(cls, text: str):
+        number = super().__new__(cls, text)
+        number.typed = text
+        return number
+
+
+def _number(text) -> float:
+    """``--rtol`` / ``--atol``: a number as ``float()`` reads it, kept with its text (:class:`_AsTyped`); its
+    range is the library's to check (``report._tolerance``), with the --json error object either way."""
+    if isinstance(text, float):
+        return text
+    try:
+        return _AsTyped(text)
+    except ValueError:
+        raise _Refused("a number") from None
+
+
+Seed = Annotated[int, typer.Option("--seed", parser=_whole, help="Seed for NAME:SHAPE and rand/randn values.")]
 MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% (default: half "
                                                  "the available memory). Bigger plans are chunked, or refused with "
                                                  "exit 2.")]
@@ -212,7 +249,7 @@ def hessian_command(
 def derivative_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
     dtype: Dtype = "float64", seed: Seed = 0,
-    order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative, shape "
+    order: Annotated[int, typer.Option("--order", parser=_whole, help="K >= 1: the K-th derivative, shape "
                                        "y.shape + x.shape * K.")] = 2,
     sparse: Annotated[bool, typer.Option("--sparse", help="For an element-wise output, give only the diagonal "
                                          "D[i, i, ..., i] (shaped like y) instead of the dense tensor.")] = False,
@@ -256,7 +293,7 @@ def diff_command(
                                                     "(repeatable; every input needs a value).")] = None,
     latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX alone (without it: "
                                                                   "each derivative drawn, then its LaTeX).")] = False,
-    order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative's formulas (K > 1 needs "
+    order: Annotated[int, typer.Option("--order", parser=_whole, help="K >= 1: the K-th derivative's formulas (K > 1 needs "
                                        "concrete sizes: x:3 or values).")] = 1,
     timeout: Timeout = None,
     max_memory: MaxMemory = None,
@@ -287,9 +324,9 @@ def check_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     method: Annotated[str, typer.Option("--method", help="central (error O(h²)) or richardson "
                                         "(extrapolated, O(h⁶), as numdifftools).")] = "central",
-    rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance (default 1e-5; "
+    rtol: Annotated[Optional[float], typer.Option("--rtol", parser=_number, help="Relative tolerance (default 1e-5; "
                                                   "float32: 2e-3).", show_default=False)] = None,
-    atol: Annotated[Optional[float], typer.Option("--atol", help="Absolute tolerance (default 1e-8; "
+    atol: Annotated[Optional[float], typer.Option("--atol", parser=_number, help="Absolute tolerance (default 1e-8; "
                                                   "float32: 1e-4).", show_default=False)] = None,
     limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
@@ -318,7 +355,7 @@ def graph_command(
                                                    "element); OUT=VALUE per output when there are several.")] = None,
     dot: Annotated[bool, typer.Option("--dot", help="Print Graphviz DOT instead of the tree.")] = False,
     out: Annotated[Optional[str], typer.Option("--out", help="Write the DOT to FILE.dot (implies --dot).")] = None,
-    max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "
+    max_nodes: Annotated[int, typer.Option("--max-nodes", parser=_whole, help="Nodes drawn in the tree; --json and --dot "
                                            "always hold them all.")] = 200,
     max_memory: MaxMemory = None,
     batch: BatchOpt = None,
@@ -376,7 +413,7 @@ def run_command(
                                                   metavar="PATTERN")] = None,
     shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: run every N-th case, starting with the "
                                                  "K-th (1-based), to split a suite across CI machines.", metavar="K/N")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", parser=_whole, help="Worker processes (0: one per core).")] = 0,
     junit: Annotated[Optional[str], typer.Option("--junit", help="Also write a JUnit XML report to FILE.",
                                                  metavar="FILE")] = None,
     as_json: Json = False,
@@ -541,6 +578,9 @@ def _option_message(err, args) -> str | None:
     if isinstance(err, BadParameter) and param is not None and getattr(param, "opts", None):
         found = getattr(err.__cause__, "errors", lambda: [])()
         what = _PARSED.get(found[0].get("type")) if found else None
+        refused = found[0].get("ctx", {}).get("error") if found else None
+        if isinstance(refused, _Refused):
+            what = str(refused)
         if what is None:
             return None
         typed = [t.partition("=")[0] for t in args if t.partition("=")[0] in (*param.opts, *param.secondary_opts)]
@@ -554,6 +594,13 @@ def _option_message(err, args) -> str | None:
             choices = CHOICES.get(option)
             return f"{option} needs a value" + (f": {' or '.join(choices)}" if choices and len(choices) > 1 else "")
     return None
+
+
+def _other_case(option: str, args, commands) -> str | None:
+    """The command's option that ``option`` spells in other letter cases (``--WRT`` → ``--wrt``), or None."""
+    command = commands.get(args[0]) if args else None
+    opts = [o for p in getattr(command, "params", ()) for o in getattr(p, "opts", ())]
+    return next((o for o in opts if o.lower() == option.lower() and o != option), None)
 
 
 def _fail_usage(err, as_json: bool, group=None, args=()) -> None:
@@ -572,9 +619,12 @@ def _fail_usage(err, as_json: bool, group=None, args=()) -> None:
     elif option and isinstance(err, NoSuchOption) and option.lstrip("-") in commands:  # jac eval ... --vjp
         bare = option.lstrip("-")
         message += f"; {bare} is a command of its own: jac {bare} EXPR BINDINGS..."
+    elif option and isinstance(err, NoSuchOption) and _other_case(option, args, commands):  # --WRT: click's
+        message += f"; did you mean {_other_case(option, args, commands)}? Options are lower case"  # difflib misses it
     elif "No such option: -" in message and "Possible options" not in message:  # --wtr is a typo of --wrt
-        message += "; an expression that begins with - and could be read as an option goes after --, " \
-                   "as in jac eval -- \"-x\" x=1"
+        message += "; a suite file whose name begins with - goes after --, as in jac run -- -suite.toml" \
+            if args and args[0] == "run" else "; an expression that begins with - and could be read as an " \
+            "option goes after --, as in jac eval -- \"-x\" x=1"
     ctx = getattr(err, "ctx", None)
     path = ctx.command_path if ctx is not None and ctx.parent is not None else \
         f"jac {args[0]}" if args and args[0] in commands else "jac"  # the command's own help (click's

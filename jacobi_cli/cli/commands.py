@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Callable
 
-from ..errors import JacError, JacIOError, JacLimitError, JacParseError, JacUsageError, JacValueError
+from ..errors import JacError, JacIOError, JacLimitError, JacParseError, JacUsageError, JacValueError, unknown_choice
 
 MAX_EXPRESSION_FILE = 10 * 2**20
 
@@ -270,7 +270,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
 
     def build():
         if layout not in ("array", "numerator"):
-            raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
+            raise unknown_choice("--layout", layout, ("array", "numerator"))
         if sparse and not as_json:  # it was ignored: the text shows the structure anyway (as --v needs --backward)
             raise JacUsageError("--sparse changes only --json's output (a diagonal or sparse Jacobian as \"coo\" "
                                 "entries): add --json; to keep one structured Jacobian sparse in a file, "

@@ -12,11 +12,12 @@ diagonal of examples.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacNameError, JacShapeError, JacUsageError
+from ..errors import JacError, JacNameError, JacShapeError, JacUsageError
 from ..ir.shapes import fmt
 from .memory import fmt_bytes
 
@@ -71,14 +72,14 @@ def parse_specs(specs) -> dict:
     return axes
 
 
-def batch_of(shapes: dict, axes: dict) -> Batch:
+def batch_of(shapes: dict, axes: dict, expr: str | None = None) -> Batch:
     """The :class:`Batch` of inputs with ``shapes`` (name -> full shape), checked: every
-    batched name is bound, its axis exists, and all batch sizes agree."""
+    batched name is bound, its axis exists, and all batch sizes agree. ``expr``, where the caller
+    has it, lets a name that is no bound input be told apart: a parameter the text makes."""
     sizes, fixed = {}, {}
     for name, axis in axes.items():
         if name not in shapes:
-            raise JacNameError(f"--batch {name}: no input named '{name}' is bound"
-                               + (f" (inputs: {', '.join(shapes)})" if shapes else ""))
+            raise _not_bound(name, shapes, expr)
         shape = tuple(shapes[name])
         if not -len(shape) <= axis < len(shape):
             raise JacShapeError(f"--batch {name}:{axis}: '{name}' has shape {fmt(shape)}, with no axis {axis} "
@@ -89,6 +90,37 @@ def batch_of(shapes: dict, axes: dict) -> Batch:
         listed = ", ".join(f"{n}: {s}" for n, s in sizes.items())
         raise JacShapeError(f"the batched inputs disagree on the batch size ({listed}); vmap needs one size")
     return Batch(next(iter(sizes.values())), fixed)
+
+
+def _not_bound(name: str, shapes: dict, expr: str | None) -> JacNameError:
+    """``--batch NAME`` of no bound input: a parameter the text makes (``fc.weight`` of ``torch.nn.Linear``,
+    a leaf ``torch.tensor(..., requires_grad=True)``), which --wrt takes and --batch cannot (it is shared by
+    every example, vmap's ``in_dims=None``), or several names in one option (``--batch x,y``)."""
+    inputs = ", ".join(shapes)
+    parts = [p for p in re.split(r"[,\s]+", name) if p]
+    if len(parts) > 1 and all(p in shapes for p in parts):
+        return JacNameError(f"--batch {name}: no input named '{name}' is bound (inputs: {inputs}); --batch takes "
+                            f"one name and is repeated: {' '.join('--batch ' + p for p in parts)}")
+    if expr is not None and name in _made_by(expr, shapes):
+        batched = ", ".join(f"--batch {n}" for n in shapes) or "--batch NAME of a bound input"
+        return JacNameError(f"--batch {name}: '{name}' is a parameter the text makes, not a bound input, so --batch "
+                            f"cannot batch it: a parameter is shared by every example (vmap's in_dims=None). "
+                            f"--wrt {name} with {batched} gives its per-example gradients; to give each example values "
+                            f"of its own, make them an input: bind W=VALUE with a batch axis, write W in the text in "
+                            f"its place, and --batch W")
+    return JacNameError(f"--batch {name}: no input named '{name}' is bound" + (f" (inputs: {inputs})" if shapes else ""))
+
+
+def _made_by(expr: str, shapes: dict) -> tuple:
+    """The inputs ``expr`` makes itself (its parameters), read off a shapes-only parse; () when the parse
+    fails (the refusal then stays the plain one, and the parse's own error comes later)."""
+    from ..lang.parser import parse
+
+    try:
+        graph = parse(expr, {n: tuple(s) for n, s in shapes.items()}, shapes_only=True)
+    except JacError:
+        return ()
+    return tuple(n for n in graph.inputs if n not in shapes)
 
 
 def stack(parts: list, shape: tuple, dtype) -> np.ndarray:

@@ -24,6 +24,7 @@ SAFE_FRACTION = 0.5
 FALLBACK_BYTES = 2 * 2**30  # when the machine does not say
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
 _SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgtp]?)(?:i?b)?\s*\Z", re.IGNORECASE)
+_NUMBER = re.compile(r"[0-9]*\.?[0-9]+(?:e[0-9]+)?\Z", re.IGNORECASE)
 _CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
                  ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
 
@@ -49,26 +50,38 @@ def budget_in_second(second: int) -> int:
 
 
 def budget(max_memory=None) -> int:
-    """The budget in bytes for ``--max-memory``: None for the default, a number of bytes,
-    a size such as ``"2G"`` / ``"512MiB"``, or a share of the available memory (``"80%"``)."""
+    """The budget in bytes for ``--max-memory``: None for the default, a whole number of bytes,
+    a size such as ``"2G"`` / ``"512MiB"`` / ``"1.5G"`` (a fraction of a unit is rounded down to whole
+    bytes), or a share of the available memory (``"80%"``). A number of bytes that is not whole
+    (``1.5``: it was read as 1 byte), or a budget of less than one byte, is refused."""
     if max_memory is None:
         return default_budget()
-    if isinstance(max_memory, (int, float)) and not isinstance(max_memory, bool):
-        return _positive(int(max_memory), str(max_memory))
+    if isinstance(max_memory, (int, float, np.integer, np.floating)) and not isinstance(max_memory, bool):
+        return _whole_bytes(float(max_memory) if isinstance(max_memory, (float, np.floating)) else int(max_memory),
+                            f"max_memory={max_memory!r}")  # a number: only a Python caller passes one
     text = str(max_memory).strip()
     if text.endswith("%"):
         return _percent(text)
-    return _positive(parse_size(text), text)
+    return parse_size(text)
+
+
+FORMS = "a size such as 2G, 512M or 1.5GiB, a share of the available memory such as 50%, or a whole number of bytes"
 
 
 def parse_size(text: str) -> int:
-    """``"2G"`` → 2 GiB in bytes; units k, M, G, T, P are powers of 1024, with an optional ``B``/``iB``."""
+    """``"2G"`` → 2 GiB in bytes; units k, M, G, T, P are powers of 1024, with an optional ``B``/``iB``;
+    without a unit (or with ``B``) a whole number of bytes."""
     match = _SIZE.match(text)
     if not match:
-        raise JacUsageError(f"--max-memory {text!r} is not a size such as 2G, 512M, 1.5GiB, 1000000 or 50%")
-    size = float(match.group(1)) * _UNITS[match.group(2).lower()]
+        raise JacUsageError(f"--max-memory {text!r} is not {FORMS}")
+    unit = _UNITS[match.group(2).lower()]
+    size = float(match.group(1)) * unit
     if not math.isfinite(size):
-        raise JacUsageError(f"--max-memory {text!r} is too large to be a size: give one such as 2G or 50%")
+        raise JacUsageError(f"--max-memory {text!r} is too large to be a size: give {FORMS}")
+    if unit == 1:
+        return _whole_bytes(size, f"--max-memory {text!r}")
+    if size < 1:
+        raise JacUsageError(f"--max-memory {text!r} is less than one byte: give {FORMS}")
     return int(size)
 
 
@@ -83,19 +96,26 @@ def fmt_bytes(n: int) -> str:
 
 
 def _percent(text: str) -> int:
-    try:
-        share = float(text[:-1]) / 100
-    except ValueError:
-        raise JacUsageError(f"--max-memory {text!r} is not a percentage such as 50%") from None
+    number = text[:-1].strip()
+    if not _NUMBER.match(number):
+        raise JacUsageError(f"--max-memory {text!r} is not a percentage such as 50%: give {FORMS}")
+    share = float(number) / 100
     if not 0 < share <= 1:
-        raise JacUsageError(f"--max-memory {text!r}: a share of the available memory is between 0% and 100%")
-    return _positive(int((available_bytes() or FALLBACK_BYTES) * share), text)
-
-
-def _positive(n: int, text: str) -> int:
-    if n <= 0:
-        raise JacUsageError(f"--max-memory {text}: the budget must be more than 0 bytes")
+        raise JacUsageError(f"--max-memory {text!r}: a share of the available memory is more than 0% and at most "
+                            f"100%")
+    n = int((available_bytes() or FALLBACK_BYTES) * share)
+    if n < 1:
+        raise JacUsageError(f"--max-memory {text!r} is less than one byte of the available memory: give {FORMS}")
     return n
+
+
+def _whole_bytes(size, shown: str) -> int:
+    """A number of bytes without a unit: whole and at least 1 (``1.5`` was read as 1 byte, ``0.5`` as none)."""
+    if isinstance(size, float) and not (math.isfinite(size) and size.is_integer()):
+        raise JacUsageError(f"{shown} is not a whole number of bytes: give {FORMS}")
+    if size < 1:
+        raise JacUsageError(f"{shown}: the budget must be at least 1 byte: give {FORMS}")
+    return int(size)
 
 
 def _meminfo_available() -> int | None:

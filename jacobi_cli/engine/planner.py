@@ -31,7 +31,7 @@ import numpy as np
 
 from . import autodiff
 from ..ir import structured
-from ..errors import JacLimitError, JacUsageError
+from ..errors import JacLimitError, JacUsageError, unknown_choice
 from ..ir.graph import _NONDIFF, Graph, itemsize as dtype_itemsize
 from ..ir.ops import OPS
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
@@ -264,7 +264,7 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     part, made dense, to a writer, so only the values and one pass must fit the budget.
     """
     if mode not in MODES:
-        raise JacUsageError(f"--mode must be auto, forward or reverse, not {mode!r}")
+        raise unknown_choice("--mode", mode, MODES)
     budget = default_budget() if budget is None else int(budget)
     names = list(wrt)
     by_size = {n: _by_size(graph, n) for n in names} if mode == "auto" else {}

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
-from ..errors import JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, too_large
+from ..errors import JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, too_large, unknown_choice
 from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
@@ -285,14 +285,15 @@ def describe(shapes: dict) -> str:
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
-def resolve_dtype(dtype) -> type:
-    """``--dtype`` (the API's ``dtype=``): ``"float64"`` or ``"float32"``, or a NumPy spelling of one of
-    them (``np.float32``, ``np.dtype("float64")``). Anything else is refused as the option's bad value
-    (kind ``usage``, as every option's): jac computes and checks in those two only, and an integer or
-    half-precision dtype gave silently wrong numbers (``sin`` of 1.1 held in int32 is 0)."""
+def resolve_dtype(dtype, option: str = "dtype=") -> type:
+    """The API's ``dtype=`` (``--dtype`` on the command line: ``option`` names it as the caller spells it):
+    ``"float64"`` or ``"float32"``, or a NumPy spelling of one of them (``np.float32``, ``np.dtype("float64")``).
+    Anything else is refused as the option's bad value (kind ``usage``, as every option's): jac computes and
+    checks in those two only, and an integer or half-precision dtype gave silently wrong numbers (``sin`` of
+    1.1 held in int32 is 0)."""
     if isinstance(dtype, str):
         if dtype not in DTYPES:
-            raise JacUsageError(f"--dtype must be float64 or float32, not {dtype!r}")
+            raise unknown_choice(option, dtype, DTYPES, suggest=not _numpy_dtype(dtype))
         return DTYPES[dtype]
     try:
         found = np.dtype(dtype).type
@@ -300,8 +301,18 @@ def resolve_dtype(dtype) -> type:
         found = None
     if found is not np.float64 and found is not np.float32:
         shown = np.dtype(found).name if found is not None else repr(dtype)
-        raise JacUsageError(f"--dtype must be float64 or float32, not {shown}")
+        raise JacUsageError(f"{option} must be float64 or float32, not {shown}")
     return found
+
+
+def _numpy_dtype(name: str) -> bool:
+    """Whether ``name`` is a dtype NumPy knows (``float16``, ``int32``): a dtype jac does not compute in,
+    not a typo of one it does (no "did you mean")."""
+    try:
+        np.dtype(name)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> Bindings:
@@ -356,10 +367,10 @@ def given_array(name: str, value) -> np.ndarray:
                             f"({str(error).split('.')[0]})") from None
 
 
-def check_seed(seed) -> int:
-    """``--seed``: a non-negative integer, as NumPy's generators take (any size)."""
+def check_seed(seed, option: str = "seed=") -> int:
+    """The API's ``seed=`` (``--seed``: ``option``): a non-negative integer, as NumPy's generators take (any size)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise JacUsageError(f"--seed must be an integer >= 0, not {seed!r}")
+        raise JacUsageError(f"{option} must be an integer >= 0, not {seed!r}")
     return int(seed)
 
 

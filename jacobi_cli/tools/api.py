@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
 from ..engine import memory
 from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, jacobians, jvp_of,
                                node_grads, output_problems, tangents_of, vjp_of)
-from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError, unknown_choice
 from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
-from ..engine.planner import Plan
+from ..engine.planner import MODES, Plan
 from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
@@ -264,7 +264,7 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
     dtype = resolve_dtype(dtype)
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    found = batching.batch_of(bound.shapes, batching.parse_specs(batch))
+    found = batching.batch_of(bound.shapes, batching.parse_specs(batch), expr)
     if found.size == 0:
         raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
     split = found.split(bound.values)
@@ -351,7 +351,9 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     ('diagonal', [2.223, 1.973, -8.063])
     """
     if layout != "array" and layout != "numerator":
-        raise JacValueError(f"layout must be array or numerator, not {layout!r}")
+        raise unknown_choice("layout=", layout, ("array", "numerator"), JacValueError)
+    if mode != "auto" and mode != "forward" and mode != "reverse":
+        raise unknown_choice("mode=", mode, MODES)
     # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
     limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
         memory.budget(max_memory)
@@ -374,6 +376,8 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
     plan (--mode auto): output (3,), 3 elements
       x (3,): ... mode, 1 pass of 3 basis vectors; structure dense, ...
     """
+    if mode not in MODES:
+        raise unknown_choice("mode=", mode, MODES)
     limit = memory.budget(max_memory)
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
     return problem.compiled.explained(problem, problem.compiled.plan_of(problem, mode, limit))

@@ -22,7 +22,7 @@ from ..engine import autodiff, memory, planner
 from ..engine.blas import product_work, threads_for
 from ..engine.jacobian import SparseJacobian
 from . import numeric
-from ..errors import JacLimitError, JacShapeError, JacUsageError
+from ..errors import JacLimitError, JacShapeError, JacUsageError, unknown_choice
 from ..ir.shapes import fmt
 
 # (rtol, atol) per dtype: central differences are good to about eps**(2/3) relative
@@ -152,7 +152,7 @@ def check(problem, method: str = "central", rtol: float | None = None, atol: flo
     differences run a chunk of columns at a time (:func:`plan_columns`), so only that chunk
     of each comparison is in memory. A check that cannot fit raises ``JacLimitError``."""
     if method not in numeric.METHODS:
-        raise JacUsageError(f"--method must be {' or '.join(numeric.METHODS)}, not {method!r}")
+        raise unknown_choice("--method", method, numeric.METHODS)
     default_rtol, default_atol = default_tolerances(problem.graph.dtype)
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol

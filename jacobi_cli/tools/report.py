@@ -261,6 +261,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     ``explain``: the plan also says whether repeated calls would run a kernel (``Plan.kernel``).
     ``strict``: a streamed Jacobian or its value holding NaN or infinities is refused (:func:`refuse_nonfinite`)
     before the file is moved into place; other reports are refused by the caller, before it writes them."""
+    _cli_options(dtype, seed)
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     drawn = _drawn(bindings, problem, found, split)
@@ -478,6 +479,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
                max_memory=None) -> Result:
     """The vjp report; ``v`` is one VALUE, or the list of ``--v`` options (``OUT=VALUE`` each
     when there are several outputs)."""
+    _cli_options(dtype, seed)
     budget = memory.budget(max_memory)  # the values and the reverse pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("vjp", None))
@@ -506,6 +508,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
 
 def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None,
                max_memory=None) -> Result:
+    _cli_options(dtype, seed)
     budget = memory.budget(max_memory)  # the values and the forward pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("jvp", tuple(tangents or ())))
@@ -528,6 +531,7 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call. ``few_blocks``
     (the text output, which a person reads): the default ``wrt`` is refused past :data:`HESSIAN_BLOCKS`."""
+    _cli_options(dtype, seed)
     budget = memory.budget(max_memory)
     if batch is None:
         _blocks_before_draw(expr, bindings, wrt, dtype, seed, budget, few_blocks, on_plan)
@@ -685,6 +689,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None, dty
     ``"derivatives"`` ``{OUT: {IN: ...}}``. ``max_memory`` caps the arrays it does make:
     bound values and constants. ``dtype``/``seed`` as every command's (the values a binding makes are
     converted to ``dtype``, drawn with ``seed``); shapes do not depend on them."""
+    _cli_options(dtype, seed)
     from ..lang.bindings import check_seed, resolve_dtype
 
     limit = DEFAULT_MAX_BYTES if max_memory is None else min(memory.budget(max_memory), DEFAULT_MAX_BYTES)
@@ -692,7 +697,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None, dty
                            symbolic=True)
     shapes, found = dict(bound.shapes), None
     if batch:
-        found = _counted(batching.batch_of(shapes, batching.parse_specs(batch)))
+        found = _counted(batching.batch_of(shapes, batching.parse_specs(batch), expr))
         shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
                   for n, s in shapes.items()}
     graph = parse(expr, shapes, max_bytes=limit, shapes_only=True)
@@ -730,6 +735,7 @@ def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout:
     (bindings, ``--at``, constants, the point's node values), checked before they are made.
     ``batch`` (vmap): the formulas of one example, the same for every example (shapes only).
     ``dtype``/``seed`` as every command's: the values are converted to ``dtype`` (then computed in float64)."""
+    _cli_options(dtype, seed)
     import time
 
     from . import bounded
@@ -740,7 +746,7 @@ def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout:
     resolve_dtype(dtype), check_seed(seed)  # and a bad --dtype or --seed
     found = None
     if batch:
-        bindings, found = _one_example_shapes(bindings, at, batch, min(budget, DEFAULT_MAX_BYTES))
+        bindings, found = _one_example_shapes(bindings, at, batch, min(budget, DEFAULT_MAX_BYTES), expr)
     report = bounded.call(lambda: _diff_report(expr, bindings, wrt, at, order, budget, dtype, seed), timeout,
                           "the symbolic derivative",
                           "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
@@ -762,7 +768,7 @@ def _counted(found):
     return found
 
 
-def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
+def _one_example_shapes(bindings, at, batch, limit: int, expr: str | None = None) -> tuple:
     """``jac diff --batch``: ``({name: ":SHAPE"} of one example, Batch)``. The formulas are the
     same for every example, so only shapes are taken: values (a binding's or ``--at``) would
     ask for per-example numbers, which ``jac eval --batch`` gives."""
@@ -770,7 +776,7 @@ def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
     if bound.values or at:
         raise JacUsageError("jac diff --batch takes shapes (x:8x3), not values: its formulas are one example's, "
                             "the same for every example; per-example numbers come from jac eval --batch")
-    found = _counted(batching.batch_of(dict(bound.shapes), batching.parse_specs(batch)))
+    found = _counted(batching.batch_of(dict(bound.shapes), batching.parse_specs(batch), expr))
     shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
               for n, s in bound.shapes.items()}
     return {n: ":" + ("x".join(map(str, s)) if s else "()") for n, s in shapes.items()}, found
@@ -927,14 +933,16 @@ def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
                  rtol=None, atol=None, limit=False, batch=None, max_memory=None) -> CheckResult:
     """Automatic derivatives (reverse and forward) against finite differences."""
+    _cli_options(dtype, seed)
+    rtol, atol = _tolerance("--rtol", rtol), _tolerance("--atol", atol)
     from . import check
 
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     drawn = _drawn(bindings, problem, found, split)
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
-    rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
-    atol = _tolerance("--atol", default_atol if atol is None else atol)
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
     check.refuse_long(problem, method, found.size if found else 1,
                       len(problem.graph.outputs) if problem.graph.several else 1)
     if _general(problem, found):
@@ -1027,11 +1035,20 @@ def _detached(graph, name: str) -> dict:
     return {"detached": found} if found else {}
 
 
-def _tolerance(option: str, value) -> float:
-    value = float(value)
-    if not (value >= 0 and np.isfinite(value)):
-        raise JacUsageError(f"{option} must be a finite number >= 0, not {value}")
-    return value
+def _tolerance(option: str, value) -> float | None:
+    """``--rtol`` / ``--atol`` (or a number from Python), refused in the user's own words: the command line's
+    value keeps its text (``typed``, ``app._AsTyped``), so ``--rtol 1e309`` is "not '1e309'" (it was "not inf",
+    a value nobody typed)."""
+    if value is None:
+        return None
+    shown = getattr(value, "typed", value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise JacUsageError(f"{option} must be a number, not {shown!r}") from None
+    if not (number >= 0 and math.isfinite(number)):
+        raise JacUsageError(f"{option} must be a finite number >= 0, not {shown!r}")
+    return number
 
 
 def _check_entry(result) -> dict:
@@ -1055,6 +1072,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     must fit ``max_memory`` before they are computed, and with ``backward`` the gradient
     every node keeps (``retain_grad()``) too, before the backward pass. With ``batch`` (vmap)
     the graph is one example's (its shapes), the output values and gradients per example."""
+    _cli_options(dtype, seed)
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     drawn = _drawn(bindings, problem, found, split)
@@ -1215,6 +1233,7 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
     values (one point's at a time) must fit ``max_memory`` before they are computed. With
     ``batch`` (vmap), one curve and tangent per example: ``"point"`` and ``"tangent"`` hold
     lists, batch axis first, and the range covers every example's point."""
+    _cli_options(dtype, seed)
     from . import check
 
     budget = memory.budget(max_memory)
@@ -1312,6 +1331,14 @@ def case_entry(result) -> dict:
 # go through the same loop: every example (just the one without a batch), every output,
 # that output's plan made once for the shapes of one example. Per-example results are
 # stacked batch axis first (engine/batching.Stacked); shapes in the report describe one example.
+
+def _cli_options(dtype, seed) -> None:
+    """``--dtype`` and ``--seed`` checked in the command line's words before the API reads them (its own
+    refusals say ``dtype=`` and ``seed=``, as a Python caller wrote them)."""
+    from ..lang.bindings import check_seed, resolve_dtype
+
+    resolve_dtype(dtype, "--dtype"), check_seed(seed, "--seed")
+
 
 def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAULT_MAX_BYTES,
            budget: int | None = None, product: tuple | None = None) -> tuple:
@@ -1658,6 +1685,7 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
                       sparse: bool = False, on_plan=None, batch=None) -> DerivativeResult:
     """``jac derivative``: the ``order``-th derivative with respect to one input, per output
     and per example (see :mod:`jacobi_cli.engine.higher`)."""
+    _cli_options(dtype, seed)
     from ..engine import higher
 
     order = higher.check_order(order)

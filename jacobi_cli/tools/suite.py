@@ -38,7 +38,7 @@ import numpy as np
 
 from . import api
 from ..lang.bindings import Bindings
-from ..errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsageError, JacValueError
+from ..errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsageError, JacValueError, close_choice
 from .numeric import METHODS
 from ..lang.parser import NeedsValues, parse, parse_value
 from ..ir.shapes import fmt, math_shape
@@ -539,7 +539,9 @@ def _string(table: dict, key: str, case, prefix: str, required: bool = False, ch
     if not isinstance(value, str):
         raise JacSuiteError(f"must be a string, not {_describe(value)}", case, prefix + key)
     if choices and value not in choices:
-        raise JacSuiteError(f"must be one of {', '.join(choices)}, not {value!r}", case, prefix + key)
+        close = close_choice(value, list(choices))
+        raise JacSuiteError(f"must be one of {', '.join(choices)}, not {value!r}" +
+                            (f"; did you mean {close!r}?" if close else ""), case, prefix + key)
     return value
 
 
