@@ -77,7 +77,7 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
     paths = {}
     for n in members:
         path = overlap.chain(b, scope[n].id, root, own)
-        if path is None or any(node.op == "detach" for node in path) or overlap.viewed(ids, path) is None:
+        if path is None or overlap.viewed(ids, path) is None:
             return None
         if not path and memory.second(n):  # g = u.float(): u's node, maybe a copy of u's buffer in the library
             return None
@@ -135,24 +135,63 @@ def check_written(found: Family, name: str, what: str, position, whole: bool = T
 
 def written(b, found: Family, name: str, new, position) -> tuple:
     """The root as the write of ``new`` into ``name`` leaves it, and each name's new value (name -> tracer): its
-    view ops replayed on that root."""
-    from .scatter import put_values
+    view ops replayed on that root. A write through ``.detach()`` (``d = t.detach(); d.mul_(2)``) changes the values
+    alone: the root keeps its derivative (``straight_through``), and the names below that detach, which autograd
+    sees the write through, take the derivative of ``new`` (:func:`_detached_side`)."""
     path = found.paths[name]
-    if not path:
-        root = new
-    else:
-        ids = found.ids
-        where = np.empty(int(ids.max()) + 1, np.intp)
-        where[ids.reshape(-1)] = np.arange(ids.size)
-        root = put_values(b, b.tracer_of(found.root), where[overlap.viewed(ids, path)], new, False,
-                          f"{name} = ...", position)
+    root = new if not path else _put(b, b.tracer_of(found.root), found.ids, found.ids, path, new, name, position)
+    cut = detached_at(path)
+    if cut is not None:  # PyTorch: t's values change, its autograd history does not (no derivative through d)
+        root = b.apply("straight_through", b.apply("detach", root, position=position), b.tracer_of(found.root),
+                       position=position)
     values, made = {}, {}
+    side = _detached_side(b, found, name, new, cut, position) if cut is not None else {}
     for n, nodes in found.paths.items():
         key = tuple(node.id for node in nodes)  # one chain (an alias of a view, e = d) replayed once
+        if n in side:
+            values[n] = side[n]
+            continue
         if key not in made:
             made[key] = replay(b, nodes, root, position)
         values[n] = made[key]
     return root, values
+
+
+def detached_at(path: list) -> int | None:
+    """The position in ``path`` of its last ``detach`` (the tensor autograd sees a write below it into), or None."""
+    found = [k for k, node in enumerate(path) if node.op == "detach"]
+    return found[-1] if found else None
+
+
+def _put(b, base, base_ids, ids, path, new, name, position):
+    """``base`` (whose elements are at the offsets ``base_ids``) with the elements ``path`` views of the buffer
+    (``ids``: the root's offsets) set to ``new``."""
+    where = np.empty(int(ids.max()) + 1, np.intp)
+    where[base_ids.reshape(-1)] = np.arange(base_ids.size)
+    return put_values_(b, base, where[overlap.viewed(ids, path)], new, f"{name} = ...", position)
+
+
+def put_values_(b, base, targets, new, what, position):
+    from .scatter import put_values
+    return put_values(b, base, targets, new, False, what, position)
+
+
+def _detached_side(b, found: Family, name: str, new, cut: int, position) -> dict:
+    """The new values of the names autograd sees a write through ``d = t.detach()`` into (``name``'s, ``new`` carrying
+    a derivative: ``d.add_(x[0])``): those below that same detach, views of the tensor ``d`` made as the write leaves
+    it. Where ``new`` has no derivative, none (the replay on the root, detached, is theirs: PyTorch's too)."""
+    if not b.nodes[new.id].requires_grad:
+        return {}
+    path = found.paths[name]
+    base = path[:cut + 1]
+    base_key = tuple(node.id for node in base)
+    tensor = new if len(path) == cut + 1 else _put(b, b.tracer_of(path[cut].id), overlap.viewed(found.ids, base),
+                                                   found.ids, path, new, name, position)
+    side = {}
+    for n, nodes in found.paths.items():
+        if tuple(node.id for node in nodes[:cut + 1]) == base_key and detached_at(nodes) == cut:
+            side[n] = replay(b, nodes[cut + 1:], tensor, position)
+    return side
 
 
 def replay(b, nodes: list, root, position):
