@@ -3765,10 +3765,6 @@ class _Lowering:
         what = f"{ast.unparse(owner)}.{method}(...)"
         name = _view_base(owner).id
         y = self.target(name, _view_base(owner), what, position)
-        if _detached(owner):
-            raise JacValueError(f"{what}: a write through .detach() changes the values of '{name}' but not their "
-                                "history (PyTorch's gradient stays that of the old values), which jac does not follow: "
-                                f"write {name} = ... (or {name}.{method}(...) itself)", position)
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
             return None
@@ -3798,7 +3794,10 @@ class _Lowering:
                                 bool(call.keywords), what, position)
         where = np.empty(int(ids.max()) + 1, np.intp)
         where[ids.reshape(-1)] = np.arange(ids.size)
-        return self.rebind(name, put_values(self.b, y, where[viewed], new, False, what, position))
+        put = put_values(self.b, y, where[viewed], new, False, what, position)
+        if _detached(owner):  # t.detach().mul_(2): t's values change, its derivative (autograd's history) does not
+            put = self.b.apply("straight_through", self.b.apply("detach", put, position=position), y, position=position)
+        return self.rebind(name, put)
 
     def filled(self, y: Tracer, value, what: str, position: int) -> Tracer:
         """``y.fill_(value)``: ``y``'s shape, every element ``value``, as PyTorch fills it (a number, or a 0-d tensor,
@@ -7135,7 +7134,7 @@ def _view_in_place(node: ast.expr) -> bool:
 
 
 def _detached(node: ast.expr) -> bool:
-    """A chain of views through ``.detach()`` (a write there changes the values, not the history: jac refuses it)."""
+    """A chain of views through ``.detach()`` (a write there changes the values, not the history: ``straight_through``)."""
     return any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "detach"
                for n in ast.walk(node))
 
@@ -8138,10 +8137,11 @@ def _torch_module(node: ast.expr) -> bool:
     return _dotted(node) in _TORCH_MODULES
 
 
-def _root_name(node: ast.expr) -> str:
+def _root_name(node: ast.expr) -> str | None:
+    """``t`` of ``t.a.b``; None where the chain starts at no name (``t.detach().T``: a call)."""
     while type(node) is ast.Attribute:
         node = node.value
-    return node.id
+    return node.id if type(node) is ast.Name else None
 
 
 # the spellings of a contiguous copy that jac lowers as the identity (the node keeps its argument's strides), in
