@@ -1091,6 +1091,7 @@ class _Lowering:
             spelled = self.in_place_function(stmt.value)
             if spelled is not None:  # torch.relu_(h): h.relu_(); F.leaky_relu_(h, 0.2): F.leaky_relu(h, 0.2, inplace=True)
                 stmt = ast.copy_location(ast.Expr(value=spelled), stmt)
+            stmt = self.through_itself(stmt)
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -2429,8 +2430,10 @@ class _Lowering:
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
                 or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
-            self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None,
-                             None if fresh or named is not None else self.viewed_name(stmt.value, value))
+            viewing = None if fresh or named is not None else self.viewed_name(stmt.value, value)
+            if not fresh and named is None and viewing is None and copies.itself(self, stmt.value, value):
+                named, viewing = self.itself(target, stmt.value.func.value, value)  # g = t.double(): t itself
+            self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
             root = _view_root(stmt.value)
             made = None if fresh else _read_only(stmt.value, self.memory.read_only)
             if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it
@@ -2938,7 +2941,28 @@ class _Lowering:
         """The float dtype PyTorch holds ``expr`` in, where the text shows it: a conversion (``.float()``,
         ``.double()``, ``.to(torch.float32)``, ``.type(torch.float64)``), through views and copies of one, a name a
         plain assignment bound to one, or a bound input (--dtype) named where no other binding of its name could
-        hide a conversion (jac computes a conversion as the identity: the node does not say). None: not known."""
+        hide a conversion (jac computes a conversion as the identity: the node does not say); a float function of one
+        float tensor (``torch.sin(x)``, ``x.exp()``) keeps its dtype (h39-views2). None: not known."""
+        floats_only = False  # through torch.sin(x): x's dtype where it is a float one (an integer's sin is float32)
+        while True:
+            kind = type(expr)
+            if kind is ast.Subscript or kind is ast.Attribute and expr.attr in ("T", "mT"):
+                expr = expr.value
+                continue
+            if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _FLOAT_KEEPING \
+                    and not expr.keywords and (
+                        not expr.args and self.callee(expr.func)[0] == "method"
+                        or len(expr.args) == 1 and _dotted(expr.func.value) == "torch" and "torch" not in self.scope):
+                expr = expr.args[0] if expr.args else expr.func.value
+                floats_only = True
+                continue
+            if floats_only:
+                found = self._float_dtype_of(expr)
+                return found if found in ("float32", "float64", "input", "default") else None
+            return self._float_dtype_of(expr)
+
+    def _float_dtype_of(self, expr: ast.expr) -> str | None:
+        """:meth:`float_dtype` past the float functions of one tensor."""
         while True:
             kind = type(expr)
             if kind is ast.Subscript or kind is ast.Attribute and expr.attr in ("T", "mT"):
@@ -3155,6 +3179,37 @@ class _Lowering:
                             f"(PyTorch runs it and drops the result); to use it, name it (u = {text}.{call.func.attr}"
                             "(...))" + (f", or write into '{base}' itself ({base}[...] = ..., {base}.copy_(...))"
                                         if base is not None else ""), self.source.at(call))
+
+    def through_itself(self, stmt: ast.Expr) -> ast.Expr:
+        """``t.contiguous().mul_(2)``, ``t.double().add_(1)`` as a statement: where PyTorch's call answers with ``t``
+        itself (lang/copies.py ``itself``: contiguous already, of that dtype already), the method written on ``t``."""
+        call = stmt.value
+        if not (type(call.func) is ast.Attribute and call.func.attr.endswith("_") and not call.func.attr.startswith("_")):
+            return stmt
+        receiver = inner = call.func.value
+        while type(inner) is ast.Call and type(inner.func) is ast.Attribute \
+                and inner.func.attr in ("contiguous", "float", "double", "to", "type"):
+            inner = inner.func.value
+        if inner is receiver or not _view_like(inner):  # lowered below only where it is views of a name: no effect
+            return stmt
+        while receiver is not inner:
+            value = self.expression(receiver)
+            if type(value) is not Tracer or not copies.itself(self, receiver, value):
+                return stmt
+            receiver = receiver.func.value
+        func = ast.copy_location(ast.Attribute(value=receiver, attr=call.func.attr, ctx=ast.Load()), call.func)
+        return ast.copy_location(ast.Expr(value=ast.copy_location(
+            ast.Call(func=func, args=call.args, keywords=call.keywords), call)), stmt)
+
+    def itself(self, target: str, receiver: ast.expr, value: Tracer) -> tuple:
+        """``target = receiver.double()`` (``.contiguous()``, ...) that PyTorch answers with ``receiver`` itself
+        (lang/copies.py ``itself``): (the name it aliases, or None; the name it views, or None). An alias is bound to
+        the name's own tracer, so a write into either rebinds both (Python's aliases)."""
+        if type(receiver) is ast.Name and receiver.id in self.memory.tokens and self.scope.get(receiver.id) is not None \
+                and type(self.scope[receiver.id]) is Tracer and self.scope[receiver.id].id == value.id:
+            self.scope[target] = self.scope[receiver.id]
+            return receiver.id, None
+        return None, self.viewed_name(receiver, value)
 
     def viewed_name(self, expr: ast.expr, value: Tracer) -> str | None:
         """The name whose tensor ``expr`` (lowered to ``value``) is a chain of views of, as written (``t`` of
@@ -8175,6 +8230,10 @@ _SAME_DTYPE_METHODS = frozenset(("t", "reshape", "view", "transpose", "permute",
 
 
 _SCALAR_KEEPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+# float functions of one tensor whose result keeps a float argument's dtype (torch.sin(x), x.exp()): float_dtype
+_FLOAT_KEEPING = frozenset(("sin", "cos", "tan", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt",
+                            "rsqrt", "tanh", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
+                            "sigmoid", "erf", "erfc", "abs", "neg", "relu", "square", "reciprocal", "sign"))
 # PyTorch's constructors whose float result _Lowering.made_dtype reads: "float" (always PyTorch's default dtype unless
 # dtype= says), "data" (torch.tensor of Python numbers, a float among them), "numbers" (a float argument), "like"
 # (the first argument's dtype)
