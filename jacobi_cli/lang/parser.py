@@ -951,6 +951,9 @@ class _Lowering:
         self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and (
             self.dialect == "torch" or self.dialect is None and (_torch_method_called(module)  # t = x.exp(); t -= x
                                                                  or _tensor_method_called(module))))  # A.clone()
+        # a text naming no library that calls a method PyTorch's Tensor alone has (t.mul_(2), t.exp(), t.clone()): it
+        # runs in PyTorch alone, so a method the libraries read differently is PyTorch's (functions._method_transpose)
+        self.tensor_only = self.dialect is None and not self.jax_reading and _tensor_only_text(module)
         # a PyTorch conversion (x.float(), x.to(torch.float64)) in the text: its products are checked for one float
         # dtype (_Lowering.one_float), with the names each plain assignment gave a dtype (float_names)
         self.float_names = {} if _CONVERTS.search(self.source.body) is not None else None
@@ -8349,6 +8352,24 @@ _NO_OVERLAP = frozenset(("index_put_", "index_add_", "index_copy_", "scatter_", 
 TENSOR_ONLY_METHODS = frozenset(("clone", "narrow", "unsqueeze", "expand", "expand_as", "movedim", "permute", "select",
                                  "t", "detach", "contiguous", "view_as", "unflatten", "index_put", "masked_fill",
                                  "index_fill", "index_add", "index_copy", "masked_scatter", "numel", "dim"))
+
+
+_PLAIN_IN_PLACE = frozenset(("add", "sub", "mul", "div", "zero", "fill", "copy", "neg", "clamp"))
+
+
+def _tensor_only_text(module: ast.Module) -> bool:
+    """Does the text call, on anything but a module, a method that PyTorch's Tensor has and neither NumPy's ndarray
+    nor JAX's Array has: :data:`~.saved.TORCH_METHODS`, :data:`TENSOR_ONLY_METHODS`, or an in-place method of either
+    or of arithmetic (``t.mul_(2)``, ``t.zero_()``)?"""
+    names = saved.TORCH_METHODS | TENSOR_ONLY_METHODS | _PLAIN_IN_PLACE
+    for node in ast.walk(module):
+        if type(node) is ast.Call and type(node.func) is ast.Attribute \
+                and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES):
+            attr = node.func.attr
+            if attr in saved.TORCH_METHODS or attr in TENSOR_ONLY_METHODS \
+                    or attr.endswith("_") and not attr.endswith("__") and attr[:-1] in names:
+                return True
+    return False
 
 
 def _tensor_method_called(module: ast.Module) -> bool:
