@@ -179,9 +179,10 @@ def test_a_write_through_an_expanded_view_is_pytorchs_error(text):
     refused_as_pytorch(text, MORE_THAN_ONE)
 
 
-def test_a_write_into_part_of_an_expanded_view_is_refused_in_jacs_words():
-    ours = jac_run("t = torch.sin(A); e = t[0].expand(3, 3); e[0] = 5.0; t")
-    assert isinstance(ours, str) and "broadcast view" in ours
+def test_a_write_into_part_of_an_expanded_view_is_pytorchs():
+    """Refused in jac's words until h39-views2: the part e[0] holds each element of t[0] once, which PyTorch writes
+    (tests/test_views2_39.py has more forms, and the parts PyTorch refuses)."""
+    same_as_pytorch("t = torch.sin(A); e = t[0].expand(3, 3); e[0] = 5.0; t")
 
 
 @pytest.mark.parametrize("text", [

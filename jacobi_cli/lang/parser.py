@@ -2760,7 +2760,7 @@ class _Lowering:
         value = self.scope.get(name)
         return type(value) is Tracer and self.b.nodes[value.id].op == "input"
 
-    def checked_write(self, name: str, what: str, position: int, whole: bool = True) -> None:
+    def checked_write(self, name: str, what: str, position: int, whole: bool = True, part: bool = False) -> None:
         """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own, or of
         Python aliases alone (``u = t``: :meth:`rebind` rebinds them too) (:meth:`~jacobi_cli.lang.scatter.Memory.check`),
         or in a PyTorch text of views of one buffer that jac follows (lang/views.py: :meth:`rebind` rebinds them;
@@ -2771,7 +2771,8 @@ class _Lowering:
             views.check_multiple(self.b, self.scope[name].id, self.multi_views, what, position)
         found = self.view_family(name)
         if found is not None:  # d = t.diagonal(); d.mul_(2): t and d both see it
-            views.check_written(found, name, what, position, whole)
+            if not part:  # e[0] = v of a broadcast view e: its part checked by views.part_of
+                views.check_written(found, name, what, position, whole)
             aliases = list(found.paths)
         self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
@@ -3241,6 +3242,45 @@ class _Lowering:
             return found
         return found if views.numpy_alike(self.b, found) else None
 
+    def expanded_part(self, name: str, target: ast.expr, what: str, position: int):
+        """``e[0] = v`` (``target``) of a broadcast view ``e = t[0].expand(3, 3)`` in a PyTorch text: (the names
+        viewing the buffer, the part's view nodes from ``e``, the part's offsets in the buffer), which PyTorch writes
+        where the part holds each element once (views.part_of); None for any other write."""
+        if not isinstance(target, ast.Subscript) or not self.torch_writes() or type(self.scope.get(name)) is not Tracer:
+            return None
+        found = self.view_family(name)
+        if found is None:
+            return None
+        viewed = overlap.viewed(found.ids, found.paths[name])
+        if viewed is None or len(np.unique(viewed)) == viewed.size:
+            return None
+        if not _view_like(target):  # e[[0]] = v: index_put_ checks the whole of e
+            raise JacValueError(f"{what}: PyTorch raises \"{views.MORE_THAN_ONE}\"", position)
+        value = self.expression(target)
+        path = overlap.chain(self.b, value.id, self.scope[name].id) if type(value) is Tracer else None
+        if path is None:
+            return None
+        return found, path, views.part_of(found, name, path, what, position)
+
+    def rebind_part(self, name: str, part: tuple, new: Tracer, position: int, piece: Tracer | None = None) -> Tracer:
+        """``new`` (``name``'s value as the write of a part leaves it; or ``piece``, the part's new value) written
+        through the broadcast view ``name``: the part's new elements put into the buffer's root, every name viewing it
+        replayed (:meth:`rebind_views`)."""
+        found, path, offsets = part
+        piece = views.replay(self.b, path, new, position) if piece is None else piece
+        root, values = views.written(self.b, found, name, new, position, (offsets, piece))
+        self.same_buffer(root, found.root)
+        tokens = self.memory.tokens[name]
+        self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
+        aliases = self.same_object(name, self.scope.get(name))
+        for n, value in values.items():
+            if n not in aliases:
+                self.scope[n] = self.b.name(value, n)
+                self.memory.rebind(n, value)
+        for alias in aliases:
+            self.scope[alias] = self.scope[name]
+        return self.scope[name]
+
     def rebind_views(self, name: str, old, found, new: Tracer) -> Tracer:
         """``new`` written into ``name``, a view of the buffer the names of ``found`` view: the buffer's root as the
         write leaves it, and every name bound to its view of that root (Python's aliases to one tracer)."""
@@ -3305,8 +3345,9 @@ class _Lowering:
                                 "dict the function is called on directly (not through a closure of numbers, nor "
                                 f"under a transform): assign a copy first ({name} = {name}.copy()) or return the new "
                                 "value", position)
+        part = self.expanded_part(name, target, what, position) if shared is None else None
         if shared is None:
-            self.checked_write(name, what, position, isinstance(target, ast.Name))
+            self.checked_write(name, what, position, isinstance(target, ast.Name), part is not None)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
                                 "(use += -= *= /= **= @= %= //=)",
@@ -3339,7 +3380,7 @@ class _Lowering:
             if type(op) in _IN_PLACE_SAVERS and isinstance(new, Tracer):  # t[...] *= t: the view's mul_ keeps t
                 self.kept_by_itself(name, _IN_PLACE_SAVERS[type(op)], [target, value_node], [y, value], new, False,
                                     what, position)
-        found = self.rebind(name, new)
+        found = self.rebind(name, new) if part is None else self.rebind_part(name, part, new, position)
         for holder in shared or ():  # def f(l): l[0] = v of the caller's list of numbers: its one list
             self.scope[holder] = self.scope[name]
             self.memory.tokens[holder] = self.memory.tokens[name]
@@ -3826,7 +3867,8 @@ class _Lowering:
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
             return None
-        self.checked_write(name, what, position, False)  # a part of it
+        part = self.expanded_part(name, owner, what, position)  # e[0].mul_(2) of e = t[0].expand(3, 3)
+        self.checked_write(name, what, position, False, part is not None)  # a part of it
         ids = overlap.identities(self.b, y.id) if type(view) is Tracer else None
         path = overlap.chain(self.b, view.id, y.id) if ids is not None else None
         viewed = overlap.viewed(ids, path) if path is not None else None
@@ -3852,6 +3894,8 @@ class _Lowering:
                                 bool(call.keywords), what, position)
         where = np.empty(int(ids.max()) + 1, np.intp)
         where[ids.reshape(-1)] = np.arange(ids.size)
+        if part is not None:
+            return self.rebind_part(name, part, y, position, new)
         put = put_values(self.b, y, where[viewed], new, False, what, position)
         if _detached(owner):  # t.detach().mul_(2): t's values change, its derivative (autograd's history) does not
             put = self.b.apply("straight_through", self.b.apply("detach", put, position=position), y, position=position)

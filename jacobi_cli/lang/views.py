@@ -133,13 +133,34 @@ def check_written(found: Family, name: str, what: str, position, whole: bool = T
                         "itself", position)
 
 
-def written(b, found: Family, name: str, new, position) -> tuple:
+def part_of(found: Family, name: str, path: list, what: str, position):
+    """The offsets in the buffer of the part ``path`` (view nodes from ``name``'s value) of ``name``, a broadcast view
+    (``e = t[0].expand(3, 3)``) whose part ``e[0]`` holds each element once, which PyTorch writes (a part holding one
+    element twice, ``e[:, 0]``, is PyTorch's "more than one element" error); None where ``name`` holds each element
+    once (the write is no part write)."""
+    viewed = overlap.viewed(found.ids, found.paths[name])
+    if viewed is None or len(np.unique(viewed)) == viewed.size:
+        return None
+    part = overlap.viewed(viewed, path)
+    if part is None:
+        raise JacValueError(f"{what}: jac does not know which elements of '{name}' this part reaches", position)
+    if len(np.unique(part)) != part.size:
+        raise JacValueError(f"{what}: PyTorch raises \"{MORE_THAN_ONE}\"", position)
+    return part
+
+
+def written(b, found: Family, name: str, new, position, part=None) -> tuple:
     """The root as the write of ``new`` into ``name`` leaves it, and each name's new value (name -> tracer): its
     view ops replayed on that root. A write through ``.detach()`` (``d = t.detach(); d.mul_(2)``) changes the values
     alone: the root keeps its derivative (``straight_through``), and the names below that detach, which autograd
     sees the write through, take the derivative of ``new`` (:func:`_detached_side`)."""
     path = found.paths[name]
-    root = new if not path else _put(b, b.tracer_of(found.root), found.ids, found.ids, path, new, name, position)
+    if part is not None:  # e[0] = v of e = t[0].expand(3, 3): the part's elements (offsets, new values) alone
+        where = np.empty(int(found.ids.max()) + 1, np.intp)
+        where[found.ids.reshape(-1)] = np.arange(found.ids.size)
+        root = put_values_(b, b.tracer_of(found.root), where[part[0]], part[1], f"{name} = ...", position)
+    else:
+        root = new if not path else _put(b, b.tracer_of(found.root), found.ids, found.ids, path, new, name, position)
     cut = detached_at(path)
     if cut is not None:  # PyTorch: t's values change, its autograd history does not (no derivative through d)
         root = b.apply("straight_through", b.apply("detach", root, position=position), b.tracer_of(found.root),
