@@ -3240,7 +3240,7 @@ class _Lowering:
         found = views.family(self.memory, self.scope, self.b, name, self.multi_views)
         if found is None or self.torch_writes():
             return found
-        return found if views.numpy_alike(self.b, found) else None
+        return found if views.numpy_alike(self.b, found, name) else None
 
     def expanded_part(self, name: str, target: ast.expr, what: str, position: int):
         """``e[0] = v`` (``target``) of a broadcast view ``e = t[0].expand(3, 3)`` in a PyTorch text: (the names

@@ -104,15 +104,18 @@ def check_multiple(b, i: int, multi, what: str, position) -> None:
                         ".clone() of the part", position)
 
 
-def numpy_alike(b, found: Family) -> bool:
+def numpy_alike(b, found: Family, name: str | None = None) -> bool:
     """Does NumPy hold these names as PyTorch does: views by basic indices and transposes alone, none of them 0-d
-    (NumPy's integer index of every axis is a scalar of its own; its diagonal and broadcast are read-only)?"""
+    (NumPy's integer index of every axis is a scalar of its own; its diagonal and broadcast are read-only)? A name
+    other than the one written (``name``) may be a diagonal too: NumPy's read-only view sees the write as PyTorch's."""
     from .functions import _basic_index
     layouts = b.layouts or {}
-    for path in found.paths.values():
+    for n, path in found.paths.items():
         if path and not path[-1].shape:
             return False
         for node in path:
+            if node.op == "getitem" and n != name and name is not None and layouts.get(node.id) == "diagonal":
+                continue
             if node.op != "transpose" and (node.op != "getitem" or node.id in layouts
                                            or not _basic_index(node.params.get("index"))):
                 return False
