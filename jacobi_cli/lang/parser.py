@@ -2773,7 +2773,7 @@ class _Lowering:
         if found is not None:  # d = t.diagonal(); d.mul_(2): t and d both see it
             if not part:  # e[0] = v of a broadcast view e: its part checked by views.part_of
                 views.check_written(found, name, what, position, whole)
-            aliases = list(found.paths)
+            aliases = list(found.paths) + list(found.stale)  # a stale part (a, b = t.chunk(2)): refused at its use
         self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -3269,6 +3269,7 @@ class _Lowering:
         found, path, offsets = part
         piece = views.replay(self.b, path, new, position) if piece is None else piece
         root, values = views.written(self.b, found, name, new, position, (offsets, piece))
+        self.stale_views(found)
         self.same_buffer(root, found.root)
         tokens = self.memory.tokens[name]
         self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
@@ -3281,10 +3282,18 @@ class _Lowering:
             self.scope[alias] = self.scope[name]
         return self.scope[name]
 
+    def stale_views(self, found) -> None:
+        """The names viewing a split / chunk / unbind part of the written buffer (``a, b = t.chunk(2); t.add_(1)``):
+        refused at their next use, as PyTorch raises there; no longer views the buffer's later writes change."""
+        for n in found.stale:
+            self.scope[n] = Refused(views.stale_view(n))
+            self.memory.tokens.pop(n, None)
+
     def rebind_views(self, name: str, old, found, new: Tracer) -> Tracer:
         """``new`` written into ``name``, a view of the buffer the names of ``found`` view: the buffer's root as the
         write leaves it, and every name bound to its view of that root (Python's aliases to one tracer)."""
         root, values = views.written(self.b, found, name, new, self.b.nodes[new.id].position)
+        self.stale_views(found)
         self.same_buffer(root, found.root)
         tokens = self.memory.tokens[name]
         self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens

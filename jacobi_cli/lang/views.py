@@ -37,6 +37,7 @@ class Family:
     root: int
     ids: np.ndarray
     paths: dict
+    stale: frozenset = frozenset()  # views of a split / chunk / unbind part: unusable once the buffer is written
 
 
 def root_of(b, i: int, trusted=frozenset()) -> int:
@@ -74,17 +75,29 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
     ids = overlap.identities(b, root)
     if ids is None:
         return None
-    paths = {}
+    paths, stale = {}, set()
     for n in members:
         path = overlap.chain(b, scope[n].id, root, own)
         if path is None or overlap.viewed(ids, path) is None:
             return None
         if not path and memory.second(n):  # g = u.float(): u's node, maybe a copy of u's buffer in the library
             return None
-        if any(node.id in multi for node in path):  # a, b = t.chunk(2): PyTorch's backward raises once t is written
-            return None
+        if any(node.id in multi for node in path):  # a, b = t.chunk(2): PyTorch raises at a's next use once t is
+            stale.add(n)  # written (a write into a itself: check_multiple)
+            continue
         paths[n] = path
-    return Family(root, ids, paths)
+    if name in stale or not paths:
+        return None
+    return Family(root, ids, paths, frozenset(stale))
+
+
+def stale_view(name: str) -> str:
+    """PyTorch's error at the use of ``name``, a view a function of several made (``a, b = t.chunk(2)``), after a write
+    into the tensor it views."""
+    return (f"'{name}': PyTorch raises \"... is a view and its base or another view of its base has been "
+            "modified inplace. This view is the output of a function that returns multiple views. Such functions do "
+            "not allow the output views to be modified inplace.\" at its use after the write (split, chunk, unbind, "
+            "iterating a tensor); take the part after the write, or .clone() it before")
 
 
 def check_multiple(b, i: int, multi, what: str, position) -> None:
