@@ -8,9 +8,14 @@ what the library computes only where no other name sees that buffer; sessions 37
 that holds the whole buffer, and the offsets of the root's elements are known (``overlap.identities``);
 :func:`written` computes the root as the write leaves it (the written view's new elements put back at the offsets
 it views) and each name's new value: its chain of view ops replayed on that root. Where some name sharing the
-buffer is no such view (a list or dict holding it, an input, ``.detach()``, a layout jac does not replay, a call jac
-lowers onto its operand's node that the library may answer with a copy: ``g = u.float()``, ``Memory.second``), there
-is no family and ``Memory.check`` refuses the write as before.
+buffer is no such view (a list or dict holding it, an input, a layout jac does not replay, a call jac lowers onto its
+operand's node that the library may answer with a copy: ``g = u.float()``, ``Memory.second``), there is no family
+and ``Memory.check`` refuses the write as before.
+
+Round 2 (h39-views2): a ``.detach()`` in a name's chain is a view autograd does not see through: a write through it
+changes the values and keeps the root's derivative (``straight_through``); a part of a broadcast view holding each
+element once is written (:func:`part_of`); the views of a split / chunk part are refused at their next use once the
+buffer is written (``Family.stale``), as PyTorch raises there.
 
 Only PyTorch texts (``_Lowering.torch_writes``) take this path. ``tests/test_views39.py`` and
 ``benchmarks/views39_probe.py`` check it against PyTorch.
