@@ -230,6 +230,10 @@ def test_a_call_whose_copy_jac_cannot_tell_stays_refused():
     "t = A * 1; v = t.expand(2, 3, 3); v[1] = A; v", "t = A * 1; v = t.expand(2, 3, 3); v[0, 1] = x; t",
     "t = A * 1; v = t[0].expand(3, 3); v[0].fill_(5.0); t", "t = A * 1; v = t[0].expand(3, 3); v[0].copy_(x); v",
     "t = A * 1; v = t[:, :1].expand(3, 3); v[:, 0] = x; t", "t = A * 1; v = t[:, :1].expand(3, 3); v[:, 2] = x; v",
+    "t = A * 1; v = t.detach()[0].expand(3, 3); v[0] = x; torch.cat([t, v])",  # a part below a detach
+    "t = A * 1; d = t.detach(); v = d[0].expand(3, 3); v[0] = x; torch.cat([d, v])",
+    "t = A * 1; v = t[0].expand(3, 3); v[0].add_(x); v[1].mul_(2); torch.cat([t, v])",
+    "t = A * 1; v = t[0].expand(3, 3); v[0] = x; t.mul_(2); v",
 ])
 def test_parity_a_part_of_a_broadcast_view_holding_each_element_once(text):
     same_as_pytorch(text)

@@ -187,7 +187,7 @@ def written(b, found: Family, name: str, new, position, part=None) -> tuple:
         root = b.apply("straight_through", b.apply("detach", root, position=position), b.tracer_of(found.root),
                        position=position)
     values, made = {}, {}
-    side = _detached_side(b, found, name, new, cut, position) if cut is not None else {}
+    side = _detached_side(b, found, name, new, cut, position, part) if cut is not None else {}
     for n, nodes in found.paths.items():
         key = tuple(node.id for node in nodes)  # one chain (an alias of a view, e = d) replayed once
         if n in side:
@@ -218,7 +218,7 @@ def put_values_(b, base, targets, new, what, position):
     return put_values(b, base, targets, new, False, what, position)
 
 
-def _detached_side(b, found: Family, name: str, new, cut: int, position) -> dict:
+def _detached_side(b, found: Family, name: str, new, cut: int, position, part=None) -> dict:
     """The new values of the names autograd sees a write through ``d = t.detach()`` into (``name``'s, ``new`` carrying
     a derivative: ``d.add_(x[0])``): those below that same detach, views of the tensor ``d`` made as the write leaves
     it. Where ``new`` has no derivative, none (the replay on the root, detached, is theirs: PyTorch's too)."""
@@ -227,8 +227,15 @@ def _detached_side(b, found: Family, name: str, new, cut: int, position) -> dict
     path = found.paths[name]
     base = path[:cut + 1]
     base_key = tuple(node.id for node in base)
-    tensor = new if len(path) == cut + 1 else _put(b, b.tracer_of(path[cut].id), overlap.viewed(found.ids, base),
-                                                   found.ids, path, new, name, position)
+    if part is not None:  # e[0] = v of e = d[0].expand(3, 3): the part's elements alone
+        where = np.empty(int(found.ids.max()) + 1, np.intp)
+        where[overlap.viewed(found.ids, base).reshape(-1)] = np.arange(int(np.prod(path[cut].shape, dtype=np.int64)))
+        tensor = put_values_(b, b.tracer_of(path[cut].id), where[part[0]], part[1], f"{name} = ...", position)
+    elif len(path) == cut + 1:
+        tensor = new
+    else:
+        tensor = _put(b, b.tracer_of(path[cut].id), overlap.viewed(found.ids, base), found.ids, path, new, name,
+                      position)
     side = {}
     for n, nodes in found.paths.items():
         if tuple(node.id for node in nodes[:cut + 1]) == base_key and detached_at(nodes) == cut:
