@@ -8404,7 +8404,8 @@ _NO_OVERLAP = frozenset(("index_put_", "index_add_", "index_copy_", "scatter_", 
 # (overlaps, saved tensors: _Lowering.saving)
 TENSOR_ONLY_METHODS = frozenset(("clone", "narrow", "unsqueeze", "expand", "expand_as", "movedim", "permute", "select",
                                  "t", "detach", "contiguous", "view_as", "unflatten", "index_put", "masked_fill",
-                                 "index_fill", "index_add", "index_copy", "masked_scatter", "numel", "dim"))
+                                 "index_fill", "index_add", "index_copy", "masked_scatter", "numel", "dim",
+                                 "double", "float"))  # h39-views2: g = t.double() may be t itself
 
 
 _PLAIN_IN_PLACE = frozenset(("add", "sub", "mul", "div", "zero", "fill", "copy", "neg", "clamp"))

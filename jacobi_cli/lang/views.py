@@ -186,17 +186,24 @@ def written(b, found: Family, name: str, new, position, part=None) -> tuple:
     if cut is not None:  # PyTorch: t's values change, its autograd history does not (no derivative through d)
         root = b.apply("straight_through", b.apply("detach", root, position=position), b.tracer_of(found.root),
                        position=position)
-    values, made = {}, {}
+    values, made = {}, {(): root}
     side = _detached_side(b, found, name, new, cut, position, part) if cut is not None else {}
     for n, nodes in found.paths.items():
-        key = tuple(node.id for node in nodes)  # one chain (an alias of a view, e = d) replayed once
-        if n in side:
-            values[n] = side[n]
-            continue
-        if key not in made:
-            made[key] = replay(b, nodes, root, position)
-        values[n] = made[key]
+        values[n] = side[n] if n in side else _replayed(b, nodes, made, position)
     return root, values
+
+
+def _replayed(b, nodes: list, made: dict, position):
+    """The view ops ``nodes`` replayed on ``made[()]`` (the new root), each prefix of the chain once (``made``: prefix
+    of node ids -> tracer): an alias (``e = d``) is one tracer, and ``v = d[0]`` stays a view of ``d`` (one detach
+    node under both: the tensor autograd sees a later write below it into)."""
+    key = ()
+    for k, node in enumerate(nodes):
+        longer = key + (node.id,)
+        if longer not in made:
+            made[longer] = replay(b, nodes[k:k + 1], made[key], position)
+        key = longer
+    return made[key]
 
 
 def detached_at(path: list) -> int | None:
@@ -227,6 +234,11 @@ def _detached_side(b, found: Family, name: str, new, cut: int, position, part=No
     path = found.paths[name]
     base = path[:cut + 1]
     base_key = tuple(node.id for node in base)
+    base_ids = overlap.viewed(found.ids, base)
+    if len(np.unique(base_ids)) != base_ids.size:  # d = t[0].expand(3, 3).detach(): autograd replays the write on d
+        raise JacValueError(f"{name} = ...: a write that carries a derivative into a view of a detached broadcast "
+                            f"tensor: PyTorch raises \"{MORE_THAN_ONE}\" where '{name}' is used after it; write into "
+                            "a .clone() of it", position)
     if part is not None:  # e[0] = v of e = d[0].expand(3, 3): the part's elements alone
         where = np.empty(int(found.ids.max()) + 1, np.intp)
         where[overlap.viewed(found.ids, base).reshape(-1)] = np.arange(int(np.prod(path[cut].shape, dtype=np.int64)))
