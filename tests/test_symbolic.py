@@ -33,6 +33,7 @@ NO_SYMPY |= {"frexp_mantissa", "frexp_exponent",  # the exponent is floor(log2|x
 NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "take_shared", "put_along", "one_hot",
              "clamp_excess"}
 NO_SYMPY |= {"custom", "custom_once"}  # a derivative rule written in the text: its derivative is no formula's
+NO_SYMPY.add("straight_through")  # a value with another node's derivative (a write through .detach()): no formula
 # integer is a check of integers computed from inputs (refused or exact), with no derivative; as a bool (the result
 # of a bool matmul, the or of its ands) it is 1 where its argument is nonzero, and has a translation
 MASK_CASES["integer"] = [(((3,),), {"dtype": "bool"}), (((2, 3),), {"dtype": "bool", "what": "a bool"})]

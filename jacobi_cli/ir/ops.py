@@ -1926,6 +1926,21 @@ defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nond
 defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always", elementwise=True)
 
 
+def _straight_through_shape(value, source):
+    if tuple(value) != tuple(source):
+        raise JacShapeError(f"straight_through: the value's shape {fmt(value)} is not its source's {fmt(source)}")
+    return tuple(value)
+
+
+# straight_through(value, source): the values of ``value``, the derivative of ``source`` (the identity to it; none to
+# ``value``). Session 39 (lang/views.py): a write through ``d = t.detach()`` changes t's values, which autograd does
+# not see: t's derivative stays the one it had. Not value + (source - stop(source)): that is NaN where source is inf.
+# ``value`` is given detached (no rule reaches it: a pass calls a rule only for an argument that requires grad)
+defop("straight_through", lambda value, source: value, _straight_through_shape,
+      (None, lambda g, ans, value, source: g), (None, lambda t, ans, value, source: t), view="always",
+      label="a value written through .detach() (its derivative the tensor's before the write)")
+
+
 # --- PART fourier: a transform's values as NumPy's np.fft gives them (session 36, lang/fourier.py). The op is never
 # --- differentiated: lang/fourier.py adds the derivative of the same map written as products with cos / sin matrices,
 # --- value - (stop(product) - product), so the value is NumPy's to the bit and the derivatives the products' rules'

@@ -62,6 +62,52 @@ def fresh(lowering, node: ast.expr, value) -> bool:
     return False
 
 
+def itself(lowering, node: ast.expr, value) -> bool:
+    """Is ``node`` (lowered to ``value``) a call PyTorch answers with its operand itself, the same tensor (session 39,
+    h39-views2): ``.contiguous()`` of a tensor jac knows is contiguous, ``.double()`` / ``.float()`` / ``.to(dtype)`` /
+    ``.type(dtype)`` of one whose dtype the text shows (``_Lowering.float_dtype``) is that dtype already. Unknown
+    (a layout or dtype jac cannot tell): no, and the name stays refused as one that may be a copy."""
+    if type(node) is not ast.Call or type(node.func) is not ast.Attribute \
+            or lowering.module_path(node.func.value) is not None:
+        return False
+    name = node.func.attr
+    if name == "contiguous":
+        return not node.args and not node.keywords and _contiguous(lowering.b, value.id)
+    if name not in ("float", "double", "to", "type") or lowering.float_names is None:
+        return False
+    if any(k.arg == "copy" for k in node.keywords):
+        return False
+    if name in _TARGETS:
+        if node.args or node.keywords:
+            return False
+        target = _TARGETS[name]
+    else:
+        if len(node.args) != 1 or node.keywords:
+            return False
+        target = _NAMED.get(ast.unparse(node.args[0])) if "torch" not in lowering.scope else None
+        if target is None:
+            return False
+    return source_dtype(lowering, node.func.value) == target
+
+
+def source_dtype(lowering, expr: ast.expr) -> str | None:
+    """The float dtype PyTorch holds ``expr`` in (``_Lowering.float_dtype``), named: a bound input's is --dtype, a
+    constructor's PyTorch's default (float32 unless the text set float64). None: not known."""
+    found = lowering.float_dtype(expr) if lowering.float_names is not None else None
+    if found == "input":
+        return np.dtype(lowering.b.dtype).name
+    if found == "default":
+        return "float64" if lowering.default_float == "float64" else "float32"
+    return found
+
+
+def _contiguous(b, i: int) -> bool:
+    """Is node ``i``'s result, as PyTorch lays it out, known to be contiguous (``.contiguous()`` returns it itself)?"""
+    from .functions import _stand_in
+    a = _stand_in(b, i)
+    return a is not None and a.flags.c_contiguous
+
+
 def _not_contiguous(b, i: int) -> bool:
     """Is node ``i``'s result, as PyTorch lays it out, not contiguous (so ``.contiguous()`` copies)? Unknown: no."""
     from .functions import _stand_in
@@ -105,8 +151,8 @@ def _converts(lowering, node: ast.Call, name: str) -> bool:
         target = _NAMED.get(path) if "torch" not in lowering.scope else None
         if target is None:
             return False
-    source = lowering.float_dtype(node.func.value) if lowering.float_names is not None else None
-    if source is not None:
+    source = source_dtype(lowering, node.func.value)
+    if source is not None:  # a bound input's dtype is --dtype: x.double() of a float64 input is x itself (h39-views2)
         return source != target
     text = lowering.source.body
     return np.dtype(lowering.b.dtype).name != target and len(_SPELLINGS[target].findall(text)) == 1

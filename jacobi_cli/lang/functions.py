@@ -2611,6 +2611,8 @@ def _method_transpose(b, args, kwargs, position):
         dialect = getattr(b.lowering, "dialect", None)  # a text that calls one library only: its reading
         if dialect is not None:
             return swap if dialect == "torch" else _permutation(b, x, axes, "transpose", position)
+        if getattr(b.lowering, "tensor_only", False):  # t.transpose(0, 1); t.mul_(2): a text PyTorch alone runs
+            return swap
         t = _operand_text(b, position)
         d0, d1 = axes
         raise JacValueError(

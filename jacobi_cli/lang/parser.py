@@ -951,6 +951,9 @@ class _Lowering:
         self.saving = not self.jax_reading and (writes == "torch" or bool(writes) and (
             self.dialect == "torch" or self.dialect is None and (_torch_method_called(module)  # t = x.exp(); t -= x
                                                                  or _tensor_method_called(module))))  # A.clone()
+        # a text naming no library that calls a method PyTorch's Tensor alone has (t.mul_(2), t.exp(), t.clone()): it
+        # runs in PyTorch alone, so a method the libraries read differently is PyTorch's (functions._method_transpose)
+        self.tensor_only = self.dialect is None and not self.jax_reading and _tensor_only_text(module)
         # a PyTorch conversion (x.float(), x.to(torch.float64)) in the text: its products are checked for one float
         # dtype (_Lowering.one_float), with the names each plain assignment gave a dtype (float_names)
         self.float_names = {} if _CONVERTS.search(self.source.body) is not None else None
@@ -1091,6 +1094,7 @@ class _Lowering:
             spelled = self.in_place_function(stmt.value)
             if spelled is not None:  # torch.relu_(h): h.relu_(); F.leaky_relu_(h, 0.2): F.leaky_relu(h, 0.2, inplace=True)
                 stmt = ast.copy_location(ast.Expr(value=spelled), stmt)
+            stmt = self.through_itself(stmt)
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -2429,8 +2433,10 @@ class _Lowering:
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
                 or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
-            self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None,
-                             None if fresh or named is not None else self.viewed_name(stmt.value, value))
+            viewing = None if fresh or named is not None else self.viewed_name(stmt.value, value)
+            if not fresh and named is None and viewing is None and copies.itself(self, stmt.value, value):
+                named, viewing = self.itself(target, stmt.value.func.value, value)  # g = t.double(): t itself
+            self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
             root = _view_root(stmt.value)
             made = None if fresh else _read_only(stmt.value, self.memory.read_only)
             if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it
@@ -2754,7 +2760,7 @@ class _Lowering:
         value = self.scope.get(name)
         return type(value) is Tracer and self.b.nodes[value.id].op == "input"
 
-    def checked_write(self, name: str, what: str, position: int, whole: bool = True) -> None:
+    def checked_write(self, name: str, what: str, position: int, whole: bool = True, part: bool = False) -> None:
         """A write into ``name`` (``what``, at ``position``) that NumPy and PyTorch make on an array of its own, or of
         Python aliases alone (``u = t``: :meth:`rebind` rebinds them too) (:meth:`~jacobi_cli.lang.scatter.Memory.check`),
         or in a PyTorch text of views of one buffer that jac follows (lang/views.py: :meth:`rebind` rebinds them;
@@ -2765,8 +2771,9 @@ class _Lowering:
             views.check_multiple(self.b, self.scope[name].id, self.multi_views, what, position)
         found = self.view_family(name)
         if found is not None:  # d = t.diagonal(); d.mul_(2): t and d both see it
-            views.check_written(found, name, what, position, whole)
-            aliases = list(found.paths)
+            if not part:  # e[0] = v of a broadcast view e: its part checked by views.part_of
+                views.check_written(found, name, what, position, whole)
+            aliases = list(found.paths) + list(found.stale)  # a stale part (a, b = t.chunk(2)): refused at its use
         self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -2938,7 +2945,28 @@ class _Lowering:
         """The float dtype PyTorch holds ``expr`` in, where the text shows it: a conversion (``.float()``,
         ``.double()``, ``.to(torch.float32)``, ``.type(torch.float64)``), through views and copies of one, a name a
         plain assignment bound to one, or a bound input (--dtype) named where no other binding of its name could
-        hide a conversion (jac computes a conversion as the identity: the node does not say). None: not known."""
+        hide a conversion (jac computes a conversion as the identity: the node does not say); a float function of one
+        float tensor (``torch.sin(x)``, ``x.exp()``) keeps its dtype (h39-views2). None: not known."""
+        floats_only = False  # through torch.sin(x): x's dtype where it is a float one (an integer's sin is float32)
+        while True:
+            kind = type(expr)
+            if kind is ast.Subscript or kind is ast.Attribute and expr.attr in ("T", "mT"):
+                expr = expr.value
+                continue
+            if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _FLOAT_KEEPING \
+                    and not expr.keywords and (
+                        not expr.args and self.callee(expr.func)[0] == "method"
+                        or len(expr.args) == 1 and _dotted(expr.func.value) == "torch" and "torch" not in self.scope):
+                expr = expr.args[0] if expr.args else expr.func.value
+                floats_only = True
+                continue
+            if floats_only:
+                found = self._float_dtype_of(expr)
+                return found if found in ("float32", "float64", "input", "default") else None
+            return self._float_dtype_of(expr)
+
+    def _float_dtype_of(self, expr: ast.expr) -> str | None:
+        """:meth:`float_dtype` past the float functions of one tensor."""
         while True:
             kind = type(expr)
             if kind is ast.Subscript or kind is ast.Attribute and expr.attr in ("T", "mT"):
@@ -3156,6 +3184,37 @@ class _Lowering:
                             "(...))" + (f", or write into '{base}' itself ({base}[...] = ..., {base}.copy_(...))"
                                         if base is not None else ""), self.source.at(call))
 
+    def through_itself(self, stmt: ast.Expr) -> ast.Expr:
+        """``t.contiguous().mul_(2)``, ``t.double().add_(1)`` as a statement: where PyTorch's call answers with ``t``
+        itself (lang/copies.py ``itself``: contiguous already, of that dtype already), the method written on ``t``."""
+        call = stmt.value
+        if not (type(call.func) is ast.Attribute and call.func.attr.endswith("_") and not call.func.attr.startswith("_")):
+            return stmt
+        receiver = inner = call.func.value
+        while type(inner) is ast.Call and type(inner.func) is ast.Attribute \
+                and inner.func.attr in ("contiguous", "float", "double", "to", "type"):
+            inner = inner.func.value
+        if inner is receiver or not _view_like(inner):  # lowered below only where it is views of a name: no effect
+            return stmt
+        while receiver is not inner:
+            value = self.expression(receiver)
+            if type(value) is not Tracer or not copies.itself(self, receiver, value):
+                return stmt
+            receiver = receiver.func.value
+        func = ast.copy_location(ast.Attribute(value=receiver, attr=call.func.attr, ctx=ast.Load()), call.func)
+        return ast.copy_location(ast.Expr(value=ast.copy_location(
+            ast.Call(func=func, args=call.args, keywords=call.keywords), call)), stmt)
+
+    def itself(self, target: str, receiver: ast.expr, value: Tracer) -> tuple:
+        """``target = receiver.double()`` (``.contiguous()``, ...) that PyTorch answers with ``receiver`` itself
+        (lang/copies.py ``itself``): (the name it aliases, or None; the name it views, or None). An alias is bound to
+        the name's own tracer, so a write into either rebinds both (Python's aliases)."""
+        if type(receiver) is ast.Name and receiver.id in self.memory.tokens and self.scope.get(receiver.id) is not None \
+                and type(self.scope[receiver.id]) is Tracer and self.scope[receiver.id].id == value.id:
+            self.scope[target] = self.scope[receiver.id]
+            return receiver.id, None
+        return None, self.viewed_name(receiver, value)
+
     def viewed_name(self, expr: ast.expr, value: Tracer) -> str | None:
         """The name whose tensor ``expr`` (lowered to ``value``) is a chain of views of, as written (``t`` of
         ``t[0].T``), where jac's graph shows that chain: ``v = t[0]`` then shares ``t``'s buffers exactly, though
@@ -3181,12 +3240,60 @@ class _Lowering:
         found = views.family(self.memory, self.scope, self.b, name, self.multi_views)
         if found is None or self.torch_writes():
             return found
-        return found if views.numpy_alike(self.b, found) else None
+        return found if views.numpy_alike(self.b, found, name) else None
+
+    def expanded_part(self, name: str, target: ast.expr, what: str, position: int):
+        """``e[0] = v`` (``target``) of a broadcast view ``e = t[0].expand(3, 3)`` in a PyTorch text: (the names
+        viewing the buffer, the part's view nodes from ``e``, the part's offsets in the buffer), which PyTorch writes
+        where the part holds each element once (views.part_of); None for any other write."""
+        if not isinstance(target, ast.Subscript) or not self.torch_writes() or type(self.scope.get(name)) is not Tracer:
+            return None
+        found = self.view_family(name)
+        if found is None:
+            return None
+        viewed = overlap.viewed(found.ids, found.paths[name])
+        if viewed is None or len(np.unique(viewed)) == viewed.size:
+            return None
+        if not _view_like(target):  # e[[0]] = v: index_put_ checks the whole of e
+            raise JacValueError(f"{what}: PyTorch raises \"{views.MORE_THAN_ONE}\"", position)
+        value = self.expression(target)
+        path = overlap.chain(self.b, value.id, self.scope[name].id) if type(value) is Tracer else None
+        if path is None:
+            return None
+        return found, path, views.part_of(found, name, path, what, position)
+
+    def rebind_part(self, name: str, part: tuple, new: Tracer, position: int, piece: Tracer | None = None) -> Tracer:
+        """``new`` (``name``'s value as the write of a part leaves it; or ``piece``, the part's new value) written
+        through the broadcast view ``name``: the part's new elements put into the buffer's root, every name viewing it
+        replayed (:meth:`rebind_views`)."""
+        found, path, offsets = part
+        piece = views.replay(self.b, path, new, position) if piece is None else piece
+        root, values = views.written(self.b, found, name, new, position, (offsets, piece))
+        self.stale_views(found)
+        self.same_buffer(root, found.root)
+        tokens = self.memory.tokens[name]
+        self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
+        aliases = self.same_object(name, self.scope.get(name))
+        for n, value in values.items():
+            if n not in aliases:
+                self.scope[n] = self.b.name(value, n)
+                self.memory.rebind(n, value)
+        for alias in aliases:
+            self.scope[alias] = self.scope[name]
+        return self.scope[name]
+
+    def stale_views(self, found) -> None:
+        """The names viewing a split / chunk / unbind part of the written buffer (``a, b = t.chunk(2); t.add_(1)``):
+        refused at their next use, as PyTorch raises there; no longer views the buffer's later writes change."""
+        for n in found.stale:
+            self.scope[n] = Refused(views.stale_view(n))
+            self.memory.tokens.pop(n, None)
 
     def rebind_views(self, name: str, old, found, new: Tracer) -> Tracer:
         """``new`` written into ``name``, a view of the buffer the names of ``found`` view: the buffer's root as the
         write leaves it, and every name bound to its view of that root (Python's aliases to one tracer)."""
         root, values = views.written(self.b, found, name, new, self.b.nodes[new.id].position)
+        self.stale_views(found)
         self.same_buffer(root, found.root)
         tokens = self.memory.tokens[name]
         self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
@@ -3247,8 +3354,9 @@ class _Lowering:
                                 "dict the function is called on directly (not through a closure of numbers, nor "
                                 f"under a transform): assign a copy first ({name} = {name}.copy()) or return the new "
                                 "value", position)
+        part = self.expanded_part(name, target, what, position) if shared is None else None
         if shared is None:
-            self.checked_write(name, what, position, isinstance(target, ast.Name))
+            self.checked_write(name, what, position, isinstance(target, ast.Name), part is not None)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
                                 "(use += -= *= /= **= @= %= //=)",
@@ -3281,7 +3389,7 @@ class _Lowering:
             if type(op) in _IN_PLACE_SAVERS and isinstance(new, Tracer):  # t[...] *= t: the view's mul_ keeps t
                 self.kept_by_itself(name, _IN_PLACE_SAVERS[type(op)], [target, value_node], [y, value], new, False,
                                     what, position)
-        found = self.rebind(name, new)
+        found = self.rebind(name, new) if part is None else self.rebind_part(name, part, new, position)
         for holder in shared or ():  # def f(l): l[0] = v of the caller's list of numbers: its one list
             self.scope[holder] = self.scope[name]
             self.memory.tokens[holder] = self.memory.tokens[name]
@@ -3765,14 +3873,11 @@ class _Lowering:
         what = f"{ast.unparse(owner)}.{method}(...)"
         name = _view_base(owner).id
         y = self.target(name, _view_base(owner), what, position)
-        if _detached(owner):
-            raise JacValueError(f"{what}: a write through .detach() changes the values of '{name}' but not their "
-                                "history (PyTorch's gradient stays that of the old values), which jac does not follow: "
-                                f"write {name} = ... (or {name}.{method}(...) itself)", position)
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
             return None
-        self.checked_write(name, what, position, False)  # a part of it
+        part = self.expanded_part(name, owner, what, position)  # e[0].mul_(2) of e = t[0].expand(3, 3)
+        self.checked_write(name, what, position, False, part is not None)  # a part of it
         ids = overlap.identities(self.b, y.id) if type(view) is Tracer else None
         path = overlap.chain(self.b, view.id, y.id) if ids is not None else None
         viewed = overlap.viewed(ids, path) if path is not None else None
@@ -3798,7 +3903,12 @@ class _Lowering:
                                 bool(call.keywords), what, position)
         where = np.empty(int(ids.max()) + 1, np.intp)
         where[ids.reshape(-1)] = np.arange(ids.size)
-        return self.rebind(name, put_values(self.b, y, where[viewed], new, False, what, position))
+        if part is not None:
+            return self.rebind_part(name, part, y, position, new)
+        put = put_values(self.b, y, where[viewed], new, False, what, position)
+        if _detached(owner):  # t.detach().mul_(2): t's values change, its derivative (autograd's history) does not
+            put = self.b.apply("straight_through", self.b.apply("detach", put, position=position), y, position=position)
+        return self.rebind(name, put)
 
     def filled(self, y: Tracer, value, what: str, position: int) -> Tracer:
         """``y.fill_(value)``: ``y``'s shape, every element ``value``, as PyTorch fills it (a number, or a 0-d tensor,
@@ -7135,7 +7245,7 @@ def _view_in_place(node: ast.expr) -> bool:
 
 
 def _detached(node: ast.expr) -> bool:
-    """A chain of views through ``.detach()`` (a write there changes the values, not the history: jac refuses it)."""
+    """A chain of views through ``.detach()`` (a write there changes the values, not the history: ``straight_through``)."""
     return any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "detach"
                for n in ast.walk(node))
 
@@ -8138,10 +8248,11 @@ def _torch_module(node: ast.expr) -> bool:
     return _dotted(node) in _TORCH_MODULES
 
 
-def _root_name(node: ast.expr) -> str:
+def _root_name(node: ast.expr) -> str | None:
+    """``t`` of ``t.a.b``; None where the chain starts at no name (``t.detach().T``: a call)."""
     while type(node) is ast.Attribute:
         node = node.value
-    return node.id
+    return node.id if type(node) is ast.Name else None
 
 
 # the spellings of a contiguous copy that jac lowers as the identity (the node keeps its argument's strides), in
@@ -8175,6 +8286,10 @@ _SAME_DTYPE_METHODS = frozenset(("t", "reshape", "view", "transpose", "permute",
 
 
 _SCALAR_KEEPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+# float functions of one tensor whose result keeps a float argument's dtype (torch.sin(x), x.exp()): float_dtype
+_FLOAT_KEEPING = frozenset(("sin", "cos", "tan", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt",
+                            "rsqrt", "tanh", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
+                            "sigmoid", "erf", "erfc", "abs", "neg", "relu", "square", "reciprocal", "sign"))
 # PyTorch's constructors whose float result _Lowering.made_dtype reads: "float" (always PyTorch's default dtype unless
 # dtype= says), "data" (torch.tensor of Python numbers, a float among them), "numbers" (a float argument), "like"
 # (the first argument's dtype)
@@ -8289,7 +8404,26 @@ _NO_OVERLAP = frozenset(("index_put_", "index_add_", "index_copy_", "scatter_", 
 # (overlaps, saved tensors: _Lowering.saving)
 TENSOR_ONLY_METHODS = frozenset(("clone", "narrow", "unsqueeze", "expand", "expand_as", "movedim", "permute", "select",
                                  "t", "detach", "contiguous", "view_as", "unflatten", "index_put", "masked_fill",
-                                 "index_fill", "index_add", "index_copy", "masked_scatter", "numel", "dim"))
+                                 "index_fill", "index_add", "index_copy", "masked_scatter", "numel", "dim",
+                                 "double", "float"))  # h39-views2: g = t.double() may be t itself
+
+
+_PLAIN_IN_PLACE = frozenset(("add", "sub", "mul", "div", "zero", "fill", "copy", "neg", "clamp"))
+
+
+def _tensor_only_text(module: ast.Module) -> bool:
+    """Does the text call, on anything but a module, a method that PyTorch's Tensor has and neither NumPy's ndarray
+    nor JAX's Array has: :data:`~.saved.TORCH_METHODS`, :data:`TENSOR_ONLY_METHODS`, or an in-place method of either
+    or of arithmetic (``t.mul_(2)``, ``t.zero_()``)?"""
+    names = saved.TORCH_METHODS | TENSOR_ONLY_METHODS | _PLAIN_IN_PLACE
+    for node in ast.walk(module):
+        if type(node) is ast.Call and type(node.func) is ast.Attribute \
+                and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES):
+            attr = node.func.attr
+            if attr in saved.TORCH_METHODS or attr in TENSOR_ONLY_METHODS \
+                    or attr.endswith("_") and not attr.endswith("__") and attr[:-1] in names:
+                return True
+    return False
 
 
 def _tensor_method_called(module: ast.Module) -> bool:

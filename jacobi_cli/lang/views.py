@@ -8,9 +8,14 @@ what the library computes only where no other name sees that buffer; sessions 37
 that holds the whole buffer, and the offsets of the root's elements are known (``overlap.identities``);
 :func:`written` computes the root as the write leaves it (the written view's new elements put back at the offsets
 it views) and each name's new value: its chain of view ops replayed on that root. Where some name sharing the
-buffer is no such view (a list or dict holding it, an input, ``.detach()``, a layout jac does not replay, a call jac
-lowers onto its operand's node that the library may answer with a copy: ``g = u.float()``, ``Memory.second``), there
-is no family and ``Memory.check`` refuses the write as before.
+buffer is no such view (a list or dict holding it, an input, a layout jac does not replay, a call jac lowers onto its
+operand's node that the library may answer with a copy: ``g = u.float()``, ``Memory.second``), there is no family
+and ``Memory.check`` refuses the write as before.
+
+Round 2 (h39-views2): a ``.detach()`` in a name's chain is a view autograd does not see through: a write through it
+changes the values and keeps the root's derivative (``straight_through``); a part of a broadcast view holding each
+element once is written (:func:`part_of`); the views of a split / chunk part are refused at their next use once the
+buffer is written (``Family.stale``), as PyTorch raises there.
 
 Only PyTorch texts (``_Lowering.torch_writes``) take this path. ``tests/test_views39.py`` and
 ``benchmarks/views39_probe.py`` check it against PyTorch.
@@ -37,6 +42,7 @@ class Family:
     root: int
     ids: np.ndarray
     paths: dict
+    stale: frozenset = frozenset()  # views of a split / chunk / unbind part: unusable once the buffer is written
 
 
 def root_of(b, i: int, trusted=frozenset()) -> int:
@@ -74,17 +80,29 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
     ids = overlap.identities(b, root)
     if ids is None:
         return None
-    paths = {}
+    paths, stale = {}, set()
     for n in members:
         path = overlap.chain(b, scope[n].id, root, own)
-        if path is None or any(node.op == "detach" for node in path) or overlap.viewed(ids, path) is None:
+        if path is None or overlap.viewed(ids, path) is None:
             return None
         if not path and memory.second(n):  # g = u.float(): u's node, maybe a copy of u's buffer in the library
             return None
-        if any(node.id in multi for node in path):  # a, b = t.chunk(2): PyTorch's backward raises once t is written
-            return None
+        if any(node.id in multi for node in path):  # a, b = t.chunk(2): PyTorch raises at a's next use once t is
+            stale.add(n)  # written (a write into a itself: check_multiple)
+            continue
         paths[n] = path
-    return Family(root, ids, paths)
+    if name in stale or not paths:
+        return None
+    return Family(root, ids, paths, frozenset(stale))
+
+
+def stale_view(name: str) -> str:
+    """PyTorch's error at the use of ``name``, a view a function of several made (``a, b = t.chunk(2)``), after a write
+    into the tensor it views."""
+    return (f"'{name}': PyTorch raises \"... is a view and its base or another view of its base has been "
+            "modified inplace. This view is the output of a function that returns multiple views. Such functions do "
+            "not allow the output views to be modified inplace.\" at its use after the write (split, chunk, unbind, "
+            "iterating a tensor); take the part after the write, or .clone() it before")
 
 
 def check_multiple(b, i: int, multi, what: str, position) -> None:
@@ -104,15 +122,18 @@ def check_multiple(b, i: int, multi, what: str, position) -> None:
                         ".clone() of the part", position)
 
 
-def numpy_alike(b, found: Family) -> bool:
+def numpy_alike(b, found: Family, name: str | None = None) -> bool:
     """Does NumPy hold these names as PyTorch does: views by basic indices and transposes alone, none of them 0-d
-    (NumPy's integer index of every axis is a scalar of its own; its diagonal and broadcast are read-only)?"""
+    (NumPy's integer index of every axis is a scalar of its own; its diagonal and broadcast are read-only)? A name
+    other than the one written (``name``) may be a diagonal too: NumPy's read-only view sees the write as PyTorch's."""
     from .functions import _basic_index
     layouts = b.layouts or {}
-    for path in found.paths.values():
+    for n, path in found.paths.items():
         if path and not path[-1].shape:
             return False
         for node in path:
+            if node.op == "getitem" and n != name and name is not None and layouts.get(node.id) == "diagonal":
+                continue
             if node.op != "transpose" and (node.op != "getitem" or node.id in layouts
                                            or not _basic_index(node.params.get("index"))):
                 return False
@@ -133,26 +154,105 @@ def check_written(found: Family, name: str, what: str, position, whole: bool = T
                         "itself", position)
 
 
-def written(b, found: Family, name: str, new, position) -> tuple:
+def part_of(found: Family, name: str, path: list, what: str, position):
+    """The offsets in the buffer of the part ``path`` (view nodes from ``name``'s value) of ``name``, a broadcast view
+    (``e = t[0].expand(3, 3)``) whose part ``e[0]`` holds each element once, which PyTorch writes (a part holding one
+    element twice, ``e[:, 0]``, is PyTorch's "more than one element" error); None where ``name`` holds each element
+    once (the write is no part write)."""
+    viewed = overlap.viewed(found.ids, found.paths[name])
+    if viewed is None or len(np.unique(viewed)) == viewed.size:
+        return None
+    part = overlap.viewed(viewed, path)
+    if part is None:
+        raise JacValueError(f"{what}: jac does not know which elements of '{name}' this part reaches", position)
+    if len(np.unique(part)) != part.size:
+        raise JacValueError(f"{what}: PyTorch raises \"{MORE_THAN_ONE}\"", position)
+    return part
+
+
+def written(b, found: Family, name: str, new, position, part=None) -> tuple:
     """The root as the write of ``new`` into ``name`` leaves it, and each name's new value (name -> tracer): its
-    view ops replayed on that root."""
-    from .scatter import put_values
+    view ops replayed on that root. A write through ``.detach()`` (``d = t.detach(); d.mul_(2)``) changes the values
+    alone: the root keeps its derivative (``straight_through``), and the names below that detach, which autograd
+    sees the write through, take the derivative of ``new`` (:func:`_detached_side`)."""
     path = found.paths[name]
-    if not path:
-        root = new
+    if part is not None:  # e[0] = v of e = t[0].expand(3, 3): the part's elements (offsets, new values) alone
+        where = np.empty(int(found.ids.max()) + 1, np.intp)
+        where[found.ids.reshape(-1)] = np.arange(found.ids.size)
+        root = put_values_(b, b.tracer_of(found.root), where[part[0]], part[1], f"{name} = ...", position)
     else:
-        ids = found.ids
-        where = np.empty(int(ids.max()) + 1, np.intp)
-        where[ids.reshape(-1)] = np.arange(ids.size)
-        root = put_values(b, b.tracer_of(found.root), where[overlap.viewed(ids, path)], new, False,
-                          f"{name} = ...", position)
-    values, made = {}, {}
+        root = new if not path else _put(b, b.tracer_of(found.root), found.ids, found.ids, path, new, name, position)
+    cut = detached_at(path)
+    if cut is not None:  # PyTorch: t's values change, its autograd history does not (no derivative through d)
+        root = b.apply("straight_through", b.apply("detach", root, position=position), b.tracer_of(found.root),
+                       position=position)
+    values, made = {}, {(): root}
+    side = _detached_side(b, found, name, new, cut, position, part) if cut is not None else {}
     for n, nodes in found.paths.items():
-        key = tuple(node.id for node in nodes)  # one chain (an alias of a view, e = d) replayed once
-        if key not in made:
-            made[key] = replay(b, nodes, root, position)
-        values[n] = made[key]
+        values[n] = side[n] if n in side else _replayed(b, nodes, made, position)
     return root, values
+
+
+def _replayed(b, nodes: list, made: dict, position):
+    """The view ops ``nodes`` replayed on ``made[()]`` (the new root), each prefix of the chain once (``made``: prefix
+    of node ids -> tracer): an alias (``e = d``) is one tracer, and ``v = d[0]`` stays a view of ``d`` (one detach
+    node under both: the tensor autograd sees a later write below it into)."""
+    key = ()
+    for k, node in enumerate(nodes):
+        longer = key + (node.id,)
+        if longer not in made:
+            made[longer] = replay(b, nodes[k:k + 1], made[key], position)
+        key = longer
+    return made[key]
+
+
+def detached_at(path: list) -> int | None:
+    """The position in ``path`` of its last ``detach`` (the tensor autograd sees a write below it into), or None."""
+    found = [k for k, node in enumerate(path) if node.op == "detach"]
+    return found[-1] if found else None
+
+
+def _put(b, base, base_ids, ids, path, new, name, position):
+    """``base`` (whose elements are at the offsets ``base_ids``) with the elements ``path`` views of the buffer
+    (``ids``: the root's offsets) set to ``new``."""
+    where = np.empty(int(ids.max()) + 1, np.intp)
+    where[base_ids.reshape(-1)] = np.arange(base_ids.size)
+    return put_values_(b, base, where[overlap.viewed(ids, path)], new, f"{name} = ...", position)
+
+
+def put_values_(b, base, targets, new, what, position):
+    from .scatter import put_values
+    return put_values(b, base, targets, new, False, what, position)
+
+
+def _detached_side(b, found: Family, name: str, new, cut: int, position, part=None) -> dict:
+    """The new values of the names autograd sees a write through ``d = t.detach()`` into (``name``'s, ``new`` carrying
+    a derivative: ``d.add_(x[0])``): those below that same detach, views of the tensor ``d`` made as the write leaves
+    it. Where ``new`` has no derivative, none (the replay on the root, detached, is theirs: PyTorch's too)."""
+    if not b.nodes[new.id].requires_grad:
+        return {}
+    path = found.paths[name]
+    base = path[:cut + 1]
+    base_key = tuple(node.id for node in base)
+    base_ids = overlap.viewed(found.ids, base)
+    if len(np.unique(base_ids)) != base_ids.size:  # d = t[0].expand(3, 3).detach(): autograd replays the write on d
+        raise JacValueError(f"{name} = ...: a write that carries a derivative into a view of a detached broadcast "
+                            f"tensor: PyTorch raises \"{MORE_THAN_ONE}\" where '{name}' is used after it; write into "
+                            "a .clone() of it", position)
+    if part is not None:  # e[0] = v of e = d[0].expand(3, 3): the part's elements alone
+        where = np.empty(int(found.ids.max()) + 1, np.intp)
+        where[overlap.viewed(found.ids, base).reshape(-1)] = np.arange(int(np.prod(path[cut].shape, dtype=np.int64)))
+        tensor = put_values_(b, b.tracer_of(path[cut].id), where[part[0]], part[1], f"{name} = ...", position)
+    elif len(path) == cut + 1:
+        tensor = new
+    else:
+        tensor = _put(b, b.tracer_of(path[cut].id), overlap.viewed(found.ids, base), found.ids, path, new, name,
+                      position)
+    side = {}
+    for n, nodes in found.paths.items():
+        if tuple(node.id for node in nodes[:cut + 1]) == base_key and detached_at(nodes) == cut:
+            side[n] = replay(b, nodes[cut + 1:], tensor, position)
+    return side
 
 
 def replay(b, nodes: list, root, position):

@@ -371,23 +371,29 @@ names on this page are known.
   "some elements of the input tensor and the written-to tensor refer to a single memory location" where both
   views are dense, jac's own words where they are not and PyTorch's answer depends on its loop's order; `y += y`
   and `y[0] += y[:, 0]` read each element where it is written, and are answered); writing into `y` while another
-  name shares its memory in a way jac does not follow (`torch.split(y, 2)`, `y.chunk(2)`, `y.unbind(0)`, a
-  `.detach()`, `np.diagonal(y)`, a list holding it, `l = [y]`: both libraries would change it too; since session 39
+  name shares its memory in a way jac does not follow (`y.unbind(0)` held as one tuple, `np.diagonal(y)` in a
+  text naming no library, a list holding it, `l = [y]`: both libraries would change it too; since session 39
   a PyTorch text's named views by basic index, `.T`, `.view(...)`, a reshape that needs no copy, `.diagonal()`,
   `.narrow`, `.select`, `.unsqueeze`, `.permute`, `.expand` are followed: `d = y.diagonal(); d.mul_(2)` changes
   `y`, and every view of `y` taken before a write of `y` or of another view sees it, as in PyTorch; a write
-  into an expanded view is PyTorch's "more than one element of the written-to tensor" error, into a part of
-  split / chunk / unbind its "function that returns multiple views" error; a text naming no library follows
-  views by basic index and transpose only, which NumPy makes alike; `np.array(y)`,
+  into an expanded view is PyTorch's "more than one element of the written-to tensor" error (a part of it
+  holding each element once, `e = y[0].expand(3, 3); e[0] = v`, is written, as PyTorch), into a part of
+  split / chunk / unbind its "function that returns multiple views" error, and a part read after a write of
+  `y` its "its base or another view of its base has been modified inplace" error; a write through
+  `d = y.detach()` (or `y.detach().mul_(2)`) changes `y`'s values and not its derivative, which stays the
+  one `y` had (autograd does not see it), as PyTorch; a text naming no library follows views by basic
+  index and transpose only, which NumPy makes alike (and a diagonal, which sees a write into `y` in both
+  libraries); `np.array(y)`,
   `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does, and so do (session 37, each checked against
   PyTorch: a write into the result leaves `y` as it was) `roll`, `tile`, `repeat`, `repeat_interleave`,
   `index_select`, `masked_select`, `take`, `gather`, `kron`, `cat` / `stack` / `hstack` (of one tensor too),
   `tril`, `triu`, `F.pad`, PyTorch's `flip` / `fliplr` / `flipud` / `rot90` / `diag` (NumPy's are views),
   `.contiguous()` of a transposed or sliced tensor and `reshape` / `flatten` / `ravel` where no view has the
   shape (`y.T.reshape(-1)`), `.float()` / `.to(torch.float32)` of a float64 tensor (`copy=True` always); while
-  `.contiguous()` of a contiguous tensor, `.double()` of a float64 one, dropout in eval mode or with `p=0` (with
-  `p=1` in training it is `y * 0`, a new tensor) return
-  `y` itself, and a write through them is refused); a result that does not fit `y` (`y += big`: both libraries refuse); an
+  `.contiguous()` of a contiguous tensor, `.double()` / `.to(torch.float64)` of a float64 one, dropout in eval
+  mode or with `p=0` (with `p=1` in training it is `y * 0`, a new tensor) return `y` itself (a write through
+  them changes `y`, since session 39 where jac knows the layout and the dtype from the text; where it does not,
+  the write is refused)); a result that does not fit `y` (`y += big`: both libraries refuse); an
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
