@@ -470,13 +470,22 @@ def _acts_element_by_element(op, case, rng) -> bool:
     return whole.shape == parts.shape and bool(np.allclose(whole, parts, rtol=1e-12, atol=0, equal_nan=True))
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
+# straight_through (session 39, a write through .detach()) gives its first argument back whole, so it passes the
+# element-by-element test, but its derivative is its second argument's: it is left unflagged on purpose, so that
+# neither the planner's diagonal reading (elementwise_diagonal) nor the symbolic forms' f.(u) ever read it as a
+# function of its value (test_straight_through_is_never_read_as_element_wise)
+@pytest.mark.parametrize("name", sorted(set(OPS) - {"straight_through"}))
 def test_the_elementwise_flag_says_whether_the_op_acts_element_by_element(name):
     """``Op.elementwise`` is set exactly for the ops that are the same function applied at each position:
     ``op(a)[i] == op(a[i])`` on every case (the symbolic forms treat a flagged op as f.(u))."""
     op, rng = OPS[name], np.random.default_rng(7)
     acts = all(_acts_element_by_element(op, case, rng) for case in _flag_cases(name))
     assert op.elementwise == acts
+
+
+def test_straight_through_is_never_read_as_element_wise():
+    op = OPS["straight_through"]
+    assert not op.elementwise and op.vjp[0] is None and op.jvp[0] is None and op.sympy is None
 
 
 # --- PART hvocab10: frexp's exponent, NumPy's argpartition and lexsort (tests/test_parity_vocab10.py)
