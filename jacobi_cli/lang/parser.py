@@ -3269,18 +3269,7 @@ class _Lowering:
         found, path, offsets = part
         piece = views.replay(self.b, path, new, position) if piece is None else piece
         root, values = views.written(self.b, found, name, new, position, (offsets, piece))
-        self.stale_views(found)
-        self.same_buffer(root, found.root)
-        tokens = self.memory.tokens[name]
-        self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
-        aliases = self.same_object(name, self.scope.get(name))
-        for n, value in values.items():
-            if n not in aliases:
-                self.scope[n] = self.b.name(value, n)
-                self.memory.rebind(n, value)
-        for alias in aliases:
-            self.scope[alias] = self.scope[name]
-        return self.scope[name]
+        return self.bind_written(name, None, found, root, values, held_now=True)
 
     def stale_views(self, found) -> None:
         """The names viewing a split / chunk / unbind part of the written buffer (``a, b = t.chunk(2); t.add_(1)``):
@@ -3293,11 +3282,18 @@ class _Lowering:
         """``new`` written into ``name``, a view of the buffer the names of ``found`` view: the buffer's root as the
         write leaves it, and every name bound to its view of that root (Python's aliases to one tracer)."""
         root, values = views.written(self.b, found, name, new, self.b.nodes[new.id].position)
+        return self.bind_written(name, old, found, root, values)
+
+    def bind_written(self, name: str, old, found, root, values: dict, held_now: bool = False) -> Tracer:
+        """After a write into ``name`` (a view of the buffer the names of ``found`` view): the buffer's ``root`` as
+        the write leaves it, each name's view of it (``values``) bound, and the names holding ``old``, the object
+        ``name`` held (Python's aliases; ``held_now``: the one ``name`` holds once the stale views are refused),
+        bound to ``name``'s."""
         self.stale_views(found)
         self.same_buffer(root, found.root)
         tokens = self.memory.tokens[name]
         self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
-        aliases = self.same_object(name, old)
+        aliases = self.same_object(name, self.scope.get(name) if held_now else old)
         for n, value in values.items():
             if n not in aliases:
                 self.scope[n] = self.b.name(value, n)
