@@ -198,7 +198,9 @@ def test_explain_states_mode_passes_structure_and_memory():
 
 def test_chunked_equals_unchunked_in_both_modes():
     env = {"A": RNG.normal(size=(40, 40)), "x": RNG.normal(size=40)}
-    for expr in ("tanh(A @ x)", "softmax(A @ x) * x", "x[::-1] * sum(x)"):
+    # two layers of tanh, not one: since session 39 a chunked plan counts the Jacobian it fills beside each chunk,
+    # and tanh(A @ x)'s reverse pass holds little more than that Jacobian, so no budget chunks it usefully
+    for expr in ("tanh(A @ tanh(A @ x))", "softmax(A @ x) * x", "x[::-1] * sum(x)"):
         problem = api.prepare(expr, env, ["x"])
         for mode in ("forward", "reverse"):
             whole = api.jacobians(problem, api.plan_of(problem, mode))["x"].to_array()
@@ -247,7 +249,7 @@ def test_memory_sizes():
 
 
 def test_mode_is_checked():
-    with pytest.raises(JacUsageError, match="--mode"):
+    with pytest.raises(JacUsageError, match="mode= must be auto, forward or reverse"):
         api.jacobian("x", {"x": 1.0}, mode="sideways")
 
 
