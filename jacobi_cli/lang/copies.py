@@ -59,7 +59,78 @@ def fresh(lowering, node: ast.expr, value) -> bool:
         return _reshape_copies(lowering.b, value.id)
     if method and name in ("float", "double", "to", "type"):
         return _converts(lowering, node, name)
-    return False
+    return numpy and numpy_layout(lowering, node, value) == "copy"
+
+
+# NumPy's array makers whose result is the operand itself, or a copy where its layout is not the one asked for
+_NUMPY_MAKERS = frozenset(("asarray", "asanyarray", "array", "require", "ascontiguousarray", "asfortranarray"))
+_FIXED_ORDER = {"ascontiguousarray": "C", "asfortranarray": "F"}
+_REQUIREMENT_ORDER = {"C": "C", "C_CONTIGUOUS": "C", "CONTIGUOUS": "C", "F": "F", "F_CONTIGUOUS": "F",
+                      "FORTRAN": "F"}
+_NO_COPY_REQUIREMENTS = frozenset(("A", "ALIGNED", "W", "WRITEABLE", "E", "ENSUREARRAY"))
+
+
+def numpy_layout(lowering, node: ast.expr, value) -> str | None:
+    """NumPy's ``np.ascontiguousarray(x)``, ``np.asfortranarray(x)``, ``np.asarray(x, order='C')``, ``np.require(x,
+    requirements='C')``, ``np.array(x, copy=False)`` of an array ``x`` (lowered to ``value``): "copy" where NumPy
+    copies (``x`` is not laid out as asked: ``np.ascontiguousarray(a.T)``), "itself" where it hands back ``x``'s
+    memory, "unknown" where that depends on a layout (or a dtype, an ownership) jac does not know; None for any
+    other call. jac's graph shows ``x``'s node in every case, so a copy read as a view was a silent wrong answer:
+    ``v = np.ascontiguousarray(a.T); v[0] = 1.0; a`` changed ``a`` (session 40)."""
+    if type(node) is not ast.Call or type(node.func) is not ast.Attribute or node.func.attr not in _NUMPY_MAKERS \
+            or not node.args or type(value) is not _tracer():
+        return None
+    module = lowering.module_path(node.func.value)
+    if module is None or module.split(".")[0] not in ("np", "numpy"):
+        return None
+    name, keywords = node.func.attr, {k.arg: k.value for k in node.keywords}
+    first = node.args[0]
+    if type(first) in (ast.List, ast.Tuple, ast.Constant, ast.ListComp) or type(first) is ast.Name \
+            and type(lowering.scope.get(first.id)) is not _tracer():  # a list or a number: a new array
+        return None
+    told = keywords.get("copy")
+    if type(told) is ast.Constant and told.value is True:
+        return "copy"
+    if name == "array":
+        copy = told
+        if copy is None or not (type(copy) is ast.Constant and copy.value in (False, None)):
+            return "copy"  # np.array(x) copies (parser._is_copy)
+    if "dtype" in keywords or len(node.args) > 1 and name != "require" or len(node.args) > 2 \
+            or any(k not in ("dtype", "order", "copy", "requirements", "like") for k in keywords):
+        return "unknown"  # a dtype NumPy may convert to (a copy): jac computes in one dtype
+    order = _FIXED_ORDER.get(name)
+    if name == "require":
+        written = keywords.get("requirements", node.args[1] if len(node.args) > 1 else None)
+        try:
+            asked = [] if written is None else ast.literal_eval(written)
+        except ValueError:
+            return "unknown"
+        asked = [asked] if isinstance(asked, str) else list(asked) if isinstance(asked, (list, tuple)) else None
+        if asked is None or not all(isinstance(r, str) for r in asked):
+            return "unknown"
+        orders = {_REQUIREMENT_ORDER[r.upper()] for r in asked if r.upper() in _REQUIREMENT_ORDER}
+        if len(orders) > 1 or any(r.upper() not in _REQUIREMENT_ORDER and r.upper() not in _NO_COPY_REQUIREMENTS
+                                  for r in asked):
+            return "unknown"  # 'O' (own data): whether x owns its memory jac does not model
+        order = next(iter(orders), None)
+    elif "order" in keywords:
+        written = keywords["order"]
+        if type(written) is not ast.Constant or written.value not in ("C", "F", "A", "K", None):
+            return "unknown"
+        order = written.value if written.value in ("C", "F") else None
+    if order is None:
+        return "itself"
+    from .functions import _stand_in
+    a = _stand_in(lowering.b, value.id)
+    if a is None:
+        return "unknown"
+    laid = a.flags.c_contiguous if order == "C" else a.flags.f_contiguous
+    return "itself" if laid else "copy"
+
+
+def _tracer():
+    from ..ir.graph import Tracer
+    return Tracer
 
 
 def itself(lowering, node: ast.expr, value) -> bool:

@@ -2432,11 +2432,16 @@ class _Lowering:
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
                 or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
+            layout = None if fresh else copies.numpy_layout(self, stmt.value, value)  # np.ascontiguousarray(a)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             viewing = None if fresh or named is not None else self.viewed_name(stmt.value, value)
             if not fresh and named is None and viewing is None and copies.itself(self, stmt.value, value):
                 named, viewing = self.itself(target, stmt.value.func.value, value)  # g = t.double(): t itself
+            elif layout == "itself" and named is None and viewing is None:  # v = np.asarray(a): a itself
+                named, viewing = self.itself(target, stmt.value.args[0], value)
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
+            if layout == "unknown":  # a copy or not as a layout jac does not know says: a write into it is refused
+                self.memory.seconds.add(target)
             root = _view_root(stmt.value)
             made = None if fresh else _read_only(stmt.value, self.memory.read_only)
             if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it
