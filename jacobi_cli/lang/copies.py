@@ -128,6 +128,25 @@ def numpy_layout(lowering, node: ast.expr, value) -> str | None:
     return "itself" if laid else "copy"
 
 
+def contiguous_copy(lowering, node: ast.expr, value) -> bool:
+    """``t.T.contiguous()`` of a tensor jac knows is not contiguous: PyTorch's new, contiguous tensor, which jac's
+    graph shows as ``t.T``'s own node (contiguous is the identity), whose strides are the transpose's: a reshape of
+    it, a view in PyTorch, was read as a copy (``v = t.T.contiguous(); w = v.reshape(-1); w.mul_(2); v`` left v as it
+    was: a silent wrong answer before session 40)."""
+    return type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "contiguous" \
+        and lowering.module_path(node.func.value) is None and not node.args and not node.keywords \
+        and _not_contiguous(lowering.b, value.id)
+
+
+def own_node(b, value, position):
+    """``value`` as a node of its own, laid out contiguous (functions.copied_layout "fresh"): the same values and
+    derivative (``straight_through`` of its detached self), so no other name's layout changes with it."""
+    from .functions import copied_layout
+    made = b.apply("straight_through", b.apply("detach", value, position=position), value, position=position)
+    copied_layout(b, made, "fresh")
+    return made
+
+
 def _tracer():
     from ..ir.graph import Tracer
     return Tracer

@@ -698,11 +698,18 @@ def _copied(a):
 
 
 def _elementwise_layout(operands: list, shape: tuple):
-    """The stand-in of an element-wise result whose operands (not 0-d) are ``operands``: their one dense layout."""
+    """The stand-in of an element-wise result whose operands (not 0-d) are ``operands``: their one dense layout; a
+    contiguous one where some are broadcast and every operand is contiguous (``A * x``: PyTorch's TensorIterator
+    orders the axes by the strides of the operands, skipping an operand's broadcast axes, and contiguous ones keep
+    the row-major order; NumPy's iterator does likewise)."""
     if not operands:
         return np.empty(shape, np.int8)
     first = operands[0]
-    if any(a is None or a.shape != tuple(shape) or a.strides != first.strides for a in operands):
+    if any(a is None for a in operands):
+        return None
+    if any(a.shape != tuple(shape) for a in operands):  # broadcast operands (h40-views)
+        return np.empty(shape, np.int8) if all(a.flags.c_contiguous for a in operands) else None
+    if any(a.strides != first.strides for a in operands):
         return None
     span = sum((n - 1) * abs(s) for n, s in zip(first.shape, first.strides)) + 1 if first.size else 0
     return np.empty_like(first) if span == first.size else None

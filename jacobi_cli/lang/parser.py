@@ -2432,6 +2432,9 @@ class _Lowering:
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
                 or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
+            if fresh and copies.contiguous_copy(self, stmt.value, value):  # v = t.T.contiguous(): a node of its own
+                value = self.scope[target] = self.b.name(copies.own_node(self.b, value, self.source.at(stmt.value)),
+                                                         target)
             layout = None if fresh else copies.numpy_layout(self, stmt.value, value)  # np.ascontiguousarray(a)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             viewing = None if fresh or named is not None else self.viewed_name(stmt.value, value)
