@@ -2445,6 +2445,9 @@ class _Lowering:
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
             if layout == "unknown":  # a copy or not as a layout jac does not know says: a write into it is refused
                 self.memory.seconds.add(target)
+                self.memory.maybe_copies.add(target)
+            else:
+                self.memory.maybe_copies.discard(target)
             root = _view_root(stmt.value)
             made = None if fresh else _read_only(stmt.value, self.memory.read_only)
             if made is not None:  # w = sliding_window_view(x, 3), v = w[0]: NumPy's read-only view, or one of it

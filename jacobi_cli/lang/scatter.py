@@ -494,6 +494,9 @@ class Memory:
         # u.contiguous(): jac's graph shows u's node, the library may copy): lang/views.py follows no write into them;
         # bound_nodes: node id -> the name last bound (or rebound) to it
         self.seconds: set = set()
+        # names bound to a NumPy call that copies or not as a layout, dtype or ownership jac does not know says
+        # (np.require(a.T, requirements='O'), lang/copies.numpy_layout): lang/views.py follows no write into them
+        self.maybe_copies: set = set()
         self.bound_nodes: dict = {}
         for name, t in inputs.items():
             self.input(name, t)
