@@ -1636,7 +1636,30 @@ def _sinc_deriv(x, ans):
     return P.where(small, P.mul(series, x), far)
 
 
-unary("sinc", np.sinc, _sinc_deriv,
+def _multiply_no_nan_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(invalid="ignore"):
+        out = np.multiply(x, y)
+    return np.where((y == 0) & ~np.isfinite(x), np.zeros((), dtype=out.dtype), out)
+
+
+# multiply_no_nan(x, y) = x · y, and 0 where y is exactly 0 whatever x holds (TensorFlow's tf.math.multiply_no_nan):
+# a cotangent or tangent (x) times a partial (y) that is exactly 0, where PyTorch's rule is a where on the point
+# (sinc at 0). Where x is finite the bits are the product's. By x its partial is y with the same guard (a 0 · inf of
+# the second order is 0 too); by y it is x, a plain product: the Hessian of exp(sinc(x) · log(1e308)) at 0 is
+# inf · sinc''(0) = -inf, which a where on the value (PyTorch's double backward: NaN, jacfwd(jacrev): 0) loses.
+# Not a spelling users call; a sparse batch (first) keeps its pattern (structured.guarded_rule)
+binary("multiply_no_nan", _multiply_no_nan_impl, lambda ans, x, y: y, lambda ans, x, y: x,
+       guarded=lambda t, ans, x, y: P.multiply_no_nan(t, y),
+       structure=lambda a, b: structured.guarded_rule(a, b, _multiply_no_nan_impl),
+       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(y, 0)), (x * y, True))), spellings=())
+
+
+# sinc'(0) = 0 exactly, so the cotangent times it is 0 whatever the cotangent holds (PyTorch's sinc_backward: a where
+# at x = 0; an inf cotangent, exp(xlogy(sinc(x), 1e308)) at x = 0, gave 0 · inf = NaN in jac's reverse mode and 0 in
+# its forward one); multiply_no_nan keeps the second derivative -pi^2/3 at 0, which PyTorch's where loses
+defop("sinc", np.sinc, same_shape, (lambda g, ans, x: P.multiply_no_nan(g, _sinc_deriv(x, ans)),),
+      (lambda t, ans, x: P.multiply_no_nan(t, _sinc_deriv(x, ans)),), spellings=("sinc",), elementwise=True,
       sympy=_sympy_elementwise(lambda sp, v: sp.Piecewise((1, sp.Eq(v, 0)), (sp.sin(sp.pi * v) / (sp.pi * v), True))))
 
 
