@@ -1800,6 +1800,20 @@ for _name, _test in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.i
     defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True, elementwise=True)
 
 
+# torch.nan_to_num(x, nan, posinf, neginf): PyTorch's derivative is grad * isfinite(x), a product in both modes (its
+# forward mode is made from the same formula), so an infinite tangent or cotangent at a non-finite x gives
+# inf · 0 = NaN: nan_to_num(log(x)) at x = 0 has no derivative in PyTorch's forward mode, nor in its reverse mode (where
+# log's grad / x is 0 / 0), nor in jac's (session 40: the where jac lowered it to gave 0 in forward mode, the reverse
+# mode NaN). The NumPy / JAX spellings stay a where (jnp.nan_to_num is one: jax.jacfwd gives 0 there, as jac)
+def _nan_to_num_rule(g, ans, x, nan, posinf, neginf):
+    return P.mul(g, P.isfinite(x))
+
+
+defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
+      lambda s, nan, posinf, neginf: s, (_nan_to_num_rule,), (_nan_to_num_rule,), spellings=(), elementwise=True,
+      label="nan_to_num (PyTorch's)")
+
+
 # Two-argument functions.
 def _atan2_d(num, y, x):  # num / (x² + y²), and 0 at the origin (PyTorch's choice)
     r2 = P.add(P.mul(x, x), P.mul(y, y))

@@ -1507,22 +1507,30 @@ def _np_nan_to_num(b, args, kwargs, position):
 
 def _torch_nan_to_num(b, args, kwargs, position):
     """torch.nan_to_num(x, nan=0.0, posinf=None, neginf=None) / x.nan_to_num(...): PyTorch's nan is Optional
-    too, None read as its default 0 (NumPy's nan must be a number)"""
+    too, None read as its default 0 (NumPy's nan must be a number); the derivative is PyTorch's grad · isfinite(x)
+    in both modes, NaN where an infinite tangent meets a non-finite x (np. / jnp.: a where, 0 there)"""
     a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "nan": 0.0, "posinf": None, "neginf": None}, position)
-    return _nan_to_num(b, [a["x"]], {"nan": 0.0 if a["nan"] is None else a["nan"], "posinf": a["posinf"],
-                                     "neginf": a["neginf"]}, position)
+    x = tensor(b, a["x"], "nan_to_num", position)
+    nan, pos, neg = _nan_to_num_fills(b, 0.0 if a["nan"] is None else a["nan"], a["posinf"], a["neginf"], position)
+    return b.apply("nan_to_num", x, nan=nan, posinf=pos, neginf=neg, position=position)
+
+
+def _nan_to_num_fills(b, nan, posinf, neginf, position):
+    """nan_to_num's fills as numbers of --dtype: posinf / neginf None are the dtype's largest finite numbers."""
+    big = float(np.finfo(b.dtype).max)
+    return (_number(b, nan, "nan_to_num nan", position),
+            big if posinf is None else _number(b, posinf, "nan_to_num posinf", position),
+            -big if neginf is None else _number(b, neginf, "nan_to_num neginf", position))
 
 
 @function("nan_to_num")
 def _nan_to_num(b, args, kwargs, position):
     # NaN -> nan, +inf -> posinf, -inf -> neginf (default: the largest finite numbers of the
-    # dtype); the derivative is 0 where the value was not finite, as PyTorch.
+    # dtype); the derivative is 0 where the value was not finite, a where as jnp.nan_to_num's (PyTorch's is a
+    # product with isfinite(x): its own op, _torch_nan_to_num)
     a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "nan": 0.0, "posinf": None, "neginf": None}, position)
     x = tensor(b, a["x"], "nan_to_num", position)
-    big = float(np.finfo(b.dtype).max)
-    nan = _number(b, a["nan"], "nan_to_num nan", position)
-    pos = big if a["posinf"] is None else _number(b, a["posinf"], "nan_to_num posinf", position)
-    neg = -big if a["neginf"] is None else _number(b, a["neginf"], "nan_to_num neginf", position)
+    nan, pos, neg = _nan_to_num_fills(b, a["nan"], a["posinf"], a["neginf"], position)
     infinite = b.apply("where", b.apply("gt", x, 0.0, position=position), pos, neg, position=position)
     fill = b.apply("where", b.apply("isnan", x, position=position), nan, infinite, position=position)
     return b.apply("where", b.apply("isfinite", x, position=position), x, fill, position=position)
