@@ -290,3 +290,54 @@ def test_the_cli_warns_of_nan_to_nums_forward_nan():
     assert out["jvp"]["value"] == ["NaN", 0.0, 0.0]
     err = result.stderr if hasattr(result, "stderr") else result.output
     assert "log(0)" in err
+
+
+# --- amax / amin forward mode: PyTorch's where ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["torch.amax(torch.sqrt(torch.relu(x)))",
+                                  "torch.amax(torch.sqrt(torch.relu(x)).reshape(2, 2), 1)",
+                                  "torch.amin(-torch.sqrt(torch.relu(x)))", "jnp.max(jnp.sqrt(jax.nn.relu(x)))"])
+def test_an_extremes_forward_mode_gives_no_nan_off_the_extreme(text):
+    # PyTorch's amaxamin_jvp is where(mask, t, 0).sum() / count: x = 0 (sqrt' = inf) is not the max, so its tangent
+    # is dropped, as both reverse modes drop its cotangent. jac's forward mode multiplied by the mask: NaN
+    x = np.array([0.0, 1.0, 3.0, 1.0])
+    rev = api.jacobian(text, {"x": x}, mode="reverse")["x"]
+    fwd = api.jacobian(text, {"x": x}, mode="forward")["x"]
+    np.testing.assert_array_equal(fwd, rev)
+    assert not np.isnan(fwd).any()
+    if text.startswith("torch"):
+        torch = _torch()
+        f = _torch_fn(text)
+        theirs = torch.func.jacfwd(lambda a: f(x=a))(torch.tensor(x)).numpy()
+        np.testing.assert_allclose(fwd, theirs, rtol=1e-15, atol=0)
+
+
+def test_an_extreme_that_is_nan_keeps_nan_in_both_modes():
+    x = np.array([np.nan, 1.0, 3.0, 1.0])
+    for mode in ("reverse", "forward"):
+        assert np.isnan(api.jacobian("torch.amax(x)", {"x": x}, mode=mode)["x"]).all()
+    ties = api.jacobian("torch.amax(x)", {"x": np.array([3.0, 1.0, 3.0, 1.0])}, mode="forward")["x"]
+    np.testing.assert_array_equal(ties, [0.5, 0.0, 0.5, 0.0])
+
+
+# --- poisson_nll_loss(full=True): Stirling's term masked in value and derivative -------------------------------
+
+@pytest.mark.parametrize("target", [[2.0, 1.0, 5e-324, 3.0], [2.0, 0.0, 0.5, 3.0], [2.0, 1.0, 1e-308, 1.0]])
+def test_poisson_nll_full_has_no_nan_from_the_masked_stirling_term(target):
+    torch = _torch()
+    import torch.nn.functional as F
+    x = np.array([0.5, -1.0, 2.0, 1.5])
+    text = "F.poisson_nll_loss(x, t, full=True)"
+    b = {"x": x, "t": np.array(target)}
+    xt, tt = torch.tensor(x), torch.tensor(target, dtype=torch.float64)
+    assert api.evaluate(text, b) == pytest.approx(F.poisson_nll_loss(xt, tt, full=True).item(), rel=1e-15)
+    jt = torch.autograd.functional.jacobian(lambda a, c: F.poisson_nll_loss(a, c, full=True), (xt, tt))
+    for mode in ("reverse", "forward"):
+        ours = api.jacobian(text, b, mode=mode)
+        np.testing.assert_allclose(ours["x"], jt[0].numpy(), rtol=1e-14)
+        small = np.array(target) <= 1
+        assert not np.isnan(ours["t"]).any()  # before: NaN at a target of 0 or a subnormal (0 · inf)
+        big = ~small
+        np.testing.assert_allclose(ours["t"][big], jt[1].numpy()[big], rtol=1e-14)
+        # the term is 0 around a target <= 1: the derivative by it there is the log-input loss's alone, -x / n
+        np.testing.assert_allclose(ours["t"][small], -x[small] / 4, rtol=1e-15)

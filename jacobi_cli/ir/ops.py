@@ -758,9 +758,11 @@ def _extreme(name, impl, sympy=None):
         return times(expand_reduced(g, shape_of(a), axes, keepdims), mask(ans, a, axes, keepdims, nan_share),
                      nan_share)
 
+    # the forward mode is a where in both: PyTorch's amaxamin_jvp is where(mask, t, 0).sum() / count, so an element
+    # off the extreme gives 0 whatever its tangent holds (amax(sqrt(relu(x))) at a 0 that is not the max: jac's
+    # forward mode gave 0 · inf = NaN where PyTorch's forward mode and both reverse modes give 0, session 40)
     def jvp(t, ans, a, axes, keepdims=False, nan_share=False):
-        return P.sum(times(t, mask(ans, a, axes, keepdims, nan_share), nan_share), axes=shifted(axes),
-                     keepdims=keepdims)
+        return P.sum(times(t, mask(ans, a, axes, keepdims, nan_share), True), axes=shifted(axes), keepdims=keepdims)
 
     def shape(s, axes, keepdims=False, nan_share=False):
         if any(s[a] == 0 for a in axes):  # NumPy and PyTorch refuse it too

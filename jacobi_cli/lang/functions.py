@@ -6645,11 +6645,15 @@ def _poisson_nll(b, a, position):
         logx = b.apply("log", b.apply("add", x, eps, position=position), position=position)
         loss = b.apply("sub", x, b.apply("mul", t, logx, position=position), position=position)
     if static(b, a["full"], "full", position):  # Stirling's term where target > 1
-        stirling = b.apply("add", b.apply("sub", b.apply("xlogx", t, position=position), t, position=position),
-                           b.apply("mul", 0.5, b.apply("log", b.apply("mul", 2 * math.pi, t, position=position),
+        # computed on the target where it is > 1 and on 2 elsewhere (the value there is masked): the term is 0 around
+        # a target <= 1, and its derivative 0 in both modes; on t itself the masked 0 cotangent met log's infinite
+        # partial at a target of 0 or a subnormal (0 · inf = NaN; PyTorch 0 at a subnormal, its g / x). Session 40
+        above = b.apply("gt", t, 1.0, position=position)
+        safe = b.apply("where", above, t, 2.0, position=position)
+        stirling = b.apply("add", b.apply("sub", b.apply("xlogx", safe, position=position), safe, position=position),
+                           b.apply("mul", 0.5, b.apply("log", b.apply("mul", 2 * math.pi, safe, position=position),
                                                        position=position), position=position), position=position)
-        loss = b.apply("add", loss, b.apply("where", b.apply("gt", t, 1.0, position=position), stirling, 0.0,
-                                            position=position), position=position)
+        loss = b.apply("add", loss, b.apply("where", above, stirling, 0.0, position=position), position=position)
     return loss
 
 
