@@ -758,9 +758,11 @@ def _extreme(name, impl, sympy=None):
         return times(expand_reduced(g, shape_of(a), axes, keepdims), mask(ans, a, axes, keepdims, nan_share),
                      nan_share)
 
+    # the forward mode is a where in both: PyTorch's amaxamin_jvp is where(mask, t, 0).sum() / count, so an element
+    # off the extreme gives 0 whatever its tangent holds (amax(sqrt(relu(x))) at a 0 that is not the max: jac's
+    # forward mode gave 0 · inf = NaN where PyTorch's forward mode and both reverse modes give 0, session 40)
     def jvp(t, ans, a, axes, keepdims=False, nan_share=False):
-        return P.sum(times(t, mask(ans, a, axes, keepdims, nan_share), nan_share), axes=shifted(axes),
-                     keepdims=keepdims)
+        return P.sum(times(t, mask(ans, a, axes, keepdims, nan_share), True), axes=shifted(axes), keepdims=keepdims)
 
     def shape(s, axes, keepdims=False, nan_share=False):
         if any(s[a] == 0 for a in axes):  # NumPy and PyTorch refuse it too
@@ -1636,7 +1638,30 @@ def _sinc_deriv(x, ans):
     return P.where(small, P.mul(series, x), far)
 
 
-unary("sinc", np.sinc, _sinc_deriv,
+def _multiply_no_nan_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(invalid="ignore"):
+        out = np.multiply(x, y)
+    return np.where((y == 0) & ~np.isfinite(x), np.zeros((), dtype=out.dtype), out)
+
+
+# multiply_no_nan(x, y) = x · y, and 0 where y is exactly 0 whatever x holds (TensorFlow's tf.math.multiply_no_nan):
+# a cotangent or tangent (x) times a partial (y) that is exactly 0, where PyTorch's rule is a where on the point
+# (sinc at 0). Where x is finite the bits are the product's. By x its partial is y with the same guard (a 0 · inf of
+# the second order is 0 too); by y it is x, a plain product: the Hessian of exp(sinc(x) · log(1e308)) at 0 is
+# inf · sinc''(0) = -inf, which a where on the value (PyTorch's double backward: NaN, jacfwd(jacrev): 0) loses.
+# Not a spelling users call; a sparse batch (first) keeps its pattern (structured.guarded_rule)
+binary("multiply_no_nan", _multiply_no_nan_impl, lambda ans, x, y: y, lambda ans, x, y: x,
+       guarded=lambda t, ans, x, y: P.multiply_no_nan(t, y),
+       structure=lambda a, b: structured.guarded_rule(a, b, _multiply_no_nan_impl),
+       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(y, 0)), (x * y, True))), spellings=())
+
+
+# sinc'(0) = 0 exactly, so the cotangent times it is 0 whatever the cotangent holds (PyTorch's sinc_backward: a where
+# at x = 0; an inf cotangent, exp(xlogy(sinc(x), 1e308)) at x = 0, gave 0 · inf = NaN in jac's reverse mode and 0 in
+# its forward one); multiply_no_nan keeps the second derivative -pi^2/3 at 0, which PyTorch's where loses
+defop("sinc", np.sinc, same_shape, (lambda g, ans, x: P.multiply_no_nan(g, _sinc_deriv(x, ans)),),
+      (lambda t, ans, x: P.multiply_no_nan(t, _sinc_deriv(x, ans)),), spellings=("sinc",), elementwise=True,
       sympy=_sympy_elementwise(lambda sp, v: sp.Piecewise((1, sp.Eq(v, 0)), (sp.sin(sp.pi * v) / (sp.pi * v), True))))
 
 
@@ -1775,6 +1800,20 @@ defop("le", lambda a, b: np.less_equal(a, b).astype(_dtype_of(a, b)), broadcast,
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a <= b), (0, True))), elementwise=True)
 for _name, _test in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
     defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True, elementwise=True)
+
+
+# torch.nan_to_num(x, nan, posinf, neginf): PyTorch's derivative is grad * isfinite(x), a product in both modes (its
+# forward mode is made from the same formula), so an infinite tangent or cotangent at a non-finite x gives
+# inf · 0 = NaN: nan_to_num(log(x)) at x = 0 has no derivative in PyTorch's forward mode, nor in its reverse mode (where
+# log's grad / x is 0 / 0), nor in jac's (session 40: the where jac lowered it to gave 0 in forward mode, the reverse
+# mode NaN). The NumPy / JAX spellings stay a where (jnp.nan_to_num is one: jax.jacfwd gives 0 there, as jac)
+def _nan_to_num_rule(g, ans, x, nan, posinf, neginf):
+    return P.mul(g, P.isfinite(x))
+
+
+defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
+      lambda s, nan, posinf, neginf: s, (_nan_to_num_rule,), (_nan_to_num_rule,), spellings=(), elementwise=True,
+      label="nan_to_num (PyTorch's)")
 
 
 # Two-argument functions.

@@ -1514,22 +1514,30 @@ def _np_nan_to_num(b, args, kwargs, position):
 
 def _torch_nan_to_num(b, args, kwargs, position):
     """torch.nan_to_num(x, nan=0.0, posinf=None, neginf=None) / x.nan_to_num(...): PyTorch's nan is Optional
-    too, None read as its default 0 (NumPy's nan must be a number)"""
+    too, None read as its default 0 (NumPy's nan must be a number); the derivative is PyTorch's grad · isfinite(x)
+    in both modes, NaN where an infinite tangent meets a non-finite x (np. / jnp.: a where, 0 there)"""
     a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "nan": 0.0, "posinf": None, "neginf": None}, position)
-    return _nan_to_num(b, [a["x"]], {"nan": 0.0 if a["nan"] is None else a["nan"], "posinf": a["posinf"],
-                                     "neginf": a["neginf"]}, position)
+    x = tensor(b, a["x"], "nan_to_num", position)
+    nan, pos, neg = _nan_to_num_fills(b, 0.0 if a["nan"] is None else a["nan"], a["posinf"], a["neginf"], position)
+    return b.apply("nan_to_num", x, nan=nan, posinf=pos, neginf=neg, position=position)
+
+
+def _nan_to_num_fills(b, nan, posinf, neginf, position):
+    """nan_to_num's fills as numbers of --dtype: posinf / neginf None are the dtype's largest finite numbers."""
+    big = float(np.finfo(b.dtype).max)
+    return (_number(b, nan, "nan_to_num nan", position),
+            big if posinf is None else _number(b, posinf, "nan_to_num posinf", position),
+            -big if neginf is None else _number(b, neginf, "nan_to_num neginf", position))
 
 
 @function("nan_to_num")
 def _nan_to_num(b, args, kwargs, position):
     # NaN -> nan, +inf -> posinf, -inf -> neginf (default: the largest finite numbers of the
-    # dtype); the derivative is 0 where the value was not finite, as PyTorch.
+    # dtype); the derivative is 0 where the value was not finite, a where as jnp.nan_to_num's (PyTorch's is a
+    # product with isfinite(x): its own op, _torch_nan_to_num)
     a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "nan": 0.0, "posinf": None, "neginf": None}, position)
     x = tensor(b, a["x"], "nan_to_num", position)
-    big = float(np.finfo(b.dtype).max)
-    nan = _number(b, a["nan"], "nan_to_num nan", position)
-    pos = big if a["posinf"] is None else _number(b, a["posinf"], "nan_to_num posinf", position)
-    neg = -big if a["neginf"] is None else _number(b, a["neginf"], "nan_to_num neginf", position)
+    nan, pos, neg = _nan_to_num_fills(b, a["nan"], a["posinf"], a["neginf"], position)
     infinite = b.apply("where", b.apply("gt", x, 0.0, position=position), pos, neg, position=position)
     fill = b.apply("where", b.apply("isnan", x, position=position), nan, infinite, position=position)
     return b.apply("where", b.apply("isfinite", x, position=position), x, fill, position=position)
@@ -6644,11 +6652,15 @@ def _poisson_nll(b, a, position):
         logx = b.apply("log", b.apply("add", x, eps, position=position), position=position)
         loss = b.apply("sub", x, b.apply("mul", t, logx, position=position), position=position)
     if static(b, a["full"], "full", position):  # Stirling's term where target > 1
-        stirling = b.apply("add", b.apply("sub", b.apply("xlogx", t, position=position), t, position=position),
-                           b.apply("mul", 0.5, b.apply("log", b.apply("mul", 2 * math.pi, t, position=position),
+        # computed on the target where it is > 1 and on 2 elsewhere (the value there is masked): the term is 0 around
+        # a target <= 1, and its derivative 0 in both modes; on t itself the masked 0 cotangent met log's infinite
+        # partial at a target of 0 or a subnormal (0 · inf = NaN; PyTorch 0 at a subnormal, its g / x). Session 40
+        above = b.apply("gt", t, 1.0, position=position)
+        safe = b.apply("where", above, t, 2.0, position=position)
+        stirling = b.apply("add", b.apply("sub", b.apply("xlogx", safe, position=position), safe, position=position),
+                           b.apply("mul", 0.5, b.apply("log", b.apply("mul", 2 * math.pi, safe, position=position),
                                                        position=position), position=position), position=position)
-        loss = b.apply("add", loss, b.apply("where", b.apply("gt", t, 1.0, position=position), stirling, 0.0,
-                                            position=position), position=position)
+        loss = b.apply("add", loss, b.apply("where", above, stirling, 0.0, position=position), position=position)
     return loss
 
 

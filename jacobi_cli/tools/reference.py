@@ -562,12 +562,26 @@ Jacobian, VJPs, JVPs, `--batch`, Hessians, `--order`, the derivatives written in
 at these points, or the same refusal (`benchmarks/modes31_probe.py`, `tests/test_modes31.py`).
 
 At 0, infinities, NaN and subnormals `jac` follows PyTorch's guarded formulas (`tests/test_nan39.py`,
-`benchmarks/nan39_fuzz.py`): `xlogy(x, y)` and `xlog1py` by `x` are PyTorch's `xlogy(g, y)` in both modes, so a 0
-cotangent gives 0 where `log y` is -inf (`exp(xlogy(x, abs(y)))` at `y = 0` has derivative 0 by `x`); `log`, `log1p`,
-`log2`, `log10` divide the cotangent by `x` as PyTorch does (`g / x`, not `g · (1 / x)`, which is 0 · inf = NaN at a
-subnormal `x`); PyTorch's infinity norm (`torch.linalg.vector_norm(x, inf)`, `-inf`, `torch.norm`, `torch.dist`) of a
-vector holding NaN is NaN with derivative 0, as its backward (JAX's and NumPy's spellings keep NaN, JAX's). Where a chain multiplies a 0 by an infinite partial (`nan_to_num(log(x))`, `logsumexp(log(relu(x)))`
-at `x = 0`) each mode gives PyTorch's answer for that mode, NaN in one and a number in the other where PyTorch's do.
+`tests/test_nan40.py`, `benchmarks/nan39_fuzz.py`, `benchmarks/nan40_fuzz.py`): `xlogy(x, y)` and `xlog1py` by `x`
+are PyTorch's `xlogy(g, y)` in both modes, so a 0 cotangent gives 0 where `log y` is -inf (`exp(xlogy(x, abs(y)))` at
+`y = 0` has derivative 0 by `x`); `sinc'(0) = 0` gives 0 whatever the cotangent or tangent holds, as PyTorch's where
+at 0 (`exp(xlogy(sinc(x), y))` at `x = 0`, `y = 1e308`), and keeps `sinc''(0) = -pi^2/3` (JAX's; PyTorch's Hessian is
+NaN there); PyTorch's infinity norm (`torch.linalg.vector_norm(x, inf)`, `-inf`, `torch.norm`, `torch.dist`) of a
+vector holding NaN is NaN with derivative 0, as its backward (JAX's and NumPy's spellings keep NaN, JAX's).
+`torch.nan_to_num`'s derivative is PyTorch's `grad · isfinite(x)` in both modes, so `torch.nan_to_num(torch.log(x))`
+at `x = 0` has none (NaN) in either, as PyTorch; `np.nan_to_num` / `jnp.nan_to_num` are a where, as JAX's (0 in
+forward mode, NaN in reverse mode there). `log`, `log1p`, `log2`, `log10` multiply the cotangent by `1 / x`: at a
+subnormal `x` that is inf, and a 0 cotangent gives NaN where PyTorch's `g / x` gives 0 (`cumsum(log2(y))` at
+`y = 5e-324`, above the diagonal); jac warns of it. `g / x` is not used: where the cotangent is itself a rounded
+subnormal it is a finite wrong number (`logcumsumexp(nan_to_num(log(x)))` at `x = [1, 5e-324, 2]`: 1.0 where the
+derivative is 1/3). `cumprod`'s derivative is the product of the other factors, `∂c_k/∂x_i = Π_{j ≤ k, j ≠ i} x_j`,
+exactly: NaN where that product holds 0 and ±inf, or NaN (PyTorch's backward counts every factor after a zero
+as 0 there, JAX's is NaN). The forward mode of `amax` / `amin` (and of `max` / `min` along a dim) drops the tangent
+of every element off the extreme, a where as PyTorch's, so an infinite tangent there gives no NaN. Where a chain multiplies a 0 by an infinite partial (`where(x > 0, log(x), 0)`,
+`logsumexp(log(relu(x)))` at `x = 0`) each mode gives PyTorch's answer for that mode, NaN in one and a number in the
+other where PyTorch's do. A Hessian is forward over reverse, as `torch.func.hessian` and `jax.hessian`: such a NaN
+sits at the entries where theirs do; `torch.autograd.functional.hessian` (reverse over reverse) puts it at the
+transposed entry (`logsumexp(log(relu(x)))` at `x = [1, 0, 2]`: jac's NaN at (0, 1), PyTorch's at (1, 0)).
 """
 
 
