@@ -161,8 +161,8 @@ def _is_value(m) -> bool:
 def _keyword(m) -> str:
     """The API's spelling of one option (and its value, when it has one)."""
     keyword, form = API_KEYWORDS["--" + m.group(1)]
-    if not _is_value(m):
-        return f"{keyword}="
+    if not _is_value(m):  # in --v: ... → in v: ...; raise --max-memory → raise max_memory=
+        return keyword if m.string.startswith(":", m.end(1)) else f"{keyword}="
     token = m.group(2)
     text = token[1:-1] if token[0] in "'\"" and len(token) > 1 else token
     # a message's placeholder, written as it is; a name (an input A, W) is a name: NAME alone where names go

@@ -43,7 +43,7 @@ def raised(call, cls=JacError) -> JacError:
      "wrt=['x,y']: no input named 'x,y'; wrt= takes a list of names: wrt=['x', 'y']"),
     ("--wrt ' x': spaces around the name; write --wrt x", "wrt=[' x']: spaces around the name; write wrt=['x']"),
     ("pass --v VALUE (or --v ones). PyTorch says", "pass v=VALUE (or v='ones'). PyTorch says"),
-    ("in --v: invalid syntax", "in v=: invalid syntax"),
+    ("in --v: invalid syntax", "in v: invalid syntax"),
     ("in --v a: invalid syntax", "in v['a']: invalid syntax"),
     ("pass --v a=VALUE (outputs left out count as zero)", "pass v={'a': VALUE} (outputs left out count as zero)"),
     ("--tangent z: no input named 'z'", "tangents['z']: no input named 'z'"),
@@ -224,7 +224,7 @@ def test_a_v_a_tangent_a_point_and_a_compiled_input_of_objects_are_refused(call,
 
 def test_tangents_as_a_list_are_refused_with_the_dict_to_give():
     err = raised(lambda: api.jvp("x * y", B, [1.0, 0.0]), JacUsageError)
-    assert err.message.startswith("tangents=: the tangents are a dict {name: tangent}")
+    assert err.message.startswith("tangents: the tangents are a dict {name: tangent}")
 
 
 def test_structured_takes_a_bool_only():
