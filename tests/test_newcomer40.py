@@ -328,3 +328,16 @@ def test_a_name_close_to_an_input_gets_did_you_mean(args, says):
 def test_the_api_says_did_you_mean_in_its_words():
     err = raised(lambda: api.jacobian("xx * y", {"xx": 1.0, "y": 2.0}, wrt=["x"]), JacNameError)
     assert err.message == "wrt=['x']: no input named 'x' is bound (inputs: xx, y); did you mean 'xx'?"
+
+
+@pytest.mark.parametrize("text, says", [
+    ("torch.sum(x, dims=0)", "sum() has no argument 'dims' (it takes x, axis, keepdims); did you mean 'dim'?"),
+    ("torch.sum(x, keep_dim=True)", "sum() has no argument 'keep_dim' (it takes x, axis, keepdims); did you mean "
+                                    "'keepdim'?"),
+    ("np.sum(x, axes=0)", "sum() has no argument 'axes' (it takes x, axis, keepdims); did you mean 'axis'?"),
+    ("torch.sum(x, foo=1)", "sum() has no argument 'foo' (it takes x, axis, keepdims)"),
+])
+def test_an_unknown_keyword_is_named_as_typed_with_the_close_one(text, says):
+    """torch.sum(x, dims=0) said "no argument 'axes'": the alias jac maps dims to, a word the user never typed."""
+    error = refused("eval", text, "x:2x3")
+    assert error["message"] == says and error["kind"] == "parse" and error["position"] is not None
