@@ -341,3 +341,13 @@ def test_an_unknown_keyword_is_named_as_typed_with_the_close_one(text, says):
     """torch.sum(x, dims=0) said "no argument 'axes'": the alias jac maps dims to, a word the user never typed."""
     error = refused("eval", text, "x:2x3")
     assert error["message"] == says and error["kind"] == "parse" and error["position"] is not None
+
+
+@pytest.mark.parametrize("binding, kind, says", [
+    ("x==1", "parse", "'x==1' has two '=': a binding is x=1"),
+    ("x:=1", "value", "'x:=1' is neither a value nor a shape: a value is given with '=' alone (x=1), a shape with "
+                      "':' (x:3)"),
+])
+def test_a_binding_with_one_sign_too_many_says_which_to_write(binding, kind, says):
+    error = refused("eval", "sum(x)", binding)
+    assert (error["kind"], error["message"]) == (kind, says)

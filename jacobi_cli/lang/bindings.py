@@ -14,8 +14,8 @@ from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
-from ..errors import (JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, did_you_mean, too_large,
-                      unknown_choice)
+from ..errors import (JacError, JacLimitError, JacNameError, JacParseError, JacUsageError, JacValueError, did_you_mean,
+                      too_large, unknown_choice)
 from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
@@ -88,6 +88,9 @@ def parse_shape(spec: str, name: str = "", symbolic: bool = True) -> tuple:
     if not spec.strip():
         raise JacValueError(f"'{name}:' has no shape after the colon: write {name}:() for a scalar, {name}:3 for a "
                             f"vector, {name}:3x4 for a matrix (or {name}=VALUE for a value)")
+    if spec.startswith("="):  # x:=1, Python's walrus: a value meant
+        raise JacValueError(f"'{name}:{spec}' is neither a value nor a shape: a value is given with '=' alone "
+                            f"({name}={spec[1:].strip()}), a shape with ':' ({name}:3)")
     spec_read = re.sub(r",\s*(?=[)\]]?\s*$)", "", spec)  # (3,): Python's tuple of one size, as PyTorch prints it
     text = spec_read.strip().replace("×", "x").replace("X", "x").replace("*", "x").replace(",", "x")
     text = text.strip("()[] ")
@@ -245,6 +248,8 @@ def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str |
     text = text.strip()
     if not text:
         raise JacValueError(f"'{option or name + '='}' has no value")
+    if option is None and text.startswith("=") and not text.startswith("=="):  # x==1: one '=' too many
+        raise JacParseError(f"'{name}={text}' has two '=': a binding is {name}={text[1:].strip()}")
     if text.startswith("@"):
         from .fileio import load_array
         try:
