@@ -249,7 +249,8 @@ def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str |
     if not text:
         raise JacValueError(f"'{option or name + '='}' has no value")
     if option is None and text.startswith("=") and not text.startswith("=="):  # x==1: one '=' too many
-        raise JacParseError(f"'{name}={text}' has two '=': a binding is {name}={text[1:].strip()}")
+        raise JacParseError(f"'{name}={text}' has two '=': a binding is {name}={text[1:].strip()}", 0,
+                            text).in_value(name)
     if text.startswith("@"):
         from .fileio import load_array
         try:
