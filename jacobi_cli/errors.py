@@ -98,6 +98,109 @@ class JacSuiteError(JacError):
         self.case, self.key, self.kind = case, key, kind
 
 
+# The Python API's words for the command line's: a library function raises its errors naming the options as the
+# command line spells them (``--wrt z: no input named 'z' is bound``); an API entry point (``tools/api.py``'s
+# functions, a compiled function's calls: ``api_words``) gives them in the keywords its caller wrote
+# (``wrt=['z']: ...``). The option → (keyword, how its value is written: a list of names, a dict by input name,
+# v, a string, a value as it is).
+API_KEYWORDS = {"--wrt": ("wrt", "names"), "--batch": ("batch", "names"), "--tangent": ("tangents", "mapping"),
+                "--at": ("at", "mapping"), "--v": ("v", "v"), "--dtype": ("dtype", "text"),
+                "--mode": ("mode", "text"), "--layout": ("layout", "text"), "--seed": ("seed", "value"),
+                "--order": ("order", "value"), "--max-memory": ("max_memory", "value")}
+# the commands a message sends the reader to, as the API's functions
+API_COMMANDS = {"jac eval": "jacobian()", "jac vjp": "vjp()", "jac jvp": "jvp()", "jac hessian": "hessian()",
+                "jac derivative": "derivative()", "jac diff": "diff()"}
+# what the command line's grammar says, as the API's (an option repeated is a list there)
+API_PHRASES = {"takes one name and is repeated": "takes a list of names"}
+_PLACEHOLDERS = ("VALUE", "NAME", "OUT", "V", "K")  # what messages write in place of a value (--v VALUE, --order K)
+_OPTION_NAMES = "|".join(sorted((o[2:] for o in API_KEYWORDS), key=len, reverse=True))
+
+
+def api_words(message: str) -> str:
+    """``message`` with the command line's options in the Python API's keywords: ``--wrt z`` → ``wrt=['z']``,
+    ``--wrt a --wrt b`` → ``wrt=['a', 'b']``, ``--tangent x`` → ``tangents['x']``, ``--v OUT=VALUE`` →
+    ``v={'OUT': VALUE}``, ``--v ones`` → ``v='ones'``, ``--dtype float32`` → ``dtype='float32'``,
+    ``--max-memory`` → ``max_memory=``; ``jac hessian`` → ``hessian()``. Idempotent (nothing of the command
+    line's is left to change); options the API has no keyword for (``--json``, ``--out``) stay as they are."""
+    import re
+
+    option = re.compile(r"--(" + _OPTION_NAMES + r")\b(?!-)"
+                        r"(?: ('[^']*'|\"[^\"]*\"|(?:[^\s,;:()'\"]|,(?=\S))+))?(?P<after>(?=[:;,)]|\s--|$))?")
+    repeated = re.compile(r"--(wrt|batch) ([^\s,;:()'\"]+)(?: --\1 [^\s,;:()'\"]+)+")
+    message = repeated.sub(lambda m: _names_list(m), message)
+    out, at = [], 0
+    for m in option.finditer(message):
+        out.append(message[at:m.start()])
+        out.append(_keyword(m))
+        at = m.end(2) if m.group(2) is not None and _is_value(m) else m.end(1)
+    out.append(message[at:])
+    text = "".join(out)
+    for phrase, spoken in API_PHRASES.items():
+        text = text.replace(phrase, spoken)
+    for command, function in API_COMMANDS.items():
+        text = re.sub(re.escape(command) + r"\b", function, text)
+    return text
+
+
+def _names_list(m) -> str:
+    import re
+
+    keyword = API_KEYWORDS["--" + m.group(1)][0]
+    names = re.findall(r"--" + m.group(1) + r" ([^\s,;:()'\"]+)", m.group(0))
+    return f"{keyword}={names!r}"
+
+
+def _is_value(m) -> bool:
+    token = m.group(2)
+    if token is None:
+        return False
+    return (token[0] in "'\"" or token.isupper() or any(c in token for c in "=[@.") or
+            any(c.isdigit() for c in token) or m.group("after") is not None or token == "ones")
+
+
+def _keyword(m) -> str:
+    """The API's spelling of one option (and its value, when it has one)."""
+    keyword, form = API_KEYWORDS["--" + m.group(1)]
+    if not _is_value(m):  # in --v: ... → in v: ...; raise --max-memory → raise max_memory=
+        return keyword if m.string.startswith(":", m.end(1)) else f"{keyword}="
+    token = m.group(2)
+    text = token[1:-1] if token[0] in "'\"" and len(token) > 1 else token
+    # a message's placeholder, written as it is; a name (an input A, W) is a name: NAME alone where names go
+    placeholders = ("NAME",) if form in ("names", "mapping") else _PLACEHOLDERS
+    placeholder = text in placeholders
+    if form == "names":
+        return f"{keyword}=[{text}]" if placeholder else f"{keyword}={[text]!r}"
+    if form == "mapping" or (form == "v" and "=" in text):
+        name, sep, value = text.partition("=")
+        shown = name if name in placeholders else repr(name)
+        return f"{keyword}={{{shown}: {value}}}" if sep else f"{keyword}[{shown}]"
+    if form == "v" and text.isidentifier() and not placeholder and text != "ones":  # one of several outputs
+        return f"{keyword}[{text!r}]"
+    if form == "text" or (form == "v" and text == "ones"):
+        return f"{keyword}={text}" if placeholder else f"{keyword}={text!r}"
+    return f"{keyword}={token}"
+
+
+def in_api_words(function):
+    """``function`` (an API entry point) with the :class:`JacError` it raises given in the API's words
+    (:func:`api_words`): the one place a command-line option's name becomes the keyword the caller wrote."""
+    import functools
+
+    @functools.wraps(function)
+    def spoken(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except JacError as err:
+            worded = api_words(err.message)
+            if worded != err.message:
+                err.reword(worded)
+            if err.value_of is not None:  # the option whose value the position points into: --v → v=
+                err.value_of = api_words(err.value_of)
+            raise
+
+    return spoken
+
+
 def unknown_choice(option: str, value, choices, cls=JacUsageError, suggest: bool = True) -> JacError:
     """The refusal of an option's value that is none of its ``choices`` (``--mode revers``), with the close
     choice as argparse gives it since Python 3.12 (``difflib``, case and spaces aside):
@@ -108,6 +211,12 @@ def unknown_choice(option: str, value, choices, cls=JacUsageError, suggest: bool
     message = f"{option} must be {listed}, not {value!r}"
     close = close_choice(value, words) if suggest else None
     return cls(message + (f"; did you mean {close!r}?" if close else ""))
+
+
+def did_you_mean(value, words) -> str:
+    """``; did you mean 'xx'?`` when ``value`` (a name that names nothing) is close to one of ``words``, else ``""``."""
+    close = close_choice(value, list(words))
+    return f"; did you mean {close!r}?" if close is not None and close != value else ""
 
 
 def close_choice(value, words: list) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacError, JacNameError, JacShapeError, JacUsageError
+from ..errors import JacError, JacNameError, JacShapeError, JacUsageError, did_you_mean
 from ..ir.shapes import fmt
 from .memory import fmt_bytes
 
@@ -108,7 +108,8 @@ def _not_bound(name: str, shapes: dict, expr: str | None) -> JacNameError:
                             f"--wrt {name} with {batched} gives its per-example gradients; to give each example values "
                             f"of its own, make them an input: bind W=VALUE with a batch axis, write W in the text in "
                             f"its place, and --batch W")
-    return JacNameError(f"--batch {name}: no input named '{name}' is bound" + (f" (inputs: {inputs})" if shapes else ""))
+    return JacNameError(f"--batch {name}: no input named '{name}' is bound" + (f" (inputs: {inputs})" if shapes else "")
+                        + did_you_mean(name, shapes))
 
 
 def _made_by(expr: str, shapes: dict) -> tuple:

@@ -29,11 +29,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError, did_you_mean,
+                      in_api_words)
 from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
-from ..lang.bindings import check_wrt, given_array, option_value
+from ..lang.bindings import check_wrt, given_array, names_given, numeric, numeric_value, option_value
 from ..lang.parser import Made, parse
 from . import autodiff, memory
 from .jacobian import Jacobian
@@ -141,8 +142,7 @@ class Compiled:
                 array = given_array(name, value)  # a tensor detached, a masked array with nothing masked
             except TypeError as err:
                 raise JacValueError(f"the input '{name}' is not an array of numbers ({err})") from None
-            if array.dtype.kind not in "biuf":
-                raise JacValueError(f"the input '{name}' is not an array of real numbers (dtype {array.dtype})")
+            array = numeric(f"the input '{name}'", array, value)
             if needs_exact(array.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused, never rounded
                 exact_array(array, f"the input '{name}'", np.dtype(self.dtype))
             shape = tuple(self.shapes[name])
@@ -388,6 +388,7 @@ class Compiled:
 
     # --- the one-call methods -----------------------------------------------------------------
 
+    @in_api_words
     def value(self, env: dict) -> np.ndarray:
         """The output's value at ``env``."""
         if self._checked:
@@ -404,6 +405,7 @@ class Compiled:
         self._learn(key, "evaluate_kernel", lambda: (problem.graph,), lambda k: (env,), problem.output, lambda got: got[0])
         return _own_output(problem)
 
+    @in_api_words
     def jacobian(self, env: dict, wrt: Sequence[str] | None = None, mode: str = "auto", budget: int | None = None,
                  structured: bool = False, layout: str = "array", *,
                  problem: Problem | None = None) -> dict[str, np.ndarray | Jacobian]:
@@ -413,6 +415,8 @@ class Compiled:
         are read where no kernel answers, not evaluated again (``jac run``)."""
         if self._checked:
             env = self._inputs(env)
+        if wrt is not None and type(wrt) is not list:  # wrt="x": the input x, never its letters
+            wrt = names_given(wrt)
         limit = memory.default_budget() if budget is None else budget if type(budget) is int else int(budget)
         # any budget: a kernel runs only when its peak fits (the function calls of a repeated call inline)
         key = ("jacobian", None if not wrt else tuple(wrt), mode)
@@ -472,6 +476,7 @@ class Compiled:
         self._learn(key, "jacobian_kernel", lambda: (problem.graph, plan, _small(plan, problem.graph)),
                     lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
 
+    @in_api_words
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
             wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
         """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
@@ -479,6 +484,8 @@ class Compiled:
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
         if self._checked:
             env = self._inputs(env)
+        if wrt is not None and type(wrt) is not list:
+            wrt = names_given(wrt)
         if self.made.gradient is not None:
             v = self.text_v(v)
         if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
@@ -510,7 +517,7 @@ class Compiled:
         if self._several:
             return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
-        v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
+        v_array = None if ones or isinstance(v, str) else numeric_value("v", v, self.dtype)
         key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
         kernel, due = self._counted(key) if key[2] is not None else (None, False)
         if kernel is not None and kernel.peak <= _limit(budget):
@@ -535,11 +542,15 @@ class Compiled:
         self._learn(key, "vjp_kernel", lambda: (problem.graph, problem.wrt), run_args, found,
                     lambda got: dict(zip(problem.wrt, got)), lambda: self.product_plan(wrt, "vjp").peak_bytes)
 
+    @in_api_words
     def jvp(self, env: dict, tangents: dict | None = None, budget: int | None = None) -> np.ndarray:
         """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none).
         The forward values and the pass must fit ``budget``, checked before they are computed."""
         if self._checked:
             env = self._inputs(env)
+        if tangents is not None and not hasattr(tangents, "items"):
+            raise JacUsageError(f"--tangent: the tangents are a dict {{name: tangent}} (one per input moved, as "
+                                f"jax.jvp takes a tangent per primal), not {type(tangents).__name__}")
         tangents = tangents or {}
         product = ("jvp", tuple(tangents))
         if self._several:  # {output: J·t}
@@ -559,11 +570,13 @@ class Compiled:
                         found, lambda got: got[0], lambda: self.product_plan(None, "jvp", tuple(tangents)).peak_bytes)
         return found
 
+    @in_api_words
     def hessian(self, env: dict, wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
         """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape`` (several outputs:
         ``{output: blocks}``)."""
         if self._checked:
             env = self._inputs(env)
+        wrt = names_given(wrt)
         problem = self.bind(env, wrt, several=True, budget=budget)
         if self.graph.several:
             return {o: hessians(p, budget=budget) for o, p in output_problems(problem)}
@@ -726,7 +739,7 @@ def cotangent(problem: Problem, v=None, name: str = "y", option: str = "--v") ->
         return np.ones(y_shape, dtype=dtype)
     if isinstance(v, str):
         v = option_value(option, v, dtype, y_shape)
-    v = np.asarray(v, dtype=dtype)
+    v = numeric_value("v", v, dtype)
     if v.shape != y_shape:
         if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:
             return v.reshape(y_shape)
@@ -786,14 +799,15 @@ def tangents_of(problem: Problem, tangents: dict) -> dict:
     out = {}
     for name, t in tangents.items():
         if name not in g.inputs:
-            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
+            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})"
+                               f"{did_you_mean(name, g.inputs)}")
         if name not in problem.wrt:  # it would move a constant: the header says it is not differentiated
             raise JacNameError(f"--tangent {name}: '{name}' is held constant (--wrt {' '.join(problem.wrt)}); "
                                f"add --wrt {name}, or drop its tangent")
         shape = tuple(g.nodes[g.inputs[name]].shape)
         if isinstance(t, str):
             t = np.ones(shape) if t.strip() == "ones" else option_value(f"--tangent {name}", t, g.dtype, shape)
-        t = np.asarray(t, dtype=g.dtype)
+        t = numeric_value(f"the tangent (--tangent {name})", t, g.dtype)
         if t.shape != shape:
             raise JacShapeError(f"--tangent {name}: the tangent has shape {fmt(t.shape)}, but '{name}' has shape "
                                 f"{fmt(shape)}; they must match, as jax.jvp's primals and tangents")
@@ -910,7 +924,10 @@ def _arrays(tangents: dict, dtype) -> dict | None:
     for name, t in tangents.items():
         if isinstance(t, str):
             return None
-        t = np.asarray(t)
+        try:
+            t = given_array(name, t)  # a tensor detached
+        except JacValueError:
+            return None
         if t.dtype.kind not in "biuf":
             return None
         out[name] = t.astype(dtype, copy=False)

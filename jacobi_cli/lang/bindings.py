@@ -14,7 +14,8 @@ from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
-from ..errors import JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, too_large, unknown_choice
+from ..errors import (JacError, JacLimitError, JacNameError, JacParseError, JacUsageError, JacValueError, did_you_mean,
+                      too_large, unknown_choice)
 from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
@@ -87,7 +88,11 @@ def parse_shape(spec: str, name: str = "", symbolic: bool = True) -> tuple:
     if not spec.strip():
         raise JacValueError(f"'{name}:' has no shape after the colon: write {name}:() for a scalar, {name}:3 for a "
                             f"vector, {name}:3x4 for a matrix (or {name}=VALUE for a value)")
-    text = spec.strip().replace("×", "x").replace("X", "x").replace("*", "x").replace(",", "x")
+    if spec.startswith("="):  # x:=1, Python's walrus: a value meant
+        raise JacValueError(f"'{name}:{spec}' is neither a value nor a shape: a value is given with '=' alone "
+                            f"({name}={spec[1:].strip()}), a shape with ':' ({name}:3)")
+    spec_read = re.sub(r",\s*(?=[)\]]?\s*$)", "", spec)  # (3,): Python's tuple of one size, as PyTorch prints it
+    text = spec_read.strip().replace("×", "x").replace("X", "x").replace("*", "x").replace(",", "x")
     text = text.strip("()[] ")
     if text.lower() in ("", "scalar"):
         return ()
@@ -243,6 +248,9 @@ def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str |
     text = text.strip()
     if not text:
         raise JacValueError(f"'{option or name + '='}' has no value")
+    if option is None and text.startswith("=") and not text.startswith("=="):  # x==1: one '=' too many
+        raise JacParseError(f"'{name}={text}' has two '=': a binding is {name}={text[1:].strip()}", 0,
+                            text).in_value(name)
     if text.startswith("@"):
         from .fileio import load_array
         try:
@@ -332,38 +340,112 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
                 out.shapes.update(parsed.shapes)
                 out.values.update(parsed.values)
                 continue
-            array = given_array(name, value)
-            if array.dtype.kind not in "biuf":
-                raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
+            array = numeric(f"'{name}'", given_array(name, value), value)
             if needs_exact(array.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused as a .npy file's
                 exact_array(array, f"'{name}'", np.dtype(dtype))
             out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
             out.shapes[name] = out.values[name].shape
         return out
-    return parse_bindings(list(bindings), dtype, seed, max_bytes)
+    if isinstance(bindings, str):  # one binding string, not its characters
+        bindings = [bindings]
+    try:
+        items = list(bindings)
+    except TypeError:
+        items = None
+    wrong = next((b for b in items if not isinstance(b, str)), None) if items is not None else bindings
+    if items is None or wrong is not None:
+        raise JacUsageError(f"bindings are a dict of values by input name ({{'x': [1, 2]}}) or a list of binding "
+                            f"strings (['x=[1, 2]', 'A:3x4']), not {_what(bindings)}"
+                            + (f" holding {wrong!r} ({type(wrong).__name__})" if items is not None else ""))
+    return parse_bindings(items, dtype, seed, max_bytes)
 
 
-def given_array(name: str, value) -> np.ndarray:
+def _what(value) -> str:
+    """``a list``, ``an int``, ``None``: a value's type as a message names it."""
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def numeric(what: str, array: np.ndarray, given=None) -> np.ndarray:
+    """``array`` (``given`` as :func:`given_array` read it) when it holds real numbers (bool, int, float), else
+    refused saying what it holds: None, another Python object, strings, complex numbers, objects
+    (``np.array([1, 'a'], dtype=object)``: PyTorch's ``torch.tensor`` refuses such an array too). ``what``
+    names it: ``'x'``, ``v``, ``the tangent of 'x'``."""
+    kind = array.dtype.kind
+    if kind in "biuf":
+        return array
+    if given is None and kind == "O" and array.ndim == 0:
+        given = array.item()
+    if kind == "O" and array.ndim == 0 and not isinstance(given, np.ndarray):
+        raise JacValueError(f"{what} is {_what(given)}, not a number or an array of numbers: give an array, a "
+                            f"list of numbers, a number, or a value as text ('[1, 2]', ':3')")
+    if kind == "O":
+        raise JacValueError(f"{what} is an array of Python objects (dtype object), not of numbers: give a "
+                            f"float array (np.asarray(..., dtype=float) where its items are numbers), as "
+                            f"torch.tensor refuses such an array too")
+    if kind in "US":
+        raise JacValueError(f"{what} holds strings (dtype {array.dtype}), not real numbers: give numbers, or the whole "
+                            f"value as one string of text ('[1, 2]')")
+    if kind == "c":
+        raise JacValueError(f"{what} is complex (dtype {array.dtype}): jac differentiates real arrays only; give "
+                            f"its real and imaginary parts as two real inputs")
+    raise JacValueError(f"{what} must be numeric (bool, integer or float), got dtype {array.dtype}")
+
+
+def numeric_value(what: str, value, dtype) -> np.ndarray:
+    """A v or a tangent given as an array (a list, a tensor), as :func:`numeric` reads it, in ``dtype``."""
+    return numeric(what, given_array(what, value, what), value).astype(dtype, copy=False)
+
+
+def names_given(names, option: str = "--wrt"):
+    """The API's ``wrt=`` / ``batch=`` as a list of names (None stays None): one string is one name (``wrt='xy'``
+    is the input xy, never x and y); anything but strings refused (``option``: the command line's spelling, which
+    an API entry point gives in its own words)."""
+    if names is None or type(names) is list and all(type(n) is str for n in names):
+        return names
+    if isinstance(names, str):
+        return [names]
+    try:
+        items = list(names)
+    except TypeError:
+        raise JacUsageError(f"{option} takes the names of inputs ('x' or ['x', 'y']), not {_what(names)}") from None
+    for name in items:
+        if not isinstance(name, str):
+            raise JacUsageError(f"{option} takes the names of inputs as strings ('x' or ['x', 'y']), not "
+                                f"{name!r} ({type(name).__name__})")
+    return items
+
+
+def given_array(name: str, value, what: str | None = None) -> np.ndarray:
     """An array the API is given, as NumPy holds it: a PyTorch tensor's values (detached, as ``.grad`` reads
     them; bfloat16 widened exactly), a masked array only with nothing masked (jac has no missing values), a
     ragged list refused as a value error. The API's functions and a compiled function's calls read their
-    arrays through it."""
+    arrays through it. ``what``: how messages name the value (default ``'name'``)."""
+    what = what or f"'{name}'"
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch.ones(2, requires_grad=True)
-        value = value.detach().cpu()
+        value = value.detach()
+        if getattr(value, "is_meta", False):
+            raise JacValueError(f"{what} is a tensor on PyTorch's meta device: it has a shape but no values; "
+                                f"give a tensor with values (or a shape as text, ':3x4')")
+        if str(getattr(value, "layout", "torch.strided")) != "torch.strided":  # sparse: its values, made dense
+            value = value.to_dense()
+        value = value.cpu()
         if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16; float32 holds each one exactly
             value = value.float()
         value = value.numpy()
     if np.ma.isMaskedArray(value):
         masked = int(np.ma.count_masked(value))
         if masked:
-            raise JacValueError(f"'{name}' is a masked array with {masked:,} masked element(s): jac has no missing "
+            raise JacValueError(f"{what} is a masked array with {masked:,} masked element(s): jac has no missing "
                                 f"values, so it would compute with the numbers under the mask; pass "
                                 f"{name}.filled(VALUE), or {name}.data to use them")
         value = np.ma.getdata(value)
     try:
         return np.asarray(value)
     except ValueError as error:  # [1, [2]]: NumPy refuses an inhomogeneous shape
-        raise JacValueError(f"'{name}': the nested lists are not rectangular (every row the same length) "
+        raise JacValueError(f"{what}: the nested lists are not rectangular (every row the same length) "
                             f"({str(error).split('.')[0]})") from None
 
 
@@ -379,6 +461,9 @@ def check_wrt(wrt, inputs) -> list:
     if not wrt:
         return list(inputs)
     for name in wrt:
+        if not isinstance(name, str):  # the API's wrt=[0]
+            raise JacUsageError(f"--wrt takes the names of inputs as strings ('x'), not {name!r} "
+                                f"({type(name).__name__}) (inputs: {', '.join(inputs) or 'none'})")
         if not str(name).strip():  # a missing value, as --batch '' (usage), not a name that is not bound
             raise JacUsageError(f"--wrt {name!r}: the name is empty; give an input's name "
                                 f"(inputs: {', '.join(inputs) or 'none'})")
@@ -389,5 +474,6 @@ def check_wrt(wrt, inputs) -> list:
             parts = [p for p in re.split(r"[,\s]+", name) if p]
             hint = f"; --wrt takes one name and is repeated: {' '.join('--wrt ' + p for p in parts)}" \
                 if len(parts) > 1 and all(p in inputs for p in parts) else ""
-            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed}){hint}")
+            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed})"
+                               f"{hint or did_you_mean(name, inputs)}")
     return list(dict.fromkeys(wrt))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError
+from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError, did_you_mean
 from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import ASYMMETRY, OPS
@@ -73,6 +73,13 @@ INPLACE_AT = {"relu": 1, "relu6": 1, "selu": 1, "silu": 1, "mish": 1, "hardswish
               "dropout2d": 3, "dropout3d": 3, "alpha_dropout": 3, "feature_alpha_dropout": 3, "rrelu": 4}
 
 
+def _close_argument(typed: str, params) -> str:
+    """``; did you mean 'dim'?`` for an argument name close to one the function takes, in NumPy's or PyTorch's
+    spelling (``dims`` → ``dim``, ``keepdim`` spelled ``keep_dim``)."""
+    spellings = list(params) + [k for k, v in ALIASES.items() if v in params]
+    return did_you_mean(typed, spellings)
+
+
 def arguments(fname, args, kwargs, params, position):
     """Match positional and keyword arguments to ``params`` (name -> default)."""
     names = list(params)
@@ -82,13 +89,15 @@ def arguments(fname, args, kwargs, params, position):
         raise JacParseError(f"{fname}() takes at most {len(names)} argument(s), got {len(args)}", position)
     bound = dict(zip(names, args))
     for key, value in kwargs.items():
+        typed = key
         if key not in params:  # torch's dim= is NumPy's axis=, ...; a name the function has is its own
             alias = ALIASES.get(key, key)
             key = alias if alias in params or SECOND_ALIASES.get(key) not in params else SECOND_ALIASES[key]
         if key == "inplace" and key not in params:  # F.relu(x, inplace=True): the parser writes it (see INPLACE_AT)
             continue
-        if key not in params:
-            raise JacParseError(f"{fname}() has no argument '{key}' (it takes {', '.join(names)})", position)
+        if key not in params:  # named as the caller typed it (dims=, not the alias axes), with the close name
+            raise JacParseError(f"{fname}() has no argument '{typed}' (it takes {', '.join(names)})"
+                                f"{_close_argument(typed, params)}", position)
         if key in bound:
             raise JacParseError(f"{fname}() got argument '{key}' twice", position)
         bound[key] = value

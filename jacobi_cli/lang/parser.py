@@ -309,6 +309,10 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         source = Source(text)
         return _program(_Lowering(builder, source, inputs, values, constant, made), _ast_tree(source))
     except JacError as err:
+        if err.kind in ("parse", "name") and looks_like_path(text) and "@" not in err.message:
+            path = text.strip()
+            err.reword(f"{err.message}; '{path}' looks like a file's path: put @ before it to read the file "
+                       f"(@{path})")
         raise err.with_source(text)
     except RecursionError:  # a nesting no limit of its own caught: refused, never an internal error
         raise JacLimitError("the expression nests too deeply for jac's reading of it (calls inside calls, lists inside "
@@ -466,6 +470,15 @@ def output_starts(text: str) -> list:
     if _unpacked_names(last) is not None:  # an error in the name read after the text points at the name
         return [len(text) + 1] + [source.at(elt) for elt in _unpacked_names(last).elts]
     return [source.at(last)] + [source.at(elt) for elt in last.value.elts]
+
+
+_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|~?/|\.{1,2}[\\/]|\\)[^\s;]*|[^\s;()\[\]{},=+*'\"]+\.(?:py|npy|npz|csv|tsv|txt|json|toml)")
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether ``text`` (an expression or a value that did not parse) is a file's path written without the ``@``
+    that reads a file: rooted (``/data/x.npy``, ``./x.csv``, ``~/x``, ``C:\\x.npy``) or ending in a file's suffix."""
+    return isinstance(text, str) and len(text) < 4096 and _PATH.fullmatch(text.strip()) is not None
 
 
 def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:

@@ -27,14 +27,15 @@ from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
 from ..engine import memory
 from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, jacobians, jvp_of,
                                node_grads, output_problems, tangents_of, vjp_of)
-from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError, unknown_choice
+from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError, did_you_mean,
+                      in_api_words, unknown_choice)
 from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import MODES, Plan
 from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
-from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
-                             to_bindings)
+from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, names_given, option_value,
+                             resolve_dtype, to_bindings)
 from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
@@ -47,6 +48,11 @@ CACHE_SIZE = 64
 # within this, not 64 of them (64 texts of a 2000 x 2000 constant held 2 GB)
 CACHE_BYTES = 256 * 2**20
 _ndarray = np.ndarray  # a global, not np's attribute, in the loops of a repeated call
+# a compiled function's calls as the API's functions call them: the methods themselves, without their own
+# in_api_words (the function calling them gives their errors in the API's words once; a second wrapper cost a
+# repeated evaluate() about 0.08 us of its 1.5)
+_VALUE, _JACOBIAN, _VJP, _JVP, _HESSIAN = (getattr(Compiled, m).__wrapped__
+                                           for m in ("value", "jacobian", "vjp", "jvp", "hessian"))
 
 if TYPE_CHECKING:
     from .symbolic import Derivative
@@ -129,6 +135,7 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+@in_api_words
 def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0,
             max_memory: Size = None) -> Compiled:
     """``expr`` compiled for the shapes of ``bindings`` (values, or shapes as ``":3x4"``):
@@ -304,6 +311,7 @@ def hessian_plan_of(problem: Problem, budget: int | None = None):
 # Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
 # errors (JacError subclasses, which the commands turn into exit 2), NumPy arrays back.
 
+@in_api_words
 def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0) -> np.ndarray:
     """The value of ``expr`` (``output.value`` of ``jac eval``).
 
@@ -312,9 +320,10 @@ def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64",
     """
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
-    return compiled.value(env)
+    return _VALUE(compiled, env)
 
 
+@in_api_words
 def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
              layout: Literal["array", "numerator"] = "array", mode: Literal["auto", "forward", "reverse"] = "auto",
              max_memory: Size = None, structured: bool = False,
@@ -350,6 +359,12 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     >>> J.structure, J.diagonal().round(3).tolist()
     ('diagonal', [2.223, 1.973, -8.063])
     """
+    if wrt is not None and type(wrt) is not list:  # wrt="x": the input x, never its letters
+        wrt = names_given(wrt)
+    if batch is not None and type(batch) is not list:
+        batch = names_given(batch, "--batch")
+    if structured is not False and structured is not True:  # structured="no" is truthy: refused, not taken
+        raise JacUsageError(f"structured= is True or False, not {structured!r}")
     if layout != "array" and layout != "numerator":
         raise unknown_choice("layout=", layout, ("array", "numerator"), JacValueError)
     if mode != "auto" and mode != "forward" and mode != "reverse":
@@ -362,9 +377,10 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
     max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
     compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
-    return compiled.jacobian(env, wrt, mode, limit, structured, layout)
+    return _JACOBIAN(compiled, env, wrt, mode, limit, structured, layout)
 
 
+@in_api_words
 def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
          mode: Literal["auto", "forward", "reverse"] = "auto", max_memory: Size = None) -> Plan:
     """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input,
@@ -378,11 +394,13 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
     """
     if mode not in MODES:
         raise unknown_choice("mode=", mode, MODES)
+    wrt = names_given(wrt)
     limit = memory.budget(max_memory)
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
     return problem.compiled.explained(problem, problem.compiled.plan_of(problem, mode, limit))
 
 
+@in_api_words
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
         seed: int = 0, max_memory: Size = None) -> dict[str, np.ndarray]:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
@@ -403,10 +421,13 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
         memory.budget(max_memory)
     dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
     max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
+    if wrt is not None and type(wrt) is not list:
+        wrt = names_given(wrt)
     compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
-    return compiled.vjp(env, v, wrt, limit)
+    return _VJP(compiled, env, v, wrt, limit)
 
 
+@in_api_words
 def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
         seed: int = 0, max_memory: Size = None) -> np.ndarray:
     """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
@@ -419,9 +440,10 @@ def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] 
     limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
-    return compiled.jvp(env, tangents, limit)
+    return _JVP(compiled, env, tangents, limit)
 
 
+@in_api_words
 def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
             max_memory: Size = None) -> dict:
     """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``, as ``jac hessian``.
@@ -436,8 +458,9 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     """
     limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
+    wrt = names_given(wrt)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES), wrt)
-    return compiled.hessian(env, wrt, limit)
+    return _HESSIAN(compiled, env, wrt, limit)
 
 
 
@@ -513,7 +536,8 @@ def batch_tangents(problem: Problem, tangents: dict, batch) -> dict:
     out = {}
     for name, t in tangents.items():
         if name not in g.inputs:
-            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
+            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})"
+                               f"{did_you_mean(name, g.inputs)}")
         shape = tuple(g.nodes[g.inputs[name]].shape)
         if isinstance(t, str) and t.strip() == "ones":
             out[name] = (np.ones(shape, dtype=g.dtype), False)
@@ -608,6 +632,7 @@ def example_vjp_kernel(problem: Problem, v, found: dict):
     return run
 
 
+@in_api_words
 def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float64", seed: int = 0,
                max_memory=None) -> np.ndarray:
     """The ``order``-th derivative with respect to one input, shape ``y.shape + x.shape * order``,
@@ -622,6 +647,7 @@ def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float6
     from ..engine import higher
 
     order = higher.check_order(order)
+    wrt = names_given(wrt)
     limit = memory.budget(max_memory)
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES), several=True)
     name = derivative_input(problem)
@@ -652,6 +678,7 @@ def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse
                                   max_bytes=min(budget, DEFAULT_MAX_BYTES))
 
 
+@in_api_words
 def diff(expr: str, bindings: BindingsLike = None, wrt: Wrt = None,
          at: Mapping[str, Value] | Sequence[str] | None = None) -> dict[str, Derivative]:
     """``{name: Derivative}``: symbolic derivatives by SymPy (imported on first call).
@@ -666,5 +693,5 @@ def diff(expr: str, bindings: BindingsLike = None, wrt: Wrt = None,
     """
     from .symbolic import differentiate
 
-    return differentiate(expr, bindings, wrt, at).derivatives
+    return differentiate(expr, bindings, names_given(wrt), at).derivatives
 

@@ -1150,8 +1150,9 @@ def _outcomes(case: Case) -> list:
     # through the compiled function, as the API's jacobian(): the cases of a suite that share an expression
     # and shapes run its kernel from the third on (checked once against the interpreter); the problem's
     # values are read, not evaluated again
-    jacobians = (problem.compiled.jacobian(problem.env, problem.wrt, layout=case.layout, problem=problem,
-                                           budget=case.budget)
+    # (__wrapped__: the method itself, whose errors name the command line's options, not the API's keywords)
+    jacobians = (type(problem.compiled).jacobian.__wrapped__(problem.compiled, problem.env, problem.wrt,
+                                                              layout=case.layout, problem=problem, budget=case.budget)
                  if case.jacobian else {})
     for name, expected in case.jacobian.items():
         outcomes.append(compare(f"jacobian.{name}", jacobians[name], expected))

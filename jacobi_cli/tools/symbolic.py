@@ -1361,6 +1361,17 @@ class MadeOutputs(JacUsageError):
                          f"this differentiates one output: end it in a tuple of them ({how}), or in one of them")
 
 
+def _given_at(at: dict, limit: int, dtype, seed: int) -> dict:
+    """The API's ``at={name: value}``: a string read as ``--at name=VALUE`` is, an array (a list, a tensor) as a
+    binding's array is, in float64 from ``dtype``."""
+    from ..lang.bindings import numeric_value
+
+    texts = [f"{k}={v}" for k, v in at.items() if isinstance(v, str)]
+    parsed = _parse_at(texts, limit, dtype, seed) if texts else {}
+    return {k: parsed[k] if isinstance(v, str) else np.asarray(numeric_value(f"the point's value (--at {k})", v, dtype), np.float64)
+            for k, v in at.items()}
+
+
 def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, budget: int | None = None,
                   dtype="float64", seed: int = 0) -> Result:
     """Symbolic derivatives of ``text`` by each input in ``wrt`` (default: every input).
@@ -1384,8 +1395,8 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     dtype, seed = resolve_dtype(dtype), check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes=limit)
     point = {name: np.asarray(value, dtype=np.float64) for name, value in bound.values.items()}
-    extra = _parse_at(at, limit, dtype, seed) if not isinstance(at, dict) else \
-        {k: np.asarray(np.asarray(v, dtype=dtype), dtype=np.float64) for k, v in at.items()}
+    at = [at] if isinstance(at, str) else at  # one NAME=VALUE, not its characters
+    extra = _parse_at(at, limit, dtype, seed) if not isinstance(at, dict) else _given_at(at, limit, dtype, seed)
     for name, value in extra.items():
         if name in point:
             raise JacUsageError(f"'{name}' has a value already ({name}=...); give it once")
