@@ -3056,6 +3056,23 @@ def _argmin_impl(a, axis=None, keepdims=False):
     return np.argmin(a, axis=axis, keepdims=keepdims).astype(np.int64)
 
 
+SQUARE_SAFE = 2.0 ** 50  # a mean of squares of values up to this fits float32 (3.4e38) for any count under 2**28
+
+
+def _square_scale_impl(x, axes):
+    x = np.asarray(x)
+    top = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
+    return np.where(top > SQUARE_SAFE, top, 1.0).astype(x.dtype, copy=False)
+
+
+def _square_scale_sympy(S, a, axes):  # the formulas are invariant under the scale: written with s = 1
+    return S.explicit(lambda e: np.ones(reduce_shape(e.shape, axes, True), dtype=object), a)
+
+
+# square_scale(x, axes): max |x| over axes (kept as axes of size 1) where it passes 2**50, else exactly 1; a
+# constant (no derivative) that the norm layers divide by before they square (lang/functions._square_scale)
+defop("square_scale", _square_scale_impl, lambda s, axes: reduce_shape(s, axes, True), nondiff=True,
+      sympy=_square_scale_sympy)
 defop("argmax", _held_index(_argmax_impl), _arg_shape, nondiff=True)
 defop("argmin", _held_index(_argmin_impl), _arg_shape, nondiff=True)
 

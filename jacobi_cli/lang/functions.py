@@ -6952,18 +6952,13 @@ def _affine(b, y: Tracer, weight, bias, position) -> Tracer:
     return y if bias is None else b.apply("add", y, bias, position=position)
 
 
-_SQUARE_SAFE = 2.0 ** 50  # a mean of squares of values up to this fits float32 (3.4e38) for any count under 2**28
-
-
 def _square_scale(b, x: Tracer, axes: tuple, position):
-    """A constant s over ``axes`` (kept as axes of size 1): max |x| where it passes ``_SQUARE_SAFE``, else exactly 1,
-    so that a norm may square x / s where x² overflows. PyTorch's float32 norms give NaN there (a square's inf
-    minus inf) and jac gave 0 silently (1/sqrt(inf)); scaled, the answer is the exact arithmetic's. The norms are
-    invariant under the scale but for eps, which is divided by s² too; s is a constant (no derivative), and 1
-    leaves every bit of the unscaled arithmetic as it was."""
-    top = b.apply("max", b.apply("abs", x, position=position), axes=axes, keepdims=True, position=position)
-    big = b.apply("gt", top, _SQUARE_SAFE, position=position)
-    return b.apply("detach", b.apply("where", big, top, 1.0, position=position), position=position)
+    """A constant s over ``axes`` (kept as axes of size 1, op ``square_scale``): max |x| where it passes 2**50,
+    else exactly 1, so that a norm may square x / s where x² overflows. PyTorch's float32 norms give NaN there (a
+    square's inf minus inf) and jac gave 0 silently (1/sqrt(inf)); scaled, the answer is the exact arithmetic's.
+    The norms are invariant under the scale but for eps, which is divided by s² too; s is a constant (no
+    derivative; its SymPy translation is 1), and 1 leaves every bit of the unscaled arithmetic as it was."""
+    return b.apply("square_scale", x, axes=tuple(axes), position=position)
 
 
 def _standardized(b, x: Tracer, axes: tuple, eps: float, position) -> Tracer:
