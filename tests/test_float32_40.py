@@ -265,3 +265,18 @@ def test_fuzz_cases_agree_with_pytorch_or_the_exact_answer():
             found = fuzz.run_case(expr, spec_, regime, 0)
             bad = [f for f in found if f[0] in ("value", "far-from-float64") or f[0].endswith("(silent)")]
             assert not bad, (expr, regime, bad)
+
+
+@pytest.mark.parametrize("expr", ["F.normalize(x, dim=0)", "F.layer_norm(x, (3,))", "F.rms_norm(x, (3,), eps=1e-6)"])
+def test_the_scaled_norms_keep_their_symbolic_derivatives(expr):
+    """The scale (op square_scale) is 1 in SymPy: the formulas are those of the unscaled arithmetic, and agree
+    with the numbers."""
+    import sympy as sp
+
+    d = jacobi_cli.diff(expr, {"x": ":3"})["x"].expr
+    assert "Max(Abs" not in str(d) and "Piecewise" not in str(d)
+    x = np.array([0.3, -1.2, 2.0])
+    numeric = jacobi_cli.jacobian(expr, {"x": x})["x"]
+    symbols = sorted(d.free_symbols, key=str)
+    values = dict(zip(symbols, x))
+    np.testing.assert_allclose(np.array(sp.Array(d).subs(values).tolist(), dtype=float), numeric, rtol=1e-12)
