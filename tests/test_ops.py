@@ -608,3 +608,7 @@ REFUSED.add("hyp1f1_slope")
 NONDIFF.add("hyp1f1_slope")
 FLAG_CASES["hyp1f1_slope"] = [(((3,), (3,), (2, 3)), {"index": 0}), (((3,), (3,), (2, 3)), {"index": 1})]
 SECOND_ORDER_REFUSED["hyp1f1"] = "through its parameters is not supported"
+
+# --- session 40: square_scale, the constant the norm layers divide by before they square (no derivative)
+NONDIFF.add("square_scale")
+FLAG_CASES["square_scale"] = [(((2, 3),), {"axes": (1,)}), (((2, 3),), {"axes": (0, 1)})]

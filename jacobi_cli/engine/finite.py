@@ -167,13 +167,22 @@ def _held_kinds(pushed, held):
 
 # --- describing the culprit ---------------------------------------------------------------
 
+def _narrowed(held: np.ndarray) -> str:
+    """Under --dtype float32, why an input may hold inf the user did not write: a number beyond float32's range
+    (a float64 file's 3.5e38, ``x=1e39``) is held as inf, as ``torch.tensor(1e39, dtype=torch.float32)`` is."""
+    if held.dtype != np.float32 or not np.isinf(held).any():
+        return ""
+    return (" (under --dtype float32 a number beyond ±3.4028235e+38, float32's largest, is held as inf, as PyTorch's "
+            "float32 tensor holds it: use --dtype float64 for such values)")
+
+
 def _culprit(where: str, node, values: list, result, derivative: bool = False) -> NonFinite:
     result = np.asarray(result)
     bad = _kinds(result)
     position = node.position
     at = f" at column {position}" if position is not None else ""
     if node.op == "input":
-        return NonFinite(where, "input", position, f"the input '{node.name}' holds {bad}")
+        return NonFinite(where, "input", position, f"the input '{node.name}' holds {bad}{_narrowed(result)}")
     if node.op == "const":
         return NonFinite(where, "const", position, f"the constant{at} is {bad}")
     call = _call(node, values, result)

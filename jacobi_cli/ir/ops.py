@@ -878,11 +878,23 @@ def _kept(ans, a, axes, keepdims):
     return ans if keepdims else P.reshape(ans, shape=reduce_shape(shape_of(a), axes, True))
 
 
+def _overflow_scale(a, n, axes):
+    """(where the norm n overflowed from finite a, the largest |a| there, 1 elsewhere; that mask): a norm past
+    the dtype's largest (4e38 in float32) is inf, but its derivative a / n is a number of order 1, computed as
+    (a / s) / norm(a / s) (it was a / inf = 0, silently; PyTorch's is 0 too)."""
+    s = P.max(P.abs(a), axes=axes, keepdims=True)
+    over = P.mul(P.isinf(n), P.isfinite(s))
+    return P.where(over, s, 1.0), over
+
+
 def _norm_grad(ans, a, axes, keepdims):
     # x / |x|, and 0 where |x| = 0 (PyTorch's subgradient).
     n = _kept(ans, a, axes, keepdims)
     zero = P.eq(n, 0.0)
-    return P.where(zero, 0.0, P.div(a, P.where(zero, 1.0, n)))
+    plain = P.where(zero, 0.0, P.div(a, P.where(zero, 1.0, n)))
+    s, over = _overflow_scale(a, n, axes)
+    u = P.div(a, s)
+    return P.where(over, P.div(u, P.norm(u, axes=axes, keepdims=True)), plain)
 
 
 def _rescaled(total, a, ord, axes, keepdims):
@@ -1351,11 +1363,14 @@ _TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
 _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
 
 
-unary("asinh", np.arcsinh, lambda x, ans: P.div(1.0, P.sqrt(P.add(1.0, P.mul(x, x)))),
+# 1/√(1 + x²) as 1/hypot(x, 1): x² overflows past 1.8e19 in float32, where the derivative is 1/|x|, not 0;
+# 1/√(x² - 1) and 1/(1 - x²) as products of (x ∓ 1), each exact near |x| = 1 where x² - 1 loses digits
+# (a relative error of 1.5e-4 at x = 1 + 1e-4 in float32) and past 1.8e19 where x² overflows
+unary("asinh", np.arcsinh, lambda x, ans: P.div(1.0, P.hypot(x, 1.0)),
       sympy=_sympy_elementwise(lambda sp, v: sp.asinh(v)), spellings=("asinh", "arcsinh"))
-unary("acosh", np.arccosh, lambda x, ans: P.div(1.0, P.sqrt(P.sub(P.mul(x, x), 1.0))), domain=(1.2, 3.0),
-      sympy=_sympy_elementwise(lambda sp, v: sp.acosh(v)), spellings=("acosh", "arccosh"))
-unary("atanh", np.arctanh, lambda x, ans: P.div(1.0, P.sub(1.0, P.mul(x, x))), domain=(-0.8, 0.8),
+unary("acosh", np.arccosh, lambda x, ans: P.div(1.0, P.mul(P.sqrt(P.sub(x, 1.0)), P.sqrt(P.add(x, 1.0)))),
+      domain=(1.2, 3.0), sympy=_sympy_elementwise(lambda sp, v: sp.acosh(v)), spellings=("acosh", "arccosh"))
+unary("atanh", np.arctanh, lambda x, ans: P.div(1.0, P.mul(P.sub(1.0, x), P.add(1.0, x))), domain=(-0.8, 0.8),
       sympy=_sympy_elementwise(lambda sp, v: sp.atanh(v)), spellings=("atanh", "arctanh"))
 unary("exp2", np.exp2, lambda x, ans: P.mul(ans, _LN2),
       sympy=_sympy_elementwise(lambda sp, v: 2**v))
@@ -1817,22 +1832,42 @@ defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, pos
 
 
 # Two-argument functions.
+def _scale_of(y, x):
+    """(max(|x|, |y|) where it is finite and nonzero, else 1; that mask): x / s and y / s are at most 1 in size
+    and one of them is ±1, so sums of their squares neither overflow nor underflow."""
+    s = P.maximum(P.abs(x), P.abs(y))
+    ok = P.mul(P.gt(s, 0.0), P.isfinite(s))
+    return P.where(ok, s, 1.0), ok
+
+
 def _atan2_d(num, y, x):  # num / (x² + y²), and 0 at the origin (PyTorch's choice)
+    # computed as ((num / s) / (xs² + ys²)) / s with xs = x / s, ys = y / s (_scale_of): x² + y² underflows to 0
+    # for |x|, |y| below 1e-23 in float32 (1e-162 in float64) and overflows past 1.8e19, where the derivative
+    # itself is a number the dtype holds (it was 0 there, as PyTorch's); at an infinite x or y, as before
     r2 = P.add(P.mul(x, x), P.mul(y, y))
     zero = P.eq(r2, 0.0)
-    return P.where(zero, 0.0, P.div(num, P.where(zero, 1.0, r2)))
+    plain = P.where(zero, 0.0, P.div(num, P.where(zero, 1.0, r2)))
+    s, ok = _scale_of(y, x)
+    xs, ys = P.div(x, s), P.div(y, s)
+    scaled = P.div(P.div(P.div(num, s), P.add(P.mul(xs, xs), P.mul(ys, ys))), s)
+    return P.where(ok, scaled, plain)
 
 
 binary("atan2", np.arctan2, lambda ans, y, x: _atan2_d(x, y, x), lambda ans, y, x: _atan2_d(P.neg(y), y, x),
        sympy=_sympy_elementwise(lambda sp, y, x: sp.atan2(y, x)), spellings=("atan2", "arctan2"))
 
 
-def _hypot_d(ans, a):  # a / hypot, and 0 at the origin (the subgradient norm uses)
+def _hypot_d(ans, a, x, y):  # a / hypot, and 0 at the origin (the subgradient norm uses)
     zero = P.eq(ans, 0.0)
-    return P.where(zero, 0.0, P.div(a, P.where(zero, 1.0, ans)))
+    plain = P.where(zero, 0.0, P.div(a, P.where(zero, 1.0, ans)))
+    # where hypot overflowed from finite x, y (past 3.4e38 in float32) a / hypot is of order 1, not a / inf = 0:
+    # (a / s) / hypot(x / s, y / s) (_scale_of)
+    s, ok = _scale_of(y, x)
+    over = P.mul(P.isinf(ans), ok)
+    return P.where(over, P.div(P.div(a, s), P.hypot(P.div(x, s), P.div(y, s))), plain)
 
 
-binary("hypot", np.hypot, lambda ans, x, y: _hypot_d(ans, x), lambda ans, x, y: _hypot_d(ans, y),
+binary("hypot", np.hypot, lambda ans, x, y: _hypot_d(ans, x, x, y), lambda ans, x, y: _hypot_d(ans, y, x, y),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.sqrt(a**2 + b**2)), spellings=("hypot",))
 # fmod: the sign of the dividend (C's fmod); remainder (Python's %): the sign of the divisor.
 # d/da = 1, d/db = -trunc(a / b) and -floor(a / b), as PyTorch.
@@ -2726,7 +2761,13 @@ def _svd_flagged(x, size, vector):
 def _svd_zero_check_impl(d, x, size, vector, what):
     """``d`` (a tangent or cotangent of ``x``), refused where a singular value of ``x`` is at zero, whatever
     ``d`` holds: a cotangent of 0 there (Σσ²'s 2σ) would answer in reverse mode where the tangent, nonzero
-    before the 2σ meets it, is refused in forward mode; the modes agree by refusing both."""
+    before the 2σ meets it, is refused in forward mode; the modes agree by refusing both. A singular value that
+    overflowed (inf from a finite matrix: 6e38 in float32) is refused saying so, not as one "at zero"."""
+    x = np.asarray(x)
+    if x.dtype.kind == "f" and np.isinf(x).any():
+        raise JacValueError(f"{what}: a singular value is inf (past {x.dtype}'s largest, "
+                            f"{float(np.finfo(x.dtype).max):.4g}, or from an inf in the matrix): its derivative "
+                            "would be computed from inf; use --dtype float64, or scale the matrix")
     if np.any(_svd_flagged(x, size, vector)):
         raise JacValueError(_SVD_ZERO.format(what=what))
     return d
@@ -3054,6 +3095,23 @@ def _argmin_impl(a, axis=None, keepdims=False):
     return np.argmin(a, axis=axis, keepdims=keepdims).astype(np.int64)
 
 
+SQUARE_SAFE = 2.0 ** 50  # a mean of squares of values up to this fits float32 (3.4e38) for any count under 2**28
+
+
+def _square_scale_impl(x, axes):
+    x = np.asarray(x)
+    top = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
+    return np.where(top > SQUARE_SAFE, top, 1.0).astype(x.dtype, copy=False)
+
+
+def _square_scale_sympy(S, a, axes):  # the formulas are invariant under the scale: written with s = 1
+    return S.explicit(lambda e: np.ones(reduce_shape(e.shape, axes, True), dtype=object), a)
+
+
+# square_scale(x, axes): max |x| over axes (kept as axes of size 1) where it passes 2**50, else exactly 1; a
+# constant (no derivative) that the norm layers divide by before they square (lang/functions._square_scale)
+defop("square_scale", _square_scale_impl, lambda s, axes: reduce_shape(s, axes, True), nondiff=True,
+      sympy=_square_scale_sympy)
 defop("argmax", _held_index(_argmax_impl), _arg_shape, nondiff=True)
 defop("argmin", _held_index(_argmin_impl), _arg_shape, nondiff=True)
 
@@ -3611,6 +3669,9 @@ def _pnorm_grad(ans, a, ord, axes, keepdims):
     absa = P.abs(a)
     zero = P.add(P.eq(absa, 0.0), P.eq(n, 0.0))
     ratio = P.div(P.where(zero, 1.0, absa), P.where(P.eq(n, 0.0), 1.0, n))
+    s, over = _overflow_scale(a, n, axes)  # |a| / n where n overflowed: |a/s| / norm(a/s)
+    u = P.div(a, s)
+    ratio = P.where(over, P.div(P.abs(u), P.pnorm(u, ord=ord, axes=axes, keepdims=True)), ratio)
     return P.where(zero, 0.0, P.mul(P.sign(a), P.pow(ratio, ord - 1.0)))
 
 

@@ -5820,6 +5820,9 @@ def _normalize(b, args, kwargs, position):
     axes = axes_of(b, a["axis"], x, position, "normalize") if several else \
         (_one_axis(b, a["axis"], x, position, "normalize"),)
     order = static(b, a["ord"], "p", position)
+    # x/s / max(‖x/s‖, eps) with _square_scale's s: where ‖x‖ overflows (4e38 in float32) x / ‖x‖ is of order 1,
+    # not x / inf = 0 (PyTorch's); s > 1 only where max |x| > 2**50, so ‖x/s‖ >= 1 > eps and the clamp is as before
+    x = b.apply("div", x, _square_scale(b, x, axes, position), position=position)
     if order == "nuc" and len(axes) == 2:
         n = FUNCTIONS["matrix_norm"](b, [x], {"ord": Static("nuc"), "axis": Static(axes), "keepdims": True},
                                      position)
@@ -5846,7 +5849,8 @@ def _cosine_similarity(b, args, kwargs, position):
         x1, x2 = (_reshape_to(b, t, (1,), position) for t in (x1, x2))
     eps = static(b, a["eps"], "eps", position)
     units = []
-    for t in (x1, x2):
+    for t in (x1, x2):  # t/s with _square_scale's s (1 unless max |t| > 2**50): t / ‖t‖ where ‖t‖ overflows
+        t = b.apply("div", t, _square_scale(b, t, (axis,), position), position=position)
         n = b.apply("norm", t, axes=(axis,), keepdims=True, position=position)
         n = b.apply("add", n, b.apply("clamp_excess", n, eps, position=position), position=position)
         units.append(b.apply("div", t, n, position=position))
@@ -6021,7 +6025,10 @@ def _bce(b, args, kwargs, position):
 
 @function("binary_cross_entropy_with_logits")
 def _bce_logits(b, args, kwargs, position):
-    """(1 - t)·softplus(x) + pos_weight·t·softplus(-x): log σ written stably, as PyTorch."""
+    """(1 - t)·softplus(x) + pos_weight·t·softplus(-x), as PyTorch: written (1 - t)·x + w·softplus(-x) for
+    x >= 0 and w·softplus(x) - pos_weight·t·x below, w = (pos_weight - 1)·t + 1 (each side's softplus of a
+    number <= 0 never loses digits), so that the derivative by t is -x exactly, not softplus(-x) - softplus(x), whose
+    two terms near log 2 cancel (all of x's digits lost below 1e-7 in float32)."""
     fname = "binary_cross_entropy_with_logits"
     a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "weight": None, "reduction": Static("mean"),
                                          "pos_weight": None}, position)
@@ -6029,13 +6036,20 @@ def _bce_logits(b, args, kwargs, position):
     _same_shape(fname, x, t, position)
     _fixed_weight(b, a["weight"], fname, "weight", position)
     _fixed_weight(b, a["pos_weight"], fname, "pos_weight", position)
-    on = b.apply("mul", t, b.apply("softplus", b.apply("neg", x, position=position), position=position),
-                 position=position)
-    if a["pos_weight"] is not None:
-        on = b.apply("mul", on, tensor(b, a["pos_weight"], fname, position), position=position)
-    off = b.apply("mul", b.apply("sub", 1.0, t, position=position), b.apply("softplus", x, position=position),
-                  position=position)
-    loss = _weighted(b, b.apply("add", on, off, position=position), a["weight"], fname, position)
+    if a["pos_weight"] is None:  # w = 1: no t - t, whose two cotangents would round against -x's
+        pos_t, w = t, 1.0
+    else:
+        pw = tensor(b, a["pos_weight"], fname, position)
+        pos_t = b.apply("mul", t, pw, position=position)
+        w = b.apply("add", b.apply("mul", t, b.apply("sub", pw, 1.0, position=position), position=position), 1.0,
+                    position=position)
+    above = b.apply("add", b.apply("mul", b.apply("sub", 1.0, t, position=position), x, position=position),
+                    b.apply("mul", w, b.apply("softplus", b.apply("neg", x, position=position), position=position),
+                            position=position), position=position)
+    below = b.apply("sub", b.apply("mul", w, b.apply("softplus", x, position=position), position=position),
+                    b.apply("mul", pos_t, x, position=position), position=position)
+    loss = b.apply("where", b.apply("ge", x, 0.0, position=position), above, below, position=position)
+    loss = _weighted(b, loss, a["weight"], fname, position)
     return _reduced_loss(b, loss, _reduction_of(b, a["reduction"], fname, position), position)
 
 
@@ -6966,10 +6980,23 @@ def _affine(b, y: Tracer, weight, bias, position) -> Tracer:
     return y if bias is None else b.apply("add", y, bias, position=position)
 
 
+def _square_scale(b, x: Tracer, axes: tuple, position):
+    """A constant s over ``axes`` (kept as axes of size 1, op ``square_scale``): max |x| where it passes 2**50,
+    else exactly 1, so that a norm may square x / s where x² overflows. PyTorch's float32 norms give NaN there (a
+    square's inf minus inf) and jac gave 0 silently (1/sqrt(inf)); scaled, the answer is the exact arithmetic's.
+    The norms are invariant under the scale but for eps, which is divided by s² too; s is a constant (no
+    derivative; its SymPy translation is 1), and 1 leaves every bit of the unscaled arithmetic as it was."""
+    return b.apply("square_scale", x, axes=tuple(axes), position=position)
+
+
 def _standardized(b, x: Tracer, axes: tuple, eps: float, position) -> Tracer:
-    """(x - mean) / sqrt(var + eps) over ``axes``, the variance biased (divided by n), as PyTorch's norms."""
+    """(x - mean) / sqrt(var + eps) over ``axes``, the variance biased (divided by n), as PyTorch's norms;
+    computed as (x/s - mean(x/s)) / sqrt(var(x/s) + eps/s²) with :func:`_square_scale`'s s."""
+    s = _square_scale(b, x, axes, position)
+    x = b.apply("div", x, s, position=position)
     d = b.apply("sub", x, b.apply("mean", x, axes=axes, keepdims=True, position=position), position=position)
     var = b.apply("mean", b.apply("mul", d, d, position=position), axes=axes, keepdims=True, position=position)
+    eps = b.apply("div", eps, b.apply("mul", s, s, position=position), position=position)
     return b.apply("mul", d, b.apply("rsqrt", b.apply("add", var, eps, position=position), position=position),
                    position=position)
 
@@ -7074,7 +7101,10 @@ def _rms_norm(b, args, kwargs, position):
     axes = _normalized_axes(b, a["normalized_shape"], x, "rms_norm", position)
     weight = _trailing(b, a["weight"], x, axes, "weight", "rms_norm", position)
     eps = _eps(b, a["eps"], "rms_norm", position, float(np.finfo(b.dtype).eps))
+    s = _square_scale(b, x, axes, position)  # x/s · rsqrt(mean((x/s)²) + eps/s²): no overflow of x²
+    x = b.apply("div", x, s, position=position)
     ms = b.apply("mean", b.apply("mul", x, x, position=position), axes=axes, keepdims=True, position=position)
+    eps = b.apply("div", eps, b.apply("mul", s, s, position=position), position=position)
     y = b.apply("mul", x, b.apply("rsqrt", b.apply("add", ms, eps, position=position), position=position),
                 position=position)
     return _affine(b, y, weight, None, position)
