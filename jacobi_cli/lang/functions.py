@@ -3232,11 +3232,19 @@ def index_values(b, value, what: str, fname, position, why: str = "") -> np.ndar
     return v
 
 
-def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
+def _index_array(b, value, n, what, fname, position, ndim=None, dim=None) -> np.ndarray:
     """A constant integer index array, checked against the length ``n`` it selects from (or one bound as an
-    input: :func:`data_index`)."""
+    input: :func:`data_index`). ``dim``: the axis of a PyTorch function that takes no negative index (gather,
+    index_select, the scatter family, index_add / index_copy / index_reduce: PyTorch raises "index -1 is out of
+    bounds for dimension 1 with size 4" where NumPy would count from the end)."""
     v = index_values(b, value, what, fname, position)
     v = v.astype(np.intp)
+    if dim is not None and v.size and v.min() < 0:
+        raise JacShapeError(f"{fname}: {what} {int(v.min())} is out of bounds for dimension {dim} with size {n} "
+                            f"(PyTorch's {fname} takes no negative index; write {int(v.min()) + n} for "
+                            f"{int(v.min())} if you mean to count from the end)" if v.min() >= -n else
+                            f"{fname}: {what} {int(v.min())} is out of bounds for dimension {dim} with size {n}",
+                            position)
     if v.size and (v.min() < -n or v.max() >= n):
         raise JacShapeError(f"{fname}: {what} holds {int(v.min()) if v.min() < -n else int(v.max())}, out of "
                             f"range for an axis of length {n}", position)
@@ -3254,7 +3262,7 @@ def _index_select(b, args, kwargs, position):
     if scalar:
         x = _reshape_to(b, x, (1,), position)
     n = _concrete(x, "index_select", position)[axis]
-    index = _index_array(b, a["index"], n, "index", "index_select", position)
+    index = _index_array(b, a["index"], n, "index", "index_select", position, dim=axis)
     if index.ndim > 1:
         raise JacShapeError("index_select: index must be 0-d or 1-d", position)
     if scalar and index.size != 1:
@@ -3304,7 +3312,7 @@ def _gather(b, args, kwargs, position):
         # q.gather(1, q_next.argmax(1, keepdim=True)): indices found at evaluation, always in range; gather does
         # not broadcast, so the other axes must match (a smaller index would take a corner)
         return b.apply("take_along", x, found, axis=axis, position=position)
-    index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim)
+    index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim, dim=axis)
     if any(i > s for d, (i, s) in enumerate(zip(index.shape, shape)) if d != axis):
         raise JacShapeError(f"gather: index of shape {fmt(index.shape)} is larger than the input {fmt(shape)} "
                             f"outside dim {axis}", position)

@@ -180,7 +180,7 @@ def _scatter_index(b, a, fname, position):
     if x.ndim == 0:
         raise JacShapeError(f"{fname}: a 0-d array has no dim to scatter along (reshape it to (1,))", position)
     axis = _axis(b, a["axis"], x.ndim, fname, position)
-    index = _index_array(b, a["index"], shape[axis], "index", fname, position, ndim=x.ndim)
+    index = _index_array(b, a["index"], shape[axis], "index", fname, position, ndim=x.ndim, dim=axis)
     for d, (i, s) in enumerate(zip(index.shape, shape)):
         if d != axis and i > s:
             raise JacShapeError(f"{fname}: index of shape {fmt(index.shape)} is larger than self {fmt(shape)} "
@@ -196,6 +196,29 @@ def _scatter_source(b, value, index, fname, position):
         raise JacShapeError(f"{fname}: index of shape {fmt(index.shape)} is larger than src {fmt(src.shape)} "
                             "(src needs as many dims, each at least as long)", position)
     return src, _concrete(src, fname, position)
+
+
+def _src_larger(b, x, src, index, src_shape, fname, reduce, position):
+    """``src`` (and for ``amax`` / ``amin`` / ``prod`` the result) as PyTorch differentiates them when src's shape
+    is not index's: its backward raises for src ("ScatterBackward0 returned an invalid gradient", scatter /
+    scatter_add / 'sum' / 'mean') or gives the unused elements of src a number of their own ('prod': the gathered
+    gradient broadcast over them); with shapes that do not broadcast ('amax', 'amin', 'prod') it raises for x too.
+    So src's derivative is refused there, and every derivative where PyTorch raises for x (session 40)."""
+    if src_shape is None or tuple(src_shape) == tuple(index.shape):
+        return src, None
+    why = (f"{fname}: PyTorch has no derivative by src when src's shape {fmt(src_shape)} is not index's "
+           f"{fmt(index.shape)} (its backward raises or gives the unused elements of src a number); take the part "
+           f"of src the index reads, src[{', '.join(f':{n}' for n in index.shape)}], or leave src out of --wrt")
+    whole = reduce in ("amax", "amin", "prod") and any(i != s and 1 not in (i, s)
+                                                       for i, s in zip(index.shape, src_shape))
+    if whole:
+        return src, why.replace("no derivative by src", "no derivative (by x or src)").replace(
+            "leave src out of --wrt", "make both constants")
+    return b.apply("no_derivative", src, why=why, position=position), None
+
+
+def _refused_whole(b, out, x, src, why, position):
+    return out if why is None else b.apply("no_derivative", out, x, src, why=why, position=position)
 
 
 @function("scatter")
@@ -215,6 +238,7 @@ def _scatter(b, args, kwargs, position):
                             "aten::scatter is not implemented\"): write scatter_reduce(x, dim, index, src, 'sum' or "
                             "'prod') or scatter_add", position)
     targets, sources = _along_pairs(shape, index, axis, src_shape or index.shape)
+    src, _ = _src_larger(b, x, src, index, src_shape, "scatter", None, position)
     return write(b, x, targets, None if src_shape is None else sources, src, "set", "scatter", position)
 
 
@@ -228,6 +252,7 @@ def _scatter_add(b, args, kwargs, position):
     if src_shape is None:
         raise JacValueError("scatter_add: src must be an array (PyTorch takes no number here)", position)
     targets, sources = _along_pairs(shape, index, axis, src_shape)
+    src, _ = _src_larger(b, x, src, index, src_shape, "scatter_add", None, position)
     return write(b, x, targets, sources, src, "add", "scatter_add", position)
 
 
@@ -249,8 +274,10 @@ def _scatter_reduce(b, args, kwargs, position):
         raise JacValueError(f"scatter_reduce: reduce={reduce!r} is not one of 'sum', 'prod', 'mean', 'amax', "
                             "'amin'", position)
     targets, sources = _along_pairs(shape, index, axis, src_shape)
-    return reduce_into(b, x, targets.reshape(-1), sources.reshape(-1), src, reduce, include, "scatter_reduce",
-                       position)
+    src, why = _src_larger(b, x, src, index, src_shape, "scatter_reduce", reduce, position)
+    out = reduce_into(b, x, targets.reshape(-1), sources.reshape(-1), src, reduce, include, "scatter_reduce",
+                      position)
+    return _refused_whole(b, out, x, src, why, position)
 
 
 def reduce_into(b, x, targets, sources, src, reduce, include, what, position) -> Tracer:
@@ -285,7 +312,8 @@ def _index_pairs(b, a, fname, position, source_key="source"):
     scalar = x.ndim == 0
     work_shape = (1,) if scalar else shape
     axis = _axis(b, a["axis"], max(x.ndim, 1), fname, position)
-    index = _index_array(b, a["index"], work_shape[axis], "index", fname, position).reshape(-1) \
+    index = _index_array(b, a["index"], work_shape[axis], "index", fname, position,
+                         dim=None if fname == "index_fill" else axis).reshape(-1) \
         if np.ndim(_const_of(b, a["index"])) <= 1 else None
     if index is None:
         raise JacShapeError(f"{fname}: index must be 0-d or 1-d", position)
