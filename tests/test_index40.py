@@ -6,9 +6,9 @@
   ``index_fill``, ``index_put``, ``put``, ``take``, ``take_along_dim`` and ``x[idx]`` take negative indices in
   PyTorch and still do in jac.
 - ``scatter`` / ``scatter_add`` / ``scatter_reduce`` with a src larger than index: PyTorch's backward raises by src
-  ("ScatterBackward0 returned an invalid gradient"), or for 'prod' gives the unused elements of src a number of
-  their own; for 'amax' / 'amin' / 'prod' with shapes that do not broadcast it raises by x too. jac gave src's
-  unused elements 0: now the derivative is refused where PyTorch has none, the value and x's derivative kept.
+  ("ScatterBackward0 returned an invalid gradient"), or for 'prod' gives the unused elements of src numbers of
+  their own; jac keeps its derivative, the central differences' (tests/test_parity_scatter.py's decision).
+- ``np.take`` / ``jnp.take``'s ``mode=`` (refused until now) and ``np.multiply.at`` / ``maximum.at`` / ``minimum.at``.
 """
 
 import contextlib
@@ -130,36 +130,47 @@ def test_numpy_and_jax_spellings_still_count_from_the_end():
 
 # --- src larger than index ---------------------------------------------------------------------------------
 
-LARGER = [  # (text, PyTorch's backward by x alone works)
-    ("x.scatter(1, torch.tensor([[0], [1]]), v)", True),
-    ("torch.scatter(x, 0, torch.tensor([[2, 0]]), v)", True),
-    ("x.scatter_add(1, torch.tensor([[0, 1], [2, 3]]), v)", True),
-    ("x.scatter_reduce(1, torch.tensor([[0], [1], [3]]), v, 'sum')", True),
-    ("x.scatter_reduce(1, torch.tensor([[0], [1], [3]]), v, 'mean', include_self=False)", True),
-    ("x.scatter_reduce(1, torch.tensor([[0], [1], [3]]), v, 'amax')", True),
-    ("x.scatter_reduce(1, torch.tensor([[0], [2], [3]]), v, 'prod')", True),
-    ("x.scatter_reduce(1, torch.tensor([[0], [1]]), v, 'amin')", False),
-    ("x.scatter_reduce(1, torch.tensor([[0, 1], [2, 3]]), v, 'prod', include_self=False)", False),
+LARGER = [
+    "x.scatter(1, torch.tensor([[0], [1]]), v)", "torch.scatter(x, 0, torch.tensor([[2, 0]]), v)",
+    "x.scatter_add(1, torch.tensor([[0, 1], [2, 3]]), v)", "x.scatter_reduce(1, torch.tensor([[0], [1], [3]]), v, 'sum')",
+    "x.scatter_reduce(1, torch.tensor([[0], [1], [3]]), v, 'mean', include_self=False)",
+    "x.scatter_reduce(1, torch.tensor([[0], [1], [3]]), v, 'amax')",
+    "x.scatter_reduce(1, torch.tensor([[0], [2], [3]]), v, 'prod')",
+    "x.scatter_reduce(1, torch.tensor([[0], [1]]), v, 'amin')",
+    "x.scatter_reduce(1, torch.tensor([[0, 1], [2, 3]]), v, 'prod', include_self=False)",
 ]
 
 
-@pytest.mark.parametrize("text, by_x", LARGER)
-def test_src_larger_than_index_has_no_derivative_by_src(text, by_x):
+def _central(text, b):
+    torch = pytest.importorskip("torch")
+    out = {}
+    for k in b:
+        cols = []
+        for i in np.ndindex(b[k].shape):
+            up, down = dict(b), dict(b)
+            up[k], down[k] = b[k].copy(), b[k].copy()
+            up[k][i] += 1e-6
+            down[k][i] -= 1e-6
+            f = [eval(text, {"torch": torch}, {n: torch.tensor(a) for n, a in d.items()}).numpy()  # noqa: S307
+                 for d in (up, down)]
+            cols.append((f[0] - f[1]) / 2e-6)
+        out[k] = np.stack(cols, -1).reshape(f[0].shape + b[k].shape)
+    return out
+
+
+@pytest.mark.parametrize("text", LARGER)
+def test_src_larger_than_index_is_differentiated_as_central_differences(text):
+    # PyTorch's backward raises by src here ("ScatterBackward0 returned an invalid gradient"), or for 'prod' gives
+    # src's unused elements numbers, and for 'amax' / 'amin' / 'prod' with shapes that do not broadcast raises by x
+    # too: jac gives the derivative (tests/test_parity_scatter.py's decision), 0 for the elements never read
     value, _ = _torch_run(text, wrt=())
     b = {"x": X, "v": V}
     assert np.array_equal(api.evaluate(text, b), value)
-    for wrt in (["v"], None):
-        with pytest.raises(JacError, match="PyTorch has no derivative"):
-            api.jacobian(text, b, wrt=wrt)
-    if by_x:
-        _, jac = _torch_run(text, wrt=("x",))
-        for mode in ("reverse", "forward"):
-            assert np.array_equal(api.jacobian(text, b, wrt=["x"], mode=mode)["x"], jac["x"])
-    else:
-        with pytest.raises(Exception):
-            _torch_run(text, wrt=("x",))
-        with pytest.raises(JacError, match="no derivative \\(by x or src\\)"):
-            api.jacobian(text, b, wrt=["x"])
+    numeric = _central(text, b)
+    for mode in ("reverse", "forward"):
+        ours = api.jacobian(text, b, mode=mode)
+        for k in b:
+            np.testing.assert_allclose(ours[k], numeric[k], rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("text", [
@@ -173,6 +184,9 @@ def test_pytorch_raises_by_src_when_src_is_larger(text):
 def test_pytorchs_prod_gives_the_unused_elements_of_a_larger_src_a_derivative():
     _, jac = _torch_run("x.scatter_reduce(1, torch.tensor([[0], [2], [3]]), v, 'prod')", wrt=("v",))
     assert (jac["v"][..., 1:] != 0).any()  # src[:, 1:] is never read: PyTorch's numbers there are not derivatives
+    ours = api.jacobian("x.scatter_reduce(1, torch.tensor([[0], [2], [3]]), v, 'prod')", {"x": X, "v": V})["v"]
+    assert (ours[..., 1:] == 0).all()
+    np.testing.assert_allclose(ours[..., :1], jac["v"][..., :1], rtol=1e-14)
 
 
 @pytest.mark.parametrize("text", [
@@ -189,3 +203,84 @@ def test_src_of_index_shape_is_differentiated_as_pytorch(text):
         ours = api.jacobian(text, b, mode=mode)
         for k in b:
             np.testing.assert_allclose(ours[k], jac[k], rtol=1e-12, atol=1e-14)
+
+
+# --- np.take / jnp.take's mode=, NumPy's ufunc.at ----------------------------------------------------------
+
+TAKES = [  # (text, indices): each mode as the library computes it
+    "np.take(x, [1, 20, -13], mode='wrap')", "np.take(x, [-1, 20, 3], mode='clip')",
+    "np.take(np.sin(x), np.array([[0, -5], [7, 2]]), axis=1, mode='wrap')",
+    "np.take(x, np.array([[0, -5], [7, 2]]), axis=1, mode='clip')", "np.take(x, [2, -3], axis=0, mode='raise')",
+]
+
+
+def _numeric_jacobian(text, x):
+    def f(a):
+        return np.asarray(eval(text, {"np": np, "x": a}), dtype=float)  # noqa: S307 - the test's own texts
+    cols = []
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = 1e-6
+        cols.append((f(x + e) - f(x - e)) / 2e-6)
+    return f(x), np.stack(cols, -1).reshape(f(x).shape + x.shape)
+
+
+@pytest.mark.parametrize("text", TAKES)
+def test_numpy_take_reads_mode_as_numpy(text):
+    value, numeric = _numeric_jacobian(text, X)
+    assert np.array_equal(api.evaluate(text, {"x": X}), value)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(api.jacobian(text, {"x": X}, mode=mode)["x"], numeric, atol=1e-8)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("np.take(x, [0, 12])", "out of range"), ("np.take(x, [0, 1], mode='fill')", "'raise', 'clip', 'wrap'"),
+    ("jnp.take(x, jnp.array([0, 1]), mode='raise')", "does not support 'raise'"),
+    ("torch.take(x, torch.tensor([0, 1]), mode='clip')", "no argument 'mode'")])
+def test_a_take_mode_the_library_refuses_is_refused(text, message):
+    with pytest.raises(JacError, match=message):
+        api.evaluate(text, {"x": X})
+
+
+@pytest.mark.parametrize("text", [
+    "jnp.take(x, jnp.array([0, 13, -13, -12]))", "jnp.take(x, jnp.array([0, 13, -13]), mode='fill', fill_value=2.5)",
+    "jnp.take(jnp.sin(x), jnp.array([[0, -5], [3, 1]]), axis=1)", "jnp.take(x, jnp.array([[0, -5], [7, 1]]), axis=1, "
+    "mode='clip')", "jnp.take(x, jnp.array([0, -7, 30]), mode='wrap')"])
+def test_jax_take_reads_mode_as_jax(text):
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+
+    def f(a):
+        return eval(text, {"jnp": jnp}, {"x": a})  # noqa: S307 - the test's own texts
+    value = np.asarray(f(jnp.asarray(X)))
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), value)
+    for mode, transform in (("reverse", jax.jacrev), ("forward", jax.jacfwd)):
+        np.testing.assert_array_equal(api.jacobian(text, {"x": X}, mode=mode)["x"],
+                                      np.asarray(transform(f)(jnp.asarray(X))))
+
+
+@pytest.mark.parametrize("ufunc", ["multiply", "maximum", "minimum", "add", "subtract"])
+def test_numpy_ufunc_at_applies_each_repeat_in_turn(ufunc):
+    text = f"y = np.sin(x); np.{ufunc}.at(y, (0, [0, 0, -1, 2]), v[0, :4]); y"
+
+    def f(a, b):
+        y = np.sin(a)
+        getattr(np, ufunc).at(y, (0, [0, 0, -1, 2]), b[0, :4])
+        return y
+    b = {"x": X, "v": V}
+    # add / subtract sum a position's values first, then add them (an ulp from NumPy's turn by turn)
+    np.testing.assert_allclose(api.evaluate(text, b), f(X, V), rtol=1e-15, atol=1e-16)
+    if ufunc not in ("add", "subtract"):
+        assert np.array_equal(api.evaluate(text, b), f(X, V))
+    for mode in ("reverse", "forward"):
+        J = api.jacobian(text, b, mode=mode)
+        for k, arg in (("x", 0), ("v", 1)):
+            args = [X, V]
+            cols = []
+            for i in np.ndindex(args[arg].shape):
+                up, down = [a.copy() for a in args], [a.copy() for a in args]
+                up[arg][i] += 1e-6
+                down[arg][i] -= 1e-6
+                cols.append((f(*up) - f(*down)) / 2e-6)
+            np.testing.assert_allclose(J[k], np.stack(cols, -1).reshape(J[k].shape), atol=1e-7)

@@ -198,29 +198,6 @@ def _scatter_source(b, value, index, fname, position):
     return src, _concrete(src, fname, position)
 
 
-def _src_larger(b, x, src, index, src_shape, fname, reduce, position):
-    """``src`` (and for ``amax`` / ``amin`` / ``prod`` the result) as PyTorch differentiates them when src's shape
-    is not index's: its backward raises for src ("ScatterBackward0 returned an invalid gradient", scatter /
-    scatter_add / 'sum' / 'mean') or gives the unused elements of src a number of their own ('prod': the gathered
-    gradient broadcast over them); with shapes that do not broadcast ('amax', 'amin', 'prod') it raises for x too.
-    So src's derivative is refused there, and every derivative where PyTorch raises for x (session 40)."""
-    if src_shape is None or tuple(src_shape) == tuple(index.shape):
-        return src, None
-    why = (f"{fname}: PyTorch has no derivative by src when src's shape {fmt(src_shape)} is not index's "
-           f"{fmt(index.shape)} (its backward raises or gives the unused elements of src a number); take the part "
-           f"of src the index reads, src[{', '.join(f':{n}' for n in index.shape)}], or leave src out of --wrt")
-    whole = reduce in ("amax", "amin", "prod") and any(i != s and 1 not in (i, s)
-                                                       for i, s in zip(index.shape, src_shape))
-    if whole:
-        return src, why.replace("no derivative by src", "no derivative (by x or src)").replace(
-            "leave src out of --wrt", "make both constants")
-    return b.apply("no_derivative", src, why=why, position=position), None
-
-
-def _refused_whole(b, out, x, src, why, position):
-    return out if why is None else b.apply("no_derivative", out, x, src, why=why, position=position)
-
-
 @function("scatter")
 def _scatter(b, args, kwargs, position):
     """PyTorch's ``scatter(x, dim, index, src)`` (or a number ``value``): ``x`` with
@@ -238,7 +215,6 @@ def _scatter(b, args, kwargs, position):
                             "aten::scatter is not implemented\"): write scatter_reduce(x, dim, index, src, 'sum' or "
                             "'prod') or scatter_add", position)
     targets, sources = _along_pairs(shape, index, axis, src_shape or index.shape)
-    src, _ = _src_larger(b, x, src, index, src_shape, "scatter", None, position)
     return write(b, x, targets, None if src_shape is None else sources, src, "set", "scatter", position)
 
 
@@ -252,7 +228,6 @@ def _scatter_add(b, args, kwargs, position):
     if src_shape is None:
         raise JacValueError("scatter_add: src must be an array (PyTorch takes no number here)", position)
     targets, sources = _along_pairs(shape, index, axis, src_shape)
-    src, _ = _src_larger(b, x, src, index, src_shape, "scatter_add", None, position)
     return write(b, x, targets, sources, src, "add", "scatter_add", position)
 
 
@@ -274,10 +249,8 @@ def _scatter_reduce(b, args, kwargs, position):
         raise JacValueError(f"scatter_reduce: reduce={reduce!r} is not one of 'sum', 'prod', 'mean', 'amax', "
                             "'amin'", position)
     targets, sources = _along_pairs(shape, index, axis, src_shape)
-    src, why = _src_larger(b, x, src, index, src_shape, "scatter_reduce", reduce, position)
-    out = reduce_into(b, x, targets.reshape(-1), sources.reshape(-1), src, reduce, include, "scatter_reduce",
-                      position)
-    return _refused_whole(b, out, x, src, why, position)
+    return reduce_into(b, x, targets.reshape(-1), sources.reshape(-1), src, reduce, include, "scatter_reduce",
+                       position)
 
 
 def reduce_into(b, x, targets, sources, src, reduce, include, what, position) -> Tracer:
@@ -408,8 +381,10 @@ def advanced_targets(shape, index: tuple) -> np.ndarray:
 
 
 def put_values(b, x, targets: np.ndarray, value, accumulate, what, position) -> Tracer:
-    """``x[index] = value`` (``accumulate``: ``+=`` with repeats added) where ``x[index]`` reads
-    ``targets``; ``value`` broadcasts to ``targets``' shape as in PyTorch and NumPy."""
+    """``x[index] = value`` (``accumulate``: ``+=`` with repeats added, or a ``write`` mode, ``"mul"`` / ``"max"`` /
+    ``"min"``: NumPy's ``np.multiply.at`` / ``maximum.at`` / ``minimum.at``, each repeat applied in turn) where
+    ``x[index]`` reads ``targets``; ``value`` broadcasts to ``targets``' shape as in PyTorch and NumPy."""
+    mode = accumulate if isinstance(accumulate, str) else "add" if accumulate else "set"
     src, _ = _value_or_src(b, value, what, position)
     shape = tuple(targets.shape)
     vshape = tuple(src.shape)
@@ -421,9 +396,9 @@ def put_values(b, x, targets: np.ndarray, value, accumulate, what, position) -> 
         raise JacShapeError(f"{what}: a value of shape {fmt(src.shape)} does not broadcast to the "
                             f"{fmt(shape)} elements it writes", position) from None
     if src.ndim == 0:
-        return write(b, x, targets, None if not accumulate else np.zeros(targets.size, np.intp),
-                     src, "add" if accumulate else "set", what, position)
-    return write(b, x, targets, sources, src, "add" if accumulate else "set", what, position)
+        return write(b, x, targets, None if mode == "set" else np.zeros(targets.size, np.intp), src, mode, what,
+                     position)
+    return write(b, x, targets, sources, src, mode, what, position)
 
 
 @function("index_put")
