@@ -25,7 +25,9 @@ ANSWERS-UNDEFINED (jac answers one: a silent pick); JAC-ANSWERS-WHERE-LIB-RAISES
 WRONG (value, reverse or forward Jacobian differ); TORCH-FWD-DIFFERS (jac agrees with PyTorch's value and
 reverse mode, and its forward mode with PyTorch's reverse mode, which PyTorch's own forward mode does not: a
 PyTorch defect); EXTRA-DOCUMENTED (the derivative by the values of JAX's scatter_mul, answered where JAX raises
-without unique_indices=True, as docs/vocabulary-elementwise.md says); CRASH (not a JacError, or over 20 s); NO-REF (the
+without unique_indices=True, as docs/vocabulary-elementwise.md says); LIB-DERIVATIVE-DEFECT (the library's
+value agrees, its derivative raises or differs from the central differences and jac's does not: PyTorch's scatter
+backward with a src larger than index, tests/test_parity_scatter.py's decision); CRASH (not a JacError, or over 20 s); NO-REF (the
 library took over 60 s: JAX's eager transforms under load).
 
     PYTHONPATH=. /work/venv/bin/python benchmarks/index40_fuzz.py [--n 1500] [--seed 40] [--lib torch|numpy|jax]
@@ -54,8 +56,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzzkit import Timeout, differ, with_timeout  # noqa: E402
 
 BAD = ("WRONG", "ANSWERS-UNDEFINED", "JAC-ANSWERS-WHERE-LIB-RAISES", "CRASH")
-STATUSES = ("AGREE", "TORCH-FWD-DIFFERS", "BOTH-RAISE", "REFUSES-UNDEFINED", "JAC-REFUSES", "EXTRA-DOCUMENTED",
-            "NO-REF") + BAD
+STATUSES = ("AGREE", "TORCH-FWD-DIFFERS", "LIB-DERIVATIVE-DEFECT", "BOTH-RAISE", "REFUSES-UNDEFINED", "JAC-REFUSES",
+            "EXTRA-DOCUMENTED", "NO-REF") + BAD
 
 
 # --- drawing ------------------------------------------------------------------------------------------------
@@ -419,9 +421,10 @@ def d_at(d: Draw) -> str:
         return f"{op}.at[{text}].get({extra})"
     if mode == "fill":
         mode = "drop"  # fill is get's; scatters take it as drop
-    src = r.choice(["v[0]", "2.0", "jnp.sin(v[0])"])
+    src = r.choice(["v[0]", "2.0", "jnp.sin(v[0])", f"x.at[{text}].get(mode='clip') * v[0]"])
     d.extra["v"] = (2,)
-    if verb == "set" and src != "2.0":  # repeated positions (counted by JAX itself): the order of the writes decides
+    if verb == "set" and "get" in src:  # one value per position written: where one repeats (counted by JAX itself),
+        # the order of the writes decides; a scalar writes the same value at the repeats, which JAX defines
         d.undefined = f"jnp.zeros(x.shape).at[{text}].add(1.0{f', mode={mode!r}' if mode else ''})"
     return f"{op}.at[{text}].{verb}({src}{f', mode={mode!r}' if mode else ''})"
 
@@ -482,10 +485,11 @@ def _function(lib: str, text: str, names: list):
     return f
 
 
-def reference(lib: str, text: str, inputs: dict) -> dict:
-    """{"value", "reverse": {name: J}, "forward": {name: J} or None}, or raises what the library raises."""
+def reference(lib: str, text: str, inputs: dict, f=None) -> dict:
+    """{"value", "reverse": {name: J}, "forward": {name: J} or None}, or raises what the library raises (``f``: a
+    NumPy function of the inputs to difference, for ``central``)."""
     names = list(inputs)
-    f = _function(lib, text, names)
+    f = f or _function(lib, text, names)
     if lib == "torch":
         return _torch_reference(f, inputs, names)
     if lib == "jax":
@@ -513,6 +517,30 @@ def reference(lib: str, text: str, inputs: dict) -> dict:
             jac[k] = np.stack(cols, -1).reshape(value.shape + args[i].shape) if cols else \
                 np.zeros(value.shape + args[i].shape)
     return {"value": value, "reverse": jac, "forward": jac}
+
+
+def central(lib: str, text: str, inputs: dict) -> dict | None:
+    """The library's value without any derivative, and both Jacobians by central differences (the arbiter where
+    the library's own derivative raises or disagrees with itself); None where the value itself raises."""
+    names = list(inputs)
+    f = _function(lib, text, names)
+    if lib == "torch":
+        import torch
+
+        def g(*xs):
+            with torch.no_grad():
+                return f(*[torch.tensor(a, dtype=torch.float64) for a in xs]).numpy()
+    elif lib == "jax":
+        import jax.numpy as jnp
+
+        def g(*xs):
+            return np.asarray(f(*[jnp.asarray(a) for a in xs]))
+    else:
+        g = f
+    try:
+        return reference("numpy", None, inputs, g)
+    except Exception:  # noqa: BLE001 - the value raises too
+        return None
 
 
 def _torch_reference(f, inputs, names) -> dict:
@@ -579,6 +607,9 @@ def classify(lib: str, text: str, inputs: dict, undefined: bool) -> tuple:
         return "CRASH", f"{type(e).__name__}: {str(e)[:200]}"
     if lib_error and "scatter_mul gradients are only implemented" in lib_error:
         return "EXTRA-DOCUMENTED", lib_error  # docs/vocabulary-elementwise.md: answered where JAX raises
+    if lib_error and lib != "numpy" and _central_agrees(lib, text, inputs, ours):
+        return "LIB-DERIVATIVE-DEFECT", f"{lib}'s value agrees, its derivative raises ({lib_error[:80]}); jac's is " \
+            "the central differences'"
     if lib_error:
         return "JAC-ANSWERS-WHERE-LIB-RAISES", f"{lib} raises {lib_error}; jac {np.round(ours['value'], 4).tolist()}"
     if undefined:
@@ -596,9 +627,21 @@ def classify(lib: str, text: str, inputs: dict, undefined: bool) -> tuple:
         for k, t in theirs[mode].items():
             o = ours[mode].get(k, np.zeros_like(t))
             why = differ(o, t, None, "float64", derivative=True, ref=lib, rtol=rtol)
+            if why and lib != "numpy" and _central_agrees(lib, text, inputs, ours):
+                return "LIB-DERIVATIVE-DEFECT", f"{lib}'s {mode} d/d{k} differs from the central differences, jac's " \
+                    "does not"
             if why:
                 return "WRONG", f"{mode} d/d{k}: {why}"
     return ("TORCH-FWD-DIFFERS", note) if note else ("AGREE", "")
+
+
+def _central_agrees(lib, text, inputs, ours) -> bool:
+    """jac's value is the library's and both its Jacobians are the central differences' (1e-6 relative)."""
+    numeric = central(lib, text, inputs)
+    if numeric is None or differ(ours["value"], numeric["value"], None, "float64"):
+        return False
+    return not any(differ(ours[mode].get(k, np.zeros_like(t)), t, None, "float64", derivative=True, rtol=1e-6)
+                   for mode in ("reverse", "forward") for k, t in numeric["reverse"].items())
 
 
 def reason(message: str) -> str:
