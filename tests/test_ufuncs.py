@@ -70,7 +70,8 @@ def test_booleans_reduce_and_compare_as_numpy():
     ("np.subtract.reduce(x)", ["np.subtract.reduce() is not supported", "add"]),
     ("np.subtract.reduceat(x, [0])", ["np.subtract.reduceat() is not supported", "add"]),  # add's: test_over24
     ("np.add.at(x, [0], 1)\nx", ["'x' is an input", "write into a copy"]),  # np.add.at writes: a statement
-    ("np.multiply.at(x, [0], 2)", ["np.multiply.at() is not supported"]),
+    ("np.multiply.at(x, [0], 2)", ["'x' is an input", "write into a copy"]),  # read since session 40
+    ("np.divide.at(x, [0], 2)", ["np.divide.at() is not supported"]),
     ("np.add.outer(x)", ["missing", "'B'"]),
     ("np.maximum.reduce(x, dtype=float)", ["dtype= is not supported by jac here"]),  # np.add.reduce's is read (test_numpy22)
     ("np.add + x", ["ufunc (np.add) named without its method"]),

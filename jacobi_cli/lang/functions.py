@@ -3256,11 +3256,19 @@ def index_values(b, value, what: str, fname, position, why: str = "") -> np.ndar
     return v
 
 
-def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
+def _index_array(b, value, n, what, fname, position, ndim=None, dim=None) -> np.ndarray:
     """A constant integer index array, checked against the length ``n`` it selects from (or one bound as an
-    input: :func:`data_index`)."""
+    input: :func:`data_index`). ``dim``: the axis of a PyTorch function that takes no negative index (gather,
+    index_select, the scatter family, index_add / index_copy / index_reduce: PyTorch raises "index -1 is out of
+    bounds for dimension 1 with size 4" where NumPy would count from the end)."""
     v = index_values(b, value, what, fname, position)
     v = v.astype(np.intp)
+    if dim is not None and v.size and v.min() < 0:
+        raise JacShapeError(f"{fname}: {what} {int(v.min())} is out of bounds for dimension {dim} with size {n} "
+                            f"(PyTorch's {fname} takes no negative index; write {int(v.min()) + n} for "
+                            f"{int(v.min())} if you mean to count from the end)" if v.min() >= -n else
+                            f"{fname}: {what} {int(v.min())} is out of bounds for dimension {dim} with size {n}",
+                            position)
     if v.size and (v.min() < -n or v.max() >= n):
         raise JacShapeError(f"{fname}: {what} holds {int(v.min()) if v.min() < -n else int(v.max())}, out of "
                             f"range for an axis of length {n}", position)
@@ -3278,7 +3286,7 @@ def _index_select(b, args, kwargs, position):
     if scalar:
         x = _reshape_to(b, x, (1,), position)
     n = _concrete(x, "index_select", position)[axis]
-    index = _index_array(b, a["index"], n, "index", "index_select", position)
+    index = _index_array(b, a["index"], n, "index", "index_select", position, dim=axis)
     if index.ndim > 1:
         raise JacShapeError("index_select: index must be 0-d or 1-d", position)
     if scalar and index.size != 1:
@@ -3289,14 +3297,52 @@ def _index_select(b, args, kwargs, position):
 
 @function("take")
 def _np_take(b, args, kwargs, position):
-    a = arguments("take", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "axis": None}, position)
+    """``torch.take(x, index)``, ``np.take(a, indices, axis=None, mode='raise')`` and ``jnp.take(..., mode=None,
+    fill_value=None)``: ``mode=`` as the library named reads it (:func:`_take_mode`)."""
+    params = {"x": REQUIRED, "indices": REQUIRED, "axis": None}
+    jax = (b.call or "").startswith(("jnp.", "jax.numpy."))
+    if b.library == "numpy":
+        params.update({"mode": None, "fill_value": None} if jax else {"mode": "raise"})
+    a = arguments("take", args, kwargs, params, position)
     x = tensor(b, a["x"], "take", position)
     if a["axis"] is None:  # torch.take and np.take without an axis: indices into the flattened array
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
         axis = _axis(b, a["axis"], _with_axis(x, "take", position).ndim, "take", position, "axis")
-    index = _index_array(b, a["indices"], _concrete(x, "take", position)[axis], "indices", "take", position)
-    return _take(b, x, (slice(None),) * axis + (index,), position)
+    n = _concrete(x, "take", position)[axis]
+    mode = static(b, a.get("mode", "raise"), "mode", position)
+    if mode in ("raise", None) and not jax:
+        index = _index_array(b, a["indices"], n, "indices", "take", position)
+        return _take(b, x, (slice(None),) * axis + (index,), position)
+    index, inside = _take_mode(b, a["indices"], n, mode, jax, position)
+    out = _take(b, x, (slice(None),) * axis + (index,), position)
+    if inside.all():
+        return out
+    fill = float("nan") if a["fill_value"] is None else static(b, a["fill_value"], "fill_value", position)
+    if isinstance(fill, bool) or not isinstance(fill, (int, float)):
+        raise JacValueError(f"take: fill_value must be a number, got {fill!r}", position)
+    mask = boolean(b, b.const(inside.reshape(inside.shape + (1,) * (x.ndim - axis - 1)).astype(b.dtype), position))
+    return b.apply("where", mask, out, float(fill), position=position)
+
+
+def _take_mode(b, value, n: int, mode, jax: bool, position) -> tuple:
+    """(the index read, where it is inside) for ``np.take`` / ``jnp.take``'s ``mode`` (session 40): 'wrap' takes
+    it modulo n; 'clip' clips it into [0, n - 1], a negative index to 0 (NumPy and JAX alike: "clip mode disables
+    indexing with negative numbers"); JAX's default 'fill' counts a negative index in [-n, -1] from the end and
+    gives ``fill_value`` (NaN) past the axis, with no derivative there."""
+    choices = ("fill", "clip", "wrap") if jax else ("raise", "clip", "wrap")
+    if mode is not None and mode not in choices:
+        raise JacValueError(f"take: mode must be one of {', '.join(map(repr, choices))}, got {mode!r}"
+                            + (" (JAX's jnp.take does not support 'raise')" if mode == "raise" else ""), position)
+    v = index_values(b, value, "indices", "take", position).astype(np.intp)
+    if n == 0 and v.size:
+        raise JacShapeError("take: cannot take from an axis of length 0", position)
+    if mode == "wrap":
+        return v % n, np.ones(v.shape, bool)
+    if mode == "clip":
+        return np.clip(v, 0, n - 1), np.ones(v.shape, bool)
+    inside = (v >= -n) & (v < n)
+    return np.where(inside, v % max(n, 1), 0), inside
 
 
 def _along(b, x, index, axis, ranges, fname, position) -> Tracer:
@@ -3328,7 +3374,7 @@ def _gather(b, args, kwargs, position):
         # q.gather(1, q_next.argmax(1, keepdim=True)): indices found at evaluation, always in range; gather does
         # not broadcast, so the other axes must match (a smaller index would take a corner)
         return b.apply("take_along", x, found, axis=axis, position=position)
-    index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim)
+    index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim, dim=axis)
     if any(i > s for d, (i, s) in enumerate(zip(index.shape, shape)) if d != axis):
         raise JacShapeError(f"gather: index of shape {fmt(index.shape)} is larger than the input {fmt(shape)} "
                             f"outside dim {axis}", position)

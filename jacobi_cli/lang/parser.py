@@ -4049,7 +4049,7 @@ class _Lowering:
     def ufunc_at_statement(self, call: ast.Call):
         """``np.add.at(y, indices, values)`` / ``np.subtract.at``: NumPy adds (subtracts) each value into ``y`` at
         its index, in place, a repeated index accumulating (unbuffered), where ``y[indices] += values`` would
-        keep one."""
+        keep one; ``np.multiply.at`` / ``maximum.at`` / ``minimum.at`` apply each value in turn (session 40)."""
         ufunc, name = call.func.value.attr, call.args[0].id
         what, position = f"np.{ufunc}.at({name}, ...)", self.source.end(call.func) - len(f"{ufunc}.at")
         if len(call.args) != 3 or call.keywords:
@@ -4063,7 +4063,8 @@ class _Lowering:
         if ufunc == "subtract":
             value = self.b.apply("neg", value, position=position) if isinstance(value, Tracer) else -value
         targets, _ = self.written(y, parts, what, position)
-        return self.rebind(name, put_values(self.b, y, targets, value, True, what, position))
+        mode = {"multiply": "mul", "maximum": "max", "minimum": "min"}.get(ufunc, "add")
+        return self.rebind(name, put_values(self.b, y, targets, value, mode, what, position))
 
     def fill_statement(self, call: ast.Call):
         """``np.fill_diagonal(y, val, wrap=False)``: NumPy writes into ``y``'s diagonal (and returns None)."""
@@ -7399,9 +7400,11 @@ _OWN_PARAMETERS = ("jac makes a layer's parameters as PyTorch's constructors dra
 
 def _numpy_put(node: ast.expr) -> bool:
     """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``),
-    ``np.fill_diagonal(y, ...)`` and ``np.add.at(y, ...)`` / ``np.subtract.at``."""
+    ``np.fill_diagonal(y, ...)`` and ``np.add.at(y, ...)`` / ``subtract`` / ``multiply`` / ``maximum`` /
+    ``minimum``."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "at" \
-            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in ("add", "subtract") \
+            and isinstance(node.func.value, ast.Attribute) \
+            and node.func.value.attr in ("add", "subtract", "multiply", "maximum", "minimum") \
             and isinstance(node.func.value.value, ast.Name) and node.func.value.value.id in ("np", "numpy") \
             and node.args and isinstance(node.args[0], ast.Name):
         return True

@@ -180,7 +180,7 @@ def _scatter_index(b, a, fname, position):
     if x.ndim == 0:
         raise JacShapeError(f"{fname}: a 0-d array has no dim to scatter along (reshape it to (1,))", position)
     axis = _axis(b, a["axis"], x.ndim, fname, position)
-    index = _index_array(b, a["index"], shape[axis], "index", fname, position, ndim=x.ndim)
+    index = _index_array(b, a["index"], shape[axis], "index", fname, position, ndim=x.ndim, dim=axis)
     for d, (i, s) in enumerate(zip(index.shape, shape)):
         if d != axis and i > s:
             raise JacShapeError(f"{fname}: index of shape {fmt(index.shape)} is larger than self {fmt(shape)} "
@@ -285,7 +285,8 @@ def _index_pairs(b, a, fname, position, source_key="source"):
     scalar = x.ndim == 0
     work_shape = (1,) if scalar else shape
     axis = _axis(b, a["axis"], max(x.ndim, 1), fname, position)
-    index = _index_array(b, a["index"], work_shape[axis], "index", fname, position).reshape(-1) \
+    index = _index_array(b, a["index"], work_shape[axis], "index", fname, position,
+                         dim=None if fname == "index_fill" else axis).reshape(-1) \
         if np.ndim(_const_of(b, a["index"])) <= 1 else None
     if index is None:
         raise JacShapeError(f"{fname}: index must be 0-d or 1-d", position)
@@ -380,8 +381,10 @@ def advanced_targets(shape, index: tuple) -> np.ndarray:
 
 
 def put_values(b, x, targets: np.ndarray, value, accumulate, what, position) -> Tracer:
-    """``x[index] = value`` (``accumulate``: ``+=`` with repeats added) where ``x[index]`` reads
-    ``targets``; ``value`` broadcasts to ``targets``' shape as in PyTorch and NumPy."""
+    """``x[index] = value`` (``accumulate``: ``+=`` with repeats added, or a ``write`` mode, ``"mul"`` / ``"max"`` /
+    ``"min"``: NumPy's ``np.multiply.at`` / ``maximum.at`` / ``minimum.at``, each repeat applied in turn) where
+    ``x[index]`` reads ``targets``; ``value`` broadcasts to ``targets``' shape as in PyTorch and NumPy."""
+    mode = accumulate if isinstance(accumulate, str) else "add" if accumulate else "set"
     src, _ = _value_or_src(b, value, what, position)
     shape = tuple(targets.shape)
     vshape = tuple(src.shape)
@@ -393,9 +396,9 @@ def put_values(b, x, targets: np.ndarray, value, accumulate, what, position) -> 
         raise JacShapeError(f"{what}: a value of shape {fmt(src.shape)} does not broadcast to the "
                             f"{fmt(shape)} elements it writes", position) from None
     if src.ndim == 0:
-        return write(b, x, targets, None if not accumulate else np.zeros(targets.size, np.intp),
-                     src, "add" if accumulate else "set", what, position)
-    return write(b, x, targets, sources, src, "add" if accumulate else "set", what, position)
+        return write(b, x, targets, None if mode == "set" else np.zeros(targets.size, np.intp), src, mode, what,
+                     position)
+    return write(b, x, targets, sources, src, mode, what, position)
 
 
 @function("index_put")

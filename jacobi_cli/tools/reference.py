@@ -512,9 +512,17 @@ names on this page are known.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
   the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
   `np.add.at(y, indices, values)` and `np.subtract.at` add (subtract) each value at its index, a repeated index
-  accumulating, as NumPy's unbuffered in-place ufunc does. `y[[0, 0]] += v` is NumPy's buffered write: the
+  accumulating, as NumPy's unbuffered in-place ufunc does; `np.multiply.at`, `np.maximum.at` and
+  `np.minimum.at` apply each value in turn. `y[[0, 0]] += v` is NumPy's buffered write: the
   element changes once; read in a NumPy text when `v` is the same at the repeats, refused otherwise (and in
   PyTorch's, whose gradient counts each repeat).
+- Negative indices are read as the library named reads them: PyTorch's `gather`, `index_select`, `scatter`,
+  `scatter_add`, `scatter_reduce`, `index_add`, `index_copy` and `index_reduce` refuse one, as PyTorch raises
+  ("index -1 is out of bounds for dimension 1 with size 4"); its `x[idx]`, `index_put`, `index_fill`, `put`,
+  `take` and `take_along_dim` count it from the end, as NumPy and JAX do. `np.take(..., mode=)` takes `'raise'`
+  (an index out of range refused), `'wrap'` and `'clip'` (a negative index clipped to 0, as NumPy);
+  `jnp.take` JAX's default `'fill'` (`fill_value`, NaN by default, past the axis, with no derivative there),
+  `'clip'` and `'wrap'`.
 - `EXPR` may be `@path` (read from a file) or `-` (standard input). An expression that starts with `-`
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
