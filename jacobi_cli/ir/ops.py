@@ -1377,7 +1377,8 @@ defop("cofactor_dir", _cofactor_dir_impl,
       (lambda g, ans, a, t: unbroadcast(_cofactor_dir_da(g, a, t), tuple(shape_of(a))),
        lambda g, ans, a, t: unbroadcast(P.cofactor_dir(a, g), tuple(shape_of(t)))),
       (lambda s, ans, a, t: _cofactor_dir_da(lift(s, len(shape_of(ans))), a, t),
-       lambda s, ans, a, t: P.cofactor_dir(a, lift(s, len(shape_of(ans))))))
+       lambda s, ans, a, t: P.cofactor_dir(a, lift(s, len(shape_of(ans))))),
+      scratch=lambda args, out: 3 * out + 4 * args)  # A's U, s, Vh and pair products; M, M's product, D
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       # d det(A) = <cofactor(A), dA>: the cotangent g cofactor(A), defined at a singular A too
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)), P.cofactor(a)),),
