@@ -470,8 +470,13 @@ def cases(k: str | None, sections=tuple(SECTIONS)):
 
 def documented(text: str, key: str, A) -> bool:
     """A difference docs/vocabulary-shapes-linalg.md states: logdet of a negative determinant is NaN, its
-    derivative log|det A|'s, A⁻ᵀ (PyTorch's is 0)."""
-    if "logdet(" not in text or key == "value":
+    derivative log|det A|'s, A⁻ᵀ (PyTorch's is 0); a NumPy text's ``hermitian=True`` reads the lower triangle,
+    with PyTorch's derivative at a symmetric matrix (the JAX twin's symmetrizes: ``functions._hermitian``)."""
+    if key == "value":
+        return False
+    if "hermitian=True" in text and text.startswith("np."):
+        return True
+    if "logdet(" not in text:
         return False
     with np.errstate(all="ignore"):
         return bool(np.any(np.linalg.det(np.asarray(A, dtype=np.float64)) < 0))
