@@ -156,9 +156,10 @@ def test_cond_keeps_pytorch_s_and_jax_s_derivative_where_the_values_are_apart():
             np.testing.assert_allclose(api.jacobian(text, {"A": a})["A"], want, rtol=1e-9, atol=1e-12)
 
 
-def test_cond_of_an_empty_matrix_is_refused_as_numpy_does():
+@pytest.mark.parametrize("p", ["", ", 'fro'", ", 1", ", -2", ", np.inf"])
+def test_cond_of_an_empty_matrix_is_refused_as_numpy_does(p):
     with pytest.raises(JacShapeError, match="cond of an empty matrix"):
-        api.evaluate("np.linalg.cond(A)", {"A": np.zeros((0, 0))})
+        api.evaluate(f"np.linalg.cond(A{p})", {"A": np.zeros((0, 0))})
 
 
 # --- jac check at ill-conditioned points ----------------------------------------------------------------

@@ -8551,11 +8551,11 @@ def _cond(b, args, kwargs, position):
     a = arguments("cond", args, kwargs, {"x": REQUIRED, "ord": None}, position)
     x = tensor(b, a["x"], "cond", position)
     order = static(b, a["ord"], "p", position)
+    if x.ndim >= 2 and 0 in x.shape[-2:]:  # PyTorch says 0, NumPy refuses, for every p: nothing to divide
+        raise JacShapeError(f"cond of an empty matrix (shape {fmt(x.shape)}) is not defined (NumPy refuses it: "
+                            "there is no singular value)", position)
     if order in (None, 2, -2):
         s = _singular_values(b, x, "cond", position)
-        if s.shape[-1] == 0:  # PyTorch says 0, NumPy refuses: no singular value to divide
-            raise JacShapeError(f"cond of an empty matrix (shape {fmt(x.shape)}) is not defined (NumPy refuses it: "
-                                "there is no singular value)", position)
         lead = (slice(None),) * (s.ndim - 1)
         big = b.apply("getitem", s, index=lead + (0,), position=position)
         small = b.apply("getitem", s, index=lead + (-1,), position=position)
