@@ -169,22 +169,27 @@ def test_a_rounding_sized_difference_of_the_modes_is_told_apart_from_rules_that_
     from jacobi_cli.cli import render
 
     # A @ inv(A + A.T @ A) at condition 2e5: the modes differ by 1.2e-7 of the largest entry, as PyTorch's
-    # derivative differs from the exact one there; the check still fails, but says why in those words
+    # derivative differs from the exact one there. Session 40: the check passes within its conditioning allowance
+    # (16 · cond² · eps of the largest entry) and says so; a difference of the modes that size, where it is still
+    # reported, keeps the words that say why
     data = checked("A @ inv(A + A.T @ A)", {"A": near_singular(3, 1e-5)})
     info = data["inputs"]["A"]
-    assert not data["passed"] and not info["forward_vs_reverse"]["passed"]
+    assert data["passed"] and info["conditioning"]["needed"] and info["conditioning"]["op"] == "inv"
     assert 0 < info["max_abs_derivative"] < 2
+    largest = info["max_abs_derivative"]
+    info = {**info, "forward_vs_reverse": {"passed": False, "max_abs_error": 1.2e-7 * largest, "max_rel_error": 0.0},
+            "max_abs_error": 2e-6}
     (note,) = [n for n in render._check_notes("A", info, "y", dtype="float64") if "forward and reverse" in n]
     assert "the size of rounding" in note and "--atol 1e-05" in note
-    assert checked("A @ inv(A + A.T @ A)", {"A": near_singular(3, 1e-5)}, atol=1e-5)["passed"]
     with mutated("sin", "jvp", scale):  # rules that differ by 1% keep the words they had
         info = checked("sum(sin(x) * x)", {"x": X})["inputs"]["x"]
     (note,) = [n for n in render._check_notes("x", info, "y", dtype="float64") if "forward and reverse" in n]
     assert "rules differ" in note
 
 
-def test_a_suite_check_names_a_rounding_sized_difference():
+def test_a_suite_check_passes_a_right_derivative_at_an_ill_conditioned_point():
+    # session 40: it failed, naming a rounding-sized difference; the conditioning allowance passes it
     a = near_singular(3, 1e-5).tolist()
     text = f"[[case]]\nname = 'c'\nexpr = 'A @ inv(A + A.T @ A)'\nbindings = {{ A = {a} }}\ncheck = true\n"
     code, failures = _run(text)
-    assert code == 1 and "the size of rounding" in failures[0].message
+    assert code == 0 and not failures

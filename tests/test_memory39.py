@@ -120,6 +120,11 @@ SCRATCH = [
     ("einsum", lambda: (_windows(), np.ones((1, 4, 4, 5))), {"spec": "zngcok,gfck->zngof"}),
     ("einsum", lambda: (np.ones((100, 40, 40)), np.ones((40, 40))), {"spec": "zik,ij->zjk"}),
     ("matrix_exp", lambda: (np.random.default_rng(0).standard_normal((30, 40, 40)) / 40,), {}),
+    # det's second derivative (session 40): a batch of tangents beside one matrix, and a stack of matrices
+    ("cofactor_dir", lambda: (np.random.default_rng(0).standard_normal((40, 40)),
+                              np.random.default_rng(1).standard_normal((200, 40, 40))), {}),
+    ("cofactor_dir", lambda: (np.random.default_rng(0).standard_normal((50, 30, 30)),
+                              np.random.default_rng(1).standard_normal((50, 30, 30))), {}),
 ] + [("fftmap", lambda shape=shape: (np.random.default_rng(0).standard_normal(shape),),
       dict(kind=kind, axis=1, n=1200, m=m, norm=None, part=part, imag=imag, adjoint=adjoint))
      for shape, kind, m, part, imag, adjoint in [

@@ -49,6 +49,7 @@ CASES = {
     "trace": [(((3, 3),), {})],
     "det": [(("square",), {})],
     "cofactor": [(("square",), {})],
+    "cofactor_dir": [(("square", (3, 3)), {}), (("square", (2, 3, 3)), {})],  # det's second derivative (session 40)
     "inv": [(("square",), {})],
 }
 for name in ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin",

@@ -89,10 +89,30 @@ def test_det_of_empty_and_non_finite_matrices():
     assert np.isnan(api.jacobian("det(A)", {"A": np.full((2, 2), np.nan)})["A"]).all()
 
 
+def _det_hessian(a):
+    """d² det / dA_ij dA_kl: ± the minor without rows i, k and columns j, l (0 where i = k or j = l)."""
+    n = a.shape[0]
+    h = np.zeros((n,) * 4)
+    for i, j, k, l in np.ndindex(n, n, n, n):
+        if i != k and j != l:
+            rows = [r for r in range(n) if r not in (i, k)]
+            cols = [c for c in range(n) if c not in (j, l)]
+            minor = np.linalg.det(a[np.ix_(rows, cols)]) if rows else 1.0
+            h[i, j, k, l] = (-1) ** (i + j + k + l) * (1 if (i < k) == (j < l) else -1) * minor
+    return h
+
+
 @pytest.mark.parametrize("name", ["rank n-1", "zero"])
-def test_det_s_second_derivative_at_a_singular_matrix_is_refused_saying_why(name):
-    with pytest.raises(JacValueError, match="second derivative of det .*singular"):
-        api.hessian("det(A)", {"A": SINGULAR[name]})
+def test_det_s_second_derivative_at_a_singular_matrix_is_the_polynomial_s(name):
+    # session 40: from the SVD (cofactor_dir), where it was refused (A⁻¹); PyTorch's is NaN at the zero matrix
+    a = SINGULAR[name]
+    np.testing.assert_allclose(api.hessian("det(A)", {"A": a})[("A", "A")], _det_hessian(a), atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["rank n-1", "zero"])
+def test_det_s_third_derivative_at_a_singular_matrix_is_refused_saying_why(name):
+    with pytest.raises(JacValueError, match="third derivative of det .*singular"):
+        api.derivative("det(A)", {"A": SINGULAR[name]}, order=3)
 
 
 def test_logdet_at_a_singular_matrix_is_minus_inf_and_its_derivative_is_refused_saying_why():

@@ -33,6 +33,9 @@ NO_SYMPY |= {"frexp_mantissa", "frexp_exponent",  # the exponent is floor(log2|x
 NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "take_shared", "put_along", "one_hot",
              "clamp_excess"}
 NO_SYMPY |= {"custom", "custom_once"}  # a derivative rule written in the text: its derivative is no formula's
+# cofactor_dir is det's second derivative along a tangent, made only inside derivative rules (never by a text):
+# its SVD form has no SymPy counterpart, and SymPy differentiates cofactor's own translation
+NO_SYMPY.add("cofactor_dir")
 NO_SYMPY.add("straight_through")  # a value with another node's derivative (a write through .detach()): no formula
 # integer is a check of integers computed from inputs (refused or exact), with no derivative; as a bool (the result
 # of a bool matmul, the or of its ands) it is 1 where its argument is nonzero, and has a translation

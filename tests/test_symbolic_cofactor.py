@@ -176,15 +176,26 @@ SINGULAR = [np.array([[0.0]]), np.array([[1.0, 2.0], [2.0, 4.0]]),
 
 
 @pytest.mark.parametrize("a", SINGULAR, ids=lambda a: f"{a.shape[0]}x{a.shape[0]}")
-def test_at_a_singular_matrix_both_paths_refuse(a):
-    """The numeric path refuses (the op's rules read A⁻¹); the symbolic one at that point refuses too, with a
-    value error that says why (at 10 × 10 it was a limit error about components)."""
+def test_at_a_singular_matrix_the_numbers_answer_and_the_forms_refuse(a):
+    """The numeric path answers (session 40: cofactor's rules are cofactor_dir, from the SVD: det's second
+    derivative is a polynomial, defined at a singular matrix; it refused before, reading A⁻¹), checked against
+    central differences of cofactor (a polynomial: the differences are exact to rounding); the symbolic form
+    det(A)·A⁻ᵀ has no value there and refuses, with a value error that says why (at 10 × 10 it was a limit error
+    about components)."""
     graph = _graph("cofactor(A)", a.shape[0], "A")
     values = autodiff.evaluate(graph, {"A": a})
-    with pytest.raises(JacValueError, match="singular"):
-        autodiff.jacrev(graph, values)
-    with pytest.raises(JacValueError, match="singular"):
-        symbolic.differentiate_graph(graph, ["A"], {"A": a})
+    found = autodiff.jacrev(graph, values)["A"]
+    from jacobi_cli.ir.ops import P
+    h, n = 1e-3, a.shape[0]
+    for k in range(a.size):
+        e = np.zeros(a.size)
+        e[k] = h
+        e = e.reshape(a.shape)
+        column = (P.cofactor(a + e) - P.cofactor(a - e)) / (2 * h)
+        np.testing.assert_allclose(found[..., k // n, k % n], column, atol=1e-9)
+    # the symbolic path: components where they are few (the adjugate's entries are polynomials), the same
+    # numbers; else the index form, whose A⁻¹ has no value there, refused saying so
+    _same_or_refused(lambda: symbolic.differentiate_graph(graph, ["A"], {"A": a}).derivatives["A"].value, found)
     with pytest.raises(JacValueError, match="singular"):  # the form's own numbers
         _form_value(graph, "A", values)
 
@@ -282,13 +293,43 @@ def test_small_determinants_keep_their_components(n):
                                rtol=1e-9, atol=1e-12)
 
 
+def _same_or_refused(formed, numeric):
+    try:
+        value = formed()
+    except JacValueError as err:
+        assert "singular" in str(err)
+        return
+    np.testing.assert_allclose(np.asarray(value, dtype=float).reshape(numeric.shape), numeric, atol=1e-12)
+
+
+def _det_hessian(a):
+    """d² det / dA_ij dA_kl: ± the minor without rows i, k and columns j, l (0 where i = k or j = l)."""
+    n = a.shape[0]
+    h = np.zeros((n,) * 4)
+    for i, j, k, l in np.ndindex(n, n, n, n):
+        if i != k and j != l:
+            rows = [r for r in range(n) if r not in (i, k)]
+            cols = [c for c in range(n) if c not in (j, l)]
+            minor = np.linalg.det(a[np.ix_(rows, cols)]) if rows else 1.0
+            h[i, j, k, l] = (-1) ** (i + j + k + l) * (1 if (i < k) == (j < l) else -1) * minor
+    return h
+
+
 @pytest.mark.parametrize("text", ["det(A)", "logdet(A)"])
 def test_a_singular_point_is_refused_by_both_paths(text):
-    """det's Hessian at a singular 6 × 6: jac hessian refuses (its rules read A⁻¹), and so does the formula's
-    value there; log|det| has no value there at all."""
+    """log|det|'s Hessian at a singular 6 × 6: it has no value there at all, and both paths refuse. det's
+    (session 40): both answer, alike (jac hessian from the SVD, jac diff from components); it was refused by
+    both, the rules reading A⁻¹."""
     from jacobi_cli.lang.parser import parse
 
     a = np.diag([2.0, 1.0, 3.0, 1.0, 1.0, 0.0]) + np.triu(np.ones((6, 6)), 1)
+    if text == "det(A)":
+        numeric = autodiff.hessian(parse(text, {"A": (6, 6)}).with_wrt(["A"]), {"A": a}, ["A"])
+        numeric = np.asarray(numeric[("A", "A")] if isinstance(numeric, dict) else numeric, dtype=float)
+        np.testing.assert_allclose(numeric, _det_hessian(a), atol=1e-12)
+        _same_or_refused(lambda: symbolic.differentiate(text, ["A:6x6"], at={"A": a}, order=2).derivatives["A"].value,
+                         numeric)
+        return
     with pytest.raises(JacValueError):
         autodiff.hessian(parse(text, {"A": (6, 6)}).with_wrt(["A"]), {"A": a}, ["A"])
     with pytest.raises(JacValueError, match="singular|no value|-inf"):

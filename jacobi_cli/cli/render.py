@@ -738,7 +738,11 @@ class Renderer:
         if "limit" in report:
             self.limit(report)
         self.line()
-        if report["passed"]:
+        loose = [n for n, info in report["inputs"].items() if (info.get("conditioning") or {}).get("needed")]
+        if report["passed"] and loose:
+            self.line(f"PASS, within the conditioning allowance of {', '.join(loose)}: at this ill-conditioned point "
+                      "the check cannot tell errors below it from rounding (see the note)", "bold yellow")
+        elif report["passed"]:
             self.line("PASS: the automatic derivatives agree with the finite differences", "bold green")
         else:
             self.line("FAIL: the automatic derivatives and the finite differences disagree beyond the tolerance "
@@ -1007,7 +1011,20 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES, dtype: s
                      f"not in any library's gradient.")
     if info.get("forward_vs_reverse") and not info["forward_vs_reverse"]["passed"]:
         notes.append(_modes_note(info, dtype))
+    if (info.get("conditioning") or {}).get("needed"):  # an allowance the verdict did not need is --json's only
+        notes.append(_conditioning_note(name, info["conditioning"], info.get("max_abs_derivative") or 0.0))
     return notes
+
+
+def _conditioning_note(name: str, c: dict, scale: float) -> str:
+    """The allowance an ill-conditioned op at the point gave the check, and what it means for the verdict."""
+    where = f"{c['op']}" + (f" (column {c['position']})" if c.get("position") is not None else "")
+    head = (f"{name} reaches {where}, whose condition number here is {_short(c['condition_number'])}: the "
+            f"automatic derivatives and the finite differences both lose digits (terms about cond² times the "
+            f"result cancel), so each element was allowed {_short(c['allowance'])} of the largest entry "
+            f"({_short(c['allowance'] * scale)}) besides --rtol and --atol.")
+    return head + (" The check passes only with it: errors smaller than that cannot be told from rounding here; "
+                   "move the point away from the singular matrix to check more tightly.")
 
 
 def _modes_note(info: dict, dtype: str | None) -> str:

@@ -1304,8 +1304,8 @@ def _cofactor_of_one(m, det):
 
 
 def _inv_of(a):
-    # d det(A) / dA is the cofactor matrix det(A) A⁻ᵀ; its own derivative needs A⁻¹
-    return _inv_for(a, "the second derivative of det (computed with A⁻¹, which a singular matrix has not)")
+    # the third derivative of det is written with A⁻¹ (cofactor_dir's derivative)
+    return _inv_for(a, "the third derivative of det (computed with A⁻¹, which a singular matrix has not)")
 
 
 def _last_two(t) -> tuple:
@@ -1313,22 +1313,86 @@ def _last_two(t) -> tuple:
     return (nd - 2, nd - 1)
 
 
+def _pair_products(s):
+    """``q[..., i, j]`` = ∏_{l ≠ i, j} s_l for i ≠ j, 0 on the diagonal: products, no quotient, so a zero
+    singular value (or two) is exact."""
+    n = s.shape[-1]
+    v = np.broadcast_to(s[..., None, :], s.shape[:-1] + (n, n)).copy()
+    v[..., np.arange(n), np.arange(n)] = 1.0  # row i: s with s_i left out
+    ones = np.ones(v.shape[:-1] + (1,), v.dtype)
+    before = np.cumprod(np.concatenate([ones, v[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, v[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    q = before * after
+    q[..., np.arange(n), np.arange(n)] = 0.0
+    return q
+
+
+def _cofactor_dir_impl(a, t):
+    """d cofactor(A)[T], the second derivative of det, a polynomial in A: from A = U Σ Vᵀ and
+    adj(A) = adj(Vᵀ) adj(Σ) adj(U), d cofactor(A)[T] = det(U) det(V) U D(M)ᵀ Vᵀ with M = Uᵀ T V, where
+    D(M)ᵢⱼ = -Mᵢⱼ ∏_{l≠i,j} σ_l off the diagonal and D(M)ᵢᵢ = Σ_{k≠i} M_kk ∏_{l≠i,k} σ_l: products of singular
+    values, exact at a singular A, where det(A)·A⁻ᵀ's derivative (A⁻¹ of a matrix singular to working precision)
+    is noise. The map is self-adjoint, so it is its own VJP. ``t`` may carry leading axes (a batch of tangents)."""
+    a, t = np.asarray(a), np.asarray(t)
+    dtype = np.result_type(a, t, np.float32)
+    out_shape = np.broadcast_shapes(a.shape, t.shape)
+    n = a.shape[-1]
+    if 0 in out_shape:
+        return np.zeros(out_shape, dtype)
+    a = a.astype(dtype, copy=False)
+    bad = ~np.isfinite(a).all(axis=(-2, -1))
+    if bad.any():  # no SVD of NaN or inf (of inf, OpenBLAS's gesdd never returns)
+        a = np.where(bad[..., None, None], np.eye(n, dtype=dtype), a)
+    u, s, vh = np.linalg.svd(a)
+    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    q = _pair_products(s)
+    m = np.matmul(np.matmul(np.swapaxes(u, -1, -2), t), np.swapaxes(vh, -1, -2))
+    diag = np.matmul(q, np.diagonal(m, axis1=-2, axis2=-1)[..., None])  # (..., n, 1)
+    d = np.eye(n, dtype=dtype) * diag - m * q
+    out = np.matmul(np.matmul(u * sign[..., None, None], np.swapaxes(d, -1, -2)), vh)
+    if bad.any():
+        out = np.where(bad[..., None, None], np.nan, out)
+    return out.astype(dtype, copy=False)
+
+
+def _cofactor_dir_da(s, a, t):
+    # X(T) = d cofactor(A)[T] = tr(A⁻¹T) C - C Tᵀ A⁻ᵀ (C = cofactor(A)), so in the direction S:
+    # dX = -tr(A⁻¹ S A⁻¹ T) C + tr(A⁻¹ T) X(S) - X(S) Tᵀ A⁻ᵀ + C Tᵀ A⁻ᵀ Sᵀ A⁻ᵀ (det's third derivative, symmetric
+    # in S, T and the cotangent: the VJP is the same expression with the cotangent for S)
+    inv = _inv_of(a)
+    c, xs = P.cofactor(a), P.cofactor_dir(a, s)
+    inv_t = mT(inv)
+
+    def tr(x):
+        out = P.trace(x)
+        return P.reshape(out, shape=tuple(shape_of(out)) + (1, 1))
+
+    first = P.mul(tr(P.matmul(P.matmul(P.matmul(inv, s), inv), t)), c)
+    second = P.sub(P.mul(tr(P.matmul(inv, t)), xs), P.matmul(P.matmul(xs, mT(t)), inv_t))
+    third = P.matmul(P.matmul(P.matmul(P.matmul(c, mT(t)), inv_t), mT(s)), inv_t)
+    return P.add(P.sub(second, first), third)
+
+
 def _cofactor_vjp(g, ans, a):
-    # C = det(A) A⁻ᵀ: dC = tr(A⁻¹ dA) C - C dAᵀ A⁻ᵀ, so gA = <G, C> A⁻ᵀ - C Gᵀ A⁻ᵀ
-    x = mT(_inv_of(a))
-    dot = P.sum(P.mul(g, ans), axes=_last_two(g), keepdims=True)
-    return P.sub(P.mul(dot, x), P.matmul(P.matmul(ans, mT(g)), x))
+    return P.cofactor_dir(a, g)
 
 
 def _cofactor_jvp(t, ans, a):
-    inv = _inv_of(a)
-    trace = P.reshape(P.trace(P.matmul(inv, t)), shape=tuple(shape_of(t)[:-2]) + (1, 1))
-    return P.sub(P.mul(trace, ans), P.matmul(P.matmul(ans, mT(t)), mT(inv)))
+    return P.cofactor_dir(a, t)
 
 
 defop("cofactor", _cofactor_impl, lambda s: _square_shape("det", s), (_cofactor_vjp,), (_cofactor_jvp,),
       sympy=lambda S, a: (S.stack_matrices(a, lambda m: m.adjugate().T, "cofactor") if S.components(a) else
                           S.sp.Determinant(a.expr) * S.sp.Transpose(S.sp.Inverse(a.expr))))
+# the rules' cotangents and tangents carry a leading batch axis: a tangent of A or T is lifted to the result's rank
+# (T can be a batch of its own, a level of jac derivative --order 3), a cotangent summed back to A's or T's shape
+defop("cofactor_dir", _cofactor_dir_impl,
+      lambda sa, st: _square_shape("det", sa) and np.broadcast_shapes(tuple(sa), tuple(st)),
+      (lambda g, ans, a, t: unbroadcast(_cofactor_dir_da(g, a, t), tuple(shape_of(a))),
+       lambda g, ans, a, t: unbroadcast(P.cofactor_dir(a, g), tuple(shape_of(t)))),
+      (lambda s, ans, a, t: _cofactor_dir_da(lift(s, len(shape_of(ans))), a, t),
+       lambda s, ans, a, t: P.cofactor_dir(a, lift(s, len(shape_of(ans))))),
+      scratch=lambda args, out: 3 * out + 4 * args)  # A's U, s, Vh and pair products; M, M's product, D
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       # d det(A) = <cofactor(A), dA>: the cotangent g cofactor(A), defined at a singular A too
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)), P.cofactor(a)),),

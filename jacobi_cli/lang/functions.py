@@ -8649,14 +8649,20 @@ def _singular_values(b, x, fname, position) -> Tracer:
 
 @function("cond")
 def _cond(b, args, kwargs, position):
-    """cond(A, p=None): σ_max / σ_min for p None, 2 (-2: its inverse); otherwise ‖A‖_p ‖A⁻¹‖_p."""
+    """cond(A, p=None): σ_max / σ_min for p None, 2 (-2: its inverse); otherwise ‖A‖_p ‖A⁻¹‖_p. σ_max and σ_min
+    are the first and last singular values, as NumPy, PyTorch and JAX read them: at a repeated σ_max or σ_min
+    their derivatives take LAPACK's basis, so jac refuses it (svdvals' refusal), where ``max`` would split it."""
     a = arguments("cond", args, kwargs, {"x": REQUIRED, "ord": None}, position)
     x = tensor(b, a["x"], "cond", position)
     order = static(b, a["ord"], "p", position)
+    if x.ndim >= 2 and 0 in x.shape[-2:]:  # PyTorch says 0, NumPy refuses, for every p: nothing to divide
+        raise JacShapeError(f"cond of an empty matrix (shape {fmt(x.shape)}) is not defined (NumPy refuses it: "
+                            "there is no singular value)", position)
     if order in (None, 2, -2):
         s = _singular_values(b, x, "cond", position)
-        big = b.apply("max", s, axes=(s.ndim - 1,), position=position)
-        small = b.apply("min", s, axes=(s.ndim - 1,), position=position)
+        lead = (slice(None),) * (s.ndim - 1)
+        big = b.apply("getitem", s, index=lead + (0,), position=position)
+        small = b.apply("getitem", s, index=lead + (-1,), position=position)
         return b.apply("div", *((big, small) if order != -2 else (small, big)), position=position)
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise JacShapeError(f"cond with p={order!r} needs square matrices, got shape {fmt(x.shape)}", position)

@@ -1059,11 +1059,15 @@ def _check_entry(result) -> dict:
     def side(c):
         return {"max_abs_error": c.max_abs_error, "max_rel_error": c.max_rel_error, "passed": c.passed}
 
-    return {"max_abs_error": result.max_abs_error, "max_rel_error": result.max_rel_error,
-            "passed": result.passed, "reverse": side(result.reverse), "forward": side(result.forward),
-            "forward_vs_reverse": side(result.modes), "kinks": result.kinks, "kink_count": result.kink_count,
-            "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic,
-            "max_abs_derivative": result.scale}
+    entry = {"max_abs_error": result.max_abs_error, "max_rel_error": result.max_rel_error,
+             "passed": result.passed, "reverse": side(result.reverse), "forward": side(result.forward),
+             "forward_vs_reverse": side(result.modes), "kinks": result.kinks, "kink_count": result.kink_count,
+             "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic,
+             "max_abs_derivative": result.scale}
+    from .check import ALLOWANCE_SHOWN
+    if result.allowance.relative > ALLOWANCE_SHOWN[np.dtype(result.dtype)]:
+        entry["conditioning"] = {**result.allowance.as_dict(), "needed": result.passed and not result.strict_passed}
+    return entry
 
 
 def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None,
