@@ -1011,18 +1011,24 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES, dtype: s
                      f"not in any library's gradient.")
     if info.get("forward_vs_reverse") and not info["forward_vs_reverse"]["passed"]:
         notes.append(_modes_note(info, dtype))
-    if (info.get("conditioning") or {}).get("needed"):  # an allowance the verdict did not need is --json's only
-        notes.append(_conditioning_note(name, info["conditioning"], info.get("max_abs_derivative") or 0.0))
+    c = info.get("conditioning") or {}
+    if c.get("needed") or (c.get("capped") and info.get("passed") is False):  # else: --json's only
+        notes.append(_conditioning_note(name, c, info.get("max_abs_derivative") or 0.0, bool(c.get("needed"))))
     return notes
 
 
-def _conditioning_note(name: str, c: dict, scale: float) -> str:
-    """The allowance an ill-conditioned op at the point gave the check, and what it means for the verdict."""
+def _conditioning_note(name: str, c: dict, scale: float, needed: bool) -> str:
+    """The allowance an ill-conditioned op at the point gave the check, and what it means for the verdict
+    (``needed``: it passed only with it; else it failed with an allowance ``capped`` below rounding's size)."""
     where = f"{c['op']}" + (f" (column {c['position']})" if c.get("position") is not None else "")
     head = (f"{name} reaches {where}, whose condition number here is {_short(c['condition_number'])}: the "
             f"automatic derivatives and the finite differences both lose digits (terms about cond² times the "
             f"result cancel), so each element was allowed {_short(c['allowance'])} of the largest entry "
             f"({_short(c['allowance'] * scale)}) besides --rtol and --atol.")
+    if not needed:  # failed, the allowance capped: rounding alone may be larger than it
+        return head + (" Rounding here may be larger than that (the allowance is capped at a tenth of the largest "
+                       "entry, so that a wrong sign or a factor of 2 still fails), so this failure may be rounding "
+                       "alone: move the point away from the singular matrix to check it.")
     return head + (" The check passes only with it: errors smaller than that cannot be told from rounding here; "
                    "move the point away from the singular matrix to check more tightly.")
 
@@ -1033,6 +1039,9 @@ def _modes_note(info: dict, dtype: str | None) -> str:
     from ..tools.check import rounding_sized
 
     error, scale = info["forward_vs_reverse"]["max_abs_error"], info.get("max_abs_derivative") or 0.0
+    if (info.get("conditioning") or {}).get("capped"):  # rounding there may be larger than any allowance
+        return (f"forward and reverse mode disagree (max abs error {_short(error)}), at a point so ill-conditioned "
+                f"that rounding alone may be that large (see the note on the condition number).")
     if not rounding_sized(error, scale, dtype or "float64"):
         return f"forward and reverse mode disagree (max abs error {_short(error)}): an op's JVP and VJP rules differ."
     worst = max(error, info.get("max_abs_error") or 0.0)

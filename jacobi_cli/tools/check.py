@@ -56,7 +56,10 @@ ROUNDING_LEVEL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-3}
 # the point, conditioning.py's estimate, cond·eps, squared over eps), and says it did. Measured over
 # benchmarks/checktrust39_probe.py's nearly singular matrices (session 40): at most 9.1 · cond² · eps.
 CONDITIONING_FACTOR = 16.0
-MAX_ALLOWANCE = 1.0  # the whole of the largest entry: past it the allowance would excuse anything
+# At most a tenth of the largest entry: an allowance of all of it would pass a derivative of the wrong sign or
+# twice its size (a PASS that says nothing). Past it (cond past 5e6 in float64, 230 in float32) the check keeps
+# the tenth, and a FAIL there says that rounding alone may be that large (``capped``).
+MAX_ALLOWANCE = 0.1
 # An allowance below this (relative) changes nothing a reader needs to know: not reported
 ALLOWANCE_SHOWN = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-5}
 
@@ -70,10 +73,11 @@ class Allowance:
     op: str | None = None
     position: int | None = None
     condition: float = 1.0
+    capped: bool = False  # rounding here may exceed the allowance (MAX_ALLOWANCE): a FAIL may be rounding alone
 
     def as_dict(self) -> dict:
         return {"op": self.op, "position": self.position, "condition_number": self.condition,
-                "allowance": self.relative}
+                "allowance": self.relative, "capped": self.capped}
 
 
 def conditioning_allowances(problem) -> dict:
@@ -93,10 +97,11 @@ def conditioning_allowances(problem) -> dict:
         condition = f.raw / eps
         if not np.isfinite(condition) or condition <= 1.0:
             continue
-        relative = min(CONDITIONING_FACTOR * condition * condition * eps, MAX_ALLOWANCE)
+        wanted = CONDITIONING_FACTOR * condition * condition * eps
+        relative = min(wanted, MAX_ALLOWANCE)
         for name in conditioning._inputs_of(graph, f.node.id) & set(problem.wrt):
-            if relative > out.get(name, Allowance()).relative:
-                out[name] = Allowance(relative, f.node.op, f.node.position, condition)
+            if condition > out.get(name, Allowance()).condition:
+                out[name] = Allowance(relative, f.node.op, f.node.position, condition, wanted > MAX_ALLOWANCE)
     return out
 
 
