@@ -1800,7 +1800,18 @@ def _gradient_graph(graph, name: str):
 
     b = Builder(g2.source, dtype=g2.dtype)
     new: list = []
+    # masks of non-finite values (a norm's rule that rescales where the norm overflowed: ops._overflow_scale) are
+    # all False for SymPy's symbols, which are finite: where(mask, a, b) is b, as the translation reads isinf
+    known: dict = {}
     for node in g2.nodes:
+        truth = _finite_truth(node, known)
+        if truth is not None:
+            known[node.id] = truth
+        if node.op == "where" and node.args[0] in known:
+            branch = node.args[1] if known[node.args[0]] else node.args[2]
+            if tuple(g2.nodes[branch].shape) == tuple(node.shape):
+                new.append(new[branch])
+                continue
         if node.op == "input":
             new.append(b.input(node.name, node.shape))
             continue
@@ -1829,6 +1840,20 @@ def _gradient_graph(graph, name: str):
     if scalar and tuple(grad.shape) != x_shape:
         grad = b.apply("reshape", grad, shape=x_shape)
     return b.graph(grad).with_wrt([name])
+
+
+def _finite_truth(node, known: dict):
+    """The value every element of ``node`` has where all values are finite (SymPy's symbols): False for
+    ``isinf`` / ``isnan``, True for ``isfinite``, their and (``mul`` of masks); None where it depends on them."""
+    if node.op in ("isinf", "isnan"):
+        return False
+    if node.op == "isfinite":
+        return True
+    if node.op in ("mul", "logical_and") and node.args and all(a in known for a in node.args):
+        return all(known[a] for a in node.args)
+    if node.op in ("mul", "logical_and") and any(known.get(a) is False for a in node.args):
+        return False
+    return None
 
 
 def _selects(graph) -> bool:
