@@ -42,6 +42,7 @@ from ..errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsag
 from .numeric import METHODS
 from ..lang.parser import NeedsValues, parse, parse_value
 from ..ir.shapes import fmt, math_shape
+from ..ir.work import OutOfTime
 
 try:
     import tomllib
@@ -1038,37 +1039,15 @@ def run_case(case: Case) -> CaseResult:
     return CaseResult(case.name, case.expr, status, time.perf_counter() - start, outcomes)
 
 
-class _OutOfTime(BaseException):
-    """A case's time is up (raised by SIGALRM's handler; a BaseException, so that no ``except
-    Exception`` on the way, jac's or a library's, takes it for an error of the case's own)."""
+_OutOfTime = OutOfTime  # a case's time is up: ir/work.py's, raised by the Alarm bounded.time_limit installs
 
 
-@contextmanager
 def _time_limit(seconds: float | None):
-    """Raise :class:`_OutOfTime` in this (the main) thread after ``seconds`` of wall-clock time: at the
-    next Python instruction, so a single long NumPy call finishes first. A case runs in the main
-    thread of its process (``jac run`` itself, or a worker); elsewhere signals cannot be used, and
-    the case is refused rather than run without its limit."""
-    if seconds is None:
-        yield
-        return
-    import signal
-    import threading
+    """A case's time limit: :func:`~jacobi_cli.tools.bounded.time_limit` (the main thread of the process running
+    the case; elsewhere the case is refused rather than run without its limit)."""
+    from .bounded import time_limit
 
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        raise JacUsageError("--timeout needs the main thread of a process with SIGALRM (POSIX): run the "
-                            "suite from the main thread, or without a time limit")
-
-    def out_of_time(signum, frame):
-        raise _OutOfTime
-
-    before = signal.signal(signal.SIGALRM, out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, before)
+    return time_limit(seconds)
 
 
 def _errored(case, start, kind, message, position, key) -> CaseResult:
