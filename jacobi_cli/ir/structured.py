@@ -42,19 +42,46 @@ class Ledger:
         self.live = 0
         self.peak = 0
         self.work = 0
+        self.scratch = 0  # the unbatched temporaries of the rule running (:meth:`rule`), beside the batches
 
     def charge(self, nbytes: int) -> None:
         self.live += nbytes
-        if self.live > self.peak:
-            self.peak = self.live
+        if self.live + self.scratch > self.peak:
+            self.peak = self.live + self.scratch
 
     def release(self, nbytes: int) -> None:
         self.live -= nbytes
 
     def transient(self, nbytes: int) -> None:
         """Bytes that exist only while one op runs (a batch made dense for it)."""
-        if self.live + nbytes > self.peak:
-            self.peak = self.live + nbytes
+        if self.live + self.scratch + nbytes > self.peak:
+            self.peak = self.live + self.scratch + nbytes
+
+    def rule(self, ans, args) -> None:
+        """A derivative rule of a node is about to run (the passes' loops call this in a dry run, and
+        :meth:`done` after it): its arrays of the primal's shapes (``prod_except(a)``, ``max``'s mask and
+        counts, a scale ``1 - tanh²``), computed for real from the values while the dry run counts only
+        batches, are bounded by ``RULE_TEMPORARIES`` of the largest of the node's value and its arguments',
+        alive beside the batches while it runs (session 40: those went uncounted, 1.5 times the plan's peak
+        for ``(x[:, None] * y).max(axis=1)``)."""
+        largest = getattr(ans, "nbytes", 0)
+        for a in args:
+            n = getattr(a, "nbytes", 0)
+            if n > largest:
+                largest = n
+        self.scratch = RULE_TEMPORARIES * largest
+        self.transient(0)
+
+    def done(self) -> None:
+        self.scratch = 0
+
+
+RULE_TEMPORARIES = 4  # unbatched arrays of a rule alive at once, each at most its node's or an argument's size
+
+
+def ledger_now() -> "Ledger | None":
+    """The dry run's ledger in this thread, or None (a real pass)."""
+    return _LEDGER.get()
 
 
 # The ledger of the dry run in progress in this thread (or asyncio task), or None: a context
