@@ -248,7 +248,7 @@ def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
             args = [values[a] for a in node.args]
             total = None
             if ledger is not None:
-                ledger.rule(values[node.id], args)
+                ledger.rule(node.op, values[node.id], args)
             try:
                 for i, a in reached:
                     part = rules[i](tan[a], values[node.id], *args, **node.params)

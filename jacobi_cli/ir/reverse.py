@@ -45,7 +45,7 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
         rules = _BLOCKS[op].vjp  # OPS's own dict, read at each pass: tests patch the registry's rules
         ans = values[nid]
         if ledger is not None:
-            ledger.rule(ans, [values[a] for a in node_args])
+            ledger.rule(op, ans, [values[a] for a in node_args])
         try:  # each rule that reaches an argument requiring grad, in order; its part accumulated
             if len(node_args) == 1:  # the common arities, called without * (and ** without parameters)
                 a = node_args[0]

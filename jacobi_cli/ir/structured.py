@@ -57,13 +57,16 @@ class Ledger:
         if self.live + self.scratch + nbytes > self.peak:
             self.peak = self.live + self.scratch + nbytes
 
-    def rule(self, ans, args) -> None:
+    def rule(self, op: str, ans, args) -> None:
         """A derivative rule of a node is about to run (the passes' loops call this in a dry run, and
         :meth:`done` after it): its arrays of the primal's shapes (``prod_except(a)``, ``max``'s mask and
         counts, a scale ``1 - tanh²``), computed for real from the values while the dry run counts only
         batches, are bounded by ``RULE_TEMPORARIES`` of the largest of the node's value and its arguments',
         alive beside the batches while it runs (session 40: those went uncounted, 1.5 times the plan's peak
-        for ``(x[:, None] * y).max(axis=1)``)."""
+        for ``(x[:, None] * y).max(axis=1)``). The linear ops' rules (``LINEAR_RULES``) make none."""
+        if op in LINEAR_RULES:
+            self.scratch = 0
+            return
         largest = getattr(ans, "nbytes", 0)
         for a in args:
             n = getattr(a, "nbytes", 0)
@@ -77,6 +80,10 @@ class Ledger:
 
 
 RULE_TEMPORARIES = 4  # unbatched arrays of a rule alive at once, each at most its node's or an argument's size
+# ops whose rules apply the batch to the values as they are (a product by an operand, a sum, a move of elements):
+# no array of the primal's shape is made (matmul's transposes are views)
+LINEAR_RULES = frozenset({"add", "sub", "neg", "mul", "sum", "mean", "reshape", "transpose", "getitem", "broadcast_to",
+                          "matmul", "einsum", "cumsum", "trace", "take_along", "scatter"})
 
 
 def ledger_now() -> "Ledger | None":
