@@ -559,6 +559,10 @@ def sum_to_rule(a, shape):
     return _reduced(a, axes, True) if axes else a
 
 
+REDUCED_BYTES = 2 * 8 + 2  # per stored entry, _reduced's copies of col and val and its two masks (session 40)
+DENSE_REDUCED_BYTES = 4 * 8  # and its dense branch's rows, positions, flat indices and values
+
+
 def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
     """Sum over element axes ``axes``: sparse when each group holds one column, else dense."""
     s = t.shape[1:]
@@ -572,10 +576,15 @@ def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
         t.val.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, t.k * width)
     valid = col >= 0
     top = col.max(axis=1, initial=-1)
+    ledger = _LEDGER.get() if t.pattern else None
+    if ledger is not None:  # a dry run: the copies of col and val made above and the masks, per stored entry
+        ledger.transient(t.k * _size(s) * REDUCED_BYTES)
     if bool(np.all((col == top[:, None]) | ~valid)):
         vals = None if t.pattern else np.where(valid, val, 0).sum(axis=1, dtype=t.dtype)
         return t.with_(top.reshape((1,) + kept), None if t.pattern else vals.reshape((1,) + kept))
-    if t.pattern:
+    if t.pattern:  # the dense branch below: col[valid], the rows, their flat positions and val[valid] besides
+        if ledger is not None:
+            ledger.transient(t.k * _size(s) * (REDUCED_BYTES + DENSE_REDUCED_BYTES) + t.batch * groups * 8)
         return _dry_dense_shape((t.batch,) + kept, t.dtype)
     rows, where = col[valid], np.nonzero(valid)[0]
     out = np.bincount(rows * groups + where, weights=val[valid], minlength=t.batch * groups)

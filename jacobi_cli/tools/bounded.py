@@ -59,9 +59,9 @@ def time_limit(seconds: float | None, given: float | None = None):
                             "main thread, or without a time limit")
     alarm = Alarm(seconds, given)
     before = signal.signal(signal.SIGALRM, alarm)
-    # setitimer rounds a positive time below its microsecond up to one: a tiny limit still stops the work
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
-    try:
+    try:  # armed inside: a tiny limit fires at once, and the handler before is restored all the same
+        # setitimer rounds a positive time below its microsecond up to one: a tiny limit still stops the work
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
         yield alarm
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
