@@ -56,7 +56,7 @@ FEW = 8  # a pass of at most this many basis vectors runs dense whatever the siz
 # most this many elements: prod(x[:, None] * x) of x:300 has a 300-element Jacobian, and a dense forward pass of
 # 300 · 90,000 elements (620 MiB) where the plan predicted the structured pass's 7.6 MiB (session 40)
 DENSE_PASS = 2**14
-DENSE_COPIES = 4  # a dense pass's batches alive at once, as a bound (a node's, its argument's, a rule's two)
+DENSE_COPIES = 2  # a dense pass's batches of the largest node made by a rule beside every node's tangent
 PATTERN_MAX = 2**16  # a plan keeps the entries' positions of a structured Jacobian up to this nnz
 
 
@@ -551,10 +551,14 @@ def _elements(graph: Graph) -> int:
 
 
 def _dense_bytes(plan: Plan, graph: Graph) -> int:
-    """A bound of :func:`_run_small`'s dense passes over every input's basis, with the Jacobians: ``DENSE_COPIES``
-    batches of every node's elements for the largest basis, in the graph's itemsize (at most 8)."""
-    basis = max((p.basis for p in plan.inputs.values()), default=0)
-    return plan.result_bytes + DENSE_COPIES * basis * _elements(graph) * _MAX_ITEMSIZE
+    """A bound of :func:`_run_small`'s dense passes over the basis of every input not taken along ones
+    (:func:`_run` takes those first), with the Jacobians: a batch of every node's tangent alive at once and
+    ``DENSE_COPIES`` more of the largest node's (a rule's temporaries), for the largest basis, at 8 bytes."""
+    basis = max((p.basis for p in plan.inputs.values() if not p.along_ones), default=0)
+    if not basis:
+        return 0
+    largest = max(size(node.shape) for node in graph.nodes)
+    return plan.result_bytes + basis * (_elements(graph) + DENSE_COPIES * largest) * _MAX_ITEMSIZE
 
 
 def _run_small(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> dict:
