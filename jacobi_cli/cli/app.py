@@ -102,9 +102,13 @@ BatchOpt = Annotated[Optional[list[str]], typer.Option("--batch", help="NAME or 
                                                      "holds a batch of examples, as torch.func.vmap's in_dims "
                                                      "(repeatable); results per example, batch axis first; inputs "
                                                      "not named are shared.", metavar="NAME[:AXIS]")]
-Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds that symbolic work (SymPy) may take "
-                                               "before it is stopped with a limit error (default 30; 0: no limit).",
-                                               metavar="SECONDS")]
+Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds that the symbolic derivative (SymPy) "
+                                               "and drawing it may take before they are stopped with a limit error "
+                                               "(default 30; 0 or inf: no limit).", metavar="SECONDS")]
+EvalTimeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds the whole command may take (the "
+                                                   "numbers too): past it, a limit error (exit 2), no file written. "
+                                                   "Without it only --symbolic is limited, to 30 s. 0 or inf: no "
+                                                   "limit.", metavar="SECONDS")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
                                       "infinities (otherwise a warning on stderr names the op that made them).")]
 
@@ -148,7 +152,7 @@ def eval_command(
     max_memory: MaxMemory = None,
     strict: Strict = False,
     batch: BatchOpt = None,
-    timeout: Timeout = None,
+    timeout: EvalTimeout = None,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
@@ -421,9 +425,9 @@ def run_command(
                                                      "(default: half the available memory), for the values the "
                                                      "suite loads and, shared among the --jobs workers, each "
                                                      "case; a case over it is a limit error (exit 2).")] = None,
-    timeout: Annotated[Optional[str], typer.Option("--timeout", help="Seconds each case may take (default: no "
-                                                  "limit); a case past it is stopped, a limit error (exit 2), "
-                                                  "and the others run on.", metavar="SECONDS")] = None,
+    timeout: Annotated[Optional[str], typer.Option("--timeout", help="Seconds each case may take (default, 0 or "
+                                                  "inf: no limit); a case past it is stopped, a limit error (exit "
+                                                  "2), and the others run on.", metavar="SECONDS")] = None,
 ):
     """Run a suite of derivative tests; exit 1 if an expectation fails, 2 if the suite is bad."""
     report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json, max_memory,

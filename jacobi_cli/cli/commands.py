@@ -290,6 +290,11 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         from ..tools.bounded import parse_timeout
 
         seconds = parse_timeout(timeout)
+        # a --timeout given bounds the whole command (the numbers too); without one, only --symbolic's SymPy, at 30 s
+        with whole_command(seconds if timeout is not None else None, "jac eval"):
+            return computed(seconds, values)
+
+    def computed(seconds, values):
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
                              max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds,
                              out=None if plot else out,  # a plot needs the Jacobian in memory: no streaming
@@ -309,6 +314,25 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         return report
 
     return build
+
+
+@contextlib.contextmanager
+def whole_command(seconds: float | None, what: str):
+    """A command under its --timeout (``seconds``; None: no limit): stopped at the next Python step past it
+    (``bounded.time_limit``; a pass whose products cannot fit is refused before it runs), as a ``limit`` error.
+    A file the command writes is moved into place only when complete, so a stopped command leaves none."""
+    if seconds is None:
+        yield
+        return
+    from ..ir.work import OutOfTime
+    from ..tools.bounded import time_limit
+
+    try:
+        with time_limit(seconds):
+            yield
+    except OutOfTime:
+        raise JacLimitError(f"{what} took more than {seconds:g} s and was stopped (--timeout {seconds:g}); allow "
+                            "more time with --timeout SECONDS (0: no limit), or use smaller inputs") from None
 
 
 def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool, max_memory=None,

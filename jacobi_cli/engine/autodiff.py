@@ -229,6 +229,7 @@ def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     # singular values), as a VJP, which never reaches it, and a kernel, which leaves it out, do not
     need = differentiated(graph.nodes, outputs)
     tan: dict = {}
+    ledger = structured.ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
     entered = errors_ignored()
     try:
         for node in graph.nodes:
@@ -246,12 +247,16 @@ def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
             rules = OPS[node.op].jvp
             args = [values[a] for a in node.args]
             total = None
+            if ledger is not None:
+                ledger.rule(node.op, values[node.id], args)
             try:
                 for i, a in reached:
                     part = rules[i](tan[a], values[node.id], *args, **node.params)
                     total = part if total is None else P.add(total, part)
             except JacError as err:
                 raise _located(err, node, graph)
+            if ledger is not None:
+                ledger.done()
             full = (batch,) + tuple(node.shape)
             tan[node.id] = total if tuple(shape_of(total)) == full else P.broadcast_to(total, shape=full)
             for _, a in reached:  # a tangent no later node reads is dropped at once

@@ -34,6 +34,7 @@ from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError,
 from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
+from ..ir.work import refuse_past_deadline
 from ..lang.bindings import check_wrt, given_array, names_given, numeric, numeric_value, option_value
 from ..lang.parser import Made, parse
 from . import autodiff, memory
@@ -233,6 +234,7 @@ class Compiled:
             kind, tangent_names = product
             if not self._product_fits(graph, budget, names, kind, tangent_names):
                 check_product(self.product_plan(names, kind, tangent_names), budget, f"jac {kind}")
+        refuse_past_deadline(graph)  # under a --timeout: products that cannot fit the time left (ir/work.py)
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
 
     def _check_built_for(self, env: dict) -> None:

@@ -52,6 +52,11 @@ _ndarray, _empty, _zeros = np.ndarray, np.empty, np.zeros
 MODES = ("auto", "forward", "reverse")
 SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)
 FEW = 8  # a pass of at most this many basis vectors runs dense whatever the sizes
+# a small Jacobian's passes run dense only while a batch of every node (basis vectors · the graph's elements) is at
+# most this many elements: prod(x[:, None] * x) of x:300 has a 300-element Jacobian, and a dense forward pass of
+# 300 · 90,000 elements (620 MiB) where the plan predicted the structured pass's 7.6 MiB (session 40)
+DENSE_PASS = 2**14
+DENSE_COPIES = 2  # a dense pass's batches of the largest node made by a rule beside every node's tangent
 PATTERN_MAX = 2**16  # a plan keeps the entries' positions of a structured Jacobian up to this nnz
 
 
@@ -283,7 +288,10 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     refusal = None if stream else _results_too_big(plan)
     if refusal:
         return replace(plan, pass_peak=plan.result_bytes, refusal=refusal)
-    return _fit(plan, graph, values, forward, reverse)
+    plan = _fit(plan, graph, values, forward, reverse)
+    if not plan.refusal and not stream and _small(plan, graph):  # run() takes dense passes: their peak is the plan's
+        plan = replace(plan, pass_peak=max(plan.pass_peak, _dense_bytes(plan, graph)))
+    return plan
 
 
 def check(plan: Plan) -> Plan:
@@ -519,10 +527,38 @@ def _run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> 
 
 def _small(plan: Plan, graph: Graph) -> bool:
     """Dense passes when every Jacobian is small or its pass has few basis vectors (a scalar
-    output's reverse pass has one), and the structure's positions are known."""
+    output's reverse pass has one), and the structure's positions are known. A small Jacobian's
+    dense pass over many basis vectors must itself be small (``DENSE_PASS``) and fit the budget
+    with the values (:func:`_dense_bytes`, which the plan's peak counts): the plan predicted the
+    structured pass, which keeps a broadcast's tangent sparse where the dense pass holds it whole."""
     m = size(graph.output_shape)
-    return all((m * size(p.x_shape) <= SMALL or p.basis <= FEW) and p.passes <= 1
-               and (p.structure == "dense" or p.pattern is not None) for p in plan.inputs.values())
+    if not all((m * size(p.x_shape) <= SMALL or p.basis <= FEW) and p.passes <= 1
+               and (p.structure == "dense" or p.pattern is not None) for p in plan.inputs.values()):
+        return False
+    if all(p.basis <= FEW for p in plan.inputs.values()):
+        return True
+    elements = _elements(graph)
+    return (max(p.basis for p in plan.inputs.values()) * elements <= DENSE_PASS
+            and plan.values_bytes + _dense_bytes(plan, graph) <= plan.budget)
+
+
+def _elements(graph: Graph) -> int:
+    """Every node's elements (``graph.facts``, or counted)."""
+    facts = graph.facts
+    if facts is not None:
+        return facts[1]
+    return sum(size(node.shape) for node in graph.nodes)
+
+
+def _dense_bytes(plan: Plan, graph: Graph) -> int:
+    """A bound of :func:`_run_small`'s dense passes over the basis of every input not taken along ones
+    (:func:`_run` takes those first), with the Jacobians: a batch of every node's tangent alive at once and
+    ``DENSE_COPIES`` more of the largest node's (a rule's temporaries), for the largest basis, at 8 bytes."""
+    basis = max((p.basis for p in plan.inputs.values() if not p.along_ones), default=0)
+    if not basis:
+        return 0
+    largest = max(size(node.shape) for node in graph.nodes)
+    return plan.result_bytes + basis * (_elements(graph) + DENSE_COPIES * largest) * _MAX_ITEMSIZE
 
 
 def _run_small(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> dict:

@@ -864,7 +864,8 @@ def _prod_except_jvp_traced(t, a, axes):
 
 defop("prod_except", _prod_except_impl, lambda s, axes: s,
       (lambda g, ans, a, axes: _prod_except_jvp(g, ans, a, axes),),  # the pair matrix is symmetric
-      (_prod_except_jvp,), sympy=lambda S, a, axes: S.explicit(_prod_except_impl, a, axes=axes))
+      (_prod_except_jvp,), sympy=lambda S, a, axes: S.explicit(_prod_except_impl, a, axes=axes),
+      scratch=lambda args, out: 2 * args)  # the two exclusive cumulative products beside the result
 defop("prod", lambda a, axes, keepdims=False: np.multiply.reduce(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), P.prod_except(a, axes=axes)),),

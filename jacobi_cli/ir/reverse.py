@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..errors import JacError
 from .ops import _BLOCKS, P
+from .structured import ledger_now
 
 
 def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
@@ -26,6 +27,7 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
     grads = {}
     pop, add = ct.pop, P.add
     top = max(ct) if ct else -1
+    ledger = ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
     for nid in range(top, stop - 1, -1):  # its fields by index (id, op, args, params, name, requires_grad)
         g = pop(nid, None)
         if g is None or not flags[nid]:
@@ -42,6 +44,8 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
         node_args, params = node[2], node[3]
         rules = _BLOCKS[op].vjp  # OPS's own dict, read at each pass: tests patch the registry's rules
         ans = values[nid]
+        if ledger is not None:
+            ledger.rule(op, ans, [values[a] for a in node_args])
         try:  # each rule that reaches an argument requiring grad, in order; its part accumulated
             if len(node_args) == 1:  # the common arities, called without * (and ** without parameters)
                 a = node_args[0]
@@ -66,4 +70,6 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
         except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
             err.position = node[6] if err.position is None else err.position
             raise
+        if ledger is not None:
+            ledger.done()
     return grads

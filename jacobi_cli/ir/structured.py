@@ -42,19 +42,53 @@ class Ledger:
         self.live = 0
         self.peak = 0
         self.work = 0
+        self.scratch = 0  # the unbatched temporaries of the rule running (:meth:`rule`), beside the batches
 
     def charge(self, nbytes: int) -> None:
         self.live += nbytes
-        if self.live > self.peak:
-            self.peak = self.live
+        if self.live + self.scratch > self.peak:
+            self.peak = self.live + self.scratch
 
     def release(self, nbytes: int) -> None:
         self.live -= nbytes
 
     def transient(self, nbytes: int) -> None:
         """Bytes that exist only while one op runs (a batch made dense for it)."""
-        if self.live + nbytes > self.peak:
-            self.peak = self.live + nbytes
+        if self.live + self.scratch + nbytes > self.peak:
+            self.peak = self.live + self.scratch + nbytes
+
+    def rule(self, op: str, ans, args) -> None:
+        """A derivative rule of a node is about to run (the passes' loops call this in a dry run, and
+        :meth:`done` after it): its arrays of the primal's shapes (``prod_except(a)``, ``max``'s mask and
+        counts, a scale ``1 - tanh²``), computed for real from the values while the dry run counts only
+        batches, are bounded by ``RULE_TEMPORARIES`` of the largest of the node's value and its arguments',
+        alive beside the batches while it runs (session 40: those went uncounted, 1.5 times the plan's peak
+        for ``(x[:, None] * y).max(axis=1)``). The linear ops' rules (``LINEAR_RULES``) make none."""
+        if op in LINEAR_RULES:
+            self.scratch = 0
+            return
+        largest = getattr(ans, "nbytes", 0)
+        for a in args:
+            n = getattr(a, "nbytes", 0)
+            if n > largest:
+                largest = n
+        self.scratch = RULE_TEMPORARIES * largest
+        self.transient(0)
+
+    def done(self) -> None:
+        self.scratch = 0
+
+
+RULE_TEMPORARIES = 4  # unbatched arrays of a rule alive at once, each at most its node's or an argument's size
+# ops whose rules apply the batch to the values as they are (a product by an operand, a sum, a move of elements):
+# no array of the primal's shape is made (matmul's transposes are views)
+LINEAR_RULES = frozenset({"add", "sub", "neg", "mul", "sum", "mean", "reshape", "transpose", "getitem", "broadcast_to",
+                          "matmul", "einsum", "cumsum", "trace", "take_along", "scatter"})
+
+
+def ledger_now() -> "Ledger | None":
+    """The dry run's ledger in this thread, or None (a real pass)."""
+    return _LEDGER.get()
 
 
 # The ledger of the dry run in progress in this thread (or asyncio task), or None: a context
@@ -525,6 +559,10 @@ def sum_to_rule(a, shape):
     return _reduced(a, axes, True) if axes else a
 
 
+REDUCED_BYTES = 2 * 8 + 2  # per stored entry, _reduced's copies of col and val and its two masks (session 40)
+DENSE_REDUCED_BYTES = 4 * 8  # and its dense branch's rows, positions, flat indices and values
+
+
 def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
     """Sum over element axes ``axes``: sparse when each group holds one column, else dense."""
     s = t.shape[1:]
@@ -538,10 +576,15 @@ def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
         t.val.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, t.k * width)
     valid = col >= 0
     top = col.max(axis=1, initial=-1)
+    ledger = _LEDGER.get() if t.pattern else None
+    if ledger is not None:  # a dry run: the copies of col and val made above and the masks, per stored entry
+        ledger.transient(t.k * _size(s) * REDUCED_BYTES)
     if bool(np.all((col == top[:, None]) | ~valid)):
         vals = None if t.pattern else np.where(valid, val, 0).sum(axis=1, dtype=t.dtype)
         return t.with_(top.reshape((1,) + kept), None if t.pattern else vals.reshape((1,) + kept))
-    if t.pattern:
+    if t.pattern:  # the dense branch below: col[valid], the rows, their flat positions and val[valid] besides
+        if ledger is not None:
+            ledger.transient(t.k * _size(s) * (REDUCED_BYTES + DENSE_REDUCED_BYTES) + t.batch * groups * 8)
         return _dry_dense_shape((t.batch,) + kept, t.dtype)
     rows, where = col[valid], np.nonzero(valid)[0]
     out = np.bincount(rows * groups + where, weights=val[valid], minlength=t.batch * groups)

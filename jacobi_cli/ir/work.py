@@ -89,3 +89,98 @@ def _shape(value) -> tuple:
 
         shape = np.shape(value)
     return tuple(shape)
+
+
+# --- the work of a pass on the inputs, against a time limit (session 40) ---------------------------------------
+
+# multiply-adds a second that no machine jac runs on reaches: ten times the 1.2e10 of MAX_FOLD_WORK's machines, so
+# work refused by it could not have finished in the time left on any of them
+FAST = 10**11
+
+
+class OutOfTime(BaseException):
+    """A time limit is up (raised by :class:`Alarm`; a BaseException, so that no ``except Exception`` on the way,
+    jac's or a library's, takes it for an error of the work's own)."""
+
+
+class Alarm:
+    """The SIGALRM handler of a time limit (``tools/bounded.time_limit`` installs it and arms the timer): raises
+    :class:`OutOfTime` at the next Python step after ``seconds``, and says how much is left (:func:`alarm`)."""
+
+    def __init__(self, seconds: float, given: float | None = None):
+        import time
+
+        self.seconds = seconds
+        self.given = seconds if given is None else given  # the --timeout as the user gave it
+        self.end = time.monotonic() + seconds
+
+    def __call__(self, signum, frame):
+        raise OutOfTime
+
+    def left(self) -> float:
+        import time
+
+        return self.end - time.monotonic()
+
+
+def alarm():
+    """The time limit this thread runs under (an :class:`Alarm`), or None: a limit is jac's own SIGALRM handler,
+    and it stops the main thread only (a program's own alarms are not jac's limits)."""
+    import signal
+    import threading
+
+    handler = signal.getsignal(signal.SIGALRM)
+    if not isinstance(handler, Alarm) or threading.current_thread() is not threading.main_thread():
+        return None
+    return handler
+
+
+class _Shaped:
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+
+def pass_work(nodes) -> tuple:
+    """``(multiply-adds, the node doing the most)`` of the products and decompositions among ``nodes``, from their
+    shapes (``matrix_exp``: its 24 products without the squarings, which its values decide: a lower bound), so
+    before any of them runs; ``(0, None)`` without one. ``einsum`` is left out: the naive loop ``fold_work``
+    counts is an upper bound, and NumPy's optimised contraction (jac's) may do far less."""
+    total, largest, most = 0, None, 0
+    for node in nodes:
+        name = node.op
+        if name not in CUBIC and name not in RULES or name == "einsum":
+            continue
+        shapes = [nodes[i].shape for i in node.args]
+        if name == "matrix_exp":
+            done = 24 * _matrices(tuple(shapes[0]))
+        else:
+            done = fold_work(name, [_Shaped(s) for s in shapes], node.params, node.shape)
+        total += done
+        if done > most:
+            largest, most = node, done
+    return total, largest
+
+
+def refuse_past_deadline(graph, what: str = "the forward pass") -> None:
+    """Under a time limit (:func:`alarm`), refuse before it runs a pass over ``graph`` whose products and
+    decompositions could not finish in the time left even at :data:`FAST` multiply-adds a second: one BLAS or
+    LAPACK call is uninterruptible, so the limit's alarm would act only after it. Without a limit, or without such
+    ops, nothing is read."""
+    limit = alarm()
+    if limit is None:
+        return
+    total, largest = pass_work(graph.nodes)
+    left = limit.left()
+    if largest is None or total <= max(left, 0.0) * FAST:
+        return
+    from ..errors import JacLimitError
+    from .ops import OPS
+    from .shapes import fmt
+
+    shapes = " and ".join(fmt(graph.nodes[i].shape) for i in largest.args)
+    raise JacLimitError(f"{what} holds about {total:,} multiply-adds of products and decompositions (the largest: "
+                        f"{title_of(OPS[largest.op])} of shape {shapes}), more than even "
+                        f"{FAST:,} a second would do within --timeout {limit.given:g}; nothing was computed: allow more time with --timeout SECONDS "
+                        "(0: no limit), or use smaller inputs", largest.position, graph.source)

@@ -14,16 +14,20 @@ stray work survives the call. The result and any exception must pickle; a
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from typing import Callable
 
 from ..errors import JacLimitError, JacUsageError
+from ..ir.work import Alarm, OutOfTime
 
 DEFAULT_TIMEOUT = 30.0  # seconds; `jac diff --timeout 0` lifts the limit
 NO_LIMIT_PAST = 365 * 24 * 3600.0  # a --timeout of a year or more is read as no limit
 
 
 def parse_timeout(text) -> float | None:
-    """``--timeout SECONDS``: a number of seconds, 0 for no limit (None), default 30."""
+    """``--timeout SECONDS``: a number of seconds, 0 for no limit (None), default 30. Every command reads it here:
+    NaN and negative numbers are refused; 0, ``inf`` and anything from a year on are no limit (None); any other
+    positive number is a limit, however small (``1e-300`` stops the work at its first step)."""
     if text is None:
         return DEFAULT_TIMEOUT
     try:
@@ -34,6 +38,34 @@ def parse_timeout(text) -> float | None:
         raise JacUsageError(f"--timeout {text!r}: give a number of seconds, 0 or more (0: no limit)")
     # past a year the wait is no limit at all (and a selector's wait overflows at 1e23 s)
     return None if seconds == 0 or seconds >= NO_LIMIT_PAST else seconds
+
+
+@contextmanager
+def time_limit(seconds: float | None, given: float | None = None):
+    """Raise :class:`~jacobi_cli.ir.work.OutOfTime` in this (the main) thread after ``seconds`` of wall-clock time
+    (None: no limit): at the next Python step, so a single long NumPy call finishes first, which is why a pass
+    whose products could not fit is refused before it runs (``ir/work.refuse_past_deadline``, which reads the
+    :class:`~jacobi_cli.ir.work.Alarm` installed here). ``given``: the --timeout as given, where ``seconds`` is
+    what is left of it. Elsewhere than the main thread of a process with SIGALRM a signal cannot stop the work, and
+    it is refused rather than run without its limit. The timer and the handler before are restored on leaving."""
+    if seconds is None:
+        yield None
+        return
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        raise JacUsageError("--timeout needs the main thread of a process with SIGALRM (POSIX): run it from the "
+                            "main thread, or without a time limit")
+    alarm = Alarm(seconds, given)
+    before = signal.signal(signal.SIGALRM, alarm)
+    try:  # armed inside: a tiny limit fires at once, and the handler before is restored all the same
+        # setitimer rounds a positive time below its microsecond up to one: a tiny limit still stops the work
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
+        yield alarm
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
 
 
 def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str = "", limit: float | None = None):

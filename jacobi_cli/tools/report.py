@@ -287,9 +287,13 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     formulas = None
     if symbolic:
         from . import bounded
+        from ..ir.work import alarm
 
-        y, per_input, texts, notes = bounded.call(lambda: _formulas(problem, layout, jacobians), timeout,
-                                                  "--symbolic", "leave --symbolic out for the numbers alone")
+        limit = alarm()  # under a --timeout for the whole command (cli.commands.whole_command): what is left of it
+        seconds = timeout if limit is None else max(min(timeout or math.inf, limit.left()), 1e-6)
+        y, per_input, texts, notes = bounded.call(lambda: _formulas(problem, layout, jacobians), seconds,
+                                                  "--symbolic", "leave --symbolic out for the numbers alone",
+                                                  limit=None if limit is None else limit.given)
         formulas = _add_formulas(report, y, per_input, texts, notes)
     return _shown(drawn, EvalResult(report, jacobians, plan, budget, formulas))
 

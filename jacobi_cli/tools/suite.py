@@ -42,6 +42,7 @@ from ..errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsag
 from .numeric import METHODS
 from ..lang.parser import NeedsValues, parse, parse_value
 from ..ir.shapes import fmt, math_shape
+from ..ir.work import OutOfTime
 
 try:
     import tomllib
@@ -49,6 +50,12 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 MAX_SUITE_BYTES = 64 * 2**20
+# a TOML parser's time grows with the items it reads: 1,000,000 one-line cases took rtoml 30 s and tomllib 120 s,
+# 5,000,000 numbers in one array 12 s and 83 s (a loaded 2-core machine, session 40), before any case ran; so a
+# suite is counted before it is parsed (commas and lines; [[case]] headers) and refused past these
+MAX_CASES = 100_000
+MAX_SUITE_ITEMS = 2_000_000
+_CASE_HEADER = re.compile(rb"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
 MATCH_SECONDS = 1.0  # the time an error.match regular expression may take on one message
 DTYPES = ("float64", "float32")
 ERROR_KINDS = ("parse", "name", "shape", "value", "io", "limit", "usage")
@@ -203,6 +210,7 @@ def load_suite(path: str, budget: int | None = None) -> Suite:
         raise JacIOError(f"cannot read the suite '{path}': {err.strerror or err}") from None
     if len(data) > MAX_SUITE_BYTES:
         raise JacLimitError(f"the suite '{path}' is larger than {MAX_SUITE_BYTES:,} bytes")
+    _refuse_long(data, path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -212,6 +220,23 @@ def load_suite(path: str, budget: int | None = None) -> Suite:
     except JacError as err:
         err.reword(f"{path}: {err.message}")
         raise
+
+
+def _refuse_long(data: bytes, path: str) -> None:
+    """Refuse, before the TOML parser reads it for minutes, a suite of more than ``MAX_CASES`` ``[[case]]``
+    headers or ``MAX_SUITE_ITEMS`` commas and lines (values of inline arrays, keys): counted on the bytes."""
+    # "[[" in any place (a matrix [[1, 2], [3, 4]] too) bounds the headers: the pattern runs only past it
+    cases = len(_CASE_HEADER.findall(data)) if data.count(b"[[") > MAX_CASES else 0
+    if cases > MAX_CASES:
+        raise JacLimitError(f"the suite '{path}' has {cases:,} cases, more than the {MAX_CASES:,} jac runs from one "
+                            "file (reading it alone would take minutes); nothing was run: split it into several "
+                            "suites")
+    items = data.count(b",") + data.count(b"\n")
+    if items > MAX_SUITE_ITEMS:
+        raise JacLimitError(f"the suite '{path}' holds about {items:,} values and lines, more than the "
+                            f"{MAX_SUITE_ITEMS:,} jac reads from one file (a TOML parser takes minutes over it); "
+                            "nothing was run: keep large arrays in .npy files (\"@data/x.npy\", relative to the "
+                            "suite) or split the suite")
 
 
 def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str = "",
@@ -235,6 +260,9 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
         raise JacSuiteError(f"must be an array of tables ([[case]]), not {_describe(cases)}", key="case")
     if not cases:
         raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
+    if len(cases) > MAX_CASES:  # an inline array of tables, which load_suite's count of [[case]] headers misses
+        raise JacSuiteError(f"has {len(cases):,} cases, more than the {MAX_CASES:,} jac runs from one file; "
+                            "nothing was run: split it into several suites", key="case", kind="limit")
     room = [_values_room(budget)]  # bytes the bound values of all cases may still take, while loading
     graphs: dict = {}  # (expr, shapes, dtype, seed) -> graph: one parse for the cases that share them
     loaded = [_case(table, i, defaults, base_dir, room, graphs) for i, table in enumerate(cases)]
@@ -1038,37 +1066,15 @@ def run_case(case: Case) -> CaseResult:
     return CaseResult(case.name, case.expr, status, time.perf_counter() - start, outcomes)
 
 
-class _OutOfTime(BaseException):
-    """A case's time is up (raised by SIGALRM's handler; a BaseException, so that no ``except
-    Exception`` on the way, jac's or a library's, takes it for an error of the case's own)."""
+_OutOfTime = OutOfTime  # a case's time is up: ir/work.py's, raised by the Alarm bounded.time_limit installs
 
 
-@contextmanager
 def _time_limit(seconds: float | None):
-    """Raise :class:`_OutOfTime` in this (the main) thread after ``seconds`` of wall-clock time: at the
-    next Python instruction, so a single long NumPy call finishes first. A case runs in the main
-    thread of its process (``jac run`` itself, or a worker); elsewhere signals cannot be used, and
-    the case is refused rather than run without its limit."""
-    if seconds is None:
-        yield
-        return
-    import signal
-    import threading
+    """A case's time limit: :func:`~jacobi_cli.tools.bounded.time_limit` (the main thread of the process running
+    the case; elsewhere the case is refused rather than run without its limit)."""
+    from .bounded import time_limit
 
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        raise JacUsageError("--timeout needs the main thread of a process with SIGALRM (POSIX): run the "
-                            "suite from the main thread, or without a time limit")
-
-    def out_of_time(signum, frame):
-        raise _OutOfTime
-
-    before = signal.signal(signal.SIGALRM, out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, before)
+    return time_limit(seconds)
 
 
 def _errored(case, start, kind, message, position, key) -> CaseResult:
