@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
 from ..engine import memory
 from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, jacobians, jvp_of,
                                node_grads, output_problems, tangents_of, vjp_of)
-from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError, did_you_mean,
-                      in_api_words, unknown_choice)
+from ..errors import (JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError,
+                      did_you_mean, in_api_words, speak_api, unknown_choice)
 from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import MODES, Plan
@@ -311,19 +311,21 @@ def hessian_plan_of(problem: Problem, budget: int | None = None):
 # Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
 # errors (JacError subclasses, which the commands turn into exit 2), NumPy arrays back.
 
-@in_api_words
 def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0) -> np.ndarray:
     """The value of ``expr`` (``output.value`` of ``jac eval``).
 
     >>> evaluate("x * y", {"x": [1.0, 2.0], "y": "[3, 4]"})
     array([3., 8.])
     """
-    dtype = resolve_dtype(dtype)
-    compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
-    return _VALUE(compiled, env)
+    try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        dtype = resolve_dtype(dtype)
+        compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
+        return _VALUE(compiled, env)
+    except JacError as err:
+        speak_api(err)
+        raise
 
 
-@in_api_words
 def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
              layout: Literal["array", "numerator"] = "array", mode: Literal["auto", "forward", "reverse"] = "auto",
              max_memory: Size = None, structured: bool = False,
@@ -359,25 +361,29 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     >>> J.structure, J.diagonal().round(3).tolist()
     ('diagonal', [2.223, 1.973, -8.063])
     """
-    if wrt is not None and type(wrt) is not list:  # wrt="x": the input x, never its letters
-        wrt = names_given(wrt)
-    if batch is not None and type(batch) is not list:
-        batch = names_given(batch, "--batch")
-    if structured is not False and structured is not True:  # structured="no" is truthy: refused, not taken
-        raise JacUsageError(f"structured= is True or False, not {structured!r}")
-    if layout != "array" and layout != "numerator":
-        raise unknown_choice("layout=", layout, ("array", "numerator"), JacValueError)
-    if mode != "auto" and mode != "forward" and mode != "reverse":
-        raise unknown_choice("mode=", mode, MODES)
-    # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
-    limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
-        memory.budget(max_memory)
-    dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
-    if batch:
-        return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
-    max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
-    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
-    return _JACOBIAN(compiled, env, wrt, mode, limit, structured, layout)
+    try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        if wrt is not None and type(wrt) is not list:  # wrt="x": the input x, never its letters
+            wrt = names_given(wrt)
+        if batch is not None and type(batch) is not list:
+            batch = names_given(batch, "--batch")
+        if structured is not False and structured is not True:  # structured="no" is truthy: refused, not taken
+            raise JacUsageError(f"structured= is True or False, not {structured!r}")
+        if layout != "array" and layout != "numerator":
+            raise unknown_choice("layout=", layout, ("array", "numerator"), JacValueError)
+        if mode != "auto" and mode != "forward" and mode != "reverse":
+            raise unknown_choice("mode=", mode, MODES)
+        # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
+        limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
+            memory.budget(max_memory)
+        dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
+        if batch:
+            return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
+        max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
+        compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
+        return _JACOBIAN(compiled, env, wrt, mode, limit, structured, layout)
+    except JacError as err:
+        speak_api(err)
+        raise
 
 
 @in_api_words
@@ -400,7 +406,6 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
     return problem.compiled.explained(problem, problem.compiled.plan_of(problem, mode, limit))
 
 
-@in_api_words
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
         seed: int = 0, max_memory: Size = None) -> dict[str, np.ndarray]:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
@@ -416,18 +421,21 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
     is raised before they are computed.
     """
-    # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
-    limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
-        memory.budget(max_memory)
-    dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
-    max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
-    if wrt is not None and type(wrt) is not list:
-        wrt = names_given(wrt)
-    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
-    return _VJP(compiled, env, v, wrt, limit)
+    try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
+        limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
+            memory.budget(max_memory)
+        dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
+        max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
+        if wrt is not None and type(wrt) is not list:
+            wrt = names_given(wrt)
+        compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
+        return _VJP(compiled, env, v, wrt, limit)
+    except JacError as err:
+        speak_api(err)
+        raise
 
 
-@in_api_words
 def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
         seed: int = 0, max_memory: Size = None) -> np.ndarray:
     """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
@@ -437,13 +445,16 @@ def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] 
 
     ``max_memory``: the budget, checked as :func:`vjp` checks it.
     """
-    limit = memory.budget(max_memory)
-    dtype = resolve_dtype(dtype)
-    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
-    return _JVP(compiled, env, tangents, limit)
+    try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        limit = memory.budget(max_memory)
+        dtype = resolve_dtype(dtype)
+        compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+        return _JVP(compiled, env, tangents, limit)
+    except JacError as err:
+        speak_api(err)
+        raise
 
 
-@in_api_words
 def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
             max_memory: Size = None) -> dict:
     """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``, as ``jac hessian``.
@@ -456,13 +467,15 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     available memory): the passes over an input's basis are chunked to fit it, and blocks that
     cannot fit raise :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated.
     """
-    limit = memory.budget(max_memory)
-    dtype = resolve_dtype(dtype)
-    wrt = names_given(wrt)
-    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES), wrt)
-    return _HESSIAN(compiled, env, wrt, limit)
-
-
+    try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        limit = memory.budget(max_memory)
+        dtype = resolve_dtype(dtype)
+        wrt = names_given(wrt)
+        compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES), wrt)
+        return _HESSIAN(compiled, env, wrt, limit)
+    except JacError as err:
+        speak_api(err)
+        raise
 
 
 # --- several outputs, batches, any order (issue 14) -------------------------------------------
