@@ -724,10 +724,13 @@ class Renderer:
                 table.add_row(name, fmt(tuple(info["shape"])), "—", "—", "—", "[dim]not checked (not in --wrt)[/]")
                 continue
             modes = info["forward_vs_reverse"]
-            table.add_row(escape(visible(name)), fmt(tuple(info["shape"])), _short(info["max_abs_error"]),
-                          _short(info["max_rel_error"]), "agree" if modes["passed"] else
+            empty = info.get("compared") == 0  # an empty Jacobian: no error was measured
+            table.add_row(escape(visible(name)), fmt(tuple(info["shape"])),
+                          "—" if empty else _short(info["max_abs_error"]),
+                          "—" if empty else _short(info["max_rel_error"]), "—" if empty else "agree" if modes["passed"] else
                           f"[red]differ ({_short(modes['max_abs_error'])})[/]",
-                          "[green]PASS[/]" if info["passed"] else "[bold red]FAIL[/]")
+                          "[bold red]FAIL[/]" if not info["passed"] else
+                          "[yellow]PASS (empty)[/]" if empty else "[green]PASS[/]")
             notes.extend(_check_notes(name, info, y, dtype=report.get("dtype")))
         if report["inputs"]:
             self.console.print(table)
@@ -738,7 +741,9 @@ class Renderer:
         if "limit" in report:
             self.limit(report)
         self.line()
-        if report["passed"]:
+        if report["passed"] and report["inputs"] and report.get("compared") == 0:
+            self.line("PASS, vacuously: every Jacobian is empty, so no entry was compared", "bold yellow")
+        elif report["passed"]:
             self.line("PASS: the automatic derivatives agree with the finite differences", "bold green")
         else:
             self.line("FAIL: the automatic derivatives and the finite differences disagree beyond the tolerance "

@@ -108,6 +108,7 @@ class InputCheck:
     nonfinite_automatic: int = 0  # elements where jacrev or jacfwd is NaN or infinite
     scale: float = 0.0  # the largest finite |entry| of jacrev: what a rounding-sized difference is measured by
     dtype: str = "float64"  # the dtype the derivatives were computed in
+    compared: int = 0  # the Jacobian's entries compared: y.size * x.size, 0 where either is empty (a vacuous pass)
 
     @property
     def passed(self) -> bool:
@@ -256,7 +257,7 @@ def _check_input(problem, name, reverse, method, rtol, atol, batch) -> InputChec
                               method, rtol, atol, refine_left)
         del forward
         found = part if found is None else _folded(found, part)  # one summary kept, not one per chunk
-    return replace(_merged(name, found), dtype=np.dtype(problem.graph.dtype).name)
+    return replace(_merged(name, found), dtype=np.dtype(problem.graph.dtype).name, compared=y0.size * x.size)
 
 
 def _forward_columns(problem, name, start, stop) -> np.ndarray:
