@@ -275,7 +275,7 @@ def _reverse_columns(j, start, stop) -> np.ndarray:
         keep = (j.cols >= start) & (j.cols < stop)
         out[j.rows[keep], j.cols[keep] - start] = np.asarray(j.values)[keep]
     else:
-        out = j.to_array().reshape(m, -1)[:, start:stop]
+        out = j.to_array().reshape(m, math.prod(j.x_shape))[:, start:stop]  # not -1: m may be 0
     return out.reshape(tuple(j.y_shape) + (stop - start,))
 
 
