@@ -194,3 +194,33 @@ def test_refused_where_the_library_raises(text, bindings, words):
     from jacobi_cli.errors import JacError
     with pytest.raises(JacError, match=words):
         api.evaluate(text, bindings)
+
+
+# --- no internal error at an empty batch of matrices or an empty output ------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "torch.linalg.det(x)", "torch.linalg.inv(x)", "torch.linalg.slogdet(x).logabsdet", "torch.linalg.solve(x, x.mT)",
+    "torch.linalg.cholesky(x @ x.mT)", "torch.linalg.eigvalsh(x + x.mT)", "torch.linalg.svdvals(x)",
+    "torch.linalg.qr(x).R", "torch.linalg.pinv(x)", "torch.linalg.eigh(x + x.mT).eigenvectors.abs()",
+])
+def test_reports_of_an_empty_batch_of_matrices(text):
+    """The conditioning scan took np.max of no matrices: an internal error (exit 70) in every report."""
+    torch = pytest.importorskip("torch")
+    r = jac("eval", text, "x:0x2x2", "--json")
+    assert r.exit_code == 0, r.stdout
+    got = json.loads(r.stdout)
+    y = tuple(eval(text, {"torch": torch, "x": torch.zeros((0, 2, 2))}).shape)  # noqa: S307 - PyTorch's shape
+    assert tuple(got["output"]["shape"]) == y and tuple(got["jacobian"]["x"]["shape"]) == y + (0, 2, 2)
+    assert jac("check", text, "x:0x2x2").exit_code == 0
+    assert jac("hessian", text, "x:0x2x2", "--json").exit_code == 0
+
+
+@pytest.mark.parametrize("text, bindings", [
+    ("x @ y", ["x:0x2x2", "y:2x2"]),  # y empty, y non-empty: the reverse columns were reshaped by -1
+    ("torch.topk(x, 0, dim=-1).values", ["x:1"]),
+    ("torch.tensordot(x, y, dims=0)", ["x:0", "y:1"]),
+    ("np.einsum('ij,jk->ik', x, y)", ["x:1x1", "y:1x0"]),
+])
+def test_check_of_an_empty_output_by_a_non_empty_input(text, bindings):
+    got = check_json(*[text, *bindings])
+    assert got["passed"] is True and got["compared"] == 0 and got["warnings"][-1]["kind"] == "empty"
