@@ -724,10 +724,13 @@ class Renderer:
                 table.add_row(name, fmt(tuple(info["shape"])), "—", "—", "—", "[dim]not checked (not in --wrt)[/]")
                 continue
             modes = info["forward_vs_reverse"]
-            table.add_row(escape(visible(name)), fmt(tuple(info["shape"])), _short(info["max_abs_error"]),
-                          _short(info["max_rel_error"]), "agree" if modes["passed"] else
+            empty = info.get("compared") == 0  # an empty Jacobian: no error was measured
+            table.add_row(escape(visible(name)), fmt(tuple(info["shape"])),
+                          "—" if empty else _short(info["max_abs_error"]),
+                          "—" if empty else _short(info["max_rel_error"]), "—" if empty else "agree" if modes["passed"] else
                           f"[red]differ ({_short(modes['max_abs_error'])})[/]",
-                          "[green]PASS[/]" if info["passed"] else "[bold red]FAIL[/]")
+                          "[bold red]FAIL[/]" if not info["passed"] else
+                          "[yellow]PASS (empty)[/]" if empty else "[green]PASS[/]")
             notes.extend(_check_notes(name, info, y, dtype=report.get("dtype")))
         if report["inputs"]:
             self.console.print(table)
@@ -739,7 +742,9 @@ class Renderer:
             self.limit(report)
         self.line()
         loose = [n for n, info in report["inputs"].items() if (info.get("conditioning") or {}).get("needed")]
-        if report["passed"] and loose:
+        if report["passed"] and report["inputs"] and report.get("compared") == 0:
+            self.line("PASS, vacuously: every Jacobian is empty, so no entry was compared", "bold yellow")
+        elif report["passed"] and loose:
             self.line(f"PASS, within the conditioning allowance of {', '.join(loose)}: at this ill-conditioned point "
                       "the check cannot tell errors below it from rounding (see the note)", "bold yellow")
         elif report["passed"]:

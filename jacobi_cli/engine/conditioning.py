@@ -273,8 +273,8 @@ def _norm2(stack, bound=None):
 
 def _linear(node, values, bound=None) -> _Found | None:
     a = np.asarray(values[node.args[0]])
-    if a.ndim < 2 or a.shape[-1] == 0 or a.dtype.kind not in "f" or not np.all(np.isfinite(a)):
-        return None  # NaN and inf are finite.py's
+    if a.ndim < 2 or a.size == 0 or a.dtype.kind not in "f" or not np.all(np.isfinite(a)):
+        return None  # NaN and inf are finite.py's; no matrix (a (0, n, n) batch) has no condition number
     n = a.shape[-1]
     if a.size * n > COND_WORK:
         return None
@@ -296,7 +296,7 @@ def _linear(node, values, bound=None) -> _Found | None:
 def _factor(graph, node, values, bound=None) -> _Found | None:
     """cholesky: cond(A)·eps for the derivatives, √cond·eps for the factor; qr: cond'·eps (see ``FACTORS``)."""
     a = np.asarray(values[node.args[0]])
-    if a.ndim < 2 or 0 in a.shape[-2:] or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
+    if a.ndim < 2 or a.size == 0 or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
         return None
     m, n = a.shape[-2:]
     if a.size * max(m, n) > COND_WORK:
@@ -382,7 +382,7 @@ def _sibling(graph, node, values, op: str):
 
 def _spectral(graph, node, values, cut: float) -> _Found | None:
     a = np.asarray(values[node.args[0]])
-    if a.ndim < 2 or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
+    if a.ndim < 2 or a.size == 0 or a.dtype.kind != "f" or not np.all(np.isfinite(a)):
         return None
     m, n = a.shape[-2:]
     eig = node.op in ("eigvalsh", "eigh_vectors")

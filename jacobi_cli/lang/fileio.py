@@ -96,6 +96,7 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
             f"({names}); use a .npz file to save several"
         )
     if suffix == ".json":  # converted before the file is opened: a failure leaves no file
+        _refuse_shapeless(path, arrays)
         text = json.dumps({name: to_jsonable(a) for name, a in arrays.items()}, allow_nan=False)
     try:
         with atomic_writer(path) as fp:
@@ -108,6 +109,19 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
                 _write_npz(fp, arrays)
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
+
+
+def _refuse_shapeless(path: str, arrays: dict) -> None:
+    """JSON's nested lists end at the first empty axis: a (0, 3) array is ``[]``, which reads back (``np.array``,
+    jac's own ``x=@J.json``) as (0,). Such an array is refused rather than written at a shape it does not have;
+    an empty last axis, ``[[], []]`` for (2, 0), keeps its shape and is written."""
+    for name, a in arrays.items():
+        shape = np.shape(a)
+        if 0 in shape[:-1]:
+            raise JacIOError(
+                f"'{path}': {name} has shape {tuple(shape)}, which JSON's nested lists cannot hold (they stop at the "
+                f"first empty axis: it would read back as {np.array(to_jsonable(np.asarray(a))).shape}); "
+                "write a .npz or .npy file, or use --json, whose \"shape\" keys hold it")
 
 
 def save_sparse(path: str, rows, cols, values, shape: tuple, also=None) -> None:

@@ -167,6 +167,7 @@ class InputCheck:
     dtype: str = "float64"  # the dtype the derivatives were computed in
     allowance: Allowance = field(default_factory=Allowance)  # the conditioning allowance applied
     strict_passed: bool = True  # would it pass without the allowance?
+    compared: int = 0  # the Jacobian's entries compared: y.size * x.size, 0 where either is empty (a vacuous pass)
 
     @property
     def passed(self) -> bool:
@@ -322,7 +323,8 @@ def _check_input(problem, name, reverse, method, rtol, atol, batch, allowance=Al
         found = part if found is None else _folded(found, part)  # one summary kept, not one per chunk
     merged = _merged(name, found)
     return replace(merged, dtype=np.dtype(problem.graph.dtype).name, allowance=allowance,
-                   strict_passed=merged.passed if found is None else found["strict"])
+                   strict_passed=merged.passed if found is None else found["strict"],
+                   compared=y0.size * x.size)
 
 
 def _forward_columns(problem, name, start, stop) -> np.ndarray:
@@ -340,7 +342,7 @@ def _reverse_columns(j, start, stop) -> np.ndarray:
         keep = (j.cols >= start) & (j.cols < stop)
         out[j.rows[keep], j.cols[keep] - start] = np.asarray(j.values)[keep]
     else:
-        out = j.to_array().reshape(m, -1)[:, start:stop]
+        out = j.to_array().reshape(m, math.prod(j.x_shape))[:, start:stop]  # not -1: m may be 0
     return out.reshape(tuple(j.y_shape) + (stop - start,))
 
 

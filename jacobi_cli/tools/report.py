@@ -962,6 +962,7 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
             info.update(_detached(problem.graph, name))
     report.update({"method": method, "dtype": np.dtype(problem.graph.dtype).name, "rtol": rtol, "atol": atol,
                    "passed": all(r.passed for r in results.values())})
+    _compared(report, problem)
     if limit:
         name = check.scalar_input(problem, "--limit")
         derivative = float(np.reshape(autodiff.jacrev(problem.graph, problem.values)[name], -1)[0])
@@ -980,6 +981,7 @@ def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None)
 
     stack = batching.Stacked(batch.size if batch else None)
     worst: dict = {}
+    compared: dict = {}  # (output, input) -> entries compared over the examples
     failed = []
     for b, example in enumerate(_examples(problem, batch, split)):
         ok = True
@@ -988,24 +990,46 @@ def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None)
             for name, result in check.check(p, method, rtol, atol, budget).items():
                 ok = ok and result.passed
                 key = (o, name)
+                compared[key] = compared.get(key, 0) + result.compared
                 if key not in worst or _worse(result, worst[key]):
                     worst[key] = result
         if not ok:
             failed.append(b)
     report = _header("check", expr, problem.graph, problem.wrt)
     by_output = {}
-    for o, _ in api.output_problems(problem):
-        by_output[o] = {name: _check_entry(worst.get((o, name))) for name in problem.graph.inputs}
+    outputs = [o for o, _ in api.output_problems(problem)]
+    for o in outputs:
+        by_output[o] = {name: _check_entry(worst.get((o, name)), compared.get((o, name)))
+                        for name in problem.graph.inputs}
     for name, info in report["inputs"].items():
-        results = [worst[(o, name)] for o, _ in api.output_problems(problem) if (o, name) in worst]
-        info.update(_check_entry(max(results, key=_rank) if results else None))
+        results = [worst[(o, name)] for o in outputs if (o, name) in worst]
+        info.update(_check_entry(max(results, key=_rank) if results else None,
+                                 sum(compared.get((o, name), 0) for o in outputs)))
     _placed(report, problem, stack, "_unused", "checks", by_output)
     report.pop("_unused", None)
     report.update({"method": method, "dtype": np.dtype(problem.graph.dtype).name, "rtol": rtol, "atol": atol,
                    "passed": not failed and all(r.passed for r in worst.values())})
     if batch:
         report["batch"] = {**batch.as_dict(), "failed": failed}
+    _compared(report, problem)
     return CheckResult(report)
+
+
+def _compared(report: dict, problem) -> None:
+    """``"compared"``: the Jacobian entries the check compared, in all; where that is none though inputs were
+    checked (every Jacobian empty: an empty input or output), a warning of kind ``empty`` says so, so that a
+    PASS of nothing compared is never read as a derivative checked (``torch.autograd.gradcheck`` passes such a
+    function silently)."""
+    checked = {name: info for name, info in report["inputs"].items() if info.get("compared") is not None}
+    report["compared"] = sum(info["compared"] for info in checked.values())
+    if checked and not report["compared"]:
+        y = report.get("output") or {"name": "the outputs", "shape": None}
+        of = f"{y['name']} has shape {fmt(tuple(y['shape']))}" if y["shape"] is not None else "every output"
+        shapes = ", ".join(f"{name} {fmt(tuple(info['shape']))}" for name, info in checked.items())
+        report.setdefault("warnings", []).append(
+            {"kind": "empty", "in": "check", "op": "input", "position": None,
+             "message": f"nothing was compared: every Jacobian is empty ({of}; {shapes}), so the check passes "
+                        "with no entry checked"})
 
 
 def _rank(result) -> tuple:
@@ -1055,8 +1079,9 @@ def _tolerance(option: str, value) -> float | None:
     return number
 
 
-def _check_entry(result) -> dict:
-    """The per-input keys of ``jac check --json`` (``None`` for an input not in --wrt)."""
+def _check_entry(result, compared: int | None = None) -> dict:
+    """The per-input keys of ``jac check --json`` (``None`` for an input not in --wrt); ``compared``: the
+    entries compared over several outputs or examples (default: the result's own)."""
     if result is None:
         return {"max_abs_error": None, "max_rel_error": None, "passed": None}
 
@@ -1067,7 +1092,7 @@ def _check_entry(result) -> dict:
              "passed": result.passed, "reverse": side(result.reverse), "forward": side(result.forward),
              "forward_vs_reverse": side(result.modes), "kinks": result.kinks, "kink_count": result.kink_count,
              "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic,
-             "max_abs_derivative": result.scale}
+             "max_abs_derivative": result.scale, "compared": result.compared if compared is None else compared}
     from .check import ALLOWANCE_SHOWN
     if result.allowance.relative > ALLOWANCE_SHOWN[np.dtype(result.dtype)]:
         entry["conditioning"] = {**result.allowance.as_dict(), "needed": result.passed and not result.strict_passed}
