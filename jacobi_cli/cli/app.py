@@ -175,7 +175,7 @@ def vjp_command(
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
     from ..tools.report import vjp_report
 
-    _run(as_json, lambda: vjp_report(read_expression(expr, "vjp"), bindings or [], v, wrt, dtype, seed, batch=batch,
+    _run(as_json, lambda: vjp_report(read_expression(expr, "vjp", bindings), bindings or [], v, wrt, dtype, seed, batch=batch,
                                      max_memory=max_memory), "vjp", strict)
 
 
@@ -205,7 +205,7 @@ def jvp_command(
         if not tangents:
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE (t of J·t: the direction an input moves in)"
                                 f"{_tangent_hint(bindings, 'VALUE')}")
-        return jvp_report(read_expression(expr, "jvp"), bindings or [], tangents, wrt, dtype, seed, batch=batch,
+        return jvp_report(read_expression(expr, "jvp", bindings), bindings or [], tangents, wrt, dtype, seed, batch=batch,
                           max_memory=max_memory)
 
     _run(as_json, build, "jvp", strict)
@@ -240,7 +240,7 @@ def hessian_command(
     show_plan = commands.plan_printer(explain, as_json)
 
     def build():
-        report = hessian_report(read_expression(expr, "hessian"), bindings or [], wrt, dtype, seed, max_memory, show_plan,
+        report = hessian_report(read_expression(expr, "hessian", bindings), bindings or [], wrt, dtype, seed, max_memory, show_plan,
                                 batch, few_blocks=not as_json)
         return commands.with_plan(report, explain, as_json)
 
@@ -269,7 +269,7 @@ def derivative_command(
     show_plan = commands.plan_printer(explain, as_json)
 
     def build():
-        report = derivative_report(read_expression(expr, "derivative"), bindings or [], order, wrt, dtype, seed, max_memory,
+        report = derivative_report(read_expression(expr, "derivative", bindings), bindings or [], order, wrt, dtype, seed, max_memory,
                                    sparse, show_plan, batch)
         return commands.with_plan(report, explain, as_json)
 
@@ -284,7 +284,7 @@ def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_
     Sizes may be letters (x:n, A:nxm) and stay symbolic. With --batch, the shapes of one example."""
     from ..tools.report import shape_report
 
-    _run(as_json, lambda: shape_report(read_expression(expr, "shape"), bindings or [], wrt, batch, max_memory, dtype, seed),
+    _run(as_json, lambda: shape_report(read_expression(expr, "shape", bindings), bindings or [], wrt, batch, max_memory, dtype, seed),
          "shape")
 
 
@@ -314,7 +314,7 @@ def diff_command(
     def build():
         from ..tools.bounded import parse_timeout
 
-        return diff_report(read_expression(expr, "diff"), bindings or [], wrt, at, order=order, timeout=parse_timeout(timeout),
+        return diff_report(read_expression(expr, "diff", bindings), bindings or [], wrt, at, order=order, timeout=parse_timeout(timeout),
                            max_memory=max_memory, batch=batch, dtype=dtype, seed=seed)
 
     _run(as_json, build, "diff", latex=latex)
@@ -340,7 +340,7 @@ def check_command(
     """Automatic derivatives (reverse and forward mode) against finite differences; exit 1 on a mismatch."""
     from ..tools.report import check_report
 
-    report = _run(as_json, lambda: check_report(read_expression(expr, "check"), bindings or [], wrt, dtype, seed, method,
+    report = _run(as_json, lambda: check_report(read_expression(expr, "check", bindings), bindings or [], wrt, dtype, seed, method,
                                                 rtol, atol, limit, batch=batch, max_memory=max_memory), "check")
     if not report["passed"]:
         raise typer.Exit(1)
@@ -397,7 +397,7 @@ def plot_command(
         check_output(out, "--out", commands.files_read(expr, bindings))
         check_path(out)
         require_matplotlib()
-        report = plot_report(read_expression(expr, "plot"), bindings or [], wrt, dtype, seed,
+        report = plot_report(read_expression(expr, "plot", bindings), bindings or [], wrt, dtype, seed,
                              parse_range(span) if span is not None else None, max_memory=max_memory, batch=batch)
         tangent_plot(report, out)
         report["out"] = out

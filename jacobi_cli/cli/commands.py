@@ -19,27 +19,44 @@ from ..errors import JacError, JacIOError, JacLimitError, JacParseError, JacUsag
 MAX_EXPRESSION_FILE = 10 * 2**20
 
 
-def read_expression(expr: str, command: str = "eval") -> str:
+def read_expression(expr: str, command: str = "eval", bindings=None) -> str:
     """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input). An expression indented
     as a whole (``jac eval "  x + 1"``, the lines of a quoted block in a script) is read as the
     parser reads it (``lang.parser.Source``: its common indent removed, as Python's ``eval`` and
     ``textwrap.dedent`` do, instead of "unexpected indent"), so the report holds it as given
     and an error's column counts in what the user typed. A binding given where the expression goes
-    (``jac eval x=2``, ``jac eval x:3``: the expression forgotten) is refused saying so."""
-    _not_a_binding(expr, command)
+    (``jac eval x=2``, ``jac eval x:3``: the expression forgotten) is refused saying so (and
+    with the command reordered where an expression follows among ``bindings``: ``jac eval x=[1,2] 'sum(x)'``)."""
+    _not_a_binding(expr, command, bindings or [])
     return _read_expression(expr)
 
 
-def _not_a_binding(expr: str, command: str) -> None:
-    """Refuse an EXPR that is a binding: ``x:3`` (an annotated assignment, never a text jac reads) or ``x=2`` /
-    ``x=[1, 2]`` (an assignment of numbers, whose report would be that constant with nothing to differentiate;
-    ``y = x ** 2``, which reads a name, is a text as before)."""
+def _binding_match(text: str):
+    """The match of ``text`` as a binding (``x:3``, ``x=[1, 2]``: its name is group 1), else None."""
     import re
 
-    found = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*(?::\s*[\w,() ]+|=(?!=)[-+0-9.eE\[\](),\s]+)", expr)
-    if found and not re.fullmatch(r"\s*\w+\s*=\s*", expr):
-        raise JacUsageError(f"no expression given: '{expr.strip()}' is a binding of {found[1]}; the expression comes "
-                            f"first, then the bindings: jac {command} EXPR {expr.strip()}")
+    found = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*(?::\s*[\w,() ]+|=(?!=)[-+0-9.eE\[\](),\s]+)", text)
+    return found if found and not re.fullmatch(r"\s*\w+\s*=\s*", text) else None
+
+
+def _not_a_binding(expr: str, command: str, bindings=()) -> None:
+    """Refuse an EXPR that is a binding: ``x:3`` (an annotated assignment, never a text jac reads) or ``x=2`` /
+    ``x=[1, 2]`` (an assignment of numbers, whose report would be that constant with nothing to differentiate;
+    ``y = x ** 2``, which reads a name, is a text as before). Where one of ``bindings`` (the arguments after it)
+    is no binding (``sum(x)``, an expression given second), the message gives the command in its order."""
+    import shlex
+
+    found = _binding_match(expr)
+    if not found:
+        return
+    later = next((b for b in bindings if isinstance(b, str) and "=" not in b and ":" not in b and b.strip()), None)
+    if later is not None:
+        given = [b for b in [expr, *bindings] if b is not later]
+        raise JacUsageError(f"no expression given: '{expr.strip()}' is a binding of {found[1]}, and the expression "
+                            f"'{later.strip()}' comes after it; the expression comes first, then the bindings: "
+                            f"jac {command} {' '.join(shlex.quote(b) for b in [later, *given])}")
+    raise JacUsageError(f"no expression given: '{expr.strip()}' is a binding of {found[1]}; the expression comes "
+                        f"first, then the bindings: jac {command} EXPR {expr.strip()}")
 
 
 def _read_expression(expr: str) -> str:
@@ -234,7 +251,7 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
                                 "write the DOT to a file with --out FILE.dot")
         if max_nodes < 1:
             raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
-        report = graph_report(read_expression(expr, "graph"), bindings or [], wrt, dtype, seed, backward, v, max_memory,
+        report = graph_report(read_expression(expr, "graph", bindings), bindings or [], wrt, dtype, seed, backward, v, max_memory,
                               batch)
         if out:
             from ..lang.fileio import write_bytes
@@ -295,7 +312,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
             return computed(seconds, values)
 
     def computed(seconds, values):
-        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
+        report = eval_report(read_expression(expr, "eval", bindings), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
                              max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds,
                              out=None if plot else out,  # a plot needs the Jacobian in memory: no streaming
                              explain=explain, strict=strict)
