@@ -181,7 +181,7 @@ def test_a_layer_converted_made_with_a_dtype_or_of_one_dtype_with_its_input_is_a
 
 
 def test_set_default_dtype_float64_under_float32_is_refused_and_half_as_before():
-    with pytest.raises(JacError, match="run with --dtype float64"):
+    with pytest.raises(JacError, match="run with dtype='float64'"):
         api.evaluate("torch.set_default_dtype(torch.float64); x @ torch.ones(3)", {"x": np.ones(3)}, dtype="float32")
     with pytest.raises(JacError, match="is not needed"):
         api.evaluate("torch.set_default_dtype(torch.float16); x", {"x": np.ones(3)})

@@ -317,7 +317,7 @@ def test_a_view_of_a_copy_no_other_name_holds_is_written():
     ("fc = nn.Linear(3, 2)\nwith torch.no_grad():\n    fc.weight.mul_(2)\nfc(x).sum()", "fc.weight.mul_(...)"),
     ("fc = nn.Linear(3, 2)\nfc.weight.data *= 2\nfc(x).sum()", "writes into a parameter ('fc.weight.data *= ...')"),
     ("fc = nn.Linear(3, 2)\nnn.init.zeros_(fc.bias)\nfc(x).sum()", "F.linear(x, W, b) with W=... b=..."),
-    ("fc = nn.Linear(3, 2)\nfc.weight.requires_grad = False\nfc(x).sum()", "leave a frozen parameter out of --wrt"),
+    ("fc = nn.Linear(3, 2)\nfc.weight.requires_grad = False\nfc(x).sum()", "leave a frozen parameter out of wrt="),
 ])
 def test_a_parameters_initialization_in_place_says_what_to_write(text, says):
     """Pasted initialization code said "this statement's value is never used" or "not assignments to an attribute";

@@ -58,7 +58,7 @@ def test_batch_refusal_points_at_where_the_values_are_read():
     with pytest.raises(JacError) as found:
         api.jacobian("if x.sum() > 0:\n    y = x * 2\nelse:\n    y = -x\ny", {"x": np.array([[1.0, 2.0], [-3.0, 1.0]])},
                      batch=["x"])
-    assert "cannot take --batch" in found.value.message and found.value.position == 3
+    assert "cannot take batch" in found.value.message and found.value.position == 3
 
 
 def test_a_list_of_modules_built_by_appends_stays_a_list_of_modules():

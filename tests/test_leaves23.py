@@ -166,7 +166,7 @@ def test_wrt_chooses_among_the_leaves():
     ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward([1., 1., 1.])", [], JacValueError,
      ["takes a tensor, not the Python value [1.0, 1.0, 1.0]"]),
     ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(y)", [], JacValueError,
-     ["known without the inputs' values", "jac vjp --v V"]),
+     ["known without the inputs' values", "vjp() v=V"]),
     ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(3), inputs=[x])", [], JacValueError,
      ["'inputs=' not read", "y.backward(gradient=V)"]),
     ("x = torch.ones(3, requires_grad=True)\ny = x.sum()\ny.backward()\noptimizer.step()", [], JacParseError,
@@ -456,7 +456,7 @@ def test_the_texts_gradient_is_not_shared_with_what_a_call_returns():
 
 
 def test_a_gradient_in_the_text_and_another_given_are_refused():
-    with pytest.raises(JacUsageError, match="--v gives v too: give one"):
+    with pytest.raises(JacUsageError, match="v= gives v too: give one"):
         api.vjp(GRADIENT, v=[1.0, 1.0])
     result = runner.invoke(app, ["vjp", GRADIENT, "--v", "ones"])
     assert result.exit_code == 2 and "give one" in result.output

@@ -127,7 +127,7 @@ def test_a_long_double_file_is_refused_unless_float64_holds_it_exactly(tmp_path)
     got = api.evaluate("x * 2", [f"x=@{exact}"])
     np.testing.assert_array_equal(got, np.array([2.0, 0.2, np.inf, np.nan]))
     assert api.evaluate("x * 2", [f"x=@{exact}"], dtype="float32").dtype == np.float32  # then --dtype, as float64's
-    with pytest.raises(JacValueError, match="float64 \\(jac's widest --dtype\\) cannot hold exactly"):
+    with pytest.raises(JacValueError, match="float64 \\(jac's widest dtype=\\) cannot hold exactly"):
         api.evaluate("x * 2", [f"x=@{inexact}"])
     code, out, err = _jac("eval", "x * 2", f"x=@{inexact}", "--json")
     assert code == 2 and '"kind": "value"' in out and "element 1 (flat)" in err

@@ -48,7 +48,7 @@ def test_a_module_cast_is_read_only_in_jacs_dtype(dtype, cast, ok):
         return
     with pytest.raises(JacError) as found:
         value(text, dtype=dtype)
-    assert f"--dtype {'float64' if dtype == 'float32' else 'float32'}" in found.value.message
+    assert f"dtype='{'float64' if dtype == 'float32' else 'float32'}'" in found.value.message  # the API's words
 
 
 def test_modules_are_walked_in_pytorchs_order_each_once():

@@ -345,8 +345,8 @@ def test_star_unpacking_of_a_number_is_refused():
 
 # --- a pasted first line that sets a library's global state says what jac has instead -------------------
 
-@pytest.mark.parametrize("expr,says", [("torch.manual_seed(0); x * 2", "--seed"), ("np.random.seed(1)\nx * 2", "--seed"),
-                                       ("torch.set_default_dtype(torch.float16); x", "--dtype")])
+@pytest.mark.parametrize("expr,says", [("torch.manual_seed(0); x * 2", "seed="), ("np.random.seed(1)\nx * 2", "seed="),
+                                       ("torch.set_default_dtype(torch.float16); x", "dtype=")])  # the API's words
 def test_a_global_setting_line_names_jacs_option(expr, says):
     # torch.set_default_dtype(torch.float64) / (torch.float32) are read since session 37: they set the dtype of the
     # text's constructors (tests/test_dtypes37.py); a half-precision default is still what jac has instead of

@@ -184,7 +184,7 @@ def test_not_of_a_boolean_input_says_it_is_held_as_floats():
     write; mask == 0 gives PyTorch's answer of ~mask."""
     text = "import torch\n(s.masked_fill({}, -1e9)).softmax(-1)"
     s, mask = rng.standard_normal((2, 4)), np.array([[True, True, False, False], [True, True, True, False]])
-    with pytest.raises(JacValueError, match="mask is an input, held as --dtype floats .* write mask == 0"):
+    with pytest.raises(JacValueError, match="mask is an input, held as dtype= floats .* write mask == 0"):
         api.evaluate(text.format("~mask"), {"s": s, "mask": mask})
     expected = np.where(mask, s, -1e9)
     expected = np.exp(expected - expected.max(-1, keepdims=True))

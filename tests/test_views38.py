@@ -370,7 +370,7 @@ def test_parity_a_layer_made_with_a_dtype_computes_in_it(text, refused):
     if refused:
         assert isinstance(ours, str) and "same dtype" in ours and "same" in theirs, ours
     else:
-        assert not isinstance(ours, str) or "--dtype float32" in ours, ours  # fc.float(): jac's own refusal
+        assert not isinstance(ours, str) or "dtype='float32'" in ours, ours  # fc.float(): jac's own refusal
 
 
 # --- .half() / .bfloat16(): refused, and the refusal says why no answer would be exact -----------------------------

@@ -103,7 +103,7 @@ def test_vmap_refuses_as_the_libraries_refuse():
 
 
 def test_a_batch_too_large_to_write_out_points_at_batch():
-    with pytest.raises(JacLimitError, match="--batch NAME"):
+    with pytest.raises(JacLimitError, match=r"batch=\[NAME\]"):
         api.evaluate("jax.vmap(jnp.sum)(X)", {"X": np.zeros((10_001, 1))})
     with pytest.raises(JacLimitError, match="10,000"):  # nested: 200 * 100 calls
         api.evaluate("jax.vmap(jax.vmap(lambda a: a * 2))(X)", {"X": np.zeros((200, 100))})

@@ -883,7 +883,9 @@ def _overflow_scale(a, n, axes):
     """(where the norm n overflowed from finite a, the largest |a| there, 1 elsewhere; that mask): a norm past
     the dtype's largest (4e38 in float32) is inf, but its derivative a / n is a number of order 1, computed as
     (a / s) / norm(a / s) (it was a / inf = 0, silently; PyTorch's is 0 too)."""
-    s = P.max(P.abs(a), axes=axes, keepdims=True)
+    # square_scale: max |a| past 2**50 (where a norm overflows it is past 1e19), else 1; of an empty a, 1 (a max
+    # of nothing would raise); a constant, as the ratio (a / s) / norm(a / s) does not depend on s
+    s = P.square_scale(a, axes=axes)
     over = P.mul(P.isinf(n), P.isfinite(s))
     return P.where(over, s, 1.0), over
 
