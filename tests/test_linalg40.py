@@ -6,8 +6,8 @@
 - cond reads the first and last singular values, as NumPy, PyTorch and JAX do: at a repeated σ_max or σ_min their
   derivatives take LAPACK's basis, and jac refuses (where it split the cotangent as ``max`` does: 0 at eye(3),
   where PyTorch and JAX give 1).
-- ``jac check`` at an ill-conditioned point allows 16 · cond² · eps of the largest entry, says so, and still fails
-  a wrong rule where the point lets it tell.
+- ``jac check`` at an ill-conditioned point allows 16 · cond² · eps of the largest entry (at most a tenth of it),
+  says so, and still fails a wrong rule where the point lets it tell, and a wrong sign at any point.
 """
 
 import itertools

@@ -89,17 +89,7 @@ def test_det_of_empty_and_non_finite_matrices():
     assert np.isnan(api.jacobian("det(A)", {"A": np.full((2, 2), np.nan)})["A"]).all()
 
 
-def _det_hessian(a):
-    """d² det / dA_ij dA_kl: ± the minor without rows i, k and columns j, l (0 where i = k or j = l)."""
-    n = a.shape[0]
-    h = np.zeros((n,) * 4)
-    for i, j, k, l in np.ndindex(n, n, n, n):
-        if i != k and j != l:
-            rows = [r for r in range(n) if r not in (i, k)]
-            cols = [c for c in range(n) if c not in (j, l)]
-            minor = np.linalg.det(a[np.ix_(rows, cols)]) if rows else 1.0
-            h[i, j, k, l] = (-1) ** (i + j + k + l) * (1 if (i < k) == (j < l) else -1) * minor
-    return h
+from test_linalg40 import det_hessian as _det_hessian  # noqa: E402 - the exact minors, one copy
 
 
 @pytest.mark.parametrize("name", ["rank n-1", "zero"])
