@@ -268,5 +268,6 @@ def test_a_failure_past_the_capped_allowance_says_it_may_be_rounding():
     text = " ".join(result.stdout.split())
     assert "this failure may be rounding alone" in text
     assert "JVP and VJP rules differ" not in text  # not at a point where rounding alone may be that large
+    assert text.index("whose condition number here") < text.index("a kink lies")  # the reason first
     c = json.loads(CliRunner().invoke(app, args + ["--json"]).stdout)["inputs"]["A"]["conditioning"]
     assert c["capped"] is True and c["needed"] is False and c["allowance"] == 0.1

@@ -1017,8 +1017,10 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES, dtype: s
     if info.get("forward_vs_reverse") and not info["forward_vs_reverse"]["passed"]:
         notes.append(_modes_note(info, dtype))
     c = info.get("conditioning") or {}
-    if c.get("needed") or (c.get("capped") and info.get("passed") is False):  # else: --json's only
-        notes.append(_conditioning_note(name, c, info.get("max_abs_derivative") or 0.0, bool(c.get("needed"))))
+    if c.get("needed"):  # else: --json's only
+        notes.append(_conditioning_note(name, c, info.get("max_abs_derivative") or 0.0, True))
+    elif c.get("capped") and info.get("passed") is False:  # first: the notes below (kinks, modes) may be rounding too
+        notes.insert(0, _conditioning_note(name, c, info.get("max_abs_derivative") or 0.0, False))
     return notes
 
 
