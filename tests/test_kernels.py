@@ -299,11 +299,12 @@ def test_kernel_source_holds_node_numbers_only():
     finally:
         del kernels.compile
     call = r"f\d+\(((v|c|u)\d+(, (v|c|u)\d+)*)?\)|(v|u)\d+\.(reshape|transpose)\(k\d+\)|v\d+"
-    full = r"f\d+\((v\d+, C\d+|C\d+, v\d+)\) if type\(v\d+\) is _nd( and v\d+\.dtype is _dt)? else f\d+\((v|c)\d+, (v|c)\d+\)"
+    full = r"f\d+\((v\d+, C\d+|C\d+, v\d+)(, v\d+)?\) if type\(v\d+\) is _nd( and v\d+\.dtype is _dt)? else f\d+\((v|c)\d+, (v|c)\d+\)"
     call = f"{call}|{full}"  # a constant made a full array (_Source._full_constant_line)
     line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|"
                       r"        if not \(type\(v\d+\) is _nd and v\d+\.flags\.c_contiguous( and type\(v\d+\) is _nd and "
                       r"v\d+\.flags\.c_contiguous)*\):|            raise _Unlaid|"
+                      r"        if v\d+\.dtype is not _dt( or v\d+\.dtype is not _dt)*:|"
                       rf"        v\d+ = ({call})|        u\d+ = v\d+\.reshape\(s\d+\)|        del (v|u)\d+(, (v|u)\d+)*|"
                       r"        return \(((_copy\()?(v|c|u)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
     assert len(seen) == 2
@@ -1142,8 +1143,12 @@ def test_a_constant_made_a_full_array_gives_the_interpreters_bits(expr, dtype, m
         env = dict(problem.env, x=x2)
         v = rng.standard_normal(g.output_shape).astype(x2.dtype)
         with np.errstate(all="ignore"):
-            got = [value(env)[0], vjp(env, v)[0], jacobian(env, False)["x"]]
-            general = [plain[0](env)[0], plain[1](env, v)[0], plain[2](env, False)["x"]]
+            try:
+                got = [value(env)[0], vjp(env, v)[0], jacobian(env, False)["x"]]
+                general = [plain[0](env)[0], plain[1](env, v)[0], plain[2](env, False)["x"]]
+            except kernels.Unlaid:  # lines wrote over temporaries by the inputs' dtype (test_kernels37):
+                assert x2.dtype != dtype  # another dtype is the interpreter's
+                continue
             if x2.dtype == dtype:  # the interpreter's (a Compiled's inputs are of its dtype)
                 p2 = compiled.Problem(g, env, ["x"], autodiff.evaluate(g, env), problem.compiled)
                 assert same_bits(general, [p2.output, autodiff.vjp(g, p2.values, v[None])["x"][0],

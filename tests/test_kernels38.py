@@ -9,7 +9,7 @@ import pytest
 from jacobi_cli.engine import kernels
 from jacobi_cli.tools import api
 
-from test_kernels37 import _made, _same, _sources, _specials
+from test_kernels37 import _called, _made, _same, _sources, _specials
 
 EXPRESSIONS = ["sum(tanh(A @ tanh(A @ x)))", "A @ fmax(A @ x, 0.5)", "A @ tanh(A @ x)", "A.T @ exp(A @ x)",
                "sum(A @ nan_to_num(A @ x))", "x @ A @ tanh(A @ x)", "tanh(A @ x) * (A @ x)",
@@ -37,8 +37,12 @@ def test_a_product_written_into_a_spent_temporary_gives_the_bits_of_a_new_array(
         v = rng.standard_normal(problem.graph.output_shape).astype(x2.dtype)
         before = {k: a.copy() for k, a in env.items()}
         with np.errstate(all="ignore"):
-            got = [value(env)[0], vjp(env, v)[0], jacobian(env, False)["x"]]
-            want = [plain[0](env)[0], plain[1](env, v)[0], plain[2](env, False)["x"]]
+            got = [_called(value, env), _called(vjp, env, v), _called(jacobian, env, False)]
+            want = [_called(plain[0], env), _called(plain[1], env, v), _called(plain[2], env, False)]
+        if "unlaid" in got + want:  # an element-wise line wrote over a temporary by the inputs' dtype (test_kernels37)
+            assert x2.dtype != dtype or A2.dtype != dtype, expr
+            continue
+        got, want = [got[0][0], got[1][0], got[2]["x"]], [want[0][0], want[1][0], want[2]["x"]]
         assert all(_same(a, b) for a, b in zip(got, want)), expr
         assert all(_same(env[k], before[k]) for k in env)  # no input written into
 
@@ -58,8 +62,8 @@ def test_the_kernels_agree_with_the_interpreter_where_the_spent_temporary_held_n
 def test_a_product_writes_only_into_a_dead_temporary_nobody_else_holds(monkeypatch):
     x = np.linspace(-1, 1, 8)
     A = np.arange(64.0).reshape(8, 8) / 64
-    source = "\n".join(_sources(monkeypatch, api.prepare("sum(tanh(A @ tanh(A @ x)))", {"x": x, "A": A}, ["x"])))
-    assert re.search(r"_dot\(v\d+, v\d+, v\d+\)", source)  # A @ tanh(A @ x) into A @ x's array, and so on
+    source = "\n".join(_sources(monkeypatch, api.prepare("A @ (A @ (A @ sin(x)))", {"x": x, "A": A}, ["x"])))
+    assert re.search(r"_dot\(v\d+, v\d+, v\d+\)", source)  # A @ (A @ sin(x)) into sin(x)'s array, and so on
     for expr in ("t = A @ x; u = t.reshape(2, 4); A @ tanh(t) + u.reshape(8)", "t = A @ x; A @ tanh(t) + t",
                  "t = A @ x; A @ tanh(t) * t[0]"):
         problem = api.prepare(expr, {"x": x, "A": A}, ["x"])
@@ -91,11 +95,13 @@ def _alive_at_return(source: str) -> set:
 def test_spent_temporaries_are_kept_one_a_length_and_only_small_ones(monkeypatch):
     """A kept temporary outlives its last reader: at most one per length, and none of OUT_MIN_BYTES // 16 elements or
     more, so the kernel's peak stays the interpreter's (the planner's) give or take a few KiB."""
-    expr = "sum(A @ sin(sin(sin(sin(sin(A @ x))))))"  # four dead temporaries of one length before the second product
+    expr = "sum(A @ (A @ (A @ (A @ sin(x)))))"  # a dead temporary of one length before each product after the first
     for n, kept in ((8, True), (kernels.OUT_MIN_BYTES // 16, False)):
         x = np.linspace(-1, 1, n)
         A = np.eye(n) / 2
-        for source in _sources(monkeypatch, api.prepare(expr, {"x": x, "A": A}, ["x"])):
+        sources = _sources(monkeypatch, api.prepare(expr, {"x": x, "A": A}, ["x"]))
+        for source in sources:
             inputs = set(re.findall(r"(v\d+) = env\[", source))
             assert len(_alive_at_return(source) - inputs) <= (1 if kept else 0), source
-            assert bool(re.search(r"_dot\(v\d+, v\d+, v\d+\)", source)) == kept or "_dot(" not in source, source
+        # the value's kernel writes each product after the first into a dead temporary, when small
+        assert any(re.search(r"_dot\(v\d+, v\d+, v\d+\)", source) for source in sources) == kept, sources

@@ -588,6 +588,12 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         test = " and ".join(f"type(v{i}) is _nd and v{i}.flags.c_contiguous" for i in checked)
         lines.insert(check_at, f"        if not ({test}):")
         lines.insert(check_at + 1, "            raise _Unlaid")
+    if source.typed:  # a line wrote over an operand by the inputs' dtype (_Source._spent): of it at this call
+        namespace.update({"_dt": np.dtype(dtype), "_Unlaid": Unlaid})
+        test = " or ".join(f"v{i}.dtype is not _dt" for i in args if nodes[i].op == "input" and need[i])
+        if test:
+            lines.insert(check_at, f"        if {test}:")
+            lines.insert(check_at + 1, "            raise _Unlaid")
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
@@ -616,6 +622,9 @@ class _Source:
         self.assumed = set() if assumed is None else assumed  # inputs taken for C-contiguous: checked per call
         self.free: list = []  # (variable, length): spent 1-d temporaries a product may write into (_reusable)
         self.overwritten: set = set()  # nodes whose array a later line wrote its result into (out=)
+        self.dtypes: dict = {}  # node id -> the dtype of its value at every call, or None (see _dtype)
+        self.typed = False  # a line wrote over an operand by the inputs' dtype: the kernel checks it (generate)
+        self.last: list = []  # node id -> the last node reading it (graph.last_uses)
         for n in nodes:
             for a in n.args:
                 self.readers.setdefault(a, []).append(n)
@@ -627,12 +636,14 @@ class _Source:
 
     def node(self, node, last: list) -> None:
         i = node.id
+        self.last = last
         if node.op == "const":
             self.name[i] = f"c{i}"
             self.namespace[self.name[i]] = node.value
             return
         if node.op == "input":
             raise ValueError(f"input {node.name!r} is not an argument of the kernel")
+        self.dtypes[i] = self._dtype_of(node)
         if i in self.fused:  # computed in its reader's line
             return
         self.name[i] = f"v{i}"
@@ -646,6 +657,11 @@ class _Source:
             line = self._squeezed_line(node)
         if line is None:
             line = self._full_constant_line(node)
+        if line is None and _elementwise(node):
+            over = self._over(node, tuple(node.shape))
+            if over is not None:  # written over a spent operand (see _spent)
+                self.namespace[f"f{i}"] = OPS[node.op].impl
+                line = f"v{i} = f{i}({', '.join(self.full(a) for a in node.args)}, {over})"
         if line is None:
             line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
         self.lines.append(self.indent + line)
@@ -721,28 +737,76 @@ class _Source:
             check = f"type({self.name[x]}) is _nd"
             if type(const.value) is not np.ndarray:  # a Python number: of the kernel's dtype only
                 check += f" and {self.name[x]}.dtype is _dt"
-                if self._spent(x, node):  # the result is x's dtype and shape: written over x, no new array
-                    args.append(f"out={self.name[x]}")
+                if self._spent(x, node):  # the result is x's dtype and shape (checked here): written over x
+                    args.append(self.name[x])
                     self.overwritten.add(x)
             return f"v{i} = f{i}({', '.join(args)}) if {check} else f{i}({', '.join(plain)})"
         return None
 
+    # An element-wise ufunc whose result has the shape and dtype of an operand it reads for the last time
+    # writes it there, as its positional out (``f(a, b, a)``): each element is read before its place is
+    # written, the loop and its vector width are those of a new array (NumPy takes an operand that is
+    # exactly its output as no overlap), so the bits are the same; one allocation fewer. Positional, not
+    # ``out=``: the keyword costs NumPy's argument parsing more than the allocation saves at small n
+    # (E6's multiply at n = 10: 4,097 instructions written over, 4,325 new, 4,376 with ``out=``). The
+    # operand must be nobody's memory but its own: a new array a ufunc or a product made (never an input, a
+    # constant or a view), held at its own shape, that no output, squeezed, unsqueezed or fused value is,
+    # and whose readers all made new arrays (no view of it lives on). The dtypes are known from the inputs'
+    # (NumPy 2's promotion reads dtypes, never values: ``ufunc.resolve_dtypes``), which the kernel checks at
+    # each call (:func:`generate`): another dtype raises :class:`Unlaid` and the interpreter answers.
+
     def _spent(self, x: int, node) -> bool:
-        """May ``node``'s line write its result over node ``x``'s array (``out=``)? Where x is a new array
-        of a ufunc's own (no view of anything: an element-wise op's result, held at its own shape) that
-        ``node`` alone reads and no output is: no other variable holds it, and nothing reads it after.
-        An element-wise ufunc writing over its operand of the same shape and dtype reads each element
-        before it writes it: the same bits as into a new array, one allocation fewer (~300 instructions
-        of a ~4,000-instruction call at n = 10)... but out= costs NumPy its overlap check, ~160-450
-        instructions more than a new array below NumPy's small-allocation cache and glibc's reused chunks
-        (E6's Jacobian kernel at n = 10: 880 more of 54,870); from ``OUT_MIN_BYTES`` on, a new array is a
-        fresh allocation (200,000 float64: 2.9 ms against 0.15 ms written over, on a loaded machine), so
-        only arrays at least that large are written over."""
+        """May ``node``'s line write its result over node ``x``'s array (see above)? Its shape and
+        dtype are the caller's to compare."""
         made = self.nodes[x]
-        return (size(made.shape) * np.dtype(self.dtype).itemsize >= OUT_MIN_BYTES
-                and made.op not in ("const", "input") and _elementwise(made) and OPS[made.op].view is None
-                and x not in self.squeezed and x not in self.outputs and x not in self.fused
-                and [r.id for r in self.readers.get(x, ())] == [node.id] and self.name.get(x) == f"v{x}")
+        return (_fresh(made) and self.last[x] == node.id and x not in self.outputs and x not in self.fused
+                and x not in self.unsqueezed and x not in self.overwritten and self.name.get(x) == f"v{x}"
+                and all(_fresh(r) for r in self.readers.get(x, ()) if r.id in self.name))  # the lines made
+
+    def _over(self, node, held: tuple):
+        """The variable of an operand ``node``'s line writes its result over, held as ``held`` and of the
+        result's dtype, or None (see above)."""
+        want = self.dtypes.get(node.id)
+        if not isinstance(want, np.dtype):
+            return None
+        for x in dict.fromkeys(node.args):
+            if self._held(x) == held and self.dtypes.get(x) == want and self._spent(x, node):
+                self.overwritten.add(x)
+                self.typed = True
+                return self.name[x]
+        return None
+
+    def _dtype(self, i: int):
+        """The dtype of node ``i``'s value at every call: a NumPy dtype, ``int``/``float``/``complex`` for a
+        Python number (weak in NumPy 2's promotion), or None when not known. Inputs are of the kernel's."""
+        if i in self.dtypes:
+            return self.dtypes[i]
+        node = self.nodes[i]
+        if node.op == "input":
+            return self.dtype
+        if node.op == "const":
+            value = node.value
+            if isinstance(value, (np.ndarray, np.generic)):
+                return value.dtype
+            if type(value) is bool:
+                return np.dtype(bool)
+            return type(value) if type(value) in (int, float, complex) else None
+        return None
+
+    def _dtype_of(self, node):
+        """:meth:`_dtype` of a computed node, from its arguments': what the ufunc's promotion gives them
+        (a reshape or a 2-d transpose keeps its argument's); None for any other op."""
+        if node.op in ("reshape", "transpose"):
+            return self._dtype(node.args[0])
+        if not _fresh(node):
+            return None
+        given = [self._dtype(a) for a in node.args]
+        if any(d is None for d in given) or len(given) != OPS[node.op].impl.nin:
+            return None
+        try:
+            return OPS[node.op].impl.resolve_dtypes((*given, None))[-1]
+        except (TypeError, ValueError):  # no loop for them (NumPy raises a TypeError subclass)
+            return None
 
     def _held(self, i: int) -> tuple:
         return self.squeezed.get(i, tuple(self.nodes[i].shape))
@@ -793,7 +857,8 @@ class _Source:
             return None
         self.squeezed[i] = held
         self.namespace[f"f{i}"] = OPS[node.op].impl
-        return f"v{i} = f{i}({', '.join(self.name[a] for a in node.args)})"
+        over = self._over(node, held)  # written over a spent operand held so (see _spent)
+        return f"v{i} = f{i}({', '.join([self.name[a] for a in node.args] + ([over] if over else []))})"
 
 
     # A batch of one meets a matrix as ``M @ g`` with g ``(1, n, 1)`` (or ``g @ M``, ``(1, 1, n)``).
