@@ -188,3 +188,25 @@ def test_an_input_of_another_dtype_gets_the_interpreters_answer():
         assert got.dtype == np.float64 and np.array_equal(got, api.jacobian(
             "sum(tanh(A @ tanh(A @ x)))", {"x": x.astype(np.float32).astype(np.float64), "A": A}, wrt=["x"])["x"])
     assert np.array_equal(want, api.jacobian("sum(tanh(A @ tanh(A @ x)))", {"x": x, "A": A}, wrt=["x"])["x"])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_softmax_of_a_vector_written_over_its_new_arrays_gives_the_bits_of_new_ones(dtype):
+    """``ops.softmax_of_vector`` and ``ops.softmax_jacobian_of_vector`` write the exponential, the division
+    and the last product over the arrays they made: the bits (and dtype) of the same lines into new arrays,
+    with infinities and NaNs planted; an integer vector takes the lines as they were."""
+    from jacobi_cli.ir import ops
+    rng = np.random.default_rng(41)
+    for n in (2, 5, 10, 33):
+        for trial in range(60):
+            a = (rng.standard_normal(n) * rng.choice([1, 10, 100, 800])).astype(dtype)
+            if trial % 5 == 0:
+                a[rng.integers(n)] = rng.choice([np.inf, -np.inf, np.nan])
+            eye = np.eye(n, dtype=dtype)
+            with np.errstate(all="ignore"):
+                e = np.exp(a - np.maximum.reduce(a))
+                s = e / np.add.reduce(e)
+                assert _same(ops.softmax_of_vector(a), s)
+                assert _same(ops.softmax_jacobian_of_vector(eye, a), ops.softmax_vjp_of_identity(eye, s))
+    ints = np.arange(4)
+    assert _same(ops.softmax_of_vector(ints), np.exp(ints - 3) / np.exp(ints - 3).sum())
