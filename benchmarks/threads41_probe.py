@@ -331,41 +331,61 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def probe_long(calls: int = 100_000, block: int = 10_000) -> dict:
-    tracemalloc.start()
+def probe_long(calls: int = 100_000, block: int = 10_000, traced: bool = False) -> dict:
+    """``calls`` API calls over ever new texts (a new constant each 20 calls: parsed, planned, compiled into a
+    kernel at the second call, evicted from the cache later), a held function's Hessian and Jacobian at ever new
+    budgets, and a default budget moving with the machine: RSS (and with ``traced``, tracemalloc) per block."""
+    from jacobi_cli.engine import memory
+
+    if traced:
+        tracemalloc.start()
     rows = []
     n_calls, k = 0, 0
     t0 = time.time()
     wrong = 0
-    while n_calls < calls:
-        for _ in range(block // 10):
-            k += 1
-            c = float(k % 997)  # a new constant in a new text each time: distinct expressions
-            text = f"sin(x) * {c} + x ** 2" if k % 2 else f"tanh(x * {c}) @ x"
-            x = np.linspace(-1, 1, 3 + k % 5)
-            for j in range(10):
-                kind = j % 4
-                if kind == 0:
-                    got = jacobi_cli.evaluate(text, {"x": x})
-                    want = (np.sin(x) * c + x ** 2) if k % 2 else np.tanh(x * c) @ x
-                    wrong += not np.allclose(got, want)
-                elif kind == 1:
-                    jacobi_cli.jacobian(text, {"x": x})
-                elif kind == 2:
-                    jacobi_cli.vjp(text, {"x": x}, np.ones(()) if k % 2 == 0 else np.ones(x.size))
-                else:
-                    jacobi_cli.jvp(text, {"x": x}, {"x": np.ones(x.size)})
-                n_calls += 1
-        gc.collect()
-        current, _ = tracemalloc.get_traced_memory()
-        rows.append((n_calls, _rss(), current, len(api._CACHE), api._CACHE.held_bytes()))
-        print(f"  {n_calls:7d} calls {time.time() - t0:6.1f} s  rss {rows[-1][1] / 2**20:7.1f} MiB  traced "
-              f"{current / 2**20:7.2f} MiB  cache {rows[-1][3]} entries", flush=True)
-    tracemalloc.stop()
+    held = jacobi_cli.compile("sum(sin(A @ x) * x)", {"x": ":8", "A": ":8x8"})
+    env = {"x": np.linspace(-1, 1, 8), "A": np.eye(8) + 0.1}
+    real = memory.available_bytes
+    pages = iter(range(10**9))
+    memory.available_bytes = lambda: 3 * 2**30 + next(pages) * 37 * 4096  # a 3 GiB machine, its free memory moving
+    try:
+        while n_calls < calls:
+            for _ in range(block // 20):
+                k += 1
+                memory.budget_in_second.cache_clear()  # a new second
+                c = float(k % 4999)
+                text = f"sin(x) * {c} + x ** 2" if k % 2 else f"tanh(x * {c}) @ x"
+                x = np.linspace(-1, 1, 3 + k % 5)
+                for j in range(18):
+                    kind = j % 4
+                    if kind == 0:
+                        got = jacobi_cli.evaluate(text, {"x": x})
+                        want = (np.sin(x) * c + x ** 2) if k % 2 else np.tanh(x * c) @ x
+                        wrong += not np.allclose(got, want)
+                    elif kind == 1:
+                        jacobi_cli.jacobian(text, {"x": x})
+                    elif kind == 2:
+                        jacobi_cli.vjp(text, {"x": x}, np.ones(()) if k % 2 == 0 else np.ones(x.size))
+                    else:
+                        jacobi_cli.jvp(text, {"x": x}, {"x": np.ones(x.size)})
+                held.hessian(env, wrt=["x"], budget=10**6 + k)
+                held.jacobian(env, budget=10**6 + k)
+                n_calls += 20
+            gc.collect()
+            current = tracemalloc.get_traced_memory()[0] if traced else 0
+            rows.append((n_calls, _rss(), current, len(api._CACHE), len(held._memo)))
+            print(f"  {n_calls:7d} calls {time.time() - t0:6.1f} s  rss {rows[-1][1] / 2**20:7.1f} MiB  traced "
+                  f"{current / 2**20:7.2f} MiB  cache {rows[-1][3]} entries  held memo {rows[-1][4]}", flush=True)
+    finally:
+        memory.available_bytes = real
+        memory.budget_in_second.cache_clear()
+        if traced:
+            tracemalloc.stop()
     half = rows[len(rows) // 2]
-    growth = (rows[-1][2] - half[2]) / 2**20
-    print(f"long: {n_calls} calls over {k} distinct texts; wrong values {wrong}; traced growth over the second half "
-          f"{growth:.2f} MiB; rss {half[1] / 2**20:.1f} -> {rows[-1][1] / 2**20:.1f} MiB")
+    growth = ((rows[-1][2] if traced else rows[-1][1]) - (half[2] if traced else half[1])) / 2**20
+    print(f"long: {n_calls} calls over {k} distinct texts; wrong values {wrong}; growth over the second half "
+          f"{growth:.2f} MiB ({'traced' if traced else 'rss'}); rss {half[1] / 2**20:.1f} -> {rows[-1][1] / 2**20:.1f} "
+          f"MiB; held function's memo {rows[-1][4]} entries")
     reused = probe_id_reuse()
     return {"calls": n_calls, "growth_mib": growth, "wrong": wrong, "id_reuse_wrong": reused}
 
@@ -433,6 +453,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", nargs="?", default="all", choices=["threads", "state", "long", "signals", "all"])
     parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--traced", action="store_true", help="tracemalloc too (3-5 times slower)")
     args = parser.parse_args()
     if args.what in ("threads", "all"):
         probe_threads()
@@ -442,7 +463,7 @@ def main() -> None:
     if args.what in ("signals", "all"):
         probe_signals()
     if args.what in ("long", "all"):
-        probe_long(args.calls)
+        probe_long(args.calls, traced=args.traced)
 
 
 if __name__ == "__main__":

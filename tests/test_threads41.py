@@ -16,8 +16,10 @@ with their own NumPy state, for hours, with budgets that move.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -199,3 +201,70 @@ def test_threads_of_their_own_numpy_state_get_the_serial_answers():
         sys.setswitchinterval(old)
     assert not wrong, wrong[:5]
     assert not moved
+
+
+# --- process-wide settings and forks -------------------------------------------------------------------------
+
+def test_deep_stack_threads_leave_the_stack_size_and_start_on_their_own_stack(monkeypatch):
+    from jacobi_cli.lang import deep
+
+    sizes, original = [], threading.Thread.start
+
+    def start(self):
+        if self.name == deep.THREAD_NAME:
+            sizes.append(threading.stack_size())
+        return original(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    before = threading.stack_size()
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for _ in range(20):
+            pool = [threading.Thread(target=lambda: [deep.with_deep_stack(lambda: time.sleep(0.001)) for _ in range(4)])
+                    for _ in range(4)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            assert threading.stack_size() == before  # was left at 512 MiB: every later thread reserved it
+    finally:
+        sys.setswitchinterval(old)
+    assert sizes and set(sizes) == {deep.DEEP_STACK}  # never the default stack under a raised recursion limit
+
+
+def _lock_and_use():
+    from jacobi_cli.lang import deep, parser
+
+    return [  # (what, the lock, work in the child that takes it, its answer)
+        ("parse", parser._AST_LOCK, lambda: float(jacobi_cli.evaluate("y = x * 41\ny", {"x": 2.0})), 82.0),
+        ("cache", api._CACHE._lock, lambda: float(jacobi_cli.evaluate("x + 41", {"x": 2.0})), 43.0),
+        ("recursion limit", deep._LIMIT._lock, lambda: deep.with_deep_stack(lambda: 41), 41),
+        ("stack size", deep._STACK, lambda: deep.with_deep_stack(lambda: 42), 42),
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork")
+@pytest.mark.parametrize("which", range(4), ids=["parse", "cache", "recursion limit", "stack size"])
+def test_a_fork_while_another_thread_holds_a_lock_of_jacs_leaves_the_child_free(which):
+    """jac diff's bounded child (tools/bounded.call) forked while another thread of the program parsed or
+    compiled: the child's copy of the lock stayed held, and the child waited to its time limit."""
+    from jacobi_cli.tools import bounded
+
+    label, lock, use, want = _lock_and_use()[which]
+    held, done = threading.Event(), threading.Event()
+
+    def holder():
+        with lock:
+            held.set()
+            time.sleep(0.3)
+        done.set()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait()
+    try:
+        got = bounded.call(use, 10.0, f"the {label} test")  # was a JacLimitError after 10 s
+    finally:
+        t.join()
+    assert got == want

@@ -29,7 +29,7 @@ import numpy as np
 
 from .chain import split_chain
 from .short import may_be_short, read_short
-from .deep import with_deep_stack
+from .deep import fork_safe, with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
@@ -739,7 +739,7 @@ def _parse_deep(text: str) -> ast.Module:
 # process: two threads parsing at once can fail with "SystemError: AST constructor recursion
 # depth mismatch" (seen in tests/test_compiled.py's threads). Parses take turns behind this lock
 # (a guard for the interpreter's state, holding none of jac's).
-_AST_LOCK = threading.Lock()
+_AST_LOCK = fork_safe(threading.Lock())  # a fork meanwhile waits for the parse (deep.fork_safe)
 
 
 def _parse_quietly(text: str) -> ast.Module:

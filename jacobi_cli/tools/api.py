@@ -36,6 +36,7 @@ from ..ir.dtypes import exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, names_given, option_value,
                              resolve_dtype, to_bindings)
+from ..lang.deep import fork_safe
 from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
@@ -128,6 +129,7 @@ class CompiledCache:
 
 
 _CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
+fork_safe(_CACHE._lock)  # a fork (jac diff's bounded child) meanwhile waits for a put (lang/deep.fork_safe)
 
 
 def clear_cache() -> None:
