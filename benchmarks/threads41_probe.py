@@ -237,7 +237,8 @@ def _state():
 
 
 STATE_CALLS = [
-    ("ok", lambda: jacobi_cli.jacobian("tanh(A @ x)", {"A": np.ones((300, 300)) / 300, "x": np.ones(300)})),
+    ("ok", lambda: jacobi_cli.jacobian("tanh(A @ x)", {"A": np.ones((300, 300)) / 300, "x": np.ones(300)},
+                                       wrt=["x"])),
     ("ok small", lambda: jacobi_cli.vjp("sin(x) * x", {"x": np.ones(5)}, "ones")),
     ("nan", lambda: jacobi_cli.jacobian("x / (x - x)", {"x": np.ones(5)})),
     ("raises parse", lambda: jacobi_cli.evaluate("x +* 2", {"x": 1.0})),
@@ -283,7 +284,33 @@ def probe_state() -> dict:
     t = threading.Thread(target=lambda: (check("thread"), caller_state(check, "thread, seterr raise")))
     t.start()
     t.join()
-    print(f"state: {len(STATE_CALLS) * 3 * 6} calls with the state read before and after; changed: {len(changed)}")
+    # threads at once, on a machine taken for busy (one BLAS thread for middle-sized products: OneThread, through
+    # OpenBLAS on the main thread and threadpoolctl elsewhere): the count is back where it was when all are done
+    from jacobi_cli.engine import blas
+
+    real = blas.machine_busy
+    blas.machine_busy = lambda: True
+    blas.busy_in_second.cache_clear()
+    try:
+        for limit in (None, 2):
+            ctx = threadpool_limits(limit) if limit else threading.Lock()
+            with ctx:
+                before = _state()
+                pool = [threading.Thread(target=lambda: [c() for _ in range(20) for label, c in STATE_CALLS[:3]])
+                        for _ in range(6)]
+                for t in pool:
+                    t.start()
+                for _ in range(20):
+                    STATE_CALLS[0][1]()  # the main thread too
+                for t in pool:
+                    t.join()
+                if _state() != before:
+                    changed.append((f"6 threads, threadpool_limits({limit})", "all", before, _state()))
+    finally:
+        blas.machine_busy = real
+        blas.busy_in_second.cache_clear()
+    print(f"state: {len(STATE_CALLS) * 3 * 6} calls with the state read before and after, and 2 x 7 threads at "
+          f"once on a busy machine; changed: {len(changed)}")
     for c in changed[:6]:
         print("  changed:", c[:2], "\n    before", c[2], "\n    after ", c[3])
     lost = probe_warnings()

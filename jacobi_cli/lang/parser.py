@@ -742,10 +742,22 @@ def _parse_deep(text: str) -> ast.Module:
 _AST_LOCK = fork_safe(threading.Lock())  # a fork meanwhile waits for the parse (deep.fork_safe)
 
 
+# What Python's parser warns about (3.11: "invalid escape sequence" in a string, "invalid decimal literal" and
+# its kin: a number written against a name, 1if x): a backslash, or a number whose whole literal (atomic: never a
+# shorter one) is followed at once by a letter or _. A text without either parses without a warning, so without
+# catch_warnings, which swaps the process's warning filters for the parse: every warning another thread of the
+# program raised meanwhile was dropped (tests/test_threads41.py: 95 % of a thread's warnings during parses).
+_MAY_WARN = re.compile(r"\\|(?<!\w)(?>0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+"
+                       r"|(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?[jJ]?)[^\W\d]")
+
+
 def _parse_quietly(text: str) -> ast.Module:
-    with _AST_LOCK, warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
-        warnings.simplefilter("ignore")
-        return ast.parse(text, mode="exec")
+    with _AST_LOCK:
+        if _MAY_WARN.search(text) is None:
+            return ast.parse(text, mode="exec")
+        with warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
+            warnings.simplefilter("ignore")
+            return ast.parse(text, mode="exec")
 
 
 class IndexExpression:  # NumPy names the class of np.s_ so
