@@ -317,37 +317,41 @@ def probe_state() -> dict:
     return {"changed": len(changed), "lost_warnings": lost}
 
 
-def probe_warnings(parses: int = 300) -> int:
-    """Warnings another thread raises while jac parses texts: each must reach its own catcher."""
+def probe_warnings(seconds: float = 3.0) -> int:
+    """Warnings the main thread raises (filters "always", shown through ``warnings.showwarning``) while another
+    thread parses texts all the time: each must be shown. (With its own ``catch_warnings`` around each warning, as
+    a first version of this probe had it, none is lost: its filter goes in front of the parse's "ignore".)"""
+    from jacobi_cli.lang import parser
+
+    seen = []
+    saved = warnings.filters[:], warnings.showwarning
+    warnings.showwarning = lambda message, *args, **kwargs: seen.append(str(message))
+    warnings.simplefilter("always")
     stop = threading.Event()
+    parses = [0]
 
     def parse():
-        k = 0
         while not stop.is_set():
-            try:
-                jacobi_cli.evaluate(f"x * {k} + sin(x)", {"x": 1.0})  # a new text each time: parsed
-            except JacError:
-                pass
-            k += 1
+            parser._parse_quietly("y = x * 2\n" * 50)
+            parses[0] += 1
 
-    t = threading.Thread(target=parse)
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
+    t = threading.Thread(target=parse)
     t.start()
-    lost = 0
+    raised = 0
     try:
-        for i in range(parses):
-            with warnings.catch_warnings(record=True) as seen:
-                warnings.simplefilter("always")
-                warnings.warn(f"user warning {i}", UserWarning)
-            if not any(f"user warning {i}" in str(w.message) for w in seen):
-                lost += 1
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            warnings.warn(f"user warning {raised}", UserWarning)
+            raised += 1
     finally:
         stop.set()
         t.join()
         sys.setswitchinterval(old)
-    print(f"warnings: {parses} raised by another thread while jac parsed; lost: {lost}; "
-          f"filters left: {len(warnings.filters)}")
+        warnings.filters[:], warnings.showwarning = saved
+    lost = raised - len(seen)
+    print(f"warnings: {raised} raised by the main thread while another parsed {parses[0]} texts; lost: {lost}")
     return lost
 
 
@@ -464,6 +468,42 @@ def probe_signals() -> dict:
         found["api in a thread under main's limit"] = in_thread(
             lambda: jacobi_cli.jacobian("A @ x", {"A": np.ones((2000, 2000)), "x": np.ones(2000)}, wrt="x")["x"].shape)
     found["main after"] = _catch(lambda: jacobi_cli.evaluate("sin(x)", {"x": 1.0}))
+    # a fork (jac diff's bounded child) while another thread holds one of jac's process-wide locks
+    from jacobi_cli.lang import deep, parser
+
+    for label, lock, work in [("parse", parser._AST_LOCK, lambda: float(jacobi_cli.evaluate("y = x * 41\ny", {"x": 2.0}))),
+                              ("cache", api._CACHE._lock, lambda: float(jacobi_cli.evaluate("x + 41", {"x": 2.0}))),
+                              ("recursion limit", deep._LIMIT._lock, lambda: deep.with_deep_stack(lambda: 41))]:
+        held = threading.Event()
+
+        def holder(lock=lock):
+            with lock:
+                held.set()
+                time.sleep(0.3)
+
+        t = threading.Thread(target=holder)
+        t.start()
+        held.wait()
+        t0 = time.monotonic()
+        found[f"fork while another thread holds the {label} lock"] = (
+            _catch(lambda: bounded.call(work, 5.0, "the forked work")), f"{time.monotonic() - t0:.2f} s")
+        t.join()
+    # deep-stack threads (long texts, SymPy) from several threads at once: the process's thread stack size after
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    left = set()
+    try:
+        for _ in range(30):
+            pool = [threading.Thread(target=lambda: [deep.with_deep_stack(lambda: time.sleep(0.001)) for _ in range(4)])
+                    for _ in range(4)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            left.add(threading.stack_size())
+    finally:
+        sys.setswitchinterval(old)
+    found["thread stack sizes left after 30 rounds of 4 threads of deep-stack calls"] = sorted(left)
     for k, v in found.items():
         print(f"signals: {k}: {v}")
     return found

@@ -75,7 +75,10 @@ def held_in(array: np.ndarray, dtype) -> np.ndarray:
     range is held as inf, as PyTorch's float32 tensor holds it and as a binding written as text is held (its
     warning is the reports', ``engine/finite.py``), never a ``FloatingPointError`` of the caller's
     ``np.seterr(over="raise")`` (a thread that set it got a traceback where another got the answer) nor
-    NumPy's RuntimeWarning pointing into jac's source."""
+    NumPy's RuntimeWarning pointing into jac's source. Only a float narrowed can overflow: any other cast
+    (integers, bools, a float widened) is made as it is, without errstate's ~1 us."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= np.dtype(dtype).itemsize:
+        return array.astype(dtype, copy=False)
     with np.errstate(over="ignore"):
         return array.astype(dtype, copy=False)
 
