@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError, did_you_mean,
                       in_api_words)
-from ..ir.dtypes import exact_array, needs_exact
+from ..ir.dtypes import exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
 from ..ir.work import refuse_past_deadline
@@ -51,6 +51,9 @@ _float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic l
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
 MAX_KERNELS = 32  # kernels (and call counts) one compiled function keeps
+# graphs per wrt, plans, traced gradients one compiled function keeps (_memo): past this many, what a call makes
+# is used and not kept, so a held function called with ever new wrt lists never grows without bound
+MAX_MEMO = 256
 _FEW_BYTES = 2**20  # held_bytes: a graph whose nodes hold at most this in all is counted by it, without a walk
 
 
@@ -150,7 +153,7 @@ class Compiled:
             if array.shape != shape:
                 raise JacShapeError(f"the input '{name}' has shape {fmt(array.shape)}, but {self.expr!r} was "
                                     f"compiled for {fmt(shape)}: compile it again for other shapes")
-            out[name] = array if array.dtype.type is self.dtype else array.astype(self.dtype)
+            out[name] = array if array.dtype.type is self.dtype else held_in(array, self.dtype)
         missing = [n for n in self.shapes if n not in out]
         if missing:
             raise JacNameError(f"the input '{missing[0]}' is missing: {self.expr!r} was compiled for {inputs}")
@@ -194,8 +197,13 @@ class Compiled:
 
     def _kept(self, key, value):
         """``value`` kept under ``key``, unless another thread kept one first: then that one. One
-        ``dict.setdefault`` of a key of strings, ints and tuples of them: atomic without the lock."""
-        return self._memo.setdefault(key, value)
+        ``dict.setdefault`` of a key of strings, ints and tuples of them: atomic without the lock.
+        With :data:`MAX_MEMO` entries kept already, a new one is returned and not kept (made again
+        when asked again: the same value, from the same shapes)."""
+        memo = self._memo
+        if len(memo) >= MAX_MEMO and key not in memo:
+            return value
+        return memo.setdefault(key, value)
 
     def graph_for(self, wrt: Sequence[str] | None = None) -> Graph:
         """The graph with ``requires_grad`` set for ``wrt`` (default: every input)."""
@@ -268,8 +276,7 @@ class Compiled:
         names = tuple(n for n in (tangent_names or ()) if n in graph.inputs)
         plan = self._memo_get(("product", tuple(check_wrt(wrt, self.graph.inputs)), kind, names),
                               lambda: product_plan(graph, kind, names))
-        with self._lock:
-            self._memo.setdefault(asked, plan)
+        self._kept(asked, plan)
         return plan
 
     def plan_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
@@ -316,10 +323,14 @@ class Compiled:
         plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES), y_shape)
         if plan.refusal:  # from the shapes alone: nothing traced, nothing allocated
             return plan
-        free = self._memo_get(("hessian", tuple(problem.wrt), plan.max_bytes, values_bytes, g.output),
-                              lambda: self._fitted(replace(plan, budget=UNLIMITED), problem))
+        # kept without the budget and the limit per array (the blocks were checked against both above, and the
+        # passes fitted without a budget read neither): a key holding them kept one plan per budget, without
+        # bound, for a function called with budgets that vary (a default budget moving with the machine)
+        free = self._memo_get(("hessian", tuple(problem.wrt), values_bytes, g.output),
+                              lambda: self._fitted(replace(plan, budget=UNLIMITED, max_bytes=DEFAULT_MAX_BYTES),
+                                                   problem))
         if free.refusal is None and free.peak_bytes <= budget:
-            return replace(free, budget=budget)
+            return replace(free, budget=budget, max_bytes=plan.max_bytes)
         return self._fitted(plan, problem)
 
     def _fitted(self, plan: HessianPlan, problem: Problem) -> HessianPlan:
@@ -932,7 +943,7 @@ def _arrays(tangents: dict, dtype) -> dict | None:
             return None
         if t.dtype.kind not in "biuf":
             return None
-        out[name] = t.astype(dtype, copy=False)
+        out[name] = t if t.dtype.type is dtype else held_in(t, dtype)
     return out
 
 

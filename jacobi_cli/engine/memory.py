@@ -46,7 +46,20 @@ def budget_in_second(second: int) -> int:
     """:func:`default_budget` for ``second = int(time.monotonic())``: a repeated API call
     calls it itself, one Python frame fewer."""
     available = available_bytes()
-    return int(available * SAFE_FRACTION) if available else FALLBACK_BYTES
+    return steady(int(available * SAFE_FRACTION)) if available else FALLBACK_BYTES
+
+
+STEADY_BITS = 7  # a budget read off the machine keeps its 7 leading bits: at most 1/64 (1.6 %) below the reading
+
+
+def steady(n: int) -> int:
+    """``n`` bytes read off the machine (the default budget, a share such as ``"50%"``) rounded down to its
+    :data:`STEADY_BITS` leading bits, so that it holds while the free memory moves by a few pages. The API keys
+    its compiled functions by the limit per array, ``min(budget, 2 GiB)``: below 2 GiB a budget that changed at
+    every reading made every second (every call, for a share) a new key, parsing and compiling again and
+    crowding the cache with copies (tests/test_threads41.py)."""
+    shift = n.bit_length() - STEADY_BITS
+    return n >> shift << shift if shift > 0 else n
 
 
 def budget(max_memory=None) -> int:
@@ -103,7 +116,7 @@ def _percent(text: str) -> int:
     if not 0 < share <= 1:
         raise JacUsageError(f"--max-memory {text!r}: a share of the available memory is more than 0% and at most "
                             f"100%")
-    n = int((available_bytes() or FALLBACK_BYTES) * share)
+    n = steady(int((available_bytes() or FALLBACK_BYTES) * share))
     if n < 1:
         raise JacUsageError(f"--max-memory {text!r} is less than one byte of the available memory: give {FORMS}")
     return n

@@ -70,6 +70,19 @@ def needs_exact(dtype: np.dtype) -> bool:
     return dtype.kind in "iu" or dtype.kind == "f" and dtype.itemsize > 8
 
 
+def held_in(array: np.ndarray, dtype) -> np.ndarray:
+    """``array.astype(dtype, copy=False)`` whatever NumPy error state the caller set: a value past float32's
+    range is held as inf, as PyTorch's float32 tensor holds it and as a binding written as text is held (its
+    warning is the reports', ``engine/finite.py``), never a ``FloatingPointError`` of the caller's
+    ``np.seterr(over="raise")`` (a thread that set it got a traceback where another got the answer) nor
+    NumPy's RuntimeWarning pointing into jac's source. Only a float narrowed can overflow: any other cast
+    (integers, bools, a float widened) is made as it is, without errstate's ~1 us."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= np.dtype(dtype).itemsize:
+        return array.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):
+        return array.astype(dtype, copy=False)
+
+
 def exact_array(flat: np.ndarray, what: str, dtype: np.dtype) -> None:
     """Refuse an integer of a .npy file or an array given to the API (``what``: the file's name quoted, or
     the input's) that ``dtype`` cannot hold exactly (2**53 + 1 in float64, 2**24 + 1 in float32), as a

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 
 
 THREAD_NAME = "jac-deep-stack"
+DEEP_STACK = 512 * 1024 * 1024  # the stack of a deep-stack thread
+
+
+def fork_safe(lock):
+    """``lock``, taken before any fork of this process and released after it in the parent and the child
+    (``os.register_at_fork``, as CPython's own logging does): a fork (``jac diff``'s bounded child, ``jac run``'s
+    workers) while another thread held it left the child's copy held for good, and the child waited on it until
+    its time limit ("took more than 30 s") for work of milliseconds. For jac's few process-wide locks, none of
+    which is held while waiting for another."""
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=lock.acquire, after_in_parent=lock.release, after_in_child=lock.release)
+    return lock
 
 
 class _SharedLimit:
@@ -18,7 +31,7 @@ class _SharedLimit:
     (json) then overflowed instead of raising RecursionError."""
 
     def __init__(self):
-        self._lock = threading.Lock()
+        self._lock = fork_safe(threading.Lock())
         self._holders = 0
         self._saved = 0
 
@@ -38,6 +51,12 @@ class _SharedLimit:
 
 # Process state by nature (the recursion limit is one per interpreter), so one coordinator per process.
 _LIMIT = _SharedLimit()
+# The stack size of threads started from now on is the process's too (threading.stack_size): it is set for a
+# deep-stack thread's start only, under this lock. Set around start and join by each caller, two overlapping
+# calls left it at 512 MiB for good (the second saved the first's setting and restored it last: every thread
+# the program started afterwards reserved 512 MiB), or put it back to the default between another call's
+# setting and its start (a raised recursion limit on an 8 MiB stack: a crash where RecursionError was due).
+_STACK = fork_safe(threading.Lock())
 
 
 def with_deep_stack(fn, recursion_limit: int = 200_000):
@@ -58,14 +77,14 @@ def with_deep_stack(fn, recursion_limit: int = 200_000):
         finally:
             _LIMIT.release()
 
-    old = threading.stack_size()
-    threading.stack_size(512 * 1024 * 1024)
-    try:
-        worker = threading.Thread(target=run, name=THREAD_NAME)
-        worker.start()
-        worker.join()
-    finally:
-        threading.stack_size(old)
+    worker = threading.Thread(target=run, name=THREAD_NAME)
+    with _STACK:  # a thread's stack is the size set when it starts: set for the start, put back at once
+        old = threading.stack_size(DEEP_STACK)
+        try:
+            worker.start()
+        finally:
+            threading.stack_size(old)
+    worker.join()
     if "error" in result:
         raise result["error"]
     return result["value"]

@@ -29,7 +29,7 @@ import numpy as np
 
 from .chain import split_chain
 from .short import may_be_short, read_short
-from .deep import with_deep_stack
+from .deep import fork_safe, with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
@@ -739,13 +739,25 @@ def _parse_deep(text: str) -> ast.Module:
 # process: two threads parsing at once can fail with "SystemError: AST constructor recursion
 # depth mismatch" (seen in tests/test_compiled.py's threads). Parses take turns behind this lock
 # (a guard for the interpreter's state, holding none of jac's).
-_AST_LOCK = threading.Lock()
+_AST_LOCK = fork_safe(threading.Lock())  # a fork meanwhile waits for the parse (deep.fork_safe)
+
+
+# What Python's parser warns about (3.11: "invalid escape sequence" in a string, "invalid decimal literal" and
+# its kin: a number written against a name, 1if x): a backslash, or a number whose whole literal (atomic: never a
+# shorter one) is followed at once by a letter or _. A text without either parses without a warning, so without
+# catch_warnings, which swaps the process's warning filters for the parse: every warning another thread of the
+# program raised meanwhile was dropped (tests/test_threads41.py: 95 % of a thread's warnings during parses).
+_MAY_WARN = re.compile(r"\\|(?<!\w)(?>0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+"
+                       r"|(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?[jJ]?)[^\W\d]")
 
 
 def _parse_quietly(text: str) -> ast.Module:
-    with _AST_LOCK, warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
-        warnings.simplefilter("ignore")
-        return ast.parse(text, mode="exec")
+    with _AST_LOCK:
+        if _MAY_WARN.search(text) is None:
+            return ast.parse(text, mode="exec")
+        with warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
+            warnings.simplefilter("ignore")
+            return ast.parse(text, mode="exec")
 
 
 class IndexExpression:  # NumPy names the class of np.s_ so

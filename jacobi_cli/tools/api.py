@@ -32,10 +32,11 @@ from ..errors import (JacError, JacLimitError, JacNameError, JacShapeError, JacU
 from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import MODES, Plan
-from ..ir.dtypes import exact_array, needs_exact
+from ..ir.dtypes import exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, names_given, option_value,
                              resolve_dtype, to_bindings)
+from ..lang.deep import fork_safe
 from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
@@ -128,6 +129,7 @@ class CompiledCache:
 
 
 _CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
+fork_safe(_CACHE._lock)  # a fork (jac diff's bounded child) meanwhile waits for a put (lang/deep.fork_safe)
 
 
 def clear_cache() -> None:
@@ -171,7 +173,7 @@ def _converted_env(bindings: dict, dtype, key: list) -> tuple:
             return None, None
         if needs_exact(value.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused, never rounded
             exact_array(value, f"'{name}'", np.dtype(dtype))
-        env[name] = value if value.dtype.type is dtype else value.astype(dtype)
+        env[name] = value if value.dtype.type is dtype else held_in(value, dtype)
         key.append(name)
         key += value.shape
     return env, key

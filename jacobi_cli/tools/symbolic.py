@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..lang.deep import with_deep_stack  # noqa: F401  (callers import it from here too)
+from ..lang.deep import fork_safe, with_deep_stack  # noqa: F401  (callers import with_deep_stack from here too)
 from ..engine import autodiff
 from ..errors import JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.shapes import broadcast as broadcast_shapes, fmt, higher_math_shape, is_concrete, math_shape, reduce as reduce_shape
@@ -2346,7 +2346,7 @@ def latex(expr) -> str:
     return _printed(lambda: _printers()[2].doprint(expr), expr)
 
 
-_UNICODE_FLAG = threading.Lock()  # guards SymPy's process-wide unicode flag while a formula is drawn
+_UNICODE_FLAG = fork_safe(threading.Lock())  # guards SymPy's process-wide unicode flag while a formula is drawn
 
 
 def pretty(expr, width: int = 80) -> str:
