@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import threading
 
+from ..ir.work import holding, limit_now
+
 
 THREAD_NAME = "jac-deep-stack"
 
@@ -48,11 +50,16 @@ def with_deep_stack(fn, recursion_limit: int = 200_000):
     if threading.current_thread().name == THREAD_NAME and sys.getrecursionlimit() >= recursion_limit:
         return fn()
     result: dict = {}
+    limit = limit_now()  # the caller's time limit holds on the worker too (a new thread starts without it)
 
     def run():
         _LIMIT.raise_to(recursion_limit)
         try:
-            result["value"] = fn()
+            if limit is None:
+                result["value"] = fn()
+            else:
+                with holding(limit):
+                    result["value"] = fn()
         except BaseException as err:  # handed to the caller's thread
             result["error"] = err
         finally:
