@@ -31,6 +31,13 @@ from jacobi_cli.tools import api, bounded
 SLOW = "y = x\nfor i in range(3000):\n    y = tanh(y) * 0.5 + sin(y)\ny.sum()"
 
 
+class _Left(work.Alarm):
+    """A limit far off for the checks between steps, with 0.1 s left for the estimates: deterministic."""
+
+    def left(self):
+        return 0.1
+
+
 def _run(argv):
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -95,8 +102,11 @@ def test_a_derivative_pass_that_cannot_fit_is_refused_before_it_runs():
                                                 r"computed"):
             work.refuse_pass_past_deadline(limit, graph.nodes, carries, 2_000_000, "a forward-mode pass")
     nothing = [False] * len(graph.nodes)  # no rule runs: nothing to refuse
-    with work.deadline(1e-9) as limit:
+    with work.holding(_Left(100)) as limit:
         work.refuse_pass_past_deadline(limit, graph.nodes, nothing, 10**9, "a reverse-mode pass")
+    with work.deadline(1e-9) as limit:  # the time is up already: stopped (OutOfTime), not refused as too much work
+        with pytest.raises(work.OutOfTime):
+            work.refuse_pass_past_deadline(limit, graph.nodes, carries, 1, "a reverse-mode pass")
 
 
 def test_a_decomposition_counts_one_product_per_vector_in_a_derivative_pass():
@@ -109,6 +119,12 @@ def test_a_hessian_whose_passes_cannot_fit_is_refused_through_the_api():
     A = np.eye(1500)
     with pytest.raises(JacLimitError, match="timeout=0.01"):
         api.hessian("sum(tanh(A @ x))", {"A": A, "x": np.ones(1500)}, wrt=["x"], timeout=0.01)
+    # deterministic: a limit far off for the checks, 0.1 s left for the estimates (1e10 multiply-adds); the forward
+    # pass (9e6) and the gradient's reverse pass fit, the Hessian's forward-mode pass over x's basis (3000 tangents
+    # through A @ x: 2.7e10) does not, and is refused before it runs, structured basis or not
+    with work.holding(_Left(100)):
+        with pytest.raises(JacLimitError, match=r"a forward-mode pass \(3,000 vectors at once\).*nothing was computed"):
+            api.hessian("sum(tanh(A @ x))", {"A": np.eye(3000), "x": np.ones(3000)}, wrt=["x"])
 
 
 def test_without_a_limit_nothing_is_read():
@@ -218,13 +234,6 @@ def test_an_outer_limit_that_ends_sooner_stays():
             assert inner is not outer and work.limit_now() is inner
         assert work.limit_now() is outer
     assert work.limit_now() is None
-
-
-class _Left(work.Alarm):
-    """A limit far off for the checks between steps, with 0.1 s left for the estimates: deterministic."""
-
-    def left(self):
-        return 0.1
 
 
 def test_a_fold_that_cannot_fit_the_time_left_is_refused():

@@ -248,9 +248,9 @@ def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     tan: dict = {}
     ledger = structured.ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
     limit = limit_now()  # a time limit: a pass that cannot fit is refused before it runs, and checked between ops
-    if limit is not None and type(seed) is np.ndarray:  # arrays (not a dry run's batches, not tracers)
+    if limit is not None and ledger is None and not getattr(seed, "traces", False):  # values, not a dry run's
         refuse_pass_past_deadline(limit, graph.nodes, _reached(graph.nodes, need, tangents, graph.inputs), batch,
-                                  "the forward-mode pass", graph.source)
+                                  "a forward-mode pass", graph.source)
     entered = errors_ignored()
     try:
         for node in graph.nodes:
@@ -355,7 +355,10 @@ def replay(graph: Graph, builder: Builder) -> list:
     """``graph``'s nodes added to ``builder``: the traced value of every node, by id (the
     start of every pass traced into a graph of its own)."""
     traced: list = []
+    limit = limit_now()  # a time limit: checked before each node
     for node in graph.nodes:
+        if limit is not None:
+            check_time(limit)
         if node.op == "input":
             traced.append(builder.input(node.name, node.shape, node.position))
         elif node.op == "const":

@@ -23,7 +23,7 @@ from . import dtypes
 from .op import Proxy
 from .ops import _BLOCKS, OPS, adjacent_index, same_shape
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
-from .work import CUBIC, FAST, MAX_FOLD_WORK, RULES, fold_work, limit_now, title_of
+from .work import CUBIC, FAST, MAX_FOLD_WORK, RULES, check_time, fold_work, limit_now, title_of
 
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
@@ -677,6 +677,8 @@ class Builder:
                                 "smaller constants, or make the matrix an input (NAME=@file.npy or NAME:SHAPE), which "
                                 "only the commands that compute compute", position)
         limit = limit_now()  # under a time limit: a fold that could not finish in the time left is refused first
+        if limit is not None:
+            check_time(limit)  # the time is up already: stopped, not refused as work that could never fit
         if limit is not None and work > max(limit.left(), 0.0) * FAST:
             shapes = " and ".join(fmt(t.shape) for t in tracers)
             raise JacLimitError(f"{title_of(op)} of constants of shape {shapes} is about {work:,} multiply-adds, "

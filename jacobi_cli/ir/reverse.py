@@ -8,10 +8,8 @@ are written with ``P``, so applied to tracers they add nodes.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import JacError
-from .ops import _BLOCKS, P
+from .ops import _BLOCKS, P, shape_of
 from .structured import ledger_now
 from .work import check_time, limit_now, refuse_pass_past_deadline
 
@@ -32,8 +30,10 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
     top = max(ct) if ct else -1
     ledger = ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
     limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each rule
-    if limit is not None and ct and type(seed := ct[top]) is np.ndarray:  # arrays: not a dry run, not tracers
-        refuse_pass_past_deadline(limit, nodes, _reached(nodes, ct, flags, stop), len(seed), "the reverse-mode pass")
+    if limit is not None and ledger is None and ct and not getattr(seed := ct[top], "traces", False):
+        # values (arrays, structured batches), not a dry run's nor a tracer's: a pass that cannot fit is refused
+        refuse_pass_past_deadline(limit, nodes, _reached(nodes, ct, flags, stop), shape_of(seed)[0],
+                                  "a reverse-mode pass")
     for nid in range(top, stop - 1, -1):  # its fields by index (id, op, args, params, name, requires_grad)
         g = pop(nid, None)
         if g is None or not flags[nid]:

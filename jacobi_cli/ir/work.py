@@ -121,6 +121,8 @@ PHASES = {
     ("engine/autodiff.py", "_forward"): "a forward-mode pass",
     ("engine/autodiff.py", "hessian_blocks"): "the Hessian's passes",
     ("engine/higher.py", "run"): "the higher derivative's passes",
+    ("engine/higher.py", "derivative_graph"): "tracing the higher derivative's passes",
+    ("engine/autodiff.py", "grad_graph"): "tracing the reverse pass (for second derivatives)",
     ("engine/planner.py", "make_plan"): "planning the passes (a dry run)",
     ("engine/compiled.py", "hessian_plan_of"): "planning the Hessian (a dry run)",
     ("tools/check.py", None): "the check",
@@ -128,6 +130,7 @@ PHASES = {
     ("engine/conditioning.py", None): "the conditioning estimate",
     ("tools/suite.py", "load_suite"): "reading the suite",
     ("cli/render.py", None): "writing the output",
+    ("tools/report.py", None): "making the report",  # outermost of all: what no function above names
 }
 
 
@@ -283,6 +286,7 @@ def refuse_pass_past_deadline(limit: Alarm, nodes, carries, batch: int, what: st
     cotangent, a Hessian's tangents): refused before it runs when even :func:`derivative_work`'s lower bound of it
     could not finish in the time left of ``limit`` at :data:`FAST` multiply-adds a second (one batched BLAS call
     of a pass is as uninterruptible as the forward pass's)."""
+    check_time(limit)  # the time is up already: stopped, not refused as work that could never fit
     per_vector, largest = derivative_work(nodes, carries)
     total = per_vector * max(int(batch), 1)
     if largest is None or total <= max(limit.left(), 0.0) * FAST:
@@ -311,6 +315,7 @@ def refuse_past_deadline(graph, what: str = "the forward pass") -> None:
     limit = alarm()
     if limit is None:
         return
+    check_time(limit)  # the time is up already: stopped, not refused as work that could never fit
     total, largest = pass_work(graph.nodes)
     left = limit.left()
     if largest is None or total <= max(left, 0.0) * FAST:
