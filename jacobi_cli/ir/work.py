@@ -115,26 +115,26 @@ class OutOfTime(BaseException):
 # The innermost one found names the phase, except that anything under the parser is the reading of the text and
 # anything under the finite differences is theirs (OUTERMOST).
 PHASES = {
-    ("lang/parser.py", "parse"): "reading the expression",
+    ("lang/parser.py", "parse"): "the reading of the expression",
     ("engine/autodiff.py", "evaluate"): "the forward pass",
     ("ir/reverse.py", "pullback"): "a reverse-mode pass",
     ("engine/autodiff.py", "_forward"): "a forward-mode pass",
     ("engine/autodiff.py", "hessian_blocks"): "the Hessian's passes",
     ("engine/higher.py", "run"): "the higher derivative's passes",
-    ("engine/higher.py", "derivative_graph"): "tracing the higher derivative's passes",
-    ("engine/autodiff.py", "grad_graph"): "tracing the reverse pass (for second derivatives)",
-    ("engine/planner.py", "make_plan"): "planning the passes (a dry run)",
-    ("engine/compiled.py", "hessian_plan_of"): "planning the Hessian (a dry run)",
+    ("engine/higher.py", "derivative_graph"): "the tracing of the higher derivative's passes",
+    ("engine/autodiff.py", "grad_graph"): "the tracing of the reverse pass (for second derivatives)",
+    ("engine/planner.py", "make_plan"): "the planning of the passes (a dry run)",
+    ("engine/compiled.py", "hessian_plan_of"): "the planning of the Hessian (a dry run)",
     ("tools/check.py", None): "the check",
     ("tools/numeric.py", None): "the finite differences",
     ("engine/conditioning.py", None): "the conditioning estimate",
-    ("tools/suite.py", "load_suite"): "reading the suite",
-    ("cli/render.py", None): "writing the output",
-    ("tools/report.py", None): "making the report",  # outermost of all: what no function above names
+    ("tools/suite.py", "load_suite"): "the reading of the suite",
+    ("cli/render.py", None): "the writing of the output",
+    ("tools/report.py", None): "the making of the report",  # outermost of all: what no function above names
 }
 
 
-OUTERMOST = ("reading the expression", "the finite differences")
+OUTERMOST = ("the reading of the expression", "the finite differences")
 
 
 def phase_of(frame) -> str | None:
