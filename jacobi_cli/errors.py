@@ -106,7 +106,8 @@ class JacSuiteError(JacError):
 API_KEYWORDS = {"--wrt": ("wrt", "names"), "--batch": ("batch", "names"), "--tangent": ("tangents", "mapping"),
                 "--at": ("at", "mapping"), "--v": ("v", "v"), "--dtype": ("dtype", "text"),
                 "--mode": ("mode", "text"), "--layout": ("layout", "text"), "--seed": ("seed", "value"),
-                "--order": ("order", "value"), "--max-memory": ("max_memory", "value")}
+                "--order": ("order", "value"), "--max-memory": ("max_memory", "value"),
+                "--timeout": ("timeout", "value")}
 # the commands a message sends the reader to, as the API's functions
 API_COMMANDS = {"jac eval": "jacobian()", "jac vjp": "vjp()", "jac jvp": "jvp()", "jac hessian": "hessian()",
                 "jac derivative": "derivative()", "jac diff": "diff()"}

@@ -109,6 +109,9 @@ EvalTimeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds t
                                                    "numbers too): past it, a limit error (exit 2), no file written. "
                                                    "Without it only --symbolic is limited, to 30 s. 0 or inf: no "
                                                    "limit.", metavar="SECONDS")]
+CommandTimeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds the whole command may take: "
+                                                      "past it, a limit error (exit 2) saying what was running. "
+                                                      "Default, 0 or inf: no limit.", metavar="SECONDS")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
                                       "infinities (otherwise a warning on stderr names the op that made them).")]
 
@@ -171,12 +174,14 @@ def vjp_command(
     strict: Strict = False,
     batch: BatchOpt = None,
     max_memory: MaxMemory = None,
+    timeout: CommandTimeout = None,
 ):
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
     from ..tools.report import vjp_report
 
-    _run(as_json, lambda: vjp_report(read_expression(expr, "vjp", bindings), bindings or [], v, wrt, dtype, seed, batch=batch,
-                                     max_memory=max_memory), "vjp", strict)
+    _run(as_json, commands.limited(lambda: vjp_report(read_expression(expr, "vjp", bindings), bindings or [], v, wrt,
+                                                      dtype, seed, batch=batch, max_memory=max_memory),
+                                   timeout, "jac vjp"), "vjp", strict)
 
 
 @app.command("jvp", epilog="Example:  jac jvp \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --tangent x=\"[1, 0]\"")
@@ -188,6 +193,7 @@ def jvp_command(
     strict: Strict = False,
     batch: BatchOpt = None,
     max_memory: MaxMemory = None,
+    timeout: CommandTimeout = None,
 ):
     """The Jacobian-vector product J·t (forward mode) along the given tangents."""
     from ..tools.report import jvp_report
@@ -208,7 +214,7 @@ def jvp_command(
         return jvp_report(read_expression(expr, "jvp", bindings), bindings or [], tangents, wrt, dtype, seed, batch=batch,
                           max_memory=max_memory)
 
-    _run(as_json, build, "jvp", strict)
+    _run(as_json, commands.limited(build, timeout, "jac jvp"), "jvp", strict)
 
 
 def _tangent_hint(bindings, value: str) -> str:
@@ -233,6 +239,7 @@ def hessian_command(
     max_memory: MaxMemory = None,
     strict: Strict = False,
     batch: BatchOpt = None,
+    timeout: CommandTimeout = None,
 ):
     """Second derivatives, one block per pair of inputs: y.shape + x_i.shape + x_j.shape."""
     from ..tools.report import hessian_report
@@ -244,7 +251,7 @@ def hessian_command(
                                 batch, few_blocks=not as_json)
         return commands.with_plan(report, explain, as_json)
 
-    _run(as_json, build, "hessian", strict)
+    _run(as_json, commands.limited(build, timeout, "jac hessian"), "hessian", strict)
 
 
 @app.command("derivative", epilog="Examples:  jac derivative \"x**3\" x=2 --order 3  ·  "
@@ -262,6 +269,7 @@ def derivative_command(
     max_memory: MaxMemory = None,
     strict: Strict = False,
     batch: BatchOpt = None,
+    timeout: CommandTimeout = None,
 ):
     """The K-th derivative with respect to one input (--wrt NAME): forward over reverse, no finite differences."""
     from ..tools.report import derivative_report
@@ -273,19 +281,20 @@ def derivative_command(
                                    sparse, show_plan, batch)
         return commands.with_plan(report, explain, as_json)
 
-    _run(as_json, build, "derivative", strict)
+    _run(as_json, commands.limited(build, timeout, "jac derivative"), "derivative", strict)
 
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
 def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-                  batch: BatchOpt = None, max_memory: MaxMemory = None, dtype: Dtype = "float64", seed: Seed = 0):
+                  batch: BatchOpt = None, max_memory: MaxMemory = None, dtype: Dtype = "float64", seed: Seed = 0,
+                  timeout: CommandTimeout = None):
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
     Sizes may be letters (x:n, A:nxm) and stay symbolic. With --batch, the shapes of one example."""
     from ..tools.report import shape_report
 
-    _run(as_json, lambda: shape_report(read_expression(expr, "shape", bindings), bindings or [], wrt, batch, max_memory, dtype, seed),
-         "shape")
+    _run(as_json, commands.limited(lambda: shape_report(read_expression(expr, "shape", bindings), bindings or [], wrt, batch,
+                                                        max_memory, dtype, seed), timeout, "jac shape"), "shape")
 
 
 @app.command("diff", epilog="Examples:  jac diff \"3*x**2 - 4*x\" --wrt x --at x=1  ·  "
@@ -336,12 +345,14 @@ def check_command(
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
     batch: BatchOpt = None,
     max_memory: MaxMemory = None,
+    timeout: CommandTimeout = None,
 ):
     """Automatic derivatives (reverse and forward mode) against finite differences; exit 1 on a mismatch."""
     from ..tools.report import check_report
 
-    report = _run(as_json, lambda: check_report(read_expression(expr, "check", bindings), bindings or [], wrt, dtype, seed, method,
-                                                rtol, atol, limit, batch=batch, max_memory=max_memory), "check")
+    report = _run(as_json, commands.limited(lambda: check_report(read_expression(expr, "check", bindings), bindings or [], wrt,
+                                                                 dtype, seed, method, rtol, atol, limit, batch=batch,
+                                                                 max_memory=max_memory), timeout, "jac check"), "check")
     if not report["passed"]:
         raise typer.Exit(1)
 
@@ -363,13 +374,14 @@ def graph_command(
                                            "always hold them all.")] = 200,
     max_memory: MaxMemory = None,
     batch: BatchOpt = None,
+    timeout: CommandTimeout = None,
 ):
     """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient.
 
     With --batch, the graph of one example (its shapes); the outputs' values and, with --backward, every
     node's gradient per example, batch axis first."""
     build, draw, options = commands.graph_build(expr, bindings, wrt, as_json, dtype, seed, backward, v, dot, out,
-                                                max_nodes, max_memory, batch)
+                                                max_nodes, max_memory, batch, timeout)
     _run(as_json, build, draw, **options)
 
 
@@ -383,6 +395,7 @@ def plot_command(
                                                 "2·max(1, |x|)); --range=-1:3 for a negative LO.")] = None,
     max_memory: MaxMemory = None,
     batch: BatchOpt = None,
+    timeout: CommandTimeout = None,
 ):
     """A scalar function of one scalar and its tangent line at the point, drawn to a file (needs matplotlib).
 
@@ -403,7 +416,7 @@ def plot_command(
         report["out"] = out
         return report
 
-    _run(as_json, build, "plot")
+    _run(as_json, commands.limited(build, timeout, "jac plot"), "plot")
 
 
 @app.command("run", epilog="Examples:  jac run examples/seeds.toml  ·  jac run suite.toml -k jacobian --junit "

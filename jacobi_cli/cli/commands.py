@@ -232,7 +232,8 @@ def with_plan(report, explain: bool, as_json: bool):
 
 def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                 backward: bool = False, v: list | None = None, dot: bool = False, out: str | None = None,
-                max_nodes: int = 200, max_memory: str | None = None, batch: list | None = None) -> tuple:
+                max_nodes: int = 200, max_memory: str | None = None, batch: list | None = None,
+                timeout: str | None = None) -> tuple:
     """``jac graph``: ``(build, draw, options)`` for :func:`run` (the report builder, the
     renderer's method and its options)."""
     import os
@@ -260,6 +261,7 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
             report.wrote.append(f"wrote {out}: the graph in Graphviz DOT")
         return report
 
+    build = limited(build, timeout, "jac graph")
     if dot and not out:
         return build, "dot", {}
     return build, "graph", {"max_nodes": max_nodes}
@@ -333,6 +335,22 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     return build
 
 
+def limited(build: Callable[[], object], timeout: str | None, what: str) -> Callable[[], object]:
+    """``build`` under the command's ``--timeout`` (as given; None: no limit), read by ``bounded.parse_timeout``
+    (0, inf, a year or more: no limit; NaN, negative: refused) before any work: the whole command, as
+    :func:`whole_command` bounds ``jac eval``'s."""
+    if timeout is None:
+        return build
+
+    def bounded_build():
+        from ..tools.bounded import parse_timeout
+
+        with whole_command(parse_timeout(timeout), what):
+            return build()
+
+    return bounded_build
+
+
 @contextlib.contextmanager
 def whole_command(seconds: float | None, what: str):
     """A command under its --timeout (``seconds``; None: no limit): stopped at the next Python step past it
@@ -342,14 +360,14 @@ def whole_command(seconds: float | None, what: str):
         yield
         return
     from ..ir.work import OutOfTime
-    from ..tools.bounded import time_limit
+    from ..tools.bounded import out_of_time, time_limit
 
     try:
         with time_limit(seconds):
             yield
-    except OutOfTime:
-        raise JacLimitError(f"{what} took more than {seconds:g} s and was stopped (--timeout {seconds:g}); allow "
-                            "more time with --timeout SECONDS (0: no limit), or use smaller inputs") from None
+    except OutOfTime as stopped:
+        raise out_of_time(what, seconds, stopped.phase) from None
+
 
 
 def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool, max_memory=None,

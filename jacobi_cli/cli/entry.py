@@ -31,7 +31,7 @@ GRAPH_OPTIONS = {
     "--wrt": ("wrt", "many"), "--json": ("as_json", "flag"), "--dtype": ("dtype", "value"),
     "--seed": ("seed", "int"), "--backward": ("backward", "flag"), "--v": ("v", "many"), "--dot": ("dot", "flag"),
     "--out": ("out", "value"), "--max-nodes": ("max_nodes", "int"), "--max-memory": ("max_memory", "value"),
-    "--batch": ("batch", "many"),
+    "--batch": ("batch", "many"), "--timeout": ("timeout", "value"),
 }
 FAST_COMMANDS = {"eval": EVAL_OPTIONS, "graph": GRAPH_OPTIONS}
 

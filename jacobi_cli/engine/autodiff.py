@@ -20,6 +20,7 @@ from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from ..ir.ops import _BLOCKS, OPS, P, SECOND_ORDER, shape_of
 from ..ir.reverse import pullback
 from ..ir.shapes import size
+from ..ir.work import check_time, limit_now, refuse_pass_past_deadline
 from .jacobian import JacobianBuilder
 
 
@@ -67,6 +68,7 @@ def evaluate(graph: Graph, env: dict) -> list:
     """The value of every node, indexed by node id; ``env`` maps input names to arrays."""
     values: list = []
     append = values.append
+    limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each op
     entered = errors_ignored()
     try:
         for node in graph.nodes:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
@@ -76,6 +78,8 @@ def evaluate(graph: Graph, env: dict) -> list:
             elif op == "const":
                 append(node[8])  # its value
             else:
+                if limit is not None:
+                    check_time(limit)
                 args, params = node[2], node[3]
                 impl = _BLOCKS[op].impl  # OPS's own dict (a proxy's lookup costs more); a dict of impls per call
                 # (impls.get(op), a method call) cost more than this subscript and attribute read, per node
@@ -218,6 +222,19 @@ def _by_reverse(graph: Graph, values: list, tangents: dict, outputs: list) -> di
     return out
 
 
+def _reached(nodes, need, tangents: dict, inputs: dict) -> list:
+    """``flags[i]``: does node ``i``'s JVP rule run in a forward pass along ``tangents`` (a tangent reaches it and
+    an output reads it)? For the time estimate of a pass under a limit only."""
+    flags = [False] * len(nodes)
+    for name in tangents:
+        if name in inputs:
+            flags[inputs[name]] = True
+    for node in nodes:
+        if node[1] not in ("input", "const") and need[node[0]] and any(flags[a] for a in node[2]):
+            flags[node[0]] = True
+    return flags
+
+
 def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     """:func:`jvp`'s forward pass, the ops' JVP rules node by node."""
     outputs = [graph.output] if outputs is None else list(outputs)
@@ -230,11 +247,17 @@ def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     need = differentiated(graph.nodes, outputs)
     tan: dict = {}
     ledger = structured.ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
+    limit = limit_now()  # a time limit: a pass that cannot fit is refused before it runs, and checked between ops
+    if limit is not None and ledger is None and not getattr(seed, "traces", False):  # values, not a dry run's
+        refuse_pass_past_deadline(limit, graph.nodes, _reached(graph.nodes, need, tangents, graph.inputs), batch,
+                                  "a forward-mode pass", graph.source)
     entered = errors_ignored()
     try:
         for node in graph.nodes:
             if not need[node.id]:
                 continue
+            if limit is not None:
+                check_time(limit)
             if node.op == "input":
                 if node.name in tangents:
                     tan[node.id] = tangents[node.name]
@@ -332,7 +355,10 @@ def replay(graph: Graph, builder: Builder) -> list:
     """``graph``'s nodes added to ``builder``: the traced value of every node, by id (the
     start of every pass traced into a graph of its own)."""
     traced: list = []
+    limit = limit_now()  # a time limit: checked before each node
     for node in graph.nodes:
+        if limit is not None:
+            check_time(limit)
         if node.op == "input":
             traced.append(builder.input(node.name, node.shape, node.position))
         elif node.op == "const":

@@ -596,6 +596,55 @@ class Compiled:
         return hessians(problem, budget=budget)
 
 
+# --- the calls under a time limit: the interpreter alone -------------------------------------------
+#
+# A kernel is one straight-line Python call: nothing checks the time inside it. A call under a time limit (the
+# API's timeout=, ir/work.deadline) runs these instead of the methods above: the same answers (a kernel is kept
+# only where it gives the interpreter's bits), from the passes, which check the limit between their ops and refuse
+# before it runs a pass that could not fit. They neither run nor count towards a kernel: a limited call costs the
+# repeated calls without one nothing.
+
+def interpreted_value(compiled: Compiled, env: dict):
+    """:meth:`Compiled.value` without kernels."""
+    if compiled._several:
+        return tuple(_own_output(p) for _, p in output_problems(compiled.bind(env, several=True)))
+    return _own_output(compiled.bind(env))
+
+
+def interpreted_jacobian(compiled: Compiled, env: dict, wrt, mode: str, limit: int, structured: bool,
+                         layout: str) -> dict:
+    """:meth:`Compiled.jacobian` without kernels (nor the first call's unplanned dense passes: the plan's
+    passes, whose answers they are)."""
+    if compiled._several:
+        return compiled._jacobians_several(env, wrt, mode, limit, structured, layout, None)
+    problem = compiled.bind(env, wrt, budget=limit)
+    return _in_arrays(jacobians(problem, compiled.plan_of(problem, mode, limit)), structured, layout, limit)
+
+
+def interpreted_vjp(compiled: Compiled, env: dict, v, wrt, budget: int) -> dict:
+    """:meth:`Compiled.vjp` without kernels."""
+    if compiled.made.gradient is not None:
+        v = compiled.text_v(v)
+    if compiled._several:
+        return vjp_several(compiled.bind(env, wrt, True, budget, ("vjp", None)), v)
+    problem = compiled.bind(env, wrt, budget=budget, product=("vjp", None))
+    return vjp_of(problem, cotangent(problem, v))
+
+
+def interpreted_jvp(compiled: Compiled, env: dict, tangents, budget: int):
+    """:meth:`Compiled.jvp` without kernels."""
+    if tangents is not None and not hasattr(tangents, "items"):
+        raise JacUsageError(f"--tangent: the tangents are a dict {{name: tangent}} (one per input moved, as "
+                            f"jax.jvp takes a tangent per primal), not {type(tangents).__name__}")
+    tangents = tangents or {}
+    product = ("jvp", tuple(tangents))
+    if compiled._several:
+        return {o: jvp_of(p, tangents_of(p, tangents))
+                for o, p in output_problems(compiled.bind(env, several=True, budget=budget, product=product))}
+    problem = compiled.bind(env, budget=budget, product=product)
+    return jvp_of(problem, tangents_of(problem, tangents))
+
+
 # --- what a bound problem computes (the commands call these on the Problem they print) ---------
 
 def jacobians(problem: Problem, plan: Plan | None = None, parts: tuple | None = None) -> dict:

@@ -23,7 +23,7 @@ from . import dtypes
 from .op import Proxy
 from .ops import _BLOCKS, OPS, adjacent_index, same_shape
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
-from .work import CUBIC, MAX_FOLD_WORK, RULES, fold_work, title_of
+from .work import CUBIC, FAST, MAX_FOLD_WORK, RULES, check_time, fold_work, limit_now, title_of
 
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
@@ -676,6 +676,15 @@ class Builder:
                                 "read, by every command (jac shape too) and before --timeout can stop them: use "
                                 "smaller constants, or make the matrix an input (NAME=@file.npy or NAME:SHAPE), which "
                                 "only the commands that compute compute", position)
+        limit = limit_now()  # under a time limit: a fold that could not finish in the time left is refused first
+        if limit is not None:
+            check_time(limit)  # the time is up already: stopped, not refused as work that could never fit
+        if limit is not None and work > max(limit.left(), 0.0) * FAST:
+            shapes = " and ".join(fmt(t.shape) for t in tracers)
+            raise JacLimitError(f"{title_of(op)} of constants of shape {shapes} is about {work:,} multiply-adds, "
+                                f"more than even {FAST:,} a second would do within --timeout {limit.given:g}; nothing "
+                                "was computed: allow more time with --timeout SECONDS (0: no limit), or use smaller "
+                                "constants", position)
         self.folded_work += work
 
     def _fold_typed(self, op, tracers, params, position):

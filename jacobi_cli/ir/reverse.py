@@ -9,8 +9,9 @@ are written with ``P``, so applied to tracers they add nodes.
 from __future__ import annotations
 
 from ..errors import JacError
-from .ops import _BLOCKS, P
+from .ops import _BLOCKS, P, shape_of
 from .structured import ledger_now
+from .work import check_time, limit_now, refuse_pass_past_deadline
 
 
 def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
@@ -28,10 +29,17 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
     pop, add = ct.pop, P.add
     top = max(ct) if ct else -1
     ledger = ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
+    limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each rule
+    if limit is not None and ledger is None and ct and not getattr(seed := ct[top], "traces", False):
+        # values (arrays, structured batches), not a dry run's nor a tracer's: a pass that cannot fit is refused
+        refuse_pass_past_deadline(limit, nodes, _reached(nodes, ct, flags, stop), shape_of(seed)[0],
+                                  "a reverse-mode pass")
     for nid in range(top, stop - 1, -1):  # its fields by index (id, op, args, params, name, requires_grad)
         g = pop(nid, None)
         if g is None or not flags[nid]:
             continue
+        if limit is not None:
+            check_time(limit)
         if keep is not None:
             keep(nid, g)
         node = nodes[nid]
@@ -73,3 +81,19 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
         if ledger is not None:
             ledger.done()
     return grads
+
+
+def _reached(nodes, ct: dict, flags, stop: int) -> list:
+    """``reached[i]``: does node ``i``'s VJP rule run in a pass from the cotangents ``ct`` (one reaches it and it
+    carries a derivative)? For the time estimate of a pass under a limit only."""
+    reached = [False] * len(nodes)
+    for nid in ct:
+        reached[nid] = True
+    for nid in range(max(ct), stop - 1, -1):
+        if reached[nid] and flags[nid]:
+            for a in nodes[nid][2]:
+                if flags[a]:
+                    reached[a] = True
+        else:
+            reached[nid] = False
+    return reached

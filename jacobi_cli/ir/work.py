@@ -12,6 +12,9 @@ computes is bounded by the sizes ``Builder.check_size`` already bounds.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
+from time import monotonic as _monotonic
 
 # about ten seconds of a product on one busy core of the machines jac is measured on (1.2e10 a second)
 MAX_FOLD_WORK = 10**11
@@ -99,40 +102,134 @@ FAST = 10**11
 
 
 class OutOfTime(BaseException):
-    """A time limit is up (raised by :class:`Alarm`; a BaseException, so that no ``except Exception`` on the way,
-    jac's or a library's, takes it for an error of the work's own)."""
+    """A time limit is up (raised by :class:`Alarm`, or by :func:`check_time` between ops; a BaseException, so that
+    no ``except Exception`` on the way, jac's or a library's, takes it for an error of the work's own). ``phase``:
+    what was running, in words (:func:`phase_of`), or None."""
+
+    def __init__(self, phase: str | None = None):
+        super().__init__(phase)
+        self.phase = phase
+
+
+# what was running when a limit stopped the work, by the function running it: (module's file, function) -> words.
+# The innermost one found names the phase, except that anything under the parser is the reading of the text and
+# anything under the finite differences is theirs (OUTERMOST).
+PHASES = {
+    ("lang/parser.py", "parse"): "the reading of the expression",
+    ("engine/autodiff.py", "evaluate"): "the forward pass",
+    ("ir/reverse.py", "pullback"): "a reverse-mode pass",
+    ("engine/autodiff.py", "_forward"): "a forward-mode pass",
+    ("engine/autodiff.py", "hessian_blocks"): "the Hessian's passes",
+    ("engine/higher.py", "run"): "the higher derivative's passes",
+    ("engine/higher.py", "derivative_graph"): "the tracing of the higher derivative's passes",
+    ("engine/autodiff.py", "grad_graph"): "the tracing of the reverse pass (for second derivatives)",
+    ("engine/planner.py", "make_plan"): "the planning of the passes (a dry run)",
+    ("engine/compiled.py", "hessian_plan_of"): "the planning of the Hessian (a dry run)",
+    ("tools/check.py", None): "the check",
+    ("tools/numeric.py", None): "the finite differences",
+    ("engine/conditioning.py", None): "the conditioning estimate",
+    ("tools/suite.py", "load_suite"): "the reading of the suite",
+    ("cli/render.py", None): "the writing of the output",
+    ("tools/report.py", None): "the making of the report",  # outermost of all: what no function above names
+}
+
+
+OUTERMOST = ("the reading of the expression", "the finite differences")
+
+
+def phase_of(frame) -> str | None:
+    """The words of :data:`PHASES` for the innermost of jac's functions running in ``frame`` and its callers
+    (:data:`OUTERMOST` wins wherever it is on the stack: a derivative written in the text is lowered by the passes'
+    own loops, and the finite differences run forward passes), or None."""
+    found = None
+    while frame is not None:
+        code = frame.f_code
+        path = code.co_filename.replace("\\", "/")
+        if "/jacobi_cli/" in path:
+            where = path.rsplit("/jacobi_cli/", 1)[1]
+            words = PHASES.get((where, code.co_name)) or PHASES.get((where, None))
+            if words in OUTERMOST:
+                return words
+            if found is None and words is not None:
+                found = words
+        frame = frame.f_back
+    return found
 
 
 class Alarm:
-    """The SIGALRM handler of a time limit (``tools/bounded.time_limit`` installs it and arms the timer): raises
-    :class:`OutOfTime` at the next Python step after ``seconds``, and says how much is left (:func:`alarm`)."""
+    """A time limit: ``seconds`` of wall-clock time from now (``given``: the limit as the user gave it, where
+    ``seconds`` is what is left of it). Installed as the SIGALRM handler by ``tools/bounded.time_limit`` (the main
+    thread of the command line: it raises :class:`OutOfTime` at the next Python step), and in any thread as the
+    limit of one call (:func:`deadline`), which the passes read once each (:func:`limit_now`) and check between
+    ops (:func:`check_time`)."""
+
+    __slots__ = ("seconds", "given", "end")
 
     def __init__(self, seconds: float, given: float | None = None):
-        import time
+        from time import monotonic
 
         self.seconds = seconds
         self.given = seconds if given is None else given  # the --timeout as the user gave it
-        self.end = time.monotonic() + seconds
+        self.end = monotonic() + seconds
 
     def __call__(self, signum, frame):
-        raise OutOfTime
+        raise OutOfTime(phase_of(frame))
 
     def left(self) -> float:
-        import time
+        from time import monotonic
 
-        return self.end - time.monotonic()
+        return self.end - monotonic()
 
 
-def alarm():
-    """The time limit this thread runs under (an :class:`Alarm`), or None: a limit is jac's own SIGALRM handler,
-    and it stops the main thread only (a program's own alarms are not jac's limits)."""
-    import signal
-    import threading
+# The time limit of the work running in this thread (or asyncio task), or None: set for one call by
+# :func:`deadline` (the API's ``timeout=``, the command line's --timeout beside its SIGALRM), read once per pass.
+_LIMIT: ContextVar = ContextVar("jac_time_limit", default=None)
 
-    handler = signal.getsignal(signal.SIGALRM)
-    if not isinstance(handler, Alarm) or threading.current_thread() is not threading.main_thread():
-        return None
-    return handler
+
+def limit_now() -> Alarm | None:
+    """The time limit the work in this thread runs under (an :class:`Alarm`), or None. One context variable read:
+    a pass reads it once, then checks it between its ops with :func:`check_time` only when there is one."""
+    return _LIMIT.get()
+
+
+def alarm() -> Alarm | None:
+    """The time limit this thread runs under, or None (kept under its session 40 name: :func:`limit_now`). A
+    program's own SIGALRM handler is no jac limit: only :func:`deadline` sets one."""
+    return _LIMIT.get()
+
+
+def check_time(limit: Alarm) -> None:
+    """Raise :class:`OutOfTime` when ``limit`` has passed (between two ops of a pass, two chunks, two
+    evaluations of a check: one C call of ``time.monotonic``)."""
+    if _monotonic() > limit.end:
+        import sys
+
+        raise OutOfTime(phase_of(sys._getframe(1)))
+
+
+@contextmanager
+def deadline(seconds: float | None, given: float | None = None):
+    """The work of this block runs under a limit of ``seconds`` (None: none) in this thread alone: the passes
+    check it between their ops and chunks and raise :class:`OutOfTime` past it, and refuse before it runs a pass
+    whose products could not fit the time left (:func:`refuse_past_deadline`). An outer limit that ends sooner
+    stays. Yields the limit in force (an :class:`Alarm`, or None)."""
+    outer = _LIMIT.get()
+    if seconds is None or (outer is not None and outer.left() <= seconds):
+        yield outer
+        return
+    with holding(Alarm(seconds, given)) as limit:
+        yield limit
+
+
+@contextmanager
+def holding(limit: Alarm):
+    """The work of this block runs under ``limit`` in this thread (as :func:`deadline`; ``tools/bounded.time_limit``
+    holds the SIGALRM handler it installs, so the passes check it and refuse past it too)."""
+    token = _LIMIT.set(limit)
+    try:
+        yield limit
+    finally:
+        _LIMIT.reset(token)
 
 
 class _Shaped:
@@ -163,6 +260,53 @@ def pass_work(nodes) -> tuple:
     return total, largest
 
 
+def derivative_work(nodes, carries) -> tuple:
+    """``(multiply-adds, the node doing the most)`` that one vector of a derivative pass does at least, from the
+    shapes: each product whose rule runs (``carries[i]``) makes at least one product of its own size per vector
+    (``g @ B.T`` of ``A @ B``), each decomposition at least one product of its matrices' size (its factor 1: a
+    rule reuses the factorisation). A lower bound, so a pass refused by it could not have fitted."""
+    total, largest, most = 0, None, 0
+    for node in nodes:
+        name = node[1]
+        if not carries[node[0]] or (name not in CUBIC and name not in RULES) or name == "einsum":
+            continue
+        shapes = [nodes[i].shape for i in node[2]]
+        if name in CUBIC or name == "matrix_exp":
+            done = _matrices(tuple(shapes[0]))
+        else:
+            done = fold_work(name, [_Shaped(s) for s in shapes], node[3], node.shape)
+        total += done
+        if done > most:
+            largest, most = node, done
+    return total, largest
+
+
+def refuse_pass_past_deadline(limit: Alarm, nodes, carries, batch: int, what: str, source=None) -> None:
+    """:func:`refuse_past_deadline` for a derivative pass of ``batch`` vectors (a chunk of a Jacobian's basis, a
+    cotangent, a Hessian's tangents): refused before it runs when even :func:`derivative_work`'s lower bound of it
+    could not finish in the time left of ``limit`` at :data:`FAST` multiply-adds a second (one batched BLAS call
+    of a pass is as uninterruptible as the forward pass's)."""
+    check_time(limit)  # the time is up already: stopped, not refused as work that could never fit
+    per_vector, largest = derivative_work(nodes, carries)
+    total = per_vector * max(int(batch), 1)
+    if largest is None or total <= max(limit.left(), 0.0) * FAST:
+        return
+    _refuse(limit, f"{what} ({batch:,} vector{'s' if batch != 1 else ''} at once)", total, largest, nodes, source)
+
+
+def _refuse(limit: Alarm, what: str, total: int, largest, nodes, source) -> None:
+    from ..errors import JacLimitError
+    from .ops import OPS
+    from .shapes import fmt
+
+    shapes = " and ".join(fmt(nodes[i].shape) for i in largest.args)
+    raise JacLimitError(f"{what} holds about {total:,} multiply-adds of products and decompositions (the largest: "
+                        f"{title_of(OPS[largest.op])} of shape {shapes}), more than even "
+                        f"{FAST:,} a second would do within --timeout {limit.given:g}; nothing was computed: allow "
+                        "more time with --timeout SECONDS (0: no limit), or use smaller inputs", largest.position,
+                        source)
+
+
 def refuse_past_deadline(graph, what: str = "the forward pass") -> None:
     """Under a time limit (:func:`alarm`), refuse before it runs a pass over ``graph`` whose products and
     decompositions could not finish in the time left even at :data:`FAST` multiply-adds a second: one BLAS or
@@ -171,16 +315,9 @@ def refuse_past_deadline(graph, what: str = "the forward pass") -> None:
     limit = alarm()
     if limit is None:
         return
+    check_time(limit)  # the time is up already: stopped, not refused as work that could never fit
     total, largest = pass_work(graph.nodes)
     left = limit.left()
     if largest is None or total <= max(left, 0.0) * FAST:
         return
-    from ..errors import JacLimitError
-    from .ops import OPS
-    from .shapes import fmt
-
-    shapes = " and ".join(fmt(graph.nodes[i].shape) for i in largest.args)
-    raise JacLimitError(f"{what} holds about {total:,} multiply-adds of products and decompositions (the largest: "
-                        f"{title_of(OPS[largest.op])} of shape {shapes}), more than even "
-                        f"{FAST:,} a second would do within --timeout {limit.given:g}; nothing was computed: allow more time with --timeout SECONDS "
-                        "(0: no limit), or use smaller inputs", largest.position, graph.source)
+    _refuse(limit, what, total, largest, graph.nodes, graph.source)

@@ -6,6 +6,8 @@ import os
 import sys
 import threading
 
+from ..ir.work import holding, limit_now
+
 
 THREAD_NAME = "jac-deep-stack"
 DEEP_STACK = 512 * 1024 * 1024  # the stack of a deep-stack thread
@@ -67,11 +69,16 @@ def with_deep_stack(fn, recursion_limit: int = 200_000):
     if threading.current_thread().name == THREAD_NAME and sys.getrecursionlimit() >= recursion_limit:
         return fn()
     result: dict = {}
+    limit = limit_now()  # the caller's time limit holds on the worker too (a new thread starts without it)
 
     def run():
         _LIMIT.raise_to(recursion_limit)
         try:
-            result["value"] = fn()
+            if limit is None:
+                result["value"] = fn()
+            else:
+                with holding(limit):
+                    result["value"] = fn()
         except BaseException as err:  # handed to the caller's thread
             result["error"] = err
         finally:

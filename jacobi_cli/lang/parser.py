@@ -30,6 +30,7 @@ import numpy as np
 from .chain import split_chain
 from .short import may_be_short, read_short
 from .deep import fork_safe, with_deep_stack
+from ..ir.work import check_time, limit_now
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
@@ -2356,6 +2357,9 @@ class _Lowering:
         return given
 
     def statement(self, stmt: ast.stmt, where: str | None = None):
+        limit = limit_now()  # under a time limit (the API's timeout=): checked before each statement, loops unrolled
+        if limit is not None:
+            check_time(limit)
         if self.constructing is not None and self.own_attribute(stmt):  # setattr(self, f'act{i}', m) in a loop
             return None
         if isinstance(stmt, ast.Expr) and _view_in_place(stmt.value):  # t.unsqueeze(0).exp_(): through a view

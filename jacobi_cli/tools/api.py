@@ -25,8 +25,9 @@ import numpy as np
 from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
 
 from ..engine import memory
-from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, jacobians, jvp_of,
-                               node_grads, output_problems, tangents_of, vjp_of)
+from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, interpreted_jacobian,
+                               interpreted_jvp, interpreted_value, interpreted_vjp, jacobians, jvp_of, node_grads,
+                               output_problems, tangents_of, vjp_of)
 from ..errors import (JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError,
                       did_you_mean, in_api_words, speak_api, unknown_choice)
 from ..ir.shapes import fmt
@@ -34,10 +35,12 @@ from ..engine.jacobian import Jacobian
 from ..engine.planner import MODES, Plan
 from ..ir.dtypes import exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
+from ..ir.work import OutOfTime, deadline, limit_now
 from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, names_given, option_value,
                              resolve_dtype, to_bindings)
 from ..lang.deep import fork_safe
 from ..lang.parser import NeedsValues
+from .bounded import api_timeout, out_of_time
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
            "prepare", "Problem", "plan_of", "hessian_plan_of", "jacobians", "dense", "cotangent", "vjp_of",
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
 
 Wrt = Union[Sequence[str], None]  # the inputs to differentiate (default: every bound input)
 Size = Union[int, str, None]  # a memory budget: bytes, "2G", "512M", "50%"; None: half the available memory
+Seconds = Union[float, int, None]  # a time limit in seconds; None, 0 or inf: no limit
 
 
 class CompiledCache:
@@ -313,14 +317,20 @@ def hessian_plan_of(problem: Problem, budget: int | None = None):
 # Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
 # errors (JacError subclasses, which the commands turn into exit 2), NumPy arrays back.
 
-def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0) -> np.ndarray:
+def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0,
+             timeout: Seconds = None) -> np.ndarray:
     """The value of ``expr`` (``output.value`` of ``jac eval``).
 
     >>> evaluate("x * y", {"x": [1.0, 2.0], "y": "[3, 4]"})
     array([3., 8.])
+
+    ``timeout``: seconds the call may take (None, 0: no limit), in any thread: past it,
+    :class:`~jacobi_cli.errors.JacLimitError` (see :func:`jacobian`).
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
         dtype = resolve_dtype(dtype)
+        if timeout is not None:
+            return _within(api_timeout(timeout), "evaluate()", _evaluated, expr, bindings, dtype, seed)
         compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
         return _VALUE(compiled, env)
     except JacError as err:
@@ -331,7 +341,7 @@ def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64",
 def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
              layout: Literal["array", "numerator"] = "array", mode: Literal["auto", "forward", "reverse"] = "auto",
              max_memory: Size = None, structured: bool = False,
-             batch: Sequence[str] | None = None) -> dict[str, Union[np.ndarray, Jacobian]]:
+             batch: Sequence[str] | None = None, timeout: Seconds = None) -> dict[str, Union[np.ndarray, Jacobian]]:
     """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
 
     An expression that ends in a tuple of several outputs gives ``{output: {name: dy/dx}}``
@@ -362,6 +372,12 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     >>> J = jacobian("sin(x) * x**2", {"x": [1.0, 2.0, 3.0]}, structured=True)["x"]
     >>> J.structure, J.diagonal().round(3).tolist()
     ('diagonal', [2.223, 1.973, -8.063])
+
+    ``timeout`` is the seconds the call may take (None, 0 or inf: no limit), as ``--timeout``: past
+    it, :class:`~jacobi_cli.errors.JacLimitError` saying what was running. It works in any thread (a
+    deadline of this call alone, checked between the ops of every pass, never a signal), and a pass
+    whose products could not fit the time left is refused before it runs. A call with a limit runs
+    the interpreter, never a compiled kernel (which nothing can stop midway).
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
         if wrt is not None and type(wrt) is not list:  # wrt="x": the input x, never its letters
@@ -378,6 +394,9 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
         limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
             memory.budget(max_memory)
         dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
+        if timeout is not None:
+            return _within(api_timeout(timeout), "jacobian()", _jacobian_limited, expr, bindings, wrt, dtype, seed,
+                           layout, mode, limit, structured, batch)
         if batch:
             return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
         max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
@@ -409,7 +428,7 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
 
 
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
-        seed: int = 0, max_memory: Size = None) -> dict[str, np.ndarray]:
+        seed: int = 0, max_memory: Size = None, timeout: Seconds = None) -> dict[str, np.ndarray]:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
 
     ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
@@ -421,7 +440,7 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
 
     ``max_memory`` is the budget, as for :func:`jacobian`: the forward values and the pass
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
-    is raised before they are computed.
+    is raised before they are computed. ``timeout``: seconds, as for :func:`jacobian`.
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
         # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
@@ -431,6 +450,9 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
         max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
         if wrt is not None and type(wrt) is not list:
             wrt = names_given(wrt)
+        if timeout is not None:
+            return _within(api_timeout(timeout), "vjp()", _vjp_limited, expr, bindings, v, wrt, dtype, seed, max_bytes,
+                           limit)
         compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
         return _VJP(compiled, env, v, wrt, limit)
     except JacError as err:
@@ -439,17 +461,19 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
 
 
 def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
-        seed: int = 0, max_memory: Size = None) -> np.ndarray:
+        seed: int = 0, max_memory: Size = None, timeout: Seconds = None) -> np.ndarray:
     """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
 
     >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
     array([2., 0.])
 
-    ``max_memory``: the budget, checked as :func:`vjp` checks it.
+    ``max_memory``: the budget, checked as :func:`vjp` checks it; ``timeout``: seconds, as for :func:`jacobian`.
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
         limit = memory.budget(max_memory)
         dtype = resolve_dtype(dtype)
+        if timeout is not None:
+            return _within(api_timeout(timeout), "jvp()", _jvp_limited, expr, bindings, tangents, dtype, seed, limit)
         compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
         return _JVP(compiled, env, tangents, limit)
     except JacError as err:
@@ -458,7 +482,7 @@ def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] 
 
 
 def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
-            max_memory: Size = None) -> dict:
+            max_memory: Size = None, timeout: Seconds = None) -> dict:
     """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``, as ``jac hessian``.
 
     >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
@@ -468,16 +492,66 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     ``max_memory`` is the budget, as for :func:`jacobian` (bytes or ``"2G"``; default half the
     available memory): the passes over an input's basis are chunked to fit it, and blocks that
     cannot fit raise :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated.
+    ``timeout``: seconds, as for :func:`jacobian`.
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
         limit = memory.budget(max_memory)
         dtype = resolve_dtype(dtype)
         wrt = names_given(wrt)
+        if timeout is not None:
+            return _within(api_timeout(timeout), "hessian()", _hessian_limited, expr, bindings, wrt, dtype, seed, limit)
         compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES), wrt)
         return _HESSIAN(compiled, env, wrt, limit)
     except JacError as err:
         speak_api(err)
         raise
+
+
+# --- calls under a time limit (timeout=) ---------------------------------------------------------
+
+def _within(seconds: float | None, what: str, call, *args):
+    """``call(*args)`` under a limit of ``seconds`` (None: none) in this thread (``ir/work.deadline``: the
+    passes check it between their ops and chunks), its end a ``limit`` error naming ``what`` and what was
+    running. ``call`` runs the interpreter (``engine/compiled.interpreted_*``) under a limit, the usual path
+    without one (timeout=0)."""
+    if seconds is None:
+        return call(*args)
+    with deadline(seconds, seconds):
+        try:
+            return call(*args)
+        except OutOfTime as stopped:
+            raise out_of_time(what, seconds, stopped.phase) from None
+
+
+def _evaluated(expr, bindings, dtype, seed):
+    compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
+    return interpreted_value(compiled, env) if limit_now() is not None else _VALUE(compiled, env)
+
+
+def _jacobian_limited(expr, bindings, wrt, dtype, seed, layout, mode, limit, structured, batch):
+    if batch:
+        return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES), wrt)
+    if limit_now() is None:
+        return _JACOBIAN(compiled, env, wrt, mode, limit, structured, layout)
+    return interpreted_jacobian(compiled, env, wrt, mode, limit, structured, layout)
+
+
+def _vjp_limited(expr, bindings, v, wrt, dtype, seed, max_bytes, limit):
+    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
+    return interpreted_vjp(compiled, env, v, wrt, limit) if limit_now() is not None else \
+        _VJP(compiled, env, v, wrt, limit)
+
+
+def _jvp_limited(expr, bindings, tangents, dtype, seed, limit):
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    return interpreted_jvp(compiled, env, tangents, limit) if limit_now() is not None else \
+        _JVP(compiled, env, tangents, limit)
+
+
+def _hessian_limited(expr, bindings, wrt, dtype, seed, limit):
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES), wrt)
+    return _HESSIAN(compiled, env, wrt, limit)  # no kernel: its passes check the limit themselves
 
 
 # --- several outputs, batches, any order (issue 14) -------------------------------------------
@@ -589,7 +663,7 @@ def _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, lim
             got = fast(p.env) if fast is not None else None
             if got is None:
                 got = jacobians(p, plans[o])
-                if b == 0 and layout == "array":
+                if b == 0 and layout == "array" and limit_now() is None:  # under a time limit: never a kernel
                     kernels[o] = example_kernel(p, plans[o], got, limit)
                 got = {name: dense(j, layout, limit) for name, j in got.items()}
             for name, a in got.items():
@@ -649,7 +723,7 @@ def example_vjp_kernel(problem: Problem, v, found: dict):
 
 @in_api_words
 def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float64", seed: int = 0,
-               max_memory=None) -> np.ndarray:
+               max_memory=None, timeout: Seconds = None) -> np.ndarray:
     """The ``order``-th derivative with respect to one input, shape ``y.shape + x.shape * order``,
     as ``jac derivative`` (forward over reverse; diagonal for element-wise functions).
 
@@ -658,12 +732,19 @@ def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float6
 
     Several outputs give ``{output: derivative}``. ``max_memory`` as for :func:`jacobian`: a
     derivative that cannot fit raises :class:`~jacobi_cli.errors.JacLimitError` before it is computed.
+    ``timeout``: seconds, as for :func:`jacobian`.
     """
     from ..engine import higher
 
     order = higher.check_order(order)
     wrt = names_given(wrt)
     limit = memory.budget(max_memory)
+    return _within(api_timeout(timeout), "derivative()", _derivative, expr, bindings, order, wrt, dtype, seed, limit)
+
+
+def _derivative(expr, bindings, order, wrt, dtype, seed, limit):
+    from ..engine import higher
+
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES), several=True)
     name = derivative_input(problem)
     out = {o: higher.run(derivative_plan(p, name, order, limit), p.env) for o, p in output_problems(problem)}

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Callable
 
 from ..errors import JacLimitError, JacUsageError
-from ..ir.work import Alarm, OutOfTime
+from ..ir.work import Alarm, OutOfTime, holding
 
 DEFAULT_TIMEOUT = 30.0  # seconds; `jac diff --timeout 0` lifts the limit
 NO_LIMIT_PAST = 365 * 24 * 3600.0  # a --timeout of a year or more is read as no limit
@@ -37,6 +37,30 @@ def parse_timeout(text) -> float | None:
     if math.isnan(seconds) or seconds < 0:
         raise JacUsageError(f"--timeout {text!r}: give a number of seconds, 0 or more (0: no limit)")
     # past a year the wait is no limit at all (and a selector's wait overflows at 1e23 s)
+    return None if seconds == 0 or seconds >= NO_LIMIT_PAST else seconds
+
+
+def out_of_time(what: str, seconds: float, phase: str | None) -> JacLimitError:
+    """The ``limit`` error of a command (or an API call) stopped at its time limit: what, the limit, and what was
+    running (``phase``, :func:`~jacobi_cli.ir.work.phase_of`)."""
+    during = f" during {phase}" if phase else ""
+    return JacLimitError(f"{what} took more than {seconds:g} s and was stopped (--timeout {seconds:g}){during}; "
+                         "allow more time with --timeout SECONDS (0: no limit), or use smaller inputs")
+
+
+def api_timeout(timeout) -> float | None:
+    """The API's ``timeout=``: seconds as a real number (an int or a float, NumPy's too), read as
+    :func:`parse_timeout` reads ``--timeout`` (None, 0, inf, a year or more: no limit; NaN, negative: refused);
+    anything else (a string, a bool) refused."""
+    import numbers
+
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise JacUsageError(f"timeout= is a number of seconds (None or 0: no limit), not {timeout!r}")
+    seconds = float(timeout)
+    if math.isnan(seconds) or seconds < 0:
+        raise JacUsageError(f"timeout={timeout!r}: give a number of seconds, 0 or more (None or 0: no limit)")
     return None if seconds == 0 or seconds >= NO_LIMIT_PAST else seconds
 
 
@@ -62,7 +86,8 @@ def time_limit(seconds: float | None, given: float | None = None):
     try:  # armed inside: a tiny limit fires at once, and the handler before is restored all the same
         # setitimer rounds a positive time below its microsecond up to one: a tiny limit still stops the work
         signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
-        yield alarm
+        with holding(alarm):  # the passes read it: a pass that cannot fit is refused, and checked between ops
+            yield alarm
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, before)
