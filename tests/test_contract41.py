@@ -264,3 +264,218 @@ def check_command(command, obj, names, onames, wrt_in, stacked, close):
         per = obj["derivatives"] if several else {"y": obj["derivative"]}
         for n in onames:
             assert set(per[n]) == wrt_in
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# vjp: "what y.backward(gradient=v) leaves in x.grad"; several outputs "as torch.autograd.backward([outs], [vs])"
+# ---------------------------------------------------------------------------------------------------------------
+def torch_backward(fn, values, vs):
+    """What torch.autograd.backward(outs, vs) leaves in each input's .grad (None: never reached)."""
+    import torch
+    leaves = {n: torch.tensor(np.asarray(v, dtype=float), requires_grad=True) for n, v in values.items()}
+    outs = fn(**leaves)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    pairs = [(o, torch.tensor(np.asarray(v, dtype=float))) for o, v in zip(outs, vs) if v is not None]
+    torch.autograd.backward([o for o, _ in pairs], [v for _, v in pairs])
+    return {n: (t.grad.numpy() if t.grad is not None else np.zeros(t.shape)) for n, t in leaves.items()}
+
+
+def _two(x, A):
+    import torch
+    a = torch.tanh(A @ x)
+    b = (x ** 3).sum()
+    return a, b
+
+
+VJP_CASES = {  # id: (expression, bindings, options, the torch function, the v of each output (None: left out))
+    "one output, --v VALUE": ("tanh(A @ x)", {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]},
+                              ["--v", "[2, -3]"], lambda x, A: _two(x, A)[0], [[2, -3]]),
+    "one output, --v ones": ("tanh(A @ x)", {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]},
+                             ["--v", "ones"], lambda x, A: _two(x, A)[0], [[1, 1]]),
+    "a 0-d output, no --v (backward())": ("(x ** 3).sum()", {"x": [0.3, -0.4, 0.9], "A": [[1.0]]}, [],
+                                          lambda x, A: (x ** 3).sum(), [1.0]),
+    "a one-element vector output, no --v": ("x[1:2] * 3", {"x": [0.3, -0.4, 0.9], "A": [[1.0]]}, [],
+                                            lambda x, A: x[1:2] * 3, [[1.0]]),
+    "a one-element matrix output, no --v": ("A[0:1, 1:2] * x[0]", {"x": [0.3, -0.4], "A": [[1, 2], [3, 4]]}, [],
+                                            lambda x, A: A[0:1, 1:2] * x[0], [[[1.0]]]),
+    "several, every --v": ("a = tanh(A @ x); b = (x ** 3).sum(); a, b",
+                           {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]},
+                           ["--v", "a=[2, -3]", "--v", "b=0.5"], _two, [[2, -3], 0.5]),
+    "several, b left out counts as zero": ("a = tanh(A @ x); b = (x ** 3).sum(); a, b",
+                                           {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]},
+                                           ["--v", "a=[2, -3]"], _two, [[2, -3], None]),
+    "several, a left out counts as zero": ("a = tanh(A @ x); b = (x ** 3).sum(); a, b",
+                                           {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]},
+                                           ["--v", "b=-2"], _two, [None, -2.0]),
+    "several, --v OUT=ones": ("a = tanh(A @ x); b = (x ** 3).sum(); a, b",
+                              {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]},
+                              ["--v", "a=ones"], _two, [[1, 1], None]),
+    "several scalars, no --v: ones each (backward of each)": (
+        "(x ** 3).sum(), (A @ x).sum()", {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]}, [],
+        lambda x, A: ((x ** 3).sum(), (A @ x).sum()), [1.0, 1.0]),
+    "several unnamed, --v y1=": ("(x ** 3).sum(), A @ x", {"x": [0.3, -0.4, 0.9], "A": [[1, 2, 0.5], [0.1, -1, 2]]},
+                                 ["--v", "y1=[1, -1]"], lambda x, A: ((x ** 3).sum(), A @ x), [None, [1, -1]]),
+    "an output that is an input": ("x", {"x": [0.3, -0.4], "A": [[1.0]]}, ["--v", "[5, 6]"], lambda x, A: x,
+                                   [[5, 6]]),
+}
+
+
+@pytest.mark.parametrize("case", list(VJP_CASES))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_vjp_is_what_backward_leaves_in_grad(capsys, case, dtype):
+    # "jac vjp: the vector-Jacobian product for each input: what y.backward(gradient=v) leaves in x.grad";
+    # "--v OUT=VALUE once per output (omitted outputs count as zero; a lone one-element output needs no --v),
+    # and "vjp": {IN: ...} as torch.autograd.backward([outs], [vs]) leaves in .grad"; "--v ones" shorthand
+    pytest.importorskip("torch")
+    expr, values, options, fn, vs = VJP_CASES[case]
+    obj = ok(capsys, "vjp", expr, *[f"{n}={v}" for n, v in values.items()], *options, "--dtype", dtype)
+    if dtype == "float32":
+        values = {n: np.asarray(v, dtype=np.float32).astype(float) for n, v in values.items()}
+    want = torch_backward(fn, values, vs)
+    # every bound input (--wrt's default), one the output does not reach too: zeros where PyTorch's .grad is None
+    assert set(obj["vjp"]) == set(values)
+    for n in values:
+        got = plain(obj["vjp"][n]["value"])
+        assert obj["vjp"][n]["shape"] == list(np.shape(values[n]))
+        np.testing.assert_allclose(got, want[n], rtol=1e-12 if dtype == "float64" else 1e-5, atol=1e-6, err_msg=n)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_batched_vjp_v_carries_the_output_batch_axis_and_matches_vmap(capsys, dtype, axis):
+    # "--v and --tangent values carry the batch axis of the output / input"; "Results are per example, the batch
+    # axis first"; a Jacobian block of an input that is not batched: "per-example gradients of shared weights"
+    torch = pytest.importorskip("torch")
+    from torch.func import vjp, vmap
+    xs = np.array([[0.3, -0.4, 0.9], [1.0, 0.2, -0.5]])
+    A = np.array([[1, 2, 0.5], [0.1, -1, 2]])
+    v = np.array([[2.0, -3.0], [0.5, 1.5]])
+    binding = xs if axis == 0 else xs.T
+    obj = ok(capsys, "vjp", "tanh(A @ x)", f"x={binding.tolist()}", f"A={A.tolist()}", "--batch", f"x:{axis}",
+             "--v", str(v.tolist()), "--dtype", dtype)
+
+    def one(x, v_):
+        return vjp(lambda x, A: torch.tanh(A @ x), x, torch.tensor(A))[1](v_)
+    gx, gA = vmap(one)(torch.tensor(xs), torch.tensor(v))
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(plain(obj["vjp"]["x"]["value"]), gx.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(plain(obj["vjp"]["A"]["value"]), gA.numpy(), rtol=tol, atol=tol)
+    assert obj["vjp"]["A"]["shape"] == [2, 3] and plain(obj["vjp"]["A"]["value"]).shape == (2, 2, 3)
+
+
+def test_batched_vjp_with_an_example_shaped_v_is_refused_naming_both_shapes(capsys):
+    # "--v ... values carry the batch axis of the output": one example's shape is refused, saying the shape wanted
+    e = error_of(capsys, "vjp", "x * 2", "x=[[1, 2], [3, 4], [5, 6]]", "--batch", "x", "--v", "[1, 2]")
+    assert e["kind"] == "shape" and "(2,)" in e["message"] and "(3, 2)" in e["message"]
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_batched_jvp_tangent_carries_the_input_batch_axis_and_matches_vmap(capsys, axis):
+    # "--tangent values carry the batch axis of ... the input"
+    torch = pytest.importorskip("torch")
+    from torch.func import jvp, vmap
+    xs = np.array([[0.3, -0.4, 0.9], [1.0, 0.2, -0.5]])
+    ts = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.25]])
+    A = np.array([[1, 2, 0.5], [0.1, -1, 2]])
+    tr = (lambda a: a) if axis == 0 else (lambda a: a.T)
+    obj = ok(capsys, "jvp", "tanh(A @ x)", f"x={tr(xs).tolist()}", f"A={A.tolist()}", "--batch", f"x:{axis}",
+             "--tangent", f"x={tr(ts).tolist()}")
+    want = vmap(lambda x, t: jvp(lambda x: torch.tanh(torch.tensor(A) @ x), (x,), (t,))[1])(
+        torch.tensor(xs), torch.tensor(ts))
+    np.testing.assert_allclose(plain(obj["jvp"]["value"]), want.numpy(), rtol=1e-12)
+    assert obj["jvp"]["shape"] == [2]
+
+
+@pytest.mark.parametrize("options,words", [
+    ([], ["(2,)", "--v", "grad can be implicitly created only for scalar outputs"]),
+    (["--batch", "x"], ["(2,)", "--v", "grad can be implicitly created only for scalar outputs"]),
+])
+def test_vjp_without_v_of_a_vector_output_is_exit_2_naming_shape_and_option(capsys, options, words):
+    # "jac vjp without --v works only for an output with one element ... otherwise it fails with exit 2 and says
+    # so, naming the output's shape and --v (PyTorch's words ...)"
+    x = "x=[[1, 2], [3, 4]]" if options else "x=[1, 2]"
+    e = error_of(capsys, "vjp", "sin(x)", x, *options)
+    assert all(w in e["message"] for w in words), e
+
+
+def test_vjp_of_several_outputs_without_v_for_a_vector_one_names_that_output(capsys):
+    # "a lone one-element output needs no --v": a vector output among several still needs its --v OUT=VALUE
+    e = error_of(capsys, "vjp", "a = sin(x); b = sum(x); a, b", "x=[1, 2]")
+    assert "a" in e["message"] and "(2,)" in e["message"] and "--v a=" in e["message"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Kinds and the derivative-shape table, every cell and tensors, in jac shape, jac eval and jac diff
+# ---------------------------------------------------------------------------------------------------------------
+YS = {"scalar": (), "vector": (3,), "matrix": (3, 4), "tensor": (3, 4, 2)}
+XS_ = {"scalar": (), "vector": (5,), "matrix": (5, 7), "tensor": (2, 5, 3)}
+
+
+def math_shape(ykind, xkind):
+    """The contract's table (numerator layout, y down, x across); tensors y.shape + x.shape."""
+    y, x = YS[ykind], XS_[xkind]
+    if "tensor" in (ykind, xkind):
+        return list(y + x)
+    table = {  # the contract's rows: scalar y, vector y (m), matrix Y (m, l); columns: scalar x, x (n), X (n, k)
+        "scalar": {"scalar": (1,), "vector": (1,) + x, "matrix": x[::-1]},
+        "vector": {"scalar": y + (1,), "vector": y + x, "matrix": y + x[::-1]},
+        "matrix": {"scalar": y, "vector": y + x, "matrix": y + x[::-1]},
+    }
+    return list(table[ykind][xkind])
+
+
+def shape_text(s):
+    return "()" if not s else "x".join(map(str, s))
+
+
+CELLS = list(itertools.product(YS, XS_))
+
+
+@pytest.mark.parametrize("ykind,xkind", CELLS, ids=[f"{y} y by {x} x" for y, x in CELLS])
+def test_math_shape_of_every_cell_of_the_kinds_table(capsys, ykind, xkind):
+    # "An input or output is a scalar (0-d), a vector (1-d ...), a matrix (2-d, n×k), or a tensor (3-d and up).
+    # math_shape is the numerator layout of this table"; "For tensors math_shape is y.shape + x.shape. The array
+    # layout ... is always y.shape + x.shape"
+    expr = "sum(x) * C" if YS[ykind] else "sum(x)"
+    want_math, want_array = math_shape(ykind, xkind), list(YS[ykind] + XS_[xkind])
+    shape = ok(capsys, "shape", expr, f"x:{shape_text(XS_[xkind])}", f"C:{shape_text(YS[ykind])}", "--wrt", "x")
+    block = shape["derivatives"]["x"]
+    assert (block["shape"], block["math_shape"]) == (want_array, want_math)
+    assert shape["inputs"]["x"]["kind"] == xkind and shape["output"]["kind"] == ykind
+    ev = ok(capsys, "eval", expr, f"x:{shape_text(XS_[xkind])}", f"C:{shape_text(YS[ykind])}", "--wrt", "x")
+    block = ev["jacobian"]["x"]
+    assert (block["shape"], block["math_shape"], block["layout"]) == (want_array, want_math, "array")
+    assert plain(block["value"]).shape == tuple(want_array)
+    num = ok(capsys, "eval", expr, f"x:{shape_text(XS_[xkind])}", f"C:{shape_text(YS[ykind])}", "--wrt", "x",
+             "--layout", "numerator")["jacobian"]["x"]
+    assert num["layout"] == "numerator" and int(np.prod(plain(num["value"]).shape)) == int(np.prod(want_math))
+    assert plain(num["value"]).reshape(-1).size == plain(block["value"]).size
+
+
+@pytest.mark.parametrize("ykind,xkind", [("vector", "matrix"), ("matrix", "vector"), ("scalar", "matrix")])
+def test_math_shape_describes_one_example_under_batch(capsys, ykind, xkind):
+    # "Shapes and math_shape describe one example."
+    expr = "sum(x) * C" if YS[ykind] else "sum(x)"
+    obj = ok(capsys, "shape", expr, f"x:{shape_text((6,) + XS_[xkind])}", f"C:{shape_text(YS[ykind])}", "--wrt",
+             "x", "--batch", "x")
+    block = obj["derivatives"]["x"]
+    assert block["math_shape"] == math_shape(ykind, xkind) and block["shape"] == list(YS[ykind] + XS_[xkind])
+    assert obj["batch"]["size"] == 6 and obj["inputs"]["x"]["shape"] == list(XS_[xkind])
+
+
+@pytest.mark.parametrize("ykind,xkind", [("scalar", "matrix"), ("vector", "matrix"), ("matrix", "vector")])
+def test_math_shape_with_symbolic_sizes_in_shape_and_diff(capsys, ykind, xkind):
+    # "For jac shape and jac diff, a size may be a letter, kept symbolic: x:n, A:nxm"
+    xs = {"vector": "n", "matrix": "nxk"}[xkind]
+    ys = {"scalar": None, "vector": "m", "matrix": "mxl"}[ykind]
+    expr = "sum(x) * C" if ys else "sum(x)"
+    binds = [f"x:{xs}"] + ([f"C:{ys}"] if ys else [])
+    want = {("scalar", "matrix"): ["k", "n"], ("vector", "matrix"): ["m", "k", "n"],
+            ("matrix", "vector"): ["m", "l", "n"]}[(ykind, xkind)]
+    assert ok(capsys, "shape", expr, *binds, "--wrt", "x")["derivatives"]["x"]["math_shape"] == want
+    block = ok(capsys, "diff", expr, *binds, "--wrt", "x")["derivative"]["x"]
+    # jac diff, where a derivative has no matrix form, lists components at sizes it picks and says so ("note",
+    # "sizes"): its math_shape is then the same table's at those sizes
+    sizes = block.get("sizes", {})
+    assert block["math_shape"] == [sizes.get(s, s) for s in want]
+    assert ("sizes" in block) == ("note" in block) == (block["form"] == "components")
