@@ -479,3 +479,188 @@ def test_math_shape_with_symbolic_sizes_in_shape_and_diff(capsys, ykind, xkind):
     sizes = block.get("sizes", {})
     assert block["math_shape"] == [sizes.get(s, s) for s in want]
     assert ("sizes" in block) == ("note" in block) == (block["form"] == "components")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# EXPR forms: "@path", "-" (standard input), an EXPR that begins with "-"
+# ---------------------------------------------------------------------------------------------------------------
+COMMANDS = {"eval": [], "vjp": ["--v", "ones"], "jvp": ["--tangent", "x=ones"], "hessian": [],
+            "derivative": ["--order", "2", "--wrt", "x"], "check": [], "graph": [], "shape": [],
+            "diff": ["--wrt", "x"]}
+SEVERAL = "a = -x * 2; b = sum(sin(x)); a, b"
+
+
+def bind_for(command):
+    return "x:2" if command == "shape" else "x=[0.5, 1.5]"
+
+
+def several_options(command):
+    return {"vjp": ["--v", "a=ones", "--v", "b=2"]}.get(command, COMMANDS[command])
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_expr_from_a_file_is_the_expression_as_given(capsys, tmp_path, command):
+    # "EXPR may be @path (read the expression from a file)"; "expression": "<as given>"
+    path = tmp_path / "e.jac"
+    path.write_text(SEVERAL + "\n")
+    direct = ok(capsys, command, SEVERAL, bind_for(command), *several_options(command))
+    via = ok(capsys, command, f"@{path}", bind_for(command), *several_options(command))
+    assert via["expression"] in (f"@{path}", SEVERAL, SEVERAL + "\n")
+    drop = ("expression", "timing")
+    assert {k: v for k, v in via.items() if k not in drop} == {k: v for k, v in direct.items() if k not in drop}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_expr_from_standard_input(capsys, monkeypatch, command):
+    # "EXPR may be ... - (standard input)"
+    import io
+    direct = ok(capsys, command, SEVERAL, bind_for(command), *several_options(command))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SEVERAL.encode())))
+    via = ok(capsys, command, "-", bind_for(command), *several_options(command))
+    drop = ("expression",)
+    assert {k: v for k, v in via.items() if k not in drop} == {k: v for k, v in direct.items() if k not in drop}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("expr", ["-x", "-(x + x)", "-x.sum(), x * 1", "-x.sum(), x"])
+def test_an_expr_beginning_with_minus_is_an_expression(capsys, command, expr):
+    # "An EXPR that begins with - ("-x", "-(a + b)") is an expression, not an option, unless it is one of jac's"
+    # "named by their variable (or y0, y1, ... for unnamed expressions)": `-x.sum(), x` names its second "x"
+    second = "x" if expr.endswith(", x") else "y1"
+    options = COMMANDS[command] if command != "vjp" else (["--v", "ones"] if "," not in expr else
+                                                            ["--v", "y0=1", "--v", f"{second}=ones"])
+    obj = ok(capsys, command, expr, bind_for(command), *options)
+    assert obj["expression"] == expr
+    if "," in expr:
+        assert [o["name"] for o in obj["outputs"]] == ["y0", second]
+    if command == "eval" and "," not in expr:
+        np.testing.assert_allclose(plain(obj["output"]["value"]), -np.array([0.5, 1.5]) * (2 if "+" in expr else 1))
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_an_expr_that_is_one_of_jacs_options_is_the_option(capsys, command):
+    # "... unless it is one of jac's options": `jac CMD --json x=1` has no EXPR: a usage error, exit 2
+    code, out, err = jac(capsys, command, "--json", "x=1")
+    assert code == 2 and "Traceback" not in err
+    assert json.loads(out)["error"]["kind"] == "usage"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bindings: every form, converted to --dtype
+# ---------------------------------------------------------------------------------------------------------------
+BINDING_FORMS = {  # id: (binding text or a file maker, the array NumPy reads)
+    "x=2": ("x=2", np.array(2.0)),
+    "x=[1,2,3]": ("x=[1,2,3]", np.array([1.0, 2, 3])),
+    "A=[[1,2],[3,4]]": ("x=[[1,2],[3,4]]", np.array([[1.0, 2], [3, 4]])),
+    "arange(4.0)": ("x=arange(4.0)", np.arange(4.0)),
+    "arange(6).reshape(2,3)": ("x=arange(6).reshape(2,3)", np.arange(6.0).reshape(2, 3)),
+    "linspace": ("x=linspace(0, 1, 5)", np.linspace(0, 1, 5)),
+    "ones": ("x=ones(3)", np.ones(3)),
+    "zeros": ("x=zeros((2, 2))", np.zeros((2, 2))),
+    "full": ("x=full((2, 3), 7)", np.full((2, 3), 7.0)),
+    "eye": ("x=eye(3)", np.eye(3)),
+    "torch.tensor": ("x=torch.tensor([[1, 2], [3, 5]])", np.array([[1.0, 2], [3, 5]])),
+    "np.array": ("x=np.array([1.5, -2])", np.array([1.5, -2.0])),
+    "constant expression": ("x=[pi, e, 2**3]", np.array([np.pi, np.e, 8.0])),
+    ".npy": (lambda d: (np.save(d / "x.npy", np.array([[1, 2, 3]])), f"x=@{d / 'x.npy'}")[1],
+             np.array([[1.0, 2, 3]])),
+    ".npy 0-d": (lambda d: (np.save(d / "x.npy", np.array(2.5)), f"x=@{d / 'x.npy'}")[1], np.array(2.5)),
+    ".csv": (lambda d: ((d / "x.csv").write_text("1,2,3\n4,5,6\n"), f"x=@{d / 'x.csv'}")[1],
+             np.array([[1.0, 2, 3], [4, 5, 6]])),
+    ".txt vector": (lambda d: ((d / "x.txt").write_text("1 2 3\n"), f"x=@{d / 'x.txt'}")[1], np.array([1.0, 2, 3])),
+    ".txt matrix": (lambda d: ((d / "x.txt").write_text("1 2\n3 4\n"), f"x=@{d / 'x.txt'}")[1],
+                    np.array([[1.0, 2], [3, 4]])),
+    ".json": (lambda d: ((d / "x.json").write_text("[[1, 2], [3, 4.5]]"), f"x=@{d / 'x.json'}")[1],
+              np.array([[1.0, 2], [3, 4.5]])),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("form", list(BINDING_FORMS))
+def test_every_binding_form_is_read_and_converted_to_dtype(capsys, tmp_path, form, dtype):
+    # "NAME=VALUE: ... constructors arange linspace ones zeros full eye ...; torch.tensor([...]), np.array([...]);
+    # Or NAME=@path for a .npy, .csv, .txt or .json file"; "Every value is converted to the --dtype; integers
+    # included" (x / 3 of an integer array is float: 1/3 in --dtype)
+    text, want = BINDING_FORMS[form]
+    text = text(tmp_path) if callable(text) else text
+    obj = ok(capsys, "eval", "x / 3", text, "--dtype", dtype)
+    got = plain(obj["output"]["value"])
+    # the JSON prints --dtype's shortest digits: read back in --dtype they are its numbers exactly
+    np.testing.assert_array_equal(got.astype(dtype), want.astype(dtype) / np.array(3, dtype))
+    assert obj["inputs"]["x"]["shape"] == list(want.shape)
+
+
+@pytest.mark.parametrize("form,shape,kind", [("x:3", [3], "vector"), ("x:3x4", [3, 4], "matrix"),
+                                             ("x:2x3x4", [2, 3, 4], "tensor"), ("x:()", [], "scalar")])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_shape_bindings_are_seeded_random_arrays(capsys, form, shape, kind, dtype):
+    # "NAME:SHAPE: a seeded random array of that shape: x:3, A:3x4, T:2x3x4, s:() (a 0-d scalar)"; --seed N
+    a = ok(capsys, "eval", "x * 1", form, "--dtype", dtype)
+    b = ok(capsys, "eval", "x * 1", form, "--dtype", dtype, "--seed", "0")
+    c = ok(capsys, "eval", "x * 1", form, "--dtype", dtype, "--seed", "7")
+    assert a["inputs"]["x"] == {"shape": shape, "kind": kind, "requires_grad": True}
+    assert a["output"]["value"] == b["output"]["value"] != c["output"]["value"]
+    if not shape:
+        assert isinstance(a["output"]["value"], float)  # 0-d values plain numbers
+
+
+def test_a_pickled_npy_is_never_unpickled(capsys, tmp_path):
+    # "NAME=@path for a .npy (never unpickled)": an object array is refused, and its pickle is never run
+    import pickle
+    marker = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+    path = tmp_path / "x.npy"
+    np.save(path, np.array([Boom()], dtype=object), allow_pickle=True)
+    for command in COMMANDS:
+        e = error_of(capsys, command, "x * 2", f"x=@{path}", *COMMANDS[command])
+        assert e["kind"] in ("value", "io") and "pickle" in e["message"].lower()
+    assert not marker.exists()
+    del pickle
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_converts_integer_bindings_to_float32(capsys, command):
+    # "Every value is converted to the --dtype; integers included", in every command that takes values
+    if command == "shape":
+        pytest.skip("jac shape takes shapes")
+    obj = ok(capsys, command, "x / 3", "x=[1, 2]", "--dtype", "float32", *COMMANDS[command])
+    if command == "diff":
+        np.testing.assert_allclose(plain(obj["output"]["value"]), [1 / 3, 2 / 3])
+        return
+    value = obj["output"]["value"]
+    assert value == [float(str(np.float32(1) / np.float32(3))), float(str(np.float32(2) / np.float32(3)))]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# --json: NaN and infinities as strings, 0-d values plain numbers, exactly one object
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["eval", "vjp", "jvp", "hessian", "derivative", "graph", "diff"])
+@pytest.mark.parametrize("batch", [False, True])
+def test_nan_and_infinities_are_strings(capsys, command, batch):
+    # "NaN and infinities are the strings "NaN", "Infinity", "-Infinity""
+    if command == "diff" and batch:
+        pytest.skip("jac diff --batch takes shapes, not values")
+    x = "x=[[0.0, -1.0, 1.0]]" if batch else "x=[0.0, -1.0, 1.0]"
+    extra = ["--batch", "x"] if batch else []
+    code, out, err = jac(capsys, command, "x / 0", x, *COMMANDS[command], *extra, "--json")
+    assert code == 0, err
+    assert '"NaN"' in out and '"Infinity"' in out and '"-Infinity"' in out
+    obj = json.loads(out)  # strict JSON: Python's json accepts bare NaN too, so check no bare token is there
+    json.loads(out, parse_constant=lambda c: pytest.fail(f"bare {c} in --json"))
+    value = plain((obj.get("output") or obj["outputs"][0])["value"])
+    assert np.isnan(value.ravel()[0]) and value.ravel()[1] == -np.inf and value.ravel()[2] == np.inf
+
+
+@pytest.mark.parametrize("command,key", [("eval", "jacobian"), ("vjp", "vjp"), ("jvp", "jvp"), ("hessian", "hessian"),
+                                         ("derivative", "derivative"), ("diff", "derivative")])
+def test_zero_d_values_are_plain_numbers(capsys, command, key):
+    # "Arrays are nested lists, 0-d values plain numbers"
+    extra = {"jvp": ["--tangent", "x=2"], "derivative": ["--order", "2"], "vjp": [], "diff": ["--wrt", "x"]}
+    obj = ok(capsys, command, "x ** 3", "x=2", *extra.get(command, []))
+    assert obj["output"]["value"] == 8.0 and isinstance(obj["output"]["value"], float)
+    block = obj[key] if command == "jvp" else obj[key]["x,x" if command == "hessian" else "x"]
+    want = {"eval": 12.0, "vjp": 12.0, "jvp": 24.0, "hessian": 12.0, "derivative": 12.0, "diff": 12.0}[command]
+    assert block["value"] == want and block["shape"] == []
