@@ -664,3 +664,214 @@ def test_zero_d_values_are_plain_numbers(capsys, command, key):
     block = obj[key] if command == "jvp" else obj[key]["x,x" if command == "hessian" else "x"]
     want = {"eval": 12.0, "vjp": 12.0, "jvp": 24.0, "hessian": 12.0, "derivative": 12.0, "diff": 12.0}[command]
     assert block["value"] == want and block["shape"] == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Files, time and memory
+# ---------------------------------------------------------------------------------------------------------------
+SUITE = '''name = "s"
+[[case]]
+name = "one"
+expr = "x * 2"
+bindings = { x = [1.0, 2.0] }
+value = [2, 4]
+'''
+
+
+def writers(tmp_path):
+    """Each way jac writes a file: (id, the argument list with TARGET for the file)."""
+    suite = tmp_path / "s.toml"
+    suite.write_text(SUITE)
+    out = [("eval --out .npy", ["eval", "x * 2", "x=[1, 2]", "--out", "TARGET.npy"]),
+           ("eval --out .npz", ["eval", "x * 2", "x=[1, 2]", "--out", "TARGET.npz"]),
+           ("eval --out .json", ["eval", "x * 2", "x=arange(8.0)", "--out", "TARGET.json"]),
+           ("eval --batch --out .npy", ["eval", "x * 2", "x=[[1, 2], [3, 4]]", "--batch", "x", "--out", "TARGET.npy"]),
+           ("eval several --out .npz", ["eval", "x * 2, sum(x)", "x=[1, 2]", "--out", "TARGET.npz"]),
+           ("run --junit", ["run", str(suite), "--junit", "TARGET.xml"])]
+    try:
+        import matplotlib  # noqa: F401
+        out += [("plot --out .png", ["plot", "sin(x)", "x=0.5", "--out", "TARGET.png"]),
+                ("plot --out .svg", ["plot", "sin(x)", "x=0.5", "--out", "TARGET.svg"]),
+                ("eval --plot", ["eval", "sin(x)", "x=[0.5, 1]", "--plot", "TARGET.png"])]
+    except ImportError:
+        pass
+    return out
+
+
+WRITERS = [
+    "eval --out .npy", "eval --out .npz", "eval --out .json", "eval --batch --out .npy", "eval several --out .npz",
+    "run --junit", "plot --out .png", "plot --out .svg", "eval --plot"]
+
+
+def writer(tmp_path, which):
+    found = dict(writers(tmp_path))
+    if which not in found:
+        pytest.skip("matplotlib is not installed")
+    args = found[which]
+    target = next(a for a in args if a.startswith("TARGET"))
+    path = tmp_path / ("old" + target[len("TARGET"):])
+    path.write_bytes(b"the previous file")
+    return [str(path) if a == target else a for a in args], path
+
+
+@pytest.mark.parametrize("which", WRITERS)
+def test_a_failed_write_leaves_the_previous_file(tmp_path, which):
+    # "A file that jac writes (--out, --junit, plots) is written to a temporary file and renamed into place only
+    # when complete: a failed ... write leaves the previous file as it was" (a file-size limit: EFBIG mid-write)
+    import resource
+    args, path = writer(tmp_path, which)
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40, 40))
+    p = subprocess.run([sys.executable, "-m", "jacobi_cli", *args], capture_output=True, timeout=240, cwd=tmp_path,
+                       env=dict(ENV, PYTHONDONTWRITEBYTECODE="1"), preexec_fn=small_files)
+    assert p.returncode == 2, (p.returncode, p.stderr.decode())
+    assert b"Traceback" not in p.stderr and p.stderr.strip()
+    assert path.read_bytes() == b"the previous file"
+    assert sorted(f.name for f in tmp_path.iterdir()) == sorted(["s.toml", path.name])  # no temporary file left
+
+
+@pytest.mark.parametrize("which", WRITERS)
+def test_an_interrupted_write_leaves_the_previous_file_and_exits_130(capsys, monkeypatch, tmp_path, which):
+    # "... a failed or interrupted write leaves the previous file as it was"; "SIGINT exits 130"
+    args, path = writer(tmp_path, which)
+    real = os.fsync
+
+    def interrupted(fd):
+        raise KeyboardInterrupt  # Ctrl-C while the temporary file is synced, before the rename
+    monkeypatch.setattr(os, "fsync", interrupted)
+    code = entry.main(args)
+    monkeypatch.setattr(os, "fsync", real)
+    capsys.readouterr()
+    assert code == 130
+    assert path.read_bytes() == b"the previous file"
+    assert sorted(f.name for f in tmp_path.iterdir()) == sorted(["s.toml", path.name])
+
+
+@pytest.mark.parametrize("which", WRITERS)
+def test_a_complete_write_replaces_the_previous_file(capsys, tmp_path, which):
+    # "... renamed into place only when complete": when complete, it is in place
+    args, path = writer(tmp_path, which)
+    code = entry.main(args)
+    capsys.readouterr()
+    assert code == 0 and path.read_bytes() != b"the previous file" and path.stat().st_size > 40
+    assert sorted(f.name for f in tmp_path.iterdir()) == sorted(["s.toml", path.name])
+
+
+@pytest.mark.parametrize("batch", [False, True])
+@pytest.mark.parametrize("command", ["eval", "vjp", "jvp", "hessian", "derivative", "check", "graph", "diff", "plot"])
+def test_max_memory_bounds_every_command_before_allocating(capsys, tmp_path, command, batch):
+    # "--max-memory bounds every command, values included, and is checked before allocating": an 8 MB
+    # intermediate under a 1 MB budget is refused (kind limit) and no array near its size was ever allocated
+    import tracemalloc
+    extra = {"vjp": ["--v", "ones"], "jvp": ["--tangent", "x=ones"], "derivative": ["--order", "2"],
+             "graph": ["--backward"], "diff": ["--wrt", "x"], "plot": ["--out", str(tmp_path / "p.png")]}
+    if command == "plot" and batch:
+        pytest.skip("jac plot needs a scalar input per example")
+    binding = ["x:4x1000", "--batch", "x"] if batch else ["x:1000"]
+    if command == "diff" and batch:
+        binding = ["x=zeros((4, 1000))", "--batch", "x"]  # jac diff --batch takes shapes: its values are refused
+    jac(capsys, command, "sum(outer(x, x))", "x:2", *extra.get(command, []))  # its modules imported: not counted
+    tracemalloc.start()
+    try:
+        code, out, err = jac(capsys, command, "sum(outer(x, x))", *binding, *extra.get(command, []),
+                             "--max-memory", "1MB", "--json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 2 and "Traceback" not in err, (out, err)
+    e = json.loads(out)["error"]
+    assert e["kind"] in ("limit", "usage") if command == "diff" and batch else e["kind"] == "limit", e
+    assert peak < 4_000_000, peak
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_max_memory_bounds_values_given_in_bindings(capsys, command):
+    # "--max-memory bounds every command, values included"
+    e = error_of(capsys, command, "sum(x)", "x=zeros((400, 400))", *COMMANDS[command], "--max-memory", "1MB")
+    assert e["kind"] == "limit" and "1,048,576" in e["message"]
+
+
+def test_symbolic_work_stops_at_timeout_with_a_limit_error(capsys):
+    # "Symbolic work stops at --timeout seconds with a limit error"
+    start = time.monotonic()
+    e = error_of(capsys, "diff", "det(A)", "A:9x9", "--wrt", "A", "--timeout", "1")
+    assert e["kind"] == "limit" and time.monotonic() - start < 30
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SIGINT exits 130; a closed output pipe ends quietly with one exit code for every command
+# ---------------------------------------------------------------------------------------------------------------
+ALL = {**COMMANDS, "plot": ["--out", "p.png"]}
+
+
+@pytest.mark.parametrize("command", list(ALL))
+def test_sigint_exits_130_quietly_in_every_command(tmp_path, command):
+    # "SIGINT exits 130": jac waiting on its expression from standard input (EXPR is -), interrupted there
+    r, w = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "jacobi_cli", command, "-", bind_for(command).replace(
+        "[0.5, 1.5]", "0.5"), *ALL[command], "--json"], stdin=r, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=ENV, cwd=tmp_path)
+    os.close(r)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _reads_stdin(proc.pid):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(w)
+    assert proc.returncode == 130, (proc.returncode, err.decode())
+    assert b"Traceback" not in err and out == b""
+
+
+def _reads_stdin(pid):
+    """The process blocks in a read (its expression from the pipe): jac's handlers are installed by then."""
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            wchan = f.read()
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state == "S" and ("pipe" in wchan or wchan in ("0", ""))
+
+
+CLOSED = [("one", "sin(x) * 2", ["x=[0.5, 1.5]"]),
+          ("several batched", "a = sin(x); b = sum(x); a, b", ["x=[[0.5, 1.5], [1, 2]]", "--batch", "x"])]
+
+
+@pytest.mark.parametrize("shape_of", [c[0] for c in CLOSED])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_closed_pipe_ends_quietly_with_one_exit_code_for_every_command(tmp_path, shape_of, as_json):
+    # "a closed output pipe ends quietly with one exit code for every command" (141, as a shell's SIGPIPE)
+    _, expr, binds = next(c for c in CLOSED if c[0] == shape_of)
+    codes = {}
+    for command in COMMANDS:
+        extra = {"vjp": ["--v", "a=ones"] if "," in expr else ["--v", "ones"],
+                 "jvp": ["--tangent", "x=ones"], "derivative": ["--order", "2", "--wrt", "x"],
+                 "diff": ["--wrt", "x"]}.get(command, [])
+        b = binds if command not in ("shape", "diff") or "--batch" not in binds else ["x:2x2", "--batch", "x"]
+        if command == "shape" and "--batch" not in binds:
+            b = ["x:2"]
+        r, w = os.pipe()
+        os.close(r)  # the reader is gone before jac writes a byte
+        try:
+            p = subprocess.run([sys.executable, "-m", "jacobi_cli", command, expr, *b, *extra,
+                                *(["--json"] if as_json else [])], stdout=w, stderr=subprocess.PIPE, env=ENV,
+                               timeout=120, cwd=tmp_path)
+        finally:
+            os.close(w)
+        assert p.stderr == b"", (command, p.stderr.decode())
+        codes[command] = p.returncode
+    assert set(codes.values()) == {141}, codes
+
+
+def test_a_pipe_closed_after_the_first_bytes_ends_quietly_with_141(tmp_path):
+    # "a closed output pipe ends quietly": the reader takes the first bytes of a long output and leaves
+    proc = subprocess.Popen([sys.executable, "-m", "jacobi_cli", "eval", "sin(x)", "x:300", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=tmp_path)
+    assert proc.stdout.read(10) == b'{"jac_vers'
+    proc.stdout.close()
+    proc.wait(timeout=120)
+    assert proc.returncode == 141 and proc.stderr.read() == b""
