@@ -606,7 +606,6 @@ def test_shape_bindings_are_seeded_random_arrays(capsys, form, shape, kind, dtyp
 
 def test_a_pickled_npy_is_never_unpickled(capsys, tmp_path):
     # "NAME=@path for a .npy (never unpickled)": an object array is refused, and its pickle is never run
-    import pickle
     marker = tmp_path / "ran"
 
     class Boom:
@@ -618,7 +617,6 @@ def test_a_pickled_npy_is_never_unpickled(capsys, tmp_path):
         e = error_of(capsys, command, "x * 2", f"x=@{path}", *COMMANDS[command])
         assert e["kind"] in ("value", "io") and "pickle" in e["message"].lower()
     assert not marker.exists()
-    del pickle
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
