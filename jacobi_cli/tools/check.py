@@ -488,12 +488,13 @@ def _kinks(est, automatic, failing, y_ndim: int, straddled: dict, x_shape: tuple
     return {"kinks": listed, "kink_count": int(len(where))}
 
 
-def scalar_input(problem, what: str) -> str:
-    """The one input of a scalar function of a scalar (``--limit``, ``jac plot``)."""
+def scalar_input(problem, what: str, batched=()) -> str:
+    """The one input of a scalar function of a scalar (``--limit``, ``jac plot``); ``batched``: the
+    inputs already marked a batch (``--batch``), whose example is what must be a scalar."""
     g = problem.graph
     y_shape = tuple(g.output_shape)
     if len(problem.wrt) == 1:  # a vector input first: "reduce the output with sum(...)" misled for tanh(x) at [0.5, 1]
-        _scalar(g, problem.wrt[0], what)
+        _scalar(g, problem.wrt[0], what, batched)
     if int(np.prod(y_shape, dtype=np.int64)) != 1:
         raise JacShapeError(f"{what} needs a scalar output, but the output has shape {fmt(y_shape)}; "
                             "reduce it first, e.g. sum(...)")
@@ -501,14 +502,16 @@ def scalar_input(problem, what: str) -> str:
         listed = ", ".join(problem.wrt) or "none"
         raise JacUsageError(f"{what} needs exactly one input to vary, but there are {len(problem.wrt)} ({listed}); "
                             "pick one with --wrt NAME")
-    return _scalar(g, problem.wrt[0], what)
+    return _scalar(g, problem.wrt[0], what, batched)
 
 
-def _scalar(g, name: str, what: str) -> str:
+def _scalar(g, name: str, what: str, batched=()) -> str:
     shape = tuple(g.nodes[g.inputs[name]].shape)
     if int(np.prod(shape, dtype=np.int64)) != 1:
         several = f"; for one curve per value, mark the values a batch: --batch {name}" \
-            if what == "jac plot" and len(shape) == 1 else ""
+            if what == "jac plot" and len(shape) == 1 and name not in batched else ""
+        if name in batched:  # --batch x was given: one example of x is what is not a scalar
+            several = f" in each example of --batch {name}; a curve is drawn along a scalar input"
         raise JacShapeError(f"{what} needs a scalar input, but '{name}' has shape {fmt(shape)}{several}")
     return name
 

@@ -1280,7 +1280,7 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
     else:
         problem, found, split = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                             budget=budget), None, None
-    name = check.scalar_input(problem, "jac plot")
+    name = check.scalar_input(problem, "jac plot", () if found is None else tuple(found.axes))
     tangents = [_tangent_at(p, name, None if found is None else b)
                 for b, p in enumerate(_examples(problem, found, split))]
     with np.errstate(over="ignore"):
