@@ -165,6 +165,9 @@ def check_output(path: str | None, option: str, reads=()) -> None:
         return
     if not path:
         raise JacUsageError(f"{option} '': the file name is empty; give a file name or leave {option} out")
+    if path.isspace():  # --junit "$REPORT" of a blank variable: a file named ' ' is nobody's intent
+        raise JacUsageError(f"{option} {path!r}: the file name is only white space; give a file name or leave "
+                            f"{option} out")
     if path == "-":  # the usual spelling of standard output, which holds the report: never a file named -
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")

@@ -1,0 +1,154 @@
+"""Session 41: hostile input, another round (benchmarks/hostile41_fuzz.py runs the sweep through real processes).
+
+- ``jac eval -`` with a terminal on standard input waited for typing forever (a CI job run under ``docker -t``
+  hangs): it is refused, saying how to pipe the text in;
+- an output option given a name of white space (``--junit "$REPORT"`` of a blank variable) wrote a file named
+  ``' '``: refused as the empty name is;
+- a name typed with a letter of another script that looks like an ASCII one (Cyrillic ``а`` for ``a``) was
+  "unknown" with the advice to bind it as ``а=VALUE``, which the binding then refused: the message names the
+  character, the ASCII name it looks like, and suggests that input.
+"""
+
+import io
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli.cli import commands
+from jacobi_cli.cli.app import app
+from jacobi_cli.errors import JacIOError, ascii_lookalike, not_ascii
+
+runner = CliRunner()
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _error(args, *words, kind=None):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("jac: error")]
+    assert len(lines) == 1 and result.stderr.startswith("jac: error"), result.stderr
+    assert "Traceback" not in result.output
+    if kind:
+        assert lines[0].startswith(f"jac: error ({kind})"), lines[0]
+    for w in words:
+        assert w in result.stderr, result.stderr
+    return result
+
+
+# --- standard input that is a terminal -------------------------------------------------------------------------------
+
+
+class _Terminal(io.TextIOWrapper):
+    def isatty(self):
+        return True
+
+
+def test_dash_with_a_terminal_on_stdin_is_refused_before_reading(monkeypatch):
+    stream = _Terminal(io.BytesIO(b"sum(x)\n"))
+    monkeypatch.setattr(sys, "stdin", stream)
+    with pytest.raises(JacIOError, match="standard input, which is a terminal here") as err:
+        commands._read_expression("-")
+    assert "pipe the text in" in err.value.message
+    assert stream.buffer.tell() == 0  # nothing read: typing would have been waited for
+
+
+def test_dash_reads_a_pipe_as_before(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"sum(x**2)\r\n")))
+    assert commands._read_expression("-") == "sum(x**2)\r\n"
+
+
+def test_a_stream_whose_isatty_fails_is_no_terminal():
+    class Closed:
+        def isatty(self):
+            raise ValueError("I/O operation on closed file")
+
+    assert commands._is_terminal(Closed()) is False
+    assert commands._is_terminal(object()) is False
+
+
+@pytest.mark.parametrize("argv", [["eval", "-", "x=[1,2]"], ["shape", "-", "x:3", "--json"]])
+def test_the_real_command_with_a_pseudo_terminal_on_stdin_ends_at_once(argv):
+    master, slave = pty.openpty()
+    try:
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        done = subprocess.run([sys.executable, "-m", "jacobi_cli", *argv], stdin=slave, capture_output=True,
+                              env=env, timeout=120, start_new_session=True)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith("jac: error (io): '-' reads the expression from standard input")
+    assert b"Traceback" not in done.stderr
+    if "--json" in argv:
+        assert b'"kind": "io"' in done.stdout
+
+
+# --- output names of white space -------------------------------------------------------------------------------------
+
+
+SUITE = '[[case]]\nname = "a"\nexpr = "sum(x**2)"\nbindings = { x = [1, 2] }\nvalue = 5\n'
+
+
+@pytest.mark.parametrize("name", [" ", "\t", "  \n"])
+def test_a_junit_name_of_white_space_is_refused_and_nothing_written(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(SUITE)
+    _error(["run", "s.toml", "--junit", name], "--junit", "only white space", kind="usage")
+    assert sorted(os.listdir(tmp_path)) == ["s.toml"]
+
+
+@pytest.mark.parametrize("option", ["--out", "--plot"])
+def test_an_out_name_of_white_space_is_refused(tmp_path, monkeypatch, option):
+    monkeypatch.chdir(tmp_path)
+    _error(["eval", "x * 2", "x=[1,2]", option, " "], option, "only white space", kind="usage")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_name_beginning_with_a_space_is_still_a_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["eval", "x * 2", "x=[1,2]", "--out", " o.npy"])
+    assert result.exit_code == 0, result.output
+    assert os.listdir(tmp_path) == [" o.npy"]
+
+
+# --- lookalike letters -----------------------------------------------------------------------------------------------
+
+
+def test_lookalikes_are_named_with_their_ascii_reading():
+    assert ascii_lookalike("\u0430") == "a"  # Cyrillic a
+    assert ascii_lookalike("\u0445\u0443") == "xy"
+    assert ascii_lookalike("\u03bf") == "o"  # Greek omicron
+    assert ascii_lookalike("\u03b1") is None  # alpha is drawn as no ASCII letter
+    assert ascii_lookalike("x") is None
+    assert not_ascii("x") == ""
+    assert not_ascii("\u0430") == "U+0430 CYRILLIC SMALL LETTER A, which looks like 'a'"
+    assert not_ascii("\u03b1b") == "U+03B1 GREEK SMALL LETTER ALPHA"
+
+
+def test_a_cyrillic_a_in_the_text_suggests_the_input_a():
+    result = _error(["eval", "sin(\u0430).sum()", "a=[1,2]"], "U+0430 CYRILLIC SMALL LETTER A", "looks like 'a'",
+                    "did you mean 'a'?", kind="name")
+    assert "\u0430=VALUE" not in result.stderr  # a binding that the binding itself would refuse
+
+
+def test_a_greek_name_that_looks_like_nothing_bound_is_named_without_a_suggestion():
+    result = _error(["eval", "\u03b1 * x", "x=1"], "U+03B1 GREEK SMALL LETTER ALPHA", "a binding's NAME is ASCII")
+    assert "did you mean" not in result.stderr
+
+
+def test_a_lookalike_in_a_value_is_named():
+    _error(["eval", "x", "x=\u0430"], "in the value of 'x'", "U+0430 CYRILLIC SMALL LETTER A")
+
+
+def test_a_lookalike_binding_name_says_which_letter_it_is():
+    _error(["eval", "sin(x).sum()", "\u0445=[1,2]"], "is not a valid input name", "U+0445 CYRILLIC SMALL LETTER HA",
+           "looks like 'x'", kind="name")
+
+
+def test_an_unknown_ascii_name_keeps_its_message():
+    result = _error(["eval", "sin(y)", "x=1"], "unknown name 'y'", "give it a value with y=VALUE")
+    assert "U+" not in result.stderr
