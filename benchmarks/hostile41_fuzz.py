@@ -455,7 +455,7 @@ def expression_cases() -> list:
         "shape 0x0x... 40 axes": ["x:" + "x".join(["0"] * 40)],
         "shape 1x1x... 40 axes": ["x:" + "x".join(["1"] * 40)],
         "shape 2x... 32 axes": ["x:" + "x".join(["2"] * 32)],
-        "shape 10**5 axes": ["x:" + "x".join(["1"] * 100_000)],
+        "shape 10**4 axes": ["x:" + "x".join(["1"] * 10_000)],  # an argument holds at most 128 KiB (Linux)
         "shape negative": ["x:-3"],
         "shape 3x-1": ["x:3x-1"],
         "shape empty": ["x:"],
@@ -464,7 +464,7 @@ def expression_cases() -> list:
         "shape unicode digit": ["x:\u0663"],
         "shape fullwidth": ["x:\uff13"],
         "binding nested 10**4 deep": ["x=" + "[" * 10_000 + "1" + "]" * 10_000],
-        "binding 10**6 characters": ["x=[" + "1," * 500_000 + "1]"],
+        "binding 10**5 characters": ["x=[" + "1," * 50_000 + "1]"],
         "binding ragged": ["x=[[1,2],[3]]"],
         "binding NUL": ["x=[1,\0 2]"],
         "binding name empty": ["=3"],
@@ -481,7 +481,7 @@ def expression_cases() -> list:
         binds = binds if what != "binding 10**4 of them" else ["x=1", *binds]
         out.append(Case(f"expressions {what}", ["eval", text, *binds], allowed))
         if what.startswith("shape"):
-            sized = what in ("shape 99999999999", "shape 10**30")  # jac shape computes nothing: any size
+            sized = what in ("shape 99999999999", "shape 10**30", "shape 2x... 32 axes")  # jac shape: any size
             out.append(Case(f"expressions {what} shape", ["shape", "x * 2", *binds], (0, 2) if sized else allowed))
     return out
 
@@ -741,8 +741,11 @@ def main() -> int:
                 if case.setup:
                     case.setup(d)
                 before, listing = _snapshot(d, case.keep), set(os.listdir(d))
-                rc, stdout, stderr, rss = run_case(case, d, args.timeout, args.root)
-                found = classify(case, rc, stdout, stderr, rss, d, before, listing)
+                try:
+                    rc, stdout, stderr, rss = run_case(case, d, args.timeout, args.root)
+                    found = classify(case, rc, stdout, stderr, rss, d, before, listing)
+                except Exception as error:  # the fuzz's own failure (E2BIG, a setup): counted, not fatal
+                    rc, stdout, stderr, rss, found = None, "", repr(error), 0, ["FUZZ-ERROR"]
                 line = f"{'/'.join(found):10} rc={rc} rss={rss:5}MB  {case.name}"
                 with lock:
                     counts.update(found)

@@ -10,11 +10,13 @@
 """
 
 import io
+import json
 import os
 import pty
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -152,3 +154,82 @@ def test_a_lookalike_binding_name_says_which_letter_it_is():
 def test_an_unknown_ascii_name_keeps_its_message():
     result = _error(["eval", "sin(y)", "x=1"], "unknown name 'y'", "give it a value with y=VALUE")
     assert "U+" not in result.stderr
+
+
+# --- integers a text file holds that --dtype holds only rounded ------------------------------------------------------
+
+from jacobi_cli.errors import JacSuiteError, JacValueError  # noqa: E402
+from jacobi_cli.lang import fileio  # noqa: E402
+from jacobi_cli.tools import suite  # noqa: E402
+
+BEYOND = 2**53 + 1  # float64 holds 2**53 and 2**53 + 2, not this
+
+
+@pytest.mark.parametrize("name, text", [("a.json", f"[1, {BEYOND}]"), ("a.csv", f"1,{BEYOND}\n"),
+                                        ("a.txt", f"1 {BEYOND}\n"), ("a.json", f'{{"x": [[1], [-{BEYOND}]]}}'),
+                                        ("a.csv", f"a,b\n1,2\r\n3,+{BEYOND}\r\n")])
+def test_an_integer_past_the_exact_ones_in_a_text_file_is_refused(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(JacValueError, match=f"the integer [-+]?{BEYOND}, which float64 cannot hold exactly"):
+        fileio.load_array(str(path))
+
+
+def test_float32_refuses_past_2_to_the_24_and_names_the_line(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("1,2\n3,16777217\n")
+    with pytest.raises(JacValueError, match=r"line 2: the integer 16777217, which float32"):
+        fileio.load_array(str(path), np.float32)
+    assert fileio.load_array(str(path))[1, 1] == 16777217  # float64 holds it
+
+
+@pytest.mark.parametrize("text", [f"[{BEYOND}.0, 1]", f"[{BEYOND - 1}, {BEYOND + 1}]", "[1e300, 2]",
+                                  f"[9.007199254740993e15, 1]", '[1, "NaN", 5e-324]'])
+def test_floats_and_exact_integers_are_read_as_before(tmp_path, text):
+    path = tmp_path / "a.json"
+    path.write_text(text)
+    assert np.array_equal(fileio.load_array(str(path)), np.array(json.loads(text.replace('"NaN"', "NaN")),
+                                                                  dtype=float), equal_nan=True)
+
+
+def test_a_comment_holding_such_an_integer_is_not_the_culprit(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(f"# id {BEYOND}\n1 2\n")
+    assert fileio.load_array(str(path)).tolist() == [1.0, 2.0]
+
+
+def test_an_integer_cut_by_the_chunk_boundary_is_found(tmp_path):
+    head = "1," * ((fileio.CHUNK_BYTES - 8) // 2)
+    text = "[" + head + str(BEYOND) + ", 1]"
+    assert text.index(str(BEYOND)) < fileio.CHUNK_BYTES < text.index(str(BEYOND)) + len(str(BEYOND))
+    path = tmp_path / "a.json"
+    path.write_text(text)
+    with pytest.raises(JacValueError, match=f"line 1: the integer {BEYOND}"):
+        fileio.load_array(str(path))
+
+
+def test_the_command_line_refuses_it_as_the_literal_is(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.json").write_text(f"[{BEYOND}, 1]")
+    _error(["eval", "x * 2", "x=@a.json"], "x: 'a.json', line 1: the integer", kind="value")
+    _error(["eval", "x * 2", f"x=[{BEYOND}, 1]"], "the literal is the integer", kind="value")
+    _error(["vjp", "x * 2", "x=[1, 2]", "--v", "@a.json"], "the integer", kind="value")
+
+
+def _suite(tmp_path, values, dtype="float64"):
+    path = tmp_path / "s.toml"
+    path.write_text(f'[[case]]\nname = "a"\nexpr = "x"\ndtype = "{dtype}"\nbindings = {{ x = {values} }}\n'
+                    f'value = {values}\n')
+    return str(path)
+
+
+def test_a_suite_binding_of_such_an_integer_is_refused(tmp_path):
+    with pytest.raises(JacSuiteError, match=f"key 'bindings.x': the integer {BEYOND}, which float64"):
+        suite.load_suite(_suite(tmp_path, f"[[1, {BEYOND}]]"))
+    with pytest.raises(JacSuiteError, match="the integer 16777217, which float32"):
+        suite.load_suite(_suite(tmp_path, "[16777217, 2]", "float32"))
+
+
+def test_a_suite_binding_of_exact_integers_and_floats_is_read(tmp_path):
+    cases = suite.load_suite(_suite(tmp_path, f"[16777217, {BEYOND}.0, 1e300]")).cases
+    assert cases[0].bindings.values["x"].tolist() == [16777217.0, float(BEYOND), 1e300]

@@ -29,6 +29,7 @@ import codecs
 import contextlib
 import errno
 import io
+import itertools
 import json
 import math
 import os
@@ -43,7 +44,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from ..errors import JacIOError, JacLimitError, JacUsageError, JacValueError
-from ..ir.dtypes import exact_array, needs_exact
+from ..ir.dtypes import exact_array, exact_max, needs_exact
 from ..ir.shapes import MAX_RANK, check_array_shape
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
@@ -77,7 +78,9 @@ def load_array(path: str, dtype=np.float64, max_bytes: int | None = None) -> np.
         with _open_regular_file(path) as fp:
             if suffix == ".npy":
                 return _read_npy(fp, path, dtype, max_bytes)
-            return _TEXT_READERS[suffix](fp, path, dtype, max_bytes)
+            out = _TEXT_READERS[suffix](fp, path, dtype, max_bytes)
+            _refuse_rounded_integers(fp, path, out)
+            return out
     except OSError as error:
         raise _os_error("cannot read", path, error) from None
 
@@ -548,6 +551,42 @@ def _text_chunks(fp: io.BufferedReader, path: str) -> Iterator[str]:
             yield text
         if not raw:
             return
+
+
+_INTEGER_TOKEN = re.compile(r"(?<![\w.+-])[-+]?\d+(?![\w.])")  # 16777217, not 1.5, 1e20, 2e-16777217
+_TOKEN_TAIL = re.compile(r"[-+]?\d*$")
+
+
+def _refuse_rounded_integers(fp: io.BufferedReader, path: str, out: np.ndarray) -> None:
+    """Refuse an integer of a text file that ``out``'s dtype holds only rounded (``9007199254740993`` in float64,
+    ``16777217`` in float32), as a binding's literal and a ``.npy`` of integers are (``ir/dtypes.exact_literal``):
+    the file would be read as another number, silently. Only a file with a value at or past the dtype's exact
+    integers (2**53, 2**24) is read again, for its integer tokens; ``16777217.0``, a float, is rounded as floats are."""
+    limit = exact_max(out.dtype)
+    flat = out.reshape(-1)
+    suspects = flat[np.isfinite(flat) & (np.abs(flat) >= limit)] if flat.size else flat
+    if not suspects.size:
+        return
+    held, digits = set(suspects.tolist()), len(str(limit))
+    fp.seek(0)
+    carry, lines = "", 1
+    for chunk in itertools.chain(_text_chunks(fp, path), [""]):
+        text = carry + chunk
+        cut = _TOKEN_TAIL.search(text).start() if chunk else len(text)  # a number cut by the chunk's end waits
+        text, carry = text[:cut], text[cut:]
+        for found in _INTEGER_TOKEN.finditer(text):
+            token = found.group()
+            if not digits <= len(token.lstrip("+-")) <= 308:  # shorter: exact; longer: past a float's range
+                continue
+            value = int(token)
+            rounded = out.dtype.type(float(value))
+            if float(rounded) in held and int(rounded) != value:
+                line = lines + text.count("\n", 0, found.start())
+                raise JacValueError(f"'{path}', line {line}: the integer {token}, which {out.dtype} cannot hold "
+                                    f"exactly (beyond 2**{np.finfo(out.dtype).nmant + 1}): jac holds every value "
+                                    f"in --dtype, so it refuses rather than round (write {token}.0 to accept the "
+                                    "rounding of a float)")
+        lines += text.count("\n")
 
 
 def _text_too_large(path: str, size: int) -> JacLimitError:
