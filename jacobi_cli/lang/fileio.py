@@ -564,7 +564,10 @@ def _refuse_rounded_integers(fp: io.BufferedReader, path: str, out: np.ndarray) 
     integers (2**53, 2**24) is read again, for its integer tokens; ``16777217.0``, a float, is rounded as floats are."""
     limit = exact_max(out.dtype)
     flat = out.reshape(-1)
-    suspects = flat[np.isfinite(flat) & (np.abs(flat) >= limit)] if flat.size else flat
+    if not flat.size or max(abs(np.fmax.reduce(flat)), abs(np.fmin.reduce(flat))) < limit:  # no temporaries
+        return  # (NaN everywhere compares False too)
+    with np.errstate(invalid="ignore"):
+        suspects = flat[np.isfinite(flat) & (np.abs(flat) >= limit)]
     if not suspects.size:
         return
     held, digits = set(suspects.tolist()), len(str(limit))
