@@ -519,7 +519,7 @@ NUMERIC_OPTIONS = {  # option -> (argv before it, the values that are legitimate
     ("plot", "--range"): (["plot", "x**2", "x=1", "--out", "o.png"], ()),
     ("vjp", "--v"): (["vjp", "x * 2", "x=[1,2]"], ()),
     ("jvp", "--tangent"): (["jvp", "x * 2", "x=[1,2]"], ()),
-    ("eval", "--batch"): (["eval", "x * 2", "x=[[1,2]]"], ()),
+    ("eval", "--batch"): (["eval", "x * 2", "x=[[1,2]]"], ("-1",)),  # in_dims=-1, as vmap takes it
 }
 GOOD_SUITE = '[[case]]\nname = "a"\nexpr = "sum(x**2)"\nbindings = { x = [1, 2] }\nvalue = 5\n'
 
