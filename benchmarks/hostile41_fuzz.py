@@ -677,7 +677,8 @@ def _message_ok(case: Case, rc: int, stdout: str, stderr: str) -> bool:
         return True
     if len(lines) != 1 or not stderr.startswith("jac: error"):
         return False
-    if "--json" in case.argv:
+    options = case.argv[:case.argv.index("--")] if "--" in case.argv else case.argv  # after --, an argument
+    if "--json" in options:
         with contextlib.suppress(ValueError):
             return "error" in json.loads(stdout)
         return False
