@@ -498,7 +498,7 @@ def expression_cases() -> list:
 # --- options -------------------------------------------------------------------------------------------------------
 
 BAD_NUMBERS = ["nan", "inf", "-1", "1e400", "99999999999999999999999999", "abc", "", "\uff11", "\u22121", "1\n"]
-# (a NUL cannot be passed in an argument; "\uff11", a fullwidth 1, is Python's int 1: an answer is fine)
+# (a NUL cannot be passed in an argument; "\uff11", a fullwidth 1, and "1\n" are Python's int 1: an answer is fine)
 
 NUMERIC_OPTIONS = {  # option -> (argv before it, the values that are legitimate answers)
     ("eval", "--seed"): (["eval", "x:2"], ("-1", "1_0", "99999999999999999999999999")),
@@ -538,7 +538,7 @@ def option_cases() -> list:
                 value = value + "/2"
             elif option == "--range":
                 value = value + ":1"
-            allowed = (0, 1, 2) if shown in fine or shown == "\uff11" else (2,)
+            allowed = (0, 1, 2) if shown in fine or shown in ("\uff11", "1\n") else (2,)  # int("1\n") == 1
             if command == "check":
                 allowed = tuple(sorted(set(allowed) | {1})) if shown in fine else allowed
             if command == "plot":
