@@ -138,8 +138,17 @@ def test_a_cyrillic_a_in_the_text_suggests_the_input_a():
 
 
 def test_a_greek_name_that_looks_like_nothing_bound_is_named_without_a_suggestion():
-    result = _error(["eval", "\u03b1 * x", "x=1"], "U+03B1 GREEK SMALL LETTER ALPHA", "a binding's NAME is ASCII")
+    result = _error(["eval", "\u03b1 * x", "x=1"], "U+03B1 GREEK SMALL LETTER ALPHA",
+                    "a binding of the command line names an input in ASCII")
     assert "did you mean" not in result.stderr
+
+
+def test_the_api_binds_a_greek_name_and_names_an_unknown_one():
+    from jacobi_cli import evaluate
+
+    assert float(evaluate("\u03b1 * 2", {"\u03b1": 1.5})) == 3.0
+    with pytest.raises(Exception, match="U\\+03B2 GREEK SMALL LETTER BETA"):
+        evaluate("\u03b2 * 2", {"\u03b1": 1.5})
 
 
 def test_a_lookalike_in_a_value_is_named():

@@ -4764,9 +4764,9 @@ class _Lowering:
         if self.value_only:
             raise JacNameError(f"unknown name '{name}'{odd}: a value is a constant expression (numbers, lists, "
                                f"constructors such as ones(3)) and names no input{suggestion}", position)
-        if odd:  # no binding of the command line can name it: NAME=VALUE takes an ASCII NAME
-            raise JacNameError(f"unknown name '{name}' ({bound}){odd}; a binding's NAME is ASCII (letters, digits "
-                               f"and _){suggestion}", position)
+        if odd:  # no binding of the command line can name it (NAME=VALUE takes an ASCII NAME; the API's dict can)
+            raise JacNameError(f"unknown name '{name}' ({bound}){odd}; a binding of the command line names an "
+                               f"input in ASCII (letters, digits and _){suggestion}", position)
         raise JacNameError(f"unknown name '{name}' ({bound}: give it a value with {name}=VALUE or a shape "
                            f"with {name}:SHAPE){suggestion}", position)
 
