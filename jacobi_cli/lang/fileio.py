@@ -582,8 +582,9 @@ def _refuse_rounded_integers(fp: io.BufferedReader, path: str, out: np.ndarray) 
             if not digits <= len(token.lstrip("+-")) <= 308:  # shorter: exact; longer: past a float's range
                 continue
             value = int(token)
-            rounded = out.dtype.type(float(value))
-            if float(rounded) in held and int(rounded) != value:
+            with np.errstate(over="ignore"):  # past float32's range: inf, which the input's warning names
+                rounded = float(out.dtype.type(float(value)))
+            if rounded in held and math.isfinite(rounded) and int(rounded) != value:
                 line = lines + text.count("\n", 0, found.start())
                 raise JacValueError(f"'{path}', line {line}: the integer {token}, which {out.dtype} cannot hold "
                                     f"exactly (beyond 2**{np.finfo(out.dtype).nmant + 1}): jac holds every value "
