@@ -247,5 +247,5 @@ def test_a_suite_binding_of_exact_integers_and_floats_is_read(tmp_path):
 def test_an_integer_past_float32s_range_is_inf_as_before_not_a_crash(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("1" + "0" * 300 + ",16777216\n")
-    out = fileio.load_array(str(path), np.float32)  # the check of 16777216 meets 10**300 too: int(inf) raised
+    out = fileio.load_array(str(path), np.float32)  # 16777216 sends it to the check, which meets 10**300 too
     assert np.isinf(out[0, 0]) and out[0, 1] == 16777216
