@@ -228,6 +228,32 @@ def did_you_mean(value, words) -> str:
     return f"; did you mean {close!r}?" if close is not None and close != value else ""
 
 
+# Letters of other scripts drawn like ASCII ones (Unicode's confusables, the letters a text pasted from a chat or a
+# PDF carries): Cyrillic, then Greek. Python reads each as a letter of its own, so ``а`` (U+0430) is not ``a``.
+_LOOKALIKE_PAIRS = ("аa еe оo рp сc хx уy іi јj ѕs һh ԁd ԛq ԝw ӏl АA ВB ЕE КK МM НH ОO РP СC ТT ХX ІI ЈJ ЅS "
+                    "οo νv ιi κk ρp τt υu χx ΑA ΒB ΕE ΖZ ΗH ΙI ΚK ΜM ΝN ΟO ΡP ΤT ΥY ΧX")
+_LOOKALIKES = {ord(pair[0]): pair[1] for pair in _LOOKALIKE_PAIRS.split()}
+
+
+def not_ascii(name: str) -> str:
+    """What a name's non-ASCII characters are, for a message: ``'U+0430 CYRILLIC SMALL LETTER A'``, and the ASCII
+    name it looks like where every such character is a lookalike (``", which looks like 'a'"``); "" for ASCII."""
+    import unicodedata
+
+    odd = [c for c in dict.fromkeys(name) if not c.isascii()]
+    if not odd:
+        return ""
+    chars = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'a character without a name')}" for c in odd)
+    look = name.translate(_LOOKALIKES)
+    return f"{chars}{f', which looks like {look!r}' if look.isascii() else ''}"
+
+
+def ascii_lookalike(name: str) -> str | None:
+    """The ASCII name ``name`` is drawn like (``'а'``, Cyrillic, → ``'a'``), or None."""
+    look = name.translate(_LOOKALIKES)
+    return look if look != name and look.isascii() else None
+
+
 def close_choice(value, words: list) -> str | None:
     """The one of ``words`` that ``value`` was likely meant to be (``'FLOAT32'``, ``'flot32'`` → ``'float32'``), or None."""
     if not isinstance(value, str):

@@ -63,6 +63,10 @@ def _read_expression(expr: str) -> str:
     if expr == "-":
         if sys.stdin is None:  # jac started with descriptor 0 closed (``jac eval - <&-``)
             raise JacIOError("cannot read the expression from standard input: it is closed")
+        if _is_terminal(sys.stdin):  # nothing piped in: reading would wait for typing, a CI job's hang
+            raise JacIOError("'-' reads the expression from standard input, which is a terminal here (nothing "
+                             "piped in): pipe the text in (echo 'sum(x**2)' | jac eval - x=[1,2]), read it from a "
+                             "file (@FILE) or give it as the argument")
         stream = getattr(sys.stdin, "buffer", None)
         if stream is None:  # a text stream without bytes underneath
             return sys.stdin.read(MAX_EXPRESSION_FILE + 1)
@@ -86,6 +90,13 @@ def _read_expression(expr: str) -> str:
     except OSError as err:
         raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
     return _decoded(data, f"the expression file '{path}'")
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # a replaced stream without isatty, a closed one
+        return False
 
 
 def files_read(expr: str, bindings=(), options=()) -> list:

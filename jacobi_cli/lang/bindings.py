@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence, Union
 import numpy as np
 
 from ..errors import (JacError, JacLimitError, JacNameError, JacParseError, JacUsageError, JacValueError, did_you_mean,
-                      too_large, unknown_choice)
+                      not_ascii, too_large, unknown_choice)
 from ..ir.dtypes import exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
@@ -218,8 +218,9 @@ def _split(item: str):
         raise JacUsageError(f"'{item}' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE{_not_a_binding(item)}")
     name = item[:cut].strip()
     if not _NAME.match(name):
+        odd = f": it holds {not_ascii(name)}" if not name.isascii() else ""
         raise JacNameError(f"'{name}' in '{item}' is not a valid input name (ASCII letters, digits and _, not "
-                           "beginning with a digit)")
+                           f"beginning with a digit){odd}")
     return name, item[cut], item[cut + 1:]
 
 

@@ -29,6 +29,7 @@ import codecs
 import contextlib
 import errno
 import io
+import itertools
 import json
 import math
 import os
@@ -43,7 +44,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from ..errors import JacIOError, JacLimitError, JacUsageError, JacValueError
-from ..ir.dtypes import exact_array, needs_exact
+from ..ir.dtypes import exact_array, exact_max, needs_exact
 from ..ir.shapes import MAX_RANK, check_array_shape
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
@@ -77,7 +78,9 @@ def load_array(path: str, dtype=np.float64, max_bytes: int | None = None) -> np.
         with _open_regular_file(path) as fp:
             if suffix == ".npy":
                 return _read_npy(fp, path, dtype, max_bytes)
-            return _TEXT_READERS[suffix](fp, path, dtype, max_bytes)
+            out = _TEXT_READERS[suffix](fp, path, dtype, max_bytes)
+            _refuse_rounded_integers(fp, path, out)
+            return out
     except OSError as error:
         raise _os_error("cannot read", path, error) from None
 
@@ -165,6 +168,9 @@ def check_output(path: str | None, option: str, reads=()) -> None:
         return
     if not path:
         raise JacUsageError(f"{option} '': the file name is empty; give a file name or leave {option} out")
+    if path.isspace():  # --junit "$REPORT" of a blank variable: a file named ' ' is nobody's intent
+        raise JacUsageError(f"{option} {path!r}: the file name is only white space; give a file name or leave "
+                            f"{option} out")
     if path == "-":  # the usual spelling of standard output, which holds the report: never a file named -
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")
@@ -545,6 +551,46 @@ def _text_chunks(fp: io.BufferedReader, path: str) -> Iterator[str]:
             yield text
         if not raw:
             return
+
+
+_INTEGER_TOKEN = re.compile(r"(?<![\w.+-])[-+]?\d+(?![\w.])")  # 16777217, not 1.5, 1e20, 2e-16777217
+_TOKEN_TAIL = re.compile(r"[-+]?\d*$")
+
+
+def _refuse_rounded_integers(fp: io.BufferedReader, path: str, out: np.ndarray) -> None:
+    """Refuse an integer of a text file that ``out``'s dtype holds only rounded (``9007199254740993`` in float64,
+    ``16777217`` in float32), as a binding's literal and a ``.npy`` of integers are (``ir/dtypes.exact_literal``):
+    the file would be read as another number, silently. Only a file with a value at or past the dtype's exact
+    integers (2**53, 2**24) is read again, for its integer tokens; ``16777217.0``, a float, is rounded as floats are."""
+    limit = exact_max(out.dtype)
+    flat = out.reshape(-1)
+    if not flat.size or max(abs(np.fmax.reduce(flat)), abs(np.fmin.reduce(flat))) < limit:  # no temporaries
+        return  # (NaN everywhere compares False too)
+    with np.errstate(invalid="ignore"):
+        suspects = flat[np.isfinite(flat) & (np.abs(flat) >= limit)]
+    if not suspects.size:
+        return
+    held, digits = set(suspects.tolist()), len(str(limit))
+    fp.seek(0)
+    carry, lines = "", 1
+    for chunk in itertools.chain(_text_chunks(fp, path), [""]):
+        text = carry + chunk
+        cut = _TOKEN_TAIL.search(text).start() if chunk else len(text)  # a number cut by the chunk's end waits
+        text, carry = text[:cut], text[cut:]
+        for found in _INTEGER_TOKEN.finditer(text):
+            token = found.group()
+            if not digits <= len(token.lstrip("+-")) <= 308:  # shorter: exact; longer: past a float's range
+                continue
+            value = int(token)
+            with np.errstate(over="ignore"):  # past float32's range: inf, which the input's warning names
+                rounded = float(out.dtype.type(float(value)))
+            if rounded in held and math.isfinite(rounded) and int(rounded) != value:
+                line = lines + text.count("\n", 0, found.start())
+                raise JacValueError(f"'{path}', line {line}: the integer {token}, which {out.dtype} cannot hold "
+                                    f"exactly (beyond 2**{np.finfo(out.dtype).nmant + 1}): jac holds every value "
+                                    f"in --dtype, so it refuses rather than round (write {token}.0 to accept the "
+                                    "rounding of a float)")
+        lines += text.count("\n")
 
 
 def _text_too_large(path: str, size: int) -> JacLimitError:

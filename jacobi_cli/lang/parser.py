@@ -32,6 +32,7 @@ from .short import may_be_short, read_short
 from .deep import fork_safe, with_deep_stack
 from ..ir.work import check_time, limit_now
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
+from ..errors import ascii_lookalike, not_ascii
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
@@ -4773,9 +4774,15 @@ class _Lowering:
         if len(inputs) < len(known):
             bound += f"; the text assigns {', '.join(n for n in known if n not in self.input_names)}"
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        odd = f": it holds {not_ascii(name)}" if not name.isascii() else ""  # а (Cyrillic) typed for a
+        if odd and ascii_lookalike(name) in known:
+            suggestion = f"; did you mean '{ascii_lookalike(name)}'?"
         if self.value_only:
-            raise JacNameError(f"unknown name '{name}': a value is a constant expression (numbers, lists, "
+            raise JacNameError(f"unknown name '{name}'{odd}: a value is a constant expression (numbers, lists, "
                                f"constructors such as ones(3)) and names no input{suggestion}", position)
+        if odd:  # no binding of the command line can name it (NAME=VALUE takes an ASCII NAME; the API's dict can)
+            raise JacNameError(f"unknown name '{name}' ({bound}){odd}; a binding of the command line names an "
+                               f"input in ASCII (letters, digits and _){suggestion}", position)
         raise JacNameError(f"unknown name '{name}' ({bound}: give it a value with {name}=VALUE or a shape "
                            f"with {name}:SHAPE){suggestion}", position)
 

@@ -651,7 +651,8 @@ def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str, room: list)
         if isinstance(value, str) and value.strip().startswith("@"):
             value = "@" + _resolve(value.strip()[1:], base_dir)
         elif not isinstance(value, str):
-            value = _array(value, case, f"bindings.{name}", base_dir)
+            given, value = value, _array(value, case, f"bindings.{name}", base_dir)
+            _refuse_rounded(value, given, dtype, case, f"bindings.{name}")
         try:
             if room[0] <= 0:
                 raise JacLimitError("the values bound by the cases before take all the memory a suite's values "
@@ -664,6 +665,35 @@ def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str, room: list)
         out.values.update(bound.values)
         out.random.update(bound.random)
     return out
+
+
+def _refuse_rounded(array: np.ndarray, spec, dtype: str, case: str, key: str) -> None:
+    """Refuse a TOML integer of a binding that the case's dtype holds only rounded (``9007199254740993``), as
+    the command line refuses ``x=9007199254740993`` (``ir/dtypes.exact_literal``); only an array with a value at or
+    past the dtype's exact integers is walked."""
+    from ..ir.dtypes import exact_max
+
+    kind = np.dtype(api.resolve_dtype(dtype))
+    limit = exact_max(kind)
+    finite = array[np.isfinite(array)]
+    if not finite.size or not (np.abs(finite) >= limit).any():
+        return
+    stack = [spec]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif type(item) is int and abs(item) > limit and not _held(kind, item):
+            raise JacSuiteError(f"the integer {item}, which {kind} cannot hold exactly (beyond "
+                                f"2**{np.finfo(kind).nmant + 1}): jac holds every value in the case's dtype, so it "
+                                f"refuses rather than round (write {item}.0 to accept the rounding of a float)",
+                                case, key, "value")
+
+
+def _held(kind: np.dtype, value: int) -> bool:
+    with np.errstate(over="ignore"):
+        rounded = kind.type(float(value)) if abs(value) < 2**1000 else np.inf
+    return bool(np.isfinite(rounded)) and int(rounded) == value
 
 
 def _wrt(spec, case: str) -> list | None:
