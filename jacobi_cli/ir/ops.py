@@ -486,7 +486,7 @@ defop("where", _where_impl, _where_shape,
       (None,
        lambda t, ans, c, a, b: P.where(c, lift(t, len(shape_of(ans))), 0.0),
        lambda t, ans, c, a, b: P.where(c, 0.0, lift(t, len(shape_of(ans))))),
-      sympy=_sympy_elementwise(lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))), structure=structured.where_rule,
+      sympy=_sympy_tied(lambda S, c, a, b: S.where_form(c, a, b)), structure=structured.where_rule,
       elementwise=True)
 
 
@@ -1881,7 +1881,8 @@ defop("lt", lambda a, b: np.less(a, b).astype(_dtype_of(a, b)), broadcast, nondi
 defop("le", lambda a, b: np.less_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a <= b), (0, True))), elementwise=True)
 for _name, _test in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
-    defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True, elementwise=True)
+    defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True, elementwise=True,
+          sympy=(lambda name: lambda S, x: S.elementwise(lambda v: S.finite_mask(v, name), x))(_name))
 
 
 # torch.nan_to_num(x, nan, posinf, neginf): PyTorch's derivative is grad * isfinite(x), a product in both modes (its
@@ -1895,7 +1896,8 @@ def _nan_to_num_rule(g, ans, x, nan, posinf, neginf):
 
 defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
       lambda s, nan, posinf, neginf: s, (_nan_to_num_rule,), (_nan_to_num_rule,), spellings=(), elementwise=True,
-      label="nan_to_num (PyTorch's)")
+      label="nan_to_num (PyTorch's)",
+      sympy=lambda S, x, nan, posinf, neginf: S.elementwise(lambda v: S.nan_to_num_form(v, nan, posinf, neginf), x))
 
 
 # Two-argument functions.
@@ -2662,6 +2664,30 @@ defop("eig_gaps", _gaps_impl, lambda s, who="eigh": tuple(s) + (s[-1],), (_gaps_
       sympy=lambda S, w, who="eigh": S.explicit(lambda x: np.where(np.eye(x.shape[-1], dtype=bool), 0,
                                                       1 / np.where(np.eye(x.shape[-1], dtype=bool), 1,
                                                                    x[..., None, :] - x[..., :, None])), w))
+
+
+def _basis_turn_impl(v, values, axis=-1, size=1):
+    """``v`` (vectors in columns, ``axis=-1``: V, U; rows, ``axis=-2``: Vh) with the vectors of each cluster of
+    repeated ``values`` (sorted; :func:`_tied`'s cutoff, zeros included) turned by a fixed rotation Q within the
+    cluster: ``v @ Q`` or ``Qᵀ @ v``, ``v`` itself where no values repeat. Another basis of the same eigenspaces
+    (or singular subspaces: U Q diag(s) Qᵀ Vh is U diag(s) Vh), as right as LAPACK's: ir/signs.py compares the
+    output computed from it with the output, and refuses a PyTorch text whose output depends on the choice."""
+    v, values = np.asarray(v), np.asarray(values)
+    tied = _tied(values, size)
+    if not np.any(tied):
+        return v
+    k = values.shape[-1]
+    q = np.array(np.broadcast_to(np.eye(k, dtype=v.dtype), values.shape[:-1] + (k, k)))
+    c, s = np.cos(1.0), np.sin(1.0)  # Givens rotations by 1 radian of each tied neighbour pair, one after another
+    for index in zip(*np.nonzero(tied)):
+        *batch, i = index
+        m = q[tuple(batch)]
+        m[:, [i, i + 1]] = m[:, [i, i + 1]] @ np.array([[c, -s], [s, c]], dtype=v.dtype)
+    return v @ q if axis == -1 else np.swapaxes(q, -1, -2) @ v
+
+
+defop("basis_turn", _basis_turn_impl, lambda s, w, axis=-1, size=1: s, nondiff=True,
+      label="another basis of repeated eigenvalues' eigenspaces (the check of ir/signs.py)")
 
 
 def _eigh_vectors_jvp(t, v, a, uplo="L", who="eigh"):
@@ -3735,6 +3761,9 @@ def _pnorm_grad(ans, a, ord, axes, keepdims):
     n = _kept(ans, a, axes, keepdims)
     absa = P.abs(a)
     zero = P.add(P.eq(absa, 0.0), P.eq(n, 0.0))
+    if ord < 0:  # an infinite entry adds |a|^p = 0 and its slope (|a| / n)^(p-1) is 0, its own slope too (limits,
+        # PyTorch's and JAX's Hessians): a constant 0 there, where the forward pass over |a| / n met inf · 0
+        zero = P.add(zero, P.isinf(absa))
     ratio = P.div(P.where(zero, 1.0, absa), P.where(P.eq(n, 0.0), 1.0, n))
     s, over = _overflow_scale(a, n, axes)  # |a| / n where n overflowed: |a/s| / norm(a/s)
     u = P.div(a, s)
