@@ -834,7 +834,15 @@ def _prod_except_jvp(t, ans, a, axes):
         return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)
     tb = np.stack([_move_to_end(ti, axes)[0] for ti in np.asarray(t)])
-    out = np.einsum("...ij,b...j->b...i", pairs, tb)
+    if np.all(np.isfinite(tb)):
+        out = np.einsum("...ij,b...j->b...i", pairs, tb)
+    else:  # the sum is over j != i: an infinite t_i meets no 0 of the diagonal (prod of one element, of a 0-d
+        # scalar whose tangent is inf: prod(dot(y, y)) at y holding inf had a NaN Hessian where y · y's is 2·I)
+        out = np.empty(tb.shape, dtype=np.result_type(pairs, tb))
+        diagonal = np.eye(pairs.shape[-1], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            for k, tk in enumerate(tb):
+                out[k] = np.where(diagonal, 0.0, pairs * tk[..., None, :]).sum(axis=-1)
     return np.stack([undo(o) for o in out])
 
 
@@ -856,8 +864,9 @@ def _prod_except_jvp_traced(t, a, axes):
     moved_t = P.reshape(P.transpose(t, axes=(0,) + tuple(i + 1 for i in perm)), shape=(batch,) + lead + (1, n))
     diagonal = np.eye(n, dtype=bool)
     grid = P.where(diagonal, 1.0, moved_a)  # lead + (n, n): row i is the group with element i set to 1
-    pairs = P.where(diagonal, 0.0, P.prod_except(grid, axes=(len(lead) + 1,)))
-    out = P.sum(P.mul(pairs, moved_t), axes=(len(lead) + 2,))  # (batch,) + lead + (n,)
+    pairs = P.prod_except(grid, axes=(len(lead) + 1,))
+    # the sum over j != i, the diagonal's product dropped (an infinite t_i times 0 is no term of it)
+    out = P.sum(P.where(diagonal, 0.0, P.mul(pairs, moved_t)), axes=(len(lead) + 2,))  # (batch,) + lead + (n,)
     out = P.reshape(out, shape=(batch,) + lead + tuple(shape[i] for i in axes))
     return P.transpose(out, axes=(0,) + tuple(i + 1 for i in _inverse_perm(perm)))
 
@@ -866,11 +875,20 @@ defop("prod_except", _prod_except_impl, lambda s, axes: s,
       (lambda g, ans, a, axes: _prod_except_jvp(g, ans, a, axes),),  # the pair matrix is symmetric
       (_prod_except_jvp,), sympy=lambda S, a, axes: S.explicit(_prod_except_impl, a, axes=axes),
       scratch=lambda args, out: 2 * args)  # the two exclusive cumulative products beside the result
+def _lone_factor(a, axes) -> bool:
+    """Each group of prod holds one element (a 0-d scalar, an axis of size 1): prod is the identity, whose
+    derivative is the cotangent itself, not times prod_except's constant 1, whose tangent, 0, met an infinite
+    factor in a Hessian (prod(dot(y, y)) at y holding inf: NaN where y · y's is 2·I)."""
+    return all(type(shape_of(a)[ax]) is int and shape_of(a)[ax] == 1 for ax in axes)
+
+
 defop("prod", lambda a, axes, keepdims=False: np.multiply.reduce(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
+          expand_reduced(g, shape_of(a), axes, keepdims) if _lone_factor(a, axes) else
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), P.prod_except(a, axes=axes)),),
       (lambda t, ans, a, axes, keepdims=False:
-          P.sum(P.mul(t, P.prod_except(a, axes=axes)), axes=shifted(axes), keepdims=keepdims),),
+          P.sum(t if _lone_factor(a, axes) else P.mul(t, P.prod_except(a, axes=axes)), axes=shifted(axes),
+                keepdims=keepdims),),
       domain=(0.5, 1.5),
       sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.sp.Mul(*g)))
 
@@ -3194,14 +3212,16 @@ SQUARE_SAFE = 2.0 ** 50  # a mean of squares of values up to this fits float32 (
 def _square_scale_impl(x, axes):
     x = np.asarray(x)
     top = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
-    return np.where(top > SQUARE_SAFE, top, 1.0).astype(x.dtype, copy=False)
+    # an infinite top is no scale (x / inf is NaN at the infinities and 0 elsewhere, and the norm NaN): 1, PyTorch's
+    # own arithmetic, whose rms_norm of [0, inf, 1.5] is [0, NaN, 0] (session 41: jac's was NaN throughout)
+    return np.where((top > SQUARE_SAFE) & (top < np.inf), top, 1.0).astype(x.dtype, copy=False)
 
 
 def _square_scale_sympy(S, a, axes):  # the formulas are invariant under the scale: written with s = 1
     return S.explicit(lambda e: np.ones(reduce_shape(e.shape, axes, True), dtype=object), a)
 
 
-# square_scale(x, axes): max |x| over axes (kept as axes of size 1) where it passes 2**50, else exactly 1; a
+# square_scale(x, axes): max |x| over axes (kept as axes of size 1) where it passes 2**50 and is finite, else exactly 1; a
 # constant (no derivative) that the norm layers divide by before they square (lang/functions._square_scale)
 defop("square_scale", _square_scale_impl, lambda s, axes: reduce_shape(s, axes, True), nondiff=True,
       sympy=_square_scale_sympy)
