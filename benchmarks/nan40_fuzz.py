@@ -119,11 +119,11 @@ REDUCE = ["torch.sum({a})", "torch.mean({a})", "torch.prod({a})", "torch.logsume
           "torch.std({a})", "torch.amax({a})"]
 
 
-def draw(rng: random.Random, family: str) -> str:
+def draw(rng: random.Random, family: str, families: dict = FAMILIES) -> str:
     code = rng.choice(["x", "x", "y", "x - y", "x * y"])
     if rng.random() < 0.25:
         code = rng.choice(ELEMENTWISE).format(a=f"({code})", b=rng.choice(["y", "x"]))
-    code = rng.choice(FAMILIES[family]).format(a=f"({code})", b=rng.choice(["y", "torch.flip(x, [0])"]))
+    code = rng.choice(families[family]).format(a=f"({code})", b=rng.choice(["y", "torch.flip(x, [0])"]))
     if rng.random() < 0.4:
         code = rng.choice(REDUCE).format(a=f"({code})")
     return code
@@ -139,11 +139,12 @@ def point(rng: random.Random, n: int) -> np.ndarray:
     return out
 
 
-def main(argv=None) -> int:
+def main(argv=None, families: dict = FAMILIES, seed: int = 40) -> int:
+    """Runs the fuzz over ``families`` (benchmarks/nan41_fuzz.py passes its own)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=400)
     ap.add_argument("--points", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=seed)
     ap.add_argument("--family", default="")
     ap.add_argument("-k", default="")
     ap.add_argument("-v", action="store_true")
@@ -156,11 +157,11 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     signal.signal(signal.SIGALRM, alarm)
     tally, per_check, per_family, listed = Counter(), Counter(), Counter(), Counter()
-    families = sorted(FAMILIES)
+    names = sorted(families)
     ran = 0
     for c in range(args.cases):
-        family = families[c % len(families)]
-        text = draw(rng, family)
+        family = names[c % len(names)]
+        text = draw(rng, family, families)
         points = [(point(rng, 4), point(rng, 4)) for _ in range(args.points)]
         if args.k not in text or args.family not in family:
             continue

@@ -613,3 +613,8 @@ SECOND_ORDER_REFUSED["hyp1f1"] = "through its parameters is not supported"
 # --- session 40: square_scale, the constant the norm layers divide by before they square (no derivative)
 NONDIFF.add("square_scale")
 FLAG_CASES["square_scale"] = [(((2, 3),), {"axes": (1,)}), (((2, 3),), {"axes": (0, 1)})]
+
+# --- session 41: basis_turn, ir/signs.py's other basis of repeated eigenvalues' eigenspaces (no derivative)
+FIXED["tied3"] = np.array([1.0, 1.0, 2.0])
+NONDIFF.add("basis_turn")
+FLAG_CASES["basis_turn"] = [(("square", "tied3"), {"axis": -1, "size": 3}), (("square", "tied3"), {"axis": -2, "size": 3})]

@@ -19,10 +19,10 @@ from test_ops import CASES, _differentiable, _draw, _normalize
 MASK_CASES = {"sign": [((3,),)], "gt": [((3,), (3,))], "ge": [((2, 3), (3,))], "eq": [((3,), ())]}
 NO_SYMPY: set = set()  # ops SymPy cannot express, each with a reason in a comment
 # PART elementwise: SymPy leaves the derivative of floor (and so of ceil, trunc, round, //, fmod and
-# remainder) unevaluated where jac's is 0; isnan/isinf/isfinite test values SymPy's symbols never
-# take; detach is a stop-gradient, which SymPy has no way to say.
-NO_SYMPY |= {"floor", "ceil", "trunc", "round", "floor_divide", "fmod", "remainder", "isnan", "isinf", "isfinite",
-             "detach", "signbit"}
+# remainder) unevaluated where jac's is 0; detach is a stop-gradient, which SymPy has no way to say.
+NO_SYMPY |= {"floor", "ceil", "trunc", "round", "floor_divide", "fmod", "remainder", "detach", "signbit"}
+# isnan / isinf / isfinite (session 41): conditions SymPy decides once their argument is a number (symbolic.value_test)
+MASK_CASES.update({"isnan": [((3,),)], "isinf": [((2, 3),)], "isfinite": [((3,),)]})
 MASK_CASES.update({"ne": [((3,), ())], "lt": [((3,), (3,))], "le": [((2, 3), (3,))]})
 # PART reductions: which element an index op picks depends on the values (argmax argmin argsort
 # argmedian argcum, and take_along / put_along by such an index); one_hot and clamp_excess carry no derivative
@@ -36,9 +36,10 @@ NO_SYMPY |= {"custom", "custom_once"}  # a derivative rule written in the text: 
 # cofactor_dir is det's second derivative along a tangent, made only inside derivative rules (never by a text):
 # its SVD form has no SymPy counterpart, and SymPy differentiates cofactor's own translation
 NO_SYMPY.add("cofactor_dir")
-# torch.nan_to_num (session 40): PyTorch's rule, the cotangent times isfinite(x); SymPy's symbols are finite,
-# where it is x itself, and its translation would hide the rule that matters: refused by name
-NO_SYMPY.add("nan_to_num")
+# torch.nan_to_num (session 41): a Piecewise of the fills where its argument is NaN (or not real), oo or -oo, the
+# argument otherwise (symbolic.nan_to_num_form); tests/test_nan41.py checks it at NaN and inf against autodiff
+# basis_turn (session 41) is ir/signs.py's check of LAPACK's basis at repeated eigenvalues, with no derivative
+NO_SYMPY.add("basis_turn")
 NO_SYMPY.add("straight_through")  # a value with another node's derivative (a write through .detach()): no formula
 # integer is a check of integers computed from inputs (refused or exact), with no derivative; as a bool (the result
 # of a bool matmul, the or of its ands) it is 1 where its argument is nonzero, and has a translation

@@ -763,12 +763,16 @@ class Builder:
     def tracer_of(self, node_id: int) -> Tracer:
         return Tracer(self, node_id, self.nodes[node_id].shape)
 
-    def sign_free(self, key, node: Tracer, axis: int, what: str, message: str) -> None:
+    def sign_free(self, key, node: Tracer, axis: int, what: str, message: str, spectrum=None) -> None:
         """Register ``node`` (vectors in its columns, ``axis=-1``, or rows, ``axis=-2``) as holding signs jac
         cannot reproduce, in the group ``key`` whose vectors flip together (U and Vh of one matrix): an output
-        that depends on them is refused (:mod:`.signs`)."""
+        that depends on them is refused (:mod:`.signs`). ``spectrum``: ``(values, size, message)``, the sorted
+        eigenvalues or singular values of the group, where repeated ones leave the basis of their eigenspace to
+        LAPACK too: an output that depends on that choice is refused with ``message``."""
         group = self.signs.setdefault(key, {"nodes": [], "what": what, "message": message,
                                             "count": tuple(node.shape[:-2]) + (node.shape[axis],)})
+        if spectrum is not None:
+            group["spectrum"] = (spectrum[0].id,) + tuple(spectrum[1:])
         if (node.id, axis) not in group["nodes"]:
             group["nodes"].append((node.id, axis))
 

@@ -486,7 +486,7 @@ defop("where", _where_impl, _where_shape,
       (None,
        lambda t, ans, c, a, b: P.where(c, lift(t, len(shape_of(ans))), 0.0),
        lambda t, ans, c, a, b: P.where(c, 0.0, lift(t, len(shape_of(ans))))),
-      sympy=_sympy_elementwise(lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))), structure=structured.where_rule,
+      sympy=_sympy_tied(lambda S, c, a, b: S.where_form(c, a, b)), structure=structured.where_rule,
       elementwise=True)
 
 
@@ -834,7 +834,15 @@ def _prod_except_jvp(t, ans, a, axes):
         return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)
     tb = np.stack([_move_to_end(ti, axes)[0] for ti in np.asarray(t)])
-    out = np.einsum("...ij,b...j->b...i", pairs, tb)
+    if np.all(np.isfinite(tb)):
+        out = np.einsum("...ij,b...j->b...i", pairs, tb)
+    else:  # the sum is over j != i: an infinite t_i meets no 0 of the diagonal (prod of one element, of a 0-d
+        # scalar whose tangent is inf: prod(dot(y, y)) at y holding inf had a NaN Hessian where y · y's is 2·I)
+        out = np.empty(tb.shape, dtype=np.result_type(pairs, tb))
+        diagonal = np.eye(pairs.shape[-1], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            for k, tk in enumerate(tb):
+                out[k] = np.where(diagonal, 0.0, pairs * tk[..., None, :]).sum(axis=-1)
     return np.stack([undo(o) for o in out])
 
 
@@ -856,8 +864,9 @@ def _prod_except_jvp_traced(t, a, axes):
     moved_t = P.reshape(P.transpose(t, axes=(0,) + tuple(i + 1 for i in perm)), shape=(batch,) + lead + (1, n))
     diagonal = np.eye(n, dtype=bool)
     grid = P.where(diagonal, 1.0, moved_a)  # lead + (n, n): row i is the group with element i set to 1
-    pairs = P.where(diagonal, 0.0, P.prod_except(grid, axes=(len(lead) + 1,)))
-    out = P.sum(P.mul(pairs, moved_t), axes=(len(lead) + 2,))  # (batch,) + lead + (n,)
+    pairs = P.prod_except(grid, axes=(len(lead) + 1,))
+    # the sum over j != i, the diagonal's product dropped (an infinite t_i times 0 is no term of it)
+    out = P.sum(P.where(diagonal, 0.0, P.mul(pairs, moved_t)), axes=(len(lead) + 2,))  # (batch,) + lead + (n,)
     out = P.reshape(out, shape=(batch,) + lead + tuple(shape[i] for i in axes))
     return P.transpose(out, axes=(0,) + tuple(i + 1 for i in _inverse_perm(perm)))
 
@@ -866,11 +875,20 @@ defop("prod_except", _prod_except_impl, lambda s, axes: s,
       (lambda g, ans, a, axes: _prod_except_jvp(g, ans, a, axes),),  # the pair matrix is symmetric
       (_prod_except_jvp,), sympy=lambda S, a, axes: S.explicit(_prod_except_impl, a, axes=axes),
       scratch=lambda args, out: 2 * args)  # the two exclusive cumulative products beside the result
+def _lone_factor(a, axes) -> bool:
+    """Each group of prod holds one element (a 0-d scalar, an axis of size 1): prod is the identity, whose
+    derivative is the cotangent itself, not times prod_except's constant 1, whose tangent, 0, met an infinite
+    factor in a Hessian (prod(dot(y, y)) at y holding inf: NaN where y · y's is 2·I)."""
+    return all(type(shape_of(a)[ax]) is int and shape_of(a)[ax] == 1 for ax in axes)
+
+
 defop("prod", lambda a, axes, keepdims=False: np.multiply.reduce(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
+          expand_reduced(g, shape_of(a), axes, keepdims) if _lone_factor(a, axes) else
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), P.prod_except(a, axes=axes)),),
       (lambda t, ans, a, axes, keepdims=False:
-          P.sum(P.mul(t, P.prod_except(a, axes=axes)), axes=shifted(axes), keepdims=keepdims),),
+          P.sum(t if _lone_factor(a, axes) else P.mul(t, P.prod_except(a, axes=axes)), axes=shifted(axes),
+                keepdims=keepdims),),
       domain=(0.5, 1.5),
       sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.sp.Mul(*g)))
 
@@ -1893,7 +1911,8 @@ defop("lt", lambda a, b: np.less(a, b).astype(_dtype_of(a, b)), broadcast, nondi
 defop("le", lambda a, b: np.less_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a <= b), (0, True))), elementwise=True)
 for _name, _test in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
-    defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True, elementwise=True)
+    defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True, elementwise=True,
+          sympy=(lambda name: lambda S, x: S.elementwise(lambda v: S.finite_mask(v, name), x))(_name))
 
 
 # torch.nan_to_num(x, nan, posinf, neginf): PyTorch's derivative is grad * isfinite(x), a product in both modes (its
@@ -1907,7 +1926,8 @@ def _nan_to_num_rule(g, ans, x, nan, posinf, neginf):
 
 defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
       lambda s, nan, posinf, neginf: s, (_nan_to_num_rule,), (_nan_to_num_rule,), spellings=(), elementwise=True,
-      label="nan_to_num (PyTorch's)")
+      label="nan_to_num (PyTorch's)",
+      sympy=lambda S, x, nan, posinf, neginf: S.elementwise(lambda v: S.nan_to_num_form(v, nan, posinf, neginf), x))
 
 
 # Two-argument functions.
@@ -2676,6 +2696,30 @@ defop("eig_gaps", _gaps_impl, lambda s, who="eigh": tuple(s) + (s[-1],), (_gaps_
                                                                    x[..., None, :] - x[..., :, None])), w))
 
 
+def _basis_turn_impl(v, values, axis=-1, size=1):
+    """``v`` (vectors in columns, ``axis=-1``: V, U; rows, ``axis=-2``: Vh) with the vectors of each cluster of
+    repeated ``values`` (sorted; :func:`_tied`'s cutoff, zeros included) turned by a fixed rotation Q within the
+    cluster: ``v @ Q`` or ``Qᵀ @ v``, ``v`` itself where no values repeat. Another basis of the same eigenspaces
+    (or singular subspaces: U Q diag(s) Qᵀ Vh is U diag(s) Vh), as right as LAPACK's: ir/signs.py compares the
+    output computed from it with the output, and refuses a PyTorch text whose output depends on the choice."""
+    v, values = np.asarray(v), np.asarray(values)
+    tied = _tied(values, size)
+    if not np.any(tied):
+        return v
+    k = values.shape[-1]
+    q = np.array(np.broadcast_to(np.eye(k, dtype=v.dtype), values.shape[:-1] + (k, k)))
+    c, s = np.cos(1.0), np.sin(1.0)  # Givens rotations by 1 radian of each tied neighbour pair, one after another
+    for index in zip(*np.nonzero(tied)):
+        *batch, i = index
+        m = q[tuple(batch)]
+        m[:, [i, i + 1]] = m[:, [i, i + 1]] @ np.array([[c, -s], [s, c]], dtype=v.dtype)
+    return v @ q if axis == -1 else np.swapaxes(q, -1, -2) @ v
+
+
+defop("basis_turn", _basis_turn_impl, lambda s, w, axis=-1, size=1: s, nondiff=True,
+      label="another basis of repeated eigenvalues' eigenspaces (the check of ir/signs.py)")
+
+
 def _eigh_vectors_jvp(t, v, a, uplo="L", who="eigh"):
     # dV = V (F ∘ (Vᵀ dS V))
     f = P.eig_gaps(P.eigvalsh(a, uplo=uplo), who=who)
@@ -3180,14 +3224,16 @@ SQUARE_SAFE = 2.0 ** 50  # a mean of squares of values up to this fits float32 (
 def _square_scale_impl(x, axes):
     x = np.asarray(x)
     top = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
-    return np.where(top > SQUARE_SAFE, top, 1.0).astype(x.dtype, copy=False)
+    # an infinite top is no scale (x / inf is NaN at the infinities and 0 elsewhere, and the norm NaN): 1, PyTorch's
+    # own arithmetic, whose rms_norm of [0, inf, 1.5] is [0, NaN, 0] (session 41: jac's was NaN throughout)
+    return np.where((top > SQUARE_SAFE) & (top < np.inf), top, 1.0).astype(x.dtype, copy=False)
 
 
 def _square_scale_sympy(S, a, axes):  # the formulas are invariant under the scale: written with s = 1
     return S.explicit(lambda e: np.ones(reduce_shape(e.shape, axes, True), dtype=object), a)
 
 
-# square_scale(x, axes): max |x| over axes (kept as axes of size 1) where it passes 2**50, else exactly 1; a
+# square_scale(x, axes): max |x| over axes (kept as axes of size 1) where it passes 2**50 and is finite, else exactly 1; a
 # constant (no derivative) that the norm layers divide by before they square (lang/functions._square_scale)
 defop("square_scale", _square_scale_impl, lambda s, axes: reduce_shape(s, axes, True), nondiff=True,
       sympy=_square_scale_sympy)
@@ -3747,6 +3793,9 @@ def _pnorm_grad(ans, a, ord, axes, keepdims):
     n = _kept(ans, a, axes, keepdims)
     absa = P.abs(a)
     zero = P.add(P.eq(absa, 0.0), P.eq(n, 0.0))
+    if ord < 0:  # an infinite entry adds |a|^p = 0 and its slope (|a| / n)^(p-1) is 0, its own slope too (limits,
+        # PyTorch's and JAX's Hessians): a constant 0 there, where the forward pass over |a| / n met inf · 0
+        zero = P.add(zero, P.isinf(absa))
     ratio = P.div(P.where(zero, 1.0, absa), P.where(P.eq(n, 0.0), 1.0, n))
     s, over = _overflow_scale(a, n, axes)  # |a| / n where n overflowed: |a/s| / norm(a/s)
     u = P.div(a, s)

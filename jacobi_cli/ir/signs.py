@@ -12,6 +12,15 @@ When the graph is made, every node downstream of a group is computed again with 
 matrix negated, for each column of each matrix of the batch (single flips generate every choice of signs),
 and each output is compared with its copy at evaluation: where any differs beyond rounding the call is refused
 (``finite_range``, which has no derivative: the derivatives are the expression's own).
+
+Where eigenvalues (or singular values) repeat, more than the signs is LAPACK's choice: any orthonormal basis of
+their eigenspace is as right, and PyTorch's is not NumPy's (session 41: ``w, V = torch.linalg.eigh(A); V ** 2``
+at A = Q diag(2, 2, 1) Qᵀ gave NumPy's numbers). A group registered with its spectrum gets one more copy, made
+from ``basis_turn`` (the vectors of each repeated cluster turned by a fixed rotation, the same for U and Vh; the
+vectors themselves where nothing repeats): an output that differs from it depends on the basis, and is refused.
+V diag(w) Vᵀ, a projector onto an eigenspace, w and the values of simple eigenvalues' vectors up to sign stay
+answered. Like the flips, it compares values at the point: a Jacobian by another input through the vectors
+(``(V ** 2) @ x`` at x = ones, whose value the turn leaves alone) is not caught.
 """
 from __future__ import annotations
 
@@ -37,6 +46,12 @@ def _flipped(b, node_id: int, axis: int, index: tuple):
     *batch, j = index
     signs[tuple(batch) + ((0, j) if axis == -1 else (j, 0))] = -1.0
     return b.apply("mul", b.tracer_of(node_id), b.const(signs))
+
+
+def _turned(b, node_id: int, axis: int, spectrum: tuple):
+    """Node ``node_id`` in another basis of its repeated values' eigenspaces (``ops.basis_turn``)."""
+    values, size, _ = spectrum
+    return b.apply("basis_turn", b.tracer_of(node_id), b.tracer_of(values), axis=axis, size=size)
 
 
 def _copy(b, mapping: dict, start: int, end: int) -> dict:
@@ -79,11 +94,14 @@ def sign_checked(b, outputs: list) -> list:
     start = min(i for g in groups for i, _ in g["nodes"])
     end = len(b.nodes)
     checks: list[list] = [[] for _ in outputs]
-    for g, index in flips:
-        mapping = _copy(b, {i: _flipped(b, i, axis, index) for i, axis in g["nodes"]}, start, end)
+    copies = [(g["message"], {i: _flipped(b, i, axis, index) for i, axis in g["nodes"]}) for g, index in flips]
+    copies += [(g["spectrum"][2], {i: _turned(b, i, axis, g["spectrum"]) for i, axis in g["nodes"]})
+               for g in groups if "spectrum" in g]
+    for message, turned in copies:
+        mapping = _copy(b, turned, start, end)
         for k, out in enumerate(outputs):
             if out.id in mapping:
-                check = _differs(b, out, mapping[out.id], g["message"])
+                check = _differs(b, out, mapping[out.id], message)
                 if check is not None:
                     checks[k].append(check)
     result = []

@@ -4134,7 +4134,11 @@ def _torch_eigh(b, args, kwargs, position):
     """torch.linalg.eigh(A, UPLO='L'): eigh's, the eigenvectors registered as holding PyTorch's signs."""
     x, w, v = _eigh_parts(b, args, kwargs, position)
     (v,) = _torch_signs(b, x, ("eigh", v.id), [(v, -1)], "torch.linalg.eigh", "eigenvectors (their columns)",
-                        "V @ diag(w) @ V.mT, V ** 2, w", "np.linalg.eigh")
+                        "V @ diag(w) @ V.mT, V ** 2, w", "np.linalg.eigh",
+                        (w, x.shape[-1], _TORCH_BASIS.format(what="torch.linalg.eigh", values="eigenvalues",
+                                                             space="eigenspace", vectors="eigenvectors",
+                                                             instead="V @ diag(w) @ V.mT, w, a projector V[:, C] @ "
+                                                                     "V[:, C].mT onto it", numpy="np.linalg.eigh")))
     return Items.named([w, v], ("eigenvalues", "eigenvectors"))
 
 
@@ -4415,16 +4419,24 @@ _TORCH_SIGNS = ("{what}: the result depends on the signs of the {vectors}, which
                 "signs jac reproduces")
 
 
-def _torch_signs(b, x: Tracer, key, parts: list, what: str, vectors: str, instead: str, numpy: str) -> list:
+_TORCH_BASIS = ("{what}: {values} repeat at these values, and the result depends on which basis of their {space} "
+                "the {vectors} are: any is as right, PyTorch takes its own LAPACK's and jac, computing with NumPy's, "
+                "another; write an expression that does not depend on it ({instead}), or {numpy}, whose basis jac "
+                "reproduces")
+
+
+def _torch_signs(b, x: Tracer, key, parts: list, what: str, vectors: str, instead: str, numpy: str,
+                 spectrum: tuple | None = None) -> list:
     """``parts`` ((tracer, axis): vectors in columns, -1, or rows, -2) of one decomposition of ``x`` in a PyTorch
-    text, registered with the builder (an output that depends on their signs is refused at evaluation); of a
-    constant ``x`` (the decomposition computed as the text is read) refused when used."""
+    text, registered with the builder (an output that depends on their signs is refused at evaluation, and, with
+    ``spectrum`` ((sorted values, size, message)), one that depends on the basis of repeated values' eigenspaces);
+    of a constant ``x`` (the decomposition computed as the text is read) refused when used."""
     message = _TORCH_SIGNS.format(what=what, vectors=vectors, instead=instead, numpy=numpy)
     if b.nodes[x.id].op == "const":
         return [Refused(message + " (the matrix is a constant here: jac cannot check the expression; make it "
                         "an input)") for _ in parts]
     for t, axis in parts:
-        b.sign_free(key, t, axis, what, message)
+        b.sign_free(key, t, axis, what, message, spectrum)
     return [t for t, _ in parts]
 
 
@@ -4449,9 +4461,12 @@ def _svd_lowering(v_not_vh: bool, torch_signs: bool = False):
             static(b, a["full_matrices"], "full_matrices", position)
         u, s, vh = _svd_of(b, x, "svd", position)
         if torch_signs:
-            u, vh = _torch_signs(b, x, ("svd", x.id), [(u, -1), (vh, -2)], "torch.svd" if v_not_vh else
-                                 "torch.linalg.svd", "singular vectors (U's columns, V's)", "U @ diag(S) @ Vh, U ** 2, S",
-                                 "np.linalg.svd")
+            who = "torch.svd" if v_not_vh else "torch.linalg.svd"
+            u, vh = _torch_signs(b, x, ("svd", x.id), [(u, -1), (vh, -2)], who,
+                                 "singular vectors (U's columns, V's)", "U @ diag(S) @ Vh, U ** 2, S", "np.linalg.svd",
+                                 (s, max((d for d in x.shape[-2:] if type(d) is int), default=1), _TORCH_BASIS.format(
+                                     what=who, values="singular values", space="singular subspaces",
+                                     vectors="singular vectors", instead="U @ diag(S) @ Vh, S", numpy="np.linalg.svd")))
         if full and x.shape[-1] != x.shape[-2]:  # the extra columns of U (tall) or Vh (wide) are not unique
             flag, fix = ("some=False", "some=True") if v_not_vh else ("full_matrices=True", "full_matrices=False")
             extra = "U" if x.shape[-2] > x.shape[-1] else "V" if v_not_vh else "Vh"

@@ -583,8 +583,13 @@ subnormal `x` that is inf, and a 0 cotangent gives NaN where PyTorch's `g / x` g
 `y = 5e-324`, above the diagonal); jac warns of it. `g / x` is not used: where the cotangent is itself a rounded
 subnormal it is a finite wrong number (`logcumsumexp(nan_to_num(log(x)))` at `x = [1, 5e-324, 2]`: 1.0 where the
 derivative is 1/3). `cumprod`'s derivative is the product of the other factors, `∂c_k/∂x_i = Π_{j ≤ k, j ≠ i} x_j`,
-exactly: NaN where that product holds 0 and ±inf, or NaN (PyTorch's backward counts every factor after a zero
-as 0 there, JAX's is NaN). The forward mode of `amax` / `amin` (and of `max` / `min` along a dim) drops the tangent
+exactly: NaN where that product holds 0 and ±inf, or NaN, where the value itself is NaN (`cumprod` of `[0, inf, 3]`:
+∂c₂/∂x₂ = 0 · inf; PyTorch's backward counts every factor after a zero as 0 there, its forward mode
+(`torch.func.jacfwd`) and JAX's are NaN, as jac). `F.lp_pool1d` over a window holding NaN is NaN with a NaN
+derivative (PyTorch's 0 there comes from its relu mask reading `NaN > 0` as false). A p < 0 vector norm at an
+infinite entry has slope 0 and second derivatives 0 there (the limits; PyTorch's and JAX's Hessians), and the norm
+layers (`F.rms_norm`, `F.normalize`, `F.layer_norm`, `F.group_norm`) of an array holding ±inf compute as PyTorch does
+(`F.rms_norm` of `[0, inf, 1.5]` is `[0, NaN, 0]`). The forward mode of `amax` / `amin` (and of `max` / `min` along a dim) drops the tangent
 of every element off the extreme, a where as PyTorch's, so an infinite tangent there gives no NaN. Where a chain multiplies a 0 by an infinite partial (`where(x > 0, log(x), 0)`,
 `logsumexp(log(relu(x)))` at `x = 0`) each mode gives PyTorch's answer for that mode, NaN in one and a number in the
 other where PyTorch's do. A Hessian is forward over reverse, as `torch.func.hessian` and `jax.hessian`: such a NaN

@@ -69,6 +69,8 @@ def __getattr__(name):
         return _whole_extremes()[name == "_whole_min"]
     if name in ("_step_0", "_step_1"):  # and their derivatives'
         return _step(int(name[-1]))
+    if name in ("_test_isfinite", "_test_isnan", "_test_isposinf", "_test_isneginf"):  # and value_test()'s
+        return _value_tests()[name[len("_test_"):]]
     if name.startswith("_tied_") and len(name.split("_")) == 5:  # and tied()'s: _tied_max_0_1
         _, _, which, first, second = name.split("_")
         if which in ("max", "min") and first in ("0", "1") and second in ("0", "1"):
@@ -183,7 +185,13 @@ def _apply(f, matrix):
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
     d = sp.Dummy("d")
-    return ElementwiseApplyFunction(sp.Lambda(d, f(d)), matrix)
+    body = f(d)
+    if isinstance(body, sp.Basic) and body.has(*_value_tests().values()):
+        # SymPy's matrix derivative of an element-wise Piecewise takes the class Piecewise for f' (applyfunc's
+        # _get_function_fdiff): the branches of nan_to_num(log(x)) were dropped, f' = 1 where log(x) is NaN
+        raise NoMatrixForm("an element-wise function with branches on NaN and inf (SymPy's matrix derivative "
+                           "drops them)")
+    return ElementwiseApplyFunction(sp.Lambda(d, body), matrix)
 
 
 def neg(a: Value):
@@ -383,6 +391,98 @@ def _step(h0: int):
                                                "__qualname__": f"_step_{h0}"})
 
 
+def nan_to_num_form(v, nan, posinf, neginf):
+    """nan_to_num of one element as its definition reads, a ``Piecewise`` of :func:`value_test`: the fills where ``v``
+    is NumPy's NaN (SymPy's ``nan``, or a non-real number: log(-1) = iπ, sqrt(-1)), ``oo`` or ``-oo``, and ``v``
+    otherwise. At SymPy's complex infinity ``zoo`` (log(0), 1/0) that is ``zoo``, no number: its sign, which NumPy's
+    infinity has, SymPy does not keep, so no fill is guessed; and the derivative there is ``v'``'s (log's 1/x at
+    0: no number either), where PyTorch's is ``v' · 0``, NaN."""
+    sp = _sp()
+    return sp.Piecewise((number(nan), value_test("isnan", v)), (number(posinf), value_test("isposinf", v)),
+                        (number(neginf), value_test("isneginf", v)), (v, True))
+
+
+def finite_mask(v, test: str):
+    """NumPy's isfinite / isinf / isnan of one element, 1 or 0, as :func:`value_test` reads SymPy's values; isinf is
+    ``oo``, ``-oo`` or ``zoo``."""
+    sp = _sp()
+    if test == "isinf":
+        return sp.Piecewise((0, value_test("isfinite", v) | value_test("isnan", v)), (1, True))
+    return sp.Piecewise((1, value_test(test, v)), (0, True))
+
+
+def where_form(c, a, b):
+    """where(c, a, b) of one element: ``a`` where ``c != 0``, else ``b``; a ``b`` that is a ``Piecewise`` itself
+    (a where in the other branch: np.nan_to_num's chain) is joined into one, as the order of its conditions reads."""
+    sp = _sp()
+    rest = b.args if isinstance(b, sp.Piecewise) else ((b, True),)
+    return sp.Piecewise((a, truth(c)), *rest)
+
+
+def truth(c):
+    """where's condition ``c != 0``; a 0 / 1 ``Piecewise`` of one condition (a comparison's, isfinite's) as that
+    condition or its negation, so nested wheres read as one ``Piecewise`` of conditions."""
+    sp = _sp()
+    if isinstance(c, sp.Piecewise) and len(c.args) == 2 and c.args[1].cond is sp.true:
+        (a, cond), (b, _) = c.args
+        if (a, b) == (1, 0):
+            return cond
+        if (a, b) == (0, 1):
+            return sp.Not(cond)
+    return sp.Ne(c, 0)
+
+
+def value_test(kind: str, v):
+    """``kind(v)``: one of ``isfinite isnan isposinf isneginf``, a condition that stays as it is for an expression
+    of symbols and is decided once ``v`` is a number, as NumPy decides it of its double (SymPy's ``Eq(log(x), -oo)``
+    and ``Contains(log(x), {-oo})`` evaluate to False for a real x, though log(0) is ``zoo``)."""
+    return _value_tests()[kind](v)
+
+
+def value_kind(v) -> str | None:
+    """What NumPy's double of the SymPy number ``v`` would be: ``isfinite``, ``isnan`` (SymPy's ``nan`` or a
+    non-real number), ``isposinf``, ``isneginf``, ``zoo`` (an infinity of unknown sign); None for an expression of
+    symbols."""
+    sp = _sp()
+    if v is sp.nan:
+        return "isnan"
+    if v is sp.oo or v is -sp.oo:
+        return "isposinf" if v is sp.oo else "isneginf"
+    if v is sp.zoo:
+        return "zoo"
+    if not getattr(v, "is_number", False):
+        # a polynomial of SymPy's symbols (real, finite) is a finite real number; of anything else SymPy's word
+        # is not taken (it calls log(x) finite, and log(0) is zoo)
+        symbols = getattr(v, "free_symbols", ())
+        return "isfinite" if symbols and v.is_polynomial(*symbols) and v.is_extended_real else None
+    real = v.is_extended_real
+    if real is None:
+        z = complex(v.evalf(17))
+        real = abs(z.imag) <= 1e-12 * max(1.0, abs(z.real))
+    return "isfinite" if real and v.is_finite is not False else ("isnan" if not real else None)
+
+
+@functools.cache  # the four conditions, made on first use (SymPy is imported then)
+def _value_tests():
+    sp = _sp()
+
+    def make(kind):
+        def eval(cls, v):
+            found = value_kind(v)
+            return None if found is None else sp.true if found == kind else sp.false
+
+        def as_set(self):  # no set of x SymPy could solve for
+            raise NotImplementedError(f"{kind} of an expression")
+
+        # a Boolean that is no BooleanFunction: SymPy's logic (simplify_logic) reads it as one predicate, where it
+        # would look inside a BooleanFunction and take log(x) for a boolean variable
+        return type(kind, (sp.core.function.Application, sp.logic.boolalg.Boolean), {
+            "eval": classmethod(eval), "nargs": 1, "as_set": as_set, "_eval_as_set": as_set, "__module__": __name__,
+            "__qualname__": f"_test_{kind}"})
+
+    return {kind: make(kind) for kind in ("isfinite", "isnan", "isposinf", "isneginf")}
+
+
 def extremum(a: Value, axes: tuple, keepdims: bool = False, largest: bool = True):
     """The max (min) reduction: of each group of components (:func:`extreme`), or in matrix form
     of a whole vector or matrix, ``max(A)``, a scalar (:func:`_whole_extremes`)."""
@@ -573,9 +673,11 @@ def number(v):
         return sp.pi
     if v == math.e:
         return sp.E
-    if v.is_integer():
-        return sp.Integer(int(v))
     text = repr(v)
+    if v.is_integer() and (abs(v) <= 2.0 ** 53 or len(text) <= 8):
+        return sp.Integer(int(v))
+    if v.is_integer():  # 1.8e308 as the double's 17 digits, which read back as it, not its 309 of an integer
+        return sp.Float(text, 17)
     return sp.Rational(text) if len(text) <= 8 else sp.Float(v)
 
 
@@ -1069,7 +1171,10 @@ def _to_float(v, subs=None) -> float:
         try:
             return _real(complex(v.evalf(17, subs=subs, strict=True)))
         except Exception:  # noqa: BLE001  (PrecisionExhausted, or an evalf rule that fails: the substituted value)
-            v = sp.N(v.xreplace(subs) if subs else v, 17)
+            try:
+                v = sp.N(v.xreplace(subs) if subs else v, 17)
+            except TypeError:  # a comparison of SymPy's complex infinity (log(0) > 0): no number
+                return math.nan
     try:
         return _real(complex(v))
     except (TypeError, ValueError):  # zoo, or a symbol left over
