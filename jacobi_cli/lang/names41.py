@@ -57,12 +57,16 @@ def _aten_loss(fname: str):
         keywords = {k: a[k] for k, _ in rest}
         keywords.update({k: own.get(k, default) for k, default in keyword_only}, reduction=Static(REDUCTIONS[code]))
         return FUNCTIONS[fname](b, [a[f"arg{i}"] for i in range(count)], keywords, position)
-    names = ", ".join(["input", "target"] if count == 2 else ["input1", "input2", "target"])
-    lower.__doc__ = (f"torch.{fname}({names}, {', '.join(f'{n}={d!r}' if d is not REQUIRED else n for n, d in rest)}"
-                     f"{', ' if rest else ''}reduction={'0' if reduction == 0 else 'CODE'}"
-                     f"{''.join(f', *, {n}={d!r}' for n, d in keyword_only)}): ATen's {fname}, F.{fname} with the "
-                     f"reduction an int code (0 'none', 1 'mean', 2 'sum'); omitted, every element's loss, as "
-                     f"PyTorch's torch.{fname}")
+    names = {2: "input, target", 3: "input1, input2, target"}[count]
+    if fname == "triplet_margin_loss":
+        names = "anchor, positive, negative"
+    given = ", ".join(f"{n}={d!r}" if d is not REQUIRED else n for n, d in rest)
+    lower.__doc__ = (f"torch.{fname}({names}, {given}{', ' if rest else ''}"
+                     f"{'reduction=0' if reduction == 0 else 'reduction'}"
+                     f"{''.join(f', *, {n}={d!r}' for n, d in keyword_only)}): ATen's {fname}, read as F.{fname} with "
+                     f"the reduction an int code (0 'none', 1 'mean', 2 'sum')"
+                     + (f"; omitted, every element's loss, as PyTorch's torch.{fname} gives" if reduction == 0 else
+                        ", every argument required as ATen's"))
     return lower
 
 
@@ -81,9 +85,9 @@ def _atleast_each(fname: str):
         elif len(args) <= 1 or kwargs:
             return one(b, args, kwargs, position)
         return Items(one(b, [x], {}, position) for x in args)
-    lower.__doc__ = (f"{fname}(*arys): each array with at least {fname[-2]} axes, as "
-                     f"{'atleast_1d' if fname == 'atleast_1d' else fname} adds them; several arrays give the tuple "
-                     f"of each one's (NumPy, PyTorch and JAX)")
+    lower.__doc__ = (f"{fname}(*arys): the array with at least {fname[-2]} "
+                     f"ax{'is' if fname == 'atleast_1d' else 'es'}; several arrays (or PyTorch's tuple of tensors) "
+                     f"give the tuple of each one's, as NumPy, PyTorch and JAX")
     return lower
 
 
