@@ -34,5 +34,6 @@ from . import specials39  # noqa: E402,F401  (registers gammainc / gammaincc as 
 from . import distributions  # noqa: E402,F401  (registers torch.distributions and jax.scipy / scipy.stats, session 33)
 from . import names34  # noqa: E402,F401  (registers scipy.spatial.distance, sliding_window_view, np.polynomial's Gauss rules)
 from . import names35  # noqa: E402,F401  (registers session 35's names: torch.as_strided, x.compress, refusals saying why)
+from . import names41  # noqa: E402,F401  (registers session 41's: torch.kl_div's int reduction, atleast_1d(x, y), ...)
 from . import fourier  # noqa: E402,F401  (registers torch.fft / np.fft / jnp.fft and complex values, session 36)
 from . import pymath  # noqa: E402,F401  (registers Python's math module: its own answers of known numbers)

@@ -352,7 +352,9 @@ def _clip(b, args, kwargs, position):
                             f"{b.call}(x, min=..., max=...)", position)
     a = arguments("clip", args, kwargs, {"x": REQUIRED, "min": None, "max": None}, position)
     if a["min"] is None and a["max"] is None:
-        raise JacValueError("clip() needs a lower or an upper bound", position)
+        if (b.call or "").startswith(("np.", "numpy.", "jnp.", "jax.numpy.")):  # NumPy 2.1's and JAX's: x itself
+            return tensor(b, a["x"], "clip", position)
+        raise JacValueError("clip() needs a lower or an upper bound (PyTorch raises without one)", position)
     lo = -math.inf if a["min"] is None else a["min"]
     hi = math.inf if a["max"] is None else a["max"]
     return b.apply("clip", tensor(b, a["x"], "clip", position), b.lift(lo), b.lift(hi), position=position)
@@ -2258,6 +2260,8 @@ def _method_to(b, args, kwargs, position):
     # x.to(dtype) / x.to(device) / x.to(dtype=...): the value, converted as dtype= says
     kwargs = dict(kwargs)
     x, rest = (args[0], list(args[1:])) if args else (kwargs.pop("x", None), [])
+    if rest and type(rest[0]) is Tracer and set(kwargs) <= {"non_blocking", "copy"}:  # x.to(other): other's dtype
+        return FUNCTIONS["type_as"](b, [x, rest[0]], {}, position)
     for value in rest:
         kwargs.setdefault("dtype" if isinstance(value, Static) and isinstance(value.value, DType) else "device", value)
     dtype = _value_options(b, kwargs, "to", position)
@@ -11861,11 +11865,7 @@ def _aten_refused(fname: str, why: str, hint: str = ""):
     return lower
 
 
-for _name in ("kl_div", "binary_cross_entropy_with_logits", "hinge_embedding_loss", "margin_ranking_loss",
-              "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"):
-    variant("torch.aten", _name)(_aten_refused(_name, "its reduction is an int code, and without one PyTorch gives "
-                                                      "every element's loss", " (its reduction a string, 'mean' by "
-                                                                              "default)"))
+# the losses (torch.kl_div, ...: an int reduction, every element's loss without one) are lang/names41.py's
 variant("torch.aten", "adaptive_max_pool1d")(_aten_refused("adaptive_max_pool1d", "it returns the pair (values, "
                                                                                    "indices)"))
 variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes the table first and returns four "

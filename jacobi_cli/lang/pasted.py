@@ -1167,6 +1167,18 @@ def _histogram2d(b, args, kwargs, position):
     return Items([counts, *edges])
 
 
+def _coordinate_columns(b: Builder, items: Items, position) -> list:
+    """np.histogramdd((X, Y, Z)): a list or tuple holds one array of values per coordinate (NumPy's
+    ``np.atleast_2d(sample).T``), where an array holds one point per row."""
+    columns = [tensor(b, item, "np.histogramdd", position) for item in items]
+    shapes = {tuple(c.shape) for c in columns}
+    if not 1 <= len(columns) <= 26 or len(shapes) != 1 or len(next(iter(shapes))) != 1:
+        raise JacShapeError("np.histogramdd: a list or tuple sample holds one 1-d array of values per coordinate, "
+                            "all of one length (1 to 26 of them), got shapes "
+                            + ", ".join(fmt(c.shape) for c in columns), position)
+    return columns
+
+
 @variant("numpy", "histogramdd")
 def _histogramdd(b, args, kwargs, position):
     """np.histogramdd(sample (N, D), bins=10, range=None, density=None, weights=None): (H, [edges per coordinate]),
@@ -1174,11 +1186,20 @@ def _histogramdd(b, args, kwargs, position):
     _jax_refused(b, "histogramdd", position)
     a = arguments("np.histogramdd", args, kwargs, {"sample": REQUIRED, "bins": 10, "range": None, "density": None,
                                                    "weights": None}, position)
-    sample = tensor(b, a["sample"], "np.histogramdd", position)
-    if sample.ndim != 2 or not 1 <= _concrete(sample, "np.histogramdd", position)[1] <= 26:
-        raise JacShapeError(f"np.histogramdd: sample must be (N, D), D from 1 to 26 here, got {fmt(sample.shape)}",
-                            position)
-    columns = [b.apply("getitem", sample, index=(slice(None), k), position=position) for k in range(sample.shape[1])]
+    if isinstance(a["sample"], Items):
+        columns = _coordinate_columns(b, a["sample"], position)
+    elif isinstance(a["sample"], Tracer) and a["sample"].id in getattr(b.lowering, "held", {}):
+        raise JacValueError("np.histogramdd of numbers written as a list: NumPy reads a list as one row of values "
+                            "per coordinate and an array as one point per row, and jac holds np.array([...]) of "
+                            "the numbers as the same constant; write the points as an array by np.stack(rows, "
+                            "axis=1), or bind the sample as an input", position)
+    else:
+        sample = tensor(b, a["sample"], "np.histogramdd", position)
+        if sample.ndim != 2 or not 1 <= _concrete(sample, "np.histogramdd", position)[1] <= 26:
+            raise JacShapeError(f"np.histogramdd: sample must be (N, D), D from 1 to 26 here, got "
+                                f"{fmt(sample.shape)}", position)
+        columns = [b.apply("getitem", sample, index=(slice(None), k), position=position)
+                   for k in range(sample.shape[1])]
     counts, edges = _histogramdd_of(b, columns, a, "np.histogramdd", position)
     return Items([counts, Items(edges)])
 
