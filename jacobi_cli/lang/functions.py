@@ -185,10 +185,34 @@ def _is_integer(v) -> bool:
     return isinstance(v, int) or (math.isfinite(v) and v.is_integer())
 
 
+def written_as_float(b, value) -> bool:
+    """Whether a constant argument is written as a float literal (``1.0``, ``-1.0``, ``(0, 1.0)``,
+    ``Builder.floats``). Only literals are judged: a float jac computed from integers (``max(2, 1)``, folded in
+    --dtype) is not, nor a default."""
+    return isinstance(value, Tracer) and value.id in b.floats
+
+
+def _refuse_float(b, value, what, position) -> None:
+    """A float literal where an integer is needed, refused where the library named raises TypeError even at a
+    whole value: every integer argument of PyTorch (its argument parser: "argument 'dim' must be tuple of ints,
+    not float"), and an axis of NumPy's and a method's reductions (``operator.index``: "'float' object cannot be
+    interpreted as an integer"). NumPy's Python-level functions that call ``int()`` (``np.roll``, ``np.tile``,
+    ``np.rot90``, ``np.diff``, ``np.tril``, ``np.linalg.norm``'s axis) take a whole float, as jac does."""
+    if not written_as_float(b, value):
+        return
+    if b.library == "torch" or what in ("axis", "dim") and not (b.call or "").endswith("norm") or \
+            b.library == "method" and what == "reshape sizes":
+        v = static(b, value, what, position)
+        said = "PyTorch raises TypeError: argument must be int, not float" if b.library == "torch" else \
+            "NumPy raises TypeError: 'float' object cannot be interpreted as an integer"
+        raise JacValueError(f"{what} must be an integer, not the float {v!r} ({said})", position)
+
+
 def static_int(b, value, what, position) -> int:
     v = static(b, value, what, position)
     if not _is_integer(v):
         raise JacValueError(f"{what} must be an integer, got {v!r}", position)
+    _refuse_float(b, value, what, position)
     return int(v)
 
 
@@ -199,7 +223,36 @@ def static_ints(b, value, what, position) -> tuple:
     items = v if isinstance(v, tuple) else (v,)
     if not all(_is_integer(i) for i in items):
         raise JacValueError(f"{what} must be integers, got {v!r}", position)
+    _refuse_float(b, value, what, position)
     return tuple(int(i) for i in items)
+
+
+# NumPy's reductions written in Python that read keepdims by its truth (np.argmax(x, keepdims=None) answers); its
+# other reductions pass it to C, which refuses None, a string or a float (keepdims_of)
+NUMPY_TRUTHY_KEEPDIMS = frozenset(("argmax", "argmin", "nanargmax", "nanargmin", "median", "nanmedian", "percentile",
+                                   "quantile", "nanpercentile", "nanquantile", "vector_norm"))
+
+
+def keepdims_of(b, value, position, what: str = "keepdims") -> bool:
+    """A reduction's ``keepdims`` / ``keepdim`` as the library named reads it: PyTorch's must be a bool
+    (``keepdim=1`` is its TypeError "argument 'keepdim' must be bool, not int"); NumPy's C reductions pass it
+    through ``operator.index``, so an int is read as its truth and None, a float or a string raise TypeError;
+    those in :data:`NUMPY_TRUTHY_KEEPDIMS` read its truth. A method (``x.sum(keepdims=1)``) is read as NumPy's C
+    reductions read it."""
+    if isinstance(value, bool):
+        return value
+    v = static(b, value, what, position)
+    torch = b.library == "torch"
+    if not torch and (b.call or "").rsplit(".", 1)[-1] in NUMPY_TRUTHY_KEEPDIMS:
+        return bool(v)
+    floating = written_as_float(b, value)
+    if isinstance(v, (int, float)) and not floating and not torch:
+        return bool(v)
+    found = "None" if v is None else f"the float {v!r}" if floating else \
+        f"the int {int(v)}" if isinstance(v, (int, float)) else repr(v)
+    raise JacValueError(f"{what} must be True or False, not {found} ("
+                        + ("PyTorch raises TypeError: argument 'keepdim' must be bool)" if torch else
+                           "NumPy raises TypeError: it must be an integer)"), position)
 
 
 def shape_ints(b, value, what, position) -> tuple:
@@ -230,9 +283,29 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
     return b.lift(Refused.check(value, position))
 
 
+# NumPy's functions that refuse an axis of a 0-d array (np.mean(s, axis=0) is AxisError: "axis 0 is out of bounds
+# for array of dimension 0"); its ufunc reductions (np.sum, np.max, np.cumsum, ...) take axis 0 or -1 there, as
+# PyTorch's functions do (shapes.normalize_axis)
+NUMPY_0D_AXIS_RAISES = frozenset(("mean", "var", "std", "average", "median", "nanmedian", "sort", "flip", "rollaxis",
+                                  "trim_zeros", "norm", "vector_norm"))
+
+
+def refuse_numpy_0d_axis(b, value, ndim: int, position) -> None:
+    """NumPy's AxisError for an axis of a 0-d array, in the functions of :data:`NUMPY_0D_AXIS_RAISES`."""
+    call = b.call or ""
+    if ndim == 0 and value is not None and call.startswith(("np.", "numpy.")) and \
+            call.rsplit(".", 1)[-1] in NUMPY_0D_AXIS_RAISES:
+        shown = static(b, value, "axis", position)
+        shown = int(shown) if isinstance(shown, float) and shown.is_integer() else shown
+        raise JacShapeError(f"{call}: axis {shown} is out of bounds for array of dimension 0 (NumPy raises "
+                            "AxisError: this function takes no axis of a 0-d array)", position)
+
+
 def axes_of(b, value, x: Tracer, position, fname: str):
     if value is None:
         return tuple(range(x.ndim))
+    if not x.ndim:
+        refuse_numpy_0d_axis(b, value, 0, position)
     try:
         return normalize_axes(static_ints(b, value, "axis", position) if not isinstance(value, int) else value,
                               x.ndim, x.shape)
@@ -370,7 +443,7 @@ def _reduction(op_name, **params):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position, **params)
     return lower
 
@@ -2371,7 +2444,7 @@ def _boolean_reduction(fname):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         m = truth(b, tensor(b, a["x"], fname, position), position)
         axes = axes_of(b, a["axis"], m, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         if fname == "any":
             m = b.apply("sub", 1.0, m, position=position)
         out = b.apply("prod", m, axes=axes, keepdims=keepdims, position=position)
@@ -2388,7 +2461,7 @@ def _count_nonzero(b, args, kwargs, position):
     a = arguments("count_nonzero", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "count_nonzero", position)
     axes = axes_of(b, a["axis"], x, position, "count_nonzero")
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position)
     mask = boolean(b, b.apply("ne", x, 0.0, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
@@ -2513,10 +2586,23 @@ def _concrete(x: Tracer, fname, position) -> tuple:
 
 
 def _axis(b, value, ndim: int, fname, position, what="dim") -> int:
+    if not ndim:
+        refuse_numpy_0d_axis(b, value, 0, position)
     try:
         return normalize_axis(static_int(b, value, what, position), ndim)
     except JacShapeError as err:
         raise JacShapeError(f"{fname}: {err.message}", position) from None
+
+
+def _distinct_axes(b, dims: tuple, ndim: int, fname, position) -> list:
+    """Each of ``dims`` normalized, a repeated one refused as the libraries refuse it (PyTorch: "dim 0 appears
+    multiple times in the list of dims", NumPy: "repeated axis")."""
+    axes = [_axis(b, d, ndim, fname, position) for d in dims]
+    if len(set(axes)) != len(axes):
+        raise JacShapeError(f"{fname}: repeated axis in {dims} (PyTorch: dim {axes[0]} appears multiple times in "
+                            "the list of dims; NumPy: repeated axis)" if len(dims) == 2 else
+                            f"{fname}: repeated axis in {dims}", position)
+    return axes
 
 
 def _sizes(b, args, kwargs, keys, what, position) -> tuple:
@@ -2938,7 +3024,7 @@ def _squeeze(b, args, kwargs, position):
     a = arguments("squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "squeeze", position)
     axes = range(x.ndim) if a["axis"] is None else \
-        [_axis(b, d, x.ndim, "squeeze", position) for d in static_ints(b, a["axis"], "dim", position)]
+        _distinct_axes(b, static_ints(b, a["axis"], "dim", position), x.ndim, "squeeze", position)
     drop = {d for d in axes if d < x.ndim and x.shape[d] == 1}  # a 0-d array's dim 0 drops nothing
     return _reshape_to(b, x, tuple(s for i, s in enumerate(x.shape) if i not in drop), position)
 
@@ -2965,6 +3051,10 @@ for _library in ("torch", "torch.linalg", "method"):  # so x.squeeze(0) in a Num
 def _unsqueeze(b, args, kwargs, position):
     a = arguments("unsqueeze", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "unsqueeze", position)
+    if (b.call or "").rsplit(".", 1)[-1].startswith(("unsqueeze", "unsqueeze_copy")) and (
+            isinstance(a["axis"], Tracer) and a["axis"].shape or type(a["axis"]) is tuple):
+        raise JacValueError(f"{b.call.strip('.()')}(): dim must be one int, not a tuple (PyTorch raises TypeError: "
+                            "argument 'dim' must be int, not tuple; np.expand_dims takes a tuple)", position)
     new = static_ints(b, a["axis"], "dim", position)
     ndim = x.ndim + len(new)
     axes = sorted(_axis(b, d, ndim, "unsqueeze", position) for d in new)
@@ -3131,7 +3221,7 @@ def _flip(b, args, kwargs, position):
     a = arguments("flip", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "flip", position)
     axes = range(x.ndim) if a["axis"] is None else \
-        {_axis(b, d, x.ndim, "flip", position) for d in static_ints(b, a["axis"], "dims", position)}
+        _distinct_axes(b, static_ints(b, a["axis"], "dims", position), x.ndim, "flip", position)
     return _take(b, x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)), position)
 
 
@@ -5276,7 +5366,7 @@ def _var_std(fname: str):
             a = arguments(fname, args, kwargs, params, position)
             x = tensor(b, a["x"], fname, position)
             axes = axes_of(b, a["axis"], x, position, fname)
-            keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+            keepdims = keepdims_of(b, a["keepdims"], position)
             c = _correction(b, a, library, fname, position)
             if a.get("where") is not None:
                 return _masked_spread(b, fname, x, _where_mask(b, a["where"], x, fname, position), axes, keepdims, c,
@@ -5466,7 +5556,7 @@ def _arg_extreme(op_name):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axis = None if a["axis"] is None else _one_axis(b, a["axis"], x, position, op_name)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         return b.apply(op_name, x, axis=axis, keepdims=keepdims, position=position)
     return lower
 
@@ -5516,7 +5606,7 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             return reduction_lower(b, args, kwargs, position)
         array = None if torch_named else reduction_lower(b, args, kwargs, position)
         axis = _one_axis(b, a["axis"], x, position, op_name)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         made = {}
 
         def kept():
@@ -5582,6 +5672,7 @@ def _sort_like(fname: str):
                 x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
                 axis = 0
             elif x.ndim == 0:
+                refuse_numpy_0d_axis(b, a["axis"], 0, position)  # np.sort(s): AxisError (np.argsort(s) answers)
                 x = b.apply("reshape", x, shape=(1,), position=position)
                 axis = 0
             else:
@@ -5646,7 +5737,7 @@ def _median(library):
     def lower(b, args, kwargs, position):
         a = arguments("median", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], "median", position)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         axis_given = a["axis"] is not None
         if not axis_given or x.ndim == 0:
             if keepdims and library == "numpy" and x.ndim:
@@ -5702,7 +5793,7 @@ def _tuple_axis(lower, fname: str, at: int):
             else x
         merged = b.apply("reshape", merged, shape=tuple(x.shape[k] for k in rest) + (
             _count(b, x, axes, position, fname),), position=position)
-        keepdims = bool(static(b, kwargs.get("keepdims", False), "keepdims", position))
+        keepdims = keepdims_of(b, kwargs.get("keepdims", False), position)
         rest_args = [merged, *args[1:at]]
         out = lower(b, rest_args, {**{k: v for k, v in kwargs.items() if k not in ("axis", "keepdims")}, "axis": -1},
                     position)
@@ -5797,7 +5888,7 @@ def _norm_by(library):
         x = tensor(b, a["x"], "norm", position)
         order = static(b, a["ord"], "ord", position)
         axes = axes_of(b, a["axis"], x, position, "norm")
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         if library is None and "p" in kwargs:  # p= is PyTorch's spelling
             library = "torch"
         if order in (None, "fro"):  # the 2-norm of the elements (Frobenius over two axes)
@@ -5831,7 +5922,7 @@ def _vector_norm_fn(b, args, kwargs, position):
     a = arguments("vector_norm", args, kwargs, {"x": REQUIRED, "ord": 2, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "vector_norm", position)
     return _vector_norm(b, x, static(b, a["ord"], "ord", position), axes_of(b, a["axis"], x, position, "vector_norm"),
-                        bool(static(b, a["keepdims"], "keepdims", position)), position, torch_nan=b.library == "torch")
+                        keepdims_of(b, a["keepdims"], position), position, torch_nan=b.library == "torch")
 
 
 @function("matrix_norm")
@@ -5844,7 +5935,7 @@ def _matrix_norm_fn(b, args, kwargs, position):
         raise JacShapeError(f"matrix_norm needs a matrix (2-d or more), got shape {fmt(x.shape)}", position)
     axes = tuple(normalize_axis(i, x.ndim, x.shape) for i in static_ints(b, a["axis"], "dim", position))
     return _matrix_norm(b, x, static(b, a["ord"], "ord", position), axes,
-                        bool(static(b, a["keepdims"], "keepdims", position)), position)
+                        keepdims_of(b, a["keepdims"], position), position)
 
 
 @function("dist")
@@ -6254,7 +6345,7 @@ def _nan_reduction(fname: str, mean: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         if not mean and dtypes.kind_of(b, x.id) is not None:  # integers (dtype=int64 casts first): no NaN to drop
             return b.apply("sum", x, axes=axes, keepdims=keepdims, position=position)
         present = b.apply("eq", x, x, position=position)
@@ -6314,7 +6405,7 @@ def _average(b, args, kwargs, position):
                                             "keepdims": False}, position)
     x = tensor(b, a["x"], "average", position)
     axes = axes_of(b, a["axis"], x, position, "average")
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position)
     returned = _flag(b, a["returned"], "returned", "average", position)
     if a["weights"] is None:
         mean = b.apply("mean", x, axes=axes, keepdims=keepdims, position=position)
@@ -6398,7 +6489,7 @@ def _kthvalue(b, args, kwargs, position):
         raise JacValueError(f"kthvalue: k = {k} is out of range for {n} elements (k counts from 1)", position)
     first = b.apply("argsort", x, axis=axis, k=k, kind="torch-kth", position=position)  # a tie at k: refused (ops)
     idx = b.apply("getitem", first, index=(slice(None),) * axis + (slice(k - 1, k),), position=position)
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position)
     return Pair(_selection(b, x, idx, axis, keepdims, position),
                 {"values": lambda: _selection(b, x, idx, axis, keepdims, position),
                  "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}, "torch", "kthvalue")
@@ -6415,7 +6506,7 @@ def _statistic_and_mean(fname: str):
                                             "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         mean = b.apply("mean", x, axes=axes_of(b, a["axis"], x, position, fname),
-                       keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+                       keepdims=keepdims_of(b, a["keepdims"], position), position=position)
         return Pair(out, {"0": out, "1": mean}, "torch", fname, names=("0", "1"))
     return lower
 
@@ -6514,7 +6605,7 @@ def _quantile(fname: str, scale: float):
         if not isinstance(q, tuple):
             return q
         q, method = q
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         if a["axis"] is None and keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
             flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
             return b.apply("reshape", flat, shape=flat.shape + (1,) * x.ndim, position=position)
@@ -6567,7 +6658,7 @@ def _pairwise_distance(b, args, kwargs, position):
     x1, x2 = tensor(b, a["x1"], "pairwise_distance", position), tensor(b, a["x2"], "pairwise_distance", position)
     d = b.apply("add", b.apply("sub", x1, x2, position=position), static(b, a["eps"], "eps", position),
                 position=position)
-    keepdim = bool(static(b, a["keepdims"], "keepdim", position))
+    keepdim = keepdims_of(b, a["keepdims"], position, "keepdim")
     if d.ndim == 0:  # PyTorch's distance of scalars is a scalar, keepdim or not
         d, keepdim = b.apply("reshape", d, shape=(1,), position=position), False
     return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), keepdim, position)
@@ -8793,7 +8884,7 @@ def _nan_extreme(fname: str, maximum: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         present = b.apply("eq", x, x, position=position)
         filled = b.apply("where", present, x, -math.inf if maximum else math.inf, position=position)
         out = b.apply("max" if maximum else "min", filled, axes=axes, keepdims=keepdims, position=position)
@@ -8973,7 +9064,7 @@ def _nan_spread(fname: str, root: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": 0, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         ddof = _number(b, a["ddof"], "ddof", position)
         present = b.apply("eq", x, x, position=position)
         count = b.apply("sum", present, axes=axes, keepdims=True, position=position)
@@ -9441,7 +9532,7 @@ def _nanmedian(library):
             raise _ambiguous("nanmedian(x)", "torch.nanmedian is the lower of the two middle elements",
                              "np.nanmedian their mean", "Write torch.nanmedian(x) or np.nanmedian(x).", position)
         x = tensor(b, a["x"], "nanmedian", position)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         axis_given = a["axis"] is not None and x.ndim > 0
         if not axis_given:
             if keepdims and library == "numpy" and x.ndim:
@@ -10326,7 +10417,7 @@ def _nanquantile(fname: str, scale: float, library: str):
         if not isinstance(q, tuple):
             return q
         q, method = q
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         if a["axis"] is None or x.ndim == 0:
             if keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
                 flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
@@ -10376,7 +10467,7 @@ def _mode(b, args, kwargs, position):
     the index of its last occurrence, as PyTorch; the derivative of the values goes to that index, as PyTorch's."""
     a = arguments("mode", args, kwargs, {"x": REQUIRED, "axis": -1, "keepdims": False}, position)
     x = tensor(b, a["x"], "mode", position)
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position)
     if x.ndim == 0:
         x, axis, keepdims = _reshape_to(b, x, (1,), position), 0, False
     else:
@@ -10555,7 +10646,7 @@ def _masked_reduction(fname: str, plain):
         a = arguments(fname, args, kwargs, params, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position)
         initial = a.get("initial")
         if initial is not None:
             initial = static(b, initial, "initial", position)
@@ -11948,7 +12039,7 @@ def _frobenius_norm(b, args, kwargs, position):
     a = arguments("frobenius_norm", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "frobenius_norm", position)
     return b.apply("norm", x, axes=axes_of(b, a["axis"], x, position, "frobenius_norm"),
-                   keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+                   keepdims=keepdims_of(b, a["keepdims"], position), position=position)
 
 
 @variant("torch", "nuclear_norm")
