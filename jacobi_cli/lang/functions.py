@@ -192,19 +192,32 @@ def written_as_float(b, value) -> bool:
     return isinstance(value, Tracer) and value.id in b.floats
 
 
+# the integer arguments (the last word of what static_int names them) where the library named raises TypeError at a
+# float literal even of a whole value: PyTorch's argument parser ("argument 'dim' must be tuple of ints, not float");
+# NumPy's C functions and ndarray's methods (operator.index: "'float' object cannot be interpreted as an integer").
+# NumPy's Python-level functions that call int() (np.roll, np.tile, np.rot90, np.diff, np.tril, np.repeat,
+# np.linalg.norm's axis) take a whole float, as jac does; a method's repeats too (ndarray.repeat(2.0) answers)
+TORCH_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "k", "n", "offset", "size", "sizes", "shape", "shifts",
+                            "reps", "tile", "repeats", "diagonal", "split", "chunks", "dimension", "start", "length",
+                            "step", "decimals", "kth", "source", "destination", "groups", "padding_idx",
+                            "num_classes", "bins", "minlength", "kernel_size", "stride", "output_size", "dilation"))
+NUMPY_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "decimals"))
+METHOD_INTEGERS = TORCH_INTEGERS - {"repeats"}
+
+
 def _refuse_float(b, value, what, position) -> None:
-    """A float literal where an integer is needed, refused where the library named raises TypeError even at a
-    whole value: every integer argument of PyTorch (its argument parser: "argument 'dim' must be tuple of ints,
-    not float"), and an axis of NumPy's and a method's reductions (``operator.index``: "'float' object cannot be
-    interpreted as an integer"). NumPy's Python-level functions that call ``int()`` (``np.roll``, ``np.tile``,
-    ``np.rot90``, ``np.diff``, ``np.tril``, ``np.linalg.norm``'s axis) take a whole float, as jac does."""
+    """A float literal where an integer is needed (``x.sum(1.0)``, ``x.reshape(2.0, 3)``), refused where the library
+    named raises TypeError (:data:`TORCH_INTEGERS`, :data:`NUMPY_INTEGERS`, :data:`METHOD_INTEGERS`)."""
     if not written_as_float(b, value):
         return
-    if b.library == "torch" or what in ("axis", "dim") and not (b.call or "").endswith("norm") or \
-            b.library == "method" and what == "reshape sizes":
+    word = what.rsplit(" ", 1)[-1].rsplit("'s", 1)[-1].strip()
+    library, call = b.library, b.call or ""
+    refused = TORCH_INTEGERS if library == "torch" else METHOD_INTEGERS if library == "method" else \
+        NUMPY_INTEGERS if call.startswith(("np.", "numpy.")) and not call.endswith("norm") else ()
+    if word in refused:
         v = static(b, value, what, position)
-        said = "PyTorch raises TypeError: argument must be int, not float" if b.library == "torch" else \
-            "NumPy raises TypeError: 'float' object cannot be interpreted as an integer"
+        said = f"PyTorch raises TypeError: argument '{word}' must be int, not float" if library == "torch" else \
+            "the libraries raise TypeError: 'float' object cannot be interpreted as an integer"
         raise JacValueError(f"{what} must be an integer, not the float {v!r} ({said})", position)
 
 
@@ -233,16 +246,17 @@ NUMPY_TRUTHY_KEEPDIMS = frozenset(("argmax", "argmin", "nanargmax", "nanargmin",
                                    "quantile", "nanpercentile", "nanquantile", "vector_norm"))
 
 
-def keepdims_of(b, value, position, what: str = "keepdims") -> bool:
+def keepdims_of(b, value, position, what: str = "keepdims", kwargs=None) -> bool:
     """A reduction's ``keepdims`` / ``keepdim`` as the library named reads it: PyTorch's must be a bool
     (``keepdim=1`` is its TypeError "argument 'keepdim' must be bool, not int"); NumPy's C reductions pass it
     through ``operator.index``, so an int is read as its truth and None, a float or a string raise TypeError;
     those in :data:`NUMPY_TRUTHY_KEEPDIMS` read its truth. A method (``x.sum(keepdims=1)``) is read as NumPy's C
-    reductions read it."""
+    reductions read it, unless spelled ``keepdim=`` (``kwargs``, the call's keywords as written): no ndarray method
+    takes that name, PyTorch's do."""
     if isinstance(value, bool):
         return value
     v = static(b, value, what, position)
-    torch = b.library == "torch"
+    torch = b.library == "torch" or b.library == "method" and kwargs is not None and "keepdim" in kwargs
     if not torch and (b.call or "").rsplit(".", 1)[-1] in NUMPY_TRUTHY_KEEPDIMS:
         return bool(v)
     floating = written_as_float(b, value)
@@ -443,7 +457,7 @@ def _reduction(op_name, **params):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position, **params)
     return lower
 
@@ -2444,7 +2458,7 @@ def _boolean_reduction(fname):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         m = truth(b, tensor(b, a["x"], fname, position), position)
         axes = axes_of(b, a["axis"], m, position, fname)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if fname == "any":
             m = b.apply("sub", 1.0, m, position=position)
         out = b.apply("prod", m, axes=axes, keepdims=keepdims, position=position)
@@ -2461,7 +2475,7 @@ def _count_nonzero(b, args, kwargs, position):
     a = arguments("count_nonzero", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "count_nonzero", position)
     axes = axes_of(b, a["axis"], x, position, "count_nonzero")
-    keepdims = keepdims_of(b, a["keepdims"], position)
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     mask = boolean(b, b.apply("ne", x, 0.0, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
@@ -5366,7 +5380,7 @@ def _var_std(fname: str):
             a = arguments(fname, args, kwargs, params, position)
             x = tensor(b, a["x"], fname, position)
             axes = axes_of(b, a["axis"], x, position, fname)
-            keepdims = keepdims_of(b, a["keepdims"], position)
+            keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
             c = _correction(b, a, library, fname, position)
             if a.get("where") is not None:
                 return _masked_spread(b, fname, x, _where_mask(b, a["where"], x, fname, position), axes, keepdims, c,
@@ -5556,7 +5570,7 @@ def _arg_extreme(op_name):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axis = None if a["axis"] is None else _one_axis(b, a["axis"], x, position, op_name)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         return b.apply(op_name, x, axis=axis, keepdims=keepdims, position=position)
     return lower
 
@@ -5606,7 +5620,7 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             return reduction_lower(b, args, kwargs, position)
         array = None if torch_named else reduction_lower(b, args, kwargs, position)
         axis = _one_axis(b, a["axis"], x, position, op_name)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         made = {}
 
         def kept():
@@ -5737,7 +5751,7 @@ def _median(library):
     def lower(b, args, kwargs, position):
         a = arguments("median", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], "median", position)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         axis_given = a["axis"] is not None
         if not axis_given or x.ndim == 0:
             if keepdims and library == "numpy" and x.ndim:
@@ -5793,7 +5807,7 @@ def _tuple_axis(lower, fname: str, at: int):
             else x
         merged = b.apply("reshape", merged, shape=tuple(x.shape[k] for k in rest) + (
             _count(b, x, axes, position, fname),), position=position)
-        keepdims = keepdims_of(b, kwargs.get("keepdims", False), position)
+        keepdims = keepdims_of(b, kwargs.get("keepdims", False), position, kwargs=kwargs)
         rest_args = [merged, *args[1:at]]
         out = lower(b, rest_args, {**{k: v for k, v in kwargs.items() if k not in ("axis", "keepdims")}, "axis": -1},
                     position)
@@ -5888,7 +5902,7 @@ def _norm_by(library):
         x = tensor(b, a["x"], "norm", position)
         order = static(b, a["ord"], "ord", position)
         axes = axes_of(b, a["axis"], x, position, "norm")
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if library is None and "p" in kwargs:  # p= is PyTorch's spelling
             library = "torch"
         if order in (None, "fro"):  # the 2-norm of the elements (Frobenius over two axes)
@@ -5922,7 +5936,7 @@ def _vector_norm_fn(b, args, kwargs, position):
     a = arguments("vector_norm", args, kwargs, {"x": REQUIRED, "ord": 2, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "vector_norm", position)
     return _vector_norm(b, x, static(b, a["ord"], "ord", position), axes_of(b, a["axis"], x, position, "vector_norm"),
-                        keepdims_of(b, a["keepdims"], position), position, torch_nan=b.library == "torch")
+                        keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position, torch_nan=b.library == "torch")
 
 
 @function("matrix_norm")
@@ -5935,7 +5949,7 @@ def _matrix_norm_fn(b, args, kwargs, position):
         raise JacShapeError(f"matrix_norm needs a matrix (2-d or more), got shape {fmt(x.shape)}", position)
     axes = tuple(normalize_axis(i, x.ndim, x.shape) for i in static_ints(b, a["axis"], "dim", position))
     return _matrix_norm(b, x, static(b, a["ord"], "ord", position), axes,
-                        keepdims_of(b, a["keepdims"], position), position)
+                        keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position)
 
 
 @function("dist")
@@ -6345,7 +6359,7 @@ def _nan_reduction(fname: str, mean: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if not mean and dtypes.kind_of(b, x.id) is not None:  # integers (dtype=int64 casts first): no NaN to drop
             return b.apply("sum", x, axes=axes, keepdims=keepdims, position=position)
         present = b.apply("eq", x, x, position=position)
@@ -6405,7 +6419,7 @@ def _average(b, args, kwargs, position):
                                             "keepdims": False}, position)
     x = tensor(b, a["x"], "average", position)
     axes = axes_of(b, a["axis"], x, position, "average")
-    keepdims = keepdims_of(b, a["keepdims"], position)
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     returned = _flag(b, a["returned"], "returned", "average", position)
     if a["weights"] is None:
         mean = b.apply("mean", x, axes=axes, keepdims=keepdims, position=position)
@@ -6489,7 +6503,7 @@ def _kthvalue(b, args, kwargs, position):
         raise JacValueError(f"kthvalue: k = {k} is out of range for {n} elements (k counts from 1)", position)
     first = b.apply("argsort", x, axis=axis, k=k, kind="torch-kth", position=position)  # a tie at k: refused (ops)
     idx = b.apply("getitem", first, index=(slice(None),) * axis + (slice(k - 1, k),), position=position)
-    keepdims = keepdims_of(b, a["keepdims"], position)
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     return Pair(_selection(b, x, idx, axis, keepdims, position),
                 {"values": lambda: _selection(b, x, idx, axis, keepdims, position),
                  "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}, "torch", "kthvalue")
@@ -6506,7 +6520,7 @@ def _statistic_and_mean(fname: str):
                                             "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         mean = b.apply("mean", x, axes=axes_of(b, a["axis"], x, position, fname),
-                       keepdims=keepdims_of(b, a["keepdims"], position), position=position)
+                       keepdims=keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position=position)
         return Pair(out, {"0": out, "1": mean}, "torch", fname, names=("0", "1"))
     return lower
 
@@ -6605,7 +6619,7 @@ def _quantile(fname: str, scale: float):
         if not isinstance(q, tuple):
             return q
         q, method = q
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if a["axis"] is None and keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
             flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
             return b.apply("reshape", flat, shape=flat.shape + (1,) * x.ndim, position=position)
@@ -6658,7 +6672,7 @@ def _pairwise_distance(b, args, kwargs, position):
     x1, x2 = tensor(b, a["x1"], "pairwise_distance", position), tensor(b, a["x2"], "pairwise_distance", position)
     d = b.apply("add", b.apply("sub", x1, x2, position=position), static(b, a["eps"], "eps", position),
                 position=position)
-    keepdim = keepdims_of(b, a["keepdims"], position, "keepdim")
+    keepdim = keepdims_of(b, a["keepdims"], position, "keepdim", kwargs=kwargs)
     if d.ndim == 0:  # PyTorch's distance of scalars is a scalar, keepdim or not
         d, keepdim = b.apply("reshape", d, shape=(1,), position=position), False
     return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), keepdim, position)
@@ -8884,7 +8898,7 @@ def _nan_extreme(fname: str, maximum: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         present = b.apply("eq", x, x, position=position)
         filled = b.apply("where", present, x, -math.inf if maximum else math.inf, position=position)
         out = b.apply("max" if maximum else "min", filled, axes=axes, keepdims=keepdims, position=position)
@@ -9064,7 +9078,7 @@ def _nan_spread(fname: str, root: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": 0, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         ddof = _number(b, a["ddof"], "ddof", position)
         present = b.apply("eq", x, x, position=position)
         count = b.apply("sum", present, axes=axes, keepdims=True, position=position)
@@ -9532,7 +9546,7 @@ def _nanmedian(library):
             raise _ambiguous("nanmedian(x)", "torch.nanmedian is the lower of the two middle elements",
                              "np.nanmedian their mean", "Write torch.nanmedian(x) or np.nanmedian(x).", position)
         x = tensor(b, a["x"], "nanmedian", position)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         axis_given = a["axis"] is not None and x.ndim > 0
         if not axis_given:
             if keepdims and library == "numpy" and x.ndim:
@@ -10417,7 +10431,7 @@ def _nanquantile(fname: str, scale: float, library: str):
         if not isinstance(q, tuple):
             return q
         q, method = q
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if a["axis"] is None or x.ndim == 0:
             if keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
                 flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
@@ -10467,7 +10481,7 @@ def _mode(b, args, kwargs, position):
     the index of its last occurrence, as PyTorch; the derivative of the values goes to that index, as PyTorch's."""
     a = arguments("mode", args, kwargs, {"x": REQUIRED, "axis": -1, "keepdims": False}, position)
     x = tensor(b, a["x"], "mode", position)
-    keepdims = keepdims_of(b, a["keepdims"], position)
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     if x.ndim == 0:
         x, axis, keepdims = _reshape_to(b, x, (1,), position), 0, False
     else:
@@ -10646,7 +10660,7 @@ def _masked_reduction(fname: str, plain):
         a = arguments(fname, args, kwargs, params, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = keepdims_of(b, a["keepdims"], position)
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         initial = a.get("initial")
         if initial is not None:
             initial = static(b, initial, "initial", position)
@@ -11082,7 +11096,21 @@ def _np_polymul(b, args, kwargs, position):
     """np.polymul(a1, a2): the coefficients of the product, np.convolve(a1, a2)"""
     a = arguments("polymul", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
     p, q = (_poly_vector(b, a[k], "polymul", position) for k in ("a1", "a2"))
+    if (b.call or "").startswith(("np.", "numpy.")):  # jnp.polymul keeps them (trim_leading_zeros=False)
+        p, q = (_leading_zeros_trimmed(b, v, position) for v in (p, q))
     return FUNCTIONS["convolve"](b, [p, q], {}, position)
+
+
+def _leading_zeros_trimmed(b, p: Tracer, position) -> Tracer:
+    """``p`` without its leading zero coefficients (one kept of all zeros), as NumPy's polymul makes a poly1d of each
+    operand: np.polymul(a, [0, -1]) is -a, of a's length. The result's length depends on the values: an operand
+    computed from the inputs is read at the given values (the graph holds for them only)."""
+    if b.lowering is None or not p.shape[0]:
+        return p
+    value = np.asarray(b.lowering.value_of(p, position, "np.polymul (it drops leading zero coefficients)"))
+    nonzero = np.flatnonzero(value)
+    first = int(nonzero[0]) if nonzero.size else value.shape[0] - 1
+    return _take(b, p, (slice(first, None),), position) if first else p
 
 
 @variant("numpy", "polyder")
@@ -12039,7 +12067,7 @@ def _frobenius_norm(b, args, kwargs, position):
     a = arguments("frobenius_norm", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "frobenius_norm", position)
     return b.apply("norm", x, axes=axes_of(b, a["axis"], x, position, "frobenius_norm"),
-                   keepdims=keepdims_of(b, a["keepdims"], position), position=position)
+                   keepdims=keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position=position)
 
 
 @variant("torch", "nuclear_norm")
