@@ -193,7 +193,8 @@ def written_as_float(b, value) -> bool:
 
 
 # the integer arguments (the last word of what static_int names them) where the library named raises TypeError at a
-# float literal even of a whole value: PyTorch's argument parser ("argument 'dim' must be tuple of ints, not float");
+# float literal even of a whole value: every one of PyTorch's (its argument parser: "argument 'dim' must be tuple of
+# ints, not float"; TORCH_INTEGERS names them for a method, read as PyTorch's but ndarray.repeat);
 # NumPy's C functions and ndarray's methods (operator.index: "'float' object cannot be interpreted as an integer").
 # NumPy's Python-level functions that call int() (np.roll, np.tile, np.rot90, np.diff, np.tril, np.repeat,
 # np.linalg.norm's axis) take a whole float, as jac does; a method's repeats too (ndarray.repeat(2.0) answers)
@@ -201,7 +202,7 @@ TORCH_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "k", "n", "offset", "
                             "reps", "tile", "repeats", "diagonal", "split", "chunks", "dimension", "start", "length",
                             "step", "decimals", "kth", "source", "destination", "groups", "padding_idx",
                             "num_classes", "bins", "minlength", "kernel_size", "stride", "output_size", "dilation"))
-NUMPY_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "decimals"))
+NUMPY_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "decimals", "power", "N", "offset", "kth"))
 METHOD_INTEGERS = TORCH_INTEGERS - {"repeats"}
 
 
@@ -214,7 +215,7 @@ def _refuse_float(b, value, what, position) -> None:
     library, call = b.library, b.call or ""
     refused = TORCH_INTEGERS if library == "torch" else METHOD_INTEGERS if library == "method" else \
         NUMPY_INTEGERS if call.startswith(("np.", "numpy.")) and not call.endswith("norm") else ()
-    if word in refused:
+    if word in refused or library == "torch":  # PyTorch's argument parser takes no float for an int
         v = static(b, value, what, position)
         said = f"PyTorch raises TypeError: argument '{word}' must be int, not float" if library == "torch" else \
             "the libraries raise TypeError: 'float' object cannot be interpreted as an integer"
