@@ -316,6 +316,13 @@ def refuse_numpy_0d_axis(b, value, ndim: int, position) -> None:
                             "AxisError: this function takes no axis of a 0-d array)", position)
 
 
+def _refuse_0d_axis_given(b, args, kwargs, default, position) -> None:
+    """:func:`refuse_numpy_0d_axis` of a call's axis (its second positional argument or ``axis=``, else
+    ``default``), for the lowerings that read a 0-d array as shape (1,) before any axis is read."""
+    value = args[1] if len(args) > 1 else kwargs.get("axis", default)
+    refuse_numpy_0d_axis(b, value, 0, position)
+
+
 def axes_of(b, value, x: Tracer, position, fname: str):
     if value is None:
         return tuple(range(x.ndim))
@@ -5354,6 +5361,8 @@ def _has_axes(x: Tracer, fname: str, position) -> None:
 
 
 def _one_axis(b, value, x: Tracer, position, fname: str) -> int:
+    if not x.ndim:
+        refuse_numpy_0d_axis(b, value, 0, position)
     try:
         return normalize_axis(static_int(b, value, "dim", position), x.ndim, x.shape)
     except JacShapeError as err:
@@ -9120,6 +9129,7 @@ def _scalar_as_vector(lower):
         x = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a")))
         if not isinstance(x, Tracer) or x.ndim != 0 or any(v.ndim != 0 for v in arrays):
             return lower(b, args, kwargs, position)  # anything broadcasting a (1,) result is left alone
+        _refuse_0d_axis_given(b, args, kwargs, None, position)  # np.median(s, axis=0): AxisError
         one = b.apply("reshape", x, shape=(1,), position=position)
         if args:
             args = (one,) + tuple(args[1:])
@@ -12014,10 +12024,12 @@ def _np_linalg_trace(b, args, kwargs, position):
 
 def _numpy_ravels_a_scalar(lower):
     """NumPy's reading of a 0-d array where it ravels it first: np.cumsum(2.0) and np.argsort(2.0) are of shape (1,),
-    as np.ascontiguousarray(2.0) is (PyTorch's cumsum and argsort of a 0-d tensor are 0-d)."""
+    as np.ascontiguousarray(2.0) is (PyTorch's cumsum and argsort of a 0-d tensor are 0-d); np.sort(2.0) raises
+    AxisError but with axis=None (refuse_numpy_0d_axis)."""
     def lowered(b, args, kwargs, position):
         first = args[0] if args else kwargs.get("a", kwargs.get("x"))
         if isinstance(first, Tracer) and first.ndim == 0:
+            _refuse_0d_axis_given(b, args, kwargs, -1, position)  # np.sort(s): AxisError (its default axis is -1)
             one = _reshape_to(b, first, (1,), position)
             if args:
                 args = [one, *args[1:]]
