@@ -204,6 +204,7 @@ TORCH_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "k", "n", "offset", "
                             "num_classes", "bins", "minlength", "kernel_size", "stride", "output_size", "dilation"))
 NUMPY_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "decimals", "power", "N", "offset", "kth"))
 METHOD_INTEGERS = TORCH_INTEGERS - {"repeats"}
+NUMPY_INT_CALLING = ("norm",)  # np.linalg.norm(x, axis=1.0) answers: it calls int(axis)
 
 
 def _refuse_float(b, value, what, position) -> None:
@@ -214,7 +215,7 @@ def _refuse_float(b, value, what, position) -> None:
     word = what.rsplit(" ", 1)[-1].rsplit("'s", 1)[-1].strip()
     library, call = b.library, b.call or ""
     refused = TORCH_INTEGERS if library == "torch" else METHOD_INTEGERS if library == "method" else \
-        NUMPY_INTEGERS if call.startswith(("np.", "numpy.")) and not call.endswith("norm") else ()
+        NUMPY_INTEGERS if call.startswith(("np.", "numpy.")) and not call.endswith(NUMPY_INT_CALLING) else ()
     if word in refused or library == "torch":  # PyTorch's argument parser takes no float for an int
         v = static(b, value, what, position)
         said = f"PyTorch raises TypeError: argument '{word}' must be int, not float" if library == "torch" else \
@@ -11104,7 +11105,8 @@ variant("numpy", "polysub")(_np_polyaddsub("polysub"))
 
 @variant("numpy", "polymul")
 def _np_polymul(b, args, kwargs, position):
-    """np.polymul(a1, a2): the coefficients of the product, np.convolve(a1, a2)"""
+    """np.polymul(a1, a2): the coefficients of the product, np.convolve(a1, a2) of each without its leading zeros, as
+    NumPy's poly1d (jnp.polymul keeps them)"""
     a = arguments("polymul", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
     p, q = (_poly_vector(b, a[k], "polymul", position) for k in ("a1", "a2"))
     if (b.call or "").startswith(("np.", "numpy.")):  # jnp.polymul keeps them (trim_leading_zeros=False)
