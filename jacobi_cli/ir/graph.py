@@ -396,6 +396,9 @@ class Builder:
         # exactly in --dtype; and integer literals: node id -> the Python int (see ir/dtypes.py)
         self.typed: dict[int, tuple] = {}
         self.pyints: dict[int, object] = {}
+        # float literals (``1.0``, ``-1.0``, ``(0, 1.0)``): where an integer is needed the libraries raise TypeError
+        # even at a whole value (lang/functions.written_as_float); a dict used as a set
+        self.floats: dict[int, bool] = {}
         # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
         # (NumPy dtype, library) (see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}

@@ -185,10 +185,49 @@ def _is_integer(v) -> bool:
     return isinstance(v, int) or (math.isfinite(v) and v.is_integer())
 
 
+def written_as_float(b, value) -> bool:
+    """Whether a constant argument is written as a float literal (``1.0``, ``-1.0``, ``(0, 1.0)``,
+    ``Builder.floats``). Only literals are judged: a float jac computed from integers (``max(2, 1)``, folded in
+    --dtype) is not, nor a default."""
+    return isinstance(value, Tracer) and value.id in b.floats
+
+
+# the integer arguments (the last word of what static_int names them) where the library named raises TypeError at a
+# float literal even of a whole value: every one of PyTorch's (its argument parser: "argument 'dim' must be tuple of
+# ints, not float"; TORCH_INTEGERS names them for a method, read as PyTorch's but ndarray.repeat);
+# NumPy's C functions and ndarray's methods (operator.index: "'float' object cannot be interpreted as an integer").
+# NumPy's Python-level functions that call int() (np.roll, np.tile, np.rot90, np.diff, np.tril, np.repeat,
+# np.linalg.norm's axis) take a whole float, as jac does; a method's repeats too (ndarray.repeat(2.0) answers)
+TORCH_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "k", "n", "offset", "size", "sizes", "shape", "shifts",
+                            "reps", "tile", "repeats", "diagonal", "split", "chunks", "dimension", "start", "length",
+                            "step", "decimals", "kth", "source", "destination", "groups", "padding_idx",
+                            "num_classes", "bins", "minlength", "kernel_size", "stride", "output_size", "dilation"))
+NUMPY_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "decimals", "power", "N", "offset", "kth"))
+METHOD_INTEGERS = TORCH_INTEGERS - {"repeats"}
+NUMPY_INT_CALLING = ("norm",)  # np.linalg.norm(x, axis=1.0) answers: it calls int(axis)
+
+
+def _refuse_float(b, value, what, position) -> None:
+    """A float literal where an integer is needed (``x.sum(1.0)``, ``x.reshape(2.0, 3)``), refused where the library
+    named raises TypeError (:data:`TORCH_INTEGERS`, :data:`NUMPY_INTEGERS`, :data:`METHOD_INTEGERS`)."""
+    if not written_as_float(b, value):
+        return
+    word = what.rsplit(" ", 1)[-1].rsplit("'s", 1)[-1].strip()
+    library, call = b.library, b.call or ""
+    refused = TORCH_INTEGERS if library == "torch" else METHOD_INTEGERS if library == "method" else \
+        NUMPY_INTEGERS if call.startswith(("np.", "numpy.")) and not call.endswith(NUMPY_INT_CALLING) else ()
+    if word in refused or library == "torch":  # PyTorch's argument parser takes no float for an int
+        v = static(b, value, what, position)
+        said = f"PyTorch raises TypeError: argument '{word}' must be int, not float" if library == "torch" else \
+            "the libraries raise TypeError: 'float' object cannot be interpreted as an integer"
+        raise JacValueError(f"{what} must be an integer, not the float {v!r} ({said})", position)
+
+
 def static_int(b, value, what, position) -> int:
     v = static(b, value, what, position)
     if not _is_integer(v):
         raise JacValueError(f"{what} must be an integer, got {v!r}", position)
+    _refuse_float(b, value, what, position)
     return int(v)
 
 
@@ -199,7 +238,37 @@ def static_ints(b, value, what, position) -> tuple:
     items = v if isinstance(v, tuple) else (v,)
     if not all(_is_integer(i) for i in items):
         raise JacValueError(f"{what} must be integers, got {v!r}", position)
+    _refuse_float(b, value, what, position)
     return tuple(int(i) for i in items)
+
+
+# NumPy's reductions written in Python that read keepdims by its truth (np.argmax(x, keepdims=None) answers); its
+# other reductions pass it to C, which refuses None, a string or a float (keepdims_of)
+NUMPY_TRUTHY_KEEPDIMS = frozenset(("argmax", "argmin", "nanargmax", "nanargmin", "median", "nanmedian", "percentile",
+                                   "quantile", "nanpercentile", "nanquantile", "vector_norm"))
+
+
+def keepdims_of(b, value, position, what: str = "keepdims", kwargs=None) -> bool:
+    """A reduction's ``keepdims`` / ``keepdim`` as the library named reads it: PyTorch's must be a bool
+    (``keepdim=1`` is its TypeError "argument 'keepdim' must be bool, not int"); NumPy's C reductions pass it
+    through ``operator.index``, so an int is read as its truth and None, a float or a string raise TypeError;
+    those in :data:`NUMPY_TRUTHY_KEEPDIMS` read its truth. A method (``x.sum(keepdims=1)``) is read as NumPy's C
+    reductions read it, unless spelled ``keepdim=`` (``kwargs``, the call's keywords as written): no ndarray method
+    takes that name, PyTorch's do."""
+    if isinstance(value, bool):
+        return value
+    v = static(b, value, what, position)
+    torch = b.library == "torch" or b.library == "method" and kwargs is not None and "keepdim" in kwargs
+    if not torch and (b.call or "").rsplit(".", 1)[-1] in NUMPY_TRUTHY_KEEPDIMS:
+        return bool(v)
+    floating = written_as_float(b, value)
+    if isinstance(v, (int, float)) and not floating and not torch:
+        return bool(v)
+    found = "None" if v is None else f"the float {v!r}" if floating else \
+        f"the int {int(v)}" if isinstance(v, (int, float)) else repr(v)
+    raise JacValueError(f"{what} must be True or False, not {found} ("
+                        + ("PyTorch raises TypeError: argument 'keepdim' must be bool)" if torch else
+                           "NumPy raises TypeError: it must be an integer)"), position)
 
 
 def shape_ints(b, value, what, position) -> tuple:
@@ -230,9 +299,36 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
     return b.lift(Refused.check(value, position))
 
 
+# NumPy's functions that refuse an axis of a 0-d array (np.mean(s, axis=0) is AxisError: "axis 0 is out of bounds
+# for array of dimension 0"); its ufunc reductions (np.sum, np.max, np.cumsum, ...) take axis 0 or -1 there, as
+# PyTorch's functions do (shapes.normalize_axis)
+NUMPY_0D_AXIS_RAISES = frozenset(("mean", "var", "std", "average", "median", "nanmedian", "sort", "flip", "rollaxis",
+                                  "trim_zeros", "norm", "vector_norm"))
+
+
+def refuse_numpy_0d_axis(b, value, ndim: int, position) -> None:
+    """NumPy's AxisError for an axis of a 0-d array, in the functions of :data:`NUMPY_0D_AXIS_RAISES`."""
+    call = b.call or ""
+    if ndim == 0 and value is not None and call.startswith(("np.", "numpy.")) and \
+            call.rsplit(".", 1)[-1] in NUMPY_0D_AXIS_RAISES:
+        shown = static(b, value, "axis", position)
+        shown = int(shown) if isinstance(shown, float) and shown.is_integer() else shown
+        raise JacShapeError(f"{call}: axis {shown} is out of bounds for array of dimension 0 (NumPy raises "
+                            "AxisError: this function takes no axis of a 0-d array)", position)
+
+
+def _refuse_0d_axis_given(b, args, kwargs, default, position) -> None:
+    """:func:`refuse_numpy_0d_axis` of a call's axis (its second positional argument or ``axis=``, else
+    ``default``), for the lowerings that read a 0-d array as shape (1,) before any axis is read."""
+    value = args[1] if len(args) > 1 else kwargs.get("axis", default)
+    refuse_numpy_0d_axis(b, value, 0, position)
+
+
 def axes_of(b, value, x: Tracer, position, fname: str):
     if value is None:
         return tuple(range(x.ndim))
+    if not x.ndim:
+        refuse_numpy_0d_axis(b, value, 0, position)
     try:
         return normalize_axes(static_ints(b, value, "axis", position) if not isinstance(value, int) else value,
                               x.ndim, x.shape)
@@ -372,7 +468,7 @@ def _reduction(op_name, **params):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position, **params)
     return lower
 
@@ -2375,7 +2471,7 @@ def _boolean_reduction(fname):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         m = truth(b, tensor(b, a["x"], fname, position), position)
         axes = axes_of(b, a["axis"], m, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if fname == "any":
             m = b.apply("sub", 1.0, m, position=position)
         out = b.apply("prod", m, axes=axes, keepdims=keepdims, position=position)
@@ -2392,7 +2488,7 @@ def _count_nonzero(b, args, kwargs, position):
     a = arguments("count_nonzero", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "count_nonzero", position)
     axes = axes_of(b, a["axis"], x, position, "count_nonzero")
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     mask = boolean(b, b.apply("ne", x, 0.0, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
@@ -2517,10 +2613,23 @@ def _concrete(x: Tracer, fname, position) -> tuple:
 
 
 def _axis(b, value, ndim: int, fname, position, what="dim") -> int:
+    if not ndim:
+        refuse_numpy_0d_axis(b, value, 0, position)
     try:
         return normalize_axis(static_int(b, value, what, position), ndim)
     except JacShapeError as err:
         raise JacShapeError(f"{fname}: {err.message}", position) from None
+
+
+def _distinct_axes(b, dims: tuple, ndim: int, fname, position) -> list:
+    """Each of ``dims`` normalized, a repeated one refused as the libraries refuse it (PyTorch: "dim 0 appears
+    multiple times in the list of dims", NumPy: "repeated axis")."""
+    axes = [_axis(b, d, ndim, fname, position) for d in dims]
+    if len(set(axes)) != len(axes):
+        raise JacShapeError(f"{fname}: repeated axis in {dims} (PyTorch: dim {axes[0]} appears multiple times in "
+                            "the list of dims; NumPy: repeated axis)" if len(dims) == 2 else
+                            f"{fname}: repeated axis in {dims}", position)
+    return axes
 
 
 def _sizes(b, args, kwargs, keys, what, position) -> tuple:
@@ -2942,7 +3051,7 @@ def _squeeze(b, args, kwargs, position):
     a = arguments("squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "squeeze", position)
     axes = range(x.ndim) if a["axis"] is None else \
-        [_axis(b, d, x.ndim, "squeeze", position) for d in static_ints(b, a["axis"], "dim", position)]
+        _distinct_axes(b, static_ints(b, a["axis"], "dim", position), x.ndim, "squeeze", position)
     drop = {d for d in axes if d < x.ndim and x.shape[d] == 1}  # a 0-d array's dim 0 drops nothing
     return _reshape_to(b, x, tuple(s for i, s in enumerate(x.shape) if i not in drop), position)
 
@@ -2969,6 +3078,10 @@ for _library in ("torch", "torch.linalg", "method"):  # so x.squeeze(0) in a Num
 def _unsqueeze(b, args, kwargs, position):
     a = arguments("unsqueeze", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "unsqueeze", position)
+    if (b.call or "").rsplit(".", 1)[-1].startswith(("unsqueeze", "unsqueeze_copy")) and (
+            isinstance(a["axis"], Tracer) and a["axis"].shape or type(a["axis"]) is tuple):
+        raise JacValueError(f"{b.call.strip('.()')}(): dim must be one int, not a tuple (PyTorch raises TypeError: "
+                            "argument 'dim' must be int, not tuple; np.expand_dims takes a tuple)", position)
     new = static_ints(b, a["axis"], "dim", position)
     ndim = x.ndim + len(new)
     axes = sorted(_axis(b, d, ndim, "unsqueeze", position) for d in new)
@@ -3135,7 +3248,7 @@ def _flip(b, args, kwargs, position):
     a = arguments("flip", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "flip", position)
     axes = range(x.ndim) if a["axis"] is None else \
-        {_axis(b, d, x.ndim, "flip", position) for d in static_ints(b, a["axis"], "dims", position)}
+        _distinct_axes(b, static_ints(b, a["axis"], "dims", position), x.ndim, "flip", position)
     return _take(b, x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)), position)
 
 
@@ -5268,6 +5381,8 @@ def _has_axes(x: Tracer, fname: str, position) -> None:
 
 
 def _one_axis(b, value, x: Tracer, position, fname: str) -> int:
+    if not x.ndim:
+        refuse_numpy_0d_axis(b, value, 0, position)
     try:
         return normalize_axis(static_int(b, value, "dim", position), x.ndim, x.shape)
     except JacShapeError as err:
@@ -5295,7 +5410,7 @@ def _var_std(fname: str):
             a = arguments(fname, args, kwargs, params, position)
             x = tensor(b, a["x"], fname, position)
             axes = axes_of(b, a["axis"], x, position, fname)
-            keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+            keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
             c = _correction(b, a, library, fname, position)
             if a.get("where") is not None:
                 return _masked_spread(b, fname, x, _where_mask(b, a["where"], x, fname, position), axes, keepdims, c,
@@ -5485,7 +5600,7 @@ def _arg_extreme(op_name):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axis = None if a["axis"] is None else _one_axis(b, a["axis"], x, position, op_name)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         return b.apply(op_name, x, axis=axis, keepdims=keepdims, position=position)
     return lower
 
@@ -5535,7 +5650,7 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             return reduction_lower(b, args, kwargs, position)
         array = None if torch_named else reduction_lower(b, args, kwargs, position)
         axis = _one_axis(b, a["axis"], x, position, op_name)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         made = {}
 
         def kept():
@@ -5601,6 +5716,7 @@ def _sort_like(fname: str):
                 x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
                 axis = 0
             elif x.ndim == 0:
+                refuse_numpy_0d_axis(b, a["axis"], 0, position)  # np.sort(s): AxisError (np.argsort(s) answers)
                 x = b.apply("reshape", x, shape=(1,), position=position)
                 axis = 0
             else:
@@ -5665,7 +5781,7 @@ def _median(library):
     def lower(b, args, kwargs, position):
         a = arguments("median", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], "median", position)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         axis_given = a["axis"] is not None
         if not axis_given or x.ndim == 0:
             if keepdims and library == "numpy" and x.ndim:
@@ -5721,7 +5837,7 @@ def _tuple_axis(lower, fname: str, at: int):
             else x
         merged = b.apply("reshape", merged, shape=tuple(x.shape[k] for k in rest) + (
             _count(b, x, axes, position, fname),), position=position)
-        keepdims = bool(static(b, kwargs.get("keepdims", False), "keepdims", position))
+        keepdims = keepdims_of(b, kwargs.get("keepdims", False), position, kwargs=kwargs)
         rest_args = [merged, *args[1:at]]
         out = lower(b, rest_args, {**{k: v for k, v in kwargs.items() if k not in ("axis", "keepdims")}, "axis": -1},
                     position)
@@ -5816,7 +5932,7 @@ def _norm_by(library):
         x = tensor(b, a["x"], "norm", position)
         order = static(b, a["ord"], "ord", position)
         axes = axes_of(b, a["axis"], x, position, "norm")
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if library is None and "p" in kwargs:  # p= is PyTorch's spelling
             library = "torch"
         if order in (None, "fro"):  # the 2-norm of the elements (Frobenius over two axes)
@@ -5850,7 +5966,7 @@ def _vector_norm_fn(b, args, kwargs, position):
     a = arguments("vector_norm", args, kwargs, {"x": REQUIRED, "ord": 2, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "vector_norm", position)
     return _vector_norm(b, x, static(b, a["ord"], "ord", position), axes_of(b, a["axis"], x, position, "vector_norm"),
-                        bool(static(b, a["keepdims"], "keepdims", position)), position, torch_nan=b.library == "torch")
+                        keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position, torch_nan=b.library == "torch")
 
 
 @function("matrix_norm")
@@ -5863,7 +5979,7 @@ def _matrix_norm_fn(b, args, kwargs, position):
         raise JacShapeError(f"matrix_norm needs a matrix (2-d or more), got shape {fmt(x.shape)}", position)
     axes = tuple(normalize_axis(i, x.ndim, x.shape) for i in static_ints(b, a["axis"], "dim", position))
     return _matrix_norm(b, x, static(b, a["ord"], "ord", position), axes,
-                        bool(static(b, a["keepdims"], "keepdims", position)), position)
+                        keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position)
 
 
 @function("dist")
@@ -6273,7 +6389,7 @@ def _nan_reduction(fname: str, mean: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if not mean and dtypes.kind_of(b, x.id) is not None:  # integers (dtype=int64 casts first): no NaN to drop
             return b.apply("sum", x, axes=axes, keepdims=keepdims, position=position)
         present = b.apply("eq", x, x, position=position)
@@ -6333,7 +6449,7 @@ def _average(b, args, kwargs, position):
                                             "keepdims": False}, position)
     x = tensor(b, a["x"], "average", position)
     axes = axes_of(b, a["axis"], x, position, "average")
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     returned = _flag(b, a["returned"], "returned", "average", position)
     if a["weights"] is None:
         mean = b.apply("mean", x, axes=axes, keepdims=keepdims, position=position)
@@ -6417,7 +6533,7 @@ def _kthvalue(b, args, kwargs, position):
         raise JacValueError(f"kthvalue: k = {k} is out of range for {n} elements (k counts from 1)", position)
     first = b.apply("argsort", x, axis=axis, k=k, kind="torch-kth", position=position)  # a tie at k: refused (ops)
     idx = b.apply("getitem", first, index=(slice(None),) * axis + (slice(k - 1, k),), position=position)
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     return Pair(_selection(b, x, idx, axis, keepdims, position),
                 {"values": lambda: _selection(b, x, idx, axis, keepdims, position),
                  "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}, "torch", "kthvalue")
@@ -6434,7 +6550,7 @@ def _statistic_and_mean(fname: str):
                                             "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         mean = b.apply("mean", x, axes=axes_of(b, a["axis"], x, position, fname),
-                       keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+                       keepdims=keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position=position)
         return Pair(out, {"0": out, "1": mean}, "torch", fname, names=("0", "1"))
     return lower
 
@@ -6533,7 +6649,7 @@ def _quantile(fname: str, scale: float):
         if not isinstance(q, tuple):
             return q
         q, method = q
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if a["axis"] is None and keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
             flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
             return b.apply("reshape", flat, shape=flat.shape + (1,) * x.ndim, position=position)
@@ -6586,7 +6702,7 @@ def _pairwise_distance(b, args, kwargs, position):
     x1, x2 = tensor(b, a["x1"], "pairwise_distance", position), tensor(b, a["x2"], "pairwise_distance", position)
     d = b.apply("add", b.apply("sub", x1, x2, position=position), static(b, a["eps"], "eps", position),
                 position=position)
-    keepdim = bool(static(b, a["keepdims"], "keepdim", position))
+    keepdim = keepdims_of(b, a["keepdims"], position, "keepdim", kwargs=kwargs)
     if d.ndim == 0:  # PyTorch's distance of scalars is a scalar, keepdim or not
         d, keepdim = b.apply("reshape", d, shape=(1,), position=position), False
     return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), keepdim, position)
@@ -8812,7 +8928,7 @@ def _nan_extreme(fname: str, maximum: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         present = b.apply("eq", x, x, position=position)
         filled = b.apply("where", present, x, -math.inf if maximum else math.inf, position=position)
         out = b.apply("max" if maximum else "min", filled, axes=axes, keepdims=keepdims, position=position)
@@ -8992,7 +9108,7 @@ def _nan_spread(fname: str, root: bool):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": 0, "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         ddof = _number(b, a["ddof"], "ddof", position)
         present = b.apply("eq", x, x, position=position)
         count = b.apply("sum", present, axes=axes, keepdims=True, position=position)
@@ -9033,6 +9149,7 @@ def _scalar_as_vector(lower):
         x = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a")))
         if not isinstance(x, Tracer) or x.ndim != 0 or any(v.ndim != 0 for v in arrays):
             return lower(b, args, kwargs, position)  # anything broadcasting a (1,) result is left alone
+        _refuse_0d_axis_given(b, args, kwargs, None, position)  # np.median(s, axis=0): AxisError
         one = b.apply("reshape", x, shape=(1,), position=position)
         if args:
             args = (one,) + tuple(args[1:])
@@ -9460,7 +9577,7 @@ def _nanmedian(library):
             raise _ambiguous("nanmedian(x)", "torch.nanmedian is the lower of the two middle elements",
                              "np.nanmedian their mean", "Write torch.nanmedian(x) or np.nanmedian(x).", position)
         x = tensor(b, a["x"], "nanmedian", position)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         axis_given = a["axis"] is not None and x.ndim > 0
         if not axis_given:
             if keepdims and library == "numpy" and x.ndim:
@@ -10345,7 +10462,7 @@ def _nanquantile(fname: str, scale: float, library: str):
         if not isinstance(q, tuple):
             return q
         q, method = q
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         if a["axis"] is None or x.ndim == 0:
             if keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
                 flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
@@ -10395,7 +10512,7 @@ def _mode(b, args, kwargs, position):
     the index of its last occurrence, as PyTorch; the derivative of the values goes to that index, as PyTorch's."""
     a = arguments("mode", args, kwargs, {"x": REQUIRED, "axis": -1, "keepdims": False}, position)
     x = tensor(b, a["x"], "mode", position)
-    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
     if x.ndim == 0:
         x, axis, keepdims = _reshape_to(b, x, (1,), position), 0, False
     else:
@@ -10574,7 +10691,7 @@ def _masked_reduction(fname: str, plain):
         a = arguments(fname, args, kwargs, params, position)
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
-        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
         initial = a.get("initial")
         if initial is not None:
             initial = static(b, initial, "initial", position)
@@ -11007,10 +11124,25 @@ variant("numpy", "polysub")(_np_polyaddsub("polysub"))
 
 @variant("numpy", "polymul")
 def _np_polymul(b, args, kwargs, position):
-    """np.polymul(a1, a2): the coefficients of the product, np.convolve(a1, a2)"""
+    """np.polymul(a1, a2): the coefficients of the product, np.convolve(a1, a2) of each without its leading zeros, as
+    NumPy's poly1d (jnp.polymul keeps them)"""
     a = arguments("polymul", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
     p, q = (_poly_vector(b, a[k], "polymul", position) for k in ("a1", "a2"))
+    if (b.call or "").startswith(("np.", "numpy.")):  # jnp.polymul keeps them (trim_leading_zeros=False)
+        p, q = (_leading_zeros_trimmed(b, v, position) for v in (p, q))
     return FUNCTIONS["convolve"](b, [p, q], {}, position)
+
+
+def _leading_zeros_trimmed(b, p: Tracer, position) -> Tracer:
+    """``p`` without its leading zero coefficients (one kept of all zeros), as NumPy's polymul makes a poly1d of each
+    operand: np.polymul(a, [0, -1]) is -a, of a's length. The result's length depends on the values: an operand
+    computed from the inputs is read at the given values (the graph holds for them only)."""
+    if b.lowering is None or not p.shape[0]:
+        return p
+    value = np.asarray(b.lowering.value_of(p, position, "np.polymul (it drops leading zero coefficients)"))
+    nonzero = np.flatnonzero(value)
+    first = int(nonzero[0]) if nonzero.size else value.shape[0] - 1
+    return _take(b, p, (slice(first, None),), position) if first else p
 
 
 @variant("numpy", "polyder")
@@ -11909,10 +12041,12 @@ def _np_linalg_trace(b, args, kwargs, position):
 
 def _numpy_ravels_a_scalar(lower):
     """NumPy's reading of a 0-d array where it ravels it first: np.cumsum(2.0) and np.argsort(2.0) are of shape (1,),
-    as np.ascontiguousarray(2.0) is (PyTorch's cumsum and argsort of a 0-d tensor are 0-d)."""
+    as np.ascontiguousarray(2.0) is (PyTorch's cumsum and argsort of a 0-d tensor are 0-d); np.sort(2.0) raises
+    AxisError but with axis=None (refuse_numpy_0d_axis)."""
     def lowered(b, args, kwargs, position):
         first = args[0] if args else kwargs.get("a", kwargs.get("x"))
         if isinstance(first, Tracer) and first.ndim == 0:
+            _refuse_0d_axis_given(b, args, kwargs, -1, position)  # np.sort(s): AxisError (its default axis is -1)
             one = _reshape_to(b, first, (1,), position)
             if args:
                 args = [one, *args[1:]]
@@ -11963,7 +12097,7 @@ def _frobenius_norm(b, args, kwargs, position):
     a = arguments("frobenius_norm", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "frobenius_norm", position)
     return b.apply("norm", x, axes=axes_of(b, a["axis"], x, position, "frobenius_norm"),
-                   keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+                   keepdims=keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position=position)
 
 
 @variant("torch", "nuclear_norm")
