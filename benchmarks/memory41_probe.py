@@ -11,7 +11,8 @@ imports lazily) under tracemalloc, which NumPy reports its buffers to (checked f
 
 The prediction is what ``--explain`` prints: ``Plan.peak_bytes`` (eval), ``ProductPlan.peak_bytes`` (vjp, jvp),
 ``HessianPlan.peak_bytes``, a ``BatchPlan``'s (several outputs, ``--batch``: the whole report is measured, its
-parse and values included), and for ``jac check`` the sum of what ``tools/check.py`` plans (one evaluation and
+parse and values included; for several outputs at least what ``compiled.dense_fits`` checks before the structured
+Jacobians are made dense arrays), and for ``jac check`` the sum of what ``tools/check.py`` plans (one evaluation and
 the shifted inputs, the reverse plan, the forward columns with their comparison arrays). The measured peak adds
 the bytes made before the measurement starts and that the plan counts (the inputs, or the values of a Jacobian's
 preparation).
@@ -22,7 +23,7 @@ preparation).
 - TIGHT (command ``tight``): ``jac eval`` under a budget 10 % below its measured peak must refuse or chunk to within
   it; TIGHT counts a run that answered and held more than the budget (the same margin).
 
-    PYTHONPATH=. python benchmarks/memory41_probe.py [--only SUBSTRING] [--size small|large] [--command NAME] [--list]
+    PYTHONPATH=. python benchmarks/memory41_probe.py [--only SUBSTRING] [--size small|large] [--command NAME] [--skip NAME] [--list]
 
 Prints each UNDER / OVER10 / TIGHT case (and, with --list, every case) and the counts.
 """
@@ -228,7 +229,8 @@ def many_predicted_and_call(command: str, expr: str, b: dict, batched: str | Non
     if command == "eval":
         seen = []
         report.eval_report(expr, b, batch=batch, on_plan=seen.append)
-        return seen[0].peak_bytes, lambda: ((lambda: report.eval_report(expr, b, batch=batch)), inputs)
+        return max(seen[0].peak_bytes, 0 if batched else dense_need(seen[0])), \
+            lambda: ((lambda: report.eval_report(expr, b, batch=batch)), inputs)
     if command == "hess":
         seen = []
         report.hessian_report(expr, b, batch=batch, on_plan=seen.append)
@@ -249,6 +251,19 @@ def many_predicted_and_call(command: str, expr: str, b: dict, batched: str | Non
         peak = max(check_prediction(p, budget) for _, p in api.output_problems(problem))
         return peak, lambda: ((lambda: report.check_report(expr, b, batch=batch)), inputs)
     raise ValueError(command)
+
+
+def dense_need(batch_plan) -> int:
+    """What ``jac eval --json`` of several outputs checks before it makes the structured Jacobians dense
+    (``compiled.dense_fits``): every output's Jacobians, their dense arrays and the values, from the plans."""
+    plans = list(batch_plan.plans.values())
+    values = max(p.values_bytes for p in plans)
+    results = sum(p.result_bytes for p in plans)
+    made = [(math.prod(p.y_shape) * math.prod(i.x_shape) * 8, i.nnz) for p in plans for i in p.inputs.values()
+            if i.structure != "dense"]
+    if not made:
+        return 0
+    return values + results + sum(a for a, _ in made) + max(n * 8 for _, n in made)
 
 
 def measure(setup) -> int:
@@ -290,6 +305,7 @@ def main() -> None:
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
     sizes = [sys.argv[sys.argv.index("--size") + 1]] if "--size" in sys.argv else list(SIZES)
     commands = sys.argv[sys.argv.index("--command") + 1] if "--command" in sys.argv else ""
+    skip = sys.argv[sys.argv.index("--skip") + 1] if "--skip" in sys.argv else ""  # a command left out (hess: slow)
     listing = "--list" in sys.argv
     if not tracemalloc_sees_numpy():
         sys.exit("tracemalloc does not see NumPy's buffers here: nothing measured")
@@ -320,7 +336,7 @@ def main() -> None:
             if only and only not in expr:
                 continue
             for command in cmds:
-                if commands and command != commands:
+                if (commands and command != commands) or command == skip:
                     continue
                 counts["cases"] += 1
                 b = inputs_for(shapes, h if command == "hess" else n, m)
@@ -350,7 +366,7 @@ def main() -> None:
             if only and only not in expr:
                 continue
             for command in MANY:
-                if commands and command != commands:
+                if (commands and command != commands) or command == skip:
                     continue
                 counts["cases"] += 1
                 b = inputs_for(shapes, h if command == "hess" else n, m, batched)
