@@ -772,6 +772,40 @@ def _unaliased_arrays(found: dict, env: dict) -> dict:
     return {n: a.copy() if (_in_inputs(a, env) if shares is None else shares(a)) else a for n, a in found.items()}
 
 
+def dense_all(found: dict, layout: str = "array", budget: int | None = None) -> dict:
+    """``{name: dense(j)}`` of the Jacobians ``found``, refused before any is made when together they pass
+    ``budget`` (:func:`dense_fits`)."""
+    if budget is not None:
+        dense_fits(found.values(), budget)
+    return {name: dense(j, layout, budget) for name, j in found.items()}
+
+
+def dense_fits(jacobians, budget: int, held: int = 0) -> None:
+    """Refuse, before any is made, dense arrays of the structured Jacobians among ``jacobians`` that do not fit
+    ``budget`` together: each dense array (and its positions' index array while it is filled) beside every
+    Jacobian object and ``held`` bytes more (the values, for a caller that keeps them). Each dense array alone
+    within the budget was not enough (session 41: ``np.outer(x, y)`` of x, y:300 has two sparse Jacobians of
+    216 MB each as dense arrays, which ``jac eval --json --max-memory 300M`` made both of). A dense array past the
+    budget by itself is left to :func:`dense`'s own refusal, which names it."""
+    jacobians = list(jacobians)
+    made = [j for j in jacobians if j.structure != "dense"]
+    if not made or any(j.dense_nbytes > budget for j in made):
+        return
+    arrays = sum(j.dense_nbytes for j in made)
+    need = held + sum(j.nbytes for j in jacobians) + arrays + max(j.nnz * 8 for j in made)
+    if need <= budget:
+        return
+    several = len(made) > 1
+    what = ", ".join(f"∂y/∂{j.name} {fmt(j.shape)}" for j in made)
+    raise JacLimitError(
+        f"the structured Jacobian{'s' if several else ''} as dense array{'s' if several else ''} ({what}) "
+        f"need{'' if several else 's'} {arrays:,} bytes ({fmt_bytes(arrays)}), and {need:,} bytes "
+        f"({fmt_bytes(need)}) with the Jacobians {'they are' if several else 'it is'} made from"
+        f"{' and the values' if held else ''}, more than the memory budget of {budget:,} bytes "
+        f"({fmt_bytes(budget)}); nothing was allocated. Keep {'them' if several else 'it'} sparse (--sparse with "
+        f"--json), take one input at a time (--wrt NAME), or raise --max-memory")
+
+
 def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
     """``j.to_array(layout)``, refused before allocation when the dense array passes ``budget``."""
     if j.structure != "dense" and budget is not None and j.dense_nbytes > budget:
@@ -998,7 +1032,7 @@ def _arrays(tangents: dict, dtype) -> dict | None:
 
 def _in_arrays(found: dict, structured: bool, layout: str, budget: int) -> dict:
     """``found`` as the caller asked: the Jacobian objects, or dense arrays in ``layout``."""
-    return found if structured else {name: dense(j, layout, budget=budget) for name, j in found.items()}
+    return found if structured else dense_all(found, layout, budget)
 
 
 def _in_layout(found: dict, kernel, layout: str) -> dict:

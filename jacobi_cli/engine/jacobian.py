@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from ..ir.shapes import kind, legend, math_layout, math_shape
-from ..ir.structured import ShapeOnly, SparseBatch, account
+from ..ir.structured import ShapeOnly, SparseBatch, account, ledger_now
 
 INDEX_BYTES = 8  # one stored index of a sparse Jacobian (row or column)
 # A Jacobian is "sparse" when its pattern has structural zeros, whatever its size: the label says what
@@ -178,6 +178,15 @@ class SparseJacobian(Jacobian):
         return self.rows, self.cols, self.values, (math.prod(self.y_shape), self._n)
 
 
+def finish_bytes(itemsize: int, in_order: bool = False) -> int:
+    """Bytes per listed entry that :meth:`JacobianBuilder.finish` holds beside the listed triplets (session 41: a
+    forward ``np.outer(x, y)`` held 33 a stored entry past what its dry run counted): the concatenated copy of
+    rows, columns and values, and :func:`_coalesce`'s keys and their comparison; where the entries are not
+    ``in_order`` already, also its order, the sorted keys, the group starts, the sorted and summed values."""
+    held = 2 * INDEX_BYTES + itemsize + INDEX_BYTES + 1
+    return held if in_order else held + 4 * INDEX_BYTES + 2 * itemsize + 1
+
+
 def _coalesce(rows: np.ndarray, cols: np.ndarray, values, n: int) -> tuple:
     """Sort entries by (row, column) and sum repeated ones."""
     key = rows * n + cols
@@ -211,13 +220,22 @@ class JacobianBuilder:
         self.triplets: list = []
         self.dense = None
         self.counted: list | None = []  # a dry run's pattern parts ``(col, start)``, until listed (see finish)
+        self.listed = 0  # a dry run's entries as listed, repeats included: what finish() concatenates
 
     def _add_counted(self, part: SparseBatch, start: int) -> None:
         """A dry run's pattern part, kept as its ``col`` (no entries listed yet: :meth:`finish` counts
-        them), charged to the ledger as :meth:`_add_sparse` charges the entries it lists."""
+        them), charged to the ledger as :meth:`_add_sparse` charges the entries it lists, with what listing a
+        slot holds meanwhile (session 41): ``entries()``' copy of a broadcast ``col`` and its mask (per element)
+        and the slot's columns before ``start`` is added (per entry)."""
         col = part.col
+        ledger = ledger_now()
+        elements = col[0].size if col.shape[0] else 0
         for k in range(col.shape[0]):
-            account(_count_nonzero(col[k] >= 0) * (2 * INDEX_BYTES + self.dtype.itemsize))
+            entries = _count_nonzero(col[k] >= 0)
+            account(entries * (2 * INDEX_BYTES + self.dtype.itemsize))
+            if ledger is not None:
+                ledger.transient(elements * (INDEX_BYTES + 1) + entries * INDEX_BYTES)
+            self.listed += entries
         self.counted.append((col, start))
 
     def _listed(self) -> None:
@@ -251,6 +269,7 @@ class JacobianBuilder:
             elif self.dense is None:
                 self.triplets.append((rows, columns, vals))
                 account(rows.size * (2 * INDEX_BYTES + self.dtype.itemsize))
+                self.listed += rows.size
 
     def _add_dense(self, part: np.ndarray, start: int) -> None:
         self._listed()
@@ -289,6 +308,27 @@ class JacobianBuilder:
         structure = "diagonal" if diagonal and self.y_shape == self.x_shape else "sparse"
         return CountedJacobian(self.name, self.y_shape, self.x_shape, nnz, structure, self.dtype)
 
+    def _finish_bytes(self) -> int:
+        return finish_bytes(self.dtype.itemsize, self._listed_in_order())
+
+    def _listed_in_order(self) -> bool:
+        """Are a dry run's entries listed already sorted by (row, column), so that :func:`_coalesce` does not sort:
+        one pattern part of one slot, forward (the positions are listed in order), or reverse with columns
+        never decreasing along the positions."""
+        if self.triplets or not self.counted or len(self.counted) != 1 or self.counted[0][0].shape[0] != 1:
+            return not self.listed
+        if self.mode == "forward":
+            return True
+        flat, last = self.counted[0][0][0].reshape(-1), -1  # chunk by chunk: a dry run holds a few bytes an element
+        for lo in range(0, flat.size, _CHUNK):
+            block = flat[lo:lo + _CHUNK]
+            block = block[block >= 0]
+            if block.size:
+                if block[0] < last or not bool((block[1:] >= block[:-1]).all()):
+                    return False
+                last = int(block[-1])
+        return True
+
     @staticmethod
     def _one_element(sparse) -> bool:
         """A one-element Jacobian (scalar by scalar) is a number, not a 1×1 diagonal."""
@@ -301,6 +341,9 @@ class JacobianBuilder:
         if self.dense is not None:
             array = None if isinstance(self.dense, ShapeOnly) else self.dense
             return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
+        ledger = ledger_now()
+        if ledger is not None:  # a dry run: what listing the entries and _coalesce hold beside them
+            ledger.transient(self.listed * self._finish_bytes())
         if lean_above is not None and self.counted and len(self.counted) == 1 and not self.triplets:
             found = self._counted_jacobian(*self.counted[0], lean_above)
             if found is not None:

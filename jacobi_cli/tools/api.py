@@ -25,9 +25,9 @@ import numpy as np
 from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
 
 from ..engine import memory
-from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, interpreted_jacobian,
-                               interpreted_jvp, interpreted_value, interpreted_vjp, jacobians, jvp_of, node_grads,
-                               output_problems, tangents_of, vjp_of)
+from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, dense_fits, example, hessians,
+                               interpreted_jacobian, interpreted_jvp, interpreted_value, interpreted_vjp, jacobians,
+                               jvp_of, node_grads, output_problems, tangents_of, vjp_of)
 from ..errors import (JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError,
                       did_you_mean, in_api_words, speak_api, unknown_choice)
 from ..ir.shapes import fmt

@@ -280,6 +280,8 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     report = _header("eval", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
     of = report["output"]["name"]
+    if values == "dense":  # every dense array beside the Jacobians and the values, before the first is made
+        api.dense_fits(jacobians.values(), budget, plan.values_bytes)
     report["jacobian"] = {name: jacobian_block(j, layout, of, values, budget) for name, j in jacobians.items()}
     _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
     _conditioning(report, problem, None, lambda o, p: [("value", None)] + [(f"∂{of}/∂{n}", n) for n in jacobians])
@@ -1514,6 +1516,9 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
             for name, a in found.items() if batch else ():
                 stack.put((o, name), b, a)
     report = _header("eval", expr, problem.graph, problem.wrt)
+    if values == "dense" and not batch:  # every output's dense arrays together, before the first is made
+        api.dense_fits([j for found in first.values() for j in found.values()], budget,
+                       max(p.values_bytes for p in plans.values()))
     blocks = {}
     for (o, p), found in zip(units, first.values()):
         of = _out_name(o, p.graph)
