@@ -112,3 +112,77 @@ def test_the_load_average_is_read_once_a_second(monkeypatch):
         assert blas.busy_in_second(10**9 + 1) and len(calls) == 2
     finally:
         blas.busy_in_second.cache_clear()
+
+
+def test_others_busy_counts_other_processes_and_not_this_ones_own_threads():
+    # (wall, busy CPU seconds of the allowed cores, this process's CPU seconds, cores)
+    before = (100.0, 500.0, 10.0, 2)
+    # this process kept both cores busy itself (two BLAS threads, or PyTorch's beside jac): quiet
+    assert not blas.others_busy(before, (101.0, 502.0, 12.0, 2))
+    # another process took a core for the whole second while this one used one: busy
+    assert blas.others_busy(before, (101.0, 502.0, 11.0, 2))
+    # a little of another core (0.4 of it): still quiet, as a load average of 1.4 was
+    assert not blas.others_busy(before, (101.0, 501.4, 11.0, 2))
+    # four cores, others on 2.6 of them: busy; on two: quiet
+    assert blas.others_busy((0.0, 0.0, 0.0, 4), (1.0, 3.6, 1.0, 4))
+    assert not blas.others_busy((0.0, 0.0, 0.0, 4), (1.0, 3.0, 1.0, 4))
+
+
+def test_busy_in_second_reads_the_cpu_a_second_apart_and_else_the_load_average(monkeypatch):
+    readings = {7: (7.1, 100.0, 1.0, 2), 8: (8.2, 101.1, 1.1, 2), 9: (9.3, 103.3, 3.2, 2)}
+    monkeypatch.setattr(blas, "cpu_reading", lambda second: readings.get(second))
+    load = []
+    monkeypatch.setattr(blas, "machine_busy", lambda: load.append(1) or True)
+    blas.busy_in_second.cache_clear()
+    try:
+        assert blas.busy_in_second(8)  # others took 1.0 of the 1.1 s: busy, from the readings
+        blas.busy_in_second.cache_clear()
+        assert not blas.busy_in_second(9)  # this process's own 2.1 CPU seconds of 2.2: quiet
+        assert not load
+        blas.busy_in_second.cache_clear()
+        assert blas.busy_in_second(7) and load == [1]  # no reading a second before: the load average
+        readings[10] = (9.4, 103.4, 3.3, 2)  # a tenth of a second after the last: too short to judge
+        blas.busy_in_second.cache_clear()
+        assert blas.busy_in_second(10) and load == [1, 1]
+    finally:
+        blas.busy_in_second.cache_clear()
+
+
+def test_cpu_reading_is_this_machines_counters():
+    import os
+
+    blas.cpu_reading.cache_clear()
+    reading = blas.cpu_reading(-1)
+    blas.cpu_reading.cache_clear()
+    if not os.path.exists("/proc/stat"):
+        assert reading is None
+        return
+    wall, busy, own, cores = reading
+    assert cores == len(os.sched_getaffinity(0))
+    assert busy > 0 and 0 < own <= busy + 1  # this process's CPU time is part of the machine's
+
+
+def test_another_process_on_the_cores_makes_the_machine_busy_within_seconds():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("no /proc/stat: the load average decides")
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+             for _ in range(len(os.sched_getaffinity(0)))]  # every core taken, whatever else runs
+    try:
+        seen = False
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            blas.busy_in_second.cache_clear()  # as a call in a new second would find it
+            seen = blas.busy_in_second(int(time.monotonic()))
+            time.sleep(0.2)
+        assert seen
+    finally:
+        for p in loops:
+            p.kill()
+            p.wait()
+        blas.busy_in_second.cache_clear()
+        blas.cpu_reading.cache_clear()

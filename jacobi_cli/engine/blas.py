@@ -12,8 +12,13 @@ one BLAS thread; products too small to be split are left alone (setting the coun
 second core even when it is shared, and a stall is small beside them.
 
 On a quiet machine the second thread is free, and a middle-sized product gains from it, so the
-one-thread choice is made only when the machine is busy (:func:`machine_busy`: the load average
-near the number of cores this process may use).
+one-thread choice is made only when the machine is busy: when other processes took the cores this
+process may use over the last second (:func:`others_busy`, from ``/proc/stat`` less this process's
+own CPU time), or, without a reading a second old (a process's first second) or ``/proc/stat``,
+when the load average nears their number (:func:`machine_busy`). The load average alone counts
+this process's own threads too: a long run of middle-sized products with two BLAS threads (or
+PyTorch's or XLA's threads in the same process) raised it past the mark within a minute, and jac
+then ran on one thread beside a free core (E6's VJP at n = 1000: 988 us against 538 us).
 
 The cost of a product is counted in multiply-adds plus 16 per operand element read (on this
 kind of machine one core does ~2·10¹⁰ multiply-adds a second from cache and reads ~10¹⁰
@@ -30,7 +35,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from functools import lru_cache
 from threading import current_thread, main_thread
-from time import monotonic
+from time import monotonic, process_time
 
 SPLIT = 16 * 9216  # below this cost OpenBLAS runs one thread anyway (m·n < 9216 for a gemv)
 LARGE = 8 * 10**7  # from this cost (~4 ms on one core) a product keeps every BLAS thread
@@ -95,10 +100,59 @@ def middle_threads():
 
 @lru_cache(maxsize=1)  # locked by lru_cache itself: threads share it safely
 def busy_in_second(second: int) -> bool:
-    """:func:`machine_busy`, read at most once a second (``second = int(time.monotonic())``):
-    the load average is a one-minute mean, and its two system calls (~3.5 us) were a sixth of
-    a repeated call of E2 at n = 100, which asks at every call."""
+    """Whether the machine is busy, judged at most once a second (``second = int(time.monotonic())``):
+    a reading's system calls (~10 us) would be a sixth of a repeated call of E2 at n = 100, which
+    asks at every call. :func:`others_busy` between this second's reading and the last second's,
+    when both exist and lie a quarter second or more apart; else :func:`machine_busy`."""
+    before, now = cpu_reading(second - 1), cpu_reading(second)
+    if before is not None and now is not None and now[0] - before[0] >= 0.25:
+        return others_busy(before, now)
     return machine_busy()
+
+
+@lru_cache(maxsize=2)  # this second's reading and the last one's; locked by lru_cache itself
+def cpu_reading(second: int):
+    """``(wall, busy, own, cores)`` taken the first time ``second`` is asked for: the monotonic
+    clock, the CPU seconds the cores this process may use spent on anything but idling
+    (``/proc/stat``: user, nice, system, irq, softirq and steal, the last being time another
+    virtual machine took), this process's CPU seconds (every thread), and those cores' number;
+    None where ``/proc/stat`` cannot be read (not Linux)."""
+    import os
+
+    try:
+        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+        with open("/proc/stat", "rb") as f:
+            text = f.read()
+        tick = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return None
+    busy = 0
+    count = 0
+    for line in text.split(b"\n"):
+        if not line.startswith(b"cpu") or line[3:4] in (b" ", b""):
+            continue  # the first line sums every core, including those this process may not use
+        name, *fields = line.split()
+        try:
+            core = int(name[3:])
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+        except ValueError:
+            return None
+        if cores is None or core in cores:
+            busy += user + nice + system + irq + softirq + steal
+            count += 1
+    if not count or tick <= 0:
+        return None
+    return monotonic(), busy / tick, process_time(), count
+
+
+def others_busy(before, now) -> bool:
+    """Whether other processes kept the cores busy between two :func:`cpu_reading`: the CPU they
+    took (every core's busy time less this process's) above the cores but one and a half, as
+    :func:`machine_busy` judges the load average with this process's thread in it (on 2 cores:
+    more than half a core taken by others)."""
+    wall = now[0] - before[0]
+    others = ((now[1] - before[1]) - (now[2] - before[2])) / wall
+    return others > now[3] - 1.5
 
 
 def machine_busy() -> bool:
