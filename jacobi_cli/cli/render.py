@@ -38,22 +38,39 @@ MAX_NOTES = 3  # kink notes per input in jac check's human output
 
 # --- JSON ----------------------------------------------------------------------------------
 
-def _jsonable(obj):
+def _jsonable(obj, big=None):
     """Reports -> JSON-ready values without recursion over user-sized data (arrays go
-    through :func:`to_jsonable`; report dicts are only a few levels deep)."""
+    through :func:`to_jsonable`; report dicts are only a few levels deep). With ``big`` (a
+    ``fileio.MarkedArrays``), a large array is a marker that :func:`json_pieces` writes in blocks."""
     if type(obj) is JSONReady:  # JSON values already (jac graph's nodes and edges)
         return obj
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): _jsonable(v, big) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
-        return [_jsonable(v) for v in obj]
+        return [_jsonable(v, big) for v in obj]
     if type(obj) is int:  # a size past int64 (`jac shape x:10**30`) stays an exact JSON integer
         return obj
     if isinstance(obj, (np.ndarray, np.generic, float, int)) and not isinstance(obj, bool):
-        from ..lang.fileio import to_jsonable
+        from ..lang.fileio import jsonable_or_marked, to_jsonable
 
-        return to_jsonable(np.asarray(obj))
+        return to_jsonable(np.asarray(obj)) if big is None else jsonable_or_marked(obj, big)
     return obj
+
+
+def json_pieces(report) -> Iterator[str]:
+    """Pieces whose concatenation is :func:`to_json`'s text, each printable: a large array's
+    text made a block of rows at a time (``fileio.json_pieces``), so ``--json`` holds the arrays
+    and at most a block's text beside them, never their nested lists or the whole text (session 42:
+    ``--max-memory`` bounds the JSON too). Everything that can fail is done before the first piece."""
+    from ..lang.fileio import MarkedArrays, json_pieces as pieces
+
+    if isinstance(report, GraphResult):
+        graph = _graph_json(report)
+        if graph is not None:
+            return map(printable, graph)
+    data = report.to_json() if hasattr(report, "to_json") else report
+    big = MarkedArrays()
+    return map(printable, pieces(_jsonable(data, big), big))
 
 
 def printable(text: str) -> str:
@@ -109,15 +126,12 @@ def to_json(report) -> str:
 
 
 def write_json(report, stream) -> None:
-    """``print(to_json(report), file=stream)``: the same characters, and for ``jac graph``
-    (45 MB of text on a 300,000-node sum) written piece by piece as they are made, never
-    joined into one string (nor encoded in one piece)."""
-    pieces = _graph_json(report) if isinstance(report, GraphResult) else None
-    if pieces is None:
-        print(to_json(report), file=stream)
-        return
-    for piece in pieces:
-        stream.write(printable(piece))
+    """``print(to_json(report), file=stream)``: the same characters, written piece by piece as
+    they are made (:func:`json_pieces`), never joined into one string (nor encoded in one piece):
+    45 MB of text for ``jac graph`` on a 300,000-node sum, eight times a Jacobian's bytes for
+    ``jac eval --json``."""
+    for piece in json_pieces(report):
+        stream.write(piece)
     stream.write("\n")
 
 

@@ -98,13 +98,16 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
             f"'{path}': a .npy file holds exactly one array, but there are {len(arrays)} "
             f"({names}); use a .npz file to save several"
         )
-    if suffix == ".json":  # converted before the file is opened: a failure leaves no file
+    if suffix == ".json":  # checked before the file is opened: a failure leaves no file
         _refuse_shapeless(path, arrays)
-        text = json.dumps({name: to_jsonable(a) for name, a in arrays.items()}, allow_nan=False)
+        big = MarkedArrays()
+        pieces = json_pieces({name: jsonable_or_marked(a, big) for name, a in arrays.items()}, big, ensure_ascii=True)
     try:
         with atomic_writer(path) as fp:
-            if suffix == ".json":
-                fp.write((text + "\n").encode("utf-8"))
+            if suffix == ".json":  # written a block at a time: never one string of the whole text
+                for piece in pieces:
+                    fp.write(piece.encode("utf-8"))
+                fp.write(b"\n")
             elif suffix == ".npy":
                 (only,) = arrays.values()
                 npy_format.write_array(fp, np.asarray(only), allow_pickle=False)
@@ -263,6 +266,76 @@ def to_jsonable(value) -> object:
     out[np.isposinf(a)] = "Infinity"
     out[np.isneginf(a)] = "-Infinity"
     return out.tolist()
+
+
+JSON_BLOCK_ELEMENTS = 8192  # elements of a large array turned into JSON text at a time (about 0.5 MB in flight)
+
+
+class MarkedArrays(list):
+    """The large arrays of one JSON text, in the order their markers were made; ``nonce`` makes
+    the markers of this text unlike any string a report could hold."""
+
+    def __init__(self):
+        super().__init__()
+        self.nonce = secrets.token_hex(8)
+
+
+def jsonable_or_marked(value, big: MarkedArrays) -> object:
+    """:func:`to_jsonable` of ``value``, or, for an array of more than ``JSON_BLOCK_ELEMENTS``
+    elements, a marker string standing for it (the array appended to ``big``), which
+    :func:`json_pieces` replaces by the array's text written a block of rows at a time. A dtype
+    JSON cannot hold is refused here, before any text is written."""
+    a = np.asarray(value)
+    if a.size <= JSON_BLOCK_ELEMENTS:
+        return to_jsonable(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"cannot write {a.dtype} values as JSON numbers")
+    big.append(a)
+    return f"\x00jac-json-array-{len(big) - 1}-{big.nonce}"
+
+
+def json_pieces(data, big: MarkedArrays, ensure_ascii: bool = False) -> Iterator[str]:
+    """Pieces whose concatenation is ``json.dumps(D, ensure_ascii=..., allow_nan=False)``, D being
+    ``data`` with each marker of :func:`jsonable_or_marked` replaced by ``to_jsonable`` of its array:
+    the same text, byte for byte, but no array's nested lists nor its whole text is ever made (a
+    block of ``JSON_BLOCK_ELEMENTS`` elements at a time, a float's text ``float.__repr__``'s as in
+    ``json.dumps``). The small parts are made first: nothing fails once the first piece is out."""
+    text = json.dumps(data, ensure_ascii=ensure_ascii, allow_nan=False)
+    if not big:
+        return iter((text,))
+    parts = re.split(r'"\\u0000jac-json-array-(\d+)-%s"' % big.nonce, text)  # text, index, text, ... text
+    if len(parts) != 2 * len(big) + 1 or [int(i) for i in parts[1::2]] != list(range(len(big))):
+        raise AssertionError("a JSON array marker was not found where it was put")  # a string held the marker
+    return _marked_pieces(parts, big)
+
+
+def _marked_pieces(parts: list, big: list) -> Iterator[str]:
+    for k, part in enumerate(parts):
+        if k % 2 == 0:
+            yield part
+        else:
+            yield from _array_pieces(big[int(part)])
+
+
+def _array_pieces(a: np.ndarray) -> Iterator[str]:
+    """The text of ``json.dumps(to_jsonable(a))``, a block of leading rows at a time; a row itself
+    bigger than a block is written row by row of its own (depth at most ``a.ndim``)."""
+    if a.ndim == 0 or a.size <= JSON_BLOCK_ELEMENTS:
+        yield json.dumps(to_jsonable(a), allow_nan=False)
+        return
+    per_row = a.size // a.shape[0]
+    yield "["
+    if per_row <= JSON_BLOCK_ELEMENTS:
+        step = JSON_BLOCK_ELEMENTS // per_row
+        for start in range(0, a.shape[0], step):
+            text = json.dumps(to_jsonable(a[start:start + step]), allow_nan=False)
+            yield f", {text[1:-1]}" if start else text[1:-1]
+    else:
+        for i in range(a.shape[0]):
+            if i:
+                yield ", "
+            yield from _array_pieces(a[i])
+    yield "]"
 
 
 # ---------------------------------------------------------------------------------------
