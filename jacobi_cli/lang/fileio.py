@@ -268,7 +268,7 @@ def to_jsonable(value) -> object:
     return out.tolist()
 
 
-JSON_BLOCK_ELEMENTS = 2048  # elements of a large array turned into JSON text at a time (at most ~0.4 MB in flight)
+JSON_BLOCK_ELEMENTS = 512  # elements of a large array turned into JSON text at a time (about 0.1 MB in flight)
 
 
 class MarkedArrays(list):
