@@ -221,8 +221,11 @@ class BatchPlan:
             lines += [f"batch: {self.batch.size:,} examples (batched {axes}; other inputs shared), each by the plan "
                       f"above, one after another",
                       f"  results per example {fmt_bytes(self.example_result_bytes)}, stacked "
-                      f"{fmt_bytes(self.stacked_bytes)}; predicted peak {fmt_bytes(self.peak_bytes)} of the budget "
-                      f"{fmt_bytes(self.budget)}"]
+                      f"{fmt_bytes(self.stacked_bytes)}; beside them two examples' values and the stack's NaN mask "
+                      f"{fmt_bytes(self.held_bytes)}" + (f", the examples' compiled kernel at most "
+                                                          f"{fmt_bytes(self.kernel_bytes)}" if self.kernel_bytes
+                                                          else ""),
+                      f"  predicted peak {fmt_bytes(self.peak_bytes)} of the budget {fmt_bytes(self.budget)}"]
             refusal = self.refusal
             if refusal and not any(p.refusal for p in self.plans.values()):
                 lines.append(f"  refused: {refusal}")
