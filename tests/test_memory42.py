@@ -125,7 +125,7 @@ def test_a_batched_products_predicted_peak_covers_the_measured_one(kind):
 
 @pytest.mark.parametrize("kind", ["vjp", "jvp"])
 def test_a_batched_product_under_a_budget_below_its_peak_is_refused_or_kept(kind):
-    """Before session 42 the vjp held 3.3 MiB under a budget of 2.8 MiB: its cotangents, as large as the
+    """Before session 42 the vjp held 3.2 MiB under a budget of 2.7 MiB: its cotangents, as large as the
     stacked outputs, were not counted."""
     b = _draw(OUTER)
     budget = int(_traced_peak(_product(kind, b)) * 0.85)
