@@ -24,6 +24,9 @@ preparation).
   it; TIGHT counts a run that answered and held more than the budget (the same margin).
 
     PYTHONPATH=. python benchmarks/memory41_probe.py [--only SUBSTRING] [--size small|large] [--command NAME] [--skip NAME] [--list]
+        [--batched]
+
+``--batched`` (session 42) runs only the ``--batch x`` cases of ``MANY_CASES``.
 
 Prints each UNDER / OVER10 / TIGHT case (and, with --list, every case) and the counts.
 """
@@ -240,6 +243,8 @@ def many_predicted_and_call(command: str, expr: str, b: dict, batched: str | Non
     if command in ("vjp", "jvp"):  # the pass's product plan (what the report's bind checks), and the results
         names = list(b) if command == "jvp" else None
         peak = problem.compiled.product_plan(None, command, names).peak_bytes
+        if batched:  # session 42: what report._stacked_fits checks, the stacked results and the rest
+            peak = report.stacked_need(problem, api.prepare_batch(expr, b, batch, several=True)[1], command, names)
         if command == "vjp":
             call = lambda: report.vjp_report(expr, b, v="ones", batch=batch)  # noqa: E731
         else:
@@ -307,6 +312,7 @@ def main() -> None:
     commands = sys.argv[sys.argv.index("--command") + 1] if "--command" in sys.argv else ""
     skip = sys.argv[sys.argv.index("--skip") + 1] if "--skip" in sys.argv else ""  # a command left out (hess: slow)
     listing = "--list" in sys.argv
+    batched_only = "--batched" in sys.argv
     if not tracemalloc_sees_numpy():
         sys.exit("tracemalloc does not see NumPy's buffers here: nothing measured")
     counts = {"cases": 0, "answered": 0, "refused": 0, "errors": 0, "UNDER": 0, "OVER10": 0, "TIGHT": 0}
@@ -333,7 +339,7 @@ def main() -> None:
     for size in sizes:
         n, m, h = SIZES[size]
         for expr, shapes, cmds in CASES:
-            if only and only not in expr:
+            if (only and only not in expr) or batched_only:
                 continue
             for command in cmds:
                 if (commands and command != commands) or command == skip:
@@ -363,7 +369,7 @@ def main() -> None:
                 record("one", command, expr, size, predicted, measured)
         n, m, h = MANY_SIZE[size]
         for expr, shapes, batched in MANY_CASES:
-            if only and only not in expr:
+            if (only and only not in expr) or (batched_only and not batched):
                 continue
             for command in MANY:
                 if (commands and command != commands) or command == skip:

@@ -130,7 +130,7 @@ def test_others_busy_counts_other_processes_and_not_this_ones_own_threads():
 
 def test_busy_in_second_reads_the_cpu_a_second_apart_and_else_the_load_average(monkeypatch):
     readings = {7: (7.1, 100.0, 1.0, 2), 8: (8.2, 101.1, 1.1, 2), 9: (9.3, 103.3, 3.2, 2)}
-    monkeypatch.setattr(blas, "cpu_reading", lambda second: readings.get(second))
+    monkeypatch.setattr(blas, "cpu_reading", lambda second, pid: readings.get(second))
     load = []
     monkeypatch.setattr(blas, "machine_busy", lambda: load.append(1) or True)
     blas.busy_in_second.cache_clear()
@@ -152,7 +152,7 @@ def test_cpu_reading_is_this_machines_counters():
     import os
 
     blas.cpu_reading.cache_clear()
-    reading = blas.cpu_reading(-1)
+    reading = blas.cpu_reading(-1, os.getpid())
     blas.cpu_reading.cache_clear()
     if not os.path.exists("/proc/stat"):
         assert reading is None
@@ -160,6 +160,25 @@ def test_cpu_reading_is_this_machines_counters():
     wall, busy, own, cores = reading
     assert cores == len(os.sched_getaffinity(0))
     assert busy > 0 and 0 < own <= busy + 1  # this process's CPU time is part of the machine's
+
+
+def test_a_forked_child_takes_its_own_readings():
+    import os
+
+    if not hasattr(os, "fork") or not os.path.exists("/proc/stat"):
+        pytest.skip("no fork or no /proc/stat")
+    import time
+
+    blas.cpu_reading.cache_clear()
+    second = int(time.monotonic())
+    parent = blas.cpu_reading(second, os.getpid())
+    pid = os.fork()
+    if pid == 0:  # the child: its own reading, not the parent's cached one
+        mine = blas.cpu_reading(second, os.getpid())
+        os._exit(0 if mine is not parent and mine[2] < parent[2] + 1 else 1)
+    _, status = os.waitpid(pid, 0)
+    blas.cpu_reading.cache_clear()
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_another_process_on_the_cores_makes_the_machine_busy_within_seconds():

@@ -157,6 +157,7 @@ class BatchPlan:
     value_bytes: int = 0  # one example's output values
 
     itemsize: int = 8
+    kernel_bytes: int = 0  # the bound of the examples' compiled kernel, when one will be tried (session 42)
 
     @property
     def example_result_bytes(self) -> int:
@@ -174,11 +175,26 @@ class BatchPlan:
         return self.example_result_bytes * self.batch.size if self.batch else 0
 
     @property
-    def peak_bytes(self) -> int:
-        """Every output's plan (their results are kept together), the stacked results, and
-        one example's dense results on their way into the stack."""
+    def held_bytes(self) -> int:
+        """What a batch holds beside the stack and one example's plan (session 42): example 0's values
+        (its problem, kept for the report) and the previous example's while the next one's are made,
+        and the mask ``first_nonfinite`` makes of the stack (a byte per stacked element)."""
+        values = max((getattr(p, "values_bytes", 0) for p in self.plans.values()), default=0)
+        return 2 * values + self.stacked_bytes // self.itemsize if self.batch else 0
+
+    @property
+    def base_bytes(self) -> int:
+        """The peak without the examples' kernel: every output's plan (their results are kept
+        together), the stacked results, one example's dense results on their way into the stack, and
+        what :attr:`held_bytes` counts."""
         per_example = sum(p.peak_bytes for p in self.plans.values())
-        return per_example + (self.stacked_bytes + self.example_result_bytes if self.batch else 0)
+        return per_example + (self.stacked_bytes + self.example_result_bytes + self.held_bytes if self.batch else 0)
+
+    @property
+    def peak_bytes(self) -> int:
+        """:attr:`base_bytes`, and the examples' compiled kernel (its bound: its node values over
+        the basis, its dense results and their comparison) run beside them."""
+        return self.base_bytes + (self.kernel_bytes if self.batch else 0)
 
     @property
     def refusal(self) -> str | None:
@@ -205,8 +221,11 @@ class BatchPlan:
             lines += [f"batch: {self.batch.size:,} examples (batched {axes}; other inputs shared), each by the plan "
                       f"above, one after another",
                       f"  results per example {fmt_bytes(self.example_result_bytes)}, stacked "
-                      f"{fmt_bytes(self.stacked_bytes)}; predicted peak {fmt_bytes(self.peak_bytes)} of the budget "
-                      f"{fmt_bytes(self.budget)}"]
+                      f"{fmt_bytes(self.stacked_bytes)}; beside them two examples' values and the stack's NaN mask "
+                      f"{fmt_bytes(self.held_bytes)}" + (f", the examples' compiled kernel at most "
+                                                          f"{fmt_bytes(self.kernel_bytes)}" if self.kernel_bytes
+                                                          else ""),
+                      f"  predicted peak {fmt_bytes(self.peak_bytes)} of the budget {fmt_bytes(self.budget)}"]
             refusal = self.refusal
             if refusal and not any(p.refusal for p in self.plans.values()):
                 lines.append(f"  refused: {refusal}")

@@ -104,15 +104,18 @@ def busy_in_second(second: int) -> bool:
     a reading's system calls (~10 us) would be a sixth of a repeated call of E2 at n = 100, which
     asks at every call. :func:`others_busy` between this second's reading and the last second's,
     when both exist and lie a quarter second or more apart; else :func:`machine_busy`."""
-    before, now = cpu_reading(second - 1), cpu_reading(second)
+    import os
+
+    pid = os.getpid()  # a forked child's CPU time starts again: its parent's readings are not its own
+    before, now = cpu_reading(second - 1, pid), cpu_reading(second, pid)
     if before is not None and now is not None and now[0] - before[0] >= 0.25:
         return others_busy(before, now)
     return machine_busy()
 
 
 @lru_cache(maxsize=2)  # this second's reading and the last one's; locked by lru_cache itself
-def cpu_reading(second: int):
-    """``(wall, busy, own, cores)`` taken the first time ``second`` is asked for: the monotonic
+def cpu_reading(second: int, pid: int):
+    """``(wall, busy, own, cores)`` taken the first time ``second`` is asked for by process ``pid``: the monotonic
     clock, the CPU seconds the cores this process may use spent on anything but idling
     (``/proc/stat``: user, nice, system, irq, softirq and steal, the last being time another
     virtual machine took), this process's CPU seconds (every thread), and those cores' number;

@@ -1127,7 +1127,8 @@ def check_product(plan: ProductPlan, budget: int, what: str, stacked: int = 0, e
     """Refuse, before the forward pass, a ``plan`` that does not fit ``budget``; with a batch,
     ``stacked`` bytes of per-example results of ``examples`` examples are held beside one example's plan."""
     if plan.peak_bytes + stacked > budget:
-        held = f", the inputs and stacked results of {examples} examples {fmt_bytes(stacked)}" if examples else ""
+        held = (f", the inputs, --v or --tangent, two examples' values and stacked results of {examples} examples "
+                f"{fmt_bytes(stacked)}" if examples else "")
         raise JacLimitError(
             f"{what} needs about {fmt_bytes(plan.peak_bytes + stacked)} (the forward values "
             f"{fmt_bytes(plan.values_bytes)}, the {plan.kind} pass {fmt_bytes(plan.pass_peak)}{held}), over the "

@@ -646,16 +646,16 @@ def size_of(shape) -> int:
 
 def _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit) -> dict:
     """:func:`jacobian` with ``batch``: parsed and planned once, each example in turn, stacked."""
-    from ..engine.batching import BatchPlan, Stacked
+    from ..engine.batching import Stacked
 
     problem, found, split = prepare_batch(expr, bindings, batch, wrt, dtype, seed, min(limit, DEFAULT_MAX_BYTES),
                                           several=True)
     units = output_problems(problem)
     plans = {o: plan_of(p, mode, limit) for o, p in units}
-    refusal = BatchPlan(plans, found, limit, sum(p.output.nbytes for _, p in units),
-                       np.dtype(problem.graph.dtype).itemsize).refusal
-    if refusal:
-        raise JacLimitError(refusal)
+    # under a time limit: never a kernel
+    planned = batch_jacobian_plan(plans, found, limit, units, layout == "array" and limit_now() is None)
+    if planned.refusal:
+        raise JacLimitError(planned.refusal)
     stack, kernels = Stacked(found.size), {}
     for b in range(found.size):
         for o, p in output_problems(problem if b == 0 else example(problem, found, split, b)):
@@ -663,13 +663,47 @@ def _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, lim
             got = fast(p.env) if fast is not None else None
             if got is None:
                 got = jacobians(p, plans[o])
-                if b == 0 and layout == "array" and limit_now() is None:  # under a time limit: never a kernel
+                if b == 0 and planned.kernel_bytes:
                     kernels[o] = example_kernel(p, plans[o], got, limit)
                 got = {name: dense(j, layout, limit) for name, j in got.items()}
             for name, a in got.items():
                 stack.put((o, name), b, a)
     out = {o: {name: stack[(o, name)] for name in problem.wrt} for o, _ in units}
     return out[None] if None in out else out
+
+
+def batch_jacobian_plan(plans: dict, batch, budget: int, units, kernel: bool):
+    """The :class:`~jacobi_cli.engine.batching.BatchPlan` of a batch of Jacobians (``plans`` per
+    output, ``units`` the outputs' problems of example 0); with ``kernel``, the examples' compiled
+    kernel (:func:`example_kernel`) counted in its peak when its bound fits the budget beside the
+    rest, else left out (``kernel_bytes`` 0: the interpreter runs every example)."""
+    from dataclasses import replace
+
+    from ..engine.batching import BatchPlan
+
+    itemsize = np.dtype(units[0][1].graph.dtype).itemsize
+    base = BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units), itemsize)
+    if not (kernel and batch):
+        return base
+    bound = max(example_kernel_bytes(p, plans[o]) for o, p in units)
+    if bound and base.peak_bytes + bound <= budget:
+        return replace(base, kernel_bytes=bound)
+    return base
+
+
+def example_kernel_bytes(problem: Problem, plan) -> int:
+    """A bound of :func:`example_kernel`'s peak: every node's value, one cotangent or tangent per node
+    for every basis vector, the dense results and the interpreter's made dense to compare; 0 where
+    no kernel is tried (a refused plan, several passes, no input)."""
+    g = problem.graph
+    if plan.refusal or any(p.passes > 1 for p in plan.inputs.values()) or not plan.inputs:
+        return 0
+    itemsize = np.dtype(g.dtype).itemsize
+    basis = max(p.basis for p in plan.inputs.values())
+    node_bytes = sum(int(np.prod(n.shape, dtype=np.int64)) for n in g.nodes) * itemsize
+    dense_results = sum(int(np.prod(g.output_shape, dtype=np.int64)) * int(np.prod(p.x_shape, dtype=np.int64))
+                        for p in plan.inputs.values()) * itemsize
+    return node_bytes * (basis + 1) + 2 * dense_results
 
 
 def example_kernel(problem: Problem, plan, found: dict, budget: int):
@@ -681,14 +715,8 @@ def example_kernel(problem: Problem, plan, found: dict, budget: int):
     None (every example then runs the interpreter's plan). The callable returns None for an
     example the kernel fails on (the interpreter then computes that one)."""
     g = problem.graph
-    if plan.refusal or any(p.passes > 1 for p in plan.inputs.values()) or not plan.inputs:
-        return None
-    itemsize = np.dtype(g.dtype).itemsize
-    basis = max(p.basis for p in plan.inputs.values())
-    node_bytes = sum(int(np.prod(n.shape, dtype=np.int64)) for n in g.nodes) * itemsize
-    dense_results = sum(int(np.prod(g.output_shape, dtype=np.int64)) * int(np.prod(p.x_shape, dtype=np.int64))
-                        for p in plan.inputs.values()) * itemsize
-    if node_bytes * (basis + 1) + 2 * dense_results > budget:
+    bound = example_kernel_bytes(problem, plan)
+    if not bound or bound > budget:
         return None
     from ..engine.compiled import _compile, _run, same
 

@@ -1386,10 +1386,10 @@ def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAUL
                        product=product), None, None
 
 
-def _batch_plan(plans: dict, batch, budget: int, problem, units, on_plan):
-    """The plans of every output over the batch, shown (``--explain``) before a refusal is raised."""
-    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
-                              np.dtype(problem.graph.dtype).itemsize)
+def _batch_plan(plans: dict, batch, budget: int, problem, units, on_plan, kernel: bool = False):
+    """The plans of every output over the batch, shown (``--explain``) before a refusal is raised;
+    ``kernel``: the examples may run a compiled Jacobian kernel, counted when it fits."""
+    plan = api.batch_jacobian_plan(plans, batch, budget, units, kernel)
     if on_plan is not None:
         on_plan(plan)
     if plan.refusal:
@@ -1499,7 +1499,7 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
         raise JacUsageError("--sparse does not combine with --batch: the per-example Jacobians are stacked dense")
     units = api.output_problems(problem)
     plans = {o: api.plan_of(p, mode, budget) for o, p in units}
-    plan = _batch_plan(plans, batch, budget, problem, units, on_plan)
+    plan = _batch_plan(plans, batch, budget, problem, units, on_plan, kernel=layout == "array")
     stack, first, kernels = batching.Stacked(batch.size if batch else None), {}, {}
     watch = conditioning.Watch(problem.graph) if batch else None
     for b, example in enumerate(_examples(problem, batch, split, watch)):
@@ -1510,7 +1510,7 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
             if found is None:
                 found = api.jacobians(p, plans[o])
                 first.setdefault(o, found)
-                if batch and b == 0 and layout == "array":
+                if batch and b == 0 and plan.kernel_bytes:
                     kernels[o] = api.example_kernel(p, plans[o], found, budget)
                 found = {name: api.dense(j, layout, budget) for name, j in found.items()} if batch else found
             for name, a in found.items() if batch else ():
@@ -1555,16 +1555,36 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
     return result
 
 
-def _stacked_fits(problem, batch, budget, kind: str, per_example: int, names=None) -> None:
-    """A batch holds ``per_example`` bytes of results per example (outputs and gradients or
-    tangents), stacked for all of them beside one example's pass: refuse before the first if
-    that does not fit ``budget`` (one example's values and pass were checked by :func:`_setup`)."""
+def _stacked_fits(problem, batch, budget, kind: str, names=None) -> None:
+    """A batch holds its results (outputs and gradients or tangents) stacked for every example
+    beside one example's pass: refuse before the first if :func:`stacked_need` does not fit
+    ``budget`` (one example's values and pass were checked by :func:`_setup`)."""
     if batch is None:
         return
     plan = problem.compiled.product_plan(problem.wrt, kind, names)  # the one _setup checked: kept, not redone
-    inputs = sum(problem.env[n].nbytes for n in batch.axes if n in problem.env)  # example 0's are in the plan
-    held = batch.size * per_example + (batch.size - 1) * inputs
+    held = stacked_need(problem, batch, kind, names) - plan.peak_bytes
     planner.check_product(plan, budget, f"jac {kind} --batch", held, batch.size)
+
+
+def stacked_need(problem, batch, kind: str, names=None) -> int:
+    """The predicted peak of a batched vjp or jvp (``names``: the tangents' inputs), what
+    :func:`_stacked_fits` checks (session 42): one example's pass (its
+    :class:`~jacobi_cli.engine.planner.ProductPlan`); the stacked results (a vjp's outputs and
+    gradients, a jvp's outputs and products); the cotangents or tangents with the batch axis (a
+    vjp's as large as the outputs, a jvp's as its inputs); the other examples' inputs; example
+    0's values (its problem, kept for the report) and the previous example's while the next
+    one's are made; and the mask ``first_nonfinite`` makes of the stack (a byte per element)."""
+    plan = problem.compiled.product_plan(problem.wrt, kind, names)
+    outputs = _nbytes(problem, [p.graph.output_shape for _, p in api.output_problems(problem)])
+    if kind == "vjp":
+        per_example, given = outputs + _nbytes(problem, [problem.env[n].shape for n in problem.wrt]), outputs
+    else:
+        per_example = 2 * outputs
+        given = _nbytes(problem, [problem.env[n].shape for n in names or () if n in problem.env])
+    inputs = sum(problem.env[n].nbytes for n in batch.axes if n in problem.env)  # example 0's are in the plan
+    stacked = batch.size * per_example
+    return (plan.peak_bytes + stacked + batch.size * given + (batch.size - 1) * inputs + 2 * plan.values_bytes
+            + stacked // np.dtype(problem.graph.dtype).itemsize)
 
 
 def _nbytes(problem, shapes) -> int:
@@ -1573,8 +1593,7 @@ def _nbytes(problem, shapes) -> int:
 
 def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     units = api.output_problems(problem)
-    _stacked_fits(problem, batch, budget, "vjp", _nbytes(problem, [p.graph.output_shape for _, p in units]
-                                                         + [problem.env[n].shape for n in problem.wrt]))
+    _stacked_fits(problem, batch, budget, "vjp")
     cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch,
                                 output_name(problem.graph))
     stack, fast = batching.Stacked(batch.size if batch else None), None
@@ -1649,8 +1668,7 @@ def _result_warnings(problem, results: list) -> list:
 
 def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
     units = api.output_problems(problem)
-    _stacked_fits(problem, batch, budget, "jvp", 2 * _nbytes(problem, [p.graph.output_shape for _, p in units]),
-                  tuple(tangents or ()))
+    _stacked_fits(problem, batch, budget, "jvp", tuple(tangents or ()))
     ids = {o: p.graph.output for o, p in units}
     given = api.batch_tangents(problem, tangents, batch) if batch else \
         {n: (t, False) for n, t in api.tangents_of(problem, tangents).items()}
