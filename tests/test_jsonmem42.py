@@ -133,3 +133,16 @@ def test_eval_json_keeps_its_budget():
     peak = _traced_peak(run)
     assert sink.chars > MB
     assert peak <= 5 * MB * SLACK[0] + SLACK[1]
+
+
+def test_the_command_line_prints_the_text_to_json_makes():
+    """``jac eval --json`` through the CLI (several outputs, two 1000 x 1000 Jacobian blocks, written in blocks)
+    prints what ``render.to_json`` makes in one string: the same bytes."""
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    args = ["np.sin(x) * w, x.sum()", ["x:1000", "w:1000"]]
+    printed = CliRunner().invoke(app, ["eval", args[0], *args[1], "--json"])
+    assert printed.exit_code == 0
+    assert printed.output == render.to_json(report.eval_report(*args)) + "\n"
