@@ -10,13 +10,12 @@ tracemalloc, bytes, not time; the old text is ``json.dumps(render._jsonable(data
 
 from __future__ import annotations
 
-import gc
 import json
-import tracemalloc
 
 import numpy as np
 import pytest
 
+from tracing import traced_peak as _traced_peak
 from jacobi_cli.cli import render
 from jacobi_cli.lang import fileio
 from jacobi_cli.tools import report
@@ -37,15 +36,6 @@ class Sink:
         self.chars += len(text)
 
 
-def _traced_peak(run) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        run()
-        return tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
 
 
 def _old_text(data) -> str:

@@ -12,11 +12,10 @@ Peaks are read with tracemalloc (NumPy's arrays are traced), inputs drawn under 
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
+from tracing import traced_peak as _traced_peak
 from jacobi_cli.engine import planner
 from jacobi_cli.errors import JacLimitError
 from jacobi_cli.ir import ops, structured
@@ -41,14 +40,6 @@ def _draw(shapes: dict) -> dict:
     return {name: rng.standard_normal(shape) for name, shape in shapes.items()}
 
 
-def _traced_peak(run) -> int:
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        run()
-        return tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
 
 
 @pytest.mark.parametrize("expr,shapes,budget", CASES, ids=[c[0] for c in CASES])

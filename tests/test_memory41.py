@@ -15,12 +15,10 @@ Peaks are read with tracemalloc (NumPy reports its buffers to it: checked first)
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-
 import numpy as np
 import pytest
 
+from tracing import traced_peak as _traced_peak
 from jacobi_cli.engine import planner
 from jacobi_cli.errors import JacLimitError
 from jacobi_cli.ir import structured
@@ -35,15 +33,6 @@ def _draw(shapes: dict) -> dict:
     return {name: rng.uniform(0.5, 1.5, shape) for name, shape in shapes.items()}
 
 
-def _traced_peak(run) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        run()
-        return tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
 
 
 def test_tracemalloc_sees_numpy_arrays():

@@ -11,12 +11,10 @@ below the measured peak is refused or kept. Peaks are read with tracemalloc (Num
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-
 import numpy as np
 import pytest
 
+from tracing import traced_peak
 from jacobi_cli.errors import JacLimitError
 from jacobi_cli.tools import api, report
 
@@ -34,14 +32,9 @@ def _traced_peak(run) -> int:
     """``run``'s peak as a first call: run once (imports, first-use caches), the API's cache cleared."""
     run()
     api.clear_cache()
-    gc.collect()
-    tracemalloc.start()
     try:
-        start = tracemalloc.get_traced_memory()[0]
-        run()
-        return tracemalloc.get_traced_memory()[1] - start
+        return traced_peak(run)
     finally:
-        tracemalloc.stop()
         api.clear_cache()
 
 
