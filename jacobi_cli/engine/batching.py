@@ -158,6 +158,7 @@ class BatchPlan:
 
     itemsize: int = 8
     kernel_bytes: int = 0  # the bound of the examples' compiled kernel, when one will be tried (session 42)
+    case_bytes: int = 0  # a jac run case's beside (h42-runbatch): its vjps' and jvps' needs, its comparisons' block
 
     @property
     def example_result_bytes(self) -> int:
@@ -186,9 +187,11 @@ class BatchPlan:
     def base_bytes(self) -> int:
         """The peak without the examples' kernel: every output's plan (their results are kept
         together), the stacked results, one example's dense results on their way into the stack, and
-        what :attr:`held_bytes` counts."""
+        what :attr:`held_bytes` counts; and :attr:`case_bytes`, what a batched ``jac run`` case holds
+        beside them (the whole need of each of its vjps and jvps, its comparisons' temporaries)."""
         per_example = sum(p.peak_bytes for p in self.plans.values())
-        return per_example + (self.stacked_bytes + self.example_result_bytes + self.held_bytes if self.batch else 0)
+        return per_example + (self.stacked_bytes + self.example_result_bytes + self.held_bytes + self.case_bytes
+                              if self.batch else 0)
 
     @property
     def peak_bytes(self) -> int:
@@ -224,7 +227,9 @@ class BatchPlan:
                       f"{fmt_bytes(self.stacked_bytes)}; beside them two examples' values and the stack's NaN mask "
                       f"{fmt_bytes(self.held_bytes)}" + (f", the examples' compiled kernel at most "
                                                           f"{fmt_bytes(self.kernel_bytes)}" if self.kernel_bytes
-                                                          else ""),
+                                                          else "")
+                      + (f", the case's vjps, jvps and comparisons {fmt_bytes(self.case_bytes)}"
+                         if self.case_bytes else ""),
                       f"  predicted peak {fmt_bytes(self.peak_bytes)} of the budget {fmt_bytes(self.budget)}"]
             refusal = self.refusal
             if refusal and not any(p.refusal for p in self.plans.values()):

@@ -1222,6 +1222,8 @@ def _batched_outcomes(case: Case) -> list:
     for i, item in enumerate(case.jvp):
         with _at(f"jvp[{i}].tangent"):
             tangents.append(api.batch_tangents(problem, item.tangent, found))
+    with _at("batch"):
+        _batch_fits(case, problem, found, tangents)
     stack = Stacked(found.size)
     failed = {}
     for b in range(found.size):
@@ -1269,6 +1271,42 @@ def _batched_outcomes(case: Case) -> list:
             else:
                 outcomes.append(Outcome(f"check.{name}", True, f"every one of {found.size:,} examples passed"))
     return outcomes
+
+
+def _batch_fits(case: Case, problem, found, tangents: list) -> None:
+    """Refuse, before example 1 is computed, a batched case whose stacked results do not fit its budget,
+    counted as the command line counts ``--batch`` (session 42): the value and Jacobian and Hessian plans of one
+    example with what the batch holds beside them (:func:`~jacobi_cli.tools.api.batch_jacobian_plan`, no
+    compiled kernel: a case's examples run the interpreter's plan), and each vjp and jvp as ``jac vjp`` /
+    ``jac jvp --batch`` counts it (:func:`~jacobi_cli.tools.report.stacked_need`: its pass, stacked results and
+    v's or tangents with the batch axis). A plan refused on its own is left to the example's call, which
+    refuses it with its own message."""
+    from dataclasses import replace
+
+    from ..engine import memory
+    from .report import stacked_need
+
+    budget = memory.default_budget() if case.budget is None else case.budget
+    units = api.output_problems(problem)
+    plans = {}
+    for o, p in units:
+        if case.jacobian.get(o) if case.outputs else case.jacobian:
+            plans[o] = api.plan_of(p, budget=case.budget)
+        if case.hessian.get(o) if case.outputs else case.hessian:
+            plans[("hessian", o)] = api.hessian_plan_of(p, case.budget)
+    if any(p.refusal for p in plans.values()):
+        return
+    extra = sum(stacked_need(problem, found, "vjp") for _ in case.vjp)
+    extra += sum(stacked_need(problem, found, "jvp", tuple(given or ())) for given in tangents)
+    planned = api.batch_jacobian_plan(plans, found, budget, units, False)
+    # compare's temporaries: a block of rows, at least one example's largest result (the sum of its results
+    # bounds it: the outputs, the gradients, the dense Jacobian and Hessian blocks)
+    row = (sum(p.output.size for _, p in units) + sum(problem.env[n].size for n in problem.wrt if n in problem.env)
+           + planned.example_result_bytes // planned.itemsize)
+    extra += COMPARE_TEMPORARIES * max(COMPARE_BLOCK, row)
+    planned = replace(planned, case_bytes=extra)
+    if planned.refusal:
+        raise JacLimitError(planned.refusal)
 
 
 def _shape_outcomes(case: Case, graph, wrt: list) -> list:
@@ -1332,6 +1370,9 @@ def _several_outcomes(case: Case) -> list:
     for i, item in enumerate(case.jvp):
         with _at(f"jvp[{i}].tangent"):
             tangents.append(api.batch_tangents(problem, item.tangent, found) if found is not None else None)
+    if found is not None:
+        with _at("batch"):
+            _batch_fits(case, problem, found, tangents)
     stack = Stacked(found.size if found is not None else None)
     failed = {}
     for b in range(found.size if found is not None else 1):
@@ -1455,13 +1496,20 @@ def _check_outcome(key: str, result) -> Outcome:
 
 # --- comparing -----------------------------------------------------------------------------------
 
+COMPARE_BLOCK = 8192  # elements compared at once (whole rows of axis 0): about 0.5 MB of temporaries
+COMPARE_TEMPORARIES = 72  # bytes compare holds per element of its block at most: nine float64s' worth
+
+
 def compare(key: str, actual, expected: Expected) -> Outcome:
     """``|actual - expected| <= atol + rtol * |expected|`` element-wise, shapes equal.
 
-    NaN matches NaN and an infinity only itself, as written in the suite.
+    NaN matches NaN and an infinity only itself, as written in the suite. Compared a block of
+    rows of axis 0 at a time (:data:`COMPARE_BLOCK` elements, or one row): the temporaries
+    stay small whatever the arrays' size (a batch's stacked results are compared after they are
+    counted against the case's budget; h42-runbatch), with the same answer as all at once.
     """
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected.value, dtype=np.float64)
+    a = np.asarray(actual)
+    e = np.asarray(expected.value)
     tol = expected.tolerance
     if a.shape != e.shape:
         hint = ""
@@ -1471,21 +1519,39 @@ def compare(key: str, actual, expected: Expected) -> Outcome:
                     f"; shapes are compared as they are, without broadcasting: write the expectation with shape "
                     f"{fmt(a.shape)}")
         return Outcome(key, False, f"shape {fmt(a.shape)}, expected {fmt(e.shape)}{hint}")
-    with np.errstate(all="ignore"):
-        same = (a == e) | (np.isnan(a) & np.isnan(e))
-        diff = np.where(same, 0.0, np.abs(a - e))
-        diff = np.where(np.isnan(diff), np.inf, diff)
-        allowed = np.where(np.isfinite(e), tol.atol + tol.rtol * np.abs(e), 0.0)
-        rel = np.where(diff == 0, 0.0, diff / np.abs(e))
-    max_abs, max_rel = (float(diff.max()), float(rel.max())) if diff.size else (0.0, 0.0)
-    bad = diff > allowed
-    if not bad.any():
+    rows_a, rows_e = (a.reshape(1), e.reshape(1)) if a.ndim == 0 else (a, e)
+    row = max(1, math.prod(rows_a.shape[1:]))
+    step = max(1, COMPARE_BLOCK // row)
+    max_abs = max_rel = 0.0
+    bad_count, worst, worst_excess = 0, None, -np.inf
+    for start in range(0, rows_a.shape[0], step):
+        ab = np.asarray(rows_a[start:start + step], dtype=np.float64)
+        eb = np.asarray(rows_e[start:start + step], dtype=np.float64)
+        with np.errstate(all="ignore"):
+            same = (ab == eb) | (np.isnan(ab) & np.isnan(eb))
+            diff = np.where(same, 0.0, np.abs(ab - eb))
+            diff = np.where(np.isnan(diff), np.inf, diff)
+            allowed = np.where(np.isfinite(eb), tol.atol + tol.rtol * np.abs(eb), 0.0)
+            rel = np.where(diff == 0, 0.0, diff / np.abs(eb))
+        if diff.size:  # np.maximum: a NaN ratio (inf / inf) is kept, as diff.max() of the whole kept it
+            max_abs, max_rel = float(np.maximum(max_abs, diff.max())), float(np.maximum(max_rel, rel.max()))
+        bad = diff > allowed
+        count = int(bad.sum())
+        if not count:
+            continue
+        bad_count += count
+        excess = np.where(bad, diff - allowed, -np.inf)
+        i = np.unravel_index(int(np.argmax(excess)), ab.shape)
+        if excess[i] > worst_excess:  # strictly: the first of equal ones, as one argmax over all finds it
+            worst_excess = excess[i]
+            worst = ((start + int(i[0]),) + tuple(map(int, i[1:])), eb[i], ab[i], diff[i])
+    if not bad_count:
         return Outcome(key, True, f"max abs error {max_abs:.3g}", max_abs, max_rel)
-    worst = np.unravel_index(int(np.argmax(np.where(bad, diff - allowed, -np.inf))), a.shape)
-    where = f" at {list(map(int, worst))}" if a.ndim else ""
-    return Outcome(key, False, f"{int(bad.sum())} of {a.size} elements differ beyond atol={tol.atol:g} + "
-                               f"rtol={tol.rtol:g}·|expected|; worst{where}: expected {_num(e[worst])}, got "
-                               f"{_num(a[worst])} (abs error {_num(diff[worst])})", max_abs, max_rel)
+    (at, want, got, off) = worst
+    where = f" at {list(at)}" if a.ndim else ""
+    return Outcome(key, False, f"{bad_count} of {a.size} elements differ beyond atol={tol.atol:g} + "
+                               f"rtol={tol.rtol:g}·|expected|; worst{where}: expected {_num(want)}, got "
+                               f"{_num(got)} (abs error {_num(off)})", max_abs, max_rel)
 
 
 def compare_shape(key: str, actual: tuple, expected: tuple) -> Outcome:
