@@ -172,3 +172,29 @@ def test_compare_in_blocks_says_what_compare_of_the_whole_said(shape, monkeypatc
             assert (got.passed, got.message) == (want.passed, want.message)
             assert np.array_equal([got.max_abs_error, got.max_rel_error], [want.max_abs_error, want.max_rel_error],
                                   equal_nan=True)
+
+
+SEVERAL = '''
+[[case]]
+name = "several"
+expr = "sin(x) * y, x * 2"
+bindings = { x = "@x.npy", y = "@y.npy" }
+wrt = ["x"]
+batch = "x"
+value.y0 = "@value.npy"
+[[case.jvp]]
+tangent = { x = "@t.npy" }
+expected.y0 = "@jvp.npy"
+'''
+
+
+def test_a_batched_case_of_several_outputs_is_counted_too(cases):
+    folder, _ = cases
+    case = suite.parse_suite(SEVERAL, "s", str(folder)).cases[0]
+    peak, free = _peak(case)
+    assert free.status == "passed", free
+    budget = 2**20
+    held, result = _peak(case, budget)
+    assert result.status == "passed" and held <= budget
+    held, result = _peak(case, int(peak * 0.9))
+    assert result.status == "error" and result.error["kind"] == "limit", f"ran: {held:,} bytes held"

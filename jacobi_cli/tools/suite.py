@@ -1299,11 +1299,11 @@ def _batch_fits(case: Case, problem, found, tangents: list) -> None:
     extra = sum(stacked_need(problem, found, "vjp") for _ in case.vjp)
     extra += sum(stacked_need(problem, found, "jvp", tuple(given or ())) for given in tangents)
     planned = api.batch_jacobian_plan(plans, found, budget, units, False)
-    # compare's temporaries: a block of rows, at least one example's largest result (the sum of its results
-    # bounds it: the outputs, the gradients, the dense Jacobian and Hessian blocks)
-    row = (sum(p.output.size for _, p in units) + sum(problem.env[n].size for n in problem.wrt if n in problem.env)
-           + planned.example_result_bytes // planned.itemsize)
-    extra += COMPARE_TEMPORARIES * max(COMPARE_BLOCK, row)
+    # compare's temporaries: a block of rows of one stack (an example's largest result: an output, a gradient,
+    # an output's dense Jacobian or Hessian blocks), never more than the stack
+    row = max([p.output.size for _, p in units] + [problem.env[n].size for n in problem.wrt if n in problem.env]
+              + [planned._dense_bytes(p) // planned.itemsize for p in plans.values()])
+    extra += COMPARE_TEMPORARIES * min(found.size * row, max(COMPARE_BLOCK, row))
     planned = replace(planned, case_bytes=extra)
     if planned.refusal:
         raise JacLimitError(planned.refusal)
