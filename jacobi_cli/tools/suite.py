@@ -1279,8 +1279,9 @@ def _batch_fits(case: Case, problem, found, tangents: list) -> None:
     example with what the batch holds beside them (:func:`~jacobi_cli.tools.api.batch_jacobian_plan`, no
     compiled kernel: a case's examples run the interpreter's plan), and each vjp and jvp as ``jac vjp`` /
     ``jac jvp --batch`` counts it (:func:`~jacobi_cli.tools.report.stacked_need`: its pass, stacked results and
-    v's or tangents with the batch axis). A plan refused on its own is left to the example's call, which
-    refuses it with its own message."""
+    v's or tangents with the batch axis), and :func:`compare`'s block of rows of the largest stack (all of it
+    :attr:`~jacobi_cli.engine.batching.BatchPlan.case_bytes`). A plan refused on its own is left to the example's
+    call, which refuses it with its own message."""
     from dataclasses import replace
 
     from ..engine import memory
