@@ -127,29 +127,6 @@ def test_jac_run_reports_the_refusal_as_that_cases_limit_error(cases, tmp_path):
     assert by_name["plain"]["status"] == "passed"
 
 
-def _whole(key, actual, expected):
-    """``compare`` as it was before h42-runbatch: the whole arrays at once."""
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected.value, dtype=np.float64)
-    tol = expected.tolerance
-    with np.errstate(all="ignore"):
-        same = (a == e) | (np.isnan(a) & np.isnan(e))
-        diff = np.where(same, 0.0, np.abs(a - e))
-        diff = np.where(np.isnan(diff), np.inf, diff)
-        allowed = np.where(np.isfinite(e), tol.atol + tol.rtol * np.abs(e), 0.0)
-        rel = np.where(diff == 0, 0.0, diff / np.abs(e))
-    max_abs, max_rel = (float(diff.max()), float(rel.max())) if diff.size else (0.0, 0.0)
-    bad = diff > allowed
-    if not bad.any():
-        return suite.Outcome(key, True, f"max abs error {max_abs:.3g}", max_abs, max_rel)
-    worst = np.unravel_index(int(np.argmax(np.where(bad, diff - allowed, -np.inf))), a.shape)
-    where = f" at {list(map(int, worst))}" if a.ndim else ""
-    return suite.Outcome(key, False, f"{int(bad.sum())} of {a.size} elements differ beyond atol={tol.atol:g} + "
-                                     f"rtol={tol.rtol:g}·|expected|; worst{where}: expected {suite._num(e[worst])}, "
-                                     f"got {suite._num(a[worst])} (abs error {suite._num(diff[worst])})",
-                         max_abs, max_rel)
-
-
 @pytest.mark.parametrize("shape", [(), (0,), (3, 0), (7,), (5, 3000), (40, 500), (3, 20000), (2, 3, 4)])
 def test_compare_in_blocks_says_what_compare_of_the_whole_said(shape, monkeypatch):
     rng = np.random.default_rng(sum(shape) + len(shape))
@@ -167,11 +144,14 @@ def test_compare_in_blocks_says_what_compare_of_the_whole_said(shape, monkeypatc
         flat_e[rng.integers(a.size)] = 0.0
     for tol in (suite.Tolerance(1e-7, 1e-7), suite.Tolerance(10.0, 10.0)):
         for actual in (a, a.astype(np.float32), e):
-            want = _whole("k", actual, suite.Expected(e, tol))
-            got = suite.compare("k", actual, suite.Expected(e, tol))
-            assert (got.passed, got.message) == (want.passed, want.message)
-            assert np.array_equal([got.max_abs_error, got.max_rel_error], [want.max_abs_error, want.max_rel_error],
-                                  equal_nan=True)
+            monkeypatch.setattr(suite, "COMPARE_BLOCK", 10**12)  # one block: the whole arrays, as before
+            want = suite.compare("k", actual, suite.Expected(e, tol))
+            for block in (7, 8192):  # many blocks of a row or more, and the default
+                monkeypatch.setattr(suite, "COMPARE_BLOCK", block)
+                got = suite.compare("k", actual, suite.Expected(e, tol))
+                assert (got.passed, got.message) == (want.passed, want.message)
+                assert np.array_equal([got.max_abs_error, got.max_rel_error],
+                                      [want.max_abs_error, want.max_rel_error], equal_nan=True)
 
 
 SEVERAL = '''
