@@ -209,7 +209,8 @@ class BatchPlan:
                     f"({fmt_bytes(self.stacked_bytes)}: {fmt_bytes(self.example_result_bytes)} per example) and "
                     f"{fmt_bytes(self.peak_bytes)} at the peak, more than the memory budget of "
                     f"{fmt_bytes(self.budget)}; "
-                    "nothing was allocated. Split the batch, or raise --max-memory")
+                    "no derivative was computed and nothing stacked (the first example's value alone, to learn "
+                    "the shapes). Split the batch, or raise --max-memory")
         return None
 
     def explain(self) -> list:
