@@ -5,7 +5,7 @@
 while the next one's are made, and the mask ``first_nonfinite`` makes of the stack were not counted), and a
 batched vjp / jvp of ``np.outer(x, y)`` at 4.6-5.5 x what its product plan predicts: ``report._stacked_fits``
 checked the stacked results but not the B cotangents (as large as the outputs) nor the two examples' values.
-Each is counted now (``BatchPlan.held_bytes`` and ``kernel_bytes``, ``report.stacked_need``), and a budget just
+Each is counted now (``BatchPlan.held_bytes`` and ``kernel_bytes``, ``api.stacked_need``), and a budget just
 below the measured peak is refused or kept. Peaks are read with tracemalloc (NumPy reports its buffers to it).
 """
 
@@ -110,7 +110,7 @@ def _product(kind, b, budget=None):
 def test_a_batched_products_predicted_peak_covers_the_measured_one(kind):
     b = _draw(OUTER)
     problem, found, _ = api.prepare_batch("np.outer(x, y)", b, ["x"], several=True)
-    predicted = report.stacked_need(problem, found, kind, ["x", "y"] if kind == "jvp" else None)
+    predicted = api.stacked_need(problem, found, kind, ["x", "y"] if kind == "jvp" else None)
     peak = _traced_peak(_product(kind, b))
     assert peak <= predicted * SLACK[0] + SLACK[1], f"{peak / MB:.2f} MiB measured, {predicted / MB:.2f} predicted"
     assert predicted <= 4 * peak + MB

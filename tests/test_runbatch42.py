@@ -4,7 +4,7 @@ Before this branch a batched case checked each example's plan against ``Case.bud
 share) but not the stacked results, the vjps' v's and the jvps' tangents with their batch axis, nor the
 comparisons of the stacks with the expectations (``compare`` made about six float64 temporaries of the whole
 stack): a case of 12 examples held 5.1 MB under a budget that its per-example plans fitted. It is now counted as
-``jac eval / vjp / jvp --batch`` count it (``api.batch_jacobian_plan``'s ``BatchPlan``, ``report.stacked_need``
+``jac eval / vjp / jvp --batch`` count it (``api.batch_jacobian_plan``'s ``BatchPlan``, ``api.stacked_need``
 for each vjp and jvp, ``BatchPlan.case_bytes``) and refused as a ``limit`` error of that case, or run within the
 budget; ``compare`` works a block of rows at a time. Peaks are read with tracemalloc.
 """

@@ -16,6 +16,7 @@ yourself, as ``jax.jit`` users hold a compiled function, call :func:`compile`.
 from __future__ import annotations
 
 import itertools
+import math
 import sys
 import threading
 from time import monotonic_ns
@@ -689,6 +690,32 @@ def batch_jacobian_plan(plans: dict, batch, budget: int, units, kernel: bool):
     if bound and base.peak_bytes + bound <= budget:
         return replace(base, kernel_bytes=bound)
     return base
+
+
+def stacked_need(problem, batch, kind: str, names=None) -> int:
+    """The predicted peak of a batched vjp or jvp (``names``: the tangents' inputs), what
+    ``report._stacked_fits`` checks (session 42): one example's pass (its
+    :class:`~jacobi_cli.engine.planner.ProductPlan`); the stacked results (a vjp's outputs and
+    gradients, a jvp's outputs and products); the cotangents or tangents with the batch axis (a
+    vjp's as large as the outputs, a jvp's as its inputs); the other examples' inputs; example
+    0's values (its problem, kept for the report) and the previous example's while the next
+    one's are made; and the mask ``first_nonfinite`` makes of the stack (a byte per element)."""
+    plan = problem.compiled.product_plan(problem.wrt, kind, names)
+    outputs = shapes_nbytes(problem, [p.graph.output_shape for _, p in output_problems(problem)])
+    if kind == "vjp":
+        per_example, given = outputs + shapes_nbytes(problem, [problem.env[n].shape for n in problem.wrt]), outputs
+    else:
+        per_example = 2 * outputs
+        given = shapes_nbytes(problem, [problem.env[n].shape for n in names or () if n in problem.env])
+    inputs = sum(problem.env[n].nbytes for n in batch.axes if n in problem.env)  # example 0's are in the plan
+    stacked = batch.size * per_example
+    return (plan.peak_bytes + stacked + batch.size * given + (batch.size - 1) * inputs + 2 * plan.values_bytes
+            + stacked // np.dtype(problem.graph.dtype).itemsize)
+
+
+def shapes_nbytes(problem, shapes) -> int:
+    """The bytes of arrays of these ``shapes`` in ``problem``'s dtype."""
+    return sum(math.prod(s) for s in shapes) * np.dtype(problem.graph.dtype).itemsize
 
 
 def example_kernel_bytes(problem: Problem, plan) -> int:

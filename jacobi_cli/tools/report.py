@@ -1118,7 +1118,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
                        "jac graph --backward (every node's value and the gradient it keeps"
                        f"{', for each of the examples' if found else ''})")
     elif found:
-        memory.require(memory.forward_bytes(g) + size * _nbytes(problem, [p.graph.output_shape for _, p in
+        memory.require(memory.forward_bytes(g) + size * api.shapes_nbytes(problem, [p.graph.output_shape for _, p in
                                                                         api.output_problems(problem)]),
                        budget, "jac graph --batch (one example's values and every example's output)")
     grads = {}
@@ -1557,38 +1557,13 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
 
 def _stacked_fits(problem, batch, budget, kind: str, names=None) -> None:
     """A batch holds its results (outputs and gradients or tangents) stacked for every example
-    beside one example's pass: refuse before the first if :func:`stacked_need` does not fit
+    beside one example's pass: refuse before the first if :func:`~jacobi_cli.tools.api.stacked_need` does not fit
     ``budget`` (one example's values and pass were checked by :func:`_setup`)."""
     if batch is None:
         return
     plan = problem.compiled.product_plan(problem.wrt, kind, names)  # the one _setup checked: kept, not redone
-    held = stacked_need(problem, batch, kind, names) - plan.peak_bytes
+    held = api.stacked_need(problem, batch, kind, names) - plan.peak_bytes
     planner.check_product(plan, budget, f"jac {kind} --batch", held, batch.size)
-
-
-def stacked_need(problem, batch, kind: str, names=None) -> int:
-    """The predicted peak of a batched vjp or jvp (``names``: the tangents' inputs), what
-    :func:`_stacked_fits` checks (session 42): one example's pass (its
-    :class:`~jacobi_cli.engine.planner.ProductPlan`); the stacked results (a vjp's outputs and
-    gradients, a jvp's outputs and products); the cotangents or tangents with the batch axis (a
-    vjp's as large as the outputs, a jvp's as its inputs); the other examples' inputs; example
-    0's values (its problem, kept for the report) and the previous example's while the next
-    one's are made; and the mask ``first_nonfinite`` makes of the stack (a byte per element)."""
-    plan = problem.compiled.product_plan(problem.wrt, kind, names)
-    outputs = _nbytes(problem, [p.graph.output_shape for _, p in api.output_problems(problem)])
-    if kind == "vjp":
-        per_example, given = outputs + _nbytes(problem, [problem.env[n].shape for n in problem.wrt]), outputs
-    else:
-        per_example = 2 * outputs
-        given = _nbytes(problem, [problem.env[n].shape for n in names or () if n in problem.env])
-    inputs = sum(problem.env[n].nbytes for n in batch.axes if n in problem.env)  # example 0's are in the plan
-    stacked = batch.size * per_example
-    return (plan.peak_bytes + stacked + batch.size * given + (batch.size - 1) * inputs + 2 * plan.values_bytes
-            + stacked // np.dtype(problem.graph.dtype).itemsize)
-
-
-def _nbytes(problem, shapes) -> int:
-    return sum(math.prod(s) for s in shapes) * np.dtype(problem.graph.dtype).itemsize
 
 
 def _vjp_general(expr, problem, batch, split, v, budget) -> Result:

@@ -1278,14 +1278,13 @@ def _batch_fits(case: Case, problem, found, tangents: list) -> None:
     counted as the command line counts ``--batch`` (session 42): the value and Jacobian and Hessian plans of one
     example with what the batch holds beside them (:func:`~jacobi_cli.tools.api.batch_jacobian_plan`, no
     compiled kernel: a case's examples run the interpreter's plan), and each vjp and jvp as ``jac vjp`` /
-    ``jac jvp --batch`` counts it (:func:`~jacobi_cli.tools.report.stacked_need`: its pass, stacked results and
+    ``jac jvp --batch`` counts it (:func:`~jacobi_cli.tools.api.stacked_need`: its pass, stacked results and
     v's or tangents with the batch axis), and :func:`compare`'s block of rows of the largest stack (all of it
     :attr:`~jacobi_cli.engine.batching.BatchPlan.case_bytes`). A plan refused on its own is left to the example's
     call, which refuses it with its own message."""
     from dataclasses import replace
 
     from ..engine import memory
-    from .report import stacked_need
 
     budget = memory.default_budget() if case.budget is None else case.budget
     units = api.output_problems(problem)
@@ -1297,8 +1296,8 @@ def _batch_fits(case: Case, problem, found, tangents: list) -> None:
             plans[("hessian", o)] = api.hessian_plan_of(p, case.budget)
     if any(p.refusal for p in plans.values()):
         return
-    extra = sum(stacked_need(problem, found, "vjp") for _ in case.vjp)
-    extra += sum(stacked_need(problem, found, "jvp", tuple(given or ())) for given in tangents)
+    extra = sum(api.stacked_need(problem, found, "vjp") for _ in case.vjp)
+    extra += sum(api.stacked_need(problem, found, "jvp", tuple(given or ())) for given in tangents)
     planned = api.batch_jacobian_plan(plans, found, budget, units, False)
     # compare's temporaries: a block of rows of one stack (an example's largest result: an output, a gradient,
     # an output's dense Jacobian or Hessian blocks), never more than the stack
