@@ -39,7 +39,7 @@ class Sink:
 
 
 def _old_text(data) -> str:
-    """The text ``--json`` printed before session 42 (``render.to_json``'s, still)."""
+    """The text ``--json`` printed before session 42 (``render.to_json``'s own until session 43)."""
     return render.printable(json.dumps(render._jsonable(data), ensure_ascii=False, allow_nan=False))
 
 

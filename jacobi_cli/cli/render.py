@@ -114,15 +114,11 @@ def _escaped(c: str) -> str:
 
 
 def to_json(report) -> str:
-    """A result's ``--json`` object (:meth:`~jacobi_cli.tools.report.Result.to_json`) as text."""
-    import json
-
-    if isinstance(report, GraphResult):
-        pieces = _graph_json(report)
-        if pieces is not None:
-            return printable("".join(pieces))
-    data = report.to_json() if hasattr(report, "to_json") else report
-    return printable(json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False))
+    """A result's ``--json`` object (:meth:`~jacobi_cli.tools.report.Result.to_json`) as text: the
+    pieces of :func:`json_pieces` joined, the one way the text is made (session 43), without the new
+    line that :func:`write_json` and ``print`` add after it. It holds the whole text, never the
+    arrays' nested lists."""
+    return "".join(json_pieces(report))
 
 
 def write_json(report, stream) -> None:
