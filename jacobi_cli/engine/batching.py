@@ -159,6 +159,7 @@ class BatchPlan:
     itemsize: int = 8
     kernel_bytes: int = 0  # the bound of the examples' compiled kernel, when one will be tried (session 42)
     case_bytes: int = 0  # a jac run case's beside (h42-runbatch): its vjps' and jvps' needs, its comparisons' block
+    nan_mask: bool = True  # first_nonfinite's mask of the stack is made (the reports'; not a jac run case's)
 
     @property
     def example_result_bytes(self) -> int:
@@ -179,9 +180,10 @@ class BatchPlan:
     def held_bytes(self) -> int:
         """What a batch holds beside the stack and one example's plan (session 42): example 0's values
         (its problem, kept for the report) and the previous example's while the next one's are made,
-        and the mask ``first_nonfinite`` makes of the stack (a byte per stacked element)."""
+        and the mask ``first_nonfinite`` makes of the stack (a byte per stacked element), when ``nan_mask``."""
         values = max((getattr(p, "values_bytes", 0) for p in self.plans.values()), default=0)
-        return 2 * values + self.stacked_bytes // self.itemsize if self.batch else 0
+        mask = self.stacked_bytes // self.itemsize if self.nan_mask else 0
+        return 2 * values + mask if self.batch else 0
 
     @property
     def base_bytes(self) -> int:
@@ -225,7 +227,8 @@ class BatchPlan:
             lines += [f"batch: {self.batch.size:,} examples (batched {axes}; other inputs shared), each by the plan "
                       f"above, one after another",
                       f"  results per example {fmt_bytes(self.example_result_bytes)}, stacked "
-                      f"{fmt_bytes(self.stacked_bytes)}; beside them two examples' values and the stack's NaN mask "
+                      f"{fmt_bytes(self.stacked_bytes)}; beside them two examples' values"
+                      f"{' and the stack' + chr(39) + 's NaN mask' if self.nan_mask else ''} "
                       f"{fmt_bytes(self.held_bytes)}" + (f", the examples' compiled kernel at most "
                                                           f"{fmt_bytes(self.kernel_bytes)}" if self.kernel_bytes
                                                           else "")

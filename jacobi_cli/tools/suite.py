@@ -1277,11 +1277,18 @@ def _batch_fits(case: Case, problem, found, tangents: list) -> None:
     """Refuse, before example 1 is computed, a batched case whose stacked results do not fit its budget,
     counted as the command line counts ``--batch`` (session 42): the value and Jacobian and Hessian plans of one
     example with what the batch holds beside them (:func:`~jacobi_cli.tools.api.batch_jacobian_plan`, no
-    compiled kernel: a case's examples run the interpreter's plan), and each vjp and jvp as ``jac vjp`` /
-    ``jac jvp --batch`` counts it (:func:`~jacobi_cli.tools.api.stacked_need`: its pass, stacked results and
-    v's or tangents with the batch axis), and :func:`compare`'s block of rows of the largest stack (all of it
-    :attr:`~jacobi_cli.engine.batching.BatchPlan.case_bytes`). A plan refused on its own is left to the example's
-    call, which refuses it with its own message."""
+    compiled kernel: a case's examples run the interpreter's plan), and what its vjps, jvps and comparisons add
+    (:func:`_case_need`, :attr:`~jacobi_cli.engine.batching.BatchPlan.case_bytes`). A plan refused on its own is
+    left to the example's call, which refuses it with its own message."""
+    planned = _batch_plan(case, problem, found, tangents)
+    if planned is not None and planned.refusal:
+        raise JacLimitError(planned.refusal)
+
+
+def _batch_plan(case: Case, problem, found, tangents: list):
+    """The :class:`~jacobi_cli.engine.batching.BatchPlan` :func:`_batch_fits` checks, or None where a plan
+    of one example is refused on its own (``benchmarks/runbatch43_probe.py`` compares its peak with the
+    measured one). A case looks for no NaN in its stacks: no mask of them is counted (``nan_mask``)."""
     from dataclasses import replace
 
     from ..engine import memory
@@ -1295,18 +1302,47 @@ def _batch_fits(case: Case, problem, found, tangents: list) -> None:
         if case.hessian.get(o) if case.outputs else case.hessian:
             plans[("hessian", o)] = api.hessian_plan_of(p, case.budget)
     if any(p.refusal for p in plans.values()):
-        return
-    extra = sum(api.stacked_need(problem, found, "vjp") for _ in case.vjp)
-    extra += sum(api.stacked_need(problem, found, "jvp", tuple(given or ())) for given in tangents)
-    planned = api.batch_jacobian_plan(plans, found, budget, units, False)
-    # compare's temporaries: a block of rows of one stack (an example's largest result: an output, a gradient,
-    # an output's dense Jacobian or Hessian blocks), never more than the stack
-    row = max([p.output.size for _, p in units] + [problem.env[n].size for n in problem.wrt if n in problem.env]
-              + [planned._dense_bytes(p) // planned.itemsize for p in plans.values()])
-    extra += COMPARE_TEMPORARIES * min(found.size * row, max(COMPARE_BLOCK, row))
-    planned = replace(planned, case_bytes=extra)
-    if planned.refusal:
-        raise JacLimitError(planned.refusal)
+        return None
+    planned = replace(api.batch_jacobian_plan(plans, found, budget, units, False), nan_mask=False)
+    return replace(planned, case_bytes=_case_need(case, problem, found, tangents, planned))
+
+
+def _case_need(case: Case, problem, found, tangents: list, planned) -> int:
+    """What a batched case holds beyond ``planned`` (its values, Jacobian and Hessian plans, their stacks and
+    two examples' values): the other examples' inputs; each vjp's stacked gradients (the names it expects) and
+    v with the batch axis, each jvp's stacked products and tangents given per example; the product passes'
+    values where no plan counted them (example 0's, the previous and the current example's); and, one at a time,
+    the largest product pass (:class:`~jacobi_cli.engine.planner.ProductPlan`) or, after the last example,
+    :func:`compare`'s block (:func:`compare_bytes`), each beside the last example's gradients and tangents.
+    Session 42 counted each vjp and jvp as a command of its own (``api.stacked_need``: its pass, example values,
+    inputs and a NaN mask each time) and a comparison's block per plan: 1.3-2.3 times the measured peak."""
+    batch, dtype = found.size, problem.graph.dtype
+    units = api.output_problems(problem)
+    outputs = api.shapes_nbytes(problem, [p.graph.output_shape for _, p in units])
+    x = {n: problem.env[n].nbytes for n in problem.wrt if n in problem.env}
+    stacks = given = last = 0
+    passes = []
+    for item in case.vjp:
+        stacks += batch * sum(x.get(n, 0) for n in item.grad)
+        vs = item.v.values() if isinstance(item.v, dict) else [item.v]  # several outputs: {output: v}
+        given += sum(batch * p.output.nbytes for v, (_, p) in zip(vs, units) if _made(v, dtype))
+    if case.vjp:
+        passes.append(problem.compiled.product_plan(problem.wrt, "vjp"))
+        last += sum(x.values())  # the last vjp's gradients of every input, alive to the end
+    for item, given_tangents in zip(case.jvp, tangents):
+        stacks += batch * outputs
+        given += sum(t.nbytes for n, (t, per) in given_tangents.items()
+                     if per and not _shares(t, item.tangent.get(n)))
+        passes.append(problem.compiled.product_plan(problem.wrt, "jvp", tuple(given_tangents)))
+        last += sum(x.get(n, 0) for n in given_tangents)
+    values = max((p.values_bytes for p in passes), default=0)
+    counted = 3 * max((getattr(p, "values_bytes", 0) for p in planned.plans.values()), default=0)
+    # the other examples' inputs, where the batch was made for the case (the suite's loaded values are counted
+    # as it loads them, against the suite's share of --max-memory)
+    inputs = (batch - 1) * sum(problem.env[n].nbytes for n in found.axes
+                               if n in problem.env and not _shares(problem.env[n], case.bindings.values.get(n)))
+    transient = max([p.pass_peak for p in passes] + [compare_bytes(case)])
+    return inputs + stacks + given + max(0, 3 * values - counted) + last + transient
 
 
 def _shape_outcomes(case: Case, graph, wrt: list) -> list:
@@ -1497,7 +1533,46 @@ def _check_outcome(key: str, result) -> Outcome:
 # --- comparing -----------------------------------------------------------------------------------
 
 COMPARE_BLOCK = 8192  # elements compared at once (whole rows of axis 0): about 0.5 MB of temporaries
-COMPARE_TEMPORARIES = 72  # bytes compare holds per element of its block at most: nine float64s' worth
+# bytes compare holds per element of its block at most, eight float64s' worth: 59.7 measured (an actual of float32,
+# int or bool made float64 a block at a time beside the float64 expectation), 51.7 for float64 (session 43)
+COMPARE_TEMPORARIES = 64
+
+
+def _made(v, dtype) -> bool:
+    """Is a vjp's v with the batch axis an array made for the case (the suite's, held in another dtype)?"""
+    return v is not None and not isinstance(v, str) and np.asarray(v).dtype != dtype
+
+
+def _shares(a, b) -> bool:
+    return isinstance(b, np.ndarray) and np.shares_memory(a, b)
+
+
+def compare_block(shape: tuple) -> int:
+    """The elements :func:`compare` works at once for an expectation of ``shape`` (whole rows of axis 0:
+    :data:`COMPARE_BLOCK` elements, or one row), at most all of them."""
+    row = max(1, math.prod(shape[1:]))
+    return min(math.prod(shape), max(1, COMPARE_BLOCK // row) * row)
+
+
+def compare_bytes(case: Case) -> int:
+    """The most :func:`compare`'s temporaries hold for any expectation of ``case``: its block is read off the
+    expectation's shape alone (an actual of another shape is compared only when it has as many elements, as
+    the expectation's shape)."""
+    return COMPARE_TEMPORARIES * max((compare_block(np.shape(e.value)) for _, e in _compared(case)), default=0)
+
+
+def _compared(case: Case):
+    """``(key, Expected)`` of every array ``case`` compares (its value, Jacobians, vjps' gradients, jvps'
+    products, Hessian blocks), several outputs' too."""
+    tables = [("value", case.value), ("jacobian", case.jacobian), ("hessian", case.hessian)]
+    tables += [(f"vjp[{i}].grad", item.grad) for i, item in enumerate(case.vjp)]
+    tables += [(f"jvp[{i}].expected", item.expected) for i, item in enumerate(case.jvp)]
+    while tables:
+        key, table = tables.pop()
+        if isinstance(table, Expected):
+            yield key, table
+        elif isinstance(table, dict):
+            tables += [(f"{key}.{k if isinstance(k, str) else ','.join(k)}", t) for k, t in table.items()]
 
 
 def compare(key: str, actual, expected: Expected) -> Outcome:
