@@ -1,7 +1,7 @@
-"""Predicted against measured peak of ``jac run`` cases (session 43): batched cases, and unbatched ones.
+"""Predicted against measured peak of batched ``jac run`` cases (session 43).
 
 A batched case is checked before its second example (``suite._batch_fits``: ``suite._batch_plan``'s
-``BatchPlan``); an unbatched case's comparisons since session 43 (``suite._compare_need``). The prediction must
+``BatchPlan``, whose ``case_bytes`` are ``suite._case_need``'s). The prediction must
 bound what the case holds (never under, beyond tracemalloc's margin for Python's objects: ``MARGIN``), and a
 tight one refuses fewer cases that fit. The measured peak is ``run_case``'s as a first call (run once before for
 imports, the API's cache cleared), traced by tracemalloc, which NumPy reports its buffers to; the expectations
@@ -103,15 +103,12 @@ def measured(case) -> tuple:
 
 
 def predicted(case) -> int | None:
-    """What the case is checked against: a batched case's BatchPlan peak, an unbatched one's comparisons' need."""
-    if case.batch:
-        problem, found, _ = api.prepare_batch(case.expr, case.bindings, case.batch, case.wrt, case.dtype, case.seed,
-                                              suite._max_bytes(case), several=bool(case.outputs), budget=case.budget)
-        tangents = [api.batch_tangents(problem, item.tangent, found) for item in case.jvp]
-        planned = suite._batch_plan(case, problem, found, tangents)
-        return None if planned is None else planned.peak_bytes
-    need = getattr(suite, "_compare_need", None)
-    return None if need is None else need(case)
+    """What the case is checked against: its BatchPlan's peak (None: a plan refused on its own)."""
+    problem, found, _ = api.prepare_batch(case.expr, case.bindings, case.batch, case.wrt, case.dtype, case.seed,
+                                          suite._max_bytes(case), several=bool(case.outputs), budget=case.budget)
+    tangents = [api.batch_tangents(problem, item.tangent, found) for item in case.jvp]
+    planned = suite._batch_plan(case, problem, found, tangents)
+    return None if planned is None else planned.peak_bytes
 
 
 B = 12
@@ -136,9 +133,6 @@ def CASES(rng):
         ("several-ones", "sin(x) * y, x * 2", {"x": u(B, 150), "y": u(150)}, "x", ["x", "y"], {"ones": True, "vjps": 2, "jvps": 1}),
         ("several-float32", "A @ x, sum(x ** 2)", {"A": u(30, 30), "x": u(B, 30)}, "x", ["A", "x"], {"dtype": "float32"}),
         ("hessian", "sum(x ** 3 * y)", {"x": u(B, 30), "y": u(30)}, "x", ["x"], {"hessian": True}),
-        ("plain-outer", "np.outer(x, y)", {"x": u(150), "y": u(150)}, None, ["x", "y"], {"vjps": 1, "jvps": 1}),
-        ("plain-sin", "sin(x) * y", {"x": u(20000), "y": u(20000)}, None, ["x"], {"jacobian": False, "vjps": 2, "jvps": 1}),
-        ("plain-several", "sin(x) * y, x * 2", {"x": u(2000), "y": u(2000)}, None, ["x"], {"jacobian": False}),
     ]
 
 

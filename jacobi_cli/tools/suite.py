@@ -1181,6 +1181,7 @@ def _outcomes(case: Case) -> list:
         problem = api.prepare(case.expr, case.bindings, case.wrt, case.dtype, case.seed, _max_bytes(case),
                               budget=case.budget)
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
+    _compare_fits(case, problem)
     if case.value is not None:
         outcomes.append(compare("value", problem.output, case.value))
     # through the compiled function, as the API's jacobian(): the cases of a suite that share an expression
@@ -1345,6 +1346,48 @@ def _case_need(case: Case, problem, found, tangents: list, planned) -> int:
     return inputs + stacks + given + max(0, 3 * values - counted) + last + transient
 
 
+def _compare_fits(case: Case, problem) -> None:
+    """Refuse, before any derivative is computed, an unbatched case whose comparisons would pass its budget
+    (session 43; a batched case's are counted by :func:`_batch_fits`): :func:`compare`'s block of temporaries for
+    the expectation with the largest one, beside what the case holds then (:func:`_compare_held`). A result
+    that does not fit beside the values on its own is left to its own call, which refuses it in its words."""
+    from ..engine.memory import default_budget, fmt_bytes
+
+    budget = default_budget() if case.budget is None else case.budget
+    temporaries = compare_bytes(case)
+    held, largest = _compare_held(case, problem)
+    if not temporaries or held + temporaries <= budget or largest > budget:
+        return
+    key, expected = max(_compared(case), key=lambda item: compare_block(np.shape(item[1].value)))
+    block = compare_block(np.shape(expected.value))
+    with _at(key):
+        raise JacLimitError(
+            f"comparing {key} with its expectation works {block:,} elements at a time (whole rows of its first "
+            f"axis): {fmt_bytes(temporaries)} of temporaries beside the case's values and results "
+            f"({fmt_bytes(held)}), {fmt_bytes(held + temporaries)} in all, more than the case's memory budget of "
+            f"{fmt_bytes(budget)}; refused before any derivative was computed. Raise --max-memory, or split the "
+            f"expectation's rows")
+
+
+def _compare_held(case: Case, problem) -> tuple:
+    """``(bytes, largest)``: what an unbatched case holds at most while it compares, read off the shapes: its
+    values (but the suite's bound values, loaded and counted before any case ran) and the results alive then,
+    every Jacobian it computes (one per input, each output with expectations) and either one vjp's gradients,
+    one jvp's product or the Hessian's blocks (with several outputs every result: they are kept together until
+    compared); ``largest``, the values and the largest of those results alone."""
+    itemsize = np.dtype(problem.graph.dtype).itemsize
+    x = sum(math.prod(problem.env[n].shape) for n in problem.wrt if n in problem.env)
+    ys = {o: p.output.size for o, p in api.output_problems(problem)}
+    several = case.outputs is not None
+    jacobian = sum(y * x for o, y in ys.items() if (case.jacobian.get(o) if several else case.jacobian))
+    hessian = sum(y * x * x for o, y in ys.items() if (case.hessian.get(o) if several else case.hessian))
+    products = [x] * len(case.vjp) + [sum(ys.values())] * len(case.jvp) + [hessian]
+    results = jacobian + (sum(products) + (x if case.vjp else 0) if several else max(products))
+    bound = list(case.bindings.values.values())  # the suite's, loaded and counted before any case ran
+    values = sum(v.nbytes for v in problem.values if isinstance(v, np.ndarray) and not any(_shares(v, b) for b in bound))
+    return values + results * itemsize, values + max(products + [jacobian]) * itemsize
+
+
 def _shape_outcomes(case: Case, graph, wrt: list) -> list:
     x_shapes = graph.input_shapes()
     outcomes = []
@@ -1388,6 +1431,8 @@ def _several_outcomes(case: Case) -> list:
         with _at("expr"):
             problem = api.prepare(case.expr, case.bindings, case.wrt, case.dtype, case.seed, _max_bytes(case),
                                   several=True, budget=case.budget)
+    if found is None:
+        _compare_fits(case, problem)
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
     units = dict(api.output_problems(problem))
     dtype = problem.graph.dtype
@@ -1544,7 +1589,8 @@ def _made(v, dtype) -> bool:
 
 
 def _shares(a, b) -> bool:
-    return isinstance(b, np.ndarray) and np.shares_memory(a, b)
+    """Is ``a`` a view of the array ``b`` (arrays allocated apart never overlap: the bounds tell)?"""
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.may_share_memory(a, b)
 
 
 def compare_block(shape: tuple) -> int:
