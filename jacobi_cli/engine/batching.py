@@ -190,7 +190,7 @@ class BatchPlan:
         """The peak without the examples' kernel: every output's plan (their results are kept
         together), the stacked results, one example's dense results on their way into the stack, and
         what :attr:`held_bytes` counts; and :attr:`case_bytes`, what a batched ``jac run`` case holds
-        beside them (the whole need of each of its vjps and jvps, its comparisons' temporaries)."""
+        beside them (its vjps' and jvps' stacks and passes, its comparisons' temporaries: ``suite._case_need``)."""
         per_example = sum(p.peak_bytes for p in self.plans.values())
         return per_example + (self.stacked_bytes + self.example_result_bytes + self.held_bytes + self.case_bytes
                               if self.batch else 0)
