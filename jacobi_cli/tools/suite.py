@@ -1325,8 +1325,8 @@ def _case_need(case: Case, problem, found, tangents: list, planned) -> int:
     passes = []
     for item in case.vjp:
         stacks += batch * sum(x.get(n, 0) for n in item.grad)
-        vs = item.v.values() if isinstance(item.v, dict) else [item.v]  # several outputs: {output: v}
-        given += sum(batch * p.output.nbytes for v, (_, p) in zip(vs, units) if _made(v, dtype))
+        given += sum(batch * p.output.nbytes for o, p in units  # several outputs: {output: v}, an output left out
+                     if _made(item.v.get(o) if isinstance(item.v, dict) else item.v, dtype))
     if case.vjp:
         passes.append(problem.compiled.product_plan(problem.wrt, "vjp"))
         last += sum(x.values())  # the last vjp's gradients of every input, alive to the end
@@ -1584,8 +1584,8 @@ COMPARE_TEMPORARIES = 64
 
 
 def _made(v, dtype) -> bool:
-    """Is a vjp's v with the batch axis an array made for the case (the suite's, held in another dtype)?"""
-    return v is not None and not isinstance(v, str) and np.asarray(v).dtype != dtype
+    """Is a vjp's v with the batch axis an array made for the case (not the suite's own array of the dtype)?"""
+    return v is not None and not isinstance(v, str) and not (isinstance(v, np.ndarray) and v.dtype == dtype)
 
 
 def _shares(a, b) -> bool:
