@@ -1,6 +1,5 @@
 """BLAS threads per call (engine/blas.py): which calls run on one thread, and the count restored."""
 
-import os
 from contextlib import nullcontext
 
 import numpy as np
@@ -22,12 +21,8 @@ def test_middle_sized_products_run_on_one_thread_and_large_or_tiny_ones_as_blas_
     assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=True), blas.OneThread)  # a gemv, ~1 ms
     assert isinstance(blas.threads_for(_work((300, 300), (300, 300)), busy=True), blas.OneThread)
     assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=False), nullcontext)  # a free core helps
-    assert isinstance(blas.threads_for(_work((3000, 3000), (3000,)), crowded=False), nullcontext)  # reads 72 MB
-    assert isinstance(blas.threads_for(_work((1000, 1000), (1000, 1000)), crowded=False), nullcontext)  # 10⁹ mul-adds
-    # large products: one thread only once other processes leave less than half a core free (session 43)
-    assert isinstance(blas.threads_for(_work((3000, 3000), (3000,)), crowded=True), blas.OneThread)
-    assert isinstance(blas.threads_for(_work((3000, 3000), (3000,)), busy=True, crowded=False), nullcontext)
-    assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=False, crowded=True), nullcontext)
+    assert isinstance(blas.threads_for(_work((3000, 3000), (3000,))), nullcontext)  # reads 72 MB
+    assert isinstance(blas.threads_for(_work((1000, 1000), (1000, 1000))), nullcontext)  # 10⁹ multiply-adds
 
 
 def test_one_thread_inside_and_the_count_restored_after():
@@ -133,56 +128,6 @@ def test_others_busy_counts_other_processes_and_not_this_ones_own_threads():
     assert not blas.others_busy((0.0, 0.0, 0.0, 4), (1.0, 3.0, 1.0, 4))
 
 
-def test_crowded_means_other_processes_leave_less_than_half_a_core(monkeypatch):
-    before = (100.0, 500.0, 10.0, 2)
-    one_loop = (101.0, 502.0, 11.0, 2)  # another process on one core, this one on the other
-    assert blas.others_busy(before, one_loop) and not blas.others_busy(before, one_loop, blas.CROWDED_FREE)
-    assert blas.others_busy(before, (101.0, 502.0, 10.4, 2), blas.CROWDED_FREE)  # others took 1.6 cores
-    assert not blas.others_busy(before, (101.0, 501.4, 10.0, 2), blas.CROWDED_FREE)  # 1.4: a core left, nearly
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.4, 1.0, 1.0))  # this process and 1.4 tasks more
-    assert blas.machine_busy() and not blas.machine_busy(blas.CROWDED_FREE)
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 1.0, 1.0))
-    assert blas.machine_busy(blas.CROWDED_FREE)
-
-
-def test_crowded_in_second_reads_the_same_readings(monkeypatch):
-    readings = {7: (7.0, 100.0, 1.0, 2), 8: (8.0, 101.0, 1.5, 2), 9: (9.0, 102.9, 1.6, 2)}
-    monkeypatch.setattr(blas, "cpu_reading", lambda second, pid: readings.get(second))
-    blas.crowded_in_second.cache_clear()
-    try:
-        assert not blas.crowded_in_second(8)  # others took 0.5 of a core
-        blas.crowded_in_second.cache_clear()
-        assert blas.crowded_in_second(9)  # 1.8 of the 2 cores
-    finally:
-        blas.crowded_in_second.cache_clear()
-
-
-def test_a_kernel_of_a_large_product_asks_whether_the_machine_is_crowded(monkeypatch):
-    """A 2200 × 2200 matrix-vector product (past LARGE): the compiled kernel of repeated calls enters one BLAS
-    thread at each call while crowded, and none while not; the answers are the same."""
-    entered = []
-
-    class Recording(blas.OneThread):
-        def __enter__(self):
-            entered.append(1)
-            return super().__enter__()
-
-    monkeypatch.setattr(blas, "OneThread", Recording)
-    rng = np.random.default_rng(0)
-    bindings = {"A": rng.standard_normal((2200, 2200)) / 50, "x": rng.standard_normal(2200)}
-    assert blas.graph_work(jacobi_cli.compile("tanh(A @ x)", bindings).graph) >= blas.LARGE
-    crowded = [False]
-    monkeypatch.setattr(blas, "crowded_in_second", lambda second: crowded[0])
-    v = rng.standard_normal(2200)
-    first = [jacobi_cli.vjp("tanh(A @ x)", bindings, v, wrt=["x"])["x"] for _ in range(4)]  # the last two: a kernel
-    assert not entered
-    crowded[0] = True
-    again = [jacobi_cli.vjp("tanh(A @ x)", bindings, v, wrt=["x"])["x"] for _ in range(3)]
-    assert len(entered) == 3
-    assert all(np.array_equal(a, first[0]) for a in first + again)
-
-
 def test_busy_in_second_reads_the_cpu_a_second_apart_and_else_the_load_average(monkeypatch):
     readings = {7: (7.1, 100.0, 1.0, 2), 8: (8.2, 101.1, 1.1, 2), 9: (9.3, 103.3, 3.2, 2)}
     monkeypatch.setattr(blas, "cpu_reading", lambda second, pid: readings.get(second))
@@ -251,9 +196,7 @@ def test_another_process_on_the_cores_makes_the_machine_busy_within_seconds():
         deadline = time.monotonic() + 10
         while not seen and time.monotonic() < deadline:
             blas.busy_in_second.cache_clear()  # as a call in a new second would find it
-            blas.crowded_in_second.cache_clear()
-            second = int(time.monotonic())
-            seen = blas.busy_in_second(second) and blas.crowded_in_second(second)  # every core taken: both
+            seen = blas.busy_in_second(int(time.monotonic()))
             time.sleep(0.2)
         assert seen
     finally:
@@ -261,7 +204,6 @@ def test_another_process_on_the_cores_makes_the_machine_busy_within_seconds():
             p.kill()
             p.wait()
         blas.busy_in_second.cache_clear()
-        blas.crowded_in_second.cache_clear()
         blas.cpu_reading.cache_clear()
 
 
@@ -275,15 +217,13 @@ def test_explain_says_how_blas_threads_run_the_products(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     assert _plan(10).threads is None  # too small for BLAS to split: no line
     monkeypatch.setattr(blas, "busy_in_second", lambda second: True)
-    monkeypatch.setattr(blas, "crowded_in_second", lambda second: False)
     middle = _plan(1000)
     assert "  BLAS threads: " + middle.threads in middle.explain()
     assert middle.to_dict()["threads"] == middle.threads
     if blas.blas_threads() >= 2:
         assert middle.threads.startswith("one while other processes keep the cores busy (now: busy), else BLAS's")
-        assert "(now: not crowded)" in _plan(2200).threads
+        assert "whatever the load" in _plan(2200).threads
         monkeypatch.setattr(blas, "busy_in_second", lambda second: False)
-        monkeypatch.setattr(blas, "crowded_in_second", lambda second: True)
-        assert "(now: not busy)" in _plan(1000).threads and "(now: crowded)" in _plan(2200).threads
+        assert "(now: not busy)" in _plan(1000).threads
     with threadpoolctl.threadpool_limits(1, user_api="blas"):
         assert _plan(1000).threads == "BLAS's 1 thread (OPENBLAS_NUM_THREADS or a threadpoolctl limit)"

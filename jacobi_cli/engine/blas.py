@@ -80,12 +80,10 @@ def explained(graph) -> str | None:
     if count < 2:
         return f"{own} (OPENBLAS_NUM_THREADS or a threadpoolctl limit)"
     cost = f"the largest product costs {work:,} multiply-adds and element reads"
-    second = int(monotonic())
     if work < LARGE:
-        now = "busy" if busy_in_second(second) else "not busy"
+        now = "busy" if busy_in_second(int(monotonic())) else "not busy"
         return f"one while other processes keep the cores busy (now: {now}), else {own}; {cost}"
-    now = "crowded" if crowded_in_second(second) else "not crowded"
-    return f"one once other processes leave less than half a core free (now: {now}), else {own}; {cost}"
+    return f"{own} whatever the load (a product this large gains from them beside a busy core); {cost}"
 
 
 def blas_threads() -> int:
@@ -104,19 +102,13 @@ def _size(shape) -> int:
     return n
 
 
-def threads_for(work: int, busy: bool | None = None, crowded: bool | None = None):
+def threads_for(work: int, busy: bool | None = None):
     """A context in which a call whose largest product costs ``work`` runs: one BLAS thread
-    for middle-sized products when the machine is ``busy`` (default: :func:`busy_in_second`),
-    and for large ones when it is ``crowded`` (default: :func:`crowded_in_second`), else BLAS as
-    it is. On a quiet machine the second thread is free and a middle-sized product gains from it
-    (1.6-1.7 x at n = 1000 in benchmarks/blas_bench.py), so it keeps it; a large product gains
-    from it even beside one busy core, and loses to its stalls only once no core is left free."""
-    if work < SPLIT:
+    for middle-sized products when the machine is ``busy`` (default: :func:`machine_busy`),
+    else BLAS as it is. On a quiet machine the second thread is free and a middle-sized
+    product gains from it (1.6-1.7 x at n = 1000 in benchmarks/blas_bench.py), so it keeps it."""
+    if work < SPLIT or work >= LARGE:
         return nullcontext()
-    if work >= LARGE:
-        if crowded is None:
-            return large_threads()
-        return OneThread() if crowded else nullcontext()
     if busy is None:
         return middle_threads()
     return OneThread() if busy else nullcontext()
@@ -132,45 +124,19 @@ def middle_threads():
     return OneThread() if busy_in_second(int(monotonic())) else _IDLE
 
 
-def large_threads():
-    """:func:`threads_for`'s context for a large product (``work >= LARGE``): one BLAS thread when the
-    machine is crowded (:func:`crowded_in_second`), else BLAS as it is. A compiled kernel of such a
-    product calls it at each call (engine/kernels.py)."""
-    return OneThread() if crowded_in_second(int(monotonic())) else _IDLE
-
-
-BUSY_FREE = 1.5  # busy: other processes leave less than one and a half of the cores free (on 2: take over half a core)
-CROWDED_FREE = 0.5  # crowded: they leave less than half a core free (on 2: take over one and a half)
-
-
 @lru_cache(maxsize=1)  # locked by lru_cache itself: threads share it safely
 def busy_in_second(second: int) -> bool:
     """Whether the machine is busy, judged at most once a second (``second = int(time.monotonic())``):
     a reading's system calls (~10 us) would be a sixth of a repeated call of E2 at n = 100, which
     asks at every call. :func:`others_busy` between this second's reading and the last second's,
     when both exist and lie a quarter second or more apart; else :func:`machine_busy`."""
-    return _judged(second, BUSY_FREE)
-
-
-@lru_cache(maxsize=1)  # locked by lru_cache itself
-def crowded_in_second(second: int) -> bool:
-    """Whether other processes leave less than half a core free, judged as :func:`busy_in_second` judges
-    busy (the same readings): large products then run on one BLAS thread. Beside one busy process on two
-    cores BLAS's two threads still win the median (benchmarks/RESULTS.md, sessions 42 and 43); beside
-    two or more, one thread's stall-free time wins."""
-    return _judged(second, CROWDED_FREE)
-
-
-def _judged(second: int, free: float) -> bool:
-    """Whether other processes left less than ``free`` cores free over the last second (see
-    :func:`busy_in_second`)."""
     import os
 
     pid = os.getpid()  # a forked child's CPU time starts again: its parent's readings are not its own
     before, now = cpu_reading(second - 1, pid), cpu_reading(second, pid)
     if before is not None and now is not None and now[0] - before[0] >= 0.25:
-        return others_busy(before, now, free)
-    return machine_busy() if free == BUSY_FREE else machine_busy(free)
+        return others_busy(before, now)
+    return machine_busy()
 
 
 @lru_cache(maxsize=2)  # this second's reading and the last one's; locked by lru_cache itself
@@ -208,22 +174,21 @@ def cpu_reading(second: int, pid: int):
     return monotonic(), busy / tick, process_time(), count
 
 
-def others_busy(before, now, free: float = BUSY_FREE) -> bool:
+def others_busy(before, now) -> bool:
     """Whether other processes kept the cores busy between two :func:`cpu_reading`: the CPU they
-    took (every core's busy time less this process's) above the cores but ``free`` (on 2 cores and
-    the default: more than half a core taken by others), as :func:`machine_busy` judges the load
-    average with this process's thread in it."""
+    took (every core's busy time less this process's) above the cores but one and a half, as
+    :func:`machine_busy` judges the load average with this process's thread in it (on 2 cores:
+    more than half a core taken by others)."""
     wall = now[0] - before[0]
     others = ((now[1] - before[1]) - (now[2] - before[2])) / wall
-    return others > now[3] - free
+    return others > now[3] - 1.5
 
 
-def machine_busy(free: float = BUSY_FREE) -> bool:
+def machine_busy() -> bool:
     """Whether the cores this process may use are taken by other work: the 1-minute load
-    average (which counts this process's running thread too) above their number less ``free``
-    plus that one thread (default: within half a task of their number). A read of /proc/loadavg
-    (~2 us); where the load average is unknown, busy (one thread is slower on a quiet machine,
-    never stalled on a busy one)."""
+    average (which counts this process's running thread too) within half a task of their
+    number. A read of /proc/loadavg (~2 us); where the load average is unknown, busy (one
+    thread is slower on a quiet machine, never stalled on a busy one)."""
     import os
 
     try:
@@ -231,7 +196,7 @@ def machine_busy(free: float = BUSY_FREE) -> bool:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     except OSError:
         return True
-    return load > cores - free + 1
+    return load > cores - 0.5
 
 
 class OneThread:
