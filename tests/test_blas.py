@@ -205,3 +205,25 @@ def test_another_process_on_the_cores_makes_the_machine_busy_within_seconds():
             p.wait()
         blas.busy_in_second.cache_clear()
         blas.cpu_reading.cache_clear()
+
+
+def _plan(n):
+    rng = np.random.default_rng(0)
+    return jacobi_cli.plan("sum(tanh(A @ tanh(A @ x)))", {"A": rng.standard_normal((n, n)), "x": rng.standard_normal(n)},
+                           wrt=["x"])
+
+
+def test_explain_says_how_blas_threads_run_the_products(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    assert _plan(10).threads is None  # too small for BLAS to split: no line
+    monkeypatch.setattr(blas, "busy_in_second", lambda second: True)
+    middle = _plan(1000)
+    assert "  BLAS threads: " + middle.threads in middle.explain()
+    assert middle.to_dict()["threads"] == middle.threads
+    if blas.blas_threads() >= 2:
+        assert middle.threads.startswith("one while other processes keep the cores busy (now: busy), else BLAS's")
+        assert "whatever the load" in _plan(2200).threads
+        monkeypatch.setattr(blas, "busy_in_second", lambda second: False)
+        assert "(now: not busy)" in _plan(1000).threads
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert _plan(1000).threads == "BLAS's 1 thread (OPENBLAS_NUM_THREADS or a threadpoolctl limit)"

@@ -69,6 +69,32 @@ def graph_work(graph) -> int:
     return product_work(graph.nodes)
 
 
+def explained(graph) -> str | None:
+    """How BLAS's threads run ``graph``'s products, in words (``--explain``'s ``BLAS threads:`` line); None
+    when no product is large enough for BLAS to split (``SPLIT``: it runs one thread anyway)."""
+    work = graph_work(graph)
+    if work < SPLIT:
+        return None
+    count = blas_threads()
+    own = f"BLAS's {count} thread{'s' if count != 1 else ''}"
+    if count < 2:
+        return f"{own} (OPENBLAS_NUM_THREADS or a threadpoolctl limit)"
+    cost = f"the largest product costs {work:,} multiply-adds and element reads"
+    if work < LARGE:
+        now = "busy" if busy_in_second(int(monotonic())) else "not busy"
+        return f"one while other processes keep the cores busy (now: {now}), else {own}; {cost}"
+    return f"{own} whatever the load (a product this large gains from them beside a busy core); {cost}"
+
+
+def blas_threads() -> int:
+    """BLAS's thread count now (1 where it is unknown)."""
+    raw = _openblas_counts() if current_thread() is main_thread() else None
+    if raw is not None:
+        return raw[0]() or 1
+    lib = _blas()
+    return (lib.get_num_threads() or 1) if lib is not None else 1
+
+
 def _size(shape) -> int:
     n = 1
     for d in shape:

@@ -40,7 +40,7 @@ from ..lang.parser import Made, parse
 from . import autodiff, memory
 from .jacobian import Jacobian
 from .memory import fmt_bytes
-from .blas import SPLIT, graph_work, threads_for
+from .blas import SPLIT, explained as explained_threads, graph_work, threads_for
 from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
 from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, product_plan, check_product
 from .planner import pass_bound, structural_zeros, unplanned
@@ -293,9 +293,10 @@ class Compiled:
 
     def explained(self, problem: Problem, plan: Plan) -> Plan:
         """``plan`` with its ``kernel`` line: would calls repeated with these shapes and options
-        run a compiled kernel, or why not (``--explain``). Traces the kernel (imported here: a
+        run a compiled kernel, or why not (``--explain``); and its ``BLAS threads`` line, for a graph
+        with a product BLAS would split (engine/blas.explained). Traces the kernel (imported here: a
         command that does not explain never loads the compiler); nothing is kept."""
-        return replace(plan, kernel=self._kernel_verdict(problem, plan))
+        return replace(plan, kernel=self._kernel_verdict(problem, plan), threads=explained_threads(problem.graph))
 
     def _kernel_verdict(self, problem: Problem, plan: Plan) -> tuple:
         if self.graph.by_value:

@@ -112,6 +112,7 @@ class Plan:
     refusal: str | None = None  # why the plan cannot fit its budget (see :func:`check`)
     stream: bool = False  # the results go to a file chunk by chunk (:func:`stream`), never whole in memory
     kernel: tuple | None = None  # (compiled, why): would repeated calls get a kernel? None: not asked (see explain)
+    threads: str | None = None  # how BLAS's threads run its products (engine/blas.explained); None: not asked or too small
 
     @property
     def peak_bytes(self) -> int:
@@ -138,6 +139,8 @@ class Plan:
                          f"{fmt_bytes(self.result_bytes)} on disk; memory holds one pass at a time")
         if self.kernel is not None:
             lines.append(f"  kernel: {self.kernel[1]}")
+        if self.threads is not None:
+            lines.append(f"  BLAS threads: {self.threads}")
         return lines + _explained_footer(self, "Jacobians on disk" if self.stream else "Jacobians")
 
     def to_dict(self) -> dict:
@@ -149,6 +152,8 @@ class Plan:
                "notes": list(self.notes), "refused": self.refusal, "stream": self.stream}
         if self.kernel is not None:
             out["kernel"] = {"compiled": self.kernel[0], "reason": self.kernel[1]}
+        if self.threads is not None:
+            out["threads"] = self.threads
         return out
 
 
