@@ -14,15 +14,16 @@ Prints, per case, the predicted and measured peak and their ratio; UNDER flags a
 
 from __future__ import annotations
 
-import gc
 import sys
 import tempfile
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 from jacobi_cli.tools import api, suite
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from tracing import traced_peak  # noqa: E402 - the memory tests' own measure
 
 MARGIN = (0.05, 256 * 2**10)  # as memory41_probe: Python's objects of the parse and the plan, which no plan counts
 
@@ -81,23 +82,12 @@ def make_case(folder: Path, name: str, expr: str, arrays: dict, batch: str | Non
     return "\n".join(lines) + "\n"
 
 
-def _traced(run) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        run()
-        return tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
-
-
 def measured(case) -> tuple:
     suite.run_case(case)
     api.clear_cache()
     got = []
     try:
-        return _traced(lambda: got.append(suite.run_case(case))), got[0]
+        return traced_peak(lambda: got.append(suite.run_case(case))), got[0]
     finally:
         api.clear_cache()
 

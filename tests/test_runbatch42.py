@@ -17,8 +17,8 @@ import json
 import numpy as np
 import pytest
 
-from tracing import traced_peak
-from jacobi_cli.tools import api, suite
+from tracing import case_peak, run_case
+from jacobi_cli.tools import suite
 
 B, N = 12, 100
 
@@ -62,45 +62,31 @@ def cases(tmp_path_factory):
     return folder, suite.parse_suite(text, "s", str(folder)).cases
 
 
-def _run(case, budget=None):
-    return suite.run_case(dataclasses.replace(case, budget=budget))
-
-
-def _peak(case, budget=None) -> tuple:
-    got = []
-    _run(case, budget)  # imports and first-use caches
-    api.clear_cache()
-    try:
-        return traced_peak(lambda: got.append(_run(case, budget))), got[0]
-    finally:
-        api.clear_cache()
-
-
 def test_a_fitting_batched_case_passes_within_its_budget_with_the_same_answers(cases):
     _, (case, plain) = cases
-    free = _run(case)
+    free = run_case(case)
     assert free.status == "passed", free
     budget = 4 * 2**20
-    peak, held = _peak(case, budget)
+    peak, held = case_peak(case, budget)
     assert held.status == "passed", held.error
     assert peak <= budget
     # the answers (the errors against the expectations) are those of the run without a budget
     assert [(o.key, o.passed, o.max_abs_error, o.max_rel_error) for o in held.outcomes] == \
            [(o.key, o.passed, o.max_abs_error, o.max_rel_error) for o in free.outcomes]
-    assert _run(plain, budget).status == "passed"
+    assert run_case(plain, budget).status == "passed"
 
 
 def test_a_batch_over_the_budget_is_refused_for_that_case_before_going_past_it(cases):
     """Before h42-runbatch the case ran under 90 % of its peak (each example's plan fitted) and held it all."""
     _, (case, plain) = cases
-    peak, _ = _peak(case)
+    peak, _ = case_peak(case)
     budget = int(peak * 0.9)
-    held, result = _peak(case, budget)
+    held, result = case_peak(case, budget)
     assert result.status == "error", f"ran: {held:,} bytes held under a budget of {budget:,}"
     assert result.error["kind"] == "limit" and result.error["key"] == "batch"
     assert "the batch of 12 examples" in result.error["message"] and "--max-memory" in result.error["message"]
     assert held < budget
-    assert _run(plain, budget).status == "passed"  # the suite's other cases run
+    assert run_case(plain, budget).status == "passed"  # the suite's other cases run
 
 
 def test_the_stacked_results_alone_are_counted(cases):
@@ -108,7 +94,7 @@ def test_the_stacked_results_alone_are_counted(cases):
     example's plan fits is refused, not run (the per-example check alone passed it)."""
     _, (case, _) = cases
     lone = dataclasses.replace(case, vjp=[], jvp=[])
-    result = _run(lone, 700 * 1024)
+    result = run_case(lone, 700 * 1024)
     assert result.status == "error" and result.error["kind"] == "limit", result
 
 
@@ -171,10 +157,10 @@ expected.y0 = "@jvp.npy"
 def test_a_batched_case_of_several_outputs_is_counted_too(cases):
     folder, _ = cases
     case = suite.parse_suite(SEVERAL, "s", str(folder)).cases[0]
-    peak, free = _peak(case)
+    peak, free = case_peak(case)
     assert free.status == "passed", free
     budget = 2**20
-    held, result = _peak(case, budget)
+    held, result = case_peak(case, budget)
     assert result.status == "passed" and held <= budget
-    held, result = _peak(case, int(peak * 0.9))
+    held, result = case_peak(case, int(peak * 0.9))
     assert result.status == "error" and result.error["kind"] == "limit", f"ran: {held:,} bytes held"

@@ -11,12 +11,11 @@ tangents made for it, the values, one product pass or one comparison's block (re
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
 
-from tracing import traced_peak
+from tracing import case_peak, traced_peak
 from jacobi_cli.tools import api, suite
 
 B, N, M = 12, 100, 40
@@ -87,20 +86,6 @@ def cases(tmp_path_factory):
     return {case.name: case for case in loaded}
 
 
-def _run(case, budget=None):
-    return suite.run_case(dataclasses.replace(case, budget=budget))
-
-
-def _peak(case, budget=None) -> tuple:
-    got = []
-    _run(case, budget)  # imports and first-use caches
-    api.clear_cache()
-    try:
-        return traced_peak(lambda: got.append(_run(case, budget))), got[0]
-    finally:
-        api.clear_cache()
-
-
 def _predicted(case) -> int:
     problem, found, _ = api.prepare_batch(case.expr, case.bindings, case.batch, case.wrt, case.dtype, case.seed,
                                           suite._max_bytes(case), budget=case.budget)
@@ -116,7 +101,7 @@ def test_the_prediction_bounds_the_measured_peak_and_is_tight(cases, name):
     """Before: 1.31, 1.41, 2.32, 1.28 and 1.56 times the measured peak; after: 1.08-1.33 (the smallest cases
     the most: Python's own objects are no part of either)."""
     case = cases[name]
-    peak, result = _peak(case)
+    peak, result = case_peak(case)
     assert result.status == "passed", result
     predicted = _predicted(case)
     assert peak <= predicted * SLACK[0] + SLACK[1], f"{peak:,} measured, {predicted:,} predicted: under-counted"
@@ -128,9 +113,9 @@ def test_a_case_that_fits_its_budget_runs_within_it(cases, name):
     """A budget 1.2 times the measured peak: session 42 refused these cases (a prediction of 1.41 and 1.56 times);
     they now run, within it, with the answers of a run without a budget."""
     case = cases[name]
-    peak, free = _peak(case)
+    peak, free = case_peak(case)
     budget = int(peak * 1.2)
-    held, result = _peak(case, budget)
+    held, result = case_peak(case, budget)
     assert result.status == "passed", result.error
     assert held <= budget
     assert [(o.key, o.passed, o.max_abs_error) for o in result.outcomes] == \
@@ -140,8 +125,8 @@ def test_a_case_that_fits_its_budget_runs_within_it(cases, name):
 @pytest.mark.parametrize("name", NAMES[:3])
 def test_a_budget_below_the_peak_is_still_refused(cases, name):
     case = cases[name]
-    peak, _ = _peak(case)
-    held, result = _peak(case, int(peak * 0.9))
+    peak, _ = case_peak(case)
+    held, result = case_peak(case, int(peak * 0.9))
     assert result.status == "error" and result.error["kind"] == "limit" and result.error["key"] == "batch", \
         f"ran: {held:,} bytes held under a budget of {int(peak * 0.9):,}"
 
