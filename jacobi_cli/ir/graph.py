@@ -390,8 +390,10 @@ class Builder:
         # size check passed: a long sum of like terms applies the rule once, not per node
         self._binary_shapes: dict = {}
         # the result shapes check_size passed (its answer depends on the shape alone): asked once each (a dict
-        # used as a set: {} is ~0.8 k instructions cheaper than set() in every builder)
-        self._sized: dict = {}
+        # used as a set: {} is ~0.8 k instructions cheaper than set() in every builder). A scalar passes it
+        # under any limit of 64 bytes or more (check_size's second test), and an input's vector or matrix
+        # shape once input() has counted its bytes: known passed, never asked (tests/test_cold43.py)
+        self._sized: dict = {(): None} if max_bytes is None or max_bytes >= 64 else {}
         # constants of an integer or boolean dtype: node id -> (NumPy dtype, library), their values held
         # exactly in --dtype; and integer literals: node id -> the Python int (see ir/dtypes.py)
         self.typed: dict[int, tuple] = {}
@@ -480,10 +482,17 @@ class Builder:
         rank = len(shape)
         # a scalar, or a vector or matrix of positive int sizes of at most MAX_ELEMENTS elements, passes both
         # checks below: known without their two calls (~3 k instructions an input of a first call)
-        if not (rank == 0 or (rank == 1 and type(shape[0]) is int and 0 < shape[0] <= MAX_ELEMENTS) or
-                (rank == 2 and type(shape[0]) is int and type(shape[1]) is int and shape[0] > 0 and shape[1] > 0
-                 and shape[0] * shape[1] <= MAX_ELEMENTS)):
-            self._check_input(name, shape, position)
+        if rank == 1 and type(shape[0]) is int and 0 < shape[0] <= MAX_ELEMENTS:
+            count = shape[0]
+        elif rank == 2 and type(shape[0]) is int and type(shape[1]) is int and shape[0] > 0 and shape[1] > 0 \
+                and shape[0] * shape[1] <= MAX_ELEMENTS:
+            count = shape[0] * shape[1]
+        else:
+            count = None
+            if rank != 0:
+                self._check_input(name, shape, position)
+        if count is not None and (self.max_bytes is None or count * self._itemsize <= self.max_bytes):
+            self._sized[shape] = None  # check_size's answer for a node of this shape: passed (its tests, in short)
         nodes = self.nodes  # self._append("input", (), _NO_PARAMS, shape, name, position), inline
         i = len(nodes)
         if i >= MAX_NODES:
