@@ -28,6 +28,10 @@ from .work import CUBIC, FAST, MAX_FOLD_WORK, RULES, check_time, fold_work, limi
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
 LEAF_OPS = ("input", "const")
+# Builder._binary's memo of result shapes is filled from this many nodes on: it pays in a long sum of like terms,
+# while in a short text (a first call's E1: three products of different ops) each entry, a hashed key and a dict
+# insert (~1.3 k instructions), is made and never read
+MEMO_AFTER = 16
 
 
 class Node(NamedTuple):
@@ -624,7 +628,7 @@ class Builder:
             if not self.shapes_only and shape not in self._sized:
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 self._sized[shape] = None
-            if op.broadcasting and not params:
+            if op.broadcasting and not params and len(nodes) >= MEMO_AFTER:  # a long text's: see MEMO_AFTER
                 self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
             i = len(nodes)  # self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
             if i >= MAX_NODES:
