@@ -73,7 +73,7 @@ def read_short(text: str, lowering):
     name = None  # a name just read, lowered when the next token shows it is no function called
     pos = 0
     for spaces, token in _TOKEN.findall(text):
-        start = pos + len(spaces)
+        start = pos + len(spaces) if spaces else pos  # most tokens follow the one before at once
         pos = start + len(token)
         if operand:
             first = token[0]
