@@ -817,9 +817,11 @@ class Builder:
             check(self, [self.lift(t).id for _, t in outputs] if outputs else [self.lift(output).id])
         named = self._named(outputs) if outputs else ()
         nodes = tuple(self.nodes)
-        return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
-                          self.by_value, _facts(nodes, frozenset(self.inputs) if self.wrt is None else
-                                                self.wrt.intersection(self.inputs), self.dtype), self.recast)
+        wrt = self.wrt  # the inputs the flags are set for: a wrt that names bound inputs only is its own intersection
+        wrt = frozenset(self.inputs) if wrt is None else wrt if wrt <= self.inputs.keys() else \
+            wrt.intersection(self.inputs)
+        return made_graph(nodes, dict(self.inputs), output.id if type(output) is Tracer else self.lift(output).id,
+                          self.source, self.dtype, named, self.by_value, _facts(nodes, wrt, self.dtype), self.recast)
 
 
 def _result_named(op, shape: Shape) -> str:
