@@ -128,6 +128,10 @@ def test_the_builder_shortcut_makes_the_nodes_the_shape_rule_makes(monkeypatch):
     builder = graph_module.Builder()
     x = builder.input("x", (3,))
     x * x, x * x
+    assert builder._binary_shapes == {}  # a short text's: nothing remembered (graph.MEMO_AFTER)
+    for k in range(graph_module.MEMO_AFTER):
+        builder.input(f"z{k}", ())
+    x * x, x * x
     assert builder._binary_shapes == {("mul", (3,), (3,)): (3,)}  # the second product took the shortcut
     fast = [_node(n) for n in parser.parse(text, inputs).nodes]
     init = graph_module.Builder.__init__

@@ -291,15 +291,16 @@ def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
             for o in outputs}
 
 
-_array, _zeros = np.array, np.zeros  # read once: see _errstate
+_zeros, _empty = np.zeros, np.empty  # read once: see _errstate
 
 
 def basis(shape: tuple, dtype) -> np.ndarray:
     """The standard basis of arrays of ``shape``, stacked: ``(n, *shape)``."""
     n = size(shape)
-    if n == 1:  # a one-element output's seed (a scalar loss): one 1, as below, in one call (and a scalar's
-        one = _array([1.0], dtype)  # shape without the reshape)
-        return one.reshape((1,) + tuple(shape)) if shape else one
+    if n == 1:  # a one-element output's seed (a scalar loss): one 1, as below, made in its shape (np.array of a
+        one = _empty((1,) + tuple(shape), dtype)  # list discovers its dtype and shape: ~2.5 k instructions more)
+        one.fill(1)
+        return one
     flat = _zeros(n * n, dtype)  # np.eye(n, dtype=dtype), made without its Python layers: the same array
     flat[::n + 1] = 1
     return flat.reshape((n,) + tuple(shape))

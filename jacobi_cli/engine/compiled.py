@@ -220,7 +220,7 @@ class Compiled:
         handles them (``several``: see :func:`output_problems`)."""
         if self._checked:
             env = self._inputs(env)
-        if self.graph.several and not several:
+        if self._several and not several:  # the graph's several, read once at __init__ (a property's call)
             names = ", ".join(name for name, _ in self.graph.outputs)
             raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
                                 "this computes one output: end it in one of them")
@@ -858,8 +858,11 @@ def _unshared(array: np.ndarray, given: dict, *more) -> np.ndarray:
     """``array``, copied if it may share memory with one of the caller's arrays (``given``'s inputs, a v or a
     tangent in ``more``): a derivative that passes its seed on unchanged (the vjp of ``x + 1`` is v, the jvp of
     ``flip(x)`` a view of the tangent) is a new array, as a kernel's is."""
-    if _in_inputs(array, given) or any(isinstance(m, np.ndarray) and _may_share_memory(array, m) for m in more):
+    if _in_inputs(array, given):
         return array.copy()
+    for m in more:  # a loop, not any() of a generator (made and run at each call)
+        if isinstance(m, np.ndarray) and _may_share_memory(array, m):
+            return array.copy()
     return array
 
 

@@ -28,6 +28,10 @@ from .work import CUBIC, FAST, MAX_FOLD_WORK, RULES, check_time, fold_work, limi
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
 LEAF_OPS = ("input", "const")
+# Builder._binary's memo of result shapes is filled from this many nodes on: it pays in a long sum of like terms,
+# while in a short text (a first call's E1: three products of different ops) each entry, a hashed key and a dict
+# insert (~1.3 k instructions), is made and never read
+MEMO_AFTER = 16
 
 
 class Node(NamedTuple):
@@ -390,8 +394,10 @@ class Builder:
         # size check passed: a long sum of like terms applies the rule once, not per node
         self._binary_shapes: dict = {}
         # the result shapes check_size passed (its answer depends on the shape alone): asked once each (a dict
-        # used as a set: {} is ~0.8 k instructions cheaper than set() in every builder)
-        self._sized: dict = {}
+        # used as a set: {} is ~0.8 k instructions cheaper than set() in every builder). A scalar passes it
+        # under any limit of 64 bytes or more (check_size's second test), and an input's vector or matrix
+        # shape once input() has counted its bytes: known passed, never asked (tests/test_cold43.py)
+        self._sized: dict = {(): None} if max_bytes is None or max_bytes >= 64 else {}
         # constants of an integer or boolean dtype: node id -> (NumPy dtype, library), their values held
         # exactly in --dtype; and integer literals: node id -> the Python int (see ir/dtypes.py)
         self.typed: dict[int, tuple] = {}
@@ -480,10 +486,17 @@ class Builder:
         rank = len(shape)
         # a scalar, or a vector or matrix of positive int sizes of at most MAX_ELEMENTS elements, passes both
         # checks below: known without their two calls (~3 k instructions an input of a first call)
-        if not (rank == 0 or (rank == 1 and type(shape[0]) is int and 0 < shape[0] <= MAX_ELEMENTS) or
-                (rank == 2 and type(shape[0]) is int and type(shape[1]) is int and shape[0] > 0 and shape[1] > 0
-                 and shape[0] * shape[1] <= MAX_ELEMENTS)):
-            self._check_input(name, shape, position)
+        if rank == 1 and type(shape[0]) is int and 0 < shape[0] <= MAX_ELEMENTS:
+            count = shape[0]
+        elif rank == 2 and type(shape[0]) is int and type(shape[1]) is int and shape[0] > 0 and shape[1] > 0 \
+                and shape[0] * shape[1] <= MAX_ELEMENTS:
+            count = shape[0] * shape[1]
+        else:
+            count = None
+            if rank != 0:
+                self._check_input(name, shape, position)
+        if count is not None and (self.max_bytes is None or count * self._itemsize <= self.max_bytes):
+            self._sized[shape] = None  # check_size's answer for a node of this shape: passed (its tests, in short)
         nodes = self.nodes  # self._append("input", (), _NO_PARAMS, shape, name, position), inline
         i = len(nodes)
         if i >= MAX_NODES:
@@ -615,7 +628,7 @@ class Builder:
             if not self.shapes_only and shape not in self._sized:
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 self._sized[shape] = None
-            if op.broadcasting and not params:
+            if op.broadcasting and not params and len(nodes) >= MEMO_AFTER:  # a long text's: see MEMO_AFTER
                 self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
             i = len(nodes)  # self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
             if i >= MAX_NODES:
@@ -804,9 +817,11 @@ class Builder:
             check(self, [self.lift(t).id for _, t in outputs] if outputs else [self.lift(output).id])
         named = self._named(outputs) if outputs else ()
         nodes = tuple(self.nodes)
-        return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
-                          self.by_value, _facts(nodes, frozenset(self.inputs) if self.wrt is None else
-                                                self.wrt.intersection(self.inputs), self.dtype), self.recast)
+        wrt = self.wrt  # the inputs the flags are set for: a wrt that names bound inputs only is its own intersection
+        wrt = frozenset(self.inputs) if wrt is None else wrt if wrt <= self.inputs.keys() else \
+            wrt.intersection(self.inputs)
+        return made_graph(nodes, dict(self.inputs), output.id if type(output) is Tracer else self.lift(output).id,
+                          self.source, self.dtype, named, self.by_value, _facts(nodes, wrt, self.dtype), self.recast)
 
 
 def _result_named(op, shape: Shape) -> str:

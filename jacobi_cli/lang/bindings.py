@@ -462,6 +462,10 @@ def check_wrt(wrt, inputs) -> list:
     """``--wrt`` names, checked against the bound inputs (default: all of them)."""
     if not wrt:
         return list(inputs)
+    if type(wrt) is list and len(wrt) == 1:  # the API's wrt=["x"]: an identifier bound passes every test below
+        name = wrt[0]
+        if type(name) is str and name in inputs and name.isidentifier():
+            return [name]
     for name in wrt:
         if not isinstance(name, str):  # the API's wrt=[0]
             raise JacUsageError(f"--wrt takes the names of inputs as strings ('x'), not {name!r} "

@@ -2306,8 +2306,10 @@ class _Lowering:
         if type(left) is Tracer and type(right) is Tracer and not b.booleans and (op != "matmul" or not b.typed):
             # self.arithmetic's answer without its three calls: with no boolean node there is no
             # logical or/and, and Builder.apply of two tracers without parameters is _binary (a
-            # product beside an integer constant goes through arithmetic: functions.one_dtype)
-            return b._binary(op, left, right, position, None)
+            # product beside an integer constant goes through arithmetic: functions.one_dtype), whose
+            # node is _apply's: its memo of result shapes serves long sums, a short text seldom repeats
+            # an op of the same shapes, and a miss costs a hashed key (~1.5 k instructions)
+            return b._apply(op, (left, right), position, None, _NO_PARAMS)
         if isinstance(left, Items) or isinstance(right, Items):
             raise JacValueError(_ITEMS_ARITHMETIC, position)  # (ast's error is at the left operand: made again)
         return self.arithmetic(op, left, right, position)

@@ -49,6 +49,7 @@ _OPEN, _CALL = 0, -1  # the precedence of "(" and of "f(" on the stack of operat
 _KEYWORDS = frozenset(keyword.kwlist)  # None, True, lambda, not, ...: not names
 _PYTHON_VALUES = frozenset(("range",))  # calls making Python's own sequences, whose arithmetic the ast path reads
 _DIGITS = frozenset("0123456789")
+_NOT_NAMES = _KEYWORDS | _PYTHON_VALUES  # what the reader takes for no name: one lookup per name read
 
 
 def may_be_short(text: str) -> bool:
@@ -72,7 +73,7 @@ def read_short(text: str, lowering):
     name = None  # a name just read, lowered when the next token shows it is no function called
     pos = 0
     for spaces, token in _TOKEN.findall(text):
-        start = pos + len(spaces)
+        start = pos + len(spaces) if spaces else pos  # most tokens follow the one before at once
         pos = start + len(token)
         if operand:
             first = token[0]
@@ -82,7 +83,7 @@ def read_short(text: str, lowering):
                 values.append(lowering.short_number(token, start))
                 operand = False
             elif first in _NAME_START:
-                if token in _KEYWORDS or token in _PYTHON_VALUES:
+                if token in _NOT_NAMES:
                     return None
                 name, name_start = token, start
                 operand = False
@@ -118,7 +119,8 @@ def read_short(text: str, lowering):
             ops.append((level, found[1], start, 0))
             operand = True
         elif token == ")" or token == ",":
-            _reduce(ops, values, lowering, 1)
+            if ops and ops[-1][0] >= 1:  # an operator to lower first (else _reduce would find none: no call)
+                _reduce(ops, values, lowering, 1)
             if not ops:
                 return None
             level, callee, at, below = ops[-1]
@@ -138,7 +140,8 @@ def read_short(text: str, lowering):
         return None
     if name is not None:
         values.append(lowering.short_name(name, name_start))
-    _reduce(ops, values, lowering, 1)
+    if ops:
+        _reduce(ops, values, lowering, 1)
     return values[0] if not ops and len(values) == 1 else None
 
 
