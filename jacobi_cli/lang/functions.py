@@ -205,6 +205,19 @@ TORCH_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "k", "n", "offset", "
 NUMPY_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "decimals", "power", "N", "offset", "kth"))
 METHOD_INTEGERS = TORCH_INTEGERS - {"repeats"}
 NUMPY_INT_CALLING = ("norm",)  # np.linalg.norm(x, axis=1.0) answers: it calls int(axis)
+# NumPy's functions that raise at a float literal in one more of their integers (session 43): np.diag's k
+# (operator.index), np.resize's and np.broadcast_to's shape, np.linalg.tensorinv's ind (a slice bound); np.diff's n
+# raises unless 0 (_diff), np.tile's reps unless all 1 (_tile_fn)
+NUMPY_CALL_INTEGERS = {"diag": frozenset(("diagonal",)),
+                       "resize": frozenset(("new_shape",)), "broadcast_to": frozenset(("shape",)),
+                       "tensorinv": frozenset(("ind",))}
+
+
+def _method_is_torch(b) -> bool:
+    """A method no ndarray has (``x.matrix_power(2)``, ``x.repeat_interleave(2)``, ``x.logcumsumexp(0)``): only
+    PyTorch's tensor takes it, so its arguments are read as PyTorch reads them."""
+    call = b.call or ""
+    return b.library == "method" and call.startswith(".") and not hasattr(np.ndarray, call.strip(".()"))
 
 
 def _refuse_float(b, value, what, position) -> None:
@@ -213,9 +226,11 @@ def _refuse_float(b, value, what, position) -> None:
     if not written_as_float(b, value):
         return
     word = what.rsplit(" ", 1)[-1].rsplit("'s", 1)[-1].strip()
-    library, call = b.library, b.call or ""
+    library, call = ("torch" if _method_is_torch(b) else b.library), b.call or ""
+    numpy = call.startswith(("np.", "numpy."))
     refused = TORCH_INTEGERS if library == "torch" else METHOD_INTEGERS if library == "method" else \
-        NUMPY_INTEGERS if call.startswith(("np.", "numpy.")) and not call.endswith(NUMPY_INT_CALLING) else ()
+        NUMPY_INTEGERS | NUMPY_CALL_INTEGERS.get(call.rsplit(".", 1)[-1], frozenset()) \
+        if numpy and not call.endswith(NUMPY_INT_CALLING) else ()
     if word in refused or library == "torch":  # PyTorch's argument parser takes no float for an int
         v = static(b, value, what, position)
         said = f"PyTorch raises TypeError: argument '{word}' must be int, not float" if library == "torch" else \
@@ -2183,10 +2198,22 @@ FUNCTIONS["angle"] = _angle(False)
 variant("numpy", "angle")(_angle(True))
 
 
+def _ldexp_float_exponent(b, value, position) -> None:
+    """ldexp's exponent written as a float literal (``np.ldexp(x, 1.0)``, ``torch.ldexp(x, 1.0)``): both libraries
+    raise TypeError (NumPy has no loop for a float exponent, PyTorch's ``other`` must be a tensor)."""
+    if written_as_float(b, value) and b.library in ("torch", "numpy", "method"):
+        said = "NumPy raises TypeError: ufunc 'ldexp' not supported for the input types" \
+            if (b.call or "").startswith(("np.", "numpy.")) else \
+            "PyTorch raises TypeError: argument 'other' must be Tensor, not float"
+        raise JacValueError(f"ldexp: the exponent must be integers, not the float "
+                            f"{static(b, value, 'other', position)!r} ({said})", position)
+
+
 @function("ldexp")
 def _ldexp(b, args, kwargs, position):
     """ldexp(x, e) = x * 2**e (e integers, as NumPy and PyTorch ask)."""
     a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    _ldexp_float_exponent(b, a["other"], position)
     x, e = tensor(b, a["x"], "ldexp", position), tensor(b, a["other"], "ldexp", position)
     return b.apply("mul", x, b.apply("pow", 2.0, e, position=position), position=position)
 
@@ -2281,6 +2308,9 @@ def _shrink(fname, soft):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "lambd": 0.5}, position)
         x = tensor(b, a["x"], fname, position)
         lambd = _number(b, a["lambd"], f"{fname} lambd", position)
+        if soft and lambd < 0:  # hardshrink takes one (nothing is inside)
+            raise JacValueError(f"softshrink: lambd must be >= 0, got {lambd!r} (PyTorch raises RuntimeError: lambda "
+                                "must be in range [0, inf])", position)
         if not soft:
             inside = b.apply("mul", b.apply("ge", x, -lambd, position=position),
                              b.apply("le", x, lambd, position=position), position=position)
@@ -3177,7 +3207,12 @@ def _tile(b, x, reps, position) -> Tracer:
 @function("tile")
 def _tile_fn(b, args, kwargs, position):
     a = arguments("tile", args, kwargs, {"x": REQUIRED, "reps": REQUIRED}, position)
-    return _tile(b, tensor(b, a["x"], "tile", position), static_ints(b, a["reps"], "tile reps", position), position)
+    reps = static_ints(b, a["reps"], "tile reps", position)
+    if written_as_float(b, a["reps"]) and (b.call or "").startswith(("np.", "numpy.")) and any(r != 1 for r in reps):
+        # np.tile returns a copy when every repetition is 1; else its reshape to the float sizes raises
+        raise JacValueError(f"np.tile: reps must be integers, not the float {static(b, a['reps'], 'reps', position)!r} "
+                            "(NumPy raises TypeError: 'float' object cannot be interpreted as an integer)", position)
+    return _tile(b, tensor(b, a["x"], "tile", position), reps, position)
 
 
 @variant("torch", "repeat")
@@ -3567,8 +3602,12 @@ def _pad_widths(b, value, ndim, torch_order, position) -> list:
             widths[ndim - 1 - i] = (flat[2 * i], flat[2 * i + 1])
         return widths
     w = np.asarray(static(b, value, "pad_width", position), dtype=float)
-    if w.size and not np.array_equal(w, np.round(w)):
-        raise JacValueError("np.pad: pad_width must hold integers", position)
+    if w.size and not np.array_equal(w, np.round(w)) or written_as_float(b, value):
+        raise JacValueError(f"np.pad: pad_width must hold integers, got {static(b, value, 'pad_width', position)!r} "
+                            "(NumPy raises TypeError: `pad_width` must be of integral type)", position)
+    if (w < 0).any():  # before the broadcast: of a 0-d array, np.pad(s, -2) is NumPy's ValueError too
+        raise JacValueError("np.pad: pad_width must not be negative (NumPy raises ValueError: index can't contain "
+                            "negative values)", position)
     try:
         w = np.broadcast_to(w.astype(np.int64), (ndim, 2))
     except ValueError:
@@ -3811,7 +3850,9 @@ def _flatten_dims(b, args, kwargs, position):
             return _reshape_to(b, transpose_all(b, x, position), (_numel(x, position),), position)
     a = arguments("flatten", args, kwargs, {"x": REQUIRED, "start_dim": 0, "end_dim": -1}, position)
     x = tensor(b, a["x"], "flatten", position)
-    if x.ndim == 0:
+    if x.ndim == 0:  # the dims still checked: PyTorch's range there is [-1, 0]
+        for k in ("start_dim", "end_dim"):
+            _axis(b, a[k], 0, "flatten", position)
         return _reshape_to(b, x, (1,), position)
     lo, hi = (_axis(b, a[k], x.ndim, "flatten", position) for k in ("start_dim", "end_dim"))
     if lo > hi:
@@ -6480,9 +6521,9 @@ def _logcumsumexp(b, args, kwargs, position):
     taken of 1 instead, so its derivative (0 / 0) does not spread NaN into the other outputs' derivatives."""
     a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "logcumsumexp", position)
+    axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")  # of a 0-d too: PyTorch's range there is [-1, 0]
     if x.ndim == 0:
         return x
-    axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")
     if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
         return x
     shape = _concrete(x, "logcumsumexp", position)
@@ -6944,6 +6985,9 @@ def _diff(b, args, kwargs, position):
     axis = _one_axis(b, a["axis"], x, position, "diff")
     if n == 0:  # NumPy and PyTorch return x as it is, prepend and append not joined
         return x
+    if written_as_float(b, a["n"]) and (b.call or "").startswith(("np.", "numpy.")):  # np.diff(x, 0.0) answers
+        raise JacValueError(f"np.diff: n must be an integer, not the float {n + 0.0!r} (NumPy raises TypeError: "
+                            "'float' object cannot be interpreted as an integer)", position)
     if a["prepend"] is not None or a["append"] is not None:
         x = _diff_ends(b, x, axis, a["prepend"], a["append"], position)
     for _ in range(n):
@@ -8026,6 +8070,7 @@ def _adaptive_pool(nd: int, kind: str):
         _spatial_input(x, nd, fname, position)
         indices = kind == "max" and _flag(b, a["return_indices"], "return_indices", fname, position)
         lead, sizes = x.ndim - nd, static(b, a["output_size"], "output_size", position)
+        _refuse_float(b, a["output_size"], "output_size", position)
         sizes = sizes if isinstance(sizes, tuple) else (sizes,) * nd
         if len(sizes) != nd:
             raise JacValueError(f"{fname}(): output_size must be one integer or {nd}, got {list(sizes)}", position)
@@ -8899,8 +8944,12 @@ def _pdist(b, args, kwargs, position):
     n = _concrete(x, "pdist", position)[0]
     i, j = np.triu_indices(n, 1)
     _checked(b, (len(i), x.shape[1]), "pdist", position)
+    p = static(b, a["ord"], "p", position)
+    if isinstance(p, (int, float)) and not isinstance(p, bool) and p < 0:
+        raise JacValueError(f"pdist: p must be >= 0, got {p!r} (PyTorch raises RuntimeError: pdist only supports "
+                            "non-negative p values)", position)
     d = b.apply("sub", _take(b, x, (i,), position), _take(b, x, (j,), position), position=position)
-    return _vector_norm(b, d, static(b, a["ord"], "p", position), (1,), False, position)
+    return _vector_norm(b, d, p, (1,), False, position)
 
 
 @function("bilinear")
@@ -9578,6 +9627,8 @@ def _nanmedian(library):
                              "np.nanmedian their mean", "Write torch.nanmedian(x) or np.nanmedian(x).", position)
         x = tensor(b, a["x"], "nanmedian", position)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        if a["axis"] is not None and not x.ndim:  # np.nanmedian(s, axis=-1): NumPy's AxisError
+            refuse_numpy_0d_axis(b, a["axis"], 0, position)
         axis_given = a["axis"] is not None and x.ndim > 0
         if not axis_given:
             if keepdims and library == "numpy" and x.ndim:
@@ -10968,6 +11019,7 @@ def _np_ldexp(b, args, kwargs, position):
     """np.ldexp(x, e): x · 2**e rounded once, as NumPy (PyTorch's x * 2**e overflows or underflows 2**e first);
     e integers: constants or argmax/frexp(...)[1]/... of the inputs; derivative 2**e by x"""
     a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    _ldexp_float_exponent(b, a["other"], position)
     x = tensor(b, a["x"], "ldexp", position)
     return b.apply("ldexp", x, _integer_indices(b, a["other"], "ldexp", "the exponent", position), position=position)
 
@@ -11095,8 +11147,19 @@ def _np_is_obj(real: bool):
 variant("numpy", "isrealobj")(_np_is_obj(True))
 variant("numpy", "iscomplexobj")(_np_is_obj(False))
 variant("numpy", "conjugate")(FUNCTIONS["conj"])
-variant("numpy", "real_if_close")(lambda b, args, kwargs, position: FUNCTIONS["real"](
-    b, args[:1], {k: v for k, v in kwargs.items() if k != "tol"}, position))
+@variant("numpy", "real_if_close")
+def _np_real_if_close(b, args, kwargs, position):
+    """np.real_if_close(a, tol=100): of a real array, itself (its arguments checked as NumPy's: one or two)"""
+    a = arguments("real_if_close", args, {("x" if k == "a" else k): v for k, v in kwargs.items()},
+                  {"x": REQUIRED, "tol": 100}, position)
+    return FUNCTIONS["real"](b, [a["x"]], {}, position)
+
+
+def _poly_not_0d(b, value, fname, position) -> None:
+    """np.polyder / np.polyint (of m >= 1) take len(p): a 0-d array (or a number) is NumPy's TypeError."""
+    if not isinstance(value, Items) and tensor(b, value, fname, position).ndim == 0:
+        raise JacShapeError(f"np.{fname}: the coefficients must be a 1-d array, not a 0-d one (NumPy raises "
+                            "TypeError: len() of unsized object)", position)
 
 
 def _poly_vector(b, value, fname, position) -> Tracer:
@@ -11149,6 +11212,7 @@ def _leading_zeros_trimmed(b, p: Tracer, position) -> Tracer:
 def _np_polyder(b, args, kwargs, position):
     """np.polyder(p, m=1): the m-th derivative's coefficients, p[:-1] * [n, ..., 1] m times (NumPy's products)"""
     a = arguments("polyder", args, kwargs, {"p": REQUIRED, "m": 1}, position)
+    _poly_not_0d(b, a["p"], "polyder", position)
     p = _poly_vector(b, a["p"], "polyder", position)
     m = static_int(b, a["m"], "m", position)
     if m < 0:
@@ -11170,6 +11234,7 @@ def _np_polyint(b, args, kwargs, position):
         raise JacValueError("polyint: order of integral must be positive (see polyder) (NumPy)", position)
     if m == 0:  # NumPy gives p back as it is, whatever its shape
         return tensor(b, a["p"], "polyint", position)
+    _poly_not_0d(b, a["p"], "polyint", position)
     p = _poly_vector(b, a["p"], "polyint", position)
     k = [0.0] if a["k"] is None else static(b, a["k"], "k", position)
     ks = list(k) if isinstance(k, (tuple, list)) else [k]
@@ -11652,6 +11717,10 @@ def _np_delete(b, args, kwargs, position):
                                 f"the axis length of {n} (NumPy)", position)
         keep &= ~mask
     else:
+        if written_as_float(b, obj):  # np.delete(x, 1.0): NumPy's IndexError
+            raise JacValueError(f"np.delete: obj must hold integers (or booleans), not the float "
+                                f"{static(b, obj, 'obj', position)!r} (NumPy raises IndexError: arrays used as indices "
+                                "must be of integer (or boolean) type)", position)
         keep[_index_array(b, obj if isinstance(obj, Tracer) else b.lift(obj), n, "obj", "delete", position)] = False
     return _take(b, x, (slice(None),) * axis + (np.flatnonzero(keep),), position)
 
