@@ -5510,6 +5510,12 @@ def _correction(b, a, library, fname, position) -> float:
         raise JacValueError(f"torch.{fname}() has no argument 'ddof' (it takes correction= or unbiased=)", position)
     if library == "numpy" and "unbiased" in given:
         raise JacValueError(f"np.{fname}() has no argument 'unbiased' (it takes ddof=)", position)
+    if "unbiased" in given and not isinstance(given["unbiased"], bool) and library in ("torch", "method"):
+        shown = given["unbiased"]
+        shown = int(shown) if isinstance(shown, float) and shown.is_integer() and not written_as_float(b, a["unbiased"]) \
+            else shown
+        raise JacValueError(f"{fname}(): unbiased must be True or False, not {shown!r} (PyTorch raises "
+                            "TypeError: it takes a bool; correction= takes a number)", position)
     if "unbiased" in given:
         return 1.0 if given["unbiased"] else 0.0
     if given:
@@ -5964,6 +5970,27 @@ def _matrix_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
     raise JacValueError(f"matrix norm: ord={order!r} is not supported; jac has {MATRIX_ORDS}", position)
 
 
+def _linalg_norm_dims(x, order, axis_given: bool, axes: tuple, library, position) -> None:
+    """np.linalg.norm's and torch.linalg.norm's dimensions (both raise alike): an ord without an axis needs a
+    vector or a matrix (a 0-d or 3-d array is NumPy's ValueError "Improper number of dimensions to norm",
+    PyTorch's RuntimeError); an axis names one or two dims; 'fro' and 'nuc' are matrix norms, of no vector."""
+    numpy = library == "numpy"
+    if axis_given and len(axes) > 2:
+        raise JacShapeError(f"norm: axis {axes} names {len(axes)} axes, and a norm is of one (a vector) or two (a "
+                            "matrix) (" + ("NumPy raises ValueError: Improper number of dimensions to norm" if numpy
+                                           else "PyTorch raises RuntimeError: if dim is specified, it must be of "
+                                           "length 1 or 2") + ")", position)
+    if not axis_given and order is not None and x.ndim not in (1, 2):
+        raise JacShapeError(f"norm with ord={order!r} needs a vector or a matrix, or axis=, got shape {fmt(x.shape)} ("
+                            + ("NumPy raises ValueError: Improper number of dimensions to norm" if numpy else
+                               "PyTorch raises RuntimeError: if dim is not specified but ord is, the input must be 1D "
+                               "or 2D") + ")", position)
+    if isinstance(order, str) and (len(axes) == 1 if axis_given else x.ndim == 1):
+        raise JacValueError(f"norm: ord={order!r} is a matrix norm, and here the norm is of a vector (one axis) ("
+                            + (f"NumPy raises ValueError: Invalid norm order {order!r} for vectors" if numpy else
+                               "PyTorch raises RuntimeError: linalg.matrix_norm needs two dims") + ")", position)
+
+
 def _norm_by(library):
     """norm(x, ord, axis): NumPy's np.linalg.norm and torch.linalg.norm read a numeric ord over
     two axes (or of a matrix without axes) as a matrix norm, torch.norm and x.norm() as the
@@ -5974,6 +6001,8 @@ def _norm_by(library):
         order = static(b, a["ord"], "ord", position)
         axes = axes_of(b, a["axis"], x, position, "norm")
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        if library in ("numpy", "torch.linalg"):
+            _linalg_norm_dims(x, order, a["axis"] is not None, axes, library, position)
         if library is None and "p" in kwargs:  # p= is PyTorch's spelling
             library = "torch"
         if order in (None, "fro"):  # the 2-norm of the elements (Frobenius over two axes)
@@ -6006,8 +6035,14 @@ for _library in PER_LIBRARY:
 def _vector_norm_fn(b, args, kwargs, position):
     a = arguments("vector_norm", args, kwargs, {"x": REQUIRED, "ord": 2, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "vector_norm", position)
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+    if keepdims and written_as_float(b, a["axis"]) and (b.call or "").startswith(("np.", "numpy.")):
+        # without keepdims NumPy calls int(axis); with it, it iterates the axis given: its TypeError
+        raise JacValueError(f"np.linalg.vector_norm: axis must be an integer or a tuple of them, not the float "
+                            f"{static(b, a['axis'], 'axis', position)!r}, with keepdims=True (NumPy raises TypeError: "
+                            "'float' object is not iterable)", position)
     return _vector_norm(b, x, static(b, a["ord"], "ord", position), axes_of(b, a["axis"], x, position, "vector_norm"),
-                        keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position, torch_nan=b.library == "torch")
+                        keepdims, position, torch_nan=b.library == "torch")
 
 
 @function("matrix_norm")
