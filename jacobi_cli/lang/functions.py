@@ -484,8 +484,27 @@ def _reduction(op_name, **params):
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position, **params)
     return lower
+
+
+# PyTorch's reductions whose keepdim belongs to the overload with a dim: torch.sum(x, keepdim=True) is its TypeError
+# ("received an invalid combination of arguments"); amax, amin, nansum, nanmean, var, std, norm, any, all, argmax take it
+TORCH_KEEPDIM_NEEDS_DIM = frozenset(("sum", "mean", "prod", "max", "min", "logsumexp", "median", "nanmedian",
+                                     "count_nonzero"))
+
+
+def _torch_keepdim_needs_dim(b, axis, kwargs, position) -> None:
+    """PyTorch's TypeError for ``keepdim=`` without a dim in :data:`TORCH_KEEPDIM_NEEDS_DIM` (``torch.sum(x,
+    keepdim=True)``, ``x.mean(keepdim=True)``: a method spelling ``keepdim`` is PyTorch's, as keepdims_of reads it)."""
+    name = (b.call or "").rsplit(".", 1)[-1].strip("()")
+    if axis is None and "keepdim" in kwargs and name in TORCH_KEEPDIM_NEEDS_DIM and b.library in ("torch", "method"):
+        if name == "count_nonzero":
+            raise JacValueError("count_nonzero(): PyTorch's takes no keepdim (it raises TypeError); np.count_nonzero "
+                                "takes keepdims=", position)
+        raise JacValueError(f"{name}(): keepdim= needs a dim (PyTorch raises TypeError: its {name} takes keepdim only "
+                            f"beside dim: write {name}(x, dim, keepdim=True))", position)
 
 
 for _name in ("sum", "mean", "prod", "logsumexp"):
@@ -2519,6 +2538,7 @@ def _count_nonzero(b, args, kwargs, position):
     x = tensor(b, a["x"], "count_nonzero", position)
     axes = axes_of(b, a["axis"], x, position, "count_nonzero")
     keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+    _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
     mask = boolean(b, b.apply("ne", x, 0.0, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
@@ -5829,6 +5849,7 @@ def _median(library):
         a = arguments("median", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], "median", position)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
         axis_given = a["axis"] is not None
         if not axis_given or x.ndim == 0:
             if keepdims and library == "numpy" and x.ndim:
@@ -9662,6 +9683,7 @@ def _nanmedian(library):
                              "np.nanmedian their mean", "Write torch.nanmedian(x) or np.nanmedian(x).", position)
         x = tensor(b, a["x"], "nanmedian", position)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
         if a["axis"] is not None and not x.ndim:  # np.nanmedian(s, axis=-1): NumPy's AxisError
             refuse_numpy_0d_axis(b, a["axis"], 0, position)
         axis_given = a["axis"] is not None and x.ndim > 0
