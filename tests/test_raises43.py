@@ -35,6 +35,7 @@ REFUSED = [
     ("numpy", "np.tile(x, 2.0)", {"x": X}, "float 2.0"),
     ("numpy", "np.tile(v, (1.0, 2))", {"v": V}, "float"),
     ("numpy", "np.ldexp(x, 1.0)", {"x": X}, "float 1.0"),
+    ("numpy", "np.ldexp(x, np.array([1.0, 2.0, 3.0]))", {"x": X}, "float"),
     ("torch", "torch.ldexp(x, 1.0)", {"x": X}, "float 1.0"),
     ("numpy", "np.linalg.tensorinv(x[:, :2], 1.0)", {"x": X}, "float 1.0"),
     ("numpy", "np.linalg.vector_norm(x, axis=1.0, keepdims=True)", {"x": X}, "float 1.0"),
@@ -93,6 +94,8 @@ ANSWERED = [
     ("numpy", "np.tile(x, 1.0)", {"x": X}),  # every repetition 1: NumPy's copy, no reshape
     ("numpy", "np.tile(v, (1.0, 1))", {"v": V}),
     ("numpy", "np.ldexp(x, 2)", {"x": X}),
+    ("numpy", "np.ldexp(x, [1, -2, 3])", {"x": X}),
+    ("torch", "torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0]))", {"x": X}),  # its literals' float mark kept: a tensor
     ("numpy", "np.linalg.vector_norm(x, axis=1.0)", {"x": X}),  # without keepdims NumPy calls int(axis)
     ("numpy", "np.linalg.vector_norm(x, axis=1, keepdims=True)", {"x": X}),
     ("numpy", "np.tril(x, 1.0)", {"x": X}),

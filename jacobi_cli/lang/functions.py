@@ -2220,12 +2220,15 @@ variant("numpy", "angle")(_angle(True))
 def _ldexp_float_exponent(b, value, position) -> None:
     """ldexp's exponent written as a float literal (``np.ldexp(x, 1.0)``, ``torch.ldexp(x, 1.0)``): both libraries
     raise TypeError (NumPy has no loop for a float exponent, PyTorch's ``other`` must be a tensor)."""
-    if written_as_float(b, value) and b.library in ("torch", "numpy", "method"):
-        said = "NumPy raises TypeError: ufunc 'ldexp' not supported for the input types" \
-            if (b.call or "").startswith(("np.", "numpy.")) else \
-            "PyTorch raises TypeError: argument 'other' must be Tensor, not float"
-        raise JacValueError(f"ldexp: the exponent must be integers, not the float "
-                            f"{static(b, value, 'other', position)!r} ({said})", position)
+    numpy = (b.call or "").startswith(("np.", "numpy."))
+    if not written_as_float(b, value) or b.library not in ("torch", "numpy", "method"):
+        return
+    if not numpy and type(b.nodes[value.id].value) is not float:  # torch.tensor([2.0, 1.0]) keeps its literals'
+        return  # mark (the same constant) and PyTorch takes it; NumPy refuses a float array as a float list
+    said = "NumPy raises TypeError: ufunc 'ldexp' not supported for the input types" if numpy else \
+        "PyTorch raises TypeError: argument 'other' must be Tensor, not float"
+    raise JacValueError(f"ldexp: the exponent must be integers, not the float {static(b, value, 'other', position)!r} "
+                        f"({said})", position)
 
 
 @function("ldexp")
