@@ -18,6 +18,7 @@ X = np.array([[0.5, -0.6, 0.7], [0.2, 0.9, -0.4]])
 V = np.array([0.5, -0.6, 0.7])
 S = np.array(0.7)
 T = np.arange(18.0).reshape(2, 3, 3) / 7 - 1
+W = np.array([-0.5, 0.0, 0.5, 1.5])  # sorted
 
 # (library, text, inputs, what jac's message names): the library raises, jac refuses
 REFUSED = [
@@ -70,6 +71,11 @@ REFUSED = [
     ("torch", "torch.linalg.norm(s, 2)", {"s": S}, "needs a vector or a matrix"),
     ("torch", "torch.linalg.norm(t, dim=(0, 1, 2))", {"t": T}, "names 3 axes"),
     ("torch", "torch.linalg.norm(v, 'fro')", {"v": V}, "matrix norm"),
+    # PyTorch takes no list or tuple where it needs a tensor (jac read it as torch.tensor of it)
+    ("torch", "torch.isin(w, (0, -1))", {"w": W}, "not a list or tuple"),
+    ("torch", "torch.isin(w, [0.0, 0.5])", {"w": W}, "not a list or tuple"),
+    ("torch", "torch.searchsorted(w, (0.2, 1.0))", {"w": W}, "not a list or tuple"),
+    ("torch", "torch.searchsorted([0.0, 1.0], w)", {"w": W}, "not a list or tuple"),
     # NumPy's argument counts and 0-d coefficient arrays
     ("numpy", "np.real_if_close(x, x, x)", {"x": X}, "real_if_close"),
     ("numpy", "np.polyder(s, 1)", {"s": S}, "0-d"),
@@ -138,6 +144,13 @@ ANSWERED = [
     ("torch", "torch.linalg.norm(x, 'fro')", {"x": X}),
     ("torch", "torch.norm(v, 'fro')", {"v": V}),
     ("torch", "torch.norm(s, 2)", {"s": S}),
+    ("torch", "torch.isin(w, torch.tensor((0, -1)))", {"w": W}),
+    ("torch", "torch.isin(w, torch.tensor([0.0, 0.5]).double())", {"w": W}),
+    ("torch", "torch.isin(w, 0.5)", {"w": W}),
+    ("numpy", "np.isin(w, (0, 0.5))", {"w": W}),
+    ("torch", "torch.searchsorted(w, torch.tensor([0.2, 1.0], dtype=torch.float64))", {"w": W}),
+    ("torch", "torch.searchsorted(w, 0.2)", {"w": W}),
+    ("numpy", "np.searchsorted(w, (0.2, 1.0))", {"w": W}),
     ("numpy", "np.real_if_close(x)", {"x": X}),
     ("numpy", "np.real_if_close(x, 1000)", {"x": X}),
     ("numpy", "np.polyder(v, 1)", {"v": V}),

@@ -185,6 +185,20 @@ def _is_integer(v) -> bool:
     return isinstance(v, int) or (math.isfinite(v) and v.is_integer())
 
 
+def written_as_sequence(b, value) -> bool:
+    """Whether an argument is a list or tuple display made a constant (``(0, 1)``, ``[0.5, 2.0]``) that no
+    ``torch.tensor`` / ``np.asarray`` took: where PyTorch needs a tensor it raises TypeError at a tuple."""
+    return isinstance(value, Tracer) and value.id in b.displays
+
+
+def refuse_torch_sequence(b, value, what: str, fname: str, position) -> None:
+    """PyTorch's TypeError for a list or tuple where its function needs a tensor (``torch.isin(x, (0, 1))``,
+    ``torch.searchsorted(s, [0.5])``: "received an invalid combination of arguments - got (Tensor, tuple)")."""
+    if b.library in ("torch", "method") and written_as_sequence(b, value):
+        raise JacValueError(f"torch.{fname}: {what} must be a tensor, not a list or tuple (PyTorch raises TypeError: "
+                            "it takes no list or tuple there; wrap it in torch.tensor(...))", position)
+
+
 def written_as_float(b, value) -> bool:
     """Whether a constant argument is written as a float literal (``1.0``, ``-1.0``, ``(0, 1.0)``,
     ``Builder.floats``). Only literals are judged: a float jac computed from integers (``max(2, 1)``, folded in
@@ -2046,6 +2060,7 @@ def _value_of(fname, detach):
             # array of a JAX tracer: JAX raises (not jnp.asarray's, which the library names "numpy" too)
             record_read(b, x, position, "array")
         node = b.nodes[x.id]
+        b.displays.pop(x.id, None)  # torch.tensor((0, 1)): a tensor now (the same constant), as PyTorch takes it
         if detach and node.op != "const":
             x = detached(b, x, position)
         elif dtype is None and x.id in b.pyints and type(b.pyints[x.id]) is not bool:  # [1, 2], 3: int64 in both
@@ -10416,6 +10431,8 @@ def _torch_searchsorted(b, args, kwargs, position):
     a = arguments("searchsorted", args, kwargs, {"sorted_sequence": REQUIRED, "x": REQUIRED, "out_int32": False,
                                                  "right": False, "side": None, "sorter": None}, position)
     static(b, a["out_int32"], "out_int32", position)
+    refuse_torch_sequence(b, a["sorted_sequence"], "sorted_sequence", "searchsorted", position)
+    refuse_torch_sequence(b, a["x"], "input", "searchsorted", position)
     s = tensor(b, a["sorted_sequence"], "searchsorted", position)
     s = _sorted_by(b, s, a["sorter"], "searchsorted", position)
     v = tensor(b, a["x"], "searchsorted", position)
@@ -10518,6 +10535,9 @@ def _isin_lowering(library):
         else:
             params = {"elements": REQUIRED} | {k: v for k, v in params.items() if k != "x"}
         a = arguments("isin", args, kwargs, params, position)
+        if library != "numpy":
+            refuse_torch_sequence(b, a["elements"], "elements", "isin", position)
+            refuse_torch_sequence(b, a["test_elements"], "test_elements", "isin", position)
         x = tensor(b, a["x" if library == "numpy" else "elements"], "isin", position)
         kind = static(b, a.get("kind"), "kind", position)
         if kind not in (None, "sort", "table"):
