@@ -405,6 +405,9 @@ class Builder:
         # float literals (``1.0``, ``-1.0``, ``(0, 1.0)``): where an integer is needed the libraries raise TypeError
         # even at a whole value (lang/functions.written_as_float); a dict used as a set
         self.floats: dict[int, bool] = {}
+        # list and tuple displays made constants (``(0, 1)``, ``[0.5, 2]``) not yet passed through ``torch.tensor`` /
+        # ``np.asarray`` (lang/functions.written_as_sequence): PyTorch takes no tuple where a tensor is needed
+        self.displays: dict[int, bool] = {}
         # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
         # (NumPy dtype, library) (see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}

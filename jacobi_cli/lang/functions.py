@@ -185,6 +185,20 @@ def _is_integer(v) -> bool:
     return isinstance(v, int) or (math.isfinite(v) and v.is_integer())
 
 
+def written_as_sequence(b, value) -> bool:
+    """Whether an argument is a list or tuple display made a constant (``(0, 1)``, ``[0.5, 2.0]``) that no
+    ``torch.tensor`` / ``np.asarray`` took: where PyTorch needs a tensor it raises TypeError at a tuple."""
+    return isinstance(value, Tracer) and value.id in b.displays
+
+
+def refuse_torch_sequence(b, value, what: str, fname: str, position) -> None:
+    """PyTorch's TypeError for a list or tuple where its function needs a tensor (``torch.isin(x, (0, 1))``,
+    ``torch.searchsorted(s, [0.5])``: "received an invalid combination of arguments - got (Tensor, tuple)")."""
+    if b.library in ("torch", "method") and written_as_sequence(b, value):
+        raise JacValueError(f"torch.{fname}: {what} must be a tensor, not a list or tuple (PyTorch raises TypeError: "
+                            "it takes no list or tuple there; wrap it in torch.tensor(...))", position)
+
+
 def written_as_float(b, value) -> bool:
     """Whether a constant argument is written as a float literal (``1.0``, ``-1.0``, ``(0, 1.0)``,
     ``Builder.floats``). Only literals are judged: a float jac computed from integers (``max(2, 1)``, folded in
@@ -205,6 +219,19 @@ TORCH_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "k", "n", "offset", "
 NUMPY_INTEGERS = frozenset(("axis", "dim", "dims", "axes", "decimals", "power", "N", "offset", "kth"))
 METHOD_INTEGERS = TORCH_INTEGERS - {"repeats"}
 NUMPY_INT_CALLING = ("norm",)  # np.linalg.norm(x, axis=1.0) answers: it calls int(axis)
+# NumPy's functions that raise at a float literal in one more of their integers (session 43): np.diag's k
+# (operator.index), np.resize's and np.broadcast_to's shape, np.linalg.tensorinv's ind (a slice bound); np.diff's n
+# raises unless 0 (_diff), np.tile's reps unless all 1 (_tile_fn)
+NUMPY_CALL_INTEGERS = {"diag": frozenset(("diagonal",)),
+                       "resize": frozenset(("new_shape",)), "broadcast_to": frozenset(("shape",)),
+                       "tensorinv": frozenset(("ind",))}
+
+
+def _method_is_torch(b) -> bool:
+    """A method no ndarray has (``x.matrix_power(2)``, ``x.repeat_interleave(2)``, ``x.logcumsumexp(0)``): only
+    PyTorch's tensor takes it, so its arguments are read as PyTorch reads them."""
+    call = b.call or ""
+    return b.library == "method" and call.startswith(".") and not hasattr(np.ndarray, call.strip(".()"))
 
 
 def _refuse_float(b, value, what, position) -> None:
@@ -213,9 +240,11 @@ def _refuse_float(b, value, what, position) -> None:
     if not written_as_float(b, value):
         return
     word = what.rsplit(" ", 1)[-1].rsplit("'s", 1)[-1].strip()
-    library, call = b.library, b.call or ""
+    library, call = ("torch" if _method_is_torch(b) else b.library), b.call or ""
+    numpy = call.startswith(("np.", "numpy."))
     refused = TORCH_INTEGERS if library == "torch" else METHOD_INTEGERS if library == "method" else \
-        NUMPY_INTEGERS if call.startswith(("np.", "numpy.")) and not call.endswith(NUMPY_INT_CALLING) else ()
+        NUMPY_INTEGERS | NUMPY_CALL_INTEGERS.get(call.rsplit(".", 1)[-1], frozenset()) \
+        if numpy and not call.endswith(NUMPY_INT_CALLING) else ()
     if word in refused or library == "torch":  # PyTorch's argument parser takes no float for an int
         v = static(b, value, what, position)
         said = f"PyTorch raises TypeError: argument '{word}' must be int, not float" if library == "torch" else \
@@ -469,8 +498,27 @@ def _reduction(op_name, **params):
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position, **params)
     return lower
+
+
+# PyTorch's reductions whose keepdim belongs to the overload with a dim: torch.sum(x, keepdim=True) is its TypeError
+# ("received an invalid combination of arguments"); amax, amin, nansum, nanmean, var, std, norm, any, all, argmax take it
+TORCH_KEEPDIM_NEEDS_DIM = frozenset(("sum", "mean", "prod", "max", "min", "logsumexp", "median", "nanmedian",
+                                     "count_nonzero"))
+
+
+def _torch_keepdim_needs_dim(b, axis, kwargs, position) -> None:
+    """PyTorch's TypeError for ``keepdim=`` without a dim in :data:`TORCH_KEEPDIM_NEEDS_DIM` (``torch.sum(x,
+    keepdim=True)``, ``x.mean(keepdim=True)``: a method spelling ``keepdim`` is PyTorch's, as keepdims_of reads it)."""
+    name = (b.call or "").rsplit(".", 1)[-1].strip("()")
+    if axis is None and "keepdim" in kwargs and name in TORCH_KEEPDIM_NEEDS_DIM and b.library in ("torch", "method"):
+        if name == "count_nonzero":
+            raise JacValueError("count_nonzero(): PyTorch's takes no keepdim (it raises TypeError); np.count_nonzero "
+                                "takes keepdims=", position)
+        raise JacValueError(f"{name}(): keepdim= needs a dim (PyTorch raises TypeError: its {name} takes keepdim only "
+                            f"beside dim: write {name}(x, dim, keepdim=True))", position)
 
 
 for _name in ("sum", "mean", "prod", "logsumexp"):
@@ -2012,6 +2060,7 @@ def _value_of(fname, detach):
             # array of a JAX tracer: JAX raises (not jnp.asarray's, which the library names "numpy" too)
             record_read(b, x, position, "array")
         node = b.nodes[x.id]
+        b.displays.pop(x.id, None)  # torch.tensor((0, 1)): a tensor now (the same constant), as PyTorch takes it
         if detach and node.op != "const":
             x = detached(b, x, position)
         elif dtype is None and x.id in b.pyints and type(b.pyints[x.id]) is not bool:  # [1, 2], 3: int64 in both
@@ -2183,10 +2232,25 @@ FUNCTIONS["angle"] = _angle(False)
 variant("numpy", "angle")(_angle(True))
 
 
+def _ldexp_float_exponent(b, value, position) -> None:
+    """ldexp's exponent written as a float literal (``np.ldexp(x, 1.0)``, ``torch.ldexp(x, 1.0)``): both libraries
+    raise TypeError (NumPy has no loop for a float exponent, PyTorch's ``other`` must be a tensor)."""
+    numpy = (b.call or "").startswith(("np.", "numpy."))
+    if not written_as_float(b, value) or b.library not in ("torch", "numpy", "method"):
+        return
+    if not numpy and type(b.nodes[value.id].value) is not float:  # torch.tensor([2.0, 1.0]) keeps its literals'
+        return  # mark (the same constant) and PyTorch takes it; NumPy refuses a float array as a float list
+    said = "NumPy raises TypeError: ufunc 'ldexp' not supported for the input types" if numpy else \
+        "PyTorch raises TypeError: argument 'other' must be Tensor, not float"
+    raise JacValueError(f"ldexp: the exponent must be integers, not the float {static(b, value, 'other', position)!r} "
+                        f"({said})", position)
+
+
 @function("ldexp")
 def _ldexp(b, args, kwargs, position):
     """ldexp(x, e) = x * 2**e (e integers, as NumPy and PyTorch ask)."""
     a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    _ldexp_float_exponent(b, a["other"], position)
     x, e = tensor(b, a["x"], "ldexp", position), tensor(b, a["other"], "ldexp", position)
     return b.apply("mul", x, b.apply("pow", 2.0, e, position=position), position=position)
 
@@ -2281,6 +2345,9 @@ def _shrink(fname, soft):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "lambd": 0.5}, position)
         x = tensor(b, a["x"], fname, position)
         lambd = _number(b, a["lambd"], f"{fname} lambd", position)
+        if soft and lambd < 0:  # hardshrink takes one (nothing is inside)
+            raise JacValueError(f"softshrink: lambd must be >= 0, got {lambd!r} (PyTorch raises RuntimeError: lambda "
+                                "must be in range [0, inf])", position)
         if not soft:
             inside = b.apply("mul", b.apply("ge", x, -lambd, position=position),
                              b.apply("le", x, lambd, position=position), position=position)
@@ -2489,6 +2556,7 @@ def _count_nonzero(b, args, kwargs, position):
     x = tensor(b, a["x"], "count_nonzero", position)
     axes = axes_of(b, a["axis"], x, position, "count_nonzero")
     keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+    _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
     mask = boolean(b, b.apply("ne", x, 0.0, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
@@ -3177,7 +3245,12 @@ def _tile(b, x, reps, position) -> Tracer:
 @function("tile")
 def _tile_fn(b, args, kwargs, position):
     a = arguments("tile", args, kwargs, {"x": REQUIRED, "reps": REQUIRED}, position)
-    return _tile(b, tensor(b, a["x"], "tile", position), static_ints(b, a["reps"], "tile reps", position), position)
+    reps = static_ints(b, a["reps"], "tile reps", position)
+    if written_as_float(b, a["reps"]) and (b.call or "").startswith(("np.", "numpy.")) and any(r != 1 for r in reps):
+        # np.tile returns a copy when every repetition is 1; else its reshape to the float sizes raises
+        raise JacValueError(f"np.tile: reps must be integers, not the float {static(b, a['reps'], 'reps', position)!r} "
+                            "(NumPy raises TypeError: 'float' object cannot be interpreted as an integer)", position)
+    return _tile(b, tensor(b, a["x"], "tile", position), reps, position)
 
 
 @variant("torch", "repeat")
@@ -3567,8 +3640,12 @@ def _pad_widths(b, value, ndim, torch_order, position) -> list:
             widths[ndim - 1 - i] = (flat[2 * i], flat[2 * i + 1])
         return widths
     w = np.asarray(static(b, value, "pad_width", position), dtype=float)
-    if w.size and not np.array_equal(w, np.round(w)):
-        raise JacValueError("np.pad: pad_width must hold integers", position)
+    if w.size and not np.array_equal(w, np.round(w)) or written_as_float(b, value):
+        raise JacValueError(f"np.pad: pad_width must hold integers, got {static(b, value, 'pad_width', position)!r} "
+                            "(NumPy raises TypeError: `pad_width` must be of integral type)", position)
+    if (w < 0).any():  # before the broadcast: of a 0-d array, np.pad(s, -2) is NumPy's ValueError too
+        raise JacValueError("np.pad: pad_width must not be negative (NumPy raises ValueError: index can't contain "
+                            "negative values)", position)
     try:
         w = np.broadcast_to(w.astype(np.int64), (ndim, 2))
     except ValueError:
@@ -3811,7 +3888,9 @@ def _flatten_dims(b, args, kwargs, position):
             return _reshape_to(b, transpose_all(b, x, position), (_numel(x, position),), position)
     a = arguments("flatten", args, kwargs, {"x": REQUIRED, "start_dim": 0, "end_dim": -1}, position)
     x = tensor(b, a["x"], "flatten", position)
-    if x.ndim == 0:
+    if x.ndim == 0:  # the dims still checked: PyTorch's range there is [-1, 0]
+        for k in ("start_dim", "end_dim"):
+            _axis(b, a[k], 0, "flatten", position)
         return _reshape_to(b, x, (1,), position)
     lo, hi = (_axis(b, a[k], x.ndim, "flatten", position) for k in ("start_dim", "end_dim"))
     if lo > hi:
@@ -5469,6 +5548,12 @@ def _correction(b, a, library, fname, position) -> float:
         raise JacValueError(f"torch.{fname}() has no argument 'ddof' (it takes correction= or unbiased=)", position)
     if library == "numpy" and "unbiased" in given:
         raise JacValueError(f"np.{fname}() has no argument 'unbiased' (it takes ddof=)", position)
+    if "unbiased" in given and not isinstance(given["unbiased"], bool) and library in ("torch", "method"):
+        shown = given["unbiased"]
+        shown = int(shown) if isinstance(shown, float) and shown.is_integer() and not written_as_float(b, a["unbiased"]) \
+            else shown
+        raise JacValueError(f"{fname}(): unbiased must be True or False, not {shown!r} (PyTorch raises "
+                            "TypeError: it takes a bool; correction= takes a number)", position)
     if "unbiased" in given:
         return 1.0 if given["unbiased"] else 0.0
     if given:
@@ -5782,6 +5867,7 @@ def _median(library):
         a = arguments("median", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], "median", position)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
         axis_given = a["axis"] is not None
         if not axis_given or x.ndim == 0:
             if keepdims and library == "numpy" and x.ndim:
@@ -5923,6 +6009,27 @@ def _matrix_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
     raise JacValueError(f"matrix norm: ord={order!r} is not supported; jac has {MATRIX_ORDS}", position)
 
 
+def _linalg_norm_dims(x, order, axis_given: bool, axes: tuple, library, position) -> None:
+    """np.linalg.norm's and torch.linalg.norm's dimensions (both raise alike): an ord without an axis needs a
+    vector or a matrix (a 0-d or 3-d array is NumPy's ValueError "Improper number of dimensions to norm",
+    PyTorch's RuntimeError); an axis names one or two dims; 'fro' and 'nuc' are matrix norms, of no vector."""
+    numpy = library == "numpy"
+    if axis_given and len(axes) > 2:
+        raise JacShapeError(f"norm: axis {axes} names {len(axes)} axes, and a norm is of one (a vector) or two (a "
+                            "matrix) (" + ("NumPy raises ValueError: Improper number of dimensions to norm" if numpy
+                                           else "PyTorch raises RuntimeError: if dim is specified, it must be of "
+                                           "length 1 or 2") + ")", position)
+    if not axis_given and order is not None and x.ndim not in (1, 2):
+        raise JacShapeError(f"norm with ord={order!r} needs a vector or a matrix, or axis=, got shape {fmt(x.shape)} ("
+                            + ("NumPy raises ValueError: Improper number of dimensions to norm" if numpy else
+                               "PyTorch raises RuntimeError: if dim is not specified but ord is, the input must be 1D "
+                               "or 2D") + ")", position)
+    if isinstance(order, str) and (len(axes) == 1 if axis_given else x.ndim == 1):
+        raise JacValueError(f"norm: ord={order!r} is a matrix norm, and here the norm is of a vector (one axis) ("
+                            + (f"NumPy raises ValueError: Invalid norm order {order!r} for vectors" if numpy else
+                               "PyTorch raises RuntimeError: linalg.matrix_norm needs two dims") + ")", position)
+
+
 def _norm_by(library):
     """norm(x, ord, axis): NumPy's np.linalg.norm and torch.linalg.norm read a numeric ord over
     two axes (or of a matrix without axes) as a matrix norm, torch.norm and x.norm() as the
@@ -5933,6 +6040,8 @@ def _norm_by(library):
         order = static(b, a["ord"], "ord", position)
         axes = axes_of(b, a["axis"], x, position, "norm")
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        if library in ("numpy", "torch.linalg"):
+            _linalg_norm_dims(x, order, a["axis"] is not None, axes, library, position)
         if library is None and "p" in kwargs:  # p= is PyTorch's spelling
             library = "torch"
         if order in (None, "fro"):  # the 2-norm of the elements (Frobenius over two axes)
@@ -5965,8 +6074,14 @@ for _library in PER_LIBRARY:
 def _vector_norm_fn(b, args, kwargs, position):
     a = arguments("vector_norm", args, kwargs, {"x": REQUIRED, "ord": 2, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "vector_norm", position)
+    keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+    if keepdims and written_as_float(b, a["axis"]) and (b.call or "").startswith(("np.", "numpy.")):
+        # without keepdims NumPy calls int(axis); with it, it iterates the axis given: its TypeError
+        raise JacValueError(f"np.linalg.vector_norm: axis must be an integer or a tuple of them, not the float "
+                            f"{static(b, a['axis'], 'axis', position)!r}, with keepdims=True (NumPy raises TypeError: "
+                            "'float' object is not iterable)", position)
     return _vector_norm(b, x, static(b, a["ord"], "ord", position), axes_of(b, a["axis"], x, position, "vector_norm"),
-                        keepdims_of(b, a["keepdims"], position, kwargs=kwargs), position, torch_nan=b.library == "torch")
+                        keepdims, position, torch_nan=b.library == "torch")
 
 
 @function("matrix_norm")
@@ -6480,9 +6595,9 @@ def _logcumsumexp(b, args, kwargs, position):
     taken of 1 instead, so its derivative (0 / 0) does not spread NaN into the other outputs' derivatives."""
     a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "logcumsumexp", position)
+    axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")  # of a 0-d too: PyTorch's range there is [-1, 0]
     if x.ndim == 0:
         return x
-    axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")
     if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
         return x
     shape = _concrete(x, "logcumsumexp", position)
@@ -6944,6 +7059,9 @@ def _diff(b, args, kwargs, position):
     axis = _one_axis(b, a["axis"], x, position, "diff")
     if n == 0:  # NumPy and PyTorch return x as it is, prepend and append not joined
         return x
+    if written_as_float(b, a["n"]) and (b.call or "").startswith(("np.", "numpy.")):  # np.diff(x, 0.0) answers
+        raise JacValueError(f"np.diff: n must be an integer, not the float {n + 0.0!r} (NumPy raises TypeError: "
+                            "'float' object cannot be interpreted as an integer)", position)
     if a["prepend"] is not None or a["append"] is not None:
         x = _diff_ends(b, x, axis, a["prepend"], a["append"], position)
     for _ in range(n):
@@ -8026,6 +8144,7 @@ def _adaptive_pool(nd: int, kind: str):
         _spatial_input(x, nd, fname, position)
         indices = kind == "max" and _flag(b, a["return_indices"], "return_indices", fname, position)
         lead, sizes = x.ndim - nd, static(b, a["output_size"], "output_size", position)
+        _refuse_float(b, a["output_size"], "output_size", position)
         sizes = sizes if isinstance(sizes, tuple) else (sizes,) * nd
         if len(sizes) != nd:
             raise JacValueError(f"{fname}(): output_size must be one integer or {nd}, got {list(sizes)}", position)
@@ -8899,8 +9018,12 @@ def _pdist(b, args, kwargs, position):
     n = _concrete(x, "pdist", position)[0]
     i, j = np.triu_indices(n, 1)
     _checked(b, (len(i), x.shape[1]), "pdist", position)
+    p = static(b, a["ord"], "p", position)
+    if isinstance(p, (int, float)) and not isinstance(p, bool) and p < 0:
+        raise JacValueError(f"pdist: p must be >= 0, got {p!r} (PyTorch raises RuntimeError: pdist only supports "
+                            "non-negative p values)", position)
     d = b.apply("sub", _take(b, x, (i,), position), _take(b, x, (j,), position), position=position)
-    return _vector_norm(b, d, static(b, a["ord"], "p", position), (1,), False, position)
+    return _vector_norm(b, d, p, (1,), False, position)
 
 
 @function("bilinear")
@@ -9578,6 +9701,9 @@ def _nanmedian(library):
                              "np.nanmedian their mean", "Write torch.nanmedian(x) or np.nanmedian(x).", position)
         x = tensor(b, a["x"], "nanmedian", position)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
+        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
+        if a["axis"] is not None and not x.ndim:  # np.nanmedian(s, axis=-1): NumPy's AxisError
+            refuse_numpy_0d_axis(b, a["axis"], 0, position)
         axis_given = a["axis"] is not None and x.ndim > 0
         if not axis_given:
             if keepdims and library == "numpy" and x.ndim:
@@ -10305,6 +10431,8 @@ def _torch_searchsorted(b, args, kwargs, position):
     a = arguments("searchsorted", args, kwargs, {"sorted_sequence": REQUIRED, "x": REQUIRED, "out_int32": False,
                                                  "right": False, "side": None, "sorter": None}, position)
     static(b, a["out_int32"], "out_int32", position)
+    refuse_torch_sequence(b, a["sorted_sequence"], "sorted_sequence", "searchsorted", position)
+    refuse_torch_sequence(b, a["x"], "input", "searchsorted", position)
     s = tensor(b, a["sorted_sequence"], "searchsorted", position)
     s = _sorted_by(b, s, a["sorter"], "searchsorted", position)
     v = tensor(b, a["x"], "searchsorted", position)
@@ -10407,6 +10535,9 @@ def _isin_lowering(library):
         else:
             params = {"elements": REQUIRED} | {k: v for k, v in params.items() if k != "x"}
         a = arguments("isin", args, kwargs, params, position)
+        if library != "numpy":
+            refuse_torch_sequence(b, a["elements"], "elements", "isin", position)
+            refuse_torch_sequence(b, a["test_elements"], "test_elements", "isin", position)
         x = tensor(b, a["x" if library == "numpy" else "elements"], "isin", position)
         kind = static(b, a.get("kind"), "kind", position)
         if kind not in (None, "sort", "table"):
@@ -10968,6 +11099,7 @@ def _np_ldexp(b, args, kwargs, position):
     """np.ldexp(x, e): x · 2**e rounded once, as NumPy (PyTorch's x * 2**e overflows or underflows 2**e first);
     e integers: constants or argmax/frexp(...)[1]/... of the inputs; derivative 2**e by x"""
     a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    _ldexp_float_exponent(b, a["other"], position)
     x = tensor(b, a["x"], "ldexp", position)
     return b.apply("ldexp", x, _integer_indices(b, a["other"], "ldexp", "the exponent", position), position=position)
 
@@ -11095,8 +11227,19 @@ def _np_is_obj(real: bool):
 variant("numpy", "isrealobj")(_np_is_obj(True))
 variant("numpy", "iscomplexobj")(_np_is_obj(False))
 variant("numpy", "conjugate")(FUNCTIONS["conj"])
-variant("numpy", "real_if_close")(lambda b, args, kwargs, position: FUNCTIONS["real"](
-    b, args[:1], {k: v for k, v in kwargs.items() if k != "tol"}, position))
+@variant("numpy", "real_if_close")
+def _np_real_if_close(b, args, kwargs, position):
+    """np.real_if_close(a, tol=100): of a real array, itself (its arguments checked as NumPy's: one or two)"""
+    a = arguments("real_if_close", args, {("x" if k == "a" else k): v for k, v in kwargs.items()},
+                  {"x": REQUIRED, "tol": 100}, position)
+    return FUNCTIONS["real"](b, [a["x"]], {}, position)
+
+
+def _poly_not_0d(b, value, fname, position) -> None:
+    """np.polyder / np.polyint (of m >= 1) take len(p): a 0-d array (or a number) is NumPy's TypeError."""
+    if not isinstance(value, Items) and tensor(b, value, fname, position).ndim == 0:
+        raise JacShapeError(f"np.{fname}: the coefficients must be a 1-d array, not a 0-d one (NumPy raises "
+                            "TypeError: len() of unsized object)", position)
 
 
 def _poly_vector(b, value, fname, position) -> Tracer:
@@ -11149,6 +11292,7 @@ def _leading_zeros_trimmed(b, p: Tracer, position) -> Tracer:
 def _np_polyder(b, args, kwargs, position):
     """np.polyder(p, m=1): the m-th derivative's coefficients, p[:-1] * [n, ..., 1] m times (NumPy's products)"""
     a = arguments("polyder", args, kwargs, {"p": REQUIRED, "m": 1}, position)
+    _poly_not_0d(b, a["p"], "polyder", position)
     p = _poly_vector(b, a["p"], "polyder", position)
     m = static_int(b, a["m"], "m", position)
     if m < 0:
@@ -11170,6 +11314,7 @@ def _np_polyint(b, args, kwargs, position):
         raise JacValueError("polyint: order of integral must be positive (see polyder) (NumPy)", position)
     if m == 0:  # NumPy gives p back as it is, whatever its shape
         return tensor(b, a["p"], "polyint", position)
+    _poly_not_0d(b, a["p"], "polyint", position)
     p = _poly_vector(b, a["p"], "polyint", position)
     k = [0.0] if a["k"] is None else static(b, a["k"], "k", position)
     ks = list(k) if isinstance(k, (tuple, list)) else [k]
@@ -11652,6 +11797,10 @@ def _np_delete(b, args, kwargs, position):
                                 f"the axis length of {n} (NumPy)", position)
         keep &= ~mask
     else:
+        if written_as_float(b, obj):  # np.delete(x, 1.0): NumPy's IndexError
+            raise JacValueError(f"np.delete: obj must hold integers (or booleans), not the float "
+                                f"{static(b, obj, 'obj', position)!r} (NumPy raises IndexError: arrays used as indices "
+                                "must be of integer (or boolean) type)", position)
         keep[_index_array(b, obj if isinstance(obj, Tracer) else b.lift(obj), n, "obj", "delete", position)] = False
     return _take(b, x, (slice(None),) * axis + (np.flatnonzero(keep),), position)
 

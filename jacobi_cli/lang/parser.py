@@ -4919,6 +4919,7 @@ class _Lowering:
         exact = [self.b.pyints.get(item.id) for item in items]
         if any(item.id in self.b.floats for item in items):  # (0, 1.0): a float literal among the sizes or axes
             self.b.floats[out.id] = True
+        self.b.displays[out.id] = True  # torch.isin(x, (0, 1)): PyTorch's TypeError (functions.written_as_sequence)
         if items and not any(e is None for e in exact):  # [1, 2]: integer literals, exact (ir/dtypes.py)
             self.b.pyints[out.id] = np.array(exact, dtype=object if array.size and np.abs(array).max() >= 2**62
                                              else np.int64)
