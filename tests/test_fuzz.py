@@ -236,7 +236,11 @@ class Grammar:
         axis = self.pick([None] + list(range(-nd, nd)) + ([(0, 1)] if nd == 2 else []))
         if self.careless():
             axis = nd + 1
-        keep = self.chance(0.3)
+        # keepdim without a dim: PyTorch's reductions raise (session 43 refuses it as they do); a bare sum of a
+        # 0-d is Python's builtin of a number, which raises too
+        keep = self.chance(0.3) and not (prefix == "torch." and axis is None)
+        if prefix == "" and nd == 0:
+            prefix = "np."
         kept = tuple(range(nd)) if axis is None else tuple(a % nd for a in (axis if isinstance(axis, tuple) else (axis,))) \
             if axis != nd + 1 else None
         if kept is None:
