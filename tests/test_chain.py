@@ -208,7 +208,11 @@ def test_short_examples(text):
 
 
 class _Recorder:
-    """A lowering that lowers nothing: what the short reader calls, as text."""
+    """A lowering that lowers nothing: what the short reader calls, as text (no builder, and no tracer in
+    scope: the reader's shortcuts for tracers never apply)."""
+
+    b = None
+    scope: dict = {}
 
     def short_name(self, text, start):
         return text

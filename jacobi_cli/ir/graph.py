@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -173,14 +174,24 @@ def itemsize(dtype) -> int:
     return np.dtype(dtype).itemsize if found is None else found
 
 
-def _facts(nodes: tuple, wrt: frozenset, dtype) -> "Facts | None":
-    """The :class:`Facts` of ``nodes``, counted by C loops (``map``, ``sum``); None when a size is
-    symbolic (``jac shape``'s graphs: its product is a string, which ``sum`` refuses)."""
+def _facts(nodes: tuple, wrt: frozenset, dtype, size: int | None = None) -> "Facts | None":
+    """The :class:`Facts` of ``nodes``; None when a size is symbolic (``jac shape``'s graphs: its product
+    is a string, which the sum refuses). ``size``: the dtype's itemsize when the caller knows it.
+
+    The sum of every node's ``math.prod(shape)``, each product taken once per run of nodes holding the
+    same shape object (an element-wise op's node holds its argument's shape itself): ``math.prod`` per
+    node, by ``sum(map(...))``, was ~1.2 k instructions a node, most of a first call's ``Builder.graph``
+    (session 44); the same ints added in the same order."""
+    elements = 0
+    last = size_of = None
     try:
-        elements = sum(map(math.prod, map(_SHAPE, nodes)))
+        for shape in map(_SHAPE, nodes):
+            if shape is not last:
+                last, size_of = shape, math.prod(shape)
+            elements += size_of
     except TypeError:
         return None
-    return _new_node(Facts, (wrt, elements, itemsize(dtype)))  # Facts(...) without NamedTuple.__new__
+    return _new_node(Facts, (wrt, elements, itemsize(dtype) if size is None else size))  # Facts(...), no __new__
 
 
 _SHAPE = itemgetter(4)  # a Node's shape, for map()
@@ -280,6 +291,8 @@ def _ints_of(pyints: dict, tracers) -> str:
 
 
 _NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
+_EMPTY = MappingProxyType({})  # the empty dicts a Builder reads through its class until it writes its own (own)
+_NO_SHAPES: dict = {}  # Builder._binary_shapes until a builder's first entry (its own dict); never mutated
 _OPS = _BLOCKS  # OPS's own dict, read as OPS reads it (a mapping proxy's lookup costs a call more)
 _INDEX_OPS = dtypes.INDEX_OPS
 
@@ -365,6 +378,23 @@ class Builder:
     # PyTorch's layouts the graph does not show (lang/functions._stand_in): node id -> "like" (a copy in the
     # layout of its operand, clone's preserve_format) or "fresh" (a contiguous result); made when first needed
     layouts = None
+    # dicts most builders never write: read here (empty, read-only) until a builder's first write makes its own
+    # (``own``; session 44: five empty dicts made and freed per builder were ~3 k instructions of a first call).
+    # a constant folded from a view op (reshape, transpose, any index) -> its argument's node: the libraries'
+    # view of a constant, which the fold may have copied (np.diagonal's index), for the parser's Memory
+    folded_views: dict = _EMPTY
+    # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
+    # size check passed: a long sum of like terms applies the rule once, not per node
+    _binary_shapes: dict = _NO_SHAPES  # (a plain dict: _binary's get of a read-only proxy would cost a call more)
+    # float literals (``1.0``, ``-1.0``, ``(0, 1.0)``): where an integer is needed the libraries raise TypeError
+    # even at a whole value (lang/functions.written_as_float); a dict used as a set
+    floats: dict = _EMPTY
+    # list and tuple displays made constants (``(0, 1)``, ``[0.5, 2]``) not yet passed through ``torch.tensor`` /
+    # ``np.asarray`` (lang/functions.written_as_sequence): PyTorch takes no tuple where a tensor is needed
+    displays: dict = _EMPTY
+    # vectors whose signs are another library's (PyTorch's svd and eigh): key -> {"nodes": [(id, axis)],
+    # "count": batch shape + (k,), "what", "message"}; graph() refuses an output that depends on them
+    signs: dict = _EMPTY
 
     def __init__(self, source: str = "", dtype=np.float64, fold: bool = True, seed: int = 0,
                  max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False):
@@ -387,12 +417,6 @@ class Builder:
         # the parser's builder (it sets ``typing``; see ir/dtypes.py)
         self.typing = False
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
-        # a constant folded from a view op (reshape, transpose, any index) -> its argument's node: the libraries'
-        # view of a constant, which the fold may have copied (np.diagonal's index), for the parser's Memory
-        self.folded_views: dict[int, int] = {}
-        # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
-        # size check passed: a long sum of like terms applies the rule once, not per node
-        self._binary_shapes: dict = {}
         # the result shapes check_size passed (its answer depends on the shape alone): asked once each (a dict
         # used as a set: {} is ~0.8 k instructions cheaper than set() in every builder). A scalar passes it
         # under any limit of 64 bytes or more (check_size's second test), and an input's vector or matrix
@@ -402,18 +426,17 @@ class Builder:
         # exactly in --dtype; and integer literals: node id -> the Python int (see ir/dtypes.py)
         self.typed: dict[int, tuple] = {}
         self.pyints: dict[int, object] = {}
-        # float literals (``1.0``, ``-1.0``, ``(0, 1.0)``): where an integer is needed the libraries raise TypeError
-        # even at a whole value (lang/functions.written_as_float); a dict used as a set
-        self.floats: dict[int, bool] = {}
-        # list and tuple displays made constants (``(0, 1)``, ``[0.5, 2]``) not yet passed through ``torch.tensor`` /
-        # ``np.asarray`` (lang/functions.written_as_sequence): PyTorch takes no tuple where a tensor is needed
-        self.displays: dict[int, bool] = {}
         # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
         # (NumPy dtype, library) (see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}
-        # vectors whose signs are another library's (PyTorch's svd and eigh): key -> {"nodes": [(id, axis)],
-        # "count": batch shape + (k,), "what", "message"}; graph() refuses an output that depends on them
-        self.signs: dict = {}
+
+    def own(self, name: str) -> dict:
+        """The builder's own dict ``name`` (one of those read through the class while empty: ``folded_views``,
+        ``_binary_shapes``, ``floats``, ``displays``, ``signs``), made at its first write."""
+        found = self.__dict__.get(name)
+        if found is None:
+            found = self.__dict__[name] = {}
+        return found
 
     @property
     def rng(self) -> np.random.Generator:
@@ -632,7 +655,10 @@ class Builder:
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 self._sized[shape] = None
             if op.broadcasting and not params and len(nodes) >= MEMO_AFTER:  # a long text's: see MEMO_AFTER
-                self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
+                memo = self._binary_shapes
+                if memo is _NO_SHAPES:  # the class's empty one, never written: this builder's first entry
+                    memo = self._binary_shapes = {}
+                memo[(op_name, a.shape, b.shape)] = shape  # checked: see above
             i = len(nodes)  # self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
             if i >= MAX_NODES:
                 raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
@@ -678,7 +704,7 @@ class Builder:
             if self.random and any([t.id in self.random for t in tracers]):
                 self.random = self.random | {folded.id}
         if op.view is not None and tracers:
-            self.folded_views[folded.id] = tracers[0].id
+            self.own("folded_views")[folded.id] = tracers[0].id
         return folded
 
     def _check_work(self, op, tracers, params, position) -> None:
@@ -788,7 +814,7 @@ class Builder:
         that depends on them is refused (:mod:`.signs`). ``spectrum``: ``(values, size, message)``, the sorted
         eigenvalues or singular values of the group, where repeated ones leave the basis of their eigenspace to
         LAPACK too: an output that depends on that choice is refused with ``message``."""
-        group = self.signs.setdefault(key, {"nodes": [], "what": what, "message": message,
+        group = self.own("signs").setdefault(key, {"nodes": [], "what": what, "message": message,
                                             "count": tuple(node.shape[:-2]) + (node.shape[axis],)})
         if spectrum is not None:
             group["spectrum"] = (spectrum[0].id,) + tuple(spectrum[1:])
@@ -824,7 +850,8 @@ class Builder:
         wrt = frozenset(self.inputs) if wrt is None else wrt if wrt <= self.inputs.keys() else \
             wrt.intersection(self.inputs)
         return made_graph(nodes, dict(self.inputs), output.id if type(output) is Tracer else self.lift(output).id,
-                          self.source, self.dtype, named, self.by_value, _facts(nodes, wrt, self.dtype), self.recast)
+                          self.source, self.dtype, named, self.by_value, _facts(nodes, wrt, self.dtype, self._itemsize),
+                          self.recast)
 
 
 def _result_named(op, shape: Shape) -> str:

@@ -2060,7 +2060,8 @@ def _value_of(fname, detach):
             # array of a JAX tracer: JAX raises (not jnp.asarray's, which the library names "numpy" too)
             record_read(b, x, position, "array")
         node = b.nodes[x.id]
-        b.displays.pop(x.id, None)  # torch.tensor((0, 1)): a tensor now (the same constant), as PyTorch takes it
+        if x.id in b.displays:  # (a builder's own dict once it holds one: Builder.own)
+            del b.displays[x.id]  # torch.tensor((0, 1)): a tensor now (the same constant), as PyTorch takes it
         if detach and node.op != "const":
             x = detached(b, x, position)
         elif dtype is None and x.id in b.pyints and type(b.pyints[x.id]) is not bool:  # [1, 2], 3: int64 in both

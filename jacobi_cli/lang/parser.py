@@ -4739,7 +4739,7 @@ class _Lowering:
         except OverflowError:
             raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
         if type(value) is float:  # a float literal, refused where an integer is needed (functions.written_as_float)
-            self.b.floats[out.id] = True
+            self.b.own("floats")[out.id] = True
         if type(value) is int:  # an integer literal: a Python int where it meets integer constants
             if self.value_only:  # a binding's value: converted to --dtype exactly, or refused
                 dtypes.exact_literal(self.b, value, "the literal", position)
@@ -4835,7 +4835,7 @@ class _Lowering:
                 dtypes.torch_operator(self.b, "neg", [operand], position)
             out = self.b.apply("neg", operand, position=position)
             if isinstance(operand, Tracer) and operand.id in self.b.floats:  # -1.0: a float literal still
-                self.b.floats[out.id] = True
+                self.b.own("floats")[out.id] = True
             return out
         if isinstance(node.op, ast.UAdd):
             if not self.jax_reading and is_boolean(self.b, operand):
@@ -4918,8 +4918,8 @@ class _Lowering:
         out = self.b.const(array, position)
         exact = [self.b.pyints.get(item.id) for item in items]
         if any(item.id in self.b.floats for item in items):  # (0, 1.0): a float literal among the sizes or axes
-            self.b.floats[out.id] = True
-        self.b.displays[out.id] = True  # torch.isin(x, (0, 1)): PyTorch's TypeError (functions.written_as_sequence)
+            self.b.own("floats")[out.id] = True
+        self.b.own("displays")[out.id] = True  # torch.isin(x, (0, 1)): PyTorch's TypeError (functions.written_as_sequence)
         if items and not any(e is None for e in exact):  # [1, 2]: integer literals, exact (ir/dtypes.py)
             self.b.pyints[out.id] = np.array(exact, dtype=object if array.size and np.abs(array).max() >= 2**62
                                              else np.int64)

@@ -29,6 +29,8 @@ from __future__ import annotations
 import keyword
 import re
 
+from ..ir.graph import _NO_PARAMS, Tracer
+
 MAX_CHARS = 2000  # longer texts go to ast (long chains have lang/chain.py)
 MAX_DEPTH = 40  # parentheses, calls, unary minus and ** nested: deeper goes to ast (its limit is 200)
 # spaces, then a token: a name, a number, ``**``, or any other character (an operator, a parenthesis, a
@@ -66,7 +68,13 @@ def read_short(text: str, lowering):
     parentheses and calls open), so a node is lowered as soon as the token after its last
     operand shows it complete: the order of the walk over the syntax tree. ``lowering`` (the
     parser's ``_Lowering``) gets the calls; the caller discards the builder on None or on any
-    exception and parses the text through ``ast``, so the errors are that path's."""
+    exception and parses the text through ``ast``, so the errors are that path's.
+
+    The commonest calls are made here without the lowering's method (session 44: a call each, ~0.7 k
+    instructions, of ~8 a text): a name bound to a tracer in ``lowering.scope`` is ``short_name``'s
+    answer, and a product of two tracers ``short_binary``'s (``_fast_binary``); the others go to the methods."""
+    b = lowering.b
+    scope_get = lowering.scope.get
     values: list = []
     ops: list = []  # (precedence, op or name, column, the number of values below a "(" or "f(")
     operand = True  # an operand comes next (else an operator, ")" or ",")
@@ -106,21 +114,22 @@ def read_short(text: str, lowering):
                 name = None
                 operand = True
                 continue
-            values.append(lowering.short_name(name, name_start))
+            found = scope_get(name)  # lowering.short_name's answer for a tracer in scope, without its call
+            values.append(found if type(found) is Tracer else lowering.short_name(name, name_start))
             name = None
         found = _BINARY.get(token)
         if found is not None:
             level = found[0]
             if level < _NEG:  # left to right: what binds as tightly or more is complete
                 if ops and ops[-1][0] >= level:
-                    _reduce(ops, values, lowering, level)
+                    _reduce(ops, values, lowering, level, b)
             elif len(ops) >= MAX_DEPTH:  # ** nested
                 return None
             ops.append((level, found[1], start, 0))
             operand = True
         elif token == ")" or token == ",":
             if ops and ops[-1][0] >= 1:  # an operator to lower first (else _reduce would find none: no call)
-                _reduce(ops, values, lowering, 1)
+                _reduce(ops, values, lowering, 1, b)
             if not ops:
                 return None
             level, callee, at, below = ops[-1]
@@ -139,18 +148,28 @@ def read_short(text: str, lowering):
     if operand:
         return None
     if name is not None:
-        values.append(lowering.short_name(name, name_start))
+        found = scope_get(name)
+        values.append(found if type(found) is Tracer else lowering.short_name(name, name_start))
     if ops:
-        _reduce(ops, values, lowering, 1)
+        _reduce(ops, values, lowering, 1, b)
     return values[0] if not ops and len(values) == 1 else None
 
 
-def _reduce(ops: list, values: list, lowering, lowest: int) -> None:
-    """Lower the operators on top of ``ops`` that bind at ``lowest`` or tighter, last first."""
+def _reduce(ops: list, values: list, lowering, lowest: int, b) -> None:
+    """Lower the operators on top of ``ops`` that bind at ``lowest`` or tighter, last first (``b``: the
+    lowering's builder). A negation or a product of tracers is the node ``lowering.short_neg`` or
+    ``lowering.short_binary`` makes, made here without their call: ``b._apply`` of the op (their first
+    lines, the same tests; ``tests/test_chain.py`` compares the graphs with ast's)."""
     while ops and ops[-1][0] >= lowest:
         level, op, position, _ = ops.pop()
         if level == _NEG:
-            values.append(lowering.short_neg(values.pop(), position))
+            operand = values.pop()
+            values.append(b._apply("neg", (operand,), position, None, _NO_PARAMS) if type(operand) is Tracer
+                          else lowering.short_neg(operand, position))
         else:
             right = values.pop()
-            values.append(lowering.short_binary(op, values.pop(), right, position))
+            left = values.pop()
+            if type(left) is Tracer and type(right) is Tracer and not b.booleans and (op != "matmul" or not b.typed):
+                values.append(b._apply(op, (left, right), position, None, _NO_PARAMS))  # short_binary's first case
+            else:
+                values.append(lowering.short_binary(op, left, right, position))
