@@ -23,7 +23,8 @@ from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_
 from . import dtypes
 from .op import Proxy
 from .ops import _BLOCKS, OPS, adjacent_index, same_shape
-from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
+from .shapes import (MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, broadcast, check_array_shape, check_rank, fmt,
+                     is_concrete)
 from .work import CUBIC, FAST, MAX_FOLD_WORK, RULES, check_time, fold_work, limit_now, title_of
 
 MAX_NODES = 2_000_000
@@ -643,11 +644,14 @@ class Builder:
             return out
         if len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:  # a @ b: as f(x) above
             a, b = args
-            try:
-                rule = op.shape
-                shape = rule(a.shape, b.shape, **params) if params else rule(a.shape, b.shape)
-            except JacError as err:
-                raise _shape_error(err, op, op_name, position)
+            rule, left = op.shape, a.shape
+            if rule is broadcast and not params and type(left) is tuple and (left == b.shape or not b.shape):
+                shape = left  # broadcast's first answer (tuple(a) of equal shapes or of b's ()), without its call
+            else:
+                try:
+                    shape = rule(left, b.shape, **params) if params else rule(left, b.shape)
+                except JacError as err:
+                    raise _shape_error(err, op, op_name, position)
             if self.fold and nodes[a.id][1] == "const" and nodes[b.id][1] == "const":
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 return self._fold(op, [a, b], params, position)
