@@ -900,6 +900,16 @@ class _Lowering:
     # a text that imports a module is a Python program: its bare sum / max / any / round ... of arrays are Python's
     # builtins (lang/pybuiltins.py); the array libraries it may hold, or None for jac's own notation
     python_libraries = None
+    # the state of the calls of the text's own functions, read here until a call sets its own (session 44: each set
+    # in __init__ was ~0.1-0.5 k instructions of every parse, a short text's too, which calls none)
+    calling = ()  # the functions of the text being called, outermost first (a recursion's depth)
+    # per call open, outermost first: (does the caller's Python run it, so that its arguments are the caller's
+    # very objects; the names local to the caller, None at the text's top level) (:meth:`follows`)
+    sharing = ()
+    locals = None  # the function being called: (its where, the names local to it), for its writes
+    frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
+    returning = False  # the function being called returns inside a block: a 'return' run ends its call
+    returned = None  # the expression the last such call returned (its Python sequence marks)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, made: Made | None = None):
@@ -915,19 +925,22 @@ class _Lowering:
         for name, shape in inputs.items():
             self.scope[name] = builder.input(name, shape)
         self.input_names = frozenset(inputs)
-        self.calling = ()  # the functions of the text being called, outermost first (a recursion's depth)
-        # per call open, outermost first: (does the caller's Python run it, so that its arguments are the caller's
-        # very objects; the names local to the caller, None at the text's top level) (:meth:`follows`)
-        self.sharing = ()
-        # id(list or dict) -> (it, what it became): the lists and dicts a call changed in place, whose caller's
-        # names are rebound to what they became when the call returns (:meth:`resolved`)
-        self.replaced: dict = {}
-        self.locals = None  # the function being called: (its where, the names local to it), for its writes
-        self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
-        self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
-        self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
-        self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
-        self.returned = None  # the expression the last such call returned (its Python sequence marks)
+
+    @cached_property
+    def replaced(self) -> dict:
+        """id(list or dict) -> (it, what it became): the lists and dicts a call changed in place, whose caller's
+        names are rebound to what they became when the call returns (:meth:`resolved`); made when first asked."""
+        return {}
+
+    @cached_property
+    def value_tests(self) -> list:
+        """(node id, position, kind) of the reads of the values: whiles.READS, fname; made when first asked."""
+        return []
+
+    @cached_property
+    def reaches_inputs(self) -> dict:
+        """Node id -> whether an input reaches it (:meth:`of_inputs`); made when first asked."""
+        return {}
 
     @cached_property
     def source(self) -> Source:
