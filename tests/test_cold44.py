@@ -137,3 +137,38 @@ def test_two_lowerings_hold_their_own_containers():
     first.reaches_inputs[0] = True
     assert not second.value_tests and not second.replaced and not second.reaches_inputs
     assert first.value_tests is first.value_tests and first.calling == () and first.locals is None
+
+
+def _fields(node) -> tuple:
+    return node.op, node.args, node.params, node.shape, node.position, node.requires_grad
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (3,), (0,), (2, 3), (2, 1, 4)])
+@pytest.mark.parametrize("const", [False, True])
+def test_pythons_sum_of_an_array_is_the_reductions_node(shape, const):
+    """``sum(x)`` read as Python's builtin (``functions._python_sum``): its shortcut for one array of an axis or more
+    gives the node ``_iterable`` then ``FUNCTIONS["sum"]`` give, and a 0-d constant is refused as before."""
+    from jacobi_cli.lang import functions
+
+    def made(lower):
+        b = Builder()
+        x = b.const(np.ones(shape), 0) if const else b.input("x", shape)
+        before = len(b.nodes)
+        try:
+            out = lower(b, [x], {}, 5)
+        except JacError as err:
+            return err.message
+        return [_fields(node) for node in b.nodes[before:]], out.shape
+
+    def skipped(b, args, kwargs, position):
+        functions._iterable(b, "sum", args, position)
+        return functions.FUNCTIONS["sum"](b, args, kwargs, position)
+
+    assert made(functions._python_sum) == made(skipped)
+
+
+def test_pythons_sum_of_a_number_is_refused_as_before():
+    for text in ("sum(2.0)", "sum(x.shape[0]) + x", "sum(len(x)) + x"):
+        with pytest.raises(JacError, match="one number is an error in Python"):
+            parser.parse(text, {"x": (3,)})
+    assert parser.parse("sum(x)", {"x": ()}).nodes[-1].op == "sum"  # a 0-d input: jac's own sum
