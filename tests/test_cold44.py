@@ -172,3 +172,18 @@ def test_pythons_sum_of_a_number_is_refused_as_before():
         with pytest.raises(JacError, match="one number is an error in Python"):
             parser.parse(text, {"x": (3,)})
     assert parser.parse("sum(x)", {"x": ()}).nodes[-1].op == "sum"  # a 0-d input: jac's own sum
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (1,), (0,), (2, 0, 4)])
+def test_softmax_of_an_array_is_applys_node(shape):
+    """``softmax(x)``'s shortcut (``b._apply`` of the last axis) gives the node ``b.apply`` with keywords gives."""
+    from jacobi_cli.lang import functions
+
+    def made(direct):
+        b = Builder()
+        x = b.input("x", shape)
+        out = functions._softmax(b, [x], {}, 3) if direct else b.apply("softmax", x, axis=len(shape) - 1, position=3)
+        return [_fields(node) for node in b.nodes[1:]], out.shape
+
+    assert made(True) == made(False)
+    assert parser.parse("softmax(x)", {"x": shape}).nodes[-1].params == {"axis": len(shape) - 1}

@@ -560,8 +560,9 @@ FUNCTIONS["min"] = FUNCTIONS["amin"] = _extreme("min", "minimum")
 @function("softmax")
 def _softmax(b, args, kwargs, position):
     if not kwargs and len(args) == 1 and type(args[0]) is Tracer and args[0].shape:
-        # softmax(x) of an array: what arguments, tensor and normalize_axis(-1, ...) below give
-        return b.apply("softmax", args[0], axis=len(args[0].shape) - 1, position=position)
+        # softmax(x) of an array: what arguments, tensor and normalize_axis(-1, ...) below give (b.apply's node,
+        # made by its _apply without the keywords: session 44)
+        return b._apply("softmax", (args[0],), position, None, {"axis": len(args[0].shape) - 1})
     if not kwargs and len(args) == 1 and type(args[0]) is Tracer:
         a, x = {"axis": -1}, args[0]
     else:
