@@ -48,10 +48,11 @@ def test_a_kernel_with_a_middle_sized_product_gives_the_same_answer_on_one_threa
         assert lib.get_num_threads() == before
 
 
-def test_the_machine_is_busy_when_its_load_average_nears_the_cores(monkeypatch):
+def test_the_machine_is_busy_when_its_load_average_nears_the_cores_where_linux_does_not_say_more(monkeypatch):
     import os
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(blas, "others_running", lambda: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 1.0, 1.0))  # this process and a little more
     assert not blas.machine_busy()
     monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # another task on the second core
@@ -64,22 +65,24 @@ def test_the_machine_is_busy_when_its_load_average_nears_the_cores(monkeypatch):
     assert blas.machine_busy()  # unknown: one thread, slower at worst, never stalled
 
 
-def test_a_high_load_average_counts_only_while_other_tasks_run_now(monkeypatch):
-    """The load average lags a minute: after a minute of work a quiet machine still reads 1.6 on two cores.
-    Then the tasks runnable now decide (others on more than half a core: one or more of them)."""
+def test_the_tasks_runnable_now_decide_and_not_the_lagging_load_average(monkeypatch):
+    """The load average lags a minute: after a minute of work a quiet machine still reads 1.6 on two cores, and a
+    busy loop started after a quiet minute reads 0.3. The tasks runnable now that are not this process's decide
+    (others on more than half a core: one or more of them on two cores, three on four)."""
     import os
 
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    cores = {0, 1}
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cores, raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))
     monkeypatch.setattr(blas, "others_running", lambda: 0)
     assert not blas.machine_busy()  # nothing else runs now
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.1, 0.0))
     monkeypatch.setattr(blas, "others_running", lambda: 1)
-    assert blas.machine_busy()  # a busy loop on the other core
-    monkeypatch.setattr(blas, "others_running", lambda: None)
-    assert blas.machine_busy()  # not said (not Linux): the load average alone
-    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert blas.machine_busy()  # a busy loop on the other core, started a moment ago
+    cores = {0, 1, 2, 3}
+    assert not blas.machine_busy()
     monkeypatch.setattr(blas, "others_running", lambda: 3)
-    assert not blas.machine_busy()  # a moment's tasks on a machine quiet over the minute: not busy
+    assert blas.machine_busy()
 
 
 def test_others_running_leaves_out_this_processs_own_running_threads(tmp_path):

@@ -17,8 +17,9 @@ On a quiet machine the second thread is free and every product BLAS splits gains
 one-thread choice is made only when the machine is busy: when other processes took the cores this
 process may use over the last second (:func:`others_busy`, from ``/proc/stat`` less this process's
 own CPU time), or, without a reading a second old (a process's first second) or ``/proc/stat``,
-when the load average nears their number (:func:`machine_busy`). The load average alone counts
-this process's own threads too: a long run of products with two BLAS threads (or
+when other tasks are runnable now (:func:`machine_busy`: ``/proc/loadavg``'s count less this
+process's running threads; the load average only where Linux does not say). The load average
+counts this process's own threads too: a long run of products with two BLAS threads (or
 PyTorch's or XLA's threads in the same process) raised it past the mark within a minute, and jac
 then ran on one thread beside a free core (E6's VJP at n = 1000: 988 us against 538 us). Once a
 call runs on one thread beside a busy process, that process has its core to itself, so the
@@ -194,26 +195,28 @@ def others_busy(before, now) -> bool:
 
 def machine_busy() -> bool:
     """Whether the cores this process may use are taken by other work, without a reading of
-    :func:`cpu_reading` a second old: the 1-minute load average (which counts this process's
-    running thread too) within half a task of their number, and, where Linux says it, other
-    tasks runnable now (:func:`others_running`) past all the cores but one and a half, as
-    :func:`others_busy` judges their CPU time. The load average alone lags a minute behind: a
-    machine quiet now after a minute of work read as busy, and a 3000 × 3000 product then ran on
-    one thread beside a free core (E6's Jacobian at n = 3000: 11 ms against 5.7). Reads of
-    /proc/loadavg and of this process's threads (~20 us, at most once a second); where the
-    load average is unknown, busy (one thread is slower on a quiet machine, never stalled on a
+    :func:`cpu_reading` a second old (a process's first second, calls less than a quarter second
+    apart across a second's turn): where Linux says it, the tasks runnable now that are not this
+    process's threads (:func:`others_running`) past all the cores but one and a half, as
+    :func:`others_busy` judges their CPU time; elsewhere the 1-minute load average (which counts
+    this process's running thread too) within half a task of their number. The load average lags a
+    minute behind either way: a machine quiet after a minute of work read as busy (E6's Jacobian at
+    n = 3000 on one thread beside a free core: 11 ms against 5.7), and a busy loop started after a
+    quiet minute read as quiet (E3's VJP at n = 3000 stalled to 16 ms in 12 calls of that first
+    second). Reads of /proc/loadavg and of this process's threads (~30 us, at most once a second);
+    where neither is known, busy (one thread is slower on a quiet machine, never stalled on a
     busy one)."""
     import os
 
     try:
-        load = os.getloadavg()[0]
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        now = others_running()
+        if now is not None:
+            return now > cores - 1.5
+        load = os.getloadavg()[0]
     except OSError:
         return True
-    if load <= cores - 0.5:
-        return False
-    now = others_running()
-    return now is None or now > cores - 1.5
+    return load > cores - 0.5
 
 
 def others_running(proc: str = "/proc") -> int | None:
