@@ -258,14 +258,18 @@ def _sigmoid(x):
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _linear_unary(name, impl, apply, sympy=None, **kw):
-    """An element-wise linear op: its VJP and JVP are the op itself."""
-    return defop(name, impl, same_shape, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
-                 sympy=sympy, elementwise=True, **kw)
+_negative = np.negative
 
 
-_linear_unary("neg", np.negative, lambda g: P.neg(g), sympy=lambda S, x: S.neg(x), spellings=("negative", "neg"),
-              exact_int=True, structure=structured.neg_rule)
+def _neg(g):  # neg is linear: its VJP and JVP are the op itself
+    """``P.neg(g)``: NumPy's negative of an array at once (what P.neg's dispatch calls), else the dispatch (a
+    tracer, a structured batch). Its VJP and JVP call it with one Python frame: a first call's pass runs it."""
+    return _negative(g) if type(g) is _ndarray else P.neg(g)
+
+
+defop("neg", np.negative, same_shape, (lambda g, ans, x: _neg(g),), (lambda t, ans, x: _neg(t),),
+      sympy=lambda S, x: S.neg(x), elementwise=True, spellings=("negative", "neg"), exact_int=True,
+      structure=structured.neg_rule)
 
 unary("exp", np.exp, lambda x, ans: ans,
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v)))
@@ -325,6 +329,17 @@ defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nond
 def _product_vjp(partial, first: bool):
     """A binary op's VJP by its first (or second) argument without masks: ``unbroadcast(g · partial, shape)``,
     with P.mul's batch of one (``_times_unbatched``), shape_of and unbroadcast's common case written inline."""
+    if partial is _mul_dx or partial is _mul_dy:  # mul's partial is the other argument: read without its call
+        def vjp(g, ans, x, y):
+            d, arg = (y, x) if first else (x, y)
+            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
+                P.mul(g, d)  # _times_unbatched
+            shape = arg.shape if type(arg) is _ndarray else shape_of(arg)
+            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
+                return part
+            return unbroadcast(part, shape)
+        return vjp
+
     def vjp(g, ans, x, y):
         d = partial(ans, x, y)
         arg = x if first else y
@@ -401,7 +416,15 @@ _add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b), spellings=("add"
           identity=(-0.0, (0, 1)), structure=structured.add_rule)  # x + 0 is +0 at x = -0; x + -0 is x
 _add_like("sub", np.subtract, -1, sympy=lambda S, a, b: S.sub(a, b), spellings=("sub", "subtract"),
           label="subtract (-)", identity=(0.0, (1,)), structure=structured.sub_rule)
-binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, sympy=lambda S, a, b: S.mul(a, b),
+def _mul_dx(ans, x, y):
+    return y
+
+
+def _mul_dy(ans, x, y):
+    return x
+
+
+binary("mul", np.multiply, _mul_dx, _mul_dy, sympy=lambda S, a, b: S.mul(a, b),
        spellings=("mul", "multiply"), label="multiply (*)", exact_int=True, identity=(1.0, (0, 1)),
        structure=structured.mul_rule)
 binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y: P.neg(P.div(ans, y)),
@@ -411,7 +434,10 @@ binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y:
 
 def _pow_dx(ans, x, y):
     # y * x**(y-1), and 0 where y == 0 (PyTorch's choice: d/dx x**0 = 0 even at x = 0)
-    if _is_two(y):  # x**1 is x itself (IEEE 754 pow(x, 1) = x for every x, NaN and -0 too): one power less
+    if type(y) is float or type(y) is int:  # a number (_is_constant's first test, inline: a first call's pass)
+        if y == 2:  # x**1 is x itself (IEEE 754 pow(x, 1) = x for every x, NaN and -0 too): one power less
+            return _multiply(y, x) if type(x) is _ndarray else P.mul(y, x)  # P.mul's call for an array, at once
+    elif _is_two(y):  # a traced constant node of 2
         return P.mul(y, x)
     if _is_constant(y, 0.5):  # PyTorch's x**-0.5 is rsqrt: 0.5 / sqrt(x), -inf at x = -0 (pow(-0, -0.5) is +inf)
         return P.mul(0.5, P.rsqrt(x))

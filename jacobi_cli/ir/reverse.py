@@ -8,10 +8,14 @@ are written with ``P``, so applied to tracers they add nodes.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import JacError
 from .ops import _BLOCKS, P, shape_of
 from .structured import ledger_now
 from .work import check_time, limit_now, refuse_pass_past_deadline
+
+_ndarray, _add = np.ndarray, np.add  # read once (np.NAME is a generic lookup in Python 3.11)
 
 
 def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
@@ -26,7 +30,7 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
     node (``position``), unless it points somewhere already.
     """
     grads = {}
-    pop, add = ct.pop, P.add
+    pop, get, add = ct.pop, ct.get, P.add
     top = max(ct) if ct else -1
     ledger = ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
     limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each rule
@@ -59,22 +63,26 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
                 a = node_args[0]
                 if flags[a]:
                     part = rules[0](g, ans, values[a], **params) if params else rules[0](g, ans, values[a])
-                    ct[a] = part if a not in ct else add(ct[a], part)
+                    ct[a] = part if (c := get(a)) is None else \
+                        _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
             elif len(node_args) == 2 and not params:
                 a, b = node_args
                 value_a, value_b = values[a], values[b]
                 if flags[a]:
                     part = rules[0](g, ans, value_a, value_b)
-                    ct[a] = part if a not in ct else add(ct[a], part)
+                    ct[a] = part if (c := get(a)) is None else \
+                        _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
                 if flags[b]:
                     part = rules[1](g, ans, value_a, value_b)
-                    ct[b] = part if b not in ct else add(ct[b], part)
+                    ct[b] = part if (c := get(b)) is None else \
+                        _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
             else:
                 args = list(map(values.__getitem__, node_args))  # no comprehension: values stays a local
                 for i, a in enumerate(node_args):
                     if flags[a]:
                         part = rules[i](g, ans, *args, **params)
-                        ct[a] = part if a not in ct else add(ct[a], part)
+                        ct[a] = part if (c := get(a)) is None else \
+                            _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
         except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
             err.position = node[6] if err.position is None else err.position
             raise
