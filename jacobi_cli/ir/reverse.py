@@ -15,7 +15,9 @@ from .ops import _BLOCKS, P, shape_of
 from .structured import ledger_now
 from .work import check_time, limit_now, refuse_pass_past_deadline
 
-_ndarray, _add = np.ndarray, np.add  # read once (np.NAME is a generic lookup in Python 3.11)
+# read once (np.NAME is a generic lookup in Python 3.11); two arrays' cotangents are summed by NumPy's add at once,
+# P.add's call for them (a first call's pass sums one per argument read twice), anything else through P.add
+_ndarray, _add = np.ndarray, np.add
 
 
 def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
@@ -30,7 +32,7 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
     node (``position``), unless it points somewhere already.
     """
     grads = {}
-    pop, get, add = ct.pop, ct.get, P.add
+    pop, add = ct.pop, P.add
     top = max(ct) if ct else -1
     ledger = ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
     limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each rule
@@ -63,26 +65,26 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
                 a = node_args[0]
                 if flags[a]:
                     part = rules[0](g, ans, values[a], **params) if params else rules[0](g, ans, values[a])
-                    ct[a] = part if (c := get(a)) is None else \
-                        _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
+                    ct[a] = part if a not in ct else \
+                        _add(ct[a], part) if type(part) is _ndarray and type(ct[a]) is _ndarray else add(ct[a], part)
             elif len(node_args) == 2 and not params:
                 a, b = node_args
                 value_a, value_b = values[a], values[b]
                 if flags[a]:
                     part = rules[0](g, ans, value_a, value_b)
-                    ct[a] = part if (c := get(a)) is None else \
-                        _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
+                    ct[a] = part if a not in ct else \
+                        _add(ct[a], part) if type(part) is _ndarray and type(ct[a]) is _ndarray else add(ct[a], part)
                 if flags[b]:
                     part = rules[1](g, ans, value_a, value_b)
-                    ct[b] = part if (c := get(b)) is None else \
-                        _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
+                    ct[b] = part if b not in ct else \
+                        _add(ct[b], part) if type(part) is _ndarray and type(ct[b]) is _ndarray else add(ct[b], part)
             else:
                 args = list(map(values.__getitem__, node_args))  # no comprehension: values stays a local
                 for i, a in enumerate(node_args):
                     if flags[a]:
                         part = rules[i](g, ans, *args, **params)
-                        ct[a] = part if (c := get(a)) is None else \
-                            _add(c, part) if type(c) is _ndarray and type(part) is _ndarray else add(c, part)
+                        ct[a] = part if a not in ct else _add(ct[a], part) \
+                            if type(part) is _ndarray and type(ct[a]) is _ndarray else add(ct[a], part)
         except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
             err.position = node[6] if err.position is None else err.position
             raise
