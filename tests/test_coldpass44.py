@@ -3,7 +3,8 @@
 Each shortcut is compared with the path it skips, bit for bit: ``pullback``'s sum of two arrays'
 cotangents by NumPy's add with ``P.add``'s dispatch (the shortcut turned off), neg's rules with
 ``P.neg``, mul's VJP (its partial, the other argument, read without a call) with the general
-``_product_vjp`` of a partial function, and pow's ``x ** 2`` rule with ``P.mul(2, x)``; on tracers
+``_product_vjp`` of a partial function, pow's ``x ** 2`` rule with ``P.mul(2, x)``, sin's and tanh's partials with
+P.cos's and P.sub's, and ``expand_reduced`` of one cotangent of a vector's sum with its reshape and copy; on tracers
 and structured batches each still goes through the dispatch (a traced gradient, a dry run).
 """
 
@@ -135,3 +136,33 @@ def test_the_cold_diagonal_is_the_planned_one():
     planned = compiled.plan_of(problem)
     found = planner.run(planned, problem.graph, problem.values)["x"].to_array()
     assert cold["x"].tobytes() == found.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [0, 1, 2, 10, 4096, 4097])
+def test_a_vector_sum_s_one_cotangent_expands_as_the_general_path_does(n, dtype):
+    """``expand_reduced`` of one cotangent of a vector's sum (copied into the vector's shape at once) against
+    the general path's reshape to (1, 1) and copy: the same values (NaN, -0), dtype and shape, a new
+    writable array; past ``_SMALL_EXPAND`` elements the general path's view, as before."""
+    for value in (np.nan, -0.0, 3.5, -np.inf):
+        for keepdims in (False, True):
+            g = np.array([[value]] if keepdims else [value], dtype)
+            got = ops.expand_reduced(g, (n,), (0,), keepdims)
+            want = np.broadcast_to(g.reshape(1, 1), (1, n))
+            assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+            if n <= ops._SMALL_EXPAND:
+                assert got.flags.writeable and not np.shares_memory(got, g)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sin_and_tanh_rules_are_the_dispatch_s_answers(dtype):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(7).astype(dtype)
+    x[:3] = [-0.0, np.nan, np.inf]
+    g = rng.standard_normal((1, 7)).astype(dtype)
+    for name, partial in (("sin", lambda x, ans: P.cos(x)), ("tanh", lambda x, ans: P.sub(1.0, P.mul(ans, ans)))):
+        ans = OPS[name].impl(x)
+        got, want = OPS[name].vjp[0](g, ans, x), P.mul(g, partial(x, ans)[None])
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+        got, want = OPS[name].jvp[0](g, ans, x), P.mul(g, partial(x, ans))
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()

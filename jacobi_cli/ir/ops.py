@@ -145,6 +145,14 @@ def unbroadcast(g, shape: tuple):
 
 def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
     """Bring a batched reduction cotangent back to ``(B, *in_shape)``."""
+    if type(g) is _ndarray and g.size == 1 and type(in_shape) is tuple and len(in_shape) == 1 \
+            and in_shape[0] <= _SMALL_EXPAND:
+        # one cotangent of a vector's sum (a scalar loss's seed: E4's, E6's first call): its one value copied into
+        # the vector's shape (np.copyto broadcasts a one-element array to any shape), as the lines below copy it
+        # after a reshape to (1, 1)
+        out = _empty((1,) + in_shape, g.dtype)
+        _copyto(out, g)
+        return out
     b = shape_of(g)[0]
     kept = reduce_shape(in_shape, axes, True)
     if not keepdims:  # P.reshape's call for an array: its impl's a.reshape, without P's dispatch
@@ -258,7 +266,7 @@ def _sigmoid(x):
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-_negative = np.negative
+_negative, _cos, _subtract = np.negative, np.cos, np.subtract  # read once (see _empty)
 
 
 def _neg(g):  # neg is linear: its VJP and JVP are the op itself
@@ -281,13 +289,14 @@ unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(v)))
 unary("abs", np.abs, lambda x, ans: P.sub(P.gt(x, 0.0), P.gt(0.0, x)),  # sign(x), 0 at NaN as PyTorch's sgn
       sympy=_sympy_elementwise(lambda sp, v: sp.Abs(v)), spellings=("abs", "absolute"), exact_int=True)
-unary("sin", np.sin, lambda x, ans: P.cos(x),
+unary("sin", np.sin, lambda x, ans: _cos(x) if type(x) is _ndarray else P.cos(x),  # P.cos's call of an array
       sympy=_sympy_elementwise(lambda sp, v: sp.sin(v)))
 unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.cos(v)))
 unary("tan", np.tan, lambda x, ans: P.add(1.0, P.mul(ans, ans)), domain=(-1.2, 1.2),
       sympy=_sympy_elementwise(lambda sp, v: sp.tan(v)))
-unary("tanh", np.tanh, lambda x, ans: P.sub(1.0, P.mul(ans, ans)),
+unary("tanh", np.tanh, lambda x, ans: _subtract(1.0, _multiply(ans, ans)) if type(ans) is _ndarray else
+      P.sub(1.0, P.mul(ans, ans)),  # an array's: P.sub's and P.mul's calls at once (E3's and E6's first calls)
       sympy=_sympy_elementwise(lambda sp, v: sp.tanh(v)))
 unary("sinh", np.sinh, lambda x, ans: P.cosh(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.sinh(v)))
