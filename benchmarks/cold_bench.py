@@ -6,6 +6,7 @@ Run by hand, never as a test (see benchmarks/README.md):
     /work/benchvenv/bin/python benchmarks/cold_bench.py                  # n = 10, 100, 1000, in-process
     /work/benchvenv/bin/python benchmarks/cold_bench.py --fresh          # also a fresh process per call
     /work/benchvenv/bin/python benchmarks/cold_bench.py --alone          # also each tool's calls back to back
+    /work/benchvenv/bin/python benchmarks/cold_bench.py --shuffle        # also interleaved, each round reordered
     /work/benchvenv/bin/python benchmarks/cold_bench.py --tree /tmp/old  # another checkout's jacobi_cli
 
 A jac call is cold when its expression has not been seen: it parses, plans (dry runs) and runs the
@@ -21,6 +22,7 @@ tools of one (case, n) are interleaved round by round, torch on one thread (see 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import subprocess
 import sys
@@ -98,11 +100,14 @@ def problem(case, n):
     return x, A, v
 
 
-def in_process(cases, sizes, repeat: int, alone: bool = False) -> list:
+def in_process(cases, sizes, repeat: int, alone: bool = False, shuffle: bool = False) -> list:
     """Medians of ``repeat`` timed calls of each tool. Interleaved (the default): each round calls every
     tool once, so a jac call follows torch's and autograd's, with what they left in the CPU's caches and
-    the garbage collector's count. ``alone``: each tool's calls back to back, as a ``jac run`` suite or a
-    loop of first calls makes them."""
+    the garbage collector's count. In the same order every round the first tool of a round pays the refill
+    of the caches after the last one's call (session 44: jac's Jacobian, first, 165-173 us for E1 and its
+    VJP, after it, 112; in the other order the VJP took 147 and the Jacobian 114): ``shuffle`` orders each
+    round anew (seeded), so each tool follows each other one in turn. ``alone``: each tool's calls back
+    to back, as a ``jac run`` suite or a loop of first calls makes them."""
     rows = []
     for case in cases:
         for n in sizes:
@@ -115,8 +120,10 @@ def in_process(cases, sizes, repeat: int, alone: bool = False) -> list:
                 if time.perf_counter() - start > SLOW:
                     slow.add(name)
             times = {name: [] for name in tools}
+            rng = random.Random(0)
             order = [(r, name) for name in tools for r in range(repeat)] if alone else \
-                [(r, name) for r in range(repeat) for name in tools]
+                [(r, name) for r in range(repeat)
+                 for name in (rng.sample(list(tools), len(tools)) if shuffle else tools)]
             for r, name in order:
                 if name in slow and r >= 1:  # a call of over SLOW seconds is timed once
                     continue
@@ -124,7 +131,7 @@ def in_process(cases, sizes, repeat: int, alone: bool = False) -> list:
                 start = time.perf_counter()
                 run()
                 times[name].append(time.perf_counter() - start)
-            suffix = " alone" if alone else ""
+            suffix = " alone" if alone else " shuffled" if shuffle else ""
             rows += [(case.name, n, name + suffix, statistics.median(t)) for name, t in times.items()]
     return rows
 
@@ -173,6 +180,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=21)
     ap.add_argument("--alone", action="store_true",
                     help="also each tool's calls back to back (not interleaved with the other tools' calls)")
+    ap.add_argument("--shuffle", action="store_true",
+                    help="also interleaved in an order drawn anew each round (each tool follows each other in turn)")
     ap.add_argument("--fresh", action="store_true", help="also the first call in a fresh process (slow)")
     ap.add_argument("--fresh-repeat", type=int, default=5)
     ap.add_argument("--tree", default=str(HERE.parent), help="the checkout whose jacobi_cli is timed")
@@ -188,6 +197,8 @@ def main(argv=None) -> int:
 
     print(f"jacobi_cli from {Path(jacobi_cli.__file__).parent}; load {open('/proc/loadavg').read().split()[:3]}")
     rows = in_process(cases, sizes, args.repeat)
+    if args.shuffle:
+        rows += in_process(cases, sizes, args.repeat, shuffle=True)
     if args.alone:
         rows += in_process(cases, sizes, args.repeat, alone=True)
     if args.fresh:

@@ -16,13 +16,13 @@ def _work(a_shape, b_shape) -> int:
     return blas.product_work(b.graph(out).nodes)
 
 
-def test_middle_sized_products_run_on_one_thread_and_large_or_tiny_ones_as_blas_is():
+def test_products_blas_would_split_run_on_one_thread_when_busy_and_tiny_ones_as_blas_is():
     assert isinstance(blas.threads_for(_work((10, 10), (10,))), nullcontext)  # never split by BLAS
-    assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=True), blas.OneThread)  # a gemv, ~1 ms
-    assert isinstance(blas.threads_for(_work((300, 300), (300, 300)), busy=True), blas.OneThread)
-    assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=False), nullcontext)  # a free core helps
-    assert isinstance(blas.threads_for(_work((3000, 3000), (3000,))), nullcontext)  # reads 72 MB
-    assert isinstance(blas.threads_for(_work((1000, 1000), (1000, 1000))), nullcontext)  # 10⁹ multiply-adds
+    assert isinstance(blas.threads_for(_work((10, 10), (10,)), busy=True), nullcontext)
+    for shapes in [((1000, 1000), (1000,)), ((300, 300), (300, 300)),  # a gemv of ~1 ms, a small gemm
+                   ((3000, 3000), (3000,)), ((1000, 1000), (1000, 1000))]:  # reads 72 MB; 10⁹ multiply-adds
+        assert isinstance(blas.threads_for(_work(*shapes), busy=True), blas.OneThread), shapes  # no stall
+        assert isinstance(blas.threads_for(_work(*shapes), busy=False), nullcontext), shapes  # a free core helps
 
 
 def test_one_thread_inside_and_the_count_restored_after():
@@ -48,10 +48,11 @@ def test_a_kernel_with_a_middle_sized_product_gives_the_same_answer_on_one_threa
         assert lib.get_num_threads() == before
 
 
-def test_the_machine_is_busy_when_its_load_average_nears_the_cores(monkeypatch):
+def test_the_machine_is_busy_when_its_load_average_nears_the_cores_where_linux_does_not_say_more(monkeypatch):
     import os
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(blas, "others_running", lambda: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 1.0, 1.0))  # this process and a little more
     assert not blas.machine_busy()
     monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # another task on the second core
@@ -62,6 +63,45 @@ def test_the_machine_is_busy_when_its_load_average_nears_the_cores(monkeypatch):
 
     monkeypatch.setattr(os, "getloadavg", unknown)
     assert blas.machine_busy()  # unknown: one thread, slower at worst, never stalled
+
+
+def test_the_tasks_runnable_now_decide_and_not_the_lagging_load_average(monkeypatch):
+    """The load average lags a minute: after a minute of work a quiet machine still reads 1.6 on two cores, and a
+    busy loop started after a quiet minute reads 0.3. The tasks runnable now that are not this process's decide
+    (others on more than half a core: one or more of them on two cores, three on four)."""
+    import os
+
+    cores = {0, 1}
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cores, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))
+    monkeypatch.setattr(blas, "others_running", lambda: 0)
+    assert not blas.machine_busy()  # nothing else runs now
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.1, 0.0))
+    monkeypatch.setattr(blas, "others_running", lambda: 1)
+    assert blas.machine_busy()  # a busy loop on the other core, started a moment ago
+    cores = {0, 1, 2, 3}
+    assert not blas.machine_busy()
+    monkeypatch.setattr(blas, "others_running", lambda: 3)
+    assert blas.machine_busy()
+
+
+def test_others_running_leaves_out_this_processs_own_running_threads(tmp_path):
+    (tmp_path / "loadavg").write_text("2.10 1.50 1.00 4/123 4567\n")
+    tasks = tmp_path / "self" / "task"
+    for tid, stat in [(11, "11 (python) R 1 11"), (12, "12 (OpenBLAS (blas)) R 1 11"), (13, "13 (python) S 1 11")]:
+        (tasks / str(tid)).mkdir(parents=True)
+        (tasks / str(tid) / "stat").write_text(stat)
+    assert blas.others_running(str(tmp_path)) == 2  # 4 runnable, two of them this process's threads
+    (tasks / "12" / "stat").write_text("12 (OpenBLAS (blas)) S 1 11")
+    (tasks / "11" / "stat").write_text("11 (python) S 1 11")
+    assert blas.others_running(str(tmp_path)) == 3  # this thread, asking, runs at least
+    (tmp_path / "loadavg").write_text("garbled")
+    assert blas.others_running(str(tmp_path)) is None
+    assert blas.others_running(str(tmp_path / "absent")) is None
+    import os
+
+    if os.path.exists("/proc/loadavg") and os.path.exists("/proc/self/task"):
+        assert isinstance(blas.others_running(), int)
 
 
 def test_one_thread_from_another_thread_goes_through_threadpoolctl_and_restores_the_count():
@@ -222,7 +262,7 @@ def test_explain_says_how_blas_threads_run_the_products(monkeypatch):
     assert middle.to_dict()["threads"] == middle.threads
     if blas.blas_threads() >= 2:
         assert middle.threads.startswith("one while other processes keep the cores busy (now: busy), else BLAS's")
-        assert "whatever the load" in _plan(2200).threads
+        assert _plan(2200).threads.startswith("one while other processes keep the cores busy (now: busy), else")
         monkeypatch.setattr(blas, "busy_in_second", lambda second: False)
         assert "(now: not busy)" in _plan(1000).threads
     with threadpoolctl.threadpool_limits(1, user_api="blas"):

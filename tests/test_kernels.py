@@ -1173,8 +1173,8 @@ def test_only_exact_numbers_and_float_0d_arrays_without_nan_become_full_arrays()
 
 
 @pytest.mark.parametrize("busy", [True, False])
-def test_a_kernel_of_a_middle_sized_product_takes_one_blas_thread_only_when_the_machine_is_busy(monkeypatch, busy):
-    """The kernel makes threads_for's choice (blas.middle_threads): E2's VJP at n = 100 (a gemv of 10⁴
+def test_a_kernel_of_a_product_blas_splits_takes_one_blas_thread_only_when_the_machine_is_busy(monkeypatch, busy):
+    """The kernel makes threads_for's choice (blas.load_threads): E2's VJP at n = 100 (a gemv of 10⁴
     multiply-adds, which OpenBLAS would split) runs with one BLAS thread when the load average says the cores
     are taken."""
     entered = []
@@ -1192,7 +1192,7 @@ def test_a_kernel_of_a_middle_sized_product_takes_one_blas_thread_only_when_the_
     b = {"x": rng.standard_normal(100), "A": rng.standard_normal((100, 100))}
     problem = api.prepare("x @ A @ x", b, ["x"])
     kernel = kernels.vjp_kernel(problem.graph, ["x"])
-    assert kernels.SPLIT <= kernel.products < kernels.LARGE
+    assert kernel.products >= kernels.SPLIT
     got = kernel(problem.env, np.array(1.5))[0]
     want = autodiff.vjp(problem.graph, autodiff.evaluate(problem.graph, problem.env), np.full((1,), 1.5))["x"]
     assert entered == ([True] if busy else [])

@@ -117,8 +117,11 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     at once, as ``torch.autograd.backward([outs], [vs])`` does (their sum).
     """
     nodes = graph.nodes
-    ct = dict(cotangent) if isinstance(cotangent, dict) else {graph.output: cotangent}
-    cotangent = next(iter(ct.values()))
+    if isinstance(cotangent, dict):
+        ct = dict(cotangent)
+        cotangent = next(iter(ct.values()))  # a batch, for the zeros below (pullback consumes ct)
+    else:
+        ct = {graph.output: cotangent}
     kept = {}
     # retained: a copy, as a rule may pass g itself on, to be accumulated into
     keep = (lambda nid, g: kept.__setitem__(nid, np.array(g, copy=True))) if retain else None
@@ -131,7 +134,7 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     finally:
         errors_restored(entered)
     for name, i in graph.inputs.items():
-        if nodes[i].requires_grad and name not in grads:
+        if nodes[i][7] and name not in grads:  # [7]: its requires_grad (a field by name is a generic lookup)
             grads[name] = _zeros_like_batch(cotangent, nodes[i].shape, graph.dtype)
     return (grads, kept) if retain else grads
 

@@ -1,24 +1,29 @@
-"""BLAS threads, chosen per call: one thread for the products that do not profit from two.
+"""BLAS threads, chosen per call: one thread on a busy machine, for every product BLAS would split.
 
-NumPy's OpenBLAS splits a product over every core once it has ~10⁴ multiply-adds. A
-matrix-vector product is bound by memory, and on a machine whose other cores are busy the
-split costs more than it saves: the first thread waits for the second one's time slice and
-the call stalls for 8, 16 or 32 ms (E2's VJP and E6's Jacobian at n = 1000 took 45-51 × a
-quiet run; a 300 × 300 matrix product took 28 ms with two threads and 1.6 ms with one). So
-a call whose largest product would take a few milliseconds at most on one core runs with
-one BLAS thread; products too small to be split are left alone (setting the count costs
-~4 us), and products that take longer (a 3000 × 3000 matrix-vector product reads 72 MB, a
-1000 × 1000 matrix product is 10⁹ multiply-adds) keep BLAS's own count: they gain from the
-second core even when it is shared, and a stall is small beside them.
+NumPy's OpenBLAS splits a product over every core once it has ~10⁴ multiply-adds, each thread
+taking a part fixed in advance, and the calling thread then waits for the others. On a machine
+whose other cores are busy the part of a thread that shares its core with other work waits for
+that core's next time slice, and the call stalls for 8, 16 or 32 ms (E2's VJP and E6's Jacobian
+at n = 1000 took 45-51 × a quiet run; a 300 × 300 matrix product took 28 ms with two threads and
+1.6 ms with one). So when the machine is busy a call whose largest product BLAS would split runs
+with one BLAS thread; products too small to be split are left alone (setting the count costs
+~4 us). Until session 44 the large products (from ``8·10⁷``: a 3000 × 3000 matrix-vector product,
+which reads 72 MB, a 1000 × 1000 matrix product) kept BLAS's count whatever the load; beside one
+busy process their two threads' medians drew lots (E6's Jacobian at n = 3000: 9.8-16 ms over six
+runs, 32 ms at p90) where one thread took 11-14 ms (p90 12-18), and a matrix product lost nothing
+(1000 × 1000: 30 against 36 ms; 2000 × 2000: 241 against 233), benchmarks/RESULTS.md.
 
-On a quiet machine the second thread is free, and a middle-sized product gains from it, so the
+On a quiet machine the second thread is free and every product BLAS splits gains from it, so the
 one-thread choice is made only when the machine is busy: when other processes took the cores this
 process may use over the last second (:func:`others_busy`, from ``/proc/stat`` less this process's
 own CPU time), or, without a reading a second old (a process's first second) or ``/proc/stat``,
-when the load average nears their number (:func:`machine_busy`). The load average alone counts
-this process's own threads too: a long run of middle-sized products with two BLAS threads (or
+when other tasks are runnable now (:func:`machine_busy`: ``/proc/loadavg``'s count less this
+process's running threads; the load average only where Linux does not say). The load average
+counts this process's own threads too: a long run of products with two BLAS threads (or
 PyTorch's or XLA's threads in the same process) raised it past the mark within a minute, and jac
-then ran on one thread beside a free core (E6's VJP at n = 1000: 988 us against 538 us).
+then ran on one thread beside a free core (E6's VJP at n = 1000: 988 us against 538 us). Once a
+call runs on one thread beside a busy process, that process has its core to itself, so the
+reading stays busy while it runs: the choice does not flip from call to call.
 
 The cost of a product is counted in multiply-adds plus 16 per operand element read (on this
 kind of machine one core does ~2·10¹⁰ multiply-adds a second from cache and reads ~10¹⁰
@@ -38,7 +43,6 @@ from threading import current_thread, main_thread
 from time import monotonic, process_time
 
 SPLIT = 16 * 9216  # below this cost OpenBLAS runs one thread anyway (m·n < 9216 for a gemv)
-LARGE = 8 * 10**7  # from this cost (~4 ms on one core) a product keeps every BLAS thread
 READ = 16  # the cost of reading one operand element, in multiply-adds
 
 
@@ -80,19 +84,24 @@ def explained(graph) -> str | None:
     if count < 2:
         return f"{own} (OPENBLAS_NUM_THREADS or a threadpoolctl limit)"
     cost = f"the largest product costs {work:,} multiply-adds and element reads"
-    if work < LARGE:
-        now = "busy" if busy_in_second(int(monotonic())) else "not busy"
-        return f"one while other processes keep the cores busy (now: {now}), else {own}; {cost}"
-    return f"{own} whatever the load (a product this large gains from them beside a busy core); {cost}"
+    now = "busy" if busy_in_second(int(monotonic())) else "not busy"
+    return f"one while other processes keep the cores busy (now: {now}), else {own}; {cost}"
 
 
 def blas_threads() -> int:
     """BLAS's thread count now (1 where it is unknown)."""
+    return _counts()[0]() or 1
+
+
+def _counts():
+    """``(get, set)``: the functions that read and set BLAS's thread count from this thread. On the main
+    thread OpenBLAS's own (:func:`_openblas_counts`), elsewhere threadpoolctl's; ``(_one, None)``
+    without a BLAS threadpoolctl knows (its count then reads 1, and nothing is set)."""
     raw = _openblas_counts() if current_thread() is main_thread() else None
     if raw is not None:
-        return raw[0]() or 1
+        return raw
     lib = _blas()
-    return (lib.get_num_threads() or 1) if lib is not None else 1
+    return (lib.get_num_threads, lib.set_num_threads) if lib is not None else (_one, None)
 
 
 def _size(shape) -> int:
@@ -104,21 +113,21 @@ def _size(shape) -> int:
 
 def threads_for(work: int, busy: bool | None = None):
     """A context in which a call whose largest product costs ``work`` runs: one BLAS thread
-    for middle-sized products when the machine is ``busy`` (default: :func:`machine_busy`),
-    else BLAS as it is. On a quiet machine the second thread is free and a middle-sized
-    product gains from it (1.6-1.7 x at n = 1000 in benchmarks/blas_bench.py), so it keeps it."""
-    if work < SPLIT or work >= LARGE:
-        return nullcontext()
+    for a product BLAS would split (``work >= SPLIT``) when the machine is ``busy`` (default:
+    :func:`busy_in_second`), else BLAS as it is. On a quiet machine the second thread is free and
+    the product gains from it (1.6-1.7 x at n = 1000 in benchmarks/blas_bench.py), so it keeps it."""
+    if work < SPLIT:
+        return _IDLE
     if busy is None:
-        return middle_threads()
-    return OneThread() if busy else nullcontext()
+        return load_threads()
+    return OneThread() if busy else _IDLE
 
 
 _IDLE = nullcontext()  # BLAS as it is: a nullcontext holds nothing a call changes, so one serves every call
 
 
-def middle_threads():
-    """:func:`threads_for`'s context for a middle-sized product (``SPLIT <= work < LARGE``): one BLAS
+def load_threads():
+    """:func:`threads_for`'s context for a product BLAS would split (``work >= SPLIT``): one BLAS
     thread when the machine is busy (:func:`busy_in_second`), else BLAS as it is. A compiled kernel
     of such a product calls it at each call (engine/kernels.py)."""
     return OneThread() if busy_in_second(int(monotonic())) else _IDLE
@@ -185,18 +194,52 @@ def others_busy(before, now) -> bool:
 
 
 def machine_busy() -> bool:
-    """Whether the cores this process may use are taken by other work: the 1-minute load
-    average (which counts this process's running thread too) within half a task of their
-    number. A read of /proc/loadavg (~2 us); where the load average is unknown, busy (one
-    thread is slower on a quiet machine, never stalled on a busy one)."""
+    """Whether the cores this process may use are taken by other work, without a reading of
+    :func:`cpu_reading` a second old (a process's first second, calls less than a quarter second
+    apart across a second's turn): where Linux says it, the tasks runnable now that are not this
+    process's threads (:func:`others_running`) past all the cores but one and a half, as
+    :func:`others_busy` judges their CPU time; elsewhere the 1-minute load average (which counts
+    this process's running thread too) within half a task of their number. The load average lags a
+    minute behind either way: a machine quiet after a minute of work read as busy (E6's Jacobian at
+    n = 3000 on one thread beside a free core: 11 ms against 5.7), and a busy loop started after a
+    quiet minute read as quiet (E3's VJP at n = 3000 stalled to 16 ms in 12 calls of that first
+    second). Reads of /proc/loadavg and of this process's threads (~30 us, at most once a second);
+    where neither is known, busy (one thread is slower on a quiet machine, never stalled on a
+    busy one)."""
     import os
 
     try:
-        load = os.getloadavg()[0]
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        now = others_running()
+        if now is not None:
+            return now > cores - 1.5
+        load = os.getloadavg()[0]
     except OSError:
         return True
     return load > cores - 0.5
+
+
+def others_running(proc: str = "/proc") -> int | None:
+    """The tasks runnable now (running or waiting for a core) that are not this process's
+    threads: ``/proc/loadavg``'s fourth field less this process's threads in state R
+    (``/proc/self/task``, this one at least); None where Linux does not say."""
+    import os
+
+    try:
+        with open(f"{proc}/loadavg", "rb") as f:
+            runnable = int(f.read().split()[3].split(b"/")[0])
+        own = 0
+        for task in os.listdir(f"{proc}/self/task"):
+            try:
+                with open(f"{proc}/self/task/{task}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:  # a thread that ended meanwhile
+                continue
+            end = stat.rfind(b")")  # the name in parentheses may hold spaces and parentheses
+            own += stat[end + 2:end + 3] == b"R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return runnable - max(own, 1)
 
 
 class OneThread:
@@ -213,12 +256,7 @@ class OneThread:
     __slots__ = ("_set", "_before")
 
     def __enter__(self):
-        raw = _openblas_counts() if current_thread() is main_thread() else None
-        if raw is not None:
-            get, self._set = raw
-        else:
-            lib = _blas()
-            get, self._set = (lib.get_num_threads, lib.set_num_threads) if lib is not None else (_one, None)
+        get, self._set = _counts()
         self._before = get() or 1
         if self._before > 1:
             self._set(1)

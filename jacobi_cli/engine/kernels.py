@@ -35,7 +35,7 @@ from functools import partial
 import numpy as np
 
 from . import autodiff
-from .blas import LARGE, SPLIT, middle_threads, product_work
+from .blas import SPLIT, load_threads, product_work
 from ..ir.graph import Builder, Graph, Tracer, last_uses, may_alias_leaf, needed
 from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import (OPS, P, _matmul_shape, softmax_jacobian_of_vector, softmax_of_vector,
@@ -543,7 +543,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     ``nodes`` is a builder's node list (topological). An output whose value may be a view
     of an input or a constant is copied, so a caller can never write into either. The body
     runs with every floating-point error ignored (as ``np.errstate(all="ignore")``) and, for a
-    middle-sized largest matrix product (``products``, see :mod:`jacobi_cli.engine.blas`), in
+    largest matrix product BLAS would split (``products``, see :mod:`jacobi_cli.engine.blas`), in
     ``threads_for``: the whole call is this one function, no wrapper around it. ``dtype``: the
     inputs' (the builder's), for constants made full arrays (:meth:`_Source._full_constant_line`).
     ``keep``: nodes computed though no output reads them (their errors are the call's). ``assumed``: the
@@ -564,10 +564,10 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     lines += ["    _token = _set(_ignore)", "    try:"]
     check_at = len(lines)  # the inputs' layout check goes here, once the body has said which
     indent = "        "
-    if SPLIT <= products < LARGE:  # engine/blas.py: middle-sized products run on one thread when the machine is busy
+    if products >= SPLIT:  # engine/blas.py: products BLAS would split run on one thread when the machine is busy
         # threads_for(products) for such products, without its range test at each call (its call through a
         # partial, a new nullcontext each time, was ~3,000 instructions of E2's 84,000 at n = 100)
-        namespace["_threads"] = middle_threads
+        namespace["_threads"] = load_threads
         lines.append(f"{indent}with _threads():")
         indent += "    "
     source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs, dtype, assumed)

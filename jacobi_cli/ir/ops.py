@@ -145,6 +145,14 @@ def unbroadcast(g, shape: tuple):
 
 def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
     """Bring a batched reduction cotangent back to ``(B, *in_shape)``."""
+    if type(g) is _ndarray and g.size == 1 and type(in_shape) is tuple and len(in_shape) == 1 \
+            and in_shape[0] <= _SMALL_EXPAND:
+        # one cotangent of a vector's sum (a scalar loss's seed: E4's, E6's first call): its one value copied into
+        # the vector's shape (np.copyto broadcasts a one-element array to any shape), as the lines below copy it
+        # after a reshape to (1, 1)
+        out = _empty((1,) + in_shape, g.dtype)
+        _copyto(out, g)
+        return out
     b = shape_of(g)[0]
     kept = reduce_shape(in_shape, axes, True)
     if not keepdims:  # P.reshape's call for an array: its impl's a.reshape, without P's dispatch
@@ -258,14 +266,18 @@ def _sigmoid(x):
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _linear_unary(name, impl, apply, sympy=None, **kw):
-    """An element-wise linear op: its VJP and JVP are the op itself."""
-    return defop(name, impl, same_shape, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
-                 sympy=sympy, elementwise=True, **kw)
+_negative, _cos, _subtract = np.negative, np.cos, np.subtract  # read once (see _empty)
 
 
-_linear_unary("neg", np.negative, lambda g: P.neg(g), sympy=lambda S, x: S.neg(x), spellings=("negative", "neg"),
-              exact_int=True, structure=structured.neg_rule)
+def _neg(g):  # neg is linear: its VJP and JVP are the op itself
+    """``P.neg(g)``: NumPy's negative of an array at once (what P.neg's dispatch calls), else the dispatch (a
+    tracer, a structured batch). Its VJP and JVP call it with one Python frame: a first call's pass runs it."""
+    return _negative(g) if type(g) is _ndarray else P.neg(g)
+
+
+defop("neg", np.negative, same_shape, (lambda g, ans, x: _neg(g),), (lambda t, ans, x: _neg(t),),
+      sympy=lambda S, x: S.neg(x), elementwise=True, spellings=("negative", "neg"), exact_int=True,
+      structure=structured.neg_rule)
 
 unary("exp", np.exp, lambda x, ans: ans,
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v)))
@@ -277,13 +289,14 @@ unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(v)))
 unary("abs", np.abs, lambda x, ans: P.sub(P.gt(x, 0.0), P.gt(0.0, x)),  # sign(x), 0 at NaN as PyTorch's sgn
       sympy=_sympy_elementwise(lambda sp, v: sp.Abs(v)), spellings=("abs", "absolute"), exact_int=True)
-unary("sin", np.sin, lambda x, ans: P.cos(x),
+unary("sin", np.sin, lambda x, ans: _cos(x) if type(x) is _ndarray else P.cos(x),  # P.cos's call of an array
       sympy=_sympy_elementwise(lambda sp, v: sp.sin(v)))
 unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.cos(v)))
 unary("tan", np.tan, lambda x, ans: P.add(1.0, P.mul(ans, ans)), domain=(-1.2, 1.2),
       sympy=_sympy_elementwise(lambda sp, v: sp.tan(v)))
-unary("tanh", np.tanh, lambda x, ans: P.sub(1.0, P.mul(ans, ans)),
+unary("tanh", np.tanh, lambda x, ans: _subtract(1.0, _multiply(ans, ans)) if type(ans) is _ndarray else
+      P.sub(1.0, P.mul(ans, ans)),  # an array's: P.sub's and P.mul's calls at once (E3's and E6's first calls)
       sympy=_sympy_elementwise(lambda sp, v: sp.tanh(v)))
 unary("sinh", np.sinh, lambda x, ans: P.cosh(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.sinh(v)))
@@ -325,6 +338,17 @@ defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nond
 def _product_vjp(partial, first: bool):
     """A binary op's VJP by its first (or second) argument without masks: ``unbroadcast(g · partial, shape)``,
     with P.mul's batch of one (``_times_unbatched``), shape_of and unbroadcast's common case written inline."""
+    if partial is _mul_dx or partial is _mul_dy:  # mul's partial is the other argument: read without its call
+        def vjp(g, ans, x, y):
+            d, arg = (y, x) if first else (x, y)
+            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
+                P.mul(g, d)  # _times_unbatched
+            shape = arg.shape if type(arg) is _ndarray else shape_of(arg)
+            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
+                return part
+            return unbroadcast(part, shape)
+        return vjp
+
     def vjp(g, ans, x, y):
         d = partial(ans, x, y)
         arg = x if first else y
@@ -401,7 +425,15 @@ _add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b), spellings=("add"
           identity=(-0.0, (0, 1)), structure=structured.add_rule)  # x + 0 is +0 at x = -0; x + -0 is x
 _add_like("sub", np.subtract, -1, sympy=lambda S, a, b: S.sub(a, b), spellings=("sub", "subtract"),
           label="subtract (-)", identity=(0.0, (1,)), structure=structured.sub_rule)
-binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, sympy=lambda S, a, b: S.mul(a, b),
+def _mul_dx(ans, x, y):
+    return y
+
+
+def _mul_dy(ans, x, y):
+    return x
+
+
+binary("mul", np.multiply, _mul_dx, _mul_dy, sympy=lambda S, a, b: S.mul(a, b),
        spellings=("mul", "multiply"), label="multiply (*)", exact_int=True, identity=(1.0, (0, 1)),
        structure=structured.mul_rule)
 binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y: P.neg(P.div(ans, y)),
@@ -411,7 +443,10 @@ binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y:
 
 def _pow_dx(ans, x, y):
     # y * x**(y-1), and 0 where y == 0 (PyTorch's choice: d/dx x**0 = 0 even at x = 0)
-    if _is_two(y):  # x**1 is x itself (IEEE 754 pow(x, 1) = x for every x, NaN and -0 too): one power less
+    if type(y) is float or type(y) is int:  # a number (_is_constant's first test, inline: a first call's pass)
+        if y == 2:  # x**1 is x itself (IEEE 754 pow(x, 1) = x for every x, NaN and -0 too): one power less
+            return _multiply(y, x) if type(x) is _ndarray else P.mul(y, x)  # P.mul's call for an array, at once
+    elif _is_two(y):  # a traced constant node of 2
         return P.mul(y, x)
     if _is_constant(y, 0.5):  # PyTorch's x**-0.5 is rsqrt: 0.5 / sqrt(x), -inf at x = -0 (pow(-0, -0.5) is +inf)
         return P.mul(0.5, P.rsqrt(x))

@@ -8,10 +8,16 @@ are written with ``P``, so applied to tracers they add nodes.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import JacError
 from .ops import _BLOCKS, P, shape_of
 from .structured import ledger_now
 from .work import check_time, limit_now, refuse_pass_past_deadline
+
+# read once (np.NAME is a generic lookup in Python 3.11); two arrays' cotangents are summed by NumPy's add at once,
+# P.add's call for them (a first call's pass sums one per argument read twice), anything else through P.add
+_ndarray, _add = np.ndarray, np.add
 
 
 def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
@@ -59,22 +65,26 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
                 a = node_args[0]
                 if flags[a]:
                     part = rules[0](g, ans, values[a], **params) if params else rules[0](g, ans, values[a])
-                    ct[a] = part if a not in ct else add(ct[a], part)
+                    ct[a] = part if a not in ct else \
+                        _add(ct[a], part) if type(part) is _ndarray and type(ct[a]) is _ndarray else add(ct[a], part)
             elif len(node_args) == 2 and not params:
                 a, b = node_args
                 value_a, value_b = values[a], values[b]
                 if flags[a]:
                     part = rules[0](g, ans, value_a, value_b)
-                    ct[a] = part if a not in ct else add(ct[a], part)
+                    ct[a] = part if a not in ct else \
+                        _add(ct[a], part) if type(part) is _ndarray and type(ct[a]) is _ndarray else add(ct[a], part)
                 if flags[b]:
                     part = rules[1](g, ans, value_a, value_b)
-                    ct[b] = part if b not in ct else add(ct[b], part)
+                    ct[b] = part if b not in ct else \
+                        _add(ct[b], part) if type(part) is _ndarray and type(ct[b]) is _ndarray else add(ct[b], part)
             else:
                 args = list(map(values.__getitem__, node_args))  # no comprehension: values stays a local
                 for i, a in enumerate(node_args):
                     if flags[a]:
                         part = rules[i](g, ans, *args, **params)
-                        ct[a] = part if a not in ct else add(ct[a], part)
+                        ct[a] = part if a not in ct else _add(ct[a], part) \
+                            if type(part) is _ndarray and type(ct[a]) is _ndarray else add(ct[a], part)
         except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
             err.position = node[6] if err.position is None else err.position
             raise
