@@ -338,19 +338,10 @@ defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nond
 def _product_vjp(partial, first: bool):
     """A binary op's VJP by its first (or second) argument without masks: ``unbroadcast(g · partial, shape)``,
     with P.mul's batch of one (``_times_unbatched``), shape_of and unbroadcast's common case written inline."""
-    if partial is _mul_dx or partial is _mul_dy:  # mul's partial is the other argument: read without its call
-        def vjp(g, ans, x, y):
-            d, arg = (y, x) if first else (x, y)
-            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
-                P.mul(g, d)  # _times_unbatched
-            shape = arg.shape if type(arg) is _ndarray else shape_of(arg)
-            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
-                return part
-            return unbroadcast(part, shape)
-        return vjp
+    other = partial is _mul_dx or partial is _mul_dy  # mul's partial is the other argument: read without its call
 
     def vjp(g, ans, x, y):
-        d = partial(ans, x, y)
+        d = (y if first else x) if other else partial(ans, x, y)
         arg = x if first else y
         part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
             P.mul(g, d)  # _times_unbatched
