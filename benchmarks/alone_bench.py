@@ -12,7 +12,8 @@ by 1.5-2 x between runs on a quiet machine. Here each tool runs alone in a fresh
 default this checkout), beside ``K`` processes running ``while True: pass``, started half a second before it; the
 tools of a round run one after another and the rounds alternate. Rows: the gradients (``x.grad`` of a scalar
 output) of E2 ``x @ A @ x`` and E6 ``sum(tanh(A @ tanh(A @ x)))`` and the VJP of E3 ``tanh(A @ x)``; per row the
-median and p90 of ``--repeat`` calls after two warm-up calls, and jac's median over the fastest peer's.
+median and p90 of ``--repeat`` calls after two warm-up calls, and jac's median over the fastest peer's; then the
+same ratio of the means (the time a loop of these calls takes: a peer's stalls count there, its lucky median not).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ TOOLS = ("jac", "torch", "jax.jit")
 
 
 def worker(tool: str, n: int, repeat: int, tree: str) -> None:
-    """One tool's rows in this process: prints ``row median_ms p90_ms`` per row."""
+    """One tool's rows in this process: prints ``row median_ms p90_ms mean_ms`` per row."""
     import numpy as np
 
     rng = np.random.default_rng(1)
@@ -79,7 +80,8 @@ def worker(tool: str, n: int, repeat: int, tree: str) -> None:
             call()
             times.append(time.perf_counter() - t)
         times.sort()
-        print(row, times[len(times) // 2] * 1e3, times[int(len(times) * 0.9)] * 1e3, flush=True)
+        print(row, times[len(times) // 2] * 1e3, times[int(len(times) * 0.9)] * 1e3, sum(times) / repeat * 1e3,
+              flush=True)
 
 
 def run_tool(tool: str, n: int, repeat: int, tree: str, loops: int) -> dict:
@@ -94,8 +96,8 @@ def run_tool(tool: str, n: int, repeat: int, tree: str, loops: int) -> dict:
             p.wait()
     result = {}
     for line in out.splitlines():
-        *row, median, p90 = line.split()
-        result[" ".join(row)] = (float(median), float(p90))
+        *row, median, p90, mean = line.split()
+        result[" ".join(row)] = (float(median), float(p90), float(mean))
     return result
 
 
@@ -112,7 +114,7 @@ def main() -> None:
         worker(args.worker, int(args.n), args.repeat, args.tree)
         return
     print(f"{'n':>5} {'loops':>5} {'round':>5}  {'row':8} " + "  ".join(f"{t:>13}" for t in TOOLS)
-          + "  jac / fastest peer   (median / p90, ms)")
+          + "  jac / fastest peer: medians, means   (median / p90, ms)")
     for n in (int(s) for s in args.n.split(",")):
         for loops in (int(s) for s in args.loops.split(",")):
             for r in range(args.rounds):
@@ -120,7 +122,9 @@ def main() -> None:
                 for row in ROWS:
                     cells = "  ".join(f"{got[t][row][0]:.2f} / {got[t][row][1]:.2f}".rjust(13) for t in TOOLS)
                     peer = min(got[t][row][0] for t in TOOLS if t != "jac")
-                    print(f"{n:>5} {loops:>5} {r + 1:>5}  {row:8} {cells}  {got['jac'][row][0] / peer:.2f}", flush=True)
+                    peer_mean = min(got[t][row][2] for t in TOOLS if t != "jac")
+                    print(f"{n:>5} {loops:>5} {r + 1:>5}  {row:8} {cells}  {got['jac'][row][0] / peer:.2f}, "
+                          f"{got['jac'][row][2] / peer_mean:.2f}", flush=True)
 
 
 if __name__ == "__main__":
