@@ -2094,7 +2094,8 @@ def numpy_linspace(b: Builder, start: Tracer, stop: Tracer, n: int, endpoint: bo
 
 def jax_linspace(b: Builder, start: Tracer, stop: Tracer, n: int, endpoint: bool, position):
     """``jnp.linspace(start, stop, n, endpoint, retstep=True)`` along axis 0, as JAX computes it:
-    ``start * (1 - t) + stop * t`` with ``t = iota(div) / div`` in --dtype, ``stop`` appended (endpoint); n = 1:
+    ``start * (1 - t) + stop * t`` with ``t = iota(div) / div`` in --dtype (as XLA computes it: times the inverse of
+    div), ``stop`` appended (endpoint); n = 1:
     ``start`` (the step NaN with endpoint, else ``stop - start``); n = 0: empty, a NaN step. Returns (y, step)."""
     shape = broadcast(start.shape, stop.shape)
     start, stop = (v if v.shape == shape else b.apply("broadcast_to", v, shape=shape, position=position)
@@ -2102,9 +2103,10 @@ def jax_linspace(b: Builder, start: Tracer, stop: Tracer, n: int, endpoint: bool
     div = n - 1 if endpoint else n
     nd = len(shape)
     if n > 1:
-        step = b.apply("div", b.apply("sub", stop, start, position=position), float(div), position=position)
-        t = np.arange(n, dtype=b.dtype) / np.dtype(b.dtype).type(div)
         one = np.dtype(b.dtype).type(1)
+        inverse = one / np.dtype(b.dtype).type(div)  # XLA divides by a broadcast scalar as a product by its inverse
+        step = b.apply("mul", b.apply("sub", stop, start, position=position), float(inverse), position=position)
+        t = np.arange(n, dtype=b.dtype) * inverse
         y = b.apply("add", b.apply("mul", start, b.const(_spread(b, n, nd, one - t), position), position=position),
                     b.apply("mul", stop, b.const(_spread(b, n, nd, t), position), position=position),
                     position=position)
@@ -9350,11 +9352,49 @@ def _np_select(b, args, kwargs, position):
     return out
 
 
+def _held(b, value, source, shape, position):
+    """``value``'s values (broadcast to ``shape``) with ``source``'s derivative."""
+    value = value if value.shape == shape else b.apply("broadcast_to", value, shape=shape, position=position)
+    return b.apply("straight_through", b.apply("detach", value, position=position), source, position=position)
+
+
+def _interp_segment(b, x, lo, hi, f_lo, f_hi, constant, shape, position):
+    """np.interp on the segment [lo, hi) as NumPy's compiled_base.c computes it: ``f_lo`` where x is the knot lo
+    (with the segment's derivative, JAX's at a knot); else ``slope * (x - lo) + f_lo``, where that is NaN
+    ``slope * (x - hi) + f_hi``, and where that is NaN too and ``f_lo == f_hi``, ``f_lo`` (an infinite value)."""
+    width = hi - lo if constant else b.apply("sub", hi, lo, position=position)
+    slope = b.apply("div", b.apply("sub", f_hi, f_lo, position=position), width, position=position)
+    first = b.apply("add", b.apply("mul", slope, b.apply("sub", x, lo, position=position), position=position), f_lo,
+                    position=position)
+    second = b.apply("add", b.apply("mul", slope, b.apply("sub", x, hi, position=position), position=position), f_hi,
+                     position=position)
+    flat = logical("and", b, [boolean(b, b.apply("ne", second, second, position=position)),
+                              boolean(b, b.apply("eq", f_lo, f_hi, position=position))], position)
+    line = b.apply("where", b.apply("ne", first, first, position=position),
+                   b.apply("where", flat, f_lo, second, position=position), first, position=position)
+    return b.apply("where", b.apply("eq", x, lo, position=position), _held(b, f_lo, line, shape, position), line,
+                   position=position)
+
+
+def _interp_segment_jax(b, x, lo, hi, f_lo, f_hi, constant, shape, position):
+    """jnp.interp on the segment [lo, hi) as JAX computes it: ``f_lo + ((x - lo) / dx) * (f_hi - f_lo)``, or
+    ``f_lo`` where ``|dx|`` is at most the spacing of the dtype's eps (JAX's guard against NaN gradients)."""
+    width = hi - lo if constant else b.apply("sub", hi, lo, position=position)
+    tiny = float(np.spacing(np.finfo(b.dtype).eps))
+    narrow = boolean(b, b.apply("le", b.apply("abs", b.lift(width), position=position), tiny, position=position))
+    safe = b.apply("where", narrow, 1.0, width, position=position)
+    ratio = b.apply("div", b.apply("sub", x, lo, position=position), safe, position=position)
+    line = b.apply("add", f_lo, b.apply("mul", ratio, b.apply("sub", f_hi, f_lo, position=position),
+                                        position=position), position=position)
+    return b.apply("where", narrow, f_lo, line, position=position)
+
+
 @function("interp")
 def _interp(b, args, kwargs, position):
     """np.interp(x, xp, fp, left=fp[0], right=fp[-1]) and jnp.interp: piecewise linear through (xp, fp), NumPy's
-    values (``slope * (x - xp[k]) + fp[k]`` with ``slope = (fp[k+1] - fp[k]) / (xp[k+1] - xp[k])``); x, xp and fp
-    may be inputs (session 45). xp must be strictly increasing: a constant is checked here, an input at evaluation.
+    values (``slope * (x - xp[k]) + fp[k]`` with ``slope = (fp[k+1] - fp[k]) / (xp[k+1] - xp[k])``, its special
+    cases: :func:`_interp_segment`) or, spelled jnp., JAX's (:func:`_interp_segment_jax`); x, xp and fp may be
+    inputs (session 45). xp must be strictly increasing: a constant is checked here, an input at evaluation.
     The derivatives are JAX's: at a knot the segment to its right (its slope by x, by xp and fp its weights), at
     the last knot the last segment (NumPy's value fp[-1] there, the segment's derivative)."""
     a = arguments("interp", args, kwargs, {"x": REQUIRED, "xp": REQUIRED, "fp": REQUIRED, "left": None,
@@ -9376,18 +9416,14 @@ def _interp(b, args, kwargs, position):
     at = [_take(b, fp, (k,), position) for k in range(len(knots))]
     left = at[0] if a["left"] is None else tensor(b, a["left"], "interp", position)
     right = at[-1] if a["right"] is None else tensor(b, a["right"], "interp", position)
-    lines = []
-    for k in range(len(knots) - 1):
-        lo, hi = knots[k], knots[k + 1]
-        width = hi - lo if constant else b.apply("sub", hi, lo, position=position)
-        slope = b.apply("div", b.apply("sub", at[k + 1], at[k], position=position), width, position=position)
-        lines.append(b.apply("add", b.apply("mul", slope, b.apply("sub", x, lo, position=position),
-                                            position=position), at[k], position=position))
+    shape = broadcast(x.shape, fp.shape[1:])
+    jax = jax_spelled(b)
+    segment = _interp_segment_jax if jax else _interp_segment
+    lines = [segment(b, x, knots[k], knots[k + 1], at[k], at[k + 1], constant, shape, position)
+             for k in range(len(knots) - 1)]
     last = at[-1]
-    if lines:  # fp[-1] at the last knot, with the last segment's derivative (JAX's)
-        shape = broadcast(x.shape, at[-1].shape)
-        value = at[-1] if at[-1].shape == shape else b.apply("broadcast_to", at[-1], shape=shape, position=position)
-        last = b.apply("straight_through", b.apply("detach", value, position=position), lines[-1], position=position)
+    if lines:  # at the last knot, NumPy's fp[-1] with the last segment's derivative (JAX's); JAX's: the segment
+        last = lines[-1] if jax else _held(b, at[-1], lines[-1], shape, position)
     out = b.apply("where", b.apply("eq", x, knots[-1], position=position), last, math.nan,
                   position=position)  # NaN where x is NaN: no comparison below holds
     for k, line in enumerate(lines):
