@@ -1967,7 +1967,11 @@ def _is_dtype(value) -> bool:
     return isinstance(value, Static) and (isinstance(value.value, DType) or value.value in DTYPES)
 
 
-def _with_dtype(fname, lower):
+def _with_dtype(fname, lower, cast=None):
+    """``lower`` taking a constructor's ``dtype=`` (also positional) and ``device=``; the result cast by ``cast``
+    (:func:`as_dtype` unless given)."""
+    cast = cast or as_dtype
+
     def wrapped(b, args, kwargs, position):
         kwargs = dict(kwargs)
         dtypes = [a for a in args if _is_dtype(a)]  # np.zeros(3, 'float32'), np.arange(3, dtype): positional
@@ -1975,23 +1979,26 @@ def _with_dtype(fname, lower):
             kwargs["dtype"] = dtypes[-1]
         args = [a for a in args if not _is_dtype(a)]
         dtype = _value_options(b, kwargs, fname, position)
-        made = lower(b, args, kwargs, position)
-        if isinstance(made, Items):  # linspace(..., retstep=True): (y, step), the step as computed
-            return Items((_cast_grid(b, fname, made[0], dtype, position), made[1]))
-        return _cast_grid(b, fname, made, dtype, position)
+        return cast(b, lower(b, args, kwargs, position), dtype, position)
+    if fname in ("logspace", "geomspace"):  # the reference's description (tools/reference.py reads __doc__)
+        wrapped.__doc__ = lower.__doc__
     return wrapped
 
 
-def _cast_grid(b, fname, y, dtype, position):
-    """``y`` as ``dtype=`` asks; NumPy's and JAX's linspace floor before an integer dtype (a cast truncates)."""
-    if fname == "linspace" and b.library != "torch" and dtype is not None and \
+def _cast_grid(b, y, dtype, position):
+    """linspace's ``y`` as ``dtype=`` asks: NumPy's and JAX's floor before an integer dtype (a cast truncates);
+    ``retstep=True``'s (y, step) keeps its step as computed."""
+    if isinstance(y, Items):
+        return Items((_cast_grid(b, y[0], dtype, position), y[1]))
+    if b.library != "torch" and dtype is not None and \
             (dtype.kind if isinstance(dtype, DType) else DTYPES.get(dtype, "")) == "i":
         y = b.apply("floor", y, position=position)
     return as_dtype(b, y, dtype, position)
 
 
-for _name in ("arange", "linspace", "eye", "ones", "zeros", "full", "rand", "randn"):
+for _name in ("arange", "eye", "ones", "zeros", "full", "rand", "randn"):
     FUNCTIONS[_name] = _with_dtype(_name, FUNCTIONS[_name])
+FUNCTIONS["linspace"] = _with_dtype("linspace", FUNCTIONS["linspace"], _cast_grid)
 
 
 @variant("numpy", "identity")
