@@ -236,14 +236,33 @@ def test_jnp_interp_values_are_jaxs_op_for_op(jax64, dtype):
     np.testing.assert_array_equal(api.evaluate("jnp.interp(x, xp, fp)", env, dtype=dtype), want)
 
 
-def test_interp_keeps_numpys_special_cases_with_infinite_values():
-    for x, f in [([0.0, 0.5, 1.0], [0, np.inf, 1]), ([0.0, 0.5, 1.0, 1.5], [np.inf, np.inf, 1]),
-                 ([0.5, 0.0, 1.0, 2.0], [-np.inf, -np.inf, 3])]:
-        x, f = np.array(x), np.array(f)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            want = np.interp(x, [0, 1, 2], f)
-        np.testing.assert_array_equal(api.evaluate("np.interp(x, [0, 1, 2], f)", {"x": x, "f": f}), want)
+@pytest.mark.parametrize("x, f", [([0.0, 0.5, 1.0], [0, "np.inf", 1]), ([0.0, 0.5, 1.0, 1.5], ["np.inf", "np.inf", 1]),
+                                  ([0.5, 0.0, 1.0, 2.0], ["-np.inf", "-np.inf", 3]), ([0.0, 1.0, 2.0], ["-0.0", 1, 1])])
+def test_interp_keeps_numpys_special_cases_for_constant_values(x, f):
+    # fp[k] at a knot, the line from the next knot where the first is NaN, fp[k] where both are (NumPy's C code)
+    text = f"np.interp(x, [0, 1, 2], [{', '.join(map(str, f))}])"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = np.interp(np.array(x), [0, 1, 2], [eval(str(v), {"np": np}) for v in f])  # noqa: S307
+    got = api.evaluate(text, {"x": np.array(x)})
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_interp_refuses_values_of_the_inputs_whose_slope_is_not_finite():
+    # NumPy's special cases there are followed for constants only: an input's refused, never answered otherwise
+    x = np.array([0.0, 0.5, 1.0])
+    for f in ([0, np.inf, 1], [0, np.nan, 1], [0, 1e308, -1e308]):
+        with pytest.raises(JacError, match="not finite|is (inf|-inf|nan)"):
+            api.evaluate("np.interp(x, [0, 1, 2], f)", {"x": x, "f": np.array(f)})
+    with pytest.raises(JacError, match="is (inf|-inf|nan)"):
+        api.evaluate("np.interp(x, xp, [0.0, 1.0, 2.0])", {"x": x, "xp": np.array([0, 1e-320, 2])})
+
+
+def test_interp_of_one_knot_is_numpys_even_at_nan():
+    x = np.array([0.0, 0.5, 1.0, np.nan])
+    np.testing.assert_array_equal(api.evaluate("np.interp(x, [0.5], f)", {"x": x, "f": np.array([2.0])}),
+                                  np.interp(x, [0.5], [2.0]))
 
 
 def test_interp_float32_values_are_numpys():

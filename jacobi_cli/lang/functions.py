@@ -9365,14 +9365,18 @@ def _held(b, value, source, shape, position):
     return b.apply("straight_through", b.apply("detach", value, position=position), source, position=position)
 
 
-def _interp_segment(b, x, lo, hi, f_lo, f_hi, constant, shape, position):
-    """np.interp on the segment [lo, hi) as NumPy's compiled_base.c computes it: ``f_lo`` where x is the knot lo
-    (with the segment's derivative, JAX's at a knot); else ``slope * (x - lo) + f_lo``, where that is NaN
-    ``slope * (x - hi) + f_hi``, and where that is NaN too and ``f_lo == f_hi``, ``f_lo`` (an infinite value)."""
+def _interp_segment(b, x, lo, hi, f_lo, f_hi, constant, shape, position, special=False):
+    """np.interp on the segment [lo, hi) as NumPy's compiled_base.c computes it: ``slope * (x - lo) + f_lo``, which
+    is ``f_lo`` at the knot lo where the slope is finite; ``special`` (constant knots and values whose slope is
+    not finite, or a value -0.0): ``f_lo`` where x is the knot lo (with the segment's derivative, JAX's at a
+    knot), where the line is NaN ``slope * (x - hi) + f_hi``, and where that is NaN too and ``f_lo == f_hi``,
+    ``f_lo`` (an infinite value)."""
     width = hi - lo if constant else b.apply("sub", hi, lo, position=position)
     slope = b.apply("div", b.apply("sub", f_hi, f_lo, position=position), width, position=position)
     first = b.apply("add", b.apply("mul", slope, b.apply("sub", x, lo, position=position), position=position), f_lo,
                     position=position)
+    if not special:  # finite slopes (checked, or refused at evaluation): NumPy's line is its value
+        return first
     second = b.apply("add", b.apply("mul", slope, b.apply("sub", x, hi, position=position), position=position), f_hi,
                      position=position)
     flat = logical("and", b, [boolean(b, b.apply("ne", second, second, position=position)),
@@ -9383,7 +9387,7 @@ def _interp_segment(b, x, lo, hi, f_lo, f_hi, constant, shape, position):
                    position=position)
 
 
-def _interp_segment_jax(b, x, lo, hi, f_lo, f_hi, constant, shape, position):
+def _interp_segment_jax(b, x, lo, hi, f_lo, f_hi, constant, shape, position, special=False):
     """jnp.interp on the segment [lo, hi) as JAX computes it: ``f_lo + ((x - lo) / dx) * (f_hi - f_lo)``, or
     ``f_lo`` where ``|dx|`` is at most the spacing of the dtype's eps (JAX's guard against NaN gradients)."""
     width = hi - lo if constant else b.apply("sub", hi, lo, position=position)
@@ -9426,17 +9430,26 @@ def _interp(b, args, kwargs, position):
     shape = broadcast(x.shape, fp.shape[1:])
     jax = jax_spelled(b)
     segment = _interp_segment_jax if jax else _interp_segment
-    lines = [segment(b, x, knots[k], knots[k + 1], at[k], at[k + 1], constant, shape, position)
+    special = not jax and _interp_special(b, xp, fp)
+    lines = [segment(b, x, knots[k], knots[k + 1], at[k], at[k + 1], constant, shape, position, special)
              for k in range(len(knots) - 1)]
     last = at[-1]
-    if lines:  # at the last knot, NumPy's fp[-1] with the last segment's derivative (JAX's); JAX's: the segment
+    if lines and (jax or special):  # JAX's: the last segment; NumPy's special cases: fp[-1], the line's derivative
         last = lines[-1] if jax else _held(b, at[-1], lines[-1], shape, position)
-    out = b.apply("where", b.apply("eq", x, knots[-1], position=position), last, math.nan,
-                  position=position)  # NaN where x is NaN: no comparison below holds
-    for k, line in enumerate(lines):
-        inside = logical("and", b, [boolean(b, b.apply("ge", x, knots[k], position=position)),
-                                    boolean(b, b.apply("lt", x, knots[k + 1], position=position))], position)
-        out = b.apply("where", inside, line, out, position=position)
+    elif lines:  # the last segment's line through its end, slope * (x - xp[-1]) + fp[-1]: fp[-1] at the knot (a
+        # finite slope times 0), its derivatives the segment's there (JAX's)
+        width = knots[-1] - knots[-2] if constant else b.apply("sub", knots[-1], knots[-2], position=position)
+        slope = b.apply("div", b.apply("sub", at[-1], at[-2], position=position), width, position=position)
+        last = b.apply("add", b.apply("mul", slope, b.apply("sub", x, knots[-1], position=position),
+                                      position=position), at[-1], position=position)
+    out = math.nan  # where x is NaN (no comparison below holds), but for one knot: NumPy's fp[0] then
+    start = 0
+    if lines and not (jax or special):  # the first line from the start: below xp[0] left replaces it, and at a NaN
+        out, start = lines[0], 1  # x it is NaN (a finite slope times NaN)
+    for k in range(start, len(lines)):  # x's segment is the last whose start is at or below x
+        out = b.apply("where", b.apply("ge", x, knots[k], position=position), lines[k], out, position=position)
+    out = b.apply("where", b.apply("eq", x, knots[-1], position=position), last, out if lines else at[-1],
+                  position=position)
     out = b.apply("where", b.apply("gt", x, knots[-1], position=position), right, out, position=position)
     out = b.apply("where", b.apply("lt", x, knots[0], position=position), left, out, position=position)
     if not constant and len(knots) > 1:
@@ -9446,7 +9459,32 @@ def _interp(b, args, kwargs, position):
                       axes=(0,), position=position)  # a step not > 0, NaN included
         out = refused(b, out, "interp(): xp must be strictly increasing (NumPy's answer is meaningless otherwise)",
                       where=boolean(b, b.apply("gt", bad, 0.0, position=position)), position=position)
+    if not jax and special is None:  # knots or values of the inputs: their slopes must be finite
+        slopes = b.apply("div", b.apply("sub", _take(b, fp, (slice(1, None),), position),
+                                        _take(b, fp, (slice(None, -1),), position), position=position),
+                         b.apply("sub", _take(b, xp, (slice(1, None),), position),
+                                 _take(b, xp, (slice(None, -1),), position), position=position), position=position)
+        zero = b.apply("sum", refusal(b, INTERP_NOT_FINITE, finite=(slopes, slopes), position=position), axes=(0,),
+                       position=position)  # 0, refused where a slope is not finite
+        out = b.apply("sub", out, zero, position=position)
     return out
+
+
+INTERP_NOT_FINITE = ("np.interp(): a slope (fp[k+1] - fp[k]) / (xp[k+1] - xp[k]) is {lo}: fp holds an infinite or "
+                     "NaN value, or a slope overflows; NumPy answers there by special cases (fp[k] at a knot, the "
+                     "line from the next knot), which jac follows for constant knots and values only")
+
+
+def _interp_special(b, xp, fp):
+    """Does np.interp need NumPy's special cases? False for constant knots and values whose slopes are finite and
+    whose values hold no -0.0 (the line is then NumPy's value), True for other constants, None where xp or fp is
+    an input (the line, and the slopes refused at evaluation unless finite)."""
+    if len(xp.shape) != 1 or xp.shape[0] < 2 or b.nodes[xp.id].op != "const" or b.nodes[fp.id].op != "const":
+        return None if xp.shape[0] >= 2 else False
+    knots, values = (np.asarray(b.nodes[v.id].value, dtype=b.dtype) for v in (xp, fp))
+    with np.errstate(all="ignore"):
+        slopes = np.diff(values) / np.diff(knots)
+    return not (np.all(np.isfinite(slopes)) and not np.any((values == 0) & np.signbit(values)))
 
 
 @function("multi_margin_loss")
