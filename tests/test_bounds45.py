@@ -354,3 +354,19 @@ def test_cli_refusals_are_exit_2_with_a_json_error(capsys, args, words):
     assert code == 2
     error = json.loads(out.out)["error"]
     assert words in error["message"] and "Traceback" not in out.err
+
+
+@pytest.mark.parametrize("text, fn", [
+    ("np.sum(np.geomspace(a, c, 5, axis=-1) ** 2)", lambda jnp, a, c: jnp.sum(jnp.geomspace(a, c, 5, axis=-1) ** 2)),
+    ("np.sum(np.logspace(a, c, 4, base=2.0) * c)", lambda jnp, a, c: jnp.sum(jnp.logspace(a, c, 4, base=2.0) * c)),
+    ("np.sum(np.interp(a, c, c ** 3) ** 2)", lambda jnp, a, c: jnp.sum(jnp.interp(a, c, c ** 3) ** 2)),
+])
+def test_hessians_agree_with_jax(jax64, text, fn):
+    jnp = jax64.numpy
+    a, c = np.array([0.7, 1.1, 1.9]), np.array([1.0, 1.5, 2.5])
+    H = api.hessian(text, {"a": a, "c": c})
+    HJ = jax64.hessian(lambda a, c: fn(jnp, a, c), argnums=(0, 1))(a, c)
+    for i, p in enumerate("ac"):
+        for j, q in enumerate("ac"):
+            block = H[(p, q)]
+            np.testing.assert_allclose(np.asarray(block), HJ[i][j], rtol=1e-10, atol=1e-10, err_msg=p + q)

@@ -2026,14 +2026,6 @@ def _is_constant(b: Builder, value) -> bool:
         isinstance(value, Tracer) and b.nodes[value.id].op == "const")
 
 
-def _constant_array(b: Builder, value):
-    """The value of a constant bound as NumPy receives it: a Python number, or the constant's array."""
-    if isinstance(value, Tracer):
-        v = b.nodes[value.id].value
-        return v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v
-    return value
-
-
 def _grid_axis(b: Builder, value, ndim: int, fname, position, jax: bool) -> int:
     """linspace's ``axis=`` over the result's ``ndim`` axes. NumPy moves the axis only where ``axis != 0`` (so
     ``axis=0.0`` is its axis 0) and reads any other by ``operator.index``; JAX reads an int."""
