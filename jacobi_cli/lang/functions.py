@@ -2131,9 +2131,9 @@ def _grid_arguments(b, fname, args, kwargs, extra, position):
     return a
 
 
-def _grid(b, fname, a, position, base=None):
-    """The (y, step) of linspace along its axis, from bounds that are arrays of the inputs, NumPy's or JAX's
-    (as spelled); logspace's ``base ** y`` given ``base``."""
+def _grid(b, fname, a, position):
+    """(y, step, axis): linspace of the bounds ``a["start"]`` and ``a["stop"]`` (arrays, of the inputs or not),
+    NumPy's or JAX's as spelled, its new axis moved to ``a["axis"]``."""
     jax = jax_spelled(b)
     start, stop = (_bound(b, a[k], fname, position) for k in ("start", "stop"))
     shape = broadcast(start.shape, stop.shape)
