@@ -101,8 +101,10 @@ def test_pytorch_s_keywords_and_numpy_s_reading():
     assert api.evaluate("torch.linspace(start=0, end=2, steps=3, dtype=torch.float64)", {}).tolist() == [0, 1, 2]
     with pytest.raises(JacError, match="no argument 'endpoint'"):
         api.evaluate("torch.linspace(0, 1, 5, endpoint=False)", {})
-    for spelling in ("np.linspace", "linspace", "jnp.linspace"):  # NumPy's (and JAX's, here) values
+    for spelling in ("np.linspace", "linspace"):  # NumPy's values
         assert np.array_equal(api.evaluate(f"{spelling}(-1, 1, 4)", {}), np.linspace(-1, 1, 4))
+    t = np.arange(4) * (1 / 3)  # jnp.linspace is JAX's formula, start * (1 - t) + stop * t (session 45), t as XLA
+    assert np.array_equal(api.evaluate("jnp.linspace(-1, 1, 4)", {}), -1 * (1 - t) + 1 * t)
     assert np.array_equal(api.evaluate("np.linspace(0, 1, 4, endpoint=False)", {}), np.linspace(0, 1, 4, endpoint=False))
 
 

@@ -1035,13 +1035,15 @@ def _integer_literal(b: Builder, v) -> bool:
 
 @function("linspace")
 def _linspace(b, args, kwargs, position):
-    torch_spelled = b.library == "torch"
-    if torch_spelled:  # torch.linspace(start, end, steps): its names; it has no endpoint= (TypeError in PyTorch)
-        if "endpoint" in kwargs:
-            raise JacValueError("torch.linspace() has no argument 'endpoint' (it takes start, end, steps)", position)
-        kwargs = {{"end": "stop", "steps": "num"}.get(k, k): v for k, v in kwargs.items()}
+    if b.library != "torch":
+        return _numpy_linspace_lowering(b, args, kwargs, position)
+    # torch.linspace(start, end, steps): its names; it has no endpoint= (TypeError in PyTorch)
+    if "endpoint" in kwargs:
+        raise JacValueError("torch.linspace() has no argument 'endpoint' (it takes start, end, steps)", position)
+    kwargs = {{"end": "stop", "steps": "num"}.get(k, k): v for k, v in kwargs.items()}
     a = arguments("linspace", args, kwargs, {"start": REQUIRED, "stop": REQUIRED, "num": 50, "endpoint": True},
                   position)
+    refuse_torch_grid_bounds(b, "linspace", (a["start"], a["stop"]), position)
     endpoint = static(b, a["endpoint"], "linspace endpoint", position)
     if not isinstance(endpoint, bool):
         raise JacValueError(f"linspace(): endpoint must be True or False, got {endpoint!r}", position)
@@ -1053,9 +1055,21 @@ def _linspace(b, args, kwargs, position):
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)):
         raise JacValueError("linspace() takes numbers", position)
     with np.errstate(all="ignore"):  # linspace(0, inf, 3) is [nan, inf, inf], as in NumPy, without a warning
-        if torch_spelled:
-            return b.const(torch_linspace(start, stop, n, np.dtype(b.dtype)), position)
-        return b.const(np.linspace(start, stop, n, endpoint=endpoint, dtype=b.dtype), position)
+        return b.const(torch_linspace(start, stop, n, np.dtype(b.dtype)), position)
+
+
+TORCH_DETACHES = ("torch.{f}(): {what} is an expression of the inputs. PyTorch 2.13 answers with its values but "
+                  "detached (the result's grad_fn is None: no gradient reaches {what}), which jac does not reproduce; "
+                  "write constant bounds, or np.{f} / jnp.{f}, whose grids jac differentiates by their bounds")
+
+
+def refuse_torch_grid_bounds(b, fname, values, position) -> None:
+    """torch.linspace / torch.logspace with a bound an input reaches: refused, saying why (PyTorch detaches)."""
+    for value in values:
+        kind = dtypes.kind_of(b, value.id) if isinstance(value, Tracer) else None
+        if isinstance(value, Tracer) and b.nodes[value.id].op != "const" and (kind is None or kind[0].kind not in "iu"):
+            raise JacValueError(TORCH_DETACHES.format(f=fname, what="a bound") + input_not_constant(b, value),
+                                position)
 
 
 def torch_linspace(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
@@ -1953,7 +1967,11 @@ def _is_dtype(value) -> bool:
     return isinstance(value, Static) and (isinstance(value.value, DType) or value.value in DTYPES)
 
 
-def _with_dtype(fname, lower):
+def _with_dtype(fname, lower, cast=None):
+    """``lower`` taking a constructor's ``dtype=`` (also positional) and ``device=``; the result cast by ``cast``
+    (:func:`as_dtype` unless given)."""
+    cast = cast or as_dtype
+
     def wrapped(b, args, kwargs, position):
         kwargs = dict(kwargs)
         dtypes = [a for a in args if _is_dtype(a)]  # np.zeros(3, 'float32'), np.arange(3, dtype): positional
@@ -1961,12 +1979,26 @@ def _with_dtype(fname, lower):
             kwargs["dtype"] = dtypes[-1]
         args = [a for a in args if not _is_dtype(a)]
         dtype = _value_options(b, kwargs, fname, position)
-        return as_dtype(b, lower(b, args, kwargs, position), dtype, position)
+        return cast(b, lower(b, args, kwargs, position), dtype, position)
+    if fname in ("logspace", "geomspace"):  # the reference's description (tools/reference.py reads __doc__)
+        wrapped.__doc__ = lower.__doc__
     return wrapped
 
 
-for _name in ("arange", "linspace", "eye", "ones", "zeros", "full", "rand", "randn"):
+def _cast_grid(b, y, dtype, position):
+    """linspace's ``y`` as ``dtype=`` asks: NumPy's and JAX's floor before an integer dtype (a cast truncates);
+    ``retstep=True``'s (y, step) keeps its step as computed."""
+    if isinstance(y, Items):
+        return Items((_cast_grid(b, y[0], dtype, position), y[1]))
+    if b.library != "torch" and dtype is not None and \
+            (dtype.kind if isinstance(dtype, DType) else DTYPES.get(dtype, "")) == "i":
+        y = b.apply("floor", y, position=position)
+    return as_dtype(b, y, dtype, position)
+
+
+for _name in ("arange", "eye", "ones", "zeros", "full", "rand", "randn"):
     FUNCTIONS[_name] = _with_dtype(_name, FUNCTIONS[_name])
+FUNCTIONS["linspace"] = _with_dtype("linspace", FUNCTIONS["linspace"], _cast_grid)
 
 
 @variant("numpy", "identity")
@@ -1976,29 +2008,227 @@ def _identity_matrix(b, args, kwargs, position):
     return FUNCTIONS["eye"](b, [a["n"]], {} if a["dtype"] is None else {"dtype": a["dtype"]}, position)
 
 
-def _spaced(fname: str):
-    """np.logspace(start, stop, num=50, base=10.0) and np.geomspace(start, stop, num=50): NumPy's constants."""
-    def lower(b, args, kwargs, position):
-        params = {"start": REQUIRED, "stop": REQUIRED, "num": 50, "endpoint": True} | (
-            {"base": 10.0} if fname == "logspace" else {})
-        a = arguments(fname, args, kwargs, params, position)
-        n = static_int(b, a["num"], f"{fname} count", position)
-        if n < 0:
-            raise JacValueError(f"{fname}(): the count must not be negative", position)
-        _checked(b, (n,), fname, position)
-        values = {k: static(b, v, f"{fname} {k}", position) for k, v in a.items() if k != "num"}
-        if not all(isinstance(v, (int, float)) for v in values.values()):
-            raise JacValueError(f"{fname}() takes numbers", position)
-        with np.errstate(all="ignore"):
-            try:
-                made = getattr(np, fname)(num=n, dtype=b.dtype, **values)
-            except ValueError as err:  # geomspace(0, 1): NumPy's own words
-                raise JacValueError(f"{fname}(): {err}", position) from None
-        return b.const(made, position)
-    return lower
+# --- linspace / logspace / geomspace with bounds that are inputs (session 45) ----------------------------------
+#
+# NumPy's and JAX's grids differentiated by their bounds: the lowering writes the library's own formula in ops, so
+# the values are the library's (NumPy's `arange * step + start`, its step-0 branch, `y[-1] = stop`; JAX's
+# `start * (1 - t) + stop * t`) and the derivatives those of the ops. Constant bounds of np. keep NumPy's constant.
 
 
-variant("numpy", "logspace")(_spaced("logspace"))
+def _bound(b: Builder, value, fname, position) -> Tracer:
+    """A bound (or logspace's base) as one array of --dtype; a list is NumPy's array of it."""
+    return tensor(b, b.const(value, position) if isinstance(value, (list, tuple)) and not isinstance(value, Items)
+                  else value, fname, position)
+
+
+def _is_constant(b: Builder, value) -> bool:
+    return value is None or isinstance(value, (int, float, str, Static)) or type(value) is tuple or (
+        isinstance(value, Tracer) and b.nodes[value.id].op == "const")
+
+
+def _grid_axis(b: Builder, value, ndim: int, fname, position, jax: bool) -> int:
+    """linspace's ``axis=`` over the result's ``ndim`` axes. NumPy moves the axis only where ``axis != 0`` (so
+    ``axis=0.0`` is its axis 0) and reads any other by ``operator.index``; JAX reads an int."""
+    if not jax and not isinstance(value, Tracer) and not isinstance(value, bool) and value == 0:
+        return 0
+    if not jax and isinstance(value, Tracer) and b.nodes[value.id].op == "const" and \
+            np.ndim(b.nodes[value.id].value) == 0 and b.nodes[value.id].value == 0 and value.id in b.floats:
+        return 0  # np.linspace(a, b, axis=0.0): NumPy tests axis != 0 before it reads the axis
+    try:
+        return normalize_axis(static_int(b, value, f"{fname} axis", position), ndim)
+    except JacShapeError as err:
+        raise JacShapeError(f"{fname}: {err.message}", position) from None
+
+
+def _moved(b: Builder, y: Tracer, axis: int, position) -> Tracer:
+    """np.moveaxis(y, 0, axis)."""
+    perm = list(range(1, y.ndim))
+    perm.insert(axis, 0)
+    return _permute(b, y, perm, position)
+
+
+def _spread(b: Builder, n: int, ndim: int, values) -> np.ndarray:
+    """``values`` (n of them, in --dtype) as a column of shape (n, 1, ..., 1) against ``ndim`` axes of bounds."""
+    return np.asarray(values, dtype=b.dtype).reshape((n,) + (1,) * ndim)
+
+
+def _set_first_last(b: Builder, y: Tracer, first, last, position) -> Tracer:
+    """``y[0] = first`` and ``y[-1] = last`` (either None: left), as NumPy's item assignments, by a mask."""
+    n, ndim = y.shape[0], y.ndim - 1
+    for at, value in ((0, first), (n - 1, last)):
+        if value is not None:
+            mask = np.zeros(n, dtype=bool)
+            mask[at] = True
+            y = b.apply("where", b.const(_spread(b, n, ndim, mask), position), value, y, position=position)
+    return y
+
+
+def numpy_linspace(b: Builder, start: Tracer, stop: Tracer, n: int, endpoint: bool, position):
+    """``np.linspace(start, stop, n, endpoint, retstep=True)`` along axis 0, in ops, as NumPy 2's function_base
+    computes it: ``delta = stop - start``, ``step = delta / div``; where any step is 0, ``arange / div * delta``
+    (its subnormal branch), else ``arange * step``; plus ``start``; the last set to ``stop`` (endpoint, n > 1).
+    ``div <= 0`` (n = 0, or 1 with endpoint): ``arange * delta + start`` and a NaN step. Returns (y, step)."""
+    delta = b.apply("sub", stop, start, position=position)
+    nd = delta.ndim
+    div = n - 1 if endpoint else n
+    index = np.arange(n, dtype=b.dtype)
+    if div <= 0:
+        y = b.apply("mul", b.const(_spread(b, n, nd, index), position), delta, position=position)
+        step = b.const(math.nan, position)
+    else:
+        step = b.apply("div", delta, float(div), position=position)
+        zero = b.apply("eq", step, 0.0, position=position)
+        if nd:
+            zero = b.apply("sum", zero, axes=tuple(range(nd)), position=position)
+        zero = boolean(b, b.apply("gt", zero, 0.0, position=position))
+        small = b.apply("mul", b.const(_spread(b, n, nd, index / index.dtype.type(div)), position), delta,
+                        position=position)
+        plain = b.apply("mul", b.const(_spread(b, n, nd, index), position), step, position=position)
+        y = b.apply("where", zero, small, plain, position=position)
+    y = b.apply("add", y, start, position=position)
+    if endpoint and n > 1:
+        y = _set_first_last(b, y, None, stop, position)
+    return y, step
+
+
+def jax_linspace(b: Builder, start: Tracer, stop: Tracer, n: int, endpoint: bool, position):
+    """``jnp.linspace(start, stop, n, endpoint, retstep=True)`` along axis 0, as JAX computes it:
+    ``start * (1 - t) + stop * t`` with ``t = iota(div) / div`` in --dtype (as XLA computes it: times the inverse of
+    div), ``stop`` appended (endpoint); n = 1:
+    ``start`` (the step NaN with endpoint, else ``stop - start``); n = 0: empty, a NaN step. Returns (y, step)."""
+    shape = broadcast(start.shape, stop.shape)
+    start, stop = (v if v.shape == shape else b.apply("broadcast_to", v, shape=shape, position=position)
+                   for v in (start, stop))
+    div = n - 1 if endpoint else n
+    nd = len(shape)
+    if n > 1:
+        one = np.dtype(b.dtype).type(1)
+        inverse = one / np.dtype(b.dtype).type(div)  # XLA divides by a broadcast scalar as a product by its inverse
+        step = b.apply("mul", b.apply("sub", stop, start, position=position), float(inverse), position=position)
+        t = np.arange(n, dtype=b.dtype) * inverse
+        y = b.apply("add", b.apply("mul", start, b.const(_spread(b, n, nd, one - t), position), position=position),
+                    b.apply("mul", stop, b.const(_spread(b, n, nd, t), position), position=position),
+                    position=position)
+        return (_set_first_last(b, y, None, stop, position) if endpoint else y), step
+    zero = b.const(np.zeros((n,) + (1,) * nd, b.dtype), position)
+    y = b.apply("add", zero, start, position=position)
+    step = b.apply("sub", stop, start, position=position) if n == 1 and not endpoint else b.const(math.nan, position)
+    return y, step
+
+
+def _grid_arguments(b, fname, args, kwargs, extra, position):
+    """The arguments of np./jnp. linspace, logspace and geomspace: the count (a constant, not negative), endpoint
+    (a bool), the rest as given."""
+    params = {"start": REQUIRED, "stop": REQUIRED, "num": 50, "endpoint": True} | extra | {"axis": 0}
+    a = arguments(fname, args, kwargs, params, position)
+    a["endpoint"] = static(b, a["endpoint"], f"{fname} endpoint", position)
+    if not isinstance(a["endpoint"], bool):
+        raise JacValueError(f"{fname}(): endpoint must be True or False, got {a['endpoint']!r}", position)
+    a["num"] = static_int(b, a["num"], f"{fname} count", position)
+    if a["num"] < 0:
+        raise JacValueError(f"{fname}(): the count must not be negative (NumPy: Number of samples, {a['num']}, "
+                            "must be non-negative)", position)
+    return a
+
+
+def _grid(b, fname, a, position):
+    """(y, step, axis): linspace of the bounds ``a["start"]`` and ``a["stop"]`` (arrays, of the inputs or not),
+    NumPy's or JAX's as spelled, its new axis moved to ``a["axis"]``."""
+    jax = jax_spelled(b)
+    start, stop = (_bound(b, a[k], fname, position) for k in ("start", "stop"))
+    shape = broadcast(start.shape, stop.shape)
+    n = a["num"]
+    _checked(b, (n,) + tuple(shape), fname, position)
+    y, step = (jax_linspace if jax else numpy_linspace)(b, start, stop, n, a["endpoint"], position)
+    axis = _grid_axis(b, a["axis"], y.ndim, fname, position, jax)
+    y = _moved(b, y, axis, position)
+    return y, step, axis
+
+
+def _numpy_base(b, base: Tracer, axis: int, ndim: int, position) -> Tracer:
+    """NumPy's logspace base of one or more axes: raised to the bounds' rank (ndmin) and given the new axis."""
+    if base.ndim < ndim:
+        base = b.apply("reshape", base, shape=(1,) * (ndim - base.ndim) + tuple(base.shape), position=position)
+    return b.apply("reshape", base, shape=tuple(base.shape[:axis]) + (1,) + tuple(base.shape[axis:]),
+                   position=position)
+
+
+def _numpy_linspace_lowering(b, args, kwargs, position):
+    """np.linspace(start, stop, num=50, endpoint=True, retstep=False, axis=0) and jnp.linspace: NumPy's constant
+    for numbers; bounds that are inputs or arrays (any shape, broadcast together, the new axis at ``axis``) through
+    :func:`numpy_linspace` / :func:`jax_linspace`, differentiated by them. ``retstep=True``: (y, step)."""
+    fname = "linspace"
+    a = _grid_arguments(b, fname, args, kwargs, {"retstep": False}, position)
+    retstep = static(b, a["retstep"], "linspace retstep", position)
+    if not isinstance(retstep, bool):
+        raise JacValueError(f"linspace(): retstep must be True or False, got {retstep!r}", position)
+    n, endpoint = a["num"], a["endpoint"]
+    if not jax_spelled(b) and all(_is_constant(b, a[k]) for k in ("start", "stop")):
+        start, stop = (static(b, a[k], "linspace bounds", position) for k in ("start", "stop"))
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)) and a["axis"] == 0:
+            _checked(b, (n,), fname, position)
+            with np.errstate(all="ignore"):  # linspace(0, inf, 3) is [nan, inf, inf], as in NumPy, without a warning
+                y, step = np.linspace(start, stop, n, endpoint=endpoint, retstep=True, dtype=b.dtype)
+            y = b.const(y, position)
+            return Items((y, b.const(float(step), position))) if retstep else y
+    with np.errstate(all="ignore"):
+        y, step, _ = _grid(b, fname, a, position)
+    return Items((y, step)) if retstep else y
+
+
+def _logspace_lowering(b, args, kwargs, position):
+    """np.logspace(start, stop, num=50, endpoint=True, base=10.0, axis=0) and jnp.logspace: ``base ** linspace``;
+    NumPy gives an array base the bounds' rank and the new axis first (its ``expand_dims``), JAX broadcasts it as
+    it is. Bounds and base may be inputs."""
+    fname = "logspace"
+    a = _grid_arguments(b, fname, args, kwargs, {"base": 10.0}, position)
+    base = _bound(b, a["base"], fname, position)
+    if base.ndim and not jax_spelled(b):  # NumPy: start, stop and base raised to one rank (ndmin)
+        rank = len(broadcast(broadcast(_bound(b, a["start"], fname, position).shape,
+                                       _bound(b, a["stop"], fname, position).shape), base.shape))
+        for k in ("start", "stop"):
+            v = _bound(b, a[k], fname, position)
+            a[k] = v if v.ndim == rank else b.apply("reshape", v, shape=(1,) * (rank - v.ndim) + tuple(v.shape),
+                                                    position=position)
+    with np.errstate(all="ignore"):
+        y, _, axis = _grid(b, fname, a, position)
+        if base.ndim and not jax_spelled(b):
+            base = _numpy_base(b, base, axis, y.ndim - 1, position)
+        return b.apply("pow", base, y, position=position)
+
+
+GEOMETRIC_ZERO = "geomspace(): Geometric sequence cannot include zero (NumPy's ValueError: a bound is 0)"
+
+
+def _geomspace_lowering(b, args, kwargs, position):
+    """np.geomspace(start, stop, num=50, endpoint=True, axis=0) and jnp.geomspace: ``sign · 10 ** linspace(log10
+    start/sign, log10 stop/sign)`` along axis 0, then moved; NumPy's sets the first and last to start and stop and
+    refuses a bound 0 (at evaluation, for an input); JAX's does neither. Bounds may be inputs."""
+    fname = "geomspace"
+    a = _grid_arguments(b, fname, args, kwargs, {}, position)
+    jax = jax_spelled(b)
+    start, stop = (_bound(b, a[k], fname, position) for k in ("start", "stop"))
+    n = a["num"]
+    _checked(b, (n,) + tuple(broadcast(start.shape, stop.shape)), fname, position)
+    with np.errstate(all="ignore"):
+        zero = [b.apply("eq", v, 0.0, position=position) for v in (start, stop)]  # NumPy's test, before it divides
+        zero = [b.apply("sum", z, axes=tuple(range(z.ndim)), position=position) if z.ndim else z for z in zero]
+        found = boolean(b, b.apply("gt", b.apply("add", *zero, position=position), 0.0, position=position))
+        sign = b.apply("sign", start, position=position)
+        start, stop = (b.apply("div", v, sign, position=position) for v in (start, stop))
+        logs = [b.apply("log10", v, position=position) for v in (start, stop)]
+        y, _ = (jax_linspace if jax else numpy_linspace)(b, *logs, n, a["endpoint"], position)
+        y = b.apply("pow", 10.0, y, position=position)
+        if not jax and n > 0:
+            y = _set_first_last(b, y, start, stop if n > 1 and a["endpoint"] else None, position)
+        y = b.apply("mul", y, sign, position=position)
+        if not jax:
+            y = refused(b, y, f"{'np.' if (b.call or '').startswith('np') else ''}{GEOMETRIC_ZERO}", where=found,
+                        position=position)
+    return _moved(b, y, _grid_axis(b, a["axis"], y.ndim, fname, position, jax), position)
+
+
+variant("numpy", "logspace")(_with_dtype("logspace", _logspace_lowering))
 
 
 def _torch_logspace(b, args, kwargs, position):
@@ -2010,6 +2240,7 @@ def _torch_logspace(b, args, kwargs, position):
     if n < 0:
         raise JacValueError("torch.logspace(): the number of steps must not be negative", position)
     _checked(b, (n,), "logspace", position)
+    refuse_torch_grid_bounds(b, "logspace", (a["start"], a["end"], a["base"]), position)
     values = [static(b, a[k], f"logspace {k}", position) for k in ("start", "end", "base")]
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         raise JacValueError("torch.logspace() takes numbers", position)
@@ -2033,7 +2264,7 @@ def torch_logspace(start, end, base, steps: int, dtype: np.dtype) -> np.ndarray:
 
 
 LIBRARY_FUNCTIONS[("torch", "logspace")] = _with_dtype("logspace", _torch_logspace)
-variant("numpy", "geomspace")(_spaced("geomspace"))
+variant("numpy", "geomspace")(_with_dtype("geomspace", _geomspace_lowering))
 
 
 @variant("numpy", "tri")
@@ -9120,40 +9351,132 @@ def _np_select(b, args, kwargs, position):
     return out
 
 
+def _held(b, value, source, shape, position):
+    """``value``'s values (broadcast to ``shape``) with ``source``'s derivative."""
+    value = value if value.shape == shape else b.apply("broadcast_to", value, shape=shape, position=position)
+    return b.apply("straight_through", b.apply("detach", value, position=position), source, position=position)
+
+
+def _interp_segment(b, x, lo, hi, f_lo, f_hi, constant, shape, position, special=False):
+    """np.interp on the segment [lo, hi) as NumPy's compiled_base.c computes it: ``slope * (x - lo) + f_lo``, which
+    is ``f_lo`` at the knot lo where the slope is finite; ``special`` (constant knots and values whose slope is
+    not finite, or a value -0.0): ``f_lo`` where x is the knot lo (with the segment's derivative, JAX's at a
+    knot), where the line is NaN ``slope * (x - hi) + f_hi``, and where that is NaN too and ``f_lo == f_hi``,
+    ``f_lo`` (an infinite value)."""
+    width = hi - lo if constant else b.apply("sub", hi, lo, position=position)
+    slope = b.apply("div", b.apply("sub", f_hi, f_lo, position=position), width, position=position)
+    first = b.apply("add", b.apply("mul", slope, b.apply("sub", x, lo, position=position), position=position), f_lo,
+                    position=position)
+    if not special:  # finite slopes (checked, or refused at evaluation): NumPy's line is its value
+        return first
+    second = b.apply("add", b.apply("mul", slope, b.apply("sub", x, hi, position=position), position=position), f_hi,
+                     position=position)
+    flat = logical("and", b, [boolean(b, b.apply("ne", second, second, position=position)),
+                              boolean(b, b.apply("eq", f_lo, f_hi, position=position))], position)
+    line = b.apply("where", b.apply("ne", first, first, position=position),
+                   b.apply("where", flat, f_lo, second, position=position), first, position=position)
+    return b.apply("where", b.apply("eq", x, lo, position=position), _held(b, f_lo, line, shape, position), line,
+                   position=position)
+
+
+def _interp_segment_jax(b, x, lo, hi, f_lo, f_hi, constant, shape, position, special=False):
+    """jnp.interp on the segment [lo, hi) as JAX computes it: ``f_lo + ((x - lo) / dx) * (f_hi - f_lo)``, or
+    ``f_lo`` where ``|dx|`` is at most the spacing of the dtype's eps (JAX's guard against NaN gradients)."""
+    width = hi - lo if constant else b.apply("sub", hi, lo, position=position)
+    tiny = float(np.spacing(np.finfo(b.dtype).eps))
+    narrow = boolean(b, b.apply("le", b.apply("abs", b.lift(width), position=position), tiny, position=position))
+    safe = b.apply("where", narrow, 1.0, width, position=position)
+    ratio = b.apply("div", b.apply("sub", x, lo, position=position), safe, position=position)
+    line = b.apply("add", f_lo, b.apply("mul", ratio, b.apply("sub", f_hi, f_lo, position=position),
+                                        position=position), position=position)
+    return b.apply("where", narrow, f_lo, line, position=position)
+
+
 @function("interp")
 def _interp(b, args, kwargs, position):
-    """np.interp(x, xp, fp, left=fp[0], right=fp[-1]): piecewise linear through (xp, fp); xp a constant,
-    increasing vector, x and fp may be inputs. At a knot the segment to its right is used (its slope
-    is the derivative there)."""
+    """np.interp(x, xp, fp, left=fp[0], right=fp[-1]) and jnp.interp: piecewise linear through (xp, fp), NumPy's
+    values (``slope * (x - xp[k]) + fp[k]`` with ``slope = (fp[k+1] - fp[k]) / (xp[k+1] - xp[k])``, its special
+    cases: :func:`_interp_segment`) or, spelled jnp., JAX's (:func:`_interp_segment_jax`); x, xp and fp may be
+    inputs (session 45). xp must be strictly increasing: a constant is checked here, an input at evaluation.
+    The derivatives are JAX's: at a knot the segment to its right (its slope by x, by xp and fp its weights), at
+    the last knot the last segment (NumPy's value fp[-1] there, the segment's derivative)."""
     a = arguments("interp", args, kwargs, {"x": REQUIRED, "xp": REQUIRED, "fp": REQUIRED, "left": None,
                                            "right": None, "period": None}, position)
     if a["period"] is not None:
         raise JacValueError("interp(): period= is not supported by jac", position)
     x, fp = tensor(b, a["x"], "interp", position), tensor(b, a["fp"], "interp", position)
     xp = tensor(b, a["xp"], "interp", position)
-    if b.nodes[xp.id].op != "const":
-        raise JacValueError("interp(): xp (the knots) must be a constant; x and fp may be inputs", position)
-    knots = np.asarray(b.nodes[xp.id].value, dtype=np.float64)
-    if knots.ndim != 1 or fp.ndim != 1 or fp.shape[0] != knots.shape[0] or knots.shape[0] == 0:
-        raise JacShapeError(f"interp needs xp and fp of one length, got shapes {fmt(knots.shape)} and "
+    if xp.ndim != 1 or fp.ndim != 1 or fp.shape[0] != xp.shape[0] or xp.shape[0] == 0:
+        raise JacShapeError(f"interp needs xp and fp of one length, got shapes {fmt(xp.shape)} and "
                             f"{fmt(fp.shape)}", position)
-    if not np.all(np.diff(knots) > 0):
-        raise JacValueError("interp(): xp must be strictly increasing", position)
+    constant = b.nodes[xp.id].op == "const"
+    if constant:
+        knots = [float(v) for v in np.asarray(b.nodes[xp.id].value, dtype=np.float64)]
+        if not np.all(np.diff(knots) > 0):
+            raise JacValueError("interp(): xp must be strictly increasing", position)
+    else:
+        knots = [_take(b, xp, (k,), position) for k in range(xp.shape[0])]
     at = [_take(b, fp, (k,), position) for k in range(len(knots))]
     left = at[0] if a["left"] is None else tensor(b, a["left"], "interp", position)
     right = at[-1] if a["right"] is None else tensor(b, a["right"], "interp", position)
-    out = b.apply("where", b.apply("eq", x, float(knots[-1]), position=position), at[-1], math.nan,
-                  position=position)  # NaN where x is NaN: no comparison below holds
-    for k in range(len(knots) - 1):
-        lo, hi = float(knots[k]), float(knots[k + 1])
-        slope = b.apply("div", b.apply("sub", at[k + 1], at[k], position=position), hi - lo, position=position)
-        line = b.apply("add", b.apply("mul", slope, b.apply("sub", x, lo, position=position), position=position),
-                       at[k], position=position)
-        inside = logical("and", b, [boolean(b, b.apply("ge", x, lo, position=position)),
-                                    boolean(b, b.apply("lt", x, hi, position=position))], position)
-        out = b.apply("where", inside, line, out, position=position)
-    out = b.apply("where", b.apply("gt", x, float(knots[-1]), position=position), right, out, position=position)
-    return b.apply("where", b.apply("lt", x, float(knots[0]), position=position), left, out, position=position)
+    shape = broadcast(x.shape, fp.shape[1:])
+    jax = jax_spelled(b)
+    segment = _interp_segment_jax if jax else _interp_segment
+    special = not jax and _interp_special(b, xp, fp)
+    lines = [segment(b, x, knots[k], knots[k + 1], at[k], at[k + 1], constant, shape, position, special)
+             for k in range(len(knots) - 1)]
+    last = at[-1]
+    if lines and (jax or special):  # JAX's: the last segment; NumPy's special cases: fp[-1], the line's derivative
+        last = lines[-1] if jax else _held(b, at[-1], lines[-1], shape, position)
+    elif lines:  # the last segment's line through its end, slope * (x - xp[-1]) + fp[-1]: fp[-1] at the knot (a
+        # finite slope times 0), its derivatives the segment's there (JAX's)
+        width = knots[-1] - knots[-2] if constant else b.apply("sub", knots[-1], knots[-2], position=position)
+        slope = b.apply("div", b.apply("sub", at[-1], at[-2], position=position), width, position=position)
+        last = b.apply("add", b.apply("mul", slope, b.apply("sub", x, knots[-1], position=position),
+                                      position=position), at[-1], position=position)
+    out = math.nan  # where x is NaN (no comparison below holds), but for one knot: NumPy's fp[0] then
+    start = 0
+    if lines and not (jax or special):  # the first line from the start: below xp[0] left replaces it, and at a NaN
+        out, start = lines[0], 1  # x it is NaN (a finite slope times NaN)
+    for k in range(start, len(lines)):  # x's segment is the last whose start is at or below x
+        out = b.apply("where", b.apply("ge", x, knots[k], position=position), lines[k], out, position=position)
+    out = b.apply("where", b.apply("eq", x, knots[-1], position=position), last, out if lines else at[-1],
+                  position=position)
+    out = b.apply("where", b.apply("gt", x, knots[-1], position=position), right, out, position=position)
+    out = b.apply("where", b.apply("lt", x, knots[0], position=position), left, out, position=position)
+    if not constant and len(knots) > 1:
+        steps = b.apply("sub", _take(b, xp, (slice(1, None),), position), _take(b, xp, (slice(None, -1),), position),
+                        position=position)
+        bad = b.apply("sum", b.apply("sub", 1.0, b.apply("gt", steps, 0.0, position=position), position=position),
+                      axes=(0,), position=position)  # a step not > 0, NaN included
+        out = refused(b, out, "interp(): xp must be strictly increasing (NumPy's answer is meaningless otherwise)",
+                      where=boolean(b, b.apply("gt", bad, 0.0, position=position)), position=position)
+    if not jax and special is None:  # knots or values of the inputs: their slopes must be finite
+        slopes = b.apply("div", b.apply("sub", _take(b, fp, (slice(1, None),), position),
+                                        _take(b, fp, (slice(None, -1),), position), position=position),
+                         b.apply("sub", _take(b, xp, (slice(1, None),), position),
+                                 _take(b, xp, (slice(None, -1),), position), position=position), position=position)
+        zero = b.apply("sum", refusal(b, INTERP_NOT_FINITE, finite=(slopes, slopes), position=position), axes=(0,),
+                       position=position)  # 0, refused where a slope is not finite
+        out = b.apply("sub", out, zero, position=position)
+    return out
+
+
+INTERP_NOT_FINITE = ("np.interp(): a slope (fp[k+1] - fp[k]) / (xp[k+1] - xp[k]) is {lo}: fp holds an infinite or "
+                     "NaN value, or a slope overflows; NumPy answers there by special cases (fp[k] at a knot, the "
+                     "line from the next knot), which jac follows for constant knots and values only")
+
+
+def _interp_special(b, xp, fp):
+    """Does np.interp need NumPy's special cases? False for constant knots and values whose slopes are finite and
+    whose values hold no -0.0 (the line is then NumPy's value), True for other constants, None where xp or fp is
+    an input (the line, and the slopes refused at evaluation unless finite)."""
+    if len(xp.shape) != 1 or xp.shape[0] < 2 or b.nodes[xp.id].op != "const" or b.nodes[fp.id].op != "const":
+        return None if xp.shape[0] >= 2 else False
+    knots, values = (np.asarray(b.nodes[v.id].value, dtype=b.dtype) for v in (xp, fp))
+    with np.errstate(all="ignore"):
+        slopes = np.diff(values) / np.diff(knots)
+    return not (np.all(np.isfinite(slopes)) and not np.any((values == 0) & np.signbit(values)))
 
 
 @function("multi_margin_loss")

@@ -527,11 +527,20 @@ names on this page are known.
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
 - The constructors of bindings (`arange linspace ones zeros full eye rand randn`) are constants inside an
-  expression, never differentiated. `torch.linspace(start, end, steps)` and a float `torch.arange(start, end,
+  expression, never differentiated (but `np.linspace` / `jnp.linspace` of bounds that are inputs, below). `torch.linspace(start, end, steps)` and a float `torch.arange(start, end,
   step)` make PyTorch's values (its CPU kernels' rounding, bit for bit, as on a machine with AVX2), which
   differ from NumPy's by an ulp here and there, enough for a function that jumps (`.int()`, `floor`, a
-  comparison at a tie) to differ; `np.`, `jnp.` and bare spellings make NumPy's. Past 32,768 values a float
-  `torch.arange` is NumPy's: PyTorch's own values there depend on its thread count.
+  comparison at a tie) to differ; `np.` and bare spellings make NumPy's, `jnp.` JAX's (`start * (1 - t) +
+  stop * t`). Past 32,768 values a float `torch.arange` is NumPy's: PyTorch's own values there depend on its
+  thread count.
+- `np.linspace` / `np.logspace` / `np.geomspace` and their `jnp.` spellings take bounds that are inputs (a
+  learned grid), arrays of any shape broadcast together, with `axis=` (negative too), `endpoint=`, `num=` from
+  0, `retstep=True` (the step and its derivative), logspace's `base=` an array or input too: NumPy's formula
+  written in ops, so its values bit for bit (its step-0 branch, the last set to `stop`, an integer `dtype=`
+  floored first), JAX's for `jnp.` (op for op; XLA's `pow` / `log10` round a few ulps apart), differentiated
+  as `jax.grad` does. `np.geomspace` refuses a bound 0 at evaluation, as NumPy raises; NumPy's computes in
+  float64 whatever its inputs, jac in `--dtype`. `torch.linspace` / `torch.logspace` of an input is refused:
+  PyTorch 2.13 answers it detached (no gradient reaches the bounds), which jac does not reproduce.
 - `float(t)`, `int(t)`, `bool(t)` (bare calls) are Python's: a number made of an array of one element, so a
   constant (derivative 0) as in PyTorch, like `t.item()`; the methods `t.float()`, `t.double()` keep the
   array and its derivative.
@@ -789,7 +798,9 @@ def render() -> str:
              "(read off its lowering and the helpers it calls, so a branch it seldom takes is listed too). Each op "
              "has its own derivative rules, tested against central differences.\n",
              "\n".join(functions_table()) + "\n",
-             "Constructors, constants inside an expression and values of bindings: " + _code(CONSTRUCTORS) + ".\n",
+             "Constructors, constants inside an expression and values of bindings: " + _code(CONSTRUCTORS) +
+             " (`np.linspace` / `jnp.linspace` of bounds that are inputs is differentiated by them: see the notes "
+             "above).\n",
              "## Library spellings\n",
              "Where PyTorch, NumPy, JAX, SciPy and Python read one name differently (`torch.std` divides by n - 1, "
              "`np.std` by n), or only one of them has it (`torch.linalg.vander`, `F.grid_sample`), the library the "
