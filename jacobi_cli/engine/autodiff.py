@@ -20,7 +20,7 @@ from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from ..ir.ops import _BLOCKS, OPS, P, SECOND_ORDER, shape_of
 from ..ir.reverse import pullback
 from ..ir.shapes import size
-from ..ir.work import check_time, limit_now, refuse_pass_past_deadline
+from ..ir.work import _LIMIT, check_time, limit_now, refuse_pass_past_deadline
 from .jacobian import JacobianBuilder
 
 
@@ -42,6 +42,7 @@ try:
 except (ImportError, AttributeError, LookupError):  # pragma: no cover - other NumPy versions
     _ERROR_STATE = _DEFAULT_STATE = _IGNORE_ALL = _state_get = _state_set = _state_reset = None
 _errstate = np.errstate
+_limit_now = _LIMIT.get  # work.limit_now without its Python frame (evaluate's, once a pass)
 
 
 def errors_ignored():
@@ -68,7 +69,7 @@ def evaluate(graph: Graph, env: dict) -> list:
     """The value of every node, indexed by node id; ``env`` maps input names to arrays."""
     values: list = []
     append = values.append
-    limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each op
+    limit = _limit_now()  # a time limit (the API's timeout=, --timeout): checked before each op
     # errors_ignored(), its common case inline (each pass's two frames: a first call runs two passes)
     current = _state_get() if _state_get is not None else None
     entered = _state_set(_IGNORE_ALL) if current is not None and (current is _DEFAULT_STATE or current is _IGNORE_ALL) \

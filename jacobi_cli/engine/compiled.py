@@ -34,7 +34,7 @@ from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError,
 from ..ir.dtypes import exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
-from ..ir.work import refuse_past_deadline
+from ..ir.work import _LIMIT, refuse_past_deadline
 from ..lang.bindings import check_wrt, given_array, names_given, numeric, numeric_value, option_value
 from ..lang.parser import Made, parse
 from . import autodiff, memory
@@ -47,6 +47,7 @@ from .planner import pass_bound, structural_zeros, unplanned
 
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
 _PAIRWISE = 16  # inputs checked pair by pair for aliasing; more are bisected in their bounds (_bisecting)
+_alarm = _LIMIT.get  # ir/work.alarm, without its Python frame (bind reads it once a call)
 _float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic lookup in Python 3.11)
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
@@ -234,7 +235,7 @@ class Compiled:
         env = _inputs_of(env, graph.inputs)
         if self._built_for is not None:
             self._check_built_for(env)
-        budget = _limit(budget)
+        budget = budget if type(budget) is int else _limit(budget)  # an int: the API's and jacobian's
         if product is None:
             if not memory.forward_fits(graph, budget):  # else: counted, and refused with the bytes if over
                 memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
@@ -242,7 +243,8 @@ class Compiled:
             kind, tangent_names = product
             if not self._product_fits(graph, budget, names, kind, tangent_names):
                 check_product(self.product_plan(names, kind, tangent_names), budget, f"jac {kind}")
-        refuse_past_deadline(graph)  # under a --timeout: products that cannot fit the time left (ir/work.py)
+        if _alarm() is not None:  # work.alarm(), without its frame: a --timeout or timeout= runs
+            refuse_past_deadline(graph)  # products that cannot fit the time left are refused (ir/work.py)
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
 
     def _check_built_for(self, env: dict) -> None:
