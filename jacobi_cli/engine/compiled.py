@@ -231,7 +231,9 @@ class Compiled:
         key = ("wrt", tuple(names))
         graph = self._memo.get(key)
         if graph is None:
-            graph = self._kept(key, self.graph.with_wrt(names))
+            graph = self.graph.with_wrt(names)
+            if graph is not self.graph:  # the graph itself (built for these inputs: a first call's) is kept already
+                graph = self._kept(key, graph)
         env = _inputs_of(env, graph.inputs)
         if self._built_for is not None:
             self._check_built_for(env)
@@ -462,7 +464,7 @@ class Compiled:
         if problem is None:
             problem = self.bind(env, wrt, budget=limit)
         parts = None
-        if not due and ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo:
+        if not due and (not self._memo or ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo):
             # a first call: no plan yet, and none needed when the dense passes show the structure
             arrays = not structured and layout == "array"  # the arrays themselves, no Jacobian objects
             found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit, arrays)
