@@ -101,3 +101,20 @@ def test_a_callers_setbufsize_goes_through_errstate():
             assert _state() == before
     finally:
         np.setbufsize(old)
+
+
+def test_unaliased_arrays_copies_the_views_of_inputs_as_the_comprehension_did():
+    # broken on purpose (found returned as it is): the view of A is kept, and this fails
+    from jacobi_cli.engine.compiled import _PAIRWISE, _in_inputs, _unaliased_arrays
+    A, x = np.arange(6.0).reshape(2, 3), np.arange(3.0)
+    for env in ({"A": A, "x": x}, {f"w{i}": np.zeros(2) for i in range(_PAIRWISE + 1)} | {"A": A, "x": x}):
+        found = {"x": A, "y": A[:, 1], "z": np.ones(3), "t": A.T}
+        expected = {n: (a.copy() if _in_inputs(a, env) else a) for n, a in found.items()}
+        kept = dict(found)
+        got = _unaliased_arrays(dict(found), env)
+        assert list(got) == list(expected)
+        for n, a in got.items():
+            np.testing.assert_array_equal(a, expected[n])
+            assert not any(np.may_share_memory(a, v) for v in env.values()), n
+            assert (a is kept[n]) == (not _in_inputs(kept[n], env)), n
+

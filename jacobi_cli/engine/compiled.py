@@ -776,9 +776,15 @@ def _unaliased_jacobians(found: dict, env: dict) -> dict:
 
 
 def _unaliased_arrays(found: dict, env: dict) -> dict:
-    """Each array of ``found``, copied if it is a view of an input (see :func:`_unaliased`)."""
+    """Each array of ``found``, copied if it is a view of an input (see :func:`_unaliased`); ``found`` (a first
+    call's own new dict) is changed in place for a few inputs."""
+    if len(env) <= _PAIRWISE:  # a few inputs (a first call's): pair by pair, as _bisecting's None says, in a loop
+        for name, a in found.items():  # (no comprehension: a function made and called at each call)
+            if _in_inputs(a, env):
+                found[name] = a.copy()  # a value replaced, no key added: the loop goes on over the same keys
+        return found
     shares = _bisecting(env)
-    return {n: a.copy() if (_in_inputs(a, env) if shares is None else shares(a)) else a for n, a in found.items()}
+    return {n: a.copy() if shares(a) else a for n, a in found.items()}
 
 
 def dense_all(found: dict, layout: str = "array", budget: int | None = None) -> dict:

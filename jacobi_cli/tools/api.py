@@ -227,7 +227,9 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -
             _CACHE._used[found] = next(_CACHE._ticks)
             return found, found.with_declared(env) if found.declared else env
     if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
-        values, shapes = env, {n: v.shape for n, v in env.items()}
+        values, shapes = env, {}
+        for name, value in env.items():  # a loop, not a comprehension (a function made and called at each call)
+            shapes[name] = value.shape
         if type(seed) is int and seed >= 0:  # check_seed gives it back: the key just looked up is _cache_key's
             found = None  # (a compiled function another thread keeps meanwhile wins in put)
         else:
