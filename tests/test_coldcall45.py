@@ -118,3 +118,24 @@ def test_unaliased_arrays_copies_the_views_of_inputs_as_the_comprehension_did():
             assert not any(np.may_share_memory(a, v) for v in env.values()), n
             assert (a is kept[n]) == (not _in_inputs(kept[n], env)), n
 
+
+
+def test_the_cache_counts_each_kept_function_once_and_drops_its_bytes_with_it():
+    # broken on purpose (the bytes counted whether or not the key was new): the second put of key 0 counts fs[0]'s
+    # bytes twice (its total passes the sum of the kept functions'), and this fails
+    from jacobi_cli.tools import api
+    fs = [Compiled("x * 2", {"x": (n + 1,)}) for n in range(5)]
+    each = [f.held_bytes() for f in fs]
+    cache = api.CompiledCache(size=3)
+    for n in range(3):
+        assert cache.put(n, fs[n]) is fs[n]
+    assert cache.put(0, fs[4]) is fs[0] and cache.put(0, fs[0]) is fs[0]  # kept first wins, counted once
+    assert cache.held_bytes() == sum(each[:3]) and len(cache) == 3
+    cache.get(0)
+    cache.put(3, fs[3])  # 1, the least recently used, dropped with its bytes
+    assert cache.get(1) is None and cache.held_bytes() == each[0] + each[2] + each[3]
+    assert set(cache._held) == {fs[0], fs[2], fs[3]}
+    small = api.CompiledCache(size=10, max_bytes=max(each) + 1)
+    for n in range(3):
+        small.put(n, fs[n])
+    assert len(small) == 1 and small.get(2) is fs[2] and small.held_bytes() == each[2]

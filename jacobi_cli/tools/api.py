@@ -83,7 +83,7 @@ class CompiledCache:
         self._lock = threading.Lock()
         self._entries: dict = {}  # replaced, never changed: read without the lock
         self._used: dict = {}  # compiled function -> the tick of its last use
-        self._held: dict = {}  # key -> the bytes its compiled function holds (changed under the lock only)
+        self._held: dict = {}  # compiled function -> the bytes it holds (changed under the lock only)
         self._total = 0  # their sum
         self._ticks = itertools.count()
 
@@ -98,11 +98,14 @@ class CompiledCache:
         recently used others are dropped while there are more than ``size``, or while they hold more than
         ``max_bytes`` in all (the newest is kept even alone over it: its call's budget admitted it)."""
         with self._lock:
-            kept = self._entries.get(key)
-            if kept is None:
-                kept, entries = compiled, {**self._entries, key: compiled}
+            # the key hashed once here (a tuple's hash is not kept: ~1.5 k instructions a call's key, and the get,
+            # the copy's insert and a dict keyed by it made it three): the copy's setdefault, which grows the copy
+            # exactly when no compiled function is kept under the key yet
+            entries = {**self._entries}
+            kept = entries.setdefault(key, compiled)
+            if len(entries) > len(self._entries):
                 held = compiled.held_bytes()
-                self._held[key] = held
+                self._held[compiled] = held  # by the compiled function (its hash: its identity), kept under one key
                 self._total += held
                 if len(entries) > self.size or self._total > self.max_bytes:
                     self._evict(entries, key)
@@ -117,8 +120,7 @@ class CompiledCache:
         used, held = self._used, self._held
         while len(entries) > 1 and (len(entries) > self.size or self._total > self.max_bytes):
             dropped = min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)
-            del entries[dropped]
-            self._total -= held.pop(dropped)
+            self._total -= held.pop(entries.pop(dropped))
         self._used = {c: used[c] for c in entries.values() if c in used}
 
     def held_bytes(self) -> int:
