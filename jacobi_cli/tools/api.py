@@ -96,7 +96,8 @@ class CompiledCache:
     def put(self, key, compiled: Compiled) -> Compiled:
         """Keep ``compiled`` under ``key``; a compiled function another thread kept first wins. The least
         recently used others are dropped while there are more than ``size``, or while they hold more than
-        ``max_bytes`` in all (the newest is kept even alone over it: its call's budget admitted it)."""
+        ``max_bytes`` in all (the newest is kept even alone over it: its call's budget admitted it). One compiled
+        function is put under one key (the API makes one per key): its bytes are kept by the function."""
         with self._lock:
             # the key hashed once here (a tuple's hash is not kept: ~1.5 k instructions a call's key, and the get,
             # the copy's insert and a dict keyed by it made it three): the copy's setdefault, which grows the copy
