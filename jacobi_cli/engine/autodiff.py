@@ -20,7 +20,7 @@ from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from ..ir.ops import _BLOCKS, OPS, P, SECOND_ORDER, shape_of
 from ..ir.reverse import pullback
 from ..ir.shapes import size
-from ..ir.work import check_time, limit_now, refuse_pass_past_deadline
+from ..ir.work import _LIMIT, check_time, limit_now, refuse_pass_past_deadline
 from .jacobian import JacobianBuilder
 
 
@@ -42,6 +42,7 @@ try:
 except (ImportError, AttributeError, LookupError):  # pragma: no cover - other NumPy versions
     _ERROR_STATE = _DEFAULT_STATE = _IGNORE_ALL = _state_get = _state_set = _state_reset = None
 _errstate = np.errstate
+_limit_now = _LIMIT.get  # work.limit_now without its Python frame (evaluate's, once a pass)
 
 
 def errors_ignored():
@@ -68,8 +69,11 @@ def evaluate(graph: Graph, env: dict) -> list:
     """The value of every node, indexed by node id; ``env`` maps input names to arrays."""
     values: list = []
     append = values.append
-    limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each op
-    entered = errors_ignored()
+    limit = _limit_now()  # a time limit (the API's timeout=, --timeout): checked before each op
+    # errors_ignored(), its common case inline (each pass's two frames: a first call runs two passes)
+    current = _state_get() if _state_get is not None else None
+    entered = _state_set(_IGNORE_ALL) if current is not None and (current is _DEFAULT_STATE or current is _IGNORE_ALL) \
+        else errors_ignored()
     try:
         for node in graph.nodes:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
             op = node[1]
@@ -96,8 +100,11 @@ def evaluate(graph: Graph, env: dict) -> list:
                 except np.linalg.LinAlgError as err:  # LAPACK refusing them (eigenvalues of inf do not converge)
                     raise JacValueError(f"{OPS[node.op].title}: linear algebra failed on these values ({err})",
                                         node.position, graph.source) from None
-    finally:
-        errors_restored(entered)
+    finally:  # errors_restored(entered), inline
+        if type(entered) is _errstate:
+            entered.__exit__(None, None, None)
+        else:
+            _state_reset(entered)
     return values
 
 
@@ -126,13 +133,18 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     # retained: a copy, as a rule may pass g itself on, to be accumulated into
     keep = (lambda nid, g: kept.__setitem__(nid, np.array(g, copy=True))) if retain else None
     flags = [node[7] for node in nodes]
-    entered = errors_ignored()
+    current = _state_get() if _state_get is not None else None  # errors_ignored(), inline as in evaluate
+    entered = _state_set(_IGNORE_ALL) if current is not None and (current is _DEFAULT_STATE or current is _IGNORE_ALL) \
+        else errors_ignored()
     try:  # the one reverse pass (ir/reverse.py), which the parser's jax.grad(f)(x) runs too
         grads = pullback(nodes, values, ct, flags, keep)
     except JacError as err:  # pointing at the op whose rule refused (pullback set its position)
         raise err.with_source(graph.source)
-    finally:
-        errors_restored(entered)
+    finally:  # errors_restored(entered), inline
+        if type(entered) is _errstate:
+            entered.__exit__(None, None, None)
+        else:
+            _state_reset(entered)
     for name, i in graph.inputs.items():
         if nodes[i][7] and name not in grads:  # [7]: its requires_grad (a field by name is a generic lookup)
             grads[name] = _zeros_like_batch(cotangent, nodes[i].shape, graph.dtype)

@@ -34,7 +34,7 @@ from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError,
 from ..ir.dtypes import exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
-from ..ir.work import refuse_past_deadline
+from ..ir.work import _LIMIT, refuse_past_deadline
 from ..lang.bindings import check_wrt, given_array, names_given, numeric, numeric_value, option_value
 from ..lang.parser import Made, parse
 from . import autodiff, memory
@@ -47,6 +47,7 @@ from .planner import pass_bound, structural_zeros, unplanned
 
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
 _PAIRWISE = 16  # inputs checked pair by pair for aliasing; more are bisected in their bounds (_bisecting)
+_alarm = _LIMIT.get  # ir/work.alarm, without its Python frame (bind reads it once a call)
 _float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic lookup in Python 3.11)
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
@@ -230,11 +231,13 @@ class Compiled:
         key = ("wrt", tuple(names))
         graph = self._memo.get(key)
         if graph is None:
-            graph = self._kept(key, self.graph.with_wrt(names))
+            graph = self.graph.with_wrt(names)
+            if graph is not self.graph:  # the graph itself (built for these inputs: a first call's) is kept already
+                graph = self._kept(key, graph)
         env = _inputs_of(env, graph.inputs)
         if self._built_for is not None:
             self._check_built_for(env)
-        budget = _limit(budget)
+        budget = budget if type(budget) is int else _limit(budget)  # an int: the API's and jacobian's
         if product is None:
             if not memory.forward_fits(graph, budget):  # else: counted, and refused with the bytes if over
                 memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
@@ -242,7 +245,8 @@ class Compiled:
             kind, tangent_names = product
             if not self._product_fits(graph, budget, names, kind, tangent_names):
                 check_product(self.product_plan(names, kind, tangent_names), budget, f"jac {kind}")
-        refuse_past_deadline(graph)  # under a --timeout: products that cannot fit the time left (ir/work.py)
+        if _alarm() is not None:  # work.alarm(), without its frame: a --timeout or timeout= runs
+            refuse_past_deadline(graph)  # products that cannot fit the time left are refused (ir/work.py)
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
 
     def _check_built_for(self, env: dict) -> None:
@@ -460,7 +464,7 @@ class Compiled:
         if problem is None:
             problem = self.bind(env, wrt, budget=limit)
         parts = None
-        if not due and ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo:
+        if not due and (not self._memo or ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo):
             # a first call: no plan yet, and none needed when the dense passes show the structure
             arrays = not structured and layout == "array"  # the arrays themselves, no Jacobian objects
             found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit, arrays)
@@ -752,7 +756,11 @@ def _bisecting(env: dict):
 
 def _inputs_of(env: dict, inputs: dict) -> dict:
     """``env``'s arrays of the graph's ``inputs``, in their order (a function of its own: a comprehension in
-    :meth:`Compiled.bind` would make cells of its variables)."""
+    :meth:`Compiled.bind` would make cells of its variables): ``env`` itself when it holds exactly those
+    names in that order (the API's call of one input: its dict, never changed by a pass)."""
+    if type(env) is dict and len(env) == len(inputs) and (len(env) == 1 and next(iter(env)) in inputs
+                                                          or list(env) == list(inputs)):
+        return env
     return {name: env[name] for name in inputs}
 
 
@@ -768,9 +776,15 @@ def _unaliased_jacobians(found: dict, env: dict) -> dict:
 
 
 def _unaliased_arrays(found: dict, env: dict) -> dict:
-    """Each array of ``found``, copied if it is a view of an input (see :func:`_unaliased`)."""
+    """Each array of ``found``, copied if it is a view of an input (see :func:`_unaliased`); ``found`` (a first
+    call's own new dict) is changed in place for a few inputs."""
+    if len(env) <= _PAIRWISE:  # a few inputs (a first call's): pair by pair, as _bisecting's None says, in a loop
+        for name, a in found.items():  # (no comprehension: a function made and called at each call)
+            if _in_inputs(a, env):
+                found[name] = a.copy()  # a value replaced, no key added: the loop goes on over the same keys
+        return found
     shares = _bisecting(env)
-    return {n: a.copy() if (_in_inputs(a, env) if shares is None else shares(a)) else a for n, a in found.items()}
+    return {n: a.copy() if shares(a) else a for n, a in found.items()}
 
 
 def dense_all(found: dict, layout: str = "array", budget: int | None = None) -> dict:

@@ -12,12 +12,14 @@ import numpy as np
 
 from ..errors import JacError
 from .ops import _BLOCKS, P, shape_of
-from .structured import ledger_now
-from .work import check_time, limit_now, refuse_pass_past_deadline
+from .structured import _LEDGER
+from .work import _LIMIT, check_time, refuse_pass_past_deadline
 
 # read once (np.NAME is a generic lookup in Python 3.11); two arrays' cotangents are summed by NumPy's add at once,
 # P.add's call for them (a first call's pass sums one per argument read twice), anything else through P.add
 _ndarray, _add = np.ndarray, np.add
+# structured.ledger_now and work.limit_now, without their Python frames: the context variables' own get (C)
+_ledger_now, _limit_now = _LEDGER.get, _LIMIT.get
 
 
 def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
@@ -34,8 +36,8 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
     grads = {}
     pop, add = ct.pop, P.add
     top = max(ct) if ct else -1
-    ledger = ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
-    limit = limit_now()  # a time limit (the API's timeout=, --timeout): checked before each rule
+    ledger = _ledger_now()  # a dry run: each rule's unbatched temporaries are counted (Ledger.rule)
+    limit = _limit_now()  # a time limit (the API's timeout=, --timeout): checked before each rule
     if limit is not None and ledger is None and ct and not getattr(seed := ct[top], "traces", False):
         # values (arrays, structured batches), not a dry run's nor a tracer's: a pass that cannot fit is refused
         refuse_pass_past_deadline(limit, nodes, _reached(nodes, ct, flags, stop), shape_of(seed)[0],

@@ -397,7 +397,8 @@ def numeric(what: str, array: np.ndarray, given=None) -> np.ndarray:
 
 def numeric_value(what: str, value, dtype) -> np.ndarray:
     """A v or a tangent given as an array (a list, a tensor), as :func:`numeric` reads it, in ``dtype``."""
-    array = numeric(what, given_array(what, value, what), value)
+    # an ndarray itself is given_array's answer (no tensor, no mask: np.asarray of it is it), without its tests
+    array = numeric(what, value if type(value) is np.ndarray else given_array(what, value, what), value)
     return array if array.dtype.type is dtype else held_in(array, dtype)
 
 

@@ -83,7 +83,7 @@ class CompiledCache:
         self._lock = threading.Lock()
         self._entries: dict = {}  # replaced, never changed: read without the lock
         self._used: dict = {}  # compiled function -> the tick of its last use
-        self._held: dict = {}  # key -> the bytes its compiled function holds (changed under the lock only)
+        self._held: dict = {}  # compiled function -> the bytes it holds (changed under the lock only)
         self._total = 0  # their sum
         self._ticks = itertools.count()
 
@@ -96,13 +96,17 @@ class CompiledCache:
     def put(self, key, compiled: Compiled) -> Compiled:
         """Keep ``compiled`` under ``key``; a compiled function another thread kept first wins. The least
         recently used others are dropped while there are more than ``size``, or while they hold more than
-        ``max_bytes`` in all (the newest is kept even alone over it: its call's budget admitted it)."""
+        ``max_bytes`` in all (the newest is kept even alone over it: its call's budget admitted it). One compiled
+        function is put under one key (the API makes one per key): its bytes are kept by the function."""
         with self._lock:
-            kept = self._entries.get(key)
-            if kept is None:
-                kept, entries = compiled, {**self._entries, key: compiled}
+            # the key hashed once here (a tuple's hash is not kept: ~1.5 k instructions a call's key, and the get,
+            # the copy's insert and a dict keyed by it made it three): the copy's setdefault, which grows the copy
+            # exactly when no compiled function is kept under the key yet
+            entries = {**self._entries}
+            kept = entries.setdefault(key, compiled)
+            if len(entries) > len(self._entries):
                 held = compiled.held_bytes()
-                self._held[key] = held
+                self._held[compiled] = held  # by the compiled function (its hash: its identity), kept under one key
                 self._total += held
                 if len(entries) > self.size or self._total > self.max_bytes:
                     self._evict(entries, key)
@@ -117,8 +121,7 @@ class CompiledCache:
         used, held = self._used, self._held
         while len(entries) > 1 and (len(entries) > self.size or self._total > self.max_bytes):
             dropped = min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)
-            del entries[dropped]
-            self._total -= held.pop(dropped)
+            self._total -= held.pop(entries.pop(dropped))
         self._used = {c: used[c] for c in entries.values() if c in used}
 
     def held_bytes(self) -> int:
@@ -227,7 +230,9 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -
             _CACHE._used[found] = next(_CACHE._ticks)
             return found, found.with_declared(env) if found.declared else env
     if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
-        values, shapes = env, {n: v.shape for n, v in env.items()}
+        values, shapes = env, {}
+        for name, value in env.items():  # a loop, not a comprehension (a function made and called at each call)
+            shapes[name] = value.shape
         if type(seed) is int and seed >= 0:  # check_seed gives it back: the key just looked up is _cache_key's
             found = None  # (a compiled function another thread keeps meanwhile wins in put)
         else:
