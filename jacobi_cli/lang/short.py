@@ -160,7 +160,7 @@ def read_short(text: str, lowering):
         values.append(found if type(found) is Tracer else lowering.short_name(name, name_start))
     if ops:
         _reduce(ops, values, lowering, 1, b)
-    return _traced(b, values[0]) if not ops and len(values) == 1 else None
+    return values[0] if not ops and len(values) == 1 else None
 
 
 def _reduce(ops: list, values: list, lowering, lowest: int, b) -> None:
