@@ -282,9 +282,9 @@ def _binary_node(b, op_name: str, left, right, position):
 
 
 def _call_of_one(b, fname: str, value, position):
-    """``lowering.short_call(fname, [value], position)``'s node id where it is an op of the one array (``sin(x)``)
-    or Python's ``sum`` of an array (the reduction's node) and :func:`_unary_node` makes it; else None (nothing done
-    but ``b.library = None``, which short_call sets first too)."""
+    """``lowering.short_call(fname, [value], position)``'s node id where it is an op of the one array (``sin(x)``),
+    Python's ``sum`` of an array (the reduction's node) or ``softmax`` of one, and :func:`_unary_node` makes it;
+    else None (nothing done but ``b.library = None``, which short_call sets first too)."""
     kind = type(value)
     if kind is not int and kind is not Tracer:
         return None
@@ -299,4 +299,8 @@ def _call_of_one(b, fname: str, value, position):
         ndim = len(b.nodes[value][4] if kind is int else value.shape)
         if ndim:
             return _unary_node(b, "sum", value, position, {"axes": tuple(range(ndim)), "keepdims": False})
+    elif fname == "softmax" and lower is _function("softmax"):  # functions._softmax's first case, an array's
+        ndim = len(b.nodes[value][4] if kind is int else value.shape)
+        if ndim:
+            return _unary_node(b, "softmax", value, position, {"axis": ndim - 1})
     return None
