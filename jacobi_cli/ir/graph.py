@@ -857,10 +857,16 @@ class Builder:
         the checks of signs and saved tensors are passed: the short reader's values are node ids (lang/short.py),
         and a graph of one is made without a Tracer."""
         nodes = tuple(self.nodes)
+        inputs = self.inputs
         wrt = self.wrt  # the inputs the flags are set for: a wrt that names bound inputs only is its own intersection
-        wrt = frozenset(self.inputs) if wrt is None else wrt if wrt <= self.inputs.keys() else \
-            wrt.intersection(self.inputs)
-        return made_graph(nodes, dict(self.inputs), output, self.source, self.dtype, named, self.by_value,
+        if wrt is None:
+            wrt = frozenset(inputs)
+        else:
+            for name in wrt:  # wrt <= inputs.keys(), without the view and its comparison's calls (a wrt is short)
+                if name not in inputs:
+                    wrt = wrt.intersection(inputs)
+                    break
+        return made_graph(nodes, dict(inputs), output, self.source, self.dtype, named, self.by_value,
                           _facts(nodes, wrt, self.dtype, self._itemsize), self.recast)
 
 
