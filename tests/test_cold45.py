@@ -173,3 +173,11 @@ def test_a_graph_of_a_node_id_is_the_graph_of_its_tracer():
     b._apply("sin", (x,), 0, None, {})
     one, other = b.graph(b.tracer_of(1)), b.graph_of(1)
     assert vars(one) == vars(other)
+
+
+def test_a_lowering_answering_an_int_sends_the_text_to_ast(monkeypatch):
+    """The reader's own values are ints (node ids): a lowering method answering a Python int is not taken for one,
+    the text goes to ast instead (its graph is ast's, here the same as before)."""
+    expected = _outcome("pi * x", {"x": (3,)})
+    monkeypatch.setattr(parser._Lowering, "short_name", lambda self, text, start: 0)
+    assert _outcome("pi * x", {"x": (3,)}) == expected

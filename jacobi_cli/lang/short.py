@@ -118,7 +118,7 @@ def read_short(text: str, lowering):
                 operand = True
                 continue
             found = scope_get(name)  # lowering.short_name's answer for a tracer in scope, without its call
-            values.append(found if type(found) is Tracer else lowering.short_name(name, name_start))
+            values.append(found if type(found) is Tracer else _lowered(lowering.short_name(name, name_start)))
             name = None
         found = _BINARY.get(token)
         if found is not None:
@@ -150,14 +150,14 @@ def read_short(text: str, lowering):
                         continue
                 args = [_traced(b, value) for value in values[below:]]
                 del values[below:]
-                values.append(lowering.short_call(callee, args, at))
+                values.append(_lowered(lowering.short_call(callee, args, at)))
         else:
             return None
     if operand:
         return None
     if name is not None:
         found = scope_get(name)
-        values.append(found if type(found) is Tracer else lowering.short_name(name, name_start))
+        values.append(found if type(found) is Tracer else _lowered(lowering.short_name(name, name_start)))
     if ops:
         _reduce(ops, values, lowering, 1, b)
     return values[0] if not ops and len(values) == 1 else None
@@ -178,7 +178,7 @@ def _reduce(ops: list, values: list, lowering, lowest: int, b) -> None:
                 values.append(found if found is not None else
                               b._apply("neg", (_traced(b, operand),), position, None, _NO_PARAMS))
             else:
-                values.append(lowering.short_neg(operand, position))
+                values.append(_lowered(lowering.short_neg(operand, position)))
         else:
             right = values.pop()
             left = values.pop()
@@ -189,7 +189,7 @@ def _reduce(ops: list, values: list, lowering, lowest: int, b) -> None:
                 values.append(found if found is not None else
                               b._apply(op, (_traced(b, left), _traced(b, right)), position, None, _NO_PARAMS))
             else:
-                values.append(lowering.short_binary(op, _traced(b, left), _traced(b, right), position))
+                values.append(_lowered(lowering.short_binary(op, _traced(b, left), _traced(b, right), position)))
 
 
 # --- nodes as the reader's values (session 45) -------------------------------------------------------------
@@ -201,6 +201,18 @@ def _reduce(ops: list, values: list, lowering, lowest: int, b) -> None:
 # declines and the caller makes the node through ``_apply`` itself: tests/test_cold45.py compares the two.
 
 _library_function, _function, _unary_op = LIBRARY_FUNCTIONS.get, FUNCTIONS.get, UNARY.get  # as the parser reads them
+
+
+class NotShort(Exception):
+    """A lowering method answered a Python int, which the reader would take for a node id: the text goes to ast
+    (``parse`` starts again there on any exception)."""
+
+
+def _lowered(value):
+    """``value``, a lowering method's answer, unless it is a plain int (never one so far: numbers are constant nodes)."""
+    if type(value) is int:
+        raise NotShort(value)
+    return value
 
 
 def _traced(b, value):
