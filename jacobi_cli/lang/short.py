@@ -75,7 +75,9 @@ def read_short(text: str, lowering):
 
     The commonest calls are made here without the lowering's method (session 44: a call each, ~0.7 k
     instructions, of ~8 a text): a name bound to a tracer in ``lowering.scope`` is ``short_name``'s
-    answer, and a product of two tracers ``short_binary``'s (``_fast_binary``); the others go to the methods."""
+    answer, and a product of two tracers ``short_binary``'s (``_fast_binary``); the others go to the methods.
+    Session 45: the values the reader makes itself are node ids, not Tracers (see ``_unary_node`` below); the
+    answer is one (an int) when the last node is the reader's own, else the lowering's value."""
     b = lowering.b
     scope_get = lowering.scope.get
     values: list = []
