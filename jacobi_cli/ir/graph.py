@@ -186,7 +186,8 @@ def _facts(nodes: tuple, wrt: frozenset, dtype, size: int | None = None) -> "Fac
     elements = 0
     last = size_of = None
     try:
-        for shape in map(_SHAPE, nodes):
+        for node in nodes:  # node[4], its shape: a subscript in the loop is cheaper than map(itemgetter(4)) (session 45)
+            shape = node[4]
             if shape is not last:
                 last, size_of = shape, math.prod(shape)
             elements += size_of
@@ -195,7 +196,6 @@ def _facts(nodes: tuple, wrt: frozenset, dtype, size: int | None = None) -> "Fac
     return _new_node(Facts, (wrt, elements, itemsize(dtype) if size is None else size))  # Facts(...), no __new__
 
 
-_SHAPE = itemgetter(4)  # a Node's shape, for map()
 _FLAG = itemgetter(7)  # a Node's requires_grad
 
 
@@ -509,7 +509,8 @@ class Builder:
             self.constant_bytes = total
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
-        shape = tuple(shape)
+        if type(shape) is not tuple:  # tuple() of a tuple is the tuple itself, after a call
+            shape = tuple(shape)
         rank = len(shape)
         # a scalar, or a vector or matrix of positive int sizes of at most MAX_ELEMENTS elements, passes both
         # checks below: known without their two calls (~3 k instructions an input of a first call)
@@ -848,14 +849,25 @@ class Builder:
         if self.stale:  # a tensor PyTorch saved for backward, changed in place before it (ir/saved.py)
             from .saved import check
             check(self, [self.lift(t).id for _, t in outputs] if outputs else [self.lift(output).id])
-        named = self._named(outputs) if outputs else ()
+        return self.graph_of(output.id if type(output) is Tracer else self.lift(output).id,
+                             self._named(outputs) if outputs else ())
+
+    def graph_of(self, output: int, named: tuple = ()) -> Graph:
+        """:meth:`graph` of the node ``output`` (an id), its outputs ``named`` (``((name, node id), ...)``), once
+        the checks of signs and saved tensors are passed: the short reader's values are node ids (lang/short.py),
+        and a graph of one is made without a Tracer."""
         nodes = tuple(self.nodes)
+        inputs = self.inputs
         wrt = self.wrt  # the inputs the flags are set for: a wrt that names bound inputs only is its own intersection
-        wrt = frozenset(self.inputs) if wrt is None else wrt if wrt <= self.inputs.keys() else \
-            wrt.intersection(self.inputs)
-        return made_graph(nodes, dict(self.inputs), output.id if type(output) is Tracer else self.lift(output).id,
-                          self.source, self.dtype, named, self.by_value, _facts(nodes, wrt, self.dtype, self._itemsize),
-                          self.recast)
+        if wrt is None:
+            wrt = frozenset(inputs)
+        else:
+            for name in wrt:  # wrt <= inputs.keys(), without the view and its comparison's calls (a wrt is short)
+                if name not in inputs:
+                    wrt = wrt.intersection(inputs)
+                    break
+        return made_graph(nodes, dict(inputs), output, self.source, self.dtype, named, self.by_value,
+                          _facts(nodes, wrt, self.dtype, self._itemsize), self.recast)
 
 
 def _result_named(op, shape: Shape) -> str:

@@ -79,7 +79,7 @@ from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bound
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes, saved
-from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer
+from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, MAX_NODES, Builder, Graph, Node, Tracer, _new_node
 from ..ir.ops import OPS, index_shape
 from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
 
@@ -2274,8 +2274,13 @@ class _Lowering:
         None when the text is not certainly in the short grammar. Any exception leaves this
         lowering's builder unusable: ``parse`` then starts again through ``ast``."""
         value = read_short(text, self)
+        b = self.b
+        if type(value) is int:  # a node id (the reader's own values): its graph, or self.output of its tracer
+            if len(b.nodes[value][4]) <= MAX_RANK and not b.signs and not b.stale:  # b.graph(tracer), no tracer made
+                return b.graph_of(value)
+            value = b.tracer_of(value)
         if type(value) is Tracer and len(value.shape) <= MAX_RANK:  # self.output's answer without its tests
-            return self.b.graph(value)
+            return b.graph(value)
         return None if value is None else self.output(value, 0)
 
     # the nodes of a short expression, lowered as the walk over its syntax tree lowers them (`direct`)
@@ -2284,16 +2289,23 @@ class _Lowering:
         found = self.scope.get(text)  # self.name's answer for a tracer in scope, without its calls
         return found if type(found) is Tracer else self.name(text, start)
 
-    def short_number(self, text: str, start: int):
+    def short_number(self, text: str, start: int) -> int:
+        """The id of the constant node of the number ``text`` (the short reader's values are node ids): the node
+        ``b.const`` appends, without ``_append``'s call and a Tracer (a constant has no argument to flag)."""
         b = self.b
+        nodes = b.nodes
+        i = len(nodes)
+        if i >= MAX_NODES:
+            raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
         if "." in text:  # self.number of ast's float: float() of digits "." digits never overflows
-            return b._append("const", (), _NO_PARAMS, (), None, start, float(text))  # b.const of a float
+            nodes.append(_new_node(Node, (i, "const", (), _NO_PARAMS, (), None, start, False, float(text))))
+            return i
         value = int(text)  # self.number of ast's int (at most 18 digits: its float never overflows)
-        out = b._append("const", (), _NO_PARAMS, (), None, start, float(value))
+        nodes.append(_new_node(Node, (i, "const", (), _NO_PARAMS, (), None, start, False, float(value))))
         if self.value_only:
             dtypes.exact_literal(b, value, "the literal", start)
-        b.pyints[out.id] = value
-        return out
+        b.pyints[i] = value
+        return i
 
     def short_call(self, fname: str, args: list, start: int):
         b = self.b
