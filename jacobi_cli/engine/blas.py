@@ -193,6 +193,10 @@ def others_busy(before, now) -> bool:
     return others > now[3] - 1.5
 
 
+YOUNG = 2.0  # CPU seconds: a process younger than this has its threads' waits for a core as machine_busy's evidence
+WAITED = 0.02  # ... busy when they waited more than this share of their CPU time (quiet 0.001, beside a loop 0.7)
+
+
 def machine_busy() -> bool:
     """Whether the cores this process may use are taken by other work, without a reading of
     :func:`cpu_reading` a second old (a process's first second, calls less than a quarter second
@@ -205,18 +209,55 @@ def machine_busy() -> bool:
     quiet minute read as quiet (E3's VJP at n = 3000 stalled to 16 ms in 12 calls of that first
     second). Reads of /proc/loadavg and of this process's threads (~30 us, at most once a second);
     where neither is known, busy (one thread is slower on a quiet machine, never stalled on a
-    busy one)."""
+    busy one).
+
+    The tasks runnable now are an instant's: on a quiet machine a fresh process read another task
+    runnable in 4 of 10 first seconds (a kernel thread's few microseconds, ``rcu_preempt``, waiting
+    while this process's main thread and its BLAS worker, which spins for a while after it starts,
+    hold both cores), and ran its products on one thread (E2's gradient at n = 1000: 0.48 ms
+    against 0.31). So in a process of less than :data:`YOUNG` CPU seconds (every ``jac`` command)
+    such a reading is checked against its threads' lifetime waits for a core
+    (:func:`own_wait_share`): beside a busy loop they waited 0.67-0.82 of their CPU time, quiet
+    0.000-0.001. In an older process a lifetime share would lag behind the machine as the load
+    average does, and one reading decides (for a second: a second's calls then judge by
+    :func:`others_busy`)."""
     import os
 
     try:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         now = others_running()
         if now is not None:
-            return now > cores - 1.5
+            if now <= cores - 1.5:
+                return False
+            if process_time() < YOUNG:  # see above: an instant's other task, or a wait of this process's own
+                waited = own_wait_share()
+                return waited is None or waited > WAITED
+            return True
         load = os.getloadavg()[0]
     except OSError:
         return True
     return load > cores - 0.5
+
+
+def own_wait_share(proc: str = "/proc") -> float | None:
+    """This process's threads' time waiting for a core over their CPU time, since each began
+    (``/proc/self/task/*/schedstat``: CPU and run-queue nanoseconds); None where Linux does not
+    say."""
+    import os
+
+    cpu = waited = 0
+    try:
+        for task in os.listdir(f"{proc}/self/task"):
+            try:
+                with open(f"{proc}/self/task/{task}/schedstat", "rb") as f:
+                    ran, wait = f.read().split()[:2]
+            except OSError:  # a thread that ended meanwhile
+                continue
+            cpu += int(ran)
+            waited += int(wait)
+    except (OSError, ValueError):
+        return None
+    return waited / cpu if cpu > 0 else None
 
 
 def others_running(proc: str = "/proc") -> int | None:
