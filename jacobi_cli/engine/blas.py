@@ -243,16 +243,10 @@ def own_wait_share(proc: str = "/proc") -> float | None:
     """This process's threads' time waiting for a core over their CPU time, since each began
     (``/proc/self/task/*/schedstat``: CPU and run-queue nanoseconds); None where Linux does not
     say."""
-    import os
-
     cpu = waited = 0
     try:
-        for task in os.listdir(f"{proc}/self/task"):
-            try:
-                with open(f"{proc}/self/task/{task}/schedstat", "rb") as f:
-                    ran, wait = f.read().split()[:2]
-            except OSError:  # a thread that ended meanwhile
-                continue
+        for text in _own_tasks(proc, "schedstat"):
+            ran, wait = text.split()[:2]
             cpu += int(ran)
             waited += int(wait)
     except (OSError, ValueError):
@@ -260,22 +254,29 @@ def own_wait_share(proc: str = "/proc") -> float | None:
     return waited / cpu if cpu > 0 else None
 
 
+def _own_tasks(proc: str, name: str):
+    """The file ``name`` (``stat``, ``schedstat``) of each of this process's threads, read (``/proc/self/task``);
+    a thread that ended meanwhile is left out. An unreadable task directory raises OSError."""
+    import os
+
+    for task in os.listdir(f"{proc}/self/task"):
+        try:
+            with open(f"{proc}/self/task/{task}/{name}", "rb") as f:
+                text = f.read()
+        except OSError:  # a thread that ended meanwhile
+            continue
+        yield text
+
+
 def others_running(proc: str = "/proc") -> int | None:
     """The tasks runnable now (running or waiting for a core) that are not this process's
     threads: ``/proc/loadavg``'s fourth field less this process's threads in state R
     (``/proc/self/task``, this one at least); None where Linux does not say."""
-    import os
-
     try:
         with open(f"{proc}/loadavg", "rb") as f:
             runnable = int(f.read().split()[3].split(b"/")[0])
         own = 0
-        for task in os.listdir(f"{proc}/self/task"):
-            try:
-                with open(f"{proc}/self/task/{task}/stat", "rb") as f:
-                    stat = f.read()
-            except OSError:  # a thread that ended meanwhile
-                continue
+        for stat in _own_tasks(proc, "stat"):
             end = stat.rfind(b")")  # the name in parentheses may hold spaces and parentheses
             own += stat[end + 2:end + 3] == b"R"
     except (OSError, ValueError, IndexError):
