@@ -2297,14 +2297,14 @@ class _Lowering:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        if "." in text:  # self.number of ast's float: float() of digits "." digits never overflows
-            nodes.append(_new_node(Node, (i, "const", (), _NO_PARAMS, (), None, start, False, float(text))))
-            return i
-        value = int(text)  # self.number of ast's int (at most 18 digits: its float never overflows)
-        nodes.append(_new_node(Node, (i, "const", (), _NO_PARAMS, (), None, start, False, float(value))))
-        if self.value_only:
-            dtypes.exact_literal(b, value, "the literal", start)
-        b.pyints[i] = value
+        # self.number of ast's float (digits "." digits) or int (at most 18 digits): neither float() overflows
+        value = None if "." in text else int(text)
+        nodes.append(_new_node(Node, (i, "const", (), _NO_PARAMS, (), None, start, False,
+                                      float(text) if value is None else float(value))))
+        if value is not None:
+            if self.value_only:
+                dtypes.exact_literal(b, value, "the literal", start)
+            b.pyints[i] = value
         return i
 
     def short_call(self, fname: str, args: list, start: int):
