@@ -1,15 +1,18 @@
 """Session 45's cheaper parse (h45-coldread) must answer as the paths it skips do.
 
 The short reader (lang/short.py) now keeps the nodes it makes as node ids and appends the commonest ones itself
-(``_unary_node``, ``_binary_node``, ``_call_of_one``: an op of one array, a product of two, ``sum(x)``,
-``softmax(x)``), where it called ``Builder._apply`` (and the lowering's ``short_call``) and held a Tracer per value;
-a number's node and the graph of the last value are made without a Tracer too (``short_number``,
-``Builder.graph_of``). Each text below is parsed both ways, the shortcuts on and off, and the two graphs (every
-field of every node, the inputs, the output, the facts) or the two errors (kind, message, column) must be the same.
+(an op of one array, a product of two, ``sum(x)``, ``softmax(x)``: ``_call_of_one`` and ``_reduce``, by
+``Builder._apply_id`` since session 46), where it called the lowering's ``short_call``, ``short_neg`` and
+``short_binary`` (``Builder._apply``) and held a Tracer per value; a number's node and the graph of the last value
+are made without a Tracer too (``short_number``, ``Builder.graph_of``). Each text below is parsed both ways, the
+shortcuts on and off, and the two graphs (every field of every node, the inputs, the output, the facts) or the two
+errors (kind, message, column) must be the same.
 ``tests/test_chain.py`` compares the same reader with ``ast``'s path.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pytest
@@ -59,10 +62,20 @@ def _outcome(text: str, inputs: dict, **kw):
             g.facts, [_node(n) for n in g.with_wrt(None).nodes])
 
 
+def _reduce_by_the_lowering(ops: list, values: list, lowering, lowest: int, b) -> None:
+    """``short._reduce`` as before the shortcuts: every negation and product by the lowering's methods."""
+    while ops and ops[-1][0] >= lowest:
+        level, op, position, _ = ops.pop()
+        if level == short._NEG:
+            values.append(short._lowered(lowering.short_neg(short._traced(b, values.pop()), position)))
+        else:
+            right, left = short._traced(b, values.pop()), short._traced(b, values.pop())
+            values.append(short._lowered(lowering.short_binary(op, left, right, position)))
+
+
 def _off(monkeypatch) -> None:
-    """The reader as before the shortcuts: every node through ``_apply`` and the lowering's methods."""
-    monkeypatch.setattr(short, "_unary_node", lambda *args, **kw: None)
-    monkeypatch.setattr(short, "_binary_node", lambda *args, **kw: None)
+    """The reader as before the shortcuts: every node through the lowering's methods (``_apply``)."""
+    monkeypatch.setattr(short, "_reduce", _reduce_by_the_lowering)
     monkeypatch.setattr(short, "_call_of_one", lambda *args, **kw: None)
 
 
@@ -147,24 +160,26 @@ def test_the_benchmark_texts_make_every_node_themselves(monkeypatch):
 
 def test_the_comparison_sees_a_wrong_node(monkeypatch):
     """The check above can fail: a shortcut that flags its node wrongly, or puts it at another column, is seen."""
-    unary = short._unary_node
+    call = short._call_of_one
 
-    def wrong_flag(b, op_name, value, position, params=short._NO_PARAMS):
-        k = unary(b, op_name, value, position, params)
+    def wrong_flag(b, fname, value, position):
+        k = call(b, fname, value, position)
         if k is not None:
             b.nodes[k] = b.nodes[k]._replace(requires_grad=not b.nodes[k].requires_grad)
         return k
 
-    monkeypatch.setattr(short, "_unary_node", wrong_flag)
+    monkeypatch.setattr(short, "_call_of_one", wrong_flag)
     assert any(fast != slow for fast, slow in _both("sin(x) * 2"))
-    binary = short._binary_node
+    monkeypatch.setattr(short, "_call_of_one", call)
+    applied = graph_module.Builder._apply_id
 
-    def wrong_column(b, op_name, left, right, position):
-        return binary(b, op_name, left, right, position + 1)
+    def wrong_column(self, op_name, args, position, name, params):  # the reader's own calls only, not _apply's
+        from_reader = sys._getframe(1).f_globals["__name__"] == short.__name__
+        return applied(self, op_name, args, position + from_reader, name, params)
 
-    monkeypatch.setattr(short, "_unary_node", unary)
-    monkeypatch.setattr(short, "_binary_node", wrong_column)
+    monkeypatch.setattr(graph_module.Builder, "_apply_id", wrong_column)
     assert any(fast != slow for fast, slow in _both("x * y"))
+    assert any(fast != slow for fast, slow in _both("-x"))
 
 
 def test_a_graph_of_a_node_id_is_the_graph_of_its_tracer():

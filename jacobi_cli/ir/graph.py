@@ -605,7 +605,10 @@ class Builder:
         ``x*1 + x*2 + ...``), the node is appended at once; it is the node ``_apply`` makes."""
         shape = self._binary_shapes.get((op_name, a.shape, b.shape))
         if shape is None or (self.fold and self.nodes[a.id][1] == "const" and self.nodes[b.id][1] == "const"):
-            return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
+            i = self._apply_id(op_name, (a.id, b.id), position, name, _NO_PARAMS)  # _apply's node, without its call
+            out = _new_object(Tracer)
+            out.builder, out.id, out.shape = self, i, self.nodes[i][4]
+            return out
         nodes = self.nodes  # self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position), inline
         i = len(nodes)
         if i >= MAX_NODES:
@@ -618,63 +621,70 @@ class Builder:
         return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
+        """``op_name(*args; params)``'s Tracer: :meth:`_apply_id`'s node for one tracer or two, else :meth:`_apply_any`."""
+        if len(args) == 1 and isinstance(args[0], Tracer):
+            i = self._apply_id(op_name, (args[0].id,), position, name, params)
+        elif len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:
+            i = self._apply_id(op_name, (args[0].id, args[1].id), position, name, params)
+        else:
+            return self._apply_any(_OPS[op_name], op_name, args, position, name, params)
+        out = _new_object(Tracer)  # self.tracer_of(i) without its calls
+        out.builder, out.id, out.shape = self, i, self.nodes[i][4]
+        return out
+
+    def _apply_id(self, op_name: str, args: tuple, position, name, params: dict) -> int:
+        """The id of the node ``op_name(*args; params)`` of one or two nodes, ``args`` their ids: its shape from the
+        op's shape rule (an error worded by ``_shape_error``), constants folded (``_fold``), the result's size checked
+        (once per shape: ``_sized``), a binary op's result shape remembered for ``_binary`` (from ``MEMO_AFTER``
+        nodes on), ``MAX_NODES``, ``requires_grad`` as ``with_wrt`` sets it, and the integer and boolean typing
+        (``dtypes.track``, which may append an ``integer`` node after it: its id is the answer then). The one place
+        of these guards: :meth:`_apply` is its Tracer's wrapper, and the short reader (lang/short.py), whose values
+        are node ids, calls it itself."""
         op = _OPS[op_name]
         nodes = self.nodes
-        if len(args) == 1 and isinstance(args[0], Tracer):  # f(x): what the lines below give, without their lists
-            t = args[0]
-            try:
-                rule = op.shape  # read, then called: 3.11 never specializes a method call of an instance's attribute
-                shape = rule(t.shape, **params) if params else t.shape if rule is same_shape else rule(t.shape)
-            except JacError as err:
-                raise _shape_error(err, op, op_name, position)
-            if self.fold and nodes[t.id][1] == "const":  # [1]: the node's op (a field's name is a generic lookup)
-                self.check_size(shape, partial(_result_named, op, shape), position)
-                return self._fold(op, [t], params, position)
-            if not self.shapes_only and shape not in self._sized:
-                self.check_size(shape, partial(_result_named, op, shape), position)
-                self._sized[shape] = None
-            i = len(nodes)  # self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position), inline
-            if i >= MAX_NODES:
-                raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-            nodes.append(_new_node(Node, (i, op_name, (t.id,), params or _NO_PARAMS, shape, name, position,
-                                          not op.nondiff and nodes[t.id][7], None)))
-            out = _new_object(Tracer)
-            out.builder, out.id, out.shape = self, i, shape
-            if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
-                return dtypes.track(self, out, position)
-            return out
-        if len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:  # a @ b: as f(x) above
-            a, b = args
-            rule, left = op.shape, a.shape
-            if rule is broadcast and not params and type(left) is tuple and (left == b.shape or not b.shape):
-                shape = left  # broadcast's first answer (tuple(a) of equal shapes or of b's ()), without its call
-            else:
+        rule = op.shape  # read, then called: 3.11 never specializes a method call of an instance's attribute
+        held = nodes[args[0]]
+        shape = held[4]
+        key = None  # a binary op's entry in the memo of result shapes, past MEMO_AFTER nodes (see there)
+        if len(args) == 1:
+            if params or rule is not same_shape:
                 try:
-                    shape = rule(left, b.shape, **params) if params else rule(left, b.shape)
+                    shape = rule(shape, **params) if params else rule(shape)
                 except JacError as err:
                     raise _shape_error(err, op, op_name, position)
-            if self.fold and nodes[a.id][1] == "const" and nodes[b.id][1] == "const":
-                self.check_size(shape, partial(_result_named, op, shape), position)
-                return self._fold(op, [a, b], params, position)
-            if not self.shapes_only and shape not in self._sized:
-                self.check_size(shape, partial(_result_named, op, shape), position)
-                self._sized[shape] = None
-            if op.broadcasting and not params and len(nodes) >= MEMO_AFTER:  # a long text's: see MEMO_AFTER
-                memo = self._binary_shapes
-                if memo is _NO_SHAPES:  # the class's empty one, never written: this builder's first entry
-                    memo = self._binary_shapes = {}
-                memo[(op_name, a.shape, b.shape)] = shape  # checked: see above
-            i = len(nodes)  # self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
-            if i >= MAX_NODES:
-                raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-            nodes.append(_new_node(Node, (i, op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position,
-                                          not op.nondiff and (nodes[a.id][7] or nodes[b.id][7]), None)))
-            out = _new_object(Tracer)
-            out.builder, out.id, out.shape = self, i, shape
-            if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
-                return dtypes.track(self, out, position)
-            return out
-        return self._apply_any(op, op_name, args, position, name, params)
+            folds = self.fold and held[1] == "const"  # [1]: the node's op (a field's name is a generic lookup)
+            flag = held[7]
+        else:
+            other = nodes[args[1]]
+            left, right = shape, other[4]
+            if not (rule is broadcast and not params and type(left) is tuple and (left == right or not right)):
+                try:  # (else broadcast's first answer, equal shapes or a scalar beside, without its call)
+                    shape = rule(left, right, **params) if params else rule(left, right)
+                except JacError as err:
+                    raise _shape_error(err, op, op_name, position)
+            folds = self.fold and held[1] == "const" and other[1] == "const"
+            flag = held[7] or other[7]
+            if op.broadcasting and not params and len(nodes) >= MEMO_AFTER:
+                key = (op_name, left, right)
+        if folds:
+            self.check_size(shape, partial(_result_named, op, shape), position)
+            return self._fold(op, list(map(self.tracer_of, args)), params, position).id
+        if not self.shapes_only and shape not in self._sized:
+            self.check_size(shape, partial(_result_named, op, shape), position)
+            self._sized[shape] = None
+        if key is not None:
+            memo = self._binary_shapes
+            if memo is _NO_SHAPES:  # the class's empty one, never written: this builder's first entry
+                memo = self._binary_shapes = {}
+            memo[key] = shape  # checked: see above
+        i = len(nodes)
+        if i >= MAX_NODES:
+            raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+        nodes.append(_new_node(Node, (i, op_name, args, params or _NO_PARAMS, shape, name, position,
+                                      not op.nondiff and flag, None)))
+        if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
+            return dtypes.track(self, self.tracer_of(i), position).id
+        return i
 
     def _apply_any(self, op, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         """:meth:`_apply` of any arguments (constants lifted): a method of its own, as its comprehensions

@@ -29,9 +29,7 @@ from __future__ import annotations
 import keyword
 import re
 
-from ..ir.graph import _INDEX_OPS, _NO_PARAMS, _OPS, MAX_NODES, MEMO_AFTER, Node, Tracer, _new_node, _new_object
-from ..ir.ops import same_shape
-from ..ir.shapes import broadcast
+from ..ir.graph import _NO_PARAMS, Tracer, _new_object
 from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, UNARY, _python_sum
 
 MAX_CHARS = 2000  # longer texts go to ast (long chains have lang/chain.py)
@@ -75,9 +73,10 @@ def read_short(text: str, lowering):
 
     The commonest calls are made here without the lowering's method (session 44: a call each, ~0.7 k
     instructions, of ~8 a text): a name bound to a tracer in ``lowering.scope`` is ``short_name``'s
-    answer, and a product of two tracers ``short_binary``'s (``_fast_binary``); the others go to the methods.
-    Session 45: the values the reader makes itself are node ids, not Tracers (see ``_unary_node`` below); the
-    answer is one (an int) when the last node is the reader's own, else the lowering's value."""
+    answer, and a product of two tracers ``short_binary``'s; the others go to the methods.
+    Session 45: the values the reader makes itself are node ids, not Tracers, appended by ``Builder._apply_id``
+    (session 46: a tracer in scope or from a lowering method is held by its id too; see below); the answer is a
+    node id (an int) when the last value stands for a node, else the lowering's value."""
     b = lowering.b
     scope_get = lowering.scope.get
     values: list = []
@@ -120,7 +119,7 @@ def read_short(text: str, lowering):
                 operand = True
                 continue
             found = scope_get(name)  # lowering.short_name's answer for a tracer in scope, without its call
-            values.append(found if type(found) is Tracer else _lowered(lowering.short_name(name, name_start)))
+            values.append(found.id if type(found) is Tracer else _lowered(lowering.short_name(name, name_start)))
             name = None
         found = _BINARY.get(token)
         if found is not None:
@@ -159,7 +158,7 @@ def read_short(text: str, lowering):
         return None
     if name is not None:
         found = scope_get(name)
-        values.append(found if type(found) is Tracer else _lowered(lowering.short_name(name, name_start)))
+        values.append(found.id if type(found) is Tracer else _lowered(lowering.short_name(name, name_start)))
     if ops:
         _reduce(ops, values, lowering, 1, b)
     return values[0] if not ops and len(values) == 1 else None
@@ -167,40 +166,33 @@ def read_short(text: str, lowering):
 
 def _reduce(ops: list, values: list, lowering, lowest: int, b) -> None:
     """Lower the operators on top of ``ops`` that bind at ``lowest`` or tighter, last first (``b``: the
-    lowering's builder). A negation or a product of tracers (or of node ids) is the node
-    ``lowering.short_neg`` or ``lowering.short_binary`` makes: :func:`_unary_node`'s or :func:`_binary_node`'s, else ``b._apply`` of the op
-    (their first lines, the same tests; ``tests/test_chain.py`` compares the graphs with ast's)."""
+    lowering's builder). A negation or a product of nodes (node ids) is the node ``lowering.short_neg`` or
+    ``lowering.short_binary`` makes, ``b._apply``'s, made by ``b._apply_id`` (their first lines, the same tests;
+    ``tests/test_chain.py`` compares the graphs with ast's, ``tests/test_cold45.py`` with the methods')."""
     while ops and ops[-1][0] >= lowest:
         level, op, position, _ = ops.pop()
         if level == _NEG:
             operand = values.pop()
-            kind = type(operand)
-            if kind is int or kind is Tracer:
-                found = _unary_node(b, "neg", operand, position)
-                values.append(found if found is not None else
-                              b._apply("neg", (_traced(b, operand),), position, None, _NO_PARAMS))
+            if type(operand) is int:  # short_neg's answer for a tracer: b._apply's node
+                values.append(b._apply_id("neg", (operand,), position, None, _NO_PARAMS))
             else:
                 values.append(_lowered(lowering.short_neg(operand, position)))
         else:
             right = values.pop()
             left = values.pop()
-            kind, other = type(left), type(right)
-            if (kind is Tracer or kind is int) and (other is Tracer or other is int) \
-                    and not b.booleans and (op != "matmul" or not b.typed):  # short_binary's first case
-                found = _binary_node(b, op, left, right, position)
-                values.append(found if found is not None else
-                              b._apply(op, (_traced(b, left), _traced(b, right)), position, None, _NO_PARAMS))
+            if type(left) is int and type(right) is int and not b.booleans and (op != "matmul" or not b.typed):
+                values.append(b._apply_id(op, (left, right), position, None, _NO_PARAMS))  # short_binary's first case
             else:
                 values.append(_lowered(lowering.short_binary(op, _traced(b, left), _traced(b, right), position)))
 
 
-# --- nodes as the reader's values (session 45) -------------------------------------------------------------
-# A value the reader makes itself is the id of its node (an int), not a Tracer: the commonest nodes of a short text
-# (an element-wise op of one array, a product of two, sin(x), sum(x)) are appended here as ``Builder._apply`` would
-# append them, without its call, its general tests and a Tracer per value (~3 k instructions a node); a Tracer is
-# made (``_traced``) only where a value goes to a lowering method. Wherever ``_apply`` would do more than append the
-# node (fold constants, check a size not known passed, track integer dtypes, fill its memo, refuse a shape) ``_unary_node``
-# declines and the caller makes the node through ``_apply`` itself: tests/test_cold45.py compares the two.
+# --- nodes as the reader's values (sessions 45, 46) -------------------------------------------------------
+# A value the reader holds is a node id (an int), not a Tracer, wherever it stands for a node of the builder: the
+# nodes it makes itself, a name bound to a tracer in scope, a lowering method's tracer. The commonest nodes of a short
+# text (an op of one array, a product of two, sin(x), sum(x), softmax(x)) are appended by ``Builder._apply_id``, the
+# node ``Builder._apply`` would append with its every guard (a fold of constants, the size check, the typing of
+# integers, its memo of result shapes, its errors), without its Tracer; a Tracer is made (``_traced``) only where a
+# value goes to a lowering method. tests/test_cold45.py compares the reader with its lowering methods' path.
 
 _library_function, _function, _unary_op = LIBRARY_FUNCTIONS.get, FUNCTIONS.get, UNARY.get  # as the parser reads them
 
@@ -211,8 +203,12 @@ class NotShort(Exception):
 
 
 def _lowered(value):
-    """``value``, a lowering method's answer, unless it is a plain int (never one so far: numbers are constant nodes)."""
-    if type(value) is int:
+    """``value``, a lowering method's answer, as the reader holds it: a Tracer's node id, else itself, unless it is a
+    plain int (never one so far: numbers are constant nodes), which is refused."""
+    kind = type(value)
+    if kind is Tracer:
+        return value.id
+    if kind is int:
         raise NotShort(value)
     return value
 
@@ -226,95 +222,25 @@ def _traced(b, value):
     return tracer
 
 
-def _unary_node(b, op_name: str, value, position, params: dict = _NO_PARAMS):
-    """The id of the node ``b._apply(op_name, (value,), position, None, params)`` appends, ``value`` a node id or a
-    Tracer of ``b``; None where ``_apply`` would do anything more than append that node (see above), or its shape
-    rule raises (``_apply`` then raises the error as it words it)."""
-    nodes = b.nodes
-    if type(value) is int:
-        i = value
-        held = nodes[i]
-        shape = held[4]
-    else:
-        i = value.id
-        held = nodes[i]
-        shape = value.shape
-    op = _OPS[op_name]
-    rule = op.shape
-    if params or rule is not same_shape:
-        try:
-            shape = rule(shape, **params) if params else rule(shape)
-        except Exception:  # noqa: BLE001 - _apply raises it
-            return None
-    if (b.fold and held[1] == "const") or (not b.shapes_only and shape not in b._sized) \
-            or (b.typing and (b.integral or b.booleans or op_name in _INDEX_OPS)):
-        return None
-    k = len(nodes)
-    if k >= MAX_NODES:
-        return None
-    nodes.append(_new_node(Node, (k, op_name, (i,), params or _NO_PARAMS, shape, None, position,
-                                  not op.nondiff and held[7], None)))
-    return k
-
-
-def _binary_node(b, op_name: str, left, right, position):
-    """:func:`_unary_node` of ``b._apply(op_name, (left, right), position, None, _NO_PARAMS)``."""
-    nodes = b.nodes
-    if type(left) is int:
-        i = left
-        held = nodes[i]
-        shape = held[4]
-    else:
-        i = left.id
-        held = nodes[i]
-        shape = left.shape
-    if type(right) is int:
-        j = right
-        other = nodes[j]
-        second = other[4]
-    else:
-        j = right.id
-        other = nodes[j]
-        second = right.shape
-    op = _OPS[op_name]
-    rule = op.shape
-    if not (rule is broadcast and type(shape) is tuple and (shape == second or not second)):  # else _apply's first answer
-        try:
-            shape = rule(shape, second)
-        except Exception:  # noqa: BLE001 - _apply raises it
-            return None
-    if (b.fold and held[1] == "const" and other[1] == "const") or (not b.shapes_only and shape not in b._sized) \
-            or (op.broadcasting and len(nodes) >= MEMO_AFTER) \
-            or (b.typing and (b.integral or b.booleans or op_name in _INDEX_OPS)):
-        return None  # a fold, a size to check, _apply's memo of result shapes, integer dtypes
-    k = len(nodes)
-    if k >= MAX_NODES:
-        return None
-    nodes.append(_new_node(Node, (k, op_name, (i, j), _NO_PARAMS, shape, None, position,
-                                  not op.nondiff and (held[7] or other[7]), None)))
-    return k
-
-
 def _call_of_one(b, fname: str, value, position):
-    """``lowering.short_call(fname, [value], position)``'s node id where it is an op of the one array (``sin(x)``),
-    Python's ``sum`` of an array (the reduction's node) or ``softmax`` of one, and :func:`_unary_node` makes it;
-    else None (nothing done but ``b.library = None``, which short_call sets first too)."""
-    kind = type(value)
-    if kind is not int and kind is not Tracer:
+    """``lowering.short_call(fname, [value], position)``'s node id (``b._apply_id``'s) where ``value`` is a node id
+    and the call an op of that array (``sin(x)``), Python's ``sum`` of an array (the reduction's node) or
+    ``softmax`` of one; else None (nothing done but ``b.library = None``, which short_call sets first too)."""
+    if type(value) is not int:
         return None
     b.library = None  # short_call's first line
     lower = _library_function(("builtins", fname)) or _function(fname)
     if lower is None:
         return None
     op = _unary_op(lower)
-    if op is not None:
-        return _unary_node(b, op, value, position)
+    if op is not None:  # short_call's b._apply(op, (x,), ...)
+        return b._apply_id(op, (value,), position, None, _NO_PARAMS)
     if lower is _python_sum:  # its first case: sum(x) of an array of one axis or more
-        ndim = len(b.nodes[value][4] if kind is int else value.shape)
+        ndim = len(b.nodes[value][4])
         if ndim:
-            return _unary_node(b, "sum", value, position, {"axes": tuple(range(ndim)), "keepdims": False})
+            return b._apply_id("sum", (value,), position, None, {"axes": tuple(range(ndim)), "keepdims": False})
     elif fname == "softmax" and lower is _function("softmax"):  # functions._softmax's first case, an array's
-        ndim = len(b.nodes[value][4] if kind is int else value.shape)
+        ndim = len(b.nodes[value][4])
         if ndim:
-            return _unary_node(b, "softmax", value, position, {"axis": ndim - 1})
+            return b._apply_id("softmax", (value,), position, None, {"axis": ndim - 1})
     return None
