@@ -18,7 +18,8 @@ too, not in nested functions), once on entry and once on exit. ``--run`` makes t
 to the line whose mark began it, less one mark's own cost (the stretch from the entry mark to the first
 line's: nothing but a mark). A line's count includes what it calls (a function marked too is counted
 apart only where its own lines run); ``exit`` is what runs after the function returns until the next
-mark. The rewritten module is ``ast.unparse``'s text (comments gone, the same bytecode within a few
+mark; a loop's own step (the next item, its target's store) is counted with the last line of its body. The
+rewritten module is ``ast.unparse``'s text (comments gone, the same bytecode within a few
 instructions a line): a stretch of a few hundred instructions is within what moves with the tree's path
 and the heap's layout (±300 per call between two checkouts of the same commit).
 """
@@ -151,7 +152,7 @@ def read(args) -> None:
         name, _, line = label.rpartition(":")
         return name, int(line) if line.isdigit() else -1 if line == "entry" else 10**9
 
-    print(f"| line | instructions per call | runs per call |\n|---|---|---|")
+    print("| line | instructions per call | runs per call |\n|---|---|---|")
     for label in sorted((label for label in totals if label != "call"), key=order):
         if label.endswith(":entry"):
             continue
