@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cold_instructions import EXPRESSIONS, cold_call  # noqa: E402
 
 MARK = "_cold_lines_mark"  # a builtin while --run runs: logs its label, then os.getppid()
+COPIED = "COLD_LINES_COPY"  # the file that says a folder is a copy --copy made (which it may replace)
 
 
 class _Marker(ast.NodeTransformer):
@@ -93,10 +94,13 @@ def _mark(label: str) -> ast.stmt:
 
 def copy(args) -> None:
     tree, scratch = Path(args.tree).resolve(), Path(args.copy)
-    if scratch.exists():
+    if scratch.exists():  # only a copy this made is replaced (never a checkout given by mistake)
+        if not (scratch / COPIED).exists():
+            raise SystemExit(f"{scratch} exists and is not a copy cold_lines.py made: give a new folder")
         shutil.rmtree(scratch)
     for folder in ("jacobi_cli", "benchmarks"):
         shutil.copytree(tree / folder, scratch / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (scratch / COPIED).write_text(f"marked copy of {tree}\n")
     by_file = defaultdict(list)
     for spec in args.mark:
         file, _, name = spec.partition(":")
