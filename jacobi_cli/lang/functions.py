@@ -6277,6 +6277,8 @@ def _norm_by(library):
             _linalg_norm_dims(x, order, a["axis"] is not None, axes, library, position)
         if library is None and "p" in kwargs:  # p= is PyTorch's spelling
             library = "torch"
+        if library is None and "ord" in kwargs:  # ord= is NumPy's (torch.norm has no ord)
+            library = "numpy"
         if order in (None, "fro"):  # the 2-norm of the elements (Frobenius over two axes)
             return b.apply("norm", x, axes=axes, keepdims=keepdims, position=position)
         if order == "nuc":
@@ -6289,7 +6291,7 @@ def _norm_by(library):
                 raise JacShapeError(f"norm with ord={order!r} needs a vector or a matrix, or axis=, "
                                     f"got shape {fmt(x.shape)}", position)
             return _vector_norm(b, x, order, axes, keepdims, position, torch_nan=library in ("torch", "method", "torch.linalg"))
-        if library is None and order not in (2, -2):
+        if library is None:  # ord 2 / -2 too: NumPy's spectral norm, torch.norm's 2-norm of the elements
             raise _ambiguous(f"norm(A, {order:g}) of a matrix", "torch.norm is the vector norm of all elements",
                              "np.linalg.norm (and torch.linalg.norm) the matrix norm",
                              "Write torch.norm, torch.linalg.vector_norm, np.linalg.norm or "

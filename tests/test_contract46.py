@@ -1,0 +1,39 @@
+"""Session 46's contract audit (benchmarks/contract46_probe.py): each test a sentence of ../shared/CONTRACT.md that
+jac broke, checked through the command line as a script calls it, the right answer taken from PyTorch / NumPy."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli.cli.app import app
+
+runner = CliRunner()
+A = "A=[[1, 2], [3, 5]]"
+
+
+def jac_json(*args, code=0):
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == code, (args, result.stdout, result.stderr)
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("expr", ["norm(A, 2)", "norm(A, -2)", "norm(A, 2, (0, 1))"])
+def test_a_bare_norm_of_a_matrix_with_ord_2_is_refused_with_both_readings(expr):
+    # "Where a spelling means different things in PyTorch and NumPy, the library named decides": torch.norm(A, 2) is
+    # the 2-norm of the elements (6.2450), np.linalg.norm(A, 2) the spectral norm (6.2429); bare, jac answered
+    # NumPy's, though it refuses norm(A, 1) and docs/expressions.md says norm(A, 2) is refused
+    error = jac_json("eval", expr, A, code=2)["error"]
+    assert error["kind"] == "value"
+    assert "torch.norm" in error["message"] and "np.linalg.norm" in error["message"]
+
+
+@pytest.mark.parametrize("expr, want", [
+    ("torch.norm(A, 2)", float(np.sqrt(39.0))),                    # PyTorch: the elements' 2-norm
+    ("np.linalg.norm(A, 2)", float(np.linalg.norm([[1, 2], [3, 5]], 2))),  # NumPy: the largest singular value
+    ("norm(A, ord=2)", float(np.linalg.norm([[1, 2], [3, 5]], 2))),  # ord= is NumPy's keyword: NumPy's reading
+    ("norm(A, p=2)", float(np.sqrt(39.0))),                        # p= is PyTorch's
+])
+def test_the_library_named_or_its_keyword_decides_norm(expr, want):
+    assert jac_json("eval", expr, A)["output"]["value"] == pytest.approx(want, rel=1e-14)
