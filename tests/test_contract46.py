@@ -37,3 +37,25 @@ def test_a_bare_norm_of_a_matrix_with_ord_2_is_refused_with_both_readings(expr):
 ])
 def test_the_library_named_or_its_keyword_decides_norm(expr, want):
     assert jac_json("eval", expr, A)["output"]["value"] == pytest.approx(want, rel=1e-14)
+
+
+M = ["A=[[1, 2, 3], [4, 5, 7], [0, 1, -1]]", "C=[[0, 1, 2], [1, 0, 3], [2, 2, 0]]"]
+
+
+@pytest.mark.parametrize("expr", ["cross(A, C)", "cross(A, C, 0)"])
+def test_a_bare_cross_is_refused_where_torch_cross_and_np_cross_differ(expr):
+    # two 3 x 3 matrices: torch.cross without dim takes axis 0 (the first of length 3), np.cross the last; and a
+    # third argument is torch.cross's dim but np.cross's axisa. jac answered NumPy's reading bare
+    error = jac_json("eval", expr, *M, code=2)["error"]
+    assert error["kind"] == "value" and "torch.cross" in error["message"] and "np.cross" in error["message"]
+
+
+@pytest.mark.parametrize("expr, axis", [("np.cross(A, C)", -1), ("torch.linalg.cross(A, C)", -1),
+                                        ("cross(A, C, dim=0)", 0), ("torch.cross(A, C, 0)", 0), ("cross(A, C, -1)", -1),
+                                        ("cross(A[:2], C[:2])", -1)])
+def test_cross_where_the_axis_is_said_or_the_readings_agree(expr, axis):
+    a, c = np.array([[1, 2, 3], [4, 5, 7], [0, 1, -1.0]]), np.array([[0, 1, 2], [1, 0, 3], [2, 2, 0.0]])
+    if "[:2]" in expr:
+        a, c = a[:2], c[:2]
+    want = np.cross(a, c, axis=axis)
+    assert jac_json("eval", expr, *M)["output"]["value"] == want.tolist()

@@ -4384,6 +4384,38 @@ def _cross_fn(b, args, kwargs, position):
 variant("torch.linalg", "cross")(_cross_fn)
 
 
+def _torch_cross_axis(b, args, kwargs, position):
+    """The axis torch.cross without dim would take where it is not the last (the first of length 3), else None."""
+    if len(args) >= 3 or kwargs.keys() & {"dim", "axis", "axisa", "axisb", "axisc"}:
+        return None, None
+    x, y = _two("cross", b, args, kwargs, position)
+    shape = broadcast(_concrete(x, "cross", position), _concrete(y, "cross", position))  # refuses as jac does
+    first = next((i for i, d in enumerate(shape) if d == 3), None)
+    return (first, shape) if first is not None and first != len(shape) - 1 else (None, shape)
+
+
+def _bare_cross(b, args, kwargs, position):
+    """cross(a, b) bare: np.cross's last axis, unless torch.cross would take another (arrays with an earlier axis
+    of length 3, such as two 3 x 3 matrices): then both readings are refused (session 46)."""
+    if len(args) >= 3:  # PyTorch's third argument is dim, NumPy's axisa (a's axis alone): one reading at the last
+        x, y = _two("cross", b, args[:2], {}, position)
+        nd = max(x.ndim, y.ndim)
+        if _axis(b, args[2], nd, "cross", position, "dim") != nd - 1:
+            raise _ambiguous("cross(a, b, k)", "torch.cross reads k as dim (the axis of both and of the result)",
+                             "np.cross as axisa (a's axis alone)",
+                             "Write torch.cross(a, b, dim=k) or np.cross(a, b, axisa=k).",
+                             position)
+    first, shape = _torch_cross_axis(b, args, kwargs, position)
+    if first is not None:
+        raise _ambiguous(f"cross(a, b) of shape {fmt(shape)}", f"torch.cross without dim takes the first axis of "
+                         f"length 3 (axis {first})", "np.cross the last",
+                         "Write np.cross or torch.linalg.cross (the last axis), or give dim=.", position)
+    return _cross_fn(b, args, kwargs, position)
+
+
+FUNCTIONS["cross"] = _bare_cross
+
+
 @variant("numpy", "cross")
 def _np_cross(b, args, kwargs, position):
     """np.cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None): a's vectors along axisa, b's along axisb, the
@@ -4411,14 +4443,10 @@ def _np_cross(b, args, kwargs, position):
 def _torch_cross(b, args, kwargs, position):
     # torch.cross without dim takes the first axis of length 3 (deprecated); jac asks when that
     # is not the last axis, where torch.linalg.cross and np.cross would look
-    if len(args) < 3 and "dim" not in kwargs:
-        x, y = _two("cross", b, args, kwargs, position)
-        nd = max(x.ndim, y.ndim)
-        shape = broadcast(_concrete(x, "cross", position), _concrete(y, "cross", position))  # refuses as jac does
-        first = next((i for i, d in enumerate(shape) if d == 3), None)
-        if first is not None and first != nd - 1:
-            raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
-                                f"{fmt(shape)}), torch.linalg.cross the last: say which with dim=", position)
+    first, shape = _torch_cross_axis(b, args, kwargs, position)
+    if first is not None:
+        raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
+                            f"{fmt(shape)}), torch.linalg.cross the last: say which with dim=", position)
     return _cross_fn(b, args, kwargs, position)
 
 

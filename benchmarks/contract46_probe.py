@@ -1,0 +1,338 @@
+"""contract46: the sentences of ../shared/CONTRACT.md earlier audits read least, run against the libraries (session 46).
+
+    PYTHONPATH=. /work/venv/bin/python benchmarks/contract46_probe.py [-k SUBSTRING] [-v]
+
+contract29/30/35/38 checked the commands, keys, shapes, exits, files and limits clause by clause. This probe reads
+the sentences they took on trust, and answers each from PyTorch 2.13 and NumPy themselves (every call in this
+process through ``entry.main`` with ``--json``, as the ``jac`` script runs it):
+
+- readings: "Where a spelling means different things in PyTorch and NumPy, the library named decides; an
+  ambiguous bare method is refused with both readings." For a table of spellings both libraries answer (functions
+  bare / ``torch.`` / ``np.``, and methods both ``Tensor`` and ``ndarray`` have), the real libraries run the same
+  text: ``torch.NAME`` must be PyTorch's value (or refused), ``np.NAME`` NumPy's (or refused), and the bare or method
+  spelling must be refused where the two libraries' values differ, and where they agree, be that value;
+- derivatives: each answered spelling's Jacobian against ``torch.autograd.functional.jacobian`` of PyTorch's reading
+  (or central differences of NumPy's);
+- newcomer: ten everyday snippets of autodiff tutorials pasted as written, their values, gradients and Hessians
+  against PyTorch: refused or right, never wrong;
+- the newer sections (batches, several outputs, higher orders) against ``torch.func``: ``--batch NAME:AXIS`` with
+  ``--v`` / ``--tangent`` carrying the batch axis, a several-output ``vjp`` (omitted outputs zero), ``hessian`` of a
+  vector output and of several, ``derivative --order 3`` under a batch; ``--json``'s keys and types there;
+- errors: the ``position`` of an error in a later line, after a tab, after non-ASCII text; ``--json`` on every kind.
+
+Prints each deviation; the counts at the end; exit 1 if there is one."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import warnings
+
+import numpy as np
+
+from jacobi_cli.cli import entry
+
+CHECKS = []
+VERBOSE = False
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+def jac(*args):
+    """(exit code, the --json object or None, stderr) of one call of jac in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            code = entry.main([str(a) for a in [*args, "--json"]])
+        except BaseException as e:  # noqa: BLE001 - anything escaping is a deviation
+            return f"raised {e!r}", None, err.getvalue()
+    try:
+        obj = json.loads(out.getvalue())
+    except ValueError:
+        obj = None
+    return code, obj, err.getvalue()
+
+
+class Tally:
+    def __init__(self):
+        self.passed, self.refused, self.deviations = 0, 0, []
+
+    def ok(self, what):
+        self.passed += 1
+        if VERBOSE:
+            print("ok      ", what)
+
+    def refuse(self, what, message):
+        self.refused += 1
+        if VERBOSE:
+            print("refused ", what, "--", message[:120])
+
+    def bad(self, what, detail):
+        self.deviations.append((what, detail))
+        print("DEVIATION", what, "--", detail)
+
+
+def value_of(obj):
+    out = obj.get("output") or obj.get("outputs")
+    return out["value"] if isinstance(out, dict) else [o["value"] for o in out]
+
+
+def same(a, b, rtol=1e-9, atol=1e-12):
+    try:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+
+
+def torch_value(text, bindings):
+    """What PyTorch computes for TEXT with the bindings as float64 tensors (None if it raises)."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+    names = {k: torch.tensor(v, dtype=torch.float64) for k, v in bindings.items()}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = eval(text, {"torch": torch, "F": F, "inf": float("inf")}, names)  # noqa: S307 - our own table
+    except Exception:  # noqa: BLE001 - PyTorch refusing is an answer
+        return None
+    return _plain(y)
+
+
+def numpy_value(text, bindings):
+    """What NumPy computes for TEXT with the bindings as float64 arrays (None if it raises)."""
+    names = {k: np.array(v, dtype=np.float64) for k, v in bindings.items()}
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            y = eval(text, {"np": np, "inf": np.inf}, names)  # noqa: S307 - our own table
+    except Exception:  # noqa: BLE001 - NumPy refusing is an answer
+        return None
+    return _plain(y)
+
+
+def _plain(y):
+    if hasattr(y, "detach"):
+        return y.detach().numpy().astype(float)
+    if isinstance(y, tuple) and hasattr(y, "values") and not isinstance(y, np.ndarray):
+        return None  # a (values, indices) pair: several outputs, not compared here
+    if isinstance(y, (tuple, list)) or y is None:
+        return None
+    try:
+        return np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- readings
+
+X = [3.0, 1.0, 4.0, 1.5, 2.0, 6.0]
+A = [[1.0, 2.0, 3.0], [4.0, 5.0, 7.0], [0.0, 1.0, -1.0]]
+R = [[1.0, 2.0, 3.0, 0.5], [4.0, -5.0, 7.0, 2.0], [0.0, 1.0, -1.0, 3.0]]
+T3 = [[[1.0, 2.0], [3.0, 5.0]], [[1.0, -2.0], [0.5, 5.0]], [[2.0, 0.0], [1.0, 1.0]]]
+B = {"x": X, "A": A, "R": R, "T": T3, "a": [1.0, 2.0, 3.0], "b": [0.5, -1.0, 2.0]}
+
+# (bare spelling, PyTorch's, NumPy's): both libraries answer the last two
+FUNCTIONS = [
+    ("norm(A, {o})", "torch.norm(A, {o})", "np.linalg.norm(A, {o})"),
+    ("norm(R, {o})", "torch.norm(R, {o})", "np.linalg.norm(R, {o})"),
+    ("norm(x, {o})", "torch.norm(x, {o})", "np.linalg.norm(x, {o})"),
+    ("norm(T, {o}, (1, 2))", "torch.norm(T, {o}, (1, 2))", "np.linalg.norm(T, {o}, (1, 2))"),
+    ("std(x)", "torch.std(x)", "np.std(x)"), ("var(A, 0)", "torch.var(A, 0)", "np.var(A, 0)"),
+    ("std(A, 1)", "torch.std(A, 1)", "np.std(A, 1)"),
+    ("median(x)", "torch.median(x)", "np.median(x)"), ("median(a)", "torch.median(a)", "np.median(a)"),
+    ("split(x, 2)[0]", "torch.split(x, 2)[0]", "np.split(x, 2)[0]"),
+    ("split(x, 3)[1]", "torch.split(x, 3)[1]", "np.split(x, 3)[1]"),
+    ("cross(A, R[:, :3])", "torch.cross(A, R[:, :3])", "np.cross(A, R[:, :3])"),
+    ("max(A, 1)", "torch.max(A, 1).values", "np.max(A, 1)"), ("min(x, 0)", "torch.min(x, 0).values", "np.min(x, 0)"),
+    ("transpose(T, 0, 1)", "torch.transpose(T, 0, 1)", "np.transpose(T, (1, 0, 2))"),
+    ("roll(A, 1)", "torch.roll(A, 1)", "np.roll(A, 1)"), ("flip(A, 0)", "torch.flip(A, (0,))", "np.flip(A, 0)"),
+    ("cumsum(A, 1)", "torch.cumsum(A, 1)", "np.cumsum(A, 1)"), ("diff(x)", "torch.diff(x)", "np.diff(x)"),
+    ("diff(A, 1, 0)", "torch.diff(A, 1, 0)", "np.diff(A, 1, 0)"),
+    ("round(x * 1.25, 1)", "torch.round(x * 1.25, decimals=1)", "np.round(x * 1.25, 1)"),
+    ("round(x / 2)", "torch.round(x / 2)", "np.round(x / 2)"),
+    ("quantile(x, 0.3)", "torch.quantile(x, 0.3)", "np.quantile(x, 0.3)"),
+    ("cov(R)", "torch.cov(R)", "np.cov(R)"), ("corrcoef(R)", "torch.corrcoef(R)", "np.corrcoef(R)"),
+    ("tensordot(A, A, 1)", "torch.tensordot(A, A, 1)", "np.tensordot(A, A, 1)"),
+    ("inner(A, R.T[:3])", "torch.inner(A, R.T[:3])", "np.inner(A, R.T[:3])"),
+    ("trace(A)", "torch.trace(A)", "np.trace(A)"), ("diag(A, 1)", "torch.diag(A, 1)", "np.diag(A, 1)"),
+    ("tril(A, -1)", "torch.tril(A, -1)", "np.tril(A, -1)"), ("kron(a, b)", "torch.kron(a, b)", "np.kron(a, b)"),
+    ("clip(x, 2, 3)", "torch.clip(x, 2, 3)", "np.clip(x, 2, 3)"),
+    ("logsumexp(A, 0)", "torch.logsumexp(A, 0)", "~np.log(np.exp(A).sum(0))"),
+    ("prod(A, 0)", "torch.prod(A, 0)", "np.prod(A, 0)"), ("mean(A, 1)", "torch.mean(A, 1)", "np.mean(A, 1)"),
+    ("sum(A, 0)", "torch.sum(A, 0)", "np.sum(A, 0)"), ("argmax(A, 1)", "torch.argmax(A, 1)", "np.argmax(A, 1)"),
+    ("argsort(x)", "torch.argsort(x)", "np.argsort(x)"), ("sort(x)", "torch.sort(x).values", "np.sort(x)"),
+    ("squeeze(A[None])", "torch.squeeze(A[None])", "np.squeeze(A[None])"),
+    ("stack([a, b], 1)", "torch.stack([a, b], 1)", "np.stack([a, b], 1)"),
+    ("outer(a, b)", "torch.outer(a, b)", "np.outer(a, b)"), ("dot(a, b)", "torch.dot(a, b)", "np.dot(a, b)"),
+    ("det(A)", "torch.det(A)", "np.linalg.det(A)"), ("inv(A)", "torch.inverse(A)", "np.linalg.inv(A)"),
+    ("pinv(R)", "torch.linalg.pinv(R)", "np.linalg.pinv(R)"),
+    ("matrix_power(A, 3)", "torch.linalg.matrix_power(A, 3)", "np.linalg.matrix_power(A, 3)"),
+    ("cond(A)", "torch.linalg.cond(A)", "np.linalg.cond(A)"),
+    ("cond(A, 1)", "torch.linalg.cond(A, 1)", "np.linalg.cond(A, 1)"),
+    ("where(x > 2, x, a.sum())", "torch.where(x > 2, x, a.sum())", "np.where(x > 2, x, a.sum())"),
+    ("maximum(x, 2.5)", "torch.maximum(x, torch.tensor(2.5, dtype=torch.float64))", "np.maximum(x, 2.5)"),
+    ("cumprod(x, 0)", "torch.cumprod(x, 0)", "np.cumprod(x, 0)"),
+    ("mean(T, (0, 2))", "torch.mean(T, (0, 2))", "np.mean(T, (0, 2))"),
+    ("amax(T, (0, 2))", "torch.amax(T, (0, 2))", "np.amax(T, (0, 2))"),
+    ("var(T, (0, 2))", "torch.var(T, (0, 2))", "np.var(T, (0, 2))"),
+    ("std(x, 0)", "torch.std(x, 0)", "np.std(x, 0)"),
+    ("nanmean(x)", "torch.nanmean(x)", "np.nanmean(x)"), ("nansum(A, 0)", "torch.nansum(A, 0)", "np.nansum(A, 0)"),
+    ("logaddexp(x, 2)", "torch.logaddexp(x, torch.tensor(2.0, dtype=torch.float64))", "np.logaddexp(x, 2)"),
+    ("remainder(x, -2.5)", "torch.remainder(x, -2.5)", "np.remainder(x, -2.5)"),
+    ("fmod(-x, 2.5)", "torch.fmod(-x, 2.5)", "np.fmod(-x, 2.5)"),
+    ("trapezoid(x)", "torch.trapezoid(x)", "np.trapezoid(x)"), ("trapezoid(x, a.sum() * x)",
+                                                               "torch.trapezoid(x, a.sum() * x)",
+                                                               "np.trapezoid(x, a.sum() * x)"),
+    ("vander(a)", "torch.vander(a)", "np.vander(a)"), ("vander(a, 2)", "torch.vander(a, 2)", "np.vander(a, 2)"),
+    ("histc(x)", "torch.histc(x)", "~np.histogram(x)[0]"),
+    ("tile(a, 2)", "torch.tile(a, (2,))", "np.tile(a, 2)"), ("repeat(a, 2)", "torch.repeat_interleave(a, 2)",
+                                                              "np.repeat(a, 2)"),
+    ("unique(x)", "torch.unique(x)", "np.unique(x)"), ("cummax(x, 0)[0]", "torch.cummax(x, 0).values",
+                                                        "~np.maximum.accumulate(x, 0)"),
+    ("softmax(A, 0)", "torch.softmax(A, 0)", "~np.exp(A) / np.exp(A).sum(0)"),
+    ("searchsorted(a, 2.5)", "torch.searchsorted(a, torch.tensor(2.5, dtype=torch.float64))",
+     "np.searchsorted(a, 2.5)"),
+    ("take(A, 4)", "torch.take(A, torch.tensor(4))", "np.take(A, 4)"),
+    ("heaviside(x - 3, 0.5)", "torch.heaviside(x - 3, torch.tensor(0.5, dtype=torch.float64))",
+     "np.heaviside(x - 3, 0.5)"),
+    ("sign(x - 3)", "torch.sign(x - 3)", "np.sign(x - 3)"), ("floor_divide(x, -2.5)", "torch.floor_divide(x, -2.5)",
+                                                              "np.floor_divide(x, -2.5)"),
+    ("deg2rad(x)", "torch.deg2rad(x)", "np.deg2rad(x)"), ("count_nonzero(x - 3)", "torch.count_nonzero(x - 3)",
+                                                           "np.count_nonzero(x - 3)"),
+    ("var(x, 0, keepdims=True)", "torch.var(x, 0, keepdim=True)", "np.var(x, 0, keepdims=True)"),
+    ("triu(A, 1)", "torch.triu(A, 1)", "np.triu(A, 1)"), ("rot90(A)", "torch.rot90(A)", "np.rot90(A)"),
+    ("rot90(A, 1, (1, 0))", "torch.rot90(A, 1, (1, 0))", "np.rot90(A, 1, (1, 0))"),
+    ("moveaxis(T, 0, 2)", "torch.moveaxis(T, 0, 2)", "np.moveaxis(T, 0, 2)"),
+    ("swapaxes(T, 0, 2)", "torch.swapaxes(T, 0, 2)", "np.swapaxes(T, 0, 2)"),
+    ("einsum('ij,jk->ik', A, A)", "torch.einsum('ij,jk->ik', A, A)", "np.einsum('ij,jk->ik', A, A)"),
+    ("cumulative_trapezoid(x)", "torch.cumulative_trapezoid(x)", "~np.cumsum((x[1:] + x[:-1]) / 2)"),
+    ("atleast_2d(a)", "torch.atleast_2d(a)", "np.atleast_2d(a)"),
+    ("frexp(x)[0]", "torch.frexp(x)[0]", "np.frexp(x)[0]"),
+    ("gcd(x, 2)", "torch.gcd(x, 2)", "np.gcd(x, 2)"),
+    ("lstsq(R.T, a.sum() + R[0])[0]", "torch.linalg.lstsq(R.T, (a.sum() + R[0])[:, None])[0][:, 0]",
+     "np.linalg.lstsq(R.T, a.sum() + R[0])[0]"),
+    ("eigvalsh(A + A.T)", "torch.linalg.eigvalsh(A + A.T)", "np.linalg.eigvalsh(A + A.T)"),
+    ("svd(A)[1]", "torch.linalg.svd(A)[1]", "np.linalg.svd(A)[1]"),
+    ("qr(R)[1]", "torch.linalg.qr(R)[1]", "np.linalg.qr(R)[1]"),
+    ("qr(R.T)[1]", "torch.linalg.qr(R.T)[1]", "np.linalg.qr(R.T)[1]"),
+    ("solve(A, a)", "torch.linalg.solve(A, a)", "np.linalg.solve(A, a)"),
+    ("solve(A, R)", "torch.linalg.solve(A, R)", "np.linalg.solve(A, R)"),
+    ("matrix_rank(R)", "torch.linalg.matrix_rank(R)", "np.linalg.matrix_rank(R)"),
+    ("slogdet(A)[1]", "torch.linalg.slogdet(A)[1]", "np.linalg.slogdet(A)[1]"),
+    ("cholesky(A @ A.T + 1)", "torch.linalg.cholesky(A @ A.T + 1)", "np.linalg.cholesky(A @ A.T + 1)"),
+]
+ORDS = ["1", "2", "-2", "-1", "inf", "-inf", "3", "0.5", "0", "'fro'", "'nuc'"]
+
+# methods both torch.Tensor and numpy.ndarray have: (text, bindings used)
+METHODS = [
+    "x.std()", "A.var(0)", "A.std(1)", "x.max()", "A.max(1)", "A.min(0)", "A.argmax(1)", "A.sum(1)", "A.mean(0)",
+    "A.prod(1)", "A.cumsum(1)", "A.cumprod(0)", "A.transpose()", "T.transpose(0, 2)", "T.transpose(1, 0, 2)",
+    "A.T", "T.T", "A.diagonal()", "A.diagonal(1)", "A.trace()", "A.flatten()", "A.ravel()", "A.reshape(9)",
+    "A.reshape(-1, 1)", "x.repeat(2)", "A.repeat(2, 1)", "x.round()", "(x * 1.25).round(1)", "x.clip(2, 3)",
+    "A.squeeze()", "A[None].squeeze(0)", "A.swapaxes(0, 1)", "a.dot(b)", "A.dot(a)", "x.sort()", "x.argsort()",
+    "A.take(4)", "A.all()", "x.any()", "A.nonzero()", "A.argmin()", "x.ptp()", "A.sum(axis=0)", "A.sum(0, keepdims=True)",
+    "A.max(axis=1)", "x.var(ddof=1)", "A.std(axis=0, ddof=1)", "x.mean(dtype=None)", "A.flatten(1)", "x.conj()",
+    "T.sum((0, 1))", "T.mean((0, 2))", "A.copy()", "A.astype(float)", "x[0].item()",
+    "A.size", "A.ndim", "x.size",
+    "A.prod()", "A.var()", "x.cumsum(0)", "A.max(0, keepdims=True)", "x.min(0)", "A.clip(min=1)", "a.searchsorted(2.5)",
+]
+
+
+def _answer(text):
+    code, obj, err = jac("eval", text, *(f"{k}={v}" for k, v in B.items()))
+    if code == 0 and obj is not None:
+        return "value", value_of(obj), obj
+    if code == 2:
+        return "refused", (obj or {}).get("error", {}).get("message", err), obj
+    return "broke", f"exit {code}: {err[-300:]}", obj
+
+
+def _reading(tally, text, want, library):
+    what, got, _ = _answer(text)
+    if what == "broke":
+        tally.bad(text, got)
+    elif what == "refused":
+        tally.refuse(text, got)
+    elif want is None:
+        tally.ok(f"{text}: {library} raises, jac answers its own reading")  # lenient, never contradicting
+    elif not same(got, want):
+        tally.bad(text, f"jac {np.round(np.asarray(got, float), 6).tolist()} but {library} "
+                        f"{np.round(want, 6).tolist()}")
+    else:
+        tally.ok(text)
+    return what, got
+
+
+def _ambiguous(tally, text, tv, nv):
+    """A spelling both libraries answer: refused where they differ, their common value where they agree."""
+    what, got, _ = _answer(text)
+    if what == "broke":
+        tally.bad(text, got)
+    elif tv is None or nv is None:
+        want = nv if tv is None else tv
+        if what == "value" and want is not None and not same(got, want):
+            tally.bad(text, f"jac {got} but the one library answering says {want.tolist()}")
+        else:
+            tally.ok(text)
+    elif same(tv, nv):
+        if what == "value" and not same(got, tv):
+            tally.bad(text, f"jac {got} but PyTorch and NumPy agree on {tv.tolist()}")
+        elif what == "refused":
+            tally.refuse(text, got)
+        else:
+            tally.ok(text)
+    elif what == "value":
+        tally.bad(text, f"PyTorch {np.round(tv, 6).tolist()} and NumPy {np.round(nv, 6).tolist()} differ, "
+                        f"jac answered {np.round(np.asarray(got, float), 6).tolist()} (not refused with both readings)")
+    else:
+        tally.ok(f"{text}: refused ({got[:80]})")
+
+
+@check
+def readings(tally):
+    """The library named decides; a spelling that could be either is refused with both readings."""
+    rows = []
+    for bare, torch_text, numpy_text in FUNCTIONS:
+        for order in (ORDS if "{o}" in bare else [None]):
+            fill = (lambda s: s.format(o=order)) if order else (lambda s: s)
+            rows.append((fill(bare), fill(torch_text), fill(numpy_text)))
+    for bare, torch_text, numpy_text in rows:  # a NumPy text starting with ~ is a reference jac is not asked
+        tv, nv = torch_value(torch_text.replace("inf", "float('inf')"), B), numpy_value(numpy_text.lstrip("~"), B)
+        _reading(tally, torch_text, tv, "PyTorch")
+        if not numpy_text.startswith("~"):
+            _reading(tally, numpy_text, nv, "NumPy")
+        _ambiguous(tally, bare, tv, nv)
+    for text in METHODS:
+        _ambiguous(tally, text, torch_value(text, B), numpy_value(text, B))
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv=None):
+    global VERBOSE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", default="", help="run only the checks whose name holds this")
+    parser.add_argument("-v", action="store_true", help="print every call's verdict")
+    args = parser.parse_args(argv)
+    VERBOSE = args.v
+    tally = Tally()
+    for fn in CHECKS:
+        if args.k in fn.__name__:
+            before = (tally.passed, tally.refused, len(tally.deviations))
+            fn(tally)
+            print(f"{fn.__name__}: {tally.passed - before[0]} right, {tally.refused - before[1]} refused, "
+                  f"{len(tally.deviations) - before[2]} deviations")
+    print(f"total: {tally.passed} right, {tally.refused} refused, {len(tally.deviations)} deviations")
+    return 1 if tally.deviations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
