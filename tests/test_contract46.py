@@ -59,3 +59,19 @@ def test_cross_where_the_axis_is_said_or_the_readings_agree(expr, axis):
         a, c = a[:2], c[:2]
     want = np.cross(a, c, axis=axis)
     assert jac_json("eval", expr, *M)["output"]["value"] == want.tolist()
+
+
+@pytest.mark.parametrize("expr", ["pad(A, (1, 2))", "pad(A, (1, 2), value=1.0)"])
+def test_a_bare_pad_of_a_matrix_with_a_flat_pair_is_refused_with_both_readings(expr):
+    # F.pad(A, (1, 2)) pads the last axis alone (3 x 6), np.pad(A, (1, 2)) every axis (6 x 6); bare F names are read
+    # (relu, mse_loss, layer_norm), and jac answered NumPy's, even beside F.pad's value=
+    error = jac_json("eval", expr, *M, code=2)["error"]
+    assert error["kind"] == "value" and "F.pad" in error["message"] and "np.pad" in error["message"]
+
+
+@pytest.mark.parametrize("expr, want", [
+    ("F.pad(A, (1, 2))", (3, 6)), ("np.pad(A, (1, 2))", (6, 6)), ("pad(A, pad_width=(1, 2))", (6, 6)),
+    ("pad(A, ((1, 2), (0, 0)))", (6, 3)), ("pad(A, 1)", (5, 5)), ("pad(A[0], (1, 2))", (6,)), ("jnp.pad(A, (1, 2))", (6, 6)),
+])
+def test_pad_where_one_reading_is_meant(expr, want):
+    assert tuple(jac_json("eval", expr, *M)["output"]["shape"]) == want

@@ -3940,7 +3940,25 @@ def _pad(torch_order):
     return lower
 
 
-FUNCTIONS["pad"] = _pad(False)
+_numpy_pad = _pad(False)
+
+
+def _bare_pad(b, args, kwargs, position):
+    """pad(x, (l, r)) bare: F.pad pads the last axis alone, np.pad every axis; where that differs (an array of 2
+    or more axes, a flat pair not all zero) both readings are refused (session 46); else np.pad's reading."""
+    x = args[0] if args else kwargs.get("input", kwargs.get("array"))
+    widths = args[1] if len(args) > 1 else kwargs.get("pad")  # pad_width= and constant_values= are NumPy's
+    if x is not None and widths is not None and not kwargs.keys() & {"pad_width", "constant_values"}:
+        x, widths = tensor(b, x, "pad", position), np.asarray(static(b, widths, "pad", position), dtype=object)
+        if x.ndim >= 2 and widths.shape == (2,) and any(widths):
+            pair = ", ".join(f"{w:g}" if isinstance(w, (int, float)) else repr(w) for w in widths.tolist())
+            raise _ambiguous(f"pad(x, ({pair})) of a {x.ndim}-d array", "F.pad pads the last axis "
+                             "alone", "np.pad every axis", "Write F.pad or np.pad.", position)
+    return _numpy_pad(b, args, kwargs, position)
+
+
+FUNCTIONS["pad"] = _bare_pad
+variant("numpy", "pad")(_numpy_pad)
 variant("torch", "pad")(_pad(True))
 
 # The padding modes that repeat elements, as a position in the axis for each padded position
