@@ -75,3 +75,24 @@ def test_a_bare_pad_of_a_matrix_with_a_flat_pair_is_refused_with_both_readings(e
 ])
 def test_pad_where_one_reading_is_meant(expr, want):
     assert tuple(jac_json("eval", expr, *M)["output"]["shape"]) == want
+
+
+P = ["p=[0.2, 0.3, 0.5]", "q=[0.1, 0.6, 0.3]"]
+
+
+def test_a_bare_kl_div_is_refused_with_both_readings():
+    # bare names are read from F and scipy.special alike (relu, expit, entr); kl_div is both: F.kl_div(p, q) the
+    # reduced loss -0.416, scipy.special.kl_div(p, q) the element-wise [0.0386, 0.0921, 0.0554]; jac answered F's
+    error = jac_json("eval", "kl_div(p, q)", *P, code=2)["error"]
+    assert error["kind"] == "value" and "F.kl_div" in error["message"] and "scipy.special.kl_div" in error["message"]
+
+
+@pytest.mark.parametrize("expr", ["F.kl_div(p, q)", "torch.nn.functional.kl_div(p, q)", "nn.KLDivLoss()(p, q)",
+                                  "torch.kl_div(p, q)", "scipy.special.kl_div(p, q)"])
+def test_kl_div_as_each_library_spells_it(expr):
+    torch = pytest.importorskip("torch")
+    import scipy.special
+    p, q = torch.tensor([0.2, 0.3, 0.5], dtype=torch.float64), torch.tensor([0.1, 0.6, 0.3], dtype=torch.float64)
+    want = scipy.special.kl_div(p.numpy(), q.numpy()) if "scipy" in expr else \
+        torch.kl_div(p, q).numpy() if expr.startswith("torch.kl_div") else torch.nn.functional.kl_div(p, q).numpy()
+    np.testing.assert_allclose(jac_json("eval", expr, *P)["output"]["value"], want, rtol=1e-13)

@@ -6777,6 +6777,18 @@ def _kl_div(b, args, kwargs, position):
     return b.apply("div", total, float(loss.shape[0]) if loss.ndim else 1.0, position=position)
 
 
+variant("torch", "kl_div")(_kl_div)  # F.kl_div, torch.nn.functional.kl_div, nn.KLDivLoss
+
+
+@function("kl_div")
+def _bare_kl_div(b, args, kwargs, position):
+    """kl_div(x, y) bare: PyTorch's F.kl_div and SciPy's scipy.special.kl_div share the name and nothing else
+    (session 46: jac answered PyTorch's reduced loss)."""
+    raise JacValueError("kl_div(x, y) is ambiguous: PyTorch's F.kl_div(input, target) is a loss of log-probabilities "
+                        "input against target, reduced (mean), SciPy's scipy.special.kl_div(x, y) is x log(x / y) - x "
+                        "+ y element by element. Write F.kl_div or scipy.special.kl_div.", position)
+
+
 # --- more statistics: NaN-aware sums, weighted averages, counts, quantiles, running extremes ---
 
 def _nan_reduction(fname: str, mean: bool):
