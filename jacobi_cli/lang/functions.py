@@ -3944,8 +3944,8 @@ _numpy_pad = _pad(False)
 
 
 def _bare_pad(b, args, kwargs, position):
-    """pad(x, (l, r)) bare: F.pad pads the last axis alone, np.pad every axis; where that differs (an array of 2
-    or more axes, a flat pair not all zero) both readings are refused (session 46); else np.pad's reading."""
+    """pad(x, pad_width): np.pad's, every axis; a flat pair (l, r) for an array of 2 or more axes is refused, F.pad
+    reading it for the last axis alone: write F.pad or np.pad."""
     x = args[0] if args else kwargs.get("input", kwargs.get("array"))
     widths = args[1] if len(args) > 1 else kwargs.get("pad")  # pad_width= and constant_values= are NumPy's
     if x is not None and widths is not None and not kwargs.keys() & {"pad_width", "constant_values"}:
@@ -4413,8 +4413,9 @@ def _torch_cross_axis(b, args, kwargs, position):
 
 
 def _bare_cross(b, args, kwargs, position):
-    """cross(a, b) bare: np.cross's last axis, unless torch.cross would take another (arrays with an earlier axis
-    of length 3, such as two 3 x 3 matrices): then both readings are refused (session 46)."""
+    """cross(a, b): np.cross's, along the last axis; refused where torch.cross without dim would take another (an
+    earlier axis of length 3, as of two 3 x 3 matrices) and where a third argument names another axis (torch.cross's
+    dim, np.cross's axisa): write torch.cross(..., dim=) or np.cross."""
     if len(args) >= 3:  # PyTorch's third argument is dim, NumPy's axisa (a's axis alone): one reading at the last
         x, y = _two("cross", b, args[:2], {}, position)
         nd = max(x.ndim, y.ndim)
@@ -6782,8 +6783,8 @@ variant("torch", "kl_div")(_kl_div)  # F.kl_div, torch.nn.functional.kl_div, nn.
 
 @function("kl_div")
 def _bare_kl_div(b, args, kwargs, position):
-    """kl_div(x, y) bare: PyTorch's F.kl_div and SciPy's scipy.special.kl_div share the name and nothing else
-    (session 46: jac answered PyTorch's reduced loss)."""
+    """kl_div(x, y) without a library is refused: F.kl_div(input, target), t (log t - x) of log-probabilities
+    reduced (mean), and scipy.special.kl_div(x, y), x log(x / y) - x + y element by element, share only the name."""
     raise JacValueError("kl_div(x, y) is ambiguous: PyTorch's F.kl_div(input, target) is a loss of log-probabilities "
                         "input against target, reduced (mean), SciPy's scipy.special.kl_div(x, y) is x log(x / y) - x "
                         "+ y element by element. Write F.kl_div or scipy.special.kl_div.", position)
