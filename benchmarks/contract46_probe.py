@@ -378,6 +378,210 @@ def readings(tally):
         _ambiguous(tally, text, torch_value(text, B), numpy_value(text, B))
 
 
+# ---------------------------------------------------------------- newcomer
+
+RNG = np.random.default_rng(46)
+
+
+def _r(*shape, positive=False):
+    v = RNG.standard_normal(shape)
+    return np.abs(v) + 0.5 if positive else v
+
+
+# (what a tutorial writes, jac's text as pasted, bindings, PyTorch's function of the bindings in that order)
+SNIPPETS = [
+    ("PyTorch autograd tutorial: out = (3 (x + 2)^2).mean()", "y = x + 2; z = y * y * 3; out = z.mean(); out",
+     {"x": np.ones((2, 2))}, lambda x: (3 * (x + 2) ** 2).mean()),
+    ("linear regression, mean squared error", "((X @ w + b - t) ** 2).mean()",
+     {"X": _r(5, 3), "w": _r(3), "b": _r(), "t": _r(5)}, lambda X, w, b, t: ((X @ w + b - t) ** 2).mean()),
+    ("logistic regression, BCE with logits", "F.binary_cross_entropy_with_logits(X @ w, t)",
+     {"X": _r(4, 3), "w": _r(3), "t": np.array([0.0, 1.0, 1.0, 0.0])},
+     lambda X, w, t: __import__("torch").nn.functional.binary_cross_entropy_with_logits(X @ w, t)),
+    ("two-layer MLP", "h = torch.tanh(x @ W1 + b1); h @ W2", {"x": _r(3), "W1": _r(3, 4), "b1": _r(4), "W2": _r(4, 2)},
+     lambda x, W1, b1, W2: __import__("torch").tanh(x @ W1 + b1) @ W2),
+    ("softmax cross-entropy, class targets", "F.cross_entropy(L, torch.tensor([0, 2]))", {"L": _r(2, 3)},
+     lambda L: __import__("torch").nn.functional.cross_entropy(L, __import__("torch").tensor([0, 2]))),
+    ("Rosenbrock", "sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)", {"x": _r(4)},
+     lambda x: (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()),
+    ("Gaussian negative log-likelihood", "(0.5 * ((x - mu) / s) ** 2 + log(s) + 0.5 * log(2 * pi)).sum()",
+     {"x": _r(5), "mu": _r(), "s": _r(positive=True)},
+     lambda x, mu, s: (0.5 * ((x - mu) / s) ** 2 + s.log() + 0.5 * np.log(2 * np.pi)).sum()),
+    ("scaled dot-product attention", "softmax(Q @ K.T / sqrt(2.0), dim=-1) @ V",
+     {"Q": _r(3, 2), "K": _r(4, 2), "V": _r(4, 2)},
+     lambda Q, K, V: __import__("torch").softmax(Q @ K.T / np.sqrt(2.0), dim=-1) @ V),
+    ("layer norm", "F.layer_norm(x, (4,))", {"x": _r(2, 4)},
+     lambda x: __import__("torch").nn.functional.layer_norm(x, (4,))),
+    ("log-determinant of a Gram matrix", "torch.logdet(A @ A.T + torch.eye(3))", {"A": _r(3, 3)},
+     lambda A: __import__("torch").logdet(A @ A.T + __import__("torch").eye(3, dtype=A.dtype))),
+    ("NumPy: a damped sine", "np.sum(np.sin(x) * np.exp(-x ** 2))", {"x": _r(4)},
+     lambda x: (x.sin() * (-x ** 2).exp()).sum()),
+    ("unit vector", "x / torch.linalg.norm(x)", {"x": _r(3)}, lambda x: x / __import__("torch").linalg.norm(x)),
+    ("torch.func: per-example gradients (a pasted program)",
+     "from torch.func import grad, vmap\ndef loss(w, x):\n    return torch.sigmoid(x @ w).log().sum()\n"
+     "vmap(grad(loss), in_dims=(None, 0))(w, X)", {"w": _r(2), "X": _r(3, 2)},
+     lambda w, X: (1 - __import__("torch").sigmoid(X @ w))[:, None] * X),
+    ("JAX: value_and_grad (a pasted program)",
+     "import jax\nimport jax.numpy as jnp\nf = lambda x: jnp.sum(x ** 3)\nval, g = jax.value_and_grad(f)(x)\ng",
+     {"x": _r(3)}, lambda x: 3 * x ** 2),
+]
+
+
+@check
+def newcomer(tally):
+    """Everyday snippets as tutorials write them: value, every Jacobian, and the Hessian of a scalar, as PyTorch."""
+    import torch
+    from torch.autograd.functional import hessian, jacobian
+    for what, text, bindings, fn in SNIPPETS:
+        args = [f"{k}={np.asarray(v).tolist()}" for k, v in bindings.items()]
+        tensors = tuple(torch.tensor(v, dtype=torch.float64) for v in bindings.values())
+        code, obj, err = jac("eval", text, *args)
+        if code != 0:
+            (tally.refuse if code == 2 else tally.bad)(what, err.strip().splitlines()[0] if err.strip() else code)
+            continue
+        want_value = fn(*tensors).detach().numpy()
+        want = jacobian(fn, tensors)
+        wrong = [] if same(value_of(obj), want_value) else ["value"]
+        wrong += [k for k, w in zip(bindings, want) if not same(obj["jacobian"][k]["value"], w.numpy(), 1e-8, 1e-10)]
+        if want_value.ndim == 0:
+            code, hobj, err = jac("hessian", text, *args)
+            if code != 0:
+                wrong.append(f"hessian exit {code}: {err.strip()[:100]}")
+            else:
+                H = hessian(fn, tensors)
+                names = list(bindings)
+                wrong += [f"H[{a},{b}]" for i, a in enumerate(names) for j, b in enumerate(names)
+                          if not same(hobj["hessian"][f"{a},{b}"]["value"], H[i][j].numpy(), 1e-7, 1e-9)]
+        if wrong:
+            tally.bad(what, f"{text}: {', '.join(wrong)} differ from PyTorch")
+        else:
+            tally.ok(what)
+
+
+# ---------------------------------------------------------------- newer sections against torch.func
+
+XB = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [3.0, 1.0, 0.2]])
+WB = np.array([0.5, 2.0, -1.0])
+
+
+def _tf():
+    import torch
+    return torch, torch.tensor(XB, dtype=torch.float64), torch.tensor(WB, dtype=torch.float64)
+
+
+@check
+def batches(tally):
+    """--batch NAME:AXIS as vmap's in_dims, --v and --tangent carrying the batch axis, every command."""
+    from torch.func import hessian, jacrev, jvp, vjp, vmap
+    torch, x, w = _tf()
+    f = lambda x, w: torch.sin(x) * w + x.sum() * w  # noqa: E731
+    g = lambda x, w: (torch.sin(x) * w).sum() * x[0]  # noqa: E731
+    b = [f"x={XB.tolist()}", f"w={WB.tolist()}", "--batch", "x:1"]
+    t = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0], [0.3, 0.2, 0.1]])
+    v = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    cases = [
+        ("eval --batch x:1", ["eval", "sin(x)*w + x.sum()*w", *b],
+         lambda o: [(o["jacobian"][k]["value"], want) for k, want in
+                    zip("xw", vmap(lambda x: jacrev(f, argnums=(0, 1))(x, w), in_dims=1)(x))]),
+        ("jvp --batch x:1, a tangent laid out as x", ["jvp", "sin(x)*w + x.sum()*w", *b, "--tangent",
+                                                      f"x={t.tolist()}", "--tangent", "w=[1, 0, 1]"],
+         lambda o: [(o["jvp"]["value"], vmap(lambda x, tx: jvp(f, (x, w), (tx, torch.tensor([1.0, 0, 1],
+                                                                                              dtype=torch.float64)))[1],
+                                             in_dims=(1, 1))(x, torch.tensor(t)))]),
+        ("vjp --batch x:1, v batch first", ["vjp", "sin(x)*w + x.sum()*w", *b, "--v", f"{v.tolist()}"],
+         lambda o: [(o["vjp"][k]["value"], want) for k, want in
+                    zip("xw", vmap(lambda x, v: vjp(f, x, w)[1](v), in_dims=(1, 0))(x, torch.tensor(v)))]),
+        ("hessian --batch x:1", ["hessian", "(sin(x)*w).sum() * x[0]", *b],
+         lambda o: [(o["hessian"][f"{p},{q}"]["value"], H[i][j]) for H in
+                    [vmap(lambda x: hessian(g, argnums=(0, 1))(x, w), in_dims=1)(x)]
+                    for i, p in enumerate("xw") for j, q in enumerate("xw")]),
+        ("derivative --order 3 --batch x:1", ["derivative", "(sin(x)*w).sum() * x[0]", *b, "--wrt", "x", "--order", "3"],
+         lambda o: [(o["derivative"]["x"]["value"],
+                     vmap(lambda x: jacrev(jacrev(jacrev(lambda x: g(x, w))))(x), in_dims=1)(x))]),
+        ("several outputs vjp --batch x:1, b omitted (zero)", ["vjp", "a = sin(x)*w; b = (x*w).sum(); a, b", *b,
+                                                                "--v", f"a={v.tolist()}"],
+         lambda o: [(o["vjp"][k]["value"], want) for k, want in
+                    zip("xw", vmap(lambda x, v: vjp(lambda x, w: torch.sin(x) * w, x, w)[1](v),
+                                   in_dims=(1, 0))(x, torch.tensor(v)))]),
+    ]
+    for what, args, pairs in cases:
+        code, obj, err = jac(*args)
+        if code != 0:
+            tally.bad(what, f"exit {code}: {err.strip()[:200]}")
+            continue
+        bad = [i for i, (got, want) in enumerate(pairs(obj)) if not same(got, want.detach().numpy(), 1e-10, 1e-12)]
+        batch = obj.get("batch")
+        if batch != {"size": 3, "inputs": {"x": 1}}:
+            bad.append(f"batch key {batch}")
+        (tally.bad(what, f"blocks {bad} differ from torch.func") if bad else tally.ok(what))
+
+
+@check
+def several_outputs(tally):
+    """Several outputs: names, plural keys, vjp as torch.autograd.backward, hessians of each output."""
+    import torch
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    text = "a = sin(x)*y; b = (x*y).sum()**2; a, x.sum() * y, b"
+    bindings = ["x=[1, 2]", "y=3"]
+    code, obj, err = jac("eval", text, *bindings)
+    names = [o["name"] for o in obj["outputs"]] if code == 0 else err
+    if names != ["a", "y1", "b"] or "jacobians" not in obj or "output" in obj:
+        tally.bad("several outputs named by variable or y<i>", f"{names}, keys {list(obj or {})}")
+    else:
+        tally.ok("several outputs named a, y1, b; jacobians")
+    code, obj, err = jac("vjp", text, *bindings, "--v", "a=[1, -1]", "--v", "b=0.5")
+    a, m, b = torch.sin(x) * y, x.sum() * y, (x * y).sum() ** 2
+    torch.autograd.backward([a, b], [torch.tensor([1.0, -1.0], dtype=torch.float64),
+                                     torch.tensor(0.5, dtype=torch.float64)])
+    if code != 0 or not same(obj["vjp"]["x"]["value"], x.grad.numpy()) or not same(obj["vjp"]["y"]["value"], y.grad):
+        tally.bad("vjp --v OUT=VALUE as torch.autograd.backward", f"{code} {err[:150]} {obj and obj.get('vjp')}")
+    else:
+        tally.ok("vjp of several outputs, one omitted, as torch.autograd.backward")
+    del m
+    code, obj, err = jac("hessian", text, *bindings)
+    from torch.autograd.functional import hessian, jacobian
+    fa = lambda x, y: torch.sin(x) * y  # noqa: E731
+    H = jacobian(lambda x, y: jacobian(fa, (x, y), create_graph=True), (x.detach(), y.detach()))
+    if code != 0 or "hessians" not in obj:
+        tally.bad("hessian of several outputs", f"{code} {err[:200]}")
+    else:
+        got = obj["hessians"]["a"]
+        bad = [k for k, (i, j) in {"x,x": (0, 0), "x,y": (0, 1), "y,x": (1, 0), "y,y": (1, 1)}.items()
+               if not same(got[k]["value"], H[i][j].numpy())]
+        hb = hessian(lambda x, y: (x * y).sum() ** 2, (x.detach(), y.detach()))
+        bad += [f"b {k}" for k, (i, j) in {"x,x": (0, 0), "x,y": (0, 1), "y,y": (1, 1)}.items()
+                if not same(obj["hessians"]["b"][k]["value"], hb[i][j].numpy())]
+        (tally.bad("hessian of several outputs", f"blocks {bad} differ") if bad else
+         tally.ok("hessians of a vector output and a scalar one, every ordered pair"))
+
+
+# ---------------------------------------------------------------- errors
+
+
+@check
+def error_positions(tally):
+    """Every kind with --json: exit 2, one object, position an offset into the expression (or null)."""
+    cases = [
+        ("a = x*2\nb = a @ A\nb.sum()", ["x=[1, 2]", "A=[[1, 2, 3]]"], "shape", 14),
+        ("a = x*2;\tb = a + q; b", ["x=[1, 2]"], "name", 17),
+        ("# 日本語\nβ = x*2; β + q", ["x=[1, 2]"], "name", 19),
+        ("x + ", ["x=[1, 2]"], "parse", 4),
+        ("x[5]", ["x=[1, 2]"], "shape", 2),
+        ("norm(A, 2)", ["A=[[1, 2], [3, 4]]"], "value", 0),
+        ("x", ["x=@/nonexistent.npy"], "io", None),
+        ("x", ["x=[1, 2]", "--max-memory", "8"], "limit", None),
+        ("x", ["x=[1, 2]", "--dtype", "float16"], "usage", None),
+    ]
+    for text, args, kind, position in cases:
+        code, obj, err = jac("eval", text, *args)
+        e = (obj or {}).get("error", {})
+        if code != 2 or list(obj or {}) != ["error"] or e.get("kind") != kind or e.get("position") != position \
+                or "Traceback" in err or not err.strip():
+            tally.bad(f"error {kind} in {text!r}", f"exit {code}, {e}, stderr {err.strip()[:100]!r}")
+        else:
+            tally.ok(f"error {kind} at {position}")
+
+
 # ---------------------------------------------------------------- main
 
 
