@@ -309,6 +309,12 @@ METHODS = [
     "x.var(0)", "A.ptp(0)", "A.ptp()", "x.std(0)", "A.diagonal(offset=1)",
 ]
 
+# methods whose readings differ, in texts that call one library (LIB: torch, then np)
+DIALECT = ["LIB.sin(x).std()", "LIB.exp(A).var(0)", "LIB.abs(x).repeat(2)", "LIB.abs(A).std(1)",
+           "LIB.sin(x).var()", "LIB.cos(A).max(0)", "LIB.abs(A).sum(0)",
+           "LIB.tanh(A).flatten()", "LIB.abs(A).transpose(1, 0)", "LIB.exp(x).cumsum(0)",
+           "LIB.abs(A).min(1)", "LIB.abs(T).swapaxes(0, 2)", "LIB.abs(A).std(0) + LIB.exp(x).var()"]
+
 
 def _answer(text):
     code, obj, err = jac("eval", text, *(f"{k}={v}" for k, v in B.items()))
@@ -319,8 +325,42 @@ def _answer(text):
     return "broke", f"exit {code}: {err[-300:]}", obj
 
 
+def torch_jacobians(text, bindings):
+    """PyTorch's Jacobian of TEXT by each binding (torch.autograd.functional.jacobian), or None if it raises."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+    from torch.autograd.functional import jacobian
+    names = list(bindings)
+
+    def fn(*values):
+        return eval(text, {"torch": torch, "F": F}, dict(zip(names, values)))  # noqa: S307 - our own table
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = jacobian(fn, tuple(torch.tensor(bindings[k], dtype=torch.float64) for k in names))
+    except Exception:  # noqa: BLE001
+        return None
+    return dict(zip(names, (j.numpy() for j in found)))
+
+
+def _documented_zeros(got, want):
+    """jac's 0 where PyTorch's dense reverse pass makes 0 * inf = NaN off the diagonal (docs/expressions.md, kinks)."""
+    got = np.asarray(got, dtype=float)
+    if got.shape != np.shape(want):
+        return got
+    return np.where(np.isnan(want) & (got == 0), np.nan, got)
+
+
 def _reading(tally, text, want, library):
-    what, got, _ = _answer(text)
+    what, got, obj = _answer(text)
+    if what == "value" and library == "PyTorch" and want is not None and same(got, want) and "jacobian" in obj:
+        jacobians = torch_jacobians(text.replace("inf", "float('inf')"), B)
+        wrong = [k for k, block in obj["jacobian"].items()
+                 if jacobians is not None and not same(_documented_zeros(block["value"], jacobians[k]), jacobians[k],
+                                                       1e-7, 1e-9)]
+        if wrong:
+            tally.bad(text, f"the Jacobian by {', '.join(wrong)} differs from torch.autograd.functional.jacobian")
+            return what, got
     if what == "broke":
         tally.bad(text, got)
     elif what == "refused":
@@ -376,6 +416,10 @@ def readings(tally):
         _ambiguous(tally, bare, tv, nv)
     for text in METHODS:
         _ambiguous(tally, text, torch_value(text, B), numpy_value(text, B))
+    for text in DIALECT:  # a method in a text that calls one library only: that library's method
+        for lib, module, value in (("PyTorch", "torch", torch_value), ("NumPy", "np", numpy_value)):
+            spelled = text.replace("LIB", module)
+            _reading(tally, spelled, value(spelled, B), lib)
 
 
 # ---------------------------------------------------------------- newcomer
