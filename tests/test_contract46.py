@@ -96,3 +96,22 @@ def test_kl_div_as_each_library_spells_it(expr):
     want = scipy.special.kl_div(p.numpy(), q.numpy()) if "scipy" in expr else \
         torch.kl_div(p, q).numpy() if expr.startswith("torch.kl_div") else torch.nn.functional.kl_div(p, q).numpy()
     np.testing.assert_allclose(jac_json("eval", expr, *P)["output"]["value"], want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("binding", ["x=np.float32(0.1)", "x=torch.tensor([0.1, 0.2], dtype=torch.float32)",
+                                     "x=torch.tensor([0.1]).float()"])
+def test_a_value_cast_to_float32_under_float64_is_refused_not_held_unrounded(binding):
+    # "Every value is converted to the --dtype": np.float32(0.1) is 0.10000000149011612 in NumPy and PyTorch, and
+    # jac held 0.1 without a word (an expression's cast warns, kind dtype; a binding's value had no such warning)
+    error = jac_json("eval", "x * 1", binding, code=2)["error"]
+    assert error["kind"] == "value" and "float32" in error["message"] and "--dtype float32" in error["message"]
+
+
+@pytest.mark.parametrize("binding, dtype, want", [
+    ("x=np.float32(0.1)", "float32", 0.1),  # float32's 0.1, printed as float32's shortest text
+    ("x=torch.tensor([0.5, 2.0], dtype=torch.float32)", "float64", [0.5, 2.0]),  # exact in float32
+    ("x=torch.tensor([0.1]).double()", "float64", [0.1]),
+])
+def test_a_cast_that_keeps_the_values_is_read(binding, dtype, want):
+    got = jac_json("eval", "x * 1", binding, "--dtype", dtype)["output"]["value"]
+    assert got == pytest.approx(want, rel=0, abs=0)
