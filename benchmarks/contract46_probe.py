@@ -599,6 +599,38 @@ def several_outputs(tally):
          tally.ok("hessians of a vector output and a scalar one, every ordered pair"))
 
 
+# ---------------------------------------------------------------- bindings
+
+BINDINGS = [  # values as PyTorch / NumPy users write them (seed-free), each against the library itself
+    "np.arange(6).reshape(2, 3)", "torch.arange(6).reshape(2, 3)", "torch.ones(3) * 2", "np.linspace(0, 1, 5)[1:]",
+    "np.eye(2, 3)", "np.arange(0, 1, 0.25)", "np.linspace(0, 1, num=5)", "np.full((2, 2), 7)", "torch.full((2,), 1.5)",
+    "torch.tensor([[1, 2], [3, 4]], dtype=torch.float64)", "np.array(2)", "torch.tensor(3.)", "np.ones((2, 3)).T",
+    "np.eye(3)[0]", "np.diag([1., 2.])", "torch.tensor([1, 2]).float()", "np.array([1, 2]).astype(np.float32)",
+    "torch.tensor([0.5, 2.0], dtype=torch.float32)", "np.float32(0.1)", "torch.tensor([0.1, 0.2], dtype=torch.float32)",
+    "torch.tensor([0.1]).float()", "np.float64(0.1) * 3", "torch.linspace(-1, 1, 5)", "np.logspace(0, 2, 3)",
+    "torch.eye(2)", "np.tri(3)", "torch.tril(torch.ones(3, 3))", "np.zeros((2, 3)) + 1",
+]
+
+
+@check
+def bindings(tally):
+    """"Every value is converted to the --dtype": a binding holds the library's value, converted; or is refused."""
+    import torch
+    torch.set_default_dtype(torch.float64)
+    for text in BINDINGS:
+        lib = torch_value if text.startswith("torch") else numpy_value
+        want = lib(text, {})
+        code, obj, err = jac("eval", "x * 1", f"x={text}")
+        if code == 2:
+            tally.refuse(f"x={text}", (obj or {}).get("error", {}).get("message", err))
+        elif code != 0:
+            tally.bad(f"x={text}", f"exit {code}: {err[-200:]}")
+        elif not same(value_of(obj), want, 0, 0):
+            tally.bad(f"x={text}", f"jac holds {value_of(obj)}, the library {want.tolist()}")
+        else:
+            tally.ok(f"x={text}")
+
+
 # ---------------------------------------------------------------- errors
 
 
