@@ -315,6 +315,18 @@ DIALECT = ["LIB.sin(x).std()", "LIB.exp(A).var(0)", "LIB.abs(x).repeat(2)", "LIB
            "LIB.tanh(A).flatten()", "LIB.abs(A).transpose(1, 0)", "LIB.exp(x).cumsum(0)",
            "LIB.abs(A).min(1)", "LIB.abs(T).swapaxes(0, 2)", "LIB.abs(A).std(0) + LIB.exp(x).var()"]
 
+# ".values / .indices of max, min, sort, topk as in PyTorch", and the other named tuples PyTorch returns
+FIELDS = ["torch.max(A, 1).indices", "A.max(1).values", "A.max(dim=1).indices", "torch.topk(x, 2).indices",
+          "torch.topk(x, 2).values", "x.topk(3, largest=False).values", "torch.sort(x, descending=True).values",
+          "torch.sort(x, descending=True).indices", "torch.min(A, dim=0).values", "torch.kthvalue(x, 2).values",
+          "torch.median(A, 1).indices", "torch.median(A, 1).values", "torch.mode(A, 1).values", "A.sort(1).values",
+          "A.sort(0).indices", "torch.max(A, 1, keepdim=True).values", "torch.cummax(x, 0).indices",
+          "torch.aminmax(A).max", "torch.std_mean(A, 0)[1]", "torch.var_mean(A, 1, correction=0)[0]",
+          "torch.frexp(x).mantissa", "torch.linalg.slogdet(A).logabsdet", "torch.linalg.eigh(A + A.T).eigenvalues",
+          "torch.linalg.qr(A).R", "torch.linalg.svd(A).S", "torch.linalg.lu_factor(A).pivots",
+          "torch.linalg.inv_ex(A).inverse", "torch.linalg.cholesky_ex(A @ A.T).L",
+          "torch.linalg.lstsq(A, x[:3]).solution", "torch.max(A, 1)[0]", "torch.max(A, 1)[1]"]
+
 
 def _answer(text):
     code, obj, err = jac("eval", text, *(f"{k}={v}" for k, v in B.items()))
@@ -416,6 +428,8 @@ def readings(tally):
         _ambiguous(tally, bare, tv, nv)
     for text in METHODS:
         _ambiguous(tally, text, torch_value(text, B), numpy_value(text, B))
+    for text in FIELDS:
+        _reading(tally, text, torch_value(text, B), "PyTorch")
     for text in DIALECT:  # a method in a text that calls one library only: that library's method
         for lib, module, value in (("PyTorch", "torch", torch_value), ("NumPy", "np", numpy_value)):
             spelled = text.replace("LIB", module)
