@@ -112,7 +112,8 @@ def numpy_value(text, bindings):
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            y = eval(text, {"np": np, "inf": np.inf}, names)  # noqa: S307 - our own table
+            import scipy.special
+            y = eval(text, {"np": np, "inf": np.inf, "scipy": scipy}, names)  # noqa: S307 - our own table
     except Exception:  # noqa: BLE001 - NumPy refusing is an answer
         return None
     return _plain(y)
@@ -137,7 +138,8 @@ X = [3.0, 1.0, 4.0, 1.5, 2.0, 6.0]
 A = [[1.0, 2.0, 3.0], [4.0, 5.0, 7.0], [0.0, 1.0, -1.0]]
 R = [[1.0, 2.0, 3.0, 0.5], [4.0, -5.0, 7.0, 2.0], [0.0, 1.0, -1.0, 3.0]]
 T3 = [[[1.0, 2.0], [3.0, 5.0]], [[1.0, -2.0], [0.5, 5.0]], [[2.0, 0.0], [1.0, 1.0]]]
-B = {"x": X, "A": A, "R": R, "T": T3, "a": [1.0, 2.0, 3.0], "b": [0.5, -1.0, 2.0]}
+B = {"x": X, "A": A, "R": R, "T": T3, "a": [1.0, 2.0, 3.0], "b": [0.5, -1.0, 2.0], "p": [0.2, 0.3, 0.5],
+     "q": [0.1, 0.6, 0.3]}
 
 # (bare spelling, PyTorch's, NumPy's): both libraries answer the last two
 FUNCTIONS = [
@@ -286,6 +288,31 @@ FUNCTIONS = [
     ("logsumexp(x)", "torch.logsumexp(x, 0)", "~np.log(np.exp(x).sum())"),
     ("std_mean(x)[0]", "torch.std_mean(x)[0]", "~np.std(x, ddof=1)"),
 ]
+# bare names both torch / F and scipy.special spell (jac reads bare names from F and scipy.special alike)
+FUNCTIONS += [
+    ("kl_div(p, q)", "F.kl_div(p, q)", "scipy.special.kl_div(p, q)"),
+    ("entr(p)", "torch.special.entr(p)", "scipy.special.entr(p)"),
+    ("xlogy(p, q)", "torch.special.xlogy(p, q)", "scipy.special.xlogy(p, q)"),
+    ("logit(p)", "torch.special.logit(p)", "scipy.special.logit(p)"),
+    ("expit(p)", "torch.special.expit(p)", "scipy.special.expit(p)"),
+    ("erfinv(p)", "torch.special.erfinv(p)", "scipy.special.erfinv(p)"),
+    ("i0(p)", "torch.special.i0(p)", "scipy.special.i0(p)"), ("i1e(p)", "torch.special.i1e(p)", "scipy.special.i1e(p)"),
+    ("polygamma(2, p)", "torch.special.polygamma(2, p)", "scipy.special.polygamma(2, p)"),
+    ("digamma(p)", "torch.special.digamma(p)", "scipy.special.digamma(p)"),
+    ("ndtri(p)", "torch.special.ndtri(p)", "scipy.special.ndtri(p)"),
+    ("log_ndtr(p)", "torch.special.log_ndtr(p)", "scipy.special.log_ndtr(p)"),
+    ("zeta(p + 1, q)", "torch.special.zeta(p + 1, q)", "scipy.special.zeta(p + 1, q)"),
+    ("logsumexp(A, 1)", "torch.logsumexp(A, 1)", "scipy.special.logsumexp(A, 1)"),
+    ("logsumexp(A)", "torch.logsumexp(A, (0, 1))", "scipy.special.logsumexp(A)"),
+    ("softmax(A, 0)", "F.softmax(A, 0)", "scipy.special.softmax(A, 0)"),
+    ("log_softmax(A, 1)", "F.log_softmax(A, 1)", "scipy.special.log_softmax(A, 1)"),
+    ("sinc(p)", "torch.special.sinc(p)", "np.sinc(p)"), ("round(p * 10)", "torch.special.round(p * 10)",
+                                                         "np.round(p * 10)"),
+    ("gammaln(p)", "torch.special.gammaln(p)", "scipy.special.gammaln(p)"),
+    ("multigammaln(p + 3, 2)", "torch.special.multigammaln(p + 3, 2)", "scipy.special.multigammaln(p + 3, 2)"),
+    ("bessel_j0(p)", "torch.special.bessel_j0(p)", "scipy.special.j0(p)"),
+    ("softplus(p)", "F.softplus(p)", "np.logaddexp(0, p)"),
+]
 ORDS = ["1", "2", "-2", "-1", "inf", "-inf", "3", "0.5", "0", "'fro'", "'nuc'"]
 
 # methods both torch.Tensor and numpy.ndarray have: (text, bindings used)
@@ -406,7 +433,7 @@ def _ambiguous(tally, text, tv, nv):
         else:
             tally.ok(text)
     elif what == "value":
-        tally.bad(text, f"PyTorch {np.round(tv, 6).tolist()} and NumPy {np.round(nv, 6).tolist()} differ, "
+        tally.bad(text, f"PyTorch {np.round(tv, 6).tolist()} and NumPy / SciPy {np.round(nv, 6).tolist()} differ, "
                         f"jac answered {np.round(np.asarray(got, float), 6).tolist()} (not refused with both readings)")
     else:
         tally.ok(f"{text}: refused ({got[:80]})")
