@@ -8,9 +8,11 @@ process through ``entry.main`` with ``--json``, as the ``jac`` script runs it):
 
 - readings: "Where a spelling means different things in PyTorch and NumPy, the library named decides; an
   ambiguous bare method is refused with both readings." For a table of spellings both libraries answer (functions
-  bare / ``torch.`` / ``np.``, and methods both ``Tensor`` and ``ndarray`` have), the real libraries run the same
-  text: ``torch.NAME`` must be PyTorch's value (or refused), ``np.NAME`` NumPy's (or refused), and the bare or method
-  spelling must be refused where the two libraries' values differ, and where they agree, be that value;
+  bare / ``torch.`` / ``np.`` / ``scipy.special.``, and methods both ``Tensor`` and ``ndarray`` have), the real
+  libraries run the same text: ``torch.NAME`` must be PyTorch's value (or refused), ``np.NAME`` NumPy's (or
+  refused), and the bare or method spelling must be refused where the two libraries' values differ, and where they
+  agree, be that value; sweep: the same rule for every bare name of jac's table both libraries have and every
+  method ``Tensor`` and ``ndarray`` share, in common call patterns;
 - derivatives: each answered spelling's Jacobian against ``torch.autograd.functional.jacobian`` of PyTorch's reading
   (or central differences of NumPy's);
 - newcomer: ten everyday snippets of autodiff tutorials pasted as written, their values, gradients and Hessians
@@ -121,10 +123,14 @@ def numpy_value(text, bindings):
 
 def _plain(y):
     if hasattr(y, "detach"):
+        if y.is_complex():
+            return None  # jac's values are real
         return y.detach().numpy().astype(float)
     if isinstance(y, tuple) and hasattr(y, "values") and not isinstance(y, np.ndarray):
         return None  # a (values, indices) pair: several outputs, not compared here
     if isinstance(y, (tuple, list)) or y is None:
+        return None
+    if np.iscomplexobj(y):
         return None
     try:
         return np.asarray(y, dtype=float)
@@ -461,6 +467,56 @@ def readings(tally):
         for lib, module, value in (("PyTorch", "torch", torch_value), ("NumPy", "np", numpy_value)):
             spelled = text.replace("LIB", module)
             _reading(tally, spelled, value(spelled, B), lib)
+
+
+# every bare name of jac's table that both libraries have, and every method Tensor and ndarray share, called in these
+# patterns: where both libraries answer and differ, jac must refuse (bare softmax / log_softmax along the last axis are
+# docs/expressions.md's documented choice; empty_like's values are whatever memory held)
+CALLS = ["{f}(x)", "{f}(A)", "{f}(A, 0)", "{f}(A, 1)", "{f}(x, 2)", "{f}(a, b)", "{f}(A, A)", "{f}(A, 2)", "{f}(x, 0)",
+         "{f}(T)", "{f}(T, 1)", "{f}(p)", "{f}(p, q)", "{f}(A, -1)", "{f}(x, 1)", "{f}(A, 0, 1)"]
+CALLED = ["x.{f}()", "A.{f}()", "A.{f}(0)", "A.{f}(1)", "x.{f}(2)", "A.{f}(0, 1)", "T.{f}(1)", "T.{f}(0, 2)",
+          "A.{f}(-1)", "x.{f}(0)", "A.{f}(2)", "T.{f}()", "A.{f}(1, 0)", "a.{f}(b)", "A.{f}(A)", "A.{f}(True)",
+          "A.{f}(0, True)"]
+DOCUMENTED = {"softmax", "log_softmax", "empty_like", "empty"}
+
+
+def _library_call(text, modules, array):
+    name = text.split("(")[0]
+    names = {k: array(v) for k, v in B.items()}
+    for module in modules:
+        if hasattr(module, name):
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    return _plain(eval(text, {name: getattr(module, name)}, names))  # noqa: S307 - our own table
+            except Exception:  # noqa: BLE001 - the library refusing is an answer
+                continue
+    return None
+
+
+@check
+def sweep(tally):
+    """Every bare name both libraries have and every shared method, in common call patterns: never one reading."""
+    import scipy.special
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+    from jacobi_cli.lang.functions import FUNCTIONS as TABLE
+    torch.set_default_dtype(torch.float64)
+    ours, theirs = (torch, F, torch.special, torch.linalg), (np, np.linalg, scipy.special)
+    for name in sorted(n for n in TABLE if n.isidentifier() and n not in DOCUMENTED):
+        if any(hasattr(m, name) for m in ours) and any(hasattr(m, name) for m in theirs):
+            for pattern in CALLS:
+                text = pattern.format(f=name)
+                tv = _library_call(text, ours, lambda v: torch.tensor(v, dtype=torch.float64))
+                nv = _library_call(text, theirs, lambda v: np.array(v, dtype=np.float64))
+                if tv is not None and nv is not None and not same(tv, nv):
+                    _ambiguous(tally, text, tv, nv)
+    for name in sorted(n for n in set(dir(torch.Tensor)) & set(dir(np.ndarray)) if not n.startswith("_")):
+        for pattern in CALLED:
+            text = pattern.format(f=name)
+            tv, nv = torch_value(text, B), numpy_value(text, B)
+            if tv is not None and nv is not None and not same(tv, nv):
+                _ambiguous(tally, text, tv, nv)
 
 
 # ---------------------------------------------------------------- newcomer
