@@ -13,7 +13,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
+from operator import attrgetter
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -36,32 +36,73 @@ LEAF_OPS = ("input", "const")
 MEMO_AFTER = 16
 
 
-class Node(NamedTuple):
-    """One equation ``id = op(*args; params)``: immutable, and cheap to make.
+NODE_FIELDS = ("id", "op", "args", "params", "shape", "name", "position", "requires_grad", "value")
+_NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
+
+
+class Node:
+    """One equation ``id = op(*args; params)``: never changed once made, and cheap to make and to read.
 
     ``shape`` is known before evaluation. ``position`` is the 0-based character offset
-    of the op in the expression (``None`` for nodes the user did not write).
+    of the op in the expression (``None`` for nodes the user did not write). ``value`` is the
+    constant of a ``const`` node. :func:`new_node` makes one (``Node()`` takes no arguments);
+    :meth:`_replace` a copy with some fields changed. Equality and hash are identity: a node's
+    value may be an array.
+
+    The fields are slots (session 46; a NamedTuple before): Python 3.11 specializes ``node.op`` of a
+    slot (~55 instructions), not a NamedTuple's field by name or by index (~185). Nodes are shared by
+    graphs, the API's cache and compiled functions, and nothing writes a node's field once
+    :func:`new_node` has made it; a write is not refused (a ``__setattr__`` guard makes each node cost
+    ~0.5 k instructions more, a third of what the slots save on a first call: see benchmarks/RESULTS.md),
+    so ``tests/test_node46.py`` checks that the commands leave every node as it was and that no code of
+    the package writes a node's field.
     """
 
-    id: int
-    op: str
-    args: tuple = ()
-    params: dict = {}  # never mutated
-    shape: Shape = ()
-    name: str | None = None
-    position: int | None = None
-    requires_grad: bool = False
-    value: object = None  # the constant of a ``const`` node
+    __slots__ = NODE_FIELDS
 
     @property
     def leaf(self) -> bool:
         return self.op in LEAF_OPS
 
-    def __eq__(self, other):  # identity: a node's value may be an array
-        return self is other
+    def fields(self) -> tuple:
+        """The nine fields in :data:`NODE_FIELDS`' order (what the NamedTuple was)."""
+        return (self.id, self.op, self.args, self.params, self.shape, self.name, self.position, self.requires_grad,
+                self.value)
 
-    def __hash__(self):
-        return id(self)
+    def _replace(self, **changes) -> "Node":
+        """A new node with the fields named in ``changes`` changed (as a NamedTuple's ``_replace``)."""
+        fields = dict(zip(NODE_FIELDS, self.fields()))
+        unknown = changes.keys() - fields.keys()
+        if unknown:
+            raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
+        fields.update(changes)
+        return new_node(**fields)
+
+    def __repr__(self) -> str:
+        return "Node(" + ", ".join(f"{f}={v!r}" for f, v in zip(NODE_FIELDS, self.fields())) + ")"
+
+    def __reduce__(self):  # pickle and copy: made again by new_node
+        return new_node, self.fields()
+
+
+def new_node(id: int, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (),
+             name: str | None = None, position: int | None = None, requires_grad: bool = False,
+             value: object = None) -> Node:
+    """A :class:`Node` of these fields (the NamedTuple's defaults): ``Node()`` (no ``__init__`` to call), then
+    its slots written; the one place a node's fields are written. ~2.0 k instructions with its deallocation,
+    against ~1.9 k for the NamedTuple's ``tuple.__new__`` and ~2.7 k for a slots class's Python ``__init__``
+    (which CPython 3.11 calls from C, in an interpreter frame of its own)."""
+    node = Node()
+    node.id = id
+    node.op = op
+    node.args = args
+    node.params = params
+    node.shape = shape
+    node.name = name
+    node.position = position
+    node.requires_grad = requires_grad
+    node.value = value
+    return node
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,9 +152,9 @@ class Graph:
         nodes = []
         keep, flag = nodes.append, flags.append
         for node in self.nodes:  # one pass, O(1) per argument: 300,000 nodes of a long sum
-            i, op, args, params, shape, name, position, requires_grad, value = node
+            op, args = node.op, node.args
             if op == "input":
-                now = name in wrt
+                now = node.name in wrt
             elif op in _NONDIFF or not args:
                 now = False
             elif len(args) == 1:  # any(map(...)) of one or two arguments, without making either
@@ -123,12 +164,12 @@ class Graph:
             else:
                 now = any(map(flags.__getitem__, args))
             flag(now)
-            keep(node if requires_grad == now else
-                 _new_node(Node, (i, op, args, params, shape, name, position, now, value)))
+            keep(node if node.requires_grad == now else
+                 new_node(node.id, op, args, node.params, node.shape, node.name, node.position, now, node.value))
         nodes = tuple(nodes)
         # the fields as they are but the nodes (dataclasses.replace, without its per-field introspection)
         # the elements and itemsize are the shapes' and the dtype's, which flags do not change
-        facts = _facts(nodes, wrt, self.dtype) if facts is None else _new_node(Facts, (wrt, facts[1], facts[2]))
+        facts = _facts(nodes, wrt, self.dtype) if facts is None else _new_tuple(Facts, (wrt, facts[1], facts[2]))
         return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value, facts,
                           self.recast)
 
@@ -149,7 +190,7 @@ class Graph:
 _NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)  # read-only: OPS is, once imported
 _HEAVY = frozenset(CUBIC) | frozenset(RULES)  # the ops whose fold is checked by ir/work.py: read-only
 _ndarray = np.ndarray
-_new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
+_new_tuple = tuple.__new__  # Facts(...) without the keyword handling of NamedTuple.__new__: the same tuple
 
 
 class Facts(NamedTuple):
@@ -186,17 +227,17 @@ def _facts(nodes: tuple, wrt: frozenset, dtype, size: int | None = None) -> "Fac
     elements = 0
     last = size_of = None
     try:
-        for node in nodes:  # node[4], its shape: a subscript in the loop is cheaper than map(itemgetter(4)) (session 45)
-            shape = node[4]
+        for node in nodes:
+            shape = node.shape
             if shape is not last:
                 last, size_of = shape, math.prod(shape)
             elements += size_of
     except TypeError:
         return None
-    return _new_node(Facts, (wrt, elements, itemsize(dtype) if size is None else size))  # Facts(...), no __new__
+    return _new_tuple(Facts, (wrt, elements, itemsize(dtype) if size is None else size))  # Facts(...), no __new__
 
 
-_FLAG = itemgetter(7)  # a Node's requires_grad
+_FLAG = attrgetter("requires_grad")
 
 
 def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: tuple,
@@ -291,7 +332,6 @@ def _ints_of(pyints: dict, tracers) -> str:
     return " and ".join(v if len(v) < 30 else f"{v[:12]}...({len(v)} digits)" for v in shown)
 
 
-_NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
 _EMPTY = MappingProxyType({})  # the empty dicts a Builder reads through its class until it writes its own (own)
 _NO_SHAPES: dict = {}  # Builder._binary_shapes until a builder's first entry (its own dict); never mutated
 _OPS = _BLOCKS  # OPS's own dict, read as OPS reads it (a mapping proxy's lookup costs a call more)
@@ -481,14 +521,14 @@ class Builder:
         if not args or op in _NONDIFF:
             flag = False
         elif len(args) == 1:
-            flag = nodes[args[0]][7]
+            flag = nodes[args[0]].requires_grad
         elif len(args) == 2:
-            flag = nodes[args[0]][7] or nodes[args[1]][7]
+            flag = nodes[args[0]].requires_grad or nodes[args[1]].requires_grad
         else:
             flag = any(map(_FLAG, map(nodes.__getitem__, args)))  # no comprehension: nodes stays a local
         if type(value) is _ndarray and value.base is None:  # a constant owning its memory: counted (a view is not)
             self._held(value.nbytes, shape, position)
-        nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
+        nodes.append(new_node(i, op, args, params, shape, name, position, flag, value))
         tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         return tracer
@@ -529,8 +569,8 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position,
-                                      self.wrt is None or name in self.wrt, None)))
+        nodes.append(new_node(i, "input", (), _NO_PARAMS, shape, name, position, self.wrt is None or name in self.wrt,
+                              None))
         tracer = _new_object(Tracer)
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         self.inputs[name] = i
@@ -604,15 +644,15 @@ class Builder:
         shape for these argument shapes is known (its shape rule and size check passed before:
         ``x*1 + x*2 + ...``), the node is appended at once; it is the node ``_apply`` makes."""
         shape = self._binary_shapes.get((op_name, a.shape, b.shape))
-        if shape is None or (self.fold and self.nodes[a.id][1] == "const" and self.nodes[b.id][1] == "const"):
+        if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
             return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
         nodes = self.nodes  # self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position), inline
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
         x, y = a.id, b.id
-        nodes.append(_new_node(Node, (i, op_name, (x, y), _NO_PARAMS, shape, name, position,
-                                      op_name not in _NONDIFF and (nodes[x][7] or nodes[y][7]), None)))
+        nodes.append(new_node(i, op_name, (x, y), _NO_PARAMS, shape, name, position,
+                              op_name not in _NONDIFF and (nodes[x].requires_grad or nodes[y].requires_grad), None))
         out = _new_object(Tracer)
         out.builder, out.id, out.shape = self, i, shape
         return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
@@ -627,7 +667,7 @@ class Builder:
                 shape = rule(t.shape, **params) if params else t.shape if rule is same_shape else rule(t.shape)
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
-            if self.fold and nodes[t.id][1] == "const":  # [1]: the node's op (a field's name is a generic lookup)
+            if self.fold and nodes[t.id].op == "const":
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 return self._fold(op, [t], params, position)
             if not self.shapes_only and shape not in self._sized:
@@ -636,8 +676,8 @@ class Builder:
             i = len(nodes)  # self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position), inline
             if i >= MAX_NODES:
                 raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-            nodes.append(_new_node(Node, (i, op_name, (t.id,), params or _NO_PARAMS, shape, name, position,
-                                          not op.nondiff and nodes[t.id][7], None)))
+            nodes.append(new_node(i, op_name, (t.id,), params or _NO_PARAMS, shape, name, position,
+                                  not op.nondiff and nodes[t.id].requires_grad, None))
             out = _new_object(Tracer)
             out.builder, out.id, out.shape = self, i, shape
             if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
@@ -653,7 +693,7 @@ class Builder:
                     shape = rule(left, b.shape, **params) if params else rule(left, b.shape)
                 except JacError as err:
                     raise _shape_error(err, op, op_name, position)
-            if self.fold and nodes[a.id][1] == "const" and nodes[b.id][1] == "const":
+            if self.fold and nodes[a.id].op == "const" and nodes[b.id].op == "const":
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 return self._fold(op, [a, b], params, position)
             if not self.shapes_only and shape not in self._sized:
@@ -667,8 +707,8 @@ class Builder:
             i = len(nodes)  # self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
             if i >= MAX_NODES:
                 raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-            nodes.append(_new_node(Node, (i, op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position,
-                                          not op.nondiff and (nodes[a.id][7] or nodes[b.id][7]), None)))
+            nodes.append(new_node(i, op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position,
+                                  not op.nondiff and (nodes[a.id].requires_grad or nodes[b.id].requires_grad), None))
             out = _new_object(Tracer)
             out.builder, out.id, out.shape = self, i, shape
             if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):

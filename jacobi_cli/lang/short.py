@@ -29,7 +29,7 @@ from __future__ import annotations
 import keyword
 import re
 
-from ..ir.graph import _INDEX_OPS, _NO_PARAMS, _OPS, MAX_NODES, MEMO_AFTER, Node, Tracer, _new_node, _new_object
+from ..ir.graph import _INDEX_OPS, _NO_PARAMS, _OPS, MAX_NODES, MEMO_AFTER, Tracer, _new_object, new_node
 from ..ir.ops import same_shape
 from ..ir.shapes import broadcast
 from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, UNARY, _python_sum
@@ -222,7 +222,7 @@ def _traced(b, value):
     if type(value) is not int:
         return value
     tracer = _new_object(Tracer)
-    tracer.builder, tracer.id, tracer.shape = b, value, b.nodes[value][4]
+    tracer.builder, tracer.id, tracer.shape = b, value, b.nodes[value].shape
     return tracer
 
 
@@ -234,7 +234,7 @@ def _unary_node(b, op_name: str, value, position, params: dict = _NO_PARAMS):
     if type(value) is int:
         i = value
         held = nodes[i]
-        shape = held[4]
+        shape = held.shape
     else:
         i = value.id
         held = nodes[i]
@@ -246,14 +246,14 @@ def _unary_node(b, op_name: str, value, position, params: dict = _NO_PARAMS):
             shape = rule(shape, **params) if params else rule(shape)
         except Exception:  # noqa: BLE001 - _apply raises it
             return None
-    if (b.fold and held[1] == "const") or (not b.shapes_only and shape not in b._sized) \
+    if (b.fold and held.op == "const") or (not b.shapes_only and shape not in b._sized) \
             or (b.typing and (b.integral or b.booleans or op_name in _INDEX_OPS)):
         return None
     k = len(nodes)
     if k >= MAX_NODES:
         return None
-    nodes.append(_new_node(Node, (k, op_name, (i,), params or _NO_PARAMS, shape, None, position,
-                                  not op.nondiff and held[7], None)))
+    nodes.append(new_node(k, op_name, (i,), params or _NO_PARAMS, shape, None, position,
+                          not op.nondiff and held.requires_grad, None))
     return k
 
 
@@ -263,7 +263,7 @@ def _binary_node(b, op_name: str, left, right, position):
     if type(left) is int:
         i = left
         held = nodes[i]
-        shape = held[4]
+        shape = held.shape
     else:
         i = left.id
         held = nodes[i]
@@ -271,7 +271,7 @@ def _binary_node(b, op_name: str, left, right, position):
     if type(right) is int:
         j = right
         other = nodes[j]
-        second = other[4]
+        second = other.shape
     else:
         j = right.id
         other = nodes[j]
@@ -283,15 +283,15 @@ def _binary_node(b, op_name: str, left, right, position):
             shape = rule(shape, second)
         except Exception:  # noqa: BLE001 - _apply raises it
             return None
-    if (b.fold and held[1] == "const" and other[1] == "const") or (not b.shapes_only and shape not in b._sized) \
+    if (b.fold and held.op == "const" and other.op == "const") or (not b.shapes_only and shape not in b._sized) \
             or (op.broadcasting and len(nodes) >= MEMO_AFTER) \
             or (b.typing and (b.integral or b.booleans or op_name in _INDEX_OPS)):
         return None  # a fold, a size to check, _apply's memo of result shapes, integer dtypes
     k = len(nodes)
     if k >= MAX_NODES:
         return None
-    nodes.append(_new_node(Node, (k, op_name, (i, j), _NO_PARAMS, shape, None, position,
-                                  not op.nondiff and (held[7] or other[7]), None)))
+    nodes.append(new_node(k, op_name, (i, j), _NO_PARAMS, shape, None, position,
+                          not op.nondiff and (held.requires_grad or other.requires_grad), None))
     return k
 
 
@@ -310,11 +310,11 @@ def _call_of_one(b, fname: str, value, position):
     if op is not None:
         return _unary_node(b, op, value, position)
     if lower is _python_sum:  # its first case: sum(x) of an array of one axis or more
-        ndim = len(b.nodes[value][4] if kind is int else value.shape)
+        ndim = len(b.nodes[value].shape if kind is int else value.shape)
         if ndim:
             return _unary_node(b, "sum", value, position, {"axes": tuple(range(ndim)), "keepdims": False})
     elif fname == "softmax" and lower is _function("softmax"):  # functions._softmax's first case, an array's
-        ndim = len(b.nodes[value][4] if kind is int else value.shape)
+        ndim = len(b.nodes[value].shape if kind is int else value.shape)
         if ndim:
             return _unary_node(b, "softmax", value, position, {"axis": ndim - 1})
     return None
