@@ -1,10 +1,10 @@
 """Session 46: ``Node`` is a class of slots, not a NamedTuple (``ir/graph.py``).
 
 What the NamedTuple gave and the code relies on is kept and checked here: the fields and their defaults,
-``_replace``, identity equality and hash, pickling and copying. Immutability is now a rule, not a refusal (a
-``__setattr__`` guard would cost ~0.5 k instructions a node, a third of the saving): nodes are shared by
-graphs, the API's cache and compiled functions, so the tests below check that no code of the package writes
-a node's field (read off its source) and that the commands leave every node as it was. What the NamedTuple
+``_replace``, identity equality and hash, pickling and copying, and immutability: a write of a field raises
+(``new_node`` fills a ``_Fields`` object and makes it a ``Node``; ~0.5 k instructions a node, kept: nodes are shared
+by graphs, the API's cache and compiled functions). Beside the refusal the tests below check that no code of the
+package writes a node's field (read off its source) and that the commands leave every node as it was. What the NamedTuple
 gave and nothing may rely on any more, the tuple protocol, is refused loudly (``node[1]`` raises).
 """
 from __future__ import annotations
@@ -40,8 +40,13 @@ def test_the_fields_and_defaults_are_the_namedtuples():
     assert full.fields() == (4, "add", (1, 2), {"k": 1}, (2, 3), "y", 7, True, 1.5)
     assert new_node(id=4, op="add", value=2.0, shape=(2,)).fields() == (4, "add", (), {}, (2,), None, None, False, 2.0)
     assert new_node(0, "input").leaf and new_node(0, "const").leaf and not new_node(1, "sin", (0,)).leaf
-    with pytest.raises(TypeError):
-        Node(3, "sin")  # new_node makes nodes
+    assert Node(3, "sin").fields() == new_node(3, "sin").fields() and type(Node(3, "sin")) is Node
+    node = new_node(3, "sin", (0,))
+    with pytest.raises(AttributeError, match="immutable"):
+        node.op = "cos"
+    with pytest.raises(AttributeError, match="immutable"):
+        del node.args
+    assert node.op == "sin" and node.args == (0,)
 
 
 @pytest.mark.parametrize("expr", EXPRESSIONS)

@@ -40,25 +40,39 @@ NODE_FIELDS = ("id", "op", "args", "params", "shape", "name", "position", "requi
 _NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
 
 
-class Node:
-    """One equation ``id = op(*args; params)``: never changed once made, and cheap to make and to read.
+class _Fields:
+    """A node's nine fields as slots, writable: :func:`new_node` fills them, then makes the object a
+    :class:`Node`, which refuses writes."""
+
+    __slots__ = NODE_FIELDS
+
+
+class Node(_Fields):
+    """One equation ``id = op(*args; params)``: immutable, and cheap to make and to read.
 
     ``shape`` is known before evaluation. ``position`` is the 0-based character offset
     of the op in the expression (``None`` for nodes the user did not write). ``value`` is the
-    constant of a ``const`` node. :func:`new_node` makes one (``Node()`` takes no arguments);
-    :meth:`_replace` a copy with some fields changed. Equality and hash are identity: a node's
-    value may be an array.
+    constant of a ``const`` node. ``Node(id, op, args=(), params={}, shape=(), ...)`` makes one;
+    :meth:`_replace` a copy with some fields changed; assigning a field raises (nodes are shared
+    by graphs and caches). Equality and hash are identity: a node's value may be an array.
 
     The fields are slots (session 46; a NamedTuple before): Python 3.11 specializes ``node.op`` of a
-    slot (~55 instructions), not a NamedTuple's field by name or by index (~185). Nodes are shared by
-    graphs, the API's cache and compiled functions, and nothing writes a node's field once
-    :func:`new_node` has made it; a write is not refused (a ``__setattr__`` guard makes each node cost
-    ~0.5 k instructions more, a third of what the slots save on a first call: see benchmarks/RESULTS.md),
-    so ``tests/test_node46.py`` checks that the commands leave every node as it was and that no code of
-    the package writes a node's field.
+    slot (~55 instructions), not a NamedTuple's field by name or by index (~185).
     """
 
-    __slots__ = NODE_FIELDS
+    __slots__ = ()
+
+    def __new__(cls, id: int, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (),
+                name: str | None = None, position: int | None = None, requires_grad: bool = False,
+                value: object = None) -> "Node":
+        return new_node(id, op, args, params, shape, name, position, requires_grad, value)
+
+    def __setattr__(self, field: str, value) -> None:
+        raise AttributeError(f"a Node is immutable: node.{field} cannot be set (node._replace({field}=...) "
+                             "makes a new one)")
+
+    def __delattr__(self, field: str) -> None:
+        raise AttributeError(f"a Node is immutable: node.{field} cannot be deleted")
 
     @property
     def leaf(self) -> bool:
@@ -81,18 +95,20 @@ class Node:
     def __repr__(self) -> str:
         return "Node(" + ", ".join(f"{f}={v!r}" for f, v in zip(NODE_FIELDS, self.fields())) + ")"
 
-    def __reduce__(self):  # pickle and copy: made again by new_node
+    def __reduce__(self):  # pickle and copy: made again by new_node (a write of a field would raise)
         return new_node, self.fields()
 
 
 def new_node(id: int, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (),
              name: str | None = None, position: int | None = None, requires_grad: bool = False,
              value: object = None) -> Node:
-    """A :class:`Node` of these fields (the NamedTuple's defaults): ``Node()`` (no ``__init__`` to call), then
-    its slots written; the one place a node's fields are written. ~2.0 k instructions with its deallocation,
-    against ~1.9 k for the NamedTuple's ``tuple.__new__`` and ~2.7 k for a slots class's Python ``__init__``
-    (which CPython 3.11 calls from C, in an interpreter frame of its own)."""
-    node = Node()
+    """A :class:`Node` of these fields (the NamedTuple's defaults), as the builder and the reader make nodes: a
+    ``_Fields`` object (no ``__init__`` to call), its slots written, then made a :class:`Node`, which refuses writes
+    from then on (the one place a node's fields are written). ~2.5 k instructions with its deallocation, against
+    ~1.9 k for the NamedTuple's ``tuple.__new__`` and ~2.7 k for a slots class's Python ``__init__`` (which CPython
+    3.11 calls from C, in an interpreter frame of its own); the switch of class is ~0.5 k of it, kept: nodes are
+    shared by graphs, the API's cache and compiled functions, and a write would change them all."""
+    node = _Fields()
     node.id = id
     node.op = op
     node.args = args
@@ -102,6 +118,7 @@ def new_node(id: int, op: str, args: tuple = (), params: dict = _NO_PARAMS, shap
     node.position = position
     node.requires_grad = requires_grad
     node.value = value
+    node.__class__ = Node  # from now on a field's write raises
     return node
 
 
