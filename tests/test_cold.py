@@ -527,7 +527,7 @@ def test_a_unary_function_of_one_array_lowers_as_its_general_path():
             b = Builder("f(x)")
             try:
                 out = call(b, b.input("x", (3, 2)))
-                built.append(("ok", [tuple(n) for n in b.nodes], out.shape))
+                built.append(("ok", [n.fields() for n in b.nodes], out.shape))
             except JacError as err:
                 built.append(("error", type(err).__name__, str(err), err.position))
         assert built[0] == built[1], name
@@ -776,6 +776,7 @@ def test_the_facts_of_expressions_are_what_the_walks_count(e, few, dtype):
 def _same_nodes(a: tuple, b: tuple) -> bool:
     """Node by node, field by field: the same objects (parameters and constants, which may hold NaN or
     arrays, by identity: the walk keeps them), the same ids, ops, shapes and flags."""
+    a, b = [n.fields() for n in a], [n.fields() for n in b]
     return len(a) == len(b) and all(x[:8] == y[:8] or (x[:3] == y[:3] and x[4:8] == y[4:8] and x[3] is y[3])
                                     for x, y in zip(a, b)) and all(x[8] is y[8] for x, y in zip(a, b))
 
@@ -825,6 +826,7 @@ def _like_nodes(a: tuple, b: tuple) -> bool:
     """:func:`_same_nodes` of two graphs built apart: parameters by their text, constants by their bytes."""
     def value(v):
         return None if v is None else (type(v).__name__, np.asarray(v).dtype.str, np.shape(v), np.asarray(v).tobytes())
+    a, b = [n.fields() for n in a], [n.fields() for n in b]
     return len(a) == len(b) and all(x[:3] == y[:3] and x[4:8] == y[4:8] and repr(x[3]) == repr(y[3])
                                     and value(x[8]) == value(y[8]) for x, y in zip(a, b))
 

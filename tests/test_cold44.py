@@ -18,7 +18,7 @@ import pytest
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.ir import graph as graph_module
-from jacobi_cli.ir.graph import MEMO_AFTER, Builder, Node, _facts
+from jacobi_cli.ir.graph import MEMO_AFTER, Builder, _facts, new_node
 from jacobi_cli.ir.shapes import broadcast
 from jacobi_cli.lang import parser
 
@@ -34,7 +34,7 @@ def _every_product(nodes) -> int | None:
 
 
 def _nodes(shapes) -> tuple:
-    return tuple(Node(i, "input", shape=shape) for i, shape in enumerate(shapes))
+    return tuple(new_node(i, "input", shape=shape) for i, shape in enumerate(shapes))
 
 
 @pytest.mark.parametrize("text", TEXTS)

@@ -189,8 +189,8 @@ def _graph_block(block: list, numbers: list, tails: dict) -> tuple:
     rows, edges = [], []
     row, edge = rows.append, edges.append
     for node in block:
-        node_id, op, args, _, shape, name, _, requires_grad, _ = node
-        key = (op, name, shape, requires_grad)
+        node_id, op, args = node.id, node.op, node.args
+        key = (op, node.name, node.shape, node.requires_grad)
         tail = tails.get(key)
         if tail is None:
             tail = tails[key] = _record_tail(*key)
@@ -1131,10 +1131,10 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
 def _arguments(report) -> set:
     """The ids of every node listed that another one reads (the tails of ``"edges"``)."""
     from itertools import chain
-    from operator import itemgetter
+    from operator import attrgetter
 
     nodes = report.graph.nodes
-    return set(chain.from_iterable(map(itemgetter(2), map(nodes.__getitem__, report.picked))))  # Node.args
+    return set(chain.from_iterable(map(attrgetter("args"), map(nodes.__getitem__, report.picked))))
 
 
 def to_dot(report: dict) -> str:

@@ -75,16 +75,16 @@ def evaluate(graph: Graph, env: dict) -> list:
     entered = _state_set(_IGNORE_ALL) if current is not None and (current is _DEFAULT_STATE or current is _IGNORE_ALL) \
         else errors_ignored()
     try:
-        for node in graph.nodes:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
-            op = node[1]
+        for node in graph.nodes:
+            op = node.op
             if op == "input":
-                append(env[node[5]])  # its name
+                append(env[node.name])
             elif op == "const":
-                append(node[8])  # its value
+                append(node.value)
             else:
                 if limit is not None:
                     check_time(limit)
-                args, params = node[2], node[3]
+                args, params = node.args, node.params
                 impl = _BLOCKS[op].impl  # OPS's own dict (a proxy's lookup costs more); a dict of impls per call
                 # (impls.get(op), a method call) cost more than this subscript and attribute read, per node
                 try:
@@ -132,7 +132,7 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     kept = {}
     # retained: a copy, as a rule may pass g itself on, to be accumulated into
     keep = (lambda nid, g: kept.__setitem__(nid, np.array(g, copy=True))) if retain else None
-    flags = [node[7] for node in nodes]
+    flags = [node.requires_grad for node in nodes]
     current = _state_get() if _state_get is not None else None  # errors_ignored(), inline as in evaluate
     entered = _state_set(_IGNORE_ALL) if current is not None and (current is _DEFAULT_STATE or current is _IGNORE_ALL) \
         else errors_ignored()
@@ -146,7 +146,7 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
         else:
             _state_reset(entered)
     for name, i in graph.inputs.items():
-        if nodes[i][7] and name not in grads:  # [7]: its requires_grad (a field by name is a generic lookup)
+        if nodes[i].requires_grad and name not in grads:
             grads[name] = _zeros_like_batch(cotangent, nodes[i].shape, graph.dtype)
     return (grads, kept) if retain else grads
 
@@ -245,8 +245,8 @@ def _reached(nodes, need, tangents: dict, inputs: dict) -> list:
         if name in inputs:
             flags[inputs[name]] = True
     for node in nodes:
-        if node[1] not in ("input", "const") and need[node[0]] and any(flags[a] for a in node[2]):
-            flags[node[0]] = True
+        if node.op not in ("input", "const") and need[node.id] and any(flags[a] for a in node.args):
+            flags[node.id] = True
     return flags
 
 

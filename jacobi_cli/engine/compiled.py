@@ -182,7 +182,7 @@ class Compiled:
         if facts is not None and facts[1] * facts[2] <= _FEW_BYTES:
             return facts[1] * facts[2] + declared
         return declared + sum([value.nbytes for node in self.graph.nodes
-                               if node[1] == "const" and type(value := node[8]) is np.ndarray])
+                               if node.op == "const" and type(value := node.value) is np.ndarray])
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {fmt(s)}" for n, s in self.shapes.items())

@@ -38,6 +38,12 @@ SPECTRAL_VECTORS = {"eigh_vectors": "eigenvectors", "svd_u": "singular vectors",
 # Ops whose value and derivatives lose cond(A)·eps relative, A their first argument (lstsq and pinv are solves
 # with R of A's QR, whose condition number is A's; lu_solve and cho_solve are triangular solves).
 LINEAR = {"solve": "solve", "inv": "inv", "det": "det", "logabsdet": "slogdet / logdet"}
+# The sign of a determinant (slogdet's sign): exact, or wrong, never a little off. It may be wrong once the
+# determinant's own error (cond·eps relative, as ``det``'s) is not far below 1; cond·eps is an estimate, not a bound
+# (LU's growth and n can make it larger), so the warning starts a hundred times sooner: at SIGN_CUT. Its derivative is
+# 0 wherever it is defined, but what multiplies by it carries it into every derivative (unless it is the output).
+SIGNS = {"detsign": "slogdet"}
+SIGN_CUT = 1e-2
 # Ops whose derivatives lose about cond(A)·eps relative while their values hold more (session 35, measured against
 # mpmath in benchmarks/conditioning35_probe.py): Cholesky's factor is accurate to about √cond·eps, its derivative
 # (two triangular solves with L) to cond·eps; QR's Q and R, and their derivatives (solves with R), lose
@@ -121,6 +127,12 @@ def estimates(problem, results, probe=None, order: int = 1) -> list:
         weighed = max(base, f.relative or 0.0)  # a small value read relative to itself (cond, log σ) loses digits
         reached, hit = None, {}
         for where, name in results:
+            if node.op in SIGNS and name is not None:
+                # its own derivative is 0, but what multiplies by it carries it into every derivative, whichever
+                # input it is by (x's of s·x is s)
+                if node.id != graph.output and f.raw > cut:
+                    hit.setdefault(where, f.raw)
+                continue
             if name is None:
                 if node.op in SPECTRAL_VALUES:  # accurate to eps·max|λ|: only what reads a small one relatively loses
                     if f.relative is None:
@@ -155,6 +167,11 @@ def _warning(wheres: list, f: _Found, est: float, order: int, relative: bool = F
                  "; a function that treats them alike (their sum) is accurate")
     named = wheres[0] if len(wheres) == 1 else ", ".join(wheres[:-1]) + " and " + wheres[-1]
     why, formula = f.relative_text if relative else (f.text, f.formula)
+    if node.op in SIGNS:
+        return Conditioning(wheres[0], node.op, node.position,
+                            f"{wheres[0]}: {why}: its determinant may be off by about {_short(est)} relative "
+                            f"({formula}), so the sign may be wrong; NumPy's, PyTorch's and JAX's are as unsure",
+                            est, tuple(wheres))
     text = (f"{named}: {why}: th{'is' if len(wheres) == 1 else 'e'} {what} may be off by about {_short(est)} "
             f"relative ({formula}){alike}; it is the best floating point gives here, and PyTorch's and JAX's are "
             f"as far off")
@@ -171,7 +188,7 @@ def _short(x: float) -> str:
 
 def watched(op: str) -> bool:
     """Is ``op`` one whose results the scan weighs?"""
-    return op in SPECTRAL_VALUES or op in SPECTRAL_VECTORS or op in LINEAR or op in FACTORS
+    return op in SPECTRAL_VALUES or op in SPECTRAL_VECTORS or op in LINEAR or op in FACTORS or op in SIGNS
 
 
 def _scan(graph, values, cut: float, fast: bool = False) -> list:
@@ -185,7 +202,8 @@ def _scan(graph, values, cut: float, fast: bool = False) -> list:
         if not needed[node.id] or not watched(node.op):
             continue
         with np.errstate(all="ignore"):
-            f = (_linear(node, values, bound) if node.op in LINEAR else _factor(graph, node, values, bound)
+            f = (_linear(node, values, bound) if node.op in LINEAR or node.op in SIGNS else
+                 _factor(graph, node, values, bound)
                  if node.op in FACTORS else _spectral(graph, node, values, cut))
         if f is not None:
             found.append(f)
@@ -283,6 +301,10 @@ def _linear(node, values, bound=None) -> _Found | None:
     if not np.isfinite(kappa):
         kappa = np.inf
     eps = float(np.finfo(a.dtype).eps)
+    if node.op in SIGNS:  # a sign is exact or wrong: only past SIGN_CUT, and said so (``_warning``)
+        per = np.where(per * eps > SIGN_CUT, per * eps, 0.0)
+        text = f"the matrix of {SIGNS[node.op]} is ill-conditioned (condition number {kappa:.2g} in the 2-norm)"
+        return _Found(node, float(np.max(per)), text, "cond·eps", per=per)
     name = LINEAR[node.op]
     who = node.params.get("who") if node.op == "solve" else None
     word = who.split(":")[0].split(" ")[0] if isinstance(who, str) and who.strip() else "solve"

@@ -585,7 +585,7 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
         if mode == "reverse":
             rev.append(name)
     if rev:
-        seed = autodiff.basis(graph.nodes[graph.output][4], graph.dtype)  # [4]: the output node's shape
+        seed = autodiff.basis(graph.nodes[graph.output].shape, graph.dtype)
         grads = autodiff.vjp(reverse_graph(graph, rev, len(modes)), values, seed)
         for n in rev:  # a loop, not a comprehension: no cell of grads
             out[n] = grads[n]
@@ -643,7 +643,7 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     if mode not in MODES or not names:
         return None, None
     nodes, inputs = graph.nodes, graph.inputs
-    m = size(nodes[graph.output][4])  # [4]: a node's shape ([k]: a NamedTuple field by name is a generic lookup)
+    m = size(nodes[graph.output].shape)
     facts = graph.facts
     itemsize = facts[2] if facts is not None else dtype_itemsize(graph.dtype)  # facts.itemsize
     # the values, at least as make_plan counts them (their nbytes, 8 for a Python number), and the diagonal
@@ -735,7 +735,7 @@ def along_ones(graph: Graph, values: list, modes: dict, n_wrt: int) -> dict:
     position by position), so it is that diagonal; the first call (:func:`unplanned`) and the
     plan's run (:func:`run`) both take it, and the kernels trace it (``_diagonal_pass``). The
     arrays are the pass's own (new, never an input's), possibly of another dtype than the graph's."""
-    seed = _empty((1,) + tuple(graph.nodes[graph.output][4]), graph.dtype)  # np.ones without its Python layers
+    seed = _empty((1,) + tuple(graph.nodes[graph.output].shape), graph.dtype)  # np.ones without its Python layers
     seed.fill(1)  # (x's shape is y's)
     n = seed.size
     rev = []  # loops, not comprehensions (a function made and called at each call)
@@ -764,7 +764,7 @@ def _diagonal_array(graph: Graph, diagonal) -> np.ndarray:
     """``to_array()`` of :func:`_diagonal_jacobian`'s Jacobian, made without it: the values cast into
     zeros at ``j * n + j``, without ``dense()``'s budget check (:func:`unplanned` checked the dense
     arrays against the budget)."""
-    shape = tuple(graph.nodes[graph.output][4])
+    shape = tuple(graph.nodes[graph.output].shape)
     n = diagonal.shape[0]
     out = _zeros(n * n, dtype=graph.dtype)
     out[::n + 1] = diagonal
@@ -790,7 +790,7 @@ def _cold_array(graph: Graph, name: str, mode: str, part, m: int | None = None, 
     made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both. ``m``, ``n``:
     the sizes of y and x, when the caller knows them."""
     nodes = graph.nodes
-    y_shape, x_shape = tuple(nodes[graph.output][4]), tuple(nodes[graph.inputs[name]][4])
+    y_shape, x_shape = tuple(nodes[graph.output].shape), tuple(nodes[graph.inputs[name]].shape)
     if m is None or n is None:
         m, n = size(y_shape), size(x_shape)
     if type(part) is not _ndarray:
@@ -829,8 +829,8 @@ def elementwise_diagonal(graph: Graph, name: str) -> bool:
     and compositions of them (cold == planned)."""
     nodes = graph.nodes
     x = graph.inputs[name]
-    shape = nodes[x][4]  # [4]: a node's shape ([k]: a NamedTuple field by name is a generic lookup)
-    if tuple(nodes[graph.output][4]) != tuple(shape) or size(shape) < 2:
+    shape = nodes[x].shape
+    if tuple(nodes[graph.output].shape) != tuple(shape) or size(shape) < 2:
         return False
     facts = graph.facts
     wrt = None if facts is None else facts[0]  # facts.wrt
@@ -838,19 +838,19 @@ def elementwise_diagonal(graph: Graph, name: str) -> bool:
         # requires_grad set for this input alone (graph.with_wrt) is the flags below: a node requires grad
         # when an argument does and its op is not nondiff; the loop below, reading them
         rules = _elementwise_count
-        for node in nodes[x + 1:]:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
-            if node[7]:  # requires_grad
-                op = node[1]
+        for node in nodes[x + 1:]:
+            if node.requires_grad:
+                op = node.op
                 k = rules(op)  # rules at positions 0..k-1 (each further position asked below)
-                if k is None or node[4] != shape:
+                if k is None or node.shape != shape:
                     return False
-                args = node[2]
+                args = node.args
                 if len(args) > k:
                     positions = _ELEMENTWISE_RULES[op]
                     for i, a in enumerate(args):
-                        if nodes[a][7] and i not in positions:  # [7]: its requires_grad
+                        if nodes[a].requires_grad and i not in positions:
                             return False
-        return nodes[graph.output][7]
+        return nodes[graph.output].requires_grad
     flags = [False] * len(nodes)  # flags[i]: the derivative passes through node i
     flags[x] = True
     passes = flags.__getitem__

@@ -13,7 +13,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
+from operator import attrgetter
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -36,32 +36,90 @@ LEAF_OPS = ("input", "const")
 MEMO_AFTER = 16
 
 
-class Node(NamedTuple):
-    """One equation ``id = op(*args; params)``: immutable, and cheap to make.
+NODE_FIELDS = ("id", "op", "args", "params", "shape", "name", "position", "requires_grad", "value")
+_NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
+
+
+class _Fields:
+    """A node's nine fields as slots, writable: :func:`new_node` fills them, then makes the object a
+    :class:`Node`, which refuses writes."""
+
+    __slots__ = NODE_FIELDS
+
+
+class Node(_Fields):
+    """One equation ``id = op(*args; params)``: immutable, and cheap to make and to read.
 
     ``shape`` is known before evaluation. ``position`` is the 0-based character offset
-    of the op in the expression (``None`` for nodes the user did not write).
+    of the op in the expression (``None`` for nodes the user did not write). ``value`` is the
+    constant of a ``const`` node. ``Node(id, op, args=(), params={}, shape=(), ...)`` makes one;
+    :meth:`_replace` a copy with some fields changed; assigning a field raises (nodes are shared
+    by graphs and caches). Equality and hash are identity: a node's value may be an array.
+
+    The fields are slots (session 46; a NamedTuple before): Python 3.11 specializes ``node.op`` of a
+    slot (~55 instructions), not a NamedTuple's field by name or by index (~185).
     """
 
-    id: int
-    op: str
-    args: tuple = ()
-    params: dict = {}  # never mutated
-    shape: Shape = ()
-    name: str | None = None
-    position: int | None = None
-    requires_grad: bool = False
-    value: object = None  # the constant of a ``const`` node
+    __slots__ = ()
+
+    def __new__(cls, id: int, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (),
+                name: str | None = None, position: int | None = None, requires_grad: bool = False,
+                value: object = None) -> "Node":
+        return new_node(id, op, args, params, shape, name, position, requires_grad, value)
+
+    def __setattr__(self, field: str, value) -> None:
+        raise AttributeError(f"a Node is immutable: node.{field} cannot be set (node._replace({field}=...) "
+                             "makes a new one)")
+
+    def __delattr__(self, field: str) -> None:
+        raise AttributeError(f"a Node is immutable: node.{field} cannot be deleted")
 
     @property
     def leaf(self) -> bool:
         return self.op in LEAF_OPS
 
-    def __eq__(self, other):  # identity: a node's value may be an array
-        return self is other
+    def fields(self) -> tuple:
+        """The nine fields in :data:`NODE_FIELDS`' order (what the NamedTuple was)."""
+        return (self.id, self.op, self.args, self.params, self.shape, self.name, self.position, self.requires_grad,
+                self.value)
 
-    def __hash__(self):
-        return id(self)
+    def _replace(self, **changes) -> "Node":
+        """A new node with the fields named in ``changes`` changed (as a NamedTuple's ``_replace``)."""
+        fields = dict(zip(NODE_FIELDS, self.fields()))
+        unknown = changes.keys() - fields.keys()
+        if unknown:
+            raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
+        fields.update(changes)
+        return new_node(**fields)
+
+    def __repr__(self) -> str:
+        return "Node(" + ", ".join(f"{f}={v!r}" for f, v in zip(NODE_FIELDS, self.fields())) + ")"
+
+    def __reduce__(self):  # pickle and copy: made again by new_node (a write of a field would raise)
+        return new_node, self.fields()
+
+
+def new_node(id: int, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (),
+             name: str | None = None, position: int | None = None, requires_grad: bool = False,
+             value: object = None) -> Node:
+    """A :class:`Node` of these fields (the NamedTuple's defaults), as the builder and the reader make nodes: a
+    ``_Fields`` object (no ``__init__`` to call), its slots written, then made a :class:`Node`, which refuses writes
+    from then on (the one place a node's fields are written). ~2.5 k instructions with its deallocation, against
+    ~1.9 k for the NamedTuple's ``tuple.__new__`` and ~2.7 k for a slots class's Python ``__init__`` (which CPython
+    3.11 calls from C, in an interpreter frame of its own); the switch of class is ~0.5 k of it, kept: nodes are
+    shared by graphs, the API's cache and compiled functions, and a write would change them all."""
+    node = _Fields()
+    node.id = id
+    node.op = op
+    node.args = args
+    node.params = params
+    node.shape = shape
+    node.name = name
+    node.position = position
+    node.requires_grad = requires_grad
+    node.value = value
+    node.__class__ = Node  # from now on a field's write raises
+    return node
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,9 +169,9 @@ class Graph:
         nodes = []
         keep, flag = nodes.append, flags.append
         for node in self.nodes:  # one pass, O(1) per argument: 300,000 nodes of a long sum
-            i, op, args, params, shape, name, position, requires_grad, value = node
+            op, args = node.op, node.args
             if op == "input":
-                now = name in wrt
+                now = node.name in wrt
             elif op in _NONDIFF or not args:
                 now = False
             elif len(args) == 1:  # any(map(...)) of one or two arguments, without making either
@@ -123,12 +181,12 @@ class Graph:
             else:
                 now = any(map(flags.__getitem__, args))
             flag(now)
-            keep(node if requires_grad == now else
-                 _new_node(Node, (i, op, args, params, shape, name, position, now, value)))
+            keep(node if node.requires_grad == now else
+                 new_node(node.id, op, args, node.params, node.shape, node.name, node.position, now, node.value))
         nodes = tuple(nodes)
         # the fields as they are but the nodes (dataclasses.replace, without its per-field introspection)
         # the elements and itemsize are the shapes' and the dtype's, which flags do not change
-        facts = _facts(nodes, wrt, self.dtype) if facts is None else _new_node(Facts, (wrt, facts[1], facts[2]))
+        facts = _facts(nodes, wrt, self.dtype) if facts is None else _new_tuple(Facts, (wrt, facts[1], facts[2]))
         return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value, facts,
                           self.recast)
 
@@ -149,7 +207,7 @@ class Graph:
 _NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)  # read-only: OPS is, once imported
 _HEAVY = frozenset(CUBIC) | frozenset(RULES)  # the ops whose fold is checked by ir/work.py: read-only
 _ndarray = np.ndarray
-_new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
+_new_tuple = tuple.__new__  # Facts(...) without the keyword handling of NamedTuple.__new__: the same tuple
 
 
 class Facts(NamedTuple):
@@ -186,17 +244,17 @@ def _facts(nodes: tuple, wrt: frozenset, dtype, size: int | None = None) -> "Fac
     elements = 0
     last = size_of = None
     try:
-        for node in nodes:  # node[4], its shape: a subscript in the loop is cheaper than map(itemgetter(4)) (session 45)
-            shape = node[4]
+        for node in nodes:
+            shape = node.shape
             if shape is not last:
                 last, size_of = shape, math.prod(shape)
             elements += size_of
     except TypeError:
         return None
-    return _new_node(Facts, (wrt, elements, itemsize(dtype) if size is None else size))  # Facts(...), no __new__
+    return _new_tuple(Facts, (wrt, elements, itemsize(dtype) if size is None else size))  # Facts(...), no __new__
 
 
-_FLAG = itemgetter(7)  # a Node's requires_grad
+_FLAG = attrgetter("requires_grad")
 
 
 def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: tuple,
@@ -291,7 +349,6 @@ def _ints_of(pyints: dict, tracers) -> str:
     return " and ".join(v if len(v) < 30 else f"{v[:12]}...({len(v)} digits)" for v in shown)
 
 
-_NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
 _EMPTY = MappingProxyType({})  # the empty dicts a Builder reads through its class until it writes its own (own)
 _NO_SHAPES: dict = {}  # Builder._binary_shapes until a builder's first entry (its own dict); never mutated
 _OPS = _BLOCKS  # OPS's own dict, read as OPS reads it (a mapping proxy's lookup costs a call more)
@@ -481,14 +538,14 @@ class Builder:
         if not args or op in _NONDIFF:
             flag = False
         elif len(args) == 1:
-            flag = nodes[args[0]][7]
+            flag = nodes[args[0]].requires_grad
         elif len(args) == 2:
-            flag = nodes[args[0]][7] or nodes[args[1]][7]
+            flag = nodes[args[0]].requires_grad or nodes[args[1]].requires_grad
         else:
             flag = any(map(_FLAG, map(nodes.__getitem__, args)))  # no comprehension: nodes stays a local
         if type(value) is _ndarray and value.base is None:  # a constant owning its memory: counted (a view is not)
             self._held(value.nbytes, shape, position)
-        nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
+        nodes.append(new_node(i, op, args, params, shape, name, position, flag, value))
         tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         return tracer
@@ -529,8 +586,8 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position,
-                                      self.wrt is None or name in self.wrt, None)))
+        nodes.append(new_node(i, "input", (), _NO_PARAMS, shape, name, position, self.wrt is None or name in self.wrt,
+                              None))
         tracer = _new_object(Tracer)
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         self.inputs[name] = i
@@ -607,18 +664,18 @@ class Builder:
         beside ``_apply_id``'s, kept for long chains: through ``_apply_id`` the parse of a sum of 300
         products took 10-13 % more instructions (session 46)."""
         shape = self._binary_shapes.get((op_name, a.shape, b.shape))
-        if shape is None or (self.fold and self.nodes[a.id][1] == "const" and self.nodes[b.id][1] == "const"):
+        if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
             i = self._apply_id(op_name, (a.id, b.id), position, name, _NO_PARAMS)  # _apply's node, without its call
             out = _new_object(Tracer)
-            out.builder, out.id, out.shape = self, i, self.nodes[i][4]
+            out.builder, out.id, out.shape = self, i, self.nodes[i].shape
             return out
         nodes = self.nodes  # self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position), inline
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
         x, y = a.id, b.id
-        nodes.append(_new_node(Node, (i, op_name, (x, y), _NO_PARAMS, shape, name, position,
-                                      op_name not in _NONDIFF and (nodes[x][7] or nodes[y][7]), None)))
+        nodes.append(new_node(i, op_name, (x, y), _NO_PARAMS, shape, name, position,
+                              op_name not in _NONDIFF and (nodes[x].requires_grad or nodes[y].requires_grad), None))
         out = _new_object(Tracer)
         out.builder, out.id, out.shape = self, i, shape
         return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
@@ -632,7 +689,7 @@ class Builder:
         else:
             return self._apply_any(_OPS[op_name], op_name, args, position, name, params)
         out = _new_object(Tracer)  # self.tracer_of(i) without its calls
-        out.builder, out.id, out.shape = self, i, self.nodes[i][4]
+        out.builder, out.id, out.shape = self, i, self.nodes[i].shape
         return out
 
     def _apply_id(self, op_name: str, args: tuple, position, name, params: dict) -> int:
@@ -647,7 +704,7 @@ class Builder:
         nodes = self.nodes
         rule = op.shape  # read, then called: 3.11 never specializes a method call of an instance's attribute
         held = nodes[args[0]]
-        shape = held[4]
+        shape = held.shape
         key = None  # a binary op's entry in the memo of result shapes, past MEMO_AFTER nodes (see there)
         if len(args) == 1:
             if params or rule is not same_shape:
@@ -655,18 +712,18 @@ class Builder:
                     shape = rule(shape, **params) if params else rule(shape)
                 except JacError as err:
                     raise _shape_error(err, op, op_name, position)
-            folds = self.fold and held[1] == "const"  # [1]: the node's op (a field's name is a generic lookup)
-            flag = held[7]
+            folds = self.fold and held.op == "const"
+            flag = held.requires_grad
         else:
             other = nodes[args[1]]
-            left, right = shape, other[4]
+            left, right = shape, other.shape
             if not (rule is broadcast and not params and type(left) is tuple and (left == right or not right)):
                 try:  # (else broadcast's first answer, equal shapes or a scalar beside, without its call)
                     shape = rule(left, right, **params) if params else rule(left, right)
                 except JacError as err:
                     raise _shape_error(err, op, op_name, position)
-            folds = self.fold and held[1] == "const" and other[1] == "const"
-            flag = held[7] or other[7]
+            folds = self.fold and held.op == "const" and other.op == "const"
+            flag = held.requires_grad or other.requires_grad
             if op.broadcasting and not params and len(nodes) >= MEMO_AFTER:
                 key = (op_name, left, right)
         if folds:
@@ -683,8 +740,8 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        nodes.append(_new_node(Node, (i, op_name, args, params or _NO_PARAMS, shape, name, position,
-                                      not op.nondiff and flag, None)))
+        nodes.append(new_node(i, op_name, args, params or _NO_PARAMS, shape, name, position, not op.nondiff and flag,
+                              None))
         if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
             return dtypes.track(self, self.tracer_of(i), position).id
         return i

@@ -42,7 +42,7 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
         # values (arrays, structured batches), not a dry run's nor a tracer's: a pass that cannot fit is refused
         refuse_pass_past_deadline(limit, nodes, _reached(nodes, ct, flags, stop), shape_of(seed)[0],
                                   "a reverse-mode pass")
-    for nid in range(top, stop - 1, -1):  # its fields by index (id, op, args, params, name, requires_grad)
+    for nid in range(top, stop - 1, -1):
         g = pop(nid, None)
         if g is None or not flags[nid]:
             continue
@@ -51,13 +51,13 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
         if keep is not None:
             keep(nid, g)
         node = nodes[nid]
-        op = node[1]
+        op = node.op
         if op == "input":
-            grads[node[5]] = g
+            grads[node.name] = g
             continue
         if op == "const":  # a chosen node that is a constant (the parser's jax.grad(f)(2.0)): nothing below it
             continue
-        node_args, params = node[2], node[3]
+        node_args, params = node.args, node.params
         rules = _BLOCKS[op].vjp  # OPS's own dict, read at each pass: tests patch the registry's rules
         ans = values[nid]
         if ledger is not None:
@@ -88,7 +88,7 @@ def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
                         ct[a] = part if a not in ct else _add(ct[a], part) \
                             if type(part) is _ndarray and type(ct[a]) is _ndarray else add(ct[a], part)
         except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
-            err.position = node[6] if err.position is None else err.position
+            err.position = node.position if err.position is None else err.position
             raise
         if ledger is not None:
             ledger.done()
@@ -103,7 +103,7 @@ def _reached(nodes, ct: dict, flags, stop: int) -> list:
         reached[nid] = True
     for nid in range(max(ct), stop - 1, -1):
         if reached[nid] and flags[nid]:
-            for a in nodes[nid][2]:
+            for a in nodes[nid].args:
                 if flags[a]:
                     reached[a] = True
         else:

@@ -267,14 +267,14 @@ def derivative_work(nodes, carries) -> tuple:
     rule reuses the factorisation). A lower bound, so a pass refused by it could not have fitted."""
     total, largest, most = 0, None, 0
     for node in nodes:
-        name = node[1]
-        if not carries[node[0]] or (name not in CUBIC and name not in RULES) or name == "einsum":
+        name = node.op
+        if not carries[node.id] or (name not in CUBIC and name not in RULES) or name == "einsum":
             continue
-        shapes = [nodes[i].shape for i in node[2]]
+        shapes = [nodes[i].shape for i in node.args]
         if name in CUBIC or name == "matrix_exp":
             done = _matrices(tuple(shapes[0]))
         else:
-            done = fold_work(name, [_Shaped(s) for s in shapes], node[3], node.shape)
+            done = fold_work(name, [_Shaped(s) for s in shapes], node.params, node.shape)
         total += done
         if done > most:
             largest, most = node, done

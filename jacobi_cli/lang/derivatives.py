@@ -244,8 +244,8 @@ def pull(b: Builder, seeds: dict, wrt: list, spelling: str, position: int) -> li
     flags = [False] * len(nodes)
     for i in range(stop, top + 1):  # the nodes a chosen one reaches: the reverse pass visits only those
         node = nodes[i]
-        args = node[2]
-        flags[i] = i in ids or bool(args) and not OPS[node[1]].nondiff and any(flags[a] for a in args)
+        args = node.args
+        flags[i] = i in ids or bool(args) and not OPS[node.op].nondiff and any(flags[a] for a in args)
     if not any(flags[o.id] for o in seeds):
         return [None] * len(wrt)
     values = [Tracer(b, i, nodes[i].shape) for i in range(top + 1)]
@@ -450,8 +450,8 @@ def _in_graph(b: Builder, x: Tracer, outs: list) -> bool:
     reach = [False] * (top + 1)
     for i in range(x.id, top + 1):
         node = nodes[i]
-        args = node[2]
-        reach[i] = i == x.id or bool(args) and (not OPS[node[1]].nondiff or node[1] in _ZERO_IN_GRAPH) \
+        args = node.args
+        reach[i] = i == x.id or bool(args) and (not OPS[node.op].nondiff or node.op in _ZERO_IN_GRAPH) \
             and any(a >= x.id and reach[a] for a in args)
     return any(reach[o.id] for o in outs)
 

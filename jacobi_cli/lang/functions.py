@@ -3940,7 +3940,25 @@ def _pad(torch_order):
     return lower
 
 
-FUNCTIONS["pad"] = _pad(False)
+_numpy_pad = _pad(False)
+
+
+def _bare_pad(b, args, kwargs, position):
+    """pad(x, pad_width): np.pad's, every axis; a flat pair (l, r) for an array of 2 or more axes is refused, F.pad
+    reading it for the last axis alone: write F.pad or np.pad."""
+    x = args[0] if args else kwargs.get("input", kwargs.get("array"))
+    widths = args[1] if len(args) > 1 else kwargs.get("pad")  # pad_width= and constant_values= are NumPy's
+    if x is not None and widths is not None and not kwargs.keys() & {"pad_width", "constant_values"}:
+        x, widths = tensor(b, x, "pad", position), np.asarray(static(b, widths, "pad", position), dtype=object)
+        if x.ndim >= 2 and widths.shape == (2,) and any(widths):
+            pair = ", ".join(f"{w:g}" if isinstance(w, (int, float)) else repr(w) for w in widths.tolist())
+            raise _ambiguous(f"pad(x, ({pair})) of a {x.ndim}-d array", "F.pad pads the last axis "
+                             "alone", "np.pad every axis", "Write F.pad or np.pad.", position)
+    return _numpy_pad(b, args, kwargs, position)
+
+
+FUNCTIONS["pad"] = _bare_pad
+variant("numpy", "pad")(_numpy_pad)
 variant("torch", "pad")(_pad(True))
 
 # The padding modes that repeat elements, as a position in the axis for each padded position
@@ -4384,6 +4402,39 @@ def _cross_fn(b, args, kwargs, position):
 variant("torch.linalg", "cross")(_cross_fn)
 
 
+def _torch_cross_axis(b, args, kwargs, position):
+    """The axis torch.cross without dim would take where it is not the last (the first of length 3), else None."""
+    if len(args) >= 3 or kwargs.keys() & {"dim", "axis", "axisa", "axisb", "axisc"}:
+        return None, None
+    x, y = _two("cross", b, args, kwargs, position)
+    shape = broadcast(_concrete(x, "cross", position), _concrete(y, "cross", position))  # refuses as jac does
+    first = next((i for i, d in enumerate(shape) if d == 3), None)
+    return (first, shape) if first is not None and first != len(shape) - 1 else (None, shape)
+
+
+def _bare_cross(b, args, kwargs, position):
+    """cross(a, b): np.cross's, along the last axis; refused where torch.cross without dim would take another (an
+    earlier axis of length 3, as of two 3 x 3 matrices) and where a third argument names another axis (torch.cross's
+    dim, np.cross's axisa): write torch.cross(..., dim=) or np.cross."""
+    if len(args) >= 3:  # PyTorch's third argument is dim, NumPy's axisa (a's axis alone): one reading at the last
+        x, y = _two("cross", b, args[:2], {}, position)
+        nd = max(x.ndim, y.ndim)
+        if _axis(b, args[2], nd, "cross", position, "dim") != nd - 1:
+            raise _ambiguous("cross(a, b, k)", "torch.cross reads k as dim (the axis of both and of the result)",
+                             "np.cross as axisa (a's axis alone)",
+                             "Write torch.cross(a, b, dim=k) or np.cross(a, b, axisa=k).",
+                             position)
+    first, shape = _torch_cross_axis(b, args, kwargs, position)
+    if first is not None:
+        raise _ambiguous(f"cross(a, b) of shape {fmt(shape)}", f"torch.cross without dim takes the first axis of "
+                         f"length 3 (axis {first})", "np.cross the last",
+                         "Write np.cross or torch.linalg.cross (the last axis), or give dim=.", position)
+    return _cross_fn(b, args, kwargs, position)
+
+
+FUNCTIONS["cross"] = _bare_cross
+
+
 @variant("numpy", "cross")
 def _np_cross(b, args, kwargs, position):
     """np.cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None): a's vectors along axisa, b's along axisb, the
@@ -4411,14 +4462,10 @@ def _np_cross(b, args, kwargs, position):
 def _torch_cross(b, args, kwargs, position):
     # torch.cross without dim takes the first axis of length 3 (deprecated); jac asks when that
     # is not the last axis, where torch.linalg.cross and np.cross would look
-    if len(args) < 3 and "dim" not in kwargs:
-        x, y = _two("cross", b, args, kwargs, position)
-        nd = max(x.ndim, y.ndim)
-        shape = broadcast(_concrete(x, "cross", position), _concrete(y, "cross", position))  # refuses as jac does
-        first = next((i for i, d in enumerate(shape) if d == 3), None)
-        if first is not None and first != nd - 1:
-            raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
-                                f"{fmt(shape)}), torch.linalg.cross the last: say which with dim=", position)
+    first, shape = _torch_cross_axis(b, args, kwargs, position)
+    if first is not None:
+        raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
+                            f"{fmt(shape)}), torch.linalg.cross the last: say which with dim=", position)
     return _cross_fn(b, args, kwargs, position)
 
 
@@ -6277,6 +6324,8 @@ def _norm_by(library):
             _linalg_norm_dims(x, order, a["axis"] is not None, axes, library, position)
         if library is None and "p" in kwargs:  # p= is PyTorch's spelling
             library = "torch"
+        if library is None and "ord" in kwargs:  # ord= is NumPy's (torch.norm has no ord)
+            library = "numpy"
         if order in (None, "fro"):  # the 2-norm of the elements (Frobenius over two axes)
             return b.apply("norm", x, axes=axes, keepdims=keepdims, position=position)
         if order == "nuc":
@@ -6289,7 +6338,7 @@ def _norm_by(library):
                 raise JacShapeError(f"norm with ord={order!r} needs a vector or a matrix, or axis=, "
                                     f"got shape {fmt(x.shape)}", position)
             return _vector_norm(b, x, order, axes, keepdims, position, torch_nan=library in ("torch", "method", "torch.linalg"))
-        if library is None and order not in (2, -2):
+        if library is None:  # ord 2 / -2 too: NumPy's spectral norm, torch.norm's 2-norm of the elements
             raise _ambiguous(f"norm(A, {order:g}) of a matrix", "torch.norm is the vector norm of all elements",
                              "np.linalg.norm (and torch.linalg.norm) the matrix norm",
                              "Write torch.norm, torch.linalg.vector_norm, np.linalg.norm or "
@@ -6727,6 +6776,18 @@ def _kl_div(b, args, kwargs, position):
         return _reduced_loss(b, loss, reduction, position)
     total = b.apply("sum", loss, axes=tuple(range(loss.ndim)), position=position)
     return b.apply("div", total, float(loss.shape[0]) if loss.ndim else 1.0, position=position)
+
+
+variant("torch", "kl_div")(_kl_div)  # F.kl_div, torch.nn.functional.kl_div, nn.KLDivLoss
+
+
+@function("kl_div")
+def _bare_kl_div(b, args, kwargs, position):
+    """kl_div(x, y) without a library is refused: F.kl_div(input, target), t (log t - x) of log-probabilities
+    reduced (mean), and scipy.special.kl_div(x, y), x log(x / y) - x + y element by element, share only the name."""
+    raise JacValueError("kl_div(x, y) is ambiguous: PyTorch's F.kl_div(input, target) is a loss of log-probabilities "
+                        "input against target, reduced (mean), SciPy's scipy.special.kl_div(x, y) is x log(x / y) - x "
+                        "+ y element by element. Write F.kl_div or scipy.special.kl_div.", position)
 
 
 # --- more statistics: NaN-aware sums, weighted averages, counts, quantiles, running extremes ---

@@ -18,7 +18,7 @@ own, so the derivatives are those functions' rules):
 from __future__ import annotations
 
 from ..errors import JacValueError
-from .functions import FUNCTIONS, REQUIRED, Items, Static, arguments, static_int, variant
+from .functions import FUNCTIONS, REQUIRED, Items, Static, arguments, library_function, static_int, variant
 
 # -- torch.NAME of F's losses: ATen's argument order, an int reduction -------------------------------------------
 
@@ -56,7 +56,8 @@ def _aten_loss(fname: str):
                                 position)
         keywords = {k: a[k] for k, _ in rest}
         keywords.update({k: own.get(k, default) for k, default in keyword_only}, reduction=Static(REDUCTIONS[code]))
-        return FUNCTIONS[fname](b, [a[f"arg{i}"] for i in range(count)], keywords, position)
+        lower = library_function("torch", fname) or FUNCTIONS[fname]  # F's reading (kl_div's bare one is refused)
+        return lower(b, [a[f"arg{i}"] for i in range(count)], keywords, position)
     names = {2: "input, target", 3: "input1, input2, target"}[count]
     if fname == "triplet_margin_loss":
         names = "anchor, positive, negative"

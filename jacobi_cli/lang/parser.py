@@ -79,7 +79,7 @@ from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bound
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes, saved
-from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, MAX_NODES, Builder, Graph, Node, Tracer, _new_node
+from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, MAX_NODES, Builder, Graph, Tracer, new_node
 from ..ir.ops import OPS, index_shape
 from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
 
@@ -486,6 +486,11 @@ def looks_like_path(text: str) -> bool:
 def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """A binding's value: a constant expression (literals, constructors, arithmetic)."""
     graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes, constant=True)
+    narrowed = [position for position, name in graph.recast if name == "float32"]
+    if narrowed:  # an expression computes such a cast in --dtype and warns; a value would hold it silently
+        raise JacValueError("this cast to float32 changes the values, and jac would hold them in float64 (--dtype) "
+                            "unrounded, where PyTorch and NumPy hold float32's (0.1 is 0.10000000149011612 there): "
+                            "write the values without the cast, or run with --dtype float32", narrowed[0], text)
     node = graph.nodes[graph.output]
     if node.op != "const":  # pragma: no cover - without inputs every op folds
         raise JacValueError("a value must be a constant expression", 0, text)
@@ -2276,7 +2281,7 @@ class _Lowering:
         value = read_short(text, self)
         b = self.b
         if type(value) is int:  # a node id (the reader's own values): its graph, or self.output of its tracer
-            if len(b.nodes[value][4]) <= MAX_RANK and not b.signs and not b.stale:  # b.graph(tracer), no tracer made
+            if len(b.nodes[value].shape) <= MAX_RANK and not b.signs and not b.stale:  # b.graph(tracer), no tracer made
                 return b.graph_of(value)
             value = b.tracer_of(value)
         if type(value) is Tracer and len(value.shape) <= MAX_RANK:  # self.output's answer without its tests
@@ -2299,8 +2304,8 @@ class _Lowering:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
         # self.number of ast's float (digits "." digits) or int (at most 18 digits): neither float() overflows
         value = None if "." in text else int(text)
-        nodes.append(_new_node(Node, (i, "const", (), _NO_PARAMS, (), None, start, False,
-                                      float(text) if value is None else float(value))))
+        nodes.append(new_node(i, "const", (), _NO_PARAMS, (), None, start, False,
+                              float(text) if value is None else float(value)))
         if value is not None:
             if self.value_only:
                 dtypes.exact_literal(b, value, "the literal", start)

@@ -218,7 +218,7 @@ def _traced(b, value):
     if type(value) is not int:
         return value
     tracer = _new_object(Tracer)
-    tracer.builder, tracer.id, tracer.shape = b, value, b.nodes[value][4]
+    tracer.builder, tracer.id, tracer.shape = b, value, b.nodes[value].shape
     return tracer
 
 
@@ -236,11 +236,11 @@ def _call_of_one(b, fname: str, value, position):
     if op is not None:  # short_call's b._apply(op, (x,), ...)
         return b._apply_id(op, (value,), position, None, _NO_PARAMS)
     if lower is _python_sum:  # its first case: sum(x) of an array of one axis or more
-        ndim = len(b.nodes[value][4])
+        ndim = len(b.nodes[value].shape)
         if ndim:
             return b._apply_id("sum", (value,), position, None, {"axes": tuple(range(ndim)), "keepdims": False})
     elif fname == "softmax" and lower is _function("softmax"):  # functions._softmax's first case, an array's
-        ndim = len(b.nodes[value][4])
+        ndim = len(b.nodes[value].shape)
         if ndim:
             return b._apply_id("softmax", (value,), position, None, {"axis": ndim - 1})
     return None

@@ -552,8 +552,12 @@ names on this page are known.
 Choices where NumPy and PyTorch differ: `softmax(x)` without an axis works along the last axis (as
 `jax.nn.softmax` and `torch.softmax(x, -1)`; `axis=None` takes all elements; `F.softmax(x)`
 without dim of a 3-d or larger array is refused, PyTorch's implicit dim there being 0); `norm(A)` of a matrix is the
-2-norm of all its elements (Frobenius, as `torch.norm` and `np.linalg.norm` do by default; NumPy's spectral
-`norm(A, 2)` is refused rather than silently answered differently); `max(x, dim)` returns the values only;
+2-norm of all its elements (Frobenius, as `torch.norm` and `np.linalg.norm` do by default; a numeric order of a
+matrix, NumPy's spectral `norm(A, 2)` included, is refused rather than silently answered differently, unless
+`ord=` (NumPy's keyword) or `p=` (PyTorch's) says whose); `cross(A, B)` of arrays with an earlier axis of length 3
+(two 3 x 3 matrices, where `torch.cross` takes the first), `pad(A, (l, r))` of an array of 2 or more axes (`F.pad`
+pads the last axis, `np.pad` every axis) and `kl_div(x, y)` (`F.kl_div`'s loss, `scipy.special.kl_div`'s
+element-wise terms) are refused the same way; `max(x, dim)` returns the values only;
 `dot` follows `np.dot` for scalars, vectors and matrices; `transpose(x, 0, 2)` with two axes swaps them as
 `torch.transpose` does, otherwise it takes a permutation as NumPy does. A second positional argument of
 `max`/`min` is an axis when it is an integer (or distinct integers that are axes of the first), otherwise

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import itemgetter
+from operator import attrgetter
 from typing import Callable
 
 import numpy as np
@@ -192,7 +192,7 @@ def by_value_warning(positions: tuple) -> dict:
                        f"values may take another branch or select other elements"}
 
 
-_NAME = itemgetter(5)  # Node.name, without the NamedTuple property
+_NAME = attrgetter("name")  # Node.name
 
 
 def lone_v(v, graph):
