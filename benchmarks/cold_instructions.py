@@ -22,6 +22,7 @@ import gc
 import itertools
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -75,6 +76,14 @@ def counted(call, calls: int, warmups: int) -> None:
         call()
     os.getppid()  # and ends
     gc.enable()
+
+
+def dump_total(path) -> int:
+    """The instructions of one callgrind dump (its ``summary:`` or ``totals:`` line; 0 without one)."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("summary:") or line.startswith("totals:"):
+            return int(line.split()[1])
+    return 0
 
 
 if __name__ == "__main__":

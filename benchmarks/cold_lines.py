@@ -37,7 +37,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cold_instructions import EXPRESSIONS, cold_call  # noqa: E402
+from cold_instructions import EXPRESSIONS, cold_call, dump_total  # noqa: E402
 
 MARK = "_cold_lines_mark"  # a builtin while --run runs: logs its label, then os.getppid()
 COPIED = "COLD_LINES_COPY"  # the file that says a folder is a copy --copy made (which it may replace)
@@ -147,7 +147,7 @@ def read(args) -> None:
     log, start, calls = saved["log"], saved["start"], saved["calls"]
     totals, counts = defaultdict(int), defaultdict(int)
     for k in range(start, len(log) - 1):
-        totals[log[k]] += _summary(folder / f"cg.out.{k + 2}")
+        totals[log[k]] += dump_total(folder / f"cg.out.{k + 2}")
         counts[log[k]] += 1
     entries = [label for label in totals if label.endswith(":entry")]
     per_mark = sum(totals[label] for label in entries) / max(1, sum(counts[label] for label in entries))
@@ -163,13 +163,6 @@ def read(args) -> None:
         net = totals[label] - (0 if label.endswith(":exit") else per_mark * counts[label])
         print(f"| {label} | {net / calls:,.0f} | {counts[label] / calls:g} |")
     print(f"(one mark: {per_mark:,.0f} instructions, taken off each line's count; exit: gross)")
-
-
-def _summary(path: Path) -> int:
-    for line in path.read_text().splitlines():
-        if line.startswith("summary:") or line.startswith("totals:"):
-            return int(line.split()[1])
-    return 0
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cold_instructions import EXPRESSIONS, cold_call  # noqa: E402
+from cold_instructions import EXPRESSIONS, cold_call, dump_total  # noqa: E402
 
 # (module, attribute, phase): each wrapped where its callers look it up
 WRAPPED = [
@@ -139,19 +139,12 @@ def read(args) -> None:
             break
         if not stack:  # between two calls: the loop's own lines
             continue
-        cost = _summary(dumps[first + k + 1])  # the stretch from mark k to mark k + 1
+        cost = dump_total(dumps[first + k + 1])  # the stretch from mark k to mark k + 1
         totals[stack[-1]] += cost
     all_ = sum(totals.values())
     for phase, cost in sorted(totals.items(), key=lambda kv: -kv[1]):
         print(f"| {phase} | {cost / args.calls / 1000:,.0f} k | {100 * cost / all_:.0f} % |")
     print(f"| total | {all_ / args.calls / 1000:,.0f} k | |")
-
-
-def _summary(path: Path) -> int:
-    for line in path.read_text().splitlines():
-        if line.startswith("summary:") or line.startswith("totals:"):
-            return int(line.split()[1])
-    return 0
 
 
 def main() -> None:
