@@ -51,6 +51,9 @@ def test_the_message_says_the_sign_may_be_wrong():
 def test_what_multiplies_by_the_sign_carries_it_into_every_derivative():
     found = warned("torch.linalg.slogdet(A).sign * x.sum()", {"A": SINGULAR, "x": np.ones(3)})
     assert found == {"detsign": ["value", "∂y/∂A", "∂y/∂x"]}
+    problem = api.prepare("torch.linalg.slogdet(A).sign * x.sum()", {"A": SINGULAR, "x": np.ones(3)})
+    (w,) = conditioning.estimates(problem, [("value", None), ("∂y/∂A", "A"), ("∂y/∂x", "x")])
+    assert w.message.startswith("value, ∂y/∂A and ∂y/∂x: the matrix of slogdet")  # the text names every result
 
 
 @pytest.mark.parametrize("k", [0, 3, 10])

@@ -169,7 +169,7 @@ def _warning(wheres: list, f: _Found, est: float, order: int, relative: bool = F
     why, formula = f.relative_text if relative else (f.text, f.formula)
     if node.op in SIGNS:
         return Conditioning(wheres[0], node.op, node.position,
-                            f"{wheres[0]}: {why}: its determinant may be off by about {_short(est)} relative "
+                            f"{named}: {why}: its determinant may be off by about {_short(est)} relative "
                             f"({formula}), so the sign may be wrong; NumPy's, PyTorch's and JAX's are as unsure",
                             est, tuple(wheres))
     text = (f"{named}: {why}: th{'is' if len(wheres) == 1 else 'e'} {what} may be off by about {_short(est)} "
