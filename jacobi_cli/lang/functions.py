@@ -907,11 +907,51 @@ def resolve_shape(x: Tracer, shape: tuple, position) -> tuple:
 # --- constructors: constants, never differentiated -------------------------------------------
 
 def _shape_args(b, args, kwargs, fname, position) -> tuple:
+    if b.library == "torch" and "size" in kwargs and not args:  # torch.zeros(size=(2, 3)): PyTorch's keyword
+        kwargs["shape"] = kwargs.pop("size")
+    _refuse_shape_form(b, args, kwargs, fname, position)
     parts = list(args) + ([kwargs.pop("shape")] if "shape" in kwargs else [])
     shape = tuple(i for p in parts for i in shape_ints(b, p, f"{fname} sizes", position))
     if any(d < 0 for d in shape):
         raise JacValueError(f"{fname}(): negative size in {shape}", position)
     return shape
+
+
+def _is_sequence(b, value) -> bool:
+    """A size argument given as a tuple or list (``(2, 3)``, ``[2, 3]``), not as an int."""
+    if isinstance(value, Items) or type(value) in (tuple, list):
+        return True
+    if isinstance(value, Static):
+        return isinstance(value.value, (tuple, list))
+    return isinstance(value, Tracer) and value.ndim >= 1
+
+
+def _refuse_shape_form(b, args, kwargs, fname, position) -> None:
+    """A constructor's sizes in the form the library named takes (session 47, benchmarks/raises47_probe.py), as
+    :func:`_shape_args` reads them: NumPy's ``np.random.rand`` / ``randn`` take ints one by one and no keyword
+    (``np.random.rand((2, 3))`` is its TypeError), ``np.zeros`` / ``ones`` / ``empty`` one shape (their second
+    argument is the dtype: ``np.zeros(2, 3)`` raises); PyTorch's take ints or one sequence (``size=``), not both.
+    A keyword other than the shape's is refused, never dropped (``torch.zeros(size=...)`` read the shape ())."""
+    library = b.library
+    other = sorted(k for k in kwargs if k != "shape")
+    if library == "numpy.random":
+        if kwargs:
+            raise JacParseError(f"np.random.{fname}() takes no keyword argument '{sorted(kwargs)[0]}' (NumPy raises "
+                                f"TypeError: it takes the sizes as ints, np.random.{fname}(2, 3))", position)
+        if any(_is_sequence(b, a) for a in args):
+            raise JacValueError(f"np.random.{fname}() takes the sizes as separate ints, not a tuple or list (NumPy "
+                                f"raises TypeError): write np.random.{fname}(2, 3), or np.random.{fname}(*shape)",
+                                position)
+        return
+    if other:
+        raise JacParseError(f"{fname}() has no argument '{other[0]}' (it takes "
+                            f"{'size' if library == 'torch' else 'shape'})", position)
+    if library == "numpy" and len(args) > 1:
+        raise JacValueError(f"{b.call}() takes the shape as one argument, {b.call}((2, 3)): its second argument "
+                            f"is the dtype (NumPy raises TypeError at an int there)", position)
+    if library == "torch" and len(args) > 1 and any(_is_sequence(b, a) for a in args):
+        raise JacValueError(f"torch.{fname}() takes the sizes as ints, torch.{fname}(2, 3), or as one tuple, "
+                            f"torch.{fname}((2, 3)), not both (PyTorch raises TypeError)", position)
 
 
 def _checked(b: Builder, shape: tuple, fname, position) -> tuple:

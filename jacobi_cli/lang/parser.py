@@ -36,6 +36,7 @@ from ..errors import ascii_lookalike, not_ascii
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
+from . import argspec  # the library's required arguments and keywords (session 47)
 from . import laxnames
 from . import laxmore
 from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynomial (their titles)
@@ -5903,6 +5904,7 @@ class _Lowering:
             lower = self.lookup("function", fname, "torch", position)  # x.max(dim=1): NumPy's methods have no dim=
         else:
             lower = self.lookup(kind, fname, module, position)
+        argspec.check(self, kind, fname, module, args, kwargs, position)  # what the library named requires
         if kind == "method" and fname == "copy" and type(args[0]) is Items and args[0].display == "list" \
                 and len(args) == 1 and not kwargs:  # R.copy() of Python's list: a new list of the very items
             self.mark(node, "list")

@@ -1,0 +1,206 @@
+"""What the library named requires of a call's arguments, checked before the call is lowered (session 47,
+``benchmarks/raises47_probe.py``): where PyTorch or NumPy raises TypeError at a required argument left out or given
+in the other library's form, jac refuses too (an answer to a call the library refuses is a silent surprise: the
+user's real code would crash, or means something else).
+
+One table per kind of fact, read by :func:`check` (the parser's ``call``, after ``lookup`` named the library):
+
+- :data:`TORCH_REQUIRED`: PyTorch's functions and tensor methods whose argument is required (``torch.logsumexp(x)``
+  is PyTorch's TypeError "missing 1 required positional arguments: dim"), and :data:`NUMPY_REQUIRED` NumPy's;
+- :data:`NUMPY_FOREIGN_KEYWORDS`: PyTorch's keywords (``dim=``, ``keepdim=``) given to a NumPy function or a NumPy
+  text's method; :data:`TORCH_PYTHON_LEVEL`: PyTorch's functions written in Python (``torch.nn.functional``'s,
+  ``torch.norm``), which take no ``axis=`` / ``keepdims=`` (ATen's functions take them as aliases of ``dim`` /
+  ``keepdim``); :data:`TORCH_DIMS`: those whose parameter is ``dims`` (``torch.flip(x, dim=0)``);
+- :data:`TORCH_ONE_DIM`: PyTorch's reductions that take one int dim, not a tuple (``torch.prod(x, (0, 1))``);
+- :data:`TORCH_POSITIONAL_BOOL`: PyTorch's bool third parameter (``x.sum(0, 1)``: "argument 'keepdim' must be bool,
+  not int");
+- :data:`TORCH_TENSOR_OPERAND`: PyTorch's functions whose second operand must be a tensor, not a Python number
+  (``torch.maximum(x, 0)``).
+
+A method is PyTorch's where the text names PyTorch only (the parser's ``dialect``) or no ndarray has the method;
+NumPy's where the text names NumPy only; in a text naming neither, both are asked: a refusal where both raise
+(``x.reshape()``), the reading that answers where one does (``x.transpose()`` is NumPy's, ``x.cumsum()`` NumPy's
+flattened sum), as ``functions._method_transpose`` reads ``x.transpose(0, 2)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import JacParseError, JacValueError
+from ..ir.graph import Tracer
+
+# name -> (the parameter after the tensor, the keywords that give it, what to write). The function spelling
+# (torch.NAME) and the method (x.NAME) both; "torch" only where the method is not PyTorch's (or not checked)
+_ALL = "dim=tuple(range(x.ndim))"
+TORCH_REQUIRED = {
+    "logsumexp": ("dim", ("dim", "axis"), f"write {{call}}(x, {_ALL}) for the log-sum-exp of every element"),
+    "softmax": ("dim", ("dim", "axis"), "write {call}(x, dim=-1) for the last axis"),
+    "log_softmax": ("dim", ("dim", "axis"), "write {call}(x, dim=-1) for the last axis"),
+    "flip": ("dims", ("dims",), "write {call}(x, dims=tuple(range(x.ndim))) to reverse every axis, or np.flip(x)"),
+    "frobenius_norm": ("dim", ("dim", "axis"), "write torch.linalg.norm(x) for the norm of every element"),
+    "permute": ("dims", ("dims",), "write x.permute(1, 0) (every axis, in their new order), or x.T / x.mT"),
+    "reshape": ("shape", ("shape",), "give the new shape: {call}(x, (2, 3)) or x.reshape(-1)"),
+    "view": ("size", ("size", "dtype"), "give the new shape: x.view(2, 3) or x.view(-1)"),
+    "view_copy": ("size", ("size", "dtype"), "give the new shape: torch.view_copy(x, (2, 3))"),
+    "expand": ("size", ("size",), "give the shape to broadcast to: x.expand(2, 3)"),
+    "expand_copy": ("size", ("size",), "give the shape to broadcast to: torch.expand_copy(x, (2, 3))"),
+    "new_ones": ("size", ("size",), "give the shape: x.new_ones((2, 3))"),
+    "new_zeros": ("size", ("size",), "give the shape: x.new_zeros((2, 3))"),
+    "new_empty": ("size", ("size",), "give the shape: x.new_empty((2, 3))"),
+    "transpose": ("dim0 and dim1", ("dim0", "dim1"), "PyTorch's transpose swaps two dims: x.transpose(0, 1), or "
+                  "x.T / x.mT; np.transpose(x) reverses every axis"),
+}
+# of those, the ones whose method and torch.NAME PyTorch requires it of, but F.NAME (torch.nn.functional) does not:
+# F.softmax(x) answers along an implicit dim (with a warning), which jac reads elsewhere
+F_ANSWERS = frozenset(("softmax", "log_softmax"))
+NUMPY_REQUIRED = {
+    "reshape": ("shape", ("shape", "newshape"), "give the new shape: np.reshape(x, (2, 3)) or x.reshape(-1)"),
+}
+# PyTorch's keywords, which NumPy's functions and ndarray's methods do not take (TypeError "unexpected keyword
+# argument 'dim'"), with NumPy's own
+NUMPY_FOREIGN_KEYWORDS = {"dim": "axis", "keepdim": "keepdims", "dims": "axes", "dim0": "axis1", "dim1": "axis2"}
+# PyTorch's functions written in Python, whose keywords have no NumPy aliases: torch.nn.functional's, torch.norm
+# and Tensor.norm (ATen's functions take axis= for dim= and keepdims= for keepdim=)
+TORCH_PYTHON_LEVEL = frozenset(("norm",))
+TORCH_FOREIGN_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
+# PyTorch's functions whose dims parameter is named dims and is a tuple only (torch.flip(x, 0) is its TypeError
+# "argument 'dims' must be tuple of ints, not int"; dim= and axis= are no aliases of it)
+TORCH_DIMS = frozenset(("flip",))
+# PyTorch's reductions that take one int dim: a tuple is its TypeError ("argument 'dim' must be int, not tuple")
+TORCH_ONE_DIM = frozenset(("max", "min", "prod", "aminmax"))
+# PyTorch's functions whose third parameter is a bool (keepdim, descending): an int is its TypeError
+TORCH_POSITIONAL_BOOL = frozenset(("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "logsumexp", "max",
+                                   "min", "median", "nanmedian", "mode", "nansum", "nanmean", "all", "any",
+                                   "argsort", "sort", "std", "var"))
+# PyTorch's functions whose second operand is a Tensor (no Scalar overload): a Python number is its TypeError
+# "argument 'other' (position 2) must be Tensor, not int"
+TORCH_TENSOR_OPERAND = frozenset((
+    "allclose", "arctan2", "atan2", "dist", "equal", "fmax", "fmin", "heaviside", "hypot", "igamma", "igammac",
+    "inner", "is_same_size", "isclose", "kron", "ldexp", "logaddexp", "logaddexp2", "logical_and", "logical_or",
+    "logical_xor", "maximum", "minimum", "nextafter", "type_as", "vecdot", "cosine_similarity", "pairwise_distance",
+    "prelu", "cross_entropy", "hinge_embedding_loss", "kl_div", "l1_loss", "mse_loss", "multi_margin_loss",
+    "nll_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss"))
+# the keywords those operands may be given by
+TENSOR_OPERAND_KEYWORDS = ("other", "target", "x2", "weight", "values", "y")
+
+
+def reading(parser, kind: str, module: str | None, fname: str) -> str | None:
+    """Which library reads the call: ``"torch"``, ``"numpy"``, ``"both"`` (a method in a text naming neither, which
+    ndarray has too) or None (a bare function, JAX's, SciPy's linalg, ...: nothing checked here)."""
+    if kind == "method":
+        if getattr(parser, "jax_reading", False):
+            return None
+        dialect = getattr(parser, "dialect", None)
+        if dialect is not None:
+            return dialect
+        return "both" if hasattr(np.ndarray, fname) else "torch"
+    if module is None:
+        return None
+    if module in ("torch", "F", "torch.nn.functional", "torch.linalg", "torch.special", "nn.functional"):
+        return "torch"
+    if module in ("np", "numpy", "np.linalg", "numpy.linalg", "scipy.special"):
+        return "numpy"
+    return None
+
+
+def _spelled(kind: str, module: str | None, fname: str) -> str:
+    return f"x.{fname}" if kind == "method" else f"{module}.{fname}"
+
+
+def _given(args: list, kwargs: dict, at: int, names) -> bool:
+    return len(args) > at or any(k in kwargs for k in names)
+
+
+def _is_tuple(b, value) -> bool:
+    """A constant tuple or list of ints given as a dim (``(0, 1)``, ``[0]``): a display, or a Static tuple."""
+    if isinstance(value, (tuple, list)):
+        return True
+    if isinstance(value, Tracer):
+        return value.id in b.displays or (b.nodes[value.id].op == "const" and value.ndim == 1)
+    inner = getattr(value, "value", None)
+    return isinstance(inner, (tuple, list))
+
+
+def _python_number(b, value) -> bool:
+    """A Python number written in the text (``0``, ``0.5``, a name bound to one): no tensor."""
+    if type(value) in (int, float):
+        return True
+    return isinstance(value, Tracer) and value.ndim == 0 and (value.id in b.pyints or value.id in b.floats)
+
+
+def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs: dict, position: int) -> None:
+    """Refuse the call where the library that reads it raises TypeError at its arguments (see the module's
+    docstring); return None otherwise. ``args`` holds the receiver first for a method, the tensor first for a
+    function, as the lowerings take them."""
+    lib = reading(parser, kind, module, fname)
+    if lib is None:
+        return
+    if lib == "both" and any(k in NUMPY_FOREIGN_KEYWORDS for k in kwargs):
+        lib = "torch"  # x.prod(dim=0): no ndarray method takes dim=, so only PyTorch's reading is left
+    b = parser.b
+    call = _spelled(kind, module, fname)
+    _required(lib, kind, module, fname, call, args, kwargs, position)
+    if lib == "numpy":
+        foreign = sorted(k for k in kwargs if k in NUMPY_FOREIGN_KEYWORDS)
+        if foreign:
+            k = foreign[0]
+            raise JacParseError(f"{call}() takes no {k}= (NumPy raises TypeError: '{k}' is PyTorch's keyword); "
+                                f"write {NUMPY_FOREIGN_KEYWORDS[k]}=", position)
+        return
+    if fname in TORCH_POSITIONAL_BOOL and len(args) > 2 and isinstance(args[2], Tracer) and args[2].id in b.pyints:
+        which = "descending" if fname in ("argsort", "sort") else "keepdim"
+        both = "" if lib == "torch" else " (NumPy's reads its third argument as a dtype or out, and raises too)"
+        raise JacParseError(f"{call}(): argument '{which}' (position 3) must be bool, not int (PyTorch raises "
+                            f"TypeError){both}: write {which}=True", position)
+    if lib != "torch":
+        return
+    if module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL:
+        foreign = sorted(k for k in kwargs if k in TORCH_FOREIGN_KEYWORDS)
+        if foreign:
+            k = foreign[0]
+            raise JacParseError(f"{call}() takes no {k}= (PyTorch's {call} is a Python function: it raises "
+                                f"TypeError, {k}= is no alias there): write {TORCH_FOREIGN_KEYWORDS[k]}=", position)
+    if fname in TORCH_DIMS:
+        wrong = sorted(k for k in kwargs if k in ("dim", "axis"))
+        if wrong:
+            raise JacParseError(f"{call}() takes dims=, not {wrong[0]}= (PyTorch raises TypeError)", position)
+        if kind == "function" and len(args) == 2 and not _is_tuple(b, args[1]):
+            raise JacParseError(f"{call}(): dims must be a tuple of ints, not an int (PyTorch raises TypeError): "
+                                f"write {call}(x, (0,))", position)
+    if fname in TORCH_ONE_DIM:
+        if fname == "aminmax" and len(args) > 1:
+            raise JacParseError(f"{call}() takes dim= as a keyword only (PyTorch raises TypeError at a positional "
+                                "dim)", position)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", kwargs.get("axis"))
+        if dim is not None and _is_tuple(b, dim):
+            other = "x.prod(0).prod(0), or np.prod(x, axis=(0, 1))" if fname == "prod" else \
+                "torch.aminmax(x) for every element" if fname == "aminmax" else f"x.a{fname}(dim=(0, 1))"
+            raise JacParseError(f"{call}(): dim must be one int, not a tuple (PyTorch raises TypeError: its {fname} "
+                                f"reduces one dim); write {other}", position)
+    if fname in TORCH_TENSOR_OPERAND:
+        operand = args[1] if len(args) > 1 else next((kwargs[k] for k in TENSOR_OPERAND_KEYWORDS if k in kwargs),
+                                                     None)
+        if operand is not None and _python_number(b, operand):
+            raise JacValueError(f"{call}(): its second operand must be a tensor, not a Python number (PyTorch raises "
+                                "TypeError: it has no number overload); write torch.tensor(VALUE) or "
+                                "torch.full_like(x, VALUE)", position)
+
+
+def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:
+    """A required argument left out: PyTorch's (:data:`TORCH_REQUIRED`), NumPy's (:data:`NUMPY_REQUIRED`); a bare
+    method only where both readings raise."""
+    torch_spec = TORCH_REQUIRED.get(fname)
+    if module in ("F", "torch.nn.functional", "nn.functional") and fname in F_ANSWERS:
+        torch_spec = None
+    numpy_spec = NUMPY_REQUIRED.get(fname)
+    torch_raises = torch_spec is not None and not _given(args, kwargs, 1, torch_spec[1])
+    numpy_raises = numpy_spec is not None and not _given(args, kwargs, 1, numpy_spec[1])
+    if lib == "torch" and torch_raises or lib == "both" and torch_raises and numpy_raises:
+        param, _, hint = torch_spec
+        both = "" if lib == "torch" else f" and NumPy's ndarray.{fname}() raises too"
+        raise JacParseError(f"{call}() needs {param} (PyTorch raises TypeError without it{both}): "
+                            + hint.format(call=call if kind == "function" else "torch." + fname), position)
+    if lib == "numpy" and numpy_raises:
+        raise JacParseError(f"{call}() needs {numpy_spec[0]} (NumPy raises TypeError without it): {numpy_spec[2]}",
+                            position)
