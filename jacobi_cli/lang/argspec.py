@@ -61,7 +61,7 @@ NUMPY_REQUIRED = {
 # argument 'dim'"), with NumPy's own
 NUMPY_FOREIGN_KEYWORDS = {"dim": "axis", "keepdim": "keepdims", "dims": "axes", "dim0": "axis1", "dim1": "axis2"}
 # PyTorch's functions written in Python, whose keywords have no NumPy aliases: torch.nn.functional's, torch.norm
-# and Tensor.norm (ATen's functions take axis= for dim= and keepdims= for keepdim=)
+# and Tensor.norm (ATen's functions, torch.linalg.norm too, take axis= for dim= and keepdims= for keepdim=)
 TORCH_PYTHON_LEVEL = frozenset(("norm",))
 TORCH_FOREIGN_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 # PyTorch's functions whose dims parameter is named dims and is a tuple only (torch.flip(x, 0) is its TypeError
@@ -81,6 +81,13 @@ TORCH_TENSOR_OPERAND = frozenset((
     "logical_xor", "maximum", "minimum", "nextafter", "type_as", "vecdot", "cosine_similarity", "pairwise_distance",
     "prelu", "cross_entropy", "hinge_embedding_loss", "kl_div", "l1_loss", "mse_loss", "multi_margin_loss",
     "nll_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss"))
+# functions that take at most this many positional arguments (the tensor counted; a method's receiver too), where
+# jac's shared lowering would read one more: torch.relu(x, 0) (F.relu's second is inplace), torch.linalg.diagonal's
+# keyword-only offset, np.cumulative_sum's keyword-only axis. Keyed by the reading library and the module's kind
+POSITIONAL_LIMIT = {("torch", "relu"): 1, ("torch", "selu"): 1, ("torch", "ravel"): 1, ("torch", "take"): 2,
+                    ("torch.linalg", "diagonal"): 1, ("torch.linalg", "lu"): 1, ("F", "gelu"): 1,
+                    ("numpy", "cumulative_sum"): 1, ("numpy", "cumulative_prod"): 1, ("np.linalg", "diagonal"): 1,
+                    ("np.linalg", "vector_norm"): 1, ("numpy", "ravel"): 2}
 # the keywords those operands may be given by
 TENSOR_OPERAND_KEYWORDS = ("other", "target", "x2", "weight", "values", "y")
 
@@ -102,6 +109,14 @@ def reading(parser, kind: str, module: str | None, fname: str) -> str | None:
     if module in ("np", "numpy", "np.linalg", "numpy.linalg", "scipy.special"):
         return "numpy"
     return None
+
+
+def _limit_key(lib, kind, module):
+    if kind == "method":
+        return lib  # "both": no limit (NumPy's methods take more)
+    if module in ("F", "torch.nn.functional", "nn.functional"):
+        return "F"
+    return {"torch.linalg": "torch.linalg", "np.linalg": "np.linalg", "numpy.linalg": "np.linalg"}.get(module, lib)
 
 
 def _spelled(kind: str, module: str | None, fname: str) -> str:
@@ -140,6 +155,13 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
         lib = "torch"  # x.prod(dim=0): no ndarray method takes dim=, so only PyTorch's reading is left
     b = parser.b
     call = _spelled(kind, module, fname)
+    limit = POSITIONAL_LIMIT.get((_limit_key(lib, kind, module), fname))
+    if limit is not None and len(args) > limit:
+        more = "its other arguments are keywords" if limit > 1 or kind == "method" or fname != "gelu" else \
+            "approximate= is a keyword"
+        raise JacParseError(f"{call}() takes {limit - (kind == 'method')} positional argument(s) but "
+                            f"{len(args) - (kind == 'method')} were given (the library raises TypeError: {more})",
+                            position)
     _required(lib, kind, module, fname, call, args, kwargs, position)
     if lib == "numpy":
         foreign = sorted(k for k in kwargs if k in NUMPY_FOREIGN_KEYWORDS)
@@ -155,7 +177,7 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
                             f"TypeError){both}: write {which}=True", position)
     if lib != "torch":
         return
-    if module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL:
+    if module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL and module != "torch.linalg":
         foreign = sorted(k for k in kwargs if k in TORCH_FOREIGN_KEYWORDS)
         if foreign:
             k = foreign[0]
