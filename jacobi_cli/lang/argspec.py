@@ -32,12 +32,11 @@ from ..ir.graph import Tracer
 
 # name -> (the parameter after the tensor, the keywords that give it, what to write). The function spelling
 # (torch.NAME) and the method (x.NAME) both; "torch" only where the method is not PyTorch's (or not checked)
-_ALL = "dim=tuple(range(x.ndim))"
 TORCH_REQUIRED = {
-    "logsumexp": ("dim", ("dim", "axis"), f"write {{call}}(x, {_ALL}) for the log-sum-exp of every element"),
+    "logsumexp": ("dim", ("dim", "axis"), "write {call}(x, dim={every}) for the log-sum-exp of every element"),
     "softmax": ("dim", ("dim", "axis"), "write {call}(x, dim=-1) for the last axis"),
     "log_softmax": ("dim", ("dim", "axis"), "write {call}(x, dim=-1) for the last axis"),
-    "flip": ("dims", ("dims",), "write {call}(x, dims=tuple(range(x.ndim))) to reverse every axis, or np.flip(x)"),
+    "flip": ("dims", ("dims",), "write {call}(x, dims={every}) to reverse every axis, or np.flip(x)"),
     "frobenius_norm": ("dim", ("dim", "axis"), "write torch.linalg.norm(x) for the norm of every element"),
     "permute": ("dims", ("dims",), "write x.permute(1, 0) (every axis, in their new order), or x.T / x.mT"),
     "reshape": ("shape", ("shape",), "give the new shape: {call}(x, (2, 3)) or x.reshape(-1)"),
@@ -221,8 +220,10 @@ def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:
     if lib == "torch" and torch_raises or lib == "both" and torch_raises and numpy_raises:
         param, _, hint = torch_spec
         both = "" if lib == "torch" else f" and NumPy's ndarray.{fname}() raises too"
+        every = tuple(range(args[0].ndim)) if args and isinstance(args[0], Tracer) else (0,)
         raise JacParseError(f"{call}() needs {param} (PyTorch raises TypeError without it{both}): "
-                            + hint.format(call=call if kind == "function" else "torch." + fname), position)
+                            + hint.format(call=call if kind == "function" else "torch." + fname, every=every),
+                            position)
     if lib == "numpy" and numpy_raises:
         raise JacParseError(f"{call}() needs {numpy_spec[0]} (NumPy raises TypeError without it): {numpy_spec[2]}",
                             position)
