@@ -26,7 +26,7 @@ REFUSED = [
     ("torch", "torch.logsumexp(x)", {"x": X}, "needs dim"),
     ("torch", "x.logsumexp()", {"x": X}, "needs dim"),
     ("torch", "torch.softmax(x)", {"x": X}, "needs dim"),
-    ("torch", "x.log_softmax()", {"x": V}, "needs dim"),
+    ("torch", "x.log_softmax()", {"x": X}, "needs dim"),
     ("torch", "torch.frobenius_norm(x)", {"x": X}, "needs dim"),
     ("torch", "torch.flip(x)", {"x": X}, "needs dims"),
     ("torch", "x.flip()", {"x": X}, "needs dims"),  # no ndarray has .flip: PyTorch's, in every text
@@ -191,3 +191,11 @@ def test_command_line_refusal_exit_2_with_what_the_library_wants():
     result = CliRunner().invoke(app, ["eval", "np.random.rand((2, 3)) * A.sum()", "A=[1.0, 2]", "--json"])
     assert result.exit_code == 2
     assert '"kind": "value"' in result.stdout and "separate ints" in result.stdout and '"position": 10' in result.stdout
+
+
+def test_the_contract_keeps_logsumexp_and_softmax_of_a_vector():
+    """The contract lists torch.logsumexp(x) and torch.softmax(x) (tests/test_contract35.py, a vector): PyTorch
+    raises without dim there too, but the one axis of a vector is every element, so no dim changes the answer; of a
+    matrix the dim left out does, and jac refuses (REFUSED above)."""
+    np.testing.assert_allclose(api.evaluate("torch.logsumexp(v)", {"v": V}), np.log(np.exp(V).sum()))
+    np.testing.assert_allclose(api.evaluate("v.softmax()", {"v": V}), np.exp(V) / np.exp(V).sum())

@@ -11,11 +11,18 @@ One table per kind of fact, read by :func:`check` (the parser's ``call``, after 
   text's method; :data:`TORCH_PYTHON_LEVEL`: PyTorch's functions written in Python (``torch.nn.functional``'s,
   ``torch.norm``), which take no ``axis=`` / ``keepdims=`` (ATen's functions take them as aliases of ``dim`` /
   ``keepdim``); :data:`TORCH_DIMS`: those whose parameter is ``dims`` (``torch.flip(x, dim=0)``);
-- :data:`TORCH_ONE_DIM`: PyTorch's reductions that take one int dim, not a tuple (``torch.prod(x, (0, 1))``);
-- :data:`TORCH_POSITIONAL_BOOL`: PyTorch's bool third parameter (``x.sum(0, 1)``: "argument 'keepdim' must be bool,
+- :data:`TORCH_ONE_DIM`: PyTorch's reductions that take one int dim, not a tuple (``torch.prod(x, (0, 1))``), and
+  :data:`TORCH_TUPLE_AT`: its functions that take a tuple only (``torch.flip(x, 0)``);
+- :data:`TORCH_BOOL_AT`: PyTorch's bool parameters given an int (``x.sum(0, 1)``: "argument 'keepdim' must be bool,
   not int");
-- :data:`TORCH_TENSOR_OPERAND`: PyTorch's functions whose second operand must be a tensor, not a Python number
-  (``torch.maximum(x, 0)``).
+- :data:`TORCH_TENSOR_AT`: PyTorch's arguments that must be a tensor, not a Python number or a list
+  (``torch.maximum(x, 0)``), :data:`TORCH_NO_SEQUENCE_AT` a number or a tensor (``torch.clamp(x, (0,))``);
+- :data:`POSITIONAL_LIMIT`: more positional arguments than the library takes (``torch.relu(x, 0)``);
+- NumPy's: an array, a str or a dtype in its place (:func:`_numpy_checks`), ``np.clip(x, 0)`` without a_max, an
+  attribute called (``np.asarray(x).size()``); both libraries' ``flipud`` / ``fliplr`` of too few dimensions.
+
+A list or tuple display given where PyTorch needs a tensor in any other function is refused where the lowering
+reads it as an array (``functions.tensor``: ``torch.add(x, (0, 1))``).
 
 A method is PyTorch's where the text names PyTorch only (the parser's ``dialect``) or no ndarray has the method;
 NumPy's where the text names NumPy only; in a text naming neither, both are asked: a refusal where both raise
@@ -50,6 +57,10 @@ TORCH_REQUIRED = {
     "transpose": ("dim0 and dim1", ("dim0", "dim1"), "PyTorch's transpose swaps two dims: x.transpose(0, 1), or "
                   "x.T / x.mT; np.transpose(x) reverses every axis"),
 }
+# of those, the ones refused from this rank on: the contract (../shared/CONTRACT.md, tests/test_contract35.py) lists
+# torch.logsumexp(x) and torch.softmax(x) of a vector as read, and there the one axis is every element, so no dim
+# changes the answer; of a matrix the dim left out does (every element's, or one axis'), and jac refuses as PyTorch
+REQUIRED_FROM_RANK = {"logsumexp": 2, "softmax": 2, "log_softmax": 2}
 # of those, the ones whose method and torch.NAME PyTorch requires it of, but F.NAME (torch.nn.functional) does not:
 # F.softmax(x) answers along an implicit dim (with a warning), which jac reads elsewhere
 F_ANSWERS = frozenset(("softmax", "log_softmax"))
@@ -68,27 +79,58 @@ TORCH_FOREIGN_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 TORCH_DIMS = frozenset(("flip",))
 # PyTorch's reductions that take one int dim: a tuple is its TypeError ("argument 'dim' must be int, not tuple")
 TORCH_ONE_DIM = frozenset(("max", "min", "prod", "aminmax"))
-# PyTorch's functions whose third parameter is a bool (keepdim, descending): an int is its TypeError
-TORCH_POSITIONAL_BOOL = frozenset(("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "logsumexp", "max",
-                                   "min", "median", "nanmedian", "mode", "nansum", "nanmean", "all", "any",
-                                   "argsort", "sort", "std", "var"))
-# PyTorch's functions whose second operand is a Tensor (no Scalar overload): a Python number is its TypeError
-# "argument 'other' (position 2) must be Tensor, not int"
-TORCH_TENSOR_OPERAND = frozenset((
-    "allclose", "arctan2", "atan2", "dist", "equal", "fmax", "fmin", "heaviside", "hypot", "igamma", "igammac",
-    "inner", "is_same_size", "isclose", "kron", "ldexp", "logaddexp", "logaddexp2", "logical_and", "logical_or",
-    "logical_xor", "maximum", "minimum", "nextafter", "type_as", "vecdot", "cosine_similarity", "pairwise_distance",
-    "prelu", "cross_entropy", "hinge_embedding_loss", "kl_div", "l1_loss", "mse_loss", "multi_margin_loss",
-    "nll_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss"))
+# positions (the tensor or a method's receiver at 0) where PyTorch takes a bool: an int is its TypeError ("argument
+# 'keepdim' (position 3) must be bool, not int"): a reduction's keepdim, a sort's descending, qr's some
+TORCH_BOOL_AT = {**dict.fromkeys(("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "logsumexp", "max", "min",
+                                  "median", "nanmedian", "mode", "nansum", "nanmean", "all", "any", "argsort", "sort",
+                                  "std", "var", "combinations", "vander", "isin", "searchsorted"), (2,)),
+                 "qr": (1,)}
+BOOL_NAMES = {"argsort": "descending", "sort": "descending", "qr": "some", "combinations": "with_replacement",
+              "vander": "increasing", "isin": "assume_unique", "searchsorted": "out_int32"}
+# positions where PyTorch needs a Tensor (no Scalar overload): a Python number, a list or a tuple there is its
+# TypeError "argument 'other' (position 2) must be Tensor, not int"
+_SECOND = ("allclose", "arctan2", "atan2", "dist", "equal", "fmax", "fmin", "heaviside", "hypot", "igamma", "igammac",
+           "inner", "is_same_size", "isclose", "kron", "ldexp", "logaddexp", "logaddexp2", "logical_and", "logical_or",
+           "logical_xor", "maximum", "minimum", "nextafter", "type_as", "vecdot", "cosine_similarity",
+           "pairwise_distance", "prelu", "cross_entropy", "hinge_embedding_loss", "kl_div", "l1_loss", "mse_loss",
+           "multi_margin_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss", "dot", "take",
+           "take_along_dim", "embedding", "lerp", "put", "outer", "ger", "orgqr", "householder_product")
+TORCH_TENSOR_AT = {**dict.fromkeys(_SECOND, (1,)), "addcdiv": (1, 2), "addcmul": (1, 2), "index_select": (2,),
+                   "margin_ranking_loss": (1, 2), "triplet_margin_loss": (1, 2)}
+# positions where PyTorch takes a number or a tensor, never a list or tuple (clamp's bounds, quantile's q)
+TORCH_NO_SEQUENCE_AT = {**dict.fromkeys(("clamp", "clip"), (1, 2)),
+                        **dict.fromkeys(("clamp_min", "clamp_max", "quantile", "nanquantile", "repeat_interleave"),
+                                        (1,))}
+# the keywords the first of those positions may be given by
+TENSOR_KEYWORDS = ("other", "target", "x2", "weight", "values", "y", "index", "indices", "end", "tensor1", "vec2",
+                   "q", "min", "max", "repeats", "input2", "tau", "positive")
+# positions where PyTorch's function takes a tuple of ints only ("argument 'dims' (position 2) must be tuple of
+# ints, not int"); its method takes the ints one by one (x.tile(2), x.permute(1, 0)) unless named here too
+TORCH_TUPLE_AT = {"flip": (1,), "tile": (1,), "permute": (1,), "permute_copy": (1,), "as_strided": (1,), "full": (0,),
+                  "as_strided_copy": (1,)}
+TORCH_METHOD_TUPLE_AT = {"as_strided": (1,), "new_full": (1,)}
 # functions that take at most this many positional arguments (the tensor counted; a method's receiver too), where
 # jac's shared lowering would read one more: torch.relu(x, 0) (F.relu's second is inplace), torch.linalg.diagonal's
-# keyword-only offset, np.cumulative_sum's keyword-only axis. Keyed by the reading library and the module's kind
+# keyword-only offset, np.cumulative_sum's keyword-only axis, a ufunc's out (np.rint(x, 0)). Keyed by the reading
+# (:func:`_limit_key`) and the name
 POSITIONAL_LIMIT = {("torch", "relu"): 1, ("torch", "selu"): 1, ("torch", "ravel"): 1, ("torch", "take"): 2,
+                    ("torch", "permute"): 2, ("torch", "permute_copy"): 2, ("torch", "round"): 1,
                     ("torch.linalg", "diagonal"): 1, ("torch.linalg", "lu"): 1, ("F", "gelu"): 1,
                     ("numpy", "cumulative_sum"): 1, ("numpy", "cumulative_prod"): 1, ("np.linalg", "diagonal"): 1,
-                    ("np.linalg", "vector_norm"): 1, ("numpy", "ravel"): 2}
-# the keywords those operands may be given by
-TENSOR_OPERAND_KEYWORDS = ("other", "target", "x2", "weight", "values", "y")
+                    ("np.linalg", "vector_norm"): 1, ("numpy", "ravel"): 2, ("numpy", "rint"): 1,
+                    ("scipy", "logit"): 1, ("scipy", "round"): 1,
+                    ("torch-method", "relu"): 1, ("torch-method", "ravel"): 1, ("torch-method", "take"): 2,
+                    ("torch-method", "round"): 1, ("both-method", "ravel"): 2}
+# NumPy: positions where it takes an array (np.take_along_axis's indices: "'tuple' object has no attribute
+# 'dtype'"), a str (order=: "order must be str, not int"), a dtype (the third argument of nanstd / nanvar)
+NUMPY_ARRAY_AT = {"take_along_axis": (1,)}
+NUMPY_STR_AT = {"ravel": (1,)}
+NUMPY_METHOD_STR_AT = {"flatten": (1,), "ravel": (1,)}
+NUMPY_DTYPE_AT = {"nanstd": (2,), "nanvar": (2,)}
+# ndarray's attributes, which a NumPy text calls as PyTorch's methods (x.size(): "'int' object is not callable")
+NUMPY_ATTRIBUTES = frozenset(("size", "shape", "ndim", "dtype"))
+# arrays of rank below this, which flipud / fliplr refuse in both libraries ("Input must be >= 1-d.")
+MIN_RANK = {"flipud": 1, "fliplr": 2}
 
 
 def reading(parser, kind: str, module: str | None, fname: str) -> str | None:
@@ -112,10 +154,11 @@ def reading(parser, kind: str, module: str | None, fname: str) -> str | None:
 
 def _limit_key(lib, kind, module):
     if kind == "method":
-        return lib  # "both": no limit (NumPy's methods take more)
+        return f"{lib}-method"  # "both-method": where both readings take no more
     if module in ("F", "torch.nn.functional", "nn.functional"):
         return "F"
-    return {"torch.linalg": "torch.linalg", "np.linalg": "np.linalg", "numpy.linalg": "np.linalg"}.get(module, lib)
+    return {"torch.linalg": "torch.linalg", "np.linalg": "np.linalg", "numpy.linalg": "np.linalg",
+            "scipy.special": "scipy"}.get(module, lib)
 
 
 def _spelled(kind: str, module: str | None, fname: str) -> str:
@@ -136,11 +179,20 @@ def _is_tuple(b, value) -> bool:
     return isinstance(inner, (tuple, list))
 
 
+def _is_display(b, value) -> bool:
+    """A list or tuple written in the text (a display made a constant that no torch.tensor / np.asarray took)."""
+    return isinstance(value, Tracer) and value.id in b.displays or type(value) in (tuple, list)
+
+
 def _python_number(b, value) -> bool:
     """A Python number written in the text (``0``, ``0.5``, a name bound to one): no tensor."""
     if type(value) in (int, float):
         return True
     return isinstance(value, Tracer) and value.ndim == 0 and (value.id in b.pyints or value.id in b.floats)
+
+
+def _int_literal(b, value) -> bool:
+    return isinstance(value, Tracer) and value.ndim == 0 and value.id in b.pyints
 
 
 def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs: dict, position: int) -> None:
@@ -156,27 +208,38 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
     call = _spelled(kind, module, fname)
     limit = POSITIONAL_LIMIT.get((_limit_key(lib, kind, module), fname))
     if limit is not None and len(args) > limit:
-        more = "its other arguments are keywords" if limit > 1 or kind == "method" or fname != "gelu" else \
-            "approximate= is a keyword"
+        more = "approximate= is a keyword" if fname == "gelu" else "its other arguments are keywords"
         raise JacParseError(f"{call}() takes {limit - (kind == 'method')} positional argument(s) but "
                             f"{len(args) - (kind == 'method')} were given (the library raises TypeError: {more})",
                             position)
     _required(lib, kind, module, fname, call, args, kwargs, position)
+    rank = MIN_RANK.get(fname)
+    if rank is not None and args and isinstance(args[0], Tracer) and args[0].ndim < rank:
+        raise JacValueError(f"{call}() needs an array of {rank} or more dimensions, not {args[0].ndim} (NumPy and "
+                            f"PyTorch raise: \"Input must be >= {rank}-d.\")", position)
     if lib == "numpy":
         foreign = sorted(k for k in kwargs if k in NUMPY_FOREIGN_KEYWORDS)
         if foreign:
             k = foreign[0]
             raise JacParseError(f"{call}() takes no {k}= (NumPy raises TypeError: '{k}' is PyTorch's keyword); "
                                 f"write {NUMPY_FOREIGN_KEYWORDS[k]}=", position)
+        _numpy_checks(b, kind, fname, call, args, kwargs, position)
         return
-    if fname in TORCH_POSITIONAL_BOOL and len(args) > 2 and isinstance(args[2], Tracer) and args[2].id in b.pyints:
-        which = "descending" if fname in ("argsort", "sort") else "keepdim"
-        both = "" if lib == "torch" else " (NumPy's reads its third argument as a dtype or out, and raises too)"
-        raise JacParseError(f"{call}(): argument '{which}' (position 3) must be bool, not int (PyTorch raises "
-                            f"TypeError){both}: write {which}=True", position)
-    if lib != "torch":
-        return
-    if module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL and module != "torch.linalg":
+    for at in TORCH_BOOL_AT.get(fname, ()):
+        if len(args) > at and _int_literal(b, args[at]) and (lib == "torch" or at == 2):
+            which = BOOL_NAMES.get(fname, "keepdim")
+            both = "" if lib == "torch" else "; NumPy's reads its third argument as a dtype, out or kind, and raises too"
+            raise JacParseError(f"{call}(): argument '{which}' (position {at + 1}) must be bool, not int (PyTorch "
+                                f"raises TypeError{both}): write {which}=True", position)
+    if lib == "torch":
+        _torch_checks(b, kind, module, fname, call, args, kwargs, position)
+
+
+def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
+    """PyTorch's TypeErrors at an argument's form: the other library's keyword, a tuple or an int in the other's
+    place, a number or a list where it needs a tensor."""
+    if module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL \
+            and module != "torch.linalg":
         foreign = sorted(k for k in kwargs if k in TORCH_FOREIGN_KEYWORDS)
         if foreign:
             k = foreign[0]
@@ -186,9 +249,10 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
         wrong = sorted(k for k in kwargs if k in ("dim", "axis"))
         if wrong:
             raise JacParseError(f"{call}() takes dims=, not {wrong[0]}= (PyTorch raises TypeError)", position)
-        if kind == "function" and len(args) == 2 and not _is_tuple(b, args[1]):
-            raise JacParseError(f"{call}(): dims must be a tuple of ints, not an int (PyTorch raises TypeError): "
-                                f"write {call}(x, (0,))", position)
+    for at in (TORCH_TUPLE_AT if kind == "function" else TORCH_METHOD_TUPLE_AT).get(fname, ()):
+        if len(args) > at and _int_literal(b, args[at]):
+            raise JacParseError(f"{call}(): its argument at position {at + 1} must be a tuple of ints, not an int "
+                                "(PyTorch raises TypeError): write (0,) for one", position)
     if fname in TORCH_ONE_DIM:
         if fname == "aminmax" and len(args) > 1:
             raise JacParseError(f"{call}() takes dim= as a keyword only (PyTorch raises TypeError at a positional "
@@ -199,13 +263,45 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
                 "torch.aminmax(x) for every element" if fname == "aminmax" else f"x.a{fname}(dim=(0, 1))"
             raise JacParseError(f"{call}(): dim must be one int, not a tuple (PyTorch raises TypeError: its {fname} "
                                 f"reduces one dim); write {other}", position)
-    if fname in TORCH_TENSOR_OPERAND:
-        operand = args[1] if len(args) > 1 else next((kwargs[k] for k in TENSOR_OPERAND_KEYWORDS if k in kwargs),
-                                                     None)
-        if operand is not None and _python_number(b, operand):
-            raise JacValueError(f"{call}(): its second operand must be a tensor, not a Python number (PyTorch raises "
-                                "TypeError: it has no number overload); write torch.tensor(VALUE) or "
-                                "torch.full_like(x, VALUE)", position)
+    for table, numbers in ((TORCH_TENSOR_AT, True), (TORCH_NO_SEQUENCE_AT, False)):
+        for i, at in enumerate(table.get(fname, ())):
+            value = args[at] if len(args) > at else None
+            if value is None and i == 0:
+                value = next((kwargs[k] for k in TENSOR_KEYWORDS if k in kwargs), None)
+            if value is None:
+                continue
+            if numbers and _python_number(b, value):
+                raise JacValueError(f"{call}(): its argument at position {at + 1} must be a tensor, not a Python "
+                                    "number (PyTorch raises TypeError: it has no number overload there); write "
+                                    "torch.tensor(VALUE) or torch.full_like(x, VALUE)", position)
+            if _is_display(b, value):
+                raise JacValueError(f"{call}(): its argument at position {at + 1} must be "
+                                    f"{'a tensor' if numbers else 'a number or a tensor'}, not a list or tuple "
+                                    "(PyTorch raises TypeError); wrap it in torch.tensor(...)", position)
+
+
+def _numpy_checks(b, kind, fname, call, args, kwargs, position) -> None:
+    """NumPy's TypeErrors at an argument's form (:data:`NUMPY_ARRAY_AT`, :data:`NUMPY_STR_AT`,
+    :data:`NUMPY_DTYPE_AT`, :data:`NUMPY_ATTRIBUTES`, ``np.clip(x, 0)`` without its a_max)."""
+    if kind == "method" and fname in NUMPY_ATTRIBUTES:
+        raise JacParseError(f"x.{fname} is an attribute of NumPy's ndarray, not a method: x.{fname}() is its "
+                            f"TypeError (its value is not callable); write x.{fname}", position)
+    for at in NUMPY_ARRAY_AT.get(fname, ()):
+        if len(args) > at and _is_display(b, args[at]):
+            raise JacValueError(f"{call}(): its argument at position {at + 1} must be an array, not a list or tuple "
+                                "(NumPy raises: it reads its dtype); write np.array(...)", position)
+    for at in (NUMPY_STR_AT if kind == "function" else NUMPY_METHOD_STR_AT).get(fname, ()):
+        if len(args) > at and _python_number(b, args[at]):
+            raise JacParseError(f"{call}(): its argument at position {at + 1} is order=, a str ('C', 'F'), not a "
+                                "number (NumPy raises TypeError)", position)
+    for at in NUMPY_DTYPE_AT.get(fname, ()):
+        if len(args) > at and _python_number(b, args[at]):
+            raise JacParseError(f"{call}(): its argument at position {at + 1} is the dtype, not a number (NumPy raises "
+                                "TypeError); write ddof= or keepdims= by name", position)
+    if fname == "clip" and kind == "function" and ("a_min" in kwargs or len(args) == 2) and "a_max" not in kwargs \
+            and not {"min", "max"} & set(kwargs):
+        raise JacParseError(f"{call}(x, a_min) needs a_max too (NumPy raises TypeError): write {call}(x, a_min, None) "
+                            "for a lower bound alone, or min=", position)
 
 
 def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:
@@ -216,6 +312,9 @@ def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:
         torch_spec = None
     numpy_spec = NUMPY_REQUIRED.get(fname)
     torch_raises = torch_spec is not None and not _given(args, kwargs, 1, torch_spec[1])
+    if torch_raises and fname in REQUIRED_FROM_RANK and args and isinstance(args[0], Tracer) \
+            and args[0].ndim < REQUIRED_FROM_RANK[fname]:
+        torch_raises = False  # the contract's torch.logsumexp(v) of a vector: every element is the one axis
     numpy_raises = numpy_spec is not None and not _given(args, kwargs, 1, numpy_spec[1])
     if lib == "torch" and torch_raises or lib == "both" and torch_raises and numpy_raises:
         param, _, hint = torch_spec

@@ -523,6 +523,19 @@ names on this page are known.
   (an index out of range refused), `'wrap'` and `'clip'` (a negative index clipped to 0, as NumPy);
   `jnp.take` JAX's default `'fill'` (`fill_value`, NaN by default, past the axis, with no derivative there),
   `'clip'` and `'wrap'`.
+- Arguments in the form the library named takes them (session 47): where PyTorch or NumPy raises TypeError at a
+  required argument left out or written the other library's way, jac refuses, saying what the library wants.
+  `torch.logsumexp(x)`, `torch.softmax(x)`, `x.log_softmax()` of a matrix or more need `dim` (of a vector the one
+  axis is every element; `F.softmax(x)` keeps PyTorch's implicit dim), `torch.flip(x)` and `x.flip()` need `dims` (a tuple: `torch.flip(x, 0)` is refused; `np.flip(x)` reverses
+  every axis); `np.cumsum(x, dim=0)` and `np.sum(x, keepdim=True)` are refused (NumPy's keywords are `axis=` and
+  `keepdims=`), and so are `axis=` / `keepdims=` given to `F.` functions and `torch.norm` (PyTorch's other
+  functions take them as aliases); `torch.prod(x, (0, 1))` and `torch.max(x, dim=(0,))` (one int dim), `x.sum(0, 1)`
+  (keepdim must be a bool), `torch.maximum(x, 0)` (a tensor, not a number), `torch.add(x, (0, 1))` (a tensor, not a
+  tuple), `torch.relu(x, 0)` (one argument). Sizes: `np.random.rand(2, 3)` takes ints (`np.random.rand((2, 3))`
+  is refused), `np.zeros((2, 3))` one shape (`np.zeros(2, 3)` is refused: its second argument is the dtype),
+  `torch.zeros(2, 3)`, `torch.zeros((2, 3))` and `torch.zeros(size=(2, 3))` alike. A bare method in a text that
+  names neither library is refused where both readings raise (`x.reshape()`) and read as the one that answers
+  otherwise (`x.transpose()`, `x.cumsum()`: NumPy's; in a text naming PyTorch only, PyTorch's refusal).
 - `EXPR` may be `@path` (read from a file) or `-` (standard input). An expression that starts with `-`
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
