@@ -32,6 +32,8 @@ REFUSED = [
     ("torch", "x.flip()", {"x": X}, "needs dims"),  # no ndarray has .flip: PyTorch's, in every text
     ("torch", "torch.sin(x).transpose()", {"x": X}, "needs dim0 and dim1"),  # a text naming PyTorch: its reading
     ("torch", "x.new_zeros()", {"x": X}, "needs size"),
+    ("torch", "torch.sin(x).transpose(0)", {"x": X}, "needs dim0 and dim1"),
+    ("torch", "torch.permute_copy(x)", {"x": X}, "needs dims"),
     ("torch", "x.expand()", {"x": S}, "needs size"),
     ("numpy", "np.reshape(x)", {"x": X}, "needs shape"),
     ("numpy", "x.reshape()", {"x": S}, "needs shape"),  # both readings raise
@@ -62,10 +64,20 @@ REFUSED = [
     ("torch", "torch.add(x, (0, 1, 2))", {"x": X}, "not a list or tuple"),
     ("torch", "x.eq((0.5,))", {"x": X}, "not a list or tuple"),
     ("torch", "torch.fmod(x, (0.5,))", {"x": X}, "not a list or tuple"),
+    ("torch", "torch.clamp(x, (0,))", {"x": X}, "not a list or tuple"),
+    ("torch", "torch.quantile(x, (0.5,))", {"x": X}, "not a list or tuple"),
+    ("torch", "torch.block_diag(x, 0)", {"x": X}, "not a Python number"),
     # more positional arguments than the library takes
     ("torch", "torch.relu(x, 0)", {"x": X}, "positional argument"),
     ("torch", "torch.linalg.diagonal(x, 0)", {"x": X}, "positional argument"),
     ("numpy", "np.cumulative_sum(x, 0)", {"x": X}, "positional argument"),
+    ("numpy", "np.rint(x, 0)", {"x": X}, "positional argument"),
+    ("numpy", "x.ravel(0)", {"x": X}, "refused by both libraries"),
+    # NumPy's forms: a_max with a_min, an array of indices, an attribute, an array of one dimension or more
+    ("numpy", "np.clip(x, 0)", {"x": X}, "needs a_max"),
+    ("numpy", "np.take_along_axis(x, (0,), 0)", {"x": X}, "must be an array"),
+    ("numpy", "np.asarray(x).size()", {"x": X}, "an attribute"),
+    ("numpy", "np.flipud(s)", {"s": S}, "1 or more dimensions"),
     # constructors' sizes (the library raises TypeError)
     ("numpy", "np.random.rand((2, 3)) * x.sum()", {"x": X}, "separate ints"),
     ("numpy", "np.random.randn([2, 3]) * x.sum()", {"x": X}, "separate ints"),
@@ -73,6 +85,7 @@ REFUSED = [
     ("numpy", "np.zeros(2, 3) * x.sum()", {"x": X}, "the shape as one argument"),
     ("numpy", "np.ones(size=3) * x.sum()", {"x": X}, "no argument 'size'"),
     ("torch", "torch.zeros((2, 3), 3) * x.sum()", {"x": X}, "not both"),
+    ("torch", "torch.full(3, 1.5) * x.sum()", {"x": X}, "tuple of ints"),
 ]
 
 # the library answers: jac must answer the same (the checks above must not over-reach)
@@ -106,6 +119,13 @@ ANSWERED = [
     ("numpy", "np.maximum(x, 0)", {"x": X}),
     ("torch", "F.relu(x)", {"x": X}),
     ("numpy", "np.cumulative_sum(x, axis=0)", {"x": X}),
+    ("numpy", "np.clip(x, 0, None)", {"x": X}),
+    ("numpy", "np.clip(x, min=0)", {"x": X}),
+    ("numpy", "x.ravel('F')", {"x": X}),
+    ("torch", "torch.sin(x).transpose(0, 1)", {"x": X}),
+    ("torch", "torch.block_diag(x, x)", {"x": X}),
+    ("torch", "x.permute(1, 0)", {"x": X}),
+    ("torch", "torch.full((3,), 1.5, dtype=torch.float64) * x.sum()", {"x": X}),
     ("numpy", "np.zeros((2, 3)) * x.sum()", {"x": X}),
     ("numpy", "np.ones(shape=(2,)) * x.sum()", {"x": X}),
     ("numpy", "np.zeros(3, np.float64) * x.sum()", {"x": X}),
@@ -146,7 +166,7 @@ def test_jac_refuses_what_the_library_refuses(lib, text, inputs, words):
         pytest.importorskip("torch")
     with pytest.raises(Exception):  # noqa: B017 - the library's own TypeError
         _library(lib, text, inputs)
-    if text == "x.reshape()":  # both readings raise: PyTorch's too
+    if text in ("x.reshape()", "x.ravel(0)"):  # both readings raise: PyTorch's too
         with pytest.raises(Exception):  # noqa: B017
             _library("torch", text, inputs)
     with pytest.raises(JacError) as err:

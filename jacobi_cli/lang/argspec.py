@@ -46,6 +46,7 @@ TORCH_REQUIRED = {
     "flip": ("dims", ("dims",), "write {call}(x, dims={every}) to reverse every axis, or np.flip(x)"),
     "frobenius_norm": ("dim", ("dim", "axis"), "write torch.linalg.norm(x) for the norm of every element"),
     "permute": ("dims", ("dims",), "write x.permute(1, 0) (every axis, in their new order), or x.T / x.mT"),
+    "permute_copy": ("dims", ("dims",), "write torch.permute_copy(x, (1, 0)) (every axis, in their new order)"),
     "reshape": ("shape", ("shape",), "give the new shape: {call}(x, (2, 3)) or x.reshape(-1)"),
     "view": ("size", ("size", "dtype"), "give the new shape: x.view(2, 3) or x.view(-1)"),
     "view_copy": ("size", ("size", "dtype"), "give the new shape: torch.view_copy(x, (2, 3))"),
@@ -57,6 +58,8 @@ TORCH_REQUIRED = {
     "transpose": ("dim0 and dim1", ("dim0", "dim1"), "PyTorch's transpose swaps two dims: x.transpose(0, 1), or "
                   "x.T / x.mT; np.transpose(x) reverses every axis"),
 }
+# of those, the ones that need more than one argument (PyTorch's transpose: dim0 and dim1)
+REQUIRED_COUNT = {"transpose": 2}
 # of those, the ones refused from this rank on: the contract (../shared/CONTRACT.md, tests/test_contract35.py) lists
 # torch.logsumexp(x) and torch.softmax(x) of a vector as read, and there the one axis is every element, so no dim
 # changes the answer; of a matrix the dim left out does (every element's, or one axis'), and jac refuses as PyTorch
@@ -96,6 +99,7 @@ _SECOND = ("allclose", "arctan2", "atan2", "dist", "equal", "fmax", "fmin", "hea
            "multi_margin_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss", "dot", "take",
            "take_along_dim", "embedding", "lerp", "put", "outer", "ger", "orgqr", "householder_product")
 TORCH_TENSOR_AT = {**dict.fromkeys(_SECOND, (1,)), "addcdiv": (1, 2), "addcmul": (1, 2), "index_select": (2,),
+                   "block_diag": tuple(range(1, 16)),
                    "margin_ranking_loss": (1, 2), "triplet_margin_loss": (1, 2)}
 # positions where PyTorch takes a number or a tensor, never a list or tuple (clamp's bounds, quantile's q)
 TORCH_NO_SEQUENCE_AT = {**dict.fromkeys(("clamp", "clip"), (1, 2)),
@@ -129,6 +133,8 @@ NUMPY_METHOD_STR_AT = {"flatten": (1,), "ravel": (1,)}
 NUMPY_DTYPE_AT = {"nanstd": (2,), "nanvar": (2,)}
 # ndarray's attributes, which a NumPy text calls as PyTorch's methods (x.size(): "'int' object is not callable")
 NUMPY_ATTRIBUTES = frozenset(("size", "shape", "ndim", "dtype"))
+# methods both libraries refuse a number at (x.ravel(0): PyTorch's ravel takes none, NumPy's order= a str)
+BOTH_RAISE_AT_NUMBER = frozenset(("ravel",))
 # arrays of rank below this, which flipud / fliplr refuse in both libraries ("Input must be >= 1-d.")
 MIN_RANK = {"flipud": 1, "fliplr": 2}
 
@@ -225,6 +231,9 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
                                 f"write {NUMPY_FOREIGN_KEYWORDS[k]}=", position)
         _numpy_checks(b, kind, fname, call, args, kwargs, position)
         return
+    if lib == "both" and fname in BOTH_RAISE_AT_NUMBER and len(args) > 1 and _python_number(b, args[1]):
+        raise JacParseError(f"{call}() of a number is refused by both libraries (PyTorch's takes no argument, "
+                            "NumPy's takes order=, a str, and raises TypeError at a number)", position)
     for at in TORCH_BOOL_AT.get(fname, ()):
         if len(args) > at and _int_literal(b, args[at]) and (lib == "torch" or at == 2):
             which = BOOL_NAMES.get(fname, "keepdim")
@@ -253,6 +262,9 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
         if len(args) > at and _int_literal(b, args[at]):
             raise JacParseError(f"{call}(): its argument at position {at + 1} must be a tuple of ints, not an int "
                                 "(PyTorch raises TypeError): write (0,) for one", position)
+    if fname == "transpose" and any(len(args) > at and _is_tuple(b, args[at]) for at in (1, 2)):
+        raise JacParseError(f"{call}(): dim0 and dim1 must be ints, not a tuple (PyTorch raises TypeError: its "
+                            "transpose swaps two dims; x.permute(...) takes a new order of every axis)", position)
     if fname in TORCH_ONE_DIM:
         if fname == "aminmax" and len(args) > 1:
             raise JacParseError(f"{call}() takes dim= as a keyword only (PyTorch raises TypeError at a positional "
@@ -311,7 +323,8 @@ def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:
     if module in ("F", "torch.nn.functional", "nn.functional") and fname in F_ANSWERS:
         torch_spec = None
     numpy_spec = NUMPY_REQUIRED.get(fname)
-    torch_raises = torch_spec is not None and not _given(args, kwargs, 1, torch_spec[1])
+    count = REQUIRED_COUNT.get(fname, 1)
+    torch_raises = torch_spec is not None and len(args) - 1 + sum(k in kwargs for k in torch_spec[1]) < count
     if torch_raises and fname in REQUIRED_FROM_RANK and args and isinstance(args[0], Tracer) \
             and args[0].ndim < REQUIRED_FROM_RANK[fname]:
         torch_raises = False  # the contract's torch.logsumexp(v) of a vector: every element is the one axis
