@@ -129,7 +129,15 @@ def jac(text: str, values: dict):
     from jacobi_cli.errors import JacError
     from jacobi_cli.tools import api
     try:
-        return "ok", np.asarray(api.evaluate(text, values))
+        y = api.evaluate(text, values)
+    except JacError as e:
+        return "refused", str(e).splitlines()[0]
+    except Exception as e:  # noqa: BLE001
+        return "crash", f"{type(e).__name__}: {str(e)[:120]}"
+    try:
+        return "ok", np.asarray(y)
+    except ValueError:  # several outputs of different shapes (torch.linalg.inv_ex): an answer, no one array
+        return "several", type(y).__name__
     except JacError as e:
         return "refused", str(e).splitlines()[0]
     except Exception as e:  # noqa: BLE001
@@ -165,6 +173,8 @@ def classify(refs: list, text: str, values: dict, shape_only: bool = False) -> t
     status, ours = with_timeout(jac, text, values, seconds=20)
     if status in ("CRASH", "crash"):
         return "CRASH", ours
+    if status == "several":  # jac answered with several arrays: wrong where the library raises, else not compared
+        return ("JAC-ANSWERS", str(answers[0])) if all(isinstance(a, LibRaised) for a in answers) else ("SKIP", ours)
     arrays = [a for a in answers if isinstance(a, np.ndarray)]
     if not arrays and any(isinstance(a, NotArray) for a in answers):  # a.max(dim=0): PyTorch's pair, NumPy raises
         return "SKIP", str(next(a for a in answers if isinstance(a, NotArray)))

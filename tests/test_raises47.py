@@ -54,8 +54,10 @@ REFUSED = [
     ("torch", "torch.aminmax(x, 0)", {"x": X}, "keyword only"),
     ("torch", "torch.flip(x, 0)", {"x": X}, "tuple of ints, not an int"),
     # an int where PyTorch takes a bool
-    ("torch", "x.sum(0, 1)", {"x": X}, "must be bool, not int"),
-    ("torch", "torch.amax(x, 0, 1)", {"x": X}, "must be bool, not int"),
+    ("torch", "x.sum(0, 1)", {"x": X}, "must be a bool"),
+    ("torch", "torch.amax(x, 0, 1)", {"x": X}, "must be a bool"),
+    ("torch", "torch.lu(x[:, :2], 0)[0]", {"x": X}, "must be a bool"),
+    ("torch", "torch.linalg.inv_ex(x[:, :2], 0)[0]", {"x": X}, "positional argument"),
     ("torch", "x.argsort(0, 1)", {"x": X}, "'descending'"),
     # a Python number or a tuple where PyTorch needs a tensor
     ("torch", "torch.maximum(x, 0)", {"x": X}, "must be a tensor, not a Python number"),
