@@ -23,8 +23,9 @@ Categories: JAC-ANSWERS (the library raises, jac answers: the bug), WRONG (both 
 FALSE-REFUSAL (the library answers, jac refuses), REFUSED-AS-LIB, AGREE, SKIP (the library's answer is no array),
 CRASH (anything but a JacError). A bare method both libraries answer differently and jac refuses is
 ``REFUSED-AMBIGUOUS`` (the contract's rule), not a false refusal; one jac answers with one of the two readings is
-``ONE-READING`` (the contract would refuse it; counted apart, not a wrong answer of the library named). ``VOCABULARY``: the
-library answers and jac refuses the name itself (``np.random.uniform``: "not supported by jac"), no argument check.
+``ONE-READING`` (the contract would refuse it; counted apart, not a wrong answer of the library named).
+``VOCABULARY``: the library answers and jac refuses the name itself (``np.random.uniform``: "not supported by
+jac"), no argument check. Exit 1 on any JAC-ANSWERS, WRONG or CRASH; ``--dump FILE`` writes every row as JSON.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ sys.path.insert(0, HERE)
 from edges35_fuzz import ORDINARY, draw, spellings  # noqa: E402
 from fuzzkit import differ, with_timeout  # noqa: E402
 
-CATEGORIES = ("AGREE", "REFUSED-AS-LIB", "REFUSED-AMBIGUOUS", "ONE-READING", "VOCABULARY", "FALSE-REFUSAL", "JAC-ANSWERS", "WRONG",
-              "CRASH", "SKIP")
+CATEGORIES = ("AGREE", "REFUSED-AS-LIB", "REFUSED-AMBIGUOUS", "ONE-READING", "VOCABULARY", "FALSE-REFUSAL",
+              "JAC-ANSWERS", "WRONG", "CRASH", "SKIP")
 
 # the short and wrong forms, per library named: (kind, extra arguments)
 TORCH_FORMS = [("bare", []), ("int", ["0"]), ("ints", ["0", "1"]), ("tuple", ["(0, 1)"]), ("tuple1", ["(0,)"]),

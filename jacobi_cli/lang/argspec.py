@@ -88,7 +88,8 @@ TORCH_BOOL_AT = {**dict.fromkeys(("sum", "mean", "prod", "amax", "amin", "argmax
                                   "median", "nanmedian", "mode", "nansum", "nanmean", "all", "any", "argsort", "sort",
                                   "std", "var", "combinations", "vander", "isin", "searchsorted"), (2,)),
                  "qr": (1,), "lu": (1,)}
-BOOL_NAMES = {"lu": "pivot", "argsort": "descending", "sort": "descending", "qr": "some", "combinations": "with_replacement",
+BOOL_NAMES = {"lu": "pivot", "argsort": "descending", "sort": "descending", "qr": "some",
+              "combinations": "with_replacement",
               "vander": "increasing", "isin": "assume_unique", "searchsorted": "out_int32"}
 # positions where PyTorch needs a Tensor (no Scalar overload): a Python number, a list or a tuple there is its
 # TypeError "argument 'other' (position 2) must be Tensor, not int"
@@ -120,7 +121,8 @@ TORCH_METHOD_TUPLE_AT = {"as_strided": (1,), "new_full": (1,)}
 POSITIONAL_LIMIT = {("torch", "relu"): 1, ("torch", "selu"): 1, ("torch", "ravel"): 1, ("torch", "take"): 2,
                     ("torch", "permute"): 2, ("torch", "permute_copy"): 2, ("torch", "round"): 1,
                     ("torch.linalg", "diagonal"): 1, ("torch.linalg", "lu"): 1, ("F", "gelu"): 1,
-                    ("torch.linalg", "inv_ex"): 1, ("torch.linalg", "lu_factor"): 1, ("torch.linalg", "lu_factor_ex"): 1,
+                    ("torch.linalg", "inv_ex"): 1, ("torch.linalg", "lu_factor"): 1,
+                    ("torch.linalg", "lu_factor_ex"): 1,
                     ("numpy", "cumulative_sum"): 1, ("numpy", "cumulative_prod"): 1, ("np.linalg", "diagonal"): 1,
                     ("np.linalg", "vector_norm"): 1, ("numpy", "ravel"): 2, ("numpy", "rint"): 1,
                     ("scipy", "logit"): 1, ("scipy", "round"): 1,
@@ -236,9 +238,11 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
         raise JacParseError(f"{call}() of a number is refused by both libraries (PyTorch's takes no argument, "
                             "NumPy's takes order=, a str, and raises TypeError at a number)", position)
     for at in TORCH_BOOL_AT.get(fname, ()):
-        if len(args) > at and (_int_literal(b, args[at]) or _is_display(b, args[at])) and (lib == "torch" or at == 2):
+        if len(args) > at and (_int_literal(b, args[at]) or _is_display(b, args[at])) \
+                and (lib == "torch" or at == 2):
             which = BOOL_NAMES.get(fname, "keepdim")
-            both = "" if lib == "torch" else "; NumPy's reads its third argument as a dtype, out or kind, and raises too"
+            both = "" if lib == "torch" else \
+                "; NumPy's reads its third argument as a dtype, out or kind, and raises too"
             raise JacParseError(f"{call}(): argument '{which}' (position {at + 1}) must be a bool (PyTorch "
                                 f"raises TypeError at an int or a tuple{both}): write {which}=True", position)
     if lib == "torch":

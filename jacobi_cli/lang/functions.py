@@ -333,8 +333,9 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
 
 
 # PyTorch's functions that take a list or tuple display as their data (torch.tensor([1, 2])): no refusal there
-SEQUENCE_TAKERS = frozenset(("tensor", "as_tensor", "asarray", "Tensor", "new_tensor", "from_numpy", "array", "FloatTensor",
-                             "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "HalfTensor"))
+SEQUENCE_TAKERS = frozenset(("tensor", "as_tensor", "asarray", "Tensor", "new_tensor", "from_numpy", "array",
+                             "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor",
+                             "HalfTensor"))
 
 
 def _torch_reads(b) -> bool:
