@@ -16,13 +16,11 @@ One table per kind of fact, read by :func:`check` (the parser's ``call``, after 
 - :data:`TORCH_BOOL_AT`: PyTorch's bool parameters given an int (``x.sum(0, 1)``: "argument 'keepdim' must be bool,
   not int");
 - :data:`TORCH_TENSOR_AT`: PyTorch's arguments that must be a tensor, not a Python number or a list
-  (``torch.maximum(x, 0)``), :data:`TORCH_NO_SEQUENCE_AT` a number or a tensor (``torch.clamp(x, (0,))``);
+  (``torch.maximum(x, 0)``), :data:`TORCH_NO_SEQUENCE_AT` a number or a tensor (``torch.clamp(x, (0,))``,
+  ``torch.add(x, (0, 1))``: a list or tuple written in the text is no tensor to PyTorch);
 - :data:`POSITIONAL_LIMIT`: more positional arguments than the library takes (``torch.relu(x, 0)``);
 - NumPy's: an array, a str or a dtype in its place (:func:`_numpy_checks`), ``np.clip(x, 0)`` without a_max, an
   attribute called (``np.asarray(x).size()``); both libraries' ``flipud`` / ``fliplr`` of too few dimensions.
-
-A list or tuple display given where PyTorch needs a tensor in any other function is refused where the lowering
-reads it as an array (``functions.tensor``: ``torch.add(x, (0, 1))``).
 
 A method is PyTorch's where the text names PyTorch only (the parser's ``dialect``) or no ndarray has the method;
 NumPy's where the text names NumPy only; in a text naming neither, both are asked: a refusal where both raise
@@ -100,12 +98,16 @@ _SECOND = ("allclose", "arctan2", "atan2", "dist", "equal", "fmax", "fmin", "hea
            "multi_margin_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss", "dot", "take",
            "take_along_dim", "embedding", "lerp", "put", "outer", "ger", "orgqr", "householder_product")
 TORCH_TENSOR_AT = {**dict.fromkeys(_SECOND, (1,)), "addcdiv": (1, 2), "addcmul": (1, 2), "index_select": (2,),
-                   "block_diag": tuple(range(1, 16)),
+                   "block_diag": tuple(range(1, 16)), "cartesian_prod": tuple(range(1, 16)),
                    "margin_ranking_loss": (1, 2), "triplet_margin_loss": (1, 2)}
 # positions where PyTorch takes a number or a tensor, never a list or tuple (clamp's bounds, quantile's q)
 TORCH_NO_SEQUENCE_AT = {**dict.fromkeys(("clamp", "clip"), (1, 2)),
-                        **dict.fromkeys(("clamp_min", "clamp_max", "quantile", "nanquantile", "repeat_interleave"),
-                                        (1,))}
+                        **dict.fromkeys(("clamp_min", "clamp_max", "quantile", "nanquantile", "repeat_interleave",
+                                         "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
+                                         "true_divide", "floor_divide", "fmod", "remainder", "pow", "float_power",
+                                         "xlogy", "copysign", "eq", "ne", "not_equal", "ge", "gt", "le", "lt",
+                                         "greater", "greater_equal", "less", "less_equal", "bucketize", "trapezoid",
+                                         "trapz", "cumulative_trapezoid", "multilabel_soft_margin_loss"), (1,))}
 # the keywords the first of those positions may be given by
 TENSOR_KEYWORDS = ("other", "target", "x2", "weight", "values", "y", "index", "indices", "end", "tensor1", "vec2",
                    "q", "min", "max", "repeats", "input2", "tau", "positive")

@@ -325,31 +325,7 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
     if isinstance(value, Items):
         raise JacValueError(f"{fname}() needs one array here, not a list or tuple of arrays (make one with "
                             "stack([...]) or cat([...]), or index it: parts[0])", position)
-    if isinstance(value, Tracer) and value.id in b.displays and fname not in SEQUENCE_TAKERS and _torch_reads(b):
-        raise JacValueError(f"{_torch_spelled(b, fname)}: an operand must be a tensor, not a list or tuple (PyTorch "
-                            "raises TypeError: its function takes no list or tuple there); wrap it in "
-                            "torch.tensor(...)", position)
     return b.lift(Refused.check(value, position))
-
-
-# PyTorch's functions that take a list or tuple display as their data (torch.tensor([1, 2])): no refusal there
-SEQUENCE_TAKERS = frozenset(("tensor", "as_tensor", "asarray", "Tensor", "new_tensor", "from_numpy", "array",
-                             "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor",
-                             "HalfTensor"))
-
-
-def _torch_reads(b) -> bool:
-    """Is the call being lowered PyTorch's: ``torch.`` / ``F.`` / ``torch.linalg.`` spelled, or a method no ndarray
-    has, or a method in a text that names PyTorch only (session 47)?"""
-    if b.library in ("torch", "torch.linalg"):
-        return True
-    return b.library == "method" and (_method_is_torch(b) or getattr(b.lowering, "dialect", None) == "torch"
-                                      and not getattr(b.lowering, "jax_reading", False))
-
-
-def _torch_spelled(b, fname) -> str:
-    call = b.call or fname
-    return f"x{call[:-2]}" if call.startswith(".") else call
 
 
 # NumPy's functions that refuse an axis of a 0-d array (np.mean(s, axis=0) is AxisError: "axis 0 is out of bounds
