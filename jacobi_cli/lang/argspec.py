@@ -266,6 +266,8 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
         if wrong:
             raise JacParseError(f"{call}() takes dims=, not {wrong[0]}= (PyTorch raises TypeError)", position)
     for at in (TORCH_TUPLE_AT if kind == "function" else TORCH_METHOD_TUPLE_AT).get(fname, ()):
+        if fname == "new_full" and len(args) < 3:
+            continue  # x.new_full(3): its missing fill_value, the lowering's own refusal, says more
         if len(args) > at and _int_literal(b, args[at]):
             raise JacParseError(f"{call}(): its argument at position {at + 1} must be a tuple of ints, not an int "
                                 "(PyTorch raises TypeError): write (0,) for one", position)
