@@ -1,5 +1,5 @@
 """A required argument missing or given in the wrong form (session 47, benchmarks/raises47_probe.py's JAC-ANSWERS
-1891 -> 279, WRONG 5 -> 0, FALSE-REFUSAL unchanged): where the library named raises, jac refuses (what the library
+1913 -> 104, WRONG 5 -> 0, FALSE-REFUSAL unchanged): where the library named raises, jac refuses (what the library
 wants, a caret under the call); the neighbouring spellings the library answers, jac answers the same.
 
 Each refusal is checked against the library itself: the test fails if the library stops raising. A bare method in a
