@@ -1687,6 +1687,7 @@ class _Lowering:
                 if not self.own_attribute(stmt):
                     self.run(stmt, f"inside {cls.name}.__init__()")
         finally:
+            carried(saved, self.scope, frozenset(bound) | _assigned(fn.body))
             self.scope = saved
             self.making = self.making - {cls}
             self.constructing = constructing
@@ -2016,7 +2017,8 @@ class _Lowering:
             if self.resolved(value) is not value:  # holds the one list
                 closure[name] = self.resolved(value)
         self.scope = {**self.scope, **closure, **bound}  # the enclosing call's names, if fn was defined in one
-        hidden = _shadowed(saved[0], {**closure, **bound}, fn.name, self.memory.tokens)
+        own = frozenset(bound) | _assigned(fn.body)  # Python's locals: written here, not outside
+        hidden = _shadowed(saved[0], [*closure, *own], fn.name, self.memory.tokens)
         self.scope.update(hidden)
         self.sharing = self.sharing + ((direct, self.locals[1] if self.locals is not None else None, frozenset(hidden),
                                         frozenset(closure), {}, passed or {}),)
@@ -2032,12 +2034,13 @@ class _Lowering:
                 self.sequence_names.add(key)
             if base in saved[2]:
                 self.tuple_names.add(key)
+        kept = {k.split(" outside ")[0]: k for k in hidden}
         for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, False)
+                self.memory.bind(name, value, False, alias=self.passed_alias(name, value, passed, saved[0], kept))
         self.calling = self.calling + (fn,)
         where, outer = f"inside {fn.name}()", self.locals
-        self.locals = (where, frozenset(bound) | _assigned(fn.body))  # Python's locals: written here, not outside
+        self.locals = (where, own)
         self.frame = frame = Frame()
         returning, self.returning = self.returning, fn.early
         try:
@@ -2064,6 +2067,33 @@ class _Lowering:
             self.locals = outer
             self.changed_by_call(ended, ended_tokens, {k.split(" outside ")[0]: k for k in hidden})
             self.numbers_written(pending, ended_tokens)
+
+    def passed_alias(self, name: str, value, passed: dict | None, caller: dict, kept: dict) -> str | None:
+        """The caller's name the parameter ``name`` was given as, bare (``g(t)``: Python binds ``v`` to ``t``'s very
+        tensor, as ``v = t`` does), under the key a parameter or local of the same name hides it by (``t outside
+        g()``); None for any other argument (an expression: ``g(t.float())`` may be a copy, jac's node says not)."""
+        given = (passed or {}).get(name)
+        if given is None or type(value) is not Tracer or caller.get(given) is not value:
+            return None
+        key = kept.get(given, given)
+        return key if key in self.memory.tokens else None
+
+    def written_outside(self, names) -> None:
+        """A write in place inside a call just rebound ``names`` (the written name, its aliases, the views of its
+        buffer: lang/views.py): each that is no local of the function is the caller's (or a name a parameter hides
+        the caller's by, ``t outside g()``), and holds the written tensor when the call returns, as the caller's
+        tensor itself is written in PyTorch and NumPy (:meth:`numbers_written` rebinds it there)."""
+        if not self.sharing or self.locals is None:
+            return
+        for n in names:
+            if n not in self.locals[1] and n in self.scope:
+                if not self.follows(n):  # a transform's trace: JAX and torch.func hand the function their own arrays
+                    raise JacValueError(f"'{n.split(' outside ')[0]}' is written in place inside a function a "
+                                        "transform traces (jax.grad, jax.vmap, torch.func): jac does not follow the "
+                                        "write out to it; write into a copy (.clone()) and return it",
+                                        self.b.nodes[self.scope[n].id].position if type(self.scope[n]) is Tracer
+                                        else None)
+                self.sharing[-1][4][n] = self.scope[n]
 
     def python_container(self, name: str) -> bool:
         """Does ``name`` hold a Python list (of lists, of arrays, of numbers held as one 1-d array) or a dict, whose
@@ -3223,8 +3253,10 @@ class _Lowering:
             self.same_buffer(new, old.id)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
-        for alias in self.same_object(name, old):
+        aliases = self.same_object(name, old)
+        for alias in aliases:
             self.scope[alias] = self.scope[name]
+        self.written_outside([name, *aliases])
         return new
 
     def other_buffer(self, expr: ast.expr, name: str | None) -> bool:
@@ -3311,6 +3343,11 @@ class _Lowering:
         if self.jax_reading:
             return None
         found = views.family(self.memory, self.scope, self.b, name, self.multi_views)
+        if found is not None and self.sharing and self.locals is not None:  # a call's write: its caller's names too
+            closures = frozenset().union(*(level[3] for level in self.sharing))
+            if any(n not in self.locals[1] and (n in closures or not self.follows(n))
+                   for n in (*found.paths, *found.stale)):  # (a closure's cell, a transform's trace: refused)
+                return None
         if found is None or self.torch_writes():
             return found
         return found if views.numpy_alike(self.b, found, name) else None
@@ -3373,6 +3410,7 @@ class _Lowering:
                 self.memory.rebind(n, value)
         for alias in aliases:
             self.scope[alias] = self.scope[name]
+        self.written_outside([*values, *aliases, *found.stale])
         return self.scope[name]
 
     def same_object(self, name: str, value) -> list:
@@ -4056,6 +4094,9 @@ class _Lowering:
                                 "array, a mask) makes a copy, which PyTorch changes in place while "
                                 f"'{target.value.id}' stays as it was; write {ast.unparse(target)} = ... to change it",
                                 position)
+        held = type(target.value) is ast.Name and isinstance(self.scope.get(target.value.id), (Dict, Items))
+        if held and method in ("zero_", "fill_", "copy_"):  # l[0].zero_(): the item's tensor written whole
+            return self.item_in_place(call)
         if method == "zero_" and not call.args and not call.keywords:
             value = ast.copy_location(ast.Constant(value=0.0), call)
         elif method == "copy_" and len(call.args) == 1 and not call.keywords:
@@ -4079,6 +4120,33 @@ class _Lowering:
             return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
         finally:
             self.in_place_value = outer
+
+    def item_in_place(self, call: ast.Call):
+        """``l[0].zero_()`` / ``.fill_(v)`` / ``.copy_(v)`` of a tensor a list or dict holds: the item written whole as
+        :meth:`in_place` writes a name (zeros of its shape, ``v`` broadcast to it), then put back as ``l[0] = ...``,
+        which replaces the item (``l[0] = 0.0`` would make it a number: PyTorch keeps the tensor's shape)."""
+        target, method = call.func.value, call.func.attr
+        spelled = f"({ast.unparse(target)})"  # a name the text cannot write
+        item = self.expression(target)
+        if type(item) is not Tracer:
+            raise JacValueError(f"{ast.unparse(target)}.{method}(...): the item is not a tensor", self.source.at(call))
+        result = f"{spelled}.{method}(...)"
+        self.scope[spelled] = item
+        self.memory.bind(spelled, item, True)  # a copy of its own: the write below is the one into the item
+        try:
+            func = ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()), target),
+                                                   attr=method, ctx=ast.Load()), call.func)
+            new = self.in_place(ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call))
+            self.scope.pop(spelled, None)
+            self.memory.tokens.pop(spelled, None)
+            self.scope[result] = new
+            self.memory.bind(result, new, True)
+            value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)
+            return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+        finally:
+            for name in (spelled, result):
+                self.scope.pop(name, None)
+                self.memory.tokens.pop(name, None)
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
@@ -5258,7 +5326,8 @@ class _Lowering:
                     raise JacParseError("'async for' is not supported", self.source.at(gen.iter))
                 loops.extend((k + 1, (v,)) for v in reversed(self.items_of(gen.iter)))
         finally:  # its names are its own, as Python 3's
-            self.scope, (self.sequence_names, self.tuple_names) = saved, marks
+            ended, self.scope, (self.sequence_names, self.tuple_names) = self.scope, saved, marks
+            carried(saved, ended, _stored_names([gen.target for gen in node.generators]))
         if element is not None:
             return results
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
@@ -7490,14 +7559,30 @@ def _advanced(node, value, b) -> bool:
 _HOLDERS = (Items, Listed, Dict)
 
 
-def _shadowed(caller: dict, bound: dict, fname: str, tokens: dict) -> dict:
-    """The caller's arrays, lists and dicts that ``fname``'s parameters (or closure) of the same name hide, kept in
-    its scope under a name the text cannot write (``R outside f()``), with their buffers: a write into the very
-    list or array the parameter holds (``def f(R): R[0][0] = v`` called as ``f(R)``) then finds the caller's name
-    holding it too, and is refused as a change of a caller's list (:meth:`_Lowering.same_list`,
-    :meth:`.scatter.Memory.check`) instead of being lost when the call ends."""
+def carried(outer: dict, inner: dict, own: frozenset) -> None:
+    """A scope of its own (a comprehension's, ``__init__``'s) ends: each name of the enclosing scope ``outer`` that a
+    call inside rebound (a write in place into a view of its tensor, :meth:`_Lowering.written_outside`) keeps what
+    it became in ``inner``; ``own``, the names the inner scope binds itself."""
+    for name, value in inner.items():
+        if name in outer and name not in own and outer[name] is not value and type(outer[name]) is Tracer:
+            outer[name] = value
+
+
+def _stored_names(targets: list) -> frozenset:
+    """The names the targets ``targets`` bind (``i``, ``(a, b)``)."""
+    return frozenset(n.id for t in targets for n in ast.walk(t) if type(n) is ast.Name)
+
+
+def _shadowed(caller: dict, bound, fname: str, tokens: dict) -> dict:
+    """The caller's arrays, lists and dicts that ``fname``'s parameters, closure or other locals (``bound``: their
+    names) of the same name hide, kept in its scope under a name the text cannot write (``R outside f()``), with their
+    buffers: a write into the very list or array the parameter holds (``def f(R): R[0][0] = v`` called as ``f(R)``)
+    then finds the caller's name holding it too, and is followed into it (lang/views.py, :meth:`_Lowering.
+    written_outside`) or refused as a change of a caller's list (:meth:`_Lowering.same_list`,
+    :meth:`.scatter.Memory.check`) instead of being lost when the call ends; a local assigned before the write
+    (``t = v * 0``) no longer hides that the caller's ``t`` views the buffer written."""
     hidden = {}
-    for name in bound:
+    for name in dict.fromkeys(bound):
         value = caller.get(name)
         if not isinstance(value, (Tracer, Items, Dict)):
             continue
