@@ -2035,6 +2035,8 @@ class _Lowering:
             if base in saved[2]:
                 self.tuple_names.add(key)
         kept = {k.split(" outside ")[0]: k for k in hidden}
+        for base, key in kept.items():  # the caller's object itself, under the name that keeps it
+            self.memory.objects[key] = self.memory.objects.get(base, base)
         for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
                 self.memory.bind(name, value, False, alias=self.passed_alias(name, value, passed, saved[0], kept))
@@ -3911,7 +3913,10 @@ class _Lowering:
         if method in _SHAPE_IN_PLACE:  # u = t; u.unsqueeze_(0): t's shape too (one object); a view v = t[:] keeps its
             aliases = self.same_object(name, y)
             arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
-                               and (n not in self.memory.aliases(name) or n in aliases))
+                               and (n not in self.memory.aliases(name) or n in aliases)
+                               and (v.id != y.id or n == name or n in aliases))  # t2 = F.dropout(t, training=
+            # False), g(t) returning its argument, t.flatten(0, 0): jac's node of t, maybe PyTorch's very tensor t,
+            # whose shape the write changes too: refused (a Python alias is rebound)
             self.memory.check(name, what, position, arrays)
             if self.saving and self.b.savers:
                 saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -4131,8 +4136,8 @@ class _Lowering:
         if type(item) is not Tracer:
             raise JacValueError(f"{ast.unparse(target)}.{method}(...): the item is not a tensor", self.source.at(call))
         result = f"{spelled}.{method}(...)"
-        self.scope[spelled] = item
-        self.memory.bind(spelled, item, True)  # a copy of its own: the write below is the one into the item
+        self.scope[spelled] = item  # a buffer of its own (no node's buffers changed): the write below, into the
+        self.memory.tokens[spelled] = frozenset((object(),))  # container's item, is checked as l[0] *= v is
         try:
             func = ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()), target),
                                                    attr=method, ctx=ast.Load()), call.func)
@@ -4140,7 +4145,7 @@ class _Lowering:
             self.scope.pop(spelled, None)
             self.memory.tokens.pop(spelled, None)
             self.scope[result] = new
-            self.memory.bind(result, new, True)
+            self.memory.tokens[result] = frozenset((object(),))
             value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)
             return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
         finally:
