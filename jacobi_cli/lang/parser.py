@@ -3919,7 +3919,7 @@ class _Lowering:
             arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
                                and (n not in self.memory.aliases(name) or n in aliases)
                                and (v.id != y.id or n == name or n in aliases))  # t2 = F.dropout(t, training=
-            # False), g(t) returning its argument, t.flatten(0, 0): jac's node of t, maybe PyTorch's very tensor t,
+            # False), g(t) returning its argument: jac's node of t, maybe PyTorch's very tensor t,
             # whose shape the write changes too: refused (a Python alias is rebound)
             self.memory.check(name, what, position, arrays)
             if self.saving and self.b.savers:

@@ -395,7 +395,7 @@ names on this page are known.
   them changes `y`, since session 39 where jac knows the layout and the dtype from the text; where it does not,
   the write is refused; an in-place shape method, `u.unsqueeze_(0)`, where another name holds jac's very node
   of `u` by no alias written out, which may be PyTorch's very tensor (`F.dropout(y, training=False)`, a function
-  returning its argument, `y.flatten(0, 0)`), is refused since session 47: that name's shape would change too));
+  returning its argument), is refused since session 47: that name's shape would change too));
   a result that does not fit `y` (`y += big`: both libraries refuse); an
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
