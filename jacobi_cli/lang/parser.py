@@ -2538,6 +2538,8 @@ class _Lowering:
             elif layout == "itself" and named is None and viewing is None:  # v = np.asarray(a): a itself
                 named, viewing = self.itself(target, stmt.value.args[0], value)
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
+            if not fresh and named is None and not itself and _new_view_call(stmt.value):  # u = torch.movedim(t, 1, 1):
+                self.memory.distinct.add(target)  # jac's node of t, PyTorch's new view (its own shape)
             if layout == "unknown":  # a copy or not as a layout jac does not know says: a write into it is refused
                 self.memory.seconds.add(target)
                 self.memory.maybe_copies.add(target)
@@ -3918,9 +3920,11 @@ class _Lowering:
             aliases = self.same_object(name, y)
             arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
                                and (n not in self.memory.aliases(name) or n in aliases)
-                               and (v.id != y.id or n == name or n in aliases))  # t2 = F.dropout(t, training=
-            # False), g(t) returning its argument: jac's node of t, maybe PyTorch's very tensor t,
-            # whose shape the write changes too: refused (a Python alias is rebound)
+                               and (v.id != y.id or n == name or n in aliases or n in self.memory.distinct
+                                    or name in self.memory.distinct and not self.memory.second(n)))
+            # t2 = F.dropout(t, training=False), g(t) returning its argument: jac's node of t, maybe PyTorch's very
+            # tensor t, whose shape the write changes too: refused (a Python alias is rebound; a view call's result,
+            # torch.movedim(t, 1, 1), is a tensor of its own)
             self.memory.check(name, what, position, arrays)
             if self.saving and self.b.savers:
                 saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -7566,6 +7570,17 @@ def _advanced(node, value, b) -> bool:
 
 
 _HOLDERS = (Items, Listed, Dict)
+
+
+_NEW_VIEWS = frozenset(("movedim", "moveaxis", "permute", "transpose", "swapaxes", "swapdims", "view", "view_as",
+                        "expand", "expand_as", "squeeze", "narrow", "unflatten", "reshape", "reshape_as"))
+
+
+def _new_view_call(expr: ast.expr) -> bool:
+    """``t.movedim(1, 1)``, ``torch.permute(t, (0, 1))``, ``t.view(t.shape)``: a call PyTorch answers with a new
+    tensor object (a view, or a copy), never its operand itself, though jac's node of a view that changes nothing is
+    the operand's."""
+    return type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _NEW_VIEWS
 
 
 def carried(outer: dict, inner: dict, own: frozenset) -> None:
