@@ -4308,8 +4308,9 @@ class _Lowering:
         shape = tuple(y.shape)
         if len(parts) == 1 and isinstance(parts[0], Items):  # y[np.diag_indices(3)] = v: y[idx[0], idx[1]] = v
             parts = list(parts[0])
-        if any(is_boolean(self.b, p) for p in parts):
-            if self.b.nodes[parts[0].id].op != "const" and (self.values is None or self.b.shapes_only):
+        masks = [p for p in parts if is_boolean(self.b, p)]
+        if masks:  # x.at[None, mask]: the mask need not be the first part (mask_index refuses it beside others)
+            if self.b.nodes[masks[0].id].op != "const" and (self.values is None or self.b.shapes_only):
                 raise NeedsValues(f"{what}: which elements a mask computed from the inputs selects depends on their "
                                   "values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                                   "compute it; jac shape and jac diff cannot); where(mask, v, y) writes the same "
