@@ -113,6 +113,9 @@ VARIANTS = [  # every way of writing the write, the parameter, the call
     "t3 = x * 1\nt5 = t3[1]\ndef g(v):\n    v.add_(y[0])\ng(t3[0])\ng(t3[0])\nt3 * t5",
     "t3 = x * 1\ndef g(v):\n    v.unsqueeze_(0)\ng(t3)\nt3",  # the shape alone: the caller's very tensor
     "t3 = x * 1\ndef g(v):\n    v.detach().mul_(2)\ng(t3[1])\nt3",
+    "t3 = x * 1\ndef g(v):\n    v.mul_(2)\n    return v.sum()\nt5 = sum(g(t3[i]) for i in range(2))\nt3 * t5",  # a generator
+    "t3 = x * 1\ndef g(v):\n    v.mul_(2)\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+    "        g(t3[0])\n    def forward(self, a):\n        return a * 1\nm = M()\nt3 + m(y)",  # a call inside __init__
 ]
 
 
