@@ -782,8 +782,8 @@ def example_vjp_kernel(problem: Problem, v, found: dict):
 
 
 @in_api_words
-def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float64", seed: int = 0,
-               max_memory=None, timeout: Seconds = None) -> np.ndarray:
+def derivative(expr: str, bindings: BindingsLike = None, order: int = 2, wrt: Wrt = None, dtype: DType = "float64",
+               seed: int = 0, max_memory: Size = None, timeout: Seconds = None) -> Union[np.ndarray, dict]:
     """The ``order``-th derivative with respect to one input, shape ``y.shape + x.shape * order``,
     as ``jac derivative`` (forward over reverse; diagonal for element-wise functions).
 
