@@ -16,3 +16,80 @@ def test_derivative_is_importable_from_the_package_as_docs_api_lists_it():
     d = derivative("a = sin(x); b = sum(x**4); a, b", {"x": [1.0, 2.0]}, 3)
     assert set(d) == {"a", "b"} and d["b"].shape == (2, 2, 2)
     assert np.allclose(np.einsum("iii->i", d["b"]), 24 * np.array([1.0, 2.0]))
+
+
+HAND_BACKWARD = '''import torch
+
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * torch.where(x > 2.5, 3.03 * x ** 2, 3 * x ** 2)   # wrong by 1 % where x > 2.5
+
+x = torch.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+y = Cube.apply(x).sum()
+y.backward()
+'''
+
+
+def run(*argv):
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    result = CliRunner().invoke(app, [str(a) for a in argv])
+    return result.exit_code, result.output
+
+
+def test_check_of_a_slightly_wrong_hand_backward_says_which_entry_fails(tmp_path):
+    # the table said "x ... 0.48 ... FAIL" and no more: which of x's entries was wrong was the user's to find,
+    # while a suite's failure says "worst at [1]"
+    path = tmp_path / "cube.py"
+    path.write_text(HAND_BACKWARD)
+    code, out = run("check", f"@{path}")
+    assert code == 1
+    assert "∂y/∂x[3] is the farthest of 2 failing entries: jac gives 48.48 (reverse and forward mode), the finite " \
+           "differences 48 " in out
+    import json
+    code, out = run("check", f"@{path}", "--json")
+    worst = json.loads(out)["inputs"]["x"]
+    assert code == 1 and worst["failing"] == 2
+    assert worst["worst"]["input_index"] == [3] and worst["worst"]["output_index"] == []
+    assert worst["worst"]["reverse"] == pytest.approx(48.48) and worst["worst"]["numeric"] == pytest.approx(48.0)
+
+
+def test_check_names_the_example_and_the_output_of_the_worst_entry():
+    code, out = run("check", "a = sin(x) * w; b = sum(x * exp(x.detach())); a, b", "x=[[1, 2], [3, 5]]", "w=[0.5, 2]",
+                    "--batch", "x")
+    assert code == 1
+    # the relative error x / (1 + x) is largest in example 1, at x[1] = 5: exp(5) against 6 exp(5)
+    assert "∂b/∂x[1] in example 1 of the batch is the farthest of 2 failing entries: jac gives 148.4131591 " \
+           "(reverse and forward mode), the finite differences 890.47895" in out
+    import json
+    data = json.loads(run("check", "a = sin(x) * w; b = sum(x * exp(x.detach())); a, b", "x=[[1, 2], [3, 5]]",
+                          "w=[0.5, 2]", "--batch", "x", "--json")[1])
+    assert data["inputs"]["x"]["worst"]["example"] == 1 and data["inputs"]["x"]["worst"]["output"] == "b"
+    assert data["inputs"]["w"]["worst"] is None and data["inputs"]["w"]["failing"] == 0
+
+
+def test_a_passing_check_has_no_worst_entry_and_a_kink_keeps_its_own_note():
+    import json
+    data = json.loads(run("check", "sin(x)", "x=[1, 2]", "--json")[1])
+    assert data["inputs"]["x"]["worst"] is None and data["inputs"]["x"]["failing"] == 0
+    code, out = run("check", "relu(x)", "x=0")
+    assert code == 1 and "farthest" not in out and "only failing entry" not in out and "has a kink here" in out
+
+
+def test_a_suite_check_of_a_hand_backward_says_where_it_fails(tmp_path):
+    body = HAND_BACKWARD.split("x = torch.tensor")[0] + "Cube.apply(x)\n"
+    suite = tmp_path / "s.toml"
+    suite.write_text(f'[[case]]\nname = "hand"\nexpr = """\n{body}"""\nbindings = {{ x = [1.0, 2.0, 3.0, 4.0] }}\n'
+                     "check = true\n")
+    code, out = run("run", str(suite), "--jobs", "1")
+    assert code == 1
+    assert "worst at x[3] of output element [3] (of 2 failing): jac gives 48.48, the differences 48" in out

@@ -11,7 +11,7 @@ formulas, the curve of ``jac plot``. Options meant for the renderer (``--latex``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from operator import attrgetter
 from typing import Callable
@@ -994,7 +994,7 @@ def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None)
                 key = (o, name)
                 compared[key] = compared.get(key, 0) + result.compared
                 if key not in worst or _worse(result, worst[key]):
-                    worst[key] = result
+                    worst[key] = _placed_worst(result, b if batch else None, o if problem.graph.several else None)
         if not ok:
             failed.append(b)
     report = _header("check", expr, problem.graph, problem.wrt)
@@ -1032,6 +1032,15 @@ def _compared(report: dict, problem) -> None:
             {"kind": "empty", "in": "check", "op": "input", "position": None,
              "message": f"nothing was compared: every Jacobian is empty ({of}; {shapes}), so the check passes "
                         "with no entry checked"})
+
+
+def _placed_worst(result, example: int | None, output: str | None):
+    """``result`` with its worst entry naming the example of the batch and the output it is of (where there are
+    several); its ``failing`` count is that example's (the other examples' are not added)."""
+    if result.worst is None or (example is None and output is None):
+        return result
+    place = {**({} if example is None else {"example": example}), **({} if output is None else {"output": output})}
+    return replace(result, worst={**place, **result.worst})
 
 
 def _rank(result) -> tuple:
@@ -1094,7 +1103,8 @@ def _check_entry(result, compared: int | None = None) -> dict:
              "passed": result.passed, "reverse": side(result.reverse), "forward": side(result.forward),
              "forward_vs_reverse": side(result.modes), "kinks": result.kinks, "kink_count": result.kink_count,
              "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic,
-             "max_abs_derivative": result.scale, "compared": result.compared if compared is None else compared}
+             "max_abs_derivative": result.scale, "compared": result.compared if compared is None else compared,
+             "failing": result.failing, "worst": result.worst}
     from .check import ALLOWANCE_SHOWN
     if result.allowance.relative > ALLOWANCE_SHOWN[np.dtype(result.dtype)]:
         entry["conditioning"] = {**result.allowance.as_dict(), "needed": result.passed and not result.strict_passed}

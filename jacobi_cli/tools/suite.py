@@ -1566,6 +1566,12 @@ def _check_outcome(key: str, result) -> Outcome:
         parts.append(f"forward and reverse mode differ by {result.modes.max_abs_error / result.scale:.3g} of the "
                      f"largest entry ({result.scale:.3g}): the size of rounding at an ill-conditioned point, which "
                      "every library's derivative has there; loosen the check's atol if that accuracy is enough")
+    w = result.worst
+    if w is not None and not any(k["input_index"] == w["input_index"] and k["output_index"] == w["output_index"]
+                                 for k in result.kinks[:1]):  # the kink's own words below
+        of = f" of output element {w['output_index']}" if w["output_index"] else ""
+        parts.append(f"worst at {result.name}{w['input_index']}{of} (of {result.failing:,} failing): jac gives "
+                     f"{_num(w['reverse'])}, the differences {_num(w['numeric'])}")
     for kink in result.kinks[:1]:
         parts.append(f"{result.name}{kink['input_index']} is at a kink (slope {_num(kink['left'])} from the left, "
                      f"{_num(kink['right'])} from the right): jac gives {_num(kink['automatic'])}, the "
