@@ -93,3 +93,15 @@ def test_a_suite_check_of_a_hand_backward_says_where_it_fails(tmp_path):
     code, out = run("run", str(suite), "--jobs", "1")
     assert code == 1
     assert "worst at x[3] of output element [3] (of 2 failing): jac gives 48.48, the differences 48" in out
+
+
+@pytest.mark.parametrize("argv", [["a = x * 2; b = sum(x * x.detach()); a, b", "x=[1, 2]"],
+                                  ["sum(x * x.detach())", "x=[[1, 2]]", "--batch", "x"]])
+def test_check_with_a_batch_or_several_outputs_says_the_failure_is_a_detached_value(argv):
+    # one output without a batch said "reads x through a detached value (column ...)"; with --batch or several
+    # outputs the same failure came with no reason
+    import json
+    code, out = run("check", *argv)
+    assert code == 1 and "reads x through a detached value (column " in out
+    data = json.loads(run("check", *argv, "--json")[1])
+    assert data["inputs"]["x"]["detached"] == [argv[0].index("detach")]
