@@ -105,3 +105,15 @@ def test_check_with_a_batch_or_several_outputs_says_the_failure_is_a_detached_va
     assert code == 1 and "reads x through a detached value (column " in out
     data = json.loads(run("check", *argv, "--json")[1])
     assert data["inputs"]["x"]["detached"] == [argv[0].index("detach")]
+
+
+def test_derivative_help_shows_the_diagonal_the_range_of_order_and_one_wrt():
+    # rich read "[i, i, ..., i]" of --sparse's help as markup and dropped it ("the diagonal D (shaped like y)");
+    # --order said "K >= 1" (50 is refused: 1 to 32) and hid that its default, 2, is not jac diff's 1; --wrt said
+    # "repeatable; default: every bound input", which jac derivative refuses
+    code, out = run("derivative", "--help")
+    flat = " ".join(out.replace("│", " ").split())
+    assert code == 0
+    assert "the diagonal D[i, i, ..., i] (shaped like y)" in flat
+    assert "K from 1 to 32" in flat and "jac diff's default is 1" in flat
+    assert "The one input the derivative is taken by" in flat and "every bound input" not in flat
