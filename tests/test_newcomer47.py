@@ -117,3 +117,10 @@ def test_derivative_help_shows_the_diagonal_the_range_of_order_and_one_wrt():
     assert "the diagonal D[i, i, ..., i] (shaped like y)" in flat
     assert "K from 1 to 32" in flat and "jac diff's default is 1" in flat
     assert "The one input the derivative is taken by" in flat and "every bound input" not in flat
+
+
+def test_batch_written_name_equals_axis_is_told_the_colon():
+    # JAX's in_axes / a binding's NAME=VALUE lead to --batch x=1; the message listed the inputs (x) without
+    # saying that x=1 was meant as x:1
+    code, out = run("eval", "x * 2", "x=[[1, 2], [3, 4]]", "--batch", "x=1")
+    assert code == 2 and "the axis follows a colon: --batch x:1" in out
