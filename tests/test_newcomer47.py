@@ -124,3 +124,16 @@ def test_batch_written_name_equals_axis_is_told_the_colon():
     # saying that x=1 was meant as x:1
     code, out = run("eval", "x * 2", "x=[[1, 2], [3, 4]]", "--batch", "x=1")
     assert code == 2 and "the axis follows a colon: --batch x:1" in out
+
+
+def test_derivative_sparse_of_an_output_that_is_not_element_wise_warns_that_it_is_dense():
+    # --sparse on softmax gave the dense tensor ("value", not "diagonal") without a word
+    import json
+    code, out = run("derivative", "a = tanh(x); b = softmax(x); a, b", "x=[1, 2]", "--order", "3", "--sparse",
+                    "--json")
+    data = json.loads(out.split("\njac: warning")[0])
+    assert "jac: warning (sparse): --sparse: b is not element-wise in x" in out
+    assert code == 0 and "diagonal" in data["derivatives"]["a"]["x"] and "value" in data["derivatives"]["b"]["x"]
+    assert [(w["kind"], w["in"]) for w in data["warnings"]] == [("sparse", "∂³b/∂x³")]
+    code, out = run("derivative", "tanh(x)", "x=[1, 2]", "--order", "3", "--sparse", "--json")
+    assert code == 0 and "warnings" not in json.loads(out)

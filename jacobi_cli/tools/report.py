@@ -1724,6 +1724,22 @@ def _hessian_block(h, y_shape, a_shape, b_shape, a, b, of) -> dict:
             "legend": _hessian_legend(a, b, a_shape, b_shape, of, y_shape)}
 
 
+def _warn_not_sparse(report: dict, plans: dict, units: list, name: str, power: str) -> None:
+    """``--sparse`` where an output is not element-wise in ``name``: its derivative has no diagonal to give
+    alone, so the dense tensor is given (``"value"``, not ``"diagonal"``), said by a warning of kind ``sparse``
+    rather than silently (a script reading ``"diagonal"`` would fail on it, or read a dense tensor as one)."""
+    for o, p in units:
+        pl = plans[o]
+        if pl.structure == "diagonal" or pl.dense_result is False or math.prod(pl.x_shape) <= 1:
+            continue
+        y = _out_name(o, p.graph)
+        report.setdefault("warnings", []).append(
+            {"kind": "sparse", "in": f"∂{power}{y}/∂{name}{power}", "op": "input", "position": None,
+             "message": f"--sparse: {y} is not element-wise in {name} (each output element depends on other elements "
+                        f"of {name}), so its derivative has no diagonal to give alone: the dense tensor is given "
+                        "(\"value\", not \"diagonal\", in --json)"})
+
+
 def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", seed=0, max_memory=None,
                       sparse: bool = False, on_plan=None, batch=None) -> DerivativeResult:
     """``jac derivative``: the ``order``-th derivative with respect to one input, per output
@@ -1764,6 +1780,8 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     else:
         _warn(report, _order_warnings(problem, name, order, {o: stack[(o, "d")] for o, _ in units}))
     power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
+    if sparse:
+        _warn_not_sparse(report, plans, units, name, power)
     _conditioning(report, problem, found_batch,
                   lambda o, p: [("value", None), (f"∂{power}{_out_name(o, p.graph)}/∂{name}{power}", name)], order=order,
                   watch=watch, split=split)
