@@ -137,3 +137,10 @@ def test_derivative_sparse_of_an_output_that_is_not_element_wise_warns_that_it_i
     assert [(w["kind"], w["in"]) for w in data["warnings"]] == [("sparse", "∂³b/∂x³")]
     code, out = run("derivative", "tanh(x)", "x=[1, 2]", "--order", "3", "--sparse", "--json")
     assert code == 0 and "warnings" not in json.loads(out)
+
+
+def test_a_batch_of_one_is_one_example():
+    code, out = run("check", "sum(x * x)", "x=[[1, 2]]", "--batch", "x")
+    assert code == 0 and "batch  1 example: shapes" in out and "over 1 example; every example passed" in out
+    code, out = run("eval", "sum(x * x)", "x=[[1, 2], [3, 4]]", "--batch", "x")
+    assert code == 0 and "batch  2 examples: shapes" in out

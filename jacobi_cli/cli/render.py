@@ -428,7 +428,8 @@ class Renderer:
             if shown:
                 self.value(value, name, indent="    ")
         if batch:
-            self.line(f"  batch  {batch['size']:,} examples: shapes are one example's; every value and result "
+            plural = "" if batch["size"] == 1 else "s"
+            self.line(f"  batch  {batch['size']:,} example{plural}: shapes are one example's; every value and result "
                       "carries the batch axis first", "dim")
         if getattr(report, "text_gradient", False) and report["command"] != "vjp":
             self.line("  note   the text calls backward(gradient=V): jac vjp prints what it leaves in each x.grad "
@@ -718,7 +719,8 @@ class Renderer:
                       "\"checks\")", "dim")
         if report.get("batch"):
             failed = report["batch"]["failed"]
-            self.line(f"each input's worst result over {report['batch']['size']:,} examples; "
+            size = report["batch"]["size"]
+            self.line(f"each input's worst result over {size:,} example{'' if size == 1 else 's'}; "
                       + (f"failed: examples {', '.join(map(str, failed[:20]))}{' ...' if len(failed) > 20 else ''}"
                          if failed else "every example passed"), "dim")
         method = "central differences" if report["method"] == "central" else "Richardson-extrapolated differences"
