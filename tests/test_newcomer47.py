@@ -144,3 +144,13 @@ def test_a_batch_of_one_is_one_example():
     assert code == 0 and "batch  1 example: shapes" in out and "over 1 example; every example passed" in out
     code, out = run("eval", "sum(x * x)", "x=[[1, 2], [3, 4]]", "--batch", "x")
     assert code == 0 and "batch  2 examples: shapes" in out
+
+
+@pytest.mark.parametrize("key", ["derivative.x = 6", "order = 3"])
+def test_a_suite_asking_for_a_higher_derivative_is_told_what_it_can_pin(tmp_path, key):
+    # `derivative.x` (jac derivative --order K's) is no suite key: the message listed 21 keys and left the user
+    # to guess that orders past 2 cannot be pinned
+    suite = tmp_path / "d.toml"
+    suite.write_text(f'[[case]]\nname = "third"\nexpr = "x**3"\nbindings = {{ x = 2.0 }}\n{key}\n')
+    code, out = run("run", str(suite))
+    assert code == 2 and "a suite pins derivatives up to order 2: hessian.\"x,x\"" in out and "did you mean" not in out

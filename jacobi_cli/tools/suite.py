@@ -528,6 +528,7 @@ def _toml_key(name: str) -> str:
 
 # --- typed access that names the case and key ---------------------------------------------------
 
+_HIGHER_WORDS = ("derivative", "derivatives", "order")
 _TOLERANCE_WORDS = ("tolerance", "tolerances", "tol", "abs_tol", "rel_tol", "abstol", "reltol")
 
 
@@ -537,6 +538,9 @@ def _known(table: dict, allowed, case, prefix: str) -> None:
             hint = difflib.get_close_matches(key, allowed, 1)
             if not hint and "rtol" in allowed and difflib.get_close_matches(key.lower(), _TOLERANCE_WORDS, 1):
                 also = " (tolerances are rtol and atol: |actual - expected| <= atol + rtol·|expected|)"
+            elif key in _HIGHER_WORDS and "hessian" in allowed and not prefix:
+                also = ("; a suite pins derivatives up to order 2: hessian.\"x,x\" (jac hessian's block) and "
+                        "jacobian.x; a K-th derivative is jac derivative --order K's, which has no suite key yet")
             else:
                 also = f" (did you mean '{hint[0]}'?)" if hint else f"; known keys: {', '.join(allowed)}"
             raise JacSuiteError(f"unknown key{also}", case, prefix + key)
