@@ -241,6 +241,14 @@ def parity_cases():
         lambda: {("jacobian", "x", "value"): N(vmap(jacrev(lambda x: torch.softmax(x, -1)))(T(X3)))})
     add("hessian numpy spelling vector out", ["hessian", "np.outer(x, x).sum(axis=0)", "x=[1, 2, 3]"],
         lambda: {("hessian", "x,x", "value"): N(jacfwd(jacrev(lambda x: torch.outer(x, x).sum(0)))(T([1, 2, 3])))})
+    # --- torch.func / jax transforms written in the text, as pasted
+    add("text vmap(jacrev)", ["eval", "torch.func.vmap(torch.func.jacrev(lambda v: torch.tanh(v) * v.sum()))(x)", f"x={X3}"],
+        lambda: {("output", "value"): N(vmap(jacrev(lambda v: torch.tanh(v) * v.sum()))(T(X3))),
+                 ("jacobian", "x", "value"): N(jacrev(vmap(jacrev(lambda v: torch.tanh(v) * v.sum())))(T(X3)))})
+    add("text jax.vmap(jax.hessian)", ["eval", "jax.vmap(jax.hessian(lambda v: jnp.sum(jnp.sin(v) * v**2)))(x)", f"x={X3}"],
+        lambda: {("output", "value"): N(vmap(hessian(lambda v: (torch.sin(v) * v ** 2).sum()))(T(X3)))})
+    add("text vmap in_dims=1", ["vjp", "torch.func.vmap(lambda v: (v ** 3).sum(), in_dims=1)(x).sum()", f"x={XB1}"],
+        lambda: {("vjp", "x", "value"): N(torch.func.grad(lambda x: vmap(lambda v: (v ** 3).sum(), in_dims=1)(x).sum())(T(XB1)))})
     return c
 
 
