@@ -1,19 +1,27 @@
 """Session 47 (h47-newcomer): a newcomer's hour with batches, several outputs, higher orders and suites.
 
-Two parts, each printing a summary (no timings):
+Five parts, each printing a summary (no timings):
 
-* PARITY: about 40 command lines a PyTorch/JAX user types (``--batch`` on axis 0 and 1, several outputs,
-  ``--order 3``, ``jac vjp`` with ``--v OUT=...``, ``jac jvp`` of a batch, ``jac hessian`` of a vector output ...),
-  each run with ``--json`` through the entry point in this process, and every number compared with PyTorch's
-  ``torch.func`` (``vmap``, ``jacrev``, ``jacfwd``, ``hessian``, ``vjp``, ``jvp``) or ``torch.autograd.backward``
-  (rtol 1e-9, atol 1e-11, NaN for NaN). A row prints OK, or DIFF with the key and the largest difference.
+* PARITY: 53 command lines a PyTorch/JAX user types (``--batch`` on axis 0, 1, -1 and 2, several outputs,
+  ``--order 3`` and 5, ``jac vjp`` with ``--v OUT=...``, ``jac jvp`` of a batch, ``jac hessian`` of a vector output,
+  ``jac graph --backward --batch``, ``torch.func.vmap`` / ``jax.vmap`` written in the text ...), each run with
+  ``--json`` through the entry point in this process, every number compared with PyTorch's ``torch.func``
+  (``vmap``, ``jacrev``, ``jacfwd``, ``hessian``, ``vjp``, ``jvp``) or ``torch.autograd.backward`` (rtol 1e-9,
+  atol 1e-11, NaN for NaN; float32 rtol 1e-5). A row prints OK, or DIFF with the key and the largest difference.
+* SWEEP: 10 terms under ``--batch x:AXIS`` (w shared), one output or beside ``sum(x**3)``: ``jac derivative
+  --order 2|3`` and ``jac eval`` against a Python loop of ``torch.func`` over the examples.
+* BRANCHES: 14 terms whose examples take different branches (relu, abs, max, where, clip, sort, median at zeros,
+  ties and mixed signs; the batch's kernel is made from example 0): eval, hessian, derivative --order 3 and vjp.
 * MISTAKES: the mistakes of the hour (a wrong shape in ``--v``, batch sizes that differ, an axis out of range,
   ``--order 0`` and ``50``, a typo in a suite, a suite with tabs / CRLF / a BOM, a wrong hand gradient in ``jac
-  run``, ``--out`` of each format): exit code and message, flagged TRACEBACK (a traceback), EXIT (an exit code
-  other than expected) or NOWHERE (a message of an error of bad input that names neither an option, a binding, a
-  key nor a column).
+  run`` and a wrong hand backward in ``jac check``, ``--out`` of each format): exit code and message, flagged
+  TRACEBACK (a traceback), EXIT (an exit code other than expected) or NOWHERE (the message misses what the row
+  expects it to say: the option, the key, the entry).
+* HELP: each command's ``--help`` against its options' help texts (a bracketed text rich read as markup and
+  dropped), and the functions docs/api.md names, imported from ``jacobi_cli``.
 
-    PYTHONPATH=. python benchmarks/newcomer47_probe.py [--verbose] [--only parity|mistakes]
+    PYTHONPATH=. python benchmarks/newcomer47_probe.py [--verbose] [--only parity|sweep|mistakes|help]
+    PYTHONPATH=/work/main python benchmarks/newcomer47_probe.py     # another checkout ("before")
 """
 from __future__ import annotations
 
@@ -331,6 +339,60 @@ def probe_sweep(verbose: bool) -> int:
     return diffs
 
 
+BRANCH_TERMS = [  # where examples take different branches: the batch's kernel is made from example 0 alone
+    ("relu(x) * w", lambda x, w, t: t.relu(x) * w),
+    ("abs(x).sum() * x", lambda x, w, t: t.abs(x).sum() * x),
+    ("torch.max(x) * w", lambda x, w, t: t.max(x) * w),
+    ("torch.where(x > 0, x**2, -x) + w", lambda x, w, t: t.where(x > 0, x ** 2, -x) + w),
+    ("clip(x, -0.5, 0.5) * x", lambda x, w, t: t.clamp(x, -0.5, 0.5) * x),
+    ("torch.sort(x).values * w", lambda x, w, t: t.sort(x).values * w),
+    ("maximum(x, w) ** 2", lambda x, w, t: t.maximum(x, w) ** 2),
+    ("x.norm() * x", lambda x, w, t: t.linalg.norm(x) * x),
+    ("softmax(x * w).max()", lambda x, w, t: t.softmax(x * w, -1).max()),
+    ("x[x.argmax()] * x", lambda x, w, t: x[x.argmax()] * x),
+    ("torch.sign(x) * x**2", lambda x, w, t: t.sign(x) * x ** 2),
+    ("F.leaky_relu(x, 0.1) @ w", lambda x, w, t: t.nn.functional.leaky_relu(x, 0.1) @ w),
+    ("torch.median(x) * w", lambda x, w, t: t.median(x) * w),
+    ("F.hardtanh(x * 3) * w", lambda x, w, t: t.nn.functional.hardtanh(x * 3) * w),
+]
+
+
+def probe_branches(verbose: bool) -> int:
+    """40 examples (zeros, ties, mixed signs among them) of each BRANCH_TERMS term: eval, hessian and
+    derivative --order 3 by x, vjp --v ones by the shared w, against a loop of torch.func."""
+    import torch
+    from torch.func import jacfwd, jacrev
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 3))
+    X[5], X[6], X[7], X[8] = 0, [1, 1, 1], [-1, 2, 2], [2, -1, 2]
+    W = rng.normal(size=3)
+    diffs = 0
+    for text, fn in BRANCH_TERMS:
+        f = lambda x, fn=fn: fn(x, T(W), torch)  # noqa: E731
+        refs = {("eval", ("jacobian", "x", "value")): lambda: [jacrev(f)(T(x)) for x in X],
+                ("hessian", ("hessian", "x,x", "value")): lambda: [jacfwd(jacrev(f))(T(x)) for x in X],
+                ("derivative", ("derivative", "x", "value")): lambda: [jacfwd(jacfwd(jacrev(f)))(T(x)) for x in X],
+                ("vjp", ("vjp", "w", "value")): lambda: [torch.func.vjp(lambda w: fn(T(x), w, torch), T(W))[1](
+                    torch.ones_like(f(T(x))))[0] for x in X]}
+        problems = []
+        for (command, path), ref in refs.items():
+            extra = {"eval": ["--wrt", "x"], "hessian": ["--wrt", "x"], "derivative": ["--wrt", "x", "--order", "3"],
+                     "vjp": ["--v", "ones"]}[command]
+            code, out, err = run([command, text, f"x={X.tolist()}", f"w={W.tolist()}", "--batch", "x", *extra, "--json"])
+            if code != 0:
+                problems.append(f"{command}: exit {code}: {err.strip()[:160]}")
+                continue
+            p = compare(fix_json(dig(json.loads(out), path).tolist()), np.stack(N(ref())))
+            if p:
+                problems.append(f"{command} {'.'.join(path)}: {p}")
+        diffs += bool(problems)
+        print(f"{'DIFF' if problems else 'OK  '}  branches {text}" + "".join(f"\n      {p}" for p in problems))
+    print(f"\nbranches: {len(BRANCH_TERMS)} terms x 4 commands, 40 examples each, against a loop of torch.func; "
+          f"{diffs} differ\n")
+    return diffs
+
+
 def compare(got, want, rtol=1e-9, atol=1e-11):
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     if got.shape != want.shape:
@@ -546,6 +608,7 @@ def main() -> None:
         total += probe_parity(a.verbose)
     if a.only in (None, "sweep"):
         total += probe_sweep(a.verbose)
+        total += probe_branches(a.verbose)
     if a.only in (None, "mistakes"):
         total += probe_mistakes(a.verbose)
     if a.only in (None, "help"):
