@@ -154,3 +154,13 @@ def test_a_suite_asking_for_a_higher_derivative_is_told_what_it_can_pin(tmp_path
     suite.write_text(f'[[case]]\nname = "third"\nexpr = "x**3"\nbindings = {{ x = 2.0 }}\n{key}\n')
     code, out = run("run", str(suite))
     assert code == 2 and "a suite pins derivatives up to order 2: hessian.\"x,x\"" in out and "did you mean" not in out
+
+
+def test_several_outputs_with_positional_v_are_shown_the_named_form():
+    # torch.autograd.backward([a, b], [va, vb]) pairs by position; `--v [1,1] --v 2` was refused without showing
+    # what to write
+    code, out = run("vjp", "sin(x), sum(x)", "x=[1, 2]", "--v", "[1, 1]", "--v", "2")
+    assert code == 2 and "(in the outputs' order, as torch.autograd.backward([outs], [vs]) pairs them: " \
+                         "--v 'y0=[1, 1]' --v y1=2)" in " ".join(out.split())
+    code, out = run("vjp", "sin(x), sum(x)", "x=[1, 2]", "--v", "y0=[1, 1]", "--v", "y1=2")
+    assert code == 0
