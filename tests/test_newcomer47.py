@@ -164,3 +164,15 @@ def test_several_outputs_with_positional_v_are_shown_the_named_form():
                          "--v 'y0=[1, 1]' --v y1=2)" in " ".join(out.split())
     code, out = run("vjp", "sin(x), sum(x)", "x=[1, 2]", "--v", "y0=[1, 1]", "--v", "y1=2")
     assert code == 0
+
+
+def test_shape_and_diff_under_batch_do_not_promise_values():
+    # jac shape --batch said "every value and result carries the batch axis first" and its --help "results per
+    # example, batch axis first": it prints no value, only one example's shapes
+    code, out = run("shape", "softmax(x)", "x:4x3", "--batch", "x")
+    assert code == 0 and "batch  4 examples: shapes are one example's\n" in out and "carries" not in out
+    code, out = run("shape", "--help")
+    flat = " ".join(out.replace("│", " ").split())
+    assert "what is printed is one example's, the same for every example" in flat and "results per example" not in flat
+    code, out = run("eval", "softmax(x)", "x:4x3", "--batch", "x")
+    assert "every value and result carries the batch axis first" in out

@@ -105,6 +105,11 @@ BatchOpt = Annotated[Optional[list[str]], typer.Option("--batch", help="NAME or 
                                                      "holds a batch of examples, as torch.func.vmap's in_dims "
                                                      "(repeatable); results per example, batch axis first; inputs "
                                                      "not named are shared.", metavar="NAME[:AXIS]")]
+ShapeBatchOpt = Annotated[Optional[list[str]], typer.Option("--batch", help="NAME or NAME:AXIS: that axis of input "
+                                                          "NAME holds a batch of examples, as torch.func.vmap's "
+                                                          "in_dims (repeatable); what is printed is one example's, "
+                                                          "the same for every example; inputs not named are shared.",
+                                                          metavar="NAME[:AXIS]")]
 Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds that the symbolic derivative (SymPy) "
                                                "and drawing it may take before they are stopped with a limit error "
                                                "(default 30; 0 or inf: no limit).", metavar="SECONDS")]
@@ -290,7 +295,7 @@ def derivative_command(
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
 def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-                  batch: BatchOpt = None, max_memory: MaxMemory = None, dtype: Dtype = "float64", seed: Seed = 0,
+                  batch: ShapeBatchOpt = None, max_memory: MaxMemory = None, dtype: Dtype = "float64", seed: Seed = 0,
                   timeout: CommandTimeout = None):
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
@@ -314,7 +319,7 @@ def diff_command(
                                        "(K > 1 needs concrete sizes: x:3 or values).")] = 1,
     timeout: Timeout = None,
     max_memory: MaxMemory = None,
-    batch: BatchOpt = None,
+    batch: ShapeBatchOpt = None,
     dtype: Dtype = "float64", seed: Seed = 0,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain and LaTeX.

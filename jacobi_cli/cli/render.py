@@ -429,8 +429,9 @@ class Renderer:
                 self.value(value, name, indent="    ")
         if batch:
             plural = "" if batch["size"] == 1 else "s"
-            self.line(f"  batch  {batch['size']:,} example{plural}: shapes are one example's; every value and result "
-                      "carries the batch axis first", "dim")
+            rest = ("; formulas too, the same for every example" if report.get("command") == "diff" else
+                    "" if report.get("command") == "shape" else "; every value and result carries the batch axis first")
+            self.line(f"  batch  {batch['size']:,} example{plural}: shapes are one example's{rest}", "dim")
         if getattr(report, "text_gradient", False) and report["command"] != "vjp":
             self.line("  note   the text calls backward(gradient=V): jac vjp prints what it leaves in each x.grad "
                       "(Vᵀ·J); this prints the whole Jacobians", "dim")
