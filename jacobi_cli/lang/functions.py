@@ -1734,22 +1734,42 @@ def narrow_float(name: str, library: str | None) -> str:
 FLOAT_BYTES = {"float32": 4, "float": 4, "single": 4, "float64": 8, "double": 8, "float_": 8}
 
 
-def note_recast(b: Builder, x: Tracer, name: str, position) -> None:
+def note_recast(b: Builder, x: Tracer, name: str, position) -> bool | None:
     """Remember a cast of ``x`` to the float ``name`` where --dtype is the other width (``x.float()`` under
     float64, ``x.double()`` under float32): jac computes it in --dtype, so the library's numbers differ in the last
     digits of --dtype's precision (the report warns, kind ``dtype``). Nothing for a mask or integers made floats, nor
-    for a float32 constant that holds its values exactly (``torch.tensor([0.5], dtype=torch.float32)``)."""
+    for a float32 constant that holds its values exactly (``torch.tensor([0.5], dtype=torch.float32)``): what the
+    library then computes from them in float32 is warned of where it rounds (:func:`float32_made`). The answer:
+    None where the cast is not one to float32 under float64, else whether it was warned of."""
     width = FLOAT_BYTES.get(name)
     if width is None or width == np.dtype(b.dtype).itemsize:
-        return
+        return None
     if x.id in b.typed or x.id in b.integral or is_boolean(b, x):
-        return
+        return False if width == 4 else None
     node = b.nodes[x.id]
     if width == 4 and node.op == "const":  # a float32 constant beside float64 values: PyTorch and NumPy promote it
         value = np.asarray(node.value)
         if value.dtype.kind in "biu" or np.array_equal(value.astype(np.float32), value, equal_nan=True):
-            return
+            return False
     b.recast += ((position, "float32" if width == 4 else "float64"),)
+    return True if width == 4 else None
+
+
+def float32_made(b: Builder, x: Tracer, out: Tracer, warned: bool | None, library, position) -> Tracer:
+    """``out``, the cast of ``x`` to float32 under --dtype float64 (``warned``: :func:`note_recast`'s answer),
+    remembered as float32 (``Builder.narrow``, ir/dtypes.narrowed): the ops the library then computes in float32
+    are warned of where they round. A float constant held as it was gets a node of its own (the cast is a copy in
+    both libraries), so that ``x`` itself stays float64; a float an input reaches was warned of at its cast."""
+    if warned is None or np.dtype(b.dtype).itemsize != 8:
+        return out
+    if out.id == x.id:
+        node = b.nodes[x.id]
+        if node.op != "const" or warned:
+            return out
+        value = node.value
+        out = b.const(value.view() if isinstance(value, np.ndarray) else value, position)  # a view: no bytes counted
+    b.own("narrow")[out.id] = (library if library in ("torch", "numpy") else None, warned)
+    return out
 
 
 def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
@@ -1773,8 +1793,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, library), library)
     if dtype.kind == "b":
         return truth(b, x, position)
-    note_recast(b, x, dtype.name, position)
-    return as_numbers(b, x, position)
+    warned = note_recast(b, x, dtype.name, position)
+    return float32_made(b, x, as_numbers(b, x, position), warned, dtype.library or b.library, position)
 
 
 def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, position):
@@ -8615,8 +8635,8 @@ def _float_of(b, args, kwargs, position):
     text = a["x"].value if isinstance(a["x"], Static) else None
     if not isinstance(text, str):
         x = _identity("float")(b, args, kwargs, position)
-        note_recast(b, x, "float32", position)
-        return as_numbers(b, x, position)
+        warned = note_recast(b, x, "float32", position)
+        return float32_made(b, x, as_numbers(b, x, position), warned, "torch", position)
     try:
         return b.const(float(text), position)
     except ValueError:
