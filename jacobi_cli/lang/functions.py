@@ -1747,7 +1747,9 @@ def note_recast(b: Builder, x: Tracer, name: str, position) -> bool | None:
     if x.id in b.typed or x.id in b.integral or is_boolean(b, x):
         return False if width == 4 else None
     node = b.nodes[x.id]
-    if width == 4 and node.op == "const":  # a float32 constant beside float64 values: PyTorch and NumPy promote it
+    if width == 4 and node.op != "const":  # values an input reaches: checked at the given values (float32_made)
+        return False
+    if width == 4:  # a float32 constant beside float64 values: PyTorch and NumPy promote it
         value = np.asarray(node.value)
         if value.dtype.kind in "biu" or np.array_equal(value.astype(np.float32), value, equal_nan=True):
             return False
@@ -1758,21 +1760,26 @@ def note_recast(b: Builder, x: Tracer, name: str, position) -> bool | None:
 def float32_made(b: Builder, x: Tracer, out: Tracer, warned: bool | None, library, position) -> Tracer:
     """``out``, the cast of ``x`` to float32 under --dtype float64 (``warned``: :func:`note_recast`'s answer),
     remembered as float32 (``Builder.narrow``, ir/dtypes.narrowed): the ops the library then computes in float32
-    are warned of where they round. A float constant held as it was gets a node of its own (the cast is a copy in
-    both libraries), so that ``x`` itself stays float64; a float an input reaches was warned of at its cast."""
-    if warned is None or np.dtype(b.dtype).itemsize != 8:
+    are warned of where they round. A float held as it was gets a node of its own (the cast is a copy in both
+    libraries), so that ``x`` itself stays float64: a constant's copy, or for values an input reaches ``x * 1.0``
+    (each float as it is, -0 and NaN too, its derivative 1), whose values the report checks at the given inputs
+    (``Builder.checks``: the cast is warned of where float32 does not hold them)."""
+    if warned is None or np.dtype(b.dtype).itemsize != 8 or out.id == x.id and (warned or x.id in b.narrow):
         return out
     if out.id == x.id:
-        node = b.nodes[x.id]
-        if node.op != "const" or warned:
-            return out
-        value = node.value
-        out = b.const(value.view() if isinstance(value, np.ndarray) else value, position)  # a view: no bytes counted
+        value = b.nodes[x.id].value
+        if b.nodes[x.id].op == "const":
+            out = b.const(value.view() if isinstance(value, np.ndarray) else value, position)  # a view: no bytes
+        else:
+            out = b.apply("mul", x, 1.0, position=position)
+            if not b.checks:
+                b.checks = []
+            b.checks.append((position, "float32", out.id))
     b.own("narrow")[out.id] = (library if library in ("torch", "numpy") else None, warned)
     return out
 
 
-def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
+def as_dtype(b: Builder, x: Tracer, dtype, position, library: str | None = None) -> Tracer:
     """``x`` converted as ``dtype=`` asks: float32 and float64 stay in --dtype (jac computes in one
     dtype), float16 and bfloat16 are refused (their rounding would be lost), integers truncate toward 0
     (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
@@ -1794,7 +1801,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind == "b":
         return truth(b, x, position)
     warned = note_recast(b, x, dtype.name, position)
-    return float32_made(b, x, as_numbers(b, x, position), warned, dtype.library or b.library, position)
+    library = library or dtype.library or constant_library(b, x)  # a method's: its array's (x.astype: NumPy's)
+    return float32_made(b, x, as_numbers(b, x, position), warned, library, position)
 
 
 def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, position):
@@ -2692,7 +2700,8 @@ def _cast(fname: str, dtype_of):
         a = arguments(fname, args, kwargs, {"x": REQUIRED} | ({"dtype": REQUIRED} if dtype_of is None else {}),
                       position)
         dtype = a["dtype"] if dtype_of is None else Static(dtype_of)
-        return as_dtype(b, tensor(b, a["x"], fname, position), static(b, dtype, "dtype", position), position)
+        return as_dtype(b, tensor(b, a["x"], fname, position), static(b, dtype, "dtype", position), position,
+                        "numpy" if fname == "astype" else None)  # x.astype(...): a NumPy array's method
     return lower
 
 
