@@ -1747,9 +1747,7 @@ def note_recast(b: Builder, x: Tracer, name: str, position) -> bool | None:
     if x.id in b.typed or x.id in b.integral or is_boolean(b, x):
         return False if width == 4 else None
     node = b.nodes[x.id]
-    if width == 4 and node.op != "const":  # values an input reaches: checked at the given values (float32_made)
-        return False
-    if width == 4:  # a float32 constant beside float64 values: PyTorch and NumPy promote it
+    if width == 4 and node.op == "const":  # a float32 constant beside float64 values: PyTorch and NumPy promote it
         value = np.asarray(node.value)
         if value.dtype.kind in "biu" or np.array_equal(value.astype(np.float32), value, equal_nan=True):
             return False
@@ -1760,21 +1758,18 @@ def note_recast(b: Builder, x: Tracer, name: str, position) -> bool | None:
 def float32_made(b: Builder, x: Tracer, out: Tracer, warned: bool | None, library, position) -> Tracer:
     """``out``, the cast of ``x`` to float32 under --dtype float64 (``warned``: :func:`note_recast`'s answer),
     remembered as float32 (``Builder.narrow``, ir/dtypes.narrowed): the ops the library then computes in float32
-    are warned of where they round. A float held as it was gets a node of its own (the cast is a copy in both
-    libraries), so that ``x`` itself stays float64: a constant's copy, or for values an input reaches ``x * 1.0``
-    (each float as it is, -0 and NaN too, its derivative 1), whose values the report checks at the given inputs
-    (``Builder.checks``: the cast is warned of where float32 does not hold them)."""
-    if warned is None or np.dtype(b.dtype).itemsize != 8 or out.id == x.id and (warned or x.id in b.narrow):
+    are warned of where they round. A float constant held as it was gets a node of its own (the cast is a copy in
+    both libraries), so that ``x`` itself stays float64. A float an input reaches, which the cast returns as it is
+    (its node is ``x``'s, so that what jac knows of ``x``'s memory holds: a write through it), was warned of at its
+    cast whatever its values, as before session 47: a node of its own (``x * 1.0``, checked at the given values)
+    answered texts whose copies jac refuses to guess (tests/test_views37.py)."""
+    if warned is None or np.dtype(b.dtype).itemsize != 8 or out.id == x.id and b.nodes[x.id].op != "const":
         return out
     if out.id == x.id:
+        if warned or x.id in b.narrow:  # float32 already: the library's cast returns it as it is
+            return out
         value = b.nodes[x.id].value
-        if b.nodes[x.id].op == "const":
-            out = b.const(value.view() if isinstance(value, np.ndarray) else value, position)  # a view: no bytes
-        else:
-            out = b.apply("mul", x, 1.0, position=position)
-            if not b.checks:
-                b.checks = []
-            b.checks.append((position, "float32", out.id))
+        out = b.const(value.view() if isinstance(value, np.ndarray) else value, position)  # a view: no bytes counted
     b.own("narrow")[out.id] = (library if library in ("torch", "numpy") else None, warned)
     return out
 
