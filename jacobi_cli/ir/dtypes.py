@@ -504,7 +504,7 @@ def narrowed(builder, name: str, i: int, args, position) -> None:
         if not builder.checks:
             builder.checks = []
         builder.checks.append((position, "float32", i))
-    builder.own("narrow")[i] = (library, warned)
+    narrow[i] = (library, warned)
 
 
 def holds_float32(value) -> bool:

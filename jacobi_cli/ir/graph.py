@@ -421,9 +421,8 @@ class Builder:
     random = frozenset()
     by_value = ()  # where the parse read the input values (x[x > 0], an if of them): their columns, in order
     recast = ()  # casts of float values to the other float width, computed in --dtype (Graph.recast)
-    # nodes the library holds in float32 under --dtype float64 (node id -> (library, warned)), and the ones an input
-    # reaches whose values the report checks ([(column, "float32", node id)], Graph.recast): ir/dtypes.narrowed
-    narrow: dict = _EMPTY
+    # the nodes of narrow (below) an input reaches, whose values the report checks ([(column, "float32", node id)],
+    # Graph.recast): ir/dtypes.narrowed
     checks = ()
     # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
     # function whose result's shape is read off a mask's values as x[mask]'s is (masked_select), and its
@@ -494,6 +493,9 @@ class Builder:
         # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
         # (NumPy dtype, library) (see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}
+        # nodes the library holds in float32 under --dtype float64: node id -> (library, warned) (ir/dtypes.narrowed);
+        # None until the first (lang/functions.float32_made). An instance attribute, read for every node
+        self.narrow: dict | None = None
 
     def own(self, name: str) -> dict:
         """The builder's own dict ``name`` (one of those read through the class while empty: ``folded_views``,
@@ -955,7 +957,7 @@ class Builder:
                     break
         return made_graph(nodes, dict(inputs), output, self.source, self.dtype, named, self.by_value,
                           _facts(nodes, wrt, self.dtype, self._itemsize),
-                          self.recast + tuple(self.checks) if self.checks else self.recast)
+                          self.recast + tuple(self.checks) if self.narrow and self.checks else self.recast)
 
 
 def _result_named(op, shape: Shape) -> str:

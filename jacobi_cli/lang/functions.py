@@ -1766,11 +1766,13 @@ def float32_made(b: Builder, x: Tracer, out: Tracer, warned: bool | None, librar
     if warned is None or np.dtype(b.dtype).itemsize != 8 or out.id == x.id and b.nodes[x.id].op != "const":
         return out
     if out.id == x.id:
-        if warned or x.id in b.narrow:  # float32 already: the library's cast returns it as it is
+        if warned or b.narrow and x.id in b.narrow:  # float32 already: the library's cast returns it as it is
             return out
         value = b.nodes[x.id].value
         out = b.const(value.view() if isinstance(value, np.ndarray) else value, position)  # a view: no bytes counted
-    b.own("narrow")[out.id] = (library if library in ("torch", "numpy") else None, warned)
+    if b.narrow is None:
+        b.narrow = {}
+    b.narrow[out.id] = (library if library in ("torch", "numpy") else None, warned)
     return out
 
 
