@@ -756,7 +756,11 @@ def classify(text: str, inputs: dict, cli: bool = False) -> dict:
             "order3": bool(inputs) and len(touts) == 1 and ysize * list(inputs.values())[0].size ** 2 <= 64,
             "ones": ones}
     jo = jac_results(text, inputs, vs, tangents, want)
-    to = torch_results(tp, inputs, declared, vs, tangents, want)
+    try:
+        to = torch_results(tp, inputs, declared, vs, tangents, want)
+    except Exception as e:  # noqa: BLE001 - PyTorch raises with leaves that require grad, not without them
+        d = f"{type(e).__name__} (with grad): {str(e).splitlines()[0][:100] if str(e) else ''}"
+        return {k: ("JAC-ANSWERS-WHERE-TORCH-RAISES", d) for k in RESULTS}
     if want["hessian"] and not isinstance(to.get("hessian"), Exception):
         to["order2"] = to["hessian"][0][(list(inputs)[0],) * 2] if len(touts) == 1 else None
     elif want["hessian"]:

@@ -152,11 +152,46 @@ def _tracer():
     return Tracer
 
 
+# PyTorch's calls that answer with their operand itself, the very tensor object, where they change nothing (``r is
+# t`` in PyTorch 2.13; session 47): a later write in place that changes the shape (``t.unsqueeze_(0)``, ``t.t_()``,
+# ``t.squeeze_(1)``, ``t.transpose_(0, 1)``) then changes both names, where a view keeps its own shape. Each is the
+# tensor itself exactly where jac lowers it onto its operand's own node (a real tensor's ``conj()``, a 2-d tensor's
+# ``atleast_2d``, a shape's own ``sum_to_size``); ``flatten`` by its axes, ``.to(...)`` and ``type_as`` by the dtype.
+_SELF_METHODS = frozenset(("positive", "to_dense", "conj", "conj_physical", "resolve_conj", "resolve_neg", "cpu",
+                           "sum_to_size"))
+_SELF_FUNCTIONS = frozenset(("positive", "conj", "conj_physical", "resolve_conj", "resolve_neg", "real", "atleast_1d",
+                             "atleast_2d", "atleast_3d", "as_tensor", "asarray"))
+# every call :func:`itself` may find to be its operand (:func:`operand` reads no other)
+_MAYBE_ITSELF = _SELF_METHODS | _SELF_FUNCTIONS | {"flatten", "to", "type_as", "contiguous", "float", "double",
+                                                   "type"}
+_DEVICES = frozenset(("'cpu'", '"cpu"', "torch.device('cpu')", 'torch.device("cpu")'))
+
+
+def operand(lowering, node: ast.expr) -> ast.expr | None:
+    """The tensor a call that may answer with its operand itself is made of: ``t`` of ``t.cpu()``,
+    ``torch.atleast_2d(t)``, ``t.real``, ``+t``; None for anything else."""
+    kind = type(node)
+    if kind is ast.UnaryOp:
+        return node.operand if type(node.op) is ast.UAdd else None
+    if kind is ast.Attribute:
+        return node.value if node.attr == "real" else None
+    if kind is not ast.Call or type(node.func) is not ast.Attribute or node.func.attr not in _MAYBE_ITSELF:
+        return None
+    if lowering.module_path(node.func.value) is None:
+        return node.func.value
+    return node.args[0] if node.args else None
+
+
 def itself(lowering, node: ast.expr, value) -> bool:
     """Is ``node`` (lowered to ``value``) a call PyTorch answers with its operand itself, the same tensor (session 39,
     h39-views2): ``.contiguous()`` of a tensor jac knows is contiguous, ``.double()`` / ``.float()`` / ``.to(dtype)`` /
-    ``.type(dtype)`` of one whose dtype the text shows (``_Lowering.float_dtype``) is that dtype already. Unknown
-    (a layout or dtype jac cannot tell): no, and the name stays refused as one that may be a copy."""
+    ``.type(dtype)`` of one whose dtype the text shows (``_Lowering.float_dtype``) is that dtype already; session 47:
+    the calls of :data:`_SELF_METHODS` and :data:`_SELF_FUNCTIONS`, ``t.real``, ``+t``, ``t.flatten(d, d)`` (and a 1-d
+    tensor's ``flatten()``), ``t.to('cpu')`` / ``t.cpu()``, ``t.to(u)`` / ``t.type_as(u)`` of one dtype, in a text
+    PyTorch runs (NumPy's ``a.flatten()``, ``+a`` and ``a.conj()`` copy). Unknown (a layout or dtype jac cannot
+    tell): no, and the name stays refused as one that may be a copy."""
+    if _torch_itself(lowering, node, value):
+        return True
     if type(node) is not ast.Call or type(node.func) is not ast.Attribute \
             or lowering.module_path(node.func.value) is not None:
         return False
@@ -178,6 +213,83 @@ def itself(lowering, node: ast.expr, value) -> bool:
         if target is None:
             return False
     return source_dtype(lowering, node.func.value) == target
+
+
+def _torch_itself(lowering, node: ast.expr, value) -> bool:
+    """:func:`itself` for the calls of session 47 (see :data:`_SELF_METHODS`): ``node``'s operand is a name bound to
+    a tensor, and PyTorch's call hands that tensor back."""
+    base = operand(lowering, node)
+    if type(base) is ast.Name:
+        held = lowering.scope.get(base.id)
+    elif base is not None and operand(lowering, base) is not None:  # t.cpu().flatten(1, 1): t.cpu() lowered
+        held = lowering.expression(base)  # again (the calls operand reads make no node but their result)
+        if not hasattr(held, "id") or not itself(lowering, base, held):
+            return False
+    else:
+        return False
+    if held is None or not hasattr(held, "id") or not hasattr(value, "id"):
+        return False
+    kind = type(node)
+    if kind is ast.Call:
+        module = lowering.module_path(node.func.value)
+        name = node.func.attr
+        if module is None:
+            if not lowering.torch_writes():  # a method NumPy reads too: ndarray.flatten() and .conj() copy
+                return False
+        elif module != "torch" or "torch" in lowering.scope:
+            return False
+        arguments = node.args if module is None else node.args[1:]
+        if name == "flatten":
+            return _flatten_itself(node, arguments, len(held.shape))
+        if module is None and name in ("to", "cpu", "type_as"):
+            return _same_tensor_kind(lowering, node, name, base, arguments)
+        if name not in (_SELF_METHODS if module is None else _SELF_FUNCTIONS) or node.keywords \
+                or name != "sum_to_size" and arguments:
+            return False
+    elif not lowering.torch_writes():  # NumPy's +a is a copy; its a.real of a real array too
+        return False
+    return value.id == held.id
+
+
+def _flatten_itself(node: ast.Call, arguments: list, ndim: int) -> bool:
+    """``t.flatten(start_dim, end_dim)`` of a tensor of ``ndim`` axes is ``t`` itself where both name one axis (a 0-d
+    tensor's flatten is a new 1-d view)."""
+    given = dict(zip(("start_dim", "end_dim"), arguments))
+    for k in node.keywords:
+        if k.arg not in ("start_dim", "end_dim") or k.arg in given:
+            return False
+        given[k.arg] = k.value
+    axes = []
+    for key, default in (("start_dim", 0), ("end_dim", -1)):
+        a = given.get(key)
+        if a is None:
+            axes.append(default)
+            continue
+        try:
+            axes.append(int(ast.literal_eval(a)))
+        except (ValueError, TypeError, SyntaxError):
+            return False
+    if ndim == 0 or not all(-ndim <= a < ndim for a in axes):
+        return False
+    return axes[0] % ndim == axes[1] % ndim
+
+
+def _same_tensor_kind(lowering, node: ast.Call, name: str, base: ast.Name, arguments: list) -> bool:
+    """``t.cpu()``, ``t.to('cpu')``, ``t.to(torch.device('cpu'))``: ``t`` itself (jac's tensors are on the CPU);
+    ``t.to(u)`` / ``t.type_as(u)``: ``t`` itself where the text shows both tensors' float dtype and it is one."""
+    if node.keywords:
+        return False
+    if name == "cpu":
+        return not arguments
+    if len(arguments) != 1:
+        return False
+    if name == "to" and ast.unparse(arguments[0]) in _DEVICES or type(arguments[0]) is ast.Name \
+            and arguments[0].id == base.id:  # t.type_as(t)
+        return True
+    if type(arguments[0]) is not ast.Name or lowering.float_names is None:
+        return False
+    mine, theirs = source_dtype(lowering, base), source_dtype(lowering, arguments[0])
+    return mine is not None and mine == theirs
 
 
 def source_dtype(lowering, expr: ast.expr) -> str | None:

@@ -2501,9 +2501,10 @@ class _Lowering:
                                                          target)
             layout = None if fresh else copies.numpy_layout(self, stmt.value, value)  # np.ascontiguousarray(a)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
-            viewing = None if fresh or named is not None else self.viewed_name(stmt.value, value)
-            if not fresh and named is None and viewing is None and copies.itself(self, stmt.value, value):
-                named, viewing = self.itself(target, stmt.value.func.value, value)  # g = t.double(): t itself
+            itself = not fresh and named is None and copies.itself(self, stmt.value, value)
+            viewing = None if fresh or named is not None or itself else self.viewed_name(stmt.value, value)
+            if itself:  # g = t.double(), u = t.flatten(1, 1), u = torch.atleast_2d(t): PyTorch's t itself
+                named, viewing = self.itself(target, copies.operand(self, stmt.value), value)
             elif layout == "itself" and named is None and viewing is None:  # v = np.asarray(a): a itself
                 named, viewing = self.itself(target, stmt.value.args[0], value)
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
@@ -3266,16 +3267,15 @@ class _Lowering:
         if not (type(call.func) is ast.Attribute and call.func.attr.endswith("_") and not call.func.attr.startswith("_")):
             return stmt
         receiver = inner = call.func.value
-        while type(inner) is ast.Call and type(inner.func) is ast.Attribute \
-                and inner.func.attr in ("contiguous", "float", "double", "to", "type"):
-            inner = inner.func.value
+        while (base := copies.operand(self, inner)) is not None:  # t.double(), t.flatten(1, 1), torch.atleast_2d(t)
+            inner = base
         if inner is receiver or not _view_like(inner):  # lowered below only where it is views of a name: no effect
             return stmt
         while receiver is not inner:
             value = self.expression(receiver)
             if type(value) is not Tracer or not copies.itself(self, receiver, value):
                 return stmt
-            receiver = receiver.func.value
+            receiver = copies.operand(self, receiver)
         func = ast.copy_location(ast.Attribute(value=receiver, attr=call.func.attr, ctx=ast.Load()), call.func)
         return ast.copy_location(ast.Expr(value=ast.copy_location(
             ast.Call(func=func, args=call.args, keywords=call.keywords), call)), stmt)
@@ -3283,9 +3283,13 @@ class _Lowering:
     def itself(self, target: str, receiver: ast.expr, value: Tracer) -> tuple:
         """``target = receiver.double()`` (``.contiguous()``, ...) that PyTorch answers with ``receiver`` itself
         (lang/copies.py ``itself``): (the name it aliases, or None; the name it views, or None). An alias is bound to
-        the name's own tracer, so a write into either rebinds both (Python's aliases)."""
+        the name's own tracer, so a write into either rebinds both (Python's aliases). ``receiver`` may itself be such a
+        call (``t.cpu().flatten(1, 1)``): its name is the chain's."""
+        while type(receiver) is not ast.Name and (inner := copies.operand(self, receiver)) is not None:
+            receiver = inner
         if type(receiver) is ast.Name and receiver.id in self.memory.tokens and self.scope.get(receiver.id) is not None \
-                and type(self.scope[receiver.id]) is Tracer and self.scope[receiver.id].id == value.id:
+                and type(self.scope[receiver.id]) is Tracer and (self.scope[receiver.id].id == value.id
+                                                                 or self.scope[receiver.id].shape == value.shape):
             self.scope[target] = self.scope[receiver.id]
             return receiver.id, None
         return None, self.viewed_name(receiver, value)
