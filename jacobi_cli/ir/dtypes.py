@@ -481,8 +481,9 @@ _NOT_FLOATS = _MASKS | INDEX_OPS | {"integer"}
 
 
 def narrowed(builder, name: str, i: int, args, position) -> None:
-    """Mark node ``i`` (just made by the op ``name`` from the nodes ``args``, or folded: a constant) as float32 where its library computes it in float32 from
-    a float32 argument, and remember the first such op whose values float32 does not hold (see above)."""
+    """Mark node ``i`` (just made by the op ``name`` from the nodes ``args``, or folded: a constant) as float32 where
+    its library computes it in float32 from a float32 argument, and remember the first such op whose values float32
+    does not hold (see above)."""
     narrow = builder.narrow
     marks = [narrow.get(a) for a in args]
     if not any(marks) or i in builder.integral or i in builder.booleans or i in builder.typed:
