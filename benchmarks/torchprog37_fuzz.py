@@ -151,6 +151,8 @@ class Program:
         if c < 0.85 or not shape:
             return r.choice(["0.5", "2.0", "-1.5", "torch.tensor(0.75)"])
         sub = shape[r.randrange(len(shape)):]
+        if 0 in sub:  # an empty list is torch.tensor([]), of shape (0,) whatever sub's other sizes: no broadcast
+            return "0.5"  # (no draw: every other program stays as the seed drew it)
         vals = np.round(np.random.default_rng(r.randrange(10 ** 6)).uniform(-2, 2, sub), 2).tolist()
         return f"torch.tensor({vals})"
 

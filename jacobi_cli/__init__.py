@@ -9,7 +9,7 @@ The Python API mirrors the commands and returns NumPy arrays::
 """
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "__version__"]
+__all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "derivative", "diff", "compile", "__version__"]
 
 
 def __getattr__(name):

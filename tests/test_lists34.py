@@ -147,7 +147,7 @@ def test_a_table_of_rows_that_are_names_under_jax_grad_is_jaxs():
 
 REFUSED = [  # (text, words the refusal says): never a list or array from before a change (a caller's list or dict
     # changed in a function: followed since h34b-lists, tests/test_lists34b.py)
-    ('def f(y):\n    y[0] = 5.0\n    return y[0]\ny = x * 1\nz = f(y)\ny[0] + z', "is the array its caller holds as 'y'"),
+    ('def f(y):\n    y[0] = 5.0\n    return y[0]\ny = x * 1\nl = [y]\nz = f(y)\ny[0] + z', "shares its memory with 'l'"),
     ("R = [[1.0, 2.0] for _ in range(2)]\nS = {'a': R[0]}\nR[0][0] = x[0]\nS['a'][0]", "which 'S' holds too"),
     ('R = [[None] * 2 for _ in range(2)]\nR[0][0] = x[0]\nR[0][0] + R[1][1]', "None is not a number"),
     ('R = [[x[0], x[1]] for _ in range(2)]\nR[0].remove(0.5)\nR[0][0]', "depends on the inputs"),
@@ -156,6 +156,12 @@ REFUSED = [  # (text, words the refusal says): never a list or array from before
     ('R = [[0.0, 1.0] for _ in range(2)]\nR[0].remove(7.0)\nR[0][0]', "x not in list"),
     ('A = np.outer(x, x)\nout = [x[0]]\nout.append(x[1])\nA[out]', "a Python list as an index is NumPy's index array"),
 ]
+
+
+def test_a_write_into_the_callers_array_is_followed_since_session_47():
+    """Refused until session 47 (then in REFUSED): the caller's y is the array the function writes, as NumPy's."""
+    text = 'def f(y):\n    y[0] = 5.0\n    return y[0]\ny = x * 1\nz = f(y)\ny[0] + z'
+    assert float(api.evaluate(text, {"x": X})) == 10.0
 
 
 @pytest.mark.parametrize("text,words", REFUSED)

@@ -195,9 +195,7 @@ def test_a_helper_under_jax_vmap_of_grad_is_jaxs():
 REFUSED = [  # (text, words the refusal says)
     ('import jax\nR = [[0.0] * 2 for _ in range(2)]\ndef f(v):\n    R[1][0] = v[0]\n    return v[0] * 2\njax.grad(f)(x)',
      "inside a function that a transform traces"),
-    ('def f(y):\n    y[0] = 5.0\n    return y[0]\ny = x * 1\nz = f(y)\ny[0] + z', "is the array its caller holds as 'y'"),
-    ('def f(l, v):\n    l[0] = v\nl = [0.0, 1.0]\nt = list(l)\nf(l, x[1])\nt[0] * 10 + l[0]',
-     "its caller holds as 'l'"),  # jac's one node for l and its copy t: which is which is not followed
+    ('def f(y):\n    y[0] = 5.0\n    return y[0]\ny = x * 1\nl = [y]\nz = f(y)\ny[0] + z', "shares its memory with 'l'"),
     ('def f(l):\n    l.append(1.0)\n    return 0.0\nl = [x[0]]\nd = {"a": l}\nz = f(l)\nlen(d["a"])', "which 'd' holds too"),
     ('def push(out, v):\n    out.append(v)\nout = []\nz = push(out, x[0])\nz * 2', "None is not a number"),
     ('def push(out, v):\n    out.append(v)\nout = []\npush(out, x[0])', "value is None"),
@@ -208,6 +206,18 @@ REFUSED = [  # (text, words the refusal says)
     ('min([x, x])', "not a list or tuple of arrays"),
     ('max([])', "empty"),
 ]
+
+
+@pytest.mark.parametrize("text", [  # refused until session 47 (then in REFUSED): the list the call writes is followed
+    'def f(l, v):\n    l[0] = v\nl = [0.0, 1.0]\nt = list(l)\nf(l, x[1])\nt[0] * 10 + l[0]',
+    'def f(l, v):\n    l[0] = v\nl = [0.0, 1.0]\nt = list(l)\nf(t, x[1])\nt[0] * 10 + l[0]',
+    'def f(l, v):\n    l[0] = v\nl = [0.0, 1.0]\nt = l\nf(l, x[1])\nt[0] * 10 + l[0]',
+])
+def test_a_callers_list_of_numbers_written_by_a_call_is_pythons(text):
+    x = np.array([0.5, -1.5, 2.0])
+    scope = {"x": x}
+    exec(text.rsplit("\n", 1)[0], scope)  # noqa: S102 - the test's own texts
+    assert float(api.evaluate(text, {"x": x})) == eval(text.rsplit("\n", 1)[1], scope)  # noqa: S307
 
 
 @pytest.mark.parametrize("text,words", REFUSED)

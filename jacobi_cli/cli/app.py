@@ -55,6 +55,9 @@ BindingArgs = Annotated[Optional[list[str]], typer.Argument(
          "values (x:3, A:3x4, s:()).", show_default=False, metavar="BINDING")]
 Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate with respect to NAME "
                                                   "(repeatable; default: every bound input).")]
+OneWrt = Annotated[Optional[list[str]], typer.Option("--wrt", metavar="NAME", help="The one input the derivative is "
+                                                     "taken by (needed when several are bound; a derivative of any "
+                                                     "order is by one input: mixed ones are jac hessian's).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (its keys: docs/json.md; its schema: jac schema COMMAND).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
 class _Refused(ValueError):
@@ -102,6 +105,11 @@ BatchOpt = Annotated[Optional[list[str]], typer.Option("--batch", help="NAME or 
                                                      "holds a batch of examples, as torch.func.vmap's in_dims "
                                                      "(repeatable); results per example, batch axis first; inputs "
                                                      "not named are shared.", metavar="NAME[:AXIS]")]
+ShapeBatchOpt = Annotated[Optional[list[str]], typer.Option("--batch", help="NAME or NAME:AXIS: that axis of input "
+                                                          "NAME holds a batch of examples, as torch.func.vmap's "
+                                                          "in_dims (repeatable); what is printed is one example's, "
+                                                          "the same for every example; inputs not named are shared.",
+                                                          metavar="NAME[:AXIS]")]
 Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds that the symbolic derivative (SymPy) "
                                                "and drawing it may take before they are stopped with a limit error "
                                                "(default 30; 0 or inf: no limit).", metavar="SECONDS")]
@@ -258,12 +266,13 @@ def hessian_command(
                                   "jac derivative \"tanh(x)\" x:1000 --order 4 --sparse --json  ·  "
                                   "jac derivative \"sin(A @ x)\" A:2x3 x:3 --wrt x --order 3")
 def derivative_command(
-    expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+    expr: Expr, bindings: BindingArgs = None, wrt: OneWrt = None, as_json: Json = False,
     dtype: Dtype = "float64", seed: Seed = 0,
-    order: Annotated[int, typer.Option("--order", parser=_whole, help="K >= 1: the K-th derivative, shape "
-                                       "y.shape + x.shape * K.")] = 2,
+    order: Annotated[int, typer.Option("--order", parser=_whole, help="K from 1 to 32: the K-th derivative, shape "
+                                       "y.shape + x.shape * K (without --order: 2, the block jac hessian --wrt NAME "
+                                       "gives; jac diff's default is 1).")] = 2,
     sparse: Annotated[bool, typer.Option("--sparse", help="For an element-wise output, give only the diagonal "
-                                         "D[i, i, ..., i] (shaped like y) instead of the dense tensor.")] = False,
+                                         "D\\[i, i, ..., i] (shaped like y) instead of the dense tensor.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Print the plan before running it: the passes, "
                                           "structure, predicted memory.")] = False,
     max_memory: MaxMemory = None,
@@ -286,7 +295,7 @@ def derivative_command(
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
 def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-                  batch: BatchOpt = None, max_memory: MaxMemory = None, dtype: Dtype = "float64", seed: Seed = 0,
+                  batch: ShapeBatchOpt = None, max_memory: MaxMemory = None, dtype: Dtype = "float64", seed: Seed = 0,
                   timeout: CommandTimeout = None):
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
@@ -306,11 +315,11 @@ def diff_command(
                                                     "(repeatable; every input needs a value).")] = None,
     latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX alone (without it: "
                                                                   "each derivative drawn, then its LaTeX).")] = False,
-    order: Annotated[int, typer.Option("--order", parser=_whole, help="K >= 1: the K-th derivative's formulas (K > 1 needs "
-                                       "concrete sizes: x:3 or values).")] = 1,
+    order: Annotated[int, typer.Option("--order", parser=_whole, help="K from 1 to 32: the K-th derivative's formulas "
+                                       "(K > 1 needs concrete sizes: x:3 or values).")] = 1,
     timeout: Timeout = None,
     max_memory: MaxMemory = None,
-    batch: BatchOpt = None,
+    batch: ShapeBatchOpt = None,
     dtype: Dtype = "float64", seed: Seed = 0,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain and LaTeX.

@@ -428,8 +428,10 @@ class Renderer:
             if shown:
                 self.value(value, name, indent="    ")
         if batch:
-            self.line(f"  batch  {batch['size']:,} examples: shapes are one example's; every value and result "
-                      "carries the batch axis first", "dim")
+            plural = "" if batch["size"] == 1 else "s"
+            rest = ("; formulas too, the same for every example" if report.get("command") == "diff" else
+                    "" if report.get("command") == "shape" else "; every value and result carries the batch axis first")
+            self.line(f"  batch  {batch['size']:,} example{plural}: shapes are one example's{rest}", "dim")
         if getattr(report, "text_gradient", False) and report["command"] != "vjp":
             self.line("  note   the text calls backward(gradient=V): jac vjp prints what it leaves in each x.grad "
                       "(Vᵀ·J); this prints the whole Jacobians", "dim")
@@ -718,7 +720,8 @@ class Renderer:
                       "\"checks\")", "dim")
         if report.get("batch"):
             failed = report["batch"]["failed"]
-            self.line(f"each input's worst result over {report['batch']['size']:,} examples; "
+            size = report["batch"]["size"]
+            self.line(f"each input's worst result over {size:,} example{'' if size == 1 else 's'}; "
                       + (f"failed: examples {', '.join(map(str, failed[:20]))}{' ...' if len(failed) > 20 else ''}"
                          if failed else "every example passed"), "dim")
         method = "central differences" if report["method"] == "central" else "Richardson-extrapolated differences"
@@ -1007,6 +1010,10 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES, dtype: s
             notes.append(f"{where}: a kink lies within the finite-difference step (h = {_g(k['step'])}): the "
                          f"estimates jump as the step shrinks; at smaller steps it is {_g(small)}, "
                          + (f"which matches jac's {auto}." if agrees else f"and jac says {auto}."))
+    worst = info.get("worst")
+    if worst and not any((k["output_index"], k["input_index"]) == (worst["output_index"], worst["input_index"])
+                         for k in kinks):  # a kink's note says it of its own entry
+        notes.insert(0, _worst_note(name, info, y, worst))
     if info.get("kink_count", 0) > min(shown, len(kinks)):
         notes.append(f"{info['kink_count']} element(s) of ∂{y}/∂{name} in all are at a kink; --json lists "
                      "up to 10")
@@ -1032,6 +1039,19 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES, dtype: s
     elif c.get("capped") and info.get("passed") is False:  # first: the notes below (kinks, modes) may be rounding too
         notes.insert(0, _conditioning_note(name, c, info.get("max_abs_derivative") or 0.0, False))
     return notes
+
+
+def _worst_note(name: str, info: dict, y: str, w: dict) -> str:
+    """Where a failing input fails: the entry farthest from its finite difference, in the sentence a reader
+    of the table needs to find the wrong rule (what a suite's "worst at [1]" says of an expectation)."""
+    where = f"∂{_element(visible(w.get('output', y)), w['output_index'])}/∂{_element(name, w['input_index'])}"
+    example = f" in example {w['example']} of the batch" if "example" in w else ""
+    auto = (f"{w['reverse']:.10g} (reverse and forward mode)" if w["reverse"] == w["forward"] else
+            f"{w['reverse']:.10g} by reverse mode, {w['forward']:.10g} by forward mode")
+    count = info.get("failing", 1)
+    of = "the only failing entry" if count == 1 else f"the farthest of {count:,} failing entries"
+    return (f"{where}{example} is {of}: jac gives {auto}, the finite differences {w['numeric']:.10g} "
+            f"(abs error {_short(w['abs_error'])})")
 
 
 def _conditioning_note(name: str, c: dict, scale: float, needed: bool) -> str:

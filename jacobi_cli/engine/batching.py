@@ -101,6 +101,10 @@ def _not_bound(name: str, shapes: dict, expr: str | None) -> JacNameError:
     if len(parts) > 1 and all(p in shapes for p in parts):
         return JacNameError(f"--batch {name}: no input named '{name}' is bound (inputs: {inputs}); --batch takes "
                             f"one name and is repeated: {' '.join('--batch ' + p for p in parts)}")
+    head, eq, axis = name.partition("=")
+    if eq and head.strip() in shapes and re.fullmatch(r"\s*-?\d+\s*", axis):  # in_axes={'x': 1} written x=1
+        return JacNameError(f"--batch {name}: no input named '{name}' is bound (inputs: {inputs}); the axis follows "
+                            f"a colon: --batch {head.strip()}:{axis.strip()}")
     if expr is not None and name in _made_by(expr, shapes):
         batched = ", ".join(f"--batch {n}" for n in shapes) or "--batch NAME of a bound input"
         return JacNameError(f"--batch {name}: '{name}' is a parameter the text makes, not a bound input, so --batch "

@@ -1689,6 +1689,7 @@ class _Lowering:
                 if not self.own_attribute(stmt):
                     self.run(stmt, f"inside {cls.name}.__init__()")
         finally:
+            carried(saved, self.scope, frozenset(bound) | _assigned(fn.body))
             self.scope = saved
             self.making = self.making - {cls}
             self.constructing = constructing
@@ -2018,7 +2019,8 @@ class _Lowering:
             if self.resolved(value) is not value:  # holds the one list
                 closure[name] = self.resolved(value)
         self.scope = {**self.scope, **closure, **bound}  # the enclosing call's names, if fn was defined in one
-        hidden = _shadowed(saved[0], {**closure, **bound}, fn.name, self.memory.tokens)
+        own = frozenset(bound) | _assigned(fn.body)  # Python's locals: written here, not outside
+        hidden = _shadowed(saved[0], [*closure, *own], fn.name, self.memory.tokens)
         self.scope.update(hidden)
         self.sharing = self.sharing + ((direct, self.locals[1] if self.locals is not None else None, frozenset(hidden),
                                         frozenset(closure), {}, passed or {}),)
@@ -2034,12 +2036,15 @@ class _Lowering:
                 self.sequence_names.add(key)
             if base in saved[2]:
                 self.tuple_names.add(key)
+        kept = {k.split(" outside ")[0]: k for k in hidden}
+        for base, key in kept.items():  # the caller's object itself, under the name that keeps it
+            self.memory.objects[key] = self.memory.objects.get(base, base)
         for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, False)
+                self.memory.bind(name, value, False, alias=self.passed_alias(name, value, passed, saved[0], kept))
         self.calling = self.calling + (fn,)
         where, outer = f"inside {fn.name}()", self.locals
-        self.locals = (where, frozenset(bound) | _assigned(fn.body))  # Python's locals: written here, not outside
+        self.locals = (where, own)
         self.frame = frame = Frame()
         returning, self.returning = self.returning, fn.early
         try:
@@ -2066,6 +2071,33 @@ class _Lowering:
             self.locals = outer
             self.changed_by_call(ended, ended_tokens, {k.split(" outside ")[0]: k for k in hidden})
             self.numbers_written(pending, ended_tokens)
+
+    def passed_alias(self, name: str, value, passed: dict | None, caller: dict, kept: dict) -> str | None:
+        """The caller's name the parameter ``name`` was given as, bare (``g(t)``: Python binds ``v`` to ``t``'s very
+        tensor, as ``v = t`` does), under the key a parameter or local of the same name hides it by (``t outside
+        g()``); None for any other argument (an expression: ``g(t.float())`` may be a copy, jac's node says not)."""
+        given = (passed or {}).get(name)
+        if given is None or type(value) is not Tracer or caller.get(given) is not value:
+            return None
+        key = kept.get(given, given)
+        return key if key in self.memory.tokens else None
+
+    def written_outside(self, names) -> None:
+        """A write in place inside a call just rebound ``names`` (the written name, its aliases, the views of its
+        buffer: lang/views.py): each that is no local of the function is the caller's (or a name a parameter hides
+        the caller's by, ``t outside g()``), and holds the written tensor when the call returns, as the caller's
+        tensor itself is written in PyTorch and NumPy (:meth:`numbers_written` rebinds it there)."""
+        if not self.sharing or self.locals is None:
+            return
+        for n in names:
+            if n not in self.locals[1] and n in self.scope:
+                if not self.follows(n):  # a transform's trace: JAX and torch.func hand the function their own arrays
+                    raise JacValueError(f"'{n.split(' outside ')[0]}' is written in place inside a function a "
+                                        "transform traces (jax.grad, jax.vmap, torch.func): jac does not follow the "
+                                        "write out to it; write into a copy (.clone()) and return it",
+                                        self.b.nodes[self.scope[n].id].position if type(self.scope[n]) is Tracer
+                                        else None)
+                self.sharing[-1][4][n] = self.scope[n]
 
     def python_container(self, name: str) -> bool:
         """Does ``name`` hold a Python list (of lists, of arrays, of numbers held as one 1-d array) or a dict, whose
@@ -2508,6 +2540,8 @@ class _Lowering:
             elif layout == "itself" and named is None and viewing is None:  # v = np.asarray(a): a itself
                 named, viewing = self.itself(target, stmt.value.args[0], value)
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
+            if not fresh and named is None and not itself and _new_view_call(stmt.value):  # u = torch.movedim(t, 1, 1):
+                self.memory.distinct.add(target)  # jac's node of t, PyTorch's new view (its own shape)
             if layout == "unknown":  # a copy or not as a layout jac does not know says: a write into it is refused
                 self.memory.seconds.add(target)
                 self.memory.maybe_copies.add(target)
@@ -3226,8 +3260,10 @@ class _Lowering:
             self.same_buffer(new, old.id)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
-        for alias in self.same_object(name, old):
+        aliases = self.same_object(name, old)
+        for alias in aliases:
             self.scope[alias] = self.scope[name]
+        self.written_outside([name, *aliases])
         return new
 
     def other_buffer(self, expr: ast.expr, name: str | None) -> bool:
@@ -3317,6 +3353,11 @@ class _Lowering:
         if self.jax_reading:
             return None
         found = views.family(self.memory, self.scope, self.b, name, self.multi_views)
+        if found is not None and self.sharing and self.locals is not None:  # a call's write: its caller's names too
+            closures = frozenset().union(*(level[3] for level in self.sharing))
+            if any(n not in self.locals[1] and (n in closures or not self.follows(n))
+                   for n in (*found.paths, *found.stale)):  # (a closure's cell, a transform's trace: refused)
+                return None
         if found is None or self.torch_writes():
             return found
         return found if views.numpy_alike(self.b, found, name) else None
@@ -3379,6 +3420,7 @@ class _Lowering:
                 self.memory.rebind(n, value)
         for alias in aliases:
             self.scope[alias] = self.scope[name]
+        self.written_outside([*values, *aliases, *found.stale])
         return self.scope[name]
 
     def same_object(self, name: str, value) -> list:
@@ -3879,7 +3921,12 @@ class _Lowering:
         if method in _SHAPE_IN_PLACE:  # u = t; u.unsqueeze_(0): t's shape too (one object); a view v = t[:] keeps its
             aliases = self.same_object(name, y)
             arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
-                               and (n not in self.memory.aliases(name) or n in aliases))
+                               and (n not in self.memory.aliases(name) or n in aliases)
+                               and (v.id != y.id or n == name or n in aliases or n in self.memory.distinct
+                                    or name in self.memory.distinct and not self.memory.second(n)))
+            # t2 = F.dropout(t, training=False), g(t) returning its argument: jac's node of t, maybe PyTorch's very
+            # tensor t, whose shape the write changes too: refused (a Python alias is rebound; a view call's result,
+            # torch.movedim(t, 1, 1), is a tensor of its own)
             self.memory.check(name, what, position, arrays)
             if self.saving and self.b.savers:
                 saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -4062,6 +4109,9 @@ class _Lowering:
                                 "array, a mask) makes a copy, which PyTorch changes in place while "
                                 f"'{target.value.id}' stays as it was; write {ast.unparse(target)} = ... to change it",
                                 position)
+        held = type(target.value) is ast.Name and isinstance(self.scope.get(target.value.id), (Dict, Items))
+        if held and method in ("zero_", "fill_", "copy_"):  # l[0].zero_(): the item's tensor written whole
+            return self.item_in_place(call)
         if method == "zero_" and not call.args and not call.keywords:
             value = ast.copy_location(ast.Constant(value=0.0), call)
         elif method == "copy_" and len(call.args) == 1 and not call.keywords:
@@ -4085,6 +4135,33 @@ class _Lowering:
             return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
         finally:
             self.in_place_value = outer
+
+    def item_in_place(self, call: ast.Call):
+        """``l[0].zero_()`` / ``.fill_(v)`` / ``.copy_(v)`` of a tensor a list or dict holds: the item written whole as
+        :meth:`in_place` writes a name (zeros of its shape, ``v`` broadcast to it), then put back as ``l[0] = ...``,
+        which replaces the item (``l[0] = 0.0`` would make it a number: PyTorch keeps the tensor's shape)."""
+        target, method = call.func.value, call.func.attr
+        spelled = f"({ast.unparse(target)})"  # a name the text cannot write
+        item = self.expression(target)
+        if type(item) is not Tracer:
+            raise JacValueError(f"{ast.unparse(target)}.{method}(...): the item is not a tensor", self.source.at(call))
+        result = f"{spelled}.{method}(...)"
+        self.scope[spelled] = item  # a buffer of its own (no node's buffers changed): the write below, into the
+        self.memory.tokens[spelled] = frozenset((object(),))  # container's item, is checked as l[0] *= v is
+        try:
+            func = ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=spelled, ctx=ast.Load()), target),
+                                                   attr=method, ctx=ast.Load()), call.func)
+            new = self.in_place(ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call))
+            self.scope.pop(spelled, None)
+            self.memory.tokens.pop(spelled, None)
+            self.scope[result] = new
+            self.memory.tokens[result] = frozenset((object(),))
+            value = ast.copy_location(ast.Name(id=result, ctx=ast.Load()), call)
+            return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+        finally:
+            for name in (spelled, result):
+                self.scope.pop(name, None)
+                self.memory.tokens.pop(name, None)
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
@@ -4233,8 +4310,9 @@ class _Lowering:
         shape = tuple(y.shape)
         if len(parts) == 1 and isinstance(parts[0], Items):  # y[np.diag_indices(3)] = v: y[idx[0], idx[1]] = v
             parts = list(parts[0])
-        if any(is_boolean(self.b, p) for p in parts):
-            if self.b.nodes[parts[0].id].op != "const" and (self.values is None or self.b.shapes_only):
+        masks = [p for p in parts if is_boolean(self.b, p)]
+        if masks:  # x.at[None, mask]: the mask need not be the first part (mask_index refuses it beside others)
+            if self.b.nodes[masks[0].id].op != "const" and (self.values is None or self.b.shapes_only):
                 raise NeedsValues(f"{what}: which elements a mask computed from the inputs selects depends on their "
                                   "values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                                   "compute it; jac shape and jac diff cannot); where(mask, v, y) writes the same "
@@ -5264,7 +5342,8 @@ class _Lowering:
                     raise JacParseError("'async for' is not supported", self.source.at(gen.iter))
                 loops.extend((k + 1, (v,)) for v in reversed(self.items_of(gen.iter)))
         finally:  # its names are its own, as Python 3's
-            self.scope, (self.sequence_names, self.tuple_names) = saved, marks
+            ended, self.scope, (self.sequence_names, self.tuple_names) = self.scope, saved, marks
+            carried(saved, ended, _stored_names([gen.target for gen in node.generators]))
         if element is not None:
             return results
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
@@ -7496,14 +7575,41 @@ def _advanced(node, value, b) -> bool:
 _HOLDERS = (Items, Listed, Dict)
 
 
-def _shadowed(caller: dict, bound: dict, fname: str, tokens: dict) -> dict:
-    """The caller's arrays, lists and dicts that ``fname``'s parameters (or closure) of the same name hide, kept in
-    its scope under a name the text cannot write (``R outside f()``), with their buffers: a write into the very
-    list or array the parameter holds (``def f(R): R[0][0] = v`` called as ``f(R)``) then finds the caller's name
-    holding it too, and is refused as a change of a caller's list (:meth:`_Lowering.same_list`,
-    :meth:`.scatter.Memory.check`) instead of being lost when the call ends."""
+_NEW_VIEWS = frozenset(("movedim", "moveaxis", "permute", "transpose", "swapaxes", "swapdims", "view", "view_as",
+                        "expand", "expand_as", "squeeze", "narrow", "unflatten", "reshape", "reshape_as"))
+
+
+def _new_view_call(expr: ast.expr) -> bool:
+    """``t.movedim(1, 1)``, ``torch.permute(t, (0, 1))``, ``t.view(t.shape)``: a call PyTorch answers with a new
+    tensor object (a view, or a copy), never its operand itself, though jac's node of a view that changes nothing is
+    the operand's."""
+    return type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _NEW_VIEWS
+
+
+def carried(outer: dict, inner: dict, own: frozenset) -> None:
+    """A scope of its own (a comprehension's, ``__init__``'s) ends: each name of the enclosing scope ``outer`` that a
+    call inside rebound (a write in place into a view of its tensor, :meth:`_Lowering.written_outside`) keeps what
+    it became in ``inner``; ``own``, the names the inner scope binds itself."""
+    for name, value in inner.items():
+        if name in outer and name not in own and outer[name] is not value and type(outer[name]) is Tracer:
+            outer[name] = value
+
+
+def _stored_names(targets: list) -> frozenset:
+    """The names the targets ``targets`` bind (``i``, ``(a, b)``)."""
+    return frozenset(n.id for t in targets for n in ast.walk(t) if type(n) is ast.Name)
+
+
+def _shadowed(caller: dict, bound, fname: str, tokens: dict) -> dict:
+    """The caller's arrays, lists and dicts that ``fname``'s parameters, closure or other locals (``bound``: their
+    names) of the same name hide, kept in its scope under a name the text cannot write (``R outside f()``), with their
+    buffers: a write into the very list or array the parameter holds (``def f(R): R[0][0] = v`` called as ``f(R)``)
+    then finds the caller's name holding it too, and is followed into it (lang/views.py, :meth:`_Lowering.
+    written_outside`) or refused as a change of a caller's list (:meth:`_Lowering.same_list`,
+    :meth:`.scatter.Memory.check`) instead of being lost when the call ends; a local assigned before the write
+    (``t = v * 0``) no longer hides that the caller's ``t`` views the buffer written."""
     hidden = {}
-    for name in bound:
+    for name in dict.fromkeys(bound):
         value = caller.get(name)
         if not isinstance(value, (Tracer, Items, Dict)):
             continue

@@ -500,6 +500,9 @@ class Memory:
         # names bound to a NumPy call that copies or not as a layout, dtype or ownership jac does not know says
         # (np.require(a.T, requirements='O'), lang/copies.numpy_layout): lang/views.py follows no write into them
         self.maybe_copies: set = set()
+        # names bound by a call PyTorch answers with a new tensor object, though jac's node is its operand's (u =
+        # torch.movedim(t, 1, 1)): a write of the shape alone into either leaves the other's shape (the parser's in_place)
+        self.distinct: set = set()
         self.bound_nodes: dict = {}
         for name, t in inputs.items():
             self.input(name, t)
@@ -515,6 +518,7 @@ class Memory:
         include the input's: ``a = x.clone(); v = a`` is no view of ``x``); ``viewing``: the expression is a chain of
         views of that name (``v = a[0]``): its buffers exactly, likewise."""
         self.read_only.pop(name, None)
+        self.distinct.discard(name)  # (the parser marks it again where the call makes a tensor of its own)
         self.objects[name] = self.objects.get(alias, alias) if alias is not None else name
         if isinstance(value, Items):
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))

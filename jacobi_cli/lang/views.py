@@ -71,7 +71,7 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
     if len(members) < 2:
         return None
     for n in members:
-        if memory.tokens[n] != tokens or " outside " in n or type(scope.get(n)) is not Tracer \
+        if memory.tokens[n] != tokens or type(scope.get(n)) is not Tracer \
                 or n in memory.maybe_copies:
             return None
     own = frozenset(scope[n].id for n in members)  # the names' own nodes: views, though a clone of one marks it

@@ -597,12 +597,23 @@ def output_cotangents(units: list, v, batch=None, name: str = "y") -> dict:
         name, sep, text = str(item).partition("=")
         name = name.strip()
         if not sep or name not in shapes:
+            positional = len(items) == len(shapes) and not any(str(i).partition("=")[0].strip() in shapes for i in items)
+            order = (" (in the outputs' order, as torch.autograd.backward([outs], [vs]) pairs them: "
+                     + " ".join(f"--v {_shell_word(f'{o}={str(i).strip()}')}" for o, i in zip(shapes, items)) + ")"
+                     ) if positional else ""
             raise JacUsageError(f"--v {item}: with several outputs each --v is OUT=VALUE, OUT one of "
-                                f"{', '.join(shapes)}")
+                                f"{', '.join(shapes)}{order}")
         if name in found:
             raise JacUsageError(f"--v {name}= is given twice")
         found[name] = _one_cotangent(dict(units)[name], text, batch, f"--v {name}", name)
     return {o: found[o] if o in found else np.zeros(lead + shapes[o], dtype=dtype) for o in shapes}
+
+
+def _shell_word(text: str) -> str:
+    """``text`` as one shell word, quoted only where it must be (``y0='[1, 1]'`` stays copyable)."""
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _one_cotangent(problem: Problem, v, batch, what: str = "v", name: str = "y") -> np.ndarray:
@@ -782,8 +793,8 @@ def example_vjp_kernel(problem: Problem, v, found: dict):
 
 
 @in_api_words
-def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float64", seed: int = 0,
-               max_memory=None, timeout: Seconds = None) -> np.ndarray:
+def derivative(expr: str, bindings: BindingsLike = None, order: int = 2, wrt: Wrt = None, dtype: DType = "float64",
+               seed: int = 0, max_memory: Size = None, timeout: Seconds = None) -> Union[np.ndarray, dict]:
     """The ``order``-th derivative with respect to one input, shape ``y.shape + x.shape * order``,
     as ``jac derivative`` (forward over reverse; diagonal for element-wise functions).
 

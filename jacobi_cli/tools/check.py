@@ -168,6 +168,8 @@ class InputCheck:
     allowance: Allowance = field(default_factory=Allowance)  # the conditioning allowance applied
     strict_passed: bool = True  # would it pass without the allowance?
     compared: int = 0  # the Jacobian's entries compared: y.size * x.size, 0 where either is empty (a vacuous pass)
+    failing: int = 0  # the entries where reverse or forward mode is not close to the finite differences
+    worst: dict | None = None  # the failing entry farthest from its finite difference: where a failure is
 
     @property
     def passed(self) -> bool:
@@ -369,6 +371,7 @@ def _check_columns(f, x, y0, columns, reverse, forward, method, rtol, atol, refi
             "nonfinite_numeric": int(np.sum(~np.isfinite(estimate))),
             "nonfinite_automatic": int(np.sum(~(np.isfinite(reverse) & np.isfinite(forward)))),
             "scale": _scale(reverse),
+            **_worst(reverse, forward, estimate, failing, y_ndim, x.shape, start),
             **_kinks(est, reverse, failing, y_ndim, straddled, x.shape, start)}
 
 
@@ -379,7 +382,8 @@ def _folded(a: dict, b: dict) -> dict:
                           max(x.max_rel_error, y.max_rel_error, key=_nan_first), x.passed and y.passed)
 
     out = {key: worst(a[key], b[key]) for key in ("reverse", "forward", "modes")}
-    out.update({key: a[key] + b[key] for key in ("nonfinite_numeric", "nonfinite_automatic", "kink_count")})
+    out.update({key: a[key] + b[key] for key in ("nonfinite_numeric", "nonfinite_automatic", "kink_count", "failing")})
+    out["worst"] = max((w for w in (a["worst"], b["worst"]) if w is not None), key=lambda w: w["_error"], default=None)
     out["strict"] = a["strict"] and b["strict"]
     out["scale"] = max(a["scale"], b["scale"])
     out["kinks"] = sorted(a["kinks"] + b["kinks"], key=_kink_order)[:MAX_KINKS]
@@ -394,7 +398,11 @@ def _merged(name: str, found: dict | None) -> InputCheck:
     kinks = sorted(found["kinks"], key=_kink_order)[:MAX_KINKS]
     for k in kinks:
         k.pop("_jump")
+    worst = found["worst"]
+    if worst is not None:
+        worst.pop("_error")
     return InputCheck(name, found["reverse"], found["forward"], found["modes"], kinks=kinks,
+                      failing=found["failing"], worst=worst,
                       kink_count=found["kink_count"], nonfinite_numeric=found["nonfinite_numeric"],
                       nonfinite_automatic=found["nonfinite_automatic"], scale=found["scale"])
 
@@ -462,6 +470,27 @@ def _refine(f, x, est, failing, y_ndim, start, refine_left) -> tuple:
             key = tuple(int(i) for i in y_index[:y_ndim]) + (k,)
             straddled[key] = np.asarray(better.estimate)[key[:y_ndim]]
     return estimate, rounding, straddled
+
+
+def _worst(reverse, forward, estimate, failing, y_ndim: int, x_shape: tuple, start: int) -> dict:
+    """``{"failing": count, "worst": entry or None}``: how many entries fail, and the one whose automatic
+    derivative (reverse or forward mode) is farthest from its finite difference (NaN first), with its indices,
+    as a kink's (the entry keeps its ``_error`` until the chunks are merged)."""
+    count = int(np.count_nonzero(failing))
+    if not count:
+        return {"failing": 0, "worst": None}
+    reverse, forward, estimate = (np.asarray(a, dtype=np.float64) for a in (reverse, forward, estimate))
+    with np.errstate(all="ignore"):
+        error = np.fmax(np.abs(reverse - estimate), np.abs(forward - estimate))
+        nan = np.isnan(reverse - estimate) | np.isnan(forward - estimate)
+    rank = np.where(failing, np.where(nan, np.inf, np.minimum(error, np.finfo(np.float64).max)), -1.0)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(rank)), rank.shape))
+    x_index = _x_index(index[y_ndim], start, x_shape)
+    return {"failing": count,
+            "worst": {"output_index": list(index[:y_ndim]), "input_index": list(x_index),
+                      "reverse": float(reverse[index]), "forward": float(forward[index]),
+                      "numeric": float(estimate[index]), "abs_error": float("nan") if nan[index] else float(error[index]),
+                      "_error": float(rank[index])}}
 
 
 def _kinks(est, automatic, failing, y_ndim: int, straddled: dict, x_shape: tuple, start: int) -> dict:

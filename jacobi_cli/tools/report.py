@@ -11,7 +11,7 @@ formulas, the curve of ``jac plot``. Options meant for the renderer (``--latex``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from operator import attrgetter
 from typing import Callable
@@ -1010,7 +1010,7 @@ def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None)
                 key = (o, name)
                 compared[key] = compared.get(key, 0) + result.compared
                 if key not in worst or _worse(result, worst[key]):
-                    worst[key] = result
+                    worst[key] = _placed_worst(result, b if batch else None, o if problem.graph.several else None)
         if not ok:
             failed.append(b)
     report = _header("check", expr, problem.graph, problem.wrt, None if batch else problem.values)
@@ -1023,6 +1023,8 @@ def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None)
         results = [worst[(o, name)] for o in outputs if (o, name) in worst]
         info.update(_check_entry(max(results, key=_rank) if results else None,
                                  sum(compared.get((o, name), 0) for o in outputs)))
+        if info["passed"] is False:  # why, as one output without a batch says it
+            info.update(_detached(problem.graph, name))
     _placed(report, problem, stack, "_unused", "checks", by_output)
     report.pop("_unused", None)
     report.update({"method": method, "dtype": np.dtype(problem.graph.dtype).name, "rtol": rtol, "atol": atol,
@@ -1048,6 +1050,15 @@ def _compared(report: dict, problem) -> None:
             {"kind": "empty", "in": "check", "op": "input", "position": None,
              "message": f"nothing was compared: every Jacobian is empty ({of}; {shapes}), so the check passes "
                         "with no entry checked"})
+
+
+def _placed_worst(result, example: int | None, output: str | None):
+    """``result`` with its worst entry naming the example of the batch and the output it is of (where there are
+    several); its ``failing`` count is that example's (the other examples' are not added)."""
+    if result.worst is None or (example is None and output is None):
+        return result
+    place = {**({} if example is None else {"example": example}), **({} if output is None else {"output": output})}
+    return replace(result, worst={**place, **result.worst})
 
 
 def _rank(result) -> tuple:
@@ -1110,7 +1121,8 @@ def _check_entry(result, compared: int | None = None) -> dict:
              "passed": result.passed, "reverse": side(result.reverse), "forward": side(result.forward),
              "forward_vs_reverse": side(result.modes), "kinks": result.kinks, "kink_count": result.kink_count,
              "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic,
-             "max_abs_derivative": result.scale, "compared": result.compared if compared is None else compared}
+             "max_abs_derivative": result.scale, "compared": result.compared if compared is None else compared,
+             "failing": result.failing, "worst": result.worst}
     from .check import ALLOWANCE_SHOWN
     if result.allowance.relative > ALLOWANCE_SHOWN[np.dtype(result.dtype)]:
         entry["conditioning"] = {**result.allowance.as_dict(), "needed": result.passed and not result.strict_passed}
@@ -1728,6 +1740,22 @@ def _hessian_block(h, y_shape, a_shape, b_shape, a, b, of) -> dict:
             "legend": _hessian_legend(a, b, a_shape, b_shape, of, y_shape)}
 
 
+def _warn_not_sparse(report: dict, plans: dict, units: list, name: str, power: str) -> None:
+    """``--sparse`` where an output is not element-wise in ``name``: its derivative has no diagonal to give
+    alone, so the dense tensor is given (``"value"``, not ``"diagonal"``), said by a warning of kind ``sparse``
+    rather than silently (a script reading ``"diagonal"`` would fail on it, or read a dense tensor as one)."""
+    for o, p in units:
+        pl = plans[o]
+        if pl.structure == "diagonal" or pl.dense_result is False or math.prod(pl.x_shape) <= 1:
+            continue
+        y = _out_name(o, p.graph)
+        report.setdefault("warnings", []).append(
+            {"kind": "sparse", "in": f"∂{power}{y}/∂{name}{power}", "op": "input", "position": None,
+             "message": f"--sparse: {y} is not element-wise in {name} (each output element depends on other elements "
+                        f"of {name}), so its derivative has no diagonal to give alone: the dense tensor is given "
+                        "(\"value\", not \"diagonal\", in --json)"})
+
+
 def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", seed=0, max_memory=None,
                       sparse: bool = False, on_plan=None, batch=None) -> DerivativeResult:
     """``jac derivative``: the ``order``-th derivative with respect to one input, per output
@@ -1768,6 +1796,8 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     else:
         _warn(report, _order_warnings(problem, name, order, {o: stack[(o, "d")] for o, _ in units}))
     power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
+    if sparse:
+        _warn_not_sparse(report, plans, units, name, power)
     _conditioning(report, problem, found_batch,
                   lambda o, p: [("value", None), (f"∂{power}{_out_name(o, p.graph)}/∂{name}{power}", name)], order=order,
                   watch=watch, split=split)

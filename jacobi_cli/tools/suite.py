@@ -528,6 +528,7 @@ def _toml_key(name: str) -> str:
 
 # --- typed access that names the case and key ---------------------------------------------------
 
+_HIGHER_WORDS = ("derivative", "derivatives", "order")
 _TOLERANCE_WORDS = ("tolerance", "tolerances", "tol", "abs_tol", "rel_tol", "abstol", "reltol")
 
 
@@ -537,6 +538,9 @@ def _known(table: dict, allowed, case, prefix: str) -> None:
             hint = difflib.get_close_matches(key, allowed, 1)
             if not hint and "rtol" in allowed and difflib.get_close_matches(key.lower(), _TOLERANCE_WORDS, 1):
                 also = " (tolerances are rtol and atol: |actual - expected| <= atol + rtol·|expected|)"
+            elif key in _HIGHER_WORDS and "hessian" in allowed and not prefix:
+                also = ("; a suite pins derivatives up to order 2: hessian.\"x,x\" (jac hessian's block) and "
+                        "jacobian.x; a K-th derivative is jac derivative --order K's, which has no suite key yet")
             else:
                 also = f" (did you mean '{hint[0]}'?)" if hint else f"; known keys: {', '.join(allowed)}"
             raise JacSuiteError(f"unknown key{also}", case, prefix + key)
@@ -1566,6 +1570,12 @@ def _check_outcome(key: str, result) -> Outcome:
         parts.append(f"forward and reverse mode differ by {result.modes.max_abs_error / result.scale:.3g} of the "
                      f"largest entry ({result.scale:.3g}): the size of rounding at an ill-conditioned point, which "
                      "every library's derivative has there; loosen the check's atol if that accuracy is enough")
+    w = result.worst
+    if w is not None and not any(k["input_index"] == w["input_index"] and k["output_index"] == w["output_index"]
+                                 for k in result.kinks[:1]):  # the kink's own words below
+        of = f" of output element {w['output_index']}" if w["output_index"] else ""
+        parts.append(f"worst at {result.name}{w['input_index']}{of} (of {result.failing:,} failing): jac gives "
+                     f"{_num(w['reverse'])}, the differences {_num(w['numeric'])}")
     for kink in result.kinks[:1]:
         parts.append(f"{result.name}{kink['input_index']} is at a kink (slope {_num(kink['left'])} from the left, "
                      f"{_num(kink['right'])} from the right): jac gives {_num(kink['automatic'])}, the "
