@@ -464,3 +464,79 @@ def _inferred(builder, node, kinds, position):
     if library == "torch" and dtype.kind == "u" and dtype.itemsize > 1:
         dtype = np.dtype(np.int64)
     return dtype, library
+
+
+# --- float32 values under --dtype float64 (session 47) ----------------------------------------------------------
+#
+# jac computes every float in --dtype. Under float64, a text may make a value its library holds in float32
+# (``np.arange(3, dtype=np.float32)``, ``x.long().float()``, ``torch.ones(2, dtype=torch.float32)``): the cast itself
+# is warned of where it changes values (lang/functions.note_recast), but an exact cast is silent, and the library
+# then computes what follows in float32 too (``/ 10``: 0.1 -> 0.100000001). :attr:`Builder.narrow` remembers the nodes
+# the library holds in float32 (node id -> (library, warned): ``warned`` when a cast or op before it was warned of
+# already), each op of one marks its result by the library's promotion (:func:`float32_result`), and the first op
+# whose float64 values float32 does not hold is warned of: at once for a constant (``Builder.recast``), at the given
+# values for a node an input reaches (``Builder.checks``: the report reads the node's values, tools/report.py).
+
+_NOT_FLOATS = _MASKS | INDEX_OPS | {"integer"}
+
+
+def narrowed(builder, name: str, i: int, args, position) -> None:
+    """Mark node ``i`` (just made by the op ``name`` from the nodes ``args``, or folded: a constant) as float32 where
+    its library computes it in float32 from a float32 argument, and remember the first such op whose values float32
+    does not hold (see above)."""
+    narrow = builder.narrow
+    marks = [narrow.get(a) for a in args]
+    if not any(marks) or i in builder.integral or i in builder.booleans or i in builder.typed:
+        return
+    if name in _NOT_FLOATS:
+        return
+    libraries = {m[0] for m in marks if m}
+    library = "torch" if "torch" in libraries else "numpy" if "numpy" in libraries else (
+        builder.library if builder.library in ("torch", "numpy") else None)
+    if not float32_result(builder, args, marks, library, OPS[name].elementwise):
+        return
+    warned = any(m[1] for m in marks if m)
+    node = builder.nodes[i]
+    if not warned and node.op == "const":
+        if not holds_float32(node.value):
+            builder.recast += ((position, "float32", None),)  # an op, known here (None: no values to read)
+            warned = True
+    elif not warned:
+        if not builder.checks:
+            builder.checks = []
+        builder.checks.append((position, "float32", i))
+    narrow[i] = (library, warned)
+
+
+def holds_float32(value) -> bool:
+    """Does float32 hold the float ``value`` (an array or a number) exactly (NaN as NaN)?"""
+    value = np.asarray(value)
+    if value.dtype.kind != "f" or value.dtype.itemsize <= 4:
+        return True
+    with np.errstate(over="ignore"):
+        return bool(np.array_equal(value.astype(np.float32), value, equal_nan=True))
+
+
+def float32_result(builder, args, marks, library, elementwise: bool) -> bool:
+    """Is the library's result of an op of ``args`` (``marks``: each one's :attr:`Builder.narrow` entry or None)
+    float32? NumPy 2 (NEP 50): a Python number is weak, any array or NumPy scalar strong, and float32 meets only
+    float32, bools and integers of at most 16 bits without becoming float64. PyTorch: floats beat integers whatever
+    their dtype, and among floats a dimensioned tensor beats a 0-d one, which beats a Python number. A bare
+    spelling (``library`` None): float32 where either library computes it so. Integer arguments of an op that is
+    not element-wise (an index, a count) do not promote its values."""
+    nodes, pyints = builder.nodes, builder.pyints
+    numpy32, dimensioned, zero_d = True, [], []
+    for a, mark in zip(args, marks):
+        node = nodes[a]
+        if mark is None and (a in pyints or node.op == "const" and type(node.value) is float):
+            continue  # a Python number: weak in both libraries
+        kind = None if mark else kind_of(builder, a)
+        if kind is not None:
+            if elementwise and kind[0].itemsize > 2 and kind[0].kind != "b":
+                numpy32 = False  # float32 with int32 or int64: float64 in NumPy
+            continue
+        (dimensioned if len(node.shape) else zero_d).append(mark is not None)
+        numpy32 = numpy32 and mark is not None
+    floats = dimensioned or zero_d
+    torch32 = bool(floats) and all(floats)
+    return torch32 if library == "torch" else numpy32 if library == "numpy" else torch32 or numpy32

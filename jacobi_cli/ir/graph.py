@@ -137,7 +137,10 @@ class Graph:
     by_value: tuple = ()
     facts: "Facts | None" = None  # what Builder.graph or with_wrt counted of the nodes (see Facts); None: not counted
     # casts of float values to the float width --dtype is not (x.float() under float64), which jac computes in
-    # --dtype: ((0-based column, the dtype named), ...), in order; the report warns of them (kind dtype)
+    # --dtype: ((0-based column, the dtype named), ...), in order; the report warns of them (kind dtype). Session 47:
+    # then (column, "float32", None) for an op the library computes in float32 whose constant values float32 does not
+    # hold, and (column, "float32", node id) for such an op an input reaches, warned of where the node's values at the
+    # given inputs are not float32's (ir/dtypes.narrowed; tools/report.recast_now)
     recast: tuple = ()
 
     @property
@@ -418,6 +421,9 @@ class Builder:
     random = frozenset()
     by_value = ()  # where the parse read the input values (x[x > 0], an if of them): their columns, in order
     recast = ()  # casts of float values to the other float width, computed in --dtype (Graph.recast)
+    # the nodes of narrow (below) an input reaches, whose values the report checks ([(column, "float32", node id)],
+    # Graph.recast): ir/dtypes.narrowed
+    checks = ()
     # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
     # function whose result's shape is read off a mask's values as x[mask]'s is (masked_select), and its
     # ``value_of(t, position, what)``, node t's values for the given inputs (the graph then holds for them only:
@@ -487,6 +493,9 @@ class Builder:
         # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
         # (NumPy dtype, library) (see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}
+        # nodes the library holds in float32 under --dtype float64: node id -> (library, warned) (ir/dtypes.narrowed);
+        # None until the first (lang/functions.float32_made). An instance attribute, read for every node
+        self.narrow: dict | None = None
 
     def own(self, name: str) -> dict:
         """The builder's own dict ``name`` (one of those read through the class while empty: ``folded_views``,
@@ -678,7 +687,11 @@ class Builder:
                               op_name not in _NONDIFF and (nodes[x].requires_grad or nodes[y].requires_grad), None))
         out = _new_object(Tracer)
         out.builder, out.id, out.shape = self, i, shape
-        return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
+        if self.typing and (self.integral or self.booleans):
+            out = dtypes.track(self, out, position)
+        if self.narrow:
+            dtypes.narrowed(self, op_name, out.id, (x, y), position)
+        return out
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         """``op_name(*args; params)``'s Tracer: :meth:`_apply_id`'s node for one tracer or two, else :meth:`_apply_any`."""
@@ -743,7 +756,9 @@ class Builder:
         nodes.append(new_node(i, op_name, args, params or _NO_PARAMS, shape, name, position, not op.nondiff and flag,
                               None))
         if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
-            return dtypes.track(self, self.tracer_of(i), position).id
+            i = dtypes.track(self, self.tracer_of(i), position).id
+        if self.narrow:  # a float32 argument under --dtype float64 (ir/dtypes.narrowed)
+            dtypes.narrowed(self, op_name, i, args, position)
         return i
 
     def _apply_any(self, op, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
@@ -763,7 +778,9 @@ class Builder:
             return self._fold(op, tracers, params, position)
         out = self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
         if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
-            return dtypes.track(self, out, position)
+            out = dtypes.track(self, out, position)
+        if self.narrow:
+            dtypes.narrowed(self, op_name, out.id, [t.id for t in tracers], position)
         return out
 
     def _fold(self, op, tracers, params, position) -> Tracer:
@@ -780,6 +797,8 @@ class Builder:
                 self.random = self.random | {folded.id}
         if op.view is not None and tracers:
             self.own("folded_views")[folded.id] = tracers[0].id
+        if self.narrow:
+            dtypes.narrowed(self, op.name, folded.id, [t.id for t in tracers], position)
         return folded
 
     def _check_work(self, op, tracers, params, position) -> None:
@@ -937,7 +956,8 @@ class Builder:
                     wrt = wrt.intersection(inputs)
                     break
         return made_graph(nodes, dict(inputs), output, self.source, self.dtype, named, self.by_value,
-                          _facts(nodes, wrt, self.dtype, self._itemsize), self.recast)
+                          _facts(nodes, wrt, self.dtype, self._itemsize),
+                          self.recast + tuple(self.checks) if self.narrow and self.checks else self.recast)
 
 
 def _result_named(op, shape: Shape) -> str:

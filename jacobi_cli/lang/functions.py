@@ -1774,25 +1774,49 @@ def narrow_float(name: str, library: str | None) -> str:
 FLOAT_BYTES = {"float32": 4, "float": 4, "single": 4, "float64": 8, "double": 8, "float_": 8}
 
 
-def note_recast(b: Builder, x: Tracer, name: str, position) -> None:
+def note_recast(b: Builder, x: Tracer, name: str, position) -> bool | None:
     """Remember a cast of ``x`` to the float ``name`` where --dtype is the other width (``x.float()`` under
     float64, ``x.double()`` under float32): jac computes it in --dtype, so the library's numbers differ in the last
     digits of --dtype's precision (the report warns, kind ``dtype``). Nothing for a mask or integers made floats, nor
-    for a float32 constant that holds its values exactly (``torch.tensor([0.5], dtype=torch.float32)``)."""
+    for a float32 constant that holds its values exactly (``torch.tensor([0.5], dtype=torch.float32)``): what the
+    library then computes from them in float32 is warned of where it rounds (:func:`float32_made`). The answer:
+    None where the cast is not one to float32 under float64, else whether it was warned of."""
     width = FLOAT_BYTES.get(name)
     if width is None or width == np.dtype(b.dtype).itemsize:
-        return
+        return None
     if x.id in b.typed or x.id in b.integral or is_boolean(b, x):
-        return
+        return False if width == 4 else None
     node = b.nodes[x.id]
     if width == 4 and node.op == "const":  # a float32 constant beside float64 values: PyTorch and NumPy promote it
         value = np.asarray(node.value)
         if value.dtype.kind in "biu" or np.array_equal(value.astype(np.float32), value, equal_nan=True):
-            return
+            return False
     b.recast += ((position, "float32" if width == 4 else "float64"),)
+    return True if width == 4 else None
 
 
-def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
+def float32_made(b: Builder, x: Tracer, out: Tracer, warned: bool | None, library, position) -> Tracer:
+    """``out``, the cast of ``x`` to float32 under --dtype float64 (``warned``: :func:`note_recast`'s answer),
+    remembered as float32 (``Builder.narrow``, ir/dtypes.narrowed): the ops the library then computes in float32
+    are warned of where they round. A float constant held as it was gets a node of its own (the cast is a copy in
+    both libraries), so that ``x`` itself stays float64. A float an input reaches, which the cast returns as it is
+    (its node is ``x``'s, so that what jac knows of ``x``'s memory holds: a write through it), was warned of at its
+    cast whatever its values, as before session 47: a node of its own (``x * 1.0``, checked at the given values)
+    answered texts whose copies jac refuses to guess (tests/test_views37.py)."""
+    if warned is None or np.dtype(b.dtype).itemsize != 8 or out.id == x.id and b.nodes[x.id].op != "const":
+        return out
+    if out.id == x.id:
+        if warned or b.narrow and x.id in b.narrow:  # float32 already: the library's cast returns it as it is
+            return out
+        value = b.nodes[x.id].value
+        out = b.const(value.view() if isinstance(value, np.ndarray) else value, position)  # a view: no bytes counted
+    if b.narrow is None:
+        b.narrow = {}
+    b.narrow[out.id] = (library if library in ("torch", "numpy") else None, warned)
+    return out
+
+
+def as_dtype(b: Builder, x: Tracer, dtype, position, library: str | None = None) -> Tracer:
     """``x`` converted as ``dtype=`` asks: float32 and float64 stay in --dtype (jac computes in one
     dtype), float16 and bfloat16 are refused (their rounding would be lost), integers truncate toward 0
     (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
@@ -1813,8 +1837,9 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, library), library)
     if dtype.kind == "b":
         return truth(b, x, position)
-    note_recast(b, x, dtype.name, position)
-    return as_numbers(b, x, position)
+    warned = note_recast(b, x, dtype.name, position)
+    library = library or dtype.library or constant_library(b, x)  # a method's: its array's (x.astype: NumPy's)
+    return float32_made(b, x, as_numbers(b, x, position), warned, library, position)
 
 
 def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, position):
@@ -2712,7 +2737,8 @@ def _cast(fname: str, dtype_of):
         a = arguments(fname, args, kwargs, {"x": REQUIRED} | ({"dtype": REQUIRED} if dtype_of is None else {}),
                       position)
         dtype = a["dtype"] if dtype_of is None else Static(dtype_of)
-        return as_dtype(b, tensor(b, a["x"], fname, position), static(b, dtype, "dtype", position), position)
+        return as_dtype(b, tensor(b, a["x"], fname, position), static(b, dtype, "dtype", position), position,
+                        "numpy" if fname == "astype" else None)  # x.astype(...): a NumPy array's method
     return lower
 
 
@@ -8655,8 +8681,8 @@ def _float_of(b, args, kwargs, position):
     text = a["x"].value if isinstance(a["x"], Static) else None
     if not isinstance(text, str):
         x = _identity("float")(b, args, kwargs, position)
-        note_recast(b, x, "float32", position)
-        return as_numbers(b, x, position)
+        warned = note_recast(b, x, "float32", position)
+        return float32_made(b, x, as_numbers(b, x, position), warned, "torch", position)
     try:
         return b.const(float(text), position)
     except ValueError:

@@ -487,11 +487,13 @@ def looks_like_path(text: str) -> bool:
 def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """A binding's value: a constant expression (literals, constructors, arithmetic)."""
     graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes, constant=True)
-    narrowed = [position for position, name in graph.recast if name == "float32"]
+    narrowed = [entry for entry in graph.recast if entry[1] == "float32"]
     if narrowed:  # an expression computes such a cast in --dtype and warns; a value would hold it silently
-        raise JacValueError("this cast to float32 changes the values, and jac would hold them in float64 (--dtype) "
+        what = ("this cast to float32 changes the values" if len(narrowed[0]) < 3 else  # else an op of float32 values
+                "PyTorch and NumPy compute this in float32 (of a float32 value) and round")
+        raise JacValueError(f"{what}, and jac would hold them in float64 (--dtype) "
                             "unrounded, where PyTorch and NumPy hold float32's (0.1 is 0.10000000149011612 there): "
-                            "write the values without the cast, or run with --dtype float32", narrowed[0], text)
+                            "write the values without the cast, or run with --dtype float32", narrowed[0][0], text)
     node = graph.nodes[graph.output]
     if node.op != "const":  # pragma: no cover - without inputs every op folds
         raise JacValueError("a value must be a constant expression", 0, text)

@@ -23,6 +23,7 @@ from ..engine import autodiff, batching, conditioning, finite, memory, planner
 from ..engine.jacobian import Jacobian
 from ..lang.bindings import drawn_names, parse_bindings
 from ..errors import JacError, JacLimitError, JacShapeError, JacUsageError, JacValueError
+from ..ir import dtypes
 from ..ir.graph import DEFAULT_MAX_BYTES, LEAF_OPS
 from ..lang.parser import parse
 from ..ir.shapes import fmt, kind, legend, math_shape
@@ -154,16 +155,31 @@ class PlotResult(Result):
     curve: tuple = ()  # (xs, ys)
 
 
-def _header(command: str, expr: str, graph, wrt) -> dict:
+def _header(command: str, expr: str, graph, wrt, values=None) -> dict:
     inputs = {name: {"shape": list(graph.nodes[i].shape), "kind": kind(graph.nodes[i].shape),
                      "requires_grad": name in wrt}
               for name, i in graph.inputs.items()}
     report = {"jac_version": JSON_VERSION, "command": command, "expression": expr, "inputs": inputs}
     if graph.by_value:
         report["warnings"] = [by_value_warning(graph.by_value)]
-    if graph.recast and command != "shape":  # shapes do not depend on the precision
-        report.setdefault("warnings", []).append(recast_warning(graph.recast, graph.dtype))
+    casts = recast_now(graph.recast, values) if graph.recast and command != "shape" else ()
+    if casts:  # shapes do not depend on the precision
+        report.setdefault("warnings", []).append(recast_warning(casts, graph.dtype))
     return report
+
+
+def recast_now(recast: tuple, values=None) -> tuple:
+    """The entries of ``graph.recast`` the dtype warning counts: the casts and the ops of constants (known when the
+    text was read), then of the ops an input reaches that the library computes in float32 (``(column, "float32",
+    node id)``, ir/dtypes.narrowed) the first whose values at the given inputs (``values``, every node's) float32 does
+    not hold; without values (a batch's other examples, a plot's span, symbolic results) the first of them."""
+    known = tuple(entry for entry in recast if len(entry) < 3 or entry[2] is None)
+    for entry in recast:
+        if len(entry) == 3 and entry[2] is not None:
+            value = None if values is None else values[entry[2]]
+            if values is None or value is not None and not dtypes.holds_float32(value):
+                return known + (entry,)
+    return known
 
 
 def recast_warning(casts: tuple, dtype) -> dict:
@@ -171,7 +187,7 @@ def recast_warning(casts: tuple, dtype) -> dict:
     float64): jac computes them in --dtype (one dtype a graph), where the library rounds to float32 or computes
     in float64, so its numbers differ from these in the last digits of float32's precision. ``"position"`` is the
     first cast's column."""
-    (position, name), more = casts[0], len(casts) - 1
+    (position, name), more = casts[0][:2], len(casts) - 1
     given = np.dtype(dtype).name
     elsewhere = f" (and {more} more cast{'s' if more > 1 else ''})" if more else ""
     other = "float64" if given == "float32" else "float32"
@@ -277,7 +293,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     if on_plan is not None:
         on_plan(plan)
     jacobians = api.jacobians(problem, plan)
-    report = _header("eval", expr, problem.graph, problem.wrt)
+    report = _header("eval", expr, problem.graph, problem.wrt, problem.values)
     report["output"] = _output(problem)
     of = report["output"]["name"]
     if values == "dense":  # every dense array beside the Jacobians and the values, before the first is made
@@ -414,7 +430,7 @@ def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: 
     planner.check(plan)
     (name,) = problem.wrt
     j = Jacobian(name, tuple(g.output_shape), tuple(g.nodes[g.inputs[name]].shape), None, g.dtype)
-    report = _header("eval", expr, g, problem.wrt)
+    report = _header("eval", expr, g, problem.wrt, problem.values)
     report["output"] = _output(problem)
     of = report["output"]["name"]
     found = _value_warnings(problem)
@@ -497,7 +513,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
         return _shown(drawn, _vjp_general(expr, problem, found, split, v, budget))
     cot = api.cotangent(problem, lone_v(problem.compiled.text_v(v), problem.graph), output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
-    report = _header("vjp", expr, problem.graph, problem.wrt)
+    report = _header("vjp", expr, problem.graph, problem.wrt, problem.values)
     report["output"] = _output(problem)
     report["v"] = {"shape": list(cot.shape), "value": cot}
     report["vjp"] = {name: {"shape": list(g.shape), "value": g} for name, g in grads.items()}
@@ -523,7 +539,7 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
         return _shown(drawn, _jvp_general(expr, problem, found, split, tangents, budget))
     checked = api.tangents_of(problem, tangents)
     out = api.jvp_of(problem, checked)
-    report = _header("jvp", expr, problem.graph, problem.wrt)
+    report = _header("jvp", expr, problem.graph, problem.wrt, problem.values)
     report["output"] = _output(problem)
     report["tangent"] = {name: {"shape": list(t.shape), "value": t} for name, t in checked.items()}
     report["jvp"] = {"shape": list(out.shape), "value": out}
@@ -551,7 +567,7 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     if on_plan is not None:
         on_plan(plan)
     blocks = api.hessians(problem, plan)
-    report = _header("hessian", expr, problem.graph, problem.wrt)
+    report = _header("hessian", expr, problem.graph, problem.wrt, problem.values)
     report["output"] = _output(problem)
     y_shape = tuple(problem.graph.output_shape)
     report["hessian"] = {f"{a},{b}": _hessian_block(h, y_shape, problem.env[a].shape, problem.env[b].shape, a, b,
@@ -956,7 +972,7 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
             raise JacUsageError("--limit is for a scalar function of a scalar: one output, no batch")
         return _shown(drawn, _check_general(expr, problem, found, split, method, rtol, atol, budget))
     results = check.check(problem, method, rtol, atol, budget)
-    report = _header("check", expr, problem.graph, problem.wrt)
+    report = _header("check", expr, problem.graph, problem.wrt, problem.values)
     report["output"] = _output(problem)
     for name, info in report["inputs"].items():
         info.update(_check_entry(results.get(name)))
@@ -997,7 +1013,7 @@ def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None)
                     worst[key] = _placed_worst(result, b if batch else None, o if problem.graph.several else None)
         if not ok:
             failed.append(b)
-    report = _header("check", expr, problem.graph, problem.wrt)
+    report = _header("check", expr, problem.graph, problem.wrt, None if batch else problem.values)
     by_output = {}
     outputs = [o for o, _ in api.output_problems(problem)]
     for o in outputs:
@@ -1134,7 +1150,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
                                                                         api.output_problems(problem)]),
                        budget, "jac graph --batch (one example's values and every example's output)")
     grads = {}
-    report = _header("graph", expr, g, problem.wrt)
+    report = _header("graph", expr, g, problem.wrt, None if found else problem.values)
     if found:
         return _shown(drawn, _graph_batch(report, problem, found, split, backward, v))
     if g.several:
@@ -1527,7 +1543,7 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
                 found = {name: api.dense(j, layout, budget) for name, j in found.items()} if batch else found
             for name, a in found.items() if batch else ():
                 stack.put((o, name), b, a)
-    report = _header("eval", expr, problem.graph, problem.wrt)
+    report = _header("eval", expr, problem.graph, problem.wrt, None if batch else problem.values)
     if values == "dense" and not batch:  # every output's dense arrays together, before the first is made
         api.dense_fits([j for found in first.values() for j in found.values()], budget,
                        max(p.values_bytes for p in plans.values()))
@@ -1598,7 +1614,7 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
                 fast = api.example_vjp_kernel(example, cot[None][0], {n: np.asarray(grads[n]) for n in problem.wrt})
         for name in problem.wrt:
             stack.put(("grad", name), b, np.asarray(grads[name]))
-    report = _header("vjp", expr, problem.graph, problem.wrt)
+    report = _header("vjp", expr, problem.graph, problem.wrt, None if batch else problem.values)
     _placed(report, problem, stack, "v", "v", None)
     if None in cot:
         report["v"] = _given(cot[None], batch is not None)
@@ -1670,7 +1686,7 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
             stack.put((o,), b, np.asarray(example.values[i], dtype=example.graph.dtype))
             shape = tuple(example.graph.nodes[i].shape)
             stack.put(("jvp", o), b, np.asarray(found[i][0]) if t_b else np.zeros(shape, example.graph.dtype))
-    report = _header("jvp", expr, problem.graph, problem.wrt)
+    report = _header("jvp", expr, problem.graph, problem.wrt, None if batch else problem.values)
     report["tangent"] = {n: _given(t, per) for n, (t, per) in given.items()}
     blocks = {o: {"shape": list(problem.graph.nodes[i].shape), "value": stack[("jvp", o)]} for o, i in ids.items()}
     _placed(report, problem, stack, "jvp", "jvps", blocks)
@@ -1697,7 +1713,7 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianRes
             stack.put((o,), b, p.output)
             for pair, h in api.hessians(p, plans[o]).items():
                 stack.put((o, pair), b, h)
-    report = _header("hessian", expr, problem.graph, problem.wrt)
+    report = _header("hessian", expr, problem.graph, problem.wrt, None if batch else problem.values)
     blocks = {}
     for o, p in units:
         y_shape, of = tuple(p.graph.output_shape), _out_name(o, p.graph)
@@ -1762,7 +1778,7 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
             stack.put((o, "d"), b, higher.run(plans[o], p.env))
-    report = _header("derivative", expr, problem.graph, problem.wrt)
+    report = _header("derivative", expr, problem.graph, problem.wrt, None if found_batch else problem.values)
     blocks = {}
     for o, p in units:
         pl = plans[o]
