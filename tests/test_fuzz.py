@@ -249,12 +249,20 @@ class Grammar:
             tuple(d for i, d in enumerate(a.shape) if i not in kept)
         arg = f"{POSITIVE.format(a.text)}" if f == "prod" else a.text
         word = self.pick(["axis", "dim"])
+        if prefix in ("np.", "numpy."):  # NumPy has no dim= / keepdim= (refused as NumPy raises, session 47)
+            word = "axis"
+        elif prefix == "torch." and f == "norm":  # torch.norm is a Python function: no axis= alias
+            word = "dim"
+        if prefix == "torch." and (f in ("max", "min", "prod") and isinstance(axis, tuple)
+                                   or f == "logsumexp" and axis is None and nd >= 2):
+            prefix = ""  # PyTorch's max / min / prod reduce one dim, its logsumexp needs dim: the bare name
         keepword = "keepdims" if word == "axis" else "keepdim"
         args = [arg] + ([f"{word}={axis}"] if axis is not None else []) + ([f"{keepword}=True"] if keep else [])
         if f == "norm" and axis is None and nd == 2 and self.chance(0.5):
             args = [arg, "'fro'"] + ([f"{keepword}=True"] if keep else [])
         # x.max(1) is a (values, indices) pair where the text reads as PyTorch's: as the output it is refused
-        if self.chance(0.15) and axis is not None and not keep and f not in ("norm", "max", "min"):
+        if self.chance(0.15) and axis is not None and not keep and f not in ("norm", "max", "min") \
+                and not (f == "prod" and isinstance(axis, tuple)):  # x.prod((0, 1)): PyTorch's takes one dim
             return E(f"{atom(arg)}.{f}({axis})", shape)
         pair = prefix == "torch." and f in ("max", "min") and isinstance(axis, int)  # torch.max(x, dim): its .values
         return E(f"{prefix}{f}({', '.join(args)})" + (".values" if pair else ""), shape)

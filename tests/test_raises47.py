@@ -76,7 +76,7 @@ REFUSED = [
     ("numpy", "x.ravel(0)", {"x": X}, "refused by both libraries"),
     # NumPy's forms: a_max with a_min, an array of indices, an attribute, an array of one dimension or more
     ("numpy", "np.clip(x, 0)", {"x": X}, "needs a_max"),
-    ("numpy", "np.asarray(x).size()", {"x": X}, "an attribute"),
+    ("numpy", "np.asarray(x).ndim()", {"x": X}, "an attribute"),  # (x.size() may be a tensor's: answered)
     ("numpy", "np.flipud(s)", {"s": S}, "1 or more dimensions"),
     # constructors' sizes (the library raises TypeError)
     ("numpy", "np.random.rand((2, 3)) * x.sum()", {"x": X}, "separate ints"),

@@ -71,6 +71,8 @@ NUMPY_REQUIRED = {
 # PyTorch's keywords, which NumPy's functions and ndarray's methods do not take (TypeError "unexpected keyword
 # argument 'dim'"), with NumPy's own
 NUMPY_FOREIGN_KEYWORDS = {"dim": "axis", "keepdim": "keepdims", "dims": "axes", "dim0": "axis1", "dim1": "axis2"}
+# NumPy's functions whose own parameter has one of those names (np.ravel_multi_index(multi_index, dims))
+NUMPY_OWN_KEYWORDS = {"ravel_multi_index": frozenset(("dims",))}
 # PyTorch's functions written in Python, whose keywords have no NumPy aliases: torch.nn.functional's, torch.norm
 # and Tensor.norm (ATen's functions, torch.linalg.norm too, take axis= for dim= and keepdims= for keepdim=)
 TORCH_PYTHON_LEVEL = frozenset(("norm",))
@@ -142,7 +144,8 @@ NUMPY_STR_AT = {"ravel": (1,)}
 NUMPY_METHOD_STR_AT = {"flatten": (1,), "ravel": (1,)}
 NUMPY_DTYPE_AT = {"nanstd": (2,), "nanvar": (2,)}
 # ndarray's attributes, which a NumPy text calls as PyTorch's methods (x.size(): "'int' object is not callable")
-NUMPY_ATTRIBUTES = frozenset(("size", "shape", "ndim", "dtype"))
+# (not size: x.size() is PyTorch's method, and a text naming NumPy may hold tensors, np.ones(x.size()), session 32)
+NUMPY_ATTRIBUTES = frozenset(("shape", "ndim", "dtype"))
 # methods both libraries refuse a number at (x.ravel(0): PyTorch's ravel takes none, NumPy's order= a str)
 BOTH_RAISE_AT_NUMBER = frozenset(("ravel",))
 # arrays of rank below this, which flipud / fliplr refuse in both libraries ("Input must be >= 1-d.")
@@ -234,7 +237,8 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
         raise JacValueError(f"{call}() needs an array of {rank} or more dimensions, not {args[0].ndim} (NumPy and "
                             f"PyTorch raise: \"Input must be >= {rank}-d.\")", position)
     if lib == "numpy":
-        foreign = sorted(k for k in kwargs if k in NUMPY_FOREIGN_KEYWORDS)
+        foreign = sorted(k for k in kwargs if k in NUMPY_FOREIGN_KEYWORDS
+                         and k not in NUMPY_OWN_KEYWORDS.get(fname, ()))
         if foreign:
             k = foreign[0]
             raise JacParseError(f"{call}() takes no {k}= (NumPy raises TypeError: '{k}' is PyTorch's keyword); "
