@@ -253,7 +253,8 @@ def check(b, outputs: list) -> None:
         if i not in reached:
             continue
         node = nodes[i]
-        if not node.requires_grad or OPS[node.op].nondiff:
+        rule = OPS.get(node.op)  # None: a leaf, stale itself when a write of no element left it as it was
+        if not node.requires_grad or rule is not None and rule.nondiff:
             continue
         if i in stale:
             _refuse(stale[i])
