@@ -4,7 +4,10 @@ torch_fuzz.py, views40_fuzz.py, index40_fuzz.py, detach39_fuzz.py) found with th
 
 - A. ``t1 = x.clone(); t1[1:, :1] *= t1`` where the slice holds no element: an internal error (KeyError 'input' in
   ir/saved.py's walk, which met the leaf the write of nothing left stale); PyTorch's backward raises there (mul saved
-  t1, which the write changes), so jac refuses as it does for a slice that holds elements (torchprog37 seed 4813)."""
+  t1, which the write changes), so jac refuses as it does for a slice that holds elements (torchprog37 seed 4813);
+- B. a method of a Python number the text wrote (``1.5.abs()``, ``t = 0.0; t.div_(2.0)``, ``n = x.shape[0];
+  n.abs()``): Python raises AttributeError in every library's reading; jac read the number as a 0-d tensor and
+  answered (torchprog37, 72 of the seeds 4810-4819's JAC-ANSWERS-WHERE-TORCH-RAISES)."""
 
 import numpy as np
 import pytest
@@ -41,3 +44,23 @@ def test_a_write_in_place_of_no_element_keeping_its_own_tensor_is_refused_as_pyt
 def test_a_write_in_place_of_no_element_by_a_number_is_answered():
     value = evaluate("t1 = x.clone(); t1[1:, :1] *= 2; t1", {"x": X3})
     np.testing.assert_array_equal(value, np.asarray(X3))
+
+
+@pytest.mark.parametrize("text", ["t2 = 1.5.abs(); x * t2", "t1 = x.clone(); t1.div_(2.0.abs()); t1",
+                                  "t4 = 0.0; t4.div_(2.0); x", "t2 = 1.5; t2.log_softmax(0) * x",
+                                  "(-1.5).abs() * x", "n = x.shape[0]; n.abs() * x", "x.numel().exp() * x",
+                                  "def g(v):\n    return v.abs()\ng(1.5) * x"])
+def test_a_method_of_a_python_number_is_refused_as_python_raises(text):
+    torch = pytest.importorskip("torch")
+    scope = {"torch": torch, "x": torch.ones(2, dtype=torch.float64)}
+    with pytest.raises(AttributeError):
+        exec(text.replace("; ", "\n"), scope)  # noqa: S102 - the test's own texts
+    with pytest.raises(JacError, match="object has no attribute"):
+        evaluate(text, {"x": [1.0, 2.0]})
+
+
+@pytest.mark.parametrize("text, factor", [("torch.tensor(1.5).abs() * x", 1.5), ("np.float64(1.5).sum() * x", 1.5),
+                                          ("(2).real * x", 2), ("x.shape[0].bit_length() * x", 2),
+                                          ("torch.as_tensor(-1.5).abs() * x", 1.5), ("np.asarray(2.0).sum() * x", 2)])
+def test_a_method_of_a_tensor_or_a_numpy_scalar_made_of_a_number_is_answered(text, factor):
+    np.testing.assert_allclose(evaluate(text, {"x": [1.0, 2.0]}), [factor, 2 * factor])

@@ -210,6 +210,21 @@ def _python_number(b, value) -> bool:
     return isinstance(value, Tracer) and value.ndim == 0 and (value.id in b.pyints or value.id in b.floats)
 
 
+def number_method(b, receiver, fname: str, position: int) -> None:
+    """``1.5.abs()``, ``t = 0.0; t.div_(2.0)``: a method of a Python number the text wrote (an int or a float, no
+    tensor and no NumPy scalar), which Python's int and float lack: every library's reading raises AttributeError
+    (session 48, torchprog37_fuzz), where jac read the number as a 0-d tensor."""
+    if not _python_number(b, receiver):
+        return
+    kind = int if (type(receiver) is int or isinstance(receiver, Tracer) and receiver.id in b.pyints
+                   and receiver.id not in b.floats) else float
+    if hasattr(kind, fname):
+        return
+    raise JacValueError(f"'{kind.__name__}' object has no attribute '{fname}': a Python number is no tensor (Python "
+                        f"raises AttributeError); write torch.tensor(VALUE).{fname}(...) or np.float64(VALUE)",
+                        position)
+
+
 def _int_literal(b, value) -> bool:
     return isinstance(value, Tracer) and value.ndim == 0 and value.id in b.pyints
 

@@ -3904,6 +3904,7 @@ class _Lowering:
         position = self.source.end(call.func) - len(method)
         what = f"{name}.{method}(...)"
         y = self.target(name, call.func.value, what, position)
+        argspec.number_method(self.b, y, method, position)  # t = 0.0; t.div_(2.0): Python's AttributeError
         lower = None
         if method in _AUTODIFF_NAMES:  # x.requires_grad_()
             raise JacNameError(unknown_message(f"method '.{method}()'", method), position)
@@ -5956,6 +5957,8 @@ class _Lowering:
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
         if any(type(a) is _Unpacked for a in args):  # x.view(*x.shape[:-1], 2, -1), torch.zeros(*shape)
             args = self.unpacked(args)
+        if kind == "method":
+            argspec.number_method(self.b, args[0], fname, position)  # 1.5.abs(): Python's AttributeError
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             if type(args[0]) is Ufunc:  # np.add.reduce(v) of a JAX tracer: TracerArrayConversionError (jnp's: traced)
                 vmapping.whiles.numpy_reads(self, args[0].module, fname, args[1:], kwargs, position, "ufunc")
