@@ -25,7 +25,9 @@ Eigen and singular vectors are only used through gauge-invariant results (``Q di
 eigenvalues, singular values), on spectra separated by construction (a diagonal of distinct steps added).
 
 Each result is one of AGREE, BOTH-RAISE, JAC-REFUSES, JAC-ANSWERS-WHERE-TORCH-RAISES, WRONG, CRASH (as torchprog37)
-or SKIP (too large to compare, or not asked). Every ``--cli-every``-th program runs ``jac eval/vjp/jvp/hessian
+or SKIP (too large to compare, or not asked), or TORCH-WRONG: a Hessian, order 2 or order 3 that differs where
+central differences of PyTorch's lower order (its Jacobian, its Hessian) give jac's numbers (``arbitrate_second``,
+``arbitrate``). Every ``--cli-every``-th program runs ``jac eval/vjp/jvp/hessian
 --json`` in this process (``entry.main``), which must give the API's numbers. WRONG and CRASH programs are shrunk
 and printed. Exit 1 on WRONG or CRASH.
 """
@@ -769,6 +771,9 @@ def classify(text: str, inputs: dict, cli: bool = False) -> dict:
         res[key] = compare(key, jo.get(key), to.get(key), inputs, jo)
     if res["order3"][0] == "WRONG":
         res["order3"] = arbitrate(tp, inputs, jo["order3"], to["order3"], res["order3"])
+    for key in ("hessian", "order2"):
+        if res[key][0] == "WRONG" and res["jacobian"][0] == "AGREE":
+            res[key] = arbitrate_second(tp, inputs, jo[key], to[key], key, res[key])
     res["cli"] = cli_check(text, inputs, vs, tangents, jo) if cli else ("SKIP", "")
     return res
 
@@ -800,6 +805,44 @@ def arbitrate(tp: TorchProgram, inputs: dict, ours, theirs, status: tuple) -> tu
     if np.abs(ours - fd).max() < 1e-5 * scale and np.abs(theirs - fd).max() > 1e-3 * scale:
         return "TORCH-WRONG", status[1]
     return status
+
+
+def arbitrate_second(tp: TorchProgram, inputs: dict, ours, theirs, key: str, status: tuple) -> tuple:
+    """A Hessian (or order 2) block that differs: central differences of PyTorch's Jacobian (right where the
+    Jacobians agreed) decide, block by block. PyTorch's double backward of ``logcumsumexp`` along a dim of size 1
+    is wrong (session 48, seed 4820: ``torch.logcumsumexp(x, 1)`` of x (4, 1), the identity, gives x_i's second
+    derivative of x_i ** 2 as 2 + 2 x_i): TORCH-WRONG when jac is the differences' answer in every block."""
+    torch = tp.torch
+    names = list(inputs)
+    xs = [torch.tensor(v) for v in inputs.values()]
+    J = torch.autograd.functional.jacobian
+    if key == "order2":
+        blocks = {(0, names[0], names[0]): (list(ours.values())[0] if isinstance(ours, dict) else ours, theirs)}
+    else:
+        blocks = {(k, a, c): (ours[k][(a, c)], t) for k, pairs in theirs.items() for (a, c), t in pairs.items()}
+    torch_wrong = False
+    for (k, a, c), (o, t) in blocks.items():
+        ia, ic = names.index(a), names.index(c)
+
+        def jac(args, k=k, ia=ia):
+            return J(lambda v: tp.call([*args[:ia], v, *args[ia + 1:]])[k], args[ia]).detach().numpy()
+
+        x0 = xs[ic]
+        h = 1e-5 * max(1.0, float(x0.abs().max())) if x0.numel() else 1e-5
+        cols = []
+        for i in range(x0.numel()):
+            e = torch.zeros(x0.numel(), dtype=x0.dtype)
+            e[i] = h
+            e = e.reshape(x0.shape)
+            cols.append((jac([*xs[:ic], x0 + e, *xs[ic + 1:]]) - jac([*xs[:ic], x0 - e, *xs[ic + 1:]])) / (2 * h))
+        if not cols:
+            continue
+        fd = np.stack(cols, -1).reshape(np.shape(t))
+        scale = max(1.0, float(np.abs(fd).max()))
+        if np.abs(np.asarray(o) - fd).max() >= 1e-5 * scale:
+            return status  # jac is not the differences' answer: WRONG stands
+        torch_wrong = torch_wrong or np.abs(np.asarray(t) - fd).max() > 1e-3 * scale
+    return ("TORCH-WRONG", status[1]) if torch_wrong else status
 
 
 def overall(res: dict) -> tuple:
