@@ -7,7 +7,10 @@ torch_fuzz.py, views40_fuzz.py, index40_fuzz.py, detach39_fuzz.py) found with th
   t1, which the write changes), so jac refuses as it does for a slice that holds elements (torchprog37 seed 4813);
 - B. a method of a Python number the text wrote (``1.5.abs()``, ``t = 0.0; t.div_(2.0)``, ``n = x.shape[0];
   n.abs()``): Python raises AttributeError in every library's reading; jac read the number as a 0-d tensor and
-  answered (torchprog37, 72 of the seeds 4810-4819's JAC-ANSWERS-WHERE-TORCH-RAISES)."""
+  answered (torchprog37, 72 of the seeds 4810-4819's JAC-ANSWERS-WHERE-TORCH-RAISES);
+- C. PyTorch's in-place methods skipped lang/argspec.py's check, which their out-of-place twins take: ``t.lerp_(1.5,
+  0.3)``, ``t.addcmul_(2.0, 2.0)`` (a number where PyTorch needs a tensor) and ``t.clamp_((0,))`` were answered
+  (torchprog37, 103 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES)."""
 
 import numpy as np
 import pytest
@@ -64,3 +67,28 @@ def test_a_method_of_a_python_number_is_refused_as_python_raises(text):
                                           ("torch.as_tensor(-1.5).abs() * x", 1.5), ("np.asarray(2.0).sum() * x", 2)])
 def test_a_method_of_a_tensor_or_a_numpy_scalar_made_of_a_number_is_answered(text, factor):
     np.testing.assert_allclose(evaluate(text, {"x": [1.0, 2.0]}), [factor, 2 * factor])
+
+
+@pytest.mark.parametrize("text", ["t1 = x * 1.0; t1.addcmul_(2.0, 2.0, value=0.5); t1",
+                                  "t1 = x + 0; t1.lerp_(1.5, 0.3); t1", "t1 = x + 0; t1.clamp_((0,)); t1",
+                                  "t1 = x + 0; t1.atan2_(0.5); t1", "t1 = x + 0; t1[0:1].lerp_(1.5, 0.3); t1",
+                                  "t1 = x + 0; t1.unsqueeze(0).lerp_(1.5, 0.3); t1",
+                                  "t1 = x + 0; t2 = (t1 * 2).lerp_(1.5, 0.3); t2"])
+def test_an_in_place_method_is_checked_as_its_method_is(text):
+    torch = pytest.importorskip("torch")
+    scope = {"torch": torch, "x": torch.ones(2, dtype=torch.float64)}
+    with pytest.raises(TypeError):
+        exec(text.replace("; ", "\n"), scope)  # noqa: S102 - the test's own texts
+    with pytest.raises(JacError, match=r"must be a (number or a )?tensor"):
+        evaluate(text, {"x": [1.0, 2.0]})
+
+
+@pytest.mark.parametrize("text", ["t1 = x + 0; t1.lerp_(x, 0.3); t1", "t1 = x + 0; t1.addcmul_(x, x, value=0.5); t1",
+                                  "t1 = x + 0; t1.clamp_(-1, 1); t1.sub_(x, alpha=2); t1.add_(1); t1",
+                                  "t1 = x + 0; t1.lerp_(x * 2, torch.tensor(0.3)); t1"])
+def test_an_in_place_method_of_the_arguments_pytorch_takes_is_answered(text):
+    torch = pytest.importorskip("torch")
+    scope = {"torch": torch, "x": torch.tensor([1.0, 2.0], dtype=torch.float64)}
+    body, last = text.rsplit("; ", 1)
+    exec(body.replace("; ", "\n"), scope)  # noqa: S102 - the test's own texts
+    np.testing.assert_allclose(evaluate(text, {"x": [1.0, 2.0]}), scope[last].numpy())

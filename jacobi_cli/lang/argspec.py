@@ -229,17 +229,19 @@ def _int_literal(b, value) -> bool:
     return isinstance(value, Tracer) and value.ndim == 0 and value.id in b.pyints
 
 
-def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs: dict, position: int) -> None:
+def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs: dict, position: int,
+          in_place: bool = False) -> None:
     """Refuse the call where the library that reads it raises TypeError at its arguments (see the module's
     docstring); return None otherwise. ``args`` holds the receiver first for a method, the tensor first for a
-    function, as the lowerings take them."""
-    lib = reading(parser, kind, module, fname)
+    function, as the lowerings take them. ``in_place``: PyTorch's ``x.<fname>_(...)`` (session 48: ``t.lerp_(2.0,
+    0.3)``, ``t.addcmul_(1.5, 1.5)`` were answered), checked as its method ``x.<fname>(...)``."""
+    lib = "torch" if in_place else reading(parser, kind, module, fname)
     if lib is None:
         return
     if lib == "both" and any(k in NUMPY_FOREIGN_KEYWORDS for k in kwargs):
         lib = "torch"  # x.prod(dim=0): no ndarray method takes dim=, so only PyTorch's reading is left
     b = parser.b
-    call = _spelled(kind, module, fname)
+    call = _spelled(kind, module, fname) + ("_" if in_place else "")
     limit = POSITIONAL_LIMIT.get((_limit_key(lib, kind, module), fname))
     if limit is not None and len(args) > limit:
         more = "approximate= is a keyword" if fname == "gelu" else "its other arguments are keywords"

@@ -3967,6 +3967,7 @@ class _Lowering:
                 method, "the fill value (and wrap=)")
             raise JacValueError(f"{what}: it takes {takes}", position)
         else:
+            argspec.check(self, "method", method[:-1], None, [y] + args, kwargs, position, in_place=True)
             new = lower(self.b, [y] + args, kwargs, position)
             if self.saving and type(new) is Tracer and not args and not kwargs and self.b.nodes[new.id].requires_grad \
                     and saved.rule(method[:-1], self.b.nodes[new.id].op) in saved.RESULT:  # h.exp_(): h's buffer kept
