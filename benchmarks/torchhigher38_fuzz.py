@@ -801,10 +801,18 @@ def arbitrate(tp: TorchProgram, inputs: dict, ours, theirs, status: tuple) -> tu
         cols.append((hess(x0 + e) - hess(x0 - e)) / (2 * h))
     fd = np.stack(cols, -1).reshape(np.shape(theirs))
     ours = np.asarray(list(ours.values())[0] if isinstance(ours, dict) else ours)
+    return ("TORCH-WRONG", status[1]) if torch_is_wrong(ours, theirs, fd, 1e-5) is True else status
+
+
+def torch_is_wrong(ours, theirs, fd, close: float):
+    """None where jac is not the central differences' answer (within ``close`` of their scale); else whether PyTorch
+    is off them by more than 1e-5 of the scale and ten times jac (session 48: 1e-3 missed PyTorch's logcumsumexp
+    Hessian 0.00083 off, and a layer norm's third derivative 1e-4 off, where jac was within 1e-9)."""
     scale = max(1.0, float(np.abs(fd).max()))
-    if np.abs(ours - fd).max() < 1e-5 * scale and np.abs(theirs - fd).max() > 1e-3 * scale:
-        return "TORCH-WRONG", status[1]
-    return status
+    mine = float(np.abs(np.asarray(ours) - fd).max())
+    if mine >= close * scale:
+        return None
+    return float(np.abs(np.asarray(theirs) - fd).max()) > max(1e-5 * scale, 10 * mine)
 
 
 def arbitrate_second(tp: TorchProgram, inputs: dict, ours, theirs, key: str, status: tuple) -> tuple:
@@ -838,10 +846,10 @@ def arbitrate_second(tp: TorchProgram, inputs: dict, ours, theirs, key: str, sta
         if not cols:
             continue
         fd = np.stack(cols, -1).reshape(np.shape(t))
-        scale = max(1.0, float(np.abs(fd).max()))
-        if np.abs(np.asarray(o) - fd).max() >= 1e-5 * scale:
+        verdict = torch_is_wrong(o, t, fd, 1e-6)
+        if verdict is None:
             return status  # jac is not the differences' answer: WRONG stands
-        torch_wrong = torch_wrong or np.abs(np.asarray(t) - fd).max() > 1e-3 * scale
+        torch_wrong = torch_wrong or verdict
     return ("TORCH-WRONG", status[1]) if torch_wrong else status
 
 
