@@ -17,6 +17,7 @@ test (docs/robustness.md records it, CHANGELOG.md what it found)::
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import string
@@ -70,6 +71,13 @@ def _ones(shape) -> str:
 def atom(text: str) -> str:
     """``text`` ready for a postfix (``.T``, ``[0]``, ``.sum()``): a name, or in parentheses."""
     return text if text.isidentifier() else f"({text})"
+
+
+def python_number(text: str) -> bool:
+    """``0.5``, ``(-1.5 * 2)``: a text of numbers and operators alone, a Python number, which has no array methods
+    (``(0.5).abs()`` is Python's AttributeError, refused by jac since session 48)."""
+    return all(type(n) not in (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.List, ast.Tuple)
+               for n in ast.walk(ast.parse(text, mode="eval")))
 
 
 def broadcastable(a, b) -> bool:
@@ -167,7 +175,7 @@ class Grammar:
         a = self.sub(depth)
         f = self.pick(sorted(UNARY))
         arg = UNARY[f].format(a.text)
-        if self.chance(0.2) and a.shape is not None:
+        if self.chance(0.2) and a.shape is not None and not python_number(arg):
             return E(f"{atom(arg)}.{f}()", a.shape)
         return E(f"{self.pick(PREFIXES)}{f}({arg})", a.shape)
 

@@ -10,7 +10,10 @@ torch_fuzz.py, views40_fuzz.py, index40_fuzz.py, detach39_fuzz.py) found with th
   answered (torchprog37, 72 of the seeds 4810-4819's JAC-ANSWERS-WHERE-TORCH-RAISES);
 - C. PyTorch's in-place methods skipped lang/argspec.py's check, which their out-of-place twins take: ``t.lerp_(1.5,
   0.3)``, ``t.addcmul_(2.0, 2.0)`` (a number where PyTorch needs a tensor) and ``t.clamp_((0,))`` were answered
-  (torchprog37, 103 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES)."""
+  (torchprog37, 103 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES);
+- D. a comparison of two Python numbers (``2.0 > 0.5``, ``x.shape[0] == 2``) is Python's bool, which PyTorch refuses
+  as ``masked_fill``'s mask and ``torch.where``'s condition (TypeError); jac read it as a 0-d tensor and answered
+  (torchprog37, 123 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES)."""
 
 import numpy as np
 import pytest
@@ -92,3 +95,25 @@ def test_an_in_place_method_of_the_arguments_pytorch_takes_is_answered(text):
     body, last = text.rsplit("; ", 1)
     exec(body.replace("; ", "\n"), scope)  # noqa: S102 - the test's own texts
     np.testing.assert_allclose(evaluate(text, {"x": [1.0, 2.0]}), scope[last].numpy())
+
+
+@pytest.mark.parametrize("text", ["x.masked_fill(2.0 > 0.5, 0.0)", "torch.where(2.0 > 0.5, x, 0.0)",
+                                  "c = 2 > 1; torch.where(c, x, 0.0)", "t1 = x * 1; t1.masked_fill_(0.5 < 0, 0.0); t1",
+                                  "c = x.shape[0] == 2; torch.where(c, x, 0.0)", "torch.maximum(x, 2 > 1)",
+                                  "x.masked_fill(mask=1 > 0, value=0.0)"])
+def test_a_python_bool_where_pytorch_needs_a_tensor_is_refused(text):
+    torch = pytest.importorskip("torch")
+    scope = {"torch": torch, "x": torch.ones(2, dtype=torch.float64)}
+    with pytest.raises(TypeError):
+        exec(text.replace("; ", "\n"), scope)  # noqa: S102 - the test's own texts
+    with pytest.raises(JacError, match="must be a tensor, not a Python number"):
+        evaluate(text, {"x": [1.0, 2.0]})
+
+
+@pytest.mark.parametrize("text", ["torch.where(x > 1.5, x, 0.0)", "x.masked_fill(x > 1.5, 0.0)", "x * (2.0 > 0.5)",
+                                  "x.masked_fill(torch.tensor(2.0 > 0.5), 0.0)", "torch.where(torch.tensor(True), x, 0.0)",
+                                  "x if x.shape[0] > 1 else 2 * x", "x + (x.shape[0] > 1)"])
+def test_a_python_bool_where_pytorch_takes_one_or_a_tensor_mask_is_answered(text):
+    torch = pytest.importorskip("torch")
+    want = eval(text, {"torch": torch, "x": torch.tensor([1.0, 2.0], dtype=torch.float64)})  # noqa: S307
+    np.testing.assert_allclose(evaluate(text, {"x": [1.0, 2.0]}), want.numpy())

@@ -453,6 +453,9 @@ class Builder:
     # float literals (``1.0``, ``-1.0``, ``(0, 1.0)``): where an integer is needed the libraries raise TypeError
     # even at a whole value (lang/functions.written_as_float); a dict used as a set
     floats: dict = _EMPTY
+    # comparisons of two Python numbers (``2.0 > 0.5``, ``x.shape[0] == 3``): Python bools, no tensors, which PyTorch
+    # refuses as a mask or a condition (lang/argspec._python_number, session 48); a dict used as a set
+    pybools: dict = _EMPTY
     # list and tuple displays made constants (``(0, 1)``, ``[0.5, 2]``) not yet passed through ``torch.tensor`` /
     # ``np.asarray`` (lang/functions.written_as_sequence): PyTorch takes no tuple where a tensor is needed
     displays: dict = _EMPTY
@@ -499,7 +502,7 @@ class Builder:
 
     def own(self, name: str) -> dict:
         """The builder's own dict ``name`` (one of those read through the class while empty: ``folded_views``,
-        ``_binary_shapes``, ``floats``, ``displays``, ``signs``), made at its first write."""
+        ``_binary_shapes``, ``floats``, ``pybools``, ``displays``, ``signs``), made at its first write."""
         found = self.__dict__.get(name)
         if found is None:
             found = self.__dict__[name] = {}

@@ -101,7 +101,8 @@ _SECOND = ("allclose", "arctan2", "atan2", "dist", "equal", "fmax", "fmin", "hea
            "take_along_dim", "embedding", "lerp", "put", "outer", "ger", "orgqr", "householder_product")
 TORCH_TENSOR_AT = {**dict.fromkeys(_SECOND, (1,)), "addcdiv": (1, 2), "addcmul": (1, 2), "index_select": (2,),
                    "block_diag": tuple(range(1, 16)), "cartesian_prod": tuple(range(1, 16)),
-                   "margin_ranking_loss": (1, 2), "triplet_margin_loss": (1, 2)}
+                   "margin_ranking_loss": (1, 2), "triplet_margin_loss": (1, 2),
+                   "masked_fill": (1,), "where": (0,)}  # the mask, the condition: no Python bool (session 48)
 # of those, the ones whose list jac still reads as a tensor (PyTorch raises there too): tests/test_parity_reductions.py
 # and test_parity_shapes_linalg.py read F.soft_margin_loss(x, [1, -1, ...]), torch.take(A, [5, 0]) and the like as
 # PyTorch's call with torch.tensor of the list; a later session may refuse them and change those tests (so
@@ -117,7 +118,7 @@ TORCH_NO_SEQUENCE_AT = {**dict.fromkeys(("clamp", "clip"), (1, 2)),
                                          "trapz", "cumulative_trapezoid", "multilabel_soft_margin_loss"), (1,))}
 # the keywords the first of those positions may be given by
 TENSOR_KEYWORDS = ("other", "target", "x2", "weight", "values", "y", "index", "indices", "end", "tensor1", "vec2",
-                   "q", "min", "max", "repeats", "input2", "tau", "positive")
+                   "q", "min", "max", "repeats", "input2", "tau", "positive", "mask", "condition")
 # positions where PyTorch's function takes a tuple of ints only ("argument 'dims' (position 2) must be tuple of
 # ints, not int"); its method takes the ints one by one (x.tile(2), x.permute(1, 0)) unless named here too
 TORCH_TUPLE_AT = {"flip": (1,), "tile": (1,), "permute": (1,), "permute_copy": (1,), "as_strided": (1,), "full": (0,),
@@ -203,21 +204,24 @@ def _is_display(b, value) -> bool:
     return isinstance(value, Tracer) and value.id in b.displays or type(value) in (tuple, list)
 
 
-def _python_number(b, value) -> bool:
-    """A Python number written in the text (``0``, ``0.5``, a name bound to one): no tensor."""
-    if type(value) in (int, float):
+def python_number(b, value) -> bool:
+    """A Python number written in the text (``0``, ``0.5``, a name bound to one, a comparison of two: a bool):
+    no tensor."""
+    if type(value) in (int, float, bool):
         return True
-    return isinstance(value, Tracer) and value.ndim == 0 and (value.id in b.pyints or value.id in b.floats)
+    return isinstance(value, Tracer) and value.ndim == 0 and (value.id in b.pyints or value.id in b.floats
+                                                               or value.id in b.pybools)
 
 
 def number_method(b, receiver, fname: str, position: int) -> None:
     """``1.5.abs()``, ``t = 0.0; t.div_(2.0)``: a method of a Python number the text wrote (an int or a float, no
     tensor and no NumPy scalar), which Python's int and float lack: every library's reading raises AttributeError
     (session 48, torchprog37_fuzz), where jac read the number as a 0-d tensor."""
-    if not _python_number(b, receiver):
+    if not python_number(b, receiver):
         return
-    kind = int if (type(receiver) is int or isinstance(receiver, Tracer) and receiver.id in b.pyints
-                   and receiver.id not in b.floats) else float
+    kind = bool if type(receiver) is bool or isinstance(receiver, Tracer) and receiver.id in b.pybools else \
+        int if (type(receiver) is int or isinstance(receiver, Tracer) and receiver.id in b.pyints
+                and receiver.id not in b.floats) else float
     if hasattr(kind, fname):
         return
     raise JacValueError(f"'{kind.__name__}' object has no attribute '{fname}': a Python number is no tensor (Python "
@@ -262,7 +266,7 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
                                 f"write {NUMPY_FOREIGN_KEYWORDS[k]}=", position)
         _numpy_checks(b, kind, fname, call, args, kwargs, position)
         return
-    if lib == "both" and fname in BOTH_RAISE_AT_NUMBER and len(args) > 1 and _python_number(b, args[1]):
+    if lib == "both" and fname in BOTH_RAISE_AT_NUMBER and len(args) > 1 and python_number(b, args[1]):
         raise JacParseError(f"{call}() of a number is refused by both libraries (PyTorch's takes no argument, "
                             "NumPy's takes order=, a str, and raises TypeError at a number)", position)
     for at in TORCH_BOOL_AT.get(fname, ()):
@@ -317,7 +321,7 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
                 value = next((kwargs[k] for k in TENSOR_KEYWORDS if k in kwargs), None)
             if value is None:
                 continue
-            if numbers and _python_number(b, value):
+            if numbers and python_number(b, value):
                 raise JacValueError(f"{call}(): its argument at position {at + 1} must be a tensor, not a Python "
                                     "number (PyTorch raises TypeError: it has no number overload there); write "
                                     "torch.tensor(VALUE) or torch.full_like(x, VALUE)", position)
@@ -338,11 +342,11 @@ def _numpy_checks(b, kind, fname, call, args, kwargs, position) -> None:
             raise JacValueError(f"{call}(): its argument at position {at + 1} must be an array, not a list or tuple "
                                 "(NumPy raises: it reads its dtype); write np.array(...)", position)
     for at in (NUMPY_STR_AT if kind == "function" else NUMPY_METHOD_STR_AT).get(fname, ()):
-        if len(args) > at and _python_number(b, args[at]):
+        if len(args) > at and python_number(b, args[at]):
             raise JacParseError(f"{call}(): its argument at position {at + 1} is order=, a str ('C', 'F'), not a "
                                 "number (NumPy raises TypeError)", position)
     for at in NUMPY_DTYPE_AT.get(fname, ()):
-        if len(args) > at and _python_number(b, args[at]):
+        if len(args) > at and python_number(b, args[at]):
             raise JacParseError(f"{call}(): its argument at position {at + 1} is the dtype, not a number (NumPy raises "
                                 "TypeError); write ddof= or keepdims= by name", position)
     if fname == "clip" and kind == "function" and ("a_min" in kwargs or len(args) == 2) and "a_max" not in kwargs \

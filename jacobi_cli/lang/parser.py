@@ -6558,7 +6558,10 @@ class _Lowering:
             raise JacValueError("a comparison needs numbers or arrays on both sides", position)
         start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
         found = self.source.text.find(_COMPARISON_TEXT[op], start, stop)  # the caret under the operator
-        return boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
+        out = boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
+        if argspec.python_number(self.b, left) and argspec.python_number(self.b, right) and type(out) is Tracer:
+            self.b.own("pybools")[out.id] = True  # 2.0 > 0.5: Python's bool, no tensor
+        return out
 
     def sized(self, node: ast.Call, value):
         """``torch.Size(seq)``'s check: sizes are integers (PyTorch refuses 2.0); list / tuple take anything."""
