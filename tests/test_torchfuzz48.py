@@ -13,7 +13,10 @@ torch_fuzz.py, views40_fuzz.py, index40_fuzz.py, detach39_fuzz.py) found with th
   (torchprog37, 103 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES);
 - D. a comparison of two Python numbers (``2.0 > 0.5``, ``x.shape[0] == 2``) is Python's bool, which PyTorch refuses
   as ``masked_fill``'s mask and ``torch.where``'s condition (TypeError); jac read it as a 0-d tensor and answered
-  (torchprog37, 123 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES)."""
+  (torchprog37, 123 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES);
+- E. ``x[torch.tensor([])]``, ``x[np.array([])]``: an empty array made without ``dtype=`` is float, which its library
+  refuses as an index (IndexError) as it refuses ``x[torch.tensor([0., 1.])]``; jac answered an empty selection
+  (torchprog37 seed 4810). A bare ``x[[]]`` is an index of nothing in both, answered."""
 
 import numpy as np
 import pytest
@@ -117,3 +120,22 @@ def test_a_python_bool_where_pytorch_takes_one_or_a_tensor_mask_is_answered(text
     torch = pytest.importorskip("torch")
     want = eval(text, {"torch": torch, "x": torch.tensor([1.0, 2.0], dtype=torch.float64)})  # noqa: S307
     np.testing.assert_allclose(evaluate(text, {"x": [1.0, 2.0]}), want.numpy())
+
+
+@pytest.mark.parametrize("text", ["x[torch.tensor([])]", "x[np.array([])]", "x[torch.tensor([[]])]",
+                                  "x[np.asarray(())]"])
+def test_an_empty_float_array_as_an_index_is_refused_as_its_library_raises(text):
+    """Each library refuses its own empty float array as an index of its own array (jac's rule for a float
+    array made in place, whole numbers or not, as ``x[torch.tensor([0., 1.])]``)."""
+    torch = pytest.importorskip("torch")
+    x = torch.ones(2, 2, dtype=torch.float64) if "torch." in text else np.ones((2, 2))
+    with pytest.raises(IndexError):
+        eval(text, {"torch": torch, "np": np, "x": x})  # noqa: S307
+    with pytest.raises(JacError, match="an index array must have an integer"):
+        evaluate(text, {"x": [[1.0, 2.0], [3.0, 4.0]]})
+
+
+@pytest.mark.parametrize("text", ["x[torch.tensor([], dtype=torch.long)]", "x[[]]", "x[np.array([], dtype=int)]",
+                                  "x[torch.LongTensor([])]"])
+def test_an_empty_integer_index_is_answered(text):
+    assert evaluate(text, {"x": [[1.0, 2.0], [3.0, 4.0]]}).shape == (0, 2)

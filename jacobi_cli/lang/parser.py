@@ -6422,6 +6422,7 @@ class _Lowering:
         func = item.func if isinstance(item, ast.Call) else None
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
         if (name in _FLOAT_MAKERS or isinstance(item, ast.List)) and _float_literal(item) or \
+                name in _EMPTY_FLOAT_MAKERS and _empty_display(item) or \
                 name in _FLOAT_ALWAYS and not any(k.arg == "dtype" for k in item.keywords) and \
                 (len(item.args) == 1 or name in _FLOAT_ANY_ARGS):  # x[np.ones(2)]: a float array
             raise JacValueError("an index array must have an integer (or bool) dtype: PyTorch and NumPy raise "
@@ -8361,6 +8362,27 @@ _FLOAT_MAKERS = frozenset(("tensor", "array", "asarray", "as_tensor", "arange", 
 # constructors whose array is float whatever their sizes (without a dtype: np.ones(2, int) is an integer array)
 _FLOAT_ALWAYS = frozenset(("ones", "zeros", "empty", "eye", "linspace", "logspace", "rand", "randn"))
 _FLOAT_ANY_ARGS = frozenset(("linspace", "logspace", "rand", "randn"))  # no dtype among their first arguments
+
+
+# torch.tensor([]), np.array([]) without dtype=: float32 / float64, no index (session 48, torchprog37 seed 4810);
+# a bare [] is an index of nothing in both libraries
+_EMPTY_FLOAT_MAKERS = frozenset(("tensor", "array", "asarray", "as_tensor", "Tensor", "FloatTensor"))
+
+
+def _empty_display(item: ast.AST) -> bool:
+    """``torch.tensor([])``, ``np.array([[]])``: a call whose first argument is a display holding no number, and no
+    ``dtype=``."""
+    if not isinstance(item, ast.Call) or not item.args or any(k.arg == "dtype" for k in item.keywords):
+        return False
+    pending = [item.args[0]]
+    if type(pending[0]) not in (ast.List, ast.Tuple):
+        return False
+    while pending:
+        node = pending.pop()
+        if type(node) not in (ast.List, ast.Tuple):
+            return False
+        pending.extend(node.elts)
+    return True
 
 
 def _float_literal(item: ast.AST) -> bool:
