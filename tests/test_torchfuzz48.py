@@ -16,7 +16,9 @@ torch_fuzz.py, views40_fuzz.py, index40_fuzz.py, detach39_fuzz.py) found with th
   (torchprog37, 123 of the seeds' JAC-ANSWERS-WHERE-TORCH-RAISES);
 - E. ``x[torch.tensor([])]``, ``x[np.array([])]``: an empty array made without ``dtype=`` is float, which its library
   refuses as an index (IndexError) as it refuses ``x[torch.tensor([0., 1.])]``; jac answered an empty selection
-  (torchprog37 seed 4810). A bare ``x[[]]`` is an index of nothing in both, answered."""
+  (torchprog37 seed 4810). A bare ``x[[]]`` is an index of nothing in both, answered;
+- F. a write of the shape alone (``t_``, ``transpose_``, ``unsqueeze_``) into a part of ``chunk`` / ``split`` /
+  ``unbind`` is refused with PyTorch's words, as a write of the values there is (jac answered it)."""
 
 import numpy as np
 import pytest
@@ -139,3 +141,12 @@ def test_an_empty_float_array_as_an_index_is_refused_as_its_library_raises(text)
                                   "x[torch.LongTensor([])]"])
 def test_an_empty_integer_index_is_answered(text):
     assert evaluate(text, {"x": [[1.0, 2.0], [3.0, 4.0]]}).shape == (0, 2)
+
+
+@pytest.mark.parametrize("text", ["t1 = x * 1.0; t3, = t1.chunk(1, 0); t3.t_(); t1",
+                                  "t1 = x * 1.0; t2, t3 = t1.chunk(2, 1); t3.transpose_(0, 1); t1",
+                                  "t1 = x * 1.0; t2, t3 = t1.unbind(0); t3.unsqueeze_(0); t3"])
+def test_a_shape_write_into_a_part_of_several_views_is_refused_as_pytorch_raises(text):
+    assert torch_raises(text, [[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(JacError, match="returns multiple views"):
+        jacobian(text, {"x": [[1.0, 2.0], [3.0, 4.0]]})
