@@ -150,3 +150,14 @@ def test_a_shape_write_into_a_part_of_several_views_is_refused_as_pytorch_raises
     assert torch_raises(text, [[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(JacError, match="returns multiple views"):
         jacobian(text, {"x": [[1.0, 2.0], [3.0, 4.0]]})
+
+
+def test_a_shape_write_into_a_tensor_stacked_of_one_part_is_answered():
+    """``torch.stack`` of a part makes a tensor of its own: PyTorch writes its shape (torchhigher38 seed 4821)."""
+    torch = pytest.importorskip("torch")
+    text = "t1 = x * 2; t2 = torch.chunk(t1, 1, dim=2); t3 = torch.stack(t2, dim=2); t3.squeeze_(); t3"
+    x = np.arange(9.0).reshape(3, 3, 1) / 4
+    leaf = torch.tensor(x, requires_grad=True)
+    scope = {"torch": torch, "x": leaf}
+    exec(text.rsplit("; ", 1)[0], scope)  # noqa: S102 - the test's own text
+    np.testing.assert_allclose(evaluate(text, {"x": x}), scope["t3"].detach().numpy())

@@ -3927,8 +3927,9 @@ class _Lowering:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
         if method in _SHAPE_IN_PLACE:  # u = t; u.unsqueeze_(0): t's shape too (one object); a view v = t[:] keeps its
-            if self.torch_writes() and type(y) is Tracer:  # a, = t.chunk(1); a.t_(): PyTorch raises as at a.mul_(2)
-                views.check_multiple(self.b, y.id, self.multi_views, what, position)
+            if self.torch_writes() and type(y) is Tracer and y.id in (self.multi_views or ()):  # a, = t.chunk(1);
+                views.check_multiple(self.b, y.id, self.multi_views, what, position)  # a.t_(): as at a.mul_(2) (the
+                # part itself: check_multiple's walk through views also passes torch.stack((a,)), a tensor of its own)
             aliases = self.same_object(name, y)
             arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
                                and (n not in self.memory.aliases(name) or n in aliases)
