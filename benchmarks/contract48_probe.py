@@ -551,6 +551,18 @@ def out_atomic():
                 detail += f"; good call exit {code}, replaced {replaced}"
             stray = sorted(set(os.listdir(d)) - {"r.json", "g.dot", "j.xml"})
             record(name, command, ok and not stray, f"{detail}; stray files {stray}")
+        # refused while writing (a .json of a Jacobian with an empty axis before its last, docs/commands.md), and
+        # under --batch: the previous file stays whole
+        path = os.path.join(d, "r.json")
+        for args in (["eval", "x * 2", "x=zeros((0, 3))"], ["eval", "x * 2", "x=zeros((2, 0, 3))", "--batch", "x"]):
+            with open(path, "w") as f:
+                f.write("previous")
+            code, obj, err = jac(*args, "--out", path)
+            with open(path) as f:
+                kept = f.read() == "previous"
+            stray = sorted(set(os.listdir(d)) - {"r.json", "g.dot", "j.xml"})
+            record(name, "eval", code == 2 and kept and not stray,
+                   f"{args}: exit {code}, file kept {kept}, stray {stray}: {err.strip()[:150]}")
 
 
 MEMORY_ARGS = {
