@@ -108,3 +108,36 @@ def test_a_mask_of_the_inputs_after_none_under_jit_is_refused_as_jax_raises():
     with pytest.raises(JacError, match="NonConcreteBooleanIndexError"):
         api.evaluate("import jax, jax.numpy as jnp\n@jax.jit\ndef f(x):\n    return x[None, x > 0]\nf(x)",
                      {"x": np.array([1.0, -1.0, 2.0])})
+
+
+# QR's derivative at a matrix of lost column rank (nprog38_fuzz seed 4834: the rank-1 product t1 @ t1 @ t1 of a
+# meshgrid): R's diagonal holds 1e-16-sized entries, not exact zeros, so the rules' solve with R answered numbers
+# of size 1/eps (a Hessian entry -11.05 where JAX's was -5e-31, each a rounding artefact); refused now, as an
+# exactly singular R always was.
+RANK_ONE = np.outer([0.992, 0.482, -0.23, -0.592], [1.0, 1.0, 1.0, 1.0]) @ np.ones((4, 4))
+
+
+@pytest.mark.parametrize("text", ["np.linalg.qr(A).R ** 2", "np.linalg.qr(A)[0]", "jnp.linalg.qr(A).R"])
+def test_qr_derivative_at_a_rank_deficient_matrix_is_refused(text):
+    assert np.linalg.matrix_rank(RANK_ONE) == 1
+    with pytest.raises(JacError, match="rank deficient"):
+        api.jacobian(text, {"A": RANK_ONE})
+
+
+def test_qr_hessian_of_the_fuzz_program_is_refused():
+    text = ("import jax.numpy as jnp\nt1 = jnp.meshgrid(x, x)[0]\nt2 = jnp.einsum('ij,jk,kl->il', t1, t1, t1)\n"
+            "jnp.linalg.qr(t2).R ** 2")
+    with pytest.raises(JacError, match="rank deficient"):
+        api.hessian(text, {"x": np.array([0.992, 0.482, -0.23, -0.592])})
+
+
+def test_qr_derivative_of_a_full_rank_matrix_still_answers():
+    a = np.array([[2.0, 1.0, 0.0], [0.5, 3.0, 1.0], [1.0, 0.0, 4.0], [0.0, 1.0, 1.0]])
+    jac = api.jacobian("np.linalg.qr(A).R", {"A": a})["A"]
+    step, central = 1e-6, np.zeros((3, 3) + a.shape)
+    for i in np.ndindex(a.shape):
+        d = np.zeros_like(a)
+        d[i] = step
+        central[(...,) + i] = (np.linalg.qr(a + d)[1] - np.linalg.qr(a - d)[1]) / (2 * step)
+    assert np.allclose(jac, central, atol=1e-7)
+    assert api.evaluate("np.linalg.qr(A).R", {"A": RANK_ONE}).shape == (4, 4)  # the value itself answers
