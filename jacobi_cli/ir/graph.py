@@ -193,6 +193,11 @@ class Graph:
         return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value, facts,
                           self.recast)
 
+    def named_output(self, name: str) -> "Graph":
+        """The same graph, its one output called ``name`` (the text's last name, ``t3`` of ``t3 = t2; t3``), as
+        ``(t3,)`` names it."""
+        return dataclasses.replace(self, outputs=((name, self.output),))
+
     def with_output(self, output: int) -> "Graph":
         return dataclasses.replace(self, output=output, outputs=())
 

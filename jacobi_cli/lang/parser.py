@@ -1071,7 +1071,13 @@ class _Lowering:
                 return self.b.graph(self.b.name(outputs[0][1], outputs[0][0]), outputs)  # output: x, a have names)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
-        return self.output(value, self.source.at(last))
+        graph = self.output(value, self.source.at(last))
+        if isinstance(last, ast.Expr) and named is not None and named not in graph.inputs and \
+                graph.nodes[graph.output].name != named and not graph.outputs:
+            # t3 = t2.cpu(); t3 (or t3 = t2): one node with two names; the output is called as the text ends,
+            # t3, as (t3,) calls it, not by the name the node was made under
+            graph = graph.named_output(named)
+        return graph
 
     def field_outputs(self, parts: list, position: int) -> Graph:
         """The graph of a last statement that is a named tuple of the library (``torch.linalg.qr(A)``,

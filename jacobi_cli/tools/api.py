@@ -434,7 +434,8 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
 
 
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
-        seed: int = 0, max_memory: Size = None, timeout: Seconds = None) -> dict[str, np.ndarray]:
+        seed: int = 0, max_memory: Size = None, timeout: Seconds = None,
+        batch: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
 
     ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
@@ -446,9 +447,13 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
 
     ``max_memory`` is the budget, as for :func:`jacobian`: the forward values and the pass
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
-    is raised before they are computed. ``timeout``: seconds, as for :func:`jacobian`.
+    is raised before they are computed. ``timeout``: seconds, as for :func:`jacobian`. ``batch``: as for
+    :func:`jacobian` (:func:`_batched_command`); ``v`` then carries the output's batch axis first (or is
+    ``"ones"``), and each gradient is ``(B, *x)`` for a batched input, per example for a shared one.
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        if batch:
+            return _batched_command("vjp", expr, bindings, dtype, seed, max_memory, timeout, batch, v=v, wrt=wrt)
         # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
         limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
             memory.budget(max_memory)
@@ -467,15 +472,20 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
 
 
 def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
-        seed: int = 0, max_memory: Size = None, timeout: Seconds = None) -> np.ndarray:
+        seed: int = 0, max_memory: Size = None, timeout: Seconds = None,
+        batch: Sequence[str] | None = None) -> np.ndarray:
     """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
 
     >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
     array([2., 0.])
 
     ``max_memory``: the budget, checked as :func:`vjp` checks it; ``timeout``: seconds, as for :func:`jacobian`.
+    ``batch``: as for :func:`jacobian` (:func:`_batched_command`); a tangent of a batched input then carries its
+    batch axis first, and J·t is ``(B, *y)``.
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        if batch:
+            return _batched_command("jvp", expr, bindings, dtype, seed, max_memory, timeout, batch, tangents=tangents)
         limit = memory.budget(max_memory)
         dtype = resolve_dtype(dtype)
         if timeout is not None:
@@ -488,7 +498,7 @@ def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] 
 
 
 def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
-            max_memory: Size = None, timeout: Seconds = None) -> dict:
+            max_memory: Size = None, timeout: Seconds = None, batch: Sequence[str] | None = None) -> dict:
     """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``, as ``jac hessian``.
 
     >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
@@ -498,9 +508,12 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     ``max_memory`` is the budget, as for :func:`jacobian` (bytes or ``"2G"``; default half the
     available memory): the passes over an input's basis are chunked to fit it, and blocks that
     cannot fit raise :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated.
-    ``timeout``: seconds, as for :func:`jacobian`.
+    ``timeout``: seconds, as for :func:`jacobian`. ``batch``: as for :func:`jacobian` (:func:`_batched_command`);
+    each block is then ``(B, *y, *a, *b)``, ``a`` and ``b`` one example's shapes of batched inputs.
     """
     try:  # not @in_api_words: its frame would cost a repeated call (errors.in_api_words)
+        if batch:
+            return _batched_command("hessian", expr, bindings, dtype, seed, max_memory, timeout, batch, wrt=wrt)
         limit = memory.budget(max_memory)
         dtype = resolve_dtype(dtype)
         wrt = names_given(wrt)
@@ -511,6 +524,39 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     except JacError as err:
         speak_api(err)
         raise
+
+
+@in_api_words
+def _batched_command(command: str, expr: str, bindings, dtype, seed: int, max_memory, timeout, batch, **given):
+    """:func:`vjp`, :func:`jvp`, :func:`hessian` or :func:`derivative` (``command``) with ``batch=``: the command
+    line's ``--batch`` itself (``tools/report``: parsed and planned once, every example in turn, stacked batch axis
+    first, its budget counted before example 1), the values read off its ``--json`` object, so that the function
+    and the command give one answer. Several outputs give ``{output: ...}`` as without a batch."""
+    from . import report
+
+    if type(batch) is not list:
+        batch = names_given(batch, "--batch")
+    wrt = names_given(given["wrt"]) if given.get("wrt") is not None else None
+    if isinstance(given.get("v"), (list, tuple)):  # a value written as a list: one v, not the list of --v options
+        given["v"] = np.asarray(given["v"], dtype=np.float64)
+    run = {"vjp": lambda: report.vjp_report(expr, bindings, given["v"], wrt, dtype, seed, batch, max_memory),
+           "jvp": lambda: report.jvp_report(expr, bindings, given["tangents"], None, dtype, seed, batch, max_memory),
+           "hessian": lambda: report.hessian_report(expr, bindings, wrt, dtype, seed, max_memory, batch=batch),
+           "derivative": lambda: report.derivative_report(expr, bindings, given.get("order"), wrt, dtype, seed,
+                                                          max_memory, batch=batch)}[command]
+    data = _within(api_timeout(timeout) if timeout is not None else None, f"{command}()", run).data
+    if command == "vjp":
+        return {name: block["value"] for name, block in data["vjp"].items()}
+    if command == "jvp":
+        return data["jvp"]["value"] if "jvp" in data else {o: b["value"] for o, b in data["jvps"].items()}
+
+    def blocks(found: dict) -> dict:
+        if command == "hessian":
+            return {tuple(key.split(",")): block["value"] for key, block in found.items()}
+        return next(iter(found.values()))["value"]  # derivative: {input: block} of its one input
+
+    one = "hessian" if command == "hessian" else "derivative"
+    return blocks(data[one]) if one in data else {o: blocks(b) for o, b in data[one + "s"].items()}
 
 
 # --- calls under a time limit (timeout=) ---------------------------------------------------------
@@ -570,10 +616,20 @@ def output_cotangents(units: list, v, batch=None, name: str = "y") -> dict:
     ``--v`` every output must have one element (each gets 1); ``--v ones`` alone is ones for all. With a batch, each v carries
     the batch axis first: ``(B, *y.shape)``. ``name`` is what messages call a lone output (each of
     several is called by its own name)."""
-    items = [] if v is None else [v] if isinstance(v, str) else list(v)
     shapes = {o: tuple(p.graph.output_shape) for o, p in units}
     dtype = units[0][1].graph.dtype
     lead = (batch.size,) if batch else ()
+    if isinstance(v, Mapping):  # the API's {output: v} (vjp(..., batch=)), as compiled.vjp_several reads it
+        if units[0][0] is None:
+            raise JacValueError("the expression has one output: v is its value (or \"ones\"), not a dict")
+        unknown = [o for o in v if o not in shapes]
+        if unknown:
+            raise JacNameError(f"v names no output {unknown[0]!r} (outputs: {', '.join(shapes)})")
+        return {o: _one_cotangent(dict(units)[o], v[o], batch, f"v[{o!r}]", o) if o in v else
+                np.zeros(lead + shapes[o], dtype=dtype) for o in shapes}
+    if isinstance(v, np.ndarray) and units[0][0] is not None:
+        raise JacValueError(f"with several outputs ({', '.join(shapes)}), v is a dict {{output: v}}")
+    items = [] if v is None else [v] if isinstance(v, (str, np.ndarray)) else list(v)
     if units[0][0] is None:  # one output
         if len(items) > 1:
             raise JacUsageError("--v is given more than once, but the expression has one output")
@@ -794,7 +850,8 @@ def example_vjp_kernel(problem: Problem, v, found: dict):
 
 @in_api_words
 def derivative(expr: str, bindings: BindingsLike = None, order: int = 2, wrt: Wrt = None, dtype: DType = "float64",
-               seed: int = 0, max_memory: Size = None, timeout: Seconds = None) -> Union[np.ndarray, dict]:
+               seed: int = 0, max_memory: Size = None, timeout: Seconds = None,
+               batch: Sequence[str] | None = None) -> Union[np.ndarray, dict]:
     """The ``order``-th derivative with respect to one input, shape ``y.shape + x.shape * order``,
     as ``jac derivative`` (forward over reverse; diagonal for element-wise functions).
 
@@ -803,11 +860,15 @@ def derivative(expr: str, bindings: BindingsLike = None, order: int = 2, wrt: Wr
 
     Several outputs give ``{output: derivative}``. ``max_memory`` as for :func:`jacobian`: a
     derivative that cannot fit raises :class:`~jacobi_cli.errors.JacLimitError` before it is computed.
-    ``timeout``: seconds, as for :func:`jacobian`.
+    ``timeout``: seconds, as for :func:`jacobian`. ``batch``: as for :func:`jacobian` (:func:`_batched_command`):
+    the derivative is then ``(B, *y, *x * order)``.
     """
     from ..engine import higher
 
     order = higher.check_order(order)
+    if batch:
+        return _batched_command("derivative", expr, bindings, dtype, seed, max_memory, timeout, batch, wrt=wrt,
+                                order=order)
     wrt = names_given(wrt)
     limit = memory.budget(max_memory)
     return _within(api_timeout(timeout), "derivative()", _derivative, expr, bindings, order, wrt, dtype, seed, limit)

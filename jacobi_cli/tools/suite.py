@@ -66,11 +66,11 @@ EXACT_TOLERANCE = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
 
 SUITE_KEYS = ("name", "defaults", "case")
 DEFAULT_KEYS = ("dtype", "seed", "rtol", "atol")
-EXPECTATION_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "output_shape", "jacobian_shape",
+EXPECTATION_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "derivative", "output_shape", "jacobian_shape",
                     "math_shape", "check", "error")
 CASE_KEYS = ("name", "description", "expr", "bindings", "wrt", "dtype", "seed", "rtol", "atol",
              "layout", "batch") + EXPECTATION_KEYS
-VALUED_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "check")  # need numbers, not just shapes
+VALUED_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "derivative", "check")  # need numbers, not just shapes
 
 
 # --- what a suite is -----------------------------------------------------------------------------
@@ -105,6 +105,17 @@ class JvpExpectation:
     expected: Expected | None
 
 
+@dataclass
+class DerivativeExpectation:
+    """One ``[[case.derivative]]``: the ``order``-th derivative by the input ``wrt`` (None: the case's one input),
+    as ``jac derivative --order K --wrt NAME`` gives it, shape ``y.shape + x.shape * order``; ``expected`` an
+    :class:`Expected`, or ``{output: Expected}`` with several outputs (outputs left out are not checked)."""
+
+    order: int
+    wrt: str | None
+    expected: object
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     """``check = true`` or ``{ rtol, atol, method }``: ``jac check`` (None: its defaults for the dtype)."""
@@ -137,6 +148,7 @@ class Case:
     vjp: list = field(default_factory=list)
     jvp: list = field(default_factory=list)
     hessian: dict = field(default_factory=dict)  # (a, b) -> Expected
+    derivative: list = field(default_factory=list)  # DerivativeExpectation, [[case.derivative]] in file order
     output_shape: tuple | None = None
     jacobian_shape: dict = field(default_factory=dict)
     math_shape: dict = field(default_factory=dict)
@@ -441,6 +453,8 @@ def _expectations(case: Case, table: dict, exact: Tolerance, base_dir: str) -> N
         case.jvp = [_jvp(item, name, f"jvp[{i}]", exact, base_dir) for i, item in enumerate(_list(table, "jvp", name))]
         case.hessian = {_pair(key, name): block for key, block in
                         _named_expected(table, "hessian", name, exact, base_dir).items()}
+        case.derivative = [_derivative(item, name, f"derivative[{i}]", exact, base_dir)
+                           for i, item in enumerate(_derivatives(table, name))]
         if "output_shape" in table:
             case.output_shape = _shape(table["output_shape"], name, "output_shape")
         for key in ("jacobian_shape", "math_shape"):
@@ -516,6 +530,19 @@ def _several_expectations(case: Case, table: dict, exact: Tolerance, base_dir: s
             found.expected = {o: _expected(e, name, f"{key}.expected.{o}", tolerance, base_dir)
                               for o, e in per_output(expected, f"{key}.expected").items()}
         case.jvp.append(found)
+    case.derivative = []
+    for i, item in enumerate(_derivatives(table, name)):
+        key = f"derivative[{i}]"
+        expected = item.get("expected")
+        found = _derivative({k: v for k, v in item.items() if k != "expected"}, name, key, exact, base_dir,
+                            required=False)
+        if expected is None:
+            raise JacSuiteError("is required: the derivative of each output to check, expected.OUT = ...", name,
+                                f"{key}.expected")
+        tolerance = _tolerance(item, name, key + ".", exact)
+        found.expected = {o: _expected(e, name, f"{key}.expected.{o}", tolerance, base_dir)
+                          for o, e in per_output(expected, f"{key}.expected").items()}
+        case.derivative.append(found)
 
 
 _BY_INPUT = ("jacobian", "hessian", "jacobian_shape", "math_shape")  # blocks per output and input
@@ -528,7 +555,7 @@ def _toml_key(name: str) -> str:
 
 # --- typed access that names the case and key ---------------------------------------------------
 
-_HIGHER_WORDS = ("derivative", "derivatives", "order")
+_HIGHER_WORDS = ("derivatives", "order")
 _TOLERANCE_WORDS = ("tolerance", "tolerances", "tol", "abs_tol", "rel_tol", "abstol", "reltol")
 
 
@@ -539,8 +566,8 @@ def _known(table: dict, allowed, case, prefix: str) -> None:
             if not hint and "rtol" in allowed and difflib.get_close_matches(key.lower(), _TOLERANCE_WORDS, 1):
                 also = " (tolerances are rtol and atol: |actual - expected| <= atol + rtol·|expected|)"
             elif key in _HIGHER_WORDS and "hessian" in allowed and not prefix:
-                also = ("; a suite pins derivatives up to order 2: hessian.\"x,x\" (jac hessian's block) and "
-                        "jacobian.x; a K-th derivative is jac derivative --order K's, which has no suite key yet")
+                also = ("; a K-th derivative, jac derivative --order K's, is a [[case.derivative]] table: "
+                        "order = K, wrt = \"x\" (with several inputs) and expected = ...")
             else:
                 also = f" (did you mean '{hint[0]}'?)" if hint else f"; known keys: {', '.join(allowed)}"
             raise JacSuiteError(f"unknown key{also}", case, prefix + key)
@@ -799,6 +826,43 @@ def _jvp(table: dict, case: str, key: str, exact: Tolerance, base_dir: str) -> J
     return JvpExpectation(tangents, expected)
 
 
+def _derivatives(table: dict, case: str) -> list:
+    """The ``[[case.derivative]]`` tables; ``derivative.x = 6`` (a table, as ``jacobian.x`` is) is told the form."""
+    if isinstance(table.get("derivative"), dict):
+        raise JacSuiteError("a K-th derivative is a [[case.derivative]] table of its own, one per order: "
+                            "order = K, wrt = \"x\" (with several inputs) and expected = ... (jac derivative "
+                            "--order K --wrt x's value)", case, "derivative")
+    return _list(table, "derivative", case)
+
+
+def _derivative(table: dict, case: str, key: str, exact: Tolerance, base_dir: str,
+                required: bool = True) -> DerivativeExpectation:
+    """One ``[[case.derivative]]``: ``order`` (1 to 32, required), ``wrt`` (the input; optional where the case
+    has one), ``expected`` (required; per output with several, read by the caller), ``rtol``, ``atol``."""
+    from ..engine.higher import MAX_ORDER
+
+    _known(table, ("order", "wrt", "expected", "rtol", "atol"), case, key + ".")
+    if "order" not in table:
+        raise JacSuiteError(f"is required: the derivative's order, 1 to {MAX_ORDER} (2 is the Hessian's block)",
+                            case, key + ".order")
+    order = table["order"]
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise JacSuiteError(f"must be a whole number from 1 to {MAX_ORDER}, not {_describe(order)}", case,
+                            key + ".order")
+    wrt = _string(table, "wrt", case, key + ".")
+    if wrt is not None and not wrt.strip().isidentifier():
+        raise JacSuiteError(f"must be one input's name (a derivative of any order is taken by one input), not "
+                            f"{wrt!r}", case, key + ".wrt")
+    expected = None
+    if required:
+        if "expected" not in table:
+            raise JacSuiteError("is required: the derivative's value, shape y.shape + x.shape * order", case,
+                                key + ".expected")
+        expected = _expected(table["expected"], case, f"{key}.expected", _tolerance(table, case, key + ".", exact),
+                             base_dir)
+    return DerivativeExpectation(order, wrt.strip() if wrt is not None else None, expected)
+
+
 def _check(spec, case: str) -> CheckSpec | None:
     if isinstance(spec, bool):
         return CheckSpec() if spec else None
@@ -885,6 +949,12 @@ def _check_against_graph(case: Case, graph) -> None:
             raise JacSuiteError(f"no input named '{name}' is bound (inputs: {', '.join(inputs) or 'none'})",
                                 case.name, "wrt", "name")
     wrt = case.wrt or inputs
+    for i, item in enumerate(case.derivative):
+        if item.wrt is None and len(wrt) != 1:  # jac derivative's --wrt: one input, named where there are several
+            raise JacSuiteError("a derivative of any order is taken by one input, and this case has "
+                                + (f"{len(wrt)} ({', '.join(wrt)}): name it, wrt = \"{wrt[0]}\"" if wrt else
+                                   "none to differentiate"), case.name, f"derivative[{i}].wrt",
+                                "name" if not wrt else "value")
     for key, name in _referenced_names(case):
         if name not in wrt:
             why = "is not in wrt" if name in inputs else f"is not bound (inputs: {', '.join(inputs) or 'none'})"
@@ -905,6 +975,9 @@ def _referenced_names(case: Case):
     for i, item in enumerate(case.vjp):
         for name in item.grad:
             yield f"vjp[{i}].grad.{name}", name
+    for i, item in enumerate(case.derivative):
+        if item.wrt is not None:
+            yield f"derivative[{i}].wrt", item.wrt
 
 
 def _per_output(case: Case, blocks: dict) -> list:
@@ -917,7 +990,7 @@ def _require_concrete(case: Case) -> None:
         symbolic = [d for d in shape if not isinstance(d, int)]
         if symbolic:
             raise JacSuiteError(f"symbolic size {symbolic[0]!r} needs numbers for value, jacobian, vjp, jvp, "
-                                "hessian or check; a case with only shape expectations may keep it symbolic",
+                                "hessian, derivative or check; a case with only shape expectations may keep it symbolic",
                                 case.name, f"bindings.{name}")
 
 
@@ -1199,6 +1272,8 @@ def _outcomes(case: Case) -> list:
     for name, expected in case.jacobian.items():
         outcomes.append(compare(f"jacobian.{name}", jacobians[name], expected))
     outcomes += _vjp_outcomes(case, problem) + _jvp_outcomes(case, problem) + _hessian_outcomes(case, problem)
+    outcomes += [compare(f"derivative[{i}].expected", _derivative_of(case, problem, i), item.expected)
+                 for i, item in enumerate(case.derivative)]
     if case.check:
         outcomes += _check_outcomes(problem, case.check, case.budget)
     return outcomes
@@ -1250,6 +1325,8 @@ def _batched_outcomes(case: Case) -> list:
                 blocks = api.hessians(p, budget=case.budget)
             for pair in case.hessian:
                 stack.put(("hessian", pair), b, blocks[pair])
+        for i in range(len(case.derivative)):
+            stack.put(("derivative", i), b, _derivative_of(case, p, i))
         if case.check:
             from . import check
 
@@ -1266,6 +1343,8 @@ def _batched_outcomes(case: Case) -> list:
         if item.expected is not None:
             outcomes.append(compare(f"jvp[{i}].expected", stack[("jvp", i)], item.expected))
     outcomes += [compare(f"hessian.{a},{b}", stack[("hessian", (a, b))], e) for (a, b), e in case.hessian.items()]
+    outcomes += [compare(f"derivative[{i}].expected", stack[("derivative", i)], item.expected)
+                 for i, item in enumerate(case.derivative)]
     if case.check:
         for name in problem.wrt:
             if name in failed:
@@ -1340,6 +1419,10 @@ def _case_need(case: Case, problem, found, tangents: list, planned) -> int:
                      if per and not _shares(t, item.tangent.get(n)))
         passes.append(problem.compiled.product_plan(problem.wrt, "jvp", tuple(given_tangents)))
         last += sum(x.get(n, 0) for n in given_tangents)
+    for item in case.derivative:  # each [[case.derivative]]'s stacked results (its pass is planned per example)
+        n = problem.env[item.wrt or problem.wrt[0]].size
+        stacks += batch * sum(p.output.nbytes * n ** item.order for o, p in units
+                              if not isinstance(item.expected, dict) or o in item.expected)
     values = max((p.values_bytes for p in passes), default=0)
     counted = 3 * max((getattr(p, "values_bytes", 0) for p in planned.plans.values()), default=0)
     # the other examples' inputs, where the batch was made for the case (the suite's loaded values are counted
@@ -1385,7 +1468,10 @@ def _compare_held(case: Case, problem) -> tuple:
     several = case.outputs is not None
     jacobian = sum(y * x for o, y in ys.items() if (case.jacobian.get(o) if several else case.jacobian))
     hessian = sum(y * x * x for o, y in ys.items() if (case.hessian.get(o) if several else case.hessian))
-    products = [x] * len(case.vjp) + [sum(ys.values())] * len(case.jvp) + [hessian]
+    sizes = {n: math.prod(problem.env[n].shape) for n in problem.wrt if n in problem.env}
+    derivatives = [sum(y * sizes.get(item.wrt or problem.wrt[0], 0) ** item.order for o, y in ys.items()
+                       if not several or o in item.expected) for item in case.derivative]
+    products = [x] * len(case.vjp) + [sum(ys.values())] * len(case.jvp) + [hessian] + derivatives
     results = jacobian + (sum(products) + (x if case.vjp else 0) if several else max(products))
     bound = list(case.bindings.values.values())  # the suite's, loaded and counted before any case ran
     values = sum(v.nbytes for v in problem.values if isinstance(v, np.ndarray) and not any(_shares(v, b) for b in bound))
@@ -1478,6 +1564,9 @@ def _several_outcomes(case: Case) -> list:
                     blocks = api.hessians(p, budget=case.budget)
                 for pair in case.hessian[o]:
                     stack.put(("hessian", o, pair), b, blocks[pair])
+            for i, item in enumerate(case.derivative):
+                if o in item.expected:
+                    stack.put(("derivative", i, o), b, _derivative_of(case, p, i))
             if case.check:
                 from . import check
 
@@ -1506,6 +1595,9 @@ def _several_outcomes(case: Case) -> list:
     for o in units:
         outcomes += [_about(o, compare(f"hessian.{o}.{a},{c}", stack[("hessian", o, (a, c))], e))
                      for (a, c), e in case.hessian.get(o, {}).items()]
+    for i, item in enumerate(case.derivative):
+        outcomes += [_about(o, compare(f"derivative[{i}].expected.{o}", stack[("derivative", i, o)], e))
+                     for o, e in item.expected.items()]
     if case.check:
         for (o, name), (b, result) in failed.items():
             got = _about(o, _check_outcome(f"check.{o}.{name}", result))
@@ -1548,6 +1640,20 @@ def _hessian_outcomes(case: Case, problem) -> list:
     with _at("hessian"):
         blocks = api.hessians(problem, budget=case.budget)
     return [compare(f"hessian.{a},{b}", blocks[(a, b)], expected) for (a, b), expected in case.hessian.items()]
+
+
+def _derivative_of(case: Case, problem, i: int) -> np.ndarray:
+    """The ``[[case.derivative]]`` number ``i`` of ``problem`` (one output's): ``jac derivative --order K --wrt
+    NAME``'s value, planned against the case's budget (a derivative that cannot fit is refused before it is
+    computed, in jac derivative's words)."""
+    from ..engine import higher
+    from ..engine.memory import default_budget
+
+    item = case.derivative[i]
+    with _at(f"derivative[{i}]"):
+        plan = api.derivative_plan(problem, item.wrt or problem.wrt[0], item.order,
+                                   default_budget() if case.budget is None else case.budget)
+        return higher.run(plan, problem.env)
 
 
 def _check_outcomes(problem, spec: CheckSpec, budget: int | None = None) -> list:
@@ -1623,6 +1729,7 @@ def _compared(case: Case):
     tables = [("value", case.value), ("jacobian", case.jacobian), ("hessian", case.hessian)]
     tables += [(f"vjp[{i}].grad", item.grad) for i, item in enumerate(case.vjp)]
     tables += [(f"jvp[{i}].expected", item.expected) for i, item in enumerate(case.jvp)]
+    tables += [(f"derivative[{i}].expected", item.expected) for i, item in enumerate(case.derivative)]
     while tables:
         key, table = tables.pop()
         if isinstance(table, Expected):
