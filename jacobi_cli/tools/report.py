@@ -1141,14 +1141,19 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     drawn = _drawn(bindings, problem, found, split)
     g = problem.graph
     size = found.size if found else 1
+    # under --batch: example 0's values (kept for the report) and the previous example's while the next is made,
+    # and the other examples' inputs, which the batched bindings hold (session 48: they were left out, so a batch
+    # whose inputs and outputs passed --max-memory together was answered)
+    values = memory.forward_bytes(g) * (2 if found else 1)
+    others = (size - 1) * sum(problem.env[n].nbytes for n in found.axes if n in problem.env) if found else 0
     if backward:
-        memory.require(memory.forward_bytes(g) + size * _kept_gradient_bytes(g), budget,
+        memory.require(values + others + size * _kept_gradient_bytes(g), budget,
                        "jac graph --backward (every node's value and the gradient it keeps"
-                       f"{', for each of the examples' if found else ''})")
+                       f"{', for each of the examples, and the inputs' if found else ''})")
     elif found:
-        memory.require(memory.forward_bytes(g) + size * api.shapes_nbytes(problem, [p.graph.output_shape for _, p in
-                                                                        api.output_problems(problem)]),
-                       budget, "jac graph --batch (one example's values and every example's output)")
+        memory.require(values + others + size * api.shapes_nbytes(problem, [p.graph.output_shape for _, p in
+                                                                         api.output_problems(problem)]),
+                       budget, "jac graph --batch (two examples' values, every example's input and output)")
     grads = {}
     report = _header("graph", expr, g, problem.wrt, None if found else problem.values)
     if found:
