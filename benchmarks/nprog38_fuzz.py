@@ -480,8 +480,40 @@ def batch(program, ref_body, inputs, jax_env, rng):
         o = _as(report["jacobian"][n]["value"]) if n in report["jacobian"] else np.zeros(np.shape(t))
         if o.shape != np.shape(t) or not p37.close(o, t, 1e-8):
             # per example: jac's unbatched Jacobian of that example (a difference there is first mode's)
-            return "WRONG", f"batched d/d{n} {specs}: jac {o.shape} {o.ravel()[:6]}, vmap {np.shape(t)} {_as(t).ravel()[:6]}"
+            status, why = _per_example(program, ref_body, names, stacked, axes, n, o, _as(t), jax_env)
+            return status, f"batched d/d{n} {specs}: {why}jac {o.shape} {o.ravel()[:6]}, vmap {np.shape(t)} {_as(t).ravel()[:6]}"
     return "AGREE", ""
+
+
+def _per_example(program, ref_body, names, stacked, axes, n, ours, theirs, jax_env):
+    """A batched Jacobian (``ours``) that differs from ``vmap(jacfwd)`` (``theirs``): WRONG unless each example's
+    block is jac's own unbatched Jacobian of that example and differs from JAX's as first mode allows (session 48):
+    JAX's NaN where jac's is finite and the rest agrees (JAX-DIFFERS: jac's exact 0 where the output is constant),
+    or jac's is ``jax.jacrev``'s of the example (CONVENTION: a NaN-reduction's cotangent 0 times NaN)."""
+    from jacobi_cli.tools import api
+    jax, jnp = jax_env
+    if ours.shape != theirs.shape:
+        return "WRONG", ""
+    jf, found = _fn(ref_body, names, jax_env), set()
+    for b in range(ours.shape[0]):
+        example = {m: (np.take(stacked[m], b, axis=ax) if ax is not None else stacked[m]) for m, ax in zip(names, axes)}
+        own = api.jacobian(program, example)
+        alone = _as(own[n]) if n in own else np.zeros(ours.shape[1:])
+        if not p37.close(ours[b], alone, 1e-12):
+            return "WRONG", f"example {b} is not jac's unbatched Jacobian of it; "
+        if p37.close(ours[b], theirs[b], 1e-8):
+            continue
+        nan = np.isnan(theirs[b]) & ~np.isnan(ours[b])
+        if nan.any() and p37.close(np.where(nan, 0, ours[b]), np.where(nan, 0, theirs[b]), 1e-8):
+            found.add("JAX-DIFFERS")
+            continue
+        rev = jax.jacrev(jf, argnums=names.index(n))(*[jnp.asarray(example[m]) for m in names])
+        if p37.close(ours[b], _as(rev), 1e-9):
+            found.add("CONVENTION")
+            continue
+        return "WRONG", f"example {b}: "
+    status = "JAX-DIFFERS" if "JAX-DIFFERS" in found else "CONVENTION"
+    return status, "per example as first mode reads it (JAX's NaN where jac's exact 0, or jacrev's); "
 
 
 def _as_jacrev(program, ref_body, inputs, jax_env):

@@ -153,9 +153,19 @@ def _graph_json(report) -> Iterator[str] | None:
     if not all(type(d) is int for shape in {n.shape for n in listed} for d in shape):
         return None
     keys = [f"{', ' if k else '{'}{json.dumps(str(name), ensure_ascii=False)}: " for k, name in enumerate(names)]
-    values = [None if name in ("nodes", "edges") else json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False)
-              for name, value in report.data.items()]  # the small values first: nothing fails once writing began
+    # the other keys' text first, a large array (the output's value, per example under --batch) as a marker that
+    # fileio.json_pieces writes a block of rows at a time (session 48: json.dumps of its nested lists took some
+    # six times the budget that --max-memory had checked): nothing fails once writing began
+    values = [None if name in ("nodes", "edges") else _value_pieces(value) for name, value in report.data.items()]
     return _graph_json_pieces(names, keys, values, listed, len(nodes))
+
+
+def _value_pieces(value) -> Iterator[str]:
+    """``json.dumps(_jsonable(value))``'s text in pieces, its large arrays a block at a time."""
+    from ..lang.fileio import MarkedArrays, json_pieces as pieces
+
+    big = MarkedArrays()
+    return pieces(_jsonable(value, big), big)
 
 
 def _graph_json_pieces(names: list, keys: list, values: list, listed: list, count: int) -> Iterator[str]:
@@ -179,7 +189,7 @@ def _graph_json_pieces(names: list, keys: list, values: list, listed: list, coun
             yield ", ".join(edges)
             yield "]"
         else:
-            yield value
+            yield from value
     yield "}"
 
 

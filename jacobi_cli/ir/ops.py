@@ -2397,6 +2397,8 @@ def _solve_impl(a, b, who="solve"):
     a, b = np.asarray(a), np.asarray(b)
     if a.shape[-1] == 0:
         return np.zeros(_solve_shape(a.shape, b.shape), dtype=np.result_type(a, b))
+    if who.startswith("qr"):
+        _refuse_rank_deficient_r(a, who)
     try:
         with np.errstate(all="ignore"):
             x = np.linalg.solve(a, b)
@@ -2406,6 +2408,22 @@ def _solve_impl(a, b, who="solve"):
         raise JacValueError(f"{who}: the matrix is singular, so the system has no unique solution "
                             f"(shape {fmt(a.shape)})")
     return _nan_where_nan(a, x)
+
+
+def _refuse_rank_deficient_r(r, who):
+    """QR's rules solve with its triangular R (or Rᵀ): where a diagonal entry is at or below n·eps·max|Rᵢᵢ|, A
+    has lost column rank in this precision and Q and R have no derivative (the solve would answer numbers of
+    size 1/eps, silently: session 48, nprog38_fuzz seed 4834), refused as an exactly singular R is."""
+    if not np.all(np.isfinite(r)):
+        return
+    d = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
+    largest = d.max(axis=-1, keepdims=True)
+    eps = np.finfo(r.dtype if r.dtype.kind == "f" else np.float64).eps
+    if np.any(d <= r.shape[-1] * eps * largest):
+        ratio = float(np.min(d / np.where(largest > 0, largest, 1)))
+        raise JacValueError(f"{who}: a diagonal entry of R is {ratio:.3g} times its largest, at or below n·eps, so "
+                            "A is rank deficient in this precision and Q and R have no derivative there "
+                            f"(shape {fmt(r.shape)})")
 
 
 # X = A⁻¹B: dX = A⁻¹(dB - dA X); the cotangents are gB = A⁻ᵀ G and gA = -gB Xᵀ.

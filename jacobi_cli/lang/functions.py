@@ -10046,6 +10046,11 @@ def _tensorinv(b, args, kwargs, position):
     if ind > x.ndim or rows != cols:
         raise JacShapeError(f"tensorinv: shape {fmt(shape)} with ind={ind} is not square: the product of the first "
                             f"{ind} sizes ({rows}) must equal the product of the rest ({cols})", position)
+    if rows == 0 and (b.call or "").startswith(("np.", "numpy.")):  # JAX and PyTorch answer the empty inverse
+        raise JacShapeError(f"np.linalg.tensorinv of an empty array (shape {fmt(shape)}) raises in NumPy: its "
+                            f"a.reshape({math.prod(shape[ind:])}, -1) cannot infer a size of an empty array, or "
+                            "inv refuses the (n, 0) matrix it makes; jnp.linalg.tensorinv and "
+                            "torch.linalg.tensorinv answer an empty inverse", position)
     inverse = b.apply("inv", _reshape_to(b, x, (rows, cols), position), position=position)
     return _reshape_to(b, inverse, shape[ind:] + shape[:ind], position)
 

@@ -4323,7 +4323,7 @@ class _Lowering:
         if len(parts) == 1 and isinstance(parts[0], Items):  # y[np.diag_indices(3)] = v: y[idx[0], idx[1]] = v
             parts = list(parts[0])
         masks = [p for p in parts if is_boolean(self.b, p)]
-        if masks:  # x.at[None, mask]: the mask need not be the first part (mask_index refuses it beside others)
+        if masks:  # x.at[None, mask]: the mask need not be the first part (mask_index reads it where it stands)
             if self.b.nodes[masks[0].id].op != "const" and (self.values is None or self.b.shapes_only):
                 raise NeedsValues(f"{what}: which elements a mask computed from the inputs selects depends on their "
                                   "values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
@@ -4332,6 +4332,7 @@ class _Lowering:
             index = self.mask_index(y, parts, position)  # a constant y's read folds: no index to read back
         else:
             index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
+        if len(parts) > 1 or not masks:
             if self.selects_first(y, index, position):  # PyTorch's y[0, :, [1, 2]] = v: y[0][:, [1, 2]]
                 first, rest = _integers_first(index)
                 try:
@@ -6662,13 +6663,18 @@ class _Lowering:
 
     def masked(self, value: Tracer, parts: list, position: int):
         """``x[mask]``: the elements where a boolean mask is true, flattened in order (NumPy's and
-        PyTorch's boolean indexing); the mask covers the leading axes of ``x``."""
-        return self.b.apply("getitem", value, index=self.mask_index(value, parts, position), position=position)
+        PyTorch's boolean indexing); the mask covers the leading axes of ``x``, or, beside other parts
+        (``x[None, mask]``, ``x[:, mask]``, ``x[0, mask]``), the axes where it stands."""
+        index = self.mask_index(value, parts, position)
+        if len(parts) > 1 and self.selects_first(value, index, position):  # PyTorch's x[0, :, mask]
+            first, index = _integers_first(index)
+            value = self.b.apply("getitem", value, index=first, position=position)
+        return self.b.apply("getitem", value, index=index, position=position)
 
     def mask_index(self, value: Tracer, parts: list, position: int) -> tuple:
         """The integer index of ``value[mask]``: ``np.nonzero`` of the mask's values."""
         if len(parts) != 1:
-            raise JacValueError("a boolean mask must be the whole index (x[mask]), not one of several", position)
+            return self.masks_among(value, parts, position)
         mask = parts[0]
         if isinstance(mask, Tracer) and self.b.nodes[mask.id].op != "const":
             self.value_tests.append((mask.id, position, "mask"))  # jax.jit / vmap raise (.whiles)
@@ -6677,6 +6683,34 @@ class _Lowering:
             raise JacShapeError(f"the boolean mask has shape {fmt(flags.shape)}, which does not match the leading "
                                 f"axes of the array, shape {fmt(value.shape)}", position)
         return tuple(np.nonzero(flags))
+
+    def masks_among(self, value: Tracer, parts: list, position: int) -> tuple:
+        """The index of ``value[parts]`` where boolean masks stand among other parts: each mask replaced by
+        ``np.nonzero`` of its values, the integer arrays of the axes it covers, as NumPy, JAX and PyTorch read
+        it (``x[None, mask]`` is ``x[None, *mask.nonzero()]``); each mask's shape checked against those axes."""
+        items, masks = [], []
+        for part in parts:
+            if isinstance(part, Tracer) and is_boolean(self.b, part):
+                if self.b.nodes[part.id].op != "const":
+                    self.value_tests.append((part.id, position, "mask"))  # jax.jit / vmap raise (.whiles)
+                flags = np.asarray(self.value_of(part, position)) != 0
+                if flags.ndim == 0:
+                    raise JacValueError("a boolean mask must be the whole index (x[mask]), not one of several",
+                                        position)
+                masks.append((len(items), flags.shape))
+                items.extend(np.nonzero(flags))
+            else:
+                items.append(self.index_item(part, position))
+        index = expand_ellipsis(tuple(items), value.ndim, position)
+        spot = next((k for k, i in enumerate(items) if i is Ellipsis), len(items))
+        for at, shape in masks:
+            at += (len(index) - len(items)) if at > spot else 0  # after '...': shifted by its full slices
+            axis = sum(1 for i in index[:at] if i is not None)
+            if shape != tuple(value.shape[axis:axis + len(shape)]):
+                raise JacShapeError(f"the boolean mask has shape {fmt(shape)}, which does not match axes {axis} to "
+                                    f"{axis + len(shape) - 1} of the array, shape {fmt(value.shape)} (NumPy's "
+                                    "IndexError)", position)
+        return index
 
     def value_of(self, t: Tracer, position: int, what: str | None = None, message: str | None = None):
         """The value of node ``t``: a constant's, or computed from the input values (then the

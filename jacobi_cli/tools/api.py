@@ -526,37 +526,153 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
         raise
 
 
-@in_api_words
 def _batched_command(command: str, expr: str, bindings, dtype, seed: int, max_memory, timeout, batch, **given):
-    """:func:`vjp`, :func:`jvp`, :func:`hessian` or :func:`derivative` (``command``) with ``batch=``: the command
-    line's ``--batch`` itself (``tools/report``: parsed and planned once, every example in turn, stacked batch axis
-    first, its budget counted before example 1), the values read off its ``--json`` object, so that the function
-    and the command give one answer. Several outputs give ``{output: ...}`` as without a batch."""
-    from . import report
+    """:func:`vjp`, :func:`jvp`, :func:`hessian` or :func:`derivative` (``command``) with ``batch=``: as the command
+    line's ``--batch`` computes it (``tools/report`` formats what the same loops give: :func:`stacked_vjp`,
+    :func:`stacked_jvp`, :func:`stacked_hessians`, :func:`stacked_derivatives`), parsed and planned once, every
+    example in turn, stacked batch axis first, the stacks counted against the budget before example 1. Several
+    outputs give ``{output: ...}`` as without a batch."""
+    from ..engine import higher
 
     if type(batch) is not list:
         batch = names_given(batch, "--batch")
     wrt = names_given(given["wrt"]) if given.get("wrt") is not None else None
-    if isinstance(given.get("v"), (list, tuple)):  # a value written as a list: one v, not the list of --v options
-        given["v"] = np.asarray(given["v"], dtype=np.float64)
-    run = {"vjp": lambda: report.vjp_report(expr, bindings, given["v"], wrt, dtype, seed, batch, max_memory),
-           "jvp": lambda: report.jvp_report(expr, bindings, given["tangents"], None, dtype, seed, batch, max_memory),
-           "hessian": lambda: report.hessian_report(expr, bindings, wrt, dtype, seed, max_memory, batch=batch),
-           "derivative": lambda: report.derivative_report(expr, bindings, given.get("order"), wrt, dtype, seed,
-                                                          max_memory, batch=batch)}[command]
-    data = _within(api_timeout(timeout) if timeout is not None else None, f"{command}()", run).data
-    if command == "vjp":
-        return {name: block["value"] for name, block in data["vjp"].items()}
-    if command == "jvp":
-        return data["jvp"]["value"] if "jvp" in data else {o: b["value"] for o, b in data["jvps"].items()}
+    limit = memory.budget(max_memory)
+    dtype = resolve_dtype(dtype)
 
-    def blocks(found: dict) -> dict:
-        if command == "hessian":
-            return {tuple(key.split(",")): block["value"] for key, block in found.items()}
-        return next(iter(found.values()))["value"]  # derivative: {input: block} of its one input
+    def run():
+        product = {"vjp": ("vjp", None), "jvp": ("jvp", tuple(given.get("tangents") or ()))}.get(command)
+        problem, found, split = prepare_batch(expr, bindings, batch, wrt, dtype, seed, min(limit, DEFAULT_MAX_BYTES),
+                                              several=True, budget=limit, product=product)
+        units = output_problems(problem)
+        if command == "vjp":
+            if problem.compiled.made.gradient is not None:
+                raise JacUsageError("batch= with the text's y.backward(gradient=V): give each example's v with v= (its "
+                                    "batch axis first) and write y.backward() in the text")
+            stacked_fits(problem, found, limit, "vjp")
+            v = given["v"]
+            v = np.asarray(v, dtype=np.float64) if isinstance(v, (list, tuple)) else v  # one value, not --v options
+            stack = stacked_vjp(problem, found, split, output_cotangents(units, v, found, "y"))
+            return {name: stack[("grad", name)] for name in problem.wrt}
+        if command == "jvp":
+            stacked_fits(problem, found, limit, "jvp", tuple(given["tangents"] or ()))
+            stack = stacked_jvp(problem, found, split, batch_tangents(problem, given["tangents"], found))
+            out = {o: stack[("jvp", o)] for o, _ in units}
+        elif command == "hessian":
+            plans = {o: hessian_plan_of(p, limit) for o, p in units}
+            _fits(batch_jacobian_plan(plans, found, limit, units, False))
+            stack = stacked_hessians(problem, found, split, plans)
+            out = {o: {(a, c): stack[(o, (a, c))] for a in problem.wrt for c in problem.wrt} for o, _ in units}
+        else:
+            name = derivative_input(problem)
+            plans = {o: derivative_plan(p, name, higher.check_order(given["order"]), limit) for o, p in units}
+            _fits(batch_jacobian_plan(plans, found, limit, units, False))
+            stack = stacked_derivatives(problem, found, split, plans)
+            out = {o: stack[(o, "d")] for o, _ in units}
+        return out[None] if None in out else out
 
-    one = "hessian" if command == "hessian" else "derivative"
-    return blocks(data[one]) if one in data else {o: blocks(b) for o, b in data[one + "s"].items()}
+    return _within(api_timeout(timeout) if timeout is not None else None, f"{command}()", run)
+
+
+def _fits(plan) -> None:
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+
+
+def each_example(problem: Problem, batch, split, watch=None):
+    """Each example's problem, in order (only ``problem`` without a batch); ``watch`` (a
+    :class:`~jacobi_cli.engine.conditioning.Watch`) keeps what each gives the watched nodes."""
+    for b in range(batch.size if batch else 1):
+        one = problem if b == 0 else example(problem, batch, split, b)
+        if watch:
+            watch.add(one.values)
+        yield one
+
+
+def stacked_fits(problem: Problem, batch, budget: int, kind: str, names=None) -> None:
+    """A batch holds its results (outputs and gradients or tangents) stacked for every example beside one
+    example's pass: refuse before the first if :func:`stacked_need` does not fit ``budget`` (one example's values
+    and pass were checked by :func:`prepare_batch`)."""
+    if batch is None:
+        return
+    from ..engine import planner
+
+    plan = problem.compiled.product_plan(problem.wrt, kind, names)  # the one prepare_batch checked: kept
+    held = stacked_need(problem, batch, kind, names) - plan.peak_bytes
+    planner.check_product(plan, budget, f"jac {kind} --batch", held, batch.size)
+
+
+def stacked_vjp(problem: Problem, batch, split, cot: dict, watch=None):
+    """``jac vjp``'s results per example (``batch`` None: the one problem), as a
+    :class:`~jacobi_cli.engine.batching.Stacked`: ``(o,)`` each output's value, ``("grad", name)`` each gradient of
+    ``torch.autograd.backward([outs], [cot[o]])`` (``cot`` from :func:`output_cotangents`, the batch axis first);
+    a lone output's examples after the first run a compiled kernel checked against the first."""
+    from ..engine import autodiff
+    from ..engine.batching import Stacked
+
+    stack, fast = Stacked(batch.size if batch else None), None
+    for b, one in enumerate(each_example(problem, batch, split, watch)):
+        seeds = {}
+        for o, p in output_problems(one):
+            stack.put((o,), b, p.output)
+            vb, key = (cot[o][b] if batch else cot[o])[None], p.graph.output
+            seeds[key] = vb if key not in seeds else seeds[key] + vb  # one node listed twice (x, x): they add
+        grads = fast(one.env, cot[None][b]) if fast is not None else None  # a checked kernel
+        if grads is None:
+            grads = {n: g[0] for n, g in autodiff.vjp(one.graph, one.values, seeds).items()}
+            if b == 0 and batch is not None and None in cot:
+                fast = example_vjp_kernel(one, cot[None][0], {n: np.asarray(grads[n]) for n in problem.wrt})
+        for name in problem.wrt:
+            stack.put(("grad", name), b, np.asarray(grads[name]))
+    return stack
+
+
+def stacked_jvp(problem: Problem, batch, split, given: dict, watch=None):
+    """``jac jvp``'s results per example: ``(o,)`` each output's value, ``("jvp", o)`` its J·t for ``given``
+    (``{name: (tangent, per_example)}``, :func:`batch_tangents`)."""
+    from ..engine import autodiff
+    from ..engine.batching import Stacked
+
+    ids = {o: p.graph.output for o, p in output_problems(problem)}
+    stack = Stacked(batch.size if batch else None)
+    for b, one in enumerate(each_example(problem, batch, split, watch)):
+        t_b = tangents_of(one, {n: t[b] if per else t for n, (t, per) in given.items()})
+        if t_b:
+            found = autodiff.jvp(one.graph, one.values, {n: t[None] for n, t in t_b.items()},
+                                 outputs=list(dict.fromkeys(ids.values())))
+        for o, i in ids.items():
+            stack.put((o,), b, np.asarray(one.values[i], dtype=one.graph.dtype))
+            shape = tuple(one.graph.nodes[i].shape)
+            stack.put(("jvp", o), b, np.asarray(found[i][0]) if t_b else np.zeros(shape, one.graph.dtype))
+    return stack
+
+
+def stacked_hessians(problem: Problem, batch, split, plans: dict, watch=None):
+    """``jac hessian``'s results per example: ``(o,)`` each output's value, ``(o, (a, b))`` its blocks, by
+    ``plans`` (:func:`hessian_plan_of` per output)."""
+    from ..engine.batching import Stacked
+
+    stack = Stacked(batch.size if batch else None)
+    for b, one in enumerate(each_example(problem, batch, split, watch)):
+        for o, p in output_problems(one):
+            stack.put((o,), b, p.output)
+            for pair, h in hessians(p, plans[o]).items():
+                stack.put((o, pair), b, h)
+    return stack
+
+
+def stacked_derivatives(problem: Problem, batch, split, plans: dict, watch=None):
+    """``jac derivative``'s results per example: ``(o,)`` each output's value, ``(o, "d")`` its derivative by
+    ``plans`` (:func:`derivative_plan` per output)."""
+    from ..engine import higher
+    from ..engine.batching import Stacked
+
+    stack = Stacked(batch.size if batch else None)
+    for b, one in enumerate(each_example(problem, batch, split, watch)):
+        for o, p in output_problems(one):
+            stack.put((o,), b, p.output)
+            stack.put((o, "d"), b, higher.run(plans[o], p.env))
+    return stack
 
 
 # --- calls under a time limit (timeout=) ---------------------------------------------------------

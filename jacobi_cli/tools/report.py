@@ -1141,14 +1141,19 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     drawn = _drawn(bindings, problem, found, split)
     g = problem.graph
     size = found.size if found else 1
+    # under --batch: example 0's values (kept for the report) and the previous example's while the next is made,
+    # and the other examples' inputs, which the batched bindings hold (session 48: they were left out, so a batch
+    # whose inputs and outputs passed --max-memory together was answered)
+    values = memory.forward_bytes(g) * (2 if found else 1)
+    others = (size - 1) * sum(problem.env[n].nbytes for n in found.axes if n in problem.env) if found else 0
     if backward:
-        memory.require(memory.forward_bytes(g) + size * _kept_gradient_bytes(g), budget,
+        memory.require(values + others + size * _kept_gradient_bytes(g), budget,
                        "jac graph --backward (every node's value and the gradient it keeps"
-                       f"{', for each of the examples' if found else ''})")
+                       f"{', for each of the examples, and the inputs' if found else ''})")
     elif found:
-        memory.require(memory.forward_bytes(g) + size * api.shapes_nbytes(problem, [p.graph.output_shape for _, p in
-                                                                        api.output_problems(problem)]),
-                       budget, "jac graph --batch (one example's values and every example's output)")
+        memory.require(values + others + size * api.shapes_nbytes(problem, [p.graph.output_shape for _, p in
+                                                                         api.output_problems(problem)]),
+                       budget, "jac graph --batch (two examples' values, every example's input and output)")
     grads = {}
     report = _header("graph", expr, g, problem.wrt, None if found else problem.values)
     if found:
@@ -1463,14 +1468,7 @@ def _general(problem, batch) -> bool:
     return batch is not None or problem.graph.several
 
 
-def _examples(problem, batch, split, watch=None):
-    """Each example's problem, in order (only ``problem`` without a batch); ``watch`` (a
-    :class:`conditioning.Watch`) keeps what each gives the watched nodes."""
-    for b in range(batch.size if batch else 1):
-        example = problem if b == 0 else api.example(problem, batch, split, b)
-        if watch:
-            watch.add(example.values)
-        yield example
+_examples = api.each_example  # each example's problem, in order (tools/api.py, where the batched loops live)
 
 
 def _out_name(name, graph) -> str:
@@ -1583,15 +1581,7 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
     return result
 
 
-def _stacked_fits(problem, batch, budget, kind: str, names=None) -> None:
-    """A batch holds its results (outputs and gradients or tangents) stacked for every example
-    beside one example's pass: refuse before the first if :func:`~jacobi_cli.tools.api.stacked_need` does not fit
-    ``budget`` (one example's values and pass were checked by :func:`_setup`)."""
-    if batch is None:
-        return
-    plan = problem.compiled.product_plan(problem.wrt, kind, names)  # the one _setup checked: kept, not redone
-    held = api.stacked_need(problem, batch, kind, names) - plan.peak_bytes
-    planner.check_product(plan, budget, f"jac {kind} --batch", held, batch.size)
+_stacked_fits = api.stacked_fits
 
 
 def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
@@ -1599,21 +1589,8 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     _stacked_fits(problem, batch, budget, "vjp")
     cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch,
                                 output_name(problem.graph))
-    stack, fast = batching.Stacked(batch.size if batch else None), None
     watch = conditioning.Watch(problem.graph) if batch else None
-    for b, example in enumerate(_examples(problem, batch, split, watch)):
-        seeds = {}
-        for o, p in api.output_problems(example):
-            stack.put((o,), b, p.output)
-            vb, key = (cot[o][b] if batch else cot[o])[None], p.graph.output
-            seeds[key] = vb if key not in seeds else seeds[key] + vb  # one node listed twice (x, x): they add
-        grads = fast(example.env, cot[None][b]) if fast is not None else None  # a checked kernel
-        if grads is None:
-            grads = {n: g[0] for n, g in autodiff.vjp(example.graph, example.values, seeds).items()}
-            if b == 0 and batch is not None and None in cot:
-                fast = api.example_vjp_kernel(example, cot[None][0], {n: np.asarray(grads[n]) for n in problem.wrt})
-        for name in problem.wrt:
-            stack.put(("grad", name), b, np.asarray(grads[name]))
+    stack = api.stacked_vjp(problem, batch, split, cot, watch)
     report = _header("vjp", expr, problem.graph, problem.wrt, None if batch else problem.values)
     _placed(report, problem, stack, "v", "v", None)
     if None in cot:
@@ -1675,17 +1652,8 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
     ids = {o: p.graph.output for o, p in units}
     given = api.batch_tangents(problem, tangents, batch) if batch else \
         {n: (t, False) for n, t in api.tangents_of(problem, tangents).items()}
-    stack = batching.Stacked(batch.size if batch else None)
     watch = conditioning.Watch(problem.graph) if batch else None
-    for b, example in enumerate(_examples(problem, batch, split, watch)):
-        t_b = api.tangents_of(example, {n: t[b] if per else t for n, (t, per) in given.items()})
-        if t_b:
-            found = autodiff.jvp(example.graph, example.values, {n: t[None] for n, t in t_b.items()},
-                                 outputs=list(dict.fromkeys(ids.values())))
-        for o, i in ids.items():
-            stack.put((o,), b, np.asarray(example.values[i], dtype=example.graph.dtype))
-            shape = tuple(example.graph.nodes[i].shape)
-            stack.put(("jvp", o), b, np.asarray(found[i][0]) if t_b else np.zeros(shape, example.graph.dtype))
+    stack = api.stacked_jvp(problem, batch, split, given, watch)
     report = _header("jvp", expr, problem.graph, problem.wrt, None if batch else problem.values)
     report["tangent"] = {n: _given(t, per) for n, (t, per) in given.items()}
     blocks = {o: {"shape": list(problem.graph.nodes[i].shape), "value": stack[("jvp", o)]} for o, i in ids.items()}
@@ -1706,13 +1674,8 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianRes
     units = api.output_problems(problem)
     plans = {o: api.hessian_plan_of(p, budget) for o, p in units}
     plan = _batch_plan(plans, batch, budget, problem, units, on_plan)
-    stack = batching.Stacked(batch.size if batch else None)
     watch = conditioning.Watch(problem.graph) if batch else None
-    for b, example in enumerate(_examples(problem, batch, split, watch)):
-        for o, p in api.output_problems(example):
-            stack.put((o,), b, p.output)
-            for pair, h in api.hessians(p, plans[o]).items():
-                stack.put((o, pair), b, h)
+    stack = api.stacked_hessians(problem, batch, split, plans, watch)
     report = _header("hessian", expr, problem.graph, problem.wrt, None if batch else problem.values)
     blocks = {}
     for o, p in units:
@@ -1772,12 +1735,8 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     units = api.output_problems(problem)
     plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
     plan = _batch_plan(plans, found_batch, budget, problem, units, on_plan)
-    stack = batching.Stacked(found_batch.size if found_batch else None)
     watch = conditioning.Watch(problem.graph) if found_batch else None
-    for b, example in enumerate(_examples(problem, found_batch, split, watch)):
-        for o, p in api.output_problems(example):
-            stack.put((o,), b, p.output)
-            stack.put((o, "d"), b, higher.run(plans[o], p.env))
+    stack = api.stacked_derivatives(problem, found_batch, split, plans, watch)
     report = _header("derivative", expr, problem.graph, problem.wrt, None if found_batch else problem.values)
     blocks = {}
     for o, p in units:
