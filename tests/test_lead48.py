@@ -43,7 +43,9 @@ def test_v_takes_the_last_name():
 @pytest.mark.parametrize("text, name", [("y = x\ny", "y"),            # an input under another name
                                         ("x = x * 2\nx", "y"),        # the input's own name: not ∂x/∂x
                                         ("t2 = x * 2\nt2", "t2"),     # the node's own name
-                                        ("x * 2", "y")])              # no name at all
+                                        ("x * 2", "y"),               # no name at all
+                                        ("pi", "y"),                  # a library's constant: the short reader's y
+                                        ("c = pi\nc", "c")])
 def test_other_endings_keep_their_names(text, name):
     code, out = jac("eval", text, "x=[1, 2]", "--json")
     assert code == 0

@@ -1073,9 +1073,10 @@ class _Lowering:
                 return self.b.graph(outputs[0][1], outputs)
         graph = self.output(value, self.source.at(last))
         if isinstance(last, ast.Expr) and named is not None and named not in graph.inputs and \
-                graph.nodes[graph.output].name != named and not graph.outputs:
-            # t3 = t2.cpu(); t3 (or t3 = t2): one node with two names; the output is called as the text ends,
-            # t3, as (t3,) calls it, not by the name the node was made under
+                graph.nodes[graph.output].name not in (None, named) and not graph.outputs:
+            # t3 = t2.cpu(); t3 (or t3 = t2, y = x): one node with two names; the output is called as the text
+            # ends, t3, as (t3,) calls it, not by the name the node was made under (a nameless node, pi or a
+            # constant, keeps y, as the short reader gives it: tests/test_chain.py)
             graph = graph.named_output(named)
         return graph
 
