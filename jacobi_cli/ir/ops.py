@@ -1364,7 +1364,8 @@ def _cofactor_of_one(m, det):
 
 def _inv_of(a):
     # the third derivative of det is written with A⁻¹ (cofactor_dir's derivative)
-    return _inv_for(a, "the third derivative of det (computed with A⁻¹, which a singular matrix has not)")
+    return nonsingular(_inv_for(a, "the third derivative of det (computed with A⁻¹, which a singular matrix has not)"),
+                       a, "det")
 
 
 def _last_two(t) -> tuple:
@@ -1459,8 +1460,8 @@ defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       sympy=lambda S, a: S.per_matrix(a, lambda m: m.det(), "det") if S.components(a) else S.sp.Determinant(a.expr))
 defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
-      (lambda g, ans, a: P.neg(P.matmul(P.matmul(mT(ans), g), mT(ans))),),
-      (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, t), ans)),),
+      (lambda g, ans, a: P.neg(P.matmul(P.matmul(mT(ans), nonsingular(g, a, "inv")), mT(ans))),),
+      (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, nonsingular(t, a, "inv")), ans)),),
       domain=(-1.0, 1.0),
       sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv(), "inv") if S.components(a) else S.sp.Inverse(a.expr))
 
@@ -2410,29 +2411,120 @@ def _solve_impl(a, b, who="solve"):
     return _nan_where_nan(a, x)
 
 
+def near_singular(a, triangular: bool = False):
+    """``(flag, ratio)``: whether a matrix of the stack ``a`` is singular in its own precision, its smallest
+    singular value (``triangular``: its smallest |diagonal entry|, the singular values' stand-in for QR's R) at
+    or below n·eps·σmax (NumPy's and PyTorch's matrix_rank cutoff: it would count the matrix rank deficient), and
+    the smallest quotient σmin / σmax found. One test for every rule that divides by such a matrix (session 49):
+    past it a derivative computed with A⁻¹ is numbers of size 1/eps (or 1/eps²) made of rounding, where the true
+    one does not exist. A matrix holding NaN or inf is left alone (its derivative is NaN), as is an empty one."""
+    a = np.asarray(a)
+    n = a.shape[-1] if a.ndim >= 2 else 0
+    if not n or not a.size or a.dtype.kind != "f":
+        return False, 1.0
+    a = a.reshape((-1,) + a.shape[-2:])
+    a = a[np.isfinite(a).all(axis=(-2, -1))]
+    if not len(a):
+        return False, 1.0
+    if triangular:
+        vals = np.abs(np.diagonal(a, axis1=-2, axis2=-1))
+    else:
+        vals = np.linalg.svd(a, compute_uv=False)
+    top, low = vals.max(axis=-1), vals.min(axis=-1)
+    eps = np.finfo(a.dtype).eps
+    flag = bool(np.any(low <= n * eps * top))
+    with np.errstate(all="ignore"):
+        ratio = float(np.min(np.where(top > 0, low / np.where(top > 0, top, 1), 0.0)))
+    return flag, ratio
+
+
 def _refuse_rank_deficient_r(r, who):
     """QR's rules solve with its triangular R (or Rᵀ): where a diagonal entry is at or below n·eps·max|Rᵢᵢ|, A
     has lost column rank in this precision and Q and R have no derivative (the solve would answer numbers of
     size 1/eps, silently: session 48, nprog38_fuzz seed 4834), refused as an exactly singular R is."""
-    if not np.all(np.isfinite(r)):
-        return
-    d = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
-    largest = d.max(axis=-1, keepdims=True)
-    eps = np.finfo(r.dtype if r.dtype.kind == "f" else np.float64).eps
-    if np.any(d <= r.shape[-1] * eps * largest):
-        ratio = float(np.min(d / np.where(largest > 0, largest, 1)))
+    flag, ratio = near_singular(r, triangular=True)
+    if flag:
         raise JacValueError(f"{who}: a diagonal entry of R is {ratio:.3g} times its largest, at or below n·eps, so "
                             "A is rank deficient in this precision and Q and R have no derivative there "
-                            f"(shape {fmt(r.shape)})")
+                            f"(shape {fmt(np.shape(r))})")
+
+
+# The rules that divide by a matrix whose derivative does not exist where it is singular (session 49): solve's and
+# inv's (A⁻¹ dA A⁻¹), slogdet's (A⁻ᵀ), cholesky's (solves with L), and det's third derivative (written with A⁻¹,
+# though det's exists everywhere). At a matrix singular in working precision (``near_singular``: cond ≥ 1/(n·eps))
+# LAPACK answers A⁻¹ as numbers of size 1/eps made of rounding, and those rules numbers of size 1/eps or 1/eps²
+# (the Hessian of torch.logdet at B @ B.T: -5.1e33, linalg40_fuzz seed 4835), where PyTorch gives 0, inf or NaN,
+# or raises. The rules pass their cotangent or tangent (or A⁻¹) through ``singular_check``, which refuses there and
+# changes no value elsewhere; the values themselves are answered as the libraries answer them.
+_SINGULAR = ("{who}: the matrix is singular in {dtype} (its smallest singular value is {ratio:.3g} times its "
+             "largest, at or below n·eps = {cut:.3g}, where matrix_rank counts it rank deficient), so {why}; "
+             "computed there it would be numbers of size 1/eps made of rounding (PyTorch and JAX answer those, or "
+             "0, inf or NaN), so jac refuses it (the value itself is computed)")
+SINGULAR_WHY = {
+    "inv": "the derivative of its inverse (-A⁻¹ dA A⁻¹) does not exist there",
+    "solve": "the derivative of the solution X = A⁻¹B (A⁻¹(dB - dA X)) does not exist there",
+    "slogdet / logdet": "the derivative of log|det A| (A⁻ᵀ) does not exist there (log|det A| is -inf at a singular "
+                        "matrix; det(A) itself has a derivative there, the cofactor matrix)",
+    "cholesky": "the derivative of its Cholesky factor (L Φ(L⁻¹ dA L⁻ᵀ), solves with L) does not exist there (a "
+                "positive semidefinite matrix that loses rank has no differentiable factor)",
+    "det": "det's third derivative, which jac writes with A⁻¹, is not computed there (it exists, det being a "
+           "polynomial, but jac's formula divides by the singular matrix; the first and second derivatives are "
+           "answered)",
+}
+
+
+def _singular_check_impl(d, a, who):
+    """``d`` (a cotangent, a tangent or A⁻¹ on a rule's way), refused where a matrix of ``a`` is singular in its
+    precision (:func:`near_singular`), whatever ``d`` holds."""
+    flag, ratio = near_singular(a)
+    if flag:
+        a = np.asarray(a)
+        eps = float(np.finfo(a.dtype).eps)
+        raise JacValueError(_SINGULAR.format(who=who, dtype=a.dtype.name, ratio=ratio, cut=a.shape[-1] * eps,
+                                             why=SINGULAR_WHY.get(who, SINGULAR_WHY["solve"])))
+    return d
+
+
+def _singular_check_structure(d, a, who):
+    """A structured batch passes as it is (the check reads ``a`` alone); in a dry run (a pattern) unchecked."""
+    if not isinstance(d, structured.SparseBatch) or structured.is_batch(a):
+        return NotImplemented
+    return d if d.pattern else _singular_check_impl(d, a, who)
+
+
+def _singular_check_rule(d, ans, g, a, who):
+    # a detached by the rules that make the check: its values are read, no derivative reaches it
+    return P.singular_check(d, a, who=who)
+
+
+defop("singular_check", _singular_check_impl, lambda d, a, who: d, (_singular_check_rule, None),
+      (_singular_check_rule, None), view="always", label="a derivative through a singular matrix",
+      domain=(0.5, 2.0), structure=_singular_check_structure)
+
+
+def nonsingular(d, a, who: str):
+    """``d`` on a rule's way, refused at evaluation where the matrix ``a`` is singular in working precision."""
+    return P.singular_check(d, P.detach(a), who=who)
+
+
+def _solve_word(who: str) -> str:
+    """The name a solve's refusal gives: its ``who`` where that is a function's name (``solve``,
+    ``solve_triangular``, ``pinv: ...``, ``lu (...)``), else ``solve``."""
+    word = who.split(":")[0].split(" (")[0].strip()
+    return word if word.replace("_", "").replace(".", "").isalnum() else "solve"
 
 
 # X = A⁻¹B: dX = A⁻¹(dB - dA X); the cotangents are gB = A⁻ᵀ G and gA = -gB Xᵀ.
 defop("solve", _solve_impl, _solve_shape,
       (lambda g, ans, a, b, who="solve":
-          unbroadcast(P.neg(P.matmul(P.solve(mT(a), g, who=who), mT(ans))), shape_of(a)),
-       lambda g, ans, a, b, who="solve": unbroadcast(P.solve(mT(a), g, who=who), shape_of(b))),
-      (lambda t, ans, a, b, who="solve": P.neg(P.solve(a, P.matmul(lift(t, len(shape_of(ans))), ans), who=who)),
-       lambda t, ans, a, b, who="solve": P.solve(a, lift(t, len(shape_of(ans))), who=who)),
+          unbroadcast(P.neg(P.matmul(P.solve(mT(a), nonsingular(g, a, _solve_word(who)), who=who), mT(ans))),
+                      shape_of(a)),
+       lambda g, ans, a, b, who="solve": unbroadcast(P.solve(mT(a), nonsingular(g, a, _solve_word(who)), who=who),
+                                                     shape_of(b))),
+      (lambda t, ans, a, b, who="solve": P.neg(P.solve(a, P.matmul(nonsingular(lift(t, len(shape_of(ans))), a,
+                                                                               _solve_word(who)), ans), who=who)),
+       lambda t, ans, a, b, who="solve": P.solve(a, nonsingular(lift(t, len(shape_of(ans))), a, _solve_word(who)),
+                                                 who=who)),
       domain=(-1.0, 1.0),
       sympy=lambda S, a, b, who="solve": S.solve_form(a, b) if not S.components(a, b) else S.explicit(
           lambda x, y: np.stack([np.array((S.sp.Matrix(m.tolist()).inv() * S.sp.Matrix(r.tolist())).tolist(),
@@ -2516,13 +2608,13 @@ def _cholesky_impl(a):
 
 def _cholesky_jvp(t, L, a):
     # dL = L Φ(L⁻¹ dS L⁻ᵀ), dS the symmetric part of dA
-    m = P.solve(L, mT(P.solve(L, _sym(t))))
+    m = P.solve(L, mT(P.solve(L, _sym(nonsingular(t, a, "cholesky")))))
     return P.matmul(L, P.mul(m, _phi(shape_of(a)[-1], _dtype_of(a))))
 
 
 def _cholesky_vjp(g, L, a):
     # gA = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹)
-    x = P.mul(P.matmul(mT(L), g), _phi(shape_of(a)[-1], _dtype_of(a)))
+    x = P.mul(P.matmul(mT(L), nonsingular(g, a, "cholesky")), _phi(shape_of(a)[-1], _dtype_of(a)))
     return _sym(P.solve(mT(L), mT(P.solve(mT(L), mT(x)))))
 
 
@@ -3155,8 +3247,8 @@ _LOGDET_WHY = ("the derivative of log|det A| (A⁻ᵀ, which does not exist wher
                "det(A) has one there)")
 defop("logabsdet", _logabsdet_impl, lambda s: _square_shape("logabsdet", s)[:-2],
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)),
-                               mT(_inv_for(a, _LOGDET_WHY))),),
-      (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, _LOGDET_WHY), t)),),
+                               mT(nonsingular(_inv_for(a, _LOGDET_WHY), a, "slogdet / logdet"))),),
+      (lambda t, ans, a: P.trace(P.matmul(nonsingular(_inv_for(a, _LOGDET_WHY), a, "slogdet / logdet"), t)),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det())), "logabsdet") if S.components(a) else
           S.sp.log(S.sp.Abs(S.sp.Determinant(a.expr))))
 def _detsign_impl(a, undefined=np.nan):
@@ -5726,7 +5818,7 @@ for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartitio
               "elliprd_slope", "elliprj_slope", "fftmap", "finite_range", "histc", "hyp1f1", "integer", "inv",
               "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lpmv", "lu", "matrix_exp", "mvlgamma", "one_hot",
               "pbdv_slope", "pbdv_value", "pbvv_slope", "pbvv_value", "pivot_matrix", "qr_q", "qr_r", "searchsorted",
-              "solve", "spectral_check", "svd_inv", "svd_u", "svd_vh", "svd_zero_check", "svdvals", "zeta_dx"):
+              "singular_check", "solve", "spectral_check", "svd_inv", "svd_u", "svd_vh", "svd_zero_check", "svdvals", "zeta_dx"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines
