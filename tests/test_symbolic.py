@@ -56,7 +56,6 @@ NO_SYMPY |= {
     "svdvals", "svd_u", "svd_vh",  # singular values: square roots of eigenvalues, the same
     "svd_zero", "svd_zero_check",  # session 32: only ever after svdvals, which has no translation
     "spectral_check",  # session 33: only in eigvalsh's and svdvals' rules, which have no translation
-    "singular_check",  # session 49: only in the rules of solve, inv, slogdet, cholesky and det's third derivative
     "qr_q", "qr_r",  # Gram-Schmidt of symbols is possible but grows past use (nested square roots)
     "lu", "lu_pivots", "pivot_matrix",  # partial pivoting compares magnitudes: which row leads depends on the values
     "igamma", "igammac", "zeta", "nextafter", "ldexp",  # a derivative refused (PyTorch has none) that SymPy would give

@@ -2499,7 +2499,8 @@ def _singular_check_rule(d, ans, g, a, who):
 
 defop("singular_check", _singular_check_impl, lambda d, a, who: d, (_singular_check_rule, None),
       (_singular_check_rule, None), view="always", label="a derivative through a singular matrix",
-      domain=(0.5, 2.0), structure=_singular_check_structure)
+      domain=(0.5, 2.0), structure=_singular_check_structure,
+      sympy=lambda S, d, a, who: d.expr)  # jac diff's forms of a rule's result: the value it passes
 
 
 def nonsingular(d, a, who: str):

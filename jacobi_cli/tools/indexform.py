@@ -175,6 +175,8 @@ class _Values:
                     sym = S._constant(node.value, False)
             elif node.op == "reshape" and S._dims(shape) == S._dims(tuple(self.graph.nodes[node.args[0]].shape)):
                 sym = self(node.args[0]).sym  # the same matrix form (a scalar as (1,): a gradient's)
+            elif node.op == "singular_check":
+                sym = self(node.args[0]).sym  # the value it passes (session 49)
             else:
                 args = [S.Value(self(a).sym, tuple(self.graph.nodes[a].shape)) for a in node.args]
                 sym = S._normalize(OPS[node.op].sympy(S, *args, **node.params), shape, False)
@@ -303,6 +305,8 @@ def _rule(S, OPS, node, ts, values) -> list:
         if (have[1], have[0]) == want and 1 in want:
             return [t.transposed(S) for t in ts[0]]
         raise S.NoMatrixForm(f"reshape {shapes[0]} to {shape}")
+    if op == "singular_check":  # a rule's check of its matrix (session 49): the value it passes, A's detached
+        return ts[0] or []
     if op == "inv":  # d A⁻¹ = -A⁻¹ dA A⁻¹
         y = values(node.id)
         return [_right(_left(t, y, -1), y) for t in ts[0]]

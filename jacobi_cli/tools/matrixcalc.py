@@ -305,6 +305,7 @@ _VJP = {
     "solve": _solve_vjp,
     "pnorm": _pnorm_vjp,
     "detsign": lambda S, g, ans, a, undefined=None: [None],  # the sign of det(A): constant where it is defined
+    "singular_check": lambda S, g, ans, d, a, who: [g.expr, None],  # a rule's check (session 49): d as it is
     "max": _extreme_vjp(True),
     "min": _extreme_vjp(False),
 }
@@ -520,6 +521,7 @@ _JVP = {
     "norm": _norm_jvp,
     "pnorm": _pnorm_jvp,
     "solve": _solve_jvp,
+    "singular_check": lambda S, ts, ans, out, d, a, who: ts[0],  # a rule's check (session 49): d's tangent
 }
 
 

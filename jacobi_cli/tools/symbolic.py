@@ -1931,7 +1931,7 @@ def _gradient_graph(graph, name: str):
                 params["shape"] = squeezed(params["shape"])
             elif node.op == "transpose" and lead > 0 and tuple(params["axes"][:lead]) == tuple(range(lead)):
                 params["axes"] = tuple(a - lead for a in params["axes"][lead:])
-            elif node.op != "matmul" and not OPS[node.op].elementwise:
+            elif node.op not in ("matmul", "singular_check") and not OPS[node.op].elementwise:  # the check: d as it is
                 raise NoMatrixForm(f"{node.op} of a batch of cotangents")
         try:
             out = b.apply(node.op, *[new[a] for a in node.args], **params)
