@@ -1010,15 +1010,16 @@ def derivative_input(problem: Problem) -> str:
     return problem.wrt[0]
 
 
-def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse: bool = False):
+def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse: bool | None = None):
     """The :class:`~jacobi_cli.engine.higher.DerivativePlan` of one output: diagonal when the
-    Jacobian's dry run finds ``y`` element-wise in ``name`` (from the sparsity pattern alone)."""
+    Jacobian's dry run finds ``y`` element-wise in ``name`` (from the sparsity pattern alone); ``sparse``:
+    ``jac derivative``'s ``--sparse`` (None: the caller has no such option, so a refusal does not offer it)."""
     from ..engine import higher
 
     diagonal = (plan_of(problem, "auto", UNLIMITED).inputs[name].structure == "diagonal"
                 and int(np.size(problem.env[name])) > 1)
     return higher.plan_derivative(problem.graph, name, order, diagonal, budget, dense=not (sparse and diagonal),
-                                  max_bytes=min(budget, DEFAULT_MAX_BYTES))
+                                  max_bytes=min(budget, DEFAULT_MAX_BYTES), offers_sparse=sparse is not None)
 
 
 @in_api_words
