@@ -444,7 +444,30 @@ def hessian_blocks(g2: Graph, values: list, grad_ids: dict, names: list, batch: 
             for a in names:  # block (y, a, b) seen as (y.size * a.size, b.size): the gradient node is (m, *a)
                 _write_columns(blocks[(a, b)], parts[grad_ids[a]], start, m * size(shapes[a]), n)
             del parts
+        if step > 1:
+            _nan_columns_alone(g2, values, grad_ids, names, b, blocks, m, shapes)
     return blocks
+
+
+def _nan_columns_alone(g2: Graph, values: list, grad_ids: dict, names: list, b: str, blocks: dict, m: int,
+                       shapes: dict) -> None:
+    """Columns of the blocks ``(·, b)`` that hold a NaN, made again by a pass of their basis vector alone:
+    a pass over several basis vectors may meet 0 · ∞ where the vector alone gives an entry of its own
+    (``0 ** M``'s -inf beside a NaN), so a chunked plan (fewer vectors a pass) and the default one would
+    hold other non-finite values there. Alone, every plan gives the same column, bit for bit."""
+    n = size(shapes[b])
+    bad = np.zeros(n, dtype=bool)
+    for a in names:
+        block = blocks[(a, b)]
+        if block.dtype.kind in "fc":
+            bad |= np.isnan(block.reshape(-1, n)).any(axis=0)
+    for col in np.flatnonzero(bad).tolist():
+        parts = hessian_part(g2, values, b, [grad_ids[a] for a in names], col, col + 1)
+        for a in names:
+            flat = blocks[(a, b)].reshape(m * size(shapes[a]), n)
+            flat[:, col] = 0
+            _write_columns(blocks[(a, b)], parts[grad_ids[a]], col, m * size(shapes[a]), n)
+        del parts
 
 
 def _write_columns(block: np.ndarray, part, start: int, rows: int, cols: int) -> None:

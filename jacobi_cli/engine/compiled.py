@@ -442,7 +442,7 @@ class Compiled:
         if kernel is not None and kernel.dense is not None and kernel.dense_peak <= limit and not structured \
                 and layout == "array":  # a repeated call's common case, in short: one call of the dense kernel
             try:
-                found = kernel.dense.fn(env)
+                found = kernel.nan_free(kernel.dense.fn(env))
             except Exception:  # noqa: BLE001 - as _run: the interpreter below reports every error
                 found = None
             if found is not None:  # _named, inline

@@ -1165,6 +1165,10 @@ class Scatter:
     shape: tuple
 
 
+class DenseNaN(Exception):
+    """A Jacobian kernel's dense pass made a NaN: the interpreter answers the call (JacobianKernel.nan_free)."""
+
+
 class Unlaid(Exception):
     """A kernel's input is not C-contiguous, as its tracing took it to be: the interpreter answers."""
 
@@ -1282,22 +1286,33 @@ class JacobianKernel:
     diagonals: tuple = ()  # per input: is its pattern the diagonal of a square Jacobian (a strided scatter)
     dense: Kernel | None = None  # the same kernel giving every Jacobian as its dense array (kernel itself if all_dense)
     dense_peak: int = 0  # the budget a dense call needs: the peak, and each compressed Jacobian made dense
+    from_dense: tuple = ()  # per input: is its Jacobian a dense pass over the basis (see nan_free)
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype,
-           dense: Kernel | None = None):
+           dense: Kernel | None = None, from_dense: tuple = ()):
         diagonals = tuple(g is not None and size(y_shape) == size(x) and _is_diagonal(g[2], g[3], size(x))
                           for g, x in zip(gathers, x_shapes))
         itemsize = np.dtype(dtype).itemsize  # dense() refuses a Jacobian whose dense array passes the budget
         made_dense = [size(y_shape) * size(x) * itemsize for g, x in zip(gathers, x_shapes) if g is not None]
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
-                   all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense))
+                   all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense),
+                   from_dense)
+
+    def nan_free(self, results) -> tuple:
+        """``results`` (the kernel's, or its dense twin's, in ``names`` order), or raise :class:`DenseNaN`
+        when one that a dense pass made holds a NaN: a dense pass writes 0 · NaN where the structured
+        passes give an exact 0 (planner.nan_read_structured), so the interpreter answers that call."""
+        for flag, r in zip(self.from_dense, results):
+            if flag and r.dtype.kind in "fc" and np.isnan(r).any():
+                raise DenseNaN
+        return results
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
         if not structured and self.dense is not None:
-            return dict(zip(self.names, self.dense.fn(env)))
-        results = self.kernel.fn(env)
+            return dict(zip(self.names, self.nan_free(self.dense.fn(env))))
+        results = self.nan_free(self.kernel.fn(env))
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
         return {n: self._jacobian(n, x_shape, r, g, structured, diagonal)
@@ -1359,6 +1374,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         dense = {n: p for n, p in plan.inputs.items() if p.structure == "dense"}
         _dense_passes(graph, dense, traced, y_shape, outs)
         gathers = dict.fromkeys(dense)
+    dense_passes = frozenset(dense)  # their results may hold 0 · NaN: JacobianKernel.nan_free
     for name, p in plan.inputs.items():
         if name in dense:
             continue
@@ -1391,7 +1407,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         return None, f"the constants it would keep pass {MAX_CONST_BYTES // 2**20} MiB (a basis it cannot drop)"
     kernel, dense = made
     return JacobianKernel.of(kernel, names, y_shape, x_shapes, tuple(gathers[n] for n in names), graph.dtype,
-                             dense), None
+                             dense, tuple(n in dense_passes for n in names)), None
 
 
 def _scatter(gather, y_shape: tuple, x_shape: tuple, dtype) -> Scatter | None:
