@@ -1165,10 +1165,6 @@ class Scatter:
     shape: tuple
 
 
-class DenseNaN(Exception):
-    """A Jacobian kernel's dense pass made a NaN: the interpreter answers the call (JacobianKernel.nan_free)."""
-
-
 class Unlaid(Exception):
     """A kernel's input is not C-contiguous, as its tracing took it to be: the interpreter answers."""
 
@@ -1299,20 +1295,25 @@ class JacobianKernel:
                    all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense),
                    from_dense)
 
-    def nan_free(self, results) -> tuple:
-        """``results`` (the kernel's, or its dense twin's, in ``names`` order), or raise :class:`DenseNaN`
-        when one that a dense pass made holds a NaN: a dense pass writes 0 · NaN where the structured
-        passes give an exact 0 (planner.nan_read_structured), so the interpreter answers that call."""
-        for flag, r in zip(self.from_dense, results):
-            if flag and r.dtype.kind in "fc" and np.isnan(r).any():
-                raise DenseNaN
-        return results
+    def nan_free(self, found: dict | None) -> dict | None:
+        """``found`` (this kernel's answer, ``{name: array or Jacobian}``), or None (the interpreter answers the
+        call) when a Jacobian that a dense pass made holds a NaN: a dense pass writes 0 · NaN where the
+        interpreter reads the NaN again from the structured passes (planner.nan_read_structured)."""
+        if found is None:
+            return None
+        for flag, name in zip(self.from_dense, self.names):
+            if flag:
+                r = found[name]
+                r = r if type(r) is np.ndarray else np.asarray(r)
+                if r.dtype.kind in "fc" and np.isnan(r).any():
+                    return None
+        return found
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
         if not structured and self.dense is not None:
-            return dict(zip(self.names, self.nan_free(self.dense.fn(env))))
-        results = self.nan_free(self.kernel.fn(env))
+            return dict(zip(self.names, self.dense.fn(env)))
+        results = self.kernel.fn(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
         return {n: self._jacobian(n, x_shape, r, g, structured, diagonal)

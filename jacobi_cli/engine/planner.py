@@ -613,7 +613,8 @@ def nan_read_structured(plan: Plan, graph: Graph, values: list, names: list, den
         if plan.inputs[name].mode == "forward":  # a forward part is (x.size, *y.shape): its transpose
             exact = exact.T
         exact = exact.reshape(part.shape)
-        out[name] = np.where(np.isnan(part), exact, part).astype(part.dtype, copy=False)
+        # a NaN both give keeps the dense pass's bits (its sign, its payload), as a kernel's dense pass makes them
+        out[name] = np.where(np.isnan(part) & ~np.isnan(exact), exact, part).astype(part.dtype, copy=False)
     return out
 
 
