@@ -243,7 +243,7 @@ def many_predicted_and_call(command: str, expr: str, b: dict, batched: str | Non
     if command in ("vjp", "jvp"):  # the pass's product plan (what the report's bind checks), and the results
         names = list(b) if command == "jvp" else None
         peak = problem.compiled.product_plan(None, command, names).peak_bytes
-        if batched:  # session 42: what report._stacked_fits checks, the stacked results and the rest
+        if batched:  # session 42: what api.stacked_fits checks, the stacked results and the rest
             peak = api.stacked_need(problem, api.prepare_batch(expr, b, batch, several=True)[1], command, names)
         if command == "vjp":
             call = lambda: report.vjp_report(expr, b, v="ones", batch=batch)  # noqa: E731

@@ -3,7 +3,7 @@
 ``benchmarks/memory41_probe.py --batched`` measured batched evals at 1.22-1.32 x their ``BatchPlan``'s peak
 (the examples' compiled Jacobian kernel, example 0's values kept for the report and the previous example's
 while the next one's are made, and the mask ``first_nonfinite`` makes of the stack were not counted), and a
-batched vjp / jvp of ``np.outer(x, y)`` at 4.6-5.5 x what its product plan predicts: ``report._stacked_fits``
+batched vjp / jvp of ``np.outer(x, y)`` at 4.6-5.5 x what its product plan predicts: ``api.stacked_fits``
 checked the stacked results but not the B cotangents (as large as the outputs) nor the two examples' values.
 Each is counted now (``BatchPlan.held_bytes`` and ``kernel_bytes``, ``api.stacked_need``), and a budget just
 below the measured peak is refused or kept. Peaks are read with tracemalloc (NumPy reports its buffers to it).

@@ -165,9 +165,11 @@ class DerivativePlan:
 
 
 def plan_derivative(graph: Graph, name: str, order: int, diagonal: bool, budget: int, dense: bool = True,
-                    max_bytes: int | None = None) -> DerivativePlan:
+                    max_bytes: int | None = None, offers_sparse: bool = False) -> DerivativePlan:
     """Trace the derivative's graph (only constants are allocated: the bases, checked first)
-    and count its values and the result against ``budget``; refused plans say why."""
+    and count its values and the result against ``budget``; refused plans say why. ``offers_sparse``: the
+    caller has ``--sparse`` (``jac derivative``), which a refusal of a diagonal derivative points to; the API,
+    a suite's ``[[case.derivative]]`` and ``jac diff --at`` have none, so theirs says what they can change."""
     itemsize = np.dtype(graph.dtype).itemsize
     y_shape = tuple(graph.output_shape)
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
@@ -181,11 +183,13 @@ def plan_derivative(graph: Graph, name: str, order: int, diagonal: bool, budget:
         return _refused(plan, f"the derivative of order {order} would have {len(plan.shape)} dimensions (the output's "
                               f"{len(y_shape)} and {order} times the input's {len(x_shape)}); NumPy holds at most "
                               f"{NUMPY_MAX_RANK}. Lower --order, or use an input of fewer dimensions"
-                              + (" (it is diagonal: --sparse gives its diagonal alone)" if diagonal else ""))
+                              + (" (it is diagonal: --sparse gives its diagonal alone)" if diagonal and offers_sparse
+                                 else ""))
     if dense and plan.result_bytes > limit:
         return _refused(plan, f"the derivative of order {order} has shape {fmt(plan.shape)}: {size(plan.shape):,} "
                               f"values ({fmt_bytes(plan.result_bytes)}), more than {bound}; nothing was "
-                              "allocated" + (". It is diagonal: --sparse gives its diagonal alone" if diagonal else
+                              "allocated" + (". It is diagonal: --sparse gives its diagonal alone"
+                                             if diagonal and offers_sparse else
                                              ". Lower --order, differentiate a smaller input" +
                                              (", or raise --max-memory" if limit == budget else "")))
     if not diagonal:

@@ -532,8 +532,6 @@ def _batched_command(command: str, expr: str, bindings, dtype, seed: int, max_me
     :func:`stacked_jvp`, :func:`stacked_hessians`, :func:`stacked_derivatives`), parsed and planned once, every
     example in turn, stacked batch axis first, the stacks counted against the budget before example 1. Several
     outputs give ``{output: ...}`` as without a batch."""
-    from ..engine import higher
-
     if type(batch) is not list:
         batch = names_given(batch, "--batch")
     wrt = names_given(given["wrt"]) if given.get("wrt") is not None else None
@@ -560,13 +558,13 @@ def _batched_command(command: str, expr: str, bindings, dtype, seed: int, max_me
             out = {o: stack[("jvp", o)] for o, _ in units}
         elif command == "hessian":
             plans = {o: hessian_plan_of(p, limit) for o, p in units}
-            _fits(batch_jacobian_plan(plans, found, limit, units, False))
+            refuse_unfit(batch_jacobian_plan(plans, found, limit, units, False))
             stack = stacked_hessians(problem, found, split, plans)
             out = {o: {(a, c): stack[(o, (a, c))] for a in problem.wrt for c in problem.wrt} for o, _ in units}
         else:
             name = derivative_input(problem)
-            plans = {o: derivative_plan(p, name, higher.check_order(given["order"]), limit) for o, p in units}
-            _fits(batch_jacobian_plan(plans, found, limit, units, False))
+            plans = {o: derivative_plan(p, name, given["order"], limit) for o, p in units}  # checked by derivative()
+            refuse_unfit(batch_jacobian_plan(plans, found, limit, units, False))
             stack = stacked_derivatives(problem, found, split, plans)
             out = {o: stack[(o, "d")] for o, _ in units}
         return out[None] if None in out else out
@@ -574,7 +572,8 @@ def _batched_command(command: str, expr: str, bindings, dtype, seed: int, max_me
     return _within(api_timeout(timeout) if timeout is not None else None, f"{command}()", run)
 
 
-def _fits(plan) -> None:
+def refuse_unfit(plan) -> None:
+    """Raise a plan's refusal (a :class:`~jacobi_cli.engine.batching.BatchPlan` over the budget)."""
     if plan.refusal:
         raise JacLimitError(plan.refusal)
 
@@ -882,7 +881,7 @@ def batch_jacobian_plan(plans: dict, batch, budget: int, units, kernel: bool):
 
 def stacked_need(problem, batch, kind: str, names=None) -> int:
     """The predicted peak of a batched vjp or jvp (``names``: the tangents' inputs), what
-    ``report._stacked_fits`` checks (session 42): one example's pass (its
+    ``stacked_fits`` checks (session 42): one example's pass (its
     :class:`~jacobi_cli.engine.planner.ProductPlan`); the stacked results (a vjp's outputs and
     gradients, a jvp's outputs and products); the cotangents or tangents with the batch axis (a
     vjp's as large as the outputs, a jvp's as its inputs); the other examples' inputs; example
@@ -1011,15 +1010,16 @@ def derivative_input(problem: Problem) -> str:
     return problem.wrt[0]
 
 
-def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse: bool = False):
+def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse: bool | None = None):
     """The :class:`~jacobi_cli.engine.higher.DerivativePlan` of one output: diagonal when the
-    Jacobian's dry run finds ``y`` element-wise in ``name`` (from the sparsity pattern alone)."""
+    Jacobian's dry run finds ``y`` element-wise in ``name`` (from the sparsity pattern alone); ``sparse``:
+    ``jac derivative``'s ``--sparse`` (None: the caller has no such option, so a refusal does not offer it)."""
     from ..engine import higher
 
     diagonal = (plan_of(problem, "auto", UNLIMITED).inputs[name].structure == "diagonal"
                 and int(np.size(problem.env[name])) > 1)
     return higher.plan_derivative(problem.graph, name, order, diagonal, budget, dense=not (sparse and diagonal),
-                                  max_bytes=min(budget, DEFAULT_MAX_BYTES))
+                                  max_bytes=min(budget, DEFAULT_MAX_BYTES), offers_sparse=sparse is not None)
 
 
 @in_api_words

@@ -1001,7 +1001,7 @@ def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None)
     worst: dict = {}
     compared: dict = {}  # (output, input) -> entries compared over the examples
     failed = []
-    for b, example in enumerate(_examples(problem, batch, split)):
+    for b, example in enumerate(api.each_example(problem, batch, split)):
         ok = True
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
@@ -1207,7 +1207,7 @@ def _graph_batch(report: dict, problem, batch, split, backward: bool, v) -> Grap
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
     cot = api.output_cotangents(units, v if g.several else lone_v(v, g), batch, output_name(g)) if backward else {}
     stack = batching.Stacked(batch.size)
-    for b, example in enumerate(_examples(problem, batch, split)):
+    for b, example in enumerate(api.each_example(problem, batch, split)):
         seeds = {}
         for o, p in api.output_problems(example):
             stack.put(("value", o), b, p.output)
@@ -1317,7 +1317,7 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
                                             budget=budget), None, None
     name = check.scalar_input(problem, "jac plot", () if found is None else tuple(found.axes))
     tangents = [_tangent_at(p, name, None if found is None else b)
-                for b, p in enumerate(_examples(problem, found, split))]
+                for b, p in enumerate(api.each_example(problem, found, split))]
     with np.errstate(over="ignore"):
         lo, hi = span if span is not None else (min(x0 - 2 * max(1.0, abs(x0)) for _, x0, _, _ in tangents),
                                                 max(x0 + 2 * max(1.0, abs(x0)) for _, x0, _, _ in tangents))
@@ -1425,8 +1425,7 @@ def _batch_plan(plans: dict, batch, budget: int, problem, units, on_plan, kernel
     plan = api.batch_jacobian_plan(plans, batch, budget, units, kernel)
     if on_plan is not None:
         on_plan(plan)
-    if plan.refusal:
-        raise JacLimitError(plan.refusal)
+    api.refuse_unfit(plan)
     return plan
 
 
@@ -1466,9 +1465,6 @@ def _shown(drawn: dict, result: Result) -> Result:
 
 def _general(problem, batch) -> bool:
     return batch is not None or problem.graph.several
-
-
-_examples = api.each_example  # each example's problem, in order (tools/api.py, where the batched loops live)
 
 
 def _out_name(name, graph) -> str:
@@ -1528,7 +1524,7 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
     plan = _batch_plan(plans, batch, budget, problem, units, on_plan, kernel=layout == "array")
     stack, first, kernels = batching.Stacked(batch.size if batch else None), {}, {}
     watch = conditioning.Watch(problem.graph) if batch else None
-    for b, example in enumerate(_examples(problem, batch, split, watch)):
+    for b, example in enumerate(api.each_example(problem, batch, split, watch)):
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
             fast = kernels.get(o)
@@ -1581,12 +1577,11 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
     return result
 
 
-_stacked_fits = api.stacked_fits
 
 
 def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     units = api.output_problems(problem)
-    _stacked_fits(problem, batch, budget, "vjp")
+    api.stacked_fits(problem, batch, budget, "vjp")
     cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch,
                                 output_name(problem.graph))
     watch = conditioning.Watch(problem.graph) if batch else None
@@ -1648,7 +1643,7 @@ def _result_warnings(problem, results: list) -> list:
 
 def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
     units = api.output_problems(problem)
-    _stacked_fits(problem, batch, budget, "jvp", tuple(tangents or ()))
+    api.stacked_fits(problem, batch, budget, "jvp", tuple(tangents or ()))
     ids = {o: p.graph.output for o, p in units}
     given = api.batch_tangents(problem, tangents, batch) if batch else \
         {n: (t, False) for n, t in api.tangents_of(problem, tangents).items()}
