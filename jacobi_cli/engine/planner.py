@@ -574,15 +574,10 @@ def _run_small(plan: Plan, graph: Graph, values: list, parts: tuple | None = Non
     if parts is None or parts[0] != modes:
         parts = (modes, _dense_passes(graph, values, modes))
     dense = parts[1]
-    nan = [name for name in plan.inputs if _holds_nan(dense[name])]
+    nan = [name for name in plan.inputs if autodiff.holds_nan(dense[name])]
     if nan:
         dense = {**dense, **nan_read_structured(plan, graph, values, nan, dense)}
     return {name: _structured(p, graph, dense[name]) for name, p in plan.inputs.items()}
-
-
-def _holds_nan(part) -> bool:
-    part = np.asarray(part)
-    return part.dtype.kind in "fc" and bool(np.isnan(part).any())
 
 
 def nan_read_structured(plan: Plan, graph: Graph, values: list, names: list, dense: dict) -> dict:
