@@ -16,7 +16,7 @@ nonfinite warning for it. Also counted: a result whose dtype is not float32, and
 float64 array (an op computing in float64 and casting back). A sample of the cases runs through the CLI
 (``--json`` and ``--out x.npy``/``.npz``/``.json``) to check the dtypes written.
 
-    (ulimit -v 6000000; PYTHONPATH=. python benchmarks/float32_40_fuzz.py [--seeds 3] [-k SUBSTRING] [-v])
+    (ulimit -v 6000000; PYTHONPATH=. python benchmarks/float32_40_fuzz.py [--seeds 3] [--first-seed S] [-k SUBSTRING] [-v])
 
 Prints one line per disagreement, then the counts per family and per kind.
 """
@@ -552,7 +552,10 @@ def file_sweep() -> list:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=2, help="how many seeds per case and regime (a count)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="the first of them (session 49: `--seeds 4861` had been read as a seed and ran 4861 "
+                             "seeds per case, so the run met its time limit after the first few cases)")
     parser.add_argument("-k", default="")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("--regimes", default=",".join(REGIMES))
@@ -568,7 +571,7 @@ def main(argv=None) -> int:
         if args.k and args.k not in expr and args.k != family:
             continue
         for regime in args.regimes.split(","):
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 signal.alarm(30)
                 try:
                     found = run_case(expr, spec, regime, seed)

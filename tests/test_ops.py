@@ -621,3 +621,7 @@ FLAG_CASES["square_scale"] = [(((2, 3),), {"axes": (1,)}), (((2, 3),), {"axes": 
 FIXED["tied3"] = np.array([1.0, 1.0, 2.0])
 NONDIFF.add("basis_turn")
 FLAG_CASES["basis_turn"] = [(("square", "tied3"), {"axis": -1, "size": 3}), (("square", "tied3"), {"axis": -2, "size": 3})]
+
+# --- session 49: log_softmax_shift, the finite maximum a log_softmax subtracts first (no derivative)
+NONDIFF.add("log_softmax_shift")
+FLAG_CASES["log_softmax_shift"] = [(((2, 3),), {"axes": (1,), "keepdims": True}), (((2, 3),), {"axes": (0, 1), "keepdims": False})]

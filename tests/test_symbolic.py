@@ -110,9 +110,15 @@ NO_SYMPY |= {"gammainc", "gammaincc", "igamma_grad_a"}
 NO_SYMPY |= {"no_derivative", "hyp1f1_slope"}  # session 39: torch.histogram's values (every derivative refused); hyp1f1 by a, b
 
 
+# log_softmax_shift (session 49): the constant a log_softmax subtracts first, (x - c) - logsumexp(x - c); its formula
+# is 0, not its value (the result does not depend on c), so it has no case here: tests/test_fuzz49.py checks jac
+# diff's formula of each log_softmax spelling against autodiff
+ZERO_FORMULA = {"log_softmax_shift"}
+
+
 def test_every_op_has_a_translation_or_a_reason():
     assert {name for name, op in OPS.items() if op.sympy is None} == NO_SYMPY
-    assert set(MASK_CASES) | set(CASES) >= {name for name, op in OPS.items() if op.sympy is not None}
+    assert set(MASK_CASES) | set(CASES) | ZERO_FORMULA >= {name for name, op in OPS.items() if op.sympy is not None}
 
 
 # arguments SymPy differentiates only formally (an unevaluated Derivative, no number): session 39's hyp1f1 by a and b

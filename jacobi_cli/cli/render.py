@@ -284,7 +284,8 @@ def array_lines(a, label: str = "J", width: int = 100) -> list:
     return lines
 
 
-SUMMARY_PIECE = 2**16  # elements summarised at a time: a summary never copies a large array
+SUMMARY_PIECE = 2**13  # elements summarised at a time: a summary never copies a large array (its temporaries,
+# a piece, its mask, its finite part and their absolute values, 2**16 of them held 1.1 MiB past a budget: session 49)
 
 
 def summary_lines(a, what: str = "it", saved: bool = False) -> list:

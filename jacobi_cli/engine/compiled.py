@@ -22,6 +22,7 @@ interpreter, which raises the error with its position.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from dataclasses import dataclass, replace
@@ -447,7 +448,9 @@ class Compiled:
                 found = None
             if found is not None:  # _named, inline
                 names = kernel.names
-                return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+                found = {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+                if not kernel.scans or kernel.nan_free(found) is not None:
+                    return found
         return self._jacobian(env, wrt, mode, limit, structured, layout, problem, key)
 
     def _jacobian(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem, key: tuple):
@@ -458,7 +461,7 @@ class Compiled:
         kernel, due = self._counted(key)
         # made dense, a structured Jacobian must fit the budget as dense() requires of the interpreter's
         if kernel is not None and (kernel.peak if structured else kernel.dense_peak) <= limit:
-            found = _run(kernel, env, structured)
+            found = kernel.nan_free(_run(kernel, env, structured))
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
         if problem is None:
@@ -511,7 +514,7 @@ class Compiled:
             if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else
                                                       budget if type(budget) is int else int(budget)):
                 try:  # as _run, inline
-                    found = kernel.fn(env, v)
+                    found = _nan_free(kernel.fn(env, v))
                 except Exception:  # noqa: BLE001 - the interpreter below reports every error
                     found = None
                 if found is not None:  # _named, inline
@@ -540,14 +543,15 @@ class Compiled:
         kernel, due = self._counted(key) if key[2] is not None else (None, False)
         if kernel is not None and kernel.peak <= _limit(budget):
             # kernel.peak: the product plan's peak, kept with the kernel (see _learn below)
-            found = _run(kernel.fn, env, np.ones(kernel.y_shape, self.dtype) if ones else v_array)
+            found = _nan_free(_run(kernel.fn, env, np.ones(kernel.y_shape, self.dtype) if ones else v_array))
             if found is not None:
                 return dict(zip(kernel.names, found))
 
         problem = self.bind(env, wrt, budget=budget, product=("vjp", None))
-        found = vjp_of(problem, cotangent(problem, v))
+        cot = cotangent(problem, v)
+        found = vjp_of(problem, cot)
         if due:  # this call compiles the kernel (_learn asks again: see _counted)
-            self._learn_vjp(key, problem, env, v_array, ones, wrt, found)
+            self._learn_vjp(key, problem, env, v_array, ones, wrt, _as_dense(found, lambda: vjp_of(problem, cot, False)))
         return found
 
     def _learn_vjp(self, key, problem: Problem, env: dict, v_array, ones: bool, wrt, found: dict) -> None:
@@ -578,14 +582,15 @@ class Compiled:
         key = ("jvp", tuple((n, t.shape) for n, t in arrays.items())) if arrays is not None and arrays else None
         kernel = self._kernel(key) if key else None
         if kernel is not None and kernel.peak <= _limit(budget):
-            found = _run(kernel.fn, env, *arrays.values())  # kernel.peak: the product plan's, as for vjp
+            found = _nan_free(_run(kernel.fn, env, *arrays.values()))  # kernel.peak: the product plan's, as vjp
             if found is not None:
                 return found[0]
         problem = self.bind(env, budget=budget, product=product)
-        found = jvp_of(problem, tangents_of(problem, tangents))
+        checked = tangents_of(problem, tangents)
+        found = jvp_of(problem, checked)
         if key:
             self._learn(key, "jvp_kernel", lambda: (problem.graph, list(arrays)), lambda k: (env, *arrays.values()),
-                        found, lambda got: got[0], lambda: self.product_plan(None, "jvp", tuple(tangents)).peak_bytes)
+                        _as_dense(found, lambda: jvp_of(problem, checked, False)), lambda got: got[0], lambda: self.product_plan(None, "jvp", tuple(tangents)).peak_bytes)
         return found
 
     @in_api_words
@@ -705,7 +710,7 @@ def vjp_several(problem: Problem, v) -> dict:
         seeds[key] = c if key not in seeds else seeds[key] + c
     if not seeds:
         return {name: np.zeros(problem.env[name].shape, problem.graph.dtype) for name in problem.wrt}
-    grads = autodiff.vjp(problem.graph, problem.values, seeds)
+    grads = autodiff.vjp_read(problem.graph, problem.values, seeds)
     return {name: _unshared(np.asarray(grads[name][0]), problem.env, *(v or {}).values()) for name in problem.wrt}
 
 
@@ -880,14 +885,16 @@ def _unshared(array: np.ndarray, given: dict, *more) -> np.ndarray:
     return array
 
 
-def vjp_of(problem: Problem, v) -> dict:
-    """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
+def vjp_of(problem: Problem, v, read: bool = True) -> dict:
+    """``{name: x.grad}`` after ``y.backward(gradient=v)`` (``read``: a NaN of the dense pass read again,
+    autodiff.vjp_read; without it the dense pass a kernel traces)."""
     work = graph_work(problem.graph)
+    pull = autodiff.vjp_read if read else autodiff.vjp
     if work < SPLIT:  # threads_for(work) would be nullcontext()
-        grads = autodiff.vjp(problem.graph, problem.values, v[None])
+        grads = pull(problem.graph, problem.values, v[None])
     else:
         with threads_for(work):
-            grads = autodiff.vjp(problem.graph, problem.values, v[None])
+            grads = pull(problem.graph, problem.values, v[None])
     out = {}
     for name in problem.wrt:  # np.asarray of each gradient's row, which is an array but for a structured batch
         row = grads[name][0]
@@ -929,13 +936,14 @@ def tangents_of(problem: Problem, tangents: dict) -> dict:
     return out
 
 
-def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
-    """J·t: the output's directional derivative along ``tangents``."""
+def jvp_of(problem: Problem, tangents: dict, read: bool = True) -> np.ndarray:
+    """J·t: the output's directional derivative along ``tangents`` (``read``: as :func:`vjp_of`)."""
     if not tangents:
         return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
     batched = {name: t[None] for name, t in tangents.items()}
     with threads_for(graph_work(problem.graph)):
-        out = np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
+        push = autodiff.jvp_read if read else autodiff.jvp
+        out = np.asarray(push(problem.graph, problem.values, batched)[problem.graph.output][0])
     return _unshared(out, problem.env, *tangents.values())
 
 
@@ -1017,6 +1025,28 @@ def _run(kernel, *args):
         return kernel(*args)
     except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
         return None
+
+
+def _as_dense(found, dense):
+    """What a vjp or jvp kernel must give at the call that compiles it: ``found``, or where it holds a NaN (which
+    a kernel never answers: :func:`_nan_free`) ``dense()``, the interpreter's dense pass the kernel traces, so
+    that a kernel checked at values holding a NaN is kept for the calls without one."""
+    arrays = found.values() if isinstance(found, dict) else [found]
+    if any(autodiff.holds_nan(a) for a in arrays):
+        return dense()
+    return found
+
+
+def _nan_free(found):
+    """A vjp or jvp kernel's ``found``, or None (the interpreter answers) when a result holds a NaN: the
+    kernel's dense pass writes 0 · NaN where the interpreter reads the NaN again (autodiff.vjp_read)."""
+    if found is None:
+        return None
+    for r in found:  # a float vector's dot with itself inline (autodiff.holds_nan, the rest): ~1 µs a call
+        if math.isnan(r.dot(r)) if type(r) is np.ndarray and r.ndim == 1 and r.dtype.kind == "f" else \
+                autodiff.holds_nan(r):
+            return None
+    return found
 
 
 def _limit(budget: int | None) -> int:

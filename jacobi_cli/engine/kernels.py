@@ -1282,16 +1282,35 @@ class JacobianKernel:
     diagonals: tuple = ()  # per input: is its pattern the diagonal of a square Jacobian (a strided scatter)
     dense: Kernel | None = None  # the same kernel giving every Jacobian as its dense array (kernel itself if all_dense)
     dense_peak: int = 0  # the budget a dense call needs: the peak, and each compressed Jacobian made dense
+    from_dense: tuple = ()  # per input: is its Jacobian a dense pass over the basis (see nan_free)
+    scans: tuple = ()  # the names whose Jacobian a dense pass made (from_dense): what nan_free scans
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype,
-           dense: Kernel | None = None):
+           dense: Kernel | None = None, from_dense: tuple = ()):
         diagonals = tuple(g is not None and size(y_shape) == size(x) and _is_diagonal(g[2], g[3], size(x))
                           for g, x in zip(gathers, x_shapes))
         itemsize = np.dtype(dtype).itemsize  # dense() refuses a Jacobian whose dense array passes the budget
         made_dense = [size(y_shape) * size(x) * itemsize for g, x in zip(gathers, x_shapes) if g is not None]
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
-                   all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense))
+                   all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense),
+                   from_dense, tuple(n for n, flag in zip(names, from_dense) if flag))
+
+    def nan_free(self, found: dict | None) -> dict | None:
+        """``found`` (this kernel's answer, ``{name: array or Jacobian}``), or None (the interpreter answers the
+        call) when a Jacobian that a dense pass made holds a NaN: a dense pass writes 0 · NaN where the
+        interpreter reads the NaN again from the structured passes (planner.nan_read_structured)."""
+        if found is None or not self.scans:
+            return found
+        for name in self.scans:
+            r = found[name]
+            if type(r) is np.ndarray and r.dtype.kind == "f":  # autodiff.holds_nan's test, inline: ~1 µs a call
+                r = r.reshape(-1)
+                if math.isnan(r.dot(r)):
+                    return None
+            elif autodiff.holds_nan(r):
+                return None
+        return found
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
@@ -1359,6 +1378,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         dense = {n: p for n, p in plan.inputs.items() if p.structure == "dense"}
         _dense_passes(graph, dense, traced, y_shape, outs)
         gathers = dict.fromkeys(dense)
+    dense_passes = frozenset(dense)  # their results may hold 0 · NaN: JacobianKernel.nan_free
     for name, p in plan.inputs.items():
         if name in dense:
             continue
@@ -1391,7 +1411,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         return None, f"the constants it would keep pass {MAX_CONST_BYTES // 2**20} MiB (a basis it cannot drop)"
     kernel, dense = made
     return JacobianKernel.of(kernel, names, y_shape, x_shapes, tuple(gathers[n] for n in names), graph.dtype,
-                             dense), None
+                             dense, tuple(n in dense_passes for n in names)), None
 
 
 def _scatter(gather, y_shape: tuple, x_shape: tuple, dtype) -> Scatter | None:

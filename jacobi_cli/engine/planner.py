@@ -573,7 +573,44 @@ def _run_small(plan: Plan, graph: Graph, values: list, parts: tuple | None = Non
     modes = {name: p.mode for name, p in plan.inputs.items()}
     if parts is None or parts[0] != modes:
         parts = (modes, _dense_passes(graph, values, modes))
-    return {name: _structured(p, graph, parts[1][name]) for name, p in plan.inputs.items()}
+    dense = parts[1]
+    nan = [name for name in plan.inputs if autodiff.holds_nan(dense[name])]
+    if nan:
+        dense = {**dense, **nan_read_structured(plan, graph, values, nan, dense)}
+    return {name: _structured(p, graph, dense[name]) for name, p in plan.inputs.items()}
+
+
+def nan_read_structured(plan: Plan, graph: Graph, values: list, names: list, dense: dict) -> dict:
+    """``{name: dense part}`` of ``names`` (whose dense passes hold a NaN) with each NaN read from the
+    structured passes a chunked plan runs (:func:`_run_reverse`, the forward builders): a dense pass
+    seeds the whole basis, so a basis vector's zeros meet a NaN or infinite partial that their entry never
+    reaches (``C @ B`` of a NaN constant C: ∂y[i, j]/∂B[k, l] for l ≠ j is C[i, k] · 0 = NaN), where the
+    structured rules gather only the entries a seed reaches and give the exact 0 (or the finite sum of the
+    products that reach it), as docs/batches-outputs-orders.md promises. Every path (dense, chunked,
+    kernel, batch) gives that one answer: the entries the dense pass made finite are kept as they are."""
+    rev = [n for n in names if plan.inputs[n].mode == "reverse"]
+    found = {}
+    if rev:
+        found.update(_run_reverse(replace(plan, inputs={n: plan.inputs[n] for n in rev}),
+                                  reverse_graph(graph, rev, len(plan.inputs)), values, rev))
+    for name in names:
+        p = plan.inputs[name]
+        if p.mode == "forward":
+            builder = autodiff._builders(graph, [name], "forward")[name]
+            for start in range(0, p.basis, p.batch):
+                builder.add(autodiff.forward_part(graph, values, name, start, min(start + p.batch, p.basis)), start)
+            found[name] = builder.finish()
+    m = size(graph.output_shape)
+    out = {}
+    for name, jac in found.items():
+        part = np.asarray(dense[name])
+        exact = np.asarray(jac.to_array()).reshape(m, -1)
+        if plan.inputs[name].mode == "forward":  # a forward part is (x.size, *y.shape): its transpose
+            exact = exact.T
+        exact = exact.reshape(part.shape)
+        # a NaN both give keeps the dense pass's bits (its sign, its payload), as a kernel's dense pass makes them
+        out[name] = np.where(np.isnan(part) & ~np.isnan(exact), exact, part).astype(part.dtype, copy=False)
+    return out
 
 
 def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:

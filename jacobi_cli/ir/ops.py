@@ -992,7 +992,12 @@ def _logsumexp_impl(a, axes, keepdims=False):
 
 
 def _softmax_of(ans, a, axes, keepdims):
-    return P.exp(P.sub(a, _kept(ans, a, axes, keepdims)))
+    """logsumexp's derivative, exp(a - logsumexp(a)), shifted by the finite maximum c first (session 49):
+    exp(a - ans) was [1, 1] at a = [1e16, 1e16], where ans rounds to 1e16 (JAX's and the truth: [0.5, 0.5];
+    PyTorch's backward has the same rounding). At an infinite or NaN maximum c is 0, so it is exp(a - ans) there."""
+    c = P.log_softmax_shift(a, axes=tuple(axes), keepdims=True)
+    z = P.sub(a, c)
+    return P.exp(P.sub(z, P.logsumexp(z, axes=tuple(axes), keepdims=True)))
 
 
 defop("logsumexp", _logsumexp_impl, _reduction_shape,
@@ -2124,6 +2129,31 @@ defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nond
 
 # detach: the value itself, with no derivative (x.detach(), x.item(), torch.tensor(x) of an expression)
 defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always", elementwise=True)
+
+
+def _log_softmax_shift_impl(a, axes, keepdims=True):
+    """The finite maximum of ``a`` over ``axes`` (0 where it is ±inf or NaN, or the slice is empty), as
+    ``_logsumexp_impl`` shifts by."""
+    a = np.asarray(a)
+    if a.size == 0:
+        return np.zeros(reduce_shape(a.shape, axes, keepdims), dtype=a.dtype)
+    m = np.maximum.reduce(a, axis=axes, keepdims=keepdims)
+    return np.where(np.isfinite(m), m, np.zeros_like(m))
+
+
+def _zero_sympy(S, a, axes, keepdims=True):
+    shape = reduce_shape(tuple(a.shape), axes, keepdims)
+    if S.components(a):
+        return np.full(shape, S.sp.Integer(0), dtype=object)
+    return S.sp.ZeroMatrix(*S._dims(shape)) if shape else S.sp.Integer(0)
+
+
+# log_softmax_shift (session 49): the constant a log_softmax subtracts first, (x - c) - logsumexp(x - c) with c the
+# slice's finite maximum and no derivative. x - logsumexp(x) lost the sum's log to rounding where |max| is large
+# (log_softmax([1e16, 1e16]) was [0, 0], its Jacobian [[0, -1], [-1, 0]]; PyTorch's -0.693 and [[.5, -.5], ...]).
+# The result does not depend on c, so its SymPy form is 0 (jac diff's formula stays x - logsumexp(x)); use it
+# only there, where c cancels.
+defop("log_softmax_shift", _log_softmax_shift_impl, _reduction_shape, nondiff=True, sympy=_zero_sympy)
 
 
 def _straight_through_shape(value, source):

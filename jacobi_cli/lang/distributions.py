@@ -28,7 +28,7 @@ from ..ir.graph import Tracer
 from ..ir.refusals import refusal
 from ..ir.shapes import broadcast, fmt
 from .jaxnames import LIBRARY_NAMES
-from .functions import FUNCTIONS, LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, _concat, arguments, \
+from .functions import FUNCTIONS, LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, _concat, arguments, log_softmax_of, \
     library_function, matrix_transpose, static, tensor, variant
 
 TORCH = "torch.distributions"
@@ -224,8 +224,7 @@ def _categorical(b, args, kwargs, position):
             zero = _check(b, b.apply("gt", bad, 0.0, position=position),
                           _param_message("Categorical", "probs", "Simplex()"), position)
     else:
-        logits = b.apply("sub", given, _fn(b, "logsumexp", given, -1, keepdims=True, position=position),
-                         position=position)
+        logits = log_softmax_of(b, given, (given.ndim - 1,), position)  # (x - max) - logsumexp(x - max): session 49
         probs = _fn(b, "softmax", logits, -1, position=position)
         if validate:
             zero = _check(b, b.apply("ne", given, given, position=position),
@@ -2935,7 +2934,7 @@ def relaxed_or_cb(b, d: Distribution, name: str, x, position):
         log_scale = op("sub", fn("lgamma", fn("broadcast_to", b.const(np.asarray(float(k), dtype=b.dtype), position),
                                               temp.shape)), op("mul", op("log", temp), float(-(k - 1))))
         score = op("sub", logits, op("mul", t, _unsqueezed(b, temp, -1, position) if temp.ndim else temp))
-        score = fn("sum", op("sub", score, fn("logsumexp", score, -1, keepdims=True)), -1)
+        score = fn("sum", log_softmax_of(b, score, (score.ndim - 1,), position), -1)  # session 49: shifted
         out = op("add", out, op("add", score, log_scale))
     out = out if zero is None else op("sub", out, zero)
     return _checked(b, d, out, position)

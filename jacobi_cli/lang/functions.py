@@ -5943,9 +5943,19 @@ def _log_softmax(b, args, kwargs, position, over_all=False, shifted=False):
         axes = tuple(range(x.ndim))
     else:
         axes = (_one_axis(b, _softmax_axis(b, a["axis"], x, position, "log_softmax"), x, position, "log_softmax"),)
-    lse = b.apply("logsumexp", x, axes=axes, keepdims=True, position=position)
-    out = b.apply("sub", x, lse, position=position)
+    out = log_softmax_of(b, x, axes, position)
     return nan_at_infinite_max(b, out, x, axes, position) if shifted else out  # PyTorch's (shifted by the max)
+
+
+def log_softmax_of(b, x: Tracer, axes: tuple, position) -> Tracer:
+    """``x - logsumexp(x)`` over ``axes``, computed as (x - c) - logsumexp(x - c) with c the slice's finite maximum
+    (``log_softmax_shift``, no derivative; 0 at an infinite or NaN one, so the infinities are x - logsumexp(x)'s).
+    x - logsumexp(x) itself lost the sum's log where |max| is large: log_softmax([1e16, 1e16]) was [0, 0] and its
+    Jacobian [[0, -1], [-1, 0]] (session 49; PyTorch's and JAX's -0.693 and [[.5, -.5], [-.5, .5]])."""
+    c = b.apply("log_softmax_shift", x, axes=tuple(axes), keepdims=len(axes) < x.ndim, position=position)
+    z = b.apply("sub", x, c, position=position)
+    return b.apply("sub", z, b.apply("logsumexp", z, axes=tuple(axes), keepdims=True, position=position),
+                   position=position)
 
 
 def nan_at_infinite_max(b, out: Tracer, x: Tracer, axes: tuple, position) -> Tracer:
@@ -6784,8 +6794,7 @@ def _cross_entropy(b, args, kwargs, position):
     if not isinstance(smoothing, (int, float)) or not 0 <= smoothing <= 1:
         raise JacValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got {smoothing!r}", position)
     axis = _class_axis(x, fname, position)
-    logp = b.apply("sub", x, b.apply("logsumexp", x, axes=(axis,), keepdims=True, position=position),
-                   position=position)
+    logp = log_softmax_of(b, x, (axis,), position)
     if _target_kind(x, t, fname, position) == "indices":
         return _nll(b, logp, t, a["weight"], _index_target_params(b, a, position), reduction, float(smoothing),
                     fname, position)

@@ -24,7 +24,7 @@ from .specials29 import JAX_SCIPY29, SCIPY29
 from .scipylinalg import JAX_LINALG, JAX_REFUSED, REFUSED, SCIPY_LINALG, _cho_solve_as, _solve_triangular_as
 from .specials30 import SCIPY30
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
-    static, static_int, tensor, variant, library_function, nan_at_infinite_max
+    static, static_int, tensor, variant, library_function, nan_at_infinite_max, log_softmax_of
 
 # What each library has that jac reads (a variant of its own or the shared function): any other name of the
 # library's module is refused (``parser.lookup``), never read as PyTorch's function of that name.
@@ -180,8 +180,7 @@ def _jax_softmax(log: bool):
             return b.apply("sub", x, x, position=position) if log else \
                 b.apply("add", b.apply("mul", x, 0.0, position=position), 1.0, position=position)
         axes = axes_of(b, a["axis"], x, position, fname)  # None: every axis, as JAX
-        lse = b.apply("logsumexp", x, axes=axes, keepdims=True, position=position)
-        out = b.apply("sub", x, lse, position=position)
+        out = log_softmax_of(b, x, axes, position)  # (x - max) - logsumexp(x - max): session 49
         if log:  # JAX's log_softmax is shifted by the max, as PyTorch's: NaN in a slice whose max is +inf
             return nan_at_infinite_max(b, out, x, axes, position)
         if len(axes) == 1:

@@ -618,7 +618,7 @@ def stacked_vjp(problem: Problem, batch, split, cot: dict, watch=None):
             seeds[key] = vb if key not in seeds else seeds[key] + vb  # one node listed twice (x, x): they add
         grads = fast(one.env, cot[None][b]) if fast is not None else None  # a checked kernel
         if grads is None:
-            grads = {n: g[0] for n, g in autodiff.vjp(one.graph, one.values, seeds).items()}
+            grads = {n: g[0] for n, g in autodiff.vjp_read(one.graph, one.values, seeds).items()}
             if b == 0 and batch is not None and None in cot:
                 fast = example_vjp_kernel(one, cot[None][0], {n: np.asarray(grads[n]) for n in problem.wrt})
         for name in problem.wrt:
@@ -637,7 +637,7 @@ def stacked_jvp(problem: Problem, batch, split, given: dict, watch=None):
     for b, one in enumerate(each_example(problem, batch, split, watch)):
         t_b = tangents_of(one, {n: t[b] if per else t for n, (t, per) in given.items()})
         if t_b:
-            found = autodiff.jvp(one.graph, one.values, {n: t[None] for n, t in t_b.items()},
+            found = autodiff.jvp_read(one.graph, one.values, {n: t[None] for n, t in t_b.items()},
                                  outputs=list(dict.fromkeys(ids.values())))
         for o, i in ids.items():
             stack.put((o,), b, np.asarray(one.values[i], dtype=one.graph.dtype))
@@ -940,24 +940,24 @@ def example_kernel(problem: Problem, plan, found: dict, budget: int):
     got = _run(kernel, problem.env, False)
     if got is None or not same({n: j.to_array() for n, j in found.items()}, got):
         return None
-    return lambda env: _run(kernel, env, False)
+    return lambda env: kernel.nan_free(_run(kernel, env, False))
 
 
 def example_vjp_kernel(problem: Problem, v, found: dict):
     """For the examples of a batch of one output: ``(env, v) -> {name: x.grad}``, the VJP
     compiled into a kernel and kept only when its answer for ``problem`` and ``v`` is the
     interpreter's ``found``; else None. The callable returns None where the kernel fails."""
-    from ..engine.compiled import _compile, _run, same
+    from ..engine.compiled import _compile, _nan_free, _run, same
 
     kernel = _compile("vjp_kernel", problem.graph, problem.wrt)
     if kernel is None or not problem.wrt:
         return None
-    got = _run(kernel, problem.env, v)
+    got = _nan_free(_run(kernel, problem.env, v))
     if got is None or not same(found, dict(zip(problem.wrt, got))):
         return None
 
     def run(env, v):
-        got = _run(kernel, env, v)
+        got = _nan_free(_run(kernel, env, v))
         return None if got is None else dict(zip(problem.wrt, got))
 
     return run

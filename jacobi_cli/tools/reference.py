@@ -629,6 +629,8 @@ transposed entry (`logsumexp(log(relu(x)))` at `x = [1, 0, 2]`: jac's NaN at (0,
 
 # modules of the builder's side whose functions lowerings call to apply ops for them (ir/refusals.py's refusal)
 SHARED_HELPERS = ("jacobi_cli.ir.refusals",)
+# and single helpers of lang/functions.py that lowerings of other modules call (module.qualname)
+SHARED_FUNCTIONS = ("jacobi_cli.lang.functions.log_softmax_of",)
 
 
 def _strings(fn, seen: set) -> Iterator[str]:
@@ -668,8 +670,9 @@ def _strings(fn, seen: set) -> Iterator[str]:
     module = getattr(fn, "__module__", None)
     for name in names:  # helpers of the same module, and the builder's helpers lowerings share
         helper = getattr(fn, "__globals__", {}).get(name)
-        if callable(helper) and getattr(helper, "__module__", None) in (module, *SHARED_HELPERS) \
-                and hasattr(helper, "__code__"):
+        if callable(helper) and hasattr(helper, "__code__") and (
+                getattr(helper, "__module__", None) in (module, *SHARED_HELPERS)
+                or f"{helper.__module__}.{helper.__qualname__}" in SHARED_FUNCTIONS):
             yield from _strings(helper, seen)
 
 
