@@ -996,8 +996,8 @@ def _softmax_of(ans, a, axes, keepdims):
     exp(a - ans) was [1, 1] at a = [1e16, 1e16], where ans rounds to 1e16 (JAX's and the truth: [0.5, 0.5];
     PyTorch's backward has the same rounding). At an infinite or NaN maximum c is 0, so it is exp(a - ans) there."""
     c = P.log_softmax_shift(a, axes=tuple(axes), keepdims=True)
-    z = P.sub(a, c)
-    return P.exp(P.sub(z, P.logsumexp(z, axes=tuple(axes), keepdims=True)))
+    z = P.sub(a, c)  # logsumexp(z) held as ans is (keepdims), then kept: the forms jac diff's index form reads
+    return P.exp(P.sub(z, _kept(P.logsumexp(z, axes=tuple(axes), keepdims=keepdims), a, axes, keepdims)))
 
 
 defop("logsumexp", _logsumexp_impl, _reduction_shape,
