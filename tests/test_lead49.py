@@ -59,3 +59,29 @@ def test_holds_nan_is_isnan_any_for_every_dtype_and_layout():
                     assert autodiff.holds_nan(b) == bool(np.isnan(b).any()), (dtype, shape, fill)
     both = np.array([np.inf, -np.inf, 1e200])  # a sum of squares never makes inf - inf
     assert not autodiff.holds_nan(both) and autodiff.holds_nan(np.array([np.inf, np.nan]))
+
+
+def test_the_lu_clearance_never_clears_a_matrix_the_singular_values_call_singular():
+    """ops.near_singular clears a matrix (of 32 or more rows, or in a stack of few) by an LU and LAPACK's condition
+    estimate before any SVD (session 49): it must flag exactly the matrices the singular values flag, around the cut n·eps."""
+    from jacobi_cli.ir import ops
+
+    rng = np.random.default_rng(4949)
+    cleared = 0
+    for trial in range(120):
+        n = int(rng.integers(2, 72))
+        dtype = (np.float64, np.float32)[trial % 2]
+        u, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        w, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        smallest = n * np.finfo(dtype).eps * 10.0 ** rng.uniform(-3, 6)  # either side of the cut
+        s = np.geomspace(1, smallest, n) if trial % 3 else np.r_[np.ones(n - 1), smallest]
+        a = ((u * s) @ w.T).astype(dtype)
+        if trial % 5 == 0:
+            a = np.stack([a, 2 * a])
+        values = np.linalg.svd(a, compute_uv=False)
+        truth = bool(np.any(values.min(-1) <= n * np.finfo(dtype).eps * values.max(-1)))
+        assert ops.near_singular(a)[0] == truth, (trial, n, dtype, smallest)
+        cleared += bool(ops._clearly_regular(a.reshape((-1, n, n))).all())
+    assert cleared  # the clearance itself ran: well-conditioned draws are cleared without the SVD
+    exact = np.ones((40, 40))  # an exact zero pivot: the SVD decides
+    assert not ops._clearly_regular(exact[None]).any() and ops.near_singular(exact)[0]
