@@ -593,6 +593,7 @@ SPECIAL_DIFFERS = {
     "torch.linalg.slogdet(Ill).logabsdet", "torch.linalg.qr(Ill).R.diagonal()",    # refused, or NaN / inf placed
     "torch.linalg.svdvals(Ill)",  # a repeated zero singular value: the sign of its subgradient
     "torch.linalg.norm(x, 0.5)", "torch.linalg.norm(x, -1)",  # p < 1 at 0: jac's Hessian finite, PyTorch's NaN
+    "torch.softmax(Q @ K.T / t, -1) @ V",  # t = 0: NaN scores; d/dV's exact 0s (below)
 }
 SPECIAL = [(expr, fn, point) for group, points in SPECIAL_GROUPS for expr, fn in group
            if expr not in ELSEWHERE and expr not in SPECIAL_DIFFERS for point in points]
@@ -604,6 +605,32 @@ UNSPECIFIED = [case for case in SPECIAL if any(name in case[0] for name in _SELE
                          ids=[f"{c[2]}:{c[0]}" for c in SPECIAL if c not in UNSPECIFIED])
 def test_parity_at_zeros_and_ties(expr, fn, point):
     assert_parity(expr, {n: at_point(v, point) for n, v in inputs_of(fn).items()}, fn)
+
+
+def test_attention_at_a_zero_temperature_keeps_the_exact_zeros_of_the_values_jacobian():
+    """At zeros t = 0: the scores 0 / 0 are NaN, and so is every output. ∂y[i, j]/∂V[k, l] for l ≠ j does not
+    depend on the scores: jac's exact 0, where PyTorch's dense pass writes 0 · NaN (session 49: every path of a
+    call gives the structured passes' entries, docs/batches-outputs-orders.md); the entries that depend are NaN in
+    both, and the other inputs' Jacobians equal PyTorch's. At ties, parity."""
+    import torch
+
+    expr, fn = next((e, f) for e, f in ATTENTION if e == "torch.softmax(Q @ K.T / t, -1) @ V")
+    assert_parity(expr, {n: at_point(v, "ties") for n, v in inputs_of(fn).items()}, fn)
+    bound = {n: at_point(v, "zeros") for n, v in inputs_of(fn).items()}
+    ours = api.jacobian(expr, bound)
+    names = list(bound)
+    theirs = torch.autograd.functional.jacobian(fn, tuple(torch.tensor(bound[n]) for n in names))
+    for name, block in zip(names, theirs):
+        block = block.numpy()
+        if name != "V":
+            np.testing.assert_allclose(ours[name], block, equal_nan=True, err_msg=name)
+            continue
+        m, d = ours[name].shape[:2]
+        same = np.eye(d, dtype=bool)[None, :, None, :]  # l == j
+        assert np.isnan(ours[name][np.broadcast_to(same, ours[name].shape)]).all()
+        off = ours[name][~np.broadcast_to(same, ours[name].shape)]
+        assert off.size and (off == 0).all() and not np.signbit(off).any()
+        assert np.isnan(block).all()  # PyTorch's 0 · NaN, documented
 
 
 @pytest.mark.parametrize("expr,fn,point", UNSPECIFIED, ids=[f"{c[2]}:{c[0]}" for c in UNSPECIFIED])
