@@ -238,19 +238,18 @@ def _nan_read(found: dict, again) -> dict:
 
 def holds_nan(g) -> bool:
     """Whether ``g`` (an array, or what ``np.asarray`` makes one; a sparse batch or a traced value never) holds
-    a NaN. A float32 or float64 array in one BLAS dot of its elements with themselves: a sum of squares is NaN
-    only where an element is (squares never make inf - inf), with no mask of the array's size and at a third of
-    ``np.isnan(g).any()``'s cost on the small arrays of a repeated call, which every kernel's answer is scanned
-    for (session 49: ~3 µs a call otherwise)."""
+    a NaN. A real float array in one ``np.maximum.reduce``: the maximum is NaN exactly where an element is, with
+    no mask of the array's size, no overflow (a sum or a dot of squares would overflow, which a caller's
+    ``np.seterr(over='raise')`` turns into an error and the default into a warning: tests/test_threads41.py), and
+    under ``np.isnan(g).any()``'s cost on the small arrays of a repeated call, whose every kernel answer is
+    scanned (session 49)."""
     if type(g) is not np.ndarray:
         if isinstance(g, structured.SparseBatch) or is_traced(g):
             return False
         g = np.asarray(g)
-    dtype = g.dtype
-    if dtype.kind == "f" and dtype.itemsize in (4, 8) and g.size:
-        flat = g.reshape(-1)
-        return math.isnan(flat.dot(flat))
-    return dtype.kind in "fc" and bool(np.isnan(g).any())
+    if g.dtype.kind == "f" and g.size:
+        return math.isnan(np.maximum.reduce(g, axis=None))
+    return g.dtype.kind in "fc" and bool(np.isnan(g).any())
 
 
 def vjp_read(graph: Graph, values: list, cotangent) -> dict:

@@ -1042,9 +1042,9 @@ def _nan_free(found):
     kernel's dense pass writes 0 · NaN where the interpreter reads the NaN again (autodiff.vjp_read)."""
     if found is None:
         return None
-    for r in found:  # a float vector's dot with itself inline (autodiff.holds_nan, the rest): ~1 µs a call
-        if math.isnan(r.dot(r)) if type(r) is np.ndarray and r.ndim == 1 and r.dtype.kind == "f" else \
-                autodiff.holds_nan(r):
+    for r in found:  # autodiff.holds_nan, inline for a float array
+        if math.isnan(np.maximum.reduce(r, axis=None)) if type(r) is np.ndarray and r.dtype.kind == "f" and r.size \
+                else autodiff.holds_nan(r):
             return None
     return found
 
