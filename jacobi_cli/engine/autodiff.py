@@ -232,8 +232,15 @@ def _nan_read(found: dict, again) -> dict:
             g = np.asarray(g)
             exact = other[key]
             exact = exact.to_dense() if isinstance(exact, structured.SparseBatch) else np.asarray(exact)
-            out[key] = np.where(np.isnan(g) & ~np.isnan(exact), exact, g).astype(g.dtype, copy=False)
+            out[key] = nan_read(g, exact)
     return out
+
+
+def nan_read(dense: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """``dense`` (a dense pass's result) with each NaN that ``exact`` (the structured passes' same entries) does
+    not hold read from ``exact``; a NaN both give keeps the dense pass's bits (its sign, its payload), as a
+    kernel's dense pass makes them."""
+    return np.where(np.isnan(dense) & ~np.isnan(exact), exact, dense).astype(dense.dtype, copy=False)
 
 
 def holds_nan(g) -> bool:

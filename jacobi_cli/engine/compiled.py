@@ -22,7 +22,6 @@ interpreter, which raises the error with its position.
 
 from __future__ import annotations
 
-import math
 import sys
 import threading
 from dataclasses import dataclass, replace
@@ -1042,9 +1041,9 @@ def _nan_free(found):
     kernel's dense pass writes 0 · NaN where the interpreter reads the NaN again (autodiff.vjp_read)."""
     if found is None:
         return None
-    for r in found:  # autodiff.holds_nan, inline for a float array
-        if math.isnan(np.maximum.reduce(r, axis=None)) if type(r) is np.ndarray and r.dtype.kind == "f" and r.size \
-                else autodiff.holds_nan(r):
+    holds_nan = autodiff.holds_nan
+    for r in found:  # a loop, not any() of a generator: a repeated call's hot path
+        if holds_nan(r):
             return None
     return found
 

@@ -1282,19 +1282,18 @@ class JacobianKernel:
     diagonals: tuple = ()  # per input: is its pattern the diagonal of a square Jacobian (a strided scatter)
     dense: Kernel | None = None  # the same kernel giving every Jacobian as its dense array (kernel itself if all_dense)
     dense_peak: int = 0  # the budget a dense call needs: the peak, and each compressed Jacobian made dense
-    from_dense: tuple = ()  # per input: is its Jacobian a dense pass over the basis (see nan_free)
-    scans: tuple = ()  # the names whose Jacobian a dense pass made (from_dense): what nan_free scans
+    scans: tuple = ()  # the names whose Jacobian a dense pass over the basis made: what nan_free scans
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype,
-           dense: Kernel | None = None, from_dense: tuple = ()):
+           dense: Kernel | None = None, scans: tuple = ()):
         diagonals = tuple(g is not None and size(y_shape) == size(x) and _is_diagonal(g[2], g[3], size(x))
                           for g, x in zip(gathers, x_shapes))
         itemsize = np.dtype(dtype).itemsize  # dense() refuses a Jacobian whose dense array passes the budget
         made_dense = [size(y_shape) * size(x) * itemsize for g, x in zip(gathers, x_shapes) if g is not None]
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
                    all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense),
-                   from_dense, tuple(n for n, flag in zip(names, from_dense) if flag))
+                   scans)
 
     def nan_free(self, found: dict | None) -> dict | None:
         """``found`` (this kernel's answer, ``{name: array or Jacobian}``), or None (the interpreter answers the
@@ -1302,12 +1301,8 @@ class JacobianKernel:
         interpreter reads the NaN again from the structured passes (planner.nan_read_structured)."""
         if found is None or not self.scans:
             return found
-        for name in self.scans:
-            r = found[name]
-            if type(r) is np.ndarray and r.dtype.kind == "f" and r.size:  # autodiff.holds_nan's test, inline
-                if math.isnan(np.maximum.reduce(r, axis=None)):
-                    return None
-            elif autodiff.holds_nan(r):
+        for name in self.scans:  # a loop, not any() of a generator: a repeated call's hot path
+            if autodiff.holds_nan(found[name]):
                 return None
         return found
 
@@ -1410,7 +1405,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         return None, f"the constants it would keep pass {MAX_CONST_BYTES // 2**20} MiB (a basis it cannot drop)"
     kernel, dense = made
     return JacobianKernel.of(kernel, names, y_shape, x_shapes, tuple(gathers[n] for n in names), graph.dtype,
-                             dense, tuple(n in dense_passes for n in names)), None
+                             dense, tuple(n for n in names if n in dense_passes)), None
 
 
 def _scatter(gather, y_shape: tuple, x_shape: tuple, dtype) -> Scatter | None:

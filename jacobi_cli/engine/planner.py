@@ -607,9 +607,7 @@ def nan_read_structured(plan: Plan, graph: Graph, values: list, names: list, den
         exact = np.asarray(jac.to_array()).reshape(m, -1)
         if plan.inputs[name].mode == "forward":  # a forward part is (x.size, *y.shape): its transpose
             exact = exact.T
-        exact = exact.reshape(part.shape)
-        # a NaN both give keeps the dense pass's bits (its sign, its payload), as a kernel's dense pass makes them
-        out[name] = np.where(np.isnan(part) & ~np.isnan(exact), exact, part).astype(part.dtype, copy=False)
+        out[name] = autodiff.nan_read(part, exact.reshape(part.shape))
     return out
 
 
