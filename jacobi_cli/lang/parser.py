@@ -2866,7 +2866,7 @@ class _Lowering:
         """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple."""
         y = self.name(name, self.source.at(node))
         if type(y) is Complex:  # X *= H, X[0] = 0 of X = torch.fft.rfft(x)
-            raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result), which jac does not "
+            raise JacValueError(f"{what}: '{name}' is complex, which jac does not "
                                 f"change in place: write a new value ({name} = {name} * H; the index's part by "
                                 f"a mask, {name} = {name} * mask)", position)
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
