@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def test_holds_nan_finds_a_nan_at_every_position_and_in_every_float_dtype():
@@ -24,3 +25,39 @@ def test_holds_nan_finds_a_nan_at_every_position_and_in_every_float_dtype():
                 assert autodiff.holds_nan(a), (dtype, at)
             assert autodiff.holds_nan(np.full((2, 3), np.nan, dtype)[:, ::2])
             assert not autodiff.holds_nan(np.zeros((0, 3), dtype))
+
+
+# --- a function given a copy writes into it; a write into a tuple's item says what jac follows --------------------
+
+COPIES = [  # a parameter given a copy is a buffer of its own, as u = t.clone() is: the write is the function's alone
+    "t3 = x * 1\ndef g(v):\n    v.mul_(2)\n    return v\nt4 = g(t3.clone())\nt3 + t4",
+    "t3 = x * 1\ndef g(v, u):\n    v.mul_(2)\n    return v + u\nt4 = g(t3.clone(), t3)\nt3 + t4",
+    "t3 = x * 1\ndef g(v):\n    v[0] = v[1] * 3\n    return v\nt4 = g(t3.clone())\nt3 * t4",
+    "t3 = x * 1\ndef g(v):\n    v.tanh_()\n    return v\nt4 = g(v=torch.clone(t3))\nt4 * t3",
+    "t3 = x * 1\nclass M:\n    def f(self, v):\n        v.mul_(2)\n        return v\nt4 = M().f(t3.clone())\nt3 + t4",
+    "t3 = x * 1\ndef g(v):\n    v.mul_(2)\n    return v\nt4 = g(t3)\nt3 + t4",  # no copy: the caller's t3 doubles too
+]
+
+
+@pytest.mark.parametrize("text", COPIES)
+def test_a_function_given_a_copy_writes_into_the_copy_alone(text):
+    """``g(t.clone())`` with ``v.mul_(2)`` inside g was refused ("'v' shares its memory with 't'", session 49's
+    leftover): the parameter was bound to the argument's node, which a clone shares in jac's graph. It is PyTorch's."""
+    from test_inplace47 import check_torch
+
+    check_torch(text)
+
+
+@pytest.mark.parametrize("text", [
+    "t3 = x * 1\ndef g(*args):\n    args[0].mul_(3)\n    return args[0]\ng(t3.clone())",
+    "ts = (x * 1, x * 2)\nts[0].add_(1)\nts[0] * ts[1]",
+    "p = torch.sort(x)\np[0] = x * 2\np[0]",
+])
+def test_a_write_into_a_tuples_item_says_a_list_is_followed(text):
+    """A write into a tuple's item was refused with "'ts' is a tuple of arrays; index it first (parts[0])", though
+    the text had indexed it. The refusal now says what jac follows (a list's item) and what to write."""
+    from jacobi_cli import evaluate
+    from jacobi_cli.errors import JacError
+
+    with pytest.raises(JacError, match="not an item of a tuple: make it a list"):
+        evaluate(text, {"x": [[0.5, 1.0], [-0.3, 0.8]]})
