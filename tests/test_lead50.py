@@ -61,3 +61,14 @@ def test_a_write_into_a_tuples_item_says_a_list_is_followed(text):
 
     with pytest.raises(JacError, match="not an item of a tuple: make it a list"):
         evaluate(text, {"x": [[0.5, 1.0], [-0.3, 0.8]]})
+
+
+@pytest.mark.parametrize("text", ["p = torch.sort(x[0])\np[0][0] = 1\np[0]", "p = (x * 1, x * 2)\np[0][0] = 1\np[0]"])
+def test_a_write_into_an_element_of_a_tuples_array_names_the_tuple(text):
+    """``p = torch.sort(x); p[0][0] = 1`` said "'p' is an array, not a Python list", and of a tuple display "an array
+    held in the list 'p'": both now say 'p' is a tuple and how to write (name its arrays where it is made)."""
+    from jacobi_cli import evaluate
+    from jacobi_cli.errors import JacError
+
+    with pytest.raises(JacError, match="'p' is a tuple of arrays, .* name its arrays where it is made"):
+        evaluate(text, {"x": [[0.5, 1.0], [-0.3, 0.8]]})

@@ -3674,9 +3674,14 @@ class _Lowering:
                                     f"does not follow: make '{name}' where it is written, with a comprehension or a "
                                     f"display ({name} = [[0.0] * m for _ in range(n)], or [[1.0, 2.0], [3.0, 4.0]])",
                                     position)
+            if isinstance(current, Pair):  # p = torch.sort(x); p[0][0] = 1: an item of PyTorch's (values, indices)
+                raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                    "name holds, not into a tuple's item: name its arrays where it is made (values, indices "
+                                    "= ...) and write into one", position)
             raise JacValueError(f"{what}: '{name}' is an array, not a Python list: write its element at one index "
                                 f"({name}[i, j] = v), as NumPy and PyTorch index it", position)
         self.same_list(name, current, what, position)
+        whole = current
         for at in reversed(indices):
             if not isinstance(current, Items):
                 break
@@ -3687,6 +3692,11 @@ class _Lowering:
                                     f"{ast.unparse(at.parent) if hasattr(at, 'parent') else repr(name)}",
                                     self.source.at(at))
             current = current[i]
+        held = "tuple" if whole.display == "tuple" or name in self.tuple_names else "list"
+        if isinstance(current, Tracer) and held == "tuple":  # torch.linalg.slogdet(x)[0][...] = 1, as of a Pair above
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                "name holds, not into a tuple's item: name its arrays where it is made (a, b = ...) "
+                                "and write into one", position)
         if isinstance(current, Tracer):
             raise JacValueError(f"{what}: {shown} is an array held in the list '{name}', and NumPy and PyTorch write "
                                 "into that array itself, which shares its memory with every other name of it; "
