@@ -72,3 +72,29 @@ def test_a_write_into_an_element_of_a_tuples_array_names_the_tuple(text):
 
     with pytest.raises(JacError, match="'p' is a tuple of arrays, .* name its arrays where it is made"):
         evaluate(text, {"x": [[0.5, 1.0], [-0.3, 0.8]]})
+
+
+def test_nan_in_says_what_isnan_any_says_of_every_array_a_kernel_may_answer():
+    """autodiff.nan_in, the hot path's scan of a kernel's answers (session 50), reads the element an argmax points
+    at and asks whether it is unequal to itself: it must agree with ``np.isnan(a).any()`` for float, complex (a NaN
+    in either part), integer and bool arrays, 0-d, empty and strided ones, and NumPy scalars, and never raise."""
+    from jacobi_cli.engine import autodiff
+
+    rng = np.random.default_rng(50)
+    cases = []
+    for dtype in (np.float16, np.float32, np.float64, np.complex64, np.complex128):
+        for shape in ((), (0,), (1,), (5,), (3, 4), (0, 3)):
+            for fill in (None, np.nan, complex(0, np.nan), np.inf, -np.inf):
+                a = np.asarray(rng.standard_normal(shape)).astype(dtype)
+                if fill is not None and a.size:
+                    if isinstance(fill, complex) and a.dtype.kind != "c":
+                        continue
+                    a.reshape(-1)[rng.integers(a.size)] = fill
+                cases += [a, a.T, a[..., ::2] if a.ndim else a]
+    cases += [np.arange(6).reshape(2, 3), np.array([True, False]), np.float64(np.nan), np.float32(2.0)]
+    with np.errstate(all="raise"):
+        for a in cases:
+            want = bool(np.isnan(a).any())
+            assert autodiff.nan_in([a]) == want, (a.dtype, np.shape(a), a)
+            assert autodiff.nan_in([np.zeros(2), a, np.ones(1)]) == want
+    assert not autodiff.nan_in([])

@@ -260,6 +260,22 @@ def holds_nan(g) -> bool:
     return g.dtype.kind in "fc" and bool(np.isnan(g).any())
 
 
+def nan_in(arrays) -> bool:
+    """Whether one of ``arrays`` (a kernel's answers) holds a NaN: :func:`holds_nan`'s argmax read inline, the hot
+    path of a repeated call (one call of this instead of one of holds_nan per array). NumPy's argmax stops at a NaN
+    of a float or complex array (a NaN in either part), and an element that is NaN is the one unequal to itself;
+    an integer or bool array's never is."""
+    for g in arrays:
+        if type(g) is np.ndarray:
+            if g.size:
+                v = g.item(g.argmax())
+                if v != v:
+                    return True
+        elif holds_nan(g):
+            return True
+    return False
+
+
 def vjp_read(graph: Graph, values: list, cotangent) -> dict:
     """:func:`vjp` of a dense cotangent of one row (or ``{node_id: row}``), its NaNs read from the pass of
     the cotangent's nonzero entries alone: a dense pass pulls the cotangent's zeros back through partials
