@@ -2536,7 +2536,7 @@ class _Lowering:
             self.scope[target] = self.b.name(value, target)
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
-            fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
+            fresh = copies.is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
                 or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
             if fresh and copies.contiguous_copy(self, stmt.value, value):  # v = t.T.contiguous(): a node of its own
@@ -2687,9 +2687,9 @@ class _Lowering:
         for held in self.same_list(name, current, f"{name}.{call.func.attr}(...)", position):
             self.scope[held] = longer
             # a = xs[0] reaches what the list holds (.scatter.Memory); xs.append(y.clone()) holds a new buffer
-            self.memory.holds(held, added, fresh=call.func.attr == "append" and _is_copy(call.args[0]))
+            self.memory.holds(held, added, fresh=call.func.attr == "append" and copies.is_copy(call.args[0]))
             self.sequence_names.add(held)  # still Python's list: xs + [y] concatenates
-        self.swap_inside(current, longer, added, call.func.attr == "append" and _is_copy(call.args[0]))
+        self.swap_inside(current, longer, added, call.func.attr == "append" and copies.is_copy(call.args[0]))
         return True
 
     def list_changed(self, call: ast.Call, name: str, current, popped, position: int) -> bool:
@@ -2731,8 +2731,8 @@ class _Lowering:
             self.scope[held] = new
             self.sequence_names.add(held)
             if added:
-                self.memory.holds(held, added, fresh=_is_copy(call.args[1]))
-        self.swap_inside(current, new, added, bool(added) and _is_copy(call.args[1]))
+                self.memory.holds(held, added, fresh=copies.is_copy(call.args[1]))
+        self.swap_inside(current, new, added, bool(added) and copies.is_copy(call.args[1]))
         return True
 
     def same_list(self, name: str, current, what: str, position: int) -> list:
@@ -3301,7 +3301,7 @@ class _Lowering:
             return
         receiver = call.func.value
         value = self.expression(receiver)
-        if type(value) is not Tracer or not (_is_copy(receiver) or copies.fresh(self, receiver, value)):
+        if type(value) is not Tracer or not (copies.is_copy(receiver) or copies.fresh(self, receiver, value)):
             return
         base = next((n.id for n in ast.walk(receiver) if type(n) is ast.Name and type(self.scope.get(n.id)) is Tracer),
                     None)
@@ -3742,7 +3742,7 @@ class _Lowering:
         items = list(current)
         items[i] = value
         new = trees.written(Items(items), "list")
-        self.changed_inner(current, new, direct, [value], op is not None or _is_copy(value_node))
+        self.changed_inner(current, new, direct, [value], op is not None or copies.is_copy(value_node))
         return new
 
     def changed_inner(self, current: Items, new: Items, direct: list, added: list, fresh: bool) -> None:
@@ -3781,7 +3781,7 @@ class _Lowering:
             raise JacValueError(f"{what}: extend takes a list of arrays or numbers here ([a, b])", position)
         added = list(value) if call.func.attr == "extend" else [value]
         new = trees.written(Items(list(current) + added), "list")
-        self.changed_inner(current, new, direct, added, call.func.attr == "append" and _is_copy(call.args[0]))
+        self.changed_inner(current, new, direct, added, call.func.attr == "append" and copies.is_copy(call.args[0]))
         return True
 
     def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int,
@@ -3812,8 +3812,8 @@ class _Lowering:
         for holder in holders:
             self.scope[holder] = new
             self.memory.holds(holder, [value] if isinstance(value, Tracer) else [], fresh=op is not None
-                              or _is_copy(value_node))
-        self.swap_inside(current, new, [value], op is not None or _is_copy(value_node))
+                              or copies.is_copy(value_node))
+        self.swap_inside(current, new, [value], op is not None or copies.is_copy(value_node))
         return new
 
     def delete(self, target: ast.expr) -> None:
@@ -3918,7 +3918,7 @@ class _Lowering:
         for holder in holders:  # e = d: Python's one dict, written
             self.scope[holder] = new
             # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
-            self.memory.holds(holder, _held_arrays(value), fresh=op is not None or _is_copy(value_node))
+            self.memory.holds(holder, _held_arrays(value), fresh=op is not None or copies.is_copy(value_node))
         return new
 
     def in_place(self, call: ast.Call):
@@ -4094,7 +4094,7 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
-        copy = fresh or _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        copy = fresh or copies.is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
         # (fresh: view_in_place puts the result back into the viewed name itself)
         if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
             copy = copies.fresh(self, node.func.value, values[spelled])
@@ -4415,7 +4415,7 @@ class _Lowering:
             temp = f"item {k} of the right side"  # a name the text cannot write
             self.scope[temp] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(temp, value, _is_copy(node) or type(value) is Tracer and copies.fresh(self, node, value))
+                self.memory.bind(temp, value, copies.is_copy(node) or type(value) is Tracer and copies.fresh(self, node, value))
             kind = self.python_kind(node, value)
             (self.sequence_names.add if kind in ("tuple", "list", "range") else self.sequence_names.discard)(temp)
             (self.tuple_names.add if kind == "tuple" else self.tuple_names.discard)(temp)
@@ -4447,7 +4447,7 @@ class _Lowering:
                 self.memory.tokens.pop(target.id, None)
             elif not isinstance(value, bool) and not plain.plain_instance(value):  # a, b = y.clone(), y[1:]
                 self.memory.bind(target.id, value, type(value) is Tracer and (
-                    _is_copy(node) or _advanced(node, value, self.b) or copies.fresh(self, node, value)))
+                    copies.is_copy(node) or _advanced(node, value, self.b) or copies.fresh(self, node, value)))
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
                                 (self.tuple_names, kind == "tuple")):
@@ -5613,7 +5613,7 @@ class _Lowering:
             raise JacValueError(f"{fn.name}(): '{ast.unparse(marked[0])}' is a Python sequence, and jac collects "
                                 f"arrays and numbers into *args and **kwargs: name a parameter for it", position)
         passed = {p: a.id for p, a in given if type(a) is ast.Name}
-        copied = frozenset(p for p, a in given if _is_copy(a))
+        copied = frozenset(p for p, a in given if copies.is_copy(a))
         found = self.call_function(fn, args, kwargs, position, marks, direct=True, passed=passed, copied=copied)
         result = self.returned if fn.early else fn.result
         if result is not None and id(result) in self.sequences:
@@ -7821,22 +7821,6 @@ def _displayed_names(node: ast.expr) -> list:
         elif isinstance(element, (ast.List, ast.Tuple)):
             names += _displayed_names(element)
     return names
-
-
-def _is_copy(node: ast.expr) -> bool:
-    """``x.clone()``, ``torch.clone(x)``, ``x.copy()``, ``np.copy(x)``, and the calls that copy unless told not to,
-    ``np.array(x)``, ``torch.tensor(x)``, ``x.astype(t)``: a new buffer, whatever jac's graph makes of it (it
-    returns the argument's node)."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))):
-        return False
-    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-    if name in ("clone", "copy", "deepcopy"):
-        return True
-    told = any(k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value is True)
-               for k in node.keywords)
-    owner = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
-    return not told and (name == "astype" and owner not in MODULES or (owner, name) in (
-        ("np", "array"), ("numpy", "array"), ("torch", "tensor")))
 
 
 def _copy_call(node: ast.expr) -> bool:
