@@ -1,0 +1,89 @@
+"""Session 50: the differential fuzzers with new seeds, and what earlier sessions left untriaged.
+
+kernels16's one difference at seed 4924 (a fuzz expression's ``vjp`` at ``strided`` values, an ulp apart): a
+kernel's element-wise line wrote its result over a spent operand (``f(a, b, a)``, kernels._Source._over), so the
+result kept that operand's layout, where the interpreter's new array is laid out by order "K" of all the operands.
+A Fortran-ordered cotangent times 2 stayed Fortran-ordered, times a C-ordered constant written over it stayed so,
+and the sum after it added in column order: ``s``'s gradient 19.822910797367275 where the interpreter's (and the
+kernel's at a C-ordered cotangent) is 19.82291079736727. The same with Fortran-ordered inputs and tangents in a
+``jvp``. A kernel writes over an operand now only where every operand is C-ordered at every call (an input, a
+cotangent or a tangent checked per call: else ``Unlaid``, and the interpreter answers).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jacobi_cli.engine.compiled import Compiled, jvp_of, tangents_of, vjp_of
+
+FUZZ_4924 = ("F = (inner((sum((0.5 * ones(3, 3))) * ones(3)), (s * ones(3))) / (1.5 + square(((np.array([-1.2, 0.25, "
+             "1.7]))[::-1] * ones(2, 3))))); G = F * 2 + tril(A, -1)")
+
+
+def _warm(f, call, *args):
+    for _ in range(3):  # the second call compiles, the third runs the kernel
+        call(*args)
+
+
+def test_fuzz_4924_vjp_at_a_fortran_ordered_cotangent():
+    """The fuzzer's own expression and cotangent (kernels16, seed 4924, its second ``strided`` value set)."""
+    shapes = {"s": (), "A": (2, 3)}
+    f = Compiled(FUZZ_4924, shapes)
+    base = {"s": np.array(0.6), "A": np.full((2, 3), 0.4)}
+    _warm(f, f.vjp, base, np.ones((2, 3)))
+    v = np.asfortranarray([[-1.685506612710737, 1.58416816484936, 1.4742972763630475],
+                           [0.5703561392848209, -1.6727242500122212, 1.5976451751519627]])
+    env = {"s": np.array(-1.0), "A": np.asfortranarray(np.full((2, 3), 0.4))}
+    got, want = f.vjp(env, v), vjp_of(f.bind(env), v)
+    assert got.keys() == want.keys()
+    for name in want:
+        assert got[name].tobytes() == want[name].tobytes(), name
+    # and the layout does not change the answer
+    assert f.vjp(env, np.ascontiguousarray(v))["s"].tobytes() == want["s"].tobytes()
+
+
+@pytest.mark.parametrize("expr", [
+    "(s * np.array([[1.7, 0.25, -1.2], [0.3, 0.9, 1.1]])) * 2",
+    FUZZ_4924.replace("F * 2", "F * 3"),
+])
+def test_vjp_kernel_is_the_interpreter_at_fortran_ordered_cotangents(expr):
+    f = Compiled(expr, {"s": (), "A": (2, 3)})
+    base = {"s": np.array(0.5), "A": np.full((2, 3), 0.5)}
+    _warm(f, f.vjp, base, np.ones((2, 3)))
+    rng = np.random.default_rng(50)
+    for _ in range(60):
+        v = np.asfortranarray(rng.uniform(-2, 2, (2, 3)))
+        got, want = f.vjp(base, v), vjp_of(f.bind(base), v)
+        assert all(got[n].tobytes() == want[n].tobytes() for n in want)
+
+
+@pytest.mark.parametrize("expr", [
+    "sum((A * 2) * np.arange(12.0).reshape(3, 4))",
+    "sum(sin(A) * np.arange(12.0).reshape(3, 4) * 3)",
+    "sum(s * A * np.arange(12.0).reshape(3, 4))",
+])
+def test_jvp_kernel_is_the_interpreter_at_fortran_ordered_values(expr):
+    shapes = {"A": (3, 4), "s": ()}
+    f = Compiled(expr, shapes)
+    base = {n: np.full(s, 0.5) for n, s in shapes.items()}
+    _warm(f, f.jvp, base, {n: np.ones(s) for n, s in shapes.items()})
+    rng = np.random.default_rng(50)
+    for _ in range(60):
+        env = {n: np.array(rng.uniform(-2, 2, s), order="F") for n, s in shapes.items()}
+        t = {n: np.array(rng.uniform(-2, 2, s), order="F") for n, s in shapes.items()}
+        problem = f.bind(env)
+        assert f.jvp(env, t).tobytes() == jvp_of(problem, tangents_of(problem, t)).tobytes()
+
+
+def test_c_ordered_calls_still_run_the_kernel():
+    """The check costs a C-ordered call nothing but a flag read: the kernel still answers it."""
+    from jacobi_cli.engine import kernels
+
+    f = Compiled("(s * np.array([[1.7, 0.25, -1.2], [0.3, 0.9, 1.1]])) * 2", {"s": ()})
+    base = {"s": np.array(0.5)}
+    _warm(f, f.vjp, base, np.ones((2, 3)))
+    kernel = [k for key, k in f._ready.items() if key[0] == "vjp"][0]
+    v = np.arange(6.0).reshape(2, 3)
+    assert kernel.fn(base, v)[0].tobytes() == vjp_of(f.bind(base), v)["s"].tobytes()
+    with pytest.raises(kernels.Unlaid):
+        kernel.fn(base, np.asfortranarray(v))
