@@ -87,3 +87,73 @@ def test_c_ordered_calls_still_run_the_kernel():
     assert kernel.fn(base, v)[0].tobytes() == vjp_of(f.bind(base), v)["s"].tobytes()
     with pytest.raises(kernels.Unlaid):
         kernel.fn(base, np.asfortranarray(v))
+
+
+# --- torchprog37 (seed 4960): an in-place op keeping an operand that is the written tensor under another name ------
+# ``t.mul_(t)`` and ``t.addcmul_(t, y)`` were refused as PyTorch's backward raises (the op keeps an operand its own
+# write changes); the same through a Python alias, ``u = t; t.mul_(u)``, was answered (the program's derivative, but
+# not PyTorch's answer). The operand's buffer is compared now, not its name.
+
+ALIASED = [
+    "t1 = torch.sin(x)\nt2 = t1\nt1.addcmul_(t2, t2, value=0.5)\nt1",  # the fuzzer's, minimal
+    "t1 = torch.sin(x)\nt2 = t1\nt1.addcmul_(t2, y, value=0.5)\nt1",
+    "t1 = torch.sin(x)\nt2 = t1\nt1.addcmul_(y, t2)\nt1",
+    "t1 = torch.sin(x)\nt2 = t1\nt1.mul_(t2)\nt1",
+    "t1 = torch.sin(x)\nt2 = t1\nt1 *= t2\nt1",
+    "t1 = torch.sin(x)\nt2 = t1\nt3 = t2\nt1.div_(t3)\nt1",
+]
+NOT_ALIASED = [
+    "t1 = torch.sin(x)\nt2 = t1.clone()\nt1.mul_(t2)\nt1",
+    "t1 = torch.sin(x)\nt2 = t1 * 1\nt1.addcmul_(t2, y)\nt1",
+]
+
+
+def _torch_raises(text, x, y):
+    import torch
+
+    env = {"torch": torch, "x": torch.tensor(x, requires_grad=True), "y": torch.tensor(y, requires_grad=True)}
+    lines = text.split("\n")
+    exec("\n".join(lines[:-1]), env)  # noqa: S102 - the test's own program
+    try:
+        eval(lines[-1], env).sum().backward()  # noqa: S307
+    except RuntimeError as err:
+        assert "modified by an inplace operation" in str(err)
+        return True
+    return False
+
+
+@pytest.mark.parametrize("text", ALIASED)
+def test_an_alias_of_the_written_tensor_kept_by_its_own_write_is_refused(text):
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    x, y = np.array([-1.1269166697770683, 0.4]), np.array([0.7, -0.3])
+    assert _torch_raises(text, x, y)
+    with pytest.raises(JacError, match="modified by an inplace operation"):
+        api.jacobian(text, {"x": x, "y": y})
+
+
+@pytest.mark.parametrize("text", NOT_ALIASED)
+def test_a_copy_of_the_written_tensor_is_answered_as_pytorch(text):
+    import torch
+
+    from jacobi_cli.tools import api
+
+    x, y = np.array([-1.1269166697770683, 0.4]), np.array([0.7, -0.3])
+    assert not _torch_raises(text, x, y)
+    X = torch.tensor(x, requires_grad=True)
+    env = {"torch": torch, "x": X, "y": torch.tensor(y)}
+    lines = text.split("\n")
+    exec("\n".join(lines[:-1]), env)  # noqa: S102
+    want = torch.autograd.functional.jacobian(lambda x: _run(text, x, torch.tensor(y)), X)
+    got = api.jacobian(text, {"x": x, "y": y})["x"]
+    assert np.allclose(got, want.numpy(), rtol=1e-12, atol=0)
+
+
+def _run(text, x, y):
+    import torch
+
+    env = {"torch": torch, "x": x, "y": y}
+    lines = text.split("\n")
+    exec("\n".join(lines[:-1]), env)  # noqa: S102
+    return eval(lines[-1], env)  # noqa: S307

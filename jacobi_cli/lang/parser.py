@@ -3245,7 +3245,9 @@ class _Lowering:
         grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
         mine = self.memory.tokens.get(name, frozenset())
         for k in saved.in_place_kept(spelling, operands, grads, keywords):
-            if type(values[k]) is Tracer and _viewed_name(operands[k]) == name:
+            if type(values[k]) is Tracer and (_viewed_name(operands[k]) == name
+                                              or type(operands[k]) is ast.Name  # an alias: u = t; t.mul_(u)
+                                              and mine & self.memory.tokens.get(operands[k].id, frozenset())):
                 return saved.changed_by_itself(self.b, new.id, mine, name, what, position, spelling)
 
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
