@@ -157,3 +157,43 @@ def _run(text, x, y):
     lines = text.split("\n")
     exec("\n".join(lines[:-1]), env)  # noqa: S102
     return eval(lines[-1], env)  # noqa: S307
+
+
+# --- nprog38 (seed 4963): JAX's quantiles of a 0-d array with keepdims=True --------------------------------------
+# jnp.nanmedian(t, axis=None, keepdims=True) of a 0-d t is (1,) in JAX (it ravels first), () in NumPy; jac gave
+# NumPy's () in a jnp text. The number was right, the shape JAX's own is not.
+
+JAX_KEPT = ["jnp.nanmedian(x, keepdims=True)", "jnp.nanmedian(x, axis=None, keepdims=True)",
+            "jnp.quantile(x, 0.3, keepdims=True)", "jnp.percentile(x, 30, keepdims=True)",
+            "jnp.nanquantile(x, 0.3, keepdims=True)", "jnp.nanpercentile(x, 30.0, keepdims=True)",
+            "jnp.quantile(x, jnp.array([0.2, 0.5]), keepdims=True)",
+            "jnp.nanquantile(x, jnp.array([0.2, 0.5]), axis=None, keepdims=True)"]
+
+
+@pytest.mark.parametrize("text", JAX_KEPT)
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+def test_jax_quantiles_with_keepdims_have_jax_shapes(text, shape):
+    import jax
+    import jax.numpy as jnp
+
+    from jacobi_cli.tools import api
+
+    x = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    if "nanmedian" in text and shape:
+        pytest.skip("keepdims=True without an axis of an array: refused (session 38's)")
+    jax.config.update("jax_enable_x64", True)
+    want = np.asarray(eval(text, {"jnp": jnp, "x": jnp.asarray(x)}))  # noqa: S307 - the test's own text
+    got = np.asarray(api.evaluate(text, {"x": x}))
+    assert got.shape == want.shape
+    assert np.allclose(got, want, rtol=1e-14, atol=0)
+    if not shape:
+        assert np.asarray(api.jacobian(text, {"x": x})["x"]).shape == want.shape
+
+
+@pytest.mark.parametrize("text", [t.replace("jnp.", "np.") for t in JAX_KEPT])
+def test_numpy_quantiles_of_a_0d_with_keepdims_keep_no_axis(text):
+    from jacobi_cli.tools import api
+
+    x = np.array(0.5)
+    want = np.asarray(eval(text, {"np": np, "x": x}))  # noqa: S307
+    assert want.shape == np.asarray(api.evaluate(text, {"x": x})).shape
