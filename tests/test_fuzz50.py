@@ -205,7 +205,7 @@ def test_numpy_quantiles_of_a_0d_with_keepdims_keep_no_axis(text):
 # an in-place op on a view whose op keeps its result (``t1[1:].exp_()``: the result is now t1's elements) registered
 # a buffer of its own, so a later write into t1 went unseen; and an in-place op on a name (``t1.addcmul_(t3, t3)``,
 # ``t1.mul_(t3)``) kept no operand, so a later write into t3 went unseen. jac's answers were the programs' own
-# derivatives (central differences agree on all 37 programs), PyTorch's backward raises: refused now, as it.
+# derivatives (central differences agree on all 41 programs), PyTorch's backward raises: refused now, as it.
 # ``h.clone()`` as an operand is a tensor of its own, which no later write reaches (was refused in
 # ``torch.mul(t1, t3.clone())`` where PyTorch answers).
 
