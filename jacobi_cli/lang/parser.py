@@ -1008,6 +1008,7 @@ class _Lowering:
         # y[0].sin_(): the out-of-place call in_place_at writes back into y[0]; its receiver is the tensor PyTorch's
         # in-place op writes, whose old value autograd keeps itself (its other operands are saved as usual)
         self.in_place_value: ast.Call | None = None
+        self.in_place_found: int | None = None  # the node in_place_value lowered to (saved_by), written into y[...]
         self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
@@ -2909,6 +2910,8 @@ class _Lowering:
         """Register ``found`` as a saver (ir/saved.py) where the text spells the op itself: an operator, a torch or
         F function, or a method, of exactly these operands (no keyword), and it requires grad."""
         made = self.b.nodes[found.id]
+        if node is self.in_place_value:
+            self.in_place_found = found.id
         if not made.requires_grad:
             return
         receiver = None
@@ -3253,15 +3256,27 @@ class _Lowering:
             return
         grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
         mine = self.memory.tokens.get(name, frozenset())
-        for k in saved.in_place_kept(spelling, operands, grads, keywords):
-            if type(values[k]) is Tracer and _viewed_name(operands[k]) == name:
+        kept = saved.in_place_kept(spelling, operands, grads, keywords)
+        for k in kept:
+            if type(values[k]) is Tracer and (_viewed_name(operands[k]) == name
+                                              or type(operands[k]) is ast.Name  # an alias: u = t; t.mul_(u)
+                                              and mine & self.memory.tokens.get(operands[k].id, frozenset())):
                 return saved.changed_by_itself(self.b, new.id, mine, name, what, position, spelling)
+        # the operands it keeps, as its out-of-place call's (saved_by): t.addcmul_(u, u) then u.relu_() raises in
+        # PyTorch's backward (session 50)
+        arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept if type(values[k]) is Tracer))
+        if arguments:
+            saved.register(self.b, new.id, frozenset(), arguments, spelling)
 
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
         ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
         if type(expr) is ast.Name and expr.id in self.memory.tokens:
             return self.memory.tokens[expr.id]
+        if type(expr) is ast.Call and type(expr.func) is ast.Attribute and not expr.args and (
+                expr.func.attr == "clone" and not _torch_module(expr.func.value)) \
+                or type(expr) is ast.Call and _dotted(expr.func) == "torch.clone":
+            return frozenset()  # h.clone(): a tensor of its own that no name holds (the node is h's), never written
         return self.memory._base(value)
 
     def rebind(self, name: str, new: Tracer, follow: bool = True) -> Tracer:
@@ -4163,10 +4178,26 @@ class _Lowering:
             func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
             value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
         outer, self.in_place_value = self.in_place_value, value
+        outer_found, self.in_place_found = self.in_place_found, None
         try:
-            return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+            written = self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+            self.kept_result_in(target, self.in_place_found)
+            return written
         finally:
-            self.in_place_value = outer
+            self.in_place_value, self.in_place_found = outer, outer_found
+
+    def kept_result_in(self, target: ast.expr, found: int | None) -> None:
+        """``y[1:].exp_()``: exp keeps its result for its derivative, and that result is now y's elements (PyTorch's
+        in-place op on a view writes into y's buffer): a later write into y (``y.mul_(2)``, ``y += 1``, another view of
+        it) changes the saved tensor, and PyTorch's backward raises. The saver registered for the out-of-place call
+        (:meth:`saved_by`) kept a buffer of its own; it keeps y's too (session 50, torchprog37's version-counter
+        programs)."""
+        savers = self.b.savers
+        if not self.saving or found is None or not savers or found not in savers or type(target.value) is not ast.Name:
+            return
+        results, arguments, spelling = savers[found]
+        if results:
+            savers[found] = (results | self.memory.tokens.get(target.value.id, frozenset()), arguments, spelling)
 
     def item_in_place(self, call: ast.Call):
         """``l[0].zero_()`` / ``.fill_(v)`` / ``.copy_(v)`` of a tensor a list or dict holds: the item written whole as
