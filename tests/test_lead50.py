@@ -1,6 +1,9 @@
 """The lead's changes of session 50 (see CHANGELOG.md, "Fiftieth session")."""
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -98,3 +101,52 @@ def test_nan_in_says_what_isnan_any_says_of_every_array_a_kernel_may_answer():
             assert autodiff.nan_in([a]) == want, (a.dtype, np.shape(a), a)
             assert autodiff.nan_in([np.zeros(2), a, np.ones(1)]) == want
     assert not autodiff.nan_in([])
+
+
+DIVISIONS = [(1.0, 2.0, 1e200, -3e199), (1.0, 2.0, 1e-200, -3e-201), (-3.0, 0.5, 2.0, -0.75), (1e300, 1e300, 3e299, 1e299),
+             (1e-300, 2e-300, 1e-300, 1e-300), (0.0, 1.0, 5e-324, 0.0), (2.0, -1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0),
+             (1.0, 0.0, 0.0, 0.0), (4.0, 3.0, -0.0, 1e-310)]
+
+
+@pytest.mark.parametrize("a, b, c, d", DIVISIONS)
+def test_a_complex_division_is_the_libraries_at_every_magnitude(a, b, c, d):
+    """(a + bi) / (c + di) was (a·c + b·d) / (c² + d²): c² + d² overflowed to inf at |c| = 1e200 (the quotient 0,
+    silently) and underflowed to 0 at 1e-200 (inf), and at c = d = 0 it was 0/0 = NaN where NumPy, PyTorch and JAX
+    give C99's ±inf (fft36 seed 4973). Now scaled by hypot(c, d): the exact quotient within 4 ulps (or the same
+    infinity; at 0 NumPy's ±inf / NaN), and its derivatives central differences' (within 1e-6) where those are finite."""
+    from jacobi_cli import evaluate, jacobian
+
+    text = "torch.view_as_real(torch.complex(p, q) / torch.complex(r, s))"
+    values = {"p": a, "q": b, "r": c, "s": d}
+    if c == 0 and d == 0:  # C99's Annex G, as NumPy, PyTorch and JAX divide
+        with np.errstate(all="ignore"):
+            want = complex(a, b) / np.complex128(complex(c, d))
+    else:  # the exact quotient, rounded once (where the libraries' own scaling may overflow: NaN for 1j / 5e-324)
+        def rounded(q):
+            try:
+                return float(q)
+            except OverflowError:
+                return math.inf if q > 0 else -math.inf
+        a_, b_, c_, d_ = (Fraction(v) for v in (a, b, c, d))
+        n = c_ * c_ + d_ * d_
+        want = complex(rounded((a_ * c_ + b_ * d_) / n), rounded((b_ * c_ - a_ * d_) / n))
+    got = evaluate(text, values)
+    for part, w in zip(got, (want.real, want.imag)):
+        if np.isfinite(w):
+            assert abs(part - w) <= 4 * np.spacing(abs(w)) or abs(part - w) <= 1e-320, (got, want)
+        else:
+            assert str(part) == str(w), (got, want)  # the same infinity, or NaN
+    if c == 0 and d == 0:
+        return
+    J = jacobian(text, values)
+    for name in values:
+        h = 1e-6 * max(abs(values[name]), 1e-300)
+        up, down = dict(values), dict(values)
+        up[name] += h
+        down[name] -= h
+        with np.errstate(all="ignore"):
+            fd = (evaluate(text, up) - evaluate(text, down)) / (2 * h)
+        if not np.isfinite(fd).all():  # 1 / (1e-200)²: the derivative itself overflows
+            continue
+        scale = max(np.max(np.abs(fd)), np.finfo(float).tiny)
+        np.testing.assert_allclose(J[name], fd, rtol=1e-6, atol=1e-6 * scale)
