@@ -101,7 +101,7 @@ def holds(kids) -> bool:
 
 
 def refuse(what: str, position) -> None:
-    raise JacValueError(f"{what} is complex (a Fourier transform's result), which jac does not read here: {READ}",
+    raise JacValueError(f"{what} is complex, which jac does not read here: {READ}",
                         position)
 
 
@@ -1173,7 +1173,7 @@ def refuse_output(value, what: str, position) -> None:
         raise JacValueError(f"{what} is a tuple or list holding a complex value, and jac's outputs are real: end with "
                             f"each one's .real, .imag, abs() or torch.view_as_real(...)", position)
     if type(value) is Complex:
-        raise JacValueError(f"{what} is complex (a Fourier transform's result), and jac's outputs are real: end with "
+        raise JacValueError(f"{what} is complex, and jac's outputs are real: end with "
                             f"its .real, .imag, abs() (torch.abs, np.abs) or torch.view_as_real(...)", position)
 
 
@@ -1192,7 +1192,7 @@ def write(p, name: str, target: ast.expr, value_node: ast.expr, op, what: str, p
         p.scope[name] = binary(p.b, _BINARY[type(op)], z, p.expression(value_node), position)
         return None
     if op is not None:
-        raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result); jac writes its elements "
+        raise JacValueError(f"{what}: '{name}' is complex; jac writes its elements "
                             f"with = only: write {name}[...] = {name}[...] * v", position)
     value = p.expression(value_node)
     re, im = parts(p.b, value, position) if not isinstance(value, bool) else refuse("the value written", position)

@@ -1995,13 +1995,15 @@ class _Lowering:
         return fn
 
     def call_function(self, fn: Function, args: list, kwargs: dict, position: int, sequences=((), ()),
-                      direct: bool = False, passed: dict | None = None):
+                      direct: bool = False, passed: dict | None = None, copied: frozenset = frozenset()):
         """``f(x, y)`` of a function of the text: its statements lowered with its parameters bound to the
         arguments, in a scope of its own (the names it assigns are gone after the call), as Python runs it;
         ``sequences``, the parameters given a Python sequence and a tuple (``f(x, x.shape)``: ``s + (1,)`` in it
         is a tuple's +). ``direct``: the text calls it itself (not a transform tracing it), so that a list or dict
         it changes in place is the caller's very object, whose names see the change when the call returns
-        (:meth:`follows`, :meth:`resolved`); ``passed``, the caller's name each parameter was given as (``f(l)``)."""
+        (:meth:`follows`, :meth:`resolved`); ``passed``, the caller's name each parameter was given as (``f(l)``);
+        ``copied``, the parameters given a copy (``g(t.clone())``: a buffer of its own, which the function may write
+        into, as ``u = t.clone()`` is)."""
         if len(self.calling) >= _MAX_CALL_DEPTH:  # f0 calls f1 calls f2 ...: each call is lowered inside its caller's
             raise JacLimitError(f"{fn.name}() is called inside {_MAX_CALL_DEPTH} calls of the text's functions: jac writes "
                                 f"each call out, inside its caller's, up to {_MAX_CALL_DEPTH} deep (Python's own "
@@ -2049,7 +2051,8 @@ class _Lowering:
             self.memory.objects[key] = self.memory.objects.get(base, base)
         for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, False, alias=self.passed_alias(name, value, passed, saved[0], kept))
+                self.memory.bind(name, value, name in copied and name in bound and type(value) is Tracer,
+                                 alias=self.passed_alias(name, value, passed, saved[0], kept))
         self.calling = self.calling + (fn,)
         where, outer = f"inside {fn.name}()", self.locals
         self.locals = (where, own)
@@ -2862,14 +2865,20 @@ class _Lowering:
             self.run(inner, where)
         return None
 
-    def target(self, name: str, node: ast.expr, what: str, position: int) -> Tracer:
-        """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple."""
+    def target(self, name: str, node: ast.expr, what: str, position: int, item: bool = False) -> Tracer:
+        """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple (``item``: the write
+        is into a part of ``name``, ``ts[0].add_(1)``)."""
         y = self.name(name, self.source.at(node))
         if type(y) is Complex:  # X *= H, X[0] = 0 of X = torch.fft.rfft(x)
-            raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result), which jac does not "
+            raise JacValueError(f"{what}: '{name}' is complex, which jac does not "
                                 f"change in place: write a new value ({name} = {name} * H; the index's part by "
                                 f"a mask, {name} = {name} * mask)", position)
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
+            if item:  # ts[0].add_(1), of f(*ts) too: the tuple's item is an array another name may hold
+                raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                    "name holds or an item of a Python list, not an item of a tuple: make it a list "
+                                    f"({name} = list({name})), or write into a copy of the item and make a new tuple",
+                                    position)
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
 
@@ -3458,7 +3467,7 @@ class _Lowering:
         y = self.scope.get(name)
         if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
             return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
-        y = y if type(y) is Complex else self.target(name, named, what, position)
+        y = y if type(y) is Complex else self.target(name, named, what, position, isinstance(target, ast.Subscript))
         if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
             # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
             raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
@@ -3665,9 +3674,14 @@ class _Lowering:
                                     f"does not follow: make '{name}' where it is written, with a comprehension or a "
                                     f"display ({name} = [[0.0] * m for _ in range(n)], or [[1.0, 2.0], [3.0, 4.0]])",
                                     position)
+            if isinstance(current, Pair):  # p = torch.sort(x); p[0][0] = 1: an item of PyTorch's (values, indices)
+                raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                    "name holds, not into a tuple's item: name its arrays where it is made (values, indices "
+                                    "= ...) and write into one", position)
             raise JacValueError(f"{what}: '{name}' is an array, not a Python list: write its element at one index "
                                 f"({name}[i, j] = v), as NumPy and PyTorch index it", position)
         self.same_list(name, current, what, position)
+        whole = current
         for at in reversed(indices):
             if not isinstance(current, Items):
                 break
@@ -3678,6 +3692,11 @@ class _Lowering:
                                     f"{ast.unparse(at.parent) if hasattr(at, 'parent') else repr(name)}",
                                     self.source.at(at))
             current = current[i]
+        held = "tuple" if whole.display == "tuple" or name in self.tuple_names else "list"
+        if isinstance(current, Tracer) and held == "tuple":  # torch.linalg.slogdet(x)[0][...] = 1, as of a Pair above
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                "name holds, not into a tuple's item: name its arrays where it is made (a, b = ...) "
+                                "and write into one", position)
         if isinstance(current, Tracer):
             raise JacValueError(f"{what}: {shown} is an array held in the list '{name}', and NumPy and PyTorch write "
                                 "into that array itself, which shares its memory with every other name of it; "
@@ -4007,7 +4026,7 @@ class _Lowering:
         position = self.source.end(call.func) - len(method)
         what = f"{ast.unparse(owner)}.{method}(...)"
         name = _view_base(owner).id
-        y = self.target(name, _view_base(owner), what, position)
+        y = self.target(name, _view_base(owner), what, position, item=True)
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
             return None
@@ -5594,7 +5613,8 @@ class _Lowering:
             raise JacValueError(f"{fn.name}(): '{ast.unparse(marked[0])}' is a Python sequence, and jac collects "
                                 f"arrays and numbers into *args and **kwargs: name a parameter for it", position)
         passed = {p: a.id for p, a in given if type(a) is ast.Name}
-        found = self.call_function(fn, args, kwargs, position, marks, direct=True, passed=passed)
+        copied = frozenset(p for p, a in given if _is_copy(a))
+        found = self.call_function(fn, args, kwargs, position, marks, direct=True, passed=passed, copied=copied)
         result = self.returned if fn.early else fn.result
         if result is not None and id(result) in self.sequences:
             self.sequences.add(id(node))
