@@ -1769,10 +1769,9 @@ def _rules_checks_at(graph, name: str, point: dict, order: int) -> None:
     from ..engine import higher
 
     try:
-        passes = higher.product_graph(graph, name, order)
+        autodiff.evaluate(higher.product_graph(graph, name, order), point)
     except JacLimitError:
         return
-    autodiff.evaluate(passes, point)
 
 
 def _automatic_at(graph, name: str, point: dict, order: int, values: list | None = None,
