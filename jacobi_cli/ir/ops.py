@@ -2579,7 +2579,7 @@ def _refuse_rank_deficient_r(r, who):
 
 
 # The rules that divide by a matrix whose derivative does not exist where it is singular (session 49): solve's and
-# inv's (A⁻¹ dA A⁻¹), slogdet's (A⁻ᵀ), cholesky's (solves with L), and det's third derivative (written with A⁻¹,
+# inv's (A⁻¹ dA A⁻¹), slogdet's (A⁻ᵀ), cholesky's (solves with L), and det's fourth derivative (written with A⁻¹,
 # though det's exists everywhere). At a matrix singular in working precision (``near_singular``: cond ≥ 1/(n·eps))
 # LAPACK answers A⁻¹ as numbers of size 1/eps made of rounding, and those rules numbers of size 1/eps or 1/eps²
 # (the Hessian of torch.logdet at B @ B.T: -5.1e33, linalg40_fuzz seed 4835), where PyTorch gives 0, inf or NaN,
