@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import JacError, JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
+from .copies import is_copy
 from .functions import Items, Static
 from .trees import Dict
 
@@ -368,8 +369,7 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
         pairs = [*zip(params, node.args[skipped:]), *((k.arg, k.value) for k in node.keywords)]
         marks = ([n for n, a in pairs if id(a) in lowering.sequences], [n for n, a in pairs if id(a) in lowering.tuples])
         passed = {p: a.id for p, a in pairs if type(a) is ast.Name}
-        from .parser import _is_copy  # (the parser imports this module)
-        copied = frozenset(p for p, a in pairs if _is_copy(a))
+        copied = frozenset(p for p, a in pairs if is_copy(a))
     try:
         found = lowering.call_function(fn, first + list(args), kwargs, position, marks, direct=node is not None,
                                        passed=passed, copied=copied)
