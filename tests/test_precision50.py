@@ -3,8 +3,8 @@
 Session 49's fuzz found ``jac hessian "torch.sqrt(y) * y" y=1e308`` = 1e-154, the truth 7.5e-155 (PyTorch's):
 sqrt's rule was ``g · (0.5 / sqrt(y))``, whose derivative holds (0.5 / sqrt(y)) / sqrt(y) = 5e-309 times sqrt'(y),
 which underflows to 0 before the upstream y multiplies it. ``benchmarks/extreme50_probe.py`` found the kind: every
-rule written as ``g · (c / h)`` (sqrt, log, log1p, log2, log10) lost the second derivative of ``f(y) · y`` at 1e200
-and past (log(y) · y: 2e-300 for 1e-300, twice the truth). Those rules now divide the cotangent or tangent,
+rule written as ``g · (c / h)`` (sqrt, log, log1p, log2, log10, arctan) lost the second derivative of ``f(y) · y``
+at 1e200 and past (log(y) · y: 2e-300 for 1e-300, twice the truth). Those rules now divide the cotangent or tangent,
 ``(g · c) / h`` (``ops.unary``'s ``over=``), as PyTorch's backward formulas do. Every path (the interpreter, the
 compiled kernels, a chunked plan, ``derivative``, the command line) gives the same bits. Below 5.6e-309, where
 1 / x overflowed, log's divisor is ±0: the ±inf or NaN jac warns of, as before (tests/test_nan39.py).
@@ -40,6 +40,7 @@ HESSIANS = [
     ("torch.log2(y) * y", 1e300, _log_b(2)),
     ("torch.log10(y) * y", 1e200, _log_b(10)),
     ("torch.log(y) * torch.sqrt(y)", 1e200, lambda y: -mpmath.log(y) / (4 * y ** mpmath.mpf(1.5))),
+    ("torch.atan(y) * y", 1e100, lambda y: 2 / (1 + y ** 2) ** 2),  # 2e-400: 0 in float64 (it was 2e-200)
 ]
 
 

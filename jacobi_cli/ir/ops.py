@@ -332,7 +332,7 @@ unary("arcsin", np.arcsin, lambda x, ans: P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, 
       sympy=_sympy_elementwise(lambda sp, v: sp.asin(v)), spellings=("arcsin", "asin"))
 unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x))))), domain=(-0.9, 0.9),
       sympy=_sympy_elementwise(lambda sp, v: sp.acos(v)), spellings=("arccos", "acos"))
-unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
+unary("arctan", np.arctan, None, over=lambda x, ans: P.add(1.0, P.mul(x, x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
