@@ -7,7 +7,8 @@ rule written as ``g · (c / h)`` (sqrt, log, log1p, log2, log10, arctan) lost th
 at 1e200 and past (log(y) · y: 2e-300 for 1e-300, twice the truth). Those rules now divide the cotangent or tangent,
 ``(g · c) / h`` (``ops.unary``'s ``over=``), as PyTorch's backward formulas do. Every path (the interpreter, the
 compiled kernels, a chunked plan, ``derivative``, the command line) gives the same bits. Below 5.6e-309, where
-1 / x overflowed, log's divisor is ±0: the ±inf or NaN jac warns of, as before (tests/test_nan39.py).
+1 / x overflowed, log's divisor is ±0: the ±inf or NaN jac warns of, as before (tests/test_nan39.py). The probe's
+other find: atanh's divisor is 1 - x·x below |x| = 0.5 (its Hessian was 0 below 1e-16).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ HESSIANS = [
     ("torch.log10(y) * y", 1e200, _log_b(10)),
     ("torch.log(y) * torch.sqrt(y)", 1e200, lambda y: -mpmath.log(y) / (4 * y ** mpmath.mpf(1.5))),
     ("torch.atan(y) * y", 1e100, lambda y: 2 / (1 + y ** 2) ** 2),  # 2e-400: 0 in float64 (it was 2e-200)
+    # atanh's divisor (1 - y)(1 + y) has the tangent (1 - y)t - (1 + y)t, 0 where 1 ± y round to 1
+    ("torch.atanh(y)", 1e-20, lambda y: 2 * y / (1 - y ** 2) ** 2),
+    ("torch.atanh(y)", -3.75e-262, lambda y: 2 * y / (1 - y ** 2) ** 2),
 ]
 
 
@@ -88,3 +92,4 @@ def test_vector_hessian_every_plan_agrees():
     chunked = api.hessian(expr, {"x": repr(x)}, max_memory="2K")[("x", "x")]
     assert np.allclose(full, want, rtol=1e-14, atol=0)
     assert full.tobytes() == chunked.tobytes()
+

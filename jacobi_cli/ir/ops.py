@@ -1519,13 +1519,20 @@ _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
 
 
 # 1/√(1 + x²) as 1/hypot(x, 1): x² overflows past 1.8e19 in float32, where the derivative is 1/|x|, not 0;
+def _one_minus_square(x):
+    """1 - x², atanh's divisor: (1 - x)(1 + x) for |x| >= 0.5, exact near |x| = 1, and 1 - x·x below, whose
+    tangent -2x·t the Hessian pass reads (that of (1 - x)(1 + x) is (1 - x)t - (1 + x)t, 0 where 1 ± x round to
+    1: atanh'' at 1e-20 was 0 for 2e-20, session 50's benchmarks/extreme50_probe.py)."""
+    return P.where(P.lt(P.abs(x), 0.5), P.sub(1.0, P.mul(x, x)), P.mul(P.sub(1.0, x), P.add(1.0, x)))
+
+
 # 1/√(x² - 1) and 1/(1 - x²) as products of (x ∓ 1), each exact near |x| = 1 where x² - 1 loses digits
 # (a relative error of 1.5e-4 at x = 1 + 1e-4 in float32) and past 1.8e19 where x² overflows
 unary("asinh", np.arcsinh, lambda x, ans: P.div(1.0, P.hypot(x, 1.0)),
       sympy=_sympy_elementwise(lambda sp, v: sp.asinh(v)), spellings=("asinh", "arcsinh"))
 unary("acosh", np.arccosh, lambda x, ans: P.div(1.0, P.mul(P.sqrt(P.sub(x, 1.0)), P.sqrt(P.add(x, 1.0)))),
       domain=(1.2, 3.0), sympy=_sympy_elementwise(lambda sp, v: sp.acosh(v)), spellings=("acosh", "arccosh"))
-unary("atanh", np.arctanh, lambda x, ans: P.div(1.0, P.mul(P.sub(1.0, x), P.add(1.0, x))), domain=(-0.8, 0.8),
+unary("atanh", np.arctanh, None, over=lambda x, ans: _one_minus_square(x), domain=(-0.8, 0.8),
       sympy=_sympy_elementwise(lambda sp, v: sp.atanh(v)), spellings=("atanh", "arctanh"))
 unary("exp2", np.exp2, lambda x, ans: P.mul(ans, _LN2),
       sympy=_sympy_elementwise(lambda sp, v: 2**v))
