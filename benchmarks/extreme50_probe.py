@@ -21,7 +21,8 @@ Each quantity (value, gradient, Hessian) of each case whose truth is a finite fl
 - ``REFUSED``: jac refused the text or the point (a JacError, exit 2).
 - ``PATH-DIFF``: the API and the command line differ (they must not).
 
-Quantities whose truth is not a finite float64 (past 1.8e308, complex, outside the domain) are not counted.
+Quantities whose truth is not a finite float64 (past 1.8e308, complex) are not counted; outside the value's domain
+nothing is (a value past 1.8e308 leaves its derivatives counted: session 49's sqrt(y) * y at 1e308).
 
     PYTHONPATH=. python benchmarks/extreme50_probe.py [--seed N] [--ops exp,log] [-v]
     PYTHONPATH=/work/main python benchmarks/extreme50_probe.py   # another tree (main), to compare
@@ -149,19 +150,19 @@ def truth(build, kind: str, point: float):
             return None
         finally:
             signal.alarm(0)
-        return v if np.isfinite(v) else None
+        return v if not np.isnan(v) else None
 
     def arr(items):
         vals = [num(e) for e in items]
-        return None if any(v is None for v in vals) else np.asarray(vals)
+        return None if any(v is None or not np.isfinite(v) for v in vals) else np.asarray(vals)
 
+    if num(expr) is None:  # outside the domain (log(-1)): its derivatives are not asked; a value past float64's
+        return None, None, None  # range (sqrt(y) * y at 1e308) is not counted, its derivatives are
     value = arr([expr])
-    if value is None:  # outside the domain (log(-1)) or past float64: its derivatives are not asked
-        return None, None, None
     grad = arr([s.diff(expr, v) for v in syms])
     hess = arr([s.diff(expr, a, b) for a in syms for b in syms])
     shape = () if kind == "y" else (2,)
-    return (value.reshape(()), None if grad is None else grad.reshape(shape),
+    return (None if value is None else value.reshape(()), None if grad is None else grad.reshape(shape),
             None if hess is None else hess.reshape(shape + shape))
 
 
