@@ -157,15 +157,17 @@ def test_det_keeps_its_first_and_second_derivatives_at_a_singular_matrix(a):
         np.testing.assert_allclose(H[:, :, i, j], central, atol=1e-8)
 
 
-def test_det_third_derivative_is_refused_at_a_singular_matrix_and_answered_elsewhere(tmp_path):
-    """jac writes it with A⁻¹: at NEAR it answered 3.5e13 where the entries are about 1."""
+def test_det_fourth_derivative_is_refused_at_a_singular_matrix_and_answered_elsewhere(tmp_path):
+    """jac wrote det's third derivative with A⁻¹: at NEAR it answered 3.5e13 where the entries are about 1, then
+    refused it (session 49). Session 50 computes the third from the SVD (tests/test_linalg50.py); the fourth reads
+    A⁻¹ and is refused there."""
     bad, good = tmp_path / "bad.npy", tmp_path / "good.npy"
     np.save(bad, NEAR)
     np.save(good, WELL)
-    code, err = _cli(["derivative", "torch.linalg.det(A)", f"A=@{bad}", "--order", "3"])
+    code, err = _cli(["derivative", "torch.linalg.det(A)", f"A=@{bad}", "--order", "4"])
     assert code == 2 and err.startswith("jac: error (value): det: the matrix is singular in float64"), err
-    assert "third derivative" in err
-    code, err = _cli(["derivative", "torch.linalg.det(A)", f"A=@{good}", "--order", "3"])
+    assert "fourth derivative" in err
+    code, err = _cli(["derivative", "torch.linalg.det(A)", f"A=@{good}", "--order", "4"])
     assert code == 0, err
 
 

@@ -146,7 +146,7 @@ def test_numpys_spelling_changes_the_callers_array_as_numpy(text):
 
 REFUSED = [  # (text, words): right or refused, never the caller's tensor as it was
     ("t3 = x * 1\nf = lambda v: v.mul_(3)\nf(t3.T)\nt3", "not inside an expression"),
-    ("t3 = x * 1\ndef g(*args):\n    args[0].mul_(3)\ng(t3.T)\nt3", "index it first"),
+    ("t3 = x * 1\ndef g(*args):\n    args[0].mul_(3)\ng(t3.T)\nt3", "not an item of a tuple"),
     ("t3 = x * 1\ndef g(v=t3):\n    v.mul_(3)\ng()\nt3", "shares its memory with 't3'"),
     ("t3 = x * 1\ndef g(v):\n    def h():\n        v.mul_(3)\n    h()\ng(t3.T)\nt3", "not the function's own"),
     ("t3 = x * 1\ndef g(v):\n    v[0].mul_(2)\n    return v.sum()\nout = torch.func.vmap(g)(t3)\nt3", "shares its memory"),

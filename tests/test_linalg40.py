@@ -108,12 +108,14 @@ def _permutation_tensor(n):
     return e
 
 
-def test_det_s_third_derivative_is_the_permutation_tensor_and_refused_at_a_singular_matrix():
-    # PyTorch's jacfwd(hessian(det)) is off by 4.2 here; jac's is exact (det of a 3 × 3 is trilinear in its rows)
-    found = api.derivative("det(A)", {"A": MATRICES["random"]}, order=3)
-    np.testing.assert_allclose(found, _permutation_tensor(3), atol=1e-12)
-    with pytest.raises(JacValueError, match="third derivative of det .*singular"):
-        api.derivative("det(A)", {"A": MATRICES["exactly singular"]}, order=3)
+def test_det_s_third_derivative_is_the_permutation_tensor_at_a_singular_matrix_too():
+    # PyTorch's jacfwd(hessian(det)) is off by 4.2 here; jac's is exact (det of a 3 × 3 is trilinear in its rows).
+    # Session 50: from the SVD (cofactor_dir2) at a singular matrix too, where it was refused; the fourth reads A⁻¹
+    for name in ("random", "exactly singular"):
+        found = api.derivative("det(A)", {"A": MATRICES[name]}, order=3)
+        np.testing.assert_allclose(found, _permutation_tensor(3), atol=1e-12)
+    with pytest.raises(JacValueError, match="fourth derivative of det .*singular"):
+        api.derivative("det(A)", {"A": MATRICES["exactly singular"]}, order=4)
 
 
 @pytest.mark.parametrize("name", ["random", "rank 1", "zero", "4x4 singular"])

@@ -50,6 +50,7 @@ CASES = {
     "det": [(("square",), {})],
     "cofactor": [(("square",), {})],
     "cofactor_dir": [(("square", (3, 3)), {}), (("square", (2, 3, 3)), {})],  # det's second derivative (session 40)
+    "cofactor_dir2": [(("square", (3, 3), (3, 3)), {}), (("square", (2, 3, 3), (3, 3)), {})],  # det's third (50)
     "inv": [(("square",), {})],
 }
 for name in ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin",

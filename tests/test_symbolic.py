@@ -36,6 +36,7 @@ NO_SYMPY |= {"custom", "custom_once"}  # a derivative rule written in the text: 
 # cofactor_dir is det's second derivative along a tangent, made only inside derivative rules (never by a text):
 # its SVD form has no SymPy counterpart, and SymPy differentiates cofactor's own translation
 NO_SYMPY.add("cofactor_dir")
+NO_SYMPY.add("cofactor_dir2")  # det's third derivative along two tangents (session 50): the same
 # torch.nan_to_num (session 41): a Piecewise of the fills where its argument is NaN (or not real), oo or -oo, the
 # argument otherwise (symbolic.nan_to_num_form); tests/test_nan41.py checks it at NaN and inf against autodiff
 # basis_turn (session 41) is ir/signs.py's check of LAPACK's basis at repeated eigenvalues, with no derivative

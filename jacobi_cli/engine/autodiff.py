@@ -245,18 +245,35 @@ def nan_read(dense: np.ndarray, exact: np.ndarray) -> np.ndarray:
 
 def holds_nan(g) -> bool:
     """Whether ``g`` (an array, or what ``np.asarray`` makes one; a sparse batch or a traced value never) holds
-    a NaN. A real float array in one ``np.maximum.reduce``: the maximum is NaN exactly where an element is, with
-    no mask of the array's size, no overflow (a sum or a dot of squares would overflow, which a caller's
-    ``np.seterr(over='raise')`` turns into an error and the default into a warning: tests/test_threads41.py), and
-    under ``np.isnan(g).any()``'s cost on the small arrays of a repeated call, whose every kernel answer is
-    scanned (session 49)."""
+    a NaN. A real float array in one ``argmax``: NumPy's float argmax stops at the first NaN, as the maximal
+    element, so the element it points at is NaN exactly where one is; no mask of the array's size, no
+    arithmetic that could overflow (a sum or a dot of squares would, which a caller's ``np.seterr(over='raise')``
+    turns into an error: tests/test_threads41.py), and no ufunc: a reduce costs ~8 k instructions of set-up on
+    the small arrays of a repeated call, whose every kernel answer is scanned, an argmax and an item ~1 k
+    (session 50)."""
     if type(g) is not np.ndarray:
         if isinstance(g, structured.SparseBatch) or is_traced(g):
             return False
         g = np.asarray(g)
     if g.dtype.kind == "f" and g.size:
-        return math.isnan(np.maximum.reduce(g, axis=None))
+        return math.isnan(g.item(g.argmax()))
     return g.dtype.kind in "fc" and bool(np.isnan(g).any())
+
+
+def nan_in(arrays) -> bool:
+    """Whether one of ``arrays`` (a kernel's answers) holds a NaN: :func:`holds_nan`'s argmax read inline, the hot
+    path of a repeated call (one call of this instead of one of holds_nan per array). NumPy's argmax stops at a NaN
+    of a float or complex array (a NaN in either part), and an element that is NaN is the one unequal to itself;
+    an integer or bool array's never is."""
+    for g in arrays:
+        if type(g) is np.ndarray:
+            if g.size:
+                v = g.item(g.argmax())
+                if v != v:
+                    return True
+        elif holds_nan(g):
+            return True
+    return False
 
 
 def vjp_read(graph: Graph, values: list, cotangent) -> dict:

@@ -441,15 +441,15 @@ class Compiled:
         kernel = self._ready.get(key)
         if kernel is not None and kernel.dense is not None and kernel.dense_peak <= limit and not structured \
                 and layout == "array":  # a repeated call's common case, in short: one call of the dense kernel
-            try:
+            try:  # a dense pass's NaN (kernel.scans) is the interpreter's to read again: nan_free, over every answer
                 found = kernel.dense.fn(env)
+                if kernel.scans and autodiff.nan_in(found):
+                    found = None
             except Exception:  # noqa: BLE001 - as _run: the interpreter below reports every error
                 found = None
             if found is not None:  # _named, inline
                 names = kernel.names
-                found = {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
-                if not kernel.scans or kernel.nan_free(found) is not None:
-                    return found
+                return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
         return self._jacobian(env, wrt, mode, limit, structured, layout, problem, key)
 
     def _jacobian(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem, key: tuple):
@@ -1039,13 +1039,7 @@ def _as_dense(found, dense):
 def _nan_free(found):
     """A vjp or jvp kernel's ``found``, or None (the interpreter answers) when a result holds a NaN: the
     kernel's dense pass writes 0 · NaN where the interpreter reads the NaN again (autodiff.vjp_read)."""
-    if found is None:
-        return None
-    holds_nan = autodiff.holds_nan
-    for r in found:  # a loop, not any() of a generator: a repeated call's hot path
-        if holds_nan(r):
-            return None
-    return found
+    return None if found is None or autodiff.nan_in(found) else found
 
 
 def _limit(budget: int | None) -> int:

@@ -94,6 +94,26 @@ def derivative_graph(graph: Graph, name: str, order: int) -> Graph:
     return g
 
 
+def product_graph(graph: Graph, name: str, order: int) -> Graph:
+    """:func:`derivative_graph`'s passes along one direction each (the all-ones cotangent, then the all-ones
+    tangent): the same ops and rules (so the same checks, ``singular_check`` among them) at the cost of a VJP
+    and K - 1 JVPs, whatever the derivative's size. ``jac diff --at`` runs it where the derivative itself does not
+    fit the budget, so that a formula is never shown at a point where the derivative is refused."""
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    g = graph.with_wrt([name])
+    for level in range(order):
+        g, b, traced = _level(g, name)
+        d_shape = tuple(g.output_shape)
+        if level == 0:  # a batch of one direction, as derivative_graph's bases (the rules read a leading axis)
+            grad = vjp(g, traced, b.const(np.ones((1,) + d_shape, dtype=g.dtype)))[name]
+            d = P.reshape(grad, shape=x_shape)
+        else:
+            tangent = jvp(g, traced, {name: b.const(np.ones((1,) + x_shape, dtype=g.dtype))})[g.output]
+            d = P.reshape(tangent, shape=d_shape)
+        g = b.graph(b.lift(d)).with_wrt([name])
+    return g
+
+
 def diagonal_graph(graph: Graph, name: str, order: int) -> Graph:
     """For ``y`` element-wise in ``x`` (a diagonal Jacobian): a graph whose output, shaped
     like ``y``, is the diagonal ``∂^K y[i] / ∂x[i]^K``. Along the all-ones tangent

@@ -751,7 +751,11 @@ class _Source:
     # (E6's multiply at n = 10: 4,097 instructions written over, 4,325 new, 4,376 with ``out=``). The
     # operand must be nobody's memory but its own: a new array a ufunc or a product made (never an input, a
     # constant or a view), held at its own shape, that no output, squeezed, unsqueezed or fused value is,
-    # and whose readers all made new arrays (no view of it lives on). The dtypes are known from the inputs'
+    # and whose readers all made new arrays (no view of it lives on); and, where the result has two axes longer
+    # than 1, every operand C-ordered at every call (_c_ordered: an input checked per call), for the result
+    # keeps the written-over operand's layout where a new array takes order "K" of all the operands: an
+    # F-ordered cotangent times a C-ordered constant, written over, stayed F-ordered, and the sum after it
+    # added in that order (an ulp off the interpreter's). The dtypes are known from the inputs'
     # (NumPy 2's promotion reads dtypes, never values: ``ufunc.resolve_dtypes``), which the kernel checks at
     # each call (:func:`generate`): another dtype raises :class:`Unlaid` and the interpreter answers.
 
@@ -769,6 +773,9 @@ class _Source:
         want = self.dtypes.get(node.id)
         if not isinstance(want, np.dtype):
             return None
+        if sum(d > 1 for d in held) > 1 and not all(_c_ordered(self.nodes, a, self.layouts, self.assumed)
+                                                    for a in node.args):
+            return None  # the operand's layout is kept, where a new array's is order "K"'s of all (see above)
         for x in dict.fromkeys(node.args):
             if self._held(x) == held and self.dtypes.get(x) == want and self._spent(x, node):
                 self.overwritten.add(x)

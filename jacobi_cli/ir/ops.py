@@ -1394,8 +1394,8 @@ def _cofactor_of_one(m, det):
 
 
 def _inv_of(a):
-    # the third derivative of det is written with A⁻¹ (cofactor_dir's derivative)
-    return nonsingular(_inv_for(a, "the third derivative of det (computed with A⁻¹, which a singular matrix has not)"),
+    # the fourth derivative of det is written with A⁻¹ (cofactor_dir2's derivative)
+    return nonsingular(_inv_for(a, "the fourth derivative of det (computed with A⁻¹, which a singular matrix has not)"),
                        a, "det")
 
 
@@ -1446,22 +1446,80 @@ def _cofactor_dir_impl(a, t):
     return out.astype(dtype, copy=False)
 
 
-def _cofactor_dir_da(s, a, t):
-    # X(T) = d cofactor(A)[T] = tr(A⁻¹T) C - C Tᵀ A⁻ᵀ (C = cofactor(A)), so in the direction S:
-    # dX = -tr(A⁻¹ S A⁻¹ T) C + tr(A⁻¹ T) X(S) - X(S) Tᵀ A⁻ᵀ + C Tᵀ A⁻ᵀ Sᵀ A⁻ᵀ (det's third derivative, symmetric
-    # in S, T and the cotangent: the VJP is the same expression with the cotangent for S)
-    inv = _inv_of(a)
-    c, xs = P.cofactor(a), P.cofactor_dir(a, s)
-    inv_t = mT(inv)
+def _triple_products(s):
+    """``p[..., i, j, k]`` = ∏_{l ∉ {i, j, k}} s_l for distinct i, j, k, 0 where two of them are equal: products,
+    no quotient, so zero singular values are exact. One :func:`_pair_products` per i (s_i set to 1): n³ values, no
+    n⁴ scratch."""
+    n = s.shape[-1]
+    p = np.zeros(s.shape[:-1] + (n, n, n), s.dtype)
+    for i in range(n):
+        w = s.copy()
+        w[..., i] = 1.0
+        q = _pair_products(w)
+        q[..., i, :] = 0.0
+        q[..., :, i] = 0.0
+        p[..., i, :, :] = q
+    return p
 
-    def tr(x):
-        out = P.trace(x)
-        return P.reshape(out, shape=tuple(shape_of(out)) + (1, 1))
 
-    first = P.mul(tr(P.matmul(P.matmul(P.matmul(inv, s), inv), t)), c)
-    second = P.sub(P.mul(tr(P.matmul(inv, t)), xs), P.matmul(P.matmul(xs, mT(t)), inv_t))
-    third = P.matmul(P.matmul(P.matmul(P.matmul(c, mT(t)), inv_t), mT(s)), inv_t)
-    return P.add(P.sub(second, first), third)
+def _cofactor_dir2_impl(a, s, t):
+    """d cofactor_dir(A, T)[S], det's third derivative as a matrix: ⟨R, G⟩ = D³det(A)[S, T, G], symmetric in S, T and
+    G. From A = U Σ Vᵀ, det(Σ + E) = Σ_J ∏_{l∉J} σ_l det(E_JJ), so with N = Uᵀ S V, M = Uᵀ T V the cubic term gives
+    R = det(U) det(V) U Y Vᵀ, Y_ab = Σ_c p_abc (N_bc M_ca + M_bc N_ca - N_ba M_cc - M_ba N_cc) for a ≠ b and
+    Y_aa = Σ_jk p_ajk (N_jj M_kk - N_jk M_kj), p the products of all singular values but three
+    (:func:`_triple_products`): exact at a singular A (session 50), where the formula with A⁻¹ (the fourth
+    derivative's, :func:`_cofactor_dir2_da`) is noise. ``s`` and ``t`` may carry leading axes (batches)."""
+    a, s, t = np.asarray(a), np.asarray(s), np.asarray(t)
+    dtype = np.result_type(a, s, t, np.float32)
+    out_shape = np.broadcast_shapes(a.shape, s.shape, t.shape)
+    n = a.shape[-1]
+    if 0 in out_shape:
+        return np.zeros(out_shape, dtype)
+    a = a.astype(dtype, copy=False)
+    bad = ~np.isfinite(a).all(axis=(-2, -1))
+    if bad.any():  # no SVD of NaN or inf (of inf, OpenBLAS's gesdd never returns)
+        a = np.where(bad[..., None, None], np.eye(n, dtype=dtype), a)
+    u, sv, vh = np.linalg.svd(a)
+    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    p = _triple_products(sv)
+    ut, v = np.swapaxes(u, -1, -2), np.swapaxes(vh, -1, -2)
+    nn, mm = np.matmul(np.matmul(ut, s), v), np.matmul(np.matmul(ut, t), v)
+    dn, dm = np.diagonal(nn, axis1=-2, axis2=-1), np.diagonal(mm, axis1=-2, axis2=-1)
+    y = (np.einsum("...abc,...bc,...ca->...ab", p, nn, mm) + np.einsum("...abc,...bc,...ca->...ab", p, mm, nn)
+         - np.swapaxes(nn, -1, -2) * np.einsum("...abc,...c->...ab", p, dm)
+         - np.swapaxes(mm, -1, -2) * np.einsum("...abc,...c->...ab", p, dn))
+    diag = np.einsum("...ajk,...j,...k->...a", p, dn, dm) - np.einsum("...ajk,...jk,...kj->...a", p, nn, mm)
+    y = y + diag[..., None] * np.eye(n, dtype=dtype)
+    out = np.matmul(np.matmul(u * sign[..., None, None], y), vh)
+    if bad.any():
+        out = np.where(bad[..., None, None], np.nan, out)
+    return out.astype(dtype, copy=False)
+
+
+def _tr(x):
+    out = P.trace(x)
+    return P.reshape(out, shape=tuple(shape_of(out)) + (1, 1))
+
+
+def _cofactor_dir2_da(w, a, s, t):
+    # R(S, T) = d cofactor_dir(A, T)[S] = -tr(BSBT) C + tr(BT) X(S) - X(S) Tᵀ Bᵀ + C Tᵀ Bᵀ Sᵀ Bᵀ (B = A⁻¹,
+    # C = cofactor(A), X = cofactor_dir), so in the direction W (dB = -BWB, dC = X(W), dX(S) = R(W, S)) det's fourth
+    # derivative, symmetric in W, S, T and the cotangent: the VJP is the same expression with the cotangent for W.
+    # It reads A⁻¹: refused at a singular matrix (the third, cofactor_dir2, is exact there).
+    b = _inv_of(a)
+    bt = mT(b)
+    c, xs, xw, rws = P.cofactor(a), P.cofactor_dir(a, s), P.cofactor_dir(a, w), P.cofactor_dir2(a, w, s)
+    bs, bt_, bw = P.matmul(b, s), P.matmul(b, t), P.matmul(b, w)
+    tt, st, wt = mT(t), mT(s), mT(w)
+    first = P.mul(P.add(_tr(P.matmul(P.matmul(bw, bs), bt_)), _tr(P.matmul(P.matmul(bs, bw), bt_))), c)
+    first = P.sub(first, P.mul(_tr(P.matmul(bs, bt_)), xw))
+    second = P.sub(P.mul(_tr(bt_), rws), P.mul(_tr(P.matmul(bw, bt_)), xs))
+    third = P.sub(P.matmul(P.matmul(P.matmul(P.matmul(xs, tt), bt), wt), bt), P.matmul(P.matmul(rws, tt), bt))
+    tbsb = P.matmul(P.matmul(P.matmul(tt, bt), st), bt)  # Tᵀ Bᵀ Sᵀ Bᵀ
+    fourth = P.sub(P.matmul(xw, tbsb), P.add(
+        P.matmul(P.matmul(P.matmul(P.matmul(P.matmul(c, tt), bt), wt), bt), P.matmul(st, bt)),
+        P.matmul(P.matmul(P.matmul(c, tbsb), wt), bt)))
+    return P.add(P.add(first, second), P.add(third, fourth))
 
 
 def _cofactor_vjp(g, ans, a):
@@ -1479,11 +1537,23 @@ defop("cofactor", _cofactor_impl, lambda s: _square_shape("det", s), (_cofactor_
 # (T can be a batch of its own, a level of jac derivative --order 3), a cotangent summed back to A's or T's shape
 defop("cofactor_dir", _cofactor_dir_impl,
       lambda sa, st: _square_shape("det", sa) and np.broadcast_shapes(tuple(sa), tuple(st)),
-      (lambda g, ans, a, t: unbroadcast(_cofactor_dir_da(g, a, t), tuple(shape_of(a))),
+      (lambda g, ans, a, t: unbroadcast(P.cofactor_dir2(a, g, t), tuple(shape_of(a))),
        lambda g, ans, a, t: unbroadcast(P.cofactor_dir(a, g), tuple(shape_of(t)))),
-      (lambda s, ans, a, t: _cofactor_dir_da(lift(s, len(shape_of(ans))), a, t),
+      (lambda s, ans, a, t: P.cofactor_dir2(a, lift(s, len(shape_of(ans))), t),
        lambda s, ans, a, t: P.cofactor_dir(a, lift(s, len(shape_of(ans))))),
       scratch=lambda args, out: 3 * out + 4 * args)  # A's U, s, Vh and pair products; M, M's product, D
+# det's third derivative (session 50): exact at a singular matrix, from the SVD as cofactor_dir; its own derivative,
+# the fourth, reads A⁻¹ and is refused there
+defop("cofactor_dir2", _cofactor_dir2_impl,
+      lambda sa, ss, st: _square_shape("det", sa) and np.broadcast_shapes(tuple(sa), tuple(ss), tuple(st)),
+      (lambda g, ans, a, s, t: unbroadcast(_cofactor_dir2_da(g, a, s, t), tuple(shape_of(a))),
+       lambda g, ans, a, s, t: unbroadcast(P.cofactor_dir2(a, g, t), tuple(shape_of(s))),
+       lambda g, ans, a, s, t: unbroadcast(P.cofactor_dir2(a, s, g), tuple(shape_of(t)))),
+      (lambda w, ans, a, s, t: _cofactor_dir2_da(lift(w, len(shape_of(ans))), a, s, t),
+       lambda w, ans, a, s, t: P.cofactor_dir2(a, lift(w, len(shape_of(ans))), t),
+       lambda w, ans, a, s, t: P.cofactor_dir2(a, s, lift(w, len(shape_of(ans))))),
+      # A's U, s, Vh; N, M, Y; and the n³ products per matrix, bounded by args·√(args / 8) (n² ≤ args / 8)
+      scratch=lambda args, out: 4 * out + 4 * args + int(args * (args / 8) ** 0.5))
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       # d det(A) = <cofactor(A), dA>: the cotangent g cofactor(A), defined at a singular A too
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)), P.cofactor(a)),),
@@ -2543,25 +2613,24 @@ def _refuse_rank_deficient_r(r, who):
 
 
 # The rules that divide by a matrix whose derivative does not exist where it is singular (session 49): solve's and
-# inv's (A⁻¹ dA A⁻¹), slogdet's (A⁻ᵀ), cholesky's (solves with L), and det's third derivative (written with A⁻¹,
+# inv's (A⁻¹ dA A⁻¹), slogdet's (A⁻ᵀ), cholesky's (solves with L), and det's fourth derivative (written with A⁻¹,
 # though det's exists everywhere). At a matrix singular in working precision (``near_singular``: cond ≥ 1/(n·eps))
 # LAPACK answers A⁻¹ as numbers of size 1/eps made of rounding, and those rules numbers of size 1/eps or 1/eps²
 # (the Hessian of torch.logdet at B @ B.T: -5.1e33, linalg40_fuzz seed 4835), where PyTorch gives 0, inf or NaN,
 # or raises. The rules pass their cotangent or tangent (or A⁻¹) through ``singular_check``, which refuses there and
 # changes no value elsewhere; the values themselves are answered as the libraries answer them.
-_SINGULAR = ("{who}: the matrix is singular in {dtype} (its smallest singular value is {ratio:.3g} times its "
-             "largest, at or below n·eps = {cut:.3g}, where matrix_rank counts it rank deficient), so {why}; "
-             "computed there it would be numbers of size 1/eps made of rounding (PyTorch and JAX answer those, or "
-             "0, inf or NaN), so jac refuses it (the value itself is computed)")
+_SINGULAR = ("{who}: the matrix is singular in {dtype} (σmin/σmax = {ratio:.3g}, at or below n·eps = {cut:.3g}), so "
+             "{why}. The value is computed; to differentiate, regularize the matrix (A + λI, λ ≫ n·eps·‖A‖)")
 SINGULAR_WHY = {
-    "inv": "the derivative of its inverse (-A⁻¹ dA A⁻¹) does not exist there",
-    "solve": "the derivative of the solution X = A⁻¹B (A⁻¹(dB - dA X)) does not exist there",
-    "slogdet / logdet": "the derivative of log|det A| (A⁻ᵀ) does not exist there (log|det A| is -inf at a singular "
-                        "matrix; det(A) itself has a derivative there, the cofactor matrix)",
-    "cholesky": "the derivative of its Cholesky factor (L Φ(L⁻¹ dA L⁻ᵀ), solves with L) does not exist there (a "
-                "positive semidefinite matrix that loses rank has no differentiable factor)",
-    "det": "det's third derivative, which jac writes with A⁻¹, is not computed there (it exists, det being a "
-           "polynomial, but jac's formula divides by the singular matrix; the first and second derivatives are "
+    "inv": "its inverse has no derivative here (-A⁻¹ dA A⁻¹ would be rounding noise of size 1/eps)",
+    "solve": "the solution X = A⁻¹B has no derivative here (A⁻¹(dB - dA X) would be rounding noise of size 1/eps)",
+    "slogdet / logdet": "log|det A| has no derivative here (A⁻ᵀ would be rounding noise of size 1/eps; det(A) has "
+                        "one, the cofactor matrix)",
+    "cholesky": "its Cholesky factor has no derivative here (the solves with L would be rounding noise of size "
+                "1/eps)",
+    "lu": "LU's second derivative is not computed here (jac's formula solves with U, whose last pivot is noise; "
+          "the first derivative is answered)",
+    "det": "det's fourth derivative is not computed here (jac's formula divides by A; the first three are "
            "answered)",
 }
 

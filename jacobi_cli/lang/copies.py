@@ -24,6 +24,8 @@ import re
 
 import numpy as np
 
+from .functions import MODULES
+
 ALWAYS = frozenset(("roll", "repeat", "repeat_interleave", "tile", "index_select", "masked_select", "take",
                     "take_along_dim", "take_along_axis", "gather", "kron", "cat", "concat", "concatenate",
                     "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack", "tril", "triu", "pad"))
@@ -35,6 +37,22 @@ _NAMED = {"torch.float32": "float32", "torch.float": "float32", "torch.float64":
           "torch.double": "float64"}
 _SPELLINGS = {"float32": re.compile(r"\.float\(|float32|torch\.float\b(?!\d)|\bFloatTensor|\bsingle\b"),
               "float64": re.compile(r"\.double\(|float64|torch\.double|\bDoubleTensor")}
+
+
+def is_copy(node: ast.expr) -> bool:
+    """``x.clone()``, ``torch.clone(x)``, ``x.copy()``, ``np.copy(x)``, and the calls that copy unless told not to,
+    ``np.array(x)``, ``torch.tensor(x)``, ``x.astype(t)``: a new buffer, whatever jac's graph makes of it (it
+    returns the argument's node)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))):
+        return False
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+    if name in ("clone", "copy", "deepcopy"):
+        return True
+    told = any(k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value is True)
+               for k in node.keywords)
+    owner = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    return not told and (name == "astype" and owner not in MODULES or (owner, name) in (
+        ("np", "array"), ("numpy", "array"), ("torch", "tensor")))
 
 
 def fresh(lowering, node: ast.expr, value) -> bool:
@@ -94,7 +112,7 @@ def numpy_layout(lowering, node: ast.expr, value) -> str | None:
     if name == "array":
         copy = told
         if copy is None or not (type(copy) is ast.Constant and copy.value in (False, None)):
-            return "copy"  # np.array(x) copies (parser._is_copy)
+            return "copy"  # np.array(x) copies (copies.is_copy)
     if "dtype" in keywords or len(node.args) > 1 and name != "require" or len(node.args) > 2 \
             or any(k not in ("dtype", "order", "copy", "requirements", "like") for k in keywords):
         return "unknown"  # a dtype NumPy may convert to (a copy): jac computes in one dtype

@@ -101,7 +101,7 @@ def holds(kids) -> bool:
 
 
 def refuse(what: str, position) -> None:
-    raise JacValueError(f"{what} is complex (a Fourier transform's result), which jac does not read here: {READ}",
+    raise JacValueError(f"{what} is complex, which jac does not read here: {READ}",
                         position)
 
 
@@ -164,15 +164,33 @@ def multiply(b, left, right, position) -> Complex:
 
 
 def divide(b, left, right, position) -> Complex:
+    """``left / right``: by a complex denominator c + di as ((a + bi)(c/r - i d/r)) / r with r = hypot(c, d), so
+    that c² + d² neither overflows (1 / (1e200 + 1e200j) was 0, silently, for 5e-201 - 5e-201j) nor underflows
+    (1 / (1e-200 + 1e-200j) was inf for 5e199 - 5e199j), as the libraries' scaled divisions (NumPy's Smith
+    division, PyTorch's ``c10::complex``) avoid it; c/r and d/r lie in [-1, 1]. At c = d = 0 each part is divided
+    by 0 (±inf, or NaN where the part is 0), C99's Annex G as NumPy, PyTorch and JAX answer, not 0/0 = NaN; the
+    branch not taken is kept finite (the scaled one over r = hypot(1, 0) there, as :func:`modulus` keeps it; the
+    other 0 / 1 elsewhere), so it warns of nothing and its derivative, which the ``where`` weighs by 0, is finite."""
     (a, ai), (c, ci) = parts(b, left, position), parts(b, right, position)
     if ci is None:  # by a real value: each part (the left one is complex)
         return Complex(b.apply("div", a, c, position=position), b.apply("div", ai, c, position=position))
-    denominator = b.apply("add", b.apply("mul", c, c, position=position), b.apply("mul", ci, ci, position=position),
-                          position=position)
-    re = _plus(b, b.apply("mul", a, c, position=position), _times(b, ai, ci, position), "add", position)
-    im = _plus(b, _times(b, ai, c, position), b.apply("mul", a, ci, position=position), "sub", position)
-    return make(b, b.apply("div", re, denominator, position=position),
-                b.apply("div", im, denominator, position=position), position)
+
+    def ap(op, *args):
+        return b.apply(op, *args, position=position)
+    zero = _at_zero(b, Complex(c, ci), position)
+    one, naught = b.const(1.0, position), b.const(0.0, position)
+    r = ap("hypot", ap("where", zero, one, c), ci)
+    cs, ds = ap("div", c, r), ap("div", ci, r)
+    re = _plus(b, ap("mul", a, cs), _times(b, ai, ds, position), "add", position)
+    im = _plus(b, _times(b, ai, cs, position), ap("mul", a, ds), "sub", position)
+    re, im = ap("div", re, r), ap("div", im, r)
+    by_zero = ap("where", zero, ap("add", c, ci), one)  # 0 at a zero denominator (its derivative meets 1/0 too)
+
+    def divided(part):  # the part / 0 at a zero denominator, 0 / 1 elsewhere
+        return ap("div", ap("where", zero, part, naught), by_zero)
+    re = ap("where", zero, divided(a), re)
+    im = ap("where", zero, divided(ai if ai is not None else _zeros_like(b, a, position)), im)
+    return make(b, re, im, position)
 
 
 def power(b, base, exponent, position) -> Complex:
@@ -1173,7 +1191,7 @@ def refuse_output(value, what: str, position) -> None:
         raise JacValueError(f"{what} is a tuple or list holding a complex value, and jac's outputs are real: end with "
                             f"each one's .real, .imag, abs() or torch.view_as_real(...)", position)
     if type(value) is Complex:
-        raise JacValueError(f"{what} is complex (a Fourier transform's result), and jac's outputs are real: end with "
+        raise JacValueError(f"{what} is complex, and jac's outputs are real: end with "
                             f"its .real, .imag, abs() (torch.abs, np.abs) or torch.view_as_real(...)", position)
 
 
@@ -1192,7 +1210,7 @@ def write(p, name: str, target: ast.expr, value_node: ast.expr, op, what: str, p
         p.scope[name] = binary(p.b, _BINARY[type(op)], z, p.expression(value_node), position)
         return None
     if op is not None:
-        raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result); jac writes its elements "
+        raise JacValueError(f"{what}: '{name}' is complex; jac writes its elements "
                             f"with = only: write {name}[...] = {name}[...] * v", position)
     value = p.expression(value_node)
     re, im = parts(p.b, value, position) if not isinstance(value, bool) else refuse("the value written", position)

@@ -7073,6 +7073,13 @@ def _quantile_q(b, a, lower, fname, scale, methods, position):
     return q / scale, method
 
 
+def _jax_kept_0d(b, out, position):
+    """JAX's quantile, percentile, nanquantile, nanpercentile and nanmedian of a 0-d array with keepdims=True end
+    in an axis of one, (1,) for one q (it ravels the array first), where NumPy's keep no axis (): jnp's shape
+    (session 50, nprog38_fuzz seed 4963)."""
+    return _reshape_to(b, out, tuple(out.shape) + (1,), position)
+
+
 def quantile_reading(b) -> str:
     """Whose quantile a call computes: ``"torch"`` (``torch.quantile``, ``x.quantile()``, ``torch.nanquantile``),
     ``"jax"`` (``jnp.`` / ``jax.numpy.``) or ``"numpy"`` (``np.``, a bare call). The three agree on the rank,
@@ -7137,6 +7144,8 @@ def _quantile(fname: str, scale: float):
         if a["axis"] is None and keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
             flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
             return b.apply("reshape", flat, shape=flat.shape + (1,) * x.ndim, position=position)
+        if keepdims and x.ndim == 0 and a["axis"] is None and jax_spelled(b):
+            return _jax_kept_0d(b, lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position), position)
         if a["axis"] is None or x.ndim == 0:
             x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
             axis, keep = 0, False
@@ -10176,6 +10185,8 @@ def _nanmedian(library):
         if a["axis"] is not None and not x.ndim:  # np.nanmedian(s, axis=-1): NumPy's AxisError
             refuse_numpy_0d_axis(b, a["axis"], 0, position)
         axis_given = a["axis"] is not None and x.ndim > 0
+        if keepdims and x.ndim == 0 and a["axis"] is None and jax_spelled(b):
+            return _jax_kept_0d(b, lower(b, [x], {}, position), position)
         if not axis_given:
             if keepdims and library == "numpy" and x.ndim:
                 raise JacValueError("np.nanmedian(x, keepdims=True) without an axis is not supported; give axis=",
@@ -11069,6 +11080,9 @@ def _nanquantile(fname: str, scale: float, library: str):
             if keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
                 flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
                 return _reshape_to(b, flat, flat.shape + (1,) * x.ndim, position)
+            if keepdims and a["axis"] is None and jax_spelled(b):
+                return _jax_kept_0d(b, lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position),
+                                    position)
             x = _reshape_to(b, x, (_numel(x, position),), position)
             axis, keepdims = 0, False
         else:

@@ -1008,6 +1008,7 @@ class _Lowering:
         # y[0].sin_(): the out-of-place call in_place_at writes back into y[0]; its receiver is the tensor PyTorch's
         # in-place op writes, whose old value autograd keeps itself (its other operands are saved as usual)
         self.in_place_value: ast.Call | None = None
+        self.in_place_found: int | None = None  # the node in_place_value lowered to (saved_by), written into y[...]
         self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
@@ -1995,13 +1996,15 @@ class _Lowering:
         return fn
 
     def call_function(self, fn: Function, args: list, kwargs: dict, position: int, sequences=((), ()),
-                      direct: bool = False, passed: dict | None = None):
+                      direct: bool = False, passed: dict | None = None, copied: frozenset = frozenset()):
         """``f(x, y)`` of a function of the text: its statements lowered with its parameters bound to the
         arguments, in a scope of its own (the names it assigns are gone after the call), as Python runs it;
         ``sequences``, the parameters given a Python sequence and a tuple (``f(x, x.shape)``: ``s + (1,)`` in it
         is a tuple's +). ``direct``: the text calls it itself (not a transform tracing it), so that a list or dict
         it changes in place is the caller's very object, whose names see the change when the call returns
-        (:meth:`follows`, :meth:`resolved`); ``passed``, the caller's name each parameter was given as (``f(l)``)."""
+        (:meth:`follows`, :meth:`resolved`); ``passed``, the caller's name each parameter was given as (``f(l)``);
+        ``copied``, the parameters given a copy (``g(t.clone())``: a buffer of its own, which the function may write
+        into, as ``u = t.clone()`` is)."""
         if len(self.calling) >= _MAX_CALL_DEPTH:  # f0 calls f1 calls f2 ...: each call is lowered inside its caller's
             raise JacLimitError(f"{fn.name}() is called inside {_MAX_CALL_DEPTH} calls of the text's functions: jac writes "
                                 f"each call out, inside its caller's, up to {_MAX_CALL_DEPTH} deep (Python's own "
@@ -2049,7 +2052,8 @@ class _Lowering:
             self.memory.objects[key] = self.memory.objects.get(base, base)
         for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, False, alias=self.passed_alias(name, value, passed, saved[0], kept))
+                self.memory.bind(name, value, name in copied and name in bound and type(value) is Tracer,
+                                 alias=self.passed_alias(name, value, passed, saved[0], kept))
         self.calling = self.calling + (fn,)
         where, outer = f"inside {fn.name}()", self.locals
         self.locals = (where, own)
@@ -2533,7 +2537,7 @@ class _Lowering:
             self.scope[target] = self.b.name(value, target)
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
-            fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
+            fresh = copies.is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
                 or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
             if fresh and copies.contiguous_copy(self, stmt.value, value):  # v = t.T.contiguous(): a node of its own
@@ -2684,9 +2688,9 @@ class _Lowering:
         for held in self.same_list(name, current, f"{name}.{call.func.attr}(...)", position):
             self.scope[held] = longer
             # a = xs[0] reaches what the list holds (.scatter.Memory); xs.append(y.clone()) holds a new buffer
-            self.memory.holds(held, added, fresh=call.func.attr == "append" and _is_copy(call.args[0]))
+            self.memory.holds(held, added, fresh=call.func.attr == "append" and copies.is_copy(call.args[0]))
             self.sequence_names.add(held)  # still Python's list: xs + [y] concatenates
-        self.swap_inside(current, longer, added, call.func.attr == "append" and _is_copy(call.args[0]))
+        self.swap_inside(current, longer, added, call.func.attr == "append" and copies.is_copy(call.args[0]))
         return True
 
     def list_changed(self, call: ast.Call, name: str, current, popped, position: int) -> bool:
@@ -2728,8 +2732,8 @@ class _Lowering:
             self.scope[held] = new
             self.sequence_names.add(held)
             if added:
-                self.memory.holds(held, added, fresh=_is_copy(call.args[1]))
-        self.swap_inside(current, new, added, bool(added) and _is_copy(call.args[1]))
+                self.memory.holds(held, added, fresh=copies.is_copy(call.args[1]))
+        self.swap_inside(current, new, added, bool(added) and copies.is_copy(call.args[1]))
         return True
 
     def same_list(self, name: str, current, what: str, position: int) -> list:
@@ -2862,14 +2866,20 @@ class _Lowering:
             self.run(inner, where)
         return None
 
-    def target(self, name: str, node: ast.expr, what: str, position: int) -> Tracer:
-        """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple."""
+    def target(self, name: str, node: ast.expr, what: str, position: int, item: bool = False) -> Tracer:
+        """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple (``item``: the write
+        is into a part of ``name``, ``ts[0].add_(1)``)."""
         y = self.name(name, self.source.at(node))
         if type(y) is Complex:  # X *= H, X[0] = 0 of X = torch.fft.rfft(x)
-            raise JacValueError(f"{what}: '{name}' is complex (a Fourier transform's result), which jac does not "
+            raise JacValueError(f"{what}: '{name}' is complex, which jac does not "
                                 f"change in place: write a new value ({name} = {name} * H; the index's part by "
                                 f"a mask, {name} = {name} * mask)", position)
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
+            if item:  # ts[0].add_(1), of f(*ts) too: the tuple's item is an array another name may hold
+                raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                    "name holds or an item of a Python list, not an item of a tuple: make it a list "
+                                    f"({name} = list({name})), or write into a copy of the item and make a new tuple",
+                                    position)
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         return y
 
@@ -2900,6 +2910,8 @@ class _Lowering:
         """Register ``found`` as a saver (ir/saved.py) where the text spells the op itself: an operator, a torch or
         F function, or a method, of exactly these operands (no keyword), and it requires grad."""
         made = self.b.nodes[found.id]
+        if node is self.in_place_value:
+            self.in_place_found = found.id
         if not made.requires_grad:
             return
         receiver = None
@@ -3244,15 +3256,27 @@ class _Lowering:
             return
         grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
         mine = self.memory.tokens.get(name, frozenset())
-        for k in saved.in_place_kept(spelling, operands, grads, keywords):
-            if type(values[k]) is Tracer and _viewed_name(operands[k]) == name:
+        kept = saved.in_place_kept(spelling, operands, grads, keywords)
+        for k in kept:
+            if type(values[k]) is Tracer and (_viewed_name(operands[k]) == name
+                                              or type(operands[k]) is ast.Name  # an alias: u = t; t.mul_(u)
+                                              and mine & self.memory.tokens.get(operands[k].id, frozenset())):
                 return saved.changed_by_itself(self.b, new.id, mine, name, what, position, spelling)
+        # the operands it keeps, as its out-of-place call's (saved_by): t.addcmul_(u, u) then u.relu_() raises in
+        # PyTorch's backward (session 50)
+        arguments = frozenset().union(*(self.buffers(operands[k], values[k]) for k in kept if type(values[k]) is Tracer))
+        if arguments:
+            saved.register(self.b, new.id, frozenset(), arguments, spelling)
 
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
         ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
         if type(expr) is ast.Name and expr.id in self.memory.tokens:
             return self.memory.tokens[expr.id]
+        if type(expr) is ast.Call and type(expr.func) is ast.Attribute and not expr.args and (
+                expr.func.attr == "clone" and not _torch_module(expr.func.value)) \
+                or type(expr) is ast.Call and _dotted(expr.func) == "torch.clone":
+            return frozenset()  # h.clone(): a tensor of its own that no name holds (the node is h's), never written
         return self.memory._base(value)
 
     def rebind(self, name: str, new: Tracer, follow: bool = True) -> Tracer:
@@ -3292,7 +3316,7 @@ class _Lowering:
             return
         receiver = call.func.value
         value = self.expression(receiver)
-        if type(value) is not Tracer or not (_is_copy(receiver) or copies.fresh(self, receiver, value)):
+        if type(value) is not Tracer or not (copies.is_copy(receiver) or copies.fresh(self, receiver, value)):
             return
         base = next((n.id for n in ast.walk(receiver) if type(n) is ast.Name and type(self.scope.get(n.id)) is Tracer),
                     None)
@@ -3458,7 +3482,7 @@ class _Lowering:
         y = self.scope.get(name)
         if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
             return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
-        y = y if type(y) is Complex else self.target(name, named, what, position)
+        y = y if type(y) is Complex else self.target(name, named, what, position, isinstance(target, ast.Subscript))
         if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
             # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
             raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
@@ -3665,9 +3689,14 @@ class _Lowering:
                                     f"does not follow: make '{name}' where it is written, with a comprehension or a "
                                     f"display ({name} = [[0.0] * m for _ in range(n)], or [[1.0, 2.0], [3.0, 4.0]])",
                                     position)
+            if isinstance(current, Pair):  # p = torch.sort(x); p[0][0] = 1: an item of PyTorch's (values, indices)
+                raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                    "name holds, not into a tuple's item: name its arrays where it is made (values, indices "
+                                    "= ...) and write into one", position)
             raise JacValueError(f"{what}: '{name}' is an array, not a Python list: write its element at one index "
                                 f"({name}[i, j] = v), as NumPy and PyTorch index it", position)
         self.same_list(name, current, what, position)
+        whole = current
         for at in reversed(indices):
             if not isinstance(current, Items):
                 break
@@ -3678,6 +3707,11 @@ class _Lowering:
                                     f"{ast.unparse(at.parent) if hasattr(at, 'parent') else repr(name)}",
                                     self.source.at(at))
             current = current[i]
+        held = "tuple" if whole.display == "tuple" or name in self.tuple_names else "list"
+        if isinstance(current, Tracer) and held == "tuple":  # torch.linalg.slogdet(x)[0][...] = 1, as of a Pair above
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+                                "name holds, not into a tuple's item: name its arrays where it is made (a, b = ...) "
+                                "and write into one", position)
         if isinstance(current, Tracer):
             raise JacValueError(f"{what}: {shown} is an array held in the list '{name}', and NumPy and PyTorch write "
                                 "into that array itself, which shares its memory with every other name of it; "
@@ -3723,7 +3757,7 @@ class _Lowering:
         items = list(current)
         items[i] = value
         new = trees.written(Items(items), "list")
-        self.changed_inner(current, new, direct, [value], op is not None or _is_copy(value_node))
+        self.changed_inner(current, new, direct, [value], op is not None or copies.is_copy(value_node))
         return new
 
     def changed_inner(self, current: Items, new: Items, direct: list, added: list, fresh: bool) -> None:
@@ -3762,7 +3796,7 @@ class _Lowering:
             raise JacValueError(f"{what}: extend takes a list of arrays or numbers here ([a, b])", position)
         added = list(value) if call.func.attr == "extend" else [value]
         new = trees.written(Items(list(current) + added), "list")
-        self.changed_inner(current, new, direct, added, call.func.attr == "append" and _is_copy(call.args[0]))
+        self.changed_inner(current, new, direct, added, call.func.attr == "append" and copies.is_copy(call.args[0]))
         return True
 
     def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int,
@@ -3793,8 +3827,8 @@ class _Lowering:
         for holder in holders:
             self.scope[holder] = new
             self.memory.holds(holder, [value] if isinstance(value, Tracer) else [], fresh=op is not None
-                              or _is_copy(value_node))
-        self.swap_inside(current, new, [value], op is not None or _is_copy(value_node))
+                              or copies.is_copy(value_node))
+        self.swap_inside(current, new, [value], op is not None or copies.is_copy(value_node))
         return new
 
     def delete(self, target: ast.expr) -> None:
@@ -3899,7 +3933,7 @@ class _Lowering:
         for holder in holders:  # e = d: Python's one dict, written
             self.scope[holder] = new
             # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
-            self.memory.holds(holder, _held_arrays(value), fresh=op is not None or _is_copy(value_node))
+            self.memory.holds(holder, _held_arrays(value), fresh=op is not None or copies.is_copy(value_node))
         return new
 
     def in_place(self, call: ast.Call):
@@ -4007,7 +4041,7 @@ class _Lowering:
         position = self.source.end(call.func) - len(method)
         what = f"{ast.unparse(owner)}.{method}(...)"
         name = _view_base(owner).id
-        y = self.target(name, _view_base(owner), what, position)
+        y = self.target(name, _view_base(owner), what, position, item=True)
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
             return None
@@ -4075,7 +4109,7 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
-        copy = fresh or _is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
+        copy = fresh or copies.is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
         # (fresh: view_in_place puts the result back into the viewed name itself)
         if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
             copy = copies.fresh(self, node.func.value, values[spelled])
@@ -4144,10 +4178,26 @@ class _Lowering:
             func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
             value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
         outer, self.in_place_value = self.in_place_value, value
+        outer_found, self.in_place_found = self.in_place_found, None
         try:
-            return self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+            written = self.write(target, value, None, in_place=f"{ast.unparse(target)}.{method}(...)")
+            self.kept_result_in(target, self.in_place_found)
+            return written
         finally:
-            self.in_place_value = outer
+            self.in_place_value, self.in_place_found = outer, outer_found
+
+    def kept_result_in(self, target: ast.expr, found: int | None) -> None:
+        """``y[1:].exp_()``: exp keeps its result for its derivative, and that result is now y's elements (PyTorch's
+        in-place op on a view writes into y's buffer): a later write into y (``y.mul_(2)``, ``y += 1``, another view of
+        it) changes the saved tensor, and PyTorch's backward raises. The saver registered for the out-of-place call
+        (:meth:`saved_by`) kept a buffer of its own; it keeps y's too (session 50, torchprog37's version-counter
+        programs)."""
+        savers = self.b.savers
+        if not self.saving or found is None or not savers or found not in savers or type(target.value) is not ast.Name:
+            return
+        results, arguments, spelling = savers[found]
+        if results:
+            savers[found] = (results | self.memory.tokens.get(target.value.id, frozenset()), arguments, spelling)
 
     def item_in_place(self, call: ast.Call):
         """``l[0].zero_()`` / ``.fill_(v)`` / ``.copy_(v)`` of a tensor a list or dict holds: the item written whole as
@@ -4396,7 +4446,7 @@ class _Lowering:
             temp = f"item {k} of the right side"  # a name the text cannot write
             self.scope[temp] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(temp, value, _is_copy(node) or type(value) is Tracer and copies.fresh(self, node, value))
+                self.memory.bind(temp, value, copies.is_copy(node) or type(value) is Tracer and copies.fresh(self, node, value))
             kind = self.python_kind(node, value)
             (self.sequence_names.add if kind in ("tuple", "list", "range") else self.sequence_names.discard)(temp)
             (self.tuple_names.add if kind == "tuple" else self.tuple_names.discard)(temp)
@@ -4428,7 +4478,7 @@ class _Lowering:
                 self.memory.tokens.pop(target.id, None)
             elif not isinstance(value, bool) and not plain.plain_instance(value):  # a, b = y.clone(), y[1:]
                 self.memory.bind(target.id, value, type(value) is Tracer and (
-                    _is_copy(node) or _advanced(node, value, self.b) or copies.fresh(self, node, value)))
+                    copies.is_copy(node) or _advanced(node, value, self.b) or copies.fresh(self, node, value)))
             kind = self.python_kind(node, value)
             for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
                                 (self.tuple_names, kind == "tuple")):
@@ -5594,7 +5644,8 @@ class _Lowering:
             raise JacValueError(f"{fn.name}(): '{ast.unparse(marked[0])}' is a Python sequence, and jac collects "
                                 f"arrays and numbers into *args and **kwargs: name a parameter for it", position)
         passed = {p: a.id for p, a in given if type(a) is ast.Name}
-        found = self.call_function(fn, args, kwargs, position, marks, direct=True, passed=passed)
+        copied = frozenset(p for p, a in given if copies.is_copy(a))
+        found = self.call_function(fn, args, kwargs, position, marks, direct=True, passed=passed, copied=copied)
         result = self.returned if fn.early else fn.result
         if result is not None and id(result) in self.sequences:
             self.sequences.add(id(node))
@@ -7801,22 +7852,6 @@ def _displayed_names(node: ast.expr) -> list:
         elif isinstance(element, (ast.List, ast.Tuple)):
             names += _displayed_names(element)
     return names
-
-
-def _is_copy(node: ast.expr) -> bool:
-    """``x.clone()``, ``torch.clone(x)``, ``x.copy()``, ``np.copy(x)``, and the calls that copy unless told not to,
-    ``np.array(x)``, ``torch.tensor(x)``, ``x.astype(t)``: a new buffer, whatever jac's graph makes of it (it
-    returns the argument's node)."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))):
-        return False
-    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-    if name in ("clone", "copy", "deepcopy"):
-        return True
-    told = any(k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value is True)
-               for k in node.keywords)
-    owner = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
-    return not told and (name == "astype" and owner not in MODULES or (owner, name) in (
-        ("np", "array"), ("numpy", "array"), ("torch", "tensor")))
 
 
 def _copy_call(node: ast.expr) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import JacError, JacNameError, JacParseError, JacValueError
 from ..ir.graph import Tracer
+from .copies import is_copy
 from .functions import Items, Static
 from .trees import Dict
 
@@ -362,15 +363,16 @@ def call(lowering, made, name: str, args: list, kwargs: dict, position: int, own
     lowering.plain_frames = frames | {len(lowering.sharing)}  # the call's frame: a method's, no transform's
     if initial:
         lowering.plain_making = initial_saved + (made,)
-    marks, passed = ((), ()), None
+    marks, passed, copied = ((), ()), None, frozenset()
     if node is not None:  # as the parser's call_text_function: f(x, x.shape) keeps s + (1,) a tuple's +
         params = fn.positional[len(first):]
         pairs = [*zip(params, node.args[skipped:]), *((k.arg, k.value) for k in node.keywords)]
         marks = ([n for n, a in pairs if id(a) in lowering.sequences], [n for n, a in pairs if id(a) in lowering.tuples])
         passed = {p: a.id for p, a in pairs if type(a) is ast.Name}
+        copied = frozenset(p for p, a in pairs if is_copy(a))
     try:
         found = lowering.call_function(fn, first + list(args), kwargs, position, marks, direct=node is not None,
-                                       passed=passed)
+                                       passed=passed, copied=copied)
         result = lowering.returned if fn.early else fn.result
         if node is not None and result is not None and id(result) in lowering.sequences:
             lowering.mark(node, "tuple" if id(result) in lowering.tuples else "list")  # obj.dims() + (1,)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import JacLimitError, JacValueError
 from ..ir.graph import Tracer
+from .copies import is_copy
 from .functions import Items, is_boolean
 from . import trees
 
@@ -200,12 +201,8 @@ def inner_change(lw, call: ast.Call, popped: ast.expr | None, position: int) -> 
     else:
         items = _sorted(lw, items, call, what, position)
     lw.changed_inner(current, trees.written(Items(items), "list"), direct, added,
-                     method == "insert" and _is_copy_call(call.args[1]))
+                     method == "insert" and is_copy(call.args[1]))
     return True
-
-
-def _is_copy_call(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("clone", "copy")
 
 
 def _number(lw, item):

@@ -429,9 +429,13 @@ names on this page are known.
   and indices; var_mean its argument; std_mean its argument and std; aminmax its argument and both results;
   linalg.slogdet its argument and sign; linalg.eigh, linalg.qr and linalg.svd their results.
   Also since session 37: an in-place op that keeps an operand sharing the tensor it writes (`t.mul_(t)`,
-  `t *= t`, `t /= t`, `t **= t`, `t.mul_(t.detach())`, `t.addcmul_(t, y)`, `t.pow_(t)`, `t.clamp_(min=t)`;
+  `t *= t`, `t /= t`, `t **= t`, `t.mul_(t.detach())`, `t.addcmul_(t, y)`, `t.pow_(t)`, `t.clamp_(min=t)`, and
+  since session 50 the same through another name of t, `u = t; t.mul_(u)`;
   `t.mul_(y)` and `t.mul_(t.clone())` are answered: autograd copies t's old value), and a write whose own
   argument's op kept the tensor (`t.mul_(t.sin())`, `t[0] = t.sin()[1]`; `tests/test_torchprog37.py`).
+  Since session 50 also a later write into what an in-place op kept: its result where it was written into a view
+  (`t[1:].exp_()` then `t.mul_(3)`, `t += 1` or `t[0] = 5.0`), and its operands (`t.mul_(u)`, `t.addcmul_(u, u)`,
+  `t.clamp_(min=u)` then `u.add_(1)`); an operand `u.clone()` is a tensor of its own, which no write reaches.
   Also since session 37, whenever the call requires grad, whichever
   operand does: conv1d/2d/3d and conv_transpose1d/2d/3d keep their input and weight (never the bias);
   F.batch_norm and torch.batch_norm (training and eval) their input and weight; layer_norm its input, weight and

@@ -1737,7 +1737,8 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, va
     if d.value is None:
         return
     numeric, refusal = _automatic_at(graph, name, point, order, values, budget)
-    if refusal:  # the formula's value stays, unchecked, and says so
+    if refusal:  # the formula's value stays, unchecked, and says so, once the rules' checks have passed there
+        _rules_checks_at(graph, name, point, order)
         why = f"the value at this point is not checked against automatic differentiation ({refusal})"
         d.note = why if not d.note else f"{d.note}; {why}"
         return
@@ -1757,6 +1758,20 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, va
     why = ("the formula does not hold at this point (a tie, a kink or a singularity): the value below is jac's "
            "automatic derivative, as jac eval gives it (PyTorch's choice where the function is not differentiable)")
     d.note = why if not d.note else f"{d.note}; {why}"
+
+
+def _rules_checks_at(graph, name: str, point: dict, order: int) -> None:
+    """Where jac's own derivative does not fit the budget, the checks its rules make (a matrix singular in working
+    precision: ``singular_check``) still run at ``point``, by one product pass per order
+    (:func:`~jacobi_cli.engine.higher.product_graph`): a formula evaluated there (-A⁻¹ dA A⁻¹ at a singular A:
+    numbers of size 1/eps) is refused as ``jac eval`` refuses it (session 50), as is any value the rules refuse
+    there; passes that grow past a limit of their own are left to the note that the value is unchecked."""
+    from ..engine import higher
+
+    try:
+        autodiff.evaluate(higher.product_graph(graph, name, order), point)
+    except JacLimitError:
+        return
 
 
 def _automatic_at(graph, name: str, point: dict, order: int, values: list | None = None,
