@@ -210,10 +210,29 @@ def same_shape(s):
     return s
 
 
-def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, keep=None, **kw):
+def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, keep=None, over=None, scale=None,
+          **kw):
     """An element-wise op whose derivative is ``deriv(x, ans)`` (x, ans unbatched); with ``keep(x, ans)``,
     a 0/1 mask, the derivative is an exact 0 where the mask is 0 (:func:`masked`; ``deriv`` None: the
-    mask is the derivative)."""
+    mask is the derivative).
+
+    ``over(x, ans)`` (``deriv`` None): the derivative is scale / over (``scale`` a number, 1 when None), and the rules
+    divide the cotangent or tangent by it, ``(g · scale) / over`` (PyTorch's ``grad / (2 * result)`` of sqrt), never
+    ``g · (scale / over)``: an upstream factor that
+    cancels ``over`` is divided before anything underflows. The Hessian of sqrt(y) * y at 1e308 was 1e-154 (truth
+    7.5e-155): (y · g) · (0.5 / sqrt(y)) differentiated holds (0.5 / sqrt(y)) / sqrt(y), 5e-309, times sqrt'(y),
+    which underflows to 0 before y multiplies it (session 50, benchmarks/extreme50_probe.py). A divisor below
+    1 / (the dtype's largest number), where scale / over overflowed to inf, is taken as ±0 (:func:`_tiny_as_zero`):
+    there g / x was a finite wrong number where the cotangent was itself a subnormal rounding (tests/test_nan39.py),
+    and g / ±0 is the ±inf or NaN of g · (1 / x), which jac warns of."""
+    if over is not None:
+        def vjp(g, ans, x):
+            return P.div(g if scale is None else P.mul(g, scale), over(x, ans))
+
+        def jvp(t, ans, x):
+            return P.div(t if scale is None else P.mul(t, scale), over(x, ans))
+        return defop(name, impl, same_shape, (vjp,), (jvp,), domain=domain, sympy=sympy,
+                     spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
     if keep is not None:
         def vjp(g, ans, x):
             return masked(g, keep(x, ans), None if deriv is None else deriv(x, ans))
@@ -234,6 +253,13 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, kee
 
     return defop(name, impl, same_shape, (vjp,), (jvp,), domain=domain, sympy=sympy,
                  spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
+
+
+def _tiny_as_zero(x):
+    """``x``, with ±0 (x's sign) where |x| < 1 / the dtype's largest number (5.6e-309 in float64): the divisor of
+    log's rule, so that g / x there is g · (1 / x)'s ±inf or NaN, as before session 50 (:func:`unary`'s ``over``)."""
+    limit = 1.0 / float(np.finfo(_dtype_of(x)).max)
+    return P.where(P.lt(P.abs(x), limit), P.mul(x, 0.0), x)
 
 
 def _times_unbatched(g, d):
@@ -281,11 +307,11 @@ defop("neg", np.negative, same_shape, (lambda g, ans, x: _neg(g),), (lambda t, a
 
 unary("exp", np.exp, lambda x, ans: ans,
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v)))
-unary("log", np.log, lambda x, ans: P.div(1.0, x), domain=(0.2, 3.0),
+unary("log", np.log, None, over=lambda x, ans: _tiny_as_zero(x), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v)))
-unary("log1p", np.log1p, lambda x, ans: P.div(1.0, P.add(x, 1.0)), domain=(-0.8, 3.0),
+unary("log1p", np.log1p, None, over=lambda x, ans: P.add(x, 1.0), domain=(-0.8, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + v)))
-unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0),
+unary("sqrt", np.sqrt, None, over=lambda x, ans: P.mul(2.0, ans), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(v)))
 unary("abs", np.abs, lambda x, ans: P.sub(P.gt(x, 0.0), P.gt(0.0, x)),  # sign(x), 0 at NaN as PyTorch's sgn
       sympy=_sympy_elementwise(lambda sp, v: sp.Abs(v)), spellings=("abs", "absolute"), exact_int=True)
@@ -306,7 +332,7 @@ unary("arcsin", np.arcsin, lambda x, ans: P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, 
       sympy=_sympy_elementwise(lambda sp, v: sp.asin(v)), spellings=("arcsin", "asin"))
 unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x))))), domain=(-0.9, 0.9),
       sympy=_sympy_elementwise(lambda sp, v: sp.acos(v)), spellings=("arccos", "acos"))
-unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
+unary("arctan", np.arctan, None, over=lambda x, ans: P.add(1.0, P.mul(x, x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
@@ -1563,21 +1589,28 @@ _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
 
 
 # 1/√(1 + x²) as 1/hypot(x, 1): x² overflows past 1.8e19 in float32, where the derivative is 1/|x|, not 0;
+def _one_minus_square(x):
+    """1 - x², atanh's divisor: (1 - x)(1 + x) for |x| >= 0.5, exact near |x| = 1, and 1 - x·x below, whose
+    tangent -2x·t the Hessian pass reads (that of (1 - x)(1 + x) is (1 - x)t - (1 + x)t, 0 where 1 ± x round to
+    1: atanh'' at 1e-20 was 0 for 2e-20, session 50's benchmarks/extreme50_probe.py)."""
+    return P.where(P.lt(P.abs(x), 0.5), P.sub(1.0, P.mul(x, x)), P.mul(P.sub(1.0, x), P.add(1.0, x)))
+
+
 # 1/√(x² - 1) and 1/(1 - x²) as products of (x ∓ 1), each exact near |x| = 1 where x² - 1 loses digits
 # (a relative error of 1.5e-4 at x = 1 + 1e-4 in float32) and past 1.8e19 where x² overflows
 unary("asinh", np.arcsinh, lambda x, ans: P.div(1.0, P.hypot(x, 1.0)),
       sympy=_sympy_elementwise(lambda sp, v: sp.asinh(v)), spellings=("asinh", "arcsinh"))
 unary("acosh", np.arccosh, lambda x, ans: P.div(1.0, P.mul(P.sqrt(P.sub(x, 1.0)), P.sqrt(P.add(x, 1.0)))),
       domain=(1.2, 3.0), sympy=_sympy_elementwise(lambda sp, v: sp.acosh(v)), spellings=("acosh", "arccosh"))
-unary("atanh", np.arctanh, lambda x, ans: P.div(1.0, P.mul(P.sub(1.0, x), P.add(1.0, x))), domain=(-0.8, 0.8),
+unary("atanh", np.arctanh, None, over=lambda x, ans: _one_minus_square(x), domain=(-0.8, 0.8),
       sympy=_sympy_elementwise(lambda sp, v: sp.atanh(v)), spellings=("atanh", "arctanh"))
 unary("exp2", np.exp2, lambda x, ans: P.mul(ans, _LN2),
       sympy=_sympy_elementwise(lambda sp, v: 2**v))
 unary("expm1", np.expm1, lambda x, ans: P.exp(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) - 1))
-unary("log2", np.log2, lambda x, ans: P.div(1.0 / _LN2, x), domain=(0.2, 3.0),
+unary("log2", np.log2, None, over=lambda x, ans: _tiny_as_zero(x), scale=1.0 / _LN2, domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 2)))
-unary("log10", np.log10, lambda x, ans: P.div(1.0 / _LN10, x), domain=(0.2, 3.0),
+unary("log10", np.log10, None, over=lambda x, ans: _tiny_as_zero(x), scale=1.0 / _LN10, domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 10)))
 # rsqrt' = -ans³ / 2, PyTorch's (-ans / x / 2 was -inf at x = -0, where ans = -inf: PyTorch's is +inf)
 unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda x, ans: P.mul(-0.5, P.mul(P.mul(ans, ans), ans)), domain=(0.2, 3.0),
