@@ -1418,6 +1418,18 @@ def _pair_products(s):
     return q
 
 
+def _finite_svd(a, dtype) -> tuple:
+    """``(U, σ, Vᵀ, sign, bad)`` of ``a`` (a stack of square matrices) in ``dtype``, sign = det(U)·det(V)'s: a matrix
+    holding NaN or inf is replaced by the identity (no SVD of NaN or inf: of inf, OpenBLAS's gesdd never returns),
+    and ``bad`` marks it, for the caller to make its result NaN."""
+    a = a.astype(dtype, copy=False)
+    bad = ~np.isfinite(a).all(axis=(-2, -1))
+    if bad.any():
+        a = np.where(bad[..., None, None], np.eye(a.shape[-1], dtype=dtype), a)
+    u, s, vh = np.linalg.svd(a)
+    return u, s, vh, np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh)), bad
+
+
 def _cofactor_dir_impl(a, t):
     """d cofactor(A)[T], the second derivative of det, a polynomial in A: from A = U Σ Vᵀ and
     adj(A) = adj(Vᵀ) adj(Σ) adj(U), d cofactor(A)[T] = det(U) det(V) U D(M)ᵀ Vᵀ with M = Uᵀ T V, where
@@ -1430,12 +1442,7 @@ def _cofactor_dir_impl(a, t):
     n = a.shape[-1]
     if 0 in out_shape:
         return np.zeros(out_shape, dtype)
-    a = a.astype(dtype, copy=False)
-    bad = ~np.isfinite(a).all(axis=(-2, -1))
-    if bad.any():  # no SVD of NaN or inf (of inf, OpenBLAS's gesdd never returns)
-        a = np.where(bad[..., None, None], np.eye(n, dtype=dtype), a)
-    u, s, vh = np.linalg.svd(a)
-    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    u, s, vh, sign, bad = _finite_svd(a, dtype)
     q = _pair_products(s)
     m = np.matmul(np.matmul(np.swapaxes(u, -1, -2), t), np.swapaxes(vh, -1, -2))
     diag = np.matmul(q, np.diagonal(m, axis1=-2, axis2=-1)[..., None])  # (..., n, 1)
@@ -1475,12 +1482,7 @@ def _cofactor_dir2_impl(a, s, t):
     n = a.shape[-1]
     if 0 in out_shape:
         return np.zeros(out_shape, dtype)
-    a = a.astype(dtype, copy=False)
-    bad = ~np.isfinite(a).all(axis=(-2, -1))
-    if bad.any():  # no SVD of NaN or inf (of inf, OpenBLAS's gesdd never returns)
-        a = np.where(bad[..., None, None], np.eye(n, dtype=dtype), a)
-    u, sv, vh = np.linalg.svd(a)
-    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    u, sv, vh, sign, bad = _finite_svd(a, dtype)
     p = _triple_products(sv)
     ut, v = np.swapaxes(u, -1, -2), np.swapaxes(vh, -1, -2)
     nn, mm = np.matmul(np.matmul(ut, s), v), np.matmul(np.matmul(ut, t), v)
