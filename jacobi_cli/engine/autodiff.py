@@ -12,8 +12,6 @@ vectors through the rules, as ``vmap`` does, so a full Jacobian is one pass:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..ir import structured
@@ -255,16 +253,14 @@ def holds_nan(g) -> bool:
         if isinstance(g, structured.SparseBatch) or is_traced(g):
             return False
         g = np.asarray(g)
-    if g.dtype.kind == "f" and g.size:
-        return math.isnan(g.item(g.argmax()))
-    return g.dtype.kind in "fc" and bool(np.isnan(g).any())
+    return g.dtype.kind in "fc" and nan_in((g,))
 
 
 def nan_in(arrays) -> bool:
-    """Whether one of ``arrays`` (a kernel's answers) holds a NaN: :func:`holds_nan`'s argmax read inline, the hot
-    path of a repeated call (one call of this instead of one of holds_nan per array). NumPy's argmax stops at a NaN
-    of a float or complex array (a NaN in either part), and an element that is NaN is the one unequal to itself;
-    an integer or bool array's never is."""
+    """Whether one of ``arrays`` (a kernel's answers) holds a NaN, the one test :func:`holds_nan` makes too: the
+    element an argmax points at is unequal to itself. NumPy's argmax stops at a NaN of a float or complex array (a
+    NaN in either part); an integer or bool array's element never is. One call for all of a repeated call's answers
+    (its hot path), not one of holds_nan per array."""
     for g in arrays:
         if type(g) is np.ndarray:
             if g.size:

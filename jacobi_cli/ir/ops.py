@@ -1590,7 +1590,6 @@ _TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
 _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
 
 
-# 1/√(1 + x²) as 1/hypot(x, 1): x² overflows past 1.8e19 in float32, where the derivative is 1/|x|, not 0;
 def _one_minus_square(x):
     """1 - x², atanh's divisor: (1 - x)(1 + x) for |x| >= 0.5, exact near |x| = 1, and 1 - x·x below, whose
     tangent -2x·t the Hessian pass reads (that of (1 - x)(1 + x) is (1 - x)t - (1 + x)t, 0 where 1 ± x round to
@@ -1598,8 +1597,10 @@ def _one_minus_square(x):
     return P.where(P.lt(P.abs(x), 0.5), P.sub(1.0, P.mul(x, x)), P.mul(P.sub(1.0, x), P.add(1.0, x)))
 
 
+# 1/√(1 + x²) as 1/hypot(x, 1): x² overflows past 1.8e19 in float32, where the derivative is 1/|x|, not 0;
 # 1/√(x² - 1) and 1/(1 - x²) as products of (x ∓ 1), each exact near |x| = 1 where x² - 1 loses digits
-# (a relative error of 1.5e-4 at x = 1 + 1e-4 in float32) and past 1.8e19 where x² overflows
+# (a relative error of 1.5e-4 at x = 1 + 1e-4 in float32) and past 1.8e19 where x² overflows (atanh's below |x| = 0.5
+# as 1 - x·x: _one_minus_square)
 unary("asinh", np.arcsinh, lambda x, ans: P.div(1.0, P.hypot(x, 1.0)),
       sympy=_sympy_elementwise(lambda sp, v: sp.asinh(v)), spellings=("asinh", "arcsinh"))
 unary("acosh", np.arccosh, lambda x, ans: P.div(1.0, P.mul(P.sqrt(P.sub(x, 1.0)), P.sqrt(P.add(x, 1.0)))),
