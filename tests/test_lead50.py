@@ -73,7 +73,8 @@ def test_a_write_into_an_element_of_a_tuples_array_names_the_tuple(text):
     from jacobi_cli import evaluate
     from jacobi_cli.errors import JacError
 
-    with pytest.raises(JacError, match="'p' is a tuple of arrays, .* name its arrays where it is made"):
+    with pytest.raises(JacError, match="'p' is a (named )?tuple (\\(values, indices\\) )?of arrays, .* name its "
+                                       "arrays where it is made"):
         evaluate(text, {"x": [[0.5, 1.0], [-0.3, 0.8]]})
 
 

@@ -580,6 +580,35 @@ def _value_kind(value) -> str:
         "dict" if type(value) is Dict else type(value).__name__
 
 
+def _tuple_words(value) -> tuple:
+    """How a refusal names the tuple of arrays ``value`` and the names to unpack it into: ``("a named tuple (sign,
+    logabsdet) of arrays", "sign, logabsdet")`` for a library's result with fields (``torch.linalg.slogdet``,
+    ``torch.sort``'s values and indices, ``np.linalg.eigh``), ``("a tuple of arrays", "a, b")`` otherwise (session
+    51: a named tuple's item written was "an array held in the list 'p'")."""
+    if isinstance(value, Pair):
+        fields, count = tuple(n for n in value.names if not n.isdigit()), len(value.names)  # std_mean: ("0", "1")
+    else:
+        fields, count = tuple(getattr(value, "fields", ()) or ()), len(value) if isinstance(value, tuple) else 2
+    if fields:
+        return f"a named tuple ({', '.join(fields)}) of arrays", ", ".join(fields)
+    return "a tuple of arrays", ", ".join("abcdefgh"[:max(min(count, 8), 2)])
+
+
+_TUPLE_ITEM_WRITTEN = ("{what}: '{name}' is {words[0]}, and jac follows a write into an array a name holds, not "
+                       "into a tuple's item: name its arrays where it is made ({words[1]} = ...) and write into one")
+
+
+def _named_field(parser, node: ast.expr):
+    """``p.sign`` of ``p = torch.linalg.slogdet(x)``: the name and its tuple where ``node`` reads a field of a named
+    tuple of arrays a name holds, else None."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return None
+    value = parser.scope.get(node.value.id)
+    if isinstance(value, Pair) and node.attr in value.names or type(value) is Items and node.attr in value.fields:
+        return node.value.id, value
+    return None
+
+
 def _refuse_cycle(current, value, kind: str, what: str, position: int) -> None:
     """``d['self'] = d``, ``l.append(l)``: Python's container then holds itself (a cycle: ``len(d['self'])`` is 2,
     ``tree_leaves(d)`` a RecursionError); jac's containers are values, so it would hold a copy of the one before
@@ -1201,6 +1230,12 @@ class _Lowering:
             viewed = _view_written(stmt.value)
             if viewed is not None and type(self.scope.get(viewed[1])) is Tracer:  # x.view(-1)[0].neg_(), x.T.abs_()
                 raise JacValueError(_VIEW_WRITTEN.format(view=viewed[0], method=stmt.value.func.attr, name=viewed[1]),
+                                    self.source.at(stmt))
+            field = _named_field(self, stmt.value.func.value) if isinstance(stmt.value, ast.Call) \
+                and isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr.endswith("_") else None
+            if field is not None:  # p.U.add_(1) of p = torch.linalg.svd(x): not a layer's parameter
+                raise JacValueError(_TUPLE_ITEM_WRITTEN.format(what=f"{ast.unparse(stmt.value.func)}(...)",
+                                                               name=field[0], words=_tuple_words(field[1])),
                                     self.source.at(stmt))
             hint = _in_place_hint(stmt.value)
             if hint is not None:  # y.sort(), y.fill(0), np.put(y, ...): NumPy's writes jac does not read
@@ -2875,12 +2910,19 @@ class _Lowering:
                                 f"change in place: write a new value ({name} = {name} * H; the index's part by "
                                 f"a mask, {name} = {name} * mask)", position)
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
-            if item:  # ts[0].add_(1), of f(*ts) too: the tuple's item is an array another name may hold
-                raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
+            kind, unpack = _tuple_words(y)
+            if item == "assign":  # p[0] = v, p[0] += v: Python's tuple refuses it (torch.return_types too)
+                raise JacValueError(f"{what}: '{name}' is {kind}, whose items Python does not assign (TypeError: the "
+                                    "tuple does not support item assignment); jac follows a write into an array a "
                                     "name holds or an item of a Python list, not an item of a tuple: make it a list "
                                     f"({name} = list({name})), or write into a copy of the item and make a new tuple",
                                     position)
-            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+            if item:  # ts[0].add_(1), of f(*ts) too: the tuple's item is an array another name may hold
+                raise JacValueError(f"{what}: '{name}' is {kind}, and jac follows a write into an array a "
+                                    "name holds or an item of a Python list, not an item of a tuple: make it a list "
+                                    f"({name} = list({name})), or name its arrays where it is made ({unpack} = ...) "
+                                    "and write into one", position)
+            raise JacValueError(f"{what}: '{name}' is {kind}; index it first (parts[0])", position)
         return y
 
     def is_input(self, name: str) -> bool:
@@ -3470,6 +3512,10 @@ class _Lowering:
         what = in_place or f"{ast.unparse(target)} {text} ..."  # h[0].mul_(...) quoted as written, not h[0] = ...
         if isinstance(named, ast.Subscript) and isinstance(target, ast.Subscript):  # R[i][j] = v of lists
             return self.nested_write(target, value_node, op, what, position)
+        field = _named_field(self, named)
+        if field is not None:  # p.sign[...] = 1 of p = torch.linalg.slogdet(x): an array of a named tuple
+            raise JacValueError(_TUPLE_ITEM_WRITTEN.format(what=what, name=field[0], words=_tuple_words(field[1])),
+                                position)
         if not isinstance(named, ast.Name):
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
@@ -3482,7 +3528,9 @@ class _Lowering:
         y = self.scope.get(name)
         if type(y) is Complex and not (self.jax_reading and isinstance(target, ast.Subscript)):  # X[4:] = 0 of
             return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
-        y = y if type(y) is Complex else self.target(name, named, what, position, isinstance(target, ast.Subscript))
+        y = y if type(y) is Complex else self.target(name, named, what, position,
+                                                         isinstance(target, ast.Subscript)
+                                                         and ("assign" if in_place is None else True))
         if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
             # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
             raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
@@ -3690,9 +3738,8 @@ class _Lowering:
                                     f"display ({name} = [[0.0] * m for _ in range(n)], or [[1.0, 2.0], [3.0, 4.0]])",
                                     position)
             if isinstance(current, Pair):  # p = torch.sort(x); p[0][0] = 1: an item of PyTorch's (values, indices)
-                raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
-                                    "name holds, not into a tuple's item: name its arrays where it is made (values, indices "
-                                    "= ...) and write into one", position)
+                raise JacValueError(_TUPLE_ITEM_WRITTEN.format(what=what, name=name, words=_tuple_words(current)),
+                                    position)
             raise JacValueError(f"{what}: '{name}' is an array, not a Python list: write its element at one index "
                                 f"({name}[i, j] = v), as NumPy and PyTorch index it", position)
         self.same_list(name, current, what, position)
@@ -3707,11 +3754,10 @@ class _Lowering:
                                     f"{ast.unparse(at.parent) if hasattr(at, 'parent') else repr(name)}",
                                     self.source.at(at))
             current = current[i]
-        held = "tuple" if whole.display == "tuple" or name in self.tuple_names else "list"
+        held = "tuple" if whole.display == "tuple" or whole.fields and whole.display is None \
+            or name in self.tuple_names else "list"  # fields: a library's named tuple (torch.linalg.slogdet)
         if isinstance(current, Tracer) and held == "tuple":  # torch.linalg.slogdet(x)[0][...] = 1, as of a Pair above
-            raise JacValueError(f"{what}: '{name}' is a tuple of arrays, and jac follows a write into an array a "
-                                "name holds, not into a tuple's item: name its arrays where it is made (a, b = ...) "
-                                "and write into one", position)
+            raise JacValueError(_TUPLE_ITEM_WRITTEN.format(what=what, name=name, words=_tuple_words(whole)), position)
         if isinstance(current, Tracer):
             raise JacValueError(f"{what}: {shown} is an array held in the list '{name}', and NumPy and PyTorch write "
                                 "into that array itself, which shares its memory with every other name of it; "
