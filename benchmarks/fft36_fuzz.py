@@ -7,8 +7,9 @@ fftshift. Signals of 8 points, N(0, 1) (and, one text in four, a constant signal
 
 Prints each text that is not AGREE, then the counts (AGREE: value within 1e-10 and Jacobian within 1e-8 of
 PyTorch's, relative to their largest entry; REFUSED: a JacError; WRONG; CRASH; TORCH-NAN: PyTorch's Jacobian holds
-NaN where jac's is finite, not compared; TORCH-RAISES: PyTorch raises, as for view_as_real of a lazily conjugated
-tensor, which jac answers). Exit 1 on WRONG or CRASH. 300 texts take about a minute.
+NaN where jac's is finite, not compared (session 51: those entries alone where both hold NaN, the rest compared);
+TORCH-RAISES: PyTorch raises, as for view_as_real of a lazily conjugated tensor, which jac answers). Exit 1 on
+WRONG or CRASH. 300 texts take about a minute.
 """
 from __future__ import annotations
 
@@ -81,12 +82,22 @@ def main(argv):
         if any(np.isnan(ref[k]).any() and not np.isnan(J[k]).any() for k in values):
             counts["TORCH-NAN"] += 1
             continue
+        # Session 51: NaN in both, PyTorch's in more entries (its dense reverse pass's 0 * NaN, jac's finite there:
+        # the entries of a finite output, `(ifft(ifft(x)) * (ifft(x) / fft(x))).imag` at x = ones): those entries
+        # are TORCH-NAN's, the rest compared
+        torch_nan = {k: np.isnan(ref[k]) & ~np.isnan(J[k]) for k in values}
+        if any(m.any() for m in torch_nan.values()):
+            ref = {k: np.where(torch_nan[k], J[k], ref[k]) for k in values}
+            counts["TORCH-NAN"] += 1
 
         def close(a, b, tol):
             a, b = np.asarray(a, float), np.asarray(b, float)
             scale = max(np.abs(b[np.isfinite(b)]).max(initial=0.0), 1.0)
             return a.shape == b.shape and np.allclose(a, b, rtol=tol, atol=tol * scale, equal_nan=True)
         ok = close(got, want, 1e-10) and all(close(J[k], ref[k], 1e-8) for k in values)
+        if ok and any(m.any() for m in torch_nan.values()):
+            continue  # counted TORCH-NAN above
+        counts["TORCH-NAN"] -= bool(any(m.any() for m in torch_nan.values()))
         counts["AGREE" if ok else "WRONG"] += 1
         if not ok:
             print(f"WRONG {text} at {values}")
