@@ -585,11 +585,15 @@ the element-wise maximum: `max(x, 1)` reduces, `max(x, 0.5)` clips.
 
 Where a function has a kink, `jac` makes PyTorch's choice (checked against PyTorch in
 `tests/test_kinks.py`): `abs'(0) = 0`, `relu'(0) = 0`; `maximum`/`minimum` at a tie give each side half;
-`max`/`min` reductions share the derivative evenly between tied elements, as `torch.amax` does; `clip`
-passes the derivative to `x` where `lo <= x <= hi`; `norm'(0) = 0`; `x**y` has derivative 0 with respect to
-`x` where `y = 0`. Where PyTorch's dense reverse pass multiplies a 0 by an infinite partial off the diagonal
-of an element-wise op (`jacrev(torch.sqrt)` at `[0, 1]` has a NaN there), jac, which knows that Jacobian is
-diagonal, gives the exact 0. `elu`/`celu`/`selu` have second derivative 0 at 0, as PyTorch's double backward, and
+`max`/`min` reductions share the derivative evenly between tied elements, as `torch.amax` does (and so do the
+infinity-norm distances, `torch.cdist(..., p=inf)` and `F.pdist(..., p=inf)` as `F.pairwise_distance` and
+`vector_norm(x, inf)`: PyTorch's cdist and pdist give each tied coordinate the whole derivative, which for
+`cdist(x.reshape(2, 2), x.flip(0).reshape(2, 2), p=inf)` is twice the slope of its off-diagonal distances,
+|x0 - x1| and |x2 - x3|; session 51); `clip` passes the derivative to `x` where `lo <= x <= hi`;
+`norm'(0) = 0`; `x**y` has derivative 0 with respect to `x` where `y = 0`. Where PyTorch's dense reverse pass
+multiplies a 0 by an infinite partial off the diagonal of an element-wise op (`jacrev(torch.sqrt)` at `[0, 1]`
+has a NaN there), jac, which knows that Jacobian is diagonal, gives the exact 0. `elu`/`celu`/`selu` have
+second derivative 0 at 0, as PyTorch's double backward, and
 so has `F.softplus(x, beta, threshold)` where `beta x == threshold` (its first derivative there is the smooth one,
 `sigmoid(threshold)`). Where PyTorch's forward mode picks another subgradient than its own reverse mode
 (`torch.clamp(x, min=t)` at `x == t`: `backward` gives the derivative to `x`, `torch.func.jvp` to `t`; `torch.fmax`
