@@ -431,8 +431,10 @@ def higher(mode, program, ref_body, inputs, jax_env, rng):
             return _judge(ours, [_as(t_out)], g, args, contract)
         if mode == "vjp":
             v = rng.normal(size=value.shape)
-            _, pull = jax.vjp(jf, *[jnp.asarray(a) for a in args])
-            theirs = [_as(c) for c in pull(jnp.asarray(v))]
+            out, pull = jax.vjp(jf, *[jnp.asarray(a) for a in args])
+            # the cotangent in the output's dtype (session 51: np.sum(..., dtype=np.float32) made JAX's pullback raise
+            # "unexpected JAX type" for a float64 v, counted as jac's CRASH)
+            theirs = [_as(c) for c in pull(jnp.asarray(v, dtype=out.dtype))]
             got = _jac(api.vjp, program, inputs, v)
             ours = [_as(got[n]) if n in got else np.zeros(np.shape(a)) for n, a in zip(names, args)]
 
