@@ -127,3 +127,42 @@ def test_logsumexp_of_tied_huge_values_has_a_gradient_summing_to_one():
     for m in ([-1.5, -0.75, 5e307, 5e307], [1e308, 1e308, 1e308], [-1e308, -1e308]):
         g = np.asarray(jacobian("torch.logsumexp(m, 0)", {"m": np.array(m)})["m"])
         assert abs(g.sum() - 1.0) < 1e-15, (m, g)
+
+
+# --- edges35 seed 5113: PyTorch's negative-order norm of an empty tensor raises; jac answered NumPy's inf ---------
+
+@pytest.mark.parametrize("text, shape", [
+    ("torch.norm(a, -1)", (0,)), ("torch.norm(a, -2)", (0, 3)), ("a.norm(-2)", (2, 3, 0)),
+    ("torch.linalg.norm(a, -1)", (0,)), ("torch.linalg.vector_norm(a, -0.5)", (0, 3)),
+    ("torch.linalg.vector_norm(a, -1, dim=1)", (2, 0)), ("torch.dist(a, a, -1)", (0,)),
+])
+def test_a_negative_order_torch_norm_of_an_empty_reduction_is_refused_as_pytorch_raises(text, shape):
+    """``torch.norm(a, -1)`` of an empty ``a`` was inf, NumPy's (sum of nothing)^(-1); PyTorch raises
+    ("cannot compute the -1 norm on an empty tensor because the operation does not have an identity")."""
+    import torch
+    from jacobi_cli import evaluate
+    from jacobi_cli.errors import JacError
+
+    a = np.zeros(shape)
+    with pytest.raises(RuntimeError, match="cannot compute the"):
+        eval(text, {"torch": torch, "a": torch.tensor(a)})
+    with pytest.raises(JacError, match="PyTorch cannot compute the -?[0-9.]+ norm on"):
+        evaluate(text, {"a": a})
+
+
+@pytest.mark.parametrize("text, shape, want", [
+    ("np.linalg.norm(a, -1)", (0,), np.inf), ("torch.linalg.vector_norm(a, -1, dim=0)", (2, 0), np.zeros(0)),
+    ("torch.norm(a, -1)", (3,), None), ("torch.linalg.vector_norm(a, 1)", (0,), 0.0),
+])
+def test_the_norms_pytorch_and_numpy_answer_are_answered(text, shape, want):
+    """NumPy's inf, a reduction over a dimension that is not empty, a vector that is not empty, an ord >= 0."""
+    import warnings
+    from jacobi_cli import evaluate
+
+    a = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = np.asarray(evaluate(text, {"a": a}))
+    if want is None:
+        want = 1.0 / np.sum(1.0 / np.abs(a))
+    np.testing.assert_allclose(got, want)

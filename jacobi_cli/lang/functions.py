@@ -6325,6 +6325,11 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, tor
         return b.apply("sum", nonzero, axes=axes, keepdims=keepdims, position=position)
     if not math.isfinite(order):
         raise JacValueError(f"vector norm: ord={order!r} is not a number", position)
+    empty = [a for a in axes if x.shape[a] == 0]
+    if torch_nan and order < 0 and empty:  # NumPy's (sum of nothing)^(1/ord) = inf; PyTorch raises (session 51)
+        where = "an empty tensor" if len(axes) == x.ndim else f"the dimension {empty[0]}, which is empty"
+        raise JacValueError(f"vector norm: PyTorch cannot compute the {order:g} norm on {where}: a negative ord has "
+                            "no identity (PyTorch raises RuntimeError; NumPy's np.linalg.norm gives inf)", position)
     return b.apply("pnorm", x, ord=float(order), axes=axes, keepdims=keepdims, position=position)
 
 
