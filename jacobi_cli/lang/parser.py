@@ -2537,9 +2537,8 @@ class _Lowering:
             self.scope[target] = self.b.name(value, target)
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
-            fresh = copies.is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
-                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
-                or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
+            fresh = self.new_buffer(stmt.value, value) \
+                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
             if fresh and copies.contiguous_copy(self, stmt.value, value):  # v = t.T.contiguous(): a node of its own
                 value = self.scope[target] = self.b.name(copies.own_node(self.b, value, self.source.at(stmt.value)),
                                                          target)
@@ -3270,14 +3269,21 @@ class _Lowering:
 
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
-        ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
+        ``h = p.clone()``, is its buffer, not p's), none for a new buffer no name holds (``h.clone()``,
+        ``h.flip(0)``, ``h[[0, 2]]``, ``h.clone().detach()``: never written, whatever node jac's graph gives it), or
+        those of the node it reaches through views."""
         if type(expr) is ast.Name and expr.id in self.memory.tokens:
             return self.memory.tokens[expr.id]
-        if type(expr) is ast.Call and type(expr.func) is ast.Attribute and not expr.args and (
-                expr.func.attr == "clone" and not _torch_module(expr.func.value)) \
-                or type(expr) is ast.Call and _dotted(expr.func) == "torch.clone":
-            return frozenset()  # h.clone(): a tensor of its own that no name holds (the node is h's), never written
+        base = _torch_view_base(expr)
+        if self.new_buffer(expr, value) or base is not expr and copies.is_copy(base):
+            return frozenset()
         return self.memory._base(value)
+
+    def new_buffer(self, expr: ast.expr, value) -> bool:
+        """Is ``expr`` (lowered to ``value``) a call or index whose result the library holds in a new buffer, though
+        jac's graph may show its operand's node or a view of it: ``y.clone()``, ``np.array(y)``, ``y[[0, 1]]``,
+        ``torch.flip(y)``, ``F.embedding(i, W)``, ``y.float()`` of a double (lang/copies.py)."""
+        return copies.is_copy(expr) or _advanced(expr, value, self.b) or copies.fresh(self, expr, value)
 
     def rebind(self, name: str, new: Tracer, follow: bool = True) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`), and the names bound
@@ -8518,20 +8524,31 @@ def _viewed_name(expr: ast.expr) -> str | None:
     """The name whose buffer ``expr`` is in PyTorch for certain: the name itself, or views PyTorch makes of it
     (``t.detach()``, ``t.T``, ``t.view(...)``, ``t[0]``, ``t[1:]``); None for anything else (a copy, or an op
     whose result may be either: ``reshape``, an index array)."""
+    base = _torch_view_base(expr)
+    return base.id if type(base) is ast.Name else None
+
+
+def _torch_view_base(expr: ast.expr) -> ast.expr:
+    """What a chain of views PyTorch makes for certain (:func:`_viewed_name`'s) is taken of: ``t.clone()`` of
+    ``t.clone().detach()[0]``; ``expr`` itself when it is no such view."""
     while True:
         kind = type(expr)
-        if kind is ast.Name:
-            return expr.id
         if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _TORCH_VIEWS:
             expr = expr.func.value
         elif kind is ast.Attribute and expr.attr in ("T", "mT", "data"):
             expr = expr.value
-        elif kind is ast.Subscript and all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
-                                           and (i.value is None or i.value is Ellipsis or type(i.value) is int)
-                                           for i in (expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+        elif kind is ast.Subscript and _basic(expr.slice):
             expr = expr.value
         else:
-            return None
+            return expr
+
+
+def _basic(index: ast.expr) -> bool:
+    """Is the subscript ``index`` written with slices without a step, integers, None and Ellipsis alone (a view
+    PyTorch makes for certain)?"""
+    return all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
+               and (i.value is None or i.value is Ellipsis or type(i.value) is int)
+               for i in (index.elts if type(index) is ast.Tuple else [index]))
 
 
 _TORCH_VIEWS = frozenset(("detach", "view", "view_as", "t", "transpose", "permute", "unsqueeze", "squeeze", "expand",

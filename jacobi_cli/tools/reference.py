@@ -435,7 +435,10 @@ names on this page are known.
   argument's op kept the tensor (`t.mul_(t.sin())`, `t[0] = t.sin()[1]`; `tests/test_torchprog37.py`).
   Since session 50 also a later write into what an in-place op kept: its result where it was written into a view
   (`t[1:].exp_()` then `t.mul_(3)`, `t += 1` or `t[0] = 5.0`), and its operands (`t.mul_(u)`, `t.addcmul_(u, u)`,
-  `t.clamp_(min=u)` then `u.add_(1)`); an operand `u.clone()` is a tensor of its own, which no write reaches.
+  `t.clamp_(min=u)` then `u.add_(1)`); an operand PyTorch copies is a tensor of its own, which no write reaches:
+  `u.clone()`, and since session 51 `u.flip(0)`, `u.roll(1)`, `u[[0, 2]]`, `torch.cat([u])`, `u.clone().detach()`
+  (a view of a copy), `u.float()` of a double (`u.detach()`, `u.view(4)`, `u.reshape(4)` and `u.contiguous()` of
+  a contiguous u share u's buffer and stay refused).
   Also since session 37, whenever the call requires grad, whichever
   operand does: conv1d/2d/3d and conv_transpose1d/2d/3d keep their input and weight (never the bias);
   F.batch_norm and torch.batch_norm (training and eval) their input and weight; layer_norm its input, weight and
