@@ -1368,6 +1368,7 @@ class _Lowering:
             made.params = {key: self.new_input(f"{prefix}.{key}", value, position)
                            for key, value in norm_parameters(self.b, made, position).items()}
             made.prefix = prefix
+            made.written_dtype = _written_dtype(made.kwargs.get("dtype"))
             return made
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
@@ -1379,9 +1380,7 @@ class _Lowering:
             return self.new_input(f"{prefix}.{suffix}", value, position, drawn)
         made = (recurrent if cls in RECURRENT else layer)(self.b, cls, args, kwargs, position, make)
         made.prefix = prefix
-        written = kwargs.get("dtype")  # nn.Linear(3, 2, dtype=torch.float64): its parameters' dtype (session 38)
-        dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
-        made.written_dtype = dtype if dtype in ("float32", "float64") else None
+        made.written_dtype = _written_dtype(kwargs.get("dtype"))
         return made
 
     def container(self, cls: str, call: ast.Call, prefix: str, position: int):
@@ -2966,7 +2965,7 @@ class _Lowering:
         dtype, float32, unless the text set it or converted the layer) and a ``u`` the text makes float64: PyTorch
         raises ("expected m1 and m2 to have the same dtype"); jac computes layers in --dtype, and refuses there."""
         module = self.scope.get(node.func.id)
-        if type(module) is not Module or not module.params:
+        if type(module) is not Module or not module.params or module.cls == "RMSNorm":  # rms_norm promotes
             return
         converted = self.converted or {}
         own = _layer_dtype(module)  # nn.Linear(3, 2, dtype=torch.float64): its parameters' (session 38)
@@ -2980,8 +2979,11 @@ class _Lowering:
         shown = ast.get_source_segment(self.source.body, node.args[0]) or "its argument"
         made = "as the text converted it" if id(module) in converted else "as its dtype= says" if own \
             else "PyTorch's default dtype"
+        said = next((said for start, said in _MIXED if module.cls.startswith(start)),
+                    "expected m1 and m2 to have the same dtype").format(*(("float" if d == "float32" else "double")
+                                                                           for d in (given, layer)))
         raise JacValueError(f"{node.func.id}(...): nn.{module.cls}'s parameters are {layer} ({made}) and '{shown}' "
-                            f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
+                            f"{given}, which PyTorch refuses (\"{said}\"); convert "
                             f"the layer ({node.func.id}.double() / .float()) or the input, or write "
                             "torch.set_default_dtype(torch.float64) before making the layer", self.source.at(node))
 
@@ -8636,6 +8638,19 @@ def _converted_to(method: str, args: list, kwargs: dict) -> str | None:
         if isinstance(dtype, DType) and dtype.name in ("float64", "double", "float32", "float"):
             return "float64" if dtype.name in ("float64", "double") else "float32"
     return None
+
+
+# what PyTorch says of a float32 input to a float64 module's parameters (or back), by the module's class
+_MIXED = (("Conv", "Input type ({}) and bias type ({}) should be the same"), ("PReLU", "prelu: Type promoting not supported"),
+          *((norm, "mixed dtype (CPU)") for norm in ("LayerNorm", "GroupNorm", "BatchNorm", "InstanceNorm")))
+
+
+def _written_dtype(written) -> str | None:
+    """The float dtype a layer's ``dtype=`` (lowered to ``written``) gives its parameters: ``nn.Linear(3, 2,
+    dtype=torch.float64)``, ``nn.LayerNorm(4, dtype=torch.float64)`` (session 38; the norms since session 51)."""
+    dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
+    return {"float": "float32", "double": "float64"}.get(dtype, dtype) if dtype in ("float32", "float64", "float",
+                                                                                    "double") else None
 
 
 def _layer_dtype(module) -> str | None:

@@ -130,7 +130,9 @@ names on this page are known.
   slope `init`), a batch norm in training mode (the batch's statistics): `nn.LayerNorm(8)(x)` is
   `F.layer_norm(x, (8,))`, `nn.BatchNorm1d(3)(x)` is `F.batch_norm(x, None, None, training=True)`; assigned to a
   name (`ln = nn.LayerNorm(8)`, `self.norm = ...`) their weight and bias are inputs (`ln.weight`, `ln.bias`; none
-  with `affine=False` / `elementwise_affine=False`). `nn.Linear`, `nn.Conv1d/2d/3d`, `nn.ConvTranspose1d/2d/3d`,
+  with `affine=False` / `elementwise_affine=False`). Every module with parameters takes PyTorch's `device=` (the
+  CPU) and `dtype=` (float32 or float64, computed in --dtype; a float32 input to a float64 module, or back, is
+  refused as PyTorch refuses it, but for `nn.RMSNorm`, which computes in its input's dtype). `nn.Linear`, `nn.Conv1d/2d/3d`, `nn.ConvTranspose1d/2d/3d`,
   `nn.Bilinear` and `nn.Embedding` assigned at the text's top level (`fc = nn.Linear(3, 4)`, or inside `model =
   nn.Sequential(...)`) make their parameters inputs, named as the text reaches them (`fc.weight`, `fc.bias`,
   `model.0.weight`: PyTorch's
