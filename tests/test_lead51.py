@@ -153,3 +153,22 @@ def test_rms_norm_promotes_a_float32_input_to_its_float64_weight_as_pytorch_does
                                       "--json"])
     assert result.exit_code == 0, result.stdout
     assert [w["kind"] for w in json.loads(result.stdout)["warnings"]] == ["dtype"]
+
+
+# --- vjp of a batch without --v: the message gives v's batched shape (session 51) ----------------------------------
+# `jac vjp "x * W" x:3x2 W:2 --batch x` said "a vector v of that shape ((2,)) is needed"; a v of shape (2,) is then
+# refused: under --batch it carries the batch axis first, (3, 2).
+
+@pytest.mark.parametrize("expr, says", [
+    ("x * W", "the output y has shape (2,) per example, so a vector v is needed: pass --v VALUE of shape (3, 2)"),
+    ("x * W, (W ** 2).sum()", "output y0 has shape (2,) per example, so it needs a vector: pass --v y0=VALUE of "
+                              "shape (3, 2)"),
+])
+def test_a_batched_vjp_without_v_names_the_batched_shape(expr, says):
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    result = CliRunner().invoke(app, ["vjp", expr, "x:3x2", "W:2", "--batch", "x", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["message"].startswith(says)
