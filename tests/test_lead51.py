@@ -172,3 +172,54 @@ def test_a_batched_vjp_without_v_names_the_batched_shape(expr, says):
     result = CliRunner().invoke(app, ["vjp", expr, "x:3x2", "W:2", "--batch", "x", "--json"])
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["message"].startswith(says)
+
+
+# --- a tuple display of a number and an array is Python's tuple (session 51) -----------------------------------
+# ``jax.lax.while_loop(cond, body, (0, jnp.ones(3)))`` and ``t = (0, np.ones(2))`` were refused with "a nested list
+# must be rectangular": jac read the display as one array of constants. It is a tuple of two leaves; what makes one
+# array of it (np.array, np.sum, torch.tensor, stack) still refuses it, as NumPy and PyTorch do. The while_loop's
+# first carry is now read as fori_loop's and scan's are (a display a pytree).
+
+WHILE_CARRIES = [
+    "jax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * x), (0, jnp.ones(2)))[1]",
+    "jax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1.0, (c[1][0] * x, c[1][1] + jnp.sin(x))), "
+    "(0.0, (jnp.ones(2), jnp.zeros(2))))[1][1]",
+    "jax.lax.fori_loop(0, 3, lambda i, c: (c[0] + 1, c[1] * x), (0, jnp.ones(2)))[1]",
+]
+
+
+@pytest.mark.parametrize("text", WHILE_CARRIES)
+def test_a_loops_carry_of_a_number_and_an_array_is_answered_as_jax_does(text):
+    import jax
+    import jax.numpy as jnp
+
+    from jacobi_cli.tools import api
+
+    jax.config.update("jax_enable_x64", True)  # as tests/test_bounds45.py
+    x = np.array([0.7, -1.3])
+
+    def f(v):
+        out = eval(text, {"jax": jax, "jnp": jnp, "x": v})  # noqa: S307 - the test's own text
+        return jnp.concatenate([jnp.ravel(o) for o in jax.tree_util.tree_leaves(out)])
+    want = np.asarray(jax.jacfwd(f)(jnp.asarray(x)))
+    got = api.jacobian(text, {"x": x})
+    assert np.allclose(np.asarray(got["x"]).reshape(want.shape), want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("import numpy as np\nt = (0, np.ones(2))\nt[1] * x", None),
+    ("import numpy as np\nnp.array((0, np.ones(2))) * x", "shapes \\(\\), \\(2,\\)"),
+    ("import numpy as np\nnp.sum((0, np.ones(2))) * x", "shapes \\(\\), \\(2,\\)"),
+    ("import numpy as np\nx * (0, np.ones(2))", "arithmetic on a list or tuple of arrays"),
+    ("import torch\ntorch.tensor((0, torch.ones(2))) * x", "only one element tensors"),
+])
+def test_a_tuple_of_a_number_and_an_array_is_one_array_nowhere(text, message):
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    x = np.array([0.7, -1.3])
+    if message is None:
+        assert np.array_equal(api.jacobian(text, {"x": x})["x"], np.eye(2))
+    else:
+        with pytest.raises(JacError, match=message):
+            api.jacobian(text, {"x": x})

@@ -5100,6 +5100,8 @@ class _Lowering:
         except ValueError:
             if laxnames.axis_numbers(values) is not None:  # (((1,), (0,)), ((), ())): dot_general's axes
                 return Static(laxnames.axis_numbers(values))
+            if arrays and all(isinstance(i, Tracer) for i in items):
+                return Items(items)  # (0, jnp.ones(3)): Python's tuple of a number and an array (a loop's carry)
             raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
         out = self.b.const(array, position)
         exact = [self.b.pyints.get(item.id) for item in items]
