@@ -223,3 +223,69 @@ def test_a_tuple_of_a_number_and_an_array_is_one_array_nowhere(text, message):
     else:
         with pytest.raises(JacError, match=message):
             api.jacobian(text, {"x": x})
+
+
+# --- Barlow Twins' loss, as its authors wrote it (session 51) -------------------------------------------------------
+# ``on_diag = torch.diagonal(c).add_(-1).pow_(2).sum()`` writes into c's diagonal, and ``off_diagonal(c).pow_(2)``
+# into a copy (a flatten of a non-contiguous view, inside a function). jac refused both: c = z1n.T @ z2n had no
+# layout jac knew (a product's operands' layouts were asked, though a matrix product is a fresh tensor whatever they
+# are), and a reshape that copies was walked through as a view of c. A statement ``f(c).mul_(2)`` was "never used"
+# where PyTorch writes through the view f returns.
+
+BARLOW = """import torch
+def off_diagonal(x):
+    n, m = x.shape
+    return x.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
+
+N, D = z1.shape
+z1n = (z1 - z1.mean(0)) / z1.std(0)
+z2n = (z2 - z2.mean(0)) / z2.std(0)
+c = z1n.T @ z2n / N
+on_diag = torch.diagonal(c).add_(-1).pow_(2).sum()
+off_diag = off_diagonal(c).pow_(2).sum()
+on_diag + 0.005 * off_diag"""
+
+WRITES_THROUGH_CALLS = [
+    BARLOW,
+    "import torch\ndef f(t):\n    return t[1:]\nc = z1 * 2\nf(c).mul_(2)\nc",
+    "import torch\ndef f(t):\n    return t * 3\nc = z1 * 2\nf(c).mul_(2)\nc",  # a fresh tensor: nothing changes
+    "import torch\nc = z1.T @ (z2 - z2.mean(0))\ntorch.diagonal(c).sub_(1)\nc.sum() + (c ** 2).sum()",
+    "import torch\nc = z1 * 2\nd = c[1:]\n_ = c[:2].reshape(-1).mul_(2)\nd",
+    "import torch\nc = (z1 * 2).T\ne = c.flatten()\ne.mul_(2)\nc.sum() + e.sum()",  # flatten of c.T copies
+]
+
+
+def _torch_value(text, **arrays):
+    import torch
+
+    env = {"torch": torch, **arrays}
+    lines = text.split("\n")
+    exec("\n".join(lines[:-1]), env)  # noqa: S102 - the test's own program
+    return eval(lines[-1], env)  # noqa: S307
+
+
+@pytest.mark.parametrize("text", WRITES_THROUGH_CALLS)
+def test_writes_through_a_calls_result_are_read_as_pytorch_runs_them(text):
+    import torch
+
+    from jacobi_cli.tools import api
+
+    rng = np.random.default_rng(51)
+    z1, z2 = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    want = torch.autograd.functional.jacobian(lambda a, b: _torch_value(text, z1=a, z2=b),
+                                              (torch.tensor(z1), torch.tensor(z2)))
+    got = api.jacobian(text, {"z1": z1, "z2": z2}, wrt=["z1", "z2"])
+    assert np.allclose(got["z1"], want[0].numpy(), rtol=1e-10, atol=1e-12)
+    assert np.allclose(got["z2"], want[1].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_write_into_a_temporary_view_jac_cannot_follow_says_how_to_copy_it():
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    with pytest.raises(JacError) as err:  # cumsum's layout is not one jac replays
+        api.jacobian("import torch\nc = torch.cumsum(x, 0)\ny = torch.diagonal(c[None]).mul_(2).sum()\ny",
+                     {"x": np.array([1.0, 2.0, 3.0])})
+    assert str(err.value).startswith("torch.diagonal(c[None]).mul_(...): torch.diagonal(c[None]) shares its memory "
+                                     "with 'c'")
+    assert "write into a copy (torch.diagonal(c[None]).clone().mul_(...)), or into 'c' itself" in str(err.value)
