@@ -131,3 +131,42 @@ def test_two_threads_get_the_interpreters_answers_nan_or_not():
     for t in threads:
         t.join()
     assert not errors, errors[0]
+
+
+def test_a_repeated_call_finds_its_compiled_function_without_compiled_and_a_miss_passes_its_key(monkeypatch):
+    """jacobian() and vjp() look a dict of arrays of the dtype up themselves (session 51): a hit never calls
+    api._compiled, a miss calls it once with the key it made (``missed``), which _compiled keeps the function
+    under. Fails on the unfixed code, which called _compiled at every call."""
+    api.clear_cache()
+    b = _inputs()
+    v = np.ones(())
+    calls = []
+    real = api._compiled
+
+    def counting(*args):
+        calls.append(args[6] if len(args) > 6 else None)
+        return real(*args)
+
+    monkeypatch.setattr(api, "_compiled", counting)
+    first = jacobi_cli.jacobian(E6, b, wrt=["x"])["x"]
+    assert len(calls) == 1 and calls[0] is not None and calls[0][0] == E6  # the missed key, passed on
+    assert len(api._CACHE) == 1
+    for _ in range(4):
+        assert _same(jacobi_cli.jacobian(E6, b, wrt=["x"])["x"], first)
+        jacobi_cli.vjp(E6, b, v, wrt=["x"])
+    assert len(calls) == 1 and len(api._CACHE) == 1
+    jacobi_cli.jacobian(E6, {"x": b["x"].tolist(), "A": b["A"]}, wrt=["x"])  # a list: _compiled converts it
+    assert len(calls) == 2 and calls[1] is None and len(api._CACHE) == 1
+
+
+def test_the_inline_lookup_keeps_a_text_made_input_and_refuses_a_value_given_for_it():
+    """A hit on a compiled function whose text makes an input (declared) adds that input's value, as _compiled
+    did, and refuses a value given for it."""
+    api.clear_cache()
+    text = "u = torch.tensor([0.5, -1.5, 2.0], dtype=torch.float64, requires_grad=True); (u * w).tanh().sum()"
+    b = {"w": np.array([1.0, 2.0, 3.0])}
+    answers = [jacobi_cli.jacobian(text, b, wrt=["u"])["u"] for _ in range(4)]
+    grads = [jacobi_cli.vjp(text, b, np.ones(()), wrt=["u"])["u"] for _ in range(4)]
+    assert all(_same(a, answers[0]) for a in answers) and all(_same(g, answers[0]) for g in grads)
+    with pytest.raises(JacError, match="bound twice"):
+        jacobi_cli.jacobian(text, {**b, "u": np.ones(3)}, wrt=["u"])
