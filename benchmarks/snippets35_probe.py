@@ -7,7 +7,7 @@ checkout TREE and by the library itself through snippets33_probe's harness (PyTo
     PYTHONPATH=. /work/venv/bin/python benchmarks/snippets35_probe.py [TREE] [-k SUBSTRING] [-v] [--cli N]
 
 REFUSED: jac refuses and the library answers; REFUSED-AS-LIB: the library raises too; DOCUMENTED: a difference
-jac makes on purpose (``DOCUMENTED``: JAX's NaN where jac's derivative is the finite one). ``--cli N`` also runs every
+jac makes on purpose (``DOCUMENTED``: the library's NaN where jac's derivative is the finite one). ``--cli N`` also runs every
 Nth snippet jac answers through ``jac eval @file NAME=@file.npy --json`` in a subprocess and compares its value and
 Jacobians with the API's (CLI-DIFF when they differ). Prints one line per snippet not AGREE (all with -v), then the
 counts. Exit 1 on WRONG, CRASH or CLI-DIFF. Run by hand.
@@ -1664,7 +1664,10 @@ def cli_differs(s, mine, cli):
 # Where jac deliberately differs (docs/vocabulary-elementwise.md, "Where jac deliberately differs"): the norm of a
 # zero vector has derivative 0 in jac (the subgradient, PyTorch's), NaN in JAX (x / 0 · 0). A point inside the box
 # makes norm(maximum(q, 0)) the norm of zeros; the term is 0 on a neighbourhood, so 0 is its derivative.
-DOCUMENTED = {"SDF box union smooth min jax": "JAX's NaN derivative of the norm of a zero vector, jac's 0"}
+# The Poisson loss with full=True masks Stirling's term at a target <= 1; PyTorch's backward multiplies the mask's 0 by
+# log's infinite partial at a target of 0 (NaN), jac's derivative is the rest's (docs/vocabulary-reductions.md).
+DOCUMENTED = {"SDF box union smooth min jax": "JAX's NaN derivative of the norm of a zero vector, jac's 0",
+              "Poisson regression F.poisson_nll_loss": "PyTorch's NaN (0 · inf) by a target of 0, jac's derivative"}
 
 
 def documented(s, mine, theirs):

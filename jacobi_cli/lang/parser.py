@@ -1206,6 +1206,9 @@ class _Lowering:
             if hint is not None:  # y.sort(), y.fill(0), np.put(y, ...): NumPy's writes jac does not read
                 raise JacParseError(hint, self.source.at(stmt))
             self.written_copy(stmt.value)  # t.flip(0).add_(1): PyTorch writes into a copy no name holds
+            if _in_place_on_call(stmt.value):  # f(c).mul_(2): a write through what f returns, a view of c maybe
+                self.expression(stmt.value)  # (followed as in on = f(c).mul_(2).sum()); its value dropped
+                return
             # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
             raise JacParseError("this statement's value is never used: only the last statement is the result "
                                 "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
@@ -1368,6 +1371,7 @@ class _Lowering:
             made.params = {key: self.new_input(f"{prefix}.{key}", value, position)
                            for key, value in norm_parameters(self.b, made, position).items()}
             made.prefix = prefix
+            made.written_dtype = _written_dtype(made.kwargs.get("dtype"))
             return made
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
@@ -1379,9 +1383,7 @@ class _Lowering:
             return self.new_input(f"{prefix}.{suffix}", value, position, drawn)
         made = (recurrent if cls in RECURRENT else layer)(self.b, cls, args, kwargs, position, make)
         made.prefix = prefix
-        written = kwargs.get("dtype")  # nn.Linear(3, 2, dtype=torch.float64): its parameters' dtype (session 38)
-        dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
-        made.written_dtype = dtype if dtype in ("float32", "float64") else None
+        made.written_dtype = _written_dtype(kwargs.get("dtype"))
         return made
 
     def container(self, cls: str, call: ast.Call, prefix: str, position: int):
@@ -2537,9 +2539,8 @@ class _Lowering:
             self.scope[target] = self.b.name(value, target)
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
-            fresh = copies.is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
-                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
-                or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
+            fresh = self.new_buffer(stmt.value, value) \
+                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
             if fresh and copies.contiguous_copy(self, stmt.value, value):  # v = t.T.contiguous(): a node of its own
                 value = self.scope[target] = self.b.name(copies.own_node(self.b, value, self.source.at(stmt.value)),
                                                          target)
@@ -2967,7 +2968,7 @@ class _Lowering:
         dtype, float32, unless the text set it or converted the layer) and a ``u`` the text makes float64: PyTorch
         raises ("expected m1 and m2 to have the same dtype"); jac computes layers in --dtype, and refuses there."""
         module = self.scope.get(node.func.id)
-        if type(module) is not Module or not module.params:
+        if type(module) is not Module or not module.params or module.cls == "RMSNorm":  # rms_norm promotes
             return
         converted = self.converted or {}
         own = _layer_dtype(module)  # nn.Linear(3, 2, dtype=torch.float64): its parameters' (session 38)
@@ -2981,8 +2982,11 @@ class _Lowering:
         shown = ast.get_source_segment(self.source.body, node.args[0]) or "its argument"
         made = "as the text converted it" if id(module) in converted else "as its dtype= says" if own \
             else "PyTorch's default dtype"
+        said = next((said for start, said in _MIXED if module.cls.startswith(start)),
+                    "expected m1 and m2 to have the same dtype").format(*(("float" if d == "float32" else "double")
+                                                                           for d in (given, layer)))
         raise JacValueError(f"{node.func.id}(...): nn.{module.cls}'s parameters are {layer} ({made}) and '{shown}' "
-                            f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
+                            f"{given}, which PyTorch refuses (\"{said}\"); convert "
                             f"the layer ({node.func.id}.double() / .float()) or the input, or write "
                             "torch.set_default_dtype(torch.float64) before making the layer", self.source.at(node))
 
@@ -3270,14 +3274,21 @@ class _Lowering:
 
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
-        ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
+        ``h = p.clone()``, is its buffer, not p's), none for a new buffer no name holds (``h.clone()``,
+        ``h.flip(0)``, ``h[[0, 2]]``, ``h.clone().detach()``: never written, whatever node jac's graph gives it), or
+        those of the node it reaches through views."""
         if type(expr) is ast.Name and expr.id in self.memory.tokens:
             return self.memory.tokens[expr.id]
-        if type(expr) is ast.Call and type(expr.func) is ast.Attribute and not expr.args and (
-                expr.func.attr == "clone" and not _torch_module(expr.func.value)) \
-                or type(expr) is ast.Call and _dotted(expr.func) == "torch.clone":
-            return frozenset()  # h.clone(): a tensor of its own that no name holds (the node is h's), never written
+        base = _torch_view_base(expr)
+        if self.new_buffer(expr, value) or base is not expr and copies.is_copy(base):
+            return frozenset()
         return self.memory._base(value)
+
+    def new_buffer(self, expr: ast.expr, value) -> bool:
+        """Is ``expr`` (lowered to ``value``) a call or index whose result the library holds in a new buffer, though
+        jac's graph may show its operand's node or a view of it: ``y.clone()``, ``np.array(y)``, ``y[[0, 1]]``,
+        ``torch.flip(y)``, ``F.embedding(i, W)``, ``y.float()`` of a double (lang/copies.py)."""
+        return copies.is_copy(expr) or _advanced(expr, value, self.b) or copies.fresh(self, expr, value)
 
     def rebind(self, name: str, new: Tracer, follow: bool = True) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`), and the names bound
@@ -4109,10 +4120,10 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
-        copy = fresh or copies.is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
-        # (fresh: view_in_place puts the result back into the viewed name itself)
-        if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
-            copy = copies.fresh(self, node.func.value, values[spelled])
+        # x.clone().add_(1), torch.flip(y).add_(1), y[[0, 1]].add_(1): a new buffer, though the graph may return y's
+        # node (fresh: view_in_place puts the result back into the viewed name itself)
+        copy = fresh or copies.is_copy(node.func.value) or type(kids[0]) is Tracer and self.new_buffer(node.func.value,
+                                                                                                     kids[0])
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
@@ -5092,6 +5103,8 @@ class _Lowering:
         except ValueError:
             if laxnames.axis_numbers(values) is not None:  # (((1,), (0,)), ((), ())): dot_general's axes
                 return Static(laxnames.axis_numbers(values))
+            if arrays and all(isinstance(i, Tracer) for i in items):
+                return Items(items)  # (0, jnp.ones(3)): Python's tuple of a number and an array (a loop's carry)
             raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
         out = self.b.const(array, position)
         exact = [self.b.pyints.get(item.id) for item in items]
@@ -7505,6 +7518,13 @@ def _in_place_method(node: ast.expr) -> bool:
     return isinstance(owner, ast.Name) and owner.id not in MODULES
 
 
+def _in_place_on_call(node: ast.expr) -> bool:
+    """``f(c).mul_(2)``, ``torch.diagonal(c).add_(-1)``: an in-place method of PyTorch's on a call's result."""
+    return type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_") \
+        and not node.func.attr.startswith("_") and node.func.attr[:-1] in FUNCTIONS \
+        and type(node.func.value) is ast.Call
+
+
 def _view_in_place(node: ast.expr) -> bool:
     """``t.unsqueeze(0).exp_()``, ``t[0].unsqueeze(0).mul_(2)``, ``t.view(-1)[0:1].add_(1)``, ``t.T.add_(1)``: an
     in-place method on views of a name that are more than one basic index of it (those are :meth:`in_place_at`'s)."""
@@ -8518,20 +8538,31 @@ def _viewed_name(expr: ast.expr) -> str | None:
     """The name whose buffer ``expr`` is in PyTorch for certain: the name itself, or views PyTorch makes of it
     (``t.detach()``, ``t.T``, ``t.view(...)``, ``t[0]``, ``t[1:]``); None for anything else (a copy, or an op
     whose result may be either: ``reshape``, an index array)."""
+    base = _torch_view_base(expr)
+    return base.id if type(base) is ast.Name else None
+
+
+def _torch_view_base(expr: ast.expr) -> ast.expr:
+    """What a chain of views PyTorch makes for certain (:func:`_viewed_name`'s) is taken of: ``t.clone()`` of
+    ``t.clone().detach()[0]``; ``expr`` itself when it is no such view."""
     while True:
         kind = type(expr)
-        if kind is ast.Name:
-            return expr.id
         if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _TORCH_VIEWS:
             expr = expr.func.value
         elif kind is ast.Attribute and expr.attr in ("T", "mT", "data"):
             expr = expr.value
-        elif kind is ast.Subscript and all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
-                                           and (i.value is None or i.value is Ellipsis or type(i.value) is int)
-                                           for i in (expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+        elif kind is ast.Subscript and _basic(expr.slice):
             expr = expr.value
         else:
-            return None
+            return expr
+
+
+def _basic(index: ast.expr) -> bool:
+    """Is the subscript ``index`` written with slices without a step, integers, None and Ellipsis alone (a view
+    PyTorch makes for certain)?"""
+    return all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
+               and (i.value is None or i.value is Ellipsis or type(i.value) is int)
+               for i in (index.elts if type(index) is ast.Tuple else [index]))
 
 
 _TORCH_VIEWS = frozenset(("detach", "view", "view_as", "t", "transpose", "permute", "unsqueeze", "squeeze", "expand",
@@ -8619,6 +8650,19 @@ def _converted_to(method: str, args: list, kwargs: dict) -> str | None:
         if isinstance(dtype, DType) and dtype.name in ("float64", "double", "float32", "float"):
             return "float64" if dtype.name in ("float64", "double") else "float32"
     return None
+
+
+# what PyTorch says of a float32 input to a float64 module's parameters (or back), by the module's class
+_MIXED = (("Conv", "Input type ({}) and bias type ({}) should be the same"), ("PReLU", "prelu: Type promoting not supported"),
+          *((norm, "mixed dtype (CPU)") for norm in ("LayerNorm", "GroupNorm", "BatchNorm", "InstanceNorm")))
+
+
+def _written_dtype(written) -> str | None:
+    """The float dtype a layer's ``dtype=`` (lowered to ``written``) gives its parameters: ``nn.Linear(3, 2,
+    dtype=torch.float64)``, ``nn.LayerNorm(4, dtype=torch.float64)`` (session 38; the norms since session 51)."""
+    dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
+    return {"float": "float32", "double": "float64"}.get(dtype, dtype) if dtype in ("float32", "float64", "float",
+                                                                                    "double") else None
 
 
 def _layer_dtype(module) -> str | None:
