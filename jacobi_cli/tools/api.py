@@ -208,12 +208,15 @@ def _shapes_of(values: dict, names) -> dict:
     return {n: np.shape(values[n]) for n in names}
 
 
-def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -> tuple:
+def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None, missed=None) -> tuple:
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
     seen, else the bindings are parsed and checked and the expression compiled, its graph's
-    flags set for the call's ``wrt`` (``Compiled``'s)."""
+    flags set for the call's ``wrt`` (``Compiled``'s). ``missed``: the key jacobian() or vjp() made of
+    ``bindings`` (a dict of arrays of the dtype) and found nothing under, not made again."""
     env = None
-    if type(bindings) is dict:  # a repeated call's common case, inline: a dict of arrays or numbers
+    if missed is not None:  # jacobian()'s and vjp()'s own lookup missed: these arrays, that key
+        env, key = bindings, missed
+    elif type(bindings) is dict:  # a repeated call's common case, inline: a dict of arrays or numbers
         key = [expr, dtype, seed, max_bytes]  # _cache_key, inline
         for name, value in bindings.items():
             if type(value) is not _ndarray or value.dtype.type is not dtype or type(name) is not str:
@@ -223,7 +226,7 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -
             key += value.shape
         else:  # arrays of the dtype: the dict is its own env, nothing copied, nothing kept past the call
             env = bindings
-    if env is not None:  # CompiledCache.get, inline
+    if env is not None and missed is None:  # CompiledCache.get, inline
         key = tuple(key)
         found = _CACHE._entries.get(key)
         if found is not None:
@@ -406,7 +409,21 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
         if batch:
             return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
         max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
-        compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
+        missed = None
+        if type(bindings) is dict:  # _compiled's lookup of a dict of arrays of the dtype, inline (its frame and
+            key = [expr, dtype, seed, max_bytes]  # its answer's tuple cost a repeated call ~1 k instructions)
+            for name, value in bindings.items():
+                if type(value) is not _ndarray or value.dtype.type is not dtype or type(name) is not str:
+                    break
+                key.append(name)
+                key += value.shape
+            else:
+                found = _CACHE._entries.get(missed := tuple(key))
+                if found is not None:
+                    _CACHE._used[found] = next(_CACHE._ticks)
+                    return _JACOBIAN(found, found.with_declared(bindings) if found.declared else bindings, wrt, mode,
+                                     limit, structured, layout)
+        compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt, missed)
         return _JACOBIAN(compiled, env, wrt, mode, limit, structured, layout)
     except JacError as err:
         speak_api(err)
@@ -464,7 +481,20 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
         if timeout is not None:
             return _within(api_timeout(timeout), "vjp()", _vjp_limited, expr, bindings, v, wrt, dtype, seed, max_bytes,
                            limit)
-        compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
+        missed = None
+        if type(bindings) is dict:  # _compiled's lookup, inline, as jacobian() has it
+            key = [expr, dtype, seed, max_bytes]
+            for name, value in bindings.items():
+                if type(value) is not _ndarray or value.dtype.type is not dtype or type(name) is not str:
+                    break
+                key.append(name)
+                key += value.shape
+            else:
+                found = _CACHE._entries.get(missed := tuple(key))
+                if found is not None:
+                    _CACHE._used[found] = next(_CACHE._ticks)
+                    return _VJP(found, found.with_declared(bindings) if found.declared else bindings, v, wrt, limit)
+        compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt, missed)
         return _VJP(compiled, env, v, wrt, limit)
     except JacError as err:
         speak_api(err)
