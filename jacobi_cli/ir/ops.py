@@ -292,7 +292,7 @@ def _sigmoid(x):
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-_negative, _cos, _subtract = np.negative, np.cos, np.subtract  # read once (see _empty)
+_negative, _cos = np.negative, np.cos  # read once (see _empty)
 
 
 def _neg(g):  # neg is linear: its VJP and JVP are the op itself
@@ -321,8 +321,8 @@ unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.cos(v)))
 unary("tan", np.tan, lambda x, ans: P.add(1.0, P.mul(ans, ans)), domain=(-1.2, 1.2),
       sympy=_sympy_elementwise(lambda sp, v: sp.tan(v)))
-unary("tanh", np.tanh, lambda x, ans: _subtract(1.0, _multiply(ans, ans)) if type(ans) is _ndarray else
-      P.sub(1.0, P.mul(ans, ans)),  # an array's: P.sub's and P.mul's calls at once (E3's and E6's first calls)
+unary("tanh", np.tanh, lambda x, ans: _multiply(4.0, _sigmoid_slope(_multiply(2.0, x))) if type(x) is _ndarray
+      else _sech2(x),  # an array's: _sech2's products and op at once (E3's and E6's first calls), the same bits
       sympy=_sympy_elementwise(lambda sp, v: sp.tanh(v)))
 unary("sinh", np.sinh, lambda x, ans: P.cosh(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.sinh(v)))
@@ -334,8 +334,28 @@ unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(P.sub(1.0, P.m
       sympy=_sympy_elementwise(lambda sp, v: sp.acos(v)), spellings=("arccos", "acos"))
 unary("arctan", np.arctan, None, over=lambda x, ans: P.add(1.0, P.mul(x, x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
-unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
+unary("sigmoid", _sigmoid, lambda x, ans: P.sigmoid_slope(x),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
+
+
+def _sigmoid_slope(x):
+    """σ'(x) = σ(x) σ(-x) = e / (1 + e)², e = exp(-|x|): never 1 - σ(x), which is 0 past x = 37 (σ(x) rounds to 1)
+    where σ' is e^-x, a normal number up to x = 708 (session 51); e <= 1, so nothing overflows."""
+    e = np.exp(-np.abs(x))
+    d = 1.0 + e
+    return e / (d * d)
+
+
+def _sech2(x):
+    """tanh'(x) = 1 - tanh²(x) = sech²(x) = 4 σ'(2x): not 1 - t², which is 0 past |x| = 19.1 (t rounds to ±1) where
+    sech² is 4e^(-2|x|), a normal number up to |x| = 354 (session 51). ``tanh``'s rule, mish's and gelu_tanh's."""
+    return P.mul(4.0, P.sigmoid_slope(P.mul(2.0, x)))
+
+
+# σ'(x), sigmoid's, softplus's, silu's and tanh's rules (through _sech2); its own derivative σ'(x)(σ(-x) - σ(x)) =
+# -σ'(x) tanh(x/2), without the cancellation 1 - 2σ(x) has near 0
+unary("sigmoid_slope", _sigmoid_slope, lambda x, ans: P.mul(P.neg(ans), P.tanh(P.mul(0.5, x))), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(-v) / (1 + sp.exp(-v))**2))
 def _relu_impl(x):
     # PyTorch's clamp_min(x, 0): 0 below 0, x otherwise, so relu(-0) is -0 and relu(NaN) NaN (np.maximum(-0.0, 0)
     # is +0, and which zero it gives is left to the platform)
@@ -1632,11 +1652,33 @@ def _logit_deriv(x, ans):  # 1 / (x (1 - x)), NaN outside [0, 1] where the value
 
 unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), _logit_deriv,
       domain=(0.1, 0.9), sympy=_sympy_elementwise(lambda sp, v: sp.log(v / (1 - v))))
+def _lgamma_near_zeros(x, out):
+    """``out`` (gammaln of ``x``) with log Γ near its zeros at 1 and 2 by its Taylor series: log Γ(1 + e) = -γe +
+    Σ_{k≥2} (-1)^k ζ(k) e^k / k (30 terms: past |e| < 0.2 the next is below 1e-21 of -γe) and log Γ(2 + e) = log Γ(1 +
+    e) + log1p(e), e = x - 1 or x - 2 exact (Sterbenz). SciPy's gammaln loses the digits there: 2.2e-16 for
+    6.4e-17 at 1 - 2⁻⁵³ (C's lgamma, PyTorch's, is right), 2e-9 off at 1 - 1e-8 (session 51)."""
+    one, two = np.abs(x - 1.0) < 0.2, np.abs(x - 2.0) < 0.2
+    if not (one.any() or two.any()):
+        return out
+    from scipy.special import zeta
+    k = np.arange(2, 31)
+    coef = (-1.0) ** k * zeta(k) / k
+    e = np.where(one, x - 1.0, np.where(two, x - 2.0, 0.0))
+    p = np.zeros_like(e)
+    for c in coef[::-1]:
+        p = c + e * p
+    series = e * (-float(np.euler_gamma) + e * p) + np.where(two, np.log1p(e), 0.0)
+    return np.where(one | two, series, out).astype(out.dtype, copy=False)
+
+
 def _lgamma_impl(x):
-    """SciPy's gammaln, but -log|x| where 0 < |x| < 1e-300 (gammaln(1e-310) is inf there, from 1 / x: the next
-    term, -γx, is far below an ulp of -log|x|) and +inf at -inf (C's lgamma; gammaln gives -inf)."""
+    """SciPy's gammaln (near 1 and 2 its Taylor series, :func:`_lgamma_near_zeros`), but -log|x| where 0 < |x| <
+    1e-300 (gammaln(1e-310) is inf there, from 1 / x: the next term, -γx, is far below an ulp of -log|x|) and +inf at
+    -inf (C's lgamma; gammaln gives -inf)."""
     out = _special("gammaln")(x)
     x = np.asarray(x)
+    if x.dtype.kind == "f":
+        out = _lgamma_near_zeros(x, out)
     tiny = (np.abs(x) < 1e-300) & (x != 0)
     if tiny.any() or np.isneginf(x).any():
         with np.errstate(divide="ignore"):
@@ -1938,11 +1980,12 @@ def _gelu_tanh(x):
 
 
 def _gelu_tanh_deriv(x, ans):
-    # u = k (x + c x³); d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x (1 - tanh²u) k (1 + 3c x²)
+    # u = k (x + c x³); d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x sech²u k (1 + 3c x²)
     x2 = P.mul(x, x)
-    th = P.tanh(P.mul(_GELU_K, P.add(x, P.mul(0.044715, P.mul(x2, x)))))
+    u = P.mul(_GELU_K, P.add(x, P.mul(0.044715, P.mul(x2, x))))
+    th = P.tanh(u)
     du = P.mul(_GELU_K, P.add(1.0, P.mul(3 * 0.044715, x2)))
-    return P.add(P.mul(0.5, P.add(1.0, th)), P.mul(P.mul(0.5, x), P.mul(P.sub(1.0, P.mul(th, th)), du)))
+    return P.add(P.mul(0.5, P.add(1.0, th)), P.mul(P.mul(0.5, x), P.mul(_sech2(u), du)))
 
 
 unary("gelu", _gelu, _gelu_deriv, spellings=(),
@@ -1950,7 +1993,7 @@ unary("gelu", _gelu, _gelu_deriv, spellings=(),
 unary("gelu_tanh", _gelu_tanh, _gelu_tanh_deriv, spellings=(),
       sympy=_sympy_elementwise(lambda sp, v: v * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (v + sp.Rational(44715, 10**6) * v**3))) / 2))
 unary("silu", lambda x: np.asarray(x) * _sigmoid(x),
-      lambda x, ans: P.mul(P.sigmoid(x), P.add(1.0, P.mul(x, P.sub(1.0, P.sigmoid(x))))),
+      lambda x, ans: P.add(P.sigmoid(x), P.mul(x, P.sigmoid_slope(x))),  # σ + x σ' (σ(1 + x(1 - σ)) lost σ')
       sympy=_sympy_elementwise(lambda sp, v: v / (1 + sp.exp(-v))), spellings=("silu", "swish"))
 unary("softsign", lambda x: np.asarray(x) / (1.0 + np.abs(x)),
       lambda x, ans: P.div(1.0, P.square(P.add(1.0, P.abs(x)))),
@@ -1959,9 +2002,9 @@ unary("logsigmoid", lambda x: -np.logaddexp(0, -np.asarray(x)), lambda x, ans: P
       sympy=_sympy_elementwise(lambda sp, v: -sp.log(1 + sp.exp(-v))), spellings=("logsigmoid", "log_sigmoid"))
 
 
-def _mish_deriv(x, ans):  # tanh(sp) + x σ(x) (1 - tanh²(sp)), sp = softplus(x)
-    th = P.tanh(P.softplus(x))
-    return P.add(th, P.mul(P.mul(x, P.sigmoid(x)), P.sub(1.0, P.mul(th, th))))
+def _mish_deriv(x, ans):  # tanh(sp) + x σ(x) sech²(sp), sp = softplus(x)
+    sp = P.softplus(x)
+    return P.add(P.tanh(sp), P.mul(P.mul(x, P.sigmoid(x)), _sech2(sp)))
 
 
 unary("mish", lambda x: np.asarray(x) * np.tanh(np.logaddexp(0, x)), _mish_deriv,
