@@ -132,3 +132,14 @@ def test_lgamma_near_its_zeros_keeps_its_digits(x):
     got = float(api.evaluate("torch.lgamma(y)", {"y": repr(x)}))
     assert abs(got - want) <= 1e-15 * abs(want), (x, got, want)
 
+
+
+@pytest.mark.parametrize("text, sign", [("torch.asin(y)", 1), ("torch.acos(y)", -1)])
+@pytest.mark.parametrize("y", [1 - 2 ** -28, -(1 - 2 ** -30), 0.9999999])
+def test_arcsin_and_arccos_slopes_near_one(text, sign, y):
+    """1 / √(1 - x²) with 1 - x·x: 9e-10 off at 1 - 2⁻²⁸ (x·x rounds), its second derivative 3e-9; now (1 - x)(1 + x)."""
+    with mpmath.workdps(50):
+        slope = 1 / mpmath.sqrt(1 - mpmath.mpf(y) ** 2)
+        want1, want2 = float(sign * slope), float(sign * mpmath.mpf(y) * slope ** 3)
+    got1, got2 = _derivatives(text, y, orders=(1, 2))
+    assert _rel(got1, want1) and _rel(got2, want2), (float(got1), want1, float(got2), want2)
