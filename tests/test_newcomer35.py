@@ -97,8 +97,16 @@ def test_the_expression_written_after_a_binding_says_the_expression_comes_first(
 
 def test_a_word_that_is_neither_keeps_the_plain_message(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    err = one_error("eval", "x", "x=1", "y")
-    assert "'y' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE\n" in err
+    err = one_error("eval", "x", "x=1", "%%")
+    assert "'%%' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE\n" in err
+
+
+def test_a_name_alone_says_how_to_bind_it_and_what_jac_diff_reads(tmp_path, monkeypatch):
+    """``jac diff "sin(x)" x``, as sympy.diff(f, x) is written (session 51)."""
+    monkeypatch.chdir(tmp_path)
+    err = one_error("diff", "sin(x) * x**2", "x")
+    assert "'x' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE (a name alone binds nothing: x=1.5 " \
+           "or x:3; jac diff reads a name left unbound as a scalar symbol, and --wrt x picks" in err
 
 
 # -- jvp without a tangent, or with one that names no input ------------------------------------------------------------

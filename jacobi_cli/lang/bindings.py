@@ -238,6 +238,9 @@ def _not_a_binding(item: str) -> str:
                 "it matches; quote the expression, jac eval \"2 * x\" x=3)")
     if _EXPRESSION_LIKE.search(item):
         return " (the expression comes first, then the bindings: jac COMMAND EXPR [BINDING ...])"
+    if _NAME.match(item):  # jac diff "sin(x)" x, as sympy.diff(f, x) is written
+        return (f" (a name alone binds nothing: {item}=1.5 or {item}:3; jac diff reads a name left unbound as a "
+                f"scalar symbol, and --wrt {item} picks the input to differentiate by)")
     return ""
 
 

@@ -78,7 +78,7 @@ def module_to(b, module, method: str, args: list, kwargs: dict, position):
         if args or kwargs:
             raise JacValueError(f".{method}() of a module is called without arguments here", position)
         if method != "cpu":
-            _same_dtype(b, f".{method}()", "float64" if method == "double" else "float32", position)
+            _same_dtype(b, f".{method}() of a module", "float64" if method == "double" else "float32", position)
         return module
     given = dict(kwargs)
     for value in args:
@@ -89,19 +89,36 @@ def module_to(b, module, method: str, args: list, kwargs: dict, position):
     if set(given) - {"device", "dtype", "non_blocking"} or not args and not kwargs:
         raise JacValueError(".to() of a module takes a device, a dtype, or both, as .to(device) or "
                             ".to(torch.float64)", position)
-    if given.get("device") is not None:
-        device_of(b, given["device"], ".to(device) of a module", position)
-    if given.get("dtype") is not None:
-        dtype = static(b, given["dtype"], ".to(dtype) of a module", position)
-        if not isinstance(dtype, DType) or dtype.kind != "f":  # PyTorch: "only accepts floating point or complex"
-            raise JacValueError(f".to(dtype) of a module takes a float dtype (PyTorch refuses another), got "
-                                f"{getattr(dtype, 'name', dtype)!r}", position)
-        if dtype.name not in _DTYPES:
-            raise JacValueError(f".to({dtype.name}) of a module: jac computes in --dtype (float64, or float32), "
-                                f"not in {dtype.name}: drop the cast", position)
-        _same_dtype(b, f".to({dtype.name})", "float64" if dtype.name in ("float64", "double") else "float32",
-                    position)
+    _placed(b, ".to(device) of a module", ".to(dtype) of a module", ".to({}) of a module", "drop the cast",
+            given.get("device"), given.get("dtype"), position)
     return module
+
+
+def factory(b, cls: str, device, dtype, position) -> None:
+    """``nn.Linear(..., device=..., dtype=...)``: the CPU, and a float dtype jac computes in (--dtype; a float32
+    layer is read as one made with PyTorch's default dtype is, the parser's ``layer_of_one_float``)."""
+    _placed(b, f"nn.{cls}(device=...)", f"nn.{cls}(dtype=...)", f"nn.{cls}(dtype={{}})", "drop dtype=", device,
+            dtype, position, same=False)
+
+
+def _placed(b, where: str, typed: str, cast: str, drop: str, device, dtype, position, same: bool = True) -> None:
+    """The device (the CPU) and the float dtype a module is put on, by ``.to()`` or its constructor: ``where`` and
+    ``typed`` say where each is given, ``cast`` the dtype's spelling with ``{}`` for its name; ``same``: the dtype
+    must be --dtype's."""
+    if device is not None:
+        device_of(b, device, where, position)
+    if dtype is None:
+        return
+    dtype = static(b, dtype, typed, position)
+    if not isinstance(dtype, DType) or dtype.kind != "f":  # PyTorch: "only accepts floating point or complex"
+        raise JacValueError(f"{typed} takes a float dtype (PyTorch refuses another), got "
+                            f"{getattr(dtype, 'name', dtype)!r}", position)
+    if dtype.name not in _DTYPES:
+        raise JacValueError(f"{cast.format(dtype.name)}: jac computes in --dtype (float64, or float32), "
+                            f"not in {dtype.name}: {drop}", position)
+    if same:
+        _same_dtype(b, cast.format(dtype.name), "float64" if dtype.name in ("float64", "double") else "float32",
+                    position)
 
 
 def _same_dtype(b, what: str, dtype: str, position) -> None:
@@ -110,5 +127,5 @@ def _same_dtype(b, what: str, dtype: str, position) -> None:
     import numpy as np
 
     if np.dtype(b.dtype) != np.dtype(dtype):
-        raise JacValueError(f"{what} of a module makes it compute in {dtype}, and jac computes in "
+        raise JacValueError(f"{what} makes it compute in {dtype}, and jac computes in "
                             f"{np.dtype(b.dtype).name} here: run with --dtype {dtype} to read it", position)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import JacNameError, JacShapeError, JacValueError
 from ..ir.shapes import fmt
+from .devices import factory
 from .functions import FUNCTIONS, _number, batch_statistics, library_function, moved, static, static_int, static_ints, \
     tensor, variant
 
@@ -496,23 +497,25 @@ def _unflatten(b, module, args, kwargs, position):
     return _function("unflatten")(b, [x, module.kwargs["dim"], module.kwargs["unflattened_size"]], {}, position)
 
 
-_NORM = ("eps", "momentum", "affine", "track_running_stats")
+_NORM = ("eps", "momentum", "affine", "track_running_stats", "device", "dtype")
+_PLACED = {"device": None, "dtype": None}  # PyTorch's factory arguments of a module with parameters (devices.factory)
 # class: (its constructor's parameters in order, their defaults (None: required), its call)
 CALLS = {
     **{f"{kind}Pad{d}d": (("padding", "value") if kind == "Constant" else ("padding",), {}, _padding(mode, d))
        for kind, mode in (("Zero", "constant"), ("Constant", "constant"), ("Reflection", "reflect"),
                           ("Replication", "replicate"), ("Circular", "circular")) for d in (1, 2, 3)},
     **{f"BatchNorm{d}d": (("num_features",) + _NORM, {"eps": 1e-5, "momentum": 0.1, "affine": True,
-                                                      "track_running_stats": True}, _batch_norm(d)) for d in (1, 2, 3)},
+                                                      "track_running_stats": True, **_PLACED}, _batch_norm(d)) for d in (1, 2, 3)},
     **{f"InstanceNorm{d}d": (("num_features",) + _NORM, {"eps": 1e-5, "momentum": 0.1, "affine": False,
-                                                         "track_running_stats": False}, _instance_norm(d))
+                                                         "track_running_stats": False, **_PLACED}, _instance_norm(d))
        for d in (1, 2, 3)},
-    "LayerNorm": (("normalized_shape", "eps", "elementwise_affine", "bias"),
-                  {"eps": 1e-5, "elementwise_affine": True, "bias": True}, _layer_norm("layer_norm")),
-    "RMSNorm": (("normalized_shape", "eps", "elementwise_affine"), {"eps": None, "elementwise_affine": True},
-                _layer_norm("rms_norm")),
-    "GroupNorm": (("num_groups", "num_channels", "eps", "affine"), {"eps": 1e-5, "affine": True}, _group_norm),
-    "PReLU": (("num_parameters", "init"), {"num_parameters": 1, "init": 0.25}, _prelu),
+    "LayerNorm": (("normalized_shape", "eps", "elementwise_affine", "bias", "device", "dtype"),
+                  {"eps": 1e-5, "elementwise_affine": True, "bias": True, **_PLACED}, _layer_norm("layer_norm")),
+    "RMSNorm": (("normalized_shape", "eps", "elementwise_affine", "device", "dtype"),
+                {"eps": None, "elementwise_affine": True, **_PLACED}, _layer_norm("rms_norm")),
+    "GroupNorm": (("num_groups", "num_channels", "eps", "affine", "device", "dtype"),
+                  {"eps": 1e-5, "affine": True, **_PLACED}, _group_norm),
+    "PReLU": (("num_parameters", "init", "device", "dtype"), {"num_parameters": 1, "init": 0.25, **_PLACED}, _prelu),
     "Softmax2d": ((), {}, _softmax2d),
     "Unflatten": (("dim", "unflattened_size"), {}, _unflatten),
 }
@@ -595,6 +598,8 @@ def _constructor(cls: str):
             missing = [p for p in params if p not in given and p not in defaults]
             if missing:
                 raise JacValueError(f"nn.{cls}() is missing its argument '{missing[0]}'", position)
+        if "dtype" in params:
+            factory(b, cls, given.get("device"), given.get("dtype"), position)
         return Module(cls, fname, {**defaults, **given}, run)
     lower.__doc__ = (f"nn.{cls}(...)(x): the module without parameters, a call of "
                      f"{'F.' + fname if fname else 'the identity'} with the constructor's arguments") if run is None \
@@ -653,9 +658,7 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
     if missing:
         raise JacValueError(f"nn.{cls}() is missing its argument '{missing[0]}'", position)
     a = {**defaults, **given}
-    if static(b, a["device"], "device", position) not in (None, "cpu"):
-        raise JacValueError(f"nn.{cls}(): device={static(b, a['device'], 'device', position)!r}: jac computes on the "
-                            "CPU with NumPy", position)
+    factory(b, cls, a["device"], a["dtype"], position)
     if cls == "Embedding" and a["_weight"] is not None:
         raise JacValueError("nn.Embedding(_weight=...): write F.embedding(indices, weight) with the weight bound as "
                             "an input", position)

@@ -1368,6 +1368,7 @@ class _Lowering:
             made.params = {key: self.new_input(f"{prefix}.{key}", value, position)
                            for key, value in norm_parameters(self.b, made, position).items()}
             made.prefix = prefix
+            made.written_dtype = _written_dtype(made.kwargs.get("dtype"))
             return made
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
@@ -1379,9 +1380,7 @@ class _Lowering:
             return self.new_input(f"{prefix}.{suffix}", value, position, drawn)
         made = (recurrent if cls in RECURRENT else layer)(self.b, cls, args, kwargs, position, make)
         made.prefix = prefix
-        written = kwargs.get("dtype")  # nn.Linear(3, 2, dtype=torch.float64): its parameters' dtype (session 38)
-        dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
-        made.written_dtype = dtype if dtype in ("float32", "float64") else None
+        made.written_dtype = _written_dtype(kwargs.get("dtype"))
         return made
 
     def container(self, cls: str, call: ast.Call, prefix: str, position: int):
@@ -2537,9 +2536,8 @@ class _Lowering:
             self.scope[target] = self.b.name(value, target)
             if self.float_names is not None:  # h = x.float(): h's dtype, while h holds this value in this scope
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
-            fresh = copies.is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
-                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names) \
-                or copies.fresh(self, stmt.value, value)  # torch.flip(y), F.embedding(i, W), y.float()
+            fresh = self.new_buffer(stmt.value, value) \
+                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
             if fresh and copies.contiguous_copy(self, stmt.value, value):  # v = t.T.contiguous(): a node of its own
                 value = self.scope[target] = self.b.name(copies.own_node(self.b, value, self.source.at(stmt.value)),
                                                          target)
@@ -2967,7 +2965,7 @@ class _Lowering:
         dtype, float32, unless the text set it or converted the layer) and a ``u`` the text makes float64: PyTorch
         raises ("expected m1 and m2 to have the same dtype"); jac computes layers in --dtype, and refuses there."""
         module = self.scope.get(node.func.id)
-        if type(module) is not Module or not module.params:
+        if type(module) is not Module or not module.params or module.cls == "RMSNorm":  # rms_norm promotes
             return
         converted = self.converted or {}
         own = _layer_dtype(module)  # nn.Linear(3, 2, dtype=torch.float64): its parameters' (session 38)
@@ -2981,8 +2979,11 @@ class _Lowering:
         shown = ast.get_source_segment(self.source.body, node.args[0]) or "its argument"
         made = "as the text converted it" if id(module) in converted else "as its dtype= says" if own \
             else "PyTorch's default dtype"
+        said = next((said for start, said in _MIXED if module.cls.startswith(start)),
+                    "expected m1 and m2 to have the same dtype").format(*(("float" if d == "float32" else "double")
+                                                                           for d in (given, layer)))
         raise JacValueError(f"{node.func.id}(...): nn.{module.cls}'s parameters are {layer} ({made}) and '{shown}' "
-                            f"{given}, which PyTorch refuses (\"expected m1 and m2 to have the same dtype\"); convert "
+                            f"{given}, which PyTorch refuses (\"{said}\"); convert "
                             f"the layer ({node.func.id}.double() / .float()) or the input, or write "
                             "torch.set_default_dtype(torch.float64) before making the layer", self.source.at(node))
 
@@ -3270,14 +3271,21 @@ class _Lowering:
 
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
-        ``h = p.clone()``, is its buffer, not p's), or those of the node it reaches through views."""
+        ``h = p.clone()``, is its buffer, not p's), none for a new buffer no name holds (``h.clone()``,
+        ``h.flip(0)``, ``h[[0, 2]]``, ``h.clone().detach()``: never written, whatever node jac's graph gives it), or
+        those of the node it reaches through views."""
         if type(expr) is ast.Name and expr.id in self.memory.tokens:
             return self.memory.tokens[expr.id]
-        if type(expr) is ast.Call and type(expr.func) is ast.Attribute and not expr.args and (
-                expr.func.attr == "clone" and not _torch_module(expr.func.value)) \
-                or type(expr) is ast.Call and _dotted(expr.func) == "torch.clone":
-            return frozenset()  # h.clone(): a tensor of its own that no name holds (the node is h's), never written
+        base = _torch_view_base(expr)
+        if self.new_buffer(expr, value) or base is not expr and copies.is_copy(base):
+            return frozenset()
         return self.memory._base(value)
+
+    def new_buffer(self, expr: ast.expr, value) -> bool:
+        """Is ``expr`` (lowered to ``value``) a call or index whose result the library holds in a new buffer, though
+        jac's graph may show its operand's node or a view of it: ``y.clone()``, ``np.array(y)``, ``y[[0, 1]]``,
+        ``torch.flip(y)``, ``F.embedding(i, W)``, ``y.float()`` of a double (lang/copies.py)."""
+        return copies.is_copy(expr) or _advanced(expr, value, self.b) or copies.fresh(self, expr, value)
 
     def rebind(self, name: str, new: Tracer, follow: bool = True) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`), and the names bound
@@ -8518,20 +8526,31 @@ def _viewed_name(expr: ast.expr) -> str | None:
     """The name whose buffer ``expr`` is in PyTorch for certain: the name itself, or views PyTorch makes of it
     (``t.detach()``, ``t.T``, ``t.view(...)``, ``t[0]``, ``t[1:]``); None for anything else (a copy, or an op
     whose result may be either: ``reshape``, an index array)."""
+    base = _torch_view_base(expr)
+    return base.id if type(base) is ast.Name else None
+
+
+def _torch_view_base(expr: ast.expr) -> ast.expr:
+    """What a chain of views PyTorch makes for certain (:func:`_viewed_name`'s) is taken of: ``t.clone()`` of
+    ``t.clone().detach()[0]``; ``expr`` itself when it is no such view."""
     while True:
         kind = type(expr)
-        if kind is ast.Name:
-            return expr.id
         if kind is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _TORCH_VIEWS:
             expr = expr.func.value
         elif kind is ast.Attribute and expr.attr in ("T", "mT", "data"):
             expr = expr.value
-        elif kind is ast.Subscript and all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
-                                           and (i.value is None or i.value is Ellipsis or type(i.value) is int)
-                                           for i in (expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
+        elif kind is ast.Subscript and _basic(expr.slice):
             expr = expr.value
         else:
-            return None
+            return expr
+
+
+def _basic(index: ast.expr) -> bool:
+    """Is the subscript ``index`` written with slices without a step, integers, None and Ellipsis alone (a view
+    PyTorch makes for certain)?"""
+    return all(type(i) is ast.Slice and i.step is None or type(i) is ast.Constant
+               and (i.value is None or i.value is Ellipsis or type(i.value) is int)
+               for i in (index.elts if type(index) is ast.Tuple else [index]))
 
 
 _TORCH_VIEWS = frozenset(("detach", "view", "view_as", "t", "transpose", "permute", "unsqueeze", "squeeze", "expand",
@@ -8619,6 +8638,19 @@ def _converted_to(method: str, args: list, kwargs: dict) -> str | None:
         if isinstance(dtype, DType) and dtype.name in ("float64", "double", "float32", "float"):
             return "float64" if dtype.name in ("float64", "double") else "float32"
     return None
+
+
+# what PyTorch says of a float32 input to a float64 module's parameters (or back), by the module's class
+_MIXED = (("Conv", "Input type ({}) and bias type ({}) should be the same"), ("PReLU", "prelu: Type promoting not supported"),
+          *((norm, "mixed dtype (CPU)") for norm in ("LayerNorm", "GroupNorm", "BatchNorm", "InstanceNorm")))
+
+
+def _written_dtype(written) -> str | None:
+    """The float dtype a layer's ``dtype=`` (lowered to ``written``) gives its parameters: ``nn.Linear(3, 2,
+    dtype=torch.float64)``, ``nn.LayerNorm(4, dtype=torch.float64)`` (session 38; the norms since session 51)."""
+    dtype = getattr(written.value if isinstance(written, Static) else written, "name", None)
+    return {"float": "float32", "double": "float64"}.get(dtype, dtype) if dtype in ("float32", "float64", "float",
+                                                                                    "double") else None
 
 
 def _layer_dtype(module) -> str | None:

@@ -752,9 +752,11 @@ def output_cotangents(units: list, v, batch=None, name: str = "y") -> dict:
     if not items:
         wide = [o for o, shape in shapes.items() if size_of(shape) != 1]
         if wide:
-            raise JacValueError(f"output {wide[0]} has shape {fmt(shapes[wide[0]])}, so it needs a vector: pass "
-                                f"--v {wide[0]}=VALUE (outputs left out count as zero). PyTorch says: grad can be "
-                                "implicitly created only for scalar outputs")
+            each = f" per example, so it needs a vector: pass --v {wide[0]}=VALUE of shape " \
+                f"{fmt(lead + shapes[wide[0]])}, the batch axis first" if batch else \
+                f", so it needs a vector: pass --v {wide[0]}=VALUE"
+            raise JacValueError(f"output {wide[0]} has shape {fmt(shapes[wide[0]])}{each} (outputs left out count as "
+                                "zero). PyTorch says: grad can be implicitly created only for scalar outputs")
         return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
     if len(items) == 1 and str(items[0]).strip() == "ones":  # the shorthand: every output's v is ones
         if "ones" in shapes:  # an output named ones: "ones for all" or "output ones" (its VALUE left out)?
@@ -794,8 +796,11 @@ def _one_cotangent(problem: Problem, v, batch, what: str = "v", name: str = "y")
 
     y_shape = tuple(problem.graph.output_shape)
     dtype = problem.graph.dtype
+    if v is None and size_of(y_shape) != 1:  # cotangent's refusal, with the batch's shape of v
+        raise JacValueError(f"the output {name} has shape {fmt(y_shape)} per example, so a vector v is needed: pass "
+                            f"--v VALUE of shape {fmt((batch.size,) + y_shape)}, the batch axis first (or --v ones)."
+                            " PyTorch says: grad can be implicitly created only for scalar outputs")
     if v is None or (isinstance(v, str) and v.strip() == "ones"):
-        cotangent(problem, v, name)  # the same refusal for a wide output without --v
         return np.ones((batch.size,) + y_shape, dtype=dtype)
     if isinstance(v, str):
         v = option_value("--v" if what == "v" else what, v, dtype, (batch.size,) + y_shape)

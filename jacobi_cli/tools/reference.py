@@ -130,7 +130,9 @@ names on this page are known.
   slope `init`), a batch norm in training mode (the batch's statistics): `nn.LayerNorm(8)(x)` is
   `F.layer_norm(x, (8,))`, `nn.BatchNorm1d(3)(x)` is `F.batch_norm(x, None, None, training=True)`; assigned to a
   name (`ln = nn.LayerNorm(8)`, `self.norm = ...`) their weight and bias are inputs (`ln.weight`, `ln.bias`; none
-  with `affine=False` / `elementwise_affine=False`). `nn.Linear`, `nn.Conv1d/2d/3d`, `nn.ConvTranspose1d/2d/3d`,
+  with `affine=False` / `elementwise_affine=False`). Every module with parameters takes PyTorch's `device=` (the
+  CPU) and `dtype=` (float32 or float64, computed in --dtype; a float32 input to a float64 module, or back, is
+  refused as PyTorch refuses it, but for `nn.RMSNorm`, which computes in its input's dtype). `nn.Linear`, `nn.Conv1d/2d/3d`, `nn.ConvTranspose1d/2d/3d`,
   `nn.Bilinear` and `nn.Embedding` assigned at the text's top level (`fc = nn.Linear(3, 4)`, or inside `model =
   nn.Sequential(...)`) make their parameters inputs, named as the text reaches them (`fc.weight`, `fc.bias`,
   `model.0.weight`: PyTorch's
@@ -435,7 +437,10 @@ names on this page are known.
   argument's op kept the tensor (`t.mul_(t.sin())`, `t[0] = t.sin()[1]`; `tests/test_torchprog37.py`).
   Since session 50 also a later write into what an in-place op kept: its result where it was written into a view
   (`t[1:].exp_()` then `t.mul_(3)`, `t += 1` or `t[0] = 5.0`), and its operands (`t.mul_(u)`, `t.addcmul_(u, u)`,
-  `t.clamp_(min=u)` then `u.add_(1)`); an operand `u.clone()` is a tensor of its own, which no write reaches.
+  `t.clamp_(min=u)` then `u.add_(1)`); an operand PyTorch copies is a tensor of its own, which no write reaches:
+  `u.clone()`, and since session 51 `u.flip(0)`, `u.roll(1)`, `u[[0, 2]]`, `torch.cat([u])`, `u.clone().detach()`
+  (a view of a copy), `u.float()` of a double (`u.detach()`, `u.view(4)`, `u.reshape(4)` and `u.contiguous()` of
+  a contiguous u share u's buffer and stay refused).
   Also since session 37, whenever the call requires grad, whichever
   operand does: conv1d/2d/3d and conv_transpose1d/2d/3d keep their input and weight (never the bias);
   F.batch_norm and torch.batch_norm (training and eval) their input and weight; layer_norm its input, weight and
