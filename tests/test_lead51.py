@@ -172,3 +172,120 @@ def test_a_batched_vjp_without_v_names_the_batched_shape(expr, says):
     result = CliRunner().invoke(app, ["vjp", expr, "x:3x2", "W:2", "--batch", "x", "--json"])
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["message"].startswith(says)
+
+
+# --- a tuple display of a number and an array is Python's tuple (session 51) -----------------------------------
+# ``jax.lax.while_loop(cond, body, (0, jnp.ones(3)))`` and ``t = (0, np.ones(2))`` were refused with "a nested list
+# must be rectangular": jac read the display as one array of constants. It is a tuple of two leaves; what makes one
+# array of it (np.array, np.sum, torch.tensor, stack) still refuses it, as NumPy and PyTorch do. The while_loop's
+# first carry is now read as fori_loop's and scan's are (a display a pytree).
+
+WHILE_CARRIES = [
+    "jax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * x), (0, jnp.ones(2)))[1]",
+    "jax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1.0, (c[1][0] * x, c[1][1] + jnp.sin(x))), "
+    "(0.0, (jnp.ones(2), jnp.zeros(2))))[1][1]",
+    "jax.lax.fori_loop(0, 3, lambda i, c: (c[0] + 1, c[1] * x), (0, jnp.ones(2)))[1]",
+]
+
+
+@pytest.mark.parametrize("text", WHILE_CARRIES)
+def test_a_loops_carry_of_a_number_and_an_array_is_answered_as_jax_does(text):
+    import jax
+    import jax.numpy as jnp
+
+    from jacobi_cli.tools import api
+
+    jax.config.update("jax_enable_x64", True)  # as tests/test_bounds45.py
+    x = np.array([0.7, -1.3])
+
+    def f(v):
+        out = eval(text, {"jax": jax, "jnp": jnp, "x": v})  # noqa: S307 - the test's own text
+        return jnp.concatenate([jnp.ravel(o) for o in jax.tree_util.tree_leaves(out)])
+    want = np.asarray(jax.jacfwd(f)(jnp.asarray(x)))
+    got = api.jacobian(text, {"x": x})
+    assert np.allclose(np.asarray(got["x"]).reshape(want.shape), want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("import numpy as np\nt = (0, np.ones(2))\nt[1] * x", None),
+    ("import numpy as np\nnp.array((0, np.ones(2))) * x", "shapes \\(\\), \\(2,\\)"),
+    ("import numpy as np\nnp.sum((0, np.ones(2))) * x", "shapes \\(\\), \\(2,\\)"),
+    ("import numpy as np\nx * (0, np.ones(2))", "arithmetic on a list or tuple of arrays"),
+    ("import torch\ntorch.tensor((0, torch.ones(2))) * x", "only one element tensors"),
+])
+def test_a_tuple_of_a_number_and_an_array_is_one_array_nowhere(text, message):
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    x = np.array([0.7, -1.3])
+    if message is None:
+        assert np.array_equal(api.jacobian(text, {"x": x})["x"], np.eye(2))
+    else:
+        with pytest.raises(JacError, match=message):
+            api.jacobian(text, {"x": x})
+
+
+# --- Barlow Twins' loss, as its authors wrote it (session 51) -------------------------------------------------------
+# ``on_diag = torch.diagonal(c).add_(-1).pow_(2).sum()`` writes into c's diagonal, and ``off_diagonal(c).pow_(2)``
+# into a copy (a flatten of a non-contiguous view, inside a function). jac refused both: c = z1n.T @ z2n had no
+# layout jac knew (a product's operands' layouts were asked, though a matrix product is a fresh tensor whatever they
+# are), and a reshape that copies was walked through as a view of c. A statement ``f(c).mul_(2)`` was "never used"
+# where PyTorch writes through the view f returns.
+
+BARLOW = """import torch
+def off_diagonal(x):
+    n, m = x.shape
+    return x.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
+
+N, D = z1.shape
+z1n = (z1 - z1.mean(0)) / z1.std(0)
+z2n = (z2 - z2.mean(0)) / z2.std(0)
+c = z1n.T @ z2n / N
+on_diag = torch.diagonal(c).add_(-1).pow_(2).sum()
+off_diag = off_diagonal(c).pow_(2).sum()
+on_diag + 0.005 * off_diag"""
+
+WRITES_THROUGH_CALLS = [
+    BARLOW,
+    "import torch\ndef f(t):\n    return t[1:]\nc = z1 * 2\nf(c).mul_(2)\nc",
+    "import torch\ndef f(t):\n    return t * 3\nc = z1 * 2\nf(c).mul_(2)\nc",  # a fresh tensor: nothing changes
+    "import torch\nc = z1.T @ (z2 - z2.mean(0))\ntorch.diagonal(c).sub_(1)\nc.sum() + (c ** 2).sum()",
+    "import torch\nc = z1 * 2\nd = c[1:]\n_ = c[:2].reshape(-1).mul_(2)\nd",
+    "import torch\nc = (z1 * 2).T\ne = c.flatten()\ne.mul_(2)\nc.sum() + e.sum()",  # flatten of c.T copies
+]
+
+
+def _torch_value(text, **arrays):
+    import torch
+
+    env = {"torch": torch, **arrays}
+    lines = text.split("\n")
+    exec("\n".join(lines[:-1]), env)  # noqa: S102 - the test's own program
+    return eval(lines[-1], env)  # noqa: S307
+
+
+@pytest.mark.parametrize("text", WRITES_THROUGH_CALLS)
+def test_writes_through_a_calls_result_are_read_as_pytorch_runs_them(text):
+    import torch
+
+    from jacobi_cli.tools import api
+
+    rng = np.random.default_rng(51)
+    z1, z2 = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    want = torch.autograd.functional.jacobian(lambda a, b: _torch_value(text, z1=a, z2=b),
+                                              (torch.tensor(z1), torch.tensor(z2)))
+    got = api.jacobian(text, {"z1": z1, "z2": z2}, wrt=["z1", "z2"])
+    assert np.allclose(got["z1"], want[0].numpy(), rtol=1e-10, atol=1e-12)
+    assert np.allclose(got["z2"], want[1].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_write_into_a_temporary_view_jac_cannot_follow_says_how_to_copy_it():
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    with pytest.raises(JacError) as err:  # cumsum's layout is not one jac replays
+        api.jacobian("import torch\nc = torch.cumsum(x, 0)\ny = torch.diagonal(c[None]).mul_(2).sum()\ny",
+                     {"x": np.array([1.0, 2.0, 3.0])})
+    assert str(err.value).startswith("torch.diagonal(c[None]).mul_(...): torch.diagonal(c[None]) shares its memory "
+                                     "with 'c'")
+    assert "write into a copy (torch.diagonal(c[None]).clone().mul_(...)), or into 'c' itself" in str(err.value)

@@ -799,7 +799,7 @@ def _stand_in(b, i: int):
         kind = b.layouts.get(k) if b.layouts else None
         if type(kind) is tuple:  # ("buffer", j): a write in place's result, in the buffer of node j (lang/views.py)
             pending.append(kind[1])
-        elif op is not None and (op.elementwise or node.op == "matmul"):
+        elif op is not None and op.elementwise or node.op == "matmul" and not _fresh_product(b, node):
             pending.extend(j for j in node.args if b.nodes[j].shape != ())
         elif node.op in _STRIDED or node.op == "getitem":
             pending.append(node.args[0])
@@ -830,7 +830,7 @@ def _stand_in(b, i: int):
                 a = arg.reshape(node.params["shape"], copy=False)
             except ValueError:  # PyTorch's reshape copies here: a fresh tensor from this node on
                 a = np.empty(node.params["shape"], np.int8)
-        elif node.op == "matmul" and len(node.args) == 2 and len(b.nodes[node.args[1]].shape) <= 2:
+        elif node.op == "matmul" and _fresh_product(b, node):
             a = np.empty(shape, np.int8)
         elif node.op in OPS and OPS[node.op].elementwise:
             a = _elementwise_layout([made.get(j) for j in node.args if b.nodes[j].shape != ()], shape)
@@ -842,6 +842,12 @@ def _stand_in(b, i: int):
             return None
         made[k] = a
     return made[i]
+
+
+def _fresh_product(b, node) -> bool:
+    """Is the matmul ``node`` a fresh contiguous tensor in PyTorch whatever its operands' layouts (its second operand
+    has at most two dimensions: a matrix is computed by a batch transposed)?"""
+    return len(node.args) == 2 and len(b.nodes[node.args[1]].shape) <= 2
 
 
 def _copied(a):

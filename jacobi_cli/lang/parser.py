@@ -1206,6 +1206,9 @@ class _Lowering:
             if hint is not None:  # y.sort(), y.fill(0), np.put(y, ...): NumPy's writes jac does not read
                 raise JacParseError(hint, self.source.at(stmt))
             self.written_copy(stmt.value)  # t.flip(0).add_(1): PyTorch writes into a copy no name holds
+            if _in_place_on_call(stmt.value):  # f(c).mul_(2): a write through what f returns, a view of c maybe
+                self.expression(stmt.value)  # (followed as in on = f(c).mul_(2).sum()); its value dropped
+                return
             # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
             raise JacParseError("this statement's value is never used: only the last statement is the result "
                                 "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
@@ -4117,10 +4120,10 @@ class _Lowering:
                                                attr=node.func.attr, ctx=ast.Load()), node.func)
         call = ast.copy_location(ast.Call(func=func, args=args[:len(node.args)], keywords=[
             ast.keyword(arg=w.arg, value=a) for w, a in zip(node.keywords, args[len(node.args):])]), node)
-        copy = fresh or copies.is_copy(node.func.value)  # x.clone().add_(1): a new buffer, though the graph returns x's node
-        # (fresh: view_in_place puts the result back into the viewed name itself)
-        if not copy and spelled in values and type(values[spelled]) is Tracer:  # torch.flip(y).add_(1)
-            copy = copies.fresh(self, node.func.value, values[spelled])
+        # x.clone().add_(1), torch.flip(y).add_(1), y[[0, 1]].add_(1): a new buffer, though the graph may return y's
+        # node (fresh: view_in_place puts the result back into the viewed name itself)
+        copy = fresh or copies.is_copy(node.func.value) or type(kids[0]) is Tracer and self.new_buffer(node.func.value,
+                                                                                                     kids[0])
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
@@ -5100,6 +5103,8 @@ class _Lowering:
         except ValueError:
             if laxnames.axis_numbers(values) is not None:  # (((1,), (0,)), ((), ())): dot_general's axes
                 return Static(laxnames.axis_numbers(values))
+            if arrays and all(isinstance(i, Tracer) for i in items):
+                return Items(items)  # (0, jnp.ones(3)): Python's tuple of a number and an array (a loop's carry)
             raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
         out = self.b.const(array, position)
         exact = [self.b.pyints.get(item.id) for item in items]
@@ -7511,6 +7516,13 @@ def _in_place_method(node: ast.expr) -> bool:
     if isinstance(owner, ast.Subscript):
         owner = owner.value
     return isinstance(owner, ast.Name) and owner.id not in MODULES
+
+
+def _in_place_on_call(node: ast.expr) -> bool:
+    """``f(c).mul_(2)``, ``torch.diagonal(c).add_(-1)``: an in-place method of PyTorch's on a call's result."""
+    return type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr.endswith("_") \
+        and not node.func.attr.startswith("_") and node.func.attr[:-1] in FUNCTIONS \
+        and type(node.func.value) is ast.Call
 
 
 def _view_in_place(node: ast.expr) -> bool:

@@ -551,13 +551,15 @@ class Memory:
 
     def _base(self, value: Tracer) -> frozenset:
         from ..ir.ops import OPS
+        from .copies import _reshape_copies
 
         nodes = self.b.nodes
         i = value.id
         while i not in self.by_node:
             node = nodes[i]
             op = OPS.get(node.op)
-            if op is not None and node.args and (op.view is not None or (node.op == "einsum" and len(node.args) == 1)):
+            if op is not None and node.args and (op.view is not None or (node.op == "einsum" and len(node.args) == 1)) \
+                    and not _reshape_copies(self.b, i):  # x.T.flatten(), a function's x[:, 1:].reshape(-1): a copy
                 i = node.args[0]
                 continue
             if node.op == "const" and i in self.b.folded_views:  # a view of a constant, folded: its argument's
@@ -616,6 +618,12 @@ class Memory:
                                 "and PyTorch write into the caller's array itself, which jac's values do not follow "
                                 "(a Python list's items are followed, where no other name holds the list); write into "
                                 f"a copy ({name} = {name}.clone() or .copy()) and return it", position)
+        if others and name.startswith("(") and name.endswith(")"):  # (f(c)).pow_(2): a temporary (in_place_temporary)
+            text, method = name[1:-1], what[len(name) + 1:] if what.startswith(name + ".") else what
+            raise JacValueError(f"{text}.{method}: {text} shares its memory with '{others[0]}' (it is a view of it, or "
+                                f"it itself): NumPy and PyTorch would change '{others[0]}' too, which jac's values "
+                                f"cannot follow here; write into a copy ({text}.clone().{method}), or into "
+                                f"'{others[0]}' itself", position)
         if others:
             raise JacValueError(f"{what}: '{name}' shares its memory with '{others[0]}' (an alias, or a view such as "
                                 f"{name}[1:], {name}.T, {name}.reshape(...)): NumPy and PyTorch would change "

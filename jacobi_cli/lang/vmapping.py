@@ -168,7 +168,7 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
     if kind == "scan":
         return _scan(lowering, given, position)
     if kind == "while_loop":
-        return whiles.while_loop(lowering, given, position, _function, _same_structure)
+        return whiles.while_loop(lowering, given, position, _function, _same_structure, _initial)
     if kind == "torch_while_loop":
         return whiles.torch_while_loop(lowering, given, position, _function, _same_structure)
     if kind == "associative_scan":

@@ -36,15 +36,16 @@ _VALUES = (f"{SPELLING} with a condition of the inputs' values: jac runs the ste
            f"constant (lambda c: c[0] < 10), or jax.lax.fori_loop(0, n, body_fun, x), the steps hold for any values")
 
 
-def while_loop(lowering, given: dict, position: int, function, same_structure):
+def while_loop(lowering, given: dict, position: int, function, same_structure, initial):
     """The carry after the last step: ``body_fun`` applied while ``cond_fun`` of the carry is true. ``function``
-    reads a function argument, ``same_structure`` checks the carry keeps its structure (vmapping's helpers)."""
+    reads a function argument, ``same_structure`` checks the carry keeps its structure, ``initial`` reads the first
+    carry as fori_loop's and scan's (a tuple display a pytree: vmapping's helpers)."""
     missing = [k for k in PARAMETERS if k not in given]
     if missing:
         raise JacValueError(f"{SPELLING}() needs {', '.join(missing)}", position)
     cond = function(lowering, given["cond_fun"], SPELLING, position)
     body = function(lowering, given["body_fun"], SPELLING, position)
-    value = lowering.expression(given["init_val"])
+    value = initial(lowering, given["init_val"])
     lowering.while_loops += 1
     return _written_out(lowering, cond, body, value, position, SPELLING, False, same_structure,
                         f"{SPELLING}: the loop's value", ", or write jax.lax.fori_loop(0, n, body_fun, x)")
