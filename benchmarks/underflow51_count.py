@@ -113,8 +113,11 @@ def probe_cases(verbose: bool) -> Counter:
 
 
 def docs_lines(verbose: bool) -> Counter:
+    import tempfile
     from jacobi_cli.cli import entry
     counts = Counter()
+    here = tempfile.mkdtemp()  # the lines run here (a line's --out writes here), examples/ linked in
+    os.symlink(os.path.join(ROOT, "examples"), os.path.join(here, "examples"))
     for path in sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))):
         for line in open(path, encoding="utf-8"):
             if not line.startswith("$ jac "):
@@ -127,7 +130,7 @@ def docs_lines(verbose: bool) -> Counter:
                 continue
             seen: list = []
             cwd = os.getcwd()
-            os.chdir(ROOT)
+            os.chdir(here)
             try:
                 with recording(seen), contextlib.redirect_stdout(io.StringIO()), \
                         contextlib.redirect_stderr(io.StringIO()):
