@@ -292,7 +292,7 @@ def _sigmoid(x):
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-_negative, _cos = np.negative, np.cos  # read once (see _empty)
+_negative, _cos, _subtract = np.negative, np.cos, np.subtract  # read once (see _empty)
 
 
 def _neg(g):  # neg is linear: its VJP and JVP are the op itself
@@ -321,8 +321,13 @@ unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.cos(v)))
 unary("tan", np.tan, lambda x, ans: P.add(1.0, P.mul(ans, ans)), domain=(-1.2, 1.2),
       sympy=_sympy_elementwise(lambda sp, v: sp.tan(v)))
-unary("tanh", np.tanh, lambda x, ans: _multiply(4.0, _sigmoid_slope(_multiply(2.0, x))) if type(x) is _ndarray
-      else _sech2(x),  # an array's: _sech2's products and op at once (E3's and E6's first calls), the same bits
+# tanh' = 1 - t², PyTorch's and JAX's: from t = tanh(x), computed already, two ufuncs a kernel writes over spent
+# operands. It loses relative digits as t nears ±1 (1e-8 at |x| = 10) and is 0 past |x| = 19.1 where sech²(x) is
+# 4e^(-2|x|): an absolute error below 2.2e-16. The exact op sech2 (below) cost E6's repeated Jacobian 19 % of its
+# instructions through the kernels (a Python function where three ufuncs were, and no output written over): left
+# for a kernel line that emits it as ufuncs (session 51). mish's and gelu_tanh's rules, off the hot paths, read sech2.
+unary("tanh", np.tanh, lambda x, ans: _subtract(1.0, _multiply(ans, ans)) if type(ans) is _ndarray else
+      P.sub(1.0, P.mul(ans, ans)),  # an array's: P.sub's and P.mul's calls at once (E3's and E6's first calls)
       sympy=_sympy_elementwise(lambda sp, v: sp.tanh(v)))
 unary("sinh", np.sinh, lambda x, ans: P.cosh(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.sinh(v)))
@@ -339,28 +344,38 @@ unary("sigmoid", _sigmoid, lambda x, ans: P.sigmoid_slope(x),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
 
 
+_cosh, _reciprocal = np.cosh, np.reciprocal  # read once (see _empty)
+
+
+def _sech2_of(x):
+    """sech²(x) = tanh'(x) = 1 / cosh²(x), as r·r with r = 1 / cosh(x): not 1 - t², which loses its digits as t = tanh(x)
+    nears ±1 (1e-8 of them at |x| = 10) and is 0 past |x| = 19.1, where sech² is 4e^(-2|x|), a normal number up to
+    |x| = 354 (session 51). Three NumPy calls where 1 - t² took two (E3's and E6's repeated calls); within a few ulps
+    everywhere; cosh overflows past |x| = 710 (the passes ignore it), where r·r underflows to 0 anyway."""
+    r = _reciprocal(_cosh(x))
+    return _multiply(r, r)
+
+
 def _sigmoid_slope(x):
-    """σ'(x) = σ(x) σ(-x) = e / (1 + e)², e = exp(-|x|): never 1 - σ(x), which is 0 past x = 37 (σ(x) rounds to 1)
-    where σ' is e^-x, a normal number up to x = 708 (session 51); e <= 1, so nothing overflows. Below |x| = 1 it is
-    (1 - tanh²(x/2)) / 4, within an ulp or so where e / (1 + e)² rounds three times: tanh' = 4σ'(2x) is then 1 - t²'s
-    own bits (x/2 of 2x is x, and 4 and 1/4 are exact), and a text that cancels a millionfold (the third derivative
-    of tanh(y) / y at 1e-3) keeps PyTorch's digits."""
-    e = np.exp(-np.abs(x))
-    d = 1.0 + e
-    t = np.tanh(np.multiply(0.5, x))
-    return np.where(np.abs(x) < 1.0, (1.0 - t * t) * 0.25, e / (d * d))
+    """σ'(x) = σ(x) σ(-x) = sech²(x/2) / 4: never σ(1 - σ), which is 0 past x = 37 (σ(x) rounds to 1) where σ' is
+    e^-x, a normal number up to x = 708 (session 51)."""
+    return _multiply(0.25, _sech2_of(_multiply(0.5, x)))
 
 
 def _sech2(x):
-    """tanh'(x) = 1 - tanh²(x) = sech²(x) = 4 σ'(2x): not 1 - t², which is 0 past |x| = 19.1 (t rounds to ±1) where
-    sech² is 4e^(-2|x|), a normal number up to |x| = 354 (session 51). ``tanh``'s rule, mish's and gelu_tanh's."""
-    return P.mul(4.0, P.sigmoid_slope(P.mul(2.0, x)))
+    """tanh'(x) = sech²(x) (the op ``sech2``), exact where 1 - tanh² rounds to 0: mish's and gelu_tanh's rules."""
+    return P.sech2(x)
 
 
-# σ'(x), sigmoid's, softplus's, silu's and tanh's rules (through _sech2); its own derivative σ'(x)(σ(-x) - σ(x)) =
-# -σ'(x) tanh(x/2), without the cancellation 1 - 2σ(x) has near 0
+# tanh's slope, exact in its tails; its own derivative -2 sech²(x) tanh(x)
+unary("sech2", _sech2_of, lambda x, ans: P.mul(P.mul(-2.0, ans), P.tanh(x)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: 1 / sp.cosh(v)**2))
+# σ'(x), sigmoid's, softplus's and silu's rules; its own derivative σ'(x)(σ(-x) - σ(x)) = -σ'(x) tanh(x/2), without
+# the cancellation 1 - 2σ(x) has near 0
 unary("sigmoid_slope", _sigmoid_slope, lambda x, ans: P.mul(P.neg(ans), P.tanh(P.mul(0.5, x))), spellings=(),
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(-v) / (1 + sp.exp(-v))**2))
+
+
 def _relu_impl(x):
     # PyTorch's clamp_min(x, 0): 0 below 0, x otherwise, so relu(-0) is -0 and relu(NaN) NaN (np.maximum(-0.0, 0)
     # is +0, and which zero it gives is left to the platform)
