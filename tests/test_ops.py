@@ -54,7 +54,7 @@ CASES = {
     "inv": [(("square",), {})],
 }
 for name in ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin",
-             "arccos", "arctan", "sigmoid", "relu", "softplus", "square"]:
+             "arccos", "arctan", "sigmoid", "relu", "softplus", "square", "sigmoid_slope", "sech2"]:
     CASES[name] = [(((2, 3),), {})]
 NONDIFF = {"sign", "gt", "ge", "eq"}
 NONDIFF_UNARY = {"sign"}  # masks of one argument (the others compare two)

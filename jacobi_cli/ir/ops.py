@@ -321,6 +321,11 @@ unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.cos(v)))
 unary("tan", np.tan, lambda x, ans: P.add(1.0, P.mul(ans, ans)), domain=(-1.2, 1.2),
       sympy=_sympy_elementwise(lambda sp, v: sp.tan(v)))
+# tanh' = 1 - t², PyTorch's and JAX's: from t = tanh(x), computed already, two ufuncs a kernel writes over spent
+# operands. It loses relative digits as t nears ±1 (1e-8 at |x| = 10) and is 0 past |x| = 19.1 where sech²(x) is
+# 4e^(-2|x|): an absolute error below 2.2e-16. The exact op sech2 (below) cost E6's repeated Jacobian 19 % of its
+# instructions through the kernels (a Python function where three ufuncs were, and no output written over): left
+# for a kernel line that emits it as ufuncs (session 51). mish's and gelu_tanh's rules, off the hot paths, read sech2.
 unary("tanh", np.tanh, lambda x, ans: _subtract(1.0, _multiply(ans, ans)) if type(ans) is _ndarray else
       P.sub(1.0, P.mul(ans, ans)),  # an array's: P.sub's and P.mul's calls at once (E3's and E6's first calls)
       sympy=_sympy_elementwise(lambda sp, v: sp.tanh(v)))
@@ -328,14 +333,49 @@ unary("sinh", np.sinh, lambda x, ans: P.cosh(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.sinh(v)))
 unary("cosh", np.cosh, lambda x, ans: P.sinh(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.cosh(v)))
-unary("arcsin", np.arcsin, lambda x, ans: P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x)))), domain=(-0.9, 0.9),
+# 1 / √(1 - x²) with 1 - x² as atanh's (_one_minus_square): 1 - x·x lost 1e-9 of it at 1 - 2⁻²⁸ (x·x rounds)
+unary("arcsin", np.arcsin, lambda x, ans: P.div(1.0, P.sqrt(_one_minus_square(x))), domain=(-0.9, 0.9),
       sympy=_sympy_elementwise(lambda sp, v: sp.asin(v)), spellings=("arcsin", "asin"))
-unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x))))), domain=(-0.9, 0.9),
+unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(_one_minus_square(x)))), domain=(-0.9, 0.9),
       sympy=_sympy_elementwise(lambda sp, v: sp.acos(v)), spellings=("arccos", "acos"))
 unary("arctan", np.arctan, None, over=lambda x, ans: P.add(1.0, P.mul(x, x)),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
-unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
+unary("sigmoid", _sigmoid, lambda x, ans: P.sigmoid_slope(x),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
+
+
+_cosh, _reciprocal = np.cosh, np.reciprocal  # read once (see _empty)
+
+
+def _sech2_of(x):
+    """sech²(x) = tanh'(x) = 1 / cosh²(x), as r·r with r = 1 / cosh(x): not 1 - t², which loses its digits as t = tanh(x)
+    nears ±1 (1e-8 of them at |x| = 10) and is 0 past |x| = 19.1, where sech² is 4e^(-2|x|), a normal number up to
+    |x| = 354 (session 51). Three NumPy calls where 1 - t² took two (E3's and E6's repeated calls); within a few ulps
+    everywhere; cosh overflows past |x| = 710 (the passes ignore it), where r·r underflows to 0 anyway."""
+    r = _reciprocal(_cosh(x))
+    return _multiply(r, r)
+
+
+def _sigmoid_slope(x):
+    """σ'(x) = σ(x) σ(-x) = sech²(x/2) / 4: never σ(1 - σ), which is 0 past x = 37 (σ(x) rounds to 1) where σ' is
+    e^-x, a normal number up to x = 708 (session 51)."""
+    return _multiply(0.25, _sech2_of(_multiply(0.5, x)))
+
+
+def _sech2(x):
+    """tanh'(x) = sech²(x) (the op ``sech2``), exact where 1 - tanh² rounds to 0: mish's and gelu_tanh's rules."""
+    return P.sech2(x)
+
+
+# tanh's slope, exact in its tails; its own derivative -2 sech²(x) tanh(x)
+unary("sech2", _sech2_of, lambda x, ans: P.mul(P.mul(-2.0, ans), P.tanh(x)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: 1 / sp.cosh(v)**2))
+# σ'(x), sigmoid's, softplus's and silu's rules; its own derivative σ'(x)(σ(-x) - σ(x)) = -σ'(x) tanh(x/2), without
+# the cancellation 1 - 2σ(x) has near 0
+unary("sigmoid_slope", _sigmoid_slope, lambda x, ans: P.mul(P.neg(ans), P.tanh(P.mul(0.5, x))), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(-v) / (1 + sp.exp(-v))**2))
+
+
 def _relu_impl(x):
     # PyTorch's clamp_min(x, 0): 0 below 0, x otherwise, so relu(-0) is -0 and relu(NaN) NaN (np.maximum(-0.0, 0)
     # is +0, and which zero it gives is left to the platform)
@@ -1632,11 +1672,33 @@ def _logit_deriv(x, ans):  # 1 / (x (1 - x)), NaN outside [0, 1] where the value
 
 unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), _logit_deriv,
       domain=(0.1, 0.9), sympy=_sympy_elementwise(lambda sp, v: sp.log(v / (1 - v))))
+def _lgamma_near_zeros(x, out):
+    """``out`` (gammaln of ``x``) with log Γ near its zeros at 1 and 2 by its Taylor series: log Γ(1 + e) = -γe +
+    Σ_{k≥2} (-1)^k ζ(k) e^k / k (30 terms: past |e| < 0.2 the next is below 1e-21 of -γe) and log Γ(2 + e) = log Γ(1 +
+    e) + log1p(e), e = x - 1 or x - 2 exact (Sterbenz). SciPy's gammaln loses the digits there: 2.2e-16 for
+    6.4e-17 at 1 - 2⁻⁵³ (C's lgamma, PyTorch's, is right), 2e-9 off at 1 - 1e-8 (session 51)."""
+    one, two = np.abs(x - 1.0) < 0.2, np.abs(x - 2.0) < 0.2
+    if not (one.any() or two.any()):
+        return out
+    from scipy.special import zeta
+    k = np.arange(2, 31)
+    coef = (-1.0) ** k * zeta(k) / k
+    e = np.where(one, x - 1.0, np.where(two, x - 2.0, 0.0))
+    p = np.zeros_like(e)
+    for c in coef[::-1]:
+        p = c + e * p
+    series = e * (-float(np.euler_gamma) + e * p) + np.where(two, np.log1p(e), 0.0)
+    return np.where(one | two, series, out).astype(out.dtype, copy=False)
+
+
 def _lgamma_impl(x):
-    """SciPy's gammaln, but -log|x| where 0 < |x| < 1e-300 (gammaln(1e-310) is inf there, from 1 / x: the next
-    term, -γx, is far below an ulp of -log|x|) and +inf at -inf (C's lgamma; gammaln gives -inf)."""
+    """SciPy's gammaln (near 1 and 2 its Taylor series, :func:`_lgamma_near_zeros`), but -log|x| where 0 < |x| <
+    1e-300 (gammaln(1e-310) is inf there, from 1 / x: the next term, -γx, is far below an ulp of -log|x|) and +inf at
+    -inf (C's lgamma; gammaln gives -inf)."""
     out = _special("gammaln")(x)
     x = np.asarray(x)
+    if x.dtype.kind == "f":
+        out = _lgamma_near_zeros(x, out)
     tiny = (np.abs(x) < 1e-300) & (x != 0)
     if tiny.any() or np.isneginf(x).any():
         with np.errstate(divide="ignore"):
@@ -1938,11 +2000,12 @@ def _gelu_tanh(x):
 
 
 def _gelu_tanh_deriv(x, ans):
-    # u = k (x + c x³); d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x (1 - tanh²u) k (1 + 3c x²)
+    # u = k (x + c x³); d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x sech²u k (1 + 3c x²)
     x2 = P.mul(x, x)
-    th = P.tanh(P.mul(_GELU_K, P.add(x, P.mul(0.044715, P.mul(x2, x)))))
+    u = P.mul(_GELU_K, P.add(x, P.mul(0.044715, P.mul(x2, x))))
+    th = P.tanh(u)
     du = P.mul(_GELU_K, P.add(1.0, P.mul(3 * 0.044715, x2)))
-    return P.add(P.mul(0.5, P.add(1.0, th)), P.mul(P.mul(0.5, x), P.mul(P.sub(1.0, P.mul(th, th)), du)))
+    return P.add(P.mul(0.5, P.add(1.0, th)), P.mul(P.mul(0.5, x), P.mul(_sech2(u), du)))
 
 
 unary("gelu", _gelu, _gelu_deriv, spellings=(),
@@ -1950,7 +2013,7 @@ unary("gelu", _gelu, _gelu_deriv, spellings=(),
 unary("gelu_tanh", _gelu_tanh, _gelu_tanh_deriv, spellings=(),
       sympy=_sympy_elementwise(lambda sp, v: v * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (v + sp.Rational(44715, 10**6) * v**3))) / 2))
 unary("silu", lambda x: np.asarray(x) * _sigmoid(x),
-      lambda x, ans: P.mul(P.sigmoid(x), P.add(1.0, P.mul(x, P.sub(1.0, P.sigmoid(x))))),
+      lambda x, ans: P.add(P.sigmoid(x), P.mul(x, P.sigmoid_slope(x))),  # σ + x σ' (σ(1 + x(1 - σ)) lost σ')
       sympy=_sympy_elementwise(lambda sp, v: v / (1 + sp.exp(-v))), spellings=("silu", "swish"))
 unary("softsign", lambda x: np.asarray(x) / (1.0 + np.abs(x)),
       lambda x, ans: P.div(1.0, P.square(P.add(1.0, P.abs(x)))),
@@ -1959,9 +2022,9 @@ unary("logsigmoid", lambda x: -np.logaddexp(0, -np.asarray(x)), lambda x, ans: P
       sympy=_sympy_elementwise(lambda sp, v: -sp.log(1 + sp.exp(-v))), spellings=("logsigmoid", "log_sigmoid"))
 
 
-def _mish_deriv(x, ans):  # tanh(sp) + x σ(x) (1 - tanh²(sp)), sp = softplus(x)
-    th = P.tanh(P.softplus(x))
-    return P.add(th, P.mul(P.mul(x, P.sigmoid(x)), P.sub(1.0, P.mul(th, th))))
+def _mish_deriv(x, ans):  # tanh(sp) + x σ(x) sech²(sp), sp = softplus(x)
+    sp = P.softplus(x)
+    return P.add(P.tanh(sp), P.mul(P.mul(x, P.sigmoid(x)), _sech2(sp)))
 
 
 unary("mish", lambda x: np.asarray(x) * np.tanh(np.logaddexp(0, x)), _mish_deriv,

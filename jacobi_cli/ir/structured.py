@@ -13,7 +13,7 @@ where a short table of rules keeps the batch sparse: scaling by an unbatched arr
 sparse batches, and a product with a constant matrix (a gather: ``A @ I = A`` costs
 ``n²``, not ``n³``). Any other op makes the batch dense and runs NumPy. So one general
 mechanism gives: element-wise chains a diagonal, indexing and reshapes a selection or
-permutation, ``A @ x`` the matrix ``A`` itself and ``tanh(A @ x)`` ``diag(1 - tanh²) A``.
+permutation, ``A @ x`` the matrix ``A`` itself and ``tanh(A @ x)`` ``diag(tanh') A``.
 
 Whether a batch stays sparse depends only on the graph and the shapes (the ``col``
 patterns), never on values. A *dry run* (:func:`dry_run`) exploits this: ``val`` is
@@ -60,7 +60,7 @@ class Ledger:
     def rule(self, op: str, ans, args) -> None:
         """A derivative rule of a node is about to run (the passes' loops call this in a dry run, and
         :meth:`done` after it): its arrays of the primal's shapes (``prod_except(a)``, ``max``'s mask and
-        counts, a scale ``1 - tanh²``), computed for real from the values while the dry run counts only
+        counts, a scale ``tanh'``), computed for real from the values while the dry run counts only
         batches, are bounded by ``RULE_TEMPORARIES`` of the largest of the node's value and its arguments',
         alive beside the batches while it runs (session 40: those went uncounted, 1.5 times the plan's peak
         for ``(x[:, None] * y).max(axis=1)``). The linear ops' rules (``LINEAR_RULES``) make none."""
