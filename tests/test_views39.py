@@ -204,7 +204,8 @@ def test_a_write_into_a_tensor_saved_for_backward_is_pytorchs_error(text):
     "y = x * 1; v = y[1:]; z = v.exp(); y[0] = 5.0; z.sum()", "y = torch.sin(x); v = y[1:]; v.sigmoid_(); y * 1",
 ])
 def test_parity_a_write_into_a_tensor_no_backward_reads(text):
-    same_as_pytorch(text, exact="exp" not in text)
+    # sigmoid's slope is sech²(x/2) / 4 since session 51 (exact in its tail), PyTorch's σ(1 - σ): the last bits differ
+    same_as_pytorch(text, exact="exp" not in text and "sigmoid" not in text)
 
 
 @pytest.mark.parametrize("text", ["x.add_(1); x * 1", "v = x[1:]; v.add_(1); x * 1"])
