@@ -350,8 +350,8 @@ _cosh, _reciprocal = np.cosh, np.reciprocal  # read once (see _empty)
 def _sech2_of(x):
     """sech²(x) = tanh'(x) = 1 / cosh²(x), as r·r with r = 1 / cosh(x): not 1 - t², which loses its digits as t = tanh(x)
     nears ±1 (1e-8 of them at |x| = 10) and is 0 past |x| = 19.1, where sech² is 4e^(-2|x|), a normal number up to
-    |x| = 354 (session 51). Three NumPy calls where 1 - t² took two (E3's and E6's repeated calls); within a few ulps
-    everywhere; cosh overflows past |x| = 710 (the passes ignore it), where r·r underflows to 0 anyway."""
+    |x| = 354 (session 51). Within a few ulps everywhere; cosh overflows past |x| = 710 (the passes ignore it), where
+    r·r underflows to 0 anyway. tanh's own rule keeps 1 - t² (its comment says why)."""
     r = _reciprocal(_cosh(x))
     return _multiply(r, r)
 
@@ -367,7 +367,7 @@ def _sech2(x):
     return P.sech2(x)
 
 
-# tanh's slope, exact in its tails; its own derivative -2 sech²(x) tanh(x)
+# sech², exact in its tails (mish's and gelu_tanh's rules; tanh's keeps 1 - t²); its own derivative -2 sech²(x) tanh(x)
 unary("sech2", _sech2_of, lambda x, ans: P.mul(P.mul(-2.0, ans), P.tanh(x)), spellings=(),
       sympy=_sympy_elementwise(lambda sp, v: 1 / sp.cosh(v)**2))
 # σ'(x), sigmoid's, softplus's and silu's rules; its own derivative σ'(x)(σ(-x) - σ(x)) = -σ'(x) tanh(x/2), without
