@@ -433,6 +433,11 @@ class KernelBuilder(Builder):
         return unit != 0 or bool(np.all(np.signbit(array) == (math.copysign(1.0, unit) < 0)))
 
 
+def _vector_like(shape) -> bool:
+    """A 1-d shape, or a batch of one's row or column ``(1, n, 1)`` / ``(1, 1, n)`` (held 1-d: _Source._vector_shape)."""
+    return len(shape) == 1 or (len(shape) == 3 and shape[0] == 1 and 1 in shape[1:])
+
+
 def _shape(value) -> tuple:
     return tuple(value.shape) if isinstance(value, Tracer) else tuple(np.shape(value))
 
@@ -594,6 +599,13 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         if test:
             lines.insert(check_at, f"        if {test}:")
             lines.insert(check_at + 1, "            raise _Unlaid")
+            if namespace["_dt"] in _FLOAT_DTYPES:  # every input is of _dt past this test: a matrix's layout
+                typed = [i for i in args if nodes[i].op == "input" and need[i]]  # check (_Source._input_check)
+                for i in typed:  # need not test its dtype again, nor a product of two inputs their dtypes' identity
+                    old, new = f"_m{i} = v{i}.dtype in _floats and (", f"_m{i} = ("  # (~300 instructions each)
+                    lines[:] = [line.replace(old, new) for line in lines]
+                    for j in typed:
+                        lines[:] = [line.replace(f" and v{i}.dtype is v{j}.dtype ", " ") for line in lines]
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
@@ -646,6 +658,9 @@ class _Source:
         self.dtypes[i] = self._dtype_of(node)
         if i in self.fused:  # computed in its reader's line
             return
+        if self._held_transposed(node):  # read as its input's .T where a product needs it (see _product)
+            self.name[i] = f"{self.name[node.args[0]]}.T"
+            return
         self.name[i] = f"v{i}"
         reads, ends = node.args, (i,)
         if node.op == "softmax_vjp" and node.args[1] in self.fused:  # softmax(a) and its Jacobian, one call
@@ -665,7 +680,8 @@ class _Source:
         if line is None:
             line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
         self.lines.append(self.indent + line)
-        dead = sorted({a for a in reads if last[a] in ends and self.nodes[a].op not in ("const", "input")})
+        dead = sorted({a for a in reads if last[a] in ends and self.nodes[a].op not in ("const", "input")
+                       and self.name[a] == f"v{a}"})  # a transpose held as vK.T has no variable to delete
         for a in [a for a in dead if self._reusable(a)]:  # kept for a product's out= (see _product)
             if all(n != self.nodes[a].shape[0] for _, n in self.free):  # one a length: the others deleted
                 self.free.append((self.name[a], self.nodes[a].shape[0]))
@@ -673,6 +689,19 @@ class _Source:
         if dead:
             names = [self.name[a] for a in dead] + [self.unsqueezed[a] for a in dead if a in self.unsqueezed]
             self.lines.append(f"{self.indent}del {', '.join(names)}")
+
+    def _held_transposed(self, node) -> bool:
+        """Is ``node`` an input matrix's transpose that only matrix-vector products read (no output)? Its
+        variable is then the text ``vK.T`` (no line of its own): a product takes ``np.dot`` on the input
+        itself with the operands swapped (:meth:`_product`), and only its fallback makes the view (``.T``,
+        a new array object, ~950 instructions at n = 10 that a product of the input need not pay)."""
+        i = node.id
+        if node.op != "transpose" or len(node.shape) != 2 or tuple(node.params.get("axes", ())) != (1, 0) \
+                or self.nodes[node.args[0]].op != "input" or i in self.outputs:
+            return False
+        readers = self.readers.get(i, ())
+        return bool(readers) and all(r.op == "matmul" and not r.params and len(r.args) == 2 and r.args.count(i) == 1
+                                     and _vector_like(self.nodes[r.args[r.args[0] == i]].shape) for r in readers)
 
     def full(self, i: int) -> str:
         """The variable holding node ``i`` at its own shape (made here if it is squeezed)."""
@@ -953,14 +982,18 @@ class _Source:
         self.namespace["_dot"] = _DOT
         if source >= 0:  # an input vector: its layout, once a call
             checks.append(self._vector_check(source))
-        checks.append(f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype")
+        held = self.name[matrix]
+        if held != f"v{matrix}":  # an input's transpose held as vK.T (_held_transposed): np.dot on the input,
+            held = self.name[self.nodes[matrix].args[0]]  # the operands swapped (the same gemv call: see below)
+            args = (self.name[vector], held) if side == 1 else (held, self.name[vector])
+        checks.append(f"{self.name[vector]}.dtype is {held}.dtype")
         rows, columns = self.nodes[matrix].shape
         length = rows if side == 1 else columns
         spent = next((k for k, (_, n) in enumerate(self.free) if n == length), None)
         if spent is None:
             return f"v{i} = _dot({', '.join(args)}) if {' and '.join(checks)} else {call}"
         out = self.free.pop(spent)[0]  # a dead temporary of the result's length: written into, then forgotten
-        dot = f"(_dot({', '.join(args)}, {out}) if {out}.dtype is {self.name[matrix]}.dtype else _dot({', '.join(args)}))"
+        dot = f"(_dot({', '.join(args)}, {out}) if {out}.dtype is {held}.dtype else _dot({', '.join(args)}))"
         return f"v{i} = {dot} if {' and '.join(checks)} else {call}\n{self.indent}del {out}"
 
     # np.dot into an array it is given (its out) skips new_array_for_sum's new array: about 550 of a
@@ -1029,7 +1062,7 @@ class _Source:
         name = f"_{kind}{i}"
         if name not in self.checked:
             self.checked.add(name)
-            self.namespace["_floats"] = (np.dtype(np.float64), np.dtype(np.float32))
+            self.namespace["_floats"] = _FLOAT_DTYPES
             self.lines.append(f"{self.indent}{name} = v{i}.dtype in _floats and ({layout})")
         return name
 
@@ -1039,6 +1072,7 @@ class _Source:
 # taken only for an exact ndarray matrix (see _matrix_checks) and a vector a ufunc made, or an exact
 # ndarray input (see _vector_check).
 _DOT = getattr(np.dot, "_implementation", np.dot)
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # a matrix's dtypes for np.dot (_Source._input_check)
 
 # The bytes from which an element-wise line writes over its spent operand (see _Source._spent): below
 # them NumPy's and glibc's caches make a new array cheaper than out='s overlap check (equal at 8 KiB).
