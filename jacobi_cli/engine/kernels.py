@@ -29,6 +29,7 @@ partials the structured interpreter never forms (0 · inf = NaN, +0 for -0).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -599,16 +600,38 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         if test:
             lines.insert(check_at, f"        if {test}:")
             lines.insert(check_at + 1, "            raise _Unlaid")
-            if namespace["_dt"] in _FLOAT_DTYPES:  # every input is of _dt past this test: a matrix's layout
-                typed = [i for i in args if nodes[i].op == "input" and need[i]]  # check (_Source._input_check)
-                for i in typed:  # need not test its dtype again, nor a product of two inputs their dtypes' identity
-                    old, new = f"_m{i} = v{i}.dtype in _floats and (", f"_m{i} = ("  # (~300 instructions each)
-                    lines[:] = [line.replace(old, new) for line in lines]
-                    for j in typed:
-                        lines[:] = [line.replace(f" and v{i}.dtype is v{j}.dtype ", " ") for line in lines]
+            if namespace["_dt"] in _FLOAT_DTYPES:  # every input is of _dt past this test: no later line tests it
+                lines[:] = _typed_checks_dropped(lines, {i for i in args if nodes[i].op == "input" and need[i]})
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
+
+
+# The dtype tests a kernel's lines make of its inputs, which its typed check (generate: ``v0.dtype is not _dt``,
+# raising Unlaid first) has proved for the inputs it names, _dt a float dtype: a matrix's layout check
+# (_Source._input_check), a product's operands (_Source._product: two inputs, or an input's dtype read as _dt)
+# and a full constant's line (_Source._full_constant_line). Each is ~100-300 instructions a call at n = 10.
+_TYPED_TESTS = re.compile(r"(?P<m>_m(?P<a>\d+) = )v(?P=a)\.dtype in _floats and \(|"
+                          r"(?P<and> and )?v(?P<b>\d+)\.dtype is v(?P<c>\d+)\.dtype|"
+                          r"(?P<t>type\(v(?P<d>\d+)\) is _nd) and v(?P=d)\.dtype is _dt ")
+
+
+def _typed_checks_dropped(lines: list, typed: set) -> list:
+    """``lines`` without the dtype tests of :data:`_TYPED_TESTS` that only read the inputs of ``typed`` (node
+    ids), and with an input's dtype read as ``_dt`` where another value's is compared with it: each is true
+    past the typed check."""
+    def drop(m):
+        if m["m"] is not None:
+            return f"{m['m']}(" if int(m["a"]) in typed else m[0]
+        if m["t"] is not None:
+            return f"{m['t']} " if int(m["d"]) in typed else m[0]
+        b, c = int(m["b"]) in typed, int(m["c"]) in typed
+        if b and c:
+            return "" if m["and"] else m[0]
+        if b or c:
+            return f"{m['and'] or ''}v{m['c'] if b else m['b']}.dtype is _dt"
+        return m[0]
+    return [_TYPED_TESTS.sub(drop, line) for line in lines]
 
 
 class _Source:
