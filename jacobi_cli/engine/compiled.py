@@ -97,6 +97,10 @@ class Compiled:
         self._checked = checked
         self.shapes = dict(shapes)
         self.dtype = dtype if dtype is _float64 or dtype is _float32 else np.dtype(dtype).type
+        # its descriptor, NumPy's own: an input or a cotangent of it is taken as it is (no other dtype instance: a
+        # byte-swapped >f8 is converted, for a kernel's lines read it otherwise than the interpreter's: E2's
+        # Jacobian an ulp off), and a repeated call tests it by identity
+        self._descr = np.dtype(self.dtype)
         self.seed = seed
         self.max_bytes = max_bytes
         # ``values``: only for an expression whose shapes depend on them (x[x > 0]); the graph
@@ -131,8 +135,8 @@ class Compiled:
         array of the compiled dtype (float32 values given to a float64 function are converted,
         as the API converts them: the passes would compute in float32)."""
         if type(env) is dict and not self.declared:  # arrays of the dtype and shape: the dict itself, as the API's fast path
-            shapes, dtype = self.shapes, self.dtype
-            if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype.type is dtype
+            shapes, descr = self.shapes, self._descr
+            if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype is descr
                                                 and v.shape == shapes.get(n) for n, v in env.items()):
                 return env
         if not hasattr(env, "items"):
@@ -155,7 +159,7 @@ class Compiled:
             if array.shape != shape:
                 raise JacShapeError(f"the input '{name}' has shape {fmt(array.shape)}, but {self.expr!r} was "
                                     f"compiled for {fmt(shape)}: compile it again for other shapes")
-            out[name] = array if array.dtype.type is self.dtype else held_in(array, self.dtype)
+            out[name] = array if array.dtype is self._descr else held_in(array, self.dtype)  # >f8 made native
         missing = [n for n in self.shapes if n not in out]
         if missing:
             raise JacNameError(f"the input '{missing[0]}' is missing: {self.expr!r} was compiled for {inputs}")
@@ -513,7 +517,7 @@ class Compiled:
             wrt = names_given(wrt)
         if self.made.gradient is not None:
             v = self.text_v(v)
-        if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
+        if type(v) is _ndarray and v.dtype is self._descr:  # a repeated call's common case, in short
             kernel = self._ready.get(("vjp", None if not wrt else tuple(wrt), v.shape))  # the key made below
             if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else
                                                       budget if type(budget) is int else int(budget)):

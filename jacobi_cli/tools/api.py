@@ -184,7 +184,8 @@ def _converted_env(bindings: dict, dtype, key: list) -> tuple:
             return None, None
         if needs_exact(value.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused, never rounded
             exact_array(value, f"'{name}'", np.dtype(dtype))
-        env[name] = value if value.dtype.type is dtype else held_in(value, dtype)
+        # NumPy's own descriptor kept; another (a byte-swapped >f8) converted: a kernel reads it as the interpreter does
+        env[name] = value if value.dtype is _DESCRS.get(dtype) else held_in(value, dtype)
         key.append(name)
         key += value.shape
     return env, key
