@@ -444,21 +444,23 @@ class Compiled:
         # any budget: a kernel runs only when its peak fits (the function calls of a repeated call inline)
         key = ("jacobian", None if not wrt else tuple(wrt), mode)
         kernel = self._ready.get(key)
-        if kernel is not None and kernel.dense is not None and kernel.dense_peak <= limit and not structured \
-                and layout == "array":  # a repeated call's common case, in short: one call of the dense kernel
+        if kernel is not None and (dense := kernel.dense) is not None and kernel.dense_peak <= limit \
+                and not structured and layout == "array":  # a repeated call's common case, in short: one call
             try:  # a dense pass's NaN (kernel.scans) is the interpreter's to read again: nan_free, over every answer
-                found = kernel.dense.fn(env)
-                if kernel.scans:  # autodiff.nan_in(found), its one answer's case inline (its frame: ~1.5 k of ~4.6 k)
-                    if len(found) == 1 and type(g := found[0]) is _ndarray and g.size:
+                found = dense.fn(env)
+                if kernel.scan_one:  # autodiff.nan_in(found), its one answer's case inline (its frame: ~1.5 k of ~4.6 k)
+                    if type(g := found[0]) is _ndarray:
                         if (item := g.item(g.argmax())) != item:
                             found = None
                     elif autodiff.nan_in(found):
                         found = None
+                elif kernel.scans and autodiff.nan_in(found):  # several answers, or none of an element
+                    found = None
             except Exception:  # noqa: BLE001 - as _run: the interpreter below reports every error
                 found = None
             if found is not None:  # _named, inline
-                names = kernel.names
-                return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+                one = kernel.one
+                return {one: found[0]} if one is not None else dict(zip(kernel.names, found))
         return self._jacobian(env, wrt, mode, limit, structured, layout, problem, key)
 
     def _jacobian(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem, key: tuple):
@@ -523,7 +525,8 @@ class Compiled:
                                                       budget if type(budget) is int else int(budget)):
                 try:  # as _run and _nan_free, inline (nan_in's one-answer case too, as jacobian above)
                     found = kernel.fn(env, v)
-                    if len(found) == 1 and type(g := found[0]) is _ndarray and g.size:
+                    one = kernel.one  # one result per name: one name, one answer
+                    if one is not None and type(g := found[0]) is _ndarray and g.size:
                         if (item := g.item(g.argmax())) != item:
                             found = None
                     elif autodiff.nan_in(found):
@@ -531,8 +534,7 @@ class Compiled:
                 except Exception:  # noqa: BLE001 - the interpreter below reports every error
                     found = None
                 if found is not None:  # _named, inline
-                    names = kernel.names
-                    return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+                    return {one: found[0]} if one is not None else dict(zip(kernel.names, found))
         return self._vjp(env, v, wrt, budget)
 
     def text_v(self, v):

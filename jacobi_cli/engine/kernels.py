@@ -600,15 +600,19 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         if test:
             lines.insert(check_at, f"        if {test}:")
             lines.insert(check_at + 1, "            raise _Unlaid")
-            if namespace["_dt"] in _FLOAT_DTYPES:  # every input is of _dt past this test: no later line tests it
-                lines[:] = _typed_checks_dropped(lines, {i for i in args if nodes[i].op == "input" and need[i]})
+            dt = namespace["_dt"]
+            if dt in _FLOAT_DTYPES:  # every input is of _dt past this test, and so is every value the tracer
+                # found of _dt from them (_Source._dtype_of: NumPy's promotion, which out= relies on too)
+                known = {i for i, d in source.dtypes.items() if type(d) is type(dt) and d == dt}
+                lines[:] = _typed_checks_dropped(lines, known | {i for i in args if nodes[i].op == "input" and need[i]})
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
 
 
 # The dtype tests a kernel's lines make of its inputs, which its typed check (generate: ``v0.dtype is not _dt``,
-# raising Unlaid first) has proved for the inputs it names, _dt a float dtype: a matrix's layout check
+# raising Unlaid first) has proved for the inputs it names, _dt a float dtype, and so for every value whose dtype
+# the tracer found of _dt from theirs (_Source._dtype_of, NumPy's own promotion): a matrix's layout check
 # (_Source._input_check), a product's operands (_Source._product: two inputs, or an input's dtype read as _dt)
 # and a full constant's line (_Source._full_constant_line). Each is ~100-300 instructions a call at n = 10.
 _TYPED_TESTS = re.compile(r"(?P<m>_m(?P<a>\d+) = )v(?P=a)\.dtype in _floats and \(|"
@@ -617,9 +621,9 @@ _TYPED_TESTS = re.compile(r"(?P<m>_m(?P<a>\d+) = )v(?P=a)\.dtype in _floats and 
 
 
 def _typed_checks_dropped(lines: list, typed: set) -> list:
-    """``lines`` without the dtype tests of :data:`_TYPED_TESTS` that only read the inputs of ``typed`` (node
-    ids), and with an input's dtype read as ``_dt`` where another value's is compared with it: each is true
-    past the typed check."""
+    """``lines`` without the dtype tests of :data:`_TYPED_TESTS` that only read the values of ``typed`` (node
+    ids: the inputs, and values of _dt from them), and with such a value's dtype read as ``_dt`` where another
+    value's is compared with it: each is true past the typed check."""
     def drop(m):
         if m["m"] is not None:
             return f"{m['m']}(" if int(m["a"]) in typed else m[0]
@@ -1211,6 +1215,7 @@ class Kernel:
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
     y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
     products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
+    one: str | None = None  # the name of its one result, None for several (a repeated vjp reads it, no len())
 
     def __call__(self, env: dict, *extra) -> tuple:
         return self.fn(env, *extra)
@@ -1274,7 +1279,7 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     assumed = getattr(builder, "assumed", None)
     fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype, keep=refusing,
                   assumed=assumed)
-    kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
+    kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products, names[0] if len(names) == 1 else None)
     if scatters is None:
         return kernel
     dense = kernel if not any(scatters) else replace(
@@ -1347,6 +1352,10 @@ class JacobianKernel:
     dense: Kernel | None = None  # the same kernel giving every Jacobian as its dense array (kernel itself if all_dense)
     dense_peak: int = 0  # the budget a dense call needs: the peak, and each compressed Jacobian made dense
     scans: tuple = ()  # the names whose Jacobian a dense pass over the basis made: what nan_free scans
+    # made once for a repeated call (Compiled.jacobian's one-call path): the name of its one Jacobian (None: several),
+    # and whether that one, of at least one element, is scanned for a NaN (no len() nor size read at each call)
+    one: str | None = None
+    scan_one: bool = False
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype,
@@ -1355,9 +1364,10 @@ class JacobianKernel:
                           for g, x in zip(gathers, x_shapes))
         itemsize = np.dtype(dtype).itemsize  # dense() refuses a Jacobian whose dense array passes the budget
         made_dense = [size(y_shape) * size(x) * itemsize for g, x in zip(gathers, x_shapes) if g is not None]
+        one = names[0] if len(names) == 1 else None
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
                    all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense),
-                   scans)
+                   scans, one, bool(scans) and one is not None and size(y_shape) * size(x_shapes[0]) > 0)
 
     def nan_free(self, found: dict | None) -> dict | None:
         """``found`` (this kernel's answer, ``{name: array or Jacobian}``), or None (the interpreter answers the
