@@ -50,6 +50,7 @@ _ndarray = np.ndarray  # a global, not np's attribute, in a repeated call's NaN 
 _PAIRWISE = 16  # inputs checked pair by pair for aliasing; more are bisected in their bounds (_bisecting)
 _alarm = _LIMIT.get  # ir/work.alarm, without its Python frame (bind reads it once a call)
 _float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic lookup in Python 3.11)
+_DESCRS = {_float64: np.dtype(_float64), _float32: np.dtype(_float32)}  # their descriptors, NumPy's own; never changed
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
 MAX_KERNELS = 32  # kernels (and call counts) one compiled function keeps
@@ -97,6 +98,11 @@ class Compiled:
         self._checked = checked
         self.shapes = dict(shapes)
         self.dtype = dtype if dtype is _float64 or dtype is _float32 else np.dtype(dtype).type
+        # its descriptor, NumPy's own: an input or a cotangent of it is taken as it is (no other dtype instance: a
+        # byte-swapped >f8 is converted, for a kernel's lines read it otherwise than the interpreter's: E2's
+        # Jacobian an ulp off), and a repeated call tests it by identity
+        descr = _DESCRS.get(self.dtype)  # np.dtype(type) costs a first call ~1.4 k instructions
+        self._descr = descr if descr is not None else np.dtype(self.dtype)
         self.seed = seed
         self.max_bytes = max_bytes
         # ``values``: only for an expression whose shapes depend on them (x[x > 0]); the graph
@@ -131,8 +137,8 @@ class Compiled:
         array of the compiled dtype (float32 values given to a float64 function are converted,
         as the API converts them: the passes would compute in float32)."""
         if type(env) is dict and not self.declared:  # arrays of the dtype and shape: the dict itself, as the API's fast path
-            shapes, dtype = self.shapes, self.dtype
-            if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype.type is dtype
+            shapes, descr = self.shapes, self._descr
+            if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype is descr
                                                 and v.shape == shapes.get(n) for n, v in env.items()):
                 return env
         if not hasattr(env, "items"):
@@ -155,7 +161,7 @@ class Compiled:
             if array.shape != shape:
                 raise JacShapeError(f"the input '{name}' has shape {fmt(array.shape)}, but {self.expr!r} was "
                                     f"compiled for {fmt(shape)}: compile it again for other shapes")
-            out[name] = array if array.dtype.type is self.dtype else held_in(array, self.dtype)
+            out[name] = array if array.dtype is self._descr else held_in(array, self.dtype)  # >f8 made native
         missing = [n for n in self.shapes if n not in out]
         if missing:
             raise JacNameError(f"the input '{missing[0]}' is missing: {self.expr!r} was compiled for {inputs}")
@@ -440,21 +446,23 @@ class Compiled:
         # any budget: a kernel runs only when its peak fits (the function calls of a repeated call inline)
         key = ("jacobian", None if not wrt else tuple(wrt), mode)
         kernel = self._ready.get(key)
-        if kernel is not None and kernel.dense is not None and kernel.dense_peak <= limit and not structured \
-                and layout == "array":  # a repeated call's common case, in short: one call of the dense kernel
+        if kernel is not None and (dense := kernel.dense) is not None and kernel.dense_peak <= limit \
+                and not structured and layout == "array":  # a repeated call's common case, in short: one call
             try:  # a dense pass's NaN (kernel.scans) is the interpreter's to read again: nan_free, over every answer
-                found = kernel.dense.fn(env)
-                if kernel.scans:  # autodiff.nan_in(found), its one answer's case inline (its frame: ~1.5 k of ~4.6 k)
-                    if len(found) == 1 and type(g := found[0]) is _ndarray and g.size:
+                found = dense.fn(env)
+                if kernel.scan_one:  # autodiff.nan_in(found), its one answer's case inline (its frame: ~1.5 k of ~4.6 k)
+                    if type(g := found[0]) is _ndarray:
                         if (item := g.item(g.argmax())) != item:
                             found = None
                     elif autodiff.nan_in(found):
                         found = None
+                elif kernel.scans and autodiff.nan_in(found):  # several answers, or none of an element
+                    found = None
             except Exception:  # noqa: BLE001 - as _run: the interpreter below reports every error
                 found = None
             if found is not None:  # _named, inline
-                names = kernel.names
-                return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+                one = kernel.one
+                return {one: found[0]} if one is not None else dict(zip(kernel.names, found))
         return self._jacobian(env, wrt, mode, limit, structured, layout, problem, key)
 
     def _jacobian(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem, key: tuple):
@@ -513,13 +521,14 @@ class Compiled:
             wrt = names_given(wrt)
         if self.made.gradient is not None:
             v = self.text_v(v)
-        if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
+        if type(v) is _ndarray and v.dtype is self._descr:  # a repeated call's common case, in short
             kernel = self._ready.get(("vjp", None if not wrt else tuple(wrt), v.shape))  # the key made below
             if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else
                                                       budget if type(budget) is int else int(budget)):
                 try:  # as _run and _nan_free, inline (nan_in's one-answer case too, as jacobian above)
                     found = kernel.fn(env, v)
-                    if len(found) == 1 and type(g := found[0]) is _ndarray and g.size:
+                    one = kernel.one  # one result per name: one name, one answer
+                    if one is not None and type(g := found[0]) is _ndarray and g.size:
                         if (item := g.item(g.argmax())) != item:
                             found = None
                     elif autodiff.nan_in(found):
@@ -527,8 +536,7 @@ class Compiled:
                 except Exception:  # noqa: BLE001 - the interpreter below reports every error
                     found = None
                 if found is not None:  # _named, inline
-                    names = kernel.names
-                    return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+                    return {one: found[0]} if one is not None else dict(zip(kernel.names, found))
         return self._vjp(env, v, wrt, budget)
 
     def text_v(self, v):

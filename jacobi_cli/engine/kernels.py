@@ -29,6 +29,7 @@ partials the structured interpreter never forms (0 · inf = NaN, +0 for -0).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -448,6 +449,11 @@ class KernelBuilder(Builder):
         return unit != 0 or bool(np.all(np.signbit(array) == (math.copysign(1.0, unit) < 0)))
 
 
+def _vector_like(shape) -> bool:
+    """A 1-d shape, or a batch of one's row or column ``(1, n, 1)`` / ``(1, 1, n)`` (held 1-d: _Source._vector_shape)."""
+    return len(shape) == 1 or (len(shape) == 3 and shape[0] == 1 and 1 in shape[1:])
+
+
 def _shape(value) -> tuple:
     return tuple(value.shape) if isinstance(value, Tracer) else tuple(np.shape(value))
 
@@ -609,9 +615,42 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         if test:
             lines.insert(check_at, f"        if {test}:")
             lines.insert(check_at + 1, "            raise _Unlaid")
+            dt = namespace["_dt"]
+            if dt in _FLOAT_DTYPES:  # every input is of _dt past this test, and so is every value the tracer
+                # found of _dt from them (_Source._dtype_of: NumPy's promotion, which out= relies on too)
+                known = {i for i, d in source.dtypes.items() if type(d) is type(dt) and d == dt}
+                lines[:] = _typed_checks_dropped(lines, known | {i for i in args if nodes[i].op == "input" and need[i]})
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
+
+
+# The dtype tests a kernel's lines make of its inputs, which its typed check (generate: ``v0.dtype is not _dt``,
+# raising Unlaid first) has proved for the inputs it names, _dt a float dtype, and so for every value whose dtype
+# the tracer found of _dt from theirs (_Source._dtype_of, NumPy's own promotion): a matrix's layout check
+# (_Source._input_check), a product's operands (_Source._product: two inputs, or an input's dtype read as _dt)
+# and a full constant's line (_Source._full_constant_line). Each is ~100-300 instructions a call at n = 10.
+_TYPED_TESTS = re.compile(r"(?P<m>_m(?P<a>\d+) = )v(?P=a)\.dtype in _floats and \(|"
+                          r"(?P<and> and )?v(?P<b>\d+)\.dtype is v(?P<c>\d+)\.dtype|"
+                          r"(?P<t>type\(v(?P<d>\d+)\) is _nd) and v(?P=d)\.dtype is _dt ")
+
+
+def _typed_checks_dropped(lines: list, typed: set) -> list:
+    """``lines`` without the dtype tests of :data:`_TYPED_TESTS` that only read the values of ``typed`` (node
+    ids: the inputs, and values of _dt from them), and with such a value's dtype read as ``_dt`` where another
+    value's is compared with it: each is true past the typed check."""
+    def drop(m):
+        if m["m"] is not None:
+            return f"{m['m']}(" if int(m["a"]) in typed else m[0]
+        if m["t"] is not None:
+            return f"{m['t']} " if int(m["d"]) in typed else m[0]
+        b, c = int(m["b"]) in typed, int(m["c"]) in typed
+        if b and c:
+            return "" if m["and"] else m[0]
+        if b or c:
+            return f"{m['and'] or ''}v{m['c'] if b else m['b']}.dtype is _dt"
+        return m[0]
+    return [_TYPED_TESTS.sub(drop, line) for line in lines]
 
 
 class _Source:
@@ -661,6 +700,9 @@ class _Source:
         self.dtypes[i] = self._dtype_of(node)
         if i in self.fused:  # computed in its reader's line
             return
+        if self._held_transposed(node):  # read as its input's .T where a product needs it (see _product)
+            self.name[i] = f"{self.name[node.args[0]]}.T"
+            return
         self.name[i] = f"v{i}"
         reads, ends = node.args, (i,)
         if node.op == "softmax_vjp" and node.args[1] in self.fused:  # softmax(a) and its Jacobian, one call
@@ -680,7 +722,8 @@ class _Source:
         if line is None:
             line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
         self.lines.append(self.indent + line)
-        dead = sorted({a for a in reads if last[a] in ends and self.nodes[a].op not in ("const", "input")})
+        dead = sorted({a for a in reads if last[a] in ends and self.nodes[a].op not in ("const", "input")
+                       and self.name[a] == f"v{a}"})  # a transpose held as vK.T has no variable to delete
         for a in [a for a in dead if self._reusable(a)]:  # kept for a product's out= (see _product)
             if all(n != self.nodes[a].shape[0] for _, n in self.free):  # one a length: the others deleted
                 self.free.append((self.name[a], self.nodes[a].shape[0]))
@@ -688,6 +731,19 @@ class _Source:
         if dead:
             names = [self.name[a] for a in dead] + [self.unsqueezed[a] for a in dead if a in self.unsqueezed]
             self.lines.append(f"{self.indent}del {', '.join(names)}")
+
+    def _held_transposed(self, node) -> bool:
+        """Is ``node`` an input matrix's transpose that only matrix-vector products read (no output)? Its
+        variable is then the text ``vK.T`` (no line of its own): a product takes ``np.dot`` on the input
+        itself with the operands swapped (:meth:`_product`), and only its fallback makes the view (``.T``,
+        a new array object, ~950 instructions at n = 10 that a product of the input need not pay)."""
+        i = node.id
+        if node.op != "transpose" or len(node.shape) != 2 or tuple(node.params.get("axes", ())) != (1, 0) \
+                or self.nodes[node.args[0]].op != "input" or i in self.outputs:
+            return False
+        readers = self.readers.get(i, ())
+        return bool(readers) and all(r.op == "matmul" and not r.params and len(r.args) == 2 and r.args.count(i) == 1
+                                     and _vector_like(self.nodes[r.args[r.args[0] == i]].shape) for r in readers)
 
     def full(self, i: int) -> str:
         """The variable holding node ``i`` at its own shape (made here if it is squeezed)."""
@@ -968,14 +1024,18 @@ class _Source:
         self.namespace["_dot"] = _DOT
         if source >= 0:  # an input vector: its layout, once a call
             checks.append(self._vector_check(source))
-        checks.append(f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype")
+        held = self.name[matrix]
+        if held != f"v{matrix}":  # an input's transpose held as vK.T (_held_transposed): np.dot on the input,
+            held = self.name[self.nodes[matrix].args[0]]  # the operands swapped (the same gemv call: see below)
+            args = (self.name[vector], held) if side == 1 else (held, self.name[vector])
+        checks.append(f"{self.name[vector]}.dtype is {held}.dtype")
         rows, columns = self.nodes[matrix].shape
         length = rows if side == 1 else columns
         spent = next((k for k, (_, n) in enumerate(self.free) if n == length), None)
         if spent is None:
             return f"v{i} = _dot({', '.join(args)}) if {' and '.join(checks)} else {call}"
         out = self.free.pop(spent)[0]  # a dead temporary of the result's length: written into, then forgotten
-        dot = f"(_dot({', '.join(args)}, {out}) if {out}.dtype is {self.name[matrix]}.dtype else _dot({', '.join(args)}))"
+        dot = f"(_dot({', '.join(args)}, {out}) if {out}.dtype is {held}.dtype else _dot({', '.join(args)}))"
         return f"v{i} = {dot} if {' and '.join(checks)} else {call}\n{self.indent}del {out}"
 
     # np.dot into an array it is given (its out) skips new_array_for_sum's new array: about 550 of a
@@ -1044,7 +1104,7 @@ class _Source:
         name = f"_{kind}{i}"
         if name not in self.checked:
             self.checked.add(name)
-            self.namespace["_floats"] = (np.dtype(np.float64), np.dtype(np.float32))
+            self.namespace["_floats"] = _FLOAT_DTYPES
             self.lines.append(f"{self.indent}{name} = v{i}.dtype in _floats and ({layout})")
         return name
 
@@ -1054,6 +1114,7 @@ class _Source:
 # taken only for an exact ndarray matrix (see _matrix_checks) and a vector a ufunc made, or an exact
 # ndarray input (see _vector_check).
 _DOT = getattr(np.dot, "_implementation", np.dot)
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # a matrix's dtypes for np.dot (_Source._input_check)
 
 # The bytes from which an element-wise line writes over its spent operand (see _Source._spent): below
 # them NumPy's and glibc's caches make a new array cheaper than out='s overlap check (equal at 8 KiB).
@@ -1169,6 +1230,7 @@ class Kernel:
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
     y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
     products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
+    one: str | None = None  # the name of its one result, None for several (a repeated vjp reads it, no len())
 
     def __call__(self, env: dict, *extra) -> tuple:
         return self.fn(env, *extra)
@@ -1232,7 +1294,7 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     assumed = getattr(builder, "assumed", None)
     fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype, keep=refusing,
                   assumed=assumed)
-    kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
+    kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products, names[0] if len(names) == 1 else None)
     if scatters is None:
         return kernel
     dense = kernel if not any(scatters) else replace(
@@ -1305,6 +1367,10 @@ class JacobianKernel:
     dense: Kernel | None = None  # the same kernel giving every Jacobian as its dense array (kernel itself if all_dense)
     dense_peak: int = 0  # the budget a dense call needs: the peak, and each compressed Jacobian made dense
     scans: tuple = ()  # the names whose Jacobian a dense pass over the basis made: what nan_free scans
+    # made once for a repeated call (Compiled.jacobian's one-call path): the name of its one Jacobian (None: several),
+    # and whether that one, of at least one element, is scanned for a NaN (no len() nor size read at each call)
+    one: str | None = None
+    scan_one: bool = False
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype,
@@ -1313,9 +1379,10 @@ class JacobianKernel:
                           for g, x in zip(gathers, x_shapes))
         itemsize = np.dtype(dtype).itemsize  # dense() refuses a Jacobian whose dense array passes the budget
         made_dense = [size(y_shape) * size(x) * itemsize for g, x in zip(gathers, x_shapes) if g is not None]
+        one = names[0] if len(names) == 1 else None
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
                    all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense),
-                   scans)
+                   scans, one, bool(scans) and one is not None and size(y_shape) * size(x_shapes[0]) > 0)
 
     def nan_free(self, found: dict | None) -> dict | None:
         """``found`` (this kernel's answer, ``{name: array or Jacobian}``), or None (the interpreter answers the

@@ -53,6 +53,9 @@ CACHE_SIZE = 64
 # within this, not 64 of them (64 texts of a 2000 x 2000 constant held 2 GB)
 CACHE_BYTES = 256 * 2**20
 _ndarray = np.ndarray  # a global, not np's attribute, in the loops of a repeated call
+# each dtype's descriptor, NumPy's own instance: an array of the dtype holds it (an identity test in _hit,
+# cheaper than value.dtype.type's two reads); never changed
+_DESCRS = {np.float64: np.dtype(np.float64), np.float32: np.dtype(np.float32)}
 # a compiled function's calls as the API's functions call them: the methods themselves, without their own
 # in_api_words (the function calling them gives their errors in the API's words once; a second wrapper cost a
 # repeated evaluate() about 0.08 us of its 1.5)
@@ -181,7 +184,8 @@ def _converted_env(bindings: dict, dtype, key: list) -> tuple:
             return None, None
         if needs_exact(value.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused, never rounded
             exact_array(value, f"'{name}'", np.dtype(dtype))
-        env[name] = value if value.dtype.type is dtype else held_in(value, dtype)
+        # NumPy's own descriptor kept; another (a byte-swapped >f8) converted: a kernel reads it as the interpreter does
+        env[name] = value if value.dtype is _DESCRS.get(dtype) else held_in(value, dtype)
         key.append(name)
         key += value.shape
     return env, key
@@ -202,6 +206,30 @@ def _cache_key(expr: str, dtype, seed: int, max_bytes: int, shapes: dict) -> tup
     return tuple(key)
 
 
+def _hit(expr: str, bindings: dict, dtype, seed, max_bytes: int):
+    """A repeated call's lookup of a dict of arrays of the dtype, the one copy of the cache key's loop
+    (:func:`jacobian`, :func:`vjp` and :func:`_compiled` call it): the compiled function kept under the key
+    (stamped, as :meth:`CompiledCache.get` stamps it); the key (:func:`_cache_key`'s) when none is, which a
+    miss passes on to :func:`_compiled`; None when a value is no ndarray of the dtype's own descriptor or a
+    name no str (``_compiled`` converts them, or the full path reads them). A dtype instance that is not
+    NumPy's own (byte-swapped ``>f8``, one with metadata) is no hit here: ``_compiled`` keeps the array, and a
+    kernel's typed check hands it to the interpreter, as before."""
+    descr = _DESCRS.get(dtype)
+    key = [expr, dtype, seed, max_bytes]
+    for name in bindings:  # a name, then its value: a dict's items view and their tuples cost more
+        value = bindings[name]
+        if type(value) is not _ndarray or value.dtype is not descr or type(name) is not str:
+            return None
+        key.append(name)
+        key += value.shape
+    key = tuple(key)
+    found = _CACHE._entries.get(key)
+    if found is None:
+        return key
+    _CACHE._used[found] = next(_CACHE._ticks)
+    return found
+
+
 def _shapes_of(values: dict, names) -> dict:
     """``{name: the shape of its value}`` (a function of its own: a comprehension in :func:`_compiled`
     would make a cell of its ``values`` at each call)."""
@@ -212,26 +240,24 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None, m
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
     seen, else the bindings are parsed and checked and the expression compiled, its graph's
     flags set for the call's ``wrt`` (``Compiled``'s). ``missed``: the key jacobian() or vjp() made of
-    ``bindings`` (a dict of arrays of the dtype) and found nothing under, not made again."""
+    ``bindings`` (a dict of arrays of the dtype, :func:`_hit`) and found nothing under, not made again."""
     env = None
     if missed is not None:  # jacobian()'s and vjp()'s own lookup missed: these arrays, that key
         env, key = bindings, missed
-    elif type(bindings) is dict:  # a repeated call's common case, inline: a dict of arrays or numbers
-        key = [expr, dtype, seed, max_bytes]  # _cache_key, inline
-        for name, value in bindings.items():
-            if type(value) is not _ndarray or value.dtype.type is not dtype or type(name) is not str:
-                env, key = _converted_env(bindings, dtype, key[:4])
-                break
-            key.append(name)
-            key += value.shape
-        else:  # arrays of the dtype: the dict is its own env, nothing copied, nothing kept past the call
-            env = bindings
-    if env is not None and missed is None:  # CompiledCache.get, inline
-        key = tuple(key)
-        found = _CACHE._entries.get(key)
-        if found is not None:
-            _CACHE._used[found] = next(_CACHE._ticks)
-            return found, found.with_declared(env) if found.declared else env
+    elif type(bindings) is dict:  # a repeated call's common case: a dict of arrays or numbers
+        found = _hit(expr, bindings, dtype, seed, max_bytes)
+        if type(found) is Compiled:
+            return found, found.with_declared(bindings) if found.declared else bindings
+        if found is not None:  # arrays of the dtype: the dict is its own env, nothing copied, nothing kept past the call
+            env, key = bindings, found
+        else:
+            env, key = _converted_env(bindings, dtype, [expr, dtype, seed, max_bytes])
+            if env is not None:  # CompiledCache.get, inline
+                key = tuple(key)
+                found = _CACHE._entries.get(key)
+                if found is not None:
+                    _CACHE._used[found] = next(_CACHE._ticks)
+                    return found, found.with_declared(env) if found.declared else env
     if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
         values, shapes = env, {}
         for name, value in env.items():  # a loop, not a comprehension (a function made and called at each call)
@@ -410,19 +436,11 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
             return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
         max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
         missed = None
-        if type(bindings) is dict:  # _compiled's lookup of a dict of arrays of the dtype, inline (its frame and
-            key = [expr, dtype, seed, max_bytes]  # its answer's tuple cost a repeated call ~1 k instructions)
-            for name, value in bindings.items():
-                if type(value) is not _ndarray or value.dtype.type is not dtype or type(name) is not str:
-                    break
-                key.append(name)
-                key += value.shape
-            else:
-                found = _CACHE._entries.get(missed := tuple(key))
-                if found is not None:
-                    _CACHE._used[found] = next(_CACHE._ticks)
-                    return _JACOBIAN(found, found.with_declared(bindings) if found.declared else bindings, wrt, mode,
-                                     limit, structured, layout)
+        if type(bindings) is dict:  # _compiled's lookup, without its frame and its answer's tuple (~1 k a call)
+            missed = _hit(expr, bindings, dtype, seed, max_bytes)
+            if type(missed) is Compiled:
+                return _JACOBIAN(missed, missed.with_declared(bindings) if missed.declared else bindings, wrt, mode,
+                                 limit, structured, layout)
         compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt, missed)
         return _JACOBIAN(compiled, env, wrt, mode, limit, structured, layout)
     except JacError as err:
@@ -482,18 +500,10 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
             return _within(api_timeout(timeout), "vjp()", _vjp_limited, expr, bindings, v, wrt, dtype, seed, max_bytes,
                            limit)
         missed = None
-        if type(bindings) is dict:  # _compiled's lookup, inline, as jacobian() has it
-            key = [expr, dtype, seed, max_bytes]
-            for name, value in bindings.items():
-                if type(value) is not _ndarray or value.dtype.type is not dtype or type(name) is not str:
-                    break
-                key.append(name)
-                key += value.shape
-            else:
-                found = _CACHE._entries.get(missed := tuple(key))
-                if found is not None:
-                    _CACHE._used[found] = next(_CACHE._ticks)
-                    return _VJP(found, found.with_declared(bindings) if found.declared else bindings, v, wrt, limit)
+        if type(bindings) is dict:  # _compiled's lookup, as jacobian() makes it
+            missed = _hit(expr, bindings, dtype, seed, max_bytes)
+            if type(missed) is Compiled:
+                return _VJP(missed, missed.with_declared(bindings) if missed.declared else bindings, v, wrt, limit)
         compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt, missed)
         return _VJP(compiled, env, v, wrt, limit)
     except JacError as err:
