@@ -82,6 +82,15 @@ TORCH_FOREIGN_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 TORCH_DIMS = frozenset(("flip",))
 # PyTorch's reductions that take one int dim: a tuple is its TypeError ("argument 'dim' must be int, not tuple")
 TORCH_ONE_DIM = frozenset(("max", "min", "prod", "aminmax"))
+# PyTorch's functions and methods (not F's) that raise TypeError at a dim written as None (session 52,
+# kwforms52_probe): "argument 'dim' must be int, not NoneType"; its sum, mean, std, var, amax, norm answer (F's
+# softmax reads dim=None as its implicit dim)
+TORCH_DIM_NOT_NONE = {"prod": "omit dim for every element", "max": "omit dim for every element",
+                      "min": "omit dim for every element", "median": "omit dim for every element",
+                      "nanmedian": "omit dim for every element", "logsumexp": "write dim={every} for every element",
+                      "softmax": "write dim=-1 for the last axis", "log_softmax": "write dim=-1 for the last axis",
+                      "sort": "write dim=-1 for the last axis", "argsort": "write dim=-1 for the last axis",
+                      "squeeze": "omit dim to drop every axis of length 1"}
 # positions (the tensor or a method's receiver at 0) where PyTorch takes a bool: an int is its TypeError ("argument
 # 'keepdim' (position 3) must be bool, not int"): a reduction's keepdim, a sort's descending, qr's some
 TORCH_BOOL_AT = {**dict.fromkeys(("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "logsumexp", "max", "min",
@@ -304,6 +313,12 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
     if fname == "transpose" and any(len(args) > at and _is_tuple(b, args[at]) for at in (1, 2)):
         raise JacParseError(f"{call}(): dim0 and dim1 must be ints, not a tuple (PyTorch raises TypeError: its "
                             "transpose swaps two dims; x.permute(...) takes a new order of every axis)", position)
+    if fname in TORCH_DIM_NOT_NONE and module not in ("F", "torch.nn.functional", "nn.functional"):
+        if len(args) > 1 and args[1] is None or any(k in kwargs and kwargs[k] is None for k in ("dim", "axis")):
+            every = tuple(range(args[0].ndim)) if args and isinstance(args[0], Tracer) else (0,)
+            raise JacParseError(f"{call}(): dim=None is no dim to PyTorch's {fname} (it raises TypeError: its dim "
+                                f"must be {'ints' if fname == 'logsumexp' else 'an int'}, not None): "
+                                + TORCH_DIM_NOT_NONE[fname].format(every=every), position)
     if fname in TORCH_ONE_DIM:
         if fname == "aminmax" and len(args) > 1:
             raise JacParseError(f"{call}() takes dim= as a keyword only (PyTorch raises TypeError at a positional "
@@ -363,7 +378,8 @@ def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:
         torch_spec = None
     numpy_spec = NUMPY_REQUIRED.get(fname)
     count = REQUIRED_COUNT.get(fname, 1)
-    torch_raises = torch_spec is not None and len(args) - 1 + sum(k in kwargs for k in torch_spec[1]) < count
+    # the tensor by keyword (torch.softmax(input=x, dim=-1)) leaves no positional argument: none past it either
+    torch_raises = torch_spec is not None and max(len(args) - 1, 0) + sum(k in kwargs for k in torch_spec[1]) < count
     if torch_raises and fname in REQUIRED_FROM_RANK and args and isinstance(args[0], Tracer) \
             and args[0].ndim < REQUIRED_FROM_RANK[fname]:
         torch_raises = False  # the contract's torch.logsumexp(v) of a vector: every element is the one axis

@@ -46,6 +46,7 @@ from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
+from .functions import numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -6133,6 +6134,9 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
+        if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
+                                             and self.dialect == "numpy") and numpy_takes_dtype(fname, kind):
+            return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # np.exp(x, dtype=np.float64)
         found = lower(self.b, args, kwargs, position)
         if self.inference and fname in inference.COPIES and type(found) is Tracer:  # f(x).clone(): a normal tensor
             found = inference.copied(self, found, position)
