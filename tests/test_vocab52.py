@@ -310,3 +310,15 @@ def test_jax_vsplit_of_a_vector_and_numpys_message():
     with pytest.raises(ValueError):
         np.vsplit(X, 2)
     assert "vsplit needs at least 2 dimensions" in refused("np.vsplit(x, 2)[0]", {"x": X}, "numpy")  # said 3
+
+
+# --- torch.adaptive_max_pool1d: ATen's pair ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["torch.adaptive_max_pool1d(X, 3)[0]", "torch.adaptive_max_pool1d(X, output_size=2)[0]",
+                                  "torch.adaptive_max_pool1d(X, (4,))[0] * 2.0"])
+def test_aten_adaptive_max_pool1d_is_the_pair_of_f(text):
+    X3 = np.random.default_rng(52).normal(size=(2, 3, 7))
+    agrees_with_torch(text, {"X": X3})  # was "it returns the pair (values, indices)"
+    indices = api.evaluate(HEADS["torch"] + text.split("[0]")[0] + "[1]", {"X": X3})
+    np.testing.assert_array_equal(indices, eval(text.split("[0]")[0] + "[1]",  # noqa: S307
+                                                {"torch": torch, "X": torch.tensor(X3)}).numpy())

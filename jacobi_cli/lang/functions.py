@@ -12695,8 +12695,7 @@ def _aten_refused(fname: str, why: str, hint: str = ""):
 
 
 # the losses (torch.kl_div, ...: an int reduction, every element's loss without one) are lang/names41.py's
-variant("torch.aten", "adaptive_max_pool1d")(_aten_refused("adaptive_max_pool1d", "it returns the pair (values, "
-                                                                                   "indices)"))
+# torch.adaptive_max_pool1d (ATen's pair (values, indices)) is lang/names52.py's
 variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes the table first and returns four "
                                                                       "arrays"))
 

@@ -8,6 +8,8 @@ functions and ops jac already has:
   the fill. A fill that does not broadcast to the shape is NumPy's ValueError; an integer x (``full_like``) or
   dtype truncates the fill, refused. PyTorch's ``full`` / ``full_like`` take a Python number alone (a tensor fill
   raises TypeError), so a torch spelling keeps its constant's refusal.
+- ``torch.adaptive_max_pool1d(x, output_size)``: ATen's function, the pair (values, indices), as
+  ``F.adaptive_max_pool1d(x, output_size, return_indices=True)``.
 - ``jnp.nextafter`` / ``jax.lax.nextafter``: the value, its derivative refused (JAX has no rule:
   "Differentiation rule for 'nextafter' not implemented"); PyTorch's and NumPy's have the op's rule (PyTorch
   2.13's: 1 by x off x == y, 0 by y).
@@ -108,3 +110,14 @@ def _nextafter_of(b, args, kwargs, position):
 
 
 FUNCTIONS["nextafter"] = _nextafter_of
+
+
+# -- torch.adaptive_max_pool1d: ATen's pair ---------------------------------------------------------------------
+
+@variant("torch.aten", "adaptive_max_pool1d")
+def _aten_adaptive_max_pool1d(b, args, kwargs, position):
+    """torch.adaptive_max_pool1d(x, output_size): ATen's function, the pair (values, indices), as
+    F.adaptive_max_pool1d(x, output_size, return_indices=True)."""
+    a = arguments("torch.adaptive_max_pool1d", args, kwargs, {"x": REQUIRED, "output_size": REQUIRED}, position)
+    lower = LIBRARY_FUNCTIONS.get(("torch", "adaptive_max_pool1d")) or FUNCTIONS["adaptive_max_pool1d"]
+    return lower(b, [a["x"], a["output_size"]], {"return_indices": Static(True)}, position)
