@@ -322,3 +322,51 @@ def test_aten_adaptive_max_pool1d_is_the_pair_of_f(text):
     indices = api.evaluate(HEADS["torch"] + text.split("[0]")[0] + "[1]", {"X": X3})
     np.testing.assert_array_equal(indices, eval(text.split("[0]")[0] + "[1]",  # noqa: S307
                                                 {"torch": torch, "X": torch.tensor(X3)}).numpy())
+
+
+# --- the operands' keyword names: PyTorch's own read, the ones the library raises at refused ------------------------
+
+A = np.array([[2.03, 0.51, 0.33], [0.51, 1.57, 0.21], [0.33, 0.21, 1.87]])
+B = np.array([[0.93, -0.23, 0.41], [0.13, 1.37, -0.53], [0.71, 0.29, 1.17]])
+C = np.array([0.43, -0.71, 1.13])
+
+
+@pytest.mark.parametrize("text", ["torch.mm(input=A, mat2=B)", "torch.mv(input=A, vec=C)", "torch.dot(input=C, tensor=C)",
+                                  "torch.bmm(input=A[None], mat2=B[None])", "A.mm(mat2=B)", "torch.mv(A, vec=C)"])
+def test_pytorchs_names_of_the_second_operand_are_read(text):
+    agrees_with_torch(text, {"A": A, "B": B, "C": C})  # was "mm() has no argument 'mat2' (it takes x, y)"
+
+
+@pytest.mark.parametrize("text,name", [("torch.pow(input=A, other=B)", "exponent"), ("torch.mm(input=A, other=B)", "mat2"),
+                                       ("torch.mv(A, other=C)", "vec"), ("A.pow(other=B)", "exponent"),
+                                       ("torch.outer(C, other=C)", "vec2"), ("torch.dot(C, other=C)", "tensor")])
+def test_other_where_pytorch_names_the_operand_otherwise_is_refused(text, name):
+    with pytest.raises(TypeError):
+        eval(text, {"torch": torch, **{k: torch.tensor(v) for k, v in {"A": A, "B": B, "C": C}.items()}})  # noqa: S307
+    assert f"names its second operand '{name}'" in refused(text, {"A": A, "B": B, "C": C})  # was answered
+
+
+@pytest.mark.parametrize("text", ["np.tanh(a=A)", "np.exp(x=A)", "np.add(A, b=B)", "np.linalg.norm(a=A)"])
+def test_numpy_operands_by_a_keyword_numpy_raises_at_are_refused(text):
+    with pytest.raises(TypeError):
+        eval(text, {"np": np, "A": A, "B": B})  # noqa: S307
+    refused(text, {"A": A, "B": B}, "numpy")  # was answered
+    np.testing.assert_allclose(api.evaluate(HEADS["numpy"] + "np.linalg.norm(x=A)", {"A": A}), np.linalg.norm(x=A),
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("text,f", [("jnp.matmul(a=A, b=B)", lambda j: j.matmul(a=A, b=B)),
+                                    ("jnp.dot(a=A, b=B[0])", lambda j: j.dot(a=A, b=B[0])),
+                                    ("np.dot(a=A, b=B)", lambda j: np.dot(a=A, b=B)),
+                                    ("jnp.std(A, axis=0, dtype=jnp.float64)", lambda j: j.std(A, axis=0, dtype=j.float64)),
+                                    ("jnp.var(A, dtype=jnp.float64)", lambda j: j.var(A, dtype=j.float64))])
+def test_numpy_and_jax_keywords_a_b_and_jax_std_dtype(text, f):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    lib = "numpy" if text.startswith("np.") else "jax"
+    ours = api.evaluate(HEADS[lib] + text, {"A": A, "B": B})  # was "has no argument 'b'" / "'dtype'"
+    np.testing.assert_allclose(ours, np.asarray(f(jax.numpy)), rtol=1e-13)
+    if lib == "jax":
+        g = jax.jacrev(lambda a: eval(text, {"jnp": jax.numpy, "A": a, "B": jax.numpy.asarray(B)}))  # noqa: S307
+        np.testing.assert_allclose(api.jacobian(HEADS[lib] + text, {"A": A, "B": B})["A"],
+                                   np.asarray(g(jax.numpy.asarray(A))), rtol=1e-12, atol=1e-14)

@@ -82,6 +82,23 @@ TORCH_FOREIGN_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 TORCH_DIMS = frozenset(("flip",))
 # PyTorch's reductions that take one int dim: a tuple is its TypeError ("argument 'dim' must be int, not tuple")
 TORCH_ONE_DIM = frozenset(("max", "min", "prod", "aminmax"))
+# PyTorch's names of the second operand where they are not ``other`` (session 52, kwforms52_probe): ``other=`` there
+# is PyTorch's TypeError (jac read it as its alias of y), and mat2= / vec= / tensor= are read (jac refused them)
+TORCH_SECOND_OPERAND = {"pow": "exponent", "mm": "mat2", "bmm": "mat2", "mv": "vec", "dot": "tensor", "outer": "vec2"}
+# the operands of NumPy's ufuncs are positional only: np.tanh(a=x), np.add(x1=a, x2=b) raise TypeError
+NUMPY_OPERAND_KEYWORDS = ("x", "a", "input", "x1", "x2", "y", "b", "other")
+
+
+def torch_operand_keywords(parser, kind: str, module: str | None, fname: str, kwargs: dict) -> dict:
+    """``torch.mm(input=A, mat2=B)``: PyTorch's own name of the second operand read as jac's ``y`` (after
+    :func:`check` refused ``other=`` there)."""
+    name = TORCH_SECOND_OPERAND.get(fname)
+    if name in ("mat2", "vec", "tensor") and name in kwargs and reading(parser, kind, module, fname) == "torch" \
+            and module not in ("F", "torch.nn.functional", "nn.functional"):
+        return {("y" if k == name else k): v for k, v in kwargs.items()}
+    return kwargs
+
+
 # PyTorch's functions and methods (not F's) that raise TypeError at a dim written as None (session 52,
 # kwforms52_probe): "argument 'dim' must be int, not NoneType"; its sum, mean, std, var, amax, norm answer (F's
 # softmax reads dim=None as its implicit dim)
@@ -313,6 +330,11 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
     if fname == "transpose" and any(len(args) > at and _is_tuple(b, args[at]) for at in (1, 2)):
         raise JacParseError(f"{call}(): dim0 and dim1 must be ints, not a tuple (PyTorch raises TypeError: its "
                             "transpose swaps two dims; x.permute(...) takes a new order of every axis)", position)
+    if fname in TORCH_SECOND_OPERAND and "other" in kwargs and module not in ("F", "torch.nn.functional",
+                                                                              "nn.functional"):
+        raise JacParseError(f"{call}() has no argument 'other': PyTorch's {fname} names its second operand "
+                            f"'{TORCH_SECOND_OPERAND[fname]}' (it raises TypeError): write "
+                            f"{TORCH_SECOND_OPERAND[fname]}= or pass it by position", position)
     if fname in TORCH_DIM_NOT_NONE and module not in ("F", "torch.nn.functional", "nn.functional"):
         if len(args) > 1 and args[1] is None or any(k in kwargs and kwargs[k] is None for k in ("dim", "axis")):
             every = tuple(range(args[0].ndim)) if args and isinstance(args[0], Tracer) else (0,)
@@ -349,6 +371,14 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
 def _numpy_checks(b, kind, fname, call, args, kwargs, position) -> None:
     """NumPy's TypeErrors at an argument's form (:data:`NUMPY_ARRAY_AT`, :data:`NUMPY_STR_AT`,
     :data:`NUMPY_DTYPE_AT`, :data:`NUMPY_ATTRIBUTES`, ``np.clip(x, 0)`` without its a_max)."""
+    if kind == "function" and isinstance(getattr(np, fname, None), np.ufunc) \
+            and any(k in kwargs for k in NUMPY_OPERAND_KEYWORDS):
+        k = next(k for k in NUMPY_OPERAND_KEYWORDS if k in kwargs)
+        raise JacParseError(f"{call}() takes its operands by position: '{k}' is no keyword of NumPy's ufunc "
+                            f"{fname} (it raises TypeError); write {call}(...) without {k}=", position)
+    if fname == "norm" and "a" in kwargs and call.startswith(("np.linalg.", "numpy.linalg.")):
+        raise JacParseError(f"{call}() has no argument 'a': NumPy's linalg.norm names its array 'x' (it raises "
+                            "TypeError); write x= or pass it by position", position)
     if kind == "method" and fname in NUMPY_ATTRIBUTES:
         raise JacParseError(f"x.{fname} is an attribute of NumPy's ndarray, not a method: x.{fname}() is its "
                             f"TypeError (its value is not callable); write x.{fname}", position)
