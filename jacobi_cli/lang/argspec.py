@@ -99,6 +99,19 @@ def torch_operand_keywords(parser, kind: str, module: str | None, fname: str, kw
     return kwargs
 
 
+# NumPy's and JAX's functions naming their two operands a and b (np.dot(a=A, b=B), jnp.matmul(a=A, b=B)), b read as
+# jac's y (a is an alias of x everywhere); np.matmul and np.inner take theirs by position (session 52)
+AB_OPERANDS = {"numpy": frozenset(("dot", "outer", "kron", "tensordot", "cross")),
+               "jax": frozenset(("dot", "matmul", "vdot", "outer", "inner", "kron", "tensordot", "cross"))}
+
+
+def ab_operand_keywords(module: str | None, fname: str, kwargs: dict) -> dict:
+    lib = "numpy" if module in ("np", "numpy") else "jax" if module in ("jnp", "jax.numpy") else None
+    if lib is not None and "b" in kwargs and fname in AB_OPERANDS[lib]:
+        return {("y" if k == "b" else k): v for k, v in kwargs.items()}
+    return kwargs
+
+
 # PyTorch's functions and methods (not F's) that raise TypeError at a dim written as None (session 52,
 # kwforms52_probe): "argument 'dim' must be int, not NoneType"; its sum, mean, std, var, amax, norm answer (F's
 # softmax reads dim=None as its implicit dim)

@@ -60,8 +60,7 @@ def function(*names):
 # --- argument handling ----------------------------------------------------------------
 
 ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x", "a": "x", "p": "ord",
-           "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y", "other": "y",  # torch.add(x, other=y)
-           "b": "y"}  # np.dot(a=A, b=B), jnp.matmul(a=A, b=B): NumPy's and JAX's names of two operands (session 52)
+           "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y", "other": "y"}  # torch.add(x, other=y)
 # where a function names its operands a and b (isclose): PyTorch's input= and other= are those
 SECOND_ALIASES = {"input": "a", "other": "b"}
 

@@ -6118,6 +6118,8 @@ class _Lowering:
         argspec.check(self, kind, fname, module, args, kwargs, position)  # what the library named requires
         if kwargs and fname in argspec.TORCH_SECOND_OPERAND:  # torch.mm(A, mat2=B): PyTorch's name of B
             kwargs = argspec.torch_operand_keywords(self, kind, module, fname, kwargs)
+        if kwargs and "b" in kwargs and kind == "function":  # np.dot(a=A, b=B): NumPy's and JAX's names
+            kwargs = argspec.ab_operand_keywords(module, fname, kwargs)
         if kind == "method" and fname == "copy" and type(args[0]) is Items and args[0].display == "list" \
                 and len(args) == 1 and not kwargs:  # R.copy() of Python's list: a new list of the very items
             self.mark(node, "list")
