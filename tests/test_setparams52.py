@@ -115,6 +115,19 @@ def test_apply_calls_the_function_on_children_first_then_the_module():
      "at least one of min and max must not be None"),
     ("lin = nn.Linear(3, 2)\nnn.init.orthogonal_(lin.weight)\nlin(x)", "F.linear(x, W, b) with W=... b=..."),
     ("net = nn.Sequential(nn.Linear(3, 2))\nnet.apply(1)\nnet(x)", "takes one function of the text"),
+    # hostile values: each an exit-2 message where NumPy raised (an internal error before these checks)
+    ("lin = nn.Linear(3, 2)\nnn.init.constant_(lin.weight, val=[1, 2])\nlin(x)", "val must be a number, not an array"),
+    ("lin = nn.Linear(3, 2)\nnn.init.uniform_(lin.weight, 1e308, -1e308)\nlin(x)", "found from=1e+308 > to=-1e+308"),
+    ("lin = nn.Linear(3, 2)\nnn.init.uniform_(lin.weight, -1e308, 1e308)\nlin(x)", "to-from <= the largest double"),
+    ("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.weight.normal_(0, -1)\nlin(x)", "std >= 0.0"),
+    ("lin = nn.Linear(3, 2)\nnn.init.xavier_normal_(lin.weight, gain=-1.)\nlin(x)", "std >= 0.0"),
+    ("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.weight.fill_('a')\nlin(x)", "must be numbers"),
+    ("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.weight.add_(torch.ones(3), alpha=torch.ones(2))\nlin(x)",
+     "alpha must be a number"),
+    ("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.weight.mul_(torch.ones(4))\nlin(x)",
+     "could not be broadcast together"),
+    ("lin = nn.Linear(3, 2)\nlin.weight.data = lin.bias\nlin(x)", "PyTorch would change the parameter's shape"),
+    ("lin = nn.Linear(3, 2)\nfc = lin.apply(lambda m: nn.init.zeros_(m.bias))\nlin(x)", "in a def, not a lambda"),
 ])
 def test_what_is_refused_says_why(text, says):
     assert says in refused(text)
@@ -135,3 +148,16 @@ def test_the_cli_shows_the_values_set():
     assert "lin.weight: matrix (2, 3), requires grad, made in the text:\n    [[0.5 0.5 0.5]" in out
     assert "drawn by jac" not in out and "[3. 3.]" in out
 
+
+
+def test_another_parameter_as_it_is_may_be_copied():
+    """lin.weight.copy_(lin2.weight) under no_grad: lin2's values as they are then (not a reference: a later write
+    into lin2 leaves lin as it was, as PyTorch's copy)."""
+    values, random = made("lin = nn.Linear(3, 2)\nlin2 = nn.Linear(3, 2)\nwith torch.no_grad():\n"
+                          "    lin.weight.copy_(lin2.weight)\n    lin2.weight.zero_()\nlin(x) + lin2(x)")
+    assert not values["lin2.weight"].any() and values["lin.weight"].any()
+
+
+def test_a_division_by_zero_is_pytorchs_inf_without_a_warning(recwarn):
+    values, _ = made("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.weight /= 0\nlin(x)")
+    assert np.isinf(values["lin.weight"]).all() and not [w for w in recwarn if "divide" in str(w.message)]

@@ -7525,7 +7525,10 @@ def _statement_words(stmt: ast.stmt) -> str:
 
 
 _SETTINGS = {  # pasted code's process-wide settings: what jac has in their place
-    ("torch", "manual_seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
+    ("torch", "manual_seed"): "jac's rand and randn and a layer's initial parameters are jac's draws, seeded by --seed, "
+                              "not PyTorch's numbers (drop the line; --seed 0 is the default); to compare with a "
+                              "PyTorch run, write the values (torch.tensor([...]), nn.init.constant_(fc.weight, 0.5), "
+                              "fc.weight.copy_(W) under torch.no_grad())",
     ("torch", "seed"): "jac's rand and randn are seeded by --seed (drop the line)",
     ("np.random", "seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
     ("numpy.random", "seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",

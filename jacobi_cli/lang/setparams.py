@@ -62,7 +62,13 @@ def statement(p, stmt: ast.stmt) -> bool:
     _unread(p, name, tracer, position)
     compute = make()
     old = p.declared[name]
-    new, drawn = compute(old)
+    try:
+        with np.errstate(all="ignore"):  # w /= 0 under no_grad: PyTorch's inf, without a warning
+            new, drawn = compute(old)
+    except JacError:
+        raise
+    except ValueError as err:  # NumPy's: operands that do not broadcast
+        raise JacValueError(f"the values written into '{name}': {err}", position) from None
     new = np.asarray(new, dtype=p.b.dtype)
     if new.shape != old.shape:
         _broadcasts(new.shape, old.shape, name, position)
@@ -228,18 +234,50 @@ def _arguments(p, what: str, spec, args: list, keywords: list, position) -> dict
 
 
 def _constant(p, node, what: str, position):
-    """The value of ``node`` (an AST node or a default) known without the inputs, as a NumPy array."""
+    """The value of ``node`` (an AST node or a default) known without the inputs, as a NumPy array: numbers, a
+    constant array, or another parameter (or leaf) of the text as it holds now."""
     if not isinstance(node, ast.AST):
         return node
     value = p.expression(node)
     if isinstance(value, (bool, int, float)):
         return np.asarray(value, dtype=p.b.dtype)
-    made = p.b.nodes[value.id] if type(value) is Tracer else None
-    if made is None or made.op != "const":
-        raise JacValueError(f"{what} must be known without the inputs (numbers, torch.tensor([...]), the "
-                            f"parameter's own values): jac holds a parameter's values fixed, and its inputs' "
-                            f"values change from call to call", p.source.at(node))
-    return np.asarray(made.value, dtype=p.b.dtype)
+    if type(value) is not Tracer:
+        raise JacValueError(f"{what} must be numbers (a number, a list of numbers, a tensor), not "
+                            f"{ast.unparse(node)}", p.source.at(node))
+    made = p.b.nodes[value.id]
+    if made.op == "const":
+        return np.asarray(made.value, dtype=p.b.dtype)
+    for name, tracer in (p.leaves or {}).items():  # lin2.weight.copy_(lin1.weight): its values as they are now
+        if tracer.id == value.id and name in p.declared:
+            return p.declared[name]
+    raise JacValueError(f"{what} must be known without the inputs (numbers, torch.tensor([...]), a parameter as it "
+                        f"is): jac holds a parameter's values fixed, and its inputs' values change from call to call",
+                        p.source.at(node))
+
+
+def _number(p, node, what: str, position) -> float:
+    value = _constant(p, node, what, position)
+    if np.ndim(value):
+        raise JacValueError(f"{what} must be a number, not an array of shape {np.shape(value)}", position)
+    return float(value)
+
+
+def _normal(p, mean: float, std: float, shape: tuple, position):
+    """jac's draws of N(mean, std²), refused as PyTorch's normal_ refuses a negative std."""
+    if not std >= 0:
+        raise JacValueError(f"normal expects std >= 0.0, but found std {std:g} (PyTorch's error)", position)
+    return mean + std * p.b.rng.standard_normal(shape)
+
+
+def _uniform(p, low: float, high: float, shape: tuple, position):
+    """jac's draws of U(low, high), refused as PyTorch's uniform_ refuses an empty or unbounded range."""
+    if not low <= high:
+        raise JacValueError(f"uniform_ expects to return a [from, to) range, but found from={low:g} > to={high:g} "
+                            f"(PyTorch's error)", position)
+    if not np.isfinite(high - low):
+        raise JacValueError(f"uniform_ expects to-from <= the largest double, but found to={high:g} and "
+                            f"from={low:g} (PyTorch's error)", position)
+    return p.b.rng.uniform(low, high, shape)
 
 
 def _assigned(p, node, what: str, position):
@@ -270,6 +308,9 @@ def _method(p, name: str, args: dict, position):
     def value(key):
         return _constant(p, args[key], f".{name}()'s {key}", position)
 
+    def number(key):
+        return _number(p, args[key], f".{name}()'s {key}", position)
+
     def compute(old):
         if name == "copy_":
             return value("src"), False
@@ -283,7 +324,7 @@ def _method(p, name: str, args: dict, position):
         if name in ("mul_", "div_"):
             return (old * value("other") if name == "mul_" else old / value("other")), False
         if name in ("add_", "sub_"):
-            step = value("alpha") * value("other")
+            step = number("alpha") * value("other")
             return (old + step if name == "add_" else old - step), False
         if name == "clamp_":
             lo, hi = (None if args[k] is None else value(k) for k in ("min", "max"))
@@ -292,10 +333,8 @@ def _method(p, name: str, args: dict, position):
                                     position)
             return np.clip(old, lo, hi), False
         if name == "normal_":
-            mean, std = float(value("mean")), float(value("std"))
-            return mean + std * p.b.rng.standard_normal(old.shape), True
-        low, high = float(value("from")), float(value("to"))
-        return p.b.rng.uniform(low, high, old.shape), True
+            return _normal(p, number("mean"), number("std"), old.shape, position), True
+        return _uniform(p, number("from"), number("to"), old.shape, position), True
     compute.keeps = name in ("mul_", "div_", "add_", "sub_", "clamp_")
     return compute
 
@@ -363,7 +402,7 @@ def _calculate_gain(b, args, kwargs, position):
 def _initializer(p, name: str, args: dict, what: str, position):
     """The new value of ``nn.init.NAME(w, ...)`` on the parameter's old values."""
     def number(key):
-        return float(_constant(p, args[key], f"{what}'s {key}", position))
+        return _number(p, args[key], f"{what}'s {key}", position)
 
     def compute(old):
         shape = old.shape
@@ -376,18 +415,17 @@ def _initializer(p, name: str, args: dict, what: str, position):
                 raise JacValueError(f"{what}: Only tensors with 2 dimensions are supported (PyTorch's error; the "
                                     f"tensor's shape is {shape})", position)
             return np.eye(*shape), False
-        rng = p.b.rng
         if name == "normal_":
-            return number("mean") + number("std") * rng.standard_normal(shape), True
+            return _normal(p, number("mean"), number("std"), shape, position), True
         if name == "uniform_":
-            return rng.uniform(number("a"), number("b"), shape), True
+            return _uniform(p, number("a"), number("b"), shape, position), True
         fan_in, fan_out = _fans(shape, what, position)
         if name.startswith("xavier"):
             gain = number("gain")
             if name == "xavier_uniform_":
                 bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-                return rng.uniform(-bound, bound, shape), True
-            return gain * math.sqrt(2.0 / (fan_in + fan_out)) * rng.standard_normal(shape), True
+                return _uniform(p, -bound, bound, shape, position), True
+            return _normal(p, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), shape, position), True
         mode = _static(p, args["mode"], f"{what}'s mode", position)
         if mode not in ("fan_in", "fan_out"):
             raise JacValueError(f"{what}: Mode {mode} not supported, please use one of fan_in, fan_out (PyTorch's "
@@ -397,8 +435,8 @@ def _initializer(p, name: str, args: dict, what: str, position):
         std = gain / math.sqrt(fan_in if mode == "fan_in" else fan_out)
         if name == "kaiming_uniform_":
             bound = math.sqrt(3.0) * std
-            return rng.uniform(-bound, bound, shape), True
-        return std * rng.standard_normal(shape), True
+            return _uniform(p, -bound, bound, shape, position), True
+        return _normal(p, 0.0, std, shape, position), True
     return compute
 
 

@@ -328,7 +328,8 @@ names on this page are known.
   `add_`, `sub_`, `clamp_`, `normal_`, `uniform_`, `w[i] = v` and `w += v` inside `with torch.no_grad():` or on
   `w.data`; `w.data = V` and `fc.weight = nn.Parameter(V)` of the parameter's shape; at the top level, in a model's
   `__init__`, in a loop over `model.modules()` / `named_parameters()`, or in a function `model.apply(init)` calls
-  (children first, then the module, as PyTorch's `Module.apply`). The values must be known without the inputs;
+  (children first, then the module, as PyTorch's `Module.apply`). The values must be known without the inputs
+  (numbers, constant tensors, another parameter as it is then);
   a write after the parameter was read (the layer called) is refused, as is a write outside `no_grad` (PyTorch's
   "a leaf Variable that requires grad is being used in an in-place operation") and `nn.init`'s other functions
   (`orthogonal_`, `trunc_normal_`, `dirac_`, `sparse_`). `jac eval` shows the values set ("made in the text";
