@@ -141,7 +141,8 @@ CASES.update({"scatter_extreme": [(((4,), (2, 3)), {"targets": np.array([1, 0, 1
                                                    "minimum": m, "include": inc}) for m in (False, True)
                                   for inc in (True, False)]})
 CASES.update({"igamma": [((2, 3), (3,))], "igammac": [((2, 3), (2, 3))], "zeta": [((2, 3), (3,))]})
-REFUSED = {"nextafter"}  # every argument's derivative refused: tests/test_parity_specials2.py
+REFUSED = set()  # every argument's derivative refused (nextafter's until session 52, PyTorch 2.13 has one)
+CASES.update({"nextafter": [((2, 3), (3,)), ((4,), (4,))]})  # PyTorch 2.13's rule: 1 by x off the ties, 0 by y
 NONDIFF |= REFUSED
 CASES.update({"mvlgamma": [(((2, 3),), {"p": 1}), (((4,),), {"p": 3})]})
 CASES.update({"lu": [(("square",), {"part": "L"}), (("square",), {"part": "U"}), (((2, 3, 3),), {"part": "U"})]})
@@ -606,7 +607,7 @@ CASES["fftmap"] = [(((2, 5),), {"kind": "rfft", "axis": 1, "n": 6, "m": 5, "norm
 # refused, as JAX's); the domain (0.5, 3) reaches both the series (x <= max(a, 1)) and the continued fraction
 CASES.update({"gammainc": [((2, 3), (3,))], "gammaincc": [((2, 3), (2, 3))], "igamma_grad_a": [((2, 3), (3,))]})
 SECOND_ORDER_REFUSED.update({"gammainc": "igamma_grad_a", "gammaincc": "igamma_grad_a"})  # by a twice, as JAX
-# session 39: a value whose every derivative is refused (torch.histogram's; as nextafter, no case: the refusal is
+# session 39: a value whose every derivative is refused (torch.histogram's; no case: the refusal is
 # checked in tests/test_special39.py against PyTorch's own)
 REFUSED.add("no_derivative")
 NONDIFF.add("no_derivative")

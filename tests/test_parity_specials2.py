@@ -43,7 +43,7 @@ def test_scipy_multigammaln_and_its_derivative():
 
 
 @pytest.mark.parametrize("expr,words", [
-    ("torch.mvlgamma(x, 5)", "greater than (p-1)/2 = 2, got 1.6"),
+    ("scipy.special.multigammaln(x, 5)", "greater than (p-1)/2 = 2, got 1.6"),
     ("torch.mvlgamma(x, 0)", "greater than or equal to 1"),
     ("torch.combinations(x)", "1-d"),
 ])
@@ -109,8 +109,6 @@ def test_special_values_as_pytorch():
 @pytest.mark.parametrize("expr,words", [
     ("torch.igamma(a, x)", "derivative of igamma(a, x) by a is not supported"),
     ("torch.special.gammaincc(a, x)", "derivative of igammac(a, x) by a is not supported"),
-    ("torch.nextafter(x, a)", "nextafter has no derivative"),
-    ("x.nextafter(a)", "nextafter has no derivative"),
 ])
 def test_derivatives_pytorch_lacks_are_refused(expr, words):
     inputs = {"a": A + 1.0, "x": XG}

@@ -1742,13 +1742,15 @@ defop("polygamma", lambda x, n: _polygamma(x, n), lambda s, n: s,
       domain=(0.5, 3.0), sympy=lambda S, x, n: S.elementwise(lambda v: S.sp.polygamma(n, v), x), elementwise=True)
 
 
-def _mvlgamma_impl(x, p):
-    """log Γ_p(x) = p(p - 1)/4 log π + Σ_(j<p) lgamma(x - j/2), for x > (p - 1)/2 (PyTorch and SciPy refuse
-    the rest)."""
+def _mvlgamma_impl(x, p, scipy=False):
+    """log Γ_p(x) = p(p - 1)/4 log π + Σ_(j<p) lgamma(x - j/2). ``scipy``: for x > (p - 1)/2 alone (SciPy's
+    multigammaln refuses the rest); PyTorch 2.13's mvlgamma and JAX's multigammaln answer the sum there too, each
+    term log|Γ| (inf at a pole), so jac does (session 52)."""
     x = np.asarray(x)
-    if np.any(~(x > (p - 1) / 2)):
-        raise JacValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2:g}, got "
-                            f"{float(x[~(x > (p - 1) / 2)].ravel()[0]):g}")
+    if scipy and np.any(~(x > (p - 1) / 2)):
+        raise JacValueError(f"scipy.special.multigammaln: all elements must be greater than (p-1)/2 = "
+                            f"{(p - 1) / 2:g}, got {float(x[~(x > (p - 1) / 2)].ravel()[0]):g} (SciPy raises "
+                            "ValueError; torch.mvlgamma and jax.scipy.special.multigammaln answer there)")
     out = sum(_lgamma_impl(x - j / 2) for j in range(p))
     return out + np.asarray(p * (p - 1) / 4 * np.log(np.pi), dtype=np.asarray(out).dtype)
 
@@ -1760,10 +1762,11 @@ def _mvlgamma_deriv(x, p):  # Σ_(j<p) digamma(x - j/2)
     return out
 
 
-defop("mvlgamma", _mvlgamma_impl, lambda s, p: s,
-      (lambda g, ans, x, p: P.mul(g, _mvlgamma_deriv(x, p)),), (lambda t, ans, x, p: P.mul(t, _mvlgamma_deriv(x, p)),),
+defop("mvlgamma", _mvlgamma_impl, lambda s, p, scipy=False: s,
+      (lambda g, ans, x, p, scipy=False: P.mul(g, _mvlgamma_deriv(x, p)),),
+      (lambda t, ans, x, p, scipy=False: P.mul(t, _mvlgamma_deriv(x, p)),),
       domain=(2.0, 4.0), elementwise=True,
-      sympy=lambda S, x, p: S.elementwise(lambda v: p * (p - 1) / 4 * S.sp.log(S.sp.pi) + S.sp.Add(
+      sympy=lambda S, x, p, scipy=False: S.elementwise(lambda v: p * (p - 1) / 4 * S.sp.log(S.sp.pi) + S.sp.Add(
           *[S.sp.loggamma(v - S.sp.Rational(j, 2)) for j in range(p)]), x))
 
 
@@ -1951,10 +1954,11 @@ def _no_derivative_rule(*args, why, **params):
 _SOURCES = 4
 defop("no_derivative", lambda value, *sources, why: value, lambda s, *sources, why: s,
       (_no_derivative_rule,) * (_SOURCES + 1), (_no_derivative_rule,) * (_SOURCES + 1), label="a value without a derivative")
-_NEXTAFTER_WHY = ("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose derivative 1 "
-                  "almost everywhere is not the slope of a step function; use x itself")
-binary("nextafter", lambda x, y: np.nextafter(x, y), refused(_NEXTAFTER_WHY), refused(_NEXTAFTER_WHY), (-2.0, 2.0),
-       spellings=("nextafter",))
+# nextafter(x, y): x moved one ulp toward y. Its derivative is PyTorch 2.13's (derivatives.yaml: self
+# where(self != other, grad, 0), other zeros_like): 1 by x off the ties, an exact 0 at x == y (where the value is y)
+# and by y; NumPy's central differences agree off the ties. JAX has no rule: lang/names52.py refuses jnp's and lax's.
+binary("nextafter", lambda x, y: np.nextafter(x, y), lambda ans, x, y: P.ne(x, y),
+       lambda ans, x, y: P.mul(P.ne(x, y), 0.0), (-2.0, 2.0), spellings=("nextafter",), masks=True)
 
 
 # sinc(x) = sin(pi x) / (pi x), 1 at 0. Its derivative (cos(pi x) - sinc(x)) / x cancels near 0, so

@@ -82,6 +82,45 @@ TORCH_FOREIGN_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 TORCH_DIMS = frozenset(("flip",))
 # PyTorch's reductions that take one int dim: a tuple is its TypeError ("argument 'dim' must be int, not tuple")
 TORCH_ONE_DIM = frozenset(("max", "min", "prod", "aminmax"))
+# PyTorch's names of the second operand where they are not ``other`` (session 52, kwforms52_probe): ``other=`` there
+# is PyTorch's TypeError (jac read it as its alias of y), and mat2= / vec= / tensor= are read (jac refused them)
+TORCH_SECOND_OPERAND = {"pow": "exponent", "mm": "mat2", "bmm": "mat2", "mv": "vec", "dot": "tensor", "outer": "vec2"}
+# the operands of NumPy's ufuncs are positional only: np.tanh(a=x), np.add(x1=a, x2=b) raise TypeError
+NUMPY_OPERAND_KEYWORDS = ("x", "a", "input", "x1", "x2", "y", "b", "other")
+
+
+def torch_operand_keywords(parser, kind: str, module: str | None, fname: str, kwargs: dict) -> dict:
+    """``torch.mm(input=A, mat2=B)``: PyTorch's own name of the second operand read as jac's ``y`` (after
+    :func:`check` refused ``other=`` there)."""
+    name = TORCH_SECOND_OPERAND.get(fname)
+    if name in ("mat2", "vec", "tensor") and name in kwargs and reading(parser, kind, module, fname) == "torch" \
+            and module not in ("F", "torch.nn.functional", "nn.functional"):
+        return {("y" if k == name else k): v for k, v in kwargs.items()}
+    return kwargs
+
+
+# NumPy's and JAX's functions naming their two operands a and b (np.dot(a=A, b=B), jnp.matmul(a=A, b=B)), b read as
+# jac's y (a is an alias of x everywhere); np.matmul and np.inner take theirs by position (session 52)
+AB_OPERANDS = {"numpy": frozenset(("dot", "outer", "kron", "tensordot", "cross")),
+               "jax": frozenset(("dot", "matmul", "vdot", "outer", "inner", "kron", "tensordot", "cross"))}
+
+
+def ab_operand_keywords(module: str | None, fname: str, kwargs: dict) -> dict:
+    lib = "numpy" if module in ("np", "numpy") else "jax" if module in ("jnp", "jax.numpy") else None
+    if lib is not None and "b" in kwargs and fname in AB_OPERANDS[lib]:
+        return {("y" if k == "b" else k): v for k, v in kwargs.items()}
+    return kwargs
+
+
+# PyTorch's functions and methods (not F's) that raise TypeError at a dim written as None (session 52,
+# kwforms52_probe): "argument 'dim' must be int, not NoneType"; its sum, mean, std, var, amax, norm answer (F's
+# softmax reads dim=None as its implicit dim)
+TORCH_DIM_NOT_NONE = {"prod": "omit dim for every element", "max": "omit dim for every element",
+                      "min": "omit dim for every element", "median": "omit dim for every element",
+                      "nanmedian": "omit dim for every element", "logsumexp": "write dim={every} for every element",
+                      "softmax": "write dim=-1 for the last axis", "log_softmax": "write dim=-1 for the last axis",
+                      "sort": "write dim=-1 for the last axis", "argsort": "write dim=-1 for the last axis",
+                      "squeeze": "omit dim to drop every axis of length 1"}
 # positions (the tensor or a method's receiver at 0) where PyTorch takes a bool: an int is its TypeError ("argument
 # 'keepdim' (position 3) must be bool, not int"): a reduction's keepdim, a sort's descending, qr's some
 TORCH_BOOL_AT = {**dict.fromkeys(("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "logsumexp", "max", "min",
@@ -304,6 +343,17 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
     if fname == "transpose" and any(len(args) > at and _is_tuple(b, args[at]) for at in (1, 2)):
         raise JacParseError(f"{call}(): dim0 and dim1 must be ints, not a tuple (PyTorch raises TypeError: its "
                             "transpose swaps two dims; x.permute(...) takes a new order of every axis)", position)
+    if fname in TORCH_SECOND_OPERAND and "other" in kwargs and module not in ("F", "torch.nn.functional",
+                                                                              "nn.functional"):
+        raise JacParseError(f"{call}() has no argument 'other': PyTorch's {fname} names its second operand "
+                            f"'{TORCH_SECOND_OPERAND[fname]}' (it raises TypeError): write "
+                            f"{TORCH_SECOND_OPERAND[fname]}= or pass it by position", position)
+    if fname in TORCH_DIM_NOT_NONE and module not in ("F", "torch.nn.functional", "nn.functional"):
+        if len(args) > 1 and args[1] is None or any(k in kwargs and kwargs[k] is None for k in ("dim", "axis")):
+            every = tuple(range(args[0].ndim)) if args and isinstance(args[0], Tracer) else (0,)
+            raise JacParseError(f"{call}(): dim=None is no dim to PyTorch's {fname} (it raises TypeError: its dim "
+                                f"must be {'ints' if fname == 'logsumexp' else 'an int'}, not None): "
+                                + TORCH_DIM_NOT_NONE[fname].format(every=every), position)
     if fname in TORCH_ONE_DIM:
         if fname == "aminmax" and len(args) > 1:
             raise JacParseError(f"{call}() takes dim= as a keyword only (PyTorch raises TypeError at a positional "
@@ -334,6 +384,14 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
 def _numpy_checks(b, kind, fname, call, args, kwargs, position) -> None:
     """NumPy's TypeErrors at an argument's form (:data:`NUMPY_ARRAY_AT`, :data:`NUMPY_STR_AT`,
     :data:`NUMPY_DTYPE_AT`, :data:`NUMPY_ATTRIBUTES`, ``np.clip(x, 0)`` without its a_max)."""
+    if kind == "function" and isinstance(getattr(np, fname, None), np.ufunc) \
+            and any(k in kwargs for k in NUMPY_OPERAND_KEYWORDS):
+        k = next(k for k in NUMPY_OPERAND_KEYWORDS if k in kwargs)
+        raise JacParseError(f"{call}() takes its operands by position: '{k}' is no keyword of NumPy's ufunc "
+                            f"{fname} (it raises TypeError); write {call}(...) without {k}=", position)
+    if fname == "norm" and "a" in kwargs and call.startswith(("np.linalg.", "numpy.linalg.")):
+        raise JacParseError(f"{call}() has no argument 'a': NumPy's linalg.norm names its array 'x' (it raises "
+                            "TypeError); write x= or pass it by position", position)
     if kind == "method" and fname in NUMPY_ATTRIBUTES:
         raise JacParseError(f"x.{fname} is an attribute of NumPy's ndarray, not a method: x.{fname}() is its "
                             f"TypeError (its value is not callable); write x.{fname}", position)
@@ -363,7 +421,8 @@ def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:
         torch_spec = None
     numpy_spec = NUMPY_REQUIRED.get(fname)
     count = REQUIRED_COUNT.get(fname, 1)
-    torch_raises = torch_spec is not None and len(args) - 1 + sum(k in kwargs for k in torch_spec[1]) < count
+    # the tensor by keyword (torch.softmax(input=x, dim=-1)) leaves no positional argument: none past it either
+    torch_raises = torch_spec is not None and max(len(args) - 1, 0) + sum(k in kwargs for k in torch_spec[1]) < count
     if torch_raises and fname in REQUIRED_FROM_RANK and args and isinstance(args[0], Tracer) \
             and args[0].ndim < REQUIRED_FROM_RANK[fname]:
         torch_raises = False  # the contract's torch.logsumexp(v) of a vector: every element is the one axis

@@ -95,6 +95,9 @@ def arguments(fname, args, kwargs, params, position):
             key = alias if alias in params or SECOND_ALIASES.get(key) not in params else SECOND_ALIASES[key]
         if key == "inplace" and key not in params:  # F.relu(x, inplace=True): the parser writes it (see INPLACE_AT)
             continue
+        if key not in params and typed == "out":  # torch.sum(x, 0, out=buf), np.exp(x, out=None): session 52
+            raise JacParseError(f"{fname}(): out= writes the result into an array given, which jac does not do: drop "
+                                "out= and use the value the call returns (y = f(x), not f(x, out=y))", position)
         if key not in params:  # named as the caller typed it (dims=, not the alias axes), with the close name
             raise JacParseError(f"{fname}() has no argument '{typed}' (it takes {', '.join(names)})"
                                 f"{_close_argument(typed, params)}", position)
@@ -498,7 +501,7 @@ def _reduction(op_name, **params):
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
         keepdims = keepdims_of(b, a["keepdims"], position, kwargs=kwargs)
-        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position)
+        _torch_keepdim_needs_dim(b, a["axis"], kwargs, position, given=len(args) > 1)
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position, **params)
     return lower
 
@@ -509,11 +512,16 @@ TORCH_KEEPDIM_NEEDS_DIM = frozenset(("sum", "mean", "prod", "max", "min", "logsu
                                      "count_nonzero"))
 
 
-def _torch_keepdim_needs_dim(b, axis, kwargs, position) -> None:
+def _torch_keepdim_needs_dim(b, axis, kwargs, position, given: bool = False) -> None:
     """PyTorch's TypeError for ``keepdim=`` without a dim in :data:`TORCH_KEEPDIM_NEEDS_DIM` (``torch.sum(x,
-    keepdim=True)``, ``x.mean(keepdim=True)``: a method spelling ``keepdim`` is PyTorch's, as keepdims_of reads it)."""
+    keepdim=True)``, ``x.mean(keepdim=True)``: a method spelling ``keepdim`` is PyTorch's, as keepdims_of reads it).
+    A dim written as None (``torch.sum(x, dim=None, keepdim=True)``, ``x.mean(None, True)``; ``given``: a positional
+    dim) is the overload with a dim, which PyTorch 2.13 answers for sum and mean: every element, every axis kept
+    (session 52; argspec's TORCH_DIM_NOT_NONE refuses dim=None where PyTorch raises at it)."""
     name = (b.call or "").rsplit(".", 1)[-1].strip("()")
     if axis is None and "keepdim" in kwargs and name in TORCH_KEEPDIM_NEEDS_DIM and b.library in ("torch", "method"):
+        if (given or "dim" in kwargs or "axis" in kwargs) and name != "count_nonzero":
+            return
         if name == "count_nonzero":
             raise JacValueError("count_nonzero(): PyTorch's takes no keepdim (it raises TypeError); np.count_nonzero "
                                 "takes keepdims=", position)
@@ -1989,6 +1997,43 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     if isinstance(dtype, DType) and dtype.kind == "b" and fname in _OR_SUMS | _AND_PRODUCTS:
         return truth(b, out, position)  # a product of 0/1 is already 0/1: held as the bool the libraries give
     return out
+
+
+# NumPy's functions outside DTYPE_FIRST that take dtype= (session 52): its ufuncs (np.exp(x, dtype=np.float64):
+# the operands cast, as its casting='same_kind' allows for a float dtype) and these reductions (as the array's method
+# in a NumPy text too)
+NUMPY_DTYPE_REDUCTIONS = frozenset(("std", "var", "nanstd", "nanvar"))
+
+
+def numpy_takes_dtype(fname: str, kind: str) -> bool:
+    if fname in NUMPY_DTYPE_REDUCTIONS:
+        return True
+    return kind == "function" and isinstance(getattr(np, fname, None), np.ufunc) and fname in FUNCTIONS
+
+
+def numpy_dtype(b, fname: str, lower, args: list, kwargs: dict, position) -> Tracer:
+    """NumPy's ``dtype=`` of a ufunc (``np.exp(x, dtype=np.float64)``, ``np.add(x, y, dtype=...)``: every
+    operand cast) or of ``std`` / ``var`` / ``nanstd`` / ``nanvar`` (the array cast): a float dtype is --dtype, as
+    ``as_dtype`` reads it (jac computes in one dtype); an integer or bool one refused (a ufunc's float operand has
+    no same_kind cast to it, NumPy's UFuncTypeError; a std in integers truncates)."""
+    kwargs = dict(kwargs)
+    dtype = static(b, kwargs.pop("dtype"), "dtype", position)
+    if dtype is None:
+        return lower(b, args, kwargs, position)
+    if isinstance(dtype, str) and dtype in DTYPES:
+        dtype = DType(dtype, DTYPES[dtype])
+    if isinstance(dtype, DType) and dtype.kind in "iub":
+        why = "NumPy raises UFuncTypeError: a float operand has no same_kind cast to it" if fname not in \
+            NUMPY_DTYPE_REDUCTIONS else "NumPy's result would be truncated"
+        raise JacValueError(f"np.{fname}(dtype={dtype.name}): {why}; jac refuses an integer or bool dtype here (drop "
+                            "dtype=: jac computes in --dtype)", position)
+    reduction = fname in NUMPY_DTYPE_REDUCTIONS
+    cast = [as_dtype(b, tensor(b, x, fname, position), dtype, position)
+            if isinstance(x, Tracer) and (not reduction or i == 0) else x for i, x in enumerate(args)]
+    key = next((k for k in ("a", "x", "input") if k in kwargs), None)
+    if not args and key is not None and isinstance(kwargs[key], Tracer):
+        kwargs[key] = as_dtype(b, kwargs[key], dtype, position)
+    return lower(b, cast, kwargs, position)
 
 
 # NumPy's positional parameters after (a, axis) of the reductions whose third PyTorch reads as keepdim:
@@ -5542,21 +5587,23 @@ def _chain_matmul(b, args, kwargs, position):
     return _multi_dot(b, [Items(args)], kwargs, position)
 
 
-def _split_along(fname, axis_of):
-    """np.hsplit / vsplit / dsplit (and torch's): np.array_split's pieces along a fixed axis, evenly."""
+def _split_along(fname, axis_of, least: int):
+    """np.hsplit / vsplit / dsplit (and torch's): np.array_split's pieces along a fixed axis, evenly; ``least``
+    dimensions needed (NumPy's and PyTorch's; jnp.vsplit splits a vector along its one axis, session 52)."""
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "indices_or_sections": REQUIRED}, position)
         x = tensor(b, a["x"], fname, position)
-        axis = axis_of(x)
-        if axis >= x.ndim:
-            raise JacShapeError(f"{fname} needs at least {axis + 1} dimensions, got shape {fmt(x.shape)}", position)
-        return _np_split(b, [x, a["indices_or_sections"], b.const(float(axis))], {}, position)
+        need = 1 if fname == "vsplit" and jax_spelled(b) else least
+        if x.ndim < need:
+            raise JacShapeError(f"{fname} needs at least {need} dimension{'s' if need > 1 else ''}, got shape "
+                                f"{fmt(x.shape)}", position)
+        return _np_split(b, [x, a["indices_or_sections"], b.const(float(axis_of(x)))], {}, position)
     return lower
 
 
-FUNCTIONS["hsplit"] = _split_along("hsplit", lambda x: 0 if x.ndim == 1 else 1)
-FUNCTIONS["vsplit"] = _split_along("vsplit", lambda x: 0 if x.ndim >= 2 else 2)
-FUNCTIONS["dsplit"] = _split_along("dsplit", lambda x: 2 if x.ndim >= 3 else 3)
+FUNCTIONS["hsplit"] = _split_along("hsplit", lambda x: 0 if x.ndim == 1 else 1, 1)
+FUNCTIONS["vsplit"] = _split_along("vsplit", lambda x: 0, 2)
+FUNCTIONS["dsplit"] = _split_along("dsplit", lambda x: 2, 3)
 
 
 @function("select")
@@ -6478,11 +6525,13 @@ def _dist(b, args, kwargs, position):
 def _normalize(b, args, kwargs, position):
     """F.normalize: x / max(‖x‖_p, eps) along dim (1 by default, as PyTorch), PyTorch's x.norm(p, dim,
     keepdim=True): a tuple of dims is one vector norm over them, p='fro' the 2-norm (over at most two dims),
-    p='nuc' the nuclear norm of the matrices over a 2-tuple of dims."""
+    p='nuc' the nuclear norm of the matrices over a 2-tuple of dims; dim=None every element (PyTorch's x.norm(p,
+    None), 'fro' its 2-norm, 'nuc' a matrix's nuclear norm)."""
     a = arguments("normalize", args, kwargs, {"x": REQUIRED, "ord": 2.0, "axis": 1, "eps": 1e-12}, position)
     x = tensor(b, a["x"], "normalize", position)
-    several = type(static(b, a["axis"], "dim", position)) is tuple
-    axes = axes_of(b, a["axis"], x, position, "normalize") if several else \
+    every = a["axis"] is None  # F.normalize(x, dim=None): x / ‖x‖ over every element (session 52)
+    several = every or type(static(b, a["axis"], "dim", position)) is tuple
+    axes = tuple(range(x.ndim)) if every else axes_of(b, a["axis"], x, position, "normalize") if several else \
         (_one_axis(b, a["axis"], x, position, "normalize"),)
     order = static(b, a["ord"], "p", position)
     # x/s / max(‖x/s‖, eps) with _square_scale's s: where ‖x‖ overflows (4e38 in float32) x / ‖x‖ is of order 1,
@@ -6492,7 +6541,8 @@ def _normalize(b, args, kwargs, position):
         n = FUNCTIONS["matrix_norm"](b, [x], {"ord": Static("nuc"), "axis": Static(axes), "keepdims": True},
                                      position)
     else:
-        if order == "fro" and len(axes) <= 2:  # PyTorch's norm: 'fro' over one or two dims is the 2-norm
+        if order == "fro" and (len(axes) <= 2 or every):  # PyTorch's norm: 'fro' over one or two dims (or every
+            # element, dim=None) is the 2-norm
             order = 2.0
         n = _vector_norm(b, x, order, axes, True, position)
     eps = static(b, a["eps"], "eps", position)
@@ -11156,13 +11206,15 @@ variant("method", "mode")(_mode)
 
 def _mvlgamma(b, args, kwargs, position):
     """torch.mvlgamma(x, p) / torch.special.multigammaln(x, p) / scipy.special.multigammaln(a, d): the log of the
-    multivariate gamma function; its derivative Σ_(j<p) digamma(x - j/2)."""
+    multivariate gamma function; its derivative Σ_(j<p) digamma(x - j/2). SciPy's refuses x <= (p - 1)/2 (its
+    ValueError); PyTorch 2.13's and JAX's answer the sum of log|Γ| there."""
     kwargs = {("ord" if k == "d" else k): v for k, v in kwargs.items()}  # SciPy's d; p reads as ord (ALIASES)
     a = arguments("mvlgamma", args, kwargs, {"x": REQUIRED, "ord": REQUIRED}, position)
     p = static_int(b, a["ord"], "p", position)
     if p < 1:
         raise JacValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p}", position)
-    return b.apply("mvlgamma", tensor(b, a["x"], "mvlgamma", position), p=p, position=position)
+    scipy = b.library in ("scipy", "jax.scipy") and not jax_spelled(b)
+    return b.apply("mvlgamma", tensor(b, a["x"], "mvlgamma", position), p=p, scipy=scipy, position=position)
 
 
 variant("torch", "mvlgamma")(_mvlgamma)
@@ -12643,8 +12695,7 @@ def _aten_refused(fname: str, why: str, hint: str = ""):
 
 
 # the losses (torch.kl_div, ...: an int reduction, every element's loss without one) are lang/names41.py's
-variant("torch.aten", "adaptive_max_pool1d")(_aten_refused("adaptive_max_pool1d", "it returns the pair (values, "
-                                                                                   "indices)"))
+# torch.adaptive_max_pool1d (ATen's pair (values, indices)) is lang/names52.py's
 variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes the table first and returns four "
                                                                       "arrays"))
 

@@ -46,6 +46,7 @@ from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
+from .functions import NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -6133,6 +6134,10 @@ class _Lowering:
         else:
             lower = self.lookup(kind, fname, module, position)
         argspec.check(self, kind, fname, module, args, kwargs, position)  # what the library named requires
+        if kwargs and fname in argspec.TORCH_SECOND_OPERAND:  # torch.mm(A, mat2=B): PyTorch's name of B
+            kwargs = argspec.torch_operand_keywords(self, kind, module, fname, kwargs)
+        if kwargs and "b" in kwargs and kind == "function":  # np.dot(a=A, b=B): NumPy's and JAX's names
+            kwargs = argspec.ab_operand_keywords(module, fname, kwargs)
         if kind == "method" and fname == "copy" and type(args[0]) is Items and args[0].display == "list" \
                 and len(args) == 1 and not kwargs:  # R.copy() of Python's list: a new list of the very items
             self.mark(node, "list")
@@ -6151,6 +6156,10 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
+        if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
+                                             and self.dialect == "numpy" or module in ("jnp", "jax.numpy")
+                                             and fname in NUMPY_DTYPE_REDUCTIONS) and numpy_takes_dtype(fname, kind):
+            return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # np.exp(x, dtype=np.float64)
         found = lower(self.b, args, kwargs, position)
         if self.inference and fname in inference.COPIES and type(found) is Tracer:  # f(x).clone(): a normal tensor
             found = inference.copied(self, found, position)
