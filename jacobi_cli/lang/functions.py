@@ -1968,15 +1968,22 @@ _OR_SUMS = frozenset(("sum", "nansum", "cumsum"))  # their add of two booleans i
 _AND_PRODUCTS = frozenset(("prod", "nanprod", "cumprod"))  # their product of two booleans is an and: a bool
 
 
+def _popped_dtype(b, kwargs: dict, position) -> tuple:
+    """(the keywords without ``dtype``, the dtype it names: a :class:`DType` for a name of :data:`DTYPES`, None, or
+    what ``static`` read)."""
+    kwargs = dict(kwargs)
+    dtype = static(b, kwargs.pop("dtype"), "dtype", position)
+    if isinstance(dtype, str) and dtype in DTYPES:
+        dtype = DType(dtype, DTYPES[dtype])
+    return kwargs, dtype
+
+
 def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tracer:
     """The call ``lower(args, kwargs)`` of ``fname`` (in DTYPE_FIRST) with ``dtype=`` applied to its array; a sum in
     bool is NumPy's and PyTorch's add of booleans, a logical or (``np.sum(x, dtype=bool)`` is ``np.any(x)``)."""
-    kwargs = dict(kwargs)
-    dtype = static(b, kwargs.pop("dtype"), "dtype", position)
+    kwargs, dtype = _popped_dtype(b, kwargs, position)
     if dtype is None:
         return lower(b, args, kwargs, position)
-    if isinstance(dtype, str) and dtype in DTYPES:
-        dtype = DType(dtype, DTYPES[dtype])
     if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumsum" and "torch" in (dtype.library, b.library):
         raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
                             "torch.cummax(x != 0, dim).values", position)
@@ -2016,12 +2023,9 @@ def numpy_dtype(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     operand cast) or of ``std`` / ``var`` / ``nanstd`` / ``nanvar`` (the array cast): a float dtype is --dtype, as
     ``as_dtype`` reads it (jac computes in one dtype); an integer or bool one refused (a ufunc's float operand has
     no same_kind cast to it, NumPy's UFuncTypeError; a std in integers truncates)."""
-    kwargs = dict(kwargs)
-    dtype = static(b, kwargs.pop("dtype"), "dtype", position)
+    kwargs, dtype = _popped_dtype(b, kwargs, position)
     if dtype is None:
         return lower(b, args, kwargs, position)
-    if isinstance(dtype, str) and dtype in DTYPES:
-        dtype = DType(dtype, DTYPES[dtype])
     if isinstance(dtype, DType) and dtype.kind in "iub":
         why = "NumPy raises UFuncTypeError: a float operand has no same_kind cast to it" if fname not in \
             NUMPY_DTYPE_REDUCTIONS else "NumPy's result would be truncated"

@@ -1339,11 +1339,7 @@ class _Lowering:
             if self.made is not None:
                 self.made.values = self.declared
         if drawn:
-            if self.random is None:
-                self.random = set()
-                if self.made is not None:
-                    self.made.random = self.random
-            self.random.add(name)
+            self.mark_drawn(name)
         if self.leaves is None:
             self.leaves = {}
         if name in self.declared:
@@ -1356,6 +1352,14 @@ class _Lowering:
         if self.values is not None:  # a mask computed from the inputs reads this one's value too
             self.values = {**self.values, name: value}
         return tracer
+
+    def mark_drawn(self, name: str) -> None:
+        """The input ``name`` the text made holds jac's draws (:attr:`random`: shown "drawn by jac")."""
+        if self.random is None:
+            self.random = set()
+            if self.made is not None:
+                self.made.random = self.random
+        self.random.add(name)
 
     def declare_layers(self, stmt: ast.stmt) -> bool:
         """``fc = nn.Linear(3, 4)``, ``model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))`` at the

@@ -77,11 +77,7 @@ def statement(p, stmt: ast.stmt) -> bool:
     new.flags.writeable = False
     p.declared[name] = new
     if drawn:
-        if p.random is None:
-            p.random = set()
-            if p.made is not None:
-                p.made.random = p.random
-        p.random.add(name)
+        p.mark_drawn(name)
     elif p.random is not None and not _keeps_draws(compute):
         p.random.discard(name)
     if p.values is not None and name in p.values:
