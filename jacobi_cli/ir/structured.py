@@ -754,12 +754,35 @@ def softmax_vjp_rule(g, s, axis, basis=False):
         return _dry_dense_shape(g.shape, g.dtype)
     s = np.asarray(s)
     col, val = g.col[0], g.val[0]
+    if constant_slices(g, 1):  # one row holds one finite nonzero number everywhere: zeros, as the op's impl
+        val = np.zeros_like(val)
     where = np.flatnonzero(col >= 0)
     rows = col[where]
     inner = np.bincount(rows, weights=val[where] * s[where], minlength=g.batch).astype(g.dtype, copy=False)
     out = outer_product(-inner, s)
     out[rows, where] = s[where] * (-inner[rows] + val[where])
     return out
+
+
+def constant_slices(g: "SparseBatch", axis: int) -> bool:
+    """May a slice of the dense ``g`` along ``axis`` (``g``'s own axes, the batch's first) hold one finite
+    nonzero number in each of its elements, the slices softmax's rule counts as zeros (``ops._softmax_common``)?
+    Exactly, for one slot (``k`` = 1): one batch row at every element of the slice, one value; at an axis of
+    one element every nonzero counts (the rule gives +0 there either way); with more slots, True (the caller
+    then works densely)."""
+    if g.k != 1:
+        return True
+    if g.pattern:
+        return False  # a dry run: the values decide, and the dense result is counted by the rule's ops
+    col, val = g.col, g.val
+    if col.size == 0:
+        return False
+    same = (np.maximum.reduce(col, axis=axis) == np.minimum.reduce(col, axis=axis)) & (np.minimum.reduce(col, axis=axis) >= 0)
+    if not same.any():
+        return False
+    top = np.maximum.reduce(val, axis=axis)
+    same &= (top == np.minimum.reduce(val, axis=axis)) & np.isfinite(top) & (top != 0)
+    return bool(same.any())
 
 
 # ``np.multiply.outer(a, b)`` of two vectors of n elements runs through NumPy's buffered
