@@ -192,3 +192,17 @@ def test_tensor_split_tuple_item_written_says_tuple():
     with pytest.raises(JacError, match="'p' is a tuple of arrays"):
         api.evaluate("import torch\ny = x * 1\np = torch.tensor_split(y, 2)\np[0][...] = 1\nz = (y * y).sum()",
                      {"x": X4})
+
+
+def test_a_sparse_cotangent_keeps_its_pattern_through_the_centering():
+    """The rule's derivatives by s center g: a one-slot sparse batch with a constant slice has those entries
+    zeroed in place (the dense g - m's values), and one without passes as it is (no dense copy)."""
+    col = np.array([[[0, 0], [1, 2]]])  # slice 0 of row 0 holds 3 everywhere; slice 1 is two rows
+    sb = structured.SparseBatch(3, col, np.array([[[3.0, 3.0], [5.0, 5.0]]]), np.float64)
+    out = ops._centered(sb, np.ones((2, 2)) / 2, 1)
+    assert isinstance(out, structured.SparseBatch) and np.array_equal(out.col, col)
+    dense = sb.to_dense()
+    assert np.array_equal(out.to_dense(), dense - ops._softmax_common(dense, 2))
+    assert not np.any(out.to_dense()[0, 0])
+    other = structured.SparseBatch(3, col, np.array([[[3.0, 2.0], [5.0, 5.0]]]), np.float64)
+    assert ops._centered(other, np.ones((2, 2)) / 2, 1) is other

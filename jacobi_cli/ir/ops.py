@@ -1222,11 +1222,13 @@ def _all_equal(g, value) -> bool:
 def _centered(g, s, axis):
     """``g`` less its constant slices along softmax's axis (``softmax_common``, no derivative): the rule's
     derivatives by s at such a g are then exactly 0, as the rule is. Mathematically the same (the s these
-    rules meet is a softmax's, whose tangents sum to 0 along the axis). A sparse batch with no such slice
-    passes as it is (g - 0 would make it dense)."""
+    rules meet is a softmax's, whose tangents sum to 0 along the axis). A sparse batch of one slot keeps its
+    pattern (``structured.constant_slices_zeroed``; g - 0 would make it dense), in a dry run too."""
     at = axis + 1  # the op's axis counts g's axes after its batch axis (s broadcasts against them)
-    if isinstance(g, structured.SparseBatch) and not structured.constant_slices(g, at):
-        return g
+    if isinstance(g, structured.SparseBatch):  # one slot: its entries of such a slice zeroed, the pattern kept
+        out = structured.constant_slices_zeroed(g, at)
+        if out is not NotImplemented:
+            return out
     return P.sub(g, P.softmax_common(g, axis=at))
 
 

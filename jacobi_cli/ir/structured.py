@@ -764,6 +764,22 @@ def softmax_vjp_rule(g, s, axis, basis=False):
     return out
 
 
+def constant_slices_zeroed(g: "SparseBatch", axis: int):
+    """``g`` (one slot) with the entries of each slice that :func:`constant_slices` finds set to +0: the sparse
+    batch ``g - ops._softmax_common(g)`` stands for, its pattern kept (a dry run's pattern as it is, as the values
+    decide and a zero entry costs what a nonzero one does). ``NotImplemented`` for more slots."""
+    if g.k != 1:
+        return NotImplemented
+    if g.pattern or not constant_slices(g, axis):
+        return g
+    col, val = g.col, g.val
+    low = np.minimum.reduce(col, axis=axis, keepdims=True)
+    top = np.maximum.reduce(val, axis=axis, keepdims=True)
+    same = (np.maximum.reduce(col, axis=axis, keepdims=True) == low) & (low >= 0) \
+        & (top == np.minimum.reduce(val, axis=axis, keepdims=True)) & np.isfinite(top) & (top != 0)
+    return g.with_(col, np.where(same, np.zeros_like(val), val))
+
+
 def constant_slices(g: "SparseBatch", axis: int) -> bool:
     """May a slice of the dense ``g`` along ``axis`` (``g``'s own axes, the batch's first) hold one finite
     nonzero number in each of its elements, the slices softmax's rule counts as zeros (``ops._softmax_common``)?
