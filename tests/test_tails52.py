@@ -35,8 +35,8 @@ def _probe_point(c: float, seed: int = 0):
                                   "torch.sum(torch.softmax((x * y).reshape(2, 2), 0))",
                                   "torch.softmax((x * y).reshape(2, 2), 1).sum(1)[0] * 3"])
 def test_softmax_of_a_constant_sum_has_exact_zero_derivatives(expr, c):
-    """The row sums of softmax are 1: every derivative of their sum is 0. It was 1.6e285 (∂²/∂y²) at c = 3, and the
-    gradient by y 5.8e134 for the vector's softmax; the third call runs the compiled kernels."""
+    """The row sums of softmax are 1: every derivative of their sum is 0. It was 1.6e285 (∂²/∂y²) at c = 3, and
+    the gradient by y 5.8e134 for the vector's softmax; the third call runs the compiled kernels."""
     b = _probe_point(c)
     for _ in range(3):
         for block in api.hessian(expr, b).values():
@@ -112,7 +112,8 @@ def test_softmax_hessians_elsewhere_agree_with_pytorch():
 # --- 2. norms and pooling of empty dims -------------------------------------------------------------------------
 
 ANSWERED = {  # the neighbour of each refused text that PyTorch answers, which jac answers as it
-    "F.normalize": ("F.normalize(a, p=0.5, dim=1)", (3, 0)), "F.pairwise_distance": ("F.pairwise_distance(a, a, p=0)", (3, 0)),
+    "F.normalize": ("F.normalize(a, p=0.5, dim=1)", (3, 0)),
+    "F.pairwise_distance": ("F.pairwise_distance(a, a, p=0)", (3, 0)),
     "torch.norm": ("torch.norm(a, 0.5, dim=1)", (3, 0)), "torch.dist": ("torch.dist(a, a, 0)", (0,)),
     "torch.cdist": ("torch.cdist(a, a, p=0.5)", (3, 0)), "F.avg_pool1d": ("F.avg_pool1d(a, 1)", (0, 2, 3)),
     "F.max_pool1d": ("F.max_pool1d(a, 1)", (0, 2, 3)), "F.avg_pool2d": ("F.avg_pool2d(a, 1)", (0, 2, 3, 3)),

@@ -793,7 +793,8 @@ def constant_slices(g: "SparseBatch", axis: int) -> bool:
     col, val = g.col, g.val
     if col.size == 0:
         return False
-    same = (np.maximum.reduce(col, axis=axis) == np.minimum.reduce(col, axis=axis)) & (np.minimum.reduce(col, axis=axis) >= 0)
+    low = np.minimum.reduce(col, axis=axis)
+    same = (np.maximum.reduce(col, axis=axis) == low) & (low >= 0)
     if not same.any():
         return False
     top = np.maximum.reduce(val, axis=axis)

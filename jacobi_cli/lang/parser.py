@@ -2916,7 +2916,7 @@ class _Lowering:
                 for part in y:  # p[0].add_(1), p[0] += 1: PyTorch's in-place write into one of several views raises
                     if type(part) is Tracer and part.id in self.multi_views:  # before Python's TypeError (session 52)
                         views.check_multiple(self.b, part.id, self.multi_views, what, position)
-            if item in ("assign", "augmented"):  # p[0] = v, p[0] += v: Python's tuple refuses it (torch.return_types too)
+            if item in ("assign", "augmented"):  # p[0] = v, p[0] += v: Python's tuple refuses it (a named one too)
                 raise JacValueError(f"{what}: '{name}' is {kind}, whose items Python does not assign (TypeError: the "
                                     "tuple does not support item assignment); jac follows a write into an array a "
                                     "name holds or an item of a Python list, not an item of a tuple: make it a list "
