@@ -207,3 +207,17 @@ def test_a_sparse_cotangent_keeps_its_pattern_through_the_centering():
     assert not np.any(out.to_dense()[0, 0])
     other = structured.SparseBatch(3, col, np.array([[[3.0, 2.0], [5.0, 5.0]]]), np.float64)
     assert ops._centered(other, np.ones((2, 2)) / 2, 1) is other
+
+
+@pytest.mark.parametrize("text, shape", [("F.pdist(a, p=float('inf'))", (3, 0)),
+                                         ("torch.cdist(a, a, p=float('inf'))", (3, 0)),
+                                         ("torch.cdist(a, a, p=float('inf'))", (2, 3, 0))])
+def test_infinity_distances_of_no_coordinates_are_pytorchs_zeros(text, shape):
+    """PyTorch answers 0 (the largest of no |difference|); jac refused "max of an empty array"."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+    a = np.zeros(shape)
+    want = eval(text, {"torch": torch, "F": F, "a": torch.tensor(a)}).numpy()  # noqa: S307
+    got = api.evaluate(text, {"a": a})
+    assert got.shape == want.shape and np.array_equal(got, want)
+    assert api.jacobian(text, {"a": a})["a"].size == 0

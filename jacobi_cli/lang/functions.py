@@ -6306,12 +6306,13 @@ for _library in PER_LIBRARY:
 # --- norms ---
 
 def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, torch_nan: bool = False,
-                 torch_dim: bool = False) -> Tracer:
+                 torch_dim: bool = False, distances: bool = False) -> Tracer:
     """(sum |x|^ord)^(1/ord) over ``axes``; ord inf / -inf: max / min |x|; ord 0: the count of
     nonzeros (no derivative). ``torch_nan``: PyTorch's norm backward at a NaN (ord ±inf: no derivative), for
     torch.norm / torch.linalg.vector_norm / torch.dist (its cdist, JAX's and NumPy's norms keep max's rule).
     Both those and ``torch_dim`` (F.normalize, F.pairwise_distance: PyTorch's vector_norm over a dim) refuse a
-    negative or infinite ord over an empty axis in PyTorch's words (it raises: no identity), session 51 / 52."""
+    negative or infinite ord over an empty axis in PyTorch's words (it raises: no identity), session 51 / 52;
+    ``distances`` (torch.cdist, F.pdist) gives 0 for ord inf over an empty axis, as PyTorch."""
     if isinstance(order, bool) or not isinstance(order, (int, float)):
         raise JacValueError(f"vector norm: ord must be a number, got {order!r}", position)
     if (torch_nan or torch_dim) and (order < 0 or order == math.inf):
@@ -6336,6 +6337,9 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, tor
         m = b.apply("max" if order > 0 else "min", clean, axes=axes, keepdims=keepdims, position=position)
         seen = b.apply("gt", b.apply("sum", nan, axes=axes, keepdims=keepdims, position=position), 0.0, position=position)
         return b.apply("where", seen, math.nan, m, position=position)
+    if order == math.inf and distances and any(x.shape[a] == 0 for a in axes):  # cdist / pdist of no coordinates:
+        return b.apply("mul", b.apply("sum", absx, axes=axes, keepdims=keepdims, position=position), 0.0,  # PyTorch's
+                       position=position)  # 0 (the largest of no |difference|), not a max of nothing (session 52)
     if order in (math.inf, -math.inf):
         return b.apply("max" if order > 0 else "min", absx, axes=axes, keepdims=keepdims, position=position)
     if order == 0:
@@ -7242,7 +7246,7 @@ def _cdist(b, args, kwargs, position):
     if isinstance(p, (int, float)) and not isinstance(p, bool) and p < 0:  # as pdist (session 52: jac answered)
         raise JacValueError(f"cdist: p must be >= 0, got {p!r} (PyTorch raises RuntimeError: cdist only supports "
                             "non-negative p values)", position)
-    return _vector_norm(b, d, p, (d.ndim - 1,), False, position)
+    return _vector_norm(b, d, p, (d.ndim - 1,), False, position, distances=True)
 
 
 # --- more losses ---
@@ -9433,7 +9437,7 @@ def _pdist(b, args, kwargs, position):
         raise JacValueError(f"pdist: p must be >= 0, got {p!r} (PyTorch raises RuntimeError: pdist only supports "
                             "non-negative p values)", position)
     d = b.apply("sub", _take(b, x, (i,), position), _take(b, x, (j,), position), position=position)
-    return _vector_norm(b, d, p, (1,), False, position)
+    return _vector_norm(b, d, p, (1,), False, position, distances=True)
 
 
 @function("bilinear")
