@@ -125,7 +125,8 @@ def same(a, b) -> bool:
     """Bit for bit as this sweep reads it: shape, dtype, values (NaN where NaN) and the sign of every
     number (-0 is not +0). A NaN's sign and payload aside: NumPy's own loops do not keep them (``a + s``
     of a NaN array and a NaN scalar takes the scalar's NaN from the ninth element on, its full copy's
-    before: the interpreter's ``expand_reduced`` copies, a kernel broadcasts); :func:`bits` counts them."""
+    before: the interpreter's ``expand_reduced`` copies, and a kernel broadcasts where it drops that copy for an
+    element-wise reader, ``kernels.KernelBuilder._expand_dropped``); :func:`bits` counts them."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False

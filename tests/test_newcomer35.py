@@ -200,5 +200,7 @@ def test_a_write_into_an_arrays_data_speaks_of_that_array_not_of_a_layer():
     text = "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x * 2\ny.data.mul_(3)\n(y * y).sum()"
     err = one_error("eval", text)
     assert "y.data.mul_(...) changes y's values behind autograd's back" in err and "y.data.mul_(3)\n  ^" in err
-    err = one_error("eval", "import torch.nn as nn\nfc = nn.Linear(2, 1)\nfc.weight.data.fill_(1.0)\nfc(x).sum()", "x:2")
-    assert "writes into fc.weight.data in place" in err
+    # a layer's parameter's .data written before its first call sets its values (session 52, lang/setparams.py)
+    assert api.evaluate("import torch.nn as nn\nfc = nn.Linear(2, 1)\nfc.weight.data.fill_(1.0)\nfc(x).sum()",
+                        {"x": np.array([1.0, 2.0])}) == 3.0 + api.evaluate(
+        "import torch.nn as nn\nfc = nn.Linear(2, 1)\nfc.bias.sum()", {})

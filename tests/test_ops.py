@@ -145,6 +145,8 @@ REFUSED = {"nextafter"}  # every argument's derivative refused: tests/test_parit
 NONDIFF |= REFUSED
 CASES.update({"mvlgamma": [(((2, 3),), {"p": 1}), (((4,),), {"p": 3})]})
 CASES.update({"lu": [(("square",), {"part": "L"}), (("square",), {"part": "U"}), (((2, 3, 3),), {"part": "U"})]})
+# session 52: expand, broadcast_to's values in a new C-ordered array (a reduction's cotangent in a traced pass)
+CASES.update({"expand": [(((3,),), {"shape": (2, 3)}), (((2, 1),), {"shape": (2, 3)})]})
 # the sign of det(A) and LU's pivots: no derivative, tested through slogdet / lu in the parity tests
 MATRIX_NONDIFF = {"detsign", "lu_pivots", "pivot_matrix"}
 NONDIFF |= MATRIX_NONDIFF

@@ -313,17 +313,32 @@ class KernelBuilder(Builder):
 
     def _unbroadcast_args(self, args: tuple) -> tuple:
         """An element-wise op broadcasts by itself: ``mul(broadcast_to(g), x)`` is
-        ``mul(g, x)`` when that has the same shape (a broadcast_to call costs microseconds)."""
+        ``mul(g, x)`` when that has the same shape (a broadcast_to call costs microseconds).
+        ``expand(g)`` (a new C-ordered copy, the interpreter's) too, where the result is laid out
+        as with the copy: a C-ordered result either way (see :meth:`_expand_dropped`)."""
         shapes = [a.shape if isinstance(a, Tracer) else np.shape(a) for a in args]
         out = _broadcast(*map(tuple, shapes))
         for i, a in enumerate(args):
-            if self._op_of(a) == "broadcast_to":
+            op = self._op_of(a)
+            if op == "broadcast_to" or op == "expand":
                 source = self.nodes[a.id].args[0]
                 src_shape = self.nodes[source].shape
-                if _broadcast(tuple(src_shape), tuple(shapes[1 - i])) == out:
+                if _broadcast(tuple(src_shape), tuple(shapes[1 - i])) == out and (
+                        op == "broadcast_to" or self._expand_dropped(a, args[1 - i], out)):
                     args = args[:i] + (self._tracer(source),) + args[i + 1:]
                     shapes[i] = src_shape
         return args
+
+    def _expand_dropped(self, expanded: Tracer, other, out: tuple) -> bool:
+        """May ``f(expand(g), other)`` (an element-wise op) be ``f(g, other)``? The same values; the
+        layout too where the result is C-ordered both ways: with one axis longer than 1 (compact along it),
+        or where the copy spans the result (C order wins a conflict in NumPy's order "K", and the copy has
+        strides on every axis the result has longer than 1) and g and ``other`` are C-ordered at every
+        call (numbers and broadcasting order no two axes: C order out, see :func:`_c_ordered`)."""
+        if sum(d > 1 for d in out) <= 1:
+            return True
+        return tuple(expanded.shape) == tuple(out) and self._c_ordered(self._tracer(self.nodes[expanded.id].args[0])) \
+            and self._c_ordered(other)
 
     @staticmethod
     def _key(op_name: str, args: tuple, params: dict):
@@ -468,8 +483,8 @@ def _c_ordered(nodes: list, i: int, memo: dict, assumed: set | None = None) -> b
             memo[j] = assumed is not None
             if assumed is not None:
                 assumed.add(j)
-        elif node.op == "matmul" or (_fresh(node) and sum(d > 1 for d in node.shape) <= 1):
-            memo[j] = True  # a matmul's result; a ufunc's, compact along its one axis
+        elif node.op in ("matmul", "expand") or (_fresh(node) and sum(d > 1 for d in node.shape) <= 1):
+            memo[j] = True  # a matmul's result, an expanded copy; a ufunc's, compact along its one axis
         else:
             if _undone_transpose(nodes, node):  # transpose(transpose(a)) back to a's order: a view of a
                 node = nodes[nodes[node.args[0]].args[0]]

@@ -30,7 +30,7 @@ from ..errors import JacValueError
 
 # ops linear in the arguments at these positions (the others must not depend on a cotangent)
 _LINEAR = {"neg": (0,), "reshape": (0,), "transpose": (0,), "getitem": (0,), "broadcast_to": (0,),
-           "sum_to": (0,), "sum": (0,), "mean": (0,), "cumsum": (0,), "take_along": (0,), "trace": (0,),
+           "expand": (0,), "sum_to": (0,), "sum": (0,), "mean": (0,), "cumsum": (0,), "take_along": (0,), "trace": (0,),
            "mul": (0, 1), "matmul": (0, 1), "einsum": None, "div": (0,), "add": (0, 1), "sub": (0, 1),
            "where": (1, 2)}
 

@@ -329,8 +329,8 @@ def _fits(v: int, dtype) -> bool:
 INDEX_OPS = frozenset(("argmax", "argmin", "argsort", "argmedian", "argquantile", "argmode", "searchsorted",
                        "digitize", "argcum", "argpartition", "lexsort"))
 # ops that move or select values without arithmetic: an integer result needs no check
-_MOVING = frozenset(("getitem", "reshape", "transpose", "broadcast_to", "detach", "take_along", "where", "max",
-                     "min", "maximum", "minimum", "clip", "integer"))
+_MOVING = frozenset(("getitem", "reshape", "transpose", "broadcast_to", "expand", "detach", "take_along", "where",
+                     "max", "min", "maximum", "minimum", "clip", "integer"))
 # sums whose partial sums may reach 2**53 where their result does not: bounded by the op on the magnitudes
 _SUMMING = frozenset(("sum", "sum_to", "matmul", "einsum", "trace"))
 _PRODUCTS = frozenset(("matmul", "einsum"))  # their dtype is the operands' (not run on stand-ins: the work)

@@ -166,6 +166,14 @@ def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
         out = _empty(shape, g.dtype)
         _copyto(out, g)
         return out
+    if isinstance(g, Proxy) and g.traces and is_concrete(shape) and shape_size(shape) <= _SMALL_EXPAND:
+        # traced (a kernel, a traced gradient): the copy above as a node, op ``expand`` (session 52). A
+        # broadcast view holds the same values in another layout, and what reads the cotangent follows it:
+        # ``g * A.T`` is laid out as the C-ordered copy (C order wins a conflict in NumPy's order "K") or as
+        # ``A.T`` (zero strides order nothing), a ``sum_to`` after it adds in memory order, ``matmul`` and
+        # ``einsum`` take other loops over zero strides; a kernel's sums rounded 4 ulps from the interpreter's
+        # (and -0 for +0) at values its one compile-time check never met (tests/test_kernels52.py)
+        return P.expand(g, shape=shape)
     return P.broadcast_to(g, shape=shape)
 
 
@@ -647,6 +655,23 @@ defop("broadcast_to", lambda a, shape: np.broadcast_to(a, shape), _broadcast_to_
       (lambda t, ans, a, shape: P.broadcast_to(lift(t, len(shape)), shape=(batch_size(t),) + tuple(shape)),),
       sympy=lambda S, a, shape: S.explicit(np.broadcast_to, a, shape=shape), view="always",
       structure=structured.broadcast_to_rule)
+
+
+def _expand_impl(a, shape):
+    """``np.broadcast_to(a, shape)``'s values in a new C-ordered array: :func:`expand_reduced`'s copy of a
+    small cotangent, as an op (a kernel's line, a traced gradient's node: the interpreter's layout)."""
+    out = _empty(shape, np.result_type(a))
+    _copyto(out, a)
+    return out
+
+
+# expand: broadcast_to's values copied into a new C-ordered array (not a view): what the interpreter's
+# expand_reduced makes of a small array, made by the traced passes (kernels) where they trace it
+defop("expand", _expand_impl, _broadcast_to_shape,
+      (lambda g, ans, a, shape: unbroadcast(g, shape_of(a)),),
+      (lambda t, ans, a, shape: P.expand(lift(t, len(shape)), shape=(batch_size(t),) + tuple(shape)),),
+      sympy=lambda S, a, shape: S.explicit(np.broadcast_to, a, shape=shape), spellings=(),
+      label="a reduction's cotangent expanded", structure=structured.broadcast_to_rule)
 # sum_to: the same number of axes in and out; sums the axes where ``shape`` has 1.
 defop("sum_to", _sum_to_impl, lambda s, shape: tuple(shape),
       (lambda g, ans, a, shape: P.broadcast_to(g, shape=(batch_size(g),) + tuple(shape_of(a))),),

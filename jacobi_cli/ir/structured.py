@@ -83,7 +83,7 @@ RULE_TEMPORARIES = 4  # unbatched arrays of a rule alive at once, each at most i
 # ops whose rules apply the batch to the values as they are (a product by an operand, a sum, a move of elements):
 # no array of the primal's shape is made (matmul's transposes are views)
 LINEAR_RULES = frozenset({"add", "sub", "neg", "mul", "sum", "mean", "reshape", "transpose", "getitem", "broadcast_to",
-                          "matmul", "einsum", "cumsum", "trace", "take_along", "scatter"})
+                          "expand", "matmul", "einsum", "cumsum", "trace", "take_along", "scatter"})
 
 
 def ledger_now() -> "Ledger | None":

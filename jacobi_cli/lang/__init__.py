@@ -37,3 +37,4 @@ from . import names35  # noqa: E402,F401  (registers session 35's names: torch.a
 from . import names41  # noqa: E402,F401  (registers session 41's: torch.kl_div's int reduction, atleast_1d(x, y), ...)
 from . import fourier  # noqa: E402,F401  (registers torch.fft / np.fft / jnp.fft and complex values, session 36)
 from . import pymath  # noqa: E402,F401  (registers Python's math module: its own answers of known numbers)
+from . import setparams  # noqa: E402,F401  (registers nn.init.calculate_gain and nn.init in expressions, session 52)

@@ -55,6 +55,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
+from . import setparams
 from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
@@ -1173,6 +1174,8 @@ class _Lowering:
             return
         if _no_effect(stmt) or self.marks_input(stmt) or self.retains_grad(stmt):  # a docstring, 'pass', 'x: Tensor',
             return  # x.requires_grad_(), y.retain_grad()
+        if self.declared and setparams.statement(self, stmt):  # nn.init.zeros_(fc.bias), fc.weight.copy_(W) under
+            return  # no_grad, fc.weight.data = W: a parameter's values set before its first use (lang/setparams.py)
         if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
             return
         if type(stmt) is ast.Expr and type(stmt.value) is ast.Call and "_(" in self.source.body:
@@ -1596,12 +1599,8 @@ class _Lowering:
             if method != "cpu":  # its parameters' dtype is no longer PyTorch's default (_Lowering.layer_of_one_float)
                 self.converted = {**(self.converted or {}), id(module): _converted_to(method, args, kwargs)}
             return found
-        if method == "apply":  # model.apply(init_weights): an initialization that changes the parameters in place
-            what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
-            raise JacValueError(f"{what}.apply(fn) runs fn on each module, as an initialization (nn.init.*_) that "
-                                f"changes the parameters in place: jac draws them as PyTorch's reset_parameters() "
-                                f"does and shows their values; drop the apply, or bind the values you want as inputs "
-                                f"and write the function (F.linear(x, W, b))", position)
+        if method == "apply":  # model.apply(init_weights): fn on each module, children first (PyTorch's order)
+            return self.applied(module, args, kwargs, position)
         if args or kwargs:
             raise JacValueError(f".{method}() is called without arguments here", position)
         if method == "eval":
@@ -1628,6 +1627,25 @@ class _Lowering:
                            f"children(), modules(), named_modules(), eval(), train(), to()" + (
                                ", keys(), values(), items()" if isinstance(
                                module, ModuleDict) else "") + ")", position)
+
+    def applied(self, module, args: list, kwargs: dict, position: int):
+        """``model.apply(fn)``: PyTorch's ``Module.apply``, ``fn`` called on each child's modules (its own ``apply``)
+        and then on the module, which it returns: an initialization (``nn.init.zeros_(m.bias)``) sets the
+        parameters' values (lang/setparams.py)."""
+        what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
+        if len(args) != 1 or kwargs or not isinstance(args[0], Function):
+            raise JacValueError(f"{what}.apply(fn) takes one function of the text (def init(m): ...)", position)
+        todo, order = [(module, False)], []  # an explicit stack: children first, then the module itself
+        while todo:
+            current, expanded = todo.pop()
+            if expanded:
+                order.append(current)
+                continue
+            todo.append((current, True))
+            todo.extend((child, False) for _, child in reversed(current.children()))
+        for current in order:
+            self.call_function(args[0], [current], {}, position, direct=True)
+        return module
 
     def register_buffer(self, made: "Instance", args: list, kwargs: dict, position: int):
         """``self.register_buffer('mask', torch.tril(torch.ones(4, 4)))`` in ``__init__``: an attribute, no
@@ -7508,7 +7526,10 @@ def _statement_words(stmt: ast.stmt) -> str:
 
 
 _SETTINGS = {  # pasted code's process-wide settings: what jac has in their place
-    ("torch", "manual_seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
+    ("torch", "manual_seed"): "jac's rand and randn and a layer's initial parameters are jac's draws, seeded by --seed, "
+                              "not PyTorch's numbers (drop the line; --seed 0 is the default); to compare with a "
+                              "PyTorch run, write the values (torch.tensor([...]), nn.init.constant_(fc.weight, 0.5), "
+                              "fc.weight.copy_(W) under torch.no_grad())",
     ("torch", "seed"): "jac's rand and randn are seeded by --seed (drop the line)",
     ("np.random", "seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
     ("numpy.random", "seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
@@ -7722,9 +7743,12 @@ def _view_written(node: ast.expr):
     return ast.unparse(receiver), owner.id
 
 
-_OWN_PARAMETERS = ("jac makes a layer's parameters as PyTorch's constructors draw them (--seed) and does not change "
-                   "them; for values of your own, write the layer's function of inputs you bind (F.linear(x, W, b) "
-                   "with W=... b=...), or assign a new array (w = torch.full_like(w, 0.5))")
+_OWN_PARAMETERS = ("jac makes a layer's parameters as PyTorch's constructors draw them (--seed), and sets their values "
+                   "from nn.init's constant_, zeros_, ones_, eye_, normal_, uniform_, xavier_* and kaiming_* and "
+                   "from writes under 'with torch.no_grad():' or into .data (copy_, fill_, zero_, mul_, add_, w[i] = "
+                   "v, w.data = V, nn.Parameter(V)) made before the layer's first call, with values known without "
+                   "the inputs; for values that depend on the inputs, write the layer's function of inputs you bind "
+                   "(F.linear(x, W, b) with W=... b=...)")
 
 
 def _numpy_put(node: ast.expr) -> bool:

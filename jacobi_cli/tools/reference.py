@@ -320,7 +320,20 @@ names on this page are known.
   (--seed), not PyTorch's numbers"), `--wrt` chooses among all inputs, and a binding of the same name is refused.
   `.requires_grad_()` of a value computed from the inputs is that value (PyTorch leaves it as it is). Refused: an integer
   value (PyTorch refuses it too), `torch.empty`, a value computed from inputs, the same name made twice, and
-  `requires_grad=True` inside a function, a loop or an expression. `y.backward()` at the top level makes `y`
+  `requires_grad=True` inside a function, a loop or an expression. A parameter's or a leaf's values set before its
+  first use, as PyTorch leaves it a leaf with new values, are the values the derivatives are taken at
+  (`lang/setparams.py`): `nn.init`'s `constant_`, `zeros_`, `ones_`, `eye_` and (jac's draws, `--seed`, in
+  PyTorch's bounds) `normal_`, `uniform_`, `xavier_uniform_`, `xavier_normal_`, `kaiming_uniform_`,
+  `kaiming_normal_` (`nn.init.calculate_gain` is PyTorch's number); `copy_`, `fill_`, `zero_`, `mul_`, `div_`,
+  `add_`, `sub_`, `clamp_`, `normal_`, `uniform_`, `w[i] = v` and `w += v` inside `with torch.no_grad():` or on
+  `w.data`; `w.data = V` and `fc.weight = nn.Parameter(V)` of the parameter's shape; at the top level, in a model's
+  `__init__`, in a loop over `model.modules()` / `named_parameters()`, or in a function `model.apply(init)` calls
+  (children first, then the module, as PyTorch's `Module.apply`). The values must be known without the inputs
+  (numbers, constant tensors, another parameter as it is then);
+  a write after the parameter was read (the layer called) is refused, as is a write outside `no_grad` (PyTorch's
+  "a leaf Variable that requires grad is being used in an in-place operation") and `nn.init`'s other functions
+  (`orthogonal_`, `trunc_normal_`, `dirac_`, `sparse_`). `jac eval` shows the values set ("made in the text";
+  "drawn by jac" only where they hold jac's draws). `y.backward()` at the top level makes `y`
   the output (the statements after it may only be `print(...)` and `x.grad`; the `print(...)` calls before it
   are read as nothing, as PyTorch's autograd tutorial prints as it goes); in `y.backward(gradient=V)` (or
   `y.backward(V)`) V is a constant of `y`'s shape (PyTorch's "Mismatch in shape" otherwise), which `jac vjp` takes
