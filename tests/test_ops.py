@@ -629,3 +629,8 @@ FLAG_CASES["basis_turn"] = [(("square", "tied3"), {"axis": -1, "size": 3}), (("s
 # --- session 49: log_softmax_shift, the finite maximum a log_softmax subtracts first (no derivative)
 NONDIFF.add("log_softmax_shift")
 FLAG_CASES["log_softmax_shift"] = [(((2, 3),), {"axes": (1,), "keepdims": True}), (((2, 3),), {"axes": (0, 1), "keepdims": False})]
+
+# --- session 52: softmax_common, the constant a slice of softmax's cotangent holds, which the rule's derivatives
+# subtract first (no derivative); (2, 3) along both axes, and a slice of one element
+NONDIFF.add("softmax_common")
+FLAG_CASES["softmax_common"] = [(((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0}), (((3, 1),), {"axis": 1})]

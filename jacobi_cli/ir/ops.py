@@ -75,6 +75,7 @@ _ndarray = np.ndarray
 _empty = np.empty
 _matmul = np.matmul
 _multiply = np.multiply
+_subtract = np.subtract
 
 
 def _prim(op: Op):
@@ -1132,6 +1133,7 @@ def _softmax_rule(g, ans, a, axis):
 def softmax_vjp_composed(g, s, axis):
     """``s * (g - <g, s>)`` along ``axis`` for a batched ``g`` (B, *s), written with ``P``:
     what a structured batch falls back to when the fused rule does not apply."""
+    g = _centered(g, s, axis)  # as _softmax_vjp_impl zeroes a constant slice
     inner = P.sum(P.mul(g, s), axes=(axis + 1,), keepdims=True)
     return P.mul(s, P.sub(g, inner))
 
@@ -1145,8 +1147,41 @@ def _softmax_vjp_impl(g, s, axis, basis=False):
     if isinstance(g, np.ndarray) and g.ndim == s.ndim + 1 == 2 and g.shape[0] == 1 and axis == 0:
         # one vector (a VJP's cotangent): the same sum as a scalar, not broadcasting (1, 1)
         return softmax_vjp_of_one(g.reshape(s.shape), s).reshape(g.shape)
+    g = _constant_slices_zeroed(g, axis + 1)
     inner = np.add.reduce(np.multiply(g, s), axis=axis + 1, keepdims=True)
     return np.multiply(s, np.subtract(g, inner))
+
+
+# A cotangent constant along softmax's axis (sum(softmax(x)): g = 1 along each row) is in the null space of the
+# rule, s * (c - <c, s>) = c s (1 - Σs) = 0, but Σs is 1 only to rounding, so the rule gave c · 1e-16 · s, and a
+# Hessian through it that noise times the input's scale squared: 2.7e284 for 0 (session 52; PyTorch's too). The
+# rule is the same function of g plus any constant along the axis (Σs = 1), so such a slice counts as zeros:
+# exact 0, and (softmax_common, below) so do the rule's own derivatives by s. Only a finite nonzero constant
+# slice is changed: 0 gives 0 already, ±inf and NaN keep their NaN. An identity's rows (n ≥ 2) and a sparse
+# basis's one entry per row are never such slices, so the fused paths for them (softmax_vjp_of_identity,
+# softmax_jacobian_of_vector, structured.softmax_vjp_rule, the basis branch) compute as before; a slice of
+# one element is constant, and there s is exactly 1 (or NaN), so c - c·1 is the +0 the zeroed slice gives.
+
+def _softmax_common(g, axis):
+    """``m`` (``g`` reduced over ``axis``, kept): the slice's value where every element of the slice is one
+    finite nonzero number, else +0. ``g - m`` is ``g``'s bits but for those slices, which become +0."""
+    g = np.asarray(g)
+    if g.size == 0:
+        return np.zeros(reduce_shape(g.shape, (axis,), True), dtype=g.dtype)
+    top = np.maximum.reduce(g, axis=axis, keepdims=True)
+    same = (top == np.minimum.reduce(g, axis=axis, keepdims=True)) & np.isfinite(top) & (top != 0)
+    return np.where(same, top, np.zeros_like(top))
+
+
+def _constant_slices_zeroed(g, axis):
+    """``g`` with each slice along ``axis`` that is one finite nonzero number replaced by +0 (see above); ``g``
+    itself when there is none."""
+    if not isinstance(g, np.ndarray) or g.dtype.kind != "f" or g.size == 0 or g.shape[axis] < 2:
+        return g  # one element: c - c·1 is +0 already; SymPy's objects (S.explicit) as they are
+    m = _softmax_common(g, axis)
+    if not m.any():
+        return g
+    return np.subtract(g, m)
 
 
 def softmax_vjp_of_identity(eye, s):
@@ -1188,12 +1223,43 @@ def softmax_jacobian_of_vector(eye, a):
 
 def softmax_vjp_of_one(g, s):
     """``s * (g - <g, s>)`` for one vector ``g`` shaped like the vector ``s`` (the kernels call it
-    on a cotangent held without its batch axis)."""
-    return np.multiply(s, np.subtract(g, np.add.reduce(np.multiply(g, s))))
+    on a cotangent held without its batch axis); a ``g`` of one finite nonzero number counts as zeros, as in
+    ``_softmax_vjp_impl`` (its first and last elements compared first: one test on the common path). The
+    difference and the product are written over the product ``g · s`` once it is summed (positional out: the
+    same bits as new arrays, one allocation), with NumPy's functions read from this module's names (each
+    ``np.NAME`` is a generic lookup): together a little cheaper than the test (callgrind, n = 10)."""
+    try:
+        first = g.item(0)
+        same = first == g.item(-1)
+    except IndexError:  # an empty g
+        same = False
+    if same and g.dtype.kind == "f" and first != 0 and first - first == 0 and _all_equal(g, first):
+        g = _subtract(g, first)
+    p = _multiply(g, s)
+    d = _subtract(g, _add_reduce(p), p)
+    return _multiply(s, d, d)
+
+
+def _all_equal(g, value) -> bool:
+    return bool(np.equal(g, value).all())
+
+
+def _centered(g, s, axis):
+    """``g`` less its constant slices along softmax's axis (``softmax_common``, no derivative): the rule's
+    derivatives by s at such a g are then exactly 0, as the rule is. Mathematically the same (the s these
+    rules meet is a softmax's, whose tangents sum to 0 along the axis). A sparse batch of one slot keeps its
+    pattern (``structured.constant_slices_zeroed``; g - 0 would make it dense), in a dry run too."""
+    at = axis + 1  # the op's axis counts g's axes after its batch axis (s broadcasts against them)
+    if isinstance(g, structured.SparseBatch):  # one slot: its entries of such a slice zeroed, the pattern kept
+        out = structured.constant_slices_zeroed(g, at)
+        if out is not NotImplemented:
+            return out
+    return P.sub(g, P.softmax_common(g, axis=at))
 
 
 def _softmax_vjp_s(h, ans, g, s, axis, basis=False):
     # out = s g - s <g, s>: d/ds <h, out> = h (g - <g, s>) - g <h, s>, summed over g's batch axis
+    g = _centered(g, s, axis)
     lifted_g, lifted_s = lift_batch(g), s
     inner = P.sum(P.mul(lifted_g, lifted_s), axes=(axis + 2,), keepdims=True)
     hs = P.sum(P.mul(h, lifted_s), axes=(axis + 2,), keepdims=True)
@@ -1204,6 +1270,7 @@ def _softmax_vjp_s(h, ans, g, s, axis, basis=False):
 def _softmax_vjp_jvp_s(t, ans, g, s, axis, basis=False):
     lead = len(shape_of(g)) - len(shape_of(s))  # (C, 1, *s) against g's (B, *s)
     t2 = P.reshape(t, shape=(batch_size(t),) + (1,) * lead + tuple(shape_of(s)))
+    g = _centered(g, s, axis)
     inner = P.sum(P.mul(g, s), axes=(axis + 1,), keepdims=True)
     return P.sub(P.mul(t2, P.sub(g, inner)), P.mul(s, P.sum(P.mul(g, t2), axes=(axis + 2,), keepdims=True)))
 
@@ -1229,6 +1296,13 @@ defop("softmax_vjp", _softmax_vjp_impl, _softmax_vjp_shape,
       (lambda t, ans, g, s, axis, basis=False: P.softmax_vjp(t, s, axis=axis + 1), _softmax_vjp_jvp_s),
       sympy=lambda S, g, s, axis, basis=False: S.explicit(_softmax_vjp_impl, g, s, axis=axis),
       structure=_softmax_vjp_structure)
+
+
+# softmax_common (session 52): the constant a slice of softmax_vjp's cotangent holds along the axis, which the
+# rule's derivatives subtract first (_centered); no derivative, and its SymPy form is 0 (the rule does not
+# depend on it)
+defop("softmax_common", _softmax_common, lambda s, axis: reduce_shape(s, (axis,), True), nondiff=True,
+      sympy=lambda S, g, axis: _zero_sympy(S, g, (axis,), True))
 
 
 def _softmax_sympy(S, a, axis):

@@ -754,12 +754,52 @@ def softmax_vjp_rule(g, s, axis, basis=False):
         return _dry_dense_shape(g.shape, g.dtype)
     s = np.asarray(s)
     col, val = g.col[0], g.val[0]
+    if constant_slices(g, 1):  # one row holds one finite nonzero number everywhere: zeros, as the op's impl
+        val = np.zeros_like(val)
     where = np.flatnonzero(col >= 0)
     rows = col[where]
     inner = np.bincount(rows, weights=val[where] * s[where], minlength=g.batch).astype(g.dtype, copy=False)
     out = outer_product(-inner, s)
     out[rows, where] = s[where] * (-inner[rows] + val[where])
     return out
+
+
+def constant_slices_zeroed(g: "SparseBatch", axis: int):
+    """``g`` (one slot) with the entries of each slice that :func:`constant_slices` finds set to +0: the sparse
+    batch ``g - ops._softmax_common(g)`` stands for, its pattern kept (a dry run's pattern as it is, as the values
+    decide and a zero entry costs what a nonzero one does). ``NotImplemented`` for more slots."""
+    if g.k != 1:
+        return NotImplemented
+    if g.pattern or not constant_slices(g, axis):
+        return g
+    col, val = g.col, g.val
+    low = np.minimum.reduce(col, axis=axis, keepdims=True)
+    top = np.maximum.reduce(val, axis=axis, keepdims=True)
+    same = (np.maximum.reduce(col, axis=axis, keepdims=True) == low) & (low >= 0) \
+        & (top == np.minimum.reduce(val, axis=axis, keepdims=True)) & np.isfinite(top) & (top != 0)
+    return g.with_(col, np.where(same, np.zeros_like(val), val))
+
+
+def constant_slices(g: "SparseBatch", axis: int) -> bool:
+    """May a slice of the dense ``g`` along ``axis`` (``g``'s own axes, the batch's first) hold one finite
+    nonzero number in each of its elements, the slices softmax's rule counts as zeros (``ops._softmax_common``)?
+    Exactly, for one slot (``k`` = 1): one batch row at every element of the slice, one value; at an axis of
+    one element every nonzero counts (the rule gives +0 there either way); with more slots, True (the caller
+    then works densely)."""
+    if g.k != 1:
+        return True
+    if g.pattern:
+        return False  # a dry run: the values decide, and the dense result is counted by the rule's ops
+    col, val = g.col, g.val
+    if col.size == 0:
+        return False
+    low = np.minimum.reduce(col, axis=axis)
+    same = (np.maximum.reduce(col, axis=axis) == low) & (low >= 0)
+    if not same.any():
+        return False
+    top = np.maximum.reduce(val, axis=axis)
+    same &= (top == np.minimum.reduce(val, axis=axis)) & np.isfinite(top) & (top != 0)
+    return bool(same.any())
 
 
 # ``np.multiply.outer(a, b)`` of two vectors of n elements runs through NumPy's buffered

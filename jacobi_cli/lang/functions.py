@@ -6356,12 +6356,25 @@ for _library in PER_LIBRARY:
 
 # --- norms ---
 
-def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, torch_nan: bool = False) -> Tracer:
+def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, torch_nan: bool = False,
+                 torch_dim: bool = False, distances: bool = False) -> Tracer:
     """(sum |x|^ord)^(1/ord) over ``axes``; ord inf / -inf: max / min |x|; ord 0: the count of
     nonzeros (no derivative). ``torch_nan``: PyTorch's norm backward at a NaN (ord ±inf: no derivative), for
-    torch.norm / torch.linalg.vector_norm / torch.dist (its cdist, JAX's and NumPy's norms keep max's rule)."""
+    torch.norm / torch.linalg.vector_norm / torch.dist (its cdist, JAX's and NumPy's norms keep max's rule).
+    Both those and ``torch_dim`` (F.normalize, F.pairwise_distance: PyTorch's vector_norm over a dim) refuse a
+    negative or infinite ord over an empty axis in PyTorch's words (it raises: no identity), session 51 / 52;
+    ``distances`` (torch.cdist, F.pdist) gives 0 for ord inf over an empty axis, as PyTorch."""
     if isinstance(order, bool) or not isinstance(order, (int, float)):
         raise JacValueError(f"vector norm: ord must be a number, got {order!r}", position)
+    if (torch_nan or torch_dim) and (order < 0 or order == math.inf):
+        empty = [a for a in axes if x.shape[a] == 0]
+        if empty:  # NumPy's (sum of nothing)^(1/ord) = inf, or the max / min of nothing; PyTorch raises
+            where = "an empty tensor" if len(axes) == x.ndim and not torch_dim else \
+                f"the dimension {empty[0]}, which is empty"
+            kind = "an infinite" if math.isinf(order) else "a negative"
+            raise JacValueError(f"vector norm: PyTorch cannot compute the {order:g} norm on {where}: {kind} ord has "
+                                "no identity (PyTorch raises RuntimeError; NumPy's np.linalg.norm gives "
+                                f"{'an error' if math.isinf(order) else 'inf'})", position)
     if order == 2:
         return b.apply("norm", x, axes=axes, keepdims=keepdims, position=position)
     absx = b.apply("abs", x, position=position)
@@ -6375,6 +6388,9 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, tor
         m = b.apply("max" if order > 0 else "min", clean, axes=axes, keepdims=keepdims, position=position)
         seen = b.apply("gt", b.apply("sum", nan, axes=axes, keepdims=keepdims, position=position), 0.0, position=position)
         return b.apply("where", seen, math.nan, m, position=position)
+    if order == math.inf and distances and any(x.shape[a] == 0 for a in axes):  # cdist / pdist of no coordinates:
+        return b.apply("mul", b.apply("sum", absx, axes=axes, keepdims=keepdims, position=position), 0.0,  # PyTorch's
+                       position=position)  # 0 (the largest of no |difference|), not a max of nothing (session 52)
     if order in (math.inf, -math.inf):
         return b.apply("max" if order > 0 else "min", absx, axes=axes, keepdims=keepdims, position=position)
     if order == 0:
@@ -6382,11 +6398,6 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position, tor
         return b.apply("sum", nonzero, axes=axes, keepdims=keepdims, position=position)
     if not math.isfinite(order):
         raise JacValueError(f"vector norm: ord={order!r} is not a number", position)
-    empty = [a for a in axes if x.shape[a] == 0]
-    if torch_nan and order < 0 and empty:  # NumPy's (sum of nothing)^(1/ord) = inf; PyTorch raises (session 51)
-        where = "an empty tensor" if len(axes) == x.ndim else f"the dimension {empty[0]}, which is empty"
-        raise JacValueError(f"vector norm: PyTorch cannot compute the {order:g} norm on {where}: a negative ord has "
-                            "no identity (PyTorch raises RuntimeError; NumPy's np.linalg.norm gives inf)", position)
     return b.apply("pnorm", x, ord=float(order), axes=axes, keepdims=keepdims, position=position)
 
 
@@ -6548,7 +6559,7 @@ def _normalize(b, args, kwargs, position):
         if order == "fro" and (len(axes) <= 2 or every):  # PyTorch's norm: 'fro' over one or two dims (or every
             # element, dim=None) is the 2-norm
             order = 2.0
-        n = _vector_norm(b, x, order, axes, True, position)
+        n = _vector_norm(b, x, order, axes, True, position, torch_dim=True)
     eps = static(b, a["eps"], "eps", position)
     return b.apply("div", x, b.apply("clip", n, eps, math.inf, position=position), position=position)
 
@@ -7263,7 +7274,7 @@ def _pairwise_distance(b, args, kwargs, position):
     keepdim = keepdims_of(b, a["keepdims"], position, "keepdim", kwargs=kwargs)
     if d.ndim == 0:  # PyTorch's distance of scalars is a scalar, keepdim or not
         d, keepdim = b.apply("reshape", d, shape=(1,), position=position), False
-    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), keepdim, position)
+    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), keepdim, position, torch_dim=True)
 
 
 @function("cdist")
@@ -7285,7 +7296,11 @@ def _cdist(b, args, kwargs, position):
     left = b.apply("reshape", x1, shape=x1.shape[:-1] + (1, x1.shape[-1]), position=position)
     right = b.apply("reshape", x2, shape=x2.shape[:-2] + (1,) + x2.shape[-2:], position=position)
     d = b.apply("sub", left, right, position=position)
-    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), False, position)
+    p = static(b, a["ord"], "p", position)
+    if isinstance(p, (int, float)) and not isinstance(p, bool) and p < 0:  # as pdist (session 52: jac answered)
+        raise JacValueError(f"cdist: p must be >= 0, got {p!r} (PyTorch raises RuntimeError: cdist only supports "
+                            "non-negative p values)", position)
+    return _vector_norm(b, d, p, (d.ndim - 1,), False, position, distances=True)
 
 
 # --- more losses ---
@@ -8420,6 +8435,11 @@ def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
     ceil_mode=True's last window reaches past the padded input (PyTorch's pooling_output_shape: the count
     rounded up, less one where the last window would start past the input and its left padding), 0 without."""
     _spatial_input(x, nd, fname, position)
+    if 0 in x.shape[x.ndim - nd - 1:]:  # (N, C, ...): only N may be 0 (session 52: jac answered an empty result)
+        raise JacShapeError(f"{fname}: PyTorch raises for an input of shape {fmt(x.shape)}, \"Expected {nd + 1}D or "
+                            f"{nd + 2}D (batch mode) tensor with optional 0 dim batch size for input\" (or \"non-batch "
+                            "dimensions to have positive length\"): of (N, C, ...) only the batch N may be empty",
+                            position)
     kernel = _per_axis(b, a["kernel_size"], nd, "kernel_size", fname, position, 1)
     stride = kernel if static(b, a["stride"], "stride", position) in (None, ()) else \
         _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
@@ -9471,7 +9491,7 @@ def _pdist(b, args, kwargs, position):
         raise JacValueError(f"pdist: p must be >= 0, got {p!r} (PyTorch raises RuntimeError: pdist only supports "
                             "non-negative p values)", position)
     d = b.apply("sub", _take(b, x, (i,), position), _take(b, x, (j,), position), position=position)
-    return _vector_norm(b, d, p, (1,), False, position)
+    return _vector_norm(b, d, p, (1,), False, position, distances=True)
 
 
 @function("bilinear")

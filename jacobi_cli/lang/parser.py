@@ -2935,7 +2935,11 @@ class _Lowering:
                                 f"a mask, {name} = {name} * mask)", position)
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
             kind, unpack = _tuple_words(y)
-            if item == "assign":  # p[0] = v, p[0] += v: Python's tuple refuses it (torch.return_types too)
+            if item in (True, "augmented") and self.torch_writes() and type(y) is Items:  # p = torch.split(x, 2);
+                for part in y:  # p[0].add_(1), p[0] += 1: PyTorch's in-place write into one of several views raises
+                    if type(part) is Tracer and part.id in self.multi_views:  # before Python's TypeError (session 52)
+                        views.check_multiple(self.b, part.id, self.multi_views, what, position)
+            if item in ("assign", "augmented"):  # p[0] = v, p[0] += v: Python's tuple refuses it (a named one too)
                 raise JacValueError(f"{what}: '{name}' is {kind}, whose items Python does not assign (TypeError: the "
                                     "tuple does not support item assignment); jac follows a write into an array a "
                                     "name holds or an item of a Python list, not an item of a tuple: make it a list "
@@ -3564,7 +3568,8 @@ class _Lowering:
             return fourier.write(self, name, target, value_node, op, what, position)  # X = np.fft.rfft(x)
         y = y if type(y) is Complex else self.target(name, named, what, position,
                                                          isinstance(target, ast.Subscript)
-                                                         and ("assign" if in_place is None else True))
+                                                         and (("assign" if op is None else "augmented")
+                                                              if in_place is None else True))
         if self.jax_reading and isinstance(target, ast.Subscript) and name not in self.sequence_names:  # a list's
             # item is Python's to write; y = jnp.exp(x); y[0] = 0 is JAX's TypeError
             raise JacValueError(f"{what}: JAX raises \"JAX arrays are immutable and do not support in-place item "
@@ -3792,6 +3797,11 @@ class _Lowering:
             or name in self.tuple_names else "list"  # fields: a library's named tuple (torch.linalg.slogdet)
         if isinstance(current, Tracer) and held == "tuple":  # torch.linalg.slogdet(x)[0][...] = 1, as of a Pair above
             raise JacValueError(_TUPLE_ITEM_WRITTEN.format(what=what, name=name, words=_tuple_words(whole)), position)
+        if isinstance(current, Tracer) and self.torch_writes():  # p = torch.split(x, 2); p[0][...] = 1: a tuple of
+            views.check_multiple(self.b, current.id, self.multi_views, what, position)  # views, PyTorch's words (52)
+            if whole.display is None:  # p = torch.tensor_split(y, 2): PyTorch's tuple (it writes into y); jac follows
+                raise JacValueError(_TUPLE_ITEM_WRITTEN.format(  # a named view only
+                    what=what, name=name, words=_tuple_words(whole)), position)
         if isinstance(current, Tracer):
             raise JacValueError(f"{what}: {shown} is an array held in the list '{name}', and NumPy and PyTorch write "
                                 "into that array itself, which shares its memory with every other name of it; "
@@ -8826,7 +8836,7 @@ def _torch_method_called(module: ast.Module) -> bool:
 
 # PyTorch's functions returning several views (CreationMeta::MULTI_OUTPUT_NODE): none may be written in place, nor
 # read by autograd after a write of the tensor they view
-_MULTI_VIEWS = frozenset(("split", "chunk", "unbind", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes",
+_MULTI_VIEWS = frozenset(("split", "chunk", "unbind", "split_with_sizes",
                           "unsafe_split", "unsafe_chunk", "unflatten_dense_tensors"))
 
 # PyTorch's in-place methods that check their source with at::assert_no_overlap (the very same elements refused too,

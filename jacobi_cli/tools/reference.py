@@ -393,7 +393,10 @@ names on this page are known.
   `y`, and every view of `y` taken before a write of `y` or of another view sees it, as in PyTorch; a write
   into an expanded view is PyTorch's "more than one element of the written-to tensor" error (a part of it
   holding each element once, `e = y[0].expand(3, 3); e[0] = v`, is written, as PyTorch), into a part of
-  split / chunk / unbind its "function that returns multiple views" error, and a part read after a write of
+  split / chunk / unbind its "function that returns multiple views" error (through their tuple too, `p =
+  y.split(2); p[0][...] = v`, session 52; tensor_split / hsplit / vsplit / dsplit are not such functions in
+  PyTorch, which writes through their parts into `y`: a named part is followed as any view, an item of their
+  tuple written is refused), and a part read after a write of
   `y` its "its base or another view of its base has been modified inplace" error; a write through
   `d = y.detach()` (or `y.detach().mul_(2)`) changes `y`'s values and not its derivative, which stays the
   one `y` had (autograd does not see it), as PyTorch; a text naming no library follows views by basic
