@@ -41,8 +41,6 @@ _INITS = {
     "kaiming_uniform_": (("a", "mode", "nonlinearity"), {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"}),
     "kaiming_normal_": (("a", "mode", "nonlinearity"), {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"}),
 }
-_RANDOM = frozenset(("normal_", "uniform_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-                     "kaiming_normal_"))
 _AUGMENTED = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _PARAMETER = ("nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter", "torch.nn.parameter.Parameter")
