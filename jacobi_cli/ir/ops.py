@@ -159,14 +159,16 @@ def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
     if not keepdims:  # P.reshape's call for an array: its impl's a.reshape, without P's dispatch
         g = g.reshape((b,) + kept) if type(g) is _ndarray else P.reshape(g, shape=(b,) + kept)
     shape = (b,) + tuple(in_shape)
-    if type(g) is _ndarray and shape_size(shape) <= _SMALL_EXPAND:
+    if type(g) is _ndarray and shape_size(in_shape) <= _SMALL_EXPAND:
         # a small array: the same values copied (np.copyto broadcasts as np.broadcast_to does), without
         # broadcast_to's Python layers (~5 us, a tenth of a small first call's pass); the copy is writable and
-        # holds no view of g, which no rule reads
+        # holds no view of g, which no rule reads. The size read is the reduced array's, not the batch's
+        # (session 53): copy or view sets the layout its readers follow, so a choice by the batch's size gave
+        # a one-pass plan's rows other bits than a chunked plan's (tests/test_chunks53.py)
         out = _empty(shape, g.dtype)
         _copyto(out, g)
         return out
-    if isinstance(g, Proxy) and g.traces and is_concrete(shape) and shape_size(shape) <= _SMALL_EXPAND:
+    if isinstance(g, Proxy) and g.traces and is_concrete(shape) and shape_size(in_shape) <= _SMALL_EXPAND:
         # traced (a kernel, a traced gradient): the copy above as a node, op ``expand`` (session 52). A
         # broadcast view holds the same values in another layout, and what reads the cotangent follows it:
         # ``g * A.T`` is laid out as the C-ordered copy (C order wins a conflict in NumPy's order "K") or as
@@ -178,7 +180,7 @@ def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
 
 
 _copyto = getattr(np.copyto, "_implementation", np.copyto)  # NumPy's C function, without the dispatch
-_SMALL_EXPAND = 4096  # elements: expand_reduced copies up to this size (32 KiB of float64) rather than make a view
+_SMALL_EXPAND = 4096  # elements of the reduced array: expand_reduced copies (B of them) up to this size rather than make a view
 
 
 def shifted(axes: tuple) -> tuple:
