@@ -735,6 +735,10 @@ class Builder:
                     raise _shape_error(err, op, op_name, position)
             folds = self.fold and held.op == "const"
             flag = held.requires_grad
+            if op_name == "exp" and held.op == "add":  # exp(log_softmax(x)) as PyTorch and JAX spell it: softmax(x)
+                found = self._softmax_of_exp(args[0], position, name)
+                if found is not None:
+                    return found
         else:
             other = nodes[args[1]]
             left, right = shape, other.shape
@@ -768,6 +772,31 @@ class Builder:
         if self.narrow:  # a float32 argument under --dtype float64 (ir/dtypes.narrowed)
             dtypes.narrowed(self, op_name, i, args, position)
         return i
+
+    def _softmax_of_exp(self, i: int, position, name):
+        """The id of ``softmax(x)`` over one axis where node ``i`` is PyTorch's or JAX's ``log_softmax(x)``
+        (``functions.log_softmax_of`` and ``nan_at_infinite_max``: ((x - c) - logsumexp(x - c)) + (m - m), m the
+        max), else None. exp of it is softmax, whose rules are exact where a cotangent is one number along the
+        axis (``ops.softmax_vjp_of_one``, session 52); the composed form's reverse pass adds g and -Σg · s, which
+        rounds where g ∝ s, log_softmax's null space: the Hessian of ``torch.sum(torch.exp(torch.log_softmax(
+        ...)))``, 0 for every input, was 6.8e284 at logits x · y with x ≈ 1e150 (session 53). The NaN of a slice
+        whose max is +inf or NaN is softmax's too (x - max is NaN there); a bare or NumPy-spelled log_softmax
+        (no m - m: SciPy's -inf at the finite elements) is not matched."""
+        nodes = self.nodes
+        ls, mm = (nodes[j] for j in nodes[i].args)
+        if ls.op != "sub" or mm.op != "sub" or mm.args[0] != mm.args[1]:
+            return None
+        m, (z_id, lse_id) = nodes[mm.args[0]], ls.args
+        lse, z = nodes[lse_id], nodes[z_id]
+        if m.op != "max" or lse.op != "logsumexp" or lse.args[0] != z_id or z.op != "sub":
+            return None
+        x_id, c_id = z.args
+        axes = lse.params.get("axes")
+        if nodes[c_id].op != "log_softmax_shift" or nodes[c_id].args[0] != x_id or m.args[0] != x_id \
+                or not lse.params.get("keepdims") or len(axes) != 1 or tuple(m.params.get("axes", ())) != tuple(axes) \
+                or tuple(nodes[c_id].params.get("axes", ())) != tuple(axes):
+            return None
+        return self._apply_id("softmax", (x_id,), position, name, {"axis": axes[0]})
 
     def _apply_any(self, op, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         """:meth:`_apply` of any arguments (constants lifted): a method of its own, as its comprehensions
