@@ -66,3 +66,33 @@ def test_exp_of_log_softmax_is_softmax_bits(expr):
         assert np.allclose(api.evaluate(expr, {"x": point}), want, rtol=1e-15, atol=0, equal_nan=True)
         J = torch.autograd.functional.jacobian(f, torch.tensor(point)).numpy()
         assert np.allclose(api.jacobian(expr, {"x": point})["x"], J, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+# --- an op reading one argument twice: its two partials added before other readers' parts ----------------------
+
+TWICE = [("sum(atan2(x, x)) + sum(x[::-1])", [1.0, 1.0, 1.0, 1.0]),
+         ("sum(atan2(x, x) * flip(x, 0))", [np.pi / 4] * 4)]
+
+
+@pytest.mark.parametrize("expr,want", TWICE)
+def test_an_argument_read_twice_keeps_the_other_readers_parts(expr, want):
+    """atan2(x, x)'s partials by its two arguments are ±1/(2x), ±5e199 at x = 1e-200: added to x's cotangent one
+    at a time after the flip's 1, (1 + 5e199) - 5e199 gave 0 for 1 in reverse mode (forward mode was right)
+    (nan41 seed 5301: ``softmax(atan2(x, x) * flip(x))``'s columns of its entries below 1e-162 were 0)."""
+    x = np.array([1.0, 2.0, 1e-200, 1e-100])
+    for _ in range(3):  # the interpreter, then the compiled passes
+        for mode in ("reverse", "forward", "auto"):
+            assert np.allclose(api.jacobian(expr, {"x": x}, mode=mode)["x"], want, rtol=1e-15, atol=0)
+        assert np.allclose(api.vjp(expr, {"x": x}, np.array(1.0))["x"], want, rtol=1e-15, atol=0)
+
+
+def test_softmax_of_atan2_of_tiny_entries_as_pytorch():
+    torch = pytest.importorskip("torch")
+    text = "torch.softmax((torch.atan2((x), x)) * torch.flip(x, [0]), 0)"
+    x = np.array([1.0, 2.0, 1e-308, 1e-308])
+    want = torch.autograd.functional.jacobian(
+        lambda t: torch.softmax(torch.atan2(t, t) * torch.flip(t, [0]), 0), torch.tensor(x)).numpy()
+    assert np.all(np.abs(want[:, 2:]) > 1e-3)  # the columns that were 0
+    for _ in range(3):
+        for mode in ("reverse", "forward"):
+            assert np.allclose(api.jacobian(text, {"x": x}, mode=mode)["x"], want, rtol=1e-13, atol=0)

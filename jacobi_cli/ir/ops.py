@@ -5351,10 +5351,13 @@ def _custom_pulled(rule, primal: dict, seed, result: int, batch: int) -> dict:
         g = ct.pop(node.id)
         rules = _BLOCKS[node.op].vjp
         args = [primal[a] for a in node.args]
+        own = {}  # an argument read twice: its parts added first, as reverse.pullback does (_own_sum)
         for i, a in enumerate(node.args):
             if a in reach:
                 part = rules[i](g, primal[node.id], *args, **node.params)
-                ct[a] = part if a not in ct else P.add(ct[a], part)
+                own[a] = part if a not in own else P.add(own[a], part)
+        for a, part in own.items():
+            ct[a] = part if a not in ct else P.add(ct[a], part)
     return ct
 
 
