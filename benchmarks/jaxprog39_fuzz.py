@@ -588,7 +588,10 @@ def reference(text, inputs, has_while, tangents):
     tangent = tuple(jnp.asarray(tangents[k]) for k in names)
 
     def derivatives(*a):
-        jac = first(f, argnums=argnums)(*a)
+        # one input at a time for jacfwd: its pass over every input's basis at once carries 0 · inf from another
+        # input's path into this one's columns (session 53, seed 5309015944: a masked log_softmax's -inf entries
+        # made d/dx NaN where jax.jacfwd(f, 0) and jac give finite numbers)
+        jac = tuple(first(f, argnums=i)(*a) for i in argnums) if has_while else first(f, argnums=argnums)(*a)
         hess = jax.jacfwd(first(f, argnums=argnums), argnums=argnums)(*a)
         return jac, hess, jax.jvp(f, tuple(a), tangent)[1]
     try:  # staged: op-by-op transforms of a loop take seconds
