@@ -112,3 +112,18 @@ def test_the_cli_shows_the_frozen_values_and_the_json_leaves_them_out():
     assert set(json.loads(out)["inputs"]) == {"x", "lin.bias"}
     code, out, err = run("eval", text, "x=[1, 2, 3]", "--wrt", "lin.weight")
     assert code == 2 and "does not require grad" in err
+
+
+def test_a_models_own_requires_grad_and_a_buffers_are_read_in_init():
+    """self.requires_grad_(False) in __init__ (Module.requires_grad_ of the model), one parameter thawed after it,
+    and requires_grad_(False) of a buffer, a constant already (PyTorch changes nothing)."""
+    text = HEAD + ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                   "        self.fc = nn.Linear(3, 2)\n        self.bn = nn.BatchNorm1d(2)\n"
+                   "        self.bn.running_mean.requires_grad_(False)\n        self.requires_grad_(False)\n"
+                   "        self.fc.bias.requires_grad = True\n    def forward(self, x):\n"
+                   "        return self.bn(self.fc(x)).sum()\nnet = Net()\nnet.eval()\nnet(x)")
+    compiled = api.compile(text, {"x": np.ones((4, 3))})
+    assert list(compiled.shapes) == ["x", "net.fc.bias"]
+    assert set(compiled.made.frozen) == {"net.fc.weight", "net.bn.weight", "net.bn.bias"}
+    found = api.jacobian(text, {"x": np.ones((4, 3))})
+    np.testing.assert_allclose(found["net.fc.bias"], np.full(2, 4 / np.sqrt(1 + 1e-5)), rtol=1e-14)

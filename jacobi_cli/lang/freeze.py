@@ -41,6 +41,8 @@ def statement(p, stmt: ast.stmt) -> bool:
     name = leaf_name(p, value)
     if name is None:
         refuse_bound(p, stmt)
+        if not on and not p.b.nodes[value.id].requires_grad and p.b.nodes[value.id].op == "const":
+            return True  # bn.running_mean.requires_grad_(False), a constant's: PyTorch changes nothing
         if not on and not what.endswith("detach_()") and p.b.nodes[value.id].requires_grad:
             raise JacValueError(f"{what}: {ast.unparse(target)} is computed from the inputs, no leaf; PyTorch says: "
                                 f"you can only change requires_grad flags of leaf variables. If you want to use a "
