@@ -26,6 +26,9 @@ TEXTS = {
     "model[2].requires_grad_()\ny = model(x) ** 2",
     "named_parameters by name": SEQ + "for name, p in model.named_parameters():\n    if name.endswith('bias'):\n"
     "        p.requires_grad_(False)\ny = model(x)",
+    "the trainable parameters counted by requires_grad": SEQ + "model[0].requires_grad_(False)\n"
+    "n = sum(p.numel() for p in model.parameters() if p.requires_grad)\n"
+    "kept = [p for p in model.parameters() if not p.requires_grad]\ny = model(x) * n + kept[1].sum()",
     "a leaf's detach_()": "w = torch.tensor([1., 2., 3.], requires_grad=True)\nv = torch.tensor([0.5, 0.25, 2.], "
     "requires_grad=True)\nw.detach_()\ny = (w * x).sum() * v",
     "a leaf frozen, then written outside no_grad": "w = torch.ones(3, requires_grad=True)\nw.requires_grad_(False)\n"
