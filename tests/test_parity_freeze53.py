@@ -9,9 +9,8 @@ import pytest
 
 from jacobi_cli.tools import api
 from test_parity_grad24 import torch64  # noqa: F401 - the fixture is used by name
+from test_parity_setparams52 import HEAD, X, _torch_jacobians  # the same input; PyTorch's Jacobians
 
-X = np.array([0.5, -1.0, 2.0])
-HEAD = "import torch\nimport torch.nn as nn\n"
 SEQ = ("model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))\nwith torch.no_grad():\n"
        "    model[0].weight.copy_(torch.arange(12.).reshape(4, 3) / 10 - 0.5)\n    model[0].bias.fill_(0.1)\n"
        "    model[2].weight.copy_(torch.arange(8.).reshape(2, 4) / 8)\n    model[2].bias.fill_(-0.2)\n")
@@ -46,29 +45,6 @@ TEXTS = {
     "net = Net()\nnet.apply(lambda m: None)\nwith torch.no_grad():\n    for p in net.parameters():\n"
     "        p.fill_(0.25)\ny = net(x)",
 }
-
-
-def _torch_jacobians(torch, text: str) -> tuple:
-    """PyTorch's value of ``y`` and its Jacobian by x and by each leaf of the text that requires grad."""
-    x = torch.tensor(X, requires_grad=True)
-    env = {"x": x}
-    exec(compile(text, "<text>", "exec"), env)  # noqa: S102 - the test's own text, under PyTorch
-    y = env["y"]
-    wrt = {"x": x}
-    for name, value in env.items():
-        if isinstance(value, torch.nn.Module):
-            wrt.update((f"{name}.{key}", t) for key, t in value.named_parameters() if t.requires_grad)
-        elif isinstance(value, torch.Tensor) and not isinstance(value, torch.nn.Parameter) and value.is_leaf \
-                and value.requires_grad and name not in ("x", "p"):
-            wrt[name] = value
-    found = {}
-    for name, t in wrt.items():
-        rows = []
-        for i in range(y.numel()):
-            (g,) = torch.autograd.grad(y.reshape(-1)[i], t, retain_graph=True, allow_unused=True)
-            rows.append(torch.zeros_like(t) if g is None else g)
-        found[name] = torch.stack(rows).reshape(tuple(y.shape) + tuple(t.shape)).detach().numpy()
-    return y.detach().numpy(), found
 
 
 @pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
