@@ -4,12 +4,10 @@ that needs no gradient; jac's value and Jacobians by every input still requiring
 ``named_parameters()`` names them under the module's name) are PyTorch's own, and jac has no Jacobian for a frozen
 one, as PyTorch's ``.grad`` of it stays None."""
 
-import numpy as np
 import pytest
 
-from jacobi_cli.tools import api
 from test_parity_grad24 import torch64  # noqa: F401 - the fixture is used by name
-from test_parity_setparams52 import HEAD, X, _torch_jacobians  # the same input; PyTorch's Jacobians
+from test_parity_setparams52 import assert_pytorchs  # value and Jacobians at the same x, against PyTorch's
 
 SEQ = ("model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))\nwith torch.no_grad():\n"
        "    model[0].weight.copy_(torch.arange(12.).reshape(4, 3) / 10 - 0.5)\n    model[0].bias.fill_(0.1)\n"
@@ -49,9 +47,4 @@ TEXTS = {
 
 @pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
 def test_a_frozen_leaf_is_pytorchs_constant(torch64, text):
-    value, theirs = _torch_jacobians(torch64, HEAD + text)
-    np.testing.assert_allclose(api.evaluate(HEAD + text, {"x": X}), value, rtol=1e-13, atol=1e-15)
-    ours = api.jacobian(HEAD + text, {"x": X})
-    assert set(ours) == set(theirs)
-    for name, want in theirs.items():
-        np.testing.assert_allclose(ours[name], want, rtol=1e-12, atol=1e-14, err_msg=name)
+    assert_pytorchs(torch64, text)

@@ -82,11 +82,16 @@ def _torch_jacobians(torch, text: str) -> tuple:
     return y.detach().numpy(), found
 
 
-@pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
-def test_a_parameters_values_set_in_the_text_are_pytorchs(torch64, text):
-    value, theirs = _torch_jacobians(torch64, HEAD + text)
+def assert_pytorchs(torch, text: str) -> None:
+    """jac's value and Jacobians of ``HEAD + text`` at x = X are PyTorch's, for the same inputs."""
+    value, theirs = _torch_jacobians(torch, HEAD + text)
     np.testing.assert_allclose(api.evaluate(HEAD + text, {"x": X}), value, rtol=1e-13, atol=1e-15)
     ours = api.jacobian(HEAD + text, {"x": X})
     assert set(ours) == set(theirs)
     for name, want in theirs.items():
         np.testing.assert_allclose(ours[name], want, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+@pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
+def test_a_parameters_values_set_in_the_text_are_pytorchs(torch64, text):
+    assert_pytorchs(torch64, text)
