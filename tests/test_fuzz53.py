@@ -96,3 +96,18 @@ def test_softmax_of_atan2_of_tiny_entries_as_pytorch():
     for _ in range(3):
         for mode in ("reverse", "forward"):
             assert np.allclose(api.jacobian(text, {"x": x}, mode=mode)["x"], want, rtol=1e-13, atol=0)
+
+
+# --- jac diff by a special function's parameter: a refusal, not an internal error ---------------------------------
+
+@pytest.mark.parametrize("wrt", ["a", "b"])
+def test_diff_of_hyp1f1_by_its_parameter_is_refused(wrt):
+    """SymPy's "Can't calculate derivative wrt 1/2" ended ``jac diff`` in an internal error, exit 70 (symcheck38's
+    CRASH, seed 5317); by x it answers."""
+    import subprocess
+    import sys
+    cmd = [sys.executable, "-m", "jacobi_cli", "diff", "scipy.special.hyp1f1(a, b, x)", "a=0.5", "b=1.5", "x=0.7"]
+    out = subprocess.run(cmd + ["--wrt", wrt], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "no formula for the derivative by" in out.stderr and "internal error" not in out.stderr
+    assert subprocess.run(cmd + ["--wrt", "x"], capture_output=True, text=True, timeout=120).returncode == 0

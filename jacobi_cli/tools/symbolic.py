@@ -1540,6 +1540,9 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
     except JacError as err:
         raise err.with_source(text)
+    except ValueError as err:
+        _refuse_sympy_by_number(err, names)
+        raise
     if complete:
         result.output_value = np.asarray(at_point.values()[at_point.graph.output])
         for name, d in result.derivatives.items():
@@ -1798,6 +1801,16 @@ def _automatic_at(graph, name: str, point: dict, order: int, values: list | None
     return np.asarray(higher.run(plan, point), dtype=np.float64), None
 
 
+def _refuse_sympy_by_number(err: ValueError, names) -> None:
+    """SymPy's "Can't calculate derivative wrt 1/2" (a special function's parameter, hyp1f1's a or b, which its
+    formula holds as the number bound to it) as a refusal, not an internal error (session 53: symcheck38's
+    CRASH, ``jac diff "scipy.special.hyp1f1(a, b, x)" --wrt a`` exited 70)."""
+    if "derivative wrt" in str(err):
+        raise NoTranslation(f"no formula for the derivative by {', '.join(names)}: SymPy cannot differentiate a "
+                            "special function by its parameter (hyp1f1's a and b); jac eval computes it "
+                            "numerically") from None
+
+
 def differentiate_graph(graph, names, point=None) -> Result:
     """Symbolic first derivatives of a graph of concrete sizes by each input in ``names``, evaluated
     at ``point`` ({name: array}) when it is given: what :func:`differentiate` does after parsing."""
@@ -1808,6 +1821,9 @@ def differentiate_graph(graph, names, point=None) -> Result:
         result = with_deep_stack(lambda: _derivatives("", graph, {}, list(names), at_point, {}))
     except RecursionError:
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
+    except ValueError as err:
+        _refuse_sympy_by_number(err, names)
+        raise
     if point is not None:
         for name, d in result.derivatives.items():
             _check_at_point(d, graph, name, point, 1, at_point.values())
