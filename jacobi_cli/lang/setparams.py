@@ -215,6 +215,9 @@ def _arguments(p, what: str, spec, args: list, keywords: list, position) -> dict
     found = dict(defaults)
     found.update(zip(names, args))
     for k in keywords:
+        if k.arg in names[:len(args)]:  # nn.init.constant_(w, 1., val=2.): Python's TypeError, never the last one
+            raise JacValueError(f"{what} got multiple values for argument '{k.arg}' (Python's TypeError): give it "
+                                f"once", position)
         if k.arg not in names and k.arg not in defaults:
             if k.arg == "generator":
                 raise JacValueError(f"{what}: generator= is PyTorch's random state, which jac has none of: jac "
@@ -293,6 +296,8 @@ def _static(p, node, what: str, position):
         return node
     try:
         return ast.literal_eval(node)
+    except (TypeError, MemoryError, RecursionError):  # {[]: 1}, {1, []}: unhashable (Python's TypeError)
+        raise JacValueError(f"{what} must be a number or a string, not {ast.unparse(node)[:80]}", position) from None
     except ValueError:
         return float(_constant(p, node, what, position))
 
@@ -355,7 +360,12 @@ def _gain(nonlinearity: str, a, what: str, position) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        return math.sqrt(2.0 / (1 + float(a) ** 2))
+        try:
+            return math.sqrt(2.0 / (1 + float(a) ** 2))
+        except OverflowError:  # a = 1e200: PyTorch's own float arithmetic raises the same
+            raise JacValueError(f"{what}: the negative slope {float(a):g} squared is past a float's range "
+                                f"(PyTorch raises OverflowError: (34, 'Numerical result out of range'))",
+                                position) from None
     if nonlinearity == "selu":
         return 3.0 / 4
     raise JacValueError(f"{what}: Unsupported nonlinearity {nonlinearity} (PyTorch's error)", position)

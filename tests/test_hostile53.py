@@ -1,0 +1,64 @@
+"""Hostile input found in session 53 (h53-hostile): each case was an internal error (exit 70, "this is a bug in
+jac") or a program PyTorch refuses that jac answered; each is now exit 2 with one message, as CONTRACT.md's
+"Exit codes and errors" asks. The fuzzers' runs are in benchmarks/RESULTS.md ("Fifty-third session")."""
+
+import json
+
+import pytest
+
+from jacobi_cli.cli import entry
+
+HEAD = "import torch\nimport torch.nn as nn\nlin = nn.Linear(3, 2)\n"
+NO_GRAD = "with torch.no_grad():\n    "
+
+
+def run_json(text: str, capsys) -> tuple:
+    code = entry.main(["eval", HEAD + text + "\nlin(x)", "x=[1., 2, 3]", "--json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+@pytest.mark.parametrize("text,says", [
+    # ast.literal_eval's TypeError (an unhashable key or element): exit 70, "internal error (TypeError: unhashable
+    # type: 'list')"
+    ("nn.init.kaiming_uniform_(lin.weight, mode={[]: 1})", "mode must be a number or a string, not {[]: 1}"),
+    ("nn.init.kaiming_normal_(lin.weight, nonlinearity={1, []})",
+     "nonlinearity must be a number or a string, not {1, []}"),
+    # leaky_relu's gain of a slope whose square overflows: exit 70, "internal error (OverflowError: ...)"; PyTorch's
+    # calculate_gain raises the same OverflowError
+    ("nn.init.kaiming_uniform_(lin.weight, a=1e308)", "the negative slope 1e+308 squared is past a float's range"),
+    ("nn.init.kaiming_normal_(lin.weight, -1e200)", "the negative slope -1e+200 squared is past a float's range"),
+])
+def test_an_internal_error_is_now_a_message(text, says, capsys):
+    code, out, err = run_json(text, capsys)
+    assert code == 2, err
+    assert out["error"]["kind"] == "value" and says in out["error"]["message"]
+    assert err.count("jac: error") == 1 and "internal error" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text,name", [
+    # Python refuses the call (TypeError: constant_() got multiple values for argument 'val'); jac took the keyword's
+    # value, 2.0, and answered the Jacobians at weights PyTorch never has
+    ("nn.init.constant_(lin.weight, 1., val=2.)", "'val'"),
+    ("nn.init.normal_(lin.weight, 0., 1., mean=3.)", "'mean'"),
+    ("nn.init.uniform_(lin.weight, -1., b=1., a=0.)", "'a'"),
+    (NO_GRAD + "lin.weight.fill_(1., value=2.)", "'value'"),
+    (NO_GRAD + "lin.weight.add_(torch.ones(2, 3), other=2.)", "'other'"),
+    (NO_GRAD + "lin.bias.clamp_(0., min=1.)", "'min'"),
+])
+def test_an_argument_given_twice_is_refused_as_python_refuses_it(text, name, capsys):
+    code, out, err = run_json(text, capsys)
+    assert code == 2, err
+    assert f"got multiple values for argument {name}" in out["error"]["message"]
+
+
+@pytest.mark.parametrize("text", [
+    "nn.init.normal_(lin.weight, 0., std=3.)",
+    NO_GRAD + "lin.weight.add_(torch.ones(2, 3), alpha=2.)",
+    "nn.init.kaiming_uniform_(lin.weight, a=3., mode='fan_out')",
+    "nn.init.kaiming_normal_(lin.weight, float('inf'))",  # PyTorch: the gain sqrt(2 / (1 + inf)) = 0
+])
+def test_each_argument_once_still_answers(text, capsys):
+    code, out, err = run_json(text, capsys)
+    assert code == 0, err
+    assert out["jacobian"]["x"]["shape"] == [2, 3]
