@@ -62,3 +62,38 @@ def test_each_argument_once_still_answers(text, capsys):
     code, out, err = run_json(text, capsys)
     assert code == 0, err
     assert out["jacobian"]["x"]["shape"] == [2, 3]
+
+
+def run_cli(expr: str, capsys, command: str = "eval") -> tuple:
+    code = entry.main([command, expr, "x=[1., 2, 3]", "--json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+@pytest.mark.parametrize("expr,kind,says", [
+    # names52's np.full of a fill that depends on the inputs made np.ones(shape) unchecked: NumPy's ValueError
+    # ("Maximum allowed dimension exceeded", "negative dimensions are not allowed", "array is too big") was exit 70
+    ("np.full(10**20, x[0]).sum()", "limit", "full() would hold 1e+20 float64 values"),
+    ("np.full((2**40, 2**40), x[0]).sum()", "limit", "over the limit of"),
+    ("np.full((2**62, 4), x[0]).sum()", "limit", "over the limit of"),
+    ("np.full(-1, x[0]).sum()", "value", "full(): negative size in (-1,)"),
+    ("np.full((0, -2), x).sum()", "value", "full(): negative size in (0, -2)"),
+    ("jnp.full(10**20, x[0]).sum()", "limit", "full() would hold 1e+20 float64 values"),
+    # an adaptive pool's output_size past the limit: NumPy's "Maximum allowed size exceeded" (np.arange) was exit 70
+    ("F.adaptive_max_pool1d(x[None], 10**20).sum()", "limit", "adaptive_max_pool1d()'s result would hold 1e+20"),
+    ("F.adaptive_avg_pool1d(x[None], 10**20).sum()", "limit", "adaptive_avg_pool1d()'s result would hold 1e+20"),
+    ("F.adaptive_max_pool2d(x[None, None], (1, 10**20)).sum()", "limit", "adaptive_max_pool2d()'s result"),
+    ("torch.adaptive_max_pool1d(x[None], 10**20)[0].sum()", "limit", "adaptive_max_pool1d()'s result"),
+])
+@pytest.mark.parametrize("command", ["eval", "shape"])
+def test_a_size_past_the_limit_is_the_limits_message(expr, kind, says, command, capsys):
+    code, out, err = run_cli(expr, capsys, command)
+    assert code == 2, err
+    assert out["error"]["kind"] == kind and says in out["error"]["message"], out
+    assert "internal error" not in err
+
+
+def test_sizes_within_the_limit_still_answer(capsys):
+    code, out, err = run_cli("np.full((2, 3), x) * F.adaptive_max_pool1d(x[None], 3)", capsys)
+    assert code == 0, err
+    assert out["output"]["value"] == [[1.0, 4.0, 9.0], [1.0, 4.0, 9.0]]

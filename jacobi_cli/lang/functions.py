@@ -8616,6 +8616,8 @@ def _adaptive_pool(nd: int, kind: str):
             raise JacValueError(f"{fname}(): output_size must hold integers >= 1, got {list(sizes)}", position)
         if any(n == 0 for n in x.shape[lead:]):
             raise JacShapeError(f"{fname}(): the input {fmt(x.shape)} has an empty spatial axis", position)
+        # output_size=10**20: the limit's message before NumPy's index arrays (its ValueError was an internal error)
+        b.check_size(tuple(x.shape[:lead]) + tuple(int(o) for o in sizes), f"{fname}()'s result", position)
         parts = [_adaptive_index(x.shape[lead + i], int(o)) for i, o in enumerate(sizes)]
         index, own = [p[0] for p in parts], [p[1] for p in parts]
         own = np.logical_and.reduce(np.broadcast_arrays(*_window_grid(own)))  # (O1, ..., K1, ...)
