@@ -97,3 +97,23 @@ def test_sizes_within_the_limit_still_answer(capsys):
     code, out, err = run_cli("np.full((2, 3), x) * F.adaptive_max_pool1d(x[None], 3)", capsys)
     assert code == 0, err
     assert out["output"]["value"] == [[1.0, 4.0, 9.0], [1.0, 4.0, 9.0]]
+
+
+def test_a_message_about_names_lists_twenty_and_counts_the_rest(capsys):
+    """5,000 bindings and an unknown name: the message listed every input (34 KB on one line); one of 100,000
+    characters was repeated whole (100 KB)."""
+    names = [f"a{i}" for i in range(5000)]
+    code = entry.main(["eval", "sum(x)", *(f"{n}:1" for n in names)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err) < 1000, len(err)
+    assert "the inputs are a0, a1, a10, a100, " in err and " and 4,980 more: give it a value with x=VALUE" in err
+    code = entry.main(["eval", "sum(x)", "x" * 100_000 + ":3"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err) < 1000, len(err)
+    assert "the inputs are " + "x" * 60 + "… (100,000 characters): give it" in err
+
+
+def test_a_short_list_of_names_is_as_it_was(capsys):
+    code = entry.main(["eval", "y = a * 2\nsum(x)", "a:3", "b:2"])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown name 'x' (the inputs are a, b; the text assigns y: give it a value" in err

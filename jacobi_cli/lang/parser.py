@@ -5039,13 +5039,14 @@ class _Lowering:
         hint = difflib.get_close_matches(name, known + others, n=1)
         inputs = [n for n in known if n in self.input_names]  # the scope holds the text's own names too
         odd = [n for n in inputs if not n.isidentifier() or keyword.iskeyword(n)]  # the API's {'x y': ...}
-        bound = f"the inputs are {', '.join(repr(n) if n in odd else n for n in inputs)}" if inputs else \
+        bound = f"the inputs are {_listed([repr(n) if n in odd else n for n in inputs])}" if inputs else \
             "no inputs are bound"
         if odd:
-            bound += f" ({', '.join(map(repr, odd))} {'is' if len(odd) == 1 else 'are'} no name an expression can use)"
+            bound += f" ({_listed(list(map(repr, odd)))} {'is' if len(odd) == 1 else 'are'} no name an expression " \
+                     f"can use)"
         if len(inputs) < len(known):
-            bound += f"; the text assigns {', '.join(n for n in known if n not in self.input_names)}"
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            bound += f"; the text assigns {_listed([n for n in known if n not in self.input_names])}"
+        suggestion = f"; did you mean '{_shortened(hint[0])}'?" if hint else ""
         odd = f": it holds {not_ascii(name)}" if not name.isascii() else ""  # а (Cyrillic) typed for a
         if odd and ascii_lookalike(name) in known:
             suggestion = f"; did you mean '{ascii_lookalike(name)}'?"
@@ -8902,3 +8903,20 @@ def _dialect(module: ast.Module, scope: dict, writes: bool = False) -> tuple:
     libraries = roots & _LIBRARY_ROOTS
     return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN, \
         bool(libraries) and libraries <= _JAX, written
+
+
+_LISTED = 20  # names listed in a message about names, the rest counted
+_NAME_SHOWN = 60  # characters of one name shown in such a list
+
+
+def _shortened(name: str) -> str:
+    """A name as a message shows it: a name past :data:`_NAME_SHOWN` characters (a binding of 100,000 x's)
+    shortened, its length said."""
+    return name if len(name) <= _NAME_SHOWN else f"{name[:_NAME_SHOWN]}… ({len(name):,} characters)"
+
+
+def _listed(names: list) -> str:
+    """``names`` joined by commas for a message: the first :data:`_LISTED`, the others counted (5,000 bindings
+    made a 34 KB message listing each; session 53)."""
+    shown = ", ".join(_shortened(n) for n in names[:_LISTED])
+    return shown if len(names) <= _LISTED else f"{shown} and {len(names) - _LISTED:,} more"
