@@ -117,3 +117,24 @@ def test_a_short_list_of_names_is_as_it_was(capsys):
     code = entry.main(["eval", "y = a * 2\nsum(x)", "a:3", "b:2"])
     err = capsys.readouterr().err
     assert code == 2 and "unknown name 'x' (the inputs are a, b; the text assigns y: give it a value" in err
+
+
+@pytest.mark.parametrize("text,part", [
+    # PyTorch writes these (a view of the leaf, under no_grad or through .data); jac said "this statement's value is
+    # never used", which names nothing of what is wrong
+    (NO_GRAD + "lin.weight[0].fill_(3.)", "lin.weight[0].fill_(...)"),
+    (NO_GRAD + "lin.weight[:, 1].zero_()", "lin.weight[:, 1].zero_(...)"),
+    ("lin.weight.data[0].fill_(3.)", "lin.weight.data[0].fill_(...)"),
+    ("lin.bias.data[1:].mul_(2.)", "lin.bias.data[1:].mul_(...)"),
+])
+def test_a_method_writing_into_part_of_a_parameter_says_what_jac_reads(text, part, capsys):
+    code, out, err = run_json(text, capsys)
+    assert code == 2, err
+    message = out["error"]["message"]
+    assert message.startswith(f"{part} writes into part of the parameter 'lin.") and "= VALUE" in message
+
+
+def test_a_write_into_part_of_a_parameter_as_jac_reads_it_answers(capsys):
+    code, out, err = run_json(NO_GRAD + "lin.weight[0] = 3.\n    lin.bias[:] = 0.", capsys)
+    assert code == 0, err
+    assert out["output"]["value"] == [18.0, pytest.approx(out["output"]["value"][1])]

@@ -107,6 +107,9 @@ def _write(p, stmt: ast.stmt):
                 target, data = target.value, True
             if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
                 return None
+            if type(target) is ast.Subscript and (data or p.grad_off or type(target.value) is ast.Attribute
+                                                  and target.value.attr == "data"):  # w[0].fill_(3.), w.data[0]...
+                _part_written(p, target, func.attr, position)
             if not data and not p.grad_off:  # outside no_grad: PyTorch refuses a leaf that requires grad
                 return target, lambda: _leaf_written(target, f"{ast.unparse(func)}(...)", position), position
             return target, lambda: _method(p, func.attr, _arguments(p, f".{func.attr}()", _METHODS[func.attr],
@@ -154,6 +157,21 @@ def _write(p, stmt: ast.stmt):
                 return new, False
             return base, lambda: written, position
     return None
+
+
+def _part_written(p, target: ast.Subscript, method: str, position) -> None:
+    """Refuse ``w[0].fill_(3.)`` (under ``no_grad`` or on ``.data``) where ``w`` is a parameter, saying what jac reads
+    instead: it was "this statement's value is never used" (session 53)."""
+    base = target.value
+    if type(base) is ast.Attribute and base.attr == "data":
+        base = base.value
+    leaf = _leaf(p, base)
+    if leaf is None:
+        return
+    raise JacValueError(f"{ast.unparse(target)}.{method}(...) writes into part of the parameter '{leaf[0]}', which jac "
+                        f"does not read: it reads a write into a parameter's elements as {ast.unparse(target)} = VALUE "
+                        f"(numbers or constant tensors), inside 'with torch.no_grad():' or on .data, before the "
+                        f"parameter's first use", position)
 
 
 def _leaf_written(target: ast.expr, what: str, position):
