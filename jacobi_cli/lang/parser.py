@@ -8905,7 +8905,7 @@ def _dialect(module: ast.Module, scope: dict, writes: bool = False) -> tuple:
         bool(libraries) and libraries <= _JAX, written
 
 
-_LISTED = 20  # names listed in a message about names, the rest counted
+_NAMES_LISTED = 20  # names listed in a message about names, the rest counted
 _NAME_SHOWN = 60  # characters of one name shown in such a list
 
 
@@ -8916,7 +8916,7 @@ def _shortened(name: str) -> str:
 
 
 def _listed(names: list) -> str:
-    """``names`` joined by commas for a message: the first :data:`_LISTED`, the others counted (5,000 bindings
-    made a 34 KB message listing each; session 53)."""
-    shown = ", ".join(_shortened(n) for n in names[:_LISTED])
-    return shown if len(names) <= _LISTED else f"{shown} and {len(names) - _LISTED:,} more"
+    """``names`` joined by commas for a message: the first :data:`_NAMES_LISTED`, the others counted (5,000
+    bindings made a 34 KB message listing each; session 53)."""
+    shown = ", ".join(_shortened(n) for n in names[:_NAMES_LISTED])
+    return shown if len(names) <= _NAMES_LISTED else f"{shown} and {len(names) - _NAMES_LISTED:,} more"
