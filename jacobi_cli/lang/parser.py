@@ -57,6 +57,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
 from . import setparams
+from . import nograd  # writes in place under torch.no_grad() and through .data (session 53)
 from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
@@ -1018,6 +1019,8 @@ class _Lowering:
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
         self.arguments = None
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
+        self.nograd_writes = {}  # id -> (a tensor a write under no_grad made, the one it wrote into) (.nograd)
+        self.nograd_running = None  # the statement lang/nograd.py runs through run itself (not read again)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
@@ -1184,6 +1187,8 @@ class _Lowering:
             if spelled is not None:  # torch.relu_(h): h.relu_(); F.leaky_relu_(h, 0.2): F.leaky_relu(h, 0.2, inplace=True)
                 stmt = ast.copy_location(ast.Expr(value=spelled), stmt)
             stmt = self.through_itself(stmt)
+        if nograd.statement(self, stmt, where):  # y.sigmoid_() under no_grad, y.data.mul_(2): not recorded (.nograd)
+            return
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -2285,7 +2290,7 @@ class _Lowering:
     def detach_assigned(self, stmt: ast.With, before: dict) -> None:
         """The names ``with torch.no_grad():`` assigned (bound otherwise than in ``before``), detached."""
         for name, value in list(self.scope.items()):
-            if before.get(name) is value:
+            if before.get(name) is value or nograd.kept(self, name, value, before):  # y.add_(1): y's history kept
                 continue
             if type(value) is not Tracer:
                 raise JacValueError(f"'{name}': inside 'with torch.no_grad()' jac reads assignments of one array",
@@ -8822,6 +8827,8 @@ def _write_in_place(node: ast.AST):
         if type(node.func) is ast.Attribute and node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
             return "torch"
         return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
+    if kind is ast.Assign and any(type(t) is ast.Attribute and t.attr == "data" for t in node.targets):
+        return "torch"  # y.data = V: PyTorch's (lang/nograd.py)
     return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
 
 
