@@ -287,6 +287,8 @@ def _renamed(p, start: int, spelled: str, name: str, data: bool, shown: str | No
     for k in range(start, len(stale)):
         saver, who, what, position, op, result = stale[k][:6]
         who, what = who.replace(_HIDDEN, name), shown or what.replace(_HIDDEN, spelled)
+        if data and what.startswith(name) and not what.startswith(spelled):  # y.mul_(...) of y.data.mul_(2)
+            what = spelled + what[len(name):]
         if data:
             kept = "its result" if result else "its argument"
             method = what.split(".data.", 1)[1] if ".data." in what else "copy_(...)"
