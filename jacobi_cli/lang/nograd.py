@@ -208,8 +208,8 @@ def _other(p, stmt: ast.stmt, where: str | None) -> bool:
         p.run(stmt, where)
     finally:
         p.nograd_running = outer
-    assigned = {n.id for t in (stmt.targets if type(stmt) is ast.Assign else [getattr(stmt, "target", None)])
-                if t is not None for n in ast.walk(t) if type(n) is ast.Name}
+    assigned = set().union(*(_bound(t) for t in (stmt.targets if type(stmt) is ast.Assign
+                                                 else [getattr(stmt, "target", None)])))
     written = {n: before[n] for n in p.scope if n not in assigned and p.scope[n] is not before.get(n)}
     if not written:
         return True
@@ -221,6 +221,15 @@ def _other(p, stmt: ast.stmt, where: str | None) -> bool:
             p.memory.rebind(n, p.scope[n])
     _track(p, before, position)
     return True
+
+
+def _bound(target) -> set:
+    """The names an assignment's target binds (``u``, ``a, b``), not those it writes into (``t[0], t[1] = ...``)."""
+    if type(target) is ast.Name:
+        return {target.id}
+    if type(target) in (ast.Tuple, ast.List):
+        return set().union(*(_bound(t) for t in target.elts))
+    return _bound(target.value) if type(target) is ast.Starred else set()
 
 
 def _set_data(p, stmt: ast.Assign, name: str, value: Tracer, position: int) -> ast.stmt:
