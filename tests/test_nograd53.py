@@ -3,9 +3,14 @@ lang/nograd.py), without PyTorch: the value is the written one, the derivative t
 of the text with the write's change held constant: ``y + (written(y0) - y0)``), and the refusals say what PyTorch
 says (tests/test_parity_nograd53.py runs the same kinds against PyTorch itself)."""
 
+import contextlib
+import io
+import json
+
 import numpy as np
 import pytest
 
+from jacobi_cli.cli import entry
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 
@@ -65,6 +70,10 @@ CASES = [  # (the text's statements after t1 = x * 1.5 + 0.1, the write on t1's 
     ("with torch.no_grad():\n    t1.unsqueeze_(0)", lambda t: t, "(t1 ** 2).sum(0)", lambda t, x: t ** 2),
     ("def f(t):\n    with torch.no_grad():\n        t.mul_(2)\n    return t.sum()\ns = f(t1)", lambda t: 2 * t,
      "t1 ** 2 + s", lambda t, x: t ** 2 + t.sum()),
+    ("with torch.no_grad():\n    t1[0], t1[1] = t1[1] * 1, t1[0] * 1", lambda t: np.r_[t[1], t[0], t[2:]], "t1 ** 2",
+     lambda t, x: t ** 2),
+    ("def g(t):\n    t.mul_(2)\n    return t\nwith torch.no_grad():\n    g(t1)", lambda t: 2 * t, "t1 ** 3",
+     lambda t, x: t ** 3),
 ]
 
 
@@ -130,6 +139,11 @@ def refused(text: str) -> str:
     ("t1 = torch.exp(x)\nwith torch.no_grad():\n    t1.add_(1)\nt1.sum()", "exp saved 't1' (its result)"),
     ("t1 = x * 1\nz = t1 * t1\nwith torch.no_grad():\n    t1[0] = 0.0\nz.sum()", "mul saved 't1'"),
     ("t1 = x * 1\nz = torch.sin(t1)\nwith torch.no_grad():\n    t1 += 1\nz.sum()", "sin saved 't1'"),
+    ("t1 = torch.sigmoid(x)\nwith torch.no_grad():\n    t1[0], t1[1] = t1[1] * 1, t1[0] * 1\n(t1 ** 3).sum()",
+     "sigmoid saved 't1' (its result)"),
+    ("t1 = torch.sigmoid(x)\nt1[0], t1[1] = t1[1] * 1, t1[0] * 1\n(t1 ** 3).sum()", "sigmoid saved 't1' (its result)"),
+    ("t1 = torch.exp(x)\nwith torch.no_grad():\n    t1.view(2, 2)[0].unsqueeze_(0)\n(t1 ** 3).sum()",
+     "exp saved 't1' (its result)"),
 ])
 def test_a_saved_tensor_written_under_no_grad_is_refused_in_pytorchs_words(text, saver):
     says = refused(text)
@@ -159,3 +173,23 @@ def test_a_saved_tensor_written_through_data_is_refused_where_pytorch_answers_si
 ])
 def test_what_is_refused_says_why(text, says):
     assert says in refused(text)
+
+
+def test_the_json_of_hessian_vjp_and_jvp_reads_the_write_so():
+    text = HEAD + "t1 = x * x\nwith torch.no_grad():\n    t1.sigmoid_()\n(t1 ** 3).sum()"
+    x = np.array([0.3, -0.7])
+    s = sigmoid(x * x)
+    for command, extra, key in (("hessian", [], "hessian"), ("vjp", ["--v", "2"], "vjp"),
+                                ("jvp", ["--tangent", "x=[1,1]"], "jvp")):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert entry.main([command, text, "x=[0.3,-0.7]", *extra, "--json"]) == 0
+        found = json.loads(out.getvalue())
+        assert found["output"]["value"] == pytest.approx((s ** 3).sum(), rel=1e-12)
+        if key == "hessian":
+            np.testing.assert_allclose(found["hessian"]["x,x"]["value"], np.diag(6 * s * (2 * x) ** 2 + 6 * s ** 2),
+                                       rtol=1e-12)
+        elif key == "vjp":
+            np.testing.assert_allclose(found["vjp"]["x"]["value"], 2 * 3 * s ** 2 * 2 * x, rtol=1e-12)
+        else:
+            assert np.asarray(found["jvp"]["value"]) == pytest.approx((3 * s ** 2 * 2 * x).sum(), rel=1e-12)

@@ -74,6 +74,10 @@ RAISES = [  # PyTorch's backward raises: a tensor saved for backward, changed by
     "z = t1 ** 3\nwith torch.no_grad():\n    t1[0] = 0.0\nt1 = z",
     "z = torch.sin(t1)\nwith torch.no_grad():\n    t1 += 1\nt1 = z + t1",
     "v = t1[0:2]\nz = v.sin()\nwith torch.no_grad():\n    t1.zero_()\nt1 = torch.cat([z, z])",
+    "t1 = torch.sigmoid(x)\nwith torch.no_grad():\n    t1[0], t1[1] = t1[1] * 1, t1[0] * 1",
+    "t1 = torch.sigmoid(x)\nt1[0], t1[1] = t1[1] * 1, t1[0] * 1",
+    "t1 = torch.exp(x)\nwith torch.no_grad():\n    t1.view(2, 2)[0].unsqueeze_(0)",
+    "t1 = torch.exp(x)\nt1.view(2, 2)[0].unsqueeze_(0)",
 ]
 
 DATA_SILENT = [  # .data bumps no version: PyTorch's backward reads the new values silently (jac refuses)

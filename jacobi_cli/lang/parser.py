@@ -4139,6 +4139,8 @@ class _Lowering:
         y = self.target(name, _view_base(owner), what, position, item=True)
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
+            if self.saving and self.b.savers:  # (PyTorch bumps the version t's views share: session 53)
+                saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
             return None
         part = self.expanded_part(name, owner, what, position)  # e[0].mul_(2) of e = t[0].expand(3, 3)
         self.checked_write(name, what, position, False, part is not None)  # a part of it
@@ -8829,7 +8831,9 @@ def _write_in_place(node: ast.AST):
         return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
     if kind is ast.Assign and any(type(t) is ast.Attribute and t.attr == "data" for t in node.targets):
         return "torch"  # y.data = V: PyTorch's (lang/nograd.py)
-    return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
+    return kind is ast.AugAssign or kind is ast.Assign and any(
+        type(t) is ast.Subscript or type(t) in (ast.Tuple, ast.List) and any(type(e) is ast.Subscript for e in t.elts)
+        for t in node.targets)  # t[0], t[1] = t[1], t[0] too (session 53)
 
 
 def _torch_method_called(module: ast.Module) -> bool:
