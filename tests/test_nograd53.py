@@ -168,6 +168,8 @@ def test_a_saved_tensor_written_through_data_is_refused_where_pytorch_answers_si
     ("t1 = x * 1\nv = t1[1:]\nt1.data = torch.ones(4)\nv.sum()", "'v' keeps the old one"),
     ("t1 = x * 1\nt1.data = torch.ones(5)\nt1.sum()", "not t1's (4,)"),
     ("t1 = x * 1\nw = torch.ones(4)\nt1.data = w\nt1.sum()", "write t1.data = w.clone()"),
+    ("t1 = x * 1\nt1.data = 0\nt1.sum()", "Variable data has to be a tensor, but got int"),
+    ("t1 = x * 1\nt1.data = [1.0, 2.0, 3.0, 4.0]\nt1.sum()", "Variable data has to be a tensor, but got list"),
     ("jac_nograd_written = 1\nt1 = x * 1\nwith torch.no_grad():\n    t1[0:2].zero_()\nt1.sum()",
      "a name jac keeps"),
 ])

@@ -234,8 +234,14 @@ def _bound(target) -> set:
 
 def _set_data(p, stmt: ast.Assign, name: str, value: Tracer, position: int) -> ast.stmt:
     """``y.data = V`` as ``y.data.copy_(V)`` where that is what PyTorch computes; refused otherwise."""
-    new = p.expression(stmt.value)
     text = ast.unparse(stmt.value)
+    literal = stmt.value.operand if type(stmt.value) is ast.UnaryOp else stmt.value
+    if type(literal) in (ast.Constant, ast.List, ast.Tuple):  # y.data = 0: PyTorch's TypeError
+        kind = type(literal.value).__name__ if type(literal) is ast.Constant else type(literal).__name__.lower()
+        raise JacValueError(f"{name}.data = {text}: PyTorch raises \"TypeError: Variable data has to be a tensor, but "
+                            f"got {kind}\" (write {name}.data.fill_({text}) or {name}.data = torch.tensor(...))",
+                            position)
+    new = p.expression(stmt.value)
     if type(new) is not Tracer or tuple(new.shape) != tuple(value.shape):
         shape = f"shape {tuple(new.shape)}" if type(new) is Tracer else "no tensor"
         raise JacValueError(f"{name}.data = {text}: the new value has {shape}, not {name}'s {tuple(value.shape)}, "
