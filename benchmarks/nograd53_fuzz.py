@@ -1,10 +1,10 @@
-"""A differential fuzz of writes PyTorch does not record (session 53, lang/nograd.py): seeded random programs that make a
-tensor that is no leaf (or a constant), maybe take views of it and ops that save it for backward, write into it (or a
+"""A differential fuzz of writes PyTorch does not record (session 53, lang/nograd.py): seeded random programs that make
+a tensor that is no leaf (or a constant), maybe take views of it and ops that save it for backward, write into it (or a
 view of it) under ``torch.no_grad()`` or through ``.data`` (in-place methods, ``t[i] = v``, masks, ``op=``, ``copy_``,
 ``F.relu(t, inplace=True)``, ``.data = V``, a function of the text writing into its argument), and read it, its views
 and the savers after; run by PyTorch (float64, ``torch.autograd.functional.jacobian``) and by jac's API, compared as
-benchmarks/torchprog37_fuzz.py compares (its ``classify``: AGREE, BOTH-RAISE, JAC-REFUSES, JAC-ANSWERS-WHERE-TORCH-RAISES,
-WRONG, CRASH).
+benchmarks/torchprog37_fuzz.py compares (its ``classify``: AGREE, BOTH-RAISE, JAC-REFUSES,
+JAC-ANSWERS-WHERE-TORCH-RAISES, WRONG, CRASH).
 
     PYTHONPATH=. /work/venv/bin/python benchmarks/nograd53_fuzz.py [--n 1000] [--seed 53] [--show 15]
 
@@ -40,8 +40,8 @@ WRITES = ["t.{m}", "t[0] = 5.0", "t[1:3] = x[0:2] * 2", "t[t > 0.5] = 0.0", "t +
           "t[0:2].{m}", "t[1:3].{m}", "F.relu(t, inplace=True)", "torch.relu_(t)", "u = F.relu(t, inplace=True)",
           "t.view(2, 2)[0].{m}", "t.T.{m}", "t.data.{m}", "t.data[0] = 5.0", "u = t", "t.detach().{m}",
           "g(t)", "t[0], t[1] = t[1] * 1, t[0] * 1"]
-OUTS = ["(t ** 2).sum() + (t * x).sum()", "t * x", "torch.sin(t).sum()", "(v ** 2).sum() + t.sum()", "z.sum() + t.sum()",
-        "z", "u * 2 + t", "(t ** 3).sum()", "t"]
+OUTS = ["(t ** 2).sum() + (t * x).sum()", "t * x", "torch.sin(t).sum()", "(v ** 2).sum() + t.sum()",
+        "z.sum() + t.sum()", "z", "u * 2 + t", "(t ** 3).sum()", "t"]
 
 
 def draw(seed: int) -> tuple:

@@ -44,28 +44,28 @@ _DATA_BUMP = ("{what}: a write through .data bumps no version counter, so PyTorc
 
 
 def _root(stmt: ast.stmt):
-    """(the node holding the written tensor's reference: ``y`` or ``y.data``, its parent, the parent's field, the index
-    in it or None) of a write statement, or None for a statement that writes no tensor this way."""
+    """The node naming the tensor a write statement writes into (``y`` or ``y.data``, below the indices and views of
+    ``y[0].T.mul_(2)``), or None for a statement that writes no tensor this way."""
     if type(stmt) is ast.AugAssign:
-        parent, field, index, node = stmt, "target", None, stmt.target
+        node = stmt.target
     elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) in (ast.Subscript,
                                                                                            ast.Attribute):
-        parent, field, index, node = stmt, "targets", 0, stmt.targets[0]
+        node = stmt.targets[0]
         if type(node) is ast.Attribute and node.attr != "data":
             return None
     elif type(stmt) is ast.Expr and type(stmt.value) is ast.Call and type(stmt.value.func) is ast.Attribute \
             and stmt.value.func.attr.endswith("_") and not stmt.value.func.attr.startswith("_"):
-        parent, field, index, node = stmt.value.func, "value", None, stmt.value.func.value
+        node = stmt.value.func.value
     else:
         return None
     while True:
         if type(node) is ast.Name or type(node) is ast.Attribute and node.attr == "data" \
                 and type(node.value) is ast.Name:
-            return node, parent, field, index
+            return node
         if type(node) is ast.Subscript or type(node) is ast.Attribute and node.attr in _VIEW_ATTRIBUTES:
-            parent, field, index, node = node, "value", None, node.value
+            node = node.value
         elif type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _VIEW_METHODS:
-            parent, field, index, node = node.func, "value", None, node.func.value
+            node = node.func.value
         else:
             return None
 
@@ -110,10 +110,9 @@ def statement(p, stmt: ast.stmt, where: str | None) -> bool:
     parser's ``grad_off``) or through ``.data``; False for any other statement (the parser's own ways then)."""
     if stmt is p.nograd_running:
         return False
-    found = _root(stmt)
-    if found is None:
+    node = _root(stmt)
+    if node is None:
         return _other(p, stmt, where)
-    node, parent, field, index = found
     data = type(node) is ast.Attribute
     name = node.value.id if data else node.id
     if not data and not (p.grad_off and where is not None):
