@@ -68,6 +68,7 @@ CASES = [  # (the text's statements after t1 = x * 1.5 + 0.1, the write on t1's 
     ("with torch.no_grad():\n    u = t1", lambda t: t, "u ** 2", lambda t, x: t ** 2),
     ("with torch.no_grad():\n    u = t1.contiguous()", lambda t: t, "u ** 2", lambda t, x: t ** 2),
     ("with torch.no_grad():\n    t1.unsqueeze_(0)", lambda t: t, "(t1 ** 2).sum(0)", lambda t, x: t ** 2),
+    ("t1.data.detach_()", lambda t: t, "t1 ** 2", lambda t, x: t ** 2),
     ("def f(t):\n    with torch.no_grad():\n        t.mul_(2)\n    return t.sum()\ns = f(t1)", lambda t: 2 * t,
      "t1 ** 2 + s", lambda t, x: t ** 2 + t.sum()),
     ("with torch.no_grad():\n    t1[0], t1[1] = t1[1] * 1, t1[0] * 1", lambda t: np.r_[t[1], t[0], t[2:]], "t1 ** 2",
@@ -119,6 +120,11 @@ def test_the_hessian_of_the_write_itself_is_zero():
     np.testing.assert_allclose(hessian, np.diag(6 * s * (2 * X) ** 2 + 6 * s ** 2), rtol=1e-10)
     assert api.vjp(text, {"x": X}, v=np.array(2.0))["x"] == pytest.approx(2 * 3 * s ** 2 * 2 * X, rel=1e-12)
     assert api.jvp(text, {"x": X}, tangents={"x": np.ones(4)}) == pytest.approx((3 * s ** 2 * 2 * X).sum(), rel=1e-12)
+
+
+def test_detach_in_place_under_no_grad_detaches_the_tensor():
+    text = HEAD + "t1 = x * 1\nwith torch.no_grad():\n    t1.detach_()\n(t1 ** 2).sum() + x.sum()"
+    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], np.ones(4), rtol=0)
 
 
 def test_block_end_still_detaches_what_the_block_assigned():

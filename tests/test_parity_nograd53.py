@@ -55,6 +55,8 @@ TEXTS = [
     "with torch.no_grad():\n    for i in range(2):\n        t1[i] = t1[i + 1] * 2",
     "with torch.no_grad():\n    t1.unsqueeze_(0)\nt1 = t1.sum(0)",
     "with torch.no_grad():\n    t1.data.unsqueeze_(0)",
+    "with torch.no_grad():\n    t1.detach_()",
+    "t1.data.detach_()",
     "t1 = x.sort()[0]\nwith torch.no_grad():\n    t1.exp_()",
     "t1 = x.clone()\nwith torch.no_grad():\n    t1.mul_(2)",
     "t1 = torch.flip(x, [0]) * 2\nwith torch.no_grad():\n    t1.exp_()",

@@ -36,7 +36,8 @@ _VIEW_ATTRIBUTES = frozenset(("T", "mT", "H", "mH"))
 _VIEW_METHODS = frozenset(("view", "view_as", "reshape", "detach", "flatten", "ravel", "squeeze", "unsqueeze",
                            "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "expand", "expand_as",
                            "diagonal", "select", "unflatten", "movedim", "moveaxis", "unfold"))
-_SHAPE_IN_PLACE = frozenset(("unsqueeze_", "squeeze_", "t_", "transpose_", "swapdims_", "swapaxes_"))  # parser's
+# the parser's writes of the shape alone, and detach_ (of the tensor itself, not its values): run as outside no_grad
+_AS_RECORDED = frozenset(("unsqueeze_", "squeeze_", "t_", "transpose_", "swapdims_", "swapaxes_", "detach_"))
 _DATA_BUMP = ("{what}: a write through .data bumps no version counter, so PyTorch's backward silently reads the new "
               "values where {op} saved '{name}' ({kept}) for its derivative: a gradient of neither the old nor the new "
               "function, which jac does not give; write under 'with torch.no_grad():' instead ({name}.{method}, which "
@@ -118,7 +119,7 @@ def statement(p, stmt: ast.stmt, where: str | None) -> bool:
     if not data and not (p.grad_off and where is not None):
         return False
     method = stmt.value.func.attr if type(stmt) is ast.Expr else None
-    if method in _SHAPE_IN_PLACE and (data or p.grad_off):  # t.unsqueeze_(0): the shape, exact either way;
+    if method in _AS_RECORDED and (data or p.grad_off):  # t.unsqueeze_(0): the shape, exact either way; t.detach_()
         if not data:  # t.data.unsqueeze_(0) changes the shape of a tensor no name holds (.data's own), not t's
             before = dict(p.scope)
             _running(p, stmt)

@@ -57,6 +57,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
 from . import setparams
+from . import freeze
 from . import nograd  # writes in place under torch.no_grad() and through .data (session 53)
 from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
@@ -276,6 +277,9 @@ class Made:
     random: set = frozenset()
     # ``y.backward(gradient=V)``'s V (a constant of the output's shape): jac vjp's v where --v is not given
     gradient: np.ndarray | None = None
+    # the leaves the text made and then froze (``fc.weight.requires_grad_(False)``): name -> values, constants of
+    # the graph, which --wrt cannot name (lang/freeze.py)
+    frozen: dict = MappingProxyType({})
 
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
@@ -931,6 +935,7 @@ class _Lowering:
     declared: dict | None = None
     leaves: dict | None = None
     random: set | None = None  # the names in declared whose values are jac's draws (torch.randn, a layer's)
+    frozen: dict | None = None  # leaves made, then frozen (requires_grad_(False)): name -> values (lang/freeze.py)
     made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
@@ -1178,8 +1183,9 @@ class _Lowering:
             return
         if _no_effect(stmt) or self.marks_input(stmt) or self.retains_grad(stmt):  # a docstring, 'pass', 'x: Tensor',
             return  # x.requires_grad_(), y.retain_grad()
-        if self.declared and setparams.statement(self, stmt):  # nn.init.zeros_(fc.bias), fc.weight.copy_(W) under
-            return  # no_grad, fc.weight.data = W: a parameter's values set before its first use (lang/setparams.py)
+        if (self.declared or self.frozen) and (setparams.statement(self, stmt) or freeze.statement(self, stmt)):
+            return  # nn.init.zeros_(fc.bias), fc.weight.copy_(W) under no_grad, fc.weight.data = W: a parameter's
+            # values set before its first use (lang/setparams.py); fc.weight.requires_grad_(False) (lang/freeze.py)
         if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
             return
         if type(stmt) is ast.Expr and type(stmt.value) is ast.Call and "_(" in self.source.body:
@@ -1351,6 +1357,8 @@ class _Lowering:
             raise JacParseError(f"'{name}' is made twice (with requires_grad=True, or as a layer's parameter): "
                                 f"PyTorch's first leaf would be lost to the second; name them apart", position)
         value.flags.writeable = False  # shared by every call of the compiled function
+        if self.frozen:
+            freeze.made_again(self, name)
         tracer = self.b.input(name, value.shape, position)
         self.declared[name] = value
         self.leaves[name] = tracer
@@ -1611,6 +1619,9 @@ class _Lowering:
             return found
         if method == "apply":  # model.apply(init_weights): fn on each module, children first (PyTorch's order)
             return self.applied(module, args, kwargs, position)
+        if method == "requires_grad_":  # model.backbone.requires_grad_(False): its parameters (lang/freeze.py)
+            freeze.module(self, module, args, kwargs, position)
+            return module
         if args or kwargs:
             raise JacValueError(f".{method}() is called without arguments here", position)
         if method == "eval":
@@ -1969,7 +1980,10 @@ class _Lowering:
         """``x.requires_grad_()``, ``x.requires_grad = True``, ``x = x.requires_grad_()`` of an input ``x`` as
         given: what jac does already (it differentiates with respect to every input, or those of --wrt)."""
         owner = _marked(stmt)
-        value = self.scope.get(owner) if owner is not None else None
+        if owner is None:
+            freeze.refuse_bound(self, stmt)  # x.requires_grad_(False) of a bound x: --wrt says it
+            return False
+        value = self.scope.get(owner)
         return type(value) is Tracer and self.b.nodes[value.id].op == "input" and self.b.nodes[value.id].name == owner
 
     def retains_grad(self, stmt: ast.stmt) -> bool:
@@ -7528,8 +7542,9 @@ def _statement_words(stmt: ast.stmt) -> str:
             return "chained assignments to other than names ('a = y[0] = EXPR')"
         target = stmt.targets[0]
         if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
-            return (f"'{ast.unparse(target)} = ...' (jac differentiates by the inputs --wrt names, every one by "
-                    "default: leave a frozen parameter out of --wrt)")
+            return (f"'{ast.unparse(target)} = ...' (jac reads a literal True or False set on a leaf the text makes, "
+                    "a parameter or torch.tensor(..., requires_grad=True), before its first use; of an input bound "
+                    "on the command line, --wrt chooses what is differentiated)")
         if isinstance(target, ast.Attribute) and target.attr in ("weight", "bias") \
                 and isinstance(stmt.value, ast.Attribute) and stmt.value.attr in ("weight", "bias"):
             return (f"tied parameters ('{ast.unparse(target)} = {ast.unparse(stmt.value)}': jac makes each layer's "

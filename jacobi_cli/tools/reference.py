@@ -333,7 +333,15 @@ names on this page are known.
   a write after the parameter was read (the layer called) is refused, as is a write outside `no_grad` (PyTorch's
   "a leaf Variable that requires grad is being used in an in-place operation") and `nn.init`'s other functions
   (`orthogonal_`, `trunc_normal_`, `dirac_`, `sparse_`). `jac eval` shows the values set ("made in the text";
-  "drawn by jac" only where they hold jac's draws). `y.backward()` at the top level makes `y`
+  "drawn by jac" only where they hold jac's draws). A leaf frozen before its first use (`lang/freeze.py`:
+  `w.requires_grad_(False)`, `w.requires_grad = False`, `w.detach_()`, `model.backbone.requires_grad_(False)`, in a
+  loop over `parameters()` / `named_parameters()` or in `__init__`; and `True` again, fine-tuning's head) is what
+  PyTorch then holds, a tensor needing no gradient: a constant at its values, shown "const ... requires_grad=False in
+  the text", with no Jacobian (PyTorch's `.grad` stays None), not in `--json`'s inputs, refused by `--wrt` ("One of
+  the differentiated Tensors does not require grad"), and written in place anywhere (no `no_grad` needed). Refused: a
+  switch after the leaf was read, `requires_grad_(False)` of a value computed from the inputs (PyTorch's "you can
+  only change requires_grad flags of leaf variables") and of an input bound on the command line (`--wrt` leaves it
+  out). `y.backward()` at the top level makes `y`
   the output (the statements after it may only be `print(...)` and `x.grad`; the `print(...)` calls before it
   are read as nothing, as PyTorch's autograd tutorial prints as it goes); in `y.backward(gradient=V)` (or
   `y.backward(V)`) V is a constant of `y`'s shape (PyTorch's "Mismatch in shape" otherwise), which `jac vjp` takes
