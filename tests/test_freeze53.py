@@ -127,3 +127,44 @@ def test_a_models_own_requires_grad_and_a_buffers_are_read_in_init():
     assert set(compiled.made.frozen) == {"net.fc.weight", "net.bn.weight", "net.bn.bias"}
     found = api.jacobian(text, {"x": np.ones((4, 3))})
     np.testing.assert_allclose(found["net.fc.bias"], np.full(2, 4 / np.sqrt(1 + 1e-5)), rtol=1e-14)
+
+
+@pytest.mark.parametrize("what, flag", [
+    ("x", True), ("x * 2", True), ("w", False), ("w * 2", False), ("x > 0", False), ("x.detach()", False),
+    ("torch.argmax(x)", False), ("v", True), ("torch.ones(3)", False), ("x.detach() * v", True),
+])
+def test_requires_grad_is_read_as_pytorchs_flag(what, flag):
+    """t.requires_grad of the text's values (a frozen leaf's False), whatever --wrt differentiates."""
+    text = HEAD + W + "v = torch.zeros(3, requires_grad=True)\nw.requires_grad_(False)\n" \
+        f"t = {what}\nx * (1.0 if t.requires_grad else 2.0) + v"
+    for wrt in (None, ["v"]):
+        np.testing.assert_array_equal(api.evaluate(text, {"x": X}), X * (1.0 if flag else 2.0))
+        assert set(api.jacobian(text, {"x": X}, wrt=wrt)) == ({"x", "v"} if wrt is None else {"v"})
+
+
+@pytest.mark.parametrize("what, leaf", [("x", True), ("x * 2", False), ("w", True), ("w * 2", True)])
+def test_is_leaf_is_pytorchs(what, leaf):
+    text = HEAD + W + f"w.requires_grad_(False)\nt = {what}\nx * (1.0 if t.is_leaf else 2.0)"
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), X * (1.0 if leaf else 2.0))
+
+
+def test_an_optimizer_of_the_parameters_that_require_grad():
+    """Fine-tuning's optimizer of filter(lambda p: p.requires_grad, ...) and a count of the trainable parameters."""
+    text = HEAD + ("model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))\nmodel[0].requires_grad_(False)\n"
+                   "opt = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)\n"
+                   "n = sum(p.numel() for p in model.parameters() if p.requires_grad)\nopt.zero_grad()\n"
+                   "loss = model(x).pow(2).sum() * n\nloss.backward()\nopt.step()")
+    compiled = api.compile(text, {"x": X})
+    assert list(compiled.shapes) == ["x", "model.2.weight", "model.2.bias"]
+    plain = text.replace("* n\n", "* 10\n")
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), api.evaluate(plain, {"x": X}))
+
+
+def test_a_comprehension_of_constant_arrays_of_their_own_shapes_is_a_list():
+    """[p for p in model.parameters() if not p.requires_grad] holds frozen constants of two shapes; so does
+    [torch.ones(k) for k in range(1, 3)], which was refused as a nested list that is not rectangular."""
+    np.testing.assert_array_equal(api.evaluate("torch.cat([torch.ones(k) for k in range(1, 3)]) * x", {"x": X}), X)
+    text = HEAD + ("lin = nn.Linear(3, 2)\nnn.init.constant_(lin.weight, 2.)\nnn.init.constant_(lin.bias, 3.)\n"
+                   "lin.requires_grad_(False)\nkept = [p for p in lin.parameters() if not p.requires_grad]\n"
+                   "(kept[0] @ x).sum() + kept[1].sum() * x")
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), 4 * X.sum() + 6 * X)

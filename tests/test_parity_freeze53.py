@@ -4,14 +4,11 @@ that needs no gradient; jac's value and Jacobians by every input still requiring
 ``named_parameters()`` names them under the module's name) are PyTorch's own, and jac has no Jacobian for a frozen
 one, as PyTorch's ``.grad`` of it stays None."""
 
-import numpy as np
 import pytest
 
-from jacobi_cli.tools import api
 from test_parity_grad24 import torch64  # noqa: F401 - the fixture is used by name
+from test_parity_setparams52 import assert_pytorchs  # value and Jacobians at the same x, against PyTorch's
 
-X = np.array([0.5, -1.0, 2.0])
-HEAD = "import torch\nimport torch.nn as nn\n"
 SEQ = ("model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))\nwith torch.no_grad():\n"
        "    model[0].weight.copy_(torch.arange(12.).reshape(4, 3) / 10 - 0.5)\n    model[0].bias.fill_(0.1)\n"
        "    model[2].weight.copy_(torch.arange(8.).reshape(2, 4) / 8)\n    model[2].bias.fill_(-0.2)\n")
@@ -26,6 +23,9 @@ TEXTS = {
     "model[2].requires_grad_()\ny = model(x) ** 2",
     "named_parameters by name": SEQ + "for name, p in model.named_parameters():\n    if name.endswith('bias'):\n"
     "        p.requires_grad_(False)\ny = model(x)",
+    "the trainable parameters counted by requires_grad": SEQ + "model[0].requires_grad_(False)\n"
+    "n = sum(p.numel() for p in model.parameters() if p.requires_grad)\n"
+    "kept = [p for p in model.parameters() if not p.requires_grad]\ny = model(x) * n + kept[1].sum()",
     "a leaf's detach_()": "w = torch.tensor([1., 2., 3.], requires_grad=True)\nv = torch.tensor([0.5, 0.25, 2.], "
     "requires_grad=True)\nw.detach_()\ny = (w * x).sum() * v",
     "a leaf frozen, then written outside no_grad": "w = torch.ones(3, requires_grad=True)\nw.requires_grad_(False)\n"
@@ -45,34 +45,6 @@ TEXTS = {
 }
 
 
-def _torch_jacobians(torch, text: str) -> tuple:
-    """PyTorch's value of ``y`` and its Jacobian by x and by each leaf of the text that requires grad."""
-    x = torch.tensor(X, requires_grad=True)
-    env = {"x": x}
-    exec(compile(text, "<text>", "exec"), env)  # noqa: S102 - the test's own text, under PyTorch
-    y = env["y"]
-    wrt = {"x": x}
-    for name, value in env.items():
-        if isinstance(value, torch.nn.Module):
-            wrt.update((f"{name}.{key}", t) for key, t in value.named_parameters() if t.requires_grad)
-        elif isinstance(value, torch.Tensor) and not isinstance(value, torch.nn.Parameter) and value.is_leaf \
-                and value.requires_grad and name not in ("x", "p"):
-            wrt[name] = value
-    found = {}
-    for name, t in wrt.items():
-        rows = []
-        for i in range(y.numel()):
-            (g,) = torch.autograd.grad(y.reshape(-1)[i], t, retain_graph=True, allow_unused=True)
-            rows.append(torch.zeros_like(t) if g is None else g)
-        found[name] = torch.stack(rows).reshape(tuple(y.shape) + tuple(t.shape)).detach().numpy()
-    return y.detach().numpy(), found
-
-
 @pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
 def test_a_frozen_leaf_is_pytorchs_constant(torch64, text):
-    value, theirs = _torch_jacobians(torch64, HEAD + text)
-    np.testing.assert_allclose(api.evaluate(HEAD + text, {"x": X}), value, rtol=1e-13, atol=1e-15)
-    ours = api.jacobian(HEAD + text, {"x": X})
-    assert set(ours) == set(theirs)
-    for name, want in theirs.items():
-        np.testing.assert_allclose(ours[name], want, rtol=1e-12, atol=1e-14, err_msg=name)
+    assert_pytorchs(torch64, text)

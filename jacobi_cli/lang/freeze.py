@@ -20,7 +20,8 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import JacError, JacNameError, JacValueError
-from ..ir.graph import Tracer, new_node
+from ..ir.graph import Tracer
+from ..ir.ops import OPS
 from .modules import named_parameters
 
 
@@ -98,28 +99,20 @@ def switch(p, name: str, tracer: Tracer, on: bool, what: str, position) -> None:
         return
     _unread(p, name, tracer, what, position)
     b = p.b
-    node = b.nodes[tracer.id]
     if not on:
         value = p.declared.pop(name)
         if p.values is not None and name in p.values:
             p.values = {k: v for k, v in p.values.items() if k != name}
-        b.inputs.pop(name, None)
+        b.switch_leaf(tracer.id, None, value)
         if p.memory.tokens.get(name) == frozenset((("input", name),)):  # w: a tensor of its own, no input now
             p.memory.tokens[name] = p.memory.by_node[tracer.id] = frozenset((object(),))
-        b.nodes[tracer.id] = new_node(tracer.id, "const", (), node.params, node.shape, None, node.position, False,
-                                      value)
         _keep(p, {**frozen, name: value})
         return
     value = frozen[name]
     _keep(p, {k: v for k, v in frozen.items() if k != name})
-    b.nodes[tracer.id] = new_node(tracer.id, "input", (), node.params, node.shape, name, node.position,
-                                  b.wrt is None or name in b.wrt, None)
-    b.inputs[name] = tracer.id
+    b.switch_leaf(tracer.id, name)
     if name in p.memory.tokens:
         p.memory.input(name, tracer)
-    ordered = sorted(b.inputs.items(), key=lambda item: item[1])  # the inputs in the order the text made them
-    b.inputs.clear()
-    b.inputs.update(ordered)
     p.declared[name] = value
     ordered = sorted(p.declared.items(), key=lambda item: p.leaves[item[0]].id)  # the parse's Made holds this dict
     p.declared.clear()
@@ -144,9 +137,7 @@ def value_of(p, name: str) -> np.ndarray | None:
 
 def set_frozen(p, name: str, tracer: Tracer, value: np.ndarray) -> None:
     """New values of the frozen leaf ``name`` (a write lang/setparams.py read): its constant's."""
-    node = p.b.nodes[tracer.id]
-    p.b.nodes[tracer.id] = new_node(tracer.id, "const", (), node.params, node.shape, None, node.position, False,
-                                    value)
+    p.b.switch_leaf(tracer.id, None, value)
     _keep(p, {**p.frozen, name: value})
 
 
@@ -238,6 +229,24 @@ def _unread(p, name: str, tracer: Tracer, what: str, position) -> None:
         raise JacValueError(f"{what}: '{name}' was read before (a layer called, or a computation with it): "
                             f"PyTorch's graph keeps the flag it had then; set requires_grad before the "
                             f"parameter's first use", position)
+
+
+def flag(b, value: Tracer, attr: str) -> bool:
+    """PyTorch's ``t.requires_grad`` (or ``t.is_leaf``) of ``value``: does an input reach it through ops that carry a
+    gradient (a comparison's, an argmax's, a detached value's do not)? Every input counts, whatever ``--wrt`` says
+    (the text's graph serves every wrt): a leaf the text froze is a constant and reaches nothing."""
+    nodes, seen, todo = b.nodes, set(), [value.id]
+    reached = False
+    while todo and not reached:
+        node = nodes[todo.pop()]
+        if node.op == "input":
+            reached = True
+        elif node.id not in seen and not getattr(OPS.get(node.op), "nondiff", False):  # const, name: no op
+            seen.add(node.id)
+            todo.extend(node.args)
+    if attr == "requires_grad":
+        return reached
+    return not reached or nodes[value.id].op == "input"  # PyTorch: a tensor needing no gradient is a leaf too
 
 
 def refuse_wrt(frozen, wrt) -> None:

@@ -5525,7 +5525,8 @@ class _Lowering:
             return results
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
             return Items([])
-        found = self.literal(results, position)
+        # [p for p in model.parameters() if not p.requires_grad]: constants of their own shapes, a list of arrays
+        found = self.literal(results, position, arrays=type(node.elt) not in (ast.List, ast.Tuple))
         if type(found) is Tracer and found.ndim:  # [t for t in [x.shape]]: a list of tuples
             self.hold(found, held)
         return found
@@ -6382,6 +6383,8 @@ class _Lowering:
                 raise JacShapeError(f".H is only for matrices (2 dimensions), as in PyTorch; got shape "
                                     f"{fmt(value.shape)} (x.mH swaps the last two axes of any batch)", position)
             return matrix_transpose(self.b, value, position, ".H")
+        if node.attr in ("requires_grad", "is_leaf") and type(value) is Tracer:  # if p.requires_grad: PyTorch's flag
+            return freeze.flag(self.b, value, node.attr)
         if node.attr in ATTRIBUTES and isinstance(value, Tracer):  # x.shape, x.ndim, x.size: constants
             return ATTRIBUTES[node.attr](self.b, value, position)
         if node.attr in FUNCTIONS:

@@ -341,7 +341,10 @@ names on this page are known.
   the differentiated Tensors does not require grad"), and written in place anywhere (no `no_grad` needed). Refused: a
   switch after the leaf was read, `requires_grad_(False)` of a value computed from the inputs (PyTorch's "you can
   only change requires_grad flags of leaf variables") and of an input bound on the command line (`--wrt` leaves it
-  out). `y.backward()` at the top level makes `y`
+  out). `t.requires_grad` and `t.is_leaf` read PyTorch's flags (True where an input reaches `t` through ops carrying a
+  gradient, whatever `--wrt` says; a frozen leaf reaches nothing), so `[p for p in model.parameters() if
+  p.requires_grad]`, `sum(p.numel() for ... if p.requires_grad)` and `torch.optim.SGD(filter(lambda p:
+  p.requires_grad, model.parameters()), lr=0.1)` read as written. `y.backward()` at the top level makes `y`
   the output (the statements after it may only be `print(...)` and `x.grad`; the `print(...)` calls before it
   are read as nothing, as PyTorch's autograd tutorial prints as it goes); in `y.backward(gradient=V)` (or
   `y.backward(V)`) V is a constant of `y`'s shape (PyTorch's "Mismatch in shape" otherwise), which `jac vjp` takes
