@@ -239,6 +239,11 @@ def _constant(p, node, what: str, position):
     constant array, or another parameter (or leaf) of the text as it holds now."""
     if not isinstance(node, ast.AST):
         return node
+    if type(node) in (ast.List, ast.Tuple, ast.ListComp) or type(node) is ast.Name and node.id in p.sequence_names:
+        kind = "tuple" if type(node) is ast.Tuple or type(node) is ast.Name and node.id in p.tuple_names else "list"
+        raise JacValueError(f"{what}: a Python {kind}, where PyTorch takes a tensor or a number (it raises TypeError, "
+                            f"as in \"must be Tensor, not {kind}\"): write torch.tensor({ast.unparse(node)})",
+                            p.source.at(node))
     value = p.expression(node)
     if isinstance(value, (bool, int, float)):
         return np.asarray(value, dtype=p.b.dtype)
