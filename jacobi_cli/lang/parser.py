@@ -6148,6 +6148,8 @@ class _Lowering:
         else:
             lower = self.lookup(kind, fname, module, position)
         argspec.check(self, kind, fname, module, args, kwargs, position)  # what the library named requires
+        if kwargs:  # the keywords the library named takes, its operands by keyword passed on by position
+            args, kwargs = argspec.library_keywords(self, kind, fname, module, args, kwargs, position)
         if kwargs and fname in argspec.TORCH_SECOND_OPERAND:  # torch.mm(A, mat2=B): PyTorch's name of B
             kwargs = argspec.torch_operand_keywords(self, kind, module, fname, kwargs)
         if kwargs and "b" in kwargs and kind == "function":  # np.dot(a=A, b=B): NumPy's and JAX's names
