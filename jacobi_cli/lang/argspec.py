@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import JacParseError, JacValueError
+from ..errors import JacParseError, JacValueError, did_you_mean
 from ..ir.graph import Tracer
 
 # name -> (the parameter after the tensor, the keywords that give it, what to write). The function spelling
@@ -242,6 +242,9 @@ def library_keywords(parser, kind: str, fname: str, module: str | None, args: li
         if name not in names:
             _refuse_keyword(space, module, fname, k, positional, leading + keywords, position)
         own[k] = name
+    if aten:  # PyTorch's own names, as its argument parser reads NumPy's: torch.sum(x, keepdims=True) is keepdim=
+        kwargs = {own[k]: v for k, v in kwargs.items()}
+        own = {name: name for name in own.values()}
     at = len(args) - (kind == "method")
     if positional or at > 1:  # the leading names start past the positional-only ones: none is an operand
         return args, kwargs
@@ -253,6 +256,14 @@ def library_keywords(parser, kind: str, fname: str, module: str | None, args: li
         args.append(kwargs.pop(typed))
         at += 1
     return args, kwargs
+
+
+def scipy_ufunc(fname: str) -> bool:
+    """Whether ``scipy.special.<fname>`` is a ufunc (its signature ends NumPy's ufunc keywords), which takes
+    ``dtype=`` as NumPy's do (``functions.numpy_dtype``)."""
+    from . import kwnames
+    found = kwnames.SIGNATURES["scipy.special"].get(fname, "")
+    return found.endswith("signature") and " dtype " in found
 
 
 def _refuse_keyword(space, module, fname, k, positional, accepted, position) -> None:
@@ -281,7 +292,8 @@ def _takes(positional: list, keywords: list) -> str:
 # the keywords that mean one thing under the libraries' spellings (jac's aliases: functions.ALIASES), for the
 # refusal's "write axis=" in the library's own name
 SYNONYMS = (("dim", "axis", "dims", "axes"), ("keepdim", "keepdims"), ("input", "x", "a", "x1"),
-            ("other", "y", "b", "x2", "exponent"), ("p", "ord"), ("a_min", "min"), ("a_max", "max"))
+            ("other", "y", "b", "x2", "exponent"), ("p", "ord"), ("a_min", "min"), ("a_max", "max"),
+            ("ddof", "correction", "unbiased"))
 
 
 def _instead(typed: str, positional: list, keywords: list) -> str:
@@ -292,7 +304,8 @@ def _instead(typed: str, positional: list, keywords: list) -> str:
             return f": write {name}="
     if positional and (any(name in same for name in positional) or typed in NUMPY_OPERAND_KEYWORDS + SYNONYMS[3]):
         return ": pass it by position"
-    return f": drop {typed}="
+    close = did_you_mean(typed, keywords)  # keep_dim: a typo of keepdim
+    return f"{close}" if close else f": drop {typed}="
 
 
 def reading(parser, kind: str, module: str | None, fname: str) -> str | None:

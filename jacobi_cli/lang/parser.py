@@ -6172,6 +6172,8 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
+        if kwargs and "dtype" in kwargs and module == "scipy.special" and argspec.scipy_ufunc(fname):
+            return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
                                              and self.dialect == "numpy" or module in ("jnp", "jax.numpy")
                                              and fname in NUMPY_DTYPE_REDUCTIONS) and numpy_takes_dtype(fname, kind):

@@ -29,6 +29,9 @@ def _module(path: str):
     return importlib.import_module(path)
 
 
+KWARGS = "**"  # a signature taking **kwargs: every keyword reaches the function, none is refused
+
+
 def entry(fn) -> str | None:
     """``"x / axis / where"``: the names taken by position only (``*`` for ``*args``), then the names taken by
     position or keyword in their order, then those taken by keyword only; None where the signature is unknown or
@@ -40,7 +43,7 @@ def entry(fn) -> str | None:
     positional, leading, keywords = [], [], []
     for p in sig.parameters.values():
         if p.kind is p.VAR_KEYWORD:
-            return None
+            return KWARGS
         if p.kind is p.POSITIONAL_ONLY:
             positional.append(p.name)
         elif p.kind is p.VAR_POSITIONAL:
@@ -87,10 +90,39 @@ def aten_entry(fn, method: bool) -> str | None:
         if len({o[i] for o in orders}) > 1:
             break
         leading.append(orders[0][i])
+    names |= _documented(fn, method)
     if "device" in names:  # a factory: PyTorch's binding adds requires_grad= to its TensorOptions
         names.add("requires_grad")
     keywords = sorted(names - set(leading)) + (["out"] if out and "out" not in names else [])
     return "@ / " + " ".join(leading) + " / " + " ".join(keywords)
+
+
+def _documented(fn, method: bool) -> set:
+    """The names of a PyTorch builtin's Python bindings that its ATen schemas may lack (``torch.nonzero``'s
+    ``as_tuple``): its docstring's first line (``nonzero(input, *, out=None, as_tuple=False)``) and the overloads
+    its argument parser lists at a keyword it does not take."""
+    import re
+
+    import torch
+
+    documented = [fn] + ([getattr(torch, fn.__name__)] if method and hasattr(torch, fn.__name__) else [])
+    lines = []
+    for doc in documented:
+        first = (doc.__doc__ or "").strip().splitlines()[:1]
+        lines += [re.sub(r"\)\s*->.*", "", line) for line in first]  # the parameters, not the results
+        try:
+            doc(torch.ones(2), jac_no_such_keyword=0)
+        except Exception as err:  # noqa: BLE001 - the refusal lists the overloads, when there are several
+            lines += [line.strip()[3:] for line in str(err).splitlines() if line.strip().startswith("* (")]
+    names = set()
+    for line in lines:
+        inside = line[line.find("(") + 1:]
+        inside = inside[:inside.rfind(")")] if inside.rstrip().endswith(")") else inside
+        for part in inside.split(","):
+            words = re.findall(r"[A-Za-z_]\w*", part.split("=")[0])
+            if words and words[-1] not in ("self", "jac_no_such_keyword"):
+                names.add(words[-1])
+    return names - {"input"} if method else names
 
 
 def _compiled(fn) -> bool:
@@ -156,6 +188,8 @@ def table() -> dict:
             if fn is None or inspect.ismodule(fn) or inspect.isclass(fn) or not callable(fn):
                 continue
             found = entry(fn)
+            if found == KWARGS:
+                continue
             if found is not None and _compiled(fn):
                 compiled.append((path, name, fn))
             if found is not None and path == "torch.Tensor":  # a method written in Python: its tensor is self
