@@ -108,8 +108,8 @@ def _documented(fn, method: bool) -> set:
     documented = [fn] + ([getattr(torch, fn.__name__)] if method and hasattr(torch, fn.__name__) else [])
     lines = []
     for doc in documented:
-        first = (doc.__doc__ or "").strip().splitlines()[:1]
-        lines += [re.sub(r"\)\s*->.*", "", line) for line in first]  # the parameters, not the results
+        first = (doc.__doc__ or "").strip().splitlines()[:1]  # its keyword-only names: the positional ones the
+        lines += ["(" + re.sub(r"\)\s*->.*", "", line).split("*,", 1)[1] for line in first if "*," in line]  # schemas name
         try:
             doc(torch.ones(2), jac_no_such_keyword=0)
         except Exception as err:  # noqa: BLE001 - the refusal lists the overloads, when there are several
