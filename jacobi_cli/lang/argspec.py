@@ -266,6 +266,17 @@ def scipy_ufunc(fname: str) -> bool:
     return found.endswith("signature") and " dtype " in found
 
 
+def _torch_builtin(module, fname: str, kwargs: dict) -> bool:
+    """``F.cosine_similarity``, ``F.pairwise_distance``: an ``F.`` function that is one of PyTorch's builtins (its
+    ATen schema's entry in lang/kwnames.py), whose argument parser takes ``axis=`` / ``keepdims=`` as ATen's other
+    functions do (session 53)."""
+    if not any(k in TORCH_FOREIGN_KEYWORDS for k in kwargs) or module not in ("F", "torch.nn.functional",
+                                                                                "nn.functional"):
+        return False
+    from . import kwnames
+    return kwnames.SIGNATURES["torch.nn.functional"].get(fname, "").startswith("@")
+
+
 def _refuse_keyword(space, module, fname, k, positional, accepted, position) -> None:
     lib = LIBRARY_OF_TABLE[space.split(".")[0]]
     call = f"x.{fname}" if space == "torch.Tensor" else f"{module}.{fname}"
@@ -439,8 +450,8 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
 def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
     """PyTorch's TypeErrors at an argument's form: the other library's keyword, a tuple or an int in the other's
     place, a number or a list where it needs a tensor."""
-    if module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL \
-            and module != "torch.linalg":
+    if (module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL
+            and module != "torch.linalg") and not _torch_builtin(module, fname, kwargs):
         foreign = sorted(k for k in kwargs if k in TORCH_FOREIGN_KEYWORDS)
         if foreign:
             k = foreign[0]
