@@ -317,7 +317,8 @@ def test_a_view_of_a_copy_no_other_name_holds_is_written():
     ("fc = nn.Linear(3, 2)\nfc.weight.mul_(2)\nfc(x).sum()", "write inside 'with torch.no_grad():'"),
     ("fc = nn.Linear(3, 2)\nh = fc(x)\nnn.init.zeros_(fc.bias)\nfc(x).sum() + h.sum()", "before its first use"),
     ("fc = nn.Linear(3, 2)\nnn.init.orthogonal_(fc.weight)\nfc(x).sum()", "F.linear(x, W, b) with W=... b=..."),
-    ("fc = nn.Linear(3, 2)\nfc.weight.requires_grad = False\nfc(x).sum()", "leave a frozen parameter out of wrt="),
+    # session 53: fc.weight.requires_grad = False is answered (tests/test_freeze53.py); a flag not written out is not
+    ("fc = nn.Linear(3, 2)\nfc.weight.requires_grad = not True\nfc(x).sum()", "jac reads a literal True or False"),
 ])
 def test_a_parameters_initialization_in_place_says_what_to_write(text, says):
     """Pasted initialization code said "this statement's value is never used" or "not assignments to an attribute";

@@ -59,7 +59,8 @@ TEXTS = {
 
 
 def _torch_jacobians(torch, text: str) -> tuple:
-    """PyTorch's value of ``y`` and its Jacobian by x and by each parameter of each module the text names."""
+    """PyTorch's value of ``y`` and its Jacobian by x and by each parameter of each module the text names (those
+    requiring grad: a frozen one has none, tests/test_parity_freeze53.py)."""
     x = torch.tensor(X, requires_grad=True)
     env = {"x": x}
     exec(compile(text, "<text>", "exec"), env)  # noqa: S102 - the test's own text, under PyTorch
@@ -67,7 +68,7 @@ def _torch_jacobians(torch, text: str) -> tuple:
     wrt = {"x": x}
     for name, value in env.items():
         if isinstance(value, torch.nn.Module):
-            wrt.update((f"{name}.{key}", t) for key, t in value.named_parameters())
+            wrt.update((f"{name}.{key}", t) for key, t in value.named_parameters() if t.requires_grad)
         elif isinstance(value, torch.Tensor) and not isinstance(value, torch.nn.Parameter) and value.is_leaf \
                 and value.requires_grad and name != "x":  # a leaf of the text (a loop's parameter p is a module's)
             wrt[name] = value
@@ -81,11 +82,16 @@ def _torch_jacobians(torch, text: str) -> tuple:
     return y.detach().numpy(), found
 
 
-@pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
-def test_a_parameters_values_set_in_the_text_are_pytorchs(torch64, text):
-    value, theirs = _torch_jacobians(torch64, HEAD + text)
+def assert_pytorchs(torch, text: str) -> None:
+    """jac's value and Jacobians of ``HEAD + text`` at x = X are PyTorch's, for the same inputs."""
+    value, theirs = _torch_jacobians(torch, HEAD + text)
     np.testing.assert_allclose(api.evaluate(HEAD + text, {"x": X}), value, rtol=1e-13, atol=1e-15)
     ours = api.jacobian(HEAD + text, {"x": X})
     assert set(ours) == set(theirs)
     for name, want in theirs.items():
         np.testing.assert_allclose(ours[name], want, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+@pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
+def test_a_parameters_values_set_in_the_text_are_pytorchs(torch64, text):
+    assert_pytorchs(torch64, text)

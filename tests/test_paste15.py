@@ -174,7 +174,7 @@ REFUSED = [
     ("def f(a):\n    a = a * 2\nf(x)", ["x:3"], "value is None"),
     ("f = lambda t: t\nf(x, x)", ["x:3"], "takes 1 positional argument but 2 were given"),
     ("with torch.no_grad():\n    x[0] = 1\nx", ["x:3"], "inside 'with torch.no_grad()'"),
-    ("x.requires_grad_(False)\nx.sum()", ["x:3"], "'.requires_grad_()' is not needed"),
+    ("x.requires_grad_(False)\nx.sum()", ["x:3"], "'x' is bound on the command line"),
     # loss.backward() at the top level names the output (tests/test_leaves23.py); in a function it is refused
     ("def step(p, t):\n    loss = F.mse_loss(p, t)\n    loss.backward()\n    return loss\nstep(pred, target)",
      ["pred:3", "target:3"], "delete 'loss.backward()' and end with loss", "jac vjp --v V"),

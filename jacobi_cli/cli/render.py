@@ -438,6 +438,13 @@ class Renderer:
             self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}{what}", "dim")
             if shown:
                 self.value(value, name, indent="    ")
+        for name, value in getattr(report, "frozen", {}).items():  # fc.weight.requires_grad_(False): a constant
+            shown = np.size(value) <= MAX_PRINTED
+            what = ", drawn by jac (--seed), not PyTorch's numbers" if name in random else ""
+            self.line(f"  const  {name}: {kind(np.shape(value))} {fmt(np.shape(value))}, requires_grad=False in the "
+                      f"text (no derivative){what}" + (":" if shown else ""), "dim")
+            if shown:
+                self.value(value, name, indent="    ")
         if batch:
             plural = "" if batch["size"] == 1 else "s"
             rest = ("; formulas too, the same for every example" if report.get("command") == "diff" else

@@ -36,6 +36,7 @@ from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
 from ..ir.work import _LIMIT, refuse_past_deadline
 from ..lang.bindings import check_wrt, given_array, names_given, numeric, numeric_value, option_value
+from ..lang.freeze import refuse_wrt
 from ..lang.parser import Made, parse
 from . import autodiff, memory
 from .jacobian import Jacobian
@@ -215,8 +216,16 @@ class Compiled:
 
     def graph_for(self, wrt: Sequence[str] | None = None) -> Graph:
         """The graph with ``requires_grad`` set for ``wrt`` (default: every input)."""
-        names = tuple(check_wrt(wrt, self.graph.inputs))
+        names = tuple(self._check_wrt(wrt))
         return self._memo_get(("wrt", names), lambda: self.graph.with_wrt(names))
+
+    def _check_wrt(self, wrt) -> list:
+        """``check_wrt`` of the graph's inputs; a leaf the text froze named in ``wrt`` refused in PyTorch's words."""
+        try:
+            return check_wrt(wrt, self.graph.inputs)
+        except JacNameError:
+            refuse_wrt(self.made.frozen, wrt)
+            raise
 
     def bind(self, env: dict, wrt: Sequence[str] | None = None, several: bool = False,
              budget: int | None = None, product: tuple | None = None) -> Problem:
@@ -232,7 +241,7 @@ class Compiled:
             names = ", ".join(name for name, _ in self.graph.outputs)
             raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
                                 "this computes one output: end it in one of them")
-        names = check_wrt(wrt, self.graph.inputs)
+        names = self._check_wrt(wrt)
         # graph_for(names), without checking the names again (check_wrt of checked names is the names); the
         # memo read without the lock, as product_plan reads it (a dict read is atomic, the graph immutable)
         key = ("wrt", tuple(names))

@@ -610,6 +610,22 @@ class Builder:
         self.inputs[name] = i
         return tracer
 
+    def switch_leaf(self, i: int, name: str | None, value=None) -> None:
+        """Node ``i``, an input or a constant no node reads yet, made the input ``name`` (``value`` None) or a
+        constant of ``value`` (``name`` None): a leaf the text freezes or thaws (lang/freeze.py). The node is
+        replaced, not written (its graph is not made yet), and :attr:`inputs` keeps the order of the nodes."""
+        old = self.nodes[i]
+        if name is None:
+            self.inputs.pop(old.name, None)
+            self.nodes[i] = new_node(i, "const", (), old.params, old.shape, None, old.position, False, value)
+            return
+        self.nodes[i] = new_node(i, "input", (), old.params, old.shape, name, old.position,
+                                 self.wrt is None or name in self.wrt, None)
+        self.inputs[name] = i
+        ordered = sorted(self.inputs.items(), key=lambda item: item[1])
+        self.inputs.clear()
+        self.inputs.update(ordered)
+
     def _check_input(self, name: str, shape: Shape, position: int | None) -> None:
         """Refuse an input's shape that jac (``check_rank``) or NumPy (``check_array_shape``) cannot hold."""
         check = check_rank if self.shapes_only else check_array_shape

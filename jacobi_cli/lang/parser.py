@@ -57,6 +57,8 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
 from . import setparams
+from . import freeze
+from . import nograd  # writes in place under torch.no_grad() and through .data (session 53)
 from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
@@ -275,6 +277,9 @@ class Made:
     random: set = frozenset()
     # ``y.backward(gradient=V)``'s V (a constant of the output's shape): jac vjp's v where --v is not given
     gradient: np.ndarray | None = None
+    # the leaves the text made and then froze (``fc.weight.requires_grad_(False)``): name -> values, constants of
+    # the graph, which --wrt cannot name (lang/freeze.py)
+    frozen: dict = MappingProxyType({})
 
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
@@ -930,6 +935,7 @@ class _Lowering:
     declared: dict | None = None
     leaves: dict | None = None
     random: set | None = None  # the names in declared whose values are jac's draws (torch.randn, a layer's)
+    frozen: dict | None = None  # leaves made, then frozen (requires_grad_(False)): name -> values (lang/freeze.py)
     made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
@@ -1018,6 +1024,8 @@ class _Lowering:
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
         self.arguments = None
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
+        self.nograd_writes = {}  # id -> (a tensor a write under no_grad made, the one it wrote into) (.nograd)
+        self.nograd_running = None  # the statement lang/nograd.py runs through run itself (not read again)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
@@ -1175,8 +1183,9 @@ class _Lowering:
             return
         if _no_effect(stmt) or self.marks_input(stmt) or self.retains_grad(stmt):  # a docstring, 'pass', 'x: Tensor',
             return  # x.requires_grad_(), y.retain_grad()
-        if self.declared and setparams.statement(self, stmt):  # nn.init.zeros_(fc.bias), fc.weight.copy_(W) under
-            return  # no_grad, fc.weight.data = W: a parameter's values set before its first use (lang/setparams.py)
+        if (self.declared or self.frozen) and (setparams.statement(self, stmt) or freeze.statement(self, stmt)):
+            return  # nn.init.zeros_(fc.bias), fc.weight.copy_(W) under no_grad, fc.weight.data = W: a parameter's
+            # values set before its first use (lang/setparams.py); fc.weight.requires_grad_(False) (lang/freeze.py)
         if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
             return
         if type(stmt) is ast.Expr and type(stmt.value) is ast.Call and "_(" in self.source.body:
@@ -1184,6 +1193,8 @@ class _Lowering:
             if spelled is not None:  # torch.relu_(h): h.relu_(); F.leaky_relu_(h, 0.2): F.leaky_relu(h, 0.2, inplace=True)
                 stmt = ast.copy_location(ast.Expr(value=spelled), stmt)
             stmt = self.through_itself(stmt)
+        if nograd.statement(self, stmt, where):  # y.sigmoid_() under no_grad, y.data.mul_(2): not recorded (.nograd)
+            return
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -1346,6 +1357,8 @@ class _Lowering:
             raise JacParseError(f"'{name}' is made twice (with requires_grad=True, or as a layer's parameter): "
                                 f"PyTorch's first leaf would be lost to the second; name them apart", position)
         value.flags.writeable = False  # shared by every call of the compiled function
+        if self.frozen:
+            freeze.made_again(self, name)
         tracer = self.b.input(name, value.shape, position)
         self.declared[name] = value
         self.leaves[name] = tracer
@@ -1606,6 +1619,9 @@ class _Lowering:
             return found
         if method == "apply":  # model.apply(init_weights): fn on each module, children first (PyTorch's order)
             return self.applied(module, args, kwargs, position)
+        if method == "requires_grad_":  # model.backbone.requires_grad_(False): its parameters (lang/freeze.py)
+            freeze.module(self, module, args, kwargs, position)
+            return module
         if args or kwargs:
             raise JacValueError(f".{method}() is called without arguments here", position)
         if method == "eval":
@@ -1964,7 +1980,10 @@ class _Lowering:
         """``x.requires_grad_()``, ``x.requires_grad = True``, ``x = x.requires_grad_()`` of an input ``x`` as
         given: what jac does already (it differentiates with respect to every input, or those of --wrt)."""
         owner = _marked(stmt)
-        value = self.scope.get(owner) if owner is not None else None
+        if owner is None:
+            freeze.refuse_bound(self, stmt)  # x.requires_grad_(False) of a bound x: --wrt says it
+            return False
+        value = self.scope.get(owner)
         return type(value) is Tracer and self.b.nodes[value.id].op == "input" and self.b.nodes[value.id].name == owner
 
     def retains_grad(self, stmt: ast.stmt) -> bool:
@@ -2285,7 +2304,7 @@ class _Lowering:
     def detach_assigned(self, stmt: ast.With, before: dict) -> None:
         """The names ``with torch.no_grad():`` assigned (bound otherwise than in ``before``), detached."""
         for name, value in list(self.scope.items()):
-            if before.get(name) is value:
+            if before.get(name) is value or nograd.kept(self, name, value, before):  # y.add_(1): y's history kept
                 continue
             if type(value) is not Tracer:
                 raise JacValueError(f"'{name}': inside 'with torch.no_grad()' jac reads assignments of one array",
@@ -4134,6 +4153,8 @@ class _Lowering:
         y = self.target(name, _view_base(owner), what, position, item=True)
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
+            if self.saving and self.b.savers:  # (PyTorch bumps the version t's views share: session 53)
+                saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
             return None
         part = self.expanded_part(name, owner, what, position)  # e[0].mul_(2) of e = t[0].expand(3, 3)
         self.checked_write(name, what, position, False, part is not None)  # a part of it
@@ -5504,7 +5525,8 @@ class _Lowering:
             return results
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
             return Items([])
-        found = self.literal(results, position)
+        # [p for p in model.parameters() if not p.requires_grad]: constants of their own shapes, a list of arrays
+        found = self.literal(results, position, arrays=type(node.elt) not in (ast.List, ast.Tuple))
         if type(found) is Tracer and found.ndim:  # [t for t in [x.shape]]: a list of tuples
             self.hold(found, held)
         return found
@@ -6365,6 +6387,8 @@ class _Lowering:
                 raise JacShapeError(f".H is only for matrices (2 dimensions), as in PyTorch; got shape "
                                     f"{fmt(value.shape)} (x.mH swaps the last two axes of any batch)", position)
             return matrix_transpose(self.b, value, position, ".H")
+        if node.attr in ("requires_grad", "is_leaf") and type(value) is Tracer:  # if p.requires_grad: PyTorch's flag
+            return freeze.flag(self.b, value, node.attr)
         if node.attr in ATTRIBUTES and isinstance(value, Tracer):  # x.shape, x.ndim, x.size: constants
             return ATTRIBUTES[node.attr](self.b, value, position)
         if node.attr in FUNCTIONS:
@@ -7525,8 +7549,9 @@ def _statement_words(stmt: ast.stmt) -> str:
             return "chained assignments to other than names ('a = y[0] = EXPR')"
         target = stmt.targets[0]
         if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
-            return (f"'{ast.unparse(target)} = ...' (jac differentiates by the inputs --wrt names, every one by "
-                    "default: leave a frozen parameter out of --wrt)")
+            return (f"'{ast.unparse(target)} = ...' (jac reads a literal True or False set on a leaf the text makes, "
+                    "a parameter or torch.tensor(..., requires_grad=True), before its first use; of an input bound "
+                    "on the command line, --wrt chooses what is differentiated)")
         if isinstance(target, ast.Attribute) and target.attr in ("weight", "bias") \
                 and isinstance(stmt.value, ast.Attribute) and stmt.value.attr in ("weight", "bias"):
             return (f"tied parameters ('{ast.unparse(target)} = {ast.unparse(stmt.value)}': jac makes each layer's "
@@ -8826,7 +8851,11 @@ def _write_in_place(node: ast.AST):
         if type(node.func) is ast.Attribute and node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
             return "torch"
         return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
-    return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
+    if kind is ast.Assign and any(type(t) is ast.Attribute and t.attr == "data" for t in node.targets):
+        return "torch"  # y.data = V: PyTorch's (lang/nograd.py)
+    return kind is ast.AugAssign or kind is ast.Assign and any(
+        type(t) is ast.Subscript or type(t) in (ast.Tuple, ast.List) and any(type(e) is ast.Subscript for e in t.elts)
+        for t in node.targets)  # t[0], t[1] = t[1], t[0] too (session 53)
 
 
 def _torch_method_called(module: ast.Module) -> bool:

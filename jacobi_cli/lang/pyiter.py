@@ -337,6 +337,8 @@ def _reader(node: ast.AST, parents: dict) -> str:
     if type(parent) is ast.Call and node in parent.args:
         callee = parent.func
         name = callee.id if type(callee) is ast.Name else _static_spelling(callee)
+        if name is None and type(callee) is ast.Attribute and ast.unparse(callee.value) in ("torch.optim", "optim"):
+            return "read"  # torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters())): its list(params)
         return "read" if name in _CONSUMERS else "other"
     if type(parent) is ast.Assign and len(parent.targets) == 1 and parent.value is node:
         target = parent.targets[0]

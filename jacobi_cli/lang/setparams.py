@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import JacError, JacValueError
 from ..ir.graph import Tracer
+from .freeze import leaf_name, reference, set_frozen, value_of, was_read
 from .functions import LIBRARIES, MODULES, static, static_int, variant
 
 _INIT = ("nn.init", "torch.nn.init")
@@ -52,14 +53,17 @@ def statement(p, stmt: ast.stmt) -> bool:
     found = _write(p, stmt)
     if found is None:
         return False
-    target, make, position = found
+    target, make, position, outside = found
     leaf = _leaf(p, target)
     if leaf is None:
         return False
     name, tracer = leaf
+    frozen = p.frozen is not None and name in p.frozen  # requires no grad (lang/freeze.py): written anywhere
+    if outside is not None and not frozen:
+        _leaf_written(target, outside, position)
     _unread(p, name, tracer, position)
     compute = make()
-    old = p.declared[name]
+    old = value_of(p, name)
     try:
         with np.errstate(all="ignore"):  # w /= 0 under no_grad: PyTorch's inf, without a warning
             new, drawn = compute(old)
@@ -73,7 +77,10 @@ def statement(p, stmt: ast.stmt) -> bool:
         new = np.broadcast_to(new, old.shape)
     new = np.array(new)  # its own memory, never a caller's
     new.flags.writeable = False
-    p.declared[name] = new
+    if frozen:
+        set_frozen(p, name, tracer, new)
+    else:
+        p.declared[name] = new
     if drawn:
         p.mark_drawn(name)
     elif p.random is not None and not _keeps_draws(compute):
@@ -100,49 +107,46 @@ def _write(p, stmt: ast.stmt):
                                         position)
                 args = _arguments(p, what, _INITS[func.attr], call.args[1:], call.keywords, position)
                 return _initializer(p, func.attr, args, what, position)
-            return call.args[0], make, position
+            return call.args[0], make, position, None
         if func.attr in _METHODS:
             target, data = func.value, False
             if type(target) is ast.Attribute and target.attr == "data":
                 target, data = target.value, True
             if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
                 return None
-            if not data and not p.grad_off:  # outside no_grad: PyTorch refuses a leaf that requires grad
-                return target, lambda: _leaf_written(target, f"{ast.unparse(func)}(...)", position), position
+            # outside no_grad: PyTorch refuses a leaf that requires grad (what is written then, else None)
+            outside = f"{ast.unparse(func)}(...)" if not data and not p.grad_off else None
             return target, lambda: _method(p, func.attr, _arguments(p, f".{func.attr}()", _METHODS[func.attr],
                                                                      call.args, call.keywords, position),
-                                           position), position
+                                           position), position, outside
         return None
     if type(stmt) is ast.AugAssign and type(stmt.op) in _AUGMENTED and type(stmt.target) in (ast.Name, ast.Attribute):
         target, position, op = stmt.target, p.source.at(stmt), _AUGMENTED[type(stmt.op)]
         data = type(target) is ast.Attribute and target.attr == "data"
         if data:
             target = target.value
-        if not data and not p.grad_off:
-            return target, lambda: _leaf_written(target, f"{ast.unparse(target)} {_SYMBOLS[type(stmt.op)]}= ...",
-                                                 position), position
+        outside = f"{ast.unparse(target)} {_SYMBOLS[type(stmt.op)]}= ..." if not data and not p.grad_off else None
         value = stmt.value
 
         def augmented(old):
             return op(old, _constant(p, value, "the values written", position)), False
         augmented.keeps = True
-        return target, lambda: augmented, position
+        return target, lambda: augmented, position, outside
     if type(stmt) is ast.Assign and len(stmt.targets) == 1:
         target, position = stmt.targets[0], p.source.at(stmt)
         if type(target) is ast.Attribute and target.attr == "data":  # fc.weight.data = W
             value = stmt.value
-            return target.value, lambda: _assigned(p, value, "the values assigned", position), position
+            return target.value, lambda: _assigned(p, value, "the values assigned", position), position, None
         if type(target) is ast.Attribute and type(stmt.value) is ast.Call \
                 and ast.unparse(stmt.value.func) in _PARAMETER and len(stmt.value.args) == 1 \
                 and not stmt.value.keywords:  # fc.weight = nn.Parameter(W)
             value = stmt.value.args[0]
-            return target, lambda: _assigned(p, value, "nn.Parameter's values", position), position
-        if type(target) is ast.Subscript and (p.grad_off or type(target.value) is ast.Attribute
-                                              and target.value.attr == "data") \
-                and type(target.value) in (ast.Name, ast.Attribute):  # fc.weight[0] = 1 under no_grad
-            base = target.value.value if type(target.value) is ast.Attribute and target.value.attr == "data" \
-                else target.value
+            return target, lambda: _assigned(p, value, "nn.Parameter's values", position), position, None
+        if type(target) is ast.Subscript and type(target.value) in (ast.Name, ast.Attribute):
+            data = type(target.value) is ast.Attribute and target.value.attr == "data"
+            base = target.value.value if data else target.value  # fc.weight[0] = 1 under no_grad
             index, value = target.slice, stmt.value
+            outside = f"{ast.unparse(target)} = ..." if not data and not p.grad_off else None
 
             def written(old):
                 new, at = np.array(old), _index(p, index, position)
@@ -152,7 +156,7 @@ def _write(p, stmt: ast.stmt):
                 except (IndexError, ValueError) as err:  # out of bounds, shapes that do not broadcast
                     raise JacValueError(f"{ast.unparse(target)} = ...: {err}", position) from None
                 return new, False
-            return base, lambda: written, position
+            return base, lambda: written, position, outside
     return None
 
 
@@ -168,7 +172,7 @@ def _leaf_written(target: ast.expr, what: str, position):
 
 def _leaf(p, target: ast.expr):
     """(name, tracer) of the input the text made that ``target`` is (``fc.weight``, ``w``), or None."""
-    if not p.declared or not p.leaves or not _reference(target):
+    if not (p.declared or p.frozen) or not p.leaves or not reference(target):
         return None
     if type(target) is ast.Name and target.id not in p.scope:
         return None
@@ -178,34 +182,16 @@ def _leaf(p, target: ast.expr):
         return None
     if type(value) is not Tracer:
         return None
-    for name, tracer in p.leaves.items():
-        if tracer.id == value.id and name in p.declared:
-            return name, tracer
-    return None
-
-
-def _reference(node: ast.expr) -> bool:
-    """Is ``node`` a reference that reading twice changes nothing (``w``, ``fc.weight``, ``model[0].weight``,
-    ``self.layers[i].bias``): names, attributes and indices, no call?"""
-    while True:
-        if type(node) is ast.Name:
-            return True
-        if type(node) is ast.Attribute:
-            node = node.value
-        elif type(node) is ast.Subscript and type(node.slice) in (ast.Constant, ast.Name, ast.UnaryOp):
-            node = node.value
-        else:
-            return False
+    name = leaf_name(p, value)
+    return None if name is None else (name, p.leaves[name])
 
 
 def _unread(p, name: str, tracer: Tracer, position) -> None:
     """Refuse a write into ``name`` after a computation read it."""
-    key = tracer.id
-    for node in p.b.nodes[key + 1:]:
-        if key in node.args and node.op != "name":
-            raise JacValueError(f"'{name}' is written after it was read (a layer called, or a computation with it): "
-                                f"PyTorch's backward would read the values saved then, or refuse; write the "
-                                f"parameter's values before its first use", position)
+    if was_read(p, tracer):
+        raise JacValueError(f"'{name}' is written after it was read (a layer called, or a computation with it): "
+                            f"PyTorch's backward would read the values saved then, or refuse; write the "
+                            f"parameter's values before its first use", position)
 
 
 def _arguments(p, what: str, spec, args: list, keywords: list, position) -> dict:

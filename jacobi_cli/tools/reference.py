@@ -333,7 +333,18 @@ names on this page are known.
   a write after the parameter was read (the layer called) is refused, as is a write outside `no_grad` (PyTorch's
   "a leaf Variable that requires grad is being used in an in-place operation") and `nn.init`'s other functions
   (`orthogonal_`, `trunc_normal_`, `dirac_`, `sparse_`). `jac eval` shows the values set ("made in the text";
-  "drawn by jac" only where they hold jac's draws). `y.backward()` at the top level makes `y`
+  "drawn by jac" only where they hold jac's draws). A leaf frozen before its first use (`lang/freeze.py`:
+  `w.requires_grad_(False)`, `w.requires_grad = False`, `w.detach_()`, `model.backbone.requires_grad_(False)`, in a
+  loop over `parameters()` / `named_parameters()` or in `__init__`; and `True` again, fine-tuning's head) is what
+  PyTorch then holds, a tensor needing no gradient: a constant at its values, shown "const ... requires_grad=False in
+  the text", with no Jacobian (PyTorch's `.grad` stays None), not in `--json`'s inputs, refused by `--wrt` ("One of
+  the differentiated Tensors does not require grad"), and written in place anywhere (no `no_grad` needed). Refused: a
+  switch after the leaf was read, `requires_grad_(False)` of a value computed from the inputs (PyTorch's "you can
+  only change requires_grad flags of leaf variables") and of an input bound on the command line (`--wrt` leaves it
+  out). `t.requires_grad` and `t.is_leaf` read PyTorch's flags (True where an input reaches `t` through ops carrying a
+  gradient, whatever `--wrt` says; a frozen leaf reaches nothing), so `[p for p in model.parameters() if
+  p.requires_grad]`, `sum(p.numel() for ... if p.requires_grad)` and `torch.optim.SGD(filter(lambda p:
+  p.requires_grad, model.parameters()), lr=0.1)` read as written. `y.backward()` at the top level makes `y`
   the output (the statements after it may only be `print(...)` and `x.grad`; the `print(...)` calls before it
   are read as nothing, as PyTorch's autograd tutorial prints as it goes); in `y.backward(gradient=V)` (or
   `y.backward(V)`) V is a constant of `y`'s shape (PyTorch's "Mismatch in shape" otherwise), which `jac vjp` takes
@@ -344,7 +355,17 @@ names on this page are known.
   `optimizer.step()` after it are read as nothing (the step uses `.grad`, which jac prints, and changes no
   gradient); a step before the backward call, and a training loop, are refused.
 - `with torch.no_grad():` runs its statements and detaches what they assign (a constant of the derivatives,
-  as PyTorch makes it); writes into arrays inside are refused.
+  as PyTorch makes it; `u = t` inside is `t` itself). A write in place inside into a tensor that is no leaf
+  (`t.sigmoid_()`, `t[0] = 5.0`, `t += 1`, `t.copy_(t.round())`, `t[0:2].zero_()`, `F.relu(t, inplace=True)`;
+  and in a function called there) is PyTorch's, which does not record it: `t` holds the new values and keeps the
+  derivative of the old ones (the straight-through estimator: `with torch.no_grad(): y.copy_(y.round())` has
+  derivative 1 through y), and so do the views of its buffer; its second derivative adds nothing. Where an op
+  before the write saved the tensor for backward (`t = torch.exp(x)`, `z = t * t`, `torch.sin(t)`) the write is
+  refused as PyTorch's backward raises ("one of the variables needed for gradient computation has been modified
+  by an inplace operation"). A write through `.data` (`t.data.mul_(2)`, `t.data[0] = 5.0`, `t.data = V` of t's
+  shape and a new tensor), inside `no_grad` or not, is read the same way, but PyTorch bumps no version there and
+  its backward reads the new values of a saved tensor silently: jac refuses that case. A write into an input (a
+  leaf, or a view of one) under `no_grad` is refused, but for a parameter's values set before its first use (above).
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
   `"`, no-break, thin and zero-width spaces are spaces; look-alikes of other operators (`x × y`, `x²`, `√x`)
   are refused naming the operator to write. Console prompts (`>>> `, `In [1]:`, a shell line after `$`) are refused

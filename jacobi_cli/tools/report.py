@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field, replace
 from itertools import compress
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Callable
 
 import numpy as np
@@ -45,6 +46,9 @@ class Result:
     # those, which hold jac's draws (torch.randn, a layer's initial parameters), not PyTorch's numbers
     made: frozenset = field(default=frozenset(), kw_only=True)
     random: frozenset = field(default=frozenset(), kw_only=True)
+    # the leaves the text makes and then freezes (fc.weight.requires_grad_(False)): constants, no input, whose values
+    # the text shows too (lang/freeze.py)
+    frozen: dict = field(default_factory=dict, kw_only=True)
     # the text calls y.backward(gradient=V): jac vjp takes V as its v; the other commands say so
     text_gradient: bool = field(default=False, kw_only=True)
 
@@ -1441,6 +1445,9 @@ def _drawn(bindings, problem, batch=None, split=None) -> dict:
         drawn.update(made)
         drawn.made = frozenset(made)
         drawn.random = frozenset(problem.compiled.made.random)
+    if problem.compiled.made.frozen:
+        drawn.frozen = dict(problem.compiled.made.frozen)
+        drawn.random = frozenset(problem.compiled.made.random)
     drawn.text_gradient = problem.compiled.made.gradient is not None
     return drawn
 
@@ -1451,6 +1458,7 @@ class _Drawn(dict):
 
     made = frozenset()
     random = frozenset()
+    frozen = MappingProxyType({})
     text_gradient = False
 
 
@@ -1459,6 +1467,7 @@ def _shown(drawn: dict, result: Result) -> Result:
     result.drawn = drawn
     result.made = getattr(drawn, "made", frozenset())
     result.random = getattr(drawn, "random", frozenset())
+    result.frozen = dict(getattr(drawn, "frozen", {}))
     result.text_gradient = getattr(drawn, "text_gradient", False)
     return result
 
