@@ -158,10 +158,12 @@ def test_a_keyword_the_library_takes_keeps_working(lib, text):
 
 def test_every_jac_module_path_keys_a_namespace_of_the_table():
     from jacobi_cli.lang import argspec, kwnames
-    assert set(argspec.KEYWORD_TABLES.values()) <= set(kwnames.SIGNATURES)
-    for space, names in kwnames.SIGNATURES.items():
+    from jacobi_cli.tools import kwtable
+    assert set(argspec.KEYWORD_TABLES.values()) <= set(kwnames.TABLES)
+    for space, names in kwtable.parsed(kwnames.TABLES).items():
         for name, text in names.items():
             assert text.count(" / ") == 2, (space, name, text)
+            assert argspec.library_signature(space, name) == text
 
 
 def test_the_table_is_the_installed_libraries_own():
@@ -172,4 +174,4 @@ def test_the_table_is_the_installed_libraries_own():
     from jacobi_cli.tools import kwtable
     if kwtable.versions() != kwnames.VERSIONS:
         pytest.skip(f"the table is of {kwnames.VERSIONS}, these libraries are {kwtable.versions()}")
-    assert kwtable.table() == kwnames.SIGNATURES
+    assert kwtable.table() == kwtable.parsed(kwnames.TABLES)

@@ -227,8 +227,7 @@ def library_keywords(parser, kind: str, fname: str, module: str | None, args: li
         space = KEYWORD_TABLES.get(module)
     if space is None:
         return args, kwargs
-    from . import kwnames
-    found = kwnames.SIGNATURES[space].get(fname)
+    found = library_signature(space, fname)
     if found is None:
         return args, kwargs
     positional, leading, keywords = (part.split() for part in found.split(" / "))
@@ -258,11 +257,21 @@ def library_keywords(parser, kind: str, fname: str, module: str | None, args: li
     return args, kwargs
 
 
+def library_signature(space: str, fname: str) -> str | None:
+    """lang/kwnames.py's entry of ``fname`` in ``space`` (``"POSITIONAL / LEADING / KEYWORDS"``), or None."""
+    from . import kwnames
+    text = kwnames.TABLES[space]
+    at = text.find(f"\n{fname}:")
+    if at < 0:
+        return None
+    start = at + len(fname) + 2
+    return text[start:text.find("\n", start)]
+
+
 def scipy_ufunc(fname: str) -> bool:
     """Whether ``scipy.special.<fname>`` is a ufunc (its signature ends NumPy's ufunc keywords), which takes
     ``dtype=`` as NumPy's do (``functions.numpy_dtype``)."""
-    from . import kwnames
-    found = kwnames.SIGNATURES["scipy.special"].get(fname, "")
+    found = library_signature("scipy.special", fname) or ""
     return found.endswith("signature") and " dtype " in found
 
 
@@ -273,8 +282,7 @@ def _torch_builtin(module, fname: str, kwargs: dict) -> bool:
     if not any(k in TORCH_FOREIGN_KEYWORDS for k in kwargs) or module not in ("F", "torch.nn.functional",
                                                                                 "nn.functional"):
         return False
-    from . import kwnames
-    return kwnames.SIGNATURES["torch.nn.functional"].get(fname, "").startswith("@")
+    return (library_signature("torch.nn.functional", fname) or "").startswith("@")
 
 
 def _refuse_keyword(space, module, fname, k, positional, accepted, position) -> None:
