@@ -6171,6 +6171,8 @@ class _Lowering:
         else:
             lower = self.lookup(kind, fname, module, position)
         argspec.check(self, kind, fname, module, args, kwargs, position)  # what the library named requires
+        if kwargs:  # the keywords the library named takes, its operands by keyword passed on by position
+            args, kwargs = argspec.library_keywords(self, kind, fname, module, args, kwargs, position)
         if kwargs and fname in argspec.TORCH_SECOND_OPERAND:  # torch.mm(A, mat2=B): PyTorch's name of B
             kwargs = argspec.torch_operand_keywords(self, kind, module, fname, kwargs)
         if kwargs and "b" in kwargs and kind == "function":  # np.dot(a=A, b=B): NumPy's and JAX's names
@@ -6193,6 +6195,8 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
+        if kwargs and "dtype" in kwargs and module == "scipy.special" and argspec.scipy_ufunc(fname):
+            return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
                                              and self.dialect == "numpy" or module in ("jnp", "jax.numpy")
                                              and fname in NUMPY_DTYPE_REDUCTIONS) and numpy_takes_dtype(fname, kind):

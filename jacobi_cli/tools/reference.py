@@ -572,6 +572,15 @@ names on this page are known.
   (an index out of range refused), `'wrap'` and `'clip'` (a negative index clipped to 0, as NumPy);
   `jnp.take` JAX's default `'fill'` (`fill_value`, NaN by default, past the axis, with no derivative there),
   `'clip'` and `'wrap'`.
+- Keywords are the library's own (session 53): a call spelled `np.` / `np.linalg.`, `scipy.special.`, `jnp.` /
+  `jnp.linalg.`, `jax.nn.`, `jax.scipy.special.`, `torch.` / `torch.linalg.` / `torch.special.` / `F.` or a
+  PyTorch tensor's method takes the keyword names that library's function takes (`lang/kwnames.py`, read off its
+  signature; PyTorch's builtins off their ATen schemas, with the NumPy names PyTorch's argument parser reads:
+  `axis=`, `keepdims=`, `x=` / `a=` / `x1=` for `input`, `x2=` for `other`), and refuses the others naming the
+  library's: `jnp.tanh(a=x)` (JAX's operand is positional), `jax.nn.relu(input=x)`, `jnp.sum(x, dim=0)`,
+  `jax.nn.softmax(x, dtype=...)`, `torch.add(x, y=z)`. The operands named by the library's keywords are read as
+  it reads them: `torch.abs(x1=x)`, `torch.add(x, x2=y)`, `torch.fliplr(a=A)`, `torch.linalg.lstsq(A, b=B)`;
+  `scipy.special`'s ufuncs take `dtype=` as NumPy's do.
 - Arguments in the form the library named takes them (session 47): where PyTorch or NumPy raises TypeError at a
   required argument left out or written the other library's way, jac refuses, saying what the library wants.
   `torch.logsumexp(x)`, `torch.softmax(x)`, `x.log_softmax()` of a matrix or more need `dim` (of a vector the one
