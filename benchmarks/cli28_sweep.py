@@ -311,9 +311,15 @@ def hessian_case(code: str, inputs: dict, folder: str) -> tuple:
             if not close(ours, np.transpose(decoded(o["hessian"][f"{b},{a}"]["value"]), swap), 1e-9, 1e-10):
                 return "WRONG", f"blocks {a},{b} and {b},{a} are not each other's transpose"
     code_, o2, err = jac("derivative", code, *bound, "--wrt", names[0], "--order", "2", "--json")
-    if code_ == 0 and decoded(o2["derivative"][names[0]]["value"]).tobytes() != \
-            decoded(o["hessian"][f"{names[0]},{names[0]}"]["value"]).tobytes():
-        return "WRONG", "derivative --order 2 is not the Hessian's block bit for bit"
+    if code_ == 0:
+        ours, block = decoded(o2["derivative"][names[0]]["value"]), decoded(o["hessian"][f"{names[0]},{names[0]}"]["value"])
+        # docs/batches-outputs-orders.md: bit for bit, except an element-wise output's diagonal (the passes along the
+        # all-ones tangent), which agrees to rounding (session 53: this check predated that path)
+        if o2["derivative"][names[0]].get("structure") == "diagonal":
+            if not close(ours, block, 1e-14, 1e-300):
+                return "WRONG", "derivative --order 2 (diagonal) is not the Hessian's block to rounding"
+        elif ours.tobytes() != block.tobytes():
+            return "WRONG", "derivative --order 2 is not the Hessian's block bit for bit"
     return "AGREE", ""
 
 
@@ -352,12 +358,13 @@ def modes_case(code: str, inputs: dict, folder: str) -> tuple:
 def found_cases(folder: str) -> list:
     """(name, passes now): what this session fixed (tests/test_cli28.py pins each)."""
     code_, o, err = jac("eval", "x * 1", "x=[1e39, 1]", "--dtype", "float32", "--json")
-    cases = [("a binding past float32's range warns once, as jac", code_ == 0 and err.splitlines() ==
-              ["jac: warning (nonfinite): the input 'x' holds inf"])]
+    cases = [("a binding past float32's range warns once, as jac", code_ == 0 and len(err.splitlines()) == 1 and
+              err.startswith("jac: warning (nonfinite): the input 'x' holds inf"))]  # a reason added later
     net = "net = nn.Sequential(*[nn.Linear(2, 2) for _ in range(40)])\nnet(x).sum()"
-    code_, o, err = jac("hessian", net, "x=[1, 2]", "--json")
+    # printed as text (CHANGELOG, session 28: --json gives every block, as torch.autograd.functional.hessian)
+    result = RUNNER.invoke(app, ["hessian", net, "x=[1, 2]"])
     cases.append(("jac hessian of 81 inputs without --wrt refused naming --wrt",
-                  code_ == 2 and o["error"]["kind"] == "limit" and "--wrt x" in o["error"]["message"]))
+                  result.exit_code == 2 and "error (limit)" in result.output and "--wrt x" in result.output))
     result = RUNNER.invoke(app, ["eval", "x * 1", "x=[1e-9, -1e-12]"])
     cases.append(("[1e-9, -1e-12] is not printed as [0. -0.]", "[ 1.e-09 -1.e-12]" in result.stdout))
     return cases

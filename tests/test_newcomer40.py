@@ -331,11 +331,16 @@ def test_the_api_says_did_you_mean_in_its_words():
 
 
 @pytest.mark.parametrize("text, says", [
-    ("torch.sum(x, dims=0)", "sum() has no argument 'dims' (it takes x, axis, keepdims); did you mean 'dim'?"),
-    ("torch.sum(x, keep_dim=True)", "sum() has no argument 'keep_dim' (it takes x, axis, keepdims); did you mean "
-                                    "'keepdim'?"),
-    ("np.sum(x, axes=0)", "sum() has no argument 'axes' (it takes x, axis, keepdims); did you mean 'axis'?"),
-    ("torch.sum(x, foo=1)", "sum() has no argument 'foo' (it takes x, axis, keepdims)"),
+    # session 53: the library's own parameters (lang/kwnames.py), as typed, with the close one
+    ("torch.sum(x, dims=0)", "torch.sum() has no argument 'dims': PyTorch's torch.sum takes input, dim, dtype, keepdim, "
+                             "out (it raises TypeError): write dim="),
+    ("torch.sum(x, keep_dim=True)", "torch.sum() has no argument 'keep_dim': PyTorch's torch.sum takes input, dim, "
+                                    "dtype, keepdim, out (it raises TypeError); did you mean 'keepdim'?"),
+    ("np.sum(x, axes=0)", "np.sum() has no argument 'axes': NumPy's np.sum takes a, axis, dtype, out, keepdims, "
+                          "initial, where (it raises TypeError): write axis="),
+    ("torch.sum(x, foo=1)", "torch.sum() has no argument 'foo': PyTorch's torch.sum takes input, dim, dtype, keepdim, "
+                            "out (it raises TypeError): drop foo="),
+    ("sum(x, dims=0)", "sum() has no argument 'dims' (it takes x, axis, keepdims); did you mean 'dim'?"),
 ])
 def test_an_unknown_keyword_is_named_as_typed_with_the_close_one(text, says):
     """torch.sum(x, dims=0) said "no argument 'axes'": the alias jac maps dims to, a word the user never typed."""

@@ -61,7 +61,7 @@ REFUSED = [
     ("torch", "x.mean(keepdim=True)", {"x": X}, "keepdim= needs a dim"),
     ("torch", "torch.median(x, keepdim=True)", {"x": X}, "keepdim= needs a dim"),
     ("torch", "torch.max(x, keepdim=True)", {"x": X}, "keepdim= needs a dim"),
-    ("torch", "torch.count_nonzero(x, keepdim=True)", {"x": X}, "takes no keepdim"),
+    ("torch", "torch.count_nonzero(x, keepdim=True)", {"x": X}, "has no argument 'keepdim'"),
     # the norms' dimensions (NumPy and PyTorch alike)
     ("numpy", "np.linalg.norm(s, 1)", {"s": S}, "needs a vector or a matrix"),
     ("numpy", "np.linalg.norm(t, 2)", {"t": T}, "needs a vector or a matrix"),

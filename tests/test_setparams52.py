@@ -116,7 +116,14 @@ def test_apply_calls_the_function_on_children_first_then_the_module():
     ("lin = nn.Linear(3, 2)\nnn.init.orthogonal_(lin.weight)\nlin(x)", "F.linear(x, W, b) with W=... b=..."),
     ("net = nn.Sequential(nn.Linear(3, 2))\nnet.apply(1)\nnet(x)", "takes one function of the text"),
     # hostile values: each an exit-2 message where NumPy raised (an internal error before these checks)
-    ("lin = nn.Linear(3, 2)\nnn.init.constant_(lin.weight, val=[1, 2])\nlin(x)", "val must be a number, not an array"),
+    ("lin = nn.Linear(3, 2)\nnn.init.constant_(lin.weight, val=[1, 2])\nlin(x)", "'s val: a Python list, where PyTorch"),
+    # session 53: a Python list or tuple where PyTorch takes a tensor (its TypeError) was taken as the tensor
+    ("lin = nn.Linear(3, 2)\nlin.weight = nn.Parameter([[1., 2., 3.], [4., 5., 6.]])\nlin(x)",
+     "nn.Parameter's values: a Python list, where PyTorch takes a tensor"),
+    ("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.bias.copy_([1., 2.])\nlin(x)", "a Python list, where"),
+    ("lin = nn.Linear(3, 2)\nv = (1., 2.)\nwith torch.no_grad():\n    lin.bias.mul_(v)\nlin(x)", "a Python tuple, where"),
+    ("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.bias[0:2] = [1., 2.]\nlin(x)", "write torch.tensor([1.0, 2.0])"),
+    ("lin = nn.Linear(3, 2)\nlin.bias.data = [1., 2.]\nlin(x)", "a Python list, where PyTorch"),
     ("lin = nn.Linear(3, 2)\nnn.init.uniform_(lin.weight, 1e308, -1e308)\nlin(x)", "found from=1e+308 > to=-1e+308"),
     ("lin = nn.Linear(3, 2)\nnn.init.uniform_(lin.weight, -1e308, 1e308)\nlin(x)", "to-from <= the largest double"),
     ("lin = nn.Linear(3, 2)\nwith torch.no_grad():\n    lin.weight.normal_(0, -1)\nlin(x)", "std >= 0.0"),
@@ -134,10 +141,11 @@ def test_what_is_refused_says_why(text, says):
 
 
 def test_a_write_into_an_array_that_is_no_parameter_keeps_its_reading():
-    """y = x * 2 is no leaf: y.data.mul_(3) keeps its message (autograd's back), and a write under no_grad into an
-    array of the text is the parser's as before."""
-    assert "behind autograd's back" in refused("y = x * 2\ny.data.mul_(3)\n(y * y).sum()")
-    assert "inside 'with torch.no_grad()'" in refused("y = x * 2\nwith torch.no_grad():\n    y.mul_(3)\n(y * y).sum()")
+    """y = x * 2 is no leaf: y.data.mul_(3) and a write under no_grad into it are lang/nograd.py's (session 53: the
+    new values, the old derivative), refused where PyTorch's backward reads a tensor an op saved."""
+    assert "bumps no version counter" in refused("y = x * 2\nz = y * y\ny.data.mul_(3)\nz.sum()")
+    assert "modified by an inplace operation" in refused("y = x * 2\nz = y * y\nwith torch.no_grad():\n    y.mul_(3)\n"
+                                                         "z.sum()")
 
 
 def test_the_cli_shows_the_values_set():

@@ -262,7 +262,9 @@ def check(b, outputs: list) -> None:
 
 
 def _refuse(entry) -> None:
-    saver, name, what, position, op, result = entry
+    saver, name, what, position, op, result = entry[:6]
+    if len(entry) > 6:  # a write through .data (lang/nograd.py): no version bumped, PyTorch answers silently
+        raise JacValueError(entry[6], position)
     kept = "its result" if result else "its argument"
     if op in UNCHECKED:
         raise JacValueError(f"{what}: PyTorch's {op} keeps '{name}' ({kept}) for its derivative without checking that "

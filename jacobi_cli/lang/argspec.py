@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import JacParseError, JacValueError
+from ..errors import JacParseError, JacValueError, did_you_mean
 from ..ir.graph import Tracer
 
 # name -> (the parameter after the tensor, the keywords that give it, what to write). The function spelling
@@ -192,6 +192,141 @@ BOTH_RAISE_AT_NUMBER = frozenset(("ravel",))
 MIN_RANK = {"flipud": 1, "fliplr": 2}
 
 
+# jac's module path -> the namespace lang/kwnames.py keys (session 53): each library's own keyword names, read off
+# its functions' signatures (PyTorch's builtins: their ATen schemas)
+KEYWORD_TABLES = {"np": "numpy", "numpy": "numpy", "np.linalg": "numpy.linalg", "numpy.linalg": "numpy.linalg",
+                  "scipy.special": "scipy.special", "jnp": "jax.numpy", "jax.numpy": "jax.numpy",
+                  "jnp.linalg": "jax.numpy.linalg", "jax.numpy.linalg": "jax.numpy.linalg", "jax.nn": "jax.nn",
+                  "jax.scipy.special": "jax.scipy.special", "torch": "torch", "F": "torch.nn.functional",
+                  "torch.nn.functional": "torch.nn.functional", "nn.functional": "torch.nn.functional",
+                  "torch.linalg": "torch.linalg", "torch.special": "torch.special"}
+LIBRARY_OF_TABLE = {"numpy": "NumPy", "scipy": "SciPy", "jax": "JAX", "torch": "PyTorch"}
+# the NumPy names PyTorch's argument parser reads for its own (python_arg_parser.cpp's numpy_compatibility_arg_names)
+TORCH_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input",
+                     "x2": "other"}
+# the library's second parameter names that are an operand: given by keyword after the first by position, it is
+# passed on by position (torch.add(A, x2=B), torch.linalg.lstsq(A, b=B)), as the library reads it
+SECOND_OPERANDS = frozenset(("other", "b", "B", "y", "x2", "exponent", "mat2", "vec", "tensor", "vec2", "tensor2"))
+
+
+def library_keywords(parser, kind: str, fname: str, module: str | None, args: list, kwargs: dict,
+                     position: int) -> tuple:
+    """The call's arguments as the library named reads its keywords (session 53, ``benchmarks/kwforms53_probe.py``):
+    a keyword it does not take is refused, whatever alias jac's lowering would read it as (jac's lowerings share
+    ``a=`` / ``input=`` for ``x`` and ``dim=`` for ``axis`` across the libraries, which answered ``jnp.tanh(a=x)``,
+    ``jax.nn.relu(input=x)``, ``jnp.sum(x, dim=0)``, ``jax.nn.softmax(x, dtype=...)``, ``torch.add(x, y=z)`` where
+    the library raises TypeError); the first operand, and an operand second, given by the library's own keyword
+    are passed on by position (``torch.abs(x1=x)``, ``torch.add(x, x2=y)``, ``torch.fliplr(a=x)``: PyTorch reads
+    NumPy's names, :data:`TORCH_NUMPY_NAMES`). The names are ``lang/kwnames.py``'s; a function it lacks, or one
+    taking ``**kwargs``, is left as it was. Returns ``(args, kwargs)``."""
+    if not kwargs:
+        return args, kwargs
+    if kind == "method":
+        space = "torch.Tensor" if reading(parser, kind, module, fname) == "torch" else None
+    else:
+        space = KEYWORD_TABLES.get(module)
+    if space is None:
+        return args, kwargs
+    found = library_signature(space, fname)
+    if found is None:
+        return args, kwargs
+    positional, leading, keywords = (part.split() for part in found.split(" / "))
+    aten = positional == ["@"]
+    if aten:
+        positional = []
+    names = set(leading) | set(keywords)
+    own = {}
+    for k in kwargs:
+        name = k if k in names else TORCH_NUMPY_NAMES.get(k) if aten else None
+        if name not in names:
+            _refuse_keyword(space, module, fname, k, positional, leading + keywords, position)
+        own[k] = name
+    if aten:  # PyTorch's own names, as its argument parser reads NumPy's: torch.sum(x, keepdims=True) is keepdim=
+        kwargs = {own[k]: v for k, v in kwargs.items()}
+        own = {name: name for name in own.values()}
+    at = len(args) - (kind == "method")
+    if positional or at > 1:  # the leading names start past the positional-only ones: none is an operand
+        return args, kwargs
+    args, kwargs = list(args), dict(kwargs)
+    while at < min(len(leading), 2) and (at == 0 and kind != "method" or leading[at] in SECOND_OPERANDS):
+        typed = next((k for k, name in own.items() if name == leading[at] and k in kwargs), None)
+        if typed is None:
+            break
+        args.append(kwargs.pop(typed))
+        at += 1
+    return args, kwargs
+
+
+def library_signature(space: str, fname: str) -> str | None:
+    """lang/kwnames.py's entry of ``fname`` in ``space`` (``"POSITIONAL / LEADING / KEYWORDS"``), or None."""
+    from . import kwnames
+    text = kwnames.TABLES[space]
+    at = text.find(f"\n{fname}:")
+    if at < 0:
+        return None
+    start = at + len(fname) + 2
+    return text[start:text.find("\n", start)]
+
+
+def scipy_ufunc(fname: str) -> bool:
+    """Whether ``scipy.special.<fname>`` is a ufunc (its signature ends NumPy's ufunc keywords), which takes
+    ``dtype=`` as NumPy's do (``functions.numpy_dtype``)."""
+    found = library_signature("scipy.special", fname) or ""
+    return found.endswith("signature") and " dtype " in found
+
+
+def _torch_builtin(module, fname: str, kwargs: dict) -> bool:
+    """``F.cosine_similarity``, ``F.pairwise_distance``: an ``F.`` function that is one of PyTorch's builtins (its
+    ATen schema's entry in lang/kwnames.py), whose argument parser takes ``axis=`` / ``keepdims=`` as ATen's other
+    functions do (session 53)."""
+    if not any(k in TORCH_FOREIGN_KEYWORDS for k in kwargs) or module not in ("F", "torch.nn.functional",
+                                                                                "nn.functional"):
+        return False
+    return (library_signature("torch.nn.functional", fname) or "").startswith("@")
+
+
+def _refuse_keyword(space, module, fname, k, positional, accepted, position) -> None:
+    lib = LIBRARY_OF_TABLE[space.split(".")[0]]
+    call = f"x.{fname}" if space == "torch.Tensor" else f"{module}.{fname}"
+    if k in positional:
+        raise JacParseError(f"{call}() takes {k} by position only ({lib} raises TypeError at {k}=): write "
+                            f"{call}({k}, ...) without the name", position)
+    takes = _takes(positional, accepted)
+    if k == "out":
+        raise JacParseError(f"{call}() has no argument 'out' ({lib}'s {call} takes {takes}; it raises TypeError): "
+                            "drop out= and use the value the call returns", position)
+    raise JacParseError(f"{call}() has no argument '{k}': {lib}'s {call} takes {takes} (it raises TypeError)"
+                        f"{_instead(k, positional, accepted)}", position)
+
+
+def _takes(positional: list, keywords: list) -> str:
+    named = [p for p in positional if p != "*"]
+    parts = (["its operands by position"] if "*" in positional else []) + \
+        ([", ".join(named) + " by position only"] if named else [])
+    if keywords:
+        parts.append(", ".join(keywords) + (" by keyword" if parts else ""))
+    return "; ".join(parts) or "no keyword"
+
+
+# the keywords that mean one thing under the libraries' spellings (jac's aliases: functions.ALIASES), for the
+# refusal's "write axis=" in the library's own name
+SYNONYMS = (("dim", "axis", "dims", "axes"), ("keepdim", "keepdims"), ("input", "x", "a", "x1"),
+            ("other", "y", "b", "x2", "exponent"), ("p", "ord"), ("a_min", "min"), ("a_max", "max"),
+            ("ddof", "correction", "unbiased"))
+
+
+def _instead(typed: str, positional: list, keywords: list) -> str:
+    """``: write axis=`` where the library takes what ``typed`` means to jac's aliases by another name."""
+    same = next((group for group in SYNONYMS if typed in group), ())
+    for name in keywords:
+        if name in same:
+            return f": write {name}="
+    if positional and (any(name in same for name in positional) or typed in NUMPY_OPERAND_KEYWORDS + SYNONYMS[3]):
+        return ": pass it by position"
+    close = did_you_mean(typed, keywords)  # keep_dim: a typo of keepdim
+    return f"{close}" if close else f": drop {typed}="
+
+
 def reading(parser, kind: str, module: str | None, fname: str) -> str | None:
     """Which library reads the call: ``"torch"``, ``"numpy"``, ``"both"`` (a method in a text naming neither, which
     ndarray has too) or None (a bare function, JAX's, SciPy's linalg, ...: nothing checked here)."""
@@ -323,8 +458,8 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
 def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
     """PyTorch's TypeErrors at an argument's form: the other library's keyword, a tuple or an int in the other's
     place, a number or a list where it needs a tensor."""
-    if module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL \
-            and module != "torch.linalg":
+    if (module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL
+            and module != "torch.linalg") and not _torch_builtin(module, fname, kwargs):
         foreign = sorted(k for k in kwargs if k in TORCH_FOREIGN_KEYWORDS)
         if foreign:
             k = foreign[0]

@@ -2026,11 +2026,16 @@ def numpy_dtype(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     kwargs, dtype = _popped_dtype(b, kwargs, position)
     if dtype is None:
         return lower(b, args, kwargs, position)
+    call = b.call or f"np.{fname}"
     if isinstance(dtype, DType) and dtype.kind in "iub":
         why = "NumPy raises UFuncTypeError: a float operand has no same_kind cast to it" if fname not in \
             NUMPY_DTYPE_REDUCTIONS else "NumPy's result would be truncated"
-        raise JacValueError(f"np.{fname}(dtype={dtype.name}): {why}; jac refuses an integer or bool dtype here (drop "
+        raise JacValueError(f"{call}(dtype={dtype.name}): {why}; jac refuses an integer or bool dtype here (drop "
                             "dtype=: jac computes in --dtype)", position)
+    ufunc = getattr(np, fname, None) if call.startswith(("np.", "numpy.")) else None
+    if isinstance(ufunc, np.ufunc) and all(t.endswith("->?") for t in ufunc.types if t.startswith("d")):
+        raise JacValueError(f"{call}(dtype={getattr(dtype, 'name', dtype)}): the result of {fname} is bool, and NumPy "
+                            "raises TypeError at a float dtype (no loop of that signature): drop dtype=", position)
     reduction = fname in NUMPY_DTYPE_REDUCTIONS
     cast = [as_dtype(b, tensor(b, x, fname, position), dtype, position)
             if isinstance(x, Tracer) and (not reduction or i == 0) else x for i, x in enumerate(args)]
@@ -8616,6 +8621,8 @@ def _adaptive_pool(nd: int, kind: str):
             raise JacValueError(f"{fname}(): output_size must hold integers >= 1, got {list(sizes)}", position)
         if any(n == 0 for n in x.shape[lead:]):
             raise JacShapeError(f"{fname}(): the input {fmt(x.shape)} has an empty spatial axis", position)
+        # output_size=10**20: the limit's message before NumPy's index arrays (its ValueError was an internal error)
+        b.check_size(tuple(x.shape[:lead]) + tuple(int(o) for o in sizes), f"{fname}()'s result", position)
         parts = [_adaptive_index(x.shape[lead + i], int(o)) for i, o in enumerate(sizes)]
         index, own = [p[0] for p in parts], [p[1] for p in parts]
         own = np.logical_and.reduce(np.broadcast_arrays(*_window_grid(own)))  # (O1, ..., K1, ...)

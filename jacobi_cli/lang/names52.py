@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import JacShapeError, JacValueError
 from ..ir.shapes import broadcast
-from .functions import DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, DType, Static, _value_options, arguments, as_dtype, jax_spelled, \
+from .functions import DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, DType, Static, _checked, _value_options, arguments, as_dtype, jax_spelled, \
     shape_ints, tensor, variant, REQUIRED, fmt
 
 _NEXTAFTER_JAX_WHY = ("jnp.nextafter / jax.lax.nextafter: JAX has no derivative rule for nextafter (it raises "
@@ -84,7 +84,9 @@ def _np_full(b, args, kwargs, position):
     if "order" in kwargs:
         raise JacValueError("full(): the argument 'order' is not supported by jac", position)
     a = arguments("full", args, kwargs, {"shape": REQUIRED, "fill_value": REQUIRED}, position)
-    shape = tuple(shape_ints(b, a["shape"], "full shape", position))
+    # a negative size, or one past the limit (np.full(10**20, x[0])): the constant constructors' messages, not
+    # NumPy's ValueError from np.ones (an internal error before session 53)
+    shape = _checked(b, tuple(shape_ints(b, a["shape"], "full shape", position)), "full", position)
     return _broadcast_fill(b, "full", a["fill_value"], shape, dtype, position)
 
 

@@ -58,6 +58,7 @@ from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
 from . import setparams
 from . import freeze
+from . import nograd  # writes in place under torch.no_grad() and through .data (session 53)
 from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
@@ -1023,6 +1024,8 @@ class _Lowering:
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
         self.arguments = None
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
+        self.nograd_writes = {}  # id -> (a tensor a write under no_grad made, the one it wrote into) (.nograd)
+        self.nograd_running = None  # the statement lang/nograd.py runs through run itself (not read again)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         # a PyTorch text that writes in place: the ops it spells that save tensors for backward are registered
@@ -1190,6 +1193,8 @@ class _Lowering:
             if spelled is not None:  # torch.relu_(h): h.relu_(); F.leaky_relu_(h, 0.2): F.leaky_relu(h, 0.2, inplace=True)
                 stmt = ast.copy_location(ast.Expr(value=spelled), stmt)
             stmt = self.through_itself(stmt)
+        if nograd.statement(self, stmt, where):  # y.sigmoid_() under no_grad, y.data.mul_(2): not recorded (.nograd)
+            return
         if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -2299,7 +2304,7 @@ class _Lowering:
     def detach_assigned(self, stmt: ast.With, before: dict) -> None:
         """The names ``with torch.no_grad():`` assigned (bound otherwise than in ``before``), detached."""
         for name, value in list(self.scope.items()):
-            if before.get(name) is value:
+            if before.get(name) is value or nograd.kept(self, name, value, before):  # y.add_(1): y's history kept
                 continue
             if type(value) is not Tracer:
                 raise JacValueError(f"'{name}': inside 'with torch.no_grad()' jac reads assignments of one array",
@@ -4148,6 +4153,8 @@ class _Lowering:
         y = self.target(name, _view_base(owner), what, position, item=True)
         view = self.expression(owner)
         if method in _SHAPE_IN_PLACE:  # t.unsqueeze(0).unsqueeze_(0): the temporary view's shape, not t's
+            if self.saving and self.b.savers:  # (PyTorch bumps the version t's views share: session 53)
+                saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
             return None
         part = self.expanded_part(name, owner, what, position)  # e[0].mul_(2) of e = t[0].expand(3, 3)
         self.checked_write(name, what, position, False, part is not None)  # a part of it
@@ -5053,13 +5060,14 @@ class _Lowering:
         hint = difflib.get_close_matches(name, known + others, n=1)
         inputs = [n for n in known if n in self.input_names]  # the scope holds the text's own names too
         odd = [n for n in inputs if not n.isidentifier() or keyword.iskeyword(n)]  # the API's {'x y': ...}
-        bound = f"the inputs are {', '.join(repr(n) if n in odd else n for n in inputs)}" if inputs else \
+        bound = f"the inputs are {_listed([repr(n) if n in odd else n for n in inputs])}" if inputs else \
             "no inputs are bound"
         if odd:
-            bound += f" ({', '.join(map(repr, odd))} {'is' if len(odd) == 1 else 'are'} no name an expression can use)"
+            bound += f" ({_listed(list(map(repr, odd)))} {'is' if len(odd) == 1 else 'are'} no name an expression " \
+                     f"can use)"
         if len(inputs) < len(known):
-            bound += f"; the text assigns {', '.join(n for n in known if n not in self.input_names)}"
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            bound += f"; the text assigns {_listed([n for n in known if n not in self.input_names])}"
+        suggestion = f"; did you mean '{_shortened(hint[0])}'?" if hint else ""
         odd = f": it holds {not_ascii(name)}" if not name.isascii() else ""  # а (Cyrillic) typed for a
         if odd and ascii_lookalike(name) in known:
             suggestion = f"; did you mean '{ascii_lookalike(name)}'?"
@@ -6163,6 +6171,8 @@ class _Lowering:
         else:
             lower = self.lookup(kind, fname, module, position)
         argspec.check(self, kind, fname, module, args, kwargs, position)  # what the library named requires
+        if kwargs:  # the keywords the library named takes, its operands by keyword passed on by position
+            args, kwargs = argspec.library_keywords(self, kind, fname, module, args, kwargs, position)
         if kwargs and fname in argspec.TORCH_SECOND_OPERAND:  # torch.mm(A, mat2=B): PyTorch's name of B
             kwargs = argspec.torch_operand_keywords(self, kind, module, fname, kwargs)
         if kwargs and "b" in kwargs and kind == "function":  # np.dot(a=A, b=B): NumPy's and JAX's names
@@ -6185,6 +6195,8 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
+        if kwargs and "dtype" in kwargs and module == "scipy.special" and argspec.scipy_ufunc(fname):
+            return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
                                              and self.dialect == "numpy" or module in ("jnp", "jax.numpy")
                                              and fname in NUMPY_DTYPE_REDUCTIONS) and numpy_takes_dtype(fname, kind):
@@ -8840,7 +8852,11 @@ def _write_in_place(node: ast.AST):
         if type(node.func) is ast.Attribute and node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
             return "torch"
         return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
-    return kind is ast.AugAssign or kind is ast.Assign and any(type(t) is ast.Subscript for t in node.targets)
+    if kind is ast.Assign and any(type(t) is ast.Attribute and t.attr == "data" for t in node.targets):
+        return "torch"  # y.data = V: PyTorch's (lang/nograd.py)
+    return kind is ast.AugAssign or kind is ast.Assign and any(
+        type(t) is ast.Subscript or type(t) in (ast.Tuple, ast.List) and any(type(e) is ast.Subscript for e in t.elts)
+        for t in node.targets)  # t[0], t[1] = t[1], t[0] too (session 53)
 
 
 def _torch_method_called(module: ast.Module) -> bool:
@@ -8920,3 +8936,20 @@ def _dialect(module: ast.Module, scope: dict, writes: bool = False) -> tuple:
     libraries = roots & _LIBRARY_ROOTS
     return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN, \
         bool(libraries) and libraries <= _JAX, written
+
+
+_NAMES_LISTED = 20  # names listed in a message about names, the rest counted
+_NAME_SHOWN = 60  # characters of one name shown in such a list
+
+
+def _shortened(name: str) -> str:
+    """A name as a message shows it: a name past :data:`_NAME_SHOWN` characters (a binding of 100,000 x's)
+    shortened, its length said."""
+    return name if len(name) <= _NAME_SHOWN else f"{name[:_NAME_SHOWN]}… ({len(name):,} characters)"
+
+
+def _listed(names: list) -> str:
+    """``names`` joined by commas for a message: the first :data:`_NAMES_LISTED`, the others counted (5,000
+    bindings made a 34 KB message listing each; session 53)."""
+    shown = ", ".join(_shortened(n) for n in names[:_NAMES_LISTED])
+    return shown if len(names) <= _NAMES_LISTED else f"{shown} and {len(names) - _NAMES_LISTED:,} more"

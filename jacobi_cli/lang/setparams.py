@@ -114,6 +114,9 @@ def _write(p, stmt: ast.stmt):
                 target, data = target.value, True
             if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
                 return None
+            if type(target) is ast.Subscript and (data or p.grad_off or type(target.value) is ast.Attribute
+                                                  and target.value.attr == "data"):  # w[0].fill_(3.), w.data[0]...
+                _part_written(p, target, func.attr, position)
             # outside no_grad: PyTorch refuses a leaf that requires grad (what is written then, else None)
             outside = f"{ast.unparse(func)}(...)" if not data and not p.grad_off else None
             return target, lambda: _method(p, func.attr, _arguments(p, f".{func.attr}()", _METHODS[func.attr],
@@ -160,6 +163,21 @@ def _write(p, stmt: ast.stmt):
     return None
 
 
+def _part_written(p, target: ast.Subscript, method: str, position) -> None:
+    """Refuse ``w[0].fill_(3.)`` (under ``no_grad`` or on ``.data``) where ``w`` is a parameter, saying what jac reads
+    instead: it was "this statement's value is never used" (session 53)."""
+    base = target.value
+    if type(base) is ast.Attribute and base.attr == "data":
+        base = base.value
+    leaf = _leaf(p, base)
+    if leaf is None:
+        return
+    raise JacValueError(f"{ast.unparse(target)}.{method}(...) writes into part of the parameter '{leaf[0]}', which jac "
+                        f"does not read: it reads a write into a parameter's elements as {ast.unparse(target)} = VALUE "
+                        f"(numbers or constant tensors), inside 'with torch.no_grad():' or on .data, before the "
+                        f"parameter's first use", position)
+
+
 def _leaf_written(target: ast.expr, what: str, position):
     """Refuse a write into a parameter outside ``torch.no_grad()``, in PyTorch's words."""
     name = ast.unparse(target)
@@ -201,6 +219,9 @@ def _arguments(p, what: str, spec, args: list, keywords: list, position) -> dict
     found = dict(defaults)
     found.update(zip(names, args))
     for k in keywords:
+        if k.arg in names[:len(args)]:  # nn.init.constant_(w, 1., val=2.): Python's TypeError, never the last one
+            raise JacValueError(f"{what} got multiple values for argument '{k.arg}' (Python's TypeError): give it "
+                                f"once", position)
         if k.arg not in names and k.arg not in defaults:
             if k.arg == "generator":
                 raise JacValueError(f"{what}: generator= is PyTorch's random state, which jac has none of: jac "
@@ -218,6 +239,11 @@ def _constant(p, node, what: str, position):
     constant array, or another parameter (or leaf) of the text as it holds now."""
     if not isinstance(node, ast.AST):
         return node
+    if type(node) in (ast.List, ast.Tuple, ast.ListComp) or type(node) is ast.Name and node.id in p.sequence_names:
+        kind = "tuple" if type(node) is ast.Tuple or type(node) is ast.Name and node.id in p.tuple_names else "list"
+        raise JacValueError(f"{what}: a Python {kind}, where PyTorch takes a tensor or a number (it raises TypeError, "
+                            f"as in \"must be Tensor, not {kind}\"): write torch.tensor({ast.unparse(node)})",
+                            p.source.at(node))
     value = p.expression(node)
     if isinstance(value, (bool, int, float)):
         return np.asarray(value, dtype=p.b.dtype)
@@ -279,6 +305,8 @@ def _static(p, node, what: str, position):
         return node
     try:
         return ast.literal_eval(node)
+    except (TypeError, MemoryError, RecursionError):  # {[]: 1}, {1, []}: unhashable (Python's TypeError)
+        raise JacValueError(f"{what} must be a number or a string, not {ast.unparse(node)[:80]}", position) from None
     except ValueError:
         return float(_constant(p, node, what, position))
 
@@ -341,7 +369,12 @@ def _gain(nonlinearity: str, a, what: str, position) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        return math.sqrt(2.0 / (1 + float(a) ** 2))
+        try:
+            return math.sqrt(2.0 / (1 + float(a) ** 2))
+        except OverflowError:  # a = 1e200: PyTorch's own float arithmetic raises the same
+            raise JacValueError(f"{what}: the negative slope {float(a):g} squared is past a float's range "
+                                f"(PyTorch raises OverflowError: (34, 'Numerical result out of range'))",
+                                position) from None
     if nonlinearity == "selu":
         return 3.0 / 4
     raise JacValueError(f"{what}: Unsupported nonlinearity {nonlinearity} (PyTorch's error)", position)

@@ -355,7 +355,17 @@ names on this page are known.
   `optimizer.step()` after it are read as nothing (the step uses `.grad`, which jac prints, and changes no
   gradient); a step before the backward call, and a training loop, are refused.
 - `with torch.no_grad():` runs its statements and detaches what they assign (a constant of the derivatives,
-  as PyTorch makes it); writes into arrays inside are refused.
+  as PyTorch makes it; `u = t` inside is `t` itself). A write in place inside into a tensor that is no leaf
+  (`t.sigmoid_()`, `t[0] = 5.0`, `t += 1`, `t.copy_(t.round())`, `t[0:2].zero_()`, `F.relu(t, inplace=True)`;
+  and in a function called there) is PyTorch's, which does not record it: `t` holds the new values and keeps the
+  derivative of the old ones (the straight-through estimator: `with torch.no_grad(): y.copy_(y.round())` has
+  derivative 1 through y), and so do the views of its buffer; its second derivative adds nothing. Where an op
+  before the write saved the tensor for backward (`t = torch.exp(x)`, `z = t * t`, `torch.sin(t)`) the write is
+  refused as PyTorch's backward raises ("one of the variables needed for gradient computation has been modified
+  by an inplace operation"). A write through `.data` (`t.data.mul_(2)`, `t.data[0] = 5.0`, `t.data = V` of t's
+  shape and a new tensor), inside `no_grad` or not, is read the same way, but PyTorch bumps no version there and
+  its backward reads the new values of a saved tensor silently: jac refuses that case. A write into an input (a
+  leaf, or a view of one) under `no_grad` is refused, but for a parameter's values set before its first use (above).
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
   `"`, no-break, thin and zero-width spaces are spaces; look-alikes of other operators (`x × y`, `x²`, `√x`)
   are refused naming the operator to write. Console prompts (`>>> `, `In [1]:`, a shell line after `$`) are refused
@@ -562,6 +572,15 @@ names on this page are known.
   (an index out of range refused), `'wrap'` and `'clip'` (a negative index clipped to 0, as NumPy);
   `jnp.take` JAX's default `'fill'` (`fill_value`, NaN by default, past the axis, with no derivative there),
   `'clip'` and `'wrap'`.
+- Keywords are the library's own (session 53): a call spelled `np.` / `np.linalg.`, `scipy.special.`, `jnp.` /
+  `jnp.linalg.`, `jax.nn.`, `jax.scipy.special.`, `torch.` / `torch.linalg.` / `torch.special.` / `F.` or a
+  PyTorch tensor's method takes the keyword names that library's function takes (`lang/kwnames.py`, read off its
+  signature; PyTorch's builtins off their ATen schemas, with the NumPy names PyTorch's argument parser reads:
+  `axis=`, `keepdims=`, `x=` / `a=` / `x1=` for `input`, `x2=` for `other`), and refuses the others naming the
+  library's: `jnp.tanh(a=x)` (JAX's operand is positional), `jax.nn.relu(input=x)`, `jnp.sum(x, dim=0)`,
+  `jax.nn.softmax(x, dtype=...)`, `torch.add(x, y=z)`. The operands named by the library's keywords are read as
+  it reads them: `torch.abs(x1=x)`, `torch.add(x, x2=y)`, `torch.fliplr(a=A)`, `torch.linalg.lstsq(A, b=B)`;
+  `scipy.special`'s ufuncs take `dtype=` as NumPy's do.
 - Arguments in the form the library named takes them (session 47): where PyTorch or NumPy raises TypeError at a
   required argument left out or written the other library's way, jac refuses, saying what the library wants.
   `torch.logsumexp(x)`, `torch.softmax(x)`, `x.log_softmax()` of a matrix or more need `dim` (of a vector the one
