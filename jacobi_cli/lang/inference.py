@@ -77,7 +77,8 @@ def check(lowering) -> None:
         word = _WORD.match(text, node.position) if node.position is not None else None
         if word is not None and word.group() in SAVES_NONE:
             continue
-        raise JacValueError("a result of a function decorated @torch.inference_mode() is used where PyTorch saves it "
-                            "for backward, and PyTorch raises there ('Inference tensors cannot be saved for "
-                            "backward'): use @torch.no_grad() for a constant that takes part in the derivative, or "
-                            "clone the result (f(x).clone())", node.position)
+        raise JacValueError("an inference tensor (a result of a function decorated @torch.inference_mode(), or "
+                            "assigned inside 'with torch.inference_mode()') is used where PyTorch saves it for "
+                            "backward, and PyTorch raises there ('Inference tensors cannot be saved for backward'): "
+                            "use torch.no_grad() for a constant that takes part in the derivative, or clone the "
+                            "result (f(x).clone())", node.position)

@@ -2278,15 +2278,18 @@ class _Lowering:
                 return True
         return True
 
-    def no_grad(self, stmt: ast.With):
-        """``with torch.no_grad(): ...``: the statements run, and each name they assign is detached (a
-        constant of the derivatives, as PyTorch makes every result inside)."""
+    def no_grad(self, stmt: ast.With, mode: str = "off"):
+        """``with torch.no_grad(): ...`` (``torch.set_grad_enabled(False)``; ``torch.inference_mode()``, ``mode``
+        "inference"): the statements run, and each name they assign is detached (a constant of the derivatives, as
+        PyTorch makes every result inside; under inference_mode an inference tensor too, never saved for backward:
+        lang/inference.py)."""
         before = dict(self.scope)
         self.grad_off += 1  # a @torch.enable_grad() function called inside: refused (.decorators)
         jump = None
+        where = f"inside 'with {ast.unparse(stmt.items[0].context_expr)}'"
         try:
             for inner in stmt.body:
-                self.run(inner, "inside 'with torch.no_grad()'")
+                self.run(inner, where)
         except (_Break, _Continue) as err:  # a loop's break inside: what ran before it is detached all the same
             jump = err
         except _Return as err:  # return f(x) inside: its value made under no_grad, detached as PyTorch's
@@ -2297,12 +2300,25 @@ class _Lowering:
             jump = err
         finally:
             self.grad_off -= 1
-        self.detach_assigned(stmt, before)
+        self.detach_assigned(stmt, before, mode == "inference")
         if jump is not None:
             raise jump
 
-    def detach_assigned(self, stmt: ast.With, before: dict) -> None:
-        """The names ``with torch.no_grad():`` assigned (bound otherwise than in ``before``), detached."""
+    def grad_on(self, stmt: ast.With):
+        """``with torch.enable_grad():`` (``set_grad_enabled(True)``, ``inference_mode(False)``): the statements run
+        as outside it, where gradients are on; inside a region where they are off, refused (PyTorch's results there
+        would carry the gradient the region drops, which jac does not follow)."""
+        spelling = ast.unparse(stmt.items[0].context_expr)
+        if self.grad_off:
+            raise JacValueError(f"'with {spelling}:' where gradients are off (inside 'with torch.no_grad()' or a "
+                                f"@torch.no_grad() function): PyTorch's results there would carry the gradient the "
+                                f"region drops, which jac does not follow; write it outside", self.source.at(stmt))
+        for inner in stmt.body:
+            self.run(inner, f"inside 'with {spelling}'")
+
+    def detach_assigned(self, stmt: ast.With, before: dict, inferred: bool = False) -> None:
+        """The names ``with torch.no_grad():`` assigned (bound otherwise than in ``before``), detached; ``inferred``
+        (``torch.inference_mode()``): inference tensors too."""
         for name, value in list(self.scope.items()):
             if before.get(name) is value or nograd.kept(self, name, value, before):  # y.add_(1): y's history kept
                 continue
@@ -2312,6 +2328,8 @@ class _Lowering:
             constant = detached(self.b, value, self.source.at(stmt))
             self.scope[name] = self.b.name(constant, name)
             self.memory.bind(name, constant, False)
+            if inferred:
+                inference.mark(self, [constant, self.scope[name]])
 
     def output(self, value, position: int) -> Graph:
         """The graph whose output is ``value``, the last statement's (at ``position``)."""
@@ -2529,9 +2547,10 @@ class _Lowering:
             if stmt.decorator_list:  # @jax.vmap, @torch.no_grad(): f = deco(f), nearest first (.decorators)
                 found = decorators.decorated(self, stmt, found)
             return found
-        if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None \
-                and ast.unparse(stmt.items[0].context_expr) in ("torch.no_grad()", "no_grad()"):
-            return self.no_grad(stmt)
+        if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None:
+            mode = _GRAD_MODES.get(ast.unparse(stmt.items[0].context_expr))
+            if mode is not None:  # with torch.no_grad(), set_grad_enabled(False), inference_mode(), enable_grad()
+                return self.no_grad(stmt, mode) if mode != "on" else self.grad_on(stmt)
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Subscript) \
                 and isinstance(stmt.target.value, ast.Name) and stmt.target.value.id in ("In", "Out"):
             raise JacParseError(f"'{ast.unparse(stmt.target)}:' is IPython's prompt: {_PROMPTS['I']}",
@@ -8289,6 +8308,18 @@ def _optimizer_made(stmt: ast.stmt) -> str | None:
     found = _assigned_call(stmt)
     return found[0] if found is not None and _OPTIMIZER.match(ast.unparse(found[1].func)) else None
 
+
+# the grad modes a 'with' statement sets: off (no_grad), inference (inference_mode: off, and its results inference
+# tensors), on (enable_grad); other spellings (a mode computed, set_grad_enabled(train)) stay refused as 'with' is
+_GRAD_MODES = MappingProxyType({
+    **dict.fromkeys(("torch.no_grad()", "no_grad()", "torch.autograd.no_grad()", "torch.set_grad_enabled(False)",
+                     "torch.autograd.set_grad_enabled(False)", "torch.set_grad_enabled(mode=False)"), "off"),
+    **dict.fromkeys(("torch.inference_mode()", "torch.inference_mode(True)", "torch.inference_mode(mode=True)",
+                     "torch.autograd.inference_mode()"), "inference"),
+    **dict.fromkeys(("torch.enable_grad()", "torch.autograd.enable_grad()", "torch.set_grad_enabled(True)",
+                     "torch.set_grad_enabled(mode=True)", "torch.inference_mode(False)",
+                     "torch.inference_mode(mode=False)"), "on"),
+})
 
 _OPTIMIZER = re.compile(r"(?:torch\.)?optim\.(?:lr_scheduler\.)?[A-Za-z_]\w*\Z")
 
