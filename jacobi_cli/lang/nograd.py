@@ -246,8 +246,16 @@ def _in_place_call(p, stmt: ast.stmt, where: str) -> bool:
 
 
 def _inplace_keyword(call: ast.Call) -> bool:
-    from .parser import _inplace_call
-    return _inplace_call(call)
+    """``F.relu(t, inplace=True)`` or ``F.relu(t, True)`` (the parser's ``_inplace_call``, read here without importing
+    the parser, which imports this module)."""
+    from .functions import INPLACE_AT
+    for k in call.keywords:
+        if k.arg == "inplace":
+            return type(k.value) is ast.Constant and k.value.value is True
+    func = call.func
+    at = INPLACE_AT.get(func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None)
+    return at is not None and len(call.args) == at + 1 and type(call.args[at]) is ast.Constant \
+        and call.args[at].value is True
 
 
 def _through_hidden(p, stmt: ast.stmt, node: ast.AST, name: str, spelled: str, shown: str | None) -> None:

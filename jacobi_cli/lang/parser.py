@@ -2644,8 +2644,11 @@ class _Lowering:
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             itself = not fresh and named is None and copies.itself(self, stmt.value, value)
             viewing = None if fresh or named is not None or itself else self.viewed_name(stmt.value, value)
+            written = None if fresh or named is not None or itself else self.in_place_argument(stmt.value)
             if itself:  # g = t.double(), u = t.flatten(1, 1), u = torch.atleast_2d(t): PyTorch's t itself
                 named, viewing = self.itself(target, copies.operand(self, stmt.value), value)
+            elif written is not None:  # u = F.relu(t, inplace=True), w = act(t): PyTorch returns t itself
+                named, viewing = self.itself(target, written, value)
             elif layout == "itself" and named is None and viewing is None:  # v = np.asarray(a): a itself
                 named, viewing = self.itself(target, stmt.value.args[0], value)
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
@@ -3390,22 +3393,10 @@ class _Lowering:
         base = _torch_view_base(expr)
         if self.new_buffer(expr, value) or base is not expr and copies.is_copy(base):
             return frozenset()
-        viewed = self.viewed_name(expr, value)
+        viewed = self.viewed_name(expr, value) if type(value) is Tracer else None
         if viewed is not None:
             return self.memory.tokens[viewed]  # x[1:] beside t = x.clone(), whose node is x's: x's buffer alone
         return self.memory._base(value)
-
-    def viewed_name(self, expr: ast.expr, value) -> str | None:
-        """The name ``expr`` (lowered to ``value``) is written as, or a chain of views of (``x``, ``x[1:]``, ``x.T``),
-        whose buffers are then exactly its (session 54: not those of a copy sharing its node, ``t = x.clone()``);
-        None for any other expression."""
-        if type(value) is not Tracer:
-            return None
-        base = _torch_view_base(expr)
-        held = self.scope.get(base.id) if type(base) is ast.Name and base.id in self.memory.tokens else None
-        if type(held) is not Tracer or views.chain(self.b, value.id, held.id) is None or self.new_buffer(expr, value):
-            return None
-        return base.id
 
     def new_buffer(self, expr: ast.expr, value) -> bool:
         """Is ``expr`` (lowered to ``value``) a call or index whose result the library holds in a new buffer, though
@@ -3481,6 +3472,16 @@ class _Lowering:
         func = ast.copy_location(ast.Attribute(value=receiver, attr=call.func.attr, ctx=ast.Load()), call.func)
         return ast.copy_location(ast.Expr(value=ast.copy_location(
             ast.Call(func=func, args=call.args, keywords=call.keywords), call)), stmt)
+
+    def in_place_argument(self, call: ast.expr) -> ast.Name | None:
+        """``t`` of ``F.relu(t, inplace=True)`` or of ``act(t)`` (``act = nn.ReLU(inplace=True)``), calls that write
+        into the name they are given and return that tensor itself (session 54); None for any other expression."""
+        if type(call) is not ast.Call or not call.args or type(call.args[0]) is not ast.Name \
+                or call.args[0].id not in self.memory.tokens:
+            return None
+        if (_inplace_call(call) and self.library_call(call)) or self.module_in_place(call):
+            return call.args[0]
+        return None
 
     def itself(self, target: str, receiver: ast.expr, value: Tracer) -> tuple:
         """``target = receiver.double()`` (``.contiguous()``, ...) that PyTorch answers with ``receiver`` itself
@@ -4265,8 +4266,8 @@ class _Lowering:
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, copy and name == spelled,
-                                 viewing=self.viewed_name(written[name], value) if name in written else None)
+                self.memory.bind(name, value, copy and name == spelled, viewing=self.viewed_name(
+                    written[name], value) if name in written and type(value) is Tracer else None)
         try:
             return self.in_place(call)
         finally:
