@@ -185,5 +185,7 @@ def test_a_function_writing_shape_and_values_under_no_grad_is_refused_saying_so(
 def test_view_without_a_shape_is_pytorchs_type_error_and_numpys_array():
     says = refused("t = x.exp()\nv = t.view()\nv.relu_()\n(t * x).sum()")
     assert "view() received an invalid combination of arguments" in says and "t.view(-1)" in says
+    with pytest.raises(JacError, match="view\\(\\) received"):  # no library named, t.relu_() PyTorch's alone
+        api.jacobian("t = x.exp()\nv = t.view()\nv.relu_()\nt * x", {"x": X})
     code = "import numpy as np\ny = x.view()\ny * 2"  # NumPy's a.view() is the array, as before
     np.testing.assert_allclose(api.evaluate(code, {"x": X}), 2 * X)

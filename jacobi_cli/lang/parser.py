@@ -5946,8 +5946,9 @@ class _Lowering:
         if self.float_names is not None and type(node.func) is ast.Name and node.args:
             self.layer_of_one_float(node)  # fc(u) of fc = nn.Linear(3, 2) and a float64 u
         if type(node.func) is ast.Attribute and node.func.attr == "view" and not node.args and not node.keywords \
-                and self.dialect == "torch" and type(kids[0] if kids else None) is Tracer \
+                and (self.dialect == "torch" or self.tensor_only) and type(kids[0] if kids else None) is Tracer \
                 and self.callee(node.func)[0] == "method":  # NumPy's a.view() is the array; PyTorch's needs a shape
+            # (a text naming no library that calls a method PyTorch alone has, t.relu_(), is PyTorch's: tensor_only)
             raise JacValueError(f"{ast.unparse(node)}: PyTorch raises \"TypeError: view() received an invalid "
                                 "combination of arguments - got ()\": give the shape (t.view(-1), t.view(2, 3)), or "
                                 "write t.view_as(t) for a view of the whole tensor", self.source.at(node))
