@@ -45,6 +45,7 @@ TEXTS = [
     'c = torch.zeros(4) + 0.5\nv = c[1:3]\nc.mul_(x)\nt1 = t1 * c + torch.cat([v, v]) ** 2',
     'c = torch.zeros(4) + 0.5\nv = c.view(2, 2)\nw = v.T\nw[0] = x[0:2]\nt1 = t1 * c + v.reshape(-1)',
     'c = torch.arange(4.0)\nv = c[::2]\nv.mul_(x[1:3])\nt1 = t1 * c + torch.cat([v, v])',
+    'y = torch.zeros(4)\nz = y[:2]\ny[0] = x.sum()\nt1 = t1 * torch.cat([z, z])',
     'c = torch.zeros(4) + 0.5\nv = c.detach()\nwith torch.no_grad():\n    c.detach().tanh_()\nt1 = t1 * torch.sin(c) + v',
     'c = torch.zeros(4) + 0.5\nv = c[0:2]\nwith torch.no_grad():\n    c += 1\n    c.tanh_()\nt1 = t1 * c + torch.cat([v, v])',
     'c = torch.zeros(4) + 0.5\nv = c[1:3]\nwith torch.no_grad():\n    torch.relu_(c)\n    c.masked_fill_(c > 0.6, 0.0)\nt1 = t1 * c + torch.cat([v, v])',
