@@ -27,10 +27,13 @@ TEXTS = [
     'v = t1.T\nact = torch.nn.ReLU(inplace=True)\nw = act(t1)\nt1 = w * v + t1',
     'v = t1[2:]\nact = torch.nn.ReLU(inplace=True)\nact(t1)\nt1 = t1 + torch.cat([v, v]) * x',
     'v = t1[1:3]\nwith torch.no_grad():\n    F.relu(t1, inplace=True)\nt1 = t1 + torch.cat([v, v]) ** 2',
-    'v = t1.view(2, 2)\nwith torch.no_grad():\n    F.relu(t1, inplace=True)\n    t1.fill_(0.5)\nt1 = t1 + v.reshape(-1)',
-    'v = t1.view(2, 2)\nwith torch.no_grad():\n    u = F.relu(t1, inplace=True)\n    u.mul_(2)\nt1 = t1 + v.reshape(-1) + u * x',
+    'v = t1.view(2, 2)\nwith torch.no_grad():\n    F.relu(t1, inplace=True)\n    t1.fill_(0.5)\n'
+    't1 = t1 + v.reshape(-1)',
+    'v = t1.view(2, 2)\nwith torch.no_grad():\n    u = F.relu(t1, inplace=True)\n    u.mul_(2)\n'
+    't1 = t1 + v.reshape(-1) + u * x',
     'v = t1.detach()\nwith torch.no_grad():\n    torch.relu_(t1)\n    t1.mul_(2)\nt1 = t1 + v',
-    'v = t1[1:3]\nact = torch.nn.ReLU(inplace=True)\nwith torch.no_grad():\n    act(t1)\nt1 = t1 + torch.cat([v, v]) * x',
+    'v = t1[1:3]\nact = torch.nn.ReLU(inplace=True)\nwith torch.no_grad():\n    act(t1)\n'
+    't1 = t1 + torch.cat([v, v]) * x',
     'u = t1\nwith torch.no_grad():\n    F.relu(t1, inplace=True)\nt1 = t1 * u',
     't1 = x.clone()\nF.relu(t1, inplace=True)',
     't1 = x.clone()\nwith torch.no_grad():\n    F.relu(t1, inplace=True)\nt1 = t1 * x',
@@ -41,17 +44,24 @@ TEXTS = [
     't1 = x.sort()[0].reshape(1, 4)\nv = t1[0, 1:3]\nw = t1.T\nv.exp_()\nt1 = (w.reshape(-1) ** 2) + t1.reshape(-1)',
     't1 = x.sort()[0]\nv = t1.T\nt1.T.exp_()\nt1 = t1 * v',
     't1 = x.sort()[0]\nv = t1.view(2, 2)\nwith torch.no_grad():\n    t1[0] = 5.0\nt1 = t1 + v.reshape(-1)',
-    't1 = x.sort()[0]\nv = t1[1:3]\nwith torch.no_grad():\n    t1[0], t1[1] = t1[1] * 1, t1[0] * 1\n    t1.div_(3)\nt1 = t1 + torch.cat([v, v]) ** 2',
+    't1 = x.sort()[0]\nv = t1[1:3]\nwith torch.no_grad():\n    t1[0], t1[1] = t1[1] * 1, t1[0] * 1\n'
+    '    t1.div_(3)\nt1 = t1 + torch.cat([v, v]) ** 2',
     'c = torch.zeros(4) + 0.5\nv = c[1:3]\nc.mul_(x)\nt1 = t1 * c + torch.cat([v, v]) ** 2',
     'c = torch.zeros(4) + 0.5\nv = c.view(2, 2)\nw = v.T\nw[0] = x[0:2]\nt1 = t1 * c + v.reshape(-1)',
     'c = torch.arange(4.0)\nv = c[::2]\nv.mul_(x[1:3])\nt1 = t1 * c + torch.cat([v, v])',
     'y = torch.zeros(4)\nz = y[:2]\ny[0] = x.sum()\nt1 = t1 * torch.cat([z, z])',
-    'c = torch.zeros(4) + 0.5\nv = c.detach()\nwith torch.no_grad():\n    c.detach().tanh_()\nt1 = t1 * torch.sin(c) + v',
-    'c = torch.zeros(4) + 0.5\nv = c[0:2]\nwith torch.no_grad():\n    c += 1\n    c.tanh_()\nt1 = t1 * c + torch.cat([v, v])',
-    'c = torch.zeros(4) + 0.5\nv = c[1:3]\nwith torch.no_grad():\n    torch.relu_(c)\n    c.masked_fill_(c > 0.6, 0.0)\nt1 = t1 * c + torch.cat([v, v])',
-    'def g(s):\n    s.div_(3)\n    return s\nv = t1.detach()\nwith torch.no_grad():\n    g(t1)\nt1.add_(x)\nt1 = t1 + v',
-    'def g(s):\n    s.mul_(x)\n    return s\nv = t1.view(2, 2)\nwith torch.no_grad():\n    g(t1)\n    t1.copy_(x * 3)\nt1 = t1 + v.reshape(-1) ** 2',
-    'def g(s):\n    s.unsqueeze_(0)\n    return s\nz = t1 + 1\nwith torch.no_grad():\n    g(t1)\nt1 = t1.reshape(-1) * z',
+    'c = torch.zeros(4) + 0.5\nv = c.detach()\nwith torch.no_grad():\n    c.detach().tanh_()\n'
+    't1 = t1 * torch.sin(c) + v',
+    'c = torch.zeros(4) + 0.5\nv = c[0:2]\nwith torch.no_grad():\n    c += 1\n    c.tanh_()\n'
+    't1 = t1 * c + torch.cat([v, v])',
+    'c = torch.zeros(4) + 0.5\nv = c[1:3]\nwith torch.no_grad():\n    torch.relu_(c)\n'
+    '    c.masked_fill_(c > 0.6, 0.0)\nt1 = t1 * c + torch.cat([v, v])',
+    'def g(s):\n    s.div_(3)\n    return s\nv = t1.detach()\nwith torch.no_grad():\n    g(t1)\nt1.add_(x)\n'
+    't1 = t1 + v',
+    'def g(s):\n    s.mul_(x)\n    return s\nv = t1.view(2, 2)\nwith torch.no_grad():\n    g(t1)\n'
+    '    t1.copy_(x * 3)\nt1 = t1 + v.reshape(-1) ** 2',
+    'def g(s):\n    s.unsqueeze_(0)\n    return s\nz = t1 + 1\nwith torch.no_grad():\n    g(t1)\n'
+    't1 = t1.reshape(-1) * z',
     't1 = x.clone()\nt1[1:].mul_(x[1:])',
     't1 = x.clone()\nt1.T.mul_(x)',
     't1 = x.clone()\nwith torch.no_grad():\n    t1.T.sub_(x, alpha=2)\n    t1.copy_(t1.round())\nt1 = t1 * x',

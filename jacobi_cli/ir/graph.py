@@ -510,7 +510,8 @@ class Builder:
 
     def own(self, name: str) -> dict:
         """The builder's own dict ``name`` (one of those read through the class while empty: ``folded_views``,
-        ``folded_ops``, ``_binary_shapes``, ``floats``, ``pybools``, ``displays``, ``signs``), made at its first write."""
+        ``folded_ops``, ``_binary_shapes``, ``floats``, ``pybools``, ``displays``, ``signs``), made at its first
+        write."""
         found = self.__dict__.get(name)
         if found is None:
             found = self.__dict__[name] = {}

@@ -6040,7 +6040,8 @@ class _Lowering:
         a name holding the very tensor (all such names of one buffer: ``v = t.T`` of a vector is t's tracer); None
         where that is not known (a view, a temporary, names of two buffers)."""
         if spelled is not None:
-            if type(spelled) is ast.Name and self.scope.get(spelled.id) is argument and spelled.id in self.memory.tokens:
+            if type(spelled) is ast.Name and self.scope.get(spelled.id) is argument \
+                    and spelled.id in self.memory.tokens:
                 return spelled.id
             return None
         held = [n for n, v in self.scope.items() if v is argument and n in self.memory.tokens]
