@@ -176,6 +176,15 @@ def refused(text: str) -> str:
     return err.value.message
 
 
+def test_a_write_into_a_saved_tensor_behind_an_op_of_derivative_zero_is_refused_as_pytorchs_backward_raises():
+    says = refused("t = torch.exp(x)\nt.sign_()\nt.add_(1)\nt * x")  # SignBackward0 leads to exp's saved result
+    assert "modified by an inplace operation" in says and "exp saved 't'" in says
+    assert "modified by an inplace operation" in refused("t = x * 2\nv = t[1:3]\nF.relu(t, inplace=True)\n"
+                                                         "t.round_()\nt + torch.cat([v, v])")
+    code = HEAD + "t = torch.exp(x)\nt2 = t.long()\nt.add_(1)\nt2 * x"  # an integer result: no graph, answered
+    np.testing.assert_allclose(api.jacobian(code, {"x": X})["x"], np.diag(np.exp(X).astype(np.int64)))
+
+
 def test_a_function_writing_shape_and_values_under_no_grad_is_refused_saying_so():
     says = refused("def g(s):\n    s.unsqueeze_(0)\n    s.mul_(2)\n    return s\nt = x * 1.5 + 0.1\n"
                    "with torch.no_grad():\n    g(t)\nt")

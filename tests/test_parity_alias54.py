@@ -69,6 +69,12 @@ TEXTS = [
 ]
 
 RAISES = [  # PyTorch's backward raises: a tensor saved for backward, changed through another name of its buffer
+    # (and through an op of derivative zero that PyTorch records, round_ / sign_ / floor_: its backward walks it)
+    'F.relu(t1, inplace=True)\nt1.round_()\nt1 = t1 + x',
+    'v = t1[1:3]\nF.relu(t1, inplace=True)\nt1.sign_()\nt1 = t1 + torch.cat([v, v])',
+    't1 = torch.exp(x)\nt1.sign_()\nt1.add_(1)',
+    't1 = torch.sigmoid(x)\nt1.floor_()\nt1 = t1 + x',
+    't1 = torch.exp(x)\nt2 = torch.round(t1)\nt1.add_(1)\nt1 = t2 * x',
     'z = t1 * t1\nv = t1[1:3]\nF.relu(t1, inplace=True)\nt1 = z',
     'v = t1[1:3]\nz = v * v\nwith torch.no_grad():\n    F.relu(t1, inplace=True)\nt1 = torch.cat([z, z])',
     'v = t1[1:3]\nu = F.relu(t1, inplace=True)\nv.mul_(2)\nt1 = u',
