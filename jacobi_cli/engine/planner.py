@@ -523,11 +523,37 @@ def _run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> 
         out.update(_run_reverse(plan, reverse_graph(graph, rev, len(plan.inputs)), values, rev))
     for name, p in plan.inputs.items():
         if p.mode == "forward":
-            builder = autodiff._builders(graph, [name], "forward")[name]
-            for start in range(0, p.basis, p.batch):
-                builder.add(autodiff.forward_part(graph, values, name, start, min(start + p.batch, p.basis)), start)
-            out[name] = builder.finish()
+            out[name] = _run_forward(p, graph, values)
     return {name: out[name] for name in plan.inputs}
+
+
+def whole_branches(graph: Graph, values: list, mode: str, name: str | None = None) -> structured.Branches:
+    """The branches the structured rules take in one pass over the whole basis (the output's in reverse mode,
+    input ``name``'s in forward mode), recorded by a dry run of that pass (patterns only, no values made:
+    a chunk's memory, not the whole pass's): each chunk of a chunked plan takes them again
+    (:func:`structured.branches`), so its rows or columns are the one-pass plan's bits (session 54)."""
+    record = structured.Branches()
+    with structured.dry_run(), structured.branches(record):
+        if mode == "reverse":
+            autodiff.reverse_part(graph, values)
+        else:
+            autodiff.forward_part(graph, values, name)
+    return record
+
+
+def _run_forward(p: InputPlan, graph: Graph, values: list):
+    """Input ``p``'s Jacobian from forward passes of ``p.batch`` basis vectors, each taking the branches of
+    one pass over the whole basis (:func:`whole_branches`) when there are several."""
+    builder = autodiff._builders(graph, [p.name], "forward")[p.name]
+    record = whole_branches(graph, values, "forward", p.name) if p.batch < p.basis else None
+    for start in range(0, p.basis, p.batch):
+        stop = min(start + p.batch, p.basis)
+        if record is None:
+            builder.add(autodiff.forward_part(graph, values, p.name, start, stop), start)
+            continue
+        with structured.branches(record.replay()):
+            builder.add(autodiff.forward_part(graph, values, p.name, start, stop), start)
+    return builder.finish()
 
 
 def _small(plan: Plan, graph: Graph) -> bool:
@@ -596,10 +622,7 @@ def nan_read_structured(plan: Plan, graph: Graph, values: list, names: list, den
     for name in names:
         p = plan.inputs[name]
         if p.mode == "forward":
-            builder = autodiff._builders(graph, [name], "forward")[name]
-            for start in range(0, p.basis, p.batch):
-                builder.add(autodiff.forward_part(graph, values, name, start, min(start + p.batch, p.basis)), start)
-            found[name] = builder.finish()
+            found[name] = _run_forward(p, graph, values)
     m = size(graph.output_shape)
     out = {}
     for name, jac in found.items():
@@ -921,8 +944,13 @@ def reverse_graph(graph: Graph, names: list, n_wrt: int) -> Graph:
 def _run_reverse(plan: Plan, graph: Graph, values: list, names: list) -> dict:
     first = plan.inputs[names[0]]
     builders = autodiff._builders(graph, names, "reverse")
+    record = whole_branches(graph, values, "reverse") if first.batch < first.basis else None
     for start in range(0, first.basis, first.batch):
-        parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
+        if record is None:
+            parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
+        else:
+            with structured.branches(record.replay()):
+                parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
         for name in names:
             builders[name].add(parts.pop(name), start)
         del parts
