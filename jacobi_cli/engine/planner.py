@@ -24,6 +24,7 @@ no values, so the prediction follows the code that will run.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -175,9 +176,11 @@ def _described(p: InputPlan) -> str:
 
 # --- dry runs -------------------------------------------------------------------------------------
 
-def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = None) -> Probe:
-    """Dry-run one reverse pass of ``batch`` output basis vectors (default: all)."""
-    with structured.dry_run() as ledger:
+def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = None,
+                  branches: structured.Branches | None = None) -> Probe:
+    """Dry-run one reverse pass of ``batch`` output basis vectors (default: all); ``branches``: the whole
+    basis's, which a chunk's pass takes (:func:`whole_branches`)."""
+    with structured.dry_run() as ledger, _taking(branches):
         builders = autodiff._builders(graph, names, "reverse")
         parts = autodiff.reverse_part(graph, values, 0, batch)
         own = ledger.peak
@@ -187,9 +190,11 @@ def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = N
         return _probe(builders, ledger, own)
 
 
-def probe_forward(graph: Graph, values: list, name: str, batch: int | None = None) -> Probe:
-    """Dry-run one forward pass of ``batch`` basis vectors of input ``name`` (default: all)."""
-    with structured.dry_run() as ledger:
+def probe_forward(graph: Graph, values: list, name: str, batch: int | None = None,
+                  branches: structured.Branches | None = None) -> Probe:
+    """Dry-run one forward pass of ``batch`` basis vectors of input ``name`` (default: all); ``branches``
+    as :func:`probe_reverse`'s."""
+    with structured.dry_run() as ledger, _taking(branches):
         builders = autodiff._builders(graph, [name], "forward")
         part = autodiff.forward_part(graph, values, name, 0, batch)
         own = ledger.peak
@@ -404,18 +409,23 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
         first = inputs[names[0]]
         room = plan.budget - plan.values_bytes - done
         held = 0 if plan.stream else sum(inputs[n].result_bytes for n in names)  # while later chunks run
+        # a chunk's pass takes the whole basis's branches (run() and stream() replay them): so does its dry run
+        whole = _WholeBranches(graph if mode == "forward" else reverse_graph(graph, rev, len(inputs)), values, mode,
+                               names[0])
         if plan.stream:
-            probe = (lambda b, mode=mode: probe_stream(graph, values, names[0], mode, b))
+            probe = (lambda b, mode=mode, whole=whole: probe_stream(graph, values, names[0], mode, b, whole(b)))
             full = probe(first.basis)
         elif mode == "reverse":
             graph_r = reverse_graph(graph, rev, len(inputs))
             known = (reverse or {}).get(names[0])  # the same dry run, made already, when it was of these inputs
             known = known if known is not None and set(known.structures) == set(names) else None
             full = known.peak if known is not None else probe_reverse(graph_r, values, names).peak
-            probe = (lambda b, graph_r=graph_r, held=held: chunked_peak(probe_reverse(graph_r, values, names, b), held))
+            probe = (lambda b, graph_r=graph_r, held=held, whole=whole:
+                     chunked_peak(probe_reverse(graph_r, values, names, b, whole(b)), held))
         else:
             full = forward[names[0]].peak
-            probe = (lambda b, names=names, held=held: chunked_peak(probe_forward(graph, values, names[0], b), held))
+            probe = (lambda b, names=names, held=held, whole=whole:
+                     chunked_peak(probe_forward(graph, values, names[0], b, whole(b)), held))
         batch, peak, refusal = chunk(probe, first.basis, full, room, plan.budget,
                                      f"for {', '.join(names)} in {mode} mode")
         if refusal:
@@ -454,10 +464,11 @@ def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str) 
     return batch, peak, None
 
 
-def probe_stream(graph: Graph, values: list, name: str, mode: str, batch: int | None = None) -> int:
+def probe_stream(graph: Graph, values: list, name: str, mode: str, batch: int | None = None,
+                 branches: structured.Branches | None = None) -> int:
     """The predicted peak of one streamed pass of ``batch`` basis vectors: the pass, and its
     part made dense (and, for columns, made contiguous) to be written; no Jacobian is kept."""
-    with structured.dry_run() as ledger:
+    with structured.dry_run() as ledger, _taking(branches):
         if mode == "reverse":
             part = autodiff.reverse_part(graph, values, 0, batch)[name]
         else:
@@ -472,10 +483,12 @@ def stream(plan: Plan, graph: Graph, values: list, out) -> None:
     Jacobian seen as ``(y.size, x.size)`` to ``out.write_rows(first, block)`` (reverse mode),
     columns to ``out.write_columns(first, block)`` (forward mode)."""
     (name, p), = plan.inputs.items()
+    record = whole_branches(graph, values, p.mode, name) if p.batch < p.basis else None
     with threads_for(graph_work(graph)):
         for start in range(0, p.basis, p.batch):
             stop = min(start + p.batch, p.basis)
-            block = dense_part(graph, values, name, p.mode, start, stop)
+            with _taking(record):
+                block = dense_part(graph, values, name, p.mode, start, stop)
             if p.mode == "reverse":
                 out.write_rows(start, block)
             else:
@@ -527,6 +540,28 @@ def _run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> 
     return {name: out[name] for name in plan.inputs}
 
 
+class _WholeBranches:
+    """:func:`whole_branches` of one pass, recorded at the first call that asks for a part of the basis
+    (``batch`` below the whole: None for the whole pass itself, which takes its own)."""
+
+    def __init__(self, graph: Graph, values: list, mode: str, name: str):
+        self.graph, self.values, self.mode, self.name, self.record = graph, values, mode, name, None
+
+    def __call__(self, batch: int | None):
+        basis = size(self.graph.output_shape if self.mode == "reverse"
+                     else self.graph.nodes[self.graph.inputs[self.name]].shape)
+        if batch is None or batch >= basis:
+            return None
+        if self.record is None:
+            self.record = whole_branches(self.graph, self.values, self.mode, self.name)
+        return self.record
+
+
+def _taking(record: structured.Branches | None):
+    """The context of a pass that takes ``record``'s branches again (none: its own)."""
+    return nullcontext() if record is None else structured.branches(record.replay())
+
+
 def whole_branches(graph: Graph, values: list, mode: str, name: str | None = None) -> structured.Branches:
     """The branches the structured rules take in one pass over the whole basis (the output's in reverse mode,
     input ``name``'s in forward mode), recorded by a dry run of that pass (patterns only, no values made:
@@ -548,10 +583,7 @@ def _run_forward(p: InputPlan, graph: Graph, values: list):
     record = whole_branches(graph, values, "forward", p.name) if p.batch < p.basis else None
     for start in range(0, p.basis, p.batch):
         stop = min(start + p.batch, p.basis)
-        if record is None:
-            builder.add(autodiff.forward_part(graph, values, p.name, start, stop), start)
-            continue
-        with structured.branches(record.replay()):
+        with _taking(record):
             builder.add(autodiff.forward_part(graph, values, p.name, start, stop), start)
     return builder.finish()
 
@@ -946,11 +978,8 @@ def _run_reverse(plan: Plan, graph: Graph, values: list, names: list) -> dict:
     builders = autodiff._builders(graph, names, "reverse")
     record = whole_branches(graph, values, "reverse") if first.batch < first.basis else None
     for start in range(0, first.basis, first.batch):
-        if record is None:
+        with _taking(record):
             parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
-        else:
-            with structured.branches(record.replay()):
-                parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
         for name in names:
             builders[name].add(parts.pop(name), start)
         del parts
