@@ -172,3 +172,21 @@ def test_a_streamed_plan_gives_the_one_pass_bits(expr, mode, budget):
     rows = _Rows(81, 81)
     planner.stream(plan, problem.graph, problem.values, rows)
     assert _same_bits(one, rows.out)
+
+
+# a Hessian's passes over an input's basis chunked by max_memory (autodiff.hessian_blocks), each differing on main
+HESSIANS = [
+    ("sum(A * A.sum(0) * A.t())", 9, "1e5"),
+    ("sum(A * A.sum(0) * A.t())", 12, "4e5"),
+    ("sum((A + A.t() + A * A + A.sum(0)).sum(1, keepdim=True) * A)", 9, "1e5"),
+    ("sum(A[[0, 0, 1]].sum(0) * A * A)", 9, "1e5"),
+]
+
+
+@pytest.mark.parametrize("expr,n,budget", HESSIANS)
+def test_a_chunked_hessian_gives_the_one_pass_bits(expr, n, budget):
+    for seed in (0, 1):
+        A = np.random.default_rng(seed * 100 + n).standard_normal((n, n))
+        one = np.asarray(list(api.hessian(expr, {"A": A}).values())[0])
+        chunked = np.asarray(list(api.hessian(expr, {"A": A}, max_memory=budget).values())[0])
+        assert _same_bits(one, chunked), (seed, np.max(np.abs(one - chunked)))

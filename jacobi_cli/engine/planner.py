@@ -1100,7 +1100,8 @@ def fit_hessian(plan: HessianPlan, g2: Graph, values: list, grad_ids: dict) -> H
     batch, peaks, notes = {}, {}, []
     for name in plan.shapes:
         n = size(plan.shapes[name])
-        probe = (lambda k, name=name: probe_hessian(g2, values, name, outputs, k))
+        whole = _WholeHessian(g2, values, name, outputs, n)  # a chunk's pass takes the whole pass's branches
+        probe = (lambda k, name=name, whole=whole: probe_hessian(g2, values, name, outputs, k, whole(k)))
         full = probe(n)
         k, peak, refusal = chunk(probe, n, full, room, plan.budget, f"for the Hessian's passes over {name}")
         if refusal:
@@ -1112,10 +1113,25 @@ def fit_hessian(plan: HessianPlan, g2: Graph, values: list, grad_ids: dict) -> H
     return replace(plan, batch=batch, pass_peaks=peaks, notes=tuple(notes))
 
 
-def probe_hessian(g2: Graph, values: list, name: str, outputs: list, batch: int | None = None) -> int:
+class _WholeHessian:
+    """:func:`autodiff.hessian_branches` of input ``name``, recorded at the first chunk size asked below ``n``."""
+
+    def __init__(self, g2: Graph, values: list, name: str, outputs: list, n: int):
+        self.g2, self.values, self.name, self.outputs, self.n, self.record = g2, values, name, outputs, n, None
+
+    def __call__(self, batch: int | None):
+        if batch is None or batch >= self.n:
+            return None
+        if self.record is None:
+            self.record = autodiff.hessian_branches(self.g2, self.values, self.name, self.outputs)
+        return self.record
+
+
+def probe_hessian(g2: Graph, values: list, name: str, outputs: list, batch: int | None = None,
+                  branches: structured.Branches | None = None) -> int:
     """The predicted peak bytes of one Hessian pass over ``batch`` basis vectors of ``name``
-    (default: all), writing its columns into the blocks included."""
-    with structured.dry_run() as ledger:
+    (default: all), writing its columns into the blocks included; ``branches`` as :func:`probe_reverse`'s."""
+    with structured.dry_run() as ledger, _taking(branches):
         parts = autodiff.hessian_part(g2, values, name, outputs, 0, batch)
         ledger.transient(max((_write_cost(p) for p in parts.values()), default=0))
         del parts
