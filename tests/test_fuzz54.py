@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 
 Y = np.array([np.nan, 0.5, -1.0, 4.0])
@@ -91,3 +92,29 @@ def test_sinc_derivative_keeps_its_bits_up_to_one(x):
     d = float(np.asarray(api.jacobian("sinc(x)", {"x": np.array([x])})["x"]).reshape(-1)[0])
     want = (np.cos(np.pi * x) - np.sinc(x)) / x
     assert d == want
+
+
+# A write in place that changes only the shape (t.squeeze_(), t.unsqueeze_(0), t.t_(), t.transpose_(...)) is a write
+# for PyTorch's version counter: the parts of an earlier t.split / chunk / unbind are stale, and PyTorch raises at
+# their use ("Output 1 of Split is a view and its base or another view of its base has been modified inplace");
+# jac answered (torchprog37, seed 5410, JAC-ANSWERS-WHERE-TORCH-RAISES)
+STALE = [
+    "t1 = torch.sin(x)\nt2, t3 = t1.split(1, dim=0)\nt1.squeeze_()\nt1, t3",
+    "t1 = torch.sin(x)\nt2, t3 = t1.split(1, dim=0)\nt1.unsqueeze_(0)\nt2.sum()",
+    "t1 = torch.sin(x)\nt2, t3 = t1.chunk(2, dim=0)\nt1.transpose_(1, 2)\nt3 * 2",
+    "t1 = torch.sin(x)\nt2, t3 = t1.unbind(0)\nt1.unsqueeze_(0)\nt2.sum()",
+]
+
+
+@pytest.mark.parametrize("text", STALE)
+def test_a_shape_write_makes_the_split_parts_stale(text):
+    x = np.random.default_rng(0).standard_normal((2, 3, 3))
+    with pytest.raises(JacError, match="its base or another view of its base has been modified inplace"):
+        api.evaluate(text, {"x": x})
+
+
+def test_a_shape_write_leaves_the_written_name_and_fresh_views_usable():
+    """A guard (passes on main too): the written name itself answers."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 3))
+    out = api.evaluate("t1 = torch.sin(x)\nt2, t3 = t1.split(1, dim=0)\nt1.squeeze_()\nt1", {"x": x})
+    assert np.array_equal(np.asarray(out), np.sin(x))
