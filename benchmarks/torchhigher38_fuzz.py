@@ -868,6 +868,8 @@ def arbitrate_jvp(ours, jacobian: dict, tangents: dict, status: tuple) -> tuple:
     for k, blocks in jacobian.items():
         want = None
         for n, J in blocks.items():
+            if n not in tangents:  # a module's parameter, held fixed by the jvp (no tangent)
+                continue
             t = np.asarray(tangents[n])
             part = np.tensordot(J, t, axes=t.ndim) if t.ndim else J * t
             want = part if want is None else want + part
