@@ -114,3 +114,19 @@ def test_a_chain_is_refused_as_its_writes_are(text, says, capsys):
     out, err = capsys.readouterr()
     assert code == 2, err
     assert says in json.loads(out)["error"]["message"] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text,says", [
+    # it said ".requires_grad_() is read without arguments or with True": False is read, as a statement of its own
+    ("lin = nn.Linear(3, 2)\nlin.weight.requires_grad_(False).mul_(2.)\nlin(x)",
+     "lin.weight.requires_grad_(False) is read only as a statement of its own, not inside an expression or a chain"),
+    ("w = torch.ones(3, requires_grad=True)\nz = w.requires_grad_(False)\nz * x",
+     "write w.requires_grad_(False) on its own line"),
+    ("lin = nn.Linear(3, 2)\nlin.weight.requires_grad_('no')\nlin(x)",
+     "as a statement of its own on a leaf the text made, with False"),
+])
+def test_requires_grad_false_in_an_expression_says_how_it_is_read(text, says, capsys):
+    code = entry.main(["eval", HEAD + text, "x=[1., 2, 3]", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert says in json.loads(out)["error"]["message"] and "Traceback" not in err
