@@ -1,6 +1,6 @@
 """Hostile input of session 54 (h54-hostile): what session 53 left (benchmarks/RESULTS.md, "Fifty-third session:
 hostile input"). ``--timeout`` read Python's float (``1_0`` was 10 s, full-width ``５`` 5 s) where ``--max-memory``
-refused those forms; ``--max-memory 1e308`` (bytes) was a budget while ``1e308G`` was "too large"; and a chain of
+refused those forms; ``--max-memory 1e308`` (bytes) was a budget while ``1e308G`` was "too large" without saying the bound; and a chain of
 in-place writes into a parameter (``lin.weight.data.fill_(1.).add_(1.)``) said ".fill_() is not supported by jac"
 where PyTorch writes each in turn."""
 
@@ -53,14 +53,23 @@ def test_timeout_still_refuses_nan_and_negative(text, capsys):
     assert "give a number of seconds, 0 or more" in usage_error(["eval", "sin(x)", "x:3", "--timeout", text], capsys)
 
 
-@pytest.mark.parametrize("text", ["1e308", "1e309", "1e308G", "1e400K", "9" * 400, "1e306P"])
-def test_a_size_past_any_machine_is_one_rule(text, capsys):
-    """1e308 bytes was a budget and 1e308G "too large to be a size": both are a budget larger than any machine."""
-    assert memory.budget(text) >= 10**308
+@pytest.mark.parametrize("text", ["1e308", "1e299G", "9" * 300, "1.5e293P"])
+def test_a_size_a_float_holds_is_a_budget_with_or_without_a_unit(text, capsys):
+    assert memory.budget(text) >= 10**300
     code = entry.main(["eval", "sin(x)", "x:3", "--max-memory", text, "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out)["jacobian"]["x"]["shape"] == [3, 3]
+
+
+@pytest.mark.parametrize("text", ["1e309", "1e308G", "1e400K", "9" * 400, "1.6e293P"])
+def test_a_size_past_a_float_is_refused_saying_the_one_rule(text, capsys):
+    """1e308 bytes was a budget and 1e308G "too large to be a size", which did not say why: the bound is the same
+    with or without a unit (the largest float's bytes; tests/test_robustness.py: an infinite --max-memory is a
+    usage error), and the message says it."""
+    message = usage_error(["eval", "sin(x)", "x:3", "--max-memory", text], capsys)
+    assert "is too large to be a size: a size is at most 1.798e+308 bytes" in message
+    assert "1e308 and 1e299G are sizes, 1e308G is not" in message
 
 
 @pytest.mark.parametrize("text,says", [
