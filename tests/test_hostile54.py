@@ -139,3 +139,17 @@ def test_requires_grad_false_in_an_expression_says_how_it_is_read(text, says, ca
     out, err = capsys.readouterr()
     assert code == 2, err
     assert says in json.loads(out)["error"]["message"] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text,says", [
+    # it said "sum() got argument 'axis' twice" (jac's name for dim) and "sum() got argument 'x' twice" (for input)
+    ("torch.sum(x, 0, dim=0)", "sum() got multiple values for argument 'dim' (Python's TypeError): it is given twice, "
+     "by position and by name"),
+    ("torch.sum(x, input=x)", "sum() got multiple values for argument 'input'"),
+    ("torch.softmax(x, 0, dim=0)", "softmax() got multiple values for argument 'dim'"),
+])
+def test_an_argument_given_twice_is_named_as_typed(text, says, capsys):
+    code = entry.main(["eval", HEAD + text, "x=[1., 2, 3]", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert says in json.loads(out)["error"]["message"] and "Traceback" not in err
