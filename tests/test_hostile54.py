@@ -153,3 +153,26 @@ def test_an_argument_given_twice_is_named_as_typed(text, says, capsys):
     out, err = capsys.readouterr()
     assert code == 2, err
     assert says in json.loads(out)["error"]["message"] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text", [
+    "np.fft.fft(x, n=2**63).real.sum()",  # exit 70 (IndexError: np.arange(2**63) is empty)
+    "np.fft.fft(x, n=10**18).real.sum()",  # NumPy asked for the memory: "not enough memory"
+    "np.fft.irfft(x, n=2**63).sum()",
+    "torch.fft.rfft(x, n=2**62).real.sum()",
+    "np.fft.fft(x, n=10**9).real.sum()",  # 8 GB past the 2 GiB an array may hold
+])
+def test_a_fourier_transform_too_long_is_refused_by_its_size(text, capsys):
+    code = entry.main(["eval", "import numpy as np\n" + HEAD + text, "x=[0.5, -1.5, 2.0]", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    error = json.loads(out)["error"]
+    assert error["kind"] == "limit" and "the Fourier transform of" in error["message"] and "Traceback" not in err
+
+
+def test_a_fourier_transform_that_fits_still_answers():
+    from jacobi_cli.tools import api
+
+    x = np.array([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(api.evaluate("np.fft.fft(x, n=8192).real.sum()", {"x": x}),
+                               np.fft.fft(x, n=8192).real.sum(), rtol=1e-12)
