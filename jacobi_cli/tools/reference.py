@@ -359,7 +359,10 @@ names on this page are known.
   (`t.sigmoid_()`, `t[0] = 5.0`, `t += 1`, `t.copy_(t.round())`, `t[0:2].zero_()`, `F.relu(t, inplace=True)`;
   and in a function called there) is PyTorch's, which does not record it: `t` holds the new values and keeps the
   derivative of the old ones (the straight-through estimator: `with torch.no_grad(): y.copy_(y.round())` has
-  derivative 1 through y), and so do the views of its buffer; its second derivative adds nothing. Where an op
+  derivative 1 through y), and so do the views of its buffer, which stay views of it for a later write (since
+  session 54 also after `F.relu(t, inplace=True)`, an `nn.ReLU(inplace=True)` call, a function of the text writing
+  its argument or `t[0], t[1] = ...`; such a function changing both t's shape and its values there is refused); its
+  second derivative adds nothing. Where an op
   before the write saved the tensor for backward (`t = torch.exp(x)`, `z = t * t`, `torch.sin(t)`) the write is
   refused as PyTorch's backward raises ("one of the variables needed for gradient computation has been modified
   by an inplace operation"). A write through `.data` (`t.data.mul_(2)`, `t.data[0] = 5.0`, `t.data = V` of t's
@@ -425,7 +428,11 @@ names on this page are known.
   tuple written is refused), and a part read after a write of
   `y` its "its base or another view of its base has been modified inplace" error; a write through
   `d = y.detach()` (or `y.detach().mul_(2)`) changes `y`'s values and not its derivative, which stays the
-  one `y` had (autograd does not see it), as PyTorch; a text naming no library follows views by basic
+  one `y` had (autograd does not see it), as PyTorch; since session 54 also where `y` is a sort's values, a
+  gather's result or a constant with at most one axis longer than 1 (`y = x.sort()[0]`, `y = x[[0, 2, 1]] * 1`,
+  `c = torch.zeros(4) + 0.5; v = c[1:3]; c.mul_(x)`: every layout of such a tensor is the contiguous one; of more
+  axes, whose strides jac does not know there, the write is still refused), and through a copy's own views beside
+  the name it copies (`t = x.clone(); t[1:].mul_(x[1:])`, `t.T.mul_(x)`); a text naming no library follows views by basic
   index and transpose only, which NumPy makes alike (and a diagonal, which sees a write into `y` in both
   libraries); `np.array(y)`,
   `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does, and so do (session 37, each checked against
@@ -494,6 +501,9 @@ names on this page are known.
   PyTorch by `tests/test_saved36.py` and `tests/test_dtypes37.py`. `inplace=True` (`F.relu(h, inplace=True)`,
   `F.relu(h, True)`, `nn.ReLU(inplace=True)(h)` as a statement or not) is such a write into `h`, refused where
   it changes what an op saved (`h = torch.sigmoid(x); F.relu(h, inplace=True)`), into a leaf or a view of one;
+  since session 54 it is the write into `h` that `h.relu_()` is, so every name viewing `h`'s buffer sees it
+  (`v = h[1:3]`, `u = h`, `d = h.detach()`: refused only where a plain write into `h` is, a list holding `h`), and
+  `u = F.relu(h, inplace=True)` (or `u = act(h)`) makes `u` the tensor `h` itself, as PyTorch returns it;
   `F.dropout(h, 0.0, inplace=True)` and `training=False` write nothing, as in PyTorch. `F.embedding`,
   `torch.flip`, `index_select`, `gather` and `take_along_dim` return a copy in PyTorch (NumPy's `np.flip` is a
   view), so a write into their argument or result is read.
