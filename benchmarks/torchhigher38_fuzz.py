@@ -27,7 +27,8 @@ eigenvalues, singular values), on spectra separated by construction (a diagonal 
 Each result is one of AGREE, BOTH-RAISE, JAC-REFUSES, JAC-ANSWERS-WHERE-TORCH-RAISES, WRONG, CRASH (as torchprog37)
 or SKIP (too large to compare, or not asked), or TORCH-WRONG: a Hessian, order 2 or order 3 that differs where
 central differences of PyTorch's lower order (its Jacobian, its Hessian) give jac's numbers (``arbitrate_second``,
-``arbitrate``). Every ``--cli-every``-th program runs ``jac eval/vjp/jvp/hessian
+``arbitrate``), or TORCH-MODES: a jvp that differs from PyTorch's forward mode where jac's is PyTorch's reverse-mode
+Jacobian times the tangents (``arbitrate_jvp``: a write under ``torch.no_grad()``, which forward AD records). Every ``--cli-every``-th program runs ``jac eval/vjp/jvp/hessian
 --json`` in this process (``entry.main``), which must give the API's numbers. WRONG and CRASH programs are shrunk
 and printed. Exit 1 on WRONG or CRASH.
 """
@@ -59,7 +60,7 @@ from torchprog37_fuzz import MAX, Program, Retry, Var, candidates, numel, reason
 
 RESULTS = ("value", "jacobian", "vjp", "jvp", "hessian", "order2", "order3", "cli")
 STATUSES = ("AGREE", "BOTH-RAISE", "JAC-REFUSES", "JAC-ANSWERS-WHERE-TORCH-RAISES", "WRONG", "CRASH", "SKIP",
-            "TORCH-WRONG")
+            "TORCH-WRONG", "TORCH-MODES")
 HESSIAN_MAX = 300  # y.size * (sum of the inputs' sizes) for the Hessian's comparison
 
 
@@ -774,6 +775,8 @@ def classify(text: str, inputs: dict, cli: bool = False) -> dict:
     for key in ("hessian", "order2"):
         if res[key][0] == "WRONG" and res["jacobian"][0] == "AGREE":
             res[key] = arbitrate_second(tp, inputs, jo[key], to[key], key, res[key])
+    if res["jvp"][0] == "WRONG" and res["jacobian"][0] == "AGREE":
+        res["jvp"] = arbitrate_jvp(jo["jvp"], to["jacobian"], tangents, res["jvp"])
     res["cli"] = cli_check(text, inputs, vs, tangents, jo) if cli else ("SKIP", "")
     return res
 
@@ -851,6 +854,28 @@ def arbitrate_second(tp: TorchProgram, inputs: dict, ours, theirs, key: str, sta
             return status  # jac is not the differences' answer: WRONG stands
         torch_wrong = torch_wrong or verdict
     return ("TORCH-WRONG", status[1]) if torch_wrong else status
+
+
+def arbitrate_jvp(ours, jacobian: dict, tangents: dict, status: tuple) -> tuple:
+    """A jvp that differs from ``torch.func.jvp``'s where jac's Jacobian agrees with PyTorch's reverse mode: TORCH-MODES
+    when jac's jvp is that Jacobian times the tangents (Σ_n J_n t_n), PyTorch's forward mode disagreeing with its own
+    reverse mode. Session 54: a write under ``torch.no_grad()`` (``t1 = sin(x); with torch.no_grad(): t1.exp_()``),
+    which PyTorch's reverse mode does not record and its forward mode does ("This API does not apply to forward-mode
+    AD", torch.no_grad's docs): jac follows the reverse mode in both (one Jacobian), lang/nograd.py."""
+    o = list(ours.values()) if isinstance(ours, dict) else [ours]
+    if len(o) != len(jacobian):
+        return status
+    for k, blocks in jacobian.items():
+        want = None
+        for n, J in blocks.items():
+            if n not in tangents:  # a module's parameter, held fixed by the jvp (no tangent)
+                continue
+            t = np.asarray(tangents[n])
+            part = np.tensordot(J, t, axes=t.ndim) if t.ndim else J * t
+            want = part if want is None else want + part
+        if want is None or differ(np.asarray(o[k]), want, None, "float64", derivative=True, rtol=1e-8):
+            return status
+    return "TORCH-MODES", status[1] + " (PyTorch's forward mode against its reverse mode: jac's jvp is J·t)"
 
 
 def overall(res: dict) -> tuple:

@@ -520,6 +520,15 @@ def hessian_part(g2: Graph, values: list, name: str, outputs, start: int = 0, st
         raise JacValueError(SECOND_ORDER[what], err.position, err.source) from None
 
 
+def hessian_branches(g2: Graph, values: list, name: str, outputs) -> "structured.Branches":
+    """The structured rules' branches in the Hessian pass over ``name``'s whole basis, recorded by its dry run
+    (``planner.whole_branches``'s for Jacobians): each chunk of a chunked Hessian takes them again."""
+    record = structured.Branches()
+    with structured.dry_run(), structured.branches(record):
+        hessian_part(g2, values, name, outputs)
+    return record
+
+
 def hessian_blocks(g2: Graph, values: list, grad_ids: dict, names: list, batch: dict | None = None) -> dict:
     """``{(a, b): y.shape + a.shape + b.shape}`` from the traced gradient graph ``g2`` (values
     ``values``, gradient nodes ``grad_ids``): every block is allocated once, then the passes
@@ -532,8 +541,13 @@ def hessian_blocks(g2: Graph, values: list, grad_ids: dict, names: list, batch: 
     for b in names:
         n = size(shapes[b])
         step = max(1, (batch or {}).get(b) or n)
+        record = hessian_branches(g2, values, b, outputs) if step < n else None
         for start in range(0, n, step):
-            parts = hessian_part(g2, values, b, outputs, start, min(start + step, n))
+            if record is None:
+                parts = hessian_part(g2, values, b, outputs, start, min(start + step, n))
+            else:  # the branches of the pass over b's whole basis: the one-pass plan's bits (session 54)
+                with structured.branches(record.replay()):
+                    parts = hessian_part(g2, values, b, outputs, start, min(start + step, n))
             for a in names:  # block (y, a, b) seen as (y.size * a.size, b.size): the gradient node is (m, *a)
                 _write_columns(blocks[(a, b)], parts[grad_ids[a]], start, m * size(shapes[a]), n)
             del parts

@@ -283,10 +283,13 @@ class JacobianBuilder:
             for rows, cols, vals in self.triplets:
                 np.add.at(self.dense, (rows, cols), vals)
             self.triplets = []
+        # written, not added: the part's rows (columns) are its basis vectors', which no other part holds, and
+        # 0 + (-0) is +0: a dense chunk's -0 entries (a product's 0 · -x) kept as the one-pass plan's whole part
+        # keeps them (session 54: a chunked plan gave +0 there)
         if self.mode == "forward":
-            self.dense[:, start:start + batch] += flat.T
+            self.dense[:, start:start + batch] = flat.T
         else:
-            self.dense[start:start + batch, :] += flat
+            self.dense[start:start + batch, :] = flat
 
     def _add_dense_shape(self, part: ShapeOnly, start: int) -> None:
         self.counted = None  # the Jacobian is dense: its pattern is no longer read

@@ -24,6 +24,7 @@ no values, so the prediction follows the code that will run.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -175,9 +176,11 @@ def _described(p: InputPlan) -> str:
 
 # --- dry runs -------------------------------------------------------------------------------------
 
-def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = None) -> Probe:
-    """Dry-run one reverse pass of ``batch`` output basis vectors (default: all)."""
-    with structured.dry_run() as ledger:
+def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = None,
+                  branches: structured.Branches | None = None) -> Probe:
+    """Dry-run one reverse pass of ``batch`` output basis vectors (default: all); ``branches``: the whole
+    basis's, which a chunk's pass takes (:func:`whole_branches`)."""
+    with structured.dry_run() as ledger, _taking(branches):
         builders = autodiff._builders(graph, names, "reverse")
         parts = autodiff.reverse_part(graph, values, 0, batch)
         own = ledger.peak
@@ -187,9 +190,11 @@ def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = N
         return _probe(builders, ledger, own)
 
 
-def probe_forward(graph: Graph, values: list, name: str, batch: int | None = None) -> Probe:
-    """Dry-run one forward pass of ``batch`` basis vectors of input ``name`` (default: all)."""
-    with structured.dry_run() as ledger:
+def probe_forward(graph: Graph, values: list, name: str, batch: int | None = None,
+                  branches: structured.Branches | None = None) -> Probe:
+    """Dry-run one forward pass of ``batch`` basis vectors of input ``name`` (default: all); ``branches``
+    as :func:`probe_reverse`'s."""
+    with structured.dry_run() as ledger, _taking(branches):
         builders = autodiff._builders(graph, [name], "forward")
         part = autodiff.forward_part(graph, values, name, 0, batch)
         own = ledger.peak
@@ -404,18 +409,23 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
         first = inputs[names[0]]
         room = plan.budget - plan.values_bytes - done
         held = 0 if plan.stream else sum(inputs[n].result_bytes for n in names)  # while later chunks run
+        # a chunk's pass takes the whole basis's branches (run() and stream() replay them): so does its dry run
+        whole = _WholeBranches(graph if mode == "forward" else reverse_graph(graph, rev, len(inputs)), values, mode,
+                               names[0])
         if plan.stream:
-            probe = (lambda b, mode=mode: probe_stream(graph, values, names[0], mode, b))
+            probe = (lambda b, mode=mode, whole=whole: probe_stream(graph, values, names[0], mode, b, whole(b)))
             full = probe(first.basis)
         elif mode == "reverse":
             graph_r = reverse_graph(graph, rev, len(inputs))
             known = (reverse or {}).get(names[0])  # the same dry run, made already, when it was of these inputs
             known = known if known is not None and set(known.structures) == set(names) else None
             full = known.peak if known is not None else probe_reverse(graph_r, values, names).peak
-            probe = (lambda b, graph_r=graph_r, held=held: chunked_peak(probe_reverse(graph_r, values, names, b), held))
+            probe = (lambda b, graph_r=graph_r, held=held, whole=whole:
+                     chunked_peak(probe_reverse(graph_r, values, names, b, whole(b)), held))
         else:
             full = forward[names[0]].peak
-            probe = (lambda b, names=names, held=held: chunked_peak(probe_forward(graph, values, names[0], b), held))
+            probe = (lambda b, names=names, held=held, whole=whole:
+                     chunked_peak(probe_forward(graph, values, names[0], b, whole(b)), held))
         batch, peak, refusal = chunk(probe, first.basis, full, room, plan.budget,
                                      f"for {', '.join(names)} in {mode} mode")
         if refusal:
@@ -454,10 +464,11 @@ def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str) 
     return batch, peak, None
 
 
-def probe_stream(graph: Graph, values: list, name: str, mode: str, batch: int | None = None) -> int:
+def probe_stream(graph: Graph, values: list, name: str, mode: str, batch: int | None = None,
+                 branches: structured.Branches | None = None) -> int:
     """The predicted peak of one streamed pass of ``batch`` basis vectors: the pass, and its
     part made dense (and, for columns, made contiguous) to be written; no Jacobian is kept."""
-    with structured.dry_run() as ledger:
+    with structured.dry_run() as ledger, _taking(branches):
         if mode == "reverse":
             part = autodiff.reverse_part(graph, values, 0, batch)[name]
         else:
@@ -472,10 +483,12 @@ def stream(plan: Plan, graph: Graph, values: list, out) -> None:
     Jacobian seen as ``(y.size, x.size)`` to ``out.write_rows(first, block)`` (reverse mode),
     columns to ``out.write_columns(first, block)`` (forward mode)."""
     (name, p), = plan.inputs.items()
+    record = whole_branches(graph, values, p.mode, name) if p.batch < p.basis else None
     with threads_for(graph_work(graph)):
         for start in range(0, p.basis, p.batch):
             stop = min(start + p.batch, p.basis)
-            block = dense_part(graph, values, name, p.mode, start, stop)
+            with _taking(record):
+                block = dense_part(graph, values, name, p.mode, start, stop)
             if p.mode == "reverse":
                 out.write_rows(start, block)
             else:
@@ -523,11 +536,56 @@ def _run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> 
         out.update(_run_reverse(plan, reverse_graph(graph, rev, len(plan.inputs)), values, rev))
     for name, p in plan.inputs.items():
         if p.mode == "forward":
-            builder = autodiff._builders(graph, [name], "forward")[name]
-            for start in range(0, p.basis, p.batch):
-                builder.add(autodiff.forward_part(graph, values, name, start, min(start + p.batch, p.basis)), start)
-            out[name] = builder.finish()
+            out[name] = _run_forward(p, graph, values)
     return {name: out[name] for name in plan.inputs}
+
+
+class _WholeBranches:
+    """:func:`whole_branches` of one pass, recorded at the first call that asks for a part of the basis
+    (``batch`` below the whole: None for the whole pass itself, which takes its own)."""
+
+    def __init__(self, graph: Graph, values: list, mode: str, name: str):
+        self.graph, self.values, self.mode, self.name, self.record = graph, values, mode, name, None
+
+    def __call__(self, batch: int | None):
+        basis = size(self.graph.output_shape if self.mode == "reverse"
+                     else self.graph.nodes[self.graph.inputs[self.name]].shape)
+        if batch is None or batch >= basis:
+            return None
+        if self.record is None:
+            self.record = whole_branches(self.graph, self.values, self.mode, self.name)
+        return self.record
+
+
+def _taking(record: structured.Branches | None):
+    """The context of a pass that takes ``record``'s branches again (none: its own)."""
+    return nullcontext() if record is None else structured.branches(record.replay())
+
+
+def whole_branches(graph: Graph, values: list, mode: str, name: str | None = None) -> structured.Branches:
+    """The branches the structured rules take in one pass over the whole basis (the output's in reverse mode,
+    input ``name``'s in forward mode), recorded by a dry run of that pass (patterns only, no values made:
+    a chunk's memory, not the whole pass's): each chunk of a chunked plan takes them again
+    (:func:`structured.branches`), so its rows or columns are the one-pass plan's bits (session 54)."""
+    record = structured.Branches()
+    with structured.dry_run(), structured.branches(record):
+        if mode == "reverse":
+            autodiff.reverse_part(graph, values)
+        else:
+            autodiff.forward_part(graph, values, name)
+    return record
+
+
+def _run_forward(p: InputPlan, graph: Graph, values: list):
+    """Input ``p``'s Jacobian from forward passes of ``p.batch`` basis vectors, each taking the branches of
+    one pass over the whole basis (:func:`whole_branches`) when there are several."""
+    builder = autodiff._builders(graph, [p.name], "forward")[p.name]
+    record = whole_branches(graph, values, "forward", p.name) if p.batch < p.basis else None
+    for start in range(0, p.basis, p.batch):
+        stop = min(start + p.batch, p.basis)
+        with _taking(record):
+            builder.add(autodiff.forward_part(graph, values, p.name, start, stop), start)
+    return builder.finish()
 
 
 def _small(plan: Plan, graph: Graph) -> bool:
@@ -596,10 +654,7 @@ def nan_read_structured(plan: Plan, graph: Graph, values: list, names: list, den
     for name in names:
         p = plan.inputs[name]
         if p.mode == "forward":
-            builder = autodiff._builders(graph, [name], "forward")[name]
-            for start in range(0, p.basis, p.batch):
-                builder.add(autodiff.forward_part(graph, values, name, start, min(start + p.batch, p.basis)), start)
-            found[name] = builder.finish()
+            found[name] = _run_forward(p, graph, values)
     m = size(graph.output_shape)
     out = {}
     for name, jac in found.items():
@@ -921,8 +976,10 @@ def reverse_graph(graph: Graph, names: list, n_wrt: int) -> Graph:
 def _run_reverse(plan: Plan, graph: Graph, values: list, names: list) -> dict:
     first = plan.inputs[names[0]]
     builders = autodiff._builders(graph, names, "reverse")
+    record = whole_branches(graph, values, "reverse") if first.batch < first.basis else None
     for start in range(0, first.basis, first.batch):
-        parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
+        with _taking(record):
+            parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
         for name in names:
             builders[name].add(parts.pop(name), start)
         del parts
@@ -1043,7 +1100,8 @@ def fit_hessian(plan: HessianPlan, g2: Graph, values: list, grad_ids: dict) -> H
     batch, peaks, notes = {}, {}, []
     for name in plan.shapes:
         n = size(plan.shapes[name])
-        probe = (lambda k, name=name: probe_hessian(g2, values, name, outputs, k))
+        whole = _WholeHessian(g2, values, name, outputs, n)  # a chunk's pass takes the whole pass's branches
+        probe = (lambda k, name=name, whole=whole: probe_hessian(g2, values, name, outputs, k, whole(k)))
         full = probe(n)
         k, peak, refusal = chunk(probe, n, full, room, plan.budget, f"for the Hessian's passes over {name}")
         if refusal:
@@ -1055,10 +1113,25 @@ def fit_hessian(plan: HessianPlan, g2: Graph, values: list, grad_ids: dict) -> H
     return replace(plan, batch=batch, pass_peaks=peaks, notes=tuple(notes))
 
 
-def probe_hessian(g2: Graph, values: list, name: str, outputs: list, batch: int | None = None) -> int:
+class _WholeHessian:
+    """:func:`autodiff.hessian_branches` of input ``name``, recorded at the first chunk size asked below ``n``."""
+
+    def __init__(self, g2: Graph, values: list, name: str, outputs: list, n: int):
+        self.g2, self.values, self.name, self.outputs, self.n, self.record = g2, values, name, outputs, n, None
+
+    def __call__(self, batch: int | None):
+        if batch is None or batch >= self.n:
+            return None
+        if self.record is None:
+            self.record = autodiff.hessian_branches(self.g2, self.values, self.name, self.outputs)
+        return self.record
+
+
+def probe_hessian(g2: Graph, values: list, name: str, outputs: list, batch: int | None = None,
+                  branches: structured.Branches | None = None) -> int:
     """The predicted peak bytes of one Hessian pass over ``batch`` basis vectors of ``name``
-    (default: all), writing its columns into the blocks included."""
-    with structured.dry_run() as ledger:
+    (default: all), writing its columns into the blocks included; ``branches`` as :func:`probe_reverse`'s."""
+    with structured.dry_run() as ledger, _taking(branches):
         parts = autodiff.hessian_part(g2, values, name, outputs, 0, batch)
         ledger.transient(max((_write_cost(p) for p in parts.values()), default=0))
         del parts

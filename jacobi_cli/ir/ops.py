@@ -2051,7 +2051,11 @@ def _sinc_deriv(x, ans):
     for c in reversed(_SINC_D[:-1]):
         series = P.add(P.mul(series, x2), c)
     safe = P.where(small, 1.0, x)
-    far = P.div(P.sub(P.cos(P.mul(np.pi, safe)), P.sinc(safe)), safe)
+    # cos(pi x) as cos(pi r), r = x - 2 round(x / 2) in [-1, 1], exact (Sterbenz): pi · x rounded first loses the
+    # phase as x grows (at x = 5e307, an even integer, cos(fl(pi x)) was 0.46 where cos(pi x) is 1: the derivative by
+    # y of sinc(x · y) at x = 1e308, y = 0.5 came out 0.92, the truth 2; session 54). The same bits up to |x| = 1
+    reduced = P.sub(safe, P.mul(2.0, P.round(P.div(safe, 2.0))))
+    far = P.div(P.sub(P.cos(P.mul(np.pi, reduced)), P.sinc(safe)), safe)
     return P.where(small, P.mul(series, x), far)
 
 
@@ -2346,8 +2350,14 @@ unary("cbrt", np.cbrt, lambda x, ans: P.div(1.0 / 3.0, P.mul(ans, ans)), domain=
 def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, x/3 + 1/2 strictly between, 1 from 3 on
     # a where, not a product with the mask: at ±inf the middle branch is inf, and 0 · inf = NaN. A NaN
     # takes the middle branch (NaN, as PyTorch's vectorised kernel; its scalar tail gives 1)
+    # (x - x) · exp(x) beside x/3 + 1/2: +0 at every finite x, and so are its derivatives, (g - g) · exp(x) +
+    # (x - x) · exp(x) · g and the like, which leave 1/3 and 0 as they are; at a NaN each order holds a NaN (session
+    # 54: the middle branch's derivative 1/3 gave a NaN x the Hessian entry 1/3 and the third derivative 0, where its
+    # gradient is NaN). exp, not x: x's own derivatives end at the second order. At |x| >= 3 the where takes the
+    # other branch, whose rule masks this one's inf · 0 (a where's rule: never a product with the mask)
+    middle = P.add(P.add(P.div(x, 3.0), 0.5), P.mul(P.sub(x, x), P.exp(x)))
     inside = P.mul(P.sub(1.0, P.le(x, -3.0)), P.sub(1.0, P.ge(x, 3.0)))
-    return P.where(inside, P.add(P.div(x, 3.0), 0.5), P.ge(x, 3.0))
+    return P.where(inside, middle, P.ge(x, 3.0))
 
 
 unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,

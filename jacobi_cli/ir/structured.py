@@ -107,6 +107,64 @@ def dry_run():
         _LEDGER.reset(token)
 
 
+class Branches:
+    """The branches a pass over a whole basis took where a rule chooses how to keep a batch (sparse, slot by
+    slot, or dense: :func:`_branch`'s sites), recorded by a dry run of that pass and taken again by each pass
+    over a part of the basis (session 54). A rule's choice reads the batch's pattern, and a part of a basis
+    holds fewer columns: ``A @ X``'s cotangent kept sparse in a chunk of 9 rows (each summed line one column)
+    and summed by ``_reduced`` slot by slot, where the one pass of all 81 had it dense and summed it by
+    ``bincount``: other orders of one sum, rows up to 4.4e-16 apart. Every branch a whole basis takes is open
+    to any part of it (a part's pattern is the whole one's with columns dropped), and each gives the part's
+    rows the whole pass's bits; so a chunked plan gives the one-pass plan's bits. A site whose recorded branch
+    the part cannot take, or a pass that meets the sites in another order, ends the replay (``lost``): the
+    part's own choices from there, the right numbers in another order of sums."""
+
+    __slots__ = ("taken", "at", "recording", "lost")
+
+    def __init__(self):
+        self.taken, self.at, self.recording, self.lost = [], 0, True, False
+
+    def replay(self) -> "Branches":
+        """Start a pass that takes the recorded branches again (each pass over a part calls this)."""
+        self.at, self.recording, self.lost = 0, False, False
+        return self
+
+    def choose(self, site: str, own: int, open_: tuple) -> int:
+        if self.recording:
+            self.taken.append((site, own))
+            return own
+        if self.lost or self.at >= len(self.taken) or self.taken[self.at][0] != site:
+            self.lost = True
+            return own
+        branch = self.taken[self.at][1]
+        self.at += 1
+        if branch not in open_:
+            self.lost = True
+            return own
+        return branch
+
+
+# the branches being recorded or replayed in this thread (or asyncio task), or None: each rule chooses its own
+_BRANCHES: ContextVar[Branches | None] = ContextVar("jac_pass_branches", default=None)
+
+
+@contextmanager
+def branches(record: Branches):
+    """Inside, the sites of :func:`_branch` record into (or replay from) ``record``."""
+    token = _BRANCHES.set(record)
+    try:
+        yield record
+    finally:
+        _BRANCHES.reset(token)
+
+
+def _branch(site: str, own: int, open_: tuple) -> int:
+    """The branch a rule takes at ``site``: its own choice ``own``, or within :func:`branches` the one a
+    pass over the whole basis took there when it is among ``open_`` (the branches this batch can take)."""
+    record = _BRANCHES.get()
+    return own if record is None else record.choose(site, own, open_)
+
+
 def account(nbytes: int) -> None:
     """Count bytes that a dry run's caller keeps to the end (a Jacobian's entries)."""
     ledger = _LEDGER.get()
@@ -430,14 +488,19 @@ def _merged(a: SparseBatch, b: SparseBatch, sign: int):
     ca, va = _expanded(a, s)
     cb, vb = _expanded(b, s)
     pattern = a.pattern or b.pattern
-    if ca is cb or (ca.shape == cb.shape and np.array_equal(ca, cb)):  # the common case: x * x, sin(x) * x
+    # 0: one pattern; 1: slot by slot, sharing columns; 2: side by side (K grows); 3: dense
+    same = ca is cb or (ca.shape == cb.shape and np.array_equal(ca, cb))  # the common case: x * x, sin(x) * x
+    shared = same or (ca.shape[0] == cb.shape[0] and bool(np.all((ca == cb) | (ca < 0) | (cb < 0))))
+    k = ca.shape[0] + cb.shape[0]
+    own = 0 if same else 1 if shared else 3 if k > K_MAX or k >= a.batch else 2
+    branch = _branch("merged", own, (0, 1, 2, 3) if same else (1, 2, 3) if shared else (2, 3))
+    if branch == 0:
         return a.with_(ca, None if pattern else (va + vb if sign > 0 else va - vb))  # empty slots' values are unread
-    if ca.shape[0] == cb.shape[0] and bool(np.all((ca == cb) | (ca < 0) | (cb < 0))):
+    if branch == 1:
         col = np.where(ca >= 0, ca, cb)
         val = None if pattern else np.where(ca >= 0, va, 0) + sign * np.where(cb >= 0, vb, 0)
         return a.with_(col, val)
-    k = ca.shape[0] + cb.shape[0]
-    if k > K_MAX or k >= a.batch:
+    if branch == 3:
         return NotImplemented
     col = np.concatenate([ca, cb])
     return a.with_(col, None if pattern else np.concatenate([va, sign * vb]))
@@ -476,15 +539,15 @@ def scatter_rule(a, index, shape):
         return NotImplemented
     if a.k == 1:
         lean = _scatter_basic(a, index, shape)
-        if lean is not None:
-            return lean
+        if lean is not None:  # sparse (branch 0), as the general way below keeps one slot's distinct positions
+            return lean if _branch("scatter", 0, (0, 1)) == 0 else NotImplemented
     target = np.arange(_size(shape[1:])).reshape(shape[1:])[index[1:]]  # where each element of a lands
     where = np.broadcast_to(target, a.shape[1:]).reshape(1, -1).repeat(a.k, axis=0)
     col, valid = a.col.reshape(a.k, -1), a.col.reshape(a.k, -1) >= 0
     pos, cols = where[valid], col[valid]
     slot = _occurrence(pos)
     k = int(slot.max(initial=0)) + 1
-    if k > K_MAX or k >= a.batch > 1:
+    if _branch("scatter", 1 if k > K_MAX or k >= a.batch > 1 else 0, (0, 1)) == 1:
         return NotImplemented
     out_col = np.full((k, _size(shape[1:])), -1, dtype=np.intp)
     out_col[slot, pos] = cols
@@ -579,7 +642,8 @@ def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
     ledger = _LEDGER.get() if t.pattern else None
     if ledger is not None:  # a dry run: the copies of col and val made above and the masks, per stored entry
         ledger.transient(t.k * _size(s) * REDUCED_BYTES)
-    if bool(np.all((col == top[:, None]) | ~valid)):
+    one = bool(np.all((col == top[:, None]) | ~valid))
+    if _branch("reduced", 0 if one else 1, (0, 1) if one else (1,)) == 0:
         vals = None if t.pattern else np.where(valid, val, 0).sum(axis=1, dtype=t.dtype)
         return t.with_(top.reshape((1,) + kept), None if t.pattern else vals.reshape((1,) + kept))
     if t.pattern:  # the dense branch below: col[valid], the rows, their flat positions and val[valid] besides
@@ -605,10 +669,9 @@ def matmul_rule(a, b):
     if t is None or t.ndim != 3 or _ndim(c) != 2:
         return NotImplemented
     c = np.asarray(c)
-    if t.k == 1:
-        one = _one_col(t.col[0], axis=0 if t is b else 1)
-        if one is not None:
-            return _matmul_kept_sparse(t, c, one, left=t is b)
+    one = _one_col(t.col[0], axis=0 if t is b else 1) if t.k == 1 else None
+    if _branch("matmul", 0 if one is not None else 1, (0, 1) if one is not None else (1,)) == 0:
+        return _matmul_kept_sparse(t, c, one, left=t is b)
     return _matmul_const_left(c, t) if t is b else _matmul_const_right(t, c)
 
 
@@ -867,12 +930,15 @@ def take_along_rule(a, idx, axis):
                               tuple(1 if i == axis else d for i, d in enumerate(idx.shape)))
     out = out[:axis] + (idx.shape[axis],) + out[axis + 1:]
     out = (a.k,) + out[1:]
-    if _one_column_along(a.col, axis):
+    n = a.col.shape[axis]
+    one = _one_column_along(a.col, axis)
+    branch = _branch("take_along", 0 if one else 2 if n == 0 or a.k * n > K_MAX or a.k * n >= a.batch else 1,
+                     (0, 1, 2) if one else (1, 2) if n else (2,))
+    if branch == 0:
         col = np.broadcast_to(np.take(a.col, [0], axis=axis), out)
         val = None if a.pattern else np.take_along_axis(a.val, np.broadcast_to(idx, (1,) + out[1:]), axis=axis)
         return a.with_(col, val)
-    n = a.col.shape[axis]
-    if n == 0 or a.k * n > K_MAX or a.k * n >= a.batch:
+    if branch == 2:
         return NotImplemented
     cols = [np.broadcast_to(np.take(a.col, [line], axis=axis), out) for line in range(n)]
     vals = None if a.pattern else [np.broadcast_to(np.take(a.val, [line], axis=axis), out) * (idx == line)
@@ -890,7 +956,11 @@ def put_along_rule(g, idx, axis, shape):
     out = (g.k,) + tuple(shape[1:])
     n = shape[axis]
     lines = np.arange(n).reshape((1,) * axis + (n,) + (1,) * (len(shape) - axis - 1))
-    if _one_column_along(g.col, axis):
+    m = g.col.shape[axis]
+    one = _one_column_along(g.col, axis)
+    branch = _branch("put_along", 0 if one else 2 if m == 0 or g.k * m > K_MAX or g.k * m >= g.batch else 1,
+                     (0, 1, 2) if one else (1, 2) if m else (2,))
+    if branch == 0:
         col = np.broadcast_to(np.take(g.col, [0], axis=axis), out)
         if g.pattern:
             return g.with_(col, None)
@@ -898,8 +968,7 @@ def put_along_rule(g, idx, axis, shape):
         for j in range(g.col.shape[axis]):
             val = val + np.take(g.val, [j], axis=axis) * (np.take(idx, [j], axis=axis) == lines)
         return g.with_(col, val)
-    m = g.col.shape[axis]
-    if m == 0 or g.k * m > K_MAX or g.k * m >= g.batch:
+    if branch == 2:
         return NotImplemented
     cols = [np.broadcast_to(np.take(g.col, [j], axis=axis), out) for j in range(m)]
     vals = None if g.pattern else [np.broadcast_to(np.take(g.val, [j], axis=axis) * (np.take(idx, [j], axis=axis) == lines), out)

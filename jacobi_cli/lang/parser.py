@@ -4121,6 +4121,10 @@ class _Lowering:
             self.memory.check(name, what, position, arrays)
             if self.saving and self.b.savers:
                 saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
+            if self.torch_writes() and type(y) is Tracer:  # t2, t3 = t.split(1); t.squeeze_(): a write for autograd's
+                found = self.view_family(name)  # version counter, so the split's parts are stale, as PyTorch raises
+                if found is not None and found.stale:  # at their use (torchprog37, seed 5410; session 54)
+                    self.stale_views(found)
         else:
             self.checked_write(name, what, position)
         if any(k.arg is None for k in call.keywords):
