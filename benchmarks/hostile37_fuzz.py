@@ -89,7 +89,9 @@ def fourier_cases() -> list:
         Case("fftn axes repeated", "np.fft.fftn(A, axes=(0, 0)).real.sum()", ["A=ones((2,2))"], "any",
              _fft("np.fft.fftn(np.ones((2,2)), axes=(0, 0)).real.sum()")),
         Case("fft of 40 axes", "np.fft.fftn(ones((1,) * 40)).real.sum() * x.sum()", expect="any", want=1.0),
-        Case("fft of an 8192 signal", "np.fft.fft(x, n=8192).real.sum()"),
+        # refused in session 37 (a cos / sin matrix past its bytes); answered since session 38's fftmap ops
+        Case("fft of an 8192 signal", "np.fft.fft(x, n=8192).real.sum()", expect="ok",
+             want=_fft("np.fft.fft(x, n=8192).real.sum()")),
         Case("irfft n=1", "np.fft.irfft(x, n=1).sum()", expect="any", want=_fft("np.fft.irfft(x, n=1).sum()")),
         Case("hfft n=0", "np.fft.hfft(x, n=0).sum()"),
         Case("fft index out of range", "np.fft.fft(x)[10**9].real"),
@@ -220,7 +222,8 @@ def pyiter_cases() -> list:
         Case("itemgetter of 10**5 keys", OP + "operator.itemgetter(" + ", ".join(["0"] * 100_000) + ")(x)[0]",
              expect="any", want=0.5),
         Case("groupby", IT + "list(itertools.groupby([x, x]))"),
-        Case("tee", IT + "a, b = itertools.tee([x])\nsum(a)"),
+        # read since itertools' tee was read (docs/expressions.md): Python's sum of the one item, x itself
+        Case("tee", IT + "a, b = itertools.tee([x])\nsum(a)", expect="ok", want=[0.5, -1.5, 2.0]),
         Case("filterfalse", IT + "list(itertools.filterfalse(None, [x]))"),
         Case("functools.lru_cache recursion", FT + "@functools.lru_cache(maxsize=None)\ndef f(n):\n"
              "    return f(n - 1) + 1 if n else 0\nf(10**6) * x"),

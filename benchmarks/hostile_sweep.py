@@ -289,13 +289,27 @@ def run_measured(case: Case, folder: str) -> tuple:
     return problem, peak
 
 
+def part_of(selected: list, part: str) -> list:
+    """The K-th of N equal slices of ``selected`` (``--part K/N``), in order."""
+    k, n = (int(v) for v in part.split("/"))
+    if not 1 <= k <= n:
+        raise SystemExit(f"--part {part}: K/N with 1 <= K <= N")
+    size = -(-len(selected) // n)
+    return selected[(k - 1) * size:k * size]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("-k", default="")
+    parser.add_argument("-v", action="store_true", help="print every case's verdict as it ends (a cut run still says "
+                        "which cases passed)")
+    parser.add_argument("--part", default="1/1", help="K/N: run the K-th of N equal slices of the selected cases "
+                        "(each slice ends sooner on a shared machine)")
     parser.add_argument("--real-only", action="store_true",
                         help="only what tests/test_hostile_sweep.py cannot run in-process: streams, FIFOs, heavy cases")
     options = parser.parse_args()
     selected = [c for c in cases() if options.k in c.label() and (not options.real_only or needs_real_process(c))]
+    selected = part_of(selected, options.part)
     # no process can receive a NUL byte in its arguments (execve ends a string there): such a case is run
     # in-process only, by tests/test_hostile_sweep.py
     unpassable = [c for c in selected if any("\x00" in a for a in c.args)]
@@ -311,6 +325,8 @@ def main() -> int:
             if problem:
                 failures.append((case, problem))
                 print(f"FAIL {case.label()!r}: {problem}", flush=True)
+            elif options.v:
+                print(f"OK {i + 1}/{len(selected)} {case.label()!r} ({peak / MB:.0f} MB)", flush=True)
         skipped = f" ({len(unpassable)} with a NUL byte in an argument left to the in-process test)" if unpassable else ""
         print(f"{len(selected)} cases, {len(failures)} failures, {time.monotonic() - started:.0f} s{skipped}")
         return 1 if failures else 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 import time
 
 import numpy as np
@@ -23,8 +24,11 @@ from ..errors import JacLimitError, JacUsageError
 SAFE_FRACTION = 0.5
 FALLBACK_BYTES = 2 * 2**30  # when the machine does not say
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
-_SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgtp]?)(?:i?b)?\s*\Z", re.IGNORECASE)
-_NUMBER = re.compile(r"[0-9]*\.?[0-9]+(?:e[0-9]+)?\Z", re.IGNORECASE)
+# A number as --max-memory and --timeout both read it (tools/bounded.parse_timeout): ASCII decimal digits, a point,
+# an exponent, a sign; never Python float()'s other forms (``1_0``, full-width or Arabic-Indic digits, ``0x10``)
+DECIMAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?"
+_SIZE = re.compile(r"\s*(" + DECIMAL + r")\s*([kmgtp]?)(?:i?b)?\s*\Z", re.IGNORECASE)
+_NUMBER = re.compile(DECIMAL + r"\Z", re.IGNORECASE)
 _CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
                  ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
 
@@ -89,8 +93,13 @@ def parse_size(text: str) -> int:
         raise JacUsageError(f"--max-memory {text!r} is not {FORMS}")
     unit = _UNITS[match.group(2).lower()]
     size = float(match.group(1)) * unit
-    if not math.isfinite(size):
-        raise JacUsageError(f"--max-memory {text!r} is too large to be a size: give {FORMS}")
+    if not math.isfinite(size):  # one rule for every unit: the bytes a float holds (1e308 is a size, 1e308G is not)
+        raise JacUsageError(f"--max-memory {text!r} is too large to be a size: a size is at most "
+                            f"{sys.float_info.max:.4g} bytes, the largest number a float holds, with or without a unit "
+                            f"(1e308 and 1e299G are sizes, 1e308G is not); a size past the machine's memory is "
+                            f"already a budget larger than any machine: give {FORMS}")
+    if size < 0:
+        raise JacUsageError(f"--max-memory {text!r} is negative: give {FORMS}")
     if unit == 1:
         return _whole_bytes(size, f"--max-memory {text!r}")
     if size < 1:

@@ -329,6 +329,15 @@ def _along(b, t: Tracer, axis: int, matrix: Tracer, position) -> Tracer:
     return out if axis == last else FUNCTIONS["moveaxis"](b, [out, -1, axis], {}, position)
 
 
+def _fits(b, re, axis: int, points: int, position) -> None:
+    """Refuse, before anything is made, a transform whose output of ``points`` along ``axis`` passes the budget
+    (``np.fft.fft(x, n=2**63)``: ``np.arange(2**63)`` is empty, and the cos / sin tables then failed with an
+    IndexError, exit 70; ``n=10**18`` asked NumPy for the memory)."""
+    shape = _concrete(re.shape, position)
+    b.check_size(shape[:axis] + (points,) + shape[axis + 1:], f"the Fourier transform of {points:,} points",
+                 position)
+
+
 def _length(value, axis: int, n, position) -> tuple:
     shape = _concrete(value.shape, position)
     if not shape:
@@ -364,6 +373,7 @@ def _dft(b, value, axis: int, n, inverse: bool, norm, position, half: bool = Fal
     zeros to n); ``half``: only the frequencies 0 .. n // 2 (rfft)."""
     re, im = parts(b, value, position)
     axis, length, n = _length(re, axis, n, position)
+    _fits(b, re, axis, n // 2 + 1 if half else n, position)
     k = np.arange(n // 2 + 1 if half else n)
     scale = _scale(norm, n, inverse, position)
     kind = ("ihfft" if inverse else "rfft") if half else "ifft" if inverse else "fft"
@@ -417,6 +427,7 @@ def _hermitian(b, value, axis: int, n, norm, position, forward: bool) -> Tracer:
     m = shape[axis % len(shape)] if -len(shape) <= axis < len(shape) else 0
     n = 2 * (m - 1) if n is None else n
     axis, length, n = _length(re, axis, n, position)
+    _fits(b, re, axis, n, position)
     scale = _scale(norm, n, not forward, position)
     kind = "hfft" if forward else "irfft"
     if not _matrices_pay(length, n):

@@ -87,7 +87,7 @@ def arguments(fname, args, kwargs, params, position):
         args = args[:-1]
     if len(args) > len(names):
         raise JacParseError(f"{fname}() takes at most {len(names)} argument(s), got {len(args)}", position)
-    bound = dict(zip(names, args))
+    bound, named = dict(zip(names, args)), {}
     for key, value in kwargs.items():
         typed = key
         if key not in params:  # torch's dim= is NumPy's axis=, ...; a name the function has is its own
@@ -101,9 +101,12 @@ def arguments(fname, args, kwargs, params, position):
         if key not in params:  # named as the caller typed it (dims=, not the alias axes), with the close name
             raise JacParseError(f"{fname}() has no argument '{typed}' (it takes {', '.join(names)})"
                                 f"{_close_argument(typed, params)}", position)
-        if key in bound:
-            raise JacParseError(f"{fname}() got argument '{key}' twice", position)
-        bound[key] = value
+        if key in bound:  # named as typed (torch.sum(x, 0, dim=0) said 'axis', torch.sum(x, input=x) said 'x')
+            how = "by position and by name" if names.index(key) < len(args) else \
+                f"by two names ('{named[key]}' and '{typed}')"
+            raise JacParseError(f"{fname}() got multiple values for argument '{typed}' (Python's TypeError): it is "
+                                f"given twice, {how}", position)
+        bound[key], named[key] = value, typed
     for key, default in params.items():
         if key not in bound:
             if default is REQUIRED:

@@ -5929,7 +5929,17 @@ class _Lowering:
         gradient nothing outside can read, and every other gradient is as without the flag: the value itself. Of a
         value computed from the inputs (``(x * 2).requires_grad_()``) the flag changes nothing in PyTorch either."""
         if not _true_or_nothing(node):
-            raise JacValueError(".requires_grad_() is read without arguments or with True", position)
+            given = list(node.args) + [k.value for k in node.keywords]
+            if len(given) == 1 and isinstance(given[0], ast.Constant) and given[0].value is False \
+                    and type(node.func.value) in (ast.Name, ast.Attribute):
+                # lin.weight.requires_grad_(False).mul_(2.): read as a statement of its own (lang/freeze.py), never
+                # inside an expression or a chain (it said "read without arguments or with True": False is read)
+                target = ast.unparse(node.func.value)
+                raise JacValueError(f"{target}.requires_grad_(False) is read only as a statement of its own, not "
+                                    f"inside an expression or a chain of calls: write {target}.requires_grad_(False) "
+                                    f"on its own line, and what follows it on the next", position)
+            raise JacValueError(".requires_grad_() is read without arguments or with True or, as a statement of its "
+                                "own on a leaf the text made, with False", position)
         return value  # of a value computed from the inputs: it requires grad already, and PyTorch leaves it so
 
     def call(self, node: ast.Call, kids: list):

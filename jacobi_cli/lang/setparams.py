@@ -109,19 +109,27 @@ def _write(p, stmt: ast.stmt):
                 return _initializer(p, func.attr, args, what, position)
             return call.args[0], make, position, None
         if func.attr in _METHODS:
-            target, data = func.value, False
+            # w.data.fill_(1.).add_(1.): each in-place method returns its tensor, so a chain writes each in turn
+            chain, target, data = [call], func.value, False
+            while type(target) is ast.Call and type(target.func) is ast.Attribute and target.func.attr in _METHODS:
+                chain.append(target)
+                target = target.func.value
+            chain.reverse()
+            first = chain[0].func
             if type(target) is ast.Attribute and target.attr == "data":
                 target, data = target.value, True
-            if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
+            if any(type(a) is ast.Starred for c in chain for a in c.args) \
+                    or any(k.arg is None for c in chain for k in c.keywords):
                 return None
             if type(target) is ast.Subscript and (data or p.grad_off or type(target.value) is ast.Attribute
                                                   and target.value.attr == "data"):  # w[0].fill_(3.), w.data[0]...
-                _part_written(p, target, func.attr, position)
+                _part_written(p, target, first.attr, position)
             # outside no_grad: PyTorch refuses a leaf that requires grad (what is written then, else None)
-            outside = f"{ast.unparse(func)}(...)" if not data and not p.grad_off else None
-            return target, lambda: _method(p, func.attr, _arguments(p, f".{func.attr}()", _METHODS[func.attr],
-                                                                     call.args, call.keywords, position),
-                                           position), position, outside
+            outside = f"{ast.unparse(first)}(...)" if not data and not p.grad_off else None
+            return target, lambda: _chain([_method(p, c.func.attr, _arguments(p, f".{c.func.attr}()",
+                                                                              _METHODS[c.func.attr], c.args,
+                                                                              c.keywords, position), position)
+                                           for c in chain]), position, outside
         return None
     if type(stmt) is ast.AugAssign and type(stmt.op) in _AUGMENTED and type(stmt.target) in (ast.Name, ast.Attribute):
         target, position, op = stmt.target, p.source.at(stmt), _AUGMENTED[type(stmt.op)]
@@ -344,6 +352,22 @@ def _method(p, name: str, args: dict, position):
             return _normal(p, number("mean"), number("std"), old.shape, position), True
         return _uniform(p, number("from"), number("to"), old.shape, position), True
     compute.keeps = name in ("mul_", "div_", "add_", "sub_", "clamp_")
+    return compute
+
+
+def _chain(computes: list):
+    """The writes of a chain of in-place methods (``w.data.normal_().mul_(0.1)``) made one, each on the values the
+    one before wrote: jac's draws when the last drawing write is followed only by writes that keep draws."""
+    if len(computes) == 1:
+        return computes[0]
+
+    def compute(old):
+        drawn = None  # None: as the values before (every write so far keeps them)
+        for step in computes:
+            old, made = step(old)
+            drawn = True if made else drawn if _keeps_draws(step) else False
+        return old, bool(drawn)
+    compute.keeps = all(_keeps_draws(step) for step in computes)
     return compute
 
 

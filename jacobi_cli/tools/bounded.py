@@ -25,15 +25,22 @@ NO_LIMIT_PAST = 365 * 24 * 3600.0  # a --timeout of a year or more is read as no
 
 
 def parse_timeout(text) -> float | None:
-    """``--timeout SECONDS``: a number of seconds, 0 for no limit (None), default 30. Every command reads it here:
-    NaN and negative numbers are refused; 0, ``inf`` and anything from a year on are no limit (None); any other
+    """``--timeout SECONDS``: a number of seconds, 0 for no limit (None), default 30. Every command reads it here,
+    its digits as ``--max-memory`` reads them (ASCII: no ``1_0``, no full-width digits). NaN and negative numbers are
+    refused; 0, ``inf`` and anything from a year on are no limit (None); any other
     positive number is a limit, however small (``1e-300`` stops the work at its first step)."""
+    import re
+
+    from ..engine.memory import DECIMAL
+
     if text is None:
         return DEFAULT_TIMEOUT
-    try:
-        seconds = float(text)
-    except (TypeError, ValueError):
-        raise JacUsageError(f"--timeout {text!r} is not a number of seconds (e.g. --timeout 120; 0: no limit)") from None
+    # the digits --max-memory reads (engine/memory.DECIMAL), not all of float()'s forms: `1_0`, full-width `５`
+    # and `0x10` are refused by both; `inf` (no limit) and `nan` (refused below) are words of --timeout's own
+    shown = str(text)
+    if not re.fullmatch(r"\s*(?:" + DECIMAL + r"|[+-]?(?:inf|infinity|nan))\s*", shown, re.IGNORECASE):
+        raise JacUsageError(f"--timeout {text!r} is not a number of seconds (e.g. --timeout 120; 0: no limit)")
+    seconds = float(shown)
     if math.isnan(seconds) or seconds < 0:
         raise JacUsageError(f"--timeout {text!r}: give a number of seconds, 0 or more (0: no limit)")
     # past a year the wait is no limit at all (and a selector's wait overflows at 1e23 s)
