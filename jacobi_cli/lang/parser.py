@@ -46,7 +46,7 @@ from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
-from .functions import NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
+from .functions import NUMPY_DTYPE_CASTS, NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -6218,7 +6218,8 @@ class _Lowering:
             return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
                                              and self.dialect == "numpy" or module in ("jnp", "jax.numpy")
-                                             and fname in NUMPY_DTYPE_REDUCTIONS) and numpy_takes_dtype(fname, kind):
+                                             and fname in NUMPY_DTYPE_REDUCTIONS | NUMPY_DTYPE_CASTS) \
+                and numpy_takes_dtype(fname, kind):
             return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # np.exp(x, dtype=np.float64)
         found = lower(self.b, args, kwargs, position)
         if self.inference and fname in inference.COPIES and type(found) is Tracer:  # f(x).clone(): a normal tensor
