@@ -40,6 +40,7 @@ from . import argspec  # the library's required arguments and keywords (session 
 from . import laxnames
 from . import laxmore
 from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynomial (their titles)
+from . import jaximage  # jax.image.resize (its title)
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from . import fourier  # complex values: a Fourier transform's result as a pair of real values (session 36)
 from .fourier import Complex
@@ -7069,7 +7070,7 @@ def ambiguous_message(fname: str, kind: str) -> str:
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
                    "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg", "scipy.integrate": "scipy.integrate",
                    "jax.scipy.integrate": "jax.scipy.integrate", **distributions.TITLES,
-                   **names34.TITLES}
+                   **names34.TITLES, **jaximage.TITLES}
 
 
 _LIBRARY_HINTS = {
@@ -7331,7 +7332,7 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
         read = sorted(s for s in trees.SPELLINGS if s.startswith(("jax.tree.", "jax.tree_util.")))  # not ravel_pytree
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
                             f"{', '.join(read)}", _name_at(chain, min(len(parts), 3), source))
-    if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
+    if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax", "image"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
         if second in _AUTODIFF_NAMES:  # jax.hvp
