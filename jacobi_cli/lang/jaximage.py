@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import JacShapeError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
-from .functions import LIBRARIES, MODULES, REQUIRED, JacValueError, arguments, einsum_of, static, static_ints, \
+from .functions import LIBRARIES, MODULES, REQUIRED, JacValueError, Static, arguments, einsum_of, static, static_ints, \
     tensor, variant, _take
 from .jaxnames import LIBRARY_ENDINGS, LIBRARY_NAMES
 
@@ -131,6 +131,43 @@ def _resize(b, args, kwargs, position) -> Tracer:
         out = lx[:d] + "z" + lx[d + 1:]
         x = einsum_of(b, f"{lx},{lx[d]}z->{out}", [x, w], position)
     return x
+
+
+# lax.Precision (session 54, jax36_probe's "einsum precision"): JAX's matrix products take precision= (jnp.einsum,
+# jnp.dot, jnp.matmul, jax.image.resize: their signatures in lang/kwnames.py), the passes of bfloat16 an accelerator
+# makes; on the CPU, where jac's answers are JAX's, every precision computes the same float64 product: dropped
+PRECISION = Static("jax.lax.Precision")  # the enum named without a member (the parser's attribute)
+_PRECISIONS = ("DEFAULT", "HIGH", "HIGHEST")
+_PRECISION_NAMES = ("highest", "float32", "high", "bfloat16_3x", "tensorfloat32", "default", "bfloat16", "fastest")
+
+
+def precision_member(member: str, position) -> Static:
+    """``lax.Precision.HIGHEST``: the member, as a value precision= takes."""
+    if member not in _PRECISIONS:
+        raise JacValueError(f"jax.lax.Precision has no member '{member}': it has {', '.join(_PRECISIONS)}", position)
+    return Static(f"jax.lax.Precision.{member}")
+
+
+def _one_precision(value) -> bool:
+    spelled = value.value if isinstance(value, Static) else value
+    return isinstance(spelled, str) and (spelled.startswith("jax.lax.Precision.") or spelled in _PRECISION_NAMES)
+
+
+def without_precision(kwargs: dict, position) -> dict:
+    """``kwargs`` without a ``precision=`` JAX takes (None, a lax.Precision member, one of JAX's names of one, or a
+    tuple of two of them), which changes nothing on the CPU; another value (a DotAlgorithm preset too, which
+    may compute in another dtype) refused."""
+    value = kwargs["precision"]
+    pair = value.value if isinstance(value, Static) and isinstance(value.value, tuple) else \
+        tuple(value) if isinstance(value, tuple) and getattr(value, "display", "tuple") != "list" else None
+    fine = value is None or (isinstance(value, Static) and value.value is None) or _one_precision(value) or \
+        pair is not None and len(pair) == 2 and all(_one_precision(one) for one in pair)
+    if not fine:
+        raise JacValueError("precision= must be None, a jax.lax.Precision (DEFAULT, HIGH, HIGHEST), one of JAX's "
+                            f"names ({', '.join(repr(n) for n in _PRECISION_NAMES)}) or a tuple of two of them (JAX "
+                            "raises ValueError at another value; jac does not read its DotAlgorithm presets)",
+                            position)
+    return {k: v for k, v in kwargs.items() if k != "precision"}
 
 
 LIBRARY_NAMES[IMAGE] = frozenset({"resize"})

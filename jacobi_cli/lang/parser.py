@@ -6215,6 +6215,9 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
+        if kwargs and "precision" in kwargs and module in ("jnp", "jax.numpy", "jnp.linalg", "jax.numpy.linalg",
+                                                           "jax.image"):
+            kwargs = jaximage.without_precision(kwargs, position)  # jnp.einsum(..., precision=lax.Precision.HIGHEST)
         if kwargs and "dtype" in kwargs and module == "scipy.special" and argspec.scipy_ufunc(fname):
             return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
@@ -6334,6 +6337,8 @@ class _Lowering:
             module = self.module_path(node.value)
             if node.attr == "RoundingMethod" and LIBRARIES.get(module) == "jax.lax":  # its members (.laxmore)
                 return laxmore.ROUNDING
+            if node.attr == "Precision" and LIBRARIES.get(module) == "jax.lax":  # lax.Precision.HIGHEST (.jaximage)
+                return jaximage.PRECISION
             if node.attr == "GatherScatterMode" and LIBRARIES.get(module) == "jax.lax":  # its members (.gathers)
                 return gathers.MODES
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
@@ -6361,6 +6366,8 @@ class _Lowering:
             return self.number(value.num_leaves, position)
         if isinstance(value, custom.VALUES):  # ctx.saved_tensors, F.apply (lang/custom.py)
             return custom.attribute(self, value, node.attr, position)
+        if value is jaximage.PRECISION:  # lax.Precision.HIGHEST: a precision= a JAX matrix product drops on the CPU
+            return jaximage.precision_member(node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
             return self.number(laxmore.rounding_method(node.attr, position), position)
         if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
