@@ -26,7 +26,10 @@ def used(text: str) -> dict:
 
 
 def numpy_value(text: str):
+    import warnings
+
     import scipy.special
+    warnings.simplefilter("ignore", DeprecationWarning)  # np.row_stack
     return eval(text, {"np": np, "scipy": scipy, **{n: v.copy() for n, v in VALUES.items()}})  # noqa: S307
 
 
@@ -51,7 +54,8 @@ def central(text: str, name: str, h: float = 1e-6) -> np.ndarray:
 ANSWERED = [
     "np.concatenate([A, B], dtype=np.float64)", "np.concatenate((A, B), axis=1, dtype=np.float32)",
     "np.stack([A, B], axis=1, dtype=np.float32)", "np.hstack((A, B), dtype=np.float64)",
-    "np.vstack([A, B], dtype=np.float32)", "np.cov(A, dtype=np.float64)", "np.cov(A, B, dtype=np.float32)",
+    "np.vstack([A, B], dtype=np.float32)", "np.concat([A, B], dtype=np.float32)", "np.row_stack((A, B), dtype=np.float64)",
+    "np.cov(A, dtype=np.float64)", "np.cov(A, B, dtype=np.float32)",
     "np.cov(A, ddof=0, dtype=np.float64)", "np.corrcoef(A, dtype=np.float64)",
     "np.corrcoef(A, B, rowvar=False, dtype=np.float32)", "np.trace(A, dtype=np.float64)",
     "np.trace(A, 1, dtype=np.float32)", "np.nancumsum(A * V, axis=1, dtype=np.float64)",

@@ -2015,8 +2015,8 @@ NUMPY_DTYPE_REDUCTIONS = frozenset(("std", "var", "nanstd", "nanvar"))
 # NumPy's and JAX's functions whose dtype= is their result's, which equals their operands cast first (session 54,
 # kwforms53_probe: np.concatenate([x, y], dtype=np.float32), np.cov(x, dtype=...), np.trace(x, dtype=...): a copy,
 # or a computation NumPy does in that dtype); NumPy's ufuncs jac lowers as variants (np.matvec, np.conjugate)
-NUMPY_DTYPE_CASTS = frozenset(("concatenate", "stack", "hstack", "vstack", "dstack", "cov", "corrcoef", "trace",
-                               "nancumsum", "nancumprod"))
+NUMPY_DTYPE_CASTS = frozenset(("concatenate", "concat", "stack", "hstack", "vstack", "row_stack", "dstack", "cov",
+                               "corrcoef", "trace", "nancumsum", "nancumprod"))
 NUMPY_VARIANT_UFUNCS = frozenset(("matvec", "vecmat", "conjugate", "spacing"))
 _SECOND_CAST = {"cov": "y", "corrcoef": "y"}  # the second array these take, cast as the first
 
