@@ -71,8 +71,9 @@ def test_lu_by_its_own_keyword_answers_as_pytorch():
 V = np.array([0.43, -0.71, 1.13, 0.27, -0.38])
 M = np.array([[0.31, -0.47, 0.73, 0.12], [0.89, 0.17, -0.29, 0.55], [0.61, 0.53, 0.11, -0.94]])
 X = (np.arange(24.0).reshape(1, 3, 4, 2) * 0.37) % 1.9 - 0.8
-RESIZED = [(name, shape) for name, shapes in (("V", [(10,), (3,), (7,), (1,)]), ("M", [(6, 12), (2, 9), (1, 1), (3, 8)]),
-                                              ("X", [(1, 6, 8, 2), (1, 5, 3, 2)])) for shape in shapes]
+SHAPES = (("V", [(10,), (3,), (7,), (1,)]), ("M", [(6, 12), (2, 9), (1, 1), (3, 8)]),
+          ("X", [(1, 6, 8, 2), (1, 5, 3, 2)]))
+RESIZED = [(name, shape) for name, shapes in SHAPES for shape in shapes]
 METHODS = ["nearest", "linear", "bilinear", "cubic", "lanczos3", "lanczos5", "area", "cubic-pytorch"]
 
 
@@ -87,7 +88,8 @@ def test_resize_is_jax_value_and_jacobian(method, antialias):
         def f(x):
             return jax.image.resize(x, shape, method, antialias=antialias)
 
-        theirs, jac_theirs = np.asarray(f(jnp.asarray(values[name]))), np.asarray(jax.jacrev(f)(jnp.asarray(values[name])))
+        given = jnp.asarray(values[name])
+        theirs, jac_theirs = np.asarray(f(given)), np.asarray(jax.jacrev(f)(given))
         ours = api.evaluate(JAX + text, {name: values[name]})
         found = api.jacobian(JAX + text, {name: values[name]}, wrt=[name])[name]
         assert ours.shape == theirs.shape

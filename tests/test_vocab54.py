@@ -46,7 +46,8 @@ def central(text: str, name: str, h: float = 1e-6) -> np.ndarray:
         up[name], down[name] = x.copy(), x.copy()
         up[name][i] += h
         down[name][i] -= h
-        found[(...,) + i] = (np.asarray(api.evaluate(NP + text, up)) - np.asarray(api.evaluate(NP + text, down))) / (2 * h)
+        step = np.asarray(api.evaluate(NP + text, up)) - np.asarray(api.evaluate(NP + text, down))
+        found[(...,) + i] = step / (2 * h)
     return found
 
 
@@ -54,7 +55,8 @@ def central(text: str, name: str, h: float = 1e-6) -> np.ndarray:
 ANSWERED = [
     "np.concatenate([A, B], dtype=np.float64)", "np.concatenate((A, B), axis=1, dtype=np.float32)",
     "np.stack([A, B], axis=1, dtype=np.float32)", "np.hstack((A, B), dtype=np.float64)",
-    "np.vstack([A, B], dtype=np.float32)", "np.concat([A, B], dtype=np.float32)", "np.row_stack((A, B), dtype=np.float64)",
+    "np.vstack([A, B], dtype=np.float32)", "np.concat([A, B], dtype=np.float32)",
+    "np.row_stack((A, B), dtype=np.float64)",
     "np.cov(A, dtype=np.float64)", "np.cov(A, B, dtype=np.float32)",
     "np.cov(A, ddof=0, dtype=np.float64)", "np.corrcoef(A, dtype=np.float64)",
     "np.corrcoef(A, B, rowvar=False, dtype=np.float32)", "np.trace(A, dtype=np.float64)",
