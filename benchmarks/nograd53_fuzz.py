@@ -6,7 +6,10 @@ and the savers after; run by PyTorch (float64, ``torch.autograd.functional.jacob
 benchmarks/torchprog37_fuzz.py compares (its ``classify``: AGREE, BOTH-RAISE, JAC-REFUSES,
 JAC-ANSWERS-WHERE-TORCH-RAISES, WRONG, CRASH).
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/nograd53_fuzz.py [--n 1000] [--seed 53] [--show 15]
+    PYTHONPATH=. /work/venv/bin/python benchmarks/nograd53_fuzz.py [--n 1000] [--seed 53] [--show 15] [--recorded]
+
+``--recorded`` (session 54): the same programs with the ``with torch.no_grad():`` lines dropped and their bodies
+dedented, so each write is one PyTorch records (views, aliases, ``inplace=True``, savers written through another name).
 
 Exit 1 on WRONG or CRASH (each printed with its inputs).
 """
@@ -74,11 +77,25 @@ def draw(seed: int) -> tuple:
     return text, {"x": np.round(np.array([r.uniform(-1.2, 1.2) for _ in range(4)]), 3)}
 
 
+def recorded(text: str) -> str:
+    """``text`` with its ``no_grad`` blocks' statements run as recorded writes (the block's line dropped, its body
+    dedented; a text function's own body kept)."""
+    lines = []
+    for line in text.split("\n"):
+        if line.startswith("with torch.no_grad():"):
+            continue
+        if line.startswith("    ") and not line.startswith(("    s.", "    return")):
+            line = line[4:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=53)
     ap.add_argument("--show", type=int, default=15)
+    ap.add_argument("--recorded", action="store_true", help="drop the no_grad blocks: every write recorded")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     import torch
@@ -86,6 +103,8 @@ def main() -> int:
     counts, refused, bad = Counter(), Counter(), []
     for k in range(args.n):
         text, inputs = draw(args.seed * 1_000_003 + k)
+        if args.recorded:
+            text = recorded(text)
         status, detail = checked(text, inputs)
         counts[status] += 1
         if status == "JAC-REFUSES":

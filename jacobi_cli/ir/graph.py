@@ -452,6 +452,9 @@ class Builder:
     # a constant folded from a view op (reshape, transpose, any index) -> its argument's node: the libraries'
     # view of a constant, which the fold may have copied (np.diagonal's index), for the parser's Memory
     folded_views: dict = _EMPTY
+    # the same constants -> (op name, params) of their view op, which lang/views.py replays on the buffer's root after
+    # a write into a constant that names view (session 54: t = torch.zeros(4) + 0.5; v = t[1:3]; t.mul_(x))
+    folded_ops: dict = _EMPTY
     # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
     # size check passed: a long sum of like terms applies the rule once, not per node
     _binary_shapes: dict = _NO_SHAPES  # (a plain dict: _binary's get of a read-only proxy would cost a call more)
@@ -507,7 +510,8 @@ class Builder:
 
     def own(self, name: str) -> dict:
         """The builder's own dict ``name`` (one of those read through the class while empty: ``folded_views``,
-        ``_binary_shapes``, ``floats``, ``pybools``, ``displays``, ``signs``), made at its first write."""
+        ``folded_ops``, ``_binary_shapes``, ``floats``, ``pybools``, ``displays``, ``signs``), made at its first
+        write."""
         found = self.__dict__.get(name)
         if found is None:
             found = self.__dict__[name] = {}
@@ -850,6 +854,7 @@ class Builder:
                 self.random = self.random | {folded.id}
         if op.view is not None and tracers:
             self.own("folded_views")[folded.id] = tracers[0].id
+            self.own("folded_ops")[folded.id] = (op.name, params)
         if self.narrow:
             dtypes.narrowed(self, op.name, folded.id, [t.id for t in tracers], position)
         return folded

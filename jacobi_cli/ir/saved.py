@@ -240,6 +240,11 @@ def overwritten(b, written: frozenset, name: str, what: str, position) -> None:
             b.stale.append((saver, name, what, position, spelling or b.nodes[saver].op, bool(written & results)))
 
 
+# ops of derivative zero that PyTorch still records (RoundBackward0, SignBackward0, ...: a float result with a grad_fn),
+# so its backward walks through them to what they read, and a saver there is checked (jac's nondiff ops otherwise)
+_ZERO_BACKWARD = frozenset(("round", "sign", "floor", "ceil", "trunc"))
+
+
 def check(b, outputs: list) -> None:
     """Refuse the outputs when a saver whose tensor a later write changed is on their backward path."""
     nodes = b.nodes
@@ -248,17 +253,38 @@ def check(b, outputs: list) -> None:
         stale.setdefault(entry[0], entry)
     reached = set(outputs)
     first = min(stale)
-    from .ops import OPS
+    recorded = _recorded(b, first, max(reached))
     for i in range(max(reached), first - 1, -1):
-        if i not in reached:
-            continue
-        node = nodes[i]
-        rule = OPS.get(node.op)  # None: a leaf, stale itself when a write of no element left it as it was
-        if not node.requires_grad or rule is not None and rule.nondiff:
+        if i not in reached or not recorded(i):
             continue
         if i in stale:
             _refuse(stale[i])
-        reached.update(a for a in node.args if nodes[a].requires_grad)
+        reached.update(a for a in nodes[i].args if recorded(a))
+
+
+def _recorded(b, first: int, last: int):
+    """Whether node ``i`` is on PyTorch's backward graph (a function of ``i``): it requires grad, or it is one of
+    :data:`_ZERO_BACKWARD` (a float result: PyTorch records it with a derivative of zeros, jac's graph gives it none)
+    of a node on that graph, or any other differentiable op of one (``v = t[1:3]`` of ``t.sign_()``'s result);
+    below node ``first`` (no stale saver there) a node's own ``requires_grad`` or op says (session 54)."""
+    from .ops import OPS
+    nodes, integral = b.nodes, b.integral
+    known = {}
+
+    def below(a):
+        node = nodes[a]
+        return node.requires_grad or node.op in _ZERO_BACKWARD and a not in integral
+
+    for i in range(first, last + 1):
+        node = nodes[i]
+        rule = OPS.get(node.op)  # None: a leaf, stale itself when a write of no element left it as it was
+        if node.requires_grad:
+            known[i] = rule is None or not rule.nondiff or node.op in _ZERO_BACKWARD
+        elif i in integral or rule is None or rule.nondiff and node.op not in _ZERO_BACKWARD:
+            known[i] = False
+        else:
+            known[i] = any(known[a] if a >= first else below(a) for a in node.args)
+    return lambda a: known[a] if a >= first else below(a)
 
 
 def _refuse(entry) -> None:

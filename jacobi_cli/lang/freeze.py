@@ -109,7 +109,7 @@ def switch(p, name: str, tracer: Tracer, on: bool, what: str, position) -> None:
         _keep(p, {**frozen, name: value})
         return
     value = frozen[name]
-    _keep(p, {k: v for k, v in frozen.items() if k != name})
+    made_again(p, name)
     b.switch_leaf(tracer.id, name)
     if name in p.memory.tokens:
         p.memory.input(name, tracer)

@@ -149,7 +149,7 @@ def statement(p, stmt: ast.stmt, where: str | None) -> bool:
         stmt = _set_data(p, stmt, name, value, position)
     before = dict(p.scope)
     stale = len(p.b.stale)
-    if not p.b.nodes[value.id].requires_grad or p.view_family(name) is None:
+    if p.view_family(name) is None:
         # c[0] = 5.0 of c = torch.zeros(3), a write into a sort's result: no view of the buffer but the name's own
         written = _replaced(stmt, node, node.value) if data else stmt
         try:
@@ -161,26 +161,7 @@ def statement(p, stmt: ast.stmt, where: str | None) -> bool:
         _renamed(p, stale, spelled, name, data, shown)
         _track(p, before, position)
         return True
-    hidden = ast.copy_location(ast.Name(id=_HIDDEN, ctx=ast.Load()), node)
-    written = _replaced(stmt, node, hidden)
-    bind = ast.copy_location(ast.Assign(targets=[ast.copy_location(ast.Name(id=_HIDDEN, ctx=ast.Store()), node)],
-                                        value=ast.copy_location(ast.Call(
-                                            func=ast.copy_location(ast.Attribute(
-                                                value=ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node),
-                                                attr="detach", ctx=ast.Load()), node),
-                                            args=[], keywords=[]), node), lineno=stmt.lineno), stmt)
-    try:
-        p.statement(bind)
-        p.run(written)
-    except JacError as err:
-        message = err.message.replace(_HIDDEN, spelled)
-        raise err.reword(message if shown is None else message.replace(f"{spelled}.copy_(...)", shown)) from None
-    finally:
-        if _HIDDEN in p.scope:
-            p.scope.pop(_HIDDEN)
-            p.memory.tokens.pop(_HIDDEN, None)
-        for level in p.sharing or ():  # a write inside a call: the hidden name is no caller's (written_outside)
-            level[4].pop(_HIDDEN, None)
+    _through_hidden(p, stmt, node, name, spelled, shown)
     _renamed(p, stale, spelled, name, data, shown)
     _track(p, before, position)
     return True
@@ -202,6 +183,8 @@ def _other(p, stmt: ast.stmt, where: str | None) -> bool:
     assigned the written tensor itself (PyTorch's in-place calls return their argument) is that tensor."""
     if not p.grad_off or where is None or type(stmt) not in (ast.Expr, ast.Assign, ast.AnnAssign):
         return False
+    if _in_place_call(p, stmt, where):
+        return True
     before = dict(p.scope)
     outer, p.nograd_running = p.nograd_running, stmt
     try:
@@ -221,6 +204,84 @@ def _other(p, stmt: ast.stmt, where: str | None) -> bool:
             p.memory.rebind(n, p.scope[n])
     _track(p, before, position)
     return True
+
+
+def _in_place_call(p, stmt: ast.stmt, where: str) -> bool:
+    """``F.relu(t, inplace=True)`` (and ``torch.relu_(t)``, rewritten so; ``act(t)`` of an ``nn.ReLU(inplace=True)``;
+    ``u = ...`` of either) under ``no_grad`` where other names view t's buffer (``v = t[1:3]``, ``v = t.detach()``,
+    ``u = t``) and lang/views.py follows them (session 54): the call written into a hidden name bound to
+    ``t.detach()``, as :func:`statement` writes a method's, so every name viewing the buffer sees the new values with
+    its old derivative and stays a view of it for a later write; an assigned name holds t itself (PyTorch's
+    in-place call returns its argument). False for any other statement (:func:`_other`'s own way then)."""
+    call = stmt.value
+    if type(call) is not ast.Call or not call.args or type(call.args[0]) is not ast.Name:
+        return False
+    if not (p.library_call(call) and _inplace_keyword(call)) and not p.module_in_place(call):
+        return False
+    name = call.args[0].id
+    value = p.scope.get(name)
+    if type(value) is not Tracer or name == _HIDDEN or _leaf(p, name) or not p.b.nodes[value.id].requires_grad \
+            or p.view_family(name) is None:
+        return False
+    if where is not None and p.locals is not None and p.locals[0] == where and name not in p.locals[1] \
+            and not p.python_container(name):
+        return False  # a write into the caller's array from a function: the parser's own ways
+    if _HIDDEN in p.scope:
+        raise JacValueError(f"'{_HIDDEN}' is a name jac keeps for a write in place under torch.no_grad(): rename "
+                            "it in the text", p.source.at(stmt))
+    assigned = set().union(*(_bound(t) for t in (stmt.targets if type(stmt) is ast.Assign
+                                                 else [getattr(stmt, "target", None)])))
+    before = dict(p.scope)
+    stale = len(p.b.stale)
+    position = p.source.at(stmt)
+    _through_hidden(p, stmt, call.args[0], name, name, None)
+    for n in assigned:  # u = F.relu(t, inplace=True): t itself
+        if n != name and n in p.scope:
+            p.scope[n] = p.scope[name]
+            p.memory.tokens[n] = p.memory.tokens[name]
+            p.memory.rebind(n, p.scope[name])
+    _renamed(p, stale, name, name, False, None)
+    _track(p, before, position)
+    return True
+
+
+def _inplace_keyword(call: ast.Call) -> bool:
+    """``F.relu(t, inplace=True)`` or ``F.relu(t, True)`` (the parser's ``_inplace_call``, read here without importing
+    the parser, which imports this module)."""
+    from .functions import INPLACE_AT
+    for k in call.keywords:
+        if k.arg == "inplace":
+            return type(k.value) is ast.Constant and k.value.value is True
+    func = call.func
+    at = INPLACE_AT.get(func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None)
+    return at is not None and len(call.args) == at + 1 and type(call.args[at]) is ast.Constant \
+        and call.args[at].value is True
+
+
+def _through_hidden(p, stmt: ast.stmt, node: ast.AST, name: str, spelled: str, shown: str | None) -> None:
+    """``stmt`` run with ``node`` (the written name, or ``name.data``) replaced by a hidden name bound to
+    ``name.detach()``: a write that changes the buffer's values and no name's history (lang/views.py's
+    ``straight_through`` root), every view of the buffer replayed on it."""
+    hidden = ast.copy_location(ast.Name(id=_HIDDEN, ctx=ast.Load()), node)
+    written = _replaced(stmt, node, hidden)
+    bind = ast.copy_location(ast.Assign(targets=[ast.copy_location(ast.Name(id=_HIDDEN, ctx=ast.Store()), node)],
+                                        value=ast.copy_location(ast.Call(
+                                            func=ast.copy_location(ast.Attribute(
+                                                value=ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node),
+                                                attr="detach", ctx=ast.Load()), node),
+                                            args=[], keywords=[]), node), lineno=stmt.lineno), stmt)
+    try:
+        p.statement(bind)
+        p.run(written)
+    except JacError as err:
+        message = err.message.replace(_HIDDEN, spelled)
+        raise err.reword(message if shown is None else message.replace(f"{spelled}.copy_(...)", shown)) from None
+    finally:
+        if _HIDDEN in p.scope:
+            p.scope.pop(_HIDDEN)
+            p.memory.tokens.pop(_HIDDEN, None)
+        for level in p.sharing or ():  # a write inside a call: the hidden name is no caller's (written_outside)
+            level[4].pop(_HIDDEN, None)
 
 
 def _bound(target) -> set:
@@ -268,10 +329,21 @@ def _kept_history(p, before: dict, position: int, only=None) -> dict:
     those names alone): its new values with its old derivative (``straight_through``), as PyTorch leaves a write it
     does not record. Returns id(new tracer) -> the tracer made of it."""
     b, made = p.b, {}
+    done = _kept_family(p, before, position, only, made)
     for n, new in list(p.scope.items()):
         old = before.get(n)
-        if new is old or type(new) is not Tracer or type(old) is not Tracer or only is not None and n not in only:
+        if new is old or type(new) is not Tracer or type(old) is not Tracer or only is not None and n not in only \
+                or n in done:
             continue
+        if id(new) not in made and tuple(new.shape) != tuple(old.shape):
+            from .views import chain
+            if chain(b, new.id, old.id) is not None:  # g(t) of a function writing s.unsqueeze_(0): the shape alone,
+                made[id(new)] = new  # recorded (exact, as _AS_RECORDED's)
+            else:
+                raise JacValueError(f"this write under torch.no_grad() changes both the shape of '{n}' (from "
+                                    f"{tuple(old.shape)} to {tuple(new.shape)}) and its values, which jac does not "
+                                    f"follow as PyTorch leaves it; write the shape change outside the no_grad block "
+                                    f"({n} = {n}.unsqueeze(0), ...)", position)
         if id(new) not in made:
             kept = b.apply("straight_through", b.apply("detach", new, position=position), old, position=position)
             made[id(new)] = b.name(kept, n)
@@ -280,6 +352,50 @@ def _kept_history(p, before: dict, position: int, only=None) -> dict:
         if p.sharing and p.sharing[-1][4].get(n) is new:  # a caller's name a call writes into (written_outside)
             p.sharing[-1][4][n] = made[id(new)]
     return made
+
+
+def _kept_family(p, before: dict, position: int, only, made: dict) -> set:
+    """The names viewing one buffer that the statement wrote (lang/views.py's family, still one after the write:
+    ``g(t)`` of a function writing its argument, ``t[0], t[1] = ...``, beside ``v = t[1:3]`` or ``v = t.detach()``),
+    kept one family (session 54): the buffer's new root with the old root's derivative (``straight_through``, as
+    :func:`statement`'s hidden ``t.detach()`` leaves it) and each name's view replayed on it, so a later write into
+    any of them is followed too. Each name must have been a view of the old root by the same ops; else none (the
+    names one by one, :func:`_kept_history`). Fills ``made`` (id(new tracer) -> the tracer made of it); returns the
+    names bound."""
+    from . import views
+    b = p.b
+    for n, new in list(p.scope.items()):
+        old = before.get(n)
+        if new is old or type(new) is not Tracer or type(old) is not Tracer or only is not None and n not in only:
+            continue
+        found = p.view_family(n)
+        if found is None or len(found.paths) < 2 or found.stale:
+            return set()
+        old_root = views.root_of(b, old.id, frozenset(v.id for v in before.values() if type(v) is Tracer))
+        if b.nodes[old_root].shape != b.nodes[found.root].shape:
+            return set()
+        values, keyed = {}, {(): None}
+        for m, path in found.paths.items():
+            held = before.get(m)
+            if p.scope[m] is held or type(held) is not Tracer and not any(
+                    p.scope[m] is p.scope[k] and type(before.get(k)) is Tracer for k in found.paths):
+                return set()  # a name the write did not rebind, or a new name holding no written one
+            if type(held) is Tracer:
+                was = views.chain(b, held.id, old_root)
+                if was is None or [(v.op, v.params) for v in was] != [(v.op, v.params) for v in path]:
+                    return set()
+        root = b.apply("straight_through", b.apply("detach", b.tracer_of(found.root), position=position),
+                       b.tracer_of(old_root), position=position)
+        keyed[()] = root
+        for m, path in found.paths.items():
+            values[m] = views._replayed(b, path, keyed, position)
+            made[id(p.scope[m])] = values[m]
+        p.bind_written(n, p.scope[n], found, root, values, held_now=True)
+        for m in found.paths:
+            if p.sharing and p.sharing[-1][4].get(m) is not None:  # a caller's name (written_outside)
+                p.sharing[-1][4][m] = p.scope[m]
+        return set(found.paths)
+    return set()
 
 
 def _root_name(node: ast.expr) -> str | None:

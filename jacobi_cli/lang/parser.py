@@ -2645,8 +2645,11 @@ class _Lowering:
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             itself = not fresh and named is None and copies.itself(self, stmt.value, value)
             viewing = None if fresh or named is not None or itself else self.viewed_name(stmt.value, value)
+            written = None if fresh or named is not None or itself else self.in_place_argument(stmt.value)
             if itself:  # g = t.double(), u = t.flatten(1, 1), u = torch.atleast_2d(t): PyTorch's t itself
                 named, viewing = self.itself(target, copies.operand(self, stmt.value), value)
+            elif written is not None:  # u = F.relu(t, inplace=True), w = act(t): PyTorch returns t itself
+                named, viewing = self.itself(target, written, value)
             elif layout == "itself" and named is None and viewing is None:  # v = np.asarray(a): a itself
                 named, viewing = self.itself(target, stmt.value.args[0], value)
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None, viewing)
@@ -3383,13 +3386,17 @@ class _Lowering:
     def buffers(self, expr: ast.expr, value: Tracer) -> frozenset:
         """The buffers the operand ``expr`` (lowered to ``value``) reads: a name's own (a copy that shares the node,
         ``h = p.clone()``, is its buffer, not p's), none for a new buffer no name holds (``h.clone()``,
-        ``h.flip(0)``, ``h[[0, 2]]``, ``h.clone().detach()``: never written, whatever node jac's graph gives it), or
-        those of the node it reaches through views."""
+        ``h.flip(0)``, ``h[[0, 2]]``, ``h.clone().detach()``: never written, whatever node jac's graph gives it), a
+        view of a name written as one (``x[1:]``) that name's (session 54), or those of the node it reaches through
+        views."""
         if type(expr) is ast.Name and expr.id in self.memory.tokens:
             return self.memory.tokens[expr.id]
         base = _torch_view_base(expr)
         if self.new_buffer(expr, value) or base is not expr and copies.is_copy(base):
             return frozenset()
+        viewed = self.viewed_name(expr, value) if type(value) is Tracer else None
+        if viewed is not None:
+            return self.memory.tokens[viewed]  # x[1:] beside t = x.clone(), whose node is x's: x's buffer alone
         return self.memory._base(value)
 
     def new_buffer(self, expr: ast.expr, value) -> bool:
@@ -3466,6 +3473,16 @@ class _Lowering:
         func = ast.copy_location(ast.Attribute(value=receiver, attr=call.func.attr, ctx=ast.Load()), call.func)
         return ast.copy_location(ast.Expr(value=ast.copy_location(
             ast.Call(func=func, args=call.args, keywords=call.keywords), call)), stmt)
+
+    def in_place_argument(self, call: ast.expr) -> ast.Name | None:
+        """``t`` of ``F.relu(t, inplace=True)`` or of ``act(t)`` (``act = nn.ReLU(inplace=True)``), calls that write
+        into the name they are given and return that tensor itself (session 54); None for any other expression."""
+        if type(call) is not ast.Call or not call.args or type(call.args[0]) is not ast.Name \
+                or call.args[0].id not in self.memory.tokens:
+            return None
+        if (_inplace_call(call) and self.library_call(call)) or self.module_in_place(call):
+            return call.args[0]
+        return None
 
     def itself(self, target: str, receiver: ast.expr, value: Tracer) -> tuple:
         """``target = receiver.double()`` (``.contiguous()``, ...) that PyTorch answers with ``receiver`` itself
@@ -4179,7 +4196,9 @@ class _Lowering:
         part = self.expanded_part(name, owner, what, position)  # e[0].mul_(2) of e = t[0].expand(3, 3)
         self.checked_write(name, what, position, False, part is not None)  # a part of it
         ids = overlap.identities(self.b, y.id) if type(view) is Tracer else None
-        path = overlap.chain(self.b, view.id, y.id) if ids is not None else None
+        if ids is None and type(view) is Tracer:  # t.T.exp_() of a sort's 1-d values: y's elements in order
+            ids = views.line_ids(y.shape)
+        path = views.chain(self.b, view.id, y.id) if ids is not None else None  # (a constant's folded views too)
         viewed = overlap.viewed(ids, path) if path is not None else None
         if viewed is None:
             raise JacValueError(f"{what}: jac does not know which elements of '{name}' this view reaches (a reshape "
@@ -4244,10 +4263,12 @@ class _Lowering:
         # node (fresh: view_in_place puts the result back into the viewed name itself)
         copy = fresh or copies.is_copy(node.func.value) or type(kids[0]) is Tracer and self.new_buffer(node.func.value,
                                                                                                      kids[0])
+        written = dict(zip(list(values)[1:], [*node.args, *(w.value for w in node.keywords)]))
         for name, value in values.items():
             self.scope[name] = value
             if isinstance(value, (Tracer, Items)):
-                self.memory.bind(name, value, copy and name == spelled)
+                self.memory.bind(name, value, copy and name == spelled, viewing=self.viewed_name(
+                    written[name], value) if name in written and type(value) is Tracer else None)
         try:
             return self.in_place(call)
         finally:
@@ -5925,6 +5946,13 @@ class _Lowering:
             return plain.special_call(self, node, kids, path, self.source.at(node))
         if self.float_names is not None and type(node.func) is ast.Name and node.args:
             self.layer_of_one_float(node)  # fc(u) of fc = nn.Linear(3, 2) and a float64 u
+        if type(node.func) is ast.Attribute and node.func.attr == "view" and not node.args and not node.keywords \
+                and (self.dialect == "torch" or self.tensor_only) and type(kids[0] if kids else None) is Tracer \
+                and self.callee(node.func)[0] == "method":  # NumPy's a.view() is the array; PyTorch's needs a shape
+            # (a text naming no library that calls a method PyTorch alone has, t.relu_(), is PyTorch's: tensor_only)
+            raise JacValueError(f"{ast.unparse(node)}: PyTorch raises \"TypeError: view() received an invalid "
+                                "combination of arguments - got ()\": give the shape (t.view(-1), t.view(2, 3)), or "
+                                "write t.view_as(t) for a view of the whole tensor", self.source.at(node))
         found = self.lowered_call(node, kids)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
@@ -5941,7 +5969,8 @@ class _Lowering:
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
             if kind != "method" and type(argument) is Tracer:
-                self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node), fname)
+                self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node), fname,
+                                      node.args[0] if node.args else None)
         return found
 
     def copied(self, node: ast.Call, kids: list):
@@ -5978,7 +6007,7 @@ class _Lowering:
         return isinstance(root, ast.Name) and root.id not in self.scope
 
     def changed_in_place(self, argument: Tracer, result: Tracer, what: str, position: int,
-                         fname: str | None = None) -> None:
+                         fname: str | None = None, spelled: ast.expr | None = None) -> None:
         """``result`` was written into ``argument``'s buffer, as PyTorch's ``inplace=True`` writes it: the name
         holding ``argument`` now holds ``result`` (refused, as a write into it is, where it is an input or another
         name shares it); nothing more where no name holds it (a temporary: ``F.relu(conv(x), inplace=True)``).
@@ -5986,21 +6015,38 @@ class _Lowering:
         written tensor for backward, so a later write into it is refused as PyTorch's backward raises."""
         if result.id == argument.id and "ropout" in what:  # F.dropout(h, 0.0, inplace=True), training=False:
             return  # PyTorch returns h as it is, writing nothing (no version change: what backward saved stays valid)
-        tokens = self.memory._base(argument)
+        written = self.written_name(argument, spelled)
+        tokens = self.memory.tokens[written] if written is not None else self.memory._base(argument)
         names = [n for n, t in self.memory.tokens.items() if t & tokens]
         if not names:
             return
-        if len(names) == 1 and self.scope.get(names[0]) is argument:
-            self.checked_write(names[0], what, position)
-            self.rebind(names[0], result)
+        if len(names) == 1 and self.scope.get(names[0]) is argument or written is not None and self.torch_writes():
+            # F.relu(t, inplace=True) beside v = t[1:3] or u = t: a write into t as t.relu_() writes it, which every
+            # name viewing t's buffer sees where lang/views.py follows them (else Memory.check refuses it, saying so)
+            name = names[0] if written is None else written
+            self.checked_write(name, what, position)
+            self.rebind(name, result)
             if self.saving and fname in _IN_PLACE_KEEPS_RESULT and self.b.nodes[result.id].requires_grad:
-                saved.register(self.b, result.id, self.memory.tokens.get(names[0], frozenset()), frozenset(), fname)
+                saved.register(self.b, result.id, self.memory.tokens.get(name, frozenset()), frozenset(), fname)
             return
         shown = ", ".join(f"'{n}'" for n in names[:3])
         raise JacValueError(f"{what} writes into its argument, which {shown} hold{'s' * (len(names) == 1)} (the "
                             "array or a view of it): PyTorch changes them all, which jac's values cannot follow "
                             "here; write it without inplace=True (out = F.relu(y)), or apply it to a name of its "
                             "own (y = F.relu(y, inplace=True))", position)
+
+    def written_name(self, argument: Tracer, spelled: ast.expr | None) -> str | None:
+        """The name an ``inplace=True`` call writes into: the one its argument is written as (``F.relu(t, inplace=
+        True)``; not ``x`` of ``t = x.clone()``, whose node ``t``'s may be), or, for a module's call (no text at hand),
+        a name holding the very tensor (all such names of one buffer: ``v = t.T`` of a vector is t's tracer); None
+        where that is not known (a view, a temporary, names of two buffers)."""
+        if spelled is not None:
+            if type(spelled) is ast.Name and self.scope.get(spelled.id) is argument \
+                    and spelled.id in self.memory.tokens:
+                return spelled.id
+            return None
+        held = [n for n, v in self.scope.items() if v is argument and n in self.memory.tokens]
+        return held[0] if held and all(self.memory.tokens[n] == self.memory.tokens[held[0]] for n in held) else None
 
     def holders(self, argument: Tracer) -> list:
         """The names whose buffers ``argument``'s buffers are (itself, an alias, a view of it, a view it is of)."""

@@ -48,14 +48,39 @@ class Family:
 def root_of(b, i: int, trusted=frozenset()) -> int:
     """The node below node ``i``'s chain of view ops: the tensor whose buffer ``i`` views (``trusted``: as
     ``overlap.chain``'s)."""
+    while True:
+        node = _view_node(b, i, trusted)
+        if node is None:
+            return i
+        i = node.args[0]
+
+
+def _view_node(b, i: int, trusted):
+    """Node ``i`` where it is a view op ``overlap.chain`` follows; for a constant folded from one (``v = t[1:3]`` of a
+    constant ``t``: ``Builder.folded_ops``), a node of that view op on the constant it was folded from (the replay's
+    own, not the graph's); else None."""
+    from ..ir.graph import new_node
     from .functions import _basic_index
     copied = b.layouts or {}
-    while True:
-        layout = copied.get(i)
-        if not overlap.is_view(b.nodes[i], None if i in trusted and layout in ("like", "fresh") else layout,
-                               _basic_index):
-            return i
-        i = b.nodes[i].args[0]
+    layout = copied.get(i)
+    layout = None if i in trusted and layout in ("like", "fresh") else layout
+    node = b.nodes[i]
+    if node.op == "const" and i in b.folded_ops and i in b.folded_views:
+        op, params = b.folded_ops[i]
+        node = new_node(i, op, (b.folded_views[i],), params, node.shape, node.name, node.position)
+    return node if overlap.is_view(node, layout, _basic_index) else None
+
+
+def chain(b, i: int, base: int, trusted=frozenset()) -> list | None:
+    """``overlap.chain``, through the views of a constant the builder folded too (:func:`_view_node`)."""
+    nodes = []
+    while i != base:
+        node = _view_node(b, i, trusted)
+        if node is None:
+            return None
+        nodes.append(node)
+        i = node.args[0]
+    return nodes[::-1]
 
 
 def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | None:
@@ -80,10 +105,12 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
         return None
     ids = overlap.identities(b, root)
     if ids is None:
+        ids = fresh_ids(b, root)
+    if ids is None:
         return None
     paths, stale = {}, set()
     for n in members:
-        path = overlap.chain(b, scope[n].id, root, own)
+        path = chain(b, scope[n].id, root, own)
         if path is None or overlap.viewed(ids, path) is None:
             return None
         if not path and memory.second(n):  # g = u.float(): u's node, maybe a copy of u's buffer in the library
@@ -95,6 +122,28 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
     if name in stale or not paths:
         return None
     return Family(root, ids, paths, frozenset(stale))
+
+
+def fresh_ids(b, root: int):
+    """The offsets of node ``root``'s elements where ``overlap.identities`` does not know its layout but any dense
+    layout is the contiguous one (session 54): the root of a family holds its whole buffer (``Memory``'s fresh buffer,
+    no view: a sort's values, a gather's result, a constant), a tensor PyTorch allocates dense, and with at most one
+    axis longer than 1 every dense layout puts element k at offset k. None for more axes (a constant folded from an
+    element-wise op of a transpose keeps that transpose's strides in PyTorch) and for a folded view of a constant
+    (which may be a part of its buffer)."""
+    folded = b.folded_ops.get(root) if root in b.folded_views else None
+    if root in b.folded_views and (folded is None or folded[0] in ("transpose", "broadcast_to", "getitem", "reshape")
+                                   or b.nodes[b.folded_views[root]].shape != b.nodes[root].shape):
+        return None  # a part of another constant's buffer (straight_through's fold, the same buffer, is the whole)
+    return line_ids(b.nodes[root].shape)
+
+
+def line_ids(shape):
+    """Element k at offset k, for a tensor of ``shape`` with at most one axis longer than 1 and some element, whose
+    every dense layout is that one (else None)."""
+    if not shape or not all(type(n) is int for n in shape) or sum(n > 1 for n in shape) > 1 or 0 in shape:
+        return None
+    return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
 
 
 def stale_view(name: str) -> str:

@@ -1096,8 +1096,13 @@ def _run_in_pool(cases: list, jobs: int, on_result) -> list:
 
 
 def _stop(pool) -> None:
-    """Stop ``pool`` now: its queued cases dropped, its workers killed and reaped."""
+    """Stop ``pool`` now: its queued cases dropped, its workers killed and reaped, and its manager
+    thread ended. That thread closes its wake-up pipe as it ends; left running, it raced Python's
+    exit, whose hook (``concurrent.futures.process._python_exit``, CPython 3.11) checks that the
+    pipe is open and then writes to it without a lock: closed in between, the write printed an
+    "Exception ignored ... Bad file descriptor" traceback after Ctrl-C (about one run in three)."""
     workers = list((getattr(pool, "_processes", None) or {}).values())  # ProcessPoolExecutor's own record
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     for worker in workers:
         with _quiet():
             worker.kill()
@@ -1105,6 +1110,8 @@ def _stop(pool) -> None:
     for worker in workers:
         with _quiet():
             worker.join(5)
+    if manager is not None:
+        manager.join(5)  # it sees the killed workers at once; 5 s bounds a stuck queue feeder
 
 
 @contextmanager
