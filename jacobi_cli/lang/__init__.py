@@ -36,6 +36,7 @@ from . import names34  # noqa: E402,F401  (registers scipy.spatial.distance, sli
 from . import names35  # noqa: E402,F401  (registers session 35's names: torch.as_strided, x.compress, refusals saying why)
 from . import names41  # noqa: E402,F401  (registers session 41's: torch.kl_div's int reduction, atleast_1d(x, y), ...)
 from . import names52  # noqa: E402,F401  (registers session 52's: np.full_like of an input fill, jnp.nextafter's refusal)
+from . import jaximage  # noqa: E402,F401  (registers jax.image.resize: JAX's weight matrices, session 54)
 from . import fourier  # noqa: E402,F401  (registers torch.fft / np.fft / jnp.fft and complex values, session 36)
 from . import pymath  # noqa: E402,F401  (registers Python's math module: its own answers of known numbers)
 from . import setparams  # noqa: E402,F401  (registers nn.init.calculate_gain and nn.init in expressions, session 52)

@@ -310,7 +310,7 @@ def _takes(positional: list, keywords: list) -> str:
 
 # the keywords that mean one thing under the libraries' spellings (jac's aliases: functions.ALIASES), for the
 # refusal's "write axis=" in the library's own name
-SYNONYMS = (("dim", "axis", "dims", "axes"), ("keepdim", "keepdims"), ("input", "x", "a", "x1"),
+SYNONYMS = (("dim", "axis", "dims", "axes"), ("keepdim", "keepdims"), ("input", "x", "a", "x1", "A"),
             ("other", "y", "b", "x2", "exponent"), ("p", "ord"), ("a_min", "min"), ("a_max", "max"),
             ("ddof", "correction", "unbiased"))
 
@@ -499,6 +499,8 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
                 "torch.aminmax(x) for every element" if fname == "aminmax" else f"x.a{fname}(dim=(0, 1))"
             raise JacParseError(f"{call}(): dim must be one int, not a tuple (PyTorch raises TypeError: its {fname} "
                                 f"reduces one dim); write {other}", position)
+    if fname in ("clamp", "clip"):
+        _clamp_kinds(b, kind, fname, call, args, kwargs, position)
     for table, numbers in ((TORCH_TENSOR_AT, True), (TORCH_NO_SEQUENCE_AT, False)):
         for i, at in enumerate(table.get(fname, ())):
             value = args[at] if len(args) > at else None
@@ -514,6 +516,25 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
                 raise JacValueError(f"{call}(): its argument at position {at + 1} must be "
                                     f"{'a tensor' if numbers else 'a number or a tensor'}, not a list or tuple "
                                     "(PyTorch raises TypeError); wrap it in torch.tensor(...)", position)
+
+
+def _clamp_kinds(b, kind, fname, call, args, kwargs, position) -> None:
+    """``torch.clamp(x, B, max=0.75)``: a tensor bound beside a number bound, which PyTorch's two overloads
+    (``Tensor? min, Tensor? max`` and ``Scalar? min, Scalar? max``) both refuse (TypeError: "received an invalid
+    combination of arguments"), where jac's lowering took each bound as it came (session 54)."""
+    bounds = [args[at] if len(args) > at else kwargs.get(name) for at, name in ((1, "min"), (2, "max"))]
+    if any(v is None or _is_display(b, v) for v in bounds):
+        return  # one bound, or a list: TORCH_NO_SEQUENCE_AT's refusal
+    numbers = [python_number(b, v) for v in bounds]
+    tensors = [isinstance(v, Tracer) and v.ndim >= 1 for v in bounds]  # a 0-d value may be x.item()'s number
+    if not (numbers[0] and tensors[1] or numbers[1] and tensors[0]):
+        return
+    fix = "torch.clamp(x, min=B).clamp(max=0.75)" if numbers[1] else "torch.clamp(x, max=B).clamp(min=0.1)"
+    raise JacValueError(f"{call}(): min and max must both be tensors or both be numbers, not a "
+                        f"{'number' if numbers[0] else 'tensor'} min beside a {'number' if numbers[1] else 'tensor'} "
+                        "max (PyTorch raises TypeError: its overloads take (Tensor min, Tensor max) or (Number min, "
+                        f"Number max)): clamp by one bound, then the other ({fix}), or write the number as "
+                        "torch.full_like(x, VALUE)", position)
 
 
 def _numpy_checks(b, kind, fname, call, args, kwargs, position) -> None:
@@ -546,6 +567,10 @@ def _numpy_checks(b, kind, fname, call, args, kwargs, position) -> None:
             and not {"min", "max"} & set(kwargs):
         raise JacParseError(f"{call}(x, a_min) needs a_max too (NumPy raises TypeError): write {call}(x, a_min, None) "
                             "for a lower bound alone, or min=", position)
+    if fname == "clip" and kind == "function" and "a_max" in kwargs and len(args) == 1 and "a_min" not in kwargs:
+        raise JacParseError(f"{call}(x, a_max=...) needs a_min too (NumPy raises TypeError: clip() missing 1 "
+                            f"required positional argument: 'a_min'): write {call}(x, None, a_max) for an upper "
+                            "bound alone, or max=", position)
 
 
 def _required(lib, kind, module, fname, call, args, kwargs, position) -> None:

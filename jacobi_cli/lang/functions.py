@@ -2015,8 +2015,19 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
 NUMPY_DTYPE_REDUCTIONS = frozenset(("std", "var", "nanstd", "nanvar"))
 
 
+# NumPy's and JAX's functions whose dtype= is their result's, which equals their operands cast first (session 54,
+# kwforms53_probe: np.concatenate([x, y], dtype=np.float32), np.cov(x, dtype=...), np.trace(x, dtype=...): a copy,
+# or a computation NumPy does in that dtype); NumPy's ufuncs jac lowers as variants (np.matvec, np.conjugate)
+NUMPY_DTYPE_CASTS = frozenset(("concatenate", "concat", "stack", "hstack", "vstack", "row_stack", "dstack", "cov",
+                               "corrcoef", "trace", "nancumsum", "nancumprod"))
+NUMPY_VARIANT_UFUNCS = frozenset(("matvec", "vecmat", "conjugate", "spacing"))
+_SECOND_CAST = {"cov": "y", "corrcoef": "y"}  # the second array these take, cast as the first
+
+
 def numpy_takes_dtype(fname: str, kind: str) -> bool:
     if fname in NUMPY_DTYPE_REDUCTIONS:
+        return True
+    if kind == "function" and fname in NUMPY_DTYPE_CASTS | NUMPY_VARIANT_UFUNCS:
         return True
     return kind == "function" and isinstance(getattr(np, fname, None), np.ufunc) and fname in FUNCTIONS
 
@@ -2031,14 +2042,22 @@ def numpy_dtype(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
         return lower(b, args, kwargs, position)
     call = b.call or f"np.{fname}"
     if isinstance(dtype, DType) and dtype.kind in "iub":
-        why = "NumPy raises UFuncTypeError: a float operand has no same_kind cast to it" if fname not in \
-            NUMPY_DTYPE_REDUCTIONS else "NumPy's result would be truncated"
+        copies = NUMPY_DTYPE_CASTS - {"cov", "corrcoef", "trace", "nancumsum", "nancumprod"}
+        why = "JAX's result would be truncated" if call.startswith(("jnp.", "jax.")) else \
+            "NumPy's result would be truncated" if fname in NUMPY_DTYPE_REDUCTIONS | NUMPY_DTYPE_CASTS - copies else \
+            "NumPy raises TypeError: a float array has no same_kind cast to it" if fname in copies else \
+            "NumPy raises UFuncTypeError: a float operand has no same_kind cast to it"
         raise JacValueError(f"{call}(dtype={dtype.name}): {why}; jac refuses an integer or bool dtype here (drop "
                             "dtype=: jac computes in --dtype)", position)
     ufunc = getattr(np, fname, None) if call.startswith(("np.", "numpy.")) else None
     if isinstance(ufunc, np.ufunc) and all(t.endswith("->?") for t in ufunc.types if t.startswith("d")):
         raise JacValueError(f"{call}(dtype={getattr(dtype, 'name', dtype)}): the result of {fname} is bool, and NumPy "
                             "raises TypeError at a float dtype (no loop of that signature): drop dtype=", position)
+    if fname == "spacing" and isinstance(dtype, DType) and np.dtype(dtype.name) != np.dtype(b.dtype):
+        raise JacValueError(f"{call}(dtype={dtype.name}) is the spacing of {dtype.name} numbers, and jac computes in "
+                            f"{np.dtype(b.dtype).name}: run with --dtype {dtype.name} and drop dtype=", position)
+    if fname in NUMPY_DTYPE_CASTS:
+        return lower(b, *_cast_operands(b, fname, args, kwargs, dtype, position), position)
     reduction = fname in NUMPY_DTYPE_REDUCTIONS
     cast = [as_dtype(b, tensor(b, x, fname, position), dtype, position)
             if isinstance(x, Tracer) and (not reduction or i == 0) else x for i, x in enumerate(args)]
@@ -2046,6 +2065,33 @@ def numpy_dtype(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     if not args and key is not None and isinstance(kwargs[key], Tracer):
         kwargs[key] = as_dtype(b, kwargs[key], dtype, position)
     return lower(b, cast, kwargs, position)
+
+
+def _cast_operands(b, fname: str, args: list, kwargs: dict, dtype, position) -> tuple:
+    """``(args, kwargs)`` with the arrays of a :data:`NUMPY_DTYPE_CASTS` call cast to ``dtype``: the first (each of
+    a list of them: np.concatenate's), and cov's / corrcoef's y; the numbers after them (ddof, axis) as they are."""
+    def cast(x):
+        if isinstance(x, Items):
+            out = Items([cast(item) for item in x])
+            out.display = x.display
+            return out
+        if isinstance(x, (list, tuple)):
+            return type(x)(cast(item) for item in x)
+        return as_dtype(b, tensor(b, x, fname, position), dtype, position)
+
+    args, kwargs = list(args), dict(kwargs)
+    first = next((k for k in ("arrays", "tup", "m", "a", "x") if k in kwargs), None)
+    if args:
+        args[0] = cast(args[0])
+    elif first is not None:
+        kwargs[first] = cast(kwargs[first])
+    second = _SECOND_CAST.get(fname)
+    if second is not None:
+        if len(args) > 1 and args[1] is not None:
+            args[1] = cast(args[1])
+        elif kwargs.get(second) is not None:
+            kwargs[second] = cast(kwargs[second])
+    return args, kwargs
 
 
 # NumPy's positional parameters after (a, axis) of the reductions whose third PyTorch reads as keepdim:
@@ -5410,6 +5456,8 @@ def _vecdot(b, args, kwargs, position):
 def _numpy_vecdot(b, args, kwargs, position):
     """np.vecdot(x, y, axis=-1): NumPy's gufunc, whose contracted axes must be equal (no broadcasting of them, no
     0-d operand); the other axes broadcast."""
+    kept = kwargs.get("keepdims", False)  # np.vecdot(x, y, keepdims=True): the contracted axis kept, of length 1
+    kwargs = {k: v for k, v in kwargs.items() if k != "keepdims"}
     a = arguments("vecdot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axis": -1}, position)
     x, y = tensor(b, a["x"], "vecdot", position), tensor(b, a["y"], "vecdot", position)
     if x.ndim == 0 or y.ndim == 0:
@@ -5422,7 +5470,11 @@ def _numpy_vecdot(b, args, kwargs, position):
     if x.shape[axis] != y.shape[axis]:
         raise JacShapeError(f"vecdot: the contracted axes of {fmt(x.shape)} and {fmt(y.shape)} (axis {axis}) "
                             "differ; NumPy does not broadcast them", position)
-    return _vecdot(b, args, kwargs, position)
+    out = _vecdot(b, args, kwargs, position)
+    if not keepdims_of(b, kept, position, kwargs={"keepdims": kept}):
+        return out
+    at = axis if axis >= 0 else out.ndim + 1 + axis
+    return _reshape_to(b, out, tuple(out.shape[:at]) + (1,) + tuple(out.shape[at:]), position)
 
 
 @function("block_diag")
@@ -6292,8 +6344,7 @@ def _median(library):
         axis_given = a["axis"] is not None
         if not axis_given or x.ndim == 0:
             if keepdims and library == "numpy" and x.ndim:
-                raise JacValueError("np.median(x, keepdims=True) without an axis is not supported; give axis=",
-                                    position)
+                return _reshape_to(b, lower(b, [x], {}, position), (1,) * x.ndim, position)  # NumPy's shape
             x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
             axis, keepdims = 0, False
         else:
@@ -10284,8 +10335,7 @@ def _nanmedian(library):
             return _jax_kept_0d(b, lower(b, [x], {}, position), position)
         if not axis_given:
             if keepdims and library == "numpy" and x.ndim:
-                raise JacValueError("np.nanmedian(x, keepdims=True) without an axis is not supported; give axis=",
-                                    position)
+                return _reshape_to(b, lower(b, [x], {}, position), (1,) * x.ndim, position)  # NumPy's shape
             x = _reshape_to(b, x, (_numel(x, position),), position)
             axis, keepdims = 0, False
         else:
@@ -10775,8 +10825,10 @@ def _unique_of(library):
         a = arguments(fname, args, kwargs, params, position)
         x = tensor(b, a["x"], fname, position)
         if a["axis"] is not None:
-            raise JacValueError(f"{fname}: axis/dim is not supported by jac (unique rows); unique of the elements "
-                                "is", position)
+            raise JacValueError(f"{fname}(x, {'dim' if library == 'torch' else 'axis'}=...) is not supported by jac "
+                                "(the unique rows or columns of an array, whose order jac does not follow); jac "
+                                f"answers the unique elements of the flattened array: write {fname}(x) without it",
+                                position)
         if library == "numpy" and not _flag(b, a["equal_nan"], "equal_nan", fname, position):
             raise JacValueError("np.unique: equal_nan=False is not supported by jac (NaNs are one value)", position)
         if not _flag(b, a["sorted"], "sorted", fname, position):

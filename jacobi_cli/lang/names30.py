@@ -143,8 +143,9 @@ def _unique(b, args, kwargs, position):
                                 f"(x.astype(float))", position)
         return None
     if a["axis"] is not None:
-        raise JacValueError(f"{fname}: axis is not supported by jac (unique rows); unique of the elements is",
-                            position)
+        raise JacValueError(f"{fname}(x, axis=...) is not supported by jac (the unique rows or columns of an "
+                            "array, whose order jac does not follow); jac answers the unique elements of the "
+                            f"flattened array: write {fname}(x) without axis=", position)
     if not _flag(b, a["equal_nan"], "equal_nan", fname, position):
         raise JacValueError(f"{fname}: equal_nan=False is not supported by jac (NaNs are one value)", position)
     flags = tuple(f for f in ("return_index", "return_inverse", "return_counts")

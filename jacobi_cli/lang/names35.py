@@ -171,6 +171,11 @@ METHODS_REFUSED = {
                             "int_repr", "q_per_channel_axis", "q_per_channel_scales", "q_per_channel_zero_points",
                             "q_scale", "q_zero_point", "qscheme", "smm", "sspaddmm")},
     **{n: _AUTOGRAD for n in ("as_subclass", "register_post_accumulate_grad_hook", "reinforce", "module_load")},
+    **{n: f"PyTorch's x.{n}() reads a sparse tensor (of a dense one it raises RuntimeError: \"{n} expected sparse "
+          "... layout but got Strided\"); " + _SPARSE for n in ("indices", "values")},
+    "index": ("PyTorch's x.index(positions, dims) is functorch's first-class dimensions (without them it raises "
+              "TypeError), which jac does not read: index with x[...] or torch.index_select(x, dim, idx); a Python "
+              "list's L.index(v), a search, jac does not read either: write the position itself"),
     "to_padded_tensor": "it pads a nested tensor, a layout jac does not make: write F.pad of each part",
     "is_distributed": _DEVICE, "is_inference": _CONFIG, "get_device": _NOT_NEEDED, "hash_tensor": _TORCH["hash_tensor"],
     "slice_inverse": _TORCH["slice_inverse"],

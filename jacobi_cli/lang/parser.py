@@ -40,13 +40,14 @@ from . import argspec  # the library's required arguments and keywords (session 
 from . import laxnames
 from . import laxmore
 from . import names34  # scipy.spatial.distance, sliding_window_view, np.polynomial (their titles)
+from . import jaximage  # jax.image.resize (its title)
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from . import fourier  # complex values: a Fourier transform's result as a pair of real values (session 36)
 from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
-from .functions import NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
+from .functions import NUMPY_DTYPE_CASTS, NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -6274,11 +6275,15 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
+        if kwargs and "precision" in kwargs and module in ("jnp", "jax.numpy", "jnp.linalg", "jax.numpy.linalg",
+                                                           "jax.image"):
+            kwargs = jaximage.without_precision(kwargs, position)  # jnp.einsum(..., precision=lax.Precision.HIGHEST)
         if kwargs and "dtype" in kwargs and module == "scipy.special" and argspec.scipy_ufunc(fname):
             return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
                                              and self.dialect == "numpy" or module in ("jnp", "jax.numpy")
-                                             and fname in NUMPY_DTYPE_REDUCTIONS) and numpy_takes_dtype(fname, kind):
+                                             and fname in NUMPY_DTYPE_REDUCTIONS | NUMPY_DTYPE_CASTS) \
+                and numpy_takes_dtype(fname, kind):
             return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # np.exp(x, dtype=np.float64)
         found = lower(self.b, args, kwargs, position)
         if self.inference and fname in inference.COPIES and type(found) is Tracer:  # f(x).clone(): a normal tensor
@@ -6392,6 +6397,8 @@ class _Lowering:
             module = self.module_path(node.value)
             if node.attr == "RoundingMethod" and LIBRARIES.get(module) == "jax.lax":  # its members (.laxmore)
                 return laxmore.ROUNDING
+            if node.attr == "Precision" and LIBRARIES.get(module) == "jax.lax":  # lax.Precision.HIGHEST (.jaximage)
+                return jaximage.PRECISION
             if node.attr == "GatherScatterMode" and LIBRARIES.get(module) == "jax.lax":  # its members (.gathers)
                 return gathers.MODES
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
@@ -6419,6 +6426,8 @@ class _Lowering:
             return self.number(value.num_leaves, position)
         if isinstance(value, custom.VALUES):  # ctx.saved_tensors, F.apply (lang/custom.py)
             return custom.attribute(self, value, node.attr, position)
+        if value is jaximage.PRECISION:  # lax.Precision.HIGHEST: a precision= a JAX matrix product drops on the CPU
+            return jaximage.precision_member(node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
             return self.number(laxmore.rounding_method(node.attr, position), position)
         if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
@@ -7128,7 +7137,7 @@ def ambiguous_message(fname: str, kind: str) -> str:
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
                    "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg", "scipy.integrate": "scipy.integrate",
                    "jax.scipy.integrate": "jax.scipy.integrate", **distributions.TITLES,
-                   **names34.TITLES}
+                   **names34.TITLES, **jaximage.TITLES}
 
 
 _LIBRARY_HINTS = {
@@ -7390,7 +7399,7 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
         read = sorted(s for s in trees.SPELLINGS if s.startswith(("jax.tree.", "jax.tree_util.")))  # not ravel_pytree
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
                             f"{', '.join(read)}", _name_at(chain, min(len(parts), 3), source))
-    if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
+    if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax", "image"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
         if second in _AUTODIFF_NAMES:  # jax.hvp

@@ -125,6 +125,37 @@ def _documented(fn, method: bool) -> set:
     return names - {"input"} if method else names
 
 
+# functions taking **kwargs that pass them on to one function (session 54, kwforms53_probe's leftovers): their
+# keywords are their own named ones and the one they pass to takes ("ufunc": NumPy's ufunc keywords;
+# np.clip's go to np.core.umath.clip, scipy.special.softplus's to np.logaddexp); "torch.lu": torch.functional's
+# boolean dispatch of _lu_impl (torch.lu(input=A) raises TypeError, torch.lu(A=A) answers)
+FORWARDS = {("numpy", "clip"): "ufunc", ("scipy.special", "softplus"): "ufunc",
+            ("torch", "lu"): "torch.functional._lu_impl"}
+
+
+def forwarded(path: str, name: str, fn) -> str | None:
+    """The entry of a function taking ``**kwargs`` listed in :data:`FORWARDS`: its own names, then the keywords
+    of the function it passes ``**kwargs`` to; None for another (every keyword reaches it: none refused)."""
+    target = FORWARDS.get((path, name))
+    if target is None:
+        return None
+    if target != "ufunc":
+        import importlib
+        module, _, attr = target.rpartition(".")
+        return entry(getattr(importlib.import_module(module), attr))
+    import numpy as np
+    _, out, keywords = entry(np.add).split(" / ")  # "x1 x2 / out / where casting order dtype subok signature"
+    sig = inspect.signature(fn)
+    positional, leading, own = [], [], []
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            continue
+        (positional if p.kind is p.POSITIONAL_ONLY else leading if p.kind is p.POSITIONAL_OR_KEYWORD
+         else own).append(p.name)
+    extra = [k for k in out.split() + keywords.split() if k not in leading + own]
+    return " / ".join((" ".join(positional), " ".join(leading), " ".join(own + extra)))
+
+
 def _compiled(fn) -> bool:
     """A function written in C (NumPy's ``arange``, ``concatenate``: a text signature, which may name less than
     its argument parser reads: ``np.arange(start=1, stop=5)`` answers), no ufunc (whose signature is NumPy's own)."""
@@ -156,7 +187,7 @@ def _witnessed(fn, found: str, names: list) -> str:
     import warnings
 
     positional, leading, keywords = found.split(" / ")
-    taken = set(leading.split()) | set(keywords.split())
+    taken = set(positional.split()) | set(leading.split()) | set(keywords.split())  # concatenate(arrays=): no
     added = []
     for k in names:
         if k in taken:
@@ -189,7 +220,9 @@ def table() -> dict:
                 continue
             found = entry(fn)
             if found == KWARGS:
-                continue
+                found = forwarded(path, name, fn)
+                if found is None:
+                    continue
             if found is not None and _compiled(fn):
                 compiled.append((path, name, fn))
             if found is not None and path == "torch.Tensor":  # a method written in Python: its tensor is self

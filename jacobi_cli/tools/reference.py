@@ -831,7 +831,7 @@ def _lookup_order(library: str) -> str:
 
     if library in ("jax.lax", "jax.scipy.linalg", "scipy.linalg", "torch.nn", "numpy.random", "scipy.integrate",
                    "jax.scipy.integrate", "scipy.spatial.distance", "numpy.lib.stride_tricks", "scipy.signal",
-                   "jax.scipy.signal") or library.startswith(
+                   "jax.scipy.signal", "jax.image") or library.startswith(
             ("torch.distributions", "jax.scipy.stats", "scipy.stats", "numpy.polynomial.")):
         return "only these names: no other table"
     if library == "torch.aten":
