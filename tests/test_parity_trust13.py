@@ -544,8 +544,8 @@ ELSEWHERE = {
         "PyTorch does not differentiate weight: refused as PyTorch raises (session 38, test_views38)",
     "torch.linalg.cond(P, 'fro')": "PyTorch's backward raises (a variable modified in place)",
     "A.scatter(1, torch.tensor([[0, 2], [1, 3], [3, 0]]), B)": "PyTorch's backward raises (src larger than index)",
-    "torch.clip(x, min=-0.5, max=y)": "PyTorch refuses a number and a tensor as bounds",
-    "torch.clamp(A, min=a[:, None], max=1.0)": "PyTorch refuses a number and a tensor as bounds",
+    "torch.clip(x, min=-0.5, max=y)": "PyTorch refuses a number and a tensor as bounds: refused as PyTorch raises (session 54)",
+    "torch.clamp(A, min=a[:, None], max=1.0)": "PyTorch refuses a number and a tensor as bounds: refused as PyTorch raises (session 54)",
     "torch.heaviside(x, torch.tensor(0.5)) * x": "PyTorch has no derivative of heaviside",
     "torch.true_divide(x, p) - torch.floor_divide(x, 0.3) * 0.3": "PyTorch has no derivative of floor_divide",
     "F.hardsigmoid(x * 4)": "PyTorch's derivative is 1/6 rounded to float32",
@@ -715,12 +715,20 @@ def test_where_pytorch_raises_or_is_off_jac_agrees_with_central_differences(expr
         np.testing.assert_allclose(value, theirs, rtol=1e-12, atol=1e-14)
 
 
-def test_clamp_with_a_number_and_a_tensor_is_pytorch_s_with_two_tensors():
+def test_clamp_with_a_number_and_a_tensor_is_refused_as_pytorch_raises():
+    """Answered as PyTorch's with two tensors until session 54; PyTorch 2.13 raises TypeError (its overloads take two
+    tensors or two numbers), and so does jac now (h54-vocab), saying what to write."""
     x, y, A, a = POOL["x"], POOL["y"], POOL["A"], POOL["a"]
-    assert_parity("torch.clip(x, min=-0.5, max=y)", {"x": x, "y": y},
+    for expr, inputs, fn in [("torch.clip(x, min=-0.5, max=y)", {"x": x, "y": y},
+                               lambda x, y: torch.clip(x, min=-0.5, max=y)),
+                              ("torch.clamp(A, min=a[:, None], max=1.0)", {"A": A, "a": a},
+                               lambda A, a: torch.clamp(A, min=a[:, None], max=1.0))]:
+        with pytest.raises(TypeError):
+            fn(**{n: torch.tensor(v) for n, v in inputs.items()})
+        with pytest.raises(JacError, match="both be tensors or both be numbers"):
+            api.evaluate(expr, inputs)
+    assert_parity("torch.clip(x, min=torch.full_like(x, -0.5), max=y)", {"x": x, "y": y},
                   lambda x, y: torch.clip(x, min=torch.full_like(x, -0.5), max=y))
-    assert_parity("torch.clamp(A, min=a[:, None], max=1.0)", {"A": A, "a": a},
-                  lambda A, a: torch.clamp(A, min=a[:, None], max=torch.ones_like(A)))
 
 
 def test_hardsigmoid_ldexp_and_digamma_derivatives_are_exact():
