@@ -2548,6 +2548,8 @@ class _Lowering:
             if stmt.decorator_list:  # @jax.vmap, @torch.no_grad(): f = deco(f), nearest first (.decorators)
                 found = decorators.decorated(self, stmt, found)
             return found
+        if isinstance(stmt, ast.With) and len(stmt.items) > 1:  # with torch.no_grad(), torch.enable_grad():
+            return self.statement(_nested_with(stmt, self.source))  # Python's nested withs, left one outermost
         if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None:
             mode = _GRAD_MODES.get(ast.unparse(stmt.items[0].context_expr))
             if mode is not None:  # with torch.no_grad(), set_grad_enabled(False), inference_mode(), enable_grad()
@@ -8389,6 +8391,23 @@ _GRAD_MODES = MappingProxyType({
                      "torch.set_grad_enabled(mode=True)", "torch.inference_mode(False)",
                      "torch.inference_mode(mode=False)"), "on"),
 })
+
+
+
+def _nested_with(stmt: ast.With, source: Source) -> ast.With:
+    """``with A, B: body`` as the ``with A: with B: body`` Python runs it as (A entered first, B innermost: for grad
+    modes, B's wins inside), where each of A, B is a grad mode jac reads alone (``_GRAD_MODES``); a mixture with
+    another context manager (``with torch.no_grad(), open(p):``) refused, naming the one jac does not read."""
+    for item in stmt.items:
+        spelling = ast.unparse(item.context_expr)
+        if item.optional_vars is not None or spelling not in _GRAD_MODES:
+            written = spelling if item.optional_vars is None else f"{spelling} as {ast.unparse(item.optional_vars)}"
+            raise JacParseError(f"'with {ast.unparse(stmt.items[0].context_expr)}, ...': jac reads a 'with' of grad "
+                                f"modes only (torch.no_grad(), torch.enable_grad(), torch.set_grad_enabled(B), "
+                                f"torch.inference_mode()), not '{written}'", source.at(item.context_expr))
+    inner = ast.copy_location(ast.With(items=stmt.items[1:], body=stmt.body), stmt)
+    return ast.copy_location(ast.With(items=stmt.items[:1], body=[inner]), stmt)
+
 
 _OPTIMIZER = re.compile(r"(?:torch\.)?optim\.(?:lr_scheduler\.)?[A-Za-z_]\w*\Z")
 

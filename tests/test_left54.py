@@ -1,0 +1,74 @@
+"""Session 54's small leftovers (h54-left): everyday spellings jac refused where the library answers, or answered
+where the library raises. Each checked against the library where it is installed."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from test_parity_grad24 import torch64  # noqa: F401 - the fixture is used by name
+
+X = np.array([1.0, 2.0, -0.5])
+
+
+# 1. several grad modes in one 'with': Python's nested withs, the left one outermost
+def with_text(modes: str, body: str = "    c = x2.sum()\n", out: str = "(x2 * c).sum()") -> str:
+    return f"import torch\nx2 = torch.sin(x) * 2\nwith {modes}:\n{body}{out}"
+
+
+TOGETHER = ["torch.enable_grad(), torch.no_grad()", "torch.no_grad(), torch.set_grad_enabled(False)",
+            "torch.set_grad_enabled(True), torch.enable_grad()", "torch.enable_grad(), torch.inference_mode()",
+            "torch.no_grad(), torch.inference_mode()", "torch.enable_grad(), torch.enable_grad(), torch.no_grad()"]
+
+
+def nested_text(modes: list, out: str) -> str:
+    lines = ["import torch", "x2 = torch.sin(x) * 2"] + ["    " * k + f"with {m}:" for k, m in enumerate(modes)]
+    return "\n".join(lines + ["    " * len(modes) + "c = x2.sum()", out])
+
+
+def answer(text: str):
+    try:
+        return api.jacobian(text, {"x": X})["x"]
+    except JacError as err:
+        return type(err), str(err).splitlines()[0]
+
+
+@pytest.mark.parametrize("modes", TOGETHER)
+@pytest.mark.parametrize("out", ["(x2 * c).sum()", "(x2 + c).sum()"])
+def test_several_grad_modes_in_one_with_are_the_nested_withs(modes, out):
+    import ast
+    items = [ast.unparse(item.context_expr) for item in ast.parse(f"with {modes}: pass").body[0].items]
+    together, nested = answer(with_text(modes, out=out)), answer(nested_text(items, out))
+    if isinstance(nested, tuple):
+        assert together == nested  # the same refusal (inference tensors saved for backward)
+    else:
+        np.testing.assert_array_equal(together, nested)
+
+
+def test_enable_grad_inside_no_grad_in_one_with_is_refused_as_nested():
+    with pytest.raises(JacError, match="where gradients are off"):
+        api.jacobian(with_text("torch.no_grad(), torch.enable_grad()"), {"x": X})
+
+
+@pytest.mark.parametrize("mixture", ["torch.no_grad(), open('p')", "open('p'), torch.no_grad()",
+                                     "torch.no_grad(), torch.enable_grad() as g"])
+def test_a_grad_mode_beside_another_context_manager_is_refused(mixture):
+    with pytest.raises(JacError, match="jac reads a 'with' of grad modes only"):
+        api.jacobian(with_text(mixture), {"x": X})
+
+
+@pytest.mark.parametrize("modes", TOGETHER)
+@pytest.mark.parametrize("out", ["(x2 * c).sum()", "(x2 + c).sum()"])
+def test_several_grad_modes_against_pytorch(torch64, modes, out):
+    torch = torch64
+    t = torch.tensor(X, requires_grad=True)
+    env = {"torch": torch, "x": t}
+    try:
+        exec(with_text(modes, out=f"y = {out}"), env)  # noqa: S102 - the test's own text, under PyTorch
+        (want,) = torch.autograd.grad(env["y"], t)
+    except RuntimeError as err:
+        assert "Inference tensors cannot be saved for backward" in str(err)
+        with pytest.raises(JacError, match="Inference tensors cannot be saved for backward"):
+            api.jacobian(with_text(modes, out=out), {"x": X})
+        return
+    np.testing.assert_allclose(api.jacobian(with_text(modes, out=out), {"x": X})["x"], want.numpy(), rtol=1e-14)
