@@ -72,3 +72,56 @@ def test_several_grad_modes_against_pytorch(torch64, modes, out):
             api.jacobian(with_text(modes, out=out), {"x": X})
         return
     np.testing.assert_allclose(api.jacobian(with_text(modes, out=out), {"x": X})["x"], want.numpy(), rtol=1e-14)
+
+
+# 2. a chain of in-place methods through .data on a tensor that is not a leaf: its writes one by one, as PyTorch
+DATA_CHAINS = [
+    ("y = torch.sin(x) * 2\n", "y.data.mul_(2.).add_(1.)", "(y * y).sum()"),
+    ("y = torch.sin(x) * 2\n", "y.data[0].mul_(2.).add_(1.)", "(y * y).sum()"),
+    ("y = torch.sin(x) * 2\nz = torch.exp(y)\n", "y.data.mul_(2.).add_(1.)", "(z * y).sum()"),
+    ("y = torch.sin(x) * 2\n", "y.data.clamp_(-1., 1.).mul_(3.).sub_(0.5)", "(y * x).sum()"),
+    ("w = torch.randn(3, requires_grad=True)\n", "w.data.fill_(1.).add_(1.)", "(w * x).sum()"),
+]
+SAVED = ("y = torch.sin(x) * 2\nz = y * y\n", "y.data.mul_(2.).add_(1.)", "z.sum()")  # y * y saved the old y
+
+
+def data_text(before: str, write: str, out: str) -> str:
+    return f"import torch\n{before}{write}\n{out}"
+
+
+def one_by_one(write: str) -> str:
+    import ast
+    calls, node = [], ast.parse(write).body[0].value
+    while isinstance(node, ast.Call):
+        calls.append(node)
+        node = node.func.value
+    base = ast.unparse(node)
+    return "\n".join(f"{base}.{ast.unparse(c)[len(ast.unparse(c.func.value)) + 1:]}" for c in reversed(calls))
+
+
+@pytest.mark.parametrize("case", DATA_CHAINS + [SAVED])
+def test_a_data_chain_is_its_writes_one_by_one(case):
+    before, write, out = case
+    assert one_by_one(write).count("\n") == write.count("_(") - 1
+    together, apart = answer(data_text(*case)), answer(data_text(before, one_by_one(write), out))
+    if isinstance(apart, tuple):
+        assert together == apart
+    else:
+        np.testing.assert_array_equal(together, apart)
+
+
+def test_a_data_chain_on_a_tensor_an_op_saved_is_refused():
+    with pytest.raises(JacError, match="a write through .data bumps no version counter"):
+        api.jacobian(data_text(*SAVED), {"x": X})
+
+
+@pytest.mark.parametrize("case", DATA_CHAINS[:4])
+def test_a_data_chain_against_pytorch(torch64, case):
+    torch = torch64
+    t = torch.tensor(X, requires_grad=True)
+    env = {"torch": torch, "x": t}
+    before, write, out = case
+    exec(data_text(before, write, f"out = {out}"), env)  # noqa: S102 - the test's own text, under PyTorch
+    (want,) = torch.autograd.grad(env["out"], t)
+    np.testing.assert_allclose(api.jacobian(data_text(*case), {"x": X})["x"], want.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(api.evaluate(data_text(*case), {"x": X}), env["out"].detach().numpy(), rtol=1e-14)

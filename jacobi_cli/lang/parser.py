@@ -680,14 +680,24 @@ def _split_in_place_chains(module: ast.Module) -> None:
 
 
 def _in_place_chain(node: ast.expr):
-    """The calls of a chain of two or more in-place methods on a name or an index of one (outermost first), or
-    None."""
+    """The calls of a chain of two or more in-place methods on a name, its ``.data`` or an index of either (outermost
+    first), or None."""
     calls = []
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_") \
             and not node.func.attr.startswith("_"):
         calls.append(node)
         node = node.func.value
-    return calls if len(calls) > 1 and _in_place_method(calls[-1]) else None
+    return calls if len(calls) > 1 and (_in_place_method(calls[-1]) or _on_data(calls[-1])) else None
+
+
+def _on_data(call: ast.Call) -> bool:
+    """``y.data.mul_(2.)``, ``y.data[0].mul_(2.)``: an in-place method on a name's ``.data`` or an index of it (a
+    chain of them split as any other: each the single write lang/nograd.py or lang/setparams.py reads)."""
+    owner = call.func.value
+    if isinstance(owner, ast.Subscript):
+        owner = owner.value
+    return isinstance(owner, ast.Attribute) and owner.attr == "data" and isinstance(owner.value, ast.Name) \
+        and owner.value.id not in MODULES
 
 
 def _accepted_import(stmt, source: Source) -> bool:
