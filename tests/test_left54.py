@@ -125,3 +125,39 @@ def test_a_data_chain_against_pytorch(torch64, case):
     (want,) = torch.autograd.grad(env["out"], t)
     np.testing.assert_allclose(api.jacobian(data_text(*case), {"x": X})["x"], want.numpy(), rtol=1e-14)
     np.testing.assert_allclose(api.evaluate(data_text(*case), {"x": X}), env["out"].detach().numpy(), rtol=1e-14)
+
+
+# 3. a 0-d tensor bound beside a number: PyTorch reads it as a Number where it requires no grad, else TypeError
+A = np.array([[0.0, 0.3], [0.7, 1.0]])
+S = np.array(0.2)
+CLAMP_ANSWERED = ["torch.clamp(A, torch.tensor(0.1), 0.5)", "torch.clamp(A, 0.1, torch.tensor(0.5))",
+                  "A.clamp(torch.tensor(0.1), 0.5)", "torch.clamp(A, s.detach(), 0.5)", "torch.clamp(A, s.item(), 0.5)",
+                  "torch.clamp(A, s, torch.tensor(0.5))", "torch.clip(A, min=torch.tensor(0.1), max=0.5)"]
+CLAMP_RAISED = ["torch.clamp(A, s, 0.5)", "A.clamp(s, 0.5)", "torch.clip(A, 0.1, max=s)",
+                "torch.clamp(A, s * 0 + torch.tensor(0.1), 0.5)", "A.clip(min=s, max=0.5)"]
+
+
+@pytest.mark.parametrize("expr", CLAMP_RAISED)
+def test_a_0d_bound_that_requires_grad_beside_a_number_is_refused(expr):
+    with pytest.raises(JacError, match="a 0-d tensor that requires grad is no Number to PyTorch"):
+        api.jacobian(f"import torch\n{expr}", {"A": A, "s": S})
+
+
+def test_a_0d_bound_made_under_no_grad_is_a_number():
+    text = "import torch\nwith torch.no_grad():\n    m = torch.clamp(A, s * 2, 0.5)\n(m * A).sum()"
+    np.testing.assert_allclose(api.jacobian(text, {"A": A, "s": S})["A"], np.clip(A, 0.4, 0.5), rtol=1e-15)
+
+
+@pytest.mark.parametrize("expr", CLAMP_ANSWERED + CLAMP_RAISED)
+def test_clamps_bounds_against_pytorch(torch64, expr):
+    torch = torch64
+    env = {"torch": torch, "A": torch.tensor(A, requires_grad=True), "s": torch.tensor(S, requires_grad=True)}
+    try:
+        want = eval(expr, env)  # noqa: S307 - the test's own text, under PyTorch
+    except TypeError:
+        with pytest.raises(JacError, match="min and max must both be tensors or both be numbers"):
+            api.jacobian(f"import torch\n{expr}", {"A": A, "s": S})
+        return
+    (slope,) = torch.autograd.grad(want.sum(), env["A"])
+    np.testing.assert_allclose(api.evaluate(f"import torch\n{expr}", {"A": A, "s": S}), want.detach().numpy())
+    np.testing.assert_allclose(api.jacobian(f"import torch\n{expr}.sum()", {"A": A, "s": S})["A"], slope.numpy())
