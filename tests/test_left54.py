@@ -161,3 +161,40 @@ def test_clamps_bounds_against_pytorch(torch64, expr):
     (slope,) = torch.autograd.grad(want.sum(), env["A"])
     np.testing.assert_allclose(api.evaluate(f"import torch\n{expr}", {"A": A, "s": S}), want.detach().numpy())
     np.testing.assert_allclose(api.jacobian(f"import torch\n{expr}.sum()", {"A": A, "s": S})["A"], slope.numpy())
+
+
+# 4. precision= of jnp's products: None, a member, a name, or a TUPLE of two members or two names (JAX's rule)
+PRECISIONS = ["jax.lax.Precision.HIGHEST", "'highest'", "None", "(jax.lax.Precision.HIGHEST, jax.lax.Precision.HIGH)",
+              "('highest', 'bfloat16')", "[jax.lax.Precision.HIGHEST, jax.lax.Precision.HIGH]", "['highest', 'high']",
+              "(jax.lax.Precision.HIGHEST, 'high')", "('high', jax.lax.Precision.DEFAULT)",
+              "(jax.lax.Precision.HIGHEST,)", "(None, None)", "'jax.lax.Precision.HIGH'", "'bogus'"]
+PRODUCTS = ["jnp.matmul(A, B, precision={})", "jnp.dot(A, B, precision={})",
+            "jnp.einsum('ij,jk->ik', A, B, precision={})"]
+B = np.array([[1.0, -2.0], [0.5, 3.0]])
+
+
+def jax_text(product: str, precision: str) -> str:
+    return "import jax\nimport jax.numpy as jnp\n" + product.format(precision)
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_a_list_precision_is_refused_saying_write_a_tuple(product):
+    with pytest.raises(JacError, match=r"a list is no precision JAX takes .*write a tuple"):
+        api.evaluate(jax_text(product, "[jax.lax.Precision.HIGHEST, jax.lax.Precision.HIGH]"), {"A": A, "B": B})
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_precision_against_jax(product, precision):
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+    env = {"jax": jax, "jnp": jnp, "A": jnp.asarray(A, dtype=jnp.float32), "B": jnp.asarray(B, dtype=jnp.float32)}
+    try:
+        eval(product.format(precision), env)  # noqa: S307 - the test's own text, under JAX
+    except (ValueError, TypeError):
+        with pytest.raises(JacError, match="precision"):
+            api.evaluate(jax_text(product, precision), {"A": A, "B": B})
+        return
+    np.testing.assert_allclose(api.evaluate(jax_text(product, precision), {"A": A, "B": B}), A @ B, rtol=1e-15)
+    np.testing.assert_allclose(api.jacobian(jax_text(product, precision) + ".sum()", {"A": A, "B": B})["A"],
+                               np.broadcast_to(B.sum(1), (2, 2)), rtol=1e-15)

@@ -6289,7 +6289,8 @@ class _Lowering:
             return dtype_first(self.b, fname, lower, args, kwargs, position)
         if kwargs and "precision" in kwargs and module in ("jnp", "jax.numpy", "jnp.linalg", "jax.numpy.linalg",
                                                            "jax.image"):
-            kwargs = jaximage.without_precision(kwargs, position)  # jnp.einsum(..., precision=lax.Precision.HIGHEST)
+            written = next((k.value for k in node.keywords if k.arg == "precision"), None)  # [..]: a list refused
+            kwargs = jaximage.without_precision(kwargs, position, written)  # jnp.einsum(..., precision=lax.Precision.HIGHEST)
         if kwargs and "dtype" in kwargs and module == "scipy.special" and argspec.scipy_ufunc(fname):
             return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
