@@ -198,3 +198,41 @@ def test_precision_against_jax(product, precision):
     np.testing.assert_allclose(api.evaluate(jax_text(product, precision), {"A": A, "B": B}), A @ B, rtol=1e-15)
     np.testing.assert_allclose(api.jacobian(jax_text(product, precision) + ".sum()", {"A": A, "B": B})["A"],
                                np.broadcast_to(B.sum(1), (2, 2)), rtol=1e-15)
+
+
+# 5. jax.image.resize's method as a jax.image.ResizeMethod member, as JAX takes it
+MEMBERS = ["NEAREST", "LINEAR", "LANCZOS3", "LANCZOS5", "CUBIC", "CUBIC_PYTORCH", "AREA"]
+IMAGE = np.array([[0.0, 1.0, 3.0, 2.0], [1.5, -1.0, 0.5, 2.5], [0.25, 2.0, -0.5, 1.0]])
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+@pytest.mark.parametrize("shape,antialias", [((5, 7), True), ((2, 3), True), ((2, 6), False)])
+def test_a_resize_method_member_is_its_string(member, shape, antialias):
+    name = {"CUBIC_PYTORCH": "cubic-pytorch"}.get(member, member.lower())
+    common = f"import jax\nout = jax.image.resize(x, {shape}, %s, antialias={antialias})\n(out * out).sum()"
+    enum = api.jacobian(common % f"jax.image.ResizeMethod.{member}", {"x": IMAGE})["x"]
+    np.testing.assert_array_equal(enum, api.jacobian(common % f"'{name}'", {"x": IMAGE})["x"])
+    keyword = common.replace(", jax.image", ", method=jax.image")
+    np.testing.assert_array_equal(enum, api.jacobian(keyword % f"jax.image.ResizeMethod.{member}", {"x": IMAGE})["x"])
+
+
+def test_an_unknown_member_and_the_enum_itself_are_refused():
+    with pytest.raises(JacError, match="jax.image.ResizeMethod has no member 'BILINEAR'"):
+        api.evaluate("import jax\njax.image.resize(x, (5, 7), jax.image.ResizeMethod.BILINEAR)", {"x": IMAGE})
+    with pytest.raises(JacError, match="Unknown resize method"):
+        api.evaluate("import jax\njax.image.resize(x, (5, 7), jax.image.ResizeMethod)", {"x": IMAGE})
+    with pytest.raises(JacError, match="mode=jax.image.ResizeMethod.LINEAR is not supported"):
+        api.evaluate("import jax.numpy as jnp\nimport jax\njnp.pad(x, 1, mode=jax.image.ResizeMethod.LINEAR)",
+                     {"x": IMAGE})
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_resize_method_members_against_jax(member):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)  # as tests/test_parity_vocab54.py
+    import jax.image  # noqa: F401
+    import jax.numpy as jnp
+    method = getattr(jax.image.ResizeMethod, member)
+    want = jax.image.resize(jnp.asarray(IMAGE, dtype=jnp.float64), (5, 7), method)
+    found = api.evaluate(f"import jax\njax.image.resize(x, (5, 7), jax.image.ResizeMethod.{member})", {"x": IMAGE})
+    np.testing.assert_allclose(found, np.asarray(want), rtol=1e-12, atol=1e-14)

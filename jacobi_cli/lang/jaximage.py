@@ -10,6 +10,7 @@ A = -0.75, the edges repeated), with ``antialias=`` as JAX takes it."""
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +30,32 @@ TITLES = {IMAGE: IMAGE}  # its title in messages (parser._LIBRARY_TITLES)
 METHODS = {"nearest": "nearest", "linear": "linear", "bilinear": "linear", "trilinear": "linear",
            "triangle": "linear", "lanczos3": "lanczos3", "lanczos5": "lanczos5", "cubic": "cubic", "bicubic": "cubic",
            "tricubic": "cubic", "cubic-pytorch": "cubic-pytorch", "bicubic-pytorch": "cubic-pytorch", "area": "area"}
+# jax.image.ResizeMethod's members: each one's method (the enum's values, as ResizeMethod.from_string gives them)
+RESIZE_MEMBERS = {"NEAREST": "nearest", "LINEAR": "linear", "LANCZOS3": "lanczos3", "LANCZOS5": "lanczos5",
+                  "CUBIC": "cubic", "CUBIC_PYTORCH": "cubic-pytorch", "AREA": "area"}
+RESIZE_METHOD = Static("jax.image.ResizeMethod")  # the enum named without a member (the parser's attribute)
+
+
+@dataclass(frozen=True)
+class ResizeMember:
+    """``jax.image.ResizeMethod.LINEAR``: the member (an enum, no string: what takes a string refuses it, as JAX's
+    functions would), ``method`` its method's name ('linear'), which resize reads."""
+
+    member: str
+    method: str
+
+    def __repr__(self) -> str:
+        return f"jax.image.ResizeMethod.{self.member}"
+
+
+def resize_member(member: str, position) -> Static:
+    """``jax.image.ResizeMethod.LINEAR``: the member, as a value resize's method= takes."""
+    if member not in RESIZE_MEMBERS:
+        raise JacValueError(f"jax.image.ResizeMethod has no member '{member}': it has "
+                            f"{', '.join(RESIZE_MEMBERS)} (JAX raises AttributeError)", position)
+    return Static(ResizeMember(member, RESIZE_MEMBERS[member]))
+
+
 _RADIUS = {"linear": 1, "lanczos3": 3, "lanczos5": 5, "cubic": 2, "cubic-pytorch": 2, "area": 1}
 _EPS32 = float(np.finfo(np.float32).eps)
 
@@ -100,9 +127,12 @@ def _resize(b, args, kwargs, position) -> Tracer:
     x = tensor(b, a["image"], "resize", position)
     shape = static_ints(b, a["shape"], "shape", position)
     spelled = static(b, a["method"], "method", position)
+    if isinstance(spelled, ResizeMember):
+        spelled = spelled.method
     if not isinstance(spelled, str):
         raise JacValueError(f"jax.image.resize: method must be a string ('nearest', 'linear', 'cubic', 'lanczos3', "
-                            f"'lanczos5', 'area'), got {spelled!r}", position)
+                            f"'lanczos5', 'area') or a jax.image.ResizeMethod member (ResizeMethod.LINEAR), got "
+                            f"{spelled!r}", position)
     method = METHODS.get(spelled)
     if method is None:
         raise JacValueError(f'jax.image.resize: Unknown resize method "{spelled}" (JAX raises ValueError; it '

@@ -6412,6 +6412,8 @@ class _Lowering:
                 return laxmore.ROUNDING
             if node.attr == "Precision" and LIBRARIES.get(module) == "jax.lax":  # lax.Precision.HIGHEST (.jaximage)
                 return jaximage.PRECISION
+            if node.attr == "ResizeMethod" and LIBRARIES.get(module) == "jax.image":  # its members (.jaximage)
+                return jaximage.RESIZE_METHOD
             if node.attr == "GatherScatterMode" and LIBRARIES.get(module) == "jax.lax":  # its members (.gathers)
                 return gathers.MODES
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
@@ -6441,6 +6443,8 @@ class _Lowering:
             return custom.attribute(self, value, node.attr, position)
         if value is jaximage.PRECISION:  # lax.Precision.HIGHEST: a precision= a JAX matrix product drops on the CPU
             return jaximage.precision_member(node.attr, position)
+        if value is jaximage.RESIZE_METHOD:  # jax.image.ResizeMethod.LINEAR: the method resize reads
+            return jaximage.resize_member(node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
             return self.number(laxmore.rounding_method(node.attr, position), position)
         if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
