@@ -121,7 +121,8 @@ def nearest_index(m: int, n: int) -> np.ndarray:
 @variant(IMAGE, "resize")
 def _resize(b, args, kwargs, position) -> Tracer:
     """jax.image.resize(image, shape, method, antialias=True, precision=HIGHEST): each axis whose size changes,
-    one weight matrix contracted (nearest: the source indices taken), JAX's matrices (see the module)."""
+    one weight matrix contracted (nearest: the source indices taken), JAX's matrices (see the module); method a
+    string or a jax.image.ResizeMethod member (ResizeMethod.LINEAR)."""
     a = arguments("resize", args, kwargs, {"image": REQUIRED, "shape": REQUIRED, "method": REQUIRED,
                                            "antialias": True, "precision": None}, position)
     x = tensor(b, a["image"], "resize", position)
