@@ -452,10 +452,10 @@ def check(parser, kind: str, fname: str, module: str | None, args: list, kwargs:
             raise JacParseError(f"{call}(): argument '{which}' (position {at + 1}) must be a bool (PyTorch "
                                 f"raises TypeError at an int or a tuple{both}): write {which}=True", position)
     if lib == "torch":
-        _torch_checks(b, kind, module, fname, call, args, kwargs, position)
+        _torch_checks(b, kind, module, fname, call, args, kwargs, position, grad_on=not parser.grad_off)
 
 
-def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
+def _torch_checks(b, kind, module, fname, call, args, kwargs, position, grad_on: bool = True) -> None:
     """PyTorch's TypeErrors at an argument's form: the other library's keyword, a tuple or an int in the other's
     place, a number or a list where it needs a tensor."""
     if (module in ("F", "torch.nn.functional", "nn.functional") or fname in TORCH_PYTHON_LEVEL
@@ -500,7 +500,7 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
             raise JacParseError(f"{call}(): dim must be one int, not a tuple (PyTorch raises TypeError: its {fname} "
                                 f"reduces one dim); write {other}", position)
     if fname in ("clamp", "clip"):
-        _clamp_kinds(b, kind, fname, call, args, kwargs, position)
+        _clamp_kinds(b, fname, call, args, kwargs, position, grad_on)
     for table, numbers in ((TORCH_TENSOR_AT, True), (TORCH_NO_SEQUENCE_AT, False)):
         for i, at in enumerate(table.get(fname, ())):
             value = args[at] if len(args) > at else None
@@ -518,22 +518,29 @@ def _torch_checks(b, kind, module, fname, call, args, kwargs, position) -> None:
                                     "(PyTorch raises TypeError); wrap it in torch.tensor(...)", position)
 
 
-def _clamp_kinds(b, kind, fname, call, args, kwargs, position) -> None:
+def _clamp_kinds(b, fname, call, args, kwargs, position, grad_on: bool = True) -> None:
     """``torch.clamp(x, B, max=0.75)``: a tensor bound beside a number bound, which PyTorch's two overloads
     (``Tensor? min, Tensor? max`` and ``Scalar? min, Scalar? max``) both refuse (TypeError: "received an invalid
-    combination of arguments"), where jac's lowering took each bound as it came (session 54)."""
+    combination of arguments"), where jac's lowering took each bound as it came (session 54). A 0-d tensor passes
+    for a number where it requires no grad (``torch.clamp(x, torch.tensor(0.1), 0.5)`` is answered, as PyTorch's
+    argument parser reads it as a Scalar), and is refused where it does (``torch.clamp(x, s, 0.5)`` of an input
+    ``s``: PyTorch raises the same TypeError, where jac answered with a derivative in s; session 54, h54-left)."""
     bounds = [args[at] if len(args) > at else kwargs.get(name) for at, name in ((1, "min"), (2, "max"))]
     if any(v is None or _is_display(b, v) for v in bounds):
         return  # one bound, or a list: TORCH_NO_SEQUENCE_AT's refusal
     numbers = [python_number(b, v) for v in bounds]
-    tensors = [isinstance(v, Tracer) and v.ndim >= 1 for v in bounds]  # a 0-d value may be x.item()'s number
+    # a 0-d value may be x.item()'s number: a tensor where it carries a gradient (.item()'s never does)
+    tensors = [isinstance(v, Tracer) and (v.ndim >= 1 or grad_on and not numbers[k] and b.nodes[v.id].requires_grad)
+               for k, v in enumerate(bounds)]
     if not (numbers[0] and tensors[1] or numbers[1] and tensors[0]):
         return
     fix = "torch.clamp(x, min=B).clamp(max=0.75)" if numbers[1] else "torch.clamp(x, max=B).clamp(min=0.1)"
+    zero_d = " (a 0-d tensor that requires grad is no Number to PyTorch)" \
+        if any(t and v.ndim == 0 for t, v in zip(tensors, bounds)) else ""
     raise JacValueError(f"{call}(): min and max must both be tensors or both be numbers, not a "
                         f"{'number' if numbers[0] else 'tensor'} min beside a {'number' if numbers[1] else 'tensor'} "
                         "max (PyTorch raises TypeError: its overloads take (Tensor min, Tensor max) or (Number min, "
-                        f"Number max)): clamp by one bound, then the other ({fix}), or write the number as "
+                        f"Number max){zero_d}): clamp by one bound, then the other ({fix}), or write the number as "
                         "torch.full_like(x, VALUE)", position)
 
 

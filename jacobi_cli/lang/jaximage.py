@@ -9,6 +9,9 @@ A = -0.75, the edges repeated), with ``antialias=`` as JAX takes it."""
 
 from __future__ import annotations
 
+import ast
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import JacShapeError
@@ -27,6 +30,32 @@ TITLES = {IMAGE: IMAGE}  # its title in messages (parser._LIBRARY_TITLES)
 METHODS = {"nearest": "nearest", "linear": "linear", "bilinear": "linear", "trilinear": "linear",
            "triangle": "linear", "lanczos3": "lanczos3", "lanczos5": "lanczos5", "cubic": "cubic", "bicubic": "cubic",
            "tricubic": "cubic", "cubic-pytorch": "cubic-pytorch", "bicubic-pytorch": "cubic-pytorch", "area": "area"}
+# jax.image.ResizeMethod's members: each one's method (the enum's values, as ResizeMethod.from_string gives them)
+RESIZE_MEMBERS = {"NEAREST": "nearest", "LINEAR": "linear", "LANCZOS3": "lanczos3", "LANCZOS5": "lanczos5",
+                  "CUBIC": "cubic", "CUBIC_PYTORCH": "cubic-pytorch", "AREA": "area"}
+RESIZE_METHOD = Static("jax.image.ResizeMethod")  # the enum named without a member (the parser's attribute)
+
+
+@dataclass(frozen=True)
+class ResizeMember:
+    """``jax.image.ResizeMethod.LINEAR``: the member (an enum, no string: what takes a string refuses it, as JAX's
+    functions would), ``method`` its method's name ('linear'), which resize reads."""
+
+    member: str
+    method: str
+
+    def __repr__(self) -> str:
+        return f"jax.image.ResizeMethod.{self.member}"
+
+
+def resize_member(member: str, position) -> Static:
+    """``jax.image.ResizeMethod.LINEAR``: the member, as a value resize's method= takes."""
+    if member not in RESIZE_MEMBERS:
+        raise JacValueError(f"jax.image.ResizeMethod has no member '{member}': it has "
+                            f"{', '.join(RESIZE_MEMBERS)} (JAX raises AttributeError)", position)
+    return Static(ResizeMember(member, RESIZE_MEMBERS[member]))
+
+
 _RADIUS = {"linear": 1, "lanczos3": 3, "lanczos5": 5, "cubic": 2, "cubic-pytorch": 2, "area": 1}
 _EPS32 = float(np.finfo(np.float32).eps)
 
@@ -92,15 +121,19 @@ def nearest_index(m: int, n: int) -> np.ndarray:
 @variant(IMAGE, "resize")
 def _resize(b, args, kwargs, position) -> Tracer:
     """jax.image.resize(image, shape, method, antialias=True, precision=HIGHEST): each axis whose size changes,
-    one weight matrix contracted (nearest: the source indices taken), JAX's matrices (see the module)."""
+    one weight matrix contracted (nearest: the source indices taken), JAX's matrices (see the module); method a
+    string or a jax.image.ResizeMethod member (ResizeMethod.LINEAR)."""
     a = arguments("resize", args, kwargs, {"image": REQUIRED, "shape": REQUIRED, "method": REQUIRED,
                                            "antialias": True, "precision": None}, position)
     x = tensor(b, a["image"], "resize", position)
     shape = static_ints(b, a["shape"], "shape", position)
     spelled = static(b, a["method"], "method", position)
+    if isinstance(spelled, ResizeMember):
+        spelled = spelled.method
     if not isinstance(spelled, str):
         raise JacValueError(f"jax.image.resize: method must be a string ('nearest', 'linear', 'cubic', 'lanczos3', "
-                            f"'lanczos5', 'area'), got {spelled!r}", position)
+                            f"'lanczos5', 'area') or a jax.image.ResizeMethod member (ResizeMethod.LINEAR), got "
+                            f"{spelled!r}", position)
     method = METHODS.get(spelled)
     if method is None:
         raise JacValueError(f'jax.image.resize: Unknown resize method "{spelled}" (JAX raises ValueError; it '
@@ -148,25 +181,41 @@ def precision_member(member: str, position) -> Static:
     return Static(f"jax.lax.Precision.{member}")
 
 
-def _one_precision(value) -> bool:
+def _precision_kind(value, node=None) -> str | None:
+    """"member" for a lax.Precision member, "name" for one of JAX's names of one ('highest'), else None; ``node``
+    (the text's expression of it, where known) tells the string 'jax.lax.Precision.HIGH' from the member."""
     spelled = value.value if isinstance(value, Static) else value
-    return isinstance(spelled, str) and (spelled.startswith("jax.lax.Precision.") or spelled in _PRECISION_NAMES)
+    if not isinstance(spelled, str):
+        return None
+    if isinstance(node, ast.Constant):
+        return "name" if spelled in _PRECISION_NAMES else None
+    return "member" if spelled.startswith("jax.lax.Precision.") else "name" if spelled in _PRECISION_NAMES else None
 
 
-def without_precision(kwargs: dict, position) -> dict:
+def without_precision(kwargs: dict, position, node: ast.expr | None = None) -> dict:
     """``kwargs`` without a ``precision=`` JAX takes (None, a lax.Precision member, one of JAX's names of one, or a
-    tuple of two of them), which changes nothing on the CPU; another value (a DotAlgorithm preset too, which
-    may compute in another dtype) refused."""
+    tuple of two members or of two names: JAX's canonicalize_precision), which changes nothing on the CPU; another
+    value (a DotAlgorithm preset too, which may compute in another dtype) refused. ``node``: the text's expression
+    of the value, where it has one: a list display is refused as JAX refuses it (jnp's functions take precision= as
+    a static argument of a jit, which must hash: "Non-hashable static arguments are not supported")."""
     value = kwargs["precision"]
+    if isinstance(node, ast.List):
+        raise JacValueError(f"precision={ast.unparse(node)}: a list is no precision JAX takes (its jnp functions "
+                            "raise ValueError: \"Non-hashable static arguments are not supported\"); write a tuple "
+                            f"({ast.unparse(ast.Tuple(elts=node.elts, ctx=ast.Load()))})", position)
     pair = value.value if isinstance(value, Static) and isinstance(value.value, tuple) else \
         tuple(value) if isinstance(value, tuple) and getattr(value, "display", "tuple") != "list" else None
-    fine = value is None or (isinstance(value, Static) and value.value is None) or _one_precision(value) or \
-        pair is not None and len(pair) == 2 and all(_one_precision(one) for one in pair)
+    parts = node.elts if isinstance(node, ast.Tuple) and pair is not None and len(node.elts) == len(pair) else \
+        [None] * len(pair or ())
+    kinds = {_precision_kind(one, part) for one, part in zip(pair or (), parts)}
+    fine = value is None or (isinstance(value, Static) and value.value is None) or \
+        pair is None and _precision_kind(value, node) is not None or \
+        pair is not None and len(pair) == 2 and len(kinds) == 1 and None not in kinds
     if not fine:
         raise JacValueError("precision= must be None, a jax.lax.Precision (DEFAULT, HIGH, HIGHEST), one of JAX's "
-                            f"names ({', '.join(repr(n) for n in _PRECISION_NAMES)}) or a tuple of two of them (JAX "
-                            "raises ValueError at another value; jac does not read its DotAlgorithm presets)",
-                            position)
+                            f"names ({', '.join(repr(n) for n in _PRECISION_NAMES)}), or a tuple of two members or "
+                            "of two names (JAX raises ValueError at another value, a member beside a name too; jac "
+                            "does not read its DotAlgorithm presets)", position)
     return {k: v for k, v in kwargs.items() if k != "precision"}
 
 

@@ -680,14 +680,24 @@ def _split_in_place_chains(module: ast.Module) -> None:
 
 
 def _in_place_chain(node: ast.expr):
-    """The calls of a chain of two or more in-place methods on a name or an index of one (outermost first), or
-    None."""
+    """The calls of a chain of two or more in-place methods on a name, its ``.data`` or an index of either (outermost
+    first), or None."""
     calls = []
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_") \
             and not node.func.attr.startswith("_"):
         calls.append(node)
         node = node.func.value
-    return calls if len(calls) > 1 and _in_place_method(calls[-1]) else None
+    return calls if len(calls) > 1 and (_in_place_method(calls[-1]) or _on_data(calls[-1])) else None
+
+
+def _on_data(call: ast.Call) -> bool:
+    """``y.data.mul_(2.)``, ``y.data[0].mul_(2.)``: an in-place method on a name's ``.data`` or an index of it (a
+    chain of them split as any other: each the single write lang/nograd.py or lang/setparams.py reads)."""
+    owner = call.func.value
+    if isinstance(owner, ast.Subscript):
+        owner = owner.value
+    return isinstance(owner, ast.Attribute) and owner.attr == "data" and isinstance(owner.value, ast.Name) \
+        and owner.value.id not in MODULES
 
 
 def _accepted_import(stmt, source: Source) -> bool:
@@ -2548,6 +2558,8 @@ class _Lowering:
             if stmt.decorator_list:  # @jax.vmap, @torch.no_grad(): f = deco(f), nearest first (.decorators)
                 found = decorators.decorated(self, stmt, found)
             return found
+        if isinstance(stmt, ast.With) and len(stmt.items) > 1:  # with torch.no_grad(), torch.enable_grad():
+            return self.statement(_nested_with(stmt, self.source))  # Python's nested withs, left one outermost
         if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None:
             mode = _GRAD_MODES.get(ast.unparse(stmt.items[0].context_expr))
             if mode is not None:  # with torch.no_grad(), set_grad_enabled(False), inference_mode(), enable_grad()
@@ -6277,7 +6289,8 @@ class _Lowering:
             return dtype_first(self.b, fname, lower, args, kwargs, position)
         if kwargs and "precision" in kwargs and module in ("jnp", "jax.numpy", "jnp.linalg", "jax.numpy.linalg",
                                                            "jax.image"):
-            kwargs = jaximage.without_precision(kwargs, position)  # jnp.einsum(..., precision=lax.Precision.HIGHEST)
+            written = next((k.value for k in node.keywords if k.arg == "precision"), None)  # [..]: a list refused
+            kwargs = jaximage.without_precision(kwargs, position, written)  # jnp.einsum(..., precision=lax.Precision.HIGHEST)
         if kwargs and "dtype" in kwargs and module == "scipy.special" and argspec.scipy_ufunc(fname):
             return numpy_dtype(self.b, fname, lower, args, kwargs, position)  # scipy.special.expit(x, dtype=...)
         if kwargs and "dtype" in kwargs and (self.b.library == "numpy" and module in ("np", "numpy") or kind == "method"
@@ -6399,6 +6412,8 @@ class _Lowering:
                 return laxmore.ROUNDING
             if node.attr == "Precision" and LIBRARIES.get(module) == "jax.lax":  # lax.Precision.HIGHEST (.jaximage)
                 return jaximage.PRECISION
+            if node.attr == "ResizeMethod" and LIBRARIES.get(module) == "jax.image":  # its members (.jaximage)
+                return jaximage.RESIZE_METHOD
             if node.attr == "GatherScatterMode" and LIBRARIES.get(module) == "jax.lax":  # its members (.gathers)
                 return gathers.MODES
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
@@ -6428,6 +6443,8 @@ class _Lowering:
             return custom.attribute(self, value, node.attr, position)
         if value is jaximage.PRECISION:  # lax.Precision.HIGHEST: a precision= a JAX matrix product drops on the CPU
             return jaximage.precision_member(node.attr, position)
+        if value is jaximage.RESIZE_METHOD:  # jax.image.ResizeMethod.LINEAR: the method resize reads
+            return jaximage.resize_member(node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
             return self.number(laxmore.rounding_method(node.attr, position), position)
         if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
@@ -8389,6 +8406,23 @@ _GRAD_MODES = MappingProxyType({
                      "torch.set_grad_enabled(mode=True)", "torch.inference_mode(False)",
                      "torch.inference_mode(mode=False)"), "on"),
 })
+
+
+
+def _nested_with(stmt: ast.With, source: Source) -> ast.With:
+    """``with A, B: body`` as the ``with A: with B: body`` Python runs it as (A entered first, B innermost: for grad
+    modes, B's wins inside), where each of A, B is a grad mode jac reads alone (``_GRAD_MODES``); a mixture with
+    another context manager (``with torch.no_grad(), open(p):``) refused, naming the one jac does not read."""
+    for item in stmt.items:
+        spelling = ast.unparse(item.context_expr)
+        if item.optional_vars is not None or spelling not in _GRAD_MODES:
+            written = spelling if item.optional_vars is None else f"{spelling} as {ast.unparse(item.optional_vars)}"
+            raise JacParseError(f"'with {ast.unparse(stmt.items[0].context_expr)}, ...': jac reads a 'with' of grad "
+                                f"modes only (torch.no_grad(), torch.enable_grad(), torch.set_grad_enabled(B), "
+                                f"torch.inference_mode()), not '{written}'", source.at(item.context_expr))
+    inner = ast.copy_location(ast.With(items=stmt.items[1:], body=stmt.body), stmt)
+    return ast.copy_location(ast.With(items=stmt.items[:1], body=[inner]), stmt)
+
 
 _OPTIMIZER = re.compile(r"(?:torch\.)?optim\.(?:lr_scheduler\.)?[A-Za-z_]\w*\Z")
 

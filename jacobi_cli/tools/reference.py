@@ -366,14 +366,17 @@ names on this page are known.
   before the write saved the tensor for backward (`t = torch.exp(x)`, `z = t * t`, `torch.sin(t)`) the write is
   refused as PyTorch's backward raises ("one of the variables needed for gradient computation has been modified
   by an inplace operation"). A write through `.data` (`t.data.mul_(2)`, `t.data[0] = 5.0`, `t.data = V` of t's
-  shape and a new tensor), inside `no_grad` or not, is read the same way, but PyTorch bumps no version there and
+  shape and a new tensor; a chain `t.data.mul_(2).add_(1)` as its writes one by one), inside `no_grad` or not, is
+  read the same way, but PyTorch bumps no version there and
   its backward reads the new values of a saved tensor silently: jac refuses that case. A write into an input (a
   leaf, or a view of one) under `no_grad` is refused, but for a parameter's values set before its first use (above).
   `with torch.set_grad_enabled(False):` and `with torch.autograd.no_grad():` are the same block; `with
   torch.inference_mode():` too, its assigned results inference tensors (refused where PyTorch saves one for
   backward, "Inference tensors cannot be saved for backward"); `with torch.enable_grad():` (`set_grad_enabled(True)`,
   `inference_mode(False)`) runs its statements as written where gradients are on and is refused inside a region where
-  they are off. A mode computed (`torch.set_grad_enabled(train)`) is refused.
+  they are off. Several modes in one `with` (`with torch.enable_grad(), torch.no_grad():`) are the nested `with`s
+  Python enters left to right (the innermost's mode inside); a mode beside another context manager (`with
+  torch.no_grad(), open(p):`) is refused. A mode computed (`torch.set_grad_enabled(train)`) is refused.
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
   `"`, no-break, thin and zero-width spaces are spaces; look-alikes of other operators (`x × y`, `x²`, `√x`)
   are refused naming the operator to write. Console prompts (`>>> `, `In [1]:`, a shell line after `$`) are refused
