@@ -132,3 +132,9 @@ def test_the_command_line_refuses_a_repeated_keyword_with_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "got multiple values for keyword argument 'dim'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_strings_characters_unpacked_as_python_iterates_it():
+    np.testing.assert_allclose(api.evaluate(HEAD + "def g(*a):\n    return len(a) * x\ny = g(*'abc')", {"x": X}), 3 * X)
+    with pytest.raises(JacError, match="writes out up to 10,000 arguments"):
+        api.evaluate(HEAD + "def g(*a):\n    return len(a) * x\ny = g(*'" + "a" * 10_001 + "')", {"x": X})

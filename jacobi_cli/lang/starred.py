@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import ast
 
-from ..errors import JacValueError
+from ..errors import JacLimitError, JacValueError
 from .functions import Items, Static, Tracer
 from .modules import Listed
 from .trees import Dict
+
+
+MAX_ARGUMENTS = 10_000  # the arguments one '*' of a string may make (the parser's arrays: its _MAX_UNROLLED)
 
 
 def has_stars(node: ast.Call) -> bool:
@@ -77,6 +80,9 @@ def expand(lowering, node: ast.Call, kids: list, unpacked_type, unpacked) -> tup
         if type(held) is Dict:  # *d: its keys, as Python iterates a dict
             elements = [Static(k) if type(k) is str else lowering.number(k, value.position) for k in held.keys()]
         elif type(held) is Static and type(held.value) is str:  # *'ab': its characters
+            if len(held.value) > MAX_ARGUMENTS:
+                raise JacLimitError(f"'*' unpacks a string of {len(held.value):,} characters into {spelled}() (jac "
+                                    f"writes out up to {MAX_ARGUMENTS:,} arguments)", lowering.source.at(argument))
             elements = [Static(c) for c in held.value]
         elif held is None or type(held) is bool or type(held) is Static or type(held) is Tracer and held.ndim == 0:
             what = "a number or a 0-d array (PyTorch: 'iteration over a 0-d tensor')" \
