@@ -57,6 +57,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
+from . import starred  # f(*args, **kwargs): the call written out (session 54)
 from . import setparams
 from . import freeze
 from . import nograd  # writes in place under torch.no_grad() and through .data (session 53)
@@ -432,6 +433,20 @@ def _held_arrays(value) -> list:
         elif isinstance(v, (Items, list, tuple)):
             pending.extend(v)
     return found
+
+
+def _inplace_value(node: ast.Call, kids: list) -> bool:
+    """Is the call given the value True for ``inplace`` (by keyword, or at :data:`~.functions.INPLACE_AT`'s
+    position), however written? ``kids``: its lowered owner (if any), arguments and keywords' values."""
+    keywords = kids[len(kids) - len(node.keywords):] if node.keywords else []
+    for k, v in zip(node.keywords, keywords):
+        if k.arg == "inplace":
+            return v is True
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id \
+        if isinstance(node.func, ast.Name) else None
+    at = INPLACE_AT.get(name)
+    args = kids[len(kids) - len(node.keywords) - len(node.args): len(kids) - len(node.keywords)]
+    return at is not None and len(args) == at + 1 and args[at] is True
 
 
 def _inplace_call(node: ast.Call) -> bool:
@@ -1405,10 +1420,19 @@ class _Lowering:
         order: each returns the module (:meth:`module_method`)."""
         for call in then:
             position = self.source.end(call.func) - len(call.func.attr)
-            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-                raise JacParseError("'*' and '**' unpacking in a module's method are not supported", position)
-            self.module_method(made, call.func.attr, [self.expression(a) for a in call.args],
-                               {k.arg: self.expression(k.value) for k in call.keywords}, position)
+            _, args, kwargs = self.call_arguments(call)
+            self.module_method(made, call.func.attr, args, kwargs, position)
+
+    def call_arguments(self, call: ast.Call) -> tuple:
+        """``call``'s arguments lowered one by one, as a statement that reads a call off the text lowers them (a
+        module made, a model's instance): the call with ``*seq`` and ``**mapping`` written out
+        (:func:`~jacobi_cli.lang.starred.expand`), its positional arguments' values and its keywords'."""
+        kids = [_Unpacked(self.expression(a.value), self.source.at(a)) if type(a) is ast.Starred
+                else self.expression(a) for a in call.args] + [self.expression(k.value) for k in call.keywords]
+        if starred.has_stars(call):
+            call, kids = starred.expand(self, call, kids, _Unpacked, self.unpacked)
+        args = kids[:len(call.args)]
+        return call, args, {k.arg: v for k, v in zip(call.keywords, kids[len(args):])}
 
     def layer_class(self, call: ast.Call) -> str | None:
         """``Linear`` of ``nn.Linear(...)`` (any spelling of torch.nn), else None."""
@@ -1430,9 +1454,6 @@ class _Lowering:
         position = self.source.end(call.func) - len(cls)
         if cls in _CONTAINERS and not any(k.arg is None for k in call.keywords):  # nn.Sequential(*layers)
             return self.container(cls, call, prefix, position)
-        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-            raise JacParseError(f"nn.{cls}(...) with * or ** unpacking is not supported: write its arguments",
-                                position)
         if cls in NORMS:  # the module as made elsewhere, its parameters inputs named from prefix
             made = self.expression(call)
             made.params = {key: self.new_input(f"{prefix}.{key}", value, position)
@@ -1440,8 +1461,7 @@ class _Lowering:
             made.prefix = prefix
             made.written_dtype = _written_dtype(made.kwargs.get("dtype"))
             return made
-        args = [self.expression(a) for a in call.args]
-        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        _, args, kwargs = self.call_arguments(call)  # nn.Linear(3, 2, **kwargs): written out (session 54)
         since = self.b.draws
 
         def make(suffix: str, value: np.ndarray) -> Tracer:  # each parameter made right after it is drawn (or not)
@@ -1754,13 +1774,10 @@ class _Lowering:
         = ...`` an attribute (a layer, its parameters inputs named ``prefix.NAME.weight``; an ``nn.Parameter``;
         an instance of another class of the text; a number)."""
         position = self.source.at(call)
-        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-            raise JacParseError(f"{cls.name}(...) with * or ** unpacking is not supported", position)
         if cls in self.making:
             raise JacValueError(f"{cls.name}.__init__ makes a {cls.name} again: a model that holds itself has no "
                                 f"end", position)
-        args = [self.expression(a) for a in call.args]
-        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        call, args, kwargs = self.call_arguments(call)  # Net(**config): written out (session 54)
         if isinstance(cls, PlainClass):  # a plain class of the text (lang/plain.py)
             kinds = ([self.python_kind(a, v) for a, v in zip(call.args, args)],
                      {k.arg: self.python_kind(k.value, kwargs[k.arg]) for k in call.keywords})
@@ -4713,13 +4730,16 @@ class _Lowering:
                             self.tuples.add(id(node))
                     continue
                 values = [results.pop(id(k)) for k in kids]
-                found = lower(node, values)
+                written = node
+                if type(node) is ast.Call and starred.has_stars(node):  # f(*args, **kw): the call written out
+                    written, values = starred.expand(self, node, values, _Unpacked, self.unpacked)
+                found = lower(written, values)
                 if type(found) is Tracer and (self.jax_made or type(node) is ast.Call):
-                    self.jax_array(node, found, values)
+                    self.jax_array(written, found, values)
                 if self.saving and type(found) is Tracer:
-                    self.saved_by(node, values, found)
+                    self.saved_by(written, values, found)
                 elif self.saving and isinstance(found, (Pair, Items)) and type(node) is ast.Call:
-                    self.saved_parts(node, values, found)  # torch.cummax(h, 0), torch.linalg.eigh(h)
+                    self.saved_parts(written, values, found)  # torch.cummax(h, 0), torch.linalg.eigh(h)
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
                     push((node, found))
                     push((found.node, None))
@@ -5991,6 +6011,11 @@ class _Lowering:
                 and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
                     self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
             check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
+        if type(found) is Tracer and _inplace_value(node, kids) and self.library_call(node) and (
+                not _inplace_call(getattr(node, "unpacked", node))):  # F.relu(y, inplace=flag), **kw
+            raise JacValueError(f"{ast.unparse(node.func)}(...) is given inplace=True through a name or an unpacking: "
+                                "jac follows the write into the argument only where the call itself writes "
+                                "inplace=True; write it in the call, or drop it (out = F.relu(y))", self.source.at(node))
         if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
@@ -8231,12 +8256,12 @@ class Function:
 
     def collected(self, values: list, what: str, position: int) -> Items:
         """The arguments ``*args`` or ``**kwargs`` collects: arrays (numbers among them), as a tuple."""
-        for value in values:
-            if type(value) is not Tracer and not (plain.plain_instance(value) and not what.startswith("**")):
-                raise JacValueError(f"{self.name}(): jac collects arrays and numbers (and instances, into *args) into "
-                                    f"{what}; a "
-                                    f"{'tuple or list' if isinstance(value, Items) else type(value).__name__} among "
-                                    "them: name a parameter for it", position)
+        for value in values:  # what a plain argument may hold (session 54: bools, strings, None, dtypes, modules)
+            if not (value is None or type(value) in (Tracer, bool, Static, Items, Dict)
+                    or isinstance(value, (Module, Sequential, Instance, Listed)) or plain.plain_instance(value)):
+                raise JacValueError(f"{self.name}(): jac collects arrays, numbers, bools, strings, None, dtypes, "
+                                    f"tuples, dicts and modules into {what}; a {type(value).__name__} among them: "
+                                    "name a parameter for it", position)
         out = Items(values)
         out.display = "tuple"
         return out

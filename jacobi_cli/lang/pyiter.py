@@ -986,6 +986,13 @@ def call(lowering, spelling: str, node: ast.Call):
     position = lowering.source.at(node)
     if spelling in ITERATORS:
         return lowering.listed(items(lowering, spelling, node, "an iterator"), node, position)
+    if spelling == "functools.partial" and node.args and type(node.args[0]) is not ast.Starred \
+            and (any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords)):
+        rest = ast.copy_location(ast.Call(func=node.func, args=node.args[1:], keywords=node.keywords), node)
+        rest, args, kwargs = lowering.call_arguments(rest)  # partial(f, *args, **kw): written out (session 54)
+        written = ast.copy_location(ast.Call(func=node.func, args=[node.args[0], *rest.args], keywords=rest.keywords),
+                                    node)
+        return partial_of(lowering, written, callee(lowering, node.args[0]), args, kwargs)
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         raise JacParseError(f"'*' and '**' in {spelling}(...) are not supported: write its arguments", position)
     if spelling == "functools.reduce":

@@ -36,7 +36,14 @@ names on this page are known.
   np.int64(2)` and `* torch.tensor(2)` repeat, `x.shape * np.float64(2)`, `* torch.tensor(2.)`, `* jnp.int32(2)`,
   `* x.sum()` and `reversed(s) * 2` are Python's TypeError (refused), `x.shape * np.array(2.0)` and `x.shape +
   np.float64(1)` are NumPy's element-wise arithmetic. `*` unpacks a tuple, a list or an array's rows into a call's arguments,
-  a list or an index: `x.view(*x.shape[:-1], 2, -1)`, `torch.stack([*x])`, `x[*idx]`. Integer literals are
+  a list or an index: `x.view(*x.shape[:-1], 2, -1)`, `torch.stack([*x])`, `x[*idx]`. In any call (a library's
+  function or method, a function or method of the text, a module's constructor or call, `functools.partial`),
+  `*seq` and `**mapping` are the call written out with what they hold, as Python passes it: a tuple or list of
+  known length (a display, a name, a function's `*args`; a dict's keys; an array's rows), a dict display,
+  `dict(...)` or a function's `**kwargs` (`def f(x, **kw): return torch.sum(x, **kw)`, `nn.Linear(3, 2,
+  **kwargs)`, `Net(**config)`); Python's TypeErrors are refused in its words (a keyword given twice, a key that is
+  no string, `**` of no dict, `*` of a number or None), and so is an `inplace=True` that reaches a library call
+  through a name or an unpacking (jac follows the write into the argument where the call writes `inplace=True`). Integer literals are
   Python's ints until they meet an array, and so are sizes (`len(x)`, `x.shape[0]`, `x.ndim`, `x.size(0)`),
   `int('7')` (`int('ff', 16)`) and `n.bit_length()` / `n.bit_count()`: `//`, `%`, `**` and the bit operators (`1 << k`,
   `5 & 3`, `~n`, `True & False`: a bool of two bools, as Python's) exact,
@@ -98,8 +105,8 @@ names on this page are known.
   inputs named as its parameters. A function defined inside another (`def make(w): return lambda v: w * v`,
   then `make(W)(x)`) sees the names of the call that made it as that call ends (Python's closures bind late),
   and a tuple given to or returned by a function stays a tuple (`f(x, x.shape)`: `s + (1,)` inside is
-  `(3, 1)`). `*args` and `**kwargs` collect the arrays and numbers left over into a tuple and a dict, as
-  Python's (a Python sequence among them is refused: name a parameter for it). A `return` inside the function's
+  `(3, 1)`). `*args` and `**kwargs` collect what is left over (arrays, numbers, bools, strings, None, dtypes,
+  modules) into a tuple and a dict, as Python's (a Python sequence among them is refused: name a parameter for it). A `return` inside the function's
   blocks ends the call where it runs, as in Python (`if kind == 'relu': return F.relu(v)`, then `return
   torch.tanh(v)`; in a loop too), since jac reads each `if` test without the values; so a function may call
   itself where a `return` before the call ends it (`if n == 0: return v`), up to 32 calls deep. Refused: a
