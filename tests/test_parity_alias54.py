@@ -12,6 +12,7 @@ import pytest
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 from test_parity_grad24 import _torch_function, assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture
+from test_parity_nograd53 import assert_orders_are_pytorchs
 
 X = np.array([0.3, -0.7, 1.2, 0.45])
 HEAD = "import torch\nimport torch.nn.functional as F\nt1 = x * 1.5 + 0.1\n"
@@ -112,17 +113,7 @@ HIGHER = [
 
 @pytest.mark.parametrize("text", HIGHER, ids=[" ".join(t.split())[:60] for t in HIGHER])
 def test_hessian_vjp_and_jvp_are_pytorchs(torch64, text):
-    torch = torch64
-    code = HEAD + text + "\n(t1 ** 3).sum() + (x * t1).sum()"
-    f = _torch_function(torch, code, ["x"])
-    X_ = torch.tensor(X)
-    hessian = torch.autograd.functional.hessian(f, X_).numpy()
-    np.testing.assert_allclose(api.hessian(code, {"x": X})[("x", "x")], hessian, rtol=1e-10, atol=1e-12)
-    _, vjp = torch.autograd.functional.vjp(f, X_, torch.tensor(1.7))
-    np.testing.assert_allclose(api.vjp(code, {"x": X}, v=np.array(1.7))["x"], vjp.numpy(), rtol=1e-10, atol=1e-12)
-    tangent = np.array([0.1, 0.2, -0.3, 0.4])
-    _, jvp = torch.autograd.functional.jvp(f, X_, torch.tensor(tangent))
-    np.testing.assert_allclose(api.jvp(code, {"x": X}, tangents={"x": tangent}), jvp.numpy(), rtol=1e-10, atol=1e-12)
+    assert_orders_are_pytorchs(torch64, HEAD + text + "\n(t1 ** 3).sum() + (x * t1).sum()")
 
 
 def test_view_without_a_shape_is_refused_as_pytorch_raises(torch64):

@@ -138,8 +138,12 @@ HIGHER = [
 
 @pytest.mark.parametrize("text", HIGHER, ids=[" ".join(t.split())[:60] for t in HIGHER])
 def test_hessian_vjp_and_jvp_are_pytorchs(torch64, text):
-    torch = torch64
-    code = HEAD + text + "\n(t1 ** 3).sum() + (x * t1).sum()"
+    assert_orders_are_pytorchs(torch64, HEAD + text + "\n(t1 ** 3).sum() + (x * t1).sum()")
+
+
+def assert_orders_are_pytorchs(torch, code):
+    """jac's Hessian, vjp and jvp of ``code`` (a scalar of x) at X are torch.autograd.functional's (shared with
+    tests/test_parity_alias54.py)."""
     f = _torch_function(torch, code, ["x"])
     X_ = torch.tensor(X)
     hessian = torch.autograd.functional.hessian(f, X_).numpy()
