@@ -56,15 +56,20 @@ def test_a_write_in_place_under_set_grad_enabled_false_keeps_the_old_derivative(
 @pytest.mark.parametrize("mode", OFF + ON + ["torch.inference_mode()"])
 @pytest.mark.parametrize("out", ["(x2 * c).sum()", "(x2 + c).sum()"])
 def test_against_pytorch(torch64, mode, out):
-    torch = torch64
+    assert_as_pytorch(torch64, text(mode, out=f"y = {out}"), text(mode, out=out))
+
+
+def assert_as_pytorch(torch, torch_text: str, jac_text: str):
+    """PyTorch's gradient of ``torch_text``'s y by x at X is jac's Jacobian of ``jac_text``, or both refuse an
+    inference tensor saved for backward (shared with tests/test_left54.py)."""
     t = torch.tensor(X, requires_grad=True)
     env = {"torch": torch, "x": t}
     try:
-        exec(text(mode, out=f"y = {out}"), env)  # noqa: S102 - the test's own text, under PyTorch
+        exec(torch_text, env)  # noqa: S102 - the test's own text, under PyTorch
         (want,) = torch.autograd.grad(env["y"], t)
     except RuntimeError as err:
         assert "Inference tensors cannot be saved for backward" in str(err)
         with pytest.raises(JacError, match="Inference tensors cannot be saved for backward"):
-            api.jacobian(text(mode, out=out), {"x": X})
+            api.jacobian(jac_text, {"x": X})
         return
-    np.testing.assert_allclose(api.jacobian(text(mode, out=out), {"x": X})["x"], want.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(api.jacobian(jac_text, {"x": X})["x"], want.numpy(), rtol=1e-14)

@@ -7,6 +7,7 @@ import pytest
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 from test_parity_grad24 import torch64  # noqa: F401 - the fixture is used by name
+from test_gradmodes53 import assert_as_pytorch  # (X is the same [1, 2, -0.5] there)
 
 X = np.array([1.0, 2.0, -0.5])
 
@@ -60,18 +61,7 @@ def test_a_grad_mode_beside_another_context_manager_is_refused(mixture):
 @pytest.mark.parametrize("modes", TOGETHER)
 @pytest.mark.parametrize("out", ["(x2 * c).sum()", "(x2 + c).sum()"])
 def test_several_grad_modes_against_pytorch(torch64, modes, out):
-    torch = torch64
-    t = torch.tensor(X, requires_grad=True)
-    env = {"torch": torch, "x": t}
-    try:
-        exec(with_text(modes, out=f"y = {out}"), env)  # noqa: S102 - the test's own text, under PyTorch
-        (want,) = torch.autograd.grad(env["y"], t)
-    except RuntimeError as err:
-        assert "Inference tensors cannot be saved for backward" in str(err)
-        with pytest.raises(JacError, match="Inference tensors cannot be saved for backward"):
-            api.jacobian(with_text(modes, out=out), {"x": X})
-        return
-    np.testing.assert_allclose(api.jacobian(with_text(modes, out=out), {"x": X})["x"], want.numpy(), rtol=1e-14)
+    assert_as_pytorch(torch64, with_text(modes, out=f"y = {out}"), with_text(modes, out=out))
 
 
 # 2. a chain of in-place methods through .data on a tensor that is not a leaf: its writes one by one, as PyTorch
