@@ -5885,15 +5885,17 @@ class _Lowering:
         self.value_in_place(fn.name, args, kwargs, found, position)  # act = F.relu; act(t, inplace=True)
         return found
 
-    def value_in_place(self, fname: str, args: list, kwargs: dict, result, position: int) -> None:
+    def value_in_place(self, fname: str, args: list, kwargs: dict, result, position: int,
+                       spelled: ast.expr | None = None) -> None:
         """A library's function called as a value (``act = F.relu; act(t, inplace=True)``, ``functools.partial(
         F.relu, inplace=flag)(t)``) given the value True for ``inplace``: its write into its first argument, made as
-        :meth:`call` makes the written call's (session 55: it was silently not in place, or refused)."""
+        :meth:`call` makes the written call's (session 55: it was silently not in place, or refused); ``spelled``:
+        the argument as the text wrote it, where known (``t`` of ``act(t)``)."""
         if not in_place_value(in_place_flag(fname, args, kwargs), fname, position):
             return
         first = args[0] if args else kwargs.get("input")
         if type(first) is Tracer and type(result) is Tracer:
-            self.changed_in_place(first, result, f"{fname}(..., inplace=True)", position, fname)
+            self.changed_in_place(first, result, f"{fname}(..., inplace=True)", position, fname, spelled)
 
     def module_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, made: bool, position: int):
         """The calls of modules' own: ``model.parameters()`` and the other methods of :meth:`module_method`,

@@ -862,7 +862,9 @@ def invoke(lowering, fn, args: list, kwargs: dict, at: ast.AST):
                 ast.keyword(arg=k, value=n) for k, n in zip(kwargs, names[len(args):])]), order, at)
         finally:
             lowering.in_place_outside = outside
-        lowering.value_in_place(fname, args, kwargs, found, position)  # (session 55)
+        spelled = at.args[0] if type(at) is ast.Call and at.args and type(at.args[0]) is ast.Name \
+            and "input" not in kwargs else None  # act(t): t, the name written into
+        lowering.value_in_place(fname, args, kwargs, found, position, spelled)  # (session 55)
         return found
     return lowering.call_value(fn, list(args), dict(kwargs), position)
 
