@@ -289,3 +289,14 @@ def test_an_unpacking_in_a_jax_transform_is_jaxs(body):
 def test_an_unpacking_jac_cannot_write_out_is_refused_in_pythons_words(body, message):
     with pytest.raises(JacError, match=message.replace("(", r"\(").replace("*", r"\*")):
         api.evaluate(HEAD + body, {"x": X})
+
+
+@pytest.mark.parametrize("made", ["relu_m = nn.ReLU(**kw)", "relu_m = functools.partial(F.relu, **kw)"])
+def test_a_write_through_a_dict_under_no_grad_into_a_saved_tensor_is_refused(torch64, made):
+    """nograd53_fuzz --through-names on main: sigmoid keeps its result t, which relu_m writes under no_grad; the text's
+    walk for writes did not count a '**' as one, so nothing was registered as saved and jac answered."""
+    code = HEAD + (f"kw = {{'inplace': True}}\n{made}\nt = torch.sigmoid(x)\nwith torch.no_grad():\n"
+                   "    u = relu_m(t)\nt = t + x\ny = (t ** 3).sum()")
+    assert "modified by an inplace operation" in torch_outcome(torch64, code)
+    with pytest.raises(JacError, match="modified by an inplace operation"):
+        api.jacobian(code, {"x": X})
