@@ -46,7 +46,8 @@ from . import fourier  # complex values: a Fourier transform's result as a pair 
 from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, in_place_flag, in_place_value, check_view, copied_layout, reads_as, record_read, run_time_int
+from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
+from .functions import in_place_flag, in_place_value  # an inplace= flag's value (session 55)
 from .functions import NUMPY_DTYPE_CASTS, NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
