@@ -118,7 +118,7 @@ REFUSED = {
     "a positional and a keyword for one parameter": ("def g(a, b):\n    return a * b\ny = g(x, x, **{'b': x})",
                                                      "g() got multiple values for argument 'b'"),
     "inplace= of an array": ("t = x * 2 - 1\nu = F.relu(t, inplace=x.sum() > 0)\ny = t * x + u",
-                             "inplace= is given a number or an array"),
+                             "inplace= is given an array"),
 }
 
 

@@ -83,14 +83,19 @@ def in_place_flag(fname: str | None, args: list, kwargs: dict):
     return flag.value if type(flag) is Static else flag
 
 
-def in_place_value(flag, what: str, position: int):
+def in_place_value(flag, what: str, position: int, b: Builder | None = None):
     """``flag`` (what :func:`in_place_flag` read) as the call follows it: True (a write into the argument), False or
-    None (none); any other value refused, as jac cannot tell when reading the text whether PyTorch writes (a tensor's
-    truth, a value of the inputs) or reads it so (a number, a string: PyTorch tests its truth): session 55, such a
-    flag was read as no flag, silently (``F.relu(t, inplace=bool(x[0] > 0))`` beside ``z = t``)."""
+    None (none); a number or a string known when the text is read by its truth, as PyTorch's ``if inplace:`` reads
+    it (``F.relu6(x, 1)``); any other value (a tensor's truth, a value of the inputs) refused, as jac cannot tell
+    when reading the text whether PyTorch writes: session 55, such a flag was read as no flag, silently
+    (``F.relu(t, inplace=bool(x[0] > 0))`` beside ``z = t``). ``b``: the builder whose constants are read."""
     if flag is None or type(flag) is bool:
         return flag
-    kind = "a number or an array (a tensor's truth, a value of the inputs)" if isinstance(flag, Tracer) \
+    if type(flag) in (int, float, str):
+        return bool(flag)
+    if type(flag) is Tracer and b is not None and not flag.ndim and b.nodes[flag.id].op == "const":
+        return bool(np.asarray(b.nodes[flag.id].value))
+    kind = "an array (a tensor's truth, a value of the inputs)" if isinstance(flag, Tracer) \
         else f"the {type(flag).__name__} {str(flag)[:40]!r}"
     raise JacValueError(f"{what}(...): inplace= is given {kind}; jac follows inplace= where it holds True or False "
                         f"when the text is read (written so, or a name, parameter, attribute or **kwargs holding "

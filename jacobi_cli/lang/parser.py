@@ -5892,7 +5892,7 @@ class _Lowering:
         F.relu, inplace=flag)(t)``) given the value True for ``inplace``: its write into its first argument, made as
         :meth:`call` makes the written call's (session 55: it was silently not in place, or refused); ``spelled``:
         the argument as the text wrote it, where known (``t`` of ``act(t)``)."""
-        if not in_place_value(in_place_flag(fname, args, kwargs), fname, position):
+        if not in_place_value(in_place_flag(fname, args, kwargs), fname, position, self.b):
             return
         first = args[0] if args else kwargs.get("input")
         if type(first) is Tracer and type(result) is Tracer:
@@ -6037,7 +6037,7 @@ class _Lowering:
             check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
         given = _inplace_value(node, kids) if type(found) is Tracer else None
         if given is not None and self.library_call(node) and in_place_value(
-                given, ast.unparse(node.func), self.source.at(node)) and not self.in_place_outside:
+                given, ast.unparse(node.func), self.source.at(node), self.b) and not self.in_place_outside:
             # F.relu(y, inplace=True), and inplace=flag, **kw, a default, self.inplace: the value True jac read
             # (session 55: the very handling of the written True; it was refused, and before that not in place)
             kind, fname = self.callee(node.func)
@@ -6114,7 +6114,10 @@ class _Lowering:
         if isinstance(flag, ast.expr):
             flag = flag.value if type(flag) is ast.Constant else self.known_value(flag) if starred.pure(flag) \
                 else None
-        return flag is True
+        try:
+            return bool(in_place_value(flag, fname, 0, self.b))  # inplace=1 by its truth, as PyTorch's
+        except JacError:
+            return False  # a flag of the inputs: refused where the walk reads the call
 
     def known_value(self, expr: ast.expr):
         """The value of ``expr`` (a name or an attribute of one, which reading makes nothing), or None where reading

@@ -856,7 +856,8 @@ def invoke(lowering, fn, args: list, kwargs: dict, at: ast.AST):
         order = [*args, *kwargs.values()]
         outside = lowering.in_place_outside  # partial(F.relu, inplace=True)(t): lowered among names of its own,
         # then written into t's name here
-        lowering.in_place_outside = bool(in_place_value(in_place_flag(fname, args, kwargs), fname, position))
+        lowering.in_place_outside = bool(in_place_value(in_place_flag(fname, args, kwargs), fname, position,
+                                                        lowering.b))
         try:
             found = _written(lowering, lambda names: ast.Call(func=fn.node, args=names[:len(args)], keywords=[
                 ast.keyword(arg=k, value=n) for k, n in zip(kwargs, names[len(args):])]), order, at)
