@@ -46,7 +46,8 @@ from . import fourier  # complex values: a Fourier transform's result as a pair 
 from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
+from .functions import INPLACE_AT, RESULT_LAYOUTS, check_view, copied_layout, reads_as, record_read, result_layout, \
+    run_time_int
 from .functions import NUMPY_DTYPE_CASTS, NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
@@ -3731,6 +3732,14 @@ class _Lowering:
         found = self.view_family(name) if isinstance(name, str) else None
         return found.root if found is not None else y.id
 
+    def torch_call(self, func: ast.Attribute) -> bool:
+        """Is ``func`` PyTorch's: ``torch.f`` / ``torch.nn.functional.f``, or a method in a PyTorch text (functions.
+        RESULT_LAYOUTS: the layout of its result)?"""
+        module = self.module_path(func.value)
+        if module is not None:
+            return module.split(".")[0] == "torch" or module in ("F", "nn", "nn.functional")
+        return self.dialect == "torch" and not self.jax_reading
+
     def torch_writes(self) -> bool:
         """Does the text's write follow PyTorch's (a PyTorch text, NumPy's ufuncs buffer an overlap)?"""
         return (self.dialect == "torch" or self.saving) and not self.jax_reading
@@ -5999,7 +6008,14 @@ class _Lowering:
             raise JacValueError(f"{ast.unparse(node)}: PyTorch raises \"TypeError: view() received an invalid "
                                 "combination of arguments - got ()\": give the shape (t.view(-1), t.view(2, 3)), or "
                                 "write t.view_as(t) for a view of the whole tensor", self.source.at(node))
+        before = len(self.b.nodes)
         found = self.lowered_call(node, kids)
+        if type(node.func) is ast.Attribute and node.func.attr in RESULT_LAYOUTS and self.torch_call(node.func) \
+                and isinstance(found, (Tracer, Items)):  # torch.sort(A, dim=1), A.topk(2): PyTorch's layout
+            if node.func.attr == "tensor" and node.args and type(node.args[0]) in (ast.List, ast.Tuple) \
+                    and type(found) is Tracer and self.b.nodes[found.id].op == "const":
+                before = found.id  # torch.tensor([[1., 2.], [3., 4.]]): the literal's own constant, made before
+            result_layout(self.b, found, node.func.attr, kids[0] if kids else None, before)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
         if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer:
