@@ -2951,7 +2951,12 @@ class _Lowering:
         the body and the loop bind stay bound after it. ``break`` and ``continue`` under ``if`` tests known without
         the values (``if i == 2: break``) stop or skip as Python's; ``else`` runs unless a ``break`` ran."""
         position = self.source.at(stmt)
-        items = self.items_of(stmt.iter, "a for loop")
+        if type(stmt.iter) in (ast.List, ast.Tuple) and stmt.iter.elts and all(
+                type(e) is ast.Name and type(self.scope.get(e.id)) is Tracer for e in stmt.iter.elts):
+            items = [self.scope[e.id] for e in stmt.iter.elts]  # for s in [t, u]: s is t, then u (Python's objects,
+            # which a write in place changes: a list of constants was an array of its own, its rows copies)
+        else:
+            items = self.items_of(stmt.iter, "a for loop")
         self.unrolled += len(items) * len(stmt.body)
         if self.unrolled > _MAX_UNROLLED:
             raise JacLimitError(f"loops that run more than {_MAX_UNROLLED:,} statements: jac writes each out; write "
