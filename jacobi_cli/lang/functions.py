@@ -786,6 +786,9 @@ def copied_layout(b, x: Tracer, kind: str) -> None:
     ``("buffer", j)``: a write in place's result, which keeps the layout of node j's tensor (lang/views.py)."""
     if b.layouts is None:
         b.layouts = {}
+    known = b.layouts.get(x.id)
+    if kind in ("like", "fresh") and (known == "new" or type(known) is tuple and known[0] == "like"):
+        return  # z = t.clone() of a sort's values t (clone lowered onto t's node): t's known dense layout is the copy's
     b.layouts[x.id] = kind
 
 
