@@ -4382,8 +4382,10 @@ class _Lowering:
         held = self.scope[target.value.id]
         if k is None or not -len(held) <= k < len(held) or type(held[k]) is not Tracer:
             return None
-        return next((n for n, v in self.scope.items() if v is held[k] and n in self.memory.tokens
-                     and n.isidentifier()), None)
+        named = next((n for n, v in self.scope.items() if v is held[k] and n in self.memory.tokens
+                      and n.isidentifier()), None)
+        found = self.view_family(named) if named is not None else None  # (else the item's own refusal, as before)
+        return named if found is not None and target.value.id in (h[0] for h in found.held) else None
 
     def in_place_at(self, call: ast.Call):
         """``y[1:3].mul_(2)``: PyTorch's in-place method on a view of ``y`` (basic indexing: slices, integers,
