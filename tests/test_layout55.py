@@ -214,3 +214,18 @@ def test_exp_of_a_numpy_log_softmax_is_scipys(text, x):
         theirs = eval(text.split("\n")[-1], namespace)  # noqa: S307 - the test's own text
         ours = api.evaluate(text, {"x": x})
     np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=0, equal_nan=True)
+
+
+def test_a_numpy_loop_over_names_writes_the_arrays():
+    """``for s in [a, b]: s += 1`` adds into a and b themselves in NumPy too (s is each array); refused on main."""
+    text = "import numpy as np\na = x * 1\nb = x * 2\nfor s in [a, b]:\n    s += x[0]\n(a * b).sum()"
+
+    def f(x):
+        a, b = x * 1, x * 2
+        for s in [a, b]:
+            s += x[0]
+        return (a * b).sum()
+
+    assert float(api.evaluate(text, {"x": X})) == pytest.approx(f(X.copy()), rel=1e-12)
+    from test_nograd53 import central
+    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], central(f, X), rtol=1e-6, atol=1e-8)
