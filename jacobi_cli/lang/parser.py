@@ -2962,13 +2962,14 @@ class _Lowering:
             raise JacLimitError(f"loops that run more than {_MAX_UNROLLED:,} statements: jac writes each out; write "
                                 "the expression with whole arrays", position)
         names = [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
+        counting = type(stmt.iter) is ast.Call and type(stmt.iter.func) is ast.Name and stmt.iter.func.id == "range"
         for item in items:
             self.bind_target(stmt.target, item, position)
             for name in names:  # for r in xs: r is xs[0] (a write into r changes it: refused, .scatter.Memory)
                 if isinstance(self.scope.get(name), (Tracer, Items)):
                     held = self.scope[name]  # for t in [u, w]: t is the object u holds (Python's alias, session 55)
                     alias = next((n for n, v in self.scope.items() if v is held and n != name and n not in names
-                                  and n in self.memory.tokens), None) if type(held) is Tracer else None
+                                  and n in self.memory.tokens), None) if type(held) is Tracer and not counting else None
                     self.memory.bind(name, held, False, alias)
             if not self.body_of_loop(stmt.body, where):
                 return None  # a break ran: no else
