@@ -55,17 +55,17 @@ def test_a_budget_over_the_jacobians_answers_as_without_one(capsys):
     np.testing.assert_allclose(free["jacobian"]["x"]["value"], np.diag(np.full(3, y.sum())), rtol=0, atol=0)
 
 
-def test_the_prediction_bounds_what_the_pass_holds():
+@pytest.mark.parametrize("expr, mode", [("sin(x) * sum(y)", "auto"), ("x * sum(y)", "reverse")])
+def test_the_prediction_bounds_what_the_pass_holds(expr, mode):
     """memory40_probe's measure: the Jacobians' run under tracemalloc (NumPy reports its buffers to it) against the
     plan's peak, beside the values its preparation made (its margin: Python's objects of the parse and plan)."""
     b = inputs()
-    problem = api.prepare("sin(x) * sum(y)", b)
-    planned = api.plan_of(problem, "auto", None)
-    api.jacobians(problem, planned)  # imports and first-use caches
+    problem = api.prepare(expr, b)
+    api.jacobians(problem, api.plan_of(problem, mode, None))  # imports and first-use caches
     api.clear_cache()
     gc.collect()
-    problem = api.prepare("sin(x) * sum(y)", b)
-    planned = api.plan_of(problem, "auto", None)
+    problem = api.prepare(expr, b)
+    planned = api.plan_of(problem, mode, None)
     tracemalloc.start()
     try:
         api.jacobians(problem, planned)
