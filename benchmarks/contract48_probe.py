@@ -1,6 +1,6 @@
 """contract48: the contract's newer sections as a cross product, every clause x every command (session 48).
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/contract48_probe.py [-k SUBSTRING] [-v]
+    PYTHONPATH=. /work/venv/bin/python benchmarks/contract48_probe.py [-k SUBSTRING] [-v] [--part K/N]
 
 contract29/30/35/38/46 read ../shared/CONTRACT.md clause by clause, each clause on one or two commands. This probe
 takes each clause of "Batches (vmap)", "Several outputs", "Higher orders", "Files, time and memory" and "Exit codes
@@ -29,6 +29,9 @@ import warnings
 import numpy as np
 
 from jacobi_cli.cli import entry
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (-v, --part)
 
 COMMANDS = ["eval", "vjp", "jvp", "hessian", "derivative", "check", "shape", "graph", "diff", "run"]
 CLAUSES = []
@@ -64,6 +67,8 @@ def record(name, command, ok, detail=""):
     if key in RESULTS and RESULTS[key][0] == "FAIL":
         return  # the first failure of a cell is kept
     RESULTS[key] = ("PASS" if ok else "FAIL", "" if ok else str(detail)[:400])
+    if VERBOSE:  # each cell's verdict as it is found: a run cut short still says which cells passed
+        print(f"{RESULTS[key][0]:4} {name} / {command}" + (f": {RESULTS[key][1]}" if not ok else ""), flush=True)
 
 
 def same(got, want, rtol=1e-9, atol=1e-11):
@@ -853,15 +858,14 @@ def main(argv=None):
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-k", default="", help="run the clauses whose function name holds this")
-    ap.add_argument("-v", action="store_true")
+    fuzzkit.add_part_flags(ap)
     a = ap.parse_args(argv)
     VERBOSE = a.v
-    for fn in CLAUSES:
-        if a.k in fn.__name__:
-            try:
-                fn()
-            except Exception as e:  # noqa: BLE001 - a probe's own crash is a FAIL of the clause, not the end
-                record(fn.__name__ + " (probe crashed)", "eval", False, repr(e))
+    for fn in fuzzkit.part_of([fn for fn in CLAUSES if a.k in fn.__name__], a.part):
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - a probe's own crash is a FAIL of the clause, not the end
+            record(fn.__name__ + " (probe crashed)", "eval", False, repr(e))
     return table()
 
 

@@ -378,3 +378,25 @@ class NamedLines:
     def add(names: list, name: str) -> None:
         if name not in names:
             names.append(name)
+
+
+def add_part_flags(parser, verbose: bool = True) -> None:
+    """``-v`` (unless the sweep has its own) and ``--part K/N``: what lets a sweep too long for one sitting on a
+    shared machine run in slices that each end, and a cut run still say which cases passed (the hostile sweeps)."""
+    if verbose:
+        parser.add_argument("-v", action="store_true", help="print every case's verdict as it ends (a cut run still "
+                            "says which cases passed)")
+    parser.add_argument("--part", default="1/1", help="K/N: run the K-th of N equal slices of the selected cases "
+                        "(each slice ends sooner on a shared machine)")
+
+
+def part_of(selected: list, part: str) -> list:
+    """The K-th of N equal slices of ``selected`` (``--part K/N``), in order: the N slices hold every case once."""
+    try:
+        k, n = (int(v) for v in part.split("/"))
+    except ValueError:
+        raise SystemExit(f"--part {part}: K/N with 1 <= K <= N") from None
+    if not 1 <= k <= n:
+        raise SystemExit(f"--part {part}: K/N with 1 <= K <= N")
+    size = -(-len(selected) // n)
+    return selected[(k - 1) * size:k * size]

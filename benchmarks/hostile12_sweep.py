@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (--part, -v)
 import hostile_sweep  # noqa: E402  (its hostile files are made here too)
 
 
@@ -316,28 +317,16 @@ def run_case(case: Case, folder: str, tiny: bool, root: str = ROOT) -> tuple:
     return None, "", seconds
 
 
-def part_of(selected: list, part: str) -> list:
-    """The K-th of N equal slices of ``selected`` (``--part K/N``), in order."""
-    k, n = (int(v) for v in part.split("/"))
-    if not 1 <= k <= n:
-        raise SystemExit(f"--part {part}: K/N with 1 <= K <= N")
-    size = -(-len(selected) // n)
-    return selected[(k - 1) * size:k * size]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("-k", default="")
-    parser.add_argument("-v", action="store_true", help="print every case's verdict as it ends (a cut run still says "
-                        "which cases passed)")
-    parser.add_argument("--part", default="1/1", help="K/N: run the K-th of N equal slices of the selected cases "
-                        "(each slice ends sooner on a shared machine)")
+    fuzzkit.add_part_flags(parser)
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--root", default=ROOT, help="the checkout whose jac runs (another commit: git archive "
                         "COMMIT | tar -x -C DIR), for before/after counts")
     options = parser.parse_args()
     selected = [c for c in cases() if options.k in c.label()]
-    selected = part_of(selected, options.part)
+    selected = fuzzkit.part_of(selected, options.part)
     if options.list:
         print("\n".join(c.label() for c in selected))
         return 0

@@ -1,6 +1,6 @@
 """hostile37: hostile texts against session 36's new readers (session 37).
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/hostile37_fuzz.py [-k SUBSTRING] [-v] [--timeout T] [--root DIR]
+    PYTHONPATH=. /work/venv/bin/python benchmarks/hostile37_fuzz.py [-k SUBSTRING] [-v] [--part K/N] [--timeout T] [--root DIR]
 
 Session 36 added readers that hostile input had not met: ``lang/fourier.py`` (complex pairs, FFTs),
 ``lang/pyiter.py`` (itertools / functools / operator run by Python's own itertools over values known when the
@@ -38,6 +38,9 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (--part)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
@@ -732,9 +735,10 @@ def main() -> int:
     parser.add_argument("-k", default="", help="run only the cases whose name holds one of these texts (a|b)")
     parser.add_argument("--timeout", type=float, default=20.0)
     parser.add_argument("-v", action="store_true", help="print every case")
+    fuzzkit.add_part_flags(parser, verbose=False)
     parser.add_argument("--root", default=ROOT, help="the jac source tree to run (another worktree: a before count)")
     args = parser.parse_args()
-    cases = [c for c in all_cases() if any(k in c.name for k in args.k.split("|"))]
+    cases = fuzzkit.part_of([c for c in all_cases() if any(k in c.name for k in args.k.split("|"))], args.part)
     counts, bad = Counter(), []
     started = time.monotonic()
     d = tempfile.mkdtemp(prefix="hostile37_")

@@ -1,6 +1,6 @@
 """hostile39: work on constants, long programs, suite files and output targets (session 39).
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/hostile39_fuzz.py [-k A|B] [-v] [--timeout T] [--root DIR]
+    PYTHONPATH=. /work/venv/bin/python benchmarks/hostile39_fuzz.py [-k A|B] [-v] [--part K/N] [--timeout T] [--root DIR]
 
 Each case is a real ``python -m jacobi_cli`` process under an address-space limit of 6 GB (``RLIMIT_AS``), in
 its own session (killed as a group past ``--timeout``), in a scratch folder holding ``keep.txt``, which must
@@ -40,6 +40,9 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (--part)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
@@ -426,9 +429,10 @@ def main() -> int:
     parser.add_argument("-k", default="", help="run only the cases whose name holds one of these texts (a|b)")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("-v", action="store_true", help="print every case")
+    fuzzkit.add_part_flags(parser, verbose=False)
     parser.add_argument("--root", default=ROOT, help="the jac source tree to run (another worktree: a before count)")
     args = parser.parse_args()
-    cases = [c for c in all_cases() if any(k in c.name for k in args.k.split("|"))]
+    cases = fuzzkit.part_of([c for c in all_cases() if any(k in c.name for k in args.k.split("|"))], args.part)
     counts, bad = Counter(), []
     started = time.monotonic()
     d = tempfile.mkdtemp(prefix="hostile39_")

@@ -1,6 +1,6 @@
 """hostile41: files on every route, hostile expressions, every numeric option (session 41).
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/hostile41_fuzz.py [-k A|B] [-v] [--timeout T] [--root DIR]
+    PYTHONPATH=. /work/venv/bin/python benchmarks/hostile41_fuzz.py [-k A|B] [-v] [--part K/N] [--timeout T] [--root DIR]
 
 Each case is a real ``python -m jacobi_cli`` process under an address-space limit of 6 GB (``RLIMIT_AS``), in
 its own session (killed as a group past ``--timeout``), in a scratch folder holding ``keep.txt``, which must
@@ -49,6 +49,9 @@ import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (--part)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
@@ -723,11 +726,12 @@ def main() -> int:
     parser.add_argument("-k", default="", help="run only the cases whose name holds one of these texts (a|b)")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("-v", action="store_true", help="print every case")
+    fuzzkit.add_part_flags(parser, verbose=False)
     parser.add_argument("--jobs", type=int, default=2, help="cases run at once (each in its own folder)")
     parser.add_argument("--list", action="store_true", help="list the cases and stop")
     parser.add_argument("--root", default=ROOT, help="the jac source tree to run (another worktree: a before count)")
     args = parser.parse_args()
-    cases = [c for c in all_cases() if any(k in c.name for k in args.k.split("|"))]
+    cases = fuzzkit.part_of([c for c in all_cases() if any(k in c.name for k in args.k.split("|"))], args.part)
     if args.list:
         print("\n".join(c.name for c in cases), f"\n{len(cases)} cases")
         return 0

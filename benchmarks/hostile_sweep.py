@@ -24,6 +24,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (--part, -v: shared with hostile12_sweep.py, hostile41_fuzz.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MB = 2**20
 OVERHEAD = 150 * MB  # the interpreter, NumPy, typer and rich, beyond a command's budget
@@ -289,27 +292,15 @@ def run_measured(case: Case, folder: str) -> tuple:
     return problem, peak
 
 
-def part_of(selected: list, part: str) -> list:
-    """The K-th of N equal slices of ``selected`` (``--part K/N``), in order."""
-    k, n = (int(v) for v in part.split("/"))
-    if not 1 <= k <= n:
-        raise SystemExit(f"--part {part}: K/N with 1 <= K <= N")
-    size = -(-len(selected) // n)
-    return selected[(k - 1) * size:k * size]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("-k", default="")
-    parser.add_argument("-v", action="store_true", help="print every case's verdict as it ends (a cut run still says "
-                        "which cases passed)")
-    parser.add_argument("--part", default="1/1", help="K/N: run the K-th of N equal slices of the selected cases "
-                        "(each slice ends sooner on a shared machine)")
+    fuzzkit.add_part_flags(parser)
     parser.add_argument("--real-only", action="store_true",
                         help="only what tests/test_hostile_sweep.py cannot run in-process: streams, FIFOs, heavy cases")
     options = parser.parse_args()
     selected = [c for c in cases() if options.k in c.label() and (not options.real_only or needs_real_process(c))]
-    selected = part_of(selected, options.part)
+    selected = fuzzkit.part_of(selected, options.part)
     # no process can receive a NUL byte in its arguments (execve ends a string there): such a case is run
     # in-process only, by tests/test_hostile_sweep.py
     unpassable = [c for c in selected if any("\x00" in a for a in c.args)]

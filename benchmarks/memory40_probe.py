@@ -15,7 +15,7 @@ A call is measured as a first call: once to import what it imports lazily, the A
 under tracemalloc. A case is UNDER when measured > predicted · (1 + 5 %) + 256 KiB (Python objects of the
 parse and the plan, which no plan counts). Sizes are chosen so that arrays of a few MiB dominate.
 
-    PYTHONPATH=. python benchmarks/memory40_probe.py [--only SUBSTRING] [--list]
+    PYTHONPATH=. python benchmarks/memory40_probe.py [--only SUBSTRING] [--list] [--part K/N]
 
 Prints each UNDER case (and, with --list, every case) and the counts: cases, answered, refused by the budget,
 errors, UNDER.
@@ -24,12 +24,16 @@ errors, UNDER.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import tracemalloc
 
 import numpy as np
 
 from jacobi_cli.tools import api
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (--part)
 
 MARGIN = (0.05, 256 * 2**10)
 
@@ -57,7 +61,7 @@ CASES = [
     ("A * x[:, None]", MV, NO_HESS), ("sum(A * x, axis=0)", MV, ALL), ("prod(A + x, axis=1)", MV, NO_HESS),
     # reductions
     ("sum(x)", V, ALL), ("prod(x)", V, ALL), ("mean(x * y)", V, ALL), ("max(x * y)", V, NO_HESS),
-    ("norm(x)", V, ALL), ("logsumexp(x)", V, ALL), ("std(x)", V, ALL), ("var(x * y)", V, ALL),
+    ("norm(x)", V, ALL), ("logsumexp(x)", V, ALL), ("np.std(x)", V, ALL), ("np.var(x * y)", V, ALL),
     ("sum(A, axis=0) * sum(A)", S, NO_HESS), ("prod(A, axis=1)", S, NO_HESS), ("np.linalg.norm(A, axis=0)", S, NO_HESS),
     ("logsumexp(A, axis=1)", S, NO_HESS), ("amax(A, axis=0)", S, NO_HESS), ("np.median(x)", V, NO_HESS),
     ("sort(x)[::2]", V, NO_HESS), ("np.sort(x * sum(x))", V, NO_HESS),
@@ -166,30 +170,30 @@ def main() -> None:
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
     listing = "--list" in sys.argv
     counts = {"cases": 0, "answered": 0, "refused": 0, "errors": 0, "UNDER": 0}
-    for expr, shapes, commands in CASES:
-        if only and only not in expr:
-            continue
-        for command in commands:
-            counts["cases"] += 1
-            b = inputs_for(shapes, command == "hess")
-            inputs = sum(a.nbytes for a in b.values())
-            try:
-                predicted, call = predicted_and_call(command, expr, b)
-                if call is None:
-                    counts["refused"] += 1
-                    continue
-                measured = measure(call, inputs)
-            except Exception as err:  # noqa: BLE001 - a case jac refuses in that mode: counted, not measured
-                counts["errors"] += 1
-                if listing:
-                    print(f"ERROR {command:5} {expr[:60]:60} {type(err).__name__}: {str(err)[:90]}")
+    part = sys.argv[sys.argv.index("--part") + 1] if "--part" in sys.argv else "1/1"
+    chosen = fuzzkit.part_of([(expr, shapes, command) for expr, shapes, commands in CASES if only in expr
+                              for command in commands], part)
+    for expr, shapes, command in chosen:
+        counts["cases"] += 1
+        b = inputs_for(shapes, command == "hess")
+        inputs = sum(a.nbytes for a in b.values())
+        try:
+            predicted, call = predicted_and_call(command, expr, b)
+            if call is None:
+                counts["refused"] += 1
                 continue
-            counts["answered"] += 1
-            under = measured > predicted * (1 + MARGIN[0]) + MARGIN[1]
-            counts["UNDER"] += under
-            if under or listing:
-                print(f"{'UNDER' if under else 'ok   '} {command:5} {expr[:60]:60} predicted {predicted / 2**20:8.2f} MiB"
-                      f"  measured {measured / 2**20:8.2f} MiB  ({measured / max(predicted, 1):5.2f}x)", flush=True)
+            measured = measure(call, inputs)
+        except Exception as err:  # noqa: BLE001 - a case jac refuses in that mode: counted, not measured
+            counts["errors"] += 1
+            if listing:
+                print(f"ERROR {command:5} {expr[:60]:60} {type(err).__name__}: {str(err)[:90]}")
+            continue
+        counts["answered"] += 1
+        under = measured > predicted * (1 + MARGIN[0]) + MARGIN[1]
+        counts["UNDER"] += under
+        if under or listing:
+            print(f"{'UNDER' if under else 'ok   '} {command:5} {expr[:60]:60} predicted {predicted / 2**20:8.2f} MiB"
+                  f"  measured {measured / 2**20:8.2f} MiB  ({measured / max(predicted, 1):5.2f}x)", flush=True)
     print("counts:", counts)
 
 

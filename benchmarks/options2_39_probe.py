@@ -9,7 +9,7 @@
 - ``--batch`` of a parameter the text makes says so (and what to do), ``--batch x,y`` / ``--wrt x,y`` say to repeat it;
 - the Python API's refusals of ``dtype=``, ``seed=``, ``mode=``, ``layout=`` use the API's words, not ``--dtype``.
 
-    (ulimit -v 6000000; PYTHONPATH=. python benchmarks/options2_39_probe.py [--verbose])
+    (ulimit -v 6000000; PYTHONPATH=. python benchmarks/options2_39_probe.py [--verbose] [--part K/N])
 
 Prints counts per check and each failure; exit 1 if any check failed. Reuses options39_probe's runner.
 """
@@ -36,12 +36,13 @@ PARAMETER = "fc = torch.nn.Linear(2, 1); fc(x).sum()"
 
 
 def main() -> int:
-    probe = base.Probe("--verbose" in sys.argv)
+    verbose, commands, last = base.commands_and_last()
+    probe = base.Probe(verbose)
     os.chdir(tempfile.mkdtemp(prefix="options2-39-"))
     with open("suite.toml", "w") as f:
         f.write(base.SUITE)
     os.environ["COLUMNS"] = "100"
-    for command in base.BASE:
+    for command in commands:
         for param in base.options(command):
             option = param.opts[0]
             probe.pairs.add((command, option))
@@ -78,7 +79,10 @@ def main() -> int:
             needs = {"plot": ["--out", "p.png"], "jvp": ["--tangent", "x=1"]}.get(command, [])
             probe.refused("--wrt x,y", [command, *needs, "--wrt", "x,y", "--", "x * y", "x=1", "y=2"],
                           {"name"}, option="--wrt", words=["--wrt x --wrt y"])
-    api_checks(probe)
+        if verbose:
+            print(f"done  {command}: {probe.counts['runs']} runs, {len(probe.failures)} failures so far", flush=True)
+    if last:
+        api_checks(probe)
     base.report(probe)
     return 1 if probe.failures else 0
 

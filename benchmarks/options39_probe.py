@@ -17,13 +17,17 @@ through ``entry.main`` (the fast paths of eval/graph/run included), and check:
   prints what leaving it out prints, and every flag changes what is printed (or is refused where it
   would change nothing).
 
-    (ulimit -v 6000000; PYTHONPATH=. python benchmarks/options39_probe.py [--verbose])
+    (ulimit -v 6000000; PYTHONPATH=. python benchmarks/options39_probe.py [--verbose] [--part K/N])
+
+``--part K/N`` probes the K-th of N slices of the commands (the conflicts at the last); "the same mistake has one
+kind" is then checked within the part. ``--verbose`` prints each failure as it is found.
 
 Prints counts per check and each failure; exit 1 if any check failed.
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import contextlib
 import io
@@ -39,6 +43,9 @@ import typer
 from jacobi_cli.cli import entry
 from jacobi_cli.cli.app import app
 from jacobi_cli.cli.completion import CHOICES
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzzkit  # noqa: E402  (--part)
 
 GROUP = typer.main.get_command(app)
 COMMANDS = GROUP.commands
@@ -162,6 +169,8 @@ class Probe:
 
     def fail(self, check: str, args: list, why: str) -> None:
         self.failures.append(f"[{check}] jac {' '.join(map(repr, args))}: {why}")
+        if self.verbose:  # as it is found: a run cut short still shows it
+            print("FAIL  " + self.failures[-1][:500], flush=True)
 
     def refused(self, check: str, args: list, kinds: set, words=(), option: str | None = None,
                 value: str | None = None, mistake: str | None = None, json_too: bool = True) -> None:
@@ -228,8 +237,19 @@ def _names_value(message: str, value: str) -> bool:
     return any(form in message for form in shown)
 
 
+def commands_and_last(argv=None) -> tuple:
+    """(the --verbose flag, the commands of this ``--part K/N`` (fuzzkit's), whether it is the last part: the checks
+    that are no command's run there once)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--verbose", action="store_true", help="print each failure as it is found and each command done")
+    fuzzkit.add_part_flags(ap, verbose=False)
+    a = ap.parse_args(argv)
+    commands = fuzzkit.part_of(list(BASE), a.part)
+    return a.verbose, commands, commands[-1:] == list(BASE)[-1:]
+
+
 def main() -> int:
-    verbose = "--verbose" in sys.argv
+    verbose, commands, last = commands_and_last()
     probe = Probe(verbose)
     os.chdir(tempfile.mkdtemp(prefix="options39-"))
     with open("suite.toml", "w") as f:
@@ -237,7 +257,7 @@ def main() -> int:
     with open("x.json", "w") as f:
         f.write("[1, 2]")
     os.environ["COLUMNS"] = "100"
-    for command in BASE:
+    for command in commands:
         probe.accepted("base line", line(command, None, []))
         for param in options(command):
             option = param.opts[0]
@@ -246,9 +266,12 @@ def main() -> int:
                 flag_checks(probe, command, option)
                 continue
             value_checks(probe, command, option, param)
-    for args, kinds, words in CONFLICTS:
-        probe.refused("conflicting options", args, kinds, words, json_too="--sparse" not in args)
-    unknown_options(probe)
+        if verbose:
+            print(f"done  {command}: {probe.counts['runs']} runs, {len(probe.failures)} failures so far", flush=True)
+    if last:
+        for args, kinds, words in CONFLICTS:
+            probe.refused("conflicting options", args, kinds, words, json_too="--sparse" not in args)
+    unknown_options(probe, commands)
     report(probe)
     return 1 if probe.failures else 0
 
@@ -337,8 +360,8 @@ def flag_checks(probe: Probe, command: str, flag: str) -> None:
         probe.fail("flag changes the output", args, "the flag changed nothing on standard output")
 
 
-def unknown_options(probe: Probe) -> None:
-    for command in BASE:
+def unknown_options(probe: Probe, commands=BASE) -> None:
+    for command in commands:
         probe.refused("unknown option", line(command, "--nope", ["1"]), {"usage"}, option="--nope",
                       mistake="unknown option")
         if command != "run":

@@ -436,7 +436,9 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
         for n in names:
             if inputs[n].batch != batch:  # made with batch = basis: replaced only when chunked
                 inputs[n] = replace(inputs[n], batch=batch)
-        worst = max(worst, done + peak)
+        # the pass's Jacobians are held once it ends, whatever its dry run's ledger saw: a dense Jacobian that
+        # the pass makes from structured parts at its end (∂(x * sum(y))/∂y) was not in it
+        worst = max(worst, done + peak, done + held)
         done += 0 if plan.stream else sum(inputs[n].result_bytes for n in names)
     return replace(plan, inputs=inputs, pass_peak=worst, notes=tuple(notes))
 
