@@ -170,3 +170,52 @@ def test_logsumexp_where_is_jaxs(text):
 def test_scipys_logsumexp_still_has_no_where():
     with pytest.raises(JacError, match="where"):
         api.evaluate("scipy.special.logsumexp(x, where=x > 0)", {"x": np.ones(3)})
+
+
+FUNCTION_LISTS = [
+    ("jax", "acts = [jax.nn.silu, jax.nn.elu, jax.nn.celu]\nh = x\nfor W, act in zip([W1, W2, W1], acts):\n"
+            "    h = act(h @ W)\nh"),
+    ("jax", "fs = (jnp.sin, jnp.tanh)\njnp.stack([f(x @ W1) for f in fs]) + fs[-1](x @ W2)[None]"),
+    ("torch", "acts = [torch.tanh, F.gelu, F.softplus]\nh = x\nfor i, act in enumerate(acts):\n"
+              "    h = act(h @ (W1 if i % 2 == 0 else W2))\nh"),
+]
+
+
+@pytest.mark.parametrize("library, text", FUNCTION_LISTS)
+def test_a_list_of_library_functions_is_called_as_the_library_calls_it(library, text):
+    """Refused before ("'jax.nn.silu' is a function: call it"): a list of a library's functions, iterated and
+    indexed, each called where the text calls it; against JAX's jacrev / PyTorch's jacobian."""
+    values = {"x": _normal(2, 3), "W1": _normal(3, 3), "W2": _normal(3, 3)}
+    found = api.jacobian(text, values)
+    lib = pytest.importorskip(library)
+    body, last = text.rsplit("\n", 1)
+    if library == "jax":
+        lib.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        def f(*args):
+            scope = {"jax": lib, "jnp": jnp, **dict(zip(values, args))}
+            exec(body, scope)  # noqa: S102 - the test's own texts
+            return eval(last, scope)  # noqa: S307
+        want = [lib.jacrev(f, argnums=i)(*(jnp.asarray(v) for v in values.values())) for i in range(3)]
+    else:
+        import torch.nn.functional as F
+
+        def f(*args):
+            scope = {"torch": lib, "F": F, **dict(zip(values, args))}
+            exec(body, scope)  # noqa: S102
+            return eval(last, scope)  # noqa: S307
+        want = lib.autograd.functional.jacobian(f, tuple(lib.tensor(v) for v in values.values()))
+    for key, block in zip(values, want):
+        np.testing.assert_allclose(found[key], np.asarray(block), rtol=1e-10, atol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("x + [np.sin][0]", "not a number"),
+    ("[np.sin, np.cos]", "array expression"),
+    ("np.array([np.sin, np.cos])", "not one array"),
+    ("max([np.sin, np.cos])(x)", "only named functions"),
+])
+def test_a_list_of_functions_used_as_numbers_is_refused(text, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(text, {"x": np.ones(2)})

@@ -4805,6 +4805,9 @@ class _Lowering:
         if isinstance(node, ast.Compare):
             return [node.left] + list(node.comparators)
         if isinstance(node, (ast.Tuple, ast.List)):
+            functions = {id(v) for v in node.elts if type(v) is ast.Attribute and self.module_path(v.value)}
+            if functions:  # [jax.nn.silu, jax.nn.elu]: a library's functions as values, called later (session 55)
+                self.library_arguments = {*self.library_arguments, *functions}
             return list(node.elts)
         if isinstance(node, ast.Starred):
             return [node.value]
@@ -5246,6 +5249,8 @@ class _Lowering:
             return Listed(items)  # ['W', 'b']: dict(zip(keys, values))'s keys (.trees)
         if items and all(isinstance(item, distributions.Distribution) for item in items):
             return Listed(items)  # [ExpTransform(), AffineTransform(0.0, 2.0)]: a TransformedDistribution's transforms
+        if items and all(type(item) is derivatives.LibraryFunction for item in items):
+            return Listed(items)  # acts = [jax.nn.silu, jnp.tanh]: called as they are reached (session 55)
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
             if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
                 return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them

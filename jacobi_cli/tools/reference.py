@@ -285,7 +285,8 @@ names on this page are known.
   A Python number accumulates as Python's (`s = 0` then `s += x * i`: the name rebinds to the array; so does a
   NumPy scalar's `+=`, while an array's is a write in place).
 - `for` loops over the same (`for i in range(3): y = y * x + i`, `for w, b in zip(ws, bs): h = torch.tanh(w * h
-  + b)`), nested or in a function, are written out once per item, up to 10,000 statements in all; the names they
+  + b)`; a list or tuple written of a library's functions, `acts = [jax.nn.silu, jnp.tanh]`, is one too, indexed and
+  iterated, `for W, act in zip(Ws, acts): h = act(h @ W)`), nested or in a function, are written out once per item, up to 10,000 statements in all; the names they
   bind stay bound after, as in Python, and `out.append(v)` / `out.extend([a, b])` / `out += [v]` / `out[i] = v`
   / `out.insert(i, v)` / `out.pop(i)` (`v = out.pop()`) / `out.clear()` / `out.reverse()` / `del out[i]` fill or
   change a list begun as `out = []`, `[x]`, a comprehension, `a[:]` or `a * 2`, as Python's one list that
