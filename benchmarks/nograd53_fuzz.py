@@ -7,9 +7,13 @@ benchmarks/torchprog37_fuzz.py compares (its ``classify``: AGREE, BOTH-RAISE, JA
 JAC-ANSWERS-WHERE-TORCH-RAISES, WRONG, CRASH).
 
     PYTHONPATH=. /work/venv/bin/python benchmarks/nograd53_fuzz.py [--n 1000] [--seed 53] [--show 15] [--recorded]
+        [--layouts]
 
 ``--recorded`` (session 54): the same programs with the ``with torch.no_grad():`` lines dropped and their bodies
 dedented, so each write is one PyTorch records (views, aliases, ``inplace=True``, savers written through another name).
+``--layouts`` (session 55): bases of two axes made by sort / topk / gather / cat / stack / a constant / a transpose's
+contiguous copy (``functions.RESULT_LAYOUTS``), more views (reshape, a column, contiguous, permute, diagonal) and
+writes through a list holding the tensor (``ys = [t]; ys[0].mul_(2)``, ``for s in [t]: s.exp_()``).
 
 Exit 1 on WRONG or CRASH (each printed with its inputs).
 """
@@ -47,18 +51,34 @@ OUTS = ["(t ** 2).sum() + (t * x).sum()", "t * x", "torch.sin(t).sum()", "(v ** 
         "z.sum() + t.sum()", "z", "u * 2 + t", "(t ** 3).sum()", "t"]
 
 
-def draw(seed: int) -> tuple:
+# --layouts (session 55): bases of two axes made by the calls whose result layout jac reads from
+# functions.RESULT_LAYOUTS (a sort, topk, gather, cat, stack, a constant, a transpose's contiguous copy), their views,
+# and writes through a list holding the tensor
+BASES2 = ["x.reshape(2, 2).sort(1)[0]", "torch.sort(x.reshape(2, 2).T, 1)[0]", "torch.topk(x.reshape(2, 2), 2, 0)[0]",
+          "torch.gather(x.reshape(2, 2), 1, torch.tensor([[1, 0], [0, 1]]))", "torch.stack([x[:2], x[2:]])",
+          "torch.cat([x[:2].reshape(1, 2), x[2:].reshape(1, 2)])", "torch.tensor([[0.5, 1.0], [2.0, 3.0]])",
+          "x.reshape(2, 2).T.contiguous()", "torch.cummax(x.reshape(2, 2), 0)[0]", "torch.softmax(x.reshape(2, 2).T, 0)",
+          "torch.index_select(x.reshape(2, 2), 1, torch.tensor([1, 0]))", "torch.msort(x.reshape(2, 2).T)"]
+VIEWS2 = VIEWS + ["v = t.reshape(4)", "v = t[:, 1]", "v = t.T.contiguous()", "v = t.contiguous()", "v = t.permute(1, 0)",
+                  "v = t.diagonal()", "ys = [t]", "ys = [t, x * 2]"]
+WRITES2 = WRITES + ["ys = [t]; ys[0].{m}", "for s in [t]: s.{m}", "ws = [x * 1, t]; ws[1].{m}"]
+OUTS2 = ["(t ** 2).sum() + (t.reshape(-1) * x).sum()", "t.reshape(-1) * x", "torch.sin(t).sum()",
+         "(v ** 2).sum() + t.sum()", "z.sum() + t.sum()", "z", "u * 2 + t", "(t ** 3).sum()", "t", "ys[0] * 2 + t"]
+
+
+def draw(seed: int, layouts: bool = False) -> tuple:
     r = random.Random(seed)
     lines = ["import torch", "import torch.nn.functional as F"]
-    lines.append(f"t = {r.choice(BASES)}")
+    lines.append(f"t = {r.choice(BASES2 if layouts else BASES)}")
     names = {"t"}
     if r.random() < 0.4:
         lines.append(r.choice(SAVERS))
         names.add("z")
     if r.random() < 0.4:
-        lines.append(r.choice(VIEWS))
-        names.add("v")
-    write = r.choice(WRITES).format(m=r.choice(METHODS))
+        view = r.choice(VIEWS2 if layouts else VIEWS)
+        lines.append(view)
+        names.add("ys" if view.startswith("ys") else "v")
+    write = r.choice(WRITES2 if layouts else WRITES).format(m=r.choice(METHODS))
     if write.startswith("g("):
         lines[2:2] = ["def g(s):", f"    s.{r.choice(METHODS)}", "    return s"]
     if write.startswith("u ="):
@@ -71,7 +91,9 @@ def draw(seed: int) -> tuple:
             lines.append(f"    t.{r.choice(METHODS)}" if r.random() < 0.5 else "    w = t * 2")
     if r.random() < 0.3:
         lines.append(r.choice(["t = t + x", "t.add_(x)", "t = t * 2"]))
-    outs = [o for o in OUTS if set(re.findall(r"\b[vzu]\b", o)) <= names]
+    if write.startswith("ys ="):
+        names.add("ys")
+    outs = [o for o in (OUTS2 if layouts else OUTS) if set(re.findall(r"\b(?:[vzu]|ys)\b", o)) <= names]
     lines.append(r.choice(outs))
     text = "\n".join(lines)
     return text, {"x": np.round(np.array([r.uniform(-1.2, 1.2) for _ in range(4)]), 3)}
@@ -96,13 +118,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=53)
     ap.add_argument("--show", type=int, default=15)
     ap.add_argument("--recorded", action="store_true", help="drop the no_grad blocks: every write recorded")
+    ap.add_argument("--layouts", action="store_true", help="bases of two axes (sort, topk, gather, cat, ...) and "
+                    "writes through a list holding the tensor (session 55)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     import torch
     torch.set_num_threads(1)
     counts, refused, bad = Counter(), Counter(), []
     for k in range(args.n):
-        text, inputs = draw(args.seed * 1_000_003 + k)
+        text, inputs = draw(args.seed * 1_000_003 + k, args.layouts)
         if args.recorded:
             text = recorded(text)
         status, detail = checked(text, inputs)

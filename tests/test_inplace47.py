@@ -150,7 +150,6 @@ REFUSED = [  # (text, words): right or refused, never the caller's tensor as it 
     ("t3 = x * 1\ndef g(v=t3):\n    v.mul_(3)\ng()\nt3", "shares its memory with 't3'"),
     ("t3 = x * 1\ndef g(v):\n    def h():\n        v.mul_(3)\n    h()\ng(t3.T)\nt3", "not the function's own"),
     ("t3 = x * 1\ndef g(v):\n    v[0].mul_(2)\n    return v.sum()\nout = torch.func.vmap(g)(t3)\nt3", "shares its memory"),
-    ("t3 = x * 1\nl = [t3]\ndef g(v):\n    v.mul_(2)\ng(t3)\nl[0]", "shares its memory with 'l'"),
     ("t3 = x * 1\ndef g(v):\n    v.mul_(2)\ng(t3.float())\nt3", "shares its memory with 't3'"),
     ("t3 = np.sin(x)\ndef g(v):\n    v[...] = 0\ng(t3.reshape(4))\nt3", "shares its memory with 't3'"),
 ]
@@ -185,7 +184,13 @@ def test_zero_fill_and_copy_of_a_containers_tensor_keep_its_shape(text):
 
 @pytest.mark.parametrize("text", ["a = x * 1\nt3 = [a]\nt3[0].fill_(3.0)\na",
                                   "t3 = [x * 1]\nu = t3[0]\nt3[0].zero_()\nu",
-                                  "t1 = x * 1\nt3 = list(t1)\nt3[0].zero_()\nt1"])
+                                  "t3 = x * 1\nl = [t3]\ndef g(v):\n    v.mul_(2)\ng(t3)\nl[0]"])
+def test_a_containers_tensor_another_name_sees_is_written_as_pytorch_writes_it(text):
+    """Refused until session 55 (a list holding one tensor of the buffer: lang/views.py's ``Family.held``)."""
+    check_torch(text)
+
+
+@pytest.mark.parametrize("text", ["t1 = x * 1\nt3 = list(t1)\nt3[0].zero_()\nt1"])
 def test_zero_of_a_containers_tensor_another_name_sees_is_refused(text):
     with pytest.raises(JacError, match="or shares its memory with it"):
         evaluate(text, _used(text))

@@ -157,11 +157,11 @@ def contiguous_copy(lowering, node: ast.expr, value) -> bool:
 
 
 def own_node(b, value, position):
-    """``value`` as a node of its own, laid out contiguous (functions.copied_layout "fresh"): the same values and
+    """``value`` as a node of its own, laid out contiguous (functions.copied_layout "new"): the same values and
     derivative (``straight_through`` of its detached self), so no other name's layout changes with it."""
     from .functions import copied_layout
     made = b.apply("straight_through", b.apply("detach", value, position=position), value, position=position)
-    copied_layout(b, made, "fresh")
+    copied_layout(b, made, "new")  # a node of its own: contiguous whatever its operand (functions.RESULT_LAYOUTS)
     return made
 
 

@@ -786,7 +786,43 @@ def copied_layout(b, x: Tracer, kind: str) -> None:
     ``("buffer", j)``: a write in place's result, which keeps the layout of node j's tensor (lang/views.py)."""
     if b.layouts is None:
         b.layouts = {}
+    known = b.layouts.get(x.id)
+    if kind in ("like", "fresh") and (known == "new" or type(known) is tuple and known[0] == "like"):
+        return  # z = t.clone() of a sort's values t (clone lowered onto t's node): t's known dense layout is the copy's
     b.layouts[x.id] = kind
+
+
+# The layout PyTorch 2.13 gives the result of a call jac's graph lowers to ops whose layout _stand_in does not know
+# (a sort to argsort and take_along, cat to scatters, gather to an index), each read from PyTorch itself (``y._base``,
+# ``y.stride()`` of contiguous, transposed, strided and expanded operands: tests/test_layout55.py): "new", a fresh
+# contiguous tensor whatever the operand's layout; "like", a fresh tensor in its first operand's memory format
+# (preserve_format: that operand's strides where it is dense). Views (transpose, permute, narrow, expand, diagonal,
+# unfold, a reshape that can be one) are known by their graph ops, and calls whose answer depends on the operand
+# (contiguous, reshape) by lang/copies.py from the layout this table gives. Only a node the call itself made is marked
+# (:func:`result_layout`): a call jac lowers onto an existing node (``torch.cat([u])``) stays unknown.
+RESULT_LAYOUTS = {**dict.fromkeys(("sort", "msort"), "like"),
+                  **dict.fromkeys(("topk", "cummax", "cummin", "cumsum", "cumprod", "logcumsumexp", "gather",
+                                   "take_along_dim", "index_select", "cat", "concat", "concatenate", "stack", "hstack",
+                                   "vstack", "roll", "tril", "triu", "kthvalue", "median", "mode", "softmax",
+                                   "log_softmax", "outer", "diag_embed", "tensor", "zeros", "ones", "full", "eye",
+                                   "arange", "linspace"), "new")}
+
+
+def result_layout(b, found, name: str, operand, before: int) -> None:
+    """Mark the result(s) ``found`` of the PyTorch call ``name`` with :data:`RESULT_LAYOUTS`' layout, where the node is
+    one this call made (id >= ``before``, the node count before it) and jac knows nothing else of it; ``operand``:
+    the call's first tensor operand (for "like")."""
+    kind = RESULT_LAYOUTS.get(name)
+    if kind is None:
+        return
+    if kind == "like":
+        if type(operand) is not Tracer:
+            return
+        kind = ("like", operand.id)
+    for x in (found if isinstance(found, (list, tuple)) else (found,)):  # a Pair (sort's values, indices): values
+        if isinstance(x, Tracer) and type(x) in (Tracer, Pair) and x.id >= before and not (b.layouts and x.id in b.layouts) \
+                and b.nodes[x.id].op != "input" and (kind == "new" or x.id != operand.id):
+            copied_layout(b, x, kind)
 
 
 def _stand_in(b, i: int):
@@ -808,8 +844,10 @@ def _stand_in(b, i: int):
         node = b.nodes[k]
         op = OPS.get(node.op)
         kind = b.layouts.get(k) if b.layouts else None
-        if type(kind) is tuple:  # ("buffer", j): a write in place's result, in the buffer of node j (lang/views.py)
-            pending.append(kind[1])
+        if type(kind) is tuple:  # ("buffer", j): a write in place's result, in the buffer of node j (lang/views.py);
+            pending.append(kind[1])  # ("like", j): a copy in node j's memory format (RESULT_LAYOUTS)
+        elif kind == "new":  # a fresh contiguous result (RESULT_LAYOUTS): its operands' layouts do not matter
+            pass
         elif op is not None and op.elementwise or node.op == "matmul" and not _fresh_product(b, node):
             pending.extend(j for j in node.args if b.nodes[j].shape != ())
         elif node.op in _STRIDED or node.op == "getitem":
@@ -822,8 +860,12 @@ def _stand_in(b, i: int):
             return None
         arg = made.get(node.args[0]) if node.args else None
         kind = b.layouts.get(k) if b.layouts else None
-        if type(kind) is tuple:
+        if type(kind) is tuple and kind[0] == "like":
+            a = _copied(made[kind[1]]) if made.get(kind[1]) is not None else None
+        elif type(kind) is tuple:
             a = made.get(kind[1])
+        elif kind == "new":
+            a = np.empty(shape, np.int8)
         elif node.op == "input":
             a = np.empty(shape, np.int8)
         elif node.op == "transpose" and arg is not None:

@@ -46,7 +46,8 @@ from . import fourier  # complex values: a Fourier transform's result as a pair 
 from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, check_view, copied_layout, reads_as, record_read, run_time_int
+from .functions import INPLACE_AT, RESULT_LAYOUTS, check_view, copied_layout, reads_as, record_read, result_layout, \
+    run_time_int
 from .functions import NUMPY_DTYPE_CASTS, NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
@@ -2954,17 +2955,26 @@ class _Lowering:
         the body and the loop bind stay bound after it. ``break`` and ``continue`` under ``if`` tests known without
         the values (``if i == 2: break``) stop or skip as Python's; ``else`` runs unless a ``break`` ran."""
         position = self.source.at(stmt)
-        items = self.items_of(stmt.iter, "a for loop")
+        if type(stmt.iter) in (ast.List, ast.Tuple) and stmt.iter.elts and all(
+                type(e) is ast.Name and type(self.scope.get(e.id)) is Tracer for e in stmt.iter.elts):
+            items = [self.scope[e.id] for e in stmt.iter.elts]  # for s in [t, u]: s is t, then u (Python's objects,
+            # which a write in place changes: a list of constants was an array of its own, its rows copies)
+        else:
+            items = self.items_of(stmt.iter, "a for loop")
         self.unrolled += len(items) * len(stmt.body)
         if self.unrolled > _MAX_UNROLLED:
             raise JacLimitError(f"loops that run more than {_MAX_UNROLLED:,} statements: jac writes each out; write "
                                 "the expression with whole arrays", position)
         names = [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
+        counting = type(stmt.iter) is ast.Call and type(stmt.iter.func) is ast.Name and stmt.iter.func.id == "range"
         for item in items:
             self.bind_target(stmt.target, item, position)
             for name in names:  # for r in xs: r is xs[0] (a write into r changes it: refused, .scatter.Memory)
                 if isinstance(self.scope.get(name), (Tracer, Items)):
-                    self.memory.bind(name, self.scope[name], False)
+                    held = self.scope[name]  # for t in [u, w]: t is the object u holds (Python's alias, session 55)
+                    alias = next((n for n, v in self.scope.items() if v is held and n != name and n not in names
+                                  and n in self.memory.tokens), None) if type(held) is Tracer and not counting else None
+                    self.memory.bind(name, held, False, alias)
             if not self.body_of_loop(stmt.body, where):
                 return None  # a break ran: no else
         for inner in stmt.orelse:
@@ -3046,7 +3056,8 @@ class _Lowering:
         if found is not None:  # d = t.diagonal(); d.mul_(2): t and d both see it
             if not part:  # e[0] = v of a broadcast view e: its part checked by views.part_of
                 views.check_written(found, name, what, position, whole)
-            aliases = list(found.paths) + list(found.stale)  # a stale part (a, b = t.chunk(2)): refused at its use
+            aliases = list(found.paths) + list(found.stale) + [h[0] for h in found.held]  # a stale part (a, b =
+            # t.chunk(2)): refused at its use; a list holding an item of the buffer: rebuilt (bind_written)
         self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -3553,12 +3564,13 @@ class _Lowering:
         read-only, its integer index of every axis a scalar of its own)."""
         if self.jax_reading:
             return None
-        found = views.family(self.memory, self.scope, self.b, name, self.multi_views)
+        containers = self.torch_writes() and not self.grad_off and self.nograd_running is None  # ys = [t] (views.py)
+        found = views.family(self.memory, self.scope, self.b, name, self.multi_views, containers)
         if found is not None and self.sharing and self.locals is not None:  # a call's write: its caller's names too
             closures = frozenset().union(*(level[3] for level in self.sharing))
             if any(n not in self.locals[1] and (n in closures or not self.follows(n))
-                   for n in (*found.paths, *found.stale)):  # (a closure's cell, a transform's trace: refused)
-                return None
+                   for n in (*found.paths, *found.stale, *(h[0] for h in found.held))):  # (a closure's cell, a
+                return None  # transform's trace: refused)
         if found is None or self.torch_writes():
             return found
         return found if views.numpy_alike(self.b, found, name) else None
@@ -3615,14 +3627,34 @@ class _Lowering:
         tokens = self.memory.tokens[name]
         self.memory.by_node[root.id] = self.memory.by_node.get(root.id, frozenset()) | tokens
         aliases = self.same_object(name, self.scope.get(name) if held_now else old)
+        items = {key: values.pop(key) for key in [k for k in values if type(k) is tuple]}
         for n, value in values.items():
             if n not in aliases:
                 self.scope[n] = self.b.name(value, n)
                 self.memory.rebind(n, value)
         for alias in aliases:
             self.scope[alias] = self.scope[name]
-        self.written_outside([*values, *aliases, *found.stale])
+        self.held_rebuilt(items)
+        self.written_outside([*values, *aliases, *found.stale, *(n for n, _ in items)])
         return self.scope[name]
+
+    def held_rebuilt(self, items: dict) -> None:
+        """The lists and tuples holding an item of a written buffer (``ys = [t]``; ``items``: (name, k) -> the item's
+        new value, lang/views.py's ``Family.held``), each rebuilt with it, every name holding the same list object
+        (``zs = ys``) bound to the one new list, as Python's list is one object whose item PyTorch changed."""
+        made = {}
+        for (n, k), value in items.items():
+            old = self.scope[n]
+            if id(old) not in made:
+                made[id(old)] = (old, list(old))
+            made[id(old)][1][k] = value
+        for old, parts in made.values():
+            new = Items(parts)
+            new.display, new.fields = old.display, old.fields
+            for m, held in list(self.scope.items()):
+                if held is old:
+                    self.scope[m] = new
+            self.changed(old, new)
 
     def same_object(self, name: str, value) -> list:
         """The other names holding the object ``name`` holds (``u = t``), bound to ``value`` still."""
@@ -3734,6 +3766,14 @@ class _Lowering:
         name = target.id if isinstance(target, ast.Name) else target
         found = self.view_family(name) if isinstance(name, str) else None
         return found.root if found is not None else y.id
+
+    def torch_call(self, func: ast.Attribute) -> bool:
+        """Is ``func`` PyTorch's: ``torch.f`` / ``torch.nn.functional.f``, or a method in a PyTorch text (functions.
+        RESULT_LAYOUTS: the layout of its result)?"""
+        module = self.module_path(func.value)
+        if module is not None:
+            return module.split(".")[0] == "torch" or module in ("F", "nn", "nn.functional")
+        return self.dialect == "torch" and not self.jax_reading
 
     def torch_writes(self) -> bool:
         """Does the text's write follow PyTorch's (a PyTorch text, NumPy's ufuncs buffer an overlap)?"""
@@ -4332,12 +4372,37 @@ class _Lowering:
                             f"{name} = {name}.double() first, or {name} = {name}{what[len(name):].replace('_(', '(', 1)}",
                             position)
 
+    def item_name(self, target: ast.Subscript) -> str | None:
+        """The name holding the very tensor ``target`` (``ys[0]`` of a list or tuple ``ys``, a constant index) is,
+        where a write into it is followed through lang/views.py's family (a PyTorch text, outside ``no_grad``): the
+        write is then that name's, and the family rebuilds the list (``Family.held``). None otherwise."""
+        if type(target.value) is not ast.Name or not isinstance(self.scope.get(target.value.id), Items) \
+                or not self.torch_writes() or self.grad_off or self.nograd_running is not None:
+            return None
+        index = target.slice
+        if type(index) is ast.UnaryOp and type(index.op) is ast.USub and type(index.operand) is ast.Constant:
+            k = -index.operand.value if type(index.operand.value) is int else None
+        else:
+            k = index.value if type(index) is ast.Constant and type(index.value) is int else None
+        held = self.scope[target.value.id]
+        if k is None or not -len(held) <= k < len(held) or type(held[k]) is not Tracer:
+            return None
+        named = next((n for n, v in self.scope.items() if v is held[k] and n in self.memory.tokens
+                      and n.isidentifier()), None)
+        found = self.view_family(named) if named is not None else None  # (else the item's own refusal, as before)
+        return named if found is not None and target.value.id in (h[0] for h in found.held) else None
+
     def in_place_at(self, call: ast.Call):
         """``y[1:3].mul_(2)``: PyTorch's in-place method on a view of ``y`` (basic indexing: slices, integers,
         None, ...) writes into ``y``: ``y[1:3] = y[1:3].mul(2)``. On an index that picks elements (a list, an
         array, a mask) PyTorch changes a copy and ``y`` stays as it was: refused, saying so."""
         target, method = call.func.value, call.func.attr
         position = self.source.end(call.func) - len(method)
+        named = self.item_name(target)
+        if named is not None:  # ys = [t]; ys[0].mul_(2): the very tensor t holds, written as t.mul_(2) (session 55)
+            func = ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=named, ctx=ast.Load()), target),
+                                                   attr=method, ctx=ast.Load()), call.func)
+            return self.in_place(ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call))
         if type(target.value) is ast.Name and type(self.scope.get(target.value.id)) is Dict:
             pass  # d['a'].mul_(2): the tensor the dict holds, written in place (dict_write, checked as d['a'] *= 2)
         elif not all(_basic_index(p) for p in self.index_parts(target.slice)):
@@ -6008,7 +6073,14 @@ class _Lowering:
             raise JacValueError(f"{ast.unparse(node)}: PyTorch raises \"TypeError: view() received an invalid "
                                 "combination of arguments - got ()\": give the shape (t.view(-1), t.view(2, 3)), or "
                                 "write t.view_as(t) for a view of the whole tensor", self.source.at(node))
+        before = len(self.b.nodes)
         found = self.lowered_call(node, kids)
+        if type(node.func) is ast.Attribute and node.func.attr in RESULT_LAYOUTS and self.torch_call(node.func) \
+                and isinstance(found, (Tracer, Items)):  # torch.sort(A, dim=1), A.topk(2): PyTorch's layout
+            if node.func.attr == "tensor" and node.args and type(node.args[0]) in (ast.List, ast.Tuple) \
+                    and type(found) is Tracer and self.b.nodes[found.id].op == "const":
+                before = found.id  # torch.tensor([[1., 2.], [3., 4.]]): the literal's own constant, made before
+            result_layout(self.b, found, node.func.attr, kids[0] if kids else None, before)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
         if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer:

@@ -477,6 +477,23 @@ def _masked_scatter(b, args, kwargs, position):
 
 # --- writing into a named array: y[idx] = v, y += v --------------------------------------------
 
+def held_arrays(value) -> list:
+    """The arrays a list, tuple or dict of the text holds at any depth (its items, their items, a dict's values): a
+    nested list holding a tensor (``ys = [[t]]``) shares its buffer; Memory read the first level alone, so a write
+    into ``t`` left ``ys[0][0]`` as it was, where PyTorch changes it (a silent wrong answer before session 55)."""
+    from .trees import Dict
+    found, pending = [], [value]
+    while pending:
+        v = pending.pop()
+        if isinstance(v, Tracer):
+            found.append(v)
+        elif type(v) is Dict:
+            pending.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            pending.extend(v)
+    return found
+
+
 class Memory:
     """Which names of an expression may share memory, as NumPy's and PyTorch's arrays would.
 
@@ -520,8 +537,8 @@ class Memory:
         self.read_only.pop(name, None)
         self.distinct.discard(name)  # (the parser marks it again where the call makes a tensor of its own)
         self.objects[name] = self.objects.get(alias, alias) if alias is not None else name
-        if isinstance(value, Items):
-            found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
+        if isinstance(value, Items):  # its arrays at any depth: ys = [[t]] holds t's buffer too (session 55)
+            found = frozenset().union(*(self._base(p) for p in held_arrays(value)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
             return
         if fresh or alias is not None or viewing is not None or self.bound_nodes.get(value.id, name) == name:
@@ -540,7 +557,7 @@ class Memory:
         if fresh:
             self.tokens[name] = self.tokens.get(name, frozenset()) | frozenset((object(),))
             return
-        arrays = [p for p in added if isinstance(p, Tracer)]
+        arrays = held_arrays(added)  # xs.append([y]): y's buffer at any depth
         self.tokens[name] = self.tokens.get(name, frozenset()).union(*(self._base(p) for p in arrays))
 
     def rebind(self, name: str, value: Tracer) -> None:

@@ -43,6 +43,7 @@ class Family:
     ids: np.ndarray
     paths: dict
     stale: frozenset = frozenset()  # views of a split / chunk / unbind part: unusable once the buffer is written
+    held: tuple = ()  # (name, k, path): a flat list or tuple ``name`` whose item k is a view of the buffer by ``path``
 
 
 def root_of(b, i: int, trusted=frozenset()) -> int:
@@ -83,9 +84,11 @@ def chain(b, i: int, base: int, trusted=frozenset()) -> list | None:
     return nodes[::-1]
 
 
-def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | None:
+def family(memory, scope: dict, b, name: str, multi=frozenset(), containers: bool = False) -> Family | None:
     """The names sharing ``name``'s buffer, each a view jac replays from one root, or None where ``name`` is the only
-    one, or where some name sharing it is not such a view (then the write is refused by ``Memory.check``)."""
+    one, or where some name sharing it is not such a view (then the write is refused by ``Memory.check``).
+    ``containers`` (session 55): a flat list or tuple holding one item of the buffer (``ys = [t]``, ``ts = [u, t[0]]``
+    of another ``u``) is a member too, that item a view replayed as a name's (:func:`held_item`)."""
     tokens = memory.tokens.get(name)
     value = scope.get(name)
     if not tokens or type(value) is not Tracer:
@@ -95,11 +98,19 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
     members = [n for n, t in memory.tokens.items() if t & tokens]
     if len(members) < 2:
         return None
+    held = {}
     for n in members:
+        if containers and n not in memory.maybe_copies and n not in memory.read_only:
+            item = held_item(memory, scope.get(n), tokens)
+            if item is not None:
+                held[n] = item
+                continue
         if memory.tokens[n] != tokens or type(scope.get(n)) is not Tracer \
                 or n in memory.maybe_copies:
             return None
-    own = frozenset(scope[n].id for n in members)  # the names' own nodes: views, though a clone of one marks it
+    members = [n for n in members if n not in held]
+    own = frozenset([scope[n].id for n in members] + [scope[n][k].id for n, k in held.items()])  # the names' own
+    # nodes (and the held items'): views, though a clone of one marks it
     root = root_of(b, value.id, own)
     if not tokens <= memory.by_node.get(root, frozenset()):  # the root is no tensor of this buffer
         return None
@@ -121,7 +132,41 @@ def family(memory, scope: dict, b, name: str, multi=frozenset()) -> Family | Non
         paths[n] = path
     if name in stale or not paths:
         return None
-    return Family(root, ids, paths, frozenset(stale))
+    kept = []
+    for n, k in held.items():
+        path = chain(b, scope[n][k].id, root, own)
+        if path is None or overlap.viewed(ids, path) is None or detached_at(path) is not None \
+                or any(node.id in multi for node in path):
+            return None
+        kept.append((n, k, tuple(path)))
+    return Family(root, ids, paths, frozenset(stale), tuple(kept))
+
+
+def held_item(memory, value, tokens) -> int | None:
+    """The position of the one item of the flat list or tuple ``value`` (a plain one: no named tuple) holding the
+    buffer of ``tokens`` and nothing else, where no other item (nor anything deeper) reaches it; else None. One item
+    alone: a loop over the list (``for t in ts: t.add_(1)``) reads each item as the list was, so a second item of the
+    same buffer would be read stale after the first one's write."""
+    from .functions import Items
+    if type(value) is not Items or value.display not in ("list", "tuple") or value.fields or value.record is not None:
+        return None
+    found = None
+    for k, item in enumerate(value):
+        if type(item) is Tracer:
+            mine = memory._base(item)
+            if not mine & tokens:
+                continue
+            if mine != tokens or found is not None:
+                return None
+            found = k
+        elif isinstance(item, (list, tuple)) or type(item).__name__ == "Dict":
+            from .scatter import held_arrays
+            if any(memory._base(a) & tokens for a in held_arrays(item)):
+                return None
+        elif isinstance(item, Tracer):  # a Pair or another kind of array: not replayed
+            if memory._base(item) & tokens:
+                return None
+    return found
 
 
 def fresh_ids(b, root: int):
@@ -240,6 +285,8 @@ def written(b, found: Family, name: str, new, position, part=None) -> tuple:
     side = _detached_side(b, found, name, new, cut, position, part) if cut is not None else {}
     for n, nodes in found.paths.items():
         values[n] = side[n] if n in side else _replayed(b, nodes, made, position)
+    for n, k, nodes in found.held:  # ys = [t]: the list's item, t's new value (no detach on its path: family)
+        values[(n, k)] = side[n] if n in side else _replayed(b, list(nodes), made, position)
     return root, values
 
 

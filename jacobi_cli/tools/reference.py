@@ -441,7 +441,10 @@ names on this page are known.
   views are dense, jac's own words where they are not and PyTorch's answer depends on its loop's order; `y += y`
   and `y[0] += y[:, 0]` read each element where it is written, and are answered); writing into `y` while another
   name shares its memory in a way jac does not follow (`y.unbind(0)` held as one tuple, `np.diagonal(y)` in a
-  text naming no library, a list holding it, `l = [y]`: both libraries would change it too; since session 39
+  text naming no library, a list holding it, `l = [y]`, or a nested one, `l = [[y]]`: both libraries would change
+  it too; since session 55 a PyTorch text's flat list or tuple holding one tensor of the buffer is followed:
+  `l = [y]; l[0].mul_(2)`, `y.mul_(2)` then `l[0]`, `for t in l: t.add_(1)`, `for s in [y, z]: s.add_(1)`
+  change `y` and `l[0]` both, as PyTorch; since session 39
   a PyTorch text's named views by basic index, `.T`, `.view(...)`, a reshape that needs no copy, `.diagonal()`,
   `.narrow`, `.select`, `.unsqueeze`, `.permute`, `.expand` are followed: `d = y.diagonal(); d.mul_(2)` changes
   `y`, and every view of `y` taken before a write of `y` or of another view sees it, as in PyTorch; a write
@@ -455,8 +458,12 @@ names on this page are known.
   `d = y.detach()` (or `y.detach().mul_(2)`) changes `y`'s values and not its derivative, which stays the
   one `y` had (autograd does not see it), as PyTorch; since session 54 also where `y` is a sort's values, a
   gather's result or a constant with at most one axis longer than 1 (`y = x.sort()[0]`, `y = x[[0, 2, 1]] * 1`,
-  `c = torch.zeros(4) + 0.5; v = c[1:3]; c.mul_(x)`: every layout of such a tensor is the contiguous one; of more
-  axes, whose strides jac does not know there, the write is still refused), and through a copy's own views beside
+  `c = torch.zeros(4) + 0.5; v = c[1:3]; c.mul_(x)`: every layout of such a tensor is the contiguous one), and
+  since session 55 of any number of axes where jac knows the strides PyTorch gives the result (a table read from
+  PyTorch 2.13: a fresh contiguous tensor for topk, cummax / cummin, cumsum, gather, index_select, cat, stack,
+  softmax, `torch.tensor([[...]])`, `torch.zeros(2, 3)`, ...; the operand's strides for sort and msort: `v =
+  torch.sort(A, 1)[0]; w = v.T; v[0] = 0.`, and a reshape or `.contiguous()` of it a view, a copy or the tensor
+  itself as those strides say), and through a copy's own views beside
   the name it copies (`t = x.clone(); t[1:].mul_(x[1:])`, `t.T.mul_(x)`); a text naming no library follows views by basic
   index and transpose only, which NumPy makes alike (and a diagonal, which sees a write into `y` in both
   libraries); `np.array(y)`,
