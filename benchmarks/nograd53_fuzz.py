@@ -14,6 +14,8 @@ dedented, so each write is one PyTorch records (views, aliases, ``inplace=True``
 ``--layouts`` (session 55): bases of two axes made by sort / topk / gather / cat / stack / a constant / a transpose's
 contiguous copy (``functions.RESULT_LAYOUTS``), more views (reshape, a column, contiguous, permute, diagonal) and
 writes through a list holding the tensor (``ys = [t]; ys[0].mul_(2)``, ``for s in [t]: s.exp_()``).
+``--through-names`` (session 55): only the programs writing ``F.relu(t, inplace=True)``, the flag given through a
+local, ``**kw``, ``*[True]``, ``functools.partial``, a def's parameter or default, ``nn.ReLU(inplace=fl)``.
 
 Exit 1 on WRONG or CRASH (each printed with its inputs).
 """
@@ -112,6 +114,28 @@ def recorded(text: str) -> str:
     return "\n".join(lines)
 
 
+# session 55 (--through-names): the flag of F.relu(t, inplace=True) given through a name jac knows when reading:
+# (the call written, the lines it needs after the imports)
+THROUGH = [("F.relu(t, inplace=fl)", ["fl = True"]), ("F.relu(t, fl)", ["fl = True"]),
+           ("F.relu(t, **kw)", ["kw = {'inplace': True}"]), ("F.relu(t, **kw)", ["kw = dict(inplace=True)"]),
+           ("F.relu(t, *[True])", []), ("relu_ip(t)", ["import functools", "relu_ip = functools.partial(F.relu, "
+                                                                            "inplace=True)"]),
+           ("act(t, True)", ["def act(a, fl):", "    return F.relu(a, inplace=fl)"]),
+           ("act(t)", ["def act(a, inplace=True):", "    return F.relu(a, inplace=inplace)"]),
+           ("nn.ReLU(inplace=fl)(t)", ["import torch.nn as nn", "fl = True"]),
+           ("relu_m(t)", ["import torch.nn as nn", "kw = {'inplace': True}", "relu_m = nn.ReLU(**kw)"])]
+
+
+def through_names(text: str, seed: int) -> str | None:
+    """``text`` with its ``F.relu(t, inplace=True)`` given the flag through a name (:data:`THROUGH`, drawn by
+    ``seed``); None for a text without one."""
+    if "F.relu(t, inplace=True)" not in text:
+        return None
+    call, needs = random.Random(seed).choice(THROUGH)
+    lines = text.replace("F.relu(t, inplace=True)", call).split("\n")
+    return "\n".join(lines[:2] + needs + lines[2:])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
@@ -120,13 +144,22 @@ def main() -> int:
     ap.add_argument("--recorded", action="store_true", help="drop the no_grad blocks: every write recorded")
     ap.add_argument("--layouts", action="store_true", help="bases of two axes (sort, topk, gather, cat, ...) and "
                     "writes through a list holding the tensor (session 55)")
+    ap.add_argument("--through-names", action="store_true",
+                    help="only programs writing F.relu(t, inplace=True), the flag given through a name (session 55)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     import torch
     torch.set_num_threads(1)
     counts, refused, bad = Counter(), Counter(), []
-    for k in range(args.n):
+    k = done = 0
+    while done < args.n:
         text, inputs = draw(args.seed * 1_000_003 + k, args.layouts)
+        k += 1
+        if args.through_names:
+            text = through_names(text, args.seed * 1_000_003 + k)
+            if text is None:
+                continue
+        done += 1
         if args.recorded:
             text = recorded(text)
         status, detail = checked(text, inputs)

@@ -30,6 +30,8 @@ CALLS = {
     "selu": ("p", None, "F.selu(h)"), "hardtanh": ("p", None, "F.hardtanh(h)"), "relu6": ("p", None, "F.relu6(h)"),
     "logsigmoid": ("p", None, "F.logsigmoid(h)"), "softsign": ("p", None, "F.softsign(h)"),
     "hardswish": ("p", None, "F.hardswish(h)"), "erfc": ("p", None, "torch.erfc(h)"),
+    "threshold": ("p", None, "F.threshold(h, 1.2, -1.0)"), "hardsigmoid": ("p", None, "F.hardsigmoid(h)"),
+    "celu": ("p", None, "F.celu(h, 0.7)"), "rrelu": ("p", None, "F.rrelu(h, training=False)"),  # session 55
     "lgamma": ("p", None, "torch.lgamma(h)"), "digamma": ("p", None, "torch.digamma(h)"),
     "sinc": ("p", None, "torch.sinc(h)"), "asin": ("q", None, "torch.asin(h)"), "arcsin": ("q", None, "h.arcsin()"),
     "acos": ("q", None, "torch.acos(h)"), "arccos": ("q", None, "torch.arccos(h)"),

@@ -1,7 +1,7 @@
 """``*seq`` and ``**mapping`` in a call (session 54, lang/starred.py): the call written out with what they hold,
 for library functions, the text's functions and methods, module constructors and calls, functools.partial; Python's
-own errors where Python raises; an ``inplace=True`` that arrives through a name or an unpacking refused (jac follows
-the write only where the call writes it). Each value is checked against NumPy's own arithmetic, each Jacobian
+own errors where Python raises; an ``inplace=True`` that arrives through a name or an unpacking is the written one
+(session 55; refused in session 54). Each value is checked against NumPy's own arithmetic, each Jacobian
 against central differences."""
 
 from __future__ import annotations
@@ -93,6 +93,16 @@ def test_an_unpacking_in_a_call_is_the_call_written_out(text, want):
     np.testing.assert_allclose(jacobian, _central(HEAD + text, X), rtol=1e-6, atol=1e-8)
 
 
+# session 55 (h55-inplace): inplace=True through an unpacking or a parameter is the written inplace=True (they were
+# refused here in session 54): t itself is written, t * x + u reads relu(t) twice
+_RELU = lambda x: np.maximum(2 * x - 0.5, 0) * x + np.maximum(2 * x - 0.5, 0)  # noqa: E731
+ANSWERED.update({
+    "inplace=True through **": ("t = x * 2 - 0.5\nkw = {'inplace': True}\nu = F.relu(t, **kw)\ny = t * x + u", _RELU),
+    "inplace=True through *": ("t = x * 2 - 0.5\nu = F.relu(t, *[True])\ny = t * x + u", _RELU),
+    "inplace=True through a parameter": ("t = x * 2 - 0.5\ndef f(a, fl):\n    return F.relu(a, inplace=fl)\n"
+                                         "u = f(t, True)\ny = t * x + u", _RELU),
+})
+
 REFUSED = {
     "a keyword given twice": ("y = torch.sum(x, dim=0, **{'dim': 0})",
                               "torch.sum() got multiple values for keyword argument 'dim'"),
@@ -107,12 +117,8 @@ REFUSED = {
     "* of None": ("y = torch.sum(x, *None)", "argument after * must be an iterable, not NoneType"),
     "a positional and a keyword for one parameter": ("def g(a, b):\n    return a * b\ny = g(x, x, **{'b': x})",
                                                      "g() got multiple values for argument 'b'"),
-    "inplace=True through **": ("t = x * 2 - 1\nkw = {'inplace': True}\nu = F.relu(t, **kw)\ny = t * x + u",
-                                "inplace=True through a name or an unpacking"),
-    "inplace=True through *": ("t = x * 2 - 1\nu = F.relu(t, *[True])\ny = t * x + u",
-                               "inplace=True through a name or an unpacking"),
-    "inplace=True through a parameter": ("t = x * 2 - 1\ndef f(a, fl):\n    return F.relu(a, inplace=fl)\n"
-                                         "u = f(t, True)\ny = t * x + u", "inplace=True through a name"),
+    "inplace= of an array": ("t = x * 2 - 1\nu = F.relu(t, inplace=x.sum() > 0)\ny = t * x + u",
+                             "inplace= is given an array"),
 }
 
 

@@ -90,7 +90,9 @@ def test_relu6_reads_its_second_argument_as_inplace():
     """F.relu6(x, 1) was hardtanh(x, 1, 6): jac's relu6 took min_val and max_val, PyTorch's second argument is
     inplace. Every F function whose last positional parameter is inplace takes it so (it changes nothing)."""
     x = {"x": np.array([-1.0, 3.0, 7.0])}
-    np.testing.assert_array_equal(api.evaluate("F.relu6(x, 1)", x), [0.0, 3.0, 6.0])
+    np.testing.assert_array_equal(api.evaluate("F.relu6(x * 1, 1)", x), [0.0, 3.0, 6.0])
+    with pytest.raises(JacError, match="a leaf that requires grad"):  # session 55: 1 is inplace's truth, as
+        api.evaluate("F.relu6(x, 1)", x)  # PyTorch reads it (it raises; the number was read as no flag)
     np.testing.assert_array_equal(api.evaluate("F.relu(x * 1, True) + F.hardtanh(x * 1, -1., 1., True)", x),
                                   [-1.0, 4.0, 8.0])
     np.testing.assert_array_equal(api.evaluate("F.leaky_relu(x * 1, 0.5, True)", x), [-0.5, 3.0, 7.0])

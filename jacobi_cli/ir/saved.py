@@ -61,7 +61,8 @@ KEPT = {
                      "logsigmoid", "softsign", "hardswish", "erfc", "lgamma", "digamma", "sinc", "asin", "arcsin",
                      "acos", "arccos", "atanh", "arctanh", "acosh", "arccosh", "erfinv", "logit", "nan_to_num", "i0",
                      "entr", "normalize", "nanmean", "nansum", "var", "logdet", "float_power",
-                     "clamp_min", "clamp_max", "masked_select", "take"), "input"),
+                     "clamp_min", "clamp_max", "masked_select", "take",
+                     "threshold", "hardsigmoid", "celu", "rrelu"), "input"),  # session 55
     **dict.fromkeys(("prod", "amax", "amin", "norm", "vector_norm", "matrix_norm", "logsumexp", "cumprod",
                      "logcumsumexp", "std", "det", "erfcx", "log_ndtr", "i1"), "both"),
     **dict.fromkeys(("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "xlogy", "xlog1py", "logaddexp",

@@ -31,6 +31,7 @@ from ..ir.reverse import pullback
 from ..ir.shapes import fmt, is_concrete, size
 from .functions import Items, Refused, detached
 from . import trees, whiles
+from . import starred  # '*' and '**' in a call read off its syntax, written out
 from . import custom  # refuse_in_transform: a rule the library does not run under a transform
 
 # transforms of a function, whose results are differentiable (JAX's and torch.func's): spelling -> what it computes
@@ -105,11 +106,10 @@ def lower(lowering, spelling: str, node: ast.Call, position: int):
 
 def at_call(lowered, lowering, spelling: str, node: ast.Call, position: int):
     """``lowered(lowering, spelling, node, position)``, the lowering of a transform's call written in the text
-    (here, in :mod:`.vjps` and :mod:`.vmapping`), with ``*`` and ``**`` unpacking refused and a refusal that
+    (here, in :mod:`.vjps` and :mod:`.vmapping`), with ``*`` and ``**`` written out and a refusal that
     points nowhere pointing at the call."""
     try:
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
+        node = starred.written_out(lowering, node)  # jax.grad(f, **kw), torch.func.vmap(f, *opts) (session 55)
         return lowered(lowering, spelling, node, position)
     except JacError as err:
         err.position = position if err.position is None else err.position

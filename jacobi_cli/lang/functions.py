@@ -73,6 +73,35 @@ INPLACE_AT = {"relu": 1, "relu6": 1, "selu": 1, "silu": 1, "mish": 1, "hardswish
               "dropout2d": 3, "dropout3d": 3, "alpha_dropout": 3, "feature_alpha_dropout": 3, "rrelu": 4}
 
 
+def in_place_flag(fname: str | None, args: list, kwargs: dict):
+    """The value given for ``inplace`` (by keyword, or at :data:`~.functions.INPLACE_AT`'s position) of a call of
+    ``fname`` with lowered ``args`` and ``kwargs``: True, False, another value, or None where none is given."""
+    flag = kwargs.get("inplace")
+    at = INPLACE_AT.get(fname)
+    if flag is None and at is not None and len(args) == at + 1:
+        flag = args[at]
+    return flag.value if type(flag) is Static else flag
+
+
+def in_place_value(flag, what: str, position: int, b: Builder | None = None):
+    """``flag`` (what :func:`in_place_flag` read) as the call follows it: True (a write into the argument), False or
+    None (none); a number or a string known when the text is read by its truth, as PyTorch's ``if inplace:`` reads
+    it (``F.relu6(x, 1)``); any other value (a tensor's truth, a value of the inputs) refused, as jac cannot tell
+    when reading the text whether PyTorch writes: session 55, such a flag was read as no flag, silently
+    (``F.relu(t, inplace=bool(x[0] > 0))`` beside ``z = t``). ``b``: the builder whose constants are read."""
+    if flag is None or type(flag) is bool:
+        return flag
+    if type(flag) in (int, float, str):
+        return bool(flag)
+    if type(flag) is Tracer and b is not None and not flag.ndim and b.nodes[flag.id].op == "const":
+        return bool(np.asarray(b.nodes[flag.id].value))
+    kind = "an array (a tensor's truth, a value of the inputs)" if isinstance(flag, Tracer) \
+        else f"the {type(flag).__name__} {str(flag)[:40]!r}"
+    raise JacValueError(f"{what}(...): inplace= is given {kind}; jac follows inplace= where it holds True or False "
+                        f"when the text is read (written so, or a name, parameter, attribute or **kwargs holding "
+                        f"one): write inplace=True or inplace=False", position)
+
+
 def _close_argument(typed: str, params) -> str:
     """``; did you mean 'dim'?`` for an argument name close to one the function takes, in NumPy's or PyTorch's
     spelling (``dims`` → ``dim``, ``keepdim`` spelled ``keep_dim``)."""

@@ -216,7 +216,7 @@ def _in_place_call(p, stmt: ast.stmt, where: str) -> bool:
     call = stmt.value
     if type(call) is not ast.Call or not call.args or type(call.args[0]) is not ast.Name:
         return False
-    if not (p.library_call(call) and _inplace_keyword(call)) and not p.module_in_place(call):
+    if not p.writes_inplace(call) and not p.module_in_place(call):
         return False
     name = call.args[0].id
     value = p.scope.get(name)
@@ -243,19 +243,6 @@ def _in_place_call(p, stmt: ast.stmt, where: str) -> bool:
     _renamed(p, stale, name, name, False, None)
     _track(p, before, position)
     return True
-
-
-def _inplace_keyword(call: ast.Call) -> bool:
-    """``F.relu(t, inplace=True)`` or ``F.relu(t, True)`` (the parser's ``_inplace_call``, read here without importing
-    the parser, which imports this module)."""
-    from .functions import INPLACE_AT
-    for k in call.keywords:
-        if k.arg == "inplace":
-            return type(k.value) is ast.Constant and k.value.value is True
-    func = call.func
-    at = INPLACE_AT.get(func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None)
-    return at is not None and len(call.args) == at + 1 and type(call.args[at]) is ast.Constant \
-        and call.args[at].value is True
 
 
 def _through_hidden(p, stmt: ast.stmt, node: ast.AST, name: str, spelled: str, shown: str | None) -> None:

@@ -48,6 +48,7 @@ from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, argumen
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT, RESULT_LAYOUTS, check_view, copied_layout, reads_as, record_read, result_layout, \
     run_time_int
+from .functions import in_place_flag, in_place_value  # an inplace= flag's value (session 55)
 from .functions import NUMPY_DTYPE_CASTS, NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
@@ -437,18 +438,15 @@ def _held_arrays(value) -> list:
     return found
 
 
-def _inplace_value(node: ast.Call, kids: list) -> bool:
-    """Is the call given the value True for ``inplace`` (by keyword, or at :data:`~.functions.INPLACE_AT`'s
-    position), however written? ``kids``: its lowered owner (if any), arguments and keywords' values."""
+def _inplace_value(node: ast.Call, kids: list):
+    """The value the call is given for ``inplace`` (by keyword, or at :data:`~.functions.INPLACE_AT`'s position),
+    however written, or None where none is given. ``kids``: its lowered owner (if any), arguments and keywords'
+    values."""
     keywords = kids[len(kids) - len(node.keywords):] if node.keywords else []
-    for k, v in zip(node.keywords, keywords):
-        if k.arg == "inplace":
-            return v is True
     name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id \
         if isinstance(node.func, ast.Name) else None
-    at = INPLACE_AT.get(name)
     args = kids[len(kids) - len(node.keywords) - len(node.args): len(kids) - len(node.keywords)]
-    return at is not None and len(args) == at + 1 and args[at] is True
+    return in_place_flag(name, args, {k.arg: v for k, v in zip(node.keywords, keywords)})
 
 
 def _inplace_call(node: ast.Call) -> bool:
@@ -998,6 +996,10 @@ class _Lowering:
         for name, shape in inputs.items():
             self.scope[name] = builder.input(name, shape)
         self.input_names = frozenset(inputs)
+        self.output_statement: ast.stmt | None = None  # the text's last statement (program sets it)
+        # a library's in-place call lowered among names of its own (functools.partial(F.relu, inplace=True)(t),
+        # lang/pyiter.py): its write is made into the caller's name afterwards (value_in_place), not there
+        self.in_place_outside = False
 
     @cached_property
     def replaced(self) -> dict:
@@ -1075,6 +1077,9 @@ class _Lowering:
         # y[0].sin_(): the out-of-place call in_place_at writes back into y[0]; its receiver is the tensor PyTorch's
         # in-place op writes, whose old value autograd keeps itself (its other operands are saved as usual)
         self.in_place_value: ast.Call | None = None
+        # the text's last statement, its output: 'y = True' there is no array to differentiate (a flag before it,
+        # inplace = True, is Python's bool)
+        self.output_statement = module.body[-1] if module.body else None
         self.in_place_found: int | None = None  # the node in_place_value lowered to (saved_by), written into y[...]
         self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
@@ -1261,8 +1266,9 @@ class _Lowering:
             return
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                 and not _autodiff_call(stmt.value) and not _view_in_place(stmt.value) \
-                and not (isinstance(stmt.value, ast.Call) and (_inplace_call(stmt.value)  # F.relu(y, inplace=True)
-                                                                or self.module_in_place(stmt.value))):
+                and not (isinstance(stmt.value, ast.Call) and (
+                    self.writes_inplace(stmt.value)  # F.relu(y, inplace=True), act(y) of a partial
+                    or self.module_in_place(stmt.value))):
             # x.retain_grad() is refused as what it is, by its lowering
             out = next((k for k in stmt.value.keywords if k.arg == "out"), None) \
                 if isinstance(stmt.value, ast.Call) else None
@@ -2660,9 +2666,9 @@ class _Lowering:
                 self.sequence_names.discard(target)
                 self.tuple_names.discard(target)
                 return value
-            if type(value) is bool and not isinstance(stmt.value, ast.Constant):  # s = flags[0]: Python's bool,
-                self.scope[target] = value  # as a loop or a, b = ... binds it (s = True is refused as before)
-                self.memory.tokens.pop(target, None)
+            if type(value) is bool and (stmt is not self.output_statement or not isinstance(stmt.value, ast.Constant)):
+                self.scope[target] = value  # s = flags[0], inplace = True (session 55): Python's bool, as a loop or
+                self.memory.tokens.pop(target, None)  # a, b = ... binds it
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
@@ -3175,7 +3181,7 @@ class _Lowering:
         module made with ``inplace=True``, which writes into its argument (:meth:`call_module`)."""
         func = call.func
         if type(func) is ast.Call:
-            return _inplace_call(func) and type(func.func) is ast.Attribute and _dotted(func.func.value) in (
+            return self.writes_inplace(func) and type(func.func) is ast.Attribute and _dotted(func.func.value) in (
                 "nn", "torch.nn") and _root_name(func.func.value) not in self.scope
         if type(func) is not ast.Name:
             return False
@@ -3370,11 +3376,15 @@ class _Lowering:
 
     def kept_by_call(self, spelling, operands: list, values: list, found: Tracer, keywords, receiver=None) -> None:
         """Register ``found`` as a saver of the tensors a call of :data:`saved.KEPT` keeps (ir/saved.py: PyTorch's
-        ``derivatives.yaml``, checked against PyTorch), whatever nodes its lowering made; not with ``inplace=``.
+        ``derivatives.yaml``, checked against PyTorch), whatever nodes its lowering made; not with ``inplace=`` given
+        another value than False (``inplace=False``, or a flag holding False, is the call without it: session 55,
+        it kept nothing, so a later write into what F.elu(t, inplace=False) keeps was answered where PyTorch raises).
         ``receiver``: the operand an in-place method writes (:meth:`in_place_at`), never counted as kept."""
         if spelling not in saved.KEPT and spelling not in ("max", "min", "median") or len(operands) != len(values) \
-                or any(k.arg == "inplace" for k in keywords):
-            return
+                or any(k.arg == "inplace" and in_place_flag(None, [], {"inplace": v}) is not False
+                       for k, v in zip(keywords, values[len(values) - len(keywords):])) \
+                or in_place_flag(spelling, values[:len(values) - len(keywords)], {}) not in (None, False):
+            return  # F.threshold(h, 0.2, 0.0, flag): the flag by position
         nodes = self.b.nodes
         grads = [nodes[v.id].requires_grad if type(v) is Tracer else None for v in values]
         kept = saved.kept_by_call(spelling, operands, grads, tuple(k.arg for k in keywords))
@@ -3524,7 +3534,7 @@ class _Lowering:
         if type(call) is not ast.Call or not call.args or type(call.args[0]) is not ast.Name \
                 or call.args[0].id not in self.memory.tokens:
             return None
-        if (_inplace_call(call) and self.library_call(call)) or self.module_in_place(call):
+        if self.writes_inplace(call) or self.module_in_place(call):
             return call.args[0]
         return None
 
@@ -5946,7 +5956,21 @@ class _Lowering:
                                 "needed here", position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         vmapping.whiles.numpy_reads(self, fn.module, fn.name, args, kwargs, position)  # np.sin of a tracer: JAX raises
-        return lower(self.b, args, kwargs, position)
+        found = lower(self.b, args, kwargs, position)
+        self.value_in_place(fn.name, args, kwargs, found, position)  # act = F.relu; act(t, inplace=True)
+        return found
+
+    def value_in_place(self, fname: str, args: list, kwargs: dict, result, position: int,
+                       spelled: ast.expr | None = None) -> None:
+        """A library's function called as a value (``act = F.relu; act(t, inplace=True)``, ``functools.partial(
+        F.relu, inplace=flag)(t)``) given the value True for ``inplace``: its write into its first argument, made as
+        :meth:`call` makes the written call's (session 55: it was silently not in place, or refused); ``spelled``:
+        the argument as the text wrote it, where known (``t`` of ``act(t)``)."""
+        if not in_place_value(in_place_flag(fname, args, kwargs), fname, position, self.b):
+            return
+        first = args[0] if args else kwargs.get("input")
+        if type(first) is Tracer and type(result) is Tracer:
+            self.changed_in_place(first, result, f"{fname}(..., inplace=True)", position, fname, spelled)
 
     def module_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, made: bool, position: int):
         """The calls of modules' own: ``model.parameters()`` and the other methods of :meth:`module_method`,
@@ -6092,12 +6116,11 @@ class _Lowering:
                 and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
                     self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
             check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
-        if type(found) is Tracer and _inplace_value(node, kids) and self.library_call(node) and (
-                not _inplace_call(getattr(node, "unpacked", node))):  # F.relu(y, inplace=flag), **kw
-            raise JacValueError(f"{ast.unparse(node.func)}(...) is given inplace=True through a name or an unpacking: "
-                                "jac follows the write into the argument only where the call itself writes "
-                                "inplace=True; write it in the call, or drop it (out = F.relu(y))", self.source.at(node))
-        if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
+        given = _inplace_value(node, kids) if type(found) is Tracer else None
+        if given is not None and self.library_call(node) and in_place_value(
+                given, ast.unparse(node.func), self.source.at(node), self.b) and not self.in_place_outside:
+            # F.relu(y, inplace=True), and inplace=flag, **kw, a default, self.inplace: the value True jac read
+            # (session 55: the very handling of the written True; it was refused, and before that not in place)
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
             if kind != "method" and type(argument) is Tracer:
@@ -6129,6 +6152,62 @@ class _Lowering:
         if id(node.args[0]) in self.sequences and type(found) is not Dict:
             self.mark(node, "tuple" if id(node.args[0]) in self.tuples else "list")
         return found
+
+    def writes_inplace(self, call: ast.Call) -> bool:
+        """Is ``call`` (of a library's function, :meth:`library_call`; or of a name holding one,
+        ``act = F.relu``, ``act = functools.partial(F.relu, inplace=True)``) given the value True for ``inplace``,
+        written so (``F.relu(y, inplace=True)``, ``F.relu(y, True)``) or through what jac knows at read time
+        (session 55): a name, an attribute (``self.inplace``, set in ``__init__``), a parameter or its default, a
+        ``**kw`` of a dict it knows, a ``*`` of a display; read as the walk reads them, without lowering anything
+        else. The walk's :meth:`call` reads the lowered values themselves (:func:`_inplace_value`); this is for
+        the checks that read a statement before it is lowered."""
+        func, args, given = call.func, [], {}
+        fname = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+        held = self.scope.get(func.id) if type(func) is ast.Name else None
+        if held is None and not self.library_call(call):
+            return False
+        if _inplace_call(call) and held is None:
+            return True
+        if isinstance(held, plain.Partial):  # partial(F.relu, inplace=True): its arguments first
+            args, given = list(held.args), dict(held.kwargs)
+            held = held.fn
+        if type(held) is pyiter.Written:
+            fname = held.node.attr if type(held.node) is ast.Attribute else getattr(held.node, "id", None)
+        elif type(held) is derivatives.LibraryFunction:
+            fname = held.name
+        elif held is not None:
+            return False  # a def, a module, a model of the text: their own inplace parameters are theirs
+        for a in call.args:
+            if type(a) is not ast.Starred:
+                args.append(a)
+            elif type(a.value) in (ast.List, ast.Tuple) and not any(type(e) is ast.Starred for e in a.value.elts):
+                args.extend(a.value.elts)  # F.relu(y, *[True])
+            else:
+                return False  # what a '*' of a name holds is read by the walk (lang/starred.py)
+        for k in call.keywords:
+            if k.arg is not None:
+                given[k.arg] = k.value
+            elif starred.pure(k.value):  # **kw of a dict jac knows
+                found = self.known_value(k.value)
+                if type(found) is Dict and "inplace" in found:
+                    given["inplace"] = found.get("inplace", self.source.at(k))
+        flag = in_place_flag(fname, args, given)
+        if isinstance(flag, ast.expr):
+            flag = flag.value if type(flag) is ast.Constant else self.known_value(flag) if starred.pure(flag) \
+                else None
+        try:
+            return bool(in_place_value(flag, fname, 0, self.b))  # inplace=1 by its truth, as PyTorch's
+        except JacError:
+            return False  # a flag of the inputs: refused where the walk reads the call
+
+    def known_value(self, expr: ast.expr):
+        """The value of ``expr`` (a name or an attribute of one, which reading makes nothing), or None where reading
+        it is refused."""
+        try:
+            found = self.expression(expr)
+        except JacError:
+            return None
+        return found.value if type(found) is Static else found
 
     def library_call(self, node: ast.Call) -> bool:
         """Does the call name a library's function (``F.relu``, ``relu`` imported), not one of the text (a def, a
@@ -9091,7 +9170,12 @@ def _write_in_place(node: ast.AST):
     if kind is ast.Call:
         if type(node.func) is ast.Attribute and node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
             return "torch"
-        return any(k.arg == "inplace" for k in node.keywords) or _inplace_call(node)  # F.relu(h, True)
+        if any(k.arg == "inplace" or k.arg is None for k in node.keywords):  # inplace=flag, **kw (session 55)
+            return True
+        name = node.func.attr if type(node.func) is ast.Attribute else node.func.id \
+            if type(node.func) is ast.Name else None
+        at = INPLACE_AT.get(name)  # F.relu(h, True), F.relu(h, flag), F.relu(h, *opts)
+        return at is not None and (len(node.args) == at + 1 or any(type(a) is ast.Starred for a in node.args))
     if kind is ast.Assign and any(type(t) is ast.Attribute and t.attr == "data" for t in node.targets):
         return "torch"  # y.data = V: PyTorch's (lang/nograd.py)
     return kind is ast.AugAssign or kind is ast.Assign and any(

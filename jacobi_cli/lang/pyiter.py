@@ -25,8 +25,9 @@ import math
 import numpy as np
 
 from ..errors import JacLimitError, JacParseError, JacValueError
-from .functions import Items
+from .functions import Items, in_place_flag, in_place_value
 from . import trees
+from . import starred  # '*' and '**' in a call read off its syntax, written out
 from .plain import Partial  # functools.partial(f, ...) made here or by the parser: one kind of value
 
 MODULES = ("itertools", "functools", "operator")  # the modules whose imports are read (and math.prod)
@@ -851,9 +852,21 @@ def invoke(lowering, fn, args: list, kwargs: dict, at: ast.AST):
     if isinstance(fn, Cached):
         return _cached_call(lowering, fn, args, kwargs, position)
     if isinstance(fn, Written):
+        fname = fn.node.attr if type(fn.node) is ast.Attribute else fn.node.id if type(fn.node) is ast.Name else None
         order = [*args, *kwargs.values()]
-        return _written(lowering, lambda names: ast.Call(func=fn.node, args=names[:len(args)], keywords=[
-            ast.keyword(arg=k, value=n) for k, n in zip(kwargs, names[len(args):])]), order, at)
+        outside = lowering.in_place_outside  # partial(F.relu, inplace=True)(t): lowered among names of its own,
+        # then written into t's name here
+        lowering.in_place_outside = bool(in_place_value(in_place_flag(fname, args, kwargs), fname, position,
+                                                        lowering.b))
+        try:
+            found = _written(lowering, lambda names: ast.Call(func=fn.node, args=names[:len(args)], keywords=[
+                ast.keyword(arg=k, value=n) for k, n in zip(kwargs, names[len(args):])]), order, at)
+        finally:
+            lowering.in_place_outside = outside
+        spelled = at.args[0] if type(at) is ast.Call and at.args and type(at.args[0]) is ast.Name \
+            and "input" not in kwargs else None  # act(t): t, the name written into
+        lowering.value_in_place(fname, args, kwargs, found, position, spelled)  # (session 55)
+        return found
     return lowering.call_value(fn, list(args), dict(kwargs), position)
 
 
@@ -993,8 +1006,7 @@ def call(lowering, spelling: str, node: ast.Call):
         written = ast.copy_location(ast.Call(func=node.func, args=[node.args[0], *rest.args], keywords=rest.keywords),
                                     node)
         return partial_of(lowering, written, callee(lowering, node.args[0]), args, kwargs)
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        raise JacParseError(f"'*' and '**' in {spelling}(...) are not supported: write its arguments", position)
+    node = starred.written_out(lowering, node)  # operator.add(*t), functools.reduce(*args) (session 55)
     if spelling == "functools.reduce":
         return _reduce(lowering, node, position)
     if spelling == "functools.partial":

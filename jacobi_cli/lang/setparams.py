@@ -23,6 +23,7 @@ from ..errors import JacError, JacValueError
 from ..ir.graph import Tracer
 from .freeze import leaf_name, reference, set_frozen, value_of, was_read
 from .functions import LIBRARIES, MODULES, static, static_int, variant
+from .starred import written_out  # nn.init.constant_(w, **kw): written out (session 55)
 
 _INIT = ("nn.init", "torch.nn.init")
 MODULES.update(_INIT)  # nn.init.calculate_gain('tanh'): a number (the writes are statements, read above)
@@ -102,10 +103,8 @@ def _write(p, stmt: ast.stmt):
             what = f"{owner}.{func.attr}"
 
             def make():
-                if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
-                    raise JacValueError(f"{what} with * or ** unpacking is not supported: write its arguments",
-                                        position)
-                args = _arguments(p, what, _INITS[func.attr], call.args[1:], call.keywords, position)
+                written = written_out(p, call)  # nn.init.constant_(w, **kw) (session 55)
+                args = _arguments(p, what, _INITS[func.attr], written.args[1:], written.keywords, position)
                 return _initializer(p, func.attr, args, what, position)
             return call.args[0], make, position, None
         if func.attr in _METHODS:

@@ -42,8 +42,11 @@ names on this page are known.
   known length (a display, a name, a function's `*args`; a dict's keys; an array's rows), a dict display,
   `dict(...)` or a function's `**kwargs` (`def f(x, **kw): return torch.sum(x, **kw)`, `nn.Linear(3, 2,
   **kwargs)`, `Net(**config)`); Python's TypeErrors are refused in its words (a keyword given twice, a key that is
-  no string, `**` of no dict, `*` of a number or None), and so is an `inplace=True` that reaches a library call
-  through a name or an unpacking (jac follows the write into the argument where the call writes `inplace=True`). Integer literals are
+  no string, `**` of no dict, `*` of a number or None). An `inplace=` flag that reaches a library call through a
+  name, a parameter, an attribute or an unpacking is read as written (`inplace=True` writes into the argument);
+  one jac cannot know when reading the text (a tensor's truth) is refused. In the calls jac reads off their
+  syntax (`jax.grad(f, **kw)`, `torch.func.vmap(f, *opts)`, `nn.init.constant_(w, **kw)`, `operator.add(*t)`),
+  a `*` or `**` of a display or a name is written out too. Integer literals are
   Python's ints until they meet an array, and so are sizes (`len(x)`, `x.shape[0]`, `x.ndim`, `x.size(0)`),
   `int('7')` (`int('ff', 16)`) and `n.bit_length()` / `n.bit_count()`: `//`, `%`, `**` and the bit operators (`1 << k`,
   `5 & 3`, `~n`, `True & False`: a bool of two bools, as Python's) exact,
