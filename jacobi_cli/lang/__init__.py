@@ -16,6 +16,7 @@ from . import laxnames  # noqa: E402,F401  (registers more of jax.lax: slices, p
 from . import laxmore  # noqa: E402,F401  (registers the rest of jax.scipy.special read in session 27: boxcox, comb)
 from . import scipynames  # noqa: E402,F401  (registers more of scipy.special: the gamma family, comb, exprel)
 from . import recurrent  # noqa: E402,F401  (registers F.multi_head_attention_forward; nn.LSTM and the like)
+from . import transformer  # noqa: E402,F401  (registers nn.TransformerEncoderLayer and its kin, session 55)
 from . import devices  # noqa: E402,F401  (registers torch.device and torch.cuda.is_available: the CPU)
 from . import index_tuples  # noqa: E402,F401  (registers np.tril_indices_from, np.indices, ...: index tuples)
 from . import pasted  # noqa: E402,F401  (registers what users paste: removed torch names, is_tensor, result_type)

@@ -32,7 +32,9 @@ LARGE_NEGATIVE = -0.7 * float(np.finfo(np.float32).max)  # JAX's _get_large_nega
 def _dot_product_attention(b, args, kwargs, position):
     """jax.nn.dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None, is_causal=False,
     query_seq_lengths=None, key_value_seq_lengths=None, local_window_size=None, implementation=None,
-    return_residual=False): softmax(q kᵀ · scale + bias, masked) v per head, in JAX's (B, T, N, H) layout."""
+    return_residual=False): softmax(q kᵀ · scale + bias, masked) v per head, in JAX's (B, T, N, H) layout, in
+    --dtype throughout; JAX computes this softmax in float32 even under x64 (its XLA path casts the logits), so
+    JAX's float64 results differ from jac's by about 1e-8."""
     if len(args) > 5:
         raise JacValueError(f"{FNAME} takes 5 positional arguments (query, key, value, bias, mask), got {len(args)}:"
                             " give scale=, is_causal= and the rest by keyword", position)

@@ -162,7 +162,23 @@ def _weighted_logsumexp(b, args, kwargs, position):
 
 
 variant("scipy", "logsumexp")(_weighted_logsumexp)
-variant("jax", "logsumexp")(_weighted_logsumexp)
+
+
+@variant("jax", "logsumexp")
+@variant("jax.scipy", "logsumexp")
+def _jax_logsumexp(b, args, kwargs, position):
+    """jax.nn.logsumexp / jax.scipy.special.logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False,
+    where=None): SciPy's, and ``where`` (session 55) leaves out the elements where it is False, as JAX's sum and
+    max with ``where``: a left out as -inf and its weight 0, so neither its value nor its size shifts the sum, and
+    its derivative is 0; a reduction of none is -inf."""
+    a = arguments("logsumexp", args, kwargs, {"x": REQUIRED, "axis": None, "b": None, "keepdims": False,
+                                              "return_sign": False, "where": None}, position)
+    where = a.pop("where")
+    if where is not None:
+        mask = tensor(b, where, "logsumexp", position)
+        a["x"] = _where(b, mask, tensor(b, a["x"], "logsumexp", position), -math.inf, position)
+        a["b"] = _where(b, mask, 1.0 if a["b"] is None else tensor(b, a["b"], "logsumexp", position), 0.0, position)
+    return _weighted_logsumexp(b, [], a, position)
 
 
 # --- jax.nn -----------------------------------------------------------------------------------------------

@@ -114,9 +114,7 @@ PARAMETERS.update({
     **{f"Lazy{kind}{d}d": f"F.{fn}{d}d(x, w, b)" for kind, fn in (("Conv", "conv"), ("ConvTranspose", "conv_transpose"))
        for d in (1, 2, 3)},
     "LazyLinear": "F.linear(x, W, b), that is x @ W.T + b", "EmbeddingBag": "F.embedding_bag(idx, E, offsets)",
-    **{name: "its layers with F.scaled_dot_product_attention, F.linear and F.layer_norm"
-       for name in ("Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
-                    "TransformerDecoderLayer")},
+
     "AdaptiveLogSoftmaxWithLoss": "its clusters with F.linear and F.log_softmax",
 })
 RANDOM = {"Dropout": "dropout", "Dropout1d": "dropout1d", "Dropout2d": "dropout2d", "Dropout3d": "dropout3d",
@@ -127,6 +125,9 @@ OTHER = {
                            "or use nn.MaxPool2d",
     "FractionalMaxPool3d": "draws its windows at random at each call (no one Jacobian); bind the windows' choice "
                            "or use nn.MaxPool3d",
+    "Transformer": "is not read whole; its stacks are: write enc = nn.TransformerEncoder(nn.TransformerEncoderLayer("
+                   "d, h, dropout=0.0), N) and dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, h, "
+                   "dropout=0.0), N), assigned at the text's top level, and dec(tgt, enc(src))",
     "SyncBatchNorm": "synchronizes statistics across processes; on one process it is nn.BatchNorm1d/2d/3d",
     **{f"Lazy{kind}{d}d": f"infers its number of features at its first call; write nn.{kind}{d}d(C)"
        for kind in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3)},
@@ -233,6 +234,7 @@ class Module:
     reads_mode = False  # a module class that reads .training itself (the recurrent layers' dropout) says so
     called = False  # called already: its parameters were read as they were then (the parser names it no more)
     made_at = None  # where the text makes it (a layer without a name is refused there when called)
+    padded = None  # a convolution's padding_mode other than 'zeros' and F.pad's sizes (session 55)
 
     def __init__(self, cls: str, fname: str | None, kwargs: dict, run=None):
         self.cls, self.fname, self.kwargs, self.run = cls, fname, kwargs, run
@@ -634,6 +636,12 @@ LAYERS = {
                    "sparse", "_weight", "_freeze", "device", "dtype"),
                   {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
                    "sparse": False, "_weight": None, "_freeze": False, "device": None, "dtype": None}, "embedding"),
+    # session 55: its table drawn as nn.Embedding's, its call F.embedding_bag
+    "EmbeddingBag": (("num_embeddings", "embedding_dim", "max_norm", "norm_type", "scale_grad_by_freq", "mode",
+                      "sparse", "_weight", "include_last_offset", "padding_idx", "device", "dtype"),
+                     {"max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False, "mode": "mean",
+                      "sparse": False, "_weight": None, "include_last_offset": False, "padding_idx": None,
+                      "device": None, "dtype": None}, "embedding_bag"),
 }
 
 # session 24: nn.Bilinear (two inputs) and the transposed convolutions, drawn as their reset_parameters draws
@@ -659,26 +667,32 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
         raise JacValueError(f"nn.{cls}() is missing its argument '{missing[0]}'", position)
     a = {**defaults, **given}
     factory(b, cls, a["device"], a["dtype"], position)
-    if cls == "Embedding" and a["_weight"] is not None:
-        raise JacValueError("nn.Embedding(_weight=...): write F.embedding(indices, weight) with the weight bound as "
-                            "an input", position)
+    if cls in ("Embedding", "EmbeddingBag") and a["_weight"] is not None:
+        raise JacValueError(f"nn.{cls}(_weight=...): write F.{LAYERS[cls][2]}(indices, weight) with the weight bound "
+                            f"as an input", position)
     sizes = {k: static_int(b, a[k], f"nn.{cls}'s {k}", position) for k in params[:2]}
     if min(sizes.values()) < 1:
         raise JacValueError(f"nn.{cls}(): {params[0]} and {params[1]} must be positive, got "
                             f"{sizes[params[0]]} and {sizes[params[1]]}", position)
     n_in, n_out = sizes[params[0]], sizes[params[1]]
-    if cls == "Embedding":
+    if cls in ("Embedding", "EmbeddingBag"):
         if not b.shapes_only:
-            b.check_size((n_in, n_out), f"nn.Embedding's weight, shape {fmt((n_in, n_out))},", position)
+            b.check_size((n_in, n_out), f"nn.{cls}'s weight, shape {fmt((n_in, n_out))},", position)
         weight = _drawn(b, (n_in, n_out), lambda shape: b.rng.standard_normal(shape))  # init.normal_
         pad = a["padding_idx"]
         if pad is not None:
             pad = static_int(b, pad, "nn.Embedding's padding_idx", position)
             if not -n_in <= pad < n_in:
-                raise JacValueError(f"nn.Embedding(): padding_idx={pad} must be a row (0 to {n_in - 1})", position)
+                raise JacValueError(f"nn.{cls}(): padding_idx={pad} must be a row (0 to {n_in - 1})", position)
             if not b.shapes_only:
                 weight[pad] = 0.0  # reset_parameters' _fill_padding_idx_with_zero
         table = make("weight", weight.astype(b.dtype))
+        if cls == "EmbeddingBag":
+            keys = ("max_norm", "norm_type", "scale_grad_by_freq", "mode", "sparse", "include_last_offset",
+                    "padding_idx")
+            made = Module(cls, fname, {"weight": table, **{k: a[k] for k in keys}}, run=_embedding_bag_call)
+            made.params = {"weight": table}
+            return made
         made = Module(cls, fname, {"weight": table, **{k: a[k] for k in ("padding_idx", "max_norm", "norm_type",
                                                                           "scale_grad_by_freq", "sparse")}},
                       run=_embedding_call)
@@ -686,6 +700,7 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
         return made
     if cls == "Bilinear":
         return _bilinear(b, a, params, make, position)
+    padded = None  # a convolution's padding_mode other than 'zeros': F.pad's mode and sizes
     if cls == "Linear":
         shape, fan_in, call = (n_out, n_in), n_in, {}
     else:
@@ -699,13 +714,15 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
         if mode != "zeros" and transposed:  # PyTorch's constructor refuses it
             raise JacValueError(f"nn.{cls}(padding_mode={mode!r}): PyTorch's transposed convolutions take only "
                                 f"padding_mode='zeros'", position)
-        if mode != "zeros":
-            raise JacValueError(f"nn.{cls}(padding_mode={mode!r}): write F.pad(x, ..., mode=...) and then the "
-                                f"convolution with padding 0", position)
+        if mode not in ("zeros", "reflect", "replicate", "circular"):  # PyTorch's constructor refuses it
+            raise JacValueError(f"nn.{cls}(): padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
+                                f"'circular', got {mode!r}", position)
         kernel = static_ints(b, a["kernel_size"], f"nn.{cls}'s kernel_size", position)
         kernel = kernel * d if len(kernel) == 1 else kernel
         if len(kernel) != d or min(kernel) < 1:
             raise JacValueError(f"nn.{cls}(): kernel_size must be {d} positive sizes, got {kernel}", position)
+        if mode != "zeros":  # session 55: F.pad(x, ..., mode) and the convolution with padding 0, as _conv_forward
+            padded = (mode, _reversed_padding(b, cls, a, kernel, position))
         if transposed:  # weight (in, out / groups, *kernel); init's fan_in is its axis 1 times the kernel
             shape, fan_in = (n_in, n_out // groups) + tuple(kernel), n_out // groups * int(np.prod(kernel))
             call = {k: a[k] for k in ("stride", "padding", "output_padding", "groups", "dilation")}
@@ -718,9 +735,37 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
     weights = {"weight": make("weight", _drawn(b, shape, uniform(b, bound)))}
     if static(b, a["bias"], f"nn.{cls}'s bias", position):
         weights["bias"] = make("bias", _drawn(b, (n_out,), uniform(b, bound)))
+    if padded is not None:
+        call["padding"] = 0
     made = Module(cls, fname, {**weights, **call}, run=_weighted_call)
     made.params = weights
+    made.padded = padded
     return made
+
+
+def _reversed_padding(b, cls: str, a: dict, kernel: list, position) -> tuple:
+    """PyTorch's ``_reversed_padding_repeated_twice`` of a convolution: F.pad's (left, right) pairs, the last axis
+    first, of ``padding`` (a number or one per axis), ``'valid'`` (none) or ``'same'`` (dilation · (k - 1) in all,
+    its half rounded down on the left; stride 1 only, as PyTorch's constructor says)."""
+    given = static(b, a["padding"], f"nn.{cls}'s padding", position)
+    d = len(kernel)
+    if isinstance(given, str):
+        if given not in ("same", "valid"):
+            raise JacValueError(f"nn.{cls}(): padding must be 'same', 'valid' or sizes, got {given!r}", position)
+        if given == "valid":
+            return (0,) * (2 * d)
+        stride = static_ints(b, a["stride"], f"nn.{cls}'s stride", position)
+        if any(s != 1 for s in stride):
+            raise JacValueError(f"nn.{cls}(): padding='same' is not supported for strided convolutions", position)
+        dilation = static_ints(b, a["dilation"], f"nn.{cls}'s dilation", position)
+        dilation = dilation * d if len(dilation) == 1 else dilation
+        totals = [dil * (k - 1) for dil, k in zip(dilation, kernel)]
+        return tuple(p for t in reversed(totals) for p in (t // 2, t - t // 2))
+    sizes = static_ints(b, a["padding"], f"nn.{cls}'s padding", position)
+    sizes = sizes * d if len(sizes) == 1 else sizes
+    if len(sizes) != d or min(sizes) < 0:
+        raise JacValueError(f"nn.{cls}(): padding must be {d} sizes of at least 0, got {sizes}", position)
+    return tuple(p for s in reversed(sizes) for p in (s, s))
 
 
 def _bilinear(b, a: dict, params: tuple, make, position) -> Module:
@@ -761,7 +806,7 @@ def _unnamed_layer(cls: str):
     return lower
 
 
-for _cls in ("Linear", "Bilinear", "Embedding",
+for _cls in ("Linear", "Bilinear", "Embedding", "EmbeddingBag",
              *(f"{kind}{d}d" for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3))):
     variant("torch.nn", _cls)(_unnamed_layer(_cls))
 
@@ -769,7 +814,7 @@ for _cls in ("Linear", "Bilinear", "Embedding",
 # the modules whose eval mode jac reads: those that compute the same in both modes, and those that read the mode
 # themselves (the batch and instance norms, the dropouts); another module called in eval mode is refused
 EVAL_READ = frozenset(NN) | NORMS | frozenset(RANDOM) | frozenset(c for c in CALLS if c[:-2].endswith("Pad")) \
-    | frozenset(("Softmax2d", "Unflatten", "Linear", "Embedding", "Bilinear",
+    | frozenset(("Softmax2d", "Unflatten", "Linear", "Embedding", "EmbeddingBag", "Bilinear",
                  *(f"{kind}{d}d" for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3))))
 
 
@@ -813,6 +858,8 @@ def _given(cls: str, params: tuple, args: list, kwargs: dict, position) -> dict:
 def _weighted_call(b, module, args, kwargs, position):
     """A layer's forward: its function with the array and the layer's parameters and options."""
     x = floating(b, module.cls, module.array(b, args, kwargs, position), position)
+    if module.padded is not None:  # nn.Conv2d(..., padding_mode='reflect'): F.pad first, as _conv_forward
+        x = _function("pad")(b, [x], {"pad": module.padded[1], "mode": module.padded[0]}, position)
     return _function(module.fname)(b, [x], dict(module.kwargs), position)
 
 
@@ -821,6 +868,18 @@ def _embedding_call(b, module, args, kwargs, position):
     if len(args) != 1 or kwargs:
         raise JacValueError(f"nn.{module.cls}() is called with one array of indices", position)
     return _function("embedding")(b, [args[0]], dict(module.kwargs), position)
+
+
+def _embedding_bag_call(b, module, args, kwargs, position):
+    """nn.EmbeddingBag's forward(input, offsets=None, per_sample_weights=None): F.embedding_bag with its table."""
+    a = _given("EmbeddingBag's forward", ("input", "offsets", "per_sample_weights"), args, kwargs, position)
+    if "input" not in a:
+        raise JacValueError("nn.EmbeddingBag() is called with an array of indices", position)
+    table = dict(module.kwargs)
+    weight = table.pop("weight")
+    return _function("embedding_bag")(b, [a["input"], weight], {**table, "offsets": a.get("offsets"),
+                                                                "per_sample_weights": a.get("per_sample_weights")},
+                                      position)
 
 
 def refused_module(name: str) -> str | None:

@@ -58,6 +58,7 @@ from .modules import is_instance, named_modules
 from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleList, Sequential, layer, named_parameters, \
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
+from .transformer import TRANSFORMER
 from . import derivatives
 from . import starred  # f(*args, **kwargs): the call written out (session 54)
 from . import setparams
@@ -1453,7 +1454,7 @@ class _Lowering:
         :data:`~jacobi_cli.lang.recurrent.RECURRENT`), a norm or nn.PReLU (their parameters inputs once named),
         or a container of modules (nn.Sequential, nn.ModuleList, nn.ModuleDict)?"""
         cls = self.layer_class(call)
-        return cls in LAYERS or cls in RECURRENT or cls in NORMS or cls in _CONTAINERS
+        return cls in LAYERS or cls in RECURRENT or cls in NORMS or cls in _CONTAINERS or cls in TRANSFORMER
 
     def made_layer(self, call: ast.Call, prefix: str):
         """The module ``call`` makes, its parameters named from ``prefix`` (nn.Sequential's by position)."""
@@ -1461,6 +1462,8 @@ class _Lowering:
         position = self.source.end(call.func) - len(cls)
         if cls in _CONTAINERS and not any(k.arg is None for k in call.keywords):  # nn.Sequential(*layers)
             return self.container(cls, call, prefix, position)
+        if cls in TRANSFORMER:  # its modules made with their parameters pending, then named (session 55)
+            return self.named_module(self.expression(call), prefix, position)
         if cls in NORMS:  # the module as made elsewhere, its parameters inputs named from prefix
             made = self.expression(call)
             made.params = {key: self.new_input(f"{prefix}.{key}", value, position)
@@ -1544,8 +1547,9 @@ class _Lowering:
                 continue
             held.prefix = name
             if isinstance(held, Sequential):
-                todo.extend((f"{name}.{key}", child) for key, child in held.children())
+                todo.extend(reversed([(f"{name}.{key}", child) for key, child in held.children()]))
                 continue
+            todo.extend(reversed([(f"{name}.{key}", child) for key, child in held.children()]))  # attention's out_proj
             norm = held.cls in NORMS and not held.params
             drawn = norm_parameters(self.b, held, position) if norm else \
                 {k: v.value for k, v in held.params.items() if isinstance(v, Pending)}
@@ -4876,6 +4880,9 @@ class _Lowering:
         if isinstance(node, ast.Compare):
             return [node.left] + list(node.comparators)
         if isinstance(node, (ast.Tuple, ast.List)):
+            functions = {id(v) for v in node.elts if type(v) is ast.Attribute and self.module_path(v.value)}
+            if functions:  # [jax.nn.silu, jax.nn.elu]: a library's functions as values, called later (session 55)
+                self.library_arguments = {*self.library_arguments, *functions}
             return list(node.elts)
         if isinstance(node, ast.Starred):
             return [node.value]
@@ -5317,6 +5324,8 @@ class _Lowering:
             return Listed(items)  # ['W', 'b']: dict(zip(keys, values))'s keys (.trees)
         if items and all(isinstance(item, distributions.Distribution) for item in items):
             return Listed(items)  # [ExpTransform(), AffineTransform(0.0, 2.0)]: a TransformedDistribution's transforms
+        if items and all(type(item) is derivatives.LibraryFunction for item in items):
+            return Listed(items)  # acts = [jax.nn.silu, jnp.tanh]: called as they are reached (session 55)
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
             if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
                 return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them

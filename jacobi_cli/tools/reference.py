@@ -142,8 +142,11 @@ names on this page are known.
   name (`ln = nn.LayerNorm(8)`, `self.norm = ...`) their weight and bias are inputs (`ln.weight`, `ln.bias`; none
   with `affine=False` / `elementwise_affine=False`). Every module with parameters takes PyTorch's `device=` (the
   CPU) and `dtype=` (float32 or float64, computed in --dtype; a float32 input to a float64 module, or back, is
-  refused as PyTorch refuses it, but for `nn.RMSNorm`, which computes in its input's dtype). `nn.Linear`, `nn.Conv1d/2d/3d`, `nn.ConvTranspose1d/2d/3d`,
-  `nn.Bilinear` and `nn.Embedding` assigned at the text's top level (`fc = nn.Linear(3, 4)`, or inside `model =
+  refused as PyTorch refuses it, but for `nn.RMSNorm`, which computes in its input's dtype). `nn.Linear`, `nn.Conv1d/2d/3d` (any
+  `padding_mode`: `'reflect'`, `'replicate'` and `'circular'` pad with `F.pad` first, then convolve with padding 0, as
+  PyTorch's `_conv_forward`), `nn.ConvTranspose1d/2d/3d`,
+  `nn.Bilinear`, `nn.Embedding` and `nn.EmbeddingBag` (its table drawn as `nn.Embedding`'s, its call
+  `F.embedding_bag` with the module's `mode`, `padding_idx`, `include_last_offset`) assigned at the text's top level (`fc = nn.Linear(3, 4)`, or inside `model =
   nn.Sequential(...)`) make their parameters inputs, named as the text reaches them (`fc.weight`, `fc.bias`,
   `model.0.weight`: PyTorch's
   `named_parameters()` with the module's name first) and drawn as PyTorch's `reset_parameters()` draws them
@@ -160,7 +163,7 @@ names on this page are known.
   Python formats them, with no format spec; a whole number jac holds as a float where Python may hold an int,
   `f'{max(1, 2)}'`, is refused). One without parameters may be made anywhere, as a function
   (`ContrastiveLoss(margin=2.0)(a, b, y)`). Elsewhere a module with parameters, and those with
-  other parameters (`nn.Transformer`, `nn.EmbeddingBag`), are refused with the function to write, its parameters
+  other parameters (`nn.Transformer`, `nn.AdaptiveLogSoftmaxWithLoss`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`).
 - Plain Python classes defined at the top level (`class Kalman:`, `class Base(object):`, a subclass of another
   plain class of the text, `@dataclass`) are read as Python runs them: `kf = Kalman(F, H, Q, R)` runs `__init__`
@@ -253,6 +256,17 @@ names on this page are known.
   with the parameters given. `rnn.flatten_parameters()` is read as nothing. Refused:
   `dropout` > 0 between layers or in the attention (training mode: random), `is_causal=True` without a mask
   (PyTorch raises), and a mask of 0s and 1s that is not known to be boolean (`mask > 0` is).
+- `nn.TransformerEncoderLayer` and `nn.TransformerDecoderLayer` (`dim_feedforward`, `activation` `'relu'`,
+  `'gelu'` or a module, `layer_norm_eps`, `batch_first`, `norm_first`, `bias`) are made as the layers above, of the
+  modules PyTorch's `__init__` makes (`self_attn`, `multihead_attn`, `linear1`, `linear2`, `norm1`...; parameters
+  named `layer.self_attn.in_proj_weight`, `layer.linear1.weight`, `layer.norm2.bias`), and called as PyTorch's
+  forward (the attention blocks without weights, the masks and `is_causal` passed on); `nn.TransformerEncoder` /
+  `nn.TransformerDecoder(layer, num_layers, norm=None)` hold `num_layers` copies of the layer with its values, as
+  PyTorch's deep copies (`enc.layers.1.linear2.weight`), the layer made in the call or named before
+  (`encoder_layer = ...; nn.TransformerEncoder(encoder_layer, 2)`), then the norm. A layer made with `dropout` > 0
+  (PyTorch's default 0.1) is refused in training mode, a module's mode as made: make it with `dropout=0.0`, or call
+  `.eval()`. `nn.Transformer.generate_square_subsequent_mask(L)` is the causal mask (-inf above the diagonal).
+  `nn.Transformer` itself is refused, naming the layers to write.
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)`, `enumerate(...)` and `itertools`' iterators (below), with `if` tests
   known without the values, are written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
@@ -274,7 +288,8 @@ names on this page are known.
   A Python number accumulates as Python's (`s = 0` then `s += x * i`: the name rebinds to the array; so does a
   NumPy scalar's `+=`, while an array's is a write in place).
 - `for` loops over the same (`for i in range(3): y = y * x + i`, `for w, b in zip(ws, bs): h = torch.tanh(w * h
-  + b)`), nested or in a function, are written out once per item, up to 10,000 statements in all; the names they
+  + b)`; a list or tuple written of a library's functions, `acts = [jax.nn.silu, jnp.tanh]`, is one too, indexed and
+  iterated, `for W, act in zip(Ws, acts): h = act(h @ W)`), nested or in a function, are written out once per item, up to 10,000 statements in all; the names they
   bind stay bound after, as in Python, and `out.append(v)` / `out.extend([a, b])` / `out += [v]` / `out[i] = v`
   / `out.insert(i, v)` / `out.pop(i)` (`v = out.pop()`) / `out.clear()` / `out.reverse()` / `del out[i]` fill or
   change a list begun as `out = []`, `[x]`, a comprehension, `a[:]` or `a * 2`, as Python's one list that
