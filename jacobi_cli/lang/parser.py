@@ -1081,6 +1081,9 @@ class _Lowering:
         # inplace = True, is Python's bool)
         self.output_statement = module.body[-1] if module.body else None
         self.in_place_found: int | None = None  # the node in_place_value lowered to (saved_by), written into y[...]
+        # the layer the last module call ran and the result it gave (call_module), for saved_by to register what it
+        # keeps where the text calls it by other than its own name (self.act(t), nn.ELU()(t), net[0](t))
+        self.layer_called: tuple | None = None
         self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
@@ -3080,6 +3083,10 @@ class _Lowering:
         if type(node) is ast.Call and type(node.func) is ast.Name \
                 and isinstance(self.scope.get(node.func.id), (Module, Sequential)):
             return self.kept_by_layer(self.scope[node.func.id], node, values, found)
+        called, self.layer_called = self.layer_called, None
+        if type(node) is ast.Call and called is not None and called[1] is found:  # self.act(t), nn.ELU(0.5)(t)
+            return self.kept_by_layer(called[0], node, values[len(values) - len(node.args) - len(node.keywords):],
+                                      found)
         if type(node) is ast.BinOp:
             spelling, operands = _SAVING_OPERATORS.get(type(node.op)), [node.left, node.right]
         elif type(node) is ast.Call and type(node.func) is ast.Attribute:
@@ -3314,12 +3321,16 @@ class _Lowering:
         indices) pair, ``eigh``'s, ``qr``'s, ``slogdet``'s tuple) as a saver of what that call keeps: its operand's
         buffers and its kept parts', made here (a pair makes its parts when asked for: a write between the call and
         that ask changes what PyTorch saved at the call)."""
-        if type(node.func) is ast.Name and isinstance(found, Items) \
-                and isinstance(self.scope.get(node.func.id), (Module, Sequential)):  # h, c = cell(x): each part
+        called, self.layer_called = self.layer_called, None
+        if type(node.func) is ast.Name and isinstance(self.scope.get(node.func.id), (Module, Sequential)):
+            called, operands = (self.scope[node.func.id], found), values  # h, c = cell(x): each part
+        else:  # h, c = self.cell(x), nn.LSTMCell(3, 4)(x)
+            operands = values[len(values) - len(node.args) - len(node.keywords):]
+        if isinstance(found, Items) and called is not None and called[1] is found:
             for k in range(len(found)):
                 part = found[k]
                 if type(part) is Tracer and self.b.nodes[part.id].requires_grad:
-                    self.kept_by_layer(self.scope[node.func.id], node, values, part)
+                    self.kept_by_layer(called[0], node, operands, part)
             return
         if type(node.func) is not ast.Attribute or not values or type(values[0]) is not Tracer:
             return
@@ -6028,15 +6039,19 @@ class _Lowering:
     def call_module(self, module, args: list, kwargs: dict, position: int):
         """A module, a container or an instance of a model class called on ``args``."""
         if isinstance(module, Instance):
-            return self.call_method(module, module.cls.entry, args, kwargs, position)
+            found = self.call_method(module, module.cls.entry, args, kwargs, position)
+            self.layer_called = None  # its layers' calls registered theirs, each at its own line
+            return found
         if isinstance(module, Recurrent) and module.kwargs.get("mode") == "LSTM":
             args, kwargs = self.lstm_state(args, kwargs, position)
         if type(module) is Sequential and len(args) == 1 and not kwargs:  # each module as called alone: in place too
             value = args[0]
             for inner in module.modules:
                 value = self.call_module(inner, [value], {}, position)
+            self.layer_called = (module, value)  # kept_by_layer: its first layer's input, its last one's result
             return value
         found = module.call(self.b, args, kwargs, position)
+        self.layer_called = (module, found)
         if type(module) is Module and module.kwargs.get("inplace") not in (None, False) and args \
                 and type(args[0]) is Tracer and type(found) is Tracer \
                 and static(self.b, module.kwargs["inplace"], "inplace", position):  # nn.ReLU(inplace=True)(y)
