@@ -33,7 +33,7 @@ import numpy as np
 from . import autodiff
 from ..ir import structured
 from ..errors import JacLimitError, JacUsageError, unknown_choice
-from ..ir.graph import _NONDIFF, Graph, itemsize as dtype_itemsize
+from ..ir.graph import _NONDIFF, Graph, itemsize as dtype_itemsize, output_name
 from ..ir.ops import OPS
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .blas import SPLIT, graph_work, threads_for
@@ -295,7 +295,7 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
         raise JacUsageError(f"a Jacobian is streamed to a file for one input at a time, not {len(names)}; "
                             "name one with --wrt")
     plan = Plan(mode, tuple(graph.output_shape), plans, values_bytes, 0, budget, stream=stream)
-    refusal = None if stream else _results_too_big(plan)
+    refusal = None if stream else _results_too_big(plan, graph)
     if refusal:
         return replace(plan, pass_peak=plan.result_bytes, refusal=refusal)
     plan = _fit(plan, graph, values, forward, reverse)
@@ -386,14 +386,15 @@ def _why_by_size(m: int, n: int, chosen: str, probe: Probe) -> str:
     return f"the output ({m:,}) is {sizes} the input ({n:,}); {why}; dry run: {chosen} touches {probe.work:,} elements"
 
 
-def _results_too_big(plan: Plan) -> str | None:
+def _results_too_big(plan: Plan, graph: Graph) -> str | None:
     need = plan.values_bytes + plan.result_bytes
     if need <= plan.budget:
         return None
     biggest = max(plan.inputs.values(), key=lambda p: p.result_bytes)
     m = size(plan.y_shape)
     return (
-        f"the Jacobian ∂y/∂{biggest.name} is {_described(biggest)}, {m:,} × {size(biggest.x_shape):,}: "
+        f"the Jacobian ∂{output_name(graph)}/∂{biggest.name} is {_described(biggest)}, "
+        f"{m:,} × {size(biggest.x_shape):,}: "
         f"it needs {biggest.result_bytes:,} bytes ({fmt_bytes(biggest.result_bytes)}), and with the other "
         f"results and the values {need:,} bytes ({fmt_bytes(need)}), more than the memory budget of "
         f"{plan.budget:,} bytes ({fmt_bytes(plan.budget)}); nothing was allocated. Raise --max-memory, "

@@ -1052,3 +1052,18 @@ def _require_number(value, position: int | None) -> None:
     else:
         what = f"a {type(raw).__name__}"
     raise JacValueError(f"{what} is not a number: an operand must be a number or an array of numbers", position)
+
+
+def output_name(graph) -> str:
+    """What to call the output (the report's headings, the planner's refusals): its assigned name (``G = ...``),
+    else the first of ``y``, ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
+    ``y = x * 2; z = y ** 2; z.sum()`` the output is ``f``)."""
+    if len(graph.outputs) == 1:  # one leaf of a pytree, {'z': x}: named by its path, y['z']
+        return graph.outputs[0][0]
+    node = graph.nodes[graph.output]
+    if node.name and node.op != "input" and node.name not in graph.inputs:  # x = x * 2; x: not ∂x/∂x
+        return node.name
+    taken = set(graph.inputs) | set(filter(None, map(attrgetter("name"), graph.nodes)))  # assigned names (C loop)
+    candidates = ("y", "z", "f", "out", "output")
+    return next((n for n in candidates if n not in taken),
+                next(f"output{i}" for i in range(1, len(taken) + 2) if f"output{i}" not in taken))

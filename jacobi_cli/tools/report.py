@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from itertools import compress
-from operator import attrgetter
 from types import MappingProxyType
 from typing import Callable
 
@@ -25,7 +24,7 @@ from ..engine.jacobian import Jacobian
 from ..lang.bindings import drawn_names, parse_bindings
 from ..errors import JacError, JacLimitError, JacShapeError, JacUsageError, JacValueError
 from ..ir import dtypes
-from ..ir.graph import DEFAULT_MAX_BYTES, LEAF_OPS
+from ..ir.graph import DEFAULT_MAX_BYTES, LEAF_OPS, output_name
 from ..lang.parser import parse
 from ..ir.shapes import fmt, kind, legend, math_shape
 
@@ -212,7 +211,6 @@ def by_value_warning(positions: tuple) -> dict:
                        f"values may take another branch or select other elements"}
 
 
-_NAME = attrgetter("name")  # Node.name
 
 
 def lone_v(v, graph):
@@ -230,21 +228,6 @@ def lone_v(v, graph):
                                     f"give --v VALUE, or --v {output_name(graph)}=VALUE")
             return rest
     return v
-
-
-def output_name(graph) -> str:
-    """What to call the output: its assigned name (``G = ...``), else the first of ``y``,
-    ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
-    ``y = x * 2; z = y ** 2; z.sum()`` the output is ``f``)."""
-    if len(graph.outputs) == 1:  # one leaf of a pytree, {'z': x}: named by its path, y['z']
-        return graph.outputs[0][0]
-    node = graph.nodes[graph.output]
-    if node.name and node.op != "input" and node.name not in graph.inputs:  # x = x * 2; x: not ∂x/∂x
-        return node.name
-    taken = set(graph.inputs) | set(filter(None, map(_NAME, graph.nodes)))  # the assigned names (C loop: 300,000 nodes)
-    candidates = ("y", "z", "f", "out", "output")
-    return next((n for n in candidates if n not in taken),
-                next(f"output{i}" for i in range(1, len(taken) + 2) if f"output{i}" not in taken))
 
 
 def _output(problem: api.Problem) -> dict:
