@@ -57,9 +57,13 @@ def test_a_budget_over_the_jacobians_answers_as_without_one(capsys):
 
 @pytest.mark.parametrize("expr, mode", [("sin(x) * sum(y)", "auto"), ("x * sum(y)", "reverse")])
 def test_the_prediction_bounds_what_the_pass_holds(expr, mode):
-    """memory40_probe's measure: the Jacobians' run under tracemalloc (NumPy reports its buffers to it) against the
-    plan's peak, beside the values its preparation made (its margin: Python's objects of the parse and plan)."""
-    b = inputs()
+    measured, peak = measured_and_planned(expr, inputs(), mode)
+    assert measured <= peak * 1.05 + 256 * 2**10, (measured, peak)
+
+
+def measured_and_planned(expr: str, b: dict, mode: str) -> tuple:
+    """memory40_probe's measure: the Jacobians' run under tracemalloc (NumPy reports its buffers to it) beside the
+    values its preparation made, and the plan's peak (the caller's margin: Python's objects of the parse and plan)."""
     problem = api.prepare(expr, b)
     api.jacobians(problem, api.plan_of(problem, mode, None))  # imports and first-use caches
     api.clear_cache()
@@ -73,4 +77,4 @@ def test_the_prediction_bounds_what_the_pass_holds(expr, mode):
     finally:
         tracemalloc.stop()
         api.clear_cache()
-    assert measured <= planned.peak_bytes * 1.05 + 256 * 2**10, (measured, planned.peak_bytes)
+    return measured, planned.peak_bytes
