@@ -18,7 +18,9 @@ import pytest
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
-from test_parity_grad24 import _torch_function, assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture
+from test_parity_grad24 import (_torch_function, assert_agrees_with_pytorch,  # noqa: F401 - the fixture
+                                assert_refused_as_pytorch_raises, torch64)
+from test_parity_nograd53 import assert_orders_are_pytorchs
 
 X = np.array([0.3, -0.7, 1.2, 0.45, 0.9, -0.2])
 HEAD = "import torch\nimport torch.nn.functional as F\nA = x.reshape(2, 3) * 1.5 + 0.1\n"
@@ -100,14 +102,7 @@ def test_a_write_is_read_as_pytorch_reads_it(torch64, text):
 
 @pytest.mark.parametrize("text", RAISES, ids=[_id(t) for t in RAISES])
 def test_a_saved_tensor_written_is_refused_as_pytorch_raises(torch64, text):
-    code = HEAD + text + TAIL
-    f = _torch_function(torch64, code, ["x"])
-    with pytest.raises(RuntimeError) as theirs:
-        torch64.autograd.functional.jacobian(f, torch64.tensor(X, requires_grad=True))
-    assert "modified by an inplace operation" in str(theirs.value)
-    with pytest.raises(JacError) as err:
-        api.jacobian(code, {"x": X})
-    assert "modified by an inplace operation" in err.value.message
+    assert_refused_as_pytorch_raises(torch64, HEAD + text + TAIL, X)
 
 
 @pytest.mark.parametrize("text,words", REFUSED, ids=[_id(t) for t, _ in REFUSED])
@@ -139,17 +134,7 @@ HIGHER = [
 
 @pytest.mark.parametrize("text", HIGHER, ids=[_id(t) for t in HIGHER])
 def test_hessian_vjp_and_jvp_are_pytorchs(torch64, text):
-    code = HEAD + text + "\n(A ** 3).sum() + (A.reshape(-1) * x).sum()"
-    f = _torch_function(torch64, code, ["x"])
-    X_ = torch64.tensor(X)
-    hessian = torch64.autograd.functional.hessian(f, X_).numpy()
-    np.testing.assert_allclose(api.hessian(code, {"x": X})[("x", "x")], hessian, rtol=1e-10, atol=1e-12)
-    _, vjp = torch64.autograd.functional.vjp(f, X_, torch64.tensor(1.7))
-    np.testing.assert_allclose(api.vjp(code, {"x": X}, v=np.array(1.7))["x"], vjp.numpy(), rtol=1e-10, atol=1e-12)
-    tangent = np.array([0.1, 0.2, -0.3, 0.4, 0.5, -0.6])
-    _, jvp = torch64.autograd.functional.jvp(f, X_, torch64.tensor(tangent))
-    np.testing.assert_allclose(api.jvp(code, {"x": X}, tangents={"x": tangent}), jvp.numpy(), rtol=1e-10,
-                               atol=1e-12)
+    assert_orders_are_pytorchs(torch64, HEAD + text + "\n(A ** 3).sum() + (A.reshape(-1) * x).sum()", X)
 
 
 def _operands(torch):

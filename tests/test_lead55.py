@@ -26,7 +26,8 @@ def test_a_memory_refusal_names_the_output_as_the_report_does(capsys, inputs, na
     assert f"the Jacobian {named}" in err, err
 
 
-@pytest.mark.parametrize("expr", ["np.einsum('ij,ij->i', A, A) * sum(A)", "A @ A * sum(A)", "sum(A @ A, axis=0) * sum(A)"])
+@pytest.mark.parametrize("expr", ["np.einsum('ij,ij->i', A, A) * sum(A)", "A @ A * sum(A)",
+                                  "sum(A @ A, axis=0) * sum(A)"])
 def test_the_prediction_counts_a_reduction_s_cotangent_copied(expr):
     a = np.random.default_rng(0).uniform(0.5, 1.5, (60, 60))
     measured, peak = measured_and_planned(expr, {"A": a}, "reverse")

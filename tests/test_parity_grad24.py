@@ -125,6 +125,18 @@ def assert_agrees_with_pytorch(torch, code: str, inputs: dict, torch_code: str |
         np.testing.assert_allclose(ours[k], j.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
 
 
+
+def assert_refused_as_pytorch_raises(torch, code: str, x) -> None:
+    """PyTorch's backward of ``code`` (a function of the one input ``x``) raises because a tensor it saved was written
+    in place, and jac refuses the text in PyTorch's words (sessions 54 and 55: aliases, layouts, layers)."""
+    f = _torch_function(torch, code, ["x"])
+    with pytest.raises(RuntimeError) as theirs:
+        torch.autograd.functional.jacobian(f, torch.tensor(x, requires_grad=True))
+    assert "modified by an inplace operation" in str(theirs.value)
+    with pytest.raises(JacError) as err:
+        api.jacobian(code, {"x": x})
+    assert "modified by an inplace operation" in err.value.message
+
 PINN = """import torch
 import torch.nn as nn
 net = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))

@@ -141,15 +141,15 @@ def test_hessian_vjp_and_jvp_are_pytorchs(torch64, text):
     assert_orders_are_pytorchs(torch64, HEAD + text + "\n(t1 ** 3).sum() + (x * t1).sum()")
 
 
-def assert_orders_are_pytorchs(torch, code):
-    """jac's Hessian, vjp and jvp of ``code`` (a scalar of x) at X are torch.autograd.functional's (shared with
-    tests/test_parity_alias54.py)."""
+def assert_orders_are_pytorchs(torch, code, x=X):
+    """jac's Hessian, vjp and jvp of ``code`` (a scalar of x) at ``x`` (X unless given: at most 6 elements) are
+    torch.autograd.functional's (shared with tests/test_parity_alias54.py and tests/test_layout55.py)."""
     f = _torch_function(torch, code, ["x"])
-    X_ = torch.tensor(X)
+    X_ = torch.tensor(x)
     hessian = torch.autograd.functional.hessian(f, X_).numpy()
-    np.testing.assert_allclose(api.hessian(code, {"x": X})[("x", "x")], hessian, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(api.hessian(code, {"x": x})[("x", "x")], hessian, rtol=1e-10, atol=1e-12)
     _, vjp = torch.autograd.functional.vjp(f, X_, torch.tensor(1.7))
-    np.testing.assert_allclose(api.vjp(code, {"x": X}, v=np.array(1.7))["x"], vjp.numpy(), rtol=1e-10, atol=1e-12)
-    tangent = np.array([0.1, 0.2, -0.3, 0.4])
+    np.testing.assert_allclose(api.vjp(code, {"x": x}, v=np.array(1.7))["x"], vjp.numpy(), rtol=1e-10, atol=1e-12)
+    tangent = np.array([0.1, 0.2, -0.3, 0.4, 0.5, -0.6])[:len(x)]
     _, jvp = torch.autograd.functional.jvp(f, X_, torch.tensor(tangent))
-    np.testing.assert_allclose(api.jvp(code, {"x": X}, tangents={"x": tangent}), jvp.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(api.jvp(code, {"x": x}, tangents={"x": tangent}), jvp.numpy(), rtol=1e-10, atol=1e-12)
