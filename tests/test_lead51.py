@@ -283,11 +283,16 @@ def test_a_write_into_a_temporary_view_jac_cannot_follow_says_how_to_copy_it():
     from jacobi_cli.errors import JacError
     from jacobi_cli.tools import api
 
-    with pytest.raises(JacError) as err:  # a cumsum of two axes longer than 1: its layout is not one jac replays
-        api.jacobian("import torch\nc = torch.cumsum(x[:, None] * x, 0)\ny = torch.diagonal(c).mul_(2).sum()\ny",
+    with pytest.raises(JacError) as err:  # a flip of two axes longer than 1: its layout is not one jac replays
+        api.jacobian("import torch\nc = torch.flip(x[:, None] * x, [0])\ny = torch.diagonal(c).mul_(2).sum()\ny",
                      {"x": np.array([1.0, 2.0, 3.0])})
     assert str(err.value).startswith("torch.diagonal(c).mul_(...): torch.diagonal(c) shares its memory with 'c'")
     assert "write into a copy (torch.diagonal(c).clone().mul_(...)), or into 'c' itself" in str(err.value)
+    # a cumsum of two axes (session 55, h55-layout: functions.RESULT_LAYOUTS) is a fresh contiguous tensor, whose
+    # diagonal view jac follows: PyTorch 2.13's value and gradient
+    text = "import torch\nc = torch.cumsum(x[:, None] * x, 0)\ny = torch.diagonal(c).mul_(2).sum()\ny"
+    assert api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}) == 50.0
+    np.testing.assert_array_equal(api.jacobian(text, {"x": np.array([1.0, 2.0, 3.0])})["x"], [14.0, 16.0, 18.0])
     # of one axis longer than 1 (session 54, h54-alias) every layout is the contiguous one: PyTorch's answer, 2 by x[0]
     text = "import torch\nc = torch.cumsum(x, 0)\ny = torch.diagonal(c[None]).mul_(2).sum()\ny"
     assert api.evaluate(text, {"x": np.array([1.5, 2.0, 3.0])}) == 3.0
