@@ -10,6 +10,7 @@ import pytest
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
+from test_parity_grad24 import assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture
 from torch_models import float64  # noqa: F401 - a fixture
 
 torch = pytest.importorskip("torch")
@@ -120,11 +121,17 @@ def test_inplace_writes_into_its_argument_as_pytorch(case, float64):
 @pytest.mark.parametrize("text, words", [
     ("F.relu(x, inplace=True).sum()", "a leaf that requires grad"),  # PyTorch raises for a leaf too
     # (a view beside its base, y[:2], is followed since session 54: tests/test_parity_alias54.py)
-    ("y = x * 2\nxs = [y]\nz = F.relu(y, inplace=True)\nxs[0].sum()", "shares its memory with 'xs'"),
 ])
 def test_inplace_into_an_array_others_hold_is_refused(text, words):
     with pytest.raises(JacError, match=re.escape(words)):
         api.evaluate("import torch.nn.functional as F\n" + text, {"x": np.array([1.0, -2.0, 3.0])})
+
+
+def test_inplace_into_an_array_a_list_holds_is_pytorchs(torch64):
+    """``xs = [y]`` then ``F.relu(y, inplace=True)``: ``xs[0]`` is the written y, as in PyTorch (session 55, h55-layout:
+    a list holding the tensor is followed; it was refused, "shares its memory with 'xs'")."""
+    text = "import torch.nn.functional as F\ny = x * 2\nxs = [y]\nz = F.relu(y, inplace=True)\nxs[0].sum()"
+    assert_agrees_with_pytorch(torch64, text, {"x": np.array([1.0, -2.0, 3.0])})
 
 
 FUNCTION_WRITES = [  # writes into the function's own names, read as PyTorch runs them (they were all refused)
