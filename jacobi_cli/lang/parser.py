@@ -3080,11 +3080,8 @@ class _Lowering:
         if not made.requires_grad:
             return
         receiver = None
-        if type(node) is ast.Call and type(node.func) is ast.Name \
-                and isinstance(self.scope.get(node.func.id), (Module, Sequential)):
-            return self.kept_by_layer(self.scope[node.func.id], node, values, found)
         called, self.layer_called = self.layer_called, None
-        if type(node) is ast.Call and called is not None and called[1] is found:  # self.act(t), nn.ELU(0.5)(t)
+        if type(node) is ast.Call and called is not None and called[1] is found:  # fc(h), self.act(t), nn.ELU(0.5)(t)
             return self.kept_by_layer(called[0], node, values[len(values) - len(node.args) - len(node.keywords):],
                                       found)
         if type(node) is ast.BinOp:
@@ -3322,10 +3319,7 @@ class _Lowering:
         buffers and its kept parts', made here (a pair makes its parts when asked for: a write between the call and
         that ask changes what PyTorch saved at the call)."""
         called, self.layer_called = self.layer_called, None
-        if type(node.func) is ast.Name and isinstance(self.scope.get(node.func.id), (Module, Sequential)):
-            called, operands = (self.scope[node.func.id], found), values  # h, c = cell(x): each part
-        else:  # h, c = self.cell(x), nn.LSTMCell(3, 4)(x)
-            operands = values[len(values) - len(node.args) - len(node.keywords):]
+        operands = values[len(values) - len(node.args) - len(node.keywords):]  # h, c = cell(x), self.cell(x)
         if isinstance(found, Items) and called is not None and called[1] is found:
             for k in range(len(found)):
                 part = found[k]

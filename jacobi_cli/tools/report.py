@@ -211,8 +211,6 @@ def by_value_warning(positions: tuple) -> dict:
                        f"values may take another branch or select other elements"}
 
 
-
-
 def lone_v(v, graph):
     """One output's ``--v``: ``None`` or its one VALUE (given more than once is refused), with
     ``OUT=`` dropped when OUT is the output's name (the form several outputs take: ``y=ones``)."""
@@ -1567,8 +1565,6 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
                                                                               for n in problem.wrt])
     _unused(report, problem.graph)
     return result
-
-
 
 
 def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
