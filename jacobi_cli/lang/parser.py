@@ -2069,7 +2069,6 @@ class _Lowering:
         evaluates them. ``returns``: it ends in ``return VALUE`` (False: an ``__init__``, which returns
         nothing; its result is None)."""
         a = node.args
-        position = self.source.at(node)
         names = [p.arg for p in a.posonlyargs + a.args]
         defaults = {n: self.expression(d) for n, d in zip(names[len(names) - len(a.defaults):], a.defaults)}
         defaults.update({p.arg: self.expression(d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
@@ -6010,7 +6009,6 @@ class _Lowering:
         """``isinstance(m, nn.Linear)`` (or a tuple of classes; ``nn.Module``; a model class of the text) of a
         module the text makes, as PyTorch answers it; of anything else (an array, a name) False for a module class.
         Another class is refused."""
-        position = self.source.at(classes)
         found = []
         for node in classes.elts if isinstance(classes, ast.Tuple) else [classes]:
             if isinstance(node, ast.Attribute) and LIBRARIES.get(self.module_path(node.value)) == "torch.nn":
@@ -9022,15 +9020,6 @@ _TORCH_VIEWS = frozenset(("detach", "view", "view_as", "t", "transpose", "permut
 _IN_PLACE_SAVERS = {ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 # the operators whose op may save its operands for PyTorch's backward (ir/saved.py)
 _TORCH_MODULES = frozenset(("torch", "F", "torch.linalg", "torch.special", "torch.nn.functional", "nn.functional"))
-
-
-def _dotted(node: ast.expr) -> str | None:
-    """``torch.linalg`` for the attribute chain spelling it; None for anything but names and attributes."""
-    parts = []
-    while type(node) is ast.Attribute:
-        parts.append(node.attr)
-        node = node.value
-    return ".".join([node.id] + parts[::-1]) if type(node) is ast.Name else None
 
 
 def _torch_module(node: ast.expr) -> bool:
