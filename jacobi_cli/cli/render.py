@@ -257,10 +257,12 @@ def _hides_a_nonzero(a: np.ndarray) -> bool:
     if a.dtype.kind != "f" or a.size == 0:
         return False
     magnitudes = np.abs(a[np.isfinite(a)])
-    hidden = magnitudes[(magnitudes > 0.0) & (np.round(magnitudes, 6) == 0.0)]
+    below_one = magnitudes[(magnitudes > 0.0) & (magnitudes < 1.0)]  # only these can round to 0, and rounding
+    hidden = below_one[np.round(below_one, 6) == 0.0]  # 1.8e308 scales it by 1e6: NumPy's overflow warning printed
     if hidden.size == 0:
         return False
-    return bool(hidden.max() > magnitudes.max() * 1e3 * np.finfo(a.dtype).eps)
+    return float(hidden.max()) > float(magnitudes.max()) * 1e3 * float(np.finfo(a.dtype).eps)  # Python floats:
+    # float32's 3.4e38 times 1e3 overflowed in float32, NumPy's warning printed
 
 
 def _scalar(v) -> str:
