@@ -23,8 +23,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 
@@ -47,7 +45,8 @@ CASES = [
     ("exp(A) * B", SB), ("sqrt(A * A + B * B)", SB),
     # a reduction broadcast against a vector (the cases of session 56)
     ("x * sum(y)", V), ("x * sum(x)", V), ("x * y + sum(x)", V), ("where(x > 1, x, 0.0) * sum(y)", V),
-    ("sin(x) * sum(y * y)", V), ("x / sum(exp(y))", V), ("(x - mean(x)) * y", V), ("x * prod(y / y.mean())", V),
+    ("sin(x) * sum(y * y)", V), ("x / sum(exp(y))", V), ("x * y - x * sum(x)", V), ("(x - mean(x)) * y", V),
+    ("x * prod(y / y.mean())", V),
     # reductions along an axis
     ("sum(A, axis=1) * sum(A)", S), ("sum(A, axis=0)", S), ("A.mean(axis=1)[:, None] - A", S),
     ("np.max(A, axis=1)", S), ("logsumexp(A, axis=1)", S), ("np.linalg.norm(A, axis=0) * sum(B)", SB),

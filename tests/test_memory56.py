@@ -133,3 +133,11 @@ def test_an_einsum_that_contracts_nothing_is_counted_with_its_buffers():
     expr = "np.einsum('ij,ij->i', A, B) * sum(A)"
     measured, peak = measured_and_planned(expr, b, "reverse", 600_000)
     assert peak <= 600_000 and measured <= peak * 1.02 + PYTHON, (measured, peak)
+
+
+@pytest.mark.parametrize("expr", ["x * y - x * sum(x)", "x * sum(x) - x * y"])
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_a_sparse_batch_minus_a_dense_one_is_counted_with_the_negated_copy(expr, mode):
+    """``_into_dense`` of a dense subtrahend makes ``-d`` before its copy: counted beside the result."""
+    held, peak = measured_and_planned(expr, inputs(), mode)
+    assert held <= peak * 1.02 + PYTHON and peak < held * 1.1, (held, peak)

@@ -358,6 +358,8 @@ def _dry_dense(op: Op, args: tuple, params: dict, dtype) -> ShapeOnly:
         made_dense = sum(_size(a.shape) * itemsize for a in args if type(a) is SparseBatch)
         if op.name in ("add", "sub") and _into_dense_shapes(args, shape):  # the pass adds it into a copy
             made_dense = _size(shape[1:]) * (3 * 8 + 1 + 4 * itemsize)
+            if op.name == "sub" and type(args[1]) is ShapeOnly:  # -d, then its copy
+                made_dense += _size(args[1].shape) * itemsize
         extra = 0 if op.scratch is None else op.scratch(sum(_size(s) for s in shapes) * itemsize, n * itemsize)
         extra += _iteration_buffers(op, shapes, shape, itemsize)
         ledger.transient(made_dense + n * itemsize + extra)  # the inputs made dense, the result, the impl's own copies
