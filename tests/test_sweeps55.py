@@ -61,15 +61,16 @@ def test_the_prediction_bounds_what_the_pass_holds(expr, mode):
     assert measured <= peak * 1.05 + 256 * 2**10, (measured, peak)
 
 
-def measured_and_planned(expr: str, b: dict, mode: str) -> tuple:
+def measured_and_planned(expr: str, b: dict, mode: str, budget: int | None = None) -> tuple:
     """memory40_probe's measure: the Jacobians' run under tracemalloc (NumPy reports its buffers to it) beside the
-    values its preparation made, and the plan's peak (the caller's margin: Python's objects of the parse and plan)."""
+    values its preparation made, and the plan's peak (the caller's margin: Python's objects of the parse and plan);
+    ``budget``: the plan made for it (``--max-memory``; tests/test_memory56.py)."""
     problem = api.prepare(expr, b)
-    api.jacobians(problem, api.plan_of(problem, mode, None))  # imports and first-use caches
+    api.jacobians(problem, api.plan_of(problem, mode, budget))  # imports and first-use caches
     api.clear_cache()
     gc.collect()
     problem = api.prepare(expr, b)
-    planned = api.plan_of(problem, mode, None)
+    planned = api.plan_of(problem, mode, budget)
     tracemalloc.start()
     try:
         api.jacobians(problem, planned)
