@@ -801,8 +801,12 @@ class Builder:
         rounds where g ∝ s, log_softmax's null space: the Hessian of ``torch.sum(torch.exp(torch.log_softmax(
         ...)))``, 0 for every input, was 6.8e284 at logits x · y with x ≈ 1e150 (session 53). The NaN of a slice
         whose max is +inf or NaN is softmax's too (x - max is NaN there); a bare or NumPy-spelled log_softmax
-        (no m - m: SciPy's -inf at the finite elements) is not matched."""
+        (no m - m: SciPy's -inf at the finite elements) is not matched, nor one PyTorch saved for backward in a text
+        that writes in place (ir/saved.py): softmax(x) would bypass it, so a write into it (``t.exp_()``, or
+        ``t.mul_(2)`` after ``u = t.exp()``) went unseen where PyTorch's backward raises (session 56)."""
         nodes = self.nodes
+        if self.savers and i in self.savers:
+            return None
         ls, mm = (nodes[j] for j in nodes[i].args)
         if ls.op != "sub" or mm.op != "sub" or mm.args[0] != mm.args[1]:
             return None
