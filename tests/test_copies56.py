@@ -105,3 +105,27 @@ def test_the_command_line_refuses_the_view_with_exit_2():
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": root}, timeout=120)
     assert done.returncode == 2
     assert "view size is not compatible" in done.stderr and "Traceback" not in done.stderr
+
+
+EXPANDED = [  # a write into a computed tensor's broadcast view that no other name shares: PyTorch raises, or changes
+    # every row (u[0] of an expand is all rows' one buffer): jac answered with one row changed (a wrong answer)
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu.mul_(2)\nu * 1", "more than one element"),
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu += 1\nu * 1", "more than one element"),
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[0].mul_(2)\nu * 1", "broadcast view"),
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[0] = x[3:6]\nu * 1", "broadcast view"),
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[:, 0].mul_(2)\nu * 1", "broadcast view"),
+]
+
+
+@pytest.mark.parametrize("text,words", EXPANDED, ids=[_id(t) for t, _ in EXPANDED])
+def test_a_write_into_an_unshared_broadcast_view_is_refused(torch64, text, words):
+    f = _torch_function(torch64, HEAD + text, ["x"])
+    theirs = None
+    try:
+        theirs = f(torch64.tensor(X)).numpy()
+    except RuntimeError as e:
+        assert "more than one element of the written-to tensor" in str(e)
+    with pytest.raises(JacError) as err:
+        ours = api.evaluate(HEAD + text, {"x": X})
+        assert theirs is not None and np.allclose(ours, theirs)  # (never reached: refused)
+    assert words in err.value.message

@@ -3077,6 +3077,9 @@ class _Lowering:
                 views.check_written(found, name, what, position, whole)
             aliases = list(found.paths) + list(found.stale) + [h[0] for h in found.held]  # a stale part (a, b =
             # t.chunk(2)): refused at its use; a list holding an item of the buffer: rebuilt (bind_written)
+        elif self.torch_writes() and type(self.scope.get(name)) is Tracer and not any(  # (not through a copy the
+                self.hidden_copies.get(k) for k in layout_nodes(self.b, self.scope[name].id) or ()):  # graph hides)
+            views.check_own_overlap(self.b, self.scope[name].id, name, what, position, whole and not part)
         self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
