@@ -111,9 +111,9 @@ EXPANDED = [  # a write into a computed tensor's broadcast view that no other na
     # every row (u[0] of an expand is all rows' one buffer): jac answered with one row changed (a wrong answer)
     ("u = torch.sin(x[0:3]).expand(3, 3)\nu.mul_(2)\nu * 1", "more than one element"),
     ("u = torch.sin(x[0:3]).expand(3, 3)\nu += 1\nu * 1", "more than one element"),
-    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[0].mul_(2)\nu * 1", "broadcast view"),
-    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[0] = x[3:6]\nu * 1", "broadcast view"),
-    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[:, 0].mul_(2)\nu * 1", "broadcast view"),
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[0].mul_(2)\nu * 1", "one element of the tensor it views"),
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[0] = x[3:6]\nu * 1", "one element of the tensor it views"),
+    ("u = torch.sin(x[0:3]).expand(3, 3)\nu[:, 0].mul_(2)\nu * 1", "one element of the tensor it views"),
 ]
 
 
@@ -129,3 +129,33 @@ def test_a_write_into_an_unshared_broadcast_view_is_refused(torch64, text, words
         ours = api.evaluate(HEAD + text, {"x": X})
         assert theirs is not None and np.allclose(ours, theirs)  # (never reached: refused)
     assert words in err.value.message
+
+
+UNFOLDED = [  # a write into windows that overlap (x.unfold(0, 2, 1)) of an unnamed tensor: PyTorch changes an element
+    # through every window holding it, where jac changed one window's copy (a wrong answer before session 56)
+    "g = torch.sin(x[0:3]).unfold(0, 2, 1)\ng[0].mul_(2)\ng * 1",
+    "g = torch.sin(x[0:3]).unfold(0, 2, 1)\ng.mul_(2)\ng * 1",
+    "g = torch.sin(t).unfold(1, 2, 1)\ng[:, 0] = 0.5\ng * 1",
+    "g = torch.sin(x[0:3]).expand(3, 3).unfold(1, 2, 1)\ng[:, 0].mul_(3)\ng * 1",
+]
+APART = [  # windows that do not overlap: each element once, answered as before
+    "g = torch.sin(x[0:6]).unfold(0, 2, 2)\ng[0].mul_(x[6:8])\ng * 1",
+    "g = torch.sin(t).unfold(1, 1, 1)\ng.mul_(2)\ng * x[0]",
+]
+
+
+@pytest.mark.parametrize("text", UNFOLDED, ids=[_id(t) for t in UNFOLDED])
+def test_a_write_into_overlapping_windows_is_refused(torch64, text):
+    f = _torch_function(torch64, HEAD + text, ["x"])
+    try:
+        f(torch64.tensor(X))
+    except RuntimeError as e:  # (an expanded tensor's windows: PyTorch's internal overlap check)
+        assert "more than one element of the written-to tensor" in str(e)
+    with pytest.raises(JacError) as err:
+        api.evaluate(HEAD + text, {"x": X})
+    assert "one element of the tensor it views" in err.value.message or "more than one element" in err.value.message
+
+
+@pytest.mark.parametrize("text", APART, ids=[_id(t) for t in APART])
+def test_a_write_into_windows_apart_is_answered_as_pytorch(torch64, text):
+    assert_agrees_with_pytorch(torch64, HEAD + text, {"x": X})

@@ -877,6 +877,8 @@ def _stand_in(b, i: int, layouts=None):
         kind = layouts.get(k) if layouts else None
         if type(kind) is tuple and kind[0] == "like":
             a = _copied(made[kind[1]]) if made.get(kind[1]) is not None else None
+        elif type(kind) is tuple and kind[0] == "windows":  # x.unfold(axis, size, step) before its axis moves last
+            a = _unfold_windows(made.get(kind[1]), shape, kind[2], kind[3])
         elif type(kind) is tuple:
             a = made.get(kind[1])
         elif kind == "new":
@@ -910,6 +912,15 @@ def _stand_in(b, i: int, layouts=None):
             return None
         made[k] = a
     return made[i]
+
+
+def _unfold_windows(a, shape: tuple, axis: int, step: int):
+    """The stand-in of ``x.unfold(axis, size, step)``'s windows (of ``shape``: (..., count, size, ...)) of ``x``'s
+    stand-in ``a``, a view as PyTorch's: the window axis ``step`` elements of ``axis`` apart, the size axis one."""
+    if a is None:
+        return None
+    strides = a.strides[:axis] + (a.strides[axis] * step, a.strides[axis]) + a.strides[axis + 1:]
+    return np.lib.stride_tricks.as_strided(a, shape, strides)
 
 
 def layout_nodes(b, i: int, layouts=None):
@@ -8828,6 +8839,8 @@ def _method_unfold(b, args, kwargs, position):
                             f"step={step}", position)
     at = np.arange((n - size) // step + 1)[:, None] * step + np.arange(size)[None, :]
     win = _take(b, x, (slice(None),) * axis + (at,), position)  # (..., O, size, ...)
+    if win.id > x.id and b.nodes[win.id].op == "getitem" and not (b.layouts and win.id in b.layouts):
+        copied_layout(b, win, ("windows", x.id, axis, step))  # PyTorch's view: strides _stand_in replays (session 56)
     order = [d for d in range(win.ndim) if d != axis + 1] + [axis + 1]
     return _permute(b, win, order, position)
 

@@ -257,11 +257,11 @@ def check_own_overlap(b, i: int, name: str, what: str, position, whole: bool) ->
     ids = overlap.identities(b, i)
     if ids is None or len(np.unique(ids)) == ids.size:
         return
-    if whole:
-        raise JacValueError(f"{what}: PyTorch raises \"{MORE_THAN_ONE}\"", position)
-    raise JacValueError(f"{what}: '{name}' is a broadcast view (expand), two of whose elements are one element of "
-                        "the tensor it views; jac does not follow a write into a part of it: write into a .clone() "
-                        "of it", position)
+    if whole and any(s == 0 and n > 1 for n, s in zip(ids.shape, ids.strides)):  # (PyTorch's internal overlap
+        raise JacValueError(f"{what}: PyTorch raises \"{MORE_THAN_ONE}\"", position)  # check: a broadcast axis)
+    raise JacValueError(f"{what}: '{name}' is a view (expand, unfold) two of whose elements are one element of the "
+                        "tensor it views, which PyTorch's write changes through both; jac does not follow it: write "
+                        "into a .clone() of it", position)
 
 
 def part_of(found: Family, name: str, path: list, what: str, position):
