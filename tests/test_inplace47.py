@@ -199,10 +199,7 @@ def test_zero_of_a_containers_tensor_another_name_sees_is_refused(text):
 # --- a write of the shape alone into a name that may be another's very tensor ----------------------------------------
 
 @pytest.mark.parametrize("text", [
-    "t1 = x * 1.0\nt2 = F.dropout(t1, 0.5, training=False)\nt1.unsqueeze_(0)\nt2",  # seed 4723015199
-    "t1 = x * 1.0\nt2 = F.dropout(t1, 0.5, training=False)\nt2.unsqueeze_(0)\nt1",
     "t1 = x * 2\ndef g3(v):\n    return v\nt4 = g3(t1)\nt4.unsqueeze_(0)\nt1",  # seed 4705015012
-    "t1 = x * 2\nt2 = torch.movedim(t1, 1, 1)\nt3 = F.dropout(t2, 0.5, training=False)\nt2.unsqueeze_(0)\nt3",
 ])
 def test_a_shape_write_into_a_name_that_may_be_anothers_very_tensor_is_refused(text):
     values = _used(text)
@@ -213,6 +210,10 @@ def test_a_shape_write_into_a_name_that_may_be_anothers_very_tensor_is_refused(t
 
 
 @pytest.mark.parametrize("text", [
+    # session 56 (h56-copies): F.dropout out of training is PyTorch's t1 itself, followed as an alias (were refused)
+    "t1 = x * 1.0\nt2 = F.dropout(t1, 0.5, training=False)\nt1.unsqueeze_(0)\nt2",  # seed 4723015199
+    "t1 = x * 1.0\nt2 = F.dropout(t1, 0.5, training=False)\nt2.unsqueeze_(0)\nt1",
+    "t1 = x * 2\nt2 = torch.movedim(t1, 1, 1)\nt3 = F.dropout(t2, 0.5, training=False)\nt2.unsqueeze_(0)\nt3",
     "t1 = x * 1.0\nt2 = t1.view(t1.shape)\nt1.unsqueeze_(0)\nt2",  # a view of its own: its shape stays
     "t1 = x * 2\nt2 = torch.movedim(t1, 1, 1)\nt2.unsqueeze_(0)\nt1",  # jac's node of t1, PyTorch's new view
     "t1 = torch.sin(x)\nt2 = t1\nt4 = torch.movedim(t2, 1, 1)\nt4.transpose_(0, 1)\nt2",  # (seed 4724: 911, 1154)

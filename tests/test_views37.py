@@ -3,7 +3,7 @@
 A write in place after a call PyTorch answers with a copy (flip, roll, tile, cat, index_select, ``.contiguous()`` of a
 non-contiguous tensor, ``.float()`` of float64, ...) is answered as PyTorch answers it (the source unchanged), and
 one after a call that returns a view or the tensor itself (``.contiguous()`` of a contiguous one, ``.double()`` of
-float64, dropout in eval mode) still refused; a write into what a call of several results keeps (``torch.cummax``'s
+float64; dropout in eval mode: followed as an alias since session 56) still refused; a write into what a call of several results keeps (``torch.cummax``'s
 operand, ``eigh``'s eigenvalues, ``max(0)``'s indices) refused exactly where PyTorch's backward raises; models built
 with ``setattr``, read with ``getattr``, holding ``nn.ParameterDict`` / ``nn.ParameterList``, f-string names and
 dicts of functions answered as PyTorch answers them. Parity tests skip without torch;
@@ -114,7 +114,8 @@ def test_parity_a_write_after_a_copy_is_answered_as_pytorch_answers_it(source, c
 # operand's node (which the library may answer with a copy or the tensor itself) stays refused
 FOLLOWED = {"u[1:]", "u.T", "torch.diagonal(u)", "u.view(9)", "u.reshape(3)", "u.flatten()", "u.reshape(9)",
             "u.T.reshape(3, 3)", "u.reshape(3, 3)",
-            "u.detach()"}  # h39-views2: the values change, the derivative stays u's (tests/test_views2_39.py)
+            "u.detach()",  # h39-views2: the values change, the derivative stays u's (tests/test_views2_39.py)
+            "F.dropout(u, 0.0)", "F.dropout(u, 0.5, training=False)"}  # h56-copies: PyTorch's u itself, an alias
 
 
 @pytest.mark.parametrize("source, call", VIEWS)

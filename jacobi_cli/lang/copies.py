@@ -156,12 +156,13 @@ def contiguous_copy(lowering, node: ast.expr, value) -> bool:
         and _not_contiguous(lowering.b, value.id)
 
 
-def own_node(b, value, position):
-    """``value`` as a node of its own, laid out contiguous (functions.copied_layout "new"): the same values and
-    derivative (``straight_through`` of its detached self), so no other name's layout changes with it."""
+def own_node(b, value, position, layout="new"):
+    """``value`` as a node of its own, laid out contiguous (functions.copied_layout "new"; ``layout="like"``: in
+    ``value``'s memory format, as clone): the same values and derivative (``straight_through`` of its detached
+    self), so no other name's layout changes with it."""
     from .functions import copied_layout
     made = b.apply("straight_through", b.apply("detach", value, position=position), value, position=position)
-    copied_layout(b, made, "new")  # a node of its own: contiguous whatever its operand (functions.RESULT_LAYOUTS)
+    copied_layout(b, made, ("like", value.id) if layout == "like" else "new")  # functions.RESULT_LAYOUTS' kinds
     return made
 
 
@@ -376,3 +377,48 @@ def _converts(lowering, node: ast.Call, name: str) -> bool:
         return source != target
     text = lowering.source.body
     return np.dtype(lowering.b.dtype).name != target and len(_SPELLINGS[target].findall(text)) == 1
+
+
+# the calls that copy (or may) though jac lowers them onto their operand's own node, and the layout of the copy:
+# "new", contiguous whatever the operand's (contiguous, torch.tensor, np.array); "like", preserve_format (clone: the
+# operand's strides where it is dense, else dense in their order, functions._copied); None, one jac does not know
+_HIDDEN = {**dict.fromkeys(("contiguous", "tensor", "array", "ascontiguousarray"), "new"),
+           **dict.fromkeys(("clone", "copy"), "like"), "deepcopy": None, "as_strided": None}
+
+
+def copy_operand(lowering, node: ast.Call) -> ast.expr | None:
+    """The tensor a copy of :data:`_HIDDEN` is made of (``t`` of ``t.clone()``, ``torch.clone(t)``), or None where
+    ``node`` is no such call."""
+    name = node.func.attr if type(node.func) is ast.Attribute else node.func.id if type(node.func) is ast.Name else None
+    if name not in _HIDDEN:
+        return None
+    if type(node.func) is ast.Attribute and lowering.module_path(node.func.value) is None:
+        return node.func.value
+    return node.args[0] if node.args else None
+
+
+def hidden_layout(b, node: ast.Call, value, operand: dict | None):
+    """``node``, a copy of :data:`_HIDDEN` lowered onto its operand's very node ``value``, whose operand's layouts
+    are ``b.layouts`` with ``operand`` over them (None: not known): (the copy's layouts over ``b.layouts``, None
+    where not known; whether the copy's layout may differ from the node's, which then hides it). The parser's view
+    check (``.view(...)``) reads the copy's layout where the text reads the copy itself (session 56)."""
+    from .functions import _stand_in
+    name = node.func.attr if type(node.func) is ast.Attribute else node.func.id
+    kind = None if any(k.arg == "memory_format" for k in node.keywords) else _HIDDEN[name]
+    if kind is None or operand is None and kind == "like":
+        return None, True
+    a = _stand_in(b, value.id, {**(b.layouts or {}), **operand}) if operand is not None else None
+    if kind == "new" and a is not None and a.flags.c_contiguous:
+        return operand, False  # contiguous already: PyTorch's t.contiguous() is t itself
+    if kind == "like" and a is not None and _dense(a):
+        return operand, False  # clone of a dense layout keeps its strides: the node's layout is the copy's
+    if kind == "like" and (a is None or value.id in operand):
+        return None, True  # (an expanded operand: PyTorch's and NumPy's orders of its strides differ)
+    return {**(operand or {}), value.id: kind}, True
+
+
+def _dense(a) -> bool:
+    """Does the stand-in ``a`` fill its span exactly, no element twice (PyTorch's non-overlapping and dense)?"""
+    if any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):
+        return False
+    return a.size == 0 or sum((n - 1) * abs(s) for n, s in zip(a.shape, a.strides)) + 1 == a.size

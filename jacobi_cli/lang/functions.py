@@ -774,9 +774,10 @@ def _reshape(b, args, kwargs, position):
 _STRIDED = frozenset(("transpose", "broadcast_to", "detach", "reshape"))  # PyTorch's views, strides as NumPy's
 
 
-def check_view(b, x: Tracer, shape: tuple, position) -> None:
-    """Refuse PyTorch's ``x.view(shape)`` where its memory cannot be read so (:func:`_viewable`)."""
-    if not _viewable(b, x, shape):
+def check_view(b, x: Tracer, shape: tuple, position, layouts=None) -> None:
+    """Refuse PyTorch's ``x.view(shape)`` where its memory cannot be read so (:func:`_viewable`); ``layouts``: the
+    layouts to read instead of ``b.layouts`` (the parser's, for a copy lowered onto its operand's node)."""
+    if not _viewable(b, x, shape, layouts):
         raise JacShapeError(f"view: PyTorch raises \"view size is not compatible with input tensor's size and stride "
                             "(at least one dimension spans across two contiguous subspaces). Use .reshape(...) "
                             f"instead.\": this tensor of shape {fmt(x.shape)} is a transposed, sliced or expanded view "
@@ -784,11 +785,11 @@ def check_view(b, x: Tracer, shape: tuple, position) -> None:
                             ".contiguous().view(...)", position)
 
 
-def _viewable(b, x: Tracer, shape: tuple) -> bool:
+def _viewable(b, x: Tracer, shape: tuple, layouts=None) -> bool:
     """Can PyTorch's ``x.view(shape)`` read ``x``'s memory as it is? ``x``'s strides are replayed on a stand-in of
     1-byte elements (:func:`_stand_in`) and NumPy's reshape without a copy (the same rule as PyTorch's view) says.
     Where jac does not know PyTorch's strides (a node of no known layout, past 2**24 elements): answered."""
-    a = _stand_in(b, x.id)
+    a = _stand_in(b, x.id, layouts)
     if a is None:
         return True
     try:
@@ -854,7 +855,7 @@ def result_layout(b, found, name: str, operand, before: int) -> None:
             copied_layout(b, x, kind)
 
 
-def _stand_in(b, i: int):
+def _stand_in(b, i: int, layouts=None):
     """A stand-in of 1-byte elements with the strides PyTorch gives node ``i``'s result, or None where jac does
     not know them. An input is fresh and contiguous; the views (transposes, basic indices, expand, reshapes that
     need no copy, detach: NumPy's strides are PyTorch's for these) act on their argument's stand-in; a product
@@ -862,25 +863,10 @@ def _stand_in(b, i: int):
     element-wise op whose operands (those not 0-d) have its shape and one dense layout gives its result that
     layout (PyTorch's TensorIterator), a fresh one where all are 0-d. Nothing else is known."""
     from ..ir.ops import OPS
-    pending, needed = [i], set()
-    while pending:
-        k = pending.pop()
-        if k in needed:
-            continue
-        needed.add(k)
-        if len(needed) > 256:
-            return None
-        node = b.nodes[k]
-        op = OPS.get(node.op)
-        kind = b.layouts.get(k) if b.layouts else None
-        if type(kind) is tuple:  # ("buffer", j): a write in place's result, in the buffer of node j (lang/views.py);
-            pending.append(kind[1])  # ("like", j): a copy in node j's memory format (RESULT_LAYOUTS)
-        elif kind == "new":  # a fresh contiguous result (RESULT_LAYOUTS): its operands' layouts do not matter
-            pass
-        elif op is not None and op.elementwise or node.op == "matmul" and not _fresh_product(b, node):
-            pending.extend(j for j in node.args if b.nodes[j].shape != ())
-        elif node.op in _STRIDED or node.op == "getitem":
-            pending.append(node.args[0])
+    needed = layout_nodes(b, i, layouts)
+    if needed is None:
+        return None
+    layouts = b.layouts if layouts is None else layouts
     made = {}
     for k in sorted(needed):
         node = b.nodes[k]
@@ -888,9 +874,11 @@ def _stand_in(b, i: int):
         if not is_concrete(shape) or math.prod(shape) > 2**24:
             return None
         arg = made.get(node.args[0]) if node.args else None
-        kind = b.layouts.get(k) if b.layouts else None
+        kind = layouts.get(k) if layouts else None
         if type(kind) is tuple and kind[0] == "like":
             a = _copied(made[kind[1]]) if made.get(kind[1]) is not None else None
+        elif type(kind) is tuple and kind[0] == "windows":  # x.unfold(axis, size, step) before its axis moves last
+            a = _unfold_windows(made.get(kind[1]), shape, kind[2], kind[3])
         elif type(kind) is tuple:
             a = made.get(kind[1])
         elif kind == "new":
@@ -905,7 +893,7 @@ def _stand_in(b, i: int):
             a = arg
         elif node.op == "getitem" and arg is not None and _basic_index(node.params.get("index")):
             a = arg[node.params["index"]]
-        elif node.op == "getitem" and arg is not None and b.layouts is not None and b.layouts.get(k) == "diagonal":
+        elif node.op == "getitem" and arg is not None and layouts is not None and layouts.get(k) == "diagonal":
             a = diagonal_view(arg, node.params["index"])
         elif node.op == "reshape" and arg is not None:
             try:
@@ -919,11 +907,47 @@ def _stand_in(b, i: int):
         else:
             a = None
         if kind in ("like", "fresh") and a is not None:
-            a = _copied(a) if b.layouts[k] == "like" else np.empty(shape, np.int8)
+            a = _copied(a) if layouts[k] == "like" else np.empty(shape, np.int8)
         if a is None:
             return None
         made[k] = a
     return made[i]
+
+
+def _unfold_windows(a, shape: tuple, axis: int, step: int):
+    """The stand-in of ``x.unfold(axis, size, step)``'s windows (of ``shape``: (..., count, size, ...)) of ``x``'s
+    stand-in ``a``, a view as PyTorch's: the window axis ``step`` elements of ``axis`` apart, the size axis one."""
+    if a is None:
+        return None
+    strides = a.strides[:axis] + (a.strides[axis] * step, a.strides[axis]) + a.strides[axis + 1:]
+    return np.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+def layout_nodes(b, i: int, layouts=None):
+    """The nodes whose layouts :func:`_stand_in` reads for node ``i`` (``layouts``: instead of ``b.layouts``), or None
+    past 256 of them."""
+    from ..ir.ops import OPS
+    layouts = b.layouts if layouts is None else layouts
+    pending, needed = [i], set()
+    while pending:
+        k = pending.pop()
+        if k in needed:
+            continue
+        needed.add(k)
+        if len(needed) > 256:
+            return None
+        node = b.nodes[k]
+        op = OPS.get(node.op)
+        kind = layouts.get(k) if layouts else None
+        if type(kind) is tuple:  # ("buffer", j): a write in place's result, in the buffer of node j (lang/views.py);
+            pending.append(kind[1])  # ("like", j): a copy in node j's memory format (RESULT_LAYOUTS)
+        elif kind == "new":  # a fresh contiguous result (RESULT_LAYOUTS): its operands' layouts do not matter
+            pass
+        elif op is not None and op.elementwise or node.op == "matmul" and not _fresh_product(b, node):
+            pending.extend(j for j in node.args if b.nodes[j].shape != ())
+        elif node.op in _STRIDED or node.op == "getitem":
+            pending.append(node.args[0])
+    return needed
 
 
 def _fresh_product(b, node) -> bool:
@@ -8815,6 +8839,8 @@ def _method_unfold(b, args, kwargs, position):
                             f"step={step}", position)
     at = np.arange((n - size) // step + 1)[:, None] * step + np.arange(size)[None, :]
     win = _take(b, x, (slice(None),) * axis + (at,), position)  # (..., O, size, ...)
+    if win.id > x.id and b.nodes[win.id].op == "getitem" and not (b.layouts and win.id in b.layouts):
+        copied_layout(b, win, ("windows", x.id, axis, step))  # PyTorch's view: strides _stand_in replays (session 56)
     order = [d for d in range(win.ndim) if d != axis + 1] + [axis + 1]
     return _permute(b, win, order, position)
 

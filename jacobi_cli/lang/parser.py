@@ -46,8 +46,8 @@ from . import fourier  # complex values: a Fourier transform's result as a pair 
 from .fourier import Complex
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, RESULT_LAYOUTS, check_view, copied_layout, reads_as, record_read, result_layout, \
-    run_time_int
+from .functions import INPLACE_AT, RESULT_LAYOUTS, check_view, copied_layout, layout_nodes, reads_as, record_read, \
+    result_layout, run_time_int
 from .functions import in_place_flag, in_place_value  # an inplace= flag's value (session 55)
 from .functions import NUMPY_DTYPE_CASTS, NUMPY_DTYPE_REDUCTIONS, numpy_dtype, numpy_takes_dtype
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
@@ -1085,6 +1085,9 @@ class _Lowering:
         # keeps where the text calls it by other than its own name (self.act(t), nn.ELU()(t), net[0](t))
         self.layer_called: tuple | None = None
         self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
+        # copies lowered onto their operand's node whose layout may differ from it (copies.hidden_layout): node id ->
+        # how many such copies of it the text holds; id of the call's ast node -> (node id, the copy's layout)
+        self.hidden_copies, self.copy_calls = {}, {}
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
@@ -2680,14 +2683,21 @@ class _Lowering:
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = self.new_buffer(stmt.value, value) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
-            if fresh and copies.contiguous_copy(self, stmt.value, value):  # v = t.T.contiguous(): a node of its own
-                value = self.scope[target] = self.b.name(copies.own_node(self.b, value, self.source.at(stmt.value)),
-                                                         target)
+            hidden = self.copy_calls.get(id(stmt.value)) if fresh else None
+            hidden = hidden.get(value.id) if hidden is not None and len(hidden) == 1 and self.hidden_copies.get(
+                value.id) and type(stmt.value.func) is ast.Attribute and stmt.value.func.attr in (
+                    "contiguous", "clone") else None
+            if fresh and (hidden is not None or copies.contiguous_copy(self, stmt.value, value)):
+                if hidden is not None:  # v = t.T.contiguous(), v = u[:, :2].clone(): a node of its own, in the copy's
+                    self.hidden_copies[value.id] -= 1  # layout, so the view check reads t.T's and v's each as it is
+                value = self.scope[target] = self.b.name(copies.own_node(
+                    self.b, value, self.source.at(stmt.value), hidden or "new"), target)
             layout = None if fresh else copies.numpy_layout(self, stmt.value, value)  # np.ascontiguousarray(a)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             itself = not fresh and named is None and copies.itself(self, stmt.value, value)
             viewing = None if fresh or named is not None or itself else self.viewed_name(stmt.value, value)
-            written = None if fresh or named is not None or itself else self.in_place_argument(stmt.value)
+            written = None if fresh or named is not None or itself else self.in_place_argument(stmt.value) \
+                or self.passed_through(stmt.value, value)
             if itself:  # g = t.double(), u = t.flatten(1, 1), u = torch.atleast_2d(t): PyTorch's t itself
                 named, viewing = self.itself(target, copies.operand(self, stmt.value), value)
             elif written is not None:  # u = F.relu(t, inplace=True), w = act(t): PyTorch returns t itself
@@ -3066,6 +3076,9 @@ class _Lowering:
                 views.check_written(found, name, what, position, whole)
             aliases = list(found.paths) + list(found.stale) + [h[0] for h in found.held]  # a stale part (a, b =
             # t.chunk(2)): refused at its use; a list holding an item of the buffer: rebuilt (bind_written)
+        elif self.torch_writes() and type(self.scope.get(name)) is Tracer and not any(  # (not through a copy the
+                self.hidden_copies.get(k) for k in layout_nodes(self.b, self.scope[name].id) or ()):  # graph hides)
+            views.check_own_overlap(self.b, self.scope[name].id, name, what, position, whole and not part)
         self.memory.check(name, what, position, frozenset(aliases) if aliases else None)
         if self.saving and self.b.savers:
             saved.overwritten(self.b, self.memory.tokens.get(name, frozenset()), name, what, position)
@@ -3486,6 +3499,8 @@ class _Lowering:
         """Is ``expr`` written as a view of a name whose buffers ``name``'s do not share (``A[0]`` beside ``t =
         A.clone()``, whose node is ``A``'s): no overlap, whatever the nodes of the graph say."""
         base = _view_base(expr)
+        if type(base) is ast.Call and copies.is_copy(base):  # t[1:].clone(): a buffer of its own, made before the
+            return True  # write (its node is t[1:]'s, which no longer marks it a copy: session 56)
         mine = self.memory.tokens.get(name) if name is not None else None
         if type(base) is not ast.Name or base.id not in self.memory.tokens or not mine:
             return False
@@ -3540,6 +3555,26 @@ class _Lowering:
             return None
         if self.writes_inplace(call) or self.module_in_place(call):
             return call.args[0]
+        return None
+
+    def passed_through(self, call: ast.expr, value: Tracer) -> ast.Name | None:
+        """``t`` of ``g = m(t)``, ``nn.Identity()(t)``, ``F.dropout(t, training=False)``: a module or function that
+        PyTorch 2.13 answers with its argument itself (``g is t``: nn.Identity, and dropout with p=0 or out of training)
+        where jac's node is ``t``'s own (a dropout that draws, or zeroes at p=1, is another node); None for any other
+        expression. A write through either name is then seen through the other (session 56)."""
+        if type(call) is not ast.Call or not call.args or type(call.args[0]) is not ast.Name:
+            return None
+        held = self.scope.get(call.args[0].id)
+        if type(held) is not Tracer or held.id != value.id or call.args[0].id not in self.memory.tokens:
+            return None
+        func = call.func
+        if type(func) is ast.Name:
+            module = self.scope.get(func.id)
+            return call.args[0] if type(module) is Module and module.cls in _PASSING_MODULES else None
+        if type(func) is ast.Call and type(func.func) is ast.Attribute and func.func.attr in _PASSING_MODULES:
+            return call.args[0] if self.module_path(func.func.value) in ("nn", "torch.nn") else None
+        if type(func) is ast.Attribute and func.attr in _PASSING_FUNCTIONS:
+            return call.args[0] if self.module_path(func.value) in _PASSING_OWNERS else None
         return None
 
     def itself(self, target: str, receiver: ast.expr, value: Tracer) -> tuple:
@@ -4730,6 +4765,29 @@ class _Lowering:
                 self.sequence_names.discard(temp)
                 self.tuple_names.discard(temp)
         return None
+
+    def copy_layouts(self, expr: ast.expr, value: Tracer) -> dict | None:
+        """The layouts over ``b.layouts`` that ``expr`` (lowered to ``value``) has: those of a copy at the root of its
+        views (``v.contiguous().T``: contiguous, not ``v``'s) that jac lowered onto its operand's node, else none;
+        None where another such copy's node is met (jac cannot tell whether the text reads the copy or its operand
+        there: the view check answers) or the copy's layout is not known (``memory_format=``)."""
+        root = expr
+        while True:
+            if type(root) is ast.Attribute and root.attr in ("T", "mT"):
+                root = root.value
+            elif type(root) is ast.Subscript:
+                root = root.value
+            elif type(root) is ast.Call and type(root.func) is ast.Attribute and root.func.attr in _VIEW_METHODS:
+                root = root.func.value
+            else:
+                break
+        own = self.copy_calls.get(id(root), {}) if type(root) is ast.Call else {}
+        if own is None:
+            return None
+        met = layout_nodes(self.b, value.id, {**(self.b.layouts or {}), **own})
+        if met is None or any(self.hidden_copies.get(k) and k not in own for k in met):
+            return None
+        return own
 
     def bind_shown(self, targets: list, shown: list):
         """``a, b = e1, e2``: each name bound to its own value, every value made first (``a, b = b, a`` swaps),
@@ -6106,6 +6164,13 @@ class _Lowering:
                                 "write t.view_as(t) for a view of the whole tensor", self.source.at(node))
         before = len(self.b.nodes)
         found = self.lowered_call(node, kids)
+        operand = copies.copy_operand(self, node) if type(found) is Tracer and found.id < before else None
+        hidden = False
+        if operand is not None:  # t.T.contiguous(), u[:, :2].clone(): a copy jac's graph shows as t.T's, u[:, :2]'s node
+            layouts, hidden = copies.hidden_layout(self.b, node, found, self.copy_layouts(operand, found))
+            self.copy_calls[id(node)] = layouts
+            if hidden:
+                self.hidden_copies[found.id] = self.hidden_copies.get(found.id, 0) + 1
         if type(node.func) is ast.Attribute and node.func.attr in RESULT_LAYOUTS and self.torch_call(node.func) \
                 and isinstance(found, (Tracer, Items)):  # torch.sort(A, dim=1), A.topk(2): PyTorch's layout
             if node.func.attr == "tensor" and node.args and type(node.args[0]) in (ast.List, ast.Tuple) \
@@ -6114,15 +6179,18 @@ class _Lowering:
             result_layout(self.b, found, node.func.attr, kids[0] if kids else None, before)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
-        if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer:
+        if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer and not (
+                operand is not None and node.func.attr == "clone"):  # (u.clone() is u's node: u's layout stays u's)
             copied_layout(self.b, found, _LAYOUTS[node.func.attr])  # x.clone(), A.repeat(2, 1)
         if type(found) is Items and type(node.func) in (ast.Attribute, ast.Name) and (
                 node.func.attr if type(node.func) is ast.Attribute else node.func.id) in _MULTI_VIEWS:
             self.multi_views.update(p.id for p in found if type(p) is Tracer)  # a, b = t.chunk(2) (lang/views.py)
         if type(found) is Tracer and type(node.func) is ast.Attribute and node.func.attr == "view" and node.args \
-                and type(kids[0]) is Tracer and (_view_chain_of_input(node.func.value, self.is_input) or _COPIES.search(
-                    self.source.body) is None):  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
-            check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4)  # A.T.view(-1)
+                and type(kids[0]) is Tracer:  # A.T.view(-1), (A @ B).T.view(-1): strides replayed where known
+            layouts = self.copy_layouts(node.func.value, kids[0])
+            if layouts is not None:  # (None: a copy whose layout the graph does not show may be read: answered)
+                check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4,
+                           {**(self.b.layouts or {}), **layouts})
         given = _inplace_value(node, kids) if type(found) is Tracer else None
         if given is not None and self.library_call(node) and in_place_value(
                 given, ast.unparse(node.func), self.source.at(node), self.b) and not self.in_place_outside:
@@ -8957,26 +9025,16 @@ def _pair_output(what: str, pair: Pair) -> str:
             f"({pick}), or name both as outputs (a, b = ...; a, b)")
 
 
-# PyTorch's views written on an input (_view_chain_of_input): each keeps the input's memory, strides as NumPy's
+# PyTorch's modules and functions that answer with their argument itself where they change nothing (`g is t`, PyTorch
+# 2.13: nn.Identity; dropout with p=0 or out of training), and the modules the functions are read from
+_PASSING_MODULES = frozenset(("Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                              "FeatureAlphaDropout"))
+_PASSING_FUNCTIONS = frozenset(("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+                                "feature_alpha_dropout"))
+_PASSING_OWNERS = frozenset(("F", "torch", "nn.functional", "torch.nn.functional"))
+# PyTorch's view methods, whose chain down to a copy _Lowering.copy_layouts reads
 _VIEW_METHODS = frozenset(("t", "transpose", "permute", "expand", "expand_as", "unsqueeze", "view", "swapaxes",
                            "swapdims", "movedim", "narrow", "squeeze"))
-
-
-def _view_chain_of_input(expr: ast.expr, is_input) -> bool:
-    """Is ``expr`` an input read through views only (``A.T``, ``A[:, :2]``, ``x.expand(2, 3)``, ``A.permute(1, 0)``),
-    whose strides jac's graph then follows exactly (``A.T.contiguous()`` is a copy, which the graph does not show)?"""
-    while True:
-        if type(expr) is ast.Name:
-            return is_input(expr.id)
-        if type(expr) is ast.Attribute and expr.attr in ("T", "mT"):
-            expr = expr.value
-        elif type(expr) is ast.Subscript and all(type(p) in (ast.Slice, ast.Constant) for p in (
-                expr.slice.elts if type(expr.slice) is ast.Tuple else [expr.slice])):
-            expr = expr.value
-        elif type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _VIEW_METHODS:
-            expr = expr.func.value
-        else:
-            return False
 
 
 # the operators PyTorch refuses for a bool tensor (dtypes.torch_operator)
@@ -9034,13 +9092,10 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if type(node) is ast.Name else None
 
 
-# the spellings of a contiguous copy that jac lowers as the identity (the node keeps its argument's strides), in
-# whose presence a view of a computed tensor is not checked (computed_contiguous reads the nodes)
 # PyTorch's calls whose result jac's graph shows as a view or an element-wise op, where PyTorch copies: in the
 # operand's layout (clone and flip keep a dense one: preserve_format) or contiguous (repeat, tile, masked_fill)
 _LAYOUTS = {**dict.fromkeys(("clone", "flip", "fliplr", "flipud"), "like"),
             **dict.fromkeys(("repeat", "tile", "masked_fill", "masked_scatter", "repeat_interleave"), "fresh")}
-_COPIES = re.compile(r"contiguous|memory_format|tensor\(|array\(|copy|as_strided")
 # a float dtype the text shows (x.float(), dtype=torch.float64, set_default_dtype): _Lowering.float_dtype is read
 _CONVERTS = re.compile(r"\.(float|double|to|type)\(|float64|torch\.double|set_default_dtype")
 _PYITER_WORDS = re.compile(r"\b(?:zip|enumerate|map|filter|itertools|functools|operator|prod)\b")  # lang/pyiter.py's

@@ -249,6 +249,21 @@ def check_written(found: Family, name: str, what: str, position, whole: bool = T
                         "itself", position)
 
 
+def check_own_overlap(b, i: int, name: str, what: str, position, whole: bool) -> None:
+    """Refuse a write into ``name`` (node ``i``), which no other name's view shares, where two of its elements are one
+    element of its buffer as PyTorch lays it out (``u = torch.sin(x).expand(3, 3)``, whose unnamed base jac's graph
+    shows no name of): PyTorch's words where the write changes all of it (``whole``), jac's where a part (``u[0] =
+    v`` changes every row in PyTorch, which jac's write of one row did not follow: a wrong answer before session 56)."""
+    ids = overlap.identities(b, i)
+    if ids is None or len(np.unique(ids)) == ids.size:
+        return
+    if whole and any(s == 0 and n > 1 for n, s in zip(ids.shape, ids.strides)):  # (PyTorch's internal overlap
+        raise JacValueError(f"{what}: PyTorch raises \"{MORE_THAN_ONE}\"", position)  # check: a broadcast axis)
+    raise JacValueError(f"{what}: '{name}' is a view (expand, unfold) two of whose elements are one element of the "
+                        "tensor it views, which PyTorch's write changes through both; jac does not follow it: write "
+                        "into a .clone() of it", position)
+
+
 def part_of(found: Family, name: str, path: list, what: str, position):
     """The offsets in the buffer of the part ``path`` (view nodes from ``name``'s value) of ``name``, a broadcast view
     (``e = t[0].expand(3, 3)``) whose part ``e[0]`` holds each element once, which PyTorch writes (a part holding one
