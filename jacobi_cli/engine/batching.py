@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import JacError, JacNameError, JacShapeError, JacUsageError, did_you_mean
+from ..ir.dtypes import c_ordered
 from ..ir.shapes import fmt
 from .memory import fmt_bytes
 
@@ -30,8 +31,10 @@ class Batch:
     axes: dict  # name -> axis
 
     def split(self, env: dict) -> dict:
-        """``env`` with each batched input's batch axis moved first (views, no copies)."""
-        return {name: np.moveaxis(v, self.axes[name], 0) if name in self.axes else v for name, v in env.items()}
+        """``env`` with each batched input's batch axis moved first (a copy in C order where the move made a
+        strided view: :func:`~jacobi_cli.ir.dtypes.c_ordered`)."""
+        return {name: c_ordered(np.moveaxis(v, self.axes[name], 0)) if name in self.axes else v
+                for name, v in env.items()}
 
     def example(self, split_env: dict, b: int) -> dict:
         """The inputs of example ``b`` from a :meth:`split` environment."""
@@ -146,7 +149,7 @@ def per_example(value, batch: Batch, name: str | None, shape: tuple, what: str) 
     if value.shape != tuple(full):
         raise JacShapeError(f"{what} has shape {fmt(value.shape)}, but with the batch of {batch.size} it must have "
                             f"shape {fmt(tuple(full))} (the batch axis at {axis}, then one example's {fmt(shape)})")
-    return np.moveaxis(value, axis, 0)
+    return c_ordered(np.moveaxis(value, axis, 0))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import (JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError, did_you_mean,
                       in_api_words)
-from ..ir.dtypes import exact_array, held_in, needs_exact
+from ..ir.dtypes import c_ordered, exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
 from ..ir.work import _LIMIT, refuse_past_deadline
@@ -139,8 +139,8 @@ class Compiled:
         as the API converts them: the passes would compute in float32)."""
         if type(env) is dict and not self.declared:  # arrays of the dtype and shape: the dict itself, as the API's fast path
             shapes, descr = self.shapes, self._descr
-            if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype is descr
-                                                and v.shape == shapes.get(n) for n, v in env.items()):
+            if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype is descr and v.shape == shapes.get(n)
+                                                and v.flags.c_contiguous for n, v in env.items()):
                 return env
         if not hasattr(env, "items"):
             raise JacUsageError(f"a compiled function takes its inputs as a dict {{name: array}}, got "
@@ -162,7 +162,7 @@ class Compiled:
             if array.shape != shape:
                 raise JacShapeError(f"the input '{name}' has shape {fmt(array.shape)}, but {self.expr!r} was "
                                     f"compiled for {fmt(shape)}: compile it again for other shapes")
-            out[name] = array if array.dtype is self._descr else held_in(array, self.dtype)  # >f8 made native
+            out[name] = c_ordered(array if array.dtype is self._descr else held_in(array, self.dtype))  # >f8 native
         missing = [n for n in self.shapes if n not in out]
         if missing:
             raise JacNameError(f"the input '{missing[0]}' is missing: {self.expr!r} was compiled for {inputs}")
@@ -1094,7 +1094,7 @@ def _arrays(tangents: dict, dtype) -> dict | None:
             return None
         if t.dtype.kind not in "biuf":
             return None
-        out[name] = t if t.dtype.type is dtype else held_in(t, dtype)
+        out[name] = c_ordered(t if t.dtype.type is dtype else held_in(t, dtype))
     return out
 
 

@@ -83,6 +83,14 @@ def held_in(array: np.ndarray, dtype) -> np.ndarray:
         return array.astype(dtype, copy=False)
 
 
+def c_ordered(array: np.ndarray) -> np.ndarray:
+    """``array`` in C order, copied only when it is not (``A.T``, a column ``A[:, 0]``, a batch axis moved first):
+    NumPy's loops follow the strides they are given (an ``einsum`` of a strided vector adds in another order), so
+    the same values laid out otherwise gave answers a rounding apart; laid out one way, an input gives the same bits
+    through the API, the command line and a batch at any axis (session 56, orders39_fuzz seed 5615)."""
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
+
+
 def exact_array(flat: np.ndarray, what: str, dtype: np.dtype) -> None:
     """Refuse an integer of a .npy file or an array given to the API (``what``: the file's name quoted, or
     the input's) that ``dtype`` cannot hold exactly (2**53 + 1 in float64, 2**24 + 1 in float32), as a

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import (JacError, JacLimitError, JacNameError, JacParseError, JacUsageError, JacValueError, did_you_mean,
                       not_ascii, too_large, unknown_choice)
-from ..ir.dtypes import exact_array, held_in, needs_exact
+from ..ir.dtypes import c_ordered, exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
 
@@ -347,7 +347,7 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
             array = numeric(f"'{name}'", given_array(name, value), value)
             if needs_exact(array.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused as a .npy file's
                 exact_array(array, f"'{name}'", np.dtype(dtype))
-            out.values[name] = held_in(array, dtype)  # read, never written: no copy of a big A
+            out.values[name] = c_ordered(held_in(array, dtype))  # read, never written: no copy of a big A in C order
             out.shapes[name] = out.values[name].shape
         return out
     if isinstance(bindings, str):  # one binding string, not its characters
@@ -402,7 +402,7 @@ def numeric_value(what: str, value, dtype) -> np.ndarray:
     """A v or a tangent given as an array (a list, a tensor), as :func:`numeric` reads it, in ``dtype``."""
     # an ndarray itself is given_array's answer (no tensor, no mask: np.asarray of it is it), without its tests
     array = numeric(what, value if type(value) is np.ndarray else given_array(what, value, what), value)
-    return array if array.dtype.type is dtype else held_in(array, dtype)
+    return c_ordered(array if array.dtype.type is dtype else held_in(array, dtype))
 
 
 def names_given(names, option: str = "--wrt"):

@@ -34,7 +34,7 @@ from ..errors import (JacError, JacLimitError, JacNameError, JacShapeError, JacU
 from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import MODES, Plan
-from ..ir.dtypes import exact_array, held_in, needs_exact
+from ..ir.dtypes import c_ordered, exact_array, held_in, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.work import OutOfTime, deadline, limit_now
 from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, names_given, option_value,
@@ -185,7 +185,7 @@ def _converted_env(bindings: dict, dtype, key: list) -> tuple:
         if needs_exact(value.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused, never rounded
             exact_array(value, f"'{name}'", np.dtype(dtype))
         # NumPy's own descriptor kept; another (a byte-swapped >f8) converted: a kernel reads it as the interpreter does
-        env[name] = value if value.dtype is _DESCRS.get(dtype) else held_in(value, dtype)
+        env[name] = c_ordered(value if value.dtype is _DESCRS.get(dtype) else held_in(value, dtype))
         key.append(name)
         key += value.shape
     return env, key
@@ -211,14 +211,15 @@ def _hit(expr: str, bindings: dict, dtype, seed, max_bytes: int):
     (:func:`jacobian`, :func:`vjp` and :func:`_compiled` call it): the compiled function kept under the key
     (stamped, as :meth:`CompiledCache.get` stamps it); the key (:func:`_cache_key`'s) when none is, which a
     miss passes on to :func:`_compiled`; None when a value is no ndarray of the dtype's own descriptor or a
-    name no str (``_compiled`` converts them, or the full path reads them). A dtype instance that is not
+    name no str, or an array not in C order (``_compiled`` converts them, or the full path reads them). A dtype instance that is not
     NumPy's own (byte-swapped ``>f8``, one with metadata) is no hit here: ``_compiled`` keeps the array, and a
     kernel's typed check hands it to the interpreter, as before."""
     descr = _DESCRS.get(dtype)
     key = [expr, dtype, seed, max_bytes]
     for name in bindings:  # a name, then its value: a dict's items view and their tuples cost more
         value = bindings[name]
-        if type(value) is not _ndarray or value.dtype is not descr or type(name) is not str:
+        if type(value) is not _ndarray or value.dtype is not descr or type(name) is not str \
+                or not value.flags.c_contiguous:  # A.T, A[:, 0]: _compiled's _converted_env lays it out in C order
             return None
         key.append(name)
         key += value.shape
