@@ -861,7 +861,7 @@ def main(argv=None):
     fuzzkit.add_part_flags(ap)
     a = ap.parse_args(argv)
     VERBOSE = a.v
-    for fn in fuzzkit.part_of([fn for fn in CLAUSES if a.k in fn.__name__], a.part):
+    for fn in fuzzkit.part_of([fn for fn in CLAUSES if a.k in fn.__name__], a.part, a.sample):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a probe's own crash is a FAIL of the clause, not the end

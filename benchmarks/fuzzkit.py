@@ -388,10 +388,23 @@ def add_part_flags(parser, verbose: bool = True) -> None:
                             "says which cases passed)")
     parser.add_argument("--part", default="1/1", help="K/N: run the K-th of N equal slices of the selected cases "
                         "(each slice ends sooner on a shared machine)")
+    parser.add_argument("--sample", default="", help="N:SEED: run N cases of the slice drawn by random.Random(SEED), "
+                        "in their order (a sweep too slow for the time left, sampled over all its kinds of case)")
 
 
-def part_of(selected: list, part: str) -> list:
-    """The K-th of N equal slices of ``selected`` (``--part K/N``), in order: the N slices hold every case once."""
+def part_of(selected: list, part: str, sample: str = "") -> list:
+    """The K-th of N equal slices of ``selected`` (``--part K/N``), in order: the N slices hold every case once;
+    ``sample`` (``--sample N:SEED``, session 56): N of the slice's cases drawn by ``random.Random(SEED)``, in order."""
+    if sample:
+        import random
+
+        try:
+            count, seed = (int(v) for v in sample.split(":"))
+        except ValueError:
+            raise SystemExit(f"--sample {sample}: N:SEED, two integers") from None
+        chosen = part_of(selected, part)
+        keep = set(random.Random(seed).sample(range(len(chosen)), min(count, len(chosen))))
+        return [c for i, c in enumerate(chosen) if i in keep]
     try:
         k, n = (int(v) for v in part.split("/"))
     except ValueError:

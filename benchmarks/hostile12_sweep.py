@@ -326,7 +326,7 @@ def main() -> int:
                         "COMMIT | tar -x -C DIR), for before/after counts")
     options = parser.parse_args()
     selected = [c for c in cases() if options.k in c.label()]
-    selected = fuzzkit.part_of(selected, options.part)
+    selected = fuzzkit.part_of(selected, options.part, options.sample)
     if options.list:
         print("\n".join(c.label() for c in selected))
         return 0

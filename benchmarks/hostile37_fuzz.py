@@ -738,7 +738,7 @@ def main() -> int:
     fuzzkit.add_part_flags(parser, verbose=False)
     parser.add_argument("--root", default=ROOT, help="the jac source tree to run (another worktree: a before count)")
     args = parser.parse_args()
-    cases = fuzzkit.part_of([c for c in all_cases() if any(k in c.name for k in args.k.split("|"))], args.part)
+    cases = fuzzkit.part_of([c for c in all_cases() if any(k in c.name for k in args.k.split("|"))], args.part, args.sample)
     counts, bad = Counter(), []
     started = time.monotonic()
     d = tempfile.mkdtemp(prefix="hostile37_")

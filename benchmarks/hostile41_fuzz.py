@@ -731,7 +731,7 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the cases and stop")
     parser.add_argument("--root", default=ROOT, help="the jac source tree to run (another worktree: a before count)")
     args = parser.parse_args()
-    cases = fuzzkit.part_of([c for c in all_cases() if any(k in c.name for k in args.k.split("|"))], args.part)
+    cases = fuzzkit.part_of([c for c in all_cases() if any(k in c.name for k in args.k.split("|"))], args.part, args.sample)
     if args.list:
         print("\n".join(c.name for c in cases), f"\n{len(cases)} cases")
         return 0

@@ -300,7 +300,7 @@ def main() -> int:
                         help="only what tests/test_hostile_sweep.py cannot run in-process: streams, FIFOs, heavy cases")
     options = parser.parse_args()
     selected = [c for c in cases() if options.k in c.label() and (not options.real_only or needs_real_process(c))]
-    selected = fuzzkit.part_of(selected, options.part)
+    selected = fuzzkit.part_of(selected, options.part, options.sample)
     # no process can receive a NUL byte in its arguments (execve ends a string there): such a case is run
     # in-process only, by tests/test_hostile_sweep.py
     unpassable = [c for c in selected if any("\x00" in a for a in c.args)]

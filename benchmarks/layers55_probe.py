@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = Counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for k, (label, text) in enumerate(part_of(programs(), args.part)):
+        for k, (label, text) in enumerate(part_of(programs(), args.part, args.sample)):
             path = os.path.join(tmp, f"p{k}.py")
             with open(path, "w") as f:
                 f.write(text)

@@ -244,7 +244,7 @@ def commands_and_last(argv=None) -> tuple:
     ap.add_argument("--verbose", action="store_true", help="print each failure as it is found and each command done")
     fuzzkit.add_part_flags(ap, verbose=False)
     a = ap.parse_args(argv)
-    commands = fuzzkit.part_of(list(BASE), a.part)
+    commands = fuzzkit.part_of(list(BASE), a.part, a.sample)
     return a.verbose, commands, commands[-1:] == list(BASE)[-1:]
 
 
