@@ -978,7 +978,8 @@ def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits
         for A2 in _layouts(A) + [A.copy().view(_Subclass)]:  # a subclass: matmul, as the interpreter
             for x2 in (x.copy(), x.repeat(2)[::2], _layouts(x[None])[3][0], _read_only(x), x.copy().view(_Subclass)):
                 env = dict(problem.env, A=A2, x=x2)
-                p2 = api.prepare(expr, env, ["x"], dtype=dtype)  # the interpreter on the same arrays
+                # the interpreter on the same arrays (api.prepare would lay them out in C order, session 56)
+                p2 = compiled.Problem(g, env, ["x"], autodiff.evaluate(g, env), problem.compiled)
                 for v2 in (v, v.repeat(2)[::2], _layouts(v[None])[3][0]) if v.ndim == 1 else (v,):  # the cotangent too
                     (got,) = kernel(env, v2)
                     expected = autodiff.vjp(g, p2.values, v2[None])["x"][0]
@@ -988,7 +989,7 @@ def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits
                 writeable, x2.flags.writeable = x2.flags.writeable, True  # a read-only one: made so again
                 env["x"][...] = np.where(np.isfinite(x) & (x != 0), x, 0.5)
                 x2.flags.writeable = writeable
-                p2 = api.prepare(expr, env, ["x"], dtype=dtype)
+                p2 = compiled.Problem(g, env, ["x"], autodiff.evaluate(g, env), problem.compiled)
                 try:
                     got = jacobian(env, False)["x"]
                 except kernels.Unlaid:  # traced for C-contiguous inputs (kernels._c_ordered): the interpreter's call
