@@ -380,10 +380,12 @@ def _converts(lowering, node: ast.Call, name: str) -> bool:
 
 
 # the calls that copy (or may) though jac lowers them onto their operand's own node, and the layout of the copy:
-# "new", contiguous whatever the operand's (contiguous, torch.tensor, np.array); "like", preserve_format (clone: the
-# operand's strides where it is dense, else dense in their order, functions._copied); None, one jac does not know
-_HIDDEN = {**dict.fromkeys(("contiguous", "tensor", "array", "ascontiguousarray"), "new"),
-           **dict.fromkeys(("clone", "copy"), "like"), "deepcopy": None, "as_strided": None}
+# "new", contiguous whatever the operand's (contiguous, np.array); "like", preserve_format (clone: the operand's
+# strides where it is dense, else dense in their order, functions._copied; torch.tensor(t) of a tensor too, session
+# 57: PyTorch 2.13's torch.tensor(A.T) has A.T's strides (1, 3), and .view(-1) of it raises); None, one jac does not
+# know
+_HIDDEN = {**dict.fromkeys(("contiguous", "array", "ascontiguousarray"), "new"),
+           **dict.fromkeys(("clone", "copy", "tensor"), "like"), "deepcopy": None, "as_strided": None}
 
 
 def copy_operand(lowering, node: ast.Call) -> ast.expr | None:
@@ -402,7 +404,7 @@ def hidden_layout(b, node: ast.Call, value, operand: dict | None):
     are ``b.layouts`` with ``operand`` over them (None: not known): (the copy's layouts over ``b.layouts``, None
     where not known; whether the copy's layout may differ from the node's, which then hides it). The parser's view
     check (``.view(...)``) reads the copy's layout where the text reads the copy itself (session 56)."""
-    from .functions import _stand_in
+    from .functions import _stand_in, dense
     name = node.func.attr if type(node.func) is ast.Attribute else node.func.id
     kind = None if any(k.arg == "memory_format" for k in node.keywords) else _HIDDEN[name]
     if kind is None or operand is None and kind == "like":
@@ -410,15 +412,8 @@ def hidden_layout(b, node: ast.Call, value, operand: dict | None):
     a = _stand_in(b, value.id, {**(b.layouts or {}), **operand}) if operand is not None else None
     if kind == "new" and a is not None and a.flags.c_contiguous:
         return operand, False  # contiguous already: PyTorch's t.contiguous() is t itself
-    if kind == "like" and a is not None and _dense(a):
+    if kind == "like" and a is not None and dense(a):
         return operand, False  # clone of a dense layout keeps its strides: the node's layout is the copy's
     if kind == "like" and (a is None or value.id in operand):
         return None, True  # (an expanded operand: PyTorch's and NumPy's orders of its strides differ)
     return {**(operand or {}), value.id: kind}, True
-
-
-def _dense(a) -> bool:
-    """Does the stand-in ``a`` fill its span exactly, no element twice (PyTorch's non-overlapping and dense)?"""
-    if any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):
-        return False
-    return a.size == 0 or sum((n - 1) * abs(s) for n, s in zip(a.shape, a.strides)) + 1 == a.size

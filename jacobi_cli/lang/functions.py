@@ -835,24 +835,57 @@ RESULT_LAYOUTS = {**dict.fromkeys(("sort", "msort"), "like"),
                                    "take_along_dim", "index_select", "cat", "concat", "concatenate", "stack", "hstack",
                                    "vstack", "roll", "tril", "triu", "kthvalue", "median", "mode", "softmax",
                                    "log_softmax", "outer", "diag_embed", "tensor", "zeros", "ones", "full", "eye",
-                                   "arange", "linspace"), "new")}
+                                   "arange", "linspace"), "new"),
+                  **dict.fromkeys(("sum", "mean", "amax", "amin", "max", "min", "prod", "std", "var", "logsumexp",
+                                   "norm", "vector_norm", "matrix_norm", "nansum", "nanmean", "nanmedian", "std_mean",
+                                   "var_mean", "aminmax", "argmax", "argmin", "all", "any", "count_nonzero"), "new")}
+# Session 57: PyTorch's reductions along a dim (sum, mean, amax, max(x, dim), std, logsumexp, norm, ..., keepdim too)
+# give a fresh contiguous result whatever the operand's layout (their meta functions' resize_reduction allocates it;
+# tests/test_layouts57.py reads each from PyTorch 2.13 over transposed, permuted, sliced and expanded operands). max and
+# min are reductions only where they give a (values, indices) pair: torch.max(a, b) is element-wise, laid out as its
+# operands are (TensorIterator), which _stand_in replays from the graph.
+_PAIRED = frozenset(("max", "min"))
 
 
-def result_layout(b, found, name: str, operand, before: int) -> None:
+def result_layout(b, found, name: str, operand, before: int, into: dict | None = None) -> None:
     """Mark the result(s) ``found`` of the PyTorch call ``name`` with :data:`RESULT_LAYOUTS`' layout, where the node is
     one this call made (id >= ``before``, the node count before it) and jac knows nothing else of it; ``operand``:
-    the call's first tensor operand (for "like")."""
+    the call's first tensor operand (for "like"). ``into``: the marks go there, not into ``b.layouts`` (the parser's
+    ``view_layouts``, for the view check alone)."""
     kind = RESULT_LAYOUTS.get(name)
-    if kind is None:
+    if kind is None or name in _PAIRED and type(found) is not Pair:  # torch.max(a, b): element-wise
         return
+    if name == "tensor" and type(operand) is Tracer and b.nodes[operand.id].op != "const":
+        kind = "like"  # torch.tensor(t) of a tensor: t's memory format (PyTorch 2.13: torch.tensor(A.T) is (1, 3))
     if kind == "like":
         if type(operand) is not Tracer:
             return
         kind = ("like", operand.id)
-    for x in (found if isinstance(found, (list, tuple)) else (found,)):  # a Pair (sort's values, indices): values
+
+    def mark(x):
         if isinstance(x, Tracer) and type(x) in (Tracer, Pair) and x.id >= before and not (b.layouts and x.id in b.layouts) \
                 and b.nodes[x.id].op != "input" and (kind == "new" or x.id != operand.id):
-            copied_layout(b, x, kind)
+            if into is None:
+                copied_layout(b, x, kind)
+            else:
+                into[x.id] = kind
+    for x in (found if isinstance(found, (list, tuple)) else (found,)):  # a Pair (sort's values, indices): values
+        mark(x)
+        if type(x) is Pair and kind == "new":  # its parts, those made later too (B.median(0).values, .indices)
+            for part, made in list(x.parts.items()):
+                if callable(made):
+                    x.parts[part] = _marked_when_made(made, mark)
+                else:
+                    mark(made)
+
+
+def _marked_when_made(make, mark):
+    """A pair's part made when asked for (:class:`Pair`), whose node :func:`result_layout` marks once made."""
+    def made():
+        part = make()
+        mark(part)
+        return part
+    return made
 
 
 def _stand_in(b, i: int, layouts=None):
@@ -957,30 +990,112 @@ def _fresh_product(b, node) -> bool:
 
 
 def _copied(a):
-    """PyTorch's copy of a tensor of layout ``a`` in its memory format (clone's preserve_format): its own strides
-    where it is dense, else a dense layout in the same order of strides; unknown (None) beside an expanded axis,
-    whose place in that order PyTorch and NumPy's empty_like choose differently."""
-    if any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):
-        return None
-    return np.empty_like(a)
+    """PyTorch's copy of a tensor of layout ``a`` in its memory format (clone's preserve_format: ``empty_like``): its
+    own strides where it is dense (:func:`dense`), else dense strides in the order of its own (PyTorch's
+    ``infer_dense_strides``, :func:`_dense_strides`; an expanded axis keeps its place: session 57, where this was
+    unknown)."""
+    strides = tuple(abs(s) // a.itemsize for s in a.strides)
+    return _strided(a.shape, strides if dense(a) else _dense_strides(a.shape, strides))
+
+
+def dense(a) -> bool:
+    """PyTorch's ``is_non_overlapping_and_dense`` of the stand-in (or the array of offsets) ``a``, its strides read
+    in elements of ``a.itemsize`` bytes: the axes of two or more elements, by their strides, each step the product of
+    the sizes before (an axis of 0 or 1 element counts for nothing, so an empty array of any strides is dense where
+    its other axes are, and a 0-d one is). The one predicate of copies.hidden_layout, :func:`_elementwise_layout`
+    and lang/overlap.py (session 57)."""
+    expected = 1
+    for stride, size in sorted((abs(s) // a.itemsize, n) for n, s in zip(a.shape, a.strides) if n >= 2):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _dense_strides(shape: tuple, strides: tuple) -> tuple:
+    """PyTorch 2.13's ``infer_dense_strides(sizes, strides)`` (aten/src/ATen/TensorUtils.cpp): the axes ordered by
+    an insertion sort from the last, an axis of stride 0 compared with none (it keeps its place), a smaller stride
+    first, of equal strides the smaller size first; then dense strides in that order (an axis of 0 or 1 element
+    takes the stride and adds nothing)."""
+    ndim = len(shape)
+    perm = list(range(ndim - 1, -1, -1))
+
+    def should_swap(d0: int, d1: int) -> int:
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+    for i in range(1, ndim):
+        dim1 = i
+        for j in range(1, i + 1):
+            dim0 = i - j
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    out, current = [0] * ndim, 1
+    for k in perm:
+        out[k] = current
+        if shape[k] > 1:
+            current *= shape[k]
+    return tuple(out)
+
+
+def _strided(shape: tuple, strides: tuple):
+    """A stand-in of 1-byte elements of ``shape`` with ``strides`` (in elements, none negative)."""
+    extent = 0 if 0 in shape else 1 + sum((n - 1) * s for n, s in zip(shape, strides))
+    return np.lib.stride_tricks.as_strided(np.empty(max(extent, 1), np.int8), tuple(shape), tuple(strides))
 
 
 def _elementwise_layout(operands: list, shape: tuple):
-    """The stand-in of an element-wise result whose operands (not 0-d) are ``operands``: their one dense layout; a
-    contiguous one where some are broadcast and every operand is contiguous (``A * x``: PyTorch's TensorIterator
-    orders the axes by the strides of the operands, skipping an operand's broadcast axes, and contiguous ones keep
-    the row-major order; NumPy's iterator does likewise)."""
+    """The stand-in of an element-wise result of ``shape`` whose operands (not 0-d) are ``operands``, as PyTorch's
+    TensorIterator lays it out (aten/src/ATen/TensorIterator.cpp, ``reorder_dimensions``): the axes ordered by an
+    insertion sort from the last, comparing the operands' strides (broadcast axes: 0) in turn, a smaller stride
+    first, an operand with 0 at either axis passed over, of equal strides the smaller size first; then dense strides
+    in that order. Operands of one dense layout keep it, contiguous ones broadcast give a contiguous result (``A *
+    x``), and a non-dense one gives its order of strides (``A[:, :2] * 2``; session 57, where this was unknown)."""
     if not operands:
         return np.empty(shape, np.int8)
-    first = operands[0]
-    if any(a is None for a in operands):
+    if any(a is None or any(s < 0 for s in a.strides) for a in operands):
         return None
-    if any(a.shape != tuple(shape) for a in operands):  # broadcast operands (h40-views)
-        return np.empty(shape, np.int8) if all(a.flags.c_contiguous for a in operands) else None
-    if any(a.strides != first.strides for a in operands):
-        return None
-    span = sum((n - 1) * abs(s) for n, s in zip(first.shape, first.strides)) + 1 if first.size else 0
-    return np.empty_like(first) if span == first.size else None
+    ndim = len(shape)
+    strides = []
+    for a in operands:  # broadcast as TensorIterator's compute_strides: a size-1 axis that is not the result's keeps its
+        lead = ndim - a.ndim  # stride (NumPy's broadcast_to makes it 0)
+        if lead < 0 or any(n not in (1, shape[lead + k]) for k, n in enumerate(a.shape)):
+            return None
+        strides.append((0,) * lead + tuple(0 if n == 1 and shape[lead + k] != 1 else s // a.itemsize
+                                           for k, (n, s) in enumerate(zip(a.shape, a.strides))))
+    perm = list(range(ndim - 1, -1, -1))
+
+    def should_swap(d0: int, d1: int) -> int:
+        for st in strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    out, current = [0] * ndim, 1
+    for k in perm:
+        out[k] = current
+        current *= shape[k]
+    return _strided(tuple(shape), tuple(out))
 
 
 def _basic_index(index) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import JacValueError
+from .functions import dense
 
 MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
            "memory location. Please clone() the tensor before performing the operation.")
@@ -85,17 +86,6 @@ def viewed(ids, nodes: list):
             except ValueError:
                 return None
     return ids
-
-
-def dense(ids) -> bool:
-    """PyTorch's ``is_non_overlapping_and_dense``: its elements fill a block of memory, each once."""
-    dims = sorted((s // 8, n) for n, s in zip(ids.shape, ids.strides) if n != 1)
-    expected = 1
-    for stride, size in dims:
-        if stride != expected:
-            return False
-        expected *= size
-    return True
 
 
 def order_matters(written, read) -> bool:

@@ -1088,6 +1088,9 @@ class _Lowering:
         # copies lowered onto their operand's node whose layout may differ from it (copies.hidden_layout): node id ->
         # how many such copies of it the text holds; id of the call's ast node -> (node id, the copy's layout)
         self.hidden_copies, self.copy_calls = {}, {}
+        # session 57: the layouts of a text naming no library that PyTorch's .view(...) reads (a method's reduction,
+        # B.sum(1): fresh and contiguous in PyTorch, not known in NumPy's reading), node id -> RESULT_LAYOUTS' kind
+        self.view_layouts = {}
         self.assigned_otherwise = _assigned_otherwise(module) if self.float_names is not None else frozenset()
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
@@ -1214,7 +1217,8 @@ class _Lowering:
     def run(self, stmt: ast.stmt, where: str | None = None):
         """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
         if type(stmt) is ast.Return and self.returning:  # inside a block of a function returning there
-            raise _Return(None if stmt.value is None else self.expression(stmt.value), stmt.value)
+            raise _Return(None if stmt.value is None else self.returned_copy(stmt.value, self.expression(stmt.value)),
+                          stmt.value)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
             _check_import(stmt, self.source)
             return
@@ -2192,7 +2196,8 @@ class _Lowering:
             if fn.early is True:
                 raise JacValueError(f"{fn.name}() reached its end without a 'return' on this call: Python returns "
                                     "None there, which jac has no array for", position)
-            return None if fn.result is None else self.expression(fn.result)  # None: setup_context (lang/custom.py)
+            return None if fn.result is None else self.returned_copy(fn.result, self.expression(fn.result))  # None:
+            # setup_context (lang/custom.py)
         finally:  # what a function defined in this call sees of it (its closure): the names as they end
             self.returning = returning
             names = [n for n in (*closure, *self.locals[1]) if n in self.scope]
@@ -2683,15 +2688,9 @@ class _Lowering:
                 self.float_names[target] = (dtype, self.scope, self.scope[target])
             fresh = self.new_buffer(stmt.value, value) \
                 or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
-            hidden = self.copy_calls.get(id(stmt.value)) if fresh else None
-            hidden = hidden.get(value.id) if hidden is not None and len(hidden) == 1 and self.hidden_copies.get(
-                value.id) and type(stmt.value.func) is ast.Attribute and stmt.value.func.attr in (
-                    "contiguous", "clone") else None
-            if fresh and (hidden is not None or copies.contiguous_copy(self, stmt.value, value)):
-                if hidden is not None:  # v = t.T.contiguous(), v = u[:, :2].clone(): a node of its own, in the copy's
-                    self.hidden_copies[value.id] -= 1  # layout, so the view check reads t.T's and v's each as it is
-                value = self.scope[target] = self.b.name(copies.own_node(
-                    self.b, value, self.source.at(stmt.value), hidden or "new"), target)
+            owned = self.own_copy(stmt.value, value) if fresh else value
+            if owned is not value:  # v = t.T.contiguous(), v = u[:, :2].clone(): a node of its own
+                value = self.scope[target] = self.b.name(owned, target)
             layout = None if fresh else copies.numpy_layout(self, stmt.value, value)  # np.ascontiguousarray(a)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             itself = not fresh and named is None and copies.itself(self, stmt.value, value)
@@ -3470,6 +3469,30 @@ class _Lowering:
             return self.memory.tokens[viewed]  # x[1:] beside t = x.clone(), whose node is x's: x's buffer alone
         return self.memory._base(value)
 
+    def own_copy(self, expr: ast.expr, value):
+        """``value``, the copy ``expr`` makes (a new buffer: :meth:`new_buffer`), as a node of its own in the copy's
+        layout where jac lowered it onto its operand's node and the layouts differ (``t.T.contiguous()``, ``u[:,
+        :2].clone()``: copies.hidden_layout), so the view check reads the operand's and the copy's each as it is;
+        else ``value`` itself. Bound to a name (``v = t.T.contiguous()``) or returned by a function of the text
+        (``def f(t): return t.contiguous()``, session 57: its caller's ``f(A.T).T.view(-1)`` was answered)."""
+        if type(value) is not Tracer or type(expr) is not ast.Call:
+            return value
+        hidden = self.copy_calls.get(id(expr))
+        hidden = hidden.get(value.id) if hidden is not None and len(hidden) == 1 and self.hidden_copies.get(
+            value.id) and type(expr.func) is ast.Attribute and expr.func.attr in ("contiguous", "clone", "tensor") else None
+        if hidden is None and not copies.contiguous_copy(self, expr, value):
+            return value
+        if hidden is not None:
+            self.hidden_copies[value.id] -= 1
+        return copies.own_node(self.b, value, self.source.at(expr), hidden or "new")
+
+    def returned_copy(self, expr: ast.expr | None, value):
+        """A function's returned ``value`` (of ``expr``): a copy (``return t.clone()``) as :meth:`own_copy` makes it
+        for a name."""
+        if expr is None or type(value) is not Tracer or not self.new_buffer(expr, value):
+            return value
+        return self.own_copy(expr, value)
+
     def new_buffer(self, expr: ast.expr, value) -> bool:
         """Is ``expr`` (lowered to ``value``) a call or index whose result the library holds in a new buffer, though
         jac's graph may show its operand's node or a view of it: ``y.clone()``, ``np.array(y)``, ``y[[0, 1]]``,
@@ -3822,7 +3845,7 @@ class _Lowering:
         module = self.module_path(func.value)
         if module is not None:
             return module.split(".")[0] == "torch" or module in ("F", "nn", "nn.functional")
-        return self.dialect == "torch" and not self.jax_reading
+        return (self.dialect == "torch" or self.tensor_only) and not self.jax_reading
 
     def torch_writes(self) -> bool:
         """Does the text's write follow PyTorch's (a PyTorch text, NumPy's ufuncs buffer an overlap)?"""
@@ -6171,12 +6194,15 @@ class _Lowering:
             self.copy_calls[id(node)] = layouts
             if hidden:
                 self.hidden_copies[found.id] = self.hidden_copies.get(found.id, 0) + 1
-        if type(node.func) is ast.Attribute and node.func.attr in RESULT_LAYOUTS and self.torch_call(node.func) \
-                and isinstance(found, (Tracer, Items)):  # torch.sort(A, dim=1), A.topk(2): PyTorch's layout
-            if node.func.attr == "tensor" and node.args and type(node.args[0]) in (ast.List, ast.Tuple) \
-                    and type(found) is Tracer and self.b.nodes[found.id].op == "const":
-                before = found.id  # torch.tensor([[1., 2.], [3., 4.]]): the literal's own constant, made before
-            result_layout(self.b, found, node.func.attr, kids[0] if kids else None, before)
+        if type(node.func) is ast.Attribute and node.func.attr in RESULT_LAYOUTS and isinstance(found, (Tracer, Items)):
+            if self.torch_call(node.func):  # torch.sort(A, dim=1), A.topk(2): PyTorch's layout
+                if node.func.attr == "tensor" and node.args and type(node.args[0]) in (ast.List, ast.Tuple) \
+                        and type(found) is Tracer and self.b.nodes[found.id].op == "const":
+                    before = found.id  # torch.tensor([[1., 2.], [3., 4.]]): the literal's own constant, made before
+                result_layout(self.b, found, node.func.attr, kids[0] if kids else None, before)
+            elif self.dialect is None and not self.jax_reading and self.module_path(node.func.value) is None:
+                result_layout(self.b, found, node.func.attr, kids[0] if kids else None, before, self.view_layouts)
+                # B.sum(1) in a text naming no library: PyTorch's layout for its .view(...) alone (session 57)
         if self.float_names is not None and type(node.func) is ast.Attribute and node.func.attr in _ONE_FLOAT:
             self.product_of_one_float(node)
         if type(node.func) is ast.Attribute and node.func.attr in _LAYOUTS and type(found) is Tracer and not (
@@ -6190,7 +6216,7 @@ class _Lowering:
             layouts = self.copy_layouts(node.func.value, kids[0])
             if layouts is not None:  # (None: a copy whose layout the graph does not show may be read: answered)
                 check_view(self.b, kids[0], tuple(found.shape), self.source.end(node.func) - 4,
-                           {**(self.b.layouts or {}), **layouts})
+                           {**self.view_layouts, **(self.b.layouts or {}), **layouts})
         given = _inplace_value(node, kids) if type(found) is Tracer else None
         if given is not None and self.library_call(node) and in_place_value(
                 given, ast.unparse(node.func), self.source.at(node), self.b) and not self.in_place_outside:
