@@ -388,10 +388,17 @@ _HIDDEN = {**dict.fromkeys(("contiguous", "array", "ascontiguousarray"), "new"),
            **dict.fromkeys(("clone", "copy", "tensor"), "like"), "deepcopy": None, "as_strided": None}
 
 
+def _called(node: ast.Call) -> str | None:
+    """The name a call calls (``clone`` of ``t.clone()`` and ``torch.clone(t)``, ``f`` of ``f(t)``); None for any other
+    callee (``fs[0](t)``): :func:`copy_operand` and :func:`hidden_layout` read it so."""
+    func = node.func
+    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+
+
 def copy_operand(lowering, node: ast.Call) -> ast.expr | None:
     """The tensor a copy of :data:`_HIDDEN` is made of (``t`` of ``t.clone()``, ``torch.clone(t)``), or None where
     ``node`` is no such call."""
-    name = node.func.attr if type(node.func) is ast.Attribute else node.func.id if type(node.func) is ast.Name else None
+    name = _called(node)
     if name not in _HIDDEN:
         return None
     if type(node.func) is ast.Attribute and lowering.module_path(node.func.value) is None:
@@ -405,8 +412,7 @@ def hidden_layout(b, node: ast.Call, value, operand: dict | None):
     where not known; whether the copy's layout may differ from the node's, which then hides it). The parser's view
     check (``.view(...)``) reads the copy's layout where the text reads the copy itself (session 56)."""
     from .functions import _stand_in, dense
-    name = node.func.attr if type(node.func) is ast.Attribute else node.func.id
-    kind = None if any(k.arg == "memory_format" for k in node.keywords) else _HIDDEN[name]
+    kind = None if any(k.arg == "memory_format" for k in node.keywords) else _HIDDEN[_called(node)]
     if kind is None or operand is None and kind == "like":
         return None, True
     a = _stand_in(b, value.id, {**(b.layouts or {}), **operand}) if operand is not None else None

@@ -830,15 +830,16 @@ def copied_layout(b, x: Tracer, kind: str) -> None:
 # unfold, a reshape that can be one) are known by their graph ops, and calls whose answer depends on the operand
 # (contiguous, reshape) by lang/copies.py from the layout this table gives. Only a node the call itself made is marked
 # (:func:`result_layout`): a call jac lowers onto an existing node (``torch.cat([u])``) stays unknown.
+REDUCTIONS = frozenset(("sum", "mean", "amax", "amin", "max", "min", "prod", "std", "var", "logsumexp", "norm",
+                        "vector_norm", "matrix_norm", "nansum", "nanmean", "nanmedian", "std_mean", "var_mean",
+                        "aminmax", "argmax", "argmin", "all", "any", "count_nonzero"))  # (session 57, below)
 RESULT_LAYOUTS = {**dict.fromkeys(("sort", "msort"), "like"),
                   **dict.fromkeys(("topk", "cummax", "cummin", "cumsum", "cumprod", "logcumsumexp", "gather",
                                    "take_along_dim", "index_select", "cat", "concat", "concatenate", "stack", "hstack",
                                    "vstack", "roll", "tril", "triu", "kthvalue", "median", "mode", "softmax",
                                    "log_softmax", "outer", "diag_embed", "tensor", "zeros", "ones", "full", "eye",
                                    "arange", "linspace"), "new"),
-                  **dict.fromkeys(("sum", "mean", "amax", "amin", "max", "min", "prod", "std", "var", "logsumexp",
-                                   "norm", "vector_norm", "matrix_norm", "nansum", "nanmean", "nanmedian", "std_mean",
-                                   "var_mean", "aminmax", "argmax", "argmin", "all", "any", "count_nonzero"), "new")}
+                  **dict.fromkeys(REDUCTIONS, "new")}
 # Session 57: PyTorch's reductions along a dim (sum, mean, amax, max(x, dim), std, logsumexp, norm, ..., keepdim too)
 # give a fresh contiguous result whatever the operand's layout (their meta functions' resize_reduction allocates it;
 # tests/test_layouts57.py reads each from PyTorch 2.13 over transposed, permuted, sliced and expanded operands). max and
@@ -1001,9 +1002,11 @@ def _copied(a):
 def dense(a) -> bool:
     """PyTorch's ``is_non_overlapping_and_dense`` of the stand-in (or the array of offsets) ``a``, its strides read
     in elements of ``a.itemsize`` bytes: the axes of two or more elements, by their strides, each step the product of
-    the sizes before (an axis of 0 or 1 element counts for nothing, so an empty array of any strides is dense where
-    its other axes are, and a 0-d one is). The one predicate of copies.hidden_layout, :func:`_elementwise_layout`
-    and lang/overlap.py (session 57)."""
+    the sizes before (an axis of one element counts for nothing); an empty array is dense whatever its strides (PyTorch
+    2.13: contiguous, and ``empty_like`` keeps them), a 0-d one too. The one predicate of copies.hidden_layout,
+    :func:`_elementwise_layout` and lang/overlap.py (session 57)."""
+    if a.size == 0:
+        return True
     expected = 1
     for stride, size in sorted((abs(s) // a.itemsize, n) for n, s in zip(a.shape, a.strides) if n >= 2):
         if stride != expected:
