@@ -162,6 +162,7 @@ def test_the_layout_rules_are_pytorchs_over_random_layouts(torch64):
 
     from jacobi_cli.lang.functions import _copied, _elementwise_layout, _strided, dense
     rng = random.Random(5704)
+    unknown = 0
     for _ in range(1500):
         shape = tuple(rng.choice((1, 2, 3, 4)) for _ in range(rng.randrange(1, 5)))
         operands = []
@@ -174,11 +175,21 @@ def test_the_layout_rules_are_pytorchs_over_random_layouts(torch64):
             else torch64.addcmul(*operands)
         stand_ins = [_strided(tuple(t.shape), tuple(t.stride())) for t in operands]
         ours = _elementwise_layout(stand_ins, tuple(y.shape))
-        assert _same_strides(ours.strides, y.stride(), y.shape), [(tuple(t.shape), t.stride()) for t in operands]
+        if ours is None:  # an axis expanded in every operand beside an axis of one element: unknown, by design
+            assert 1 in y.shape and 0 in y.stride() or any(0 in t.stride() for t in operands)
+            unknown += 1
+        else:
+            assert _same_strides(ours.strides, y.stride(), y.shape), [(tuple(t.shape), t.stride()) for t in operands]
         t, a = operands[0], stand_ins[0]
         assert dense(a) == torch_dense(t), (tuple(t.shape), t.stride())
-        assert _same_strides(_copied(a).strides, t.clone().stride(), t.shape), (tuple(t.shape), t.stride())
-        assert _same_strides(_copied(a).strides, torch64.empty_like(t).stride(), t.shape)
+        copied = _copied(a)
+        if copied is None:
+            assert 1 in t.shape and 0 in t.stride()
+            unknown += 1
+            continue
+        assert _same_strides(copied.strides, t.clone().stride(), t.shape), (tuple(t.shape), t.stride())
+        assert _same_strides(copied.strides, torch64.empty_like(t).stride(), t.shape)
+    assert unknown < 300, unknown  # (129 of the 3,000 with seed 5704)
 
 
 @pytest.mark.parametrize("shape,strides", [((0, 3), (1, 5)), ((0, 3), (100, 1)), ((3, 0), (7, 2)), ((0,), (4,)),

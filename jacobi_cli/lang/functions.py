@@ -996,7 +996,19 @@ def _copied(a):
     ``infer_dense_strides``, :func:`_dense_strides`; an expanded axis keeps its place: session 57, where this was
     unknown)."""
     strides = tuple(abs(s) // a.itemsize for s in a.strides)
-    return _strided(a.shape, strides if dense(a) else _dense_strides(a.shape, strides))
+    if dense(a):
+        return _strided(a.shape, strides)
+    if _expanded_beside_one(a.shape, [strides]):
+        return None
+    return _strided(a.shape, _dense_strides(a.shape, strides))
+
+
+def _expanded_beside_one(shape: tuple, strides: list) -> bool:
+    """Is some axis of ``shape`` expanded in every operand (stride 0, two or more elements) beside an axis of one
+    element? PyTorch's insertion sort passes over the expanded axis, so where it lands among the others depends on
+    the strides of the one-element axes too, which a stand-in may hold otherwise than PyTorch (NumPy's ``x[:, None]``
+    has stride 0 there, PyTorch's unsqueeze another): unknown."""
+    return 1 in shape and any(n > 1 and all(st[k] == 0 for st in strides) for k, n in enumerate(shape))
 
 
 def dense(a) -> bool:
@@ -1073,6 +1085,8 @@ def _elementwise_layout(operands: list, shape: tuple):
             return None
         strides.append((0,) * lead + tuple(0 if n == 1 and shape[lead + k] != 1 else s // a.itemsize
                                            for k, (n, s) in enumerate(zip(a.shape, a.strides))))
+    if _expanded_beside_one(tuple(shape), strides):
+        return None
     perm = list(range(ndim - 1, -1, -1))
 
     def should_swap(d0: int, d1: int) -> int:
