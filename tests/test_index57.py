@@ -182,3 +182,16 @@ def test_stable_ties_answer_as_pytorch():
     text = "x[x.argsort(stable=True)] * torch.arange(20.0)"
     fn = lambda x: x[x.argsort(stable=True)] * torch.arange(20.0)
     _close(api.jacobian(text, {"x": x})["x"], _torch_jacobian(fn, {"x": x})["x"])
+
+
+def test_an_index_read_from_an_input_keeps_its_place(capsys):
+    """An integer index bound as an input is read at its values as before (not a computed array); where no values
+    are given (jac shape) its refusal keeps the caret under the index."""
+    from jacobi_cli.cli import entry
+    assert entry.main(["shape", "E[idx.long()]", "E:5x2", "idx:3", "--json"]) == 2
+    out, err = capsys.readouterr()
+    import json
+    error = json.loads(out)["error"]
+    assert "an index read from the input 'idx'" in error["message"] and error["position"] == 2, error
+    E = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(api.evaluate("E[idx.long()]", {"E": E, "idx": [2.0, 0.0]}), E[[2, 0]])

@@ -6890,7 +6890,7 @@ class _Lowering:
             return self.masked(value, parts, position)
         if parts and self.computed_index(value, parts[0]):
             return self.at_computed_index(value, parts, position)
-        spots = [k for k, p in enumerate(parts) if self.computed_array(p)]
+        spots = [k for k, p in enumerate(parts) if self.computed_array(p, position)]
         if spots:  # y[y.argsort()], A[:, idx], x[torch.topk(x, 2).indices]: a gather read at evaluation
             return self.at_computed_array(value, parts, spots, position)
         index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), value.ndim, position)
@@ -6973,7 +6973,7 @@ class _Lowering:
         picked = self.b.apply("take_along", value, at, axis=0, position=position)
         return self.b.apply("reshape", picked, shape=tuple(value.shape[1:]), position=position)
 
-    def computed_array(self, part) -> bool:
+    def computed_array(self, part, position: int) -> bool:
         """Whether ``part`` is an integer index array (one axis or more) the graph computes from the inputs
         (argsort, ``sort(...).indices``, ``topk(...).indices``, argmax with a dim, moved or sliced): PyTorch
         and NumPy index with its values, piecewise constant in the inputs. An index bound as an input
@@ -6984,7 +6984,7 @@ class _Lowering:
         if node.op in ("const", "input") or part.id in self.b.booleans:
             return False
         kind = dtypes.kind_of(self.b, part.id)
-        return kind is not None and kind[0].kind in "iu" and data_index(self.b, part, None) is None
+        return kind is not None and kind[0].kind in "iu" and data_index(self.b, part, position) is None
 
     def index_bound(self, part) -> int | None:
         """``n`` when every value ``part`` can hold is in 0..n-1 whatever the inputs: made by an index op along
