@@ -98,6 +98,13 @@ from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
 MAX_SOURCE_CHARS = 1_000_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MODULE_DEPTH = max(m.count(".") for m in MODULES)
+# an index array computed from the inputs (Lowering.at_computed_array): the ops whose indices lie in 0..n-1 for an axis
+# of n elements (of the flattened array without an axis), and the ops that keep an index array's values among its
+# argument's (moves, slices, gathers; data is their first argument)
+_BOUNDED_INDEX_OPS = frozenset(("argmax", "argmin", "argsort", "argpartition", "argmedian", "argquantile", "argmode",
+                                "argcum"))
+_INDEX_KEEPING = frozenset(("getitem", "reshape", "transpose", "broadcast_to", "expand", "detach", "integer",
+                            "take_along"))
 # What autodiff libraries ask the user to write (y.backward(), x.grad, jax.grad(f)(x), torch.func.jacrev,
 # torch.autograd.functional.jacobian): jac does that itself, so each is refused by saying what to write instead.
 _AUTODIFF_NAMES = frozenset({"backward", "grad", "requires_grad", "requires_grad_", "retain_grad", "register_hook",
@@ -6809,9 +6816,10 @@ class _Lowering:
             if found is not None:
                 return found
             raise JacValueError("indices must be integer constants: jac takes an index computed from the inputs only "
-                                "from argmax / argmin of as many elements as the first axis it indexes "
-                                "(x[torch.argmax(x)], x[np.argmin(y)]); torch.gather / np.take_along_axis pick "
-                                "along an axis, torch.where(mask, a, b) chooses by a condition", position)
+                                "where it reads, made by argmax / argmin / argsort / topk's indices and in range of "
+                                "the axis it indexes (x[torch.argmax(x)], y[y.argsort()], A[:, A[0].argsort()]), "
+                                "not where it writes (y[idx] = v); torch.gather / np.take_along_axis pick along an "
+                                "axis, torch.where(mask, a, b) chooses by a condition", position)
         if node is None or node.op != "const" or np.ndim(node.value) != 0:
             raise JacValueError(f"indices must be integer constants{input_not_constant(self.b, value)}", position)
         v = node.value.item() if isinstance(node.value, np.ndarray) else node.value
@@ -6908,6 +6916,9 @@ class _Lowering:
             return self.masked(value, parts, position)
         if parts and self.computed_index(value, parts[0]):
             return self.at_computed_index(value, parts, position)
+        spots = [k for k, p in enumerate(parts) if self.computed_array(p, position)]
+        if spots:  # y[y.argsort()], A[:, idx], x[torch.topk(x, 2).indices]: a gather read at evaluation
+            return self.at_computed_array(value, parts, spots, position)
         index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), value.ndim, position)
         if self.selects_first(value, index, position):  # PyTorch's x[0, :, [1, 2]]: x[0][:, [1, 2]]
             first, index = _integers_first(index)
@@ -6987,6 +6998,94 @@ class _Lowering:
         at = self.b.apply("reshape", parts[0], shape=(1,) * value.ndim, position=position)
         picked = self.b.apply("take_along", value, at, axis=0, position=position)
         return self.b.apply("reshape", picked, shape=tuple(value.shape[1:]), position=position)
+
+    def computed_array(self, part, position: int) -> bool:
+        """Whether ``part`` is an integer index array (one axis or more) the graph computes from the inputs
+        (argsort, ``sort(...).indices``, ``topk(...).indices``, argmax with a dim, moved or sliced): PyTorch
+        and NumPy index with its values, piecewise constant in the inputs. An index bound as an input
+        (:func:`data_index`, read at the values given) and a mask are not."""
+        if type(part) is not Tracer or not part.ndim:
+            return False
+        node = self.b.nodes[part.id]
+        if node.op in ("const", "input") or part.id in self.b.booleans:
+            return False
+        kind = dtypes.kind_of(self.b, part.id)
+        return kind is not None and kind[0].kind in "iu" and data_index(self.b, part, position) is None
+
+    def index_bound(self, part) -> int | None:
+        """``n`` when every value ``part`` can hold is in 0..n-1 whatever the inputs: made by an index op along
+        an axis of n elements (argsort, argpartition, argmax / argmin, the median's, the mode's: of the
+        flattened array without an axis) and then only moved, sliced, gathered or reshaped. None otherwise
+        (arithmetic on the indices, searchsorted's n, a concatenation)."""
+        node = self.b.nodes[part.id]
+        while node.op in _INDEX_KEEPING:
+            node = self.b.nodes[node.args[0]]
+        if node.op not in _BOUNDED_INDEX_OPS:
+            return None
+        source = self.b.nodes[node.args[0]].shape
+        axis = node.params.get("axis")
+        if axis is None:  # of the flattened array: a symbolic size only of a vector
+            return source[0] if len(source) == 1 else math.prod(source) if is_concrete(source) else None
+        return source[axis]
+
+    def at_computed_array(self, value, parts, spots, position: int):
+        """``value[..., idx, ...]`` for one integer index array ``idx`` computed from the inputs
+        (:meth:`computed_array`) beside slices, ``...`` and integers: the integers and slices applied first,
+        then a ``take_along`` by ``idx`` (flattened) along its axis, reshaped to PyTorch's and NumPy's layout
+        (``idx``'s shape in place of that axis). The gather reads the indices at evaluation, so a compiled
+        function recomputes them at every call; its derivative goes to the elements picked, as PyTorch's.
+        The indices must be in range for every value of the inputs (:meth:`index_bound`): jac refuses an index
+        that could be out of range rather than check it at each call."""
+        other = [p for k, p in enumerate(parts) if k != spots[0]]
+        if len(spots) > 1 or any(p is None or isinstance(p, Tracer) and p.ndim for p in other):
+            raise JacValueError("an index array computed from the inputs (argsort, topk's indices, argmax with a dim) "
+                                "is taken with slices, '...' and integers beside it only, one such array at a time "
+                                "(y[y.argsort()], A[:, idx], A[idx, 0]); index again for more "
+                                "(A[idx][:, [0, 2]])", position)
+        idx = parts[spots[0]]
+        marker = slice(None)
+        items = tuple(marker if k == spots[0] else self.index_item(p, position) for k, p in enumerate(parts))
+        if any(type(i) is not int and not isinstance(i, slice) and i is not Ellipsis for i in items):
+            raise JacValueError("an index array computed from the inputs is taken with slices, '...' and integers "
+                                "beside it only (y[y.argsort()], A[:, idx], A[idx, 0])", position)
+        index = expand_ellipsis(items, value.ndim, position)
+        if len(index) > value.ndim:
+            raise JacShapeError(f"too many indices: {len(index)} for an array of {value.ndim} dimension"
+                                f"{'s' if value.ndim != 1 else ''} (shape {fmt(value.shape)})", position)
+        spot = next(k for k, i in enumerate(index) if i is marker)
+        ints = [k for k, i in enumerate(index) if type(i) is int]
+        axis = sum(1 for i in index[:spot] if type(i) is not int)
+        advanced = sorted(ints + [spot])
+        if axis and advanced != list(range(advanced[0], advanced[-1] + 1)):
+            raise JacValueError(
+                "this index reads two ways: NumPy counts an integer beside an index array among the advanced "
+                "indices, whose dims then go first when a slice stands between them; PyTorch selects with the "
+                "integer first. Write the selection first (A[0][:, idx])", position)
+        if ints or any(i != slice(None) for i in index if i is not marker):
+            value = self.b.apply("getitem", value, index=tuple(slice(None) if i is marker else i for i in index),
+                                 position=position)
+        n = value.shape[axis]
+        bound = self.index_bound(idx)
+        if idx.ndim > 1 and not (is_concrete(value.shape) and is_concrete(idx.shape)):
+            raise JacShapeError(f"an index array of {idx.ndim} dimensions computed from the inputs needs the sizes of "
+                                f"the array it indexes and of the indices as numbers, but {fmt(value.shape)} or "
+                                f"{fmt(idx.shape)} is symbolic", position)
+        if bound is None or bound != n and not (type(bound) is int and type(n) is int and bound < n):
+            why = (f"its indices run to {bound - 1 if type(bound) is int else f'{bound} - 1'}, and the axis it indexes "
+                   f"has {n} elements (PyTorch raises IndexError at an index past it)") if bound is not None else (
+                "jac takes one made by argsort / sort(...).indices / topk(...).indices / argmax or argmin (with a dim) "
+                "and then only sliced, flipped, reshaped or gathered, whose values are in range for any inputs")
+            raise JacValueError(f"an index array computed from the inputs must be in range for every value of the "
+                                f"inputs: {why}; torch.gather / np.take_along_axis pick along an axis", position)
+        if idx.ndim == 1:  # the indices along ``axis``, broadcast along the others (symbolic sizes too)
+            at = idx if axis == value.ndim - 1 else self.b.apply(
+                "getitem", idx, index=(slice(None),) + (None,) * (value.ndim - axis - 1), position=position)
+            return self.b.apply("take_along", value, at, axis=axis, position=position)
+        at = self.b.apply("reshape", idx, shape=(1,) * axis + (math.prod(idx.shape),) + (1,) * (value.ndim - axis - 1),
+                          position=position)
+        picked = self.b.apply("take_along", value, at, axis=axis, position=position)
+        return self.b.apply("reshape", picked, shape=tuple(value.shape[:axis]) + tuple(idx.shape)
+                            + tuple(value.shape[axis + 1:]), position=position)
 
     def float_index(self, item: ast.expr, part) -> None:
         """Refuse an index written as a float (``x[1.0]``) or as an array of float literals made in place

@@ -63,7 +63,13 @@ names on this page are known.
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None` (a negative
   step of a tensor in a PyTorch text, `torch.sin(x)[::-1]`, is PyTorch's ValueError "step must be greater than
   zero": write `x.flip(0)`; a Python list's or tuple's `parts[::-1]` stays Python's); an index
-  computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`. Integer
+  computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`; an index
+  array computed from the inputs by `argsort`, `sort(...).indices`, `topk(...).indices`, `np.argpartition` or
+  `argmax` / `argmin` with a dim, then only sliced, flipped or reshaped, in range of the axis it indexes for any
+  values (`y[y.argsort()]`, `x[np.argsort(x)[:2]]`, `A[:, A[0].argsort()]`, `A[idx, 0]`; beside slices, `...` and
+  integers, one such array at a time): a gather of the indices found at evaluation (a compiled function finds
+  them again at each call), its derivative the selection's; ties follow the sort's rule (refused where PyTorch's
+  order is unspecified); an index that could pass the axis, and a write `y[idx] = v`, are refused. Integer
   indices bound as an input (`labels=[0, 3, 1]`), or shaped from one (`labels.unsqueeze(1)`, `labels.long()`),
   are read at their values, as PyTorch indexes with a long tensor: `logp[range(n), labels]`, `x.gather(1,
   idx)`, `F.embedding(idx, E)`, `E[idx]` (no derivative through the index; the expression then holds for
