@@ -348,18 +348,33 @@ class JacobianBuilder:
         if ledger is not None:  # a dry run: what listing the entries and _coalesce hold beside them
             ledger.transient(self.listed * self._finish_bytes())
         if lean_above is not None and self.counted and len(self.counted) == 1 and not self.triplets:
+            in_order = self._listed_in_order()
             found = self._counted_jacobian(*self.counted[0], lean_above)
             if found is not None:
+                if ledger is not None and found.structure == "dense":
+                    ledger.transient(self._made_dense_bytes(self.m * self.n, in_order))
                 return found
+        in_order = ledger is not None and self._listed_in_order()
         self._listed()
         parts = self.triplets or [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, self.dtype))]
         rows, cols = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         vals = None if any(p[2] is None for p in parts) else np.concatenate([p[2] for p in parts])
         sparse = SparseJacobian(self.name, self.y_shape, self.x_shape, rows, cols, vals, self.dtype)
         if sparse.structure == "sparse" and sparse.nnz >= sparse.size or self._one_element(sparse):
+            if ledger is not None:
+                ledger.transient(self._made_dense_bytes(sparse.nnz, in_order))
             array = None if vals is None else sparse.to_array()
             return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
         return sparse
+
+    def _made_dense_bytes(self, nnz: int, in_order: bool) -> int:
+        """What :meth:`finish` holds beside the listed triplets while it makes a full pattern's entries dense
+        (``SparseJacobian.to_array``; session 57: ``sum(tanh(A @ x))``'s reverse pass by A held 1.27 times its
+        dry run there): the concatenated entries, the coalesced ones where they were sorted, the dense array and
+        the flat index ``rows * n + cols`` with its product."""
+        entry = 2 * INDEX_BYTES + self.dtype.itemsize
+        return (self.listed * entry + (0 if in_order else nnz * entry) + self.m * self.n * self.dtype.itemsize
+                + 2 * INDEX_BYTES * nnz)
 
 
 _CHUNK = 2**16  # elements per chunk when a pattern is counted

@@ -114,6 +114,9 @@ class Plan:
     stream: bool = False  # the results go to a file chunk by chunk (:func:`stream`), never whole in memory
     kernel: tuple | None = None  # (compiled, why): would repeated calls get a kernel? None: not asked (see explain)
     threads: str | None = None  # how BLAS's threads run its products (engine/blas.explained); None: not asked or too small
+    # run() may take _run_small's dense passes: False where the structured passes a NaN makes it run beside them
+    # would not fit the budget (make_plan, session 57); the structured passes then run alone, as planned
+    dense_passes: bool = True
 
     @property
     def peak_bytes(self) -> int:
@@ -300,8 +303,21 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
         return replace(plan, pass_peak=plan.result_bytes, refusal=refusal)
     plan = _fit(plan, graph, values, forward, reverse)
     if not plan.refusal and not stream and _small(plan, graph):  # run() takes dense passes: their peak is the plan's
-        plan = replace(plan, pass_peak=max(plan.pass_peak, _dense_bytes(plan, graph)))
+        peak = max(plan.pass_peak + _dense_parts_bytes(plan, graph), _dense_bytes(plan, graph))
+        if plan.values_bytes + peak <= budget:
+            plan = replace(plan, pass_peak=peak)
+        else:  # the structured passes alone, whose peak the plan fitted
+            plan = replace(plan, dense_passes=False)
     return plan
+
+
+def _dense_parts_bytes(plan: Plan, graph: Graph) -> int:
+    """The dense passes' parts that :func:`_run_small` holds while :func:`nan_read_structured` runs the structured
+    passes (the dry run's, ``pass_peak``) beside them, where a dense pass holds a NaN (session 57: a NaN in A made
+    ``sum(tanh(A @ x))``'s reverse Jacobians hold 1.35 times the plan's peak; a NaN can come of finite values, 0 times
+    an overflowed partial, so it is counted at any values)."""
+    m = size(graph.output_shape)
+    return sum(m * size(p.x_shape) for p in plan.inputs.values()) * np.dtype(graph.dtype).itemsize
 
 
 def check(plan: Plan) -> Plan:
@@ -606,6 +622,8 @@ def _small(plan: Plan, graph: Graph) -> bool:
     dense pass over many basis vectors must itself be small (``DENSE_PASS``) and fit the budget
     with the values (:func:`_dense_bytes`, which the plan's peak counts): the plan predicted the
     structured pass, which keeps a broadcast's tangent sparse where the dense pass holds it whole."""
+    if not plan.dense_passes:
+        return False
     m = size(graph.output_shape)
     if not all((m * size(p.x_shape) <= SMALL or p.basis <= FEW) and p.passes <= 1
                and (p.structure == "dense" or p.pattern is not None) for p in plan.inputs.values()):
