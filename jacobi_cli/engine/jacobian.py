@@ -27,6 +27,9 @@ from ..ir.shapes import kind, legend, math_layout, math_shape
 from ..ir.structured import ShapeOnly, SparseBatch, account, ledger_now
 
 INDEX_BYTES = 8  # one stored index of a sparse Jacobian (row or column)
+# Python's objects of one listed part (JacobianBuilder.triplets: a tuple, three arrays' headers and the list's slot),
+# beside its entries' bytes: 470-534 measured (session 57), which a pass of one basis vector at a time pays per pass
+TRIPLET_OBJECTS = 544
 # A Jacobian is "sparse" when its pattern has structural zeros, whatever its size: the label says what
 # the derivative is, so x[1:3] is sparse at n = 3 as at n = 2000 (it once went dense below nnz = size / 3,
 # a storage choice that changed the printed structure with n). Only a pattern without a zero is dense.
@@ -182,8 +185,10 @@ def finish_bytes(itemsize: int, in_order: bool = False) -> int:
     """Bytes per listed entry that :meth:`JacobianBuilder.finish` holds beside the listed triplets (session 41: a
     forward ``np.outer(x, y)`` held 33 a stored entry past what its dry run counted): the concatenated copy of
     rows, columns and values, and :func:`_coalesce`'s keys and their comparison; where the entries are not
-    ``in_order`` already, also its order, the sorted keys, the group starts, the sorted and summed values."""
-    held = 2 * INDEX_BYTES + itemsize + INDEX_BYTES + 1
+    ``in_order`` already, also its order, the sorted keys, the group starts, the sorted and summed values. The keys
+    ``rows * n + cols`` are two arrays while the sum is made (session 57: ``np.outer(x, y)`` forward at n = 100 held
+    7 bytes an entry more than counted, 8 % past its budget; NumPy reuses the product in place only past 256 KiB)."""
+    held = 2 * INDEX_BYTES + itemsize + 2 * INDEX_BYTES + 1
     return held if in_order else held + 4 * INDEX_BYTES + 2 * itemsize + 1
 
 
@@ -221,6 +226,7 @@ class JacobianBuilder:
         self.dense = None
         self.counted: list | None = []  # a dry run's pattern parts ``(col, start)``, until listed (see finish)
         self.listed = 0  # a dry run's entries as listed, repeats included: what finish() concatenates
+        self.slots = 0  # a dry run's parts as listed (a triplet each, TRIPLET_OBJECTS of Python's objects)
 
     def _add_counted(self, part: SparseBatch, start: int) -> None:
         """A dry run's pattern part, kept as its ``col`` (no entries listed yet: :meth:`finish` counts
@@ -232,7 +238,8 @@ class JacobianBuilder:
         elements = col[0].size if col.shape[0] else 0
         for k in range(col.shape[0]):
             entries = _count_nonzero(col[k] >= 0)
-            account(entries * (2 * INDEX_BYTES + self.dtype.itemsize))
+            account(entries * (2 * INDEX_BYTES + self.dtype.itemsize) + TRIPLET_OBJECTS)
+            self.slots += 1
             if ledger is not None:
                 ledger.transient(elements * (INDEX_BYTES + 1) + entries * INDEX_BYTES)
             self.listed += entries
