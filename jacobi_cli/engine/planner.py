@@ -275,17 +275,16 @@ def chunked_peak(probe: Probe, held: int) -> int:
 
 # Python's objects a chunked pass leaves alive until the Jacobians are finished, per pass (session 57: ``x * sum(y)``
 # forward by y held 84-140 bytes more a pass, 37 KiB past its budget in 300 passes of one basis vector)
+# (the 7-11 KiB a chunked pass holds once, its branches' record and loop, are left to the margin of Python's objects
+# the tests and probes allow: counted, they chunked docs/performance.md's 2 MiB example twice as finely for nothing)
 PASS_OBJECTS = 144
-CHUNKED_OBJECTS = 12 * 2**10  # and once for a chunked pass (its branches' record, the chunks' loop): 7-11 KiB measured
 
 
 def pass_objects(basis: int, batch: int, slots: int) -> int:
     """The Python objects the passes of ``batch`` basis vectors over ``basis`` leave alive until the last one ends:
     ``PASS_OBJECTS`` a pass, and ``jacobian.TRIPLET_OBJECTS`` for each part a structured Jacobian lists (``slots`` a
-    pass, as the probe of that batch lists them), and ``CHUNKED_OBJECTS`` once for more than one pass;
-    :func:`chunk` adds them beside the pass (its ``overhead``)."""
-    passes = -(-basis // max(batch, 1))
-    return passes * (PASS_OBJECTS + slots * TRIPLET_OBJECTS) + (CHUNKED_OBJECTS if passes > 1 else 0)
+    pass, as the probe of that batch lists them); :func:`chunk` adds them beside the pass (its ``overhead``)."""
+    return -(-basis // max(batch, 1)) * (PASS_OBJECTS + slots * TRIPLET_OBJECTS)
 
 
 # --- making a plan ----------------------------------------------------------------------------------
