@@ -274,9 +274,9 @@ def chunked_peak(probe: Probe, held: int) -> int:
 
 
 # Python's objects a chunked pass leaves alive until the Jacobians are finished, per pass (session 57: ``x * sum(y)``
-# forward by y held 84-140 bytes more a pass, 37 KiB past its budget in 300 passes of one basis vector)
-# (the 7-11 KiB a chunked pass holds once, its branches' record and loop, are left to the margin of Python's objects
-# the tests and probes allow: counted, they chunked docs/performance.md's 2 MiB example twice as finely for nothing)
+# forward by y held 84-140 bytes more a pass, 37 KiB past its budget in 300 passes of one basis vector). The 7-11 KiB
+# a chunked pass holds once (its branches' record, its loop) are left to the margin of Python's objects the tests and
+# probes allow: counted, they chunked docs/performance.md's 2 MiB example twice as finely for nothing
 PASS_OBJECTS = 144
 
 

@@ -2712,11 +2712,11 @@ def _einsum_scratch(shapes, out: int, itemsize: int, spec: str) -> int:
     output drops is summed (a new array of the rest), a repeated letter is a diagonal and a transpose a view; then
     a reshape that fuses axes of a group, which copies where the layout does not allow a view (counted whatever the
     layout: an operand's strides are not known in a dry run; after a new array of the first step too, which keeps
-    the operand's order of axes). The matmul writes the result and the output's
-    reshape and transpose are views. With nothing contracted it is a broadcast ``multiply``: NumPy's iteration
-    buffers beside the result (:func:`_einsum_buffers`), besides any sum. The unoptimized ``c_einsum`` (a
-    subscript string of 8 characters or fewer) copies nothing and buffers as a ufunc does. Measured against
-    NumPy by ``tests/test_memory57.py`` (operands C-ordered, transposed and broadcast)."""
+    the operand's order of axes). The matmul writes the result and the output's reshape and transpose are views.
+    With nothing contracted it is a broadcast ``multiply``: NumPy's iteration buffers beside the result
+    (:func:`_einsum_buffers`), besides any sum. The unoptimized ``c_einsum`` (a subscript string of 8 characters or
+    fewer) copies nothing and buffers as a ufunc does. Measured against NumPy by ``tests/test_memory57.py``
+    (operands C-ordered, transposed and broadcast)."""
     (la, lb), result = _einsum_parts(spec)
     sizes = {}  # axes of 1 are left out as NumPy leaves them (one broadcast against a longer one: that one's)
     for letter, d in list(zip(la, shapes[0])) + list(zip(lb, shapes[1])):
