@@ -332,8 +332,8 @@ def _dense_parts_bytes(plan: Plan, graph: Graph) -> int:
     passes (the dry run's, ``pass_peak``) beside them, where a dense pass holds a NaN (session 57: a NaN in A made
     ``sum(tanh(A @ x))``'s reverse Jacobians hold 1.35 times the plan's peak; a NaN can come of finite values, 0 times
     an overflowed partial, so it is counted at any values)."""
-    m = size(graph.output_shape)
-    return sum(m * size(p.x_shape) for p in plan.inputs.values()) * np.dtype(graph.dtype).itemsize
+    m = size(graph.output_shape)  # an input taken along ones has no dense part (_run takes it first)
+    return sum(m * size(p.x_shape) for p in plan.inputs.values() if not p.along_ones) * np.dtype(graph.dtype).itemsize
 
 
 def check(plan: Plan) -> Plan:
