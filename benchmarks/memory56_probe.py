@@ -14,7 +14,7 @@ copied): tracemalloc around the Jacobians' run, plus the values the preparation 
 - UNDER: measured > predicted · 1.02 + 32 KiB: a budget between the two would be broken (the bug class).
 - the worst over-predictions (predicted / measured), printed at the end: safe, but they chunk more than needed.
 
-    PYTHONPATH=. python benchmarks/memory56_probe.py [--only SUBSTRING] [-v] [--part K/N] [--worst K]
+    PYTHONPATH=. python benchmarks/memory56_probe.py [--only SUBSTRING] [-v] [--part K/N] [--worst K] [--nan]
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+import numpy as np
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
@@ -70,10 +72,15 @@ CASES = [
 COMMANDS = [("forward", False), ("reverse", False), ("forward", True), ("reverse", True)]
 
 
-def run_one(expr: str, shapes: dict, mode: str, budgeted: bool) -> list:
+def run_one(expr: str, shapes: dict, mode: str, budgeted: bool, nan: bool = False) -> list:
     """``[(output, predicted, measured or "refused")]``, one per output of the text (each output's Jacobians are
-    planned and run apart, as the report runs them; "refused": the plan refused the budget before allocating)."""
+    planned and run apart, as the report runs them; "refused": the plan refused the budget before allocating).
+    ``nan`` (session 57): each input's first element NaN, so that a small plan's dense pass holds one and reads it
+    again from the structured passes beside it (``planner.nan_read_structured``)."""
     b = inputs_for(shapes, False)
+    if nan:
+        for a in b.values():
+            a.reshape(-1)[0] = np.nan
     out = []
     for index, (name, problem) in enumerate(api.output_problems(api.prepare(expr, b, several=True))):
         budget = None
@@ -99,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="")
     parser.add_argument("--worst", type=int, default=10, help="how many of the worst over-predictions to print")
+    parser.add_argument("--nan", action="store_true", help="a NaN in each input (the dense passes' NaN path)")
     fuzzkit.add_part_flags(parser)
     args = parser.parse_args()
     chosen = fuzzkit.part_of([(expr, shapes, mode, budgeted) for expr, shapes in CASES if args.only in expr
@@ -109,7 +117,7 @@ def main() -> None:
         counts["cases"] += 1
         label = f"{mode:7} {'budget' if budgeted else '      '} {expr[:56]:56}"
         try:
-            outs = run_one(expr, shapes, mode, budgeted)
+            outs = run_one(expr, shapes, mode, budgeted, args.nan)
         except (JacError, ValueError, TypeError) as err:  # a text jac refuses in that mode: counted, not measured
             counts["errors"] += 1
             print(f"ERROR {label} {type(err).__name__}: {str(err)[:90]}", flush=True)

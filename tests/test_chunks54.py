@@ -60,8 +60,10 @@ CASES = [
     ('A.topk(3, 1).values.sum(1, keepdim=True) * A', 6, 'forward', ('3e4',)),
     ('A.topk(3, 1).values.sum(1, keepdim=True) * A', 9, 'forward', ('6e4', '1e5')),
     ('A.topk(3, 1).values.sum(1, keepdim=True) * A', 12, 'forward', ('2e5', '3e5', '5e5')),
-    ('(A + A.t() + A * A + A.sum(0)).sum(1, keepdim=True) * A', 12, 'forward', ('2e5',)),
-    ('A * A + A.t() * A.t() + A.sum()', 12, 'forward', ('2e5',)),
+    # 2e5 and 210000 (session 57): 72 passes under 2e5 held 218,392 and 212,146 B, Python's objects of the passes
+    # uncounted; counted, 2e5 is refused before allocating and 210000 takes 48 and 29 passes within it
+    ('(A + A.t() + A * A + A.sum(0)).sum(1, keepdim=True) * A', 12, 'forward', ('2e5', '210000')),
+    ('A * A + A.t() * A.t() + A.sum()', 12, 'forward', ('2e5', '210000')),
     ('torch.stack([A.sum(0), A.sum(1), A.diagonal()]).sum(0) * A', 6, 'forward', ('3e4',)),
     ('torch.stack([A.sum(0), A.sum(1), A.diagonal()]).sum(0) * A', 9, 'forward', ('1e5',)),
     ('torch.stack([A.sum(0), A.sum(1), A.diagonal()]).sum(0) * A', 12, 'forward', ('2e5', '3e5', '5e5')),

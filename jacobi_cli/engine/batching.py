@@ -31,14 +31,16 @@ class Batch:
     axes: dict  # name -> axis
 
     def split(self, env: dict) -> dict:
-        """``env`` with each batched input's batch axis moved first (a copy in C order where the move made a
-        strided view: :func:`~jacobi_cli.ir.dtypes.c_ordered`)."""
-        return {name: c_ordered(np.moveaxis(v, self.axes[name], 0)) if name in self.axes else v
-                for name, v in env.items()}
+        """``env`` with each batched input's batch axis moved first: a view, never a copy (session 57: a copy of
+        the whole input in C order, made before any plan, was the batch's size of bytes that no budget counted;
+        :meth:`example` lays out one example at a time)."""
+        return {name: np.moveaxis(v, self.axes[name], 0) if name in self.axes else v for name, v in env.items()}
 
     def example(self, split_env: dict, b: int) -> dict:
-        """The inputs of example ``b`` from a :meth:`split` environment."""
-        return {name: v[b] if name in self.axes else v for name, v in split_env.items()}
+        """The inputs of example ``b`` from a :meth:`split` environment, each in C order (a copy of that example
+        only, where the moved axis made it strided: :func:`~jacobi_cli.ir.dtypes.c_ordered`; an example's
+        inputs are its values, which the batch plan counts twice, ``BatchPlan.held_bytes``)."""
+        return {name: c_ordered(v[b]) if name in self.axes else v for name, v in split_env.items()}
 
     def as_dict(self) -> dict:
         return {"size": self.size, "inputs": dict(self.axes)}

@@ -311,6 +311,14 @@ class Compiled:
             return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
         return replace(free, budget=budget)
 
+    def forget_plan(self, problem: Problem, mode: str = "auto") -> None:
+        """Drop the plan without a budget that :meth:`plan_of` keeps for ``problem``'s inputs and ``mode``: a
+        streamed Jacobian's (``jac eval --out``, past the budget) is of no use to the stream, and its pattern of
+        the entries' positions (up to ``planner.PATTERN_MAX``, 1 MiB) would stay beside the passes, uncounted
+        (session 57). Made again if asked again."""
+        with self._lock:
+            self._memo.pop(("plan", tuple(problem.wrt), mode, problem.graph.output), None)
+
     def explained(self, problem: Problem, plan: Plan) -> Plan:
         """``plan`` with its ``kernel`` line: would calls repeated with these shapes and options
         run a compiled kernel, or why not (``--explain``); and its ``BLAS threads`` line, for a graph

@@ -27,6 +27,9 @@ from ..ir.shapes import kind, legend, math_layout, math_shape
 from ..ir.structured import ShapeOnly, SparseBatch, account, ledger_now
 
 INDEX_BYTES = 8  # one stored index of a sparse Jacobian (row or column)
+# Python's objects of one listed part (JacobianBuilder.triplets: a tuple, three arrays' headers and the list's slot),
+# beside its entries' bytes: 470-534 measured (session 57), which a pass of one basis vector at a time pays per pass
+TRIPLET_OBJECTS = 544
 # A Jacobian is "sparse" when its pattern has structural zeros, whatever its size: the label says what
 # the derivative is, so x[1:3] is sparse at n = 3 as at n = 2000 (it once went dense below nnz = size / 3,
 # a storage choice that changed the printed structure with n). Only a pattern without a zero is dense.
@@ -182,8 +185,10 @@ def finish_bytes(itemsize: int, in_order: bool = False) -> int:
     """Bytes per listed entry that :meth:`JacobianBuilder.finish` holds beside the listed triplets (session 41: a
     forward ``np.outer(x, y)`` held 33 a stored entry past what its dry run counted): the concatenated copy of
     rows, columns and values, and :func:`_coalesce`'s keys and their comparison; where the entries are not
-    ``in_order`` already, also its order, the sorted keys, the group starts, the sorted and summed values."""
-    held = 2 * INDEX_BYTES + itemsize + INDEX_BYTES + 1
+    ``in_order`` already, also its order, the sorted keys, the group starts, the sorted and summed values. The keys
+    ``rows * n + cols`` are two arrays while the sum is made (session 57: ``np.outer(x, y)`` forward at n = 100 held
+    7 bytes an entry more than counted, 8 % past its budget; NumPy reuses the product in place only past 256 KiB)."""
+    held = 2 * INDEX_BYTES + itemsize + 2 * INDEX_BYTES + 1
     return held if in_order else held + 4 * INDEX_BYTES + 2 * itemsize + 1
 
 
@@ -221,6 +226,7 @@ class JacobianBuilder:
         self.dense = None
         self.counted: list | None = []  # a dry run's pattern parts ``(col, start)``, until listed (see finish)
         self.listed = 0  # a dry run's entries as listed, repeats included: what finish() concatenates
+        self.slots = 0  # a dry run's parts as listed (a triplet each, TRIPLET_OBJECTS of Python's objects)
 
     def _add_counted(self, part: SparseBatch, start: int) -> None:
         """A dry run's pattern part, kept as its ``col`` (no entries listed yet: :meth:`finish` counts
@@ -232,7 +238,8 @@ class JacobianBuilder:
         elements = col[0].size if col.shape[0] else 0
         for k in range(col.shape[0]):
             entries = _count_nonzero(col[k] >= 0)
-            account(entries * (2 * INDEX_BYTES + self.dtype.itemsize))
+            account(entries * (2 * INDEX_BYTES + self.dtype.itemsize) + TRIPLET_OBJECTS)
+            self.slots += 1
             if ledger is not None:
                 ledger.transient(elements * (INDEX_BYTES + 1) + entries * INDEX_BYTES)
             self.listed += entries
@@ -348,18 +355,33 @@ class JacobianBuilder:
         if ledger is not None:  # a dry run: what listing the entries and _coalesce hold beside them
             ledger.transient(self.listed * self._finish_bytes())
         if lean_above is not None and self.counted and len(self.counted) == 1 and not self.triplets:
+            in_order = self._listed_in_order()
             found = self._counted_jacobian(*self.counted[0], lean_above)
             if found is not None:
+                if ledger is not None and found.structure == "dense":
+                    ledger.transient(self._made_dense_bytes(self.m * self.n, in_order))
                 return found
+        in_order = ledger is not None and self._listed_in_order()
         self._listed()
         parts = self.triplets or [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, self.dtype))]
         rows, cols = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         vals = None if any(p[2] is None for p in parts) else np.concatenate([p[2] for p in parts])
         sparse = SparseJacobian(self.name, self.y_shape, self.x_shape, rows, cols, vals, self.dtype)
         if sparse.structure == "sparse" and sparse.nnz >= sparse.size or self._one_element(sparse):
+            if ledger is not None:
+                ledger.transient(self._made_dense_bytes(sparse.nnz, in_order))
             array = None if vals is None else sparse.to_array()
             return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
         return sparse
+
+    def _made_dense_bytes(self, nnz: int, in_order: bool) -> int:
+        """What :meth:`finish` holds beside the listed triplets while it makes a full pattern's entries dense
+        (``SparseJacobian.to_array``; session 57: ``sum(tanh(A @ x))``'s reverse pass by A held 1.27 times its
+        dry run there): the concatenated entries, the coalesced ones where they were sorted, the dense array and
+        the flat index ``rows * n + cols`` with its product."""
+        entry = 2 * INDEX_BYTES + self.dtype.itemsize
+        return (self.listed * entry + (0 if in_order else nnz * entry) + self.m * self.n * self.dtype.itemsize
+                + 2 * INDEX_BYTES * nnz)
 
 
 _CHUNK = 2**16  # elements per chunk when a pattern is counted

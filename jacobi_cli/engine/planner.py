@@ -35,7 +35,7 @@ from ..ir import structured
 from ..errors import JacLimitError, JacUsageError, unknown_choice
 from ..ir.graph import _NONDIFF, Graph, itemsize as dtype_itemsize, output_name
 from ..ir.ops import OPS
-from .jacobian import Jacobian, JacobianBuilder, SparseJacobian, finish_bytes
+from .jacobian import TRIPLET_OBJECTS, Jacobian, JacobianBuilder, SparseJacobian, finish_bytes
 from .blas import SPLIT, graph_work, threads_for
 from .memory import default_budget, fmt_bytes, forward_bytes
 from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
@@ -73,6 +73,7 @@ class Probe:
     peak: int
     patterns: dict  # name -> (rows, cols) of a small structured Jacobian, else None
     pass_peak: int = 0  # the pass's own peak, before its parts join the Jacobians (see chunked_peak)
+    slots: int = 0  # the parts its structured Jacobians list (JacobianBuilder.slots: Python's objects each)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ class Plan:
     stream: bool = False  # the results go to a file chunk by chunk (:func:`stream`), never whole in memory
     kernel: tuple | None = None  # (compiled, why): would repeated calls get a kernel? None: not asked (see explain)
     threads: str | None = None  # how BLAS's threads run its products (engine/blas.explained); None: not asked or too small
+    # run() may take _run_small's dense passes: False where the structured passes a NaN makes it run beside them
+    # would not fit the budget (make_plan, session 57); the structured passes then run alone, as planned
+    dense_passes: bool = True
 
     @property
     def peak_bytes(self) -> int:
@@ -257,8 +261,9 @@ def _probe(builders: dict, ledger, own: int = 0) -> Probe:
     structures = {n: j.structure for n, j in done.items()}
     patterns = {n: (j.rows, j.cols) if structures[n] != "dense" and j.nnz <= PATTERN_MAX else None
                 for n, j in done.items()}
+    slots = sum(b.slots for n, b in builders.items() if done[n].structure != "dense")
     return Probe(structures, {n: j.nnz for n, j in done.items()},
-                 {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns, own)
+                 {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns, own, slots)
 
 
 def chunked_peak(probe: Probe, held: int) -> int:
@@ -266,6 +271,20 @@ def chunked_peak(probe: Probe, held: int) -> int:
     Jacobians that earlier chunks have filled (a dense one is allocated whole by the first chunk,
     ``JacobianBuilder._add_dense``; a sparse one's entries grow to its bytes), whichever is more."""
     return max(probe.peak, probe.pass_peak + held)
+
+
+# Python's objects a chunked pass leaves alive until the Jacobians are finished, per pass (session 57: ``x * sum(y)``
+# forward by y held 84-140 bytes more a pass, 37 KiB past its budget in 300 passes of one basis vector). The 7-11 KiB
+# a chunked pass holds once (its branches' record, its loop) are left to the margin of Python's objects the tests and
+# probes allow: counted, they chunked docs/performance.md's 2 MiB example twice as finely for nothing
+PASS_OBJECTS = 144
+
+
+def pass_objects(basis: int, batch: int, slots: int) -> int:
+    """The Python objects the passes of ``batch`` basis vectors over ``basis`` leave alive until the last one ends:
+    ``PASS_OBJECTS`` a pass, and ``jacobian.TRIPLET_OBJECTS`` for each part a structured Jacobian lists (``slots`` a
+    pass, as the probe of that batch lists them); :func:`chunk` adds them beside the pass (its ``overhead``)."""
+    return -(-basis // max(batch, 1)) * (PASS_OBJECTS + slots * TRIPLET_OBJECTS)
 
 
 # --- making a plan ----------------------------------------------------------------------------------
@@ -288,8 +307,8 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     reverse = _reverse_probes(graph, values, [n for n in names if by_size.get(n) != "forward"], mode,
                               len(names), by_size)
     plans = {n: _choose(graph, n, mode, reverse.get(n), forward.get(n), by_size.get(n)) for n in names}
-    if stream:  # stream() writes the dense rows or columns of passes over the basis, chunk by chunk
-        plans = {n: replace(p, along_ones=False) for n, p in plans.items()}
+    if stream:  # stream() writes the dense rows or columns of passes over the basis, chunk by chunk: no pattern kept
+        plans = {n: replace(p, along_ones=False, pattern=None) for n, p in plans.items()}
     values_bytes = sum(getattr(v, "nbytes", 8) for v in values)
     if stream and len(names) != 1:
         raise JacUsageError(f"a Jacobian is streamed to a file for one input at a time, not {len(names)}; "
@@ -300,8 +319,21 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
         return replace(plan, pass_peak=plan.result_bytes, refusal=refusal)
     plan = _fit(plan, graph, values, forward, reverse)
     if not plan.refusal and not stream and _small(plan, graph):  # run() takes dense passes: their peak is the plan's
-        plan = replace(plan, pass_peak=max(plan.pass_peak, _dense_bytes(plan, graph)))
+        peak = max(plan.pass_peak + _dense_parts_bytes(plan, graph), _dense_bytes(plan, graph))
+        if plan.values_bytes + peak <= budget:
+            plan = replace(plan, pass_peak=peak)
+        else:  # the structured passes alone, whose peak the plan fitted
+            plan = replace(plan, dense_passes=False)
     return plan
+
+
+def _dense_parts_bytes(plan: Plan, graph: Graph) -> int:
+    """The dense passes' parts that :func:`_run_small` holds while :func:`nan_read_structured` runs the structured
+    passes (the dry run's, ``pass_peak``) beside them, where a dense pass holds a NaN (session 57: a NaN in A made
+    ``sum(tanh(A @ x))``'s reverse Jacobians hold 1.35 times the plan's peak; a NaN can come of finite values, 0 times
+    an overflowed partial, so it is counted at any values)."""
+    m = size(graph.output_shape)  # an input taken along ones has no dense part (_run takes it first)
+    return sum(m * size(p.x_shape) for p in plan.inputs.values() if not p.along_ones) * np.dtype(graph.dtype).itemsize
 
 
 def check(plan: Plan) -> Plan:
@@ -414,6 +446,7 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
         # a chunk's pass takes the whole basis's branches (run() and stream() replay them): so does its dry run
         whole = _WholeBranches(graph if mode == "forward" else reverse_graph(graph, rev, len(inputs)), values, mode,
                                names[0])
+        slots: dict = {}  # batch -> the parts a pass of it lists (its probe's)
         if plan.stream:
             probe = (lambda b, mode=mode, whole=whole: probe_stream(graph, values, names[0], mode, b, whole(b)))
             full = probe(first.basis)
@@ -422,14 +455,17 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
             known = (reverse or {}).get(names[0])  # the same dry run, made already, when it was of these inputs
             known = known if known is not None and set(known.structures) == set(names) else None
             full = known.peak if known is not None else probe_reverse(graph_r, values, names).peak
-            probe = (lambda b, graph_r=graph_r, last=last, whole=whole:
-                     chunked_peak(probe_reverse(graph_r, values, names, b, whole(b)), last))
+            probe = (lambda b, graph_r=graph_r, last=last, whole=whole, slots=slots:
+                     _slotted(probe_reverse(graph_r, values, names, b, whole(b)), last, b, slots))
         else:
             full = forward[names[0]].peak
-            probe = (lambda b, names=names, last=last, whole=whole:
-                     chunked_peak(probe_forward(graph, values, names[0], b, whole(b)), last))
+            probe = (lambda b, names=names, last=last, whole=whole, slots=slots:
+                     _slotted(probe_forward(graph, values, names[0], b, whole(b)), last, b, slots))
+        overhead = None if plan.stream else (  # a batch not probed: every slot of every input listed
+            lambda b, basis=first.basis, slots=slots, most=structured.K_MAX * len(names):
+            pass_objects(basis, b, slots.get(b, most)))
         batch, peak, refusal = chunk(probe, first.basis, full, room, plan.budget,
-                                     f"for {', '.join(names)} in {mode} mode")
+                                     f"for {', '.join(names)} in {mode} mode", overhead)
         if refusal:
             return replace(plan, inputs=inputs, pass_peak=max(worst, done + peak), refusal=refusal)
         if batch < first.basis:
@@ -445,6 +481,12 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
     return replace(plan, inputs=inputs, pass_peak=worst, notes=tuple(notes))
 
 
+def _slotted(probe: Probe, last: int, batch: int, slots: dict) -> int:
+    """:func:`chunked_peak` of a chunk's ``probe``, remembering the parts a pass of ``batch`` lists in ``slots``."""
+    slots[batch] = probe.slots
+    return chunked_peak(probe, last)
+
+
 def _last_finish(inputs: dict, names: list, graph: Graph) -> int:
     """What a chunked pass's structured Jacobians hold while the last chunk's ``JacobianBuilder.finish`` lists and
     sorts every chunk's entries (``jacobian.finish_bytes`` a stored entry, in any order): a chunk's dry run lists its
@@ -453,21 +495,24 @@ def _last_finish(inputs: dict, names: list, graph: Graph) -> int:
     return sum(inputs[n].nnz * finish_bytes(itemsize) for n in names if inputs[n].structure in ("sparse", "diagonal"))
 
 
-def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str) -> tuple:
+def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str, overhead=None) -> tuple:
     """``(batch, peak, refusal)``: all ``basis`` vectors in one pass if its peak ``full_peak``
     fits in ``room``, else the largest batch that does. ``probe(batch)`` is the predicted peak
     of a pass of ``batch`` vectors (a dry run); the peak is about linear in the batch, so two
-    probes fit the line. ``refusal`` says why when not even one vector per pass fits; ``what``
-    names the passes in it (``"for x in forward mode"``)."""
+    probes fit the line. ``overhead(batch)``: bytes beside a chunked pass that shrink as the batch grows (the
+    passes' Python objects, :func:`pass_objects`), out of the line's fit and counted in every peak past it.
+    ``refusal`` says why when not even one vector per pass fits; ``what`` names the passes in it
+    (``"for x in forward mode"``)."""
     if full_peak <= room:
         return max(basis, 1), full_peak, None
     one = probe(1) if basis > 1 else full_peak
     per_vector = max((full_peak - one) / max(basis - 1, 1), 1.0)
     batch = max(1, min(basis, int((room - one) / per_vector) + 1))
-    peak = probe(batch) if batch < basis else full_peak
+    with_overhead = probe if overhead is None else (lambda b: probe(b) + overhead(b))
+    peak = with_overhead(batch) if batch < basis else full_peak
     while peak > room and batch > 1:
         batch //= 2
-        peak = probe(batch)
+        peak = with_overhead(batch)
     if peak > room:
         return batch, peak, (
             f"even one basis vector per pass needs about {peak:,} bytes ({fmt_bytes(peak)}) {what}, more than "
@@ -606,6 +651,8 @@ def _small(plan: Plan, graph: Graph) -> bool:
     dense pass over many basis vectors must itself be small (``DENSE_PASS``) and fit the budget
     with the values (:func:`_dense_bytes`, which the plan's peak counts): the plan predicted the
     structured pass, which keeps a broadcast's tangent sparse where the dense pass holds it whole."""
+    if not plan.dense_passes:
+        return False
     m = size(graph.output_shape)
     if not all((m * size(p.x_shape) <= SMALL or p.basis <= FEW) and p.passes <= 1
                and (p.structure == "dense" or p.pattern is not None) for p in plan.inputs.values()):

@@ -34,6 +34,9 @@ class Op:
       at its full size) and of its result (einsum's optimized path copies its operands; fftmap's complex
       chunks): a plan's dry run counts them (``structured._dry_dense``), so a chunked pass keeps its budget
       (``benchmarks/memory39_probe.py`` measures them, ``tests/test_memory39.py`` checks the bounds);
+      ``scratch_of``: ``scratch_of(shapes, out_bytes, itemsize, **params)``, the same read off the arguments'
+      shapes and the op's params where the bytes alone overcount (einsum's copies depend on its subscripts:
+      session 57), used instead of ``scratch`` when given;
     - ``elementwise``: each element of the output is the op of the arguments' elements at its
       position (broadcast), with the same params: ``op(a)[i] == op(a[i])``. The symbolic forms
       read ``f'`` off the ``sympy`` translation of scalars for such an op (and only for one).
@@ -58,6 +61,7 @@ class Op:
     elementwise: bool = False
     refuses: bool = False
     scratch: Callable | None = None
+    scratch_of: Callable | None = None
 
     @property
     def title(self) -> str:

@@ -360,7 +360,10 @@ def _dry_dense(op: Op, args: tuple, params: dict, dtype) -> ShapeOnly:
             made_dense = _size(shape[1:]) * (3 * 8 + 1 + 4 * itemsize)
             if op.name == "sub" and type(args[1]) is ShapeOnly:  # -d, then its copy
                 made_dense += _size(args[1].shape) * itemsize
-        extra = 0 if op.scratch is None else op.scratch(sum(_size(s) for s in shapes) * itemsize, n * itemsize)
+        if op.scratch_of is not None:
+            extra = op.scratch_of(shapes, n * itemsize, itemsize, **params)
+        else:
+            extra = 0 if op.scratch is None else op.scratch(sum(_size(s) for s in shapes) * itemsize, n * itemsize)
         extra += _iteration_buffers(op, shapes, shape, itemsize)
         ledger.transient(made_dense + n * itemsize + extra)  # the inputs made dense, the result, the impl's own copies
         ledger.work += n * (shapes[0][-1] if op.name == "matmul" and shapes[0] else 1)

@@ -272,6 +272,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
         return _shown(drawn, _eval_general(expr, problem, found, split, layout, mode, budget, values, on_plan))
     plan = api.plan_of(problem, mode, budget)
     if plan.refusal and _streamable(out, problem, layout):
+        del plan  # the refused plan and its pattern are not kept beside the stream's passes (session 57)
         return _shown(drawn, stream_report(expr, problem, out, layout, mode, budget, on_plan, strict))
     if explain:
         plan = problem.compiled.explained(problem, plan)
@@ -409,6 +410,7 @@ def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: 
     from ..lang.fileio import NpyStream
 
     g = problem.graph
+    problem.compiled.forget_plan(problem, mode)  # its pattern would stay beside the passes, uncounted
     plan = planner.make_plan(g, problem.values, problem.wrt, mode, budget, stream=True)
     if on_plan is not None:
         on_plan(plan)
