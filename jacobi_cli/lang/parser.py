@@ -4260,9 +4260,12 @@ class _Lowering:
                 raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
                                    position) from None
         if method in _SHAPE_IN_PLACE:  # u = t; u.unsqueeze_(0): t's shape too (one object); a view v = t[:] keeps its
-            if self.torch_writes() and type(y) is Tracer and y.id in (self.multi_views or ()):  # a, = t.chunk(1);
-                views.check_multiple(self.b, y.id, self.multi_views, what, position)  # a.t_(): as at a.mul_(2) (the
-                # part itself: check_multiple's walk through views also passes torch.stack((a,)), a tensor of its own)
+            if self.torch_writes() and type(y) is Tracer and self.multi_views:  # a, = t.chunk(1); a.t_(), or
+                tokens = self.memory.tokens.get(name, frozenset())  # a[0].t_() (session 57): as at a.mul_(2); a
+                views.check_multiple(self.b, y.id, self.multi_views, what, position,  # view of the part sharing its
+                                     lambda part: part == y.id or bool(  # memory (check_multiple's walk through
+                                         tokens & self.memory.by_node.get(part, frozenset())))  # views also passes
+                # torch.stack((a,)), a tensor of its own)
             aliases = self.same_object(name, y)
             arrays = frozenset(n for n, v in self.scope.items() if type(v) is Tracer and n in self.memory.tokens
                                and (n not in self.memory.aliases(name) or n in aliases)
@@ -9387,6 +9390,28 @@ TENSOR_ONLY_METHODS = frozenset(("clone", "narrow", "unsqueeze", "expand", "expa
                                  "t", "detach", "contiguous", "view_as", "unflatten", "index_put", "masked_fill",
                                  "index_fill", "index_add", "index_copy", "masked_scatter", "numel", "dim",
                                  "double", "float"))  # h39-views2: g = t.double() may be t itself
+# Session 57: the other methods jac reads that PyTorch's Tensor has and neither NumPy's ndarray, JAX's Array nor
+# Python's containers have (x * 1.0; t *= t; t.unbind(0) named no library, and its write went unchecked while PyTorch's
+# backward raises); tests/test_fuzz57.py recomputes the condition from the libraries
+TENSOR_ONLY_METHODS = TENSOR_ONLY_METHODS | frozenset((
+    "absolute", "addcdiv", "addr", "adjoint", "allclose", "angle", "arcsinh",
+    "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bool", "broadcast_to",
+    "ceil", "cholesky", "cholesky_inverse", "cholesky_solve", "chunk", "conj_physical",
+    "corrcoef", "count_nonzero", "cov", "cpu", "deg2rad", "diag", "diag_embed",
+    "diagflat", "diff", "dsplit", "eig", "eq", "fix", "flip", "fliplr", "flipud",
+    "floor", "floor_divide", "fmod", "frac", "ge", "greater", "greater_equal", "gt",
+    "hardshrink", "heaviside", "histogram", "hsplit", "igamma", "igammac",
+    "index_reduce", "index_select", "int", "isclose", "isfinite", "isinf", "isnan",
+    "isneginf", "isposinf", "ldexp", "le", "lerp", "less", "less_equal", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "long", "lstsq", "lt", "matrix_exp",
+    "matrix_power", "moveaxis", "ne", "neg", "negative", "nelement", "new_full",
+    "new_ones", "new_tensor", "new_zeros", "nextafter", "not_equal", "orgqr",
+    "pinverse", "polygamma", "positive", "quantile", "rad2deg", "remainder", "renorm",
+    "repeat_interleave", "reshape_as", "resolve_conj", "resolve_neg", "roll", "rot90",
+    "scatter", "scatter_add", "scatter_reduce", "sgn", "sign", "signbit", "solve",
+    "split_with_sizes", "sub", "subtract", "swapdims", "tensor_split", "tile", "tril",
+    "triu", "trunc", "type_as", "unbind", "unsafe_chunk", "unsafe_split", "vsplit",
+    "where"))
 
 
 _PLAIN_IN_PLACE = frozenset(("add", "sub", "mul", "div", "zero", "fill", "copy", "neg", "clamp"))
@@ -9407,10 +9432,16 @@ def _tensor_only_text(module: ast.Module) -> bool:
     return False
 
 
+# keywords of _TORCH_KEYWORDS that no method of NumPy's ndarray or JAX's Array takes (NumPy 2 takes correction=)
+_TENSOR_ONLY_KEYWORDS = frozenset(("dim", "keepdim", "unbiased"))
+
+
 def _tensor_method_called(module: ast.Module) -> bool:
-    """Does the text call a method of :data:`TENSOR_ONLY_METHODS` (or its in-place form) on anything but a module?"""
+    """Does the text call a method of :data:`TENSOR_ONLY_METHODS` (or its in-place form), or any method with a
+    keyword only PyTorch's take (``t.sort(dim=0)``, ``t.sum(keepdim=True)``: session 57), on anything but a module?"""
     return any(type(node) is ast.Call and type(node.func) is ast.Attribute
-               and node.func.attr.rstrip("_") in TENSOR_ONLY_METHODS
+               and (node.func.attr.rstrip("_") in TENSOR_ONLY_METHODS
+                    or any(k.arg in _TENSOR_ONLY_KEYWORDS for k in node.keywords))
                and not (type(node.func.value) is ast.Name and node.func.value.id in MODULES)
                for node in ast.walk(module))
 

@@ -200,9 +200,11 @@ def stale_view(name: str) -> str:
             "iterating a tensor); take the part after the write, or .clone() it before")
 
 
-def check_multiple(b, i: int, multi, what: str, position) -> None:
+def check_multiple(b, i: int, multi, what: str, position, shares=None) -> None:
     """Refuse, with PyTorch's words, a write into a view (node ``i``) of one of the views a function of several made
-    (``multi``: ``a, b = t.chunk(2)``, ``t.unbind(0)``), which PyTorch forbids."""
+    (``multi``: ``a, b = t.chunk(2)``, ``t.unbind(0)``), which PyTorch forbids. ``shares`` (session 57): where given,
+    refuse only if ``shares(part)`` says the written tensor shares that part's memory (a shape write, ``a[0].t_()``:
+    jac's view nodes include a tensor of its own in PyTorch, ``torch.stack((a,))``)."""
     if not multi:
         return
     from .functions import _basic_index
@@ -211,6 +213,8 @@ def check_multiple(b, i: int, multi, what: str, position) -> None:
         if not overlap.is_view(b.nodes[i], layouts.get(i), _basic_index):
             return
         i = b.nodes[i].args[0]
+    if shares is not None and not shares(i):
+        return
     raise JacValueError(f"{what}: PyTorch raises \"... is a view and is being modified inplace. This view is the "
                         "output of a function that returns multiple views. Such functions do not allow the output "
                         "views to be modified inplace.\" (split, chunk, unbind, iterating a tensor); write into a "

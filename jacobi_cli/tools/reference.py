@@ -561,8 +561,11 @@ names on this page are known.
   name holds `h` (PyTorch changes that name's shape too); `h.resize_(...)` is refused ("cannot resize variables
   that require grad"). A text naming no library is a PyTorch text for these checks where it calls a method
   that PyTorch's Tensor alone has (`t = x.exp(); t -= x`: NumPy's ndarray and JAX's Array have no `.exp()`,
-  so only PyTorch runs the text, and its backward raises); one spelled with bare functions and operators alone
-  (`t = exp(x); t -= x`) is read as NumPy runs it.
+  so only PyTorch runs the text, and its backward raises; `t.unbind(0)`, `t.flip(0)`, `t.chunk(2)` too), or a
+  method with a keyword only PyTorch's take (`t.sort(dim=0)`, `t.sum(0, keepdim=True)`); one spelled with bare
+  functions and operators alone (`t = exp(x); t -= x`) is read as NumPy runs it. A shape written in place into
+  a view of a part of `split`, `chunk` or `unbind` (`a, b = t.split(2); a[0].t_()`) is refused, as PyTorch
+  raises.
   Elsewhere (other ops) jac answers the derivative even where PyTorch's backward pass would refuse. Ops that keep nothing of their tensors (sum,
   mean, cumsum, where, sign, lerp with a number weight, sort's values, max along a dim, which keeps its indices)
   are answered, as PyTorch's backward runs them. An in-place method's
