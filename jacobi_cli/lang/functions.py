@@ -1027,14 +1027,29 @@ def dense(a) -> bool:
     return True
 
 
+def _axes_ordered(ndim: int, should_swap) -> list:
+    """The axes from the innermost out, as PyTorch orders them before laying out dense strides: an insertion sort
+    from the last axis, ``should_swap(d0, d1)`` > 0 moving ``d1`` before ``d0``, < 0 ending the pass (a smaller
+    stride is inner), 0 going on. The one loop of :func:`_dense_strides` (``infer_dense_strides``) and
+    :func:`_elementwise_layout` (TensorIterator's ``reorder_dimensions``); their comparisons differ."""
+    perm = list(range(ndim - 1, -1, -1))
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return perm
+
+
 def _dense_strides(shape: tuple, strides: tuple) -> tuple:
     """PyTorch 2.13's ``infer_dense_strides(sizes, strides)`` (aten/src/ATen/TensorUtils.cpp): the axes ordered by
     an insertion sort from the last, an axis of stride 0 compared with none (it keeps its place), a smaller stride
     first, of equal strides the smaller size first; then dense strides in that order (an axis of 0 or 1 element
     takes the stride and adds nothing)."""
-    ndim = len(shape)
-    perm = list(range(ndim - 1, -1, -1))
-
     def should_swap(d0: int, d1: int) -> int:
         s0, s1 = strides[d0], strides[d1]
         if s0 == 0 or s1 == 0:
@@ -1042,18 +1057,8 @@ def _dense_strides(shape: tuple, strides: tuple) -> tuple:
         if s0 != s1:
             return -1 if s0 < s1 else 1
         return 1 if shape[d0] > shape[d1] else 0
-    for i in range(1, ndim):
-        dim1 = i
-        for j in range(1, i + 1):
-            dim0 = i - j
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
-    out, current = [0] * ndim, 1
-    for k in perm:
+    out, current = [0] * len(shape), 1
+    for k in _axes_ordered(len(shape), should_swap):
         out[k] = current
         if shape[k] > 1:
             current *= shape[k]
@@ -1087,7 +1092,6 @@ def _elementwise_layout(operands: list, shape: tuple):
                                            for k, (n, s) in enumerate(zip(a.shape, a.strides))))
     if _expanded_beside_one(tuple(shape), strides):
         return None
-    perm = list(range(ndim - 1, -1, -1))
 
     def should_swap(d0: int, d1: int) -> int:
         for st in strides:
@@ -1099,17 +1103,8 @@ def _elementwise_layout(operands: list, shape: tuple):
             if shape[d0] > shape[d1]:
                 return 1
         return 0
-    for i in range(1, ndim):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
     out, current = [0] * ndim, 1
-    for k in perm:
+    for k in _axes_ordered(ndim, should_swap):
         out[k] = current
         current *= shape[k]
     return _strided(tuple(shape), tuple(out))
@@ -10828,7 +10823,6 @@ def _np_histogram(b, args, kwargs, position):
                                               "weights": None}, position)
     x = tensor(b, a["x"], "histogram", position)
     x = _reshape_to(b, x, (_numel(x, position),), position)
-    m = x.shape[0]
     bins = static(b, a["bins"], "bins", position)
     if isinstance(bins, tuple):
         if len(bins) < 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bins) \
