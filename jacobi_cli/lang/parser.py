@@ -4621,6 +4621,8 @@ class _Lowering:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
         parts = self.index_tuple(target.slice, [self.expression(p) for p in self.index_parts(target.slice)])
+        if any(self.computed_array(p, position) for p in parts):  # y[y.argsort()[:2]] = v
+            return self.write_computed(y, target, parts, value, op, what, position)
         mask = parts[0] if len(parts) == 1 and type(parts[0]) is Tracer and is_boolean(self.b, parts[0]) else None
         if mask is not None and op is None and tuple(mask.shape) == tuple(y.shape) \
                 and self.b.nodes[mask.id].op != "const" and (self.values is None or self.b.shapes_only) \
@@ -4649,6 +4651,70 @@ class _Lowering:
             written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
             return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
+
+    def distinct_indices(self, idx: Tracer) -> bool:
+        """Whether the 1-d index array ``idx`` holds distinct values whatever the inputs: made by argsort (a sort's or
+        topk's indices) or argpartition of a 1-d array, then only sliced (any step, a flip) or detached. An integer
+        array index (``idx[[0, 0]]``), argmax, arithmetic or a concatenation may repeat a value."""
+        node = self.b.nodes[idx.id]
+        while node.op in ("getitem", "detach"):
+            if node.op == "getitem" and (len(node.params["index"]) != 1 or type(node.params["index"][0]) is not slice
+                                         or len(self.b.nodes[node.args[0]].shape) != 1):
+                return False
+            node = self.b.nodes[node.args[0]]
+        return node.op in ("argsort", "argpartition") and len(self.b.nodes[node.args[0]].shape) == 1
+
+    def write_computed(self, y: Tracer, target: ast.Subscript, parts: list, value, op, what: str, position: int):
+        """``y[idx] = value`` (``op``: ``y[idx] op= value``) for a 1-d ``y`` and a 1-d index array ``idx`` computed
+        from the inputs whose values are distinct and in range for every value of the inputs
+        (:meth:`distinct_indices`, :meth:`index_bound`): the positions are read at evaluation, so a compiled
+        function recomputes them at every call. Lowered without arithmetic on the values written (their bits, -0.0,
+        inf and NaN, kept): ``put_along`` of constants gives each written position's mask and the position in
+        ``value`` it takes (``put_along(arange(k), idx)``), ``take_along`` gathers the values there and ``where``
+        writes them; the derivative goes to the values written and to ``y``'s other elements, as PyTorch's."""
+        idx = parts[0]
+        n = y.shape[0] if y.ndim == 1 else None
+        if len(parts) != 1 or idx.ndim != 1 or y.ndim != 1 or not isinstance(target.value, ast.Name):
+            raise JacValueError(f"{what}: jac writes with an index array computed from the inputs only into a 1-d "
+                                "array named alone, by one 1-d index array (y[y.argsort()[:2]] = v)", position)
+        if not self.distinct_indices(idx):
+            raise JacValueError(f"{what}: an index array computed from the inputs with indices that may repeat: jac "
+                                "writes with one only where its values are distinct for any inputs (argsort, "
+                                "sort(...).indices, topk(...).indices or argpartition of a 1-d array, then only "
+                                "sliced or flipped); a repeated index leaves the value written unspecified in PyTorch "
+                                "and NumPy. torch.where(mask, v, y) writes by a condition", position)
+        bound, k = self.index_bound(idx), idx.shape[0]
+        if not (type(n) is int and type(k) is int and type(bound) is int and bound <= n):
+            raise JacValueError(f"{what}: an index array computed from the inputs is written with only where its "
+                                "indices are in range of the axis and the sizes are numbers", position)
+        if is_boolean(self.b, y) or y.id in self.b.typed or y.id in self.b.integral:
+            raise JacValueError(f"{what}: jac writes with an index array computed from the inputs only into a float "
+                                "array", position)
+        if op is not None:
+            value = self.arithmetic(_BINOPS[type(op)], self.b.apply("take_along", y, idx, axis=0, position=position),
+                                    value, position)
+        if type(value) is bool:
+            value = self.b.const(float(value), position)
+        if not isinstance(value, Tracer):
+            value = self.b.const(np.asarray(value, dtype=np.float64), position)
+        if is_boolean(self.b, value) or value.id in self.b.typed or value.id in self.b.integral:
+            value = written_value(self.b, y, value, False, what, position)
+        vshape = tuple(value.shape)
+        while len(vshape) > 1 and vshape[0] == 1:
+            vshape = vshape[1:]
+        if vshape not in ((), (1,), (k,)):
+            raise JacShapeError(f"{what}: a value of shape {fmt(value.shape)} does not broadcast to the "
+                                f"({k},) elements it writes", position)
+        value = self.b.apply("reshape", value, shape=vshape, position=position) if vshape != tuple(value.shape) \
+            else value
+        count = self.b.const(np.ones(k), position)
+        mask = self.b.apply("gt", self.b.apply("put_along", count, idx, axis=0, shape=(n,), position=position),
+                            self.b.const(0.0, position), position=position)
+        if vshape == (k,):
+            spots = self.b.apply("put_along", self.b.const(np.arange(k, dtype=np.float64), position), idx, axis=0,
+                                 shape=(n,), position=position)
+            value = self.b.apply("take_along", value, spots, axis=0, position=position)
+        return self.b.apply("where", boolean(self.b, mask), value, y, position=position)
 
     def index_tuple(self, index: ast.expr, parts: list) -> list:
         """The indices ``parts`` of ``x[index]`` as Python passes a tuple: a name holding one (``idx = (0, 1)``, or
@@ -6821,7 +6887,7 @@ class _Lowering:
             raise JacValueError("indices must be integer constants: jac takes an index computed from the inputs only "
                                 "where it reads, made by argmax / argmin / argsort / topk's indices and in range of "
                                 "the axis it indexes (x[torch.argmax(x)], y[y.argsort()], A[:, A[0].argsort()]), "
-                                "not where it writes (y[idx] = v); torch.gather / np.take_along_axis pick along an "
+                                "and where it writes only by a 1-d index array of distinct values (y[x.argsort()[:2]] = v); torch.gather / np.take_along_axis pick along an "
                                 "axis, torch.where(mask, a, b) chooses by a condition", position)
         if node is None or node.op != "const" or np.ndim(node.value) != 0:
             raise JacValueError(f"indices must be integer constants{input_not_constant(self.b, value)}", position)
