@@ -56,6 +56,57 @@ def _through_view(x, v):
     return y
 
 
+# PyTorch's write functions by such an index (a 1-d array along dim 0), in-place ones too
+FUNCTIONS = [
+    ("x.scatter(0, x.topk(2).indices, 0.)", lambda x, v: x.scatter(0, x.topk(2).indices, 0.)),
+    ("x.index_fill(0, x.argsort()[:2], -0.0)", lambda x, v: x.index_fill(0, x.argsort()[:2], -0.0)),
+    ("torch.zeros_like(x).scatter(0, x.argsort()[:2], v)", lambda x, v: torch.zeros_like(x).scatter(0, x.argsort()[:2], v)),
+    ("torch.zeros_like(x).scatter(0, x.argsort()[:2], x[:2] * 3)",
+     lambda x, v: torch.zeros_like(x).scatter(0, x.argsort()[:2], x[:2] * 3)),
+    ("x.index_copy(0, x.argsort()[1:3], v)", lambda x, v: x.index_copy(0, x.argsort()[1:3], v)),
+    ("y = x.clone(); y.index_put_((x.argsort()[:2],), v); y", lambda x, v: x.clone().index_put_((x.argsort()[:2],), v)),
+    ("y = x * 2; y.index_fill_(0, torch.sort(x).indices[::2], 1.5); y",
+     lambda x, v: (x * 2).index_fill_(0, torch.sort(x).indices[::2], 1.5)),
+    ("y = x * 2; y.scatter_(0, x.argsort().flip(0)[:2], v); y", lambda x, v: (x * 2).scatter_(0, x.argsort().flip(0)[:2], v)),
+]
+
+
+@pytest.mark.parametrize("seed", [5714, 5715, 5716])
+@pytest.mark.parametrize("text, fn", FUNCTIONS, ids=[c[0] for c in FUNCTIONS])
+def test_pytorchs_write_functions(text, fn, seed):
+    """Values bit for bit (-0.0 written as -0.0) and Jacobians in x and v (``+ 0 * v.sum()``: v an input of each)."""
+    point = _point({"x": (5,), "v": (2,)}, seed)
+    head, _, last = text.rpartition("; ")
+    ours = (head + "; " if head else "") + f"({last}) + 0 * v.sum()"
+    full = lambda x, v: fn(x, v) + 0 * v.sum()
+    value = np.asarray(api.evaluate(ours, point))
+    theirs = full(*(torch.tensor(v) for v in point.values())).detach().numpy()
+    np.testing.assert_array_equal(value, theirs)
+    np.testing.assert_array_equal(np.signbit(value), np.signbit(theirs))
+    J, T = api.jacobian(ours, point), _torch_jacobian(full, point)
+    f = api.compile(ours, _point({"x": (5,), "v": (2,)}, 50))
+    for s in range(50, 54):
+        other = _point({"x": (5,), "v": (2,)}, s)
+        _close(f.value(other), full(*(torch.tensor(v) for v in other.values())).detach().numpy())
+        _close(f.jacobian(other)["x"], _torch_jacobian(full, other)["x"])
+    for k in point:
+        _close(J[k], T[k], err_msg=k)
+
+
+def test_numpys_put_along_axis_writes_as_numpy():
+    x, v = np.random.default_rng(4).standard_normal(6), np.array([-0.0, 5.0])
+    for text, axis in (("y = x.copy(); np.put_along_axis(y, np.argsort(x)[::-1][:2], v, 0); y", 0),
+                       ("y = x.copy(); np.put_along_axis(y, np.argsort(x)[::-1][:2], v, axis=None); y", None)):
+        y = x.copy()
+        np.put_along_axis(y, np.argsort(x)[::-1][:2], v, axis)
+        ours = np.asarray(api.evaluate(text, {"x": x, "v": v}))
+        np.testing.assert_array_equal(ours, y)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(y))
+        for k in ("x", "v"):
+            np.testing.assert_allclose(api.jacobian(text, {"x": x, "v": v})[k], central(text, {"x": x, "v": v}, k),
+                                       rtol=1e-6, atol=1e-7)
+
+
 def _mul(y, idx, v):
     y = y.clone()
     y[idx] *= v
@@ -198,6 +249,12 @@ def test_numpys_argpartition_writes_as_numpy():
     ("y = x.exp(); y[x.argsort()[:1]] = 0.0; y", ["x=[0.3,-1.2,0.7]"], ["exp saved 'y'"]),
     ("Y = A.clone(); Y[A[0].argsort()] = 0.0; Y", ["A=[[0.3,-1.2],[0.7,1.0]]"], ["only into a 1-d array"]),
     ("y = x.clone(); y[x.argsort()] = v; y", ["x=[0.3,-1.2,0.7]", "v=[1.0,2.0]"], ["does not broadcast"]),
+    ("x.scatter(0, x.argsort()[[0, 0]], 1.0)", ["x=[0.3,-1.2,0.7]"], ["indices that may repeat"]),
+    ("x.index_fill(0, A.argmax(0), 1.0)", ["x=[0.3,-1.2,0.7]", "A=[[1.0,2.0],[3.0,0.0]]"], ["indices that may repeat"]),
+    ("y = x.exp(); y.index_fill_(0, x.argsort()[:1], 0.0); y", ["x=[0.3,-1.2,0.7]"], ["exp saved 'y'"]),
+    ("A.scatter(1, A.argsort(1), A * 2)", ["A=[[0.3,-1.2],[0.7,1.0]]"], ["only into a 1-d array along dim 0"]),
+    ("y = x.clone(); y.index_put_((x.argsort()[:2],), v, accumulate=True); y", ["x=[0.3,-1.2,0.7]", "v=[1.0,2.0]"],
+     ["accumulate=False"]),
 ])
 def test_refused(capsys, text, bindings, words):
     refused(capsys, text, bindings, *words)

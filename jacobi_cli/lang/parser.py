@@ -87,7 +87,8 @@ from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples 
 from .memo import ValueMemo  # value_of's values, trimmed past max_bytes
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
-from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
+from .scatter import At, AtIndex, Memory, advanced_targets, computed_index, computed_write, distinct_bound, \
+    fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes, saved
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, MAX_NODES, Builder, Graph, Tracer, new_node
 from ..ir.ops import OPS, index_shape
@@ -4621,7 +4622,7 @@ class _Lowering:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
         parts = self.index_tuple(target.slice, [self.expression(p) for p in self.index_parts(target.slice)])
-        if any(self.computed_array(p, position) for p in parts):  # y[y.argsort()[:2]] = v
+        if any(computed_index(self.b, p, position) for p in parts):  # y[y.argsort()[:2]] = v
             return self.write_computed(y, target, parts, value, op, what, position)
         mask = parts[0] if len(parts) == 1 and type(parts[0]) is Tracer and is_boolean(self.b, parts[0]) else None
         if mask is not None and op is None and tuple(mask.shape) == tuple(y.shape) \
@@ -4652,69 +4653,17 @@ class _Lowering:
             return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
 
-    def distinct_indices(self, idx: Tracer) -> bool:
-        """Whether the 1-d index array ``idx`` holds distinct values whatever the inputs: made by argsort (a sort's or
-        topk's indices) or argpartition of a 1-d array, then only sliced (any step, a flip) or detached. An integer
-        array index (``idx[[0, 0]]``), argmax, arithmetic or a concatenation may repeat a value."""
-        node = self.b.nodes[idx.id]
-        while node.op in ("getitem", "detach"):
-            if node.op == "getitem" and (len(node.params["index"]) != 1 or type(node.params["index"][0]) is not slice
-                                         or len(self.b.nodes[node.args[0]].shape) != 1):
-                return False
-            node = self.b.nodes[node.args[0]]
-        return node.op in ("argsort", "argpartition") and len(self.b.nodes[node.args[0]].shape) == 1
-
     def write_computed(self, y: Tracer, target: ast.Subscript, parts: list, value, op, what: str, position: int):
-        """``y[idx] = value`` (``op``: ``y[idx] op= value``) for a 1-d ``y`` and a 1-d index array ``idx`` computed
-        from the inputs whose values are distinct and in range for every value of the inputs
-        (:meth:`distinct_indices`, :meth:`index_bound`): the positions are read at evaluation, so a compiled
-        function recomputes them at every call. Lowered without arithmetic on the values written (their bits, -0.0,
-        inf and NaN, kept): ``put_along`` of constants gives each written position's mask and the position in
-        ``value`` it takes (``put_along(arange(k), idx)``), ``take_along`` gathers the values there and ``where``
-        writes them; the derivative goes to the values written and to ``y``'s other elements, as PyTorch's."""
-        idx = parts[0]
-        n = y.shape[0] if y.ndim == 1 else None
-        if len(parts) != 1 or idx.ndim != 1 or y.ndim != 1 or not isinstance(target.value, ast.Name):
+        """``y[idx] = value`` (``op``: ``y[idx] op= value``) for a 1-d ``y`` named alone (a view of another array
+        too: :meth:`rebind` writes it through) and one 1-d index array ``idx`` computed from the inputs whose values
+        are distinct for any inputs: lang/scatter.py's :func:`computed_write`."""
+        if len(parts) != 1 or not isinstance(target.value, ast.Name):
             raise JacValueError(f"{what}: jac writes with an index array computed from the inputs only into a 1-d "
                                 "array named alone, by one 1-d index array (y[y.argsort()[:2]] = v)", position)
-        if not self.distinct_indices(idx):
-            raise JacValueError(f"{what}: an index array computed from the inputs with indices that may repeat: jac "
-                                "writes with one only where its values are distinct for any inputs (argsort, "
-                                "sort(...).indices, topk(...).indices or argpartition of a 1-d array, then only "
-                                "sliced or flipped); a repeated index leaves the value written unspecified in PyTorch "
-                                "and NumPy. torch.where(mask, v, y) writes by a condition", position)
-        bound, k = self.index_bound(idx), idx.shape[0]
-        if not (type(n) is int and type(k) is int and type(bound) is int and bound <= n):
-            raise JacValueError(f"{what}: an index array computed from the inputs is written with only where its "
-                                "indices are in range of the axis and the sizes are numbers", position)
-        if is_boolean(self.b, y) or y.id in self.b.typed or y.id in self.b.integral:
-            raise JacValueError(f"{what}: jac writes with an index array computed from the inputs only into a float "
-                                "array", position)
-        if op is not None:
-            value = self.arithmetic(_BINOPS[type(op)], self.b.apply("take_along", y, idx, axis=0, position=position),
-                                    value, position)
-        if type(value) is bool:
-            value = self.b.const(float(value), position)
-        if not isinstance(value, Tracer):
-            value = self.b.const(np.asarray(value, dtype=np.float64), position)
-        if is_boolean(self.b, value) or value.id in self.b.typed or value.id in self.b.integral:
-            value = written_value(self.b, y, value, False, what, position)
-        vshape = tuple(value.shape)
-        while len(vshape) > 1 and vshape[0] == 1:
-            vshape = vshape[1:]
-        if vshape not in ((), (1,), (k,)):
-            raise JacShapeError(f"{what}: a value of shape {fmt(value.shape)} does not broadcast to the "
-                                f"({k},) elements it writes", position)
-        value = self.b.apply("reshape", value, shape=vshape, position=position) if vshape != tuple(value.shape) \
-            else value
-        count = self.b.const(np.ones(k), position)
-        mask = self.b.apply("gt", self.b.apply("put_along", count, idx, axis=0, shape=(n,), position=position),
-                            self.b.const(0.0, position), position=position)
-        if vshape == (k,):
-            spots = self.b.apply("put_along", self.b.const(np.arange(k, dtype=np.float64), position), idx, axis=0,
-                                 shape=(n,), position=position)
-            value = self.b.apply("take_along", value, spots, axis=0, position=position)
-        return self.b.apply("where", boolean(self.b, mask), value, y, position=position)
+        if op is not None and y.ndim == 1 and parts[0].ndim == 1 and distinct_bound(self.b, parts[0]) is not None:
+            value = self.arithmetic(_BINOPS[type(op)], self.b.apply("take_along", y, parts[0], axis=0,
+                                                                    position=position), value, position)
+        return computed_write(self.b, y, parts[0], value, what, position)
 
     def index_tuple(self, index: ast.expr, parts: list) -> list:
         """The indices ``parts`` of ``x[index]`` as Python passes a tuple: a name holding one (``idx = (0, 1)``, or
@@ -7073,13 +7022,7 @@ class _Lowering:
         (argsort, ``sort(...).indices``, ``topk(...).indices``, argmax with a dim, moved or sliced): PyTorch
         and NumPy index with its values, piecewise constant in the inputs. An index bound as an input
         (:func:`data_index`, read at the values given) and a mask are not."""
-        if type(part) is not Tracer or not part.ndim:
-            return False
-        node = self.b.nodes[part.id]
-        if node.op in ("const", "input") or part.id in self.b.booleans:
-            return False
-        kind = dtypes.kind_of(self.b, part.id)
-        return kind is not None and kind[0].kind in "iu" and data_index(self.b, part, position) is None
+        return computed_index(self.b, part, position)
 
     def index_bound(self, part) -> int | None:
         """``n`` when every value ``part`` can hold is in 0..n-1 whatever the inputs: made by an index op along
