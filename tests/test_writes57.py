@@ -258,3 +258,16 @@ def test_numpys_argpartition_writes_as_numpy():
 ])
 def test_refused(capsys, text, bindings, words):
     refused(capsys, text, bindings, *words)
+
+
+@pytest.mark.parametrize("text, bindings, words", [
+    ("y = x.clone(); y[x.argsort()[:2]] = 0.0; y", ["x:n"], ["needs the sizes as numbers"]),
+    ("y = x.clone(); y[w.argsort()[:2]] = 0.0; y", ["x:3", "w:4"], ["they run to 3, and it has 3 elements"]),
+])
+def test_shape_refused(capsys, text, bindings, words):
+    import json
+    from jacobi_cli.cli import entry
+    assert entry.main(["shape", text, *bindings, "--json"]) == 2
+    message = json.loads(capsys.readouterr().out)["error"]["message"]
+    for word in words:
+        assert word in message, message

@@ -199,7 +199,7 @@ def distinct_bound(b, idx: Tracer) -> int | None:
             return None
         node = b.nodes[node.args[0]]
     source = b.nodes[node.args[0]].shape if node.op in ("argsort", "argpartition") else ()
-    return source[0] if len(source) == 1 and type(source[0]) is int else None
+    return source[0] if len(source) == 1 else None
 
 
 def computed_write(b, y: Tracer, idx: Tracer, value, what: str, position) -> Tracer:
@@ -216,7 +216,10 @@ def computed_write(b, y: Tracer, idx: Tracer, value, what: str, position) -> Tra
     bound, n, k = distinct_bound(b, idx), y.shape[0], idx.shape[0]
     if bound is None:
         raise JacValueError(f"{what}: {REPEATS}", position)
-    if not (type(n) is int and type(k) is int and bound <= n):
+    if not (type(n) is int and type(k) is int and type(bound) is int):
+        raise JacShapeError(f"{what}: a write by an index array computed from the inputs needs the sizes as numbers, "
+                            f"but {fmt(y.shape)} or {fmt(idx.shape)} is symbolic", position)
+    if bound > n:
         raise JacValueError(f"{what}: an index array computed from the inputs is written with only where its "
                             f"indices are in range of the axis (they run to {bound - 1}, and it has {n} elements)",
                             position)
