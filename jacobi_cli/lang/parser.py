@@ -87,7 +87,8 @@ from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples 
 from .memo import ValueMemo  # value_of's values, trimmed past max_bytes
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
-from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
+from .scatter import At, AtIndex, Memory, advanced_targets, computed_index, computed_write, distinct_bound, \
+    fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes, saved
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, MAX_NODES, Builder, Graph, Tracer, new_node
 from ..ir.ops import OPS, index_shape
@@ -4621,6 +4622,8 @@ class _Lowering:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
         parts = self.index_tuple(target.slice, [self.expression(p) for p in self.index_parts(target.slice)])
+        if any(computed_index(self.b, p, position) for p in parts):  # y[y.argsort()[:2]] = v
+            return self.write_computed(y, target, parts, value, op, what, position)
         mask = parts[0] if len(parts) == 1 and type(parts[0]) is Tracer and is_boolean(self.b, parts[0]) else None
         if mask is not None and op is None and tuple(mask.shape) == tuple(y.shape) \
                 and self.b.nodes[mask.id].op != "const" and (self.values is None or self.b.shapes_only) \
@@ -4649,6 +4652,18 @@ class _Lowering:
             written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
             return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
+
+    def write_computed(self, y: Tracer, target: ast.Subscript, parts: list, value, op, what: str, position: int):
+        """``y[idx] = value`` (``op``: ``y[idx] op= value``) for a 1-d ``y`` named alone (a view of another array
+        too: :meth:`rebind` writes it through) and one 1-d index array ``idx`` computed from the inputs whose values
+        are distinct for any inputs: lang/scatter.py's :func:`computed_write`."""
+        if len(parts) != 1 or not isinstance(target.value, ast.Name):
+            raise JacValueError(f"{what}: jac writes with an index array computed from the inputs only into a 1-d "
+                                "array named alone, by one 1-d index array (y[y.argsort()[:2]] = v)", position)
+        if op is not None and y.ndim == 1 and parts[0].ndim == 1 and distinct_bound(self.b, parts[0]) is not None:
+            value = self.arithmetic(_BINOPS[type(op)], self.b.apply("take_along", y, parts[0], axis=0,
+                                                                    position=position), value, position)
+        return computed_write(self.b, y, parts[0], value, what, position)
 
     def index_tuple(self, index: ast.expr, parts: list) -> list:
         """The indices ``parts`` of ``x[index]`` as Python passes a tuple: a name holding one (``idx = (0, 1)``, or
@@ -6821,7 +6836,7 @@ class _Lowering:
             raise JacValueError("indices must be integer constants: jac takes an index computed from the inputs only "
                                 "where it reads, made by argmax / argmin / argsort / topk's indices and in range of "
                                 "the axis it indexes (x[torch.argmax(x)], y[y.argsort()], A[:, A[0].argsort()]), "
-                                "not where it writes (y[idx] = v); torch.gather / np.take_along_axis pick along an "
+                                "and where it writes only by a 1-d index array of distinct values (y[x.argsort()[:2]] = v); torch.gather / np.take_along_axis pick along an "
                                 "axis, torch.where(mask, a, b) chooses by a condition", position)
         if node is None or node.op != "const" or np.ndim(node.value) != 0:
             raise JacValueError(f"indices must be integer constants{input_not_constant(self.b, value)}", position)
@@ -7007,13 +7022,7 @@ class _Lowering:
         (argsort, ``sort(...).indices``, ``topk(...).indices``, argmax with a dim, moved or sliced): PyTorch
         and NumPy index with its values, piecewise constant in the inputs. An index bound as an input
         (:func:`data_index`, read at the values given) and a mask are not."""
-        if type(part) is not Tracer or not part.ndim:
-            return False
-        node = self.b.nodes[part.id]
-        if node.op in ("const", "input") or part.id in self.b.booleans:
-            return False
-        kind = dtypes.kind_of(self.b, part.id)
-        return kind is not None and kind[0].kind in "iu" and data_index(self.b, part, position) is None
+        return computed_index(self.b, part, position)
 
     def index_bound(self, part) -> int | None:
         """``n`` when every value ``part`` can hold is in 0..n-1 whatever the inputs: made by an index op along

@@ -20,8 +20,8 @@ from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _per_axis, _reshape_to, _spatial_input, \
-    arguments, boolean, function, index_values, is_boolean, static, static_int, static_ints, tensor, \
-    truth, variant, written_value
+    arguments, boolean, data_index, function, index_values, is_boolean, static, static_int, static_ints, \
+    tensor, truth, variant, written_value
 
 MAX_ROUNDS = 64  # products and extrema: one full-size node per repeat of a position
 
@@ -165,6 +165,97 @@ def _along_pairs(shape, index: np.ndarray, axis: int, src_shape):
     return targets, sources
 
 
+# --- a write by an index array computed from the inputs (session 57): distinct indices only ---
+
+REPEATS = ("an index array computed from the inputs with indices that may repeat: jac writes with one only where its "
+           "values are distinct for any inputs (argsort, sort(...).indices, topk(...).indices or argpartition of a "
+           "1-d array, then only sliced or flipped) into a 1-d array; a repeated index leaves the value written "
+           "unspecified in PyTorch and NumPy. torch.where(mask, v, y) writes by a condition")
+
+
+def computed_index(b, part, position) -> bool:
+    """Whether ``part`` is an integer index array (1 axis or more) the graph computes from the inputs (not a
+    constant, an input, a mask, nor an index read at an input's values: :func:`data_index`)."""
+    if type(part) is not Tracer or not part.ndim:
+        return False
+    node = b.nodes[part.id]
+    if node.op in ("const", "input") or part.id in b.booleans:
+        return False
+    kind = dtypes.kind_of(b, part.id)
+    return kind is not None and kind[0].kind in "iu" and data_index(b, part, position) is None
+
+
+def distinct_bound(b, idx: Tracer) -> int | None:
+    """``n`` when the 1-d index array ``idx`` holds distinct values in 0..n-1 whatever the inputs: made by argsort (a
+    sort's or topk's indices) or argpartition of a 1-d array of n elements, then only sliced (any step, a flip) or
+    detached. None otherwise: an integer array's index (``idx[[0, 0]]``), argmax, arithmetic or a concatenation may
+    repeat a value."""
+    node = b.nodes[idx.id]
+    if len(node.shape) != 1:
+        return None
+    while node.op in ("getitem", "detach"):
+        if node.op == "getitem" and (len(node.params["index"]) != 1 or type(node.params["index"][0]) is not slice
+                                     or len(b.nodes[node.args[0]].shape) != 1):
+            return None
+        node = b.nodes[node.args[0]]
+    source = b.nodes[node.args[0]].shape if node.op in ("argsort", "argpartition") else ()
+    return source[0] if len(source) == 1 else None
+
+
+def computed_write(b, y: Tracer, idx: Tracer, value, what: str, position) -> Tracer:
+    """``y[idx] = value`` for a 1-d float ``y`` and a 1-d index array ``idx`` computed from the inputs whose values are
+    distinct and in range for every value of the inputs (:func:`distinct_bound`); ``value`` a number or an array
+    broadcast to ``idx``'s length. The positions are read at evaluation, so a compiled function recomputes them at
+    every call. No arithmetic touches the values written (their bits, -0.0, inf and NaN, kept): ``put_along`` of
+    constants gives each written position's mask and the position in ``value`` it takes (``put_along(arange(k),
+    idx)``), ``take_along`` gathers the values there and ``where`` writes them; the derivative goes to the values
+    written and to ``y``'s other elements, as PyTorch's."""
+    if y.ndim != 1 or idx.ndim != 1:
+        raise JacValueError(f"{what}: jac writes with an index array computed from the inputs only into a 1-d "
+                            "array, by one 1-d index array (y[y.argsort()[:2]] = v)", position)
+    bound, n, k = distinct_bound(b, idx), y.shape[0], idx.shape[0]
+    if bound is None:
+        raise JacValueError(f"{what}: {REPEATS}", position)
+    if not (type(n) is int and type(k) is int and type(bound) is int):
+        raise JacShapeError(f"{what}: a write by an index array computed from the inputs needs the sizes as numbers, "
+                            f"but {fmt(y.shape)} or {fmt(idx.shape)} is symbolic", position)
+    if bound > n:
+        raise JacValueError(f"{what}: an index array computed from the inputs is written with only where its "
+                            f"indices are in range of the axis (they run to {bound - 1}, and it has {n} elements)",
+                            position)
+    if is_boolean(b, y) or y.id in b.typed or y.id in b.integral:
+        raise JacValueError(f"{what}: jac writes with an index array computed from the inputs only into a float "
+                            "array", position)
+    if type(value) is bool:
+        value = b.const(float(value), position)
+    if not isinstance(value, Tracer):
+        value = b.const(np.asarray(value, dtype=np.float64), position)
+    if is_boolean(b, value) or value.id in b.typed or value.id in b.integral:
+        value = written_value(b, y, value, False, what, position)
+    vshape = tuple(value.shape)
+    while len(vshape) > 1 and vshape[0] == 1:
+        vshape = vshape[1:]
+    if vshape not in ((), (1,), (k,)):
+        raise JacShapeError(f"{what}: a value of shape {fmt(value.shape)} does not broadcast to the ({k},) elements "
+                            "it writes", position)
+    if vshape != tuple(value.shape):
+        value = b.apply("reshape", value, shape=vshape, position=position)
+    count = b.apply("put_along", b.const(np.ones(k), position), idx, axis=0, shape=(n,), position=position)
+    mask = b.apply("gt", count, b.const(0.0, position), position=position)
+    if vshape == (k,):
+        spots = b.apply("put_along", b.const(np.arange(k, dtype=np.float64), position), idx, axis=0, shape=(n,),
+                        position=position)
+        value = b.apply("take_along", value, spots, axis=0, position=position)
+    return b.apply("where", boolean(b, mask), value, y, position=position)
+
+
+def _computed_along(b, x, axis, idx, fname, position) -> None:
+    """Refuse a computed index of a PyTorch write function that is not one 1-d array along a 1-d ``x``'s axis."""
+    if x.ndim != 1 or static(b, axis, "dim", position) not in (0, -1):
+        raise JacValueError(f"{fname}: jac writes with an index computed from the inputs only into a 1-d array along "
+                            "dim 0", position)
+
+
 def _value_or_src(b, value, fname, position):
     """A source array, or one number: (tracer, is_scalar)."""
     if isinstance(value, Tracer):
@@ -207,6 +298,16 @@ def _scatter(b, args, kwargs, position):
         kwargs = dict(kwargs, src=kwargs.pop("value"))
     a = arguments("scatter", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED, "src": REQUIRED,
                                             "reduce": None}, position)
+    if computed_index(b, a["index"], position) and a["reduce"] is None:  # x.scatter(0, x.argsort()[:2], v)
+        x = tensor(b, a["x"], "scatter", position)
+        _computed_along(b, x, a["axis"], a["index"], "scatter", position)
+        src, k = a["src"], a["index"].shape[0]
+        if isinstance(src, Tracer) and src.ndim:
+            if src.ndim != 1 or type(k) is not int or type(src.shape[0]) is not int or src.shape[0] < k:
+                raise JacShapeError(f"scatter: index of shape {fmt(a['index'].shape)} is larger than src "
+                                    f"{fmt(src.shape)}", position)
+            src = b.apply("getitem", src, index=(slice(0, k),), position=position) if src.shape[0] != k else src
+        return computed_write(b, x, a["index"], src, "scatter", position)
     x, shape, axis, index = _scatter_index(b, a, "scatter", position)
     src, src_shape = _scatter_source(b, a["src"], index, "scatter", position)
     reduce = static(b, a["reduce"], "reduce", position)
@@ -314,6 +415,11 @@ def _index_writer(fname, mode):
         if mode == "add":
             params["alpha"] = 1.0
         a = arguments(fname, args, kwargs, params, position)
+        if mode == "set" and computed_index(b, a["index"], position):  # x.index_copy(0, x.argsort()[:2], v)
+            x = tensor(b, a["x"], fname, position)
+            _computed_along(b, x, a["axis"], a["index"], fname, position)
+            src = _index_source(b, a["source"], tuple(a["index"].shape), False, fname, position)
+            return computed_write(b, x, a["index"], src, fname, position)
         x, shape, work_shape, axis, index, out_shape, targets = _index_pairs(b, a, fname, position)
         src = _index_source(b, a["source"], out_shape, x.ndim == 0, fname, position)
         if mode == "add":
@@ -365,6 +471,14 @@ def _index_fill(b, args, kwargs, position):
     ``value`` (a number, or a 0-d array, differentiated)."""
     a = arguments("index_fill", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED,
                                                "value": REQUIRED}, position)
+    if computed_index(b, a["index"], position):  # x.index_fill(0, x.argsort()[:2], 0.)
+        x = tensor(b, a["x"], "index_fill", position)
+        _computed_along(b, x, a["axis"], a["index"], "index_fill", position)
+        value, _ = _value_or_src(b, a["value"], "index_fill", position)
+        if value.ndim != 0:
+            raise JacShapeError(f"index_fill: value must be a number or a 0-d array, got shape {fmt(value.shape)}",
+                                position)
+        return computed_write(b, x, a["index"], value, "index_fill", position)
     x, shape, work_shape, axis, index, out_shape, targets = _index_pairs(b, a, "index_fill", position)
     value, _ = _value_or_src(b, a["value"], "index_fill", position)
     if value.ndim != 0:
@@ -417,6 +531,11 @@ def _index_put(b, args, kwargs, position):
         if value is None:
             raise JacValueError("index_put: indices must be a tuple of constant integer arrays", position)
         arrays = [b.const(v, position) for v in np.asarray(value)] if np.ndim(value) >= 2 else [parts]
+    if any(computed_index(b, p, position) for p in arrays):  # y.index_put_((x.argsort()[:2],), v)
+        if len(arrays) != 1 or static(b, a["accumulate"], "accumulate", position):
+            raise JacValueError("index_put: jac writes with an index computed from the inputs only by one 1-d "
+                                "index array, accumulate=False", position)
+        return computed_write(b, x, arrays[0], a["values"], "index_put", position)
     if len(arrays) > len(shape):
         raise JacShapeError(f"index_put: {len(arrays)} index arrays for an array of {len(shape)} dims", position)
     index = []
@@ -761,6 +880,11 @@ def along_axis_targets(b, x: Tracer, indices, axis, fname, position) -> np.ndarr
 
 
 def put_along_axis(b, x, indices, values, axis, fname, position) -> Tracer:
+    if computed_index(b, indices, position):  # np.put_along_axis(y, np.argsort(x)[:2], v, 0)
+        if x.ndim != 1 or axis is not None and static(b, axis, "axis", position) not in (0, -1):
+            raise JacValueError(f"{fname}: jac writes with an index computed from the inputs only into a 1-d array",
+                                position)
+        return computed_write(b, x, indices, values, fname, position)
     targets = along_axis_targets(b, x, indices, axis, fname, position)
     return put_values(b, x, targets, values, False, fname, position)
 
