@@ -8,12 +8,21 @@ saved-tensor check; refused: indices that may repeat (an index array's index, ar
 
 import numpy as np
 import pytest
-import torch
 
 from jacobi_cli.tools import api
 from test_jax16 import central, refused
 
-torch.set_default_dtype(torch.float64)
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def _torch_float64():
+    """PyTorch's constructors in float64 for this file's tests alone: set at import, the default would stay float64
+    for every test collected after it (tests/test_dtype16.py and test_dtypes37.py compare with PyTorch's float32)."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
 
 
 def _set(y, idx, v):
