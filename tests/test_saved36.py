@@ -52,6 +52,7 @@ CALLS = {
     "std": ("p", None, "torch.std(h)"), "det": ("A", None, "torch.det(h)"),
     "erfcx": ("p", None, "torch.special.erfcx(h)"), "log_ndtr": ("p", None, "torch.special.log_ndtr(h)"),
     "i1": ("p", None, "torch.special.i1(h)"),
+    "solve": ("A", "y", "torch.linalg.solve(h, k)"),  # session 57 (h57-fuzz2): A and the result kept, B not
     # session 37 (h37-views): their results are copies now (a write into h after them reaches backward)
     "masked_select": ("p", None, "torch.masked_select(h, h > 1)"), "take": ("p", None, "torch.take(h, torch.tensor([2, 0]))"),
     "gather": ("p", None, "torch.gather(h, 0, torch.tensor([1, 1, 0]))"),
