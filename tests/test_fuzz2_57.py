@@ -46,7 +46,7 @@ GUARDS = [  # views PyTorch makes: still refused (a 0-d index tensor is an integ
 
 
 def _name(x0):
-    return "x" if x0 is X else "a"
+    return "a" if x0 is A else "x"
 
 
 def _torch(text: str, x0: np.ndarray):
@@ -100,3 +100,62 @@ def test_numpy_reads_a_computed_index_as_a_copy_too():
 def test_guard_views_stay_refused(text, x0):
     with pytest.raises(JacError, match="shares its memory"):
         api.jacobian(text, {_name(x0): x0})
+
+
+# torchprog37 seed 5768: ``t1 = x.exp(); t2 = t1[::-1]; t2`` names no library, but ``x.exp()`` is a method of
+# PyTorch's Tensor alone (NumPy's ndarray has none): PyTorch alone runs the text, and raises ValueError ("step must be
+# greater than zero"). jac refused a negative step only in a text naming torch or writing in place.
+NEGATIVE_STEP = [
+    "t1 = x.exp(); t2 = t1[::-1]; t2",
+    "t1 = x.exp(); t2 = t1[::-1]; t3 = y * x; t4 = t1[:, 2]; t2",
+    "t = x.clone(); t[:, ::-2]",
+]
+NEGATIVE_STEP_ANSWERED = [  # guards: NumPy runs these (no Tensor-only method), and reverses
+    "t1 = x * 2; t2 = t1[::-1]; t2",
+    "t1 = np.exp(x); t2 = t1[::-1]; t2",
+]
+M23 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]) / 4
+
+
+@pytest.mark.parametrize("text", NEGATIVE_STEP)
+def test_a_negative_step_in_a_text_pytorch_alone_runs_is_refused(text):
+    with pytest.raises(JacError, match="step must be greater than zero"):
+        api.jacobian(text, {"x": M23, "y": M23} if "y" in text else {"x": M23})
+
+
+@pytest.mark.parametrize("text", NEGATIVE_STEP_ANSWERED)
+def test_guard_a_negative_step_numpy_runs_is_answered(text):
+    got = api.evaluate(text, {"x": M23})
+    want = (M23 * 2 if "x * 2" in text else np.exp(M23))[::-1]
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-15)
+
+
+# torchprog37 seed 5768: torch.linalg.solve(A, B) keeps A and its result for backward (B not); a write into either
+# after the call makes PyTorch's backward raise. jac kept no entry for solve and answered.
+X223 = np.array([[[0.179, 0.437, -0.307], [-0.946, -0.406, -0.385]], [[0.171, 0.454, 2.666], [1.202, 1.210, 0.397]]])
+SOLVE_WRITTEN = [
+    "t1 = x.clone(); t1.pow_(2); t2 = t1.unbind(-1); t5 = t2[0]; t6 = torch.eye(2) * 2 + 0.3 * x @ x.transpose(-1, -2); "
+    "t7 = torch.linalg.solve(t6, t5); t7[1:, :1] *= torch.tensor(0.75); t7.sum()",
+    "x2 = x * 1.0; t5 = x2[..., 0]; t6 = torch.eye(2) * 2 + 0.3 * x2 @ x2.transpose(-1, -2); "
+    "t7 = torch.linalg.solve(t6, t5); t6 *= 0.75; t7.sum()",
+]
+SOLVE_ANSWERED = [  # the right-hand side is not kept: a write into it after the call is PyTorch's
+    "t5 = x[..., 0] * 1.0; t6 = torch.eye(2) * 2 + 0.3 * x @ x.transpose(-1, -2); "
+    "t7 = torch.linalg.solve(t6, t5); t5 *= 0.75; t7.sum() + t5.sum()",
+]
+
+
+@pytest.mark.parametrize("text", SOLVE_WRITTEN)
+def test_a_write_into_what_solve_keeps_is_refused(text):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        _torch(text, X223)
+    with pytest.raises(JacError, match="PyTorch's backward pass raises here"):
+        api.jacobian(text, {"x": X223})
+
+
+@pytest.mark.parametrize("text", SOLVE_ANSWERED)
+def test_guard_a_write_into_solves_right_hand_side_is_answered(text):
+    value, jac = _torch(text, X223)
+    np.testing.assert_allclose(np.asarray(api.evaluate(text, {"x": X223})), value, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(api.jacobian(text, {"x": X223})["x"]).reshape(jac.shape), jac, rtol=1e-12,
+                               atol=1e-14)

@@ -6900,10 +6900,11 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
-        if (self.dialect == "torch" or self.saving) and not self.jax_reading \
+        if (self.dialect == "torch" or self.saving or self.tensor_only) and not self.jax_reading \
                 and (self.python_libraries is None or self.python_libraries <= _TORCH_ONLY) \
                 and self.python_kind(node.value, value) is None \
                 and any(type(p) is slice and p.step is not None and p.step < 0 for p in parts):
+            # (tensor_only: a text naming no library that calls t.exp(), which NumPy's ndarray lacks: PyTorch's)
             raise JacValueError("step must be greater than zero: PyTorch's tensors take no negative step (its "
                                 "ValueError); write x.flip(dim) to reverse, or a NumPy text (np. calls) for NumPy's "
                                 "reading", position)

@@ -68,8 +68,10 @@ names on this page are known.
   `argmax` / `argmin` with a dim, then only sliced, flipped or reshaped, in range of the axis it indexes for any
   values (`y[y.argsort()]`, `x[np.argsort(x)[:2]]`, `A[:, A[0].argsort()]`, `A[idx, 0]`; beside slices, `...` and
   integers, one such array at a time): a gather of the indices found at evaluation (a compiled function finds
-  them again at each call), its derivative the selection's; ties follow the sort's rule (refused where PyTorch's
-  order is unspecified); an index that could pass the axis, and a write `y[idx] = v`, are refused. Integer
+  them again at each call), its derivative the selection's; the read is a copy of its own (an advanced index),
+  so a later write into the array read or into the result changes that one alone; ties follow the sort's rule
+  (refused where PyTorch's order is unspecified); an index that could pass the axis, and a write `y[idx] = v`,
+  are refused. Integer
   indices bound as an input (`labels=[0, 3, 1]`), or shaped from one (`labels.unsqueeze(1)`, `labels.long()`),
   are read at their values, as PyTorch indexes with a long tensor: `logp[range(n), labels]`, `x.gather(1,
   idx)`, `F.embedding(idx, E)`, `E[idx]` (no derivative through the index; the expression then holds for
