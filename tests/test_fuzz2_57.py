@@ -159,3 +159,26 @@ def test_guard_a_write_into_solves_right_hand_side_is_answered(text):
     np.testing.assert_allclose(np.asarray(api.evaluate(text, {"x": X223})), value, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(api.jacobian(text, {"x": X223})["x"]).reshape(jac.shape), jac, rtol=1e-12,
                                atol=1e-14)
+
+
+# Beside solve (a probe of 18 linear-algebra calls, benchmarks/linalgsaved57_probe.py): what PyTorch's backward keeps
+# of cholesky, eigvalsh, svdvals (the result), pinv (A and the result), matrix_exp (A), solve_triangular (A and the
+# result): a write into it after the call was answered.
+LINALG_WRITTEN = [
+    "A = x * 1.0; S = A @ A.T + torch.eye(3); g = torch.linalg.cholesky(S); g.mul_(2); g.sum()",
+    "A = x * 1.0; S = A @ A.T + torch.eye(3); g = torch.linalg.eigvalsh(S); g.mul_(2); g.sum()",
+    "A = x * 1.0; g = torch.linalg.svdvals(A); g.mul_(2); g.sum()",
+    "A = x * 1.0; g = torch.linalg.pinv(A); A.mul_(2); g.sum()",
+    "A = x * 1.0; g = torch.linalg.pinv(A); g.mul_(2); g.sum()",
+    "A = x * 1.0; g = torch.linalg.matrix_exp(A); A.mul_(2); g.sum()",
+    "A = x * 1.0; b = A[:, :2] * 1.0; g = torch.linalg.solve_triangular(torch.triu(A), b, upper=True); g.mul_(2); g.sum()",
+]
+X33 = np.array([[2.0, 0.3, -0.2], [0.1, 1.5, 0.4], [-0.3, 0.2, 1.8]])
+
+
+@pytest.mark.parametrize("text", LINALG_WRITTEN)
+def test_a_write_into_what_a_linear_algebra_call_keeps_is_refused(text):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        _torch(text, X33)
+    with pytest.raises(JacError, match="PyTorch's backward pass raises here"):
+        api.jacobian(text, {"x": X33})

@@ -66,6 +66,9 @@ KEPT = {
     **dict.fromkeys(("prod", "amax", "amin", "norm", "vector_norm", "matrix_norm", "logsumexp", "cumprod",
                      "logcumsumexp", "std", "det", "erfcx", "log_ndtr", "i1"), "both"),
     "solve": "both",  # torch.linalg.solve(A, B): A and the result, B not (session 57, torchprog37 seed 5768)
+    # session 57 (h57-fuzz2): linear algebra, each checked against PyTorch in tests/test_saved36.py
+    **dict.fromkeys(("cholesky", "eigvalsh", "svdvals"), "result"), "pinv": "both", "matrix_exp": "input",
+    "solve_triangular": "both",
     **dict.fromkeys(("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "xlogy", "xlog1py", "logaddexp",
                      "logaddexp2", "mse_loss", "smooth_l1_loss", "huber_loss", "clamp", "clip"), "operands"),
     **dict.fromkeys(("dist", "cdist"), "operands+result"),
