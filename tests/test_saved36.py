@@ -52,6 +52,11 @@ CALLS = {
     "std": ("p", None, "torch.std(h)"), "det": ("A", None, "torch.det(h)"),
     "erfcx": ("p", None, "torch.special.erfcx(h)"), "log_ndtr": ("p", None, "torch.special.log_ndtr(h)"),
     "i1": ("p", None, "torch.special.i1(h)"),
+    "solve": ("A", "y", "torch.linalg.solve(h, k)"),  # session 57 (h57-fuzz2): A and the result kept, B not
+    "cholesky": ("A", None, "torch.linalg.cholesky(h @ h.T + torch.eye(3))"),
+    "eigvalsh": ("A", None, "torch.linalg.eigvalsh(h + h.T)"), "svdvals": ("A", None, "torch.linalg.svdvals(h)"),
+    "pinv": ("A", None, "torch.linalg.pinv(h)"), "matrix_exp": ("A", None, "torch.linalg.matrix_exp(h)"),
+    "solve_triangular": ("A", "B", "torch.linalg.solve_triangular(h, k, upper=True)"),
     # session 37 (h37-views): their results are copies now (a write into h after them reaches backward)
     "masked_select": ("p", None, "torch.masked_select(h, h > 1)"), "take": ("p", None, "torch.take(h, torch.tensor([2, 0]))"),
     "gather": ("p", None, "torch.gather(h, 0, torch.tensor([1, 1, 0]))"),

@@ -41,7 +41,8 @@ TORCH_METHODS = frozenset((
     "logaddexp2", "logcumsumexp", "logdet", "logit", "logsumexp", "masked_select", "matmul", "maximum", "median",
     "minimum", "mm", "mode", "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nansum", "norm", "outer",
     "pow", "prelu", "qr", "reciprocal", "relu", "rsqrt", "sigmoid", "sin", "sinc", "sinh", "slogdet", "softmax", "sqrt",
-    "square", "svd", "take_along_dim", "tan", "tanh", "topk", "true_divide", "vdot", "xlogy"))
+    "square", "svd", "take_along_dim", "tan", "tanh", "topk", "true_divide", "vdot", "xlogy",
+    "cholesky", "matrix_exp", "solve"))  # session 57 (h57-fuzz2): with their KEPT entries
 MESSAGE = "one of the variables needed for gradient computation has been modified by an inplace operation"
 
 # Session 36: the spellings whose lowering is no single op of the same name (a composite, extra arguments,
@@ -65,6 +66,10 @@ KEPT = {
                      "threshold", "hardsigmoid", "celu", "rrelu"), "input"),  # session 55
     **dict.fromkeys(("prod", "amax", "amin", "norm", "vector_norm", "matrix_norm", "logsumexp", "cumprod",
                      "logcumsumexp", "std", "det", "erfcx", "log_ndtr", "i1"), "both"),
+    "solve": "both",  # torch.linalg.solve(A, B): A and the result, B not (session 57, torchprog37 seed 5768)
+    # session 57 (h57-fuzz2): linear algebra, each checked against PyTorch in tests/test_saved36.py
+    **dict.fromkeys(("cholesky", "eigvalsh", "svdvals"), "result"), "pinv": "both", "matrix_exp": "input",
+    "solve_triangular": "both",
     **dict.fromkeys(("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "xlogy", "xlog1py", "logaddexp",
                      "logaddexp2", "mse_loss", "smooth_l1_loss", "huber_loss", "clamp", "clip"), "operands"),
     **dict.fromkeys(("dist", "cdist"), "operands+result"),

@@ -1093,6 +1093,9 @@ class _Lowering:
         # keeps where the text calls it by other than its own name (self.act(t), nn.ELU()(t), net[0](t))
         self.layer_called: tuple | None = None
         self.multi_views = set()  # ids of the views a call of several made (t.chunk(2), t.unbind(0)): lang/views.py
+        # (position, node id) of each read by an index array computed from the inputs (y[y.argsort()]): a copy in
+        # PyTorch and NumPy (an advanced index), so a name bound to it shares no buffer with the array read (new_buffer)
+        self.gathered = set()
         # copies lowered onto their operand's node whose layout may differ from it (copies.hidden_layout): node id ->
         # how many such copies of it the text holds; id of the call's ast node -> (node id, the copy's layout)
         self.hidden_copies, self.copy_calls = {}, {}
@@ -3505,7 +3508,9 @@ class _Lowering:
         """Is ``expr`` (lowered to ``value``) a call or index whose result the library holds in a new buffer, though
         jac's graph may show its operand's node or a view of it: ``y.clone()``, ``np.array(y)``, ``y[[0, 1]]``,
         ``torch.flip(y)``, ``F.embedding(i, W)``, ``y.float()`` of a double (lang/copies.py)."""
-        return copies.is_copy(expr) or _advanced(expr, value, self.b) or copies.fresh(self, expr, value)
+        return copies.is_copy(expr) or _advanced(expr, value, self.b) or copies.fresh(self, expr, value) \
+            or type(expr) is ast.Subscript and type(value) is Tracer \
+            and (self.source.at(expr.slice), value.id) in self.gathered
 
     def rebind(self, name: str, new: Tracer, follow: bool = True) -> Tracer:
         """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`), and the names bound
@@ -6910,10 +6915,11 @@ class _Lowering:
             return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
-        if (self.dialect == "torch" or self.saving) and not self.jax_reading \
+        if (self.dialect == "torch" or self.saving or self.tensor_only) and not self.jax_reading \
                 and (self.python_libraries is None or self.python_libraries <= _TORCH_ONLY) \
                 and self.python_kind(node.value, value) is None \
                 and any(type(p) is slice and p.step is not None and p.step < 0 for p in parts):
+            # (tensor_only: a text naming no library that calls t.exp(), which NumPy's ndarray lacks: PyTorch's)
             raise JacValueError("step must be greater than zero: PyTorch's tensors take no negative step (its "
                                 "ValueError); write x.flip(dim) to reverse, or a NumPy text (np. calls) for NumPy's "
                                 "reading", position)
@@ -7092,12 +7098,15 @@ class _Lowering:
         if idx.ndim == 1:  # the indices along ``axis``, broadcast along the others (symbolic sizes too)
             at = idx if axis == value.ndim - 1 else self.b.apply(
                 "getitem", idx, index=(slice(None),) + (None,) * (value.ndim - axis - 1), position=position)
-            return self.b.apply("take_along", value, at, axis=axis, position=position)
-        at = self.b.apply("reshape", idx, shape=(1,) * axis + (math.prod(idx.shape),) + (1,) * (value.ndim - axis - 1),
-                          position=position)
-        picked = self.b.apply("take_along", value, at, axis=axis, position=position)
-        return self.b.apply("reshape", picked, shape=tuple(value.shape[:axis]) + tuple(idx.shape)
-                            + tuple(value.shape[axis + 1:]), position=position)
+            picked = self.b.apply("take_along", value, at, axis=axis, position=position)
+        else:
+            at = self.b.apply("reshape", idx, shape=(1,) * axis + (math.prod(idx.shape),)
+                              + (1,) * (value.ndim - axis - 1), position=position)
+            picked = self.b.apply("reshape", self.b.apply("take_along", value, at, axis=axis, position=position),
+                                  shape=tuple(value.shape[:axis]) + tuple(idx.shape) + tuple(value.shape[axis + 1:]),
+                                  position=position)
+        self.gathered.add((position, picked.id))  # an advanced index: a copy in PyTorch and NumPy, no view of ``value``
+        return picked
 
     def float_index(self, item: ast.expr, part) -> None:
         """Refuse an index written as a float (``x[1.0]``) or as an array of float literals made in place

@@ -68,16 +68,17 @@ names on this page are known.
   `argmax` / `argmin` with a dim, then only sliced, flipped or reshaped, in range of the axis it indexes for any
   values (`y[y.argsort()]`, `x[np.argsort(x)[:2]]`, `A[:, A[0].argsort()]`, `A[idx, 0]`; beside slices, `...` and
   integers, one such array at a time): a gather of the indices found at evaluation (a compiled function finds
-  them again at each call), its derivative the selection's; ties follow the sort's rule (refused where PyTorch's
-  order is unspecified); an index that could pass the axis is refused. A write `y[idx] = v` / `y[idx] += v` by
-  such an array (session 57) is answered into a 1-d `y` (a view of another array too) by one 1-d index array whose
-  values are distinct for any inputs: `argsort`, `sort(...).indices`, `topk(...).indices` or `np.argpartition` of
-  a 1-d array (`A[0].argsort()`), then only sliced or flipped (`y[x.argsort()[:2]] = v`, `y[torch.topk(x,
-  2).indices] += v`): the values written keep their bits (-0.0, inf, NaN), the derivative goes to them and to the
-  elements not written; so do PyTorch's `scatter` / `scatter_`, `index_fill`, `index_copy`, `index_put_` and
-  NumPy's `np.put_along_axis` into a 1-d array along dim 0 by such an index (`x.scatter(0, x.topk(2).indices,
-  0.)`). Indices that may repeat (an index array's index `idx[[0, 0]]`, `argmax`, arithmetic) are refused, and
-  so is a 2-d `y`. Integer
+  them again at each call), its derivative the selection's; the read is a copy of its own (an advanced index),
+  so a later write into the array read or into the result changes that one alone; ties follow the sort's rule
+  (refused where PyTorch's order is unspecified); an index that could pass the axis is refused. A write `y[idx] = v` /
+  `y[idx] += v` by such an array (session 57) is answered into a 1-d `y` (a view of another array too) by one 1-d
+  index array whose values are distinct for any inputs: `argsort`, `sort(...).indices`, `topk(...).indices` or
+  `np.argpartition` of a 1-d array (`A[0].argsort()`), then only sliced or flipped (`y[x.argsort()[:2]] = v`,
+  `y[torch.topk(x, 2).indices] += v`): the values written keep their bits (-0.0, inf, NaN), the derivative goes to
+  them and to the elements not written; so do PyTorch's `scatter` / `scatter_`, `index_fill`, `index_copy`,
+  `index_put_` and NumPy's `np.put_along_axis` into a 1-d array along dim 0 by such an index (`x.scatter(0,
+  x.topk(2).indices, 0.)`). Indices that may repeat (an index array's index `idx[[0, 0]]`, `argmax`, arithmetic) are
+  refused, and so is a 2-d `y`. Integer
   indices bound as an input (`labels=[0, 3, 1]`), or shaped from one (`labels.unsqueeze(1)`, `labels.long()`),
   are read at their values, as PyTorch indexes with a long tensor: `logp[range(n), labels]`, `x.gather(1,
   idx)`, `F.embedding(idx, E)`, `E[idx]` (no derivative through the index; the expression then holds for
