@@ -250,7 +250,11 @@ def test_cumprod_where_pytorchs_zero_branch_drops_an_infinite_factor():
     assert np.isnan(ours[:, 1:][below[:, 1:]]).all()
     assert (ours[~below] == 0).all()
     chunked = api.jacobian("torch.reciprocal(torch.cumprod(y, 0))", {"y": y}, max_memory="1K")["y"]
-    assert ours.tobytes() == chunked.tobytes()
+    # NaN where the one pass has NaN and every other entry's bits (-inf, the exact 0s): since session 57 a budget that
+    # cannot hold the dense pass beside the structured passes its NaN calls for runs the structured passes alone
+    # (planner.Plan.dense_passes), whose NaN may carry the other sign bit (0 · -inf's default NaN)
+    assert (np.isnan(ours) == np.isnan(chunked)).all()
+    assert ours[~np.isnan(ours)].tobytes() == chunked[~np.isnan(chunked)].tobytes()
 
 
 # --- Hessians: forward over reverse, as torch.func.hessian and jax.hessian ---------------------------------------

@@ -236,9 +236,13 @@ class JacobianBuilder:
         col = part.col
         ledger = ledger_now()
         elements = col[0].size if col.shape[0] else 0
+        # a part's Python objects (its triplet), but none in a pass of no basis vectors: an empty input's few hundred
+        # bytes of empty arrays are left to the margin of Python's objects, as the 7-11 KiB a chunked plan holds once
+        # (planner.PASS_OBJECTS), so that an empty input computes in a budget of 1 byte (docs/commands.md)
+        objects = TRIPLET_OBJECTS if part.batch else 0
         for k in range(col.shape[0]):
             entries = _count_nonzero(col[k] >= 0)
-            account(entries * (2 * INDEX_BYTES + self.dtype.itemsize) + TRIPLET_OBJECTS)
+            account(entries * (2 * INDEX_BYTES + self.dtype.itemsize) + objects)
             self.slots += 1
             if ledger is not None:
                 ledger.transient(elements * (INDEX_BYTES + 1) + entries * INDEX_BYTES)
