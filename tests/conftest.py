@@ -26,3 +26,13 @@ def _pytorch_as_a_fresh_process():
     torch = sys.modules.get("torch")
     if torch is not None and hasattr(torch, "set_default_dtype"):
         torch.set_default_dtype(torch.float32)
+
+
+@pytest.fixture
+def torch_float64():
+    """PyTorch's constructors in float64 for one test (``pytestmark = pytest.mark.usefixtures("torch_float64")`` for a
+    file's), as jac's default dtype: a file setting it at import changed it for every test collected after it."""
+    torch = pytest.importorskip("torch")
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(torch.float32)

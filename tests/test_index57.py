@@ -13,15 +13,7 @@ from test_jax16 import central, refused
 
 torch = pytest.importorskip("torch")
 
-
-@pytest.fixture(autouse=True)
-def _torch_float64():
-    """PyTorch's constructors in float64 for this file's tests alone: set at import, the default would stay float64
-    for every test collected after it (tests/test_dtype16.py and test_dtypes37.py compare with PyTorch's float32)."""
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures("torch_float64")  # PyTorch's constructors in float64 (conftest)
 
 # (jac's text, PyTorch's function of the same inputs, input shapes)
 CASES = [

@@ -10,19 +10,12 @@ import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
+from test_index57 import _close, _point, _torch_jacobian
 from test_jax16 import central, refused
 
 torch = pytest.importorskip("torch")
 
-
-@pytest.fixture(autouse=True)
-def _torch_float64():
-    """PyTorch's constructors in float64 for this file's tests alone: set at import, the default would stay float64
-    for every test collected after it (tests/test_dtype16.py and test_dtypes37.py compare with PyTorch's float32)."""
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures("torch_float64")  # PyTorch's constructors in float64 (conftest)
 
 
 def _set(y, idx, v):
@@ -120,21 +113,6 @@ def _mul(y, idx, v):
     y = y.clone()
     y[idx] *= v
     return y
-
-
-def _close(ours, theirs, err_msg=""):
-    np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15, err_msg=err_msg)
-
-
-def _point(shapes, seed):
-    rng = np.random.default_rng(seed)
-    return {k: rng.standard_normal(s) for k, s in shapes.items()}
-
-
-def _torch_jacobian(fn, point):
-    args = tuple(torch.tensor(v) for v in point.values())
-    J = torch.autograd.functional.jacobian(fn, args)
-    return {k: J[i].numpy() for i, k in enumerate(point)}
 
 
 @pytest.mark.parametrize("seed", [5711, 5712, 5713])
