@@ -212,10 +212,11 @@ def test_chunked_equals_unchunked_in_both_modes():
 
 
 def _tight(problem, mode):
-    """A budget between the results and the unchunked plan's peak."""
+    """A budget between the results and the unchunked plan's peak (halfway since session 57, whose plan counts each
+    pass's Python objects: a third of the way fitted no pass of x[::-1] * sum(x) in reverse mode)."""
     plan = api.plan_of(problem, mode)
     floor = plan.values_bytes + plan.result_bytes
-    return floor + (plan.peak_bytes - floor) // 3
+    return floor + (plan.peak_bytes - floor) // 2
 
 
 def test_a_jacobian_that_cannot_fit_is_refused_before_allocation():
